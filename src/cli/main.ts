@@ -1,0 +1,59 @@
+/**
+ * `inspector`: the headless face of the app, on the same core and the same worker process as the
+ * desktop shell. Each command is a module in ./commands; this file only routes.
+ */
+import { doctorCommand } from './commands/doctor';
+import type { Command } from './command';
+
+const commands: Command[] = [doctorCommand];
+
+function usage(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'Inspector — offline inspection workstation (CLI)',
+    '',
+    'Usage: inspector <command> [options]',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Options:',
+    '  -h, --help     show help (also: inspector <command> --help)',
+    '  -v, --version  print the version',
+    '',
+    'Exit status: 0 success, 1 a file/model failed, 2 usage error.',
+  ].join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '-h' || name === '--help' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name ? 0 : 2;
+  }
+  if (name === '-v' || name === '--version') {
+    const { readAppVersion } = await import('../host/createHost');
+    const { findAppRoot } = await import('../host/paths');
+    process.stdout.write(readAppVersion(findAppRoot()) + '\n');
+    return 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    process.stderr.write(`inspector: unknown command "${name}"\n\n${usage()}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(command.help + '\n');
+    return 0;
+  }
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    const e = err as { code?: string; message?: string };
+    process.stderr.write(`inspector: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}\n`);
+    process.exit(e.code === 'USAGE' ? 2 : 1);
+  },
+);

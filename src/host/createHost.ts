@@ -1,0 +1,31 @@
+/** Builds the Electron-free host (paths, worker, media, handlers) that main, CLI and tests share. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHandlers, type Handlers, type HostContext } from './handlers';
+import { MediaStore } from './media';
+import type { AppPaths } from './paths';
+import { WorkerClient, type WorkerLauncher } from './workerClient';
+
+export interface Host extends HostContext {
+  handlers: Handlers;
+  close(): void;
+}
+
+export function readAppVersion(appRoot: string): string {
+  return (JSON.parse(readFileSync(join(appRoot, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+export function createHost(paths: AppPaths, launcher: WorkerLauncher, mediaBase: string): Host {
+  const version = readAppVersion(paths.appRoot);
+  const worker = new WorkerClient(launcher, {
+    appRoot: paths.appRoot,
+    resourcesDir: paths.resourcesDir,
+    modelDirs: [
+      { dir: paths.appModelsDir, source: 'app' },
+      { dir: paths.userModelsDir, source: 'user' },
+    ],
+    inspectorVersion: version,
+  });
+  const ctx: HostContext = { version, paths, worker, media: new MediaStore(), mediaBase };
+  return { ...ctx, handlers: createHandlers(ctx), close: () => worker.stop() };
+}

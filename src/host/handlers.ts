@@ -1,0 +1,50 @@
+/**
+ * The implementation of every contract channel, Electron-free. Electron's ipcMain and the E2E
+ * test bridge both register exactly this table through `dispatch`.
+ */
+import type { Channel } from '../shared/channels';
+import type { Input, Output } from '../shared/contract';
+import { firstAvailable } from '../core/runtime/providers';
+import type { AppPaths } from './paths';
+import type { MediaStore } from './media';
+import type { WorkerClient } from './workerClient';
+
+export interface HostContext {
+  version: string;
+  paths: AppPaths;
+  worker: WorkerClient;
+  media: MediaStore;
+  /** `inspector://app/media` in Electron, `http://127.0.0.1:PORT/media` under test. */
+  mediaBase: string;
+}
+
+export type Handlers = { [C in Channel]: (input: Input<C>) => Promise<Output<C>> };
+
+export function createHandlers(ctx: HostContext): Handlers {
+  // Probing providers creates ONNX sessions: do it once per worker lifetime, on first need.
+  let doctor: ReturnType<typeof ctx.worker.call<'doctor'>> | undefined;
+  const runDoctor = () => (doctor ??= ctx.worker.call('doctor').catch((e: unknown) => {
+    doctor = undefined;
+    throw e;
+  }));
+
+  return {
+    'app.info': async () => ({
+      version: ctx.version,
+      platform: process.platform,
+      dataDir: ctx.paths.userDataDir,
+      modelDirs: [ctx.paths.appModelsDir, ctx.paths.userModelsDir],
+      mediaBase: ctx.mediaBase,
+    }),
+    'system.doctor': async () => runDoctor(),
+    'system.status': async () => {
+      const report = await runDoctor();
+      return {
+        activeProvider: firstAvailable(report.executionProviders),
+        database: ctx.paths.defaultDatabase,
+        worker: ctx.worker.state,
+      };
+    },
+    'packs.list': async () => ctx.worker.call('listPacks'),
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * Electron main: windows, menu, the app protocol and IPC wiring — nothing else. Decoding and
+ * inference run in the utility process; the handlers live in the Electron-free host.
+ */
+import { app, BrowserWindow } from 'electron';
+import { join } from 'node:path';
+import { createHost } from '../host/createHost';
+import { appPaths } from '../host/paths';
+import { registerIpc } from './ipc';
+import { installMenu } from './menu';
+import { APP_ORIGIN, handleAppProtocol, registerSchemePrivileges } from './protocol';
+import { denyPermissions, hardenApp } from './security';
+import { createMainWindow, preloadFile } from './window';
+import { utilityWorkerLauncher } from './workerProcess';
+
+app.enableSandbox();
+registerSchemePrivileges();
+hardenApp();
+
+const mainDir = import.meta.dirname;
+// Packaged: models/ and resources/ are unpacked beside app.asar; in development, the repo root.
+const appRoot = app.isPackaged ? process.resourcesPath : join(mainDir, '..', '..');
+
+void app.whenReady().then(() => {
+  denyPermissions();
+  const host = createHost(appPaths(appRoot, app.getPath('userData')), utilityWorkerLauncher(mainDir), `${APP_ORIGIN}/media`);
+  handleAppProtocol(join(mainDir, '..', 'renderer'), host.media);
+  registerIpc(host.handlers);
+  installMenu();
+  createMainWindow(preloadFile(mainDir));
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createMainWindow(preloadFile(mainDir));
+  });
+  app.on('will-quit', () => host.close());
+});
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit();
+});

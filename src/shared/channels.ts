@@ -1,0 +1,11 @@
+/**
+ * The names of every request channel the renderer may call. Kept dependency-free so the sandboxed
+ * preload can bundle it without pulling in schemas; `contract.ts` gives each name its schemas.
+ */
+export const CHANNELS = ['app.info', 'system.doctor', 'system.status', 'packs.list'] as const;
+
+export type Channel = (typeof CHANNELS)[number];
+
+export function isChannel(name: unknown): name is Channel {
+  return typeof name === 'string' && (CHANNELS as readonly string[]).includes(name);
+}
