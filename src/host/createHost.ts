@@ -1,6 +1,7 @@
 /** Builds the Electron-free host (paths, worker, media, handlers) that main, CLI and tests share. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AccessGrants } from './grants';
 import { createHandlers, type Handlers, type HostContext } from './handlers';
 import { MediaStore } from './media';
 import type { AppPaths } from './paths';
@@ -26,6 +27,10 @@ export function createHost(paths: AppPaths, launcher: WorkerLauncher, mediaBase:
     ],
     inspectorVersion: version,
   });
-  const ctx: HostContext = { version, paths, worker, media: new MediaStore(), mediaBase };
+  const grants = new AccessGrants();
+  // The bundled samples are always readable: they ship with the app.
+  const samples = join(paths.resourcesDir, 'samples');
+  if (existsSync(samples)) grants.grant(samples);
+  const ctx: HostContext = { version, paths, worker, media: new MediaStore(), grants, mediaBase };
   return { ...ctx, handlers: createHandlers(ctx), close: () => worker.stop() };
 }

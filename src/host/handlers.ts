@@ -5,6 +5,7 @@
 import type { Channel } from '../shared/channels';
 import type { Input, Output } from '../shared/contract';
 import { firstAvailable } from '../core/runtime/providers';
+import type { AccessGrants } from './grants';
 import type { AppPaths } from './paths';
 import type { MediaStore } from './media';
 import type { WorkerClient } from './workerClient';
@@ -14,6 +15,8 @@ export interface HostContext {
   paths: AppPaths;
   worker: WorkerClient;
   media: MediaStore;
+  /** Folders/files the user chose; every path from the renderer is checked against these. */
+  grants: AccessGrants;
   /** `inspector://app/media` in Electron, `http://127.0.0.1:PORT/media` under test. */
   mediaBase: string;
 }
