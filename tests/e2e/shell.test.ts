@@ -46,7 +46,7 @@ describe('workstation shell in Chromium, bridged to the real host', () => {
 
   it('rejects calls outside the contract with coded errors', async () => {
     const result = await b.page.evaluate(async () => {
-      const api = (window as unknown as { api: { call: (c: string, i: unknown) => Promise<unknown> } }).api;
+      const api = (globalThis as unknown as { api: { call: (c: string, i: unknown) => Promise<unknown> } }).api;
       return [await api.call('fs.readFile', { path: '/etc/passwd' }), await api.call('system.status', { extra: 1 })];
     });
     expect(result).toMatchObject([

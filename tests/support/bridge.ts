@@ -79,8 +79,8 @@ export async function openBridge(opts: BridgeOptions = {}): Promise<Bridge> {
   });
   // The same narrow surface the preload exposes: call(channel, input) → Result.
   await context.addInitScript(() => {
-    const invoke = (window as unknown as { __inspectorInvoke: (c: string, i: unknown) => Promise<unknown> }).__inspectorInvoke;
-    Object.defineProperty(window, 'api', { value: Object.freeze({ call: (c: string, i: unknown) => invoke(c, i) }) });
+    const invoke = (globalThis as unknown as { __inspectorInvoke: (c: string, i: unknown) => Promise<unknown> }).__inspectorInvoke;
+    Object.defineProperty(globalThis, 'api', { value: Object.freeze({ call: (c: string, i: unknown) => invoke(c, i) }) });
   });
   const page = await context.newPage();
   const consoleErrors: string[] = [];
