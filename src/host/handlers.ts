@@ -4,7 +4,7 @@
  */
 import type { Channel } from '../shared/channels';
 import type { Input, Output } from '../shared/contract';
-import { firstAvailable } from '../core/runtime/providers';
+import { firstAvailable } from '../core/runtime/providerOrder';
 import type { AccessGrants } from './grants';
 import type { AppPaths } from './paths';
 import type { MediaStore } from './media';

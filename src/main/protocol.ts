@@ -15,7 +15,7 @@ export const APP_ORIGIN = `${APP_SCHEME}://app`;
 export const CSP = [
   "default-src 'self'",
   "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
+  "style-src 'self'",
   "img-src 'self' blob: data:",
   "connect-src 'self'",
   "worker-src 'self' blob:",

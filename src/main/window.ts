@@ -20,6 +20,8 @@ export function createMainWindow(preloadPath: string): BrowserWindow {
       allowRunningInsecureContent: false,
       experimentalFeatures: false,
       spellcheck: false,
+      // Middle-click must never open a link in a new window; panning uses pointer events, not auxclick.
+      disableBlinkFeatures: 'Auxclick',
     },
   });
   win.once('ready-to-show', () => win.show());

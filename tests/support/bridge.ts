@@ -61,6 +61,8 @@ export async function openBridge(opts: BridgeOptions = {}): Promise<Bridge> {
   });
 
   const paths = appPaths(repoRoot, userDataDir);
+  // The E2E suite runs after `npm run build`: use the built worker, as the packaged app does.
+  process.env['INSPECTOR_WORKER_FROM_BUILD'] = '1';
   const host = createHost(paths, nodeWorkerLauncher(repoRoot), `${base}/media`);
 
   const browser: Browser = await chromium.launch({
@@ -85,6 +87,10 @@ export async function openBridge(opts: BridgeOptions = {}): Promise<Bridge> {
   const page = await context.newPage();
   const consoleErrors: string[] = [];
   page.on('pageerror', (e) => consoleErrors.push(e.message));
+  // A CSP violation means the app needs something its policy forbids: a test failure, not noise.
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) consoleErrors.push(m.text());
+  });
   await page.goto(base + '/');
 
   mkdirSync(testOutput, { recursive: true });

@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-node';
 
-/** The order the engine prefers when the user has not configured one. */
-export const DEFAULT_PROVIDER_ORDER = ['cuda', 'tensorrt', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
-export type ProviderName = (typeof DEFAULT_PROVIDER_ORDER)[number];
+import { DEFAULT_PROVIDER_ORDER } from './providerOrder';
+
+export { DEFAULT_PROVIDER_ORDER, firstAvailable, type ProviderName } from './providerOrder';
 
 export interface ProviderProbe {
   name: string;
@@ -74,9 +74,4 @@ export async function probeProviders(
   // Sequential on purpose: provider initialisation loads shared libraries and is not re-entrant.
   for (const name of names) results.push(await probeProvider(name, model));
   return results;
-}
-
-/** The first usable provider in the preferred order; CPU always works. */
-export function firstAvailable(probes: readonly ProviderProbe[]): string {
-  return probes.find((p) => p.available)?.name ?? 'cpu';
 }

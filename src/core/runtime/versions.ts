@@ -3,11 +3,12 @@ import { createRequire } from 'node:module';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
 
-const require = createRequire(import.meta.url);
+// Not named `require`: the bundler adds its own `require` shim to ESM output.
+const requireHere = createRequire(import.meta.url);
 
 function packageVersion(name: string): string {
   try {
-    return (require(`${name}/package.json`) as { version: string }).version;
+    return (requireHere(`${name}/package.json`) as { version: string }).version;
   } catch {
     return 'unknown';
   }
