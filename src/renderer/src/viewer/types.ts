@@ -1,0 +1,100 @@
+/**
+ * The viewer's plain-data model. Stores hold these records; konva only draws them. They mirror what
+ * `images.open` / `inspect.run` return once fetched from the media store (typed arrays instead of ids).
+ */
+
+export type PixelDType = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float32' | 'float64';
+export type PixelArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
+
+export interface WindowLevel {
+  center: number;
+  width: number;
+}
+
+/** One decoded frame at full precision: stored values plus how to turn them into real values. */
+export interface FrameData {
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  dtype: PixelDType;
+  /** Stored values, channels interleaved, row-major. */
+  data: PixelArray;
+  /** Modality rescale: real = stored × slope + intercept (HU for CT). */
+  slope: number;
+  intercept: number;
+  /** MONOCHROME1 / Presentation LUT INVERSE: low values display white. */
+  invert: boolean;
+  /** The file's own windows, first is the default; empty when it has none. */
+  windows: (WindowLevel & { explanation?: string })[];
+  /** Stored values meaning "no data": excluded from statistics, painted black. */
+  padding?: { from: number; to: number };
+  /** Real-value unit for readouts and the legend (`HU`, or empty). */
+  unit?: string;
+}
+
+/** An image rectangle in image pixel coordinates (x right, y down, pixel (0,0) spans [0,1)²). */
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export type ColormapName = 'turbo' | 'jet' | 'inferno' | 'cividis';
+
+/** How a heatmap's values become colours: raw → [0,1] by min/max, decision threshold if known. */
+export interface HeatmapScale {
+  min: number;
+  max: number;
+  /** `calibrated`: fixed over a validation set, comparable across images; `per-image`: min–max of this map. */
+  kind: 'calibrated' | 'per-image';
+  /** The model's decision threshold in raw units, when it has one (anomalib pixel threshold). */
+  threshold?: number;
+}
+
+export interface HeatmapData {
+  id: string;
+  kind: 'gradcam' | 'cam' | 'anomaly';
+  /** Method shown in the legend, e.g. `Grad-CAM`, `Grad-CAM++`, `PaDiM`. */
+  method: string;
+  /** Pack that produced it (name@version) and, when per class, which class. */
+  source: string;
+  className?: string;
+  width: number;
+  height: number;
+  values: Float32Array;
+  /** Where the whole map grid lies on the image: model input resize/crop/pad undone. */
+  covers: Rect;
+  scale: HeatmapScale;
+}
+
+export type BoxSource = 'region' | 'detector' | 'reviewer';
+
+export interface BoxData {
+  id: string;
+  source: BoxSource;
+  label: string;
+  score?: number;
+  /** Model/pack or reviewer that made it. */
+  origin: string;
+  rect: Rect;
+}
+
+export interface LayerSettings {
+  visible: boolean;
+  opacity: number;
+  colormap: ColormapName;
+  /** Display threshold on the normalised [0,1] scale: nothing drawn below it. */
+  threshold: number;
+  contour: boolean;
+}
+
+/** Everything one viewport shows. */
+export interface Scene {
+  id: string;
+  title: string;
+  /** Frames of the image or series; the viewport shows one at a time. */
+  frames: FrameData[];
+  heatmaps: HeatmapData[];
+  boxes: BoxData[];
+}
