@@ -1,0 +1,86 @@
+/**
+ * Canonical JSON and SHA-256 for the audit chain. A record's hash is taken over a fixed,
+ * versioned column list (`HASHED_COLUMNS`), never `SELECT *`: a later migration may add columns
+ * without invalidating every hash already in the chain.
+ */
+import { createHash } from 'node:crypto';
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** JSON with sorted object keys, so equal values always hash equally. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: ${value} is not representable`);
+    return JSON.stringify(value);
+  }
+  if (typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
+  if (typeof value === 'bigint') return value.toString();
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object') {
+    const obj = value as Record<string, unknown>;
+    const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+  }
+  throw new TypeError(`canonicalJson: unsupported ${typeof value}`);
+}
+
+/** The audited entities, their tables and the columns their record hash covers (hash version 1). */
+export const HASHED_COLUMNS = {
+  operator: { table: 'operators', key: 'id', columns: ['id', 'name', 'role', 'created_at'] },
+  case: { table: 'cases', key: 'id', columns: ['id', 'case_key', 'kind', 'line', 'station', 'tags', 'created_at'] },
+  batch: { table: 'batches', key: 'id', columns: ['id', 'name', 'source', 'operator_id', 'started_at'] },
+  image: {
+    table: 'images',
+    key: 'id',
+    columns: ['id', 'case_id', 'source_path', 'sha256', 'format', 'modality', 'width', 'height', 'frames', 'bytes', 'validation', 'created_at'],
+  },
+  run: {
+    table: 'inference_runs',
+    key: 'id',
+    columns: [
+      'id', 'created_at', 'day', 'case_id', 'image_id', 'batch_id', 'pack_name', 'pack_version', 'pack_hashes', 'provider',
+      'verdict', 'score', 'threshold', 'probabilities', 'scores', 'thresholds', 'regions', 'explanation', 'timings',
+      'config_hash', 'operator_id',
+    ],
+  },
+  review: {
+    table: 'reviews',
+    key: 'id',
+    columns: ['id', 'run_id', 'operator_id', 'decision', 'label', 'boxes', 'note', 'supersedes', 'created_at'],
+  },
+  error: {
+    table: 'errors',
+    key: 'id',
+    columns: ['id', 'created_at', 'day', 'stage', 'code', 'message', 'details', 'source_path', 'sha256', 'pack_name', 'batch_id', 'case_key', 'operator_id'],
+  },
+} as const;
+
+export type AuditEntity = keyof typeof HASHED_COLUMNS;
+/** Entries that describe an event rather than a row (restore, export): their record is the payload. */
+export type AuditSubject = AuditEntity | 'event';
+
+export function recordHash(entity: AuditEntity, row: Record<string, unknown>): string {
+  const picked: Record<string, unknown> = {};
+  for (const c of HASHED_COLUMNS[entity].columns) picked[c] = row[c] ?? null;
+  return sha256Hex(`${entity}:v1:${canonicalJson(picked)}`);
+}
+
+export interface AuditEntryFields {
+  seq: number;
+  at: number;
+  actor: string;
+  action: string;
+  entity: string;
+  entityId: string;
+  recordHash: string;
+  prevHash: string;
+}
+
+export function entryHash(e: AuditEntryFields): string {
+  return sha256Hex([e.seq, e.at, e.actor, e.action, e.entity, e.entityId, e.recordHash, e.prevHash].join('\u001f'));
+}

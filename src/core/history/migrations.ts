@@ -1,0 +1,197 @@
+/**
+ * Versioned schema. Each migration runs in its own transaction and sets `PRAGMA user_version`
+ * inside it, so a crash mid-migration leaves the previous version intact. Never edit a shipped
+ * migration: add the next one (tests open a database at every earlier version and migrate it).
+ */
+import type Database from 'better-sqlite3';
+import { InspectorError } from '../../shared/errors';
+import { AuditAppender } from './audit';
+import { HASHED_COLUMNS, recordHash, type AuditEntity } from './hash';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Database.Database): void;
+}
+
+const IMMUTABLE_TABLES = ['audit_log', 'operators', 'cases', 'batches', 'images', 'inference_runs', 'reviews', 'errors'];
+
+const v1Core = `
+CREATE TABLE operators(id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE cases(
+  id INTEGER PRIMARY KEY, case_key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, line TEXT, station TEXT,
+  tags TEXT NOT NULL DEFAULT '[]', created_at INTEGER NOT NULL);
+CREATE TABLE batches(id INTEGER PRIMARY KEY, name TEXT NOT NULL, source TEXT, operator_id TEXT, started_at INTEGER NOT NULL);
+CREATE TABLE images(
+  id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id), source_path TEXT NOT NULL, sha256 TEXT NOT NULL,
+  format TEXT NOT NULL, modality TEXT NOT NULL, width INTEGER, height INTEGER, frames INTEGER, bytes INTEGER,
+  validation TEXT NOT NULL, created_at INTEGER NOT NULL, UNIQUE(case_id, sha256, source_path));
+CREATE TABLE inference_runs(
+  id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, day TEXT NOT NULL,
+  case_id INTEGER NOT NULL REFERENCES cases(id), image_id INTEGER NOT NULL REFERENCES images(id),
+  batch_id INTEGER REFERENCES batches(id), pack_name TEXT NOT NULL, pack_version TEXT NOT NULL, pack_hashes TEXT NOT NULL,
+  provider TEXT NOT NULL, verdict TEXT NOT NULL, score REAL NOT NULL, threshold REAL, probabilities TEXT NOT NULL,
+  scores TEXT NOT NULL, thresholds TEXT NOT NULL, regions TEXT NOT NULL, explanation TEXT, timings TEXT NOT NULL,
+  config_hash TEXT, operator_id TEXT);
+CREATE INDEX runs_time ON inference_runs(created_at);
+CREATE INDEX runs_case ON inference_runs(case_id, created_at);
+CREATE INDEX runs_verdict_time ON inference_runs(verdict, created_at);
+CREATE TABLE reviews(
+  id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES inference_runs(id), operator_id TEXT NOT NULL REFERENCES operators(id),
+  decision TEXT NOT NULL CHECK (decision IN ('accept','reject','override','uncertain')), label TEXT, boxes TEXT NOT NULL,
+  note TEXT, supersedes INTEGER REFERENCES reviews(id), created_at INTEGER NOT NULL);
+CREATE INDEX reviews_run ON reviews(run_id, id);
+CREATE TABLE errors(
+  id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, day TEXT NOT NULL, stage TEXT NOT NULL, code TEXT NOT NULL,
+  message TEXT NOT NULL, details TEXT NOT NULL, source_path TEXT, sha256 TEXT, pack_name TEXT, batch_id INTEGER,
+  case_key TEXT, operator_id TEXT);
+CREATE INDEX errors_time ON errors(created_at);
+CREATE TABLE blobs(
+  hash TEXT PRIMARY KEY, kind TEXT NOT NULL, dtype TEXT, shape TEXT, bytes INTEGER NOT NULL, stored_bytes INTEGER NOT NULL,
+  created_at INTEGER NOT NULL);
+`;
+
+const v2Audit = `
+CREATE TABLE audit_log(
+  seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, entity TEXT NOT NULL,
+  entity_id TEXT NOT NULL, record_hash TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE INDEX audit_entity ON audit_log(entity, entity_id);
+${IMMUTABLE_TABLES.map(
+  (t) => `
+CREATE TRIGGER ${t}_no_update BEFORE UPDATE ON ${t} BEGIN SELECT RAISE(ABORT, 'HISTORY_APPEND_ONLY: ${t} rows are never changed'); END;
+CREATE TRIGGER ${t}_no_delete BEFORE DELETE ON ${t} BEGIN SELECT RAISE(ABORT, 'HISTORY_APPEND_ONLY: ${t} rows are never deleted'); END;`,
+).join('')}
+`;
+
+/** Pre-aggregates kept by triggers: dashboards read thousands of rows, never millions. */
+const v3Stats = `
+CREATE INDEX runs_pack_time ON inference_runs(pack_name, created_at, score);
+CREATE INDEX runs_score ON inference_runs(score);
+CREATE TABLE review_state(
+  run_id INTEGER PRIMARY KEY, review_id INTEGER NOT NULL, decision TEXT NOT NULL, label TEXT, operator_id TEXT NOT NULL,
+  at INTEGER NOT NULL, pack_name TEXT NOT NULL, day TEXT NOT NULL, ai_label TEXT NOT NULL, human_label TEXT);
+CREATE INDEX review_state_operator ON review_state(operator_id, run_id);
+CREATE INDEX review_state_decision ON review_state(decision, run_id);
+CREATE TABLE stat_daily(day TEXT NOT NULL, pack_name TEXT NOT NULL, verdict TEXT NOT NULL, n INTEGER NOT NULL,
+  PRIMARY KEY(day, pack_name, verdict)) WITHOUT ROWID;
+CREATE TABLE stat_images_daily(day TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE stat_errors_daily(day TEXT NOT NULL, stage TEXT NOT NULL, code TEXT NOT NULL, n INTEGER NOT NULL,
+  PRIMARY KEY(day, stage, code)) WITHOUT ROWID;
+CREATE TABLE stat_score_hist(pack_name TEXT NOT NULL, day TEXT NOT NULL, bin INTEGER NOT NULL, n INTEGER NOT NULL,
+  PRIMARY KEY(pack_name, day, bin)) WITHOUT ROWID;
+CREATE TABLE stat_agreement(pack_name TEXT NOT NULL, day TEXT NOT NULL, ai_label TEXT NOT NULL, human_label TEXT NOT NULL,
+  n INTEGER NOT NULL, PRIMARY KEY(pack_name, day, ai_label, human_label)) WITHOUT ROWID;
+CREATE TABLE pack_reference(pack_name TEXT NOT NULL, pack_version TEXT NOT NULL, scores TEXT NOT NULL, created_at INTEGER NOT NULL,
+  PRIMARY KEY(pack_name, pack_version));
+CREATE VIRTUAL TABLE cases_fts USING fts5(case_key, content='cases', content_rowid='id', tokenize='trigram');
+
+CREATE TRIGGER runs_stats AFTER INSERT ON inference_runs BEGIN
+  INSERT INTO stat_daily(day, pack_name, verdict, n) VALUES (NEW.day, NEW.pack_name, NEW.verdict, 1)
+    ON CONFLICT DO UPDATE SET n = n + 1;
+  INSERT INTO stat_score_hist(pack_name, day, bin, n)
+    VALUES (NEW.pack_name, NEW.day, max(0, min(99, CAST(NEW.score * 100 AS INTEGER))), 1)
+    ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER images_stats AFTER INSERT ON images BEGIN
+  INSERT INTO stat_images_daily(day, n) VALUES (date(NEW.created_at / 1000, 'unixepoch', 'localtime'), 1)
+    ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER errors_stats AFTER INSERT ON errors BEGIN
+  INSERT INTO stat_errors_daily(day, stage, code, n) VALUES (NEW.day, NEW.stage, NEW.code, 1)
+    ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER cases_index AFTER INSERT ON cases BEGIN
+  INSERT INTO cases_fts(rowid, case_key) VALUES (NEW.id, NEW.case_key);
+END;
+-- The latest review of a run is its effective one (the store makes every later review name the
+-- one it supersedes); its human label moves the agreement counts from the old cell to the new.
+CREATE TRIGGER reviews_state AFTER INSERT ON reviews BEGIN
+  UPDATE stat_agreement SET n = n - 1
+    WHERE (pack_name, day, ai_label, human_label) IN
+      (SELECT pack_name, day, ai_label, human_label FROM review_state WHERE run_id = NEW.run_id AND human_label IS NOT NULL);
+  INSERT INTO review_state(run_id, review_id, decision, label, operator_id, at, pack_name, day, ai_label, human_label)
+    SELECT NEW.run_id, NEW.id, NEW.decision, NEW.label, NEW.operator_id, NEW.created_at, r.pack_name, r.day, r.verdict,
+      CASE NEW.decision WHEN 'accept' THEN r.verdict WHEN 'override' THEN NEW.label
+        WHEN 'reject' THEN coalesce(NEW.label, '(rejected)') ELSE NULL END
+    FROM inference_runs r WHERE r.id = NEW.run_id
+    ON CONFLICT(run_id) DO UPDATE SET review_id = excluded.review_id, decision = excluded.decision, label = excluded.label,
+      operator_id = excluded.operator_id, at = excluded.at, human_label = excluded.human_label;
+  INSERT INTO stat_agreement(pack_name, day, ai_label, human_label, n)
+    SELECT pack_name, day, ai_label, human_label, 1 FROM review_state WHERE run_id = NEW.run_id AND human_label IS NOT NULL
+    ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+`;
+
+const v3Backfill = `
+INSERT INTO stat_daily(day, pack_name, verdict, n) SELECT day, pack_name, verdict, count(*) FROM inference_runs GROUP BY 1, 2, 3;
+INSERT INTO stat_images_daily(day, n) SELECT date(created_at / 1000, 'unixepoch', 'localtime'), count(*) FROM images GROUP BY 1;
+INSERT INTO stat_errors_daily(day, stage, code, n) SELECT day, stage, code, count(*) FROM errors GROUP BY 1, 2, 3;
+INSERT INTO stat_score_hist(pack_name, day, bin, n)
+  SELECT pack_name, day, max(0, min(99, CAST(score * 100 AS INTEGER))), count(*) FROM inference_runs GROUP BY 1, 2, 3;
+INSERT INTO review_state(run_id, review_id, decision, label, operator_id, at, pack_name, day, ai_label, human_label)
+  SELECT v.run_id, v.id, v.decision, v.label, v.operator_id, v.created_at, r.pack_name, r.day, r.verdict,
+    CASE v.decision WHEN 'accept' THEN r.verdict WHEN 'override' THEN v.label
+      WHEN 'reject' THEN coalesce(v.label, '(rejected)') ELSE NULL END
+  FROM reviews v JOIN inference_runs r ON r.id = v.run_id
+  WHERE v.id = (SELECT max(id) FROM reviews w WHERE w.run_id = v.run_id);
+INSERT INTO stat_agreement(pack_name, day, ai_label, human_label, n)
+  SELECT pack_name, day, ai_label, human_label, count(*) FROM review_state WHERE human_label IS NOT NULL GROUP BY 1, 2, 3, 4;
+INSERT INTO cases_fts(cases_fts) VALUES ('rebuild');
+`;
+
+/** Order in which existing rows are logged when the audit chain is introduced over old data. */
+const BACKFILL_ORDER: AuditEntity[] = ['operator', 'case', 'batch', 'image', 'run', 'review', 'error'];
+
+export const MIGRATIONS: Migration[] = [
+  { version: 1, name: 'core records', up: (db) => db.exec(v1Core) },
+  {
+    version: 2,
+    name: 'audit chain',
+    up(db) {
+      db.exec(v2Audit);
+      // Rows written before the chain existed are logged now, as the migration's own entries.
+      const chain = new AuditAppender(db);
+      const at = Date.now();
+      for (const entity of BACKFILL_ORDER) {
+        const spec = HASHED_COLUMNS[entity];
+        for (const row of db.prepare(`SELECT * FROM ${spec.table} ORDER BY ${spec.key}`).iterate() as IterableIterator<Record<string, unknown>>) {
+          chain.append(at, 'migration', `${entity}.backfill`, entity, row[spec.key] as string | number, recordHash(entity, row));
+        }
+      }
+    },
+  },
+  {
+    version: 3,
+    name: 'statistics, review state, case search',
+    up(db) {
+      db.exec(v3Stats);
+      db.exec(v3Backfill);
+    },
+  },
+];
+
+export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+export function schemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Brings the database to `target` (default: latest). Returns the version it started from. */
+export function migrate(db: Database.Database, target = LATEST_VERSION): number {
+  const from = schemaVersion(db);
+  if (from > LATEST_VERSION) {
+    throw new InspectorError('HISTORY_SCHEMA_TOO_NEW', `The history database has schema version ${from}; this Inspector knows up to ${LATEST_VERSION}.`, {
+      version: from,
+      latest: LATEST_VERSION,
+    });
+  }
+  for (const m of MIGRATIONS) {
+    if (m.version <= from || m.version > target) continue;
+    db.transaction(() => {
+      m.up(db);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+  return from;
+}

@@ -1,0 +1,224 @@
+/**
+ * Writing records. Every function runs inside a store write transaction (`WriteTx`) and logs
+ * what it wrote to the audit chain in the same transaction: a record and its entry commit
+ * together or not at all.
+ */
+import type Database from 'better-sqlite3';
+import { InspectorError } from '../../shared/errors';
+import type { AuditAppender } from './audit';
+import { recordHash, type AuditEntity } from './hash';
+import { localDay } from './time';
+import {
+  REVIEW_DECISIONS,
+  type CaseInput,
+  type ErrorInput,
+  type ImageInput,
+  type InferenceRecord,
+  type Operator,
+  type OperatorRole,
+  type ReviewInput,
+} from './types';
+
+export interface WriteTx {
+  db: Database.Database;
+  sql(text: string): Database.Statement;
+  chain: AuditAppender;
+  now(): number;
+}
+
+type Row = Record<string, string | number | null>;
+
+function insertAudited(tx: WriteTx, entity: AuditEntity, table: string, row: Row, actor: string, action: string): number {
+  const cols = Object.keys(row);
+  const info = tx.sql(`INSERT INTO ${table}(${cols.join(',')}) VALUES (${cols.map(() => '?').join(',')})`).run(...cols.map((c) => row[c]));
+  const id = typeof row['id'] === 'string' ? row['id'] : Number(info.lastInsertRowid);
+  if (typeof row['id'] !== 'string') row['id'] = id;
+  tx.chain.append(tx.now(), actor, action, entity, id, recordHash(entity, row));
+  return typeof id === 'number' ? id : 0;
+}
+
+const json = (v: unknown, fallback: unknown) => JSON.stringify(v ?? fallback);
+
+export const OPERATOR_ROLES: OperatorRole[] = ['operator', 'reviewer', 'supervisor', 'admin'];
+
+export function createOperator(tx: WriteTx, op: { id: string; name: string; role: OperatorRole }): Operator {
+  if (!/^[A-Za-z0-9._@-]{1,64}$/.test(op.id)) {
+    throw new InspectorError('OPERATOR_BAD_ID', `Operator IDs are 1–64 letters, digits or . _ @ -; got "${op.id.slice(0, 80)}".`);
+  }
+  if (!op.name.trim()) throw new InspectorError('OPERATOR_BAD_NAME', 'An operator needs a name.');
+  if (!OPERATOR_ROLES.includes(op.role)) throw new InspectorError('OPERATOR_BAD_ROLE', `Unknown role "${op.role}".`, { roles: OPERATOR_ROLES });
+  if (tx.sql('SELECT 1 FROM operators WHERE id = ?').get(op.id)) {
+    throw new InspectorError('OPERATOR_EXISTS', `Operator "${op.id}" already exists.`);
+  }
+  const createdAt = tx.now();
+  insertAudited(tx, 'operator', 'operators', { id: op.id, name: op.name.trim(), role: op.role, created_at: createdAt }, op.id, 'operator.create');
+  return { id: op.id, name: op.name.trim(), role: op.role, createdAt };
+}
+
+export function ensureCase(tx: WriteTx, c: CaseInput, actor: string): number {
+  const key = c.key.trim();
+  if (!key) throw new InspectorError('CASE_BAD_KEY', 'A case needs a key (part serial, cell ID or study UID).');
+  const found = tx.sql('SELECT id FROM cases WHERE case_key = ?').get(key) as { id: number } | undefined;
+  if (found) return found.id;
+  return insertAudited(
+    tx,
+    'case',
+    'cases',
+    { case_key: key, kind: c.kind ?? 'part', line: c.line ?? null, station: c.station ?? null, tags: json(c.tags, []), created_at: tx.now() },
+    actor,
+    'case.create',
+  );
+}
+
+export function ensureImage(tx: WriteTx, caseId: number, img: ImageInput, actor: string): number {
+  const found = tx.sql('SELECT id FROM images WHERE case_id = ? AND sha256 = ? AND source_path = ?').get(caseId, img.sha256, img.sourcePath) as
+    | { id: number }
+    | undefined;
+  if (found) return found.id;
+  return insertAudited(
+    tx,
+    'image',
+    'images',
+    {
+      case_id: caseId,
+      source_path: img.sourcePath,
+      sha256: img.sha256,
+      format: img.format,
+      modality: img.modality,
+      width: img.width ?? null,
+      height: img.height ?? null,
+      frames: img.frames ?? null,
+      bytes: img.bytes ?? null,
+      validation: json(img.validation, {}),
+      created_at: tx.now(),
+    },
+    actor,
+    'image.record',
+  );
+}
+
+export function startBatch(tx: WriteTx, b: { name: string; source?: string | null; operatorId?: string | null }): number {
+  const actor = b.operatorId ?? 'system';
+  return insertAudited(tx, 'batch', 'batches', { name: b.name, source: b.source ?? null, operator_id: b.operatorId ?? null, started_at: tx.now() }, actor, 'batch.start');
+}
+
+export interface RecordedRun {
+  runId: number;
+  caseId: number;
+  imageId: number;
+}
+
+export function recordInference(tx: WriteTx, rec: InferenceRecord): RecordedRun {
+  if (!Number.isFinite(rec.score)) throw new InspectorError('HISTORY_BAD_SCORE', `Score must be a finite number; got ${rec.score}.`);
+  const actor = rec.operatorId ?? 'system';
+  const caseId = ensureCase(tx, rec.case, actor);
+  const imageId = ensureImage(tx, caseId, rec.image, actor);
+  const createdAt = rec.createdAt ?? tx.now();
+  const runId = insertAudited(
+    tx,
+    'run',
+    'inference_runs',
+    {
+      created_at: createdAt,
+      day: localDay(createdAt),
+      case_id: caseId,
+      image_id: imageId,
+      batch_id: rec.batchId ?? null,
+      pack_name: rec.pack.name,
+      pack_version: rec.pack.version,
+      pack_hashes: json(rec.pack.fileHashes, {}),
+      provider: rec.provider,
+      verdict: rec.verdict,
+      score: rec.score,
+      threshold: rec.threshold ?? null,
+      probabilities: json(rec.probabilities, {}),
+      scores: json(rec.scores, {}),
+      thresholds: json(rec.thresholds, {}),
+      regions: json(rec.regions, []),
+      explanation: rec.explanation ? JSON.stringify(rec.explanation) : null,
+      timings: json(rec.timings, {}),
+      config_hash: rec.configHash ?? null,
+      operator_id: rec.operatorId ?? null,
+    },
+    actor,
+    'run.record',
+  );
+  return { runId, caseId, imageId };
+}
+
+/**
+ * A review is never edited: a correction is a new review naming the one it supersedes. The
+ * superseded review must be the run's current one, so two reviewers racing on a run cannot both
+ * "correct" the same state unnoticed.
+ */
+export function recordReview(tx: WriteTx, r: ReviewInput): number {
+  if (!REVIEW_DECISIONS.includes(r.decision)) throw new InspectorError('REVIEW_BAD_DECISION', `Unknown review decision "${r.decision}".`);
+  if (r.decision === 'override' && !r.label?.trim()) {
+    throw new InspectorError('REVIEW_LABEL_REQUIRED', 'Overriding the AI needs the class the reviewer chose.');
+  }
+  if (!tx.sql('SELECT 1 FROM operators WHERE id = ?').get(r.operatorId)) {
+    throw new InspectorError('OPERATOR_UNKNOWN', `No operator "${r.operatorId}"; choose or create a profile first.`);
+  }
+  if (!tx.sql('SELECT 1 FROM inference_runs WHERE id = ?').get(r.runId)) {
+    throw new InspectorError('HISTORY_RUN_NOT_FOUND', `No inference run ${r.runId}.`);
+  }
+  const current = tx.sql('SELECT review_id FROM review_state WHERE run_id = ?').get(r.runId) as { review_id: number } | undefined;
+  const supersedes = r.supersedes ?? null;
+  if ((current?.review_id ?? null) !== supersedes) {
+    throw new InspectorError(
+      'REVIEW_CONFLICT',
+      current
+        ? `Run ${r.runId} already has review ${current.review_id}; a correction must name it as the review it supersedes.`
+        : `Run ${r.runId} has no review to supersede.`,
+      { runId: r.runId, current: current?.review_id ?? null, supersedes },
+    );
+  }
+  return insertAudited(
+    tx,
+    'review',
+    'reviews',
+    {
+      run_id: r.runId,
+      operator_id: r.operatorId,
+      decision: r.decision,
+      label: r.label?.trim() || null,
+      boxes: json(r.boxes, []),
+      note: r.note ?? null,
+      supersedes,
+      created_at: r.createdAt ?? tx.now(),
+    },
+    r.operatorId,
+    supersedes ? 'review.correct' : 'review.submit',
+  );
+}
+
+export function recordError(tx: WriteTx, e: ErrorInput): number {
+  if (!/^[A-Z][A-Z0-9_]+$/.test(e.code)) throw new InspectorError('HISTORY_BAD_ERROR_CODE', `Error codes are UPPER_SNAKE; got "${e.code.slice(0, 80)}".`);
+  const createdAt = e.createdAt ?? tx.now();
+  return insertAudited(
+    tx,
+    'error',
+    'errors',
+    {
+      created_at: createdAt,
+      day: localDay(createdAt),
+      stage: e.stage,
+      code: e.code,
+      message: e.message,
+      details: json(e.details, {}),
+      source_path: e.sourcePath ?? null,
+      sha256: e.sha256 ?? null,
+      pack_name: e.packName ?? null,
+      batch_id: e.batchId ?? null,
+      case_key: e.caseKey ?? null,
+      operator_id: e.operatorId ?? null,
+    },
+    e.operatorId ?? 'system',
+    `error.${e.stage}`,
+  );
+}
+
+/** Logs an event that has no row of its own (a restore, an export) with a hash of its payload. */
+export function recordEvent(tx: WriteTx, actor: string, action: string, subject: string, payloadHash: string): void {
+  tx.chain.append(tx.now(), actor, action, 'event', subject, payloadHash);
+}

@@ -1,0 +1,206 @@
+/**
+ * History search for the table view and `history list`: filters that map onto indexes, newest
+ * first (or by score), one page at a time. The total is opt-in because counting a million rows
+ * costs more than fetching a page.
+ */
+import type Database from 'better-sqlite3';
+import { InspectorError } from '../../shared/errors';
+import type { HistoryRow, ReviewDecision, ReviewRow, RunDetail } from './types';
+
+export type ReviewStatus = 'any' | 'unreviewed' | 'reviewed' | ReviewDecision;
+
+export interface HistoryQuery {
+  /** Epoch ms, inclusive. */
+  from?: number;
+  /** Epoch ms, exclusive. */
+  to?: number;
+  verdicts?: string[];
+  pack?: string;
+  reviewer?: string;
+  reviewStatus?: ReviewStatus;
+  /** Substring of the case key (part serial, cell ID, study UID). */
+  text?: string;
+  sort?: 'time' | 'score';
+  order?: 'asc' | 'desc';
+  limit?: number;
+  offset?: number;
+  withTotal?: boolean;
+}
+
+export interface HistoryPage {
+  rows: HistoryRow[];
+  offset: number;
+  limit: number;
+  hasMore: boolean;
+  total?: number;
+}
+
+const MAX_LIMIT = 500;
+
+function whereClause(q: HistoryQuery): { sql: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const add = (clause: string, ...values: unknown[]) => {
+    where.push(clause);
+    params.push(...values);
+  };
+  if (q.from !== undefined) add('r.created_at >= ?', q.from);
+  if (q.to !== undefined) add('r.created_at < ?', q.to);
+  if (q.verdicts?.length) add(`r.verdict IN (${q.verdicts.map(() => '?').join(',')})`, ...q.verdicts);
+  if (q.pack) add('r.pack_name = ?', q.pack);
+  if (q.reviewer) add('rs.operator_id = ?', q.reviewer);
+  const status = q.reviewStatus ?? 'any';
+  if (status === 'unreviewed') where.push('rs.run_id IS NULL');
+  else if (status === 'reviewed') where.push('rs.run_id IS NOT NULL');
+  else if (status !== 'any') add('rs.decision = ?', status);
+  const text = q.text?.trim();
+  if (text) {
+    // The trigram index answers substrings of 3+ characters; shorter ones scan the case keys.
+    if ([...text].length >= 3) {
+      where.push('r.case_id IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?)');
+      params.push(`"${text.replaceAll('"', '""')}"`);
+    } else {
+      where.push("r.case_id IN (SELECT id FROM cases WHERE case_key LIKE ? ESCAPE '\\')");
+      params.push(`%${text.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
+    }
+  }
+  return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
+}
+
+interface SearchRow {
+  runId: number;
+  createdAt: number;
+  caseKey: string;
+  line: string | null;
+  station: string | null;
+  sourcePath: string;
+  modality: string;
+  packName: string;
+  packVersion: string;
+  verdict: string;
+  score: number;
+  threshold: number | null;
+  reviewId: number | null;
+  decision: ReviewDecision | null;
+  label: string | null;
+  reviewer: string | null;
+  reviewedAt: number | null;
+}
+
+export function searchHistory(db: Database.Database, q: HistoryQuery = {}): HistoryPage {
+  const limit = Math.min(Math.max(1, Math.floor(q.limit ?? 50)), MAX_LIMIT);
+  const offset = Math.max(0, Math.floor(q.offset ?? 0));
+  if (q.from !== undefined && q.to !== undefined && q.to <= q.from) {
+    throw new InspectorError('HISTORY_BAD_RANGE', 'The end of the date range must be after its start.');
+  }
+  const { sql: where, params } = whereClause(q);
+  const dir = q.order === 'asc' ? 'ASC' : 'DESC';
+  const orderBy = q.sort === 'score' ? `r.score ${dir}, r.id ${dir}` : `r.created_at ${dir}, r.id ${dir}`;
+  const rows = db
+    .prepare(
+      `SELECT r.id AS runId, r.created_at AS createdAt, c.case_key AS caseKey, c.line, c.station, i.source_path AS sourcePath,
+         i.modality, r.pack_name AS packName, r.pack_version AS packVersion, r.verdict, r.score, r.threshold,
+         rs.review_id AS reviewId, rs.decision, rs.label, rs.operator_id AS reviewer, rs.at AS reviewedAt
+       FROM inference_runs r
+       JOIN cases c ON c.id = r.case_id
+       JOIN images i ON i.id = r.image_id
+       LEFT JOIN review_state rs ON rs.run_id = r.id
+       ${where}
+       ORDER BY ${orderBy}
+       LIMIT ? OFFSET ?`,
+    )
+    .all(...params, limit + 1, offset) as SearchRow[];
+  const page: HistoryPage = {
+    rows: rows.slice(0, limit).map((r) => ({
+      runId: r.runId,
+      createdAt: r.createdAt,
+      caseKey: r.caseKey,
+      line: r.line,
+      station: r.station,
+      sourcePath: r.sourcePath,
+      modality: r.modality,
+      packName: r.packName,
+      packVersion: r.packVersion,
+      verdict: r.verdict,
+      score: r.score,
+      threshold: r.threshold,
+      review:
+        r.reviewId === null
+          ? null
+          : { id: r.reviewId, decision: r.decision!, label: r.label, operatorId: r.reviewer!, at: r.reviewedAt! },
+    })),
+    offset,
+    limit,
+    hasMore: rows.length > limit,
+  };
+  if (q.withTotal) {
+    const needsReview = q.reviewer || (q.reviewStatus && q.reviewStatus !== 'any');
+    const { n } = db
+      .prepare(`SELECT count(*) AS n FROM inference_runs r ${needsReview ? 'LEFT JOIN review_state rs ON rs.run_id = r.id' : ''} ${where}`)
+      .get(...params) as { n: number };
+    page.total = n;
+  }
+  return page;
+}
+
+const parse = <T>(s: string | null, fallback: T): T => (s === null ? fallback : (JSON.parse(s) as T));
+
+/** Everything about one run, for reopening it in the viewer or `history show`. */
+export function getRun(db: Database.Database, runId: number): RunDetail {
+  const r = db.prepare('SELECT * FROM inference_runs WHERE id = ?').get(runId) as Record<string, unknown> | undefined;
+  if (!r) throw new InspectorError('HISTORY_RUN_NOT_FOUND', `No inference run ${runId}.`);
+  const c = db.prepare('SELECT * FROM cases WHERE id = ?').get(r['case_id']) as Record<string, unknown>;
+  const i = db.prepare('SELECT * FROM images WHERE id = ?').get(r['image_id']) as Record<string, unknown>;
+  const reviews = db
+    .prepare(
+      `SELECT v.id, v.run_id AS runId, v.operator_id AS operatorId, o.name AS operatorName, v.decision, v.label, v.boxes, v.note,
+         v.supersedes, (SELECT w.id FROM reviews w WHERE w.supersedes = v.id) AS supersededBy, v.created_at AS createdAt
+       FROM reviews v LEFT JOIN operators o ON o.id = v.operator_id WHERE v.run_id = ? ORDER BY v.id`,
+    )
+    .all(runId) as (Omit<ReviewRow, 'boxes'> & { boxes: string })[];
+  const s = (k: string) => r[k] as string;
+  return {
+    run: {
+      id: r['id'] as number,
+      createdAt: r['created_at'] as number,
+      day: s('day'),
+      batchId: (r['batch_id'] as number | null) ?? null,
+      packName: s('pack_name'),
+      packVersion: s('pack_version'),
+      packHashes: parse(s('pack_hashes'), {}),
+      provider: s('provider'),
+      verdict: s('verdict'),
+      score: r['score'] as number,
+      threshold: (r['threshold'] as number | null) ?? null,
+      probabilities: parse(s('probabilities'), {}),
+      scores: parse(s('scores'), {}),
+      thresholds: parse(s('thresholds'), {}),
+      regions: parse(s('regions'), []),
+      explanation: parse(r['explanation'] as string | null, null),
+      timings: parse(s('timings'), {}),
+      configHash: (r['config_hash'] as string | null) ?? null,
+      operatorId: (r['operator_id'] as string | null) ?? null,
+    },
+    case: {
+      id: c['id'] as number,
+      key: c['case_key'] as string,
+      kind: c['kind'] as string,
+      line: (c['line'] as string | null) ?? null,
+      station: (c['station'] as string | null) ?? null,
+      tags: parse(c['tags'] as string, []),
+    },
+    image: {
+      id: i['id'] as number,
+      sourcePath: i['source_path'] as string,
+      sha256: i['sha256'] as string,
+      format: i['format'] as string,
+      modality: i['modality'] as string,
+      width: (i['width'] as number | null) ?? null,
+      height: (i['height'] as number | null) ?? null,
+      frames: (i['frames'] as number | null) ?? null,
+      bytes: (i['bytes'] as number | null) ?? null,
+      validation: parse(i['validation'] as string, { outcome: 'ok' as const }),
+    },
+    reviews: reviews.map((v) => ({ ...v, boxes: parse(v.boxes, []) })),
+  };
+}

@@ -1,0 +1,193 @@
+/**
+ * The history database: opened once per process (SQLite allows one writer; the app's host is
+ * it), migrated on open, WAL for readers that never block the writer, and one transaction per
+ * logical record so a killed process leaves only whole records.
+ */
+import Database from 'better-sqlite3';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { InspectorError } from '../../shared/errors';
+import { AuditAppender, readHead, type ChainHead } from './audit';
+import { BlobStore, type StoredBlob } from './blobs';
+import { migrate } from './migrations';
+import * as records from './records';
+import type { WriteTx } from './records';
+import type { ErrorInput, InferenceRecord, Operator, OperatorRole, ReviewInput } from './types';
+
+export interface OpenOptions {
+  /** `FULL` (default) syncs the WAL on every commit: a committed review survives power loss too. */
+  synchronous?: 'FULL' | 'NORMAL';
+  readonly?: boolean;
+  /** Where content-addressed blobs go; default `<db folder>/blobs`. */
+  blobDir?: string;
+  /** Busy timeout for a second process (the CLI beside the app), ms. */
+  busyTimeoutMs?: number;
+}
+
+export function anchorPath(file: string): string {
+  return `${file}.audit-head`;
+}
+
+export function readAnchor(file: string): ChainHead | null {
+  const p = anchorPath(file);
+  if (!existsSync(p)) return null;
+  try {
+    const v = JSON.parse(readFileSync(p, 'utf8')) as ChainHead;
+    return typeof v.seq === 'number' && typeof v.hash === 'string' ? { seq: v.seq, hash: v.hash } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Atomic replace: a kill leaves the old anchor or the new one, never half a file. */
+export function writeAnchor(file: string, head: ChainHead): void {
+  const p = anchorPath(file);
+  const tmp = `${p}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify({ seq: head.seq, hash: head.hash, at: new Date().toISOString() }));
+  renameSync(tmp, p);
+}
+
+export class HistoryStore {
+  readonly db: Database.Database;
+  readonly blobs: BlobStore;
+  private readonly statements = new Map<string, Database.Statement>();
+  private anchored: ChainHead;
+
+  private constructor(
+    readonly file: string,
+    db: Database.Database,
+    blobDir: string,
+  ) {
+    this.db = db;
+    this.blobs = new BlobStore(blobDir);
+    this.anchored = readHead(db);
+  }
+
+  static open(file: string, opts: OpenOptions = {}): HistoryStore {
+    const memory = file === ':memory:';
+    if (!memory && !opts.readonly) mkdirSync(dirname(file), { recursive: true });
+    let db: Database.Database;
+    try {
+      db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+    } catch (e) {
+      throw new InspectorError('HISTORY_OPEN_FAILED', `Cannot open the history database ${file}: ${(e as Error).message}`, { file });
+    }
+    try {
+      db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
+      if (!opts.readonly) {
+        db.pragma('journal_mode = WAL');
+        db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+      }
+      db.pragma('foreign_keys = ON');
+      if (!opts.readonly) migrate(db);
+    } catch (e) {
+      db.close();
+      if (e instanceof InspectorError) throw e;
+      throw new InspectorError('HISTORY_OPEN_FAILED', `Cannot use the history database ${file}: ${(e as Error).message}`, { file });
+    }
+    const store = new HistoryStore(file, db, opts.blobDir ?? join(memory ? process.cwd() : dirname(file), 'blobs'));
+    return store;
+  }
+
+  sql(text: string): Database.Statement {
+    let s = this.statements.get(text);
+    if (!s) {
+      s = this.db.prepare(text);
+      this.statements.set(text, s);
+    }
+    return s;
+  }
+
+  /** One logical record (or one batch of them) = one transaction, audit entries included. */
+  write<T>(fn: (tx: WriteTx) => T): T {
+    let head: ChainHead | undefined;
+    const result = this.db
+      .transaction(() => {
+        const tx: WriteTx = { db: this.db, sql: (t) => this.sql(t), chain: new AuditAppender(this.db), now: Date.now };
+        const out = fn(tx);
+        head = tx.chain.head;
+        return out;
+      })
+      .immediate();
+    if (head && head.seq !== this.anchored.seq && this.file !== ':memory:') {
+      writeAnchor(this.file, head);
+      this.anchored = head;
+    }
+    return result;
+  }
+
+  recordInference(rec: InferenceRecord): records.RecordedRun {
+    return this.write((tx) => records.recordInference(tx, rec));
+  }
+
+  /** Many records in one transaction: the batch path (a folder inspected at once, the bench). */
+  recordInferences(recs: InferenceRecord[]): records.RecordedRun[] {
+    return this.write((tx) => recs.map((r) => records.recordInference(tx, r)));
+  }
+
+  recordReview(r: ReviewInput): number {
+    return this.write((tx) => records.recordReview(tx, r));
+  }
+
+  recordError(e: ErrorInput): number {
+    return this.write((tx) => records.recordError(tx, e));
+  }
+
+  startBatch(b: { name: string; source?: string | null; operatorId?: string | null }): number {
+    return this.write((tx) => records.startBatch(tx, b));
+  }
+
+  createOperator(op: { id: string; name: string; role: OperatorRole }): Operator {
+    return this.write((tx) => records.createOperator(tx, op));
+  }
+
+  listOperators(): Operator[] {
+    return (this.sql('SELECT id, name, role, created_at AS createdAt FROM operators ORDER BY name, id').all() as Operator[]).map((o) => ({ ...o }));
+  }
+
+  getOperator(id: string): Operator | null {
+    return (this.sql('SELECT id, name, role, created_at AS createdAt FROM operators WHERE id = ?').get(id) as Operator | undefined) ?? null;
+  }
+
+  /** The profile chosen at start is remembered for the next start; it is not a sign-in. */
+  selectOperator(id: string): Operator {
+    const op = this.getOperator(id);
+    if (!op) throw new InspectorError('OPERATOR_UNKNOWN', `No operator "${id}".`);
+    this.sql('INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run('operator.current', id);
+    return op;
+  }
+
+  currentOperator(): Operator | null {
+    const row = this.sql('SELECT value FROM settings WHERE key = ?').get('operator.current') as { value: string } | undefined;
+    return row ? this.getOperator(row.value) : null;
+  }
+
+  /** Stores a large array as a compressed blob and registers it; returns its hash. */
+  putBlob(kind: string, data: ArrayBufferView, meta: { dtype?: string; shape?: number[] } = {}): StoredBlob {
+    const stored = this.blobs.put(data);
+    this.sql('INSERT OR IGNORE INTO blobs(hash, kind, dtype, shape, bytes, stored_bytes, created_at) VALUES (?,?,?,?,?,?,?)').run(
+      stored.hash,
+      kind,
+      meta.dtype ?? null,
+      meta.shape ? JSON.stringify(meta.shape) : null,
+      stored.bytes,
+      stored.storedBytes,
+      Date.now(),
+    );
+    return stored;
+  }
+
+  /** The pack's validation score distribution, the baseline drift is measured against. */
+  setPackReference(pack: string, version: string, scores: number[]): void {
+    if (scores.length < 10 || scores.some((s) => !Number.isFinite(s))) {
+      throw new InspectorError('DRIFT_BAD_REFERENCE', 'A reference distribution needs at least 10 finite scores.');
+    }
+    this.sql(
+      'INSERT INTO pack_reference(pack_name, pack_version, scores, created_at) VALUES (?,?,?,?) ON CONFLICT DO UPDATE SET scores = excluded.scores, created_at = excluded.created_at',
+    ).run(pack, version, JSON.stringify(scores), Date.now());
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,168 @@
+/**
+ * The records the history store keeps. The engine maps its inference result into `InferenceRecord`;
+ * the review UI produces `ReviewInput`. Times are epoch milliseconds; `day` buckets are the
+ * station's local calendar day, fixed at write time so statistics never move when the clock's
+ * zone does.
+ */
+
+export type Modality = 'xray' | 'ct' | 'rgb' | 'other';
+
+export interface CaseInput {
+  /** Part serial, cell ID or study instance UID: what the operator searches by. */
+  key: string;
+  kind?: 'part' | 'cell' | 'study' | 'other';
+  line?: string | null;
+  station?: string | null;
+  tags?: string[];
+}
+
+export interface ImageInput {
+  sourcePath: string;
+  sha256: string;
+  format: string;
+  modality: Modality;
+  width?: number | null;
+  height?: number | null;
+  frames?: number | null;
+  bytes?: number | null;
+  /** Outcome of the loader's checks; `code` names the first failure or warning. */
+  validation: { outcome: 'ok' | 'warning' | 'failed'; code?: string; message?: string };
+}
+
+export interface Region {
+  /** Pixel box in the source image: x, y, width, height. */
+  box: [number, number, number, number];
+  label: string;
+  score?: number;
+}
+
+export interface ExplanationRef {
+  method: string;
+  /** How map values were scaled for display (e.g. threshold-anchored) and its parameters. */
+  scale: { kind: string; [k: string]: unknown };
+  /** Content hash of the raw map in the blob store, when kept. */
+  blob?: string | null;
+}
+
+export interface InferenceRecord {
+  case: CaseInput;
+  image: ImageInput;
+  batchId?: number | null;
+  pack: { name: string; version: string; fileHashes: Record<string, string> };
+  /** The execution provider that ran the model, e.g. `cpu`, `cuda`. */
+  provider: string;
+  /** The AI's decision label: the predicted class, or e.g. `anomalous` / `normal`. */
+  verdict: string;
+  /** The pack's primary score, the one compared with `threshold` (0..1 for histograms). */
+  score: number;
+  threshold?: number | null;
+  probabilities?: Record<string, number>;
+  scores?: Record<string, number>;
+  thresholds?: Record<string, number>;
+  regions?: Region[];
+  explanation?: ExplanationRef | null;
+  timings?: Record<string, number>;
+  configHash?: string | null;
+  operatorId?: string | null;
+  createdAt?: number;
+}
+
+export const REVIEW_DECISIONS = ['accept', 'reject', 'override', 'uncertain'] as const;
+export type ReviewDecision = (typeof REVIEW_DECISIONS)[number];
+
+export interface ReviewInput {
+  runId: number;
+  operatorId: string;
+  decision: ReviewDecision;
+  /** The reviewer's class: required for `override`, optional for `reject`. */
+  label?: string | null;
+  /** Boxes the reviewer drew or edited; replaces the AI's regions in the reviewed view. */
+  boxes?: Region[];
+  note?: string | null;
+  /** A correction names the review it supersedes; the old one stays in the history. */
+  supersedes?: number | null;
+  createdAt?: number;
+}
+
+export interface ErrorInput {
+  stage: 'validation' | 'inference' | 'export' | 'other';
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+  sourcePath?: string | null;
+  sha256?: string | null;
+  packName?: string | null;
+  batchId?: number | null;
+  caseKey?: string | null;
+  operatorId?: string | null;
+  createdAt?: number;
+}
+
+export type OperatorRole = 'operator' | 'reviewer' | 'supervisor' | 'admin';
+
+export interface Operator {
+  id: string;
+  name: string;
+  role: OperatorRole;
+  createdAt: number;
+}
+
+/** One row of the history table. */
+export interface HistoryRow {
+  runId: number;
+  createdAt: number;
+  caseKey: string;
+  line: string | null;
+  station: string | null;
+  sourcePath: string;
+  modality: string;
+  packName: string;
+  packVersion: string;
+  verdict: string;
+  score: number;
+  threshold: number | null;
+  /** Effective (latest, not superseded) review, if any. */
+  review: { id: number; decision: ReviewDecision; label: string | null; operatorId: string; at: number } | null;
+}
+
+export interface RunDetail {
+  run: {
+    id: number;
+    createdAt: number;
+    day: string;
+    batchId: number | null;
+    packName: string;
+    packVersion: string;
+    packHashes: Record<string, string>;
+    provider: string;
+    verdict: string;
+    score: number;
+    threshold: number | null;
+    probabilities: Record<string, number>;
+    scores: Record<string, number>;
+    thresholds: Record<string, number>;
+    regions: Region[];
+    explanation: ExplanationRef | null;
+    timings: Record<string, number>;
+    configHash: string | null;
+    operatorId: string | null;
+  };
+  case: { id: number; key: string; kind: string; line: string | null; station: string | null; tags: string[] };
+  image: { id: number; sourcePath: string; sha256: string; format: string; modality: string; width: number | null; height: number | null; frames: number | null; bytes: number | null; validation: ImageInput['validation'] };
+  /** Every review of the run, oldest first, superseded ones included and marked. */
+  reviews: ReviewRow[];
+}
+
+export interface ReviewRow {
+  id: number;
+  runId: number;
+  operatorId: string;
+  operatorName: string | null;
+  decision: ReviewDecision;
+  label: string | null;
+  boxes: Region[];
+  note: string | null;
+  supersedes: number | null;
+  supersededBy: number | null;
+  createdAt: number;
+}

@@ -1,0 +1,150 @@
+/**
+ * `audit verify`: walks the chain from the first entry and reports the first link that does not
+ * hold — an entry missing, reordered or edited, a record edited or deleted, a record nobody
+ * logged, or a chain shorter than the anchor written beside the database.
+ */
+import type Database from 'better-sqlite3';
+import type { ChainHead } from './audit';
+import { entryHash, GENESIS_HASH, HASHED_COLUMNS, recordHash, type AuditEntity } from './hash';
+
+export type BreakCode =
+  | 'AUDIT_ENTRY_MISSING'
+  | 'AUDIT_CHAIN_BROKEN'
+  | 'AUDIT_ENTRY_ALTERED'
+  | 'AUDIT_RECORD_MISSING'
+  | 'AUDIT_RECORD_ALTERED'
+  | 'AUDIT_RECORD_UNLOGGED'
+  | 'AUDIT_TRUNCATED'
+  | 'AUDIT_CHAIN_REWRITTEN'
+  | 'AUDIT_GUARD_MISSING';
+
+export interface AuditBreak {
+  code: BreakCode;
+  /** Sequence number of the first entry that fails (for unlogged records: 0). */
+  seq: number;
+  message: string;
+  entity?: string;
+  entityId?: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  entries: number;
+  head: ChainHead;
+  anchor: ChainHead | null;
+  firstBreak: AuditBreak | null;
+  /** Records checked against their entry, per entity. */
+  records: Record<string, number>;
+  ms: number;
+}
+
+interface EntryRow {
+  seq: number;
+  at: number;
+  actor: string;
+  action: string;
+  entity: string;
+  entity_id: string;
+  record_hash: string;
+  prev_hash: string;
+  hash: string;
+}
+
+const isEntity = (e: string): e is AuditEntity => e in HASHED_COLUMNS;
+
+export function verifyAudit(db: Database.Database, anchor: ChainHead | null = null): VerifyReport {
+  const t0 = performance.now();
+  const lookups = new Map<AuditEntity, Database.Statement>();
+  for (const [entity, spec] of Object.entries(HASHED_COLUMNS) as [AuditEntity, (typeof HASHED_COLUMNS)[AuditEntity]][]) {
+    lookups.set(entity, db.prepare(`SELECT ${spec.columns.join(',')} FROM ${spec.table} WHERE ${spec.key} = ?`));
+  }
+  const seen: Record<string, number> = {};
+  let prev: ChainHead = { seq: 0, hash: GENESIS_HASH };
+  let firstBreak: AuditBreak | null = null;
+  let entries = 0;
+  let anchorHashSeen: string | null = null;
+
+  for (const e of db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate() as IterableIterator<EntryRow>) {
+    entries++;
+    const at = (code: BreakCode, message: string): AuditBreak => ({ code, seq: e.seq, message, entity: e.entity, entityId: e.entity_id });
+    if (e.seq !== prev.seq + 1) {
+      firstBreak = { code: 'AUDIT_ENTRY_MISSING', seq: prev.seq + 1, message: `Entry ${prev.seq + 1} is missing: entry ${prev.seq} is followed by ${e.seq}.` };
+      break;
+    }
+    if (e.prev_hash !== prev.hash) {
+      firstBreak = at('AUDIT_CHAIN_BROKEN', `Entry ${e.seq} does not follow entry ${prev.seq}: an entry was removed, inserted or moved here.`);
+      break;
+    }
+    const fields = { seq: e.seq, at: e.at, actor: e.actor, action: e.action, entity: e.entity, entityId: e.entity_id, recordHash: e.record_hash, prevHash: e.prev_hash };
+    if (entryHash(fields) !== e.hash) {
+      firstBreak = at('AUDIT_ENTRY_ALTERED', `Entry ${e.seq} (${e.action} ${e.entity} ${e.entity_id}) was changed after it was written.`);
+      break;
+    }
+    if (isEntity(e.entity)) {
+      const key = HASHED_COLUMNS[e.entity].key === 'id' && e.entity !== 'operator' ? Number(e.entity_id) : e.entity_id;
+      const row = lookups.get(e.entity)!.get(key) as Record<string, unknown> | undefined;
+      if (!row) {
+        firstBreak = at('AUDIT_RECORD_MISSING', `The ${e.entity} ${e.entity_id} logged by entry ${e.seq} is gone.`);
+        break;
+      }
+      if (recordHash(e.entity, row) !== e.record_hash) {
+        firstBreak = at('AUDIT_RECORD_ALTERED', `The ${e.entity} ${e.entity_id} no longer matches what entry ${e.seq} logged.`);
+        break;
+      }
+      seen[e.entity] = (seen[e.entity] ?? 0) + 1;
+    }
+    if (anchor && e.seq === anchor.seq) anchorHashSeen = e.hash;
+    prev = { seq: e.seq, hash: e.hash };
+  }
+
+  if (!firstBreak && anchor) {
+    if (anchor.seq > prev.seq) {
+      firstBreak = {
+        code: 'AUDIT_TRUNCATED',
+        seq: prev.seq + 1,
+        message: `The chain ends at entry ${prev.seq} but entry ${anchor.seq} was written: entries were cut off the end.`,
+      };
+    } else if (anchor.seq > 0 && anchorHashSeen !== anchor.hash) {
+      firstBreak = { code: 'AUDIT_CHAIN_REWRITTEN', seq: anchor.seq, message: `Entry ${anchor.seq} is not the entry that was written there: the chain was rebuilt.` };
+    }
+  }
+  if (!firstBreak) firstBreak = findUnlogged(db, seen);
+  if (!firstBreak) firstBreak = findMissingGuard(db);
+  return { ok: !firstBreak, entries, head: prev, anchor, firstBreak, records: seen, ms: performance.now() - t0 };
+}
+
+/** Rows without an entry: inserted behind the app's back, or their entries were cut off with the end. */
+function findUnlogged(db: Database.Database, seen: Record<string, number>): AuditBreak | null {
+  for (const [entity, spec] of Object.entries(HASHED_COLUMNS)) {
+    const { n } = db.prepare(`SELECT count(*) AS n FROM ${spec.table}`).get() as { n: number };
+    if (n === (seen[entity] ?? 0)) continue;
+    const row = db
+      .prepare(
+        `SELECT t.${spec.key} AS id FROM ${spec.table} t WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.entity = ? AND a.entity_id = CAST(t.${spec.key} AS TEXT)) LIMIT 1`,
+      )
+      .get(entity) as { id: string | number } | undefined;
+    return {
+      code: 'AUDIT_RECORD_UNLOGGED',
+      seq: 0,
+      entity,
+      entityId: row ? String(row.id) : undefined,
+      message: row
+        ? `The ${entity} ${row.id} has no audit entry: it was added outside the app or its entry was removed.`
+        : `${n} ${spec.table} rows but ${seen[entity] ?? 0} entries: a record is logged twice.`,
+    };
+  }
+  return null;
+}
+
+/** The append-only triggers are the first line of defence; their absence is itself a finding. */
+function findMissingGuard(db: Database.Database): AuditBreak | null {
+  const guards = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all() as { name: string }[]).map((r) => r.name));
+  for (const t of ['audit_log', 'reviews', 'inference_runs']) {
+    for (const kind of ['no_update', 'no_delete']) {
+      if (!guards.has(`${t}_${kind}`)) {
+        return { code: 'AUDIT_GUARD_MISSING', seq: 0, message: `The append-only guard ${t}_${kind} was removed from the database.` };
+      }
+    }
+  }
+  return null;
+}
