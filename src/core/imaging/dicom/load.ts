@@ -1,0 +1,137 @@
+/** A DICOM file's bytes → an `ImageFile`: parse, validate, split frames, decode, attach display data. */
+import type { Frame, ImageFile } from '../types';
+import { parseDicomBytes, PartialParse, type DataSet } from './parse';
+import { readPixelModule, pixelDataElement, type PixelModule } from './pixelModule';
+import { transferSyntax } from './transferSyntax';
+import { encapsulatedFrames, nativeFrameBytes, nativeFrames } from './frames';
+import { decodeFrame } from './decodeFrame';
+import { geometry, invertFlag, modalityTransform, padding, palette, pixelSpacing, voiLut, windows } from './display';
+import { str, text } from './attributes';
+import { ImagingErrorCode, imagingError } from '../errors';
+
+export interface DicomLoadOptions {
+  /** Decode only these frames (e.g. `[0]` for a thumbnail); all by default. */
+  frames?: number[];
+}
+
+function attributes(ds: DataSet): Record<string, string | number | undefined> {
+  return {
+    patientName: text(ds, 'x00100010'),
+    patientId: text(ds, 'x00100020'),
+    modality: str(ds, 'x00080060'),
+    studyDate: str(ds, 'x00080020'),
+    studyDescription: text(ds, 'x00081030'),
+    seriesDescription: text(ds, 'x0008103e'),
+    seriesInstanceUid: str(ds, 'x0020000e'),
+    studyInstanceUid: str(ds, 'x0020000d'),
+    sopInstanceUid: str(ds, 'x00080018'),
+    sopClassUid: str(ds, 'x00080016'),
+    instanceNumber: str(ds, 'x00200013'),
+    seriesNumber: str(ds, 'x00200011'),
+    frameOfReferenceUid: str(ds, 'x00200052'),
+    bodyPart: str(ds, 'x00180015'),
+    laterality: str(ds, 'x00200060') ?? str(ds, 'x00200062'),
+    viewPosition: str(ds, 'x00185101'),
+    specificCharacterSet: str(ds, 'x00080005'),
+  };
+}
+
+/**
+ * A parse that stopped with a buffer overrun: when it got as far as the pixel data, the file was cut
+ * short there (truncated pixel data); otherwise the data set itself is broken.
+ */
+function explainPartial(e: PartialParse, size: number): never {
+  const ds = e.dataSet;
+  const hasPixelModule = !!ds.elements.x00280010 && !!ds.elements.x00280011;
+  const pd = pixelDataElement(ds);
+  if (hasPixelModule && (pd || e.message.includes('overrun'))) {
+    let expected: number | undefined;
+    try {
+      const pm = readPixelModule(ds);
+      expected = nativeFrameBytes(pm) * pm.frames;
+    } catch {
+      expected = undefined;
+    }
+    const last = Object.keys(ds.elements).sort().pop();
+    throw imagingError(
+      ImagingErrorCode.DICOM_TRUNCATED_PIXEL_DATA,
+      `The file ends inside its pixel data${expected !== undefined ? ` (${expected.toLocaleString('en-US')} bytes of pixels expected, the file has ${size.toLocaleString('en-US')} bytes in all)` : ''}.`,
+      { expected, fileBytes: size, lastTag: last },
+    );
+  }
+  throw imagingError(ImagingErrorCode.DICOM_MALFORMED, `The DICOM data set is malformed (${e.message.replace(/^dicomParser[.:]\w*:?\s*/, '')}).`, {
+    lastTag: Object.keys(ds.elements).sort().pop(),
+  });
+}
+
+export async function loadDicom(bytes: Uint8Array, path?: string, options: DicomLoadOptions = {}): Promise<ImageFile> {
+  let parsed;
+  try {
+    parsed = parseDicomBytes(bytes);
+  } catch (e) {
+    if (e instanceof PartialParse) explainPartial(e, bytes.length);
+    throw e;
+  }
+  const { dataSet: ds, transferSyntaxUid } = parsed;
+  const pm: PixelModule = readPixelModule(ds);
+  const ts = transferSyntax(transferSyntaxUid);
+  if (!ts || !ts.codec) {
+    throw imagingError(
+      ImagingErrorCode.DICOM_UNSUPPORTED_TRANSFER_SYNTAX,
+      `Transfer syntax ${ts?.name ?? 'unknown'} (${transferSyntaxUid || 'no UID'}) is not supported.`,
+      { uid: transferSyntaxUid, name: ts?.name },
+    );
+  }
+  const encapsulated = !!pm.pixelData.encapsulatedPixelData;
+  if (ts.codec === 'native' && encapsulated) {
+    throw imagingError(ImagingErrorCode.DICOM_MALFORMED, `The pixel data is encapsulated but the transfer syntax ${ts.name} is not a compressed one.`, { uid: ts.uid });
+  }
+  if (ts.codec !== 'native' && !encapsulated) {
+    throw imagingError(ImagingErrorCode.DICOM_MALFORMED, `The transfer syntax ${ts.name} requires encapsulated pixel data, but the pixel data is native.`, { uid: ts.uid });
+  }
+  const jpegFamily = ts.codec.startsWith('jpeg');
+  const raw = encapsulated ? encapsulatedFrames(ds, pm, jpegFamily).map((b) => ({ bytes: b, bitOffset: 0 })) : nativeFrames(ds, pm);
+  const wanted = options.frames ?? raw.map((_, i) => i);
+  const pal = pm.photometric === 'PALETTE COLOR' ? palette(ds) : undefined;
+  const vlut = voiLut(ds, pm);
+  const pad = padding(ds, pm);
+  const invert = invertFlag(ds, pm);
+  const frames: Frame[] = [];
+  for (const index of wanted) {
+    const r = raw[index];
+    if (!r) throw imagingError(ImagingErrorCode.DICOM_INVALID_ATTRIBUTE, `Frame ${index + 1} does not exist; the file has ${raw.length}.`, { frame: index });
+    const decoded = await decodeFrame(r.bytes, r.bitOffset, pm, ts);
+    const spacing = pixelSpacing(ds, index);
+    const frame: Frame = {
+      index,
+      width: pm.columns,
+      height: pm.rows,
+      channels: decoded.channels,
+      dtype: decoded.dtype,
+      stored: decoded.stored,
+      bitsStored: pm.bitsStored,
+      photometric: decoded.photometric,
+      modality: modalityTransform(ds, index, pm),
+      windows: windows(ds, index),
+      invert: decoded.channels === 1 && invert,
+      ...geometry(ds, index),
+    };
+    if (spacing) frame.pixelSpacing = spacing;
+    if (vlut) frame.voiLut = vlut;
+    if (pal) frame.palette = pal;
+    if (pad) frame.padding = pad;
+    frames.push(frame);
+  }
+  return {
+    source: {
+      ...(path ? { path } : {}),
+      format: 'dicom',
+      bytes: bytes.length,
+      transferSyntax: { uid: ts.uid, name: ts.name },
+      ...(pm.photometric !== frames[0]?.photometric ? { sourcePhotometric: pm.photometric } : {}),
+      bitsAllocated: pm.bitsAllocated,
+      attributes: { ...attributes(ds), frames: pm.frames },
+    },
+    frames,
+  };
+}
