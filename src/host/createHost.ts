@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AccessGrants } from './grants';
-import { createHandlers, type Handlers, type HostContext } from './handlers';
+import { createHandlers, type ChoosePaths, type Handlers, type HostContext } from './handlers';
 import { MediaStore } from './media';
 import type { AppPaths } from './paths';
 import { WorkerClient, type WorkerLauncher } from './workerClient';
@@ -16,7 +16,10 @@ export function readAppVersion(appRoot: string): string {
   return (JSON.parse(readFileSync(join(appRoot, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
-export function createHost(paths: AppPaths, launcher: WorkerLauncher, mediaBase: string): Host {
+/** Headless hosts (CLI) have no picker: paths come from arguments, granted by the command. */
+const noPicker: ChoosePaths = async () => [];
+
+export function createHost(paths: AppPaths, launcher: WorkerLauncher, mediaBase: string, choosePaths: ChoosePaths = noPicker): Host {
   const version = readAppVersion(paths.appRoot);
   const worker = new WorkerClient(launcher, {
     appRoot: paths.appRoot,
@@ -31,6 +34,6 @@ export function createHost(paths: AppPaths, launcher: WorkerLauncher, mediaBase:
   // The bundled samples are always readable: they ship with the app.
   const samples = join(paths.resourcesDir, 'samples');
   if (existsSync(samples)) grants.grant(samples);
-  const ctx: HostContext = { version, paths, worker, media: new MediaStore(), grants, mediaBase };
+  const ctx: HostContext = { version, paths, worker, media: new MediaStore(), grants, mediaBase, choosePaths };
   return { ...ctx, handlers: createHandlers(ctx), close: () => worker.stop() };
 }

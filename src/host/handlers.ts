@@ -19,7 +19,12 @@ export interface HostContext {
   grants: AccessGrants;
   /** `inspector://app/media` in Electron, `http://127.0.0.1:PORT/media` under test. */
   mediaBase: string;
+  /** The platform's file picker (Electron's dialog; in tests, the test's choice). */
+  choosePaths: ChoosePaths;
 }
+
+/** Asks the user for files or a folder; resolves with nothing when cancelled. */
+export type ChoosePaths = (kind: 'folder' | 'files') => Promise<string[]>;
 
 export type Handlers = { [C in Channel]: (input: Input<C>) => Promise<Output<C>> };
 
@@ -49,5 +54,11 @@ export function createHandlers(ctx: HostContext): Handlers {
       };
     },
     'packs.list': async () => ctx.worker.call('listPacks'),
+    'files.choose': async ({ kind }) => {
+      // Choosing is the grant: what the user picked becomes readable, nothing else.
+      const paths = await ctx.choosePaths(kind);
+      for (const p of paths) ctx.grants.grant(p);
+      return { paths };
+    },
   };
 }

@@ -6,6 +6,7 @@ import { app, BrowserWindow } from 'electron';
 import { join } from 'node:path';
 import { createHost } from '../host/createHost';
 import { appPaths } from '../host/paths';
+import { electronChoosePaths } from './dialogs';
 import { registerIpc } from './ipc';
 import { installMenu } from './menu';
 import { APP_ORIGIN, handleAppProtocol, registerSchemePrivileges } from './protocol';
@@ -23,7 +24,7 @@ const appRoot = app.isPackaged ? process.resourcesPath : join(mainDir, '..', '..
 
 void app.whenReady().then(() => {
   denyPermissions();
-  const host = createHost(appPaths(appRoot, app.getPath('userData')), utilityWorkerLauncher(mainDir), `${APP_ORIGIN}/media`);
+  const host = createHost(appPaths(appRoot, app.getPath('userData')), utilityWorkerLauncher(mainDir), `${APP_ORIGIN}/media`, electronChoosePaths);
   handleAppProtocol(join(mainDir, '..', 'renderer'), host.media);
   registerIpc(host.handlers);
   installMenu();

@@ -67,11 +67,22 @@ export const SystemStatus = z.object({
 });
 export type SystemStatus = z.infer<typeof SystemStatus>;
 
+export const ChooseFilesInput = z.object({
+  /** `folder`: one folder (a case, a series, a batch); `files`: one or more image files. */
+  kind: z.enum(['folder', 'files']),
+}).strict();
+export const ChosenFiles = z.object({
+  /** What the user picked (empty when cancelled); each is now readable through the other channels. */
+  paths: z.array(z.string()),
+});
+export type ChosenFiles = z.infer<typeof ChosenFiles>;
+
 export const contract = {
   'app.info': { input: Empty, output: AppInfo },
   'system.doctor': { input: Empty, output: DoctorReport },
   'system.status': { input: Empty, output: SystemStatus },
   'packs.list': { input: Empty, output: z.array(PackSummary) },
+  'files.choose': { input: ChooseFilesInput, output: ChosenFiles },
 } satisfies Record<Channel, { input: z.ZodType; output: z.ZodType }>;
 
 export type Contract = typeof contract;

@@ -28,3 +28,21 @@ describe('dispatch: the one entry for renderer requests', () => {
     expect(await dispatch(host.handlers, 123, {})).toMatchObject({ ok: false, error: { code: 'IPC_UNKNOWN_CHANNEL' } });
   });
 });
+
+describe('files.choose: choosing is the grant', () => {
+  it('makes exactly the picked folder readable', async () => {
+    const picked = mkdtempSync(join(os.tmpdir(), 'inspector-picked-'));
+    const elsewhere = mkdtempSync(join(os.tmpdir(), 'inspector-elsewhere-'));
+    const h = createHost(appPaths(repoRoot, dataDir), nodeWorkerLauncher(repoRoot), 'media:', async (kind) => (kind === 'folder' ? [picked] : []));
+    try {
+      expect(() => h.grants.check(picked)).toThrow(expect.objectContaining({ code: 'ACCESS_DENIED' }));
+      expect(await dispatch(h.handlers, 'files.choose', { kind: 'folder' }, { checkOutput: true })).toEqual({ ok: true, value: { paths: [picked] } });
+      expect(h.grants.check(picked)).toBe(picked);
+      expect(() => h.grants.check(elsewhere)).toThrow(expect.objectContaining({ code: 'ACCESS_DENIED' }));
+      // Cancelling the dialog grants nothing.
+      expect(await dispatch(h.handlers, 'files.choose', { kind: 'files' })).toEqual({ ok: true, value: { paths: [] } });
+    } finally {
+      h.close();
+    }
+  });
+});
