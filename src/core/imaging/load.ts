@@ -1,0 +1,36 @@
+/** Any supported file → `ImageFile`: sniff the format from the bytes (never the extension), dispatch. */
+import { readFile, stat } from 'node:fs/promises';
+import type { ImageFile } from './types';
+import { hasPart10Prefix, sniffHeaderless } from './dicom/parse';
+import { loadDicom, type DicomLoadOptions } from './dicom/load';
+import { loadWithSharp, sniffFormat } from './sharpLoader';
+import { ImagingErrorCode, imagingError } from './errors';
+
+/** Files larger than this are refused before reading (4 GiB would not fit a Buffer anyway). */
+const MAX_FILE_BYTES = 2 ** 31 - 1;
+
+export type LoadOptions = DicomLoadOptions;
+
+export async function loadImageBytes(bytes: Uint8Array, path?: string, options: LoadOptions = {}): Promise<ImageFile> {
+  if (bytes.length === 0) throw imagingError(ImagingErrorCode.EMPTY_FILE, 'The file is empty.');
+  if (hasPart10Prefix(bytes)) return loadDicom(bytes, path, options);
+  const format = sniffFormat(bytes);
+  if (format) return loadWithSharp(bytes, format, path);
+  if (sniffHeaderless(bytes)) return loadDicom(bytes, path, options);
+  throw imagingError(ImagingErrorCode.NOT_AN_IMAGE, 'The file is neither DICOM nor an image format Inspector reads.');
+}
+
+export async function loadImageFile(path: string, options: LoadOptions = {}): Promise<ImageFile> {
+  let size: number;
+  try {
+    const s = await stat(path);
+    if (!s.isFile()) throw imagingError(ImagingErrorCode.UNREADABLE, `${path} is not a file.`, { path });
+    size = s.size;
+  } catch (e) {
+    if (e && typeof e === 'object' && 'code' in e && String((e as { code: unknown }).code).startsWith('IMAGE_')) throw e;
+    throw imagingError(ImagingErrorCode.UNREADABLE, `The file cannot be read: ${(e as Error).message}.`, { path });
+  }
+  if (size > MAX_FILE_BYTES) throw imagingError(ImagingErrorCode.TOO_LARGE, `The file is ${size} bytes, more than Inspector reads at once.`, { path, size });
+  const bytes = await readFile(path);
+  return loadImageBytes(bytes, path, options);
+}
