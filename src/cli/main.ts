@@ -3,9 +3,10 @@
  * desktop shell. Each command is a module in ./commands; this file only routes.
  */
 import { doctorCommand } from './commands/doctor';
+import { packCommand } from './commands/pack';
 import type { Command } from './command';
 
-const commands: Command[] = [doctorCommand];
+const commands: Command[] = [doctorCommand, packCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,0 +1,151 @@
+import { parseArgs } from 'node:util';
+import { InspectorError } from '../../shared/errors';
+import { calibratePack } from '../../core/packs/calibrate';
+import { createPack } from '../../core/packs/create';
+import { checkPack } from '../../core/packs/check';
+import type { Command } from '../command';
+
+const HELP = [
+  'Usage:',
+  '  inspector pack create --onnx model.onnx --kind classifier|anomaly --out DIR',
+  '                        [--labels a,b,c] [--normal-labels ok] [--name N] [--version V]',
+  '                        [--input-size 224 | 224x256] [--mean 0.485,0.456,0.406] [--std 0.229,0.224,0.225]',
+  '                        [--colour rgb|bgr|gray] [--range 0,255] [--target TENSOR] [--side internal|external]',
+  '                        [--calibrate DIR_OF_NORMAL_IMAGES] [--abnormal DIR] [--threshold mean-k-std|percentile|f1]',
+  '                        [--k 3] [--percentile 99] [--sigma 4] [--metadata metadata.json]',
+  '                        [--licence L] [--training-data TEXT]',
+  '  inspector pack check <dir> [--json]',
+  '',
+  'create: writes a valid pack (pack.yaml + model.onnx [+ metadata.json]) from a plain ONNX export.',
+  '  Classifiers: the Grad-CAM target (the last 4-D activation feeding global pooling) is detected',
+  '  unless --target is given; with --calibrate, the display scale is anchored on the maps of those',
+  '  normal images (99th percentile). Anomaly models: anomalib v2 (pred_score/anomaly_map outputs) and',
+  '  v1 (metadata.json beside the model) are recognised; otherwise the model is an autoencoder and',
+  '  --calibrate (normal images) derives its thresholds (--threshold, default mean-k-std with --k 3).',
+  'check: validates a pack (schema, file hashes, graph inputs/outputs, explanation target).',
+  '  See docs/PACKS.md for the pack.yaml format.',
+].join('\n');
+
+const list = (s: string | undefined): number[] | undefined => (s ? s.split(',').map(Number) : undefined);
+
+function size(s: string | undefined): [number, number] | undefined {
+  if (!s) return undefined;
+  const parts = s.toLowerCase().split(/[x×,]/).map(Number);
+  const h = parts[0]!;
+  const w = parts[1] ?? h;
+  if (!Number.isInteger(h) || !Number.isInteger(w) || h <= 0 || w <= 0) throw new InspectorError('USAGE', `--input-size ${s} is not a size`);
+  return [h, w];
+}
+
+async function create(args: string[]): Promise<number> {
+  const { values: v } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      onnx: { type: 'string' },
+      kind: { type: 'string' },
+      out: { type: 'string' },
+      labels: { type: 'string' },
+      'normal-labels': { type: 'string' },
+      name: { type: 'string' },
+      version: { type: 'string' },
+      'input-size': { type: 'string' },
+      mean: { type: 'string' },
+      std: { type: 'string' },
+      colour: { type: 'string' },
+      range: { type: 'string' },
+      target: { type: 'string' },
+      side: { type: 'string' },
+      calibrate: { type: 'string' },
+      abnormal: { type: 'string' },
+      threshold: { type: 'string' },
+      k: { type: 'string' },
+      percentile: { type: 'string' },
+      sigma: { type: 'string' },
+      metadata: { type: 'string' },
+      licence: { type: 'string' },
+      'training-data': { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  if (!v.onnx || !v.out || (v.kind !== 'classifier' && v.kind !== 'anomaly')) {
+    throw new InspectorError('USAGE', 'pack create needs --onnx, --out and --kind classifier|anomaly');
+  }
+  const threshold = (v.threshold ?? 'mean-k-std') as 'mean-k-std' | 'percentile' | 'f1';
+  if (!['mean-k-std', 'percentile', 'f1'].includes(threshold)) throw new InspectorError('USAGE', `--threshold ${v.threshold} is not one of mean-k-std, percentile, f1`);
+  const range = list(v.range);
+  const pack = await createPack({
+    onnx: v.onnx,
+    kind: v.kind,
+    out: v.out,
+    ...(v.labels ? { labels: v.labels.split(',').map((s) => s.trim()) } : {}),
+    ...(v['normal-labels'] ? { normalLabels: v['normal-labels'].split(',') } : {}),
+    ...(v.name ? { name: v.name } : {}),
+    ...(v.version ? { version: v.version } : {}),
+    ...(size(v['input-size']) ? { inputSize: size(v['input-size'])! } : {}),
+    ...(list(v.mean) ? { mean: list(v.mean)! } : {}),
+    ...(list(v.std) ? { std: list(v.std)! } : {}),
+    ...(v.colour ? { colour: v.colour as 'rgb' } : {}),
+    ...(range && range.length === 2 ? { range: range as [number, number] } : {}),
+    ...(v.target ? { target: v.target } : {}),
+    ...(v.side ? { side: v.side as 'internal' } : {}),
+    ...(v.metadata ? { metadata: v.metadata } : {}),
+    ...(v.sigma ? { sigma: Number(v.sigma) } : {}),
+    provenance: {
+      ...(v.licence ? { licence: v.licence } : {}),
+      ...(v['training-data'] ? { trainingData: v['training-data'] } : {}),
+    },
+    ...(v.calibrate
+      ? {
+          calibrate: (p) =>
+            calibratePack(p, {
+              normalDir: v.calibrate!,
+              ...(v.abnormal ? { abnormalDir: v.abnormal } : {}),
+              threshold,
+              k: v.k ? Number(v.k) : 3,
+              percentile: v.percentile ? Number(v.percentile) : 99,
+            }),
+        }
+      : {}),
+  });
+  const m = pack.manifest;
+  if (v.json) process.stdout.write(JSON.stringify(m, null, 2) + '\n');
+  else {
+    process.stdout.write(`wrote ${pack.dir}/pack.yaml: ${m.name}@${m.version} [${m.kind}]\n`);
+    if (m.explanation) {
+      process.stdout.write(`  explanation: ${m.explanation.method}, target ${m.explanation.target ?? '(none)'} (${m.explanation.targetReason ?? ''})\n`);
+      process.stdout.write(`  display scale: ${m.explanation.scale.mode}${m.explanation.scale.mode === 'anchored' ? ` [${m.explanation.scale.low}, ${m.explanation.scale.high}]` : ''}\n`);
+    }
+    if (m.anomaly) {
+      process.stdout.write(`  anomaly format: ${m.anomaly.format}`);
+      if (m.anomaly.imageThreshold) process.stdout.write(`, image threshold ${m.anomaly.imageThreshold.value.toPrecision(5)} (${m.anomaly.imageThreshold.derivation.method})`);
+      process.stdout.write('\n');
+    }
+  }
+  return 0;
+}
+
+async function check(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { json: { type: 'boolean' } } });
+  if (positionals.length !== 1) throw new InspectorError('USAGE', 'pack check takes one pack folder');
+  const report = await checkPack(positionals[0]!);
+  if (values.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  else {
+    process.stdout.write(`${report.ok ? 'OK' : 'INVALID'}  ${report.dir}\n`);
+    for (const line of report.lines) process.stdout.write(`  ${line}\n`);
+    if (report.error) process.stdout.write(`  ${report.error.code}: ${report.error.message}\n`);
+  }
+  return report.ok ? 0 : 1;
+}
+
+export const packCommand: Command = {
+  name: 'pack',
+  summary: 'create a model pack from a plain ONNX export, or check one',
+  help: HELP,
+  async run(args) {
+    const [sub, ...rest] = args;
+    if (sub === 'create') return create(rest);
+    if (sub === 'check') return check(rest);
+    throw new InspectorError('USAGE', `pack: unknown subcommand "${sub ?? ''}" (create or check)`);
+  },
+};

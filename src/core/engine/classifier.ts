@@ -1,0 +1,157 @@
+/**
+ * Runs a classifier pack on a batch of images: one forward pass that also returns the explanation
+ * target, probabilities and decision per image, the chosen explanation, and per-stage timings.
+ */
+import * as ort from 'onnxruntime-node';
+import { InspectorError } from '../../shared/errors';
+import { explainBatch, planHead, type ExplainMethod, type HeadPlan } from '../explain';
+import { makeHeatMap, type HeatMap } from '../explain/scale';
+import type { LoadedPack } from '../packs/load';
+import { scoreClasses, type ClassScores } from './classify';
+import type { EngineImage } from './image';
+import { withExtraOutputs } from './onnx/model';
+import { batchInput } from './preprocess';
+import type { EngineSession, SessionCache, SessionSettings } from './session';
+import { createSession } from './session';
+
+export interface Explanation {
+  method: Exclude<ExplainMethod, 'none'>;
+  requested: ExplainMethod;
+  fallbackReason?: string;
+  target: string;
+  targetClass: number;
+  targetLabel: string;
+  /** Raw map at the activation's resolution with its display scale. */
+  map: HeatMap;
+  headLogitError?: number;
+  channelsUsed?: number;
+}
+
+export interface ClassifierOutput {
+  scores: ClassScores;
+  logits: number[];
+  explanation?: Explanation;
+  error?: { code: string; message: string };
+}
+
+export interface ClassifierRun {
+  provider: string;
+  providerAttempts: EngineSession['attempts'];
+  results: ClassifierOutput[];
+  timings: { preprocessMs: number; inferenceMs: number; explainMs: number };
+}
+
+const plans = new WeakMap<LoadedPack, HeadPlan>();
+
+export function headPlan(pack: LoadedPack): HeadPlan {
+  let p = plans.get(pack);
+  if (!p) {
+    const out = pack.manifest.outputs.find((o) => o.meaning === 'logits' || o.meaning === 'probabilities')!;
+    p = planHead(pack.graph, out.name, pack.manifest.explanation?.target);
+    plans.set(pack, p);
+  }
+  return p;
+}
+
+/** Tensors the explanation needs besides the class output; the pre-softmax logits when the graph ends in softmax. */
+function explainOutputs(plan: HeadPlan): string[] {
+  return [plan.target, ...plan.sideInputs, ...(plan.logits !== plan.output ? [plan.logits] : [])];
+}
+
+export async function classifierSession(pack: LoadedPack, cache: SessionCache, settings: SessionSettings, explain: boolean): Promise<EngineSession> {
+  const plan = headPlan(pack);
+  const extra = explain && plan.target ? explainOutputs(plan) : [];
+  const key = `${pack.manifestSha256}:${extra.length ? 'explain' : 'plain'}:${(settings.providers ?? []).join(',')}`;
+  return cache.get(key, () => createSession(withExtraOutputs(pack.model, extra), settings));
+}
+
+function checkFinite(data: Float32Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (!Number.isFinite(data[i]!)) return false;
+  return true;
+}
+
+export async function runClassifier(
+  pack: LoadedPack,
+  images: readonly EngineImage[],
+  opts: { method: ExplainMethod; cache: SessionCache; settings: SessionSettings },
+): Promise<ClassifierRun> {
+  const m = pack.manifest;
+  const plan = headPlan(pack);
+  const wantMap = opts.method !== 'none';
+  const es = await classifierSession(pack, opts.cache, opts.settings, wantMap);
+  const t0 = performance.now();
+  const { data, dims } = batchInput(images, m.input);
+  const t1 = performance.now();
+  const feeds = { [m.input.name]: new ort.Tensor('float32', data, dims) };
+  const fetches = wantMap && plan.target ? [plan.output, ...explainOutputs(plan)] : [plan.output];
+  const out = await es.session.run(feeds, fetches);
+  const t2 = performance.now();
+  const logitsT = out[plan.output]!;
+  const logits = logitsT.data as Float32Array;
+  const n = images.length;
+  const c = logits.length / n;
+  const outputIsProbability = m.outputs.find((o) => o.name === plan.output)?.meaning === 'probabilities';
+  const results: ClassifierOutput[] = [];
+  for (let i = 0; i < n; i++) {
+    const row = Array.from(logits.subarray(i * c, (i + 1) * c));
+    if (!checkFinite(logits, i * c, (i + 1) * c)) {
+      const err = new InspectorError('MODEL_OUTPUT_NOT_FINITE', `The model returned NaN or infinite scores for ${images[i]!.source}.`);
+      results.push({ scores: scoreClasses(row.map(() => 0), m, true), logits: row, error: { code: err.code, message: err.message } });
+      continue;
+    }
+    results.push({ scores: scoreClasses(row, m, outputIsProbability), logits: row });
+  }
+  if (wantMap) {
+    // When the graph ends in softmax, differentiate the logits feeding it (pytorch-grad-cam's target).
+    const headLogits = (out[plan.logits]?.data as Float32Array | undefined) ?? logits;
+    const a = plan.target ? out[plan.target] : undefined;
+    const method = opts.method as Exclude<ExplainMethod, 'none'>;
+    if (!a || a.dims.length !== 4) {
+      for (const r of results) r.error ??= { code: 'EXPLAIN_NO_TARGET', message: `No 4-D target activation for ${method}: ${plan.unsupported ?? 'none found'}.` };
+    } else {
+      const side = Object.fromEntries(plan.sideInputs.map((s) => [s, { data: out[s]!.data as Float32Array, dims: out[s]!.dims }]));
+      const raws = await explainBatch({
+        graph: pack.graph,
+        plan,
+        method,
+        activations: { data: a.data as Float32Array, dims: a.dims },
+        side,
+        logits: headLogits,
+        classes: results.map((r) => r.scores.topClass),
+        fallback: m.explanation?.method === 'scorecam' ? 'scorecam' : 'eigencam',
+        input: { data, dims },
+        forward: async (batch, bn) => {
+          const plain = await classifierSession(pack, opts.cache, opts.settings, false);
+          const r = await plain.session.run({ [m.input.name]: new ort.Tensor('float32', batch, [bn, ...dims.slice(1)]) }, [plan.output]);
+          return r[plan.output]!.data as Float32Array;
+        },
+        scoreCamMaxChannels: m.explanation?.scoreCamMaxChannels,
+      });
+      const scale = m.explanation?.scale;
+      raws.forEach((raw, i) => {
+        // The pack's anchored scale was measured for its configured method; other methods use min–max.
+        const anchor = scale?.mode === 'anchored' && raw.method === m.explanation?.method
+          ? { low: scale.low!, high: scale.high!, ...(scale.derivation ? { derivation: scale.derivation.method } : {}) }
+          : undefined;
+        results[i]!.explanation = {
+          method: raw.method,
+          requested: raw.requested,
+          ...(raw.fallbackReason ? { fallbackReason: raw.fallbackReason } : {}),
+          target: raw.target,
+          targetClass: raw.targetClass,
+          targetLabel: m.labels[raw.targetClass]?.id ?? String(raw.targetClass),
+          map: makeHeatMap(raw.data, raw.width, raw.height, anchor),
+          ...(raw.headLogitError !== undefined ? { headLogitError: raw.headLogitError } : {}),
+          ...(raw.channelsUsed !== undefined ? { channelsUsed: raw.channelsUsed } : {}),
+        };
+      });
+    }
+  }
+  const t3 = performance.now();
+  return {
+    provider: es.provider,
+    providerAttempts: es.attempts,
+    results,
+    timings: { preprocessMs: t1 - t0, inferenceMs: t2 - t1, explainMs: t3 - t2 },
+  };
+}

@@ -1,0 +1,184 @@
+/**
+ * The inference engine: packs in, complete inspection results out. Holds the session cache (one
+ * session per pack and variant, created on first use), batches images that wait together, and turns
+ * classifier or anomaly outputs into one serialisable result per image: probabilities or scores,
+ * decision, explanation or anomaly map with its scale, regions in image pixels, provider, timings.
+ */
+import { toErrorInfo, type ErrorInfo } from '../../shared/errors';
+import { runAnomaly, type AnomalyOutput } from '../anomaly/anomaly';
+import type { ExplainMethod } from '../explain';
+import { normalised, resizeMap, type HeatMap } from '../explain/scale';
+import type { LoadedPack } from '../packs/load';
+import { findRegions, type Region } from '../regions/regions';
+import { runClassifier, type ClassifierOutput, type Explanation } from './classifier';
+import type { ClassDecision, ClassScores } from './classify';
+import { loadImage, type EngineImage } from './image';
+import { SessionCache, type ProviderAttempt, type SessionSettings } from './session';
+
+export interface PackRef {
+  name: string;
+  version: string;
+  kind: string;
+  dir: string;
+  manifestSha256: string;
+  files: Record<string, string>;
+}
+
+export interface InspectionResult {
+  source: string;
+  image: { width: number; height: number };
+  pack: PackRef;
+  provider: string;
+  providerAttempts: ProviderAttempt[];
+  decision: ClassDecision | 'error';
+  /** The class (classifier) or `anomaly` that drove a defect/uncertain decision. */
+  drivingLabel?: string;
+  /** Comparable across packs: defect probability (classifier) or normalised anomaly score. */
+  defectScore?: number;
+  classification?: ClassScores & { logits: number[] };
+  explanation?: Explanation;
+  anomaly?: AnomalyOutput;
+  regions: Region[];
+  timings: { preprocessMs: number; inferenceMs: number; explainMs: number; totalMs: number; batchSize: number };
+  error?: ErrorInfo;
+}
+
+export interface InspectOptions {
+  method?: ExplainMethod;
+  batchSize?: number;
+  /** Regions: foreground where the displayed (scaled) map ≥ this; anomaly maps use their 0.5 threshold. */
+  regionThreshold?: number;
+  minRegionArea?: number;
+}
+
+export interface EngineSettings extends SessionSettings {
+  batchSize?: number;
+}
+
+export function packRef(pack: LoadedPack): PackRef {
+  const m = pack.manifest;
+  return { name: m.name, version: m.version, kind: m.kind, dir: pack.dir, manifestSha256: pack.manifestSha256, files: m.files };
+}
+
+function regionsOf(map: HeatMap, img: EngineImage, threshold: number, minArea: number | undefined): Region[] {
+  if (!map.valid) return [];
+  const full = resizeMap(map, img.width, img.height);
+  return findRegions(normalised(full), img.width, img.height, {
+    threshold,
+    minArea: minArea ?? Math.max(4, Math.round(img.width * img.height * 0.001)),
+    maxRegions: 20,
+  });
+}
+
+/** Largest batch the model's input accepts (a fixed leading dimension caps it). */
+function maxBatch(pack: LoadedPack, wanted: number): number {
+  const input = pack.graph.inputs.find((i) => i.name === pack.manifest.input.name);
+  const lead = input?.shape?.[0];
+  return lead !== undefined && lead > 0 ? lead : wanted;
+}
+
+export class Engine {
+  readonly cache = new SessionCache();
+
+  constructor(readonly settings: EngineSettings = {}) {}
+
+  async inspectImages(pack: LoadedPack, images: readonly EngineImage[], opts: InspectOptions = {}): Promise<InspectionResult[]> {
+    const batch = maxBatch(pack, opts.batchSize ?? this.settings.batchSize ?? 8);
+    const results: InspectionResult[] = [];
+    for (let s = 0; s < images.length; s += batch) results.push(...(await this.inspectBatch(pack, images.slice(s, s + batch), opts)));
+    return results;
+  }
+
+  /** Decodes and inspects files; a file that fails to load gets an error result, the rest go on. */
+  async inspectFiles(pack: LoadedPack, paths: readonly string[], opts: InspectOptions = {}): Promise<InspectionResult[]> {
+    const loaded: (EngineImage | ErrorInfo)[] = [];
+    for (const p of paths) loaded.push(await loadImage(p).catch((e: unknown) => toErrorInfo(e)));
+    const ok = loaded.filter((x): x is EngineImage => 'data' in x);
+    const done = await this.inspectImages(pack, ok, opts);
+    let k = 0;
+    return loaded.map((x, i) =>
+      'data' in x
+        ? done[k++]!
+        : {
+            source: paths[i]!,
+            image: { width: 0, height: 0 },
+            pack: packRef(pack),
+            provider: '',
+            providerAttempts: [],
+            decision: 'error' as const,
+            regions: [],
+            timings: { preprocessMs: 0, inferenceMs: 0, explainMs: 0, totalMs: 0, batchSize: 0 },
+            error: x,
+          },
+    );
+  }
+
+  private async inspectBatch(pack: LoadedPack, images: readonly EngineImage[], opts: InspectOptions): Promise<InspectionResult[]> {
+    const started = performance.now();
+    const m = pack.manifest;
+    const ref = packRef(pack);
+    const n = images.length;
+    if (m.kind === 'classifier') {
+      const method = opts.method ?? m.explanation?.method ?? 'gradcam';
+      const run = await runClassifier(pack, images, { method, cache: this.cache, settings: this.settings });
+      const total = performance.now() - started;
+      return run.results.map((r: ClassifierOutput, i) => {
+        const img = images[i]!;
+        const res: InspectionResult = {
+          source: img.source,
+          image: { width: img.width, height: img.height },
+          pack: ref,
+          provider: run.provider,
+          providerAttempts: run.providerAttempts,
+          decision: r.error ? 'error' : r.scores.decision,
+          ...(r.error ? {} : { drivingLabel: r.scores.drivingLabel, defectScore: r.scores.defectScore }),
+          classification: { ...r.scores, logits: r.logits },
+          regions: r.explanation && !r.error ? regionsOf(r.explanation.map, img, opts.regionThreshold ?? 0.5, opts.minRegionArea) : [],
+          timings: { preprocessMs: run.timings.preprocessMs / n, inferenceMs: run.timings.inferenceMs / n, explainMs: run.timings.explainMs / n, totalMs: total / n, batchSize: n },
+        };
+        if (r.explanation) res.explanation = r.explanation;
+        if (r.error) res.error = r.error;
+        return res;
+      });
+    }
+    if (m.kind === 'anomaly') {
+      const run = await runAnomaly(pack, images, { cache: this.cache, settings: this.settings });
+      const total = performance.now() - started;
+      return run.results.map((r, i) => {
+        const img = images[i]!;
+        const decision: InspectionResult['decision'] = r.error ? 'error' : r.anomalous === undefined ? 'uncertain' : r.anomalous ? 'defect' : 'pass';
+        const res: InspectionResult = {
+          source: img.source,
+          image: { width: img.width, height: img.height },
+          pack: ref,
+          provider: run.provider,
+          providerAttempts: run.providerAttempts,
+          decision,
+          ...(r.score !== undefined ? { defectScore: r.score } : {}),
+          ...(decision === 'defect' || decision === 'uncertain' ? { drivingLabel: 'anomaly' } : {}),
+          anomaly: r,
+          regions: r.error ? [] : regionsOf(r.map, img, 0.5, opts.minRegionArea),
+          timings: { preprocessMs: run.timings.preprocessMs / n, inferenceMs: run.timings.inferenceMs / n, explainMs: run.timings.postprocessMs / n, totalMs: total / n, batchSize: n },
+        };
+        if (r.error) res.error = r.error;
+        return res;
+      });
+    }
+    const error = { code: 'PACK_KIND_UNSUPPORTED', message: `Packs of kind ${m.kind} are not supported by this engine yet.` };
+    return images.map((img) => ({
+      source: img.source,
+      image: { width: img.width, height: img.height },
+      pack: ref,
+      provider: '',
+      providerAttempts: [],
+      decision: 'error' as const,
+      regions: [],
+      timings: { preprocessMs: 0, inferenceMs: 0, explainMs: 0, totalMs: 0, batchSize: n },
+      error,
+    }));
+  }
+
+  async close(): Promise<void> {
+    await this.cache.clear();
+  }
+}

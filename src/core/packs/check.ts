@@ -1,0 +1,37 @@
+/**
+ * `inspector pack check`: loads a pack as the engine would, then runs it once on a mid-grey image so
+ * that a graph that loads but cannot run (or yields NaN) is caught before a user meets it.
+ */
+import { toErrorInfo, type ErrorInfo } from '../../shared/errors';
+import { Engine } from '../engine/engine';
+import { loadPack } from './load';
+
+export interface PackCheck {
+  dir: string;
+  ok: boolean;
+  lines: string[];
+  error?: ErrorInfo;
+}
+
+export async function checkPack(dir: string, engine = new Engine()): Promise<PackCheck> {
+  const lines: string[] = [];
+  try {
+    const pack = loadPack(dir);
+    const m = pack.manifest;
+    lines.push(`${m.name}@${m.version} [${m.kind}], format ${m.format}`);
+    lines.push(`files: ${Object.keys(m.files).length} verified (SHA-256)`);
+    lines.push(`input ${m.input.name} ${m.input.layout} ${m.input.channels}×${m.input.size.join('×')} ${m.input.colour}`);
+    lines.push(`outputs: ${m.outputs.map((o) => `${o.name} (${o.meaning})`).join(', ')}`);
+    const [h, w] = m.input.size;
+    const grey = { width: w, height: h, channels: 3 as const, data: new Float32Array(w * h * 3).fill(0.5), source: 'mid-grey test image' };
+    const [result] = await engine.inspectImages(pack, [grey], { method: m.explanation?.method ?? 'none' });
+    if (result?.error) return { dir, ok: false, lines, error: result.error };
+    lines.push(`test run on ${result!.provider}: ok`);
+    if (result?.explanation) lines.push(`explanation: ${result.explanation.method} on ${result.explanation.target}${result.explanation.fallbackReason ? ` (${result.explanation.fallbackReason})` : ''}`);
+    await engine.close();
+    return { dir, ok: true, lines };
+  } catch (err) {
+    await engine.close();
+    return { dir, ok: false, lines, error: toErrorInfo(err) };
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Loads and validates one pack: manifest schema, every listed file present with its SHA-256, the
+ * ONNX graph accepting the declared input and producing the declared outputs. Each failure has its
+ * own error code so the UI and CLI can say exactly what is wrong with a pack.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
+import { parse } from 'yaml';
+import { InspectorError } from '../../shared/errors';
+import { GraphIndex, parseModel, type OnnxGraph } from '../engine/onnx/model';
+import { MANIFEST_FILE } from './discover';
+import { Manifest } from './manifest';
+
+export interface LoadedPack {
+  dir: string;
+  manifest: Manifest;
+  model: Uint8Array;
+  graph: OnnxGraph;
+  /** SHA-256 of pack.yaml itself: identifies thresholds and settings, not only the weights. */
+  manifestSha256: string;
+}
+
+export const sha256 = (bytes: Uint8Array | string): string => createHash('sha256').update(bytes).digest('hex');
+
+export function readManifest(dir: string): { manifest: Manifest; text: string } {
+  const path = join(dir, MANIFEST_FILE);
+  if (!existsSync(path)) throw new InspectorError('PACK_MANIFEST_MISSING', `No ${MANIFEST_FILE} in ${dir}.`, { dir });
+  const text = readFileSync(path, 'utf8');
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    throw new InspectorError('PACK_MANIFEST_UNREADABLE', `${MANIFEST_FILE} in ${dir} is not valid YAML: ${(err as Error).message}`, { dir });
+  }
+  const parsed = Manifest.safeParse(doc);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new InspectorError('PACK_MANIFEST_INVALID', `${MANIFEST_FILE} in ${dir} is invalid: ${issues.join('; ')}`, { dir, issues });
+  }
+  return { manifest: parsed.data, text };
+}
+
+function packFile(dir: string, rel: string): string {
+  const root = resolve(dir);
+  const full = resolve(root, rel);
+  if (!full.startsWith(root + sep)) throw new InspectorError('PACK_MANIFEST_INVALID', `File ${rel} lies outside the pack folder.`, { dir, file: rel });
+  return full;
+}
+
+export function verifyFiles(dir: string, files: Record<string, string>): void {
+  for (const [rel, expected] of Object.entries(files)) {
+    const full = packFile(dir, rel);
+    if (!existsSync(full)) throw new InspectorError('PACK_FILE_MISSING', `The pack ${dir} lists ${rel}, which is missing.`, { dir, file: rel });
+    const actual = sha256(readFileSync(full));
+    if (actual !== expected) {
+      throw new InspectorError('PACK_HASH_MISMATCH', `${rel} in ${dir} does not match its SHA-256 in ${MANIFEST_FILE} (file changed or corrupted).`, {
+        dir,
+        file: rel,
+        expected,
+        actual,
+      });
+    }
+  }
+}
+
+/** The graph must take the declared input at the declared size and produce every declared output. */
+export function verifyGraph(manifest: Manifest, graph: OnnxGraph, dir: string): void {
+  const input = graph.inputs.find((i) => i.name === manifest.input.name);
+  if (!input) {
+    throw new InspectorError('PACK_UNKNOWN_INPUT', `The model has no input "${manifest.input.name}" (it has ${graph.inputs.map((i) => i.name).join(', ')}).`, { dir });
+  }
+  if (input.shape) {
+    const [h, w] = manifest.input.size;
+    const c = manifest.input.channels;
+    const want = manifest.input.layout === 'NCHW' ? [-1, c, h, w] : [-1, h, w, c];
+    const ok = input.shape.length === 4 && input.shape.every((d, i) => i === 0 || d === -1 || d === want[i]);
+    if (!ok) {
+      throw new InspectorError(
+        'PACK_INPUT_SHAPE',
+        `The model's input "${input.name}" has shape [${input.shape.map((d) => (d < 0 ? '?' : d)).join(', ')}], which does not accept [N, ${want.slice(1).join(', ')}] (${manifest.input.layout}) from ${MANIFEST_FILE}.`,
+        { dir, graphShape: input.shape, declared: want },
+      );
+    }
+  }
+  const names = new Set(graph.outputs.map((o) => o.name));
+  for (const o of manifest.outputs) {
+    if (!names.has(o.name)) {
+      throw new InspectorError('PACK_UNKNOWN_OUTPUT', `The model has no output "${o.name}" (it has ${[...names].join(', ')}).`, { dir, output: o.name });
+    }
+  }
+  const target = manifest.explanation?.target;
+  if (target && !new GraphIndex(graph).producer.has(target)) {
+    throw new InspectorError('PACK_UNKNOWN_TARGET', `The explanation target "${target}" is not a tensor of the model.`, { dir, target });
+  }
+}
+
+export function loadPack(dir: string): LoadedPack {
+  const { manifest, text } = readManifest(dir);
+  verifyFiles(dir, manifest.files);
+  const model = new Uint8Array(readFileSync(packFile(dir, manifest.model)));
+  const graph = parseModel(model);
+  verifyGraph(manifest, graph, dir);
+  return { dir: resolve(dir), manifest, model, graph, manifestSha256: sha256(text) };
+}

@@ -1,0 +1,181 @@
+/**
+ * `pack.yaml`: what a model pack is. Everything the engine needs to run a model exactly as it was
+ * trained (input geometry, colour, normalisation), to read its outputs (names and meanings), to
+ * decide (thresholds and how they were derived), to explain (target layer, display scale) and to
+ * audit it later (provenance, SHA-256 of every file). Documented for pack authors in docs/PACKS.md.
+ */
+import { z } from 'zod';
+
+export const PACK_FORMAT = 1;
+export const KINDS = ['classifier', 'anomaly', 'detector', 'segmentation'] as const;
+export const SEVERITIES = ['none', 'low', 'medium', 'high', 'critical'] as const;
+
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256');
+
+export const InputSpec = z
+  .object({
+    name: z.string().min(1),
+    /** [height, width] the graph takes. */
+    size: z.tuple([z.number().int().positive(), z.number().int().positive()]),
+    layout: z.enum(['NCHW', 'NHWC']).default('NCHW'),
+    channels: z.union([z.literal(1), z.literal(3)]).default(3),
+    colour: z.enum(['rgb', 'bgr', 'gray']).default('rgb'),
+    /** Pixel values [0, 1] are first mapped to this range (e.g. [0, 255] for caffe-style models). */
+    range: z.tuple([z.number(), z.number()]).default([0, 1]),
+    mean: z.array(z.number()).optional(),
+    std: z.array(z.number().positive()).optional(),
+    resize: z.enum(['stretch']).default('stretch'),
+  })
+  .strict();
+export type InputSpec = z.infer<typeof InputSpec>;
+
+export const OutputSpec = z
+  .object({
+    name: z.string().min(1),
+    meaning: z.enum(['logits', 'probabilities', 'reconstruction', 'anomaly_map', 'pred_score', 'pred_label', 'pred_mask', 'boxes', 'scores', 'mask']),
+  })
+  .strict();
+
+export const Label = z
+  .object({
+    id: z.string().min(1),
+    display: z.object({ en: z.string(), ko: z.string().optional() }).strict(),
+    /** `none` marks the good/normal class(es); any other severity counts as a defect. */
+    severity: z.enum(SEVERITIES).default('medium'),
+  })
+  .strict();
+export type Label = z.infer<typeof Label>;
+
+export const Derivation = z
+  .object({
+    method: z.string(),
+    /** The numbers that produced the value (e.g. mean, std, k, n) so it can be re-derived. */
+    stats: z.record(z.string(), z.number()).optional(),
+    note: z.string().optional(),
+  })
+  .strict();
+
+export const ClassifierDecision = z
+  .object({
+    activation: z.enum(['softmax', 'sigmoid', 'none']).default('softmax'),
+    /**
+     * Two thresholds on the defect score (sum of probabilities of labels with severity ≠ none, or
+     * the top probability when no label is marked normal): below `low` passes, at or above `high`
+     * is a defect, between is UNCERTAIN (Cognex's T1/T2). low = high removes the band.
+     */
+    low: z.number().min(0).max(1).default(0.5),
+    high: z.number().min(0).max(1).default(0.5),
+    derivation: Derivation.optional(),
+  })
+  .strict()
+  .refine((d) => d.low <= d.high, { message: 'decision.low must not exceed decision.high' });
+
+export const DisplayScale = z
+  .object({
+    /** `anchored`: fixed [low, high] from the pack; `minmax`: per image (pytorch-grad-cam's way). */
+    mode: z.enum(['anchored', 'minmax']),
+    low: z.number().optional(),
+    high: z.number().optional(),
+    derivation: Derivation.optional(),
+  })
+  .strict()
+  .refine((s) => s.mode === 'minmax' || (s.low !== undefined && s.high !== undefined && s.high > s.low), {
+    message: 'an anchored scale needs low < high',
+  });
+export type DisplayScale = z.infer<typeof DisplayScale>;
+
+export const Explanation = z
+  .object({
+    method: z.enum(['none', 'gradcam', 'gradcampp', 'xgradcam', 'hirescam', 'layercam', 'eigencam', 'scorecam']).default('gradcam'),
+    /** Tensor name of the target activation (N, K, h, w); detected by `pack create`. */
+    target: z.string().optional(),
+    /** How it was chosen, e.g. `auto: input of GlobalAveragePool /avgpool/GlobalAveragePool`. */
+    targetReason: z.string().optional(),
+    scale: DisplayScale.default({ mode: 'minmax' }),
+    /** Score-CAM cost bound: at most this many channels (highest mean activation first). */
+    scoreCamMaxChannels: z.number().int().positive().default(256),
+  })
+  .strict();
+
+export const ThresholdStat = z
+  .object({
+    value: z.number(),
+    derivation: Derivation,
+  })
+  .strict();
+
+export const AnomalySpec = z
+  .object({
+    format: z.enum(['autoencoder', 'anomalib-v1', 'anomalib-v2']),
+    /** Autoencoder: Gaussian σ (pixels, at model resolution) applied to the error map. */
+    sigma: z.number().nonnegative().default(4),
+    /** Autoencoder: how the image score comes from the smoothed map. */
+    score: z.enum(['max', 'mean']).default('max'),
+    /** Raw thresholds (autoencoder, or anomalib v1 from metadata.json). */
+    imageThreshold: ThresholdStat.optional(),
+    pixelThreshold: ThresholdStat.optional(),
+    /** Min/max of raw scores and map values over normal validation images: the [0,1] normalisation. */
+    normalisation: z
+      .object({
+        scores: z.tuple([z.number(), z.number()]),
+        maps: z.tuple([z.number(), z.number()]),
+      })
+      .strict()
+      .optional(),
+    /** anomalib v1: the metadata.json beside the model. */
+    metadata: z.string().optional(),
+  })
+  .strict();
+export type AnomalySpec = z.infer<typeof AnomalySpec>;
+
+export const Provenance = z
+  .object({
+    trainingData: z.string().optional(),
+    licence: z.string().optional(),
+    dataLicence: z.string().optional(),
+    metrics: z.record(z.string(), z.number()).optional(),
+    createdBy: z.string().optional(),
+    createdAt: z.string().optional(),
+    source: z.string().optional(),
+    notes: z.string().optional(),
+  })
+  .strict();
+
+export const Manifest = z
+  .object({
+    format: z.literal(PACK_FORMAT),
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, . _ -'),
+    version: z.string().min(1),
+    kind: z.enum(KINDS),
+    title: z.object({ en: z.string(), ko: z.string().optional() }).strict().optional(),
+    description: z.string().optional(),
+    /** Which view of the part the model looks at; used by the integrated verdict. */
+    side: z.enum(['internal', 'external']).optional(),
+    model: z.string().min(1),
+    input: InputSpec,
+    outputs: z.array(OutputSpec).min(1),
+    labels: z.array(Label).default([]),
+    decision: ClassifierDecision.optional(),
+    explanation: Explanation.optional(),
+    anomaly: AnomalySpec.optional(),
+    provenance: Provenance.default({}),
+    /** SHA-256 of every file of the pack except pack.yaml itself. */
+    files: z.record(z.string(), Sha256),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    if (m.kind === 'classifier') {
+      if (m.labels.length === 0) ctx.addIssue({ code: 'custom', path: ['labels'], message: 'a classifier needs labels' });
+      if (!m.outputs.some((o) => o.meaning === 'logits' || o.meaning === 'probabilities'))
+        ctx.addIssue({ code: 'custom', path: ['outputs'], message: 'a classifier needs an output with meaning logits or probabilities' });
+    }
+    if (m.kind === 'anomaly' && !m.anomaly) ctx.addIssue({ code: 'custom', path: ['anomaly'], message: 'an anomaly pack needs an anomaly section' });
+    if (!(m.model in m.files)) ctx.addIssue({ code: 'custom', path: ['files'], message: `files must list the model ${m.model}` });
+    for (const key of ['mean', 'std'] as const) {
+      const v = m.input[key];
+      if (v && v.length !== m.input.channels)
+        ctx.addIssue({ code: 'custom', path: ['input', key], message: `${key} needs ${m.input.channels} values (one per channel)` });
+    }
+  });
+export type Manifest = z.infer<typeof Manifest>;
+export type ManifestInput = z.input<typeof Manifest>;
