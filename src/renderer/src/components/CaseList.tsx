@@ -1,18 +1,51 @@
+import { useState } from 'react';
 import { useT } from '../i18n';
 import { useAppStore } from '../state/appStore';
+import { useReviewStore } from '../state/reviewStore';
+import type { CaseStatus } from '../review/types';
+import { LayerPanel } from './LayerPanel';
+
+/** Status words with a glyph each, so the queue does not rely on colour. */
+const GLYPH: Record<CaseStatus, string> = { new: '○', inspected: '◐', accepted: '✓', rejected: '✕', uncertain: '?', overridden: '✎' };
 
 export function CaseList() {
   const t = useT();
   const packs = useAppStore((s) => s.packs);
+  const cases = useReviewStore((s) => s.cases);
+  const current = useReviewStore((s) => s.current);
+  const drafts = useReviewStore((s) => s.drafts);
+  const [filter, setFilter] = useState('');
+  const shown = cases.map((c, i) => ({ c, i })).filter(({ c }) => c.title.toLowerCase().includes(filter.toLowerCase()));
   return (
     <nav className="panel cases" aria-labelledby="cases-title">
       <h2 id="cases-title" className="panel-title">
-        {t('cases.title')}
+        {t('cases.title')} {cases.length > 0 && `(${current + 1}/${cases.length})`}
       </h2>
-      <input className="filter" type="search" placeholder={t('cases.filter')} aria-label={t('cases.filter')} />
-      <p className="empty" data-testid="cases-empty">
-        {t('cases.empty')}
-      </p>
+      <input className="filter" type="search" placeholder={t('cases.filter')} aria-label={t('cases.filter')} value={filter} onChange={(e) => setFilter(e.target.value)} />
+      {cases.length === 0 ? (
+        <p className="empty" data-testid="cases-empty">
+          {t('cases.empty')}
+        </p>
+      ) : (
+        <ol className="case-list" data-testid="case-list">
+          {shown.map(({ c, i }) => {
+            const status = c.status ?? 'new';
+            return (
+              <li key={c.id}>
+                <button type="button" className={`case${i === current ? ' current' : ''}`} aria-current={i === current ? 'true' : undefined} onClick={() => useReviewStore.getState().goTo(i)} data-testid={`case-${i}`}>
+                  <span className={`status status-${status}`} aria-hidden="true">
+                    {GLYPH[status]}
+                  </span>
+                  <span className="case-title">{c.title}</span>
+                  <span className="case-status">{t(`status.case.${status}`)}</span>
+                  {drafts[c.id]?.dirty && <span className="badge" title={t('review.unsaved')}>● {t('review.unsaved')}</span>}
+                </button>
+              </li>
+            );
+          })}
+        </ol>
+      )}
+      <LayerPanel />
       <h2 className="panel-title">{t('packs.title')}</h2>
       {packs.length === 0 ? (
         <p className="empty" data-testid="packs-empty">

@@ -1,36 +1,193 @@
 import { useT } from '../i18n';
+import { useAppStore } from '../state/appStore';
+import { useReviewStore } from '../state/reviewStore';
+import { useViewerStore } from '../state/viewerStore';
+import type { LocalText } from '../review/types';
+import type { BoxData } from '../viewer/types';
+import { boxCaption } from './BoxShapes';
+import type { Locale } from '../i18n';
+
+export const localText = (x: LocalText | undefined, locale: Locale, fallback = ''): string => (x ? (locale === 'ko' && x.ko ? x.ko : x.en) : fallback);
+
+/** Verdict glyphs pair with words: the verdict is never told by colour alone. */
+const verdictGlyph = (v: string) => (/^(pass|ok|normal|good)$/i.test(v) ? '✓' : '⚠');
+
+function zoomTo(b: BoxData) {
+  const v = useViewerStore.getState();
+  const el = document.querySelector('[data-testid="viewer-pane-0"]');
+  const w = el?.clientWidth ?? 800;
+  const h = el?.clientHeight ?? 600;
+  const scale = Math.min((w * 0.6) / Math.max(1, b.rect.width), (h * 0.6) / Math.max(1, b.rect.height), 16);
+  v.setActivePane(0);
+  v.setViewport({ scale, x: w / 2 - (b.rect.x + b.rect.width / 2) * scale, y: h / 2 - (b.rect.y + b.rect.height / 2) * scale }, 0);
+  if (b.source === 'reviewer') v.selectBox(b.id);
+}
 
 export function FindingsPanel() {
   const t = useT();
+  const locale = useAppStore((s) => s.locale);
+  const c = useReviewStore((s) => s.cases[s.current]);
+  const findings = useReviewStore((s) => (c ? s.findings[c.id] : undefined));
+  const draft = useReviewStore((s) => (c ? s.drafts[c.id] : undefined));
+  const reviewer = useReviewStore((s) => s.reviewer);
+  const saving = useReviewStore((s) => s.saving);
+  const lastError = useReviewStore((s) => s.lastError);
+  const scene = useViewerStore((s) => (c ? s.scenes[c.id] : undefined));
+  const selected = useViewerStore((s) => s.selectedBox);
+  const r = useReviewStore.getState();
+  const regions = [...(scene?.boxes ?? []), ...(draft?.boxes ?? [])];
+  const classes = findings?.probabilities.map((p) => p.label) ?? [];
+  const disabled = !c;
   return (
     <aside className="panel findings" aria-labelledby="findings-title">
       <h2 id="findings-title" className="panel-title">
         {t('findings.title')}
       </h2>
-      <section className="card">
-        <h3 className="card-title">{t('findings.verdict')}</h3>
-        <p className="empty">{t('findings.empty')}</p>
+      <section className="card" aria-labelledby="verdict-title" data-testid="verdict-card">
+        <h3 id="verdict-title" className="card-title">
+          {t('findings.verdict')}
+        </h3>
+        {!findings ? (
+          <p className="empty">{t('findings.empty')}</p>
+        ) : (
+          <>
+            <p className="verdict" data-testid="verdict">
+              <span aria-hidden="true">{verdictGlyph(findings.verdict)}</span> {localText(findings.probabilities.find((p) => p.label === findings.verdict)?.displayName, locale, findings.verdict)}
+            </p>
+            <table className="probs">
+              <caption className="sr-only">{t('findings.probabilities')}</caption>
+              <tbody>
+                {findings.probabilities.map((p) => (
+                  <tr key={p.label}>
+                    <th scope="row">{localText(p.displayName, locale, p.label)}</th>
+                    <td>
+                      <meter min={0} max={1} value={p.p} aria-label={p.label} />
+                    </td>
+                    <td className="num">{(p.p * 100).toFixed(1)}%</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            {findings.integrated && (
+              <div className="integrated" data-testid="integrated">
+                <strong>
+                  {t('findings.integrated')}: {localText(findings.integrated.displayName, locale, findings.integrated.verdict)}
+                </strong>
+                <ul>
+                  {findings.integrated.drivers.map((d) => (
+                    <li key={d}>{d}</li>
+                  ))}
+                </ul>
+              </div>
+            )}
+          </>
+        )}
+      </section>
+      <section className="card" aria-labelledby="regions-title">
+        <h3 id="regions-title" className="card-title">
+          {t('findings.regions')} ({regions.length})
+        </h3>
+        {regions.length === 0 ? (
+          <p className="empty">{t('findings.noRegions')}</p>
+        ) : (
+          <ul className="regions" data-testid="regions">
+            {regions.map((b) => (
+              <li key={b.id} className={b.id === selected ? 'selected' : ''}>
+                <button type="button" className="link" onClick={() => zoomTo(b)} title={t('findings.zoomTo')}>
+                  {boxCaption(b)}
+                </button>
+                {b.source === 'reviewer' && c && (
+                  <span className="region-edit">
+                    <input
+                      id={`box-label-${b.id}`}
+                      aria-label={t('box.label')}
+                      value={b.label}
+                      onChange={(e) => r.updateBox(c.id, b.id, { label: e.target.value })}
+                      data-testid={`box-label-${b.id}`}
+                    />
+                    <button type="button" aria-label={t('shortcut.deleteBox')} onClick={() => r.deleteBox(c.id, b.id)}>
+                      ✕
+                    </button>
+                  </span>
+                )}
+              </li>
+            ))}
+          </ul>
+        )}
       </section>
       <section className="card" aria-labelledby="review-title">
         <h3 id="review-title" className="card-title">
           {t('review.title')}
         </h3>
+        <label className="note-label">
+          {t('review.reviewer')}
+          <input value={reviewer} onChange={(e) => r.setReviewer(e.target.value)} data-testid="reviewer" />
+        </label>
         <div className="review-actions">
-          <button type="button" disabled title={t('review.disabled')}>
-            <kbd>A</kbd> {t('review.accept')}
+          <button type="button" disabled={disabled} title={disabled ? t('review.disabled') : undefined} onClick={() => void r.decide('accept')} aria-pressed={draft?.decision === 'accept'} data-testid="review-accept">
+            <kbd>A</kbd> ✓ {t('review.accept')}
           </button>
-          <button type="button" disabled title={t('review.disabled')}>
-            <kbd>R</kbd> {t('review.reject')}
+          <button type="button" disabled={disabled} title={disabled ? t('review.disabled') : undefined} onClick={() => void r.decide('reject')} aria-pressed={draft?.decision === 'reject'} data-testid="review-reject">
+            <kbd>R</kbd> ✕ {t('review.reject')}
           </button>
-          <button type="button" disabled title={t('review.disabled')}>
-            <kbd>U</kbd> {t('review.uncertain')}
+          <button type="button" disabled={disabled} title={disabled ? t('review.disabled') : undefined} onClick={() => void r.decide('uncertain')} aria-pressed={draft?.decision === 'uncertain'} data-testid="review-uncertain">
+            <kbd>U</kbd> ? {t('review.uncertain')}
           </button>
         </div>
         <label className="note-label">
-          {t('review.note')}
-          <textarea disabled rows={3} />
+          <span>
+            <kbd>O</kbd> {t('review.override')}
+          </span>
+          <select
+            id="override-class"
+            disabled={disabled || classes.length === 0}
+            value={draft?.overrideClass ?? ''}
+            onChange={(e) => e.target.value && void r.decide('override', e.target.value)}
+            data-testid="override-class"
+          >
+            <option value="">—</option>
+            {findings?.probabilities.map((p) => (
+              <option key={p.label} value={p.label}>
+                {localText(p.displayName, locale, p.label)}
+              </option>
+            ))}
+          </select>
         </label>
+        <label className="note-label">
+          <span>
+            <kbd>E</kbd> {t('review.note')}
+          </span>
+          <textarea id="review-note" disabled={disabled} rows={3} value={draft?.note ?? ''} onChange={(e) => c && r.editDraft(c.id, { note: e.target.value })} data-testid="review-note" />
+        </label>
+        <p className="save-state" role="status" data-testid="save-state">
+          {saving ? t('review.saving') : lastError ? `${t('error.title')}: ${lastError}` : draft?.dirty ? `● ${t('review.unsaved')}` : draft?.savedAt ? `✓ ${t('review.saved')} ${draft.savedAt}` : ''}
+        </p>
       </section>
+      {findings && findings.models.length > 0 && (
+        <section className="card" aria-labelledby="model-title" data-testid="model-card">
+          <h3 id="model-title" className="card-title">
+            {t('findings.model')}
+          </h3>
+          {findings.models.map((m) => (
+            <div key={m.pack} className="model">
+              <strong>{localText(m.displayName, locale, m.pack)}</strong> <span className="muted">
+                {m.pack}@{m.version} · {m.task}
+              </span>
+              {m.intendedUse && <p>{localText(m.intendedUse, locale)}</p>}
+              {m.limitations && (
+                <p className="muted">
+                  {t('findings.limitations')}: {localText(m.limitations, locale)}
+                </p>
+              )}
+              {m.metrics && (
+                <p className="muted">
+                  {m.metrics.map((x) => `${x.name} ${x.value.toFixed(3)}`).join(' · ')}
+                </p>
+              )}
+            </div>
+          ))}
+        </section>
+      )}
     </aside>
   );
 }

@@ -1,9 +1,9 @@
 import { LOCALES, useT } from '../i18n';
 import { useAppStore } from '../state/appStore';
 
-export function TopBar() {
+export function TopBar({ onShortcuts }: { onShortcuts(): void }) {
   const t = useT();
-  const { locale, setLocale, info } = useAppStore();
+  const { locale, setLocale, info, largeText, setLargeText, highContrast, setHighContrast } = useAppStore();
   return (
     <header className="topbar" role="banner">
       <div className="brand">
@@ -14,19 +14,25 @@ export function TopBar() {
         <span className="brand-sub">{t('app.subtitle')}</span>
         {info && <span className="brand-version">v{info.version}</span>}
       </div>
-      <div className="topbar-actions" role="group" aria-label={t('lang.label')}>
-        {LOCALES.map((l) => (
-          <button
-            key={l}
-            type="button"
-            className="lang-button"
-            aria-pressed={locale === l}
-            data-testid={`lang-${l}`}
-            onClick={() => setLocale(l)}
-          >
-            {t(`lang.${l}`)}
+      <div className="topbar-actions">
+        <div role="group" aria-label={t('a11y.label')} className="tool-group">
+          <button type="button" aria-pressed={largeText} onClick={() => setLargeText(!largeText)} data-testid="large-text">
+            <span aria-hidden="true">A+</span> {t('a11y.largeText')}
           </button>
-        ))}
+          <button type="button" aria-pressed={highContrast} onClick={() => setHighContrast(!highContrast)} data-testid="high-contrast">
+            <span aria-hidden="true">◐</span> {t('a11y.highContrast')}
+          </button>
+          <button type="button" onClick={onShortcuts} data-testid="shortcuts">
+            <kbd>?</kbd> {t('shortcut.title')}
+          </button>
+        </div>
+        <div role="group" aria-label={t('lang.label')} className="tool-group">
+          {LOCALES.map((l) => (
+            <button key={l} type="button" className="lang-button" aria-pressed={locale === l} data-testid={`lang-${l}`} onClick={() => setLocale(l)}>
+              {t(`lang.${l}`)}
+            </button>
+          ))}
+        </div>
       </div>
     </header>
   );

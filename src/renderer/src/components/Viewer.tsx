@@ -1,52 +1,73 @@
-import { useEffect, useRef, useState } from 'react';
-import { Layer, Line, Stage, Text } from 'react-konva';
 import { useT } from '../i18n';
+import { useViewerStore, type Tool } from '../state/viewerStore';
+import type { PresetId } from '../viewer/voi';
+import { Legend } from './Legend';
+import { ViewerPane } from './ViewerPane';
 
-/** Keeps the konva stage the size of its container. */
-function useSize<T extends HTMLElement>() {
-  const ref = useRef<T>(null);
-  const [size, setSize] = useState({ width: 0, height: 0 });
-  useEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    const ro = new ResizeObserver(([entry]) => {
-      if (entry) setSize({ width: Math.floor(entry.contentRect.width), height: Math.floor(entry.contentRect.height) });
-    });
-    ro.observe(el);
-    return () => ro.disconnect();
-  }, []);
-  return { ref, size };
-}
+const PRESETS: { id: PresetId; key: string }[] = [
+  { id: 'soft', key: '⇧1' },
+  { id: 'lung', key: '⇧2' },
+  { id: 'bone', key: '⇧3' },
+  { id: 'minmax', key: '⇧4' },
+  { id: 'auto', key: '⇧5' },
+  { id: 'default', key: '⇧0' },
+];
+const TOOLS: { id: Tool; key: string }[] = [
+  { id: 'wl', key: 'V' },
+  { id: 'pan', key: 'H' },
+  { id: 'box', key: 'B' },
+];
 
 export function Viewer() {
   const t = useT();
-  const { ref, size } = useSize<HTMLDivElement>();
-  const grid = 48;
-  const lines = [];
-  for (let x = grid; x < size.width; x += grid) lines.push(<Line key={`v${x}`} points={[x, 0, x, size.height]} stroke="#252a33" strokeWidth={1} />);
-  for (let y = grid; y < size.height; y += grid) lines.push(<Line key={`h${y}`} points={[0, y, size.width, y]} stroke="#252a33" strokeWidth={1} />);
+  const panes = useViewerStore((s) => s.panes);
+  const tool = useViewerStore((s) => s.tool);
+  const linked = useViewerStore((s) => s.linked);
+  const active = useViewerStore((s) => s.panes[s.activePane]);
+  const v = useViewerStore.getState();
+  const count = Math.max(1, panes.length);
   return (
     <main className="panel viewer" aria-labelledby="viewer-title">
-      <h2 id="viewer-title" className="panel-title">
-        {t('viewer.title')}
-      </h2>
-      <div className="viewer-canvas" ref={ref} data-testid="viewer-canvas">
-        {size.width > 0 && (
-          <Stage width={size.width} height={size.height}>
-            <Layer listening={false}>{lines}</Layer>
-            <Layer listening={false}>
-              <Text
-                text={`${t('viewer.empty')}\n${t('viewer.hint')}`}
-                width={size.width}
-                y={size.height / 2 - 20}
-                align="center"
-                fontSize={16}
-                lineHeight={1.6}
-                fill="#8b93a1"
-              />
-            </Layer>
-          </Stage>
-        )}
+      <div className="viewer-toolbar" role="toolbar" aria-labelledby="viewer-title">
+        <h2 id="viewer-title" className="panel-title">
+          {t('viewer.title')}
+        </h2>
+        <div role="group" aria-label={t('tool.label')} className="tool-group">
+          {TOOLS.map((x) => (
+            <button key={x.id} type="button" aria-pressed={tool === x.id} onClick={() => v.setTool(x.id)} data-testid={`tool-${x.id}`}>
+              <kbd>{x.key}</kbd> {t(`tool.${x.id}`)}
+            </button>
+          ))}
+        </div>
+        <div role="group" aria-label={t('preset.label')} className="tool-group">
+          {PRESETS.map((p) => (
+            <button key={p.id} type="button" aria-pressed={active?.preset === p.id} onClick={() => v.applyPreset(p.id)} data-testid={`preset-${p.id}`} disabled={!active}>
+              <kbd>{p.key}</kbd> {t(`preset.${p.id}`)}
+            </button>
+          ))}
+        </div>
+        <div className="tool-group">
+          <button type="button" aria-pressed={active?.userInvert ?? false} onClick={() => v.toggleInvert()} disabled={!active} data-testid="invert">
+            <kbd>I</kbd> {t('viewer.invert')}
+          </button>
+          <button type="button" onClick={() => v.resetView()} disabled={!active} data-testid="reset">
+            <kbd>Space</kbd> {t('shortcut.reset')}
+          </button>
+          <button type="button" aria-pressed={panes.length > 1} onClick={() => (panes.length > 1 ? v.closeCompare() : v.compareLayers())} disabled={!active} data-testid="compare">
+            <kbd>X</kbd> {t('shortcut.compare')}
+          </button>
+          {panes.length > 1 && (
+            <button type="button" aria-pressed={linked} onClick={() => v.setLinked(!linked)} data-testid="link">
+              {t('viewer.link')}
+            </button>
+          )}
+        </div>
+      </div>
+      <div className={`viewer-panes panes-${count}`} data-testid="viewer-canvas">
+        {Array.from({ length: count }, (_, i) => (
+          <ViewerPane key={i} index={i} />
+        ))}
+        <Legend />
       </div>
     </main>
   );

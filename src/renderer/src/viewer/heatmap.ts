@@ -89,32 +89,44 @@ function sample(map: HeatmapData, u: number, v: number): number {
  * stays transparent: the image under a finding remains readable.
  */
 export function contourRaster(map: HeatmapData, colormap: ColormapName, threshold: number, outW: number, outH: number, lineWidth = 2): Uint8ClampedArray<ArrayBuffer> {
-  const above = new Uint8Array(outW * outH);
-  const norm = new Float32Array(outW * outH);
+  return paintGrid(resampleNormalised(map, outW, outH), outW, outH, colormap, threshold, true, lineWidth);
+}
+
+/**
+ * The map's normalised values resampled (bilinear, in value space) onto an `outW × outH` grid over
+ * `covers`. Interpolating values, not colours, keeps every drawn colour on the colour map and the
+ * threshold edge smooth; colour-map and threshold changes then only repaint this grid.
+ */
+export function resampleNormalised(map: HeatmapData, outW: number, outH: number): Float32Array {
+  const out = new Float32Array(outW * outH);
   for (let y = 0; y < outH; y++) {
     const v = ((y + 0.5) / outH) * map.height;
-    for (let x = 0; x < outW; x++) {
-      const n = normalise(sample(map, ((x + 0.5) / outW) * map.width, v), map.scale);
-      norm[y * outW + x] = n;
-      above[y * outW + x] = n >= threshold ? 1 : 0;
-    }
+    for (let x = 0; x < outW; x++) out[y * outW + x] = normalise(sample(map, ((x + 0.5) / outW) * map.width, v), map.scale);
   }
+  return out;
+}
+
+/** Paints a resampled grid: filled above the threshold, or only the outline in contour mode. */
+export function paintGrid(norm: Float32Array, outW: number, outH: number, colormap: ColormapName, threshold: number, contour: boolean, lineWidth = 2): Uint8ClampedArray<ArrayBuffer> {
   const out = new Uint8ClampedArray(outW * outH * 4);
   const t = colormapTable(colormap);
   const r = Math.max(1, Math.round(lineWidth / 2));
+  const isAbove = (i: number) => norm[i]! >= threshold;
   for (let y = 0; y < outH; y++) {
     for (let x = 0; x < outW; x++) {
       const i = y * outW + x;
-      if (!above[i]) continue;
-      let edge = x === 0 || y === 0 || x === outW - 1 || y === outH - 1;
-      for (let dy = -r; dy <= r && !edge; dy++) {
-        for (let dx = -r; dx <= r && !edge; dx++) {
-          const xx = x + dx;
-          const yy = y + dy;
-          if (xx >= 0 && yy >= 0 && xx < outW && yy < outH && !above[yy * outW + xx]) edge = true;
+      if (!isAbove(i)) continue;
+      if (contour) {
+        let edge = x === 0 || y === 0 || x === outW - 1 || y === outH - 1;
+        for (let dy = -r; dy <= r && !edge; dy++) {
+          for (let dx = -r; dx <= r && !edge; dx++) {
+            const xx = x + dx;
+            const yy = y + dy;
+            if (xx >= 0 && yy >= 0 && xx < outW && yy < outH && !isAbove(yy * outW + xx)) edge = true;
+          }
         }
+        if (!edge) continue;
       }
-      if (!edge) continue;
       const c = Math.round(norm[i]! * 255) * 3;
       out[i * 4] = t[c]!;
       out[i * 4 + 1] = t[c + 1]!;
@@ -123,6 +135,13 @@ export function contourRaster(map: HeatmapData, colormap: ColormapName, threshol
     }
   }
   return out;
+}
+
+/** Grid size for painting a map: at least the map's own, at most ~`cap` px on the long side. */
+export function paintSize(map: HeatmapData, cap = 512): { w: number; h: number } {
+  const long = Math.max(map.covers.width, map.covers.height);
+  const k = Math.min(1, cap / long);
+  return { w: Math.max(map.width, Math.round(map.covers.width * k)), h: Math.max(map.height, Math.round(map.covers.height * k)) };
 }
 
 /** Per-image scale from the map itself (what pytorch-grad-cam does); the legend labels it so. */

@@ -1,0 +1,255 @@
+import type Konva from 'konva';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+import { Group, Image as KImage, Layer, Rect, Stage } from 'react-konva';
+import { useT } from '../i18n';
+import { useAppStore } from '../state/appStore';
+import { useReviewStore } from '../state/reviewStore';
+import { statsOf, useViewerStore } from '../state/viewerStore';
+import { newBoxId, rectFromCorners } from '../viewer/boxes';
+import { realValueAt, renderFrame, type LutCache } from '../viewer/render';
+import type { BoxData } from '../viewer/types';
+import { fitViewport, panBy, toImage, zoomAt, type Viewport } from '../viewer/viewport';
+import { dragWindow } from '../viewer/voi';
+import { BoxShapes, boxCaption } from './BoxShapes';
+import { HeatmapShape } from './HeatmapShape';
+
+const EMPTY_BOXES: BoxData[] = [];
+
+function useSize<T extends HTMLElement>() {
+  const ref = useRef<T>(null);
+  const [size, setSize] = useState({ width: 0, height: 0 });
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const ro = new ResizeObserver(([entry]) => {
+      if (entry) setSize({ width: Math.floor(entry.contentRect.width), height: Math.floor(entry.contentRect.height) });
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  return { ref, size };
+}
+
+type Gesture =
+  | { kind: 'wl'; x: number; y: number; start: { center: number; width: number } }
+  | { kind: 'pan'; x: number; y: number; start: Viewport }
+  | { kind: 'zoom'; x: number; y: number; start: Viewport }
+  | { kind: 'box'; ix: number; iy: number };
+
+/** One konva viewport: windowed frame, heatmap layers, box layers, and the gestures over them. */
+export function ViewerPane({ index }: { index: number }) {
+  const t = useT();
+  const { ref, size } = useSize<HTMLDivElement>();
+  const pane = useViewerStore((s) => s.panes[index]);
+  const scene = useViewerStore((s) => (pane ? s.scenes[pane.sceneId] : undefined));
+  const layers = useViewerStore((s) => s.layers);
+  const boxLayers = useViewerStore((s) => s.boxLayers);
+  const tool = useViewerStore((s) => s.tool);
+  const selected = useViewerStore((s) => s.selectedBox);
+  const fitToken = useViewerStore((s) => s.fitToken);
+  const isActive = useViewerStore((s) => s.activePane === index);
+  const highContrast = useAppStore((s) => s.highContrast);
+  const caseId = useReviewStore((s) => s.cases[s.current]?.id);
+  const reviewerBoxes = useReviewStore((s) => (caseId && scene?.id === caseId ? (s.drafts[caseId]?.boxes ?? EMPTY_BOXES) : EMPTY_BOXES));
+  const [hover, setHover] = useState<{ box: BoxData; x: number; y: number }>();
+  const [readout, setReadout] = useState<string>('');
+  const [draft, setDraft] = useState<BoxData['rect']>();
+  const gesture = useRef<Gesture | undefined>(undefined);
+
+  const frame = scene?.frames[pane?.frameIndex ?? 0];
+  const vp = pane?.viewport;
+
+  // Fit when the pane first knows its size, on a new frame size, and on Space.
+  useEffect(() => {
+    if (frame && size.width > 0 && !vp) useViewerStore.getState().setViewport(fitViewport(frame.width, frame.height, size.width, size.height), index);
+  }, [frame, size.width, size.height, vp, index, fitToken]);
+
+  // The windowed image: one canvas the size of the stage, redrawn synchronously on every change.
+  const canvas = useMemo(() => document.createElement('canvas'), []);
+  const imageData = useRef<ImageData | undefined>(undefined);
+  const lutCache = useRef<LutCache>({});
+  const imageNode = useRef<Konva.Image>(null);
+  const invert = frame ? frame.invert !== (pane?.userInvert ?? false) : false;
+  useLayoutEffect(() => {
+    if (!frame || !vp || size.width === 0 || !pane) return;
+    performance.mark('inspector:render:start');
+    if (canvas.width !== size.width || canvas.height !== size.height || !imageData.current) {
+      canvas.width = size.width;
+      canvas.height = size.height;
+      imageData.current = new ImageData(size.width, size.height);
+    }
+    const id = imageData.current;
+    renderFrame(frame, pane.window, invert, vp, new Uint32Array(id.data.buffer), id.width, id.height, lutCache.current);
+    canvas.getContext('2d')!.putImageData(id, 0, 0);
+    imageNode.current?.getLayer()?.draw();
+    performance.mark('inspector:render:end');
+    performance.measure('inspector:image', 'inspector:render:start', 'inspector:render:end');
+  }, [frame, pane?.window, invert, vp, size.width, size.height, canvas, pane]);
+
+  const visibleMaps = useMemo(
+    () => (scene?.heatmaps ?? []).filter((h) => (pane?.onlyHeatmap ? pane.onlyHeatmap === h.id : layers[h.id]?.visible)),
+    [scene, layers, pane?.onlyHeatmap],
+  );
+  const boxes = useMemo(() => {
+    const all = [...(scene?.boxes ?? []), ...reviewerBoxes];
+    return all.filter((b) => boxLayers[b.source]);
+  }, [scene, reviewerBoxes, boxLayers]);
+
+  const onSelect = useCallback((id: string | undefined) => useViewerStore.getState().selectBox(id), []);
+  const onHover = useCallback((b: BoxData | undefined, at?: { x: number; y: number }) => setHover(b && at ? { box: b, ...at } : undefined), []);
+  const onChange = useCallback(
+    (id: string, rect: BoxData['rect']) => {
+      if (caseId) useReviewStore.getState().updateBox(caseId, id, { rect });
+    },
+    [caseId],
+  );
+
+  const onMouseDown = (e: Konva.KonvaEventObject<MouseEvent>) => {
+    if (!frame || !vp || !pane) return;
+    const store = useViewerStore.getState();
+    store.setActivePane(index);
+    // Gestures on an editable box or the transformer belong to konva's own drag/resize.
+    const target = e.target;
+    if (target.hasName('box-editable') || target.getParent()?.className === 'Transformer') return;
+    store.selectBox(undefined);
+    const { offsetX: x, offsetY: y, button } = e.evt;
+    e.evt.preventDefault();
+    if (button === 1 || (button === 0 && tool === 'pan')) gesture.current = { kind: 'pan', x, y, start: vp };
+    else if (button === 2) gesture.current = { kind: 'zoom', x, y, start: vp };
+    else if (button === 0 && tool === 'box' && caseId && scene?.id === caseId) {
+      const p = toImage(vp, x, y);
+      gesture.current = { kind: 'box', ix: p.x, iy: p.y };
+    } else if (button === 0) gesture.current = { kind: 'wl', x, y, start: pane.window };
+  };
+
+  useEffect(() => {
+    const move = (ev: MouseEvent) => {
+      const g = gesture.current;
+      const el = ref.current;
+      if (!g || !el || !frame) return;
+      const r = el.getBoundingClientRect();
+      const x = ev.clientX - r.left;
+      const y = ev.clientY - r.top;
+      const store = useViewerStore.getState();
+      const cur = store.panes[index]?.viewport;
+      if (g.kind === 'wl') store.setWindow(dragWindow(g.start, x - g.x, y - g.y, statsOf(frame)), index);
+      else if (g.kind === 'pan') store.setViewport(panBy(g.start, x - g.x, y - g.y), index);
+      else if (g.kind === 'zoom') store.setViewport(zoomAt(g.start, Math.exp(-(y - g.y) / 200), g.x, g.y), index);
+      else if (g.kind === 'box' && cur) {
+        const p = toImage(cur, x, y);
+        setDraft(rectFromCorners(g.ix, g.iy, p.x, p.y, frame.width, frame.height));
+      }
+    };
+    const up = () => {
+      const g = gesture.current;
+      gesture.current = undefined;
+      if (g?.kind === 'box') {
+        setDraft((d) => {
+          if (d && d.width >= 2 && d.height >= 2 && caseId) {
+            const id = newBoxId();
+            useReviewStore.getState().addBox(caseId, { id, source: 'reviewer', label: t('box.defaultLabel'), origin: useReviewStore.getState().reviewer || t('review.reviewer'), rect: d });
+            useViewerStore.getState().selectBox(id);
+          }
+          return undefined;
+        });
+      }
+    };
+    window.addEventListener('mousemove', move);
+    window.addEventListener('mouseup', up);
+    return () => {
+      window.removeEventListener('mousemove', move);
+      window.removeEventListener('mouseup', up);
+    };
+  }, [frame, index, ref, caseId, t]);
+
+  const onWheel = (e: Konva.KonvaEventObject<WheelEvent>) => {
+    e.evt.preventDefault();
+    if (!vp) return;
+    const store = useViewerStore.getState();
+    if (e.evt.ctrlKey) store.setViewport(zoomAt(vp, e.evt.deltaY < 0 ? 1.15 : 1 / 1.15, e.evt.offsetX, e.evt.offsetY), index);
+    else {
+      store.setActivePane(index);
+      store.stepFrame(e.evt.deltaY > 0 ? 1 : -1);
+    }
+  };
+
+  const onPointerMove = (e: Konva.KonvaEventObject<MouseEvent>) => {
+    if (!frame || !vp) return;
+    const p = toImage(vp, e.evt.offsetX, e.evt.offsetY);
+    const v = realValueAt(frame, p.x, p.y);
+    setReadout(v === undefined ? '' : `x ${Math.floor(p.x)} y ${Math.floor(p.y)} · ${Number.isInteger(v) ? v : v.toFixed(3)}${frame.unit ? ` ${frame.unit}` : ''}`);
+  };
+
+  const view = vp && pane ? { scale: vp.scale, x: vp.x, y: vp.y, center: pane.window.center, width: pane.window.width, frame: pane.frameIndex, invert } : undefined;
+  return (
+    <div
+      className={`viewer-pane${isActive ? ' active' : ''}`}
+      ref={ref}
+      data-testid={`viewer-pane-${index}`}
+      data-view={view ? JSON.stringify(view) : ''}
+      tabIndex={0}
+      role="img"
+      aria-label={`${t('viewer.title')} ${index + 1}${scene ? `: ${scene.title}` : ''}`}
+      onFocus={() => useViewerStore.getState().setActivePane(index)}
+      onContextMenu={(e) => e.preventDefault()}
+    >
+      {size.width > 0 && (
+        <Stage width={size.width} height={size.height} onMouseDown={onMouseDown} onWheel={onWheel} onMouseMove={onPointerMove}>
+          <Layer listening={false} name="image-layer">
+            <KImage ref={imageNode} image={canvas} x={0} y={0} />
+          </Layer>
+          {vp && frame && (
+            <Layer listening={false} name="heatmap-layer">
+              <Group x={vp.x} y={vp.y} scaleX={vp.scale} scaleY={vp.scale} clipX={0} clipY={0} clipWidth={frame.width} clipHeight={frame.height}>
+                {visibleMaps.map((h) => (
+                  <HeatmapShape key={h.id} map={h} settings={layers[h.id]!} />
+                ))}
+              </Group>
+            </Layer>
+          )}
+          {vp && frame && (
+            <Layer name="box-layer">
+              <Group x={vp.x} y={vp.y} scaleX={vp.scale} scaleY={vp.scale}>
+                <BoxShapes boxes={boxes} scale={vp.scale} imageW={frame.width} imageH={frame.height} selected={selected} highContrast={highContrast} onSelect={onSelect} onHover={onHover} onChange={onChange} />
+                {draft && <Rect x={draft.x} y={draft.y} width={draft.width} height={draft.height} stroke="#ff4fd8" dash={[2, 3]} strokeWidth={2} strokeScaleEnabled={false} listening={false} />}
+              </Group>
+            </Layer>
+          )}
+        </Stage>
+      )}
+      {!frame && (
+        <div className="viewer-empty">
+          <p>{t('viewer.empty')}</p>
+          <p className="muted">{t('viewer.hint')}</p>
+        </div>
+      )}
+      {frame && pane && (
+        <div className="viewer-readout" aria-live="off" data-testid={`readout-${index}`}>
+          <span>
+            {t('viewer.window')} {Math.round(pane.window.width)} / {t('viewer.level')} {Math.round(pane.window.center)}
+            {pane.preset !== 'custom' ? ` (${t(`preset.${pane.preset}`)})` : ''}
+            {invert ? ` · ${t('viewer.inverted')}` : ''}
+          </span>
+          <span>
+            {t('viewer.frame')} {pane.frameIndex + 1}/{scene?.frames.length ?? 1} · {Math.round((vp?.scale ?? 1) * 100)}%
+          </span>
+          {readout && <span>{readout}</span>}
+        </div>
+      )}
+      {hover && (
+        <div className="box-tooltip" role="tooltip" data-testid="box-tooltip" style={{ left: hover.x + 12, top: hover.y + 12 }}>
+          <strong>{hover.box.label}</strong>
+          {hover.box.score !== undefined && (
+            <span>
+              {t('box.score')}: {hover.box.score.toFixed(3)}
+            </span>
+          )}
+          <span>
+            {t('box.source')}: {t(`boxes.${hover.box.source}`)} · {hover.box.origin}
+          </span>
+          <span className="muted">{boxCaption(hover.box)}</span>
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,36 @@
+/**
+ * A narrow entry point for the E2E tests and the render benchmark: hand the app a case queue
+ * whose pixels the host already published. It goes through the same loading path (media fetch,
+ * stores, konva) as cases opened from the UI; it can only show media the host chose to publish.
+ */
+import { useReviewStore, type SubmitDecision } from './state/reviewStore';
+import { useViewerStore } from './state/viewerStore';
+import type { CaseRef } from './review/types';
+
+export interface InspectorHook {
+  openCases(cases: CaseRef[]): Promise<void>;
+  /** Resolves when the current case's scene is on screen. */
+  ready(): Promise<void>;
+  state(): { review: unknown; viewer: unknown };
+  setSubmitter(fn: SubmitDecision): void;
+}
+
+export function installHook(ready: () => Promise<void>) {
+  const hook: InspectorHook = {
+    async openCases(cases) {
+      useReviewStore.getState().setCases(cases, 0);
+      await ready();
+    },
+    ready,
+    state: () => {
+      const r = useReviewStore.getState();
+      const v = useViewerStore.getState();
+      return {
+        review: { current: r.current, cases: r.cases.map((c) => ({ id: c.id, status: c.status })), drafts: r.drafts, reviewer: r.reviewer },
+        viewer: { panes: v.panes, layers: v.layers, boxLayers: v.boxLayers, tool: v.tool, activeLayer: v.activeLayer, selectedBox: v.selectedBox },
+      };
+    },
+    setSubmitter: (fn) => useReviewStore.getState().setSubmitter(fn),
+  };
+  Object.defineProperty(globalThis, '__inspector', { value: Object.freeze(hook), configurable: false });
+}

@@ -1,0 +1,240 @@
+/**
+ * Every review action and layer toggle as a keyboard shortcut. One table feeds both the handler
+ * and the shortcut sheet (?), so the sheet can never disagree with what the keys do.
+ */
+import type { MessageKey } from './i18n';
+import { useAppStore } from './state/appStore';
+import { useReviewStore } from './state/reviewStore';
+import { useViewerStore } from './state/viewerStore';
+import { nudge } from './viewer/boxes';
+import type { BoxSource } from './viewer/types';
+import { fitViewport, zoomAt } from './viewer/viewport';
+import type { PresetId } from './viewer/voi';
+
+export interface Shortcut {
+  keys: string;
+  action: MessageKey;
+  group: 'review' | 'layers' | 'image' | 'boxes' | 'app';
+}
+
+export const SHORTCUTS: Shortcut[] = [
+  { keys: 'A', action: 'review.accept', group: 'review' },
+  { keys: 'R', action: 'review.reject', group: 'review' },
+  { keys: 'U', action: 'review.uncertain', group: 'review' },
+  { keys: 'O', action: 'review.override', group: 'review' },
+  { keys: 'E', action: 'review.note', group: 'review' },
+  { keys: 'N', action: 'review.next', group: 'review' },
+  { keys: 'P', action: 'review.previous', group: 'review' },
+  { keys: '1–9', action: 'shortcut.toggleLayer', group: 'layers' },
+  { keys: 'L', action: 'shortcut.nextLayer', group: 'layers' },
+  { keys: 'M', action: 'shortcut.colormap', group: 'layers' },
+  { keys: 'T', action: 'layer.contour', group: 'layers' },
+  { keys: '[ ]', action: 'layer.opacity', group: 'layers' },
+  { keys: ', .', action: 'layer.threshold', group: 'layers' },
+  { keys: 'Shift+1…5', action: 'shortcut.presets', group: 'image' },
+  { keys: 'Shift+0', action: 'preset.default', group: 'image' },
+  { keys: 'I', action: 'viewer.invert', group: 'image' },
+  { keys: 'Space', action: 'shortcut.reset', group: 'image' },
+  { keys: '+ −', action: 'shortcut.zoom', group: 'image' },
+  { keys: '↑ ↓ / wheel', action: 'shortcut.frames', group: 'image' },
+  { keys: 'Shift+←↑→↓', action: 'shortcut.pan', group: 'image' },
+  { keys: 'V', action: 'tool.wl', group: 'image' },
+  { keys: 'H', action: 'tool.pan', group: 'image' },
+  { keys: 'X', action: 'shortcut.compare', group: 'image' },
+  { keys: 'B', action: 'tool.box', group: 'boxes' },
+  { keys: 'F2', action: 'shortcut.relabel', group: 'boxes' },
+  { keys: 'Del', action: 'shortcut.deleteBox', group: 'boxes' },
+  { keys: '←↑→↓', action: 'shortcut.moveBox', group: 'boxes' },
+  { keys: 'Alt+←↑→↓', action: 'shortcut.resizeBox', group: 'boxes' },
+  { keys: 'Esc', action: 'shortcut.escape', group: 'boxes' },
+  { keys: '?', action: 'shortcut.sheet', group: 'app' },
+  { keys: 'Alt+T', action: 'a11y.largeText', group: 'app' },
+  { keys: 'Alt+C', action: 'a11y.highContrast', group: 'app' },
+  { keys: 'Alt+K', action: 'shortcut.language', group: 'app' },
+];
+
+const PRESET_BY_DIGIT: Record<string, PresetId> = { Digit1: 'soft', Digit2: 'lung', Digit3: 'bone', Digit4: 'minmax', Digit5: 'auto', Digit0: 'default' };
+const BOX_SOURCES: BoxSource[] = ['region', 'detector', 'reviewer'];
+
+/** Toggleable layers in key order: heatmaps of the shown scene, then the box layers. */
+export function layerKeys(): ({ kind: 'heatmap'; id: string } | { kind: 'boxes'; source: BoxSource })[] {
+  const v = useViewerStore.getState();
+  const pane = v.panes[0];
+  const maps = (pane && v.scenes[pane.sceneId]?.heatmaps) || [];
+  return [...maps.map((h) => ({ kind: 'heatmap' as const, id: h.id })), ...BOX_SOURCES.map((source) => ({ kind: 'boxes' as const, source }))];
+}
+
+function focusById(id: string) {
+  const el = document.getElementById(id);
+  if (el) {
+    el.focus();
+    return true;
+  }
+  return false;
+}
+
+/** Handles one keydown; returns true when it was a shortcut (the caller prevents the default). */
+export function handleShortcut(e: KeyboardEvent, ui: { toggleSheet(): void; closeSheet(): boolean }): boolean {
+  const target = e.target as HTMLElement | null;
+  const typing = !!target && (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT' || target.isContentEditable);
+  if (e.key === 'Escape') {
+    if (ui.closeSheet()) return true;
+    if (typing) {
+      target!.blur();
+      return true;
+    }
+    useViewerStore.getState().selectBox(undefined);
+    return true;
+  }
+  if (typing || e.ctrlKey || e.metaKey) return false;
+  const v = useViewerStore.getState();
+  const r = useReviewStore.getState();
+  const app = useAppStore.getState();
+  const pane = v.panes[v.activePane];
+  const scene = pane ? v.scenes[pane.sceneId] : undefined;
+  const frame = scene?.frames[pane?.frameIndex ?? 0];
+  const caseId = r.cases[r.current]?.id;
+  const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+
+  if (e.altKey) {
+    if (e.code === 'KeyT') app.setLargeText(!app.largeText);
+    else if (e.code === 'KeyC') app.setHighContrast(!app.highContrast);
+    else if (e.code === 'KeyK') app.setLocale(app.locale === 'en' ? 'ko' : 'en');
+    else if (v.selectedBox && caseId && frame && e.key.startsWith('Arrow')) {
+      const b = r.draftOf(caseId).boxes.find((x) => x.id === v.selectedBox);
+      if (!b) return false;
+      const step = Math.max(1, Math.round(4 / (pane?.viewport?.scale ?? 1)));
+      const dw = e.key === 'ArrowRight' ? step : e.key === 'ArrowLeft' ? -step : 0;
+      const dh = e.key === 'ArrowDown' ? step : e.key === 'ArrowUp' ? -step : 0;
+      r.updateBox(caseId, b.id, { rect: { ...b.rect, width: Math.max(1, Math.min(frame.width - b.rect.x, b.rect.width + dw)), height: Math.max(1, Math.min(frame.height - b.rect.y, b.rect.height + dh)) } });
+    } else return false;
+    return true;
+  }
+  if (e.shiftKey && PRESET_BY_DIGIT[e.code]) {
+    v.applyPreset(PRESET_BY_DIGIT[e.code]!);
+    return true;
+  }
+  if (e.key === '?') {
+    ui.toggleSheet();
+    return true;
+  }
+  if (e.key.startsWith('Arrow')) {
+    const dx = e.key === 'ArrowLeft' ? -1 : e.key === 'ArrowRight' ? 1 : 0;
+    const dy = e.key === 'ArrowUp' ? -1 : e.key === 'ArrowDown' ? 1 : 0;
+    if (v.selectedBox && caseId && frame) {
+      const b = r.draftOf(caseId).boxes.find((x) => x.id === v.selectedBox);
+      if (b) {
+        const step = Math.max(1, Math.round(4 / (pane?.viewport?.scale ?? 1)));
+        r.updateBox(caseId, b.id, { rect: nudge(b.rect, dx * step, dy * step, frame.width, frame.height) });
+        return true;
+      }
+    }
+    if (e.shiftKey && pane?.viewport) {
+      v.setViewport({ ...pane.viewport, x: pane.viewport.x - dx * 40, y: pane.viewport.y - dy * 40 });
+      return true;
+    }
+    if (dy !== 0) {
+      v.stepFrame(dy);
+      return true;
+    }
+    return false;
+  }
+  if (/^[1-9]$/.test(e.key) && !e.shiftKey) {
+    const layer = layerKeys()[Number(e.key) - 1];
+    if (!layer) return false;
+    if (layer.kind === 'heatmap') v.toggleLayer(layer.id);
+    else v.toggleBoxLayer(layer.source);
+    return true;
+  }
+  const active = v.activeLayer ? v.layers[v.activeLayer] : undefined;
+  switch (key) {
+    case 'a':
+      void r.decide('accept');
+      return true;
+    case 'r':
+      void r.decide('reject');
+      return true;
+    case 'u':
+      void r.decide('uncertain');
+      return true;
+    case 'o':
+      return focusById('override-class');
+    case 'e':
+      return focusById('review-note');
+    case 'n':
+      r.step(1);
+      return true;
+    case 'p':
+      r.step(-1);
+      return true;
+    case 'i':
+      v.toggleInvert();
+      return true;
+    case ' ':
+    case 'Spacebar':
+      v.resetView();
+      return true;
+    case 'v':
+      v.setTool('wl');
+      return true;
+    case 'h':
+      v.setTool('pan');
+      return true;
+    case 'b':
+      v.setTool(v.tool === 'box' ? 'wl' : 'box');
+      return true;
+    case 'x':
+      if (v.panes.length > 1) v.closeCompare();
+      else if ((scene?.heatmaps.length ?? 0) >= 2) v.compareLayers();
+      else v.compareWith(undefined);
+      return true;
+    case 'l': {
+      const maps = scene?.heatmaps ?? [];
+      if (!maps.length) return false;
+      const i = maps.findIndex((h) => h.id === v.activeLayer);
+      v.setActiveLayer(maps[(i + 1) % maps.length]!.id);
+      return true;
+    }
+    case 'm':
+      v.cycleColormap();
+      return true;
+    case 't':
+      if (v.activeLayer && active) v.setLayer(v.activeLayer, { contour: !active.contour });
+      return !!active;
+    case '[':
+    case ']':
+      if (v.activeLayer && active) v.setLayer(v.activeLayer, { opacity: Math.max(0, Math.min(1, Math.round((active.opacity + (key === ']' ? 0.1 : -0.1)) * 10) / 10)) });
+      return !!active;
+    case ',':
+    case '.':
+      if (v.activeLayer && active) v.setLayer(v.activeLayer, { threshold: Math.max(0, Math.min(1, Math.round((active.threshold + (key === '.' ? 0.05 : -0.05)) * 100) / 100)) });
+      return !!active;
+    case '+':
+    case '=':
+    case '-':
+      if (pane?.viewport) {
+        const el = document.querySelector(`[data-testid="viewer-pane-${v.activePane}"]`);
+        const w = el?.clientWidth ?? 0;
+        const h = el?.clientHeight ?? 0;
+        v.setViewport(zoomAt(pane.viewport, key === '-' ? 1 / 1.25 : 1.25, w / 2, h / 2));
+      }
+      return true;
+    case '0':
+      if (frame) {
+        const el = document.querySelector(`[data-testid="viewer-pane-${v.activePane}"]`);
+        v.setViewport(fitViewport(frame.width, frame.height, el?.clientWidth ?? 800, el?.clientHeight ?? 600));
+      }
+      return true;
+    case 'F2':
+      return v.selectedBox ? focusById(`box-label-${v.selectedBox}`) : false;
+    case 'Delete':
+    case 'Backspace':
+      if (v.selectedBox && caseId) {
+        r.deleteBox(caseId, v.selectedBox);
+        v.selectBox(undefined);
+        return true;
+      }
+      return false;
+  }
+  return false;
+}

@@ -1,0 +1,46 @@
+/** CaseRef (ids + metadata from the host) → Scene with typed arrays, fetched from the media store. */
+import { fetchTyped } from '../viewer/media';
+import { inputCoverRect, perImageScale } from '../viewer/heatmap';
+import type { FrameData, HeatmapData } from '../viewer/types';
+import type { CaseRef, LoadedCase } from './types';
+
+export async function loadCase(ref: CaseRef, mediaBase: string): Promise<LoadedCase> {
+  const frames: FrameData[] = await Promise.all(
+    ref.frames.map(async (f) => ({
+      width: f.width,
+      height: f.height,
+      channels: f.channels,
+      dtype: f.dtype,
+      data: await fetchTyped(mediaBase, f.mediaId, f.dtype),
+      slope: f.slope ?? 1,
+      intercept: f.intercept ?? 0,
+      invert: f.invert ?? false,
+      windows: f.windows ?? [],
+      ...(f.padding ? { padding: f.padding } : {}),
+      ...(f.unit ? { unit: f.unit } : {}),
+    })),
+  );
+  const first = frames[0];
+  const heatmaps: HeatmapData[] = await Promise.all(
+    (ref.heatmaps ?? []).map(async (h) => {
+      const values = (await fetchTyped(mediaBase, h.mediaId, 'float32')) as Float32Array;
+      const covers = h.covers ?? (h.mapping && first ? inputCoverRect(h.mapping, first.width, first.height) : { x: 0, y: 0, width: first?.width ?? h.width, height: first?.height ?? h.height });
+      return {
+        id: h.id,
+        kind: h.kind,
+        method: h.method,
+        source: h.source,
+        ...(h.className ? { className: h.className } : {}),
+        width: h.width,
+        height: h.height,
+        values,
+        covers,
+        scale: h.scale ?? perImageScale(values),
+      };
+    }),
+  );
+  return {
+    scene: { id: ref.id, title: ref.title, frames, heatmaps, boxes: ref.boxes ?? [] },
+    ...(ref.findings ? { findings: ref.findings } : {}),
+  };
+}

@@ -1,0 +1,88 @@
+/** The review flow's plain records: what a case is, what the model found, what the reviewer decided. */
+import type { BoxData, HeatmapScale, PixelDType, Rect, Scene } from '../viewer/types';
+import type { InputMapping } from '../viewer/heatmap';
+
+export type CaseStatus = 'new' | 'inspected' | 'accepted' | 'rejected' | 'uncertain' | 'overridden';
+export type Decision = 'accept' | 'reject' | 'uncertain' | 'override';
+
+export interface LocalText {
+  en: string;
+  ko?: string;
+}
+
+export interface ModelCard {
+  pack: string;
+  version: string;
+  displayName: LocalText;
+  task: string;
+  intendedUse?: LocalText;
+  limitations?: LocalText;
+  metrics?: { name: string; value: number }[];
+}
+
+export interface Findings {
+  /** Class the model chose. */
+  verdict: string;
+  probabilities: { label: string; displayName?: LocalText; p: number }[];
+  /** The configured integrated verdict (pass / internal / external / combined) and what drove it. */
+  integrated?: { verdict: string; displayName?: LocalText; drivers: string[] };
+  models: ModelCard[];
+  runId?: string;
+}
+
+export interface Draft {
+  decision?: Decision;
+  overrideClass?: string;
+  note: string;
+  boxes: BoxData[];
+  /** Something the reviewer changed since the last save. */
+  dirty: boolean;
+  savedAt?: string;
+  savedId?: string;
+}
+
+/** A frame as published by the host: metadata plus the media id of its raw pixel bytes. */
+export interface FrameRef {
+  mediaId: string;
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  dtype: PixelDType;
+  slope?: number;
+  intercept?: number;
+  invert?: boolean;
+  windows?: { center: number; width: number; explanation?: string }[];
+  padding?: { from: number; to: number };
+  unit?: string;
+}
+
+export interface HeatmapRef {
+  mediaId: string;
+  id: string;
+  kind: 'gradcam' | 'cam' | 'anomaly';
+  method: string;
+  source: string;
+  className?: string;
+  width: number;
+  height: number;
+  /** Either where the map lies on the image, or the model-input mapping to derive it from. */
+  covers?: Rect;
+  mapping?: InputMapping;
+  scale?: HeatmapScale;
+}
+
+export interface CaseRef {
+  id: string;
+  title: string;
+  origin: 'sample' | 'folder' | 'batch' | 'history' | 'test';
+  frames: FrameRef[];
+  heatmaps?: HeatmapRef[];
+  boxes?: BoxData[];
+  findings?: Findings;
+  status?: CaseStatus;
+}
+
+export interface LoadedCase {
+  scene: Scene;
+  findings?: Findings;
+}

@@ -1,0 +1,110 @@
+/**
+ * The case queue and the reviewer's work on each case. Drafts are kept per case id (and mirrored
+ * to localStorage) so switching cases, or a crash, never loses a half-written note or drawn box.
+ */
+import { create } from 'zustand';
+import type { BoxData } from '../viewer/types';
+import type { CaseRef, CaseStatus, Decision, Draft, Findings } from '../review/types';
+
+const DRAFTS_KEY = 'inspector.drafts';
+const REVIEWER_KEY = 'inspector.reviewer';
+
+export interface SavedDecision {
+  id?: string;
+  at: string;
+}
+
+/** Where decisions go: the history (`review.submit`) in the app; swappable for tests of the flow alone. */
+export type SubmitDecision = (c: CaseRef, draft: Draft, reviewer: string) => Promise<SavedDecision>;
+
+function loadDrafts(): Record<string, Draft> {
+  try {
+    return JSON.parse(globalThis.localStorage?.getItem(DRAFTS_KEY) ?? '{}') as Record<string, Draft>;
+  } catch {
+    return {};
+  }
+}
+
+const emptyDraft = (): Draft => ({ note: '', boxes: [], dirty: false });
+
+interface ReviewState {
+  cases: CaseRef[];
+  current: number;
+  drafts: Record<string, Draft>;
+  findings: Record<string, Findings>;
+  reviewer: string;
+  saving: boolean;
+  lastError?: string;
+  submitter?: SubmitDecision;
+
+  setCases(cases: CaseRef[], current?: number): void;
+  goTo(index: number): void;
+  step(delta: number): void;
+  setFindings(caseId: string, f: Findings): void;
+  draftOf(caseId: string): Draft;
+  editDraft(caseId: string, patch: Partial<Draft>): void;
+  addBox(caseId: string, box: BoxData): void;
+  updateBox(caseId: string, id: string, patch: Partial<BoxData>): void;
+  deleteBox(caseId: string, id: string): void;
+  setReviewer(name: string): void;
+  setSubmitter(fn: SubmitDecision): void;
+  decide(decision: Decision, overrideClass?: string): Promise<void>;
+}
+
+const statusOf: Record<Decision, CaseStatus> = { accept: 'accepted', reject: 'rejected', uncertain: 'uncertain', override: 'overridden' };
+
+export const useReviewStore = create<ReviewState>((set, get) => {
+  const persist = () => globalThis.localStorage?.setItem(DRAFTS_KEY, JSON.stringify(get().drafts));
+  const patchDraft = (caseId: string, fn: (d: Draft) => Draft) => {
+    set((s) => ({ drafts: { ...s.drafts, [caseId]: fn(s.drafts[caseId] ?? emptyDraft()) } }));
+    persist();
+  };
+  return {
+    cases: [],
+    current: -1,
+    drafts: loadDrafts(),
+    findings: {},
+    reviewer: globalThis.localStorage?.getItem(REVIEWER_KEY) ?? '',
+    saving: false,
+
+    setCases: (cases, current = cases.length ? 0 : -1) => {
+      const findings = { ...get().findings };
+      for (const c of cases) if (c.findings) findings[c.id] = c.findings;
+      set({ cases, current, findings });
+    },
+    goTo: (index) => {
+      const n = get().cases.length;
+      if (index >= 0 && index < n) set({ current: index });
+    },
+    step: (delta) => get().goTo(get().current + delta),
+    setFindings: (caseId, f) => set((s) => ({ findings: { ...s.findings, [caseId]: f } })),
+    draftOf: (caseId) => get().drafts[caseId] ?? emptyDraft(),
+    editDraft: (caseId, patch) => patchDraft(caseId, (d) => ({ ...d, ...patch, dirty: true })),
+    addBox: (caseId, box) => patchDraft(caseId, (d) => ({ ...d, boxes: [...d.boxes, box], dirty: true })),
+    updateBox: (caseId, id, patch) => patchDraft(caseId, (d) => ({ ...d, boxes: d.boxes.map((b) => (b.id === id ? { ...b, ...patch } : b)), dirty: true })),
+    deleteBox: (caseId, id) => patchDraft(caseId, (d) => ({ ...d, boxes: d.boxes.filter((b) => b.id !== id), dirty: true })),
+    setReviewer: (reviewer) => {
+      globalThis.localStorage?.setItem(REVIEWER_KEY, reviewer);
+      set({ reviewer });
+    },
+    setSubmitter: (submitter) => set({ submitter }),
+    decide: async (decision, overrideClass) => {
+      const { cases, current, submitter, reviewer } = get();
+      const c = cases[current];
+      if (!c) return;
+      const draft: Draft = { ...get().draftOf(c.id), decision, ...(overrideClass ? { overrideClass } : {}) };
+      patchDraft(c.id, () => ({ ...draft, dirty: true }));
+      if (!submitter) return;
+      set({ saving: true, lastError: undefined });
+      try {
+        const saved = await submitter(c, draft, reviewer);
+        patchDraft(c.id, (d) => ({ ...d, dirty: false, savedAt: saved.at, ...(saved.id ? { savedId: saved.id } : {}) }));
+        set((s) => ({ cases: s.cases.map((x) => (x.id === c.id ? { ...x, status: statusOf[decision] } : x)) }));
+      } catch (e) {
+        set({ lastError: e instanceof Error ? e.message : String(e) });
+      } finally {
+        set({ saving: false });
+      }
+    },
+  };
+});

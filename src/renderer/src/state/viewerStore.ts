@@ -1,0 +1,175 @@
+/**
+ * What the viewer shows, as plain records: per pane the scene, frame, window and viewport; per
+ * heatmap its display settings; which box layers are on; the active tool. Konva reads this.
+ */
+import { create } from 'zustand';
+import type { BoxSource, LayerSettings, Scene, WindowLevel } from '../viewer/types';
+import { defaultWindow, frameStats, presetWindow, type FrameStats, type PresetId } from '../viewer/voi';
+import type { FrameData } from '../viewer/types';
+import type { Viewport } from '../viewer/viewport';
+import { COLORMAPS } from '../viewer/colormaps';
+
+export type Tool = 'wl' | 'pan' | 'box';
+
+export interface Pane {
+  sceneId: string;
+  frameIndex: number;
+  window: WindowLevel;
+  /** The user's invert toggle, applied on top of the frame's own (MONOCHROME1) inversion. */
+  userInvert: boolean;
+  /** Undefined until the pane knows its size: then it is fitted. */
+  viewport?: Viewport;
+  /** In layer-compare mode, the one heatmap this pane shows (others hidden). */
+  onlyHeatmap?: string;
+  preset: PresetId | 'custom';
+}
+
+const statsCache = new WeakMap<FrameData, FrameStats>();
+export function statsOf(f: FrameData): FrameStats {
+  let s = statsCache.get(f);
+  if (!s) statsCache.set(f, (s = frameStats(f)));
+  return s;
+}
+
+export const DEFAULT_LAYER: LayerSettings = { visible: true, opacity: 0.5, colormap: 'turbo', threshold: 0.2, contour: false };
+
+interface ViewerState {
+  scenes: Record<string, Scene>;
+  panes: Pane[];
+  /** Which pane keyboard actions and drags apply to. */
+  activePane: number;
+  linked: boolean;
+  layers: Record<string, LayerSettings>;
+  boxLayers: Record<BoxSource, boolean>;
+  activeLayer?: string;
+  tool: Tool;
+  selectedBox?: string;
+  /** Bumped to ask panes to fit again (Space). */
+  fitToken: number;
+
+  showScene(scene: Scene): void;
+  compareWith(scene: Scene | undefined): void;
+  compareLayers(): void;
+  closeCompare(): void;
+  setActivePane(i: number): void;
+  setWindow(win: WindowLevel, pane?: number): void;
+  applyPreset(id: PresetId): void;
+  toggleInvert(): void;
+  setViewport(v: Viewport, pane?: number): void;
+  stepFrame(delta: number): void;
+  resetView(): void;
+  setLayer(id: string, patch: Partial<LayerSettings>): void;
+  toggleLayer(id: string): void;
+  toggleBoxLayer(s: BoxSource): void;
+  setActiveLayer(id: string | undefined): void;
+  cycleColormap(): void;
+  setTool(t: Tool): void;
+  selectBox(id: string | undefined): void;
+  setLinked(l: boolean): void;
+}
+
+function paneFor(scene: Scene, extra: Partial<Pane> = {}): Pane {
+  const f = scene.frames[0];
+  return {
+    sceneId: scene.id,
+    frameIndex: 0,
+    window: f ? defaultWindow(f, statsOf(f)) : { center: 0, width: 1 },
+    userInvert: false,
+    preset: 'default',
+    ...extra,
+  };
+}
+
+export const useViewerStore = create<ViewerState>((set, get) => {
+  const currentFrame = (p: Pane): FrameData | undefined => get().scenes[p.sceneId]?.frames[p.frameIndex];
+  const updatePane = (i: number, fn: (p: Pane) => Pane) =>
+    set((s) => ({ panes: s.panes.map((p, k) => (k === i ? fn(p) : p)) }));
+
+  return {
+    scenes: {},
+    panes: [],
+    activePane: 0,
+    linked: true,
+    layers: {},
+    boxLayers: { region: true, detector: true, reviewer: true },
+    tool: 'wl',
+    fitToken: 0,
+
+    showScene: (scene) =>
+      set((s) => {
+        const layers = { ...s.layers };
+        scene.heatmaps.forEach((h) => {
+          // Anomaly maps are threshold-anchored: show them from their decision threshold up.
+          layers[h.id] ??= { ...DEFAULT_LAYER, colormap: h.kind === 'anomaly' ? 'inferno' : 'turbo' };
+        });
+        return {
+          scenes: { ...s.scenes, [scene.id]: scene },
+          panes: [paneFor(scene)],
+          activePane: 0,
+          layers,
+          activeLayer: scene.heatmaps[0]?.id,
+          selectedBox: undefined,
+        };
+      }),
+    compareWith: (scene) =>
+      set((s) => {
+        const first = s.panes[0];
+        if (!first) return {};
+        if (!scene) return { panes: [first, { ...first, onlyHeatmap: undefined }] };
+        const layers = { ...s.layers };
+        scene.heatmaps.forEach((h) => (layers[h.id] ??= { ...DEFAULT_LAYER }));
+        return { scenes: { ...s.scenes, [scene.id]: scene }, layers, panes: [first, paneFor(scene, { viewport: first.viewport })] };
+      }),
+    compareLayers: () =>
+      set((s) => {
+        const first = s.panes[0];
+        const scene = first && s.scenes[first.sceneId];
+        if (!first || !scene || scene.heatmaps.length < 2) return {};
+        const [a, b] = scene.heatmaps;
+        const layers = { ...s.layers, [a!.id]: { ...s.layers[a!.id]!, visible: true }, [b!.id]: { ...s.layers[b!.id]!, visible: true } };
+        return { layers, panes: [{ ...first, onlyHeatmap: a!.id }, { ...first, onlyHeatmap: b!.id }] };
+      }),
+    closeCompare: () => set((s) => ({ panes: s.panes.slice(0, 1).map((p) => ({ ...p, onlyHeatmap: undefined })), activePane: 0 })),
+    setActivePane: (i) => set({ activePane: i }),
+    setWindow: (win, pane) => updatePane(pane ?? get().activePane, (p) => ({ ...p, window: win, preset: 'custom' })),
+    applyPreset: (id) =>
+      updatePane(get().activePane, (p) => {
+        const f = currentFrame(p);
+        return f ? { ...p, window: presetWindow(id, f, statsOf(f)), preset: id } : p;
+      }),
+    toggleInvert: () => updatePane(get().activePane, (p) => ({ ...p, userInvert: !p.userInvert })),
+    setViewport: (v, pane) => {
+      const s = get();
+      const i = pane ?? s.activePane;
+      // Linked panes share one screen transform: the same image point sits under the same cursor.
+      set({ panes: s.panes.map((p, k) => (k === i || s.linked ? { ...p, viewport: v } : p)) });
+    },
+    stepFrame: (delta) =>
+      updatePane(get().activePane, (p) => {
+        const n = get().scenes[p.sceneId]?.frames.length ?? 1;
+        const frameIndex = Math.max(0, Math.min(n - 1, p.frameIndex + delta));
+        return frameIndex === p.frameIndex ? p : { ...p, frameIndex };
+      }),
+    resetView: () =>
+      set((s) => ({
+        fitToken: s.fitToken + 1,
+        panes: s.panes.map((p) => {
+          const f = s.scenes[p.sceneId]?.frames[p.frameIndex];
+          return f ? { ...p, window: defaultWindow(f, statsOf(f)), userInvert: false, preset: 'default', viewport: undefined } : p;
+        }),
+      })),
+    setLayer: (id, patch) => set((s) => ({ layers: { ...s.layers, [id]: { ...(s.layers[id] ?? DEFAULT_LAYER), ...patch } } })),
+    toggleLayer: (id) => set((s) => ({ layers: { ...s.layers, [id]: { ...(s.layers[id] ?? DEFAULT_LAYER), visible: !(s.layers[id]?.visible ?? true) } }, activeLayer: id })),
+    toggleBoxLayer: (src) => set((s) => ({ boxLayers: { ...s.boxLayers, [src]: !s.boxLayers[src] } })),
+    setActiveLayer: (id) => set({ activeLayer: id }),
+    cycleColormap: () => {
+      const { activeLayer, layers } = get();
+      if (!activeLayer) return;
+      const cur = layers[activeLayer] ?? DEFAULT_LAYER;
+      get().setLayer(activeLayer, { colormap: COLORMAPS[(COLORMAPS.indexOf(cur.colormap) + 1) % COLORMAPS.length]! });
+    },
+    setTool: (tool) => set({ tool }),
+    selectBox: (selectedBox) => set({ selectedBox }),
+    setLinked: (linked) => set({ linked }),
+  };
+});

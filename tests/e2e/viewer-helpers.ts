@@ -1,0 +1,66 @@
+/** Shared steps of the viewer/review E2E tests: publish real bytes in the host, read back pixels. */
+import sharp from 'sharp';
+import type { Bridge } from '../support/bridge';
+import type { CaseRef } from '../../src/renderer/src/review/types';
+
+export function publish(b: Bridge, arr: ArrayBufferView): string {
+  return b.host.media.publish({ contentType: 'application/octet-stream', bytes: new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength) });
+}
+
+export async function openCases(b: Bridge, cases: CaseRef[]): Promise<void> {
+  await b.page.evaluate(async (c) => {
+    await (globalThis as unknown as { __inspector: { openCases(c: unknown): Promise<void> } }).__inspector.openCases(c);
+  }, cases);
+}
+
+export async function ready(b: Bridge): Promise<void> {
+  await b.page.evaluate(async () => {
+    await (globalThis as unknown as { __inspector: { ready(): Promise<void> } }).__inspector.ready();
+  });
+}
+
+export interface View {
+  scale: number;
+  x: number;
+  y: number;
+  center: number;
+  width: number;
+  frame: number;
+  invert: boolean;
+}
+
+export async function viewOf(b: Bridge, pane = 0): Promise<View> {
+  const raw = await b.page.getByTestId(`viewer-pane-${pane}`).getAttribute('data-view');
+  if (!raw) throw new Error('pane has no view yet');
+  return JSON.parse(raw) as View;
+}
+
+/** What the user sees in a pane: a screenshot of it, as raw RGB, addressed in pane pixels. */
+export async function grabPane(b: Bridge, pane = 0): Promise<{ at(x: number, y: number): [number, number, number]; width: number; height: number }> {
+  // Two frames so konva's batched draws have landed.
+  await b.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  const png = await b.page.getByTestId(`viewer-pane-${pane}`).screenshot();
+  const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  return {
+    width: info.width,
+    height: info.height,
+    at(x, y) {
+      const i = (Math.floor(y) * info.width + Math.floor(x)) * info.channels;
+      return [data[i]!, data[i + 1]!, data[i + 2]!];
+    },
+  };
+}
+
+/** Screen position (pane pixels) of an image point. */
+export function screenOf(v: View, ix: number, iy: number): { x: number; y: number } {
+  return { x: v.x + ix * v.scale, y: v.y + iy * v.scale };
+}
+
+export function expectNear(actual: number[], expected: number[], tol: number): void {
+  const ok = actual.length === expected.length && actual.every((a, i) => Math.abs(a - expected[i]!) <= tol);
+  if (!ok) throw new Error(`pixel ${JSON.stringify(actual)} not within ${tol} of ${JSON.stringify(expected)}`);
+}
+
+export async function state(b: Bridge): Promise<{ review: { current: number; cases: { id: string; status?: string }[]; drafts: Record<string, { decision?: string; note: string; boxes: { id: string; label: string; rect: { x: number; y: number; width: number; height: number } }[]; dirty: boolean; savedAt?: string }> }; viewer: { layers: Record<string, { visible: boolean; opacity: number; colormap: string; threshold: number; contour: boolean }>; selectedBox?: string; tool: string } }> {
+  return b.page.evaluate(() => (globalThis as unknown as { __inspector: { state(): never } }).__inspector.state());
+}
