@@ -255,8 +255,9 @@ def rounded(arr):
     return [float(f"{v:.8g}") for v in np.asarray(arr, dtype=np.float64).ravel()]
 
 
-def export_classifier(name, model, seed, images):
+def export_classifier(name, make, seed, images):
     torch.manual_seed(seed)
+    model = make()
     randomise_bn(model, seed)
     model.eval()
     path = os.path.join(ONNX_DIR, f"{name}.onnx")
@@ -415,16 +416,39 @@ def export_anomaly(images):
     print("wrote anomalib v1/v2")
 
 
+def export_nan_model():
+    """A classifier whose logits are log(mean − 2): NaN for every normal image, for error-path tests."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    two = numpy_helper.from_array(np.array([2.0], np.float32), name="two")
+    graph = helper.make_graph(
+        [helper.make_node("GlobalAveragePool", ["input"], ["pooled"]),
+         helper.make_node("Flatten", ["pooled"], ["flat"], axis=1),
+         helper.make_node("Sub", ["flat", "two"], ["shifted"]),
+         helper.make_node("Log", ["shifted"], ["logits"])],
+        "nan_model",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 3, SIZE, SIZE])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 3])],
+        initializer=[two],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, os.path.join(ONNX_DIR, "nan-model.onnx"))
+
+
 def main():
     os.makedirs(ONNX_DIR, exist_ok=True)
     images = make_images()
     sq = [i for i in images]
-    export_classifier("resnet-mini", ResNetMini(), 1, sq)
-    export_classifier("mobilenet-mini", MobileNetMini(), 2, sq)
-    export_classifier("densenet-mini", DenseNetMini(), 3, sq)
-    export_classifier("mlp-head", MlpHeadNet(), 4, sq)
-    export_classifier("sorted-head", SortedHeadNet(), 5, sq[:2])
+    export_classifier("resnet-mini", ResNetMini, 1, sq)
+    export_classifier("mobilenet-mini", MobileNetMini, 2, sq)
+    export_classifier("densenet-mini", DenseNetMini, 3, sq)
+    export_classifier("mlp-head", MlpHeadNet, 4, sq)
+    export_classifier("sorted-head", SortedHeadNet, 5, sq[:2])
     export_anomaly(images + ["wide_defect.png"])
+    export_nan_model()
 
 
 if __name__ == "__main__":

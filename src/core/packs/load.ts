@@ -90,7 +90,7 @@ export function verifyGraph(manifest: Manifest, graph: OnnxGraph, dir: string): 
     }
   }
   const target = manifest.explanation?.target;
-  if (target && !new GraphIndex(graph).producer.has(target)) {
+  if (target && !new GraphIndex(graph).producer.has(target) && !graph.inputs.some((i) => i.name === target)) {
     throw new InspectorError('PACK_UNKNOWN_TARGET', `The explanation target "${target}" is not a tensor of the model.`, { dir, target });
   }
 }
