@@ -4,9 +4,10 @@
  */
 import { doctorCommand } from './commands/doctor';
 import { packCommand } from './commands/pack';
+import { probeCommand } from './commands/probe';
 import type { Command } from './command';
 
-const commands: Command[] = [doctorCommand, packCommand];
+const commands: Command[] = [doctorCommand, packCommand, probeCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

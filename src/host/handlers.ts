@@ -8,6 +8,7 @@ import { firstAvailable } from '../core/runtime/providerOrder';
 import type { AccessGrants } from './grants';
 import type { AppPaths } from './paths';
 import type { MediaStore } from './media';
+import type { DisplayFrame } from '../core/imaging/display';
 import type { WorkerClient } from './workerClient';
 
 export interface HostContext {
@@ -60,5 +61,19 @@ export function createHandlers(ctx: HostContext): Handlers {
       for (const p of paths) ctx.grants.grant(p);
       return { paths };
     },
+    'images.open': async ({ path }) => {
+      const opened = await ctx.worker.call('openImage', { path: ctx.grants.check(path) });
+      return { ...opened, frames: opened.frames.map((f) => publishFrame(ctx.media, f)) };
+    },
+    'images.openSeries': async ({ dir }) => {
+      const { series, errors } = await ctx.worker.call('openSeries', { dir: ctx.grants.check(dir) });
+      return { series: series.map((s) => ({ ...s, frames: s.frames.map((f) => publishFrame(ctx.media, f)) })), errors };
+    },
   };
+}
+
+/** Frame bytes go to the media store; the renderer gets only their id (frames stay out of JSON). */
+function publishFrame(media: MediaStore, f: DisplayFrame) {
+  const mediaId = media.publish({ contentType: f.info.contentType, bytes: f.bytes });
+  return { ...f.info, mediaId };
 }

@@ -2,7 +2,7 @@
  * The names of every request channel the renderer may call. Kept dependency-free so the sandboxed
  * preload can bundle it without pulling in schemas; `contract.ts` gives each name its schemas.
  */
-export const CHANNELS = ['app.info', 'system.doctor', 'system.status', 'packs.list', 'files.choose'] as const;
+export const CHANNELS = ['app.info', 'system.doctor', 'system.status', 'packs.list', 'files.choose', 'images.open', 'images.openSeries'] as const;
 
 export type Channel = (typeof CHANNELS)[number];
 

@@ -77,12 +77,67 @@ export const ChosenFiles = z.object({
 });
 export type ChosenFiles = z.infer<typeof ChosenFiles>;
 
+/** A decoded frame's metadata; its pixels are fetched from `mediaBase/<mediaId>` as raw LE bytes. */
+export const ImageFrame = z.object({
+  index: z.number().int(),
+  mediaId: z.string(),
+  /** `application/x-inspector-pixels; dtype=int16; width=512; height=512; channels=1` */
+  contentType: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  channels: z.union([z.literal(1), z.literal(3)]),
+  dtype: z.enum(['uint8', 'int8', 'uint16', 'int16', 'uint32', 'int32', 'float32', 'float64']),
+  bitsStored: z.number().int(),
+  photometric: z.string(),
+  /** Modality rescale: real = stored × slope + intercept. */
+  slope: z.number(),
+  intercept: z.number(),
+  /** MONOCHROME1 / Presentation LUT INVERSE: low values display white. */
+  invert: z.boolean(),
+  /** Default window first (the file's own, else derived); function LINEAR, LINEAR_EXACT or SIGMOID. */
+  windows: z.array(z.object({ center: z.number(), width: z.number(), function: z.string(), explanation: z.string().optional() })),
+  /** Stored values meaning "no data" (Pixel Padding Value…Range Limit). */
+  padding: z.object({ from: z.number(), to: z.number() }).optional(),
+  unit: z.string().optional(),
+  pixelSpacing: z.object({ row: z.number(), column: z.number(), source: z.string() }).nullable(),
+  /** Real values (after the modality LUT), padding excluded. */
+  min: z.number(),
+  max: z.number(),
+});
+export type ImageFrame = z.infer<typeof ImageFrame>;
+
+export const OpenedImage = z.object({
+  path: z.string(),
+  format: z.string(),
+  transferSyntax: z.object({ uid: z.string(), name: z.string() }).optional(),
+  attributes: z.record(z.string(), z.union([z.string(), z.number()]).optional()),
+  frames: z.array(ImageFrame),
+});
+export type OpenedImage = z.infer<typeof OpenedImage>;
+
+export const OpenedSeries = z.object({
+  series: z.array(
+    z.object({
+      id: z.string(),
+      description: z.string(),
+      modality: z.string().optional(),
+      sliceSpacing: z.number().optional(),
+      files: z.array(z.string()),
+      frames: z.array(ImageFrame),
+    }),
+  ),
+  errors: z.array(z.object({ path: z.string(), error: z.object({ code: z.string(), message: z.string() }) })),
+});
+export type OpenedSeries = z.infer<typeof OpenedSeries>;
+
 export const contract = {
   'app.info': { input: Empty, output: AppInfo },
   'system.doctor': { input: Empty, output: DoctorReport },
   'system.status': { input: Empty, output: SystemStatus },
   'packs.list': { input: Empty, output: z.array(PackSummary) },
   'files.choose': { input: ChooseFilesInput, output: ChosenFiles },
+  'images.open': { input: z.object({ path: z.string().min(1) }).strict(), output: OpenedImage },
+  'images.openSeries': { input: z.object({ dir: z.string().min(1) }).strict(), output: OpenedSeries },
 } satisfies Record<Channel, { input: z.ZodType; output: z.ZodType }>;
 
 export type Contract = typeof contract;

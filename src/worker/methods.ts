@@ -5,6 +5,8 @@
 import { join } from 'node:path';
 import { runDoctor } from '../core/system/doctor';
 import { discoverPacks } from '../core/packs/discover';
+import { probeFile } from '../core/imaging/probe';
+import { openFolder, openImage } from '../core/imaging/open';
 import type { WorkerConfig } from './protocol';
 
 export type WorkerMethods = ReturnType<typeof createMethods>;
@@ -19,5 +21,11 @@ export function createMethods(config: WorkerConfig) {
         packRoots: config.modelDirs,
       }),
     listPacks: async () => discoverPacks(config.modelDirs),
+    /** Decode a file and report per frame (or its coded error); never throws for a bad image. */
+    probeImage: async (p: { path: string }) => probeFile(p.path),
+    /** Decode a file for the viewer: metadata + raw pixel bytes per frame (transferred, not JSON). */
+    openImage: async (p: { path: string }) => openImage(p.path),
+    /** Decode every image in a folder, grouped into series in anatomical order. */
+    openSeries: async (p: { dir: string }) => openFolder(p.dir),
   };
 }

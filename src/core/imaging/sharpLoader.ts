@@ -3,7 +3,7 @@
  * ./bmp. 16-bit data stays 16-bit (sharp would otherwise convert to 8-bit sRGB), EXIF orientation is
  * applied, alpha is dropped, and `limitInputPixels` refuses decompression bombs before decoding.
  */
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 import type { Frame, ImageFile, ImageFormat, PixelArray, PixelDType } from './types';
 import { decodeBmp } from './bmp';
 import { ImagingErrorCode, imagingError, MAX_PIXELS_PER_FILE, MAX_PIXELS_PER_IMAGE } from './errors';
@@ -76,7 +76,7 @@ export async function loadWithSharp(bytes: Uint8Array, format: ImageFormat, path
   }
   const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const options = { limitInputPixels: MAX_PIXELS_PER_IMAGE, failOn: 'truncated' as const };
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     meta = await sharp(input, options).metadata();
   } catch (e) {

@@ -1,0 +1,81 @@
+/**
+ * A frame as the renderer receives it: JSON metadata plus raw little-endian pixel bytes to publish
+ * in the media store. Greyscale frames go as stored values with their rescale, so 16-bit data is
+ * windowed at full precision in the renderer; colour (RGB, YBR, palette) goes as 8-bit RGB; the
+ * rare table-based modality LUT goes as Float32 real values with an identity rescale.
+ */
+import type { Frame, PixelDType, WindowSetting } from './types';
+import { defaultWindow, realRange, realValues, toRgb8 } from './pixels';
+import { storedBytesLE } from './hash';
+import { windowFromRange } from './lut';
+
+export interface DisplayFrameInfo {
+  index: number;
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  dtype: PixelDType;
+  bitsStored: number;
+  photometric: string;
+  slope: number;
+  intercept: number;
+  invert: boolean;
+  /** The file's windows (or a derived default); the first is the default. */
+  windows: { center: number; width: number; function: string; explanation?: string }[];
+  padding?: { from: number; to: number };
+  unit?: string;
+  pixelSpacing: { row: number; column: number; source: string } | null;
+  /** Real values, padding excluded. */
+  min: number;
+  max: number;
+  contentType: string;
+}
+
+export interface DisplayFrame {
+  info: DisplayFrameInfo;
+  bytes: Uint8Array;
+}
+
+function windowsOf(f: Frame): WindowSetting[] {
+  if (f.windows.length) return f.windows;
+  if (f.voiLut) {
+    // A VOI LUT table, approximated by the linear window over its input range for dragging.
+    const lo = f.voiLut.firstMapped;
+    return [{ ...windowFromRange(lo, lo + f.voiLut.data.length - 1, 'VOI LUT range'), function: 'LINEAR' }];
+  }
+  return [defaultWindow(f)];
+}
+
+export function contentType(dtype: PixelDType, width: number, height: number, channels: number): string {
+  return `application/x-inspector-pixels; dtype=${dtype}; width=${width}; height=${height}; channels=${channels}`;
+}
+
+export function displayFrame(f: Frame, unit?: string): DisplayFrame {
+  const colour = f.channels === 3 || f.photometric === 'PALETTE COLOR';
+  const lutModality = !colour && f.modality.kind === 'lut';
+  const dtype: PixelDType = colour ? 'uint8' : lutModality ? 'float32' : f.dtype;
+  const channels: 1 | 3 = colour ? 3 : 1;
+  const bytes = colour ? toRgb8(f) : lutModality ? new Uint8Array(realValues(f).buffer) : storedBytesLE(f.stored).slice();
+  const { min, max } = colour ? { min: 0, max: 255 } : realRange(f);
+  const rescale = f.modality.kind === 'rescale' && !colour ? f.modality : { slope: 1, intercept: 0 };
+  const info: DisplayFrameInfo = {
+    index: f.index,
+    width: f.width,
+    height: f.height,
+    channels,
+    dtype,
+    bitsStored: colour ? 8 : f.bitsStored,
+    photometric: colour ? 'RGB' : f.photometric,
+    slope: rescale.slope,
+    intercept: rescale.intercept,
+    invert: f.invert,
+    windows: colour ? [{ center: 127.5, width: 256, function: 'LINEAR_EXACT' }] : windowsOf(f).map((w) => ({ ...w })),
+    pixelSpacing: f.pixelSpacing ? { ...f.pixelSpacing } : null,
+    min: Number.isFinite(min) ? min : 0,
+    max: Number.isFinite(max) ? max : 0,
+    contentType: contentType(dtype, f.width, f.height, channels),
+  };
+  if (f.padding && !colour && !lutModality) info.padding = { ...f.padding };
+  if (unit) info.unit = unit;
+  return { info, bytes };
+}

@@ -1,0 +1,58 @@
+/** The worker's view of opening images for the viewer: metadata + per-frame pixel bytes. */
+import type { ImageFile, ImageSeries } from './types';
+import { loadImageFile } from './load';
+import { loadFolder } from './series';
+import { displayFrame, type DisplayFrame } from './display';
+import type { ErrorInfo } from '../../shared/errors';
+
+export interface OpenedImage {
+  path: string;
+  format: string;
+  transferSyntax?: { uid: string; name: string };
+  attributes: Record<string, string | number | undefined>;
+  frames: DisplayFrame[];
+}
+
+export interface OpenedSeries {
+  id: string;
+  description: string;
+  modality?: string;
+  sliceSpacing?: number;
+  files: string[];
+  frames: DisplayFrame[];
+}
+
+function unitOf(modality: unknown, rescaleType?: string): string | undefined {
+  return rescaleType === 'HU' || modality === 'CT' ? 'HU' : undefined;
+}
+
+export function openedImage(file: ImageFile): OpenedImage {
+  const a = file.source.attributes;
+  return {
+    path: file.source.path ?? '',
+    format: file.source.format,
+    ...(file.source.transferSyntax ? { transferSyntax: file.source.transferSyntax } : {}),
+    attributes: a,
+    frames: file.frames.map((f) => displayFrame(f, unitOf(a.modality, f.modality.type))),
+  };
+}
+
+export async function openImage(path: string): Promise<OpenedImage> {
+  return openedImage(await loadImageFile(path));
+}
+
+export function openedSeries(s: ImageSeries): OpenedSeries {
+  return {
+    id: s.id,
+    description: s.description,
+    ...(s.modality ? { modality: s.modality } : {}),
+    ...(s.sliceSpacing !== undefined ? { sliceSpacing: s.sliceSpacing } : {}),
+    files: s.files,
+    frames: s.frames.map((f) => displayFrame(f, unitOf(s.modality, f.modality.type))),
+  };
+}
+
+export async function openFolder(dir: string): Promise<{ series: OpenedSeries[]; errors: { path: string; error: ErrorInfo }[] }> {
+  const { series, errors } = await loadFolder(dir);
+  return { series: series.map(openedSeries), errors };
+}
