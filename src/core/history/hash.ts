@@ -1,7 +1,7 @@
 /**
- * Canonical JSON and SHA-256 for the audit chain. A record's hash is taken over a fixed,
- * versioned column list (`HASHED_COLUMNS`), never `SELECT *`: a later migration may add columns
- * without invalidating every hash already in the chain.
+ * Hashing for the audit chain. A record's hash is taken over a fixed, versioned column list
+ * (`HASHED_COLUMNS`), never `SELECT *`: a later migration may add columns without invalidating
+ * every hash already in the chain.
  */
 import { createHash } from 'node:crypto';
 
@@ -29,16 +29,20 @@ export function canonicalJson(value: unknown): string {
   throw new TypeError(`canonicalJson: unsupported ${typeof value}`);
 }
 
-/** The audited entities, their tables and the columns their record hash covers (hash version 1). */
+const CASE_COLUMNS = ['id', 'case_key', 'kind', 'line', 'station', 'tags', 'created_at'] as const;
+const IMAGE_COLUMNS = [
+  'id', 'case_id', 'source_path', 'sha256', 'format', 'modality', 'width', 'height', 'frames', 'bytes', 'validation', 'created_at',
+] as const;
+
+/**
+ * The audited entities, their tables and the columns their record hash covers (hash version 1).
+ * A run's entry also seals its image and case rows as they were (`CASE_COLUMNS`,
+ * `IMAGE_COLUMNS`): one entry per inference instead of three, and an edited image or case
+ * breaks every run that points at it.
+ */
 export const HASHED_COLUMNS = {
   operator: { table: 'operators', key: 'id', columns: ['id', 'name', 'role', 'created_at'] },
-  case: { table: 'cases', key: 'id', columns: ['id', 'case_key', 'kind', 'line', 'station', 'tags', 'created_at'] },
   batch: { table: 'batches', key: 'id', columns: ['id', 'name', 'source', 'operator_id', 'started_at'] },
-  image: {
-    table: 'images',
-    key: 'id',
-    columns: ['id', 'case_id', 'source_path', 'sha256', 'format', 'modality', 'width', 'height', 'frames', 'bytes', 'validation', 'created_at'],
-  },
   run: {
     table: 'inference_runs',
     key: 'id',
@@ -60,14 +64,43 @@ export const HASHED_COLUMNS = {
   },
 } as const;
 
+export const SEALED_WITH_RUN = {
+  case: { table: 'cases', columns: CASE_COLUMNS },
+  image: { table: 'images', columns: IMAGE_COLUMNS },
+} as const;
+
 export type AuditEntity = keyof typeof HASHED_COLUMNS;
 /** Entries that describe an event rather than a row (restore, export): their record is the payload. */
 export type AuditSubject = AuditEntity | 'event';
 
-export function recordHash(entity: AuditEntity, row: Record<string, unknown>): string {
-  const picked: Record<string, unknown> = {};
-  for (const c of HASHED_COLUMNS[entity].columns) picked[c] = row[c] ?? null;
-  return sha256Hex(`${entity}:v1:${canonicalJson(picked)}`);
+type AnyRow = Record<string, unknown>;
+
+/**
+ * A row's values in a fixed column order, each tagged with its type and strings length-prefixed,
+ * so no two different rows give the same text. Stored rows hold only null, numbers and strings
+ * (JSON columns are strings), which is all this needs to handle.
+ */
+function rowText(columns: readonly string[], row: AnyRow): string {
+  let out = '';
+  for (const c of columns) {
+    const v = row[c];
+    if (v === null || v === undefined) out += 'z;';
+    else if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw new TypeError(`Column ${c} holds ${v}, which SQLite cannot store faithfully.`);
+      out += `n${v};`;
+    } else if (typeof v === 'string') out += `s${v.length}:${v};`;
+    else if (typeof v === 'bigint') out += `n${v};`;
+    else throw new TypeError(`Column ${c} holds a ${typeof v}; audited columns are null, numbers or text.`);
+  }
+  return out;
+}
+
+export function recordHash(entity: Exclude<AuditEntity, 'run'>, row: AnyRow): string {
+  return sha256Hex(`${entity}:v1|${rowText(HASHED_COLUMNS[entity].columns, row)}`);
+}
+
+export function runRecordHash(run: AnyRow, image: AnyRow, kase: AnyRow): string {
+  return sha256Hex(`run:v1|${rowText(HASHED_COLUMNS.run.columns, run)}|image|${rowText(IMAGE_COLUMNS, image)}|case|${rowText(CASE_COLUMNS, kase)}`);
 }
 
 export interface AuditEntryFields {

@@ -3,9 +3,10 @@ export { HistoryStore, anchorPath, readAnchor, type OpenOptions } from './store'
 export { LATEST_VERSION, MIGRATIONS, migrate, schemaVersion } from './migrations';
 export { verifyAudit, type AuditBreak, type VerifyReport } from './verify';
 export { searchHistory, getRun, type HistoryQuery, type HistoryPage, type ReviewStatus } from './search';
-export { dailyStats, packStats, agreementStats, errorStats, HIST_BINS, type StatsQuery, type DailyStats, type PackStats, type AgreementStats, type ErrorStats } from './stats';
+export { dailyStats, packStats, agreementStats, errorStats, type StatsQuery, type DailyStats, type PackStats, type AgreementStats, type ErrorStats } from './stats';
 export { packDrift, allPacksDrift, psi, ksStatistic, ksPValue, DEFAULT_DRIFT_LIMITS, type DriftReport, type DriftLimits } from './drift';
 export { backupDatabase, restoreDatabase, checkBackup, type BackupResult, type RestoreResult } from './backup';
 export { BlobStore } from './blobs';
+export { HIST_BINS } from './histogram';
 export { localDay } from './time';
 export type * from './types';

@@ -6,7 +6,8 @@
 import type Database from 'better-sqlite3';
 import { InspectorError } from '../../shared/errors';
 import { AuditAppender } from './audit';
-import { HASHED_COLUMNS, recordHash, type AuditEntity } from './hash';
+import { HASHED_COLUMNS, type AuditEntity } from './hash';
+import { storedRecordReader } from './verify';
 
 export interface Migration {
   version: number;
@@ -26,7 +27,8 @@ CREATE TABLE batches(id INTEGER PRIMARY KEY, name TEXT NOT NULL, source TEXT, op
 CREATE TABLE images(
   id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id), source_path TEXT NOT NULL, sha256 TEXT NOT NULL,
   format TEXT NOT NULL, modality TEXT NOT NULL, width INTEGER, height INTEGER, frames INTEGER, bytes INTEGER,
-  validation TEXT NOT NULL, created_at INTEGER NOT NULL, UNIQUE(case_id, sha256, source_path));
+  validation TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE INDEX images_sha ON images(sha256);
 CREATE TABLE inference_runs(
   id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, day TEXT NOT NULL,
   case_id INTEGER NOT NULL REFERENCES cases(id), image_id INTEGER NOT NULL REFERENCES images(id),
@@ -64,7 +66,10 @@ CREATE TRIGGER ${t}_no_delete BEFORE DELETE ON ${t} BEGIN SELECT RAISE(ABORT, 'H
 ).join('')}
 `;
 
-/** Pre-aggregates kept by triggers: dashboards read thousands of rows, never millions. */
+/**
+ * Pre-aggregates: dashboards read thousands of rows, never millions. Run and image counts are
+ * added by the store per transaction (aggregates.ts); errors and review state by triggers.
+ */
 const v3Stats = `
 CREATE INDEX runs_pack_time ON inference_runs(pack_name, created_at, score);
 CREATE INDEX runs_score ON inference_runs(score);
@@ -86,17 +91,6 @@ CREATE TABLE pack_reference(pack_name TEXT NOT NULL, pack_version TEXT NOT NULL,
   PRIMARY KEY(pack_name, pack_version));
 CREATE VIRTUAL TABLE cases_fts USING fts5(case_key, content='cases', content_rowid='id', tokenize='trigram');
 
-CREATE TRIGGER runs_stats AFTER INSERT ON inference_runs BEGIN
-  INSERT INTO stat_daily(day, pack_name, verdict, n) VALUES (NEW.day, NEW.pack_name, NEW.verdict, 1)
-    ON CONFLICT DO UPDATE SET n = n + 1;
-  INSERT INTO stat_score_hist(pack_name, day, bin, n)
-    VALUES (NEW.pack_name, NEW.day, max(0, min(99, CAST(NEW.score * 100 AS INTEGER))), 1)
-    ON CONFLICT DO UPDATE SET n = n + 1;
-END;
-CREATE TRIGGER images_stats AFTER INSERT ON images BEGIN
-  INSERT INTO stat_images_daily(day, n) VALUES (date(NEW.created_at / 1000, 'unixepoch', 'localtime'), 1)
-    ON CONFLICT DO UPDATE SET n = n + 1;
-END;
 CREATE TRIGGER errors_stats AFTER INSERT ON errors BEGIN
   INSERT INTO stat_errors_daily(day, stage, code, n) VALUES (NEW.day, NEW.stage, NEW.code, 1)
     ON CONFLICT DO UPDATE SET n = n + 1;
@@ -141,7 +135,7 @@ INSERT INTO cases_fts(cases_fts) VALUES ('rebuild');
 `;
 
 /** Order in which existing rows are logged when the audit chain is introduced over old data. */
-const BACKFILL_ORDER: AuditEntity[] = ['operator', 'case', 'batch', 'image', 'run', 'review', 'error'];
+const BACKFILL_ORDER: AuditEntity[] = ['operator', 'batch', 'run', 'review', 'error'];
 
 export const MIGRATIONS: Migration[] = [
   { version: 1, name: 'core records', up: (db) => db.exec(v1Core) },
@@ -152,12 +146,12 @@ export const MIGRATIONS: Migration[] = [
       db.exec(v2Audit);
       // Rows written before the chain existed are logged now, as the migration's own entries.
       const chain = new AuditAppender(db);
+      const read = storedRecordReader(db);
       const at = Date.now();
       for (const entity of BACKFILL_ORDER) {
         const spec = HASHED_COLUMNS[entity];
-        for (const row of db.prepare(`SELECT * FROM ${spec.table} ORDER BY ${spec.key}`).iterate() as IterableIterator<Record<string, unknown>>) {
-          chain.append(at, 'migration', `${entity}.backfill`, entity, row[spec.key] as string | number, recordHash(entity, row));
-        }
+        const keys = db.prepare(`SELECT ${spec.key} AS k FROM ${spec.table} ORDER BY ${spec.key}`).pluck().all() as (string | number)[];
+        for (const k of keys) chain.append(at, 'migration', `${entity}.backfill`, entity, k, read(entity, k)!.hash);
       }
     },
   },

@@ -6,7 +6,8 @@
 import type Database from 'better-sqlite3';
 import { InspectorError } from '../../shared/errors';
 import type { AuditAppender } from './audit';
-import { recordHash, type AuditEntity } from './hash';
+import type { StatDeltas } from './aggregates';
+import { HASHED_COLUMNS, recordHash, runRecordHash, SEALED_WITH_RUN, type AuditEntity } from './hash';
 import { localDay } from './time';
 import {
   REVIEW_DECISIONS,
@@ -23,18 +24,23 @@ export interface WriteTx {
   db: Database.Database;
   sql(text: string): Database.Statement;
   chain: AuditAppender;
+  stats: StatDeltas;
   now(): number;
 }
 
 type Row = Record<string, string | number | null>;
 
-function insertAudited(tx: WriteTx, entity: AuditEntity, table: string, row: Row, actor: string, action: string): number {
+function insertRow(tx: WriteTx, table: string, row: Row): number {
   const cols = Object.keys(row);
   const info = tx.sql(`INSERT INTO ${table}(${cols.join(',')}) VALUES (${cols.map(() => '?').join(',')})`).run(...cols.map((c) => row[c]));
-  const id = typeof row['id'] === 'string' ? row['id'] : Number(info.lastInsertRowid);
-  if (typeof row['id'] !== 'string') row['id'] = id;
-  tx.chain.append(tx.now(), actor, action, entity, id, recordHash(entity, row));
-  return typeof id === 'number' ? id : 0;
+  return Number(info.lastInsertRowid);
+}
+
+function insertAudited(tx: WriteTx, entity: Exclude<AuditEntity, 'run'>, table: string, row: Row, actor: string, action: string): number {
+  const rowid = insertRow(tx, table, row);
+  if (typeof row['id'] !== 'string') row['id'] = rowid;
+  tx.chain.append(tx.now(), actor, action, entity, row['id']!, recordHash(entity, row));
+  return rowid;
 }
 
 const json = (v: unknown, fallback: unknown) => JSON.stringify(v ?? fallback);
@@ -55,46 +61,39 @@ export function createOperator(tx: WriteTx, op: { id: string; name: string; role
   return { id: op.id, name: op.name.trim(), role: op.role, createdAt };
 }
 
-export function ensureCase(tx: WriteTx, c: CaseInput, actor: string): number {
+const CASE_SELECT = `SELECT ${SEALED_WITH_RUN.case.columns.join(',')} FROM cases`;
+const IMAGE_SELECT = `SELECT ${SEALED_WITH_RUN.image.columns.join(',')} FROM images`;
+
+/** Cases and images are not logged on their own: the run that first uses them seals them. */
+export function ensureCase(tx: WriteTx, c: CaseInput): Row {
   const key = c.key.trim();
   if (!key) throw new InspectorError('CASE_BAD_KEY', 'A case needs a key (part serial, cell ID or study UID).');
-  const found = tx.sql('SELECT id FROM cases WHERE case_key = ?').get(key) as { id: number } | undefined;
-  if (found) return found.id;
-  return insertAudited(
-    tx,
-    'case',
-    'cases',
-    { case_key: key, kind: c.kind ?? 'part', line: c.line ?? null, station: c.station ?? null, tags: json(c.tags, []), created_at: tx.now() },
-    actor,
-    'case.create',
-  );
+  const found = tx.sql(`${CASE_SELECT} WHERE case_key = ?`).get(key) as Row | undefined;
+  if (found) return found;
+  const row: Row = { case_key: key, kind: c.kind ?? 'part', line: c.line ?? null, station: c.station ?? null, tags: json(c.tags, []), created_at: tx.now() };
+  row['id'] = insertRow(tx, 'cases', row);
+  return row;
 }
 
-export function ensureImage(tx: WriteTx, caseId: number, img: ImageInput, actor: string): number {
-  const found = tx.sql('SELECT id FROM images WHERE case_id = ? AND sha256 = ? AND source_path = ?').get(caseId, img.sha256, img.sourcePath) as
-    | { id: number }
-    | undefined;
-  if (found) return found.id;
-  return insertAudited(
-    tx,
-    'image',
-    'images',
-    {
-      case_id: caseId,
-      source_path: img.sourcePath,
-      sha256: img.sha256,
-      format: img.format,
-      modality: img.modality,
-      width: img.width ?? null,
-      height: img.height ?? null,
-      frames: img.frames ?? null,
-      bytes: img.bytes ?? null,
-      validation: json(img.validation, {}),
-      created_at: tx.now(),
-    },
-    actor,
-    'image.record',
-  );
+export function ensureImage(tx: WriteTx, caseId: number, img: ImageInput): Row {
+  const found = tx.sql(`${IMAGE_SELECT} WHERE case_id = ? AND sha256 = ? AND source_path = ?`).get(caseId, img.sha256, img.sourcePath) as Row | undefined;
+  if (found) return found;
+  const row: Row = {
+    case_id: caseId,
+    source_path: img.sourcePath,
+    sha256: img.sha256,
+    format: img.format,
+    modality: img.modality,
+    width: img.width ?? null,
+    height: img.height ?? null,
+    frames: img.frames ?? null,
+    bytes: img.bytes ?? null,
+    validation: json(img.validation, {}),
+    created_at: tx.now(),
+  };
+  row['id'] = insertRow(tx, 'images', row);
+  tx.stats.addImage(localDay(row['created_at'] as number));
+  return row;
 }
 
 export function startBatch(tx: WriteTx, b: { name: string; source?: string | null; operatorId?: string | null }): number {
@@ -111,39 +110,37 @@ export interface RecordedRun {
 export function recordInference(tx: WriteTx, rec: InferenceRecord): RecordedRun {
   if (!Number.isFinite(rec.score)) throw new InspectorError('HISTORY_BAD_SCORE', `Score must be a finite number; got ${rec.score}.`);
   const actor = rec.operatorId ?? 'system';
-  const caseId = ensureCase(tx, rec.case, actor);
-  const imageId = ensureImage(tx, caseId, rec.image, actor);
+  const kase = ensureCase(tx, rec.case);
+  const image = ensureImage(tx, kase['id'] as number, rec.image);
   const createdAt = rec.createdAt ?? tx.now();
-  const runId = insertAudited(
-    tx,
-    'run',
-    'inference_runs',
-    {
-      created_at: createdAt,
-      day: localDay(createdAt),
-      case_id: caseId,
-      image_id: imageId,
-      batch_id: rec.batchId ?? null,
-      pack_name: rec.pack.name,
-      pack_version: rec.pack.version,
-      pack_hashes: json(rec.pack.fileHashes, {}),
-      provider: rec.provider,
-      verdict: rec.verdict,
-      score: rec.score,
-      threshold: rec.threshold ?? null,
-      probabilities: json(rec.probabilities, {}),
-      scores: json(rec.scores, {}),
-      thresholds: json(rec.thresholds, {}),
-      regions: json(rec.regions, []),
-      explanation: rec.explanation ? JSON.stringify(rec.explanation) : null,
-      timings: json(rec.timings, {}),
-      config_hash: rec.configHash ?? null,
-      operator_id: rec.operatorId ?? null,
-    },
-    actor,
-    'run.record',
-  );
-  return { runId, caseId, imageId };
+  const day = localDay(createdAt);
+  const run: Row = {
+    created_at: createdAt,
+    day,
+    case_id: kase['id']!,
+    image_id: image['id']!,
+    batch_id: rec.batchId ?? null,
+    pack_name: rec.pack.name,
+    pack_version: rec.pack.version,
+    pack_hashes: json(rec.pack.fileHashes, {}),
+    provider: rec.provider,
+    verdict: rec.verdict,
+    score: rec.score,
+    threshold: rec.threshold ?? null,
+    probabilities: json(rec.probabilities, {}),
+    scores: json(rec.scores, {}),
+    thresholds: json(rec.thresholds, {}),
+    regions: json(rec.regions, []),
+    explanation: rec.explanation ? JSON.stringify(rec.explanation) : null,
+    timings: json(rec.timings, {}),
+    config_hash: rec.configHash ?? null,
+    operator_id: rec.operatorId ?? null,
+  };
+  const runId = insertRow(tx, HASHED_COLUMNS.run.table, run);
+  run['id'] = runId;
+  tx.chain.append(tx.now(), actor, 'run.record', 'run', runId, runRecordHash(run, image, kase));
+  tx.stats.addRun(day, rec.pack.name, rec.verdict, rec.score);
+  return { runId, caseId: kase['id'] as number, imageId: image['id'] as number };
 }
 
 /**

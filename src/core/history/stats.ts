@@ -3,6 +3,7 @@
  * verdict, per day × bin, …) so each answer touches days, not millions of runs.
  */
 import type Database from 'better-sqlite3';
+import { HIST_BINS } from './histogram';
 
 export interface StatsQuery {
   /** Local days `YYYY-MM-DD`, inclusive. */
@@ -57,7 +58,6 @@ export interface ErrorStats {
   byCode: { stage: string; code: string; n: number }[];
 }
 
-export const HIST_BINS = 100;
 
 function dayFilter(q: StatsQuery, packColumn: string | null): { sql: string; params: string[] } {
   const w: string[] = [];

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InspectorError } from '../../shared/errors';
+import { StatDeltas } from './aggregates';
 import { AuditAppender, readHead, type ChainHead } from './audit';
 import { BlobStore, type StoredBlob } from './blobs';
 import { migrate } from './migrations';
@@ -79,6 +80,9 @@ export class HistoryStore {
         db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
       }
       db.pragma('foreign_keys = ON');
+      // A million runs carry ~10 indexes; the default 2 MB page cache thrashes on them.
+      db.pragma('cache_size = -65536');
+      db.pragma('mmap_size = 268435456');
       if (!opts.readonly) migrate(db);
     } catch (e) {
       db.close();
@@ -103,8 +107,9 @@ export class HistoryStore {
     let head: ChainHead | undefined;
     const result = this.db
       .transaction(() => {
-        const tx: WriteTx = { db: this.db, sql: (t) => this.sql(t), chain: new AuditAppender(this.db), now: Date.now };
+        const tx: WriteTx = { db: this.db, sql: (t) => this.sql(t), chain: new AuditAppender(this.db), stats: new StatDeltas(), now: Date.now };
         const out = fn(tx);
+        tx.stats.flush(tx.sql);
         head = tx.chain.head;
         return out;
       })

@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { ChainHead } from './audit';
-import { entryHash, GENESIS_HASH, HASHED_COLUMNS, recordHash, type AuditEntity } from './hash';
+import { entryHash, GENESIS_HASH, HASHED_COLUMNS, recordHash, runRecordHash, SEALED_WITH_RUN, type AuditEntity } from './hash';
 
 export type BreakCode =
   | 'AUDIT_ENTRY_MISSING'
@@ -52,13 +52,32 @@ interface EntryRow {
 
 const isEntity = (e: string): e is AuditEntity => e in HASHED_COLUMNS;
 
-export function verifyAudit(db: Database.Database, anchor: ChainHead | null = null): VerifyReport {
-  const t0 = performance.now();
-  const lookups = new Map<AuditEntity, Database.Statement>();
-  for (const [entity, spec] of Object.entries(HASHED_COLUMNS) as [AuditEntity, (typeof HASHED_COLUMNS)[AuditEntity]][]) {
+type StoredRow = Record<string, unknown>;
+
+/** Reads an audited record as stored and hashes it the way its entry did (runs with their image and case). */
+export function storedRecordReader(db: Database.Database): (entity: AuditEntity, id: string | number) => { row: StoredRow; hash: string } | null {
+  const lookups = new Map<string, Database.Statement>();
+  for (const [entity, spec] of Object.entries(HASHED_COLUMNS)) {
     lookups.set(entity, db.prepare(`SELECT ${spec.columns.join(',')} FROM ${spec.table} WHERE ${spec.key} = ?`));
   }
+  const image = db.prepare(`SELECT ${SEALED_WITH_RUN.image.columns.join(',')} FROM images WHERE id = ?`);
+  const kase = db.prepare(`SELECT ${SEALED_WITH_RUN.case.columns.join(',')} FROM cases WHERE id = ?`);
+  return (entity, id) => {
+    const key = entity === 'operator' ? String(id) : Number(id);
+    const row = lookups.get(entity)!.get(key) as StoredRow | undefined;
+    if (!row) return null;
+    if (entity !== 'run') return { row, hash: recordHash(entity, row) };
+    const img = (image.get(row['image_id']) as StoredRow | undefined) ?? {};
+    const c = (kase.get(row['case_id']) as StoredRow | undefined) ?? {};
+    return { row, hash: runRecordHash(row, img, c) };
+  };
+}
+
+export function verifyAudit(db: Database.Database, anchor: ChainHead | null = null): VerifyReport {
+  const t0 = performance.now();
+  const read = storedRecordReader(db);
   const seen: Record<string, number> = {};
+  const sealed = { case: new Set<number>(), image: new Set<number>() };
   let prev: ChainHead = { seq: 0, hash: GENESIS_HASH };
   let firstBreak: AuditBreak | null = null;
   let entries = 0;
@@ -81,15 +100,21 @@ export function verifyAudit(db: Database.Database, anchor: ChainHead | null = nu
       break;
     }
     if (isEntity(e.entity)) {
-      const key = HASHED_COLUMNS[e.entity].key === 'id' && e.entity !== 'operator' ? Number(e.entity_id) : e.entity_id;
-      const row = lookups.get(e.entity)!.get(key) as Record<string, unknown> | undefined;
-      if (!row) {
+      const stored = read(e.entity, e.entity_id);
+      if (!stored) {
         firstBreak = at('AUDIT_RECORD_MISSING', `The ${e.entity} ${e.entity_id} logged by entry ${e.seq} is gone.`);
         break;
       }
-      if (recordHash(e.entity, row) !== e.record_hash) {
-        firstBreak = at('AUDIT_RECORD_ALTERED', `The ${e.entity} ${e.entity_id} no longer matches what entry ${e.seq} logged.`);
+      if (stored.hash !== e.record_hash) {
+        firstBreak = at(
+          'AUDIT_RECORD_ALTERED',
+          `The ${e.entity} ${e.entity_id}${e.entity === 'run' ? ' (with its image and case)' : ''} no longer matches what entry ${e.seq} logged.`,
+        );
         break;
+      }
+      if (e.entity === 'run') {
+        sealed.case.add(stored.row['case_id'] as number);
+        sealed.image.add(stored.row['image_id'] as number);
       }
       seen[e.entity] = (seen[e.entity] ?? 0) + 1;
     }
@@ -108,11 +133,27 @@ export function verifyAudit(db: Database.Database, anchor: ChainHead | null = nu
       firstBreak = { code: 'AUDIT_CHAIN_REWRITTEN', seq: anchor.seq, message: `Entry ${anchor.seq} is not the entry that was written there: the chain was rebuilt.` };
     }
   }
-  if (!firstBreak) firstBreak = findUnlogged(db, seen);
+  if (!firstBreak) firstBreak = findUnlogged(db, seen) ?? findUnsealed(db, sealed);
   if (!firstBreak) firstBreak = findMissingGuard(db);
+  seen['case'] = sealed.case.size;
+  seen['image'] = sealed.image.size;
   return { ok: !firstBreak, entries, head: prev, anchor, firstBreak, records: seen, ms: performance.now() - t0 };
 }
 
+/** Cases and images that no logged run seals: added behind the app's back. */
+function findUnsealed(db: Database.Database, sealed: { case: Set<number>; image: Set<number> }): AuditBreak | null {
+  for (const entity of ['case', 'image'] as const) {
+    const table = SEALED_WITH_RUN[entity].table;
+    const { n } = db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number };
+    if (n === sealed[entity].size) continue;
+    for (const { id } of db.prepare(`SELECT id FROM ${table} ORDER BY id`).iterate() as IterableIterator<{ id: number }>) {
+      if (!sealed[entity].has(id)) {
+        return { code: 'AUDIT_RECORD_UNLOGGED', seq: 0, entity, entityId: String(id), message: `The ${entity} ${id} is not sealed by any logged run: it was added outside the app.` };
+      }
+    }
+  }
+  return null;
+}
 /** Rows without an entry: inserted behind the app's back, or their entries were cut off with the end. */
 function findUnlogged(db: Database.Database, seen: Record<string, number>): AuditBreak | null {
   for (const [entity, spec] of Object.entries(HASHED_COLUMNS)) {
