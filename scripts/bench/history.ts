@@ -211,7 +211,8 @@ const lines = [
   `Drift: ${drift.map((d) => `${d.pack} ${d.status} (PSI ${d.psi?.toFixed(3)}, KS ${d.ks?.toFixed(3)})`).join('; ')}`,
 ];
 process.stdout.write(lines.join('\n') + '\n');
-rmSync(dir, { recursive: true, force: true });
+if (!process.env["INSPECTOR_BENCH_KEEP"]) rmSync(dir, { recursive: true, force: true });
+else process.stdout.write(`kept ${dir}\n`);
 const slow = results.filter((r) => r.median > 100);
 process.exitCode = report.ok ? 0 : 1;
 if (slow.length) process.stdout.write(`\n${slow.length} queries above 100 ms: ${slow.map((s) => s.name).join(', ')}\n`);

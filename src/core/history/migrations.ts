@@ -58,7 +58,6 @@ const v2Audit = `
 CREATE TABLE audit_log(
   seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, entity TEXT NOT NULL,
   entity_id TEXT NOT NULL, record_hash TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
-CREATE INDEX audit_entity ON audit_log(entity, entity_id);
 ${IMMUTABLE_TABLES.map(
   (t) => `
 CREATE TRIGGER ${t}_no_update BEFORE UPDATE ON ${t} BEGIN SELECT RAISE(ABORT, 'HISTORY_APPEND_ONLY: ${t} rows are never changed'); END;

@@ -65,17 +65,17 @@ const CASE_SELECT = `SELECT ${SEALED_WITH_RUN.case.columns.join(',')} FROM cases
 const IMAGE_SELECT = `SELECT ${SEALED_WITH_RUN.image.columns.join(',')} FROM images`;
 
 /** Cases and images are not logged on their own: the run that first uses them seals them. */
-export function ensureCase(tx: WriteTx, c: CaseInput): Row {
+export function ensureCase(tx: WriteTx, c: CaseInput, at: number): Row {
   const key = c.key.trim();
   if (!key) throw new InspectorError('CASE_BAD_KEY', 'A case needs a key (part serial, cell ID or study UID).');
   const found = tx.sql(`${CASE_SELECT} WHERE case_key = ?`).get(key) as Row | undefined;
   if (found) return found;
-  const row: Row = { case_key: key, kind: c.kind ?? 'part', line: c.line ?? null, station: c.station ?? null, tags: json(c.tags, []), created_at: tx.now() };
+  const row: Row = { case_key: key, kind: c.kind ?? 'part', line: c.line ?? null, station: c.station ?? null, tags: json(c.tags, []), created_at: at };
   row['id'] = insertRow(tx, 'cases', row);
   return row;
 }
 
-export function ensureImage(tx: WriteTx, caseId: number, img: ImageInput): Row {
+export function ensureImage(tx: WriteTx, caseId: number, img: ImageInput, at: number): Row {
   const found = tx.sql(`${IMAGE_SELECT} WHERE case_id = ? AND sha256 = ? AND source_path = ?`).get(caseId, img.sha256, img.sourcePath) as Row | undefined;
   if (found) return found;
   const row: Row = {
@@ -89,7 +89,7 @@ export function ensureImage(tx: WriteTx, caseId: number, img: ImageInput): Row {
     frames: img.frames ?? null,
     bytes: img.bytes ?? null,
     validation: json(img.validation, {}),
-    created_at: tx.now(),
+    created_at: at,
   };
   row['id'] = insertRow(tx, 'images', row);
   tx.stats.addImage(localDay(row['created_at'] as number));
@@ -110,9 +110,9 @@ export interface RecordedRun {
 export function recordInference(tx: WriteTx, rec: InferenceRecord): RecordedRun {
   if (!Number.isFinite(rec.score)) throw new InspectorError('HISTORY_BAD_SCORE', `Score must be a finite number; got ${rec.score}.`);
   const actor = rec.operatorId ?? 'system';
-  const kase = ensureCase(tx, rec.case);
-  const image = ensureImage(tx, kase['id'] as number, rec.image);
   const createdAt = rec.createdAt ?? tx.now();
+  const kase = ensureCase(tx, rec.case, createdAt);
+  const image = ensureImage(tx, kase['id'] as number, rec.image, createdAt);
   const day = localDay(createdAt);
   const run: Row = {
     created_at: createdAt,

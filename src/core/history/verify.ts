@@ -77,6 +77,7 @@ export function verifyAudit(db: Database.Database, anchor: ChainHead | null = nu
   const t0 = performance.now();
   const read = storedRecordReader(db);
   const seen: Record<string, number> = {};
+  const logged = new Map<string, Set<string>>();
   const sealed = { case: new Set<number>(), image: new Set<number>() };
   let prev: ChainHead = { seq: 0, hash: GENESIS_HASH };
   let firstBreak: AuditBreak | null = null;
@@ -117,6 +118,9 @@ export function verifyAudit(db: Database.Database, anchor: ChainHead | null = nu
         sealed.image.add(stored.row['image_id'] as number);
       }
       seen[e.entity] = (seen[e.entity] ?? 0) + 1;
+      let ids = logged.get(e.entity);
+      if (!ids) logged.set(e.entity, (ids = new Set()));
+      ids.add(e.entity_id);
     }
     if (anchor && e.seq === anchor.seq) anchorHashSeen = e.hash;
     prev = { seq: e.seq, hash: e.hash };
@@ -133,7 +137,7 @@ export function verifyAudit(db: Database.Database, anchor: ChainHead | null = nu
       firstBreak = { code: 'AUDIT_CHAIN_REWRITTEN', seq: anchor.seq, message: `Entry ${anchor.seq} is not the entry that was written there: the chain was rebuilt.` };
     }
   }
-  if (!firstBreak) firstBreak = findUnlogged(db, seen) ?? findUnsealed(db, sealed);
+  if (!firstBreak) firstBreak = findUnlogged(db, seen, logged) ?? findUnsealed(db, sealed);
   if (!firstBreak) firstBreak = findMissingGuard(db);
   seen['case'] = sealed.case.size;
   seen['image'] = sealed.image.size;
@@ -155,24 +159,23 @@ function findUnsealed(db: Database.Database, sealed: { case: Set<number>; image:
   return null;
 }
 /** Rows without an entry: inserted behind the app's back, or their entries were cut off with the end. */
-function findUnlogged(db: Database.Database, seen: Record<string, number>): AuditBreak | null {
+function findUnlogged(db: Database.Database, seen: Record<string, number>, logged: Map<string, Set<string>>): AuditBreak | null {
   for (const [entity, spec] of Object.entries(HASHED_COLUMNS)) {
     const { n } = db.prepare(`SELECT count(*) AS n FROM ${spec.table}`).get() as { n: number };
     if (n === (seen[entity] ?? 0)) continue;
-    const row = db
-      .prepare(
-        `SELECT t.${spec.key} AS id FROM ${spec.table} t WHERE NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.entity = ? AND a.entity_id = CAST(t.${spec.key} AS TEXT)) LIMIT 1`,
-      )
-      .get(entity) as { id: string | number } | undefined;
-    return {
-      code: 'AUDIT_RECORD_UNLOGGED',
-      seq: 0,
-      entity,
-      entityId: row ? String(row.id) : undefined,
-      message: row
-        ? `The ${entity} ${row.id} has no audit entry: it was added outside the app or its entry was removed.`
-        : `${n} ${spec.table} rows but ${seen[entity] ?? 0} entries: a record is logged twice.`,
-    };
+    const ids = logged.get(entity) ?? new Set<string>();
+    for (const id of db.prepare(`SELECT ${spec.key} FROM ${spec.table} ORDER BY ${spec.key}`).pluck().iterate() as IterableIterator<string | number>) {
+      if (!ids.has(String(id))) {
+        return {
+          code: 'AUDIT_RECORD_UNLOGGED',
+          seq: 0,
+          entity,
+          entityId: String(id),
+          message: `The ${entity} ${id} has no audit entry: it was added outside the app or its entry was removed.`,
+        };
+      }
+    }
+    return { code: 'AUDIT_RECORD_UNLOGGED', seq: 0, entity, message: `${n} ${spec.table} rows but ${seen[entity] ?? 0} entries: a record is logged twice.` };
   }
   return null;
 }

@@ -99,8 +99,8 @@ describe('history schema migrations', () => {
     const db = new Database(t.file);
     migrate(db, 1);
     fillV1(db);
-    // A clashing table makes migration 2 fail halfway through its script.
-    db.exec('CREATE TABLE audit_entity_clash(x); CREATE INDEX audit_entity ON audit_entity_clash(x);');
+    // A clashing trigger name makes migration 2 fail halfway through its script.
+    db.exec('CREATE TABLE clash(x); CREATE TRIGGER reviews_no_delete BEFORE DELETE ON clash BEGIN SELECT 1; END;');
     expect(() => migrate(db)).toThrow();
     expect(schemaVersion(db)).toBe(1);
     expect(db.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'audit_log'").pluck().get()).toBe(0);
