@@ -2,12 +2,15 @@
  * `inspector`: the headless face of the app, on the same core and the same worker process as the
  * desktop shell. Each command is a module in ./commands; this file only routes.
  */
+import { auditCommand } from './commands/audit';
+import { dbCommand } from './commands/db';
 import { doctorCommand } from './commands/doctor';
+import { historyCommand } from './commands/history';
 import { packCommand } from './commands/pack';
 import { probeCommand } from './commands/probe';
 import type { Command } from './command';
 
-const commands: Command[] = [doctorCommand, packCommand, probeCommand];
+const commands: Command[] = [doctorCommand, packCommand, probeCommand, historyCommand, auditCommand, dbCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

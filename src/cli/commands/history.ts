@@ -1,0 +1,190 @@
+import { parseArgs } from 'node:util';
+import { agreementStats, allPacksDrift, dailyStats, errorStats, getRun, packStats, searchHistory, type ReviewStatus } from '../../core/history/index';
+import type { HistoryPage, RunDetail } from '../../core/history/index';
+import type { Command } from '../command';
+import { parseInstant, parseNumber, usageError, withStore } from '../historyDb';
+
+const STATUSES: ReviewStatus[] = ['any', 'unreviewed', 'reviewed', 'accept', 'reject', 'override', 'uncertain'];
+const DAY_MS = 86_400_000;
+
+const help = [
+  'Usage: inspector history list  [--db FILE] [filters] [--json]',
+  '       inspector history show  RUN_ID [--db FILE] [--json]',
+  '       inspector history stats [--db FILE] [--from DAY] [--to DAY] [--pack NAME] [--psi-limit X] [--ks-limit X] [--json]',
+  '',
+  'list filters:',
+  '  --from DAY|ISO  --to DAY|ISO   date range (a bare day is inclusive)',
+  '  --verdict V     (repeatable)   AI verdict / class',
+  '  --pack NAME     --reviewer ID  --text SUBSTRING (case key: serial, cell ID, study UID)',
+  `  --status S      one of ${STATUSES.join(', ')}`,
+  '  --sort time|score  --asc  --limit N (default 50)  --page N (1-based)  --total',
+  '',
+  'The database is the user data folder\'s inspector.sqlite unless --db names another.',
+].join('\n');
+
+const ts = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+
+function formatList(p: HistoryPage): string {
+  const head = ['run', 'time (UTC)', 'case', 'pack', 'verdict', 'score', 'review'];
+  const rows = p.rows.map((r) => [
+    String(r.runId),
+    ts(r.createdAt),
+    r.caseKey,
+    `${r.packName}@${r.packVersion}`,
+    r.verdict,
+    r.score.toFixed(3),
+    r.review ? `${r.review.decision}${r.review.label ? `:${r.review.label}` : ''} by ${r.review.operatorId}` : '-',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const footer = `${p.rows.length} rows from ${p.offset + 1}${p.total !== undefined ? ` of ${p.total}` : ''}${p.hasMore ? ' (more: --page)' : ''}`;
+  return [line(head), ...rows.map(line), footer].join('\n') + '\n';
+}
+
+function formatRun(d: RunDetail): string {
+  const r = d.run;
+  const lines = [
+    `Run ${r.id}  ${ts(r.createdAt)} UTC  (day ${r.day})`,
+    `  case      ${d.case.key} [${d.case.kind}]${d.case.line ? ` line ${d.case.line}` : ''}${d.case.station ? ` station ${d.case.station}` : ''}`,
+    `  image     ${d.image.sourcePath}  ${d.image.format}/${d.image.modality}  ${d.image.width ?? '?'}x${d.image.height ?? '?'}  sha256 ${d.image.sha256.slice(0, 16)}…  validation ${d.image.validation.outcome}`,
+    `  pack      ${r.packName}@${r.packVersion} on ${r.provider}${r.configHash ? `  config ${r.configHash.slice(0, 12)}…` : ''}`,
+    `  verdict   ${r.verdict}  score ${r.score.toFixed(4)}${r.threshold !== null ? `  threshold ${r.threshold}` : ''}`,
+    `  probs     ${Object.entries(r.probabilities).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ') || '-'}`,
+    `  regions   ${r.regions.length ? r.regions.map((g) => `${g.label} [${g.box.join(',')}]`).join('; ') : '-'}`,
+    `  explain   ${r.explanation ? `${r.explanation.method} (${r.explanation.scale.kind})${r.explanation.blob ? ` map ${r.explanation.blob.slice(0, 12)}…` : ''}` : '-'}`,
+    `  timings   ${Object.entries(r.timings).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}`,
+    `Reviews (${d.reviews.length})`,
+    ...d.reviews.map(
+      (v) =>
+        `  #${v.id} ${ts(v.createdAt)} ${v.operatorName ?? v.operatorId} (${v.operatorId}): ${v.decision}${v.label ? ` → ${v.label}` : ''}` +
+        `${v.boxes.length ? `, ${v.boxes.length} box(es)` : ''}${v.note ? `, "${v.note}"` : ''}` +
+        `${v.supersedes ? `  [corrects #${v.supersedes}]` : ''}${v.supersededBy ? `  [superseded by #${v.supersededBy}]` : ''}`,
+    ),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+export const historyCommand: Command = {
+  name: 'history',
+  summary: 'list, show and summarise recorded inspections (list|show|stats)',
+  help,
+  async run(args) {
+    const [sub, ...rest] = args;
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        db: { type: 'string' },
+        json: { type: 'boolean' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        verdict: { type: 'string', multiple: true },
+        pack: { type: 'string' },
+        reviewer: { type: 'string' },
+        status: { type: 'string' },
+        text: { type: 'string' },
+        sort: { type: 'string' },
+        asc: { type: 'boolean' },
+        limit: { type: 'string' },
+        page: { type: 'string' },
+        total: { type: 'boolean' },
+        'psi-limit': { type: 'string' },
+        'ks-limit': { type: 'string' },
+      },
+    });
+    const out = (v: unknown, text: () => string) => process.stdout.write(values.json ? JSON.stringify(v, null, 2) + '\n' : text());
+
+    if (sub === 'list') {
+      const status = (values.status ?? 'any') as ReviewStatus;
+      if (!STATUSES.includes(status)) throw usageError(`--status must be one of ${STATUSES.join(', ')}.`);
+      if (values.sort && values.sort !== 'time' && values.sort !== 'score') throw usageError('--sort must be time or score.');
+      const limit = parseNumber(values.limit, '--limit', 50);
+      const page = parseNumber(values.page, '--page', 1);
+      const to = values.to ? parseInstant(values.to, '--to') + (/^\d{4}-\d{2}-\d{2}$/.test(values.to) ? DAY_MS : 0) : undefined;
+      const result = withStore(values.db, (s) =>
+        searchHistory(s.db, {
+          from: values.from ? parseInstant(values.from, '--from') : undefined,
+          to,
+          verdicts: values.verdict,
+          pack: values.pack,
+          reviewer: values.reviewer,
+          reviewStatus: status,
+          text: values.text,
+          sort: values.sort as 'time' | 'score' | undefined,
+          order: values.asc ? 'asc' : 'desc',
+          limit,
+          offset: (Math.max(1, page) - 1) * limit,
+          withTotal: values.total ?? false,
+        }),
+      );
+      out(result, () => formatList(result));
+      return 0;
+    }
+    if (sub === 'show') {
+      const id = Number(positionals[0]);
+      if (!Number.isInteger(id) || id <= 0) throw usageError('history show needs a run ID (see history list).');
+      const d = withStore(values.db, (s) => getRun(s.db, id));
+      out(d, () => formatRun(d));
+      return 0;
+    }
+    if (sub === 'stats') {
+      const q = { fromDay: values.from, toDay: values.to, pack: values.pack };
+      for (const [k, v] of [['--from', q.fromDay], ['--to', q.toDay]] as const) {
+        if (v !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(v)) throw usageError(`${k} expects a day like 2025-01-31.`);
+      }
+      const limits = { psi: parseNumber(values['psi-limit'], '--psi-limit', 0.2), ks: parseNumber(values['ks-limit'], '--ks-limit', 0.15) };
+      const stats = withStore(values.db, (s) => ({
+        daily: dailyStats(s.db, q),
+        packs: packStats(s.db, q),
+        agreement: agreementStats(s.db, q),
+        errors: errorStats(s.db, q),
+        drift: allPacksDrift(s.db, { limits }).filter((d) => !q.pack || d.pack === q.pack),
+      }));
+      out(stats, () => formatStats(stats));
+      return 0;
+    }
+    throw usageError(`history needs list, show or stats; got "${sub ?? ''}".\n\n${help}`);
+  },
+};
+
+type Stats = {
+  daily: ReturnType<typeof dailyStats>;
+  packs: ReturnType<typeof packStats>;
+  agreement: ReturnType<typeof agreementStats>;
+  errors: ReturnType<typeof errorStats>;
+  drift: ReturnType<typeof allPacksDrift>;
+};
+
+function formatStats(s: Stats): string {
+  const pct = (x: number | null) => (x === null ? '  -  ' : `${(x * 100).toFixed(1)}%`);
+  const lines = ['Per day', '  day         images    runs  errors  verdicts'];
+  for (const d of s.daily) {
+    lines.push(`  ${d.day}  ${String(d.images).padStart(6)}  ${String(d.runs).padStart(6)}  ${String(d.errors).padStart(6)}  ${Object.entries(d.verdicts).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  }
+  lines.push('', 'Per pack');
+  for (const p of s.packs) {
+    const peak = Math.max(1, ...p.histogram);
+    const spark = Array.from({ length: 20 }, (_, i) => p.histogram.slice(i * 5, i * 5 + 5).reduce((a, b) => a + b, 0));
+    const sparkPeak = Math.max(1, ...spark);
+    lines.push(`  ${p.pack}: ${p.runs} runs; ${Object.entries(p.verdicts).map(([k, v]) => `${k} ${v}`).join(', ')}; threshold ${p.threshold ?? '-'}`);
+    lines.push(`    scores 0..1 |${spark.map((n) => ' ▁▂▃▄▅▆▇█'[Math.round((n / sparkPeak) * 8)]).join('')}| (peak bin ${peak})`);
+  }
+  const a = s.agreement;
+  lines.push('', `AI vs reviewer (${a.reviewed} reviewed, agreement ${pct(a.accuracy)})`);
+  if (a.reviewed) {
+    const w = Math.max(8, ...a.aiLabels.map((l) => l.length), ...a.humanLabels.map((l) => l.length));
+    lines.push(`  ${'AI \\ human'.padEnd(w)}  ${a.humanLabels.map((l) => l.padStart(w)).join('  ')}`);
+    a.aiLabels.forEach((l, i) => lines.push(`  ${l.padEnd(w)}  ${a.matrix[i]!.map((n) => String(n).padStart(w)).join('  ')}`));
+    for (const c of a.perClass) lines.push(`  ${c.label}: precision ${pct(c.precision)}  recall ${pct(c.recall)}  F1 ${pct(c.f1)}  (n=${c.support})`);
+  }
+  lines.push('', `Errors: ${s.errors.total} (${pct(s.errors.rate)} of attempts)`);
+  for (const e of s.errors.byCode.slice(0, 10)) lines.push(`  ${e.stage.padEnd(10)} ${e.code.padEnd(32)} ${e.n}`);
+  lines.push('', 'Drift (recent scores vs the pack\'s validation scores)');
+  for (const d of s.drift) {
+    lines.push(
+      `  ${d.pack}: ${d.status.toUpperCase()}${d.psi !== null ? `  PSI ${d.psi.toFixed(3)} (limit ${d.limits.psi})  KS ${d.ks!.toFixed(3)} (limit ${d.limits.ks}, p ${d.ksPValue!.toExponential(1)})` : ''}  n=${d.recentN}/${d.referenceN}`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
