@@ -51,6 +51,8 @@ export const BoxShapes = memo(function BoxShapes({ boxes, scale, imageW, imageH,
               width={b.rect.width}
               height={b.rect.height}
               stroke={highContrast ? '#ffff00' : st.stroke}
+              // Transparent fill makes the whole box hoverable (and grabbable when editable).
+              fill="rgba(0,0,0,0)"
               strokeWidth={b.id === selected ? 3 : 2}
               strokeScaleEnabled={false}
               dash={st.dash}

@@ -4,6 +4,20 @@ import { useAppStore } from '../state/appStore';
 import { useReviewStore } from '../state/reviewStore';
 import type { CaseStatus } from '../review/types';
 import { LayerPanel } from './LayerPanel';
+import { call } from '../api';
+import { casesFromFolder, casesFromPaths } from '../review/sources';
+import { toErrorInfo } from '../../../shared/errors';
+
+async function open(kind: 'files' | 'folder') {
+  try {
+    const { paths } = await call('files.choose', { kind });
+    if (!paths.length) return;
+    const cases = kind === 'files' ? casesFromPaths(paths) : (await Promise.all(paths.map(casesFromFolder))).flatMap((r) => r.cases);
+    useReviewStore.getState().setCases(cases, cases.length ? 0 : -1);
+  } catch (e) {
+    useAppStore.getState().setError(toErrorInfo(e));
+  }
+}
 
 /** Status words with a glyph each, so the queue does not rely on colour. */
 const GLYPH: Record<CaseStatus, string> = { new: '○', inspected: '◐', accepted: '✓', rejected: '✕', uncertain: '?', overridden: '✎' };
@@ -21,6 +35,14 @@ export function CaseList() {
       <h2 id="cases-title" className="panel-title">
         {t('cases.title')} {cases.length > 0 && `(${current + 1}/${cases.length})`}
       </h2>
+      <div className="tool-group open-actions">
+        <button type="button" onClick={() => void open('files')} data-testid="open-files">
+          {t('cases.openFiles')}
+        </button>
+        <button type="button" onClick={() => void open('folder')} data-testid="open-folder">
+          {t('cases.openFolder')}
+        </button>
+      </div>
       <input className="filter" type="search" placeholder={t('cases.filter')} aria-label={t('cases.filter')} value={filter} onChange={(e) => setFilter(e.target.value)} />
       {cases.length === 0 ? (
         <p className="empty" data-testid="cases-empty">

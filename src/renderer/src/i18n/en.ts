@@ -113,6 +113,8 @@ export const en = {
   'a11y.label': 'Display',
   'a11y.largeText': 'Large text',
   'a11y.highContrast': 'High contrast',
+  'cases.openFiles': 'Open files…',
+  'cases.openFolder': 'Open folder…',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -115,4 +115,6 @@ export const ko: Record<MessageKey, string> = {
   'a11y.label': '표시',
   'a11y.largeText': '큰 글씨',
   'a11y.highContrast': '고대비',
+  'cases.openFiles': '파일 열기…',
+  'cases.openFolder': '폴더 열기…',
 };

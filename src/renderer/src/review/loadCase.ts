@@ -2,11 +2,13 @@
 import { fetchTyped } from '../viewer/media';
 import { inputCoverRect, perImageScale } from '../viewer/heatmap';
 import type { FrameData, HeatmapData } from '../viewer/types';
+import { framesOf } from './sources';
 import type { CaseRef, LoadedCase } from './types';
 
 export async function loadCase(ref: CaseRef, mediaBase: string): Promise<LoadedCase> {
+  const refs = await framesOf(ref);
   const frames: FrameData[] = await Promise.all(
-    ref.frames.map(async (f) => ({
+    refs.map(async (f) => ({
       width: f.width,
       height: f.height,
       channels: f.channels,

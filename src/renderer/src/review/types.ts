@@ -75,7 +75,10 @@ export interface CaseRef {
   id: string;
   title: string;
   origin: 'sample' | 'folder' | 'batch' | 'history' | 'test';
+  /** Frames already published by the host; empty until `path` is opened. */
   frames: FrameRef[];
+  /** A granted image file to open with `images.open` when the case is shown. */
+  path?: string;
   heatmaps?: HeatmapRef[];
   boxes?: BoxData[];
   findings?: Findings;
