@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AccessGrants } from './grants';
 import { createHandlers, type ChoosePaths, type Handlers, type HostContext } from './handlers';
+import { HistoryAccess } from './history';
 import { MediaStore } from './media';
 import type { AppPaths } from './paths';
 import { WorkerClient, type WorkerLauncher } from './workerClient';
@@ -34,6 +35,14 @@ export function createHost(paths: AppPaths, launcher: WorkerLauncher, mediaBase:
   // The bundled samples are always readable: they ship with the app.
   const samples = join(paths.resourcesDir, 'samples');
   if (existsSync(samples)) grants.grant(samples);
-  const ctx: HostContext = { version, paths, worker, media: new MediaStore(), grants, mediaBase, choosePaths };
-  return { ...ctx, handlers: createHandlers(ctx), close: () => worker.stop() };
+  const history = new HistoryAccess(paths.defaultDatabase);
+  const ctx: HostContext = { version, paths, worker, media: new MediaStore(), grants, mediaBase, choosePaths, history };
+  return {
+    ...ctx,
+    handlers: createHandlers(ctx),
+    close: () => {
+      worker.stop();
+      history.close();
+    },
+  };
 }

@@ -10,6 +10,7 @@ import type { AppPaths } from './paths';
 import type { MediaStore } from './media';
 import type { DisplayFrame } from '../core/imaging/display';
 import type { WorkerClient } from './workerClient';
+import { createHistoryHandlers, type HistoryAccess } from './history';
 
 export interface HostContext {
   version: string;
@@ -22,6 +23,8 @@ export interface HostContext {
   mediaBase: string;
   /** The platform's file picker (Electron's dialog; in tests, the test's choice). */
   choosePaths: ChoosePaths;
+  /** The history database, opened on first use. */
+  history: HistoryAccess;
 }
 
 /** Asks the user for files or a folder; resolves with nothing when cancelled. */
@@ -38,6 +41,7 @@ export function createHandlers(ctx: HostContext): Handlers {
   }));
 
   return {
+    ...createHistoryHandlers(ctx.history),
     'app.info': async () => ({
       version: ctx.version,
       platform: process.platform,

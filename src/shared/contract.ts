@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { Channel } from './channels';
+import * as H from './history';
 
 const Empty = z.object({}).strict();
 
@@ -138,6 +139,14 @@ export const contract = {
   'files.choose': { input: ChooseFilesInput, output: ChosenFiles },
   'images.open': { input: z.object({ path: z.string().min(1) }).strict(), output: OpenedImage },
   'images.openSeries': { input: z.object({ dir: z.string().min(1) }).strict(), output: OpenedSeries },
+  'history.search': { input: H.HistorySearchInput, output: H.HistoryPage },
+  'history.run': { input: z.object({ runId: z.number().int().positive() }).strict(), output: H.RunDetail },
+  'history.stats': { input: H.HistoryStatsInput, output: H.HistoryStats },
+  'review.submit': { input: H.ReviewSubmitInput, output: H.ReviewSubmitted },
+  'operator.list': { input: Empty, output: H.OperatorList },
+  'operator.create': { input: H.OperatorCreateInput, output: H.Operator },
+  'operator.select': { input: z.object({ id: z.string().min(1) }).strict(), output: H.Operator },
+  'audit.verify': { input: Empty, output: H.AuditVerifyReport },
 } satisfies Record<Channel, { input: z.ZodType; output: z.ZodType }>;
 
 export type Contract = typeof contract;

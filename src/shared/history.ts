@@ -1,0 +1,183 @@
+/**
+ * IPC schemas for the history store: search, run detail, dashboard statistics, reviews, operator
+ * profiles, audit verification. The review's operator is never taken from the renderer: the host
+ * signs every review with the profile selected at start.
+ */
+import { z } from 'zod';
+
+const Region = z.object({
+  box: z.tuple([z.number(), z.number(), z.number(), z.number()]),
+  label: z.string().min(1).max(200),
+  score: z.number().optional(),
+});
+
+export const ReviewDecision = z.enum(['accept', 'reject', 'override', 'uncertain']);
+export const OperatorRole = z.enum(['operator', 'reviewer', 'supervisor', 'admin']);
+
+export const Operator = z.object({ id: z.string(), name: z.string(), role: OperatorRole, createdAt: z.number() });
+export type Operator = z.infer<typeof Operator>;
+
+export const HistorySearchInput = z
+  .object({
+    from: z.number().optional(),
+    to: z.number().optional(),
+    verdicts: z.array(z.string()).max(50).optional(),
+    pack: z.string().optional(),
+    reviewer: z.string().optional(),
+    reviewStatus: z.enum(['any', 'unreviewed', 'reviewed', 'accept', 'reject', 'override', 'uncertain']).optional(),
+    text: z.string().max(200).optional(),
+    sort: z.enum(['time', 'score']).optional(),
+    order: z.enum(['asc', 'desc']).optional(),
+    limit: z.number().int().min(1).max(500).optional(),
+    offset: z.number().int().min(0).optional(),
+    withTotal: z.boolean().optional(),
+  })
+  .strict();
+
+export const HistoryRow = z.object({
+  runId: z.number(),
+  createdAt: z.number(),
+  caseKey: z.string(),
+  line: z.string().nullable(),
+  station: z.string().nullable(),
+  sourcePath: z.string(),
+  modality: z.string(),
+  packName: z.string(),
+  packVersion: z.string(),
+  verdict: z.string(),
+  score: z.number(),
+  threshold: z.number().nullable(),
+  review: z.object({ id: z.number(), decision: ReviewDecision, label: z.string().nullable(), operatorId: z.string(), at: z.number() }).nullable(),
+});
+
+export const HistoryPage = z.object({
+  rows: z.array(HistoryRow),
+  offset: z.number(),
+  limit: z.number(),
+  hasMore: z.boolean(),
+  total: z.number().optional(),
+});
+
+const ReviewRow = z.object({
+  id: z.number(),
+  runId: z.number(),
+  operatorId: z.string(),
+  operatorName: z.string().nullable(),
+  decision: ReviewDecision,
+  label: z.string().nullable(),
+  boxes: z.array(Region),
+  note: z.string().nullable(),
+  supersedes: z.number().nullable(),
+  supersededBy: z.number().nullable(),
+  createdAt: z.number(),
+});
+
+const NumberMap = z.record(z.string(), z.number());
+
+export const RunDetail = z.object({
+  run: z.object({
+    id: z.number(),
+    createdAt: z.number(),
+    day: z.string(),
+    batchId: z.number().nullable(),
+    packName: z.string(),
+    packVersion: z.string(),
+    packHashes: z.record(z.string(), z.string()),
+    provider: z.string(),
+    verdict: z.string(),
+    score: z.number(),
+    threshold: z.number().nullable(),
+    probabilities: NumberMap,
+    scores: NumberMap,
+    thresholds: NumberMap,
+    regions: z.array(Region),
+    explanation: z.object({ method: z.string(), scale: z.looseObject({ kind: z.string() }), blob: z.string().nullable().optional() }).nullable(),
+    timings: NumberMap,
+    configHash: z.string().nullable(),
+    operatorId: z.string().nullable(),
+  }),
+  case: z.object({ id: z.number(), key: z.string(), kind: z.string(), line: z.string().nullable(), station: z.string().nullable(), tags: z.array(z.string()) }),
+  image: z.object({
+    id: z.number(),
+    sourcePath: z.string(),
+    sha256: z.string(),
+    format: z.string(),
+    modality: z.string(),
+    width: z.number().nullable(),
+    height: z.number().nullable(),
+    frames: z.number().nullable(),
+    bytes: z.number().nullable(),
+    validation: z.object({ outcome: z.enum(['ok', 'warning', 'failed']), code: z.string().optional(), message: z.string().optional() }),
+  }),
+  reviews: z.array(ReviewRow),
+});
+
+const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
+
+export const HistoryStatsInput = z
+  .object({
+    fromDay: Day.optional(),
+    toDay: Day.optional(),
+    pack: z.string().optional(),
+    driftLimits: z.object({ psi: z.number().positive().optional(), ks: z.number().positive().max(1).optional() }).strict().optional(),
+  })
+  .strict();
+
+const Nullable = z.number().nullable();
+
+export const HistoryStats = z.object({
+  daily: z.array(z.object({ day: z.string(), images: z.number(), runs: z.number(), verdicts: NumberMap, errors: z.number() })),
+  packs: z.array(z.object({ pack: z.string(), runs: z.number(), verdicts: NumberMap, histogram: z.array(z.number()), threshold: Nullable })),
+  agreement: z.object({
+    aiLabels: z.array(z.string()),
+    humanLabels: z.array(z.string()),
+    matrix: z.array(z.array(z.number())),
+    reviewed: z.number(),
+    accuracy: Nullable,
+    perClass: z.array(z.object({ label: z.string(), precision: Nullable, recall: Nullable, f1: Nullable, support: z.number() })),
+  }),
+  errors: z.object({ total: z.number(), rate: z.number(), byCode: z.array(z.object({ stage: z.string(), code: z.string(), n: z.number() })) }),
+  drift: z.array(
+    z.object({
+      pack: z.string(),
+      version: z.string().nullable(),
+      status: z.enum(['ok', 'drift', 'no-reference', 'insufficient-data']),
+      referenceN: z.number(),
+      recentN: z.number(),
+      psi: Nullable,
+      ks: Nullable,
+      ksPValue: Nullable,
+      limits: z.object({ psi: z.number(), ks: z.number() }),
+      flagged: z.boolean(),
+    }),
+  ),
+});
+
+export const ReviewSubmitInput = z
+  .object({
+    runId: z.number().int().positive(),
+    decision: ReviewDecision,
+    label: z.string().max(200).nullable().optional(),
+    boxes: z.array(Region).max(500).optional(),
+    note: z.string().max(4000).nullable().optional(),
+    /** The review this one corrects: required when the run already has one. */
+    supersedes: z.number().int().positive().nullable().optional(),
+  })
+  .strict();
+
+export const ReviewSubmitted = z.object({ reviewId: z.number(), run: RunDetail });
+
+export const OperatorList = z.object({ operators: z.array(Operator), current: Operator.nullable() });
+export const OperatorCreateInput = z
+  .object({ id: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/), name: z.string().min(1).max(200), role: OperatorRole })
+  .strict();
+
+export const AuditVerifyReport = z.object({
+  ok: z.boolean(),
+  entries: z.number(),
+  head: z.object({ seq: z.number(), hash: z.string() }),
+  anchor: z.object({ seq: z.number(), hash: z.string() }).nullable(),
+  firstBreak: z.object({ code: z.string(), seq: z.number(), message: z.string(), entity: z.string().optional(), entityId: z.string().optional() }).nullable(),
+  records: NumberMap,
+  ms: z.number(),
+});
