@@ -104,6 +104,17 @@ export function planHead(graph: OnnxGraph, output: string, target?: string): Hea
   return { target: chosen, logits, output, outputActivation, nodes, sideInputs, unsupported };
 }
 
+const graphCaches = new WeakMap<OnnxGraph, { index: GraphIndex; constants: Map<string, Tensor> }>();
+
+function graphCache(graph: OnnxGraph) {
+  let c = graphCaches.get(graph);
+  if (!c) {
+    c = { index: new GraphIndex(graph), constants: new Map() };
+    graphCaches.set(graph, c);
+  }
+  return c;
+}
+
 export interface HeadPass {
   logits: Tensor;
   /** d logits[n, classes[n]] / d A, same shape as A. */
@@ -113,16 +124,17 @@ export interface HeadPass {
 /** Runs the head forward from A (and side inputs), keeping what the backward pass needs. */
 export function runHead(graph: OnnxGraph, plan: HeadPlan, a: Tensor, side: Record<string, Tensor> = {}): HeadPass {
   if (plan.unsupported) throw new UnsupportedHead(plan.unsupported);
-  const index = new GraphIndex(graph);
+  const { index, constants } = graphCache(graph);
   const values = new Map<string, Tensor>([[plan.target, a], ...Object.entries(side)]);
   const value = (name: string): Tensor | undefined => {
     if (!name) return undefined;
-    const v = values.get(name);
+    const v = values.get(name) ?? constants.get(name);
     if (v) return v;
     const c = index.constant(name);
     if (!c) return undefined;
+    // Weights are decoded once per model, not per batch.
     const t = tensor(c.dims.length ? c.dims : [], c.values());
-    values.set(name, t);
+    constants.set(name, t);
     return t;
   };
   const tape: { node: OnnxNode; backward: (g: Tensor) => (Tensor | undefined)[] }[] = [];
@@ -146,7 +158,7 @@ export function runHead(graph: OnnxGraph, plan: HeadPlan, a: Tensor, side: Recor
         const { node, backward } = tape[i]!;
         const g = grads.get(node.outputs[0]!);
         if (!g) continue;
-        const gin = backward(g);
+        const gin = backward(g, node.inputs.map((name) => !!name && !index.constant(name)));
         node.inputs.forEach((name, k) => {
           const gi = gin[k];
           if (!name || !gi || index.constant(name)) return;

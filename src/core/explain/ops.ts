@@ -9,8 +9,11 @@ import { broadcastIndex, broadcastShape, size, strides, tensor, type Tensor } fr
 
 export interface OpRun {
   outputs: Tensor[];
-  /** Gradients w.r.t. each input given the gradient of the first output (undefined: not needed). */
-  backward(g: Tensor): (Tensor | undefined)[];
+  /**
+   * Gradients w.r.t. each input given the gradient of the first output. `needs[i]` false (a weight)
+   * lets an operator skip that input: for a 512×1000 Gemm the weight gradient is most of the work.
+   */
+  backward(g: Tensor, needs?: readonly boolean[]): (Tensor | undefined)[];
 }
 
 type Impl = (node: OnnxNode, inputs: (Tensor | undefined)[]) => OpRun;
@@ -96,7 +99,14 @@ function reduce(kind: 'mean' | 'sum' | 'max'): Impl {
     const set = new Set(axes.map((a) => (a < 0 ? a + rank : a)));
     const keep = num(node.attrs['keepdims'], 1) === 1;
     const keptShape = x.shape.map((d, i) => (set.has(i) ? 1 : d));
-    const map = broadcastIndex(x.shape, keptShape);
+    // Pooling reduces trailing axes: then the output index is just i / inner (no general mapping).
+    const trailing = [...set].every((ax) => ax >= rank - set.size);
+    const inner = trailing ? size(x.shape.slice(rank - set.size)) : 0;
+    let map: Int32Array;
+    if (trailing) {
+      map = new Int32Array(x.data.length);
+      for (let o = 0, i = 0; i < map.length; o++) for (let j = 0; j < inner; j++) map[i++] = o;
+    } else map = broadcastIndex(x.shape, keptShape);
     const n = size(x.shape) / size(keptShape);
     const y = tensor(keptShape);
     const arg = new Int32Array(y.data.length).fill(-1);
@@ -137,6 +147,16 @@ const globalPool = (kind: 'mean' | 'max'): Impl => (node, [x0]) => {
 
 function matmul2d(a: Float64Array, b: Float64Array, m: number, k: number, n: number, ta: boolean, tb: boolean): Float64Array {
   const out = new Float64Array(m * n);
+  if (tb && !ta) {
+    // Row · row: both operands contiguous (the common Gemm transB=1 layout of nn.Linear).
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let p = 0; p < k; p++) s += a[i * k + p]! * b[j * k + p]!;
+        out[i * n + j] = s;
+      }
+    return out;
+  }
   for (let i = 0; i < m; i++)
     for (let p = 0; p < k; p++) {
       const av = ta ? a[p * m + i]! : a[i * k + p]!;
@@ -165,19 +185,22 @@ const gemm: Impl = (node, [a0, b0, c]) => {
   }
   return {
     outputs: [y],
-    backward: (g) => {
+    backward: (g, needs) => {
       // dA = alpha * g · B'ᵀ  (laid out as A is, transposed back when transA)
       const gaT = matmul2d(g.data, b.data, m, n, k, false, !tb);
       const ga = tensor(a.shape);
       for (let i = 0; i < m; i++)
         for (let p = 0; p < k; p++) ga.data[ta ? p * m + i : i * k + p] = alpha * gaT[i * k + p]!;
       // dB = alpha * A'ᵀ · g
-      const gbT = matmul2d(a.data, g.data, k, m, n, !ta, false);
-      const gb = tensor(b.shape);
-      for (let p = 0; p < k; p++)
-        for (let j = 0; j < n; j++) gb.data[tb ? j * k + p : p * n + j] = alpha * gbT[p * n + j]!;
+      let gb: Tensor | undefined;
+      if (needs?.[1] !== false) {
+        const gbT = matmul2d(a.data, g.data, k, m, n, !ta, false);
+        gb = tensor(b.shape);
+        for (let p = 0; p < k; p++)
+          for (let j = 0; j < n; j++) gb.data[tb ? j * k + p : p * n + j] = alpha * gbT[p * n + j]!;
+      }
       let gc: Tensor | undefined;
-      if (c) {
+      if (c && needs?.[2] !== false) {
         const scaled = tensor([m, n]);
         for (let i = 0; i < g.data.length; i++) scaled.data[i] = beta * g.data[i]!;
         gc = reduceSum(scaled, c.shape);
@@ -199,9 +222,9 @@ const matmul: Impl = (_n, [a0, b0]) => {
   const y = tensor(outShape, matmul2d(a.data, b.data, m, k, n, false, false));
   return {
     outputs: [y],
-    backward: (g) => [
-      { shape: a.shape, data: matmul2d(g.data, b.data, m, n, k, false, true) },
-      { shape: b.shape, data: matmul2d(a.data, g.data, k, m, n, true, false) },
+    backward: (g, needs) => [
+      needs?.[0] === false ? undefined : { shape: a.shape, data: matmul2d(g.data, b.data, m, n, k, false, true) },
+      needs?.[1] === false ? undefined : { shape: b.shape, data: matmul2d(a.data, g.data, k, m, n, true, false) },
     ],
   };
 };
