@@ -7,10 +7,11 @@ import { dbCommand } from './commands/db';
 import { doctorCommand } from './commands/doctor';
 import { historyCommand } from './commands/history';
 import { packCommand } from './commands/pack';
+import { inspectCommand } from './commands/inspect';
 import { probeCommand } from './commands/probe';
 import type { Command } from './command';
 
-const commands: Command[] = [doctorCommand, packCommand, probeCommand, historyCommand, auditCommand, dbCommand];
+const commands: Command[] = [doctorCommand, packCommand, inspectCommand, probeCommand, historyCommand, auditCommand, dbCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -11,6 +11,7 @@ import type { MediaStore } from './media';
 import type { DisplayFrame } from '../core/imaging/display';
 import type { WorkerClient } from './workerClient';
 import { createHistoryHandlers, type HistoryAccess } from './history';
+import { runInspect } from './inspect';
 
 export interface HostContext {
   version: string;
@@ -73,6 +74,7 @@ export function createHandlers(ctx: HostContext): Handlers {
       const { series, errors } = await ctx.worker.call('openSeries', { dir: ctx.grants.check(dir) });
       return { series: series.map((s) => ({ ...s, frames: s.frames.map((f) => publishFrame(ctx.media, f)) })), errors };
     },
+    'inspect.run': async (input) => runInspect(ctx, input),
   };
 }
 

@@ -3,7 +3,7 @@
  * preload can bundle it without pulling in schemas; `contract.ts` gives each name its schemas.
  */
 export const CHANNELS = ['app.info', 'system.doctor', 'system.status', 'packs.list', 'files.choose', 'images.open', 'images.openSeries',
-  'history.search', 'history.run', 'history.stats', 'review.submit', 'operator.list', 'operator.create', 'operator.select', 'audit.verify'] as const;
+  'history.search', 'history.run', 'history.stats', 'review.submit', 'operator.list', 'operator.create', 'operator.select', 'audit.verify', 'inspect.run'] as const;
 
 export type Channel = (typeof CHANNELS)[number];
 

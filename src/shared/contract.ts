@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { Channel } from './channels';
+import { InspectRunInput, InspectRunResult } from './inspect';
 import * as H from './history';
 
 const Empty = z.object({}).strict();
@@ -147,6 +148,8 @@ export const contract = {
   'operator.create': { input: H.OperatorCreateInput, output: H.Operator },
   'operator.select': { input: z.object({ id: z.string().min(1) }).strict(), output: H.Operator },
   'audit.verify': { input: Empty, output: H.AuditVerifyReport },
+  /** Inspect files with a model pack: per-image results (maps as media ids) and per-case verdicts. */
+  'inspect.run': { input: InspectRunInput, output: InspectRunResult },
 } satisfies Record<Channel, { input: z.ZodType; output: z.ZodType }>;
 
 export type Contract = typeof contract;

@@ -7,11 +7,14 @@ import { runDoctor } from '../core/system/doctor';
 import { discoverPacks } from '../core/packs/discover';
 import { probeFile } from '../core/imaging/probe';
 import { openFolder, openImage } from '../core/imaging/open';
+import { EngineService, type InspectParams } from '../core/engine/service';
 import type { WorkerConfig } from './protocol';
 
 export type WorkerMethods = ReturnType<typeof createMethods>;
 
 export function createMethods(config: WorkerConfig) {
+  // One engine per worker: ONNX sessions are created on first use and reused across requests.
+  const engine = new EngineService(config.modelDirs, (line) => process.stderr.write(`inspector engine: ${line}\n`));
   return {
     ping: async () => ({ pid: process.pid, node: process.versions.node }),
     doctor: async () =>
@@ -27,5 +30,7 @@ export function createMethods(config: WorkerConfig) {
     openImage: async (p: { path: string }) => openImage(p.path),
     /** Decode every image in a folder, grouped into series in anatomical order. */
     openSeries: async (p: { dir: string }) => openFolder(p.dir),
+    /** Inspect files/folders with model packs: per-image results (maps as Float32Array) and per-case verdicts. */
+    inspect: async (p: InspectParams) => engine.inspect(p),
   };
 }

@@ -22,6 +22,8 @@ export interface PackRef {
   dir: string;
   manifestSha256: string;
   files: Record<string, string>;
+  /** [height, width] of the model input: saved maps are written at this resolution. */
+  inputSize: [number, number];
 }
 
 export interface InspectionResult {
@@ -57,7 +59,7 @@ export interface EngineSettings extends SessionSettings {
 
 export function packRef(pack: LoadedPack): PackRef {
   const m = pack.manifest;
-  return { name: m.name, version: m.version, kind: m.kind, dir: pack.dir, manifestSha256: pack.manifestSha256, files: m.files };
+  return { name: m.name, version: m.version, kind: m.kind, dir: pack.dir, manifestSha256: pack.manifestSha256, files: m.files, inputSize: m.input.size };
 }
 
 function regionsOf(map: HeatMap, img: EngineImage, threshold: number, minArea: number | undefined): Region[] {

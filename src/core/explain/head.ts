@@ -5,7 +5,7 @@
  * returns as an extra output (see ./index.ts for why).
  */
 import { GraphIndex, type OnnxGraph, type OnnxNode } from '../engine/onnx/model';
-import { OPS, UnsupportedHead } from './ops';
+import { OPS, UnsupportedHead, type OpRun } from './ops';
 import { tensor, type Tensor } from './tensor';
 
 const POOLS = new Set(['GlobalAveragePool', 'GlobalMaxPool', 'ReduceMean', 'ReduceMax']);
@@ -137,7 +137,7 @@ export function runHead(graph: OnnxGraph, plan: HeadPlan, a: Tensor, side: Recor
     constants.set(name, t);
     return t;
   };
-  const tape: { node: OnnxNode; backward: (g: Tensor) => (Tensor | undefined)[] }[] = [];
+  const tape: { node: OnnxNode; backward: OpRun['backward'] }[] = [];
   for (const node of plan.nodes) {
     if (node.opType === 'Constant') continue;
     const run = OPS[node.opType]!(node, node.inputs.map(value));

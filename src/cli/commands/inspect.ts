@@ -1,0 +1,155 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { InspectorError } from '../../shared/errors';
+import type { ImageResult, InspectReport } from '../../core/engine/inspect';
+import { METHODS, type ExplainMethod } from '../../core/explain';
+import { npyFloat32 } from '../../core/explain/npy';
+import { resizeMap, type HeatMap } from '../../core/explain/scale';
+import type { Command } from '../command';
+import { withHost } from '../host';
+
+const HELP = [
+  'Usage: inspector inspect <files|dirs>... [--pack DIR|NAME]... [--method M] [--config inspector.yaml]',
+  '                         [--providers cuda,cpu] [--json] [--save-maps DIR]',
+  '',
+  'Runs model packs on images (folders are walked) in the inference worker and prints, per image, the',
+  'probabilities or anomaly score, the decision, the regions, the execution provider and timings; then',
+  'the integrated verdict per case (cases and verdict rules from --config, see docs/PACKS.md).',
+  '',
+  `  --method      ${METHODS.join('|')} (default: the pack's)`,
+  '  --save-maps   writes each raw map as float32 .npy at the model input resolution, plus a .json with',
+  '                its display scale, method and target, for checking by other tools',
+  '  --json        the whole report as JSON (maps summarised; use --save-maps for their values)',
+  '',
+  'Exit status: 0 all images inspected, 1 some image or pack failed, 2 usage error.',
+].join('\n');
+
+function mapOf(r: ImageResult): HeatMap | undefined {
+  return r.explanation?.map ?? r.anomaly?.map;
+}
+
+/** JSON view of a report: maps summarised (their values go to --save-maps, or the media store). */
+export function summariseReport(report: InspectReport): unknown {
+  const strip = (m: HeatMap | undefined) => (m ? { width: m.width, height: m.height, scale: m.scale, valid: m.valid, ...(m.invalidReason ? { invalidReason: m.invalidReason } : {}) } : undefined);
+  return {
+    ...report,
+    results: report.results.map((r) => ({
+      ...r,
+      ...(r.explanation ? { explanation: { ...r.explanation, map: strip(r.explanation.map) } } : {}),
+      ...(r.anomaly ? { anomaly: { ...r.anomaly, map: strip(r.anomaly.map) } } : {}),
+    })),
+  };
+}
+
+function saveMaps(report: InspectReport, dir: string): number {
+  mkdirSync(dir, { recursive: true });
+  let n = 0;
+  for (const r of report.results) {
+    const map = mapOf(r);
+    if (!map) continue;
+    const [h, w] = r.pack.inputSize;
+    const full = resizeMap(map, w, h);
+    const method = r.explanation?.method ?? r.anomaly?.format ?? 'map';
+    const stem = `${basename(r.source).replace(/\.[^.]+$/, '')}.${r.pack.name}.${method}`;
+    writeFileSync(join(dir, `${stem}.npy`), npyFloat32(full.data, h, w));
+    writeFileSync(
+      join(dir, `${stem}.json`),
+      JSON.stringify(
+        {
+          source: r.source,
+          pack: { name: r.pack.name, version: r.pack.version, manifestSha256: r.pack.manifestSha256 },
+          method,
+          ...(r.explanation ? { target: r.explanation.target, targetClass: r.explanation.targetLabel, requested: r.explanation.requested, fallbackReason: r.explanation.fallbackReason } : {}),
+          ...(r.anomaly?.pixelThreshold !== undefined ? { pixelThreshold: r.anomaly.pixelThreshold } : {}),
+          shape: [h, w],
+          nativeShape: [map.height, map.width],
+          resize: map.width === w && map.height === h ? 'none' : 'bilinear (cv2.INTER_LINEAR), raw values',
+          scale: map.scale,
+          valid: map.valid,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+    n++;
+  }
+  return n;
+}
+
+function formatReport(report: InspectReport): string {
+  const lines: string[] = [];
+  for (const r of report.results) {
+    lines.push(`${r.source}`);
+    lines.push(`  pack ${r.pack.name}@${r.pack.version} (${r.side})  case ${r.caseId}  provider ${r.provider || '-'}`);
+    if (r.error) lines.push(`  ERROR ${r.error.code}: ${r.error.message}`);
+    if (r.classification && !r.error) {
+      const c = r.classification;
+      const probs = c.probabilities
+        .map((p, i) => ({ p, i }))
+        .sort((a, b) => b.p - a.p)
+        .slice(0, 5)
+        .map(({ p, i }) => `${(r.pack.kind === 'classifier' && c.topClass === i ? '*' : '') + (labelAt(r, i))} ${(p * 100).toFixed(1)}%`);
+      lines.push(`  probabilities ${probs.join(', ')}`);
+    }
+    if (r.anomaly && !r.error) {
+      const a = r.anomaly;
+      lines.push(`  anomaly (${a.format}) score ${a.score?.toFixed(3) ?? '-'}${a.rawScore !== undefined ? ` (raw ${a.rawScore.toPrecision(5)})` : ''} threshold 0.5`);
+    }
+    lines.push(`  decision ${r.decision.toUpperCase()}${r.drivingLabel ? ` (${r.drivingLabel})` : ''}${r.defectScore !== undefined ? `  defect score ${r.defectScore.toFixed(3)}` : ''}`);
+    if (r.explanation) {
+      const e = r.explanation;
+      lines.push(`  explanation ${e.method}${e.method !== e.requested ? ` (requested ${e.requested}: ${e.fallbackReason ?? ''})` : ''} for ${e.targetLabel} on ${e.target}; scale ${e.map.scale.mode} [${e.map.scale.low.toPrecision(4)}, ${e.map.scale.high.toPrecision(4)}]${e.map.valid ? '' : ' INVALID MAP'}`);
+    }
+    lines.push(`  regions ${r.regions.length}${r.regions.slice(0, 3).map((g) => `  [${g.x},${g.y} ${g.width}×${g.height} area ${g.area} peak ${g.peak.toFixed(2)}]`).join('')}`);
+    const t = r.timings;
+    lines.push(`  time ${t.totalMs.toFixed(1)} ms/image (pre ${t.preprocessMs.toFixed(1)}, infer ${t.inferenceMs.toFixed(1)}, explain ${t.explainMs.toFixed(1)}; batch ${t.batchSize})`);
+  }
+  lines.push('', `Cases (${report.cases.length}), config ${report.configSha256.slice(0, 12)}`);
+  for (const c of report.cases) {
+    const v = c.verdict;
+    lines.push(`  ${c.id}: ${v.verdict}${v.drivingClass ? ` (${v.drivingSide}: ${v.drivingClass})` : ''}  ${v.method} score ${v.score.toFixed(3)}  images ${c.images.length}`);
+  }
+  lines.push(`Total ${(report.totalMs / 1000).toFixed(2)} s`);
+  return lines.join('\n') + '\n';
+}
+
+const labelAt = (r: ImageResult, i: number): string => (r.classification?.topClass === i ? r.classification.topLabel : `#${i}`);
+
+export const inspectCommand: Command = {
+  name: 'inspect',
+  summary: 'run model packs on images: probabilities, verdict, Grad-CAM/anomaly maps, regions',
+  help: HELP,
+  async run(args) {
+    const { values, positionals } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        pack: { type: 'string', multiple: true },
+        method: { type: 'string' },
+        config: { type: 'string' },
+        providers: { type: 'string' },
+        json: { type: 'boolean' },
+        'save-maps': { type: 'string' },
+      },
+    });
+    if (positionals.length === 0) throw new InspectorError('USAGE', 'inspect needs at least one file or folder');
+    if (values.method && !(METHODS as readonly string[]).includes(values.method)) throw new InspectorError('USAGE', `--method must be one of ${METHODS.join(', ')}`);
+    const report = await withHost((host) =>
+      host.worker.call('inspect', {
+        paths: positionals.map((p) => resolve(p)),
+        ...(values.pack ? { packs: values.pack.map((p) => (p.includes('/') || p.includes('\\') || p === '.' ? resolve(p) : p)) } : {}),
+        ...(values.method ? { method: values.method as ExplainMethod } : {}),
+        ...(values.config ? { config: resolve(values.config) } : {}),
+        ...(values.providers ? { providers: values.providers.split(',') } : {}),
+      }),
+    );
+    if (values['save-maps']) {
+      const n = saveMaps(report, values['save-maps']);
+      if (!values.json) process.stderr.write(`saved ${n} maps to ${values['save-maps']}\n`);
+    }
+    process.stdout.write(values.json ? JSON.stringify(summariseReport(report), null, 2) + '\n' : formatReport(report));
+    return report.results.some((r) => r.error) ? 1 : 0;
+  },
+};

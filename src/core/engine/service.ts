@@ -1,0 +1,46 @@
+/**
+ * The engine as the worker process hosts it: one Engine (and so one session cache) for the life of
+ * the worker, requests resolved from paths and pack references to a full inspection report.
+ */
+import type { ExplainMethod } from '../explain';
+import type { PackRoot } from '../packs/discover';
+import { resolvePacks } from '../packs/resolve';
+import { loadConfig } from '../verdict/config';
+import { Engine } from './engine';
+import { inspect, type InspectReport } from './inspect';
+
+export interface InspectParams {
+  paths: string[];
+  /** Pack folders or names; empty: inspector.yaml's sides, or the only installed pack. */
+  packs?: string[];
+  method?: ExplainMethod;
+  /** inspector.yaml path; defaults apply without one. */
+  config?: string;
+  providers?: string[];
+}
+
+export class EngineService {
+  private engine: Engine | undefined;
+  private providersKey = '';
+
+  constructor(private readonly roots: readonly PackRoot[], private readonly log: (line: string) => void = () => {}) {}
+
+  async inspect(p: InspectParams): Promise<InspectReport> {
+    const key = (p.providers ?? []).join(',');
+    if (!this.engine || key !== this.providersKey) {
+      await this.engine?.close();
+      this.engine = new Engine({ ...(p.providers ? { providers: p.providers } : {}), log: this.log });
+      this.providersKey = key;
+    }
+    const config = loadConfig(p.config);
+    const sides = config.config.sides;
+    const fromConfig = [sides.internal?.pack, sides.external?.pack].filter((x): x is string => !!x);
+    const packs = resolvePacks(p.packs ?? [], this.roots, fromConfig);
+    return inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}) });
+  }
+
+  async close(): Promise<void> {
+    await this.engine?.close();
+    this.engine = undefined;
+  }
+}

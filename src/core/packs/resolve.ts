@@ -1,0 +1,27 @@
+/**
+ * `--pack X`: X is a pack folder, or the name (optionally name@version) of a pack found in the model
+ * roots. Without any, the packs named by inspector.yaml's sides are used, or the only pack there is.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { InspectorError } from '../../shared/errors';
+import { discoverPacks, MANIFEST_FILE, type PackRoot } from './discover';
+import { loadPack, type LoadedPack } from './load';
+
+export function resolvePackDir(ref: string, roots: readonly PackRoot[]): string {
+  if (existsSync(join(ref, MANIFEST_FILE)) && statSync(ref).isDirectory()) return ref;
+  const [name, version] = ref.split('@');
+  const found = discoverPacks(roots).filter((p) => p.name === name && !p.error && (!version || p.version === version));
+  // User packs shadow app packs of the same name (discoverPacks lists app roots first).
+  const pick = found.find((p) => p.source === 'user') ?? found[0];
+  if (!pick) throw new InspectorError('PACK_NOT_FOUND', `No model pack "${ref}" (neither a pack folder nor a pack name in ${roots.map((r) => r.dir).join(', ')}).`, { ref });
+  return pick.dir;
+}
+
+export function resolvePacks(refs: readonly string[], roots: readonly PackRoot[], fromConfig: readonly string[]): LoadedPack[] {
+  const wanted = refs.length ? refs : fromConfig;
+  if (wanted.length) return wanted.map((r) => loadPack(resolvePackDir(r, roots)));
+  const all = discoverPacks(roots).filter((p) => !p.error);
+  if (all.length === 1) return [loadPack(all[0]!.dir)];
+  throw new InspectorError('NO_PACK', all.length ? `${all.length} model packs are installed; choose one with --pack (${all.map((p) => p.name).join(', ')}).` : 'No model pack is installed; give --pack DIR.');
+}

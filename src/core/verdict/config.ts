@@ -1,0 +1,98 @@
+/**
+ * `inspector.yaml`: how the internal (X-ray/CT) and external (RGB) results of one part combine into
+ * one verdict, and how images are grouped into cases. Validated on load; its SHA-256 travels with
+ * every verdict so a result can always be traced to the exact settings that produced it.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { InspectorError } from '../../shared/errors';
+
+const SideState = z.enum(['defect', 'pass', 'uncertain', 'absent', 'any']);
+/** A rule condition on one side: a state, or a comparison on its defect score such as ">= 0.7". */
+const Condition = z.union([SideState, z.string().regex(/^(>=|<=|>|<)\s*[0-9.]+$/, 'a state or a comparison like ">= 0.7"')]);
+
+export const VERDICTS = ['PASS', 'INTERNAL_DEFECT', 'EXTERNAL_DEFECT', 'COMBINED_DEFECT', 'UNCERTAIN'] as const;
+export type VerdictName = (typeof VERDICTS)[number];
+
+export const InspectorConfig = z
+  .object({
+    version: z.literal(1).default(1),
+    verdict: z
+      .object({
+        method: z.enum(['weighted_average', 'voting', 'rule_based']).default('weighted_average'),
+        weights: z.object({ internal: z.number().nonnegative().default(0.5), external: z.number().nonnegative().default(0.5) }).strict().prefault({}),
+        /** weighted_average: combined score < pass → PASS; ≥ defect → a defect verdict; between → UNCERTAIN. */
+        thresholds: z.object({ pass: z.number().min(0).max(1).default(0.4), defect: z.number().min(0).max(1).default(0.6) }).strict().prefault({}),
+        /** voting: a defect verdict needs at least this many sides voting defect. */
+        minDefectVotes: z.number().int().min(1).max(2).default(1),
+        rules: z
+          .array(z.object({ when: z.object({ internal: Condition.optional(), external: Condition.optional() }).strict(), verdict: z.enum(VERDICTS) }).strict())
+          .default([]),
+        /** rule_based: the verdict when no rule matches. */
+        default: z.enum(VERDICTS).default('UNCERTAIN'),
+      })
+      .strict()
+      .refine((v) => v.thresholds.pass <= v.thresholds.defect, { message: 'thresholds.pass must not exceed thresholds.defect' })
+      .refine((v) => v.method !== 'rule_based' || v.rules.length > 0, { message: 'rule_based needs at least one rule' })
+      .prefault({}),
+    sides: z
+      .object({
+        internal: z.object({ pack: z.string() }).strict().optional(),
+        external: z.object({ pack: z.string() }).strict().optional(),
+      })
+      .strict()
+      .default({}),
+    cases: z
+      .object({
+        groupBy: z.enum(['folder', 'pattern', 'manifest', 'dicom-study']).default('folder'),
+        /** e.g. `{serial}_{view}.{ext}`: fields in braces, everything else literal. */
+        pattern: z.string().optional(),
+        caseField: z.string().default('serial'),
+        sideField: z.string().optional(),
+        /** Field value → side, e.g. { ct: internal, rgb: external }. */
+        sideValues: z.record(z.string(), z.enum(['internal', 'external'])).default({}),
+        /** CSV with columns path,case[,side]; paths relative to the CSV. */
+        manifest: z.string().optional(),
+      })
+      .strict()
+      .refine((c) => c.groupBy !== 'pattern' || !!c.pattern, { message: 'groupBy: pattern needs a pattern' })
+      .refine((c) => c.groupBy !== 'manifest' || !!c.manifest, { message: 'groupBy: manifest needs a manifest path' })
+      .prefault({}),
+  })
+  .strict();
+export type InspectorConfig = z.infer<typeof InspectorConfig>;
+
+export interface LoadedConfig {
+  config: InspectorConfig;
+  /** SHA-256 of the file as written (or of the canonical defaults when there is no file). */
+  sha256: string;
+  path?: string;
+}
+
+export function parseConfig(text: string, path?: string): LoadedConfig {
+  let doc: unknown;
+  try {
+    doc = parse(text) ?? {};
+  } catch (err) {
+    throw new InspectorError('CONFIG_UNREADABLE', `${path ?? 'inspector.yaml'} is not valid YAML: ${(err as Error).message}`, { path });
+  }
+  const r = InspectorConfig.safeParse(doc);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new InspectorError('CONFIG_INVALID', `${path ?? 'inspector.yaml'} is invalid: ${issues.join('; ')}`, { path, issues });
+  }
+  return { config: r.data, sha256: createHash('sha256').update(text).digest('hex'), ...(path ? { path } : {}) };
+}
+
+export function loadConfig(path: string | undefined): LoadedConfig {
+  if (!path) return parseConfig('');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    throw new InspectorError('CONFIG_NOT_FOUND', `No such configuration file: ${path}`, { path });
+  }
+  return parseConfig(text, path);
+}

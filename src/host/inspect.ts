@@ -1,0 +1,47 @@
+/**
+ * `inspect.run`: paths from the renderer are checked against the user's grants, the worker runs the
+ * engine, and each raw map is published to the media store (float32 bytes) instead of riding in JSON.
+ */
+import type { InspectReport } from '../core/engine/inspect';
+import type { HeatMap } from '../core/explain/scale';
+import type { Input, Output } from '../shared/contract';
+import type { AccessGrants } from './grants';
+import type { MediaStore } from './media';
+import type { WorkerClient } from './workerClient';
+
+function publish(media: MediaStore, map: HeatMap, kind: 'explanation' | 'anomaly', method: string) {
+  const bytes = new Uint8Array(map.data.buffer, map.data.byteOffset, map.data.byteLength);
+  const mediaId = media.publish({ contentType: 'application/octet-stream', bytes });
+  return { mediaId, kind, method, width: map.width, height: map.height, scale: map.scale, valid: map.valid, ...(map.invalidReason ? { invalidReason: map.invalidReason } : {}) };
+}
+
+export function toRunResult(report: InspectReport, media: MediaStore): Output<'inspect.run'> {
+  return {
+    ...report,
+    results: report.results.map((r) => {
+      const { explanation, anomaly, ...rest } = r;
+      const heatmap = explanation
+        ? publish(media, explanation.map, 'explanation', explanation.method)
+        : anomaly
+          ? publish(media, anomaly.map, 'anomaly', anomaly.format)
+          : undefined;
+      return {
+        ...rest,
+        ...(explanation ? { explanation: { ...explanation, map: undefined } } : {}),
+        ...(anomaly ? { anomaly: { ...anomaly, map: undefined } } : {}),
+        ...(heatmap ? { heatmap } : {}),
+      };
+    }),
+  } as Output<'inspect.run'>;
+}
+
+export async function runInspect(ctx: { worker: WorkerClient; grants: AccessGrants; media: MediaStore }, input: Input<'inspect.run'>): Promise<Output<'inspect.run'>> {
+  const looksLikePath = (p: string) => /[\\/]/.test(p);
+  const report = await ctx.worker.call('inspect', {
+    paths: input.paths.map((p) => ctx.grants.check(p)),
+    ...(input.pack ? { packs: [looksLikePath(input.pack) ? ctx.grants.check(input.pack) : input.pack] } : {}),
+    ...(input.method ? { method: input.method } : {}),
+    ...(input.config ? { config: ctx.grants.check(input.config) } : {}),
+  });
+  return toRunResult(report, ctx.media);
+}

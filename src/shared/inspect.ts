@@ -1,0 +1,91 @@
+/**
+ * `inspect.run`: the renderer asks for files/folders to be inspected with a pack; it gets per-image
+ * results and per-case integrated verdicts. Heatmaps are not in the JSON: each result names a media
+ * id whose bytes are the raw float32 map (little-endian, row-major, at the activation/model
+ * resolution), with the scale that maps raw values to colours.
+ */
+import { z } from 'zod';
+
+export const EXPLAIN_METHODS = ['none', 'gradcam', 'gradcampp', 'xgradcam', 'hirescam', 'layercam', 'eigencam', 'scorecam'] as const;
+
+export const InspectRunInput = z
+  .object({
+    paths: z.array(z.string().min(1)).min(1),
+    /** A pack folder or an installed pack's name; omitted: inspector.yaml's sides or the only pack. */
+    pack: z.string().min(1).optional(),
+    method: z.enum(EXPLAIN_METHODS).optional(),
+    /** inspector.yaml (verdict rules, case grouping). */
+    config: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const MapScale = z.object({
+  mode: z.enum(['anchored', 'minmax']),
+  low: z.number(),
+  high: z.number(),
+  source: z.enum(['pack', 'image']),
+  derivation: z.string().optional(),
+});
+
+export const HeatmapRef = z.object({
+  /** `inspector://app/media/<id>`: raw float32 bytes, width × height. */
+  mediaId: z.string(),
+  kind: z.enum(['explanation', 'anomaly']),
+  method: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  scale: MapScale,
+  /** False for NaN/Inf maps: draw nothing. */
+  valid: z.boolean(),
+  invalidReason: z.string().optional(),
+});
+
+const Region = z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number(), area: z.number(), peak: z.number(), mean: z.number(), peakX: z.number(), peakY: z.number() });
+const ErrorInfo = z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() });
+
+export const InspectImageResult = z
+  .object({
+    source: z.string(),
+    caseId: z.string(),
+    side: z.enum(['internal', 'external']),
+    image: z.object({ width: z.number(), height: z.number() }),
+    pack: z.object({ name: z.string(), version: z.string(), kind: z.string(), dir: z.string(), manifestSha256: z.string(), files: z.record(z.string(), z.string()), inputSize: z.tuple([z.number(), z.number()]) }),
+    provider: z.string(),
+    providerAttempts: z.array(z.object({ provider: z.string(), ok: z.boolean(), reason: z.string().optional() })),
+    decision: z.enum(['pass', 'defect', 'uncertain', 'error']),
+    drivingLabel: z.string().optional(),
+    defectScore: z.number().optional(),
+    classification: z
+      .object({ probabilities: z.array(z.number()), logits: z.array(z.number()), topClass: z.number(), topLabel: z.string(), topProbability: z.number(), defectScore: z.number(), decision: z.string(), drivingLabel: z.string() })
+      .optional(),
+    explanation: z
+      .object({ method: z.string(), requested: z.string(), fallbackReason: z.string().optional(), target: z.string(), targetClass: z.number(), targetLabel: z.string(), headLogitError: z.number().optional(), channelsUsed: z.number().optional() })
+      .optional(),
+    anomaly: z
+      .object({ format: z.string(), rawScore: z.number().optional(), score: z.number().optional(), anomalous: z.boolean().optional(), pixelThreshold: z.number().optional() })
+      .optional(),
+    heatmap: HeatmapRef.optional(),
+    regions: z.array(Region),
+    timings: z.object({ preprocessMs: z.number(), inferenceMs: z.number(), explainMs: z.number(), totalMs: z.number(), batchSize: z.number() }),
+    configSha256: z.string(),
+    error: ErrorInfo.optional(),
+  });
+
+export const CaseVerdict = z.object({
+  verdict: z.enum(['PASS', 'INTERNAL_DEFECT', 'EXTERNAL_DEFECT', 'COMBINED_DEFECT', 'UNCERTAIN']),
+  method: z.string(),
+  score: z.number(),
+  drivingSide: z.enum(['internal', 'external']).optional(),
+  drivingClass: z.string().optional(),
+  rule: z.number().optional(),
+  configSha256: z.string(),
+  sides: z.record(z.string(), z.object({ defectScore: z.number(), decision: z.string(), drivingLabel: z.string().optional(), source: z.string().optional() })),
+});
+
+export const InspectRunResult = z.object({
+  results: z.array(InspectImageResult),
+  cases: z.array(z.object({ id: z.string(), images: z.array(z.string()), verdict: CaseVerdict })),
+  configSha256: z.string(),
+  totalMs: z.number(),
+});
+export type InspectRunResult = z.infer<typeof InspectRunResult>;
