@@ -9,11 +9,16 @@ import { Viewer } from './components/Viewer';
 import { installHook } from './debugHook';
 import { handleShortcut } from './keyboard';
 import { loadCase } from './review/loadCase';
+import { submitToHistory } from './review/submit';
 import type { LoadedCase } from './review/types';
 import { useAppStore } from './state/appStore';
 import { useReviewStore } from './state/reviewStore';
 import { useViewerStore } from './state/viewerStore';
 import { toErrorInfo } from '../../shared/errors';
+import { Dashboard } from './dashboard/Dashboard';
+import { HistoryView } from './history/HistoryView';
+import { useNavStore } from './history/navStore';
+import './history/history.css';
 
 /** The workstation frame: cases | viewer | findings, with a status bar. */
 export function App() {
@@ -25,6 +30,7 @@ export function App() {
     setSheetState(sheetOpen.current);
   }, []);
   const current = useReviewStore((s) => s.cases[s.current]);
+  const view = useNavStore((s) => s.view);
   const loaded = useRef(new Map<string, Promise<LoadedCase>>());
   const shown = useRef<Promise<void>>(Promise.resolve());
 
@@ -40,6 +46,7 @@ export function App() {
   // Switching cases: load (once per case) and show; drafts live in the review store, untouched.
   useEffect(() => {
     if (!current) return;
+    performance.mark('inspector:case-selected');
     let cache = loaded.current.get(current.id);
     if (!cache) {
       cache = mediaBase().then((base) => loadCase(current, base));
@@ -47,6 +54,7 @@ export function App() {
     }
     shown.current = cache.then(
       (lc) => {
+        performance.mark('inspector:case-loaded');
         if (useReviewStore.getState().cases[useReviewStore.getState().current]?.id !== current.id) return;
         useViewerStore.getState().showScene(lc.scene);
         if (lc.findings) useReviewStore.getState().setFindings(current.id, lc.findings);
@@ -56,15 +64,29 @@ export function App() {
   }, [current, mediaBase, setError]);
 
   useEffect(() => {
+    if (!useReviewStore.getState().submitter) useReviewStore.getState().setSubmitter(submitToHistory);
+  }, []);
+
+  useEffect(() => {
+    const frame = () => new Promise((r) => requestAnimationFrame(r));
     installHook(async () => {
-      await shown.current;
-      // Two frames: react commits, konva draws.
-      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      // The current case's scene is in the first pane, fitted and drawn; then one painted frame.
+      for (;;) {
+        await shown.current;
+        const r = useReviewStore.getState();
+        const pane = useViewerStore.getState().panes[0];
+        const id = r.cases[r.current]?.id;
+        if (!id || (pane?.sceneId === id && pane.viewport)) break;
+        await frame();
+      }
+      await frame();
     });
   }, []);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
+      // Review shortcuts act on the hidden case queue: only while the review page is showing.
+      if (useNavStore.getState().view !== 'review') return;
       const ui = {
         toggleSheet: () => setSheet((s) => !s),
         closeSheet: () => {
@@ -89,9 +111,17 @@ export function App() {
   return (
     <div className="workstation">
       <TopBar onShortcuts={() => setSheet(true)} />
-      <CaseList />
-      <Viewer />
-      <FindingsPanel />
+      {view === 'review' ? (
+        <>
+          <CaseList />
+          <Viewer />
+          <FindingsPanel />
+        </>
+      ) : view === 'history' ? (
+        <HistoryView />
+      ) : (
+        <Dashboard />
+      )}
       <StatusBar />
       {sheet && <ShortcutSheet onClose={() => setSheet(false)} />}
     </div>

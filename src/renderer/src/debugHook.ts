@@ -6,6 +6,7 @@
 import { useReviewStore, type SubmitDecision } from './state/reviewStore';
 import { useViewerStore } from './state/viewerStore';
 import type { CaseRef } from './review/types';
+import { frameIntervals, workPerUpdate, type DragKind } from './benchHook';
 
 export interface InspectorHook {
   openCases(cases: CaseRef[]): Promise<void>;
@@ -13,6 +14,7 @@ export interface InspectorHook {
   ready(): Promise<void>;
   state(): { review: unknown; viewer: unknown };
   setSubmitter(fn: SubmitDecision): void;
+  bench: { workPerUpdate(kind: DragKind, n: number): Promise<number[]>; frameIntervals(kind: DragKind, n: number): Promise<number[]> };
 }
 
 export function installHook(ready: () => Promise<void>) {
@@ -31,6 +33,7 @@ export function installHook(ready: () => Promise<void>) {
       };
     },
     setSubmitter: (fn) => useReviewStore.getState().setSubmitter(fn),
+    bench: { workPerUpdate, frameIntervals },
   };
   Object.defineProperty(globalThis, '__inspector', { value: Object.freeze(hook), configurable: false });
 }

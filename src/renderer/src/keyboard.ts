@@ -41,6 +41,7 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: 'V', action: 'tool.wl', group: 'image' },
   { keys: 'H', action: 'tool.pan', group: 'image' },
   { keys: 'X', action: 'shortcut.compare', group: 'image' },
+  { keys: 'G', action: 'legend.hide', group: 'layers' },
   { keys: 'B', action: 'tool.box', group: 'boxes' },
   { keys: 'F2', action: 'shortcut.relabel', group: 'boxes' },
   { keys: 'Del', action: 'shortcut.deleteBox', group: 'boxes' },
@@ -195,6 +196,9 @@ export function handleShortcut(e: KeyboardEvent, ui: { toggleSheet(): void; clos
       v.setActiveLayer(maps[(i + 1) % maps.length]!.id);
       return true;
     }
+    case 'g':
+      v.toggleLegend();
+      return true;
     case 'm':
       v.cycleColormap();
       return true;

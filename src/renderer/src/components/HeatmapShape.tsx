@@ -3,15 +3,23 @@ import { Image as KImage } from 'react-konva';
 import { paintGrid, paintSize, resampleNormalised } from '../viewer/heatmap';
 import type { HeatmapData, LayerSettings } from '../viewer/types';
 
-const gridCache = new WeakMap<HeatmapData, { w: number; h: number; norm: Float32Array }>();
+type Grid = { w: number; h: number; norm: Float32Array };
+const gridCache = new WeakMap<HeatmapData, Map<number, Grid>>();
 
-/** The value grid is built once per map ("uploaded once"); settings changes only repaint it. */
-function gridOf(map: HeatmapData) {
-  let g = gridCache.get(map);
+/**
+ * The value grid is built once per map and mode ("uploaded once"); settings changes only repaint
+ * it. Fills are smooth at ~256 px (the canvas interpolates further); outlines need a finer grid.
+ */
+function gridOf(map: HeatmapData, cap: number): Grid {
+  let byCap = gridCache.get(map);
+  if (!byCap) gridCache.set(map, (byCap = new Map()));
+  let g = byCap.get(cap);
   if (!g) {
-    const { w, h } = paintSize(map);
+    const t0 = performance.now();
+    const { w, h } = paintSize(map, cap);
     g = { w, h, norm: resampleNormalised(map, w, h) };
-    gridCache.set(map, g);
+    byCap.set(cap, g);
+    performance.measure('inspector:heatmap-grid', { start: t0, end: performance.now() });
   }
   return g;
 }
@@ -20,11 +28,11 @@ function gridOf(map: HeatmapData) {
 export const HeatmapShape = memo(function HeatmapShape({ map, settings }: { map: HeatmapData; settings: LayerSettings }) {
   const { colormap, threshold, contour } = settings;
   const canvas = useMemo(() => {
-    const { w, h, norm } = gridOf(map);
+    const { w, h, norm } = gridOf(map, contour ? 768 : 256);
     const c = document.createElement('canvas');
     c.width = w;
     c.height = h;
-    const lineWidth = Math.max(2, Math.round(w / 256));
+    const lineWidth = Math.max(2, Math.round(w / 384));
     c.getContext('2d')!.putImageData(new ImageData(paintGrid(norm, w, h, colormap, threshold, contour, lineWidth), w, h), 0, 0);
     return c;
   }, [map, colormap, threshold, contour]);

@@ -20,12 +20,24 @@ export function Legend() {
   const scene = useViewerStore((s) => (pane ? s.scenes[pane.sceneId] : undefined));
   const layers = useViewerStore((s) => s.layers);
   const boxLayers = useViewerStore((s) => s.boxLayers);
+  const open = useViewerStore((s) => s.legendOpen);
   if (!scene) return null;
+  if (!open)
+    return (
+      <button type="button" className="legend legend-folded" onClick={() => useViewerStore.getState().toggleLegend()} data-testid="legend-open">
+        <kbd>G</kbd> {t('legend.title')}
+      </button>
+    );
   const maps = scene.heatmaps.filter((h) => layers[h.id]?.visible);
   const sources = (['region', 'detector', 'reviewer'] as BoxSource[]).filter((s) => boxLayers[s]);
   return (
     <section className="legend" aria-label={t('legend.title')} data-testid="legend">
-      <h3 className="legend-title">{t('legend.title')}</h3>
+      <h3 className="legend-title">
+        {t('legend.title')}{' '}
+        <button type="button" className="legend-fold" onClick={() => useViewerStore.getState().toggleLegend()} aria-label={t('legend.hide')}>
+          <kbd>G</kbd> ✕
+        </button>
+      </h3>
       {maps.length === 0 && <p className="muted">{t('legend.noHeatmaps')}</p>}
       {maps.map((h) => {
         const s = layers[h.id]!;

@@ -1,5 +1,7 @@
 import { LOCALES, useT } from '../i18n';
 import { useAppStore } from '../state/appStore';
+import { OperatorChip } from '../history/OperatorChip';
+import { ViewSwitch } from '../history/ViewSwitch';
 
 export function TopBar({ onShortcuts }: { onShortcuts(): void }) {
   const t = useT();
@@ -14,7 +16,9 @@ export function TopBar({ onShortcuts }: { onShortcuts(): void }) {
         <span className="brand-sub">{t('app.subtitle')}</span>
         {info && <span className="brand-version">v{info.version}</span>}
       </div>
+      <ViewSwitch />
       <div className="topbar-actions">
+        <OperatorChip />
         <div role="group" aria-label={t('a11y.label')} className="tool-group">
           <button type="button" aria-pressed={largeText} onClick={() => setLargeText(!largeText)} data-testid="large-text">
             <span aria-hidden="true">A+</span> {t('a11y.largeText')}

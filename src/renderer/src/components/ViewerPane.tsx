@@ -57,12 +57,15 @@ export function ViewerPane({ index }: { index: number }) {
   const gesture = useRef<Gesture | undefined>(undefined);
 
   const frame = scene?.frames[pane?.frameIndex ?? 0];
-  const vp = pane?.viewport;
-
-  // Fit when the pane first knows its size, on a new frame size, and on Space.
+  // A new scene is drawn fitted in its first render; the fit is stored right after, not waited for.
+  const fitted = useMemo(
+    () => (frame && size.width > 0 && !pane?.viewport ? fitViewport(frame.width, frame.height, size.width, size.height) : undefined),
+    [frame, size.width, size.height, pane?.viewport],
+  );
+  const vp = pane?.viewport ?? fitted;
   useEffect(() => {
-    if (frame && size.width > 0 && !vp) useViewerStore.getState().setViewport(fitViewport(frame.width, frame.height, size.width, size.height), index);
-  }, [frame, size.width, size.height, vp, index, fitToken]);
+    if (fitted) useViewerStore.getState().setViewport(fitted, index);
+  }, [fitted, index, fitToken]);
 
   // The windowed image: one canvas the size of the stage, redrawn synchronously on every change.
   const canvas = useMemo(() => document.createElement('canvas'), []);

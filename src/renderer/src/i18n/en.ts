@@ -1,4 +1,6 @@
 /** English UI text. Every key here must exist in ko.ts (checked by the type below and a test). */
+import { historyEn } from '../history/messages';
+
 export const en = {
   'app.title': 'Inspector',
   'app.subtitle': 'Inspection workstation',
@@ -115,6 +117,8 @@ export const en = {
   'a11y.highContrast': 'High contrast',
   'cases.openFiles': 'Open files…',
   'cases.openFolder': 'Open folder…',
+  ...historyEn,
+  'legend.hide': 'Show / hide the legend',
 } as const;
 
 export type MessageKey = keyof typeof en;

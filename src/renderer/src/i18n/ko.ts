@@ -1,4 +1,5 @@
 import type { MessageKey } from './en';
+import { historyKo } from '../history/messages';
 
 /** Korean UI text. `Record<MessageKey, string>` makes a missing translation a type error. */
 export const ko: Record<MessageKey, string> = {
@@ -117,4 +118,6 @@ export const ko: Record<MessageKey, string> = {
   'a11y.highContrast': '고대비',
   'cases.openFiles': '파일 열기…',
   'cases.openFolder': '폴더 열기…',
+  ...historyKo,
+  'legend.hide': '범례 보이기 / 숨기기',
 };

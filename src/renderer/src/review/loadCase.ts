@@ -6,6 +6,9 @@ import { framesOf } from './sources';
 import type { CaseRef, LoadedCase } from './types';
 
 export async function loadCase(ref: CaseRef, mediaBase: string): Promise<LoadedCase> {
+  const t0 = performance.now();
+  // Maps are fetched while the frames are: they do not depend on each other.
+  const mapValues = (ref.heatmaps ?? []).map((h) => fetchTyped(mediaBase, h.mediaId, 'float32') as Promise<Float32Array>);
   const refs = await framesOf(ref);
   const frames: FrameData[] = await Promise.all(
     refs.map(async (f) => ({
@@ -20,12 +23,14 @@ export async function loadCase(ref: CaseRef, mediaBase: string): Promise<LoadedC
       windows: f.windows ?? [],
       ...(f.padding ? { padding: f.padding } : {}),
       ...(f.unit ? { unit: f.unit } : {}),
+      ...(f.min !== undefined && f.max !== undefined ? { range: { min: f.min, max: f.max } } : {}),
     })),
   );
+  performance.measure('inspector:fetch-frames', { start: t0, end: performance.now() });
   const first = frames[0];
   const heatmaps: HeatmapData[] = await Promise.all(
-    (ref.heatmaps ?? []).map(async (h) => {
-      const values = (await fetchTyped(mediaBase, h.mediaId, 'float32')) as Float32Array;
+    (ref.heatmaps ?? []).map(async (h, i) => {
+      const values = await mapValues[i]!;
       const covers = h.covers ?? (h.mapping && first ? inputCoverRect(h.mapping, first.width, first.height) : { x: 0, y: 0, width: first?.width ?? h.width, height: first?.height ?? h.height });
       return {
         id: h.id,

@@ -16,6 +16,8 @@ export function frameRef(f: ImageFrame): FrameRef {
     windows: f.windows.map((w) => ({ center: w.center, width: w.width, ...(w.explanation ? { explanation: w.explanation } : {}) })),
     ...(f.padding ? { padding: f.padding } : {}),
     ...(f.unit ? { unit: f.unit } : {}),
+    min: f.min,
+    max: f.max,
   };
 }
 

@@ -54,6 +54,9 @@ export interface FrameRef {
   windows?: { center: number; width: number; explanation?: string }[];
   padding?: { from: number; to: number };
   unit?: string;
+  /** Real-value range from the host (images.open reports it). */
+  min?: number;
+  max?: number;
 }
 
 export interface HeatmapRef {
@@ -79,6 +82,8 @@ export interface CaseRef {
   frames: FrameRef[];
   /** A granted image file to open with `images.open` when the case is shown. */
   path?: string;
+  /** The recorded inspection run this case shows; decisions are recorded against it. */
+  runId?: number;
   heatmaps?: HeatmapRef[];
   boxes?: BoxData[];
   findings?: Findings;

@@ -46,6 +46,9 @@ interface ViewerState {
   selectedBox?: string;
   /** Bumped to ask panes to fit again (Space). */
   fitToken: number;
+  /** The legend can be folded away so it never hides part of the image. */
+  legendOpen: boolean;
+  toggleLegend(): void;
 
   showScene(scene: Scene): void;
   compareWith(scene: Scene | undefined): void;
@@ -70,6 +73,9 @@ interface ViewerState {
 
 function paneFor(scene: Scene, extra: Partial<Pane> = {}): Pane {
   const f = scene.frames[0];
+  const t0 = performance.now();
+  if (f) statsOf(f);
+  performance.measure('inspector:frame-stats', { start: t0, end: performance.now() });
   return {
     sceneId: scene.id,
     frameIndex: 0,
@@ -94,6 +100,8 @@ export const useViewerStore = create<ViewerState>((set, get) => {
     boxLayers: { region: true, detector: true, reviewer: true },
     tool: 'wl',
     fitToken: 0,
+    legendOpen: true,
+    toggleLegend: () => set((s) => ({ legendOpen: !s.legendOpen })),
 
     showScene: (scene) =>
       set((s) => {

@@ -30,6 +30,8 @@ export interface FrameData {
   padding?: { from: number; to: number };
   /** Real-value unit for readouts and the legend (`HU`, or empty). */
   unit?: string;
+  /** Real-value range, padding excluded, when the host already computed it (saves a pass). */
+  range?: { min: number; max: number };
 }
 
 /** An image rectangle in image pixel coordinates (x right, y down, pixel (0,0) spans [0,1)²). */

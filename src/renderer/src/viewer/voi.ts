@@ -46,7 +46,27 @@ export interface FrameStats {
 
 const isPadding = (v: number, f: FrameData) => f.padding !== undefined && v >= f.padding.from && v <= f.padding.to;
 
+/** Min/max from the host when it sent them; percentiles (for "auto") only when asked. */
 export function frameStats(f: FrameData): FrameStats {
+  if (f.range) {
+    const r = f.range;
+    let p: { p005: number; p995: number } | undefined;
+    const lazy = () => (p ??= fullStats(f));
+    return {
+      min: r.min,
+      max: r.max,
+      get p005() {
+        return lazy().p005;
+      },
+      get p995() {
+        return lazy().p995;
+      },
+    };
+  }
+  return fullStats(f);
+}
+
+function fullStats(f: FrameData): FrameStats {
   const d = f.data;
   let min = Infinity;
   let max = -Infinity;

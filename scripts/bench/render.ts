@@ -1,0 +1,112 @@
+/**
+ * Viewer rendering in Debian's Chromium (software rendering, the built renderer, real host):
+ * first frame of a 2048² 16-bit image with two heatmaps and 50 boxes, and frame times while
+ * dragging window/level and panning. Reference in the same run: NumPy windowing of the same-size
+ * frame at full resolution (scripts/bench/render_reference.py, /usr/bin/python3).
+ * Needs `npx electron-vite build` first. Prints numbers; asserts nothing.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { openBridge } from '../../tests/support/bridge';
+import { repoRoot } from '../../tests/support/paths';
+import type { CaseRef } from '../../src/renderer/src/review/types';
+
+const N = 2048;
+const STEPS = Number(process.env['RENDER_BENCH_STEPS'] ?? 120);
+
+if (!existsSync(join(repoRoot, 'out', 'renderer', 'index.html'))) {
+  console.log('render bench skipped: out/renderer missing (run `npx electron-vite build`)');
+  process.exit(0);
+}
+
+const pct = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+};
+
+// tsx names functions with a __name helper; the page needs it too for the functions we pass in.
+const b = await openBridge({ viewport: { width: 1600, height: 1000 } });
+await b.page.context().addInitScript({ content: 'globalThis.__name = (f) => f; if (!globalThis.api) Object.defineProperty(globalThis, "api", { value: Object.freeze({ call: (c, i) => globalThis.__inspectorInvoke(c, i) }) });' });
+b.page.on('console', (m) => m.type() === 'log' && console.log('page:', m.text()));
+await b.page.reload();
+await b.page.waitForFunction('!!globalThis.__inspector');
+
+// A CT-like frame: smooth structure plus noise, 12 bits stored in uint16.
+const pixels = new Uint16Array(N * N);
+for (let y = 0; y < N; y++) for (let x = 0; x < N; x++) pixels[y * N + x] = (2048 + 1500 * Math.sin(x / 97) * Math.cos(y / 131) + ((x * 7919 + y * 104729) % 200)) | 0;
+let lo = Infinity;
+let hi = -Infinity;
+for (const v of pixels) {
+  if (v < lo) lo = v;
+  if (v > hi) hi = v;
+}
+const map = (phase: number) => {
+  const m = new Float32Array(224 * 224);
+  for (let i = 0; i < m.length; i++) m[i] = 0.5 + 0.5 * Math.sin((i % 224) / 17 + phase) * Math.cos(Math.floor(i / 224) / 23);
+  return m;
+};
+const pub = (a: ArrayBufferView) => b.host.media.publish({ contentType: 'application/octet-stream', bytes: new Uint8Array(a.buffer, a.byteOffset, a.byteLength) });
+const boxes = Array.from({ length: 50 }, (_, i) => ({
+  id: `d${i}`,
+  source: (i % 2 ? 'detector' : 'region') as 'detector' | 'region',
+  label: `defect ${i}`,
+  score: 0.5 + (i % 50) / 100,
+  origin: 'bench',
+  rect: { x: (i % 10) * 200 + 10, y: Math.floor(i / 10) * 400 + 10, width: 150, height: 120 },
+}));
+const c: CaseRef = {
+  id: 'bench',
+  title: 'bench 2048²',
+  origin: 'test',
+  frames: [{ mediaId: pub(pixels), width: N, height: N, channels: 1, dtype: 'uint16', windows: [{ center: 2048, width: 3000 }], min: lo, max: hi }],
+  heatmaps: [
+    { mediaId: pub(map(0)), id: 'cam', kind: 'gradcam', method: 'Grad-CAM', source: 'bench', width: 224, height: 224, mapping: { kind: 'stretch', inputWidth: 224, inputHeight: 224 }, scale: { min: 0, max: 1, kind: 'calibrated' } },
+    { mediaId: pub(map(1.3)), id: 'ano', kind: 'anomaly', method: 'Autoencoder', source: 'bench', width: 224, height: 224, mapping: { kind: 'stretch', inputWidth: 224, inputHeight: 224 }, scale: { min: 0, max: 1, kind: 'calibrated' } },
+  ],
+  boxes,
+};
+
+type Hook = { openCases(c: unknown): Promise<void>; bench: { workPerUpdate(k: string, n: number): Promise<number[]>; frameIntervals(k: string, n: number): Promise<number[]> } };
+const first = await b.page.evaluate(async (cases) => {
+  const h = (globalThis as unknown as { __inspector: Hook }).__inspector;
+  performance.clearMeasures();
+  const t0 = performance.now();
+  await h.openCases(cases);
+  const total = performance.now() - t0;
+  const m = (name: string) => performance.getEntriesByName(name).reduce((s, e) => s + e.duration, 0);
+  const at = (name: string) => (performance.getEntriesByName(name).pop()?.startTime ?? NaN) - t0;
+  console.log(JSON.stringify({ selected: at('inspector:case-selected'), loaded: at('inspector:case-loaded'), firstImageStart: performance.getEntriesByName('inspector:image')[0]?.startTime - t0 }));
+  return { total, fetch: m('inspector:fetch-frames'), stats: m('inspector:frame-stats'), image: m('inspector:image'), grids: m('inspector:heatmap-grid') };
+}, [c]);
+
+const run = (fn: 'workPerUpdate' | 'frameIntervals', kind: 'wl' | 'pan') =>
+  b.page.evaluate(async ([f, k, n]) => (globalThis as unknown as { __inspector: Hook }).__inspector.bench[f](k, n), [fn, kind, STEPS] as const);
+const wlWork = await run('workPerUpdate', 'wl');
+const panWork = await run('workPerUpdate', 'pan');
+const wlFrames = await run('frameIntervals', 'wl');
+const panFrames = await run('frameIntervals', 'pan');
+const stage = await b.page.evaluate(() => {
+  const el = document.querySelector('[data-testid="viewer-pane-0"]')!;
+  return `${el.clientWidth}×${el.clientHeight}`;
+});
+await b.close().catch(() => undefined);
+
+const ref = spawnSync('/usr/bin/python3', [join(repoRoot, 'scripts', 'bench', 'render_reference.py'), String(N)], { encoding: 'utf8' });
+const numpy = ref.status === 0 ? (JSON.parse(ref.stdout) as { median_ms: number; p95_ms: number }) : undefined;
+
+const f1 = (x: number) => x.toFixed(1).padStart(7);
+console.log(`Chromium (software), viewport ${stage} px, 2048² uint16 + 2 heatmaps (224²) + 50 boxes, ${STEPS} steps each`);
+console.log('measure                                   median      p95      max   (ms)');
+const row = (name: string, xs: number[]) => console.log(`${name.padEnd(40)} ${f1(pct(xs, 0.5))}  ${f1(pct(xs, 0.95))}  ${f1(Math.max(...xs))}`);
+console.log(`first frame (open → painted)              ${f1(first.total)}   [fetch ${first.fetch.toFixed(1)}, stats ${first.stats.toFixed(1)}, window+draw ${first.image.toFixed(1)}, heatmap grids ${first.grids.toFixed(1)}]`);
+row('W/L drag: work per update', wlWork);
+row('pan: work per update', panWork);
+row('W/L drag: rAF interval (paint incl.)', wlFrames);
+row('pan: rAF interval (paint incl.)', panFrames);
+if (numpy) {
+  console.log(`reference: NumPy full-res 2048² LUT windowing median ${numpy.median_ms.toFixed(1)} ms`);
+  console.log(`ratio: viewer W/L update (median) / NumPy windowing (median) = ${(pct(wlWork, 0.5) / numpy.median_ms).toFixed(2)}`);
+} else console.log(`reference unavailable: ${ref.stderr}`);
+console.log(`targets: first frame ≤ 200 ms: ${first.total <= 200 ? 'met' : 'NOT met'}; p95 W/L work ≤ 16 ms: ${pct(wlWork, 0.95) <= 16 ? 'met' : 'NOT met'}; p95 pan work ≤ 16 ms: ${pct(panWork, 0.95) <= 16 ? 'met' : 'NOT met'}`);
+process.exit(0);

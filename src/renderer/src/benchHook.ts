@@ -1,0 +1,50 @@
+/**
+ * Frame-time probes for scripts/bench/render.ts. Each step applies one W/L or pan update the way a
+ * mouse move does, forces React's commit and konva's draws synchronously, and times that work; a
+ * second probe records rAF-to-rAF intervals while one update is applied per frame (paint included).
+ */
+import Konva from 'konva';
+import { flushSync } from 'react-dom';
+import { statsOf, useViewerStore } from './state/viewerStore';
+import { dragWindow } from './viewer/voi';
+import { panBy } from './viewer/viewport';
+
+export type DragKind = 'wl' | 'pan';
+
+function step(kind: DragKind, i: number) {
+  const v = useViewerStore.getState();
+  const pane = v.panes[0]!;
+  const frame = v.scenes[pane.sceneId]!.frames[pane.frameIndex]!;
+  const dx = i % 2 ? 3 : -2;
+  flushSync(() => {
+    if (kind === 'wl') v.setWindow(dragWindow(pane.window, dx, dx, statsOf(frame)), 0);
+    else v.setViewport(panBy(pane.viewport!, dx, dx), 0);
+  });
+  // The image layer drew in its layout effect; pan also moves heatmap and box layers.
+  if (kind === 'pan') for (const s of Konva.stages) s.getLayers().slice(1).forEach((l) => l.draw());
+}
+
+const nextFrame = () => new Promise<number>((r) => requestAnimationFrame(r));
+
+export async function workPerUpdate(kind: DragKind, n: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    await nextFrame();
+    const t0 = performance.now();
+    step(kind, i);
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+export async function frameIntervals(kind: DragKind, n: number): Promise<number[]> {
+  const out: number[] = [];
+  let last = await nextFrame();
+  for (let i = 0; i < n; i++) {
+    step(kind, i);
+    const t = await nextFrame();
+    out.push(t - last);
+    last = t;
+  }
+  return out;
+}

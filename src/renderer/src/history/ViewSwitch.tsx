@@ -1,0 +1,31 @@
+import { useEffect } from 'react';
+import { useT } from '../i18n';
+import { useNavStore, VIEWS, type View } from './navStore';
+
+/** Alt+1/2/3 work from anywhere, including while typing in a filter (Alt never types text). */
+function onKey(e: KeyboardEvent) {
+  if (!e.altKey || e.ctrlKey || e.metaKey) return;
+  const i = ['Digit1', 'Digit2', 'Digit3'].indexOf(e.code);
+  if (i < 0) return;
+  useNavStore.getState().setView(VIEWS[i]!);
+  e.preventDefault();
+}
+
+export function ViewSwitch() {
+  const t = useT();
+  const view = useNavStore((s) => s.view);
+  const setView = useNavStore((s) => s.setView);
+  useEffect(() => {
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+  return (
+    <div role="group" aria-label={t('nav.label')} className="tool-group view-switch">
+      {VIEWS.map((v: View, i) => (
+        <button key={v} type="button" aria-current={view === v ? 'page' : undefined} aria-pressed={view === v} onClick={() => setView(v)} data-testid={`view-${v}`} title={`Alt+${i + 1}`}>
+          {t(`nav.${v}`)} <kbd>Alt+{i + 1}</kbd>
+        </button>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,15 @@
+/** Which page of the workstation is showing: the review frame, the history table or the dashboard. */
+import { create } from 'zustand';
+
+export type View = 'review' | 'history' | 'dashboard';
+export const VIEWS: readonly View[] = ['review', 'history', 'dashboard'];
+
+interface NavState {
+  view: View;
+  setView(view: View): void;
+}
+
+export const useNavStore = create<NavState>((set) => ({
+  view: 'review',
+  setView: (view) => set({ view }),
+}));

@@ -1,0 +1,85 @@
+/**
+ * A history row back in the viewer: the recorded image (opened by run id, so no folder grant is
+ * needed), the model's verdict and regions as findings, and the latest review as the starting
+ * draft, so a correction begins from what was decided last.
+ */
+import { call } from '../api';
+import type { Output } from '../../../shared/contract';
+import { frameRef } from '../review/sources';
+import type { CaseRef, CaseStatus, Draft } from '../review/types';
+import { useAppStore } from '../state/appStore';
+import { useReviewStore } from '../state/reviewStore';
+import type { BoxData } from '../viewer/types';
+import { fileName, formatTime } from './format';
+import { useNavStore } from './navStore';
+
+export type RunDetail = Output<'history.run'>;
+type RecordedImage = Output<'images.openRun'>;
+type Region = RunDetail['run']['regions'][number];
+
+export const caseIdOfRun = (runId: number) => `run-${runId}`;
+
+const STATUS: Record<RunDetail['reviews'][number]['decision'], CaseStatus> = { accept: 'accepted', reject: 'rejected', uncertain: 'uncertain', override: 'overridden' };
+
+function boxOf(r: Region, id: string, source: BoxData['source'], origin: string): BoxData {
+  const [x, y, width, height] = r.box;
+  return { id, source, label: r.label, ...(r.score !== undefined ? { score: r.score } : {}), origin, rect: { x, y, width, height } };
+}
+
+/** The review that stands: the one nothing supersedes (corrections keep the old ones in the history). */
+export function effectiveReview(detail: RunDetail) {
+  return detail.reviews.filter((r) => r.supersededBy === null).at(-1) ?? null;
+}
+
+export function caseFromRun(detail: RunDetail, image: RecordedImage): CaseRef {
+  const { run } = detail;
+  const source = `${run.packName}@${run.packVersion}`;
+  const probabilities = Object.entries(run.probabilities).sort((a, b) => b[1] - a[1]);
+  const review = effectiveReview(detail);
+  return {
+    id: caseIdOfRun(run.id),
+    title: `${detail.case.key} · ${fileName(detail.image.sourcePath)}`,
+    origin: 'history',
+    runId: run.id,
+    frames: image.frames.map(frameRef),
+    boxes: run.regions.map((r, i) => boxOf(r, `${caseIdOfRun(run.id)}-region-${i}`, 'region', source)),
+    findings: {
+      verdict: run.verdict,
+      probabilities: probabilities.map(([label, p]) => ({ label, p })),
+      models: [{ pack: run.packName, version: run.packVersion, displayName: { en: run.packName }, task: `#${run.id} · ${run.provider}` }],
+      runId: String(run.id),
+    },
+    status: review ? STATUS[review.decision] : 'inspected',
+  };
+}
+
+export function draftFromReview(detail: RunDetail): Draft | undefined {
+  const review = effectiveReview(detail);
+  if (!review) return undefined;
+  const id = caseIdOfRun(detail.run.id);
+  return {
+    decision: review.decision,
+    ...(review.decision === 'override' && review.label ? { overrideClass: review.label } : {}),
+    note: review.note ?? '',
+    boxes: review.boxes.map((b, i) => boxOf(b, `${id}-review-${review.id}-${i}`, 'reviewer', review.operatorName ?? review.operatorId)),
+    dirty: false,
+    savedAt: formatTime(review.createdAt),
+    savedId: String(review.id),
+  };
+}
+
+export async function reopenRun(runId: number): Promise<void> {
+  const [detail, image] = await Promise.all([call('history.run', { runId }), call('images.openRun', { runId })]);
+  const ref = caseFromRun(detail, image);
+  const r = useReviewStore.getState();
+  // Unsaved work on this case wins over the recorded review.
+  const seed = draftFromReview(detail);
+  if (seed && !r.drafts[ref.id]?.dirty) useReviewStore.setState((s) => ({ drafts: { ...s.drafts, [ref.id]: seed } }));
+  const at = r.cases.findIndex((c) => c.id === ref.id);
+  if (at >= 0) r.setCases(r.cases.map((c, i) => (i === at ? ref : c)), at);
+  else r.setCases([...r.cases, ref], r.cases.length);
+  if (!image.sha256Matches) {
+    useAppStore.getState().setError({ code: 'HISTORY_IMAGE_CHANGED', message: `The file ${image.path} changed since run ${runId} was recorded.` });
+  }
+  useNavStore.getState().setView('review');
+}
