@@ -43,16 +43,6 @@ const EXPECTED_ERRORS: Record<string, string> = {
   'pydicom-test-files/ExplVR_BigEndNoMeta.dcm': 'DICOM_NO_PIXEL_DATA',
   'pydicom-test-files/ExplVR_LitEndNoMeta.dcm': 'DICOM_NO_PIXEL_DATA',
   'pydicom-test-files/rtstruct.dcm': 'DICOM_NO_PIXEL_DATA',
-  // 12-bit lossy JPEG (processes 2/4, 6/8, 10/12): no 12-bit DCT decoder yet — refused, never garbled.
-  'cornerstone-testimages/CT0012.fragmented_no_bot_jpeg_baseline.51.dcm': 'DICOM_DECODE_FAILED',
-  'dicomparser-testimages/encapsulated/multi-frame/CT0012.fragmented_no_bot_jpeg_baseline.51.dcm': 'DICOM_DECODE_FAILED',
-  'cornerstone-testimages/CTImage.dcm_JPEGProcess2_4TransferSyntax_1.2.840.10008.1.2.4.51.dcm': 'DICOM_DECODE_FAILED',
-  'cornerstone-testimages/CTImage.dcm_JPEGProcess6_8TransferSyntax_1.2.840.10008.1.2.4.53.dcm': 'DICOM_DECODE_FAILED',
-  'cornerstone-testimages/CTImage.dcm_JPEGProcess10_12TransferSyntax_1.2.840.10008.1.2.4.55.dcm': 'DICOM_DECODE_FAILED',
-  'dwv-testdata/nema-mr1_jply.dcm': 'DICOM_DECODE_FAILED',
-  'dwv-testdata/nema-nm1_jply.dcm': 'DICOM_DECODE_FAILED',
-  'pydicom-test-files/JPEG-lossy.dcm': 'DICOM_DECODE_FAILED',
-  'pydicom-test-files/JPGExtended.dcm': 'DICOM_DECODE_FAILED',
 };
 
 /** Where we knowingly differ from pydicom 2.3.1, and why we are right. */

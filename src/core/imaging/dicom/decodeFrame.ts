@@ -221,8 +221,8 @@ export async function decodeFrame(raw: Uint8Array, bitOffset: number, pm: PixelM
       const h = peekJpeg(raw);
       checkHeader(h, pm);
       if (h && h.precision > 8) {
-        const d = decodeJpeg12(raw);
-        return fromCodec({ data: d.data, width: d.width, height: d.height, components: d.components }, pm, codecPhotometric(pm, true));
+        const d = decodeJpeg12(raw, pm.photometric);
+        return fromCodec(d, pm, codecPhotometric(pm, false));
       }
       if (pm.samplesPerPixel === 3 && !(pm.photometric === 'RGB' && adobeTransform(raw) === 1)) {
         const d = await decodeWasm('jpeg', withoutColourTransform(raw));
