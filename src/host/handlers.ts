@@ -11,6 +11,7 @@ import type { MediaStore } from './media';
 import type { DisplayFrame } from '../core/imaging/display';
 import type { WorkerClient } from './workerClient';
 import { createHistoryHandlers, type HistoryAccess } from './history';
+import { recordedImage } from './historyImage';
 import { runInspect } from './inspect';
 
 export interface HostContext {
@@ -73,6 +74,11 @@ export function createHandlers(ctx: HostContext): Handlers {
     'images.openSeries': async ({ dir }) => {
       const { series, errors } = await ctx.worker.call('openSeries', { dir: ctx.grants.check(dir) });
       return { series: series.map((s) => ({ ...s, frames: s.frames.map((f) => publishFrame(ctx.media, f)) })), errors };
+    },
+    'images.openRun': async ({ runId }) => {
+      const { path, sha256Matches } = await recordedImage(ctx.history, runId);
+      const opened = await ctx.worker.call('openImage', { path });
+      return { ...opened, frames: opened.frames.map((f) => publishFrame(ctx.media, f)), runId, sha256Matches };
     },
     'inspect.run': async (input) => runInspect(ctx, input),
   };

@@ -3,7 +3,8 @@
  * preload can bundle it without pulling in schemas; `contract.ts` gives each name its schemas.
  */
 export const CHANNELS = ['app.info', 'system.doctor', 'system.status', 'packs.list', 'files.choose', 'images.open', 'images.openSeries',
-  'history.search', 'history.run', 'history.stats', 'review.submit', 'operator.list', 'operator.create', 'operator.select', 'audit.verify', 'inspect.run'] as const;
+  'history.search', 'history.run', 'history.stats', 'review.submit', 'operator.list', 'operator.create', 'operator.select', 'audit.verify', 'inspect.run',
+  'images.openRun'] as const;
 
 export type Channel = (typeof CHANNELS)[number];
 

@@ -148,6 +148,8 @@ export const contract = {
   'operator.create': { input: H.OperatorCreateInput, output: H.Operator },
   'operator.select': { input: z.object({ id: z.string().min(1) }).strict(), output: H.Operator },
   'audit.verify': { input: Empty, output: H.AuditVerifyReport },
+  /** The recorded run's image, opened from the path in the database; `sha256Matches` false when the file changed since. */
+  'images.openRun': { input: z.object({ runId: z.number().int().positive() }).strict(), output: OpenedImage.extend({ runId: z.number(), sha256Matches: z.boolean() }) },
   /** Inspect files with a model pack: per-image results (maps as media ids) and per-case verdicts. */
   'inspect.run': { input: InspectRunInput, output: InspectRunResult },
 } satisfies Record<Channel, { input: z.ZodType; output: z.ZodType }>;
