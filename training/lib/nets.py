@@ -1,0 +1,106 @@
+"""Small architectures sized for a CPU-only build box and an ~80 MB models/ budget.
+
+Classifiers end in global average pooling + one linear layer, because for that head Grad-CAM
+equals CAM exactly (see ../shared/notes/explanations-and-anomaly.md §1.4): the exported graph
+needs no gradients: the app finds the GAP input in the graph and weighs it by the FC weights.
+"""
+import torch
+from torch import nn
+
+
+def conv_bn(cin, cout, stride):
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class Block(nn.Module):
+    """Residual pair of 3x3 convs; the first may downsample."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.a = conv_bn(cin, cout, stride)
+        self.b = nn.Sequential(nn.Conv2d(cout, cout, 3, 1, 1, bias=False), nn.BatchNorm2d(cout))
+        self.skip = None
+        if stride != 1 or cin != cout:
+            self.skip = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+        self.act = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        s = x if self.skip is None else self.skip(x)
+        return self.act(self.b(self.a(x)) + s)
+
+
+class NarrowResNet(nn.Module):
+    """Stem /2, then a block per width, each /2 except the last: feature map at input/16."""
+
+    def __init__(self, in_ch, widths, n_classes, mean, std, dropout=0.0):
+        super().__init__()
+        self.register_buffer("mean", torch.tensor(float(mean)))
+        self.register_buffer("std", torch.tensor(float(std)))
+        layers = [conv_bn(in_ch, widths[0], 2)]
+        for i in range(1, len(widths)):
+            layers.append(Block(widths[i - 1], widths[i], 2 if i < len(widths) - 1 else 1))
+        self.features = nn.Sequential(*layers)
+        self.drop = nn.Dropout(dropout)
+        self.fc = nn.Linear(widths[-1], n_classes)
+
+    def forward_maps(self, x):
+        # Intensity normalisation lives in the graph so the app only scales pixels to 0..1.
+        a = self.features((x - self.mean) / self.std)
+        return self.fc(self.drop(a.mean(dim=(2, 3)))), a
+
+    def forward(self, x):
+        return self.forward_maps(x)[0]
+
+
+def cam_for(net, x, cls):
+    """Raw CAM for class `cls` at feature resolution (ReLU applied, no per-image min-max)."""
+    with torch.no_grad():
+        _, a = net.forward_maps(x)
+        cam = torch.einsum("k,bkhw->bhw", net.fc.weight[cls], a)
+    return torch.relu(cam)
+
+
+def gaussian_kernel(sigma):
+    """The app's kernel (src/core/anomaly/gaussian.ts, as anomalib): size 2*int(4*sigma+0.5)+1."""
+    r = int(4 * sigma + 0.5)
+    x = torch.arange(-r, r + 1, dtype=torch.float64)
+    g = torch.exp(-(x ** 2) / (2 * sigma ** 2))
+    g = g / g.sum()
+    return (g[:, None] * g[None, :])[None, None].float()
+
+
+def anomaly_maps(x, rec, sigma, score="max"):
+    """Residual map exactly as the app computes it from an autoencoder pack's reconstruction:
+    squared error averaged over channels, Gaussian-smoothed with reflect padding; image score =
+    max (or mean) of the smoothed map."""
+    err = ((x - rec) ** 2).mean(dim=1, keepdim=True)
+    k = gaussian_kernel(sigma)
+    p = k.shape[-1] // 2
+    amap = nn.functional.conv2d(nn.functional.pad(err, [p] * 4, mode="reflect"), k)
+    s = amap.amax(dim=(2, 3)) if score == "max" else amap.mean(dim=(2, 3))
+    return s[:, 0], amap[:, 0]
+class ConvAutoencoder(nn.Module):
+    """Plain conv AE: strided encoder to input/16, a narrow 1x1 latent, upsampling decoder.
+
+    The narrow latent is the point: it should rebuild the common surface (threads, grease,
+    highlights) but not small dark pits, so pits stand out in the residual.
+    """
+
+    def __init__(self, widths, latent):
+        super().__init__()
+        enc, cin = [], 3
+        for w in widths:
+            enc += [nn.Conv2d(cin, w, 3, 2, 1), nn.BatchNorm2d(w), nn.LeakyReLU(0.1, inplace=True)]
+            cin = w
+        enc += [nn.Conv2d(cin, latent, 1)]
+        self.encoder = nn.Sequential(*enc)
+        dec, cin = [nn.Conv2d(latent, widths[-1], 1), nn.LeakyReLU(0.1, inplace=True)], widths[-1]
+        for w in list(reversed(widths[:-1])) + [widths[0] // 2]:
+            dec += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(cin, w, 3, 1, 1), nn.BatchNorm2d(w),
+                    nn.LeakyReLU(0.1, inplace=True)]
+            cin = w
+        dec += [nn.Conv2d(cin, 3, 3, 1, 1), nn.Sigmoid()]
+        self.decoder = nn.Sequential(*dec)
+
+    def forward(self, x):
+        return self.decoder(self.encoder(x))

@@ -1,0 +1,108 @@
+"""Turns a trained pack's ONNX + results into a shipped pack under models/<pack>/:
+`inspector pack create` (with calibration through the app's own engine), then the manifest's
+decision thresholds, titles and provenance from the build's results, the model card's generated
+sections, MODEL_CARD.md registered in `files:`, and `inspector pack check`.
+
+Run after the pack's build script:
+  /usr/bin/python3 training/package.py training/configs/<pack>.yaml
+"""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import numpy as np  # noqa: E402
+import yaml  # noqa: E402
+
+from lib.card import write_section  # noqa: E402
+from lib.common import REPO, load_config, log, work_dir  # noqa: E402
+from packs_meta import PACKS  # noqa: E402
+
+HEADER = ("# Inspector model pack, format 1 (see docs/PACKS.md). Edit thresholds freely;\n"
+          "# after changing any other file run `inspector pack check` (hashes are verified on load).\n"
+          "# Built by training/package.py from training/configs/{pack}.yaml; see MODEL_CARD.md.\n")
+
+
+def inspector(*args):
+    env = dict(os.environ)
+    # The pinned Node 24 (system Node 20 crashes in better-sqlite3).
+    env["PATH"] = f"{REPO / 'node_modules' / '.bin'}:{env['PATH']}"
+    cmd = ["node", str(REPO / "bin" / "inspector.js"), *args]
+    log("$ " + " ".join(str(a) for a in cmd[1:]))
+    r = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
+    sys.stdout.write(r.stdout)
+    if r.returncode != 0:
+        sys.stderr.write(r.stderr)
+        raise SystemExit(f"inspector {args[0]} failed ({r.returncode})")
+    return r.stdout
+
+
+def sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def recall_floor(results, target):
+    """Largest threshold keeping validation recall >= target: the low end of the uncertain band."""
+    y, s = np.array(results["val_labels"]), np.array(results["val_scores"])
+    pos = np.sort(s[y == 1])
+    k = int(np.floor((1 - target) * len(pos)))
+    return float(pos[k]) if len(pos) else 0.0
+
+
+def main(cfg_path):
+    cfg = load_config(cfg_path)
+    pack = cfg["pack"]
+    meta = PACKS[pack]
+    wd = work_dir(pack)
+    res = json.loads((wd / "results.json").read_text())
+    out = REPO / "models" / pack
+    out.mkdir(parents=True, exist_ok=True)
+    args = ["pack", "create", "--onnx", str(wd / "model.onnx"), "--kind", meta["kind"], "--out", str(out),
+            "--name", pack, "--version", meta["version"], "--side", meta["side"], "--licence", meta["licence"],
+            "--training-data", meta["training_data"], "--calibrate", str(wd / "calib" / "normal")]
+    if meta["kind"] == "classifier":
+        args += ["--labels", ",".join(res["classes"])]
+    else:
+        args += ["--sigma", str(cfg["model"]["blur_sigma_px"]), "--threshold", "mean-k-std", "--k", str(cfg["threshold"]["k"])]
+    inspector(*args)
+
+    manifest_path = out / "pack.yaml"
+    m = yaml.safe_load(manifest_path.read_text())
+    m["title"] = meta["title"]
+    m["description"] = meta["description"]
+    for label in m.get("labels", []):
+        label["display"] = meta["labels"][label["id"]]["display"]
+        label["severity"] = meta["labels"][label["id"]]["severity"]
+    if meta["kind"] == "classifier":
+        thr = res["threshold"]
+        low = min(thr, recall_floor(res, meta["uncertain_recall"]))
+        m["decision"] = {
+            "activation": "softmax", "low": round(low, 6), "high": round(thr, 6),
+            "derivation": {
+                "method": "high: F1-optimal defect probability on the validation split; "
+                          f"low: largest threshold keeping validation recall >= {meta['uncertain_recall']}",
+                "stats": {"val_f1_at_high": round(res["val_f1_at_threshold"], 4), "n_val": len(res["val_labels"])},
+                "note": "between low and high the verdict is UNCERTAIN and goes to a person",
+            },
+        }
+    m["provenance"].update(meta["provenance"])
+    m["provenance"]["metrics"] = {k: round(float(v), 4) for k, v in meta["headline"](res).items()}
+    m["provenance"]["notes"] = "Model card: MODEL_CARD.md in this pack. Rebuild: " + meta["rebuild"]
+
+    card = out / "MODEL_CARD.md"
+    if not card.exists():
+        raise SystemExit(f"{card} is missing: write the card's prose first (it holds the generated markers)")
+    for section, body in meta["card_sections"](res, m).items():
+        write_section(card, section, body)
+    m["files"]["MODEL_CARD.md"] = sha256(card)
+    manifest_path.write_text(HEADER.format(pack=pack) + yaml.safe_dump(m, sort_keys=False, allow_unicode=True, width=120))
+    inspector("pack", "check", str(out))
+    log(f"packed {out}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
