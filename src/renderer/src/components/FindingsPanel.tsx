@@ -5,6 +5,7 @@ import { useViewerStore } from '../state/viewerStore';
 import type { LocalText } from '../review/types';
 import type { BoxData } from '../viewer/types';
 import { boxCaption } from './BoxShapes';
+import { OperatorPicker } from './OperatorPicker';
 import type { Locale } from '../i18n';
 
 export const localText = (x: LocalText | undefined, locale: Locale, fallback = ''): string => (x ? (locale === 'ko' && x.ko ? x.ko : x.en) : fallback);
@@ -29,7 +30,6 @@ export function FindingsPanel() {
   const c = useReviewStore((s) => s.cases[s.current]);
   const findings = useReviewStore((s) => (c ? s.findings[c.id] : undefined));
   const draft = useReviewStore((s) => (c ? s.drafts[c.id] : undefined));
-  const reviewer = useReviewStore((s) => s.reviewer);
   const saving = useReviewStore((s) => s.saving);
   const lastError = useReviewStore((s) => s.lastError);
   const scene = useViewerStore((s) => (c ? s.scenes[c.id] : undefined));
@@ -119,10 +119,7 @@ export function FindingsPanel() {
         <h3 id="review-title" className="card-title">
           {t('review.title')}
         </h3>
-        <label className="note-label">
-          {t('review.reviewer')}
-          <input value={reviewer} onChange={(e) => r.setReviewer(e.target.value)} data-testid="reviewer" />
-        </label>
+        <OperatorPicker />
         <div className="review-actions">
           <button type="button" disabled={disabled} title={disabled ? t('review.disabled') : undefined} onClick={() => void r.decide('accept')} aria-pressed={draft?.decision === 'accept'} data-testid="review-accept">
             <kbd>A</kbd> ✓ {t('review.accept')}

@@ -119,6 +119,10 @@ export const en = {
   'cases.openFolder': 'Open folder…',
   ...historyEn,
   'legend.hide': 'Show / hide the legend',
+  'operator.none': '— choose your profile —',
+  'operator.id': 'ID',
+  'operator.name': 'Name',
+  'operator.add': 'Add profile',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -120,4 +120,8 @@ export const ko: Record<MessageKey, string> = {
   'cases.openFolder': '폴더 열기…',
   ...historyKo,
   'legend.hide': '범례 보이기 / 숨기기',
+  'operator.none': '— 프로필 선택 —',
+  'operator.id': '아이디',
+  'operator.name': '이름',
+  'operator.add': '프로필 추가',
 };
