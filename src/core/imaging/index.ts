@@ -21,7 +21,8 @@
  * transform, windows / VOI LUT, inversion, padding, spacing and geometry. Failures throw
  * `InspectorError` with a code from `ImagingErrorCode` (./errors) and one human sentence.
  *
- * Formats: DICOM (implicit/explicit LE, explicit BE, deflate, RLE, JPEG baseline/extended 8-bit,
+ * Formats: DICOM (implicit/explicit LE, explicit BE, deflate, RLE, JPEG baseline/extended/progressive
+ * 8- and 12-bit (12-bit through our own T.81 decoder in dicom/codecs/dct),
  * JPEG lossless, JPEG-LS, JPEG 2000, HTJ2K, deflated frames; with or without preamble) and PNG,
  * JPEG, TIFF (pages as frames), WebP, GIF, BMP.
  */
