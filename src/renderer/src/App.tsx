@@ -56,7 +56,8 @@ export function App() {
       (lc) => {
         performance.mark('inspector:case-loaded');
         if (useReviewStore.getState().cases[useReviewStore.getState().current]?.id !== current.id) return;
-        useViewerStore.getState().showScene(lc.scene);
+        // A scene already shown keeps what was added to it since (inspection results).
+        useViewerStore.getState().showScene(useViewerStore.getState().scenes[current.id] ?? lc.scene);
         if (lc.findings) useReviewStore.getState().setFindings(current.id, lc.findings);
       },
       (e) => setError(toErrorInfo(e)),

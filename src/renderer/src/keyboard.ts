@@ -18,6 +18,7 @@ export interface Shortcut {
 }
 
 export const SHORTCUTS: Shortcut[] = [
+  { keys: 'F5', action: 'inspect.run', group: 'review' },
   { keys: 'A', action: 'review.accept', group: 'review' },
   { keys: 'R', action: 'review.reject', group: 'review' },
   { keys: 'U', action: 'review.uncertain', group: 'review' },
@@ -228,6 +229,9 @@ export function handleShortcut(e: KeyboardEvent, ui: { toggleSheet(): void; clos
         const el = document.querySelector(`[data-testid="viewer-pane-${v.activePane}"]`);
         v.setViewport(fitViewport(frame.width, frame.height, el?.clientWidth ?? 800, el?.clientHeight ?? 600));
       }
+      return true;
+    case 'F5':
+      document.getElementById('inspect-run')?.click();
       return true;
     case 'F2':
       return v.selectedBox ? focusById(`box-label-${v.selectedBox}`) : false;

@@ -6,6 +6,7 @@ import type { LocalText } from '../review/types';
 import type { BoxData } from '../viewer/types';
 import { boxCaption } from './BoxShapes';
 import { OperatorPicker } from './OperatorPicker';
+import { InspectBar } from './InspectBar';
 import type { Locale } from '../i18n';
 
 export const localText = (x: LocalText | undefined, locale: Locale, fallback = ''): string => (x ? (locale === 'ko' && x.ko ? x.ko : x.en) : fallback);
@@ -47,6 +48,7 @@ export function FindingsPanel() {
         <h3 id="verdict-title" className="card-title">
           {t('findings.verdict')}
         </h3>
+        <InspectBar />
         {!findings ? (
           <p className="empty">{t('findings.empty')}</p>
         ) : (

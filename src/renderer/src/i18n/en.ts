@@ -123,6 +123,10 @@ export const en = {
   'operator.id': 'ID',
   'operator.name': 'Name',
   'operator.add': 'Add profile',
+  'inspect.pack': 'Model pack',
+  'inspect.defaultPack': 'Configured pack',
+  'inspect.run': 'Inspect',
+  'inspect.running': 'Inspecting…',
 } as const;
 
 export type MessageKey = keyof typeof en;

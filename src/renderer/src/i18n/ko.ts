@@ -124,4 +124,8 @@ export const ko: Record<MessageKey, string> = {
   'operator.id': '아이디',
   'operator.name': '이름',
   'operator.add': '프로필 추가',
+  'inspect.pack': '모델 팩',
+  'inspect.defaultPack': '설정된 팩',
+  'inspect.run': '검사 실행',
+  'inspect.running': '검사 중…',
 };

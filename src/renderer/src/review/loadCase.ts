@@ -3,7 +3,7 @@ import { fetchTyped } from '../viewer/media';
 import { inputCoverRect, perImageScale } from '../viewer/heatmap';
 import type { FrameData, HeatmapData } from '../viewer/types';
 import { framesOf } from './sources';
-import type { CaseRef, LoadedCase } from './types';
+import type { CaseRef, HeatmapRef, LoadedCase } from './types';
 
 export async function loadCase(ref: CaseRef, mediaBase: string): Promise<LoadedCase> {
   const t0 = performance.now();
@@ -28,26 +28,26 @@ export async function loadCase(ref: CaseRef, mediaBase: string): Promise<LoadedC
   );
   performance.measure('inspector:fetch-frames', { start: t0, end: performance.now() });
   const first = frames[0];
-  const heatmaps: HeatmapData[] = await Promise.all(
-    (ref.heatmaps ?? []).map(async (h, i) => {
-      const values = await mapValues[i]!;
-      const covers = h.covers ?? (h.mapping && first ? inputCoverRect(h.mapping, first.width, first.height) : { x: 0, y: 0, width: first?.width ?? h.width, height: first?.height ?? h.height });
-      return {
-        id: h.id,
-        kind: h.kind,
-        method: h.method,
-        source: h.source,
-        ...(h.className ? { className: h.className } : {}),
-        width: h.width,
-        height: h.height,
-        values,
-        covers,
-        scale: h.scale ?? perImageScale(values),
-      };
-    }),
-  );
+  const heatmaps: HeatmapData[] = await Promise.all((ref.heatmaps ?? []).map(async (h, i) => toHeatmap(h, await mapValues[i]!, first)));
   return {
     scene: { id: ref.id, title: ref.title, frames, heatmaps, boxes: ref.boxes ?? [] },
     ...(ref.findings ? { findings: ref.findings } : {}),
+  };
+}
+
+/** A published map + its placement on the frame it explains. */
+export function toHeatmap(h: HeatmapRef, values: Float32Array, frame: { width: number; height: number } | undefined): HeatmapData {
+  const covers = h.covers ?? (h.mapping && frame ? inputCoverRect(h.mapping, frame.width, frame.height) : { x: 0, y: 0, width: frame?.width ?? h.width, height: frame?.height ?? h.height });
+  return {
+    id: h.id,
+    kind: h.kind,
+    method: h.method,
+    source: h.source,
+    ...(h.className ? { className: h.className } : {}),
+    width: h.width,
+    height: h.height,
+    values,
+    covers,
+    scale: h.scale ?? perImageScale(values),
   };
 }

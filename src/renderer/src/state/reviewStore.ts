@@ -41,6 +41,7 @@ interface ReviewState {
   goTo(index: number): void;
   step(delta: number): void;
   setFindings(caseId: string, f: Findings): void;
+  setStatus(caseId: string, status: CaseStatus): void;
   draftOf(caseId: string): Draft;
   editDraft(caseId: string, patch: Partial<Draft>): void;
   addBox(caseId: string, box: BoxData): void;
@@ -78,6 +79,7 @@ export const useReviewStore = create<ReviewState>((set, get) => {
     },
     step: (delta) => get().goTo(get().current + delta),
     setFindings: (caseId, f) => set((s) => ({ findings: { ...s.findings, [caseId]: f } })),
+    setStatus: (caseId, status) => set((s) => ({ cases: s.cases.map((x) => (x.id === caseId ? { ...x, status } : x)) })),
     draftOf: (caseId) => get().drafts[caseId] ?? emptyDraft(),
     editDraft: (caseId, patch) => patchDraft(caseId, (d) => ({ ...d, ...patch, dirty: true })),
     addBox: (caseId, box) => patchDraft(caseId, (d) => ({ ...d, boxes: [...d.boxes, box], dirty: true })),

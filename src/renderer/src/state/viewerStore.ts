@@ -51,6 +51,8 @@ interface ViewerState {
   toggleLegend(): void;
 
   showScene(scene: Scene): void;
+  /** Inspection results join a shown scene: new heatmap layers and region boxes. */
+  addResults(sceneId: string, heatmaps: Scene['heatmaps'], boxes: Scene['boxes']): void;
   compareWith(scene: Scene | undefined): void;
   compareLayers(): void;
   closeCompare(): void;
@@ -118,6 +120,16 @@ export const useViewerStore = create<ViewerState>((set, get) => {
           activeLayer: scene.heatmaps[0]?.id,
           selectedBox: undefined,
         };
+      }),
+    addResults: (sceneId, heatmaps, boxes) =>
+      set((s) => {
+        const scene = s.scenes[sceneId];
+        if (!scene) return {};
+        const ids = new Set(heatmaps.map((h) => h.id));
+        const layers = { ...s.layers };
+        heatmaps.forEach((h) => (layers[h.id] ??= { ...DEFAULT_LAYER, colormap: h.kind === 'anomaly' ? 'inferno' : 'turbo' }));
+        const next = { ...scene, heatmaps: [...scene.heatmaps.filter((h) => !ids.has(h.id)), ...heatmaps], boxes: [...scene.boxes.filter((b) => b.source !== 'region'), ...boxes] };
+        return { scenes: { ...s.scenes, [sceneId]: next }, layers, activeLayer: heatmaps[0]?.id ?? s.activeLayer };
       }),
     compareWith: (scene) =>
       set((s) => {

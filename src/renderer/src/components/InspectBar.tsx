@@ -1,0 +1,41 @@
+import { useState } from 'react';
+import { useT } from '../i18n';
+import { inspectCase } from '../review/inspect';
+import { useAppStore } from '../state/appStore';
+import { useReviewStore } from '../state/reviewStore';
+import { toErrorInfo } from '../../../shared/errors';
+
+/** Pick a pack and run it on the current case (F5). */
+export function InspectBar() {
+  const t = useT();
+  const packs = useAppStore((s) => s.packs).filter((p) => !p.error);
+  const c = useReviewStore((s) => s.cases[s.current]);
+  const [pack, setPack] = useState('');
+  const [busy, setBusy] = useState(false);
+  const run = async () => {
+    if (!c) return;
+    setBusy(true);
+    try {
+      await inspectCase(c, pack || undefined);
+    } catch (e) {
+      useAppStore.getState().setError(toErrorInfo(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="inspect-bar">
+      <select aria-label={t('inspect.pack')} value={pack} onChange={(e) => setPack(e.target.value)} data-testid="inspect-pack">
+        <option value="">{t('inspect.defaultPack')}</option>
+        {packs.map((p) => (
+          <option key={p.dir} value={p.dir}>
+            {p.name} {p.version}
+          </option>
+        ))}
+      </select>
+      <button type="button" id="inspect-run" disabled={!c?.path || busy} onClick={() => void run()} data-testid="inspect-run">
+        <kbd>F5</kbd> {busy ? t('inspect.running') : t('inspect.run')}
+      </button>
+    </div>
+  );
+}

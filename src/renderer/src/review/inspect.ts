@@ -1,0 +1,89 @@
+/**
+ * Runs the selected pack on the current case (`inspect.run`) and adds what it found to the case:
+ * the heatmap as a layer placed by the pack's input size (the engine stretches the image to it),
+ * regions as boxes, and the findings card.
+ */
+import { call } from '../api';
+import { useAppStore } from '../state/appStore';
+import { useReviewStore } from '../state/reviewStore';
+import { useViewerStore } from '../state/viewerStore';
+import { fetchTyped } from '../viewer/media';
+import type { BoxData } from '../viewer/types';
+import { toHeatmap } from './loadCase';
+import type { CaseRef, Findings, HeatmapRef } from './types';
+
+type RunResult = Awaited<ReturnType<typeof call<'inspect.run'>>>;
+type ImageResult = RunResult['results'][number];
+
+export function heatmapRefOf(r: ImageResult, caseId: string): HeatmapRef | undefined {
+  const h = r.heatmap;
+  if (!h || !h.valid) return undefined;
+  const [inputWidth, inputHeight] = r.pack.inputSize;
+  return {
+    mediaId: h.mediaId,
+    id: `${caseId}|${r.pack.name}|${h.method}`,
+    kind: h.kind === 'anomaly' ? 'anomaly' : 'gradcam',
+    method: h.method,
+    source: `${r.pack.name}@${r.pack.version}`,
+    ...(r.explanation?.targetLabel ? { className: r.explanation.targetLabel } : {}),
+    width: h.width,
+    height: h.height,
+    mapping: { kind: 'stretch', inputWidth, inputHeight },
+    scale: {
+      min: h.scale.low,
+      max: h.scale.high,
+      kind: h.scale.source === 'pack' ? 'calibrated' : 'per-image',
+      ...(r.anomaly?.pixelThreshold !== undefined ? { threshold: r.anomaly.pixelThreshold } : {}),
+    },
+  };
+}
+
+export function findingsOf(r: ImageResult, run: RunResult): Findings {
+  const cls = r.classification;
+  const verdict = cls?.topLabel ?? r.drivingLabel ?? r.decision;
+  const probabilities = cls
+    ? cls.probabilities.map((p, i) => ({ label: i === cls.topClass ? cls.topLabel : `#${i}`, p }))
+    : [{ label: r.anomaly?.anomalous ? 'anomalous' : 'normal', p: r.anomaly?.score ?? r.defectScore ?? 0 }];
+  const c = run.cases.find((x) => x.images.includes(r.source)) ?? run.cases[0];
+  return {
+    verdict,
+    probabilities,
+    ...(c
+      ? {
+          integrated: {
+            verdict: c.verdict.verdict,
+            drivers: Object.entries(c.verdict.sides).map(([side, s]) => `${side}: ${s.decision} ${s.defectScore.toFixed(3)}${s.drivingLabel ? ` (${s.drivingLabel})` : ''}`),
+          },
+        }
+      : {}),
+    models: [{ pack: r.pack.name, version: r.pack.version, task: r.pack.kind, displayName: { en: r.pack.name } }],
+  };
+}
+
+export function regionBoxes(r: ImageResult, caseId: string): BoxData[] {
+  return r.regions.map((g, i) => ({
+    id: `${caseId}|region|${i}`,
+    source: 'region',
+    label: r.drivingLabel ?? r.explanation?.targetLabel ?? 'region',
+    score: g.peak,
+    origin: `${r.pack.name}@${r.pack.version}`,
+    rect: { x: g.x, y: g.y, width: g.width, height: g.height },
+  }));
+}
+
+export async function inspectCase(c: CaseRef, pack?: string): Promise<void> {
+  if (!c.path) return;
+  const run = await call('inspect.run', { paths: [c.path], ...(pack ? { pack } : {}) });
+  const r = run.results.find((x) => x.source === c.path) ?? run.results[0];
+  if (!r) return;
+  if (r.error) throw Object.assign(new Error(r.error.message), { code: r.error.code });
+  const viewer = useViewerStore.getState();
+  const scene = viewer.scenes[c.id];
+  const base = useAppStore.getState().info?.mediaBase ?? (await call('app.info', {})).mediaBase;
+  const ref = heatmapRefOf(r, c.id);
+  const heatmaps = ref ? [toHeatmap(ref, (await fetchTyped(base, ref.mediaId, 'float32')) as Float32Array, scene?.frames[0])] : [];
+  viewer.addResults(c.id, heatmaps, regionBoxes(r, c.id));
+  const review = useReviewStore.getState();
+  review.setFindings(c.id, findingsOf(r, run));
+  review.setStatus(c.id, 'inspected');
+}
