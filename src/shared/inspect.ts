@@ -48,7 +48,7 @@ export const InspectImageResult = z
     source: z.string(),
     caseId: z.string(),
     side: z.enum(['internal', 'external']),
-    image: z.object({ width: z.number(), height: z.number() }),
+    image: z.object({ width: z.number(), height: z.number(), sha256: z.string().optional(), format: z.string().optional(), modality: z.enum(['ct', 'xray', 'rgb', 'other']).optional(), bytes: z.number().optional() }),
     pack: z.object({ name: z.string(), version: z.string(), kind: z.string(), dir: z.string(), manifestSha256: z.string(), files: z.record(z.string(), z.string()), inputSize: z.tuple([z.number(), z.number()]) }),
     provider: z.string(),
     providerAttempts: z.array(z.object({ provider: z.string(), ok: z.boolean(), reason: z.string().optional() })),
@@ -56,7 +56,7 @@ export const InspectImageResult = z
     drivingLabel: z.string().optional(),
     defectScore: z.number().optional(),
     classification: z
-      .object({ probabilities: z.array(z.number()), logits: z.array(z.number()), topClass: z.number(), topLabel: z.string(), topProbability: z.number(), defectScore: z.number(), decision: z.string(), drivingLabel: z.string() })
+      .object({ labels: z.array(z.string()), probabilities: z.array(z.number()), logits: z.array(z.number()), topClass: z.number(), topLabel: z.string(), topProbability: z.number(), defectScore: z.number(), decision: z.string(), drivingLabel: z.string(), thresholds: z.object({ low: z.number(), high: z.number() }) })
       .optional(),
     explanation: z
       .object({ method: z.string(), requested: z.string(), fallbackReason: z.string().optional(), target: z.string(), targetClass: z.number(), targetLabel: z.string(), headLogitError: z.number().optional(), channelsUsed: z.number().optional() })

@@ -114,7 +114,7 @@ function formatReport(report: InspectReport): string {
   return lines.join('\n') + '\n';
 }
 
-const labelAt = (r: ImageResult, i: number): string => (r.classification?.topClass === i ? r.classification.topLabel : `#${i}`);
+const labelAt = (r: ImageResult, i: number): string => r.classification?.labels[i] ?? `#${i}`;
 
 export const inspectCommand: Command = {
   name: 'inspect',

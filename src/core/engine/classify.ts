@@ -9,6 +9,8 @@ import type { Manifest } from '../packs/manifest';
 export type ClassDecision = 'pass' | 'defect' | 'uncertain';
 
 export interface ClassScores {
+  /** Label ids in output order: probabilities[i] belongs to labels[i]. */
+  labels: string[];
   probabilities: number[];
   topClass: number;
   topLabel: string;
@@ -18,6 +20,8 @@ export interface ClassScores {
   decision: ClassDecision;
   /** The defect label that drives a defect/uncertain decision, the normal label otherwise. */
   drivingLabel: string;
+  /** The pack's two thresholds on defectScore, recorded with every result for audit. */
+  thresholds: { low: number; high: number };
 }
 
 export function softmax(logits: ArrayLike<number>): number[] {
@@ -49,6 +53,7 @@ export function scoreClasses(raw: ArrayLike<number>, manifest: Manifest, outputI
   let driving = top;
   if (decision !== 'pass' && isNormal(top) && defectIdx.length) driving = defectIdx.reduce((a, b) => (probabilities[b]! > probabilities[a]! ? b : a));
   return {
+    labels: probabilities.map((_, i) => labels[i]?.id ?? String(i)),
     probabilities,
     topClass: top,
     topLabel: labels[top]?.id ?? String(top),
@@ -56,5 +61,6 @@ export function scoreClasses(raw: ArrayLike<number>, manifest: Manifest, outputI
     defectScore,
     decision,
     drivingLabel: labels[driving]?.id ?? String(driving),
+    thresholds: { low, high },
   };
 }

@@ -12,7 +12,7 @@ import type { LoadedPack } from '../packs/load';
 import { findRegions, type Region } from '../regions/regions';
 import { runClassifier, type ClassifierOutput, type Explanation } from './classifier';
 import type { ClassDecision, ClassScores } from './classify';
-import { loadImage, type EngineImage } from './image';
+import { imageInfo, loadImage, type EngineImage } from './image';
 import { SessionCache, type ProviderAttempt, type SessionSettings } from './session';
 
 export interface PackRef {
@@ -28,7 +28,7 @@ export interface PackRef {
 
 export interface InspectionResult {
   source: string;
-  image: { width: number; height: number };
+  image: ReturnType<typeof imageInfo>;
   pack: PackRef;
   provider: string;
   providerAttempts: ProviderAttempt[];
@@ -128,7 +128,7 @@ export class Engine {
         const img = images[i]!;
         const res: InspectionResult = {
           source: img.source,
-          image: { width: img.width, height: img.height },
+          image: imageInfo(img),
           pack: ref,
           provider: run.provider,
           providerAttempts: run.providerAttempts,
@@ -151,7 +151,7 @@ export class Engine {
         const decision: InspectionResult['decision'] = r.error ? 'error' : r.anomalous === undefined ? 'uncertain' : r.anomalous ? 'defect' : 'pass';
         const res: InspectionResult = {
           source: img.source,
-          image: { width: img.width, height: img.height },
+          image: imageInfo(img),
           pack: ref,
           provider: run.provider,
           providerAttempts: run.providerAttempts,
@@ -169,7 +169,7 @@ export class Engine {
     const error = { code: 'PACK_KIND_UNSUPPORTED', message: `Packs of kind ${m.kind} are not supported by this engine yet.` };
     return images.map((img) => ({
       source: img.source,
-      image: { width: img.width, height: img.height },
+      image: imageInfo(img),
       pack: ref,
       provider: '',
       providerAttempts: [],

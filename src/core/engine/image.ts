@@ -1,11 +1,15 @@
 /**
- * The engine's view of an image: interleaved 8-bit or float pixels. Loading goes through this one
- * adapter so the engine does not care whether sharp or the imaging core (DICOM) decoded the file.
+ * The engine's view of an image: interleaved pixels in [0, 1]. Every format enters through the
+ * imaging core — the same decoder the viewer shows — so EXIF orientation, 16-bit depth, TIFF pages
+ * and the decompression-bomb limits are identical for what the model sees and what the reviewer
+ * sees, and heatmaps land on the same pixels.
  */
-import { extname } from 'node:path';
-import sharp from 'sharp';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { InspectorError } from '../../shared/errors';
-import { loadImage as loadWithImagingCore, toGrey8, toRgb8 } from '../imaging';
+import { loadImageBytes, toGrey8, toRgb8, type Frame, type ImageFormat } from '../imaging';
+
+export type ImageModality = 'ct' | 'xray' | 'rgb' | 'other';
 
 export interface EngineImage {
   width: number;
@@ -14,37 +18,81 @@ export interface EngineImage {
   /** Row-major, channels interleaved, values in [0, 1]. */
   data: Float32Array;
   source: string;
+  /** SHA-256 of the file's bytes: what the history records and the audit trail names. */
+  sha256?: string;
+  format?: ImageFormat;
+  modality?: ImageModality;
+  bytes?: number;
 }
 
+/** What a result says about its input image (file facts only when it came from a file). */
+export function imageInfo(img: EngineImage): { width: number; height: number; sha256?: string; format?: string; modality?: ImageModality; bytes?: number } {
+  return {
+    width: img.width,
+    height: img.height,
+    ...(img.sha256 ? { sha256: img.sha256 } : {}),
+    ...(img.format ? { format: img.format } : {}),
+    ...(img.modality ? { modality: img.modality } : {}),
+    ...(img.bytes !== undefined ? { bytes: img.bytes } : {}),
+  };
+}
+
+const XRAY_MODALITIES = new Set(['CR', 'DX', 'XA', 'RF', 'MG', 'IO', 'PX', 'DR']);
+
+function modalityOf(format: ImageFormat, dicomModality: unknown, channels: number): ImageModality {
+  if (format === 'dicom') {
+    if (dicomModality === 'CT') return 'ct';
+    if (typeof dicomModality === 'string' && XRAY_MODALITIES.has(dicomModality)) return 'xray';
+    return 'other';
+  }
+  return channels === 3 ? 'rgb' : 'other';
+}
+
+const MAX_STORED: Partial<Record<Frame['dtype'], number>> = { uint8: 255, uint16: 65535, int16: 32767 };
+
 /**
- * DICOM goes through the imaging core and is fed to the model as displayed with its default window
- * (X-ray/CT models are trained on windowed 8-bit exports); other formats are read by sharp as
- * stored, without any contrast stretch.
+ * DICOM is fed as displayed with its default window (X-ray/CT models are trained on windowed 8-bit
+ * exports); other formats as stored, divided by the full range of their bit depth, without any
+ * contrast stretch.
  */
-async function loadDicom(path: string): Promise<EngineImage> {
-  const file = await loadWithImagingCore(path, { frames: [0] });
-  const frame = file.frames[0];
-  if (!frame) throw new InspectorError('IMAGE_NO_FRAMES', `${path} holds no image frame.`, { path });
-  const px = frame.channels === 3 ? toRgb8(frame) : toGrey8(frame);
-  const data = new Float32Array(px.length);
-  for (let i = 0; i < px.length; i++) data[i] = px[i]! / 255;
-  return { width: frame.width, height: frame.height, channels: frame.channels, data, source: path };
+function toUnit(frame: Frame, format: ImageFormat): Float32Array {
+  const n = frame.width * frame.height * frame.channels;
+  const out = new Float32Array(n);
+  if (format === 'dicom') {
+    const px = frame.channels === 3 ? toRgb8(frame) : toGrey8(frame);
+    for (let i = 0; i < n; i++) out[i] = px[i]! / 255;
+    return out;
+  }
+  const max = MAX_STORED[frame.dtype];
+  if (max === undefined) {
+    const px = frame.channels === 3 ? toRgb8(frame) : toGrey8(frame);
+    for (let i = 0; i < n; i++) out[i] = px[i]! / 255;
+    return out;
+  }
+  const src = frame.stored;
+  for (let i = 0; i < n; i++) out[i] = Math.max(0, src[i]!) / max;
+  return out;
 }
 
 export async function loadImage(path: string): Promise<EngineImage> {
-  const ext = extname(path).toLowerCase();
-  if (ext === '.dcm' || ext === '.dicom' || ext === '') return loadDicom(path);
+  let bytes: Buffer;
   try {
-    const { data, info } = await sharp(path).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    const channels = info.channels === 1 || info.channels === 2 ? 1 : 3;
-    const out = new Float32Array(info.width * info.height * channels);
-    const scale = data.length === info.width * info.height * info.channels ? 255 : 65535;
-    const src = scale === 255 ? data : new Uint16Array(data.buffer, data.byteOffset, data.length / 2);
-    for (let i = 0, o = 0; i < info.width * info.height; i++) {
-      for (let c = 0; c < channels; c++) out[o++] = src[i * info.channels + c]! / scale;
-    }
-    return { width: info.width, height: info.height, channels, data: out, source: path };
+    bytes = await readFile(path);
   } catch (err) {
     throw new InspectorError('IMAGE_UNREADABLE', `Could not read the image ${path}: ${(err as Error).message}`, { path });
   }
+  const file = await loadImageBytes(bytes, path, { frames: [0] });
+  const frame = file.frames[0];
+  if (!frame) throw new InspectorError('IMAGE_NO_FRAMES', `${path} holds no image frame.`, { path });
+  return {
+    width: frame.width,
+    height: frame.height,
+    channels: frame.channels,
+    data: toUnit(frame, file.source.format),
+    source: path,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    format: file.source.format,
+    modality: modalityOf(file.source.format, file.source.attributes['modality'], frame.channels),
+    bytes: bytes.length,
+  };
 }

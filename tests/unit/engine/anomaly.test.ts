@@ -1,4 +1,5 @@
-import { copyFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runAnomaly } from '../../../src/core/anomaly/anomaly';
@@ -93,7 +94,8 @@ describe('anomalib exports', () => {
       const norm = normalised(r.anomaly!.map);
       expect(Math.max(...norm)).toBeCloseTo(e.mapMax, 4);
       expect(norm.reduce((s, v) => s + v, 0) / norm.length).toBeCloseTo(e.mapMean, 4);
-      expect(r.image).toEqual({ width: e.size[1], height: e.size[0] });
+      expect(r.image).toMatchObject({ width: e.size[1], height: e.size[0], format: 'png' });
+      expect(r.image.sha256).toBe(createHash('sha256').update(readFileSync(join(imageDir, names[i]!))).digest('hex'));
     });
     await engine.close();
   });
