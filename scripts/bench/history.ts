@@ -90,6 +90,7 @@ store.setPackReference(PACKS[1]!.name, PACKS[1]!.version, Array.from({ length: 2
 
 // --- fill ---------------------------------------------------------------------------------
 let insertMs = 0;
+const cpuStart = process.cpuUsage();
 let reviews = 0;
 let errors = 0;
 const fillStart = performance.now();
@@ -118,6 +119,9 @@ for (let start = 0; start < N; start += BATCH) {
   if ((start / BATCH) % 40 === 0) process.stderr.write(`  filled ${start + recs.length}/${N}\r`);
 }
 const fillWallMs = performance.now() - fillStart;
+const fillCpu = process.cpuUsage(cpuStart);
+const fillCpuS = (fillCpu.user + fillCpu.system) / 1e6;
+const loadAvg = os.loadavg()[0]!;
 process.stderr.write('\n');
 const dbBytes = statSync(file).size + (statSync(`${file}-wal`, { throwIfNoEntry: false })?.size ?? 0);
 
@@ -133,6 +137,8 @@ const queries: [string, () => unknown][] = [
   ['history: unreviewed', () => searchHistory(store.db, { reviewStatus: 'unreviewed', limit: 50 })],
   ['history: case text "0012345"', () => searchHistory(store.db, { text: '0012345', limit: 50 })],
   ['history: case text "99" (short, scan)', () => searchHistory(store.db, { text: '99', limit: 50 })],
+  ['history: case text "SN-00" (common)', () => searchHistory(store.db, { text: 'SN-00', limit: 50 })],
+  ['history: reviewed, last 7 days', () => searchHistory(store.db, { reviewStatus: 'reviewed', from: weekAgo, limit: 50 })],
   ['history: sorted by score', () => searchHistory(store.db, { sort: 'score', limit: 50 })],
   ['history: page 100 (offset 4950)', () => searchHistory(store.db, { limit: 50, offset: 4950 })],
   ['history: run detail', () => getRun(store.db, Math.floor(N / 2))],
@@ -197,7 +203,9 @@ const lines = [
   '',
   'Insert (each record: case + image + run rows, their audit entries, trigger-kept aggregates)',
   `  inference records/s          ${rate.toFixed(0).padStart(10)}   (target >= 20,000: ${rate >= 20_000 ? 'MET' : 'NOT MET'})`,
-  `  fill wall time               ${(fillWallMs / 1000).toFixed(1).padStart(10)} s (incl. generating records)`,
+  `  fill wall time               ${(fillWallMs / 1000).toFixed(1).padStart(10)} s (incl. generating records); CPU ${fillCpuS.toFixed(1)} s -> ${(N / fillCpuS).toFixed(0)} records per CPU-second`,
+  `  machine load during fill     ${loadAvg.toFixed(1).padStart(10)} (1-min load average on ${os.cpus().length} CPU threads; other work on the box slows wall time)`,
+  `  size                         ${((dbBytes / N) | 0).toString().padStart(10)} bytes per record (runs, images, cases, audit, indexes, aggregates)`,
   `  reference: Python sqlite3, plain run rows only (${refN.toLocaleString('en')})  ${Number.isFinite(refRate) ? refRate.toFixed(0) : `failed: ${ref.stderr.slice(0, 200)}`} rows/s` +
     (Number.isFinite(refRate) ? `  -> store/reference = ${(rate / refRate).toFixed(2)}x` : ''),
   '',

@@ -1,7 +1,8 @@
 /**
  * Dashboard aggregates for runs and images, counted in memory during a write transaction and
- * added once at its end: per-row triggers cost more than the inserts they count. Reviews and
- * errors (rare, and the review state has real logic) are kept by triggers in the schema.
+ * added once at its end: per-row triggers cost more than the inserts they count. New case keys
+ * join the search index the same way. Reviews and errors (rare, and the review state has real
+ * logic) are kept by triggers in the schema.
  */
 import type Database from 'better-sqlite3';
 import { HIST_BINS } from './histogram';
@@ -16,12 +17,17 @@ export class StatDeltas {
   private readonly daily = new Map<string, number>();
   private readonly hist = new Map<string, number>();
   private readonly images = new Map<string, number>();
+  private firstNewCase = 0;
 
   addRun(day: string, pack: string, verdict: string, score: number): void {
     const d = `${day}${SEP}${pack}${SEP}${verdict}`;
     this.daily.set(d, (this.daily.get(d) ?? 0) + 1);
     const h = `${pack}${SEP}${day}${SEP}${scoreBin(score)}`;
     this.hist.set(h, (this.hist.get(h) ?? 0) + 1);
+  }
+
+  addCase(id: number): void {
+    if (!this.firstNewCase) this.firstNewCase = id;
   }
 
   addImage(day: string): void {
@@ -38,6 +44,9 @@ export class StatDeltas {
     }
     const images = sql('INSERT INTO stat_images_daily(day, n) VALUES (?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n');
     for (const [day, n] of this.images) images.run(day, n);
+    // One statement per transaction feeds the trigram index; cases are append-only, ids ascend.
+    if (this.firstNewCase) sql('INSERT INTO cases_fts(rowid, case_key) SELECT id, case_key FROM cases WHERE id >= ?').run(this.firstNewCase);
+    this.firstNewCase = 0;
     this.daily.clear();
     this.hist.clear();
     this.images.clear();

@@ -28,7 +28,7 @@ CREATE TABLE images(
   id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL REFERENCES cases(id), source_path TEXT NOT NULL, sha256 TEXT NOT NULL,
   format TEXT NOT NULL, modality TEXT NOT NULL, width INTEGER, height INTEGER, frames INTEGER, bytes INTEGER,
   validation TEXT NOT NULL, created_at INTEGER NOT NULL);
-CREATE INDEX images_sha ON images(sha256);
+CREATE INDEX images_case ON images(case_id);
 CREATE TABLE inference_runs(
   id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, day TEXT NOT NULL,
   case_id INTEGER NOT NULL REFERENCES cases(id), image_id INTEGER NOT NULL REFERENCES images(id),
@@ -67,16 +67,18 @@ CREATE TRIGGER ${t}_no_delete BEFORE DELETE ON ${t} BEGIN SELECT RAISE(ABORT, 'H
 
 /**
  * Pre-aggregates: dashboards read thousands of rows, never millions. Run and image counts are
- * added by the store per transaction (aggregates.ts); errors and review state by triggers.
+ * added by the store per transaction (aggregates.ts), as are new case keys to the search index;
+ * errors and review state by triggers.
  */
 const v3Stats = `
 CREATE INDEX runs_pack_time ON inference_runs(pack_name, created_at, score);
 CREATE INDEX runs_score ON inference_runs(score);
+-- run_at copies the run's time so "reviewed by X, newest first" walks one index.
 CREATE TABLE review_state(
-  run_id INTEGER PRIMARY KEY, review_id INTEGER NOT NULL, decision TEXT NOT NULL, label TEXT, operator_id TEXT NOT NULL,
-  at INTEGER NOT NULL, pack_name TEXT NOT NULL, day TEXT NOT NULL, ai_label TEXT NOT NULL, human_label TEXT);
-CREATE INDEX review_state_operator ON review_state(operator_id, run_id);
-CREATE INDEX review_state_decision ON review_state(decision, run_id);
+  run_id INTEGER PRIMARY KEY, run_at INTEGER NOT NULL, review_id INTEGER NOT NULL, decision TEXT NOT NULL, label TEXT,
+  operator_id TEXT NOT NULL, at INTEGER NOT NULL, pack_name TEXT NOT NULL, day TEXT NOT NULL, ai_label TEXT NOT NULL, human_label TEXT);
+CREATE INDEX review_state_operator ON review_state(operator_id, run_at, run_id);
+CREATE INDEX review_state_decision ON review_state(decision, run_at, run_id);
 CREATE TABLE stat_daily(day TEXT NOT NULL, pack_name TEXT NOT NULL, verdict TEXT NOT NULL, n INTEGER NOT NULL,
   PRIMARY KEY(day, pack_name, verdict)) WITHOUT ROWID;
 CREATE TABLE stat_images_daily(day TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
@@ -88,14 +90,11 @@ CREATE TABLE stat_agreement(pack_name TEXT NOT NULL, day TEXT NOT NULL, ai_label
   n INTEGER NOT NULL, PRIMARY KEY(pack_name, day, ai_label, human_label)) WITHOUT ROWID;
 CREATE TABLE pack_reference(pack_name TEXT NOT NULL, pack_version TEXT NOT NULL, scores TEXT NOT NULL, created_at INTEGER NOT NULL,
   PRIMARY KEY(pack_name, pack_version));
-CREATE VIRTUAL TABLE cases_fts USING fts5(case_key, content='cases', content_rowid='id', tokenize='trigram');
+CREATE VIRTUAL TABLE cases_fts USING fts5(case_key, content='cases', content_rowid='id', tokenize='trigram', columnsize=0);
 
 CREATE TRIGGER errors_stats AFTER INSERT ON errors BEGIN
   INSERT INTO stat_errors_daily(day, stage, code, n) VALUES (NEW.day, NEW.stage, NEW.code, 1)
     ON CONFLICT DO UPDATE SET n = n + 1;
-END;
-CREATE TRIGGER cases_index AFTER INSERT ON cases BEGIN
-  INSERT INTO cases_fts(rowid, case_key) VALUES (NEW.id, NEW.case_key);
 END;
 -- The latest review of a run is its effective one (the store makes every later review name the
 -- one it supersedes); its human label moves the agreement counts from the old cell to the new.
@@ -103,8 +102,8 @@ CREATE TRIGGER reviews_state AFTER INSERT ON reviews BEGIN
   UPDATE stat_agreement SET n = n - 1
     WHERE (pack_name, day, ai_label, human_label) IN
       (SELECT pack_name, day, ai_label, human_label FROM review_state WHERE run_id = NEW.run_id AND human_label IS NOT NULL);
-  INSERT INTO review_state(run_id, review_id, decision, label, operator_id, at, pack_name, day, ai_label, human_label)
-    SELECT NEW.run_id, NEW.id, NEW.decision, NEW.label, NEW.operator_id, NEW.created_at, r.pack_name, r.day, r.verdict,
+  INSERT INTO review_state(run_id, run_at, review_id, decision, label, operator_id, at, pack_name, day, ai_label, human_label)
+    SELECT NEW.run_id, r.created_at, NEW.id, NEW.decision, NEW.label, NEW.operator_id, NEW.created_at, r.pack_name, r.day, r.verdict,
       CASE NEW.decision WHEN 'accept' THEN r.verdict WHEN 'override' THEN NEW.label
         WHEN 'reject' THEN coalesce(NEW.label, '(rejected)') ELSE NULL END
     FROM inference_runs r WHERE r.id = NEW.run_id
@@ -122,8 +121,8 @@ INSERT INTO stat_images_daily(day, n) SELECT date(created_at / 1000, 'unixepoch'
 INSERT INTO stat_errors_daily(day, stage, code, n) SELECT day, stage, code, count(*) FROM errors GROUP BY 1, 2, 3;
 INSERT INTO stat_score_hist(pack_name, day, bin, n)
   SELECT pack_name, day, max(0, min(99, CAST(score * 100 AS INTEGER))), count(*) FROM inference_runs GROUP BY 1, 2, 3;
-INSERT INTO review_state(run_id, review_id, decision, label, operator_id, at, pack_name, day, ai_label, human_label)
-  SELECT v.run_id, v.id, v.decision, v.label, v.operator_id, v.created_at, r.pack_name, r.day, r.verdict,
+INSERT INTO review_state(run_id, run_at, review_id, decision, label, operator_id, at, pack_name, day, ai_label, human_label)
+  SELECT v.run_id, r.created_at, v.id, v.decision, v.label, v.operator_id, v.created_at, r.pack_name, r.day, r.verdict,
     CASE v.decision WHEN 'accept' THEN r.verdict WHEN 'override' THEN v.label
       WHEN 'reject' THEN coalesce(v.label, '(rejected)') ELSE NULL END
   FROM reviews v JOIN inference_runs r ON r.id = v.run_id

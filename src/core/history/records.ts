@@ -30,10 +30,14 @@ export interface WriteTx {
 
 type Row = Record<string, string | number | null>;
 
+const insertSql = new Map<string, string>();
+
 function insertRow(tx: WriteTx, table: string, row: Row): number {
   const cols = Object.keys(row);
-  const info = tx.sql(`INSERT INTO ${table}(${cols.join(',')}) VALUES (${cols.map(() => '?').join(',')})`).run(...cols.map((c) => row[c]));
-  return Number(info.lastInsertRowid);
+  const shape = `${table}(${cols.join(',')})`;
+  let text = insertSql.get(shape);
+  if (!text) insertSql.set(shape, (text = `INSERT INTO ${shape} VALUES (${cols.map(() => '?').join(',')})`));
+  return Number(tx.sql(text).run(...cols.map((c) => row[c])).lastInsertRowid);
 }
 
 function insertAudited(tx: WriteTx, entity: Exclude<AuditEntity, 'run'>, table: string, row: Row, actor: string, action: string): number {
@@ -72,6 +76,7 @@ export function ensureCase(tx: WriteTx, c: CaseInput, at: number): Row {
   if (found) return found;
   const row: Row = { case_key: key, kind: c.kind ?? 'part', line: c.line ?? null, station: c.station ?? null, tags: json(c.tags, []), created_at: at };
   row['id'] = insertRow(tx, 'cases', row);
+  tx.stats.addCase(row['id'] as number);
   return row;
 }
 

@@ -37,7 +37,10 @@ export interface HistoryPage {
 
 const MAX_LIMIT = 500;
 
-function whereClause(q: HistoryQuery): { sql: string; params: unknown[] } {
+/** Above this many matching cases, a substring is common enough that walking runs newest-first finds a page sooner. */
+const FTS_LIST_LIMIT = 5000;
+
+function whereClause(db: Database.Database, q: HistoryQuery): { sql: string; params: unknown[]; reviewed: boolean } {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (clause: string, ...values: unknown[]) => {
@@ -55,16 +58,18 @@ function whereClause(q: HistoryQuery): { sql: string; params: unknown[] } {
   else if (status !== 'any') add('rs.decision = ?', status);
   const text = q.text?.trim();
   if (text) {
-    // The trigram index answers substrings of 3+ characters; shorter ones scan the case keys.
-    if ([...text].length >= 3) {
-      where.push('r.case_id IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?)');
-      params.push(`"${text.replaceAll('"', '""')}"`);
-    } else {
-      where.push("r.case_id IN (SELECT id FROM cases WHERE case_key LIKE ? ESCAPE '\\')");
-      params.push(`%${text.replace(/[\\%_]/g, (m) => `\\${m}`)}%`);
-    }
+    const like = `%${text.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+    // Rare substrings (a serial fragment) come from the trigram index as a short list of cases;
+    // common or short ones are tested on each run's case while walking newest-first.
+    const ids =
+      [...text].length >= 3
+        ? (db.prepare('SELECT rowid FROM cases_fts WHERE cases_fts MATCH ? LIMIT ?').pluck().all(`"${text.replaceAll('"', '""')}"`, FTS_LIST_LIMIT + 1) as number[])
+        : null;
+    if (ids && ids.length <= FTS_LIST_LIMIT) where.push(`r.case_id IN (${ids.length ? ids.join(',') : 'NULL'})`);
+    else add("c.case_key LIKE ? ESCAPE '\\'", like);
   }
-  return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
+  const reviewed = Boolean(q.reviewer) || (status !== 'any' && status !== 'unreviewed');
+  return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', params, reviewed };
 }
 
 interface SearchRow {
@@ -93,18 +98,19 @@ export function searchHistory(db: Database.Database, q: HistoryQuery = {}): Hist
   if (q.from !== undefined && q.to !== undefined && q.to <= q.from) {
     throw new InspectorError('HISTORY_BAD_RANGE', 'The end of the date range must be after its start.');
   }
-  const { sql: where, params } = whereClause(q);
+  const { sql: where, params, reviewed } = whereClause(db, q);
   const dir = q.order === 'asc' ? 'ASC' : 'DESC';
-  const orderBy = q.sort === 'score' ? `r.score ${dir}, r.id ${dir}` : `r.created_at ${dir}, r.id ${dir}`;
+  // With a review filter the review state's own (…, run_at, run_id) index gives the same order.
+  const orderBy =
+    q.sort === 'score' ? `r.score ${dir}, r.id ${dir}` : reviewed ? `rs.run_at ${dir}, rs.run_id ${dir}` : `r.created_at ${dir}, r.id ${dir}`;
   const rows = db
     .prepare(
       `SELECT r.id AS runId, r.created_at AS createdAt, c.case_key AS caseKey, c.line, c.station, i.source_path AS sourcePath,
          i.modality, r.pack_name AS packName, r.pack_version AS packVersion, r.verdict, r.score, r.threshold,
          rs.review_id AS reviewId, rs.decision, rs.label, rs.operator_id AS reviewer, rs.at AS reviewedAt
-       FROM inference_runs r
+       FROM ${reviewed ? 'review_state rs JOIN inference_runs r ON r.id = rs.run_id' : 'inference_runs r LEFT JOIN review_state rs ON rs.run_id = r.id'}
        JOIN cases c ON c.id = r.case_id
        JOIN images i ON i.id = r.image_id
-       LEFT JOIN review_state rs ON rs.run_id = r.id
        ${where}
        ORDER BY ${orderBy}
        LIMIT ? OFFSET ?`,
@@ -135,8 +141,12 @@ export function searchHistory(db: Database.Database, q: HistoryQuery = {}): Hist
   };
   if (q.withTotal) {
     const needsReview = q.reviewer || (q.reviewStatus && q.reviewStatus !== 'any');
+    const needsCase = where.includes('c.case_key');
     const { n } = db
-      .prepare(`SELECT count(*) AS n FROM inference_runs r ${needsReview ? 'LEFT JOIN review_state rs ON rs.run_id = r.id' : ''} ${where}`)
+      .prepare(
+        `SELECT count(*) AS n FROM inference_runs r ${needsReview ? 'LEFT JOIN review_state rs ON rs.run_id = r.id' : ''}
+         ${needsCase ? 'JOIN cases c ON c.id = r.case_id' : ''} ${where}`,
+      )
       .get(...params) as { n: number };
     page.total = n;
   }
