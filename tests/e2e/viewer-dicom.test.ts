@@ -85,9 +85,10 @@ describe.skipIf(!hasShared)('DICOM display in the viewer (Chromium, real handler
     const before = v;
     v = await viewOf(b);
     const range = { min: f.min, max: f.max, p005: 0, p995: 0 };
-    const expected = dragWindow({ center: before.center, width: before.width }, 60, 30, range);
-    expect(v.width).toBeCloseTo(expected.width, 6);
-    expect(v.center).toBeCloseTo(expected.center, 6);
+    // Sensitivity as OHIF: 4 × dynamic range / 1024 per pixel (±1 px: the cursor lands on sub-pixels).
+    const m = dragWindow({ center: 0, width: 1000 }, 1, 1, range).center;
+    expect(Math.abs(v.width - (before.width + 60 * m))).toBeLessThanOrEqual(1.5 * m);
+    expect(Math.abs(v.center - (before.center + 30 * m))).toBeLessThanOrEqual(1.5 * m);
     expect(v.width).toBeGreaterThan(before.width);
     expect(await checkWindowed(v, real, f.width, f.height, false)).toBe(5);
     await b.screenshot('viewer-ct-dragged');
@@ -107,6 +108,25 @@ describe.skipIf(!hasShared)('DICOM display in the viewer (Chromium, real handler
     v = await viewOf(b);
     expect([v.width, v.center]).toEqual([400, 40]);
     expect(await checkWindowed(v, real, f.width, f.height, false)).toBe(5);
+    // Two neighbouring pixels 1–3 HU apart, window 2 HU wide between them: black and white.
+    // An 8-bit preview of the 12-bit range could not tell them apart.
+    const y = Math.floor(f.height / 2) + 0.5;
+    let pair: [number, number] | undefined;
+    for (let x = Math.floor(f.width * 0.3); x < f.width * 0.7 && !pair; x++) {
+      const d = real(x + 1.5, y) - real(x + 0.5, y);
+      if (d >= 1 && d <= 3) pair = [x + 0.5, x + 1.5];
+    }
+    expect(pair).toBeDefined();
+    const [x0, x1] = pair!;
+    const mid = (real(x0, y) + real(x1, y)) / 2;
+    await b.page.evaluate(([c, w]) => (globalThis as unknown as { __inspector: { setWindow(c: number, w: number): void } }).__inspector.setWindow(c, w), [mid + 0.5, 2] as const);
+    v = await viewOf(b);
+    const img = await grabPane(b);
+    const dark = img.at(screenOf(v, x0, y).x, screenOf(v, x0, y).y)[0];
+    const light = img.at(screenOf(v, x1, y).x, screenOf(v, x1, y).y)[0];
+    expect(dark).toBe(voiLinear(real(x0, y), { center: mid + 0.5, width: 2 }));
+    expect(light).toBe(voiLinear(real(x1, y), { center: mid + 0.5, width: 2 }));
+    expect(light - dark).toBeGreaterThan(200);
     // Space resets to the file's window and the fitted view.
     await b.page.getByTestId('viewer-pane-0').focus();
     await b.page.keyboard.press('Space');
@@ -144,7 +164,8 @@ describe.skipIf(!hasShared)('DICOM display in the viewer (Chromium, real handler
   it('a folder opens as a series: wheel and arrow keys step through slices', async () => {
     chosen = [SERIES];
     await b.page.getByTestId('open-folder').click();
-    await b.page.getByTestId('case-0').waitFor();
+    await b.page.getByTestId('case-0').waitFor({ timeout: 60_000 });
+    await b.page.getByTestId('case-0').filter({ hasText: '(28)' }).waitFor();
     await b.page.waitForFunction(() => /"frame":0/.test(document.querySelector('[data-testid="viewer-pane-0"]')?.getAttribute('data-view') ?? ''));
     const box = (await b.page.getByTestId('viewer-pane-0').boundingBox())!;
     await b.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);

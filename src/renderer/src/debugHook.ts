@@ -14,6 +14,7 @@ export interface InspectorHook {
   ready(): Promise<void>;
   state(): { review: unknown; viewer: unknown };
   setSubmitter(fn: SubmitDecision): void;
+  setWindow(center: number, width: number): void;
   bench: { workPerUpdate(kind: DragKind, n: number): Promise<number[]>; frameIntervals(kind: DragKind, n: number): Promise<number[]> };
 }
 
@@ -33,6 +34,7 @@ export function installHook(ready: () => Promise<void>) {
       };
     },
     setSubmitter: (fn) => useReviewStore.getState().setSubmitter(fn),
+    setWindow: (center, width) => useViewerStore.getState().setWindow({ center, width }),
     bench: { workPerUpdate, frameIntervals },
   };
   Object.defineProperty(globalThis, '__inspector', { value: Object.freeze(hook), configurable: false });
