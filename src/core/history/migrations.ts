@@ -181,6 +181,8 @@ export function migrate(db: Database.Database, target = LATEST_VERSION): number 
   for (const m of MIGRATIONS) {
     if (m.version <= from || m.version > target) continue;
     db.transaction(() => {
+      // Re-read under the write lock: another process opening the same file may have migrated it.
+      if (schemaVersion(db) >= m.version) return;
       m.up(db);
       db.pragma(`user_version = ${m.version}`);
     }).immediate();

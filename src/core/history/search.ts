@@ -164,10 +164,12 @@ export function getRun(db: Database.Database, runId: number): RunDetail {
   const reviews = db
     .prepare(
       `SELECT v.id, v.run_id AS runId, v.operator_id AS operatorId, o.name AS operatorName, v.decision, v.label, v.boxes, v.note,
-         v.supersedes, (SELECT w.id FROM reviews w WHERE w.supersedes = v.id) AS supersededBy, v.created_at AS createdAt
+         v.supersedes, v.created_at AS createdAt
        FROM reviews v LEFT JOIN operators o ON o.id = v.operator_id WHERE v.run_id = ? ORDER BY v.id`,
     )
-    .all(runId) as (Omit<ReviewRow, 'boxes'> & { boxes: string })[];
+    .all(runId) as (Omit<ReviewRow, 'boxes' | 'supersededBy'> & { boxes: string })[];
+  // A correction always names a review of the same run, so the run's own reviews say who superseded whom.
+  const supersededBy = new Map(reviews.filter((v) => v.supersedes !== null).map((v) => [v.supersedes!, v.id]));
   const s = (k: string) => r[k] as string;
   return {
     run: {
@@ -211,6 +213,6 @@ export function getRun(db: Database.Database, runId: number): RunDetail {
       bytes: (i['bytes'] as number | null) ?? null,
       validation: parse(i['validation'] as string, { outcome: 'ok' as const }),
     },
-    reviews: reviews.map((v) => ({ ...v, boxes: parse(v.boxes, []) })),
+    reviews: reviews.map((v) => ({ ...v, boxes: parse(v.boxes, []), supersededBy: supersededBy.get(v.id) ?? null })),
   };
 }
