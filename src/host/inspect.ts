@@ -6,6 +6,8 @@ import type { InspectReport } from '../core/engine/inspect';
 import type { HeatMap } from '../core/explain/scale';
 import type { Input, Output } from '../shared/contract';
 import type { AccessGrants } from './grants';
+import type { HistoryAccess } from './history';
+import { recordInspection } from './recordInspection';
 import type { MediaStore } from './media';
 import type { WorkerClient } from './workerClient';
 
@@ -15,10 +17,10 @@ function publish(media: MediaStore, map: HeatMap, kind: 'explanation' | 'anomaly
   return { mediaId, kind, method, width: map.width, height: map.height, scale: map.scale, valid: map.valid, ...(map.invalidReason ? { invalidReason: map.invalidReason } : {}) };
 }
 
-export function toRunResult(report: InspectReport, media: MediaStore): Output<'inspect.run'> {
+export function toRunResult(report: InspectReport, media: MediaStore, runIds: readonly (number | undefined)[] = []): Output<'inspect.run'> {
   return {
     ...report,
-    results: report.results.map((r) => {
+    results: report.results.map((r, i) => {
       const { explanation, anomaly, ...rest } = r;
       const heatmap = explanation
         ? publish(media, explanation.map, 'explanation', explanation.method)
@@ -30,12 +32,16 @@ export function toRunResult(report: InspectReport, media: MediaStore): Output<'i
         ...(explanation ? { explanation: { ...explanation, map: undefined } } : {}),
         ...(anomaly ? { anomaly: { ...anomaly, map: undefined } } : {}),
         ...(heatmap ? { heatmap } : {}),
+        ...(runIds[i] !== undefined ? { runId: runIds[i] } : {}),
       };
     }),
   } as Output<'inspect.run'>;
 }
 
-export async function runInspect(ctx: { worker: WorkerClient; grants: AccessGrants; media: MediaStore }, input: Input<'inspect.run'>): Promise<Output<'inspect.run'>> {
+export async function runInspect(
+  ctx: { worker: WorkerClient; grants: AccessGrants; media: MediaStore; history: HistoryAccess },
+  input: Input<'inspect.run'>,
+): Promise<Output<'inspect.run'>> {
   const looksLikePath = (p: string) => /[\\/]/.test(p);
   const report = await ctx.worker.call('inspect', {
     paths: input.paths.map((p) => ctx.grants.check(p)),
@@ -43,5 +49,8 @@ export async function runInspect(ctx: { worker: WorkerClient; grants: AccessGran
     ...(input.method ? { method: input.method } : {}),
     ...(input.config ? { config: ctx.grants.check(input.config) } : {}),
   });
-  return toRunResult(report, ctx.media);
+  // Every inspection is recorded before the renderer sees it: the run id is what a review refers to.
+  const store = ctx.history.get();
+  const runIds = recordInspection(store, report, { operatorId: store.currentOperator()?.id ?? null });
+  return toRunResult(report, ctx.media, runIds);
 }

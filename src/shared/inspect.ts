@@ -69,6 +69,8 @@ export const InspectImageResult = z
     timings: z.object({ preprocessMs: z.number(), inferenceMs: z.number(), explainMs: z.number(), totalMs: z.number(), batchSize: z.number() }),
     configSha256: z.string(),
     error: ErrorInfo.optional(),
+    /** The history's id of this inference run (absent for failed images, recorded as errors). */
+    runId: z.number().int().optional(),
   });
 
 export const CaseVerdict = z.object({

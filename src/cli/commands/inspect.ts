@@ -6,12 +6,15 @@ import type { ImageResult, InspectReport } from '../../core/engine/inspect';
 import { METHODS, type ExplainMethod } from '../../core/explain';
 import { npyFloat32 } from '../../core/explain/npy';
 import { resizeMap, type HeatMap } from '../../core/explain/scale';
+import { HistoryStore } from '../../core/history/index';
+import { recordInspection } from '../../host/recordInspection';
 import type { Command } from '../command';
+import { historyDbPath } from '../historyDb';
 import { withHost } from '../host';
 
 const HELP = [
   'Usage: inspector inspect <files|dirs>... [--pack DIR|NAME]... [--method M] [--config inspector.yaml]',
-  '                         [--providers cuda,cpu] [--json] [--save-maps DIR]',
+  '                         [--providers cuda,cpu] [--json] [--save-maps DIR] [--db FILE | --no-record]',
   '',
   'Runs model packs on images (folders are walked) in the inference worker and prints, per image, the',
   'probabilities or anomaly score, the decision, the regions, the execution provider and timings; then',
@@ -21,6 +24,8 @@ const HELP = [
   '  --save-maps   writes each raw map as float32 .npy at the model input resolution, plus a .json with',
   '                its display scale, method and target, for checking by other tools',
   '  --json        the whole report as JSON (maps summarised; use --save-maps for their values)',
+  '  --db FILE     the history database to record into (default: the user\'s, see `inspector history`)',
+  '  --no-record   inspect without recording (nothing is written to any history)',
   '',
   'Exit status: 0 all images inspected, 1 some image or pack failed, 2 usage error.',
 ].join('\n');
@@ -132,6 +137,8 @@ export const inspectCommand: Command = {
         providers: { type: 'string' },
         json: { type: 'boolean' },
         'save-maps': { type: 'string' },
+        db: { type: 'string' },
+        'no-record': { type: 'boolean' },
       },
     });
     if (positionals.length === 0) throw new InspectorError('USAGE', 'inspect needs at least one file or folder');
@@ -145,6 +152,18 @@ export const inspectCommand: Command = {
         ...(values.providers ? { providers: values.providers.split(',') } : {}),
       }),
     );
+    if (values.db && values['no-record']) throw new InspectorError('USAGE', '--db and --no-record exclude each other');
+    if (!values['no-record']) {
+      // Like the app: every inspection lands in the history, with its maps and errors.
+      const store = HistoryStore.open(historyDbPath(values.db));
+      try {
+        const runIds = recordInspection(store, report, { operatorId: store.currentOperator()?.id ?? null });
+        report.results.forEach((r, i) => runIds[i] !== undefined && Object.assign(r, { runId: runIds[i] }));
+        if (!values.json) process.stderr.write(`recorded ${runIds.filter((x) => x !== undefined).length} runs in ${store.file}\n`);
+      } finally {
+        store.close();
+      }
+    }
     if (values['save-maps']) {
       const n = saveMaps(report, values['save-maps']);
       if (!values.json) process.stderr.write(`saved ${n} maps to ${values['save-maps']}\n`);

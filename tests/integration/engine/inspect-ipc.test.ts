@@ -2,6 +2,8 @@
  * `inspect.run` end to end through the host and the real worker process: paths checked against the
  * grants, the engine run in the worker, heatmaps published as raw float32 media, not JSON.
  */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHost } from '../../../src/host/createHost';
@@ -11,7 +13,8 @@ import { InspectRunResult } from '../../../src/shared/inspect';
 import { classifierPack, imageDir } from '../../unit/engine/support';
 
 describe('inspect.run through host and worker', () => {
-  const paths = appPaths();
+  // A fresh data folder: inspect.run records into the history there, never into the user's own.
+  const paths = appPaths(undefined, mkdtempSync(join(os.tmpdir(), 'inspector-inspect-ipc-')));
   const host = createHost(paths, nodeWorkerLauncher(paths.appRoot), 'media:');
   afterAll(() => host.close());
 

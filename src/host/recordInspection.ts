@@ -1,0 +1,104 @@
+/**
+ * Engine results → history records. Every inspected image becomes one inference run (with its raw
+ * map kept in the content-addressed blob store) and every failed image one error record, in one
+ * transaction per call, so a crash never leaves half a batch. The run ids go back to the caller:
+ * reviews refer to them.
+ */
+import type { ImageResult, InspectReport } from '../core/engine/inspect';
+import type { HeatMap } from '../core/explain/scale';
+import type { ErrorInput, HistoryStore, InferenceRecord, Modality } from '../core/history/index';
+
+export interface RecordOptions {
+  batchId?: number | null;
+  operatorId?: string | null;
+  /** Station facts from the operator's settings; null when unknown. */
+  line?: string | null;
+  station?: string | null;
+}
+
+/** Which failures are the input's fault (validation) and which the model's (inference). */
+function stageOf(code: string): ErrorInput['stage'] {
+  return /^(IMAGE_|DICOM_|FILE_|ACCESS_)/.test(code) ? 'validation' : 'inference';
+}
+
+/** The AI's label: the class for classifiers (so it can be compared with a reviewer's class). */
+function aiLabel(r: ImageResult): string {
+  if (r.classification) return r.classification.topLabel;
+  if (r.decision === 'defect') return 'anomalous';
+  return r.decision === 'pass' ? 'normal' : r.decision;
+}
+
+function mapOf(r: ImageResult): HeatMap | undefined {
+  return r.explanation?.map ?? r.anomaly?.map;
+}
+
+export function toInferenceRecord(r: ImageResult, blob: string | null, opts: RecordOptions = {}): InferenceRecord {
+  const c = r.classification;
+  const map = mapOf(r);
+  const regionLabel = r.drivingLabel ?? (c ? c.drivingLabel : 'anomaly');
+  return {
+    case: { key: r.caseId, kind: r.image.format === 'dicom' ? 'study' : 'part', line: opts.line ?? null, station: opts.station ?? null },
+    image: {
+      sourcePath: r.source,
+      sha256: r.image.sha256 ?? '',
+      format: r.image.format ?? 'other',
+      modality: (r.image.modality ?? 'other') as Modality,
+      width: r.image.width,
+      height: r.image.height,
+      frames: 1,
+      bytes: r.image.bytes ?? null,
+      validation: { outcome: 'ok' },
+    },
+    batchId: opts.batchId ?? null,
+    pack: { name: r.pack.name, version: r.pack.version, fileHashes: { ...r.pack.files, 'pack.yaml': r.pack.manifestSha256 } },
+    provider: r.provider,
+    verdict: aiLabel(r),
+    score: r.defectScore ?? 0,
+    threshold: c ? c.thresholds.high : 0.5,
+    probabilities: c ? Object.fromEntries(c.labels.map((l, i) => [l, c.probabilities[i] ?? 0])) : {},
+    scores: {
+      ...(r.defectScore !== undefined ? { defect: r.defectScore } : {}),
+      ...(r.anomaly?.rawScore !== undefined ? { anomalyRaw: r.anomaly.rawScore } : {}),
+    },
+    thresholds: c ? { low: c.thresholds.low, high: c.thresholds.high } : { normalised: 0.5, ...(r.anomaly?.pixelThreshold !== undefined ? { pixel: r.anomaly.pixelThreshold } : {}) },
+    regions: r.regions.map((g) => ({ box: [g.x, g.y, g.width, g.height], label: regionLabel, score: g.peak })),
+    explanation: map
+      ? {
+          method: r.explanation?.method ?? r.anomaly?.format ?? 'map',
+          scale: { kind: map.scale.mode, low: map.scale.low, high: map.scale.high, source: map.scale.source, ...(map.scale.derivation ? { derivation: map.scale.derivation } : {}), width: map.width, height: map.height, valid: map.valid },
+          blob,
+        }
+      : null,
+    timings: { ...r.timings },
+    configHash: r.configSha256,
+    operatorId: opts.operatorId ?? null,
+  };
+}
+
+/** Records a whole report; returns the run id of each successful result (undefined for errors). */
+export function recordInspection(store: HistoryStore, report: InspectReport, opts: RecordOptions = {}): (number | undefined)[] {
+  const ok = report.results.filter((r) => !r.error && r.image.sha256);
+  const records = ok.map((r) => {
+    const map = mapOf(r);
+    // Raw maps are kept (compressed, by content hash) so an audit can redraw exactly what was shown.
+    const blob = map && map.valid ? store.putBlob('heatmap', map.data, { dtype: 'float32', shape: [map.height, map.width] }).hash : null;
+    return toInferenceRecord(r, blob, opts);
+  });
+  const runs = store.recordInferences(records);
+  const runIdOf = new Map(ok.map((r, i) => [r, runs[i]!.runId]));
+  for (const r of report.results) {
+    if (!r.error) continue;
+    store.recordError({
+      stage: stageOf(r.error.code),
+      code: r.error.code,
+      message: r.error.message,
+      sourcePath: r.source,
+      sha256: r.image.sha256 ?? null,
+      packName: r.pack.name,
+      batchId: opts.batchId ?? null,
+      caseKey: r.caseId,
+      operatorId: opts.operatorId ?? null,
+    });
+  }
+  return report.results.map((r) => runIdOf.get(r));
+}
