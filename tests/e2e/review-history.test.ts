@@ -27,6 +27,11 @@ describe('review decisions recorded in the history (Chromium, real handlers and 
   beforeAll(async () => {
     b = await openBridge();
     runId = b.host.history.get().recordInference(run).runId;
+    // The operator profile is the history's own UI; here it is chosen through the real handlers.
+    await b.host.handlers['operator.create']({ id: 'kim.reviewer', name: '김검토', role: 'reviewer' });
+    await b.host.handlers['operator.select']({ id: 'kim.reviewer' });
+    await b.page.reload();
+    await b.page.waitForFunction(() => 'openCases' in ((globalThis as unknown as { __inspector?: object }).__inspector ?? {}));
     const cases = reviewCases(b).map((c, i) => (i === 0 ? { ...c, runId } : c));
     await openCases(b, cases);
   });
@@ -36,11 +41,8 @@ describe('review decisions recorded in the history (Chromium, real handlers and 
 
   it('accept with note and a drawn box, signed by the chosen operator', async () => {
     const { page } = b;
-    await page.getByTestId('operator-new-id').fill('kim.reviewer');
-    await page.getByTestId('operator-new-name').fill('김검토');
-    await page.getByTestId('operator-new-name').press('Enter');
-    await page.waitForFunction(() => (document.querySelector('[data-testid="operator-select"]') as HTMLSelectElement | null)?.value === 'kim.reviewer');
-    await page.keyboard.press('Escape');
+    await page.getByTestId('reviewer').filter({ hasText: '김검토' }).waitFor();
+    await page.locator('body').click({ position: { x: 5, y: 990 } });
     await page.keyboard.press('e');
     await page.keyboard.type('void cluster near the tab');
     await page.keyboard.press('Escape');

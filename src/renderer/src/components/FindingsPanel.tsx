@@ -5,7 +5,7 @@ import { useViewerStore } from '../state/viewerStore';
 import type { LocalText } from '../review/types';
 import type { BoxData } from '../viewer/types';
 import { boxCaption } from './BoxShapes';
-import { OperatorPicker } from './OperatorPicker';
+import { useOperatorStore } from '../history/operatorStore';
 import { InspectBar } from './InspectBar';
 import type { Locale } from '../i18n';
 
@@ -32,6 +32,7 @@ export function FindingsPanel() {
   const findings = useReviewStore((s) => (c ? s.findings[c.id] : undefined));
   const draft = useReviewStore((s) => (c ? s.drafts[c.id] : undefined));
   const saving = useReviewStore((s) => s.saving);
+  const reviewer = useReviewStore((s) => s.reviewer);
   const lastError = useReviewStore((s) => s.lastError);
   const scene = useViewerStore((s) => (c ? s.scenes[c.id] : undefined));
   const selected = useViewerStore((s) => s.selectedBox);
@@ -121,7 +122,12 @@ export function FindingsPanel() {
         <h3 id="review-title" className="card-title">
           {t('review.title')}
         </h3>
-        <OperatorPicker />
+        <p className="reviewer-line" data-testid="reviewer">
+          {t('review.reviewer')}: <strong>{reviewer || t('operator.none')}</strong>{' '}
+          <button type="button" className="link" onClick={() => useOperatorStore.getState().setOpen(true)}>
+            {t('review.changeReviewer')}
+          </button>
+        </p>
         <div className="review-actions">
           <button type="button" disabled={disabled} title={disabled ? t('review.disabled') : undefined} onClick={() => void r.decide('accept')} aria-pressed={draft?.decision === 'accept'} data-testid="review-accept">
             <kbd>A</kbd> ✓ {t('review.accept')}

@@ -120,13 +120,11 @@ export const en = {
   ...historyEn,
   'legend.hide': 'Show / hide the legend',
   'operator.none': '— choose your profile —',
-  'operator.id': 'ID',
-  'operator.name': 'Name',
-  'operator.add': 'Add profile',
   'inspect.pack': 'Model pack',
   'inspect.defaultPack': 'Configured pack',
   'inspect.run': 'Inspect',
   'inspect.running': 'Inspecting…',
+  'review.changeReviewer': 'Change',
 } as const;
 
 export type MessageKey = keyof typeof en;

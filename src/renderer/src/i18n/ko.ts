@@ -121,11 +121,9 @@ export const ko: Record<MessageKey, string> = {
   ...historyKo,
   'legend.hide': '범례 보이기 / 숨기기',
   'operator.none': '— 프로필 선택 —',
-  'operator.id': '아이디',
-  'operator.name': '이름',
-  'operator.add': '프로필 추가',
   'inspect.pack': '모델 팩',
   'inspect.defaultPack': '설정된 팩',
   'inspect.run': '검사 실행',
   'inspect.running': '검사 중…',
+  'review.changeReviewer': '변경',
 };
