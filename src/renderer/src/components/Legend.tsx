@@ -5,7 +5,7 @@ import { rawAt } from '../viewer/heatmap';
 import { BOX_STYLE } from './BoxShapes';
 import type { BoxSource } from '../viewer/types';
 
-const fmt = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3));
+const fmt = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : Math.abs(v) >= 0.01 ? v.toPrecision(3) : v.toExponential(2));
 
 function gradient(name: Parameters<typeof colourAt>[0]): string {
   const stops = [];

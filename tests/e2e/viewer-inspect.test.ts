@@ -1,0 +1,100 @@
+/**
+ * A real pack on a real image whose aspect ratio (96×80) differs from the model input: inspect
+ * from the keyboard (F5), then read the canvas back and compare it with the engine's own map
+ * resampled onto image pixels (half-pixel-centre bilinear), at full opacity and no threshold.
+ */
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPack } from '../../src/core/packs/create';
+import { colourAt } from '../../src/renderer/src/viewer/colormaps';
+import { openBridge, type Bridge } from '../support/bridge';
+import { repoRoot } from '../support/paths';
+import { grabPane, screenOf, viewOf } from './viewer-helpers';
+
+const fixtures = join(repoRoot, 'tests', 'fixtures', 'packs');
+const WIDE = join(fixtures, 'images', 'wide_defect.png');
+
+function bilinear(m: Float32Array, mw: number, mh: number, u: number, v: number): number {
+  const x = Math.max(0, Math.min(mw - 1, u - 0.5));
+  const y = Math.max(0, Math.min(mh - 1, v - 0.5));
+  const x0 = Math.floor(x);
+  const y0 = Math.floor(y);
+  const x1 = Math.min(mw - 1, x0 + 1);
+  const y1 = Math.min(mh - 1, y0 + 1);
+  const fx = x - x0;
+  const fy = y - y0;
+  return (m[y0 * mw + x0]! * (1 - fx) + m[y0 * mw + x1]! * fx) * (1 - fy) + (m[y1 * mw + x0]! * (1 - fx) + m[y1 * mw + x1]! * fx) * fy;
+}
+
+describe('inspect with a real pack, heatmap on image pixels (Chromium, real worker)', () => {
+  let b: Bridge;
+  beforeAll(async () => {
+    const userDataDir = mkdtempSync(join(os.tmpdir(), 'inspector-e2e-inspect-'));
+    mkdirSync(join(userDataDir, 'models'), { recursive: true });
+    await createPack({
+      onnx: join(fixtures, 'onnx', 'resnet-mini.onnx'),
+      kind: 'classifier',
+      labels: ['ok', 'scratch', 'dent'],
+      mean: [0.485, 0.456, 0.406],
+      std: [0.229, 0.224, 0.225],
+      out: join(userDataDir, 'models', 'resnet-mini'),
+    });
+    b = await openBridge({ userDataDir, choosePaths: () => [WIDE] });
+  });
+  afterAll(async () => {
+    await b?.close();
+  });
+
+  it('F5 runs the pack; the Grad-CAM layer lands on the 96×80 image exactly as the engine computed it', async () => {
+    const { page } = b;
+    await page.getByTestId('pack-list').waitFor({ timeout: 60_000 });
+    await page.getByTestId('open-files').click();
+    await page.getByTestId('case-0').waitFor();
+    await page.waitForFunction(() => !!document.querySelector('[data-testid="viewer-pane-0"]')?.getAttribute('data-view'));
+    await page.locator('body').click({ position: { x: 5, y: 990 } });
+    await page.keyboard.press('F5');
+    const opacity = page.locator('[data-testid^="layer-opacity-"]').first();
+    await opacity.waitFor({ timeout: 90_000 });
+    await opacity.fill('1');
+    await page.locator('[data-testid^="layer-threshold-"]').first().fill('0');
+    await page.locator('[data-testid^="layer-colormap-"]').first().selectOption('turbo');
+    expect(await page.getByTestId('verdict').textContent()).toMatch(/ok|scratch|dent/);
+    await b.screenshot('viewer-inspect-gradcam');
+
+    // The engine is deterministic: the same run through the real handler gives the same map.
+    const run = await b.host.handlers['inspect.run']({ paths: [WIDE] });
+    const r = run.results[0]!;
+    const h = r.heatmap!;
+    expect(h.valid).toBe(true);
+    expect([r.image.width, r.image.height]).toEqual([96, 80]);
+    expect(r.pack.inputSize[0] / r.pack.inputSize[1]).not.toBeCloseTo(96 / 80, 2);
+    const bytes = b.host.media.get(h.mediaId)!.bytes;
+    const map = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const norm = (x: number) => Math.max(0, Math.min(1, (x - h.scale.low) / (h.scale.high - h.scale.low)));
+
+    const v = await viewOf(b);
+    const img = await grabPane(b);
+    const error = (dx: number, dy: number) => {
+      let sum = 0;
+      let n = 0;
+      for (let iy = 4; iy < 80; iy += 6) {
+        for (let ix = 4; ix < 96; ix += 6) {
+          const p = screenOf(v, ix + 0.5, iy + 0.5);
+          const u = ((ix + 0.5 + dx) / 96) * h.width;
+          const w = ((iy + 0.5 + dy) / 80) * h.height;
+          const want = colourAt('turbo', norm(bilinear(map, h.width, h.height, u, w)));
+          const got = img.at(p.x, p.y);
+          sum += Math.abs(got[0] - want[0]) + Math.abs(got[1] - want[1]) + Math.abs(got[2] - want[2]);
+          n += 3;
+        }
+      }
+      return sum / n;
+    };
+    const aligned = error(0, 0);
+    expect(aligned).toBeLessThan(12);
+    // The comparison has teeth: the same map shifted by a tenth of the image reads back worse.
+    expect(error(9.6, 8)).toBeGreaterThan(aligned * 1.5);
+  });
+});
