@@ -3,6 +3,7 @@
  * desktop shell. Each command is a module in ./commands; this file only routes.
  */
 import { auditCommand } from './commands/audit';
+import { batchCommand } from './commands/batch';
 import { dbCommand } from './commands/db';
 import { doctorCommand } from './commands/doctor';
 import { historyCommand } from './commands/history';
@@ -11,7 +12,7 @@ import { inspectCommand } from './commands/inspect';
 import { probeCommand } from './commands/probe';
 import type { Command } from './command';
 
-const commands: Command[] = [doctorCommand, packCommand, inspectCommand, probeCommand, historyCommand, auditCommand, dbCommand];
+const commands: Command[] = [doctorCommand, packCommand, inspectCommand, batchCommand, probeCommand, historyCommand, auditCommand, dbCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -45,6 +45,10 @@ onMessage(async (raw) => {
   }
 });
 
+// The parent (CLI, test) died or let go: nobody can read our answers, so stop rather than linger
+// holding model sessions in memory.
+if (!parentPort) process.on('disconnect', () => process.exit(0));
+
 // A child process without an IPC channel was started by mistake: exit instead of idling forever.
 if (!parentPort && !process.send) {
   process.stderr.write('inspector worker: no parent channel; start it from the app or the CLI\n');

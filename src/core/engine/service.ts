@@ -2,6 +2,8 @@
  * The engine as the worker process hosts it: one Engine (and so one session cache) for the life of
  * the worker, requests resolved from paths and pack references to a full inspection report.
  */
+import { statSync } from 'node:fs';
+import { dirname, resolve, sep } from 'node:path';
 import type { ExplainMethod } from '../explain';
 import type { PackRoot } from '../packs/discover';
 import { resolvePacks } from '../packs/resolve';
@@ -17,6 +19,30 @@ export interface InspectParams {
   /** inspector.yaml path; defaults apply without one. */
   config?: string;
   providers?: string[];
+  /**
+   * Folder that case ids are relative to (folder grouping). Defaults to the inputs' common folder,
+   * so ids never depend on the process's working directory; a batch that inspects case by case
+   * passes its own so ids match a whole-folder run.
+   */
+  baseDir?: string;
+}
+
+/** The deepest folder containing every input (a folder input counts as itself). */
+export function commonDir(paths: readonly string[]): string | undefined {
+  const dirs = paths.map((p) => {
+    const abs = resolve(p);
+    return statSync(abs, { throwIfNoEntry: false })?.isDirectory() ? abs : dirname(abs);
+  });
+  if (dirs.length === 0) return undefined;
+  let common = dirs[0]!;
+  for (const d of dirs.slice(1)) {
+    while (d !== common && !d.startsWith(common.endsWith(sep) ? common : common + sep)) {
+      const up = dirname(common);
+      if (up === common) break;
+      common = up;
+    }
+  }
+  return common;
 }
 
 export class EngineService {
@@ -36,7 +62,8 @@ export class EngineService {
     const sides = config.config.sides;
     const fromConfig = [sides.internal?.pack, sides.external?.pack].filter((x): x is string => !!x);
     const packs = resolvePacks(p.packs ?? [], this.roots, fromConfig);
-    return inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}) });
+    const baseDir = p.baseDir ?? commonDir(p.paths);
+    return inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}), ...(baseDir ? { baseDir } : {}) });
   }
 
   async close(): Promise<void> {

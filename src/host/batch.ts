@@ -1,0 +1,113 @@
+/**
+ * Batches: a folder (or many) inspected case by case, each case recorded the moment it is done.
+ * A batch killed half-way keeps every case it finished; `resume` picks up the same batch and skips
+ * images it already recorded (as a run or an error), so no image is inspected or counted twice.
+ */
+import { expandPaths } from '../core/engine/inspect';
+import { commonDir, type InspectParams } from '../core/engine/service';
+import type { HistoryStore } from '../core/history/index';
+import { groupCases } from '../core/verdict/cases';
+import { loadConfig } from '../core/verdict/config';
+import { InspectorError } from '../shared/errors';
+import type { HistoryAccess } from './history';
+import { recordInspection } from './recordInspection';
+import type { WorkerClient } from './workerClient';
+
+export interface BatchRequest extends Omit<InspectParams, 'paths' | 'baseDir'> {
+  paths: string[];
+  name?: string;
+  /** Continue this batch instead of starting a new one. */
+  resume?: number;
+}
+
+export interface BatchProgress {
+  batchId: number;
+  /** Images finished (inspected or failed) out of the batch's total, resumed ones included. */
+  done: number;
+  total: number;
+  caseId: string;
+  verdict: string;
+  errors: number;
+}
+
+export interface BatchSummary {
+  batchId: number;
+  total: number;
+  inspected: number;
+  skipped: number;
+  errors: number;
+  cases: number;
+  verdicts: Record<string, number>;
+  stopped: boolean;
+  seconds: number;
+}
+
+/** Sources this batch already recorded, as runs or as errors. */
+function recordedSources(store: HistoryStore, batchId: number): Set<string> {
+  const rows = store.db
+    .prepare(
+      `SELECT i.source_path AS p FROM inference_runs r JOIN images i ON i.id = r.image_id WHERE r.batch_id = ?
+       UNION SELECT source_path AS p FROM errors WHERE batch_id = ? AND source_path IS NOT NULL`,
+    )
+    .all(batchId, batchId) as { p: string }[];
+  return new Set(rows.map((r) => r.p));
+}
+
+export async function runBatch(
+  ctx: { worker: WorkerClient; history: HistoryAccess },
+  req: BatchRequest,
+  onProgress: (p: BatchProgress) => void = () => {},
+  shouldStop: () => boolean = () => false,
+): Promise<BatchSummary> {
+  const started = performance.now();
+  const files = expandPaths(req.paths);
+  if (files.length === 0) throw new InspectorError('BATCH_EMPTY', `No images found in ${req.paths.join(', ')}.`);
+  const baseDir = commonDir(req.paths);
+  const config = loadConfig(req.config);
+  const cases = groupCases(files, config.config, baseDir);
+  const store = ctx.history.get();
+  const operatorId = store.currentOperator()?.id ?? null;
+
+  let batchId: number;
+  let already = new Set<string>();
+  if (req.resume !== undefined) {
+    const row = store.db.prepare('SELECT id FROM batches WHERE id = ?').get(req.resume);
+    if (!row) throw new InspectorError('BATCH_NOT_FOUND', `There is no batch ${req.resume} to resume in ${store.file}.`);
+    batchId = req.resume;
+    already = recordedSources(store, batchId);
+  } else {
+    batchId = store.startBatch({ name: req.name ?? `batch ${new Date().toISOString()}`, source: req.paths.join('; '), operatorId });
+  }
+
+  const summary: BatchSummary = { batchId, total: files.length, inspected: 0, skipped: 0, errors: 0, cases: 0, verdicts: {}, stopped: false, seconds: 0 };
+  let done = files.filter((f) => already.has(f)).length;
+  summary.skipped = done;
+  for (const c of cases) {
+    if (shouldStop()) {
+      summary.stopped = true;
+      break;
+    }
+    const todo = c.images.map((i) => i.path).filter((p) => !already.has(p));
+    if (todo.length === 0) continue;
+    const report = await ctx.worker.call('inspect', {
+      paths: todo,
+      baseDir,
+      ...(req.packs ? { packs: req.packs } : {}),
+      ...(req.method ? { method: req.method } : {}),
+      ...(req.config ? { config: req.config } : {}),
+      ...(req.providers ? { providers: req.providers } : {}),
+    });
+    recordInspection(store, report, { batchId, operatorId });
+    const failed = report.results.filter((r) => r.error).length;
+    summary.inspected += report.results.length - failed;
+    summary.errors += failed;
+    done += todo.length;
+    for (const k of report.cases) {
+      summary.cases++;
+      summary.verdicts[k.verdict.verdict] = (summary.verdicts[k.verdict.verdict] ?? 0) + 1;
+      onProgress({ batchId, done, total: files.length, caseId: k.id, verdict: k.verdict.verdict, errors: summary.errors });
+    }
+  }
+  summary.seconds = (performance.now() - started) / 1000;
+  return summary;
+}
