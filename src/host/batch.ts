@@ -10,7 +10,7 @@ import { groupCases } from '../core/verdict/cases';
 import { loadConfig } from '../core/verdict/config';
 import { InspectorError } from '../shared/errors';
 import type { HistoryAccess } from './history';
-import { recordInspection } from './recordInspection';
+import { recordReport } from './recordInspection';
 import type { WorkerClient } from './workerClient';
 
 export interface BatchRequest extends Omit<InspectParams, 'paths' | 'baseDir'> {
@@ -97,7 +97,7 @@ export async function runBatch(
       ...(req.config ? { config: req.config } : {}),
       ...(req.providers ? { providers: req.providers } : {}),
     });
-    recordInspection(store, report, { batchId, operatorId });
+    await recordReport(ctx.worker, store, report, { batchId, operatorId });
     const failed = report.results.filter((r) => r.error).length;
     summary.inspected += report.results.length - failed;
     summary.errors += failed;

@@ -7,7 +7,7 @@ import type { HeatMap } from '../core/explain/scale';
 import type { Input, Output } from '../shared/contract';
 import type { AccessGrants } from './grants';
 import type { HistoryAccess } from './history';
-import { recordInspection } from './recordInspection';
+import { recordReport } from './recordInspection';
 import type { MediaStore } from './media';
 import type { WorkerClient } from './workerClient';
 
@@ -51,6 +51,6 @@ export async function runInspect(
   });
   // Every inspection is recorded before the renderer sees it: the run id is what a review refers to.
   const store = ctx.history.get();
-  const runIds = recordInspection(store, report, { operatorId: store.currentOperator()?.id ?? null });
+  const runIds = await recordReport(ctx.worker, store, report, { operatorId: store.currentOperator()?.id ?? null });
   return toRunResult(report, ctx.media, runIds);
 }

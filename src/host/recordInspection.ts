@@ -7,6 +7,7 @@
 import type { ImageResult, InspectReport } from '../core/engine/inspect';
 import type { HeatMap } from '../core/explain/scale';
 import type { ErrorInput, HistoryStore, InferenceRecord, Modality } from '../core/history/index';
+import type { WorkerClient } from './workerClient';
 
 export interface RecordOptions {
   batchId?: number | null;
@@ -101,4 +102,23 @@ export function recordInspection(store: HistoryStore, report: InspectReport, opt
     });
   }
   return report.results.map((r) => runIdOf.get(r));
+}
+
+/**
+ * Records a report and, the first time a pack version is seen, its validation score distribution
+ * (from pack.yaml) as the baseline drift is measured against.
+ */
+export async function recordReport(worker: WorkerClient, store: HistoryStore, report: InspectReport, opts: RecordOptions = {}): Promise<(number | undefined)[]> {
+  const runIds = recordInspection(store, report, opts);
+  const seen = new Set<string>();
+  for (const r of report.results) {
+    const key = `${r.pack.name}@${r.pack.version}`;
+    if (seen.has(key) || !r.pack.dir) continue;
+    seen.add(key);
+    const has = store.db.prepare('SELECT 1 FROM pack_reference WHERE pack_name = ? AND pack_version = ?').get(r.pack.name, r.pack.version);
+    if (has) continue;
+    const scores = await worker.call('packReference', { dir: r.pack.dir });
+    if (scores) store.setPackReference(r.pack.name, r.pack.version, scores);
+  }
+  return runIds;
 }

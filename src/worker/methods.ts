@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { runDoctor } from '../core/system/doctor';
 import { discoverPacks } from '../core/packs/discover';
+import { loadPack } from '../core/packs/load';
 import { probeFile } from '../core/imaging/probe';
 import { openFolder, openImage } from '../core/imaging/open';
 import { EngineService, type InspectParams } from '../core/engine/service';
@@ -32,5 +33,7 @@ export function createMethods(config: WorkerConfig) {
     openSeries: async (p: { dir: string }) => openFolder(p.dir),
     /** Inspect files/folders with model packs: per-image results (maps as Float32Array) and per-case verdicts. */
     inspect: async (p: InspectParams) => engine.inspect(p),
+    /** The pack's validation score distribution (drift baseline), when its manifest has one. */
+    packReference: async (p: { dir: string }) => loadPack(p.dir).manifest.reference?.scores ?? null,
   };
 }

@@ -7,7 +7,7 @@ import { METHODS, type ExplainMethod } from '../../core/explain';
 import { npyFloat32 } from '../../core/explain/npy';
 import { resizeMap, type HeatMap } from '../../core/explain/scale';
 import { HistoryStore } from '../../core/history/index';
-import { recordInspection } from '../../host/recordInspection';
+import { recordReport } from '../../host/recordInspection';
 import type { Command } from '../command';
 import { historyDbPath } from '../historyDb';
 import { withHost } from '../host';
@@ -143,27 +143,28 @@ export const inspectCommand: Command = {
     });
     if (positionals.length === 0) throw new InspectorError('USAGE', 'inspect needs at least one file or folder');
     if (values.method && !(METHODS as readonly string[]).includes(values.method)) throw new InspectorError('USAGE', `--method must be one of ${METHODS.join(', ')}`);
-    const report = await withHost((host) =>
-      host.worker.call('inspect', {
+    if (values.db && values['no-record']) throw new InspectorError('USAGE', '--db and --no-record exclude each other');
+    const report = await withHost(async (host) => {
+      const r = await host.worker.call('inspect', {
         paths: positionals.map((p) => resolve(p)),
         ...(values.pack ? { packs: values.pack.map((p) => (p.includes('/') || p.includes('\\') || p === '.' ? resolve(p) : p)) } : {}),
         ...(values.method ? { method: values.method as ExplainMethod } : {}),
         ...(values.config ? { config: resolve(values.config) } : {}),
         ...(values.providers ? { providers: values.providers.split(',') } : {}),
-      }),
-    );
-    if (values.db && values['no-record']) throw new InspectorError('USAGE', '--db and --no-record exclude each other');
-    if (!values['no-record']) {
-      // Like the app: every inspection lands in the history, with its maps and errors.
-      const store = HistoryStore.open(historyDbPath(values.db));
-      try {
-        const runIds = recordInspection(store, report, { operatorId: store.currentOperator()?.id ?? null });
-        report.results.forEach((r, i) => runIds[i] !== undefined && Object.assign(r, { runId: runIds[i] }));
-        if (!values.json) process.stderr.write(`recorded ${runIds.filter((x) => x !== undefined).length} runs in ${store.file}\n`);
-      } finally {
-        store.close();
+      });
+      if (!values['no-record']) {
+        // Like the app: every inspection lands in the history, with its maps and errors.
+        const store = HistoryStore.open(historyDbPath(values.db));
+        try {
+          const runIds = await recordReport(host.worker, store, r, { operatorId: store.currentOperator()?.id ?? null });
+          r.results.forEach((x, i) => runIds[i] !== undefined && Object.assign(x, { runId: runIds[i] }));
+          if (!values.json) process.stderr.write(`recorded ${runIds.filter((x) => x !== undefined).length} runs in ${store.file}\n`);
+        } finally {
+          store.close();
+        }
       }
-    }
+      return r;
+    });
     if (values['save-maps']) {
       const n = saveMaps(report, values['save-maps']);
       if (!values.json) process.stderr.write(`saved ${n} maps to ${values['save-maps']}\n`);

@@ -13,7 +13,7 @@ const HELP = [
   '                        [--colour rgb|bgr|gray] [--range 0,255] [--target TENSOR] [--side internal|external]',
   '                        [--calibrate DIR_OF_NORMAL_IMAGES] [--abnormal DIR] [--threshold mean-k-std|percentile|f1]',
   '                        [--k 3] [--percentile 99] [--sigma 4] [--metadata metadata.json]',
-  '                        [--licence L] [--training-data TEXT]',
+  '                        [--licence L] [--training-data TEXT] [--reference DIR_OF_VALIDATION_IMAGES]',
   '  inspector pack check <dir> [--json]',
   '',
   'create: writes a valid pack (pack.yaml + model.onnx [+ metadata.json]) from a plain ONNX export.',
@@ -22,6 +22,8 @@ const HELP = [
   '  normal images (99th percentile). Anomaly models: anomalib v2 (pred_score/anomaly_map outputs) and',
   '  v1 (metadata.json beside the model) are recognised; otherwise the model is an autoencoder and',
   '  --calibrate (normal images) derives its thresholds (--threshold, default mean-k-std with --k 3).',
+  '  --reference runs the finished pack on validation images and keeps their defect scores in pack.yaml:',
+  '  the history measures score drift (PSI, KS) against them.',
   'check: validates a pack (schema, file hashes, graph inputs/outputs, explanation target).',
   '  See docs/PACKS.md for the pack.yaml format.',
 ].join('\n');
@@ -65,6 +67,7 @@ async function create(args: string[]): Promise<number> {
       metadata: { type: 'string' },
       licence: { type: 'string' },
       'training-data': { type: 'string' },
+      reference: { type: 'string' },
       json: { type: 'boolean' },
     },
   });
@@ -91,6 +94,7 @@ async function create(args: string[]): Promise<number> {
     ...(v.side ? { side: v.side as 'internal' } : {}),
     ...(v.metadata ? { metadata: v.metadata } : {}),
     ...(v.sigma ? { sigma: Number(v.sigma) } : {}),
+    ...(v.reference ? { reference: v.reference } : {}),
     provenance: {
       ...(v.licence ? { licence: v.licence } : {}),
       ...(v['training-data'] ? { trainingData: v['training-data'] } : {}),
@@ -116,6 +120,7 @@ async function create(args: string[]): Promise<number> {
       process.stdout.write(`  explanation: ${m.explanation.method}, target ${m.explanation.target ?? '(none)'} (${m.explanation.targetReason ?? ''})\n`);
       process.stdout.write(`  display scale: ${m.explanation.scale.mode}${m.explanation.scale.mode === 'anchored' ? ` [${m.explanation.scale.low}, ${m.explanation.scale.high}]` : ''}\n`);
     }
+    if (m.reference) process.stdout.write(`  drift reference: ${m.reference.scores.length} validation scores (mean ${m.reference.derivation.stats?.['mean']?.toFixed(3)})\n`);
     if (m.anomaly) {
       process.stdout.write(`  anomaly format: ${m.anomaly.format}`);
       if (m.anomaly.imageThreshold) process.stdout.write(`, image threshold ${m.anomaly.imageThreshold.value.toPrecision(5)} (${m.anomaly.imageThreshold.derivation.method})`);

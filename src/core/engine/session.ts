@@ -10,7 +10,8 @@
  */
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import { DEFAULT_PROVIDER_ORDER, providersInBuild, summariseOrtError } from '../runtime/providers';
+import { ENGINE_PROVIDER_ORDER } from '../runtime/providerOrder';
+import { providersInBuild, summariseOrtError } from '../runtime/providers';
 
 export interface ProviderAttempt {
   provider: string;
@@ -35,7 +36,7 @@ export interface SessionSettings {
 }
 
 export function resolveProviderOrder(order: readonly string[] | undefined): string[] {
-  const list = [...(order ?? DEFAULT_PROVIDER_ORDER)].map((p) => p.toLowerCase());
+  const list = [...(order ?? ENGINE_PROVIDER_ORDER)].map((p) => p.toLowerCase());
   const deduped = list.filter((p, i) => list.indexOf(p) === i);
   if (!deduped.includes('cpu')) deduped.push('cpu');
   return deduped;

@@ -9,7 +9,9 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { basename, dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import { InspectorError } from '../../shared/errors';
+import { Engine } from '../engine/engine';
 import { GraphIndex, parseModel, type OnnxGraph } from '../engine/onnx/model';
+import { listImages } from './calibrate';
 import { planHead } from '../explain/head';
 import { MANIFEST_FILE } from './discover';
 import { loadPack, sha256, type LoadedPack } from './load';
@@ -37,6 +39,8 @@ export interface CreateOptions {
   provenance?: Record<string, string>;
   /** Hook for calibration (display scale, anomaly thresholds), run on the written pack. */
   calibrate?: (pack: LoadedPack) => Promise<Partial<ManifestInput> | undefined>;
+  /** Folder of validation images whose defect scores become the drift baseline. */
+  reference?: string;
 }
 
 const NORMAL_NAMES = ['ok', 'normal', 'good', 'pass', 'negative', 'no_defect', 'nodefect'];
@@ -196,5 +200,30 @@ export async function createPack(opts: CreateOptions): Promise<LoadedPack> {
       pack = loadPack(opts.out);
     }
   }
+  if (opts.reference) {
+    manifest = { ...manifest, reference: await referenceScores(pack, opts.reference) };
+    writeManifest(opts.out, manifest);
+    pack = loadPack(opts.out);
+  }
   return pack;
+}
+
+/** Runs the finished pack on validation images: their defect scores are the drift baseline. */
+async function referenceScores(pack: LoadedPack, dir: string): Promise<NonNullable<ManifestInput['reference']>> {
+  const engine = new Engine();
+  try {
+    const paths = listImages(dir, 5000);
+    const results = await engine.inspectFiles(pack, paths, { method: 'none' });
+    const scores = results.filter((r) => r.defectScore !== undefined && Number.isFinite(r.defectScore)).map((r) => Number(r.defectScore!.toPrecision(6)));
+    if (scores.length < 10) {
+      throw new InspectorError('PACK_REFERENCE_TOO_SMALL', `The reference folder ${dir} gave ${scores.length} scored images; drift needs at least 10.`, { dir });
+    }
+    const mean = scores.reduce((a, b) => a + b, 0) / scores.length;
+    return {
+      scores,
+      derivation: { method: 'defect scores of the validation images, as this pack computes them', stats: { n: scores.length, mean, failed: results.length - scores.length }, note: basename(dir) },
+    };
+  } finally {
+    await engine.close();
+  }
 }

@@ -159,6 +159,11 @@ export const Manifest = z
     explanation: Explanation.optional(),
     anomaly: AnomalySpec.optional(),
     provenance: Provenance.default({}),
+    /**
+     * Defect scores of the pack's validation images: the baseline the history measures drift
+     * (PSI, KS) against. Written by `pack create --reference DIR`.
+     */
+    reference: z.object({ scores: z.array(z.number()).min(10), derivation: Derivation }).strict().optional(),
     /** SHA-256 of every file of the pack except pack.yaml itself. */
     files: z.record(z.string(), Sha256),
   })
