@@ -107,6 +107,37 @@ describe('8-bit JPEG features against libjpeg-turbo (committed fixtures)', () =>
   });
 });
 
+describe('corrupted codestreams', () => {
+  it('400 seeded mutations (bytes, cuts, deletions) all end decoded or in DICOM_DECODE_FAILED', async () => {
+    const streams = readdirSync(join(fixtures, 'jpeg-dct')).map((f) => new Uint8Array(readFileSync(join(fixtures, 'jpeg-dct', f))));
+    for (const name of ['mr_ep', 'rgb_ee']) {
+      const { dataSet } = parseDicomBytes(new Uint8Array(readFileSync(join(fixtures, 'jpeg12', `${name}.dcm`))));
+      streams.push(encapsulatedFrames(dataSet, readPixelModule(dataSet), true)[0]!);
+    }
+    let seed = 12345;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const outcomes: Record<string, number> = {};
+    for (let n = 0; n < 400; n++) {
+      const s = streams[n % streams.length]!.slice();
+      let b = s;
+      if (n % 3 === 0) for (let k = 0; k < 1 + Math.floor(rnd() * 8); k++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
+      else if (n % 3 === 1) b = s.subarray(0, Math.floor(rnd() * s.length));
+      else {
+        const i = Math.floor(rnd() * s.length);
+        b = new Uint8Array([...s.subarray(0, i), ...s.subarray(i + 1 + Math.floor(rnd() * 20))]);
+      }
+      let outcome = 'decoded';
+      try {
+        decodeDct(b);
+      } catch (e) {
+        outcome = (e as { code?: string }).code ?? `uncoded: ${(e as Error).message}`;
+      }
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    }
+    expect(Object.keys(outcomes).sort()).toEqual(['DICOM_DECODE_FAILED', 'decoded']);
+  });
+});
+
 describe('12-bit JPEG against DCMTK dcmdjpeg (committed DCMTK-made fixtures)', () => {
   const dir = join(fixtures, 'jpeg12');
   it.each(['mr_ee', 'mr_es', 'mr_ep', 'rgb_ee'])('%s: stored values within one level of DCMTK', async (name) => {

@@ -3,6 +3,12 @@
  * Each module is instantiated once per process on first use; after a decoder throws, its module is
  * dropped and re-created, because an aborted Emscripten instance stays broken. Their stdout chatter
  * (OpenJPEG's `[INFO]` lines) is silenced so `--json` output stays clean.
+ *
+ * 8-bit JPEG stays on libjpeg-turbo WASM although sharp (native mozjpeg, SIMD) is linked anyway:
+ * sharp gave bit-identical samples on every baseline conformance frame (greyscale via
+ * extractChannel(0), colour with the Adobe no-transform marker), but on 512² frames its per-call
+ * pipeline cost outweighs SIMD: 96 XA frames took longer one by one and no less with all 96 in
+ * flight on 2 cores. What is left against pydicom (~0.4×) is this codec's scalar WASM IDCT.
  */
 import { createRequire } from 'node:module';
 import { ImagingErrorCode, imagingError } from '../../errors';
