@@ -4,19 +4,7 @@
  * intermediates) as extra graph outputs, so one forward pass yields everything the explanation needs.
  */
 import { InspectorError } from '../../../shared/errors';
-import {
-  concat,
-  encodeBytesField,
-  encodeString,
-  encodeVarintField,
-  float32FromFixed,
-  readFields,
-  readFloats,
-  readInts,
-  str,
-  int64,
-  type Field,
-} from './protobuf';
+import { concat, encodeBytesField, encodeString, encodeVarint, encodeVarintField, float32FromFixed, int64, readFields, readFloats, readInts, str, type Field } from './protobuf';
 
 export const enum DataType {
   FLOAT = 1,
@@ -231,18 +219,26 @@ export function parseModel(model: Uint8Array): OnnxGraph {
  */
 export function withExtraOutputs(model: Uint8Array, names: readonly string[], elemType = DataType.FLOAT): Uint8Array {
   if (names.length === 0) return model;
-  const { fields, graph } = graphField(model);
-  const extra = names.map((name) => {
-    const tensorType = encodeVarintField(1, elemType);
-    const type = encodeBytesField(1, tensorType);
-    return encodeBytesField(12, concat([encodeString(1, name), encodeBytesField(2, type)]));
-  });
-  const parts: Uint8Array[] = [];
-  for (const f of fields) {
-    if (f === graph) parts.push(encodeBytesField(7, concat([graph.bytes!, ...extra])));
-    else parts.push(model.subarray(f.start, f.end));
+  const { graph } = graphField(model);
+  const extra = concat(
+    names.map((name) => {
+      const tensorType = encodeVarintField(1, elemType);
+      const type = encodeBytesField(1, tensorType);
+      return encodeBytesField(12, concat([encodeString(1, name), encodeBytesField(2, type)]));
+    }),
+  );
+  // Repeated fields may come in any order, so the new outputs go at the end of the graph message:
+  // only the graph's length prefix changes. One copy of the (possibly 100 MB) model, no re-encoding.
+  const head = Uint8Array.from([...encodeVarint((7 << 3) | 2), ...encodeVarint(graph.bytes!.length + extra.length)]);
+  const before = model.subarray(0, graph.start);
+  const after = model.subarray(graph.end);
+  const out = new Uint8Array(before.length + head.length + graph.bytes!.length + extra.length + after.length);
+  let o = 0;
+  for (const part of [before, head, graph.bytes!, extra, after]) {
+    out.set(part, o);
+    o += part.length;
   }
-  return concat(parts);
+  return out;
 }
 
 /** Producer and consumer indexes over a graph, built once per model. */
