@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { openBridge } from '../../tests/support/bridge';
 import { repoRoot } from '../../tests/support/paths';
-import type { CaseRef } from '../../src/renderer/src/review/types';
+import type { CaseRef } from '../../tests/e2e/viewer-helpers';
 
 const N = 2048;
 const STEPS = Number(process.env['RENDER_BENCH_STEPS'] ?? 120);
@@ -28,7 +28,6 @@ const pct = (xs: number[], q: number) => {
 // tsx names functions with a __name helper; the page needs it too for the functions we pass in.
 const b = await openBridge({ viewport: { width: 1600, height: 1000 } });
 await b.page.context().addInitScript({ content: 'globalThis.__name = (f) => f; if (!globalThis.api) Object.defineProperty(globalThis, "api", { value: Object.freeze({ call: (c, i) => globalThis.__inspectorInvoke(c, i) }) });' });
-b.page.on('console', (m) => m.type() === 'log' && console.log('page:', m.text()));
 await b.page.reload();
 await b.page.waitForFunction('!!globalThis.__inspector');
 
@@ -76,8 +75,7 @@ const first = await b.page.evaluate(async (cases) => {
   const total = performance.now() - t0;
   const m = (name: string) => performance.getEntriesByName(name).reduce((s, e) => s + e.duration, 0);
   const at = (name: string) => (performance.getEntriesByName(name).pop()?.startTime ?? NaN) - t0;
-  console.log(JSON.stringify({ selected: at('inspector:case-selected'), loaded: at('inspector:case-loaded'), firstImageStart: performance.getEntriesByName('inspector:image')[0]?.startTime - t0 }));
-  return { total, fetch: m('inspector:fetch-frames'), stats: m('inspector:frame-stats'), image: m('inspector:image'), grids: m('inspector:heatmap-grid') };
+  return { selected: at('inspector:case-selected'), loaded: at('inspector:case-loaded'), firstImage: (performance.getEntriesByName('inspector:image')[0]?.startTime ?? NaN) - t0, total, fetch: m('inspector:fetch-frames'), stats: m('inspector:frame-stats'), image: m('inspector:image'), grids: m('inspector:heatmap-grid') };
 }, [c]);
 
 const run = (fn: 'workPerUpdate' | 'frameIntervals', kind: 'wl' | 'pan') =>
@@ -86,10 +84,7 @@ const wlWork = await run('workPerUpdate', 'wl');
 const panWork = await run('workPerUpdate', 'pan');
 const wlFrames = await run('frameIntervals', 'wl');
 const panFrames = await run('frameIntervals', 'pan');
-const stage = await b.page.evaluate(() => {
-  const el = document.querySelector('[data-testid="viewer-pane-0"]')!;
-  return `${el.clientWidth}×${el.clientHeight}`;
-});
+const stage = await b.page.evaluate<string>('(() => { const el = document.querySelector(\'[data-testid="viewer-pane-0"]\'); return `${el.clientWidth}×${el.clientHeight}`; })()');
 await b.close().catch(() => undefined);
 
 const ref = spawnSync('/usr/bin/python3', [join(repoRoot, 'scripts', 'bench', 'render_reference.py'), String(N)], { encoding: 'utf8' });
@@ -99,7 +94,7 @@ const f1 = (x: number) => x.toFixed(1).padStart(7);
 console.log(`Chromium (software), viewport ${stage} px, 2048² uint16 + 2 heatmaps (224²) + 50 boxes, ${STEPS} steps each`);
 console.log('measure                                   median      p95      max   (ms)');
 const row = (name: string, xs: number[]) => console.log(`${name.padEnd(40)} ${f1(pct(xs, 0.5))}  ${f1(pct(xs, 0.95))}  ${f1(Math.max(...xs))}`);
-console.log(`first frame (open → painted)              ${f1(first.total)}   [fetch ${first.fetch.toFixed(1)}, stats ${first.stats.toFixed(1)}, window+draw ${first.image.toFixed(1)}, heatmap grids ${first.grids.toFixed(1)}]`);
+console.log(`first frame (open → painted)              ${f1(first.total)}   [fetch ${first.fetch.toFixed(1)}, stats ${first.stats.toFixed(1)}, window+draw ${first.image.toFixed(1)}, heatmap grids ${first.grids.toFixed(1)}; loaded at ${first.loaded.toFixed(0)}, first windowing starts at ${first.firstImage.toFixed(0)}]`);
 row('W/L drag: work per update', wlWork);
 row('pan: work per update', panWork);
 row('W/L drag: rAF interval (paint incl.)', wlFrames);

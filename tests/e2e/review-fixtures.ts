@@ -1,7 +1,6 @@
 /** Two review cases built from known pixels and maps, published in the real host's media store. */
 import type { Bridge } from '../support/bridge';
-import type { CaseRef, Findings } from '../../src/renderer/src/review/types';
-import { publish } from './viewer-helpers';
+import { publish, type CaseRef } from './viewer-helpers';
 
 export const IMG_W = 400;
 export const IMG_H = 300;
@@ -20,7 +19,7 @@ export function squareMap(): Float32Array {
   return m;
 }
 
-export const findings: Findings = {
+export const findings = {
   verdict: 'internal',
   probabilities: [
     { label: 'pass', displayName: { en: 'Pass', ko: '합격' }, p: 0.08 },

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InferenceRecord } from '../../src/core/history/types';
 import { openBridge, type Bridge } from '../support/bridge';
 import { reviewCases } from './review-fixtures';
-import { openCases, screenOf, state, viewOf } from './viewer-helpers';
+import { openCases, screenOf, state, viewOf, waitAttr } from './viewer-helpers';
 
 const run: InferenceRecord = {
   case: { key: 'CELL-A', kind: 'part', line: 'L1', station: 'CT1', tags: [] },
@@ -75,10 +75,10 @@ describe('review decisions recorded in the history (Chromium, real handlers and 
   it('an override from the keyboard supersedes the first review; the queue shows the new status', async () => {
     const { page } = b;
     await page.keyboard.press('o');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('override-class');
+    expect(await page.evaluate('document.activeElement?.id')).toBe('override-class');
     await page.getByTestId('override-class').selectOption('external');
     await page.getByTestId('save-state').filter({ hasText: /Saved/ }).waitFor();
-    await page.waitForFunction(() => /overridden/.test(document.querySelector('[data-testid="case-0"]')?.textContent ?? ''));
+    await page.getByTestId('case-0').filter({ hasText: 'overridden' }).waitFor();
     const detail = await b.host.handlers['history.run']({ runId });
     expect(detail.reviews).toHaveLength(2);
     const latest = detail.reviews.find((x) => x.decision === 'override')!;
@@ -91,7 +91,7 @@ describe('review decisions recorded in the history (Chromium, real handlers and 
   it('a case without a recorded run says so instead of pretending to save', async () => {
     await b.page.keyboard.press('Escape');
     await b.page.keyboard.press('n');
-    await b.page.waitForFunction(() => document.querySelector('[data-testid="case-1"]')?.getAttribute('aria-current') === 'true');
+    await waitAttr(b, 'case-1', 'aria-current', /^true$/);
     await b.page.keyboard.press('r');
     await b.page.getByTestId('save-state').filter({ hasText: /no recorded inspection run/ }).waitFor();
     expect((await b.host.handlers['history.search']({})).rows.length).toBe(1);

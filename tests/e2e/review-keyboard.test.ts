@@ -4,11 +4,10 @@
  * case, compare with linked pan, Korean, large text and high contrast, with a screenshot per state.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { colourAt } from '../../src/renderer/src/viewer/colormaps';
-import { voiLinear } from '../../src/renderer/src/viewer/voi';
 import { openBridge, type Bridge } from '../support/bridge';
 import { IMG_W, reviewCases } from './review-fixtures';
-import { grabPane, openCases, screenOf, state, viewOf } from './viewer-helpers';
+import { grabPane, openCases, screenOf, state, viewOf, waitAttr } from './viewer-helpers';
+import { colourAt, voiLinear } from './viewer-oracle';
 
 /** Grey of the ramp image at image x under its default window. */
 const grey = (ix: number) => voiLinear(Math.round((Math.floor(ix) / (IMG_W - 1)) * 4000), { center: 2000, width: 4001 });
@@ -153,10 +152,10 @@ describe('keyboard-first review (Chromium, real host media)', () => {
     await b.page.keyboard.type('porosity near the tab');
     await key('Escape');
     await key('n');
-    await b.page.waitForFunction(() => document.querySelector('[data-testid="case-1"]')?.getAttribute('aria-current') === 'true');
+    await waitAttr(b, 'case-1', 'aria-current', /^true$/);
     expect(await b.page.getByTestId('review-note').inputValue()).toBe('');
     await key('p');
-    await b.page.waitForFunction(() => document.querySelector('[data-testid="case-0"]')?.getAttribute('aria-current') === 'true');
+    await waitAttr(b, 'case-0', 'aria-current', /^true$/);
     expect(await b.page.getByTestId('review-note').inputValue()).toBe('porosity near the tab');
     const s = await state(b);
     expect(s.review.drafts['case-a']!.boxes).toHaveLength(1);
@@ -171,7 +170,7 @@ describe('keyboard-first review (Chromium, real host media)', () => {
   it('compare side by side: layers split across panes, pan linked', async () => {
     await key('x');
     await b.page.getByTestId('viewer-pane-1').waitFor();
-    await b.page.waitForFunction(() => !!document.querySelector('[data-testid="viewer-pane-1"]')?.getAttribute('data-view'));
+    await waitAttr(b, 'viewer-pane-1', 'data-view', /./);
     await key('Shift+ArrowRight');
     const v0 = await viewOf(b, 0);
     const v1 = await viewOf(b, 1);
@@ -188,10 +187,10 @@ describe('keyboard-first review (Chromium, real host media)', () => {
     expect(await b.page.getByTestId('model-card').textContent()).toContain('CT 기공 분류기');
     await b.screenshot('review-ko');
     await key('Alt+t');
-    expect(await b.page.evaluate(() => getComputedStyle(document.documentElement).fontSize)).toBe('18px');
+    expect(await b.page.evaluate('getComputedStyle(document.documentElement).fontSize')).toBe('18px');
     await b.screenshot('review-ko-large');
     await key('Alt+c');
-    expect(await b.page.evaluate(() => document.documentElement.classList.contains('high-contrast'))).toBe(true);
+    expect(await b.page.evaluate("document.documentElement.classList.contains('high-contrast')")).toBe(true);
     // Boxes turn yellow and keep their text tags and dash patterns.
     const v = await viewOf(b);
     const img = await grabPane(b);

@@ -3,11 +3,11 @@
  * differs from the square model input, and the composited canvas is read back at known positions.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { colourAt } from '../../src/renderer/src/viewer/colormaps';
 import { openBridge, type Bridge } from '../support/bridge';
-import type { CaseRef, HeatmapRef } from '../../src/renderer/src/review/types';
-import type { InputMapping } from '../../src/renderer/src/viewer/heatmap';
-import { expectNear, grabPane, openCases, publish, screenOf, viewOf } from './viewer-helpers';
+import { expectNear, grabPane, openCases, publish, screenOf, viewOf, type CaseRef } from './viewer-helpers';
+import { colourAt } from './viewer-oracle';
+
+type InputMapping = Record<string, unknown>;
 
 const W = 300;
 const H = 200;
@@ -32,7 +32,7 @@ describe('heatmap alignment on image pixels (Chromium, real media bytes)', () =>
       origin: 'test',
       frames: [{ mediaId: pixels, width: W, height: H, channels: 1, dtype: 'uint16', windows: [{ center: 1000, width: 100 }] }],
       heatmaps: [
-        { mediaId: map, id: `${id}-cam`, kind: 'gradcam', method: 'Grad-CAM', source: 'test-pack@1', width: 8, height: 8, mapping, scale: { min: 0, max: 1, kind: 'calibrated' } } satisfies HeatmapRef,
+        { mediaId: map, id: `${id}-cam`, kind: 'gradcam', method: 'Grad-CAM', source: 'test-pack@1', width: 8, height: 8, mapping, scale: { min: 0, max: 1, kind: 'calibrated' } },
       ],
     });
   });

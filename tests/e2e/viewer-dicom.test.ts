@@ -6,10 +6,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dragWindow, voiLinear } from '../../src/renderer/src/viewer/voi';
 import { openBridge, type Bridge } from '../support/bridge';
 import { hasShared, sharedData } from '../support/paths';
-import { grabPane, screenOf, viewOf, type View } from './viewer-helpers';
+import { grabPane, screenOf, viewOf, waitAttr, type View } from './viewer-helpers';
+import { dragSensitivity, voiLinear } from './viewer-oracle';
 
 const CT = join(sharedData, 'dicom', 'cornerstone-testimages', 'CTImage.dcm');
 const CR = join(sharedData, 'dicom', 'dwv-testdata', 'gdcm-CR-MONO1-10-chest.dcm');
@@ -42,7 +42,7 @@ describe.skipIf(!hasShared)('DICOM display in the viewer (Chromium, real handler
     chosen = paths;
     await b.page.getByTestId('open-files').click();
     await b.page.getByTestId('case-0').waitFor();
-    await b.page.waitForFunction(() => document.querySelector('[data-testid="viewer-pane-0"]')?.getAttribute('data-view'));
+    await waitAttr(b, 'viewer-pane-0', 'data-view', /./);
     await b.page.evaluate(() => (globalThis as unknown as { __inspector: { ready(): Promise<void> } }).__inspector.ready());
   }
 
@@ -84,9 +84,8 @@ describe.skipIf(!hasShared)('DICOM display in the viewer (Chromium, real handler
     await b.page.mouse.up();
     const before = v;
     v = await viewOf(b);
-    const range = { min: f.min, max: f.max, p005: 0, p995: 0 };
     // Sensitivity as OHIF: 4 × dynamic range / 1024 per pixel (±1 px: the cursor lands on sub-pixels).
-    const m = dragWindow({ center: 0, width: 1000 }, 1, 1, range).center;
+    const m = dragSensitivity(f.min, f.max);
     expect(Math.abs(v.width - (before.width + 60 * m))).toBeLessThanOrEqual(1.5 * m);
     expect(Math.abs(v.center - (before.center + 30 * m))).toBeLessThanOrEqual(1.5 * m);
     expect(v.width).toBeGreaterThan(before.width);
@@ -166,12 +165,12 @@ describe.skipIf(!hasShared)('DICOM display in the viewer (Chromium, real handler
     await b.page.getByTestId('open-folder').click();
     await b.page.getByTestId('case-0').waitFor({ timeout: 60_000 });
     await b.page.getByTestId('case-0').filter({ hasText: '(28)' }).waitFor();
-    await b.page.waitForFunction(() => /"frame":0/.test(document.querySelector('[data-testid="viewer-pane-0"]')?.getAttribute('data-view') ?? ''));
+    await waitAttr(b, 'viewer-pane-0', 'data-view', /"frame":0/);
     const box = (await b.page.getByTestId('viewer-pane-0').boundingBox())!;
     await b.page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await b.page.mouse.wheel(0, 100);
     await b.page.mouse.wheel(0, 100);
-    await b.page.waitForFunction(() => /"frame":2/.test(document.querySelector('[data-testid="viewer-pane-0"]')?.getAttribute('data-view') ?? ''));
+    await waitAttr(b, 'viewer-pane-0', 'data-view', /"frame":2/);
     await b.page.keyboard.press('ArrowUp');
     expect((await viewOf(b)).frame).toBe(1);
     await b.screenshot('viewer-series-slice');

@@ -1,7 +1,30 @@
 /** Shared steps of the viewer/review E2E tests: publish real bytes in the host, read back pixels. */
 import sharp from 'sharp';
 import type { Bridge } from '../support/bridge';
-import type { CaseRef } from '../../src/renderer/src/review/types';
+
+/** The case records the renderer's hook accepts (review/types.ts CaseRef), kept loose here so the
+ * Node-side tests do not compile renderer sources. */
+export interface CaseRef {
+  id: string;
+  title: string;
+  origin: string;
+  frames: Record<string, unknown>[];
+  heatmaps?: Record<string, unknown>[];
+  boxes?: Record<string, unknown>[];
+  findings?: Record<string, unknown>;
+  runId?: number;
+}
+
+/** Waits until a test id's attribute matches (polled from Node: the page's CSP forbids eval'd predicates). */
+export async function waitAttr(b: Bridge, testId: string, attr: string, pattern: RegExp, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await b.page.getByTestId(testId).getAttribute(attr, { timeout: timeoutMs }).catch(() => null);
+    if (value !== null && pattern.test(value)) return;
+    if (Date.now() > until) throw new Error(`${testId} [${attr}] never matched ${pattern}: ${value}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 export function publish(b: Bridge, arr: ArrayBufferView): string {
   return b.host.media.publish({ contentType: 'application/octet-stream', bytes: new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength) });
@@ -38,7 +61,7 @@ export async function viewOf(b: Bridge, pane = 0): Promise<View> {
 /** What the user sees in a pane: a screenshot of it, as raw RGB, addressed in pane pixels. */
 export async function grabPane(b: Bridge, pane = 0): Promise<{ at(x: number, y: number): [number, number, number]; width: number; height: number }> {
   // Two frames so konva's batched draws have landed.
-  await b.page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  await b.page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
   const png = await b.page.getByTestId(`viewer-pane-${pane}`).screenshot();
   const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   return {

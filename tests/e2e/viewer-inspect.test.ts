@@ -8,10 +8,10 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPack } from '../../src/core/packs/create';
-import { colourAt } from '../../src/renderer/src/viewer/colormaps';
 import { openBridge, type Bridge } from '../support/bridge';
 import { repoRoot } from '../support/paths';
-import { grabPane, screenOf, viewOf } from './viewer-helpers';
+import { grabPane, screenOf, viewOf, waitAttr } from './viewer-helpers';
+import { colourAt } from './viewer-oracle';
 
 const fixtures = join(repoRoot, 'tests', 'fixtures', 'packs');
 const WIDE = join(fixtures, 'images', 'wide_defect.png');
@@ -52,7 +52,7 @@ describe('inspect with a real pack, heatmap on image pixels (Chromium, real work
     await page.getByTestId('pack-list').waitFor({ timeout: 60_000 });
     await page.getByTestId('open-files').click();
     await page.getByTestId('case-0').waitFor();
-    await page.waitForFunction(() => !!document.querySelector('[data-testid="viewer-pane-0"]')?.getAttribute('data-view'));
+    await waitAttr(b, 'viewer-pane-0', 'data-view', /./);
     await page.locator('body').click({ position: { x: 5, y: 990 } });
     await page.keyboard.press('F5');
     const opacity = page.locator('[data-testid^="layer-opacity-"]').first();
