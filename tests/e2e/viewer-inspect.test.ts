@@ -97,4 +97,17 @@ describe('inspect with a real pack, heatmap on image pixels (Chromium, real work
     // The comparison has teeth: the same map shifted by a tenth of the image reads back worse.
     expect(error(9.6, 8)).toBeGreaterThan(aligned * 1.5);
   });
+
+  it('the inspection was recorded; A accepts it in the history under the selected operator', async () => {
+    await b.host.handlers['operator.create']({ id: 'lee', name: '이검사', role: 'reviewer' });
+    await b.host.handlers['operator.select']({ id: 'lee' });
+    await b.page.locator('body').click({ position: { x: 5, y: 990 } });
+    await b.page.keyboard.press('a');
+    await b.page.getByTestId('save-state').filter({ hasText: /Saved/ }).waitFor();
+    // Two runs: the one F5 recorded (reviewed now) and the test's own comparison run.
+    const { rows } = await b.host.handlers['history.search']({ sort: 'time', order: 'asc' });
+    expect(rows).toHaveLength(2);
+    expect(rows[0]!.review).toMatchObject({ decision: 'accept', operatorId: 'lee' });
+    expect(rows[1]!.review).toBeNull();
+  });
 });

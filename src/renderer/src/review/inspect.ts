@@ -42,7 +42,7 @@ export function findingsOf(r: ImageResult, run: RunResult): Findings {
   const cls = r.classification;
   const verdict = cls?.topLabel ?? r.drivingLabel ?? r.decision;
   const probabilities = cls
-    ? cls.probabilities.map((p, i) => ({ label: i === cls.topClass ? cls.topLabel : `#${i}`, p }))
+    ? cls.probabilities.map((p, i) => ({ label: cls.labels[i] ?? `#${i}`, p }))
     : [{ label: r.anomaly?.anomalous ? 'anomalous' : 'normal', p: r.anomaly?.score ?? r.defectScore ?? 0 }];
   const c = run.cases.find((x) => x.images.includes(r.source)) ?? run.cases[0];
   return {
@@ -57,6 +57,7 @@ export function findingsOf(r: ImageResult, run: RunResult): Findings {
         }
       : {}),
     models: [{ pack: r.pack.name, version: r.pack.version, task: r.pack.kind, displayName: { en: r.pack.name } }],
+    ...(r.runId !== undefined ? { runId: String(r.runId) } : {}),
   };
 }
 
@@ -85,5 +86,9 @@ export async function inspectCase(c: CaseRef, pack?: string): Promise<void> {
   viewer.addResults(c.id, heatmaps, regionBoxes(r, c.id));
   const review = useReviewStore.getState();
   review.setFindings(c.id, findingsOf(r, run));
-  review.setStatus(c.id, 'inspected');
+  // The run is now in the history: decisions on this case are recorded against it.
+  review.setCases(
+    review.cases.map((x) => (x.id === c.id ? { ...x, status: 'inspected' as const, ...(r.runId !== undefined ? { runId: r.runId } : {}) } : x)),
+    review.current,
+  );
 }

@@ -41,6 +41,11 @@ export function renderFrame(f: FrameData, win: WindowLevel, invert: boolean, vp:
     for (let sy = 0; sy < outH; sy++) {
       const iy = rows[sy]!;
       if (iy < 0) continue;
+      // Zoomed in, neighbouring screen rows show the same image row: copy instead of looking up.
+      if (sy > 0 && rows[sy - 1] === iy) {
+        out.copyWithin(sy * outW + x0, (sy - 1) * outW + x0, (sy - 1) * outW + x1);
+        continue;
+      }
       const base = iy * f.width;
       let o = sy * outW + x0;
       for (let sx = x0; sx < x1; sx++, o++) out[o] = lut[d[base + cols[sx]!]! - offset]!;
