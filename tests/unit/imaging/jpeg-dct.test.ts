@@ -112,7 +112,7 @@ describe('corrupted codestreams', () => {
     const streams = readdirSync(join(fixtures, 'jpeg-dct')).map((f) => new Uint8Array(readFileSync(join(fixtures, 'jpeg-dct', f))));
     for (const name of ['mr_ep', 'rgb_ee']) {
       const { dataSet } = parseDicomBytes(new Uint8Array(readFileSync(join(fixtures, 'jpeg12', `${name}.dcm`))));
-      streams.push(encapsulatedFrames(dataSet, readPixelModule(dataSet), true)[0]!);
+      streams.push(new Uint8Array(encapsulatedFrames(dataSet, readPixelModule(dataSet), true)[0]!));
     }
     let seed = 12345;
     const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
