@@ -79,6 +79,7 @@ CREATE TABLE review_state(
   operator_id TEXT NOT NULL, at INTEGER NOT NULL, pack_name TEXT NOT NULL, day TEXT NOT NULL, ai_label TEXT NOT NULL, human_label TEXT);
 CREATE INDEX review_state_operator ON review_state(operator_id, run_at, run_id);
 CREATE INDEX review_state_decision ON review_state(decision, run_at, run_id);
+CREATE INDEX review_state_time ON review_state(run_at, run_id);
 CREATE TABLE stat_daily(day TEXT NOT NULL, pack_name TEXT NOT NULL, verdict TEXT NOT NULL, n INTEGER NOT NULL,
   PRIMARY KEY(day, pack_name, verdict)) WITHOUT ROWID;
 CREATE TABLE stat_images_daily(day TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;

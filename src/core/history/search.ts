@@ -47,12 +47,15 @@ function whereClause(db: Database.Database, q: HistoryQuery): { sql: string; par
     where.push(clause);
     params.push(...values);
   };
-  if (q.from !== undefined) add('r.created_at >= ?', q.from);
-  if (q.to !== undefined) add('r.created_at < ?', q.to);
+  const status = q.reviewStatus ?? 'any';
+  const reviewed = Boolean(q.reviewer) || (status !== 'any' && status !== 'unreviewed');
+  // Reviewed runs are walked through the review state, whose run_at is the run's time.
+  const time = reviewed ? 'rs.run_at' : 'r.created_at';
+  if (q.from !== undefined) add(`${time} >= ?`, q.from);
+  if (q.to !== undefined) add(`${time} < ?`, q.to);
   if (q.verdicts?.length) add(`r.verdict IN (${q.verdicts.map(() => '?').join(',')})`, ...q.verdicts);
   if (q.pack) add('r.pack_name = ?', q.pack);
   if (q.reviewer) add('rs.operator_id = ?', q.reviewer);
-  const status = q.reviewStatus ?? 'any';
   if (status === 'unreviewed') where.push('rs.run_id IS NULL');
   else if (status === 'reviewed') where.push('rs.run_id IS NOT NULL');
   else if (status !== 'any') add('rs.decision = ?', status);
@@ -68,7 +71,6 @@ function whereClause(db: Database.Database, q: HistoryQuery): { sql: string; par
     if (ids && ids.length <= FTS_LIST_LIMIT) where.push(`r.case_id IN (${ids.length ? ids.join(',') : 'NULL'})`);
     else add("c.case_key LIKE ? ESCAPE '\\'", like);
   }
-  const reviewed = Boolean(q.reviewer) || (status !== 'any' && status !== 'unreviewed');
   return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', params, reviewed };
 }
 
