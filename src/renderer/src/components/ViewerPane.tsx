@@ -48,6 +48,7 @@ export function ViewerPane({ index }: { index: number }) {
   const selected = useViewerStore((s) => s.selectedBox);
   const fitToken = useViewerStore((s) => s.fitToken);
   const isActive = useViewerStore((s) => s.activePane === index);
+  const paneCount = useViewerStore((s) => s.panes.length);
   const highContrast = useAppStore((s) => s.highContrast);
   const caseId = useReviewStore((s) => s.cases[s.current]?.id);
   const reviewerBoxes = useReviewStore((s) => (caseId && scene?.id === caseId ? (s.drafts[caseId]?.boxes ?? EMPTY_BOXES) : EMPTY_BOXES));
@@ -64,8 +65,13 @@ export function ViewerPane({ index }: { index: number }) {
   );
   const vp = pane?.viewport ?? fitted;
   useEffect(() => {
-    if (fitted) useViewerStore.getState().setViewport(fitted, index);
+    if (fitted) useViewerStore.getState().setViewport(fitted, index, true);
   }, [fitted, index, fitToken]);
+  // An automatic fit follows the pane's size (entering/leaving compare halves or doubles it).
+  const autoFit = pane?.autoFit ?? false;
+  useEffect(() => {
+    if (autoFit && frame && size.width > 0) useViewerStore.getState().setViewport(fitViewport(frame.width, frame.height, size.width, size.height), index, true);
+  }, [autoFit, frame, size.width, size.height, index]);
 
   // The windowed image: one canvas the size of the stage, redrawn synchronously on every change.
   const canvas = useMemo(() => document.createElement('canvas'), []);
@@ -224,6 +230,12 @@ export function ViewerPane({ index }: { index: number }) {
         <div className="viewer-empty">
           <p>{t('viewer.empty')}</p>
           <p className="muted">{t('viewer.hint')}</p>
+        </div>
+      )}
+      {frame && pane && paneCount > 1 && (
+        <div className="pane-caption" data-testid={`pane-caption-${index}`}>
+          {index + 1}: {scene?.title}
+          {pane.onlyHeatmap ? ` · ${scene?.heatmaps.find((h) => h.id === pane.onlyHeatmap)?.method ?? ''}` : ''}
         </div>
       )}
       {frame && pane && (

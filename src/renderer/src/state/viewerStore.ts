@@ -19,6 +19,8 @@ export interface Pane {
   userInvert: boolean;
   /** Undefined until the pane knows its size: then it is fitted. */
   viewport?: Viewport;
+  /** The viewport is the automatic fit (not panned/zoomed by the user): it follows pane resizes. */
+  autoFit?: boolean;
   /** In layer-compare mode, the one heatmap this pane shows (others hidden). */
   onlyHeatmap?: string;
   preset: PresetId | 'custom';
@@ -60,7 +62,7 @@ interface ViewerState {
   setWindow(win: WindowLevel, pane?: number): void;
   applyPreset(id: PresetId): void;
   toggleInvert(): void;
-  setViewport(v: Viewport, pane?: number): void;
+  setViewport(v: Viewport, pane?: number, autoFit?: boolean): void;
   stepFrame(delta: number): void;
   resetView(): void;
   setLayer(id: string, patch: Partial<LayerSettings>): void;
@@ -135,10 +137,11 @@ export const useViewerStore = create<ViewerState>((set, get) => {
       set((s) => {
         const first = s.panes[0];
         if (!first) return {};
-        if (!scene) return { panes: [first, { ...first, onlyHeatmap: undefined }] };
+        // Panes halve in width: both fit again (linked, they fit alike).
+        if (!scene) return { panes: [{ ...first, viewport: undefined }, { ...first, onlyHeatmap: undefined, viewport: undefined }] };
         const layers = { ...s.layers };
         scene.heatmaps.forEach((h) => (layers[h.id] ??= { ...DEFAULT_LAYER }));
-        return { scenes: { ...s.scenes, [scene.id]: scene }, layers, panes: [first, paneFor(scene, { viewport: first.viewport })] };
+        return { scenes: { ...s.scenes, [scene.id]: scene }, layers, panes: [{ ...first, viewport: undefined }, paneFor(scene)] };
       }),
     compareLayers: () =>
       set((s) => {
@@ -147,9 +150,9 @@ export const useViewerStore = create<ViewerState>((set, get) => {
         if (!first || !scene || scene.heatmaps.length < 2) return {};
         const [a, b] = scene.heatmaps;
         const layers = { ...s.layers, [a!.id]: { ...s.layers[a!.id]!, visible: true }, [b!.id]: { ...s.layers[b!.id]!, visible: true } };
-        return { layers, panes: [{ ...first, onlyHeatmap: a!.id }, { ...first, onlyHeatmap: b!.id }] };
+        return { layers, panes: [{ ...first, onlyHeatmap: a!.id, viewport: undefined }, { ...first, onlyHeatmap: b!.id, viewport: undefined }] };
       }),
-    closeCompare: () => set((s) => ({ panes: s.panes.slice(0, 1).map((p) => ({ ...p, onlyHeatmap: undefined })), activePane: 0 })),
+    closeCompare: () => set((s) => ({ panes: s.panes.slice(0, 1).map((p) => ({ ...p, onlyHeatmap: undefined, viewport: undefined })), activePane: 0 })),
     setActivePane: (i) => set({ activePane: i }),
     setWindow: (win, pane) => updatePane(pane ?? get().activePane, (p) => ({ ...p, window: win, preset: 'custom' })),
     applyPreset: (id) =>
@@ -158,11 +161,11 @@ export const useViewerStore = create<ViewerState>((set, get) => {
         return f ? { ...p, window: presetWindow(id, f, statsOf(f)), preset: id } : p;
       }),
     toggleInvert: () => updatePane(get().activePane, (p) => ({ ...p, userInvert: !p.userInvert })),
-    setViewport: (v, pane) => {
+    setViewport: (v, pane, autoFit = false) => {
       const s = get();
       const i = pane ?? s.activePane;
       // Linked panes share one screen transform: the same image point sits under the same cursor.
-      set({ panes: s.panes.map((p, k) => (k === i || s.linked ? { ...p, viewport: v } : p)) });
+      set({ panes: s.panes.map((p, k) => (k === i || s.linked ? { ...p, viewport: v, autoFit } : p)) });
     },
     stepFrame: (delta) =>
       updatePane(get().activePane, (p) => {
