@@ -64,13 +64,19 @@ export function ViewerPane({ index }: { index: number }) {
     [frame, size.width, size.height, pane?.viewport],
   );
   const vp = pane?.viewport ?? fitted;
+  const fitSize = useRef('');
   useEffect(() => {
-    if (fitted) useViewerStore.getState().setViewport(fitted, index, true);
-  }, [fitted, index, fitToken]);
+    if (!fitted) return;
+    fitSize.current = `${size.width}x${size.height}`;
+    useViewerStore.getState().setViewport(fitted, index, true);
+  }, [fitted, index, fitToken, size.width, size.height]);
   // An automatic fit follows the pane's size (entering/leaving compare halves or doubles it).
   const autoFit = pane?.autoFit ?? false;
   useEffect(() => {
-    if (autoFit && frame && size.width > 0) useViewerStore.getState().setViewport(fitViewport(frame.width, frame.height, size.width, size.height), index, true);
+    const key = `${size.width}x${size.height}`;
+    if (!autoFit || !frame || size.width === 0 || fitSize.current === key) return;
+    fitSize.current = key;
+    useViewerStore.getState().setViewport(fitViewport(frame.width, frame.height, size.width, size.height), index, true);
   }, [autoFit, frame, size.width, size.height, index]);
 
   // The windowed image: one canvas the size of the stage, redrawn synchronously on every change.
@@ -79,8 +85,9 @@ export function ViewerPane({ index }: { index: number }) {
   const lutCache = useRef<LutCache>({});
   const imageNode = useRef<Konva.Image>(null);
   const invert = frame ? frame.invert !== (pane?.userInvert ?? false) : false;
+  const win = pane?.window;
   useLayoutEffect(() => {
-    if (!frame || !vp || size.width === 0 || !pane) return;
+    if (!frame || !vp || size.width === 0 || !win) return;
     performance.mark('inspector:render:start');
     if (canvas.width !== size.width || canvas.height !== size.height || !imageData.current) {
       canvas.width = size.width;
@@ -88,12 +95,12 @@ export function ViewerPane({ index }: { index: number }) {
       imageData.current = new ImageData(size.width, size.height);
     }
     const id = imageData.current;
-    renderFrame(frame, pane.window, invert, vp, new Uint32Array(id.data.buffer), id.width, id.height, lutCache.current);
+    renderFrame(frame, win, invert, vp, new Uint32Array(id.data.buffer), id.width, id.height, lutCache.current);
     canvas.getContext('2d')!.putImageData(id, 0, 0);
     imageNode.current?.getLayer()?.draw();
     performance.mark('inspector:render:end');
     performance.measure('inspector:image', 'inspector:render:start', 'inspector:render:end');
-  }, [frame, pane?.window, invert, vp, size.width, size.height, canvas, pane]);
+  }, [frame, win, invert, vp, size.width, size.height, canvas]);
 
   const visibleMaps = useMemo(
     () => (scene?.heatmaps ?? []).filter((h) => (pane?.onlyHeatmap ? pane.onlyHeatmap === h.id : layers[h.id]?.visible)),
