@@ -160,6 +160,18 @@ describe('keyboard-first review (Chromium, real host media)', () => {
     const s = await state(b);
     expect(s.review.drafts['case-a']!.boxes).toHaveLength(1);
     expect(s.review.drafts['case-a']!.dirty).toBe(true);
+    // F6 walks the panels: viewer → findings → top bar → cases, focus always visible.
+    await b.page.getByTestId('viewer-pane-0').focus();
+    await key('F6');
+    expect(await b.page.evaluate("!!document.activeElement?.closest('.findings')")).toBe(true);
+    await key('F6');
+    expect(await b.page.evaluate("!!document.activeElement?.closest('.topbar')")).toBe(true);
+    await key('F6');
+    expect(await b.page.evaluate("!!document.activeElement?.closest('.cases')")).toBe(true);
+    expect(await b.page.evaluate("getComputedStyle(document.activeElement).outlineStyle")).not.toBe('none');
+    await key('Shift+F6');
+    expect(await b.page.evaluate("!!document.activeElement?.closest('.topbar')")).toBe(true);
+    await b.page.locator('body').click({ position: { x: 5, y: 990 } });
     await key('?');
     await b.page.getByTestId('shortcut-sheet').waitFor();
     await b.screenshot('review-shortcut-sheet');

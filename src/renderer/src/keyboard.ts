@@ -50,6 +50,7 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: 'Alt+←↑→↓', action: 'shortcut.resizeBox', group: 'boxes' },
   { keys: 'Esc', action: 'shortcut.escape', group: 'boxes' },
   { keys: '?', action: 'shortcut.sheet', group: 'app' },
+  { keys: 'F6 / Shift+F6', action: 'shortcut.panels', group: 'app' },
   { keys: 'Alt+T', action: 'a11y.largeText', group: 'app' },
   { keys: 'Alt+C', action: 'a11y.highContrast', group: 'app' },
   { keys: 'Alt+K', action: 'shortcut.language', group: 'app' },
@@ -64,6 +65,19 @@ export function layerKeys(): ({ kind: 'heatmap'; id: string } | { kind: 'boxes';
   const pane = v.panes[0];
   const maps = (pane && v.scenes[pane.sceneId]?.heatmaps) || [];
   return [...maps.map((h) => ({ kind: 'heatmap' as const, id: h.id })), ...BOX_SOURCES.map((source) => ({ kind: 'boxes' as const, source }))];
+}
+
+/** The workstation's regions in Tab order: F6 moves between them as in desktop applications. */
+const PANELS = ['.topbar', '.cases', '.viewer', '.findings'];
+
+function cyclePanel(back: boolean): boolean {
+  const regions = PANELS.map((sel) => document.querySelector<HTMLElement>(sel)).filter((x): x is HTMLElement => !!x);
+  if (!regions.length) return false;
+  const at = regions.findIndex((r) => r.contains(document.activeElement));
+  const next = regions[(at + (back ? regions.length - 1 : 1) + regions.length) % regions.length]!;
+  const first = next.querySelector<HTMLElement>('[data-testid="viewer-pane-0"], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex="0"]');
+  (first ?? next).focus();
+  return true;
 }
 
 function focusById(id: string) {
@@ -88,6 +102,7 @@ export function handleShortcut(e: KeyboardEvent, ui: { toggleSheet(): void; clos
     useViewerStore.getState().selectBox(undefined);
     return true;
   }
+  if (e.key === 'F6') return cyclePanel(e.shiftKey);
   if (typing || e.ctrlKey || e.metaKey) return false;
   const v = useViewerStore.getState();
   const r = useReviewStore.getState();

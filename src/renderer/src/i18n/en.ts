@@ -125,6 +125,7 @@ export const en = {
   'inspect.run': 'Inspect',
   'inspect.running': 'Inspecting…',
   'review.changeReviewer': 'Change',
+  'shortcut.panels': 'Next / previous panel',
 } as const;
 
 export type MessageKey = keyof typeof en;

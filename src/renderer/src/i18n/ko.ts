@@ -126,4 +126,5 @@ export const ko: Record<MessageKey, string> = {
   'inspect.run': '검사 실행',
   'inspect.running': '검사 중…',
   'review.changeReviewer': '변경',
+  'shortcut.panels': '다음 / 이전 패널',
 };
