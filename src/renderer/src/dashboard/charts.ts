@@ -28,7 +28,8 @@ export function dailyOptions(width: number, labels: { images: string; errors: st
     width,
     height: 220,
     legend: { show: true },
-    scales: { x: { time: true }, n: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] } },
+    // Half a day either side: one day of data would otherwise stretch the axis over years.
+    scales: { x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] }, n: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] } },
     axes: [axis(text, grid), axis(text, grid, { scale: 'n' })],
     series: [
       {},

@@ -109,7 +109,7 @@ export function OperatorChip() {
   return (
     <div className="operator">
       <button type="button" className={current ? '' : 'attention'} aria-expanded={open} onClick={() => setOpen(!open)} data-testid="operator-chip" title={t('operator.label')}>
-        <span aria-hidden="true">{current ? '👤' : '⚠'}</span>{' '}
+        <span aria-hidden="true">{current ? '◉' : '⚠'}</span>{' '}
         {current ? (
           <>
             <span data-testid="operator-current">{current.name}</span> <span className="muted">· {t(`operator.role.${current.role}` as MessageKey)}</span>
