@@ -204,6 +204,28 @@ describe('history: inspect, review, see it in history and dashboard, audit verif
     await b.screenshot('history-dashboard-ko');
     await page.getByTestId('lang-en').click();
 
+    await b.screenshot('history-dashboard-en');
+  });
+
+  it('a correction supersedes the review: both stay on record, the table shows the latest', async () => {
+    const { page } = b;
+    await key('Alt+2');
+    await page.getByTestId(`history-open-${reviewed.runId}`).click();
+    await ready(b);
+    // The standing review came back as the draft: decision, note and box.
+    expect(await page.getByTestId('review-note').inputValue()).toBe('dent on the flange, model missed it');
+    await page.locator('body').click({ position: { x: 5, y: 990 } });
+    await key('a');
+    await page.getByTestId('save-state').filter({ hasText: 'Saved' }).waitFor();
+    const run = getRun(db(), reviewed.runId);
+    expect(run.reviews.map((r) => [r.decision, r.supersedes, r.supersededBy])).toEqual([
+      ['override', null, run.reviews[1]!.id],
+      ['accept', run.reviews[0]!.id, null],
+    ]);
+    await key('Alt+2');
+    const row = page.getByTestId(`history-row-${reviewed.runId}`);
+    await row.getByTestId('cell-review').filter({ hasText: 'accepted' }).waitFor();
+
     // The same chain, checked on the database file and its anchor outside the UI.
     const report = verifyAudit(db(), readAnchor(b.host.history.file));
     expect(report.ok).toBe(true);

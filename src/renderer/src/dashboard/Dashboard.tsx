@@ -34,7 +34,7 @@ function DailyCard({ stats }: { stats: HistoryStats }) {
         <p className="empty">{t('dash.noData')}</p>
       ) : (
         <UPlotChart
-          build={(w) => dailyOptions(w, { images: t('dash.images'), errors: t('dash.errors') })}
+          build={(w) => dailyOptions(w, { images: t('dash.images'), errors: t('dash.errors') }, [data[0][0]!, data[0][data[0].length - 1]!])}
           data={data}
           label={`${t('dash.daily')}: ${t('dash.images')}, ${t('dash.errors')}`}
           testId="chart-daily"

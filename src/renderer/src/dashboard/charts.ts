@@ -20,7 +20,8 @@ export function dayToSeconds(day: string): number {
   return new Date(y!, m! - 1, d!, 12).getTime() / 1000;
 }
 
-export function dailyOptions(width: number, labels: { images: string; errors: string }): uPlot.Options {
+/** `days`: first and last x (seconds) of the data, so one day of data does not stretch the axis. */
+export function dailyOptions(width: number, labels: { images: string; errors: string }, days: [number, number]): uPlot.Options {
   const text = cssVar('--text', '#e6e9ef');
   const grid = cssVar('--border', '#2d333e');
   const bars = uPlot.paths.bars!({ size: [0.6, 40] });
@@ -28,9 +29,10 @@ export function dailyOptions(width: number, labels: { images: string; errors: st
     width,
     height: 220,
     legend: { show: true },
-    // Half a day either side: one day of data would otherwise stretch the axis over years.
-    scales: { x: { time: true, range: (_u, min, max) => [min - 43_200, max + 43_200] }, n: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] } },
-    axes: [axis(text, grid), axis(text, grid, { scale: 'n' })],
+    // Half a day either side of the data: uPlot widens a single point's time range to ~1000 days.
+    scales: { x: { time: true, range: () => [days[0] - 43_200, days[1] + 43_200] }, n: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] } },
+    // Ticks on whole days, weeks, months: the data is per day.
+    axes: [axis(text, grid, { incrs: [86_400, 2 * 86_400, 7 * 86_400, 30 * 86_400, 365 * 86_400] }), axis(text, grid, { scale: 'n' })],
     series: [
       {},
       { label: labels.images, scale: 'n', stroke: cssVar('--accent', '#4aa3ff'), fill: cssVar('--accent', '#4aa3ff') + '66', paths: bars, points: { show: false } },
