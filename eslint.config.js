@@ -29,6 +29,10 @@ export default tseslint.config(
         { selector: "Property[key.name='sandbox'][value.value=false]", message: 'The renderer stays sandboxed.' },
         { selector: "Property[key.name='contextIsolation'][value.value=false]", message: 'contextIsolation stays on.' },
         { selector: "Property[key.name='webSecurity'][value.value=false]", message: 'webSecurity stays on.' },
+        {
+          selector: "VariableDeclarator[id.name='require']",
+          message: 'Name it something else: electron-vite adds its own `require` shim to ESM bundles, and a second declaration breaks the built worker.',
+        },
       ],
     },
   },

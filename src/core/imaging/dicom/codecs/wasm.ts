@@ -13,7 +13,8 @@
 import { createRequire } from 'node:module';
 import { ImagingErrorCode, imagingError } from '../../errors';
 
-const require = createRequire(import.meta.url);
+// Not named `require`: the bundler adds its own `require` shim to ESM output (duplicate declaration).
+const requireCodec = createRequire(import.meta.url);
 
 export type WasmCodec = 'jpeg' | 'jpeg-ls' | 'j2k' | 'htj2k';
 
@@ -48,7 +49,7 @@ const modules = new Map<WasmCodec, Promise<Module>>();
 function load(codec: WasmCodec): Promise<Module> {
   let m = modules.get(codec);
   if (!m) {
-    const factory = require(SPEC[codec].pkg) as (opts: object) => Promise<Module>;
+    const factory = requireCodec(SPEC[codec].pkg) as (opts: object) => Promise<Module>;
     const silent = () => {};
     m = factory({ print: silent, printErr: silent });
     modules.set(codec, m);
