@@ -1,18 +1,25 @@
 /** Decisions go to the history through `review.submit`, recorded with the selected operator. */
 import { call } from '../api';
 import { InspectorError } from '../../../shared/errors';
+import { useOperatorStore } from '../history/operatorStore';
 import type { SubmitDecision } from '../state/reviewStore';
 
 export const submitToHistory: SubmitDecision = async (c, draft) => {
   if (!c.runId) throw new InspectorError('REVIEW_NOT_INSPECTED', 'This case has no recorded inspection run yet; run the inspection before recording a decision.', { caseId: c.id });
   if (!draft.decision) throw new InspectorError('REVIEW_NO_DECISION', 'Choose accept, reject, override or uncertain first.');
-  const res = await call('review.submit', {
+  const submit = call('review.submit', {
     runId: c.runId,
     decision: draft.decision,
-    label: draft.overrideClass ?? null,
+    // Only an override names the reviewer's class; an accept after trying an override carries none.
+    label: draft.decision === 'override' ? (draft.overrideClass ?? null) : null,
     boxes: draft.boxes.map((b) => ({ box: [b.rect.x, b.rect.y, b.rect.width, b.rect.height] as [number, number, number, number], label: b.label || 'defect' })),
     note: draft.note || null,
     ...(draft.savedId ? { supersedes: Number(draft.savedId) } : {}),
+  });
+  const res = await submit.catch((e: unknown) => {
+    // Nobody is signed in to sign the decision: open the profile chooser instead of a dead end.
+    if (e instanceof InspectorError && e.code === 'OPERATOR_NOT_SELECTED') useOperatorStore.getState().setOpen(true);
+    throw e;
   });
   return { id: String(res.reviewId), at: new Date().toISOString() };
 };
