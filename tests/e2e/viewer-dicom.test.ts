@@ -160,6 +160,24 @@ describe.skipIf(!hasShared)('DICOM display in the viewer (Chromium, real handler
     await b.screenshot('viewer-cr-dragged');
   });
 
+  it('the opt-in WebGL path windows the CT to the same grey levels', async () => {
+    await b.page.evaluate("localStorage.setItem('inspector.renderer', 'webgl')");
+    await b.page.reload();
+    await openFiles([CT]);
+    const { f, real } = await storedPixels(CT);
+    let v = await viewOf(b);
+    // The WebGL canvas took the pane's size: it, not the 2D layer, drew the frame.
+    const pane = await b.page.getByTestId('viewer-pane-0').boundingBox();
+    expect(await b.page.evaluate("document.querySelector('[data-testid=\"viewer-pane-0\"] canvas.gl-image').width")).toBe(Math.floor(pane!.width));
+    expect(await checkWindowed(v, real, f.width, f.height, false)).toBe(5);
+    await b.page.getByTestId('preset-bone').click();
+    v = await viewOf(b);
+    expect(await checkWindowed(v, real, f.width, f.height, false)).toBe(5);
+    await b.screenshot('viewer-ct-webgl');
+    await b.page.evaluate("localStorage.removeItem('inspector.renderer')");
+    await b.page.reload();
+  });
+
   it('a folder opens as a series: wheel and arrow keys step through slices', async () => {
     chosen = [SERIES];
     await b.page.getByTestId('open-folder').click();

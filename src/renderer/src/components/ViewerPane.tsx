@@ -6,6 +6,7 @@ import { useAppStore } from '../state/appStore';
 import { useReviewStore } from '../state/reviewStore';
 import { statsOf, useViewerStore } from '../state/viewerStore';
 import { newBoxId, rectFromCorners } from '../viewer/boxes';
+import { GlWindowRenderer } from '../viewer/glWindow';
 import { realValueAt, renderFrame, type LutCache } from '../viewer/render';
 import type { BoxData } from '../viewer/types';
 import { fitViewport, panBy, toImage, zoomAt, type Viewport } from '../viewer/viewport';
@@ -14,6 +15,13 @@ import { BoxShapes, boxCaption } from './BoxShapes';
 import { HeatmapShape } from './HeatmapShape';
 
 const EMPTY_BOXES: BoxData[] = [];
+
+/**
+ * Windowing runs on the CPU by default: with Chromium's software GL (SwiftShader) the WebGL path
+ * measured 5× slower frame intervals than the display-resolution LUT (scripts/bench/render.ts).
+ * `localStorage['inspector.renderer'] = 'webgl'` opts in where a real GPU backs WebGL.
+ */
+const preferGl = () => globalThis.localStorage?.getItem('inspector.renderer') === 'webgl';
 
 function useSize<T extends HTMLElement>() {
   const ref = useRef<T>(null);
@@ -84,6 +92,9 @@ export function ViewerPane({ index }: { index: number }) {
   const imageData = useRef<ImageData | undefined>(undefined);
   const lutCache = useRef<LutCache>({});
   const imageNode = useRef<Konva.Image>(null);
+  const glCanvas = useRef<HTMLCanvasElement>(null);
+  const gl = useRef<GlWindowRenderer | null | undefined>(undefined);
+  const cpuDrawn = useRef(false);
   const invert = frame ? frame.invert !== (pane?.userInvert ?? false) : false;
   const win = pane?.window;
   useLayoutEffect(() => {
@@ -94,10 +105,22 @@ export function ViewerPane({ index }: { index: number }) {
       canvas.height = size.height;
       imageData.current = new ImageData(size.width, size.height);
     }
+    if (gl.current === undefined) gl.current = (glCanvas.current && preferGl() && GlWindowRenderer.create(glCanvas.current)) || null;
     const id = imageData.current;
-    renderFrame(frame, win, invert, vp, new Uint32Array(id.data.buffer), id.width, id.height, lutCache.current);
-    canvas.getContext('2d')!.putImageData(id, 0, 0);
-    imageNode.current?.getLayer()?.draw();
+    if (gl.current?.supports(frame)) {
+      gl.current.draw(frame, win, invert, vp, size.width, size.height);
+      if (cpuDrawn.current) {
+        canvas.getContext('2d')!.clearRect(0, 0, canvas.width, canvas.height);
+        imageNode.current?.getLayer()?.draw();
+        cpuDrawn.current = false;
+      }
+    } else {
+      gl.current?.clear();
+      renderFrame(frame, win, invert, vp, new Uint32Array(id.data.buffer), id.width, id.height, lutCache.current);
+      canvas.getContext('2d')!.putImageData(id, 0, 0);
+      imageNode.current?.getLayer()?.draw();
+      cpuDrawn.current = true;
+    }
     performance.mark('inspector:render:end');
     performance.measure('inspector:image', 'inspector:render:start', 'inspector:render:end');
   }, [frame, win, invert, vp, size.width, size.height, canvas]);
@@ -209,8 +232,9 @@ export function ViewerPane({ index }: { index: number }) {
       onFocus={() => useViewerStore.getState().setActivePane(index)}
       onContextMenu={(e) => e.preventDefault()}
     >
+      <canvas ref={glCanvas} className="gl-image" style={{ width: size.width, height: size.height }} aria-hidden="true" />
       {size.width > 0 && (
-        <Stage width={size.width} height={size.height} onMouseDown={onMouseDown} onWheel={onWheel} onMouseMove={onPointerMove}>
+        <Stage className="konva-stage" width={size.width} height={size.height} onMouseDown={onMouseDown} onWheel={onWheel} onMouseMove={onPointerMove}>
           <Layer listening={false} name="image-layer">
             <KImage ref={imageNode} image={canvas} x={0} y={0} />
           </Layer>
