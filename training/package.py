@@ -6,6 +6,7 @@ sections, MODEL_CARD.md registered in `files:`, and `inspector pack check`.
 Run after the pack's build script:
   /usr/bin/python3 training/package.py training/configs/<pack>.yaml
 """
+import datetime
 import hashlib
 import json
 import os
@@ -72,8 +73,11 @@ def main(cfg_path):
 
     manifest_path = out / "pack.yaml"
     m = yaml.safe_load(manifest_path.read_text())
-    m["title"] = meta["title"]
-    m["description"] = meta["description"]
+    if isinstance(m["provenance"].get("createdAt"), datetime.datetime):
+        # PyYAML reads the ISO timestamp as a datetime; keep the string the app wrote.
+        m["provenance"]["createdAt"] = m["provenance"]["createdAt"].isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    head = {k: m.pop(k) for k in ("format", "name", "version", "kind")}
+    m = {**head, "title": meta["title"], "description": meta["description"], **m}
     for label in m.get("labels", []):
         label["display"] = meta["labels"][label["id"]]["display"]
         label["severity"] = meta["labels"][label["id"]]["severity"]

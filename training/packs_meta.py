@@ -14,8 +14,9 @@ HEAD = ("| set | F1 | precision | recall | ROC-AUC | n |\n"
 
 def _decision(m):
     d = m["decision"]
-    return (f"- `decision.high` = **{d['high']:.4f}** (defect probability): {d['derivation']['method'].split(';')[0]}.\n"
-            f"- `decision.low` = **{d['low']:.4f}**: {d['derivation']['method'].split(';')[1].strip()}. "
+    high, low = (part.split(":", 1)[1].strip() for part in d["derivation"]["method"].split(";"))
+    return (f"- `decision.high` = **{d['high']:.4f}** (defect probability): {high}.\n"
+            f"- `decision.low` = **{d['low']:.4f}**: {low}. "
             "Between the two the verdict is UNCERTAIN.\n"
             f"- Grad-CAM display scale (`explanation.scale`): {m['explanation']['scale']['mode']}"
             + (f" [{m['explanation']['scale']['low']}, {m['explanation']['scale']['high']:.5g}], "
@@ -55,7 +56,7 @@ def chest_sections(r, m):
     c = r["counts"]
     metrics = "\n".join([
         "Patient-grouped split (no patient in two sets): "
-        + ", ".join(f"{k} {v['normal']} normal / {v['pneumonia']} pneumonia" for k, v in c.items()) + ".",
+        + ", ".join(f"{k} {c[k]['normal']} normal / {c[k]['pneumonia']} pneumonia" for k in ("train", "val", "test")) + ".",
         f"Threshold {r['threshold']:.4f} chosen on validation (best validation ROC-AUC {r['best_val_auc']:.3f}); "
         "test touched once. 95 % bootstrap intervals over images.",
         "",
@@ -81,7 +82,7 @@ def surface_sections(r, m):
 
     metrics = "\n".join([
         "Split by series (spindle position × camera angle), so no series is in two sets: "
-        + ", ".join(f"{k} {v['normal']} normal / {v['pitting']} pitted photos" for k, v in n.items()) + ".",
+        + ", ".join(f"{k} {n[k]['normal']} normal / {n[k]['pitting']} pitted photos" for k in ("train", "val", "test")) + ".",
         "95 % bootstrap intervals over photos.",
         "",
         "**Image level** (test series only):",

@@ -15,7 +15,8 @@ import torch.nn.functional as F  # noqa: E402
 
 from battery_ct.voids import cell_region, load_slice, rotate, sample_view  # noqa: E402
 from lib import metrics  # noqa: E402
-from lib.common import limit_threads, load_config, log, require_data, save_json, seed_everything, work_dir  # noqa: E402
+from lib.common import (limit_threads, load_config, log, require_data, save_json, seed_everything,  # noqa: E402
+                        training_seconds, work_dir)  # noqa: E402
 from lib.nets import NarrowResNet, cam_for  # noqa: E402
 from lib.onnx_export import export  # noqa: E402
 
@@ -156,6 +157,8 @@ def main(cfg_path):
         log(f"--reuse-weights: evaluating {weights} without retraining")
     else:
         torch.save(net.state_dict(), weights)
+    train_s = training_seconds(wd, reuse, t0)
+    t_eval = time.time()
 
     # --- threshold from validation (left half), evaluation on test (right half) ---
     pv, pt = predict(net, xv), predict(net, xt)
@@ -185,7 +188,7 @@ def main(cfg_path):
             "pointing_random_baseline": float(b_point.mean()), "pointing_tolerance_px": ev["pointing_tolerance_px"],
         },
         "val_labels": [int(v) for v in yv], "val_scores": [float(v) for v in pv],
-        "train_steps": tc["steps"], "runtime_s": round(time.time() - t0),
+        "train_steps": tc["steps"], "runtime_s": round(train_s + time.time() - t_eval),
         "torch": torch.__version__,
     }
     save_json(wd / "results.json", results)

@@ -17,7 +17,8 @@ import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
 from lib import metrics  # noqa: E402
-from lib.common import limit_threads, load_config, log, require_data, save_json, seed_everything, work_dir  # noqa: E402
+from lib.common import (limit_threads, load_config, log, require_data, save_json, seed_everything,  # noqa: E402
+                        training_seconds, work_dir)  # noqa: E402
 from lib.nets import NarrowResNet  # noqa: E402
 from lib.onnx_export import export  # noqa: E402
 
@@ -117,10 +118,13 @@ def main(cfg_path):
         log(f"epoch {epoch:2d} loss {loss.item():.4f} val AUC {auc:.4f} t={time.time() - t0:.0f}s")
     if reuse:
         net.load_state_dict(torch.load(weights))
+        best_auc = metrics.roc_auc_score(y_va, predict(net, ev_va))
         log(f"--reuse-weights: evaluating {weights} without retraining")
     else:
         net.load_state_dict(best_state)
         torch.save(net.state_dict(), weights)
+    train_s = training_seconds(wd, reuse, t0)
+    t_eval = time.time()
 
     pv, pt = predict(net, ev_va), predict(net, ev_te)
     thr, val_f1 = metrics.f1_optimal_threshold(y_va, pv)
@@ -145,7 +149,7 @@ def main(cfg_path):
         "threshold": thr, "threshold_rule": cfg["eval"]["threshold_rule"], "val_f1_at_threshold": val_f1,
         "best_val_auc": float(best_auc), "test": test, "test_ci95": ci, "test_items": sets["test"],
         "val_labels": [int(v) for v in y_va], "val_scores": [float(v) for v in pv],
-        "epochs": tc["epochs"], "runtime_s": round(time.time() - t0), "torch": torch.__version__,
+        "epochs": tc["epochs"], "runtime_s": round(train_s + time.time() - t_eval), "torch": torch.__version__,
     })
     log(f"wrote {wd / 'results.json'} and {wd / 'model.onnx'} in {time.time() - t0:.0f}s")
 

@@ -60,3 +60,15 @@ def save_json(path, obj):
 
 def log(msg):
     print(msg, flush=True)
+
+
+def training_seconds(wd, reuse, started):
+    """Wall time of the training phase; with --reuse-weights, the time the weights took to train
+    (recorded when they were trained), so the card's runtime stays the cost of a full rebuild."""
+    record = wd / "training_run.json"
+    if reuse:
+        return json.loads(record.read_text())["train_s"] if record.exists() else float("nan")
+    import time
+    t = time.time() - started
+    save_json(record, {"train_s": round(t)})
+    return t

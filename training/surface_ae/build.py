@@ -17,7 +17,8 @@ import torch.nn.functional as F  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
 
 from lib import metrics  # noqa: E402
-from lib.common import limit_threads, load_config, log, require_data, save_json, seed_everything, work_dir  # noqa: E402
+from lib.common import (limit_threads, load_config, log, require_data, save_json, seed_everything,  # noqa: E402
+                        training_seconds, work_dir)  # noqa: E402
 from lib.nets import ConvAutoencoder, anomaly_maps  # noqa: E402
 from lib.onnx_export import export  # noqa: E402
 from surface_ae.data import classify_photos, load_rgb, pitting_mask  # noqa: E402
@@ -156,6 +157,8 @@ def main(cfg_path):
         log(f"--reuse-weights: evaluating {weights} without retraining")
     else:
         torch.save(ae.state_dict(), weights)
+    train_s = training_seconds(wd, reuse, t0)
+    t_eval = time.time()
 
     # --- thresholds from validation: normal-only rule and the F1-optimal alternative ---
     s_val, map_val = run_maps(ae, x_val, mc)
@@ -205,7 +208,7 @@ def main(cfg_path):
         "baseline_thresholds": {"mean_k_std": b_thr_k, "f1_optimal": b_thr_f1},
         "train_normals_above_threshold": above, "train_normals": int(len(s_tr)),
         "test_stems": test_stems, "val_stems": val_stems,
-        "train_steps": tc["steps"], "runtime_s": round(time.time() - t0), "torch": torch.__version__,
+        "train_steps": tc["steps"], "runtime_s": round(train_s + time.time() - t_eval), "torch": torch.__version__,
     }
     save_json(wd / "results.json", results)
     log(f"wrote {wd / 'results.json'} and {wd / 'model.onnx'} in {time.time() - t0:.0f}s")
