@@ -61,6 +61,6 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     const e = err as { code?: string; message?: string };
     process.stderr.write(`inspector: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}\n`);
-    process.exit(e.code === 'USAGE' ? 2 : 1);
+    process.exit(e.code === 'USAGE' || e.code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1);
   },
 );

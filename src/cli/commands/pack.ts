@@ -14,6 +14,7 @@ const HELP = [
   '                        [--calibrate DIR_OF_NORMAL_IMAGES] [--abnormal DIR] [--threshold mean-k-std|percentile|f1]',
   '                        [--k 3] [--percentile 99] [--sigma 4] [--metadata metadata.json]',
   '                        [--licence L] [--training-data TEXT] [--reference DIR_OF_VALIDATION_IMAGES]',
+  '                        [--cam-class predicted|defect]',
   '  inspector pack check <dir> [--json]',
   '',
   'create: writes a valid pack (pack.yaml + model.onnx [+ metadata.json]) from a plain ONNX export.',
@@ -22,6 +23,8 @@ const HELP = [
   '  normal images (99th percentile). Anomaly models: anomalib v2 (pred_score/anomaly_map outputs) and',
   '  v1 (metadata.json beside the model) are recognised; otherwise the model is an autoencoder and',
   '  --calibrate (normal images) derives its thresholds (--threshold, default mean-k-std with --k 3).',
+  '  --cam-class defect explains the most probable defect label on every image (a good part stays cool',
+  '  on the anchored scale); predicted (default) explains the top class, as pytorch-grad-cam does.',
   '  --reference runs the finished pack on validation images and keeps their defect scores in pack.yaml:',
   '  the history measures score drift (PSI, KS) against them.',
   'check: validates a pack (schema, file hashes, graph inputs/outputs, explanation target).',
@@ -68,6 +71,7 @@ async function create(args: string[]): Promise<number> {
       licence: { type: 'string' },
       'training-data': { type: 'string' },
       reference: { type: 'string' },
+      'cam-class': { type: 'string' },
       json: { type: 'boolean' },
     },
   });
@@ -95,6 +99,7 @@ async function create(args: string[]): Promise<number> {
     ...(v.metadata ? { metadata: v.metadata } : {}),
     ...(v.sigma ? { sigma: Number(v.sigma) } : {}),
     ...(v.reference ? { reference: v.reference } : {}),
+    ...(v['cam-class'] ? { camClass: camClass(v['cam-class']) } : {}),
     provenance: {
       ...(v.licence ? { licence: v.licence } : {}),
       ...(v['training-data'] ? { trainingData: v['training-data'] } : {}),
@@ -141,6 +146,11 @@ async function check(args: string[]): Promise<number> {
     if (report.error) process.stdout.write(`  ${report.error.code}: ${report.error.message}\n`);
   }
   return report.ok ? 0 : 1;
+}
+
+function camClass(v: string): 'predicted' | 'defect' {
+  if (v !== 'predicted' && v !== 'defect') throw new InspectorError('USAGE', `--cam-class ${v} is not predicted or defect`);
+  return v;
 }
 
 export const packCommand: Command = {

@@ -65,6 +65,14 @@ export async function classifierSession(pack: LoadedPack, cache: SessionCache, s
   return cache.get(key, () => createSession(withExtraOutputs(pack.model, extra), settings));
 }
 
+/** The class a map explains, per the pack's `explanation.targetClass`. */
+export function explainedClass(scores: { probabilities: number[]; topClass: number }, m: LoadedPack['manifest']): number {
+  if (m.explanation?.targetClass !== 'defect') return scores.topClass;
+  const defects = m.labels.map((l, i) => (l.severity === 'none' ? -1 : i)).filter((i) => i >= 0);
+  if (defects.length === 0) return scores.topClass;
+  return defects.reduce((a, b) => ((scores.probabilities[b] ?? 0) > (scores.probabilities[a] ?? 0) ? b : a));
+}
+
 function checkFinite(data: Float32Array, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (!Number.isFinite(data[i]!)) return false;
   return true;
@@ -117,7 +125,7 @@ export async function runClassifier(
         activations: { data: a.data as Float32Array, dims: a.dims },
         side,
         logits: headLogits,
-        classes: results.map((r) => r.scores.topClass),
+        classes: results.map((r) => explainedClass(r.scores, m)),
         fallback: m.explanation?.method === 'scorecam' ? 'scorecam' : 'eigencam',
         input: { data, dims },
         forward: async (batch, bn) => {

@@ -135,7 +135,11 @@ export class Engine {
           decision: r.error ? 'error' : r.scores.decision,
           ...(r.error ? {} : { drivingLabel: r.scores.drivingLabel, defectScore: r.scores.defectScore }),
           classification: { ...r.scores, logits: r.logits },
-          regions: r.explanation && !r.error ? regionsOf(r.explanation.map, img, opts.regionThreshold ?? 0.5, opts.minRegionArea) : [],
+          // Regions are defect locations: a map explaining a normal label (a good part's evidence) gives none.
+          regions:
+            r.explanation && !r.error && m.labels[r.explanation.targetClass]?.severity !== 'none'
+              ? regionsOf(r.explanation.map, img, opts.regionThreshold ?? 0.5, opts.minRegionArea)
+              : [],
           timings: { preprocessMs: run.timings.preprocessMs / n, inferenceMs: run.timings.inferenceMs / n, explainMs: run.timings.explainMs / n, totalMs: total / n, batchSize: n },
         };
         if (r.explanation) res.explanation = r.explanation;

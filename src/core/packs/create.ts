@@ -41,6 +41,8 @@ export interface CreateOptions {
   calibrate?: (pack: LoadedPack) => Promise<Partial<ManifestInput> | undefined>;
   /** Folder of validation images whose defect scores become the drift baseline. */
   reference?: string;
+  /** Which class Grad-CAM explains (manifest `explanation.targetClass`). */
+  camClass?: 'predicted' | 'defect';
 }
 
 const NORMAL_NAMES = ['ok', 'normal', 'good', 'pass', 'negative', 'no_defect', 'nodefect'];
@@ -105,6 +107,7 @@ function classifierSections(graph: OnnxGraph, opts: CreateOptions): Partial<Mani
       method: plan.target && !plan.unsupported ? 'gradcam' : 'eigencam',
       ...(plan.target ? { target: plan.target, targetReason: plan.unsupported ? `${targetReason}; head not differentiable: ${plan.unsupported}` : targetReason } : {}),
       scale: { mode: 'minmax' },
+      ...(opts.camClass ? { targetClass: opts.camClass } : {}),
     },
   };
 }

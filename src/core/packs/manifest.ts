@@ -92,6 +92,12 @@ export const Explanation = z
     /** How it was chosen, e.g. `auto: input of GlobalAveragePool /avgpool/GlobalAveragePool`. */
     targetReason: z.string().optional(),
     scale: DisplayScale.default({ mode: 'minmax' }),
+    /**
+     * Which class the map explains. `predicted`: the top class (pytorch-grad-cam's default).
+     * `defect`: the most probable defect label on every image, pass or fail, so that with an
+     * anchored scale heat always means "evidence of a defect" and a good part stays cool.
+     */
+    targetClass: z.enum(['predicted', 'defect']).default('predicted'),
     /** Score-CAM cost bound: at most this many channels (highest mean activation first). */
     scoreCamMaxChannels: z.number().int().positive().default(256),
   })
