@@ -53,6 +53,8 @@ describe('inspect with a real pack, heatmap on image pixels (Chromium, real work
     await page.getByTestId('open-files').click();
     await page.getByTestId('case-0').waitFor();
     await waitAttr(b, 'viewer-pane-0', 'data-view', /./);
+    // The app ships its own packs too: choose the test pack, then inspect from the keyboard.
+    await page.getByTestId('inspect-pack').selectOption('resnet-mini');
     await page.locator('body').click({ position: { x: 5, y: 990 } });
     await page.keyboard.press('F5');
     const opacity = page.locator('[data-testid^="layer-opacity-"]').first();
@@ -64,7 +66,7 @@ describe('inspect with a real pack, heatmap on image pixels (Chromium, real work
     await b.screenshot('viewer-inspect-gradcam');
 
     // The engine is deterministic: the same run through the real handler gives the same map.
-    const run = await b.host.handlers['inspect.run']({ paths: [WIDE] });
+    const run = await b.host.handlers['inspect.run']({ paths: [WIDE], pack: 'resnet-mini' });
     const r = run.results[0]!;
     const h = r.heatmap!;
     expect(h.valid).toBe(true);

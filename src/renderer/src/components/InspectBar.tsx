@@ -28,7 +28,8 @@ export function InspectBar() {
       <select aria-label={t('inspect.pack')} value={pack} onChange={(e) => setPack(e.target.value)} data-testid="inspect-pack">
         <option value="">{t('inspect.defaultPack')}</option>
         {packs.map((p) => (
-          <option key={p.dir} value={p.dir}>
+          // Installed packs are named: a folder path would need its own access grant.
+          <option key={p.dir} value={p.name}>
             {p.name} {p.version}
           </option>
         ))}
