@@ -13,6 +13,7 @@ import type { WorkerClient } from './workerClient';
 import { createHistoryHandlers, type HistoryAccess } from './history';
 import { recordedImage } from './historyImage';
 import { runInspect } from './inspect';
+import { packCard } from './packCard';
 
 export interface HostContext {
   version: string;
@@ -61,6 +62,7 @@ export function createHandlers(ctx: HostContext): Handlers {
       };
     },
     'packs.list': async () => ctx.worker.call('listPacks'),
+    'packs.card': async ({ name }) => packCard(ctx.worker, name),
     'files.choose': async ({ kind }) => {
       // Choosing is the grant: what the user picked becomes readable, nothing else.
       const paths = await ctx.choosePaths(kind);

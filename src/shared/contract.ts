@@ -132,11 +132,26 @@ export const OpenedSeries = z.object({
 });
 export type OpenedSeries = z.infer<typeof OpenedSeries>;
 
+/** `packs.card`: display facts of an installed pack (titles and class names in en/ko, model card). */
+export const PackCard = z.object({
+  name: z.string(),
+  version: z.string(),
+  kind: z.string(),
+  title: z.object({ en: z.string(), ko: z.string().optional() }).optional(),
+  description: z.string().optional(),
+  labels: z.array(z.object({ id: z.string(), display: z.object({ en: z.string(), ko: z.string().optional() }), severity: z.string() })),
+  provenance: z.object({ trainingData: z.string().optional(), licence: z.string().optional(), metrics: z.record(z.string(), z.number()).optional() }),
+  /** MODEL_CARD.md as written by the pack's authors (Markdown, first 20 000 characters). */
+  modelCard: z.string().optional(),
+});
+export type PackCard = z.infer<typeof PackCard>;
+
 export const contract = {
   'app.info': { input: Empty, output: AppInfo },
   'system.doctor': { input: Empty, output: DoctorReport },
   'system.status': { input: Empty, output: SystemStatus },
   'packs.list': { input: Empty, output: z.array(PackSummary) },
+  'packs.card': { input: z.object({ name: z.string().min(1) }).strict(), output: PackCard },
   'files.choose': { input: ChooseFilesInput, output: ChosenFiles },
   'images.open': { input: z.object({ path: z.string().min(1) }).strict(), output: OpenedImage },
   'images.openSeries': { input: z.object({ dir: z.string().min(1) }).strict(), output: OpenedSeries },

@@ -3,13 +3,13 @@
  * from the keyboard (F5), then read the canvas back and compare it with the engine's own map
  * resampled onto image pixels (half-pixel-centre bilinear), at full opacity and no threshold.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPack } from '../../src/core/packs/create';
 import { openBridge, type Bridge } from '../support/bridge';
-import { repoRoot } from '../support/paths';
+import { hasShared, repoRoot, sharedData } from '../support/paths';
 import { grabPane, screenOf, viewOf, waitAttr } from './viewer-helpers';
 import { colourAt } from './viewer-oracle';
 
@@ -111,5 +111,66 @@ describe('inspect with a real pack, heatmap on image pixels (Chromium, real work
     expect(rows).toHaveLength(2);
     expect(rows[0]!.review).toMatchObject({ decision: 'accept', operatorId: 'lee' });
     expect(rows[1]!.review).toBeNull();
+  });
+});
+
+const CHEST = join(sharedData, 'chest-xray-nih', 'pneumonia', '00000061_012.jpg');
+if (!hasShared) console.warn('shipped-pack E2E skipped: ../shared/data is absent');
+
+describe.skipIf(!hasShared)('the shipped chest X-ray pack on a real radiograph (Chromium, real worker)', () => {
+  let b: Bridge;
+  beforeAll(async () => {
+    if (!existsSync(CHEST)) throw new Error(`expected shared file missing: ${CHEST}`);
+    b = await openBridge({ choosePaths: () => [CHEST] });
+  });
+  afterAll(async () => {
+    await b?.close();
+  });
+
+  /** Mean absolute RGB difference between two pane captures. */
+  const diff = (a: Awaited<ReturnType<typeof grabPane>>, c: Awaited<ReturnType<typeof grabPane>>) => {
+    let s = 0;
+    let n = 0;
+    for (let y = 5; y < a.height; y += 7) for (let x = 5; x < a.width; x += 7) {
+      const p = a.at(x, y);
+      const q = c.at(x, y);
+      s += Math.abs(p[0] - q[0]) + Math.abs(p[1] - q[1]) + Math.abs(p[2] - q[2]);
+      n += 3;
+    }
+    return s / n;
+  };
+
+  it('inspects with the pack, shows its class names and card in English and Korean, and the layer toggles and outlines', async () => {
+    const { page } = b;
+    await page.getByTestId('open-files').click();
+    await waitAttr(b, 'viewer-pane-0', 'data-view', /./);
+    await page.getByTestId('inspect-pack').selectOption('chest-xray-pneumonia');
+    await page.locator('body').click({ position: { x: 5, y: 990 } });
+    await page.keyboard.press('F5');
+    await page.locator('[data-testid^="layer-opacity-"]').first().waitFor({ timeout: 90_000 });
+    expect(await page.getByTestId('legend').textContent()).toContain('chest-xray-pneumonia@1.0.0');
+    expect(await page.getByTestId('verdict-card').textContent()).toMatch(/Pneumonia \(demo\)/);
+    expect(await page.getByTestId('model-card').textContent()).toContain('Chest X-ray pneumonia (DEMO');
+    const on = await grabPane(b);
+    await b.screenshot('viewer-chest-gradcam');
+
+    await page.keyboard.press('1');
+    const off = await grabPane(b);
+    expect(diff(on, off)).toBeGreaterThan(3);
+    await page.keyboard.press('1');
+    expect(diff(on, await grabPane(b))).toBeLessThan(0.5);
+
+    await page.keyboard.press('t');
+    const outline = await grabPane(b);
+    // The outline leaves most of the radiograph as it is without the layer.
+    expect(diff(outline, off)).toBeLessThan(diff(on, off));
+    await b.screenshot('viewer-chest-contour');
+    await page.keyboard.press('t');
+
+    await page.keyboard.press('Alt+k');
+    await page.getByTestId('verdict-card').filter({ hasText: '폐렴 (데모)' }).waitFor();
+    expect(await page.getByTestId('model-card').textContent()).toContain('흉부 X선 폐렴');
+    await b.screenshot('viewer-chest-ko');
+    await page.keyboard.press('Alt+k');
   });
 });

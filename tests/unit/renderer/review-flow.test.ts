@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { findingsOf, heatmapRefOf, regionBoxes } from '../../../src/renderer/src/review/inspect';
+import { findingsOf, heatmapRefOf, intendedUse, regionBoxes } from '../../../src/renderer/src/review/inspect';
 import { useReviewStore } from '../../../src/renderer/src/state/reviewStore';
 import type { CaseRef } from '../../../src/renderer/src/review/types';
 
@@ -97,6 +97,19 @@ describe('inspect.run result → layers, boxes, findings', () => {
       { label: 'dent', p: 0.7 },
     ]);
     expect(f.runId).toBe('12');
+    const card = {
+      name: 'resnet-mini',
+      version: '0.1.0',
+      kind: 'classifier',
+      title: { en: 'Surface check', ko: '표면 검사' },
+      labels: [{ id: 'dent', display: { en: 'Dent', ko: '찍힘' }, severity: 'medium' }],
+      provenance: { metrics: { auroc: 0.91 } },
+      modelCard: '# Card\n\n## Intended use\n- Input: one **RGB** photo.\n- Output: classes.\n\n## Data\nx',
+    };
+    const g = findingsOf(result, run, card);
+    expect(g.probabilities[2]).toEqual({ label: 'dent', p: 0.7, displayName: { en: 'Dent', ko: '찍힘' } });
+    expect(g.models[0]).toMatchObject({ displayName: { en: 'Surface check', ko: '표면 검사' }, intendedUse: { en: 'Input: one RGB photo. Output: classes.' }, metrics: [{ name: 'auroc', value: 0.91 }] });
+    expect(intendedUse(undefined)).toBeUndefined();
     expect(f.integrated).toEqual({ verdict: 'INTERNAL_DEFECT', drivers: ['internal: defect 0.900 (dent)'] });
   });
 });

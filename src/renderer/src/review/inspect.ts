@@ -13,6 +13,7 @@ import { toHeatmap } from './loadCase';
 import type { CaseRef, Findings, HeatmapRef } from './types';
 
 type RunResult = Awaited<ReturnType<typeof call<'inspect.run'>>>;
+type PackCard = Awaited<ReturnType<typeof call<'packs.card'>>>;
 type ImageResult = RunResult['results'][number];
 
 export function heatmapRefOf(r: ImageResult, caseId: string): HeatmapRef | undefined {
@@ -38,11 +39,24 @@ export function heatmapRefOf(r: ImageResult, caseId: string): HeatmapRef | undef
   };
 }
 
-export function findingsOf(r: ImageResult, run: RunResult): Findings {
+/** The "Intended use" section of a model card, as plain text (first paragraph or list). */
+export function intendedUse(card: string | undefined): string | undefined {
+  const m = card?.match(/(?:^|\n)##\s+Intended use\s*\n([\s\S]*?)(?=\n##\s|$)/);
+  if (!m) return undefined;
+  const text = m[1]!.replace(/[*`>]/g, '').replace(/^\s*-\s+/gm, '').replace(/\s+/g, ' ').trim();
+  return text.length > 400 ? `${text.slice(0, 397)}…` : text;
+}
+
+export function findingsOf(r: ImageResult, run: RunResult, card?: PackCard): Findings {
   const cls = r.classification;
+  const display = (id: string) => card?.labels.find((l) => l.id === id)?.display;
   const verdict = cls?.topLabel ?? r.drivingLabel ?? r.decision;
   const probabilities = cls
-    ? cls.probabilities.map((p, i) => ({ label: cls.labels[i] ?? `#${i}`, p }))
+    ? cls.probabilities.map((p, i) => {
+        const label = cls.labels[i] ?? `#${i}`;
+        const d = display(label);
+        return { label, p, ...(d ? { displayName: d } : {}) };
+      })
     : [{ label: r.anomaly?.anomalous ? 'anomalous' : 'normal', p: r.anomaly?.score ?? r.defectScore ?? 0 }];
   const c = run.cases.find((x) => x.images.includes(r.source)) ?? run.cases[0];
   return {
@@ -56,7 +70,16 @@ export function findingsOf(r: ImageResult, run: RunResult): Findings {
           },
         }
       : {}),
-    models: [{ pack: r.pack.name, version: r.pack.version, task: r.pack.kind, displayName: { en: r.pack.name } }],
+    models: [
+      {
+        pack: r.pack.name,
+        version: r.pack.version,
+        task: r.pack.kind,
+        displayName: card?.title ?? { en: r.pack.name },
+        ...(intendedUse(card?.modelCard) ? { intendedUse: { en: intendedUse(card?.modelCard)! } } : {}),
+        ...(card?.provenance.metrics ? { metrics: Object.entries(card.provenance.metrics).map(([name, value]) => ({ name, value })) } : {}),
+      },
+    ],
     ...(r.runId !== undefined ? { runId: String(r.runId) } : {}),
   };
 }
@@ -84,8 +107,9 @@ export async function inspectCase(c: CaseRef, pack?: string): Promise<void> {
   const ref = heatmapRefOf(r, c.id);
   const heatmaps = ref ? [toHeatmap(ref, (await fetchTyped(base, ref.mediaId, 'float32')) as Float32Array, scene?.frames[0])] : [];
   viewer.addResults(c.id, heatmaps, regionBoxes(r, c.id));
+  const card = await call('packs.card', { name: r.pack.name }).catch(() => undefined);
   const review = useReviewStore.getState();
-  review.setFindings(c.id, findingsOf(r, run));
+  review.setFindings(c.id, findingsOf(r, run, card));
   // The run is now in the history: decisions on this case are recorded against it.
   review.setCases(
     review.cases.map((x) => (x.id === c.id ? { ...x, status: 'inspected' as const, ...(r.runId !== undefined ? { runId: r.runId } : {}) } : x)),
