@@ -114,14 +114,15 @@ describe('inspect with a real pack, heatmap on image pixels (Chromium, real work
   });
 });
 
-const CHEST = join(sharedData, 'chest-xray-nih', 'pneumonia', '00000061_012.jpg');
+const SLICE = join(sharedData, 'battery-xct', 'slices', 'im_1.png');
+const PACK = 'battery-ct-porosity';
 if (!hasShared) console.warn('shipped-pack E2E skipped: ../shared/data is absent');
 
-describe.skipIf(!hasShared)('the shipped chest X-ray pack on a real radiograph (Chromium, real worker)', () => {
+describe.skipIf(!hasShared)('a shipped pack on a real 16-bit CT slice (Chromium, real worker)', () => {
   let b: Bridge;
   beforeAll(async () => {
-    if (!existsSync(CHEST)) throw new Error(`expected shared file missing: ${CHEST}`);
-    b = await openBridge({ choosePaths: () => [CHEST] });
+    if (!existsSync(SLICE)) throw new Error(`expected shared file missing: ${SLICE}`);
+    b = await openBridge({ choosePaths: () => [SLICE] });
   });
   afterAll(async () => {
     await b?.close();
@@ -131,29 +132,38 @@ describe.skipIf(!hasShared)('the shipped chest X-ray pack on a real radiograph (
   const diff = (a: Awaited<ReturnType<typeof grabPane>>, c: Awaited<ReturnType<typeof grabPane>>) => {
     let s = 0;
     let n = 0;
-    for (let y = 5; y < a.height; y += 7) for (let x = 5; x < a.width; x += 7) {
-      const p = a.at(x, y);
-      const q = c.at(x, y);
-      s += Math.abs(p[0] - q[0]) + Math.abs(p[1] - q[1]) + Math.abs(p[2] - q[2]);
-      n += 3;
+    for (let y = 5; y < a.height; y += 7) {
+      for (let x = 5; x < a.width; x += 7) {
+        const p = a.at(x, y);
+        const q = c.at(x, y);
+        s += Math.abs(p[0] - q[0]) + Math.abs(p[1] - q[1]) + Math.abs(p[2] - q[2]);
+        n += 3;
+      }
     }
     return s / n;
   };
 
-  it('inspects with the pack, shows its class names and card in English and Korean, and the layer toggles and outlines', async () => {
+  it('inspects with the pack, names its classes and card in English and Korean; the layer toggles and outlines', async () => {
     const { page } = b;
+    // What the pack's own files say, through the same handler the panel uses.
+    const card = await b.host.handlers['packs.card']({ name: PACK });
     await page.getByTestId('open-files').click();
     await waitAttr(b, 'viewer-pane-0', 'data-view', /./);
-    await page.getByTestId('inspect-pack').selectOption('chest-xray-pneumonia');
+    await page.getByTestId('inspect-pack').selectOption(PACK);
     await page.locator('body').click({ position: { x: 5, y: 990 } });
     await page.keyboard.press('F5');
     await page.locator('[data-testid^="layer-opacity-"]').first().waitFor({ timeout: 90_000 });
-    expect(await page.getByTestId('legend').textContent()).toContain('chest-xray-pneumonia@1.0.0');
-    expect(await page.getByTestId('verdict-card').textContent()).toMatch(/Pneumonia \(demo\)/);
-    expect(await page.getByTestId('model-card').textContent()).toContain('Chest X-ray pneumonia (DEMO');
+    expect(await page.getByTestId('legend').textContent()).toContain(`${PACK}@${card.version}`);
+    const verdictText = await page.getByTestId('verdict-card').textContent();
+    for (const l of card.labels) expect(verdictText).toContain(l.display.en);
+    if (card.title) expect(await page.getByTestId('model-card').textContent()).toContain(card.title.en);
+    // Full opacity from the threshold up so the toggle is plain to see.
+    await page.locator('[data-testid^="layer-opacity-"]').first().fill('0.8');
+    await page.locator('[data-testid^="layer-threshold-"]').first().fill('0');
     const on = await grabPane(b);
-    await b.screenshot('viewer-chest-gradcam');
+    await b.screenshot('viewer-ct-pack-gradcam');
 
+    await page.locator('body').click({ position: { x: 5, y: 990 } });
     await page.keyboard.press('1');
     const off = await grabPane(b);
     expect(diff(on, off)).toBeGreaterThan(3);
@@ -162,15 +172,16 @@ describe.skipIf(!hasShared)('the shipped chest X-ray pack on a real radiograph (
 
     await page.keyboard.press('t');
     const outline = await grabPane(b);
-    // The outline leaves most of the radiograph as it is without the layer.
+    // The outline leaves most of the slice as it is without the layer.
     expect(diff(outline, off)).toBeLessThan(diff(on, off));
-    await b.screenshot('viewer-chest-contour');
+    await b.screenshot('viewer-ct-pack-contour');
     await page.keyboard.press('t');
 
     await page.keyboard.press('Alt+k');
-    await page.getByTestId('verdict-card').filter({ hasText: '폐렴 (데모)' }).waitFor();
-    expect(await page.getByTestId('model-card').textContent()).toContain('흉부 X선 폐렴');
-    await b.screenshot('viewer-chest-ko');
+    const ko = card.labels.find((l) => l.display.ko)?.display.ko;
+    if (ko) await page.getByTestId('verdict-card').filter({ hasText: ko }).waitFor();
+    if (card.title?.ko) expect(await page.getByTestId('model-card').textContent()).toContain(card.title.ko);
+    await b.screenshot('viewer-ct-pack-ko');
     await page.keyboard.press('Alt+k');
   });
 });

@@ -82,7 +82,7 @@ describe('inspect.run result → layers, boxes, findings', () => {
 
   it('places the map by the pack input (stretch), keeps a pack-calibrated scale, and names the class', () => {
     const h = heatmapRefOf(result, 'case')!;
-    expect(h).toMatchObject({ kind: 'gradcam', method: 'gradcam', className: 'dent', source: 'resnet-mini@0.1.0', mapping: { kind: 'stretch', inputWidth: 64, inputHeight: 64 } });
+    expect(h).toMatchObject({ kind: 'gradcam', method: 'Grad-CAM', className: 'dent', source: 'resnet-mini@0.1.0', mapping: { kind: 'stretch', inputWidth: 64, inputHeight: 64 } });
     expect(h.scale).toEqual({ min: 0, max: 2, kind: 'calibrated' });
     expect(heatmapRefOf({ ...result, heatmap: { ...result.heatmap, valid: false } }, 'case')).toBeUndefined();
   });

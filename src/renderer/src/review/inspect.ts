@@ -16,6 +16,17 @@ type RunResult = Awaited<ReturnType<typeof call<'inspect.run'>>>;
 type PackCard = Awaited<ReturnType<typeof call<'packs.card'>>>;
 type ImageResult = RunResult['results'][number];
 
+/** How the CAM family is usually written (pytorch-grad-cam's names); anomaly methods pass through. */
+const METHOD_NAMES: Record<string, string> = {
+  gradcam: 'Grad-CAM',
+  gradcampp: 'Grad-CAM++',
+  xgradcam: 'XGrad-CAM',
+  hirescam: 'HiResCAM',
+  layercam: 'LayerCAM',
+  eigencam: 'EigenCAM',
+  scorecam: 'Score-CAM',
+};
+
 export function heatmapRefOf(r: ImageResult, caseId: string): HeatmapRef | undefined {
   const h = r.heatmap;
   if (!h || !h.valid) return undefined;
@@ -24,7 +35,7 @@ export function heatmapRefOf(r: ImageResult, caseId: string): HeatmapRef | undef
     mediaId: h.mediaId,
     id: `${caseId}|${r.pack.name}|${h.method}`,
     kind: h.kind === 'anomaly' ? 'anomaly' : 'gradcam',
-    method: h.method,
+    method: METHOD_NAMES[h.method] ?? h.method,
     source: `${r.pack.name}@${r.pack.version}`,
     ...(r.explanation?.targetLabel ? { className: r.explanation.targetLabel } : {}),
     width: h.width,
