@@ -28,17 +28,21 @@ const nextFrame = () => new Promise<number>((r) => requestAnimationFrame(r));
 
 export async function workPerUpdate(kind: DragKind, n: number): Promise<number[]> {
   const out: number[] = [];
+  if (kind === 'pan') flushSync(() => useViewerStore.getState().setInteracting(true));
   for (let i = 0; i < n; i++) {
     await nextFrame();
     const t0 = performance.now();
     step(kind, i);
     out.push(performance.now() - t0);
   }
+  useViewerStore.getState().setInteracting(false);
   return out;
 }
 
 export async function frameIntervals(kind: DragKind, n: number): Promise<number[]> {
   const out: number[] = [];
+  // As a mouse pan does: hit-testing paused for the gesture.
+  if (kind === 'pan') flushSync(() => useViewerStore.getState().setInteracting(true));
   let last = await nextFrame();
   for (let i = 0; i < n; i++) {
     step(kind, i);
@@ -46,5 +50,6 @@ export async function frameIntervals(kind: DragKind, n: number): Promise<number[
     out.push(t - last);
     last = t;
   }
+  useViewerStore.getState().setInteracting(false);
   return out;
 }

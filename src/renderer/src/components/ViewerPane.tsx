@@ -95,6 +95,8 @@ export function ViewerPane({ index }: { index: number }) {
   const glCanvas = useRef<HTMLCanvasElement>(null);
   const gl = useRef<GlWindowRenderer | null | undefined>(undefined);
   const cpuDrawn = useRef(false);
+  const useGl = useMemo(preferGl, []);
+  const interacting = useViewerStore((s) => s.interacting);
   const invert = frame ? frame.invert !== (pane?.userInvert ?? false) : false;
   const win = pane?.window;
   useLayoutEffect(() => {
@@ -155,6 +157,7 @@ export function ViewerPane({ index }: { index: number }) {
     e.evt.preventDefault();
     if (button === 1 || (button === 0 && tool === 'pan')) gesture.current = { kind: 'pan', x, y, start: vp };
     else if (button === 2) gesture.current = { kind: 'zoom', x, y, start: vp };
+    if (gesture.current?.kind === 'pan' || gesture.current?.kind === 'zoom') store.setInteracting(true);
     else if (button === 0 && tool === 'box' && caseId && scene?.id === caseId) {
       const p = toImage(vp, x, y);
       gesture.current = { kind: 'box', ix: p.x, iy: p.y };
@@ -182,6 +185,7 @@ export function ViewerPane({ index }: { index: number }) {
     const up = () => {
       const g = gesture.current;
       gesture.current = undefined;
+      if (g?.kind === 'pan' || g?.kind === 'zoom') useViewerStore.getState().setInteracting(false);
       if (g?.kind === 'box') {
         setDraft((d) => {
           if (d && d.width >= 2 && d.height >= 2 && caseId) {
@@ -232,7 +236,8 @@ export function ViewerPane({ index }: { index: number }) {
       onFocus={() => useViewerStore.getState().setActivePane(index)}
       onContextMenu={(e) => e.preventDefault()}
     >
-      <canvas ref={glCanvas} className="gl-image" style={{ width: size.width, height: size.height }} aria-hidden="true" />
+      {/* Only when opted in: an idle full-pane canvas would still cost compositing on every frame. */}
+      {useGl && <canvas ref={glCanvas} className="gl-image" style={{ width: size.width, height: size.height }} aria-hidden="true" />}
       {size.width > 0 && (
         <Stage className="konva-stage" width={size.width} height={size.height} onMouseDown={onMouseDown} onWheel={onWheel} onMouseMove={onPointerMove}>
           <Layer listening={false} name="image-layer">
@@ -248,7 +253,8 @@ export function ViewerPane({ index }: { index: number }) {
             </Layer>
           )}
           {vp && frame && (
-            <Layer name="box-layer">
+            // While panning/zooming no hover or grab can happen: skip redrawing the hit canvas.
+            <Layer name="box-layer" listening={!interacting}>
               <Group x={vp.x} y={vp.y} scaleX={vp.scale} scaleY={vp.scale}>
                 <BoxShapes boxes={boxes} scale={vp.scale} imageW={frame.width} imageH={frame.height} selected={selected} highContrast={highContrast} onSelect={onSelect} onHover={onHover} onChange={onChange} />
                 {draft && <Rect x={draft.x} y={draft.y} width={draft.width} height={draft.height} stroke="#ff4fd8" dash={[2, 3]} strokeWidth={2} strokeScaleEnabled={false} listening={false} />}

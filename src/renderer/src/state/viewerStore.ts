@@ -50,6 +50,9 @@ interface ViewerState {
   fitToken: number;
   /** The legend can be folded away so it never hides part of the image. */
   legendOpen: boolean;
+  /** A pan/zoom gesture is in progress (box hit-testing is paused meanwhile). */
+  interacting: boolean;
+  setInteracting(on: boolean): void;
   toggleLegend(): void;
 
   showScene(scene: Scene): void;
@@ -105,6 +108,8 @@ export const useViewerStore = create<ViewerState>((set, get) => {
     tool: 'wl',
     fitToken: 0,
     legendOpen: true,
+    interacting: false,
+    setInteracting: (interacting) => set({ interacting }),
     toggleLegend: () => set((s) => ({ legendOpen: !s.legendOpen })),
 
     showScene: (scene) =>
