@@ -188,6 +188,11 @@ describe('keyboard-first review (Chromium, real host media)', () => {
     const v1 = await viewOf(b, 1);
     expect([v1.x, v1.y, v1.scale]).toEqual([v0.x, v0.y, v0.scale]);
     await b.screenshot('review-compare');
+    // Shift+X puts the next case of the queue beside this one.
+    await key('Shift+X');
+    await b.page.getByTestId('pane-caption-1').filter({ hasText: 'Cell B' }).waitFor();
+    expect(await b.page.getByTestId('compare-with').inputValue()).toBe('case-b');
+    await b.screenshot('review-compare-cases');
     await key('x');
     await key('Space');
   });

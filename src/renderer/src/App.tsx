@@ -8,9 +8,8 @@ import { TopBar } from './components/TopBar';
 import { Viewer } from './components/Viewer';
 import { installHook } from './debugHook';
 import { handleShortcut } from './keyboard';
-import { loadCase } from './review/loadCase';
+import { loadCached } from './review/caseCache';
 import { submitToHistory } from './review/submit';
-import type { LoadedCase } from './review/types';
 import { useAppStore } from './state/appStore';
 import { useReviewStore } from './state/reviewStore';
 import { useViewerStore } from './state/viewerStore';
@@ -31,28 +30,17 @@ export function App() {
   }, []);
   const current = useReviewStore((s) => s.cases[s.current]);
   const view = useNavStore((s) => s.view);
-  const loaded = useRef(new Map<string, Promise<LoadedCase>>());
   const shown = useRef<Promise<void>>(Promise.resolve());
 
   useEffect(() => {
     document.documentElement.lang = locale;
   }, [locale]);
 
-  const mediaBase = useCallback(async () => {
-    const info = useAppStore.getState().info ?? (await call('app.info', {}));
-    return info.mediaBase;
-  }, []);
-
   // Switching cases: load (once per case) and show; drafts live in the review store, untouched.
   useEffect(() => {
     if (!current) return;
     performance.mark('inspector:case-selected');
-    let cache = loaded.current.get(current.id);
-    if (!cache) {
-      cache = mediaBase().then((base) => loadCase(current, base));
-      loaded.current.set(current.id, cache);
-    }
-    shown.current = cache.then(
+    shown.current = loadCached(current).then(
       (lc) => {
         performance.mark('inspector:case-loaded');
         if (useReviewStore.getState().cases[useReviewStore.getState().current]?.id !== current.id) return;
@@ -62,7 +50,7 @@ export function App() {
       },
       (e) => setError(toErrorInfo(e)),
     );
-  }, [current, mediaBase, setError]);
+  }, [current, setError]);
 
   useEffect(() => {
     if (!useReviewStore.getState().submitter) useReviewStore.getState().setSubmitter(submitToHistory);

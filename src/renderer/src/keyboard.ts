@@ -10,6 +10,7 @@ import { nudge } from './viewer/boxes';
 import type { BoxSource } from './viewer/types';
 import { fitViewport, zoomAt } from './viewer/viewport';
 import type { PresetId } from './viewer/voi';
+import { compareWithCase } from './review/caseCache';
 
 export interface Shortcut {
   keys: string;
@@ -42,6 +43,7 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: 'V', action: 'tool.wl', group: 'image' },
   { keys: 'H', action: 'tool.pan', group: 'image' },
   { keys: 'X', action: 'shortcut.compare', group: 'image' },
+  { keys: 'Shift+X', action: 'viewer.compareWith', group: 'image' },
   { keys: 'G', action: 'legend.hide', group: 'layers' },
   { keys: 'B', action: 'tool.box', group: 'boxes' },
   { keys: 'F2', action: 'shortcut.relabel', group: 'boxes' },
@@ -201,6 +203,15 @@ export function handleShortcut(e: KeyboardEvent, ui: { toggleSheet(): void; clos
       v.setTool(v.tool === 'box' ? 'wl' : 'box');
       return true;
     case 'x':
+      if (e.shiftKey) {
+        // The next case of the queue beside this one (cycling); linked zoom/pan keeps them aligned.
+        const shownId = v.panes[1]?.sceneId;
+        const others = r.cases.filter((c) => c.id !== caseId);
+        if (!others.length) return false;
+        const at = others.findIndex((c) => c.id === shownId);
+        void compareWithCase(others[(at + 1) % others.length]!).catch((err) => app.setError({ code: 'COMPARE_FAILED', message: String(err) }));
+        return true;
+      }
       if (v.panes.length > 1) v.closeCompare();
       else if ((scene?.heatmaps.length ?? 0) >= 2) v.compareLayers();
       else v.compareWith(undefined);

@@ -1,4 +1,8 @@
 import { useT } from '../i18n';
+import { compareWithCase } from '../review/caseCache';
+import { useAppStore } from '../state/appStore';
+import { useReviewStore } from '../state/reviewStore';
+import { toErrorInfo } from '../../../shared/errors';
 import { useViewerStore, type Tool } from '../state/viewerStore';
 import type { PresetId } from '../viewer/voi';
 import { Legend } from './Legend';
@@ -26,6 +30,15 @@ export function Viewer() {
   const active = useViewerStore((s) => s.panes[s.activePane]);
   const v = useViewerStore.getState();
   const count = Math.max(1, panes.length);
+  const cases = useReviewStore((s) => s.cases);
+  const currentId = useReviewStore((s) => s.cases[s.current]?.id);
+  const second = panes[1];
+  const compareValue = second && second.sceneId !== panes[0]?.sceneId ? second.sceneId : '';
+  const pickCompare = (id: string) => {
+    const ref = cases.find((c) => c.id === id);
+    if (!id) v.compareLayers();
+    else if (ref) compareWithCase(ref).catch((e) => useAppStore.getState().setError(toErrorInfo(e)));
+  };
   return (
     <main className="panel viewer" aria-labelledby="viewer-title">
       <div className="viewer-toolbar" role="toolbar" aria-labelledby="viewer-title">
@@ -60,6 +73,21 @@ export function Viewer() {
             <button type="button" aria-pressed={linked} onClick={() => v.setLinked(!linked)} data-testid="link">
               {t('viewer.link')}
             </button>
+          )}
+          {panes.length > 1 && (
+            <label className="compare-pick">
+              <kbd>⇧X</kbd> {t('viewer.compareWith')}
+              <select value={compareValue} onChange={(e) => pickCompare(e.target.value)} data-testid="compare-with">
+                <option value="">{t('viewer.compareLayers')}</option>
+                {cases
+                  .filter((c) => c.id !== currentId)
+                  .map((c) => (
+                    <option key={c.id} value={c.id}>
+                      {c.title}
+                    </option>
+                  ))}
+              </select>
+            </label>
           )}
         </div>
       </div>

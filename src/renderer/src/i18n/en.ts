@@ -126,6 +126,8 @@ export const en = {
   'inspect.running': 'Inspecting…',
   'review.changeReviewer': 'Change',
   'shortcut.panels': 'Next / previous panel',
+  'viewer.compareWith': 'Compare with',
+  'viewer.compareLayers': 'Layers of this case',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -127,4 +127,6 @@ export const ko: Record<MessageKey, string> = {
   'inspect.running': '검사 중…',
   'review.changeReviewer': '변경',
   'shortcut.panels': '다음 / 이전 패널',
+  'viewer.compareWith': '비교 대상',
+  'viewer.compareLayers': '이 검사 건의 레이어',
 };

@@ -146,7 +146,7 @@ export const useViewerStore = create<ViewerState>((set, get) => {
         if (!scene) return { panes: [{ ...first, viewport: undefined }, { ...first, onlyHeatmap: undefined, viewport: undefined }] };
         const layers = { ...s.layers };
         scene.heatmaps.forEach((h) => (layers[h.id] ??= { ...DEFAULT_LAYER }));
-        return { scenes: { ...s.scenes, [scene.id]: scene }, layers, panes: [{ ...first, viewport: undefined }, paneFor(scene)] };
+        return { scenes: { ...s.scenes, [scene.id]: scene }, layers, panes: [{ ...first, onlyHeatmap: undefined, viewport: undefined }, paneFor(scene)] };
       }),
     compareLayers: () =>
       set((s) => {
