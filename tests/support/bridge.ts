@@ -84,6 +84,8 @@ export async function openBridge(opts: BridgeOptions = {}): Promise<Bridge> {
   // The same narrow surface the preload exposes: call(channel, input) → Result.
   await context.addInitScript(() => {
     const invoke = (globalThis as unknown as { __inspectorInvoke: (c: string, i: unknown) => Promise<unknown> }).__inspectorInvoke;
+    // Asks the app for its test hook (globalThis.__inspector); the desktop app never sets this.
+    Object.defineProperty(globalThis, '__INSPECTOR_E2E__', { value: true });
     Object.defineProperty(globalThis, 'api', { value: Object.freeze({ call: (c: string, i: unknown) => invoke(c, i) }) });
   });
   const page = await context.newPage();

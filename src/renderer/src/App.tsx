@@ -58,6 +58,9 @@ export function App() {
 
   useEffect(() => {
     const frame = () => new Promise((r) => requestAnimationFrame(r));
+    // The E2E bridge and the render bench announce themselves before the page loads; the desktop
+    // app never does, so the hook does not exist there.
+    if (!(globalThis as { __INSPECTOR_E2E__?: boolean }).__INSPECTOR_E2E__) return;
     installHook(async () => {
       // The current case's scene is in the first pane, fitted and drawn; then one painted frame.
       for (;;) {

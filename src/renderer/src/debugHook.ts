@@ -1,9 +1,10 @@
 /**
- * A narrow entry point for the E2E tests and the render benchmark: hand the app a case queue
+ * A narrow entry point for the E2E tests and the render benchmark (installed only when the page was
+ * started by them, see App.tsx): hand the app a case queue
  * whose pixels the host already published. It goes through the same loading path (media fetch,
  * stores, konva) as cases opened from the UI; it can only show media the host chose to publish.
  */
-import { useReviewStore, type SubmitDecision } from './state/reviewStore';
+import { useReviewStore } from './state/reviewStore';
 import { useViewerStore } from './state/viewerStore';
 import type { CaseRef } from './review/types';
 import { frameIntervals, workPerUpdate, type DragKind } from './benchHook';
@@ -13,7 +14,6 @@ export interface InspectorHook {
   /** Resolves when the current case's scene is on screen. */
   ready(): Promise<void>;
   state(): { review: unknown; viewer: unknown };
-  setSubmitter(fn: SubmitDecision): void;
   setWindow(center: number, width: number): void;
   bench: { workPerUpdate(kind: DragKind, n: number): Promise<number[]>; frameIntervals(kind: DragKind, n: number): Promise<number[]> };
 }
@@ -33,7 +33,6 @@ export function installHook(ready: () => Promise<void>) {
         viewer: { panes: v.panes, layers: v.layers, boxLayers: v.boxLayers, tool: v.tool, activeLayer: v.activeLayer, selectedBox: v.selectedBox },
       };
     },
-    setSubmitter: (fn) => useReviewStore.getState().setSubmitter(fn),
     setWindow: (center, width) => useViewerStore.getState().setWindow({ center, width }),
     bench: { workPerUpdate, frameIntervals },
   };
