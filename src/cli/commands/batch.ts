@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { METHODS, type ExplainMethod } from '../../core/explain';
 import { runBatch, type BatchProgress } from '../../host/batch';
 import { HistoryAccess } from '../../host/history';
 import { InspectorError } from '../../shared/errors';
 import type { Command } from '../command';
 import { withHost } from '../host';
 import { historyDbPath } from '../historyDb';
+import { INSPECT_OPTIONS, inspectParams } from '../inspectOptions';
 
 const HELP = [
   'Usage: inspector batch <files|dirs>... [--pack DIR|NAME]... [--method M] [--config inspector.yaml]',
@@ -29,10 +29,7 @@ export const batchCommand: Command = {
       strict: true,
       allowPositionals: true,
       options: {
-        pack: { type: 'string', multiple: true },
-        method: { type: 'string' },
-        config: { type: 'string' },
-        providers: { type: 'string' },
+        ...INSPECT_OPTIONS,
         name: { type: 'string' },
         resume: { type: 'string' },
         db: { type: 'string' },
@@ -40,7 +37,6 @@ export const batchCommand: Command = {
       },
     });
     if (positionals.length === 0) throw new InspectorError('USAGE', 'batch needs at least one file or folder');
-    if (values.method && !(METHODS as readonly string[]).includes(values.method)) throw new InspectorError('USAGE', `--method must be one of ${METHODS.join(', ')}`);
     const resume = values.resume !== undefined ? Number(values.resume) : undefined;
     if (resume !== undefined && !Number.isInteger(resume)) throw new InspectorError('USAGE', '--resume expects a batch id (a whole number)');
 
@@ -63,10 +59,7 @@ export const batchCommand: Command = {
           { worker: host.worker, history },
           {
             paths: positionals.map((p) => resolve(p)),
-            ...(values.pack ? { packs: values.pack.map((p) => (/[\\/]/.test(p) || p === '.' ? resolve(p) : p)) } : {}),
-            ...(values.method ? { method: values.method as ExplainMethod } : {}),
-            ...(values.config ? { config: resolve(values.config) } : {}),
-            ...(values.providers ? { providers: values.providers.split(',') } : {}),
+            ...inspectParams(values),
             ...(values.name ? { name: values.name } : {}),
             ...(resume !== undefined ? { resume } : {}),
           },

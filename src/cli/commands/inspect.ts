@@ -3,12 +3,13 @@ import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InspectorError } from '../../shared/errors';
 import type { ImageResult, InspectReport } from '../../core/engine/inspect';
-import { METHODS, type ExplainMethod } from '../../core/explain';
+import { METHODS } from '../../core/explain';
 import { npyFloat32 } from '../../core/explain/npy';
 import { resizeMap, type HeatMap } from '../../core/explain/scale';
 import { HistoryStore } from '../../core/history/index';
 import { recordReport } from '../../host/recordInspection';
 import type { Command } from '../command';
+import { INSPECT_OPTIONS, inspectParams } from '../inspectOptions';
 import { historyDbPath } from '../historyDb';
 import { withHost } from '../host';
 
@@ -131,10 +132,7 @@ export const inspectCommand: Command = {
       strict: true,
       allowPositionals: true,
       options: {
-        pack: { type: 'string', multiple: true },
-        method: { type: 'string' },
-        config: { type: 'string' },
-        providers: { type: 'string' },
+        ...INSPECT_OPTIONS,
         json: { type: 'boolean' },
         'save-maps': { type: 'string' },
         db: { type: 'string' },
@@ -142,15 +140,11 @@ export const inspectCommand: Command = {
       },
     });
     if (positionals.length === 0) throw new InspectorError('USAGE', 'inspect needs at least one file or folder');
-    if (values.method && !(METHODS as readonly string[]).includes(values.method)) throw new InspectorError('USAGE', `--method must be one of ${METHODS.join(', ')}`);
     if (values.db && values['no-record']) throw new InspectorError('USAGE', '--db and --no-record exclude each other');
     const report = await withHost(async (host) => {
       const r = await host.worker.call('inspect', {
         paths: positionals.map((p) => resolve(p)),
-        ...(values.pack ? { packs: values.pack.map((p) => (p.includes('/') || p.includes('\\') || p === '.' ? resolve(p) : p)) } : {}),
-        ...(values.method ? { method: values.method as ExplainMethod } : {}),
-        ...(values.config ? { config: resolve(values.config) } : {}),
-        ...(values.providers ? { providers: values.providers.split(',') } : {}),
+        ...inspectParams(values),
       });
       if (!values['no-record']) {
         // Like the app: every inspection lands in the history, with its maps and errors.
