@@ -2,6 +2,7 @@
  * The implementation of every contract channel, Electron-free. Electron's ipcMain and the E2E
  * test bridge both register exactly this table through `dispatch`.
  */
+import { join } from 'node:path';
 import type { Channel } from '../shared/channels';
 import type { Input, Output } from '../shared/contract';
 import { firstAvailable } from '../core/runtime/providerOrder';
@@ -13,6 +14,7 @@ import type { WorkerClient } from './workerClient';
 import { createHistoryHandlers, type HistoryAccess } from './history';
 import { recordedImage } from './historyImage';
 import { runInspect } from './inspect';
+import { listSamples } from './samples';
 import { packCard } from './packCard';
 
 export interface HostContext {
@@ -63,6 +65,7 @@ export function createHandlers(ctx: HostContext): Handlers {
     },
     'packs.list': async () => ctx.worker.call('listPacks'),
     'packs.card': async ({ name }) => packCard(ctx.worker, name),
+    'samples.list': async () => listSamples(join(ctx.paths.resourcesDir, 'samples')),
     'files.choose': async ({ kind }) => {
       // Choosing is the grant: what the user picked becomes readable, nothing else.
       const paths = await ctx.choosePaths(kind);

@@ -2,7 +2,7 @@
  * The names of every request channel the renderer may call. Kept dependency-free so the sandboxed
  * preload can bundle it without pulling in schemas; `contract.ts` gives each name its schemas.
  */
-export const CHANNELS = ['app.info', 'system.doctor', 'system.status', 'packs.list', 'files.choose', 'images.open', 'images.openSeries',
+export const CHANNELS = ['app.info', 'system.doctor', 'system.status', 'packs.list', 'files.choose', 'samples.list', 'images.open', 'images.openSeries',
   'history.search', 'history.run', 'history.stats', 'review.submit', 'operator.list', 'operator.create', 'operator.select', 'audit.verify', 'inspect.run',
   'images.openRun', 'packs.card'] as const;
 

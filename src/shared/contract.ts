@@ -79,6 +79,9 @@ export const ChosenFiles = z.object({
 });
 export type ChosenFiles = z.infer<typeof ChosenFiles>;
 
+/** A DICOM lookup table as JSON (at most 64k entries): entry i is the output for input firstMapped + i. */
+export const LookupTableJson = z.object({ firstMapped: z.number(), bits: z.number().int(), data: z.array(z.number()), explanation: z.string().optional() });
+
 /** A decoded frame's metadata; its pixels are fetched from `mediaBase/<mediaId>` as raw LE bytes. */
 export const ImageFrame = z.object({
   index: z.number().int(),
@@ -100,6 +103,10 @@ export const ImageFrame = z.object({
   windows: z.array(z.object({ center: z.number(), width: z.number(), function: z.string(), explanation: z.string().optional() })),
   /** Stored values meaning "no data" (Pixel Padding Value…Range Limit). */
   padding: z.object({ from: z.number(), to: z.number() }).optional(),
+  /** Modality LUT table (real = table[stored], slope 1, intercept 0 then); the pixels stay stored values. */
+  modalityLut: LookupTableJson.optional(),
+  /** The file's VOI LUT table; `default` when the file has no window, so the table is the display. */
+  voiLut: LookupTableJson.extend({ default: z.boolean() }).optional(),
   unit: z.string().optional(),
   pixelSpacing: z.object({ row: z.number(), column: z.number(), source: z.string() }).nullable(),
   /** Real values (after the modality LUT), padding excluded. */
@@ -146,6 +153,14 @@ export const PackCard = z.object({
 });
 export type PackCard = z.infer<typeof PackCard>;
 
+export const SampleSet = z.object({
+  /** Folder name; when a pack has the same name, it is the pack these samples are for. */
+  name: z.string(),
+  dir: z.string(),
+  images: z.array(z.string()),
+});
+export type SampleSet = z.infer<typeof SampleSet>;
+
 export const contract = {
   'app.info': { input: Empty, output: AppInfo },
   'system.doctor': { input: Empty, output: DoctorReport },
@@ -153,6 +168,7 @@ export const contract = {
   'packs.list': { input: Empty, output: z.array(PackSummary) },
   'packs.card': { input: z.object({ name: z.string().min(1) }).strict(), output: PackCard },
   'files.choose': { input: ChooseFilesInput, output: ChosenFiles },
+  'samples.list': { input: Empty, output: z.array(SampleSet) },
   'images.open': { input: z.object({ path: z.string().min(1) }).strict(), output: OpenedImage },
   'images.openSeries': { input: z.object({ dir: z.string().min(1) }).strict(), output: OpenedSeries },
   'history.search': { input: H.HistorySearchInput, output: H.HistoryPage },

@@ -6,6 +6,7 @@ import type { CaseStatus } from '../review/types';
 import { LayerPanel } from './LayerPanel';
 import { call } from '../api';
 import { casesFromFolder, casesFromPaths } from '../review/sources';
+import { SampleList } from './SampleList';
 import { toErrorInfo } from '../../../shared/errors';
 
 async function open(kind: 'files' | 'folder') {
@@ -43,6 +44,7 @@ export function CaseList() {
           {t('cases.openFolder')}
         </button>
       </div>
+      <SampleList />
       <input className="filter" type="search" placeholder={t('cases.filter')} aria-label={t('cases.filter')} value={filter} onChange={(e) => setFilter(e.target.value)} />
       {cases.length === 0 ? (
         <p className="empty" data-testid="cases-empty">

@@ -117,6 +117,8 @@ export const en = {
   'a11y.highContrast': 'High contrast',
   'cases.openFiles': 'Open files…',
   'cases.openFolder': 'Open folder…',
+  'samples.title': 'Bundled samples',
+  'inspect.samplePack': 'Sample pack',
   ...historyEn,
   'legend.hide': 'Show / hide the legend',
   'operator.none': '— choose your profile —',
@@ -128,6 +130,10 @@ export const en = {
   'shortcut.panels': 'Next / previous panel',
   'viewer.compareWith': 'Compare with',
   'viewer.compareLayers': 'Layers of this case',
+  'viewer.voiLut': 'VOI LUT table',
+  'shortcut.view.review': 'Go to Review',
+  'shortcut.view.history': 'Go to History',
+  'shortcut.view.dashboard': 'Go to Dashboard',
 } as const;
 
 export type MessageKey = keyof typeof en;

@@ -118,6 +118,8 @@ export const ko: Record<MessageKey, string> = {
   'a11y.highContrast': '고대비',
   'cases.openFiles': '파일 열기…',
   'cases.openFolder': '폴더 열기…',
+  'samples.title': '내장 샘플',
+  'inspect.samplePack': '샘플 전용 팩',
   ...historyKo,
   'legend.hide': '범례 보이기 / 숨기기',
   'operator.none': '— 프로필 선택 —',
@@ -129,4 +131,8 @@ export const ko: Record<MessageKey, string> = {
   'shortcut.panels': '다음 / 이전 패널',
   'viewer.compareWith': '비교 대상',
   'viewer.compareLayers': '이 검사 건의 레이어',
+  'viewer.voiLut': 'VOI LUT 표',
+  'shortcut.view.review': '판독 화면으로 이동',
+  'shortcut.view.history': '이력 화면으로 이동',
+  'shortcut.view.dashboard': '대시보드로 이동',
 };

@@ -1,7 +1,12 @@
 /** Where cases come from: files or a folder the user chose (series grouped by the host). */
 import { call } from '../api';
 import type { ImageFrame } from '../../../shared/contract';
+import type { VoiFunction } from '../viewer/types';
 import type { CaseRef, FrameRef } from './types';
+
+const VOI_FUNCTIONS = new Set<string>(['LINEAR', 'LINEAR_EXACT', 'SIGMOID']);
+/** The file's window function; anything the standard does not define is drawn as LINEAR (as the core does). */
+const voiFunction = (fn: string): VoiFunction => (VOI_FUNCTIONS.has(fn) ? (fn as VoiFunction) : 'LINEAR');
 
 export function frameRef(f: ImageFrame): FrameRef {
   return {
@@ -13,7 +18,9 @@ export function frameRef(f: ImageFrame): FrameRef {
     slope: f.slope,
     intercept: f.intercept,
     invert: f.invert,
-    windows: f.windows.map((w) => ({ center: w.center, width: w.width, ...(w.explanation ? { explanation: w.explanation } : {}) })),
+    windows: f.windows.map((w) => ({ center: w.center, width: w.width, function: voiFunction(w.function), ...(w.explanation ? { explanation: w.explanation } : {}) })),
+    ...(f.modalityLut ? { modalityLut: f.modalityLut } : {}),
+    ...(f.voiLut ? { voiLut: f.voiLut } : {}),
     ...(f.padding ? { padding: f.padding } : {}),
     ...(f.unit ? { unit: f.unit } : {}),
     min: f.min,
@@ -25,6 +32,19 @@ const baseName = (p: string) => p.split(/[\\/]/).filter(Boolean).pop() ?? p;
 
 export function casesFromPaths(paths: string[]): CaseRef[] {
   return paths.map((path) => ({ id: path, title: baseName(path), origin: 'folder', frames: [], path }));
+}
+
+/** A bundled sample set: one case per image, with the pack of the same name suggested. */
+export function casesFromSample(sample: { name: string; dir: string; images: string[] }, packNames: readonly string[]): CaseRef[] {
+  const pack = packNames.includes(sample.name) ? sample.name : undefined;
+  return sample.images.map((path) => ({
+    id: path,
+    title: path.slice(sample.dir.length + 1) || baseName(path),
+    origin: 'sample' as const,
+    frames: [],
+    path,
+    ...(pack ? { pack } : {}),
+  }));
 }
 
 /** A folder becomes one case per series (slices sorted by the host), so the wheel scrolls slices. */

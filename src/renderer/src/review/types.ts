@@ -1,5 +1,5 @@
 /** The review flow's plain records: what a case is, what the model found, what the reviewer decided. */
-import type { BoxData, HeatmapScale, PixelDType, Rect, Scene } from '../viewer/types';
+import type { BoxData, HeatmapScale, LookupTable, PixelDType, Rect, Scene, VoiFunction } from '../viewer/types';
 import type { InputMapping } from '../viewer/heatmap';
 
 export type CaseStatus = 'new' | 'inspected' | 'accepted' | 'rejected' | 'uncertain' | 'overridden';
@@ -51,7 +51,10 @@ export interface FrameRef {
   slope?: number;
   intercept?: number;
   invert?: boolean;
-  windows?: { center: number; width: number; explanation?: string }[];
+  windows?: { center: number; width: number; function?: VoiFunction; explanation?: string }[];
+  /** Tables sent as plain arrays (a VOI LUT has at most 64k entries). */
+  modalityLut?: LookupTable;
+  voiLut?: LookupTable & { default: boolean };
   padding?: { from: number; to: number };
   unit?: string;
   /** Real-value range from the host (images.open reports it). */
@@ -84,6 +87,8 @@ export interface CaseRef {
   path?: string;
   /** The recorded inspection run this case shows; decisions are recorded against it. */
   runId?: number;
+  /** The pack these images are meant for (bundled samples), preselected for inspection. */
+  pack?: string;
   heatmaps?: HeatmapRef[];
   boxes?: BoxData[];
   findings?: Findings;
