@@ -1,11 +1,12 @@
 /**
  * A frame as the renderer receives it: JSON metadata plus raw little-endian pixel bytes to publish
  * in the media store. Greyscale frames go as stored values with their rescale, so 16-bit data is
- * windowed at full precision in the renderer; colour (RGB, YBR, palette) goes as 8-bit RGB; the
- * rare table-based modality LUT goes as Float32 real values with an identity rescale.
+ * windowed at full precision in the renderer; colour (RGB, YBR, palette) goes as 8-bit RGB. The
+ * tables of PS3.3 C.11 (Modality LUT, VOI LUT) go along as JSON arrays, so the renderer applies
+ * exactly what `toGrey8` does; a table-based modality keeps stored values (and its padding).
  */
-import type { Frame, PixelDType, WindowSetting } from './types';
-import { defaultWindow, realRange, realValues, toRgb8 } from './pixels';
+import type { Frame, LookupTable, PixelDType, WindowSetting } from './types';
+import { defaultWindow, realRange, toRgb8 } from './pixels';
 import { storedBytesLE } from './hash';
 import { windowFromRange } from './lut';
 
@@ -23,12 +24,27 @@ export interface DisplayFrameInfo {
   /** The file's windows (or a derived default); the first is the default. */
   windows: { center: number; width: number; function: string; explanation?: string }[];
   padding?: { from: number; to: number };
+  /** Real = table[stored] (slope 1, intercept 0 then). */
+  modalityLut?: LookupTableJson;
+  /** `default`: the file has no window, so the table, not windows[0], is its display. */
+  voiLut?: LookupTableJson & { default: boolean };
   unit?: string;
   pixelSpacing: { row: number; column: number; source: string } | null;
   /** Real values, padding excluded. */
   min: number;
   max: number;
   contentType: string;
+}
+
+export interface LookupTableJson {
+  firstMapped: number;
+  bits: number;
+  data: number[];
+  explanation?: string;
+}
+
+function tableJson(t: LookupTable): LookupTableJson {
+  return { firstMapped: t.firstMapped, bits: t.bits, data: Array.from(t.data), ...(t.explanation ? { explanation: t.explanation } : {}) };
 }
 
 export interface DisplayFrame {
@@ -39,7 +55,7 @@ export interface DisplayFrame {
 function windowsOf(f: Frame): WindowSetting[] {
   if (f.windows.length) return f.windows;
   if (f.voiLut) {
-    // A VOI LUT table, approximated by the linear window over its input range for dragging.
+    // The linear window over the table's input range: where a W/L drag on the table starts.
     const lo = f.voiLut.firstMapped;
     return [{ ...windowFromRange(lo, lo + f.voiLut.data.length - 1, 'VOI LUT range'), function: 'LINEAR' }];
   }
@@ -53,9 +69,9 @@ export function contentType(dtype: PixelDType, width: number, height: number, ch
 export function displayFrame(f: Frame, unit?: string): DisplayFrame {
   const colour = f.channels === 3 || f.photometric === 'PALETTE COLOR';
   const lutModality = !colour && f.modality.kind === 'lut';
-  const dtype: PixelDType = colour ? 'uint8' : lutModality ? 'float32' : f.dtype;
+  const dtype: PixelDType = colour ? 'uint8' : f.dtype;
   const channels: 1 | 3 = colour ? 3 : 1;
-  const bytes = colour ? toRgb8(f) : lutModality ? new Uint8Array(realValues(f).buffer) : storedBytesLE(f.stored).slice();
+  const bytes = colour ? toRgb8(f) : storedBytesLE(f.stored).slice();
   const { min, max } = colour ? { min: 0, max: 255 } : realRange(f);
   const rescale = f.modality.kind === 'rescale' && !colour ? f.modality : { slope: 1, intercept: 0 };
   const info: DisplayFrameInfo = {
@@ -75,7 +91,9 @@ export function displayFrame(f: Frame, unit?: string): DisplayFrame {
     max: Number.isFinite(max) ? max : 0,
     contentType: contentType(dtype, f.width, f.height, channels),
   };
-  if (f.padding && !colour && !lutModality) info.padding = { ...f.padding };
+  if (f.padding && !colour) info.padding = { ...f.padding };
+  if (lutModality && f.modality.kind === 'lut') info.modalityLut = tableJson(f.modality.lut);
+  if (!colour && f.voiLut) info.voiLut = { ...tableJson(f.voiLut), default: f.windows.length === 0 };
   if (unit) info.unit = unit;
   return { info, bytes };
 }

@@ -11,6 +11,7 @@ import type { BoxSource } from './viewer/types';
 import { fitViewport, zoomAt } from './viewer/viewport';
 import type { PresetId } from './viewer/voi';
 import { compareWithCase } from './review/caseCache';
+import { VIEWS } from './history/navStore';
 
 export interface Shortcut {
   keys: string;
@@ -56,6 +57,8 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: 'Alt+T', action: 'a11y.largeText', group: 'app' },
   { keys: 'Alt+C', action: 'a11y.highContrast', group: 'app' },
   { keys: 'Alt+K', action: 'shortcut.language', group: 'app' },
+  // ViewSwitch handles Alt+1/2/3 (from anywhere, even in a text field) in VIEWS order; the rows follow it.
+  ...VIEWS.map((v, i): Shortcut => ({ keys: `Alt+${i + 1}`, action: `shortcut.view.${v}`, group: 'app' })),
 ];
 
 const PRESET_BY_DIGIT: Record<string, PresetId> = { Digit1: 'soft', Digit2: 'lung', Digit3: 'bone', Digit4: 'minmax', Digit5: 'auto', Digit0: 'default' };

@@ -8,9 +8,9 @@ import { statsOf, useViewerStore } from '../state/viewerStore';
 import { newBoxId, rectFromCorners } from '../viewer/boxes';
 import { GlWindowRenderer } from '../viewer/glWindow';
 import { realValueAt, renderFrame, type LutCache } from '../viewer/render';
-import type { BoxData } from '../viewer/types';
+import type { BoxData, WindowLevel } from '../viewer/types';
 import { fitViewport, panBy, toImage, zoomAt, type Viewport } from '../viewer/viewport';
-import { dragWindow } from '../viewer/voi';
+import { dragWindow, voiFunctionOf } from '../viewer/voi';
 import { BoxShapes, boxCaption } from './BoxShapes';
 import { HeatmapShape } from './HeatmapShape';
 
@@ -39,7 +39,7 @@ function useSize<T extends HTMLElement>() {
 }
 
 type Gesture =
-  | { kind: 'wl'; x: number; y: number; start: { center: number; width: number } }
+  | { kind: 'wl'; x: number; y: number; start: WindowLevel }
   | { kind: 'pan'; x: number; y: number; start: Viewport }
   | { kind: 'zoom'; x: number; y: number; start: Viewport }
   | { kind: 'box'; ix: number; iy: number };
@@ -109,7 +109,7 @@ export function ViewerPane({ index }: { index: number }) {
     }
     if (gl.current === undefined) gl.current = (glCanvas.current && preferGl() && GlWindowRenderer.create(glCanvas.current)) || null;
     const id = imageData.current;
-    if (gl.current?.supports(frame)) {
+    if (gl.current?.supports(frame, win)) {
       gl.current.draw(frame, win, invert, vp, size.width, size.height);
       if (cpuDrawn.current) {
         canvas.getContext('2d')!.clearRect(0, 0, canvas.width, canvas.height);
@@ -223,7 +223,9 @@ export function ViewerPane({ index }: { index: number }) {
     setReadout(v === undefined ? '' : `x ${Math.floor(p.x)} y ${Math.floor(p.y)} · ${Number.isInteger(v) ? v : v.toFixed(3)}${frame.unit ? ` ${frame.unit}` : ''}`);
   };
 
-  const view = vp && pane ? { scale: vp.scale, x: vp.x, y: vp.y, center: pane.window.center, width: pane.window.width, frame: pane.frameIndex, invert } : undefined;
+  // Which VOI draws the image: a window function (centre/width apply) or the file's VOI LUT table.
+  const voi = frame && pane ? voiFunctionOf(pane.window, frame) : 'LINEAR';
+  const view = vp && pane ? { scale: vp.scale, x: vp.x, y: vp.y, center: pane.window.center, width: pane.window.width, voi, frame: pane.frameIndex, invert } : undefined;
   return (
     <div
       className={`viewer-pane${isActive ? ' active' : ''}`}
@@ -277,8 +279,18 @@ export function ViewerPane({ index }: { index: number }) {
       )}
       {frame && pane && (
         <div className="viewer-readout" aria-live="off" data-testid={`readout-${index}`}>
-          <span>
-            {t('viewer.window')} {Math.round(pane.window.width)} / {t('viewer.level')} {Math.round(pane.window.center)}
+          <span data-testid={`voi-${index}`} data-voi={voi}>
+            {voi === 'VOI_LUT' ? (
+              <>
+                {t('viewer.voiLut')}
+                {frame.voiLut?.explanation ? ` “${frame.voiLut.explanation}”` : ''}
+              </>
+            ) : (
+              <>
+                {t('viewer.window')} {Math.round(pane.window.width)} / {t('viewer.level')} {Math.round(pane.window.center)}
+                {voi !== 'LINEAR' ? ` · ${voi}` : ''}
+              </>
+            )}
             {pane.preset !== 'custom' ? ` (${t(`preset.${pane.preset}`)})` : ''}
             {invert ? ` · ${t('viewer.inverted')}` : ''}
           </span>

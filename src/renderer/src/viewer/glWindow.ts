@@ -95,8 +95,12 @@ export class GlWindowRenderer {
     return gl ? new GlWindowRenderer(gl) : undefined;
   }
 
-  /** Whether this frame can be drawn here (dtype and size); otherwise the caller uses the CPU path. */
-  supports(f: FrameData): boolean {
+  /**
+   * Whether this frame and window can be drawn here (dtype, size, plain rescale + LINEAR);
+   * otherwise the caller uses the CPU path, which also does LINEAR_EXACT, SIGMOID and the tables.
+   */
+  supports(f: FrameData, win: WindowLevel): boolean {
+    if ((win.function ?? 'LINEAR') !== 'LINEAR' || f.modalityLut) return false;
     const max = this.gl.getParameter(this.gl.MAX_TEXTURE_SIZE) as number;
     return !!formatOf(this.gl, f) && f.width <= max && f.height <= max;
   }

@@ -1,14 +1,16 @@
 /**
  * Windowing at display resolution: every screen pixel looks up its image pixel (nearest) in the
- * full-precision frame and maps it through the VOI LUT. Work is proportional to the viewport, not
+ * full-precision frame and maps it through the display chain (modality, VOI function or table,
+ * inversion) of voi.ts. Work is proportional to the viewport, not
  * to the image, so dragging W/L on a 2048² 16-bit frame costs about one lookup per screen pixel.
  */
-import { buildGreyLut, windowBounds } from './voi';
+import { buildGreyLut, greyMapper, realOf } from './voi';
 import type { FrameData, WindowLevel } from './types';
 import type { Viewport } from './viewport';
 
 export interface LutCache {
   key?: string;
+  frame?: FrameData;
   lut?: { lut: Uint32Array; offset: number } | undefined;
 }
 
@@ -30,9 +32,11 @@ export function renderFrame(f: FrameData, win: WindowLevel, invert: boolean, vp:
   while (x0 < outW && cols[x0]! < 0) x0++;
   let x1 = outW;
   while (x1 > x0 && cols[x1 - 1]! < 0) x1--;
-  const key = `${win.center}|${win.width}|${invert}|${f.dtype}|${f.slope}|${f.intercept}`;
-  if (cache.key !== key) {
+  const key = `${win.center}|${win.width}|${win.function ?? 'LINEAR'}|${invert}|${f.dtype}|${f.slope}|${f.intercept}`;
+  // The frame itself is part of the key: its tables (Modality, VOI LUT) and padding are folded in.
+  if (cache.key !== key || cache.frame !== f) {
     cache.key = key;
+    cache.frame = f;
     cache.lut = f.channels === 1 ? buildGreyLut(f, win, invert) : undefined;
   }
   const d = f.data;
@@ -52,15 +56,7 @@ export function renderFrame(f: FrameData, win: WindowLevel, invert: boolean, vp:
     }
     return;
   }
-  const { lo, hi } = windowBounds(win);
-  const ww = Math.max(1, win.width);
-  const c0 = win.center - 0.5;
-  const grey = (s: number) => {
-    const x = s * f.slope + f.intercept;
-    let g = x <= lo ? 0 : x > hi ? 255 : ww <= 1 ? 255 : Math.round(((x - c0) / (ww - 1) + 0.5) * 255);
-    if (invert) g = 255 - g;
-    return g;
-  };
+  const grey = greyMapper(f, win, invert);
   const ch = f.channels;
   for (let sy = 0; sy < outH; sy++) {
     const iy = rows[sy]!;
@@ -85,5 +81,5 @@ export function realValueAt(f: FrameData, ix: number, iy: number): number | unde
   const x = Math.floor(ix);
   const y = Math.floor(iy);
   if (x < 0 || y < 0 || x >= f.width || y >= f.height || f.channels !== 1) return undefined;
-  return f.data[y * f.width + x]! * f.slope + f.intercept;
+  return realOf(f)(f.data[y * f.width + x]!);
 }

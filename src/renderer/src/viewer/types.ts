@@ -6,9 +6,26 @@
 export type PixelDType = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float32' | 'float64';
 export type PixelArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
+/**
+ * The VOI function of a window (PS3.3 C.11.2.1.2/3), plus `VOI_LUT`: the frame's own VOI LUT table
+ * is the display, and centre/width only say where a drag starts (a linear window over the table's
+ * input range). Absent means LINEAR.
+ */
+export type VoiFunction = 'LINEAR' | 'LINEAR_EXACT' | 'SIGMOID' | 'VOI_LUT';
+
 export interface WindowLevel {
   center: number;
   width: number;
+  function?: VoiFunction;
+}
+
+/** A DICOM lookup table (Modality or VOI LUT): entry i maps input value firstMapped + i. */
+export interface LookupTable {
+  firstMapped: number;
+  /** Bits per entry: a VOI LUT's output range is 0 … 2^bits − 1. */
+  bits: number;
+  data: ArrayLike<number>;
+  explanation?: string;
 }
 
 /** One decoded frame at full precision: stored values plus how to turn them into real values. */
@@ -22,6 +39,10 @@ export interface FrameData {
   /** Modality rescale: real = stored × slope + intercept (HU for CT). */
   slope: number;
   intercept: number;
+  /** A Modality LUT table instead of the rescale: real = table[stored]. */
+  modalityLut?: LookupTable;
+  /** The file's VOI LUT table; `default` when the file has no window, so the table is the display. */
+  voiLut?: LookupTable & { default: boolean };
   /** MONOCHROME1 / Presentation LUT INVERSE: low values display white. */
   invert: boolean;
   /** The file's own windows, first is the default; empty when it has none. */

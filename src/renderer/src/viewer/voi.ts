@@ -1,9 +1,13 @@
 /**
- * Window/level (VOI LUT) maths on full-precision values, DICOM PS3.3 C.11.2.1.2.1 LINEAR, plus the
- * presets and the OHIF drag convention. Integer frames get one lookup table per window change, so
- * a drag costs one table lookup per displayed pixel.
+ * Window/level (VOI) maths on full-precision values, exactly as DICOM PS3.3 C.11.2.1.2/3 and the
+ * core's `toGrey8` (src/core/imaging/lut.ts, pixels.ts) compute them: modality rescale or Modality
+ * LUT, then LINEAR (with its −0.5 and w−1 terms), LINEAR_EXACT, SIGMOID or the VOI LUT table, then
+ * inversion, rounded once at the end. The renderer may not import the core, so the formulas are
+ * repeated here term for term and a unit test holds them identical on every stored value.
+ * Plus the presets and the OHIF drag convention. Integer frames get one lookup table per window
+ * change, so a drag costs one table lookup per displayed pixel.
  */
-import type { FrameData, WindowLevel } from './types';
+import type { FrameData, LookupTable, VoiFunction, WindowLevel } from './types';
 
 /** Bounds where LINEAR reaches 0 and 255 (the −0.5 and w−1 terms are the standard's). */
 export function windowBounds({ center: c, width: w }: WindowLevel): { lo: number; hi: number } {
@@ -13,12 +17,75 @@ export function windowBounds({ center: c, width: w }: WindowLevel): { lo: number
 
 /** DICOM LINEAR VOI to an 8-bit grey level. */
 export function voiLinear(x: number, win: WindowLevel): number {
-  const { lo, hi } = windowBounds(win);
-  if (x <= lo) return 0;
-  if (x > hi) return 255;
-  const ww = Math.max(1, win.width);
-  if (ww <= 1) return 255;
-  return Math.round(((x - (win.center - 0.5)) / (ww - 1) + 0.5) * 255);
+  return Math.round(voiValue({ center: win.center, width: win.width }, x));
+}
+
+/** Table entry for a value; out-of-range values take the first or last entry (core `lookup`). */
+export function lookup(lut: LookupTable, x: number): number {
+  const i = Math.round(x) - lut.firstMapped;
+  const data = lut.data;
+  return data[i < 0 ? 0 : i >= data.length ? data.length - 1 : i]!;
+}
+
+/** Stored value → real (modality) value: the Modality LUT table when the frame has one, else the rescale. */
+export function realOf(f: Pick<FrameData, 'slope' | 'intercept' | 'modalityLut'>): (stored: number) => number {
+  const m = f.modalityLut;
+  if (m) return (s) => lookup(m, s);
+  const { slope, intercept } = f;
+  return (s) => s * slope + intercept;
+}
+
+/** The active VOI function; VOI_LUT without a table falls back to LINEAR. */
+export function voiFunctionOf(win: WindowLevel, f?: Pick<FrameData, 'voiLut'>): VoiFunction {
+  const fn = win.function ?? 'LINEAR';
+  return fn === 'VOI_LUT' && !f?.voiLut ? 'LINEAR' : fn;
+}
+
+/**
+ * C.11.2.1.2.1 LINEAR, C.11.2.1.3.2 LINEAR_EXACT, C.11.2.1.3.1 SIGMOID: real value → [0, 255],
+ * unrounded (the core rounds after inversion, so rounding here would differ on exact halves).
+ */
+export function voiValue(win: WindowLevel, x: number): number {
+  const c = win.center;
+  const width = win.width;
+  switch (win.function) {
+    case 'SIGMOID':
+      return 255 / (1 + Math.exp((-4 * (x - c)) / width)) + 0;
+    case 'LINEAR_EXACT':
+      if (x <= c - width / 2) return 0;
+      if (x > c + width / 2) return 255;
+      return ((x - c) / width + 0.5) * 255 + 0;
+    default: {
+      const wl = Math.max(width, 1);
+      if (x <= c - 0.5 - (wl - 1) / 2) return 0;
+      if (x > c - 0.5 + (wl - 1) / 2) return 255;
+      if (wl === 1) return 255;
+      return ((x - (c - 0.5)) / (wl - 1) + 0.5) * 255 + 0;
+    }
+  }
+}
+
+/** A VOI LUT table's output (0 … 2^bits − 1) rescaled to [0, 255], unrounded. */
+export function voiLutValue(lut: LookupTable, x: number): number {
+  const top = 2 ** lut.bits - 1;
+  return (lookup(lut, x) / top) * 255 + 0;
+}
+
+/**
+ * Stored value → displayed grey level 0–255, the whole chain in the core's order: padding black,
+ * modality, VOI (window function or table), inversion, one rounding.
+ */
+export function greyMapper(f: FrameData, win: WindowLevel, invert: boolean): (stored: number) => number {
+  const real = realOf(f);
+  const pad = f.channels === 1 ? f.padding : undefined;
+  const table = voiFunctionOf(win, f) === 'VOI_LUT' ? f.voiLut : undefined;
+  const w: WindowLevel = win.function === 'VOI_LUT' ? { center: win.center, width: win.width } : win;
+  return (s) => {
+    if (pad && s >= pad.from && s <= pad.to) return 0;
+    const x = real(s);
+    const y = table ? voiLutValue(table, x) : voiValue(w, x);
+    return Math.round(invert ? 255 - y : y);
+  };
 }
 
 export type PresetId = 'default' | 'soft' | 'lung' | 'bone' | 'minmax' | 'auto';
@@ -67,6 +134,14 @@ export function frameStats(f: FrameData): FrameStats {
 }
 
 function fullStats(f: FrameData): FrameStats {
+  // With a Modality LUT the table need not be monotonic: take statistics of the real values.
+  if (f.modalityLut) {
+    const real = realOf(f);
+    const values: number[] = [];
+    for (let i = 0; i < f.data.length; i++) if (!isPadding(f.data[i]!, f)) values.push(real(f.data[i]!));
+    const { modalityLut: _m, padding: _p, ...rest } = f;
+    return fullStats({ ...rest, data: Float64Array.from(values), dtype: 'float64', slope: 1, intercept: 0 });
+  }
   const d = f.data;
   let min = Infinity;
   let max = -Infinity;
@@ -107,9 +182,19 @@ export function rangeToWindow(low: number, high: number): WindowLevel {
   return { width: Math.max(1, Math.abs(high - low) + 1), center: (low + high + 1) / 2 };
 }
 
+/**
+ * The file's display: its VOI LUT table when it has one and no window, else its first window with
+ * that window's function, else min–max. A table's centre/width is the linear window over the
+ * table's input range, where a drag starts from.
+ */
 export function defaultWindow(f: FrameData, stats: FrameStats): WindowLevel {
   const w = f.windows[0];
-  if (w && w.width > 0) return { center: w.center, width: w.width };
+  if (f.voiLut?.default) {
+    const lo = f.voiLut.firstMapped;
+    const from = w && w.width > 0 ? w : rangeToWindow(lo, lo + f.voiLut.data.length - 1);
+    return { center: from.center, width: from.width, function: 'VOI_LUT' };
+  }
+  if (w && w.width > 0) return { center: w.center, width: w.width, ...(w.function && w.function !== 'LINEAR' ? { function: w.function } : {}) };
   return rangeToWindow(stats.min, stats.max);
 }
 
@@ -136,7 +221,9 @@ export function dragWindow(start: WindowLevel, dx: number, dy: number, stats: Fr
   const range = Math.max(1, stats.max - stats.min);
   let m = (4 * range) / 1024;
   if (m > 1) m = Math.round(m);
-  return { width: Math.max(1, start.width + dx * m), center: start.center + dy * m };
+  // A table has no centre/width: dragging leaves it for the linear window over its range.
+  const fn = start.function === 'VOI_LUT' || start.function === 'LINEAR' ? undefined : start.function;
+  return { width: Math.max(1, start.width + dx * m), center: start.center + dy * m, ...(fn ? { function: fn } : {}) };
 }
 
 const integerDtypes = new Set(['uint8', 'int8', 'uint16', 'int16']);
@@ -151,19 +238,9 @@ export function buildGreyLut(f: FrameData, win: WindowLevel, invert: boolean): {
   const offset = f.dtype === 'int16' ? -32768 : f.dtype === 'int8' ? -128 : 0;
   const size = f.dtype === 'uint16' || f.dtype === 'int16' ? 65536 : 256;
   const lut = new Uint32Array(size);
-  const { lo, hi } = windowBounds(win);
-  const ww = Math.max(1, win.width);
-  const c0 = win.center - 0.5;
+  const grey = greyMapper(f, win, invert);
   for (let i = 0; i < size; i++) {
-    const s = i + offset;
-    let g: number;
-    if (f.padding && s >= f.padding.from && s <= f.padding.to) {
-      g = invert ? 255 : 0;
-    } else {
-      const x = s * f.slope + f.intercept;
-      g = x <= lo ? 0 : x > hi ? 255 : ww <= 1 ? 255 : Math.round(((x - c0) / (ww - 1) + 0.5) * 255);
-    }
-    if (invert) g = 255 - g;
+    const g = grey(i + offset);
     lut[i] = 0xff000000 | (g << 16) | (g << 8) | g;
   }
   return { lut, offset };
