@@ -13,6 +13,7 @@ import type { DisplayFrame } from '../core/imaging/display';
 import type { WorkerClient } from './workerClient';
 import { createHistoryHandlers, type HistoryAccess } from './history';
 import { recordedImage } from './historyImage';
+import { recordedMap } from './historyMap';
 import { runInspect } from './inspect';
 import { listSamples } from './samples';
 import { packCard } from './packCard';
@@ -83,7 +84,7 @@ export function createHandlers(ctx: HostContext): Handlers {
     'images.openRun': async ({ runId }) => {
       const { path, sha256Matches } = await recordedImage(ctx.history, runId);
       const opened = await ctx.worker.call('openImage', { path });
-      return { ...opened, frames: opened.frames.map((f) => publishFrame(ctx.media, f)), runId, sha256Matches };
+      return { ...opened, frames: opened.frames.map((f) => publishFrame(ctx.media, f)), runId, sha256Matches, ...recordedMap(ctx.history, ctx.media, runId) };
     },
     'inspect.run': async (input) => runInspect(ctx, input),
   };

@@ -68,6 +68,8 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
           method: r.explanation?.method ?? r.anomaly?.format ?? 'map',
           scale: { kind: map.scale.mode, low: map.scale.low, high: map.scale.high, source: map.scale.source, ...(map.scale.derivation ? { derivation: map.scale.derivation } : {}), width: map.width, height: map.height, valid: map.valid },
           blob,
+          ...(r.explanation?.targetLabel ? { targetLabel: r.explanation.targetLabel } : {}),
+          inputSize: [r.pack.inputSize[0], r.pack.inputSize[1]],
         }
       : null,
     timings: { ...r.timings },

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { Channel } from './channels';
-import { InspectRunInput, InspectRunResult } from './inspect';
+import { HeatmapRef, InspectRunInput, InspectRunResult } from './inspect';
 import * as H from './history';
 
 const Empty = z.object({}).strict();
@@ -161,6 +161,17 @@ export const SampleSet = z.object({
 });
 export type SampleSet = z.infer<typeof SampleSet>;
 
+/**
+ * A recorded run's raw map, republished from the blob store (`images.openRun`): the same fields as a
+ * live `inspect.run` heatmap, plus what a live result carries elsewhere (pack input size, explained
+ * class, anomaly pixel threshold) when the run recorded them.
+ */
+export const RecordedHeatmap = HeatmapRef.extend({
+  inputSize: z.tuple([z.number(), z.number()]).optional(),
+  targetLabel: z.string().optional(),
+  pixelThreshold: z.number().optional(),
+});
+
 export const contract = {
   'app.info': { input: Empty, output: AppInfo },
   'system.doctor': { input: Empty, output: DoctorReport },
@@ -180,7 +191,7 @@ export const contract = {
   'operator.select': { input: z.object({ id: z.string().min(1) }).strict(), output: H.Operator },
   'audit.verify': { input: Empty, output: H.AuditVerifyReport },
   /** The recorded run's image, opened from the path in the database; `sha256Matches` false when the file changed since. */
-  'images.openRun': { input: z.object({ runId: z.number().int().positive() }).strict(), output: OpenedImage.extend({ runId: z.number(), sha256Matches: z.boolean() }) },
+  'images.openRun': { input: z.object({ runId: z.number().int().positive() }).strict(), output: OpenedImage.extend({ runId: z.number(), sha256Matches: z.boolean(), heatmap: RecordedHeatmap.optional(), heatmapError: z.object({ code: z.string(), message: z.string() }).optional() }) },
   /** Inspect files with a model pack: per-image results (maps as media ids) and per-case verdicts. */
   'inspect.run': { input: InspectRunInput, output: InspectRunResult },
 } satisfies Record<Channel, { input: z.ZodType; output: z.ZodType }>;

@@ -42,6 +42,9 @@ export interface ExplanationRef {
   scale: { kind: string; [k: string]: unknown };
   /** Content hash of the raw map in the blob store, when kept. */
   blob?: string | null;
+  /** The class a CAM explains, and the pack's model input (width, height): what a reopened map is labelled and placed by. */
+  targetLabel?: string;
+  inputSize?: [number, number];
 }
 
 export interface InferenceRecord {

@@ -5,6 +5,7 @@
  */
 import { call } from '../api';
 import type { Output } from '../../../shared/contract';
+import { heatmapRef } from '../review/inspect';
 import { frameRef } from '../review/sources';
 import type { CaseRef, CaseStatus, Draft } from '../review/types';
 import { useAppStore } from '../state/appStore';
@@ -36,12 +37,16 @@ export function caseFromRun(detail: RunDetail, image: RecordedImage): CaseRef {
   const source = `${run.packName}@${run.packVersion}`;
   const probabilities = Object.entries(run.probabilities).sort((a, b) => b[1] - a[1]);
   const review = effectiveReview(detail);
+  const h = image.heatmap;
+  const heatmap = h && heatmapRef(h, { name: run.packName, version: run.packVersion, inputSize: h.inputSize }, caseIdOfRun(run.id), h);
   return {
     id: caseIdOfRun(run.id),
     title: `${detail.case.key} · ${fileName(detail.image.sourcePath)}`,
     origin: 'history',
     runId: run.id,
     frames: image.frames.map(frameRef),
+    // The recorded raw map, drawn exactly as after the live inspection (same placement and scale).
+    ...(heatmap ? { heatmaps: [heatmap] } : {}),
     boxes: run.regions.map((r, i) => boxOf(r, `${caseIdOfRun(run.id)}-region-${i}`, 'region', source)),
     findings: {
       verdict: run.verdict,
@@ -78,6 +83,7 @@ export async function reopenRun(runId: number): Promise<void> {
   const at = r.cases.findIndex((c) => c.id === ref.id);
   if (at >= 0) r.setCases(r.cases.map((c, i) => (i === at ? ref : c)), at);
   else r.setCases([...r.cases, ref], r.cases.length);
+  if (image.heatmapError) useAppStore.getState().setError(image.heatmapError);
   if (!image.sha256Matches) {
     useAppStore.getState().setError({ code: 'HISTORY_IMAGE_CHANGED', message: `The file ${image.path} changed since run ${runId} was recorded.` });
   }

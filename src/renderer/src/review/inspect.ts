@@ -27,17 +27,28 @@ const METHOD_NAMES: Record<string, string> = {
   scorecam: 'Score-CAM',
 };
 
-export function heatmapRefOf(r: ImageResult, caseId: string): HeatmapRef | undefined {
-  const h = r.heatmap;
-  if (!h || !h.valid) return undefined;
-  const [inputWidth, inputHeight] = r.pack.inputSize;
+type PublishedMap = NonNullable<ImageResult['heatmap']>;
+
+/**
+ * A published map (live from `inspect.run`, or a recorded one from `images.openRun`) → the viewer's
+ * layer record: placed by the pack's input, which the engine stretches the image to, so both paths
+ * draw the same layer.
+ */
+export function heatmapRef(
+  h: PublishedMap,
+  pack: { name: string; version: string; inputSize?: readonly [number, number] | undefined },
+  caseId: string,
+  extra: { targetLabel?: string | undefined; pixelThreshold?: number | undefined } = {},
+): HeatmapRef | undefined {
+  if (!h.valid) return undefined;
+  const [inputWidth, inputHeight] = pack.inputSize ?? [h.width, h.height];
   return {
     mediaId: h.mediaId,
-    id: `${caseId}|${r.pack.name}|${h.method}`,
+    id: `${caseId}|${pack.name}|${h.method}`,
     kind: h.kind === 'anomaly' ? 'anomaly' : 'gradcam',
     method: METHOD_NAMES[h.method] ?? h.method,
-    source: `${r.pack.name}@${r.pack.version}`,
-    ...(r.explanation?.targetLabel ? { className: r.explanation.targetLabel } : {}),
+    source: `${pack.name}@${pack.version}`,
+    ...(extra.targetLabel ? { className: extra.targetLabel } : {}),
     width: h.width,
     height: h.height,
     mapping: { kind: 'stretch', inputWidth, inputHeight },
@@ -45,9 +56,13 @@ export function heatmapRefOf(r: ImageResult, caseId: string): HeatmapRef | undef
       min: h.scale.low,
       max: h.scale.high,
       kind: h.scale.source === 'pack' ? 'calibrated' : 'per-image',
-      ...(r.anomaly?.pixelThreshold !== undefined ? { threshold: r.anomaly.pixelThreshold } : {}),
+      ...(extra.pixelThreshold !== undefined ? { threshold: extra.pixelThreshold } : {}),
     },
   };
+}
+
+export function heatmapRefOf(r: ImageResult, caseId: string): HeatmapRef | undefined {
+  return r.heatmap ? heatmapRef(r.heatmap, r.pack, caseId, { targetLabel: r.explanation?.targetLabel, pixelThreshold: r.anomaly?.pixelThreshold }) : undefined;
 }
 
 /** The "Intended use" section of a model card, as plain text (first paragraph or list). */

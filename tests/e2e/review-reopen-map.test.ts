@@ -1,0 +1,94 @@
+/**
+ * A reopened history case brings its heatmap back: a real pack inspects a real 96×80 image (F5), the
+ * heatmap layer's canvas is read; the run is then reopened from the history view and its layer,
+ * drawn from the raw map kept in the blob store, must be the same pixels (same placement by the
+ * pack's input size, same scale, same default layer settings), with the same legend.
+ */
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPack } from '../../src/core/packs/create';
+import { openBridge, type Bridge } from '../support/bridge';
+import { repoRoot } from '../support/paths';
+import { ready, waitAttr } from './viewer-helpers';
+
+const fixtures = join(repoRoot, 'tests', 'fixtures', 'packs');
+const WIDE = join(fixtures, 'images', 'wide_defect.png');
+
+/** The heatmap layer's own canvas (konva draws each layer on one), as raw RGBA. */
+async function heatmapLayer(b: Bridge): Promise<{ data: Buffer; width: number; height: number }> {
+  await b.page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
+  const url = await b.page.evaluate(() => {
+    const canvases = document.querySelectorAll<HTMLCanvasElement>('[data-testid="viewer-pane-0"] .konvajs-content canvas');
+    // Layers in order: image, heatmap, boxes.
+    return canvases[1]!.toDataURL('image/png');
+  });
+  const { data, info } = await sharp(Buffer.from(url.split(',')[1]!, 'base64')).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+describe('reopened history case: the heatmap layer comes back as it was drawn live (Chromium, real worker)', () => {
+  let b: Bridge;
+  beforeAll(async () => {
+    const userDataDir = mkdtempSync(join(os.tmpdir(), 'inspector-e2e-reopen-map-'));
+    mkdirSync(join(userDataDir, 'models'), { recursive: true });
+    await createPack({
+      onnx: join(fixtures, 'onnx', 'resnet-mini.onnx'),
+      kind: 'classifier',
+      labels: ['ok', 'scratch', 'dent'],
+      mean: [0.485, 0.456, 0.406],
+      std: [0.229, 0.224, 0.225],
+      out: join(userDataDir, 'models', 'resnet-mini'),
+    });
+    b = await openBridge({ userDataDir, choosePaths: () => [WIDE] });
+  });
+  afterAll(async () => {
+    await b?.close();
+  });
+
+  it('inspect, reopen from the history: identical layer pixels and legend', async () => {
+    const { page } = b;
+    await page.getByTestId('pack-list').waitFor({ timeout: 60_000 });
+    await page.getByTestId('open-files').click();
+    await page.getByTestId('case-0').waitFor();
+    await waitAttr(b, 'viewer-pane-0', 'data-view', /./);
+    await page.getByTestId('inspect-pack').selectOption('resnet-mini');
+    await page.locator('body').click({ position: { x: 5, y: 990 } });
+    await page.keyboard.press('F5');
+    await page.locator('[data-testid^="layer-opacity-"]').first().waitFor({ timeout: 90_000 });
+    const liveView = await page.getByTestId('viewer-pane-0').getAttribute('data-view');
+    const liveLegend = (await page.locator('[data-testid^="legend-"]').filter({ hasText: 'Grad-CAM' }).first().textContent())!;
+    const live = await heatmapLayer(b);
+    await b.screenshot('review-reopen-map-live');
+
+    const { rows } = await b.host.handlers['history.search']({});
+    expect(rows).toHaveLength(1);
+    const runId = rows[0]!.runId;
+    await page.keyboard.press('Alt+2');
+    await page.getByTestId(`history-open-${runId}`).click();
+    await waitAttr(b, 'view-review', 'aria-current', /^page$/);
+    await page.getByTestId('case-1').waitFor();
+    await waitAttr(b, 'case-1', 'aria-current', /^true$/);
+    await ready(b);
+    await page.locator(`[data-testid="legend-run-${runId}|resnet-mini|gradcam"]`).waitFor();
+    // Same image, same pane: the same fitted view, so layer pixels are comparable one to one.
+    expect(await page.getByTestId('viewer-pane-0').getAttribute('data-view')).toBe(liveView);
+    const reopened = await heatmapLayer(b);
+    await b.screenshot('review-reopen-map-reopened');
+    expect([reopened.width, reopened.height]).toEqual([live.width, live.height]);
+
+    let drawn = 0;
+    let differ = 0;
+    for (let i = 0; i < live.data.length; i += 4) {
+      if (live.data[i + 3]! > 0) drawn++;
+      if (live.data[i] !== reopened.data[i] || live.data[i + 1] !== reopened.data[i + 1] || live.data[i + 2] !== reopened.data[i + 2] || live.data[i + 3] !== reopened.data[i + 3]) differ++;
+    }
+    // The live layer really drew a map (threshold 0.2 leaves part of it), and the reopened one is identical.
+    expect(drawn).toBeGreaterThan(1000);
+    expect(differ).toBe(0);
+    const legend = (await page.locator(`[data-testid="legend-run-${runId}|resnet-mini|gradcam"]`).textContent())!;
+    expect(legend).toBe(liveLegend);
+  });
+});
