@@ -59,7 +59,8 @@ def classifier(pack, cfg, files):
         d = m["decision"]
         decision = "pass" if defect < d["low"] else "defect" if defect >= d["high"] else "uncertain"
         # Grad-CAM of the defect class (for GAP + linear it is CAM): where its maximum sits.
-        cam = torch.relu(torch.einsum("k,khw->hw", net.fc.weight[1], a[0])).numpy()
+        with torch.no_grad():
+            cam = torch.relu(torch.einsum("k,khw->hw", net.fc.weight[1], a[0])).numpy()
         peak = [int(v) for v in np.unravel_index(int(np.argmax(cam)), cam.shape)]
         out.append({"file": f, "probabilities": [float(v) for v in p], "decision": decision,
                     "defectCamPeak": peak, "camSize": list(cam.shape)})
@@ -69,7 +70,7 @@ def classifier(pack, cfg, files):
 def autoencoder(pack, cfg, files):
     m = yaml.safe_load((REPO / "models" / pack / "pack.yaml").read_text())
     mc = cfg["model"]
-    ae = ConvAutoencoder(mc["widths"], mc["latent"])
+    ae = ConvAutoencoder(mc["widths"], mc["latent"], mc.get("skips", []))
     ae.load_state_dict(torch.load(WORK / pack / "model.pt"))
     ae.eval()
     a = m["anomaly"]

@@ -64,11 +64,12 @@ def main(cfg_path):
     out.mkdir(parents=True, exist_ok=True)
     args = ["pack", "create", "--onnx", str(wd / "model.onnx"), "--kind", meta["kind"], "--out", str(out),
             "--name", pack, "--version", meta["version"], "--side", meta["side"], "--licence", meta["licence"],
-            "--training-data", meta["training_data"], "--calibrate", str(wd / "calib" / "normal")]
+            "--training-data", meta["training_data"]]
     if meta["kind"] == "classifier":
-        args += ["--labels", ",".join(res["classes"])]
+        args += ["--labels", ",".join(res["classes"]), "--calibrate", str(wd / "calib" / "normal")]
     else:
-        args += ["--sigma", str(cfg["model"]["blur_sigma_px"]), "--threshold", "mean-k-std", "--k", str(cfg["threshold"]["k"])]
+        # Thresholds come from the build (same maths as --calibrate, which overflows on AE maps today).
+        args += ["--sigma", str(cfg["model"]["blur_sigma_px"])]
     inspector(*args)
 
     manifest_path = out / "pack.yaml"
@@ -93,6 +94,13 @@ def main(cfg_path):
                 "note": "between low and high the verdict is UNCERTAIN and goes to a person",
             },
         }
+    if meta["kind"] == "anomaly":
+        t = res["pack_thresholds"]
+        m["anomaly"]["imageThreshold"] = {"value": t["image"]["value"], "derivation": {
+            "method": "mean + k·std of normal image scores (validation series)", "stats": t["image"]["stats"]}}
+        m["anomaly"]["pixelThreshold"] = {"value": t["pixel"]["value"], "derivation": {
+            "method": "mean + k·std of normal map pixels (validation series, every 4th pixel)", "stats": t["pixel"]["stats"]}}
+        m["anomaly"]["normalisation"] = {"scores": t["scores"], "maps": t["maps"]}
     m["provenance"].update(meta["provenance"])
     m["provenance"]["metrics"] = {k: round(float(v), 4) for k, v in meta["headline"](res).items()}
     m["provenance"]["notes"] = "Model card: MODEL_CARD.md in this pack. Rebuild: " + meta["rebuild"]

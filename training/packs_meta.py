@@ -1,5 +1,8 @@
 """Per-pack facts that are not experiment settings: names, labels, licences, and how each model
 card's generated sections render the numbers a build printed (training/work/<pack>/results.json)."""
+import json
+
+from lib.common import WORK
 
 
 def _row(name, m, ci):
@@ -15,14 +18,18 @@ HEAD = ("| set | F1 | precision | recall | ROC-AUC | n |\n"
 def _decision(m):
     d = m["decision"]
     high, low = (part.split(":", 1)[1].strip() for part in d["derivation"]["method"].split(";"))
-    return (f"- `decision.high` = **{d['high']:.4f}** (defect probability): {high}.\n"
-            f"- `decision.low` = **{d['low']:.4f}**: {low}. "
-            "Between the two the verdict is UNCERTAIN.\n"
-            f"- Grad-CAM display scale (`explanation.scale`): {m['explanation']['scale']['mode']}"
-            + (f" [{m['explanation']['scale']['low']}, {m['explanation']['scale']['high']:.5g}], "
-               f"{m['explanation']['scale']['derivation']['method']} "
-               f"(n = {m['explanation']['scale']['derivation']['stats']['n']})"
-               if m['explanation']['scale']['mode'] == 'anchored' else "") + ".")
+    band = ("Between the two the verdict is UNCERTAIN." if d["low"] < d["high"] else
+            "That is not below `high` here, so low = high and there is no UNCERTAIN band.")
+    sc = m["explanation"]["scale"]
+    scale = sc["mode"]
+    if sc["mode"] == "anchored":
+        scale += (f" [{sc['low']}, {sc['high']:.5g}], {sc['derivation']['method']} "
+                  f"(n = {sc['derivation']['stats']['n']})")
+    return "\n".join([
+        f"- `decision.high` = **{d['high']:.4f}** (defect probability): {high}.",
+        f"- `decision.low` = **{d['low']:.4f}**: {low}. {band}",
+        f"- Grad-CAM display scale (`explanation.scale`): {scale}.",
+    ])
 
 
 def battery_sections(r, m):
@@ -71,6 +78,16 @@ def chest_sections(r, m):
     return {"metrics": metrics, "thresholds": _decision(m)}
 
 
+def _plain_row():
+    """The plain-autoencoder ablation (configs/surface-pitting-ae-plain.yaml), when it was built."""
+    p = WORK / "surface-pitting-ae-plain" / "results.json"
+    if not p.exists():
+        return []
+    a = json.loads(p.read_text())["test_autoencoder"]
+    return [f"| ablation: plain autoencoder (no skips, clean inputs; image ROC-AUC {a['at_mean_k_std']['roc_auc']:.4f}) "
+            f"| {a['pixel_auroc']:.4f} | {a['pixel_auroc_pitted_only']:.4f} |"]
+
+
 def surface_sections(r, m):
     a, b = r["test_autoencoder"], r["test_baseline_mean_image"]
     t = r["threshold"]
@@ -99,6 +116,7 @@ def surface_sections(r, m):
         "|---|---|---|",
         f"| autoencoder residual | {a['pixel_auroc']:.4f} | {a['pixel_auroc_pitted_only']:.4f} |",
         f"| baseline: colour distance to the mean normal training photo | {b['pixel_auroc']:.4f} | {b['pixel_auroc_pitted_only']:.4f} |",
+        *_plain_row(),
         "",
         f"Build: {r['train_steps']} steps, {r['runtime_s']} s wall on the shared 2-core build box (PyTorch {r['torch']}, CPU).",
     ])
@@ -108,9 +126,10 @@ def surface_sections(r, m):
         f"- Build script (PyTorch): image threshold = mean + k·std of the {t['n_normal_val']} normal validation photos' "
         f"scores = {t['normal_val_mean']:.6g} + {t['k']:g} × {t['normal_val_std']:.6g} = **{t['value']:.6g}**. "
         f"F1-optimal alternative on validation: {t['f1_optimal_value']:.6g} (validation F1 {t['f1_optimal_val_f1']:.3f}).",
-        f"- Shipped `anomaly.imageThreshold` = **{it['value']:.6g}**, re-derived by `inspector pack create --calibrate` "
-        f"through the app's own engine on the same photos ({it['derivation']['method']}, "
-        f"n = {it['derivation']['stats']['n']}); `pixelThreshold` = {pt['value']:.6g} ({pt['derivation']['method']}).",
+        f"- Shipped `anomaly.imageThreshold` = **{it['value']:.6g}** ({it['derivation']['method']}, "
+        f"n = {it['derivation']['stats']['n']}); `pixelThreshold` = {pt['value']:.6g} ({pt['derivation']['method']}); "
+        f"normalisation spans: scores {an['normalisation']['scores']}, maps {an['normalisation']['maps']}. "
+        "Computed by the build with the same maths as `inspector pack create --calibrate`.",
         f"- Residual map: squared error averaged over RGB, Gaussian σ = {an['sigma']} px at model resolution, "
         f"image score = {an['score']} of the map; shown normalised so the threshold sits at 0.5.",
     ])

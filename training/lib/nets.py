@@ -80,27 +80,46 @@ def anomaly_maps(x, rec, sigma, score="max"):
     s = amap.amax(dim=(2, 3)) if score == "max" else amap.mean(dim=(2, 3))
     return s[:, 0], amap[:, 0]
 class ConvAutoencoder(nn.Module):
-    """Plain conv AE: strided encoder to input/16, a narrow 1x1 latent, upsampling decoder.
+    """Conv autoencoder: strided encoder to input/16, a narrow 1x1 latent, upsampling decoder.
 
-    The narrow latent is the point: it should rebuild the common surface (threads, grease,
-    highlights) but not small dark pits, so pits stand out in the residual.
+    `skips` lists encoder stages (1 = /2, 2 = /4, ...) whose features are concatenated into the
+    decoder at the same scale (U-Net style). Without skips the narrow latent must rebuild the
+    whole surface and the residual lights up every thread edge; with skips at coarse scales the
+    reconstruction is sharp, and training on corrupted inputs (see surface_ae/corrupt.py) teaches
+    it to replace small local deviations with normal surface rather than copy them.
     """
 
-    def __init__(self, widths, latent):
+    def __init__(self, widths, latent, skips=()):
         super().__init__()
-        enc, cin = [], 3
+        self.skips = set(skips)
+        self.enc = nn.ModuleList()
+        cin = 3
         for w in widths:
-            enc += [nn.Conv2d(cin, w, 3, 2, 1), nn.BatchNorm2d(w), nn.LeakyReLU(0.1, inplace=True)]
+            self.enc.append(nn.Sequential(nn.Conv2d(cin, w, 3, 2, 1), nn.BatchNorm2d(w), nn.LeakyReLU(0.1, inplace=True)))
             cin = w
-        enc += [nn.Conv2d(cin, latent, 1)]
-        self.encoder = nn.Sequential(*enc)
-        dec, cin = [nn.Conv2d(latent, widths[-1], 1), nn.LeakyReLU(0.1, inplace=True)], widths[-1]
-        for w in list(reversed(widths[:-1])) + [widths[0] // 2]:
-            dec += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(cin, w, 3, 1, 1), nn.BatchNorm2d(w),
-                    nn.LeakyReLU(0.1, inplace=True)]
+        self.latent = nn.Conv2d(cin, latent, 1)
+        self.expand = nn.Sequential(nn.Conv2d(latent, widths[-1], 1), nn.LeakyReLU(0.1, inplace=True))
+        self.dec = nn.ModuleList()
+        cin = widths[-1]
+        outs = list(reversed(widths[:-1])) + [widths[0] // 2]
+        for i, w in enumerate(outs):
+            stage = len(widths) - 1 - i  # encoder stage whose resolution this decoder stage reaches
+            extra = widths[stage - 1] if stage in self.skips else 0
+            self.dec.append(nn.Sequential(nn.Conv2d(cin + extra, w, 3, 1, 1), nn.BatchNorm2d(w), nn.LeakyReLU(0.1, inplace=True)))
             cin = w
-        dec += [nn.Conv2d(cin, 3, 3, 1, 1), nn.Sigmoid()]
-        self.decoder = nn.Sequential(*dec)
+        self.out = nn.Sequential(nn.Conv2d(cin, 3, 3, 1, 1), nn.Sigmoid())
 
     def forward(self, x):
-        return self.decoder(self.encoder(x))
+        feats = []
+        for e in self.enc:
+            x = e(x)
+            feats.append(x)
+        x = self.expand(self.latent(x))
+        n = len(self.enc)
+        for i, d in enumerate(self.dec):
+            x = nn.functional.interpolate(x, scale_factor=2.0, mode="nearest")
+            stage = n - 1 - i
+            if stage in self.skips:
+                x = torch.cat([x, feats[stage - 1]], 1)
+            x = d(x)
+        return self.out(x)

@@ -21,6 +21,7 @@ from lib.common import (limit_threads, load_config, log, require_data, save_json
                         training_seconds, work_dir)  # noqa: E402
 from lib.nets import ConvAutoencoder, anomaly_maps  # noqa: E402
 from lib.onnx_export import export  # noqa: E402
+from surface_ae.corrupt import corrupt  # noqa: E402
 from surface_ae.data import classify_photos, load_rgb, pitting_mask  # noqa: E402
 
 
@@ -113,7 +114,7 @@ def main(cfg_path):
     cfg = load_config(cfg_path)
     seed_everything(cfg["seed"])
     limit_threads(cfg["threads"])
-    wd = work_dir(cfg["pack"])
+    wd = work_dir(cfg.get("work_name", cfg["pack"]))
     root = require_data(cfg["data"]["root"])
     sets, imgs, masks = load_split(cfg, root, wd)
 
@@ -127,22 +128,27 @@ def main(cfg_path):
     test_stems, x_te, y_te, m_te = stack("test")
 
     mc, tc = cfg["model"], cfg["train"]
-    ae = ConvAutoencoder(mc["widths"], mc["latent"])
+    ae = ConvAutoencoder(mc["widths"], mc["latent"], mc.get("skips", []))
     opt = torch.optim.AdamW(ae.parameters(), lr=tc["lr"], weight_decay=1e-5)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=tc["lr"], total_steps=tc["steps"], pct_start=0.1)
     rng = np.random.default_rng(cfg["seed"])
     H, W = cfg["data"]["input_hw"]
-    c = tc["crop"]
+    # crop: a side in px, or null for whole photos (keeps where things sit in the aligned frame).
+    ch, cw = (tc["crop"], tc["crop"]) if tc["crop"] else (H, W)
     weights = wd / "model.pt"
     reuse = "--reuse-weights" in sys.argv and weights.exists()
     for step in range(0 if reuse else tc["steps"]):
         idx = rng.integers(0, len(x_tr), tc["batch"])
-        tops, lefts = rng.integers(0, H - c + 1, tc["batch"]), rng.integers(0, W - c + 1, tc["batch"])
-        xb = torch.stack([x_tr[i, :, t:t + c, l:l + c] for i, t, l in zip(idx, tops, lefts)])
+        tops, lefts = rng.integers(0, H - ch + 1, tc["batch"]), rng.integers(0, W - cw + 1, tc["batch"])
+        xb = torch.stack([x_tr[i, :, t:t + ch, l:l + cw] for i, t, l in zip(idx, tops, lefts)])
         # Exposure jitter: the rig's lighting drifts over the weeks of the run.
         xb = (xb * torch.from_numpy(rng.uniform(0.9, 1.1, (tc["batch"], 1, 1, 1))).float()).clamp(0, 1)
+        xin = xb
+        if tc.get("corruption"):
+            xin = torch.from_numpy(np.stack([corrupt(c.permute(1, 2, 0).numpy(), rng, tc["corruption"])
+                                             for c in xb])).permute(0, 3, 1, 2).contiguous()
         ae.train()
-        rec = ae(xb)
+        rec = ae(xin)
         loss = F.mse_loss(rec, xb) + 0.5 * F.l1_loss(rec, xb)
         opt.zero_grad()
         loss.backward()
@@ -170,6 +176,17 @@ def main(cfg_path):
     log(f"normal validation scores: mean {nv.mean():.6f} std {nv.std():.6f} (n={len(nv)}); "
         f"threshold mean+{k}*std = {thr_k:.6f}; F1-optimal on validation = {thr_f1:.6f} (val F1 {val_f1:.3f})")
 
+    # The pack's thresholds, computed the way `inspector pack create --calibrate` does (mean + k·std,
+    # population std, every 4th map pixel; min-max spans that include the threshold). Written here
+    # because that command currently overflows the call stack on millions of map pixels.
+    pix = map_val[y_val == 0].reshape(-1)[::4]
+    pix_thr = float(pix.mean() + k * pix.std())
+    pack_thresholds = {
+        "image": {"value": thr_k, "stats": {"mean": float(nv.mean()), "std": float(nv.std()), "k": k, "n": int(len(nv))}},
+        "pixel": {"value": pix_thr, "stats": {"mean": float(pix.mean()), "std": float(pix.std()), "k": k, "n": int(len(pix))}},
+        "scores": [float(min(nv.min(), thr_k)), float(max(nv.max(), thr_k))],
+        "maps": [float(min(pix.min(), pix_thr)), float(max(pix.max(), pix_thr))],
+    }
     s_te, map_te = run_maps(ae, x_te, mc)
     res_ae = evaluate("AE test", y_te, s_te, map_te, m_te, thr_k, thr_f1, cfg["seed"])
 
@@ -195,7 +212,7 @@ def main(cfg_path):
 
     # The app computes the residual map itself (docs/PACKS.md, format autoencoder): ship only the AE.
     ae.eval()
-    export(ae, torch.zeros(1, 3, H, W), wd / "model.onnx", "input", ["reconstruction"])
+    export(ae, torch.zeros(1, 3, H, W), wd / "model.onnx", "input", ["reconstruction"], dynamic_batch=True)
     write_calibration_sets(root, wd, sets)
     n = {p: {"normal": int(sum(1 for _, y in v if y == 0)), "pitting": int(sum(y for _, y in v))} for p, v in sets.items()}
     results = {
@@ -204,7 +221,7 @@ def main(cfg_path):
         "threshold": {"rule": f"mean + {k} * std of normal validation scores", "k": k, "value": thr_k,
                       "normal_val_mean": float(nv.mean()), "normal_val_std": float(nv.std()), "n_normal_val": int(len(nv)),
                       "f1_optimal_value": thr_f1, "f1_optimal_val_f1": val_f1},
-        "test_autoencoder": res_ae, "test_baseline_mean_image": res_base,
+        "pack_thresholds": pack_thresholds, "test_autoencoder": res_ae, "test_baseline_mean_image": res_base,
         "baseline_thresholds": {"mean_k_std": b_thr_k, "f1_optimal": b_thr_f1},
         "train_normals_above_threshold": above, "train_normals": int(len(s_tr)),
         "test_stems": test_stems, "val_stems": val_stems,
