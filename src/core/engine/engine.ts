@@ -73,7 +73,8 @@ function regionsOf(map: HeatMap, img: EngineImage, threshold: number, minArea: n
 }
 
 /** Largest batch the model's input accepts (a fixed leading dimension caps it). */
-function maxBatch(pack: LoadedPack, wanted: number): number {
+/** A graph exported with a fixed batch size takes exactly that many images per run. */
+export function maxBatch(pack: LoadedPack, wanted: number): number {
   const input = pack.graph.inputs.find((i) => i.name === pack.manifest.input.name);
   const lead = input?.shape?.[0];
   return lead !== undefined && lead > 0 ? lead : wanted;

@@ -10,7 +10,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { InspectorError } from '../../shared/errors';
 import { autoencoderMaps } from '../anomaly/anomaly';
-import { Engine } from '../engine/engine';
+import { Engine, maxBatch } from '../engine/engine';
 import { loadImage, type EngineImage } from '../engine/image';
 import { batchInput } from '../engine/preprocess';
 import { anomalySession } from '../anomaly/anomaly';
@@ -40,6 +40,18 @@ export function listImages(dir: string, limit = 500): string[] {
     .map((f) => join(dir, f));
 }
 
+/** Min and max by a loop: `Math.min(...v)` overflows the call stack on millions of map pixels. */
+export function extent(v: ArrayLike<number>, also?: number): [number, number] {
+  let lo = also ?? Infinity;
+  let hi = also ?? -Infinity;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  return [lo, hi];
+}
+
 const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 const std = (v: number[]) => {
   const m = mean(v);
@@ -49,7 +61,7 @@ const std = (v: number[]) => {
 /** The score threshold with the best F1 on labelled scores (anomalib F1AdaptiveThreshold). */
 export function f1Threshold(normal: number[], abnormal: number[]): { value: number; f1: number } {
   const candidates = [...normal, ...abnormal].sort((a, b) => a - b);
-  let best = { value: Math.max(...normal), f1: 0 };
+  let best = { value: extent(normal)[1], f1: 0 };
   for (const t of candidates) {
     const tp = abnormal.filter((s) => s >= t).length;
     const fp = normal.filter((s) => s >= t).length;
@@ -76,7 +88,7 @@ async function calibrateClassifier(pack: LoadedPack, opts: CalibrationOptions): 
     if (images.length === 0) throw new InspectorError('CALIBRATION_NO_IMAGES', `No images in ${opts.normalDir}.`);
     const results = await engine.inspectImages(pack, images, { method });
     const pixels: number[] = [];
-    for (const r of results) if (r.explanation?.map.valid) pixels.push(...r.explanation.map.data);
+    for (const r of results) if (r.explanation?.map.valid) for (const v of r.explanation.map.data) pixels.push(v);
     const p99 = percentile(pixels, 99);
     if (!(p99 > 0)) return {};
     return {
@@ -88,7 +100,7 @@ async function calibrateClassifier(pack: LoadedPack, opts: CalibrationOptions): 
           high: p99,
           derivation: {
             method: `p99 of raw ${results[0]?.explanation?.method ?? method} map pixels over normal images`,
-            stats: { n: results.length, p50: percentile(pixels, 50), p99, max: Math.max(...pixels) },
+            stats: { n: results.length, p50: percentile(pixels, 50), p99, max: extent(pixels)[1] },
           },
         },
       },
@@ -105,13 +117,14 @@ async function autoencoderStats(pack: LoadedPack, paths: string[]) {
     const a = pack.manifest.anomaly!;
     const scores: number[] = [];
     const pixels: number[] = [];
-    for (let s = 0; s < paths.length; s += 8) {
-      const images = await loadAll(paths.slice(s, s + 8));
+    const batch = maxBatch(pack, 8);
+    for (let s = 0; s < paths.length; s += batch) {
+      const images = await loadAll(paths.slice(s, s + batch));
       const { data, dims } = batchInput(images, pack.manifest.input);
       const out = await es.session.run({ [pack.manifest.input.name]: new ort.Tensor('float32', data, dims) });
       const recon = out[pack.manifest.outputs[0]!.name]!.data as Float32Array;
       const r = autoencoderMaps(data, recon, dims, a.sigma, a.score);
-      scores.push(...r.scores);
+      for (const v of r.scores) scores.push(v);
       // Every 4th pixel: the statistics need a sample, not all of them.
       for (const map of r.maps) for (let i = 0; i < map.length; i += 4) pixels.push(map[i]!);
     }
@@ -150,11 +163,11 @@ async function calibrateAutoencoder(pack: LoadedPack, opts: CalibrationOptions):
     pixel = kStd(normal.pixels, 'map pixels');
   }
   const allScores = [...normal.scores, ...(abnormal?.scores ?? [])];
-  const allPixels = [...normal.pixels, ...(abnormal?.pixels ?? [])];
+  const allPixels = abnormal ? normal.pixels.concat(abnormal.pixels) : normal.pixels;
   // The normalisation must span the threshold, or everything saturates at one end.
   const span = (v: number[], t: number): [number, number] => {
-    const lo = Math.min(...v, t);
-    let hi = Math.max(...v, t);
+    const [lo, max] = extent(v, t);
+    let hi = max;
     if (hi - lo < 1e-12) hi = lo + 1e-6;
     return [lo, hi];
   };
