@@ -66,7 +66,8 @@ def main(cfg_path):
             "--name", pack, "--version", meta["version"], "--side", meta["side"], "--licence", meta["licence"],
             "--training-data", meta["training_data"]]
     if meta["kind"] == "classifier":
-        args += ["--labels", ",".join(res["classes"]), "--calibrate", str(wd / "calib" / "normal")]
+        # Heat means defect evidence on every image (and the anchored scale is calibrated on it).
+        args += ["--labels", ",".join(res["classes"]), "--calibrate", str(wd / "calib" / "normal"), "--cam-class", "defect"]
     else:
         # Thresholds come from the build (same maths as --calibrate, which overflows on AE maps today).
         args += ["--sigma", str(cfg["model"]["blur_sigma_px"])]

@@ -99,7 +99,7 @@ async function calibrateClassifier(pack: LoadedPack, opts: CalibrationOptions): 
           low: 0,
           high: p99,
           derivation: {
-            method: `p99 of raw ${results[0]?.explanation?.method ?? method} map pixels over normal images`,
+            method: `p99 of raw ${results[0]?.explanation?.method ?? method} map pixels (${m.explanation?.targetClass === 'defect' ? 'most probable defect label' : 'predicted class'}) over normal images`,
             stats: { n: results.length, p50: percentile(pixels, 50), p99, max: extent(pixels)[1] },
           },
         },
