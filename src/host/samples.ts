@@ -14,6 +14,8 @@ export interface SampleSet {
   name: string;
   dir: string;
   images: string[];
+  /** The folder's own inspector.yaml (sides, case grouping, verdict rules), when it has one. */
+  config?: string;
 }
 
 function imagesUnder(dir: string): string[] {
@@ -32,6 +34,10 @@ export function listSamples(samplesDir: string): SampleSet[] {
   return readdirSync(samplesDir)
     .sort()
     .filter((e) => !NOT_CASES.has(e) && !e.startsWith('.') && statSync(join(samplesDir, e)).isDirectory())
-    .map((name) => ({ name, dir: join(samplesDir, name), images: imagesUnder(join(samplesDir, name)) }))
+    .map((name) => {
+      const dir = join(samplesDir, name);
+      const config = join(dir, 'inspector.yaml');
+      return { name, dir, images: imagesUnder(dir), ...(existsSync(config) ? { config } : {}) };
+    })
     .filter((s) => s.images.length > 0);
 }

@@ -158,6 +158,8 @@ export const SampleSet = z.object({
   name: z.string(),
   dir: z.string(),
   images: z.array(z.string()),
+  /** inspector.yaml of the set: which pack inspects which view, and how the verdict combines them. */
+  config: z.string().optional(),
 });
 export type SampleSet = z.infer<typeof SampleSet>;
 

@@ -44,4 +44,23 @@ describe('bundled samples (Chromium, real host, shipped packs)', () => {
     expect(rows.map((r) => basename(r.sourcePath))).toContain(basename(battery!.images[index]!));
     expect(rows[0]!.packName).toBe('battery-ct-porosity');
   });
+
+  it('a sample set with its own inspector.yaml routes each view to its side\'s pack', async () => {
+    const { page } = b;
+    const sets = await b.host.handlers['samples.list']({});
+    const demo = sets.find((s) => s.name === 'line-demo')!;
+    expect(demo.config).toMatch(/line-demo[\\/]inspector\.yaml$/);
+    await page.getByTestId('sample-line-demo').click();
+    const index = demo.images.findIndex((p) => p.endsWith('cell-002_ct.png'));
+    await page.getByTestId(`case-${index}`).click();
+    expect(await page.getByTestId('inspect-pack').locator('option').first().textContent()).toMatch(/inspector\.yaml/);
+    await page.locator('body').click({ position: { x: 5, y: 990 } });
+    await page.keyboard.press('F5');
+    // The CT view went to the internal side's pack, as the config says; no pack was chosen by hand.
+    await page.getByTestId('verdict').filter({ hasText: /porosity/i }).waitFor({ timeout: 90_000 });
+    await page.getByTestId('integrated').filter({ hasText: /INTERNAL/i }).waitFor({ timeout: 30_000 });
+    await b.screenshot('samples-line-demo-cell-002');
+    const { rows } = await b.host.handlers['history.search']({});
+    expect(rows[0]).toMatchObject({ packName: 'battery-ct-porosity', caseKey: 'cell-002' });
+  });
 });

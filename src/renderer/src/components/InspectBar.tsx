@@ -26,7 +26,7 @@ export function InspectBar() {
   return (
     <div className="inspect-bar">
       <select aria-label={t('inspect.pack')} value={pack} onChange={(e) => setPack(e.target.value)} data-testid="inspect-pack">
-        <option value="">{c?.pack ? `${t('inspect.samplePack')}: ${c.pack}` : t('inspect.defaultPack')}</option>
+        <option value="">{c?.pack ? `${t('inspect.samplePack')}: ${c.pack}` : c?.config ? t('inspect.byConfig') : t('inspect.defaultPack')}</option>
         {packs.map((p) => (
           // Installed packs are named: a folder path would need its own access grant.
           <option key={p.dir} value={p.name}>

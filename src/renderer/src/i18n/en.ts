@@ -119,6 +119,7 @@ export const en = {
   'cases.openFolder': 'Open folder…',
   'samples.title': 'Bundled samples',
   'inspect.samplePack': 'Sample pack',
+  'inspect.byConfig': 'Packs from inspector.yaml',
   ...historyEn,
   'legend.hide': 'Show / hide the legend',
   'operator.none': '— choose your profile —',

@@ -120,6 +120,7 @@ export const ko: Record<MessageKey, string> = {
   'cases.openFolder': '폴더 열기…',
   'samples.title': '내장 샘플',
   'inspect.samplePack': '샘플 전용 팩',
+  'inspect.byConfig': 'inspector.yaml에 지정된 팩',
   ...historyKo,
   'legend.hide': '범례 보이기 / 숨기기',
   'operator.none': '— 프로필 선택 —',

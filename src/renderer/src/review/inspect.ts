@@ -123,7 +123,8 @@ export function regionBoxes(r: ImageResult, caseId: string): BoxData[] {
 
 export async function inspectCase(c: CaseRef, pack?: string): Promise<void> {
   if (!c.path) return;
-  const run = await call('inspect.run', { paths: [c.path], ...(pack ? { pack } : {}) });
+  // A chosen pack wins; otherwise the case's config routes the image to its side's pack.
+  const run = await call('inspect.run', { paths: [c.path], ...(pack ? { pack } : c.config ? { config: c.config } : {}) });
   const r = run.results.find((x) => x.source === c.path) ?? run.results[0];
   if (!r) return;
   if (r.error) throw Object.assign(new Error(r.error.message), { code: r.error.code });

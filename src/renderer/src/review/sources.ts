@@ -35,7 +35,7 @@ export function casesFromPaths(paths: string[]): CaseRef[] {
 }
 
 /** A bundled sample set: one case per image, with the pack of the same name suggested. */
-export function casesFromSample(sample: { name: string; dir: string; images: string[] }, packNames: readonly string[]): CaseRef[] {
+export function casesFromSample(sample: { name: string; dir: string; images: string[]; config?: string }, packNames: readonly string[]): CaseRef[] {
   const pack = packNames.includes(sample.name) ? sample.name : undefined;
   return sample.images.map((path) => ({
     id: path,
@@ -44,6 +44,7 @@ export function casesFromSample(sample: { name: string; dir: string; images: str
     frames: [],
     path,
     ...(pack ? { pack } : {}),
+    ...(sample.config ? { config: sample.config } : {}),
   }));
 }
 

@@ -89,6 +89,8 @@ export interface CaseRef {
   runId?: number;
   /** The pack these images are meant for (bundled samples), preselected for inspection. */
   pack?: string;
+  /** inspector.yaml to inspect with (it routes each view to its side's pack). */
+  config?: string;
   heatmaps?: HeatmapRef[];
   boxes?: BoxData[];
   findings?: Findings;
