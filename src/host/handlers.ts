@@ -9,7 +9,7 @@ import { firstAvailable } from '../core/runtime/providerOrder';
 import type { AccessGrants } from './grants';
 import type { AppPaths } from './paths';
 import type { MediaStore } from './media';
-import type { DisplayFrame } from '../core/imaging/display';
+import { publishFrame } from './publishFrame';
 import type { WorkerClient } from './workerClient';
 import { createHistoryHandlers, type HistoryAccess } from './history';
 import { recordedImage } from './historyImage';
@@ -75,23 +75,17 @@ export function createHandlers(ctx: HostContext): Handlers {
     },
     'images.open': async ({ path }) => {
       const opened = await ctx.worker.call('openImage', { path: ctx.grants.check(path) });
-      return { ...opened, frames: opened.frames.map((f) => publishFrame(ctx.media, f)) };
+      return { ...opened, frames: opened.frames.map((f, i) => publishFrame(ctx.media, f, i === 0)) };
     },
     'images.openSeries': async ({ dir }) => {
       const { series, errors } = await ctx.worker.call('openSeries', { dir: ctx.grants.check(dir) });
-      return { series: series.map((s) => ({ ...s, frames: s.frames.map((f) => publishFrame(ctx.media, f)) })), errors };
+      return { series: series.map((s) => ({ ...s, frames: s.frames.map((f, i) => publishFrame(ctx.media, f, i === 0)) })), errors };
     },
     'images.openRun': async ({ runId }) => {
       const { path, sha256Matches } = await recordedImage(ctx.history, runId);
       const opened = await ctx.worker.call('openImage', { path });
-      return { ...opened, frames: opened.frames.map((f) => publishFrame(ctx.media, f)), runId, sha256Matches, ...recordedMap(ctx.history, ctx.media, runId) };
+      return { ...opened, frames: opened.frames.map((f, i) => publishFrame(ctx.media, f, i === 0)), runId, sha256Matches, ...recordedMap(ctx.history, ctx.media, runId) };
     },
     'inspect.run': async (input) => runInspect(ctx, input),
   };
-}
-
-/** Frame bytes go to the media store; the renderer gets only their id (frames stay out of JSON). */
-function publishFrame(media: MediaStore, f: DisplayFrame) {
-  const mediaId = media.publish({ contentType: f.info.contentType, bytes: f.bytes });
-  return { ...f.info, mediaId };
 }

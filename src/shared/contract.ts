@@ -112,6 +112,8 @@ export const ImageFrame = z.object({
   /** Real values (after the modality LUT), padding excluded. */
   min: z.number(),
   max: z.number(),
+  /** Large frames a case opens on: every `step`-th stored value of every `step`-th row, same dtype, for the first paint. */
+  preview: z.object({ mediaId: z.string(), step: z.number().int().min(2), width: z.number().int(), height: z.number().int() }).optional(),
 });
 export type ImageFrame = z.infer<typeof ImageFrame>;
 

@@ -30,7 +30,9 @@ export function App() {
   }, []);
   const current = useReviewStore((s) => s.cases[s.current]);
   const view = useNavStore((s) => s.view);
+  // First paint (a preview may stand in for the first frame), and the case at full resolution.
   const shown = useRef<Promise<void>>(Promise.resolve());
+  const complete = useRef<Promise<void>>(Promise.resolve());
 
   useEffect(() => {
     document.documentElement.lang = locale;
@@ -40,7 +42,8 @@ export function App() {
   useEffect(() => {
     if (!current) return;
     performance.mark('inspector:case-selected');
-    shown.current = loadCached(current).then(
+    const loaded = loadCached(current);
+    shown.current = loaded.then(
       (lc) => {
         performance.mark('inspector:case-loaded');
         if (useReviewStore.getState().cases[useReviewStore.getState().current]?.id !== current.id) return;
@@ -49,6 +52,18 @@ export function App() {
         if (lc.findings) useReviewStore.getState().setFindings(current.id, lc.findings);
       },
       (e) => setError(toErrorInfo(e)),
+    );
+    // Runs after the scene was shown (the preview resolves first); replaces it wherever it is shown.
+    complete.current = loaded.then(
+      (lc) =>
+        lc.full?.then(
+          (full) => {
+            performance.mark('inspector:case-complete');
+            useViewerStore.getState().replaceFrames(current.id, full.scene.frames);
+          },
+          (e) => setError(toErrorInfo(e)),
+        ),
+      () => undefined,
     );
   }, [current, setError]);
 
@@ -61,10 +76,10 @@ export function App() {
     // The E2E bridge and the render bench announce themselves before the page loads; the desktop
     // app never does, so the hook does not exist there.
     if (!(globalThis as { __INSPECTOR_E2E__?: boolean }).__INSPECTOR_E2E__) return;
-    installHook(async () => {
-      // The current case's scene is in the first pane, fitted and drawn; then one painted frame.
+    // The current case's scene is in the first pane, fitted and drawn; then one painted frame.
+    const onScreen = (loaded: { current: Promise<void> }) => async () => {
       for (;;) {
-        await shown.current;
+        await loaded.current;
         const r = useReviewStore.getState();
         const pane = useViewerStore.getState().panes[0];
         const id = r.cases[r.current]?.id;
@@ -72,7 +87,12 @@ export function App() {
         await frame();
       }
       await frame();
-    });
+    };
+    const firstPaint = onScreen(shown);
+    installHook(async () => {
+      await firstPaint();
+      await onScreen(complete)();
+    }, firstPaint);
   }, []);
 
   useEffect(() => {

@@ -10,19 +10,20 @@ import type { CaseRef } from './review/types';
 import { frameIntervals, workPerUpdate, type DragKind } from './benchHook';
 
 export interface InspectorHook {
-  openCases(cases: CaseRef[]): Promise<void>;
-  /** Resolves when the current case's scene is on screen. */
+  /** Resolves when the current case is on screen at full resolution, or (`first-paint`) at its first paint, which may be a preview. */
+  openCases(cases: CaseRef[], opts?: { until?: 'full' | 'first-paint' }): Promise<void>;
+  /** Resolves when the current case's scene is on screen at full resolution. */
   ready(): Promise<void>;
   state(): { review: unknown; viewer: unknown };
   setWindow(center: number, width: number): void;
   bench: { workPerUpdate(kind: DragKind, n: number): Promise<number[]>; frameIntervals(kind: DragKind, n: number): Promise<number[]> };
 }
 
-export function installHook(ready: () => Promise<void>) {
+export function installHook(ready: () => Promise<void>, firstPaint: () => Promise<void>) {
   const hook: InspectorHook = {
-    async openCases(cases) {
+    async openCases(cases, opts) {
       useReviewStore.getState().setCases(cases, 0);
-      await ready();
+      await (opts?.until === 'first-paint' ? firstPaint() : ready());
     },
     ready,
     state: () => {

@@ -245,24 +245,25 @@ export function ViewerPane({ index }: { index: number }) {
           <Layer listening={false} name="image-layer">
             <KImage ref={imageNode} image={canvas} x={0} y={0} />
           </Layer>
-          {vp && frame && (
-            <Layer listening={false} name="heatmap-layer">
+          {/* Layers (and their canvases) exist before a case arrives: its first paint only fills them. */}
+          <Layer listening={false} name="heatmap-layer">
+            {vp && frame && (
               <Group x={vp.x} y={vp.y} scaleX={vp.scale} scaleY={vp.scale} clipX={0} clipY={0} clipWidth={frame.width} clipHeight={frame.height}>
                 {visibleMaps.map((h) => (
                   <HeatmapShape key={h.id} map={h} settings={layers[h.id]!} />
                 ))}
               </Group>
-            </Layer>
-          )}
-          {vp && frame && (
-            // While panning/zooming no hover or grab can happen: skip redrawing the hit canvas.
-            <Layer name="box-layer" listening={!interacting}>
+            )}
+          </Layer>
+          {/* While panning/zooming no hover or grab can happen: skip redrawing the hit canvas. */}
+          <Layer name="box-layer" listening={!interacting}>
+            {vp && frame && (
               <Group x={vp.x} y={vp.y} scaleX={vp.scale} scaleY={vp.scale}>
                 <BoxShapes boxes={boxes} scale={vp.scale} imageW={frame.width} imageH={frame.height} selected={selected} highContrast={highContrast} onSelect={onSelect} onHover={onHover} onChange={onChange} />
                 {draft && <Rect x={draft.x} y={draft.y} width={draft.width} height={draft.height} stroke="#ff4fd8" dash={[2, 3]} strokeWidth={2} strokeScaleEnabled={false} listening={false} />}
               </Group>
-            </Layer>
-          )}
+            )}
+          </Layer>
         </Stage>
       )}
       {!frame && (

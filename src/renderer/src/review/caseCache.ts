@@ -13,20 +13,41 @@ export async function mediaBase(): Promise<string> {
   return info.mediaBase;
 }
 
-/** Loads once per case id; a failed load is forgotten so the next selection retries. */
+/**
+ * Loads once per case id; a failed load is forgotten so the next selection retries. Once a
+ * preview's full frames are here, the cache holds the full case.
+ */
 export function loadCached(ref: CaseRef): Promise<LoadedCase> {
   let p = cache.get(ref.id);
   if (!p) {
-    p = mediaBase().then((base) => loadCase(ref, base));
+    const loading = mediaBase().then((base) => loadCase(ref, base));
+    p = loading;
     cache.set(ref.id, p);
-    p.catch(() => cache.delete(ref.id));
+    loading.then(
+      (lc) =>
+        lc.full?.then(
+          (full) => cache.get(ref.id) === loading && cache.set(ref.id, Promise.resolve(full)),
+          () => cache.get(ref.id) === loading && cache.delete(ref.id),
+        ),
+      () => cache.delete(ref.id),
+    );
   }
   return p;
 }
 
+/** The case at full resolution (previews are for a first paint, not for comparing). */
+async function loadFull(ref: CaseRef): Promise<LoadedCase> {
+  const lc = await loadCached(ref);
+  return lc.full ? await lc.full : lc;
+}
+
 /** The scene as last shown (with inspection results added since), else as loaded. */
 export async function sceneOf(ref: CaseRef): Promise<Scene> {
-  return useViewerStore.getState().scenes[ref.id] ?? (await loadCached(ref)).scene;
+  const shown = useViewerStore.getState().scenes[ref.id];
+  if (shown && !shown.frames.some((f) => f.step)) return shown;
+  const full = await loadFull(ref);
+  // A preview scene shown meanwhile has had its frames replaced, results kept.
+  return useViewerStore.getState().scenes[ref.id] ?? full.scene;
 }
 
 /** Side by side with another case of the queue (e.g. the CT and the photo of the same part). */

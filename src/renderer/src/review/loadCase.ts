@@ -1,6 +1,8 @@
 /** CaseRef (ids + metadata from the host) → Scene with typed arrays, fetched from the media store. */
 import { fetchTyped } from '../viewer/media';
 import { inputCoverRect, perImageScale } from '../viewer/heatmap';
+import { heatmapCanvas } from '../viewer/heatmapCanvas';
+import { defaultLayer, useViewerStore } from '../state/viewerStore';
 import type { FrameData, HeatmapData, LookupTable, PixelArray } from '../viewer/types';
 import { framesOf } from './sources';
 import type { CaseRef, FrameRef, HeatmapRef, LoadedCase } from './types';
@@ -30,19 +32,49 @@ export function frameDataOf(f: FrameRef, data: PixelArray): FrameData {
   };
 }
 
+/**
+ * Fetches a case's pixels. A frame with a preview is painted from it first: the case resolves as
+ * soon as the preview is here, with `full` bringing the full-resolution frames. Heatmaps arrive
+ * while the frame bytes do, so their layers are painted meanwhile, off the first paint's path.
+ */
 export async function loadCase(ref: CaseRef, mediaBase: string): Promise<LoadedCase> {
   const t0 = performance.now();
   // Maps are fetched while the frames are: they do not depend on each other.
   const mapValues = (ref.heatmaps ?? []).map((h) => fetchTyped(mediaBase, h.mediaId, 'float32') as Promise<Float32Array>);
   const refs = await framesOf(ref);
-  const frames: FrameData[] = await Promise.all(refs.map(async (f) => frameDataOf(f, await fetchTyped(mediaBase, f.mediaId, f.dtype))));
+  const first = refs[0];
+  // Only with the host's range: then window, presets and drag sensitivity do not depend on the pixels.
+  const preview = first?.preview && first.min !== undefined && first.max !== undefined ? first.preview : undefined;
+  const previewBytes = preview && fetchTyped(mediaBase, preview.mediaId, first!.dtype);
+  const fetchFrames = () => Promise.all(refs.map(async (f) => frameDataOf(f, await fetchTyped(mediaBase, f.mediaId, f.dtype))));
+  const fullFrames = previewBytes && !FULL_AFTER_PREVIEW ? fetchFrames() : undefined;
+  fullFrames?.catch(() => undefined);
+  const heatmaps = Promise.all((ref.heatmaps ?? []).map(async (h, i) => prepaint(toHeatmap(h, await mapValues[i]!, first))));
+  heatmaps.catch(() => undefined);
+  const findings = ref.findings ? { findings: ref.findings } : {};
+  if (previewBytes) {
+    const data = await previewBytes;
+    performance.measure('inspector:fetch-preview', { start: t0, end: performance.now() });
+    const scene = { id: ref.id, title: ref.title, frames: [{ ...frameDataOf(first!, data), step: preview!.step }], heatmaps: await heatmaps, boxes: ref.boxes ?? [] };
+    const full = (fullFrames ?? fetchFrames()).then((frames) => {
+      performance.measure('inspector:fetch-frames', { start: t0, end: performance.now() });
+      return { scene: { ...scene, frames }, ...findings };
+    });
+    return { scene, ...findings, full };
+  }
+  const frames: FrameData[] = await fetchFrames();
   performance.measure('inspector:fetch-frames', { start: t0, end: performance.now() });
-  const first = frames[0];
-  const heatmaps: HeatmapData[] = await Promise.all((ref.heatmaps ?? []).map(async (h, i) => toHeatmap(h, await mapValues[i]!, first)));
-  return {
-    scene: { id: ref.id, title: ref.title, frames, heatmaps, boxes: ref.boxes ?? [] },
-    ...(ref.findings ? { findings: ref.findings } : {}),
-  };
+  return { scene: { id: ref.id, title: ref.title, frames, heatmaps: await heatmaps, boxes: ref.boxes ?? [] }, ...findings };
+}
+
+/** Whether the full frame is requested only once the preview arrived (else both at once). */
+const FULL_AFTER_PREVIEW = true;
+
+/** Paints a map's layer with the settings it will be shown with, so showing the case does not. */
+function prepaint(h: HeatmapData): HeatmapData {
+  const settings = useViewerStore.getState().layers[h.id] ?? defaultLayer(h);
+  if (settings.visible) heatmapCanvas(h, settings);
+  return h;
 }
 
 /** A published map + its placement on the frame it explains. */

@@ -25,6 +25,7 @@ export function frameRef(f: ImageFrame): FrameRef {
     ...(f.unit ? { unit: f.unit } : {}),
     min: f.min,
     max: f.max,
+    ...(f.preview ? { preview: f.preview } : {}),
   };
 }
 

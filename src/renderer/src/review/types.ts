@@ -60,6 +60,8 @@ export interface FrameRef {
   /** Real-value range from the host (images.open reports it). */
   min?: number;
   max?: number;
+  /** A decimated copy of the stored values to paint first (large frames only). */
+  preview?: { mediaId: string; step: number; width: number; height: number };
 }
 
 export interface HeatmapRef {
@@ -100,4 +102,6 @@ export interface CaseRef {
 export interface LoadedCase {
   scene: Scene;
   findings?: Findings;
+  /** When `scene` paints a preview of its first frame: the same case with full-resolution frames. */
+  full?: Promise<LoadedCase>;
 }

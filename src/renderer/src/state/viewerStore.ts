@@ -3,7 +3,7 @@
  * heatmap its display settings; which box layers are on; the active tool. Konva reads this.
  */
 import { create } from 'zustand';
-import type { BoxSource, LayerSettings, Scene, WindowLevel } from '../viewer/types';
+import type { BoxSource, HeatmapData, LayerSettings, Scene, WindowLevel } from '../viewer/types';
 import { defaultWindow, frameStats, presetWindow, type FrameStats, type PresetId } from '../viewer/voi';
 import type { FrameData } from '../viewer/types';
 import type { Viewport } from '../viewer/viewport';
@@ -34,6 +34,8 @@ export function statsOf(f: FrameData): FrameStats {
 }
 
 export const DEFAULT_LAYER: LayerSettings = { visible: true, opacity: 0.5, colormap: 'turbo', threshold: 0.2, contour: false };
+/** Anomaly maps are threshold-anchored: shown in inferno from their decision threshold up. */
+export const defaultLayer = (h: Pick<HeatmapData, 'kind'>): LayerSettings => ({ ...DEFAULT_LAYER, colormap: h.kind === 'anomaly' ? 'inferno' : 'turbo' });
 
 interface ViewerState {
   scenes: Record<string, Scene>;
@@ -56,6 +58,8 @@ interface ViewerState {
   toggleLegend(): void;
 
   showScene(scene: Scene): void;
+  /** The full-resolution frames replace a scene's preview where it is shown; view and window stay. */
+  replaceFrames(sceneId: string, frames: FrameData[]): void;
   /** Inspection results join a shown scene: new heatmap layers and region boxes. */
   addResults(sceneId: string, heatmaps: Scene['heatmaps'], boxes: Scene['boxes']): void;
   compareWith(scene: Scene | undefined): void;
@@ -115,10 +119,7 @@ export const useViewerStore = create<ViewerState>((set, get) => {
     showScene: (scene) =>
       set((s) => {
         const layers = { ...s.layers };
-        scene.heatmaps.forEach((h) => {
-          // Anomaly maps are threshold-anchored: show them from their decision threshold up.
-          layers[h.id] ??= { ...DEFAULT_LAYER, colormap: h.kind === 'anomaly' ? 'inferno' : 'turbo' };
-        });
+        scene.heatmaps.forEach((h) => (layers[h.id] ??= defaultLayer(h)));
         return {
           scenes: { ...s.scenes, [scene.id]: scene },
           panes: [paneFor(scene)],
@@ -128,13 +129,25 @@ export const useViewerStore = create<ViewerState>((set, get) => {
           selectedBox: undefined,
         };
       }),
+    replaceFrames: (sceneId, frames) =>
+      set((s) => {
+        const scene = s.scenes[sceneId];
+        if (!scene || !scene.frames.some((f) => f.step)) return {};
+        // Same metadata and host range, so the default, preset and dragged windows carry over; only
+        // "auto" is a statistic of the pixels themselves and is taken again from the full frame.
+        const panes = s.panes.map((p) => {
+          const f = frames[p.frameIndex];
+          return p.sceneId === sceneId && p.preset === 'auto' && f ? { ...p, window: presetWindow('auto', f, statsOf(f)) } : p;
+        });
+        return { scenes: { ...s.scenes, [sceneId]: { ...scene, frames } }, panes };
+      }),
     addResults: (sceneId, heatmaps, boxes) =>
       set((s) => {
         const scene = s.scenes[sceneId];
         if (!scene) return {};
         const ids = new Set(heatmaps.map((h) => h.id));
         const layers = { ...s.layers };
-        heatmaps.forEach((h) => (layers[h.id] ??= { ...DEFAULT_LAYER, colormap: h.kind === 'anomaly' ? 'inferno' : 'turbo' }));
+        heatmaps.forEach((h) => (layers[h.id] ??= defaultLayer(h)));
         const next = { ...scene, heatmaps: [...scene.heatmaps.filter((h) => !ids.has(h.id)), ...heatmaps], boxes: [...scene.boxes.filter((b) => b.source !== 'region'), ...boxes] };
         return { scenes: { ...s.scenes, [sceneId]: next }, layers, activeLayer: heatmaps[0]?.id ?? s.activeLayer };
       }),

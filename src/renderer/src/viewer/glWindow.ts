@@ -100,7 +100,8 @@ export class GlWindowRenderer {
    * otherwise the caller uses the CPU path, which also does LINEAR_EXACT, SIGMOID and the tables.
    */
   supports(f: FrameData, win: WindowLevel): boolean {
-    if ((win.function ?? 'LINEAR') !== 'LINEAR' || f.modalityLut) return false;
+    // A preview is drawn once on the CPU path; textures are uploaded for the full frame only.
+    if ((win.function ?? 'LINEAR') !== 'LINEAR' || f.modalityLut || f.step) return false;
     const max = this.gl.getParameter(this.gl.MAX_TEXTURE_SIZE) as number;
     return !!formatOf(this.gl, f) && f.width <= max && f.height <= max;
   }

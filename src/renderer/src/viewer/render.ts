@@ -14,11 +14,12 @@ export interface LutCache {
   lut?: { lut: Uint32Array; offset: number } | undefined;
 }
 
-function indexMap(n: number, offset: number, scale: number, limit: number): Int32Array {
+/** Screen column/row → index into the stored data (a preview holds every `step`-th pixel), −1 outside. */
+function indexMap(n: number, offset: number, scale: number, limit: number, step: number): Int32Array {
   const idx = new Int32Array(n);
   for (let s = 0; s < n; s++) {
     const i = Math.floor((s + 0.5 - offset) / scale);
-    idx[s] = i >= 0 && i < limit ? i : -1;
+    idx[s] = i >= 0 && i < limit ? Math.floor(i / step) : -1;
   }
   return idx;
 }
@@ -26,8 +27,10 @@ function indexMap(n: number, offset: number, scale: number, limit: number): Int3
 /** Writes the windowed view into `out` (RGBA, little-endian words); outside the image stays transparent. */
 export function renderFrame(f: FrameData, win: WindowLevel, invert: boolean, vp: Viewport, out: Uint32Array, outW: number, outH: number, cache: LutCache = {}): void {
   out.fill(0);
-  const cols = indexMap(outW, vp.x, vp.scale, f.width);
-  const rows = indexMap(outH, vp.y, vp.scale, f.height);
+  const step = f.step ?? 1;
+  const rowLength = Math.ceil(f.width / step);
+  const cols = indexMap(outW, vp.x, vp.scale, f.width, step);
+  const rows = indexMap(outH, vp.y, vp.scale, f.height, step);
   let x0 = 0;
   while (x0 < outW && cols[x0]! < 0) x0++;
   let x1 = outW;
@@ -50,7 +53,7 @@ export function renderFrame(f: FrameData, win: WindowLevel, invert: boolean, vp:
         out.copyWithin(sy * outW + x0, (sy - 1) * outW + x0, (sy - 1) * outW + x1);
         continue;
       }
-      const base = iy * f.width;
+      const base = iy * rowLength;
       let o = sy * outW + x0;
       for (let sx = x0; sx < x1; sx++, o++) out[o] = lut[d[base + cols[sx]!]! - offset]!;
     }
@@ -61,7 +64,7 @@ export function renderFrame(f: FrameData, win: WindowLevel, invert: boolean, vp:
   for (let sy = 0; sy < outH; sy++) {
     const iy = rows[sy]!;
     if (iy < 0) continue;
-    const base = iy * f.width;
+    const base = iy * rowLength;
     let o = sy * outW + x0;
     for (let sx = x0; sx < x1; sx++, o++) {
       const p = base + cols[sx]!;
@@ -76,10 +79,10 @@ export function renderFrame(f: FrameData, win: WindowLevel, invert: boolean, vp:
   }
 }
 
-/** The real value under an image pixel, for the readout. */
+/** The real value under an image pixel, for the readout; none while a preview stands in for the frame. */
 export function realValueAt(f: FrameData, ix: number, iy: number): number | undefined {
   const x = Math.floor(ix);
   const y = Math.floor(iy);
-  if (x < 0 || y < 0 || x >= f.width || y >= f.height || f.channels !== 1) return undefined;
+  if (x < 0 || y < 0 || x >= f.width || y >= f.height || f.channels !== 1 || f.step) return undefined;
   return realOf(f)(f.data[y * f.width + x]!);
 }

@@ -53,6 +53,11 @@ export interface FrameData {
   unit?: string;
   /** Real-value range, padding excluded, when the host already computed it (saves a pass). */
   range?: { min: number; max: number };
+  /**
+   * A progressive preview: `data` holds every `step`-th pixel of every `step`-th row
+   * (⌈width/step⌉ per row), until the full frame replaces this record. Geometry stays the image's.
+   */
+  step?: number;
 }
 
 /** An image rectangle in image pixel coordinates (x right, y down, pixel (0,0) spans [0,1)²). */
