@@ -1,7 +1,9 @@
 /** CaseRef (ids + metadata from the host) → Scene with typed arrays, fetched from the media store. */
-import { fetchTyped } from '../viewer/media';
+import { emptyOf, fetchTyped } from '../viewer/media';
 import { inputCoverRect, perImageScale } from '../viewer/heatmap';
 import { heatmapCanvas } from '../viewer/heatmapCanvas';
+import { prepareGreyLut, warmRenderFrame } from '../viewer/render';
+import { defaultWindow, frameStats } from '../viewer/voi';
 import { defaultLayer, useViewerStore } from '../state/viewerStore';
 import type { FrameData, HeatmapData, LookupTable, PixelArray } from '../viewer/types';
 import { framesOf } from './sources';
@@ -46,7 +48,19 @@ export async function loadCase(ref: CaseRef, mediaBase: string): Promise<LoadedC
   // Only with the host's range: then window, presets and drag sensitivity do not depend on the pixels.
   const preview = first?.preview && first.min !== undefined && first.max !== undefined ? first.preview : undefined;
   const previewBytes = preview && fetchTyped(mediaBase, preview.mediaId, first!.dtype);
-  const fetchFrames = () => Promise.all(refs.map(async (f) => frameDataOf(f, await fetchTyped(mediaBase, f.mediaId, f.dtype))));
+  // The first frame's record before its pixels: preview and full frame share its tables, and its
+  // grey table for the default window is built while the bytes are on their way.
+  const shell = first && frameDataOf(first, emptyOf(first.dtype));
+  if (shell?.range) {
+    const win = defaultWindow(shell, frameStats(shell));
+    prepareGreyLut(shell, win, shell.invert);
+    warmRenderFrame(shell, win, shell.invert);
+  }
+  const dataOf = async (f: FrameRef, i: number): Promise<FrameData> => {
+    const data = await fetchTyped(mediaBase, f.mediaId, f.dtype);
+    return i === 0 && shell ? { ...shell, data } : frameDataOf(f, data);
+  };
+  const fetchFrames = () => Promise.all(refs.map(dataOf));
   const fullFrames = previewBytes && !FULL_AFTER_PREVIEW ? fetchFrames() : undefined;
   fullFrames?.catch(() => undefined);
   const heatmaps = Promise.all((ref.heatmaps ?? []).map(async (h, i) => prepaint(toHeatmap(h, await mapValues[i]!, first))));
@@ -55,7 +69,7 @@ export async function loadCase(ref: CaseRef, mediaBase: string): Promise<LoadedC
   if (previewBytes) {
     const data = await previewBytes;
     performance.measure('inspector:fetch-preview', { start: t0, end: performance.now() });
-    const scene = { id: ref.id, title: ref.title, frames: [{ ...frameDataOf(first!, data), step: preview!.step }], heatmaps: await heatmaps, boxes: ref.boxes ?? [] };
+    const scene = { id: ref.id, title: ref.title, frames: [{ ...shell!, data, step: preview!.step }], heatmaps: await heatmaps, boxes: ref.boxes ?? [] };
     const full = (fullFrames ?? fetchFrames()).then((frames) => {
       performance.measure('inspector:fetch-frames', { start: t0, end: performance.now() });
       return { scene: { ...scene, frames }, ...findings };

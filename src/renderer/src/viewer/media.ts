@@ -12,6 +12,9 @@ const ctors: Record<PixelDType, new (b: ArrayBuffer) => PixelArray> = {
   float64: Float64Array,
 };
 
+/** A zero-length array of a dtype: a frame record's type before its pixels arrive. */
+export const emptyOf = (dtype: PixelDType): PixelArray => new ctors[dtype](new ArrayBuffer(0));
+
 export async function fetchMedia(mediaBase: string, id: string): Promise<ArrayBuffer> {
   const res = await fetch(`${mediaBase}/${encodeURIComponent(id)}`);
   if (!res.ok) throw new Error(`media ${id}: HTTP ${res.status}`);
