@@ -69,16 +69,54 @@ def gaussian_kernel(sigma):
     return (g[:, None] * g[None, :])[None, None].float()
 
 
-def anomaly_maps(x, rec, sigma, score="max"):
+LUMA = (0.299, 0.587, 0.114)
+
+
+def box_mean(x, window):
+    """Mean over a window x window neighbourhood with reflect padding, as the app's residual maths."""
+    p = window // 2
+    return nn.functional.avg_pool2d(nn.functional.pad(x, [p] * 4, mode="reflect"), window, 1)
+
+
+def dissimilarity(x, rec, window):
+    """1 - SSIM per pixel (uniform window, C1 = 0.01², C2 = 0.03², population variances), per channel."""
+    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    mx, mr = box_mean(x, window), box_mean(rec, window)
+    vx = box_mean(x * x, window) - mx * mx
+    vr = box_mean(rec * rec, window) - mr * mr
+    cov = box_mean(x * rec, window) - mx * mr
+    return 1 - ((2 * mx * mr + c1) * (2 * cov + c2)) / ((mx * mx + mr * mr + c1) * (vx + vr + c2))
+
+
+def residual_map(x, rec, residual=None):
+    """Per-pixel residual [N, 1, H, W] as the app computes it (docs/PACKS.md `anomaly.residual`):
+    metric l2 (squared error), l1 (absolute error) or ssim (1 - SSIM in a window); channels mean
+    (metric per RGB channel, averaged) or luma (metric on the BT.601 luma of both images)."""
+    r = {"metric": "l2", "channels": "mean", "window": 7, **(residual or {})}
+    if r["channels"] == "luma" and x.shape[1] == 3:
+        w = torch.tensor(LUMA, dtype=x.dtype).view(1, 3, 1, 1)
+        x, rec = (x * w).sum(1, keepdim=True), (rec * w).sum(1, keepdim=True)
+    if r["metric"] == "l2":
+        err = (x - rec) ** 2
+    elif r["metric"] == "l1":
+        err = (x - rec).abs()
+    else:
+        err = dissimilarity(x, rec, r["window"])
+    return err.mean(dim=1, keepdim=True)
+
+
+def anomaly_maps(x, rec, sigma, score="max", residual=None):
     """Residual map exactly as the app computes it from an autoencoder pack's reconstruction:
-    squared error averaged over channels, Gaussian-smoothed with reflect padding; image score =
-    max (or mean) of the smoothed map."""
-    err = ((x - rec) ** 2).mean(dim=1, keepdim=True)
-    k = gaussian_kernel(sigma)
+    the configured residual (default squared error averaged over channels), Gaussian-smoothed
+    with reflect padding; image score = max (or mean) of the smoothed map."""
+    err = residual_map(x, rec, residual)
+    k = gaussian_kernel(sigma).to(err.dtype)
     p = k.shape[-1] // 2
     amap = nn.functional.conv2d(nn.functional.pad(err, [p] * 4, mode="reflect"), k)
     s = amap.amax(dim=(2, 3)) if score == "max" else amap.mean(dim=(2, 3))
     return s[:, 0], amap[:, 0]
+
+
 class ConvAutoencoder(nn.Module):
     """Conv autoencoder: strided encoder to input/16, a narrow 1x1 latent, upsampling decoder.
 

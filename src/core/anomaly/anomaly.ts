@@ -1,7 +1,7 @@
 /**
- * Anomaly packs: autoencoders (input → reconstruction; per-pixel squared error averaged over
- * channels, Gaussian-smoothed, image score = max or mean) and anomalib exports — v1 (`output` map +
- * metadata.json thresholds and min/max, normalised here) and v2 (`pred_score`, `pred_label`,
+ * Anomaly packs: autoencoders (input → reconstruction; per-pixel residual, squared error averaged
+ * over channels unless the pack names another (residual.ts), Gaussian-smoothed, image score = max
+ * or mean) and anomalib exports — v1 (`output` map + metadata.json thresholds and min/max, normalised here) and v2 (`pred_score`, `pred_label`,
  * `anomaly_map`, `pred_mask`, normalised in the graph). Every result carries the score normalised
  * so the threshold sits at 0.5 (anomalib's convention), the raw values where they exist, and the map
  * at model resolution with the display scale that reproduces that normalisation.
@@ -14,8 +14,10 @@ import type { EngineSession, SessionCache, SessionSettings } from '../engine/ses
 import { createSession } from '../engine/session';
 import { makeHeatMap, type HeatMap } from '../explain/scale';
 import type { LoadedPack } from '../packs/load';
+import type { ResidualSpec } from '../packs/manifest';
 import { gaussianBlur } from './gaussian';
 import { normaliseScore, rawDisplayRange } from './normalise';
+import { residualMap } from './residual';
 
 export interface AnomalyOutput {
   format: 'autoencoder' | 'anomalib-v1' | 'anomalib-v2';
@@ -60,21 +62,13 @@ function thresholded(pack: LoadedPack, rawMap: Float64Array, w: number, h: numbe
   return out;
 }
 
-export function autoencoderMaps(input: Float32Array, recon: Float32Array, dims: readonly number[], sigma: number, score: 'max' | 'mean'): { maps: Float64Array[]; scores: number[] } {
-  const [n, c, h, w] = dims as [number, number, number, number];
+export function autoencoderMaps(input: Float32Array, recon: Float32Array, dims: readonly number[], sigma: number, score: 'max' | 'mean', residual?: ResidualSpec): { maps: Float64Array[]; scores: number[] } {
+  const [n, , h, w] = dims as [number, number, number, number];
   const plane = h * w;
   const maps: Float64Array[] = [];
   const scores: number[] = [];
   for (let i = 0; i < n; i++) {
-    const err = new Float64Array(plane);
-    for (let ch = 0; ch < c; ch++) {
-      const off = (i * c + ch) * plane;
-      for (let p = 0; p < plane; p++) {
-        const d = input[off + p]! - recon[off + p]!;
-        err[p]! += (d * d) / c;
-      }
-    }
-    const sm = gaussianBlur(err, w, h, sigma);
+    const sm = gaussianBlur(residualMap(input, recon, dims, i, residual), w, h, sigma);
     let s = score === 'max' ? -Infinity : 0;
     for (const v of sm) s = score === 'max' ? (v > s ? v : s) : s + v / plane;
     maps.push(sm);
@@ -108,7 +102,7 @@ export async function runAnomaly(pack: LoadedPack, images: readonly EngineImage[
     if (!recon || recon.data.length !== data.length) {
       throw new InspectorError('MODEL_OUTPUT_SHAPE', `The autoencoder's reconstruction [${recon?.dims.join(', ')}] does not match its input [${dims.join(', ')}].`);
     }
-    const { maps, scores } = autoencoderMaps(data, recon.data as Float32Array, dims, a.sigma, a.score);
+    const { maps, scores } = autoencoderMaps(data, recon.data as Float32Array, dims, a.sigma, a.score, a.residual);
     const [h, w] = m.input.size;
     maps.forEach((map, i) => results.push(thresholded(pack, map, w, h, scores[i]!)));
   } else if (a.format === 'anomalib-v1') {

@@ -123,7 +123,7 @@ async function autoencoderStats(pack: LoadedPack, paths: string[]) {
       const { data, dims } = batchInput(images, pack.manifest.input);
       const out = await es.session.run({ [pack.manifest.input.name]: new ort.Tensor('float32', data, dims) });
       const recon = out[pack.manifest.outputs[0]!.name]!.data as Float32Array;
-      const r = autoencoderMaps(data, recon, dims, a.sigma, a.score);
+      const r = autoencoderMaps(data, recon, dims, a.sigma, a.score, a.residual);
       for (const v of r.scores) scores.push(v);
       // Every 4th pixel: the statistics need a sample, not all of them.
       for (const map of r.maps) for (let i = 0; i < map.length; i += 4) pixels.push(map[i]!);

@@ -110,9 +110,23 @@ export const ThresholdStat = z
   })
   .strict();
 
+/** Autoencoder: how input and reconstruction are compared per pixel (src/core/anomaly/residual.ts). */
+export const ResidualSpec = z
+  .object({
+    metric: z.enum(['l2', 'l1', 'ssim']).optional(),
+    /** mean: the metric per RGB channel, averaged; luma: the metric on BT.601 luma of both images. */
+    channels: z.enum(['mean', 'luma']).optional(),
+    /** ssim: side of the uniform window in pixels (odd). */
+    window: z.number().int().min(3).refine((v) => v % 2 === 1, 'the SSIM window must be odd').optional(),
+  })
+  .strict();
+export type ResidualSpec = z.infer<typeof ResidualSpec>;
+
 export const AnomalySpec = z
   .object({
     format: z.enum(['autoencoder', 'anomalib-v1', 'anomalib-v2']),
+    /** Autoencoder: absent means squared error averaged over channels (every pack before it existed). */
+    residual: ResidualSpec.optional(),
     /** Autoencoder: Gaussian σ (pixels, at model resolution) applied to the error map. */
     sigma: z.number().nonnegative().default(4),
     /** Autoencoder: how the image score comes from the smoothed map. */
