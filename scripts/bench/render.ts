@@ -1,7 +1,10 @@
 /**
  * Viewer rendering in Debian's Chromium (software rendering, the built renderer, real host):
  * first frame of a 2048² 16-bit image with two heatmaps and 50 boxes, and frame times while
- * dragging window/level and panning. Reference in the same run: NumPy windowing of the same-size
+ * dragging window/level and panning. The frame is published as the host publishes one (with its
+ * decimated preview); each configuration is opened cold OPENS times (fresh page) and reports the
+ * median first paint and when the full-resolution frame is on screen, the CPU path also without
+ * the preview. Drags run on the full frame. Reference in the same run: NumPy windowing of the same-size
  * frame at full resolution (scripts/bench/render_reference.py, /usr/bin/python3).
  * Needs `npx electron-vite build` first. Prints numbers; asserts nothing.
  */
