@@ -81,7 +81,10 @@ export async function loadCase(ref: CaseRef, mediaBase: string): Promise<LoadedC
   return { scene: { id: ref.id, title: ref.title, frames, heatmaps: await heatmaps, boxes: ref.boxes ?? [] }, ...findings };
 }
 
-/** Whether the full frame is requested only once the preview arrived (else both at once). */
+/**
+ * The full frame is requested once the preview arrived: asking for both at once made the first
+ * paint 30–50 ms later on the 2-core box for a full frame ~20 ms sooner (docs/VIEWER.md).
+ */
 const FULL_AFTER_PREVIEW = true;
 
 /** Paints a map's layer with the settings it will be shown with, so showing the case does not. */
