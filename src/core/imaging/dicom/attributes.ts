@@ -3,6 +3,7 @@
  * VRs in implicit files; these helpers add the defaults, the character set and the checks that the
  * loader needs, and name attributes the way error messages show them: `Rows (0028,0010)`.
  */
+import { decodeText } from './charset';
 import type { DataSet } from './parse';
 import { ImagingErrorCode, imagingError } from '../errors';
 
@@ -59,47 +60,16 @@ export function requireUs(ds: DataSet, tag: string, name: string): number {
   return v;
 }
 
-const CHARSETS: Record<string, string> = {
-  'ISO_IR 100': 'latin1',
-  'ISO 2022 IR 100': 'latin1',
-  'ISO_IR 101': 'iso-8859-2',
-  'ISO_IR 109': 'iso-8859-3',
-  'ISO_IR 110': 'iso-8859-4',
-  'ISO_IR 144': 'iso-8859-5',
-  'ISO_IR 127': 'iso-8859-6',
-  'ISO_IR 126': 'iso-8859-7',
-  'ISO_IR 138': 'iso-8859-8',
-  'ISO_IR 148': 'iso-8859-9',
-  'ISO_IR 203': 'iso-8859-15',
-  'ISO_IR 166': 'windows-874',
-  'ISO_IR 13': 'shift_jis',
-  'ISO 2022 IR 13': 'shift_jis',
-  'ISO 2022 IR 87': 'iso-2022-jp',
-  'ISO 2022 IR 159': 'iso-2022-jp',
-  'ISO 2022 IR 149': 'euc-kr',
-  'ISO 2022 IR 58': 'gb2312',
-  'ISO_IR 192': 'utf-8',
-  GB18030: 'gb18030',
-  GBK: 'gbk',
-};
 
 /**
  * Text of a name or description in the file's Specific Character Set (0008,0005). dicom-parser
- * maps each byte to one code point, which garbles anything beyond ASCII; we decode the raw bytes.
- * With code extensions (several values) we take the last non-default one, enough for names.
+ * maps each byte to one code point, which garbles anything beyond ASCII; we decode the raw bytes,
+ * code extensions (ISO 2022 escape sequences) included.
  */
 export function text(ds: DataSet, tag: string): string | undefined {
   const el = ds.elements[tag];
   if (!el || el.length === 0) return undefined;
   const raw = ds.byteArray.subarray(el.dataOffset, el.dataOffset + el.length);
-  const terms = (ds.string('x00080005') ?? '').split('\\').map((t) => t.trim()).filter(Boolean);
-  const term = terms.length > 1 ? terms.find((t, i) => i > 0 && CHARSETS[t]) : terms[0];
-  const label = (term && CHARSETS[term]) ?? (terms.some((t) => t.includes('2022')) ? 'iso-2022-jp' : 'latin1');
-  let value: string;
-  try {
-    value = new TextDecoder(label).decode(raw);
-  } catch {
-    value = new TextDecoder('latin1').decode(raw);
-  }
+  const value = decodeText(raw, ds.string('x00080005'));
   return value.replace(/[\0\s]+$/, '').replace(/^\s+/, '') || undefined;
 }
