@@ -17,7 +17,7 @@ import torch  # noqa: E402
 import yaml  # noqa: E402
 
 from lib.common import REPO, WORK, load_config, log  # noqa: E402
-from lib.nets import ConvAutoencoder, NarrowResNet, anomaly_maps  # noqa: E402
+from lib.nets import NarrowResNet, anomaly_maps, autoencoder_for  # noqa: E402
 
 SAMPLES = {
     "battery-ct-porosity": ["battery-ct-porosity/ct_slice2_normal_1.png", "battery-ct-porosity/ct_slice2_porosity_1.png"],
@@ -70,7 +70,7 @@ def classifier(pack, cfg, files):
 def autoencoder(pack, cfg, files):
     m = yaml.safe_load((REPO / "models" / pack / "pack.yaml").read_text())
     mc = cfg["model"]
-    ae = ConvAutoencoder(mc["widths"], mc["latent"], mc.get("skips", []))
+    ae = autoencoder_for(mc, cfg["data"]["input_hw"])
     ae.load_state_dict(torch.load(WORK / pack / "model.pt"))
     ae.eval()
     a = m["anomaly"]
@@ -78,7 +78,7 @@ def autoencoder(pack, cfg, files):
     for f in files:
         x = read(REPO / "resources" / "samples" / f, 3, m["input"]["size"])
         with torch.no_grad():
-            s, amap = anomaly_maps(x, ae(x), a["sigma"], a["score"])
+            s, amap = anomaly_maps(x, ae(x), a["sigma"], a["score"], a.get("residual"))
         raw = float(s[0])
         out.append({"file": f, "rawScore": raw, "decision": "defect" if raw >= a["imageThreshold"]["value"] else "pass",
                     "mapPeak": [int(v) for v in np.unravel_index(int(np.argmax(amap[0].numpy())), amap.shape[1:])]})

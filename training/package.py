@@ -71,6 +71,9 @@ def main(cfg_path):
     else:
         # Thresholds come from the build (same maths as --calibrate, which overflows on AE maps today).
         args += ["--sigma", str(cfg["model"]["blur_sigma_px"])]
+        r = cfg["model"].get("residual")
+        if r:
+            args += ["--residual", ",".join(str(v) for v in (r["metric"], r.get("channels", "mean"), r.get("window", 7)))]
     inspector(*args)
 
     manifest_path = out / "pack.yaml"

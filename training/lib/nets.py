@@ -127,9 +127,14 @@ class ConvAutoencoder(nn.Module):
     it to replace small local deviations with normal surface rather than copy them.
     """
 
-    def __init__(self, widths, latent, skips=()):
+    def __init__(self, widths, latent, skips=(), anchor_hw=None):
         super().__init__()
         self.skips = set(skips)
+        if anchor_hw is not None:
+            # Logit of the mean normal photo: the decoder learns the correction from that prior.
+            self.register_buffer("anchor", torch.zeros(1, 3, *anchor_hw))
+        else:
+            self.anchor = None
         self.enc = nn.ModuleList()
         cin = 3
         for w in widths:
@@ -160,4 +165,19 @@ class ConvAutoencoder(nn.Module):
             if stage in self.skips:
                 x = torch.cat([x, feats[stage - 1]], 1)
             x = d(x)
-        return self.out(x)
+        if self.anchor is None:
+            return self.out(x)
+        return torch.sigmoid(self.out[0](x) + self.anchor)
+
+    def set_anchor(self, mean_photo):
+        """Anchors the output on a photo (N=1, 0..1) and starts the correction at zero, so an
+        untrained network reconstructs exactly the mean normal photo (the baseline)."""
+        self.anchor.copy_(torch.logit(mean_photo.clamp(1e-3, 1 - 1e-3)))
+        nn.init.zeros_(self.out[0].weight)
+        nn.init.zeros_(self.out[0].bias)
+
+
+def autoencoder_for(mc, input_hw):
+    """The surface AE as a config describes it (`model.anchor: mean_photo` adds the prior)."""
+    return ConvAutoencoder(mc["widths"], mc["latent"], mc.get("skips", []),
+                           tuple(input_hw) if mc.get("anchor") == "mean_photo" else None)

@@ -19,7 +19,7 @@ from sklearn.metrics import roc_auc_score  # noqa: E402
 from lib import metrics  # noqa: E402
 from lib.common import (limit_threads, load_config, log, require_data, save_json, seed_everything,  # noqa: E402
                         training_seconds, work_dir)  # noqa: E402
-from lib.nets import ConvAutoencoder, anomaly_maps, residual_map  # noqa: E402
+from lib.nets import anomaly_maps, autoencoder_for, residual_map  # noqa: E402
 from lib.onnx_export import export  # noqa: E402
 from surface_ae.corrupt import corrupt  # noqa: E402
 from surface_ae.data import classify_photos, load_rgb, pitting_mask  # noqa: E402
@@ -129,7 +129,9 @@ def main(cfg_path):
     test_stems, x_te, y_te, m_te = stack("test")
 
     mc, tc = cfg["model"], cfg["train"]
-    ae = ConvAutoencoder(mc["widths"], mc["latent"], mc.get("skips", []))
+    ae = autoencoder_for(mc, cfg["data"]["input_hw"])
+    if ae.anchor is not None:
+        ae.set_anchor(x_tr.mean(dim=0, keepdim=True))
     opt = torch.optim.AdamW(ae.parameters(), lr=tc["lr"], weight_decay=1e-5)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=tc["lr"], total_steps=tc["steps"], pct_start=0.1)
     rng = np.random.default_rng(cfg["seed"])
@@ -191,6 +193,16 @@ def main(cfg_path):
         "scores": [float(min(nv.min(), thr_k)), float(max(nv.max(), thr_k))],
         "maps": [float(min(pix.min(), pix_thr)), float(max(pix.max(), pix_thr))],
     }
+    # Which residual: the candidates ranked by pixel ROC-AUC on the validation series (test unseen).
+    selection = []
+    mean_val = x_tr.mean(dim=0, keepdim=True)
+    for cand in mc.get("residual_candidates", []):
+        cmc = {**mc, "residual": cand}
+        _, cm = run_maps(ae, x_val, cmc)
+        _, bm = baseline_maps(mean_val, x_val, cmc, cand)
+        selection.append({"residual": cand, "val_pixel_auroc": pixel_auroc(cm, m_val), "val_baseline_pixel_auroc": pixel_auroc(bm, m_val)})
+        log(f"validation pixel AUROC, residual {cand}: AE {selection[-1]['val_pixel_auroc']:.4f}, "
+            f"mean photo {selection[-1]['val_baseline_pixel_auroc']:.4f}")
     s_te, map_te = run_maps(ae, x_te, mc)
     res_ae = evaluate("AE test", y_te, s_te, map_te, m_te, thr_k, thr_f1, cfg["seed"])
 
@@ -231,7 +243,7 @@ def main(cfg_path):
                       "normal_val_mean": float(nv.mean()), "normal_val_std": float(nv.std()), "n_normal_val": int(len(nv)),
                       "f1_optimal_value": thr_f1, "f1_optimal_val_f1": val_f1},
         "pack_thresholds": pack_thresholds, "test_autoencoder": res_ae, "test_baseline_mean_image": res_base,
-        "test_baseline_mean_image_pack_residual": res_base_same, "residual": mc.get("residual"),
+        "test_baseline_mean_image_pack_residual": res_base_same, "residual": mc.get("residual"), "residual_selection": selection,
         "baseline_thresholds": base_thr,
         "train_normals_above_threshold": above, "train_normals": int(len(s_tr)),
         "test_stems": test_stems, "val_stems": val_stems,

@@ -2,8 +2,17 @@ import { parseArgs } from 'node:util';
 import { InspectorError } from '../../shared/errors';
 import { calibratePack } from '../../core/packs/calibrate';
 import { createPack } from '../../core/packs/create';
+import { ResidualSpec } from '../../core/packs/manifest';
 import { checkPack } from '../../core/packs/check';
 import type { Command } from '../command';
+
+/** `ssim,luma,5` → { metric: 'ssim', channels: 'luma', window: 5 }. */
+function residual(text: string): ResidualSpec {
+  const [metric, channels, window] = text.split(',').map((t) => t.trim());
+  const r = ResidualSpec.safeParse({ metric, ...(channels ? { channels } : {}), ...(window ? { window: Number(window) } : {}) });
+  if (!r.success) throw new InspectorError('USAGE', `--residual ${text} is not l2|l1|ssim[,mean|luma][,odd window ≥ 3]`, { issues: r.error.issues.map((i) => i.message) });
+  return r.data;
+}
 
 const HELP = [
   'Usage:',
@@ -12,7 +21,8 @@ const HELP = [
   '                        [--input-size 224 | 224x256] [--mean 0.485,0.456,0.406] [--std 0.229,0.224,0.225]',
   '                        [--colour rgb|bgr|gray] [--range 0,255] [--target TENSOR] [--side internal|external]',
   '                        [--calibrate DIR_OF_NORMAL_IMAGES] [--abnormal DIR] [--threshold mean-k-std|percentile|f1]',
-  '                        [--k 3] [--percentile 99] [--sigma 4] [--metadata metadata.json]',
+  '                        [--k 3] [--percentile 99] [--sigma 4] [--residual l2|l1|ssim[,mean|luma][,WINDOW]]',
+  '                        [--metadata metadata.json]',
   '                        [--licence L] [--training-data TEXT] [--reference DIR_OF_VALIDATION_IMAGES]',
   '                        [--cam-class predicted|defect]',
   '  inspector pack check <dir> [--json]',
@@ -67,6 +77,7 @@ async function create(args: string[]): Promise<number> {
       k: { type: 'string' },
       percentile: { type: 'string' },
       sigma: { type: 'string' },
+      residual: { type: 'string' },
       metadata: { type: 'string' },
       licence: { type: 'string' },
       'training-data': { type: 'string' },
@@ -98,6 +109,7 @@ async function create(args: string[]): Promise<number> {
     ...(v.side ? { side: v.side as 'internal' } : {}),
     ...(v.metadata ? { metadata: v.metadata } : {}),
     ...(v.sigma ? { sigma: Number(v.sigma) } : {}),
+    ...(v.residual ? { residual: residual(v.residual) } : {}),
     ...(v.reference ? { reference: v.reference } : {}),
     ...(v['cam-class'] ? { camClass: camClass(v['cam-class']) } : {}),
     provenance: {

@@ -15,7 +15,7 @@ import { listImages } from './calibrate';
 import { planHead } from '../explain/head';
 import { MANIFEST_FILE } from './discover';
 import { loadPack, sha256, type LoadedPack } from './load';
-import { Manifest, PACK_FORMAT, type ManifestInput } from './manifest';
+import { Manifest, PACK_FORMAT, type ManifestInput, type ResidualSpec } from './manifest';
 
 export interface CreateOptions {
   onnx: string;
@@ -36,6 +36,8 @@ export interface CreateOptions {
   /** anomalib v1 metadata.json; default: the one beside the ONNX file when present. */
   metadata?: string;
   sigma?: number;
+  /** Autoencoder: how input and reconstruction are compared (absent: squared error over RGB). */
+  residual?: ResidualSpec;
   provenance?: Record<string, string>;
   /** Hook for calibration (display scale, anomaly thresholds), run on the written pack. */
   calibrate?: (pack: LoadedPack) => Promise<Partial<ManifestInput> | undefined>;
@@ -148,7 +150,7 @@ function anomalySections(graph: OnnxGraph, opts: CreateOptions, files: Map<strin
   }
   return {
     outputs: [{ name: graph.outputs[0]!.name, meaning: 'reconstruction' }],
-    anomaly: { format: 'autoencoder', sigma: opts.sigma ?? 4, score: 'max' },
+    anomaly: { format: 'autoencoder', ...(opts.residual ? { residual: opts.residual } : {}), sigma: opts.sigma ?? 4, score: 'max' },
   };
 }
 

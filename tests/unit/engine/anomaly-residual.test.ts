@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { autoencoderMaps } from '../../../src/core/anomaly/anomaly';
 import { boxMean, residualMap } from '../../../src/core/anomaly/residual';
+import { createPack } from '../../../src/core/packs/create';
 import { AnomalySpec, type ResidualSpec } from '../../../src/core/packs/manifest';
 import { repoRoot } from '../../support/paths';
+import { onnxDir, scratch } from './support';
 
 // A real pair: a crop of a shipped BSData photo and the surface AE's reconstruction of it, with
 // PyTorch maps from tests/fixtures/anomaly-residual/make_fixtures.py (training/lib/nets.py).
@@ -73,5 +75,11 @@ describe('autoencoder residual maps equal the PyTorch build maths on a real BSDa
     expect(AnomalySpec.parse(base).residual).toBeUndefined();
     expect(AnomalySpec.safeParse({ ...base, residual: { metric: 'ssim', window: 4 } }).success).toBe(false);
     expect(AnomalySpec.safeParse({ ...base, residual: { metric: 'cosine' } }).success).toBe(false);
+  });
+
+  it('pack create writes the residual into the manifest (what --residual ssim,luma,5 passes)', async () => {
+    const residual = { metric: 'ssim', channels: 'luma', window: 5 } as const;
+    const pack = await createPack({ onnx: join(onnxDir, 'ae-mini.onnx'), kind: 'anomaly', sigma: 2, residual, out: scratch('ae-residual') });
+    expect(pack.manifest.anomaly).toMatchObject({ format: 'autoencoder', residual, sigma: 2 });
   });
 });
