@@ -12,7 +12,8 @@ export function gaussianKernel(sigma: number): Float64Array {
   return k;
 }
 
-function reflect(i: number, n: number): number {
+/** Index with reflect padding (mirror without repeating the edge), as scipy/anomalib pad. */
+export function reflect(i: number, n: number): number {
   if (n === 1) return 0;
   const period = 2 * (n - 1);
   let j = ((i % period) + period) % period;

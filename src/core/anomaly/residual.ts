@@ -7,6 +7,7 @@
  * Maths mirrored in training/lib/nets.py (`residual_map`), which the packs are built and tested with.
  */
 import type { ResidualSpec } from '../packs/manifest';
+import { reflect } from './gaussian';
 
 /** BT.601 luma weights, as OpenCV and PIL convert RGB to grey. */
 const LUMA = [0.299, 0.587, 0.114] as const;
@@ -15,14 +16,6 @@ const C1 = 0.01 ** 2;
 const C2 = 0.03 ** 2;
 
 export const DEFAULT_RESIDUAL: Required<ResidualSpec> = { metric: 'l2', channels: 'mean', window: 7 };
-
-function reflect(i: number, n: number): number {
-  if (n === 1) return 0;
-  const period = 2 * (n - 1);
-  let j = ((i % period) + period) % period;
-  if (j >= n) j = period - j;
-  return j;
-}
 
 /** Mean over a window × window neighbourhood, reflect padding (mirror without repeating the edge). */
 export function boxMean(src: ArrayLike<number>, width: number, height: number, window: number): Float64Array {
