@@ -12,7 +12,7 @@ export const probeCommand: Command = {
   help: [
     'Usage: inspector probe <file|dir>... [--json]',
     '',
-    'Decodes each file (folders are walked recursively) in the worker process and prints, per frame:',
+    'Decodes each file (folders are walked recursively, skipping documents such as .md/.json/.yaml) in the worker process and prints, per frame:',
     'format, transfer syntax, width, height, frames, channels, dtype, photometric interpretation,',
     'rescale, default window, pixel spacing and the SHA-256 of the decoded stored pixel values',
     '(little-endian bytes of the natural typed array, before the modality LUT) — the definition used',
@@ -36,7 +36,7 @@ export const probeCommand: Command = {
     });
     const failed = reports.filter((r) => !r.ok).length;
     if (values.json) process.stdout.write(JSON.stringify(reports, null, 2) + '\n');
-    else process.stdout.write(`\n${reports.length} file(s), ${reports.length - failed} decoded, ${failed} failed\n`);
+    else process.stdout.write(`\n${reports.length} file(s), ${reports.length - failed} decoded, ${failed} failed${skipped ? `; ${skipped} non-image file(s) in folders skipped (README, labels, configs)` : ''}\n`);
     return failed > 0 ? 1 : 0;
   },
 };
@@ -51,9 +51,21 @@ async function expand(path: string): Promise<string[]> {
   if (!s.isDirectory()) return [path];
   const names = (await readdir(path)).sort(new Intl.Collator('en', { numeric: true }).compare);
   const out: string[] = [];
-  for (const name of names) out.push(...(await expand(join(path, name))));
+  for (const name of names) {
+    // Inside a folder, documents and sidecars (README, labels, configs) are not images. DICOM files
+    // often have no extension at all, so only known non-image extensions are skipped; a file named
+    // on the command line is always probed.
+    if (name.startsWith('.') || NOT_IMAGES.test(name)) {
+      skipped++;
+      continue;
+    }
+    out.push(...(await expand(join(path, name))));
+  }
   return out;
 }
+
+const NOT_IMAGES = /\.(md|txt|json|ya?ml|csv|xml|html?|pdf|py|ts|js|sh|npz|npy|onnx)$/i;
+let skipped = 0;
 
 const n = (v: number) => (Number.isInteger(v) ? String(v) : v.toPrecision(6).replace(/\.?0+$/, ''));
 
