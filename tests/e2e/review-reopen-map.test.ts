@@ -4,15 +4,12 @@
  * drawn from the raw map kept in the blob store, must be the same pixels (same placement by the
  * pack's input size, same scale, same default layer settings), with the same legend.
  */
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPack } from '../../src/core/packs/create';
-import { openBridge, type Bridge } from '../support/bridge';
+import type { Bridge } from '../support/bridge';
 import { repoRoot } from '../support/paths';
-import { ready, waitAttr } from './viewer-helpers';
+import { ready, waitAttr, openWithTestPack } from './viewer-helpers';
 
 const fixtures = join(repoRoot, 'tests', 'fixtures', 'packs');
 const WIDE = join(fixtures, 'images', 'wide_defect.png');
@@ -32,17 +29,7 @@ async function heatmapLayer(b: Bridge): Promise<{ data: Buffer; width: number; h
 describe('reopened history case: the heatmap layer comes back as it was drawn live (Chromium, real worker)', () => {
   let b: Bridge;
   beforeAll(async () => {
-    const userDataDir = mkdtempSync(join(os.tmpdir(), 'inspector-e2e-reopen-map-'));
-    mkdirSync(join(userDataDir, 'models'), { recursive: true });
-    await createPack({
-      onnx: join(fixtures, 'onnx', 'resnet-mini.onnx'),
-      kind: 'classifier',
-      labels: ['ok', 'scratch', 'dent'],
-      mean: [0.485, 0.456, 0.406],
-      std: [0.229, 0.224, 0.225],
-      out: join(userDataDir, 'models', 'resnet-mini'),
-    });
-    b = await openBridge({ userDataDir, choosePaths: () => [WIDE] });
+    b = await openWithTestPack('inspector-e2e-reopen-map-', WIDE);
   });
   afterAll(async () => {
     await b?.close();

@@ -1,6 +1,11 @@
 /** Shared steps of the viewer/review E2E tests: publish real bytes in the host, read back pixels. */
 import sharp from 'sharp';
-import type { Bridge } from '../support/bridge';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { createPack } from '../../src/core/packs/create';
+import { openBridge, type Bridge } from '../support/bridge';
+import { repoRoot } from '../support/paths';
 
 /** The case records the renderer's hook accepts (review/types.ts CaseRef), kept loose here so the
  * Node-side tests do not compile renderer sources. */
@@ -86,4 +91,23 @@ export function expectNear(actual: number[], expected: number[], tol: number): v
 
 export async function state(b: Bridge): Promise<{ review: { current: number; cases: { id: string; status?: string }[]; drafts: Record<string, { decision?: string; note: string; boxes: { id: string; label: string; rect: { x: number; y: number; width: number; height: number } }[]; dirty: boolean; savedAt?: string }> }; viewer: { layers: Record<string, { visible: boolean; opacity: number; colormap: string; threshold: number; contour: boolean }>; selectedBox?: string; tool: string } }> {
   return b.page.evaluate(() => (globalThis as unknown as { __inspector: { state(): never } }).__inspector.state());
+}
+
+/**
+ * Opens the app with a fresh data folder whose user models hold the resnet-mini test pack
+ * (exported from PyTorch, tests/fixtures/packs), and the given file as the "user's choice".
+ */
+export async function openWithTestPack(prefix: string, chosen: string): Promise<Bridge> {
+  const userDataDir = mkdtempSync(join(os.tmpdir(), prefix));
+  mkdirSync(join(userDataDir, 'models'), { recursive: true });
+  const fixtures = join(repoRoot, 'tests', 'fixtures', 'packs');
+  await createPack({
+    onnx: join(fixtures, 'onnx', 'resnet-mini.onnx'),
+    kind: 'classifier',
+    labels: ['ok', 'scratch', 'dent'],
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+    out: join(userDataDir, 'models', 'resnet-mini'),
+  });
+  return openBridge({ userDataDir, choosePaths: () => [chosen] });
 }

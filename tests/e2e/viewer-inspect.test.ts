@@ -3,14 +3,12 @@
  * from the keyboard (F5), then read the canvas back and compare it with the engine's own map
  * resampled onto image pixels (half-pixel-centre bilinear), at full opacity and no threshold.
  */
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPack } from '../../src/core/packs/create';
 import { openBridge, type Bridge } from '../support/bridge';
 import { hasShared, repoRoot, sharedData } from '../support/paths';
-import { grabPane, screenOf, viewOf, waitAttr } from './viewer-helpers';
+import { grabPane, screenOf, viewOf, waitAttr, openWithTestPack } from './viewer-helpers';
 import { colourAt } from './viewer-oracle';
 
 const fixtures = join(repoRoot, 'tests', 'fixtures', 'packs');
@@ -31,17 +29,7 @@ function bilinear(m: Float32Array, mw: number, mh: number, u: number, v: number)
 describe('inspect with a real pack, heatmap on image pixels (Chromium, real worker)', () => {
   let b: Bridge;
   beforeAll(async () => {
-    const userDataDir = mkdtempSync(join(os.tmpdir(), 'inspector-e2e-inspect-'));
-    mkdirSync(join(userDataDir, 'models'), { recursive: true });
-    await createPack({
-      onnx: join(fixtures, 'onnx', 'resnet-mini.onnx'),
-      kind: 'classifier',
-      labels: ['ok', 'scratch', 'dent'],
-      mean: [0.485, 0.456, 0.406],
-      std: [0.229, 0.224, 0.225],
-      out: join(userDataDir, 'models', 'resnet-mini'),
-    });
-    b = await openBridge({ userDataDir, choosePaths: () => [WIDE] });
+    b = await openWithTestPack('inspector-e2e-inspect-', WIDE);
   });
   afterAll(async () => {
     await b?.close();

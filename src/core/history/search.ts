@@ -74,19 +74,8 @@ function whereClause(db: Database.Database, q: HistoryQuery): { sql: string; par
   return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', params, reviewed };
 }
 
-interface SearchRow {
-  runId: number;
-  createdAt: number;
-  caseKey: string;
-  line: string | null;
-  station: string | null;
-  sourcePath: string;
-  modality: string;
-  packName: string;
-  packVersion: string;
-  verdict: string;
-  score: number;
-  threshold: number | null;
+/** A history row as SQL returns it: the review flattened into columns (see HistoryRow.review). */
+interface SearchRow extends Omit<HistoryRow, 'review'> {
   reviewId: number | null;
   decision: ReviewDecision | null;
   label: string | null;
