@@ -40,7 +40,7 @@ const MAX_LIMIT = 500;
 /** Above this many matching cases, a substring is common enough that walking runs newest-first finds a page sooner. */
 const FTS_LIST_LIMIT = 5000;
 
-function whereClause(db: Database.Database, q: HistoryQuery): { sql: string; params: unknown[]; reviewed: boolean } {
+export function whereClause(db: Database.Database, q: HistoryQuery): { sql: string; params: unknown[]; reviewed: boolean } {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (clause: string, ...values: unknown[]) => {

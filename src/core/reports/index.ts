@@ -1,0 +1,6 @@
+/** Exports of the history: CSV/JSON tables and the PDF audit report, each logged in the audit chain. */
+export { exportHistory, EXPORT_COLUMNS, type TableFormat } from './exportHistory';
+export { auditReport, type AuditReportOptions } from './auditReport';
+export { findReportFont, type ReportFont } from './font';
+export { requireOperator, type ExportFormat, type ExportOptions, type ExportResult } from './exportContext';
+export { guardText, csvLine, BOM } from './csv';

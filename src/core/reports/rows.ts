@@ -1,0 +1,157 @@
+/**
+ * The runs an export covers, read in pages by keyset (the last row's sort key and id), never by
+ * OFFSET: page 1,000 of a million-run export costs what page 1 does, and only one page is in
+ * memory. Filters are exactly `searchHistory`'s (`whereClause`). Runs recorded after the export
+ * began are left out (`r.id <= maxRunId`), so a station that keeps inspecting cannot make an
+ * export run forever or show rows its summary did not count.
+ */
+import type Database from 'better-sqlite3';
+import { whereClause } from '../history/search';
+import type { HistoryQuery } from '../history/index';
+import type { ReviewDecision } from '../history/types';
+import { InspectorError } from '../../shared/errors';
+
+export interface ExportReview {
+  id: number;
+  operatorId: string;
+  operatorName: string | null;
+  decision: ReviewDecision;
+  label: string | null;
+  note: string | null;
+  supersedes: number | null;
+  createdAt: number;
+}
+
+export interface ExportRun {
+  runId: number;
+  createdAt: number;
+  caseKey: string;
+  line: string | null;
+  station: string | null;
+  sourcePath: string;
+  imageSha256: string;
+  modality: string;
+  packName: string;
+  packVersion: string;
+  packHashes: Record<string, string>;
+  provider: string;
+  verdict: string;
+  score: number;
+  threshold: number | null;
+  /** Every review of the run, oldest first; the last one is the effective review. */
+  reviews: ExportReview[];
+}
+
+export const effectiveReview = (r: ExportRun): ExportReview | null => r.reviews.at(-1) ?? null;
+
+export interface RunScope {
+  from: string;
+  where: string;
+  params: unknown[];
+  /** Sort key and tie-breaker columns, in the direction the query asks. */
+  key: string;
+  id: string;
+  dir: 'ASC' | 'DESC';
+  maxRunId: number;
+}
+
+/** The query's filters and order as SQL, frozen at the runs that exist now. */
+export function runScope(db: Database.Database, q: HistoryQuery): RunScope {
+  if (q.from !== undefined && q.to !== undefined && q.to <= q.from) {
+    throw new InspectorError('HISTORY_BAD_RANGE', 'The end of the date range must be after its start.');
+  }
+  const { sql, params, reviewed } = whereClause(db, q);
+  const maxRunId = (db.prepare('SELECT coalesce(max(id), 0) FROM inference_runs').pluck().get() as number) ?? 0;
+  const from = `${reviewed ? 'review_state rs JOIN inference_runs r ON r.id = rs.run_id' : 'inference_runs r LEFT JOIN review_state rs ON rs.run_id = r.id'}
+    JOIN cases c ON c.id = r.case_id JOIN images i ON i.id = r.image_id`;
+  const where = `${sql ? `${sql} AND` : 'WHERE'} r.id <= ${maxRunId}`;
+  // Audit reports read oldest first unless the caller sorts otherwise.
+  const dir = (q.order ?? 'asc') === 'asc' ? 'ASC' : 'DESC';
+  const key = q.sort === 'score' ? 'r.score' : reviewed ? 'rs.run_at' : 'r.created_at';
+  const id = reviewed && q.sort !== 'score' ? 'rs.run_id' : 'r.id';
+  return { from, where, params, key, id, dir, maxRunId };
+}
+
+interface RunRow extends Omit<ExportRun, 'packHashes' | 'reviews'> {
+  packHashes: string;
+  k: number;
+}
+
+/** Pages of runs with their reviews, in the scope's order, `pageSize` at a time. */
+export function* runPages(db: Database.Database, scope: RunScope, pageSize = 1000): Generator<ExportRun[]> {
+  const cmp = scope.dir === 'ASC' ? '>' : '<';
+  const select = (after: boolean) =>
+    db.prepare(
+      `SELECT r.id AS runId, r.created_at AS createdAt, c.case_key AS caseKey, c.line, c.station, i.source_path AS sourcePath,
+         i.sha256 AS imageSha256, i.modality, r.pack_name AS packName, r.pack_version AS packVersion, r.pack_hashes AS packHashes,
+         r.provider, r.verdict, r.score, r.threshold, ${scope.key} AS k
+       FROM ${scope.from}
+       ${scope.where} ${after ? `AND (${scope.key}, ${scope.id}) ${cmp} (?, ?)` : ''}
+       ORDER BY ${scope.key} ${scope.dir}, ${scope.id} ${scope.dir}
+       LIMIT ?`,
+    );
+  const first = select(false);
+  const next = select(true);
+  let last: RunRow | undefined;
+  for (;;) {
+    const rows = (last ? next.all(...scope.params, last.k, last.runId, pageSize) : first.all(...scope.params, pageSize)) as RunRow[];
+    if (!rows.length) return;
+    const reviews = reviewsOf(db, rows.map((r) => r.runId));
+    yield rows.map(({ k: _k, packHashes, ...r }) => ({ ...r, packHashes: JSON.parse(packHashes) as Record<string, string>, reviews: reviews.get(r.runId) ?? [] }));
+    if (rows.length < pageSize) return;
+    last = rows.at(-1);
+  }
+}
+
+function reviewsOf(db: Database.Database, runIds: number[]): Map<number, ExportReview[]> {
+  const out = new Map<number, ExportReview[]>();
+  // Run IDs are integers from SQLite itself, so inlining them is safe and avoids the 32k-parameter limit.
+  const rows = db
+    .prepare(
+      `SELECT v.run_id AS runId, v.id, v.operator_id AS operatorId, o.name AS operatorName, v.decision, v.label, v.note,
+         v.supersedes, v.created_at AS createdAt
+       FROM reviews v LEFT JOIN operators o ON o.id = v.operator_id
+       WHERE v.run_id IN (${runIds.join(',')}) ORDER BY v.id`,
+    )
+    .all() as (ExportReview & { runId: number })[];
+  for (const { runId, ...v } of rows) {
+    let list = out.get(runId);
+    if (!list) out.set(runId, (list = []));
+    list.push(v);
+  }
+  return out;
+}
+
+export interface ScopeSummary {
+  runs: number;
+  reviewed: number;
+  /** Runs per AI verdict. */
+  verdicts: Record<string, number>;
+  /** Effective reviews per decision. */
+  decisions: Record<string, number>;
+  /** Reviews that name a class (uncertain ones do not) and how many of them agree with the AI. */
+  labelled: number;
+  agreeing: number;
+}
+
+/** Counts over the whole scope, from the review state (the effective review per run). */
+export function summarise(db: Database.Database, scope: RunScope): ScopeSummary {
+  const rows = db
+    .prepare(
+      `SELECT r.verdict, rs.decision, count(*) AS n, sum(rs.human_label IS NOT NULL) AS labelled, sum(rs.human_label = r.verdict) AS agreeing
+       FROM ${scope.from} ${scope.where} GROUP BY r.verdict, rs.decision`,
+    )
+    .all(...scope.params) as { verdict: string; decision: string | null; n: number; labelled: number | null; agreeing: number | null }[];
+  const s: ScopeSummary = { runs: 0, reviewed: 0, verdicts: {}, decisions: {}, labelled: 0, agreeing: 0 };
+  for (const r of rows) {
+    s.runs += r.n;
+    s.verdicts[r.verdict] = (s.verdicts[r.verdict] ?? 0) + r.n;
+    if (r.decision !== null) {
+      s.reviewed += r.n;
+      s.decisions[r.decision] = (s.decisions[r.decision] ?? 0) + r.n;
+    }
+    s.labelled += r.labelled ?? 0;
+    s.agreeing += r.agreeing ?? 0;
+  }
+  return s;
+}
