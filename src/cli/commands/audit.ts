@@ -1,22 +1,32 @@
 import { parseArgs } from 'node:util';
 import { readAnchor, verifyAudit } from '../../core/history/index';
+import { auditReport } from '../../core/reports/index';
+import { readAppVersion } from '../../host/createHost';
+import { findAppRoot } from '../../host/paths';
 import type { Command } from '../command';
-import { historyDbPath, usageError, withStore } from '../historyDb';
+import { historyDbPath, openExisting, usageError, withStore } from '../historyDb';
+import { FILTER_OPTIONS, filterQuery, formatExport } from './history';
 
 export const auditCommand: Command = {
   name: 'audit',
-  summary: 'verify the tamper-evident audit chain of the history (verify)',
+  summary: 'verify the tamper-evident audit chain; PDF audit reports (verify|report)',
   help: [
     'Usage: inspector audit verify [--db FILE] [--json]',
+    '       inspector audit report --out FILE.pdf --operator ID [--db FILE] [history filters: see history --help] [--desc]',
     '',
     'Walks the audit chain from its first entry, rehashing every entry and the record it describes,',
     'and checks it against the head written beside the database. Reports the first broken link:',
     'an edited, deleted, reordered or cut-off entry, or an edited, deleted or unlogged record.',
     'Exit status: 0 the chain verifies, 1 it does not (or the database cannot be read).',
+    '',
+    'report writes a PDF: who exported it and when, the filters, the chain check and its head hash,',
+    'summary counts, then every matching run with its reviews in order. Its SHA-256 is logged in the',
+    'chain (export.pdf). Exit status 1 when the chain does not verify (the report is still written).',
   ].join('\n'),
   async run(args) {
     const [sub, ...rest] = args;
-    if (sub !== 'verify') throw usageError(`audit needs "verify"; got "${sub ?? ''}".`);
+    if (sub === 'report') return writeReport(rest);
+    if (sub !== 'verify') throw usageError(`audit needs "verify" or "report"; got "${sub ?? ''}".`);
     const { values } = parseArgs({ args: rest, strict: true, options: { db: { type: 'string' }, json: { type: 'boolean' } } });
     const file = historyDbPath(values.db);
     const report = withStore(values.db, (s) => verifyAudit(s.db, readAnchor(file)));
@@ -32,3 +42,28 @@ export const auditCommand: Command = {
     return report.ok ? 0 : 1;
   },
 };
+
+async function writeReport(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: { ...FILTER_OPTIONS, out: { type: 'string' }, operator: { type: 'string' }, desc: { type: 'boolean' }, json: { type: 'boolean' } },
+  });
+  if (!values.out) throw usageError('audit report needs --out FILE.pdf.');
+  const store = openExisting(values.db);
+  try {
+    const result = await auditReport(store, { ...filterQuery(values), order: values.desc ? 'desc' : 'asc' }, values.operator, {
+      out: values.out,
+      appVersion: readAppVersion(findAppRoot()),
+    });
+    if (values.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+    else {
+      const b = result.chain.firstBreak;
+      process.stdout.write(formatExport(result, values.operator!));
+      process.stdout.write(b ? `  audit chain BROKEN at entry #${b.seq}: ${b.code}\n` : `  audit chain verifies (${result.chain.entries} entries)\n`);
+    }
+    return result.chain.ok ? 0 : 1;
+  } finally {
+    store.close();
+  }
+}

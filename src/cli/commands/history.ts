@@ -1,14 +1,18 @@
 import { parseArgs } from 'node:util';
-import { agreementStats, allPacksDrift, dailyStats, errorStats, getRun, packStats, searchHistory, type ReviewStatus } from '../../core/history/index';
+import { agreementStats, allPacksDrift, dailyStats, errorStats, getRun, packStats, searchHistory, type HistoryQuery, type ReviewStatus } from '../../core/history/index';
 import type { HistoryPage, RunDetail } from '../../core/history/index';
+import { exportHistory, type ExportResult } from '../../core/reports/index';
+import { readAppVersion } from '../../host/createHost';
+import { findAppRoot } from '../../host/paths';
 import type { Command } from '../command';
-import { parseInstant, parseNumber, usageError, withStore } from '../historyDb';
+import { openExisting, parseInstant, parseNumber, usageError, withStore } from '../historyDb';
 
 const STATUSES: ReviewStatus[] = ['any', 'unreviewed', 'reviewed', 'accept', 'reject', 'override', 'uncertain'];
 const DAY_MS = 86_400_000;
 
 const help = [
   'Usage: inspector history list  [--db FILE] [filters] [--json]',
+  '       inspector history export --format csv|json --out FILE --operator ID [--db FILE] [filters] [--desc]',
   '       inspector history show  RUN_ID [--db FILE] [--json]',
   '       inspector history stats [--db FILE] [--from DAY] [--to DAY] [--pack NAME] [--psi-limit X] [--ks-limit X] [--json]',
   '',
@@ -21,6 +25,55 @@ const help = [
   '',
   'The database is the user data folder\'s inspector.sqlite unless --db names another.',
 ].join('\n');
+
+/** The filter options `history list`, `history export` and `audit report` share. */
+export const FILTER_OPTIONS = {
+  db: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  verdict: { type: 'string', multiple: true },
+  pack: { type: 'string' },
+  reviewer: { type: 'string' },
+  status: { type: 'string' },
+  text: { type: 'string' },
+  sort: { type: 'string' },
+} as const;
+
+export interface FilterValues {
+  from?: string;
+  to?: string;
+  verdict?: string[];
+  pack?: string;
+  reviewer?: string;
+  status?: string;
+  text?: string;
+  sort?: string;
+}
+
+/** The filter options as a history query (no paging, no order). */
+export function filterQuery(values: FilterValues): HistoryQuery {
+  const status = (values.status ?? 'any') as ReviewStatus;
+  if (!STATUSES.includes(status)) throw usageError(`--status must be one of ${STATUSES.join(', ')}.`);
+  if (values.sort && values.sort !== 'time' && values.sort !== 'score') throw usageError('--sort must be time or score.');
+  const to = values.to ? parseInstant(values.to, '--to') + (/^\d{4}-\d{2}-\d{2}$/.test(values.to) ? DAY_MS : 0) : undefined;
+  return {
+    from: values.from ? parseInstant(values.from, '--from') : undefined,
+    to,
+    verdicts: values.verdict,
+    pack: values.pack,
+    reviewer: values.reviewer,
+    reviewStatus: status,
+    text: values.text,
+    sort: values.sort as 'time' | 'score' | undefined,
+  };
+}
+
+export function formatExport(r: ExportResult, operatorId: string): string {
+  return (
+    `Exported ${r.runs} run${r.runs === 1 ? '' : 's'} to ${r.file} (${r.format}, ${r.bytes} bytes)\n` +
+    `  sha256 ${r.sha256}\n  logged as audit entry #${r.audit.seq} (export.${r.format} by ${operatorId})\n`
+  );
+}
 
 const ts = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 
@@ -66,7 +119,7 @@ function formatRun(d: RunDetail): string {
 
 export const historyCommand: Command = {
   name: 'history',
-  summary: 'list, show and summarise recorded inspections (list|show|stats)',
+  summary: 'list, export, show and summarise recorded inspections (list|export|show|stats)',
   help,
   async run(args) {
     const [sub, ...rest] = args;
@@ -75,17 +128,13 @@ export const historyCommand: Command = {
       allowPositionals: true,
       strict: true,
       options: {
-        db: { type: 'string' },
+        ...FILTER_OPTIONS,
         json: { type: 'boolean' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        verdict: { type: 'string', multiple: true },
-        pack: { type: 'string' },
-        reviewer: { type: 'string' },
-        status: { type: 'string' },
-        text: { type: 'string' },
-        sort: { type: 'string' },
         asc: { type: 'boolean' },
+        desc: { type: 'boolean' },
+        format: { type: 'string' },
+        out: { type: 'string' },
+        operator: { type: 'string' },
         limit: { type: 'string' },
         page: { type: 'string' },
         total: { type: 'boolean' },
@@ -96,22 +145,12 @@ export const historyCommand: Command = {
     const out = (v: unknown, text: () => string) => process.stdout.write(values.json ? JSON.stringify(v, null, 2) + '\n' : text());
 
     if (sub === 'list') {
-      const status = (values.status ?? 'any') as ReviewStatus;
-      if (!STATUSES.includes(status)) throw usageError(`--status must be one of ${STATUSES.join(', ')}.`);
-      if (values.sort && values.sort !== 'time' && values.sort !== 'score') throw usageError('--sort must be time or score.');
+      const query = filterQuery(values);
       const limit = parseNumber(values.limit, '--limit', 50);
       const page = parseNumber(values.page, '--page', 1);
-      const to = values.to ? parseInstant(values.to, '--to') + (/^\d{4}-\d{2}-\d{2}$/.test(values.to) ? DAY_MS : 0) : undefined;
       const result = withStore(values.db, (s) =>
         searchHistory(s.db, {
-          from: values.from ? parseInstant(values.from, '--from') : undefined,
-          to,
-          verdicts: values.verdict,
-          pack: values.pack,
-          reviewer: values.reviewer,
-          reviewStatus: status,
-          text: values.text,
-          sort: values.sort as 'time' | 'score' | undefined,
+          ...query,
           order: values.asc ? 'asc' : 'desc',
           limit,
           offset: (Math.max(1, page) - 1) * limit,
@@ -119,6 +158,20 @@ export const historyCommand: Command = {
         }),
       );
       out(result, () => formatList(result));
+      return 0;
+    }
+    if (sub === 'export') {
+      const format = values.format;
+      if (format !== 'csv' && format !== 'json') throw usageError('history export needs --format csv or json.');
+      if (!values.out) throw usageError('history export needs --out FILE.');
+      const query: HistoryQuery = { ...filterQuery(values), order: values.desc ? 'desc' : 'asc' };
+      const store = openExisting(values.db);
+      try {
+        const result = await exportHistory(store, query, format, values.operator, { out: values.out, appVersion: readAppVersion(findAppRoot()) });
+        out(result, () => formatExport(result, values.operator!));
+      } finally {
+        store.close();
+      }
       return 0;
     }
     if (sub === 'show') {
@@ -144,7 +197,7 @@ export const historyCommand: Command = {
       out(stats, () => formatStats(stats));
       return 0;
     }
-    throw usageError(`history needs list, show or stats; got "${sub ?? ''}".\n\n${help}`);
+    throw usageError(`history needs list, export, show or stats; got "${sub ?? ''}".\n\n${help}`);
   },
 };
 

@@ -1,0 +1,70 @@
+/** `inspector history export` and `inspector audit report` as a user runs them (bin/inspector.js, real files). */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HistoryStore } from '../../../src/core/history/index';
+import { repoRoot } from '../../support/paths';
+import { sampleRecord, tempDir } from '../../unit/history/support';
+import { parseCsv } from './support/csv';
+import { pdfText } from './support/pdfText';
+
+const t = tempDir('inspector-cli-reports-');
+const cli = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'inspector.js'), ...args], { encoding: 'utf8', env: { ...process.env, INSPECTOR_DATA_DIR: t.dir } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+const lastEntry = () => {
+  const s = HistoryStore.open(t.file, { readonly: true });
+  try {
+    return s.db.prepare('SELECT seq, actor, action, entity_id, record_hash FROM audit_log ORDER BY seq DESC LIMIT 1').get() as Record<string, unknown>;
+  } finally {
+    s.close();
+  }
+};
+
+describe('inspector history export / audit report', () => {
+  beforeAll(() => {
+    const s = HistoryStore.open(t.file, { synchronous: 'NORMAL' });
+    s.createOperator({ id: 'park.m', name: '박민준', role: 'supervisor' });
+    s.recordInferences(Array.from({ length: 12 }, (_, i) => sampleRecord(i)));
+    s.recordReview({ runId: 4, operatorId: 'park.m', decision: 'override', label: 'pneumonia', note: '미세 음영' });
+    s.close();
+  });
+  afterAll(() => t.cleanup());
+
+  it('exports the filtered runs as CSV, signed by --operator, and logs the file hash', () => {
+    const out = join(t.dir, 'reviewed.csv');
+    const r = cli('history', 'export', '--format', 'csv', '--out', out, '--operator', 'park.m', '--db', t.file, '--status', 'reviewed', '--json');
+    expect(r.code, r.err).toBe(0);
+    const result = JSON.parse(r.out) as { runs: number; sha256: string; audit: { seq: number } };
+    const rows = parseCsv(readFileSync(out, 'utf8').slice(1));
+    expect(rows).toHaveLength(2);
+    const row = Object.fromEntries(rows[0]!.map((k, i) => [k, rows[1]![i]]));
+    expect(row).toMatchObject({ run_id: '4', review_decision: 'override', review_label: 'pneumonia', reviewer_id: 'park.m', reviewer_name: '박민준', review_note: '미세 음영' });
+    const sha = createHash('sha256').update(readFileSync(out)).digest('hex');
+    expect(result).toMatchObject({ runs: 1, sha256: sha });
+    expect(lastEntry()).toMatchObject({ seq: result.audit.seq, actor: 'park.m', action: 'export.csv', entity_id: 'reviewed.csv', record_hash: sha });
+  });
+
+  it('refuses without --operator (exit 1, OPERATOR_REQUIRED) and rejects a bad format (exit 2)', () => {
+    const out = join(t.dir, 'refused.json');
+    const r = cli('history', 'export', '--format', 'json', '--out', out, '--db', t.file);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('OPERATOR_REQUIRED');
+    expect(existsSync(out)).toBe(false);
+    expect(cli('history', 'export', '--format', 'xlsx', '--out', out, '--db', t.file, '--operator', 'park.m').code).toBe(2);
+  });
+
+  it('writes the PDF audit report and says whether the chain verifies', async () => {
+    const out = join(t.dir, 'audit.pdf');
+    const r = cli('audit', 'report', '--out', out, '--operator', 'park.m', '--db', t.file, '--verdict', 'pneumonia');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('audit chain verifies');
+    const text = (await pdfText(readFileSync(out))).join('\n');
+    expect(text).toContain('verdicts = pneumonia');
+    expect(lastEntry()).toMatchObject({ action: 'export.pdf', entity_id: 'audit.pdf', record_hash: createHash('sha256').update(readFileSync(out)).digest('hex') });
+    expect(cli('audit', 'verify', '--db', t.file).code).toBe(0);
+  });
+});
