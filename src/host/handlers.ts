@@ -33,8 +33,11 @@ export interface HostContext {
   history: HistoryAccess;
 }
 
-/** Asks the user for files or a folder; resolves with nothing when cancelled. */
-export type ChoosePaths = (kind: 'folder' | 'files') => Promise<string[]>;
+/**
+ * Asks the user for files or a folder to open, or (`save`, with a suggested name and extensions)
+ * for one file to write; resolves with nothing when cancelled.
+ */
+export type ChoosePaths = (kind: 'folder' | 'files' | 'save', save?: { defaultName: string; extensions: string[] }) => Promise<string[]>;
 
 export type Handlers = { [C in Channel]: (input: Input<C>) => Promise<Output<C>> };
 
@@ -47,7 +50,11 @@ export function createHandlers(ctx: HostContext): Handlers {
   }));
 
   return {
-    ...createHistoryHandlers(ctx.history),
+    ...createHistoryHandlers(ctx.history, {
+      // The save dialog's answer is the only file an export writes; the renderer never names one.
+      chooseSavePath: async (save) => (await ctx.choosePaths('save', save))[0] ?? null,
+      version: ctx.version,
+    }),
     'app.info': async () => ({
       version: ctx.version,
       platform: process.platform,

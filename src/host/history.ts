@@ -19,6 +19,7 @@ import {
 import type { Channel } from '../shared/channels';
 import type { Input, Output } from '../shared/contract';
 import { InspectorError } from '../shared/errors';
+import { exportToChosenFile, type ChooseSavePath } from './historyExport';
 
 export class HistoryAccess {
   private store: HistoryStore | null = null;
@@ -46,7 +47,15 @@ export class HistoryAccess {
 type HistoryChannel = Extract<Channel, `history.${string}` | `review.${string}` | `operator.${string}` | `audit.${string}`>;
 export type HistoryHandlers = { [C in HistoryChannel]: (input: Input<C>) => Promise<Output<C>> };
 
-export function createHistoryHandlers(history: HistoryAccess): HistoryHandlers {
+/** What exports need beyond the database: the save dialog and the app version for the header. */
+export interface ExportDeps {
+  chooseSavePath: ChooseSavePath;
+  version: string;
+}
+
+const NO_SAVE_DIALOG: ExportDeps = { chooseSavePath: async () => null, version: '' };
+
+export function createHistoryHandlers(history: HistoryAccess, exportDeps: ExportDeps = NO_SAVE_DIALOG): HistoryHandlers {
   const db = () => history.get().db;
   return {
     'history.search': async (q) => searchHistory(db(), q),
@@ -72,5 +81,6 @@ export function createHistoryHandlers(history: HistoryAccess): HistoryHandlers {
     'operator.create': async (op) => history.get().createOperator(op),
     'operator.select': async ({ id }) => history.get().selectOperator(id),
     'audit.verify': async () => verifyAudit(db(), readAnchor(history.file)),
+    'history.export': async (input) => exportToChosenFile(history, exportDeps.chooseSavePath, exportDeps.version, input),
   };
 }

@@ -194,6 +194,8 @@ export const contract = {
   'operator.create': { input: H.OperatorCreateInput, output: H.Operator },
   'operator.select': { input: z.object({ id: z.string().min(1) }).strict(), output: H.Operator },
   'audit.verify': { input: Empty, output: H.AuditVerifyReport },
+  /** CSV/JSON of the filtered history or the PDF audit report, to a path the user picks in a save dialog; logged in the audit chain. */
+  'history.export': { input: H.HistoryExportInput, output: H.HistoryExportResult },
   /** The recorded run's image, opened from the path in the database; `sha256Matches` false when the file changed since. */
   'images.openRun': { input: z.object({ runId: z.number().int().positive() }).strict(), output: OpenedImage.extend({ runId: z.number(), sha256Matches: z.boolean(), heatmap: RecordedHeatmap.optional(), heatmapError: z.object({ code: z.string(), message: z.string() }).optional() }) },
   /** Inspect files with a model pack: per-image results (maps as media ids) and per-case verdicts. */

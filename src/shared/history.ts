@@ -181,3 +181,31 @@ export const AuditVerifyReport = z.object({
   records: NumberMap,
   ms: z.number(),
 });
+
+/**
+ * Export of the history under the current filters. The renderer names only the format and the
+ * filters; the file is whatever the user picks in the host's save dialog, never a renderer path.
+ */
+export const HistoryExportInput = z
+  .object({
+    format: z.enum(['csv', 'json', 'pdf']),
+    filters: HistorySearchInput.omit({ limit: true, offset: true, withTotal: true }),
+  })
+  .strict();
+
+export const HistoryExportResult = z.discriminatedUnion('cancelled', [
+  z.object({ cancelled: z.literal(true) }),
+  z.object({
+    cancelled: z.literal(false),
+    format: z.enum(['csv', 'json', 'pdf']),
+    file: z.string(),
+    fileName: z.string(),
+    runs: z.number(),
+    bytes: z.number(),
+    sha256: z.string(),
+    /** The audit entry that logs this export. */
+    auditSeq: z.number(),
+    /** PDF only: whether the chain verified when the report was made. */
+    chainOk: z.boolean().optional(),
+  }),
+]);

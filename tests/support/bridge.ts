@@ -33,8 +33,8 @@ export interface BridgeOptions {
   userDataDir?: string;
   viewport?: { width: number; height: number };
   locale?: string;
-  /** What the "user" picks when the page calls files.choose (the native dialog's stand-in). */
-  choosePaths?: (kind: 'folder' | 'files') => string[];
+  /** What the "user" picks when the page calls files.choose or saves an export (the native dialogs' stand-in). */
+  choosePaths?: (kind: 'folder' | 'files' | 'save', save?: { defaultName: string; extensions: string[] }) => string[];
 }
 
 export async function openBridge(opts: BridgeOptions = {}): Promise<Bridge> {
@@ -65,7 +65,7 @@ export async function openBridge(opts: BridgeOptions = {}): Promise<Bridge> {
   const paths = appPaths(repoRoot, userDataDir);
   // The E2E suite runs after `npm run build`: use the built worker, as the packaged app does.
   process.env['INSPECTOR_WORKER_FROM_BUILD'] = '1';
-  const host = createHost(paths, nodeWorkerLauncher(repoRoot), `${base}/media`, async (kind) => opts.choosePaths?.(kind) ?? []);
+  const host = createHost(paths, nodeWorkerLauncher(repoRoot), `${base}/media`, async (kind, save) => opts.choosePaths?.(kind, save) ?? []);
 
   const browser: Browser = await chromium.launch({
     executablePath: CHROMIUM,
