@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useT, type MessageKey } from '../i18n';
 import { useAppStore } from '../state/appStore';
 import { toErrorInfo } from '../../../shared/errors';
+import { ExportBar } from './ExportBar';
 import { fileName, formatScore, formatTime, nextSort, REVIEW_STATUSES, type HistorySort } from './format';
 import { PAGE_SIZE, useHistoryStore, type HistoryRow } from './historyStore';
 import { useOperatorStore } from './operatorStore';
@@ -162,6 +163,7 @@ export function HistoryView() {
             {t('history.refresh')}
           </button>
         </form>
+        <ExportBar />
       </header>
       {error && (
         <p className="status-error" role="alert" data-testid="history-error">

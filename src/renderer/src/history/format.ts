@@ -72,3 +72,9 @@ export function searchInput(f: HistoryFilters, sort: HistorySort, offset: number
 export function nextSort(current: HistorySort, by: HistorySort['by']): HistorySort {
   return current.by === by ? { by, order: current.order === 'desc' ? 'asc' : 'desc' } : { by, order: 'desc' };
 }
+
+/** The filters on screen as `history.export` takes them: no paging; exports read oldest first. */
+export function exportFilters(f: HistoryFilters): Input<'history.export'>['filters'] {
+  const { limit: _limit, offset: _offset, withTotal: _withTotal, sort: _sort, order: _order, ...filters } = searchInput(f, { by: 'time', order: 'asc' }, 0, 1);
+  return filters;
+}

@@ -1,0 +1,54 @@
+import { useState } from 'react';
+import { call } from '../api';
+import { useT } from '../i18n';
+import { toErrorInfo } from '../../../shared/errors';
+import { exportFilters } from './format';
+import { useHistoryStore } from './historyStore';
+
+type Format = 'csv' | 'json' | 'pdf';
+type Status = { kind: 'ok' | 'info' | 'error'; text: string } | null;
+
+/**
+ * Exports what the filters select. The host asks where to save and signs the export with the
+ * operator profile; this bar only names the format and reports the outcome.
+ */
+export function ExportBar() {
+  const t = useT();
+  const filters = useHistoryStore((s) => s.filters);
+  const [busy, setBusy] = useState<Format | null>(null);
+  const [status, setStatus] = useState<Status>(null);
+
+  async function run(format: Format) {
+    setBusy(format);
+    setStatus({ kind: 'info', text: t('export.working') });
+    try {
+      const r = await call('history.export', { format, filters: exportFilters(filters) });
+      if (r.cancelled) setStatus({ kind: 'info', text: t('export.cancelled') });
+      else {
+        const broken = r.chainOk === false ? ` ${t('export.chainBroken')}` : '';
+        setStatus({ kind: broken ? 'error' : 'ok', text: `${t('export.saved')}: ${r.fileName} — ${r.runs} ${t('export.runs')}; ${t('export.logged')} #${r.auditSeq}.${broken}` });
+      }
+    } catch (e) {
+      const info = toErrorInfo(e);
+      setStatus({ kind: 'error', text: `${info.code === 'OPERATOR_REQUIRED' ? t('export.needOperator') : info.message} (${info.code})` });
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  const button = (format: Format) => (
+    <button type="button" onClick={() => void run(format)} disabled={busy !== null} aria-busy={busy === format} data-testid={`export-${format}`}>
+      {t(`export.${format}`)}
+    </button>
+  );
+  return (
+    <div className="export-bar" role="group" aria-label={t('export.group')}>
+      {button('csv')}
+      {button('json')}
+      {button('pdf')}
+      <span role="status" className={`export-status ${status?.kind ?? ''}`} data-testid="export-status" data-kind={status?.kind ?? ''}>
+        {status?.text}
+      </span>
+    </div>
+  );
+}
