@@ -25,10 +25,24 @@ export interface WriteTx {
   sql(text: string): Database.Statement;
   chain: AuditAppender;
   stats: StatDeltas;
+  /** Cases met in this transaction (see `CaseEntry`); starts empty, dies with the transaction. */
+  cases: Map<string, CaseEntry>;
   now(): number;
 }
 
 type Row = Record<string, string | number | null>;
+
+/**
+ * A case row met in this transaction and the images met under it, so a batch of records for the
+ * same part asks the database once. `complete` when the case was created in this transaction:
+ * then every image it has is in `images` and a miss needs no query. Only valid inside the
+ * transaction that filled it (a rollback would make it lie), hence kept on the `WriteTx`.
+ */
+export interface CaseEntry {
+  row: Row;
+  images: Map<string, Row>;
+  complete: boolean;
+}
 
 const insertSql = new Map<string, string>();
 
@@ -65,24 +79,38 @@ export function createOperator(tx: WriteTx, op: { id: string; name: string; role
   return { id: op.id, name: op.name.trim(), role: op.role, createdAt };
 }
 
-const CASE_SELECT = `SELECT ${SEALED_WITH_RUN.case.columns.join(',')} FROM cases`;
-const IMAGE_SELECT = `SELECT ${SEALED_WITH_RUN.image.columns.join(',')} FROM images`;
+const CASE_BY_KEY = `SELECT ${SEALED_WITH_RUN.case.columns.join(',')} FROM cases WHERE case_key = ?`;
+const IMAGE_BY_IDENTITY = `SELECT ${SEALED_WITH_RUN.image.columns.join(',')} FROM images WHERE case_id = ? AND sha256 = ? AND source_path = ?`;
 
 /** Cases and images are not logged on their own: the run that first uses them seals them. */
-export function ensureCase(tx: WriteTx, c: CaseInput, at: number): Row {
+export function ensureCase(tx: WriteTx, c: CaseInput, at: number): CaseEntry {
   const key = c.key.trim();
   if (!key) throw new InspectorError('CASE_BAD_KEY', 'A case needs a key (part serial, cell ID or study UID).');
-  const found = tx.sql(`${CASE_SELECT} WHERE case_key = ?`).get(key) as Row | undefined;
-  if (found) return found;
-  const row: Row = { case_key: key, kind: c.kind ?? 'part', line: c.line ?? null, station: c.station ?? null, tags: json(c.tags, []), created_at: at };
-  row['id'] = insertRow(tx, 'cases', row);
-  tx.stats.addCase(row['id'] as number);
-  return row;
+  let entry = tx.cases.get(key);
+  if (entry) return entry;
+  const found = tx.sql(CASE_BY_KEY).get(key) as Row | undefined;
+  if (found) entry = { row: found, images: new Map(), complete: false };
+  else {
+    const row: Row = { case_key: key, kind: c.kind ?? 'part', line: c.line ?? null, station: c.station ?? null, tags: json(c.tags, []), created_at: at };
+    row['id'] = insertRow(tx, 'cases', row);
+    tx.stats.addCase(row['id'] as number);
+    entry = { row, images: new Map(), complete: true };
+  }
+  tx.cases.set(key, entry);
+  return entry;
 }
 
-export function ensureImage(tx: WriteTx, caseId: number, img: ImageInput, at: number): Row {
-  const found = tx.sql(`${IMAGE_SELECT} WHERE case_id = ? AND sha256 = ? AND source_path = ?`).get(caseId, img.sha256, img.sourcePath) as Row | undefined;
-  if (found) return found;
+export function ensureImage(tx: WriteTx, kase: CaseEntry, img: ImageInput, at: number): Row {
+  const caseId = kase.row['id'] as number;
+  // Length-prefixed so no path/hash pair can collide with another.
+  const identity = `${img.sha256.length}:${img.sha256}${img.sourcePath}`;
+  const known = kase.images.get(identity);
+  if (known) return known;
+  const found = kase.complete ? undefined : (tx.sql(IMAGE_BY_IDENTITY).get(caseId, img.sha256, img.sourcePath) as Row | undefined);
+  if (found) {
+    kase.images.set(identity, found);
+    return found;
+  }
   const row: Row = {
     case_id: caseId,
     source_path: img.sourcePath,
@@ -98,6 +126,7 @@ export function ensureImage(tx: WriteTx, caseId: number, img: ImageInput, at: nu
   };
   row['id'] = insertRow(tx, 'images', row);
   tx.stats.addImage(localDay(row['created_at'] as number));
+  kase.images.set(identity, row);
   return row;
 }
 
@@ -116,8 +145,9 @@ export function recordInference(tx: WriteTx, rec: InferenceRecord): RecordedRun 
   if (!Number.isFinite(rec.score)) throw new InspectorError('HISTORY_BAD_SCORE', `Score must be a finite number; got ${rec.score}.`);
   const actor = rec.operatorId ?? 'system';
   const createdAt = rec.createdAt ?? tx.now();
-  const kase = ensureCase(tx, rec.case, createdAt);
-  const image = ensureImage(tx, kase['id'] as number, rec.image, createdAt);
+  const caseEntry = ensureCase(tx, rec.case, createdAt);
+  const kase = caseEntry.row;
+  const image = ensureImage(tx, caseEntry, rec.image, createdAt);
   const day = localDay(createdAt);
   const run: Row = {
     created_at: createdAt,

@@ -107,7 +107,7 @@ export class HistoryStore {
     let head: ChainHead | undefined;
     const result = this.db
       .transaction(() => {
-        const tx: WriteTx = { db: this.db, sql: (t) => this.sql(t), chain: new AuditAppender(this.db), stats: new StatDeltas(), now: Date.now };
+        const tx: WriteTx = { db: this.db, sql: (t) => this.sql(t), chain: new AuditAppender(this.db), stats: new StatDeltas(), cases: new Map(), now: Date.now };
         const out = fn(tx);
         tx.stats.flush(tx.sql);
         head = tx.chain.head;
