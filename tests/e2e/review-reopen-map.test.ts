@@ -14,13 +14,21 @@ import { ready, waitAttr, openWithTestPack } from './viewer-helpers';
 const fixtures = join(repoRoot, 'tests', 'fixtures', 'packs');
 const WIDE = join(fixtures, 'images', 'wide_defect.png');
 
-/** The heatmap layer's own canvas (konva draws each layer on one), as raw RGBA. */
+/** The heatmaps as drawn on the overlay layer's canvas (boxes hidden for the read), as raw RGBA. */
 async function heatmapLayer(b: Bridge): Promise<{ data: Buffer; width: number; height: number }> {
   await b.page.evaluate('new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))');
   const url = await b.page.evaluate(() => {
-    const canvases = document.querySelectorAll<HTMLCanvasElement>('[data-testid="viewer-pane-0"] .konvajs-content canvas');
-    // Layers in order: image, heatmap, boxes.
-    return canvases[1]!.toDataURL('image/png');
+    type Node = { visible(v: boolean): void; draw(): void; getNativeCanvasElement(): HTMLCanvasElement; findOne(sel: string): Node };
+    const konva = (globalThis as unknown as { Konva: { stages: (Node & { container(): HTMLElement })[] } }).Konva;
+    const stage = konva.stages.find((s) => s.container().closest('[data-testid="viewer-pane-0"]'))!;
+    const layer = stage.findOne('.overlay-layer');
+    const boxes = layer.findOne('.boxes');
+    boxes.visible(false);
+    layer.draw();
+    const png = layer.getNativeCanvasElement().toDataURL('image/png');
+    boxes.visible(true);
+    layer.draw();
+    return png;
   });
   const { data, info } = await sharp(Buffer.from(url.split(',')[1]!, 'base64')).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };

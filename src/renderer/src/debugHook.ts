@@ -7,7 +7,7 @@
 import { useReviewStore } from './state/reviewStore';
 import { useViewerStore } from './state/viewerStore';
 import type { CaseRef } from './review/types';
-import { frameIntervals, workPerUpdate, type DragKind } from './benchHook';
+import { frameIntervals, stepSplit, workPerUpdate, type DragKind } from './benchHook';
 
 export interface InspectorHook {
   /** Resolves when the current case is on screen at full resolution, or (`first-paint`) at its first paint, which may be a preview. */
@@ -16,7 +16,7 @@ export interface InspectorHook {
   ready(): Promise<void>;
   state(): { review: unknown; viewer: unknown };
   setWindow(center: number, width: number): void;
-  bench: { workPerUpdate(kind: DragKind, n: number): Promise<number[]>; frameIntervals(kind: DragKind, n: number): Promise<number[]> };
+  bench: { workPerUpdate(kind: DragKind, n: number): Promise<number[]>; frameIntervals(kind: DragKind, n: number): Promise<number[]>; split: typeof stepSplit };
 }
 
 export function installHook(ready: () => Promise<void>, firstPaint: () => Promise<void>) {
@@ -35,7 +35,7 @@ export function installHook(ready: () => Promise<void>, firstPaint: () => Promis
       };
     },
     setWindow: (center, width) => useViewerStore.getState().setWindow({ center, width }),
-    bench: { workPerUpdate, frameIntervals },
+    bench: { workPerUpdate, frameIntervals, split: stepSplit },
   };
   Object.defineProperty(globalThis, '__inspector', { value: Object.freeze(hook), configurable: false });
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { colourAt, colormapTable, COLORMAPS } from '../../../src/renderer/src/viewer/colormaps';
 import { contourRaster, inputCoverRect, normalise, recolour } from '../../../src/renderer/src/viewer/heatmap';
-import { renderFrame } from '../../../src/renderer/src/viewer/render';
+import { renderFrame, renderView, type LutCache } from '../../../src/renderer/src/viewer/render';
 import type { FrameData, HeatmapData } from '../../../src/renderer/src/viewer/types';
 import { fitViewport, toImage, toScreen, zoomAt } from '../../../src/renderer/src/viewer/viewport';
 import { buildGreyLut, CT_PRESETS, dragWindow, frameStats, presetWindow, rangeToWindow, voiLinear, windowBounds } from '../../../src/renderer/src/viewer/voi';
@@ -94,6 +94,63 @@ describe('display-resolution windowing', () => {
     const o2 = new Uint32Array(1);
     renderFrame(rgb, rangeToWindow(0, 255), false, { scale: 1, x: 0, y: 0 }, o2, 1, 1);
     expect([o2[0]! & 0xff, (o2[0]! >> 8) & 0xff, (o2[0]! >> 16) & 0xff]).toEqual([255, 128, 0]);
+  });
+});
+
+describe('panning keeps the pixels already windowed', () => {
+  // A 16-bit frame with a distinct value per pixel, so any misplaced pixel shows.
+  const w = 97;
+  const h = 61;
+  const data = new Int16Array(w * h);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 4000;
+  const f = ct(data, w, h);
+  const win = { center: 900, width: 3000 };
+  const outW = 80;
+  const outH = 50;
+
+  function panAndCompare(start: { scale: number; x: number; y: number }, moves: [number, number][], frame: FrameData = f) {
+    const cache: LutCache = {};
+    const out = new Uint32Array(outW * outH);
+    expect(renderView(frame, win, false, start, out, outW, outH, cache)).toBe(false); // nothing drawn yet: full windowing
+    let shortcuts = 0;
+    for (const [dx, dy] of moves) {
+      // As a pan gesture builds views: start + delta, not previous + delta.
+      const vp = { scale: start.scale, x: start.x + dx, y: start.y + dy };
+      if (renderView(frame, win, false, vp, out, outW, outH, cache)) shortcuts++;
+      const full = new Uint32Array(outW * outH);
+      renderFrame(frame, win, false, vp, full, outW, outH);
+      expect(out).toEqual(full);
+    }
+    return shortcuts;
+  }
+
+  // Scales and offsets as a fit or a zoom makes them. Round decimals would put screen pixels on
+  // exact ties between two image pixels, where full windowing's rounding after a move decides
+  // differently from a pure shift (a 1e-15 px difference, not a visible one).
+  it('equals a full windowing after every whole-pixel move, zoomed in, out, and partly off screen', () => {
+    const moves: [number, number][] = [[3, 3], [1, 6], [-4, 2], [-9, -7], [20, -15], [-30, 25], [0, 4], [5, 0], [79, 0], [0, -49], [-60, -40], [-59, -39], [-60, -40], [-60, -41], [-61, -41]];
+    expect(panAndCompare({ scale: 1, x: 0, y: 0 }, moves)).toBe(moves.length);
+    expect(panAndCompare({ scale: 2.3719, x: -41.3127, y: -17.8093 }, moves)).toBe(moves.length);
+    expect(panAndCompare({ scale: 0.43117, x: 12.6173, y: 9.0519 }, moves)).toBe(moves.length);
+    const preview = { ...f, data: data.filter((_, i) => (i % w) % 2 === 0 && Math.floor(i / w) % 2 === 0), step: 2 };
+    expect(panAndCompare({ scale: 1.5113, x: -3.2531, y: 4.5147 }, moves, preview)).toBe(moves.length);
+  });
+
+  it('windows in full when the view moved by a fraction, zoomed, changed window or frame, or jumped past the view', () => {
+    const cache: LutCache = {};
+    const out = new Uint32Array(outW * outH);
+    const vp = { scale: 1.5, x: 2, y: 3 };
+    renderView(f, win, false, vp, out, outW, outH, cache);
+    expect(renderView(f, win, false, { ...vp, x: 2.5 }, out, outW, outH, cache)).toBe(false);
+    expect(renderView(f, win, false, { ...vp, x: 2.5, scale: 1.6 }, out, outW, outH, cache)).toBe(false);
+    expect(renderView(f, { center: 100, width: 400 }, false, { ...vp, x: 2.5, scale: 1.6 }, out, outW, outH, cache)).toBe(false);
+    expect(renderView(f, { center: 100, width: 400 }, true, { ...vp, x: 3.5, scale: 1.6 }, out, outW, outH, cache)).toBe(false);
+    expect(renderView({ ...f }, { center: 100, width: 400 }, true, { ...vp, x: 4.5, scale: 1.6 }, out, outW, outH, cache)).toBe(false);
+    expect(renderView(f, win, false, vp, out, outW, outH, cache)).toBe(false);
+    expect(renderView(f, win, false, { ...vp, x: vp.x + outW }, out, outW, outH, cache)).toBe(false);
+    const full = new Uint32Array(outW * outH);
+    renderFrame(f, win, false, { ...vp, x: vp.x + outW }, full, outW, outH);
+    expect(out).toEqual(full);
   });
 });
 

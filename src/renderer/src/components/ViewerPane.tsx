@@ -7,7 +7,7 @@ import { useReviewStore } from '../state/reviewStore';
 import { statsOf, useViewerStore } from '../state/viewerStore';
 import { newBoxId, rectFromCorners } from '../viewer/boxes';
 import { GlWindowRenderer } from '../viewer/glWindow';
-import { realValueAt, renderFrame, type LutCache } from '../viewer/render';
+import { realValueAt, renderView, type LutCache } from '../viewer/render';
 import type { BoxData, WindowLevel } from '../viewer/types';
 import { fitViewport, panBy, toImage, zoomAt, type Viewport } from '../viewer/viewport';
 import { dragWindow, voiFunctionOf } from '../viewer/voi';
@@ -118,7 +118,7 @@ export function ViewerPane({ index }: { index: number }) {
       }
     } else {
       gl.current?.clear();
-      renderFrame(frame, win, invert, vp, new Uint32Array(id.data.buffer), id.width, id.height, lutCache.current);
+      renderView(frame, win, invert, vp, new Uint32Array(id.data.buffer), id.width, id.height, lutCache.current);
       canvas.getContext('2d')!.putImageData(id, 0, 0);
       imageNode.current?.getLayer()?.draw();
       cpuDrawn.current = true;
@@ -245,20 +245,20 @@ export function ViewerPane({ index }: { index: number }) {
           <Layer listening={false} name="image-layer">
             <KImage ref={imageNode} image={canvas} x={0} y={0} />
           </Layer>
-          {/* Layers (and their canvases) exist before a case arrives: its first paint only fills them. */}
-          <Layer listening={false} name="heatmap-layer">
+          {/* Heatmaps and boxes share one canvas over the image: a pan redraws and composites one
+              layer, not two (first pan after opening a case: 3–18 dropped frames of 240 → 0–1).
+              The layer exists before a case arrives: its first paint only fills it. While
+              panning/zooming no hover or grab can happen: the hit canvas is not redrawn. */}
+          <Layer name="overlay-layer" listening={!interacting}>
             {vp && frame && (
-              <Group x={vp.x} y={vp.y} scaleX={vp.scale} scaleY={vp.scale} clipX={0} clipY={0} clipWidth={frame.width} clipHeight={frame.height}>
+              <Group x={vp.x} y={vp.y} scaleX={vp.scale} scaleY={vp.scale} clipX={0} clipY={0} clipWidth={frame.width} clipHeight={frame.height} listening={false} name="heatmaps">
                 {visibleMaps.map((h) => (
                   <HeatmapShape key={h.id} map={h} settings={layers[h.id]!} />
                 ))}
               </Group>
             )}
-          </Layer>
-          {/* While panning/zooming no hover or grab can happen: skip redrawing the hit canvas. */}
-          <Layer name="box-layer" listening={!interacting}>
             {vp && frame && (
-              <Group x={vp.x} y={vp.y} scaleX={vp.scale} scaleY={vp.scale}>
+              <Group x={vp.x} y={vp.y} scaleX={vp.scale} scaleY={vp.scale} name="boxes">
                 <BoxShapes boxes={boxes} scale={vp.scale} imageW={frame.width} imageH={frame.height} selected={selected} highContrast={highContrast} onSelect={onSelect} onHover={onHover} onChange={onChange} />
                 {draft && <Rect x={draft.x} y={draft.y} width={draft.width} height={draft.height} stroke="#ff4fd8" dash={[2, 3]} strokeWidth={2} strokeScaleEnabled={false} listening={false} />}
               </Group>

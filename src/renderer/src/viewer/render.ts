@@ -10,11 +10,6 @@ import type { Viewport } from './viewport';
 
 type GreyLut = { lut: Uint32Array; offset: number } | undefined;
 
-export interface LutCache {
-  key?: string;
-  lut?: GreyLut;
-}
-
 // Tables count by identity: a preview and its full frame share them (one table, one key).
 const tableIds = new WeakMap<object, number>();
 let tablesSeen = 0;
@@ -65,42 +60,55 @@ export function warmRenderFrame(f: FrameData, win: WindowLevel, invert: boolean)
   renderFrame({ ...f, data: new Ctor(n * n * f.channels), width: n, height: n, step: undefined }, win, invert, { scale: 1, x: 0, y: 0 }, out, n, n);
 }
 
-/** Writes the windowed view into `out` (RGBA, little-endian words); outside the image stays transparent. */
-export function renderFrame(f: FrameData, win: WindowLevel, invert: boolean, vp: Viewport, out: Uint32Array, outW: number, outH: number, cache: LutCache = {}): void {
-  out.fill(0);
-  const step = f.step ?? 1;
-  const rowLength = Math.ceil(f.width / step);
-  const cols = indexMap(outW, vp.x, vp.scale, f.width, step);
-  const rows = indexMap(outH, vp.y, vp.scale, f.height, step);
-  let x0 = 0;
-  while (x0 < outW && cols[x0]! < 0) x0++;
-  let x1 = outW;
-  while (x1 > x0 && cols[x1 - 1]! < 0) x1--;
-  const key = lutKey(f, win, invert);
+/**
+ * What a pane's buffer holds and the grey table it was drawn with. A pan moves the pixels already
+ * windowed instead of windowing the whole view again (see `renderView`).
+ */
+export interface LutCache {
+  key?: string;
+  lut?: GreyLut;
+  drawn?: { frame: FrameData; key: string; vp: Viewport; w: number; h: number };
+}
+
+function lutFor(f: FrameData, key: string, win: WindowLevel, invert: boolean, cache: LutCache): GreyLut {
   if (cache.key !== key) {
     cache.key = key;
     cache.lut = f.channels !== 1 ? undefined : prepared.has(key) ? prepared.get(key) : buildGreyLut(f, win, invert);
   }
+  return cache.lut;
+}
+
+/** Windows the screen rectangle [rx0, rx1) × [ry0, ry1) of the view into `out`; outside the image stays transparent. */
+function windowRegion(f: FrameData, win: WindowLevel, invert: boolean, lut: GreyLut, vp: Viewport, out: Uint32Array, outW: number, outH: number, rx0: number, rx1: number, ry0: number, ry1: number): void {
+  for (let sy = ry0; sy < ry1; sy++) out.fill(0, sy * outW + rx0, sy * outW + rx1);
+  const step = f.step ?? 1;
+  const rowLength = Math.ceil(f.width / step);
+  const cols = indexMap(outW, vp.x, vp.scale, f.width, step);
+  const rows = indexMap(outH, vp.y, vp.scale, f.height, step);
+  let x0 = rx0;
+  while (x0 < rx1 && cols[x0]! < 0) x0++;
+  let x1 = rx1;
+  while (x1 > x0 && cols[x1 - 1]! < 0) x1--;
   const d = f.data;
-  if (f.channels === 1 && cache.lut) {
-    const { lut, offset } = cache.lut;
-    for (let sy = 0; sy < outH; sy++) {
+  if (f.channels === 1 && lut) {
+    const { lut: table, offset } = lut;
+    for (let sy = ry0; sy < ry1; sy++) {
       const iy = rows[sy]!;
       if (iy < 0) continue;
       // Zoomed in, neighbouring screen rows show the same image row: copy instead of looking up.
-      if (sy > 0 && rows[sy - 1] === iy) {
+      if (sy > ry0 && rows[sy - 1] === iy) {
         out.copyWithin(sy * outW + x0, (sy - 1) * outW + x0, (sy - 1) * outW + x1);
         continue;
       }
       const base = iy * rowLength;
       let o = sy * outW + x0;
-      for (let sx = x0; sx < x1; sx++, o++) out[o] = lut[d[base + cols[sx]!]! - offset]!;
+      for (let sx = x0; sx < x1; sx++, o++) out[o] = table[d[base + cols[sx]!]! - offset]!;
     }
     return;
   }
   const grey = greyMapper(f, win, invert);
   const ch = f.channels;
-  for (let sy = 0; sy < outH; sy++) {
+  for (let sy = ry0; sy < ry1; sy++) {
     const iy = rows[sy]!;
     if (iy < 0) continue;
     const base = iy * rowLength;
@@ -116,6 +124,59 @@ export function renderFrame(f: FrameData, win: WindowLevel, invert: boolean, vp:
       }
     }
   }
+}
+
+/** Writes the windowed view into `out` (RGBA, little-endian words); outside the image stays transparent. */
+export function renderFrame(f: FrameData, win: WindowLevel, invert: boolean, vp: Viewport, out: Uint32Array, outW: number, outH: number, cache: LutCache = {}): void {
+  const key = lutKey(f, win, invert);
+  windowRegion(f, win, invert, lutFor(f, key, win, invert, cache), vp, out, outW, outH, 0, outW, 0, outH);
+  cache.drawn = { frame: f, key, vp, w: outW, h: outH };
+}
+
+/** Whole screen pixels the view moved by since it was drawn, or undefined when it changed otherwise. */
+function translationSince(drawn: LutCache['drawn'], f: FrameData, key: string, vp: Viewport, outW: number, outH: number): { dx: number; dy: number } | undefined {
+  if (!drawn || drawn.frame !== f || drawn.key !== key || drawn.w !== outW || drawn.h !== outH || drawn.vp.scale !== vp.scale) return undefined;
+  // A pan gesture's views are start + delta, so their differences are whole pixels up to rounding.
+  const dx = Math.round(vp.x - drawn.vp.x);
+  const dy = Math.round(vp.y - drawn.vp.y);
+  if (Math.abs(vp.x - drawn.vp.x - dx) > 1e-6 || Math.abs(vp.y - drawn.vp.y - dy) > 1e-6) return undefined;
+  if (Math.abs(dx) >= outW || Math.abs(dy) >= outH) return undefined;
+  return { dx, dy };
+}
+
+/**
+ * `renderFrame`, but a view that only moved by whole screen pixels since the buffer was drawn
+ * (a pan) keeps the pixels already windowed: they are shifted and only the strips that came
+ * into view are windowed. Screen pixel s shows image pixel floor((s + 0.5 − x) / scale), so
+ * moving x by a whole dx moves every screen pixel's source by exactly dx. Returns whether it
+ * took the shortcut.
+ */
+export function renderView(f: FrameData, win: WindowLevel, invert: boolean, vp: Viewport, out: Uint32Array, outW: number, outH: number, cache: LutCache): boolean {
+  const key = lutKey(f, win, invert);
+  const moved = translationSince(cache.drawn, f, key, vp, outW, outH);
+  if (!moved) {
+    renderFrame(f, win, invert, vp, out, outW, outH, cache);
+    return false;
+  }
+  const { dx, dy } = moved;
+  const lut = lutFor(f, key, win, invert, cache);
+  // Rows move as whole blocks; within a row the kept span moves by dx. Order avoids overwriting sources.
+  const keepW = outW - Math.abs(dx);
+  const srcX = Math.max(0, -dx);
+  const dstX = Math.max(0, dx);
+  const rowOrder = dy > 0 ? { from: outH - 1, to: dy - 1, by: -1 } : { from: 0, to: outH + dy, by: 1 };
+  for (let sy = rowOrder.from; sy !== rowOrder.to; sy += rowOrder.by) {
+    const src = (sy - dy) * outW + srcX;
+    out.copyWithin(sy * outW + dstX, src, src + keepW);
+  }
+  // Newly exposed: whole rows at the top or bottom, then a column strip on the rows kept.
+  const [ky0, ky1] = dy >= 0 ? [dy, outH] : [0, outH + dy];
+  if (dy > 0) windowRegion(f, win, invert, lut, vp, out, outW, outH, 0, outW, 0, dy);
+  if (dy < 0) windowRegion(f, win, invert, lut, vp, out, outW, outH, 0, outW, outH + dy, outH);
+  if (dx > 0) windowRegion(f, win, invert, lut, vp, out, outW, outH, 0, dx, ky0, ky1);
+  if (dx < 0) windowRegion(f, win, invert, lut, vp, out, outW, outH, outW + dx, outW, ky0, ky1);
+  cache.drawn = { frame: f, key, vp, w: outW, h: outH };
+  return true;
 }
 
 /** The real value under an image pixel, for the readout; none while a preview stands in for the frame. */
