@@ -153,7 +153,8 @@ if (numpy) {
 } else console.log(`reference unavailable: ${ref.stderr}`);
 for (const r of results) {
   const first = med(r.opens.map((x) => x.total));
-  const drag = r.wlWork.length ? `; p95 frame interval ≤ 16.7 ms (60 Hz): W/L ${pct(r.wlFrames, 0.95) <= 16.8 ? 'met' : 'NOT met'}, pan ${pct(r.panFrames, 0.95) <= 16.8 ? 'met' : 'NOT met'}; p95 main-thread work ≤ 16 ms: W/L ${pct(r.wlWork, 0.95) <= 16 ? 'met' : 'NOT met'}, pan ${pct(r.panWork, 0.95) <= 16 ? 'met' : 'NOT met'}` : '';
+  // rAF intervals come in vsyncs (16.7 ms at 60 Hz) with ±0.2 ms jitter: within one vsync = below 20 ms.
+  const drag = r.wlWork.length ? `; p95 frame interval within one vsync (< 20 ms at 60 Hz): W/L ${pct(r.wlFrames, 0.95) < 20 ? 'met' : 'NOT met'}, pan ${pct(r.panFrames, 0.95) < 20 ? 'met' : 'NOT met'}; p95 main-thread work ≤ 16 ms: W/L ${pct(r.wlWork, 0.95) <= 16 ? 'met' : 'NOT met'}, pan ${pct(r.panWork, 0.95) <= 16 ? 'met' : 'NOT met'}` : '';
   console.log(`targets (${r.label}): first frame ≤ 200 ms (median) ${first <= 200 ? 'met' : 'NOT met'}${drag}`);
 }
 process.exit(0);
