@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { call } from './api';
+import { BatchProgress } from './components/BatchProgress';
 import { CaseList } from './components/CaseList';
 import { FindingsPanel } from './components/FindingsPanel';
 import { ShortcutSheet } from './components/ShortcutSheet';
@@ -28,7 +29,8 @@ export function App() {
     sheetOpen.current = typeof open === 'function' ? open(sheetOpen.current) : open;
     setSheetState(sheetOpen.current);
   }, []);
-  const current = useReviewStore((s) => s.cases[s.current]);
+  // By id: a case whose record changes (inspection results, status) stays shown as it is.
+  const currentId = useReviewStore((s) => s.cases[s.current]?.id);
   const view = useNavStore((s) => s.view);
   // First paint (a preview may stand in for the first frame), and the case at full resolution.
   const shown = useRef<Promise<void>>(Promise.resolve());
@@ -40,6 +42,7 @@ export function App() {
 
   // Switching cases: load (once per case) and show; drafts live in the review store, untouched.
   useEffect(() => {
+    const current = useReviewStore.getState().cases.find((c) => c.id === currentId);
     if (!current) return;
     performance.mark('inspector:case-selected');
     const loaded = loadCached(current);
@@ -65,7 +68,7 @@ export function App() {
         ),
       () => undefined,
     );
-  }, [current, setError]);
+  }, [currentId, setError]);
 
   useEffect(() => {
     if (!useReviewStore.getState().submitter) useReviewStore.getState().setSubmitter(submitToHistory);
@@ -134,6 +137,7 @@ export function App() {
       ) : (
         <Dashboard />
       )}
+      {view === 'review' && <BatchProgress />}
       <StatusBar />
       {sheet && <ShortcutSheet onClose={() => setSheet(false)} />}
     </div>

@@ -10,6 +10,7 @@ import { nudge } from './viewer/boxes';
 import type { BoxSource } from './viewer/types';
 import { fitViewport, zoomAt } from './viewer/viewport';
 import type { PresetId } from './viewer/voi';
+import { nextFlagged } from './review/batch';
 import { compareWithCase } from './review/caseCache';
 import { VIEWS } from './history/navStore';
 
@@ -21,6 +22,7 @@ export interface Shortcut {
 
 export const SHORTCUTS: Shortcut[] = [
   { keys: 'F5', action: 'inspect.run', group: 'review' },
+  { keys: 'Shift+F5', action: 'batch.inspectAll', group: 'review' },
   { keys: 'A', action: 'review.accept', group: 'review' },
   { keys: 'R', action: 'review.reject', group: 'review' },
   { keys: 'U', action: 'review.uncertain', group: 'review' },
@@ -28,6 +30,7 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: 'E', action: 'review.note', group: 'review' },
   { keys: 'N', action: 'review.next', group: 'review' },
   { keys: 'P', action: 'review.previous', group: 'review' },
+  { keys: 'Shift+N', action: 'review.nextFlagged', group: 'review' },
   { keys: '1–9', action: 'shortcut.toggleLayer', group: 'layers' },
   { keys: 'L', action: 'shortcut.nextLayer', group: 'layers' },
   { keys: 'M', action: 'shortcut.colormap', group: 'layers' },
@@ -184,6 +187,12 @@ export function handleShortcut(e: KeyboardEvent, ui: { toggleSheet(): void; clos
     case 'e':
       return focusById('review-note');
     case 'n':
+      if (e.shiftKey) {
+        const i = nextFlagged();
+        if (i < 0) return false;
+        r.goTo(i);
+        return true;
+      }
       r.step(1);
       return true;
     case 'p':
@@ -260,7 +269,7 @@ export function handleShortcut(e: KeyboardEvent, ui: { toggleSheet(): void; clos
       }
       return true;
     case 'F5':
-      document.getElementById('inspect-run')?.click();
+      document.getElementById(e.shiftKey ? 'inspect-all' : 'inspect-run')?.click();
       return true;
     case 'F2':
       return v.selectedBox ? focusById(`box-label-${v.selectedBox}`) : false;

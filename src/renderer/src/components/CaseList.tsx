@@ -7,6 +7,7 @@ import { LayerPanel } from './LayerPanel';
 import { call } from '../api';
 import { casesFromFolder, casesFromPaths } from '../review/sources';
 import { SampleList } from './SampleList';
+import { useBatchStore } from '../review/batch';
 import { toErrorInfo } from '../../../shared/errors';
 
 async function open(kind: 'files' | 'folder') {
@@ -23,12 +24,17 @@ async function open(kind: 'files' | 'folder') {
 /** Status words with a glyph each, so the queue does not rely on colour. */
 const GLYPH: Record<CaseStatus, string> = { new: '○', inspected: '◐', accepted: '✓', rejected: '✕', uncertain: '?', overridden: '✎' };
 
+/** The model's decision beside the review status: a flagged case stands out without colour. */
+const AI_GLYPH: Record<string, string> = { pass: '✔', defect: '⚠', uncertain: '◇' };
+
 export function CaseList() {
   const t = useT();
   const packs = useAppStore((s) => s.packs);
   const cases = useReviewStore((s) => s.cases);
   const current = useReviewStore((s) => s.current);
   const drafts = useReviewStore((s) => s.drafts);
+  const ai = useReviewStore((s) => s.ai);
+  const batch = useBatchStore((s) => s.perCase);
   const [filter, setFilter] = useState('');
   const shown = cases.map((c, i) => ({ c, i })).filter(({ c }) => c.title.toLowerCase().includes(filter.toLowerCase()));
   return (
@@ -54,14 +60,28 @@ export function CaseList() {
         <ol className="case-list" data-testid="case-list">
           {shown.map(({ c, i }) => {
             const status = c.status ?? 'new';
+            const run = batch[c.id];
+            const verdict = ai[c.id];
             return (
               <li key={c.id}>
-                <button type="button" className={`case${i === current ? ' current' : ''}`} aria-current={i === current ? 'true' : undefined} onClick={() => useReviewStore.getState().goTo(i)} data-testid={`case-${i}`}>
+                <button type="button" className={`case${i === current ? ' current' : ''}`} aria-current={i === current ? 'true' : undefined} onClick={() => useReviewStore.getState().goTo(i)} data-testid={`case-${i}`} data-run={run?.state} data-ai={verdict?.decision}>
                   <span className={`status status-${status}`} aria-hidden="true">
                     {GLYPH[status]}
                   </span>
                   <span className="case-title">{c.title}</span>
                   <span className="case-status">{t(`status.case.${status}`)}</span>
+                  {run?.state === 'inspecting' && <span className="badge badge-busy">⟳ {t('batch.inspecting')}</span>}
+                  {run?.state === 'queued' && <span className="badge badge-queued">… {t('batch.queued')}</span>}
+                  {run?.state === 'error' && (
+                    <span className="badge badge-error" title={run.message}>
+                      ⚠ {run.code}
+                    </span>
+                  )}
+                  {verdict && (
+                    <span className={`ai-verdict ai-${verdict.decision}`} title={`${t('batch.aiVerdict')}: ${verdict.decision}`}>
+                      {AI_GLYPH[verdict.decision] ?? '•'} {verdict.label}
+                    </span>
+                  )}
                   {drafts[c.id]?.dirty && <span className="badge" title={t('review.unsaved')}>● {t('review.unsaved')}</span>}
                 </button>
               </li>

@@ -1,15 +1,18 @@
 import { useState } from 'react';
 import { useT } from '../i18n';
+import { inspectAll, useBatchStore } from '../review/batch';
 import { inspectCase } from '../review/inspect';
 import { useAppStore } from '../state/appStore';
 import { useReviewStore } from '../state/reviewStore';
 import { toErrorInfo } from '../../../shared/errors';
 
-/** Pick a pack and run it on the current case (F5). */
+/** Pick a pack and run it on the current case (F5), or on every case not inspected with it (Shift+F5). */
 export function InspectBar() {
   const t = useT();
   const packs = useAppStore((s) => s.packs).filter((p) => !p.error);
   const c = useReviewStore((s) => s.cases[s.current]);
+  const anyFile = useReviewStore((s) => s.cases.some((x) => !!x.path));
+  const batchRunning = useBatchStore((s) => s.running);
   const [pack, setPack] = useState('');
   const [busy, setBusy] = useState(false);
   const run = async () => {
@@ -36,6 +39,9 @@ export function InspectBar() {
       </select>
       <button type="button" id="inspect-run" disabled={!c?.path || busy} onClick={() => void run()} data-testid="inspect-run">
         <kbd>F5</kbd> {busy ? t('inspect.running') : t('inspect.run')}
+      </button>
+      <button type="button" id="inspect-all" disabled={batchRunning || !anyFile} onClick={() => void inspectAll(pack)} data-testid="inspect-all">
+        <kbd>Shift+F5</kbd> {t('batch.inspectAll')}
       </button>
     </div>
   );

@@ -135,6 +135,23 @@ export const en = {
   'shortcut.view.review': 'Go to Review',
   'shortcut.view.history': 'Go to History',
   'shortcut.view.dashboard': 'Go to Dashboard',
+  'batch.inspectAll': 'Inspect all',
+  'batch.title': 'Batch inspection',
+  'batch.progress': 'Inspecting',
+  'batch.cancel': 'Cancel',
+  'batch.cancelling': 'stopping after this case',
+  'batch.cancelled': 'Cancelled',
+  'batch.done': 'Batch finished',
+  'batch.inspected': 'inspected',
+  'batch.failed': 'failed',
+  'batch.nothing': 'Every case is already inspected with this pack',
+  'batch.dismiss': 'Close',
+  'batch.min': 'min',
+  'batch.sec': 's',
+  'batch.queued': 'queued',
+  'batch.inspecting': 'inspecting',
+  'batch.aiVerdict': 'AI verdict',
+  'review.nextFlagged': 'Next flagged case (AI did not pass)',
 } as const;
 
 export type MessageKey = keyof typeof en;

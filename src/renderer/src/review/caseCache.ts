@@ -35,6 +35,11 @@ export function loadCached(ref: CaseRef): Promise<LoadedCase> {
   return p;
 }
 
+/** Drops a case's loaded copy (its record changed, e.g. inspection results added): the next selection loads it again. */
+export function forgetCase(id: string): void {
+  cache.delete(id);
+}
+
 /** The case at full resolution (previews are for a first paint, not for comparing). */
 async function loadFull(ref: CaseRef): Promise<LoadedCase> {
   const lc = await loadCached(ref);

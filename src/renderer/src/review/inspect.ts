@@ -8,8 +8,9 @@ import { useAppStore } from '../state/appStore';
 import { useReviewStore } from '../state/reviewStore';
 import { useViewerStore } from '../state/viewerStore';
 import { fetchTyped } from '../viewer/media';
-import type { BoxData } from '../viewer/types';
+import type { BoxData, Scene } from '../viewer/types';
 import { toHeatmap } from './loadCase';
+import { forgetCase } from './caseCache';
 import type { CaseRef, Findings, HeatmapRef } from './types';
 
 type RunResult = Awaited<ReturnType<typeof call<'inspect.run'>>>;
@@ -121,25 +122,80 @@ export function regionBoxes(r: ImageResult, caseId: string): BoxData[] {
   }));
 }
 
-export async function inspectCase(c: CaseRef, pack?: string): Promise<void> {
-  if (!c.path) return;
+/** What one run found on one case: kept on the case so it shows whenever the case is opened. */
+export interface CaseResults {
+  heatmap?: HeatmapRef;
+  boxes: BoxData[];
+  findings: Findings;
+  /** The engine's decision on the image (pass / defect / uncertain) and the label that drove it. */
+  decision: string;
+  runId?: number;
+}
+
+/** Runs the pack (or the case's config) on one case; a per-image failure throws with its code. */
+export async function runOnCase(c: CaseRef, pack?: string): Promise<CaseResults | undefined> {
+  if (!c.path) return undefined;
   // A chosen pack wins; otherwise the case's config routes the image to its side's pack.
   const run = await call('inspect.run', { paths: [c.path], ...(pack ? { pack } : c.config ? { config: c.config } : {}) });
   const r = run.results.find((x) => x.source === c.path) ?? run.results[0];
-  if (!r) return;
+  if (!r) return undefined;
   if (r.error) throw Object.assign(new Error(r.error.message), { code: r.error.code });
-  const viewer = useViewerStore.getState();
-  const scene = viewer.scenes[c.id];
-  const base = useAppStore.getState().info?.mediaBase ?? (await call('app.info', {})).mediaBase;
-  const ref = heatmapRefOf(r, c.id);
-  const heatmaps = ref ? [toHeatmap(ref, (await fetchTyped(base, ref.mediaId, 'float32')) as Float32Array, scene?.frames[0])] : [];
-  viewer.addResults(c.id, heatmaps, regionBoxes(r, c.id));
   const card = await call('packs.card', { name: r.pack.name }).catch(() => undefined);
+  const heatmap = heatmapRefOf(r, c.id);
+  return { ...(heatmap ? { heatmap } : {}), boxes: regionBoxes(r, c.id), findings: findingsOf(r, run, card), decision: r.decision, ...(r.runId !== undefined ? { runId: r.runId } : {}) };
+}
+
+/**
+ * Adds a run's results to a case. The case record keeps them (a case not loaded yet builds its
+ * layers from them, as a reopened history case does); a scene already loaded gets them at once,
+ * without taking the active layer from the case on screen when it is another one.
+ */
+export async function applyResults(c: CaseRef, res: CaseResults): Promise<void> {
   const review = useReviewStore.getState();
-  review.setFindings(c.id, findingsOf(r, run, card));
+  const held = review.cases.find((x) => x.id === c.id) ?? c;
+  review.setFindings(c.id, res.findings);
+  review.setAi(c.id, { decision: res.decision, label: res.findings.verdict });
   // The run is now in the history: decisions on this case are recorded against it.
-  review.setCases(
-    review.cases.map((x) => (x.id === c.id ? { ...x, status: 'inspected' as const, ...(r.runId !== undefined ? { runId: r.runId } : {}) } : x)),
-    review.current,
-  );
+  review.patchCase(c.id, {
+    status: 'inspected',
+    findings: res.findings,
+    heatmaps: [...(held.heatmaps ?? []).filter((h) => h.id !== res.heatmap?.id), ...(res.heatmap ? [res.heatmap] : [])],
+    boxes: [...(held.boxes ?? []).filter((b) => b.source !== 'region'), ...res.boxes],
+    ...(res.runId !== undefined ? { runId: res.runId } : {}),
+  });
+  const scene = useViewerStore.getState().scenes[c.id] ?? (await loadingScene(c.id));
+  if (!scene) return;
+  const ref = res.heatmap;
+  const base = ref && (useAppStore.getState().info?.mediaBase ?? (await call('app.info', {})).mediaBase);
+  const heatmaps = ref && base ? [toHeatmap(ref, (await fetchTyped(base, ref.mediaId, 'float32')) as Float32Array, scene.frames[0])] : [];
+  const viewer = useViewerStore.getState();
+  const onScreen = viewer.panes.some((p) => p.sceneId === c.id);
+  const active = viewer.activeLayer;
+  viewer.addResults(c.id, heatmaps, res.boxes);
+  if (!onScreen) useViewerStore.setState({ activeLayer: active });
+}
+
+/**
+ * The scene of a case with no scene yet. A load begun before the run would show the case without
+ * the results: the cached copy is dropped so the next load builds from the record; and when the
+ * case is the current one (its load may be in flight), the scene it is about to show is awaited.
+ */
+function loadingScene(caseId: string): Promise<Scene | undefined> {
+  forgetCase(caseId);
+  const r = useReviewStore.getState();
+  if (r.cases[r.current]?.id !== caseId) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    const done = (scene: Scene | undefined) => {
+      clearTimeout(timer);
+      stop();
+      resolve(scene);
+    };
+    const stop = useViewerStore.subscribe((v) => v.scenes[caseId] && done(v.scenes[caseId]));
+    const timer = setTimeout(() => done(undefined), 30_000);
+  });
+}
+
+export async function inspectCase(c: CaseRef, pack?: string): Promise<void> {
+  const res = await runOnCase(c, pack);
+  if (res) await applyResults(c, res);
 }

@@ -53,12 +53,18 @@ export function casesFromSample(sample: { name: string; dir: string; images: str
 export async function casesFromFolder(dir: string): Promise<{ cases: CaseRef[]; errors: number }> {
   const { series, errors } = await call('images.openSeries', { dir });
   return {
-    cases: series.map((s) => ({
-      id: `${dir}#${s.id}`,
-      title: `${baseName(dir)} · ${s.description || s.modality || s.id} (${s.frames.length})`,
-      origin: 'folder',
-      frames: s.frames.map(frameRef),
-    })),
+    cases: [
+      ...series.map((s): CaseRef => ({
+        id: `${dir}#${s.id}`,
+        title: `${baseName(dir)} · ${s.description || s.modality || s.id} (${s.frames.length})`,
+        origin: 'folder',
+        frames: s.frames.map(frameRef),
+        // One file is one image to inspect (F5, Inspect all); a stack of slices has no single path.
+        ...(s.files.length === 1 ? { path: s.files[0]! } : {}),
+      })),
+      // A file that did not open stays in the queue: opening or inspecting it shows its error code.
+      ...errors.map((e): CaseRef => ({ id: e.path, title: baseName(e.path), origin: 'folder', frames: [], path: e.path })),
+    ],
     errors: errors.length,
   };
 }

@@ -32,6 +32,8 @@ interface ReviewState {
   current: number;
   drafts: Record<string, Draft>;
   findings: Record<string, Findings>;
+  /** The model's decision per case (pass / defect / uncertain), from the last inspection this session. */
+  ai: Record<string, AiVerdict>;
   reviewer: string;
   saving: boolean;
   lastError?: string;
@@ -42,6 +44,9 @@ interface ReviewState {
   step(delta: number): void;
   setFindings(caseId: string, f: Findings): void;
   setStatus(caseId: string, status: CaseStatus): void;
+  /** Changes one case's record in place; the selection stays where it is. */
+  patchCase(caseId: string, patch: Partial<CaseRef>): void;
+  setAi(caseId: string, verdict: AiVerdict): void;
   draftOf(caseId: string): Draft;
   editDraft(caseId: string, patch: Partial<Draft>): void;
   addBox(caseId: string, box: BoxData): void;
@@ -51,6 +56,14 @@ interface ReviewState {
   setSubmitter(fn: SubmitDecision): void;
   decide(decision: Decision, overrideClass?: string): Promise<void>;
 }
+
+export interface AiVerdict {
+  decision: string;
+  label: string;
+}
+
+/** A case the reviewer should look at: anything the model did not pass. */
+export const isFlagged = (v: AiVerdict | undefined): boolean => !!v && v.decision !== 'pass';
 
 const statusOf: Record<Decision, CaseStatus> = { accept: 'accepted', reject: 'rejected', uncertain: 'uncertain', override: 'overridden' };
 
@@ -65,6 +78,7 @@ export const useReviewStore = create<ReviewState>((set, get) => {
     current: -1,
     drafts: loadDrafts(),
     findings: {},
+    ai: {},
     reviewer: globalThis.localStorage?.getItem(REVIEWER_KEY) ?? '',
     saving: false,
 
@@ -80,6 +94,8 @@ export const useReviewStore = create<ReviewState>((set, get) => {
     step: (delta) => get().goTo(get().current + delta),
     setFindings: (caseId, f) => set((s) => ({ findings: { ...s.findings, [caseId]: f } })),
     setStatus: (caseId, status) => set((s) => ({ cases: s.cases.map((x) => (x.id === caseId ? { ...x, status } : x)) })),
+    patchCase: (caseId, patch) => set((s) => ({ cases: s.cases.map((x) => (x.id === caseId ? { ...x, ...patch } : x)) })),
+    setAi: (caseId, verdict) => set((s) => ({ ai: { ...s.ai, [caseId]: verdict } })),
     draftOf: (caseId) => get().drafts[caseId] ?? emptyDraft(),
     editDraft: (caseId, patch) => patchDraft(caseId, (d) => ({ ...d, ...patch, dirty: true })),
     addBox: (caseId, box) => patchDraft(caseId, (d) => ({ ...d, boxes: [...d.boxes, box], dirty: true })),
