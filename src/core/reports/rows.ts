@@ -8,7 +8,7 @@
 import type Database from 'better-sqlite3';
 import { whereClause } from '../history/search';
 import type { HistoryQuery } from '../history/index';
-import type { ReviewDecision } from '../history/types';
+import type { HistoryRow, ReviewDecision } from '../history/types';
 import { InspectorError } from '../../shared/errors';
 
 export interface ExportReview {
@@ -22,22 +22,11 @@ export interface ExportReview {
   createdAt: number;
 }
 
-export interface ExportRun {
-  runId: number;
-  createdAt: number;
-  caseKey: string;
-  line: string | null;
-  station: string | null;
-  sourcePath: string;
+/** A history table row with what an export adds: image hash, pack file hashes, provider, every review. */
+export interface ExportRun extends Omit<HistoryRow, 'review'> {
   imageSha256: string;
-  modality: string;
-  packName: string;
-  packVersion: string;
   packHashes: Record<string, string>;
   provider: string;
-  verdict: string;
-  score: number;
-  threshold: number | null;
   /** Every review of the run, oldest first; the last one is the effective review. */
   reviews: ExportReview[];
 }
