@@ -66,11 +66,14 @@ describe('Inspect all over the review queue (Chromium, real worker)', () => {
   it('Shift+F5 inspects the rest one case at a time while the reviewer moves on; the corrupt file fails with its code', async () => {
     const before = (await runs()).length;
     await b.page.locator('body').click({ position: { x: 5, y: 990 } });
+    const t0 = performance.now();
     await b.page.keyboard.press('Shift+F5');
     // The reviewer keeps reviewing: the batch neither moves the selection nor the viewer.
     await b.page.keyboard.press('n');
     await waitAttr(b, 'case-1', 'aria-current', /true/);
     await waitAttr(b, 'batch-progress', 'data-state', /^done$/, 120_000);
+    // Informational only (not asserted): the wall time of the batch as the user waits for it.
+    console.info(`batch of ${await b.page.getByTestId('batch-progress').getAttribute('data-total')} cases: ${Math.round(performance.now() - t0)} ms`);
 
     const strip = b.page.getByTestId('batch-progress');
     const total = Number(await strip.getAttribute('data-total'));

@@ -77,12 +77,14 @@ export async function inspectAll(chosen: string): Promise<BatchSummary | undefin
   let failed = 0;
   const t0 = performance.now();
   for (const c of todo) {
-    if (useBatchStore.getState().cancelling) break;
+    // The record as it is now (the reviewer may have drawn boxes on it meanwhile); a queue replaced
+    // by another folder ends the batch as a cancel would.
+    const now = useReviewStore.getState().cases.find((x) => x.id === c.id);
+    if (!now) useBatchStore.setState({ cancelling: true });
+    if (!now || useBatchStore.getState().cancelling) break;
     useBatchStore.setState({ caseId: c.id, caseTitle: c.title });
     mark(c.id, { state: 'inspecting' });
     try {
-      // The record as it is now: the reviewer may have drawn boxes on it meanwhile.
-      const now = useReviewStore.getState().cases.find((x) => x.id === c.id) ?? c;
       const res = await runOnCase(now, packFor(now, chosen));
       if (!res) throw Object.assign(new Error(`${c.title}: the run returned no result`), { code: 'INSPECT_NO_RESULT' });
       await applyResults(now, res);
