@@ -33,6 +33,8 @@ export interface BridgeOptions {
   userDataDir?: string;
   viewport?: { width: number; height: number };
   locale?: string;
+  /** Device pixels per CSS pixel (a HiDPI screen: 1.5 for 150 % scaling, 2 for Retina). */
+  deviceScaleFactor?: number;
   /** What the "user" picks when the page calls files.choose or saves an export (the native dialogs' stand-in). */
   choosePaths?: (kind: 'folder' | 'files' | 'save', save?: { defaultName: string; extensions: string[] }) => string[];
 }
@@ -74,6 +76,7 @@ export async function openBridge(opts: BridgeOptions = {}): Promise<Bridge> {
   const context: BrowserContext = await browser.newContext({
     viewport: opts.viewport ?? { width: 1600, height: 1000 },
     locale: opts.locale ?? 'en-US',
+    deviceScaleFactor: opts.deviceScaleFactor ?? 1,
   });
   const calls: Bridge['calls'] = [];
   await context.exposeBinding('__inspectorInvoke', async (_source, channel: unknown, input: unknown) => {

@@ -38,6 +38,21 @@ function useSize<T extends HTMLElement>() {
   return { ref, size };
 }
 
+/**
+ * Device pixels per CSS pixel, followed when the window moves to a screen with another scaling
+ * (a `resolution` media query stops matching then).
+ */
+function useDevicePixelRatio(): number {
+  const [dpr, setDpr] = useState(() => globalThis.devicePixelRatio || 1);
+  useEffect(() => {
+    const mq = matchMedia(`(resolution: ${dpr}dppx)`);
+    const changed = () => setDpr(globalThis.devicePixelRatio || 1);
+    mq.addEventListener('change', changed);
+    return () => mq.removeEventListener('change', changed);
+  }, [dpr]);
+  return dpr;
+}
+
 type Gesture =
   | { kind: 'wl'; x: number; y: number; start: WindowLevel }
   | { kind: 'pan'; x: number; y: number; start: Viewport }
@@ -99,13 +114,18 @@ export function ViewerPane({ index }: { index: number }) {
   const interacting = useViewerStore((s) => s.interacting);
   const invert = frame ? frame.invert !== (pane?.userInvert ?? false) : false;
   const win = pane?.window;
+  // Windowed at device resolution: on a 150 % or Retina screen one image pixel stays one block of
+  // screen pixels, never resampled (and blurred) by the canvas on its way to the screen.
+  const dpr = useDevicePixelRatio();
   useLayoutEffect(() => {
     if (!frame || !vp || size.width === 0 || !win) return;
     performance.mark('inspector:render:start');
-    if (canvas.width !== size.width || canvas.height !== size.height || !imageData.current) {
-      canvas.width = size.width;
-      canvas.height = size.height;
-      imageData.current = new ImageData(size.width, size.height);
+    const deviceW = Math.round(size.width * dpr);
+    const deviceH = Math.round(size.height * dpr);
+    if (canvas.width !== deviceW || canvas.height !== deviceH || !imageData.current) {
+      canvas.width = deviceW;
+      canvas.height = deviceH;
+      imageData.current = new ImageData(deviceW, deviceH);
     }
     if (gl.current === undefined) gl.current = (glCanvas.current && preferGl() && GlWindowRenderer.create(glCanvas.current)) || null;
     const id = imageData.current;
@@ -118,14 +138,15 @@ export function ViewerPane({ index }: { index: number }) {
       }
     } else {
       gl.current?.clear();
-      renderView(frame, win, invert, vp, new Uint32Array(id.data.buffer), id.width, id.height, lutCache.current);
+      const deviceVp = dpr === 1 ? vp : { scale: vp.scale * dpr, x: vp.x * dpr, y: vp.y * dpr };
+      renderView(frame, win, invert, deviceVp, new Uint32Array(id.data.buffer), id.width, id.height, lutCache.current);
       canvas.getContext('2d')!.putImageData(id, 0, 0);
       imageNode.current?.getLayer()?.draw();
       cpuDrawn.current = true;
     }
     performance.mark('inspector:render:end');
     performance.measure('inspector:image', 'inspector:render:start', 'inspector:render:end');
-  }, [frame, win, invert, vp, size.width, size.height, canvas]);
+  }, [frame, win, invert, vp, size.width, size.height, canvas, dpr]);
 
   const visibleMaps = useMemo(
     () => (scene?.heatmaps ?? []).filter((h) => (pane?.onlyHeatmap ? pane.onlyHeatmap === h.id : layers[h.id]?.visible)),
@@ -242,8 +263,8 @@ export function ViewerPane({ index }: { index: number }) {
       {useGl && <canvas ref={glCanvas} className="gl-image" style={{ width: size.width, height: size.height }} aria-hidden="true" />}
       {size.width > 0 && (
         <Stage className="konva-stage" width={size.width} height={size.height} onMouseDown={onMouseDown} onWheel={onWheel} onMouseMove={onPointerMove}>
-          <Layer listening={false} name="image-layer">
-            <KImage ref={imageNode} image={canvas} x={0} y={0} />
+          <Layer listening={false} name="image-layer" imageSmoothingEnabled={false}>
+            <KImage ref={imageNode} image={canvas} x={0} y={0} width={size.width} height={size.height} />
           </Layer>
           {/* Heatmaps and boxes share one canvas over the image: a pan redraws and composites one
               layer, not two (first pan after opening a case: 3–18 dropped frames of 240 → 0–1).
