@@ -130,6 +130,8 @@ export const OpenedSeries = z.object({
   series: z.array(
     z.object({
       id: z.string(),
+      /** dicom: one Series Instance UID; file: one multi-frame file; stack: same-size images grouped by folder and name. */
+      grouping: z.enum(['dicom', 'file', 'stack']),
       description: z.string(),
       modality: z.string().optional(),
       sliceSpacing: z.number().optional(),

@@ -13,8 +13,11 @@ import { repoRoot } from '../support/paths';
 import { openWithTestPack, waitAttr } from './viewer-helpers';
 
 const images = join(repoRoot, 'tests', 'fixtures', 'packs', 'images');
-/** Names without digits: each file is its own case (numbered names of one size group as a stack). */
-const GOOD = { 'bolt.png': 'normal_0.png', 'gear.png': 'defect_4.png', 'plate.png': 'wide_defect.png', 'washer.png': 'normal_1.png' };
+/**
+ * Numbered photos of one size, as a line camera names them: the imaging core groups them as a
+ * stack by name, but in the review queue each is its own part, inspectable on its own.
+ */
+const GOOD = { 'part_01.png': 'normal_0.png', 'part_02.png': 'defect_4.png', 'part_03.png': 'normal_1.png', 'plate.png': 'wide_defect.png' };
 const CORRUPT = 'cracked.png';
 
 describe('Inspect all over the review queue (Chromium, real worker)', () => {
@@ -42,6 +45,7 @@ describe('Inspect all over the review queue (Chromium, real worker)', () => {
 
   it('Esc on the strip cancels after the case in flight; what finished stays recorded', async () => {
     expect(await b.page.getByTestId('case-4').textContent()).toContain(CORRUPT);
+    for (const [i, name] of ['part_01.png', 'part_02.png', 'part_03.png', 'plate.png'].entries()) expect(await b.page.getByTestId(`case-${i}`).textContent()).toContain(name);
     await b.page.keyboard.press('Shift+F5');
     const cancel = b.page.getByTestId('batch-cancel');
     await cancel.focus();

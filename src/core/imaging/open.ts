@@ -1,5 +1,5 @@
 /** The worker's view of opening images for the viewer: metadata + per-frame pixel bytes. */
-import type { ImageFile, ImageSeries } from './types';
+import type { ImageFile, ImageSeries, SeriesGrouping } from './types';
 import { loadImageFile } from './load';
 import { loadFolder } from './series';
 import { displayFrame, type DisplayFrame } from './display';
@@ -15,6 +15,7 @@ export interface OpenedImage {
 
 export interface OpenedSeries {
   id: string;
+  grouping: SeriesGrouping;
   description: string;
   modality?: string;
   sliceSpacing?: number;
@@ -44,6 +45,7 @@ export async function openImage(path: string): Promise<OpenedImage> {
 export function openedSeries(s: ImageSeries): OpenedSeries {
   return {
     id: s.id,
+    grouping: s.grouping,
     description: s.description,
     ...(s.modality ? { modality: s.modality } : {}),
     ...(s.sliceSpacing !== undefined ? { sliceSpacing: s.sliceSpacing } : {}),

@@ -7,7 +7,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { Frame, ImageFile, ImageSeries } from './types';
+import type { Frame, ImageFile, ImageSeries, SeriesGrouping } from './types';
 import { loadImageFile, type LoadOptions } from './load';
 import { toErrorInfo, type ErrorInfo } from '../../shared/errors';
 
@@ -40,11 +40,13 @@ export function groupSeries(files: ImageFile[]): ImageSeries[] {
     groups.set(key, list);
   }
   const out: ImageSeries[] = [];
-  for (const [key, list] of groups) out.push(buildSeries(key, list));
+  for (const [key, list] of groups) out.push(buildSeries(key, GROUPING_OF_KEY[key.slice(0, key.indexOf(':'))]!, list));
   return out.sort((x, y) => collator.compare(x.files[0] ?? '', y.files[0] ?? ''));
 }
 
-function buildSeries(key: string, list: ImageFile[]): ImageSeries {
+const GROUPING_OF_KEY: Record<string, SeriesGrouping> = { dicom: 'dicom', file: 'file', img: 'stack' };
+
+function buildSeries(key: string, grouping: SeriesGrouping, list: ImageFile[]): ImageSeries {
   const entries: { frame: Frame; file: string; instance: number; name: string }[] = [];
   for (const f of list) {
     for (const frame of f.frames) {
@@ -78,6 +80,7 @@ function buildSeries(key: string, list: ImageFile[]): ImageSeries {
         : basename(first.source.path ?? 'image');
   return {
     id: key,
+    grouping,
     description,
     ...(typeof a.modality === 'string' ? { modality: a.modality } : {}),
     frames: entries.map((e) => e.frame),

@@ -99,8 +99,16 @@ export interface ImageFile {
 }
 
 /** Frames of one acquisition, in display order (slices of a volume, or frames of a multi-frame). */
+/**
+ * How a series was formed: a DICOM series (one Series Instance UID: an acquisition, a volume),
+ * one multi-frame file, or a stack of same-size images grouped by folder and name only (a guess:
+ * the files may as well be separate parts).
+ */
+export type SeriesGrouping = 'dicom' | 'file' | 'stack';
+
 export interface ImageSeries {
   id: string;
+  grouping: SeriesGrouping;
   description: string;
   modality?: string;
   frames: Frame[];

@@ -62,6 +62,7 @@ describe.skipIf(!hasShared)('display defaults on real files', () => {
     expect(errors).toEqual([]);
     expect(series).toHaveLength(1);
     const s = series[0]!;
+    expect(s.grouping).toBe('dicom');
     expect(s.frames).toHaveLength(28);
     const o = s.frames[0]!.orientation!;
     const n = [o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3]];
@@ -81,6 +82,8 @@ describe.skipIf(!hasShared)('display defaults on real files', () => {
     const { series, errors } = await loadFolder(join(sharedData, 'battery-xct/volume'));
     expect(errors).toEqual([]);
     expect(series).toHaveLength(1);
+    // Grouped by folder, size and name only: the review queue splits such a stack into its images.
+    expect(series[0]!.grouping).toBe('stack');
     expect(series[0]!.frames).toHaveLength(100);
     expect(series[0]!.files[0]).toMatch(/im001\.png$/);
     expect(series[0]!.files[99]).toMatch(/im100\.png$/);

@@ -49,19 +49,31 @@ export function casesFromSample(sample: { name: string; dir: string; images: str
   }));
 }
 
-/** A folder becomes one case per series (slices sorted by the host), so the wheel scrolls slices. */
+/**
+ * A folder becomes one case per DICOM series or multi-frame file (slices sorted by the host, so
+ * the wheel scrolls them) and one case per image otherwise: same-size photos or slices named
+ * part_001.png, part_002.png … are grouped by name only, and on a line each is its own part to
+ * inspect (F5, Inspect all need the file).
+ */
 export async function casesFromFolder(dir: string): Promise<{ cases: CaseRef[]; errors: number }> {
   const { series, errors } = await call('images.openSeries', { dir });
+  const cases = series.flatMap((s): CaseRef[] =>
+    s.grouping === 'stack'
+      ? s.frames.map((f, i) => ({ id: s.files[i]!, title: baseName(s.files[i]!), origin: 'folder', frames: [frameRef(f)], path: s.files[i]! }))
+      : [
+          {
+            id: `${dir}#${s.id}`,
+            title: `${baseName(dir)} · ${s.description || s.modality || s.id} (${s.frames.length})`,
+            origin: 'folder',
+            frames: s.frames.map(frameRef),
+            // One file is one image to inspect; a multi-file DICOM series has no single path.
+            ...(new Set(s.files).size === 1 ? { path: s.files[0]! } : {}),
+          },
+        ],
+  );
   return {
     cases: [
-      ...series.map((s): CaseRef => ({
-        id: `${dir}#${s.id}`,
-        title: `${baseName(dir)} · ${s.description || s.modality || s.id} (${s.frames.length})`,
-        origin: 'folder',
-        frames: s.frames.map(frameRef),
-        // One file is one image to inspect (F5, Inspect all); a stack of slices has no single path.
-        ...(s.files.length === 1 ? { path: s.files[0]! } : {}),
-      })),
+      ...cases,
       // A file that did not open stays in the queue: opening or inspecting it shows its error code.
       ...errors.map((e): CaseRef => ({ id: e.path, title: baseName(e.path), origin: 'folder', frames: [], path: e.path })),
     ],
