@@ -1,5 +1,5 @@
 /**
- * The PDF audit report on a real history: a real PDF (pdf.js, an independent reader, parses it and
+ * The PDF audit report on a real history: a real PDF (Poppler's pdftotext, an independent reader, parses it and
  * gives back its text) naming the operator, every case, the chain status and head, the reviews in
  * order with the correction chain; its SHA-256 lands in the audit log; a tampered history is
  * reported as broken at the first bad entry.

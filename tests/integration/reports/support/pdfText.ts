@@ -1,18 +1,17 @@
-/** Text of a PDF as pdf.js reads it (an independent parser, not the writer we test), per page. */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-
-const standardFontDataUrl = join(dirname(createRequire(import.meta.url).resolve('pdfjs-dist/package.json')), 'standard_fonts') + '/';
+/**
+ * Text of a PDF as Poppler's `pdftotext` reads it (an independent parser, not the writer we test),
+ * per page. Poppler comes from Debian (`poppler-utils`, installed by .ci/run): pdf.js from npm
+ * would need @napi-rs/canvas platform packages the offline registry does not carry, which breaks
+ * `npm ci`.
+ */
+import { spawnSync } from 'node:child_process';
 
 export async function pdfText(bytes: Uint8Array): Promise<string[]> {
-  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
-  const task = pdfjs.getDocument({ data: new Uint8Array(bytes), standardFontDataUrl });
-  const doc = await task.promise;
-  const pages: string[] = [];
-  for (let p = 1; p <= doc.numPages; p++) {
-    const content = await (await doc.getPage(p)).getTextContent();
-    pages.push(content.items.map((it) => ('str' in it ? it.str + (it.hasEOL ? '\n' : '') : '')).join(''));
-  }
-  await task.destroy();
+  const r = spawnSync('pdftotext', ['-enc', 'UTF-8', '-', '-'], { input: bytes, encoding: 'utf8', maxBuffer: 256 * 2 ** 20 });
+  if (r.error) throw new Error(`pdftotext is needed to read PDF reports (apt-get install poppler-utils): ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`pdftotext could not read the PDF: ${r.stderr.trim()}`);
+  // Pages end with a form feed; the last one is followed by nothing.
+  const pages = r.stdout.split('\f');
+  if (pages.at(-1)?.trim() === '') pages.pop();
   return pages;
 }
