@@ -12,7 +12,7 @@ export const auditCommand: Command = {
   summary: 'verify the tamper-evident audit chain; PDF audit reports (verify|report)',
   help: [
     'Usage: inspector audit verify [--db FILE] [--json]',
-    '       inspector audit report --out FILE.pdf --operator ID [--db FILE] [history filters: see history --help] [--desc]',
+    '       inspector audit report --out FILE.pdf [--operator ID] [--db FILE] [history filters: see history --help] [--desc]',
     '',
     'Walks the audit chain from its first entry, rehashing every entry and the record it describes,',
     'and checks it against the head written beside the database. Reports the first broken link:',
@@ -52,14 +52,15 @@ async function writeReport(args: string[]): Promise<number> {
   if (!values.out) throw usageError('audit report needs --out FILE.pdf.');
   const store = openExisting(values.db);
   try {
-    const result = await auditReport(store, { ...filterQuery(values), order: values.desc ? 'desc' : 'asc' }, values.operator, {
+    const operator = values.operator ?? store.currentOperator()?.id;
+    const result = await auditReport(store, { ...filterQuery(values), order: values.desc ? 'desc' : 'asc' }, operator, {
       out: values.out,
       appVersion: readAppVersion(findAppRoot()),
     });
     if (values.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     else {
       const b = result.chain.firstBreak;
-      process.stdout.write(formatExport(result, values.operator!));
+      process.stdout.write(formatExport(result, operator!));
       process.stdout.write(b ? `  audit chain BROKEN at entry #${b.seq}: ${b.code}\n` : `  audit chain verifies (${result.chain.entries} entries)\n`);
     }
     return result.chain.ok ? 0 : 1;

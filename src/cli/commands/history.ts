@@ -12,7 +12,7 @@ const DAY_MS = 86_400_000;
 
 const help = [
   'Usage: inspector history list  [--db FILE] [filters] [--json]',
-  '       inspector history export --format csv|json --out FILE --operator ID [--db FILE] [filters] [--desc]',
+  '       inspector history export --format csv|json --out FILE [--operator ID] [--db FILE] [filters] [--desc]',
   '       inspector history show  RUN_ID [--db FILE] [--json]',
   '       inspector history stats [--db FILE] [--from DAY] [--to DAY] [--pack NAME] [--psi-limit X] [--ks-limit X] [--json]',
   '',
@@ -167,8 +167,10 @@ export const historyCommand: Command = {
       const query: HistoryQuery = { ...filterQuery(values), order: values.desc ? 'desc' : 'asc' };
       const store = openExisting(values.db);
       try {
-        const result = await exportHistory(store, query, format, values.operator, { out: values.out, appVersion: readAppVersion(findAppRoot()) });
-        out(result, () => formatExport(result, values.operator!));
+        // Signed by --operator, else by the profile selected (in the app or `inspector operator select`).
+        const operator = values.operator ?? store.currentOperator()?.id;
+        const result = await exportHistory(store, query, format, operator, { out: values.out, appVersion: readAppVersion(findAppRoot()) });
+        out(result, () => formatExport(result, operator!));
       } finally {
         store.close();
       }

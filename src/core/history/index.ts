@@ -9,4 +9,5 @@ export { backupDatabase, restoreDatabase, checkBackup, type BackupResult, type R
 export { BlobStore } from './blobs';
 export { HIST_BINS } from './histogram';
 export { localDay } from './time';
+export { OPERATOR_ROLES } from './records';
 export type * from './types';

@@ -57,6 +57,27 @@ describe('inspector history export / audit report', () => {
     expect(cli('history', 'export', '--format', 'xlsx', '--out', out, '--db', t.file, '--operator', 'park.m').code).toBe(2);
   });
 
+  it('operator profiles from the CLI: create, select, then an export without --operator is signed by the selected one', () => {
+    const created = cli('operator', 'create', 'lee.s', '--name', '이서연', '--role', 'reviewer', '--db', t.file, '--json');
+    expect(created.code, created.err).toBe(0);
+    expect(JSON.parse(created.out)).toMatchObject({ id: 'lee.s', name: '이서연', role: 'reviewer' });
+    expect(lastEntry()).toMatchObject({ actor: 'lee.s', action: 'operator.create', entity_id: 'lee.s' });
+    expect(cli('operator', 'create', 'lee.s', '--name', 'Again', '--db', t.file).err).toContain('OPERATOR_EXISTS');
+    expect(cli('operator', 'create', 'x', '--name', 'X', '--role', 'boss', '--db', t.file).code).toBe(2);
+    expect(cli('operator', 'select', 'nobody', '--db', t.file).err).toContain('OPERATOR_UNKNOWN');
+    expect(cli('operator', 'select', 'lee.s', '--db', t.file).code).toBe(0);
+    const list = JSON.parse(cli('operator', 'list', '--db', t.file, '--json').out) as { operators: { id: string }[]; current: string };
+    expect(list.operators.map((o) => o.id).sort()).toEqual(['lee.s', 'park.m']);
+    expect(list.current).toBe('lee.s');
+
+    const out = join(t.dir, 'signed-by-selected.json');
+    const r = cli('history', 'export', '--format', 'json', '--out', out, '--db', t.file);
+    expect(r.code, r.err).toBe(0);
+    const header = (JSON.parse(readFileSync(out, 'utf8')) as { header: { exported_by: { id: string; name: string } } }).header;
+    expect(header.exported_by).toMatchObject({ id: 'lee.s', name: '이서연' });
+    expect(lastEntry()).toMatchObject({ actor: 'lee.s', action: 'export.json', entity_id: 'signed-by-selected.json' });
+  });
+
   it('writes the PDF audit report and says whether the chain verifies', async () => {
     const out = join(t.dir, 'audit.pdf');
     const r = cli('audit', 'report', '--out', out, '--operator', 'park.m', '--db', t.file, '--verdict', 'pneumonia');
