@@ -5,6 +5,8 @@ sections, MODEL_CARD.md registered in `files:`, and `inspector pack check`.
 
 Run after the pack's build script:
   /usr/bin/python3 training/package.py training/configs/<pack>.yaml
+Only the drift baseline (pack.yaml `reference`) of an already packaged pack:
+  /usr/bin/python3 training/package.py --reference-only training/configs/<pack>.yaml
 """
 import datetime
 import hashlib
@@ -20,7 +22,7 @@ import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
 from lib.card import write_section  # noqa: E402
-from lib.common import REPO, load_config, log, work_dir  # noqa: E402
+from lib.common import REPO, load_config, log, require_data, work_dir  # noqa: E402
 from packs_meta import PACKS  # noqa: E402
 
 HEADER = ("# Inspector model pack, format 1 (see docs/PACKS.md). Edit thresholds freely;\n"
@@ -52,6 +54,65 @@ def recall_floor(results, target):
     pos = np.sort(s[y == 1])
     k = int(np.floor((1 - target) * len(pos)))
     return float(pos[k]) if len(pos) else 0.0
+
+
+def inspector_json(*args):
+    """Runs the CLI with --json and returns what it printed, parsed."""
+    env = dict(os.environ)
+    env["PATH"] = f"{REPO / 'node_modules' / '.bin'}:{env['PATH']}"
+    r = subprocess.run(["node", str(REPO / "bin" / "inspector.js"), *args, "--json"], cwd=REPO, env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.stderr.write(r.stderr)
+        raise SystemExit(f"inspector {args[0]} failed ({r.returncode})")
+    return json.loads(r.stdout)
+
+
+def drift_reference(pack, cfg, meta, res, out):
+    """The pack's drift baseline (pack.yaml `reference`): defect scores of the validation split.
+
+    Classifiers: the defect probabilities the build computed on its validation split (PyTorch; the
+    app's engine matches them to ~1e-5, tests/unit/packs-shipped). Autoencoder: the validation photos
+    run through the app's own engine (`inspector inspect`), since its image score is normalised by
+    the pack and only the app computes it the way runs are recorded.
+    """
+    if meta["kind"] == "classifier":
+        scores = [float(f"{s:.6g}") for s in res["val_scores"]]
+        method = "defect probability of each validation image, computed by the build (PyTorch) on the held-out validation split"
+    else:
+        root = require_data(cfg["data"]["root"])
+        ref_dir = work_dir(pack) / "reference-val"
+        ref_dir.mkdir(exist_ok=True)
+        for stem in res["val_stems"]:
+            link = ref_dir / f"{stem}.jpg"
+            if not link.exists():
+                link.symlink_to(root / "images" / f"{stem}.jpg")
+        report = inspector_json("inspect", str(ref_dir), "--pack", str(out), "--no-record")
+        scores = [float(f"{r['defectScore']:.6g}") for r in report["results"] if r.get("defectScore") is not None]
+        if len(scores) != len(res["val_stems"]):
+            raise SystemExit(f"reference: {len(scores)} of {len(res['val_stems'])} validation photos scored")
+        method = "defect score of each validation photo (normal and pitted), computed by the app's engine with this pack"
+    arr = np.array(scores)
+    return {"scores": scores, "derivation": {"method": method, "stats": {
+        "n": len(scores), "mean": round(float(arr.mean()), 6), "std": round(float(arr.std()), 6)}}}
+
+
+def write_manifest(pack, out, m):
+    (out / "pack.yaml").write_text(HEADER.format(pack=pack) + yaml.safe_dump(m, sort_keys=False, allow_unicode=True, width=120))
+
+
+def add_reference(cfg_path):
+    """Adds (or replaces) only the drift baseline of an already packaged pack."""
+    cfg = load_config(cfg_path)
+    pack = cfg["pack"]
+    out = REPO / "models" / pack
+    res = json.loads((work_dir(pack) / "results.json").read_text())
+    m = yaml.safe_load((out / "pack.yaml").read_text())
+    if isinstance(m["provenance"].get("createdAt"), datetime.datetime):
+        m["provenance"]["createdAt"] = m["provenance"]["createdAt"].isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    m["reference"] = drift_reference(pack, cfg, PACKS[pack], res, out)
+    write_manifest(pack, out, m)
+    inspector("pack", "check", str(out))
+    log(f"{pack}: drift reference of {len(m['reference']['scores'])} validation scores")
 
 
 def main(cfg_path):
@@ -115,10 +176,17 @@ def main(cfg_path):
     for section, body in meta["card_sections"](res, m).items():
         write_section(card, section, body)
     m["files"]["MODEL_CARD.md"] = sha256(card)
-    manifest_path.write_text(HEADER.format(pack=pack) + yaml.safe_dump(m, sort_keys=False, allow_unicode=True, width=120))
+    write_manifest(pack, out, m)
+    # The baseline needs the finished pack (the AE's scores come from the app's engine with it).
+    m["reference"] = drift_reference(pack, cfg, meta, res, out)
+    write_manifest(pack, out, m)
     inspector("pack", "check", str(out))
     log(f"packed {out}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    # `package.py CONFIG` packages a built pack; `package.py --reference-only CONFIG` only refreshes its drift baseline.
+    if sys.argv[1] == "--reference-only":
+        add_reference(sys.argv[2])
+    else:
+        main(sys.argv[1])

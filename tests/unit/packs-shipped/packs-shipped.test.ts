@@ -98,6 +98,23 @@ describe('shipped demo packs', () => {
     });
   }
 
+  it('each pack carries its validation split as the drift baseline (scores in [0, 1], stats as derived)', () => {
+    const sizes: Record<string, number> = {};
+    for (const name of SHIPPED) {
+      const ref = loadPack(join(modelsDir, name)).manifest.reference;
+      expect(ref, name).toBeDefined();
+      const { scores, derivation } = ref!;
+      sizes[name] = scores.length;
+      expect(scores.every((v) => v >= 0 && v <= 1), name).toBe(true);
+      expect(derivation.stats?.['n']).toBe(scores.length);
+      expect(scores.reduce((a, b) => a + b, 0) / scores.length).toBeCloseTo(derivation.stats!['mean']!, 5);
+      // Normal and defective validation images both: a baseline of one class would flag every line as drifted.
+      expect(scores.filter((v) => v < 0.5).length, name).toBeGreaterThan(scores.length / 4);
+      expect(scores.filter((v) => v >= 0.5).length, name).toBeGreaterThan(scores.length / 20);
+    }
+    expect(sizes).toEqual({ 'battery-ct-porosity': 300, 'chest-xray-pneumonia': 156, 'surface-pitting-ae': 204 });
+  });
+
   it('the chest pack says it is a demo, not for clinical use, in its manifest and card', () => {
     const m = loadPack(join(modelsDir, 'chest-xray-pneumonia')).manifest;
     expect(m.title?.en).toMatch(/not for clinical use/i);
