@@ -111,3 +111,22 @@ export async function openWithTestPack(prefix: string, chosen: string): Promise<
   });
   return openBridge({ userDataDir, choosePaths: () => [chosen] });
 }
+
+/**
+ * Pane-relative boxes (CSS pixels) of the HTML over a pane's canvas (legend, readout, captions):
+ * pixel comparisons skip them, since what they cover is not the image.
+ */
+export async function paneOverlays(b: Bridge, pane = 0): Promise<[number, number, number, number][]> {
+  return b.page.evaluate((testId) => {
+    const el0 = document.querySelector(`[data-testid="${testId}"]`)!;
+    const p = el0.getBoundingClientRect();
+    const out: [number, number, number, number][] = [];
+    for (const el of Array.from(document.querySelectorAll('body *'))) {
+      if (el === el0 || el.contains(el0) || el.closest('.konvajs-content') || el.tagName === 'CANVAS' || el.querySelector('canvas')) continue;
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0 || r.right < p.left || r.left > p.right || r.bottom < p.top || r.top > p.bottom) continue;
+      out.push([r.left - p.left, r.top - p.top, r.right - p.left, r.bottom - p.top]);
+    }
+    return out;
+  }, `viewer-pane-${pane}`);
+}

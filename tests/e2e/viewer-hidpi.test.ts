@@ -11,7 +11,7 @@ import { toGrey8 } from '../../src/core/imaging/pixels';
 import type { Frame } from '../../src/core/imaging/types';
 import { openBridge, type Bridge } from '../support/bridge';
 import { repoRoot } from '../support/paths';
-import { grabPane, viewOf, waitAttr } from './viewer-helpers';
+import { grabPane, paneOverlays, viewOf, waitAttr } from './viewer-helpers';
 
 const CT = join(repoRoot, 'tests', 'fixtures', 'imaging', 'voi', 'ct_small_sigmoid.dcm');
 const DPR = 2;
@@ -25,22 +25,6 @@ describe('HiDPI: the frame is windowed per device pixel (Chromium at device scal
     await b?.close();
   });
 
-  /** HTML over the pane (legend, readout), in CSS pixels relative to the pane: not image pixels. */
-  async function overlays(): Promise<[number, number, number, number][]> {
-    return b.page.evaluate(() => {
-      const pane = document.querySelector('[data-testid="viewer-pane-0"]')!;
-      const p = pane.getBoundingClientRect();
-      const out: [number, number, number, number][] = [];
-      for (const el of Array.from(document.querySelectorAll('body *'))) {
-        if (el === pane || el.contains(pane) || el.closest('.konvajs-content') || el.tagName === 'CANVAS' || el.querySelector('canvas')) continue;
-        const r = el.getBoundingClientRect();
-        if (r.width === 0 || r.height === 0 || r.right < p.left || r.left > p.right || r.bottom < p.top || r.top > p.bottom) continue;
-        out.push([r.left - p.left, r.top - p.top, r.right - p.left, r.bottom - p.top]);
-      }
-      return out;
-    });
-  }
-
   /** Every device pixel of the visible image (stride 1, central area) against the core's grey. */
   async function expectExact(frame: Frame): Promise<{ compared: number; edges: number }> {
     const want = toGrey8(frame);
@@ -48,7 +32,7 @@ describe('HiDPI: the frame is windowed per device pixel (Chromium at device scal
     const img = await grabPane(b);
     const pane = (await b.page.getByTestId('viewer-pane-0').boundingBox())!;
     expect(img.width).toBe(Math.round(pane.width * DPR));
-    const covered = await overlays();
+    const covered = await paneOverlays(b);
     const s = v.scale * DPR;
     const ox = v.x * DPR;
     const oy = v.y * DPR;

@@ -14,7 +14,7 @@ import { toGrey8 } from '../../src/core/imaging/pixels';
 import type { Frame, WindowSetting } from '../../src/core/imaging/types';
 import { openBridge, type Bridge } from '../support/bridge';
 import { hasShared, repoRoot, sharedData } from '../support/paths';
-import { grabPane, viewOf, waitAttr, type View } from './viewer-helpers';
+import { grabPane, paneOverlays, viewOf, waitAttr, type View } from './viewer-helpers';
 
 const VLUT = join(sharedData, 'dicom', 'pydicom-data', 'vlut_04.dcm');
 const MLUT = join(sharedData, 'dicom', 'pydicom-data', 'mlut_18.dcm');
@@ -47,22 +47,6 @@ describe('exact DICOM VOI in the viewer (Chromium, real handlers)', () => {
     return { frame, view: (await viewOf(b)) as VoiView };
   }
 
-  /** Pane-relative boxes of whatever HTML sits over the canvas (legend, readout, captions). */
-  async function overlays(): Promise<[number, number, number, number][]> {
-    return b.page.evaluate(() => {
-      const pane = document.querySelector('[data-testid="viewer-pane-0"]')!;
-      const p = pane.getBoundingClientRect();
-      const out: [number, number, number, number][] = [];
-      for (const el of Array.from(document.querySelectorAll('body *'))) {
-        if (el === pane || el.contains(pane) || el.closest('.konvajs-content') || el.tagName === 'CANVAS' || el.querySelector('canvas')) continue;
-        const r = el.getBoundingClientRect();
-        if (r.width === 0 || r.height === 0 || r.right < p.left || r.left > p.right || r.bottom < p.top || r.top > p.bottom) continue;
-        out.push([r.left - p.left, r.top - p.top, r.right - p.left, r.bottom - p.top]);
-      }
-      return out;
-    });
-  }
-
   /**
    * Every screen pixel over the image's central 80 % against the core's grey level of the image
    * pixel under it (nearest, as the renderer samples). Returns how many were compared.
@@ -71,7 +55,7 @@ describe('exact DICOM VOI in the viewer (Chromium, real handlers)', () => {
     const want = toGrey8(frame, window);
     const v = await viewOf(b);
     const img = await grabPane(b);
-    const covered = await overlays();
+    const covered = await paneOverlays(b);
     let n = 0;
     const bad: string[] = [];
     const x0 = Math.ceil(v.x + frame.width * v.scale * 0.1);
