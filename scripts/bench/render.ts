@@ -32,7 +32,9 @@ const pct = (xs: number[], q: number) => {
 };
 
 // tsx names functions with a __name helper; the page needs it too for the functions we pass in.
-const b = await openBridge({ viewport: { width: 1600, height: 1000 } });
+/** Device pixels per CSS pixel (2 = a Retina or 200 % screen: the frame is windowed at 4× the pixels). */
+const DPR = Number(process.env['RENDER_BENCH_DPR'] ?? 1);
+const b = await openBridge({ viewport: { width: 1600, height: 1000 }, deviceScaleFactor: DPR });
 await b.page.context().addInitScript({ content: 'globalThis.__name = (f) => f; if (!globalThis.api) Object.defineProperty(globalThis, "api", { value: Object.freeze({ call: (c, i) => globalThis.__inspectorInvoke(c, i) }) });' });
 await b.page.reload();
 await b.page.waitForFunction('!!globalThis.__inspector');
@@ -126,7 +128,7 @@ const numpy = ref.status === 0 ? (JSON.parse(ref.stdout) as { median_ms: number;
 
 const f1 = (x: number) => x.toFixed(1).padStart(7);
 const med = (xs: number[]) => pct(xs, 0.5);
-console.log(`Chromium (software; WebGL: ${glInfo}), viewport ${stage} px, 2048² uint16 + 2 heatmaps (224²) + 50 boxes, preview ${preview.width}² (step ${preview.step}); ${OPENS} cold opens and ${STEPS} drag steps each`);
+console.log(`Chromium (software; WebGL: ${glInfo}), viewport ${stage} CSS px at device pixel ratio ${DPR}, 2048² uint16 + 2 heatmaps (224²) + 50 boxes, preview ${preview.width}² (step ${preview.step}); ${OPENS} cold opens and ${STEPS} drag steps each`);
 console.log('measure                                   median      p95      max   (ms)');
 const row = (name: string, xs: number[]) => console.log(`${name.padEnd(40)} ${f1(pct(xs, 0.5))}  ${f1(pct(xs, 0.95))}  ${f1(Math.max(...xs))}`);
 for (const r of results) {
