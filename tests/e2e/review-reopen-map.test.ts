@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Bridge } from '../support/bridge';
 import { repoRoot } from '../support/paths';
-import { ready, waitAttr, openWithTestPack } from './viewer-helpers';
+import { openAndInspect, openWithTestPack, ready, waitAttr } from './viewer-helpers';
 
 const fixtures = join(repoRoot, 'tests', 'fixtures', 'packs');
 const WIDE = join(fixtures, 'images', 'wide_defect.png');
@@ -45,14 +45,7 @@ describe('reopened history case: the heatmap layer comes back as it was drawn li
 
   it('inspect, reopen from the history: identical layer pixels and legend', async () => {
     const { page } = b;
-    await page.getByTestId('pack-list').waitFor({ timeout: 60_000 });
-    await page.getByTestId('open-files').click();
-    await page.getByTestId('case-0').waitFor();
-    await waitAttr(b, 'viewer-pane-0', 'data-view', /./);
-    await page.getByTestId('inspect-pack').selectOption('resnet-mini');
-    await page.locator('body').click({ position: { x: 5, y: 990 } });
-    await page.keyboard.press('F5');
-    await page.locator('[data-testid^="layer-opacity-"]').first().waitFor({ timeout: 90_000 });
+    await openAndInspect(b);
     const liveView = await page.getByTestId('viewer-pane-0').getAttribute('data-view');
     const liveLegend = (await page.locator('[data-testid^="legend-"]').filter({ hasText: 'Grad-CAM' }).first().textContent())!;
     const live = await heatmapLayer(b);

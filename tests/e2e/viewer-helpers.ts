@@ -113,6 +113,22 @@ export async function openWithTestPack(prefix: string, chosen: string): Promise<
 }
 
 /**
+ * In a page from `openWithTestPack`: opens the chosen file, picks the test pack (the app ships its
+ * own packs too) and inspects from the keyboard (F5); resolves when the heatmap layer is listed.
+ */
+export async function openAndInspect(b: Bridge): Promise<void> {
+  const { page } = b;
+  await page.getByTestId('pack-list').waitFor({ timeout: 60_000 });
+  await page.getByTestId('open-files').click();
+  await page.getByTestId('case-0').waitFor();
+  await waitAttr(b, 'viewer-pane-0', 'data-view', /./);
+  await page.getByTestId('inspect-pack').selectOption('resnet-mini');
+  await page.locator('body').click({ position: { x: 5, y: 990 } });
+  await page.keyboard.press('F5');
+  await page.locator('[data-testid^="layer-opacity-"]').first().waitFor({ timeout: 90_000 });
+}
+
+/**
  * Pane-relative boxes (CSS pixels) of the HTML over a pane's canvas (legend, readout, captions):
  * pixel comparisons skip them, since what they cover is not the image.
  */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBridge, type Bridge } from '../support/bridge';
 import { hasShared, repoRoot, sharedData } from '../support/paths';
-import { grabPane, screenOf, viewOf, waitAttr, openWithTestPack } from './viewer-helpers';
+import { grabPane, openAndInspect, openWithTestPack, screenOf, viewOf, waitAttr } from './viewer-helpers';
 import { colourAt } from './viewer-oracle';
 
 const fixtures = join(repoRoot, 'tests', 'fixtures', 'packs');
@@ -37,16 +37,8 @@ describe('inspect with a real pack, heatmap on image pixels (Chromium, real work
 
   it('F5 runs the pack; the Grad-CAM layer lands on the 96×80 image exactly as the engine computed it', async () => {
     const { page } = b;
-    await page.getByTestId('pack-list').waitFor({ timeout: 60_000 });
-    await page.getByTestId('open-files').click();
-    await page.getByTestId('case-0').waitFor();
-    await waitAttr(b, 'viewer-pane-0', 'data-view', /./);
-    // The app ships its own packs too: choose the test pack, then inspect from the keyboard.
-    await page.getByTestId('inspect-pack').selectOption('resnet-mini');
-    await page.locator('body').click({ position: { x: 5, y: 990 } });
-    await page.keyboard.press('F5');
+    await openAndInspect(b);
     const opacity = page.locator('[data-testid^="layer-opacity-"]').first();
-    await opacity.waitFor({ timeout: 90_000 });
     await opacity.fill('1');
     await page.locator('[data-testid^="layer-threshold-"]').first().fill('0');
     await page.locator('[data-testid^="layer-colormap-"]').first().selectOption('turbo');
