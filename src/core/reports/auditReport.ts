@@ -114,6 +114,17 @@ class ReportWriter {
   keep(points: number): void {
     if (this.doc.y + points > this.doc.page.height - this.doc.page.margins.bottom) this.doc.addPage();
   }
+
+  /**
+   * The last line says how many pages the report has. Pages are streamed, so footers cannot say
+   * "of N" (holding every page until the end tripled peak memory: +359 vs +138 MB at 20,000 runs);
+   * with numbered footers and this line a reader still sees a missing or cut-off page.
+   */
+  endOfReport(runs: number): void {
+    this.keep(40);
+    this.doc.moveDown(1);
+    this.line(`End of report: ${runs} run${runs === 1 ? '' : 's'}, ${this.page} page${this.page === 1 ? '' : 's'}.`, { bold: true, size: 9 });
+  }
 }
 
 function chainLines(w: ReportWriter, v: VerifyReport): void {
@@ -218,6 +229,7 @@ export async function auditReport(
       // Lets pdfkit hand its buffered output to the file before the next page of runs.
       await nextTurn();
     }
+    w.endOfReport(runs);
     doc.end();
     await done;
   } catch (e) {
