@@ -1,5 +1,5 @@
 /** The review flow's plain records: what a case is, what the model found, what the reviewer decided. */
-import type { BoxData, HeatmapScale, LookupTable, PixelDType, Rect, Scene, VoiFunction } from '../viewer/types';
+import type { BoxData, HeatmapInfo, HeatmapScale, LookupTable, PixelDType, Rect, Scene, VoiFunction } from '../viewer/types';
 import type { InputMapping } from '../viewer/heatmap';
 
 export type CaseStatus = 'new' | 'inspected' | 'accepted' | 'rejected' | 'uncertain' | 'overridden';
@@ -64,15 +64,9 @@ export interface FrameRef {
   preview?: { mediaId: string; step: number; width: number; height: number };
 }
 
-export interface HeatmapRef {
+/** A heatmap the host published as media, before its values are fetched. */
+export interface HeatmapRef extends HeatmapInfo {
   mediaId: string;
-  id: string;
-  kind: 'gradcam' | 'cam' | 'anomaly';
-  method: string;
-  source: string;
-  className?: string;
-  width: number;
-  height: number;
   /** Either where the map lies on the image, or the model-input mapping to derive it from. */
   covers?: Rect;
   mapping?: InputMapping;

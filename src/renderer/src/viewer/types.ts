@@ -80,7 +80,8 @@ export interface HeatmapScale {
   threshold?: number;
 }
 
-export interface HeatmapData {
+/** What a heatmap is, whether its values are loaded (`HeatmapData`) or still media (`HeatmapRef`). */
+export interface HeatmapInfo {
   id: string;
   kind: 'gradcam' | 'cam' | 'anomaly';
   /** Method shown in the legend, e.g. `Grad-CAM`, `Grad-CAM++`, `PaDiM`. */
@@ -90,6 +91,9 @@ export interface HeatmapData {
   className?: string;
   width: number;
   height: number;
+}
+
+export interface HeatmapData extends HeatmapInfo {
   values: Float32Array;
   /** Where the whole map grid lies on the image: model input resize/crop/pad undone. */
   covers: Rect;
