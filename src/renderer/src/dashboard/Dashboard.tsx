@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, type ReactNode } from 'react';
 import { useT, type MessageKey } from '../i18n';
 import { formatPercent, formatScore } from '../history/format';
 import { binEdges, dailyOptions, dayToSeconds, histogramOptions } from './charts';
@@ -8,6 +8,18 @@ import { useAppStore } from '../state/appStore';
 
 /** Status words carry a glyph: drift is never told by colour alone. */
 const DRIFT_GLYPH: Record<HistoryStats['drift'][number]['status'], string> = { ok: '✓', drift: '⚠', 'no-reference': '○', 'insufficient-data': '…' };
+
+/** A dashboard card: a region named by its heading. */
+function Card({ id, title, wide, children }: { id: string; title: ReactNode; wide?: boolean; children: ReactNode }) {
+  return (
+    <section className={`card dash-card${wide ? ' dash-wide' : ''}`} aria-labelledby={id}>
+      <h3 id={id} className="card-title">
+        {title}
+      </h3>
+      {children}
+    </section>
+  );
+}
 
 function Kpi({ label, value, testId }: { label: string; value: string; testId: string }) {
   return (
@@ -26,10 +38,7 @@ function DailyCard({ stats }: { stats: HistoryStats }) {
   const days = stats.daily;
   const data: [number[], number[], number[]] = [days.map((d) => dayToSeconds(d.day)), days.map((d) => d.images), days.map((d) => d.errors)];
   return (
-    <section className="card dash-card dash-wide" aria-labelledby="dash-daily">
-      <h3 id="dash-daily" className="card-title">
-        {t('dash.daily')}
-      </h3>
+    <Card id="dash-daily" wide title={t('dash.daily')}>
       {days.length === 0 ? (
         <p className="empty">{t('dash.noData')}</p>
       ) : (
@@ -64,17 +73,14 @@ function DailyCard({ stats }: { stats: HistoryStats }) {
           </tbody>
         </table>
       </details>
-    </section>
+    </Card>
   );
 }
 
 function VerdictCard({ verdicts, runs }: { verdicts: [string, number][]; runs: number }) {
   const t = useT();
   return (
-    <section className="card dash-card" aria-labelledby="dash-verdicts">
-      <h3 id="dash-verdicts" className="card-title">
-        {t('dash.verdicts')}
-      </h3>
+    <Card id="dash-verdicts" title={t('dash.verdicts')}>
       {verdicts.length === 0 ? (
         <p className="empty">{t('dash.noData')}</p>
       ) : (
@@ -99,7 +105,7 @@ function VerdictCard({ verdicts, runs }: { verdicts: [string, number][]; runs: n
           </tbody>
         </table>
       )}
-    </section>
+    </Card>
   );
 }
 
@@ -108,10 +114,7 @@ function HistogramCard({ stats, pack }: { stats: HistoryStats; pack: string }) {
   const contrast = useAppStore((s) => s.highContrast);
   const shown = stats.packs.filter((p) => !pack || p.pack === pack);
   return (
-    <section className="card dash-card" aria-labelledby="dash-hist">
-      <h3 id="dash-hist" className="card-title">
-        {t('dash.histogram')}
-      </h3>
+    <Card id="dash-hist" title={t('dash.histogram')}>
       {shown.length === 0 && <p className="empty">{t('dash.noData')}</p>}
       {shown.map((p) => (
         <figure key={p.pack} className="hist" data-testid={`histogram-${p.pack}`}>
@@ -127,17 +130,14 @@ function HistogramCard({ stats, pack }: { stats: HistoryStats; pack: string }) {
           />
         </figure>
       ))}
-    </section>
+    </Card>
   );
 }
 
 function AgreementCard({ a }: { a: HistoryStats['agreement'] }) {
   const t = useT();
   return (
-    <section className="card dash-card" aria-labelledby="dash-agree">
-      <h3 id="dash-agree" className="card-title">
-        {t('dash.agreement')} · {t('dash.reviewed')} <span data-testid="agreement-reviewed">{a.reviewed}</span>
-      </h3>
+    <Card id="dash-agree" title={<>{t('dash.agreement')} · {t('dash.reviewed')} <span data-testid="agreement-reviewed">{a.reviewed}</span></>}>
       {a.reviewed === 0 ? (
         <p className="empty">{t('dash.noReviews')}</p>
       ) : (
@@ -194,17 +194,14 @@ function AgreementCard({ a }: { a: HistoryStats['agreement'] }) {
           </table>
         </>
       )}
-    </section>
+    </Card>
   );
 }
 
 function ErrorsCard({ e }: { e: HistoryStats['errors'] }) {
   const t = useT();
   return (
-    <section className="card dash-card" aria-labelledby="dash-errors">
-      <h3 id="dash-errors" className="card-title">
-        {t('dash.errorsByCode')}
-      </h3>
+    <Card id="dash-errors" title={t('dash.errorsByCode')}>
       {e.byCode.length === 0 ? (
         <p className="empty">{t('dash.noErrors')}</p>
       ) : (
@@ -229,17 +226,14 @@ function ErrorsCard({ e }: { e: HistoryStats['errors'] }) {
           </tbody>
         </table>
       )}
-    </section>
+    </Card>
   );
 }
 
 function DriftCard({ drift }: { drift: HistoryStats['drift'] }) {
   const t = useT();
   return (
-    <section className="card dash-card" aria-labelledby="dash-drift">
-      <h3 id="dash-drift" className="card-title">
-        {t('dash.drift')}
-      </h3>
+    <Card id="dash-drift" title={t('dash.drift')}>
       {drift.length === 0 ? (
         <p className="empty">{t('dash.noData')}</p>
       ) : (
@@ -277,7 +271,7 @@ function DriftCard({ drift }: { drift: HistoryStats['drift'] }) {
           </tbody>
         </table>
       )}
-    </section>
+    </Card>
   );
 }
 
@@ -286,10 +280,7 @@ function AuditCard() {
   const audit = useDashboardStore((s) => s.audit);
   const verify = useDashboardStore((s) => s.verifyAudit);
   return (
-    <section className="card dash-card" aria-labelledby="dash-audit">
-      <h3 id="dash-audit" className="card-title">
-        {t('dash.audit')}
-      </h3>
+    <Card id="dash-audit" title={t('dash.audit')}>
       <button type="button" onClick={() => void verify()} data-testid="audit-verify">
         {t('dash.auditVerify')}
       </button>{' '}
@@ -299,7 +290,7 @@ function AuditCard() {
           <code>{audit.head.hash.slice(0, 12)}</code>
         </span>
       )}
-    </section>
+    </Card>
   );
 }
 
