@@ -25,6 +25,8 @@ export interface CaseResult {
   id: string;
   images: string[];
   verdict: Verdict;
+  /** Images of the case outside their pack's input envelope (INPUT_OUT_OF_DISTRIBUTION). */
+  flags?: { code: string; source: string; pack: string; reasons: string[] }[];
 }
 
 export interface InspectReport {
@@ -95,12 +97,23 @@ export async function inspect(
 
   const caseResults: CaseResult[] = cases.map((c) => {
     const mine = results.filter((r) => r.caseId === c.id);
-    const sides: Partial<Record<Side, SideResult>> = {};
-    for (const side of ['internal', 'external'] as const) {
-      const s = sideSummary(mine.filter((r) => r.side === side));
-      if (s) sides[side] = s;
-    }
-    return { id: c.id, images: c.images.map((i) => i.path), verdict: integrate(sides, req.config.config, req.config.sha256) };
+    const verdictOf = (rs: ImageResult[]) => {
+      const sides: Partial<Record<Side, SideResult>> = {};
+      for (const side of ['internal', 'external'] as const) {
+        const s = sideSummary(rs.filter((r) => r.side === side));
+        if (s) sides[side] = s;
+      }
+      return integrate(sides, req.config.config, req.config.sha256);
+    };
+    const verdict = verdictOf(mine);
+    const ood = mine.filter((r) => r.guard?.outOfDistribution);
+    if (ood.length === 0) return { id: c.id, images: c.images.map((i) => i.path), verdict };
+    // An out-of-distribution image is no evidence either way: the case keeps a defect only when the
+    // images inside their packs' envelopes show it; otherwise it is UNCERTAIN, never PASS.
+    const trusted = verdictOf(mine.filter((r) => !r.guard?.outOfDistribution));
+    const flags = ood.map((r) => ({ code: r.guard!.code ?? 'INPUT_OUT_OF_DISTRIBUTION', source: r.source, pack: r.pack.name, reasons: r.guard!.reasons }));
+    const guarded: Verdict = trusted.verdict.endsWith('_DEFECT') ? trusted : { ...verdict, verdict: 'UNCERTAIN' };
+    return { id: c.id, images: c.images.map((i) => i.path), verdict: guarded, flags };
   });
   return { results, cases: caseResults, configSha256: req.config.sha256, totalMs: performance.now() - t0 };
 }

@@ -159,23 +159,31 @@ export function rates(spec: GuardSpec, file: GuardFile | undefined, sets: { name
   });
 }
 
-/** Writes guard.json and the manifest's `guard` section, rehashing, keeping pack.yaml's header comment. */
+/**
+ * Writes guard.json and the manifest's `guard` section. pack.yaml is edited as text — the `guard:`
+ * block replaced or appended, the guard file's hash set under `files:` — so the rest of the file
+ * (written by training/package.py, reviewed by people) stays byte for byte as it was.
+ */
 export function writeGuard(dir: string, guard: GuardSpec, file: GuardFile | undefined): LoadedPack {
   const path = join(dir, MANIFEST_FILE);
-  const text = readFileSync(path, 'utf8');
-  const header = text.split('\n').filter((l, i, all) => l.startsWith('#') && all.slice(0, i).every((x) => x.startsWith('#'))).join('\n');
-  const doc = parse(text) as Record<string, unknown> & { files: Record<string, string> };
+  let text = readFileSync(path, 'utf8');
+  // Drop an earlier guard block: from `guard:` to the next top-level key or the end.
+  text = text.replace(/^guard:\n(?:[ #].*\n|\n)*/m, '');
+  text = text.replace(new RegExp(`^  ${GUARD_FILE.replace('.', '\\.')}: [0-9a-f]{64}\n`, 'm'), '');
   if (file) {
     // Six significant digits: the file stays reviewable and hashes stably across platforms.
     const round = (v: number[]) => v.map((x) => Number(x.toPrecision(6)));
     const body = JSON.stringify({ ...file, gaussians: file.gaussians.map((g) => ({ ...g, mean: round(g.mean), precision: round(g.precision) })) });
     writeFileSync(join(dir, GUARD_FILE), body + '\n');
-    doc.files[GUARD_FILE] = sha256(readFileSync(join(dir, GUARD_FILE)));
-  } else delete doc.files[GUARD_FILE];
-  doc['guard'] = guard;
-  const parsed = Manifest.safeParse(doc);
+    const hash = sha256(readFileSync(join(dir, GUARD_FILE)));
+    if (!/^files:\n/m.test(text)) throw new InspectorError('PACK_MANIFEST_INVALID', `${path} has no files: section.`);
+    text = text.replace(/^files:\n/m, `files:\n  ${GUARD_FILE}: ${hash}\n`);
+  }
+  if (!text.endsWith('\n')) text += '\n';
+  text += stringify({ guard }, { lineWidth: 120 });
+  const parsed = Manifest.safeParse(parse(text));
   if (!parsed.success) throw new InspectorError('PACK_MANIFEST_INVALID', `The guard would make pack.yaml invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  writeFileSync(path, `${header}\n${stringify(doc, { lineWidth: 120 })}`);
+  writeFileSync(path, text);
   return loadPack(dir);
 }
 

@@ -149,3 +149,15 @@ export async function guardImages(
     return judge(spec, img, f, model);
   });
 }
+
+/** What the engine does with a check: an out-of-distribution image's decision is UNCERTAIN. */
+export function applyGuard<R extends { decision: string; guard?: GuardCheck; error?: unknown }>(results: R[], checks: GuardCheck[] | undefined): R[] {
+  if (!checks) return results;
+  results.forEach((r, i) => {
+    const c = checks[i];
+    if (!c) return;
+    r.guard = c;
+    if (c.outOfDistribution && !r.error) r.decision = 'uncertain';
+  });
+  return results;
+}
