@@ -97,6 +97,7 @@ export function findingsOf(r: ImageResult, run: RunResult, card?: PackCard): Fin
           },
         }
       : {}),
+    ...(r.guard?.outOfDistribution ? { guard: { code: r.guard.code ?? 'INPUT_OUT_OF_DISTRIBUTION', reasons: r.guard.reasons } } : {}),
     models: [
       {
         pack: r.pack.name,
