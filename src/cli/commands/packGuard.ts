@@ -6,6 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { studyGuard, writeGuard } from '../../core/guard';
+import { writeGuardCard } from '../../core/guard/card';
 import { FEATURES, type Feature } from '../../core/guard/calibrate';
 import { loadPack } from '../../core/packs/load';
 import { InspectorError } from '../../shared/errors';
@@ -61,7 +62,7 @@ export async function guardCommand(args: string[]): Promise<number> {
       ...(v['size-margin'] ? { sizeMargin: Number(v['size-margin']) } : {}),
     },
   );
-  if (v.write) writeGuard(dir, study.guard, study.file);
+  const carded = v.write ? (writeGuard(dir, study.guard, study.file), writeGuardCard(dir, study)) : false;
   if (v.json) {
     process.stdout.write(JSON.stringify({ ...study, file: undefined, written: Boolean(v.write) }, null, 2) + '\n');
     return 0;
@@ -76,6 +77,6 @@ export async function guardCommand(args: string[]): Promise<number> {
   out(`chosen: ${study.chosen}, threshold ${study.guard.statistic?.threshold.toPrecision(4)} (${study.guard.statistic?.derivation.method})`);
   const a = study.guard.accepts;
   out(`envelope: ${a.colour}, ${a.width.join('–')} × ${a.height.join('–')} px, DICOM modalities ${a.dicomModalities.join(', ') || 'none'}`);
-  if (v.write) out(`wrote the guard into ${dir}/pack.yaml and guard.json`);
+  if (v.write) out(`wrote the guard into ${dir}/pack.yaml and guard.json${carded ? ', and its section of MODEL_CARD.md' : ''}`);
   return 0;
 }
