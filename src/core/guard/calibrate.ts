@@ -10,7 +10,7 @@ import { parse, stringify } from 'yaml';
 import { InspectorError } from '../../shared/errors';
 import { maxBatch } from '../engine/engine';
 import { loadImage, type EngineImage } from '../engine/image';
-import { SessionCache } from '../engine/session';
+import type { SessionCache } from '../engine/session';
 import { MANIFEST_FILE } from '../packs/discover';
 import { loadPack, sha256, type LoadedPack } from '../packs/load';
 import { Manifest, type GuardSpec } from '../packs/manifest';
