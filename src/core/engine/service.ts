@@ -63,7 +63,11 @@ export class EngineService {
     const fromConfig = [sides.internal?.pack, sides.external?.pack].filter((x): x is string => !!x);
     const packs = resolvePacks(p.packs ?? [], this.roots, fromConfig);
     const baseDir = p.baseDir ?? commonDir(p.paths);
-    return inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}), ...(baseDir ? { baseDir } : {}) });
+    const report = await inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}), ...(baseDir ? { baseDir } : {}) });
+    // Both, so a result says what was asked for and what it really ran on (a CUDA request on a
+    // machine without CUDA ran on the CPU).
+    const used = [...new Set(report.results.map((r) => r.provider).filter((x) => x))];
+    return { ...report, providers: { requested: p.providers ?? null, used } };
   }
 
   async close(): Promise<void> {
