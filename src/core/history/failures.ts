@@ -39,12 +39,16 @@ export interface FailedImageQuery {
 function where(q: FailedImageQuery): { sql: string; params: unknown[] } {
   const w: string[] = ['source_path IS NOT NULL'];
   const params: unknown[] = [];
-  if (q.from !== undefined) (w.push('created_at >= ?'), params.push(q.from));
-  if (q.to !== undefined) (w.push('created_at < ?'), params.push(q.to));
-  if (q.pack) (w.push('pack_name = ?'), params.push(q.pack));
-  if (q.batchId !== undefined) (w.push('batch_id = ?'), params.push(q.batchId));
-  if (q.text) (w.push("(instr(coalesce(case_key, ''), ?) > 0 OR instr(source_path, ?) > 0)"), params.push(q.text, q.text));
-  if (q.codes?.length) (w.push(`code IN (${q.codes.map(() => '?').join(',')})`), params.push(...q.codes));
+  const add = (clause: string, ...values: unknown[]) => {
+    w.push(clause);
+    params.push(...values);
+  };
+  if (q.from !== undefined) add('created_at >= ?', q.from);
+  if (q.to !== undefined) add('created_at < ?', q.to);
+  if (q.pack) add('pack_name = ?', q.pack);
+  if (q.batchId !== undefined) add('batch_id = ?', q.batchId);
+  if (q.text) add("(instr(coalesce(case_key, ''), ?) > 0 OR instr(source_path, ?) > 0)", q.text, q.text);
+  if (q.codes?.length) add(`code IN (${q.codes.map(() => '?').join(',')})`, ...q.codes);
   return { sql: `WHERE ${w.join(' AND ')}`, params };
 }
 
