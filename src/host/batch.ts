@@ -3,8 +3,8 @@
  * A batch killed half-way keeps every case it finished; `resume` picks up the same batch and skips
  * images it already recorded (as a run or an error), so no image is inspected or counted twice.
  */
-import { listInputs, skippedWithCases } from '../core/engine/inspect';
-import { commonDir, type InspectParams } from '../core/engine/service';
+import { commonDir, listInputs, skippedWithCases } from '../core/engine/inspect';
+import type { InspectParams } from '../core/engine/service';
 import type { HistoryStore } from '../core/history/index';
 import { groupCases } from '../core/verdict/cases';
 import { loadConfig } from '../core/verdict/config';
@@ -61,7 +61,7 @@ function recordedSources(store: HistoryStore, batchId: number): Set<string> {
 }
 
 export async function runBatch(
-  ctx: { worker: WorkerClient; history: HistoryAccess },
+  ctx: { worker: WorkerClient; history: Pick<HistoryAccess, 'get'> },
   req: BatchRequest,
   onProgress: (p: BatchProgress) => void = () => {},
   shouldStop: () => boolean = () => false,

@@ -22,9 +22,12 @@ import type { WorkerLauncher } from './workerClient';
  */
 export function nodeWorkerLauncher(appRoot: string, logFile?: string): WorkerLauncher {
   return () => {
-    const built = join(appRoot, 'out', 'main', 'worker.js');
+    // The CLI's own build (bin/inspector.js checked it is current and says where it is), else the
+    // app's build when asked for (E2E), else the sources under tsx.
+    const cliBuild = process.env['INSPECTOR_CLI_BUILD'];
+    const built = cliBuild && existsSync(join(cliBuild, 'worker.js')) ? join(cliBuild, 'worker.js') : join(appRoot, 'out', 'main', 'worker.js');
     const source = join(appRoot, 'src', 'worker', 'index.ts');
-    const fromSource = process.env['INSPECTOR_WORKER_FROM_BUILD'] !== '1' || !existsSync(built);
+    const fromSource = (!cliBuild && process.env['INSPECTOR_WORKER_FROM_BUILD'] !== '1') || !existsSync(built);
     const debug = process.env['INSPECTOR_DEBUG'] === '1';
     const child = fork(fromSource ? source : built, [], {
       execArgv: fromSource ? ['--import', 'tsx'] : [],

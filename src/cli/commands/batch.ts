@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBatch, type BatchProgress } from '../../host/batch';
-import { HistoryAccess } from '../../host/history';
+import { HistoryStore } from '../../core/history/index';
 import { InspectorError } from '../../shared/errors';
 import type { Command } from '../command';
 import { withHost } from '../host';
@@ -62,7 +62,10 @@ export const batchCommand: Command = {
       const line = `batch ${p.batchId}: ${p.done}/${p.total} images  case ${p.caseId} ${p.verdict}${p.errors ? `  errors ${p.errors}` : ''}`;
       process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
     };
-    const history = new HistoryAccess(historyDbPath(values.db));
+    // Opened on first use, like the app's HistoryAccess (a usage error creates no database).
+    const file = historyDbPath(values.db);
+    let store: HistoryStore | undefined;
+    const history = { file, get: () => (store ??= HistoryStore.open(file)), close: () => store?.close() };
     try {
       const summary = await withHost((host) =>
         runBatch(

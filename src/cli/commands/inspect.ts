@@ -6,7 +6,7 @@ import type { ImageResult, InspectReport } from '../../core/engine/inspect';
 import { METHODS } from '../../core/explain';
 import { npyFloat32 } from '../../core/explain/npy';
 import { resizeMap, type HeatMap } from '../../core/explain/scale';
-import { commonDir } from '../../core/engine/service';
+import { commonDir } from '../../core/engine/inspect';
 import { HistoryStore } from '../../core/history/index';
 import { recordReport } from '../../host/recordInspection';
 import type { Command } from '../command';

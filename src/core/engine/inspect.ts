@@ -4,7 +4,7 @@
  * external) — or to every pack when the side cannot be told — and inspected in batches.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
+import { dirname, extname, join, resolve, sep } from 'node:path';
 import { InspectorError } from '../../shared/errors';
 import type { ExplainMethod } from '../explain';
 import type { LoadedPack } from '../packs/load';
@@ -87,6 +87,24 @@ export function skippedWithCases(skipped: readonly SkippedInput[], config: Loade
   const caseOf = new Map<string, string>();
   for (const c of groupCases(skipped.map((s) => s.path), config.config, baseDir)) for (const img of c.images) caseOf.set(img.path, c.id);
   return skipped.map((s) => ({ ...s, caseId: caseOf.get(s.path) ?? s.path }));
+}
+
+/** The deepest folder containing every input (a folder input counts as itself). */
+export function commonDir(paths: readonly string[]): string | undefined {
+  const dirs = paths.map((p) => {
+    const abs = resolve(p);
+    return statSync(abs, { throwIfNoEntry: false })?.isDirectory() ? abs : dirname(abs);
+  });
+  if (dirs.length === 0) return undefined;
+  let common = dirs[0]!;
+  for (const d of dirs.slice(1)) {
+    while (d !== common && !d.startsWith(common.endsWith(sep) ? common : common + sep)) {
+      const up = dirname(common);
+      if (up === common) break;
+      common = up;
+    }
+  }
+  return common;
 }
 
 export function packSide(pack: LoadedPack): Side {

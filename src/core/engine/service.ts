@@ -2,14 +2,12 @@
  * The engine as the worker process hosts it: one Engine (and so one session cache) for the life of
  * the worker, requests resolved from paths and pack references to a full inspection report.
  */
-import { statSync } from 'node:fs';
-import { dirname, resolve, sep } from 'node:path';
 import type { ExplainMethod } from '../explain';
 import type { PackRoot } from '../packs/discover';
 import { resolvePacks } from '../packs/resolve';
 import { loadConfig } from '../verdict/config';
 import { Engine } from './engine';
-import { inspect, type InspectReport } from './inspect';
+import { commonDir, inspect, type InspectReport } from './inspect';
 
 export interface InspectParams {
   paths: string[];
@@ -27,23 +25,8 @@ export interface InspectParams {
   baseDir?: string;
 }
 
-/** The deepest folder containing every input (a folder input counts as itself). */
-export function commonDir(paths: readonly string[]): string | undefined {
-  const dirs = paths.map((p) => {
-    const abs = resolve(p);
-    return statSync(abs, { throwIfNoEntry: false })?.isDirectory() ? abs : dirname(abs);
-  });
-  if (dirs.length === 0) return undefined;
-  let common = dirs[0]!;
-  for (const d of dirs.slice(1)) {
-    while (d !== common && !d.startsWith(common.endsWith(sep) ? common : common + sep)) {
-      const up = dirname(common);
-      if (up === common) break;
-      common = up;
-    }
-  }
-  return common;
-}
+// Re-exported: callers that only need the inputs' folder need not load the engine.
+export { commonDir };
 
 export class EngineService {
   private engine: Engine | undefined;
