@@ -19,7 +19,7 @@ const RUNS = Number(process.env['INSPECTOR_BENCH_CLI_RUNS'] ?? 7);
 const sample = join(root, 'resources', 'samples', 'chest-xray-pneumonia', 'normal_00001299_000.jpg');
 const scratch = mkdtempSync(join(os.tmpdir(), 'inspector-bench-cli-'));
 
-const build = spawnSync(node, [join(root, 'scripts', 'build-cli.mjs')], { encoding: 'utf8' });
+const build = spawnSync(node, [join(root, 'scripts', 'build-cli.js')], { encoding: 'utf8' });
 if (build.status !== 0) throw new Error(`build:cli failed: ${build.stderr}`);
 process.stdout.write(build.stdout);
 
