@@ -11,7 +11,7 @@
  * process groups (Windows) the worker ignores SIGINT itself (src/worker/index.ts).
  */
 import { fork } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { WorkerLauncher } from './workerClient';
 
@@ -42,6 +42,8 @@ export function nodeWorkerLauncher(appRoot: string, logFile?: string): WorkerLau
     if (logFile) {
       try {
         mkdirSync(dirname(logFile), { recursive: true });
+        // One previous generation kept: the log is for support, not an archive.
+        if ((statSync(logFile, { throwIfNoEntry: false })?.size ?? 0) > 4 * 1024 * 1024) renameSync(logFile, `${logFile}.1`);
       } catch {
         logOk = false;
       }
