@@ -29,6 +29,7 @@ export function nodeWorkerLauncher(appRoot: string, logFile?: string): WorkerLau
     const source = join(appRoot, 'src', 'worker', 'index.ts');
     const fromSource = (!cliBuild && process.env['INSPECTOR_WORKER_FROM_BUILD'] !== '1') || !existsSync(built);
     const debug = process.env['INSPECTOR_DEBUG'] === '1';
+    if (debug) process.stderr.write(`inspector: worker ${fromSource ? `${source} (tsx)` : built}\n`);
     const child = fork(fromSource ? source : built, [], {
       execArgv: fromSource ? ['--import', 'tsx'] : [],
       cwd: appRoot,

@@ -28,7 +28,7 @@ export function cli(args: string[], opts: { dataDir: string; cwd?: string; env?:
  * One good image and the ways a careless folder is broken, each a real file: empty, cut off half-way,
  * text named .png, a JPEG header with nothing behind it; plus a file that is not an image at all.
  */
-export function brokenFolder(dir: string): { good: string; broken: Record<string, string>; notImage: string } {
+export function brokenFolder(dir: string): { good: string; broken: { empty: string; truncated: string; text: string; jpegHeader: string }; notImage: string } {
   mkdirSync(dir, { recursive: true });
   const good = join(dir, 'good.png');
   copyFileSync(ctPng, good);
