@@ -18,7 +18,7 @@ function usage(): string {
     '  -h, --help     show help (also: inspector <command> --help)',
     '  -v, --version  print the version',
     '',
-    'Exit status: 0 success, 1 a file/model failed, 2 usage error.',
+    'Exit status: 0 success, 1 a file/model failed, 2 usage error, 130 stopped by Ctrl-C/SIGTERM (batch).',
   ].join('\n');
 }
 

@@ -93,7 +93,7 @@ export async function runBatch(
   recordSkipped(store, newSkips, { batchId, operatorId });
   onStart(batchId, files.length);
 
-  const summary: BatchSummary = { batchId, total: files.length, inspected: 0, skipped: 0, errors: 0, notImages: skipped.length, cases: 0, verdicts: {}, stopped: false, seconds: 0, providers: { requested: req.providers ?? null, used: [] }, warnings: [] };
+  const summary: BatchSummary = { batchId, total: files.length, inspected: 0, skipped: 0, errors: 0, notImages: skippedWithCases(skipped, config, baseDir).length, cases: 0, verdicts: {}, stopped: false, seconds: 0, providers: { requested: req.providers ?? null, used: [] }, warnings: [] };
   let done = files.filter((f) => already.has(f)).length;
   summary.skipped = done;
   for (const c of cases) {

@@ -82,7 +82,9 @@ export function expandPaths(paths: readonly string[]): string[] {
 }
 
 /** Skips with the case each would have belonged to, so a record names the part it was found with. */
-export function skippedWithCases(skipped: readonly SkippedInput[], config: LoadedConfig, baseDir?: string): (SkippedInput & { caseId: string })[] {
+export function skippedWithCases(all: readonly SkippedInput[], config: LoadedConfig, baseDir?: string): (SkippedInput & { caseId: string })[] {
+  // The run's own inspector.yaml beside the images is not a stray file.
+  const skipped = config.path ? all.filter((s) => s.path !== resolve(config.path!)) : all;
   if (skipped.length === 0) return [];
   const caseOf = new Map<string, string>();
   for (const c of groupCases(skipped.map((s) => s.path), config.config, baseDir)) for (const img of c.images) caseOf.set(img.path, c.id);

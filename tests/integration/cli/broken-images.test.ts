@@ -77,10 +77,13 @@ describe('a case with broken images is never PASS', () => {
   });
 
   it('verdict.incomplete: DEFECT rejects the part; a config that would let it PASS is refused by code', () => {
-    const strict = join(root, 'strict.yaml');
+    // The config beside the images is the run's own, not a stray file to report.
+    const strict = join(part, 'inspector.yaml');
     writeFileSync(strict, 'verdict:\n  incomplete: DEFECT\n');
     const r = cli(['inspect', part, '--pack', 'battery-ct-porosity', '--config', strict, '--no-record', '--json'], { dataDir: root });
-    expect(JSON.parse(r.stdout).cases[0].verdict).toMatchObject({ verdict: 'INTERNAL_DEFECT', inspectedVerdict: 'PASS' });
+    const report = JSON.parse(r.stdout);
+    expect(report.cases[0].verdict).toMatchObject({ verdict: 'INTERNAL_DEFECT', inspectedVerdict: 'PASS' });
+    expect(report.skipped.map((x: { path: string }) => x.path)).toEqual([f.notImage]);
 
     const lenient = join(root, 'lenient.yaml');
     writeFileSync(lenient, 'verdict:\n  incomplete: PASS\n');
