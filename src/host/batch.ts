@@ -89,11 +89,12 @@ export async function runBatch(
   }
 
   // Skips are recorded once per batch (a resumed batch already has them).
-  const newSkips = skippedWithCases(skipped, config, baseDir).filter((s) => !already.has(s.path));
+  const notImages = skippedWithCases(skipped, config, baseDir);
+  const newSkips = notImages.filter((s) => !already.has(s.path));
   recordSkipped(store, newSkips, { batchId, operatorId });
   onStart(batchId, files.length);
 
-  const summary: BatchSummary = { batchId, total: files.length, inspected: 0, skipped: 0, errors: 0, notImages: skippedWithCases(skipped, config, baseDir).length, cases: 0, verdicts: {}, stopped: false, seconds: 0, providers: { requested: req.providers ?? null, used: [] }, warnings: [] };
+  const summary: BatchSummary = { batchId, total: files.length, inspected: 0, skipped: 0, errors: 0, notImages: notImages.length, cases: 0, verdicts: {}, stopped: false, seconds: 0, providers: { requested: req.providers ?? null, used: [] }, warnings: [] };
   let done = files.filter((f) => already.has(f)).length;
   summary.skipped = done;
   for (const c of cases) {
