@@ -24,10 +24,11 @@ export type CaseVerdictName = (typeof CASE_VERDICTS)[number];
 
 /**
  * What a case with a failed image gets (`verdict.incomplete`). Only outcomes at least as strict as
- * "not inspected" exist: INCOMPLETE (the default: re-inspect) or DEFECT (the line rejects the part).
+ * "not inspected" exist: INCOMPLETE (the default: re-inspect) or DEFECT (the line rejects the part;
+ * `NG`, the line's word for it, is the same).
  * Anything more lenient (PASS, UNCERTAIN) is refused with CONFIG_INCOMPLETE_NOT_STRICTER.
  */
-export const INCOMPLETE_OUTCOMES = ['INCOMPLETE', 'DEFECT'] as const;
+export const INCOMPLETE_OUTCOMES = ['INCOMPLETE', 'DEFECT', 'NG'] as const;
 
 export const InspectorConfig = z
   .object({
@@ -46,7 +47,10 @@ export const InspectorConfig = z
         /** rule_based: the verdict when no rule matches. */
         default: z.enum(VERDICTS).default('UNCERTAIN'),
         /** A case with any image that could not be read or inspected (see INCOMPLETE_OUTCOMES). */
-        incomplete: z.enum(INCOMPLETE_OUTCOMES).default('INCOMPLETE'),
+        incomplete: z
+          .enum(INCOMPLETE_OUTCOMES)
+          .default('INCOMPLETE')
+          .transform((v): 'INCOMPLETE' | 'DEFECT' => (v === 'NG' ? 'DEFECT' : v)),
       })
       .strict()
       .refine((v) => v.thresholds.pass <= v.thresholds.defect, { message: 'thresholds.pass must not exceed thresholds.defect' })

@@ -66,13 +66,14 @@ describe('INCOMPLETE: no verdict without evidence', () => {
   });
 
   it('a config that would make an incomplete case PASS (or merely UNCERTAIN) is refused with a coded error', () => {
-    for (const lenient of ['PASS', 'UNCERTAIN', 'pass', 'NG']) {
+    for (const lenient of ['PASS', 'UNCERTAIN', 'pass', 'OK', 'true']) {
       const e = refusal(`verdict:\n  incomplete: ${lenient}\n`);
       expect(e.code, lenient).toBe('CONFIG_INCOMPLETE_NOT_STRICTER');
       expect(e.message).toContain('verdict.incomplete');
     }
     expect(parseConfig('verdict:\n  incomplete: INCOMPLETE\n').config.verdict.incomplete).toBe('INCOMPLETE');
     expect(parseConfig('').config.verdict.incomplete).toBe('INCOMPLETE');
+    expect(parseConfig('verdict:\n  incomplete: NG\n').config.verdict.incomplete).toBe('DEFECT'); // the line's word for it
     // A rule cannot produce INCOMPLETE (or dodge it): INCOMPLETE only comes from failed images.
     expect(refusal('verdict:\n  method: rule_based\n  rules:\n    - { when: { internal: any }, verdict: INCOMPLETE }\n').code).toBe('CONFIG_INVALID');
   });
