@@ -37,6 +37,13 @@ describe('input guard warning on the case (Chromium, real worker, shipped pack)'
     expect(await warning.textContent()).toMatch(/Mahalanobis distance/);
     expect(await warning.isVisible()).toBe(true);
     expect(await page.getByTestId('integrated').textContent()).toMatch(/UNCERTAIN/i);
+    expect(await page.getByTestId('verdict').textContent()).toMatch(/uncertain/i);
+    // No "porosity" boxes from a model outside its domain.
+    expect(await page.getByTestId('regions').count()).toBe(0);
+    // The first-run profile chooser is dismissed (Later) so the screenshot shows the panel.
+    const later = page.getByRole('button', { name: /Later/ });
+    if (await later.isVisible()) await later.click();
+    await page.getByTestId('guard-warning').scrollIntoViewIfNeeded();
     await b.screenshot('guard-warning-chest-through-battery');
   });
 

@@ -150,14 +150,21 @@ export async function guardImages(
   });
 }
 
-/** What the engine does with a check: an out-of-distribution image's decision is UNCERTAIN. */
-export function applyGuard<R extends { decision: string; guard?: GuardCheck; error?: unknown }>(results: R[], checks: GuardCheck[] | undefined): R[] {
+/**
+ * What the engine does with a check: an out-of-distribution image's decision is UNCERTAIN, and it
+ * gets no regions — they are defect locations, and the model's defects there are no evidence. The
+ * map stays, so a reviewer still sees what the model looked at.
+ */
+export function applyGuard<R extends { decision: string; guard?: GuardCheck; error?: unknown; regions: unknown[] }>(results: R[], checks: GuardCheck[] | undefined): R[] {
   if (!checks) return results;
   results.forEach((r, i) => {
     const c = checks[i];
     if (!c) return;
     r.guard = c;
-    if (c.outOfDistribution && !r.error) r.decision = 'uncertain';
+    if (c.outOfDistribution && !r.error) {
+      r.decision = 'uncertain';
+      r.regions = [];
+    }
   });
   return results;
 }

@@ -77,6 +77,8 @@ describe('input guard on the shipped packs: own sample cases are inside, other p
     expect(r!.classification!.topLabel).toBe('porosity'); // what the model alone would say, confidently
     expect(r!.classification!.topProbability).toBeGreaterThan(0.99);
     expect(r!.decision).toBe('uncertain');
+    expect(r!.regions).toEqual([]); // no defect locations from a model outside its domain
+    expect(r!.explanation?.map.valid).toBe(true); // the map stays for the reviewer
     expect(r!.guard!.statistic!.value).toBeGreaterThan(r!.guard!.statistic!.threshold);
     expect(r!.guard!.reasons.join(' ')).toMatch(/internal features/);
   });
