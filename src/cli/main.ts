@@ -11,9 +11,10 @@ import { operatorCommand } from './commands/operator';
 import { packCommand } from './commands/pack';
 import { inspectCommand } from './commands/inspect';
 import { probeCommand } from './commands/probe';
+import { stationCommand } from './commands/station';
 import type { Command } from './command';
 
-const commands: Command[] = [doctorCommand, packCommand, inspectCommand, batchCommand, probeCommand, historyCommand, operatorCommand, auditCommand, dbCommand];
+const commands: Command[] = [doctorCommand, packCommand, inspectCommand, batchCommand, probeCommand, historyCommand, operatorCommand, auditCommand, dbCommand, stationCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -1,0 +1,109 @@
+/**
+ * A station on the line, end to end with real peers: files dropped into its hot folder (one written
+ * slowly in pieces, one corrupt, one case missing a view) give exactly one MQTT result per case from
+ * Debian's mosquitto, with the verdicts `inspector batch` gives for the same images, INCOMPLETE where
+ * a view is missing or unreadable, retained last verdict and birth/LWT state, and every case in the
+ * history under the station's id with a verifying audit chain.
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../../support/paths';
+import { bin, Broker, DEMO_VERDICTS, dropCell, hasMosquitto, lineDemo, sleep, startStationProcess, stationYaml, stopStation, subscriber, tempRoot, until } from './support';
+
+const cleanup: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const c of cleanup.reverse()) await c().catch(() => {});
+});
+
+describe.skipIf(!hasMosquitto)('station → MQTT (mosquitto on loopback)', () => {
+  if (!hasMosquitto) console.warn('skipped: /usr/sbin/mosquitto is not installed (apt-get install mosquitto)');
+
+  it('publishes one result per case with the batch verdicts; INCOMPLETE for missing or corrupt views', async () => {
+    const root = tempRoot('station-mqtt');
+    const broker = await Broker.start(root);
+    cleanup.push(() => broker.down());
+    const watch = join(root, 'incoming');
+    const done = join(root, 'done');
+    mkdirSync(watch, { recursive: true });
+    const cfg = join(root, 'station.yaml');
+    writeFileSync(cfg, stationYaml({ watchDir: watch, mqttUrl: broker.url, settleMs: 400, caseTimeoutMs: 2500, after: `move:${done}` }));
+    const mes = await subscriber(broker.url, 'inspector/ST01/#');
+    cleanup.push(() => mes.client.endAsync());
+
+    const db = join(root, 'history.sqlite');
+    const st = startStationProcess(cfg, db);
+    cleanup.push(() => stopStation(st));
+    await st.ready;
+    await until('birth message', () => mes.got.find((m) => m.topic === 'inspector/ST01/state' && m.json['state'] === 'online'));
+
+    for (const [i, cell] of Object.keys(DEMO_VERDICTS).entries()) dropCell(watch, cell, `SN-${i + 1}`);
+    // Slow writer: the CT view of SN-5 is written in 6 pieces over ~1.2 s (settle 400 ms); read half, it would not decode.
+    dropCell(watch, 'cell-002', 'SN-5', ['surface']);
+    const bytes = readFileSync(join(lineDemo, 'cell-002_ct.png'));
+    const fd = openSync(join(watch, 'SN-5_ct.png'), 'w');
+    for (let k = 0; k < 6; k++) {
+      writeSync(fd, bytes.subarray(Math.floor((k * bytes.length) / 6), Math.floor(((k + 1) * bytes.length) / 6)));
+      await sleep(220);
+    }
+    closeSync(fd);
+    // Corrupt CT image (a truncated PNG) with a good surface photo; and a case whose surface never comes.
+    writeFileSync(join(watch, 'SN-6_ct.png'), bytes.subarray(0, 300));
+    dropCell(watch, 'cell-001', 'SN-6', ['surface']);
+    dropCell(watch, 'cell-003', 'SN-7', ['ct']);
+
+    const results = await until('7 results', () => (mes.results().length >= 7 ? mes.results() : null), 90_000);
+    await sleep(1500); // anything extra would arrive now
+    const byserial = new Map<string, Record<string, unknown>[]>();
+    for (const m of mes.results()) byserial.set(String(m.json['serial']), [...(byserial.get(String(m.json['serial'])) ?? []), m.json]);
+    expect([...byserial.keys()].sort()).toEqual(['SN-1', 'SN-2', 'SN-3', 'SN-4', 'SN-5', 'SN-6', 'SN-7']);
+    for (const list of byserial.values()) expect(list).toHaveLength(1);
+    const v = (s: string) => byserial.get(s)![0]!;
+    expect(v('SN-1')['verdict']).toBe(DEMO_VERDICTS['cell-001']);
+    expect(v('SN-2')['verdict']).toBe(DEMO_VERDICTS['cell-002']);
+    expect(v('SN-3')['verdict']).toBe(DEMO_VERDICTS['cell-003']);
+    expect(v('SN-4')['verdict']).toBe(DEMO_VERDICTS['cell-004']);
+    expect(v('SN-5')['verdict']).toBe('INTERNAL_DEFECT'); // the slowly written cell-002 CT, read whole
+    expect(v('SN-6')).toMatchObject({ verdict: 'INCOMPLETE', evaluation: 'NotDecidable' });
+    expect((v('SN-6')['reasons'] as { code: string }[]).map((r) => r.code).join()).toMatch(/IMAGE_/);
+    expect(v('SN-7')).toMatchObject({ verdict: 'INCOMPLETE', views: { expected: ['ct', 'surface'], missing: ['surface'] } });
+    expect((v('SN-7')['reasons'] as { code: string }[])[0]!.code).toBe('STATION_VIEW_MISSING');
+    expect(v('SN-1')).toMatchObject({ station: 'ST01', line: 'L1', partId: 'SN-1', evaluation: 'OK', trigger: 'folder' });
+    expect(v('SN-2')['evaluation']).toBe('NotOK');
+    const sn4 = v('SN-4') as { images: { view: string; runId: number; pack: { name: string } }[]; packs: { name: string; version: string; manifestSha256: string }[]; runIds: number[] };
+    expect(sn4.images.map((i) => i.view).sort()).toEqual(['ct', 'surface']);
+    expect(sn4.packs.map((p) => p.name).sort()).toEqual(['battery-ct-porosity', 'surface-pitting-ae']);
+    for (const p of sn4.packs) expect(p.manifestSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(sn4.runIds).toHaveLength(2);
+    expect(new Set(results.map((m) => m.json['resultId'])).size).toBe(7);
+
+    // Retained last verdict and the birth state reach a subscriber that connects afterwards.
+    const late = await subscriber(broker.url, 'inspector/ST01/+');
+    cleanup.push(() => late.client.endAsync());
+    await until('retained last and state', () => late.got.some((m) => m.topic.endsWith('/last') && m.retain) && late.got.some((m) => m.topic.endsWith('/state') && m.retain));
+    const last = late.got.find((m) => m.topic.endsWith('/last'))!;
+    expect(mes.results().map((m) => m.json['resultId'])).toContain(last.json['resultId']);
+
+    // after: move — consumed files left the hot folder, except nothing (every case was recorded).
+    await until('files moved', () => readdirSync(watch).length === 0);
+    expect(readdirSync(done).sort()).toHaveLength(13);
+
+    // The history holds every case under the station, with runs for each decoded image.
+    const h = new Database(db, { readonly: true });
+    const runs = h.prepare("SELECT count(*) AS n FROM inference_runs r JOIN cases c ON c.id = r.case_id WHERE c.station = 'ST01' AND c.line = 'L1'").get() as { n: number };
+    expect(runs.n).toBe(2 * 5 + 1 + 1); // SN-1..5 both views, SN-6 surface, SN-7 ct
+    expect((h.prepare('SELECT count(*) AS n FROM station_cases').get() as { n: number }).n).toBe(7);
+    expect((h.prepare('SELECT count(*) AS n FROM station_outbox WHERE sent_at IS NULL').get() as { n: number }).n).toBe(0);
+    expect((h.prepare('SELECT count(*) AS n FROM errors').get() as { n: number }).n).toBe(1);
+    h.close();
+
+    // A clean stop publishes "offline" on purpose.
+    expect(await stopStation(st)).toBe(0);
+    await until('offline state', () => mes.got.find((m) => m.topic.endsWith('/state') && m.json['state'] === 'offline'));
+    const verify = spawnSync(process.execPath, [bin, 'audit', 'verify', '--db', db], { cwd: repoRoot, encoding: 'utf8' });
+    expect(verify.stdout).toMatch(/^OK/);
+    expect(existsSync(db)).toBe(true);
+  }, 180_000);
+});
