@@ -25,9 +25,6 @@ export interface ServiceOptions {
   /** Data folder: the OPC UA certificate store lives in <dataDir>/pki. */
   dataDir: string;
   log?: (line: string) => void;
-  /** Channel starters kept apart so their heavy libraries load only when configured. */
-  startOpcUa?: (s: Station, dataDir: string, log: (l: string) => void) => Promise<NonNullable<StationChannels['opcua']>>;
-  startRest?: (s: Station, log: (l: string) => void) => Promise<NonNullable<StationChannels['rest']>>;
 }
 
 export async function startStationService(loaded: LoadedStationConfig, deps: StationDeps, opts: ServiceOptions): Promise<StationService> {
@@ -46,13 +43,14 @@ export async function startStationService(loaded: LoadedStationConfig, deps: Sta
     channels.mqtt = m;
   }
   try {
+    // Loaded only when configured: node-opcua alone is ~70 MB of JavaScript.
     if (cfg.publish.opcua) {
-      if (!opts.startOpcUa) throw new InspectorError('STATION_CHANNEL_UNAVAILABLE', 'This build cannot serve OPC UA.');
-      channels.opcua = await opts.startOpcUa(station, opts.dataDir, log);
+      const { startOpcUaServer } = await import('./opcua');
+      channels.opcua = await startOpcUaServer(station, cfg.publish.opcua, opts.dataDir, log);
     }
     if (cfg.publish.rest) {
-      if (!opts.startRest) throw new InspectorError('STATION_CHANNEL_UNAVAILABLE', 'This build cannot serve REST.');
-      channels.rest = await opts.startRest(station, log);
+      const { startRestServer } = await import('./rest');
+      channels.rest = await startRestServer(station, cfg.publish.rest, log);
     }
   } catch (e) {
     await channels.opcua?.close();

@@ -80,6 +80,8 @@ export class Station extends EventEmitter {
   /** Which channel asked for a part that is still open (OPC UA or REST trigger). */
   private readonly triggerVia = new Map<string, Trigger>();
   private running = false;
+  /** Serial of the case being inspected now. */
+  private current: string | null = null;
   private state: StationState = 'Initialized';
   private processed = 0;
   private rejected = 0;
@@ -179,7 +181,6 @@ export class Station extends EventEmitter {
     }
     p.files.set(f.view, file);
     if (w.views.every((v) => p.files.has(v))) this.complete(p, 'folder');
-    else if (this.waiters.has(f.serial)) this.complete(p, 'folder');
   }
 
   private complete(p: Pending, trigger: Trigger): void {
@@ -208,6 +209,7 @@ export class Station extends EventEmitter {
       while (this.queue.length > 0) {
         const job = this.queue.shift()!;
         this.queueChanged();
+        this.current = job.serial;
         try {
           await this.process(job);
         } catch (e) {
@@ -219,6 +221,7 @@ export class Station extends EventEmitter {
         }
       }
     } finally {
+      this.current = null;
       this.running = false;
       if (this.state !== 'Stopped') this.setState('Ready');
     }
@@ -252,8 +255,9 @@ export class Station extends EventEmitter {
       }
     }
     const resultId = randomUUID();
-    const result = this.deps.store.db
-      .transaction(() => {
+    // store.write, not a bare transaction: the nested run records become savepoints and the audit
+    // anchor is written once, after this commit.
+    const result = this.deps.store.write(() => {
         const runIds = report ? this.deps.record(report) : [];
         const r = buildResult({
           resultId,
@@ -273,8 +277,7 @@ export class Station extends EventEmitter {
         });
         this.ledger.insertCase(r, job.files, this.outboxFactories.flatMap((f) => f(r)));
         return r;
-      })
-      .immediate();
+      });
     this.processed++;
     this.lastResultId = result.resultId;
     this.log(`${result.serial}: ${result.verdict} (${result.evaluation}) result ${result.resultId}`);
@@ -328,6 +331,7 @@ export class Station extends EventEmitter {
         if (!this.waiters.has(partId)) return;
         const p = [...this.pending.values()].find((x) => x.serial === partId);
         if (p) this.complete(p, via);
+        else if (this.queue.some((j) => j.serial === partId) || this.current === partId) return; // its result is on the way
         else this.enqueue({ watch: null, serial: partId, lot: null, files: [], trigger: via, views: this.config.watch[0]!.views });
       }, timeoutMs);
     });
