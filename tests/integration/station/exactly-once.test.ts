@@ -1,8 +1,9 @@
 /**
  * Exactly once, the hard way: the station process is SIGKILLed mid-stream and restarted on the same
  * history and folder (files kept in place), and later the broker is stopped for a while and
- * restarted. The MES subscriber (persistent session) must see every case exactly once, the history
- * must hold each image's run exactly once, and the audit chain must verify.
+ * restarted. The MES subscriber (persistent session) must see every case, each under one result id
+ * and verdict (a QoS 1 redelivery of the message in flight at the kill is the only repeat allowed),
+ * the history must hold each image's run exactly once, and the audit chain must verify.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -66,10 +67,17 @@ describe.skipIf(!hasMosquitto)('station: exactly once across kill -9 and broker 
     await sleep(2000);
 
     const results = mes.results().map((m) => m.json);
-    const serials = results.map((r) => String(r['serial'])).sort();
-    expect(serials).toEqual(Array.from({ length: N1 + N2 }, (_, i) => serialOf(i)).sort()); // each exactly once
-    expect(new Set(results.map((r) => r['resultId'])).size).toBe(N1 + N2);
+    // Every case published, each under ONE result id with one verdict: inspected and recorded once.
+    const idsBySerial = new Map<string, Set<unknown>>();
+    for (const r of results) idsBySerial.set(String(r['serial']), (idsBySerial.get(String(r['serial'])) ?? new Set()).add(r['resultId']));
+    expect([...idsBySerial.keys()].sort()).toEqual(Array.from({ length: N1 + N2 }, (_, i) => serialOf(i)).sort());
+    for (const ids of idsBySerial.values()) expect(ids.size).toBe(1);
     for (const r of results) expect(r['verdict']).toBe(expected(Number(String(r['serial']).slice(2))));
+    // MQTT QoS 1 is at-least-once: only the one message whose PUBACK the kill interrupted may come
+    // again (same resultId, for the MES to drop). The broker outage itself repeats nothing.
+    expect(results.length - (N1 + N2)).toBeLessThanOrEqual(1);
+    const afterOutage = results.slice(-N2).map((r) => r['serial']);
+    expect(new Set(afterOutage).size).toBe(N2);
 
     const count = (sql: string) => (h.prepare(sql).get() as { n: number }).n;
     expect(count('SELECT count(*) AS n FROM station_cases')).toBe(N1 + N2);
