@@ -86,7 +86,8 @@ export class HotFolder {
     }
     const present = new Set<string>();
     for (const name of names.sort()) {
-      if (name.startsWith('.') || name.endsWith('.tmp') || name.endsWith('.part')) continue;
+      // Hidden and in-progress names are never taken; `<serial>.json` sidecars are read with their case.
+      if (name.startsWith('.') || name.endsWith('.tmp') || name.endsWith('.part') || name.endsWith('.json')) continue;
       const path = join(this.watch.dir, name);
       present.add(path);
       const st = statSync(path, { throwIfNoEntry: false });

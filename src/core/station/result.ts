@@ -73,6 +73,10 @@ export interface BuildInput {
   station: { id: string; line: string };
   serial: string;
   lot: string | null;
+  /** From a sidecar JSON or the trigger; defaults to the serial. */
+  partId?: string;
+  /** Problems found before inspection (an unreadable sidecar). */
+  notes?: { code: string; message: string; file?: string }[];
   views: string[];
   files: CaseFile[];
   trigger: Trigger;
@@ -108,6 +112,7 @@ export function buildResult(b: BuildInput): StationResult {
   const missing = b.views.filter((v) => !present.has(v));
   for (const v of missing) reasons.push({ code: 'STATION_VIEW_MISSING', message: `No ${v} image arrived for ${b.serial}.`, view: v });
   if (b.failure) reasons.push(b.failure);
+  for (const n of b.notes ?? []) reasons.push(n);
   const results = b.report?.results ?? [];
   for (const r of results) if (r.error) reasons.push({ code: r.error.code, message: r.error.message, file: files(b, r.source) });
   // The report groups by inspector.yaml; the station already grouped by serial, so it holds one case.
@@ -123,7 +128,7 @@ export function buildResult(b: BuildInput): StationResult {
     station: b.station.id,
     line: b.station.line,
     serial: b.serial,
-    partId: b.serial,
+    partId: b.partId ?? b.serial,
     lot: b.lot,
     verdict,
     evaluation: evaluationOf(verdict),

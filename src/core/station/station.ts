@@ -237,6 +237,7 @@ export class Station extends EventEmitter {
       this.resolveWaiters(existing);
       return;
     }
+    const sidecar = job.watch ? readSidecar(join(job.watch.dir, `${job.serial}.json`)) : null;
     const inspectStart = Date.now();
     let report: InspectReport | null = null;
     let failure: { code: string; message: string } | undefined;
@@ -264,7 +265,9 @@ export class Station extends EventEmitter {
           caseUid: uid,
           station,
           serial: job.serial,
-          lot: job.lot,
+          lot: job.lot ?? sidecar?.lot ?? null,
+          ...(sidecar?.partId ? { partId: sidecar.partId } : {}),
+          ...(sidecar?.error ? { notes: [sidecar.error] } : {}),
           views: job.views,
           files: job.files,
           trigger: job.trigger,
@@ -283,7 +286,7 @@ export class Station extends EventEmitter {
     this.log(`${result.serial}: ${result.verdict} (${result.evaluation}) result ${result.resultId}`);
     this.emit('result', result);
     this.resolveWaiters(result);
-    this.finishFiles(job.watch, job.files);
+    this.finishFiles(job.watch, sidecar ? [...job.files, sidecar.file] : job.files);
     if (report && this.deps.afterRecord) await this.deps.afterRecord(report).catch((e: unknown) => this.log(`pack reference: ${toErrorInfo(e).message}`));
   }
 
@@ -346,6 +349,27 @@ export class Station extends EventEmitter {
       for (const f of files) this.folders.find((h) => h.watch === watch)?.markHandled(f.path);
       this.enqueue({ watch, serial, lot: null, files, trigger: via, views: watch.views });
     });
+  }
+}
+
+/**
+ * `<serial>.json` beside the images: `{ "lot": "...", "partId": "..." }` for traceability the file
+ * name does not carry. Unreadable or malformed, it makes the case INCOMPLETE with a coded reason.
+ */
+function readSidecar(path: string): { lot?: string; partId?: string; error?: { code: string; message: string; file: string }; file: CaseFile } | null {
+  if (!existsSync(path)) return null;
+  const file: CaseFile = { view: 'sidecar', path, name: basename(path), sha256: '', size: 0, lastWriteMs: 0 };
+  try {
+    const v = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
+    const o = v as Record<string, unknown>;
+    const str = (k: string) => (o[k] === undefined ? undefined : typeof o[k] === 'string' || typeof o[k] === 'number' ? String(o[k]) : null);
+    const lot = str('lot');
+    const partId = str('partId');
+    if (lot === null || partId === null) throw new Error('lot and partId must be strings');
+    return { ...(lot ? { lot } : {}), ...(partId ? { partId } : {}), file };
+  } catch (e) {
+    return { error: { code: 'STATION_SIDECAR_INVALID', message: `${basename(path)}: ${(e as Error).message}`, file: basename(path) }, file };
   }
 }
 

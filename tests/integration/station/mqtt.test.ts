@@ -39,7 +39,11 @@ describe.skipIf(!hasMosquitto)('station → MQTT (mosquitto on loopback)', () =>
     await st.ready;
     await until('birth message', () => mes.got.find((m) => m.topic === 'inspector/ST01/state' && m.json['state'] === 'online'));
 
+    // Traceability the file name does not carry comes from a sidecar written before the images.
+    writeFileSync(join(watch, 'SN-1.json'), JSON.stringify({ lot: 'LOT-7', partId: 'PN-0001' }));
+    writeFileSync(join(watch, 'SN-8.json'), '{"lot": ');
     for (const [i, cell] of Object.keys(DEMO_VERDICTS).entries()) dropCell(watch, cell, `SN-${i + 1}`);
+    dropCell(watch, 'cell-001', 'SN-8');
     // Slow writer: the CT view of SN-5 is written in 6 pieces over ~1.2 s (settle 400 ms); read half, it would not decode.
     dropCell(watch, 'cell-002', 'SN-5', ['surface']);
     const bytes = readFileSync(join(lineDemo, 'cell-002_ct.png'));
@@ -54,11 +58,11 @@ describe.skipIf(!hasMosquitto)('station → MQTT (mosquitto on loopback)', () =>
     dropCell(watch, 'cell-001', 'SN-6', ['surface']);
     dropCell(watch, 'cell-003', 'SN-7', ['ct']);
 
-    const results = await until('7 results', () => (mes.results().length >= 7 ? mes.results() : null), 90_000);
+    const results = await until('8 results', () => (mes.results().length >= 8 ? mes.results() : null), 90_000);
     await sleep(1500); // anything extra would arrive now
     const byserial = new Map<string, Record<string, unknown>[]>();
     for (const m of mes.results()) byserial.set(String(m.json['serial']), [...(byserial.get(String(m.json['serial'])) ?? []), m.json]);
-    expect([...byserial.keys()].sort()).toEqual(['SN-1', 'SN-2', 'SN-3', 'SN-4', 'SN-5', 'SN-6', 'SN-7']);
+    expect([...byserial.keys()].sort()).toEqual(['SN-1', 'SN-2', 'SN-3', 'SN-4', 'SN-5', 'SN-6', 'SN-7', 'SN-8']);
     for (const list of byserial.values()) expect(list).toHaveLength(1);
     const v = (s: string) => byserial.get(s)![0]!;
     expect(v('SN-1')['verdict']).toBe(DEMO_VERDICTS['cell-001']);
@@ -70,14 +74,21 @@ describe.skipIf(!hasMosquitto)('station → MQTT (mosquitto on loopback)', () =>
     expect((v('SN-6')['reasons'] as { code: string }[]).map((r) => r.code).join()).toMatch(/IMAGE_/);
     expect(v('SN-7')).toMatchObject({ verdict: 'INCOMPLETE', views: { expected: ['ct', 'surface'], missing: ['surface'] } });
     expect((v('SN-7')['reasons'] as { code: string }[])[0]!.code).toBe('STATION_VIEW_MISSING');
-    expect(v('SN-1')).toMatchObject({ station: 'ST01', line: 'L1', partId: 'SN-1', evaluation: 'OK', trigger: 'folder' });
+    expect(v('SN-1')).toMatchObject({ station: 'ST01', line: 'L1', partId: 'PN-0001', lot: 'LOT-7', evaluation: 'OK', trigger: 'folder' });
+    expect(v('SN-2')).toMatchObject({ partId: 'SN-2', lot: null });
+    // A malformed sidecar is a coded reason, never silently dropped traceability.
+    expect(v('SN-8')).toMatchObject({ verdict: 'INCOMPLETE', reasons: [{ code: 'STATION_SIDECAR_INVALID' }] });
     expect(v('SN-2')['evaluation']).toBe('NotOK');
     const sn4 = v('SN-4') as { images: { view: string; runId: number; pack: { name: string } }[]; packs: { name: string; version: string; manifestSha256: string }[]; runIds: number[] };
     expect(sn4.images.map((i) => i.view).sort()).toEqual(['ct', 'surface']);
     expect(sn4.packs.map((p) => p.name).sort()).toEqual(['battery-ct-porosity', 'surface-pitting-ae']);
     for (const p of sn4.packs) expect(p.manifestSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(sn4.runIds).toHaveLength(2);
-    expect(new Set(results.map((m) => m.json['resultId'])).size).toBe(7);
+    expect(new Set(results.map((m) => m.json['resultId'])).size).toBe(8);
+    // Queue depth is published: it rose while cases waited and is back to 0.
+    const depths = mes.got.filter((m) => m.topic === 'inspector/ST01/queue').map((m) => Number(m.json['depth']));
+    expect(Math.max(...depths)).toBeGreaterThanOrEqual(1);
+    await until('queue drained', () => mes.got.filter((m) => m.topic === 'inspector/ST01/queue').at(-1)?.json['depth'] === 0);
 
     // Retained last verdict and the birth state reach a subscriber that connects afterwards.
     const late = await subscriber(broker.url, 'inspector/ST01/+');
@@ -88,13 +99,13 @@ describe.skipIf(!hasMosquitto)('station → MQTT (mosquitto on loopback)', () =>
 
     // after: move — consumed files left the hot folder, except nothing (every case was recorded).
     await until('files moved', () => readdirSync(watch).length === 0);
-    expect(readdirSync(done).sort()).toHaveLength(13);
+    expect(readdirSync(done).sort()).toHaveLength(13 + 2 + 2); // images + SN-8's images + both sidecars
 
     // The history holds every case under the station, with runs for each decoded image.
     const h = new Database(db, { readonly: true });
     const runs = h.prepare("SELECT count(*) AS n FROM inference_runs r JOIN cases c ON c.id = r.case_id WHERE c.station = 'ST01' AND c.line = 'L1'").get() as { n: number };
-    expect(runs.n).toBe(2 * 5 + 1 + 1); // SN-1..5 both views, SN-6 surface, SN-7 ct
-    expect((h.prepare('SELECT count(*) AS n FROM station_cases').get() as { n: number }).n).toBe(7);
+    expect(runs.n).toBe(2 * 5 + 1 + 1 + 2); // SN-1..5 both views, SN-6 surface, SN-7 ct, SN-8 both
+    expect((h.prepare('SELECT count(*) AS n FROM station_cases').get() as { n: number }).n).toBe(8);
     expect((h.prepare('SELECT count(*) AS n FROM station_outbox WHERE sent_at IS NULL').get() as { n: number }).n).toBe(0);
     expect((h.prepare('SELECT count(*) AS n FROM errors').get() as { n: number }).n).toBe(1);
     h.close();
