@@ -1,5 +1,6 @@
 /**
- * Station benchmark: time from a file's last write to its case's verdict on MQTT, p50/p95, at 1, 5
+ * Station benchmark: time from a file's last write to its case's verdict on MQTT and as an OPC UA
+ * ResultReady event, p50/p95, at 1, 5
  * and 20 images/s, and sustained throughput (a burst of cases) against `inspector batch` on the same
  * images, measured in this run. Real peers: Debian's mosquitto on a random loopback port, the
  * station as its own process, the shipped line-demo packs (CT classifier + surface autoencoder).
@@ -13,6 +14,18 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
+import {
+  AttributeIds,
+  ClientMonitoredItem,
+  constructEventFilter,
+  MessageSecurityMode,
+  OPCUACertificateManager,
+  OPCUAClient,
+  SecurityPolicy,
+  TimestampsToReturn,
+  UserTokenType,
+  type Variant,
+} from 'node-opcua';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = join(root, 'bin', 'inspector.js');
@@ -69,7 +82,13 @@ async function main(): Promise<void> {
   const port = await freePort();
   writeFileSync(join(tmp, 'mosquitto.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\n`);
   const broker = spawn(MOSQUITTO, ['-c', join(tmp, 'mosquitto.conf')], { stdio: 'ignore' });
-  await sleep(300);
+  // Warm-up (after the OPC UA subscription, so its event proves the subscription live): the worker
+  // loads both packs on its first case; that start-up is not steady state.
+  for (const warm of ['WARM-0', 'WARM-1']) {
+    dropCase(watch, cells[0]!, warm);
+    while (!arrivals.has(warm) || !opcArrivals.has(warm)) await sleep(20);
+  }
+  const rssWarm = rssMb(st.pid!);
   const url = `mqtt://127.0.0.1:${port}`;
   const arrivals = new Map<string, number>();
   const sub = mqtt.connect(url, { clientId: 'bench-mes' });
@@ -89,22 +108,55 @@ async function main(): Promise<void> {
       `  - { dir: ${watch}, pattern: "{serial}_{view}.{ext}", views: [ct, surface], settle_ms: ${settleMs}, case_timeout_ms: 30000, after: delete }`,
       'queue: { max: 1000 }',
       `publish:\n  mqtt: { url: "${url}", topic: "bench/ST01", qos: 1 }`,
+      // Commissioning settings for the bench's own client only: its certificate is accepted unseen.
+      `  opcua: { port: ${await freePort()}, users: { bench: BENCH_OPCUA_PASSWORD }, auto_accept_certificates: true }`,
       '',
     ].join('\n'),
   );
   const db = join(tmp, 'station.sqlite');
-  const st: ChildProcess = spawn(process.execPath, [bin, 'station', '--config', cfg, '--db', db], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const st: ChildProcess = spawn(process.execPath, [bin, 'station', '--config', cfg, '--db', db], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, BENCH_OPCUA_PASSWORD: 'bench-secret' },
+  });
   let stderr = '';
   st.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  await new Promise<void>((r, j) => {
-    st.stdout!.on('data', (d: Buffer) => d.toString().includes('"ready"') && r());
+  const ready = await new Promise<{ opcua: string }>((r, j) => {
+    st.stdout!.on('data', (d: Buffer) => {
+      const line = d.toString().split('\n').find((l) => l.includes('"ready"'));
+      if (line) r(JSON.parse(line) as { opcua: string });
+    });
     st.once('exit', () => j(new Error(`station did not start:\n${stderr}`)));
   });
-  // Warm-up: the worker loads both packs on its first case; that start-up is not steady state.
-  const warm = 'WARM-0';
-  dropCase(watch, cells[0]!, warm);
-  while (!arrivals.has(warm)) await sleep(20);
-  const rssWarm = rssMb(st.pid!);
+  // An OPC UA client (SignAndEncrypt, user name) subscribed to the ResultReady events.
+  const opcArrivals = new Map<string, number>();
+  const cm = new OPCUACertificateManager({ rootFolder: join(tmp, 'client-pki'), automaticallyAcceptUnknownCertificate: true });
+  await cm.initialize();
+  const client = OPCUAClient.create({
+    applicationName: 'bench client',
+    securityMode: MessageSecurityMode.SignAndEncrypt,
+    securityPolicy: SecurityPolicy.Basic256Sha256,
+    endpointMustExist: false,
+    clientCertificateManager: cm,
+  });
+  await client.connect(ready.opcua);
+  const session = await client.createSession({ type: UserTokenType.UserName, userName: 'bench', password: 'bench-secret' });
+  const nsArray = (await session.readNamespaceArray()) as string[];
+  const own = nsArray.indexOf('urn:inspector:station:ST01');
+  const mv = nsArray.indexOf('http://opcfoundation.org/UA/MachineVision');
+  const subscription = await session.createSubscription2({ requestedPublishingInterval: 20, publishingEnabled: true, requestedMaxKeepAliveCount: 50, requestedLifetimeCount: 500 });
+  const item = ClientMonitoredItem.create(
+    subscription,
+    { nodeId: `ns=${own};s=ST01`, attributeId: AttributeIds.EventNotifier },
+    { queueSize: 1000, filter: constructEventFilter([`${mv}:PartId`]), discardOldest: false },
+    TimestampsToReturn.Neither,
+  );
+  item.on('changed', (values: unknown) => {
+    const v = (values as Variant[])[0]?.value as { id?: string } | string | undefined;
+    const id = typeof v === 'string' ? v : v?.id;
+    if (id) opcArrivals.set(id, Date.now());
+  });
+  await sleep(300);
 
   let n = 0;
   const rows: string[] = [];
@@ -122,9 +174,15 @@ async function main(): Promise<void> {
     }
     const end = Date.now() + 120_000;
     while ([...written.keys()].some((s) => !arrivals.has(s)) && Date.now() < end) await sleep(20);
+    const endO = Date.now() + 5000;
+    while ([...written.keys()].some((s) => !opcArrivals.has(s)) && Date.now() < endO) await sleep(20);
     const lat = [...written].filter(([s]) => arrivals.has(s)).map(([s, w]) => arrivals.get(s)! - w);
+    const olat = [...written].filter(([s]) => opcArrivals.has(s)).map(([s, w]) => opcArrivals.get(s)! - w);
     latencies[rate] = lat;
-    rows.push(`  ${String(rate).padStart(3)} img/s  ${String(cases).padStart(4)} cases  p50 ${pct(lat, 50).toFixed(0).padStart(6)} ms  p95 ${pct(lat, 95).toFixed(0).padStart(6)} ms  (${lat.length}/${cases} arrived)`);
+    rows.push(
+      `  ${String(rate).padStart(3)} img/s  ${String(cases).padStart(4)} cases  MQTT p50 ${pct(lat, 50).toFixed(0).padStart(6)} ms  p95 ${pct(lat, 95).toFixed(0).padStart(6)} ms (${lat.length}/${cases})` +
+        `   OPC UA p50 ${pct(olat, 50).toFixed(0).padStart(6)} ms  p95 ${pct(olat, 95).toFixed(0).padStart(6)} ms (${olat.length}/${cases})`,
+    );
   }
 
   // Sustained throughput: a burst of cases written at once; first write → last verdict on MQTT.
@@ -141,6 +199,10 @@ async function main(): Promise<void> {
   const stationSeconds = (Math.max(...bs.map((s) => arrivals.get(s) ?? Date.now())) - tb) / 1000;
   const stationRate = (2 * burst) / stationSeconds;
   const rssEnd = rssMb(st.pid!);
+  await subscription.terminate();
+  await session.close();
+  await client.disconnect();
+  await cm.dispose();
   st.kill('SIGTERM');
   await new Promise((r) => st.once('exit', r));
 
@@ -154,7 +216,7 @@ async function main(): Promise<void> {
   const summary = JSON.parse(r.stdout) as { seconds: number; inspected: number };
   const batchRate = summary.inspected / summary.seconds;
 
-  console.log(`station: settle ${settleMs} ms, line-demo packs, ${os.cpus().length} CPU threads; latency = last write of a case's files → its result on MQTT`);
+  console.log(`station: settle ${settleMs} ms, line-demo packs, ${os.cpus().length} CPU threads; latency = last write of a case's files → its result on MQTT / its ResultReady event on OPC UA`);
   for (const row of rows) console.log(row);
   const caseMs = (1000 / batchRate) * 2;
   console.log(`  p95 budget (settle + one case's inspection in batch + 100 ms) = ${(settleMs + caseMs + 100).toFixed(0)} ms; above the machine's throughput the queue grows and so does latency`);
@@ -162,7 +224,7 @@ async function main(): Promise<void> {
   console.log(`  station  ${stationRate.toFixed(2)} images/s (${stationSeconds.toFixed(1)} s first write → last verdict on MQTT, settle included)`);
   console.log(`  batch    ${batchRate.toFixed(2)} images/s (${summary.seconds.toFixed(1)} s in runBatch, its first case loading both packs; ${batchWall.toFixed(1)} s wall with worker start)`);
   console.log(`  ratio station/batch = ${(stationRate / batchRate).toFixed(2)} (target >= 0.90)`);
-  console.log(`station process RSS: ${rssWarm.toFixed(0)} MB after warm-up, ${rssEnd.toFixed(0)} MB after ${n * 2 + 2 * burst + 2} images (worker process not included)`);
+  console.log(`station process RSS: ${rssWarm.toFixed(0)} MB after warm-up, ${rssEnd.toFixed(0)} MB after ${n * 2 + 2 * burst + 4} images (worker process not included)`);
   sub.end(true);
   broker.kill('SIGTERM');
   rmSync(tmp, { recursive: true, force: true });
