@@ -82,13 +82,7 @@ async function main(): Promise<void> {
   const port = await freePort();
   writeFileSync(join(tmp, 'mosquitto.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\n`);
   const broker = spawn(MOSQUITTO, ['-c', join(tmp, 'mosquitto.conf')], { stdio: 'ignore' });
-  // Warm-up (after the OPC UA subscription, so its event proves the subscription live): the worker
-  // loads both packs on its first case; that start-up is not steady state.
-  for (const warm of ['WARM-0', 'WARM-1']) {
-    dropCase(watch, cells[0]!, warm);
-    while (!arrivals.has(warm) || !opcArrivals.has(warm)) await sleep(20);
-  }
-  const rssWarm = rssMb(st.pid!);
+  await sleep(300);
   const url = `mqtt://127.0.0.1:${port}`;
   const arrivals = new Map<string, number>();
   const sub = mqtt.connect(url, { clientId: 'bench-mes' });
@@ -156,7 +150,13 @@ async function main(): Promise<void> {
     const id = typeof v === 'string' ? v : v?.id;
     if (id) opcArrivals.set(id, Date.now());
   });
-  await sleep(300);
+  // Warm-up (after the OPC UA subscription, so its event proves the subscription live): the worker
+  // loads both packs on its first case; that start-up is not steady state.
+  for (const warm of ['WARM-0', 'WARM-1']) {
+    dropCase(watch, cells[0]!, warm);
+    while (!arrivals.has(warm) || !opcArrivals.has(warm)) await sleep(20);
+  }
+  const rssWarm = rssMb(st.pid!);
 
   let n = 0;
   const rows: string[] = [];

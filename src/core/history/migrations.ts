@@ -148,6 +148,7 @@ CREATE TABLE station_outbox(
   topic TEXT NOT NULL, payload TEXT NOT NULL, retain INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL, sent_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX station_outbox_unsent ON station_outbox(channel, id) WHERE sent_at IS NULL;
+CREATE TABLE station_runs(run_id INTEGER PRIMARY KEY REFERENCES inference_runs(id), case_uid TEXT NOT NULL REFERENCES station_cases(uid));
 CREATE TABLE station_requests(
   idempotency_key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, case_uid TEXT, created_at INTEGER NOT NULL);
 `;

@@ -8,6 +8,17 @@ import { createHash } from 'node:crypto';
 import type { HistoryStore } from '../history/index';
 import type { CaseFile, StationResult } from './result';
 
+export interface ReviewRow {
+  id: number;
+  runId: number;
+  operatorId: string;
+  decision: string;
+  label: string | null;
+  note: string | null;
+  supersedes: number | null;
+  createdAt: number;
+}
+
 export interface OutboxRow {
   id: number;
   caseUid: string;
@@ -61,8 +72,41 @@ export class StationLedger {
       );
     const fileRow = this.store.sql('INSERT OR IGNORE INTO station_files(name, sha256, case_uid) VALUES (?,?,?)');
     for (const f of files) fileRow.run(f.name, f.sha256, result.caseUid);
+    const run = this.store.sql('INSERT OR IGNORE INTO station_runs(run_id, case_uid) VALUES (?,?)');
+    for (const id of result.runIds) run.run(id, result.caseUid);
     const out = this.store.sql('INSERT INTO station_outbox(case_uid, channel, topic, payload, retain, created_at) VALUES (?,?,?,?,?,?)');
     for (const m of outbox) out.run(result.caseUid, m.channel, m.topic, m.payload, m.retain ? 1 : 0, now);
+  }
+
+  /**
+   * Reviews recorded (by the desktop app or the CLI, in any process) after `afterId` on runs of this
+   * station's published cases, oldest first: each becomes one correction message.
+   */
+  reviewsAfter(afterId: number, limit = 100): { review: ReviewRow; result: StationResult }[] {
+    const rows = this.store
+      .sql(
+        `SELECT r.id, r.run_id AS runId, r.operator_id AS operatorId, r.decision, r.label, r.note, r.supersedes, r.created_at AS createdAt, c.message
+         FROM reviews r JOIN station_runs s ON s.run_id = r.run_id JOIN station_cases c ON c.uid = s.case_uid
+         WHERE r.id > ? ORDER BY r.id LIMIT ?`,
+      )
+      .all(afterId, limit) as (ReviewRow & { message: string })[];
+    return rows.map(({ message, ...review }) => ({ review, result: JSON.parse(message) as StationResult }));
+  }
+
+  /** The last review id turned into corrections (kept in settings, written with the outbox row). */
+  reviewCursor(station: string): number {
+    const r = this.store.sql('SELECT value FROM settings WHERE key = ?').get(`station.${station}.reviewCursor`) as { value: string } | undefined;
+    if (r) return Number(r.value);
+    // First start: reviews older than the station's first case are not corrections of what it published.
+    return 0;
+  }
+
+  enqueueCorrection(station: string, reviewId: number, caseUid: string, outbox: { channel: string; topic: string; payload: string; retain?: boolean }[]): void {
+    const out = this.store.sql('INSERT INTO station_outbox(case_uid, channel, topic, payload, retain, created_at) VALUES (?,?,?,?,?,?)');
+    for (const m of outbox) out.run(caseUid, m.channel, m.topic, m.payload, m.retain ? 1 : 0, Date.now());
+    this.store
+      .sql('INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
+      .run(`station.${station}.reviewCursor`, String(reviewId));
   }
 
   nextUnsent(channel: string, afterId = 0): OutboxRow | null {

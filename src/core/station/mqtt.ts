@@ -7,16 +7,17 @@
  *   <topic>/last    the last result, retained (a new subscriber learns the current part at once)
  *   <topic>/state   birth "online" / last will "offline", retained
  *   <topic>/queue   queue depth, retained, QoS 0
+ *   <topic>/correction  a reviewer's decision on a published result (names its resultId), via the outbox
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import type { MqttConfig } from './config';
 import type { StationLedger } from './ledger';
-import type { StationResult } from './result';
+import type { StationCorrection, StationResult } from './result';
 
 export const MQTT_CHANNEL = 'mqtt';
 
 export function mqttTopics(base: string) {
-  return { result: `${base}/result`, last: `${base}/last`, state: `${base}/state`, queue: `${base}/queue` };
+  return { result: `${base}/result`, last: `${base}/last`, state: `${base}/state`, queue: `${base}/queue`, correction: `${base}/correction` };
 }
 
 export class MqttPublisher {
@@ -38,6 +39,7 @@ export class MqttPublisher {
 
   /** The outbox rows a recorded case adds for this channel. */
   outbox = (r: StationResult) => [{ channel: MQTT_CHANNEL, topic: this.topics.result, payload: JSON.stringify(r) }];
+  correctionOutbox = (c: StationCorrection) => [{ channel: MQTT_CHANNEL, topic: this.topics.correction, payload: JSON.stringify(c) }];
 
   private stateMessage(state: 'online' | 'offline'): string {
     return JSON.stringify({ station: this.station.id, line: this.station.line, state, at: new Date().toISOString() });

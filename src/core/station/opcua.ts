@@ -4,7 +4,7 @@
  *   State (Initialized / Ready / Busy / Stopped), QueueDepth, ResultCount,
  *   LastResultId, LastPartId, LastLot, LastVerdict, LastEvaluation (OPC 40001-101
  *   ResultEvaluationEnum: 1 OK, 2 NotOK, 3 NotDecidable), LastEvaluationName, LastCreationTime,
- *   LastResult (the full JSON result, as on MQTT),
+ *   LastResult (the full JSON result, as on MQTT), LastCorrection (a reviewer's correction, JSON),
  *   handshake: Busy, ResultReady, PendingResultId;
  *   methods TriggerInspection(PartId) → (ResultId, Verdict, Evaluation) and AcknowledgeResult(ResultId).
  * Every result raises the Machine Vision ResultReadyEventType on the station object with ResultId,
@@ -31,7 +31,7 @@ import {
 } from 'node-opcua';
 import { InspectorError } from '../../shared/errors';
 import type { OpcUaConfig } from './config';
-import { EVALUATION_CODE, type StationResult } from './result';
+import { EVALUATION_CODE, type StationCorrection, type StationResult } from './result';
 import type { Station } from './station';
 
 export const MACHINE_VISION_NS = 'http://opcfoundation.org/UA/MachineVision';
@@ -116,6 +116,7 @@ export async function startOpcUaServer(station: Station, cfg: OpcUaConfig, dataD
   variable('LastEvaluationName', DataType.String, last?.evaluation ?? 'Undefined');
   variable('LastCreationTime', DataType.DateTime, last ? new Date(last.createdAt) : null);
   variable('LastResult', DataType.String, last ? JSON.stringify(last) : '');
+  variable('LastCorrection', DataType.String, '');
 
   const structure = (name: string, fields: Record<string, unknown>) => {
     const dt = addressSpace.findDataType(name, mvIndex);
@@ -155,6 +156,8 @@ export async function startOpcUaServer(station: Station, cfg: OpcUaConfig, dataD
     });
   };
   station.on('result', onResult);
+  const onCorrection = (c: StationCorrection) => set('LastCorrection', DataType.String, JSON.stringify(c));
+  station.on('correction', onCorrection);
   const onState = (s: string) => set('State', DataType.String, s);
   const onQueue = (d: number) => set('QueueDepth', DataType.UInt32, d);
   station.on('state', onState);
@@ -226,6 +229,7 @@ export async function startOpcUaServer(station: Station, cfg: OpcUaConfig, dataD
     endpointUrl,
     async close() {
       station.off('result', onResult);
+      station.off('correction', onCorrection);
       station.off('state', onState);
       station.off('queue', onQueue);
       if (ackTimer) clearTimeout(ackTimer);

@@ -163,3 +163,58 @@ export function buildResult(b: BuildInput): StationResult {
 function files(b: BuildInput, source: string): string {
   return b.files.find((f) => f.path === source)?.name ?? source;
 }
+
+/**
+ * A reviewer's decision on a published case, published as its own message: the original result is
+ * never rewritten; consumers apply the correction to the result it names.
+ */
+export interface StationCorrection {
+  schema: 'inspector.station.correction/1';
+  correctionId: string;
+  /** The published result this corrects. */
+  resultId: string;
+  station: string;
+  line: string;
+  serial: string;
+  partId: string;
+  lot: string | null;
+  originalVerdict: StationVerdict;
+  reviewId: number;
+  supersedesReviewId: number | null;
+  runId: number;
+  view: string | null;
+  file: string | null;
+  decision: string;
+  label: string | null;
+  note: string | null;
+  reviewer: string;
+  reviewedAt: string;
+}
+
+export function buildCorrection(
+  r: StationResult,
+  review: { id: number; runId: number; operatorId: string; decision: string; label: string | null; note: string | null; supersedes: number | null; createdAt: number },
+): StationCorrection {
+  const img = r.images.find((i) => i.runId === review.runId);
+  return {
+    schema: 'inspector.station.correction/1',
+    correctionId: `${r.station}:review:${review.id}`,
+    resultId: r.resultId,
+    station: r.station,
+    line: r.line,
+    serial: r.serial,
+    partId: r.partId,
+    lot: r.lot,
+    originalVerdict: r.verdict,
+    reviewId: review.id,
+    supersedesReviewId: review.supersedes,
+    runId: review.runId,
+    view: img?.view ?? null,
+    file: img?.file ?? null,
+    decision: review.decision,
+    label: review.label,
+    note: review.note,
+    reviewer: review.operatorId,
+    reviewedAt: new Date(review.createdAt).toISOString(),
+  };
+}

@@ -38,7 +38,9 @@ export async function startStationService(loaded: LoadedStationConfig, deps: Sta
   if (cfg.publish.mqtt) {
     const m = new MqttPublisher(cfg.publish.mqtt, cfg.station, station.ledger, log);
     station.addOutbox(m.outbox);
+    station.addCorrectionOutbox(m.correctionOutbox);
     station.on('result', () => m.kick());
+    station.on('correction', () => m.kick());
     station.on('queue', (d: number) => m.queueDepth(d));
     channels.mqtt = m;
   }

@@ -16,7 +16,7 @@ import { toErrorInfo } from '../../shared/errors';
 import type { StationConfig, WatchConfig } from './config';
 import { HotFolder, type ReadyFile, type RejectedFile } from './hotFolder';
 import { caseUid, StationLedger } from './ledger';
-import { buildResult, type CaseFile, type StationResult, type Trigger } from './result';
+import { buildCorrection, buildResult, type CaseFile, type StationCorrection, type StationResult, type Trigger } from './result';
 
 export interface StationDeps {
   store: HistoryStore;
@@ -31,6 +31,10 @@ export interface StationDeps {
 
 /** Messages each recorded case puts in the outbox (one per channel that needs acknowledgement). */
 export type OutboxFactory = (r: StationResult) => { channel: string; topic: string; payload: string; retain?: boolean }[];
+export type CorrectionOutboxFactory = (c: StationCorrection) => { channel: string; topic: string; payload: string; retain?: boolean }[];
+
+/** How often reviews recorded by other processes (the desktop app) are looked for. */
+const REVIEW_POLL_MS = 1000;
 
 export type StationState = 'Initialized' | 'Ready' | 'Busy' | 'Stopped';
 
@@ -88,6 +92,8 @@ export class Station extends EventEmitter {
   private lastResultId: string | null = null;
   private idle: Promise<void> = Promise.resolve();
   private outboxFactories: OutboxFactory[] = [];
+  private correctionFactories: CorrectionOutboxFactory[] = [];
+  private reviewTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly config: StationConfig,
@@ -110,13 +116,38 @@ export class Station extends EventEmitter {
     this.outboxFactories.push(f);
   }
 
+  addCorrectionOutbox(f: CorrectionOutboxFactory): void {
+    this.correctionFactories.push(f);
+  }
+
   start(): void {
     for (const w of this.config.watch) mkdirSync(w.dir, { recursive: true });
     this.setState('Ready');
     for (const f of this.folders) f.start();
+    this.reviewTimer = setInterval(() => this.pollReviews(), REVIEW_POLL_MS);
+  }
+
+  /**
+   * Reviews of published cases become correction messages: outbox row and cursor in one
+   * transaction, so each review is published once across restarts.
+   */
+  pollReviews(): void {
+    const id = this.config.station.id;
+    try {
+      for (const { review, result } of this.ledger.reviewsAfter(this.ledger.reviewCursor(id))) {
+        if (result.station !== id) continue;
+        const c = buildCorrection(result, review);
+        this.deps.store.write(() => this.ledger.enqueueCorrection(id, review.id, result.caseUid, this.correctionFactories.flatMap((f) => f(c))));
+        this.log(`${c.serial}: review ${review.id} (${review.decision}${review.label ? ` ${review.label}` : ''}) published as a correction of ${c.resultId}`);
+        this.emit('correction', c);
+      }
+    } catch (e) {
+      this.log(`STATION_REVIEW_POLL_FAILED: ${toErrorInfo(e).message}`); // database busy: next poll retries
+    }
   }
 
   async stop(): Promise<void> {
+    if (this.reviewTimer) clearInterval(this.reviewTimer);
     for (const f of this.folders) f.stop();
     for (const p of this.pending.values()) if (p.timer) clearTimeout(p.timer);
     this.queue.length = 0;

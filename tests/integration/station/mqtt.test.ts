@@ -3,13 +3,15 @@
  * slowly in pieces, one corrupt, one case missing a view) give exactly one MQTT result per case from
  * Debian's mosquitto, with the verdicts `inspector batch` gives for the same images, INCOMPLETE where
  * a view is missing or unreadable, retained last verdict and birth/LWT state, and every case in the
- * history under the station's id with a verifying audit chain.
+ * history under the station's id with a verifying audit chain; a reviewer's override is published
+ * once as a correction naming the original result.
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { HistoryStore } from '../../../src/core/history/index';
 import { repoRoot } from '../../support/paths';
 import { bin, Broker, DEMO_VERDICTS, dropCell, hasMosquitto, lineDemo, sleep, startStationProcess, stationYaml, stopStation, subscriber, tempRoot, until } from './support';
 
@@ -109,6 +111,30 @@ describe.skipIf(!hasMosquitto)('station → MQTT (mosquitto on loopback)', () =>
     expect((h.prepare('SELECT count(*) AS n FROM station_outbox WHERE sent_at IS NULL').get() as { n: number }).n).toBe(0);
     expect((h.prepare('SELECT count(*) AS n FROM errors').get() as { n: number }).n).toBe(1);
     h.close();
+
+    // A reviewer (another process: here this test, as the desktop app would) overrides SN-2's CT run:
+    // the station publishes one correction naming the original result; the result itself stays.
+    const reviewer = HistoryStore.open(db);
+    reviewer.createOperator({ id: 'lee.s', name: 'Lee Seo-yeon', role: 'reviewer' });
+    const sn2 = v('SN-2') as { resultId: string; images: { view: string; runId: number }[] };
+    const ctRun = sn2.images.find((i) => i.view === 'ct')!.runId;
+    const reviewId = reviewer.recordReview({ runId: ctRun, operatorId: 'lee.s', decision: 'override', label: 'normal', note: 'void is a fixture artefact' });
+    reviewer.close();
+    const correction = await until('correction', () => mes.got.find((m) => m.topic === 'inspector/ST01/correction'), 30_000);
+    expect(correction.json).toMatchObject({
+      schema: 'inspector.station.correction/1',
+      resultId: sn2.resultId,
+      serial: 'SN-2',
+      originalVerdict: 'INTERNAL_DEFECT',
+      reviewId,
+      runId: ctRun,
+      view: 'ct',
+      decision: 'override',
+      label: 'normal',
+      reviewer: 'lee.s',
+    });
+    await sleep(2500);
+    expect(mes.got.filter((m) => m.topic === 'inspector/ST01/correction')).toHaveLength(1);
 
     // A clean stop publishes "offline" on purpose.
     expect(await stopStation(st)).toBe(0);
