@@ -93,7 +93,8 @@ async function main(): Promise<void> {
   const ack = await session.call({ objectId: obj, methodId: `${obj}.AcknowledgeResult`, inputArguments: [{ dataType: DataType.String, value: resultId }] });
   const after = { resultReady: await read('ResultReady'), pending: await read('PendingResultId') };
   const end = Date.now() + 20_000;
-  while (!events.some((e) => e.resultId === resultId) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  // Notifications may trail the call's answer on a loaded machine: wait for both (bounded).
+  while ((!events.some((e) => e.resultId === resultId) || !verdicts.includes(String(verdict))) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, 300));
   const last = { lastVerdict: await read('LastVerdict'), lastEvaluation: await read('LastEvaluation'), lastResultId: await read('LastResultId'), lastPartId: await read('LastPartId') };
   out({ step: 'done', before, wrongAck: wrongAck.statusCode.name, ack: ack.statusCode.name, after, last, verdicts, events: events.length });
