@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   const wrongAck = await session.call({ objectId: obj, methodId: `${obj}.AcknowledgeResult`, inputArguments: [{ dataType: DataType.String, value: 'not-this-one' }] });
   const ack = await session.call({ objectId: obj, methodId: `${obj}.AcknowledgeResult`, inputArguments: [{ dataType: DataType.String, value: resultId }] });
   const after = { resultReady: await read('ResultReady'), pending: await read('PendingResultId') };
-  const end = Date.now() + 20_000;
+  const end = Date.now() + 30_000;
   // Notifications may trail the call's answer on a loaded machine: wait for both (bounded).
   while ((!events.some((e) => e.resultId === resultId) || !verdicts.includes(String(verdict))) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, 300));
