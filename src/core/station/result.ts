@@ -113,12 +113,15 @@ export function buildResult(b: BuildInput): StationResult {
   for (const v of missing) reasons.push({ code: 'STATION_VIEW_MISSING', message: `No ${v} image arrived for ${b.serial}.`, view: v });
   if (b.failure) reasons.push(b.failure);
   for (const n of b.notes ?? []) reasons.push(n);
-  const results = b.report?.results ?? [];
-  for (const r of results) if (r.error) reasons.push({ code: r.error.code, message: r.error.message, file: files(b, r.source) });
   // The report groups by inspector.yaml; the station already grouped by serial, so it holds one case.
   const kase: CaseResult | undefined = b.report?.cases.length === 1 ? b.report.cases[0] : undefined;
   if (b.report && !kase) reasons.push({ code: 'STATION_CASE_SPLIT', message: `inspector.yaml grouped the ${b.serial} files into ${b.report.cases.length} cases; align cases.pattern with the station's pattern.` });
-  const verdict: StationVerdict = reasons.length > 0 || !kase ? 'INCOMPLETE' : kase.verdict.verdict;
+  // Missing views, a failed inspection or sidecar, a split case: the station's own INCOMPLETE.
+  // Failed images are the verdict core's business: INCOMPLETE, or a defect under verdict.incomplete: DEFECT.
+  const stationIncomplete = reasons.length > 0 || !kase;
+  const results = b.report?.results ?? [];
+  for (const r of results) if (r.error) reasons.push({ code: r.error.code, message: r.error.message, file: files(b, r.source) });
+  const verdict: StationVerdict = stationIncomplete || !kase ? 'INCOMPLETE' : kase.verdict.verdict;
   const packs = new Map<string, StationResult['packs'][number]>();
   for (const r of results) packs.set(`${r.pack.name}@${r.pack.version}`, { name: r.pack.name, version: r.pack.version, manifestSha256: r.pack.manifestSha256, files: { ...r.pack.files } });
   const firstWrite = Math.min(...b.files.map((f) => f.lastWriteMs), b.startedAt);
