@@ -5,6 +5,7 @@
 import { auditCommand } from './commands/audit';
 import { batchCommand } from './commands/batch';
 import { dbCommand } from './commands/db';
+import { dicomCommand } from './commands/dicom';
 import { doctorCommand } from './commands/doctor';
 import { historyCommand } from './commands/history';
 import { operatorCommand } from './commands/operator';
@@ -13,7 +14,7 @@ import { inspectCommand } from './commands/inspect';
 import { probeCommand } from './commands/probe';
 import type { Command } from './command';
 
-const commands: Command[] = [doctorCommand, packCommand, inspectCommand, batchCommand, probeCommand, historyCommand, operatorCommand, auditCommand, dbCommand];
+const commands: Command[] = [doctorCommand, packCommand, inspectCommand, batchCommand, probeCommand, historyCommand, operatorCommand, auditCommand, dbCommand, dicomCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -148,8 +148,9 @@ export class DicomListener extends EventEmitter {
 
       override createDatasetFromStoreWritableStream(writable: Writable, context: PresentationContext, callback: (d: import('dcmjs-dimse').Dataset) => void): void {
         // Keep the bytes as sent; the library only needs some Dataset object to pass along.
-        const marker = new Dataset({}, context.getAcceptedTransferSyntaxUid());
-        pending.set(marker, { bytes: Buffer.concat((writable as Chunks).parts), ts: context.getAcceptedTransferSyntaxUid(), sopClass: context.getAbstractSyntaxUid() });
+        const ts = context.getAcceptedTransferSyntaxUid() ?? '';
+        const marker = new Dataset({}, ts);
+        pending.set(marker, { bytes: Buffer.concat((writable as Chunks).parts), ts, sopClass: context.getAbstractSyntaxUid() ?? '' });
         callback(marker);
       }
 
