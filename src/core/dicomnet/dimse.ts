@@ -5,10 +5,11 @@
  * patient names from dataset dumps into our output: we silence it and log ids ourselves.
  */
 import { createRequire } from 'node:module';
+import type * as DimseModule from 'dcmjs-dimse';
 
-const require = createRequire(import.meta.url);
+const requireCjs = createRequire(import.meta.url);
 
-export const dimse = require('dcmjs-dimse') as typeof import('dcmjs-dimse');
+export const dimse = requireCjs('dcmjs-dimse') as typeof DimseModule;
 dimse.log.setLevel('silent');
 
 export interface DcmjsDict {
@@ -29,5 +30,20 @@ export interface Dcmjs {
   log: { setLevel(level: string): void };
 }
 
-export const dcmjs = require('dcmjs') as Dcmjs;
+export const dcmjs = requireCjs('dcmjs') as Dcmjs;
 dcmjs.log.setLevel('error');
+
+import type { association, requests, responses, Client as DimseClient, Dataset as DimseDataset } from 'dcmjs-dimse';
+export type Association = association.Association;
+export type PresentationContext = association.PresentationContext;
+export type DimseRequest = requests.Request;
+export type CStoreRequest = requests.CStoreRequest;
+export type CEchoRequest = requests.CEchoRequest;
+export type CFindRequest = requests.CFindRequest;
+export type CMoveRequest = requests.CMoveRequest;
+export type CStoreResponse = responses.CStoreResponse;
+export type CEchoResponse = responses.CEchoResponse;
+export type CFindResponse = responses.CFindResponse;
+export type CMoveResponse = responses.CMoveResponse;
+export type Client = DimseClient;
+export type Dataset = DimseDataset;

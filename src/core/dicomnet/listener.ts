@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { decodableTransferSyntaxes } from '../imaging/dicom/transferSyntax';
 import { InspectorError, toErrorInfo, type ErrorInfo } from '../../shared/errors';
-import { dimse } from './dimse';
+import { dimse, type Association, type CEchoRequest, type CEchoResponse, type CStoreRequest, type CStoreResponse as DimseResponse, type Dataset as DimseDataset, type PresentationContext } from './dimse';
 import { fileMetaHeader, readHeader } from './p10';
 import type { ReceivedInstance } from './records';
 
@@ -23,11 +23,6 @@ const { Scp, Dataset } = dimse;
 const { CEchoResponse, CStoreResponse } = dimse.responses;
 const { Status, PresentationContextResult, RejectResult, RejectSource, RejectReason, SopClass } = dimse.constants;
 
-type Association = import('dcmjs-dimse').association.Association;
-type PresentationContext = import('dcmjs-dimse').association.PresentationContext;
-type CStoreRequest = import('dcmjs-dimse').requests.CStoreRequest;
-type CEchoRequest = import('dcmjs-dimse').requests.CEchoRequest;
-type DimseResponse = import('dcmjs-dimse').responses.CStoreResponse;
 
 export interface AllowEntry {
   aet: string;
@@ -90,6 +85,7 @@ export class DicomListener extends EventEmitter {
 
   /** Resolves with the bound port (useful with port 0). */
   async start(): Promise<number> {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the library instantiates the SCP class; it reaches the node through this closure
     const node = this;
     const pending = new WeakMap<object, { bytes: Buffer; ts: string; sopClass: string }>();
 
@@ -136,7 +132,7 @@ export class DicomListener extends EventEmitter {
         this.sendAssociationReleaseResponse();
       }
 
-      override cEchoRequest(request: CEchoRequest, callback: (r: import('dcmjs-dimse').responses.CEchoResponse) => void): void {
+      override cEchoRequest(request: CEchoRequest, callback: (r: CEchoResponse) => void): void {
         const response = CEchoResponse.fromRequest(request);
         response.setStatus(Status.Success);
         callback(response);
@@ -146,7 +142,7 @@ export class DicomListener extends EventEmitter {
         return new Chunks();
       }
 
-      override createDatasetFromStoreWritableStream(writable: Writable, context: PresentationContext, callback: (d: import('dcmjs-dimse').Dataset) => void): void {
+      override createDatasetFromStoreWritableStream(writable: Writable, context: PresentationContext, callback: (d: DimseDataset) => void): void {
         // Keep the bytes as sent; the library only needs some Dataset object to pass along.
         const ts = context.getAcceptedTransferSyntaxUid() ?? '';
         const marker = new Dataset({}, ts);

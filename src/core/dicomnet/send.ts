@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { InspectorError, toErrorInfo, type ErrorInfo } from '../../shared/errors';
 import type { DimseDestination } from './config';
-import { dimse } from './dimse';
+import { dimse, type CEchoResponse, type CStoreRequest as StoreRequest, type CStoreResponse, type Client as DimseClient, type Dataset as DimseDataset, type DimseRequest } from './dimse';
 
 const { Client, Dataset } = dimse;
 const { CStoreRequest, CEchoRequest } = dimse.requests;
@@ -33,9 +33,9 @@ const REJECT_REASONS: Record<number, string> = {
 export function networkError(e: unknown, to: string): InspectorError {
   const err = e as NodeJS.ErrnoException;
   const msg = err?.message ?? String(e);
-  if (err?.code === 'ECONNREFUSED' || err?.code === 'EHOSTUNREACH' || err?.code === 'ENOTFOUND') {
-    return new InspectorError('DICOM_PEER_UNREACHABLE', `${to} does not answer (${err.code}).`, { to });
-  }
+  // The library re-wraps socket errors, keeping only the message: look for the errno name there too.
+  const errno = err?.code ?? /\b(ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|ECONNRESET)\b/.exec(msg)?.[1];
+  if (errno && errno !== 'ECONNRESET') return new InspectorError('DICOM_PEER_UNREACHABLE', `${to} does not answer (${errno}).`, { to, errno });
   if (/timeout/i.test(msg) || err?.code === 'ETIMEDOUT') return new InspectorError('DICOM_TIMEOUT', `${to} timed out: ${msg}`, { to });
   return new InspectorError('DICOM_NETWORK_ERROR', `Network error talking to ${to}: ${msg}`, { to });
 }
@@ -54,11 +54,11 @@ function rejected(ev: { result: number; source: number; reason: number }, to: st
  * Runs requests over one association and settles when it closes. `onReject`/`onError` failures
  * apply to every request that did not get a response.
  */
-export function runAssociation<R extends import('dcmjs-dimse').requests.Request>(
+export function runAssociation<R extends DimseRequest>(
   dest: DimseDestination,
   requests: R[],
   opts: AssociationOptions,
-  extra?: (client: import('dcmjs-dimse').Client) => void,
+  extra?: (client: DimseClient) => void,
 ): Promise<{ failure: InspectorError | null }> {
   const to = `${dest.aet}@${dest.host}:${dest.port}`;
   return new Promise((resolve) => {
@@ -104,7 +104,7 @@ export function runAssociation<R extends import('dcmjs-dimse').requests.Request>
 export async function echo(dest: DimseDestination, opts: AssociationOptions): Promise<void> {
   const req = new CEchoRequest();
   let status: number | null = null;
-  req.on('response', (r: import('dcmjs-dimse').responses.CEchoResponse) => (status = r.getStatus()));
+  req.on('response', (r: CEchoResponse) => (status = r.getStatus()));
   const { failure } = await runAssociation(dest, [req], opts);
   if (failure) throw failure;
   if (status !== Status.Success) throw new InspectorError('DICOM_ECHO_FAILED', `C-ECHO to ${dest.aet}@${dest.host}:${dest.port} returned status ${status ?? 'none'}.`);
@@ -114,17 +114,17 @@ export async function echo(dest: DimseDestination, opts: AssociationOptions): Pr
 export async function storeFiles(dest: DimseDestination, paths: string[], opts: AssociationOptions): Promise<SendOutcome[]> {
   const to = `${dest.aet}@${dest.host}:${dest.port}`;
   const outcomes: SendOutcome[] = [];
-  const requests: import('dcmjs-dimse').requests.CStoreRequest[] = [];
+  const requests: StoreRequest[] = [];
   const statuses = new Map<number, number>();
   for (const [i, path] of paths.entries()) {
     try {
       // Read now (not lazily inside the library's socket handlers, where a throw would be uncaught).
-      const ds = await new Promise<import('dcmjs-dimse').Dataset>((resolve, reject) =>
+      const ds = await new Promise<DimseDataset>((resolve, reject) =>
         Dataset.fromFile(path, (err, d) => (err || !d ? reject(err ?? new Error('empty file')) : resolve(d))),
       );
       if (!ds.getTransferSyntaxUid()) throw new Error('no transfer syntax in the file meta information');
       const req = new CStoreRequest(ds);
-      req.on('response', (r: import('dcmjs-dimse').responses.CStoreResponse) => statuses.set(i, r.getStatus()));
+      req.on('response', (r: CStoreResponse) => statuses.set(i, r.getStatus()));
       requests.push(req);
       outcomes.push({ path, ok: false });
     } catch (e) {

@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- naturalized DICOM is untyped JSON; the assertions check its shape */
 /**
  * The DICOM node against a real PACS: Orthanc pushes a CR chest study to `inspector dicom listen`
  * (C-STORE from Orthanc's REST /modalities/…/store), the node inspects it with the chest pack by
@@ -6,7 +7,7 @@
  * regions against the recorded run, and that dciodvfy finds no errors in either.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
