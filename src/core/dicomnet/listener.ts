@@ -7,16 +7,15 @@
  * Instances are written to the inbox as received — meta header + the peer's dataset bytes — under
  * `<inbox>/<Study UID>/<Series UID>/<SOP Instance UID>.dcm`, then recorded.
  */
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import net from 'node:net';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { decodableTransferSyntaxes } from '../imaging/dicom/transferSyntax';
 import { InspectorError, toErrorInfo, type ErrorInfo } from '../../shared/errors';
 import { dimse, type Association, type CEchoRequest, type CEchoResponse, type CStoreRequest, type CStoreResponse as DimseResponse, type Dataset as DimseDataset, type PresentationContext } from './dimse';
-import { fileMetaHeader, readHeader } from './p10';
+import { writeInstance } from './inbox';
+import { fileMetaHeader } from './p10';
 import type { ReceivedInstance } from './records';
 
 const { Scp, Dataset } = dimse;
@@ -81,6 +80,10 @@ export class DicomListener extends EventEmitter {
 
   constructor(readonly opts: ListenerOptions) {
     super();
+  }
+
+  get aeTitle(): string {
+    return this.opts.aeTitle;
   }
 
   /** Resolves with the bound port (useful with port 0). */
@@ -209,34 +212,16 @@ export class DicomListener extends EventEmitter {
     return (server.address() as net.AddressInfo).port;
   }
 
-  /** Writes one instance to the inbox (temp file + rename, so a crash never leaves half a file) and records it. */
+  /** Writes one instance to the inbox and records it; a failed record removes the file again (the sender keeps it and may retry). */
   async store(dataset: Buffer, m: { sopClassUid: string; sopInstanceUid: string; transferSyntaxUid: string; callingAet: string; peerHost: string }): Promise<ReceivedInstance> {
     const p10 = Buffer.concat([fileMetaHeader({ sopClassUid: m.sopClassUid, sopInstanceUid: m.sopInstanceUid, transferSyntaxUid: m.transferSyntaxUid, sourceAeTitle: m.callingAet }), dataset]);
-    const h = readHeader(p10);
-    if (h.sopInstanceUid !== m.sopInstanceUid) {
-      throw new InspectorError('DICOM_INSTANCE_UID_MISMATCH', `The dataset's SOP Instance UID ${h.sopInstanceUid} differs from the C-STORE request's ${m.sopInstanceUid}.`);
-    }
-    const dir = join(this.opts.inbox, h.studyInstanceUid, h.seriesInstanceUid);
-    const path = join(dir, `${h.sopInstanceUid}.dcm`);
+    const rec = await writeInstance(this.opts.inbox, p10, { callingAet: m.callingAet, peerHost: m.peerHost, expectSopInstanceUid: m.sopInstanceUid, sopClassUid: m.sopClassUid });
     try {
-      await mkdir(dir, { recursive: true });
-      const tmp = `${path}.${process.pid}.part`;
-      await writeFile(tmp, p10);
-      await rename(tmp, path);
+      this.opts.onStored?.(rec);
     } catch (e) {
-      throw new InspectorError('DICOM_STORE_FAILED', `Cannot write ${path}: ${(e as Error).message}`, { path });
+      await rm(rec.path, { force: true });
+      throw e;
     }
-    const rec: ReceivedInstance = {
-      ...h,
-      sopClassUid: m.sopClassUid,
-      path,
-      bytes: p10.length,
-      sha256: createHash('sha256').update(p10).digest('hex'),
-      callingAet: m.callingAet,
-      peerHost: m.peerHost,
-      receivedAt: Date.now(),
-    };
-    this.opts.onStored?.(rec);
     this.stored++;
     this.storedBytes += p10.length;
     this.emit('stored', rec);
