@@ -10,6 +10,10 @@ import { loadDicomConfig, parseAddress, ResultObject, type DicomNodeConfig, type
 import { DicomNode, type NodeEvent } from '../../core/dicomnet/node';
 import { flushOutbox, listOutbox, requeueUnsent } from '../../core/dicomnet/outbox';
 import { listStudies } from '../../core/dicomnet/records';
+import { qido, wadoStudy } from '../../core/dicomnet/dicomweb';
+import { DicomListener } from '../../core/dicomnet/listener';
+import { cFind, retrieveStudy, type FindQuery } from '../../core/dicomnet/query';
+import { recordInstance } from '../../core/dicomnet/records';
 import { echo } from '../../core/dicomnet/send';
 import { HistoryStore } from '../../core/history/index';
 import { runBatch } from '../../host/batch';
@@ -28,12 +32,19 @@ const HELP = [
   '                            [--objects sr,sc] [--config dicom.yaml] [--db FILE] [--json]',
   '       inspector dicom send --retry [--config dicom.yaml] [--db FILE]',
   '       inspector dicom echo AET@host:port [--aet INSPECTOR]',
+  '       inspector dicom find (--from AET@host:port | --url DICOMWEB_URL) [--level study|series] [--patient ID]',
+  '                            [--name PATTERN] [--date YYYYMMDD[-YYYYMMDD]] [--modality M] [--accession A] [--study UID] [--json]',
+  '       inspector dicom retrieve (--from AET@host:port | --url DICOMWEB_URL) --study UID [--config dicom.yaml]',
+  '                                [--inbox DIR] [--db FILE]',
   '       inspector dicom outbox [--db FILE] [--json]',
   '       inspector dicom studies [--db FILE] [--json]',
   '',
   'listen   DICOM listener (C-ECHO, C-STORE SCP). Accepts only peers on the config\'s allow-list; received',
   '         instances go to <data>/dicom/inbox/<study>/<series>/ and into the history. When a study has been',
   '         quiet for stable_seconds, auto_inspect rules pick a pack; each run\'s SR/SC go to send_results.',
+  'find     C-FIND (or QIDO-RS) at study or series level.',
+  'retrieve C-MOVE to our own AE title (a listener runs on the configured port meanwhile; the PACS must know',
+  '         it) or WADO-RS, into the inbox, recorded like a push. A partial move exits 1 (DICOM_MOVE_PARTIAL).',
   'send     Builds SR (TID 1500) / SC for recorded runs and sends them by C-STORE or STOW-RS. A failed',
   '         send stays in the outbox (exit 1) and is retried by `listen` or by `send --retry`.',
   '',
@@ -190,6 +201,71 @@ async function send(args: string[]): Promise<number> {
   }
 }
 
+const FIND_OPTIONS = {
+  from: { type: 'string' },
+  url: { type: 'string' },
+  level: { type: 'string' },
+  patient: { type: 'string' },
+  name: { type: 'string' },
+  date: { type: 'string' },
+  modality: { type: 'string' },
+  accession: { type: 'string' },
+  study: { type: 'string' },
+  config: { type: 'string' },
+  aet: { type: 'string' },
+  inbox: { type: 'string' },
+  db: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+async function find(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, strict: true, options: FIND_OPTIONS });
+  if (!values.from === !values.url) throw new InspectorError('USAGE', 'dicom find needs exactly one of --from AET@host:port or --url DICOMWEB_URL');
+  const level = (values.level ?? 'study').toUpperCase();
+  if (level !== 'STUDY' && level !== 'SERIES') throw new InspectorError('USAGE', '--level is study or series');
+  const q: FindQuery = {
+    level,
+    ...(values.patient ? { patientId: values.patient } : {}),
+    ...(values.name ? { patientName: values.name } : {}),
+    ...(values.date ? { studyDate: values.date } : {}),
+    ...(values.modality ? { modality: values.modality } : {}),
+    ...(values.accession ? { accessionNumber: values.accession } : {}),
+    ...(values.study ? { studyInstanceUid: values.study } : {}),
+  };
+  const config = configWith(values);
+  const matches = values.from ? await cFind(parseAddress(values.from), q, { callingAet: config.ae_title, timeoutSeconds: config.timeout_seconds }) : await qido(values.url!, q, config.timeout_seconds);
+  if (values.json) process.stdout.write(JSON.stringify(matches, null, 2) + '\n');
+  else for (const m of matches) process.stdout.write(Object.entries(m).filter(([k]) => k !== 'PatientName' && k !== '00100010').map(([k, v]) => `${k}=${v}`).join('  ') + '\n');
+  return 0;
+}
+
+async function retrieve(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, strict: true, options: FIND_OPTIONS });
+  if (!values.from === !values.url) throw new InspectorError('USAGE', 'dicom retrieve needs exactly one of --from AET@host:port or --url DICOMWEB_URL');
+  if (!values.study) throw new InspectorError('USAGE', 'dicom retrieve needs --study UID');
+  const config = configWith(values);
+  const dirs = dataDirs(config, values.inbox);
+  const store = HistoryStore.open(historyDbPath(values.db));
+  try {
+    if (values.url) {
+      const got = await wadoStudy(values.url, values.study, dirs.inbox, (r) => recordInstance(store.db, r), config.timeout_seconds * 4);
+      process.stdout.write(`retrieved ${got.length} instances of ${values.study} into ${dirs.inbox}\n`);
+      return 0;
+    }
+    const listener = new DicomListener({ aeTitle: config.ae_title, port: config.port, bind: config.bind, allow: config.allow, inbox: dirs.inbox, onStored: (r) => recordInstance(store.db, r) });
+    await listener.start();
+    try {
+      const r = await retrieveStudy(parseAddress(values.from!), values.study, listener, { callingAet: config.ae_title, timeoutSeconds: config.timeout_seconds });
+      process.stdout.write(`retrieved ${r.arrived} of ${r.expected} instances of ${values.study} into ${dirs.inbox}\n`);
+      return 0;
+    } finally {
+      await listener.close();
+    }
+  } finally {
+    store.close();
+  }
+}
+
 export const dicomCommand: Command = {
   name: 'dicom',
   summary: 'DICOM node: receive studies (C-STORE SCP), auto-inspect, send SR/SC back (C-STORE, STOW-RS)',
@@ -201,6 +277,10 @@ export const dicomCommand: Command = {
         return listen(rest);
       case 'send':
         return send(rest);
+      case 'find':
+        return find(rest);
+      case 'retrieve':
+        return retrieve(rest);
       case 'echo': {
         const { values, positionals } = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { aet: { type: 'string' }, config: { type: 'string' } } });
         if (positionals.length !== 1) throw new InspectorError('USAGE', 'dicom echo needs one AET@host:port');
@@ -220,7 +300,7 @@ export const dicomCommand: Command = {
         });
       }
       default:
-        throw new InspectorError('USAGE', `dicom needs a subcommand: listen, send, echo, outbox, studies\n\n${HELP}`);
+        throw new InspectorError('USAGE', `dicom needs a subcommand: listen, send, echo, find, retrieve, outbox, studies\n\n${HELP}`);
     }
   },
 };

@@ -17,7 +17,7 @@ import { enqueue, flushOutbox, listOutbox, requeueUnsent } from '../../../src/co
 import { recordInstance } from '../../../src/core/dicomnet/records';
 import { echo, storeFiles } from '../../../src/core/dicomnet/send';
 import { HistoryStore } from '../../../src/core/history/index';
-import { InspectorError } from '../../../src/shared/errors';
+import type { InspectorError } from '../../../src/shared/errors';
 import { repoRoot } from '../../support/paths';
 import { freePort, hasDcmtk } from './orthanc';
 

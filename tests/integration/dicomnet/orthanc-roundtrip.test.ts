@@ -6,13 +6,14 @@
  * reads both back from Orthanc and checks who sent them, what they reference, their codes and
  * regions against the recorded run, and that dciodvfy finds no errors in either.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dcmjs } from '../../../src/core/dicomnet/dimse';
+import { HistoryStore } from '../../../src/core/history/index';
 import { repoRoot } from '../../support/paths';
 import { dciodvfy, freePort, hasDciodvfy, hasOrthanc, Orthanc } from './orthanc';
 
@@ -195,5 +196,49 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy)('DICOM node ⇄ Orthanc', () => {
       if (px[o]! > 200 && px[o + 1]! < 110 && px[o + 2]! < 110) red++;
     }
     expect(red).toBeGreaterThan(2000);
+  });
+
+  it('after a review, `dicom send --run` puts the decision into a VERIFIED SR, by C-STORE and by STOW-RS; a down peer keeps it queued', async () => {
+    const h = HistoryStore.open(db);
+    const runId = h.db.prepare('SELECT max(id) FROM inference_runs').pluck().get() as number;
+    h.createOperator({ id: 'park.s', name: 'Park Seoyeon', role: 'reviewer' });
+    h.recordReview({ runId, operatorId: 'park.s', decision: 'override', label: 'pneumonia', note: 'left lower zone' });
+    h.close();
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, [join(repoRoot, 'bin', 'inspector.js'), 'dicom', 'send', ...args, '--db', db, '--aet', 'INSPECTOR', '--json'], {
+        cwd: repoRoot,
+        env: { ...process.env, INSPECTOR_DATA_DIR: join(tmp, 'data') },
+        encoding: 'utf8',
+      });
+    const before = (await pacs.instancesOfStudy(STUDY)).length;
+    const viaDimse = cli('--run', String(runId), '--to', `${pacs.aet}@127.0.0.1:${pacs.dicom}`, '--objects', 'sr');
+    expect(viaDimse.status, viaDimse.stderr).toBe(0);
+    const [sentDimse] = JSON.parse(viaDimse.stdout) as { sopInstanceUid: string; status: string }[];
+    expect(sentDimse!.status).toBe('sent');
+    const viaStow = cli('--run', String(runId), '--url', `${pacs.url}/dicom-web`, '--objects', 'sr');
+    expect(viaStow.status, viaStow.stderr).toBe(0);
+    const [sentStow] = JSON.parse(viaStow.stdout) as { sopInstanceUid: string; status: string }[];
+    expect((await pacs.instancesOfStudy(STUDY)).length).toBe(before + 2);
+
+    for (const uid of [sentDimse!.sopInstanceUid, sentStow!.sopInstanceUid]) {
+      const [id] = await pacs.post<string[]>('/tools/find', { Level: 'Instance', Query: { SOPInstanceUID: uid } });
+      const bytes = Buffer.from(await (await fetch(`${pacs.url}/instances/${id}/file`)).arrayBuffer());
+      const f = join(tmp, `reviewed-${uid}.dcm`);
+      writeFileSync(f, bytes);
+      const v = dciodvfy(f);
+      expect(v.errors, v.output).toEqual([]);
+      const sr = naturalize(bytes);
+      expect(sr['VerificationFlag']).toBe('VERIFIED');
+      expect(sr['VerifyingObserverSequence'][0]['VerifyingObserverName']).toEqual([{ Alphabetic: 'Park Seoyeon' }]);
+      const decision = [...items(sr)].find((i) => i['ConceptNameCodeSequence']?.[0]?.['CodeValue'] === 'review')!;
+      expect(decision['ConceptCodeSequence'][0]).toMatchObject({ CodeValue: 'overridden', CodingSchemeDesignator: '99INSPECTOR' });
+      expect(decision['ContentSequence'][0]['ConceptCodeSequence'][0]['CodeValue']).toBe('pneumonia');
+    }
+
+    // Nobody listening: exit 1, the SR waits in the outbox with a coded error.
+    const down = cli('--run', String(runId), '--to', `NOBODY@127.0.0.1:${await freePort()}`, '--objects', 'sr');
+    expect(down.status).toBe(1);
+    const [queued] = JSON.parse(down.stdout) as { status: string; lastErrorCode: string; path: string }[];
+    expect(queued).toMatchObject({ status: 'pending', lastErrorCode: 'DICOM_PEER_UNREACHABLE' });
   });
 });
