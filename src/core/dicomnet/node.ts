@@ -122,7 +122,12 @@ export class DicomNode {
         const { batchId, runIds } = await this.opts.inspect({ studyInstanceUid: study, pack, paths });
         setStudyStatus(db, study, runIds.length > 0 ? 'inspected' : 'failed', { batchId, ...(runIds.length ? {} : { errorCode: 'DICOM_INSPECT_NO_RUNS' }) });
         this.log({ event: 'inspected', studyInstanceUid: study, pack, batchId, runs: runIds });
-        for (const runId of runIds) await this.queueResults(runId);
+        // The SR is small and what PACS-side tools read: it goes out before the pictures are drawn.
+        for (const runId of runIds) {
+          await this.queueResults(runId, this.opts.config.send_results, ['sr']);
+          await this.flush();
+        }
+        for (const runId of runIds) await this.queueResults(runId, this.opts.config.send_results, ['sc', 'seg']);
       } catch (e) {
         const info = toErrorInfo(e, 'DICOM_INSPECT_FAILED');
         setStudyStatus(db, study, 'failed', { errorCode: info.code });
@@ -133,9 +138,9 @@ export class DicomNode {
   }
 
   /** Builds what each configured destination asks for and puts it in the outbox. */
-  async queueResults(runId: number, destinations = this.opts.config.send_results): Promise<number> {
+  async queueResults(runId: number, destinations = this.opts.config.send_results, only?: ResultObject[]): Promise<number> {
     let queued = 0;
-    const kinds = [...new Set(destinations.flatMap((d) => d.objects))] as ResultObject[];
+    const kinds = [...new Set(destinations.flatMap((d) => d.objects))].filter((k) => !only || only.includes(k)) as ResultObject[];
     if (kinds.length === 0) return 0;
     const pack = this.opts.store.db.prepare('SELECT pack_name FROM inference_runs WHERE id = ?').pluck().get(runId) as string | undefined;
     const labelNames = pack ? this.opts.labelNames?.(pack) : undefined;
