@@ -10,6 +10,7 @@ import { InspectorError } from '../../shared/errors';
 import type { ResultObject } from './config';
 import { readSource, writePart10, type Naturalized } from './objects/common';
 import { buildSc, type HeatmapInput } from './objects/sc';
+import { buildSeg } from './objects/seg';
 import { buildSr, type SourceRef } from './objects/sr';
 
 export interface ResultFile {
@@ -64,7 +65,7 @@ export async function buildResults(store: HistoryStore, runId: number, kinds: Re
     if (kind === 'sr') ds = buildSr({ detail, source, ref, uidRoot: opts.uidRoot, softwareVersion: opts.softwareVersion, ...(opts.labelNames ? { labelNames: opts.labelNames } : {}) });
     else if (kind === 'sc')
       ds = await buildSc({ detail, source, sourcePath: detail.image.sourcePath, ref, heatmap: heatmapOf(store, detail.run.explanation as never), uidRoot: opts.uidRoot, softwareVersion: opts.softwareVersion });
-    else throw new InspectorError('DICOM_OBJECT_UNSUPPORTED', `Writing ${kind.toUpperCase()} objects is not implemented yet; use sr and sc.`, { kind });
+    else ds = buildSeg({ detail, source, ref, heatmap: heatmapOf(store, detail.run.explanation as never), uidRoot: opts.uidRoot, softwareVersion: opts.softwareVersion });
     const path = write(opts.outDir, ds);
     out.push({ kind, path, sopClassUid: ds['SOPClassUID'] as string, sopInstanceUid: ds['SOPInstanceUID'] as string, studyInstanceUid: ref.studyInstanceUid, runId });
   }

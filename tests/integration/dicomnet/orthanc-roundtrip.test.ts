@@ -2,9 +2,9 @@
 /**
  * The DICOM node against a real PACS: Orthanc pushes a CR chest study to `inspector dicom listen`
  * (C-STORE from Orthanc's REST /modalities/…/store), the node inspects it with the chest pack by
- * its auto_inspect rule and sends an SR (TID 1500) and a burned-in SC back by C-STORE. The test
+ * its auto_inspect rule and sends an SR (TID 1500), a burned-in SC and a SEG back by C-STORE. The test
  * reads both back from Orthanc and checks who sent them, what they reference, their codes and
- * regions against the recorded run, and that dciodvfy finds no errors in either.
+ * regions against the recorded run, and that dciodvfy finds no errors in any of them.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -69,7 +69,7 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy)('DICOM node ⇄ Orthanc', () => {
         '  - when: { modality: CR }',
         '    pack: chest-xray-pneumonia',
         'send_results:',
-        `  - { aet: TESTPACS, host: 127.0.0.1, port: ${pacs.dicom}, objects: [sr, sc] }`,
+        `  - { aet: TESTPACS, host: 127.0.0.1, port: ${pacs.dicom}, objects: [sr, sc, seg] }`,
         'stable_seconds: 1',
         'uid_root: 1.2.826.0.1.3680043.10.1234',
       ].join('\n'),
@@ -104,7 +104,7 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy)('DICOM node ⇄ Orthanc', () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('receives a pushed study, inspects it and stores SR + SC back in the same study', async () => {
+  it('receives a pushed study, inspects it and stores SR + SC + SEG back in the same study', async () => {
     const up = await pacs.upload(SOURCE);
     const push = await pacs.post<{ InstancesCount: number; FailedInstancesCount: number }>('/modalities/inspector/store', { Resources: [up.ParentStudy], Synchronous: true });
     expect(push).toMatchObject({ InstancesCount: 1, FailedInstancesCount: 0 });
@@ -113,6 +113,8 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy)('DICOM node ⇄ Orthanc', () => {
     expect(stored).toMatchObject({ callingAet: 'TESTPACS', sopInstanceUid: SOURCE_SOP, studyInstanceUid: STUDY, patientId: '9RG1', modality: 'CR' });
     const inspected = await waitFor((e) => e['event'] === 'inspected');
     expect(inspected).toMatchObject({ pack: 'chest-xray-pneumonia', studyInstanceUid: STUDY });
+    // The SR goes out alone first, then the SC and the SEG.
+    await waitFor((e) => e['event'] === 'sent' && e['count'] === 1);
     await waitFor((e) => e['event'] === 'sent' && e['count'] === 2);
     // Logs carry ids, never the patient's name.
     expect(stdout).not.toMatch(/CompressedSamples/);
@@ -127,7 +129,7 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy)('DICOM node ⇄ Orthanc', () => {
     const run = h.prepare('SELECT * FROM inference_runs WHERE batch_id = ?').get(study.batch_id) as Record<string, any>;
     expect(run['pack_name']).toBe('chest-xray-pneumonia');
     const outbox = h.prepare('SELECT kind, status, sop_instance_uid FROM dicom_outbox ORDER BY kind').all() as { kind: string; status: string; sop_instance_uid: string }[];
-    expect(outbox.map((o) => [o.kind, o.status])).toEqual([['sc', 'sent'], ['sr', 'sent']]);
+    expect(outbox.map((o) => [o.kind, o.status])).toEqual([['sc', 'sent'], ['seg', 'sent'], ['sr', 'sent']]);
     h.close();
     const regions = JSON.parse(run['regions'] as string) as { box: number[]; label: string }[];
     const probabilities = JSON.parse(run['probabilities'] as string) as Record<string, number>;
@@ -135,19 +137,21 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy)('DICOM node ⇄ Orthanc', () => {
 
     // Orthanc now holds the source and our two objects, in the same study, sent by INSPECTOR.
     const ids = await pacs.instancesOfStudy(STUDY);
-    expect(ids).toHaveLength(3);
+    expect(ids).toHaveLength(4);
     const byUid = new Map<string, string>();
     for (const id of ids) byUid.set((await pacs.get<Record<string, string>>(`/instances/${id}/simplified-tags`))['SOPInstanceUID']!, id);
     const srId = byUid.get(outbox.find((o) => o.kind === 'sr')!.sop_instance_uid)!;
     const scId = byUid.get(outbox.find((o) => o.kind === 'sc')!.sop_instance_uid)!;
-    expect(srId && scId).toBeTruthy();
+    const segId = byUid.get(outbox.find((o) => o.kind === 'seg')!.sop_instance_uid)!;
+    expect(srId && scId && segId).toBeTruthy();
     const meta = await pacs.get<Record<string, string>>(`/instances/${srId}/metadata?expand`);
     expect(meta['RemoteAET']).toBe('INSPECTOR');
 
     const fetchFile = async (id: string) => Buffer.from(await (await fetch(`${pacs.url}/instances/${id}/file`)).arrayBuffer());
     const srBytes = await fetchFile(srId);
     const scBytes = await fetchFile(scId);
-    for (const [name, bytes] of [['sr.dcm', srBytes], ['sc.dcm', scBytes]] as const) {
+    const segBytes = await fetchFile(segId);
+    for (const [name, bytes] of [['sr.dcm', srBytes], ['sc.dcm', scBytes], ['seg.dcm', segBytes]] as const) {
       const f = join(tmp, name);
       writeFileSync(f, bytes);
       const v = dciodvfy(f);
@@ -196,6 +200,24 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy)('DICOM node ⇄ Orthanc', () => {
       if (px[o]! > 200 && px[o + 1]! < 110 && px[o + 2]! < 110) red++;
     }
     expect(red).toBeGreaterThan(2000);
+
+    // SEG: binary, one segment, derived from the source; its set pixels lie in the recorded regions (same map, same threshold).
+    const seg = naturalize(segBytes);
+    expect(seg).toMatchObject({ SOPClassUID: '1.2.840.10008.5.1.4.1.1.66.4', SegmentationType: 'BINARY', Rows: 1955, Columns: 1841, StudyInstanceUID: STUDY });
+    expect(seg['SegmentSequence'][0]).toMatchObject({ SegmentNumber: 1, SegmentAlgorithmType: 'AUTOMATIC', SegmentAlgorithmName: 'chest-xray-pneumonia 1.0.0' });
+    expect(seg['SharedFunctionalGroupsSequence'][0]['DerivationImageSequence'][0]['SourceImageSequence'][0]['ReferencedSOPInstanceUID']).toBe(SOURCE_SOP);
+    const bits = new Uint8Array(seg['PixelData'][0] as ArrayBuffer);
+    let set = 0;
+    let inside = 0;
+    for (let i = 0; i < 1955 * 1841; i++) {
+      if (!((bits[i >> 3]! >> (i & 7)) & 1)) continue;
+      set++;
+      const x = i % 1841;
+      const y = Math.floor(i / 1841);
+      if (regions.some((g) => x >= g.box[0]! - 2 && x < g.box[0]! + g.box[2]! + 2 && y >= g.box[1]! - 2 && y < g.box[1]! + g.box[3]! + 2)) inside++;
+    }
+    expect(set).toBeGreaterThan(10_000);
+    expect(inside / set).toBeGreaterThan(0.97);
   });
 
   it('after a review, `dicom send --run` puts the decision into a VERIFIED SR, by C-STORE and by STOW-RS; a down peer keeps it queued', async () => {
