@@ -29,7 +29,7 @@ const HELP = [
   'Usage: inspector dicom listen [--config dicom.yaml] [--aet INSPECTOR] [--port 11112] [--bind 127.0.0.1]',
   '                              [--inbox DIR] [--db FILE] [--json]',
   '       inspector dicom send (--run ID | --case ID)... (--to AET@host:port | --url DICOMWEB_URL)',
-  '                            [--objects sr,sc] [--config dicom.yaml] [--db FILE] [--json]',
+  '                            [--objects sr,sc,seg] [--deidentify] [--config dicom.yaml] [--db FILE] [--json]',
   '       inspector dicom send --retry [--config dicom.yaml] [--db FILE]',
   '       inspector dicom echo AET@host:port [--aet INSPECTOR]',
   '       inspector dicom find (--from AET@host:port | --url DICOMWEB_URL) [--level study|series] [--patient ID]',
@@ -144,6 +144,7 @@ async function send(args: string[]): Promise<number> {
       url: { type: 'string' },
       objects: { type: 'string' },
       retry: { type: 'boolean' },
+      deidentify: { type: 'boolean' },
       config: { type: 'string' },
       aet: { type: 'string' },
       db: { type: 'string' },
@@ -170,7 +171,8 @@ async function send(args: string[]): Promise<number> {
     if (!r.success) throw new InspectorError('USAGE', `--objects takes sr, sc, seg; got "${s}".`);
     return r.data;
   });
-  const destination: Destination = values.to ? { ...parseAddress(values.to), objects } : { url: values.url!, objects };
+  const deid = values.deidentify ? { deidentify: true } : {};
+  const destination: Destination = values.to ? { ...parseAddress(values.to), objects, ...deid } : { url: values.url!, objects, ...deid };
   const store = HistoryStore.open(file);
   try {
     for (const c of cases) {

@@ -27,11 +27,12 @@ const Port = z.number().int().min(1).max(65535);
 export const ResultObject = z.enum(['sr', 'sc', 'seg']);
 export type ResultObject = z.infer<typeof ResultObject>;
 
+/** `deidentify: true`: what goes there is de-identified first (PS3.15 basic profile; see deid.ts). */
 const DimseDestination = z
-  .object({ aet: AeTitle, host: z.string().min(1), port: Port, objects: z.array(ResultObject).min(1).default(['sr', 'sc']) })
+  .object({ aet: AeTitle, host: z.string().min(1), port: Port, objects: z.array(ResultObject).min(1).default(['sr', 'sc']), deidentify: z.boolean().optional() })
   .strict();
 const WebDestination = z
-  .object({ url: z.url({ protocol: /^https?$/ }), objects: z.array(ResultObject).min(1).default(['sr', 'sc']) })
+  .object({ url: z.url({ protocol: /^https?$/ }), objects: z.array(ResultObject).min(1).default(['sr', 'sc']), deidentify: z.boolean().optional() })
   .strict();
 export const Destination = z.union([DimseDestination, WebDestination]);
 export type Destination = z.infer<typeof Destination>;

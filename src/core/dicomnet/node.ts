@@ -7,11 +7,13 @@
 import { join } from 'node:path';
 import type { HistoryStore } from '../history/index';
 import { toErrorInfo } from '../../shared/errors';
-import type { DicomNodeConfig, ResultObject } from './config';
+import type Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import type { Destination, DicomNodeConfig, ResultObject } from './config';
 import { DicomListener, type Rejection } from './listener';
 import { destinationLabel, enqueue, flushOutbox } from './outbox';
 import { recordInstance, setStudyStatus, studyInstances, type ReceivedInstance } from './records';
-import { buildResults } from './results';
+import { buildResults, type ResultFile } from './results';
 import { packFor } from './rules';
 
 export interface InspectRequest {
@@ -45,6 +47,15 @@ export interface NodeOptions {
   softwareVersion: string;
   log?: (e: NodeEvent) => void;
   labelNames?: (pack: string) => Record<string, string> | undefined;
+}
+
+/** This installation's de-identification key, made once and kept in the history's settings. */
+export function deidKey(db: Database.Database): string {
+  const row = db.prepare(`SELECT value FROM settings WHERE key = 'dicom.deid_key'`).pluck().get() as string | undefined;
+  if (row) return row;
+  const key = randomBytes(32).toString('hex');
+  db.prepare(`INSERT OR IGNORE INTO settings(key, value) VALUES ('dicom.deid_key', ?)`).run(key);
+  return db.prepare(`SELECT value FROM settings WHERE key = 'dicom.deid_key'`).pluck().get() as string;
 }
 
 export class DicomNode {
@@ -140,16 +151,27 @@ export class DicomNode {
   /** Builds what each configured destination asks for and puts it in the outbox. */
   async queueResults(runId: number, destinations = this.opts.config.send_results, only?: ResultObject[]): Promise<number> {
     let queued = 0;
-    const kinds = [...new Set(destinations.flatMap((d) => d.objects))].filter((k) => !only || only.includes(k)) as ResultObject[];
-    if (kinds.length === 0) return 0;
     const pack = this.opts.store.db.prepare('SELECT pack_name FROM inference_runs WHERE id = ?').pluck().get(runId) as string | undefined;
     const labelNames = pack ? this.opts.labelNames?.(pack) : undefined;
-    const files = await buildResults(this.opts.store, runId, kinds, {
-      uidRoot: this.opts.config.uid_root,
-      softwareVersion: this.opts.softwareVersion,
-      outDir: join(this.opts.outboxDir, String(runId)),
-      ...(labelNames ? { labelNames } : {}),
-    });
+    // Identified and de-identified destinations get their own copies, built once per group.
+    for (const deid of [false, true]) {
+      const group = destinations.filter((d) => (d.deidentify ?? false) === deid);
+      const kinds = [...new Set(group.flatMap((d) => d.objects))].filter((k) => !only || only.includes(k)) as ResultObject[];
+      if (kinds.length === 0) continue;
+      const files = await buildResults(this.opts.store, runId, kinds, {
+        uidRoot: this.opts.config.uid_root,
+        softwareVersion: this.opts.softwareVersion,
+        outDir: join(this.opts.outboxDir, String(runId), deid ? 'deidentified' : 'identified'),
+        ...(labelNames ? { labelNames } : {}),
+        ...(deid ? { deidentify: { uidRoot: this.opts.config.uid_root, key: deidKey(this.opts.store.db) } } : {}),
+      });
+      queued += this.enqueueFiles(runId, group, files);
+    }
+    return queued;
+  }
+
+  private enqueueFiles(runId: number, destinations: Destination[], files: ResultFile[]): number {
+    let queued = 0;
     for (const d of destinations) {
       for (const f of files.filter((x) => d.objects.includes(x.kind))) {
         enqueue(this.opts.store.db, { destination: d, kind: f.kind, sopClassUid: f.sopClassUid, sopInstanceUid: f.sopInstanceUid, studyInstanceUid: f.studyInstanceUid, runId, path: f.path });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { getRun, type HistoryStore } from '../history/index';
 import { InspectorError } from '../../shared/errors';
 import type { ResultObject } from './config';
+import { deidentify, type DeidOptions } from './deid';
 import { readSource, writePart10, type Naturalized } from './objects/common';
 import { buildSc, type HeatmapInput } from './objects/sc';
 import { buildSeg } from './objects/seg';
@@ -27,6 +28,8 @@ export interface ResultOptions {
   softwareVersion: string;
   outDir: string;
   labelNames?: Record<string, string>;
+  /** De-identify every object before it is written. */
+  deidentify?: DeidOptions;
 }
 
 function heatmapOf(store: HistoryStore, ex: { blob?: string | null; scale?: Record<string, unknown> } | null): HeatmapInput | undefined {
@@ -66,8 +69,9 @@ export async function buildResults(store: HistoryStore, runId: number, kinds: Re
     else if (kind === 'sc')
       ds = await buildSc({ detail, source, sourcePath: detail.image.sourcePath, ref, heatmap: heatmapOf(store, detail.run.explanation as never), uidRoot: opts.uidRoot, softwareVersion: opts.softwareVersion });
     else ds = buildSeg({ detail, source, ref, heatmap: heatmapOf(store, detail.run.explanation as never), uidRoot: opts.uidRoot, softwareVersion: opts.softwareVersion });
+    if (opts.deidentify) ds = deidentify(ds, opts.deidentify, source);
     const path = write(opts.outDir, ds);
-    out.push({ kind, path, sopClassUid: ds['SOPClassUID'] as string, sopInstanceUid: ds['SOPInstanceUID'] as string, studyInstanceUid: ref.studyInstanceUid, runId });
+    out.push({ kind, path, sopClassUid: ds['SOPClassUID'] as string, sopInstanceUid: ds['SOPInstanceUID'] as string, studyInstanceUid: ds['StudyInstanceUID'] as string, runId });
   }
   return out;
 }

@@ -263,4 +263,48 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy)('DICOM node ⇄ Orthanc', () => {
     const [queued] = JSON.parse(down.stdout) as { status: string; lastErrorCode: string; path: string }[];
     expect(queued).toMatchObject({ status: 'pending', lastErrorCode: 'DICOM_PEER_UNREACHABLE' });
   });
+
+  it('`dicom send --deidentify` sends SR, SC and SEG under a pseudonym with consistently remapped UIDs', async () => {
+    const h = new Database(db, { readonly: true });
+    const runId = h.prepare('SELECT max(id) FROM inference_runs').pluck().get() as number;
+    h.close();
+    const r = spawnSync(
+      process.execPath,
+      [join(repoRoot, 'bin', 'inspector.js'), 'dicom', 'send', '--run', String(runId), '--to', `${pacs.aet}@127.0.0.1:${pacs.dicom}`, '--objects', 'sr,sc,seg', '--deidentify', '--db', db, '--aet', 'INSPECTOR', '--json'],
+      { cwd: repoRoot, env: { ...process.env, INSPECTOR_DATA_DIR: join(tmp, 'data') }, encoding: 'utf8' },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const sent = JSON.parse(r.stdout) as { sopInstanceUid: string; studyInstanceUid: string; kind: string; status: string }[];
+    expect(sent.map((s) => [s.kind, s.status]).sort()).toEqual([['sc', 'sent'], ['seg', 'sent'], ['sr', 'sent']]);
+    const anonStudy = sent[0]!.studyInstanceUid;
+    expect(anonStudy).not.toBe(STUDY);
+    expect(sent.every((s) => s.studyInstanceUid === anonStudy)).toBe(true);
+    const ids = await pacs.instancesOfStudy(anonStudy);
+    expect(ids).toHaveLength(3);
+    let srcRef: string | null = null;
+    for (const id of ids) {
+      const bytes = Buffer.from(await (await fetch(`${pacs.url}/instances/${id}/file`)).arrayBuffer());
+      const text = bytes.toString('latin1');
+      for (const secret of ['9RG1', 'CompressedSamples', STUDY, SOURCE_SOP, '19400305', 'Park Seoyeon', 'Philips']) expect(text).not.toContain(secret);
+      const f = join(tmp, `deid-${id}.dcm`);
+      writeFileSync(f, bytes);
+      const v = dciodvfy(f);
+      expect(v.errors, v.output).toEqual([]);
+      const ds = naturalize(bytes);
+      expect(ds).toMatchObject({ PatientIdentityRemoved: 'YES', StudyInstanceUID: anonStudy });
+      expect(String(ds['PatientID'])).toMatch(/^ANON-[0-9A-F]{12}$/);
+      const ref =
+        ds['SOPClassUID'] === '1.2.840.10008.5.1.4.1.1.88.33'
+          ? ds['CurrentRequestedProcedureEvidenceSequence'][0]['ReferencedSeriesSequence'][0]['ReferencedSOPSequence'][0]['ReferencedSOPInstanceUID']
+          : ds['SOPClassUID'] === '1.2.840.10008.5.1.4.1.1.7'
+            ? ds['SourceImageSequence'][0]['ReferencedSOPInstanceUID']
+            : ds['SharedFunctionalGroupsSequence'][0]['DerivationImageSequence'][0]['SourceImageSequence'][0]['ReferencedSOPInstanceUID'];
+      // Every object points at the same (pseudonymous) source instance.
+      srcRef ??= ref as string;
+      expect(ref).toBe(srcRef);
+      if (ds['SOPClassUID'] === '1.2.840.10008.5.1.4.1.1.88.33') {
+        for (const s of [...items(ds)].filter((i) => i['ValueType'] === 'SCOORD')) expect(s['ContentSequence'][0]['ReferencedSOPSequence'][0]['ReferencedSOPInstanceUID']).toBe(srcRef);
+      }
+    }
+  });
 });
