@@ -12,6 +12,7 @@ import type { EngineImage } from '../engine/image';
 import { batchInput } from '../engine/preprocess';
 import type { EngineSession, SessionCache, SessionSettings } from '../engine/session';
 import { createSession } from '../engine/session';
+import { withExtraOutputs } from '../engine/onnx/model';
 import { makeHeatMap, type HeatMap } from '../explain/scale';
 import type { LoadedPack } from '../packs/load';
 import type { ResidualSpec } from '../packs/manifest';
@@ -38,6 +39,9 @@ export interface AnomalyRun {
   providerAttempts: EngineSession['attempts'];
   results: AnomalyOutput[];
   timings: { preprocessMs: number; inferenceMs: number; postprocessMs: number };
+  /** The `extraOutputs` asked for, from the same run, and the batch the model saw. */
+  fetched: Record<string, ort.Tensor>;
+  input: { data: Float32Array; dims: readonly number[] };
 }
 
 /** Raw map → per-image output with the pack's thresholds; shared by autoencoder and anomalib v1. */
@@ -77,19 +81,31 @@ export function autoencoderMaps(input: Float32Array, recon: Float32Array, dims: 
   return { maps, scores };
 }
 
-export async function anomalySession(pack: LoadedPack, cache: SessionCache, settings: SessionSettings): Promise<EngineSession> {
-  return cache.get(`${pack.manifestSha256}:plain:${(settings.providers ?? []).join(',')}`, () => createSession(pack.model, settings));
+/** `extraOutputs`: internal tensors (the input guard's activations) fetched by the same run. */
+export async function anomalySession(pack: LoadedPack, cache: SessionCache, settings: SessionSettings, extraOutputs: readonly string[] = []): Promise<EngineSession> {
+  const graphOutputs = new Set(pack.graph.outputs.map((o) => o.name));
+  const extra = extraOutputs.filter((t) => !graphOutputs.has(t));
+  const variant = extraOutputs.length ? `plain+${extraOutputs.join('+')}` : 'plain';
+  return cache.get(`${pack.manifestSha256}:${variant}:${(settings.providers ?? []).join(',')}`, () => createSession(withExtraOutputs(pack.model, extra), settings));
 }
 
-export async function runAnomaly(pack: LoadedPack, images: readonly EngineImage[], opts: { cache: SessionCache; settings: SessionSettings }): Promise<AnomalyRun> {
+export async function runAnomaly(
+  pack: LoadedPack,
+  images: readonly EngineImage[],
+  opts: { cache: SessionCache; settings: SessionSettings; extraOutputs?: readonly string[] },
+): Promise<AnomalyRun> {
   const m = pack.manifest;
   const a = m.anomaly;
   if (!a) throw new InspectorError('PACK_MANIFEST_INVALID', `${m.name} has no anomaly section.`);
-  const es = await anomalySession(pack, opts.cache, opts.settings);
+  const extraOutputs = opts.extraOutputs ?? [];
+  const es = await anomalySession(pack, opts.cache, opts.settings, extraOutputs);
+  // The model's own outputs, in graph order: the extra tensors must not be mistaken for them below.
+  const graphOutputs = pack.graph.outputs.map((o) => o.name);
+  const ownOutputs = es.outputNames.filter((name) => graphOutputs.includes(name));
   const t0 = performance.now();
   const { data, dims } = batchInput(images, m.input);
   const t1 = performance.now();
-  const out = await es.session.run({ [m.input.name]: new ort.Tensor('float32', data, dims) });
+  const out = await es.session.run({ [m.input.name]: new ort.Tensor('float32', data, dims) }, [...new Set([...ownOutputs, ...extraOutputs])]);
   const t2 = performance.now();
   const n = images.length;
   const byMeaning = (meaning: string) => {
@@ -106,10 +122,10 @@ export async function runAnomaly(pack: LoadedPack, images: readonly EngineImage[
     const [h, w] = m.input.size;
     maps.forEach((map, i) => results.push(thresholded(pack, map, w, h, scores[i]!)));
   } else if (a.format === 'anomalib-v1') {
-    const mapT = byMeaning('anomaly_map') ?? out[es.outputNames[0]!]!;
+    const mapT = byMeaning('anomaly_map') ?? out[ownOutputs[0]!]!;
     const [h, w] = mapT.dims.slice(-2) as [number, number];
     const plane = h * w;
-    const second = es.outputNames.find((name) => name !== (m.outputs[0]?.name ?? '') && out[name]?.data.length === n);
+    const second = ownOutputs.find((name) => name !== (m.outputs[0]?.name ?? '') && out[name]?.data.length === n);
     for (let i = 0; i < n; i++) {
       const map = Float64Array.from((mapT.data as Float32Array).subarray(i * plane, (i + 1) * plane));
       // v1 segmentation models give only the map; the image score is its maximum (OpenVINOInferencer).
@@ -136,5 +152,12 @@ export async function runAnomaly(pack: LoadedPack, images: readonly EngineImage[
     }
   }
   const t3 = performance.now();
-  return { provider: es.provider, providerAttempts: es.attempts, results, timings: { preprocessMs: t1 - t0, inferenceMs: t2 - t1, postprocessMs: t3 - t2 } };
+  return {
+    provider: es.provider,
+    providerAttempts: es.attempts,
+    results,
+    timings: { preprocessMs: t1 - t0, inferenceMs: t2 - t1, postprocessMs: t3 - t2 },
+    fetched: Object.fromEntries(extraOutputs.filter((t) => out[t]).map((t) => [t, out[t]!])),
+    input: { data, dims },
+  };
 }

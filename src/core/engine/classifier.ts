@@ -39,6 +39,9 @@ export interface ClassifierRun {
   providerAttempts: EngineSession['attempts'];
   results: ClassifierOutput[];
   timings: { preprocessMs: number; inferenceMs: number; explainMs: number };
+  /** The `extraOutputs` asked for, from the same run, and the batch the model saw. */
+  fetched: Record<string, ort.Tensor>;
+  input: { data: Float32Array; dims: readonly number[] };
 }
 
 const plans = new WeakMap<LoadedPack, HeadPlan>();
@@ -58,10 +61,17 @@ function explainOutputs(plan: HeadPlan): string[] {
   return [plan.target, ...plan.sideInputs, ...(plan.logits !== plan.output ? [plan.logits] : [])];
 }
 
-export async function classifierSession(pack: LoadedPack, cache: SessionCache, settings: SessionSettings, explain: boolean): Promise<EngineSession> {
+/**
+ * `extraOutputs`: internal tensors another consumer of the same run needs (the input guard's
+ * activations), added to the graph's outputs so one forward pass serves both.
+ */
+export async function classifierSession(pack: LoadedPack, cache: SessionCache, settings: SessionSettings, explain: boolean, extraOutputs: readonly string[] = []): Promise<EngineSession> {
   const plan = headPlan(pack);
-  const extra = explain && plan.target ? explainOutputs(plan) : [];
-  const key = `${pack.manifestSha256}:${extra.length ? 'explain' : 'plain'}:${(settings.providers ?? []).join(',')}`;
+  const explainExtra = explain && plan.target ? explainOutputs(plan) : [];
+  const graphOutputs = new Set(pack.graph.outputs.map((o) => o.name));
+  const extra = [...new Set([...explainExtra, ...extraOutputs])].filter((t) => !graphOutputs.has(t));
+  const variant = `${explainExtra.length ? 'explain' : 'plain'}${extraOutputs.length ? `+${extraOutputs.join('+')}` : ''}`;
+  const key = `${pack.manifestSha256}:${variant}:${(settings.providers ?? []).join(',')}`;
   return cache.get(key, () => createSession(withExtraOutputs(pack.model, extra), settings));
 }
 
@@ -81,17 +91,18 @@ function checkFinite(data: Float32Array, from: number, to: number): boolean {
 export async function runClassifier(
   pack: LoadedPack,
   images: readonly EngineImage[],
-  opts: { method: ExplainMethod; cache: SessionCache; settings: SessionSettings },
+  opts: { method: ExplainMethod; cache: SessionCache; settings: SessionSettings; extraOutputs?: readonly string[] },
 ): Promise<ClassifierRun> {
   const m = pack.manifest;
   const plan = headPlan(pack);
   const wantMap = opts.method !== 'none';
-  const es = await classifierSession(pack, opts.cache, opts.settings, wantMap);
+  const extraOutputs = opts.extraOutputs ?? [];
+  const es = await classifierSession(pack, opts.cache, opts.settings, wantMap, extraOutputs);
   const t0 = performance.now();
   const { data, dims } = batchInput(images, m.input);
   const t1 = performance.now();
   const feeds = { [m.input.name]: new ort.Tensor('float32', data, dims) };
-  const fetches = wantMap && plan.target ? [plan.output, ...explainOutputs(plan)] : [plan.output];
+  const fetches = [...new Set([...(wantMap && plan.target ? [plan.output, ...explainOutputs(plan)] : [plan.output]), ...extraOutputs])];
   const out = await es.session.run(feeds, fetches);
   const t2 = performance.now();
   const logitsT = out[plan.output]!;
@@ -161,5 +172,7 @@ export async function runClassifier(
     providerAttempts: es.attempts,
     results,
     timings: { preprocessMs: t1 - t0, inferenceMs: t2 - t1, explainMs: t3 - t2 },
+    fetched: Object.fromEntries(extraOutputs.filter((t) => out[t]).map((t) => [t, out[t]!])),
+    input: { data, dims },
   };
 }

@@ -7,7 +7,8 @@
 import { toErrorInfo, type ErrorInfo } from '../../shared/errors';
 import { runAnomaly, type AnomalyOutput } from '../anomaly/anomaly';
 import type { ExplainMethod } from '../explain';
-import { applyGuard, guardImages, type GuardCheck } from '../guard/guard';
+import { applyGuard, guardImages, guardTensors, type GuardCheck } from '../guard/guard';
+import type { TensorData } from '../guard/features';
 import { normalised, resizeMap, type HeatMap } from '../explain/scale';
 import type { LoadedPack } from '../packs/load';
 import { findRegions, type Region } from '../regions/regions';
@@ -121,22 +122,29 @@ export class Engine {
 
   /** Inspects, then guards: an image outside the pack's input envelope is flagged and UNCERTAIN. */
   private async inspectBatch(pack: LoadedPack, images: readonly EngineImage[], opts: InspectOptions): Promise<InspectionResult[]> {
-    const results = await this.runBatch(pack, images, opts);
+    // The guard's activations ride on the inference run's fetch list: one forward pass, not two.
+    const guardOutputs = pack.manifest.guard ? guardTensors(pack) : [];
+    const { results, fetched, input } = await this.runBatch(pack, images, opts, guardOutputs);
     if (!pack.manifest.guard || results.every((r) => r.error)) return results;
     const logits = results.map((r) => r.classification?.logits);
-    return applyGuard(results, await guardImages(pack, images, { cache: this.cache, settings: this.settings, logits }));
+    return applyGuard(results, await guardImages(pack, images, { cache: this.cache, settings: this.settings, logits, ...(fetched ? { activations: fetched } : {}), ...(input ? { input } : {}) }));
   }
 
-  private async runBatch(pack: LoadedPack, images: readonly EngineImage[], opts: InspectOptions): Promise<InspectionResult[]> {
+  private async runBatch(
+    pack: LoadedPack,
+    images: readonly EngineImage[],
+    opts: InspectOptions,
+    extraOutputs: readonly string[] = [],
+  ): Promise<{ results: InspectionResult[]; fetched?: Record<string, TensorData>; input?: { data: Float32Array; dims: readonly number[] } }> {
     const started = performance.now();
     const m = pack.manifest;
     const ref = packRef(pack);
     const n = images.length;
     if (m.kind === 'classifier') {
       const method = opts.method ?? m.explanation?.method ?? 'gradcam';
-      const run = await runClassifier(pack, images, { method, cache: this.cache, settings: this.settings });
+      const run = await runClassifier(pack, images, { method, cache: this.cache, settings: this.settings, extraOutputs });
       const total = performance.now() - started;
-      return run.results.map((r: ClassifierOutput, i) => {
+      const results = run.results.map((r: ClassifierOutput, i) => {
         const img = images[i]!;
         const res: InspectionResult = {
           source: img.source,
@@ -158,11 +166,12 @@ export class Engine {
         if (r.error) res.error = r.error;
         return res;
       });
+      return { results, fetched: run.fetched, input: run.input };
     }
     if (m.kind === 'anomaly') {
-      const run = await runAnomaly(pack, images, { cache: this.cache, settings: this.settings });
+      const run = await runAnomaly(pack, images, { cache: this.cache, settings: this.settings, extraOutputs });
       const total = performance.now() - started;
-      return run.results.map((r, i) => {
+      const results = run.results.map((r, i) => {
         const img = images[i]!;
         const decision: InspectionResult['decision'] = r.error ? 'error' : r.anomalous === undefined ? 'uncertain' : r.anomalous ? 'defect' : 'pass';
         const res: InspectionResult = {
@@ -181,9 +190,10 @@ export class Engine {
         if (r.error) res.error = r.error;
         return res;
       });
+      return { results, fetched: run.fetched, input: run.input };
     }
     const error = { code: 'PACK_KIND_UNSUPPORTED', message: `Packs of kind ${m.kind} are not supported by this engine yet.` };
-    return images.map((img) => ({
+    const results = images.map((img) => ({
       source: img.source,
       image: imageInfo(img),
       pack: ref,
@@ -194,6 +204,7 @@ export class Engine {
       timings: { preprocessMs: 0, inferenceMs: 0, explainMs: 0, totalMs: 0, batchSize: n },
       error,
     }));
+    return { results };
   }
 
   async close(): Promise<void> {

@@ -155,6 +155,30 @@ export async function extractFeatures(
   const logitsName = m.kind === 'classifier' ? m.outputs.find((o) => o.meaning === 'logits' || o.meaning === 'probabilities')?.name : undefined;
   const fetches = [...tensors, ...(opts.withLogits && logitsName ? [logitsName] : [])];
   const out = await es.session.run({ [m.input.name]: new ort.Tensor('float32', data, dims) }, fetches);
+  return featuresFromActivations(pack, images, tensors, out as Record<string, TensorData>, { data, dims }, logitsName);
+}
+
+/** A fetched tensor: what onnxruntime returns, or a copy of it. */
+export interface TensorData {
+  data: ArrayLike<number> | Float32Array;
+  dims: readonly number[];
+}
+
+/**
+ * The features from activations already fetched — by the engine's own inference run (the guard's
+ * tensors on its fetch list) or by `extractFeatures`. `input` is the batch the model saw, when the
+ * caller has it; otherwise it is rebuilt from the images for the histogram.
+ */
+export function featuresFromActivations(
+  pack: LoadedPack,
+  images: readonly EngineImage[],
+  tensors: readonly string[],
+  out: Record<string, TensorData>,
+  input: { data: Float32Array; dims: readonly number[] } = batchInput(images, pack.manifest.input),
+  logitsName?: string,
+): GuardFeatures[] {
+  const m = pack.manifest;
+  const { data, dims } = input;
   const n = images.length;
   const per = dims.slice(1).reduce((x, y) => x * y, 1);
   const logits = logitsName && out[logitsName] ? (out[logitsName]!.data as Float32Array) : undefined;

@@ -13,7 +13,7 @@ import type { EngineImage } from '../engine/image';
 import type { SessionCache, SessionSettings } from '../engine/session';
 import type { LoadedPack } from '../packs/load';
 import type { GuardSpec } from '../packs/manifest';
-import { confidenceOf, extractFeatures, inputFeatures, type GuardFeatures } from './features';
+import { confidenceOf, extractFeatures, featuresFromActivations, inputFeatures, type GuardFeatures, type TensorData } from './features';
 import { mahalanobis, type Gaussian } from './stats';
 
 export const OOD_CODE = 'INPUT_OUT_OF_DISTRIBUTION';
@@ -123,21 +123,37 @@ export function judge(spec: GuardSpec, img: EngineImage, f: GuardFeatures, model
 }
 
 /**
+ * The internal activations the guard's statistic reads (embedding / layers); none for the
+ * histogram, confidence and rule checks. The engine adds these to its own inference run's fetch
+ * list, so the guard costs no second forward pass.
+ */
+export function guardTensors(pack: LoadedPack): string[] {
+  const spec = pack.manifest.guard;
+  if (!spec?.statistic || (spec.statistic.feature !== 'embedding' && spec.statistic.feature !== 'layers')) return [];
+  return [...(spec.statistic.tensors ?? guardFile(pack)?.tensors ?? [])];
+}
+
+/**
  * Guards a batch. `logits` (classifiers) are the rows the engine already computed, used by the
- * confidence statistics instead of a second run of the head.
+ * confidence statistics instead of a second run of the head; `activations` are the guard's tensors
+ * (`guardTensors`) fetched by the engine's inference run. Without them the guard runs the model
+ * itself (calibration and callers outside the engine).
  */
 export async function guardImages(
   pack: LoadedPack,
   images: readonly EngineImage[],
-  opts: { cache: SessionCache; settings?: SessionSettings; logits?: (number[] | undefined)[] },
+  opts: { cache: SessionCache; settings?: SessionSettings; logits?: (number[] | undefined)[]; activations?: Record<string, TensorData>; input?: { data: Float32Array; dims: readonly number[] } },
 ): Promise<GuardCheck[] | undefined> {
   const spec = pack.manifest.guard;
   if (!spec) return undefined;
   const model = guardFile(pack);
-  const tensors = spec.statistic?.tensors ?? model?.tensors;
+  const tensors = guardTensors(pack);
   let feats: GuardFeatures[];
-  if (tensors?.length && (spec.statistic?.feature === 'embedding' || spec.statistic?.feature === 'layers')) {
-    feats = await extractFeatures(pack, images, tensors, { cache: opts.cache, ...(opts.settings ? { settings: opts.settings } : {}) });
+  if (tensors.length) {
+    const acts = opts.activations;
+    feats = acts && tensors.every((t) => acts[t])
+      ? featuresFromActivations(pack, images, tensors, acts, opts.input)
+      : await extractFeatures(pack, images, tensors, { cache: opts.cache, ...(opts.settings ? { settings: opts.settings } : {}) });
   } else {
     // Histogram, confidence and rules need no embedding: no extra model run.
     feats = images.map((img) => inputFeatures(pack, img));
