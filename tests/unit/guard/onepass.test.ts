@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { Engine } from '../../../src/core/engine/engine';
 import { loadImage } from '../../../src/core/engine/image';
 import { SessionCache } from '../../../src/core/engine/session';
-import { guardImages, guardTensors } from '../../../src/core/guard/guard';
+import { guardImages, guardTensors, type GuardCheck } from '../../../src/core/guard/guard';
 import { loadPack } from '../../../src/core/packs/load';
 import { repoRoot } from '../../support/paths';
 
@@ -39,7 +39,7 @@ describe('input guard in the same forward pass as inference', () => {
         expect(engine.cache.size).toBe(1);
         const images = await Promise.all(files.map((f) => loadImage(f)));
         // One image at a time: a pack exported with a fixed batch of 1 takes no more.
-        const separate = [];
+        const separate: GuardCheck[] = [];
         for (const img of images) separate.push((await guardImages(pack, [img], { cache: own }))![0]!);
         expect(own.size).toBe(1);
         rs.forEach((r, i) => {
