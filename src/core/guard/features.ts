@@ -160,7 +160,7 @@ export async function extractFeatures(
 
 /** A fetched tensor: what onnxruntime returns, or a copy of it. */
 export interface TensorData {
-  data: ArrayLike<number> | Float32Array;
+  data: unknown;
   dims: readonly number[];
 }
 
