@@ -47,6 +47,25 @@ describe('input guard warning on the case (Chromium, real worker, shipped pack)'
     await b.screenshot('guard-warning-chest-through-battery');
   });
 
+  it('the flagged run reopened from the History view shows the same warning and reasons', async () => {
+    const { page } = b;
+    const liveText = await page.getByTestId('guard-warning').textContent();
+    const { rows } = await b.host.handlers['history.search']({});
+    expect(rows).toHaveLength(1);
+    const runId = rows[0]!.runId;
+    await page.keyboard.press('Alt+2');
+    await page.getByTestId(`history-open-${runId}`).click();
+    await waitAttr(b, 'view-review', 'aria-current', /^page$/);
+    await page.getByTestId('case-1').waitFor();
+    await waitAttr(b, 'case-1', 'aria-current', /^true$/);
+    const warning = page.getByTestId('guard-warning');
+    await warning.waitFor({ timeout: 30_000 });
+    expect(await warning.getAttribute('data-code')).toBe('INPUT_OUT_OF_DISTRIBUTION');
+    expect(await warning.textContent()).toMatch(/Mahalanobis distance/);
+    expect(await warning.textContent()).toBe(liveText);
+    await b.screenshot('guard-warning-reopened-from-history');
+  });
+
   it('a battery CT view through its own pack shows no warning', async () => {
     const run = await b.host.handlers['inspect.run']({ paths: [join(repoRoot, 'resources/samples/battery-ct-porosity/ct_slice2_normal_1.png')], pack: 'battery-ct-porosity' });
     expect(run.results[0]!.guard?.outOfDistribution).toBe(false);

@@ -32,12 +32,29 @@ export function effectiveReview(detail: RunDetail) {
   return detail.reviews.filter((r) => r.supersededBy === null).at(-1) ?? null;
 }
 
+/**
+ * The input guard's flag as recorded: the image row's validation carries the code and the reasons
+ * (joined by '; '), the run row `scores.outOfDistribution = 1`. Either says the model ran outside
+ * its pack's envelope, so the reopened case shows the same warning as the live inspection.
+ */
+export function recordedGuard(detail: RunDetail): { code: string; reasons: string[] } | undefined {
+  const v = detail.image.validation;
+  const flagged = detail.run.scores['outOfDistribution'] === 1 || v.code === 'INPUT_OUT_OF_DISTRIBUTION';
+  if (!flagged) return undefined;
+  const reasons = v.code === 'INPUT_OUT_OF_DISTRIBUTION' && v.message ? v.message.split('; ').filter(Boolean) : [];
+  const g = detail.run.scores['guard'];
+  const t = detail.run.thresholds['guard'];
+  if (reasons.length === 0 && g !== undefined && t !== undefined) reasons.push(`guard statistic ${g.toPrecision(3)} beyond the pack's threshold ${t.toPrecision(3)}`);
+  return { code: 'INPUT_OUT_OF_DISTRIBUTION', reasons };
+}
+
 export function caseFromRun(detail: RunDetail, image: RecordedImage): CaseRef {
   const { run } = detail;
   const source = `${run.packName}@${run.packVersion}`;
   const probabilities = Object.entries(run.probabilities).sort((a, b) => b[1] - a[1]);
   const review = effectiveReview(detail);
   const h = image.heatmap;
+  const guard = recordedGuard(detail);
   const heatmap = h && heatmapRef(h, { name: run.packName, version: run.packVersion, inputSize: h.inputSize }, caseIdOfRun(run.id), h);
   return {
     id: caseIdOfRun(run.id),
@@ -53,6 +70,7 @@ export function caseFromRun(detail: RunDetail, image: RecordedImage): CaseRef {
       probabilities: probabilities.map(([label, p]) => ({ label, p })),
       models: [{ pack: run.packName, version: run.packVersion, displayName: { en: run.packName }, task: `#${run.id} · ${run.provider}` }],
       runId: String(run.id),
+      ...(guard ? { guard } : {}),
     },
     status: review ? STATUS[review.decision] : 'inspected',
   };
