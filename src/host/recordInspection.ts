@@ -15,6 +15,8 @@ export interface RecordOptions {
   /** Station facts from the operator's settings; null when unknown. */
   line?: string | null;
   station?: string | null;
+  /** The execution providers the run asked for (the report's `providers.requested`). */
+  providersRequested?: readonly string[] | null;
 }
 
 /** Which failures are the input's fault (validation) and which the model's (inference). */
@@ -57,6 +59,7 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
     batchId: opts.batchId ?? null,
     pack: { name: r.pack.name, version: r.pack.version, fileHashes: { ...r.pack.files, 'pack.yaml': r.pack.manifestSha256 } },
     provider: r.provider,
+    ...(opts.providersRequested?.length ? { providersRequested: [...opts.providersRequested] } : {}),
     verdict: aiLabel(r),
     score: r.defectScore ?? 0,
     threshold: c ? c.thresholds.high : 0.5,
@@ -112,7 +115,7 @@ export function recordInspection(store: HistoryStore, report: InspectReport, opt
     const map = mapOf(r);
     // Raw maps are kept (compressed, by content hash) so an audit can redraw exactly what was shown.
     const blob = map && map.valid ? store.putBlob('heatmap', map.data, { dtype: 'float32', shape: [map.height, map.width] }).hash : null;
-    return toInferenceRecord(r, blob, opts);
+    return toInferenceRecord(r, blob, { ...opts, providersRequested: opts.providersRequested ?? report.providers?.requested ?? null });
   });
   const runs = store.recordInferences(records);
   const runIdOf = new Map(ok.map((r, i) => [r, runs[i]!.runId]));

@@ -84,6 +84,8 @@ export const RunDetail = z.object({
     packVersion: z.string(),
     packHashes: z.record(z.string(), z.string()),
     provider: z.string(),
+    /** Execution providers asked for (null: the default order); `provider` is the one that ran. */
+    providersRequested: z.array(z.string()).nullable().optional(),
     verdict: z.string(),
     score: z.number(),
     threshold: z.number().nullable(),

@@ -100,8 +100,17 @@ export function recordHash(entity: Exclude<AuditEntity, 'run'>, row: AnyRow): st
   return sha256Hex(`${entity}:v1|${rowText(HASHED_COLUMNS[entity].columns, row)}`);
 }
 
+/**
+ * Run columns added after hash version 1. Each is sealed only when it holds a value, so every hash
+ * already in the chain (written before the column existed, all null) still verifies.
+ */
+export const RUN_ADDED_COLUMNS = ['providers_requested'] as const;
+
 export function runRecordHash(run: AnyRow, image: AnyRow, kase: AnyRow): string {
-  return sha256Hex(`run:v1|${rowText(HASHED_COLUMNS.run.columns, run)}|image|${rowText(IMAGE_COLUMNS, image)}|case|${rowText(CASE_COLUMNS, kase)}`);
+  const added = RUN_ADDED_COLUMNS.filter((c) => run[c] !== null && run[c] !== undefined)
+    .map((c) => `|+${c}|${rowText([c], run)}`)
+    .join('');
+  return sha256Hex(`run:v1|${rowText(HASHED_COLUMNS.run.columns, run)}${added}|image|${rowText(IMAGE_COLUMNS, image)}|case|${rowText(CASE_COLUMNS, kase)}`);
 }
 
 export interface AuditEntryFields {

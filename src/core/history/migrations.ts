@@ -216,6 +216,12 @@ export const MIGRATIONS: Migration[] = [
     // transaction as the case's runs, so a kill -9 leaves either all of them or none.
     up: (db) => db.exec(vStation),
   },
+  {
+    version: 6,
+    name: 'requested execution providers on runs',
+    // The providers asked for (JSON list; NULL = the default order) beside the one that ran (`provider`).
+    up: (db) => db.exec('ALTER TABLE inference_runs ADD COLUMN providers_requested TEXT'),
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -159,6 +159,7 @@ export function recordInference(tx: WriteTx, rec: InferenceRecord): RecordedRun 
     pack_version: rec.pack.version,
     pack_hashes: json(rec.pack.fileHashes, {}),
     provider: rec.provider,
+    providers_requested: rec.providersRequested?.length ? JSON.stringify(rec.providersRequested) : null,
     verdict: rec.verdict,
     score: rec.score,
     threshold: rec.threshold ?? null,

@@ -172,6 +172,7 @@ export function getRun(db: Database.Database, runId: number): RunDetail {
       packVersion: s('pack_version'),
       packHashes: parse(s('pack_hashes'), {}),
       provider: s('provider'),
+      providersRequested: parse(r['providers_requested'] as string | null, null) as string[] | null,
       verdict: s('verdict'),
       score: r['score'] as number,
       threshold: (r['threshold'] as number | null) ?? null,

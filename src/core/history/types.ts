@@ -54,6 +54,8 @@ export interface InferenceRecord {
   pack: { name: string; version: string; fileHashes: Record<string, string> };
   /** The execution provider that ran the model, e.g. `cpu`, `cuda`. */
   provider: string;
+  /** The providers asked for, in preference order; null or absent: the default order. */
+  providersRequested?: string[] | null;
   /** The AI's decision label: the predicted class, or e.g. `anomalous` / `normal`. */
   verdict: string;
   /** The pack's primary score, the one compared with `threshold` (0..1 for histograms). */
@@ -138,6 +140,7 @@ export interface RunDetail {
     packVersion: string;
     packHashes: Record<string, string>;
     provider: string;
+    providersRequested?: string[] | null;
     verdict: string;
     score: number;
     threshold: number | null;

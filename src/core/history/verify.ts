@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { ChainHead } from './audit';
-import { entryHash, GENESIS_HASH, HASHED_COLUMNS, recordHash, runRecordHash, SEALED_WITH_RUN, type AuditEntity } from './hash';
+import { entryHash, GENESIS_HASH, HASHED_COLUMNS, recordHash, RUN_ADDED_COLUMNS, runRecordHash, SEALED_WITH_RUN, type AuditEntity } from './hash';
 
 export type BreakCode =
   | 'AUDIT_ENTRY_MISSING'
@@ -58,7 +58,10 @@ type StoredRow = Record<string, unknown>;
 export function storedRecordReader(db: Database.Database): (entity: AuditEntity, id: string | number) => { row: StoredRow; hash: string } | null {
   const lookups = new Map<string, Database.Statement>();
   for (const [entity, spec] of Object.entries(HASHED_COLUMNS)) {
-    lookups.set(entity, db.prepare(`SELECT ${spec.columns.join(',')} FROM ${spec.table} WHERE ${spec.key} = ?`));
+    // Added columns only where the schema has them (the audit-chain migration reads runs before they exist).
+    const present = entity === 'run' ? new Set((db.prepare(`PRAGMA table_info(${spec.table})`).all() as { name: string }[]).map((c) => c.name)) : new Set<string>();
+    const columns: readonly string[] = entity === 'run' ? [...spec.columns, ...RUN_ADDED_COLUMNS.filter((c) => present.has(c))] : spec.columns;
+    lookups.set(entity, db.prepare(`SELECT ${columns.join(',')} FROM ${spec.table} WHERE ${spec.key} = ?`));
   }
   const image = db.prepare(`SELECT ${SEALED_WITH_RUN.image.columns.join(',')} FROM images WHERE id = ?`);
   const kase = db.prepare(`SELECT ${SEALED_WITH_RUN.case.columns.join(',')} FROM cases WHERE id = ?`);
