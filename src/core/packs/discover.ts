@@ -37,10 +37,58 @@ export function discoverPacks(roots: readonly PackRoot[]): DiscoveredPack[] {
   return found;
 }
 
+/**
+ * The pack `name` (and `version`) without reading every manifest: the folder named after the pack
+ * in each root, user roots first (user packs shadow app packs), is read alone; only when no folder
+ * of that name holds the pack is every manifest discovered. A CLI call that names its pack parses
+ * one pack.yaml, not all of them (start-up time, issue 11).
+ */
+export function findPack(roots: readonly PackRoot[], name: string, version?: string): DiscoveredPack | undefined {
+  const matches = (p: DiscoveredPack) => p.name === name && !p.error && (!version || p.version === version);
+  const ordered = [...roots.filter((r) => r.source === 'user'), ...roots.filter((r) => r.source !== 'user')];
+  if (name && !/[\\/]/.test(name) && name !== '.' && name !== '..') {
+    for (const root of ordered) {
+      const dir = join(root.dir, name);
+      const manifest = join(dir, MANIFEST_FILE);
+      if (!existsSync(manifest) || !statSync(dir).isDirectory()) continue;
+      const p = readHeader(dir, manifest, root.source);
+      if (matches(p)) return p;
+    }
+  }
+  const found = discoverPacks(roots).filter(matches);
+  return found.find((p) => p.source === 'user') ?? found[0];
+}
+
+const TOP_SCALAR = /^(name|version|kind):[ \t]+(.*)$/;
+
+/**
+ * name, version and kind from the manifest's top-level lines when they are plain or simply quoted
+ * scalars (how `pack create` writes them); anything else (anchors, block scalars, flow style) goes
+ * to the YAML parser. Full validation happens when the pack is loaded.
+ */
+function quickHeader(text: string): { name: string; version: string; kind: string } | undefined {
+  const got: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const m = TOP_SCALAR.exec(line);
+    if (!m) continue;
+    if (got[m[1]!] !== undefined) return undefined;
+    let v = m[2]!.replace(/[ \t]+#.*$/, '').trim();
+    const q = /^'([^']*)'$/.exec(v) ?? /^"([^"\\]*)"$/.exec(v);
+    if (q) v = q[1]!;
+    // Flow/anchor/block syntax, or a plain scalar YAML reads as a number, boolean or null: the parser decides.
+    else if (!v || /^[&*!|>{}[\]'"%@`,#?:-]/.test(v) || /^(true|false|yes|no|on|off|null|~|[-+]?(\d[\d_]*(\.\d*)?|\.\d+)([eE][-+]?\d+)?|0x[\da-f]+|0o[0-7]+|[-+]?\.(inf|nan))$/i.test(v)) return undefined;
+    got[m[1]!] = v;
+  }
+  return got['name'] && got['version'] && got['kind'] ? { name: got['name'], version: got['version'], kind: got['kind'] } : undefined;
+}
+
 function readHeader(dir: string, manifest: string, source: PackRoot['source']): DiscoveredPack {
   const fallbackName = dir.split(/[\\/]/).pop() ?? dir;
   try {
-    const doc = parse(readFileSync(manifest, 'utf8')) as Record<string, unknown> | null;
+    const text = readFileSync(manifest, 'utf8');
+    const quick = quickHeader(text);
+    if (quick) return { dir, ...quick, source };
+    const doc = parse(text) as Record<string, unknown> | null;
     const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
     const name = str(doc?.['name']);
     const version = str(doc?.['version']);

@@ -5,15 +5,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InspectorError } from '../../shared/errors';
-import { discoverPacks, MANIFEST_FILE, type PackRoot } from './discover';
+import { discoverPacks, findPack, MANIFEST_FILE, type PackRoot } from './discover';
 import { loadPack, type LoadedPack } from './load';
 
 export function resolvePackDir(ref: string, roots: readonly PackRoot[]): string {
   if (existsSync(join(ref, MANIFEST_FILE)) && statSync(ref).isDirectory()) return ref;
   const [name, version] = ref.split('@');
-  const found = discoverPacks(roots).filter((p) => p.name === name && !p.error && (!version || p.version === version));
-  // User packs shadow app packs of the same name (discoverPacks lists app roots first).
-  const pick = found.find((p) => p.source === 'user') ?? found[0];
+  // User packs shadow app packs of the same name; only the pack's own folder is read when it is named after the pack.
+  const pick = findPack(roots, name ?? '', version);
   if (!pick) throw new InspectorError('PACK_NOT_FOUND', `No model pack "${ref}" (neither a pack folder nor a pack name in ${roots.map((r) => r.dir).join(', ')}).`, { ref });
   return pick.dir;
 }
