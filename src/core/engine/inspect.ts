@@ -7,6 +7,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { InspectorError } from '../../shared/errors';
 import type { ExplainMethod } from '../explain';
+import type { GroundingOptions } from '../grounding/inspect';
 import type { LoadedPack } from '../packs/load';
 import { groupCases } from '../verdict/cases';
 import type { LoadedConfig } from '../verdict/config';
@@ -67,7 +68,7 @@ function sideSummary(results: ImageResult[]): SideResult | undefined {
 
 export async function inspect(
   engine: Engine,
-  req: { paths: readonly string[]; packs: readonly LoadedPack[]; config: LoadedConfig; method?: ExplainMethod; baseDir?: string },
+  req: { paths: readonly string[]; packs: readonly LoadedPack[]; config: LoadedConfig; method?: ExplainMethod; baseDir?: string; grounding?: GroundingOptions },
 ): Promise<InspectReport> {
   const t0 = performance.now();
   if (req.packs.length === 0) throw new InspectorError('NO_PACK', 'No model pack to inspect with: give --pack or configure sides in inspector.yaml.');
@@ -85,7 +86,7 @@ export async function inspect(
   }
   const results: ImageResult[] = [];
   for (const [pack, paths] of work) {
-    const rs = await engine.inspectFiles(pack, paths, req.method ? { method: req.method } : {});
+    const rs = await engine.inspectFiles(pack, paths, { ...(req.method ? { method: req.method } : {}), ...(req.grounding ? { grounding: req.grounding } : {}) });
     for (const r of rs) {
       results.push({ ...r, caseId: caseOf.get(r.source)?.id ?? r.source, side: packSide(pack), configSha256: req.config.sha256 });
     }

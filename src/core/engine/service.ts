@@ -5,6 +5,7 @@
 import { statSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import type { ExplainMethod } from '../explain';
+import type { GroundingOptions } from '../grounding/inspect';
 import type { PackRoot } from '../packs/discover';
 import { resolvePacks } from '../packs/resolve';
 import { loadConfig } from '../verdict/config';
@@ -19,6 +20,8 @@ export interface InspectParams {
   /** inspector.yaml path; defaults apply without one. */
   config?: string;
   providers?: string[];
+  /** Grounding packs: prompt and thresholds for this run (default: the pack's). */
+  grounding?: GroundingOptions;
   /**
    * Folder that case ids are relative to (folder grouping). Defaults to the inputs' common folder,
    * so ids never depend on the process's working directory; a batch that inspects case by case
@@ -63,7 +66,7 @@ export class EngineService {
     const fromConfig = [sides.internal?.pack, sides.external?.pack].filter((x): x is string => !!x);
     const packs = resolvePacks(p.packs ?? [], this.roots, fromConfig);
     const baseDir = p.baseDir ?? commonDir(p.paths);
-    return inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}), ...(baseDir ? { baseDir } : {}) });
+    return inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}), ...(baseDir ? { baseDir } : {}), ...(p.grounding ? { grounding: p.grounding } : {}) });
   }
 
   async close(): Promise<void> {

@@ -22,6 +22,7 @@ export async function checkPack(dir: string, engine = new Engine()): Promise<Pac
     lines.push(`files: ${Object.keys(m.files).length} verified (SHA-256)`);
     lines.push(`input ${m.input.name} ${m.input.layout} ${m.input.channels}×${m.input.size.join('×')} ${m.input.colour}`);
     lines.push(`outputs: ${m.outputs.map((o) => `${o.name} (${o.meaning})`).join(', ')}`);
+    if (m.grounding) lines.push(`grounding: ${m.grounding.variant} contract, ${m.grounding.dtype}, prompt "${m.grounding.prompt}", box > ${m.grounding.boxThreshold}, text > ${m.grounding.textThreshold}`);
     const [h, w] = m.input.size;
     const grey = { width: w, height: h, channels: 3 as const, data: new Float32Array(w * h * 3).fill(0.5), source: 'mid-grey test image' };
     const [result] = await engine.inspectImages(pack, [grey], { method: m.explanation?.method ?? 'none' });
