@@ -120,6 +120,7 @@ def batch_inputs(ids):
 
 def train(cfg, net, items, tok, vocab_words):
     tc = cfg["train"]
+    c0 = time.process_time()
     rng = random.Random(cfg["seed"])
     opt = torch.optim.AdamW(net.parameters(), lr=tc["lr"], weight_decay=tc["weight_decay"])
     iters = tc["iterations"]
@@ -130,10 +131,11 @@ def train(cfg, net, items, tok, vocab_words):
     net.train()
     done = 0
     budget = tc["max_minutes"] * 60
+    cpu_budget = tc.get("max_cpu_minutes", 1e9) * 60
     for step in range(iters):
         # Cosine schedule over whichever runs out first, the steps or the CPU-time budget, so a
         # slower (shared) machine still anneals instead of stopping at full learning rate.
-        progress = max(step / iters, (time.time() - t0) / budget)
+        progress = max(step / iters, (time.time() - t0) / budget, (time.process_time() - c0) / cpu_budget)
         if progress >= 1:
             print(f"budget reached at step {step}", flush=True)
             break
@@ -202,7 +204,7 @@ def train(cfg, net, items, tok, vocab_words):
             line = f"step {step} loss {loss.item():.3f} focal {focal.item():.3f} giou {gl.item():.3f} {time.time() - t0:.0f}s"
             print(line, flush=True)
             log.append(line)
-    return {"iterations": done, "seconds": time.time() - t0, "log": log}
+    return {"iterations": done, "seconds": time.time() - t0, "cpu_seconds": time.process_time() - c0, "log": log}
 
 
 @torch.no_grad()
@@ -354,6 +356,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("config")
     ap.add_argument("--reuse-weights", action="store_true")
+    ap.add_argument("--init", help="warm start: continue training from these weights (a model.pt)")
     args = ap.parse_args()
     cfg = load_config(args.config)
     seed_everything(cfg["seed"])
@@ -376,7 +379,14 @@ def main():
         net.load_state_dict(state["net"])
         train_info = state["train"]
     else:
+        before = []
+        if args.init:
+            state = torch.load(args.init)
+            net.load_state_dict(state["net"])
+            before = state["train"].get("sessions", [{k: v for k, v in state["train"].items() if k != "log"}])
+            seed_everything(cfg["seed"] + len(before))
         train_info = train(cfg, net, train_items, tok, vocab_words)
+        train_info["sessions"] = before + [{k: v for k, v in train_info.items() if k != "log"}]
         torch.save({"net": net.state_dict(), "train": train_info}, weights)
     metrics, preds = evaluate(cfg, net, test_items, tok)
     hf = work / "hf"

@@ -65,6 +65,42 @@ def main():
         pts = [(rng.randrange(h), rng.randrange(w), rng.randrange(3)) for _ in range(400)]
         out.append({"height": h, "width": w, "samples": [[y, x, c, round(float(v[y, x, c]), 6), int(r[y, x, c])] for y, x, c in pts]})
     (OUT / "pil.json").write_text(json.dumps({"image": str(photo.relative_to(REPO)), "source_size": list(img.size), "pil": Image.__version__, "resized": out}) + "\n")
+    # Phrase blocks by the export's vectorised builder (net.phrase_blocks, the one in the graph).
+    import torch
+    from net import phrase_blocks
+
+    brng = random.Random(11)
+    blocks = []
+    for _ in range(60):
+        n = brng.randint(1, 24)
+        ids = [101] + [brng.choice([102, 1012, 1029, 2000, 2001, 3000, 4000, 0]) for _ in range(n)]
+        m, p = phrase_blocks(torch.tensor([ids]))
+        blocks.append({"ids": ids, "mask": m[0].int().flatten().tolist(), "position_ids": p[0].tolist()})
+    (OUT / "blocks.json").write_text(json.dumps({"source": "training/grounding/net.py phrase_blocks", "cases": blocks}) + "\n")
+    # Post-processing by evaluate.py (numpy) on the PyTorch outputs of the demo model.
+    ref_path = WORK / "pcb-defects-grounding" / "reference.json"
+    if ref_path.exists():
+        from evaluate import postprocess
+
+        ref = json.load(open(ref_path))
+        post = []
+        for case in ref["cases"]:
+            ids = case["input_ids"]
+            spans, cur = [], []
+            for i in range(1, len(ids) - 1):
+                if ids[i] == 1012:
+                    spans.append(cur)
+                    cur = []
+                else:
+                    cur.append(i)
+            phrases = [p.strip() for p in case["prompt"].split(".") if p.strip()]
+            logits = np.array([q["logits"] for q in case["queries"]], np.float64)
+            boxes = np.array([q["box"] for q in case["queries"]], np.float64)
+            for box_t, text_t, nms_iou in [(0.05, 0.05, 0.5), (0.3, 0.25, None), (0.2, 0.4, 0.3)]:
+                dets = postprocess(logits, boxes, dict(zip(phrases, spans)), 640, 640, box_t, text_t, nms_iou)
+                post.append({"image": case["image"], "prompt": case["prompt"], "box_threshold": box_t, "text_threshold": text_t, "nms_iou": nms_iou,
+                             "detections": [{"label": d["label"], "score": d["score"], "box": d["box"]} for d in dets]})
+        (OUT / "postprocess.json").write_text(json.dumps({"source": "training/grounding/evaluate.py postprocess on reference.json", "cases": post}) + "\n")
     print("wrote", OUT)
 
 

@@ -29,6 +29,7 @@ const HELP = [
   '  inspector pack create --hf DIR --kind grounding --prompt "a . b ." --out DIR',
   '                        [--box-threshold 0.35] [--text-threshold 0.25] [--nms-iou 0.5]',
   '                        [--dtype fp32|fp16|q8|int8|uint8|q4|q4f16] [--name N] [--version V] [--side internal|external]',
+  '                        [--extra-files MODEL_CARD.md,…] [--licence L] [--training-data TEXT]',
   '  inspector pack check <dir> [--json]',
   '',
   'create: writes a valid pack (pack.yaml + model.onnx [+ metadata.json]) from a plain ONNX export.',
@@ -96,6 +97,7 @@ async function create(args: string[]): Promise<number> {
       'text-threshold': { type: 'string' },
       'nms-iou': { type: 'string' },
       dtype: { type: 'string' },
+      'extra-files': { type: 'string' },
       json: { type: 'boolean' },
     },
   });
@@ -184,6 +186,7 @@ function createGrounding(v: Record<string, string | boolean | undefined>): numbe
     ...(str('name') ? { name: str('name')! } : {}),
     ...(str('version') ? { version: str('version')! } : {}),
     ...(str('side') ? { side: str('side') as 'internal' } : {}),
+    ...(str('extra-files') ? { extraFiles: str('extra-files')!.split(',').map((f) => f.trim()) } : {}),
     provenance: { ...(str('licence') ? { licence: str('licence')! } : {}), ...(str('training-data') ? { trainingData: str('training-data')! } : {}) },
   });
   const m = pack.manifest;

@@ -9,6 +9,7 @@ import { runAnomaly, type AnomalyOutput } from '../anomaly/anomaly';
 import type { ExplainMethod } from '../explain';
 import { normalised, resizeMap, type HeatMap } from '../explain/scale';
 import { detectionRegion, runGrounding, type GroundingOptions, type GroundingResult } from '../grounding/inspect';
+import type { Detection } from '../grounding/postprocess';
 import type { LoadedPack } from '../packs/load';
 import { findRegions, type Region } from '../regions/regions';
 import { runClassifier, type ClassifierOutput, type Explanation } from './classifier';
@@ -41,7 +42,9 @@ export interface InspectionResult {
   classification?: ClassScores & { logits: number[] };
   explanation?: Explanation;
   anomaly?: AnomalyOutput;
-  /** Grounding packs: the prompt used, its thresholds and the boxes (also listed as regions). */
+  /** Grounding packs: the boxes in image pixels, best first (also listed as regions). */
+  detections?: Detection[];
+  /** Grounding packs: the prompt (caption) used, its phrases and thresholds, the ONNX contract. */
   grounding?: GroundingResult;
   regions: Region[];
   timings: { preprocessMs: number; inferenceMs: number; explainMs: number; totalMs: number; batchSize: number };
@@ -198,7 +201,8 @@ export class Engine {
             : { preprocessMs: 0, inferenceMs: 0, explainMs: 0, totalMs: total / n, batchSize: 1 },
         };
         if (g) {
-          const { timings: _t, ...rest } = g;
+          const { timings: _t, detections, ...rest } = g;
+          res.detections = detections;
           res.grounding = rest;
         }
         if (r.error) res.error = r.error;

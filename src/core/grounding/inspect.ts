@@ -18,7 +18,7 @@ export interface GroundingOptions {
   textThreshold?: number;
 }
 
-export type GroundingResult = Omit<GroundingRun, 'timings'>;
+export type GroundingResult = Omit<GroundingRun, 'timings' | 'detections'>;
 
 export interface GroundingImageResult {
   run?: GroundingRun;
