@@ -65,6 +65,11 @@ export const InspectImageResult = z
       .object({ format: z.string(), rawScore: z.number().optional(), score: z.number().optional(), anomalous: z.boolean().optional(), pixelThreshold: z.number().optional() })
       .optional(),
     heatmap: HeatmapRef.optional(),
+    /** Grounding packs: text-prompted boxes in image pixels, best first (docs/GROUNDING.md). */
+    detections: z.array(z.object({ label: z.string(), score: z.number(), x: z.number(), y: z.number(), width: z.number(), height: z.number() })).optional(),
+    grounding: z
+      .object({ prompt: z.string(), phrases: z.array(z.string()), boxThreshold: z.number(), textThreshold: z.number(), nmsIou: z.number().optional(), variant: z.enum(['hf', 'idea']), inputSize: z.tuple([z.number(), z.number()]) })
+      .optional(),
     regions: z.array(Region),
     timings: z.object({ preprocessMs: z.number(), inferenceMs: z.number(), explainMs: z.number(), totalMs: z.number(), batchSize: z.number() }),
     configSha256: z.string(),

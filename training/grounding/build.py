@@ -29,7 +29,7 @@ from evaluate import average_precision, baseline_boxes, postprocess, nms  # noqa
 
 MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 STD = np.array([0.229, 0.224, 0.225], np.float32)
-SAMPLES = ["group20085/20085/20085291", "group44000/44000/44000079", "group92000/92000/92000291"]
+SAMPLES = ["group20085/20085/20085291", "group44000/44000/44000011", "group92000/92000/92000111"]
 
 
 def read_split(root, name):

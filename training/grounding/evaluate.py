@@ -17,10 +17,25 @@ def iou(a, b):
 
 
 def nms(dets, thr):
+    """Greedy per-label NMS, highest score first (numpy IoU against the kept boxes)."""
+    order = sorted(range(len(dets)), key=lambda i: -dets[i]["score"])
     keep = []
-    for d in sorted(dets, key=lambda d: -d["score"]):
-        if all(k["label"] != d["label"] or iou(k["box"], d["box"]) <= thr for k in keep):
-            keep.append(d)
+    kept_boxes = {}
+    for i in order:
+        d = dets[i]
+        kb = kept_boxes.get(d["label"])
+        if kb is not None and len(kb):
+            a = np.array(kb)
+            b = d["box"]
+            ix = np.clip(np.minimum(a[:, 2], b[2]) - np.maximum(a[:, 0], b[0]), 0, None)
+            iy = np.clip(np.minimum(a[:, 3], b[3]) - np.maximum(a[:, 1], b[1]), 0, None)
+            inter = ix * iy
+            union = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+            ious = np.where(union > 0, inter / np.where(union > 0, union, 1), 0)
+            if (ious > thr).any():
+                continue
+        keep.append(d)
+        kept_boxes.setdefault(d["label"], []).append(d["box"])
     return keep
 
 
