@@ -125,24 +125,23 @@ export interface PixelInput {
  */
 export function pixelInput(img: EngineImage, p: Preprocessor): PixelInput {
   const [height, width] = p.doResize ? outputSize(img.height, img.width, p.size) : [img.height, img.width];
-  const n = img.width * img.height;
-  const rgb = new Float32Array(n * 3);
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < 3; k++) {
-      const v = img.channels === 1 ? img.data[i]! : img.data[i * 3 + k]!;
-      rgb[i * 3 + k] = Math.round(v * 255);
-    }
-  }
-  const resized = resizePil(rgb, img.width, img.height, 3, width, height, true);
   const plane = width * height;
   const pixelValues = new Float32Array(plane * 3);
-  for (let i = 0; i < plane; i++) {
-    for (let k = 0; k < 3; k++) {
-      let v = resized[i * 3 + k]!;
-      if (p.doRescale) v *= p.rescaleFactor;
-      if (p.doNormalize) v = (v - p.mean[k]!) / p.std[k]!;
-      pixelValues[k * plane + i] = v;
-    }
+  const scale = p.doRescale ? p.rescaleFactor : 1;
+  const put = (i: number, k: number, level: number) => {
+    const v = level * scale;
+    pixelValues[k * plane + i] = p.doNormalize ? (v - p.mean[k]!) / p.std[k]! : v;
+  };
+  const c = img.channels;
+  if (width === img.width && height === img.height) {
+    // No resampling (PIL returns the image as is): one pass from the decoded pixels.
+    for (let i = 0; i < plane; i++) for (let k = 0; k < 3; k++) put(i, k, Math.round(img.data[c === 1 ? i : i * 3 + k]! * 255));
+  } else {
+    const n = img.width * img.height;
+    const rgb = new Float32Array(n * 3);
+    for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) rgb[i * 3 + k] = Math.round(img.data[c === 1 ? i : i * 3 + k]! * 255);
+    const resized = resizePil(rgb, img.width, img.height, 3, width, height, true);
+    for (let i = 0; i < plane; i++) for (let k = 0; k < 3; k++) put(i, k, resized[i * 3 + k]!);
   }
   return { pixelValues, pixelMask: new BigInt64Array(plane).fill(1n), height, width };
 }
