@@ -86,7 +86,7 @@ export const CaseVerdict = z.object({
   drivingClass: z.string().optional(),
   rule: z.number().optional(),
   configSha256: z.string(),
-  sides: z.record(z.string(), z.object({ defectScore: z.number(), decision: z.string(), drivingLabel: z.string().optional(), source: z.string().optional() })),
+  sides: z.record(z.string(), z.object({ defectScore: z.number(), decision: z.string(), drivingLabel: z.string().optional(), source: z.string().optional(), labelScores: z.record(z.string(), z.number()).optional() })),
 });
 
 export const InspectRunResult = z.object({

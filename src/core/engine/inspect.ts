@@ -63,7 +63,18 @@ function sideSummary(results: ImageResult[]): SideResult | undefined {
   if (ok.length === 0) return undefined;
   const worst = ok.reduce((a, b) => (b.defectScore! > a.defectScore! ? b : a));
   const decision = ok.some((r) => r.decision === 'defect') ? 'defect' : ok.some((r) => r.decision === 'uncertain') ? 'uncertain' : 'pass';
-  return { defectScore: worst.defectScore!, decision, ...(worst.drivingLabel ? { drivingLabel: worst.drivingLabel } : {}), source: worst.source };
+  const labelScores: Record<string, number> = {};
+  const note = (label: string, score: number) => (labelScores[label] = Math.max(labelScores[label] ?? 0, score));
+  for (const r of ok) {
+    for (const d of r.detections ?? []) note(d.label, d.score);
+  }
+  return {
+    defectScore: worst.defectScore!,
+    decision,
+    ...(worst.drivingLabel ? { drivingLabel: worst.drivingLabel } : {}),
+    source: worst.source,
+    ...(Object.keys(labelScores).length ? { labelScores } : {}),
+  };
 }
 
 export async function inspect(

@@ -149,3 +149,16 @@ describe('copying a pack folder keeps it valid', () => {
     expect(loadPack(dst).manifest.kind).toBe('grounding');
   });
 });
+
+describe('pack check on a bare export folder', () => {
+  it('checks the layout and each variant\'s contract, or names the missing file', async () => {
+    const hf = exportFolder('hf-bare');
+    const ok = await checkPack(hf);
+    expect(ok.ok).toBe(true);
+    expect(ok.lines.join('\n')).toMatch(/onnx\/model\.onnx: hf contract \(pixel_values → logits, pred_boxes\)/);
+    rmSync(join(hf, 'preprocessor_config.json'));
+    const bad = await checkPack(hf);
+    expect(bad.ok).toBe(false);
+    expect(bad.error).toMatchObject({ code: 'GROUNDING_FILE_MISSING', details: { file: 'preprocessor_config.json' } });
+  });
+});
