@@ -335,13 +335,16 @@ def reference(cfg, net, tok, root):
     """PyTorch eager outputs on the sample images: the onnxruntime conformance fixture."""
     phrases = cfg["data"]["phrases"]
     prompts = [" . ".join(phrases[c] for c in sorted(phrases)) + " .", "short . scratch . pin hole ."]
+    # torch.onnx.export restores its (training-mode) wrapper afterwards, which puts net back in
+    # training mode: evaluation mode again, or BatchNorm would use batch statistics.
+    net.eval()
     out = []
     for stem in SAMPLES:
         gray = cv2.imread(str(root / f"{stem}_test.jpg"), cv2.IMREAD_GRAYSCALE)
         for prompt in prompts:
             ids = tok.encode(prompt)
             input_ids, att, typ = batch_inputs(ids)
-            logits, boxes = HFExport(net)(to_tensor(gray)[None], input_ids, att, typ, torch.ones(1, *gray.shape, dtype=torch.long))
+            logits, boxes = HFExport(net).eval()(to_tensor(gray)[None], input_ids, att, typ, torch.ones(1, *gray.shape, dtype=torch.long))
             lg = logits[0, :, : len(ids)].numpy()
             best = lg.max(axis=1)
             order = np.argsort(-best)[:100]
@@ -357,6 +360,7 @@ def main():
     ap.add_argument("config")
     ap.add_argument("--reuse-weights", action="store_true")
     ap.add_argument("--init", help="warm start: continue training from these weights (a model.pt)")
+    ap.add_argument("--reference-only", action="store_true", help="only rewrite reference.json from the saved weights")
     args = ap.parse_args()
     cfg = load_config(args.config)
     seed_everything(cfg["seed"])
@@ -374,6 +378,10 @@ def main():
     mc = cfg["model"]
     net = GroundingStandIn(mc["width"], tuple(mc["dilations"]), mc["embed"], mc["token_dim"], mc["queries"], mc["max_text_len"])
     weights = work / "model.pt"
+    if args.reference_only:
+        net.load_state_dict(torch.load(weights)["net"])
+        save_json(work / "reference.json", {"queries": mc["queries"], "cases": reference(cfg, net, tok, root)})
+        return
     if args.reuse_weights and weights.exists():
         state = torch.load(weights)
         net.load_state_dict(state["net"])
