@@ -48,6 +48,8 @@ export class GroundingModel {
   readonly encoder: PromptEncoder;
   private io: GroundingIO | undefined;
   private readonly inputTypes = new Map<string, string>();
+  /** Encoded prompts by text: a run inspects many images with one prompt. */
+  private readonly prompts = new Map<string, EncodedPrompt>();
 
   constructor(
     readonly dir: string,
@@ -128,7 +130,13 @@ export class GroundingModel {
 
   async detect(img: EngineImage, prompt: string | readonly string[], o: PostprocessOptions): Promise<GroundingRun> {
     const t0 = performance.now();
-    const encoded = this.encoder.encode(prompt);
+    const key = typeof prompt === 'string' ? prompt : JSON.stringify(prompt);
+    let encoded = this.prompts.get(key);
+    if (!encoded) {
+      encoded = this.encoder.encode(prompt);
+      if (this.prompts.size > 64) this.prompts.clear();
+      this.prompts.set(key, encoded);
+    }
     const t1 = performance.now();
     const io = await this.interface();
     const r = await this.forward(img, encoded);

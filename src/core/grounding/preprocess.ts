@@ -110,6 +110,17 @@ export function resizePil(src: Float32Array, w: number, h: number, c: number, ow
   return out;
 }
 
+/** pixel_mask is all ones for an unpadded image; one read-only buffer per size is enough. */
+const masks = new Map<number, BigInt64Array>();
+function onesMask(n: number): BigInt64Array {
+  let m = masks.get(n);
+  if (!m) {
+    if (masks.size > 8) masks.clear();
+    masks.set(n, (m = new BigInt64Array(n).fill(1n)));
+  }
+  return m;
+}
+
 export interface PixelInput {
   /** NCHW float32 [1, 3, height, width]. */
   pixelValues: Float32Array;
@@ -127,21 +138,38 @@ export function pixelInput(img: EngineImage, p: Preprocessor): PixelInput {
   const [height, width] = p.doResize ? outputSize(img.height, img.width, p.size) : [img.height, img.width];
   const plane = width * height;
   const pixelValues = new Float32Array(plane * 3);
+  // Every output value is a function of an 8-bit level and the channel: one table per channel.
   const scale = p.doRescale ? p.rescaleFactor : 1;
-  const put = (i: number, k: number, level: number) => {
-    const v = level * scale;
-    pixelValues[k * plane + i] = p.doNormalize ? (v - p.mean[k]!) / p.std[k]! : v;
-  };
+  const lut = [0, 1, 2].map((k) => Float32Array.from({ length: 256 }, (_, level) => (p.doNormalize ? (level * scale - p.mean[k]!) / p.std[k]! : level * scale)));
+  const [l0, l1, l2] = lut as [Float32Array, Float32Array, Float32Array];
   const c = img.channels;
+  const d = img.data;
   if (width === img.width && height === img.height) {
     // No resampling (PIL returns the image as is): one pass from the decoded pixels.
-    for (let i = 0; i < plane; i++) for (let k = 0; k < 3; k++) put(i, k, Math.round(img.data[c === 1 ? i : i * 3 + k]! * 255));
+    if (c === 1) {
+      for (let i = 0; i < plane; i++) {
+        const v = (d[i]! * 255 + 0.5) | 0;
+        pixelValues[i] = l0[v]!;
+        pixelValues[plane + i] = l1[v]!;
+        pixelValues[2 * plane + i] = l2[v]!;
+      }
+    } else {
+      for (let i = 0; i < plane; i++) {
+        pixelValues[i] = l0[(d[i * 3]! * 255 + 0.5) | 0]!;
+        pixelValues[plane + i] = l1[(d[i * 3 + 1]! * 255 + 0.5) | 0]!;
+        pixelValues[2 * plane + i] = l2[(d[i * 3 + 2]! * 255 + 0.5) | 0]!;
+      }
+    }
   } else {
     const n = img.width * img.height;
     const rgb = new Float32Array(n * 3);
-    for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) rgb[i * 3 + k] = Math.round(img.data[c === 1 ? i : i * 3 + k]! * 255);
+    for (let i = 0; i < n; i++) for (let k = 0; k < 3; k++) rgb[i * 3 + k] = Math.round(d[c === 1 ? i : i * 3 + k]! * 255);
     const resized = resizePil(rgb, img.width, img.height, 3, width, height, true);
-    for (let i = 0; i < plane; i++) for (let k = 0; k < 3; k++) put(i, k, resized[i * 3 + k]!);
+    for (let i = 0; i < plane; i++) {
+      pixelValues[i] = l0[resized[i * 3]!]!;
+      pixelValues[plane + i] = l1[resized[i * 3 + 1]!]!;
+      pixelValues[2 * plane + i] = l2[resized[i * 3 + 2]!]!;
+    }
   }
-  return { pixelValues, pixelMask: new BigInt64Array(plane).fill(1n), height, width };
+  return { pixelValues, pixelMask: onesMask(plane), height, width };
 }
