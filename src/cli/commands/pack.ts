@@ -6,6 +6,7 @@ import { createGroundingPack, isDtype } from '../../core/grounding/pack';
 import { ResidualSpec } from '../../core/packs/manifest';
 import { checkPack } from '../../core/packs/check';
 import type { Command } from '../command';
+import { GUARD_HELP, guardCommand } from './packGuard';
 
 /** `ssim,luma,5` → { metric: 'ssim', channels: 'luma', window: 5 }. */
 function residual(text: string): ResidualSpec {
@@ -31,6 +32,7 @@ const HELP = [
   '                        [--dtype fp32|fp16|q8|int8|uint8|q4|q4f16] [--name N] [--version V] [--side internal|external]',
   '                        [--extra-files MODEL_CARD.md,…] [--licence L] [--training-data TEXT]',
   '  inspector pack check <dir> [--json]',
+  ...GUARD_HELP,
   '',
   'create: writes a valid pack (pack.yaml + model.onnx [+ metadata.json]) from a plain ONNX export.',
   '  Classifiers: the Grad-CAM target (the last 4-D activation feeding global pooling) is detected',
@@ -226,6 +228,7 @@ export const packCommand: Command = {
     const [sub, ...rest] = args;
     if (sub === 'create') return create(rest);
     if (sub === 'check') return check(rest);
-    throw new InspectorError('USAGE', `pack: unknown subcommand "${sub ?? ''}" (create or check)`);
+    if (sub === 'guard') return guardCommand(rest);
+    throw new InspectorError('USAGE', `pack: unknown subcommand "${sub ?? ''}" (create, check or guard)`);
   },
 };
