@@ -8,12 +8,13 @@ import { dbCommand } from './commands/db';
 import { doctorCommand } from './commands/doctor';
 import { historyCommand } from './commands/history';
 import { operatorCommand } from './commands/operator';
+import { stationCommand } from './commands/station';
 import { packCommand } from './commands/pack';
 import { inspectCommand } from './commands/inspect';
 import { probeCommand } from './commands/probe';
 import type { Command } from './command';
 
-const commands: Command[] = [doctorCommand, packCommand, inspectCommand, batchCommand, probeCommand, historyCommand, operatorCommand, auditCommand, dbCommand];
+const commands: Command[] = [doctorCommand, packCommand, inspectCommand, batchCommand, probeCommand, historyCommand, operatorCommand, stationCommand, auditCommand, dbCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -3,6 +3,7 @@ import { readAnchor, verifyAudit } from '../../core/history/index';
 import { auditReport } from '../../core/reports/index';
 import { readAppVersion } from '../../host/createHost';
 import { findAppRoot } from '../../host/paths';
+import { loadStation, stationDirOf } from '../../core/station/index';
 import type { Command } from '../command';
 import { historyDbPath, openExisting, usageError, withStore } from '../historyDb';
 import { FILTER_OPTIONS, filterQuery, formatExport } from './history';
@@ -56,6 +57,7 @@ async function writeReport(args: string[]): Promise<number> {
     const result = await auditReport(store, { ...filterQuery(values), order: values.desc ? 'desc' : 'asc' }, operator, {
       out: values.out,
       appVersion: readAppVersion(findAppRoot()),
+      station: loadStation(stationDirOf(store.file)),
     });
     if (values.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     else {

@@ -4,17 +4,33 @@
  * every run with its AI verdict and each review in order (corrections shown as such). A file
  * cannot carry its own hash, so the report's SHA-256 goes into the audit log (`export.pdf`).
  */
+import { basename } from 'node:path';
 import PDFDocument from 'pdfkit';
 import { readAnchor, verifyAudit, type HistoryQuery, type HistoryStore, type Operator, type VerifyReport } from '../history/index';
 import { chainHead, describeFilters, nextTurn, requireOperator, sealExport, type ExportOptions, type ExportResult } from './exportContext';
 import { findReportFont, type ReportFont } from './font';
 import { ExportFile } from './output';
-import { runPages, runScope, summarise, type ExportRun, type ScopeSummary } from './rows';
+import { CaseVerdicts, PASS_LABELS, failedImages, maxErrorId, runPages, runScope, summarise, type CaseVerdict, type ExportRun, type FailedImage, type ScopeSummary } from './rows';
+import type { StationFacts } from '../station/index';
+import { thumbnailOf, type Thumbnail } from './thumbnail';
 
 export interface AuditReportOptions extends ExportOptions {
   /** Font choice; default `findReportFont()`. */
   font?: ReportFont;
+  /** The exporting station (from its station.yaml), stated in the header. */
+  station?: StationFacts | null;
+  /**
+   * Reports of up to this many runs hold their pages until the end so every footer can say
+   * "page N of M" (measured in docs/REPORTS.md); larger ones stream with "page N" and state the
+   * count on the last line. Default 2000.
+   */
+  bufferPagesUpTo?: number;
+  /** Thumbnails of the image with its regions for defect and override decisions; default true. */
+  thumbnails?: boolean;
 }
+
+/** Up to this many runs a report numbers its pages "N of M" (about +18 KB held per run). */
+export const BUFFER_PAGES_UP_TO = 2000;
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
 const pct = (n: number, of: number) => (of ? `${((n / of) * 100).toFixed(1)}%` : '-');
@@ -39,8 +55,10 @@ class ReportWriter {
     font: ReportFont,
     private readonly footer: string,
     info: PDFKit.DocumentInfo,
+    /** Pages are held until the end, when each footer gets "of M". */
+    private readonly buffered: boolean,
   ) {
-    this.doc = new PDFDocument({ size: 'A4', margins: { top: 50, bottom: 60, left: 50, right: 50 }, info, autoFirstPage: true });
+    this.doc = new PDFDocument({ size: 'A4', margins: { top: 50, bottom: 60, left: 50, right: 50 }, info, autoFirstPage: true, bufferPages: buffered });
     // Latin-1 lines (hashes, dates, most keys) use Helvetica: laying text out in a CJK font costs
     // ~15× more per line (measured 2.3 vs 0.14 ms per run block), and most of a report is Latin.
     // Standard fonts are selected by their own names: pdfkit caches them under that name only, and
@@ -55,11 +73,25 @@ class ReportWriter {
       this.clean = (s) => s.replace(/[^\n\x20-\x7e\xa0-\xff]/g, '?');
     }
     this.doc.font(LATIN);
-    this.drawFooter();
+    if (!buffered) this.drawFooter(`page ${this.page}`);
     this.doc.on('pageAdded', () => {
       this.page++;
-      this.drawFooter();
+      if (!buffered) this.drawFooter(`page ${this.page}`);
     });
+  }
+
+  get pages(): number {
+    return this.page;
+  }
+
+  /** Buffered reports: every footer, now that the count is known. */
+  numberPages(): void {
+    if (!this.buffered) return;
+    const { start, count } = this.doc.bufferedPageRange();
+    for (let i = start; i < start + count; i++) {
+      this.doc.switchToPage(i);
+      this.drawFooter(`page ${i + 1} of ${count}`);
+    }
   }
 
   /** Sets the font that can draw `text` and returns the text as it will be drawn. */
@@ -69,13 +101,13 @@ class ReportWriter {
     return this.clean(text);
   }
 
-  private drawFooter(): void {
+  private drawFooter(pageText: string): void {
     const { doc } = this;
     const { x, y } = doc;
     const bottom = doc.page.margins.bottom;
     // Text below the bottom margin would start a new page: lift the margin while drawing the footer.
     doc.page.margins.bottom = 0;
-    const text = this.use(`${this.footer}  ·  page ${this.page}`);
+    const text = this.use(`${this.footer}  ·  ${pageText}`);
     doc
       .fontSize(7.5)
       .fillColor(GREY)
@@ -116,14 +148,33 @@ class ReportWriter {
   }
 
   /**
-   * The last line says how many pages the report has. Pages are streamed, so footers cannot say
-   * "of N" (holding every page until the end tripled peak memory: +359 vs +138 MB at 20,000 runs);
-   * with numbered footers and this line a reader still sees a missing or cut-off page.
+   * The last line says how many pages the report has. Large reports stream their pages, so their
+   * footers cannot say "of N" (holding every page until the end tripled peak memory: +359 vs
+   * +138 MB at 20,000 runs); with numbered footers and this line a reader still sees a missing or
+   * cut-off page.
    */
-  endOfReport(runs: number): void {
+  endOfReport(runs: number, failed: number): void {
     this.keep(40);
     this.doc.moveDown(1);
-    this.line(`End of report: ${runs} run${runs === 1 ? '' : 's'}, ${this.page} page${this.page === 1 ? '' : 's'}.`, { bold: true, size: 9 });
+    const f = failed ? `, ${failed} failed image${failed === 1 ? '' : 's'}` : '';
+    this.line(`End of report: ${runs} run${runs === 1 ? '' : 's'}${f}, ${this.page} page${this.page === 1 ? '' : 's'}.`, { bold: true, size: 9 });
+  }
+
+  /** Draws a thumbnail at the left margin with its regions outlined; moves below it. */
+  thumbnail(t: Thumbnail, indent: number): void {
+    const { doc } = this;
+    this.keep(t.height + 8);
+    const x = doc.page.margins.left + indent;
+    const y = doc.y + 2;
+    doc.image(t.png, x, y, { width: t.width, height: t.height });
+    const k = t.width / t.imageWidth;
+    doc.save().lineWidth(1).strokeColor(RED);
+    for (const r of t.regions) doc.rect(x + r.x * k, y + r.y * k, Math.max(1, r.width * k), Math.max(1, r.height * k)).stroke();
+    doc.restore();
+    doc.rect(x, y, t.width, t.height).lineWidth(0.5).strokeColor(GREY).stroke();
+    doc.strokeColor('black');
+    doc.x = doc.page.margins.left;
+    doc.y = y + t.height + 4;
   }
 }
 
@@ -151,7 +202,10 @@ function summaryLines(w: ReportWriter, s: ScopeSummary): void {
   w.field('AI vs reviewer agreement', s.labelled ? `${s.agreeing} of ${s.labelled} reviews naming a class (${pct(s.agreeing, s.labelled)}); uncertain reviews left out` : '- (no review names a class)');
 }
 
-function runBlock(w: ReportWriter, r: ExportRun): void {
+/** Defect and override decisions get a thumbnail: the evidence an auditor checks by eye. */
+export const needsThumbnail = (r: ExportRun): boolean => (!PASS_LABELS.test(r.verdict) && !/^uncertain$/i.test(r.verdict)) || r.reviews.some((v) => v.decision === 'override');
+
+function runBlock(w: ReportWriter, r: ExportRun, thumb?: Thumbnail | string): void {
   w.keep(70);
   w.doc.moveDown(0.5);
   w.line(`${r.caseKey}   ·   run ${r.runId}   ·   ${iso(r.createdAt)}`, { bold: true, size: 10 });
@@ -161,6 +215,8 @@ function runBlock(w: ReportWriter, r: ExportRun): void {
   w.line(`Pack ${r.packName}@${r.packVersion}${hashes ? ` (${hashes})` : ''} on ${r.provider}`, { indent: 12 });
   w.line(`Image ${r.sourcePath}  sha256 ${r.imageSha256.slice(0, 16)}`, { indent: 12, color: GREY });
   w.line(`AI: ${r.verdict}   score ${r.score.toFixed(4)}${r.threshold !== null ? `   threshold ${r.threshold}` : ''}`, { indent: 12 });
+  if (typeof thumb === 'string') w.line(`Thumbnail unavailable: ${thumb}`, { indent: 12, color: GREY });
+  else if (thumb) w.thumbnail(thumb, 12);
   if (!r.reviews.length) return w.line('Not reviewed', { indent: 12, color: GREY });
   const supersededBy = new Map(r.reviews.filter((v) => v.supersedes !== null).map((v) => [v.supersedes!, v.id]));
   for (const v of r.reviews) {
@@ -174,12 +230,48 @@ function runBlock(w: ReportWriter, r: ExportRun): void {
   }
 }
 
+function failedBlock(w: ReportWriter, f: FailedImage): void {
+  w.keep(40);
+  w.doc.moveDown(0.3);
+  const name = f.sourcePath ? basename(f.sourcePath) : '(no file)';
+  w.line(`${name}   ·   ${f.code}   ·   ${iso(f.createdAt)}`, { bold: true, size: 10, color: RED });
+  w.line(`Case ${f.caseKey ?? '-'}   ·   batch ${f.batchId ?? '-'}   ·   ${f.stage}${f.packName ? `   ·   pack ${f.packName}` : ''}`, { indent: 12 });
+  if (f.sourcePath) w.line(`File ${f.sourcePath}`, { indent: 12, color: GREY });
+  w.line(f.message, { indent: 12 });
+}
+
+function caseLines(w: ReportWriter, cases: CaseVerdict[]): void {
+  if (!cases.length) return w.line('No case in the scope.', { color: GREY });
+  for (const c of cases) {
+    const color = c.verdict === 'PASS' ? GREEN : RED;
+    const detail = `${c.runs} run${c.runs === 1 ? '' : 's'}${c.failed ? `, ${c.failed} failed image${c.failed === 1 ? '' : 's'}` : ''}${c.reviews.length ? `; reviews: ${c.reviews.join(', ')}` : ''}`;
+    w.keep(14);
+    w.field(c.caseKey, `${c.verdict}   (${detail})`, color);
+  }
+}
+
+/** Who exported the report, with room to sign: an auditor files a signed page. */
+function signatureBlock(w: ReportWriter, operator: Operator, exportedAt: number): void {
+  w.keep(120);
+  w.heading('Signature');
+  w.field('Name', operator.name);
+  w.field('Operator ID', operator.id);
+  w.field('Role', operator.role);
+  w.field('Date', iso(exportedAt));
+  const { doc } = w;
+  doc.moveDown(2.2);
+  const x = doc.page.margins.left;
+  doc.moveTo(x, doc.y).lineTo(x + 220, doc.y).lineWidth(0.7).strokeColor('black').stroke();
+  doc.moveDown(0.3);
+  w.line('Signature', { size: 8, color: GREY });
+}
+
 export async function auditReport(
   store: HistoryStore,
   query: HistoryQuery,
   operatorId: string | null | undefined,
   opts: AuditReportOptions,
-): Promise<ExportResult & { chain: VerifyReport }> {
+): Promise<ExportResult & { chain: VerifyReport; failedImages: number }> {
   const operator: Operator = requireOperator(store, operatorId);
   const font = opts.font ?? findReportFont();
   const exportedAt = Date.now();
@@ -187,6 +279,9 @@ export async function auditReport(
   const scope = runScope(store.db, query);
   const summary = summarise(store.db, scope);
   const head = chainHead(store);
+  const failed = failedImages(store.db, query, maxErrorId(store.db));
+  const buffered = summary.runs <= (opts.bufferPagesUpTo ?? BUFFER_PAGES_UP_TO);
+  const cases = new CaseVerdicts();
   const file = new ExportFile(opts.out);
   let runs = 0;
   try {
@@ -195,7 +290,7 @@ export async function auditReport(
       Author: `${operator.name} (${operator.id})`,
       Subject: `Audit report through run ${scope.maxRunId}, chain head #${head.seq}`,
       Creator: `Inspector ${opts.appVersion ?? ''}`.trim(),
-    });
+    }, buffered);
     const { doc } = w;
     const done = new Promise<void>((resolve, reject) => {
       doc.on('end', resolve);
@@ -208,6 +303,8 @@ export async function auditReport(
     w.field('Exported by', `${operator.name} (${operator.id}, ${operator.role})`);
     w.field('Exported at', iso(exportedAt));
     if (opts.appVersion) w.field('Inspector version', opts.appVersion);
+    const st = opts.station;
+    w.field('Station', st?.id ? `${st.id}${st.name ? ` (${st.name})` : ''}${st.line ? `, line ${st.line}` : ''}` : 'not set (inspector station set --id ID --line LINE)', st?.id ? undefined : GREY);
     const filters = describeFilters(query);
     w.field('Filters', Object.keys(filters).length ? Object.entries(filters).map(([k, v]) => `${k} = ${Array.isArray(v) ? v.join(', ') : v}`).join('; ') : 'none (every run)');
     w.field('Runs covered', `recorded up to run ${scope.maxRunId}, ordered by ${query.sort ?? 'time'} ${query.order ?? 'asc'}`);
@@ -219,22 +316,42 @@ export async function auditReport(
 
     w.heading('Summary');
     summaryLines(w, summary);
+    w.field('Failed images', failed.length ? `${failed.length}: listed under "Failed images"; their cases are INCOMPLETE` : '0', failed.length ? RED : undefined);
 
     w.heading('Runs');
     if (!summary.runs) w.line('No run matches the filters.', { color: GREY });
     for (const page of runPages(store.db, scope, opts.pageSize)) {
-      for (const r of page) runBlock(w, r);
+      for (const r of page) {
+        cases.addRun(r);
+        const thumb = opts.thumbnails !== false && needsThumbnail(r) ? await thumbnailOf(r.sourcePath, r.regions, r.imageSha256) : undefined;
+        runBlock(w, r, thumb);
+      }
       runs += page.length;
       opts.onProgress?.(runs);
       // Lets pdfkit hand its buffered output to the file before the next page of runs.
       await nextTurn();
     }
-    w.endOfReport(runs);
+
+    w.heading('Failed images');
+    if (!failed.length) w.line('None: every image in the scope was read and inspected.', { color: GREY });
+    else w.line('Images that could not be read or inspected. They have no AI verdict; their cases are INCOMPLETE, never PASS.', { color: GREY, size: 8 });
+    for (const f of failed) {
+      cases.addFailed(f);
+      failedBlock(w, f);
+    }
+
+    w.heading('Case verdicts');
+    w.line('Integrated per case: INCOMPLETE when any image failed, else the highest-scoring defect, else UNCERTAIN, else PASS.', { color: GREY, size: 8 });
+    caseLines(w, cases.list());
+
+    signatureBlock(w, operator, exportedAt);
+    w.endOfReport(runs, failed.length);
+    w.numberPages();
     doc.end();
     await done;
   } catch (e) {
     file.abort();
     throw e;
   }
-  return { ...sealExport(store, file, 'pdf', operator, runs), chain };
+  return { ...sealExport(store, file, 'pdf', operator, runs), chain, failedImages: failed.length };
 }

@@ -7,12 +7,13 @@ import type { BoxData } from '../viewer/types';
 import { boxCaption } from './BoxShapes';
 import { useOperatorStore } from '../history/operatorStore';
 import { InspectBar } from './InspectBar';
+import { VerdictBanner } from './VerdictBanner';
+import { bannerOf } from '../review/banner';
+import { useBatchStore } from '../review/batch';
 import type { Locale } from '../i18n';
 
 export const localText = (x: LocalText | undefined, locale: Locale, fallback = ''): string => (x ? (locale === 'ko' && x.ko ? x.ko : x.en) : fallback);
 
-/** Verdict glyphs pair with words: the verdict is never told by colour alone. */
-const verdictGlyph = (v: string) => (/^(pass|ok|normal|good)$/i.test(v) ? '✓' : '⚠');
 
 function zoomTo(b: BoxData) {
   const v = useViewerStore.getState();
@@ -40,6 +41,8 @@ export function FindingsPanel() {
   const regions = [...(scene?.boxes ?? []), ...(draft?.boxes ?? [])];
   const classes = findings?.probabilities.map((p) => p.label) ?? [];
   const disabled = !c;
+  const run = useBatchStore((s) => (c ? s.perCase[c.id] : undefined));
+  const banner = bannerOf(findings, run?.state === 'error' ? { code: run.code } : undefined);
   return (
     <aside className="panel findings" aria-labelledby="findings-title">
       <h2 id="findings-title" className="panel-title">
@@ -50,12 +53,13 @@ export function FindingsPanel() {
           {t('findings.verdict')}
         </h3>
         <InspectBar />
+        <VerdictBanner />
         {!findings ? (
           <p className="empty">{t('findings.empty')}</p>
         ) : (
           <>
             <p className="verdict" data-testid="verdict">
-              <span aria-hidden="true">{verdictGlyph(findings.verdict)}</span> {localText(findings.probabilities.find((p) => p.label === findings.verdict)?.displayName, locale, findings.verdict)}
+              {t('banner.model')}: {localText(findings.probabilities.find((p) => p.label === findings.verdict)?.displayName, locale, findings.verdict)}
             </p>
             <table className="probs">
               <caption className="sr-only">{t('findings.probabilities')}</caption>
@@ -64,7 +68,10 @@ export function FindingsPanel() {
                   <tr key={p.label}>
                     <th scope="row">{localText(p.displayName, locale, p.label)}</th>
                     <td>
-                      <meter min={0} max={1} value={p.p} aria-label={p.label} />
+                      {/* The top class's bar takes the banner's colour: a near-tie is never a green bar. */}
+                      <span className={`prob-bar${p.label === findings.verdict ? ` bar-${banner?.kind ?? 'pass'}` : ''}`} role="meter" aria-valuemin={0} aria-valuemax={1} aria-valuenow={p.p} aria-label={p.label} data-testid={`prob-${p.label}`}>
+                        <span style={{ width: `${(p.p * 100).toFixed(1)}%` }} />
+                      </span>
                     </td>
                     <td className="num">{(p.p * 100).toFixed(1)}%</td>
                   </tr>
