@@ -116,6 +116,7 @@ export const en = {
   'tool.wl': 'Window/level',
   'tool.pan': 'Pan',
   'tool.box': 'Draw box',
+  'viewer.raw': '(raw)',
   'viewer.frame': 'Frame',
   'viewer.invert': 'Invert',
   'viewer.inverted': 'inverted',

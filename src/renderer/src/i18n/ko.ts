@@ -117,6 +117,7 @@ export const ko: Record<MessageKey, string> = {
   'tool.wl': '창/준위',
   'tool.pan': '이동',
   'tool.box': '상자 그리기',
+  'viewer.raw': '(원시값)',
   'viewer.frame': '프레임',
   'viewer.invert': '반전',
   'viewer.inverted': '반전됨',
