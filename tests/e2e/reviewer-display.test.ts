@@ -124,6 +124,10 @@ describe('captions, legend, high contrast, readout, Korean (fixture cases)', () 
     expect(card).toContain('CT 기공 분류기');
     expect(card).toContain('배터리 CT 단면.');
     expect(await b.page.getByTestId('verdict-card').textContent()).toContain('외부 결함');
+    // Region captions name the class in Korean too (the detector's own label has no pack name).
+    await b.page.waitForTimeout(100);
+    expect((await captions()).map((c) => c.text).sort()).toEqual(['DET void 0.71', 'REG 내부 결함 0.83']);
+    expect(await b.page.getByTestId('regions').textContent()).toContain('REG 내부 결함 0.83');
     const style = await b.page.locator('.findings').evaluate((e) => getComputedStyle(e).wordBreak);
     expect(style).toBe('keep-all');
     await b.screenshot('reviewer-korean');

@@ -39,7 +39,8 @@ export function captionAt(b: BoxData, textWidth: number, textHeight: number, inv
   const h = textHeight * inv;
   let x = b.rect.x;
   let y = b.rect.y - h - 2 * inv;
-  if (!view) return { x, y };
+  // A box wholly off screen keeps its caption off screen too: a caption never names a box you cannot see.
+  if (!view || b.rect.x > view.x1 || b.rect.x + b.rect.width < view.x0 || b.rect.y > view.y1 || b.rect.y + b.rect.height < view.y0) return { x, y };
   if (y < view.y0) y = Math.max(view.y0, b.rect.y) + 2 * inv;
   if (y + h > view.y1) y = view.y1 - h;
   if (x + w > view.x1) x = view.x1 - w;
@@ -47,8 +48,9 @@ export function captionAt(b: BoxData, textWidth: number, textHeight: number, inv
   return { x, y };
 }
 
-export function boxCaption(b: BoxData): string {
-  return `${BOX_STYLE[b.source].tag} ${b.label}${b.score !== undefined ? ` ${b.score.toFixed(2)}` : ''}`;
+/** `nameOf` gives a class's name in the UI language (the pack's `ko` name); reviewer labels pass through. */
+export function boxCaption(b: BoxData, nameOf: (label: string) => string = (l) => l): string {
+  return `${BOX_STYLE[b.source].tag} ${b.source === 'reviewer' ? b.label : nameOf(b.label)}${b.score !== undefined ? ` ${b.score.toFixed(2)}` : ''}`;
 }
 
 interface Props {
@@ -60,12 +62,13 @@ interface Props {
   highContrast: boolean;
   largeText?: boolean;
   view?: VisibleRect;
+  nameOf?: (label: string) => string;
   onSelect(id: string | undefined): void;
   onHover(b: BoxData | undefined, evt?: { x: number; y: number }): void;
   onChange(id: string, rect: BoxData['rect']): void;
 }
 
-export const BoxShapes = memo(function BoxShapes({ boxes, scale, imageW, imageH, selected, highContrast, largeText = false, view, onSelect, onHover, onChange }: Props) {
+export const BoxShapes = memo(function BoxShapes({ boxes, scale, imageW, imageH, selected, highContrast, largeText = false, view, nameOf, onSelect, onHover, onChange }: Props) {
   const tr = useRef<Konva.Transformer>(null);
   const group = useRef<Konva.Group>(null);
   useEffect(() => {
@@ -81,7 +84,7 @@ export const BoxShapes = memo(function BoxShapes({ boxes, scale, imageW, imageH,
         const stroke = boxStroke(b.source, highContrast);
         const editable = isEditable(b);
         const size = captionSize(largeText);
-        const text = boxCaption(b);
+        const text = boxCaption(b, nameOf);
         // Bold sans at ~0.62 em per character, plus the tag's padding: close enough to keep it in the pane.
         const at = captionAt(b, text.length * size * 0.62 + 8, size + 6, inv, view);
         return (

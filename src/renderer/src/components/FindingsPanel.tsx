@@ -2,7 +2,7 @@ import { useT } from '../i18n';
 import { useAppStore } from '../state/appStore';
 import { useReviewStore } from '../state/reviewStore';
 import { useViewerStore } from '../state/viewerStore';
-import type { LocalText } from '../review/types';
+import type { Findings, LocalText } from '../review/types';
 import type { BoxData } from '../viewer/types';
 import { boxCaption } from './BoxShapes';
 import { useOperatorStore } from '../history/operatorStore';
@@ -13,6 +13,9 @@ import { useBatchStore } from '../review/batch';
 import type { Locale } from '../i18n';
 
 export const localText = (x: LocalText | undefined, locale: Locale, fallback = ''): string => (x ? (locale === 'ko' && x.ko ? x.ko : x.en) : fallback);
+
+/** A class id's name in the UI language, from the pack's display names in the findings. */
+export const className = (f: Findings | undefined, label: string, locale: Locale): string => localText(f?.probabilities.find((p) => p.label === label)?.displayName, locale, label);
 
 
 function zoomTo(b: BoxData) {
@@ -104,7 +107,7 @@ export function FindingsPanel() {
             {regions.map((b) => (
               <li key={b.id} className={b.id === selected ? 'selected' : ''}>
                 <button type="button" className="link" onClick={() => zoomTo(b)} title={t('findings.zoomTo')}>
-                  {boxCaption(b)}
+                  {boxCaption(b, (l) => className(findings, l, locale))}
                 </button>
                 {b.source === 'reviewer' && c && (
                   <span className="region-edit">

@@ -23,16 +23,16 @@ export function VerdictBanner() {
       </span>
       <span className="banner-text">
         <strong className="banner-headline">{headline}</strong>
-        <span className="banner-detail">{detail(banner, t, name, run?.state === 'error' ? run.message : undefined)}</span>
+        <span className="banner-detail">{detail(banner, t, name, run?.state === 'error' ? run.message : undefined, findings?.probabilities.find((x) => x.label === banner.label)?.p)}</span>
       </span>
     </div>
   );
 }
 
-function detail(b: Banner, t: ReturnType<typeof useT>, name: (l: string) => string, message?: string): string {
+function detail(b: Banner, t: ReturnType<typeof useT>, name: (l: string) => string, message?: string, p?: number): string {
   if (b.reason === 'failed') return `${t('banner.failed')}${b.code ? `: ${b.code}` : ''}${message ? ` — ${message}` : ''}`;
   if (b.reason === 'near-tie' && b.tie) return `${t('banner.nearTie')}: ${name(b.tie[0].label)} ${(b.tie[0].p * 100).toFixed(1)}% / ${name(b.tie[1].label)} ${(b.tie[1].p * 100).toFixed(1)}%`;
   if (b.reason === 'out-of-distribution') return t('banner.ood');
   if (b.reason === 'band') return `${t('banner.band')} (${name(b.label)})`;
-  return `${t('banner.model')}: ${name(b.label)}`;
+  return `${t('banner.model')}: ${name(b.label)}${p !== undefined ? ` ${(p * 100).toFixed(1)}%` : ''}`;
 }

@@ -13,6 +13,7 @@ import { fitViewport, panBy, toImage, zoomAt, type Viewport } from '../viewer/vi
 import { dragWindow, voiFunctionOf } from '../viewer/voi';
 import { BoxShapes, boxCaption } from './BoxShapes';
 import { HeatmapShape } from './HeatmapShape';
+import { className } from './FindingsPanel';
 
 const EMPTY_BOXES: BoxData[] = [];
 
@@ -74,6 +75,9 @@ export function ViewerPane({ index }: { index: number }) {
   const paneCount = useViewerStore((s) => s.panes.length);
   const highContrast = useAppStore((s) => s.highContrast);
   const largeText = useAppStore((s) => s.largeText);
+  const locale = useAppStore((s) => s.locale);
+  const findings = useReviewStore((s) => (scene ? s.findings[scene.id] : undefined));
+  const nameOf = useCallback((label: string) => className(findings, label, locale), [findings, locale]);
   const caseId = useReviewStore((s) => s.cases[s.current]?.id);
   const reviewerBoxes = useReviewStore((s) => (caseId && scene?.id === caseId ? (s.drafts[caseId]?.boxes ?? EMPTY_BOXES) : EMPTY_BOXES));
   const [hover, setHover] = useState<{ box: BoxData; x: number; y: number }>();
@@ -293,6 +297,7 @@ export function ViewerPane({ index }: { index: number }) {
                   selected={selected}
                   highContrast={highContrast}
                   largeText={largeText}
+                  nameOf={nameOf}
                   view={{ x0: -vp.x / vp.scale, y0: -vp.y / vp.scale, x1: (size.width - vp.x) / vp.scale, y1: (size.height - vp.y) / vp.scale }}
                   onSelect={onSelect} onHover={onHover} onChange={onChange} />
                 {draft && <Rect x={draft.x} y={draft.y} width={draft.width} height={draft.height} stroke="#ff4fd8" dash={[2, 3]} strokeWidth={2} strokeScaleEnabled={false} listening={false} />}
@@ -347,7 +352,7 @@ export function ViewerPane({ index }: { index: number }) {
           <span>
             {t('box.source')}: {t(`boxes.${hover.box.source}`)} · {hover.box.origin}
           </span>
-          <span className="muted">{boxCaption(hover.box)}</span>
+          <span className="muted">{boxCaption(hover.box, nameOf)}</span>
         </div>
       )}
     </div>
