@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBridge, type Bridge } from '../support/bridge';
 import { repoRoot } from '../support/paths';
 import { reviewCases, findings } from './review-fixtures';
-import { openCases, openWithTestPack, waitAttr } from './viewer-helpers';
+import { grabPane, openCases, openWithTestPack, waitAttr } from './viewer-helpers';
 
 type Box = { x: number; y: number; width: number; height: number };
 const overlaps = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
@@ -137,6 +137,13 @@ describe('a folder with one good and broken images (real worker)', () => {
       await waitAttr(b, `case-${i}`, 'aria-current', /true/);
       await waitAttr(b, 'verdict-banner', 'data-kind', /^incomplete$/);
       expect(await b.page.getByTestId('verdict-banner').textContent()).toContain(badge.split('·').pop()!.trim());
+      // The viewer shows nothing, not the previous case's image under this case's verdict.
+      await b.page.waitForTimeout(150);
+      const px = await grabPane(b);
+      for (const [fx, fy] of [[0.3, 0.3], [0.7, 0.7], [0.5, 0.2]] as const) {
+        const c = px.at(Math.round(px.width * fx), Math.round(px.height * fy));
+        expect(Math.max(...c), `pane pixel at ${fx},${fy} for ${name}`).toBeLessThanOrEqual(12);
+      }
     }
     await b.screenshot('reviewer-incomplete-case');
     const good = titles.findIndex((t) => t.includes('cell_a.png'));

@@ -123,7 +123,14 @@ export function ViewerPane({ index }: { index: number }) {
   // screen pixels, never resampled (and blurred) by the canvas on its way to the screen.
   const dpr = useDevicePixelRatio();
   useLayoutEffect(() => {
-    if (!frame || !vp || size.width === 0 || !win) return;
+    if (!frame) {
+      // Nothing to show (a case whose image failed): wipe what the last case left on both canvases.
+      gl.current?.clear();
+      canvas.getContext('2d')?.clearRect(0, 0, canvas.width, canvas.height);
+      imageNode.current?.getLayer()?.draw();
+      return;
+    }
+    if (!vp || size.width === 0 || !win) return;
     performance.mark('inspector:render:start');
     const deviceW = Math.round(size.width * dpr);
     const deviceH = Math.round(size.height * dpr);
