@@ -160,6 +160,7 @@ describe('a folder with one good and broken images (real worker)', () => {
     const rows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.children[0]!.textContent, tr.getAttribute('data-code')]));
     const db = b.host.history.get().db.prepare('SELECT source_path, code FROM errors').all() as { source_path: string; code: string }[];
     expect(rows.map(([f, c]) => `${f} ${c}`).sort()).toEqual(db.map((r) => `${r.source_path.split('/').pop()} ${r.code}`).sort());
+    await table.scrollIntoViewIfNeeded();
     await b.screenshot('reviewer-dashboard-failed-images');
     await b.page.getByTestId('view-review').click();
   });

@@ -36,6 +36,8 @@ export function dailyOptions(width: number, labels: { images: string; errors: st
     width,
     height: 220,
     legend: { show: true },
+    // Room on the right for the last day's label (it is centred on its tick).
+    padding: [12, 44, 0, 0],
     // Half a day either side of the data: uPlot widens a single point's time range to ~1000 days.
     scales: { x: { time: true, range: () => [days[0] - 43_200, days[1] + 43_200] }, n: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] } },
     // Ticks on whole days, weeks, months: the data is per day.
