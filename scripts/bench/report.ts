@@ -3,7 +3,8 @@
  * whose footers say "page N of M" (pdfkit holds every page until the end: `bufferPages`) against
  * the streamed report ("page N", the count on the last line) measured in the same run, at a few
  * history sizes (INSPECTOR_BENCH_REPORT_N, default "2000,20000"). It shows where the buffered
- * report stops being cheap, which is what `BUFFER_PAGES_UP_TO` is set from.
+ * report stops being cheap, which is what `BUFFER_PAGES_UP_TO` is set from. A third row: the
+ * streamed report as PDF/A-2b (Latin text in an embedded TrueType font instead of Helvetica).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -18,7 +19,7 @@ if (child) {
   const [db, mode, out] = [process.argv[3]!, child, process.argv[4]!];
   const store = HistoryStore.open(db);
   const t0 = performance.now();
-  await auditReport(store, {}, 'bench', { out, bufferPagesUpTo: mode === 'buffered' ? Number.MAX_SAFE_INTEGER : 0, thumbnails: false });
+  await auditReport(store, {}, 'bench', { out, bufferPagesUpTo: mode === 'buffered' ? Number.MAX_SAFE_INTEGER : 0, thumbnails: false, pdfa: mode === 'pdfa' });
   const ms = performance.now() - t0;
   store.close();
   process.stdout.write(JSON.stringify({ ms, maxRssMb: process.resourceUsage().maxRSS / 1024, bytes: statSync(out).size }) + '\n');
@@ -62,7 +63,8 @@ try {
     store.close();
     const streamed = run('streamed', db);
     const buffered = run('buffered', db);
-    for (const [mode, m] of [['streamed', streamed], ['buffered', buffered]] as const) {
+    const pdfa = run('pdfa', db);
+    for (const [mode, m] of [['streamed', streamed], ['buffered', buffered], ['pdfa', pdfa]] as const) {
       console.log(
         `${String(n).padEnd(9)} ${mode.padEnd(10)} ${(m.ms / 1000).toFixed(2).padStart(8)}  ${m.maxRssMb.toFixed(0).padStart(13)}  ${(m.bytes / 2 ** 20).toFixed(1).padStart(8)}   ${(m.ms / streamed.ms).toFixed(2).padStart(10)}  ${(m.maxRssMb / streamed.maxRssMb).toFixed(2).padStart(9)}`,
       );

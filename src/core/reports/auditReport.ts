@@ -6,6 +6,7 @@
  */
 import { basename } from 'node:path';
 import PDFDocument from 'pdfkit';
+import { InspectorError } from '../../shared/errors';
 import { readAnchor, verifyAudit, type HistoryQuery, type HistoryStore, type Operator, type VerifyReport } from '../history/index';
 import { chainHead, describeFilters, nextTurn, requireOperator, sealExport, type ExportOptions, type ExportResult } from './exportContext';
 import { findReportFont, type ReportFont } from './font';
@@ -27,6 +28,12 @@ export interface AuditReportOptions extends ExportOptions {
   bufferPagesUpTo?: number;
   /** Thumbnails of the image with its regions for defect and override decisions; default true. */
   thumbnails?: boolean;
+  /**
+   * PDF/A-2b (archival): pdfkit's `subset` (XMP identification, sRGB output intent) with every
+   * font embedded — Latin text then goes through an embedded TrueType font instead of Helvetica,
+   * which costs time (docs/REPORTS.md). Default false.
+   */
+  pdfa?: boolean;
 }
 
 /** Up to this many runs a report numbers its pages "N of M" (about +18 KB held per run). */
@@ -57,13 +64,33 @@ class ReportWriter {
     info: PDFKit.DocumentInfo,
     /** Pages are held until the end, when each footer gets "of M". */
     private readonly buffered: boolean,
+    pdfa = false,
   ) {
-    this.doc = new PDFDocument({ size: 'A4', margins: { top: 50, bottom: 60, left: 50, right: 50 }, info, autoFirstPage: true, bufferPages: buffered });
+    // PDF/A embeds every font: the standard 14 (Helvetica) are not embedded, so Latin text uses an
+    // embedded TrueType face of the station (pdfkit's default font is given as a path, so it must
+    // be a single-face file, not a .ttc collection like Noto CJK).
+    const latin = pdfa ? font.latin?.regular : undefined;
+    if (pdfa && !latin) throw new InspectorError('REPORT_PDFA_NO_FONT', 'PDF/A needs an embeddable Latin TrueType font and none was found (install fonts-liberation or fonts-dejavu-core).');
+    this.doc = new PDFDocument({
+      // pdfkit draws with a default font from the start; under PDF/A it must be an embedded one.
+      ...(latin ? { font: latin.path } : {}),
+      size: 'A4',
+      margins: { top: 50, bottom: 60, left: 50, right: 50 },
+      info,
+      autoFirstPage: true,
+      bufferPages: buffered,
+      ...(pdfa ? { subset: 'PDF/A-2b' as const, pdfVersion: '1.7' as const, tagged: false } : {}),
+    });
     // Latin-1 lines (hashes, dates, most keys) use Helvetica: laying text out in a CJK font costs
     // ~15× more per line (measured 2.3 vs 0.14 ms per run block), and most of a report is Latin.
     // Standard fonts are selected by their own names: pdfkit caches them under that name only, and
     // an alias (registerFont('latin', 'Helvetica')) re-parses the AFM metrics on every switch.
     this.cjk = font.regular !== null;
+    if (latin) {
+      const latinBold = font.latin?.bold ?? latin;
+      this.doc.registerFont(LATIN, latin.path, latin.face);
+      this.doc.registerFont(LATIN_BOLD, latinBold.path, latinBold.face);
+    }
     if (font.regular) {
       this.doc.registerFont('cjk', font.regular.path, font.regular.face);
       const bold = font.bold ?? font.regular;
@@ -290,7 +317,7 @@ export async function auditReport(
       Author: `${operator.name} (${operator.id})`,
       Subject: `Audit report through run ${scope.maxRunId}, chain head #${head.seq}`,
       Creator: `Inspector ${opts.appVersion ?? ''}`.trim(),
-    }, buffered);
+    }, buffered, opts.pdfa === true);
     const { doc } = w;
     const done = new Promise<void>((resolve, reject) => {
       doc.on('end', resolve);

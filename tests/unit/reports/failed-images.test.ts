@@ -152,3 +152,34 @@ describe('failed images in CSV, JSON and the PDF audit report', () => {
     expect([first![header!.indexOf('station')], first![header!.indexOf('line')]]).toEqual(['ST01', 'L2']);
   });
 });
+
+describe('PDF/A-2b audit report', () => {
+  it('embeds every font and identifies itself as PDF/A-2b (XMP pdfaid, sRGB output intent)', async () => {
+    const t = tempDir('inspector-pdfa-');
+    const store = HistoryStore.open(t.file);
+    try {
+      store.createOperator({ id: 'kim.j', name: '김지우', role: 'reviewer' });
+      store.recordInferences([sampleRecord(1), sampleRecord(2)]);
+      store.recordError({ stage: 'validation', code: 'IMAGE_EMPTY_FILE', message: 'The file is empty.', sourcePath: '/line/cell_9.png', caseKey: 'SN-9' });
+      const out = join(t.dir, 'a.pdf');
+      await auditReport(store, {}, 'kim.j', { out, pdfa: true });
+      const fonts = spawnSync('pdffonts', [out], { encoding: 'utf8' });
+      expect(fonts.status).toBe(0);
+      const rows = fonts.stdout.trim().split('\n').slice(2);
+      expect(rows.length).toBeGreaterThan(0);
+      // Columns: name type encoding emb sub uni object ID — every font embedded.
+      for (const r of rows) expect(r.split(/\s+/).at(-5), r).toBe('yes');
+      const info = spawnSync('pdfinfo', ['-meta', out], { encoding: 'utf8' }).stdout;
+      expect(info).toMatch(/<pdfaid:part>2<\/pdfaid:part>/);
+      expect(info).toMatch(/<pdfaid:conformance>B<\/pdfaid:conformance>/);
+      expect(spawnSync('pdfinfo', [out], { encoding: 'utf8' }).stdout).toMatch(/PDF version:\s+1\.7/);
+      expect(readFileSync(out).includes(Buffer.from('/OutputIntents'))).toBe(true);
+      const text = flat((await pdfText(readFileSync(out))).join('\n'));
+      expect(text).toContain('cell_9.png · IMAGE_EMPTY_FILE');
+      expect(text).toMatch(/page 1 of \d+/);
+    } finally {
+      store.close();
+      t.cleanup();
+    }
+  });
+});
