@@ -43,3 +43,10 @@ export function bannerOf(f: Findings | undefined, failure?: { code: string }): B
   const pass = f.decision ? f.decision === 'pass' : f.integrated ? /^pass$/i.test(f.integrated.verdict) : PASS_LABEL.test(label);
   return { kind: pass ? 'pass' : 'defect', reason: 'model', label };
 }
+
+/** A recorded verdict string's kind (history rows): INCOMPLETE and UNCERTAIN by name, pass labels, else a defect. */
+export function kindOfVerdict(verdict: string): BannerKind {
+  if (/^incomplete$/i.test(verdict)) return 'incomplete';
+  if (/^uncertain$/i.test(verdict)) return 'uncertain';
+  return PASS_LABEL.test(verdict) ? 'pass' : 'defect';
+}
