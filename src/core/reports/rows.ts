@@ -251,7 +251,8 @@ export class CaseVerdicts {
   }
 
   list(): CaseVerdict[] {
-    return [...this.cases.entries()].map(([caseKey, c]) => ({
+    // By case key: an auditor looks a part up by its serial.
+    return [...this.cases.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([caseKey, c]) => ({
       caseKey,
       verdict: c.failed ? 'INCOMPLETE' : c.defect !== undefined ? c.defect : c.uncertain ? 'UNCERTAIN' : 'PASS',
       runs: c.runs,

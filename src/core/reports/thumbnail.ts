@@ -48,6 +48,7 @@ export async function thumbnailOf(path: string, regions: readonly RegionBox[], s
     };
   } catch (e) {
     const code = e && typeof e === 'object' && 'code' in e ? String((e as { code: unknown }).code) : 'ERROR';
-    return `${code}: ${(e as Error).message}`.slice(0, 200);
+    const message = String((e as Error).message ?? e);
+    return (message.startsWith(code) ? message : `${code}: ${message}`).slice(0, 200);
   }
 }
