@@ -31,7 +31,7 @@ export interface OpenedSeries {
 function unitOf(modality: unknown, t: ModalityTransform): string | undefined {
   const type = t.type?.trim();
   if (type && type !== 'US') return type;
-  return modality === 'CT' && t.kind === 'rescale' && !type ? 'HU' : undefined;
+  return modality === 'CT' && t.kind === 'rescale' ? 'HU' : undefined;
 }
 
 export function openedImage(file: ImageFile): OpenedImage {
