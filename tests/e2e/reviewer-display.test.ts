@@ -85,7 +85,8 @@ describe('captions, legend, high contrast, readout, Korean (fixture cases)', () 
     await waitAttr(b, 'case-1', 'aria-current', /true/);
     for (const large of [false, true]) {
       if (large) await b.page.getByTestId('large-text').click();
-      await b.page.getByTestId('legend').waitFor();
+      // Case B's legend (not case A's, still up until B's scene is shown).
+      await b.page.locator('[data-testid^="legend-case-b"]').first().waitFor();
       const items = await b.page.locator('[data-testid^="legend-case-b"]').all();
       expect(items.length).toBeGreaterThan(0);
       for (const item of items) {
@@ -108,6 +109,8 @@ describe('captions, legend, high contrast, readout, Korean (fixture cases)', () 
     expect(await readout.textContent()).toMatch(/x \d+ y \d+ · \d+ HU/);
     await b.page.keyboard.press('p'); // previous case (the mouse stays where it is)
     await waitAttr(b, 'case-0', 'aria-current', /true/);
+    // Cleared once case A is shown, though the mouse has not moved (before, the last value stayed up).
+    await b.page.waitForFunction(() => !/x \d+ y \d+/.test(document.querySelector('[data-testid="readout-0"]')?.textContent ?? ''), undefined, { timeout: 5000 });
     expect(await b.page.getByTestId('readout-0').textContent()).not.toMatch(/x \d+ y \d+/);
     await b.page.mouse.move(p.x + p.width / 2 + 3, p.y + p.height / 2);
     await b.page.waitForFunction(() => /x \d+ y \d+/.test(document.querySelector('[data-testid="readout-0"]')?.textContent ?? ''));
