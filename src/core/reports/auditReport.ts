@@ -268,7 +268,7 @@ function failedBlock(w: ReportWriter, f: FailedImage): void {
   w.keep(40);
   w.doc.moveDown(0.3);
   const name = f.sourcePath ? basename(f.sourcePath) : '(no file)';
-  w.line(`${name}   ·   ${f.code}   ·   ${iso(f.createdAt)}`, { bold: true, size: 10, color: RED });
+  w.line(`${name}   ·   ${f.code}   ·   ${iso(f.createdAt)}${f.skipped ? '   ·   skipped (not an image)' : ''}`, { bold: true, size: 10, color: f.skipped ? GREY : RED });
   w.line(`Case ${f.caseKey ?? '-'}   ·   batch ${f.batchId ?? '-'}   ·   ${f.stage}${f.packName ? `   ·   pack ${f.packName}` : ''}`, { indent: 12 });
   if (f.sourcePath) w.line(`File ${f.sourcePath}`, { indent: 12, color: GREY });
   w.line(f.message, { indent: 12 });
@@ -305,7 +305,7 @@ export async function auditReport(
   query: HistoryQuery,
   operatorId: string | null | undefined,
   opts: AuditReportOptions,
-): Promise<ExportResult & { chain: VerifyReport; failedImages: number }> {
+): Promise<ExportResult & { chain: VerifyReport; failedImages: number; skippedFiles: number }> {
   const operator: Operator = requireOperator(store, operatorId);
   const font = opts.font ?? findReportFont();
   const exportedAt = Date.now();
@@ -314,6 +314,8 @@ export async function auditReport(
   const summary = summarise(store.db, scope);
   const head = chainHead(store);
   const failed = failedImages(store.db, query, maxErrorId(store.db));
+  const nSkipped = failed.filter((f) => f.skipped).length;
+  const nFailed = failed.length - nSkipped;
   const buffered = summary.runs <= (opts.bufferPagesUpTo ?? BUFFER_PAGES_UP_TO);
   const cases = new CaseVerdicts();
   const file = new ExportFile(opts.out);
@@ -350,7 +352,8 @@ export async function auditReport(
 
     w.heading('Summary');
     summaryLines(w, summary);
-    w.field('Failed images', failed.length ? `${failed.length}: listed under "Failed images"; their cases are INCOMPLETE` : '0', failed.length ? RED : undefined);
+    w.field('Failed images', nFailed ? `${nFailed}: listed under "Failed images"; their cases are INCOMPLETE` : '0', nFailed ? RED : undefined);
+    if (nSkipped) w.field('Skipped files', `${nSkipped} (not images; listed under "Failed images")`);
 
     w.heading('Runs');
     if (!summary.runs) w.line('No run matches the filters.', { color: GREY });
@@ -368,7 +371,7 @@ export async function auditReport(
 
     w.heading('Failed images');
     if (!failed.length) w.line('None: every image in the scope was read and inspected.', { color: GREY });
-    else w.line('Images that could not be read or inspected. They have no AI verdict; their cases are INCOMPLETE, never PASS.', { color: GREY, size: 8 });
+    else w.line('Images that could not be read or inspected. They have no AI verdict; their cases are INCOMPLETE, never PASS. Files skipped as not images are listed too; they do not make a case incomplete.', { color: GREY, size: 8 });
     for (const f of failed) {
       cases.addFailed(f);
       failedBlock(w, f);
@@ -379,7 +382,7 @@ export async function auditReport(
     caseLines(w, cases.list());
 
     signatureBlock(w, operator, exportedAt);
-    w.endOfReport(runs, failed.length);
+    w.endOfReport(runs, nFailed);
     w.numberPages();
     doc.end();
     await done;
@@ -387,5 +390,5 @@ export async function auditReport(
     file.abort();
     throw e;
   }
-  return { ...sealExport(store, file, 'pdf', operator, runs), chain, failedImages: failed.length };
+  return { ...sealExport(store, file, 'pdf', operator, runs), chain, failedImages: nFailed, skippedFiles: nSkipped };
 }

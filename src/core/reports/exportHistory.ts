@@ -42,16 +42,17 @@ export const EXPORT_COLUMNS: readonly { name: string; value: (r: ExportRun) => C
 ];
 
 /**
- * A failed image's row under the same columns: `record` = `failed_image`, no run, verdict or
- * review; its file, case, batch, time and the error's code and message.
+ * A failed image's row under the same columns: `record` = `failed_image` (or `skipped_file` for
+ * a file skipped as not an image), no run, verdict or review; its file, case, batch, time and the
+ * error's code and message.
  */
 const FAILED_CELLS: Record<string, (f: FailedImage) => CsvCell> = {
   run_at: (f) => iso(f.createdAt),
   case_key: (f) => f.caseKey,
   image_path: (f) => f.sourcePath,
   pack_name: (f) => f.packName,
-  ai_verdict: () => 'FAILED',
-  record: () => 'failed_image',
+  ai_verdict: (f) => (f.skipped ? 'SKIPPED' : 'FAILED'),
+  record: (f) => (f.skipped ? 'skipped_file' : 'failed_image'),
   batch_id: (f) => f.batchId,
   error_code: (f) => f.code,
   error_message: (f) => f.message,
@@ -85,7 +86,8 @@ export async function exportHistory(
         filters: describeFilters(query),
         order: { by: query.sort ?? 'time', direction: query.order ?? 'asc' },
         through_run_id: scope.maxRunId,
-        failed_images: failed.length,
+        failed_images: failed.filter((f) => !f.skipped).length,
+        skipped_files: failed.filter((f) => f.skipped).length,
         audit_head: { seq: head.seq, hash: head.hash },
         columns: EXPORT_COLUMNS.map((c) => c.name),
       };
@@ -115,5 +117,5 @@ export async function exportHistory(
     file.abort();
     throw e;
   }
-  return { ...sealExport(store, file, format, operator, runs), failedImages: failed.length };
+  return { ...sealExport(store, file, format, operator, runs), failedImages: failed.filter((f) => !f.skipped).length };
 }

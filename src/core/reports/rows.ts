@@ -174,10 +174,12 @@ export interface FailedImage {
   caseKey: string | null;
   batchId: number | null;
   packName: string | null;
+  /** A file skipped as not an image: reported and recorded, but it does not make its case incomplete. */
+  skipped: boolean;
 }
 
 /**
- * The failed images a query covers. Failed images have no verdict, score or review, so filters on
+ * The failed images a query covers (skipped files included, marked). Failed images have no verdict, score or review, so filters on
  * those (reviewer, review status, score order) leave them out, and a verdict filter keeps them
  * only when it asks for `INCOMPLETE` (the verdict a case with a failed image gets). Time, pack
  * and case-key filters apply as to runs; errors recorded after `maxErrorId` are left out.
@@ -199,10 +201,11 @@ export function failedImages(db: Database.Database, q: HistoryQuery, maxErrorId:
   return db
     .prepare(
       `SELECT e.id AS errorId, e.created_at AS createdAt, e.stage, e.code, e.message, e.source_path AS sourcePath, e.case_key AS caseKey,
-         e.batch_id AS batchId, e.pack_name AS packName
+         e.batch_id AS batchId, e.pack_name AS packName, json_extract(e.details, '$.skipped') IS 1 AS skipped
        FROM errors e WHERE ${where.join(' AND ')} ORDER BY e.created_at ${dir}, e.id ${dir}`,
     )
-    .all(...params) as FailedImage[];
+    .all(...params)
+    .map((r) => ({ ...(r as FailedImage), skipped: (r as { skipped: number }).skipped === 1 }));
 }
 
 export const maxErrorId = (db: Database.Database): number => (db.prepare('SELECT coalesce(max(id), 0) FROM errors').pluck().get() as number) ?? 0;
@@ -247,6 +250,8 @@ export class CaseVerdicts {
   }
 
   addFailed(f: FailedImage): void {
+    // A skipped non-image is listed, but it is not an image of the case that went unjudged.
+    if (f.skipped) return;
     this.get(f.caseKey ?? f.sourcePath ?? '(unknown case)').failed++;
   }
 

@@ -46,6 +46,8 @@ describe('failed images in CSV, JSON and the PDF audit report', () => {
     store.recordReview({ runId: run, operatorId: 'park.m', decision: 'override', label: 'normal' });
     // Its broken siblings, as recordInspection records them.
     for (const b of BROKEN) store.recordError({ stage: 'validation', code: b.code, message: b.message, sourcePath: join(t.dir, b.file), caseKey: 'CELL-07', batchId: batch, packName: 'chest' });
+    // A text file beside them, skipped as not an image (recordSkipped's row): listed, never INCOMPLETE.
+    store.recordError({ stage: 'validation', code: 'INPUT_NOT_AN_IMAGE', message: 'Skipped notes.txt', sourcePath: join(t.dir, 'notes.txt'), caseKey: 'CELL-08', batchId: batch, details: { skipped: true } });
     // A pass case on its own.
     store.recordInferences([sampleRecord(2, { case: { key: 'CELL-08', kind: 'part' }, verdict: 'normal', score: 0.1 })]);
   });
@@ -71,6 +73,8 @@ describe('failed images in CSV, JSON and the PDF audit report', () => {
       expect(Date.parse(col(r, 'run_at')!)).toBeGreaterThan(0);
     }
     expect(rows.filter((r) => col(r, 'record') === 'run')).toHaveLength(2);
+    const skipped = rows.filter((r) => col(r, 'record') === 'skipped_file');
+    expect(skipped.map((r) => [col(r, 'image_path'), col(r, 'error_code'), col(r, 'ai_verdict')])).toEqual([[join(t.dir, 'notes.txt'), 'INPUT_NOT_AN_IMAGE', 'SKIPPED']]);
     // A verdict filter keeps failed images only when it asks for INCOMPLETE; a reviewer filter never does.
     expect((await exportHistory(store, { verdicts: ['pneumonia'] }, 'csv', 'park.m', { out: join(t.dir, 'v.csv') })).failedImages).toBe(0);
     expect((await exportHistory(store, { verdicts: ['INCOMPLETE'] }, 'csv', 'park.m', { out: join(t.dir, 'i.csv') })).failedImages).toBe(2);
@@ -80,8 +84,9 @@ describe('failed images in CSV, JSON and the PDF audit report', () => {
   it('JSON: the header counts failed images and the rows hold them under the same keys', async () => {
     const out = join(t.dir, 'h.json');
     await exportHistory(store, {}, 'json', 'park.m', { out });
-    const doc = JSON.parse(readFileSync(out, 'utf8')) as { header: { failed_images: number }; rows: Record<string, unknown>[] };
+    const doc = JSON.parse(readFileSync(out, 'utf8')) as { header: { failed_images: number; skipped_files: number }; rows: Record<string, unknown>[] };
     expect(doc.header.failed_images).toBe(2);
+    expect(doc.header.skipped_files).toBe(1);
     const failed = doc.rows.filter((r) => r['record'] === 'failed_image');
     expect(failed.map((r) => [r['image_path'], r['error_code'], r['case_key']])).toEqual(BROKEN.map((b) => [join(t.dir, b.file), b.code, 'CELL-07']));
     expect(doc.rows.filter((r) => r['record'] === 'run').every((r) => r['error_code'] === null)).toBe(true);
@@ -103,6 +108,9 @@ describe('failed images in CSV, JSON and the PDF audit report', () => {
     }
     expect(text).toMatch(/Case CELL-07 · batch \d+ · validation/);
     expect(text).toMatch(/CELL-07: INCOMPLETE \(1 run, 2 failed images; reviews: override -> normal\)/);
+    // The skipped text file is listed but leaves CELL-08 a PASS.
+    expect(text).toContain('notes.txt · INPUT_NOT_AN_IMAGE');
+    expect(text).toContain('Skipped files: 1');
     expect(text).toMatch(/CELL-08: PASS \(1 run\)/);
     expect(text).toMatch(/Name: Park Minjun Operator ID: park\.m Role: supervisor Date: \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}Z/);
     pages.forEach((p, i) => expect(flat(p)).toContain(`page ${i + 1} of ${pages.length}`));
