@@ -19,6 +19,7 @@ export const commands: readonly Entry[] = [
   { name: 'station', summary: 'the station id and line recorded with every run (show|set)', load: async () => (await import('./commands/station')).stationCommand },
   { name: 'audit', summary: 'verify the tamper-evident audit chain; PDF audit reports (verify|report)', load: async () => (await import('./commands/audit')).auditCommand },
   { name: 'db', summary: 'online backup of the history database and restore from one (backup|restore)', load: async () => (await import('./commands/db')).dbCommand },
+  { name: 'dicom', summary: 'DICOM node: receive studies (C-STORE SCP), auto-inspect, send SR/SC back (C-STORE, STOW-RS)', load: async () => (await import('./commands/dicom')).dicomCommand },
 ];
 
 export async function loadCommand(e: Entry): Promise<Command> {
