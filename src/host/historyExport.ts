@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import { auditReport, exportHistory } from '../core/reports/index';
-import { loadStation, stationDirOf } from '../core/station/index';
+import { loadStation, stationDirOf } from '../core/settings/index';
 import type { Input, Output } from '../shared/contract';
 import { InspectorError } from '../shared/errors';
 import type { HistoryAccess } from './history';

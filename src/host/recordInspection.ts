@@ -7,7 +7,7 @@
 import type { ImageResult, InspectReport, SkippedInput } from '../core/engine/inspect';
 import type { HeatMap } from '../core/explain/scale';
 import type { ErrorInput, HistoryStore, InferenceRecord, Modality } from '../core/history/index';
-import { loadStation, stationDirOf } from '../core/station/index';
+import { loadStation, stationDirOf } from '../core/settings/index';
 import type { WorkerClient } from './workerClient';
 
 export interface RecordOptions {
@@ -136,6 +136,12 @@ export function recordInspection(store: HistoryStore, report: InspectReport, giv
  */
 export async function recordReport(worker: WorkerClient, store: HistoryStore, report: InspectReport, opts: RecordOptions = {}): Promise<(number | undefined)[]> {
   const runIds = recordInspection(store, report, opts);
+  await recordPackReferences(worker, store, report);
+  return runIds;
+}
+
+/** The baseline half of recordReport, for callers that record inside their own transaction (the station). */
+export async function recordPackReferences(worker: WorkerClient, store: HistoryStore, report: InspectReport): Promise<void> {
   const seen = new Set<string>();
   for (const r of report.results) {
     const key = `${r.pack.name}@${r.pack.version}`;
@@ -146,5 +152,4 @@ export async function recordReport(worker: WorkerClient, store: HistoryStore, re
     const scores = await worker.call('packReference', { dir: r.pack.dir });
     if (scores) store.setPackReference(r.pack.name, r.pack.version, scores);
   }
-  return runIds;
 }

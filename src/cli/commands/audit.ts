@@ -3,7 +3,7 @@ import { readAnchor, verifyAudit } from '../../core/history/index';
 import { auditReport } from '../../core/reports/index';
 import { readAppVersion } from '../../host/createHost';
 import { findAppRoot } from '../../host/paths';
-import { loadStation, stationDirOf } from '../../core/station/index';
+import { loadStation, stationDirOf } from '../../core/settings/index';
 import type { Command } from '../command';
 import { historyDbPath, openExisting, usageError, withStore } from '../historyDb';
 import { FILTER_OPTIONS, filterQuery, formatExport } from './history';
@@ -24,7 +24,7 @@ export const auditCommand: Command = {
     'summary counts, then every matching run with its reviews in order. Its SHA-256 is logged in the',
     'chain (export.pdf). Exit status 1 when the chain does not verify (the report is still written).',
     'It also lists failed images, the integrated verdict per case (INCOMPLETE when an image failed),',
-    'the station (inspector station set), thumbnails of defect and override decisions and a signature',
+    'the station (inspector settings set station.id), thumbnails of defect and override decisions and a signature',
     'block. --pdfa writes PDF/A-2b (every font embedded; slower, see docs/REPORTS.md).',
   ].join('\n'),
   async run(args) {

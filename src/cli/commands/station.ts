@@ -1,43 +1,74 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadStation, saveStation, stationDirOf, stationFile } from '../../core/station/index';
+import { loadStationConfig } from '../../core/station/config';
+import { HistoryAccess } from '../../host/history';
+import { appPaths } from '../../host/paths';
+import { startStation } from '../../host/station';
+import { InspectorError } from '../../shared/errors';
 import type { Command } from '../command';
-import { historyDbPath, usageError } from '../historyDb';
+import { withHost } from '../host';
+import { historyDbPath } from '../historyDb';
 
-/**
- * The station this machine is (id, line, name), in station.yaml beside the history database:
- * every run recorded here carries them, and audit reports state them.
- */
+const HELP = [
+  'Usage: inspector station --config station.yaml [--db FILE] [--data-dir DIR] [--check]',
+  '',
+  'Runs a line station until SIGINT/SIGTERM: watches the configured hot folders, groups files into',
+  'cases by serial, inspects each case with the packs and integrated verdict of the inspection',
+  'config (as `inspector batch`), records it in the history, and publishes one result per case on',
+  'MQTT, OPC UA and REST as configured. Each case is published exactly once across restarts.',
+  '--check validates the configuration and exits. See docs/STATION.md.',
+  '',
+  'Exit status: 0 stopped cleanly (or --check passed), 1 a configuration or start error, 2 usage.',
+].join('\n');
+
 export const stationCommand: Command = {
   name: 'station',
-  summary: 'the station id and line recorded with every run (show|set)',
-  help: [
-    'Usage: inspector station show [--db FILE] [--json]',
-    '       inspector station set --id ID [--line LINE] [--name NAME] [--db FILE]',
-    '',
-    'Kept in station.yaml in the folder of the history database (the data folder by default).',
-    'Runs recorded afterwards carry the station id and line (history exports: columns station, line);',
-    'the PDF audit report names the exporting station.',
-  ].join('\n'),
+  summary: 'line service: hot folder in, one verdict per case out on MQTT / OPC UA / REST, exactly once',
+  help: HELP,
   async run(args) {
-    const [sub, ...rest] = args;
     const { values } = parseArgs({
-      args: rest,
+      args,
       strict: true,
-      options: { db: { type: 'string' }, json: { type: 'boolean' }, id: { type: 'string' }, line: { type: 'string' }, name: { type: 'string' } },
+      options: { config: { type: 'string' }, db: { type: 'string' }, 'data-dir': { type: 'string' }, check: { type: 'boolean' }, json: { type: 'boolean' } },
     });
-    const dir = stationDirOf(historyDbPath(values.db));
-    if (sub === 'show') {
-      const s = loadStation(dir);
-      process.stdout.write(values.json ? JSON.stringify({ file: stationFile(dir), station: s }, null, 2) + '\n' : s ? `Station ${s.id}${s.line ? `, line ${s.line}` : ''}${s.name ? ` (${s.name})` : ''} — ${stationFile(dir)}\n` : `No station set (${stationFile(dir)}): inspector station set --id ID --line LINE\n`);
+    if (!values.config) throw new InspectorError('USAGE', 'station needs --config station.yaml');
+    const loaded = loadStationConfig(resolve(values.config));
+    if (values.check) {
+      process.stdout.write(`OK ${loaded.path}: station ${loaded.config.station.id} (line ${loaded.config.station.line}), ${loaded.config.watch.length} watched folder(s)\n`);
       return 0;
     }
-    if (sub !== 'set') throw usageError(`station needs "show" or "set"; got "${sub ?? ''}".`);
-    if (!values.id) throw usageError('station set needs --id ID.');
-    mkdirSync(dirname(stationFile(dir)), { recursive: true });
-    const s = saveStation(dir, { id: values.id, ...(values.line ? { line: values.line } : {}), ...(values.name ? { name: values.name } : {}) });
-    process.stdout.write(values.json ? JSON.stringify({ file: stationFile(dir), station: s }, null, 2) + '\n' : `Station set: ${s.id}${s.line ? `, line ${s.line}` : ''} in ${stationFile(dir)}.\n`);
-    return 0;
+    const dbFile = historyDbPath(values.db);
+    const dataDir = values['data-dir'] ? resolve(values['data-dir']) : values.db ? dirname(dbFile) : appPaths().userDataDir;
+    const history = new HistoryAccess(dbFile);
+    const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+    try {
+      return await withHost(async (host) => {
+        const service = await startStation({ worker: host.worker, history }, loaded, { dataDir, log });
+        const c = service.channels;
+        const ready = {
+          event: 'ready',
+          station: loaded.config.station.id,
+          database: history.file,
+          mqtt: loaded.config.publish.mqtt?.url ?? null,
+          opcua: c.opcua?.endpointUrl ?? null,
+          rest: c.rest?.url ?? null,
+          pid: process.pid,
+        };
+        process.stdout.write(JSON.stringify(ready) + '\n');
+        service.station.on('result', (r: { resultId: string; serial: string; verdict: string }) => {
+          if (values.json) process.stdout.write(JSON.stringify({ event: 'result', resultId: r.resultId, serial: r.serial, verdict: r.verdict }) + '\n');
+        });
+        await new Promise<void>((resolveStop) => {
+          const stop = () => resolveStop();
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+        log('stopping: finishing the current case');
+        await service.close();
+        return 0;
+      });
+    } finally {
+      history.close();
+    }
   },
 };

@@ -15,7 +15,7 @@ import { chainHead, describeFilters, nextTurn, requireOperator, sealExport, type
 import { findReportFont, type ReportFont } from './font';
 import { ExportFile } from './output';
 import { CaseVerdicts, PASS_LABELS, failedImages, maxErrorId, runPages, runScope, summarise, type CaseVerdict, type ExportRun, type FailedImage, type ScopeSummary } from './rows';
-import type { StationFacts } from '../station/index';
+import type { StationFacts } from '../settings/index';
 import { thumbnailOf, type Thumbnail } from './thumbnail';
 
 export interface AuditReportOptions extends ExportOptions {
@@ -340,7 +340,7 @@ export async function auditReport(
     w.field('Exported at', iso(exportedAt));
     if (opts.appVersion) w.field('Inspector version', opts.appVersion);
     const st = opts.station;
-    w.field('Station', st?.id ? `${st.id}${st.name ? ` (${st.name})` : ''}${st.line ? `, line ${st.line}` : ''}` : 'not set (inspector station set --id ID --line LINE)', st?.id ? undefined : GREY);
+    w.field('Station', st?.id ? `${st.id}${st.name ? ` (${st.name})` : ''}${st.line ? `, line ${st.line}` : ''}` : 'not set (inspector settings set station.id ID)', st?.id ? undefined : GREY);
     const filters = describeFilters(query);
     w.field('Filters', Object.keys(filters).length ? Object.entries(filters).map(([k, v]) => `${k} = ${Array.isArray(v) ? v.join(', ') : v}`).join('; ') : 'none (every run)');
     w.field('Runs covered', `recorded up to run ${scope.maxRunId}, ordered by ${query.sort ?? 'time'} ${query.order ?? 'asc'}`);

@@ -89,15 +89,17 @@ describe('inspector history export / audit report', () => {
     expect(cli('audit', 'verify', '--db', t.file).code).toBe(0);
   });
 
-  it('station set/show write and read station.yaml beside the database; the report names it; --pdfa embeds every font', async () => {
-    expect(cli('station', 'show', '--db', t.file).out).toContain('No station set');
-    const set = cli('station', 'set', '--id', 'ST01', '--line', 'L2', '--db', t.file);
-    expect(set.code, set.err).toBe(0);
-    expect(readFileSync(join(t.dir, 'station.yaml'), 'utf8')).toMatch(/id: ST01\nline: L2/);
-    expect(JSON.parse(cli('station', 'show', '--db', t.file, '--json').out)).toMatchObject({ station: { id: 'ST01', line: 'L2' } });
-    const bad = cli('station', 'set', '--id', 'ST/01', '--db', t.file);
+  it('settings set/show write and read settings.yaml beside the database; the report names the station; --pdfa embeds every font', async () => {
+    expect(cli('settings', 'show', '--db', t.file).out).toContain('No station set');
+    for (const [k, v] of [['station.id', 'ST01'], ['station.line', 'L2']]) {
+      const set = cli('settings', 'set', k!, v!, '--db', t.file);
+      expect(set.code, set.err).toBe(0);
+    }
+    expect(readFileSync(join(t.dir, 'settings.yaml'), 'utf8')).toMatch(/station:\n {2}id: ST01\n {2}line: L2/);
+    expect(JSON.parse(cli('settings', 'show', '--db', t.file, '--json').out)).toMatchObject({ station: { id: 'ST01', line: 'L2' } });
+    const bad = cli('settings', 'set', 'station.id', 'ST/01', '--db', t.file);
     expect(bad.code).not.toBe(0);
-    expect(bad.err + bad.out).toContain('STATION_BAD_FILE');
+    expect(bad.err + bad.out).toContain('SETTINGS_BAD_VALUE');
     const out = join(t.dir, 'station.pdf');
     const r = cli('audit', 'report', '--out', out, '--operator', 'park.m', '--db', t.file, '--pdfa');
     expect(r.code, r.err).toBe(0);

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HistoryStore } from '../../../src/core/history/index';
 import { auditReport, EXPORT_COLUMNS, exportHistory } from '../../../src/core/reports/index';
-import { loadStation, saveStation, stationDirOf } from '../../../src/core/station/index';
+import { loadStation, saveStation, stationDirOf } from '../../../src/core/settings/index';
 import { recordInspection } from '../../../src/host/recordInspection';
 import { parseCsv } from '../../integration/reports/support/csv';
 import { pdfText } from '../../integration/reports/support/pdfText';

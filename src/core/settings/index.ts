@@ -1,10 +1,11 @@
 /**
- * The station a workstation is: its id, the line it stands on and a readable name, in
- * `station.yaml` in the data folder (beside inspector.sqlite). One small file rather than a
- * history setting: it belongs to the machine, not to the records (a restored or merged history
- * must not change which station it says it is), and a line engineer can set it by hand or with
- * `inspector station set --id ST01 --line L2`. Each recorded run's case gets these, and the audit
- * report states the exporting station.
+ * Settings of this workstation, in `settings.yaml` in the data folder (beside inspector.sqlite):
+ * for now the station it is — `station.id`, `station.line`, `station.name`. One small file rather
+ * than a history setting: it belongs to the machine, not to the records (a restored or merged
+ * history must not change which station it says it is), and a line engineer can set it by hand or
+ * with `inspector settings set station.id ST01`. Each recorded run's case gets the id and line, and
+ * the audit report states the exporting station. (The line service's own `station.yaml`,
+ * docs/STATION.md, is a different file: its --config.)
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,8 +17,9 @@ const Id = z.string().trim().min(1).max(64).regex(/^[\p{L}\p{N}._@ -]+$/u, 'lett
 
 export const StationSchema = z.strictObject({ id: Id, line: Id.optional(), name: z.string().trim().min(1).max(120).optional() });
 export type StationFacts = z.infer<typeof StationSchema>;
+const SettingsSchema = z.strictObject({ station: StationSchema.optional() });
 
-export const STATION_FILE = 'station.yaml';
+export const STATION_FILE = 'settings.yaml';
 export const stationFile = (dataDir: string) => join(dataDir, STATION_FILE);
 /** The station file that goes with a history database: in the same folder. */
 export const stationDirOf = (databaseFile: string) => dirname(databaseFile);
@@ -30,19 +32,19 @@ export function loadStation(dataDir: string): StationFacts | null {
   try {
     raw = parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new InspectorError('STATION_BAD_FILE', `${file} is not valid YAML: ${(e as Error).message}`, { file });
+    throw new InspectorError('SETTINGS_BAD_FILE', `${file} is not valid YAML: ${(e as Error).message}`, { file });
   }
-  const r = StationSchema.safeParse(raw);
-  if (!r.success) throw new InspectorError('STATION_BAD_FILE', `${file}: ${r.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`, { file });
-  return r.data;
+  const r = SettingsSchema.safeParse(raw ?? {});
+  if (!r.success) throw new InspectorError('SETTINGS_BAD_FILE', `${file}: ${r.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`, { file });
+  return r.data.station ?? null;
 }
 
 /** Writes the station file (atomically: a temporary file renamed into place). */
 export function saveStation(dataDir: string, facts: StationFacts): StationFacts {
   const r = StationSchema.safeParse(facts);
-  if (!r.success) throw new InspectorError('STATION_BAD_FILE', `Station settings: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!r.success) throw new InspectorError('SETTINGS_BAD_VALUE', `station.${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const file = stationFile(dataDir);
-  writeFileSync(`${file}.tmp`, `# Inspector station settings (docs/REPORTS.md)\n${stringify(r.data)}`);
+  writeFileSync(`${file}.tmp`, `# Inspector workstation settings (docs/REPORTS.md)\n${stringify({ station: r.data })}`);
   renameSync(`${file}.tmp`, file);
   return r.data;
 }
