@@ -10,6 +10,7 @@ import { InspectBar } from './InspectBar';
 import { VerdictBanner } from './VerdictBanner';
 import { bannerOf } from '../review/banner';
 import { useBatchStore } from '../review/batch';
+import { GuardWarning } from './GuardWarning';
 import type { Locale } from '../i18n';
 
 export const localText = (x: LocalText | undefined, locale: Locale, fallback = ''): string => (x ? (locale === 'ko' && x.ko ? x.ko : x.en) : fallback);
@@ -64,6 +65,7 @@ export function FindingsPanel() {
             <p className="verdict" data-testid="verdict">
               {t('banner.model')}: {localText(findings.probabilities.find((p) => p.label === findings.verdict)?.displayName, locale, findings.verdict)}
             </p>
+            {findings.guard && <GuardWarning guard={findings.guard} />}
             <table className="probs">
               <caption className="sr-only">{t('findings.probabilities')}</caption>
               <tbody>

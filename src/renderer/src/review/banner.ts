@@ -33,7 +33,7 @@ export function bannerOf(f: Findings | undefined, failure?: { code: string }): B
   }
   if (!f) return undefined;
   const label = f.verdict;
-  if (f.flags?.some((x) => x.code === 'INPUT_OUT_OF_DISTRIBUTION')) return { kind: 'uncertain', reason: 'out-of-distribution', label };
+  if (f.guard?.code === 'INPUT_OUT_OF_DISTRIBUTION' || f.flags?.some((x) => x.code === 'INPUT_OUT_OF_DISTRIBUTION')) return { kind: 'uncertain', reason: 'out-of-distribution', label };
   if (f.decision === 'uncertain' || /^uncertain$/i.test(f.integrated?.verdict ?? '') || /^uncertain$/i.test(label)) return { kind: 'uncertain', reason: 'band', label };
   const sorted = [...f.probabilities].sort((a, b) => b.p - a.p);
   const band = Math.max(NEAR_TIE_MIN, f.thresholds ? f.thresholds.high - f.thresholds.low : 0);
