@@ -11,6 +11,8 @@ import { readManifest } from '../core/packs/load';
 import type { WorkerClient } from './workerClient';
 
 const CARD_FILE = 'MODEL_CARD.md';
+/** The Korean model card, when the pack's authors wrote one. */
+const CARD_FILE_KO = 'MODEL_CARD.ko.md';
 const MAX_CARD = 20_000;
 
 export async function packCard(worker: WorkerClient, name: string): Promise<Output<'packs.card'>> {
@@ -21,6 +23,8 @@ export async function packCard(worker: WorkerClient, name: string): Promise<Outp
   const { manifest: m } = readManifest(found.dir);
   const cardPath = join(found.dir, CARD_FILE);
   const card = existsSync(cardPath) ? readFileSync(cardPath, 'utf8').slice(0, MAX_CARD) : undefined;
+  const koPath = join(found.dir, CARD_FILE_KO);
+  const cardKo = existsSync(koPath) ? readFileSync(koPath, 'utf8').slice(0, MAX_CARD) : undefined;
   return {
     name: m.name,
     version: m.version,
@@ -34,5 +38,6 @@ export async function packCard(worker: WorkerClient, name: string): Promise<Outp
       ...(m.provenance.metrics ? { metrics: m.provenance.metrics } : {}),
     },
     ...(card ? { modelCard: card } : {}),
+    ...(cardKo ? { modelCardKo: cardKo } : {}),
   };
 }
