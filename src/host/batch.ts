@@ -60,7 +60,7 @@ export async function runBatch(
   shouldStop: () => boolean = () => false,
 ): Promise<BatchSummary> {
   const started = performance.now();
-  const files = expandPaths(req.paths);
+  const files = expandPaths(req.paths, req.roots ? { roots: req.roots } : {});
   if (files.length === 0) throw new InspectorError('BATCH_EMPTY', `No images found in ${req.paths.join(', ')}.`);
   const baseDir = commonDir(req.paths);
   const config = loadConfig(req.config);
@@ -96,6 +96,7 @@ export async function runBatch(
       ...(req.method ? { method: req.method } : {}),
       ...(req.config ? { config: req.config } : {}),
       ...(req.providers ? { providers: req.providers } : {}),
+      ...(req.roots ? { roots: req.roots } : {}),
     });
     await recordReport(ctx.worker, store, report, { batchId, operatorId });
     const failed = report.results.filter((r) => r.error).length;

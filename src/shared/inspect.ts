@@ -89,5 +89,7 @@ export const InspectRunResult = z.object({
   cases: z.array(z.object({ id: z.string(), images: z.array(z.string()), verdict: CaseVerdict })),
   configSha256: z.string(),
   totalMs: z.number(),
+  /** Folder entries not inspected (FIFO, dangling link, loop, link out of the grant), each with its code. */
+  skipped: z.array(z.object({ path: z.string(), code: z.string(), message: z.string() })).optional(),
 });
 export type InspectRunResult = z.infer<typeof InspectRunResult>;

@@ -3,8 +3,8 @@
  * out. Images are grouped into cases (inspector.yaml), routed to the pack of their side (internal /
  * external) — or to every pack when the side cannot be told — and inspected in batches.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
+import { extname, resolve } from 'node:path';
+import { walkFiles, type WalkResult, type WalkSkip } from '../files/walk';
 import { InspectorError } from '../../shared/errors';
 import type { ExplainMethod } from '../explain';
 import type { LoadedPack } from '../packs/load';
@@ -32,24 +32,24 @@ export interface InspectReport {
   cases: CaseResult[];
   configSha256: string;
   totalMs: number;
+  /** Folder entries that were not inspected (FIFOs, dangling links, loops, links out of a grant), each with its code. */
+  skipped: WalkSkip[];
 }
 
-/** Files as given, folders walked recursively (sorted, hidden entries skipped). */
-export function expandPaths(paths: readonly string[]): string[] {
-  const out: string[] = [];
-  const walk = (p: string) => {
-    const st = statSync(p, { throwIfNoEntry: false });
-    if (!st) throw new InspectorError('FILE_NOT_FOUND', `No such file or folder: ${p}`, { path: p });
-    if (st.isDirectory()) {
-      for (const e of readdirSync(p).sort()) if (!e.startsWith('.')) {
-        const child = join(p, e);
-        const cst = statSync(child);
-        if (cst.isDirectory() || IMAGE_EXT.has(extname(e).toLowerCase())) walk(child);
-      }
-    } else out.push(resolve(p));
-  };
-  for (const p of paths) walk(p);
-  return out;
+/**
+ * Files as given, folders walked recursively (sorted, hidden entries skipped) by the shared walker:
+ * only regular files, links resolved once, loops and links out of `roots` reported in `skipped`.
+ * A path named directly that does not exist is an error for the whole request (a typo, not a bad entry).
+ */
+export function walkInputs(paths: readonly string[], options: { roots?: readonly string[] } = {}): WalkResult {
+  const r = walkFiles(paths, { accept: (name) => IMAGE_EXT.has(extname(name).toLowerCase()), ...(options.roots ? { roots: options.roots } : {}) });
+  const missing = r.skipped.find((s) => s.code === 'FILE_NOT_FOUND' && paths.some((p) => resolve(p) === s.path));
+  if (missing) throw new InspectorError('FILE_NOT_FOUND', `No such file or folder: ${missing.path}`, { path: missing.path });
+  return r;
+}
+
+export function expandPaths(paths: readonly string[], options: { roots?: readonly string[] } = {}): string[] {
+  return walkInputs(paths, options).files;
 }
 
 export function packSide(pack: LoadedPack): Side {
@@ -67,11 +67,11 @@ function sideSummary(results: ImageResult[]): SideResult | undefined {
 
 export async function inspect(
   engine: Engine,
-  req: { paths: readonly string[]; packs: readonly LoadedPack[]; config: LoadedConfig; method?: ExplainMethod; baseDir?: string },
+  req: { paths: readonly string[]; packs: readonly LoadedPack[]; config: LoadedConfig; method?: ExplainMethod; baseDir?: string; roots?: readonly string[] },
 ): Promise<InspectReport> {
   const t0 = performance.now();
   if (req.packs.length === 0) throw new InspectorError('NO_PACK', 'No model pack to inspect with: give --pack or configure sides in inspector.yaml.');
-  const files = expandPaths(req.paths);
+  const { files, skipped } = walkInputs(req.paths, req.roots ? { roots: req.roots } : {});
   const cases = groupCases(files, req.config.config, req.baseDir);
   const caseOf = new Map<string, { id: string; side?: Side }>();
   for (const c of cases) for (const img of c.images) caseOf.set(img.path, { id: c.id, ...(img.side ? { side: img.side } : {}) });
@@ -102,5 +102,5 @@ export async function inspect(
     }
     return { id: c.id, images: c.images.map((i) => i.path), verdict: integrate(sides, req.config.config, req.config.sha256) };
   });
-  return { results, cases: caseResults, configSha256: req.config.sha256, totalMs: performance.now() - t0 };
+  return { results, cases: caseResults, configSha256: req.config.sha256, totalMs: performance.now() - t0, skipped };
 }

@@ -25,6 +25,12 @@ export interface InspectParams {
    * passes its own so ids match a whole-folder run.
    */
   baseDir?: string;
+  /**
+   * The user's grants (real paths), when the request comes from a renderer: folder walks skip
+   * entries whose real path leaves them, and a pack given as a folder (by the request or by
+   * inspector.yaml) must lie inside them; a pack name resolves only to an installed pack.
+   */
+  roots?: string[];
 }
 
 /** The deepest folder containing every input (a folder input counts as itself). */
@@ -61,9 +67,9 @@ export class EngineService {
     const config = loadConfig(p.config);
     const sides = config.config.sides;
     const fromConfig = [sides.internal?.pack, sides.external?.pack].filter((x): x is string => !!x);
-    const packs = resolvePacks(p.packs ?? [], this.roots, fromConfig);
+    const packs = resolvePacks(p.packs ?? [], this.roots, fromConfig, p.roots ? { grants: p.roots } : {});
     const baseDir = p.baseDir ?? commonDir(p.paths);
-    return inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}), ...(baseDir ? { baseDir } : {}) });
+    return inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}), ...(baseDir ? { baseDir } : {}), ...(p.roots ? { roots: p.roots } : {}) });
   }
 
   async close(): Promise<void> {

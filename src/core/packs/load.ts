@@ -4,7 +4,7 @@
  * own error code so the UI and CLI can say exactly what is wrong with a pack.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { parse } from 'yaml';
 import { InspectorError } from '../../shared/errors';
@@ -41,11 +41,23 @@ export function readManifest(dir: string): { manifest: Manifest; text: string } 
   return { manifest: parsed.data, text };
 }
 
+/**
+ * A file the manifest names, checked on its real path: `../x` and a link (the file itself or a
+ * folder on the way) pointing out of the pack are both refused, so a pack cannot make Inspector
+ * read or run a file elsewhere by naming it or by shipping a symlink.
+ */
 function packFile(dir: string, rel: string): string {
   const root = resolve(dir);
   const full = resolve(root, rel);
   if (!full.startsWith(root + sep)) throw new InspectorError('PACK_MANIFEST_INVALID', `File ${rel} lies outside the pack folder.`, { dir, file: rel });
-  return full;
+  if (!existsSync(full)) return full; // reported as PACK_FILE_MISSING by the caller
+  const realRoot = realpathSync(root);
+  const real = realpathSync(full);
+  if (!real.startsWith(realRoot + sep)) {
+    throw new InspectorError('PACK_FILE_OUTSIDE', `${rel} in ${dir} is a link to a file outside the pack folder (${real}); a pack must hold its own files.`, { dir, file: rel });
+  }
+  if (!statSync(real).isFile()) throw new InspectorError('PACK_FILE_NOT_REGULAR', `${rel} in ${dir} is not a regular file.`, { dir, file: rel });
+  return real;
 }
 
 export function verifyFiles(dir: string, files: Record<string, string>): void {
