@@ -84,7 +84,7 @@ function saveMaps(report: InspectReport, dir: string): number {
 }
 
 function formatReport(report: InspectReport): string {
-  const lines: string[] = [];
+  const lines: string[] = report.skipped.map((k) => `${k.path}\n  SKIPPED ${k.code}: ${k.message}`);
   for (const r of report.results) {
     lines.push(`${r.source}`);
     lines.push(`  pack ${r.pack.name}@${r.pack.version} (${r.side})  case ${r.caseId}  provider ${r.provider || '-'}`);
