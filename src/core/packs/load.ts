@@ -107,11 +107,50 @@ export function verifyGraph(manifest: Manifest, graph: OnnxGraph, dir: string): 
   }
 }
 
+/** Label ids name classes in records and reviews: two classes with one id would be told apart by nothing. */
+export function verifyLabels(manifest: Manifest, dir: string): void {
+  const seen = new Set<string>();
+  for (const l of manifest.labels) {
+    if (seen.has(l.id)) throw new InspectorError('PACK_LABELS_DUPLICATE', `The label id "${l.id}" appears twice in ${MANIFEST_FILE} of ${dir}.`, { dir, label: l.id });
+    seen.add(l.id);
+  }
+}
+
+/**
+ * A classifier's class output must have one value per label: 1 logit under softmax is "100 %" of
+ * its only class whatever the image, and a third logit with two labels is a phantom class. The
+ * graph's static shape is checked here (pack check and every load); a dynamic class dimension is
+ * checked on each run by the engine (`scoreClasses`).
+ */
+export function verifyHead(manifest: Manifest, graph: OnnxGraph, dir: string): void {
+  if (manifest.kind !== 'classifier') return;
+  const out = manifest.outputs.find((o) => o.meaning === 'logits' || o.meaning === 'probabilities');
+  const shape = out ? graph.outputs.find((o) => o.name === out.name)?.shape : undefined;
+  const labels = manifest.labels.length;
+  const activation = manifest.decision?.activation ?? 'softmax';
+  if (out?.meaning === 'logits' && activation === 'softmax' && labels < 2) {
+    throw new InspectorError('PACK_HEAD_MISMATCH', `A softmax head over ${labels} label is always 100 %; give two or more labels, or decision.activation: sigmoid for a one-logit defect score.`, { dir, labels, activation });
+  }
+  if (!shape || shape.length < 2) return;
+  const classes = shape[shape.length - 1]!;
+  if (classes < 0) return;
+  if (classes !== labels) {
+    const hint = classes === 1 && activation === 'softmax' ? ' A single logit needs decision.activation: sigmoid and one label.' : '';
+    throw new InspectorError(
+      'PACK_LABELS_MISMATCH',
+      `The model's output "${out!.name}" has ${classes} class value(s) but ${MANIFEST_FILE} lists ${labels} label(s).${hint}`,
+      { dir, output: out!.name, classes, labels, activation },
+    );
+  }
+}
+
 export function loadPack(dir: string): LoadedPack {
   const { manifest, text } = readManifest(dir);
+  verifyLabels(manifest, dir);
   verifyFiles(dir, manifest.files);
   const model = new Uint8Array(readFileSync(packFile(dir, manifest.model)));
   const graph = parseModel(model);
   verifyGraph(manifest, graph, dir);
+  verifyHead(manifest, graph, dir);
   return { dir: resolve(dir), manifest, model, graph, manifestSha256: sha256(text) };
 }
