@@ -9,6 +9,7 @@ import type { HistoryStore } from '../core/history/index';
 import { groupCases } from '../core/verdict/cases';
 import { loadConfig } from '../core/verdict/config';
 import { InspectorError } from '../shared/errors';
+import { acquireBatchLock } from '../core/history/batchLock';
 import type { HistoryAccess } from './history';
 import { recordReport } from './recordInspection';
 import type { WorkerClient } from './workerClient';
@@ -74,11 +75,20 @@ export async function runBatch(
     const row = store.db.prepare('SELECT id FROM batches WHERE id = ?').get(req.resume);
     if (!row) throw new InspectorError('BATCH_NOT_FOUND', `There is no batch ${req.resume} to resume in ${store.file}.`);
     batchId = req.resume;
-    already = recordedSources(store, batchId);
   } else {
     batchId = store.startBatch({ name: req.name ?? `batch ${new Date().toISOString()}`, source: req.paths.join('; '), operatorId });
   }
+  // One writer per batch: a second run or resume of this batch is refused (BATCH_LOCKED) while we
+  // hold it; what is already recorded is read under the lease, so it cannot go stale.
+  const lease = acquireBatchLock(store.db, batchId, operatorId ?? 'inspector');
+  try {
+    if (req.resume !== undefined) already = recordedSources(store, batchId);
+    return await runCases();
+  } finally {
+    lease.release();
+  }
 
+  async function runCases(): Promise<BatchSummary> {
   const summary: BatchSummary = { batchId, total: files.length, inspected: 0, skipped: 0, errors: 0, cases: 0, verdicts: {}, stopped: false, seconds: 0 };
   let done = files.filter((f) => already.has(f)).length;
   summary.skipped = done;
@@ -111,4 +121,5 @@ export async function runBatch(
   }
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
+  }
 }

@@ -162,6 +162,14 @@ export const MIGRATIONS: Migration[] = [
       db.exec(v3Backfill);
     },
   },
+  {
+    version: 4,
+    name: 'batch writer lease',
+    // One writer per batch (batchLock.ts): a lease row with a heartbeat, not a PID file.
+    up: (db) =>
+      db.exec(`CREATE TABLE batch_locks(batch_id INTEGER PRIMARY KEY REFERENCES batches(id), holder TEXT NOT NULL, pid INTEGER NOT NULL,
+  host TEXT NOT NULL, token TEXT NOT NULL, acquired_at INTEGER NOT NULL, heartbeat_at INTEGER NOT NULL)`),
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
