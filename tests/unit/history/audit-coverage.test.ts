@@ -44,7 +44,7 @@ describe('audit verify covers the derived tables, baselines, operator, search in
     blob = s.putBlob('heatmap', new Float32Array([0.1, 0.5, 0.9, 0.2]), { dtype: 'float32', shape: [2, 2] }).hash;
     for (let i = 0; i < 8; i++) {
       const rec = sampleRecord(i);
-      s.recordInference(i === 0 ? { ...rec, explanation: { ...rec.explanation, blob } } : rec);
+      s.recordInference(i === 0 ? { ...rec, explanation: { ...rec.explanation!, blob } } : rec);
     }
     s.recordReview({ runId: 2, operatorId: 'kim', decision: 'accept' });
     s.recordError({ stage: 'validation', code: 'DICOM_TRUNCATED_PIXEL_DATA', message: 'Pixel data ends early.' });

@@ -69,7 +69,10 @@ describe('fuzzed packs end loaded or with a coded error', () => {
           break;
         case 'modelFlip': {
           const bytes = Buffer.from(model);
-          for (let f = 0; f < 1 + Math.floor(rand() * 32); f++) bytes[Math.floor(rand() * bytes.length)] ^= 1 << Math.floor(rand() * 8);
+          for (let f = 0; f < 1 + Math.floor(rand() * 32); f++) {
+            const at = Math.floor(rand() * bytes.length);
+            bytes[at] = bytes[at]! ^ (1 << Math.floor(rand() * 8));
+          }
           writeFileSync(join(dir, base.manifest.model), bytes);
           // Re-hash so the graph parser, not the hash check, meets the damage.
           const { createHash } = await import('node:crypto');
