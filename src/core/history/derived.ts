@@ -39,6 +39,13 @@ const RECOMPUTED: { table: string; shows: string; stored: string; recomputed: st
     recomputed: 'SELECT day, pack_name, verdict, count(*) FROM inference_runs GROUP BY 1, 2, 3',
   },
   {
+    table: 'stat_images_daily',
+    shows: 'the dashboard image counts',
+    // localDay() of the image's time, as SQLite's localtime computes it (the v3 backfill's definition).
+    stored: 'SELECT day, n FROM stat_images_daily WHERE n > 0',
+    recomputed: "SELECT date(created_at / 1000, 'unixepoch', 'localtime'), count(*) FROM images GROUP BY 1",
+  },
+  {
     table: 'stat_score_hist',
     shows: 'the score histograms and drift',
     stored: 'SELECT pack_name, day, bin, n FROM stat_score_hist WHERE n > 0',

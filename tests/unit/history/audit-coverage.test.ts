@@ -58,7 +58,7 @@ describe('audit verify covers the derived tables, baselines, operator, search in
   it('an untouched history verifies and names every shown table it checked', () => {
     const r = verify(true);
     expect(r.ok).toBe(true);
-    expect(r.derived).toEqual(['review_state', 'stat_daily', 'stat_score_hist', 'stat_errors_daily', 'stat_agreement', 'cases_fts', 'pack_reference', 'operator.current']);
+    expect(r.derived).toEqual(['review_state', 'stat_daily', 'stat_images_daily', 'stat_score_hist', 'stat_errors_daily', 'stat_agreement', 'cases_fts', 'pack_reference', 'operator.current']);
     expect(r.blobsChecked).toBe(1);
   });
 
@@ -76,6 +76,9 @@ describe('audit verify covers the derived tables, baselines, operator, search in
   });
   it('score histogram edited', () => {
     expect(derivedBreak(`UPDATE stat_score_hist SET n = n + 1 WHERE bin = (SELECT min(bin) FROM stat_score_hist)`)).toMatchObject({ entity: 'stat_score_hist' });
+  });
+  it('image counts edited', () => {
+    expect(derivedBreak(`UPDATE stat_images_daily SET n = n + 100`)).toMatchObject({ entity: 'stat_images_daily' });
   });
   it('error counts edited', () => {
     expect(derivedBreak(`UPDATE stat_errors_daily SET n = 0`)).toMatchObject({ entity: 'stat_errors_daily' });
