@@ -5,13 +5,17 @@
  * have — the same SQLITE_FULL a full disk gives.
  */
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { dailyStats, HistoryStore, readAnchor, searchHistory, verifyAudit } from '../../../src/core/history/index';
+import { exportHistory } from '../../../src/core/reports/exportHistory';
 import { sampleRecord, tempDir } from './support';
 
 describe('history storage errors', () => {
-  it('a write to a read-only database: HISTORY_READ_ONLY with the file and a hint; reading works', () => {
+  it('a write to a read-only database: HISTORY_READ_ONLY with the file and a hint; list, stats, verify and export work', async () => {
     const t = tempDir();
     const w = HistoryStore.open(t.file);
+    w.createOperator({ id: 'kim.j', name: 'Kim', role: 'reviewer' });
     for (let i = 0; i < 4; i++) w.recordInference(sampleRecord(i));
     w.close();
     const r = HistoryStore.open(t.file, { readonly: true });
@@ -23,6 +27,11 @@ describe('history storage errors', () => {
     expect(() => r.recordError({ stage: 'other', code: 'SOME_ERROR', message: 'x' })).toThrow(
       expect.objectContaining({ code: 'HISTORY_READ_ONLY', details: expect.objectContaining({ file: t.file, hint: expect.any(String) }) }),
     );
+    // Export reads it as it is and says it could not be logged.
+    const out = join(t.dir, 'runs.csv');
+    const res = await exportHistory(r, {}, 'csv', 'kim.j', { out });
+    expect(res).toMatchObject({ runs: 4, logged: false, audit: v.head });
+    expect(readFileSync(out, 'utf8').split('\n').filter(Boolean).length).toBeGreaterThan(4);
     r.close();
     t.cleanup();
   });
