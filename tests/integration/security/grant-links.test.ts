@@ -14,7 +14,8 @@ import { loadImage } from '../../../src/core/imaging';
 import { createHost } from '../../../src/host/createHost';
 import { nodeWorkerLauncher } from '../../../src/host/nodeWorker';
 import { appPaths } from '../../../src/host/paths';
-import { classifierPack, imageDir } from '../../unit/engine/support';
+import { createPack } from '../../../src/core/packs/create';
+import { classifierPack, imageDir, onnxDir } from '../../unit/engine/support';
 
 const base = mkdtempSync(join(os.tmpdir(), 'inspector-grant-links-'));
 const granted = join(base, 'granted');
@@ -131,6 +132,20 @@ describe('a granted folder with links out: nothing outside is returned or publis
     writeFileSync(config, `version: 1\nsides:\n  internal: { pack: ${JSON.stringify(other.dir)} }\n`);
     await expect(host.handlers['inspect.run']({ paths: [join(granted, 'good.png')], config })).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
     rmSync(config);
+  });
+
+  it('models folder: a dangling link hides only itself; a model card linked out of its pack is not shown', async () => {
+    mkdirSync(paths.userModelsDir, { recursive: true });
+    symlinkSync(join(base, 'no-such-pack'), join(paths.userModelsDir, 'aaa-dangling'));
+    const dir = join(paths.userModelsDir, 'card-link');
+    await createPack({ onnx: join(onnxDir, 'resnet-mini.onnx'), kind: 'classifier', name: 'card-link', labels: ['ok', 'scratch', 'dent'], out: dir });
+    writeFileSync(join(outside, 'secret-card.md'), 'SECRET OUTSIDE TEXT');
+    symlinkSync(join(outside, 'secret-card.md'), join(dir, 'MODEL_CARD.md'));
+    const listed = await host.handlers['packs.list']({});
+    expect(listed.map((p) => p.name)).toContain('card-link');
+    const card = await host.handlers['packs.card']({ name: 'card-link' });
+    expect(card.modelCard).toBeUndefined();
+    expect(JSON.stringify(card)).not.toContain('SECRET');
   });
 
   it('pack ".." is a name, never the worker\'s parent folder', async () => {
