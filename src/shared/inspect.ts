@@ -73,8 +73,11 @@ export const InspectImageResult = z
     runId: z.number().int().optional(),
   });
 
+const RULE_VERDICTS = ['PASS', 'INTERNAL_DEFECT', 'EXTERNAL_DEFECT', 'COMBINED_DEFECT', 'UNCERTAIN'] as const;
+
 export const CaseVerdict = z.object({
-  verdict: z.enum(['PASS', 'INTERNAL_DEFECT', 'EXTERNAL_DEFECT', 'COMBINED_DEFECT', 'UNCERTAIN']),
+  /** INCOMPLETE: some image of the case could not be read or inspected (see failedImages). */
+  verdict: z.enum([...RULE_VERDICTS, 'INCOMPLETE']),
   method: z.string(),
   score: z.number(),
   drivingSide: z.enum(['internal', 'external']).optional(),
@@ -82,14 +85,21 @@ export const CaseVerdict = z.object({
   rule: z.number().optional(),
   configSha256: z.string(),
   sides: z.record(z.string(), z.object({ defectScore: z.number(), decision: z.string(), drivingLabel: z.string().optional(), source: z.string().optional() })),
+  failedImages: z
+    .array(z.object({ source: z.string(), code: z.string(), message: z.string(), side: z.enum(['internal', 'external']).optional(), pack: z.string().optional() }))
+    .optional(),
+  /** With failed images: the verdict the inspected images alone give. */
+  inspectedVerdict: z.enum(RULE_VERDICTS).optional(),
 });
 
 export const InspectRunResult = z.object({
   results: z.array(InspectImageResult),
   cases: z.array(z.object({ id: z.string(), images: z.array(z.string()), verdict: CaseVerdict })),
+  /** Folder entries not inspected — not images, or unusable (FIFO, dangling link, loop, link out of the grant: WALK_*) — reported and recorded. */
+  skipped: z.array(z.object({ path: z.string(), code: z.string(), message: z.string(), caseId: z.string() })).optional(),
   configSha256: z.string(),
   totalMs: z.number(),
-  /** Folder entries not inspected (FIFO, dangling link, loop, link out of the grant), each with its code. */
-  skipped: z.array(z.object({ path: z.string(), code: z.string(), message: z.string() })).optional(),
+  /** Execution providers asked for (null: default order) and those the images actually ran on. */
+  providers: z.object({ requested: z.array(z.string()).nullable(), used: z.array(z.string()) }).optional(),
 });
 export type InspectRunResult = z.infer<typeof InspectRunResult>;

@@ -3,14 +3,15 @@
  * out. Images are grouped into cases (inspector.yaml), routed to the pack of their side (internal /
  * external) — or to every pack when the side cannot be told — and inspected in batches.
  */
-import { extname, resolve } from 'node:path';
-import { walkFiles, type WalkResult, type WalkSkip } from '../files/walk';
+import { statSync } from 'node:fs';
+import { dirname, extname, resolve, sep } from 'node:path';
+import { walkFiles } from '../files/walk';
 import { InspectorError } from '../../shared/errors';
 import type { ExplainMethod } from '../explain';
 import type { LoadedPack } from '../packs/load';
 import { groupCases } from '../verdict/cases';
 import type { LoadedConfig } from '../verdict/config';
-import { integrate, type Side, type SideResult, type Verdict } from '../verdict/verdict';
+import { integrate, withFailures, type FailedImage, type Side, type SideResult, type Verdict } from '../verdict/verdict';
 import type { Engine, InspectionResult } from './engine';
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.dcm', '.dicom']);
@@ -27,29 +28,84 @@ export interface CaseResult {
   verdict: Verdict;
 }
 
+/**
+ * A file in a folder that was not inspected because it is not an image (the shape the shared folder
+ * walker returns). Reported and recorded, but it does not make its case incomplete.
+ */
+export interface SkippedInput {
+  path: string;
+  code: string;
+  message: string;
+}
+
+export interface InputListing {
+  files: string[];
+  skipped: SkippedInput[];
+}
+
 export interface InspectReport {
   results: ImageResult[];
   cases: CaseResult[];
+  /** Folder entries not inspected — not images (INPUT_NOT_AN_IMAGE), or unusable (FIFO, dangling link, loop, link out of a grant: WALK_*) — with the case each would belong to. */
+  skipped: (SkippedInput & { caseId: string })[];
   configSha256: string;
   totalMs: number;
-  /** Folder entries that were not inspected (FIFOs, dangling links, loops, links out of a grant), each with its code. */
-  skipped: WalkSkip[];
+  /** Execution providers asked for (null: the default order) and those that actually ran. */
+  providers?: { requested: string[] | null; used: string[] };
 }
 
 /**
- * Files as given, folders walked recursively (sorted, hidden entries skipped) by the shared walker:
- * only regular files, links resolved once, loops and links out of `roots` reported in `skipped`.
- * A path named directly that does not exist is an error for the whole request (a typo, not a bad entry).
+ * Files as given, folders walked recursively (sorted) by the shared walker (core/files/walk.ts):
+ * only regular files are returned; FIFOs, sockets, devices, dangling links, loops and (with `roots`,
+ * the renderer's grants) links leaving the grant are skipped with their WALK_* code, and the rest
+ * proceed. A file in a folder whose name does not say image is skipped and listed with
+ * INPUT_NOT_AN_IMAGE; hidden entries are skipped unlisted (dot files are the system's, not the
+ * line's). A file named explicitly is always inspected; one that does not exist is FILE_NOT_FOUND
+ * for the whole request (a typo, not a bad entry).
  */
-export function walkInputs(paths: readonly string[], options: { roots?: readonly string[] } = {}): WalkResult {
-  const r = walkFiles(paths, { accept: (name) => IMAGE_EXT.has(extname(name).toLowerCase()), ...(options.roots ? { roots: options.roots } : {}) });
+export function listInputs(paths: readonly string[], options: { roots?: readonly string[] } = {}): InputListing {
+  const notImages: SkippedInput[] = [];
+  const r = walkFiles(paths, {
+    accept: (name) => IMAGE_EXT.has(extname(name).toLowerCase()),
+    onRejected: (path, name) =>
+      notImages.push({ path, code: 'INPUT_NOT_AN_IMAGE', message: `Skipped ${name}: its name does not end in an image extension (${[...IMAGE_EXT].join(' ')}).` }),
+    ...(options.roots ? { roots: options.roots } : {}),
+  });
   const missing = r.skipped.find((s) => s.code === 'FILE_NOT_FOUND' && paths.some((p) => resolve(p) === s.path));
   if (missing) throw new InspectorError('FILE_NOT_FOUND', `No such file or folder: ${missing.path}`, { path: missing.path });
-  return r;
+  return { files: r.files, skipped: [...notImages, ...r.skipped] };
 }
 
 export function expandPaths(paths: readonly string[], options: { roots?: readonly string[] } = {}): string[] {
-  return walkInputs(paths, options).files;
+  return listInputs(paths, options).files;
+}
+
+/** Skips with the case each would have belonged to, so a record names the part it was found with. */
+export function skippedWithCases(all: readonly SkippedInput[], config: LoadedConfig, baseDir?: string): (SkippedInput & { caseId: string })[] {
+  // The run's own inspector.yaml beside the images is not a stray file.
+  const skipped = config.path ? all.filter((s) => s.path !== resolve(config.path!)) : all;
+  if (skipped.length === 0) return [];
+  const caseOf = new Map<string, string>();
+  for (const c of groupCases(skipped.map((s) => s.path), config.config, baseDir)) for (const img of c.images) caseOf.set(img.path, c.id);
+  return skipped.map((s) => ({ ...s, caseId: caseOf.get(s.path) ?? s.path }));
+}
+
+/** The deepest folder containing every input (a folder input counts as itself). */
+export function commonDir(paths: readonly string[]): string | undefined {
+  const dirs = paths.map((p) => {
+    const abs = resolve(p);
+    return statSync(abs, { throwIfNoEntry: false })?.isDirectory() ? abs : dirname(abs);
+  });
+  if (dirs.length === 0) return undefined;
+  let common = dirs[0]!;
+  for (const d of dirs.slice(1)) {
+    while (d !== common && !d.startsWith(common.endsWith(sep) ? common : common + sep)) {
+      const up = dirname(common);
+      if (up === common) break;
+      common = up;
+    }
+  }
+  return common;
 }
 
 export function packSide(pack: LoadedPack): Side {
@@ -71,7 +127,7 @@ export async function inspect(
 ): Promise<InspectReport> {
   const t0 = performance.now();
   if (req.packs.length === 0) throw new InspectorError('NO_PACK', 'No model pack to inspect with: give --pack or configure sides in inspector.yaml.');
-  const { files, skipped } = walkInputs(req.paths, req.roots ? { roots: req.roots } : {});
+  const { files, skipped } = listInputs(req.paths, req.roots ? { roots: req.roots } : {});
   const cases = groupCases(files, req.config.config, req.baseDir);
   const caseOf = new Map<string, { id: string; side?: Side }>();
   for (const c of cases) for (const img of c.images) caseOf.set(img.path, { id: c.id, ...(img.side ? { side: img.side } : {}) });
@@ -100,7 +156,18 @@ export async function inspect(
       const s = sideSummary(mine.filter((r) => r.side === side));
       if (s) sides[side] = s;
     }
-    return { id: c.id, images: c.images.map((i) => i.path), verdict: integrate(sides, req.config.config, req.config.sha256) };
+    // No verdict without evidence: any image of the case that failed makes it INCOMPLETE (or stricter).
+    const failed: FailedImage[] = mine
+      .filter((r) => r.error)
+      .map((r) => ({ source: r.source, code: r.error!.code, message: r.error!.message, side: r.side, pack: r.pack.name }));
+    const verdict = withFailures(integrate(sides, req.config.config, req.config.sha256), failed, req.config.config);
+    return { id: c.id, images: c.images.map((i) => i.path), verdict };
   });
-  return { results, cases: caseResults, configSha256: req.config.sha256, totalMs: performance.now() - t0, skipped };
+  return {
+    results,
+    cases: caseResults,
+    skipped: skippedWithCases(skipped, req.config, req.baseDir),
+    configSha256: req.config.sha256,
+    totalMs: performance.now() - t0,
+  };
 }

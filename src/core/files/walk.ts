@@ -31,8 +31,10 @@ export interface WalkOptions {
   recursive?: boolean;
   /** Real paths the walk must stay inside; entries resolving elsewhere are skipped. */
   roots?: readonly string[];
-  /** Filter on a file's name inside a folder (files named directly are always kept). Not reported when false. */
+  /** Filter on a file's name inside a folder (files named directly are always kept); see onRejected. */
   accept?: (name: string) => boolean;
+  /** Called for each folder entry (not a folder) that `accept` turned down, e.g. to list it as not an image. */
+  onRejected?: (path: string, name: string) => void;
   /** Hidden entries (dot names) are skipped silently unless true. */
   includeHidden?: boolean;
   /** Sort order of names within a folder (default: code-unit order). */
@@ -105,7 +107,10 @@ export function walkFiles(paths: readonly string[], options: WalkOptions = {}): 
           } catch {
             /* judged below only if accepted */
           }
-          if (!dir) continue;
+          if (!dir) {
+            options.onRejected?.(child, name);
+            continue;
+          }
         }
         visit(child, false);
       }
