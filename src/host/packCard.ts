@@ -11,6 +11,8 @@ import { readManifest } from '../core/packs/load';
 import type { WorkerClient } from './workerClient';
 
 const CARD_FILE = 'MODEL_CARD.md';
+/** The Korean model card, when the pack's authors wrote one. */
+const CARD_FILE_KO = 'MODEL_CARD.ko.md';
 const MAX_CARD = 20_000;
 
 export async function packCard(worker: WorkerClient, name: string): Promise<Output<'packs.card'>> {
@@ -21,8 +23,10 @@ export async function packCard(worker: WorkerClient, name: string): Promise<Outp
   const { manifest: m } = readManifest(found.dir);
   const cardPath = join(found.dir, CARD_FILE);
   // Contained on its real path, like every pack file: a card linked out of the pack is not shown.
-  const inside = existsSync(cardPath) && realpathSync(cardPath).startsWith(realpathSync(found.dir) + sep) && statSync(cardPath).isFile();
-  const card = inside ? readFileSync(cardPath, 'utf8').slice(0, MAX_CARD) : undefined;
+  const contained = (p: string) => existsSync(p) && realpathSync(p).startsWith(realpathSync(found.dir) + sep) && statSync(p).isFile();
+  const card = contained(cardPath) ? readFileSync(cardPath, 'utf8').slice(0, MAX_CARD) : undefined;
+  const koPath = join(found.dir, CARD_FILE_KO);
+  const cardKo = contained(koPath) ? readFileSync(koPath, 'utf8').slice(0, MAX_CARD) : undefined;
   return {
     name: m.name,
     version: m.version,
@@ -36,5 +40,6 @@ export async function packCard(worker: WorkerClient, name: string): Promise<Outp
       ...(m.provenance.metrics ? { metrics: m.provenance.metrics } : {}),
     },
     ...(card ? { modelCard: card } : {}),
+    ...(cardKo ? { modelCardKo: cardKo } : {}),
   };
 }

@@ -3,6 +3,7 @@ import { readAnchor, verifyAudit } from '../../core/history/index';
 import { auditReport } from '../../core/reports/index';
 import { readAppVersion } from '../../host/createHost';
 import { findAppRoot } from '../../host/paths';
+import { loadStation, stationDirOf } from '../../core/settings/index';
 import type { Command } from '../command';
 import { historyDbPath, openExisting, usageError, withStore } from '../historyDb';
 import { FILTER_OPTIONS, filterQuery, formatExport } from './history';
@@ -12,7 +13,7 @@ export const auditCommand: Command = {
   summary: 'verify the tamper-evident audit chain; PDF audit reports (verify|report)',
   help: [
     'Usage: inspector audit verify [--db FILE] [--blobs] [--json]',
-    '       inspector audit report --out FILE.pdf [--operator ID] [--db FILE] [history filters: see history --help] [--desc]',
+    '       inspector audit report --out FILE.pdf [--operator ID] [--db FILE] [history filters: see history --help] [--desc] [--pdfa]',
     '',
     'Walks the audit chain from its first entry, rehashing every entry and the record it describes,',
     'and checks it against the head written beside the database. Reports the first broken link:',
@@ -27,6 +28,9 @@ export const auditCommand: Command = {
     'report writes a PDF: who exported it and when, the filters, the chain check and its head hash,',
     'summary counts, then every matching run with its reviews in order. Its SHA-256 is logged in the',
     'chain (export.pdf). Exit status 1 when the chain does not verify (the report is still written).',
+    'It also lists failed images, the integrated verdict per case (INCOMPLETE when an image failed),',
+    'the station (inspector settings set station.id), thumbnails of defect and override decisions and a signature',
+    'block. --pdfa writes PDF/A-2b (every font embedded; slower, see docs/REPORTS.md).',
   ].join('\n'),
   async run(args) {
     const [sub, ...rest] = args;
@@ -59,7 +63,7 @@ async function writeReport(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     strict: true,
-    options: { ...FILTER_OPTIONS, out: { type: 'string' }, operator: { type: 'string' }, desc: { type: 'boolean' }, json: { type: 'boolean' } },
+    options: { ...FILTER_OPTIONS, out: { type: 'string' }, operator: { type: 'string' }, desc: { type: 'boolean' }, json: { type: 'boolean' }, pdfa: { type: 'boolean' } },
   });
   if (!values.out) throw usageError('audit report needs --out FILE.pdf.');
   const store = openExisting(values.db);
@@ -68,6 +72,8 @@ async function writeReport(args: string[]): Promise<number> {
     const result = await auditReport(store, { ...filterQuery(values), order: values.desc ? 'desc' : 'asc' }, operator, {
       out: values.out,
       appVersion: readAppVersion(findAppRoot()),
+      station: loadStation(stationDirOf(store.file)),
+      pdfa: values.pdfa === true,
     });
     if (values.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     else {
