@@ -61,7 +61,7 @@ export function openedSeries(s: ImageSeries): OpenedSeries {
   };
 }
 
-export async function openFolder(dir: string): Promise<{ series: OpenedSeries[]; errors: { path: string; error: ErrorInfo }[] }> {
-  const { series, errors } = await loadFolder(dir);
+export async function openFolder(dir: string, roots?: readonly string[]): Promise<{ series: OpenedSeries[]; errors: { path: string; error: ErrorInfo }[] }> {
+  const { series, errors } = await loadFolder(dir, roots ? { roots } : {});
   return { series: series.map(openedSeries), errors };
 }
