@@ -60,9 +60,15 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
     scores: {
       ...(r.defectScore !== undefined ? { defect: r.defectScore } : {}),
       ...(r.anomaly?.rawScore !== undefined ? { anomalyRaw: r.anomaly.rawScore } : {}),
+      // Segmentation: the area of each defect class, in source px² and, when spacing is known, mm².
+      ...(r.segmentation
+        ? Object.fromEntries(Object.entries(r.segmentation.areas).flatMap(([l, a]) => [[`areaPx.${l}`, a.areaPx], ...(a.areaMm2 !== null ? [[`areaMm2.${l}`, a.areaMm2]] : [])]))
+        : {}),
     },
     thresholds: c ? { low: c.thresholds.low, high: c.thresholds.high } : { normalised: 0.5, ...(r.anomaly?.pixelThreshold !== undefined ? { pixel: r.anomaly.pixelThreshold } : {}) },
-    regions: r.regions.map((g) => ({ box: [g.x, g.y, g.width, g.height], label: regionLabel, score: g.peak })),
+    regions: r.segmentation
+      ? r.segmentation.regions.map((g) => ({ box: g.box, label: g.label, score: g.score }))
+      : r.regions.map((g) => ({ box: [g.x, g.y, g.width, g.height], label: regionLabel, score: g.peak })),
     explanation: map
       ? {
           method: r.explanation?.method ?? r.anomaly?.format ?? 'map',

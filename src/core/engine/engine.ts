@@ -6,6 +6,7 @@
  */
 import { toErrorInfo, type ErrorInfo } from '../../shared/errors';
 import { runAnomaly, type AnomalyOutput } from '../anomaly/anomaly';
+import { runSegmentation, type SegmentationResult } from '../segmentation/run';
 import type { ExplainMethod } from '../explain';
 import { normalised, resizeMap, type HeatMap } from '../explain/scale';
 import type { LoadedPack } from '../packs/load';
@@ -40,6 +41,8 @@ export interface InspectionResult {
   classification?: ClassScores & { logits: number[] };
   explanation?: Explanation;
   anomaly?: AnomalyOutput;
+  /** Segmentation packs: class mask at model resolution, areas, regions with physical areas. */
+  segmentation?: SegmentationResult;
   regions: Region[];
   timings: { preprocessMs: number; inferenceMs: number; explainMs: number; totalMs: number; batchSize: number };
   error?: ErrorInfo;
@@ -165,6 +168,28 @@ export class Engine {
           ...(decision === 'defect' || decision === 'uncertain' ? { drivingLabel: 'anomaly' } : {}),
           anomaly: r,
           regions: r.error ? [] : regionsOf(r.map, img, 0.5, opts.minRegionArea),
+          timings: { preprocessMs: run.timings.preprocessMs / n, inferenceMs: run.timings.inferenceMs / n, explainMs: run.timings.postprocessMs / n, totalMs: total / n, batchSize: n },
+        };
+        if (r.error) res.error = r.error;
+        return res;
+      });
+    }
+    if (m.kind === 'segmentation') {
+      const run = await runSegmentation(pack, images, { cache: this.cache, settings: this.settings });
+      const total = performance.now() - started;
+      return run.results.map((r, i) => {
+        const img = images[i]!;
+        const res: InspectionResult = {
+          source: img.source,
+          image: imageInfo(img),
+          pack: ref,
+          provider: run.provider,
+          providerAttempts: run.providerAttempts,
+          decision: r.error ? 'error' : r.decision,
+          ...(r.error ? {} : { defectScore: r.score }),
+          ...(r.drivingLabel ? { drivingLabel: r.drivingLabel } : {}),
+          segmentation: r,
+          regions: r.regions.map((g) => ({ x: g.box[0], y: g.box[1], width: g.box[2], height: g.box[3], area: g.areaPx, peak: g.score, mean: g.mean, peakX: g.box[0] + (g.box[2] >> 1), peakY: g.box[1] + (g.box[3] >> 1) })),
           timings: { preprocessMs: run.timings.preprocessMs / n, inferenceMs: run.timings.inferenceMs / n, explainMs: run.timings.postprocessMs / n, totalMs: total / n, batchSize: n },
         };
         if (r.error) res.error = r.error;
