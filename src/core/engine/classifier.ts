@@ -134,6 +134,7 @@ export async function runClassifier(
           return r[plan.output]!.data as Float32Array;
         },
         scoreCamMaxChannels: m.explanation?.scoreCamMaxChannels,
+        ...fixedBatchOf(pack),
       });
       const scale = m.explanation?.scale;
       raws.forEach((raw, i) => {
@@ -162,4 +163,10 @@ export async function runClassifier(
     results,
     timings: { preprocessMs: t1 - t0, inferenceMs: t2 - t1, explainMs: t3 - t2 },
   };
+}
+
+/** A fixed leading input dimension (static-batch export): Score-CAM must feed exactly that many images. */
+function fixedBatchOf(pack: LoadedPack): { fixedBatch?: number } {
+  const lead = pack.graph.inputs.find((i) => i.name === pack.manifest.input.name)?.shape?.[0];
+  return typeof lead === 'number' && lead > 0 ? { fixedBatch: lead } : {};
 }

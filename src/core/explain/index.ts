@@ -56,6 +56,8 @@ export interface ExplainBatch {
   input?: { data: Float32Array; dims: readonly number[] };
   forward?: BatchForward;
   scoreCamMaxChannels?: number;
+  /** The input's fixed batch size, when the graph has one: Score-CAM feeds exactly that many. */
+  fixedBatch?: number;
 }
 
 const isGradient = (m: string): m is GradientMethod => (GRADIENT_METHODS as readonly string[]).includes(m);
@@ -111,6 +113,7 @@ export async function explainBatch(b: ExplainBatch): Promise<RawExplanation[]> {
         numClasses: b.logits.length / n,
         forward: b.forward,
         maxChannels: b.scoreCamMaxChannels,
+        ...(b.fixedBatch ? { fixedBatch: b.fixedBatch } : {}),
       });
       data = r.map;
       channelsUsed = r.channelsUsed;
