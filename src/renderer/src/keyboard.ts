@@ -50,6 +50,8 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: 'Shift+X', action: 'viewer.compareWith', group: 'image' },
   { keys: 'G', action: 'legend.hide', group: 'layers' },
   { keys: 'B', action: 'tool.box', group: 'boxes' },
+  { keys: 'D', action: 'tool.length', group: 'image' },
+  { keys: 'Q', action: 'tool.roi', group: 'image' },
   { keys: 'F2', action: 'shortcut.relabel', group: 'boxes' },
   { keys: 'Del', action: 'shortcut.deleteBox', group: 'boxes' },
   { keys: '←↑→↓', action: 'shortcut.moveBox', group: 'boxes' },
@@ -213,6 +215,12 @@ export function handleShortcut(e: KeyboardEvent, ui: { toggleSheet(): void; clos
       return true;
     case 'b':
       v.setTool(v.tool === 'box' ? 'wl' : 'box');
+      return true;
+    case 'd':
+      v.setTool(v.tool === 'length' ? 'wl' : 'length');
+      return true;
+    case 'q':
+      v.setTool(v.tool === 'roi' ? 'wl' : 'roi');
       return true;
     case 'x':
       if (e.shiftKey) {
