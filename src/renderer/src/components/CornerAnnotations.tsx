@@ -34,7 +34,7 @@ export function CornerAnnotations(props: { index: number; frame: FrameData; fram
           {props.measurements.map((m) => {
             const text = m.kind === 'length' ? measureLength(frame, m.a, m.b).text : (() => { const s = roiStats(frame, rectOf(m)); return s ? roiText(s, frame.unit).join(' · ') : ''; })();
             return (
-              <li key={m.id} data-testid={`measurement-${m.kind}`} data-kind={m.kind}>
+              <li key={m.id} data-testid={`measurement-${m.kind}`} data-kind={m.kind} data-points={JSON.stringify([m.a, m.b])}>
                 {text}
               </li>
             );
