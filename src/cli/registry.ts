@@ -18,6 +18,7 @@ export const commands: readonly Entry[] = [
   { name: 'operator', summary: 'operator profiles that sign reviews and exports (list|create|select)', load: async () => (await import('./commands/operator')).operatorCommand },
   { name: 'audit', summary: 'verify the tamper-evident audit chain; PDF audit reports (verify|report)', load: async () => (await import('./commands/audit')).auditCommand },
   { name: 'db', summary: 'online backup of the history database and restore from one (backup|restore)', load: async () => (await import('./commands/db')).dbCommand },
+  { name: 'station', summary: 'line service: hot folder in, one verdict per case out on MQTT / OPC UA / REST, exactly once', load: async () => (await import('./commands/station')).stationCommand },
   { name: 'dicom', summary: 'DICOM node: receive studies (C-STORE SCP), auto-inspect, send SR/SC back (C-STORE, STOW-RS)', load: async () => (await import('./commands/dicom')).dicomCommand },
 ];
 

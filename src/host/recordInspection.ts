@@ -132,6 +132,12 @@ export function recordInspection(store: HistoryStore, report: InspectReport, opt
  */
 export async function recordReport(worker: WorkerClient, store: HistoryStore, report: InspectReport, opts: RecordOptions = {}): Promise<(number | undefined)[]> {
   const runIds = recordInspection(store, report, opts);
+  await recordPackReferences(worker, store, report);
+  return runIds;
+}
+
+/** The baseline half of recordReport, for callers that record inside their own transaction (the station). */
+export async function recordPackReferences(worker: WorkerClient, store: HistoryStore, report: InspectReport): Promise<void> {
   const seen = new Set<string>();
   for (const r of report.results) {
     const key = `${r.pack.name}@${r.pack.version}`;
@@ -142,5 +148,4 @@ export async function recordReport(worker: WorkerClient, store: HistoryStore, re
     const scores = await worker.call('packReference', { dir: r.pack.dir });
     if (scores) store.setPackReference(r.pack.name, r.pack.version, scores);
   }
-  return runIds;
 }
