@@ -1,14 +1,10 @@
 /**
- * The maths behind the viewer's corner annotations and measurement tools (renderer module
- * ./viewer/annotations) and the header the host sends for them, on the shared tilted CT series.
+ * The maths behind the viewer's corner annotations and measurement tools (./viewer/annotations):
+ * orientation letters, length in mm or px, ROI statistics in real values, corner texts.
  */
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadImage } from '../../../src/core/imaging';
-import { displayFrame } from '../../../src/core/imaging/display';
 import { cornerTexts, directionLetters, formatDicomDate, formatPersonName, measureLength, orientationMarkers, roiStats, slicePosition } from '../../../src/renderer/src/viewer/annotations';
 import type { FrameData } from '../../../src/renderer/src/viewer/types';
-import { hasShared, sharedData } from '../../support/paths';
 
 function frame(data: number[], width: number, extra: Partial<FrameData> = {}): FrameData {
   return { width, height: data.length / width, channels: 1, dtype: 'int16', data: Int16Array.from(data), slope: 1, intercept: 0, invert: false, windows: [], ...extra };
@@ -60,19 +56,23 @@ describe('measurements', () => {
   });
 });
 
-describe.skipIf(!hasShared)('frame header from the host (tilted CT head series)', () => {
-  it('carries patient, series, instance, thickness, position and orientation to the corners', async () => {
-    const file = await loadImage(join(sharedData, 'dicom', 'ct-series-ge-head-tilted', '02.dcm'));
-    const info = displayFrame(file.frames[0]!, 'HU').info;
-    expect(info.header).toMatchObject({ patientName: 'REMOVED', patientId: 'QMNx85rKkkg', modality: 'CT', seriesNumber: '2', instanceNumber: '2', sliceThickness: 4 });
-    expect(info.position).toEqual([-125, -123.5404569, 10.0560586]);
-    expect(info.orientation).toEqual([1, 0, 0, 0, 0.9483237, -0.3173047]);
-    const f = frame([0], 1, { position: info.position!, orientation: info.orientation!, header: info.header! });
+describe('corner texts', () => {
+  it('patient, slice number, position along the normal, W/L and zoom (tilted CT 02.dcm header)', () => {
+    const f = frame([0], 1, {
+      position: [-125, -123.5404569, 10.0560586],
+      orientation: [1, 0, 0, 0, 0.9483237, -0.3173047],
+      header: { patientName: 'Doe^Jane', patientId: 'QMNx85rKkkg', modality: 'CT', seriesNumber: '2', instanceNumber: '2', sliceThickness: 4, studyDate: '20240131' },
+    });
     // n = row × column = (0, 0.3173047, 0.9483237)
-    expect(slicePosition(f)).toBeCloseTo(-123.5404569 * 0.3173047 + 10.0560586 * 0.9483237, 9);
+    const pos = -123.5404569 * 0.3173047 + 10.0560586 * 0.9483237;
+    expect(slicePosition(f)).toBeCloseTo(pos, 9);
     const c = cornerTexts({ frame: f, index: 1, count: 28, window: { center: 35, width: 100 }, scale: 1.5 });
-    expect(c.topLeft).toEqual(['REMOVED', 'ID QMNx85rKkkg']);
-    expect(c.bottomLeft[0]).toBe('Im 2/28 (#2)');
+    expect(c.topLeft).toEqual(['Doe, Jane', 'ID QMNx85rKkkg']);
+    expect(c.topRight).toEqual(['2024-01-31', 'CT Se 2']);
+    expect(c.bottomLeft).toEqual(['Im 2/28 (#2)', `Pos ${pos.toFixed(1)} mm`, 'Th 4.0 mm']);
     expect(c.bottomRight).toEqual(['W 100 L 35', 'Zoom 150%']);
+    // Without orientation the Slice Location stands in; without either, no position line.
+    expect(slicePosition(frame([0], 1, { header: { sliceLocation: -35.5 } }))).toBe(-35.5);
+    expect(cornerTexts({ frame: frame([0], 1), index: 0, count: 1, window: { center: 0, width: 1 }, scale: 1 }).bottomLeft).toEqual(['Im 1/1']);
   });
 });
