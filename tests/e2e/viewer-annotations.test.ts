@@ -133,6 +133,11 @@ describe.skipIf(!hasShared)('viewer conventions: corners, orientation, length an
     expect(text).toContain(`Mean ${fmt(mean)} HU SD ${sd.toFixed(1)}`);
     expect(text).toContain(`Min ${fmt(Math.min(...vals))} Max ${fmt(Math.max(...vals))}`);
     await b.screenshot('viewer-annotations-ct');
+    // Delete with a measuring tool on takes back the last measurement only.
+    await b.page.getByTestId('viewer-pane-0').focus();
+    await b.page.keyboard.press('Delete');
+    await item.waitFor({ state: 'detached' });
+    expect(await b.page.getByTestId('measurement-length').count()).toBe(1);
     // Soft tissue at the skull base (pydicom: −5.8 HU mean over 180–220 × 340–380), no padding (−1500) or air.
     expect(vals.length).toBeGreaterThan(1400);
     expect(mean).toBeGreaterThan(-30);

@@ -13,6 +13,7 @@ import type { PresetId } from './viewer/voi';
 import { nextFlagged } from './review/batch';
 import { compareWithCase } from './review/caseCache';
 import { VIEWS } from './history/navStore';
+import { useMeasureStore } from './viewer/measurements';
 
 export interface Shortcut {
   keys: string;
@@ -287,6 +288,16 @@ export function handleShortcut(e: KeyboardEvent, ui: { toggleSheet(): void; clos
         r.deleteBox(caseId, v.selectedBox);
         v.selectBox(undefined);
         return true;
+      }
+      if (v.tool === 'length' || v.tool === 'roi') {
+        // With a measuring tool on, Delete takes back the shown frame's last measurement.
+        const pane = v.panes[v.activePane];
+        const m = useMeasureStore.getState();
+        const last = pane && m.items.filter((x) => x.sceneId === pane.sceneId && x.frameIndex === pane.frameIndex).pop();
+        if (last) {
+          m.remove(last.id);
+          return true;
+        }
       }
       return false;
   }
