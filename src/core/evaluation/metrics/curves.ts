@@ -1,0 +1,104 @@
+/**
+ * Binary ranking curves with scikit-learn's conventions, so numbers here and in a Python notebook
+ * agree: ROC with the (0, 0) start point and trapezoid area (`roc_auc_score`), and the
+ * precision-recall curve summarised as average precision (`average_precision_score`, a step sum,
+ * not a trapezoid — the trapezoid over-states PR area).
+ */
+
+export interface RocCurve {
+  fpr: number[];
+  tpr: number[];
+  /** Decision threshold of each point: score ≥ threshold is positive. The first is +Infinity. */
+  thresholds: number[];
+}
+
+export interface PrCurve {
+  precision: number[];
+  recall: number[];
+  thresholds: number[];
+}
+
+interface Cumulative {
+  /** Distinct scores, descending. */
+  thresholds: number[];
+  tps: number[];
+  fps: number[];
+  positives: number;
+  negatives: number;
+}
+
+/** True/false positive counts at every distinct score, highest first (ties form one step). */
+function cumulative(labels: ArrayLike<number>, scores: ArrayLike<number>): Cumulative {
+  const n = labels.length;
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
+  const thresholds: number[] = [];
+  const tps: number[] = [];
+  const fps: number[] = [];
+  let tp = 0;
+  let fp = 0;
+  for (let k = 0; k < n; k++) {
+    const i = order[k]!;
+    if (labels[i]) tp++;
+    else fp++;
+    if (k === n - 1 || scores[order[k + 1]!] !== scores[i]) {
+      thresholds.push(scores[i]!);
+      tps.push(tp);
+      fps.push(fp);
+    }
+  }
+  return { thresholds, tps, fps, positives: tp, negatives: fp };
+}
+
+export function rocCurve(labels: ArrayLike<number>, scores: ArrayLike<number>): RocCurve {
+  const c = cumulative(labels, scores);
+  const fpr = [0, ...c.fps.map((f) => (c.negatives ? f / c.negatives : NaN))];
+  const tpr = [0, ...c.tps.map((t) => (c.positives ? t / c.positives : NaN))];
+  return { fpr, tpr, thresholds: [Infinity, ...c.thresholds] };
+}
+
+/** Area under the ROC curve; null when one class is absent (undefined, as scikit-learn raises). */
+export function rocAuc(labels: ArrayLike<number>, scores: ArrayLike<number>): number | null {
+  const c = cumulative(labels, scores);
+  if (!c.positives || !c.negatives) return null;
+  let area = 0;
+  let pf = 0;
+  let pt = 0;
+  for (let k = 0; k < c.thresholds.length; k++) {
+    const f = c.fps[k]! / c.negatives;
+    const t = c.tps[k]! / c.positives;
+    area += ((f - pf) * (t + pt)) / 2;
+    pf = f;
+    pt = t;
+  }
+  return area;
+}
+
+export function prCurve(labels: ArrayLike<number>, scores: ArrayLike<number>): PrCurve {
+  const c = cumulative(labels, scores);
+  const precision = c.tps.map((t, k) => t / (t + c.fps[k]!));
+  const recall = c.tps.map((t) => (c.positives ? t / c.positives : NaN));
+  return { precision, recall, thresholds: c.thresholds };
+}
+
+/** Σ (R_k − R_{k−1}) · P_k over the thresholds, highest first; null without positives. */
+export function averagePrecision(labels: ArrayLike<number>, scores: ArrayLike<number>): number | null {
+  const c = cumulative(labels, scores);
+  if (!c.positives) return null;
+  let ap = 0;
+  let prevR = 0;
+  for (let k = 0; k < c.thresholds.length; k++) {
+    const r = c.tps[k]! / c.positives;
+    ap += (r - prevR) * (c.tps[k]! / (c.tps[k]! + c.fps[k]!));
+    prevR = r;
+  }
+  return ap;
+}
+
+/** Keeps at most `max` points of a curve (first and last kept) so metrics.json stays readable. */
+export function thinCurve<T extends Record<string, number[]>>(curve: T, max = 200): T {
+  const n = Object.values(curve)[0]?.length ?? 0;
+  if (n <= max) return curve;
+  const keep: number[] = [];
+  for (let i = 0; i < max; i++) keep.push(Math.round((i * (n - 1)) / (max - 1)));
+  return Object.fromEntries(Object.entries(curve).map(([k, v]) => [k, keep.map((i) => v[i]!)])) as T;
+}
