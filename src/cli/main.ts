@@ -6,14 +6,16 @@ import { auditCommand } from './commands/audit';
 import { batchCommand } from './commands/batch';
 import { dbCommand } from './commands/db';
 import { doctorCommand } from './commands/doctor';
+import { evaluateCommand } from './commands/evaluate';
 import { historyCommand } from './commands/history';
 import { operatorCommand } from './commands/operator';
 import { packCommand } from './commands/pack';
 import { inspectCommand } from './commands/inspect';
 import { probeCommand } from './commands/probe';
+import { thresholdCommand } from './commands/threshold';
 import type { Command } from './command';
 
-const commands: Command[] = [doctorCommand, packCommand, inspectCommand, batchCommand, probeCommand, historyCommand, operatorCommand, auditCommand, dbCommand];
+const commands: Command[] = [doctorCommand, packCommand, inspectCommand, batchCommand, probeCommand, historyCommand, operatorCommand, auditCommand, dbCommand, evaluateCommand, thresholdCommand];
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

@@ -46,8 +46,11 @@ export function operatingPoint(labels: ArrayLike<number>, scores: ArrayLike<numb
   let fn = 0;
   for (let i = 0; i < labels.length; i++) {
     const p = scores[i]! >= threshold;
-    if (labels[i]) p ? tp++ : fn++;
-    else p ? fp++ : tn++;
+    if (labels[i]) {
+      if (p) tp++;
+      else fn++;
+    } else if (p) fp++;
+    else tn++;
   }
   const precision = tp + fp ? tp / (tp + fp) : 0;
   const recall = tp + fn ? tp / (tp + fn) : 0;

@@ -125,8 +125,7 @@ export function aupro(items: readonly MaskedMap[], fprLimit = 0.3): { aupro: num
       area += ((fprLimit - pf) * (pAt + pp)) / 2;
       curve.fpr.push(fprLimit);
       curve.pro.push(pAt);
-      pf = fprLimit;
-      break;
+      return { aupro: area / fprLimit, regions, curve };
     }
     area += ((f - pf) * (p + pp)) / 2;
     pf = f;
@@ -134,5 +133,7 @@ export function aupro(items: readonly MaskedMap[], fprLimit = 0.3): { aupro: num
     curve.fpr.push(f);
     curve.pro.push(p);
   }
+  // Every pixel is positive before FPR reaches the limit (all normals scored above): PRO is 1 from there.
+  area += (fprLimit - pf) * pp;
   return { aupro: area / fprLimit, regions, curve };
 }
