@@ -184,9 +184,11 @@ export function evaluatePack(set: LabelledSet, runs: readonly RecordedRun[], pac
       else if (p) fp++;
       else if (y[i]) fn++;
     }
-    const precision = tp + fp ? tp / (tp + fp) : 0;
+    // Undefined statistics (no predicted / no true defect in a resample) are skipped, not zero.
+    const precision = tp + fp ? tp / (tp + fp) : null;
     const recall = tp + fn ? tp / (tp + fn) : null;
-    return { precision, recall, f1: precision + (recall ?? 0) ? (2 * precision * (recall ?? 0)) / (precision + (recall ?? 0)) : 0 };
+    const f1 = recall === null ? null : precision === null || precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+    return { precision, recall, f1 };
   };
   const auc = rocAuc(y, s);
   const sub = (idx: Uint32Array) => rocAuc(Array.from(idx, (i) => y[i]!), Array.from(idx, (i) => s[i]!));

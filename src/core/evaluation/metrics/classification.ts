@@ -72,6 +72,11 @@ function prf(truth: readonly string[], pred: readonly string[], label: string, i
   return { precision, recall, f1, support: tp + fn };
 }
 
+function predictedIn(pred: readonly string[], label: string, idx: ArrayLike<number>): boolean {
+  for (let k = 0; k < idx.length; k++) if (pred[idx[k]!] === label) return true;
+  return false;
+}
+
 export interface ClassificationOptions {
   bootstrapRounds?: number;
   seed?: number;
@@ -124,9 +129,10 @@ export function classificationMetrics(preds: readonly LabelledPrediction[], clas
       precision: m.precision,
       recall: m.recall,
       f1: m.f1,
-      precisionCi: bootstrapInterval(n, (idx) => prf(truth, pred, label, idx).precision, boot),
+      // A resample with no prediction of this class has no precision (not 0): it is skipped.
+      precisionCi: bootstrapInterval(n, (idx) => predictedIn(pred, label, idx) ? prf(truth, pred, label, idx).precision : null, boot),
       recallCi: bootstrapInterval(n, (idx) => supported(idx, (r) => r.recall), boot),
-      f1Ci: bootstrapInterval(n, (idx) => prf(truth, pred, label, idx).f1, boot),
+      f1Ci: bootstrapInterval(n, (idx) => supported(idx, (r) => r.f1), boot),
       rocAuc: auc,
       rocAucCi: auc === null ? null : bootstrapInterval(n, sub, boot),
       averagePrecision: hasScore ? averagePrecision(y, s) : null,

@@ -51,9 +51,9 @@ function mustExist(path: string, from: string): string {
   return path;
 }
 
-function checkBox(box: Box, width: number | undefined, height: number | undefined, where: string): Box {
+/** `tol`: half a pixel of rounding in exported pixel coordinates; YOLO's fractions get a hair's width. */
+function checkBox(box: Box, width: number | undefined, height: number | undefined, where: string, tol = 0.5): Box {
   const [x, y, w, h] = box;
-  const tol = 0.5; // half a pixel of rounding in exported coordinates
   if (![x, y, w, h].every(Number.isFinite) || w <= 0 || h <= 0) throw new InspectorError('EVAL_BAD_BOX', `${where}: box [${box.join(', ')}] is not a box (finite x, y and positive width, height).`, { box, where });
   if (width !== undefined && height !== undefined && (x < -tol || y < -tol || x + w > width + tol || y + h > height + tol)) {
     throw new InspectorError('EVAL_BOX_OUTSIDE', `${where}: box [${box.map((v) => +v.toFixed(2)).join(', ')}] lies outside the ${width} × ${height} image.`, { box, width, height, where });
@@ -211,7 +211,7 @@ function fromYolo(root: string, opts: LoadSetOptions): Omit<LabelledSet, 'identi
         if (v.length !== 5 || v.some((x) => !Number.isFinite(x))) throw new InspectorError('EVAL_LABELS_INVALID', `${where}: expected "class cx cy w h" (normalised), got "${line.trim()}".`, { path: txt, line: k + 1 });
         const [, cx, cy, w, h] = v as [number, number, number, number, number];
         // Normalised to 0..1: a box is outside the image when it leaves the unit square.
-        const box = checkBox([cx - w / 2, cy - h / 2, w, h], 1, 1, where);
+        const box = checkBox([cx - w / 2, cy - h / 2, w, h], 1, 1, where, 1e-6);
         img.boxes.push({ label: names[id]!, box });
       });
       img.label = labelFromShapes(img.boxes.map((b) => b.label), normalLabel);
