@@ -7,6 +7,9 @@ import { evaluateCases, evaluatePack, caseTruth, type CaseEvaluation, type PackE
 import { packIdentity } from '../core/evaluation/packIdentity';
 import { loadSet, type LoadSetOptions } from '../core/evaluation/sets/load';
 import type { LabelledSet } from '../core/evaluation/sets/types';
+import { loadMask, mapLocalisation, pixelMetrics, rasterisePolygons, resizeBilinear, type MapLocalisation, type PixelMetrics } from '../core/evaluation/maps';
+import type { MaskedMap } from '../core/evaluation/metrics/pixel';
+import type { HistoryStore } from '../core/history/index';
 import type { InspectParams } from '../core/engine/service';
 import type { PackRoot } from '../core/packs/discover';
 import type { LoadedPack } from '../core/packs/load';
@@ -34,19 +37,39 @@ export interface EvaluationResult {
 export function packFacts(p: LoadedPack): PackFacts {
   const m = p.manifest;
   const files = Object.fromEntries(Object.entries(m.files ?? {}));
-  if (m.kind === 'anomaly') return { name: m.name, version: m.version, kind: 'anomaly', labels: ['normal', 'anomalous'], normalLabels: ['normal'], identity: packIdentity(files) };
+  if (m.kind === 'anomaly') {
+    const t = m.anomaly?.imageThreshold?.value;
+    return { name: m.name, version: m.version, kind: 'anomaly', labels: ['normal', 'anomalous'], normalLabels: ['normal'], identity: packIdentity(files), ...(t !== undefined ? { imageThreshold: t } : {}) };
+  }
   const labels = (m.labels ?? []).map((l) => l.id);
   return { name: m.name, version: m.version, kind: 'classifier', labels, normalLabels: (m.labels ?? []).filter((l) => l.severity === 'none').map((l) => l.id), identity: packIdentity(files) };
 }
 
-function recordedRuns(history: HistoryAccess, batchId: number): RecordedRun[] {
+type Run = RecordedRun & { explanation: unknown; width: number | null; height: number | null };
+
+function recordedRuns(history: HistoryAccess, batchId: number): Run[] {
   const rows = history
     .get()
     .db.prepare(
-      `SELECT r.id, i.source_path AS path, c.case_key AS caseKey, r.pack_name AS pack, r.score, r.probabilities, r.thresholds, r.verdict, r.regions
+      `SELECT r.id, i.source_path AS path, c.case_key AS caseKey, r.pack_name AS pack, r.score, r.probabilities, r.thresholds, r.verdict, r.regions,
+              r.explanation, r.scores, i.width, i.height
        FROM inference_runs r JOIN images i ON i.id = r.image_id JOIN cases c ON c.id = r.case_id WHERE r.batch_id = ? ORDER BY r.id`,
     )
-    .all(batchId) as { id: number; path: string; caseKey: string; pack: string; score: number; probabilities: string; thresholds: string; verdict: string; regions: string }[];
+    .all(batchId) as {
+    id: number;
+    path: string;
+    caseKey: string;
+    pack: string;
+    score: number;
+    probabilities: string;
+    thresholds: string;
+    verdict: string;
+    regions: string;
+    explanation: string | null;
+    scores: string;
+    width: number | null;
+    height: number | null;
+  }[];
   return rows.map((r) => ({
     runId: r.id,
     path: r.path,
@@ -57,7 +80,46 @@ function recordedRuns(history: HistoryAccess, batchId: number): RecordedRun[] {
     thresholds: JSON.parse(r.thresholds),
     verdict: r.verdict,
     regions: JSON.parse(r.regions),
+    explanation: r.explanation ? JSON.parse(r.explanation) : null,
+    ...((JSON.parse(r.scores) as Record<string, number>)['anomalyRaw'] !== undefined ? { rawScore: (JSON.parse(r.scores) as Record<string, number>)['anomalyRaw']! } : {}),
+    width: r.width,
+    height: r.height,
   }));
+}
+
+/**
+ * The recorded maps against the set's masks/polygons, on the model-input grid: pixel AUROC and
+ * AUPRO for anomaly maps (normal images count with empty masks), pointing game and energy in
+ * mask for explanation maps (defective images).
+ */
+async function mapMetrics(store: HistoryStore, set: LabelledSet, runs: Run[], facts: PackFacts, seed?: number): Promise<{ pixel: PixelMetrics | null; maps: MapLocalisation | null }> {
+  const byPath = new Map(set.images.map((i) => [i.path, i]));
+  if (!set.images.some((i) => i.maskPath || i.polygons.length)) return { pixel: null, maps: null };
+  const items: MaskedMap[] = [];
+  for (const r of runs) {
+    const img = byPath.get(r.path);
+    const ex = r.explanation as { blob?: string; scale?: { width?: number; height?: number }; inputSize?: [number, number] } | null;
+    if (!img || !ex?.blob || !ex.scale?.width || !ex.scale.height) continue;
+    const normal = img.label === set.normalLabel || facts.normalLabels.includes(img.label);
+    const hasTruth = !!img.maskPath || img.polygons.length > 0;
+    if (!hasTruth && !(normal && facts.kind === 'anomaly')) continue;
+    const mw = ex.scale.width;
+    const mh = ex.scale.height;
+    // The grid: the model input (pack.yaml size is [height, width]; square inputs need no care).
+    const [a, b] = ex.inputSize ?? [mh, mw];
+    const [W, H] = Math.abs(b / a - mw / mh) <= Math.abs(a / b - mw / mh) ? [b, a] : [a, b];
+    const buf = store.blobs.get(ex.blob);
+    const raw = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+    const map = mw === W && mh === H ? Float64Array.from(raw) : resizeBilinear(raw, mw, mh, W, H);
+    if (facts.kind === 'classifier') for (let i = 0; i < map.length; i++) map[i] = Math.max(0, map[i]!);
+    let mask: Uint8Array;
+    if (img.maskPath) mask = await loadMask(img.maskPath, W, H);
+    else if (img.polygons.length && (img.width ?? r.width) && (img.height ?? r.height)) mask = rasterisePolygons(img.polygons, (img.width ?? r.width)!, (img.height ?? r.height)!, W, H);
+    else mask = new Uint8Array(W * H);
+    items.push({ map, mask, width: W, height: H });
+  }
+  if (!items.length) return { pixel: null, maps: null };
+  return facts.kind === 'anomaly' ? { pixel: pixelMetrics(items), maps: mapLocalisation(items, 4, seed) } : { pixel: null, maps: mapLocalisation(items, 4, seed) };
 }
 
 function setSummary(set: LabelledSet): EvaluationResult['set'] {
@@ -81,6 +143,10 @@ function compact(packs: PackEvaluation[], cases: CaseEvaluation | null): unknown
       averagePrecision: p.binary.averagePrecision,
       accuracy: p.classification.accuracy,
       ece: p.calibration?.ece ?? null,
+      pixelAuroc: p.pixel?.pixelAuroc ?? null,
+      aupro: p.pixel?.aupro ?? null,
+      pointingGame: p.maps?.pointingGame ?? null,
+      energyInMask: p.maps?.energyInMask ?? null,
       proposals: p.proposals.map((q) => ({ objective: q.objective, threshold: q.point.threshold, f1: q.point.f1, recall: q.point.recall, falseAlarmRate: q.point.falseAlarmRate })),
       band: p.band ? { low: p.band.low, high: p.band.high, humanShare: p.band.humanShare } : null,
     })),
@@ -126,7 +192,11 @@ export async function runEvaluation(
   const results: PackEvaluation[] = [];
   const predictions: Prediction[] = [];
   for (const f of facts) {
-    const { evaluation, predictions: p } = evaluatePack(set, runs.filter((r) => r.pack === f.name), f, (errorsBy.get(f.name) ?? 0) + (errorsBy.get('') ?? 0), req);
+    const own = runs.filter((r) => r.pack === f.name);
+    const { evaluation, predictions: p } = evaluatePack(set, own, f, (errorsBy.get(f.name) ?? 0) + (errorsBy.get('') ?? 0), req);
+    const m = await mapMetrics(store, set, own, f, req.seed);
+    evaluation.pixel = m.pixel;
+    evaluation.maps = m.maps;
     results.push(evaluation);
     predictions.push(...p);
   }

@@ -54,6 +54,8 @@ export function packTable(p: PackEvaluation): string {
     const l = p.localisation;
     lines.push(`  localisation (regions vs boxes): AP@0.5 ${f3(l.ap50)}  AP@[.5:.95] ${f3(l.ap)}  F1@IoU0.5 ${f3(l.f1At50)}  mean IoU of matches ${f3(l.meanIou)}`);
   }
+  if (p.pixel) lines.push(`  pixel level (${p.pixel.images} maps, ${p.pixel.regions} defect regions): pixel AUROC ${f3(p.pixel.pixelAuroc)} (defective images only ${f3(p.pixel.pixelAurocDefectOnly)})  AUPRO@0.3 ${f3(p.pixel.aupro)}`);
+  if (p.maps) lines.push(`  map vs truth on ${p.maps.images} defective images: pointing game (±${p.maps.pointingTolerance} px) ${f3(p.maps.pointingGame)}${ci(p.maps.pointingGameCi)}  energy in mask ${f3(p.maps.energyInMask)}${ci(p.maps.energyInMaskCi)}`);
   return lines.join('\n');
 }
 

@@ -11,6 +11,7 @@ import { averagePrecision, prCurve, rocAuc, rocCurve, thinCurve } from './metric
 import { detectionMetrics, type DetectionMetrics, type Detection, type Truth } from './metrics/localisation';
 import { operatingPoint, propose, uncertainBand, type Band, type OperatingPoint, type Proposal } from './thresholds';
 import type { LabelledImage, LabelledSet } from './sets/types';
+import type { MapLocalisation, PixelMetrics } from './maps';
 
 export interface PackFacts {
   name: string;
@@ -21,6 +22,8 @@ export interface PackFacts {
   /** Labels with severity none. */
   normalLabels: string[];
   identity: string;
+  /** Anomaly packs: the raw image-score threshold (pack.yaml anomaly.imageThreshold). */
+  imageThreshold?: number;
 }
 
 /** One recorded run, as the evaluation reads it back from the history. */
@@ -31,6 +34,8 @@ export interface RecordedRun {
   pack: string;
   /** The defect score the decision is taken on (classifier: P(defect); anomaly: normalised score). */
   score: number;
+  /** Anomaly packs: the raw image score (the normalised one is clipped at 0, which ties the ranking). */
+  rawScore?: number;
   probabilities: Record<string, number>;
   thresholds: Record<string, number>;
   verdict: string;
@@ -53,8 +58,12 @@ export interface BinaryMetrics {
   uncertainShare: number;
   roc: { fpr: number[]; tpr: number[]; thresholds: number[] } | null;
   pr: { precision: number[]; recall: number[]; thresholds: number[] } | null;
-  /** Defect score histograms (20 bins over [0, 1]) of truly normal and truly defective images. */
+  /** Defect score histograms (20 bins over `histogramRange`) of truly normal and truly defective images. */
   histogram: { normal: number[]; defect: number[] };
+  /** [0, 1] for probabilities; the scores' own span for raw anomaly scores. */
+  histogramRange: [number, number];
+  /** `probability` (classifiers) or `raw anomaly score`: the unit of threshold, curves and proposals. */
+  scoreUnit: string;
 }
 
 export interface PackEvaluation {
@@ -69,6 +78,10 @@ export interface PackEvaluation {
   localisation: DetectionMetrics | null;
   proposals: Proposal[];
   band: Band | null;
+  /** Anomaly maps against masks/polygons (filled by the host, which reads the recorded maps). */
+  pixel?: PixelMetrics | null;
+  /** Pointing game and energy in mask of the recorded maps (defective images with a region). */
+  maps?: MapLocalisation | null;
 }
 
 export interface CaseEvaluation {
@@ -154,17 +167,21 @@ export function evaluatePack(set: LabelledSet, runs: readonly RecordedRun[], pac
   const y: number[] = [];
   const s: number[] = [];
   let uncertain = 0;
+  // Anomaly packs are ranked and thresholded on the raw score, in the unit of pack.yaml's
+  // imageThreshold; the decision itself is the engine's (normalised ≥ 0.5 ⇔ raw ≥ imageThreshold).
+  const raw = pack.kind === 'anomaly' && pack.imageThreshold !== undefined && runs.every((r) => r.rawScore !== undefined);
   for (const r of runs) {
     const img = byPath.get(r.path);
     if (!img) continue;
     const label = truthFor(img, set, pack);
     const predicted = predictedFor(r, pack);
-    const scores = pack.kind === 'anomaly' ? { [pack.labels[0]!]: 1 - r.score, [pack.labels[1]!]: r.score } : { ...r.probabilities };
+    const score = raw ? r.rawScore! : r.score;
+    const scores = pack.kind === 'anomaly' ? { [pack.labels[1]!]: score } : { ...r.probabilities };
     labelled.push({ path: r.path, label, predicted, scores });
-    preds.push({ path: r.path, pack: pack.name, label: img.label, predicted, scores, defectScore: r.score });
+    preds.push({ path: r.path, pack: pack.name, label: img.label, predicted, scores, defectScore: score });
     const positive = isNormalTruth(img.label, set, pack) ? 0 : 1;
     y.push(positive);
-    s.push(r.score);
+    s.push(score);
     const low = r.thresholds['low'];
     const high = r.thresholds['high'];
     if (low !== undefined && high !== undefined && r.score >= low && r.score < high) uncertain++;
@@ -174,7 +191,9 @@ export function evaluatePack(set: LabelledSet, runs: readonly RecordedRun[], pac
   if (!labelled.length) throw new InspectorError('EVAL_NO_RESULTS', `${pack.name} produced no result on any image of the set (see the recorded errors).`, { pack: pack.name });
   const boot = { rounds: opts.bootstrapRounds ?? BOOTSTRAP_DEFAULTS.rounds, seed: opts.seed ?? BOOTSTRAP_DEFAULTS.seed };
   const classification = classificationMetrics(labelled, pack.labels, { bootstrapRounds: boot.rounds, seed: boot.seed });
-  const threshold = runs[0]?.thresholds['high'] ?? runs[0]?.thresholds['normalised'] ?? 0.5;
+  const threshold = raw ? pack.imageThreshold! : (runs[0]?.thresholds['high'] ?? runs[0]?.thresholds['normalised'] ?? 0.5);
+  const range: [number, number] = raw ? [Math.min(...s, threshold), Math.max(...s, threshold)] : [0, 1];
+  const rel = (v: number) => (range[1] > range[0] ? (v - range[0]) / (range[1] - range[0]) : 0);
   const point = (idx: ArrayLike<number>) => {
     let tp = 0, fp = 0, fn = 0;
     for (let k = 0; k < idx.length; k++) {
@@ -207,7 +226,9 @@ export function evaluatePack(set: LabelledSet, runs: readonly RecordedRun[], pac
     uncertainShare: uncertain / y.length,
     roc: auc === null ? null : thinCurve(rocCurve(y, s) as unknown as Record<string, number[]>) as unknown as BinaryMetrics['roc'],
     pr: auc === null ? null : thinCurve(prCurve(y, s) as unknown as Record<string, number[]>) as unknown as BinaryMetrics['pr'],
-    histogram: { normal: histogram(s.filter((_, i) => !y[i])), defect: histogram(s.filter((_, i) => y[i])) },
+    histogram: { normal: histogram(s.filter((_, i) => !y[i]).map(rel)), defect: histogram(s.filter((_, i) => y[i]).map(rel)) },
+    histogramRange: range,
+    scoreUnit: raw ? 'raw anomaly score' : 'probability',
   };
   const proposals: Proposal[] = [];
   let band: Band | null = null;
@@ -224,7 +245,8 @@ export function evaluatePack(set: LabelledSet, runs: readonly RecordedRun[], pac
     errors,
     classification,
     binary,
-    calibration: reliability(y, s.map((v) => Math.max(0, Math.min(1, v)))),
+    // Only probabilities have a calibration; an anomaly score is a distance.
+    calibration: pack.kind === 'classifier' ? reliability(y, s) : null,
     localisation: truths.length ? detectionMetrics(dets, truths) : null,
     proposals,
     band,

@@ -66,8 +66,9 @@ function histogramSvg(p: PackEvaluation): string {
   const bw = 1 / normal.length;
   const bars = (h: number[], colour: string, off: number) =>
     h.map((n, i) => `<rect x="${px(i * bw + off * bw * 0.5).toFixed(1)}" y="${py(n / max).toFixed(1)}" width="${((bw * 0.5) * (W - 2 * M + 20)).toFixed(1)}" height="${(py(0) - py(n / max)).toFixed(1)}" fill="${colour}"/>`).join('');
-  const t = Math.max(0, Math.min(1, p.binary.threshold));
-  return frame(`${p.pack.name}: defect score by true class`, bars(normal, '#2ca02c', 0) + bars(defect, '#d62728', 1) + `<line x1="${px(t)}" x2="${px(t)}" y1="${py(0)}" y2="${py(1)}" stroke="black" stroke-dasharray="4 3"/><text x="${px(t) + 3}" y="${py(1) + 12}">threshold ${p.binary.threshold.toPrecision(4)}</text>`, 'defect score (green: truly normal, red: truly defective)', 'images');
+  const [lo, hi] = p.binary.histogramRange;
+  const t = Math.max(0, Math.min(1, hi > lo ? (p.binary.threshold - lo) / (hi - lo) : 0));
+  return frame(`${p.pack.name}: ${p.binary.scoreUnit} by true class [${lo.toPrecision(3)}, ${hi.toPrecision(3)}]`, bars(normal, '#2ca02c', 0) + bars(defect, '#d62728', 1) + `<line x1="${px(t)}" x2="${px(t)}" y1="${py(0)}" y2="${py(1)}" stroke="black" stroke-dasharray="4 3"/><text x="${px(t) + 3}" y="${py(1) + 12}">threshold ${p.binary.threshold.toPrecision(4)}</text>`, `${p.binary.scoreUnit} (green: truly normal, red: truly defective)`, 'images');
 }
 
 function reliabilitySvg(p: PackEvaluation): string | null {

@@ -157,7 +157,8 @@ describe('heatmap localisation', () => {
     map[4 * W + 4] = 1; // peak two pixels away from the mask
     expect(pointingHit(map, mask, W, W, 0)).toBe(false);
     expect(pointingHit(map, mask, W, W, 1)).toBe(false);
-    expect(pointingHit(map, mask, W, W, 2)).toBe(true);
+    expect(pointingHit(map, mask, W, W, 2)).toBe(false); // (±2, ±2) is outside OpenCV's 5 × 5 ellipse
+    expect(pointingHit(map, mask, W, W, 3)).toBe(true); // and inside its 7 × 7 one
     expect(energyInMask(map, mask)).toBeCloseTo(0.1 / (63 * 0.1 + 1), 12);
     expect(energyInMask(new Float64Array(W * W), mask)).toBeNull();
   });

@@ -30,7 +30,9 @@ interface Cumulative {
 /** True/false positive counts at every distinct score, highest first (ties form one step). */
 function cumulative(labels: ArrayLike<number>, scores: ArrayLike<number>): Cumulative {
   const n = labels.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => scores[b]! - scores[a]!);
   const thresholds: number[] = [];
   const tps: number[] = [];
   const fps: number[] = [];

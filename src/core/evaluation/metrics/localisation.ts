@@ -159,8 +159,10 @@ export function detectionMetrics(dets: readonly Detection[], truths: readonly Tr
 }
 
 /**
- * Pointing game: is the map's maximum inside the mask dilated by `tolerance` pixels (a square
- * neighbourhood: any mask pixel within `tolerance` in x and y)? Ties: the first maximum in row order.
+ * Pointing game: is the map's maximum inside the mask dilated by `tolerance` pixels? The
+ * neighbourhood is OpenCV's elliptical structuring element of size 2·t + 1 (row dy spans
+ * |dx| ≤ round(√(t² − dy²))), which is what the packs' builds used for their model cards.
+ * Ties: the first maximum in row order.
  */
 export function pointingHit(map: ArrayLike<number>, mask: Uint8Array, width: number, height: number, tolerance = 0): boolean {
   let best = -Infinity;
@@ -171,8 +173,11 @@ export function pointingHit(map: ArrayLike<number>, mask: Uint8Array, width: num
   }
   const x = at % width;
   const y = (at - x) / width;
-  for (let yy = Math.max(0, y - tolerance); yy <= Math.min(height - 1, y + tolerance); yy++) {
-    for (let xx = Math.max(0, x - tolerance); xx <= Math.min(width - 1, x + tolerance); xx++) if (mask[yy * width + xx]) return true;
+  for (let dy = -tolerance; dy <= tolerance; dy++) {
+    const yy = y + dy;
+    if (yy < 0 || yy >= height) continue;
+    const span = Math.round(Math.sqrt(tolerance * tolerance - dy * dy));
+    for (let xx = Math.max(0, x - span); xx <= Math.min(width - 1, x + span); xx++) if (mask[yy * width + xx]) return true;
   }
   return false;
 }
