@@ -6,9 +6,10 @@
  * threshold, against the false-positive rate over all normal pixels; the area under that curve up
  * to FPR 0.3, divided by 0.3.
  *
- * Computed exactly, not on a threshold grid: sorting all pixels by score once, each anomalous
- * pixel of region k adds 1/(K·|k|) to PRO and each normal pixel 1/N_normal to FPR.
+ * Computed exactly, not on a threshold grid: walking all pixels from the highest score down, each
+ * anomalous pixel of region k adds 1/(K·|k|) to PRO and each normal pixel 1/N_normal to FPR.
  */
+import { InspectorError } from '../../../shared/errors';
 import { rocAuc } from './curves';
 
 export interface MaskedMap {
@@ -86,6 +87,7 @@ export function aupro(items: readonly MaskedMap[], fprLimit = 0.3): { aupro: num
   for (const m of items) {
     const cc = connectedComponents(m.mask, m.width, m.height);
     for (let i = 0; i < m.map.length; i++) {
+      if (!Number.isFinite(m.map[i])) throw new InspectorError('EVAL_BAD_SCORE', `A map pixel is ${m.map[i]}; AUPRO needs finite maps.`);
       scores[o + i] = m.map[i]!;
       const l = cc.labels[i]!;
       if (l) {
@@ -103,19 +105,32 @@ export function aupro(items: readonly MaskedMap[], fprLimit = 0.3): { aupro: num
   }
   const curve: ProCurve = { fpr: [0], pro: [0] };
   if (!regions || !normals) return { aupro: null, regions, curve };
-  const order = new Uint32Array(total);
-  for (let i = 0; i < total; i++) order[i] = i;
-  order.sort((a, b) => scores[b]! - scores[a]!);
+  // Normal pixels only move FPR: sorted natively. Anomalous pixels (few) carry their region's
+  // weight: sorted by index. Merged from the highest score down, ties taken as one step.
+  const neg = new Float64Array(normals);
+  let anomalous = 0;
+  for (let i = 0, b = 0; i < total; i++) {
+    if (normal[i]) neg[b++] = scores[i]!;
+    else anomalous++;
+  }
+  neg.sort();
+  const posIdx = new Uint32Array(anomalous);
+  for (let i = 0, a = 0; i < total; i++) if (!normal[i]) posIdx[a++] = i;
+  posIdx.sort((a, b) => scores[b]! - scores[a]!);
   let fp = 0;
   let pro = 0;
   let area = 0;
   let pf = 0;
   let pp = 0;
-  for (let k = 0; k < total; k++) {
-    const i = order[k]!;
-    if (normal[i]) fp++;
-    else pro += weight[i]!;
-    if (k < total - 1 && scores[order[k + 1]!] === scores[i]) continue;
+  let i = 0;
+  let j = normals - 1;
+  while (i < anomalous || j >= 0) {
+    const t = Math.max(i < anomalous ? scores[posIdx[i]!]! : -Infinity, j >= 0 ? neg[j]! : -Infinity);
+    while (i < anomalous && scores[posIdx[i]!] === t) pro += weight[posIdx[i++]!]!;
+    while (j >= 0 && neg[j] === t) {
+      fp++;
+      j--;
+    }
     const f = fp / normals;
     const p = pro / regions;
     if (f >= fprLimit) {
