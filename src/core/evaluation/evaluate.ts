@@ -7,7 +7,7 @@ import { InspectorError } from '../../shared/errors';
 import { BOOTSTRAP_DEFAULTS, bootstrapInterval, type Interval } from './metrics/bootstrap';
 import { reliability, type Reliability } from './metrics/calibration';
 import { classificationMetrics, histogram, type ClassificationMetrics, type LabelledPrediction } from './metrics/classification';
-import { averagePrecision, prCurve, rocAuc, rocCurve, thinCurve } from './metrics/curves';
+import { averagePrecision, prCurve, resampledAuc, rocAuc, rocCurve, thinCurve } from './metrics/curves';
 import { detectionMetrics, type DetectionMetrics, type Detection, type Truth } from './metrics/localisation';
 import { operatingPoint, propose, uncertainBand, type Band, type OperatingPoint, type Proposal } from './thresholds';
 import type { LabelledImage, LabelledSet } from './sets/types';
@@ -210,7 +210,7 @@ export function evaluatePack(set: LabelledSet, runs: readonly RecordedRun[], pac
     return { precision, recall, f1 };
   };
   const auc = rocAuc(y, s);
-  const sub = (idx: Uint32Array) => rocAuc(Array.from(idx, (i) => y[i]!), Array.from(idx, (i) => s[i]!));
+  const sub = resampledAuc(y, s);
   const positives = y.filter(Boolean).length;
   const binary: BinaryMetrics = {
     n: y.length,

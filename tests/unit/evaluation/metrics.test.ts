@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../../../src/core/evaluation/metrics/bootstrap';
 import { reliability } from '../../../src/core/evaluation/metrics/calibration';
 import { classificationMetrics, type LabelledPrediction } from '../../../src/core/evaluation/metrics/classification';
-import { rocCurve } from '../../../src/core/evaluation/metrics/curves';
+import { resampledAuc, rocAuc, rocCurve } from '../../../src/core/evaluation/metrics/curves';
 import { detectionMetrics, energyInMask, iou, pointingHit, type Box, type Detection, type Truth } from '../../../src/core/evaluation/metrics/localisation';
 import { aupro, pixelAuroc, type MaskedMap } from '../../../src/core/evaluation/metrics/pixel';
 import { propose } from '../../../src/core/evaluation/thresholds';
@@ -145,6 +145,21 @@ describe.skipIf(!hasSklearn)('metrics agree with independent implementations', (
     expect(propose(y, s, { kind: 'recall', target: 0.9 }).point.recall).toBeGreaterThanOrEqual(0.9);
     expect(propose(y, s, { kind: 'false-alarm', target: 0.1 }).point.threshold).toBe(ref.fa_threshold);
     expect(propose(y, s, { kind: 'sigma', k: 3 }).point.threshold).toBeCloseTo(ref.sigma3, 12);
+  });
+});
+
+describe('bootstrap AUC', () => {
+  it('the O(n) resampled AUC equals the trapezoid AUC of the materialised resample, ties included', () => {
+    const y = preds.map((p) => (p.label === 'normal' ? 0 : 1));
+    const s = preds.map((p) => 1 - p.scores['normal']!);
+    const f = resampledAuc(y, s);
+    expect(f(Uint32Array.from(y, (_, i) => i))).toBeCloseTo(rocAuc(y, s)!, 12);
+    const r = seededRandom(11);
+    for (let k = 0; k < 5; k++) {
+      const idx = Uint32Array.from(y, () => Math.floor(r() * y.length));
+      expect(f(idx)).toBeCloseTo(rocAuc(Array.from(idx, (i) => y[i]!), Array.from(idx, (i) => s[i]!))!, 12);
+    }
+    expect(f(new Uint32Array([0, 0, 0]))).toBeNull();
   });
 });
 

@@ -4,7 +4,7 @@
  * class with curves, score histograms per true class, all with bootstrap intervals over images.
  */
 import { bootstrapInterval, type Interval } from './bootstrap';
-import { averagePrecision, prCurve, rocAuc, rocCurve, thinCurve, type PrCurve, type RocCurve } from './curves';
+import { averagePrecision, prCurve, resampledAuc, rocAuc, rocCurve, thinCurve, type PrCurve, type RocCurve } from './curves';
 
 export interface LabelledPrediction {
   path: string;
@@ -110,15 +110,7 @@ export function classificationMetrics(preds: readonly LabelledPrediction[], clas
     const y = Float64Array.from(truth, (t) => (t === label ? 1 : 0));
     const s = Float64Array.from(preds, (p) => p.scores[label] ?? NaN);
     const auc = hasScore ? rocAuc(y, s) : null;
-    const sub = (idx: Uint32Array) => {
-      const yy = new Float64Array(idx.length);
-      const ss = new Float64Array(idx.length);
-      for (let k = 0; k < idx.length; k++) {
-        yy[k] = y[idx[k]!]!;
-        ss[k] = s[idx[k]!]!;
-      }
-      return rocAuc(yy, ss);
-    };
+    const sub = hasScore && auc !== null ? resampledAuc(y, s) : () => null;
     const supported = (idx: Uint32Array, f: (x: ReturnType<typeof prf>) => number) => {
       const r = prf(truth, pred, label, idx);
       return r.support ? f(r) : null;

@@ -123,3 +123,41 @@ export function thinCurve<T extends Record<string, number[]>>(curve: T, max = 20
   for (let i = 0; i < max; i++) keep.push(Math.round((i * (n - 1)) / (max - 1)));
   return Object.fromEntries(Object.entries(curve).map(([k, v]) => [k, keep.map((i) => v[i]!)])) as T;
 }
+
+/**
+ * ROC-AUC of bootstrap resamples in O(n) each: the full sample is sorted once (tie groups kept),
+ * a resample is a count per item, and AUC = Σ_pos c_i · (weighted negatives below + ½ tied) / (P·N)
+ * — the Mann-Whitney form, equal to the trapezoid area. Returns null when a class is absent.
+ */
+export function resampledAuc(labels: ArrayLike<number>, scores: ArrayLike<number>): (indices: Uint32Array) => number | null {
+  const n = labels.length;
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const s = Float64Array.from(scores as ArrayLike<number>);
+  order.sort((a, b) => s[a]! - s[b]!);
+  // Group starts in ascending score order.
+  const starts: number[] = [];
+  for (let k = 0; k < n; k++) if (k === 0 || s[order[k]!] !== s[order[k - 1]!]) starts.push(k);
+  starts.push(n);
+  const counts = new Uint32Array(n);
+  return (idx) => {
+    counts.fill(0);
+    for (let k = 0; k < idx.length; k++) counts[idx[k]!]!++;
+    let negBelow = 0;
+    let sum = 0;
+    let P = 0;
+    for (let g = 0; g + 1 < starts.length; g++) {
+      let pw = 0;
+      let nw = 0;
+      for (let k = starts[g]!; k < starts[g + 1]!; k++) {
+        const i = order[k]!;
+        if (labels[i]) pw += counts[i]!;
+        else nw += counts[i]!;
+      }
+      sum += pw * (negBelow + nw / 2);
+      negBelow += nw;
+      P += pw;
+    }
+    return P && negBelow ? sum / (P * negBelow) : null;
+  };
+}
