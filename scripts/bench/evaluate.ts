@@ -26,6 +26,7 @@ const P = Number(process.env['INSPECTOR_BENCH_EVAL_PREDICTIONS'] ?? 100_000);
 const ROUNDS = Number(process.env['INSPECTOR_BENCH_EVAL_ROUNDS'] ?? 2);
 const dir = join(os.tmpdir(), `inspector-bench-evaluate-${process.pid}`);
 rmSync(dir, { recursive: true, force: true });
+mkdirSync(dir, { recursive: true });
 const paths = appPaths();
 const samples = join(paths.resourcesDir, 'samples', 'battery-ct-porosity');
 const set = join(dir, 'set');
@@ -38,10 +39,11 @@ for (let i = 0; i < N; i++) {
   copyFileSync(join(samples, files[cls][i % 4 < 2 ? 0 : 1]!), join(d, `img-${String(i).padStart(5, '0')}.png`));
 }
 
-const host = createHost(paths, nodeWorkerLauncher(paths.appRoot), 'media:');
+// INSPECTOR_BENCH_EVAL_N=0 times only the metrics.
+const host = N > 0 ? createHost(paths, nodeWorkerLauncher(paths.appRoot), 'media:') : null;
 const roots = [{ dir: paths.appModelsDir, source: 'app' as const }, { dir: paths.userModelsDir, source: 'user' as const }];
 const pack = 'battery-ct-porosity';
-try {
+if (host) try {
   // Warm-up: session creation and first-inference costs out of both timings.
   const warm = new HistoryAccess(join(dir, 'warm.sqlite'));
   await runBatch({ worker: host.worker, history: warm }, { paths: [join(set, 'normal', 'part-0000')], packs: [pack] });

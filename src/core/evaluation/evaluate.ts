@@ -4,7 +4,7 @@
  * bootstrap is seeded), so `evaluate` reproduces a model card.
  */
 import { InspectorError } from '../../shared/errors';
-import { BOOTSTRAP_DEFAULTS, bootstrapInterval, type Interval } from './metrics/bootstrap';
+import { BOOTSTRAP_DEFAULTS, bootstrapIntervals, perRound, type Interval } from './metrics/bootstrap';
 import { reliability, type Reliability } from './metrics/calibration';
 import { classificationMetrics, histogram, type ClassificationMetrics, type LabelledPrediction } from './metrics/classification';
 import { averagePrecision, prCurve, resampledAuc, rocAuc, rocCurve, thinCurve } from './metrics/curves';
@@ -192,7 +192,7 @@ export function evaluatePack(set: LabelledSet, runs: readonly RecordedRun[], pac
   const boot = { rounds: opts.bootstrapRounds ?? BOOTSTRAP_DEFAULTS.rounds, seed: opts.seed ?? BOOTSTRAP_DEFAULTS.seed };
   const classification = classificationMetrics(labelled, pack.labels, { bootstrapRounds: boot.rounds, seed: boot.seed });
   const threshold = raw ? pack.imageThreshold! : (runs[0]?.thresholds['high'] ?? runs[0]?.thresholds['normalised'] ?? 0.5);
-  const range: [number, number] = raw ? [Math.min(...s, threshold), Math.max(...s, threshold)] : [0, 1];
+  const range: [number, number] = raw ? [s.reduce((a, b) => Math.min(a, b), threshold), s.reduce((a, b) => Math.max(a, b), threshold)] : [0, 1];
   const rel = (v: number) => (range[1] > range[0] ? (v - range[0]) / (range[1] - range[0]) : 0);
   const point = (idx: ArrayLike<number>) => {
     let tp = 0, fp = 0, fn = 0;
@@ -211,17 +211,23 @@ export function evaluatePack(set: LabelledSet, runs: readonly RecordedRun[], pac
   };
   const auc = rocAuc(y, s);
   const sub = resampledAuc(y, s);
+  const at = perRound(point);
+  const [precisionCi, recallCi, f1Ci, rocAucCi] = bootstrapIntervals(
+    y.length,
+    [(i, r) => at(i, r).precision, (i, r) => at(i, r).recall, (i, r) => at(i, r).f1, auc === null ? () => null : sub],
+    boot,
+  );
   const positives = y.filter(Boolean).length;
   const binary: BinaryMetrics = {
     n: y.length,
     positives,
     threshold,
     point: operatingPoint(y, s, threshold),
-    precisionCi: bootstrapInterval(y.length, (i) => point(i).precision, boot),
-    recallCi: bootstrapInterval(y.length, (i) => point(i).recall, boot),
-    f1Ci: bootstrapInterval(y.length, (i) => point(i).f1, boot),
+    precisionCi: precisionCi!,
+    recallCi: recallCi!,
+    f1Ci: f1Ci!,
     rocAuc: auc,
-    rocAucCi: auc === null ? null : bootstrapInterval(y.length, sub, boot),
+    rocAucCi: auc === null ? null : rocAucCi!,
     averagePrecision: averagePrecision(y, s),
     uncertainShare: uncertain / y.length,
     roc: auc === null ? null : thinCurve(rocCurve(y, s) as unknown as Record<string, number[]>) as unknown as BinaryMetrics['roc'],

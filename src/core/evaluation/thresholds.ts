@@ -71,8 +71,25 @@ export function parseObjective(text: string): Objective {
   throw new InspectorError('EVAL_BAD_OBJECTIVE', `Unknown threshold objective "${text}": use f1, recall=0.99, false-alarm=0.01 or sigma=3.`);
 }
 
-function distinctDescending(scores: ArrayLike<number>): number[] {
-  return [...new Set(Array.from(scores))].sort((a, b) => b - a);
+/** Counts at every distinct score, highest first: one sort, then each objective is a scan. */
+function sweep(labels: ArrayLike<number>, scores: ArrayLike<number>): { t: number[]; tp: number[]; fp: number[]; P: number; N: number } {
+  const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]!);
+  const out = { t: [] as number[], tp: [] as number[], fp: [] as number[], P: 0, N: 0 };
+  let tp = 0;
+  let fp = 0;
+  for (let k = 0; k < order.length; k++) {
+    const i = order[k]!;
+    if (labels[i]) tp++;
+    else fp++;
+    if (k === order.length - 1 || scores[order[k + 1]!] !== scores[i]) {
+      out.t.push(scores[i]!);
+      out.tp.push(tp);
+      out.fp.push(fp);
+    }
+  }
+  out.P = tp;
+  out.N = fp;
+  return out;
 }
 
 export function propose(labels: ArrayLike<number>, scores: ArrayLike<number>, objective: Objective): Proposal {
@@ -87,34 +104,30 @@ export function propose(labels: ArrayLike<number>, scores: ArrayLike<number>, ob
     return { objective: name, point: operatingPoint(labels, scores, mean + objective.k * sd), note: `mean ${mean.toPrecision(6)}, σ ${sd.toPrecision(6)} (population) of ${normal.length} normal images` };
   }
   if (!positives || !negatives) throw new InspectorError('EVAL_ONE_CLASS', `Proposing a threshold by ${name} needs both normal and defect images in the set.`);
-  const candidates = distinctDescending(scores);
+  const c = sweep(labels, scores);
   if (objective.kind === 'f1') {
-    let best = operatingPoint(labels, scores, candidates[0]!);
-    for (const t of candidates.slice(1)) {
-      const p = operatingPoint(labels, scores, t);
-      if (p.f1 > best.f1) best = p;
+    // The highest threshold reaching the best F1 (2·TP / (2·TP + FP + FN)).
+    let best = 0;
+    let bestF1 = -1;
+    for (let k = 0; k < c.t.length; k++) {
+      const f1 = (2 * c.tp[k]!) / (c.tp[k]! + c.fp[k]! + c.P);
+      if (f1 > bestF1) {
+        bestF1 = f1;
+        best = k;
+      }
     }
-    return { objective: name, point: best };
+    return { objective: name, point: operatingPoint(labels, scores, c.t[best]!) };
   }
   if (objective.kind === 'recall') {
     // The highest threshold that still catches the target share of defects.
-    for (const t of candidates) {
-      const p = operatingPoint(labels, scores, t);
-      if (p.recall >= objective.target) return { objective: name, point: p };
-    }
+    const k = c.tp.findIndex((tp) => tp / c.P >= objective.target);
+    return { objective: name, point: operatingPoint(labels, scores, c.t[k]!) };
   }
-  if (objective.kind === 'false-alarm') {
-    // The lowest threshold whose false-alarm rate stays within the target (catches the most).
-    let best: OperatingPoint | null = null;
-    for (const t of candidates) {
-      const p = operatingPoint(labels, scores, t);
-      if (p.falseAlarmRate <= objective.target) best = p;
-      else break;
-    }
-    const p = best ?? operatingPoint(labels, scores, candidates[0]! + 1e-9);
-    return { objective: name, point: p, ...(best ? {} : { note: 'no score keeps the false-alarm rate that low; threshold above every score' }) };
-  }
-  throw new InspectorError('EVAL_BAD_OBJECTIVE', `Cannot reach ${name} on this set.`);
+  // The lowest threshold whose false-alarm rate stays within the target (catches the most).
+  let k = -1;
+  while (k + 1 < c.t.length && c.fp[k + 1]! / c.N <= objective.target) k++;
+  if (k < 0) return { objective: name, point: operatingPoint(labels, scores, c.t[0]! + 1e-9), note: 'no score keeps the false-alarm rate that low; threshold above every score' };
+  return { objective: name, point: operatingPoint(labels, scores, c.t[k]!) };
 }
 
 /** T1 from the recall objective (catch defects), T2 from the false-alarm objective (spare good parts). */

@@ -54,3 +54,46 @@ export function bootstrapInterval(
   const alpha = (1 - level) / 2;
   return { low: quantile(values, alpha), high: quantile(values, 1 - alpha) };
 }
+
+/**
+ * Several statistics on the same resamples: each round's indices are drawn once and every
+ * statistic sees them (with the round number, so statistics that share work can memoise it).
+ * Same seed, same resamples as `bootstrapInterval` — the intervals are identical, the draws shared.
+ */
+export function bootstrapIntervals(
+  n: number,
+  statistics: ((indices: Uint32Array, round: number) => number | null)[],
+  opts: Partial<typeof BOOTSTRAP_DEFAULTS> = {},
+): (Interval | null)[] {
+  const { rounds, seed, level } = { ...BOOTSTRAP_DEFAULTS, ...opts };
+  if (n === 0) return statistics.map(() => null);
+  const rand = seededRandom(seed);
+  const values: number[][] = statistics.map(() => []);
+  const idx = new Uint32Array(n);
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < n; i++) idx[i] = Math.floor(rand() * n);
+    statistics.forEach((f, k) => {
+      const v = f(idx, r);
+      if (v !== null && Number.isFinite(v)) values[k]!.push(v);
+    });
+  }
+  const alpha = (1 - level) / 2;
+  return values.map((v) => {
+    if (!v.length) return null;
+    v.sort((a, b) => a - b);
+    return { low: quantile(v, alpha), high: quantile(v, 1 - alpha) };
+  });
+}
+
+/** Memoises a per-round computation shared by several statistics. */
+export function perRound<T>(f: (indices: Uint32Array) => T): (indices: Uint32Array, round: number) => T {
+  let last = -1;
+  let value: T;
+  return (idx, round) => {
+    if (round !== last) {
+      value = f(idx);
+      last = round;
+    }
+    return value;
+  };
+}

@@ -3,7 +3,7 @@
  * F1 (scikit-learn's `zero_division=0`), accuracy, one-vs-rest ROC-AUC and average precision per
  * class with curves, score histograms per true class, all with bootstrap intervals over images.
  */
-import { bootstrapInterval, type Interval } from './bootstrap';
+import { bootstrapIntervals, perRound, type Interval } from './bootstrap';
 import { averagePrecision, prCurve, resampledAuc, rocAuc, rocCurve, thinCurve, type PrCurve, type RocCurve } from './curves';
 
 export interface LabelledPrediction {
@@ -72,11 +72,6 @@ function prf(truth: readonly string[], pred: readonly string[], label: string, i
   return { precision, recall, f1, support: tp + fn };
 }
 
-function predictedIn(pred: readonly string[], label: string, idx: ArrayLike<number>): boolean {
-  for (let k = 0; k < idx.length; k++) if (pred[idx[k]!] === label) return true;
-  return false;
-}
-
 export interface ClassificationOptions {
   bootstrapRounds?: number;
   seed?: number;
@@ -104,34 +99,76 @@ export function classificationMetrics(preds: readonly LabelledPrediction[], clas
     return idx.length ? ok / idx.length : null;
   };
   const curves = opts.curves ?? true;
-  const perClass: ClassMetrics[] = classes.map((label) => {
+  // Every interval from one set of resamples, and per round one pass over the integer-coded
+  // truth and prediction builds the confusion counts all per-class statistics read.
+  const K = predictedClasses.length;
+  const tCode = Int32Array.from(truth, (t) => row.get(t) ?? -1);
+  const pCode = Int32Array.from(pred, (p) => col.get(p)!);
+  const confusion = perRound((idx) => {
+    const tp = new Float64Array(K);
+    const predicted = new Float64Array(K);
+    const actual = new Float64Array(K);
+    let ok = 0;
+    for (let k = 0; k < idx.length; k++) {
+      const i = idx[k]!;
+      const t = tCode[i]!;
+      const q = pCode[i]!;
+      predicted[q]!++;
+      if (t >= 0) actual[t]!++;
+      if (t === q) {
+        tp[t]!++;
+        ok++;
+      }
+    }
+    return { tp, predicted, actual, accuracy: idx.length ? ok / idx.length : null };
+  });
+  const stats: ((idx: Uint32Array, round: number) => number | null)[] = [(idx, r) => confusion(idx, r).accuracy];
+  const bases: number[] = [];
+  const perClass: ClassMetrics[] = classes.map((label, c) => {
     const m = prf(truth, pred, label, all);
     const hasScore = preds.every((p) => Number.isFinite(p.scores[label]));
     const y = Float64Array.from(truth, (t) => (t === label ? 1 : 0));
     const s = Float64Array.from(preds, (p) => p.scores[label] ?? NaN);
     const auc = hasScore ? rocAuc(y, s) : null;
-    const sub = hasScore && auc !== null ? resampledAuc(y, s) : () => null;
-    const supported = (idx: Uint32Array, f: (x: ReturnType<typeof prf>) => number) => {
-      const r = prf(truth, pred, label, idx);
-      return r.support ? f(r) : null;
+    bases.push(stats.length);
+    // A resample with no prediction of this class has no precision (not 0), one without the class
+    // no recall or F1: those resamples are skipped.
+    const precision = (idx: Uint32Array, r: number) => {
+      const m = confusion(idx, r);
+      return m.predicted[c] ? m.tp[c]! / m.predicted[c]! : null;
     };
+    const recall = (idx: Uint32Array, r: number) => {
+      const m = confusion(idx, r);
+      return m.actual[c] ? m.tp[c]! / m.actual[c]! : null;
+    };
+    stats.push(precision, recall, (idx, r) => {
+      const m = confusion(idx, r);
+      return m.actual[c] ? (2 * m.tp[c]!) / (m.actual[c]! + m.predicted[c]!) : null;
+    }, auc !== null ? resampledAuc(y, s) : () => null);
     return {
       label,
       support: m.support,
       precision: m.precision,
       recall: m.recall,
       f1: m.f1,
-      // A resample with no prediction of this class has no precision (not 0): it is skipped.
-      precisionCi: bootstrapInterval(n, (idx) => predictedIn(pred, label, idx) ? prf(truth, pred, label, idx).precision : null, boot),
-      recallCi: bootstrapInterval(n, (idx) => supported(idx, (r) => r.recall), boot),
-      f1Ci: bootstrapInterval(n, (idx) => supported(idx, (r) => r.f1), boot),
+      precisionCi: null,
+      recallCi: null,
+      f1Ci: null,
       rocAuc: auc,
-      rocAucCi: auc === null ? null : bootstrapInterval(n, sub, boot),
+      rocAucCi: null,
       averagePrecision: hasScore ? averagePrecision(y, s) : null,
       roc: hasScore && curves && auc !== null ? thinCurve(rocCurve(y, s) as unknown as Record<string, number[]>) as unknown as RocCurve : null,
       pr: hasScore && curves && auc !== null ? thinCurve(prCurve(y, s) as unknown as Record<string, number[]>) as unknown as PrCurve : null,
       histogram: hasScore && curves ? Object.fromEntries(classes.map((c) => [c, histogram(preds.filter((p) => p.label === c).map((p) => p.scores[label]!))])) : null,
     };
+  });
+  const cis = bootstrapIntervals(n, stats, boot);
+  perClass.forEach((c, k) => {
+    const b = bases[k]!;
+    c.precisionCi = cis[b]!;
+    c.recallCi = cis[b + 1]!;
+    c.f1Ci = cis[b + 2]!;
+    c.rocAucCi = c.rocAuc === null ? null : cis[b + 3]!;
   });
   return {
     n,
@@ -139,7 +176,7 @@ export function classificationMetrics(preds: readonly LabelledPrediction[], clas
     matrix,
     predictedClasses,
     accuracy: acc(all) ?? 0,
-    accuracyCi: bootstrapInterval(n, acc, boot),
+    accuracyCi: cis[0]!,
     perClass,
     macroF1: perClass.reduce((a, c) => a + c.f1, 0) / Math.max(1, perClass.length),
   };
