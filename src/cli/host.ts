@@ -1,14 +1,24 @@
-/** The CLI's host: same handlers and worker protocol as the app, the worker as a child process. */
-import { createHost, type Host } from '../host/createHost';
+/**
+ * The CLI's host: the same worker protocol and process as the app, the worker as a child process.
+ * Only the worker — commands open the history themselves — so a CLI call loads no IPC handlers,
+ * report writers or image codecs it does not use (start-up time, see scripts/bench/cli.ts).
+ */
+import { join } from 'node:path';
 import { nodeWorkerLauncher } from '../host/nodeWorker';
 import { appPaths } from '../host/paths';
+import { WorkerClient } from '../host/workerClient';
+import { workerConfig } from '../host/workerConfig';
 
-export async function withHost<T>(fn: (host: Host) => Promise<T>): Promise<T> {
+export interface CliHost {
+  worker: WorkerClient;
+}
+
+export async function withHost<T>(fn: (host: CliHost) => Promise<T>): Promise<T> {
   const paths = appPaths();
-  const host = createHost(paths, nodeWorkerLauncher(paths.appRoot), 'media:');
+  const worker = new WorkerClient(nodeWorkerLauncher(paths.appRoot, join(paths.userDataDir, 'logs', 'worker.log')), workerConfig(paths));
   try {
-    return await fn(host);
+    return await fn({ worker });
   } finally {
-    host.close();
+    worker.stop();
   }
 }

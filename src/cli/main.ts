@@ -2,20 +2,7 @@
  * `inspector`: the headless face of the app, on the same core and the same worker process as the
  * desktop shell. Each command is a module in ./commands; this file only routes.
  */
-import { auditCommand } from './commands/audit';
-import { batchCommand } from './commands/batch';
-import { dbCommand } from './commands/db';
-import { doctorCommand } from './commands/doctor';
-import { evaluateCommand } from './commands/evaluate';
-import { historyCommand } from './commands/history';
-import { operatorCommand } from './commands/operator';
-import { packCommand } from './commands/pack';
-import { inspectCommand } from './commands/inspect';
-import { probeCommand } from './commands/probe';
-import { thresholdCommand } from './commands/threshold';
-import type { Command } from './command';
-
-const commands: Command[] = [doctorCommand, packCommand, inspectCommand, batchCommand, probeCommand, historyCommand, operatorCommand, auditCommand, dbCommand, evaluateCommand, thresholdCommand];
+import { commands, loadCommand } from './registry';
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -31,7 +18,7 @@ function usage(): string {
     '  -h, --help     show help (also: inspector <command> --help)',
     '  -v, --version  print the version',
     '',
-    'Exit status: 0 success, 1 a file/model failed, 2 usage error.',
+    'Exit status: 0 success, 1 a file/model failed, 2 usage error, 130 stopped by Ctrl-C/SIGTERM (batch).',
   ].join('\n');
 }
 
@@ -42,16 +29,17 @@ async function main(argv: string[]): Promise<number> {
     return name ? 0 : 2;
   }
   if (name === '-v' || name === '--version') {
-    const { readAppVersion } = await import('../host/createHost');
+    const { readAppVersion } = await import('../host/workerConfig');
     const { findAppRoot } = await import('../host/paths');
     process.stdout.write(readAppVersion(findAppRoot()) + '\n');
     return 0;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) {
     process.stderr.write(`inspector: unknown command "${name}"\n\n${usage()}\n`);
     return 2;
   }
+  const command = await loadCommand(entry);
   if (rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(command.help + '\n');
     return 0;

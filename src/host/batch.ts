@@ -3,14 +3,15 @@
  * A batch killed half-way keeps every case it finished; `resume` picks up the same batch and skips
  * images it already recorded (as a run or an error), so no image is inspected or counted twice.
  */
-import { expandPaths } from '../core/engine/inspect';
-import { commonDir, type InspectParams } from '../core/engine/service';
+import { commonDir, listInputs, skippedWithCases } from '../core/engine/inspect';
+import type { InspectParams } from '../core/engine/service';
 import type { HistoryStore } from '../core/history/index';
 import { groupCases } from '../core/verdict/cases';
 import { loadConfig } from '../core/verdict/config';
 import { InspectorError } from '../shared/errors';
 import type { HistoryAccess } from './history';
-import { recordReport } from './recordInspection';
+import { providerWarnings } from './providerWarning';
+import { recordReport, recordSkipped } from './recordInspection';
 import type { WorkerClient } from './workerClient';
 
 export interface BatchRequest extends Omit<InspectParams, 'paths' | 'baseDir'> {
@@ -43,10 +44,16 @@ export interface BatchSummary {
   inspected: number;
   skipped: number;
   errors: number;
+  /** Files in the folders given that are not images: skipped, each recorded as an error row. */
+  notImages: number;
   cases: number;
   verdicts: Record<string, number>;
   stopped: boolean;
   seconds: number;
+  /** Execution providers asked for (null: default order) and those that actually ran. */
+  providers: { requested: string[] | null; used: string[] };
+  /** A requested provider that could not be used, once per pack, naming the one that ran. */
+  warnings: string[];
 }
 
 /** Sources this batch already recorded, as runs or as errors. */
@@ -61,14 +68,16 @@ function recordedSources(store: HistoryStore, batchId: number): Set<string> {
 }
 
 export async function runBatch(
-  ctx: { worker: WorkerClient; history: HistoryAccess },
+  ctx: { worker: WorkerClient; history: Pick<HistoryAccess, 'get'> },
   req: BatchRequest,
   onProgress: (p: BatchProgress) => void = () => {},
   shouldStop: () => boolean = () => false,
+  /** Called once the batch id is known, before the first case: a stopped batch can always be named. */
+  onStart: (batchId: number, total: number) => void = () => {},
 ): Promise<BatchSummary> {
   const started = performance.now();
-  const files = expandPaths(req.paths);
-  if (files.length === 0) throw new InspectorError('BATCH_EMPTY', `No images found in ${req.paths.join(', ')}.`);
+  const { files, skipped } = listInputs(req.paths);
+  if (files.length === 0) throw new InspectorError('BATCH_EMPTY', `No images found in ${req.paths.join(', ')}${skipped.length ? ` (${skipped.length} files that are not images skipped)` : ''}.`, { skipped });
   const baseDir = commonDir(req.paths);
   const config = loadConfig(req.config);
   const cases = groupCases(files, config.config, baseDir);
@@ -95,7 +104,13 @@ export async function runBatch(
     batchId = req.evaluation ? store.startEvaluationBatch({ ...start, setIdentity: req.evaluation.setIdentity }) : store.startBatch(start);
   }
 
-  const summary: BatchSummary = { batchId, total: files.length, inspected: 0, skipped: 0, errors: 0, cases: 0, verdicts: {}, stopped: false, seconds: 0 };
+  // Skips are recorded once per batch (a resumed batch already has them).
+  const notImages = skippedWithCases(skipped, config, baseDir);
+  const newSkips = notImages.filter((s) => !already.has(s.path));
+  recordSkipped(store, newSkips, { batchId, operatorId });
+  onStart(batchId, files.length);
+
+  const summary: BatchSummary = { batchId, total: files.length, inspected: 0, skipped: 0, errors: 0, notImages: notImages.length, cases: 0, verdicts: {}, stopped: false, seconds: 0, providers: { requested: req.providers ?? null, used: [] }, warnings: [] };
   let done = files.filter((f) => already.has(f)).length;
   summary.skipped = done;
   for (const c of cases) {
@@ -114,6 +129,8 @@ export async function runBatch(
       ...(req.providers ? { providers: req.providers } : {}),
     });
     await recordReport(ctx.worker, store, report, { batchId, operatorId });
+    for (const r of report.results) if (r.provider && !summary.providers.used.includes(r.provider)) summary.providers.used.push(r.provider);
+    for (const w of providerWarnings({ ...report, providers: summary.providers })) if (!summary.warnings.includes(w)) summary.warnings.push(w);
     const failed = report.results.filter((r) => r.error).length;
     summary.inspected += report.results.length - failed;
     summary.errors += failed;

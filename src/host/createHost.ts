@@ -1,5 +1,5 @@
 /** Builds the Electron-free host (paths, worker, media, handlers) that main, CLI and tests share. */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AccessGrants } from './grants';
 import { createHandlers, type ChoosePaths, type Handlers, type HostContext } from './handlers';
@@ -7,14 +7,13 @@ import { HistoryAccess } from './history';
 import { MediaStore } from './media';
 import type { AppPaths } from './paths';
 import { WorkerClient, type WorkerLauncher } from './workerClient';
+import { readAppVersion, workerConfig } from './workerConfig';
+
+export { readAppVersion };
 
 export interface Host extends HostContext {
   handlers: Handlers;
   close(): void;
-}
-
-export function readAppVersion(appRoot: string): string {
-  return (JSON.parse(readFileSync(join(appRoot, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** Headless hosts (CLI) have no picker: paths come from arguments, granted by the command. */
@@ -22,15 +21,7 @@ const noPicker: ChoosePaths = async () => [];
 
 export function createHost(paths: AppPaths, launcher: WorkerLauncher, mediaBase: string, choosePaths: ChoosePaths = noPicker): Host {
   const version = readAppVersion(paths.appRoot);
-  const worker = new WorkerClient(launcher, {
-    appRoot: paths.appRoot,
-    resourcesDir: paths.resourcesDir,
-    modelDirs: [
-      { dir: paths.appModelsDir, source: 'app' },
-      { dir: paths.userModelsDir, source: 'user' },
-    ],
-    inspectorVersion: version,
-  });
+  const worker = new WorkerClient(launcher, workerConfig(paths, version));
   const grants = new AccessGrants();
   // The bundled samples are always readable: they ship with the app.
   const samples = join(paths.resourcesDir, 'samples');

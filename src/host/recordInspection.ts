@@ -4,7 +4,7 @@
  * transaction per call, so a crash never leaves half a batch. The run ids go back to the caller:
  * reviews refer to them.
  */
-import type { ImageResult, InspectReport } from '../core/engine/inspect';
+import type { ImageResult, InspectReport, SkippedInput } from '../core/engine/inspect';
 import type { HeatMap } from '../core/explain/scale';
 import type { ErrorInput, HistoryStore, InferenceRecord, Modality } from '../core/history/index';
 import type { WorkerClient } from './workerClient';
@@ -19,7 +19,7 @@ export interface RecordOptions {
 
 /** Which failures are the input's fault (validation) and which the model's (inference). */
 function stageOf(code: string): ErrorInput['stage'] {
-  return /^(IMAGE_|DICOM_|FILE_|ACCESS_)/.test(code) ? 'validation' : 'inference';
+  return /^(IMAGE_|DICOM_|FILE_|ACCESS_|INPUT_)/.test(code) ? 'validation' : 'inference';
 }
 
 /** The AI's label: the class for classifiers (so it can be compared with a reviewer's class). */
@@ -78,6 +78,25 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
   };
 }
 
+/**
+ * Files skipped in the folders given (not images) become error rows too, named and coded, so a
+ * skip is never silent: `history list` shows them with the failed images.
+ */
+export function recordSkipped(store: HistoryStore, skipped: readonly (SkippedInput & { caseId?: string })[], opts: RecordOptions = {}): void {
+  for (const s of skipped) {
+    store.recordError({
+      stage: 'validation',
+      code: s.code,
+      message: s.message,
+      sourcePath: s.path,
+      batchId: opts.batchId ?? null,
+      caseKey: s.caseId ?? null,
+      operatorId: opts.operatorId ?? null,
+      details: { skipped: true },
+    });
+  }
+}
+
 /** Records a whole report; returns the run id of each successful result (undefined for errors). */
 export function recordInspection(store: HistoryStore, report: InspectReport, opts: RecordOptions = {}): (number | undefined)[] {
   const ok = report.results.filter((r) => !r.error && r.image.sha256);
@@ -103,6 +122,7 @@ export function recordInspection(store: HistoryStore, report: InspectReport, opt
       operatorId: opts.operatorId ?? null,
     });
   }
+  recordSkipped(store, report.skipped ?? [], opts);
   return report.results.map((r) => runIdOf.get(r));
 }
 

@@ -73,8 +73,11 @@ export const InspectImageResult = z
     runId: z.number().int().optional(),
   });
 
+const RULE_VERDICTS = ['PASS', 'INTERNAL_DEFECT', 'EXTERNAL_DEFECT', 'COMBINED_DEFECT', 'UNCERTAIN'] as const;
+
 export const CaseVerdict = z.object({
-  verdict: z.enum(['PASS', 'INTERNAL_DEFECT', 'EXTERNAL_DEFECT', 'COMBINED_DEFECT', 'UNCERTAIN']),
+  /** INCOMPLETE: some image of the case could not be read or inspected (see failedImages). */
+  verdict: z.enum([...RULE_VERDICTS, 'INCOMPLETE']),
   method: z.string(),
   score: z.number(),
   drivingSide: z.enum(['internal', 'external']).optional(),
@@ -82,12 +85,21 @@ export const CaseVerdict = z.object({
   rule: z.number().optional(),
   configSha256: z.string(),
   sides: z.record(z.string(), z.object({ defectScore: z.number(), decision: z.string(), drivingLabel: z.string().optional(), source: z.string().optional() })),
+  failedImages: z
+    .array(z.object({ source: z.string(), code: z.string(), message: z.string(), side: z.enum(['internal', 'external']).optional(), pack: z.string().optional() }))
+    .optional(),
+  /** With failed images: the verdict the inspected images alone give. */
+  inspectedVerdict: z.enum(RULE_VERDICTS).optional(),
 });
 
 export const InspectRunResult = z.object({
   results: z.array(InspectImageResult),
   cases: z.array(z.object({ id: z.string(), images: z.array(z.string()), verdict: CaseVerdict })),
+  /** Files in the folders given that are not images: skipped, reported and recorded. */
+  skipped: z.array(z.object({ path: z.string(), code: z.string(), message: z.string(), caseId: z.string() })).optional(),
   configSha256: z.string(),
   totalMs: z.number(),
+  /** Execution providers asked for (null: default order) and those the images actually ran on. */
+  providers: z.object({ requested: z.array(z.string()).nullable(), used: z.array(z.string()) }).optional(),
 });
 export type InspectRunResult = z.infer<typeof InspectRunResult>;

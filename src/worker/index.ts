@@ -24,6 +24,10 @@ function onMessage(listener: (message: unknown) => void): void {
   else process.on('message', listener);
 }
 
+// The terminal's Ctrl-C is for the host, which stops after the case in flight and then ends us;
+// dying of it here would lose that case (WORKER_CRASHED). See src/host/nodeWorker.ts.
+process.on('SIGINT', () => {});
+
 let methods: ReturnType<typeof createMethods> | undefined;
 
 onMessage(async (raw) => {

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBatch, type BatchProgress } from '../../host/batch';
-import { HistoryAccess } from '../../host/history';
+import { HistoryStore } from '../../core/history/index';
 import { InspectorError } from '../../shared/errors';
 import type { Command } from '../command';
 import { withHost } from '../host';
@@ -13,10 +13,13 @@ const HELP = [
   '                       [--name NAME] [--resume BATCH_ID] [--db FILE] [--providers cuda,cpu] [--json]',
   '',
   'Inspects many images case by case in the inference worker and records each case in the history as',
-  'soon as it is done, printing progress. Ctrl-C stops after the current case; a batch that was killed',
-  'or stopped continues with --resume BATCH_ID, skipping every image it already recorded.',
+  'soon as it is done, printing progress and the batch id (at the start and at the end). Ctrl-C or',
+  'SIGTERM stops after the current case, every finished case recorded; a second Ctrl-C aborts at once.',
+  'A batch that was killed or stopped continues with --resume BATCH_ID, skipping every image it already',
+  'recorded. Files in the folders that are not images are skipped, listed and recorded.',
   '',
-  'Exit status: 0 every image inspected, 1 some image failed (recorded as errors) or stopped early, 2 usage.',
+  'Exit status: 0 every image inspected, 1 some image failed (recorded as errors), 2 usage,',
+  '130 stopped by Ctrl-C/SIGTERM.',
 ].join('\n');
 
 export const batchCommand: Command = {
@@ -40,19 +43,29 @@ export const batchCommand: Command = {
     const resume = values.resume !== undefined ? Number(values.resume) : undefined;
     if (resume !== undefined && !Number.isInteger(resume)) throw new InspectorError('USAGE', '--resume expects a batch id (a whole number)');
 
+    // A shell's Ctrl-C goes to the whole process group; the worker is in a group of its own (see
+    // nodeWorker.ts), so only we hear it: finish the case in flight, record it, then stop.
     let stop = false;
-    const onSigint = () => {
-      if (stop) process.exit(130);
+    let batchId: number | undefined;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stop) {
+        process.stderr.write(`\n${signal} again: aborting now${batchId !== undefined ? `; continue with --resume ${batchId}` : ''}\n`);
+        process.exit(130);
+      }
       stop = true;
-      process.stderr.write('\nstopping after the current case (Ctrl-C again to abort now)…\n');
+      process.stderr.write(`\n${signal}: stopping batch ${batchId ?? ''} after the current case (Ctrl-C again to abort now)…\n`);
     };
-    process.on('SIGINT', onSigint);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     const tty = process.stderr.isTTY;
     const progress = (p: BatchProgress) => {
       const line = `batch ${p.batchId}: ${p.done}/${p.total} images  case ${p.caseId} ${p.verdict}${p.errors ? `  errors ${p.errors}` : ''}`;
       process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
     };
-    const history = new HistoryAccess(historyDbPath(values.db));
+    // Opened on first use, like the app's HistoryAccess (a usage error creates no database).
+    const file = historyDbPath(values.db);
+    let store: HistoryStore | undefined;
+    const history = { file, get: () => (store ??= HistoryStore.open(file)), close: () => store?.close() };
     try {
       const summary = await withHost((host) =>
         runBatch(
@@ -65,24 +78,32 @@ export const batchCommand: Command = {
           },
           progress,
           () => stop,
+          (id, total) => {
+            batchId = id;
+            process.stderr.write(`batch ${id} ${resume !== undefined ? 'resumed' : 'started'}: ${total} images\n`);
+          },
         ),
       );
       if (tty) process.stderr.write('\n');
+      for (const w of summary.warnings) process.stderr.write(`${w}\n`);
       if (values.json) process.stdout.write(JSON.stringify({ ...summary, database: history.file }, null, 2) + '\n');
       else {
         const v = Object.entries(summary.verdicts).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
         process.stdout.write(
           [
             `Batch ${summary.batchId} ${summary.stopped ? 'STOPPED' : 'done'}: ${summary.inspected} inspected, ${summary.errors} errors, ${summary.skipped} already recorded, of ${summary.total} images`,
+            ...(summary.notImages ? [`Skipped ${summary.notImages} files that are not images (recorded; see inspector history list --batch ${summary.batchId})`] : []),
             `Cases ${summary.cases}: ${v}`,
             `Time ${summary.seconds.toFixed(1)} s (${((summary.inspected + summary.errors) / Math.max(summary.seconds, 1e-9)).toFixed(1)} images/s)`,
             `Recorded in ${history.file}${summary.stopped ? `; continue with: inspector batch … --resume ${summary.batchId}` : ''}`,
           ].join('\n') + '\n',
         );
       }
-      return summary.errors > 0 || summary.stopped ? 1 : 0;
+      if (summary.stopped || stop) return 130;
+      return summary.errors > 0 ? 1 : 0;
     } finally {
-      process.off('SIGINT', onSigint);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
       history.close();
     }
   },

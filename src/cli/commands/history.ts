@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { agreementStats, allPacksDrift, dailyStats, errorStats, getRun, packStats, searchHistory, type HistoryQuery, type ReviewStatus } from '../../core/history/index';
-import type { HistoryPage, RunDetail } from '../../core/history/index';
+import { agreementStats, allPacksDrift, dailyStats, errorStats, getRun, listFailedImages, packStats, searchHistory, type HistoryQuery, type ReviewStatus } from '../../core/history/index';
+import type { FailedImageRow, HistoryPage, RunDetail } from '../../core/history/index';
 import { exportHistory, type ExportResult } from '../../core/reports/index';
 import { readAppVersion } from '../../host/createHost';
 import { findAppRoot } from '../../host/paths';
@@ -22,6 +22,11 @@ const help = [
   '  --pack NAME     --reviewer ID  --text SUBSTRING (case key: serial, cell ID, study UID)',
   `  --status S      one of ${STATUSES.join(', ')}`,
   '  --sort time|score  --asc  --limit N (default 50)  --page N (1-based)  --total',
+  '  --batch ID      failed images of one batch only',
+  '',
+  'list also names every image that could not be read or inspected, and every file skipped as not an',
+  'image, with its file, code and case ("failedImages" in --json). A --verdict or review filter, which',
+  'failed images cannot match, leaves them out.',
   '',
   'The database is the user data folder\'s inspector.sqlite unless --db names another.',
 ].join('\n');
@@ -94,6 +99,15 @@ function formatList(p: HistoryPage): string {
   return [line(head), ...rows.map(line), footer].join('\n') + '\n';
 }
 
+function formatFailed(f: { rows: FailedImageRow[]; total: number }): string {
+  if (f.total === 0) return '';
+  const head = ['error', 'time (UTC)', 'case', 'file', 'code', 'batch'];
+  const rows = f.rows.map((r) => [String(r.id), ts(r.createdAt), r.caseKey ?? '-', r.sourcePath ?? '-', `${r.code}${r.skipped ? ' (skipped)' : ''}`, r.batchId !== null ? String(r.batchId) : '-']);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return ['', `Failed or skipped images (${f.total}; not inspected, never PASS)`, line(head), ...rows.map(line), `${f.rows.length} of ${f.total}`].join('\n') + '\n';
+}
+
 function formatRun(d: RunDetail): string {
   const r = d.run;
   const lines = [
@@ -140,6 +154,7 @@ export const historyCommand: Command = {
         total: { type: 'boolean' },
         'psi-limit': { type: 'string' },
         'ks-limit': { type: 'string' },
+        batch: { type: 'string' },
       },
     });
     const out = (v: unknown, text: () => string) => process.stdout.write(values.json ? JSON.stringify(v, null, 2) + '\n' : text());
@@ -148,16 +163,31 @@ export const historyCommand: Command = {
       const query = filterQuery(values);
       const limit = parseNumber(values.limit, '--limit', 50);
       const page = parseNumber(values.page, '--page', 1);
-      const result = withStore(values.db, (s) =>
-        searchHistory(s.db, {
+      const batchId = values.batch !== undefined ? parseNumber(values.batch, '--batch', 0) : undefined;
+      // Failed images have no verdict or review: a filter on those excludes them.
+      const failuresMatch = !query.verdicts?.length && !query.reviewer && (query.reviewStatus ?? 'any') === 'any';
+      const result = withStore(values.db, (s) => ({
+        ...searchHistory(s.db, {
           ...query,
           order: values.asc ? 'asc' : 'desc',
           limit,
           offset: (Math.max(1, page) - 1) * limit,
           withTotal: values.total ?? false,
         }),
-      );
-      out(result, () => formatList(result));
+        failedImages: failuresMatch
+          ? listFailedImages(s.db, {
+              ...(query.from !== undefined ? { from: query.from } : {}),
+              ...(query.to !== undefined ? { to: query.to } : {}),
+              ...(query.pack ? { pack: query.pack } : {}),
+              ...(query.text ? { text: query.text } : {}),
+              ...(batchId !== undefined ? { batchId } : {}),
+              order: values.asc ? 'asc' : 'desc',
+              limit,
+              offset: (Math.max(1, page) - 1) * limit,
+            })
+          : { rows: [], total: 0 },
+      }));
+      out(result, () => formatList(result) + formatFailed(result.failedImages));
       return 0;
     }
     if (sub === 'export') {

@@ -1,17 +1,19 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InspectorError } from '../../shared/errors';
 import type { ImageResult, InspectReport } from '../../core/engine/inspect';
 import { METHODS } from '../../core/explain';
 import { npyFloat32 } from '../../core/explain/npy';
 import { resizeMap, type HeatMap } from '../../core/explain/scale';
+import { commonDir } from '../../core/engine/inspect';
 import { HistoryStore } from '../../core/history/index';
 import { recordReport } from '../../host/recordInspection';
 import type { Command } from '../command';
 import { INSPECT_OPTIONS, inspectParams } from '../inspectOptions';
 import { historyDbPath } from '../historyDb';
 import { withHost } from '../host';
+import { providerWarnings } from '../../host/providerWarning';
 
 const HELP = [
   'Usage: inspector inspect <files|dirs>... [--pack DIR|NAME]... [--method M] [--config inspector.yaml]',
@@ -19,11 +21,15 @@ const HELP = [
   '',
   'Runs model packs on images (folders are walked) in the inference worker and prints, per image, the',
   'probabilities or anomaly score, the decision, the regions, the execution provider and timings; then',
-  'the integrated verdict per case (cases and verdict rules from --config, see docs/PACKS.md).',
+  'the integrated verdict per case (cases and verdict rules from --config, see docs/PACKS.md). A case',
+  'with any image that could not be read or inspected is INCOMPLETE, never PASS, and names those',
+  'images; files in a folder that are not images are skipped, listed and recorded (docs/VERDICT.md).',
   '',
   `  --method      ${METHODS.join('|')} (default: the pack's)`,
   '  --save-maps   writes each raw map as float32 .npy at the model input resolution, plus a .json with',
-  '                its display scale, method and target, for checking by other tools',
+  '                its display scale, method and target, for checking by other tools; a map is named by',
+  '                its image\'s path below the inputs given, extension kept (sub/x.png.PACK.METHOD.npy),',
+  '                so x.png and x.dcm never share a name (and a name is never reused: -2, -3… if needed)',
   '  --json        the whole report as JSON (maps summarised; use --save-maps for their values)',
   '  --db FILE     the history database to record into (default: the user\'s, see `inspector history`)',
   '  --no-record   inspect without recording (nothing is written to any history)',
@@ -48,8 +54,24 @@ export function summariseReport(report: InspectReport): unknown {
   };
 }
 
-function saveMaps(report: InspectReport, dir: string): number {
+/**
+ * Where a map goes: the image's path below `base` (extension kept, so x.png and x.dcm differ), then
+ * pack and method; a name already written in this run or present in the folder gets -2, -3….
+ */
+export function mapStem(source: string, base: string, pack: string, method: string, taken: Set<string>, dir: string): string {
+  let rel = relative(base, source);
+  if (!rel || rel.startsWith('..')) rel = source.split(sep).pop()!;
+  const stemOf = (k: number) => `${rel.split(sep).join('/')}.${pack}.${method}${k > 1 ? `-${k}` : ''}`;
+  let k = 1;
+  while (taken.has(stemOf(k)) || existsSync(join(dir, `${stemOf(k)}.npy`))) k++;
+  const stem = stemOf(k);
+  taken.add(stem);
+  return stem;
+}
+
+function saveMaps(report: InspectReport, dir: string, base: string): number {
   mkdirSync(dir, { recursive: true });
+  const taken = new Set<string>();
   let n = 0;
   for (const r of report.results) {
     const map = mapOf(r);
@@ -57,7 +79,8 @@ function saveMaps(report: InspectReport, dir: string): number {
     const [h, w] = r.pack.inputSize;
     const full = resizeMap(map, w, h);
     const method = r.explanation?.method ?? r.anomaly?.format ?? 'map';
-    const stem = `${basename(r.source).replace(/\.[^.]+$/, '')}.${r.pack.name}.${method}`;
+    const stem = mapStem(r.source, base, r.pack.name, method, taken, dir);
+    mkdirSync(dirname(join(dir, stem)), { recursive: true });
     writeFileSync(join(dir, `${stem}.npy`), npyFloat32(full.data, h, w));
     writeFileSync(
       join(dir, `${stem}.json`),
@@ -111,10 +134,18 @@ function formatReport(report: InspectReport): string {
     const t = r.timings;
     lines.push(`  time ${t.totalMs.toFixed(1)} ms/image (pre ${t.preprocessMs.toFixed(1)}, infer ${t.inferenceMs.toFixed(1)}, explain ${t.explainMs.toFixed(1)}; batch ${t.batchSize})`);
   }
+  if (report.skipped?.length) {
+    lines.push('', `Skipped ${report.skipped.length} files that are not images (recorded):`);
+    for (const s of report.skipped) lines.push(`  ${s.path}  ${s.code}`);
+  }
   lines.push('', `Cases (${report.cases.length}), config ${report.configSha256.slice(0, 12)}`);
   for (const c of report.cases) {
     const v = c.verdict;
     lines.push(`  ${c.id}: ${v.verdict}${v.drivingClass ? ` (${v.drivingSide}: ${v.drivingClass})` : ''}  ${v.method} score ${v.score.toFixed(3)}  images ${c.images.length}`);
+    if (v.failedImages?.length) {
+      lines.push(`    not inspected (${v.failedImages.length}); the images that were give ${v.inspectedVerdict ?? '-'}:`);
+      for (const f of v.failedImages) lines.push(`      ${f.source}  ${f.code}`);
+    }
   }
   lines.push(`Total ${(report.totalMs / 1000).toFixed(2)} s`);
   return lines.join('\n') + '\n';
@@ -159,8 +190,9 @@ export const inspectCommand: Command = {
       }
       return r;
     });
+    for (const w of providerWarnings(report)) process.stderr.write(`${w}\n`);
     if (values['save-maps']) {
-      const n = saveMaps(report, values['save-maps']);
+      const n = saveMaps(report, values['save-maps'], commonDir(positionals) ?? process.cwd());
       if (!values.json) process.stderr.write(`saved ${n} maps to ${values['save-maps']}\n`);
     }
     process.stdout.write(values.json ? JSON.stringify(summariseReport(report), null, 2) + '\n' : formatReport(report));

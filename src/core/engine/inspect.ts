@@ -4,13 +4,13 @@
  * external) — or to every pack when the side cannot be told — and inspected in batches.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
+import { dirname, extname, join, resolve, sep } from 'node:path';
 import { InspectorError } from '../../shared/errors';
 import type { ExplainMethod } from '../explain';
 import type { LoadedPack } from '../packs/load';
 import { groupCases } from '../verdict/cases';
 import type { LoadedConfig } from '../verdict/config';
-import { integrate, type Side, type SideResult, type Verdict } from '../verdict/verdict';
+import { integrate, withFailures, type FailedImage, type Side, type SideResult, type Verdict } from '../verdict/verdict';
 import type { Engine, InspectionResult } from './engine';
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.dcm', '.dicom']);
@@ -27,16 +27,40 @@ export interface CaseResult {
   verdict: Verdict;
 }
 
+/**
+ * A file in a folder that was not inspected because it is not an image (the shape the shared folder
+ * walker returns). Reported and recorded, but it does not make its case incomplete.
+ */
+export interface SkippedInput {
+  path: string;
+  code: string;
+  message: string;
+}
+
+export interface InputListing {
+  files: string[];
+  skipped: SkippedInput[];
+}
+
 export interface InspectReport {
   results: ImageResult[];
   cases: CaseResult[];
+  /** Files in the folders given that were skipped (not images), with the case they would belong to. */
+  skipped: (SkippedInput & { caseId: string })[];
   configSha256: string;
   totalMs: number;
+  /** Execution providers asked for (null: the default order) and those that actually ran. */
+  providers?: { requested: string[] | null; used: string[] };
 }
 
-/** Files as given, folders walked recursively (sorted, hidden entries skipped). */
-export function expandPaths(paths: readonly string[]): string[] {
-  const out: string[] = [];
+/**
+ * Files as given, folders walked recursively (sorted). A file in a folder whose name does not say
+ * image is skipped and listed with INPUT_NOT_AN_IMAGE; hidden entries are skipped unlisted (dot
+ * files are the system's, not the line's). A file named explicitly is always inspected.
+ */
+export function listInputs(paths: readonly string[]): InputListing {
+  const files: string[] = [];
+  const skipped: SkippedInput[] = [];
   const walk = (p: string) => {
     const st = statSync(p, { throwIfNoEntry: false });
     if (!st) throw new InspectorError('FILE_NOT_FOUND', `No such file or folder: ${p}`, { path: p });
@@ -45,11 +69,44 @@ export function expandPaths(paths: readonly string[]): string[] {
         const child = join(p, e);
         const cst = statSync(child);
         if (cst.isDirectory() || IMAGE_EXT.has(extname(e).toLowerCase())) walk(child);
+        else skipped.push({ path: resolve(child), code: 'INPUT_NOT_AN_IMAGE', message: `Skipped ${e}: its name does not end in an image extension (${[...IMAGE_EXT].join(' ')}).` });
       }
-    } else out.push(resolve(p));
+    } else files.push(resolve(p));
   };
   for (const p of paths) walk(p);
-  return out;
+  return { files, skipped };
+}
+
+export function expandPaths(paths: readonly string[]): string[] {
+  return listInputs(paths).files;
+}
+
+/** Skips with the case each would have belonged to, so a record names the part it was found with. */
+export function skippedWithCases(all: readonly SkippedInput[], config: LoadedConfig, baseDir?: string): (SkippedInput & { caseId: string })[] {
+  // The run's own inspector.yaml beside the images is not a stray file.
+  const skipped = config.path ? all.filter((s) => s.path !== resolve(config.path!)) : all;
+  if (skipped.length === 0) return [];
+  const caseOf = new Map<string, string>();
+  for (const c of groupCases(skipped.map((s) => s.path), config.config, baseDir)) for (const img of c.images) caseOf.set(img.path, c.id);
+  return skipped.map((s) => ({ ...s, caseId: caseOf.get(s.path) ?? s.path }));
+}
+
+/** The deepest folder containing every input (a folder input counts as itself). */
+export function commonDir(paths: readonly string[]): string | undefined {
+  const dirs = paths.map((p) => {
+    const abs = resolve(p);
+    return statSync(abs, { throwIfNoEntry: false })?.isDirectory() ? abs : dirname(abs);
+  });
+  if (dirs.length === 0) return undefined;
+  let common = dirs[0]!;
+  for (const d of dirs.slice(1)) {
+    while (d !== common && !d.startsWith(common.endsWith(sep) ? common : common + sep)) {
+      const up = dirname(common);
+      if (up === common) break;
+      common = up;
+    }
+  }
+  return common;
 }
 
 export function packSide(pack: LoadedPack): Side {
@@ -71,7 +128,7 @@ export async function inspect(
 ): Promise<InspectReport> {
   const t0 = performance.now();
   if (req.packs.length === 0) throw new InspectorError('NO_PACK', 'No model pack to inspect with: give --pack or configure sides in inspector.yaml.');
-  const files = expandPaths(req.paths);
+  const { files, skipped } = listInputs(req.paths);
   const cases = groupCases(files, req.config.config, req.baseDir);
   const caseOf = new Map<string, { id: string; side?: Side }>();
   for (const c of cases) for (const img of c.images) caseOf.set(img.path, { id: c.id, ...(img.side ? { side: img.side } : {}) });
@@ -100,7 +157,18 @@ export async function inspect(
       const s = sideSummary(mine.filter((r) => r.side === side));
       if (s) sides[side] = s;
     }
-    return { id: c.id, images: c.images.map((i) => i.path), verdict: integrate(sides, req.config.config, req.config.sha256) };
+    // No verdict without evidence: any image of the case that failed makes it INCOMPLETE (or stricter).
+    const failed: FailedImage[] = mine
+      .filter((r) => r.error)
+      .map((r) => ({ source: r.source, code: r.error!.code, message: r.error!.message, side: r.side, pack: r.pack.name }));
+    const verdict = withFailures(integrate(sides, req.config.config, req.config.sha256), failed, req.config.config);
+    return { id: c.id, images: c.images.map((i) => i.path), verdict };
   });
-  return { results, cases: caseResults, configSha256: req.config.sha256, totalMs: performance.now() - t0 };
+  return {
+    results,
+    cases: caseResults,
+    skipped: skippedWithCases(skipped, req.config, req.baseDir),
+    configSha256: req.config.sha256,
+    totalMs: performance.now() - t0,
+  };
 }

@@ -2,14 +2,12 @@
  * The engine as the worker process hosts it: one Engine (and so one session cache) for the life of
  * the worker, requests resolved from paths and pack references to a full inspection report.
  */
-import { statSync } from 'node:fs';
-import { dirname, resolve, sep } from 'node:path';
 import type { ExplainMethod } from '../explain';
 import type { PackRoot } from '../packs/discover';
 import { resolvePacks } from '../packs/resolve';
 import { loadConfig } from '../verdict/config';
 import { Engine } from './engine';
-import { inspect, type InspectReport } from './inspect';
+import { commonDir, inspect, type InspectReport } from './inspect';
 
 export interface InspectParams {
   paths: string[];
@@ -27,23 +25,8 @@ export interface InspectParams {
   baseDir?: string;
 }
 
-/** The deepest folder containing every input (a folder input counts as itself). */
-export function commonDir(paths: readonly string[]): string | undefined {
-  const dirs = paths.map((p) => {
-    const abs = resolve(p);
-    return statSync(abs, { throwIfNoEntry: false })?.isDirectory() ? abs : dirname(abs);
-  });
-  if (dirs.length === 0) return undefined;
-  let common = dirs[0]!;
-  for (const d of dirs.slice(1)) {
-    while (d !== common && !d.startsWith(common.endsWith(sep) ? common : common + sep)) {
-      const up = dirname(common);
-      if (up === common) break;
-      common = up;
-    }
-  }
-  return common;
-}
+// Re-exported: callers that only need the inputs' folder need not load the engine.
+export { commonDir };
 
 export class EngineService {
   private engine: Engine | undefined;
@@ -63,7 +46,11 @@ export class EngineService {
     const fromConfig = [sides.internal?.pack, sides.external?.pack].filter((x): x is string => !!x);
     const packs = resolvePacks(p.packs ?? [], this.roots, fromConfig);
     const baseDir = p.baseDir ?? commonDir(p.paths);
-    return inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}), ...(baseDir ? { baseDir } : {}) });
+    const report = await inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}), ...(baseDir ? { baseDir } : {}) });
+    // Both, so a result says what was asked for and what it really ran on (a CUDA request on a
+    // machine without CUDA ran on the CPU).
+    const used = [...new Set(report.results.map((r) => r.provider).filter((x) => x))];
+    return { ...report, providers: { requested: p.providers ?? null, used } };
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@ export { HistoryStore, anchorPath, readAnchor, type OpenOptions } from './store'
 export { LATEST_VERSION, MIGRATIONS, migrate, schemaVersion } from './migrations';
 export { verifyAudit, type AuditBreak, type VerifyReport } from './verify';
 export { searchHistory, getRun, type HistoryQuery, type HistoryPage, type ReviewStatus } from './search';
+export { listFailedImages, type FailedImageRow, type FailedImageQuery } from './failures';
 export { dailyStats, packStats, agreementStats, errorStats, type StatsQuery, type DailyStats, type PackStats, type AgreementStats, type ErrorStats } from './stats';
 export { packDrift, allPacksDrift, psi, ksStatistic, ksPValue, DEFAULT_DRIFT_LIMITS, type DriftReport, type DriftLimits } from './drift';
 export { backupDatabase, restoreDatabase, checkBackup, type BackupResult, type RestoreResult } from './backup';

@@ -134,6 +134,31 @@ INSERT INTO cases_fts(cases_fts) VALUES ('rebuild');
 `;
 
 /**
+ * The DICOM node (src/core/dicomnet): instances received (ids as the sender has them, never names),
+ * per-study state for auto-inspection, and the outbox — results waiting to be sent, which survives
+ * restarts so nothing is lost when a PACS is down.
+ */
+const v4DicomNode = `
+CREATE TABLE dicom_instances(
+  sop_instance_uid TEXT PRIMARY KEY, sop_class_uid TEXT NOT NULL, study_instance_uid TEXT NOT NULL,
+  series_instance_uid TEXT NOT NULL, patient_id TEXT NOT NULL, accession_number TEXT NOT NULL, study_date TEXT NOT NULL,
+  modality TEXT NOT NULL, body_part TEXT NOT NULL, station_name TEXT NOT NULL, transfer_syntax TEXT NOT NULL,
+  path TEXT NOT NULL, bytes INTEGER NOT NULL, sha256 TEXT NOT NULL, calling_aet TEXT NOT NULL, peer_host TEXT NOT NULL,
+  received_at INTEGER NOT NULL);
+CREATE INDEX dicom_instances_study ON dicom_instances(study_instance_uid, series_instance_uid);
+CREATE TABLE dicom_studies(
+  study_instance_uid TEXT PRIMARY KEY, patient_id TEXT NOT NULL, accession_number TEXT NOT NULL, study_date TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('received','inspecting','inspected','no-rule','failed')),
+  batch_id INTEGER REFERENCES batches(id), error_code TEXT, updated_at INTEGER NOT NULL);
+CREATE TABLE dicom_outbox(
+  id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, destination TEXT NOT NULL, kind TEXT NOT NULL,
+  sop_class_uid TEXT NOT NULL, sop_instance_uid TEXT NOT NULL, study_instance_uid TEXT NOT NULL, run_id INTEGER,
+  path TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN ('pending','sent','failed')), attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL, last_error_code TEXT, last_error TEXT, sent_at INTEGER);
+CREATE INDEX dicom_outbox_due ON dicom_outbox(status, next_attempt_at);
+`;
+
+/**
  * Evaluations (issue 13): a batch run on a labelled set is marked as an evaluation batch when it
  * starts (its runs then stay out of the production statistics), the integrated verdict of each of
  * its cases is kept as it completes (so a resumed evaluation still has every case), and each
@@ -191,7 +216,8 @@ export const MIGRATIONS: Migration[] = [
       db.exec(v3Backfill);
     },
   },
-  { version: 4, name: 'evaluation runs and threshold versions', up: (db) => db.exec(evaluationTables) },
+  { version: 4, name: 'dicom node: received instances, studies, outbox', up: (db) => db.exec(v4DicomNode) },
+  { version: 5, name: 'evaluation runs and threshold versions', up: (db) => db.exec(evaluationTables) },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -2,9 +2,15 @@
  * Cases: the images of one part or study, inspected together and given one integrated verdict.
  * Grouped by folder, by a file-name pattern (`{serial}_{view}.{ext}`), by a manifest CSV, or for
  * DICOM by StudyInstanceUID. Each image also gets its side (internal/external) when it can be told.
+ *
+ * Case identity (the history's case key) must be unique and stable: two parts are one case only when
+ * they are. A serial (pattern), a manifest's case column or a StudyInstanceUID names the part
+ * itself. Without one, the part is its folder, and a folder is named by its full path (`/`
+ * separators), never by its bare name: `lineA/images` and `lineB/images` are two parts however
+ * (and from wherever) they were given. Files that name no case carry their full path too.
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { basename, dirname, extname, isAbsolute, join, relative } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, resolve, sep } from 'node:path';
 import dicomParser from 'dicom-parser';
 import { InspectorError } from '../../shared/errors';
 import type { InspectorConfig } from './config';
@@ -57,6 +63,12 @@ function studyUid(path: string): string | undefined {
   }
 }
 
+/** A path as a case key: absolute, `/`-separated on every platform, so keys match across runs. */
+export function pathKey(p: string): string {
+  const abs = resolve(p);
+  return sep === '/' ? abs : abs.split(sep).join('/');
+}
+
 function defaultSide(path: string, cfg: InspectorConfig): Side | undefined {
   const sides = cfg.sides;
   if (sides.internal && !sides.external) return 'internal';
@@ -64,7 +76,11 @@ function defaultSide(path: string, cfg: InspectorConfig): Side | undefined {
   return /\.(dcm|dicom)$/i.test(path) ? 'internal' : undefined;
 }
 
-export function groupCases(paths: readonly string[], cfg: InspectorConfig, baseDir?: string): Case[] {
+/**
+ * `_baseDir` (the inputs' common folder) no longer shapes ids — a key relative to it collided across
+ * runs (issue 11); it stays in the signature for callers that pass it.
+ */
+export function groupCases(paths: readonly string[], cfg: InspectorConfig, _baseDir?: string): Case[] {
   const c = cfg.cases;
   const byId = new Map<string, CaseImage[]>();
   const add = (id: string, img: CaseImage) => {
@@ -94,7 +110,7 @@ export function groupCases(paths: readonly string[], cfg: InspectorConfig, baseD
     for (const p of paths) {
       const hit = lookup.get(p);
       const side = hit?.side ?? defaultSide(p, cfg);
-      add(hit?.id ?? `unlisted:${basename(p)}`, { path: p, ...(side ? { side } : {}) });
+      add(hit?.id ?? `unlisted:${pathKey(p)}`, { path: p, ...(side ? { side } : {}) });
     }
   } else if (c.groupBy === 'pattern') {
     const re = patternRegex(c.pattern!);
@@ -103,19 +119,19 @@ export function groupCases(paths: readonly string[], cfg: InspectorConfig, baseD
       const fields = m?.groups ? { ...m.groups } : undefined;
       const sideValue = fields && c.sideField ? fields[c.sideField] : undefined;
       const side = (sideValue !== undefined ? c.sideValues[sideValue] : undefined) ?? defaultSide(p, cfg);
-      const id = fields?.[c.caseField] ?? `unmatched:${basename(p)}`;
+      const id = fields?.[c.caseField] ?? `unmatched:${pathKey(p)}`;
       add(id, { path: p, ...(side ? { side } : {}), ...(fields ? { fields } : {}) });
     }
   } else if (c.groupBy === 'dicom-study') {
     for (const p of paths) {
       const uid = studyUid(p);
       const side = defaultSide(p, cfg);
-      add(uid ?? `folder:${relative(baseDir ?? '', dirname(p)) || '.'}`, { path: p, ...(side ? { side } : {}) });
+      add(uid ?? `folder:${pathKey(dirname(p))}`, { path: p, ...(side ? { side } : {}) });
     }
   } else {
     for (const p of paths) {
       const side = defaultSide(p, cfg);
-      add(relative(baseDir ?? '', dirname(p)) || basename(dirname(p)) || '.', { path: p, ...(side ? { side } : {}) });
+      add(pathKey(dirname(p)), { path: p, ...(side ? { side } : {}) });
     }
   }
   return [...byId.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([id, images]) => ({ id, images }));

@@ -15,6 +15,20 @@ const Condition = z.union([SideState, z.string().regex(/^(>=|<=|>|<)\s*[0-9.]+$/
 
 export const VERDICTS = ['PASS', 'INTERNAL_DEFECT', 'EXTERNAL_DEFECT', 'COMBINED_DEFECT', 'UNCERTAIN'] as const;
 export type VerdictName = (typeof VERDICTS)[number];
+/**
+ * Every verdict a case can get: the rule outcomes above plus INCOMPLETE, which no rule can give and
+ * no setting can turn into PASS — it only comes from images that could not be read or inspected.
+ */
+export const CASE_VERDICTS = [...VERDICTS, 'INCOMPLETE'] as const;
+export type CaseVerdictName = (typeof CASE_VERDICTS)[number];
+
+/**
+ * What a case with a failed image gets (`verdict.incomplete`). Only outcomes at least as strict as
+ * "not inspected" exist: INCOMPLETE (the default: re-inspect) or DEFECT (the line rejects the part;
+ * `NG`, the line's word for it, is the same).
+ * Anything more lenient (PASS, UNCERTAIN) is refused with CONFIG_INCOMPLETE_NOT_STRICTER.
+ */
+export const INCOMPLETE_OUTCOMES = ['INCOMPLETE', 'DEFECT', 'NG'] as const;
 
 export const InspectorConfig = z
   .object({
@@ -32,6 +46,11 @@ export const InspectorConfig = z
           .default([]),
         /** rule_based: the verdict when no rule matches. */
         default: z.enum(VERDICTS).default('UNCERTAIN'),
+        /** A case with any image that could not be read or inspected (see INCOMPLETE_OUTCOMES). */
+        incomplete: z
+          .enum(INCOMPLETE_OUTCOMES)
+          .default('INCOMPLETE')
+          .transform((v): 'INCOMPLETE' | 'DEFECT' => (v === 'NG' ? 'DEFECT' : v)),
       })
       .strict()
       .refine((v) => v.thresholds.pass <= v.thresholds.defect, { message: 'thresholds.pass must not exceed thresholds.defect' })
@@ -71,6 +90,17 @@ export interface LoadedConfig {
   path?: string;
 }
 
+/** A setting that would let an uninspected part through is refused by name, not as a schema slip. */
+function refuseLenientIncomplete(doc: unknown, path: string | undefined): void {
+  const v = (doc as { verdict?: { incomplete?: unknown } } | null)?.verdict?.incomplete;
+  if (v === undefined || (INCOMPLETE_OUTCOMES as readonly unknown[]).includes(v)) return;
+  throw new InspectorError(
+    'CONFIG_INCOMPLETE_NOT_STRICTER',
+    `${path ?? 'inspector.yaml'}: verdict.incomplete may only be ${INCOMPLETE_OUTCOMES.join(' or ')} (a case with an image that was not inspected is never ${String(v)}).`,
+    { path, value: v, allowed: [...INCOMPLETE_OUTCOMES] },
+  );
+}
+
 export function parseConfig(text: string, path?: string): LoadedConfig {
   let doc: unknown;
   try {
@@ -78,6 +108,7 @@ export function parseConfig(text: string, path?: string): LoadedConfig {
   } catch (err) {
     throw new InspectorError('CONFIG_UNREADABLE', `${path ?? 'inspector.yaml'} is not valid YAML: ${(err as Error).message}`, { path });
   }
+  refuseLenientIncomplete(doc, path);
   const r = InspectorConfig.safeParse(doc);
   if (!r.success) {
     const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);

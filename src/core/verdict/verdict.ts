@@ -3,7 +3,7 @@
  * (RGB anomaly model) — either may be absent — combined by weighted average, voting or ordered
  * rules from inspector.yaml. Pure: the same side results and the same config give the same verdict.
  */
-import type { InspectorConfig, VerdictName } from './config';
+import type { CaseVerdictName, InspectorConfig, VerdictName } from './config';
 
 export type Side = 'internal' | 'external';
 
@@ -17,8 +17,17 @@ export interface SideResult {
   source?: string;
 }
 
+/** An image of the case that could not be read or inspected: why, and on which side. */
+export interface FailedImage {
+  source: string;
+  code: string;
+  message: string;
+  side?: Side;
+  pack?: string;
+}
+
 export interface Verdict {
-  verdict: VerdictName;
+  verdict: CaseVerdictName;
   method: InspectorConfig['verdict']['method'];
   /** weighted_average: the combined score; voting/rules: the highest side score. */
   score: number;
@@ -28,6 +37,10 @@ export interface Verdict {
   rule?: number;
   configSha256: string;
   sides: Partial<Record<Side, SideResult>>;
+  /** Images that could not be read or inspected; when present the verdict is never PASS. */
+  failedImages?: FailedImage[];
+  /** With failed images: what the images that were inspected give on their own. */
+  inspectedVerdict?: VerdictName;
 }
 
 function defectVerdict(sides: Partial<Record<Side, SideResult>>, defective: Side[]): Pick<Verdict, 'verdict' | 'drivingSide' | 'drivingClass'> {
@@ -90,4 +103,27 @@ export function integrate(sides: Partial<Record<Side, SideResult>>, config: Insp
     return { ...base, verdict: 'UNCERTAIN', score, drivingSide: lead, ...(sides[lead]!.drivingLabel ? { drivingClass: sides[lead]!.drivingLabel } : {}) };
   }
   return { ...base, score, ...defectVerdict(sides, defective.length ? defective : [lead]) };
+}
+
+const isDefect = (v: CaseVerdictName) => v === 'INTERNAL_DEFECT' || v === 'EXTERNAL_DEFECT' || v === 'COMBINED_DEFECT';
+
+/**
+ * No verdict without evidence: a case with any failed image becomes INCOMPLETE (or, with
+ * `verdict.incomplete: DEFECT`, a defect — the inspected images' own defect when they found one,
+ * else a defect of the side(s) whose images failed). The failed images and what the inspected ones
+ * said travel with it, so nothing is hidden behind the stricter outcome.
+ */
+export function withFailures(v: Verdict, failed: readonly FailedImage[], config: InspectorConfig): Verdict {
+  if (failed.length === 0) return v;
+  const inspectedVerdict = v.verdict as VerdictName;
+  const base: Verdict = { ...v, failedImages: [...failed], inspectedVerdict };
+  if (config.verdict.incomplete === 'INCOMPLETE') {
+    const { drivingSide: _s, drivingClass: _c, ...rest } = base;
+    return { ...rest, verdict: 'INCOMPLETE' };
+  }
+  if (isDefect(inspectedVerdict)) return base;
+  const sides = [...new Set(failed.map((f) => f.side).filter((s): s is Side => !!s))];
+  const verdict: VerdictName = sides.length === 1 ? (sides[0] === 'internal' ? 'INTERNAL_DEFECT' : 'EXTERNAL_DEFECT') : 'COMBINED_DEFECT';
+  const { drivingClass: _c, ...rest } = base;
+  return { ...rest, verdict, ...(sides.length === 1 ? { drivingSide: sides[0]! } : {}) };
 }

@@ -78,13 +78,13 @@ describe('cases', () => {
     expect(patternRegex('{serial}_{view}.{ext}').exec('A17_ct.png')?.groups).toEqual({ serial: 'A17', view: 'ct', ext: 'png' });
     const cfg = parseConfig('cases:\n  groupBy: pattern\n  pattern: "{serial}_{view}.{ext}"\n  sideField: view\n  sideValues: { ct: internal, rgb: external }\n').config;
     const cases = groupCases(['/d/A17_ct.png', '/d/A17_rgb.jpg', '/d/B02_ct.png', '/d/stray.png'], cfg);
-    expect(cases.map((c) => c.id)).toEqual(['A17', 'B02', 'unmatched:stray.png']);
+    expect(cases.map((c) => c.id)).toEqual(['A17', 'B02', 'unmatched:/d/stray.png']);
     expect(cases[0]!.images.map((i) => i.side)).toEqual(['internal', 'external']);
   });
 
   it('folder grouping and a manifest CSV', () => {
     const folder = groupCases(['/x/p1/a.png', '/x/p1/b.png', '/x/p2/c.png'], parseConfig('').config, '/x');
-    expect(folder.map((c) => [c.id, c.images.length])).toEqual([['p1', 2], ['p2', 1]]);
+    expect(folder.map((c) => [c.id, c.images.length])).toEqual([['/x/p1', 2], ['/x/p2', 1]]);
     const dir = scratch('cases-csv');
     const csv = join(dir, 'cases.csv');
     writeFileSync(csv, 'path,case,side\na.png,part-1,internal\nb.png,part-1,external\nc.png,part-2,external\n');

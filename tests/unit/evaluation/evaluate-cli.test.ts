@@ -21,7 +21,7 @@ const samples = join(repoRoot, 'resources', 'samples', 'battery-ct-porosity');
 let root: string;
 let db: string;
 let set: string;
-let evaluation: any;
+let evaluation: ReturnType<typeof JSON.parse>;
 
 beforeAll(() => {
   root = mkdtempSync(join(os.tmpdir(), 'inspector-evaluate-'));

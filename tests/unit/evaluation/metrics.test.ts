@@ -19,7 +19,7 @@ const PY = '/usr/bin/python3';
 const hasSklearn = existsSync(PY) && spawnSync(PY, ['-c', 'import sklearn, scipy'], { encoding: 'utf8' }).status === 0;
 if (!hasSklearn) console.warn('SKIP metrics reference tests: /usr/bin/python3 with python3-sklearn and python3-scipy is absent (apt-get install -y python3-sklearn python3-scipy)');
 
-function reference(doc: Record<string, unknown>): Record<string, any> {
+function reference(doc: Record<string, unknown>): ReturnType<typeof JSON.parse> {
   const r = spawnSync(PY, [join(__dirname, 'reference.py')], { input: JSON.stringify(doc), encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout);
