@@ -133,6 +133,26 @@ INSERT INTO stat_agreement(pack_name, day, ai_label, human_label, n)
 INSERT INTO cases_fts(cases_fts) VALUES ('rebuild');
 `;
 
+const vStation = `
+CREATE TABLE station_cases(
+  uid TEXT PRIMARY KEY, result_id TEXT NOT NULL UNIQUE, station TEXT NOT NULL, line TEXT NOT NULL,
+  serial TEXT NOT NULL, lot TEXT, verdict TEXT NOT NULL, evaluation TEXT NOT NULL, trigger TEXT NOT NULL,
+  files TEXT NOT NULL, run_ids TEXT NOT NULL, message TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE INDEX station_cases_time ON station_cases(created_at);
+CREATE INDEX station_cases_serial ON station_cases(serial, created_at);
+CREATE TABLE station_files(
+  name TEXT NOT NULL, sha256 TEXT NOT NULL, case_uid TEXT NOT NULL REFERENCES station_cases(uid),
+  PRIMARY KEY(name, sha256));
+CREATE TABLE station_outbox(
+  id INTEGER PRIMARY KEY, case_uid TEXT NOT NULL REFERENCES station_cases(uid), channel TEXT NOT NULL,
+  topic TEXT NOT NULL, payload TEXT NOT NULL, retain INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL, sent_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX station_outbox_unsent ON station_outbox(channel, id) WHERE sent_at IS NULL;
+CREATE TABLE station_runs(run_id INTEGER PRIMARY KEY REFERENCES inference_runs(id), case_uid TEXT NOT NULL REFERENCES station_cases(uid));
+CREATE TABLE station_requests(
+  idempotency_key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, case_uid TEXT, created_at INTEGER NOT NULL);
+`;
+
 /**
  * The DICOM node (src/core/dicomnet): instances received (ids as the sender has them, never names),
  * per-study state for auto-inspection, and the outbox — results waiting to be sent, which survives
@@ -217,7 +237,15 @@ export const MIGRATIONS: Migration[] = [
     },
   },
   { version: 4, name: 'dicom node: received instances, studies, outbox', up: (db) => db.exec(v4DicomNode) },
-  { version: 5, name: 'evaluation runs and threshold versions', up: (db) => db.exec(evaluationTables) },
+  {
+    version: 5,
+    name: 'station cases and outbox',
+    // The station's exactly-once ledger: one row per published case (keyed by its files' hashes), the
+    // files it consumed, and the messages not yet acknowledged by their peer — all written in the same
+    // transaction as the case's runs, so a kill -9 leaves either all of them or none.
+    up: (db) => db.exec(vStation),
+  },
+  { version: 6, name: 'evaluation runs and threshold versions', up: (db) => db.exec(evaluationTables) },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
