@@ -9,6 +9,7 @@ import type { HistoryStore } from '../core/history/index';
 import { groupCases } from '../core/verdict/cases';
 import { loadConfig } from '../core/verdict/config';
 import { InspectorError } from '../shared/errors';
+import { acquireBatchLock } from '../core/history/batchLock';
 import type { HistoryAccess } from './history';
 import { providerWarnings } from './providerWarning';
 import { recordReport, recordSkipped } from './recordInspection';
@@ -76,7 +77,7 @@ export async function runBatch(
   onStart: (batchId: number, total: number) => void = () => {},
 ): Promise<BatchSummary> {
   const started = performance.now();
-  const { files, skipped } = listInputs(req.paths);
+  const { files, skipped } = listInputs(req.paths, req.roots ? { roots: req.roots } : {});
   if (files.length === 0) throw new InspectorError('BATCH_EMPTY', `No images found in ${req.paths.join(', ')}${skipped.length ? ` (${skipped.length} files that are not images skipped)` : ''}.`, { skipped });
   const baseDir = commonDir(req.paths);
   const config = loadConfig(req.config);
@@ -98,11 +99,15 @@ export async function runBatch(
       );
     }
     batchId = req.resume;
-    already = recordedSources(store, batchId);
   } else {
     const start = { name: req.name ?? `batch ${new Date().toISOString()}`, source: req.source ?? req.paths.join('; '), operatorId };
     batchId = req.evaluation ? store.startEvaluationBatch({ ...start, setIdentity: req.evaluation.setIdentity }) : store.startBatch(start);
   }
+  // One writer per batch: a second run or resume of this batch is refused (BATCH_LOCKED) while we
+  // hold it; what is already recorded is read under the lease, so it cannot go stale.
+  const lease = acquireBatchLock(store.db, batchId, operatorId ?? 'inspector');
+  try {
+  if (req.resume !== undefined) already = recordedSources(store, batchId);
 
   // Skips are recorded once per batch (a resumed batch already has them).
   const notImages = skippedWithCases(skipped, config, baseDir);
@@ -127,6 +132,7 @@ export async function runBatch(
       ...(req.method ? { method: req.method } : {}),
       ...(req.config ? { config: req.config } : {}),
       ...(req.providers ? { providers: req.providers } : {}),
+      ...(req.roots ? { roots: req.roots } : {}),
     });
     await recordReport(ctx.worker, store, report, { batchId, operatorId });
     for (const r of report.results) if (r.provider && !summary.providers.used.includes(r.provider)) summary.providers.used.push(r.provider);
@@ -144,4 +150,7 @@ export async function runBatch(
   }
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
+  } finally {
+    lease.release();
+  }
 }

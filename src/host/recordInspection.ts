@@ -7,6 +7,7 @@
 import type { ImageResult, InspectReport, SkippedInput } from '../core/engine/inspect';
 import type { HeatMap } from '../core/explain/scale';
 import type { ErrorInput, HistoryStore, InferenceRecord, Modality } from '../core/history/index';
+import { loadStation, stationDirOf } from '../core/settings/index';
 import type { WorkerClient } from './workerClient';
 
 export interface RecordOptions {
@@ -106,7 +107,10 @@ export function recordSkipped(store: HistoryStore, skipped: readonly (SkippedInp
 }
 
 /** Records a whole report; returns the run id of each successful result (undefined for errors). */
-export function recordInspection(store: HistoryStore, report: InspectReport, opts: RecordOptions = {}): (number | undefined)[] {
+export function recordInspection(store: HistoryStore, report: InspectReport, given: RecordOptions = {}): (number | undefined)[] {
+  // The station's id and line (station.yaml beside the database) unless the caller names them.
+  const station = given.station === undefined || given.line === undefined ? loadStation(stationDirOf(store.file)) : null;
+  const opts: RecordOptions = { ...given, station: given.station ?? station?.id ?? null, line: given.line ?? station?.line ?? null };
   const ok = report.results.filter((r) => !r.error && r.image.sha256);
   const records = ok.map((r) => {
     const map = mapOf(r);

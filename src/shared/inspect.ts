@@ -101,7 +101,7 @@ export const InspectRunResult = z.object({
   cases: z.array(
     z.object({ id: z.string(), images: z.array(z.string()), verdict: CaseVerdict, flags: z.array(z.object({ code: z.string(), source: z.string(), pack: z.string(), reasons: z.array(z.string()) })).optional() }),
   ),
-  /** Files in the folders given that are not images: skipped, reported and recorded. */
+  /** Folder entries not inspected — not images, or unusable (FIFO, dangling link, loop, link out of the grant: WALK_*) — reported and recorded. */
   skipped: z.array(z.object({ path: z.string(), code: z.string(), message: z.string(), caseId: z.string() })).optional(),
   configSha256: z.string(),
   totalMs: z.number(),

@@ -23,6 +23,12 @@ export interface InspectParams {
    * passes its own so ids match a whole-folder run.
    */
   baseDir?: string;
+  /**
+   * The user's grants (real paths), when the request comes from a renderer: folder walks skip
+   * entries whose real path leaves them, and a pack given as a folder (by the request or by
+   * inspector.yaml) must lie inside them; a pack name resolves only to an installed pack.
+   */
+  roots?: string[];
 }
 
 // Re-exported: callers that only need the inputs' folder need not load the engine.
@@ -44,9 +50,9 @@ export class EngineService {
     const config = loadConfig(p.config);
     const sides = config.config.sides;
     const fromConfig = [sides.internal?.pack, sides.external?.pack].filter((x): x is string => !!x);
-    const packs = resolvePacks(p.packs ?? [], this.roots, fromConfig);
+    const packs = resolvePacks(p.packs ?? [], this.roots, fromConfig, p.roots ? { grants: p.roots } : {});
     const baseDir = p.baseDir ?? commonDir(p.paths);
-    const report = await inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}), ...(baseDir ? { baseDir } : {}) });
+    const report = await inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}), ...(baseDir ? { baseDir } : {}), ...(p.roots ? { roots: p.roots } : {}) });
     // Both, so a result says what was asked for and what it really ran on (a CUDA request on a
     // machine without CUDA ran on the CPU).
     const used = [...new Set(report.results.map((r) => r.provider).filter((x) => x))];
