@@ -68,10 +68,15 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
       ...(r.guard?.statistic ? { guard: r.guard.statistic.value, outOfDistribution: r.guard.outOfDistribution ? 1 : 0 } : {}),
     },
     thresholds: {
-      ...(c ? { low: c.thresholds.low, high: c.thresholds.high } : { normalised: 0.5, ...(r.anomaly?.pixelThreshold !== undefined ? { pixel: r.anomaly.pixelThreshold } : {}) }),
+      ...(c
+        ? { low: c.thresholds.low, high: c.thresholds.high }
+        : r.grounding
+          ? { box: r.grounding.boxThreshold, text: r.grounding.textThreshold }
+          : { normalised: 0.5, ...(r.anomaly?.pixelThreshold !== undefined ? { pixel: r.anomaly.pixelThreshold } : {}) }),
       ...(r.guard?.statistic ? { guard: r.guard.statistic.threshold } : {}),
     },
-    regions: r.regions.map((g) => ({ box: [g.x, g.y, g.width, g.height], label: regionLabel, score: g.peak })),
+    // Grounding: each region is a detection, labelled by its own prompt phrase.
+    regions: r.regions.map((g, i) => ({ box: [g.x, g.y, g.width, g.height], label: r.detections?.[i]?.label ?? regionLabel, score: g.peak })),
     explanation: map
       ? {
           method: r.explanation?.method ?? r.anomaly?.format ?? 'map',

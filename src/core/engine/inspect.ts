@@ -8,6 +8,7 @@ import { dirname, extname, resolve, sep } from 'node:path';
 import { walkFiles } from '../files/walk';
 import { InspectorError } from '../../shared/errors';
 import type { ExplainMethod } from '../explain';
+import type { GroundingOptions } from '../grounding/inspect';
 import type { LoadedPack } from '../packs/load';
 import { groupCases } from '../verdict/cases';
 import type { LoadedConfig } from '../verdict/config';
@@ -120,12 +121,23 @@ function sideSummary(results: ImageResult[]): SideResult | undefined {
   if (ok.length === 0) return undefined;
   const worst = ok.reduce((a, b) => (b.defectScore! > a.defectScore! ? b : a));
   const decision = ok.some((r) => r.decision === 'defect') ? 'defect' : ok.some((r) => r.decision === 'uncertain') ? 'uncertain' : 'pass';
-  return { defectScore: worst.defectScore!, decision, ...(worst.drivingLabel ? { drivingLabel: worst.drivingLabel } : {}), source: worst.source };
+  const labelScores: Record<string, number> = {};
+  const note = (label: string, score: number) => (labelScores[label] = Math.max(labelScores[label] ?? 0, score));
+  for (const r of ok) {
+    for (const d of r.detections ?? []) note(d.label, d.score);
+  }
+  return {
+    defectScore: worst.defectScore!,
+    decision,
+    ...(worst.drivingLabel ? { drivingLabel: worst.drivingLabel } : {}),
+    source: worst.source,
+    ...(Object.keys(labelScores).length ? { labelScores } : {}),
+  };
 }
 
 export async function inspect(
   engine: Engine,
-  req: { paths: readonly string[]; packs: readonly LoadedPack[]; config: LoadedConfig; method?: ExplainMethod; baseDir?: string; roots?: readonly string[] },
+  req: { paths: readonly string[]; packs: readonly LoadedPack[]; config: LoadedConfig; method?: ExplainMethod; baseDir?: string; roots?: readonly string[]; grounding?: GroundingOptions },
 ): Promise<InspectReport> {
   const t0 = performance.now();
   if (req.packs.length === 0) throw new InspectorError('NO_PACK', 'No model pack to inspect with: give --pack or configure sides in inspector.yaml.');
@@ -143,7 +155,7 @@ export async function inspect(
   }
   const results: ImageResult[] = [];
   for (const [pack, paths] of work) {
-    const rs = await engine.inspectFiles(pack, paths, req.method ? { method: req.method } : {});
+    const rs = await engine.inspectFiles(pack, paths, { ...(req.method ? { method: req.method } : {}), ...(req.grounding ? { grounding: req.grounding } : {}) });
     for (const r of rs) {
       results.push({ ...r, caseId: caseOf.get(r.source)?.id ?? r.source, side: packSide(pack), configSha256: req.config.sha256 });
     }

@@ -3,6 +3,7 @@
  * the worker, requests resolved from paths and pack references to a full inspection report.
  */
 import type { ExplainMethod } from '../explain';
+import type { GroundingOptions } from '../grounding/inspect';
 import type { PackRoot } from '../packs/discover';
 import { resolvePacks } from '../packs/resolve';
 import { loadConfig } from '../verdict/config';
@@ -17,6 +18,8 @@ export interface InspectParams {
   /** inspector.yaml path; defaults apply without one. */
   config?: string;
   providers?: string[];
+  /** Grounding packs: prompt and thresholds for this run (default: the pack's). */
+  grounding?: GroundingOptions;
   /**
    * Folder that case ids are relative to (folder grouping). Defaults to the inputs' common folder,
    * so ids never depend on the process's working directory; a batch that inspects case by case
@@ -52,7 +55,7 @@ export class EngineService {
     const fromConfig = [sides.internal?.pack, sides.external?.pack].filter((x): x is string => !!x);
     const packs = resolvePacks(p.packs ?? [], this.roots, fromConfig, p.roots ? { grants: p.roots } : {});
     const baseDir = p.baseDir ?? commonDir(p.paths);
-    const report = await inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}), ...(baseDir ? { baseDir } : {}), ...(p.roots ? { roots: p.roots } : {}) });
+    const report = await inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}), ...(baseDir ? { baseDir } : {}), ...(p.roots ? { roots: p.roots } : {}), ...(p.grounding ? { grounding: p.grounding } : {}) });
     // Both, so a result says what was asked for and what it really ran on (a CUDA request on a
     // machine without CUDA ran on the CPU).
     const used = [...new Set(report.results.map((r) => r.provider).filter((x) => x))];

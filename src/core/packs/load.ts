@@ -9,6 +9,7 @@ import { join, resolve, sep } from 'node:path';
 import { parse } from 'yaml';
 import { InspectorError } from '../../shared/errors';
 import { GraphIndex, parseModel, type OnnxGraph } from '../engine/onnx/model';
+import { verifyGroundingPack } from '../grounding/folder';
 import { MANIFEST_FILE } from './discover';
 import { Manifest } from './manifest';
 
@@ -148,6 +149,7 @@ export function loadPack(dir: string): LoadedPack {
   const { manifest, text } = readManifest(dir);
   verifyLabels(manifest, dir);
   verifyFiles(dir, manifest.files);
+  if (manifest.kind === 'grounding') verifyGroundingPack(dir, manifest.files, manifest.grounding?.dtype);
   const model = new Uint8Array(readFileSync(packFile(dir, manifest.model)));
   const graph = parseModel(model);
   verifyGraph(manifest, graph, dir);

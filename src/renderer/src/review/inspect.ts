@@ -116,10 +116,11 @@ export function findingsOf(r: ImageResult, run: RunResult, card?: PackCard): Fin
 }
 
 export function regionBoxes(r: ImageResult, caseId: string): BoxData[] {
+  // A grounding pack's regions are its detections, in the same order: each box keeps its phrase.
   return r.regions.map((g, i) => ({
     id: `${caseId}|region|${i}`,
-    source: 'region',
-    label: r.drivingLabel ?? r.explanation?.targetLabel ?? 'region',
+    source: r.detections ? 'detector' : 'region',
+    label: r.detections?.[i]?.label ?? r.drivingLabel ?? r.explanation?.targetLabel ?? 'region',
     score: g.peak,
     origin: `${r.pack.name}@${r.pack.version}`,
     rect: { x: g.x, y: g.y, width: g.width, height: g.height },
