@@ -19,7 +19,7 @@ if (!existsSync(dicom)) {
 const REPEAT = Number(process.env['BENCH_REPEAT'] ?? 5);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const ct = (ts: string) => `cornerstone-testimages/CTImage.dcm_${ts}.dcm`;
-const CASES: { syntax: string; file: string }[] = [
+const ALL_CASES: { syntax: string; file: string }[] = [
   { syntax: '1.2 implicit LE', file: ct('LittleEndianImplicitTransferSyntax_1.2.840.10008.1.2') },
   { syntax: '1.2.1 explicit LE', file: ct('LittleEndianExplicitTransferSyntax_1.2.840.10008.1.2.1') },
   { syntax: '1.2.2 explicit BE', file: ct('BigEndianExplicitTransferSyntax_1.2.840.10008.1.2.2') },
@@ -39,6 +39,10 @@ const CASES: { syntax: string; file: string }[] = [
   { syntax: '4.51 JPEG extended 12-bit', file: ct('JPEGProcess2_4TransferSyntax_1.2.840.10008.1.2.4.51') },
   { syntax: '4.55 JPEG progressive 12-bit', file: ct('JPEGProcess10_12TransferSyntax_1.2.840.10008.1.2.4.55') },
 ];
+
+// `BENCH_CASES=4.50,4.90 npm run bench -- decode` measures only the syntaxes whose label contains one of them.
+const only = (process.env['BENCH_CASES'] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const CASES = ALL_CASES.filter((c) => only.length === 0 || only.some((o) => c.syntax.includes(o)));
 
 interface Row {
   syntax: string;

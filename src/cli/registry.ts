@@ -19,6 +19,8 @@ export const commands: readonly Entry[] = [
   { name: 'settings', summary: 'workstation settings: station.id / station.line / station.name stamped on runs and reports (show|set)', load: async () => (await import('./commands/settings')).settingsCommand },
   { name: 'audit', summary: 'verify the tamper-evident audit chain; PDF audit reports (verify|report)', load: async () => (await import('./commands/audit')).auditCommand },
   { name: 'db', summary: 'online backup of the history database and restore from one (backup|restore)', load: async () => (await import('./commands/db')).dbCommand },
+  { name: 'evaluate', summary: 'measure a pack or a station setup on a labelled set; records an audited evaluation', load: async () => (await import('./commands/evaluate')).evaluateCommand },
+  { name: 'threshold', summary: 'apply a threshold proposed by an evaluation (audited, role-checked); show validated status', load: async () => (await import('./commands/threshold')).thresholdCommand },
   { name: 'station', summary: 'line service: hot folder in, one verdict per case out on MQTT / OPC UA / REST, exactly once', load: async () => (await import('./commands/station')).stationCommand },
   { name: 'dicom', summary: 'DICOM node: receive studies (C-STORE SCP), auto-inspect, send SR/SC back (C-STORE, STOW-RS)', load: async () => (await import('./commands/dicom')).dicomCommand },
 ];

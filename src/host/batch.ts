@@ -20,6 +20,13 @@ export interface BatchRequest extends Omit<InspectParams, 'paths' | 'baseDir'> {
   name?: string;
   /** Continue this batch instead of starting a new one. */
   resume?: number;
+  /** What the batch records as its source (default: the paths). */
+  source?: string;
+  /**
+   * An evaluation on a labelled set: the batch is marked as one (its runs stay out of production
+   * statistics) and each case's integrated verdict is kept for the evaluation's case metrics.
+   */
+  evaluation?: { setIdentity: string };
 }
 
 export interface BatchProgress {
@@ -83,9 +90,18 @@ export async function runBatch(
   if (req.resume !== undefined) {
     const row = store.db.prepare('SELECT id FROM batches WHERE id = ?').get(req.resume);
     if (!row) throw new InspectorError('BATCH_NOT_FOUND', `There is no batch ${req.resume} to resume in ${store.file}.`);
+    const ev = store.db.prepare('SELECT set_identity AS s FROM evaluation_batches WHERE batch_id = ?').get(req.resume) as { s: string } | undefined;
+    if ((ev?.s ?? null) !== (req.evaluation?.setIdentity ?? null)) {
+      throw new InspectorError(
+        'BATCH_RESUME_MISMATCH',
+        ev ? `Batch ${req.resume} evaluated ${req.evaluation ? 'a different labelled set' : 'a labelled set'}; resume it with inspector evaluate on that same set.` : `Batch ${req.resume} is not an evaluation; resume it with inspector batch.`,
+        { batchId: req.resume },
+      );
+    }
     batchId = req.resume;
   } else {
-    batchId = store.startBatch({ name: req.name ?? `batch ${new Date().toISOString()}`, source: req.paths.join('; '), operatorId });
+    const start = { name: req.name ?? `batch ${new Date().toISOString()}`, source: req.source ?? req.paths.join('; '), operatorId };
+    batchId = req.evaluation ? store.startEvaluationBatch({ ...start, setIdentity: req.evaluation.setIdentity }) : store.startBatch(start);
   }
   // One writer per batch: a second run or resume of this batch is refused (BATCH_LOCKED) while we
   // hold it; what is already recorded is read under the lease, so it cannot go stale.
@@ -126,6 +142,7 @@ export async function runBatch(
     summary.errors += failed;
     done += todo.length;
     for (const k of report.cases) {
+      if (req.evaluation) store.recordEvaluationCase(batchId, k.id, k.verdict.verdict);
       summary.cases++;
       summary.verdicts[k.verdict.verdict] = (summary.verdicts[k.verdict.verdict] ?? 0) + 1;
       onProgress({ batchId, done, total: files.length, caseId: k.id, verdict: k.verdict.verdict, errors: summary.errors });

@@ -68,6 +68,10 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
     scores: {
       ...(r.defectScore !== undefined ? { defect: r.defectScore } : {}),
       ...(r.anomaly?.rawScore !== undefined ? { anomalyRaw: r.anomaly.rawScore } : {}),
+      // Segmentation: the area of each defect class, in source px² and, when spacing is known, mm².
+      ...(r.segmentation
+        ? Object.fromEntries(Object.entries(r.segmentation.areas).flatMap(([l, a]) => [[`areaPx.${l}`, a.areaPx], ...(a.areaMm2 !== null ? [[`areaMm2.${l}`, a.areaMm2]] : [])]))
+        : {}),
       ...(r.guard?.statistic ? { guard: r.guard.statistic.value, outOfDistribution: r.guard.outOfDistribution ? 1 : 0 } : {}),
     },
     thresholds: {
@@ -78,8 +82,10 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
           : { normalised: 0.5, ...(r.anomaly?.pixelThreshold !== undefined ? { pixel: r.anomaly.pixelThreshold } : {}) }),
       ...(r.guard?.statistic ? { guard: r.guard.statistic.threshold } : {}),
     },
-    // Grounding: each region is a detection, labelled by its own prompt phrase.
-    regions: r.regions.map((g, i) => ({ box: [g.x, g.y, g.width, g.height], label: r.detections?.[i]?.label ?? regionLabel, score: g.peak })),
+    // Segmentation: regions per class; grounding: each region is a detection, labelled by its own prompt phrase.
+    regions: r.segmentation
+      ? r.segmentation.regions.map((g) => ({ box: g.box, label: g.label, score: g.score }))
+      : r.regions.map((g, i) => ({ box: [g.x, g.y, g.width, g.height], label: r.detections?.[i]?.label ?? regionLabel, score: g.peak })),
     explanation: map
       ? {
           method: r.explanation?.method ?? r.anomaly?.format ?? 'map',

@@ -83,6 +83,23 @@ export type ChosenFiles = z.infer<typeof ChosenFiles>;
 export const LookupTableJson = z.object({ firstMapped: z.number(), bits: z.number().int(), data: z.array(z.number()), explanation: z.string().optional() });
 
 /** A decoded frame's metadata; its pixels are fetched from `mediaBase/<mediaId>` as raw LE bytes. */
+/** Corner-annotation attributes of a DICOM frame (patient, study, series, slice). */
+export const FrameHeader = z
+  .object({
+    patientName: z.string(),
+    patientId: z.string(),
+    modality: z.string(),
+    studyDate: z.string(),
+    studyDescription: z.string(),
+    seriesDescription: z.string(),
+    seriesNumber: z.string(),
+    instanceNumber: z.string(),
+    sliceLocation: z.number(),
+    sliceThickness: z.number(),
+  })
+  .partial();
+export type FrameHeader = z.infer<typeof FrameHeader>;
+
 export const ImageFrame = z.object({
   index: z.number().int(),
   mediaId: z.string(),
@@ -114,6 +131,11 @@ export const ImageFrame = z.object({
   max: z.number(),
   /** Large frames a case opens on: every `step`-th stored value of every `step`-th row, same dtype, for the first paint. */
   preview: z.object({ mediaId: z.string(), step: z.number().int().min(2), width: z.number().int(), height: z.number().int() }).optional(),
+  /** Image Position / Orientation (Patient), mm and direction cosines (DICOM). */
+  position: z.tuple([z.number(), z.number(), z.number()]).optional(),
+  orientation: z.tuple([z.number(), z.number(), z.number(), z.number(), z.number(), z.number()]).optional(),
+  /** Header attributes for the viewer's corner annotations (DICOM). */
+  header: FrameHeader.optional(),
 });
 export type ImageFrame = z.infer<typeof ImageFrame>;
 

@@ -64,6 +64,19 @@ export const InspectImageResult = z
     anomaly: z
       .object({ format: z.string(), rawScore: z.number().optional(), score: z.number().optional(), anomalous: z.boolean().optional(), pixelThreshold: z.number().optional() })
       .optional(),
+    /** Segmentation packs: areas per class and regions in source pixels (the mask itself stays main-side for now). */
+    segmentation: z
+      .object({
+        width: z.number(),
+        height: z.number(),
+        score: z.number(),
+        decision: z.enum(['pass', 'defect']),
+        drivingLabel: z.string().optional(),
+        areas: z.record(z.string(), z.object({ fraction: z.number(), areaPx: z.number(), areaMm2: z.number().nullable() })),
+        regions: z.array(z.object({ label: z.string(), box: z.tuple([z.number(), z.number(), z.number(), z.number()]), areaPx: z.number(), areaMm2: z.number().nullable(), score: z.number(), mean: z.number() })),
+        classes: z.array(z.object({ label: z.string(), colour: z.string(), background: z.boolean() })),
+      })
+      .optional(),
     heatmap: HeatmapRef.optional(),
     /** Grounding packs: text-prompted boxes in image pixels, best first (docs/GROUNDING.md). */
     detections: z.array(z.object({ label: z.string(), score: z.number(), x: z.number(), y: z.number(), width: z.number(), height: z.number() })).optional(),

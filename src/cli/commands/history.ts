@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { agreementStats, allPacksDrift, dailyStats, errorStats, getRun, listFailedImages, packStats, searchHistory, type HistoryQuery, type ReviewStatus } from '../../core/history/index';
 import type { FailedImageRow, HistoryPage, RunDetail } from '../../core/history/index';
-import { exportHistory, type ExportResult } from '../../core/reports/index';
+import { exportDataset, exportHistory, type DatasetExportResult, type ExportResult } from '../../core/reports/index';
 import { readAppVersion } from '../../host/createHost';
 import { findAppRoot } from '../../host/paths';
 import type { Command } from '../command';
@@ -13,6 +13,9 @@ const DAY_MS = 86_400_000;
 const help = [
   'Usage: inspector history list  [--db FILE] [filters] [--json]',
   '       inspector history export --format csv|json --out FILE [--operator ID] [--db FILE] [filters] [--desc]',
+  '       inspector history export --format dataset --out DIR [--operator ID] [--db FILE] [filters]',
+  '         reviewed cases as a training set: ImageFolder images/<label>/, COCO annotations/coco.json,',
+  '         manifest.csv (reviewer, decision, run per item), dataset.json (hashes); see docs/DATASET_EXPORT.md',
   '       inspector history show  RUN_ID [--db FILE] [--json]',
   '       inspector history stats [--db FILE] [--from DAY] [--to DAY] [--pack NAME] [--psi-limit X] [--ks-limit X] [--json]',
   '',
@@ -77,6 +80,17 @@ export function formatExport(r: ExportResult, operatorId: string): string {
   return (
     `Exported ${r.runs} run${r.runs === 1 ? '' : 's'} to ${r.file} (${r.format}, ${r.bytes} bytes)\n` +
     `  sha256 ${r.sha256}\n  ${r.logged === false ? `NOT logged: the database is read-only (chain head #${r.audit.seq})` : `logged as audit entry #${r.audit.seq} (export.${r.format} by ${operatorId})`}\n`
+  );
+}
+
+export function formatDatasetExport(r: DatasetExportResult, operatorId: string): string {
+  const reasons: Record<string, number> = {};
+  for (const k of r.skipped) reasons[k.reason] = (reasons[k.reason] ?? 0) + 1;
+  return (
+    `Exported ${r.items} of ${r.runs} reviewed run${r.runs === 1 ? '' : 's'} as a training set in ${r.file}\n` +
+    `  labels  ${Object.entries(r.labels).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}\n` +
+    (r.skipped.length ? `  skipped ${Object.entries(reasons).map(([k, v]) => `${k} ${v}`).join(', ')} (run IDs in dataset.json)\n` : '') +
+    `  dataset.json sha256 ${r.sha256}\n  logged as audit entry #${r.audit.seq} (export.dataset by ${operatorId})\n`
   );
 }
 
@@ -192,7 +206,19 @@ export const historyCommand: Command = {
     }
     if (sub === 'export') {
       const format = values.format;
-      if (format !== 'csv' && format !== 'json') throw usageError('history export needs --format csv or json.');
+      if (format === 'dataset') {
+        if (!values.out) throw usageError('history export --format dataset needs --out DIR.');
+        const store = openExisting(values.db);
+        try {
+          const operator = values.operator ?? store.currentOperator()?.id;
+          const result = await exportDataset(store, filterQuery(values), operator, { out: values.out, appVersion: readAppVersion(findAppRoot()) });
+          out(result, () => formatDatasetExport(result, operator!));
+        } finally {
+          store.close();
+        }
+        return 0;
+      }
+      if (format !== 'csv' && format !== 'json') throw usageError('history export needs --format csv, json or dataset.');
       if (!values.out) throw usageError('history export needs --out FILE.');
       const query: HistoryQuery = { ...filterQuery(values), order: values.desc ? 'desc' : 'asc' };
       const store = openExisting(values.db);

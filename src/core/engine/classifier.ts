@@ -147,6 +147,7 @@ export async function runClassifier(
           return r[plan.output]!.data as Float32Array;
         },
         scoreCamMaxChannels: m.explanation?.scoreCamMaxChannels,
+        ...fixedBatchOf(pack),
       });
       } catch (err) {
         // Over its memory/work bound: refused before it ran, said per image with its code.
@@ -182,4 +183,10 @@ export async function runClassifier(
     fetched: Object.fromEntries(extraOutputs.filter((t) => out[t]).map((t) => [t, out[t]!])),
     input: { data, dims },
   };
+}
+
+/** A fixed leading input dimension (static-batch export): Score-CAM must feed exactly that many images. */
+function fixedBatchOf(pack: LoadedPack): { fixedBatch?: number } {
+  const lead = pack.graph.inputs.find((i) => i.name === pack.manifest.input.name)?.shape?.[0];
+  return typeof lead === 'number' && lead > 0 ? { fixedBatch: lead } : {};
 }

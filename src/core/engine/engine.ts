@@ -6,6 +6,7 @@
  */
 import { toErrorInfo, type ErrorInfo } from '../../shared/errors';
 import { runAnomaly, type AnomalyOutput } from '../anomaly/anomaly';
+import { runSegmentation, type SegmentationResult } from '../segmentation/run';
 import type { ExplainMethod } from '../explain';
 import { applyGuard, guardImages, guardTensors, type GuardCheck } from '../guard/guard';
 import type { TensorData } from '../guard/features';
@@ -44,6 +45,8 @@ export interface InspectionResult {
   classification?: ClassScores & { logits: number[] };
   explanation?: Explanation;
   anomaly?: AnomalyOutput;
+  /** Segmentation packs: class mask at model resolution, areas, regions with physical areas. */
+  segmentation?: SegmentationResult;
   /** Grounding packs: the boxes in image pixels, best first (also listed as regions). */
   detections?: Detection[];
   /** Grounding packs: the prompt (caption) used, its phrases and thresholds, the ONNX contract. */
@@ -226,6 +229,28 @@ export class Engine {
           res.detections = detections;
           res.grounding = rest;
         }
+        if (r.error) res.error = r.error;
+        return res;
+      }) };
+    }
+    if (m.kind === 'segmentation') {
+      const run = await runSegmentation(pack, images, { cache: this.cache, settings: this.settings });
+      const total = performance.now() - started;
+      return { results: run.results.map((r, i) => {
+        const img = images[i]!;
+        const res: InspectionResult = {
+          source: img.source,
+          image: imageInfo(img),
+          pack: ref,
+          provider: run.provider,
+          providerAttempts: run.providerAttempts,
+          decision: r.error ? 'error' : r.decision,
+          ...(r.error ? {} : { defectScore: r.score }),
+          ...(r.drivingLabel ? { drivingLabel: r.drivingLabel } : {}),
+          segmentation: r,
+          regions: r.regions.map((g) => ({ x: g.box[0], y: g.box[1], width: g.box[2], height: g.box[3], area: g.areaPx, peak: g.score, mean: g.mean, peakX: g.box[0] + (g.box[2] >> 1), peakY: g.box[1] + (g.box[3] >> 1) })),
+          timings: { preprocessMs: run.timings.preprocessMs / n, inferenceMs: run.timings.inferenceMs / n, explainMs: run.timings.postprocessMs / n, totalMs: total / n, batchSize: n },
+        };
         if (r.error) res.error = r.error;
         return res;
       }) };

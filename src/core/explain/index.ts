@@ -59,6 +59,8 @@ export interface ExplainBatch {
   input?: { data: Float32Array; dims: readonly number[] };
   forward?: BatchForward;
   scoreCamMaxChannels?: number;
+  /** The input's fixed batch size, when the graph has one: Score-CAM feeds exactly that many. */
+  fixedBatch?: number;
   /** Memory/work bound; a method (requested or fallback) whose cost exceeds it is not started. */
   budget?: ExplainBudget;
 }
@@ -139,6 +141,7 @@ export async function explainBatch(b: ExplainBatch): Promise<RawExplanation[]> {
         numClasses: b.logits.length / n,
         forward: b.forward,
         maxChannels: b.scoreCamMaxChannels,
+        ...(b.fixedBatch ? { fixedBatch: b.fixedBatch } : {}),
       });
       data = r.map;
       channelsUsed = r.channelsUsed;

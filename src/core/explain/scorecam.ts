@@ -42,6 +42,12 @@ export async function scoreCam(opts: {
   numClasses: number;
   forward: BatchForward;
   batchSize?: number;
+  /**
+   * The model's input has a fixed batch dimension of this size (the usual `torch.onnx.export`
+   * result is 1): every forward pass then gets exactly this many images, the last one padded
+   * with zeros whose scores are ignored, instead of batches the graph refuses.
+   */
+  fixedBatch?: number;
   maxChannels?: number;
 }): Promise<{ map: Float64Array; channelsUsed: number }> {
   const { a, input, height: H, width: W, channels: C } = opts;
@@ -57,12 +63,13 @@ export async function scoreCam(opts: {
     order.length = opts.maxChannels;
   }
   const scores = new Float64Array(a.k).fill(-Infinity);
-  const batch = opts.batchSize ?? 16;
+  const batch = opts.fixedBatch ?? opts.batchSize ?? 16;
   const plane = H * W;
   const mask = new Float32Array(plane);
   for (let s = 0; s < order.length; s += batch) {
     const chunk = order.slice(s, s + batch);
-    const buf = new Float32Array(chunk.length * C * plane);
+    const rows = opts.fixedBatch ?? chunk.length;
+    const buf = new Float32Array(rows * C * plane);
     chunk.forEach((k, n) => {
       upsampleAlignCorners(a.data, k * hw, a.h, a.w, H, W, mask);
       let mn = Infinity;
@@ -75,7 +82,7 @@ export async function scoreCam(opts: {
       for (let c = 0; c < C; c++)
         for (let i = 0; i < plane; i++) buf[n * C * plane + c * plane + i] = input[c * plane + i]! * ((mask[i]! - mn) / span);
     });
-    const logits = await opts.forward(buf, chunk.length);
+    const logits = await opts.forward(buf, rows);
     chunk.forEach((k, n) => (scores[k] = logits[n * opts.numClasses + opts.targetClass]!));
   }
   // Softmax over the scored channels (unscored ones weigh 0); NaN scores (0/0 masks) are dropped

@@ -36,20 +36,23 @@ const RECOMPUTED: { table: string; shows: string; stored: string; recomputed: st
     table: 'stat_daily',
     shows: 'the dashboard run counts',
     stored: 'SELECT day, pack_name, verdict, n FROM stat_daily WHERE n > 0',
-    recomputed: 'SELECT day, pack_name, verdict, count(*) FROM inference_runs GROUP BY 1, 2, 3',
+    // Evaluation batches (labelled sets) are kept out of the production statistics.
+    recomputed: 'SELECT day, pack_name, verdict, count(*) FROM inference_runs WHERE (batch_id IS NULL OR batch_id NOT IN (SELECT batch_id FROM evaluation_batches)) GROUP BY 1, 2, 3',
   },
   {
     table: 'stat_images_daily',
     shows: 'the dashboard image counts',
     // localDay() of the image's time, as SQLite's localtime computes it (the v3 backfill's definition).
     stored: 'SELECT day, n FROM stat_images_daily WHERE n > 0',
-    recomputed: "SELECT date(created_at / 1000, 'unixepoch', 'localtime'), count(*) FROM images GROUP BY 1",
+    // An image first recorded by an evaluation run is not counted (records.ts: ensureImage).
+    recomputed: `SELECT date(i.created_at / 1000, 'unixepoch', 'localtime'), count(*) FROM images i WHERE NOT EXISTS (SELECT 1 FROM inference_runs r
+      WHERE r.id = (SELECT min(id) FROM inference_runs WHERE image_id = i.id) AND r.batch_id IN (SELECT batch_id FROM evaluation_batches)) GROUP BY 1`,
   },
   {
     table: 'stat_score_hist',
     shows: 'the score histograms and drift',
     stored: 'SELECT pack_name, day, bin, n FROM stat_score_hist WHERE n > 0',
-    recomputed: 'SELECT pack_name, day, max(0, min(99, CAST(score * 100 AS INTEGER))), count(*) FROM inference_runs GROUP BY 1, 2, 3',
+    recomputed: 'SELECT pack_name, day, max(0, min(99, CAST(score * 100 AS INTEGER))), count(*) FROM inference_runs WHERE (batch_id IS NULL OR batch_id NOT IN (SELECT batch_id FROM evaluation_batches)) GROUP BY 1, 2, 3',
   },
   {
     table: 'stat_errors_daily',

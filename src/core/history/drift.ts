@@ -108,7 +108,11 @@ export function packDrift(db: Database.Database, q: DriftQuery): DriftReport {
   const reference = refRow ? (JSON.parse(refRow.scores) as number[]) : [];
   const recent = (
     db
-      .prepare('SELECT score FROM inference_runs WHERE pack_name = ? AND created_at >= ? ORDER BY created_at DESC LIMIT ?')
+      // Evaluation batches (labelled sets, often half defects) are not production traffic.
+      .prepare(
+        `SELECT score FROM inference_runs WHERE pack_name = ? AND created_at >= ?
+           AND (batch_id IS NULL OR batch_id NOT IN (SELECT batch_id FROM evaluation_batches)) ORDER BY created_at DESC LIMIT ?`,
+      )
       .all(q.pack, q.from ?? 0, q.limit ?? 2000) as { score: number }[]
   ).map((r) => r.score);
   const base = { pack: q.pack, version, referenceN: reference.length, recentN: recent.length, limits };

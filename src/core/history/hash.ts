@@ -63,6 +63,16 @@ export const HASHED_COLUMNS = {
     key: 'id',
     columns: ['id', 'created_at', 'day', 'stage', 'code', 'message', 'details', 'source_path', 'sha256', 'pack_name', 'batch_id', 'case_key', 'operator_id'],
   },
+  evaluation: {
+    table: 'evaluations',
+    key: 'id',
+    columns: ['id', 'created_at', 'batch_id', 'set_identity', 'set_source', 'packs', 'config_hash', 'summary', 'operator_id'],
+  },
+  threshold: {
+    table: 'threshold_versions',
+    key: 'id',
+    columns: ['id', 'created_at', 'pack_name', 'pack_identity', 'evaluation_id', 'objective', 'low', 'high', 'human_share', 'operator_id'],
+  },
 } as const;
 
 export const SEALED_WITH_RUN = {

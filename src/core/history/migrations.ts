@@ -179,6 +179,35 @@ CREATE TABLE dicom_outbox(
 CREATE INDEX dicom_outbox_due ON dicom_outbox(status, next_attempt_at);
 `;
 
+/**
+ * Evaluations (issue 13): a batch run on a labelled set is marked as an evaluation batch when it
+ * starts (its runs then stay out of the production statistics), the integrated verdict of each of
+ * its cases is kept as it completes (so a resumed evaluation still has every case), and each
+ * computed evaluation and each applied threshold version is an audited, append-only record.
+ */
+const evaluationTables = `
+CREATE TABLE evaluation_batches(batch_id INTEGER PRIMARY KEY REFERENCES batches(id), set_identity TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE evaluation_cases(batch_id INTEGER NOT NULL REFERENCES batches(id), case_key TEXT NOT NULL, verdict TEXT NOT NULL,
+  PRIMARY KEY(batch_id, case_key)) WITHOUT ROWID;
+CREATE TABLE evaluations(
+  id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, batch_id INTEGER NOT NULL REFERENCES batches(id), set_identity TEXT NOT NULL,
+  set_source TEXT NOT NULL, packs TEXT NOT NULL, config_hash TEXT, summary TEXT NOT NULL, operator_id TEXT);
+CREATE TABLE evaluation_packs(evaluation_id INTEGER NOT NULL REFERENCES evaluations(id), pack_name TEXT NOT NULL, pack_identity TEXT NOT NULL,
+  PRIMARY KEY(pack_identity, evaluation_id)) WITHOUT ROWID;
+CREATE TABLE threshold_versions(
+  id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, pack_name TEXT NOT NULL, pack_identity TEXT NOT NULL,
+  evaluation_id INTEGER NOT NULL REFERENCES evaluations(id), objective TEXT NOT NULL, low REAL NOT NULL, high REAL NOT NULL,
+  human_share REAL, operator_id TEXT NOT NULL);
+CREATE INDEX threshold_versions_pack ON threshold_versions(pack_identity, id);
+${['evaluation_batches', 'evaluations', 'evaluation_packs', 'threshold_versions']
+  .map(
+    (t) => `
+CREATE TRIGGER ${t}_no_update BEFORE UPDATE ON ${t} BEGIN SELECT RAISE(ABORT, 'HISTORY_APPEND_ONLY: ${t} rows are never changed'); END;
+CREATE TRIGGER ${t}_no_delete BEFORE DELETE ON ${t} BEGIN SELECT RAISE(ABORT, 'HISTORY_APPEND_ONLY: ${t} rows are never deleted'); END;`,
+  )
+  .join('')}
+`;
+
 /** Order in which existing rows are logged when the audit chain is introduced over old data. */
 const BACKFILL_ORDER: AuditEntity[] = ['operator', 'batch', 'run', 'review', 'error'];
 
@@ -235,8 +264,9 @@ export const MIGRATIONS: Migration[] = [
       if (current !== undefined) chain.append(at, 'migration', 'operator.select', 'event', 'operator.current', operatorSelectionHash(current));
     },
   },
+  { version: 7, name: 'evaluation runs and threshold versions', up: (db) => db.exec(evaluationTables) },
   {
-    version: 7,
+    version: 8,
     name: 'requested execution providers on runs',
     // The providers asked for (JSON list; NULL = the default order) beside the one that ran (`provider`).
     up: (db) => db.exec('ALTER TABLE inference_runs ADD COLUMN providers_requested TEXT'),

@@ -100,7 +100,7 @@ export function ensureCase(tx: WriteTx, c: CaseInput, at: number): CaseEntry {
   return entry;
 }
 
-export function ensureImage(tx: WriteTx, kase: CaseEntry, img: ImageInput, at: number): Row {
+export function ensureImage(tx: WriteTx, kase: CaseEntry, img: ImageInput, at: number, counted = true): Row {
   const caseId = kase.row['id'] as number;
   // Length-prefixed so no path/hash pair can collide with another.
   const identity = `${img.sha256.length}:${img.sha256}${img.sourcePath}`;
@@ -125,7 +125,7 @@ export function ensureImage(tx: WriteTx, kase: CaseEntry, img: ImageInput, at: n
     created_at: at,
   };
   row['id'] = insertRow(tx, 'images', row);
-  tx.stats.addImage(localDay(row['created_at'] as number));
+  if (counted) tx.stats.addImage(localDay(row['created_at'] as number));
   kase.images.set(identity, row);
   return row;
 }
@@ -133,6 +133,85 @@ export function ensureImage(tx: WriteTx, kase: CaseEntry, img: ImageInput, at: n
 export function startBatch(tx: WriteTx, b: { name: string; source?: string | null; operatorId?: string | null }): number {
   const actor = b.operatorId ?? 'system';
   return insertAudited(tx, 'batch', 'batches', { name: b.name, source: b.source ?? null, operator_id: b.operatorId ?? null, started_at: tx.now() }, actor, 'batch.start');
+}
+
+function isEvaluationBatch(tx: WriteTx, batchId: number | null): boolean {
+  return batchId !== null && tx.sql('SELECT 1 FROM evaluation_batches WHERE batch_id = ?').get(batchId) !== undefined;
+}
+
+/** A batch over a labelled set: marked in the same transaction that starts it. */
+export function startEvaluationBatch(tx: WriteTx, b: { name: string; source?: string | null; operatorId?: string | null; setIdentity: string }): number {
+  const id = startBatch(tx, b);
+  tx.sql('INSERT INTO evaluation_batches(batch_id, set_identity, created_at) VALUES (?,?,?)').run(id, b.setIdentity, tx.now());
+  return id;
+}
+
+export function recordEvaluationCase(tx: WriteTx, batchId: number, caseKey: string, verdict: string): void {
+  tx.sql('INSERT INTO evaluation_cases(batch_id, case_key, verdict) VALUES (?,?,?) ON CONFLICT DO UPDATE SET verdict = excluded.verdict').run(batchId, caseKey, verdict);
+}
+
+export interface EvaluationInput {
+  batchId: number;
+  setIdentity: string;
+  setSource: string;
+  packs: { name: string; version: string; identity: string }[];
+  configHash: string | null;
+  summary: unknown;
+  operatorId: string | null;
+}
+
+export function recordEvaluation(tx: WriteTx, e: EvaluationInput): number {
+  const id = insertAudited(
+    tx,
+    'evaluation',
+    'evaluations',
+    {
+      created_at: tx.now(),
+      batch_id: e.batchId,
+      set_identity: e.setIdentity,
+      set_source: e.setSource,
+      packs: JSON.stringify(e.packs),
+      config_hash: e.configHash,
+      summary: JSON.stringify(e.summary),
+      operator_id: e.operatorId,
+    },
+    e.operatorId ?? 'system',
+    'evaluation.record',
+  );
+  for (const p of e.packs) tx.sql('INSERT OR IGNORE INTO evaluation_packs(evaluation_id, pack_name, pack_identity) VALUES (?,?,?)').run(id, p.name, p.identity);
+  return id;
+}
+
+export interface ThresholdInput {
+  packName: string;
+  packIdentity: string;
+  evaluationId: number;
+  objective: string;
+  low: number;
+  high: number;
+  humanShare: number | null;
+  operatorId: string;
+}
+
+export function recordThresholdVersion(tx: WriteTx, t: ThresholdInput): number {
+  return insertAudited(
+    tx,
+    'threshold',
+    'threshold_versions',
+    {
+      created_at: tx.now(),
+      pack_name: t.packName,
+      pack_identity: t.packIdentity,
+      evaluation_id: t.evaluationId,
+      objective: t.objective,
+      low: t.low,
+      high: t.high,
+      human_share: t.humanShare,
+      operator_id: t.operatorId,
+    },
+    t.operatorId,
+    'threshold.apply',
+  );
 }
 
 export interface RecordedRun {
@@ -147,7 +226,9 @@ export function recordInference(tx: WriteTx, rec: InferenceRecord): RecordedRun 
   const createdAt = rec.createdAt ?? tx.now();
   const caseEntry = ensureCase(tx, rec.case, createdAt);
   const kase = caseEntry.row;
-  const image = ensureImage(tx, caseEntry, rec.image, createdAt);
+  // Runs of an evaluation batch (a labelled set) stay out of the production statistics.
+  const production = !isEvaluationBatch(tx, rec.batchId ?? null);
+  const image = ensureImage(tx, caseEntry, rec.image, createdAt, production);
   const day = localDay(createdAt);
   const run: Row = {
     created_at: createdAt,
@@ -175,7 +256,7 @@ export function recordInference(tx: WriteTx, rec: InferenceRecord): RecordedRun 
   const runId = insertRow(tx, HASHED_COLUMNS.run.table, run);
   run['id'] = runId;
   tx.chain.append(tx.now(), actor, 'run.record', 'run', runId, runRecordHash(run, image, kase));
-  tx.stats.addRun(day, rec.pack.name, rec.verdict, rec.score);
+  if (production) tx.stats.addRun(day, rec.pack.name, rec.verdict, rec.score);
   return { runId, caseId: kase['id'] as number, imageId: image['id'] as number };
 }
 

@@ -219,6 +219,22 @@ export class HistoryStore {
     return this.write((tx) => records.startBatch(tx, b));
   }
 
+  startEvaluationBatch(b: { name: string; source?: string | null; operatorId?: string | null; setIdentity: string }): number {
+    return this.write((tx) => records.startEvaluationBatch(tx, b));
+  }
+
+  recordEvaluationCase(batchId: number, caseKey: string, verdict: string): void {
+    this.write((tx) => records.recordEvaluationCase(tx, batchId, caseKey, verdict));
+  }
+
+  recordEvaluation(e: records.EvaluationInput): number {
+    return this.write((tx) => records.recordEvaluation(tx, e));
+  }
+
+  recordThresholdVersion(t: records.ThresholdInput): number {
+    return this.write((tx) => records.recordThresholdVersion(tx, t));
+  }
+
   createOperator(op: { id: string; name: string; role: OperatorRole }): Operator {
     return this.write((tx) => records.createOperator(tx, op));
   }

@@ -34,6 +34,8 @@ export interface Region {
   box: [number, number, number, number];
   label: string;
   score?: number;
+  /** Outline in source pixels (x, y), when the region has one (segmentation packs, drawn polygons). */
+  polygon?: [number, number][];
 }
 
 export interface ExplanationRef {

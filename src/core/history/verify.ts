@@ -69,18 +69,25 @@ type StoredRow = Record<string, unknown>;
 
 /** Reads an audited record as stored and hashes it the way its entry did (runs with their image and case). */
 export function storedRecordReader(db: Database.Database): (entity: AuditEntity, id: string | number) => { row: StoredRow; hash: string } | null {
+  // Prepared on first use: a migration that reads records (v2's backfill) runs before later
+  // migrations have created the tables of entities added since.
   const lookups = new Map<string, Database.Statement>();
-  for (const [entity, spec] of Object.entries(HASHED_COLUMNS)) {
-    // Added columns only where the schema has them (the audit-chain migration reads runs before they exist).
-    const present = entity === 'run' ? new Set((db.prepare(`PRAGMA table_info(${spec.table})`).all() as { name: string }[]).map((c) => c.name)) : new Set<string>();
-    const columns: readonly string[] = entity === 'run' ? [...spec.columns, ...RUN_ADDED_COLUMNS.filter((c) => present.has(c))] : spec.columns;
-    lookups.set(entity, db.prepare(`SELECT ${columns.join(',')} FROM ${spec.table} WHERE ${spec.key} = ?`));
-  }
+  const lookup = (entity: AuditEntity) => {
+    let s = lookups.get(entity);
+    if (!s) {
+      const spec = HASHED_COLUMNS[entity];
+      // Added run columns only where the schema has them (the audit-chain migration reads runs before they exist).
+      const present = entity === 'run' ? new Set((db.prepare(`PRAGMA table_info(${spec.table})`).all() as { name: string }[]).map((c) => c.name)) : new Set<string>();
+      const columns: readonly string[] = entity === 'run' ? [...spec.columns, ...RUN_ADDED_COLUMNS.filter((c) => present.has(c))] : spec.columns;
+      lookups.set(entity, (s = db.prepare(`SELECT ${columns.join(',')} FROM ${spec.table} WHERE ${spec.key} = ?`)));
+    }
+    return s;
+  };
   const image = db.prepare(`SELECT ${SEALED_WITH_RUN.image.columns.join(',')} FROM images WHERE id = ?`);
   const kase = db.prepare(`SELECT ${SEALED_WITH_RUN.case.columns.join(',')} FROM cases WHERE id = ?`);
   return (entity, id) => {
     const key = entity === 'operator' ? String(id) : Number(id);
-    const row = lookups.get(entity)!.get(key) as StoredRow | undefined;
+    const row = lookup(entity).get(key) as StoredRow | undefined;
     if (!row) return null;
     if (entity !== 'run') return { row, hash: recordHash(entity, row) };
     const img = (image.get(row['image_id']) as StoredRow | undefined) ?? {};

@@ -5,7 +5,7 @@
  * tables of PS3.3 C.11 (Modality LUT, VOI LUT) go along as JSON arrays, so the renderer applies
  * exactly what `toGrey8` does; a table-based modality keeps stored values (and its padding).
  */
-import type { Frame, LookupTable, PixelDType, WindowSetting } from './types';
+import type { Frame, FrameHeader, LookupTable, PixelDType, WindowSetting } from './types';
 import { defaultWindow, realRange, toRgb8 } from './pixels';
 import { storedBytesLE } from './hash';
 import { windowFromRange } from './lut';
@@ -34,6 +34,11 @@ export interface DisplayFrameInfo {
   min: number;
   max: number;
   contentType: string;
+  /** Image Position / Orientation (Patient), for slice position and orientation markers. */
+  position?: [number, number, number];
+  orientation?: [number, number, number, number, number, number];
+  /** Corner-annotation attributes (DICOM). */
+  header?: FrameHeader;
 }
 
 export interface LookupTableJson {
@@ -95,5 +100,8 @@ export function displayFrame(f: Frame, unit?: string): DisplayFrame {
   if (lutModality && f.modality.kind === 'lut') info.modalityLut = tableJson(f.modality.lut);
   if (!colour && f.voiLut) info.voiLut = { ...tableJson(f.voiLut), default: f.windows.length === 0 };
   if (unit) info.unit = unit;
+  if (f.position) info.position = [...f.position];
+  if (f.orientation) info.orientation = [...f.orientation];
+  if (f.header) info.header = { ...f.header };
   return { info, bytes };
 }

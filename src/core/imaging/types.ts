@@ -75,6 +75,22 @@ export interface Frame {
   /** Patient-space geometry, for series sorting. */
   position?: [number, number, number];
   orientation?: [number, number, number, number, number, number];
+  /** What a viewer writes in its corners (DICOM only), decoded with the file's character set. */
+  header?: FrameHeader;
+}
+
+/** Header attributes for corner annotations: who, which study and series, which slice. */
+export interface FrameHeader {
+  patientName?: string;
+  patientId?: string;
+  modality?: string;
+  studyDate?: string;
+  studyDescription?: string;
+  seriesDescription?: string;
+  seriesNumber?: string;
+  instanceNumber?: string;
+  sliceLocation?: number;
+  sliceThickness?: number;
 }
 
 export type ImageFormat = 'dicom' | 'png' | 'jpeg' | 'tiff' | 'bmp' | 'webp' | 'gif' | 'other';

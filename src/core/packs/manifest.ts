@@ -148,6 +148,35 @@ export const AnomalySpec = z
   .strict();
 export type AnomalySpec = z.infer<typeof AnomalySpec>;
 
+/** Segmentation packs: how the per-pixel class channels read (src/core/segmentation/segment.ts). */
+export const SegmentationSection = z
+  .object({
+    activation: z.enum(['sigmoid', 'softmax', 'none']),
+    /** Activation `none`: channels are exclusive (softmax applied in the graph) or independent. */
+    exclusive: z.boolean().optional(),
+    /** One per output channel, in channel order; `label` names one of the pack's labels. */
+    classes: z
+      .array(
+        z
+          .object({
+            label: z.string().min(1),
+            colour: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #ff3b30'),
+            background: z.boolean().default(false),
+            threshold: z.number().min(0).max(1).default(0.5),
+          })
+          .strict(),
+      )
+      .min(1),
+    /** Components smaller than this many model pixels are not regions. */
+    minArea: z.number().int().nonnegative().default(4),
+    /** Millimetres per source pixel (row, column) when the camera is calibrated; DICOM spacing wins. */
+    pixelSpacing: z.tuple([z.number().positive(), z.number().positive()]).optional(),
+    /** How each class's cut was chosen. */
+    derivation: Derivation.optional(),
+  })
+  .strict();
+export type SegmentationSection = z.infer<typeof SegmentationSection>;
+
 /**
  * Grounding (text-prompted boxes, Grounding DINO–style ONNX): the pack folder holds the public
  * export layout (config.json, preprocessor_config.json, tokenizer files, onnx/model*.onnx; see
@@ -237,6 +266,7 @@ export const Manifest = z
     decision: ClassifierDecision.optional(),
     explanation: Explanation.optional(),
     anomaly: AnomalySpec.optional(),
+    segmentation: SegmentationSection.optional(),
     grounding: GroundingSpec.optional(),
     provenance: Provenance.default({}),
     /**
@@ -255,6 +285,15 @@ export const Manifest = z
       if (m.labels.length === 0) ctx.addIssue({ code: 'custom', path: ['labels'], message: 'a classifier needs labels' });
       if (!m.outputs.some((o) => o.meaning === 'logits' || o.meaning === 'probabilities'))
         ctx.addIssue({ code: 'custom', path: ['outputs'], message: 'a classifier needs an output with meaning logits or probabilities' });
+    }
+    if (m.kind === 'segmentation') {
+      if (!m.segmentation) ctx.addIssue({ code: 'custom', path: ['segmentation'], message: 'a segmentation pack needs a segmentation section' });
+      if (!m.outputs.some((o) => o.meaning === 'logits' || o.meaning === 'probabilities'))
+        ctx.addIssue({ code: 'custom', path: ['outputs'], message: 'a segmentation pack needs an output with meaning logits or probabilities' });
+      const ids = new Set(m.labels.map((l) => l.id));
+      m.segmentation?.classes.forEach((c, i) => {
+        if (!ids.has(c.label)) ctx.addIssue({ code: 'custom', path: ['segmentation', 'classes', i, 'label'], message: `no label "${c.label}" in labels` });
+      });
     }
     if (m.kind === 'grounding' && !m.grounding) ctx.addIssue({ code: 'custom', path: ['grounding'], message: 'a grounding pack needs a grounding section' });
     if (m.kind === 'anomaly' && !m.anomaly) ctx.addIssue({ code: 'custom', path: ['anomaly'], message: 'an anomaly pack needs an anomaly section' });

@@ -13,6 +13,7 @@ import type { PresetId } from './viewer/voi';
 import { nextFlagged } from './review/batch';
 import { compareWithCase } from './review/caseCache';
 import { VIEWS } from './history/navStore';
+import { useMeasureStore } from './viewer/measurements';
 
 export interface Shortcut {
   keys: string;
@@ -50,6 +51,8 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: 'Shift+X', action: 'viewer.compareWith', group: 'image' },
   { keys: 'G', action: 'legend.hide', group: 'layers' },
   { keys: 'B', action: 'tool.box', group: 'boxes' },
+  { keys: 'D', action: 'tool.length', group: 'image' },
+  { keys: 'Q', action: 'tool.roi', group: 'image' },
   { keys: 'F2', action: 'shortcut.relabel', group: 'boxes' },
   { keys: 'Del', action: 'shortcut.deleteBox', group: 'boxes' },
   { keys: '←↑→↓', action: 'shortcut.moveBox', group: 'boxes' },
@@ -214,6 +217,12 @@ export function handleShortcut(e: KeyboardEvent, ui: { toggleSheet(): void; clos
     case 'b':
       v.setTool(v.tool === 'box' ? 'wl' : 'box');
       return true;
+    case 'd':
+      v.setTool(v.tool === 'length' ? 'wl' : 'length');
+      return true;
+    case 'q':
+      v.setTool(v.tool === 'roi' ? 'wl' : 'roi');
+      return true;
     case 'x':
       if (e.shiftKey) {
         // The next case of the queue beside this one (cycling); linked zoom/pan keeps them aligned.
@@ -279,6 +288,16 @@ export function handleShortcut(e: KeyboardEvent, ui: { toggleSheet(): void; clos
         r.deleteBox(caseId, v.selectedBox);
         v.selectBox(undefined);
         return true;
+      }
+      if (v.tool === 'length' || v.tool === 'roi') {
+        // With a measuring tool on, Delete takes back the shown frame's last measurement.
+        const pane = v.panes[v.activePane];
+        const m = useMeasureStore.getState();
+        const last = pane && m.items.filter((x) => x.sceneId === pane.sceneId && x.frameIndex === pane.frameIndex).pop();
+        if (last) {
+          m.remove(last.id);
+          return true;
+        }
       }
       return false;
   }

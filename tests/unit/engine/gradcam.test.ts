@@ -92,6 +92,28 @@ describe('undifferentiable head', () => {
   });
 });
 
+describe('Score-CAM on a static-batch export', () => {
+  it('feeds batch 1 to a graph whose batch dimension is fixed at 1, and gives the dynamic-batch map', async () => {
+    // sorted-head-static.onnx = sorted-head.onnx with the input/output batch dim fixed at 1 (onnx
+    // edit of the same weights), what a plain torch.onnx.export without dynamic_axes gives. Before,
+    // Score-CAM fed 16 masked images at once and onnxruntime refused the dimensions (INTERNAL).
+    const dynamic = await classifierPack('sorted-head');
+    const fixed = await classifierPack('sorted-head-static');
+    const input = fixed.graph.inputs.find((i) => i.name === fixed.manifest.input.name)!;
+    expect(input.shape?.[0]).toBe(1);
+    const image = await loadImage(join(imageDir, 'defect_4.png'));
+    const a = await runClassifier(dynamic, [image], { method: 'scorecam', cache, settings: { providers: ['cpu'] } });
+    const b = await runClassifier(fixed, [image], { method: 'scorecam', cache, settings: { providers: ['cpu'] } });
+    const ra = a.results[0]!;
+    const rb = b.results[0]!;
+    expect(rb.error).toBeUndefined();
+    expect(rb.explanation!.method).toBe('scorecam');
+    expect(rb.explanation!.channelsUsed).toBe(ra.explanation!.channelsUsed);
+    expect(maxAbsDiff(rb.explanation!.map.data, ra.explanation!.map.data)).toBeLessThan(1e-5);
+    expect(Math.max(...rb.explanation!.map.data)).toBeGreaterThan(0);
+  });
+});
+
 it('fixture images are all referenced', () => {
   const ref = readRef<Ref>('resnet-mini.ref.json');
   const pngs = readdirSync(imageDir).filter((f) => f.endsWith('.png') && !f.startsWith('wide'));

@@ -1,17 +1,35 @@
 /** A DICOM file's bytes → an `ImageFile`: parse, validate, split frames, decode, attach display data. */
-import type { Frame, ImageFile } from '../types';
+import type { Frame, FrameHeader, ImageFile } from '../types';
 import { parseDicomBytes, PartialParse, type DataSet } from './parse';
 import { readPixelModule, pixelDataElement, type PixelModule } from './pixelModule';
 import { transferSyntax } from './transferSyntax';
 import { encapsulatedFrames, nativeFrameBytes, nativeFrames } from './frames';
 import { decodeFrame } from './decodeFrame';
 import { geometry, invertFlag, modalityTransform, padding, palette, pixelSpacing, voiLut, windows } from './display';
-import { str, text } from './attributes';
+import { num, str, text } from './attributes';
 import { ImagingErrorCode, imagingError } from '../errors';
 
 export interface DicomLoadOptions {
   /** Decode only these frames (e.g. `[0]` for a thumbnail); all by default. */
   frames?: number[];
+}
+
+/** Corner-annotation attributes of a frame; absent values are left out. */
+function frameHeader(ds: DataSet): FrameHeader {
+  const h: FrameHeader = {
+    patientName: text(ds, 'x00100010'),
+    patientId: text(ds, 'x00100020'),
+    modality: str(ds, 'x00080060'),
+    studyDate: str(ds, 'x00080020'),
+    studyDescription: text(ds, 'x00081030'),
+    seriesDescription: text(ds, 'x0008103e'),
+    seriesNumber: str(ds, 'x00200011'),
+    instanceNumber: str(ds, 'x00200013'),
+    sliceLocation: num(ds, 'x00201041'),
+    sliceThickness: num(ds, 'x00180050'),
+  };
+  for (const k of Object.keys(h) as (keyof FrameHeader)[]) if (h[k] === undefined) delete h[k];
+  return h;
 }
 
 function attributes(ds: DataSet): Record<string, string | number | undefined> {
@@ -108,6 +126,7 @@ export async function loadDicom(bytes: Uint8Array, path?: string, options: Dicom
   const vlut = voiLut(ds, pm);
   const pad = padding(ds, pm);
   const invert = invertFlag(ds, pm);
+  const header = frameHeader(ds);
   const frames: Frame[] = [];
   for (const index of wanted) {
     const r = raw[index];
@@ -132,6 +151,7 @@ export async function loadDicom(bytes: Uint8Array, path?: string, options: Dicom
     if (vlut) frame.voiLut = vlut;
     if (pal) frame.palette = pal;
     if (pad) frame.padding = pad;
+    frame.header = header;
     frames.push(frame);
   }
   return {

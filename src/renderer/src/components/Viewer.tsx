@@ -20,6 +20,8 @@ const TOOLS: { id: Tool; key: string }[] = [
   { id: 'wl', key: 'V' },
   { id: 'pan', key: 'H' },
   { id: 'box', key: 'B' },
+  { id: 'length', key: 'D' },
+  { id: 'roi', key: 'Q' },
 ];
 
 export function Viewer() {

@@ -13,6 +13,9 @@ import { fitViewport, panBy, toImage, zoomAt, type Viewport } from '../viewer/vi
 import { dragWindow, voiFunctionOf } from '../viewer/voi';
 import { BoxShapes, boxCaption } from './BoxShapes';
 import { HeatmapShape } from './HeatmapShape';
+import { CornerAnnotations } from './CornerAnnotations';
+import { MeasurementShapes } from './MeasurementShapes';
+import { useMeasureStore, type Measurement } from '../viewer/measurements';
 import { className } from './FindingsPanel';
 
 const EMPTY_BOXES: BoxData[] = [];
@@ -58,7 +61,8 @@ type Gesture =
   | { kind: 'wl'; x: number; y: number; start: WindowLevel }
   | { kind: 'pan'; x: number; y: number; start: Viewport }
   | { kind: 'zoom'; x: number; y: number; start: Viewport }
-  | { kind: 'box'; ix: number; iy: number };
+  | { kind: 'box'; ix: number; iy: number }
+  | { kind: 'measure'; tool: 'length' | 'roi'; ix: number; iy: number };
 
 /** One konva viewport: windowed frame, heatmap layers, box layers, and the gestures over them. */
 export function ViewerPane({ index }: { index: number }) {
@@ -83,6 +87,8 @@ export function ViewerPane({ index }: { index: number }) {
   const [hover, setHover] = useState<{ box: BoxData; x: number; y: number }>();
   const [readout, setReadout] = useState<string>('');
   const [draft, setDraft] = useState<BoxData['rect']>();
+  const [measureDraft, setMeasureDraft] = useState<Pick<Measurement, 'kind' | 'a' | 'b'>>();
+  const allMeasurements = useMeasureStore((s) => s.items);
   const gesture = useRef<Gesture | undefined>(undefined);
 
   const frame = scene?.frames[pane?.frameIndex ?? 0];
@@ -194,6 +200,9 @@ export function ViewerPane({ index }: { index: number }) {
     else if (button === 0 && tool === 'box' && caseId && scene?.id === caseId) {
       const p = toImage(vp, x, y);
       gesture.current = { kind: 'box', ix: p.x, iy: p.y };
+    } else if (button === 0 && (tool === 'length' || tool === 'roi') && scene) {
+      const p = toImage(vp, x, y);
+      gesture.current = { kind: 'measure', tool, ix: p.x, iy: p.y };
     } else if (button === 0) gesture.current = { kind: 'wl', x, y, start: pane.window };
   };
 
@@ -213,12 +222,23 @@ export function ViewerPane({ index }: { index: number }) {
       else if (g.kind === 'box' && cur) {
         const p = toImage(cur, x, y);
         setDraft(rectFromCorners(g.ix, g.iy, p.x, p.y, frame.width, frame.height));
+      } else if (g.kind === 'measure' && cur) {
+        const p = toImage(cur, x, y);
+        const clamp = (v: number, hi: number) => Math.min(hi, Math.max(0, v));
+        setMeasureDraft({ kind: g.tool, a: { x: g.ix, y: g.iy }, b: { x: clamp(p.x, frame.width), y: clamp(p.y, frame.height) } });
       }
     };
     const up = () => {
       const g = gesture.current;
       gesture.current = undefined;
       if (g?.kind === 'pan' || g?.kind === 'zoom') useViewerStore.getState().setInteracting(false);
+      if (g?.kind === 'measure') {
+        setMeasureDraft((d) => {
+          const p = useViewerStore.getState().panes[index];
+          if (d && p && Math.hypot(d.b.x - d.a.x, d.b.y - d.a.y) >= 1) useMeasureStore.getState().add({ ...d, sceneId: p.sceneId, frameIndex: p.frameIndex });
+          return undefined;
+        });
+      }
       if (g?.kind === 'box') {
         setDraft((d) => {
           if (d && d.width >= 2 && d.height >= 2 && caseId) {
@@ -262,6 +282,7 @@ export function ViewerPane({ index }: { index: number }) {
 
   // Which VOI draws the image: a window function (centre/width apply) or the file's VOI LUT table.
   const voi = frame && pane ? voiFunctionOf(pane.window, frame) : 'LINEAR';
+  const measurements = useMemo(() => (pane ? allMeasurements.filter((m) => m.sceneId === pane.sceneId && m.frameIndex === pane.frameIndex) : []), [allMeasurements, pane]);
   const view = vp && pane ? { scale: vp.scale, x: vp.x, y: vp.y, center: pane.window.center, width: pane.window.width, voi, frame: pane.frameIndex, invert } : undefined;
   return (
     <div
@@ -307,6 +328,7 @@ export function ViewerPane({ index }: { index: number }) {
                   nameOf={nameOf}
                   view={{ x0: -vp.x / vp.scale, y0: -vp.y / vp.scale, x1: (size.width - vp.x) / vp.scale, y1: (size.height - vp.y) / vp.scale }}
                   onSelect={onSelect} onHover={onHover} onChange={onChange} />
+                <MeasurementShapes items={measureDraft ? [...measurements, { id: 'draft', ...measureDraft }] : measurements} frame={frame} scale={vp.scale} />
                 {draft && <Rect x={draft.x} y={draft.y} width={draft.width} height={draft.height} stroke="#ff4fd8" dash={[2, 3]} strokeWidth={2} strokeScaleEnabled={false} listening={false} />}
               </Group>
             )}
@@ -318,6 +340,9 @@ export function ViewerPane({ index }: { index: number }) {
           <p>{t('viewer.empty')}</p>
           <p className="muted">{t('viewer.hint')}</p>
         </div>
+      )}
+      {frame && pane && vp && (
+        <CornerAnnotations index={index} frame={frame} frameIndex={pane.frameIndex} count={scene?.frames.length ?? 1} window={pane.window} scale={vp.scale} measurements={measurements} />
       )}
       {frame && pane && paneCount > 1 && (
         <div className="pane-caption" data-testid={`pane-caption-${index}`}>

@@ -118,6 +118,8 @@ export const en = {
   'tool.wl': 'Window/level',
   'tool.pan': 'Pan',
   'tool.box': 'Draw box',
+  'tool.length': 'Length (mm)',
+  'tool.roi': 'ROI statistics',
   'viewer.raw': '(raw)',
   'viewer.frame': 'Frame',
   'viewer.invert': 'Invert',

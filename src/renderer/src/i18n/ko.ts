@@ -119,6 +119,8 @@ export const ko: Record<MessageKey, string> = {
   'tool.wl': '창/준위',
   'tool.pan': '이동',
   'tool.box': '상자 그리기',
+  'tool.length': '길이 측정 (mm)',
+  'tool.roi': 'ROI 통계',
   'viewer.raw': '(원시값)',
   'viewer.frame': '프레임',
   'viewer.invert': '반전',

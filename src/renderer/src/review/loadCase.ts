@@ -31,6 +31,10 @@ export function frameDataOf(f: FrameRef, data: PixelArray): FrameData {
     ...(f.padding ? { padding: f.padding } : {}),
     ...(f.unit ? { unit: f.unit } : {}),
     ...(f.min !== undefined && f.max !== undefined ? { range: { min: f.min, max: f.max } } : {}),
+    ...(f.pixelSpacing ? { pixelSpacing: f.pixelSpacing } : {}),
+    ...(f.position ? { position: f.position } : {}),
+    ...(f.orientation ? { orientation: f.orientation } : {}),
+    ...(f.header ? { header: f.header } : {}),
   };
 }
 

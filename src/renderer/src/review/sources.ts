@@ -26,6 +26,10 @@ export function frameRef(f: ImageFrame): FrameRef {
     min: f.min,
     max: f.max,
     ...(f.preview ? { preview: f.preview } : {}),
+    ...(f.pixelSpacing ? { pixelSpacing: f.pixelSpacing } : {}),
+    ...(f.position ? { position: f.position } : {}),
+    ...(f.orientation ? { orientation: f.orientation } : {}),
+    ...(f.header ? { header: f.header } : {}),
   };
 }
 

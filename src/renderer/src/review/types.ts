@@ -1,5 +1,5 @@
 /** The review flow's plain records: what a case is, what the model found, what the reviewer decided. */
-import type { BoxData, HeatmapInfo, HeatmapScale, LookupTable, PixelDType, Rect, Scene, VoiFunction } from '../viewer/types';
+import type { BoxData, FrameHeader, HeatmapInfo, HeatmapScale, LookupTable, PixelDType, Rect, Scene, VoiFunction } from '../viewer/types';
 import type { InputMapping } from '../viewer/heatmap';
 
 export type CaseStatus = 'new' | 'inspected' | 'accepted' | 'rejected' | 'uncertain' | 'overridden';
@@ -70,6 +70,10 @@ export interface FrameRef {
   max?: number;
   /** A decimated copy of the stored values to paint first (large frames only). */
   preview?: { mediaId: string; step: number; width: number; height: number };
+  pixelSpacing?: { row: number; column: number; source: string };
+  position?: [number, number, number];
+  orientation?: [number, number, number, number, number, number];
+  header?: FrameHeader;
 }
 
 /** A heatmap the host published as media, before its values are fetched. */

@@ -58,6 +58,27 @@ export interface FrameData {
    * (⌈width/step⌉ per row), until the full frame replaces this record. Geometry stays the image's.
    */
   step?: number;
+  /** Pixel Spacing (row, column mm); absent: lengths are in px. */
+  pixelSpacing?: { row: number; column: number; source: string };
+  /** Image Position / Orientation (Patient) (DICOM). */
+  position?: [number, number, number];
+  orientation?: [number, number, number, number, number, number];
+  /** Header attributes for the corner annotations. */
+  header?: FrameHeader;
+}
+
+/** Corner-annotation attributes (the host's `FrameHeader`). */
+export interface FrameHeader {
+  patientName?: string;
+  patientId?: string;
+  modality?: string;
+  studyDate?: string;
+  studyDescription?: string;
+  seriesDescription?: string;
+  seriesNumber?: string;
+  instanceNumber?: string;
+  sliceLocation?: number;
+  sliceThickness?: number;
 }
 
 /** An image rectangle in image pixel coordinates (x right, y down, pixel (0,0) spans [0,1)²). */

@@ -1,0 +1,107 @@
+import { parseArgs } from 'node:util';
+import { packFacts } from '../../host/evaluate';
+import { appPaths } from '../../host/paths';
+import { getEvaluation, validationStatus } from '../../core/evaluation/validation';
+import { discoverPacks } from '../../core/packs/discover';
+import { loadPack } from '../../core/packs/load';
+import { resolvePackDir } from '../../core/packs/resolve';
+import { InspectorError } from '../../shared/errors';
+import type { Command } from '../command';
+import { usageError, withStore } from '../historyDb';
+
+const HELP = [
+  'Usage: inspector threshold apply --evaluation ID --pack NAME|DIR (--objective OBJ | --band) [--db FILE] [--json]',
+  '       inspector threshold status [--pack NAME|DIR] [--db FILE] [--json]',
+  '',
+  'apply: writes a new threshold version for the exact pack files that evaluation ID measured, from one',
+  '  of its proposals: OBJ is f1-optimal, recall>=0.99, false-alarm<=0.01 or mean+3sigma (as printed by',
+  '  `evaluate --propose`); --band applies the uncertain band T1/T2 (low, high). Recorded in the audit',
+  '  chain with the evaluation id, the objective and the selected operator, who must be a supervisor or',
+  '  admin. Refused when the installed pack files differ from those evaluated.',
+  'status: per pack, whether its current files were evaluated on this station ("not validated on this',
+  '  station" otherwise) and the threshold version in force.',
+].join('\n');
+
+const APPLY_ROLES = ['supervisor', 'admin'];
+
+function packRoots() {
+  const p = appPaths();
+  return [
+    { dir: p.appModelsDir, source: 'app' as const },
+    { dir: p.userModelsDir, source: 'user' as const },
+  ];
+}
+
+export const thresholdCommand: Command = {
+  name: 'threshold',
+  summary: 'apply a threshold proposed by an evaluation (audited, role-checked); show validated status',
+  help: HELP,
+  async run(args) {
+    const [sub, ...rest] = args;
+    const { values } = parseArgs({
+      args: rest,
+      strict: true,
+      options: { evaluation: { type: 'string' }, pack: { type: 'string' }, objective: { type: 'string' }, band: { type: 'boolean' }, db: { type: 'string' }, json: { type: 'boolean' } },
+    });
+    const say = (obj: unknown, text: string) => process.stdout.write(values.json ? JSON.stringify(obj, null, 2) + '\n' : text);
+    if (sub === 'status') {
+      const dirs = values.pack ? [resolvePackDir(values.pack, packRoots())] : discoverPacks(packRoots()).filter((p) => !p.error).map((p) => p.dir);
+      return withStore(values.db, (s) => {
+        const rows = dirs.map((d) => {
+          const f = packFacts(loadPack(d));
+          return { pack: f.name, version: f.version, ...validationStatus(s.db, f.identity) };
+        });
+        say(
+          rows,
+          rows
+            .map((r) => `${r.pack} ${r.version} (${r.packIdentity.slice(0, 12)}): ${r.validated ? `validated by evaluation ${r.lastEvaluationId}` : r.notice}; threshold ${r.threshold ? `version ${r.threshold.id}: low ${r.threshold.low.toPrecision(5)} high ${r.threshold.high.toPrecision(5)} (${r.threshold.objective}, evaluation ${r.threshold.evaluationId}, by ${r.threshold.operatorId})` : "the pack's shipped one"}\n`)
+            .join(''),
+        );
+        return 0;
+      });
+    }
+    if (sub !== 'apply') throw usageError('threshold needs a subcommand: apply or status');
+    const evalId = Number(values.evaluation);
+    if (!Number.isInteger(evalId)) throw usageError('threshold apply needs --evaluation ID');
+    if (!values.pack) throw usageError('threshold apply needs --pack NAME|DIR');
+    if (!values.objective && !values.band) throw usageError('threshold apply needs --objective OBJ or --band');
+    const current = packFacts(loadPack(resolvePackDir(values.pack, packRoots())));
+    return withStore(values.db, (s) => {
+      const op = s.currentOperator();
+      if (!op) throw new InspectorError('OPERATOR_NOT_SELECTED', 'Select your operator profile first (inspector operator select ID).');
+      if (!APPLY_ROLES.includes(op.role)) {
+        throw new InspectorError('THRESHOLD_ROLE_REQUIRED', `Applying a threshold needs a supervisor or admin; ${op.id} is ${op.role}.`, { operator: op.id, role: op.role });
+      }
+      const ev = getEvaluation(s.db, evalId);
+      if (!ev) throw new InspectorError('EVAL_NOT_FOUND', `There is no evaluation ${evalId} in ${s.file}.`);
+      const entry = ev.summary.packs.find((p) => p.pack === current.name);
+      if (!entry) throw new InspectorError('EVAL_PACK_NOT_EVALUATED', `Evaluation ${evalId} did not evaluate ${current.name}.`);
+      if (entry.identity !== current.identity) {
+        throw new InspectorError('EVAL_PACK_CHANGED', `The installed ${current.name} files differ from those evaluation ${evalId} measured; evaluate it again before applying a threshold.`, {
+          evaluated: entry.identity,
+          installed: current.identity,
+        });
+      }
+      let low: number;
+      let high: number;
+      let objective: string;
+      let humanShare: number | null = null;
+      if (values.band) {
+        if (!entry.band) throw new InspectorError('EVAL_NO_BAND', `Evaluation ${evalId} has no uncertain band for ${current.name} (the set needs normal and defective images).`);
+        ({ low, high, humanShare } = entry.band);
+        objective = 'band';
+      } else {
+        const q = entry.proposals.find((p) => p.objective === values.objective);
+        if (!q) throw new InspectorError('EVAL_BAD_OBJECTIVE', `Evaluation ${evalId} has no proposal "${values.objective}" for ${current.name}; it has ${entry.proposals.map((p) => p.objective).join(', ')}.`);
+        low = high = q.threshold;
+        objective = q.objective;
+      }
+      const id = s.recordThresholdVersion({ packName: current.name, packIdentity: current.identity, evaluationId: evalId, objective, low, high, humanShare, operatorId: op.id });
+      say(
+        { thresholdVersion: id, pack: current.name, packIdentity: current.identity, evaluationId: evalId, objective, low, high, humanShare, operator: op.id },
+        `Threshold version ${id} for ${current.name} (${current.identity.slice(0, 12)}): low ${low.toPrecision(5)} high ${high.toPrecision(5)} by ${objective} from evaluation ${evalId}, applied by ${op.id}; recorded in the audit chain.\n`,
+      );
+      return 0;
+    });
+  },
+};

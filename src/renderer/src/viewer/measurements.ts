@@ -1,0 +1,42 @@
+/**
+ * The reviewer's measurements (length lines and rectangle ROIs) per scene and frame: plain data in
+ * image pixel coordinates, drawn by MeasurementShapes; the numbers come from ./annotations.
+ */
+import { create } from 'zustand';
+import type { Point } from './annotations';
+
+export type MeasurementKind = 'length' | 'roi';
+
+export interface Measurement {
+  id: string;
+  kind: MeasurementKind;
+  sceneId: string;
+  frameIndex: number;
+  /** Start and end point (image pixels); for an ROI the rectangle's opposite corners. */
+  a: Point;
+  b: Point;
+}
+
+interface MeasureState {
+  items: Measurement[];
+  add(m: Omit<Measurement, 'id'>): string;
+  remove(id: string): void;
+  clear(sceneId: string): void;
+}
+
+let next = 1;
+
+export const useMeasureStore = create<MeasureState>((set) => ({
+  items: [],
+  add: (m) => {
+    const id = `m${next++}`;
+    set((s) => ({ items: [...s.items, { ...m, id }] }));
+    return id;
+  },
+  remove: (id) => set((s) => ({ items: s.items.filter((x) => x.id !== id) })),
+  clear: (sceneId) => set((s) => ({ items: s.items.filter((x) => x.sceneId !== sceneId) })),
+}));
+
+export function rectOf(m: Pick<Measurement, 'a' | 'b'>): { x: number; y: number; width: number; height: number } {
+  return { x: Math.min(m.a.x, m.b.x), y: Math.min(m.a.y, m.b.y), width: Math.abs(m.b.x - m.a.x), height: Math.abs(m.b.y - m.a.y) };
+}
