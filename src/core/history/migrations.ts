@@ -133,6 +133,34 @@ INSERT INTO stat_agreement(pack_name, day, ai_label, human_label, n)
 INSERT INTO cases_fts(cases_fts) VALUES ('rebuild');
 `;
 
+/**
+ * Fleet sync (docs/FLEET.md): every synced row enters `sync_outbox` in the transaction that
+ * writes it, by an AFTER INSERT trigger, so no writer can forget it. Rows are append-only, so
+ * the outbox holds only (table, key); the sync reads the row when it sends it. A later table is
+ * synced by one more `outboxTrigger('table', 'key')` line in its own migration.
+ */
+export function outboxTrigger(table: string, key: string): string {
+  return `
+CREATE TRIGGER ${table}_outbox AFTER INSERT ON ${table} BEGIN INSERT INTO sync_outbox(tbl, rid) VALUES ('${table}', NEW.${key}); END;
+INSERT INTO sync_outbox(tbl, rid) SELECT '${table}', ${key} FROM ${table} ORDER BY rowid;`;
+}
+
+const v4Outbox = `
+CREATE TABLE sync_outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, rid TEXT NOT NULL);
+${[
+  ['operators', 'id'],
+  ['cases', 'id'],
+  ['batches', 'id'],
+  ['images', 'id'],
+  ['inference_runs', 'id'],
+  ['reviews', 'id'],
+  ['errors', 'id'],
+  ['audit_log', 'seq'],
+]
+  .map(([t, k]) => outboxTrigger(t!, k!))
+  .join('')}
+`;
+
 /** Order in which existing rows are logged when the audit chain is introduced over old data. */
 const BACKFILL_ORDER: AuditEntity[] = ['operator', 'batch', 'run', 'review', 'error'];
 
@@ -162,6 +190,7 @@ export const MIGRATIONS: Migration[] = [
       db.exec(v3Backfill);
     },
   },
+  { version: 4, name: 'fleet sync outbox', up: (db) => db.exec(v4Outbox) },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

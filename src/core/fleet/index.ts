@@ -1,0 +1,5 @@
+export * from './central';
+export * from './shard';
+export * from './stats';
+export * from './sync';
+export * from './verify';
