@@ -39,7 +39,7 @@ WITH runs AS (
   FROM records WHERE tbl = 'reviews' AND ($1::text[] IS NULL OR station_id = ANY($1))
   ORDER BY station_id, row->>'run_id', (row->>'id')::bigint DESC
 ), run_groups AS (
-  SELECT day, line, station_id, pack, ver, count(*) AS runs,
+  SELECT runs.day, runs.line, runs.station_id, runs.pack, runs.ver, count(*) AS runs,
          count(l.run_id) FILTER (WHERE l.decision IN ('accept', 'override', 'reject')) AS reviewed,
          count(*) FILTER (WHERE l.decision = 'accept' OR (l.decision = 'override' AND l.label = runs.verdict)) AS agreed
   FROM runs LEFT JOIN latest l ON l.station_id = runs.station_id AND l.run_id = runs.rid
