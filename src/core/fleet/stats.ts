@@ -30,7 +30,7 @@ export interface StatsQuery {
 const SQL = `
 WITH runs AS (
   SELECT r.station_id, r.rid, r.row->>'day' AS day, r.row->>'pack_name' AS pack, r.row->>'pack_version' AS ver,
-         r.row->>'verdict' AS verdict, c.row->>'line' AS line
+         r.row->>'verdict' AS verdict, coalesce(c.row->>'line', '') AS line
   FROM records r
   LEFT JOIN records c ON c.station_id = r.station_id AND c.tbl = 'cases' AND c.rid = r.row->>'case_id'
   WHERE r.tbl = 'inference_runs' AND ($1::text[] IS NULL OR r.station_id = ANY($1)) AND r.at BETWEEN $2 AND $3
@@ -48,19 +48,20 @@ WITH runs AS (
   SELECT day, line, station_id, pack, ver, jsonb_object_agg(verdict, n) AS verdicts
   FROM (SELECT day, line, station_id, pack, ver, verdict, count(*) AS n FROM runs GROUP BY 1, 2, 3, 4, 5, 6) v GROUP BY 1, 2, 3, 4, 5
 ), errs AS (
-  SELECT e.row->>'day' AS day, c.row->>'line' AS line, e.station_id, e.row->>'pack_name' AS pack, count(*) AS errors
+  SELECT e.row->>'day' AS day, coalesce(c.row->>'line', '') AS line, e.station_id, coalesce(e.row->>'pack_name', '') AS pack, count(*) AS errors
   FROM records e
   LEFT JOIN LATERAL (SELECT row FROM records c WHERE c.station_id = e.station_id AND c.tbl = 'cases' AND c.row->>'case_key' = e.row->>'case_key' LIMIT 1) c ON true
   WHERE e.tbl = 'errors' AND ($1::text[] IS NULL OR e.station_id = ANY($1)) AND e.at BETWEEN $2 AND $3
   GROUP BY 1, 2, 3, 4
 )
-SELECT coalesce(g.day, x.day) AS day, coalesce(g.line, x.line) AS line, coalesce(g.station_id, x.station_id) AS station,
-       coalesce(g.pack, x.pack) AS pack, g.ver, coalesce(g.runs, 0) AS runs, coalesce(v.verdicts, '{}') AS verdicts,
+-- Keys are never null ('' for no line/pack): FULL JOIN needs plain equality.
+SELECT coalesce(g.day, x.day) AS day, nullif(coalesce(g.line, x.line), '') AS line, coalesce(g.station_id, x.station_id) AS station,
+       nullif(coalesce(g.pack, x.pack), '') AS pack, g.ver, coalesce(g.runs, 0) AS runs, coalesce(v.verdicts, '{}') AS verdicts,
        coalesce(x.errors, 0) AS errors, coalesce(g.reviewed, 0) AS reviewed, coalesce(g.agreed, 0) AS agreed
 FROM run_groups g
 LEFT JOIN verdicts v ON (v.day, v.line, v.station_id, v.pack, v.ver) IS NOT DISTINCT FROM (g.day, g.line, g.station_id, g.pack, g.ver)
 -- Errors have no pack version: they count against every version of that day's pack (usually one).
-FULL JOIN errs x ON (x.day, x.line, x.station_id, x.pack) IS NOT DISTINCT FROM (g.day, g.line, g.station_id, g.pack)
+FULL JOIN errs x ON x.day = g.day AND x.line = g.line AND x.station_id = g.station_id AND x.pack = g.pack
 ORDER BY 1, 2 NULLS FIRST, 3, 4 NULLS FIRST, 5 NULLS FIRST`;
 
 export async function fleetStats(c: pg.Client, q: StatsQuery = {}): Promise<FleetStatRow[]> {
