@@ -85,6 +85,16 @@ export async function syncStation(db: Database.Database, central: pg.Client, sta
   const prune = db.prepare('DELETE FROM sync_outbox WHERE seq <= ?');
   const localTop = () => (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'sync_outbox'").pluck().get() as number | undefined) ?? 0;
   const result: SyncResult = { station, sent: 0, batches: 0, lastSeq: 0, pending: 0 };
+  const readBatch = (after: number) =>
+    db
+      .transaction(() => {
+        const entries = nextEntries.all(after, batchSize) as OutboxEntry[];
+        return { after, entries, rows: entries.map((e) => read(e.tbl, e.rid)) };
+      })
+      .deferred();
+  // The next batch is read while PostgreSQL inserts this one; used only if central's watermark
+  // then stands where this batch ends.
+  let prefetched: ReturnType<typeof readBatch> | null = null;
 
   await central.query('INSERT INTO stations(station_id) VALUES ($1) ON CONFLICT DO NOTHING', [station]);
   for (;;) {
@@ -101,12 +111,8 @@ export async function syncStation(db: Database.Database, central: pg.Client, sta
           { station, central: lastSeq, local: localTop() },
         );
       }
-      const { entries, rows } = db
-        .transaction(() => {
-          const es = nextEntries.all(lastSeq, batchSize) as OutboxEntry[];
-          return { entries: es, rows: es.map((e) => read(e.tbl, e.rid)) };
-        })
-        .deferred();
+      const { entries, rows } = prefetched?.after === lastSeq ? prefetched : readBatch(lastSeq);
+      prefetched = null;
       if (entries.length === 0 || (opts.maxBatches !== undefined && result.batches >= opts.maxBatches)) {
         await central.query('COMMIT');
         prune.run(lastSeq);
@@ -122,13 +128,15 @@ export async function syncStation(db: Database.Database, central: pg.Client, sta
         if (e.tbl === 'audit_log') auditHead = { seq: row['seq'] as number, hash: row['hash'] as string };
       });
       await ensurePartitions(central, payload.map((p) => p.at));
-      await central.query(
+      const top = entries[entries.length - 1]!.seq;
+      const inserted = central.query(
         `INSERT INTO records(station_id, tbl, rid, seq, at, row)
          SELECT $1, x.tbl, x.rid, x.seq, to_timestamp(x.at / 1000.0), x.row FROM jsonb_to_recordset($2::jsonb) AS x(tbl text, rid text, seq bigint, at float8, row jsonb)
          ON CONFLICT DO NOTHING`,
         [station, JSON.stringify(payload)],
       );
-      const top = entries[entries.length - 1]!.seq;
+      if (opts.maxBatches === undefined || result.batches + 1 < opts.maxBatches) prefetched = readBatch(top);
+      await inserted;
       const head = auditHead as { seq: number; hash: string } | null;
       await central.query(
         `UPDATE stations SET last_seq = $2, synced_at = now(),
