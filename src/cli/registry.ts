@@ -18,7 +18,7 @@ export const commands: readonly Entry[] = [
   { name: 'operator', summary: 'operator profiles that sign reviews and exports (list|create|select)', load: async () => (await import('./commands/operator')).operatorCommand },
   { name: 'audit', summary: 'verify the tamper-evident audit chain; PDF audit reports (verify|report)', load: async () => (await import('./commands/audit')).auditCommand },
   { name: 'sync', summary: "send this station's history to the central PostgreSQL (outbox, exactly once; --once or background loop)", load: async () => (await import('./commands/sync')).syncCommand },
-  { name: 'central', summary: 'the central PostgreSQL of many stations: verify every audit chain, fleet statistics (verify|stats|migrate)', load: async () => (await import('./commands/central')).centralCommand },
+  { name: 'central', summary: 'the central PostgreSQL of many stations: verify every audit chain, fleet statistics, signed packs (verify|stats|migrate|approve-pack|pull-packs)', load: async () => (await import('./commands/central')).centralCommand },
   { name: 'db', summary: 'online backup of the history database and restore from one (backup|restore)', load: async () => (await import('./commands/db')).dbCommand },
 ];
 

@@ -31,6 +31,14 @@ CREATE TABLE records(
   at timestamptz NOT NULL, row jsonb NOT NULL,
   PRIMARY KEY (station_id, tbl, rid, at)) PARTITION BY RANGE (at);`,
   },
+  {
+    version: 2,
+    name: 'approved packs',
+    sql: `
+CREATE TABLE approved_packs(
+  name text NOT NULL, version text NOT NULL, hash text NOT NULL, signature text, approver text NOT NULL,
+  approved_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (name, version));`,
+  },
 ];
 
 export const CENTRAL_LATEST = CENTRAL_MIGRATIONS[CENTRAL_MIGRATIONS.length - 1]!.version;

@@ -3,3 +3,4 @@ export * from './shard';
 export * from './stats';
 export * from './sync';
 export * from './verify';
+export * from './packs';

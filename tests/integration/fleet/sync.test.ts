@@ -10,6 +10,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CENTRAL_LATEST } from '../../../src/core/fleet/central';
 import { HistoryStore } from '../../../src/core/history/index';
 import { repoRoot } from '../../support/paths';
 import { postgresAvailable, skipReason, startPostgres, type TempPostgres } from './postgres';
@@ -29,7 +30,7 @@ describe.skipIf(!postgresAvailable)('fleet sync to a real PostgreSQL', () => {
     await central.connect();
     const m = cli(['central', 'migrate', '--db', pgs.url], root);
     expect(m.stdout, m.stderr).toContain('central schema migrated from version 0');
-    expect(cli(['central', 'migrate', '--db', pgs.url], root).stdout).toContain('from version 1');
+    expect(cli(['central', 'migrate', '--db', pgs.url], root).stdout).toContain(`from version ${CENTRAL_LATEST}`);
   });
   afterAll(async () => {
     await central?.end();
