@@ -20,6 +20,8 @@ export const commands: readonly Entry[] = [
   { name: 'sync', summary: "send this station's history to the central PostgreSQL (outbox, exactly once; --once or background loop)", load: async () => (await import('./commands/sync')).syncCommand },
   { name: 'central', summary: 'the central PostgreSQL of many stations: verify every audit chain, fleet statistics, signed packs (verify|stats|migrate|approve-pack|pull-packs)', load: async () => (await import('./commands/central')).centralCommand },
   { name: 'db', summary: 'online backup of the history database and restore from one (backup|restore)', load: async () => (await import('./commands/db')).dbCommand },
+  { name: 'station', summary: 'line service: hot folder in, one verdict per case out on MQTT / OPC UA / REST, exactly once', load: async () => (await import('./commands/station')).stationCommand },
+  { name: 'dicom', summary: 'DICOM node: receive studies (C-STORE SCP), auto-inspect, send SR/SC back (C-STORE, STOW-RS)', load: async () => (await import('./commands/dicom')).dicomCommand },
 ];
 
 export async function loadCommand(e: Entry): Promise<Command> {

@@ -24,6 +24,8 @@ function stageOf(code: string): ErrorInput['stage'] {
 
 /** The AI's label: the class for classifiers (so it can be compared with a reviewer's class). */
 function aiLabel(r: ImageResult): string {
+  // Outside the pack's envelope the model's class is no answer: the run says so (input guard).
+  if (r.guard?.outOfDistribution) return 'uncertain';
   if (r.classification) return r.classification.topLabel;
   if (r.decision === 'defect') return 'anomalous';
   return r.decision === 'pass' ? 'normal' : r.decision;
@@ -48,7 +50,9 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
       height: r.image.height,
       frames: 1,
       bytes: r.image.bytes ?? null,
-      validation: { outcome: 'ok' },
+      validation: r.guard?.outOfDistribution
+        ? { outcome: 'warning', code: r.guard.code ?? 'INPUT_OUT_OF_DISTRIBUTION', message: r.guard.reasons.join('; ') }
+        : { outcome: 'ok' },
     },
     batchId: opts.batchId ?? null,
     pack: { name: r.pack.name, version: r.pack.version, fileHashes: { ...r.pack.files, 'pack.yaml': r.pack.manifestSha256 } },
@@ -60,8 +64,12 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
     scores: {
       ...(r.defectScore !== undefined ? { defect: r.defectScore } : {}),
       ...(r.anomaly?.rawScore !== undefined ? { anomalyRaw: r.anomaly.rawScore } : {}),
+      ...(r.guard?.statistic ? { guard: r.guard.statistic.value, outOfDistribution: r.guard.outOfDistribution ? 1 : 0 } : {}),
     },
-    thresholds: c ? { low: c.thresholds.low, high: c.thresholds.high } : { normalised: 0.5, ...(r.anomaly?.pixelThreshold !== undefined ? { pixel: r.anomaly.pixelThreshold } : {}) },
+    thresholds: {
+      ...(c ? { low: c.thresholds.low, high: c.thresholds.high } : { normalised: 0.5, ...(r.anomaly?.pixelThreshold !== undefined ? { pixel: r.anomaly.pixelThreshold } : {}) }),
+      ...(r.guard?.statistic ? { guard: r.guard.statistic.threshold } : {}),
+    },
     regions: r.regions.map((g) => ({ box: [g.x, g.y, g.width, g.height], label: regionLabel, score: g.peak })),
     explanation: map
       ? {
@@ -132,6 +140,12 @@ export function recordInspection(store: HistoryStore, report: InspectReport, opt
  */
 export async function recordReport(worker: WorkerClient, store: HistoryStore, report: InspectReport, opts: RecordOptions = {}): Promise<(number | undefined)[]> {
   const runIds = recordInspection(store, report, opts);
+  await recordPackReferences(worker, store, report);
+  return runIds;
+}
+
+/** The baseline half of recordReport, for callers that record inside their own transaction (the station). */
+export async function recordPackReferences(worker: WorkerClient, store: HistoryStore, report: InspectReport): Promise<void> {
   const seen = new Set<string>();
   for (const r of report.results) {
     const key = `${r.pack.name}@${r.pack.version}`;
@@ -142,5 +156,4 @@ export async function recordReport(worker: WorkerClient, store: HistoryStore, re
     const scores = await worker.call('packReference', { dir: r.pack.dir });
     if (scores) store.setPackReference(r.pack.name, r.pack.version, scores);
   }
-  return runIds;
 }

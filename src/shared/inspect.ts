@@ -68,6 +68,10 @@ export const InspectImageResult = z
     regions: z.array(Region),
     timings: z.object({ preprocessMs: z.number(), inferenceMs: z.number(), explainMs: z.number(), totalMs: z.number(), batchSize: z.number() }),
     configSha256: z.string(),
+    /** The input guard's check: out of distribution (INPUT_OUT_OF_DISTRIBUTION) makes the decision uncertain. */
+    guard: z
+      .object({ outOfDistribution: z.boolean(), code: z.string().optional(), reasons: z.array(z.string()), statistic: z.object({ feature: z.string(), value: z.number(), threshold: z.number() }).optional() })
+      .optional(),
     error: ErrorInfo.optional(),
     /** The history's id of this inference run (absent for failed images, recorded as errors). */
     runId: z.number().int().optional(),
@@ -94,7 +98,9 @@ export const CaseVerdict = z.object({
 
 export const InspectRunResult = z.object({
   results: z.array(InspectImageResult),
-  cases: z.array(z.object({ id: z.string(), images: z.array(z.string()), verdict: CaseVerdict })),
+  cases: z.array(
+    z.object({ id: z.string(), images: z.array(z.string()), verdict: CaseVerdict, flags: z.array(z.object({ code: z.string(), source: z.string(), pack: z.string(), reasons: z.array(z.string()) })).optional() }),
+  ),
   /** Files in the folders given that are not images: skipped, reported and recorded. */
   skipped: z.array(z.object({ path: z.string(), code: z.string(), message: z.string(), caseId: z.string() })).optional(),
   configSha256: z.string(),

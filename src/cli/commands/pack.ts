@@ -5,6 +5,7 @@ import { createPack } from '../../core/packs/create';
 import { ResidualSpec } from '../../core/packs/manifest';
 import { checkPack } from '../../core/packs/check';
 import type { Command } from '../command';
+import { GUARD_HELP, guardCommand } from './packGuard';
 
 /** `ssim,luma,5` → { metric: 'ssim', channels: 'luma', window: 5 }. */
 function residual(text: string): ResidualSpec {
@@ -26,6 +27,7 @@ const HELP = [
   '                        [--licence L] [--training-data TEXT] [--reference DIR_OF_VALIDATION_IMAGES]',
   '                        [--cam-class predicted|defect]',
   '  inspector pack check <dir> [--json]',
+  ...GUARD_HELP,
   '',
   'create: writes a valid pack (pack.yaml + model.onnx [+ metadata.json]) from a plain ONNX export.',
   '  Classifiers: the Grad-CAM target (the last 4-D activation feeding global pooling) is detected',
@@ -173,6 +175,7 @@ export const packCommand: Command = {
     const [sub, ...rest] = args;
     if (sub === 'create') return create(rest);
     if (sub === 'check') return check(rest);
-    throw new InspectorError('USAGE', `pack: unknown subcommand "${sub ?? ''}" (create or check)`);
+    if (sub === 'guard') return guardCommand(rest);
+    throw new InspectorError('USAGE', `pack: unknown subcommand "${sub ?? ''}" (create, check or guard)`);
   },
 };

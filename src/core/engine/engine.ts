@@ -7,6 +7,7 @@
 import { toErrorInfo, type ErrorInfo } from '../../shared/errors';
 import { runAnomaly, type AnomalyOutput } from '../anomaly/anomaly';
 import type { ExplainMethod } from '../explain';
+import { applyGuard, guardImages, type GuardCheck } from '../guard/guard';
 import { normalised, resizeMap, type HeatMap } from '../explain/scale';
 import type { LoadedPack } from '../packs/load';
 import { findRegions, type Region } from '../regions/regions';
@@ -42,6 +43,8 @@ export interface InspectionResult {
   anomaly?: AnomalyOutput;
   regions: Region[];
   timings: { preprocessMs: number; inferenceMs: number; explainMs: number; totalMs: number; batchSize: number };
+  /** The input guard's check (packs with a `guard`): out of distribution means decision `uncertain`. */
+  guard?: GuardCheck;
   error?: ErrorInfo;
 }
 
@@ -116,7 +119,15 @@ export class Engine {
     );
   }
 
+  /** Inspects, then guards: an image outside the pack's input envelope is flagged and UNCERTAIN. */
   private async inspectBatch(pack: LoadedPack, images: readonly EngineImage[], opts: InspectOptions): Promise<InspectionResult[]> {
+    const results = await this.runBatch(pack, images, opts);
+    if (!pack.manifest.guard || results.every((r) => r.error)) return results;
+    const logits = results.map((r) => r.classification?.logits);
+    return applyGuard(results, await guardImages(pack, images, { cache: this.cache, settings: this.settings, logits }));
+  }
+
+  private async runBatch(pack: LoadedPack, images: readonly EngineImage[], opts: InspectOptions): Promise<InspectionResult[]> {
     const started = performance.now();
     const m = pack.manifest;
     const ref = packRef(pack);

@@ -25,6 +25,8 @@ export interface CaseResult {
   id: string;
   images: string[];
   verdict: Verdict;
+  /** Images of the case outside their pack's input envelope (INPUT_OUT_OF_DISTRIBUTION). */
+  flags?: { code: string; source: string; pack: string; reasons: string[] }[];
 }
 
 /**
@@ -152,17 +154,29 @@ export async function inspect(
 
   const caseResults: CaseResult[] = cases.map((c) => {
     const mine = results.filter((r) => r.caseId === c.id);
-    const sides: Partial<Record<Side, SideResult>> = {};
-    for (const side of ['internal', 'external'] as const) {
-      const s = sideSummary(mine.filter((r) => r.side === side));
-      if (s) sides[side] = s;
+    const verdictOf = (rs: ImageResult[]) => {
+      const sides: Partial<Record<Side, SideResult>> = {};
+      for (const side of ['internal', 'external'] as const) {
+        const s = sideSummary(rs.filter((r) => r.side === side));
+        if (s) sides[side] = s;
+      }
+      return integrate(sides, req.config.config, req.config.sha256);
+    };
+    let verdict = verdictOf(mine);
+    const ood = mine.filter((r) => r.guard?.outOfDistribution);
+    const flags = ood.map((r) => ({ code: r.guard!.code ?? 'INPUT_OUT_OF_DISTRIBUTION', source: r.source, pack: r.pack.name, reasons: r.guard!.reasons }));
+    if (ood.length) {
+      // An out-of-distribution image is no evidence either way: the case keeps a defect only when the
+      // images inside their packs' envelopes show it; otherwise it is UNCERTAIN, never PASS.
+      const trusted = verdictOf(mine.filter((r) => !r.guard?.outOfDistribution));
+      verdict = trusted.verdict.endsWith('_DEFECT') ? trusted : { ...verdict, verdict: 'UNCERTAIN' };
     }
     // No verdict without evidence: any image of the case that failed makes it INCOMPLETE (or stricter).
     const failed: FailedImage[] = mine
       .filter((r) => r.error)
       .map((r) => ({ source: r.source, code: r.error!.code, message: r.error!.message, side: r.side, pack: r.pack.name }));
-    const verdict = withFailures(integrate(sides, req.config.config, req.config.sha256), failed, req.config.config);
-    return { id: c.id, images: c.images.map((i) => i.path), verdict };
+    verdict = withFailures(verdict, failed, req.config.config);
+    return { id: c.id, images: c.images.map((i) => i.path), verdict, ...(flags.length ? { flags } : {}) };
   });
   return {
     results,

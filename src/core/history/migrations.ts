@@ -133,6 +133,51 @@ INSERT INTO stat_agreement(pack_name, day, ai_label, human_label, n)
 INSERT INTO cases_fts(cases_fts) VALUES ('rebuild');
 `;
 
+const vStation = `
+CREATE TABLE station_cases(
+  uid TEXT PRIMARY KEY, result_id TEXT NOT NULL UNIQUE, station TEXT NOT NULL, line TEXT NOT NULL,
+  serial TEXT NOT NULL, lot TEXT, verdict TEXT NOT NULL, evaluation TEXT NOT NULL, trigger TEXT NOT NULL,
+  files TEXT NOT NULL, run_ids TEXT NOT NULL, message TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE INDEX station_cases_time ON station_cases(created_at);
+CREATE INDEX station_cases_serial ON station_cases(serial, created_at);
+CREATE TABLE station_files(
+  name TEXT NOT NULL, sha256 TEXT NOT NULL, case_uid TEXT NOT NULL REFERENCES station_cases(uid),
+  PRIMARY KEY(name, sha256));
+CREATE TABLE station_outbox(
+  id INTEGER PRIMARY KEY, case_uid TEXT NOT NULL REFERENCES station_cases(uid), channel TEXT NOT NULL,
+  topic TEXT NOT NULL, payload TEXT NOT NULL, retain INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL, sent_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX station_outbox_unsent ON station_outbox(channel, id) WHERE sent_at IS NULL;
+CREATE TABLE station_runs(run_id INTEGER PRIMARY KEY REFERENCES inference_runs(id), case_uid TEXT NOT NULL REFERENCES station_cases(uid));
+CREATE TABLE station_requests(
+  idempotency_key TEXT PRIMARY KEY, request_hash TEXT NOT NULL, case_uid TEXT, created_at INTEGER NOT NULL);
+`;
+
+/**
+ * The DICOM node (src/core/dicomnet): instances received (ids as the sender has them, never names),
+ * per-study state for auto-inspection, and the outbox — results waiting to be sent, which survives
+ * restarts so nothing is lost when a PACS is down.
+ */
+const v4DicomNode = `
+CREATE TABLE dicom_instances(
+  sop_instance_uid TEXT PRIMARY KEY, sop_class_uid TEXT NOT NULL, study_instance_uid TEXT NOT NULL,
+  series_instance_uid TEXT NOT NULL, patient_id TEXT NOT NULL, accession_number TEXT NOT NULL, study_date TEXT NOT NULL,
+  modality TEXT NOT NULL, body_part TEXT NOT NULL, station_name TEXT NOT NULL, transfer_syntax TEXT NOT NULL,
+  path TEXT NOT NULL, bytes INTEGER NOT NULL, sha256 TEXT NOT NULL, calling_aet TEXT NOT NULL, peer_host TEXT NOT NULL,
+  received_at INTEGER NOT NULL);
+CREATE INDEX dicom_instances_study ON dicom_instances(study_instance_uid, series_instance_uid);
+CREATE TABLE dicom_studies(
+  study_instance_uid TEXT PRIMARY KEY, patient_id TEXT NOT NULL, accession_number TEXT NOT NULL, study_date TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('received','inspecting','inspected','no-rule','failed')),
+  batch_id INTEGER REFERENCES batches(id), error_code TEXT, updated_at INTEGER NOT NULL);
+CREATE TABLE dicom_outbox(
+  id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, destination TEXT NOT NULL, kind TEXT NOT NULL,
+  sop_class_uid TEXT NOT NULL, sop_instance_uid TEXT NOT NULL, study_instance_uid TEXT NOT NULL, run_id INTEGER,
+  path TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN ('pending','sent','failed')), attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL, last_error_code TEXT, last_error TEXT, sent_at INTEGER);
+CREATE INDEX dicom_outbox_due ON dicom_outbox(status, next_attempt_at);
+`;
+
 /**
  * Fleet sync (docs/FLEET.md): every synced row enters `sync_outbox` in the transaction that
  * writes it, by an AFTER INSERT trigger, so no writer can forget it. Rows are append-only, so
@@ -145,7 +190,7 @@ CREATE TRIGGER ${table}_outbox AFTER INSERT ON ${table} BEGIN INSERT INTO sync_o
 INSERT INTO sync_outbox(tbl, rid) SELECT '${table}', ${key} FROM ${table} ORDER BY rowid;`;
 }
 
-const v4Outbox = `
+const vFleetOutbox = `
 CREATE TABLE sync_outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, rid TEXT NOT NULL);
 ${[
   ['operators', 'id'],
@@ -156,6 +201,7 @@ ${[
   ['reviews', 'id'],
   ['errors', 'id'],
   ['audit_log', 'seq'],
+  ['station_cases', 'uid'],
 ]
   .map(([t, k]) => outboxTrigger(t!, k!))
   .join('')}
@@ -190,7 +236,16 @@ export const MIGRATIONS: Migration[] = [
       db.exec(v3Backfill);
     },
   },
-  { version: 4, name: 'fleet sync outbox', up: (db) => db.exec(v4Outbox) },
+  { version: 4, name: 'dicom node: received instances, studies, outbox', up: (db) => db.exec(v4DicomNode) },
+  {
+    version: 5,
+    name: 'station cases and outbox',
+    // The station's exactly-once ledger: one row per published case (keyed by its files' hashes), the
+    // files it consumed, and the messages not yet acknowledged by their peer — all written in the same
+    // transaction as the case's runs, so a kill -9 leaves either all of them or none.
+    up: (db) => db.exec(vStation),
+  },
+  { version: 6, name: 'fleet sync outbox', up: (db) => db.exec(vFleetOutbox) },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -53,6 +53,7 @@ export class HistoryStore {
   readonly blobs: BlobStore;
   private readonly statements = new Map<string, Database.Statement>();
   private anchored: ChainHead;
+  private nestedWrote = false;
 
   private constructor(
     readonly file: string,
@@ -102,8 +103,14 @@ export class HistoryStore {
     return s;
   }
 
-  /** One logical record (or one batch of them) = one transaction, audit entries included. */
+  /**
+   * One logical record (or one batch of them) = one transaction, audit entries included. A write
+   * nested in another (the station records runs, case and outbox together) becomes a savepoint and
+   * leaves the anchor to the outermost write, which writes it only after its commit: an anchor ahead
+   * of the committed chain would read as truncation after a kill -9.
+   */
   write<T>(fn: (tx: WriteTx) => T): T {
+    const nested = this.db.inTransaction;
     let head: ChainHead | undefined;
     const result = this.db
       .transaction(() => {
@@ -114,6 +121,14 @@ export class HistoryStore {
         return out;
       })
       .immediate();
+    if (nested) {
+      this.nestedWrote = true;
+      return result;
+    }
+    if (this.nestedWrote) {
+      this.nestedWrote = false;
+      head = readHead(this.db);
+    }
     if (head && head.seq !== this.anchored.seq && this.file !== ':memory:') {
       writeAnchor(this.file, head);
       this.anchored = head;

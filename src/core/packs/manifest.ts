@@ -148,6 +148,46 @@ export const AnomalySpec = z
   .strict();
 export type AnomalySpec = z.infer<typeof AnomalySpec>;
 
+/**
+ * The input guard (src/core/guard, docs/PACKS.md "Input guard"): what the pack's inputs look like,
+ * recorded at creation by `inspector pack guard --calibrate`. An image outside it is flagged
+ * INPUT_OUT_OF_DISTRIBUTION and its decision is UNCERTAIN.
+ */
+export const GuardSpec = z
+  .object({
+    accepts: z
+      .object({
+        /** gray: one channel, or channels equal up to `chromaMax`; rgb: colour of at least `chromaMin`. */
+        colour: z.enum(['gray', 'rgb', 'any']),
+        chromaMax: z.number().min(0).max(1).optional(),
+        chromaMin: z.number().min(0).max(1).optional(),
+        /** DICOM files are accepted only with these modalities (other formats carry none). */
+        dicomModalities: z.array(z.enum(['ct', 'xray', 'rgb', 'other'])).default([]),
+        /** Accepted [min, max] of the decoded image's width and height, pixels. */
+        width: z.tuple([z.number().int().positive(), z.number().int().positive()]),
+        height: z.tuple([z.number().int().positive(), z.number().int().positive()]),
+        derivation: Derivation.optional(),
+      })
+      .strict(),
+    statistic: z
+      .object({
+        feature: z.enum(['embedding', 'layers', 'histogram', 'max-probability', 'energy']),
+        /** embedding/layers: the 4-D activations whose global averages are the feature vectors. */
+        tensors: z.array(z.string().min(1)).optional(),
+        /** embedding/layers/histogram: the reference Gaussians (mean, precision), a file of the pack. */
+        file: z.string().optional(),
+        /** Flag above (distance, energy) or below (max-probability) this value. */
+        threshold: z.number(),
+        derivation: Derivation,
+      })
+      .strict()
+      .optional(),
+    /** Measured false-alarm and detection rates (`pack guard --measure`), for the model card. */
+    measured: z.record(z.string(), z.number()).optional(),
+  })
+  .strict();
+export type GuardSpec = z.infer<typeof GuardSpec>;
+
 export const Provenance = z
   .object({
     trainingData: z.string().optional(),
@@ -184,6 +224,8 @@ export const Manifest = z
      * (PSI, KS) against. Written by `pack create --reference DIR`.
      */
     reference: z.object({ scores: z.array(z.number()).min(10), derivation: Derivation }).strict().optional(),
+    /** What inputs the pack accepts (input guard); absent: every decodable image is inspected. */
+    guard: GuardSpec.optional(),
     /** SHA-256 of every file of the pack except pack.yaml itself. */
     files: z.record(z.string(), Sha256),
   })
@@ -195,6 +237,8 @@ export const Manifest = z
         ctx.addIssue({ code: 'custom', path: ['outputs'], message: 'a classifier needs an output with meaning logits or probabilities' });
     }
     if (m.kind === 'anomaly' && !m.anomaly) ctx.addIssue({ code: 'custom', path: ['anomaly'], message: 'an anomaly pack needs an anomaly section' });
+    const guardFile = m.guard?.statistic?.file;
+    if (guardFile && !(guardFile in m.files)) ctx.addIssue({ code: 'custom', path: ['guard', 'statistic', 'file'], message: `files must list the guard file ${guardFile}` });
     if (!(m.model in m.files)) ctx.addIssue({ code: 'custom', path: ['files'], message: `files must list the model ${m.model}` });
     for (const key of ['mean', 'std'] as const) {
       const v = m.input[key];

@@ -7,6 +7,7 @@ import type { BoxData } from '../viewer/types';
 import { boxCaption } from './BoxShapes';
 import { useOperatorStore } from '../history/operatorStore';
 import { InspectBar } from './InspectBar';
+import { GuardWarning } from './GuardWarning';
 import type { Locale } from '../i18n';
 
 export const localText = (x: LocalText | undefined, locale: Locale, fallback = ''): string => (x ? (locale === 'ko' && x.ko ? x.ko : x.en) : fallback);
@@ -57,6 +58,7 @@ export function FindingsPanel() {
             <p className="verdict" data-testid="verdict">
               <span aria-hidden="true">{verdictGlyph(findings.verdict)}</span> {localText(findings.probabilities.find((p) => p.label === findings.verdict)?.displayName, locale, findings.verdict)}
             </p>
+            {findings.guard && <GuardWarning guard={findings.guard} />}
             <table className="probs">
               <caption className="sr-only">{t('findings.probabilities')}</caption>
               <tbody>

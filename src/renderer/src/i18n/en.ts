@@ -42,6 +42,8 @@ export const en = {
   'boxes.detector': 'Detector boxes',
   'boxes.reviewer': 'My boxes',
   'findings.integrated': 'Integrated verdict',
+  'guard.title': 'Outside what this model knows',
+  'guard.body': 'This image is unlike the images the model was built for; its answer is not evidence either way. Decision: uncertain.',
   'findings.limitations': 'Limitations',
   'findings.model': 'Model card',
   'findings.noRegions': 'No regions.',

@@ -77,7 +77,8 @@ export function intendedUse(card: string | undefined): string | undefined {
 export function findingsOf(r: ImageResult, run: RunResult, card?: PackCard): Findings {
   const cls = r.classification;
   const display = (id: string) => card?.labels.find((l) => l.id === id)?.display;
-  const verdict = cls?.topLabel ?? r.drivingLabel ?? r.decision;
+  // Outside the pack's envelope the model's class is no answer (input guard): the case reads uncertain.
+  const verdict = r.guard?.outOfDistribution ? 'uncertain' : (cls?.topLabel ?? r.drivingLabel ?? r.decision);
   const probabilities = cls
     ? cls.probabilities.map((p, i) => {
         const label = cls.labels[i] ?? `#${i}`;
@@ -97,6 +98,7 @@ export function findingsOf(r: ImageResult, run: RunResult, card?: PackCard): Fin
           },
         }
       : {}),
+    ...(r.guard?.outOfDistribution ? { guard: { code: r.guard.code ?? 'INPUT_OUT_OF_DISTRIBUTION', reasons: r.guard.reasons } } : {}),
     models: [
       {
         pack: r.pack.name,

@@ -1,0 +1,236 @@
+/**
+ * Station benchmark: time from a file's last write to its case's verdict on MQTT and as an OPC UA
+ * ResultReady event, p50/p95, at 1, 5
+ * and 20 images/s, and sustained throughput (a burst of cases) against `inspector batch` on the same
+ * images, measured in this run. Real peers: Debian's mosquitto on a random loopback port, the
+ * station as its own process, the shipped line-demo packs (CT classifier + surface autoencoder).
+ *   npm run bench -- station
+ * STATION_BENCH_SCALE=2 doubles every count; STATION_BENCH_SETTLE_MS (default 200) is the settle time.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
+import {
+  AttributeIds,
+  ClientMonitoredItem,
+  constructEventFilter,
+  MessageSecurityMode,
+  OPCUACertificateManager,
+  OPCUAClient,
+  SecurityPolicy,
+  TimestampsToReturn,
+  UserTokenType,
+  type Variant,
+} from 'node-opcua';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = join(root, 'bin', 'inspector.js');
+const demo = join(root, 'resources', 'samples', 'line-demo');
+const MOSQUITTO = '/usr/sbin/mosquitto';
+const scale = Number(process.env['STATION_BENCH_SCALE'] ?? 1);
+const settleMs = Number(process.env['STATION_BENCH_SETTLE_MS'] ?? 200);
+const cells = ['cell-001', 'cell-002', 'cell-003', 'cell-004'];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+if (!existsSync(MOSQUITTO)) {
+  console.log('station bench skipped: /usr/sbin/mosquitto is not installed (apt-get install mosquitto)');
+  process.exit(0);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((r) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => r(p));
+    });
+  });
+}
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
+}
+
+function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Copies a case's two views under `serial` (write beside + rename, as a camera's writer does). */
+function dropCase(dir: string, cell: string, serial: string): number {
+  let last = 0;
+  for (const [v, ext] of [['ct', 'png'], ['surface', 'jpg']] as const) {
+    const t = join(dir, `${serial}_${v}.${ext}`);
+    copyFileSync(join(demo, `${cell}_${v}.${ext}`), `${t}.part`);
+    renameSync(`${t}.part`, t);
+    last = Math.max(last, statSync(t).mtimeMs);
+  }
+  return last;
+}
+
+async function main(): Promise<void> {
+  const tmp = mkdtempSync(join(os.tmpdir(), 'inspector-bench-station-'));
+  const port = await freePort();
+  writeFileSync(join(tmp, 'mosquitto.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\n`);
+  const broker = spawn(MOSQUITTO, ['-c', join(tmp, 'mosquitto.conf')], { stdio: 'ignore' });
+  await sleep(300);
+  const url = `mqtt://127.0.0.1:${port}`;
+  const arrivals = new Map<string, number>();
+  const sub = mqtt.connect(url, { clientId: 'bench-mes' });
+  sub.on('message', (_t, payload) => arrivals.set(String((JSON.parse(payload.toString()) as { serial: string }).serial), Date.now()));
+  await new Promise((r) => sub.once('connect', r));
+  await sub.subscribeAsync('bench/ST01/result', { qos: 1 });
+
+  const watch = join(tmp, 'incoming');
+  mkdirSync(watch);
+  const cfg = join(tmp, 'station.yaml');
+  writeFileSync(
+    cfg,
+    [
+      'station: { id: ST01, line: BENCH }',
+      `inspection: ${join(demo, 'inspector.yaml')}`,
+      'watch:',
+      `  - { dir: ${watch}, pattern: "{serial}_{view}.{ext}", views: [ct, surface], settle_ms: ${settleMs}, case_timeout_ms: 30000, after: delete }`,
+      'queue: { max: 1000 }',
+      `publish:\n  mqtt: { url: "${url}", topic: "bench/ST01", qos: 1 }`,
+      // Commissioning settings for the bench's own client only: its certificate is accepted unseen.
+      `  opcua: { port: ${await freePort()}, users: { bench: BENCH_OPCUA_PASSWORD }, auto_accept_certificates: true }`,
+      '',
+    ].join('\n'),
+  );
+  const db = join(tmp, 'station.sqlite');
+  const st: ChildProcess = spawn(process.execPath, [bin, 'station', '--config', cfg, '--db', db], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, BENCH_OPCUA_PASSWORD: 'bench-secret' },
+  });
+  let stderr = '';
+  st.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const ready = await new Promise<{ opcua: string }>((r, j) => {
+    st.stdout!.on('data', (d: Buffer) => {
+      const line = d.toString().split('\n').find((l) => l.includes('"ready"'));
+      if (line) r(JSON.parse(line) as { opcua: string });
+    });
+    st.once('exit', () => j(new Error(`station did not start:\n${stderr}`)));
+  });
+  // An OPC UA client (SignAndEncrypt, user name) subscribed to the ResultReady events.
+  const opcArrivals = new Map<string, number>();
+  const cm = new OPCUACertificateManager({ rootFolder: join(tmp, 'client-pki'), automaticallyAcceptUnknownCertificate: true });
+  await cm.initialize();
+  const client = OPCUAClient.create({
+    applicationName: 'bench client',
+    securityMode: MessageSecurityMode.SignAndEncrypt,
+    securityPolicy: SecurityPolicy.Basic256Sha256,
+    endpointMustExist: false,
+    clientCertificateManager: cm,
+  });
+  await client.connect(ready.opcua);
+  const session = await client.createSession({ type: UserTokenType.UserName, userName: 'bench', password: 'bench-secret' });
+  const nsArray = (await session.readNamespaceArray()) as string[];
+  const own = nsArray.indexOf('urn:inspector:station:ST01');
+  const mv = nsArray.indexOf('http://opcfoundation.org/UA/MachineVision');
+  const subscription = await session.createSubscription2({ requestedPublishingInterval: 20, publishingEnabled: true, requestedMaxKeepAliveCount: 50, requestedLifetimeCount: 500 });
+  const item = ClientMonitoredItem.create(
+    subscription,
+    { nodeId: `ns=${own};s=ST01`, attributeId: AttributeIds.EventNotifier },
+    { queueSize: 1000, filter: constructEventFilter([`${mv}:PartId`]), discardOldest: false },
+    TimestampsToReturn.Neither,
+  );
+  item.on('changed', (values: unknown) => {
+    const v = (values as Variant[])[0]?.value as { id?: string } | string | undefined;
+    const id = typeof v === 'string' ? v : v?.id;
+    if (id) opcArrivals.set(id, Date.now());
+  });
+  // Warm-up (after the OPC UA subscription, so its event proves the subscription live): the worker
+  // loads both packs on its first case; that start-up is not steady state.
+  for (const warm of ['WARM-0', 'WARM-1']) {
+    dropCase(watch, cells[0]!, warm);
+    while (!arrivals.has(warm) || !opcArrivals.has(warm)) await sleep(20);
+  }
+  const rssWarm = rssMb(st.pid!);
+
+  let n = 0;
+  const rows: string[] = [];
+  const latencies: Record<string, number[]> = {};
+  for (const rate of [1, 5, 20]) {
+    const images = Math.max(4, Math.round(rate * 4 * scale));
+    const cases = Math.ceil(images / 2);
+    const written = new Map<string, number>();
+    const t0 = Date.now();
+    for (let c = 0; c < cases; c++) {
+      const due = t0 + (c * 2 * 1000) / rate;
+      if (Date.now() < due) await sleep(due - Date.now());
+      const serial = `R${rate}-${n++}`;
+      written.set(serial, dropCase(watch, cells[c % cells.length]!, serial));
+    }
+    const end = Date.now() + 120_000;
+    while ([...written.keys()].some((s) => !arrivals.has(s)) && Date.now() < end) await sleep(20);
+    const endO = Date.now() + 5000;
+    while ([...written.keys()].some((s) => !opcArrivals.has(s)) && Date.now() < endO) await sleep(20);
+    const lat = [...written].filter(([s]) => arrivals.has(s)).map(([s, w]) => arrivals.get(s)! - w);
+    const olat = [...written].filter(([s]) => opcArrivals.has(s)).map(([s, w]) => opcArrivals.get(s)! - w);
+    latencies[rate] = lat;
+    rows.push(
+      `  ${String(rate).padStart(3)} img/s  ${String(cases).padStart(4)} cases  MQTT p50 ${pct(lat, 50).toFixed(0).padStart(6)} ms  p95 ${pct(lat, 95).toFixed(0).padStart(6)} ms (${lat.length}/${cases})` +
+        `   OPC UA p50 ${pct(olat, 50).toFixed(0).padStart(6)} ms  p95 ${pct(olat, 95).toFixed(0).padStart(6)} ms (${olat.length}/${cases})`,
+    );
+  }
+
+  // Sustained throughput: a burst of cases written at once; first write → last verdict on MQTT.
+  const burst = Math.round(24 * scale);
+  const tb = Date.now();
+  const bs: string[] = [];
+  for (let c = 0; c < burst; c++) {
+    const s = `B-${c}`;
+    bs.push(s);
+    dropCase(watch, cells[c % cells.length]!, s);
+  }
+  const endB = Date.now() + 300_000;
+  while (bs.some((s) => !arrivals.has(s)) && Date.now() < endB) await sleep(20);
+  const stationSeconds = (Math.max(...bs.map((s) => arrivals.get(s) ?? Date.now())) - tb) / 1000;
+  const stationRate = (2 * burst) / stationSeconds;
+  const rssEnd = rssMb(st.pid!);
+  await subscription.terminate();
+  await session.close();
+  await client.disconnect();
+  await cm.dispose();
+  st.kill('SIGTERM');
+  await new Promise((r) => st.once('exit', r));
+
+  // Reference in the same run: `inspector batch` over the same images (same packs, same config).
+  const batchDir = join(tmp, 'batch');
+  mkdirSync(batchDir);
+  for (let c = 0; c < burst; c++) dropCase(batchDir, cells[c % cells.length]!, `B-${c}`);
+  const tr = Date.now();
+  const r = spawnSync(process.execPath, [bin, 'batch', batchDir, '--config', join(demo, 'inspector.yaml'), '--db', join(tmp, 'batch.sqlite'), '--json'], { cwd: root, encoding: 'utf8' });
+  const batchWall = (Date.now() - tr) / 1000;
+  const summary = JSON.parse(r.stdout) as { seconds: number; inspected: number };
+  const batchRate = summary.inspected / summary.seconds;
+
+  console.log(`station: settle ${settleMs} ms, line-demo packs, ${os.cpus().length} CPU threads; latency = last write of a case's files → its result on MQTT / its ResultReady event on OPC UA`);
+  for (const row of rows) console.log(row);
+  const caseMs = (1000 / batchRate) * 2;
+  console.log(`  p95 budget (settle + one case's inspection in batch + 100 ms) = ${(settleMs + caseMs + 100).toFixed(0)} ms; above the machine's throughput the queue grows and so does latency`);
+  console.log(`throughput, ${2 * burst} images in a burst:`);
+  console.log(`  station  ${stationRate.toFixed(2)} images/s (${stationSeconds.toFixed(1)} s first write → last verdict on MQTT, settle included)`);
+  console.log(`  batch    ${batchRate.toFixed(2)} images/s (${summary.seconds.toFixed(1)} s in runBatch, its first case loading both packs; ${batchWall.toFixed(1)} s wall with worker start)`);
+  console.log(`  ratio station/batch = ${(stationRate / batchRate).toFixed(2)} (target >= 0.90)`);
+  console.log(`station process RSS: ${rssWarm.toFixed(0)} MB after warm-up, ${rssEnd.toFixed(0)} MB after ${n * 2 + 2 * burst + 4} images (worker process not included)`);
+  sub.end(true);
+  broker.kill('SIGTERM');
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

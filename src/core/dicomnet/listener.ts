@@ -1,0 +1,238 @@
+/**
+ * The DICOM listener: C-ECHO and C-STORE SCP (dcmjs-dimse) on our own `net.Server`, because the
+ * library's `Server.listen(port)` binds every interface and we bind loopback unless told otherwise.
+ * Associations are checked before anything is accepted: the called AE title must be ours and the
+ * calling AE title + peer address must be on the allow-list (else A-ASSOCIATE-RJ, permanent,
+ * service user, with reason "called AE not recognised" / "calling AE not recognised").
+ * Instances are written to the inbox as received — meta header + the peer's dataset bytes — under
+ * `<inbox>/<Study UID>/<Series UID>/<SOP Instance UID>.dcm`, then recorded.
+ */
+import { EventEmitter } from 'node:events';
+import { rm } from 'node:fs/promises';
+import net from 'node:net';
+import { Writable } from 'node:stream';
+import { decodableTransferSyntaxes } from '../imaging/dicom/transferSyntax';
+import { InspectorError, toErrorInfo, type ErrorInfo } from '../../shared/errors';
+import { dimse, type Association, type CEchoRequest, type CEchoResponse, type CStoreRequest, type CStoreResponse as DimseResponse, type Dataset as DimseDataset, type PresentationContext } from './dimse';
+import { writeInstance } from './inbox';
+import { fileMetaHeader } from './p10';
+import type { ReceivedInstance } from './records';
+
+const { Scp, Dataset } = dimse;
+const { CEchoResponse, CStoreResponse } = dimse.responses;
+const { Status, PresentationContextResult, RejectResult, RejectSource, RejectReason, SopClass } = dimse.constants;
+
+
+export interface AllowEntry {
+  aet: string;
+  host?: string | undefined;
+}
+
+export interface ListenerOptions {
+  aeTitle: string;
+  port: number;
+  bind: string;
+  allow: AllowEntry[];
+  inbox: string;
+  /** Called once per stored instance, before the C-STORE response goes out; a throw fails the store. */
+  onStored?: (r: ReceivedInstance) => void;
+  /** Seconds an association may sit idle before it is dropped. */
+  idleSeconds?: number;
+}
+
+export interface Rejection {
+  callingAet: string;
+  calledAet: string;
+  host: string;
+  reason: 'called-ae-not-recognized' | 'calling-ae-not-recognized';
+}
+
+/** Storage SOP classes live under 1.2.840.10008.5.1.4.1.1 (PS3.4 Annex B); also accepted: private ones from modalities. */
+function isStorage(uid: string): boolean {
+  return uid.startsWith('1.2.840.10008.5.1.4.1.1.') || !uid.startsWith('1.2.840.10008.');
+}
+
+const DECODABLE = new Set(decodableTransferSyntaxes().map((t) => t.uid));
+
+export function normaliseHost(h: string | undefined): string {
+  if (!h) return '';
+  return h.startsWith('::ffff:') ? h.slice(7) : h;
+}
+
+export function allowed(allow: AllowEntry[], callingAet: string, host: string): boolean {
+  return allow.some((a) => a.aet.trim() === callingAet.trim() && (a.host === undefined || normaliseHost(a.host) === host));
+}
+
+/** Collects a C-STORE's dataset fragments; the library awaits 'drain' when write() returns false. */
+class Chunks extends Writable {
+  readonly parts: Buffer[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    this.parts.push(chunk);
+    cb();
+  }
+}
+
+export class DicomListener extends EventEmitter {
+  private server: net.Server | null = null;
+  private readonly sockets = new Set<net.Socket>();
+  stored = 0;
+  storedBytes = 0;
+
+  constructor(readonly opts: ListenerOptions) {
+    super();
+  }
+
+  get aeTitle(): string {
+    return this.opts.aeTitle;
+  }
+
+  /** Resolves with the bound port (useful with port 0). */
+  async start(): Promise<number> {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the library instantiates the SCP class; it reaches the node through this closure
+    const node = this;
+    const pending = new WeakMap<object, { bytes: Buffer; ts: string; sopClass: string }>();
+
+    class InspectorScp extends Scp {
+      private association: Association | undefined;
+      private readonly peer: string;
+      constructor(socket: net.Socket) {
+        super(socket, { associationTimeout: (node.opts.idleSeconds ?? 60) * 1000, pduTimeout: (node.opts.idleSeconds ?? 60) * 1000 });
+        this.peer = normaliseHost(socket.remoteAddress);
+      }
+
+      override associationRequested(association: Association): void {
+        this.association = association;
+        const calling = association.getCallingAeTitle().trim();
+        const called = association.getCalledAeTitle().trim();
+        let reason: Rejection['reason'] | null = null;
+        if (called !== node.opts.aeTitle.trim()) reason = 'called-ae-not-recognized';
+        else if (!allowed(node.opts.allow, calling, this.peer)) reason = 'calling-ae-not-recognized';
+        if (reason) {
+          node.emit('rejected', { callingAet: calling, calledAet: called, host: this.peer, reason } satisfies Rejection);
+          this.sendAssociationReject(
+            RejectResult.Permanent,
+            RejectSource.ServiceUser,
+            reason === 'called-ae-not-recognized' ? RejectReason.CalledAeNotRecognized : RejectReason.CallingAeNotRecognized,
+          );
+          return;
+        }
+        for (const c of association.getPresentationContexts()) {
+          const ctx = association.getPresentationContext(c.id);
+          const abstract = ctx.getAbstractSyntaxUid();
+          if (abstract !== SopClass.Verification && !isStorage(abstract)) {
+            ctx.setResult(PresentationContextResult.RejectAbstractSyntaxNotSupported);
+            continue;
+          }
+          // The proposer's order is its preference; take the first one we can also decode.
+          const ts = ctx.getTransferSyntaxUids().find((t) => abstract === SopClass.Verification || DECODABLE.has(t));
+          if (ts) ctx.setResult(PresentationContextResult.Accept, ts);
+          else ctx.setResult(PresentationContextResult.RejectTransferSyntaxesNotSupported);
+        }
+        this.sendAssociationAccept();
+      }
+
+      override associationReleaseRequested(): void {
+        this.sendAssociationReleaseResponse();
+      }
+
+      override cEchoRequest(request: CEchoRequest, callback: (r: CEchoResponse) => void): void {
+        const response = CEchoResponse.fromRequest(request);
+        response.setStatus(Status.Success);
+        callback(response);
+      }
+
+      override createStoreWritableStream(): Writable {
+        return new Chunks();
+      }
+
+      override createDatasetFromStoreWritableStream(writable: Writable, context: PresentationContext, callback: (d: DimseDataset) => void): void {
+        // Keep the bytes as sent; the library only needs some Dataset object to pass along.
+        const ts = context.getAcceptedTransferSyntaxUid() ?? '';
+        const marker = new Dataset({}, ts);
+        pending.set(marker, { bytes: Buffer.concat((writable as Chunks).parts), ts, sopClass: context.getAbstractSyntaxUid() ?? '' });
+        callback(marker);
+      }
+
+      override cStoreRequest(request: CStoreRequest, callback: (r: DimseResponse) => void): void {
+        const got = pending.get(request.getDataset() as object);
+        const response = CStoreResponse.fromRequest(request);
+        const calling = this.association?.getCallingAeTitle().trim() ?? '';
+        if (!got) {
+          response.setStatus(Status.ProcessingFailure);
+          callback(response);
+          return;
+        }
+        node
+          .store(got.bytes, {
+            sopClassUid: request.getAffectedSopClassUid() || got.sopClass,
+            sopInstanceUid: request.getAffectedSopInstanceUid(),
+            transferSyntaxUid: got.ts,
+            callingAet: calling,
+            peerHost: this.peer,
+          })
+          .then(
+            () => response.setStatus(Status.Success),
+            (e: unknown) => {
+              const info = toErrorInfo(e, 'DICOM_STORE_FAILED');
+              node.emit('storeFailed', { ...info, sopInstanceUid: request.getAffectedSopInstanceUid(), callingAet: calling } satisfies ErrorInfo & { sopInstanceUid: string; callingAet: string });
+              // 0xA700 out of resources for disk trouble, 0xC000 "cannot understand" for bad data (PS3.4 B.2.3).
+              response.setStatus(info.code === 'DICOM_STORE_FAILED' ? 0xa700 : 0xc000);
+            },
+          )
+          .finally(() => callback(response));
+      }
+
+      override abort(): void {
+        /* the peer aborted; nothing half-written is kept (files are renamed into place only when complete) */
+      }
+    }
+
+    this.server = net.createServer((socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      const scp = new InspectorScp(socket);
+      scp.on('networkError', (e: Error) => {
+        socket.destroy();
+        this.emit('networkError', e);
+      });
+    });
+    const server = this.server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) =>
+        reject(
+          new InspectorError(
+            e.code === 'EADDRINUSE' ? 'DICOM_PORT_IN_USE' : 'DICOM_LISTEN_FAILED',
+            e.code === 'EADDRINUSE' ? `Port ${this.opts.port} on ${this.opts.bind} is already in use.` : `Cannot listen on ${this.opts.bind}:${this.opts.port}: ${e.message}`,
+            { port: this.opts.port, bind: this.opts.bind },
+          ),
+        ),
+      );
+      server.listen(this.opts.port, this.opts.bind, () => resolve());
+    });
+    return (server.address() as net.AddressInfo).port;
+  }
+
+  /** Writes one instance to the inbox and records it; a failed record removes the file again (the sender keeps it and may retry). */
+  async store(dataset: Buffer, m: { sopClassUid: string; sopInstanceUid: string; transferSyntaxUid: string; callingAet: string; peerHost: string }): Promise<ReceivedInstance> {
+    const p10 = Buffer.concat([fileMetaHeader({ sopClassUid: m.sopClassUid, sopInstanceUid: m.sopInstanceUid, transferSyntaxUid: m.transferSyntaxUid, sourceAeTitle: m.callingAet }), dataset]);
+    const rec = await writeInstance(this.opts.inbox, p10, { callingAet: m.callingAet, peerHost: m.peerHost, expectSopInstanceUid: m.sopInstanceUid, sopClassUid: m.sopClassUid });
+    try {
+      this.opts.onStored?.(rec);
+    } catch (e) {
+      await rm(rec.path, { force: true });
+      throw e;
+    }
+    this.stored++;
+    this.storedBytes += p10.length;
+    this.emit('stored', rec);
+    return rec;
+  }
+
+  async close(): Promise<void> {
+    const s = this.server;
+    this.server = null;
+    if (!s) return;
+    for (const sock of this.sockets) sock.destroy();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+}

@@ -1,0 +1,206 @@
+/**
+ * The DICOM node: listener → inbox → (study stable) → auto-inspect rules → inspection (through
+ * the caller's hook, i.e. the same batch code as `inspector batch`) → SR/SC per run → outbox →
+ * destinations, with the outbox retried on a timer. Everything it logs names ids (AE titles, UIDs,
+ * patient ids as the sender has them, run ids), never patient names.
+ */
+import { join } from 'node:path';
+import type { HistoryStore } from '../history/index';
+import { toErrorInfo } from '../../shared/errors';
+import type Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import type { Destination, DicomNodeConfig, ResultObject } from './config';
+import { DicomListener, type Rejection } from './listener';
+import { destinationLabel, enqueue, flushOutbox } from './outbox';
+import { recordInstance, setStudyStatus, studyInstances, type ReceivedInstance } from './records';
+import { buildResults, type ResultFile } from './results';
+import { packFor } from './rules';
+
+export interface InspectRequest {
+  studyInstanceUid: string;
+  pack: string;
+  paths: string[];
+}
+
+/** Inspects files and records them; returns the batch and the runs it recorded. */
+export type InspectHook = (req: InspectRequest) => Promise<{ batchId: number; runIds: number[] }>;
+
+export type NodeEvent =
+  | { event: 'listening'; aet: string; bind: string; port: number; inbox: string }
+  | { event: 'rejected'; callingAet: string; calledAet: string; host: string; reason: Rejection['reason'] }
+  | { event: 'stored'; callingAet: string; sopInstanceUid: string; studyInstanceUid: string; patientId: string; modality: string }
+  | { event: 'store-failed'; code: string; message: string; sopInstanceUid: string }
+  | { event: 'study-stable'; studyInstanceUid: string; instances: number }
+  | { event: 'inspected'; studyInstanceUid: string; pack: string; batchId: number; runs: number[] }
+  | { event: 'inspect-failed'; studyInstanceUid: string; pack: string; code: string; message: string }
+  | { event: 'no-rule'; studyInstanceUid: string }
+  | { event: 'queued'; kind: string; sopInstanceUid: string; runId: number; to: string }
+  | { event: 'sent'; count: number }
+  | { event: 'send-failed'; outboxId: number; code: string; message: string };
+
+export interface NodeOptions {
+  config: DicomNodeConfig;
+  store: HistoryStore;
+  inbox: string;
+  outboxDir: string;
+  inspect: InspectHook;
+  softwareVersion: string;
+  log?: (e: NodeEvent) => void;
+  labelNames?: (pack: string) => Record<string, string> | undefined;
+}
+
+/** This installation's de-identification key, made once and kept in the history's settings. */
+export function deidKey(db: Database.Database): string {
+  const row = db.prepare(`SELECT value FROM settings WHERE key = 'dicom.deid_key'`).pluck().get() as string | undefined;
+  if (row) return row;
+  const key = randomBytes(32).toString('hex');
+  db.prepare(`INSERT OR IGNORE INTO settings(key, value) VALUES ('dicom.deid_key', ?)`).run(key);
+  return db.prepare(`SELECT value FROM settings WHERE key = 'dicom.deid_key'`).pluck().get() as string;
+}
+
+export class DicomNode {
+  readonly listener: DicomListener;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private work: Promise<void> = Promise.resolve();
+  private flushing: Promise<void> | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private readonly log: (e: NodeEvent) => void;
+  port = 0;
+
+  constructor(readonly opts: NodeOptions) {
+    this.log = opts.log ?? (() => {});
+    const c = opts.config;
+    this.listener = new DicomListener({
+      aeTitle: c.ae_title,
+      port: c.port,
+      bind: c.bind,
+      allow: c.allow,
+      inbox: opts.inbox,
+      onStored: (r) => recordInstance(opts.store.db, r),
+    });
+    this.listener.on('stored', (r: ReceivedInstance) => this.arrived(r));
+    this.listener.on('rejected', (r: Rejection) => this.log({ event: 'rejected', ...r }));
+    this.listener.on('storeFailed', (e: { code: string; message: string; sopInstanceUid: string }) =>
+      this.log({ event: 'store-failed', code: e.code, message: e.message, sopInstanceUid: e.sopInstanceUid }),
+    );
+  }
+
+  async start(): Promise<number> {
+    this.port = await this.listener.start();
+    this.log({ event: 'listening', aet: this.opts.config.ae_title, bind: this.opts.config.bind, port: this.port, inbox: this.opts.inbox });
+    const every = Math.min(this.opts.config.retry_seconds, 10) * 1000;
+    this.retryTimer = setInterval(() => void this.flush(), every);
+    void this.flush(); // whatever a previous run left in the outbox
+    return this.port;
+  }
+
+  private arrived(r: ReceivedInstance): void {
+    this.log({ event: 'stored', callingAet: r.callingAet, sopInstanceUid: r.sopInstanceUid, studyInstanceUid: r.studyInstanceUid, patientId: r.patientId, modality: r.modality });
+    const study = r.studyInstanceUid;
+    clearTimeout(this.timers.get(study));
+    this.timers.set(
+      study,
+      setTimeout(() => {
+        this.timers.delete(study);
+        this.work = this.work.then(() => this.studyStable(study));
+      }, this.opts.config.stable_seconds * 1000),
+    );
+  }
+
+  /** Resolves when every study that became stable so far has been inspected and its results queued. */
+  async idle(): Promise<void> {
+    await this.work;
+    await this.flushing;
+  }
+
+  private async studyStable(study: string): Promise<void> {
+    const db = this.opts.store.db;
+    const instances = studyInstances(db, study);
+    this.log({ event: 'study-stable', studyInstanceUid: study, instances: instances.length });
+    const byPack = new Map<string, string[]>();
+    for (const i of instances) {
+      const pack = packFor(this.opts.config.auto_inspect, { modality: i.modality, body_part: i.body_part, sop_class: i.sop_class_uid, station_name: i.station_name });
+      if (pack) byPack.set(pack, [...(byPack.get(pack) ?? []), i.path]);
+    }
+    if (byPack.size === 0) {
+      setStudyStatus(db, study, 'no-rule');
+      this.log({ event: 'no-rule', studyInstanceUid: study });
+      return;
+    }
+    for (const [pack, paths] of byPack) {
+      setStudyStatus(db, study, 'inspecting');
+      try {
+        const { batchId, runIds } = await this.opts.inspect({ studyInstanceUid: study, pack, paths });
+        setStudyStatus(db, study, runIds.length > 0 ? 'inspected' : 'failed', { batchId, ...(runIds.length ? {} : { errorCode: 'DICOM_INSPECT_NO_RUNS' }) });
+        this.log({ event: 'inspected', studyInstanceUid: study, pack, batchId, runs: runIds });
+        // The SR is small and what PACS-side tools read: it goes out before the pictures are drawn.
+        for (const runId of runIds) {
+          await this.queueResults(runId, this.opts.config.send_results, ['sr']);
+          await this.flush();
+        }
+        for (const runId of runIds) await this.queueResults(runId, this.opts.config.send_results, ['sc', 'seg']);
+      } catch (e) {
+        const info = toErrorInfo(e, 'DICOM_INSPECT_FAILED');
+        setStudyStatus(db, study, 'failed', { errorCode: info.code });
+        this.log({ event: 'inspect-failed', studyInstanceUid: study, pack, code: info.code, message: info.message });
+      }
+    }
+    await this.flush();
+  }
+
+  /** Builds what each configured destination asks for and puts it in the outbox. */
+  async queueResults(runId: number, destinations = this.opts.config.send_results, only?: ResultObject[]): Promise<number> {
+    let queued = 0;
+    const pack = this.opts.store.db.prepare('SELECT pack_name FROM inference_runs WHERE id = ?').pluck().get(runId) as string | undefined;
+    const labelNames = pack ? this.opts.labelNames?.(pack) : undefined;
+    // Identified and de-identified destinations get their own copies, built once per group.
+    for (const deid of [false, true]) {
+      const group = destinations.filter((d) => (d.deidentify ?? false) === deid);
+      const kinds = [...new Set(group.flatMap((d) => d.objects))].filter((k) => !only || only.includes(k)) as ResultObject[];
+      if (kinds.length === 0) continue;
+      const files = await buildResults(this.opts.store, runId, kinds, {
+        uidRoot: this.opts.config.uid_root,
+        softwareVersion: this.opts.softwareVersion,
+        outDir: join(this.opts.outboxDir, String(runId), deid ? 'deidentified' : 'identified'),
+        ...(labelNames ? { labelNames } : {}),
+        ...(deid ? { deidentify: { uidRoot: this.opts.config.uid_root, key: deidKey(this.opts.store.db) } } : {}),
+      });
+      queued += this.enqueueFiles(runId, group, files);
+    }
+    return queued;
+  }
+
+  private enqueueFiles(runId: number, destinations: Destination[], files: ResultFile[]): number {
+    let queued = 0;
+    for (const d of destinations) {
+      for (const f of files.filter((x) => d.objects.includes(x.kind))) {
+        enqueue(this.opts.store.db, { destination: d, kind: f.kind, sopClassUid: f.sopClassUid, sopInstanceUid: f.sopInstanceUid, studyInstanceUid: f.studyInstanceUid, runId, path: f.path });
+        this.log({ event: 'queued', kind: f.kind, sopInstanceUid: f.sopInstanceUid, runId, to: destinationLabel(d) });
+        queued++;
+      }
+    }
+    return queued;
+  }
+
+  flush(): Promise<void> {
+    this.flushing ??= (async () => {
+      try {
+        const r = await flushOutbox(this.opts.store.db, { callingAet: this.opts.config.ae_title, timeoutSeconds: this.opts.config.timeout_seconds, retrySeconds: this.opts.config.retry_seconds });
+        if (r.sent) this.log({ event: 'sent', count: r.sent });
+        for (const f of r.failed) this.log({ event: 'send-failed', outboxId: f.id, code: f.error.code, message: f.error.message });
+      } finally {
+        this.flushing = null;
+      }
+    })();
+    return this.flushing;
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    if (this.retryTimer) clearInterval(this.retryTimer);
+    await this.listener.close();
+    await this.work;
+    await this.flushing;
+  }
+}

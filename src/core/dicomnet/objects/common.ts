@@ -1,0 +1,111 @@
+/**
+ * What every object we create shares: the patient and study copied from the source instance (so
+ * a PACS files it with the images it is about), our equipment, fresh UIDs, and the Part 10 writer.
+ */
+import { readFileSync } from 'node:fs';
+import { InspectorError } from '../../../shared/errors';
+import { dcmjs } from '../dimse';
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION } from '../p10';
+
+export type Naturalized = Record<string, unknown>;
+
+export const EXPLICIT_LE = '1.2.840.10008.1.2.1';
+
+/** Reads a source instance into dcmjs's keyword form. */
+export function readSource(path: string): Naturalized {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch {
+    throw new InspectorError('DICOM_SOURCE_MISSING', `The source instance ${path} is no longer there.`, { path });
+  }
+  try {
+    const dict = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+    return dcmjs.data.DicomMetaDictionary.naturalizeDataset(dict.dict);
+  } catch (e) {
+    throw new InspectorError('DICOM_SOURCE_UNREADABLE', `The source instance ${path} cannot be read: ${(e as Error).message}`, { path });
+  }
+}
+
+const PATIENT_STUDY = [
+  'SpecificCharacterSet',
+  'PatientName',
+  'PatientID',
+  'IssuerOfPatientID',
+  'PatientBirthDate',
+  'PatientSex',
+  'StudyInstanceUID',
+  'StudyDate',
+  'StudyTime',
+  'ReferringPhysicianName',
+  'StudyID',
+  'AccessionNumber',
+  'StudyDescription',
+] as const;
+
+/** Type 2 attributes must be present even when empty. */
+const TYPE2 = new Set(['PatientName', 'PatientID', 'PatientBirthDate', 'PatientSex', 'StudyDate', 'StudyTime', 'ReferringPhysicianName', 'StudyID', 'AccessionNumber']);
+
+export function patientAndStudy(src: Naturalized): Naturalized {
+  const out: Naturalized = {};
+  for (const k of PATIENT_STUDY) {
+    const v = src[k];
+    if (v !== undefined && v !== null && v !== '') out[k] = v;
+    else if (TYPE2.has(k)) out[k] = '';
+  }
+  if (!out['StudyInstanceUID']) throw new InspectorError('DICOM_SOURCE_UNREADABLE', 'The source instance has no Study Instance UID.');
+  return out;
+}
+
+export function dicomDate(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}`;
+}
+
+export function dicomTime(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+export function equipment(softwareVersion: string): Naturalized {
+  return { Manufacturer: 'Inspector', ManufacturerModelName: 'Inspector DICOM node', SoftwareVersions: softwareVersion };
+}
+
+/** A naturalized dataset → DICOM Part 10 bytes, explicit VR little endian. */
+export function writePart10(ds: Naturalized): Buffer {
+  const sopClass = ds['SOPClassUID'] as string;
+  const sopInstance = ds['SOPInstanceUID'] as string;
+  const meta = {
+    FileMetaInformationVersion: new Uint8Array([0, 1]).buffer,
+    MediaStorageSOPClassUID: sopClass,
+    MediaStorageSOPInstanceUID: sopInstance,
+    TransferSyntaxUID: EXPLICIT_LE,
+    ImplementationClassUID: IMPLEMENTATION_CLASS_UID,
+    ImplementationVersionName: IMPLEMENTATION_VERSION,
+  };
+  const { DicomDict, DicomMetaDictionary } = dcmjs.data;
+  const dict = new DicomDict(DicomMetaDictionary.denaturalizeDataset(meta));
+  dict.dict = DicomMetaDictionary.denaturalizeDataset(ds);
+  return Buffer.from(dict.write({ allowInvalidVRLength: false }));
+}
+
+export interface Code {
+  CodeValue: string;
+  CodingSchemeDesignator: string;
+  CodeMeaning: string;
+}
+
+export const code = (value: string, scheme: string, meaning: string): Code => ({ CodeValue: value, CodingSchemeDesignator: scheme, CodeMeaning: meaning });
+
+/** Our private coding scheme for pack labels that carry no standard code (PS3.16 §8.2: "99" prefix). */
+export const PRIVATE_SCHEME = '99INSPECTOR';
+
+export function labelCode(label: string, meaning?: string): Code {
+  // SH holds 16 characters; longer label ids keep a stable, distinct short form.
+  const value = label.length <= 16 ? label : `${label.slice(0, 9)}~${Buffer.from(label).toString('base64url').slice(-6)}`;
+  return code(value, PRIVATE_SCHEME, (meaning ?? label).slice(0, 64));
+}
+
+export const CODING_SCHEME_IDENTIFICATION = [
+  { CodingSchemeDesignator: PRIVATE_SCHEME, CodingSchemeName: 'Inspector pack labels', CodingSchemeResponsibleOrganization: 'Inspector' },
+];

@@ -1,0 +1,77 @@
+/**
+ * One recorded inference run → the DICOM objects asked for (SR, SC), written as Part 10 files
+ * into the outbox folder. The run must come from a DICOM instance: its patient, study and
+ * references come from that file.
+ */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { getRun, type HistoryStore } from '../history/index';
+import { InspectorError } from '../../shared/errors';
+import type { ResultObject } from './config';
+import { deidentify, type DeidOptions } from './deid';
+import { readSource, writePart10, type Naturalized } from './objects/common';
+import { buildSc, type HeatmapInput } from './objects/sc';
+import { buildSeg } from './objects/seg';
+import { buildSr, type SourceRef } from './objects/sr';
+
+export interface ResultFile {
+  kind: ResultObject;
+  path: string;
+  sopClassUid: string;
+  sopInstanceUid: string;
+  studyInstanceUid: string;
+  runId: number;
+}
+
+export interface ResultOptions {
+  uidRoot: string;
+  softwareVersion: string;
+  outDir: string;
+  labelNames?: Record<string, string>;
+  /** De-identify every object before it is written. */
+  deidentify?: DeidOptions;
+}
+
+function heatmapOf(store: HistoryStore, ex: { blob?: string | null; scale?: Record<string, unknown> } | null): HeatmapInput | undefined {
+  if (!ex?.blob || !ex.scale) return undefined;
+  const { width, height, low, high } = ex.scale as { width?: number; height?: number; low?: number; high?: number };
+  if (!width || !height || low === undefined || high === undefined) return undefined;
+  const b = store.blobs.get(ex.blob);
+  const values = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  if (values.length !== width * height) return undefined;
+  return { width, height, values, low, high };
+}
+
+function write(dir: string, ds: Naturalized): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${ds['SOPInstanceUID'] as string}.dcm`);
+  writeFileSync(`${path}.part`, writePart10(ds));
+  renameSync(`${path}.part`, path);
+  return path;
+}
+
+export async function buildResults(store: HistoryStore, runId: number, kinds: ResultObject[], opts: ResultOptions): Promise<ResultFile[]> {
+  const detail = getRun(store.db, runId);
+  if (detail.image.format !== 'dicom') {
+    throw new InspectorError('DICOM_RUN_NOT_DICOM', `Run ${runId} inspected a ${detail.image.format} image; DICOM results need a DICOM source.`, { runId });
+  }
+  const source = readSource(detail.image.sourcePath);
+  const ref: SourceRef = {
+    sopClassUid: source['SOPClassUID'] as string,
+    sopInstanceUid: source['SOPInstanceUID'] as string,
+    seriesInstanceUid: source['SeriesInstanceUID'] as string,
+    studyInstanceUid: source['StudyInstanceUID'] as string,
+  };
+  const out: ResultFile[] = [];
+  for (const kind of new Set(kinds)) {
+    let ds: Naturalized;
+    if (kind === 'sr') ds = buildSr({ detail, source, ref, uidRoot: opts.uidRoot, softwareVersion: opts.softwareVersion, ...(opts.labelNames ? { labelNames: opts.labelNames } : {}) });
+    else if (kind === 'sc')
+      ds = await buildSc({ detail, source, sourcePath: detail.image.sourcePath, ref, heatmap: heatmapOf(store, detail.run.explanation as never), uidRoot: opts.uidRoot, softwareVersion: opts.softwareVersion });
+    else ds = buildSeg({ detail, source, ref, heatmap: heatmapOf(store, detail.run.explanation as never), uidRoot: opts.uidRoot, softwareVersion: opts.softwareVersion });
+    if (opts.deidentify) ds = deidentify(ds, opts.deidentify, source);
+    const path = write(opts.outDir, ds);
+    out.push({ kind, path, sopClassUid: ds['SOPClassUID'] as string, sopInstanceUid: ds['SOPInstanceUID'] as string, studyInstanceUid: ds['StudyInstanceUID'] as string, runId });
+  }
+  return out;
+}

@@ -1,0 +1,169 @@
+/**
+ * The station's ledger in the history database: which cases were published (by the hashes of their
+ * files), which files they consumed, and the outbox of messages a peer has not acknowledged yet.
+ * The history is the source of truth: after a kill -9 the station re-reads the folder, finds every
+ * file it already consumed here, and resends only what the outbox still holds.
+ */
+import { createHash } from 'node:crypto';
+import type { HistoryStore } from '../history/index';
+import type { CaseFile, StationResult } from './result';
+
+export interface ReviewRow {
+  id: number;
+  runId: number;
+  operatorId: string;
+  decision: string;
+  label: string | null;
+  note: string | null;
+  supersedes: number | null;
+  createdAt: number;
+}
+
+export interface OutboxRow {
+  id: number;
+  caseUid: string;
+  channel: string;
+  topic: string;
+  payload: string;
+  retain: boolean;
+}
+
+/** A case's identity: station, serial and the content of every file (not their names or times). */
+export function caseUid(station: string, serial: string, files: readonly Pick<CaseFile, 'view' | 'sha256'>[]): string {
+  const parts = files.map((f) => `${f.view}:${f.sha256}`).sort();
+  return createHash('sha256').update(JSON.stringify([station, serial, parts])).digest('hex');
+}
+
+export class StationLedger {
+  constructor(private readonly store: HistoryStore) {}
+
+  /** The case that consumed this exact file (same name, same bytes), if any. */
+  fileCase(name: string, sha256: string): string | null {
+    const r = this.store.sql('SELECT case_uid AS u FROM station_files WHERE name = ? AND sha256 = ?').get(name, sha256) as { u: string } | undefined;
+    return r?.u ?? null;
+  }
+
+  hasCase(uid: string): boolean {
+    return this.store.sql('SELECT 1 FROM station_cases WHERE uid = ?').get(uid) !== undefined;
+  }
+
+  /** Called inside the transaction that records the case's runs. */
+  insertCase(result: StationResult, files: readonly CaseFile[], outbox: { channel: string; topic: string; payload: string; retain?: boolean }[]): void {
+    const now = Date.now();
+    this.store
+      .sql(
+        `INSERT INTO station_cases(uid, result_id, station, line, serial, lot, verdict, evaluation, trigger, files, run_ids, message, created_at)
+         VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+      )
+      .run(
+        result.caseUid,
+        result.resultId,
+        result.station,
+        result.line,
+        result.serial,
+        result.lot,
+        result.verdict,
+        result.evaluation,
+        result.trigger,
+        JSON.stringify(files.map((f) => ({ view: f.view, name: f.name, sha256: f.sha256, size: f.size }))),
+        JSON.stringify(result.runIds),
+        JSON.stringify(result),
+        now,
+      );
+    const fileRow = this.store.sql('INSERT OR IGNORE INTO station_files(name, sha256, case_uid) VALUES (?,?,?)');
+    for (const f of files) fileRow.run(f.name, f.sha256, result.caseUid);
+    const run = this.store.sql('INSERT OR IGNORE INTO station_runs(run_id, case_uid) VALUES (?,?)');
+    for (const id of result.runIds) run.run(id, result.caseUid);
+    const out = this.store.sql('INSERT INTO station_outbox(case_uid, channel, topic, payload, retain, created_at) VALUES (?,?,?,?,?,?)');
+    for (const m of outbox) out.run(result.caseUid, m.channel, m.topic, m.payload, m.retain ? 1 : 0, now);
+  }
+
+  /**
+   * Reviews recorded (by the desktop app or the CLI, in any process) after `afterId` on runs of this
+   * station's published cases, oldest first: each becomes one correction message.
+   */
+  reviewsAfter(afterId: number, limit = 100): { review: ReviewRow; result: StationResult }[] {
+    const rows = this.store
+      .sql(
+        `SELECT r.id, r.run_id AS runId, r.operator_id AS operatorId, r.decision, r.label, r.note, r.supersedes, r.created_at AS createdAt, c.message
+         FROM reviews r JOIN station_runs s ON s.run_id = r.run_id JOIN station_cases c ON c.uid = s.case_uid
+         WHERE r.id > ? ORDER BY r.id LIMIT ?`,
+      )
+      .all(afterId, limit) as (ReviewRow & { message: string })[];
+    return rows.map(({ message, ...review }) => ({ review, result: JSON.parse(message) as StationResult }));
+  }
+
+  /** The last review id turned into corrections (kept in settings, written with the outbox row). */
+  reviewCursor(station: string): number {
+    const r = this.store.sql('SELECT value FROM settings WHERE key = ?').get(`station.${station}.reviewCursor`) as { value: string } | undefined;
+    if (r) return Number(r.value);
+    // First start: reviews older than the station's first case are not corrections of what it published.
+    return 0;
+  }
+
+  enqueueCorrection(station: string, reviewId: number, caseUid: string, outbox: { channel: string; topic: string; payload: string; retain?: boolean }[]): void {
+    const out = this.store.sql('INSERT INTO station_outbox(case_uid, channel, topic, payload, retain, created_at) VALUES (?,?,?,?,?,?)');
+    for (const m of outbox) out.run(caseUid, m.channel, m.topic, m.payload, m.retain ? 1 : 0, Date.now());
+    this.store
+      .sql('INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
+      .run(`station.${station}.reviewCursor`, String(reviewId));
+  }
+
+  nextUnsent(channel: string, afterId = 0): OutboxRow | null {
+    const r = this.store
+      .sql('SELECT id, case_uid AS caseUid, channel, topic, payload, retain FROM station_outbox WHERE channel = ? AND sent_at IS NULL AND id > ? ORDER BY id LIMIT 1')
+      .get(channel, afterId) as (Omit<OutboxRow, 'retain'> & { retain: number }) | undefined;
+    return r ? { ...r, retain: r.retain === 1 } : null;
+  }
+
+  unsentCount(channel: string): number {
+    return (this.store.sql('SELECT count(*) AS n FROM station_outbox WHERE channel = ? AND sent_at IS NULL').get(channel) as { n: number }).n;
+  }
+
+  markSent(id: number): void {
+    this.store.sql('UPDATE station_outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ?').run(Date.now(), id);
+  }
+
+  result(resultIdOrUid: string): StationResult | null {
+    const r = this.store.sql('SELECT message FROM station_cases WHERE result_id = ? OR uid = ?').get(resultIdOrUid, resultIdOrUid) as { message: string } | undefined;
+    return r ? (JSON.parse(r.message) as StationResult) : null;
+  }
+
+  latestForSerial(serial: string, station: string): StationResult | null {
+    const r = this.store.sql('SELECT message FROM station_cases WHERE serial = ? AND station = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(serial, station) as
+      | { message: string }
+      | undefined;
+    return r ? (JSON.parse(r.message) as StationResult) : null;
+  }
+
+  last(station: string): StationResult | null {
+    const r = this.store.sql('SELECT message FROM station_cases WHERE station = ? ORDER BY created_at DESC, rowid DESC LIMIT 1').get(station) as { message: string } | undefined;
+    return r ? (JSON.parse(r.message) as StationResult) : null;
+  }
+
+  /** Cases recorded at or after `since` (epoch ms), oldest first, at most `limit`. */
+  since(station: string, since: number, limit: number): StationResult[] {
+    const rows = this.store.sql('SELECT message FROM station_cases WHERE station = ? AND created_at >= ? ORDER BY created_at, rowid LIMIT ?').all(station, since, limit) as {
+      message: string;
+    }[];
+    return rows.map((r) => JSON.parse(r.message) as StationResult);
+  }
+
+  count(station: string): number {
+    return (this.store.sql('SELECT count(*) AS n FROM station_cases WHERE station = ?').get(station) as { n: number }).n;
+  }
+
+  /** Idempotency keys (REST): the first request's hash and its case, or null for a new key. */
+  request(key: string): { requestHash: string; caseUid: string | null } | null {
+    const r = this.store.sql('SELECT request_hash AS requestHash, case_uid AS caseUid FROM station_requests WHERE idempotency_key = ?').get(key) as
+      | { requestHash: string; caseUid: string | null }
+      | undefined;
+    return r ?? null;
+  }
+
+  saveRequest(key: string, requestHash: string, caseUid: string | null): void {
+    this.store
+      .sql('INSERT INTO station_requests(idempotency_key, request_hash, case_uid, created_at) VALUES (?,?,?,?) ON CONFLICT(idempotency_key) DO UPDATE SET case_uid = excluded.case_uid')
+      .run(key, requestHash, caseUid, Date.now());
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * REST channel (fastify + @fastify/swagger, spec at GET /openapi.json) for line software that polls
+ * or posts. Loopback by default; every route but /health needs `Authorization: Bearer <token>` (the
+ * token comes from an environment variable, never from station.yaml). POST /inspections takes files
+ * the station may read (inside a watched folder) and honours `Idempotency-Key`: the same key with
+ * the same body answers with the same result, with another body it is refused (409).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { realpathSync, statSync } from 'node:fs';
+import { basename, sep } from 'node:path';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { InspectorError, toErrorInfo } from '../../shared/errors';
+import { patternRegex } from '../verdict/cases';
+import type { RestConfig, WatchConfig } from './config';
+import type { CaseFile, StationResult } from './result';
+import { sha256File, type Station } from './station';
+
+export interface RestChannel {
+  url: string;
+  close(): Promise<void>;
+}
+
+const errorBody = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } as const;
+const resultBody = { type: 'object', additionalProperties: true, description: 'StationResult (docs/STATION.md), as published on MQTT' } as const;
+
+function inside(dir: string, path: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
+}
+
+export async function startRestServer(station: Station, cfg: RestConfig, log: (l: string) => void = () => {}): Promise<RestChannel> {
+  const token = process.env[cfg.token_env];
+  if (!token || token.length < 16) {
+    throw new InspectorError('STATION_REST_NO_TOKEN', `REST needs a bearer token of at least 16 characters in the environment variable ${cfg.token_env}.`, { env: cfg.token_env });
+  }
+  const id = station.config.station.id;
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: `Inspector station ${id}`, version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  const fail = (reply: FastifyReply, status: number, code: string, message: string) => reply.code(status).send({ code, message });
+
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    if (req.url === '/health') return;
+    const h = req.headers.authorization ?? '';
+    const given = Buffer.from(h.startsWith('Bearer ') ? h.slice(7) : '');
+    const want = Buffer.from(token);
+    if (given.length !== want.length || !timingSafeEqual(given, want)) return fail(reply, 401, 'STATION_REST_UNAUTHORIZED', 'A valid bearer token is required.');
+  });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  app.get(
+    '/health',
+    { schema: { security: [], response: { 200: { type: 'object', additionalProperties: true } } } },
+    async () => ({ station: id, line: station.config.station.line, ...station.status() }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/inspections/:id',
+    { schema: { params: { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] }, response: { 200: resultBody, 404: errorBody } } },
+    async (req, reply) => {
+      const r = station.ledger.result(req.params.id);
+      return r ?? fail(reply, 404, 'STATION_RESULT_NOT_FOUND', `No result ${req.params.id}.`);
+    },
+  );
+
+  app.get<{ Querystring: { since?: string; limit?: number } }>(
+    '/cases',
+    {
+      schema: {
+        querystring: { type: 'object', properties: { since: { type: 'string', description: 'ISO time or epoch ms' }, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } } },
+        response: { 200: { type: 'object', properties: { cases: { type: 'array', items: resultBody } } }, 400: errorBody },
+      },
+    },
+    async (req, reply) => {
+      const s = req.query.since;
+      const since = s === undefined ? 0 : /^\d+$/.test(s) ? Number(s) : Date.parse(s);
+      if (!Number.isFinite(since)) return fail(reply, 400, 'STATION_BAD_SINCE', `since must be an ISO time or epoch ms; got "${s}".`);
+      return { cases: station.ledger.since(id, since, req.query.limit ?? 100) };
+    },
+  );
+
+  const inflight = new Map<string, Promise<StationResult>>();
+  app.post<{ Body: { paths: string[]; serial?: string }; Headers: { 'idempotency-key'?: string } }>(
+    '/inspections',
+    {
+      schema: {
+        headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 200 } } },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['paths'],
+          properties: { paths: { type: 'array', minItems: 1, maxItems: 32, items: { type: 'string', minLength: 1 } }, serial: { type: 'string', minLength: 1 } },
+        },
+        response: { 200: resultBody, 400: errorBody, 403: errorBody, 409: errorBody },
+      },
+    },
+    async (req, reply) => {
+      const key = req.headers['idempotency-key'];
+      const bodyHash = createHash('sha256').update(JSON.stringify(req.body)).digest('hex');
+      if (key) {
+        const seen = station.ledger.request(key);
+        if (seen && seen.requestHash !== bodyHash) return fail(reply, 409, 'STATION_IDEMPOTENCY_MISMATCH', `Idempotency-Key ${key} was used with another request.`);
+        if (seen?.caseUid) {
+          const r = station.ledger.result(seen.caseUid);
+          if (r) return r;
+        }
+        const running = inflight.get(key);
+        if (running) return running;
+      }
+      let files: CaseFile[];
+      let watch: WatchConfig;
+      let serial: string;
+      try {
+        ({ files, watch, serial } = resolveFiles(station, req.body.paths, req.body.serial));
+      } catch (e) {
+        const info = toErrorInfo(e);
+        return fail(reply, info.code === 'STATION_PATH_NOT_ALLOWED' ? 403 : 400, info.code, info.message);
+      }
+      if (key) station.ledger.saveRequest(key, bodyHash, null);
+      const p = station.submitFiles(serial, files, watch, 'rest');
+      if (key) inflight.set(key, p);
+      try {
+        const r = await p;
+        if (key) station.ledger.saveRequest(key, bodyHash, r.caseUid);
+        return r;
+      } finally {
+        if (key) inflight.delete(key);
+      }
+    },
+  );
+
+  await app.listen({ port: cfg.port, host: cfg.host });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
+  const url = `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${port}`;
+  log(`rest: listening on ${url} (bearer token from $${cfg.token_env})`);
+  return { url, close: () => app.close() };
+}
+
+/** Paths → case files: each inside a watched folder (realpath-checked) and named by its pattern. */
+function resolveFiles(station: Station, paths: string[], serialGiven?: string): { files: CaseFile[]; watch: WatchConfig; serial: string } {
+  let watch: WatchConfig | undefined;
+  let serial = serialGiven;
+  const files: CaseFile[] = [];
+  for (const p of paths) {
+    let real: string;
+    try {
+      real = realpathSync(p);
+    } catch {
+      throw new InspectorError('FILE_NOT_FOUND', `No such file: ${p}`);
+    }
+    const w = station.config.watch.find((x) => inside(safeReal(x.dir), real));
+    if (!w) throw new InspectorError('STATION_PATH_NOT_ALLOWED', `${p} is not inside a watched folder of this station.`);
+    if (watch && w !== watch) throw new InspectorError('STATION_PATHS_MIXED', 'All files of one inspection must be in the same watched folder.');
+    watch = w;
+    const m = patternRegex(w.pattern).exec(basename(real));
+    const view = m?.groups?.['view'];
+    if (!view || !w.views.includes(view)) throw new InspectorError('STATION_VIEW_UNKNOWN', `${basename(real)} does not name one of the views ${w.views.join(', ')} (${w.pattern}).`);
+    serial ??= m!.groups!['serial'];
+    const h = sha256File(real);
+    if (!h) throw new InspectorError('FILE_NOT_FOUND', `Cannot read ${p}.`);
+    files.push({ view, path: real, name: basename(real), sha256: h.sha256, size: h.size, lastWriteMs: statSync(real).mtimeMs });
+  }
+  if (!watch || !serial) throw new InspectorError('STATION_NO_SERIAL', 'No serial: give "serial" or use file names that carry it.');
+  return { files, watch, serial };
+}
+
+function safeReal(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * A running station service: the Station plus the channels its config names (MQTT, OPC UA, REST),
+ * started in order and closed in reverse. The shells (CLI, desktop app) build StationDeps from their
+ * inspection worker and history and call startStationService.
+ */
+import { existsSync } from 'node:fs';
+import { InspectorError } from '../../shared/errors';
+import type { LoadedStationConfig } from './config';
+import { MqttPublisher } from './mqtt';
+import { Station, type StationDeps } from './station';
+
+export interface StationChannels {
+  mqtt?: MqttPublisher;
+  opcua?: { endpointUrl: string; close(): Promise<void> };
+  rest?: { url: string; close(): Promise<void> };
+}
+
+export interface StationService {
+  station: Station;
+  channels: StationChannels;
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  /** Data folder: the OPC UA certificate store lives in <dataDir>/pki. */
+  dataDir: string;
+  log?: (line: string) => void;
+}
+
+export async function startStationService(loaded: LoadedStationConfig, deps: StationDeps, opts: ServiceOptions): Promise<StationService> {
+  const cfg = loaded.config;
+  const log = opts.log ?? (() => {});
+  if (!existsSync(cfg.inspection)) {
+    throw new InspectorError('STATION_INSPECTION_NOT_FOUND', `The inspection configuration ${cfg.inspection} (station.yaml "inspection") does not exist.`, { path: cfg.inspection });
+  }
+  const station = new Station(cfg, { ...deps, log });
+  const channels: StationChannels = {};
+  if (cfg.publish.mqtt) {
+    const m = new MqttPublisher(cfg.publish.mqtt, cfg.station, station.ledger, log);
+    station.addOutbox(m.outbox);
+    station.addCorrectionOutbox(m.correctionOutbox);
+    station.on('result', () => m.kick());
+    station.on('correction', () => m.kick());
+    station.on('queue', (d: number) => m.queueDepth(d));
+    channels.mqtt = m;
+  }
+  try {
+    // Loaded only when configured: node-opcua alone is ~70 MB of JavaScript.
+    if (cfg.publish.opcua) {
+      const { startOpcUaServer } = await import('./opcua');
+      channels.opcua = await startOpcUaServer(station, cfg.publish.opcua, opts.dataDir, log);
+    }
+    if (cfg.publish.rest) {
+      const { startRestServer } = await import('./rest');
+      channels.rest = await startRestServer(station, cfg.publish.rest, log);
+    }
+  } catch (e) {
+    await channels.opcua?.close();
+    throw e;
+  }
+  channels.mqtt?.start();
+  station.start();
+  return {
+    station,
+    channels,
+    async close() {
+      await station.stop();
+      await channels.rest?.close();
+      await channels.opcua?.close();
+      await channels.mqtt?.close();
+    },
+  };
+}

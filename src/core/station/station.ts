@@ -1,0 +1,420 @@
+/**
+ * The station: hot folders in, one recorded and published result per case out. Files settle, group
+ * into cases by serial (complete when every view arrived, or after case_timeout_ms), wait in a bounded
+ * queue, are inspected one case at a time by the same inspection core as `inspector batch`, and are
+ * recorded — runs, station case, consumed files and outbox — in ONE transaction. Publishers only
+ * ever read what that transaction wrote, so a kill -9 at any point loses nothing and repeats nothing
+ * (see docs/STATION.md, "Exactly once").
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import type { InspectReport } from '../engine/inspect';
+import type { HistoryStore } from '../history/index';
+import { toErrorInfo } from '../../shared/errors';
+import type { StationConfig, WatchConfig } from './config';
+import { HotFolder, type ReadyFile, type RejectedFile } from './hotFolder';
+import { caseUid, StationLedger } from './ledger';
+import { buildCorrection, buildResult, type CaseFile, type StationCorrection, type StationResult, type Trigger } from './result';
+
+export interface StationDeps {
+  store: HistoryStore;
+  /** The batch inspection core (worker `inspect`): these files, case ids relative to baseDir. */
+  inspect(paths: string[], baseDir: string): Promise<InspectReport>;
+  /** Records the report's runs and errors; runs inside the station's transaction. Returns run ids. */
+  record(report: InspectReport): (number | undefined)[];
+  /** Work after the commit that may be slow (pack reference distributions). */
+  afterRecord?(report: InspectReport): Promise<void>;
+  log?(line: string): void;
+}
+
+/** Messages each recorded case puts in the outbox (one per channel that needs acknowledgement). */
+export type OutboxFactory = (r: StationResult) => { channel: string; topic: string; payload: string; retain?: boolean }[];
+export type CorrectionOutboxFactory = (c: StationCorrection) => { channel: string; topic: string; payload: string; retain?: boolean }[];
+
+/** How often reviews recorded by other processes (the desktop app) are looked for. */
+const REVIEW_POLL_MS = 1000;
+
+export type StationState = 'Initialized' | 'Ready' | 'Busy' | 'Stopped';
+
+interface Pending {
+  key: string;
+  watch: WatchConfig;
+  serial: string;
+  lot: string | null;
+  files: Map<string, CaseFile>;
+  timer: NodeJS.Timeout | undefined;
+}
+
+interface Job {
+  watch: WatchConfig | null;
+  serial: string;
+  lot: string | null;
+  files: CaseFile[];
+  trigger: Trigger;
+  views: string[];
+}
+
+export interface StationStatus {
+  state: StationState;
+  queueDepth: number;
+  queueMax: number;
+  pendingCases: number;
+  processed: number;
+  rejected: number;
+  lastResultId: string | null;
+}
+
+function sha256File(path: string): { sha256: string; size: number } | null {
+  try {
+    const buf = readFileSync(path);
+    return { sha256: createHash('sha256').update(buf).digest('hex'), size: buf.length };
+  } catch {
+    return null;
+  }
+}
+
+export class Station extends EventEmitter {
+  readonly ledger: StationLedger;
+  private readonly folders: HotFolder[];
+  private readonly pending = new Map<string, Pending>();
+  private readonly queue: Job[] = [];
+  private readonly waiters = new Map<string, ((r: StationResult) => void)[]>();
+  /** Which channel asked for a part that is still open (OPC UA or REST trigger). */
+  private readonly triggerVia = new Map<string, Trigger>();
+  private running = false;
+  /** Serial of the case being inspected now. */
+  private current: string | null = null;
+  private state: StationState = 'Initialized';
+  private processed = 0;
+  private rejected = 0;
+  private lastResultId: string | null = null;
+  private idle: Promise<void> = Promise.resolve();
+  private outboxFactories: OutboxFactory[] = [];
+  private correctionFactories: CorrectionOutboxFactory[] = [];
+  private reviewTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly config: StationConfig,
+    private readonly deps: StationDeps,
+  ) {
+    super();
+    this.ledger = new StationLedger(deps.store);
+    this.folders = config.watch.map(
+      (w) =>
+        new HotFolder(
+          w,
+          (f) => this.onFile(w, f),
+          (f) => this.onRejected(f),
+        ),
+    );
+  }
+
+  /** Publishers that need acknowledgement add their message here before start(). */
+  addOutbox(f: OutboxFactory): void {
+    this.outboxFactories.push(f);
+  }
+
+  addCorrectionOutbox(f: CorrectionOutboxFactory): void {
+    this.correctionFactories.push(f);
+  }
+
+  start(): void {
+    for (const w of this.config.watch) mkdirSync(w.dir, { recursive: true });
+    this.setState('Ready');
+    for (const f of this.folders) f.start();
+    this.reviewTimer = setInterval(() => this.pollReviews(), REVIEW_POLL_MS);
+  }
+
+  /**
+   * Reviews of published cases become correction messages: outbox row and cursor in one
+   * transaction, so each review is published once across restarts.
+   */
+  pollReviews(): void {
+    const id = this.config.station.id;
+    try {
+      for (const { review, result } of this.ledger.reviewsAfter(this.ledger.reviewCursor(id))) {
+        if (result.station !== id) continue;
+        const c = buildCorrection(result, review);
+        this.deps.store.write(() => this.ledger.enqueueCorrection(id, review.id, result.caseUid, this.correctionFactories.flatMap((f) => f(c))));
+        this.log(`${c.serial}: review ${review.id} (${review.decision}${review.label ? ` ${review.label}` : ''}) published as a correction of ${c.resultId}`);
+        this.emit('correction', c);
+      }
+    } catch (e) {
+      this.log(`STATION_REVIEW_POLL_FAILED: ${toErrorInfo(e).message}`); // database busy: next poll retries
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.reviewTimer) clearInterval(this.reviewTimer);
+    for (const f of this.folders) f.stop();
+    for (const p of this.pending.values()) if (p.timer) clearTimeout(p.timer);
+    this.queue.length = 0;
+    await this.idle;
+    this.setState('Stopped');
+  }
+
+  status(): StationStatus {
+    return {
+      state: this.state,
+      queueDepth: this.queue.length,
+      queueMax: this.config.queue.max,
+      pendingCases: this.pending.size,
+      processed: this.processed,
+      rejected: this.rejected,
+      lastResultId: this.lastResultId,
+    };
+  }
+
+  private log(line: string): void {
+    this.deps.log?.(line);
+  }
+
+  private setState(s: StationState): void {
+    if (s === this.state) return;
+    this.state = s;
+    this.emit('state', s);
+  }
+
+  private onRejected(f: RejectedFile): void {
+    this.rejected++;
+    this.log(`${f.code}: ${f.message}`);
+    this.emit('rejected', f);
+  }
+
+  private onFile(w: WatchConfig, f: ReadyFile): void {
+    const hashed = sha256File(f.path);
+    if (!hashed) {
+      this.folders.find((h) => h.watch === w)?.release(f.path);
+      return; // gone between scan and read (moved by someone else): nothing to inspect
+    }
+    const file: CaseFile = { view: f.view, path: f.path, name: f.name, sha256: hashed.sha256, size: hashed.size, lastWriteMs: f.lastWriteMs };
+    const done = this.ledger.fileCase(f.name, hashed.sha256);
+    if (done) {
+      // Consumed before a restart (or a second copy of the same bytes): never inspected twice.
+      this.log(`${f.name}: already recorded in case ${done.slice(0, 12)}; not inspected again`);
+      this.finishFiles(w, [file]);
+      return;
+    }
+    const key = `${w.dir}\0${f.serial}`;
+    let p = this.pending.get(key);
+    if (p?.files.has(f.view)) {
+      // A second image of the same view: the first case closes as it is, the new file starts the next.
+      this.complete(p, 'folder');
+      p = undefined;
+    }
+    if (!p) {
+      p = { key, watch: w, serial: f.serial, lot: f.fields['lot'] ?? null, files: new Map(), timer: undefined };
+      const pc = p;
+      p.timer = setTimeout(() => this.complete(pc, 'folder'), w.case_timeout_ms);
+      this.pending.set(key, p);
+    }
+    p.files.set(f.view, file);
+    if (w.views.every((v) => p.files.has(v))) this.complete(p, 'folder');
+  }
+
+  private complete(p: Pending, trigger: Trigger): void {
+    if (this.pending.get(p.key) !== p) return;
+    if (p.timer) clearTimeout(p.timer);
+    this.pending.delete(p.key);
+    this.enqueue({ watch: p.watch, serial: p.serial, lot: p.lot, files: [...p.files.values()], trigger: this.triggerVia.get(p.serial) ?? trigger, views: p.watch.views });
+  }
+
+  private enqueue(job: Job): void {
+    this.queue.push(job);
+    this.queueChanged();
+    if (!this.running) this.idle = this.drain();
+  }
+
+  private queueChanged(): void {
+    const full = this.queue.length >= this.config.queue.max;
+    for (const f of this.folders) f.pause(full);
+    this.emit('queue', this.queue.length);
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    this.setState('Busy');
+    try {
+      while (this.queue.length > 0) {
+        const job = this.queue.shift()!;
+        this.queueChanged();
+        this.current = job.serial;
+        try {
+          await this.process(job);
+        } catch (e) {
+          // Recording itself failed (disk full, database locked): the files stay where they are and
+          // are taken again after a restart; nothing was published.
+          const info = toErrorInfo(e);
+          this.log(`STATION_RECORD_FAILED: case ${job.serial}: ${info.code}: ${info.message}`);
+          this.emit('error-case', { serial: job.serial, error: info });
+        }
+      }
+    } finally {
+      this.current = null;
+      this.running = false;
+      if (this.state !== 'Stopped') this.setState('Ready');
+    }
+  }
+
+  private async process(job: Job): Promise<void> {
+    const station = this.config.station;
+    const triggerNonce = job.files.length === 0 ? [{ view: 'trigger', sha256: randomUUID() }] : job.files;
+    const uid = caseUid(station.id, job.serial, triggerNonce);
+    const existing = this.ledger.result(uid);
+    if (existing) {
+      this.finishFiles(job.watch, job.files);
+      this.resolveWaiters(existing);
+      return;
+    }
+    const sidecar = job.watch ? readSidecar(join(job.watch.dir, `${job.serial}.json`)) : null;
+    const inspectStart = Date.now();
+    let report: InspectReport | null = null;
+    let failure: { code: string; message: string } | undefined;
+    if (job.files.length > 0) {
+      for (let attempt = 0; attempt < 2 && !report; attempt++) {
+        try {
+          report = await this.deps.inspect(
+            job.files.map((f) => f.path),
+            job.watch?.dir ?? process.cwd(),
+          );
+          failure = undefined;
+        } catch (e) {
+          failure = toErrorInfo(e);
+          if (failure.code !== 'WORKER_CRASHED') break; // a crashed worker restarts; anything else is final
+        }
+      }
+    }
+    const resultId = randomUUID();
+    // store.write, not a bare transaction: the nested run records become savepoints and the audit
+    // anchor is written once, after this commit.
+    const result = this.deps.store.write(() => {
+        const runIds = report ? this.deps.record(report) : [];
+        const r = buildResult({
+          resultId,
+          caseUid: uid,
+          station,
+          serial: job.serial,
+          lot: job.lot ?? sidecar?.lot ?? null,
+          ...(sidecar?.partId ? { partId: sidecar.partId } : {}),
+          ...(sidecar?.error ? { notes: [sidecar.error] } : {}),
+          views: job.views,
+          files: job.files,
+          trigger: job.trigger,
+          report,
+          ...(failure ? { failure } : {}),
+          runIds,
+          startedAt: inspectStart,
+          inspectStart,
+          now: Date.now(),
+        });
+        this.ledger.insertCase(r, job.files, this.outboxFactories.flatMap((f) => f(r)));
+        return r;
+      });
+    this.processed++;
+    this.lastResultId = result.resultId;
+    this.log(`${result.serial}: ${result.verdict} (${result.evaluation}) result ${result.resultId}`);
+    this.emit('result', result);
+    this.resolveWaiters(result);
+    this.finishFiles(job.watch, sidecar ? [...job.files, sidecar.file] : job.files);
+    if (report && this.deps.afterRecord) await this.deps.afterRecord(report).catch((e: unknown) => this.log(`pack reference: ${toErrorInfo(e).message}`));
+  }
+
+  private resolveWaiters(r: StationResult): void {
+    const list = this.waiters.get(r.serial);
+    if (!list) return;
+    this.waiters.delete(r.serial);
+    this.triggerVia.delete(r.serial);
+    for (const w of list) w(r);
+  }
+
+  /** Applies `after` (keep | move:DIR | delete) to files whose case is recorded. */
+  private finishFiles(w: WatchConfig | null, files: readonly CaseFile[]): void {
+    const folder = w ? this.folders.find((h) => h.watch === w) : undefined;
+    for (const f of files) {
+      const after = w?.after ?? 'keep';
+      try {
+        if (after === 'delete' && existsSync(f.path)) unlinkSync(f.path);
+        else if (after.startsWith('move:') && existsSync(f.path)) moveFile(f.path, after.slice(5));
+      } catch (e) {
+        this.log(`STATION_AFTER_FAILED: ${f.name}: ${(e as Error).message}`);
+      }
+      if (after !== 'keep') folder?.release(f.path);
+    }
+  }
+
+  /**
+   * A PLC/MES trigger for one part: the case for `partId` is closed now if its files are here, or as
+   * soon as its first file arrives; with none by `timeoutMs` the part gets an INCOMPLETE result.
+   * Resolves with the recorded result (the same one the other channels publish).
+   */
+  trigger(partId: string, via: Trigger, timeoutMs: number): Promise<StationResult> {
+    return new Promise((resolveResult) => {
+      const list = this.waiters.get(partId) ?? [];
+      list.push(resolveResult);
+      this.waiters.set(partId, list);
+      this.triggerVia.set(partId, via);
+      for (const f of this.folders) f.scan();
+      const open = [...this.pending.values()].find((p) => p.serial === partId);
+      if (open) {
+        this.complete(open, via);
+        return;
+      }
+      setTimeout(() => {
+        if (!this.waiters.has(partId)) return;
+        const p = [...this.pending.values()].find((x) => x.serial === partId);
+        if (p) this.complete(p, via);
+        else if (this.queue.some((j) => j.serial === partId) || this.current === partId) return; // its result is on the way
+        else this.enqueue({ watch: null, serial: partId, lot: null, files: [], trigger: via, views: this.config.watch[0]!.views });
+      }, timeoutMs);
+    });
+  }
+
+  /** Files given directly (REST): grouped by the first watch whose pattern names them. */
+  submitFiles(serial: string, files: CaseFile[], watch: WatchConfig, via: Trigger): Promise<StationResult> {
+    return new Promise((resolveResult) => {
+      const list = this.waiters.get(serial) ?? [];
+      list.push(resolveResult);
+      this.waiters.set(serial, list);
+      for (const f of files) this.folders.find((h) => h.watch === watch)?.markHandled(f.path);
+      this.enqueue({ watch, serial, lot: null, files, trigger: via, views: watch.views });
+    });
+  }
+}
+
+/**
+ * `<serial>.json` beside the images: `{ "lot": "...", "partId": "..." }` for traceability the file
+ * name does not carry. Unreadable or malformed, it makes the case INCOMPLETE with a coded reason.
+ */
+function readSidecar(path: string): { lot?: string; partId?: string; error?: { code: string; message: string; file: string }; file: CaseFile } | null {
+  if (!existsSync(path)) return null;
+  const file: CaseFile = { view: 'sidecar', path, name: basename(path), sha256: '', size: 0, lastWriteMs: 0 };
+  try {
+    const v = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
+    const o = v as Record<string, unknown>;
+    const str = (k: string) => (o[k] === undefined ? undefined : typeof o[k] === 'string' || typeof o[k] === 'number' ? String(o[k]) : null);
+    const lot = str('lot');
+    const partId = str('partId');
+    if (lot === null || partId === null) throw new Error('lot and partId must be strings');
+    return { ...(lot ? { lot } : {}), ...(partId ? { partId } : {}), file };
+  } catch (e) {
+    return { error: { code: 'STATION_SIDECAR_INVALID', message: `${basename(path)}: ${(e as Error).message}`, file: basename(path) }, file };
+  }
+}
+
+function moveFile(path: string, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  let target = join(dir, basename(path));
+  if (existsSync(target)) target = join(dir, `${basename(path, extname(path))}.${Date.now()}${extname(path)}`);
+  try {
+    renameSync(path, target);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    copyFileSync(path, target);
+    unlinkSync(path);
+  }
+}
+
+export { sha256File };

@@ -1,0 +1,29 @@
+/**
+ * The station on the host: its inspections go to the same worker `inspect` call and the same
+ * history records as `inspector batch` (recordInspection), so a station case and a batch case of the
+ * same images are indistinguishable in the history apart from their station/line.
+ */
+import type { LoadedStationConfig } from '../core/station/config';
+import { startStationService, type StationService } from '../core/station/service';
+import type { HistoryAccess } from './history';
+import { recordInspection, recordPackReferences } from './recordInspection';
+import type { WorkerClient } from './workerClient';
+
+export async function startStation(
+  ctx: { worker: WorkerClient; history: HistoryAccess },
+  loaded: LoadedStationConfig,
+  opts: { dataDir: string; log?: (line: string) => void },
+): Promise<StationService> {
+  const store = ctx.history.get();
+  const cfg = loaded.config;
+  return startStationService(
+    loaded,
+    {
+      store,
+      inspect: (paths, baseDir) => ctx.worker.call('inspect', { paths, baseDir, config: cfg.inspection }),
+      record: (report) => recordInspection(store, report, { line: cfg.station.line, station: cfg.station.id, operatorId: store.currentOperator()?.id ?? null }),
+      afterRecord: (report) => recordPackReferences(ctx.worker, store, report),
+    },
+    opts,
+  );
+}

@@ -1,0 +1,24 @@
+/**
+ * The input guard's warning on a case: the image is outside the pack's input envelope
+ * (INPUT_OUT_OF_DISTRIBUTION), so the model's answer is shown as uncertain. Its own component so
+ * the verdict banner can change without touching it; glyph and words, never colour alone.
+ */
+import { useT } from '../i18n';
+
+export function GuardWarning({ guard }: { guard: { code: string; reasons: string[] } }) {
+  const t = useT();
+  return (
+    <div className="guard-warning" role="alert" data-testid="guard-warning" data-code={guard.code}>
+      <strong>
+        <span aria-hidden="true">⚠</span> {t('guard.title')}
+      </strong>
+      <p>{t('guard.body')}</p>
+      <ul>
+        {guard.reasons.map((r) => (
+          <li key={r}>{r}</li>
+        ))}
+      </ul>
+      <code className="muted">{guard.code}</code>
+    </div>
+  );
+}

@@ -1,0 +1,55 @@
+/**
+ * The input guard in the UI: a chest radiograph inspected with the battery-CT pack (a shipped pack,
+ * real worker, real Chromium) shows the out-of-distribution warning with its reason in the findings
+ * panel, and the integrated verdict is UNCERTAIN, not the "porosity" the model alone reports.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBridge, type Bridge } from '../support/bridge';
+import { repoRoot } from '../support/paths';
+import { waitAttr } from './viewer-helpers';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+
+const CHEST = join(repoRoot, 'resources', 'samples', 'chest-xray-pneumonia', 'normal_00001299_000.jpg');
+
+describe('input guard warning on the case (Chromium, real worker, shipped pack)', () => {
+  let b: Bridge;
+  beforeAll(async () => {
+    b = await openBridge({ userDataDir: mkdtempSync(join(os.tmpdir(), 'inspector-e2e-guard-')), choosePaths: () => [CHEST] });
+  });
+  afterAll(async () => {
+    await b?.close();
+  });
+
+  it('chest sample through the battery pack: warning with code and reason, integrated verdict UNCERTAIN', async () => {
+    const { page } = b;
+    await page.getByTestId('pack-list').waitFor({ timeout: 60_000 });
+    await page.getByTestId('open-files').click();
+    await page.getByTestId('case-0').waitFor();
+    await waitAttr(b, 'viewer-pane-0', 'data-view', /./);
+    await page.getByTestId('inspect-pack').selectOption('battery-ct-porosity');
+    await page.locator('body').click({ position: { x: 5, y: 990 } });
+    await page.keyboard.press('F5');
+    const warning = page.getByTestId('guard-warning');
+    await warning.waitFor({ timeout: 90_000 });
+    expect(await warning.getAttribute('data-code')).toBe('INPUT_OUT_OF_DISTRIBUTION');
+    expect(await warning.textContent()).toMatch(/Mahalanobis distance/);
+    expect(await warning.isVisible()).toBe(true);
+    expect(await page.getByTestId('integrated').textContent()).toMatch(/UNCERTAIN/i);
+    expect(await page.getByTestId('verdict').textContent()).toMatch(/uncertain/i);
+    // No "porosity" boxes from a model outside its domain.
+    expect(await page.getByTestId('regions').count()).toBe(0);
+    // The first-run profile chooser is dismissed (Later) so the screenshot shows the panel.
+    const later = page.getByRole('button', { name: /Later/ });
+    if (await later.isVisible()) await later.click();
+    await page.getByTestId('guard-warning').scrollIntoViewIfNeeded();
+    await b.screenshot('guard-warning-chest-through-battery');
+  });
+
+  it('a battery CT view through its own pack shows no warning', async () => {
+    const run = await b.host.handlers['inspect.run']({ paths: [join(repoRoot, 'resources/samples/battery-ct-porosity/ct_slice2_normal_1.png')], pack: 'battery-ct-porosity' });
+    expect(run.results[0]!.guard?.outOfDistribution).toBe(false);
+    expect(run.cases[0]!.verdict.verdict).toBe('PASS');
+  });
+});

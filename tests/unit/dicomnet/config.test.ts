@@ -1,0 +1,98 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadDicomConfig, parseAddress, parseDicomConfig } from '../../../src/core/dicomnet/config';
+import { packFor } from '../../../src/core/dicomnet/rules';
+import { checkUid, derivedUid, newUid } from '../../../src/core/dicomnet/uid';
+
+const codeOf = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (e) {
+    return (e as { code: string }).code;
+  }
+  return 'no error';
+};
+
+describe('dicom.yaml', () => {
+  it('reads the issue example with defaults: loopback, 5 s stable age, 2.25 UIDs', () => {
+    const c = parseDicomConfig(
+      [
+        'ae_title: INSPECTOR',
+        'port: 11112',
+        'allow: [{ aet: PACS1, host: 127.0.0.1 }]',
+        'auto_inspect:',
+        '  - when: { modality: CR }',
+        '    pack: chest-xray-pneumonia',
+        'send_results:',
+        '  - { aet: PACS1, host: 127.0.0.1, port: 4242, objects: [sr, sc] }',
+        '  - { url: "http://127.0.0.1:8042/dicom-web", objects: [sr] }',
+      ].join('\n'),
+    );
+    expect(c).toMatchObject({ ae_title: 'INSPECTOR', port: 11112, bind: '127.0.0.1', stable_seconds: 5, uid_root: '2.25' });
+    expect(c.allow).toEqual([{ aet: 'PACS1', host: '127.0.0.1' }]);
+    expect(c.auto_inspect[0]).toEqual({ when: { modality: 'CR' }, pack: 'chest-xray-pneumonia' });
+    expect(c.send_results[1]).toEqual({ url: 'http://127.0.0.1:8042/dicom-web', objects: ['sr'] });
+  });
+
+  it('names what is wrong with a coded error', () => {
+    expect(codeOf(() => parseDicomConfig('ae_title: THIS-AE-TITLE-IS-TOO-LONG'))).toBe('DICOM_CONFIG_INVALID');
+    expect(codeOf(() => parseDicomConfig('port: 70000'))).toBe('DICOM_CONFIG_INVALID');
+    expect(codeOf(() => parseDicomConfig('auto_inspect: [{ when: {}, pack: x }]'))).toBe('DICOM_CONFIG_INVALID');
+    expect(codeOf(() => parseDicomConfig('send_results: [{ aet: P, host: h, port: 1, objects: [pdf] }]'))).toBe('DICOM_CONFIG_INVALID');
+    expect(codeOf(() => parseDicomConfig('uid_root: 1.02.3'))).toBe('DICOM_CONFIG_INVALID');
+    expect(codeOf(() => parseDicomConfig('aetitle: X'))).toBe('DICOM_CONFIG_INVALID'); // misspelt key
+    expect(codeOf(() => parseDicomConfig('port: [oops'))).toBe('DICOM_CONFIG_UNREADABLE');
+    expect(codeOf(() => loadDicomConfig('/nonexistent/dicom.yaml'))).toBe('DICOM_CONFIG_NOT_FOUND');
+    const dir = mkdtempSync(join(os.tmpdir(), 'dicomcfg-'));
+    writeFileSync(join(dir, 'd.yaml'), 'port: 104\n');
+    expect(loadDicomConfig(join(dir, 'd.yaml')).port).toBe(104);
+  });
+
+  it('parses AET@host:port', () => {
+    expect(parseAddress('PACS1@127.0.0.1:4242')).toMatchObject({ aet: 'PACS1', host: '127.0.0.1', port: 4242 });
+    expect(codeOf(() => parseAddress('PACS1:4242'))).toBe('USAGE');
+    expect(codeOf(() => parseAddress('PACS1@h:99999'))).toBe('USAGE');
+  });
+});
+
+describe('auto_inspect rules', () => {
+  const rules = parseDicomConfig(
+    ['auto_inspect:', '  - { when: { modality: CR, body_part: chest }, pack: chest }', '  - { when: { station_name: CT7 }, pack: battery }', '  - { when: { sop_class: 1.2.3 }, pack: other }'].join('\n'),
+  ).auto_inspect;
+  const a = { modality: 'CR', body_part: 'CHEST', sop_class: '1.2.840.10008.5.1.4.1.1.1', station_name: 'X' };
+  it('first rule whose conditions all hold wins; text is case-insensitive', () => {
+    expect(packFor(rules, a)).toBe('chest');
+    expect(packFor(rules, { ...a, body_part: 'HAND' })).toBeNull();
+    expect(packFor(rules, { ...a, modality: 'CT', station_name: 'ct7' })).toBe('battery');
+    expect(packFor(rules, { ...a, modality: 'OT', sop_class: '1.2.3' })).toBe('other');
+  });
+  it('never inspects SR, SEG or presentation states (our own results coming back)', () => {
+    expect(packFor(rules, { ...a, sop_class: '1.2.840.10008.5.1.4.1.1.88.33' })).toBeNull();
+    expect(packFor(rules, { ...a, sop_class: '1.2.840.10008.5.1.4.1.1.66.4' })).toBeNull();
+  });
+});
+
+describe('UIDs', () => {
+  it('are valid and at most 64 characters, under 2.25 or an organisation root', () => {
+    for (let i = 0; i < 200; i++) {
+      const a = newUid('2.25');
+      const b = newUid('1.2.826.0.1.3680043.10.1234567890.123456');
+      expect(a).toMatch(/^2\.25\.[1-9][0-9]*$/);
+      expect(b.startsWith('1.2.826.0.1.3680043.10.1234567890.123456.')).toBe(true);
+      expect(a.length).toBeLessThanOrEqual(64);
+      expect(b.length).toBeLessThanOrEqual(64);
+      expect(checkUid(b)).toBe(b);
+    }
+    expect(new Set(Array.from({ length: 1000 }, () => newUid('1.2.3'))).size).toBe(1000);
+  });
+  it('derived UIDs are stable per key', () => {
+    expect(derivedUid('1.2.3', 'pack:abc')).toBe(derivedUid('1.2.3', 'pack:abc'));
+    expect(derivedUid('1.2.3', 'pack:abc')).not.toBe(derivedUid('1.2.3', 'pack:abd'));
+  });
+  it('refuse what cannot fit', () => {
+    expect(codeOf(() => newUid('1.2.3.4.5.6.7.8.9.10.11.12.13.14.15.16.17.18.19.20.21.22.23'))).toBe('DICOM_UID_INVALID');
+    expect(codeOf(() => checkUid(`1.${'2'.repeat(64)}`))).toBe('DICOM_UID_INVALID');
+  });
+});

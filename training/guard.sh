@@ -1,0 +1,25 @@
+#!/bin/bash
+# The input guard of the three shipped packs (docs/PACKS.md "Input guard"): held-out sets, then
+# `inspector pack guard` per pack — fit on the validation split, false alarms on the test split,
+# detection on the other packs' data and samples and on unrelated images — written into the pack
+# (pack.yaml `guard`, guard.json) with --write. Run after training/package.py:
+#   bash training/guard.sh [--write]
+# Needs ../shared/data and Debian's python3-opencv/numpy (for the held-out battery views).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+nice -n 10 /usr/bin/python3 training/guard_sets.py
+G=training/work/guard
+D=../shared/data
+for spec in battery-ct-porosity:ct chest-xray-pneumonia:xray surface-pitting-ae:rgb; do
+  P=${spec%%:*}; MOD=${spec##*:}
+  F=()
+  [ "$P" != chest-xray-pneumonia ] && F+=(--foreign "chest-xray=$D/chest-xray-nih")
+  [ "$P" != surface-pitting-ae ] && F+=(--foreign "bsdata=$D/bsdata/images")
+  [ "$P" != battery-ct-porosity ] && F+=(--foreign "battery-views=$G/battery-ct-porosity/test")
+  F+=(--foreign "battery-volume=$D/battery-xct/volume" --foreign "deeppcb=$D/deeppcb" --foreign "dicom=$D/dicom")
+  for o in battery-ct-porosity chest-xray-pneumonia surface-pitting-ae; do
+    [ "$o" != "$P" ] && F+=(--foreign "samples-$o=resources/samples/$o")
+  done
+  nice -n 10 node bin/inspector.js pack guard "models/$P" --calibrate "$G/$P/val" --own "$G/$P/test" "${F[@]}" \
+    --limit 150 --dicom-modality "$MOD" "$@"
+done
