@@ -31,9 +31,11 @@ function result(uid: string, serial: string) {
 }
 
 describe('station ledger', () => {
-  it('has its migration last', () => {
-    expect(MIGRATIONS.at(-1)!.name).toBe('station cases and outbox');
-    expect(MIGRATIONS.at(-1)!.version).toBe(LATEST_VERSION);
+  it('has its migration, applied by the latest schema', () => {
+    // Later migrations (e.g. the fleet outbox) may follow it; what matters is that it ships.
+    const m = MIGRATIONS.find((x) => x.name === 'station cases and outbox');
+    expect(m).toBeDefined();
+    expect(m!.version).toBeLessThanOrEqual(LATEST_VERSION);
   });
 
   it('identifies a case by content, not names or order', () => {
