@@ -13,7 +13,13 @@ export function historyDbPath(db: string | undefined): string {
 export function openExisting(db: string | undefined): HistoryStore {
   const file = historyDbPath(db);
   if (!existsSync(file)) throw new InspectorError('HISTORY_NOT_FOUND', `No history database at ${file}.`, { file });
-  return HistoryStore.open(file);
+  try {
+    return HistoryStore.open(file);
+  } catch (e) {
+    // Read-only media (a copied-out database, an archive share): list, stats and verify read it as it is.
+    if ((e as { code?: string }).code === 'HISTORY_READ_ONLY') return HistoryStore.open(file, { readonly: true });
+    throw e;
+  }
 }
 
 export function withStore<T>(db: string | undefined, fn: (s: HistoryStore) => T): T {

@@ -16,6 +16,7 @@ export const commands: readonly Entry[] = [
   { name: 'probe', summary: 'decode images/DICOM and report geometry, type, window and pixel hash per frame, or the coded error', load: async () => (await import('./commands/probe')).probeCommand },
   { name: 'history', summary: 'list, export, show and summarise recorded inspections (list|export|show|stats)', load: async () => (await import('./commands/history')).historyCommand },
   { name: 'operator', summary: 'operator profiles that sign reviews and exports (list|create|select)', load: async () => (await import('./commands/operator')).operatorCommand },
+  { name: 'settings', summary: 'workstation settings: station.id / station.line / station.name stamped on runs and reports (show|set)', load: async () => (await import('./commands/settings')).settingsCommand },
   { name: 'audit', summary: 'verify the tamper-evident audit chain; PDF audit reports (verify|report)', load: async () => (await import('./commands/audit')).auditCommand },
   { name: 'sync', summary: "send this station's history to the central PostgreSQL (outbox, exactly once; --once or background loop)", load: async () => (await import('./commands/sync')).syncCommand },
   { name: 'central', summary: 'the central PostgreSQL of many stations: verify every audit chain, fleet statistics, signed packs (verify|stats|migrate|approve-pack|pull-packs)', load: async () => (await import('./commands/central')).centralCommand },

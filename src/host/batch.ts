@@ -10,6 +10,7 @@ import { inShard, shardTag, type Shard } from '../core/fleet/shard';
 import { groupCases } from '../core/verdict/cases';
 import { loadConfig } from '../core/verdict/config';
 import { InspectorError } from '../shared/errors';
+import { acquireBatchLock } from '../core/history/batchLock';
 import type { HistoryAccess } from './history';
 import { providerWarnings } from './providerWarning';
 import { recordReport, recordSkipped } from './recordInspection';
@@ -72,7 +73,7 @@ export async function runBatch(
   onStart: (batchId: number, total: number) => void = () => {},
 ): Promise<BatchSummary> {
   const started = performance.now();
-  const { files, skipped } = listInputs(req.paths);
+  const { files, skipped } = listInputs(req.paths, req.roots ? { roots: req.roots } : {});
   if (files.length === 0) throw new InspectorError('BATCH_EMPTY', `No images found in ${req.paths.join(', ')}${skipped.length ? ` (${skipped.length} files that are not images skipped)` : ''}.`, { skipped });
   const baseDir = commonDir(req.paths);
   const config = loadConfig(req.config);
@@ -94,10 +95,14 @@ export async function runBatch(
       throw new InspectorError('BATCH_SHARD_MISMATCH', `Batch ${req.resume} was ${recorded ?? 'not sharded'}; resume it with ${recorded ? `--shard ${recorded.slice(6)}` : 'no --shard'}.`, { batch: req.resume, shard: recorded });
     }
     batchId = req.resume;
-    already = recordedSources(store, batchId);
   } else {
     batchId = store.startBatch({ name: req.name ?? `batch ${new Date().toISOString()}`, source: req.paths.join('; ') + tag, operatorId });
   }
+  // One writer per batch: a second run or resume of this batch is refused (BATCH_LOCKED) while we
+  // hold it; what is already recorded is read under the lease, so it cannot go stale.
+  const lease = acquireBatchLock(store.db, batchId, operatorId ?? 'inspector');
+  try {
+  if (req.resume !== undefined) already = recordedSources(store, batchId);
 
   // Skips are recorded once per batch (a resumed batch already has them).
   // A shard records only its own cases' skipped files, so N shards record each skip once.
@@ -123,6 +128,7 @@ export async function runBatch(
       ...(req.method ? { method: req.method } : {}),
       ...(req.config ? { config: req.config } : {}),
       ...(req.providers ? { providers: req.providers } : {}),
+      ...(req.roots ? { roots: req.roots } : {}),
     });
     await recordReport(ctx.worker, store, report, { batchId, operatorId });
     for (const r of report.results) if (r.provider && !summary.providers.used.includes(r.provider)) summary.providers.used.push(r.provider);
@@ -139,4 +145,7 @@ export async function runBatch(
   }
   summary.seconds = (performance.now() - started) / 1000;
   return summary;
+  } finally {
+    lease.release();
+  }
 }

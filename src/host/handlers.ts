@@ -85,11 +85,14 @@ export function createHandlers(ctx: HostContext): Handlers {
       return { ...opened, frames: opened.frames.map((f, i) => publishFrame(ctx.media, f, i === 0)) };
     },
     'images.openSeries': async ({ dir }) => {
-      const { series, errors } = await ctx.worker.call('openSeries', { dir: ctx.grants.check(dir) });
+      // The folder is granted; the worker re-checks each entry's real path, so a link out is skipped.
+      const { series, errors } = await ctx.worker.call('openSeries', { dir: ctx.grants.check(dir), roots: ctx.grants.list() });
       return { series: series.map((s) => ({ ...s, frames: s.frames.map((f, i) => publishFrame(ctx.media, f, i === 0)) })), errors };
     },
     'images.openRun': async ({ runId }) => {
-      const { path, sha256Matches } = await recordedImage(ctx.history, runId);
+      // A recorded path is reopened only while it (its real path, now) is inside a grant: the file
+      // may have been swapped for a link since, and a database can be copied in from elsewhere.
+      const { path, sha256Matches } = await recordedImage(ctx.history, runId, (p) => ctx.grants.check(p));
       const opened = await ctx.worker.call('openImage', { path });
       return { ...opened, frames: opened.frames.map((f, i) => publishFrame(ctx.media, f, i === 0)), runId, sha256Matches, ...recordedMap(ctx.history, ctx.media, runId) };
     },

@@ -5,6 +5,7 @@
  */
 import { basename } from 'node:path';
 import { auditReport, exportHistory } from '../core/reports/index';
+import { loadStation, stationDirOf } from '../core/settings/index';
 import type { Input, Output } from '../shared/contract';
 import { InspectorError } from '../shared/errors';
 import type { HistoryAccess } from './history';
@@ -32,7 +33,7 @@ export async function exportToChosenFile(
   if (!out) return { cancelled: true };
   const opts = { out, appVersion };
   if (format === 'pdf') {
-    const r = await auditReport(store, filters, operator.id, opts);
+    const r = await auditReport(store, filters, operator.id, { ...opts, station: loadStation(stationDirOf(store.file)) });
     return { cancelled: false, format, file: r.file, fileName: basename(r.file), runs: r.runs, bytes: r.bytes, sha256: r.sha256, auditSeq: r.audit.seq, chainOk: r.chain.ok };
   }
   const r = await exportHistory(store, filters, format, operator.id, opts);

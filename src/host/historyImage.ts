@@ -9,11 +9,26 @@ import { getRun } from '../core/history/index';
 import { InspectorError } from '../shared/errors';
 import type { HistoryAccess } from './history';
 
-export async function recordedImage(history: HistoryAccess, runId: number): Promise<{ path: string; sha256Matches: boolean }> {
+export async function recordedImage(
+  history: HistoryAccess,
+  runId: number,
+  /** The grant check (real path in, real path out); without one (CLI) any recorded path is read. */
+  check: (path: string) => string = (p) => p,
+): Promise<{ path: string; sha256Matches: boolean }> {
   const { image } = getRun(history.get().db, runId);
   let bytes: Buffer;
+  let path: string;
   try {
-    bytes = await readFile(image.sourcePath);
+    path = check(image.sourcePath);
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ACCESS_DENIED') throw withRun(e, runId, image.sourcePath);
+    throw new InspectorError('ACCESS_DENIED', `The image recorded for run ${runId} (${image.sourcePath}) is not inside a folder you chose in this session; open its folder again to view it.`, {
+      runId,
+      path: image.sourcePath,
+    });
+  }
+  try {
+    bytes = await readFile(path);
   } catch (e) {
     throw new InspectorError('HISTORY_IMAGE_MISSING', `The image recorded for run ${runId} cannot be read any more: ${image.sourcePath}.`, {
       runId,
@@ -21,5 +36,13 @@ export async function recordedImage(history: HistoryAccess, runId: number): Prom
       reason: (e as NodeJS.ErrnoException).code ?? String(e),
     });
   }
-  return { path: image.sourcePath, sha256Matches: createHash('sha256').update(bytes).digest('hex') === image.sha256 };
+  return { path, sha256Matches: createHash('sha256').update(bytes).digest('hex') === image.sha256 };
+}
+
+/** A missing recorded file keeps its history-specific code. */
+function withRun(e: unknown, runId: number, path: string): InspectorError {
+  if ((e as { code?: string }).code === 'FILE_NOT_FOUND') {
+    return new InspectorError('HISTORY_IMAGE_MISSING', `The image recorded for run ${runId} cannot be read any more: ${path}.`, { runId, path, reason: 'ENOENT' });
+  }
+  return e instanceof InspectorError ? e : new InspectorError('INTERNAL', String(e));
 }

@@ -45,7 +45,10 @@ export async function runInspect(
   const looksLikePath = (p: string) => /[\\/]/.test(p);
   const report = await ctx.worker.call('inspect', {
     paths: input.paths.map((p) => ctx.grants.check(p)),
+    // A name (no slash, so also `..`) resolves only to an installed pack; a folder must be granted.
     ...(input.pack ? { packs: [looksLikePath(input.pack) ? ctx.grants.check(input.pack) : input.pack] } : {}),
+    // The worker re-checks every hop on real paths: folder entries, and packs named by inspector.yaml.
+    roots: ctx.grants.list(),
     ...(input.method ? { method: input.method } : {}),
     ...(input.config ? { config: ctx.grants.check(input.config) } : {}),
   });

@@ -3,14 +3,16 @@
  * and Korean, provenance and the model card text — read from the installed pack's own files.
  * Display only: nothing here is used to decide anything.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { join, sep } from 'node:path';
 import { InspectorError } from '../shared/errors';
 import type { Output } from '../shared/contract';
 import { readManifest } from '../core/packs/load';
 import type { WorkerClient } from './workerClient';
 
 const CARD_FILE = 'MODEL_CARD.md';
+/** The Korean model card, when the pack's authors wrote one. */
+const CARD_FILE_KO = 'MODEL_CARD.ko.md';
 const MAX_CARD = 20_000;
 
 export async function packCard(worker: WorkerClient, name: string): Promise<Output<'packs.card'>> {
@@ -20,7 +22,11 @@ export async function packCard(worker: WorkerClient, name: string): Promise<Outp
   if (!found) throw new InspectorError('PACK_NOT_FOUND', `No installed pack is named ${name}.`, { name });
   const { manifest: m } = readManifest(found.dir);
   const cardPath = join(found.dir, CARD_FILE);
-  const card = existsSync(cardPath) ? readFileSync(cardPath, 'utf8').slice(0, MAX_CARD) : undefined;
+  // Contained on its real path, like every pack file: a card linked out of the pack is not shown.
+  const contained = (p: string) => existsSync(p) && realpathSync(p).startsWith(realpathSync(found.dir) + sep) && statSync(p).isFile();
+  const card = contained(cardPath) ? readFileSync(cardPath, 'utf8').slice(0, MAX_CARD) : undefined;
+  const koPath = join(found.dir, CARD_FILE_KO);
+  const cardKo = contained(koPath) ? readFileSync(koPath, 'utf8').slice(0, MAX_CARD) : undefined;
   return {
     name: m.name,
     version: m.version,
@@ -34,5 +40,6 @@ export async function packCard(worker: WorkerClient, name: string): Promise<Outp
       ...(m.provenance.metrics ? { metrics: m.provenance.metrics } : {}),
     },
     ...(card ? { modelCard: card } : {}),
+    ...(cardKo ? { modelCardKo: cardKo } : {}),
   };
 }

@@ -7,6 +7,7 @@
 import type { ImageResult, InspectReport, SkippedInput } from '../core/engine/inspect';
 import type { HeatMap } from '../core/explain/scale';
 import type { ErrorInput, HistoryStore, InferenceRecord, Modality } from '../core/history/index';
+import { loadStation, stationDirOf } from '../core/settings/index';
 import type { WorkerClient } from './workerClient';
 
 export interface RecordOptions {
@@ -67,10 +68,15 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
       ...(r.guard?.statistic ? { guard: r.guard.statistic.value, outOfDistribution: r.guard.outOfDistribution ? 1 : 0 } : {}),
     },
     thresholds: {
-      ...(c ? { low: c.thresholds.low, high: c.thresholds.high } : { normalised: 0.5, ...(r.anomaly?.pixelThreshold !== undefined ? { pixel: r.anomaly.pixelThreshold } : {}) }),
+      ...(c
+        ? { low: c.thresholds.low, high: c.thresholds.high }
+        : r.grounding
+          ? { box: r.grounding.boxThreshold, text: r.grounding.textThreshold }
+          : { normalised: 0.5, ...(r.anomaly?.pixelThreshold !== undefined ? { pixel: r.anomaly.pixelThreshold } : {}) }),
       ...(r.guard?.statistic ? { guard: r.guard.statistic.threshold } : {}),
     },
-    regions: r.regions.map((g) => ({ box: [g.x, g.y, g.width, g.height], label: regionLabel, score: g.peak })),
+    // Grounding: each region is a detection, labelled by its own prompt phrase.
+    regions: r.regions.map((g, i) => ({ box: [g.x, g.y, g.width, g.height], label: r.detections?.[i]?.label ?? regionLabel, score: g.peak })),
     explanation: map
       ? {
           method: r.explanation?.method ?? r.anomaly?.format ?? 'map',
@@ -106,7 +112,10 @@ export function recordSkipped(store: HistoryStore, skipped: readonly (SkippedInp
 }
 
 /** Records a whole report; returns the run id of each successful result (undefined for errors). */
-export function recordInspection(store: HistoryStore, report: InspectReport, opts: RecordOptions = {}): (number | undefined)[] {
+export function recordInspection(store: HistoryStore, report: InspectReport, given: RecordOptions = {}): (number | undefined)[] {
+  // The station's id and line (station.yaml beside the database) unless the caller names them.
+  const station = given.station === undefined || given.line === undefined ? loadStation(stationDirOf(store.file)) : null;
+  const opts: RecordOptions = { ...given, station: given.station ?? station?.id ?? null, line: given.line ?? station?.line ?? null };
   const ok = report.results.filter((r) => !r.error && r.image.sha256);
   const records = ok.map((r) => {
     const map = mapOf(r);

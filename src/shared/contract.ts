@@ -154,6 +154,8 @@ export const PackCard = z.object({
   provenance: z.object({ trainingData: z.string().optional(), licence: z.string().optional(), metrics: z.record(z.string(), z.number()).optional() }),
   /** MODEL_CARD.md as written by the pack's authors (Markdown, first 20 000 characters). */
   modelCard: z.string().optional(),
+  /** MODEL_CARD.ko.md, when the pack has one. */
+  modelCardKo: z.string().optional(),
 });
 export type PackCard = z.infer<typeof PackCard>;
 

@@ -136,7 +136,14 @@ export const HistoryStats = z.object({
     accuracy: Nullable,
     perClass: z.array(z.object({ label: z.string(), precision: Nullable, recall: Nullable, f1: Nullable, support: z.number() })),
   }),
-  errors: z.object({ total: z.number(), rate: z.number(), byCode: z.array(z.object({ stage: z.string(), code: z.string(), n: z.number() })) }),
+  errors: z.object({
+    total: z.number(),
+    rate: z.number(),
+    byCode: z.array(z.object({ stage: z.string(), code: z.string(), n: z.number() })),
+    recent: z.array(
+      z.object({ at: z.number(), stage: z.string(), code: z.string(), message: z.string(), sourcePath: z.string().nullable(), caseKey: z.string().nullable(), batchId: z.number().nullable() }),
+    ),
+  }),
   drift: z.array(
     z.object({
       pack: z.string(),

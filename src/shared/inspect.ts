@@ -65,6 +65,11 @@ export const InspectImageResult = z
       .object({ format: z.string(), rawScore: z.number().optional(), score: z.number().optional(), anomalous: z.boolean().optional(), pixelThreshold: z.number().optional() })
       .optional(),
     heatmap: HeatmapRef.optional(),
+    /** Grounding packs: text-prompted boxes in image pixels, best first (docs/GROUNDING.md). */
+    detections: z.array(z.object({ label: z.string(), score: z.number(), x: z.number(), y: z.number(), width: z.number(), height: z.number() })).optional(),
+    grounding: z
+      .object({ prompt: z.string(), phrases: z.array(z.string()), boxThreshold: z.number(), textThreshold: z.number(), nmsIou: z.number().optional(), variant: z.enum(['hf', 'idea']), inputSize: z.tuple([z.number(), z.number()]) })
+      .optional(),
     regions: z.array(Region),
     timings: z.object({ preprocessMs: z.number(), inferenceMs: z.number(), explainMs: z.number(), totalMs: z.number(), batchSize: z.number() }),
     configSha256: z.string(),
@@ -88,7 +93,7 @@ export const CaseVerdict = z.object({
   drivingClass: z.string().optional(),
   rule: z.number().optional(),
   configSha256: z.string(),
-  sides: z.record(z.string(), z.object({ defectScore: z.number(), decision: z.string(), drivingLabel: z.string().optional(), source: z.string().optional() })),
+  sides: z.record(z.string(), z.object({ defectScore: z.number(), decision: z.string(), drivingLabel: z.string().optional(), source: z.string().optional(), labelScores: z.record(z.string(), z.number()).optional() })),
   failedImages: z
     .array(z.object({ source: z.string(), code: z.string(), message: z.string(), side: z.enum(['internal', 'external']).optional(), pack: z.string().optional() }))
     .optional(),
@@ -101,7 +106,7 @@ export const InspectRunResult = z.object({
   cases: z.array(
     z.object({ id: z.string(), images: z.array(z.string()), verdict: CaseVerdict, flags: z.array(z.object({ code: z.string(), source: z.string(), pack: z.string(), reasons: z.array(z.string()) })).optional() }),
   ),
-  /** Files in the folders given that are not images: skipped, reported and recorded. */
+  /** Folder entries not inspected — not images, or unusable (FIFO, dangling link, loop, link out of the grant: WALK_*) — reported and recorded. */
   skipped: z.array(z.object({ path: z.string(), code: z.string(), message: z.string(), caseId: z.string() })).optional(),
   configSha256: z.string(),
   totalMs: z.number(),

@@ -30,7 +30,7 @@ export function createMethods(config: WorkerConfig) {
     /** Decode a file for the viewer: metadata + raw pixel bytes per frame (transferred, not JSON). */
     openImage: async (p: { path: string }) => openImage(p.path),
     /** Decode every image in a folder, grouped into series in anatomical order. */
-    openSeries: async (p: { dir: string }) => openFolder(p.dir),
+    openSeries: async (p: { dir: string; roots?: string[] }) => openFolder(p.dir, p.roots),
     /** Inspect files/folders with model packs: per-image results (maps as Float32Array) and per-case verdicts. */
     inspect: async (p: InspectParams) => engine.inspect(p),
     /** The pack's validation score distribution (drift baseline), when its manifest has one. */

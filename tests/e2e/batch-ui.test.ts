@@ -94,7 +94,7 @@ describe('Inspect all over the review queue (Chromium, real worker)', () => {
       expect(await b.page.getByTestId(`case-${i}`).textContent()).toMatch(/ok|scratch|dent/);
     }
     expect(await attr(4, 'data-run')).toBe('error');
-    const code = (await b.page.getByTestId('case-4').locator('.badge-error').textContent())!.replace('⚠', '').trim();
+    const code = (await b.page.getByTestId('case-4').locator('.badge-error').textContent())!.split('·').pop()!.trim();
     expect(code).toMatch(/^[A-Z][A-Z0-9_]+$/);
     expect(await b.page.getByTestId('batch-text').textContent()).toBe(`Batch finished: ${total - 1} inspected, 1 failed (${code})`);
 

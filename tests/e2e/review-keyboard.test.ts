@@ -208,12 +208,12 @@ describe('keyboard-first review (Chromium, real host media)', () => {
     await b.screenshot('review-ko-large');
     await key('Alt+c');
     expect(await b.page.evaluate("document.documentElement.classList.contains('high-contrast')")).toBe(true);
-    // Boxes turn yellow and keep their text tags and dash patterns.
+    // Boxes take the high-contrast colours (the detector's pure cyan, as its legend swatch) and keep their tags and dashes.
     const v = await viewOf(b);
     const img = await grabPane(b);
     const p = screenOf(v, 40, 70);
     const around = [-2, -1, 0, 1, 2].map((d) => img.at(p.x + d, p.y));
-    expect(around.some(([r, g, bl]) => r > 200 && g > 200 && bl < 80)).toBe(true);
+    expect(around.some(([r, g, bl]) => r < 80 && g > 200 && bl > 200)).toBe(true);
     await b.screenshot('review-ko-large-contrast');
     await key('Alt+c');
     await key('Alt+t');

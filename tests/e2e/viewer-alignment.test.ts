@@ -23,6 +23,8 @@ describe('heatmap alignment on image pixels (Chromium, real media bytes)', () =>
   let caseFor: (mapping: InputMapping, id: string) => CaseRef;
   beforeAll(async () => {
     b = await openBridge({ viewport: { width: 1600, height: 1000 } });
+    // The profile chooser opens over the viewer at start (never over the verdict): dismiss it, as a user would.
+    await b.page.getByTestId('operator-later').click();
     // A black 16-bit image (value 0 under a window at 1000) so the map's colours read back unmixed.
     const pixels = publish(b, new Uint16Array(W * H));
     const map = publish(b, blockMap());

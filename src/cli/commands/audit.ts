@@ -3,6 +3,7 @@ import { readAnchor, verifyAudit } from '../../core/history/index';
 import { auditReport } from '../../core/reports/index';
 import { readAppVersion } from '../../host/createHost';
 import { findAppRoot } from '../../host/paths';
+import { loadStation, stationDirOf } from '../../core/settings/index';
 import type { Command } from '../command';
 import { historyDbPath, openExisting, usageError, withStore } from '../historyDb';
 import { FILTER_OPTIONS, filterQuery, formatExport } from './history';
@@ -11,30 +12,45 @@ export const auditCommand: Command = {
   name: 'audit',
   summary: 'verify the tamper-evident audit chain; PDF audit reports (verify|report)',
   help: [
-    'Usage: inspector audit verify [--db FILE] [--json]',
-    '       inspector audit report --out FILE.pdf [--operator ID] [--db FILE] [history filters: see history --help] [--desc]',
+    'Usage: inspector audit verify [--db FILE] [--blobs] [--json]',
+    '       inspector audit report --out FILE.pdf [--operator ID] [--db FILE] [history filters: see history --help] [--desc] [--pdfa]',
     '',
     'Walks the audit chain from its first entry, rehashing every entry and the record it describes,',
     'and checks it against the head written beside the database. Reports the first broken link:',
     'an edited, deleted, reordered or cut-off entry, or an edited, deleted or unlogged record.',
+    'It then recomputes what the app shows from the signed rows (review state, daily counts, score',
+    'histograms, error counts, agreement, the case search index) and compares the drift baselines and',
+    'the selected operator with their logged values. --blobs also re-hashes every heatmap file against',
+    'the digest its signed run names (slower: reads every map). See docs/HISTORY.md for what verify',
+    'cannot detect. A read-only database is verified read-only.',
     'Exit status: 0 the chain verifies, 1 it does not (or the database cannot be read).',
     '',
     'report writes a PDF: who exported it and when, the filters, the chain check and its head hash,',
     'summary counts, then every matching run with its reviews in order. Its SHA-256 is logged in the',
     'chain (export.pdf). Exit status 1 when the chain does not verify (the report is still written).',
+    'It also lists failed images, the integrated verdict per case (INCOMPLETE when an image failed),',
+    'the station (inspector settings set station.id), thumbnails of defect and override decisions and a signature',
+    'block. --pdfa writes PDF/A-2b (every font embedded; slower, see docs/REPORTS.md).',
   ].join('\n'),
   async run(args) {
     const [sub, ...rest] = args;
     if (sub === 'report') return writeReport(rest);
     if (sub !== 'verify') throw usageError(`audit needs "verify" or "report"; got "${sub ?? ''}".`);
-    const { values } = parseArgs({ args: rest, strict: true, options: { db: { type: 'string' }, json: { type: 'boolean' } } });
+    const { values } = parseArgs({ args: rest, strict: true, options: { db: { type: 'string' }, json: { type: 'boolean' }, blobs: { type: 'boolean' } } });
     const file = historyDbPath(values.db);
-    const report = withStore(values.db, (s) => verifyAudit(s.db, readAnchor(file)));
+    const report = withStore(values.db, (s) => verifyAudit(s.db, readAnchor(file), values.blobs ? { blobs: s.blobs } : {}));
     if (values.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     else if (report.ok) {
       const recs = Object.entries(report.records).map(([k, v]) => `${v} ${k}${v === 1 ? '' : 's'}`).join(', ');
       process.stdout.write(`OK: ${report.entries} entries verified up to #${report.head.seq} (${report.head.hash.slice(0, 16)}…); ${recs}.\n`);
       if (!report.anchor) process.stdout.write('Note: no head anchor beside the database, so a cut-off end could not be checked.\n');
+      if (report.derived) process.stdout.write(`Shown tables match the signed records: ${report.derived.join(', ')}.\n`);
+      process.stdout.write(
+        report.blobsChecked !== undefined
+          ? `Blob files: ${report.blobsChecked} re-hashed, all match their signed digests.\n`
+          : 'Blob files (heatmaps) were not re-hashed; run audit verify --blobs to check them too.\n',
+      );
+      process.stdout.write(`Head to keep off this machine: #${report.head.seq} ${report.head.hash}\n`);
     } else {
       const b = report.firstBreak!;
       process.stdout.write(`BROKEN at entry #${b.seq}: ${b.code}\n  ${b.message}\n  ${report.entries} entries read; the chain holds up to #${Math.max(0, b.seq - 1)}.\n`);
@@ -47,7 +63,7 @@ async function writeReport(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     strict: true,
-    options: { ...FILTER_OPTIONS, out: { type: 'string' }, operator: { type: 'string' }, desc: { type: 'boolean' }, json: { type: 'boolean' } },
+    options: { ...FILTER_OPTIONS, out: { type: 'string' }, operator: { type: 'string' }, desc: { type: 'boolean' }, json: { type: 'boolean' }, pdfa: { type: 'boolean' } },
   });
   if (!values.out) throw usageError('audit report needs --out FILE.pdf.');
   const store = openExisting(values.db);
@@ -56,6 +72,8 @@ async function writeReport(args: string[]): Promise<number> {
     const result = await auditReport(store, { ...filterQuery(values), order: values.desc ? 'desc' : 'asc' }, operator, {
       out: values.out,
       appVersion: readAppVersion(findAppRoot()),
+      station: loadStation(stationDirOf(store.file)),
+      pdfa: values.pdfa === true,
     });
     if (values.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     else {

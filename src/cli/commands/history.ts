@@ -76,7 +76,7 @@ export function filterQuery(values: FilterValues): HistoryQuery {
 export function formatExport(r: ExportResult, operatorId: string): string {
   return (
     `Exported ${r.runs} run${r.runs === 1 ? '' : 's'} to ${r.file} (${r.format}, ${r.bytes} bytes)\n` +
-    `  sha256 ${r.sha256}\n  logged as audit entry #${r.audit.seq} (export.${r.format} by ${operatorId})\n`
+    `  sha256 ${r.sha256}\n  ${r.logged === false ? `NOT logged: the database is read-only (chain head #${r.audit.seq})` : `logged as audit entry #${r.audit.seq} (export.${r.format} by ${operatorId})`}\n`
   );
 }
 

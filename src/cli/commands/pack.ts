@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { InspectorError } from '../../shared/errors';
 import { calibratePack } from '../../core/packs/calibrate';
 import { createPack } from '../../core/packs/create';
+import { createGroundingPack, isDtype } from '../../core/grounding/pack';
 import { ResidualSpec } from '../../core/packs/manifest';
 import { checkPack } from '../../core/packs/check';
 import type { Command } from '../command';
@@ -26,6 +27,10 @@ const HELP = [
   '                        [--metadata metadata.json]',
   '                        [--licence L] [--training-data TEXT] [--reference DIR_OF_VALIDATION_IMAGES]',
   '                        [--cam-class predicted|defect]',
+  '  inspector pack create --hf DIR --kind grounding --prompt "a . b ." --out DIR',
+  '                        [--box-threshold 0.35] [--text-threshold 0.25] [--nms-iou 0.5]',
+  '                        [--dtype fp32|fp16|q8|int8|uint8|q4|q4f16] [--name N] [--version V] [--side internal|external]',
+  '                        [--extra-files MODEL_CARD.md,…] [--licence L] [--training-data TEXT]',
   '  inspector pack check <dir> [--json]',
   ...GUARD_HELP,
   '',
@@ -39,6 +44,9 @@ const HELP = [
   '  on the anchored scale); predicted (default) explains the top class, as pytorch-grad-cam does.',
   '  --reference runs the finished pack on validation images and keeps their defect scores in pack.yaml:',
   '  the history measures score drift (PSI, KS) against them.',
+  '  Grounding: DIR is a Grounding DINO ONNX export folder (config.json, preprocessor_config.json,',
+  '  tokenizer.json, tokenizer_config.json, vocab.txt, onnx/model*.onnx); the HF and IDEA-Research',
+  '  contracts are detected from the graph (docs/GROUNDING.md).',
   'check: validates a pack (schema, file hashes, graph inputs/outputs, explanation target).',
   '  See docs/PACKS.md for the pack.yaml format.',
 ].join('\n');
@@ -85,9 +93,17 @@ async function create(args: string[]): Promise<number> {
       'training-data': { type: 'string' },
       reference: { type: 'string' },
       'cam-class': { type: 'string' },
+      hf: { type: 'string' },
+      prompt: { type: 'string' },
+      'box-threshold': { type: 'string' },
+      'text-threshold': { type: 'string' },
+      'nms-iou': { type: 'string' },
+      dtype: { type: 'string' },
+      'extra-files': { type: 'string' },
       json: { type: 'boolean' },
     },
   });
+  if (v.kind === 'grounding') return createGrounding(v);
   if (!v.onnx || !v.out || (v.kind !== 'classifier' && v.kind !== 'anomaly')) {
     throw new InspectorError('USAGE', 'pack create needs --onnx, --out and --kind classifier|anomaly');
   }
@@ -145,6 +161,43 @@ async function create(args: string[]): Promise<number> {
       if (m.anomaly.imageThreshold) process.stdout.write(`, image threshold ${m.anomaly.imageThreshold.value.toPrecision(5)} (${m.anomaly.imageThreshold.derivation.method})`);
       process.stdout.write('\n');
     }
+  }
+  return 0;
+}
+
+function createGrounding(v: Record<string, string | boolean | undefined>): number {
+  const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : undefined);
+  const hf = str('hf');
+  const out = str('out');
+  const prompt = str('prompt');
+  if (!hf || !out || !prompt) throw new InspectorError('USAGE', 'pack create --kind grounding needs --hf DIR, --prompt "a . b ." and --out DIR');
+  const dtype = str('dtype');
+  if (dtype !== undefined && !isDtype(dtype)) throw new InspectorError('USAGE', `--dtype ${dtype} is not one of fp32, fp16, q8, int8, uint8, q4, q4f16`);
+  const num = (k: string) => (str(k) !== undefined ? Number(str(k)) : undefined);
+  const box = num('box-threshold');
+  const text = num('text-threshold');
+  const nms = num('nms-iou');
+  const pack = createGroundingPack({
+    hf,
+    out,
+    prompt,
+    ...(box !== undefined ? { boxThreshold: box } : {}),
+    ...(text !== undefined ? { textThreshold: text } : {}),
+    ...(nms !== undefined ? { nmsIou: nms } : {}),
+    ...(dtype ? { dtype } : {}),
+    ...(str('name') ? { name: str('name')! } : {}),
+    ...(str('version') ? { version: str('version')! } : {}),
+    ...(str('side') ? { side: str('side') as 'internal' } : {}),
+    ...(str('extra-files') ? { extraFiles: str('extra-files')!.split(',').map((f) => f.trim()) } : {}),
+    provenance: { ...(str('licence') ? { licence: str('licence')! } : {}), ...(str('training-data') ? { trainingData: str('training-data')! } : {}) },
+  });
+  const m = pack.manifest;
+  if (v['json']) process.stdout.write(JSON.stringify(m, null, 2) + '\n');
+  else {
+    const g = m.grounding!;
+    process.stdout.write(`wrote ${pack.dir}/pack.yaml: ${m.name}@${m.version} [grounding]\n`);
+    process.stdout.write(`  model ${m.model} (${g.dtype}, ${g.variant === 'hf' ? 'HF/onnx-community' : 'IDEA-Research'} contract)\n`);
+    process.stdout.write(`  prompt "${g.prompt}"  box > ${g.boxThreshold}  text > ${g.textThreshold}${g.nmsIou !== undefined ? `  NMS IoU ${g.nmsIou}` : ''}\n`);
   }
   return 0;
 }

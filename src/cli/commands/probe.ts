@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
-import { readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Command } from '../command';
 import type { FrameReport, ProbeReport } from '../../core/imaging/probe';
 import { withHost } from '../host';
 import { InspectorError } from '../../shared/errors';
+import { walkFiles } from '../../core/files/walk';
 
 export const probeCommand: Command = {
   name: 'probe',
@@ -32,6 +33,10 @@ export const probeCommand: Command = {
         if (!values.json) process.stdout.write(formatReport(r));
         out.push(r);
       }
+      for (const r of unusable) {
+        if (!values.json) process.stdout.write(formatReport(r));
+        out.push(r);
+      }
       return out;
     });
     const failed = reports.filter((r) => !r.ok).length;
@@ -41,6 +46,9 @@ export const probeCommand: Command = {
   },
 };
 
+/** Folder entries the walker could not use (FIFO, dangling link, loop): reported like a failed decode. */
+const unusable: ProbeReport[] = [];
+
 async function expand(path: string): Promise<string[]> {
   let s;
   try {
@@ -49,19 +57,19 @@ async function expand(path: string): Promise<string[]> {
     return [path]; // the worker reports it as unreadable, with its code
   }
   if (!s.isDirectory()) return [path];
-  const names = (await readdir(path)).sort(new Intl.Collator('en', { numeric: true }).compare);
-  const out: string[] = [];
-  for (const name of names) {
-    // Inside a folder, documents and sidecars (README, labels, configs) are not images. DICOM files
-    // often have no extension at all, so only known non-image extensions are skipped; a file named
-    // on the command line is always probed.
-    if (name.startsWith('.') || NOT_IMAGES.test(name)) {
-      skipped++;
-      continue;
-    }
-    out.push(...(await expand(join(path, name))));
-  }
-  return out;
+  // Inside a folder, documents and sidecars (README, labels, configs) are not images. DICOM files
+  // often have no extension at all, so only known non-image extensions are skipped; a file named
+  // on the command line is always probed.
+  const walked = walkFiles([path], {
+    compare: new Intl.Collator('en', { numeric: true }).compare,
+    accept: (name) => {
+      const keep = !NOT_IMAGES.test(name);
+      if (!keep) skipped++;
+      return keep;
+    },
+  });
+  for (const k of walked.skipped) unusable.push({ path: k.path, ok: false, error: { code: k.code, message: k.message }, ms: 0 });
+  return walked.files;
 }
 
 const NOT_IMAGES = /\.(md|txt|json|ya?ml|csv|xml|html?|pdf|py|ts|js|sh|npz|npy|onnx)$/i;

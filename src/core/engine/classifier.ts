@@ -118,7 +118,9 @@ export async function runClassifier(
       for (const r of results) r.error ??= { code: 'EXPLAIN_NO_TARGET', message: `No 4-D target activation for ${method}: ${plan.unsupported ?? 'none found'}.` };
     } else {
       const side = Object.fromEntries(plan.sideInputs.map((s) => [s, { data: out[s]!.data as Float32Array, dims: out[s]!.dims }]));
-      const raws = await explainBatch({
+      let raws: Awaited<ReturnType<typeof explainBatch>> = [];
+      try {
+      raws = await explainBatch({
         graph: pack.graph,
         plan,
         method,
@@ -135,6 +137,11 @@ export async function runClassifier(
         },
         scoreCamMaxChannels: m.explanation?.scoreCamMaxChannels,
       });
+      } catch (err) {
+        // Over its memory/work bound: refused before it ran, said per image with its code.
+        if (!(err instanceof InspectorError) || err.code !== 'EXPLAIN_OVER_BUDGET') throw err;
+        for (const r of results) r.error ??= err.toInfo();
+      }
       const scale = m.explanation?.scale;
       raws.forEach((raw, i) => {
         // The pack's anchored scale was measured for its configured method; other methods use min–max.

@@ -4,6 +4,7 @@
  * passes, at or above `high` is a defect, in between is UNCERTAIN — so a borderline part goes to a
  * person instead of being forced either way.
  */
+import { InspectorError } from '../../shared/errors';
 import type { Manifest } from '../packs/manifest';
 
 export type ClassDecision = 'pass' | 'defect' | 'uncertain';
@@ -33,6 +34,13 @@ export function softmax(logits: ArrayLike<number>): number[] {
 
 export function scoreClasses(raw: ArrayLike<number>, manifest: Manifest, outputIsProbability: boolean): ClassScores {
   const activation = manifest.decision?.activation ?? 'softmax';
+  // A dynamic class dimension is only known now: the same rule as the load-time check.
+  if (manifest.labels.length > 0 && raw.length !== manifest.labels.length) {
+    throw new InspectorError('PACK_LABELS_MISMATCH', `The model produced ${raw.length} class value(s) but the pack lists ${manifest.labels.length} label(s).`, {
+      classes: raw.length,
+      labels: manifest.labels.length,
+    });
+  }
   const probabilities = outputIsProbability || activation === 'none'
     ? Array.from(raw)
     : activation === 'sigmoid'

@@ -9,6 +9,8 @@ import { runAnomaly, type AnomalyOutput } from '../anomaly/anomaly';
 import type { ExplainMethod } from '../explain';
 import { applyGuard, guardImages, type GuardCheck } from '../guard/guard';
 import { normalised, resizeMap, type HeatMap } from '../explain/scale';
+import { detectionRegion, runGrounding, type GroundingOptions, type GroundingResult } from '../grounding/inspect';
+import type { Detection } from '../grounding/postprocess';
 import type { LoadedPack } from '../packs/load';
 import { findRegions, type Region } from '../regions/regions';
 import { runClassifier, type ClassifierOutput, type Explanation } from './classifier';
@@ -41,6 +43,10 @@ export interface InspectionResult {
   classification?: ClassScores & { logits: number[] };
   explanation?: Explanation;
   anomaly?: AnomalyOutput;
+  /** Grounding packs: the boxes in image pixels, best first (also listed as regions). */
+  detections?: Detection[];
+  /** Grounding packs: the prompt (caption) used, its phrases and thresholds, the ONNX contract. */
+  grounding?: GroundingResult;
   regions: Region[];
   timings: { preprocessMs: number; inferenceMs: number; explainMs: number; totalMs: number; batchSize: number };
   /** The input guard's check (packs with a `guard`): out of distribution means decision `uncertain`. */
@@ -54,6 +60,8 @@ export interface InspectOptions {
   /** Regions: foreground where the displayed (scaled) map ≥ this; anomaly maps use their 0.5 threshold. */
   regionThreshold?: number;
   minRegionArea?: number;
+  /** Grounding packs: overrides of the pack's prompt and thresholds for this run. */
+  grounding?: GroundingOptions;
 }
 
 export interface EngineSettings extends SessionSettings {
@@ -178,6 +186,36 @@ export class Engine {
           regions: r.error ? [] : regionsOf(r.map, img, 0.5, opts.minRegionArea),
           timings: { preprocessMs: run.timings.preprocessMs / n, inferenceMs: run.timings.inferenceMs / n, explainMs: run.timings.postprocessMs / n, totalMs: total / n, batchSize: n },
         };
+        if (r.error) res.error = r.error;
+        return res;
+      });
+    }
+    if (m.kind === 'grounding') {
+      const run = await runGrounding(pack, images, opts.grounding ?? {}, this.cache, this.settings);
+      const total = performance.now() - started;
+      return run.results.map((r, i) => {
+        const img = images[i]!;
+        const g = r.run;
+        const top = g?.detections[0];
+        const res: InspectionResult = {
+          source: img.source,
+          image: imageInfo(img),
+          pack: ref,
+          provider: run.provider,
+          providerAttempts: run.providerAttempts,
+          decision: !g ? 'error' : top ? 'defect' : 'pass',
+          ...(g ? { defectScore: top?.score ?? 0 } : {}),
+          ...(top ? { drivingLabel: top.label } : {}),
+          regions: g ? g.detections.map(detectionRegion) : [],
+          timings: g
+            ? { preprocessMs: g.timings.preprocessMs, inferenceMs: g.timings.inferenceMs, explainMs: g.timings.postprocessMs, totalMs: total / n, batchSize: 1 }
+            : { preprocessMs: 0, inferenceMs: 0, explainMs: 0, totalMs: total / n, batchSize: 1 },
+        };
+        if (g) {
+          const { timings: _t, detections, ...rest } = g;
+          res.detections = detections;
+          res.grounding = rest;
+        }
         if (r.error) res.error = r.error;
         return res;
       });

@@ -5,7 +5,7 @@
  * sees, and heatmaps land on the same pixels.
  */
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { InspectorError } from '../../shared/errors';
 import { loadImageBytes, toGrey8, toRgb8, type Frame, type ImageFormat } from '../imaging';
 
@@ -77,8 +77,12 @@ function toUnit(frame: Frame, format: ImageFormat): Float32Array {
 export async function loadImage(path: string): Promise<EngineImage> {
   let bytes: Buffer;
   try {
+    // Never open what is not a regular file: a FIFO named *.png would block the read forever.
+    const st = await stat(path);
+    if (!st.isFile()) throw new InspectorError('IMAGE_UNREADABLE', `${path} is not a regular file (a FIFO, socket, device or folder); it was not opened.`, { path });
     bytes = await readFile(path);
   } catch (err) {
+    if (err instanceof InspectorError) throw err;
     throw new InspectorError('IMAGE_UNREADABLE', `Could not read the image ${path}: ${(err as Error).message}`, { path });
   }
   const file = await loadImageBytes(bytes, path, { frames: [0] });

@@ -3,10 +3,12 @@
  * out. Images are grouped into cases (inspector.yaml), routed to the pack of their side (internal /
  * external) — or to every pack when the side cannot be told — and inspected in batches.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { dirname, extname, join, resolve, sep } from 'node:path';
+import { statSync } from 'node:fs';
+import { dirname, extname, resolve, sep } from 'node:path';
+import { walkFiles } from '../files/walk';
 import { InspectorError } from '../../shared/errors';
 import type { ExplainMethod } from '../explain';
+import type { GroundingOptions } from '../grounding/inspect';
 import type { LoadedPack } from '../packs/load';
 import { groupCases } from '../verdict/cases';
 import type { LoadedConfig } from '../verdict/config';
@@ -47,7 +49,7 @@ export interface InputListing {
 export interface InspectReport {
   results: ImageResult[];
   cases: CaseResult[];
-  /** Files in the folders given that were skipped (not images), with the case they would belong to. */
+  /** Folder entries not inspected — not images (INPUT_NOT_AN_IMAGE), or unusable (FIFO, dangling link, loop, link out of a grant: WALK_*) — with the case each would belong to. */
   skipped: (SkippedInput & { caseId: string })[];
   configSha256: string;
   totalMs: number;
@@ -56,31 +58,29 @@ export interface InspectReport {
 }
 
 /**
- * Files as given, folders walked recursively (sorted). A file in a folder whose name does not say
- * image is skipped and listed with INPUT_NOT_AN_IMAGE; hidden entries are skipped unlisted (dot
- * files are the system's, not the line's). A file named explicitly is always inspected.
+ * Files as given, folders walked recursively (sorted) by the shared walker (core/files/walk.ts):
+ * only regular files are returned; FIFOs, sockets, devices, dangling links, loops and (with `roots`,
+ * the renderer's grants) links leaving the grant are skipped with their WALK_* code, and the rest
+ * proceed. A file in a folder whose name does not say image is skipped and listed with
+ * INPUT_NOT_AN_IMAGE; hidden entries are skipped unlisted (dot files are the system's, not the
+ * line's). A file named explicitly is always inspected; one that does not exist is FILE_NOT_FOUND
+ * for the whole request (a typo, not a bad entry).
  */
-export function listInputs(paths: readonly string[]): InputListing {
-  const files: string[] = [];
-  const skipped: SkippedInput[] = [];
-  const walk = (p: string) => {
-    const st = statSync(p, { throwIfNoEntry: false });
-    if (!st) throw new InspectorError('FILE_NOT_FOUND', `No such file or folder: ${p}`, { path: p });
-    if (st.isDirectory()) {
-      for (const e of readdirSync(p).sort()) if (!e.startsWith('.')) {
-        const child = join(p, e);
-        const cst = statSync(child);
-        if (cst.isDirectory() || IMAGE_EXT.has(extname(e).toLowerCase())) walk(child);
-        else skipped.push({ path: resolve(child), code: 'INPUT_NOT_AN_IMAGE', message: `Skipped ${e}: its name does not end in an image extension (${[...IMAGE_EXT].join(' ')}).` });
-      }
-    } else files.push(resolve(p));
-  };
-  for (const p of paths) walk(p);
-  return { files, skipped };
+export function listInputs(paths: readonly string[], options: { roots?: readonly string[] } = {}): InputListing {
+  const notImages: SkippedInput[] = [];
+  const r = walkFiles(paths, {
+    accept: (name) => IMAGE_EXT.has(extname(name).toLowerCase()),
+    onRejected: (path, name) =>
+      notImages.push({ path, code: 'INPUT_NOT_AN_IMAGE', message: `Skipped ${name}: its name does not end in an image extension (${[...IMAGE_EXT].join(' ')}).` }),
+    ...(options.roots ? { roots: options.roots } : {}),
+  });
+  const missing = r.skipped.find((s) => s.code === 'FILE_NOT_FOUND' && paths.some((p) => resolve(p) === s.path));
+  if (missing) throw new InspectorError('FILE_NOT_FOUND', `No such file or folder: ${missing.path}`, { path: missing.path });
+  return { files: r.files, skipped: [...notImages, ...r.skipped] };
 }
 
-export function expandPaths(paths: readonly string[]): string[] {
-  return listInputs(paths).files;
+export function expandPaths(paths: readonly string[], options: { roots?: readonly string[] } = {}): string[] {
+  return listInputs(paths, options).files;
 }
 
 /** Skips with the case each would have belonged to, so a record names the part it was found with. */
@@ -121,16 +121,27 @@ function sideSummary(results: ImageResult[]): SideResult | undefined {
   if (ok.length === 0) return undefined;
   const worst = ok.reduce((a, b) => (b.defectScore! > a.defectScore! ? b : a));
   const decision = ok.some((r) => r.decision === 'defect') ? 'defect' : ok.some((r) => r.decision === 'uncertain') ? 'uncertain' : 'pass';
-  return { defectScore: worst.defectScore!, decision, ...(worst.drivingLabel ? { drivingLabel: worst.drivingLabel } : {}), source: worst.source };
+  const labelScores: Record<string, number> = {};
+  const note = (label: string, score: number) => (labelScores[label] = Math.max(labelScores[label] ?? 0, score));
+  for (const r of ok) {
+    for (const d of r.detections ?? []) note(d.label, d.score);
+  }
+  return {
+    defectScore: worst.defectScore!,
+    decision,
+    ...(worst.drivingLabel ? { drivingLabel: worst.drivingLabel } : {}),
+    source: worst.source,
+    ...(Object.keys(labelScores).length ? { labelScores } : {}),
+  };
 }
 
 export async function inspect(
   engine: Engine,
-  req: { paths: readonly string[]; packs: readonly LoadedPack[]; config: LoadedConfig; method?: ExplainMethod; baseDir?: string },
+  req: { paths: readonly string[]; packs: readonly LoadedPack[]; config: LoadedConfig; method?: ExplainMethod; baseDir?: string; roots?: readonly string[]; grounding?: GroundingOptions },
 ): Promise<InspectReport> {
   const t0 = performance.now();
   if (req.packs.length === 0) throw new InspectorError('NO_PACK', 'No model pack to inspect with: give --pack or configure sides in inspector.yaml.');
-  const { files, skipped } = listInputs(req.paths);
+  const { files, skipped } = listInputs(req.paths, req.roots ? { roots: req.roots } : {});
   const cases = groupCases(files, req.config.config, req.baseDir);
   const caseOf = new Map<string, { id: string; side?: Side }>();
   for (const c of cases) for (const img of c.images) caseOf.set(img.path, { id: c.id, ...(img.side ? { side: img.side } : {}) });
@@ -144,7 +155,7 @@ export async function inspect(
   }
   const results: ImageResult[] = [];
   for (const [pack, paths] of work) {
-    const rs = await engine.inspectFiles(pack, paths, req.method ? { method: req.method } : {});
+    const rs = await engine.inspectFiles(pack, paths, { ...(req.method ? { method: req.method } : {}), ...(req.grounding ? { grounding: req.grounding } : {}) });
     for (const r of rs) {
       results.push({ ...r, caseId: caseOf.get(r.source)?.id ?? r.source, side: packSide(pack), configSha256: req.config.sha256 });
     }

@@ -3,6 +3,7 @@
  * the worker, requests resolved from paths and pack references to a full inspection report.
  */
 import type { ExplainMethod } from '../explain';
+import type { GroundingOptions } from '../grounding/inspect';
 import type { PackRoot } from '../packs/discover';
 import { resolvePacks } from '../packs/resolve';
 import { loadConfig } from '../verdict/config';
@@ -17,12 +18,20 @@ export interface InspectParams {
   /** inspector.yaml path; defaults apply without one. */
   config?: string;
   providers?: string[];
+  /** Grounding packs: prompt and thresholds for this run (default: the pack's). */
+  grounding?: GroundingOptions;
   /**
    * Folder that case ids are relative to (folder grouping). Defaults to the inputs' common folder,
    * so ids never depend on the process's working directory; a batch that inspects case by case
    * passes its own so ids match a whole-folder run.
    */
   baseDir?: string;
+  /**
+   * The user's grants (real paths), when the request comes from a renderer: folder walks skip
+   * entries whose real path leaves them, and a pack given as a folder (by the request or by
+   * inspector.yaml) must lie inside them; a pack name resolves only to an installed pack.
+   */
+  roots?: string[];
 }
 
 // Re-exported: callers that only need the inputs' folder need not load the engine.
@@ -44,9 +53,9 @@ export class EngineService {
     const config = loadConfig(p.config);
     const sides = config.config.sides;
     const fromConfig = [sides.internal?.pack, sides.external?.pack].filter((x): x is string => !!x);
-    const packs = resolvePacks(p.packs ?? [], this.roots, fromConfig);
+    const packs = resolvePacks(p.packs ?? [], this.roots, fromConfig, p.roots ? { grants: p.roots } : {});
     const baseDir = p.baseDir ?? commonDir(p.paths);
-    const report = await inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}), ...(baseDir ? { baseDir } : {}) });
+    const report = await inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}), ...(baseDir ? { baseDir } : {}), ...(p.roots ? { roots: p.roots } : {}), ...(p.grounding ? { grounding: p.grounding } : {}) });
     // Both, so a result says what was asked for and what it really ran on (a CUDA request on a
     // machine without CUDA ran on the CPU).
     const used = [...new Set(report.results.map((r) => r.provider).filter((x) => x))];

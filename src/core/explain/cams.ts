@@ -88,52 +88,98 @@ export function gradientCam(method: GradientMethod, a: Activation, g: ArrayLike<
 }
 
 /**
- * EigenCAM: the activations (hw × K, centred per channel) projected on their first principal
- * direction. Found by power iteration on the smaller Gram matrix. The SVD's sign is arbitrary; we
- * orient it to agree with the mean activation so the same image always gets the same map.
+ * EigenCAM as pytorch-grad-cam's `get_2d_projection`: X is the activation as (h·w) × K, centred per
+ * channel; the map is X·v₁, v₁ the first right singular vector of X (SVD of the C×(H·W) activation).
+ * v₁ is found by power iteration on the Gram matrix of the *smaller* side — XᵀX (K×K) when K ≤ h·w,
+ * else XXᵀ ((h·w)², then v₁ ∝ Xᵀu₁) — so the extra memory is min(K, h·w)² ≤ K·h·w, the activation's
+ * own size (never (h·w)²: 5 GB for a 160×160 target), and the work is K·h·w·min(K, h·w) plus the
+ * iterations (`eigenCamCost`). The SVD's sign is arbitrary; it is fixed so the projection agrees
+ * with the mean activation, so the same image always gets the same map.
  */
 export function eigenCam(a: Activation): Float64Array {
   const hw = a.h * a.w;
-  const x = new Float64Array(hw * a.k); // row-major hw × K
-  for (let k = 0; k < a.k; k++) {
+  const K = a.k;
+  const x = new Float64Array(hw * K); // row-major hw × K, centred per channel
+  for (let k = 0; k < K; k++) {
     let mean = 0;
     for (let i = 0; i < hw; i++) mean += a.data[k * hw + i]!;
     mean /= hw;
-    for (let i = 0; i < hw; i++) x[i * a.k + k] = a.data[k * hw + i]! - mean;
+    for (let i = 0; i < hw; i++) x[i * K + k] = a.data[k * hw + i]! - mean;
   }
-  // Top eigenvector u of X Xᵀ (hw × hw); projection X·v1 = σ1·u.
-  const gram = new Float64Array(hw * hw);
-  for (let i = 0; i < hw; i++)
-    for (let j = i; j < hw; j++) {
-      let s = 0;
-      for (let k = 0; k < a.k; k++) s += x[i * a.k + k]! * x[j * a.k + k]!;
-      gram[i * hw + j] = s;
-      gram[j * hw + i] = s;
+  const proj = new Float64Array(hw);
+  if (K <= hw) {
+    // C = XᵀX (K×K); v₁ its top eigenvector; projection X·v₁.
+    const c = new Float64Array(K * K);
+    for (let i = 0; i < hw; i++) {
+      const row = i * K;
+      for (let p = 0; p < K; p++) {
+        const xp = x[row + p]!;
+        if (xp === 0) continue;
+        const cp = p * K;
+        for (let q = p; q < K; q++) c[cp + q]! += xp * x[row + q]!;
+      }
     }
-  let u = new Float64Array(hw).fill(1 / Math.sqrt(hw));
-  let lambda = 0;
-  for (let it = 0; it < 1000; it++) {
-    const next = new Float64Array(hw);
+    for (let p = 0; p < K; p++) for (let q = p + 1; q < K; q++) c[q * K + p] = c[p * K + q]!;
+    const v = topEigenvector(c, K);
     for (let i = 0; i < hw; i++) {
       let s = 0;
-      for (let j = 0; j < hw; j++) s += gram[i * hw + j]! * u[j]!;
-      next[i] = s;
+      for (let k = 0; k < K; k++) s += x[i * K + k]! * v[k]!;
+      proj[i] = s;
     }
-    const norm = Math.hypot(...next);
-    if (norm === 0) break;
-    for (let i = 0; i < hw; i++) next[i]! /= norm;
-    let delta = 0;
-    for (let i = 0; i < hw; i++) delta = Math.max(delta, Math.abs(next[i]! - u[i]!));
-    u = next;
-    lambda = norm;
-    if (delta < 1e-12) break;
+  } else {
+    // Fewer positions than channels: G = XXᵀ (hw×hw ≤ K·hw); X·v₁ = σ₁·u₁.
+    const g = new Float64Array(hw * hw);
+    for (let i = 0; i < hw; i++)
+      for (let j = i; j < hw; j++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += x[i * K + k]! * x[j * K + k]!;
+        g[i * hw + j] = s;
+        g[j * hw + i] = s;
+      }
+    const u = topEigenvector(g, hw);
+    let lambda = 0;
+    for (let i = 0; i < hw; i++) {
+      let s = 0;
+      for (let j = 0; j < hw; j++) s += g[i * hw + j]! * u[j]!;
+      lambda += s * u[i]!;
+    }
+    const sigma = Math.sqrt(Math.max(0, lambda));
+    for (let i = 0; i < hw; i++) proj[i] = u[i]! * sigma;
   }
-  const sigma = Math.sqrt(lambda);
-  const proj = u.map((v) => v * sigma);
   const meanAct = new Float64Array(hw);
-  for (let k = 0; k < a.k; k++) for (let i = 0; i < hw; i++) meanAct[i]! += a.data[k * hw + i]!;
+  for (let k = 0; k < K; k++) for (let i = 0; i < hw; i++) meanAct[i]! += a.data[k * hw + i]!;
   let dot = 0;
   for (let i = 0; i < hw; i++) dot += proj[i]! * meanAct[i]!;
   if (dot < 0) for (let i = 0; i < hw; i++) proj[i] = -proj[i]!;
   return relu(proj);
+}
+
+/** Power-iteration cap: with it the work is bounded whatever the spectrum. */
+export const EIGEN_ITERATIONS = 1000;
+
+/** Top eigenvector of a symmetric n×n matrix (power iteration, at most EIGEN_ITERATIONS steps). */
+function topEigenvector(m: Float64Array, n: number): Float64Array {
+  let u = new Float64Array(n).fill(1 / Math.sqrt(n));
+  const next = new Float64Array(n);
+  for (let it = 0; it < EIGEN_ITERATIONS; it++) {
+    let norm = 0;
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      const row = i * n;
+      for (let j = 0; j < n; j++) s += m[row + j]! * u[j]!;
+      next[i] = s;
+      norm += s * s;
+    }
+    norm = Math.sqrt(norm);
+    if (norm === 0) break;
+    let delta = 0;
+    for (let i = 0; i < n; i++) {
+      const v = next[i]! / norm;
+      delta = Math.max(delta, Math.abs(v - u[i]!));
+      next[i] = v;
+    }
+    u = Float64Array.from(next);
+    if (delta < 1e-12) break;
+  }
+  return u;
 }

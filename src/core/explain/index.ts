@@ -21,9 +21,12 @@ import { eigenCam, gradientCam, GRADIENT_METHODS, type Activation, type ExplainM
 import { runHead, type HeadPlan } from './head';
 import { scoreCam, type BatchForward } from './scorecam';
 import { tensor } from './tensor';
+import { DEFAULT_EXPLAIN_BUDGET, describeCost, explainCost, withinBudget, type ExplainBudget } from './budget';
+import { InspectorError } from '../../shared/errors';
 
 export { METHODS, GRADIENT_METHODS, FORWARD_METHODS, type ExplainMethod } from './cams';
 export { planHead, poolingTargets, type HeadPlan } from './head';
+export { DEFAULT_EXPLAIN_BUDGET, explainCost, type ExplainBudget, type ExplainCost } from './budget';
 
 export interface RawExplanation {
   /** The method that produced the map (may differ from the one requested; see fallbackReason). */
@@ -56,6 +59,8 @@ export interface ExplainBatch {
   input?: { data: Float32Array; dims: readonly number[] };
   forward?: BatchForward;
   scoreCamMaxChannels?: number;
+  /** Memory/work bound; a method (requested or fallback) whose cost exceeds it is not started. */
+  budget?: ExplainBudget;
 }
 
 const isGradient = (m: string): m is GradientMethod => (GRADIENT_METHODS as readonly string[]).includes(m);
@@ -69,6 +74,24 @@ export async function explainBatch(b: ExplainBatch): Promise<RawExplanation[]> {
   let fallbackReason: string | undefined;
   let grad: Float64Array | undefined;
   let headLogitError: number | undefined;
+  const budget = b.budget ?? DEFAULT_EXPLAIN_BUDGET;
+  const inputElements = b.input ? b.input.dims.slice(1).reduce((x, y) => x * y, 1) : 0;
+  const cost = (m: Exclude<ExplainMethod, 'none'>) =>
+    explainCost(m, { n, k, h, w, inputElements, ...(b.scoreCamMaxChannels ? { scoreCamMaxChannels: b.scoreCamMaxChannels } : {}) });
+  const overBudget = (m: Exclude<ExplainMethod, 'none'>, why: string) =>
+    new InspectorError('EXPLAIN_OVER_BUDGET', `${why}: ${m} on a ${k}×${h}×${w} target would need ${describeCost(cost(m))}, over the explanation bound.`, {
+      method: m,
+      target: [k, h, w],
+    });
+  if (!withinBudget(cost(method), budget)) {
+    if (isGradient(method)) throw overBudget(method, 'The explanation was not computed');
+    // A forward method over its bound: the other forward method may fit.
+    const other = method === 'eigencam' ? 'scorecam' : 'eigencam';
+    if (other === 'scorecam' && !b.forward) throw overBudget(method, 'The explanation was not computed');
+    if (!withinBudget(cost(other), budget)) throw overBudget(method, 'The explanation was not computed');
+    fallbackReason = `${method} would exceed the explanation bound (${describeCost(cost(method))})`;
+    method = other;
+  }
 
   if (isGradient(method)) {
     try {
@@ -88,7 +111,12 @@ export async function explainBatch(b: ExplainBatch): Promise<RawExplanation[]> {
       grad = pass.gradient(b.classes).data;
     } catch (err) {
       fallbackReason = `head not differentiable here: ${(err as Error).message}`;
-      method = b.fallback ?? 'eigencam';
+      // The fallback must fit the bound too: the preferred one, else the other, else none.
+      const preferred = b.fallback ?? 'eigencam';
+      const candidates = [preferred, preferred === 'eigencam' ? 'scorecam' : 'eigencam'] as const;
+      const fits = candidates.find((m) => (m !== 'scorecam' || (b.input && b.forward)) && withinBudget(cost(m), budget));
+      if (!fits) throw overBudget(preferred, `${fallbackReason}; no fallback fits the bound`);
+      method = fits;
     }
   }
 

@@ -7,6 +7,18 @@
 import type Database from 'better-sqlite3';
 import { entryHash, GENESIS_HASH, type AuditSubject } from './hash';
 
+interface EntryRow {
+  seq: number;
+  at: number;
+  actor: string;
+  action: string;
+  entity: string;
+  entity_id: string;
+  record_hash: string;
+  prev_hash: string;
+  hash: string;
+}
+
 export interface ChainHead {
   seq: number;
   hash: string;
@@ -37,4 +49,34 @@ export class AuditAppender {
     this.head = { seq, hash };
     return this.head;
   }
+}
+
+/**
+ * The chain still holds `anchor`: its entry is there with the same hash, and every later entry is
+ * intact and links to the one before. Cost: the entries written since the anchor (normally the
+ * last transaction's), so every write can afford it.
+ */
+export function chainHoldsFrom(db: Database.Database, anchor: ChainHead): boolean {
+  let prev: ChainHead | null = null;
+  for (const e of db.prepare('SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq').iterate(anchor.seq) as IterableIterator<EntryRow>) {
+    if (!prev) {
+      if (e.seq !== anchor.seq || e.hash !== anchor.hash) return false;
+    } else if (e.seq !== prev.seq + 1 || e.prev_hash !== prev.hash) return false;
+    const fields = { seq: e.seq, at: e.at, actor: e.actor, action: e.action, entity: e.entity, entityId: e.entity_id, recordHash: e.record_hash, prevHash: e.prev_hash };
+    if (entryHash(fields) !== e.hash) return false;
+    prev = { seq: e.seq, hash: e.hash };
+  }
+  return prev !== null;
+}
+
+/**
+ * The chain head to print in audit reports and exports, so a copy of it lives off the machine: an
+ * attacker who rewrites the whole chain *and* the anchor file beside it is caught only by comparing
+ * with such a copy. `anchor` is the file beside the database; `holds` says whether the chain still
+ * contains it (false after a truncation or rewrite).
+ */
+export function offMachineAnchor(db: Database.Database, anchor: ChainHead | null): { head: ChainHead; anchor: ChainHead | null; holds: boolean; line: string } {
+  const head = readHead(db);
+  const holds = !anchor || anchor.seq === 0 || chainHoldsFrom(db, anchor);
+  return { head, anchor, holds, line: `audit head #${head.seq} sha256 ${head.hash}` };
 }

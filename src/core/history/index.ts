@@ -1,7 +1,11 @@
 /** The history store's public face: what the host, the CLI and the engine import. */
 export { HistoryStore, anchorPath, readAnchor, type OpenOptions } from './store';
 export { LATEST_VERSION, MIGRATIONS, migrate, schemaVersion } from './migrations';
-export { verifyAudit, type AuditBreak, type VerifyReport } from './verify';
+export { verifyAudit, type AuditBreak, type VerifyReport, type VerifyOptions } from './verify';
+export { offMachineAnchor, chainHoldsFrom } from './audit';
+export { verifyDerived, verifyBlobs } from './derived';
+export { acquireBatchLock, LEASE_MS, type BatchLease } from './batchLock';
+export { storageError } from './store';
 export { searchHistory, getRun, type HistoryQuery, type HistoryPage, type ReviewStatus } from './search';
 export { listFailedImages, type FailedImageRow, type FailedImageQuery } from './failures';
 export { dailyStats, packStats, agreementStats, errorStats, type StatsQuery, type DailyStats, type PackStats, type AgreementStats, type ErrorStats } from './stats';

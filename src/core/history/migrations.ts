@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { InspectorError } from '../../shared/errors';
+import { operatorSelectionHash, referenceHash } from './derived';
 import { AuditAppender } from './audit';
 import { HASHED_COLUMNS, type AuditEntity } from './hash';
 import { storedRecordReader } from './verify';
@@ -245,7 +246,25 @@ export const MIGRATIONS: Migration[] = [
     // transaction as the case's runs, so a kill -9 leaves either all of them or none.
     up: (db) => db.exec(vStation),
   },
-  { version: 6, name: 'fleet sync outbox', up: (db) => db.exec(vFleetOutbox) },
+  {
+    version: 6,
+    name: 'batch writer lease, chained baseline and operator',
+    up(db) {
+      // One writer per batch (batchLock.ts): a lease row with a heartbeat, not a PID file.
+      db.exec(`CREATE TABLE batch_locks(batch_id INTEGER PRIMARY KEY REFERENCES batches(id), holder TEXT NOT NULL, pid INTEGER NOT NULL,
+  host TEXT NOT NULL, token TEXT NOT NULL, acquired_at INTEGER NOT NULL, heartbeat_at INTEGER NOT NULL)`);
+      // Drift baselines and the selected operator are shown but derive from no row: from now on
+      // they are logged in the chain when set (derived.ts); the values already there are logged now.
+      const chain = new AuditAppender(db);
+      const at = Date.now();
+      for (const r of db.prepare('SELECT pack_name, pack_version, scores FROM pack_reference ORDER BY 1, 2').all() as { pack_name: string; pack_version: string; scores: string }[]) {
+        chain.append(at, 'migration', 'pack_reference.set', 'event', `${r.pack_name}@${r.pack_version}`, referenceHash(r.scores));
+      }
+      const current = db.prepare(`SELECT value FROM settings WHERE key = 'operator.current'`).pluck().get() as string | undefined;
+      if (current !== undefined) chain.append(at, 'migration', 'operator.select', 'event', 'operator.current', operatorSelectionHash(current));
+    },
+  },
+  { version: 7, name: 'fleet sync outbox', up: (db) => db.exec(vFleetOutbox) },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -56,7 +56,12 @@ export interface ErrorStats {
   /** Errors / (errors + runs) over the range. */
   rate: number;
   byCode: { stage: string; code: string; n: number }[];
+  /** The latest failed images of the range, newest first: the file, its code and case. */
+  recent: { at: number; stage: string; code: string; message: string; sourcePath: string | null; caseKey: string | null; batchId: number | null }[];
 }
+
+/** How many failed images the dashboard lists by name. */
+export const RECENT_ERRORS = 20;
 
 
 function dayFilter(q: StatsQuery, packColumn: string | null): { sql: string; params: string[] } {
@@ -165,5 +170,12 @@ export function errorStats(db: Database.Database, q: StatsQuery = {}): ErrorStat
   const total = byCode.reduce((a, r) => a + r.n, 0);
   const runs = dayFilter(q, 'pack_name');
   const { n } = db.prepare(`SELECT coalesce(sum(n), 0) AS n FROM stat_daily ${runs.sql}`).get(...runs.params) as { n: number };
-  return { total, rate: total + n ? total / (total + n) : 0, byCode };
+  // The raw rows carry the same local `day` as the aggregates; newest first walks errors_time backwards.
+  const recent = db
+    .prepare(
+      `SELECT created_at AS at, stage, code, message, source_path AS sourcePath, case_key AS caseKey, batch_id AS batchId
+       FROM errors ${days.sql} ORDER BY created_at DESC, id DESC LIMIT ${RECENT_ERRORS}`,
+    )
+    .all(...days.params) as ErrorStats['recent'];
+  return { total, rate: total + n ? total / (total + n) : 0, byCode, recent };
 }

@@ -8,9 +8,11 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { dirname, join } from 'node:path';
 import { InspectorError } from '../../shared/errors';
 import { StatDeltas } from './aggregates';
-import { AuditAppender, readHead, type ChainHead } from './audit';
+import { AuditAppender, chainHoldsFrom, readHead, type ChainHead } from './audit';
+import { canonicalJson, sha256Hex } from './hash';
 import { BlobStore, type StoredBlob } from './blobs';
 import { migrate } from './migrations';
+import { operatorSelectionHash, referenceHash } from './derived';
 import * as records from './records';
 import type { WriteTx } from './records';
 import type { ErrorInput, InferenceRecord, Operator, OperatorRole, ReviewInput } from './types';
@@ -48,6 +50,29 @@ export function writeAnchor(file: string, head: ChainHead): void {
   renameSync(tmp, p);
 }
 
+/**
+ * SQLite's and the file system's storage failures as coded errors with the path and what to do:
+ * a raw SQLITE_READONLY or SQLITE_FULL names neither the file nor a remedy.
+ */
+export function storageError(e: unknown, file: string): InspectorError | null {
+  const code = String((e as { code?: unknown }).code ?? '');
+  if (/^SQLITE_READONLY/.test(code) || code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
+    return new InspectorError(
+      'HISTORY_READ_ONLY',
+      `The history database ${file} is read-only (${code}); nothing was recorded. Reading commands (history list, history stats, audit verify) still work; to record, move it to writable storage or fix its permissions.`,
+      { file, cause: code, hint: 'move the database to writable storage or fix its permissions' },
+    );
+  }
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || code === 'EDQUOT') {
+    return new InspectorError(
+      'HISTORY_DISK_FULL',
+      `The disk holding the history database ${file} is full (${code}); the last record was not written (nothing half-written remains). Free space there, then retry.`,
+      { file, cause: code, hint: 'free disk space beside the database, then retry' },
+    );
+  }
+  return null;
+}
+
 export class HistoryStore {
   readonly db: Database.Database;
   readonly blobs: BlobStore;
@@ -72,7 +97,7 @@ export class HistoryStore {
     try {
       db = new Database(file, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
     } catch (e) {
-      throw new InspectorError('HISTORY_OPEN_FAILED', `Cannot open the history database ${file}: ${(e as Error).message}`, { file });
+      throw storageError(e, file) ?? new InspectorError('HISTORY_OPEN_FAILED', `Cannot open the history database ${file}: ${(e as Error).message}`, { file });
     }
     try {
       db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
@@ -88,9 +113,12 @@ export class HistoryStore {
     } catch (e) {
       db.close();
       if (e instanceof InspectorError) throw e;
+      const coded = storageError(e, file);
+      if (coded) throw coded;
       throw new InspectorError('HISTORY_OPEN_FAILED', `Cannot use the history database ${file}: ${(e as Error).message}`, { file });
     }
     const store = new HistoryStore(file, db, opts.blobDir ?? join(memory ? process.cwd() : dirname(file), 'blobs'));
+    if (!memory && !opts.readonly) store.recordTruncationIfAny();
     return store;
   }
 
@@ -110,6 +138,14 @@ export class HistoryStore {
    * of the committed chain would read as truncation after a kill -9.
    */
   write<T>(fn: (tx: WriteTx) => T): T {
+    try {
+      return this.writeTx(fn);
+    } catch (e) {
+      throw storageError(e, this.file) ?? e;
+    }
+  }
+
+  private writeTx<T>(fn: (tx: WriteTx) => T): T {
     const nested = this.db.inTransaction;
     let head: ChainHead | undefined;
     const result = this.db
@@ -129,11 +165,37 @@ export class HistoryStore {
       this.nestedWrote = false;
       head = readHead(this.db);
     }
-    if (head && head.seq !== this.anchored.seq && this.file !== ':memory:') {
+    // The anchor moves forward only from a chain that still holds it (see anchorHolds).
+    if (head && head.seq !== this.anchored.seq && this.file !== ':memory:' && this.anchorHolds()) {
       writeAnchor(this.file, head);
       this.anchored = head;
     }
     return result;
+  }
+
+  /**
+   * The anchor moves forward only from a verified chain: its entry must still be in the database
+   * with the same hash, and every entry after it must link to it. A truncated or rewritten chain
+   * leaves the anchor where it was (so verify keeps reporting it) instead of re-anchoring.
+   */
+  private anchorHolds(): boolean {
+    const anchor = readAnchor(this.file);
+    if (!anchor || anchor.seq === 0) return true;
+    return chainHoldsFrom(this.db, anchor);
+  }
+
+  /**
+   * Called on every read-write open: a chain that no longer holds the anchor is recorded as an
+   * audit event (once per anchor), so the finding survives in the chain itself.
+   */
+  private recordTruncationIfAny(): void {
+    const anchor = readAnchor(this.file);
+    if (!anchor || anchor.seq === 0 || chainHoldsFrom(this.db, anchor)) return;
+    const subject = `anchor ${anchor.seq} ${anchor.hash}`;
+    const logged = this.db.prepare(`SELECT 1 FROM audit_log WHERE action = 'audit.truncation_detected' AND entity_id = ?`).get(subject);
+    if (logged) return;
+    const head = readHead(this.db);
+    this.write((tx) => records.recordEvent(tx, 'system', 'audit.truncation_detected', subject, sha256Hex(canonicalJson({ anchor, head }))));
   }
 
   recordInference(rec: InferenceRecord): records.RecordedRun {
@@ -173,7 +235,11 @@ export class HistoryStore {
   selectOperator(id: string): Operator {
     const op = this.getOperator(id);
     if (!op) throw new InspectorError('OPERATOR_UNKNOWN', `No operator "${id}".`);
-    this.sql('INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run('operator.current', id);
+    // Chained, like the drift baseline: reports and exports sign with this profile.
+    this.write((tx) => {
+      tx.sql('INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run('operator.current', id);
+      records.recordEvent(tx, id, 'operator.select', 'operator.current', operatorSelectionHash(id));
+    });
     return op;
   }
 
@@ -184,7 +250,12 @@ export class HistoryStore {
 
   /** Stores a large array as a compressed blob and registers it; returns its hash. */
   putBlob(kind: string, data: ArrayBufferView, meta: { dtype?: string; shape?: number[] } = {}): StoredBlob {
-    const stored = this.blobs.put(data);
+    let stored: StoredBlob;
+    try {
+      stored = this.blobs.put(data);
+    } catch (e) {
+      throw storageError(e, this.blobs.dir) ?? e;
+    }
     this.sql('INSERT OR IGNORE INTO blobs(hash, kind, dtype, shape, bytes, stored_bytes, created_at) VALUES (?,?,?,?,?,?,?)').run(
       stored.hash,
       kind,
@@ -202,9 +273,14 @@ export class HistoryStore {
     if (scores.length < 10 || scores.some((s) => !Number.isFinite(s))) {
       throw new InspectorError('DRIFT_BAD_REFERENCE', 'A reference distribution needs at least 10 finite scores.');
     }
-    this.sql(
-      'INSERT INTO pack_reference(pack_name, pack_version, scores, created_at) VALUES (?,?,?,?) ON CONFLICT DO UPDATE SET scores = excluded.scores, created_at = excluded.created_at',
-    ).run(pack, version, JSON.stringify(scores), Date.now());
+    // Chained: the baseline is not derivable from any row, so verify compares it with its logged hash.
+    const text = JSON.stringify(scores);
+    this.write((tx) => {
+      tx.sql(
+        'INSERT INTO pack_reference(pack_name, pack_version, scores, created_at) VALUES (?,?,?,?) ON CONFLICT DO UPDATE SET scores = excluded.scores, created_at = excluded.created_at',
+      ).run(pack, version, text, tx.now());
+      records.recordEvent(tx, 'system', 'pack_reference.set', `${pack}@${version}`, referenceHash(text));
+    });
   }
 
   close(): void {

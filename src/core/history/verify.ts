@@ -5,6 +5,8 @@
  */
 import type Database from 'better-sqlite3';
 import type { ChainHead } from './audit';
+import type { BlobStore } from './blobs';
+import { verifyDerived, verifyBlobs } from './derived';
 import { entryHash, GENESIS_HASH, HASHED_COLUMNS, recordHash, runRecordHash, SEALED_WITH_RUN, type AuditEntity } from './hash';
 
 export type BreakCode =
@@ -16,7 +18,9 @@ export type BreakCode =
   | 'AUDIT_RECORD_UNLOGGED'
   | 'AUDIT_TRUNCATED'
   | 'AUDIT_CHAIN_REWRITTEN'
-  | 'AUDIT_GUARD_MISSING';
+  | 'AUDIT_GUARD_MISSING'
+  | 'AUDIT_DERIVED_MISMATCH'
+  | 'AUDIT_BLOB_MISMATCH';
 
 export interface AuditBreak {
   code: BreakCode;
@@ -35,7 +39,16 @@ export interface VerifyReport {
   firstBreak: AuditBreak | null;
   /** Records checked against their entry, per entity. */
   records: Record<string, number>;
+  /** Shown tables recomputed from (or chained with) the signed rows and found equal. */
+  derived?: string[];
+  /** Blob files re-hashed (only with `blobs`: `audit verify --blobs`). */
+  blobsChecked?: number;
   ms: number;
+}
+
+export interface VerifyOptions {
+  /** Re-hash every heatmap blob a signed run names (slower: reads every map). */
+  blobs?: BlobStore;
 }
 
 interface EntryRow {
@@ -73,7 +86,7 @@ export function storedRecordReader(db: Database.Database): (entity: AuditEntity,
   };
 }
 
-export function verifyAudit(db: Database.Database, anchor: ChainHead | null = null): VerifyReport {
+export function verifyAudit(db: Database.Database, anchor: ChainHead | null = null, options: VerifyOptions = {}): VerifyReport {
   const t0 = performance.now();
   const read = storedRecordReader(db);
   const seen: Record<string, number> = {};
@@ -139,9 +152,31 @@ export function verifyAudit(db: Database.Database, anchor: ChainHead | null = nu
   }
   if (!firstBreak) firstBreak = findUnlogged(db, seen, logged) ?? findUnsealed(db, sealed);
   if (!firstBreak) firstBreak = findMissingGuard(db);
+  let derived: string[] | undefined;
+  let blobsChecked: number | undefined;
+  if (!firstBreak && hasDerivedTables(db)) {
+    const d = verifyDerived(db);
+    derived = d.checked;
+    firstBreak = d.firstBreak;
+  }
+  if (!firstBreak && options.blobs) {
+    const b = verifyBlobs(db, options.blobs);
+    blobsChecked = b.checked;
+    firstBreak = b.firstBreak;
+  }
   seen['case'] = sealed.case.size;
   seen['image'] = sealed.image.size;
-  return { ok: !firstBreak, entries, head: prev, anchor, firstBreak, records: seen, ms: performance.now() - t0 };
+  return {
+    ok: !firstBreak,
+    entries,
+    head: prev,
+    anchor,
+    firstBreak,
+    records: seen,
+    ...(derived ? { derived } : {}),
+    ...(blobsChecked !== undefined ? { blobsChecked } : {}),
+    ms: performance.now() - t0,
+  };
 }
 
 /** Cases and images that no logged run seals: added behind the app's back. */
@@ -191,4 +226,9 @@ function findMissingGuard(db: Database.Database): AuditBreak | null {
     }
   }
   return null;
+}
+
+/** Databases before the statistics migration (checked by backup on old files) have nothing derived. */
+function hasDerivedTables(db: Database.Database): boolean {
+  return !!db.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'review_state'`).get();
 }

@@ -9,13 +9,14 @@ import { ImagingErrorCode, imagingError } from './errors';
 /** Files larger than this are refused before reading (4 GiB would not fit a Buffer anyway). */
 const MAX_FILE_BYTES = 2 ** 31 - 1;
 
-export type LoadOptions = DicomLoadOptions;
+/** `frames` applies to DICOM frames and TIFF pages alike; `maxPages` is the viewer's TIFF page limit. */
+export type LoadOptions = DicomLoadOptions & { maxPages?: number };
 
 export async function loadImageBytes(bytes: Uint8Array, path?: string, options: LoadOptions = {}): Promise<ImageFile> {
   if (bytes.length === 0) throw imagingError(ImagingErrorCode.EMPTY_FILE, 'The file is empty.');
   if (hasPart10Prefix(bytes)) return loadDicom(bytes, path, options);
   const format = sniffFormat(bytes);
-  if (format) return loadWithSharp(bytes, format, path);
+  if (format) return loadWithSharp(bytes, format, path, options);
   if (sniffHeaderless(bytes)) return loadDicom(bytes, path, options);
   throw imagingError(ImagingErrorCode.NOT_AN_IMAGE, 'The file is neither DICOM nor an image format Inspector reads.');
 }

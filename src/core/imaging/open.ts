@@ -1,5 +1,5 @@
 /** The worker's view of opening images for the viewer: metadata + per-frame pixel bytes. */
-import type { ImageFile, ImageSeries, SeriesGrouping } from './types';
+import type { ImageFile, ImageSeries, ModalityTransform, SeriesGrouping } from './types';
 import { loadImageFile } from './load';
 import { loadFolder } from './series';
 import { displayFrame, type DisplayFrame } from './display';
@@ -23,8 +23,15 @@ export interface OpenedSeries {
   frames: DisplayFrame[];
 }
 
-function unitOf(modality: unknown, rescaleType?: string): string | undefined {
-  return rescaleType === 'HU' || modality === 'CT' ? 'HU' : undefined;
+/**
+ * The unit of a frame's real values: the file's Rescale/LUT Type when it names one (`US` is
+ * "unspecified"), HU for CT rescaled without a type (PS3.3 C.8.2.1: CT values are HU), and none
+ * otherwise — a radiograph or a photo shows raw stored values, never "HU".
+ */
+function unitOf(modality: unknown, t: ModalityTransform): string | undefined {
+  const type = t.type?.trim();
+  if (type && type !== 'US') return type;
+  return modality === 'CT' && t.kind === 'rescale' ? 'HU' : undefined;
 }
 
 export function openedImage(file: ImageFile): OpenedImage {
@@ -34,7 +41,7 @@ export function openedImage(file: ImageFile): OpenedImage {
     format: file.source.format,
     ...(file.source.transferSyntax ? { transferSyntax: file.source.transferSyntax } : {}),
     attributes: a,
-    frames: file.frames.map((f) => displayFrame(f, unitOf(a.modality, f.modality.type))),
+    frames: file.frames.map((f) => displayFrame(f, unitOf(a.modality, f.modality))),
   };
 }
 
@@ -50,11 +57,11 @@ export function openedSeries(s: ImageSeries): OpenedSeries {
     ...(s.modality ? { modality: s.modality } : {}),
     ...(s.sliceSpacing !== undefined ? { sliceSpacing: s.sliceSpacing } : {}),
     files: s.files,
-    frames: s.frames.map((f) => displayFrame(f, unitOf(s.modality, f.modality.type))),
+    frames: s.frames.map((f) => displayFrame(f, unitOf(s.modality, f.modality))),
   };
 }
 
-export async function openFolder(dir: string): Promise<{ series: OpenedSeries[]; errors: { path: string; error: ErrorInfo }[] }> {
-  const { series, errors } = await loadFolder(dir);
+export async function openFolder(dir: string, roots?: readonly string[]): Promise<{ series: OpenedSeries[]; errors: { path: string; error: ErrorInfo }[] }> {
+  const { series, errors } = await loadFolder(dir, roots ? { roots } : {});
   return { series: series.map(openedSeries), errors };
 }

@@ -5,8 +5,8 @@
  * Instance Number or file names may lie. Other images group by folder, size and name stem ("im001.png",
  * "im002.png" …) and sort by the number in the name.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
+import { walkFiles } from '../files/walk';
 import type { Frame, ImageFile, ImageSeries, SeriesGrouping } from './types';
 import { loadImageFile, type LoadOptions } from './load';
 import { toErrorInfo, type ErrorInfo } from '../../shared/errors';
@@ -95,16 +95,19 @@ export interface FolderLoad {
   errors: { path: string; error: ErrorInfo }[];
 }
 
-/** Every file directly inside `dir` (sorted naturally), grouped into series. */
-export async function loadFolder(dir: string, options: LoadOptions = {}): Promise<FolderLoad> {
-  const names = (await readdir(dir)).sort(collator.compare);
+/**
+ * Every regular file directly inside `dir` (sorted naturally), grouped into series. The shared
+ * walker lists them: FIFOs, dangling links, loops and (with `roots`) links out of the grant are
+ * reported in `errors` with their code instead of blocking or aborting the folder.
+ */
+export async function loadFolder(dir: string, options: LoadOptions & { roots?: readonly string[] } = {}): Promise<FolderLoad> {
+  const { roots, ...load } = options;
+  const walked = walkFiles([dir], { recursive: false, includeHidden: true, compare: collator.compare, ...(roots ? { roots } : {}) });
   const files: ImageFile[] = [];
-  const errors: FolderLoad['errors'] = [];
-  for (const name of names) {
-    const path = join(dir, name);
-    if (!(await stat(path)).isFile()) continue;
+  const errors: FolderLoad['errors'] = walked.skipped.map((s) => ({ path: s.path, error: { code: s.code, message: s.message } }));
+  for (const path of walked.files) {
     try {
-      files.push(await loadImageFile(path, options));
+      files.push(await loadImageFile(path, load));
     } catch (e) {
       errors.push({ path, error: toErrorInfo(e, 'IMAGE_DECODE_FAILED') });
     }

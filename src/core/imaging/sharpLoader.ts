@@ -68,7 +68,24 @@ function frameOf(index: number, width: number, height: number, channels: 1 | 3, 
   };
 }
 
-export async function loadWithSharp(bytes: Uint8Array, format: ImageFormat, path?: string): Promise<ImageFile> {
+/**
+ * Page limit for a multi-page TIFF in the viewer: each page is a seek from the file's start in
+ * libtiff, so decoding every page of a 1,000-page file is quadratic. Pages past the limit are not
+ * decoded (the file's `pages` and `pagesShown` attributes say so). INSPECTOR_TIFF_PAGE_LIMIT sets it.
+ */
+export const TIFF_PAGE_LIMIT = (() => {
+  const v = Number(process.env['INSPECTOR_TIFF_PAGE_LIMIT']);
+  return Number.isInteger(v) && v > 0 ? v : 256;
+})();
+
+export interface SharpLoadOptions {
+  /** Decode only these pages (the engine asks for `[0]`: one frame, in constant time). */
+  frames?: number[];
+  /** At most this many pages (default TIFF_PAGE_LIMIT). */
+  maxPages?: number;
+}
+
+export async function loadWithSharp(bytes: Uint8Array, format: ImageFormat, path?: string, opts: SharpLoadOptions = {}): Promise<ImageFile> {
   const source = { ...(path ? { path } : {}), format, bytes: bytes.length, attributes: {} as Record<string, string | number | undefined> };
   if (format === 'bmp') {
     const bmp = decodeBmp(bytes);
@@ -77,18 +94,24 @@ export async function loadWithSharp(bytes: Uint8Array, format: ImageFormat, path
   const input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const options = { limitInputPixels: MAX_PIXELS_PER_IMAGE, failOn: 'truncated' as const };
   let meta: Metadata;
+  const firstOnly = opts.frames?.length === 1 && opts.frames[0] === 0;
   try {
-    meta = await sharp(input, options).metadata();
+    // `pages: 1, page: 0`: libvips reads only the first directory, whatever the page count.
+    meta = await sharp(input, firstOnly ? { ...options, page: 0, pages: 1 } : options).metadata();
   } catch (e) {
     sharpError(e, format);
   }
   // GIF/WebP animations are one picture for inspection purposes; TIFF pages are frames (slices).
-  const pages = format === 'tiff' ? (meta.pages ?? 1) : 1;
+  const filePages = format === 'tiff' ? (meta.pages ?? 1) : 1;
+  const wanted = firstOnly
+    ? [0]
+    : (opts.frames ?? Array.from({ length: Math.min(filePages, opts.maxPages ?? TIFF_PAGE_LIMIT) }, (_, i) => i)).filter((p) => p >= 0 && p < filePages);
+  const pages = wanted.length;
   if ((meta.width ?? 0) * (meta.height ?? 0) * pages > MAX_PIXELS_PER_FILE) {
     throw imagingError(ImagingErrorCode.TOO_LARGE, `The image has ${pages} pages of ${meta.width}×${meta.height} pixels, more than the limit.`, { format });
   }
   const frames: Frame[] = [];
-  for (let page = 0; page < pages; page++) {
+  for (const page of wanted) {
     try {
       let pipeline = sharp(input, { ...options, page, pages: 1 }).rotate();
       const pageMeta = page === 0 ? meta : await sharp(input, { ...options, page, pages: 1 }).metadata();
@@ -107,6 +130,10 @@ export async function loadWithSharp(bytes: Uint8Array, format: ImageFormat, path
       if (e && typeof e === 'object' && 'code' in e && typeof (e as { code: unknown }).code === 'string' && (e as { code: string }).code.startsWith('IMAGE_')) throw e;
       sharpError(e, format);
     }
+  }
+  if (filePages > 1) {
+    source.attributes.pages = filePages;
+    source.attributes.pagesShown = pages;
   }
   if (meta.density) source.attributes.dpi = meta.density;
   if (meta.orientation) source.attributes.exifOrientation = meta.orientation;

@@ -30,7 +30,9 @@ export function discoverPacks(roots: readonly PackRoot[]): DiscoveredPack[] {
     for (const entry of readdirSync(root.dir).sort()) {
       const dir = join(root.dir, entry);
       const manifest = join(dir, MANIFEST_FILE);
-      if (!statSync(dir).isDirectory() || !existsSync(manifest)) continue;
+      // A dangling link or unreadable entry in the models folder hides that entry, not every pack.
+      const st = statSync(dir, { throwIfNoEntry: false });
+      if (!st?.isDirectory() || !existsSync(manifest)) continue;
       found.push(readHeader(dir, manifest, root.source));
     }
   }

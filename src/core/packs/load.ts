@@ -4,11 +4,12 @@
  * own error code so the UI and CLI can say exactly what is wrong with a pack.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { parse } from 'yaml';
 import { InspectorError } from '../../shared/errors';
 import { GraphIndex, parseModel, type OnnxGraph } from '../engine/onnx/model';
+import { verifyGroundingPack } from '../grounding/folder';
 import { MANIFEST_FILE } from './discover';
 import { Manifest } from './manifest';
 
@@ -41,11 +42,23 @@ export function readManifest(dir: string): { manifest: Manifest; text: string } 
   return { manifest: parsed.data, text };
 }
 
+/**
+ * A file the manifest names, checked on its real path: `../x` and a link (the file itself or a
+ * folder on the way) pointing out of the pack are both refused, so a pack cannot make Inspector
+ * read or run a file elsewhere by naming it or by shipping a symlink.
+ */
 function packFile(dir: string, rel: string): string {
   const root = resolve(dir);
   const full = resolve(root, rel);
   if (!full.startsWith(root + sep)) throw new InspectorError('PACK_MANIFEST_INVALID', `File ${rel} lies outside the pack folder.`, { dir, file: rel });
-  return full;
+  if (!existsSync(full)) return full; // reported as PACK_FILE_MISSING by the caller
+  const realRoot = realpathSync(root);
+  const real = realpathSync(full);
+  if (!real.startsWith(realRoot + sep)) {
+    throw new InspectorError('PACK_FILE_OUTSIDE', `${rel} in ${dir} is a link to a file outside the pack folder (${real}); a pack must hold its own files.`, { dir, file: rel });
+  }
+  if (!statSync(real).isFile()) throw new InspectorError('PACK_FILE_NOT_REGULAR', `${rel} in ${dir} is not a regular file.`, { dir, file: rel });
+  return real;
 }
 
 export function verifyFiles(dir: string, files: Record<string, string>): void {
@@ -95,11 +108,51 @@ export function verifyGraph(manifest: Manifest, graph: OnnxGraph, dir: string): 
   }
 }
 
+/** Label ids name classes in records and reviews: two classes with one id would be told apart by nothing. */
+export function verifyLabels(manifest: Manifest, dir: string): void {
+  const seen = new Set<string>();
+  for (const l of manifest.labels) {
+    if (seen.has(l.id)) throw new InspectorError('PACK_LABELS_DUPLICATE', `The label id "${l.id}" appears twice in ${MANIFEST_FILE} of ${dir}.`, { dir, label: l.id });
+    seen.add(l.id);
+  }
+}
+
+/**
+ * A classifier's class output must have one value per label: 1 logit under softmax is "100 %" of
+ * its only class whatever the image, and a third logit with two labels is a phantom class. The
+ * graph's static shape is checked here (pack check and every load); a dynamic class dimension is
+ * checked on each run by the engine (`scoreClasses`).
+ */
+export function verifyHead(manifest: Manifest, graph: OnnxGraph, dir: string): void {
+  if (manifest.kind !== 'classifier') return;
+  const out = manifest.outputs.find((o) => o.meaning === 'logits' || o.meaning === 'probabilities');
+  const shape = out ? graph.outputs.find((o) => o.name === out.name)?.shape : undefined;
+  const labels = manifest.labels.length;
+  const activation = manifest.decision?.activation ?? 'softmax';
+  if (out?.meaning === 'logits' && activation === 'softmax' && labels < 2) {
+    throw new InspectorError('PACK_HEAD_MISMATCH', `A softmax head over ${labels} label is always 100 %; give two or more labels, or decision.activation: sigmoid for a one-logit defect score.`, { dir, labels, activation });
+  }
+  if (!shape || shape.length < 2) return;
+  const classes = shape[shape.length - 1]!;
+  if (classes < 0) return;
+  if (classes !== labels) {
+    const hint = classes === 1 && activation === 'softmax' ? ' A single logit needs decision.activation: sigmoid and one label.' : '';
+    throw new InspectorError(
+      'PACK_LABELS_MISMATCH',
+      `The model's output "${out!.name}" has ${classes} class value(s) but ${MANIFEST_FILE} lists ${labels} label(s).${hint}`,
+      { dir, output: out!.name, classes, labels, activation },
+    );
+  }
+}
+
 export function loadPack(dir: string): LoadedPack {
   const { manifest, text } = readManifest(dir);
+  verifyLabels(manifest, dir);
   verifyFiles(dir, manifest.files);
+  if (manifest.kind === 'grounding') verifyGroundingPack(dir, manifest.files, manifest.grounding?.dtype);
   const model = new Uint8Array(readFileSync(packFile(dir, manifest.model)));
   const graph = parseModel(model);
   verifyGraph(manifest, graph, dir);
+  verifyHead(manifest, graph, dir);
   return { dir: resolve(dir), manifest, model, graph, manifestSha256: sha256(text) };
 }

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 
 export const PACK_FORMAT = 1;
-export const KINDS = ['classifier', 'anomaly', 'detector', 'segmentation'] as const;
+export const KINDS = ['classifier', 'anomaly', 'detector', 'segmentation', 'grounding'] as const;
 export const SEVERITIES = ['none', 'low', 'medium', 'high', 'critical'] as const;
 
 const Sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256');
@@ -149,6 +149,25 @@ export const AnomalySpec = z
 export type AnomalySpec = z.infer<typeof AnomalySpec>;
 
 /**
+ * Grounding (text-prompted boxes, Grounding DINO–style ONNX): the pack folder holds the public
+ * export layout (config.json, preprocessor_config.json, tokenizer files, onnx/model*.onnx; see
+ * docs/GROUNDING.md); `model` is the chosen dtype variant. These are the defaults a run may override.
+ */
+export const GroundingSpec = z
+  .object({
+    prompt: z.string().min(1),
+    boxThreshold: z.number().min(0).max(1).default(0.35),
+    textThreshold: z.number().min(0).max(1).default(0.25),
+    /** Per-label NMS IoU; absent: none (Grounding DINO's default). */
+    nmsIou: z.number().min(0).max(1).optional(),
+    dtype: z.enum(['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4', 'q4f16']).default('fp32'),
+    /** Which ONNX contract the model has (detected by `pack create`). */
+    variant: z.enum(['hf', 'idea']).default('hf'),
+  })
+  .strict();
+export type GroundingSpec = z.infer<typeof GroundingSpec>;
+
+/**
  * The input guard (src/core/guard, docs/PACKS.md "Input guard"): what the pack's inputs look like,
  * recorded at creation by `inspector pack guard --calibrate`. An image outside it is flagged
  * INPUT_OUT_OF_DISTRIBUTION and its decision is UNCERTAIN.
@@ -218,6 +237,7 @@ export const Manifest = z
     decision: ClassifierDecision.optional(),
     explanation: Explanation.optional(),
     anomaly: AnomalySpec.optional(),
+    grounding: GroundingSpec.optional(),
     provenance: Provenance.default({}),
     /**
      * Defect scores of the pack's validation images: the baseline the history measures drift
@@ -236,6 +256,7 @@ export const Manifest = z
       if (!m.outputs.some((o) => o.meaning === 'logits' || o.meaning === 'probabilities'))
         ctx.addIssue({ code: 'custom', path: ['outputs'], message: 'a classifier needs an output with meaning logits or probabilities' });
     }
+    if (m.kind === 'grounding' && !m.grounding) ctx.addIssue({ code: 'custom', path: ['grounding'], message: 'a grounding pack needs a grounding section' });
     if (m.kind === 'anomaly' && !m.anomaly) ctx.addIssue({ code: 'custom', path: ['anomaly'], message: 'an anomaly pack needs an anomaly section' });
     const guardFile = m.guard?.statistic?.file;
     if (guardFile && !(guardFile in m.files)) ctx.addIssue({ code: 'custom', path: ['guard', 'statistic', 'file'], message: `files must list the guard file ${guardFile}` });

@@ -2,14 +2,34 @@
  * `--pack X`: X is a pack folder, or the name (optionally name@version) of a pack found in the model
  * roots. Without any, the packs named by inspector.yaml's sides are used, or the only pack there is.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { insideRoots } from '../files/walk';
 import { join } from 'node:path';
 import { InspectorError } from '../../shared/errors';
 import { discoverPacks, MANIFEST_FILE, type PackRoot } from './discover';
 import { loadPack, type LoadedPack } from './load';
 
-export function resolvePackDir(ref: string, roots: readonly PackRoot[]): string {
-  if (existsSync(join(ref, MANIFEST_FILE)) && statSync(ref).isDirectory()) return ref;
+export interface ResolveOptions {
+  /**
+   * Set when the reference comes from a renderer: a folder is accepted only when its real path lies
+   * inside one of these grants (real paths), and only a reference that looks like a path (has a
+   * slash) is taken as a folder — `..` or `.` is a name, and no installed pack is called that.
+   */
+  grants?: readonly string[];
+}
+
+const looksLikePath = (ref: string) => /[\\/]/.test(ref);
+
+export function resolvePackDir(ref: string, roots: readonly PackRoot[], options: ResolveOptions = {}): string {
+  if (options.grants) {
+    if (looksLikePath(ref) && existsSync(join(ref, MANIFEST_FILE))) {
+      const real = realpathSync(ref);
+      if (!insideRoots(real, options.grants)) {
+        throw new InspectorError('ACCESS_DENIED', `The pack folder ${ref} is not inside a folder you chose; choose it first, or install the pack.`, { ref });
+      }
+      if (statSync(real).isDirectory()) return real;
+    }
+  } else if (existsSync(join(ref, MANIFEST_FILE)) && statSync(ref).isDirectory()) return ref;
   const [name, version] = ref.split('@');
   const found = discoverPacks(roots).filter((p) => p.name === name && !p.error && (!version || p.version === version));
   // User packs shadow app packs of the same name (discoverPacks lists app roots first).
@@ -18,9 +38,9 @@ export function resolvePackDir(ref: string, roots: readonly PackRoot[]): string 
   return pick.dir;
 }
 
-export function resolvePacks(refs: readonly string[], roots: readonly PackRoot[], fromConfig: readonly string[]): LoadedPack[] {
+export function resolvePacks(refs: readonly string[], roots: readonly PackRoot[], fromConfig: readonly string[], options: ResolveOptions = {}): LoadedPack[] {
   const wanted = refs.length ? refs : fromConfig;
-  if (wanted.length) return wanted.map((r) => loadPack(resolvePackDir(r, roots)));
+  if (wanted.length) return wanted.map((r) => loadPack(resolvePackDir(r, roots, options)));
   const all = discoverPacks(roots).filter((p) => !p.error);
   if (all.length === 1) return [loadPack(all[0]!.dir)];
   throw new InspectorError('NO_PACK', all.length ? `${all.length} model packs are installed; choose one with --pack (${all.map((p) => p.name).join(', ')}).` : 'No model pack is installed; give --pack DIR.');

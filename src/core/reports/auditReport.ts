@@ -1,20 +1,46 @@
 /**
- * `audit report`: the PDF that quality and audit staff file — who exported it and when, which
- * runs (the filters), whether the audit chain verifies and its head hash, summary counts, then
- * every run with its AI verdict and each review in order (corrections shown as such). A file
+ * `audit report`: the PDF that quality and audit staff file — who exported it and when, from which
+ * station, which runs (the filters), whether the audit chain verifies and its head hash, summary
+ * counts, then every run with its AI verdict (a thumbnail with its regions for defects and
+ * overrides) and each review in order (corrections shown as such), the images that failed, the
+ * integrated verdict per case (INCOMPLETE when an image failed) and a signature block. A file
  * cannot carry its own hash, so the report's SHA-256 goes into the audit log (`export.pdf`).
+ * docs/REPORTS.md has the layout, the page numbering rule and its measurements.
  */
+import { basename } from 'node:path';
 import PDFDocument from 'pdfkit';
+import { InspectorError } from '../../shared/errors';
 import { readAnchor, verifyAudit, type HistoryQuery, type HistoryStore, type Operator, type VerifyReport } from '../history/index';
 import { chainHead, describeFilters, nextTurn, requireOperator, sealExport, type ExportOptions, type ExportResult } from './exportContext';
 import { findReportFont, type ReportFont } from './font';
 import { ExportFile } from './output';
-import { runPages, runScope, summarise, type ExportRun, type ScopeSummary } from './rows';
+import { CaseVerdicts, PASS_LABELS, failedImages, maxErrorId, runPages, runScope, summarise, type CaseVerdict, type ExportRun, type FailedImage, type ScopeSummary } from './rows';
+import type { StationFacts } from '../settings/index';
+import { thumbnailOf, type Thumbnail } from './thumbnail';
 
 export interface AuditReportOptions extends ExportOptions {
   /** Font choice; default `findReportFont()`. */
   font?: ReportFont;
+  /** The exporting station (from its station.yaml), stated in the header. */
+  station?: StationFacts | null;
+  /**
+   * Reports of up to this many runs hold their pages until the end so every footer can say
+   * "page N of M" (measured in docs/REPORTS.md); larger ones stream with "page N" and state the
+   * count on the last line. Default 2000.
+   */
+  bufferPagesUpTo?: number;
+  /** Thumbnails of the image with its regions for defect and override decisions; default true. */
+  thumbnails?: boolean;
+  /**
+   * PDF/A-2b (archival): pdfkit's `subset` (XMP identification, sRGB output intent) with every
+   * font embedded — Latin text then goes through an embedded TrueType font instead of Helvetica,
+   * which costs time (docs/REPORTS.md). Default false.
+   */
+  pdfa?: boolean;
 }
+
+/** Up to this many runs a report numbers its pages "N of M" (measured: +62 MB held at 2,000 runs, +368 MB at 20,000). */
+export const BUFFER_PAGES_UP_TO = 2000;
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
 const pct = (n: number, of: number) => (of ? `${((n / of) * 100).toFixed(1)}%` : '-');
@@ -23,7 +49,7 @@ const GREY = '#555555';
 const RED = '#b00020';
 const GREEN = '#1b6e20';
 
-/** Text PDF's standard fonts can draw (WinAnsi ⊇ printable Latin-1). */
+/** Text PDF's standard fonts can draw (WinAnsi ⊇ printable Latin-1). Under PDF/A these names are registered to an embedded TrueType font. */
 const LATIN = 'Helvetica';
 const LATIN_BOLD = 'Helvetica-Bold';
 const LATIN1 = /^[\n\x20-\x7e\xa0-\xff]*$/;
@@ -39,13 +65,35 @@ class ReportWriter {
     font: ReportFont,
     private readonly footer: string,
     info: PDFKit.DocumentInfo,
+    /** Pages are held until the end, when each footer gets "of M". */
+    private readonly buffered: boolean,
+    pdfa = false,
   ) {
-    this.doc = new PDFDocument({ size: 'A4', margins: { top: 50, bottom: 60, left: 50, right: 50 }, info, autoFirstPage: true });
+    // PDF/A embeds every font: the standard 14 (Helvetica) are not embedded, so Latin text uses an
+    // embedded TrueType face of the station (pdfkit's default font is given as a path, so it must
+    // be a single-face file, not a .ttc collection like Noto CJK).
+    const latin = pdfa ? font.latin?.regular : undefined;
+    if (pdfa && !latin) throw new InspectorError('REPORT_PDFA_NO_FONT', 'PDF/A needs an embeddable Latin TrueType font and none was found (install fonts-liberation or fonts-dejavu-core).');
+    this.doc = new PDFDocument({
+      // pdfkit draws with a default font from the start; under PDF/A it must be an embedded one.
+      ...(latin ? { font: latin.path } : {}),
+      size: 'A4',
+      margins: { top: 50, bottom: 60, left: 50, right: 50 },
+      info,
+      autoFirstPage: true,
+      bufferPages: buffered,
+      ...(pdfa ? { subset: 'PDF/A-2b' as const, pdfVersion: '1.7' as const, tagged: false } : {}),
+    });
     // Latin-1 lines (hashes, dates, most keys) use Helvetica: laying text out in a CJK font costs
     // ~15× more per line (measured 2.3 vs 0.14 ms per run block), and most of a report is Latin.
     // Standard fonts are selected by their own names: pdfkit caches them under that name only, and
     // an alias (registerFont('latin', 'Helvetica')) re-parses the AFM metrics on every switch.
     this.cjk = font.regular !== null;
+    if (latin) {
+      const latinBold = font.latin?.bold ?? latin;
+      this.doc.registerFont(LATIN, latin.path, latin.face);
+      this.doc.registerFont(LATIN_BOLD, latinBold.path, latinBold.face);
+    }
     if (font.regular) {
       this.doc.registerFont('cjk', font.regular.path, font.regular.face);
       const bold = font.bold ?? font.regular;
@@ -55,11 +103,25 @@ class ReportWriter {
       this.clean = (s) => s.replace(/[^\n\x20-\x7e\xa0-\xff]/g, '?');
     }
     this.doc.font(LATIN);
-    this.drawFooter();
+    if (!buffered) this.drawFooter(`page ${this.page}`);
     this.doc.on('pageAdded', () => {
       this.page++;
-      this.drawFooter();
+      if (!buffered) this.drawFooter(`page ${this.page}`);
     });
+  }
+
+  get pages(): number {
+    return this.page;
+  }
+
+  /** Buffered reports: every footer, now that the count is known. */
+  numberPages(): void {
+    if (!this.buffered) return;
+    const { start, count } = this.doc.bufferedPageRange();
+    for (let i = start; i < start + count; i++) {
+      this.doc.switchToPage(i);
+      this.drawFooter(`page ${i + 1} of ${count}`);
+    }
   }
 
   /** Sets the font that can draw `text` and returns the text as it will be drawn. */
@@ -69,13 +131,13 @@ class ReportWriter {
     return this.clean(text);
   }
 
-  private drawFooter(): void {
+  private drawFooter(pageText: string): void {
     const { doc } = this;
     const { x, y } = doc;
     const bottom = doc.page.margins.bottom;
     // Text below the bottom margin would start a new page: lift the margin while drawing the footer.
     doc.page.margins.bottom = 0;
-    const text = this.use(`${this.footer}  ·  page ${this.page}`);
+    const text = this.use(`${this.footer}  ·  ${pageText}`);
     doc
       .fontSize(7.5)
       .fillColor(GREY)
@@ -105,7 +167,9 @@ class ReportWriter {
   }
 
   field(label: string, value: string, color?: string): void {
-    this.doc.font(LATIN_BOLD).fontSize(9).fillColor('black').text(`${label}: `, { continued: true });
+    // The label may be a case key in Korean: it takes the font that can draw it, like the value.
+    const head = this.use(`${label}: `, true);
+    this.doc.fontSize(9).fillColor('black').text(head, { continued: true });
     const drawn = this.use(value);
     this.doc.fillColor(color ?? 'black').text(drawn);
   }
@@ -116,14 +180,33 @@ class ReportWriter {
   }
 
   /**
-   * The last line says how many pages the report has. Pages are streamed, so footers cannot say
-   * "of N" (holding every page until the end tripled peak memory: +359 vs +138 MB at 20,000 runs);
-   * with numbered footers and this line a reader still sees a missing or cut-off page.
+   * The last line says how many pages the report has. Large reports stream their pages, so their
+   * footers cannot say "of N" (holding every page until the end tripled peak memory: +359 vs
+   * +138 MB at 20,000 runs); with numbered footers and this line a reader still sees a missing or
+   * cut-off page.
    */
-  endOfReport(runs: number): void {
+  endOfReport(runs: number, failed: number): void {
     this.keep(40);
     this.doc.moveDown(1);
-    this.line(`End of report: ${runs} run${runs === 1 ? '' : 's'}, ${this.page} page${this.page === 1 ? '' : 's'}.`, { bold: true, size: 9 });
+    const f = failed ? `, ${failed} failed image${failed === 1 ? '' : 's'}` : '';
+    this.line(`End of report: ${runs} run${runs === 1 ? '' : 's'}${f}, ${this.page} page${this.page === 1 ? '' : 's'}.`, { bold: true, size: 9 });
+  }
+
+  /** Draws a thumbnail at the left margin with its regions outlined; moves below it. */
+  thumbnail(t: Thumbnail, indent: number): void {
+    const { doc } = this;
+    this.keep(t.height + 8);
+    const x = doc.page.margins.left + indent;
+    const y = doc.y + 2;
+    doc.image(t.png, x, y, { width: t.width, height: t.height });
+    const k = t.width / t.imageWidth;
+    doc.save().lineWidth(1).strokeColor(RED);
+    for (const r of t.regions) doc.rect(x + r.x * k, y + r.y * k, Math.max(1, r.width * k), Math.max(1, r.height * k)).stroke();
+    doc.restore();
+    doc.rect(x, y, t.width, t.height).lineWidth(0.5).strokeColor(GREY).stroke();
+    doc.strokeColor('black');
+    doc.x = doc.page.margins.left;
+    doc.y = y + t.height + 4;
   }
 }
 
@@ -135,7 +218,9 @@ function chainLines(w: ReportWriter, v: VerifyReport): void {
     w.field('Audit chain', `BROKEN at entry #${b.seq}: ${b.code}`, RED);
     w.line(b.message, { color: RED, indent: 12 });
   }
-  w.field('Chain head', `#${v.head.seq}  ${v.head.hash}`);
+  // The hash on a line of its own in a smaller size: one unbreakable word, wider than the page in some fonts.
+  w.field('Chain head', `#${v.head.seq}`);
+  w.line(v.head.hash, { size: 7.5, indent: 12 });
 }
 
 function summaryLines(w: ReportWriter, s: ScopeSummary): void {
@@ -151,7 +236,10 @@ function summaryLines(w: ReportWriter, s: ScopeSummary): void {
   w.field('AI vs reviewer agreement', s.labelled ? `${s.agreeing} of ${s.labelled} reviews naming a class (${pct(s.agreeing, s.labelled)}); uncertain reviews left out` : '- (no review names a class)');
 }
 
-function runBlock(w: ReportWriter, r: ExportRun): void {
+/** Defect and override decisions get a thumbnail: the evidence an auditor checks by eye. */
+export const needsThumbnail = (r: ExportRun): boolean => (!PASS_LABELS.test(r.verdict) && !/^uncertain$/i.test(r.verdict)) || r.reviews.some((v) => v.decision === 'override');
+
+function runBlock(w: ReportWriter, r: ExportRun, thumb?: Thumbnail | string): void {
   w.keep(70);
   w.doc.moveDown(0.5);
   w.line(`${r.caseKey}   ·   run ${r.runId}   ·   ${iso(r.createdAt)}`, { bold: true, size: 10 });
@@ -161,6 +249,8 @@ function runBlock(w: ReportWriter, r: ExportRun): void {
   w.line(`Pack ${r.packName}@${r.packVersion}${hashes ? ` (${hashes})` : ''} on ${r.provider}`, { indent: 12 });
   w.line(`Image ${r.sourcePath}  sha256 ${r.imageSha256.slice(0, 16)}`, { indent: 12, color: GREY });
   w.line(`AI: ${r.verdict}   score ${r.score.toFixed(4)}${r.threshold !== null ? `   threshold ${r.threshold}` : ''}`, { indent: 12 });
+  if (typeof thumb === 'string') w.line(`Thumbnail unavailable: ${thumb}`, { indent: 12, color: GREY });
+  else if (thumb) w.thumbnail(thumb, 12);
   if (!r.reviews.length) return w.line('Not reviewed', { indent: 12, color: GREY });
   const supersededBy = new Map(r.reviews.filter((v) => v.supersedes !== null).map((v) => [v.supersedes!, v.id]));
   for (const v of r.reviews) {
@@ -174,12 +264,48 @@ function runBlock(w: ReportWriter, r: ExportRun): void {
   }
 }
 
+function failedBlock(w: ReportWriter, f: FailedImage): void {
+  w.keep(40);
+  w.doc.moveDown(0.3);
+  const name = f.sourcePath ? basename(f.sourcePath) : '(no file)';
+  w.line(`${name}   ·   ${f.code}   ·   ${iso(f.createdAt)}${f.skipped ? '   ·   skipped (not an image)' : ''}`, { bold: true, size: 10, color: f.skipped ? GREY : RED });
+  w.line(`Case ${f.caseKey ?? '-'}   ·   batch ${f.batchId ?? '-'}   ·   ${f.stage}${f.packName ? `   ·   pack ${f.packName}` : ''}`, { indent: 12 });
+  if (f.sourcePath) w.line(`File ${f.sourcePath}`, { indent: 12, color: GREY });
+  w.line(f.message, { indent: 12 });
+}
+
+function caseLines(w: ReportWriter, cases: CaseVerdict[]): void {
+  if (!cases.length) return w.line('No case in the scope.', { color: GREY });
+  for (const c of cases) {
+    const color = c.verdict === 'PASS' ? GREEN : RED;
+    const detail = `${c.runs} run${c.runs === 1 ? '' : 's'}${c.failed ? `, ${c.failed} failed image${c.failed === 1 ? '' : 's'}` : ''}${c.reviews.length ? `; reviews: ${c.reviews.join(', ')}` : ''}`;
+    w.keep(14);
+    w.field(c.caseKey, `${c.verdict}   (${detail})`, color);
+  }
+}
+
+/** Who exported the report, with room to sign: an auditor files a signed page. */
+function signatureBlock(w: ReportWriter, operator: Operator, exportedAt: number): void {
+  w.keep(120);
+  w.heading('Signature');
+  w.field('Name', operator.name);
+  w.field('Operator ID', operator.id);
+  w.field('Role', operator.role);
+  w.field('Date', iso(exportedAt));
+  const { doc } = w;
+  doc.moveDown(2.2);
+  const x = doc.page.margins.left;
+  doc.moveTo(x, doc.y).lineTo(x + 220, doc.y).lineWidth(0.7).strokeColor('black').stroke();
+  doc.moveDown(0.3);
+  w.line('Signature', { size: 8, color: GREY });
+}
+
 export async function auditReport(
   store: HistoryStore,
   query: HistoryQuery,
   operatorId: string | null | undefined,
   opts: AuditReportOptions,
-): Promise<ExportResult & { chain: VerifyReport }> {
+): Promise<ExportResult & { chain: VerifyReport; failedImages: number; skippedFiles: number }> {
   const operator: Operator = requireOperator(store, operatorId);
   const font = opts.font ?? findReportFont();
   const exportedAt = Date.now();
@@ -187,6 +313,11 @@ export async function auditReport(
   const scope = runScope(store.db, query);
   const summary = summarise(store.db, scope);
   const head = chainHead(store);
+  const failed = failedImages(store.db, query, maxErrorId(store.db));
+  const nSkipped = failed.filter((f) => f.skipped).length;
+  const nFailed = failed.length - nSkipped;
+  const buffered = summary.runs <= (opts.bufferPagesUpTo ?? BUFFER_PAGES_UP_TO);
+  const cases = new CaseVerdicts();
   const file = new ExportFile(opts.out);
   let runs = 0;
   try {
@@ -195,7 +326,7 @@ export async function auditReport(
       Author: `${operator.name} (${operator.id})`,
       Subject: `Audit report through run ${scope.maxRunId}, chain head #${head.seq}`,
       Creator: `Inspector ${opts.appVersion ?? ''}`.trim(),
-    });
+    }, buffered, opts.pdfa === true);
     const { doc } = w;
     const done = new Promise<void>((resolve, reject) => {
       doc.on('end', resolve);
@@ -208,6 +339,8 @@ export async function auditReport(
     w.field('Exported by', `${operator.name} (${operator.id}, ${operator.role})`);
     w.field('Exported at', iso(exportedAt));
     if (opts.appVersion) w.field('Inspector version', opts.appVersion);
+    const st = opts.station;
+    w.field('Station', st?.id ? `${st.id}${st.name ? ` (${st.name})` : ''}${st.line ? `, line ${st.line}` : ''}` : 'not set (inspector settings set station.id ID)', st?.id ? undefined : GREY);
     const filters = describeFilters(query);
     w.field('Filters', Object.keys(filters).length ? Object.entries(filters).map(([k, v]) => `${k} = ${Array.isArray(v) ? v.join(', ') : v}`).join('; ') : 'none (every run)');
     w.field('Runs covered', `recorded up to run ${scope.maxRunId}, ordered by ${query.sort ?? 'time'} ${query.order ?? 'asc'}`);
@@ -219,22 +352,43 @@ export async function auditReport(
 
     w.heading('Summary');
     summaryLines(w, summary);
+    w.field('Failed images', nFailed ? `${nFailed}: listed under "Failed images"; their cases are INCOMPLETE` : '0', nFailed ? RED : undefined);
+    if (nSkipped) w.field('Skipped files', `${nSkipped} (not images; listed under "Failed images")`);
 
     w.heading('Runs');
     if (!summary.runs) w.line('No run matches the filters.', { color: GREY });
     for (const page of runPages(store.db, scope, opts.pageSize)) {
-      for (const r of page) runBlock(w, r);
+      for (const r of page) {
+        cases.addRun(r);
+        const thumb = opts.thumbnails !== false && needsThumbnail(r) ? await thumbnailOf(r.sourcePath, r.regions, r.imageSha256) : undefined;
+        runBlock(w, r, thumb);
+      }
       runs += page.length;
       opts.onProgress?.(runs);
       // Lets pdfkit hand its buffered output to the file before the next page of runs.
       await nextTurn();
     }
-    w.endOfReport(runs);
+
+    w.heading('Failed images');
+    if (!failed.length) w.line('None: every image in the scope was read and inspected.', { color: GREY });
+    else w.line('Images that could not be read or inspected. They have no AI verdict; their cases are INCOMPLETE, never PASS. Files skipped as not images are listed too; they do not make a case incomplete.', { color: GREY, size: 8 });
+    for (const f of failed) {
+      cases.addFailed(f);
+      failedBlock(w, f);
+    }
+
+    w.heading('Case verdicts');
+    w.line('Integrated per case: INCOMPLETE when any image failed, else the highest-scoring defect, else UNCERTAIN, else PASS.', { color: GREY, size: 8 });
+    caseLines(w, cases.list());
+
+    signatureBlock(w, operator, exportedAt);
+    w.endOfReport(runs, nFailed);
+    w.numberPages();
     doc.end();
     await done;
   } catch (e) {
     file.abort();
     throw e;
   }
-  return { ...sealExport(store, file, 'pdf', operator, runs), chain };
+  return { ...sealExport(store, file, 'pdf', operator, runs), chain, failedImages: nFailed, skippedFiles: nSkipped };
 }

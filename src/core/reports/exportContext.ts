@@ -30,8 +30,10 @@ export interface ExportResult {
   runs: number;
   bytes: number;
   sha256: string;
-  /** The audit entry that records this export. */
+  /** The audit entry that records this export (on a read-only database: the head it was taken at). */
   audit: ChainHead;
+  /** False when the database is read-only (archive media): the export could not be logged in the chain. */
+  logged?: boolean;
 }
 
 export function requireOperator(store: HistoryStore, operatorId: string | null | undefined): Operator {
@@ -64,12 +66,16 @@ export const chainHead = (store: HistoryStore): ChainHead => readHead(store.db);
 export function sealExport(store: HistoryStore, file: ExportFile, format: ExportFormat, operator: Operator, runs: number): ExportResult {
   try {
     const sha256 = file.finish();
-    const audit = store.write((tx) => {
-      recordEvent(tx, operator.id, `export.${format}`, basename(file.target), sha256);
-      return tx.chain.head;
-    });
+    // A read-only database (archive media) is exported as it is; the export cannot be logged there.
+    const readOnly = store.db.readonly;
+    const audit = readOnly
+      ? readHead(store.db)
+      : store.write((tx) => {
+          recordEvent(tx, operator.id, `export.${format}`, basename(file.target), sha256);
+          return tx.chain.head;
+        });
     file.publish();
-    return { file: file.target, format, runs, bytes: file.bytes, sha256, audit };
+    return { file: file.target, format, runs, bytes: file.bytes, sha256, audit, ...(readOnly ? { logged: false } : {}) };
   } catch (e) {
     file.abort();
     throw e;

@@ -8,7 +8,7 @@ import { InspectorError } from '../../shared/errors';
 import { BOM, csvLine, type CsvCell } from './csv';
 import { chainHead, describeFilters, nextTurn, requireOperator, sealExport, type ExportOptions, type ExportResult } from './exportContext';
 import { ExportFile } from './output';
-import { effectiveReview, runPages, runScope, type ExportRun } from './rows';
+import { effectiveReview, failedImages, maxErrorId, runPages, runScope, type ExportRun, type FailedImage } from './rows';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -35,7 +35,29 @@ export const EXPORT_COLUMNS: readonly { name: string; value: (r: ExportRun) => C
   { name: 'reviewed_at', value: (r) => iso(effectiveReview(r)?.createdAt ?? null) },
   { name: 'review_note', value: (r) => effectiveReview(r)?.note ?? null },
   { name: 'superseded_reviews', value: (r) => Math.max(0, r.reviews.length - 1) },
+  { name: 'record', value: () => 'run' },
+  { name: 'batch_id', value: (r) => r.batchId },
+  { name: 'error_code', value: () => null },
+  { name: 'error_message', value: () => null },
 ];
+
+/**
+ * A failed image's row under the same columns: `record` = `failed_image` (or `skipped_file` for
+ * a file skipped as not an image), no run, verdict or review; its file, case, batch, time and the
+ * error's code and message.
+ */
+const FAILED_CELLS: Record<string, (f: FailedImage) => CsvCell> = {
+  run_at: (f) => iso(f.createdAt),
+  case_key: (f) => f.caseKey,
+  image_path: (f) => f.sourcePath,
+  pack_name: (f) => f.packName,
+  ai_verdict: (f) => (f.skipped ? 'SKIPPED' : 'FAILED'),
+  record: (f) => (f.skipped ? 'skipped_file' : 'failed_image'),
+  batch_id: (f) => f.batchId,
+  error_code: (f) => f.code,
+  error_message: (f) => f.message,
+};
+export const failedCells = (f: FailedImage): CsvCell[] => EXPORT_COLUMNS.map((c) => FAILED_CELLS[c.name]?.(f) ?? null);
 
 export type TableFormat = 'csv' | 'json';
 
@@ -45,11 +67,12 @@ export async function exportHistory(
   format: TableFormat,
   operatorId: string | null | undefined,
   opts: ExportOptions,
-): Promise<ExportResult> {
+): Promise<ExportResult & { failedImages: number }> {
   const operator = requireOperator(store, operatorId);
   if (format !== 'csv' && format !== 'json') throw new InspectorError('EXPORT_BAD_FORMAT', `Exports are csv or json; got "${String(format)}".`);
   const scope = runScope(store.db, query);
   const head = chainHead(store);
+  const failed = failedImages(store.db, query, maxErrorId(store.db));
   const file = new ExportFile(opts.out);
   let runs = 0;
   try {
@@ -63,6 +86,8 @@ export async function exportHistory(
         filters: describeFilters(query),
         order: { by: query.sort ?? 'time', direction: query.order ?? 'asc' },
         through_run_id: scope.maxRunId,
+        failed_images: failed.filter((f) => !f.skipped).length,
+        skipped_files: failed.filter((f) => f.skipped).length,
         audit_head: { seq: head.seq, hash: head.hash },
         columns: EXPORT_COLUMNS.map((c) => c.name),
       };
@@ -79,10 +104,18 @@ export async function exportHistory(
       opts.onProgress?.(runs);
       await nextTurn();
     }
+    // Failed images after the runs: rows of their own kind (`record`), never hidden in a count.
+    let chunk = '';
+    for (const [i, f] of failed.entries()) {
+      const cells = failedCells(f);
+      if (format === 'csv') chunk += csvLine(cells);
+      else chunk += `${runs + i ? ',' : ''}\n${JSON.stringify(Object.fromEntries(EXPORT_COLUMNS.map((c, j) => [c.name, cells[j]])))}`;
+    }
+    file.write(chunk);
     if (format === 'json') file.write(`\n]}\n`);
   } catch (e) {
     file.abort();
     throw e;
   }
-  return sealExport(store, file, format, operator, runs);
+  return { ...sealExport(store, file, format, operator, runs), failedImages: failed.filter((f) => !f.skipped).length };
 }

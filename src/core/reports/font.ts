@@ -13,6 +13,19 @@ export interface ReportFont {
   /** A font file and, for a collection (.ttc), the face's PostScript name. */
   regular: { path: string; face?: string } | null;
   bold: { path: string; face?: string } | null;
+  /** A Latin TrueType font to embed when there is no CJK font (PDF/A embeds every font). */
+  latin?: { regular: { path: string; face?: string }; bold: { path: string; face?: string } | null } | null;
+}
+
+const LATIN_CANDIDATES: [string, string][] = [
+  ['/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf', '/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf'],
+  ['/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', '/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf'],
+  ['C:\\Windows\\Fonts\\arial.ttf', 'C:\\Windows\\Fonts\\arialbd.ttf'],
+];
+
+function findLatin(): ReportFont['latin'] {
+  for (const [r, b] of LATIN_CANDIDATES) if (existsSync(r)) return { regular: { path: r }, bold: existsSync(b) ? { path: b } : null };
+  return null;
 }
 
 interface Candidate {
@@ -46,12 +59,12 @@ export function findReportFont(env: Record<string, string | undefined> = process
   const override = env['INSPECTOR_REPORT_FONT'];
   if (override) {
     const f = parseOverride(override);
-    if (existsSync(f.path)) return { regular: f, bold: null };
+    if (existsSync(f.path)) return { regular: f, bold: null, latin: findLatin() };
   }
   for (const c of CANDIDATES) {
     if (!existsSync(c.regular[0])) continue;
     const bold = c.bold && existsSync(c.bold[0]) ? { path: c.bold[0], face: c.bold[1] } : null;
-    return { regular: { path: c.regular[0], face: c.regular[1] }, bold };
+    return { regular: { path: c.regular[0], face: c.regular[1] }, bold, latin: findLatin() };
   }
-  return { regular: null, bold: null };
+  return { regular: null, bold: null, latin: findLatin() };
 }

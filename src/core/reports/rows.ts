@@ -27,8 +27,17 @@ export interface ExportRun extends Omit<HistoryRow, 'review'> {
   imageSha256: string;
   packHashes: Record<string, string>;
   provider: string;
+  batchId: number | null;
+  /** The model's flagged regions, `box` = [x, y, width, height] in image pixels. */
+  regions: RegionBox[];
   /** Every review of the run, oldest first; the last one is the effective review. */
   reviews: ExportReview[];
+}
+
+export interface RegionBox {
+  box: number[];
+  label?: string;
+  score?: number;
 }
 
 export const effectiveReview = (r: ExportRun): ExportReview | null => r.reviews.at(-1) ?? null;
@@ -61,8 +70,9 @@ export function runScope(db: Database.Database, q: HistoryQuery): RunScope {
   return { from, where, params, key, id, dir, maxRunId };
 }
 
-interface RunRow extends Omit<ExportRun, 'packHashes' | 'reviews'> {
+interface RunRow extends Omit<ExportRun, 'packHashes' | 'reviews' | 'regions'> {
   packHashes: string;
+  regions: string;
   k: number;
 }
 
@@ -73,7 +83,7 @@ export function* runPages(db: Database.Database, scope: RunScope, pageSize = 100
     db.prepare(
       `SELECT r.id AS runId, r.created_at AS createdAt, c.case_key AS caseKey, c.line, c.station, i.source_path AS sourcePath,
          i.sha256 AS imageSha256, i.modality, r.pack_name AS packName, r.pack_version AS packVersion, r.pack_hashes AS packHashes,
-         r.provider, r.verdict, r.score, r.threshold, ${scope.key} AS k
+         r.provider, r.batch_id AS batchId, r.regions, r.verdict, r.score, r.threshold, ${scope.key} AS k
        FROM ${scope.from}
        ${scope.where} ${after ? `AND (${scope.key}, ${scope.id}) ${cmp} (?, ?)` : ''}
        ORDER BY ${scope.key} ${scope.dir}, ${scope.id} ${scope.dir}
@@ -86,7 +96,12 @@ export function* runPages(db: Database.Database, scope: RunScope, pageSize = 100
     const rows = (last ? next.all(...scope.params, last.k, last.runId, pageSize) : first.all(...scope.params, pageSize)) as RunRow[];
     if (!rows.length) return;
     const reviews = reviewsOf(db, rows.map((r) => r.runId));
-    yield rows.map(({ k: _k, packHashes, ...r }) => ({ ...r, packHashes: JSON.parse(packHashes) as Record<string, string>, reviews: reviews.get(r.runId) ?? [] }));
+    yield rows.map(({ k: _k, packHashes, regions, ...r }) => ({
+      ...r,
+      packHashes: JSON.parse(packHashes) as Record<string, string>,
+      regions: JSON.parse(regions) as RegionBox[],
+      reviews: reviews.get(r.runId) ?? [],
+    }));
     if (rows.length < pageSize) return;
     last = rows.at(-1);
   }
@@ -143,4 +158,111 @@ export function summarise(db: Database.Database, scope: RunScope): ScopeSummary 
     s.agreeing += r.agreeing ?? 0;
   }
   return s;
+}
+
+/**
+ * An image that could not be read or inspected, from the `errors` table: a first-class row of
+ * every export, so an auditor sees the file that was never judged next to the ones that were.
+ */
+export interface FailedImage {
+  errorId: number;
+  createdAt: number;
+  stage: string;
+  code: string;
+  message: string;
+  sourcePath: string | null;
+  caseKey: string | null;
+  batchId: number | null;
+  packName: string | null;
+  /** A file skipped as not an image: reported and recorded, but it does not make its case incomplete. */
+  skipped: boolean;
+}
+
+/**
+ * The failed images a query covers (skipped files included, marked). Failed images have no verdict, score or review, so filters on
+ * those (reviewer, review status, score order) leave them out, and a verdict filter keeps them
+ * only when it asks for `INCOMPLETE` (the verdict a case with a failed image gets). Time, pack
+ * and case-key filters apply as to runs; errors recorded after `maxErrorId` are left out.
+ */
+export function failedImages(db: Database.Database, q: HistoryQuery, maxErrorId: number): FailedImage[] {
+  if (q.reviewer || (q.reviewStatus && q.reviewStatus !== 'any')) return [];
+  if (q.verdicts?.length && !q.verdicts.some((v) => v.toUpperCase() === 'INCOMPLETE')) return [];
+  const where = ['e.id <= ?', "e.stage IN ('validation', 'inference')"];
+  const params: unknown[] = [maxErrorId];
+  const add = (clause: string, value: unknown) => {
+    where.push(clause);
+    params.push(value);
+  };
+  if (q.from !== undefined) add('e.created_at >= ?', q.from);
+  if (q.to !== undefined) add('e.created_at < ?', q.to);
+  if (q.pack) add('e.pack_name = ?', q.pack);
+  if (q.text?.trim()) add("instr(lower(coalesce(e.case_key, '')), lower(?)) > 0", q.text.trim());
+  const dir = (q.order ?? 'asc') === 'asc' ? 'ASC' : 'DESC';
+  return db
+    .prepare(
+      `SELECT e.id AS errorId, e.created_at AS createdAt, e.stage, e.code, e.message, e.source_path AS sourcePath, e.case_key AS caseKey,
+         e.batch_id AS batchId, e.pack_name AS packName, json_extract(e.details, '$.skipped') IS 1 AS skipped
+       FROM errors e WHERE ${where.join(' AND ')} ORDER BY e.created_at ${dir}, e.id ${dir}`,
+    )
+    .all(...params)
+    .map((r) => ({ ...(r as FailedImage), skipped: (r as { skipped: number }).skipped === 1 }));
+}
+
+export const maxErrorId = (db: Database.Database): number => (db.prepare('SELECT coalesce(max(id), 0) FROM errors').pluck().get() as number) ?? 0;
+
+/** Verdicts that are not a pass: the model's labels for a good part vary by pack. */
+export const PASS_LABELS = /^(pass|ok|normal|good)$/i;
+
+export interface CaseVerdict {
+  caseKey: string;
+  /** `INCOMPLETE` (a failed image), the worst defect label, `UNCERTAIN`, or `PASS`. */
+  verdict: string;
+  runs: number;
+  failed: number;
+  /** The effective reviews' decisions on the case's runs, e.g. `override -> dent`. */
+  reviews: string[];
+}
+
+/**
+ * The integrated verdict per case as the report states it: a case with any image that could not be
+ * read or inspected is INCOMPLETE (never PASS); otherwise any defect run makes it that defect,
+ * any uncertain run makes it UNCERTAIN, and only all-pass runs make it PASS.
+ */
+export class CaseVerdicts {
+  private readonly cases = new Map<string, { runs: number; failed: number; defect?: string; defectScore: number; uncertain: boolean; reviews: string[] }>();
+
+  private get(key: string) {
+    let c = this.cases.get(key);
+    if (!c) this.cases.set(key, (c = { runs: 0, failed: 0, defectScore: -Infinity, uncertain: false, reviews: [] }));
+    return c;
+  }
+
+  addRun(r: ExportRun): void {
+    const c = this.get(r.caseKey);
+    c.runs++;
+    if (/^uncertain$/i.test(r.verdict)) c.uncertain = true;
+    else if (!PASS_LABELS.test(r.verdict) && r.score > c.defectScore) {
+      c.defect = r.verdict;
+      c.defectScore = r.score;
+    }
+    const eff = effectiveReview(r);
+    if (eff) c.reviews.push(`${eff.decision}${eff.label ? ` -> ${eff.label}` : ''}`);
+  }
+
+  addFailed(f: FailedImage): void {
+    // A skipped non-image is listed, but it is not an image of the case that went unjudged.
+    if (f.skipped) return;
+    this.get(f.caseKey ?? f.sourcePath ?? '(unknown case)').failed++;
+  }
+
+  list(): CaseVerdict[] {
+    // By case key: an auditor looks a part up by its serial.
+    return [...this.cases.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([caseKey, c]) => ({
+      caseKey,
+      verdict: c.failed ? 'INCOMPLETE' : c.defect !== undefined ? c.defect : c.uncertain ? 'UNCERTAIN' : 'PASS',
+      runs: c.runs,
+      failed: c.failed,
+      reviews: c.reviews,
+    }));
+  }
 }

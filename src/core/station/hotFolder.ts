@@ -4,9 +4,13 @@
  * never read half. Polling (not fs.watch) because network shares and some writers never raise
  * change events, and a scan of one folder is cheap. Files stay where they are until the station
  * has recorded them; `pause()` (queue full) simply leaves new files on disk for a later scan.
+ * The folder is listed by the shared walker (`core/files/walk.ts`), so a FIFO, a dangling link, a
+ * link loop or a link out of the watched folder is reported once with its `WALK_*` code and left in
+ * place, never opened and never stopping the scan of the good files beside it.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { realpathSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { walkFiles } from '../files/walk';
 import { patternRegex } from '../verdict/cases';
 import type { WatchConfig } from './config';
 
@@ -25,7 +29,8 @@ export interface ReadyFile {
 
 export interface RejectedFile {
   path: string;
-  code: 'STATION_FILE_UNMATCHED' | 'STATION_VIEW_UNKNOWN';
+  /** STATION_FILE_UNMATCHED, STATION_VIEW_UNKNOWN, or the walker's WALK_* code for an unusable entry. */
+  code: string;
   message: string;
 }
 
@@ -43,6 +48,8 @@ export class HotFolder {
   private paused = false;
   /** Files in the folder that are already handled (recorded or being processed); skipped by scans. */
   private readonly handled = new Set<string>();
+  /** Unusable entries already reported: a poll every few ms must not report the same FIFO each time. */
+  private readonly reportedSkips = new Set<string>();
 
   constructor(
     readonly watch: WatchConfig,
@@ -78,19 +85,35 @@ export class HotFolder {
 
   /** One pass over the folder; public so tests and the trigger can force a scan. */
   scan(now = Date.now()): void {
-    let names: string[];
+    let root: string;
     try {
-      names = readdirSync(this.watch.dir);
+      root = realpathSync(this.watch.dir);
     } catch {
       return; // a missing or unmounted folder is reported by the station's health, not thrown here
     }
+    // Hidden and in-progress names are never taken; `<serial>.json` sidecars are read with their case.
+    const { files, skipped } = walkFiles([this.watch.dir], {
+      recursive: false,
+      roots: [root],
+      accept: (name) => !(name.endsWith('.tmp') || name.endsWith('.part') || name.endsWith('.json')),
+    });
     const present = new Set<string>();
-    for (const name of names.sort()) {
-      // Hidden and in-progress names are never taken; `<serial>.json` sidecars are read with their case.
-      if (name.startsWith('.') || name.endsWith('.tmp') || name.endsWith('.part') || name.endsWith('.json')) continue;
-      const path = join(this.watch.dir, name);
+    for (const s of skipped) {
+      if (s.path === this.watch.dir) continue;
+      present.add(s.path);
+      if (this.reportedSkips.has(s.path)) continue;
+      this.reportedSkips.add(s.path);
+      this.onRejected({ path: s.path, code: s.code, message: `${s.message} Left in place.` });
+    }
+    for (const path of files) {
+      const name = basename(path);
       present.add(path);
-      const st = statSync(path, { throwIfNoEntry: false });
+      let st;
+      try {
+        st = statSync(path, { throwIfNoEntry: false });
+      } catch {
+        continue; // replaced between the walk and this stat: the next scan judges it again
+      }
       if (!st || !st.isFile()) continue;
       const prev = this.seen.get(path);
       if (!prev || prev.size !== st.size || prev.mtimeMs !== st.mtimeMs) {
@@ -119,5 +142,6 @@ export class HotFolder {
       this.seen.delete(p);
       this.handled.delete(p);
     }
+    for (const p of this.reportedSkips) if (!present.has(p)) this.reportedSkips.delete(p);
   }
 }

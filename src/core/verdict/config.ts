@@ -10,8 +10,11 @@ import { z } from 'zod';
 import { InspectorError } from '../../shared/errors';
 
 const SideState = z.enum(['defect', 'pass', 'uncertain', 'absent', 'any']);
-/** A rule condition on one side: a state, or a comparison on its defect score such as ">= 0.7". */
-const Condition = z.union([SideState, z.string().regex(/^(>=|<=|>|<)\s*[0-9.]+$/, 'a state or a comparison like ">= 0.7"')]);
+/**
+ * A rule condition on one side: a state, a comparison on its defect score such as ">= 0.7", or on
+ * one finding label's best score such as "porosity >= 0.5" (grounding boxes; docs/GROUNDING.md).
+ */
+const Condition = z.union([SideState, z.string().regex(/^([a-z0-9][a-z0-9 _-]*?\s+)?(>=|<=|>|<)\s*[0-9.]+$/, 'a state or a comparison like ">= 0.7" or "porosity >= 0.5"')]);
 
 export const VERDICTS = ['PASS', 'INTERNAL_DEFECT', 'EXTERNAL_DEFECT', 'COMBINED_DEFECT', 'UNCERTAIN'] as const;
 export type VerdictName = (typeof VERDICTS)[number];

@@ -15,6 +15,8 @@ export interface SideResult {
   drivingLabel?: string;
   /** Which image drove it. */
   source?: string;
+  /** Best score per finding label (grounding box phrases) over the side's images. */
+  labelScores?: Record<string, number>;
 }
 
 /** An image of the case that could not be read or inspected: why, and on which side. */
@@ -57,10 +59,11 @@ function matches(cond: string | undefined, side: SideResult | undefined): boolea
   if (cond === 'absent') return side === undefined;
   if (!side) return false;
   if (cond === 'defect' || cond === 'pass' || cond === 'uncertain') return side.decision === cond;
-  const m = /^(>=|<=|>|<)\s*([0-9.]+)$/.exec(cond)!;
-  const v = Number(m[2]);
-  const s = side.defectScore;
-  return m[1] === '>=' ? s >= v : m[1] === '<=' ? s <= v : m[1] === '>' ? s > v : s < v;
+  const m = /^(?:([a-z0-9][a-z0-9 _-]*?)\s+)?(>=|<=|>|<)\s*([0-9.]+)$/.exec(cond)!;
+  const v = Number(m[3]);
+  // "label >= t": that label's best score; a label the side never reported scores 0.
+  const s = m[1] !== undefined ? (side.labelScores?.[m[1]] ?? 0) : side.defectScore;
+  return m[2] === '>=' ? s >= v : m[2] === '<=' ? s <= v : m[2] === '>' ? s > v : s < v;
 }
 
 export function integrate(sides: Partial<Record<Side, SideResult>>, config: InspectorConfig, configSha256: string): Verdict {

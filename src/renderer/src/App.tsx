@@ -54,7 +54,11 @@ export function App() {
         useViewerStore.getState().showScene(useViewerStore.getState().scenes[current.id] ?? lc.scene);
         if (lc.findings) useReviewStore.getState().setFindings(current.id, lc.findings);
       },
-      (e) => setError(toErrorInfo(e)),
+      (e) => {
+        // The previous case's image must not stay up under this case's title and verdict.
+        if (useReviewStore.getState().cases[useReviewStore.getState().current]?.id === current.id) useViewerStore.getState().clearView();
+        setError(toErrorInfo(e));
+      },
     );
     // Runs after the scene was shown (the preview resolves first); replaces it wherever it is shown.
     complete.current = loaded.then(

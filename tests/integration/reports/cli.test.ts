@@ -88,4 +88,24 @@ describe('inspector history export / audit report', () => {
     expect(lastEntry()).toMatchObject({ action: 'export.pdf', entity_id: 'audit.pdf', record_hash: createHash('sha256').update(readFileSync(out)).digest('hex') });
     expect(cli('audit', 'verify', '--db', t.file).code).toBe(0);
   });
+
+  it('settings set/show write and read settings.yaml beside the database; the report names the station; --pdfa embeds every font', async () => {
+    expect(cli('settings', 'show', '--db', t.file).out).toContain('No station set');
+    for (const [k, v] of [['station.id', 'ST01'], ['station.line', 'L2']]) {
+      const set = cli('settings', 'set', k!, v!, '--db', t.file);
+      expect(set.code, set.err).toBe(0);
+    }
+    expect(readFileSync(join(t.dir, 'settings.yaml'), 'utf8')).toMatch(/station:\n {2}id: ST01\n {2}line: L2/);
+    expect(JSON.parse(cli('settings', 'show', '--db', t.file, '--json').out)).toMatchObject({ station: { id: 'ST01', line: 'L2' } });
+    const bad = cli('settings', 'set', 'station.id', 'ST/01', '--db', t.file);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err + bad.out).toContain('SETTINGS_BAD_VALUE');
+    const out = join(t.dir, 'station.pdf');
+    const r = cli('audit', 'report', '--out', out, '--operator', 'park.m', '--db', t.file, '--pdfa');
+    expect(r.code, r.err).toBe(0);
+    const text = (await pdfText(readFileSync(out))).join('\n').replace(/\s+/g, ' ');
+    expect(text).toContain('Station: ST01, line L2');
+    const fonts = spawnSync('pdffonts', [out], { encoding: 'utf8' }).stdout.trim().split('\n').slice(2);
+    expect(fonts.every((row) => row.split(/\s+/).at(-5) === 'yes')).toBe(true);
+  });
 });

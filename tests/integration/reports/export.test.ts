@@ -44,6 +44,10 @@ function expectedCells(f: Fixture, runId: number): string[] {
     iso(eff?.createdAt ?? null),
     text(eff?.note),
     String(Math.max(0, d.reviews.length - 1)),
+    'run',
+    d.run.batchId === null || d.run.batchId === undefined ? '' : String(d.run.batchId),
+    '',
+    '',
   ];
 }
 

@@ -65,7 +65,7 @@ describe('history view helpers', () => {
         { day: '2026-03-03', images: 2, runs: 3, verdicts: { pass: 2, defect: 1 }, errors: 1 },
         { day: '2026-03-04', images: 1, runs: 1, verdicts: { defect: 1 }, errors: 0 },
       ],
-      packs: [], agreement: { aiLabels: [], humanLabels: [], matrix: [], reviewed: 0, accuracy: null, perClass: [] }, errors: { total: 1, rate: 0.2, byCode: [] }, drift: [],
+      packs: [], agreement: { aiLabels: [], humanLabels: [], matrix: [], reviewed: 0, accuracy: null, perClass: [] }, errors: { total: 1, rate: 0.2, byCode: [], recent: [] }, drift: [],
     });
     expect(t).toEqual({ images: 3, runs: 4, errors: 1, verdicts: [['pass', 2], ['defect', 2]] });
   });

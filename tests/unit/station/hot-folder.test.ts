@@ -1,5 +1,6 @@
 /** The hot folder hands a file on only after its size and mtime held still for settle_ms. */
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -54,5 +55,28 @@ describe('hot folder', () => {
     hf.pause(false);
     hf.scan(700);
     expect(ready.map((r) => r.name)).toEqual(['B1_ct.png']);
+  });
+
+  it('reports a FIFO, a dangling link, a link loop and a link out of the folder once each, and still takes the good file', () => {
+    const { dir, hf, ready, rejected } = folder();
+    const outside = mkdtempSync(join(os.tmpdir(), 'station-outside-'));
+    writeFileSync(join(outside, 'X9_ct.png'), 'secret');
+    execFileSync('mkfifo', [join(dir, 'F1_ct.png')]);
+    symlinkSync(join(dir, 'nowhere.png'), join(dir, 'D1_ct.png'));
+    symlinkSync(join(dir, 'L1_ct.png'), join(dir, 'L1_ct.png'));
+    symlinkSync(join(outside, 'X9_ct.png'), join(dir, 'X9_ct.png'));
+    writeFileSync(join(dir, 'G1_ct.png'), 'good');
+    hf.scan(0);
+    hf.scan(600);
+    hf.scan(1200); // polled again: nothing reported twice
+    expect(ready.map((r) => r.name)).toEqual(['G1_ct.png']);
+    const codes = Object.fromEntries(rejected.map((r) => [r.path.slice(dir.length + 1), r.code]));
+    expect(codes).toEqual({
+      'D1_ct.png': 'WALK_LINK_DANGLING',
+      'F1_ct.png': 'WALK_NOT_REGULAR',
+      'L1_ct.png': 'WALK_LINK_LOOP',
+      'X9_ct.png': 'WALK_OUTSIDE_ROOT',
+    });
+    expect(rejected).toHaveLength(4);
   });
 });

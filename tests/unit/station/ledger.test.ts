@@ -32,7 +32,7 @@ function result(uid: string, serial: string) {
 
 describe('station ledger', () => {
   it('has its migration, applied by the latest schema', () => {
-    // Later migrations (e.g. the fleet outbox) may follow it; what matters is that it ships.
+    // Found by name: other migrations may be appended after it (merge order decides numbers).
     const m = MIGRATIONS.find((x) => x.name === 'station cases and outbox');
     expect(m).toBeDefined();
     expect(m!.version).toBeLessThanOrEqual(LATEST_VERSION);

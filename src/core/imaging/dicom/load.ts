@@ -42,6 +42,18 @@ function attributes(ds: DataSet): Record<string, string | number | undefined> {
  */
 function explainPartial(e: PartialParse, size: number): never {
   const ds = e.dataSet;
+  // The element whose declared length runs past the end of the file, when it is not the pixel
+  // data: a header element (e.g. a PN of length 0xFFFF) is not "truncated pixel data".
+  const overrun = Object.entries(ds.elements).find(([, el]) => el.length !== 0xffffffff && el.dataOffset + el.length > size);
+  if (overrun && overrun[0] !== 'x7fe00010') {
+    const [tag, el] = overrun;
+    const name = `(${tag.slice(1, 5).toUpperCase()},${tag.slice(5, 9).toUpperCase()})`;
+    throw imagingError(
+      ImagingErrorCode.DICOM_ELEMENT_TRUNCATED,
+      `The element ${name}${el.vr ? ` ${el.vr}` : ''} declares ${el.length.toLocaleString('en-US')} bytes but the file ends ${(size - el.dataOffset).toLocaleString('en-US')} bytes after it starts: the header is damaged (this is not the pixel data).`,
+      { tag: name, vr: el.vr, declared: el.length, available: size - el.dataOffset, fileBytes: size },
+    );
+  }
   const hasPixelModule = !!ds.elements.x00280010 && !!ds.elements.x00280011;
   const pd = pixelDataElement(ds);
   if (hasPixelModule && (pd || e.message.includes('overrun'))) {

@@ -1,6 +1,6 @@
 import type Konva from 'konva';
 import { memo, useEffect, useRef } from 'react';
-import { Group, Rect, Text, Transformer } from 'react-konva';
+import { Group, Label, Rect, Tag, Text, Transformer } from 'react-konva';
 import { clampRect, isEditable } from '../viewer/boxes';
 import type { BoxData, BoxSource } from '../viewer/types';
 
@@ -11,8 +11,46 @@ export const BOX_STYLE: Record<BoxSource, { stroke: string; dash?: number[]; tag
   reviewer: { stroke: '#ff4fd8', dash: [2, 3], tag: 'REV' },
 };
 
-export function boxCaption(b: BoxData): string {
-  return `${BOX_STYLE[b.source].tag} ${b.label}${b.score !== undefined ? ` ${b.score.toFixed(2)}` : ''}`;
+/**
+ * High contrast changes boxes and legend swatches alike: pure, saturated colours on black, still
+ * one per source (with the dash patterns and tags) so the sources stay told apart.
+ */
+const HIGH_CONTRAST_STROKE: Record<BoxSource, string> = { region: '#ffff00', detector: '#00ffff', reviewer: '#ff40ff' };
+
+export const boxStroke = (src: BoxSource, highContrast: boolean): string => (highContrast ? HIGH_CONTRAST_STROKE[src] : BOX_STYLE[src].stroke);
+
+/** Caption size in screen pixels: follows the Large text setting. */
+export const captionSize = (largeText: boolean): number => (largeText ? 17 : 13);
+
+/** The visible part of the image, in image pixels: captions are kept inside it. */
+export interface VisibleRect {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/**
+ * Where a caption goes (image pixels): above the box, or just inside its top when above would
+ * leave the pane; shifted left when it would run off the right edge, right off the left edge.
+ */
+export function captionAt(b: BoxData, textWidth: number, textHeight: number, inv: number, view: VisibleRect | undefined): { x: number; y: number } {
+  const w = textWidth * inv;
+  const h = textHeight * inv;
+  let x = b.rect.x;
+  let y = b.rect.y - h - 2 * inv;
+  // A box wholly off screen keeps its caption off screen too: a caption never names a box you cannot see.
+  if (!view || b.rect.x > view.x1 || b.rect.x + b.rect.width < view.x0 || b.rect.y > view.y1 || b.rect.y + b.rect.height < view.y0) return { x, y };
+  if (y < view.y0) y = Math.max(view.y0, b.rect.y) + 2 * inv;
+  if (y + h > view.y1) y = view.y1 - h;
+  if (x + w > view.x1) x = view.x1 - w;
+  if (x < view.x0) x = view.x0;
+  return { x, y };
+}
+
+/** `nameOf` gives a class's name in the UI language (the pack's `ko` name); reviewer labels pass through. */
+export function boxCaption(b: BoxData, nameOf: (label: string) => string = (l) => l): string {
+  return `${BOX_STYLE[b.source].tag} ${b.source === 'reviewer' ? b.label : nameOf(b.label)}${b.score !== undefined ? ` ${b.score.toFixed(2)}` : ''}`;
 }
 
 interface Props {
@@ -22,12 +60,15 @@ interface Props {
   imageH: number;
   selected?: string;
   highContrast: boolean;
+  largeText?: boolean;
+  view?: VisibleRect;
+  nameOf?: (label: string) => string;
   onSelect(id: string | undefined): void;
   onHover(b: BoxData | undefined, evt?: { x: number; y: number }): void;
   onChange(id: string, rect: BoxData['rect']): void;
 }
 
-export const BoxShapes = memo(function BoxShapes({ boxes, scale, imageW, imageH, selected, highContrast, onSelect, onHover, onChange }: Props) {
+export const BoxShapes = memo(function BoxShapes({ boxes, scale, imageW, imageH, selected, highContrast, largeText = false, view, nameOf, onSelect, onHover, onChange }: Props) {
   const tr = useRef<Konva.Transformer>(null);
   const group = useRef<Konva.Group>(null);
   useEffect(() => {
@@ -40,7 +81,12 @@ export const BoxShapes = memo(function BoxShapes({ boxes, scale, imageW, imageH,
     <Group ref={group}>
       {boxes.map((b) => {
         const st = BOX_STYLE[b.source];
+        const stroke = boxStroke(b.source, highContrast);
         const editable = isEditable(b);
+        const size = captionSize(largeText);
+        const text = boxCaption(b, nameOf);
+        // Bold sans at ~0.62 em per character, plus the tag's padding: close enough to keep it in the pane.
+        const at = captionAt(b, text.length * size * 0.62 + 8, size + 6, inv, view);
         return (
           <Group key={b.id}>
             <Rect
@@ -50,7 +96,7 @@ export const BoxShapes = memo(function BoxShapes({ boxes, scale, imageW, imageH,
               y={b.rect.y}
               width={b.rect.width}
               height={b.rect.height}
-              stroke={highContrast ? '#ffff00' : st.stroke}
+              stroke={stroke}
               // Transparent fill makes the whole box hoverable (and grabbable when editable).
               fill="rgba(0,0,0,0)"
               strokeWidth={b.id === selected ? 3 : 2}
@@ -74,19 +120,11 @@ export const BoxShapes = memo(function BoxShapes({ boxes, scale, imageW, imageH,
                 onChange(b.id, rect);
               }}
             />
-            <Text
-              x={b.rect.x}
-              y={b.rect.y - 16 * inv}
-              scaleX={inv}
-              scaleY={inv}
-              text={boxCaption(b)}
-              fontSize={13}
-              fontStyle="bold"
-              fill={highContrast ? '#ffff00' : st.stroke}
-              stroke="#000"
-              strokeWidth={0.6}
-              listening={false}
-            />
+            {/* On a dark tag: readable over any image or heatmap colour. */}
+            <Label x={at.x} y={at.y} scaleX={inv} scaleY={inv} listening={false} name="box-caption">
+              <Tag fill={highContrast ? '#000' : 'rgba(0,0,0,0.72)'} stroke={highContrast ? stroke : undefined} strokeWidth={highContrast ? 1 : 0} cornerRadius={2} />
+              <Text text={text} fontSize={size} fontStyle="bold" fill={stroke} padding={3} />
+            </Label>
           </Group>
         );
       })}

@@ -25,7 +25,7 @@ async function open(kind: 'files' | 'folder') {
 const GLYPH: Record<CaseStatus, string> = { new: '○', inspected: '◐', accepted: '✓', rejected: '✕', uncertain: '?', overridden: '✎' };
 
 /** The model's decision beside the review status: a flagged case stands out without colour. */
-const AI_GLYPH: Record<string, string> = { pass: '✔', defect: '⚠', uncertain: '◇' };
+const AI_GLYPH: Record<string, string> = { pass: '✔', defect: '⚠', uncertain: '◇', incomplete: '⊘' };
 
 export function CaseList() {
   const t = useT();
@@ -73,8 +73,8 @@ export function CaseList() {
                   {run?.state === 'inspecting' && <span className="badge badge-busy">⟳ {t('batch.inspecting')}</span>}
                   {run?.state === 'queued' && <span className="badge badge-queued">… {t('batch.queued')}</span>}
                   {run?.state === 'error' && (
-                    <span className="badge badge-error" title={run.message}>
-                      ⚠ {run.code}
+                    <span className="badge badge-error" title={`${c.path ?? c.title}: ${run.message}`} data-testid={`case-failed-${i}`}>
+                      ⊘ {t('banner.incomplete')} · {run.code}
                     </span>
                   )}
                   {verdict && (

@@ -2,18 +2,22 @@ import { useT } from '../i18n';
 import { useAppStore } from '../state/appStore';
 import { useReviewStore } from '../state/reviewStore';
 import { useViewerStore } from '../state/viewerStore';
-import type { LocalText } from '../review/types';
+import type { Findings, LocalText } from '../review/types';
 import type { BoxData } from '../viewer/types';
 import { boxCaption } from './BoxShapes';
 import { useOperatorStore } from '../history/operatorStore';
 import { InspectBar } from './InspectBar';
+import { VerdictBanner } from './VerdictBanner';
+import { bannerOf } from '../review/banner';
+import { useBatchStore } from '../review/batch';
 import { GuardWarning } from './GuardWarning';
 import type { Locale } from '../i18n';
 
 export const localText = (x: LocalText | undefined, locale: Locale, fallback = ''): string => (x ? (locale === 'ko' && x.ko ? x.ko : x.en) : fallback);
 
-/** Verdict glyphs pair with words: the verdict is never told by colour alone. */
-const verdictGlyph = (v: string) => (/^(pass|ok|normal|good)$/i.test(v) ? '✓' : '⚠');
+/** A class id's name in the UI language, from the pack's display names in the findings. */
+export const className = (f: Findings | undefined, label: string, locale: Locale): string => localText(f?.probabilities.find((p) => p.label === label)?.displayName, locale, label);
+
 
 function zoomTo(b: BoxData) {
   const v = useViewerStore.getState();
@@ -41,6 +45,8 @@ export function FindingsPanel() {
   const regions = [...(scene?.boxes ?? []), ...(draft?.boxes ?? [])];
   const classes = findings?.probabilities.map((p) => p.label) ?? [];
   const disabled = !c;
+  const run = useBatchStore((s) => (c ? s.perCase[c.id] : undefined));
+  const banner = bannerOf(findings, run?.state === 'error' ? { code: run.code } : undefined);
   return (
     <aside className="panel findings" aria-labelledby="findings-title">
       <h2 id="findings-title" className="panel-title">
@@ -51,12 +57,13 @@ export function FindingsPanel() {
           {t('findings.verdict')}
         </h3>
         <InspectBar />
+        <VerdictBanner />
         {!findings ? (
           <p className="empty">{t('findings.empty')}</p>
         ) : (
           <>
             <p className="verdict" data-testid="verdict">
-              <span aria-hidden="true">{verdictGlyph(findings.verdict)}</span> {localText(findings.probabilities.find((p) => p.label === findings.verdict)?.displayName, locale, findings.verdict)}
+              {t('banner.model')}: {localText(findings.probabilities.find((p) => p.label === findings.verdict)?.displayName, locale, findings.verdict)}
             </p>
             {findings.guard && <GuardWarning guard={findings.guard} />}
             <table className="probs">
@@ -66,7 +73,10 @@ export function FindingsPanel() {
                   <tr key={p.label}>
                     <th scope="row">{localText(p.displayName, locale, p.label)}</th>
                     <td>
-                      <meter min={0} max={1} value={p.p} aria-label={p.label} />
+                      {/* The top class's bar takes the banner's colour: a near-tie is never a green bar. */}
+                      <span className={`prob-bar${p.label === findings.verdict ? ` bar-${banner?.kind ?? 'pass'}` : ''}`} role="meter" aria-valuemin={0} aria-valuemax={1} aria-valuenow={p.p} aria-label={p.label} data-testid={`prob-${p.label}`}>
+                        <span style={{ width: `${(p.p * 100).toFixed(1)}%` }} />
+                      </span>
                     </td>
                     <td className="num">{(p.p * 100).toFixed(1)}%</td>
                   </tr>
@@ -99,7 +109,7 @@ export function FindingsPanel() {
             {regions.map((b) => (
               <li key={b.id} className={b.id === selected ? 'selected' : ''}>
                 <button type="button" className="link" onClick={() => zoomTo(b)} title={t('findings.zoomTo')}>
-                  {boxCaption(b)}
+                  {boxCaption(b, (l) => className(findings, l, locale))}
                 </button>
                 {b.source === 'reviewer' && c && (
                   <span className="region-edit">

@@ -20,15 +20,23 @@ export function InspectBar() {
     setBusy(true);
     try {
       await inspectCase(c, pack || c.pack || undefined);
+      // A later successful run clears an earlier failure of the case.
+      if (useBatchStore.getState().perCase[c.id]?.state === 'error') useBatchStore.setState((b) => ({ perCase: Object.fromEntries(Object.entries(b.perCase).filter(([k]) => k !== c.id)) }));
     } catch (e) {
-      useAppStore.getState().setError(toErrorInfo(e));
+      const info = toErrorInfo(e);
+      // The case itself shows the failure (INCOMPLETE banner, code in the case list), not only the status bar.
+      useBatchStore.setState((b) => ({ perCase: { ...b.perCase, [c.id]: { state: 'error', code: info.code, message: info.message } } }));
+      useAppStore.getState().setError(info);
     } finally {
       setBusy(false);
     }
   };
   return (
     <div className="inspect-bar">
-      <select aria-label={t('inspect.pack')} value={pack} onChange={(e) => setPack(e.target.value)} data-testid="inspect-pack">
+      <label className="inspect-pack" htmlFor="inspect-pack">
+        {t('inspect.packLabel')}
+      </label>
+      <select id="inspect-pack" title={t('inspect.pack')} value={pack} onChange={(e) => setPack(e.target.value)} data-testid="inspect-pack">
         <option value="">{c?.pack ? `${t('inspect.samplePack')}: ${c.pack}` : c?.config ? t('inspect.byConfig') : t('inspect.defaultPack')}</option>
         {packs.map((p) => (
           // Installed packs are named: a folder path would need its own access grant.
@@ -37,12 +45,14 @@ export function InspectBar() {
           </option>
         ))}
       </select>
+ <div className="inspect-actions">
       <button type="button" id="inspect-run" disabled={!c?.path || busy} onClick={() => void run()} data-testid="inspect-run">
         <kbd>F5</kbd> {busy ? t('inspect.running') : t('inspect.run')}
       </button>
       <button type="button" id="inspect-all" disabled={batchRunning || !anyFile} onClick={() => void inspectAll(pack)} data-testid="inspect-all">
         <kbd>Shift+F5</kbd> {t('batch.inspectAll')}
       </button>
+      </div>
     </div>
   );
 }

@@ -2,7 +2,8 @@ import { useT } from '../i18n';
 import { useViewerStore } from '../state/viewerStore';
 import { COLOUR_BLIND_SAFE, colourAt } from '../viewer/colormaps';
 import { rawAt } from '../viewer/heatmap';
-import { BOX_STYLE } from './BoxShapes';
+import { BOX_STYLE, boxStroke } from './BoxShapes';
+import { useAppStore } from '../state/appStore';
 import type { BoxSource } from '../viewer/types';
 
 const fmt = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : Math.abs(v) >= 0.01 ? v.toPrecision(3) : v.toExponential(2));
@@ -21,6 +22,7 @@ export function Legend() {
   const layers = useViewerStore((s) => s.layers);
   const boxLayers = useViewerStore((s) => s.boxLayers);
   const open = useViewerStore((s) => s.legendOpen);
+  const highContrast = useAppStore((s) => s.highContrast);
   if (!scene) return null;
   if (!open)
     return (
@@ -50,12 +52,13 @@ export function Legend() {
             <div className="legend-bar" style={{ backgroundImage: gradient(s.colormap) }} aria-hidden="true">
               <span className="legend-threshold" style={{ left: `${s.threshold * 100}%` }} />
             </div>
+            {/* Min and max at the ends, the threshold on a line of its own: long numbers never run into each other. */}
             <div className="legend-scale">
-              <span>{fmt(h.scale.min)}</span>
-              <span>
-                ▲ {t('layer.threshold')} {fmt(rawAt(s.threshold, h.scale))}
-              </span>
-              <span>{fmt(h.scale.max)}</span>
+              <span data-testid="legend-min">{fmt(h.scale.min)}</span>
+              <span data-testid="legend-max">{fmt(h.scale.max)}</span>
+            </div>
+            <div className="legend-thr" data-testid="legend-threshold">
+              ▲ {t('layer.threshold')} {fmt(rawAt(s.threshold, h.scale))}
             </div>
             <div className="legend-meta">
               {h.scale.kind === 'calibrated' ? t('legend.calibrated') : t('legend.perImage')} · {s.colormap}
@@ -69,7 +72,8 @@ export function Legend() {
         <ul className="legend-boxes">
           {sources.map((src) => (
             <li key={src}>
-              <span className={`legend-swatch swatch-${src}`} aria-hidden="true" /> {BOX_STYLE[src].tag} · {t(`boxes.${src}`)}
+              <span className={`legend-swatch swatch-${src}`} style={{ borderTopColor: boxStroke(src, highContrast) }} aria-hidden="true" data-testid={`swatch-${src}`} /> {BOX_STYLE[src].tag} ·{' '}
+              {t(`boxes.${src}`)}
             </li>
           ))}
         </ul>

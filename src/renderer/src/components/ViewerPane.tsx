@@ -13,6 +13,7 @@ import { fitViewport, panBy, toImage, zoomAt, type Viewport } from '../viewer/vi
 import { dragWindow, voiFunctionOf } from '../viewer/voi';
 import { BoxShapes, boxCaption } from './BoxShapes';
 import { HeatmapShape } from './HeatmapShape';
+import { className } from './FindingsPanel';
 
 const EMPTY_BOXES: BoxData[] = [];
 
@@ -73,6 +74,10 @@ export function ViewerPane({ index }: { index: number }) {
   const isActive = useViewerStore((s) => s.activePane === index);
   const paneCount = useViewerStore((s) => s.panes.length);
   const highContrast = useAppStore((s) => s.highContrast);
+  const largeText = useAppStore((s) => s.largeText);
+  const locale = useAppStore((s) => s.locale);
+  const findings = useReviewStore((s) => (scene ? s.findings[scene.id] : undefined));
+  const nameOf = useCallback((label: string) => className(findings, label, locale), [findings, locale]);
   const caseId = useReviewStore((s) => s.cases[s.current]?.id);
   const reviewerBoxes = useReviewStore((s) => (caseId && scene?.id === caseId ? (s.drafts[caseId]?.boxes ?? EMPTY_BOXES) : EMPTY_BOXES));
   const [hover, setHover] = useState<{ box: BoxData; x: number; y: number }>();
@@ -118,7 +123,14 @@ export function ViewerPane({ index }: { index: number }) {
   // screen pixels, never resampled (and blurred) by the canvas on its way to the screen.
   const dpr = useDevicePixelRatio();
   useLayoutEffect(() => {
-    if (!frame || !vp || size.width === 0 || !win) return;
+    if (!frame) {
+      // Nothing to show (a case whose image failed): wipe what the last case left on both canvases.
+      gl.current?.clear();
+      canvas.getContext('2d')?.clearRect(0, 0, canvas.width, canvas.height);
+      imageNode.current?.getLayer()?.draw();
+      return;
+    }
+    if (!vp || size.width === 0 || !win) return;
     performance.mark('inspector:render:start');
     const deviceW = Math.round(size.width * dpr);
     const deviceH = Math.round(size.height * dpr);
@@ -241,8 +253,12 @@ export function ViewerPane({ index }: { index: number }) {
     if (!frame || !vp) return;
     const p = toImage(vp, e.evt.offsetX, e.evt.offsetY);
     const v = realValueAt(frame, p.x, p.y);
-    setReadout(v === undefined ? '' : `x ${Math.floor(p.x)} y ${Math.floor(p.y)} · ${Number.isInteger(v) ? v : v.toFixed(3)}${frame.unit ? ` ${frame.unit}` : ''}`);
+    // The image's own unit (HU only for CT rescaled to HU); without one the value is the raw stored value.
+    setReadout(v === undefined ? '' : `x ${Math.floor(p.x)} y ${Math.floor(p.y)} · ${Number.isInteger(v) ? v : v.toFixed(3)} ${frame.unit ?? t('viewer.raw')}`);
   };
+  // A value read on the previous case must not stay on screen over the next one.
+  const sceneId = scene?.id;
+  useEffect(() => setReadout(''), [sceneId, frame]);
 
   // Which VOI draws the image: a window function (centre/width apply) or the file's VOI LUT table.
   const voi = frame && pane ? voiFunctionOf(pane.window, frame) : 'LINEAR';
@@ -280,7 +296,17 @@ export function ViewerPane({ index }: { index: number }) {
             )}
             {vp && frame && (
               <Group x={vp.x} y={vp.y} scaleX={vp.scale} scaleY={vp.scale} name="boxes">
-                <BoxShapes boxes={boxes} scale={vp.scale} imageW={frame.width} imageH={frame.height} selected={selected} highContrast={highContrast} onSelect={onSelect} onHover={onHover} onChange={onChange} />
+                <BoxShapes
+                  boxes={boxes}
+                  scale={vp.scale}
+                  imageW={frame.width}
+                  imageH={frame.height}
+                  selected={selected}
+                  highContrast={highContrast}
+                  largeText={largeText}
+                  nameOf={nameOf}
+                  view={{ x0: -vp.x / vp.scale, y0: -vp.y / vp.scale, x1: (size.width - vp.x) / vp.scale, y1: (size.height - vp.y) / vp.scale }}
+                  onSelect={onSelect} onHover={onHover} onChange={onChange} />
                 {draft && <Rect x={draft.x} y={draft.y} width={draft.width} height={draft.height} stroke="#ff4fd8" dash={[2, 3]} strokeWidth={2} strokeScaleEnabled={false} listening={false} />}
               </Group>
             )}
@@ -333,7 +359,7 @@ export function ViewerPane({ index }: { index: number }) {
           <span>
             {t('box.source')}: {t(`boxes.${hover.box.source}`)} · {hover.box.origin}
           </span>
-          <span className="muted">{boxCaption(hover.box)}</span>
+          <span className="muted">{boxCaption(hover.box, nameOf)}</span>
         </div>
       )}
     </div>

@@ -1,6 +1,6 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 import { useT, type MessageKey } from '../i18n';
-import { formatPercent, formatScore } from '../history/format';
+import { fileName, formatPercent, formatScore, formatTime } from '../history/format';
 import { binEdges, dailyOptions, dayToSeconds, histogramOptions } from './charts';
 import { totals, useDashboardStore, type HistoryStats } from './dashboardStore';
 import { UPlotChart } from './UPlotChart';
@@ -225,6 +225,33 @@ function ErrorsCard({ e }: { e: HistoryStats['errors'] }) {
             ))}
           </tbody>
         </table>
+      )}
+      {e.recent.length > 0 && (
+        <>
+          <h4 className="card-subtitle">{t('dash.failedImages')}</h4>
+          <table className="data-table" data-testid="failed-images">
+            <thead>
+              <tr>
+                <th scope="col">{t('dash.file')}</th>
+                <th scope="col">{t('dash.code')}</th>
+                <th scope="col">{t('dash.case')}</th>
+                <th scope="col">{t('dash.when')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {e.recent.map((x, i) => (
+                <tr key={i} title={`${x.sourcePath ?? ''}\n${x.message}`} data-code={x.code}>
+                  <td className="file-cell">{x.sourcePath ? fileName(x.sourcePath) : '—'}</td>
+                  <td>
+                    <code>{x.code}</code>
+                  </td>
+                  <td>{x.caseKey ?? '—'}</td>
+                  <td className="num">{formatTime(x.at)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
       )}
     </Card>
   );

@@ -20,6 +20,13 @@ export function dayToSeconds(day: string): number {
   return new Date(y!, m! - 1, d!, 12).getTime() / 1000;
 }
 
+const pad2 = (n: number) => String(n).padStart(2, '0');
+/** Seconds → the local day `YYYY-MM-DD` (the dashboard's days are local calendar days). */
+export function dayLabel(sec: number): string {
+  const d = new Date(sec * 1000);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+}
+
 /** `days`: first and last x (seconds) of the data, so one day of data does not stretch the axis. */
 export function dailyOptions(width: number, labels: { images: string; errors: string }, days: [number, number]): uPlot.Options {
   const text = cssVar('--text', '#e6e9ef');
@@ -29,12 +36,15 @@ export function dailyOptions(width: number, labels: { images: string; errors: st
     width,
     height: 220,
     legend: { show: true },
+    // Room on the right for the last day's label (it is centred on its tick).
+    padding: [12, 44, 0, 0],
     // Half a day either side of the data: uPlot widens a single point's time range to ~1000 days.
     scales: { x: { time: true, range: () => [days[0] - 43_200, days[1] + 43_200] }, n: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] } },
     // Ticks on whole days, weeks, months: the data is per day.
-    axes: [axis(text, grid, { incrs: [86_400, 2 * 86_400, 7 * 86_400, 30 * 86_400, 365 * 86_400] }), axis(text, grid, { scale: 'n' })],
+    // Days written as everywhere else in the app (YYYY-MM-DD), not uPlot's locale-dependent "12/1".
+    axes: [axis(text, grid, { incrs: [86_400, 2 * 86_400, 7 * 86_400, 30 * 86_400, 365 * 86_400], values: (_u, ticks) => ticks.map(dayLabel) }), axis(text, grid, { scale: 'n' })],
     series: [
-      {},
+      { value: (_u, v) => (v === null ? '' : dayLabel(v)) },
       { label: labels.images, scale: 'n', stroke: cssVar('--accent', '#4aa3ff'), fill: cssVar('--accent', '#4aa3ff') + '66', paths: bars, points: { show: false } },
       { label: labels.errors, scale: 'n', stroke: cssVar('--danger', '#ff6b6b'), width: 2, dash: [6, 4], points: { show: true, size: 6 } },
     ],

@@ -1,3 +1,4 @@
+import { BANNER_GLYPH, kindOfVerdict } from '../review/banner';
 import { useEffect, useRef, useState } from 'react';
 import { useT, type MessageKey } from '../i18n';
 import { useAppStore } from '../state/appStore';
@@ -45,7 +46,10 @@ function Row({ row }: { row: HistoryRow }) {
         {row.packName}
         <span className="muted">@{row.packVersion}</span>
       </td>
-      <td data-testid="cell-verdict">{row.verdict}</td>
+      <td className={`verdict-cell kind-${kindOfVerdict(row.verdict)}`} data-kind={kindOfVerdict(row.verdict)}>
+        <span aria-hidden="true">{BANNER_GLYPH[kindOfVerdict(row.verdict)]} </span>
+        <span data-testid="cell-verdict">{row.verdict}</span>
+      </td>
       <td className="num">{formatScore(row.score)}</td>
       <td className="num">{formatScore(row.threshold)}</td>
       <td data-testid="cell-review">

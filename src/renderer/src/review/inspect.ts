@@ -68,7 +68,7 @@ export function heatmapRefOf(r: ImageResult, caseId: string): HeatmapRef | undef
 
 /** The "Intended use" section of a model card, as plain text (first paragraph or list). */
 export function intendedUse(card: string | undefined): string | undefined {
-  const m = card?.match(/(?:^|\n)##\s+Intended use\s*\n([\s\S]*?)(?=\n##\s|$)/);
+  const m = card?.match(/(?:^|\n)##\s+(?:Intended use|사용 목적|용도)\s*\n([\s\S]*?)(?=\n##\s|$)/);
   if (!m) return undefined;
   const text = m[1]!.replace(/[*`>]/g, '').replace(/^\s*-\s+/gm, '').replace(/\s+/g, ' ').trim();
   return text.length > 400 ? `${text.slice(0, 397)}…` : text;
@@ -105,19 +105,22 @@ export function findingsOf(r: ImageResult, run: RunResult, card?: PackCard): Fin
         version: r.pack.version,
         task: r.pack.kind,
         displayName: card?.title ?? { en: r.pack.name },
-        ...(intendedUse(card?.modelCard) ? { intendedUse: { en: intendedUse(card?.modelCard)! } } : {}),
+        ...(intendedUse(card?.modelCard) ? { intendedUse: { en: intendedUse(card?.modelCard)!, ...(intendedUse(card?.modelCardKo) ? { ko: intendedUse(card?.modelCardKo)! } : {}) } } : {}),
         ...(card?.provenance.metrics ? { metrics: Object.entries(card.provenance.metrics).map(([name, value]) => ({ name, value })) } : {}),
       },
     ],
     ...(r.runId !== undefined ? { runId: String(r.runId) } : {}),
+    ...(r.decision === 'pass' || r.decision === 'defect' || r.decision === 'uncertain' ? { decision: r.decision } : {}),
+    ...(cls ? { thresholds: cls.thresholds } : {}),
   };
 }
 
 export function regionBoxes(r: ImageResult, caseId: string): BoxData[] {
+  // A grounding pack's regions are its detections, in the same order: each box keeps its phrase.
   return r.regions.map((g, i) => ({
     id: `${caseId}|region|${i}`,
-    source: 'region',
-    label: r.drivingLabel ?? r.explanation?.targetLabel ?? 'region',
+    source: r.detections ? 'detector' : 'region',
+    label: r.detections?.[i]?.label ?? r.drivingLabel ?? r.explanation?.targetLabel ?? 'region',
     score: g.peak,
     origin: `${r.pack.name}@${r.pack.version}`,
     rect: { x: g.x, y: g.y, width: g.width, height: g.height },

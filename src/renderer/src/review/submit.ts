@@ -2,6 +2,7 @@
 import { call } from '../api';
 import { InspectorError } from '../../../shared/errors';
 import { useOperatorStore } from '../history/operatorStore';
+import { formatTime } from '../history/format';
 import type { SubmitDecision } from '../state/reviewStore';
 
 export const submitToHistory: SubmitDecision = async (c, draft) => {
@@ -21,5 +22,6 @@ export const submitToHistory: SubmitDecision = async (c, draft) => {
     if (e instanceof InspectorError && e.code === 'OPERATOR_NOT_SELECTED') useOperatorStore.getState().setOpen(true);
     throw e;
   });
-  return { id: String(res.reviewId), at: new Date().toISOString() };
+  // Shown as "saved <time>": in the app's one date format, as a reopened review shows it.
+  return { id: String(res.reviewId), at: formatTime(Date.now()) };
 };

@@ -30,6 +30,12 @@ export interface Findings {
   guard?: { code: string; reasons: string[] };
   models: ModelCard[];
   runId?: string;
+  /** The engine's decision on the image; `incomplete` when an image of the case failed. */
+  decision?: 'pass' | 'defect' | 'uncertain' | 'incomplete';
+  /** The pack's uncertain band on the defect score (near-ties within its width are uncertain). */
+  thresholds?: { low: number; high: number };
+  /** Warnings on the input, e.g. `INPUT_OUT_OF_DISTRIBUTION` (the decision is then uncertain). */
+  flags?: { code: string; message?: string }[];
 }
 
 export interface Draft {

@@ -58,6 +58,8 @@ interface ViewerState {
   toggleLegend(): void;
 
   showScene(scene: Scene): void;
+  /** Nothing on screen: a case that cannot be shown must not leave the previous image up. */
+  clearView(): void;
   /** The full-resolution frames replace a scene's preview where it is shown; view and window stay. */
   replaceFrames(sceneId: string, frames: FrameData[]): void;
   /** Inspection results join a shown scene: new heatmap layers and region boxes. */
@@ -116,6 +118,7 @@ export const useViewerStore = create<ViewerState>((set, get) => {
     setInteracting: (interacting) => set({ interacting }),
     toggleLegend: () => set((s) => ({ legendOpen: !s.legendOpen })),
 
+    clearView: () => set({ panes: [], activePane: 0, activeLayer: undefined, selectedBox: undefined }),
     showScene: (scene) =>
       set((s) => {
         const layers = { ...s.layers };
