@@ -61,6 +61,13 @@ export async function verifyStation(c: pg.Client, station: string): Promise<Stat
     })();
     // The outbox rows the triggers wrote while rebuilding are not the station's.
     mem.exec('DELETE FROM sync_outbox');
+    // Caches the station's store keeps in code (not triggers) are not synced: rebuilt from the records.
+    mem.exec(`
+INSERT INTO stat_daily(day, pack_name, verdict, n) SELECT day, pack_name, verdict, count(*) FROM inference_runs GROUP BY 1, 2, 3;
+INSERT INTO stat_images_daily(day, n) SELECT date(created_at / 1000, 'unixepoch', 'localtime'), count(*) FROM images GROUP BY 1;
+INSERT INTO stat_score_hist(pack_name, day, bin, n)
+  SELECT pack_name, day, max(0, min(99, CAST(score * 100 AS INTEGER))), count(*) FROM inference_runs GROUP BY 1, 2, 3;
+INSERT INTO cases_fts(cases_fts) VALUES ('rebuild');`);
     const rep = verifyAudit(mem, anchor);
     const b = rep.firstBreak;
     return {
