@@ -6,6 +6,7 @@
 import { commonDir, listInputs, skippedWithCases } from '../core/engine/inspect';
 import type { InspectParams } from '../core/engine/service';
 import type { HistoryStore } from '../core/history/index';
+import { inShard, shardTag, type Shard } from '../core/fleet/shard';
 import { groupCases } from '../core/verdict/cases';
 import { loadConfig } from '../core/verdict/config';
 import { InspectorError } from '../shared/errors';
@@ -27,6 +28,8 @@ export interface BatchRequest extends Omit<InspectParams, 'paths' | 'baseDir'> {
    * statistics) and each case's integrated verdict is kept for the evaluation's case metrics.
    */
   evaluation?: { setIdentity: string };
+  /** Inspect only this stable 1/N of the cases (by case id hash); the batch records its tag. */
+  shard?: Shard;
 }
 
 export interface BatchProgress {
@@ -81,15 +84,23 @@ export async function runBatch(
   if (files.length === 0) throw new InspectorError('BATCH_EMPTY', `No images found in ${req.paths.join(', ')}${skipped.length ? ` (${skipped.length} files that are not images skipped)` : ''}.`, { skipped });
   const baseDir = commonDir(req.paths);
   const config = loadConfig(req.config);
-  const cases = groupCases(files, config.config, baseDir);
+  const allCases = groupCases(files, config.config, baseDir);
+  const cases = req.shard ? allCases.filter((c) => inShard(c.id, req.shard!)) : allCases;
+  const tag = req.shard ? ` [${shardTag(req.shard)}]` : '';
+  const shardFiles = req.shard ? new Set(cases.flatMap((c) => c.images.map((i) => i.path))) : null;
+  const mine = shardFiles ? files.filter((f) => shardFiles.has(f)) : files;
   const store = ctx.history.get();
   const operatorId = store.currentOperator()?.id ?? null;
 
   let batchId: number;
   let already = new Set<string>();
   if (req.resume !== undefined) {
-    const row = store.db.prepare('SELECT id FROM batches WHERE id = ?').get(req.resume);
+    const row = store.db.prepare('SELECT id, source FROM batches WHERE id = ?').get(req.resume) as { id: number; source: string | null } | undefined;
     if (!row) throw new InspectorError('BATCH_NOT_FOUND', `There is no batch ${req.resume} to resume in ${store.file}.`);
+    const recorded = /\[(shard \d+\/\d+)\]$/.exec(row.source ?? '')?.[1] ?? null;
+    if (recorded !== (req.shard ? shardTag(req.shard) : null)) {
+      throw new InspectorError('BATCH_SHARD_MISMATCH', `Batch ${req.resume} was ${recorded ?? 'not sharded'}; resume it with ${recorded ? `--shard ${recorded.slice(6)}` : 'no --shard'}.`, { batch: req.resume, shard: recorded });
+    }
     const ev = store.db.prepare('SELECT set_identity AS s FROM evaluation_batches WHERE batch_id = ?').get(req.resume) as { s: string } | undefined;
     if ((ev?.s ?? null) !== (req.evaluation?.setIdentity ?? null)) {
       throw new InspectorError(
@@ -100,7 +111,7 @@ export async function runBatch(
     }
     batchId = req.resume;
   } else {
-    const start = { name: req.name ?? `batch ${new Date().toISOString()}`, source: req.source ?? req.paths.join('; '), operatorId };
+    const start = { name: req.name ?? `batch ${new Date().toISOString()}`, source: (req.source ?? req.paths.join('; ')) + tag, operatorId };
     batchId = req.evaluation ? store.startEvaluationBatch({ ...start, setIdentity: req.evaluation.setIdentity }) : store.startBatch(start);
   }
   // One writer per batch: a second run or resume of this batch is refused (BATCH_LOCKED) while we
@@ -110,13 +121,14 @@ export async function runBatch(
   if (req.resume !== undefined) already = recordedSources(store, batchId);
 
   // Skips are recorded once per batch (a resumed batch already has them).
-  const notImages = skippedWithCases(skipped, config, baseDir);
+  // A shard records only its own cases' skipped files, so N shards record each skip once.
+  const notImages = skippedWithCases(skipped, config, baseDir).filter((s) => !req.shard || inShard(s.caseId, req.shard));
   const newSkips = notImages.filter((s) => !already.has(s.path));
   recordSkipped(store, newSkips, { batchId, operatorId });
-  onStart(batchId, files.length);
+  onStart(batchId, mine.length);
 
-  const summary: BatchSummary = { batchId, total: files.length, inspected: 0, skipped: 0, errors: 0, notImages: notImages.length, cases: 0, verdicts: {}, stopped: false, seconds: 0, providers: { requested: req.providers ?? null, used: [] }, warnings: [] };
-  let done = files.filter((f) => already.has(f)).length;
+  const summary: BatchSummary = { batchId, total: mine.length, inspected: 0, skipped: 0, errors: 0, notImages: notImages.length, cases: 0, verdicts: {}, stopped: false, seconds: 0, providers: { requested: req.providers ?? null, used: [] }, warnings: [] };
+  let done = mine.filter((f) => already.has(f)).length;
   summary.skipped = done;
   for (const c of cases) {
     if (shouldStop()) {
@@ -145,7 +157,7 @@ export async function runBatch(
       if (req.evaluation) store.recordEvaluationCase(batchId, k.id, k.verdict.verdict);
       summary.cases++;
       summary.verdicts[k.verdict.verdict] = (summary.verdicts[k.verdict.verdict] ?? 0) + 1;
-      onProgress({ batchId, done, total: files.length, caseId: k.id, verdict: k.verdict.verdict, errors: summary.errors });
+      onProgress({ batchId, done, total: mine.length, caseId: k.id, verdict: k.verdict.verdict, errors: summary.errors });
     }
   }
   summary.seconds = (performance.now() - started) / 1000;

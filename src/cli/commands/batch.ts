@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBatch, type BatchProgress } from '../../host/batch';
+import { parseShard } from '../../core/fleet/shard';
 import { HistoryStore } from '../../core/history/index';
 import { InspectorError } from '../../shared/errors';
 import type { Command } from '../command';
@@ -11,12 +12,16 @@ import { INSPECT_OPTIONS, inspectParams } from '../inspectOptions';
 const HELP = [
   'Usage: inspector batch <files|dirs>... [--pack DIR|NAME]... [--method M] [--config inspector.yaml]',
   '                       [--name NAME] [--resume BATCH_ID] [--db FILE] [--providers cuda,cpu] [--json]',
+  '                       [--shard I/N]',
   '',
   'Inspects many images case by case in the inference worker and records each case in the history as',
   'soon as it is done, printing progress and the batch id (at the start and at the end). Ctrl-C or',
   'SIGTERM stops after the current case, every finished case recorded; a second Ctrl-C aborts at once.',
   'A batch that was killed or stopped continues with --resume BATCH_ID, skipping every image it already',
   'recorded. Files in the folders that are not images are skipped, listed and recorded.',
+  '--shard I/N inspects only the cases whose case-id hash falls in shard I of N (0 <= I < N): N processes',
+  'over the same folder (e.g. a Kubernetes Indexed Job, --shard $(JOB_COMPLETION_INDEX)/N) inspect each',
+  'case exactly once between them. The batch records its shard tag; resume it with the same --shard.',
   '',
   'Exit status: 0 every image inspected, 1 some image failed (recorded as errors), 2 usage,',
   '130 stopped by Ctrl-C/SIGTERM.',
@@ -35,6 +40,7 @@ export const batchCommand: Command = {
         ...INSPECT_OPTIONS,
         name: { type: 'string' },
         resume: { type: 'string' },
+        shard: { type: 'string' },
         db: { type: 'string' },
         json: { type: 'boolean' },
       },
@@ -42,6 +48,7 @@ export const batchCommand: Command = {
     if (positionals.length === 0) throw new InspectorError('USAGE', 'batch needs at least one file or folder');
     const resume = values.resume !== undefined ? Number(values.resume) : undefined;
     if (resume !== undefined && !Number.isInteger(resume)) throw new InspectorError('USAGE', '--resume expects a batch id (a whole number)');
+    const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
 
     // A shell's Ctrl-C goes to the whole process group; the worker is in a group of its own (see
     // nodeWorker.ts), so only we hear it: finish the case in flight, record it, then stop.
@@ -75,6 +82,7 @@ export const batchCommand: Command = {
             ...inspectParams(values),
             ...(values.name ? { name: values.name } : {}),
             ...(resume !== undefined ? { resume } : {}),
+            ...(shard ? { shard } : {}),
           },
           progress,
           () => stop,

@@ -208,6 +208,40 @@ CREATE TRIGGER ${t}_no_delete BEFORE DELETE ON ${t} BEGIN SELECT RAISE(ABORT, 'H
   .join('')}
 `;
 
+/**
+ * Fleet sync (docs/FLEET.md): every synced row enters `sync_outbox` in the transaction that
+ * writes it, by an AFTER INSERT trigger, so no writer can forget it. Rows are append-only, so
+ * the outbox holds only (table, key); the sync reads the row when it sends it. A later table is
+ * synced by one more `outboxTrigger('table', 'key')` line in its own migration.
+ */
+export function outboxTrigger(table: string, key: string): string {
+  return `
+CREATE TRIGGER ${table}_outbox AFTER INSERT ON ${table} BEGIN INSERT INTO sync_outbox(tbl, rid) VALUES ('${table}', NEW.${key}); END;
+INSERT INTO sync_outbox(tbl, rid) SELECT '${table}', ${key} FROM ${table} ORDER BY rowid;`;
+}
+
+const vFleetOutbox = `
+CREATE TABLE sync_outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, rid TEXT NOT NULL);
+${[
+  ['operators', 'id'],
+  ['cases', 'id'],
+  ['batches', 'id'],
+  ['images', 'id'],
+  ['inference_runs', 'id'],
+  ['reviews', 'id'],
+  ['errors', 'id'],
+  ['audit_log', 'seq'],
+  ['station_cases', 'uid'],
+  // Evaluations and threshold versions are audited, so central verify needs them. evaluation_cases and
+  // evaluation_packs are not synced yet: the sync reads a row back by a single-column key.
+  ['evaluation_batches', 'batch_id'],
+  ['evaluations', 'id'],
+  ['threshold_versions', 'id'],
+]
+  .map(([t, k]) => outboxTrigger(t!, k!))
+  .join('')}
+`;
+
 /** Order in which existing rows are logged when the audit chain is introduced over old data. */
 const BACKFILL_ORDER: AuditEntity[] = ['operator', 'batch', 'run', 'review', 'error'];
 
@@ -265,8 +299,9 @@ export const MIGRATIONS: Migration[] = [
     },
   },
   { version: 7, name: 'evaluation runs and threshold versions', up: (db) => db.exec(evaluationTables) },
+  { version: 8, name: 'fleet sync outbox', up: (db) => db.exec(vFleetOutbox) },
   {
-    version: 8,
+    version: 9,
     name: 'requested execution providers on runs',
     // The providers asked for (JSON list; NULL = the default order) beside the one that ran (`provider`).
     up: (db) => db.exec('ALTER TABLE inference_runs ADD COLUMN providers_requested TEXT'),

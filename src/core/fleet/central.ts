@@ -1,0 +1,127 @@
+/**
+ * The central PostgreSQL: versioned schema migrations (like the station's), applied under an
+ * advisory lock so two stations starting at once migrate it once. Rows from every station land
+ * in one `records` table keyed by (station, table, record id), partitioned by month of the
+ * record's own time; a new synced table needs no central migration. The primary key is the only
+ * index: it serves the upsert, per-station reads and per-table lookups, and every further index
+ * would slow ingest (the sync benchmark measures it).
+ */
+import pg from 'pg';
+import { InspectorError } from '../../shared/errors';
+
+export interface CentralMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const CENTRAL_MIGRATIONS: CentralMigration[] = [
+  {
+    version: 1,
+    name: 'stations, records, watermarks',
+    sql: `
+CREATE TABLE stations(
+  station_id text PRIMARY KEY,
+  last_seq bigint NOT NULL DEFAULT 0,
+  audit_seq bigint NOT NULL DEFAULT 0,
+  audit_hash text,
+  synced_at timestamptz);
+CREATE TABLE records(
+  station_id text NOT NULL, tbl text NOT NULL, rid text NOT NULL, seq bigint NOT NULL,
+  at timestamptz NOT NULL, row jsonb NOT NULL,
+  PRIMARY KEY (station_id, tbl, rid, at)) PARTITION BY RANGE (at);`,
+  },
+  {
+    version: 2,
+    name: 'approved packs',
+    sql: `
+CREATE TABLE approved_packs(
+  name text NOT NULL, version text NOT NULL, hash text NOT NULL, signature text, approver text NOT NULL,
+  approved_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (name, version));`,
+  },
+];
+
+export const CENTRAL_LATEST = CENTRAL_MIGRATIONS[CENTRAL_MIGRATIONS.length - 1]!.version;
+const MIGRATION_LOCK = 0x1e57_f1ee;
+
+export async function connectCentral(url: string): Promise<pg.Client> {
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new InspectorError('USAGE', `The central database must be a postgres:// URL; got "${url}".`);
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+  } catch (e) {
+    throw new InspectorError('FLEET_CENTRAL_UNREACHABLE', `Cannot reach the central database: ${(e as Error).message}`, { url: redact(url) });
+  }
+  return client;
+}
+
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+export async function centralVersion(c: pg.Client): Promise<number> {
+  const r = await c.query(`SELECT to_regclass('fleet_schema') IS NOT NULL AS present`);
+  if (!r.rows[0].present) return 0;
+  const v = await c.query('SELECT coalesce(max(version), 0) AS v FROM fleet_schema');
+  return Number(v.rows[0].v);
+}
+
+/** Brings the central schema to the latest version; returns the version it started from. */
+export async function migrateCentral(c: pg.Client): Promise<number> {
+  await c.query('BEGIN');
+  try {
+    await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await c.query('CREATE TABLE IF NOT EXISTS fleet_schema(version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+    const from = await centralVersion(c);
+    if (from > CENTRAL_LATEST) {
+      throw new InspectorError('FLEET_SCHEMA_TOO_NEW', `The central database has schema version ${from}; this Inspector knows up to ${CENTRAL_LATEST}.`, { version: from });
+    }
+    for (const m of CENTRAL_MIGRATIONS) {
+      if (m.version <= from) continue;
+      await c.query(m.sql);
+      await c.query('INSERT INTO fleet_schema(version, name) VALUES ($1, $2)', [m.version, m.name]);
+    }
+    await c.query('COMMIT');
+    return from;
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => {});
+    throw e;
+  }
+}
+
+/** Monthly partition bounds of an epoch-ms instant (UTC). */
+export function monthOf(ms: number): { name: string; from: string; to: string } {
+  const d = new Date(ms);
+  const y = d.getUTCFullYear();
+  const m = d.getUTCMonth();
+  const iso = (yy: number, mm: number) => new Date(Date.UTC(yy, mm, 1)).toISOString();
+  return { name: `records_${y}${String(m + 1).padStart(2, '0')}`, from: iso(y, m), to: iso(y, m + 1) };
+}
+
+const knownPartitions = new Set<string>();
+
+/** Creates the month partitions a batch needs (inside the caller's transaction). */
+export async function ensurePartitions(c: pg.Client, times: Iterable<number>): Promise<void> {
+  const months = new Map<string, ReturnType<typeof monthOf>>();
+  for (const t of times) {
+    const m = monthOf(t);
+    if (!knownPartitions.has(m.name)) months.set(m.name, m);
+  }
+  if (months.size === 0) return;
+  // Two stations creating the same month at once would collide in the catalog.
+  await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK + 1]);
+  for (const m of months.values()) {
+    await c.query(`CREATE TABLE IF NOT EXISTS ${m.name} PARTITION OF records FOR VALUES FROM ('${m.from}') TO ('${m.to}')`);
+  }
+  // Remembered only once committed: a rolled-back batch may have created nothing.
+  return void months.forEach((m) => pendingPartitions.add(m.name));
+}
+
+const pendingPartitions = new Set<string>();
+export function partitionsCommitted(): void {
+  for (const n of pendingPartitions) knownPartitions.add(n);
+  pendingPartitions.clear();
+}
+export function partitionsRolledBack(): void {
+  pendingPartitions.clear();
+}

@@ -1,0 +1,6 @@
+export * from './central';
+export * from './shard';
+export * from './stats';
+export * from './sync';
+export * from './verify';
+export * from './packs';

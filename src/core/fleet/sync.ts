@@ -1,0 +1,161 @@
+/**
+ * Outbox → central. Each batch goes in one PostgreSQL transaction: lock the station's watermark
+ * row, upsert the rows after it (ON CONFLICT DO NOTHING on (station, table, record id)), move the
+ * watermark, commit; only then are those outbox entries pruned locally. The central watermark is
+ * the truth, so a crash before the commit resends the batch and one after it skips it: nothing is
+ * lost or counted twice, however often the process dies.
+ */
+import type Database from 'better-sqlite3';
+import type pg from 'pg';
+import { InspectorError } from '../../shared/errors';
+import { ensurePartitions, partitionsCommitted, partitionsRolledBack } from './central';
+
+export interface SyncResult {
+  station: string;
+  sent: number;
+  batches: number;
+  /** The central watermark after the run: the last outbox sequence number central holds. */
+  lastSeq: number;
+  pending: number;
+}
+
+interface OutboxEntry {
+  seq: number;
+  tbl: string;
+  rid: string;
+}
+
+/** A record's own time, for the central partition: the first time column the table has. */
+const TIME_COLUMNS = ['created_at', 'at', 'started_at'];
+export function recordTime(row: Record<string, unknown>): number {
+  for (const c of TIME_COLUMNS) {
+    const v = row[c];
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+  }
+  return 0;
+}
+
+/** The station's id: `--station`, else the station setting. */
+export function stationId(db: Database.Database, explicit?: string): string {
+  const id =
+    explicit ??
+    (db.prepare("SELECT value FROM settings WHERE key IN ('station.id', 'station') ORDER BY key DESC LIMIT 1").pluck().get() as string | undefined);
+  if (!id || !/^[A-Za-z0-9._-]{1,64}$/.test(id)) {
+    throw new InspectorError(
+      id ? 'FLEET_STATION_INVALID' : 'FLEET_STATION_UNKNOWN',
+      id ? `Station id "${id}" must be 1-64 letters, digits, dot, dash or underscore.` : 'This station has no id: pass --station ID (or set the station setting).',
+    );
+  }
+  return id;
+}
+
+/** Reads rows by their key, one prepared statement per table (the key column found once). */
+function rowReader(db: Database.Database): (tbl: string, rid: string) => Record<string, unknown> | undefined {
+  const stmts = new Map<string, Database.Statement>();
+  return (tbl, rid) => {
+    let s = stmts.get(tbl);
+    if (!s) {
+      const cols = db.prepare(`SELECT name, type FROM pragma_table_info(?) WHERE pk = 1`).all(tbl) as { name: string; type: string }[];
+      if (cols.length !== 1) throw new InspectorError('FLEET_TABLE_UNSUPPORTED', `Table ${tbl} needs a single-column primary key to be synced.`, { table: tbl });
+      s = db.prepare(`SELECT * FROM "${tbl}" WHERE "${cols[0]!.name}" = ?`);
+      stmts.set(tbl, s);
+      (s as unknown as { keyIsInt: boolean }).keyIsInt = /INT/i.test(cols[0]!.type);
+    }
+    const key = (s as unknown as { keyIsInt: boolean }).keyIsInt ? Number(rid) : rid;
+    return s.get(key) as Record<string, unknown> | undefined;
+  };
+}
+
+export function pendingCount(db: Database.Database): number {
+  return db.prepare('SELECT count(*) FROM sync_outbox').pluck().get() as number;
+}
+
+export interface SyncOptions {
+  batchSize?: number;
+  /** Stop after this many batches (tests, and a background loop that yields). */
+  maxBatches?: number;
+  onBatch?: (b: { sent: number; lastSeq: number }) => void;
+}
+
+/** Sends everything pending (or `maxBatches` batches) and returns what was sent. */
+export async function syncStation(db: Database.Database, central: pg.Client, station: string, opts: SyncOptions = {}): Promise<SyncResult> {
+  const batchSize = opts.batchSize ?? 5000;
+  const read = rowReader(db);
+  const nextEntries = db.prepare('SELECT seq, tbl, rid FROM sync_outbox WHERE seq > ? ORDER BY seq LIMIT ?');
+  const prune = db.prepare('DELETE FROM sync_outbox WHERE seq <= ?');
+  const localTop = () => (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'sync_outbox'").pluck().get() as number | undefined) ?? 0;
+  const result: SyncResult = { station, sent: 0, batches: 0, lastSeq: 0, pending: 0 };
+  const readBatch = (after: number) =>
+    db
+      .transaction(() => {
+        const entries = nextEntries.all(after, batchSize) as OutboxEntry[];
+        return { after, entries, rows: entries.map((e) => read(e.tbl, e.rid)) };
+      })
+      .deferred();
+  // The next batch is read while PostgreSQL inserts this one; used only if central's watermark
+  // then stands where this batch ends.
+  let prefetched: ReturnType<typeof readBatch> | null = null;
+
+  await central.query('INSERT INTO stations(station_id) VALUES ($1) ON CONFLICT DO NOTHING', [station]);
+  for (;;) {
+    await central.query('BEGIN');
+    try {
+      const mark = await central.query('SELECT last_seq FROM stations WHERE station_id = $1 FOR UPDATE', [station]);
+      const lastSeq = Number(mark.rows[0].last_seq);
+      result.lastSeq = lastSeq;
+      // A station restored from an old backup would reuse sequence numbers central already holds.
+      if (lastSeq > localTop()) {
+        throw new InspectorError(
+          'FLEET_STATION_BEHIND',
+          `Central already holds station ${station}'s records up to ${lastSeq}, but this database has only written ${localTop()}: it was restored from an older copy or another station uses the id.`,
+          { station, central: lastSeq, local: localTop() },
+        );
+      }
+      const { entries, rows } = prefetched?.after === lastSeq ? prefetched : readBatch(lastSeq);
+      prefetched = null;
+      if (entries.length === 0 || (opts.maxBatches !== undefined && result.batches >= opts.maxBatches)) {
+        await central.query('COMMIT');
+        prune.run(lastSeq);
+        break;
+      }
+      const payload: { tbl: string; rid: string; seq: number; at: number; row: Record<string, unknown> }[] = [];
+      let auditHead: { seq: number; hash: string } | null = null;
+      entries.forEach((e, i) => {
+        const row = rows[i];
+        if (!row) throw new InspectorError('FLEET_ROW_MISSING', `Outbox entry ${e.seq} names ${e.tbl} ${e.rid}, which is not in the database.`, { ...e });
+        for (const [k, v] of Object.entries(row)) if (v instanceof Uint8Array) row[k] = { $base64: Buffer.from(v).toString('base64') };
+        payload.push({ tbl: e.tbl, rid: e.rid, seq: e.seq, at: recordTime(row), row });
+        if (e.tbl === 'audit_log') auditHead = { seq: row['seq'] as number, hash: row['hash'] as string };
+      });
+      await ensurePartitions(central, payload.map((p) => p.at));
+      const top = entries[entries.length - 1]!.seq;
+      const inserted = central.query(
+        `INSERT INTO records(station_id, tbl, rid, seq, at, row)
+         SELECT $1, x.tbl, x.rid, x.seq, to_timestamp(x.at / 1000.0), x.row FROM jsonb_to_recordset($2::jsonb) AS x(tbl text, rid text, seq bigint, at float8, row jsonb)
+         ON CONFLICT DO NOTHING`,
+        [station, JSON.stringify(payload)],
+      );
+      if (opts.maxBatches === undefined || result.batches + 1 < opts.maxBatches) prefetched = readBatch(top);
+      await inserted;
+      const head = auditHead as { seq: number; hash: string } | null;
+      await central.query(
+        `UPDATE stations SET last_seq = $2, synced_at = now(),
+           audit_seq = CASE WHEN $3::bigint IS NULL THEN audit_seq ELSE $3 END, audit_hash = coalesce($4, audit_hash) WHERE station_id = $1`,
+        [station, top, head?.seq ?? null, head?.hash ?? null],
+      );
+      await central.query('COMMIT');
+      partitionsCommitted();
+      prune.run(top);
+      result.sent += entries.length;
+      result.batches++;
+      result.lastSeq = top;
+      opts.onBatch?.({ sent: entries.length, lastSeq: top });
+    } catch (e) {
+      partitionsRolledBack();
+      await central.query('ROLLBACK').catch(() => {});
+      throw e;
+    }
+  }
+  result.pending = pendingCount(db);
+  return result;
+}

@@ -1,0 +1,68 @@
+/**
+ * A throwaway PostgreSQL 15 cluster for a test: initdb in a temp folder, started on a random
+ * 127.0.0.1 port with its socket in that folder, stopped and removed at the end. PostgreSQL
+ * refuses to run as root, so as root the cluster belongs to `nobody`.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
+
+const BIN = process.env['PG_BIN'] ?? '/usr/lib/postgresql/15/bin';
+export const postgresAvailable = existsSync(join(BIN, 'initdb')) && existsSync(join(BIN, 'pg_ctl'));
+export const skipReason = `PostgreSQL 15 server binaries not found in ${BIN} (apt-get install postgresql)`;
+
+export interface TempPostgres {
+  url: string;
+  port: number;
+  stop(): void;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function asOwner(args: string[], cwd: string): void {
+  const root = process.getuid?.() === 0;
+  const [cmd, ...rest] = root ? ['runuser', '-u', 'nobody', '--', ...args] : args;
+  const r = spawnSync(cmd!, rest, { cwd, encoding: 'utf8', timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`${args.join(' ')} failed (${r.status}): ${r.stderr || r.stdout}`);
+}
+
+export async function startPostgres(): Promise<TempPostgres> {
+  const dir = mkdtempSync(join(os.tmpdir(), 'inspector-pg-'));
+  chmodSync(dir, 0o777);
+  if (process.getuid?.() === 0) execFileSync('chown', ['nobody', dir]);
+  const data = join(dir, 'data');
+  asOwner([join(BIN, 'initdb'), '-D', data, '--auth=trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync'], dir);
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    // fsync off: the tests kill the sync client, never the server.
+    const opts = `-c listen_addresses=127.0.0.1 -c port=${port} -k ${dir} -c fsync=off -c synchronous_commit=off -c full_page_writes=off`;
+    try {
+      asOwner([join(BIN, 'pg_ctl'), '-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', '-t', '60', 'start'], dir);
+    } catch (e) {
+      if (attempt < 3) continue; // the port was taken between the probe and the bind
+      throw e;
+    }
+    return {
+      url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      port,
+      stop() {
+        try {
+          asOwner([join(BIN, 'pg_ctl'), '-D', data, '-m', 'immediate', '-w', 'stop'], dir);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    };
+  }
+}
