@@ -66,6 +66,8 @@ export interface InspectOptions {
   minRegionArea?: number;
   /** Grounding packs: overrides of the pack's prompt and thresholds for this run. */
   grounding?: GroundingOptions;
+  /** The grants every file must still be inside when it is read (the walk checked them once before). */
+  roots?: readonly string[];
 }
 
 export interface EngineSettings extends SessionSettings {
@@ -110,7 +112,7 @@ export class Engine {
   /** Decodes and inspects files; a file that fails to load gets an error result, the rest go on. */
   async inspectFiles(pack: LoadedPack, paths: readonly string[], opts: InspectOptions = {}): Promise<InspectionResult[]> {
     const loaded: (EngineImage | ErrorInfo)[] = [];
-    for (const p of paths) loaded.push(await loadImage(p).catch((e: unknown) => toErrorInfo(e)));
+    for (const p of paths) loaded.push(await loadImage(p, opts.roots).catch((e: unknown) => toErrorInfo(e)));
     const ok = loaded.filter((x): x is EngineImage => 'data' in x);
     const done = await this.inspectImages(pack, ok, opts);
     let k = 0;

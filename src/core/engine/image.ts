@@ -5,8 +5,8 @@
  * sees, and heatmaps land on the same pixels.
  */
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import { InspectorError } from '../../shared/errors';
+import { readRegularFile } from '../files/read';
 import { loadImageBytes, toGrey8, toRgb8, type Frame, type ImageFormat } from '../imaging';
 
 export type ImageModality = 'ct' | 'xray' | 'rgb' | 'other';
@@ -74,15 +74,15 @@ function toUnit(frame: Frame, format: ImageFormat): Float32Array {
   return out;
 }
 
-export async function loadImage(path: string): Promise<EngineImage> {
+/** `roots`: the grants the file must still be inside when it is read (see core/files/read.ts). */
+export async function loadImage(path: string, roots?: readonly string[]): Promise<EngineImage> {
   let bytes: Buffer;
   try {
-    // Never open what is not a regular file: a FIFO named *.png would block the read forever.
-    const st = await stat(path);
-    if (!st.isFile()) throw new InspectorError('IMAGE_UNREADABLE', `${path} is not a regular file (a FIFO, socket, device or folder); it was not opened.`, { path });
-    bytes = await readFile(path);
+    // Never block on what is not a regular file (a FIFO named *.png), and re-check the grant on what is opened.
+    bytes = await readRegularFile(path, roots);
   } catch (err) {
-    if (err instanceof InspectorError) throw err;
+    if (err instanceof InspectorError && err.code === 'WALK_OUTSIDE_ROOT') throw err;
+    if (err instanceof InspectorError) throw new InspectorError('IMAGE_UNREADABLE', err.message, { path, cause: err.code });
     throw new InspectorError('IMAGE_UNREADABLE', `Could not read the image ${path}: ${(err as Error).message}`, { path });
   }
   const file = await loadImageBytes(bytes, path, { frames: [0] });

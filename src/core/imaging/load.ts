@@ -1,5 +1,7 @@
 /** Any supported file → `ImageFile`: sniff the format from the bytes (never the extension), dispatch. */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { InspectorError } from '../../shared/errors';
+import { readRegularFile } from '../files/read';
 import type { ImageFile } from './types';
 import { hasPart10Prefix, sniffHeaderless } from './dicom/parse';
 import { loadDicom, type DicomLoadOptions } from './dicom/load';
@@ -21,7 +23,8 @@ export async function loadImageBytes(bytes: Uint8Array, path?: string, options: 
   throw imagingError(ImagingErrorCode.NOT_AN_IMAGE, 'The file is neither DICOM nor an image format Inspector reads.');
 }
 
-export async function loadImageFile(path: string, options: LoadOptions = {}): Promise<ImageFile> {
+/** `roots`: the grants the file must still be inside when it is read (core/files/read.ts). */
+export async function loadImageFile(path: string, options: LoadOptions = {}, roots?: readonly string[]): Promise<ImageFile> {
   let size: number;
   try {
     const s = await stat(path);
@@ -32,6 +35,13 @@ export async function loadImageFile(path: string, options: LoadOptions = {}): Pr
     throw imagingError(ImagingErrorCode.UNREADABLE, `The file cannot be read: ${(e as Error).message}.`, { path });
   }
   if (size > MAX_FILE_BYTES) throw imagingError(ImagingErrorCode.TOO_LARGE, `The file is ${size} bytes, more than Inspector reads at once.`, { path, size });
-  const bytes = await readFile(path);
+  let bytes: Buffer;
+  try {
+    // Re-checked on the opened descriptor: regular file, and still inside the grant (a swap after the walk).
+    bytes = await readRegularFile(path, roots);
+  } catch (e) {
+    if (e instanceof InspectorError && e.code === 'WALK_OUTSIDE_ROOT') throw e;
+    throw imagingError(ImagingErrorCode.UNREADABLE, `The file cannot be read: ${(e as Error).message}`, { path });
+  }
   return loadImageBytes(bytes, path, options);
 }

@@ -107,7 +107,7 @@ export async function loadFolder(dir: string, options: LoadOptions & { roots?: r
   const errors: FolderLoad['errors'] = walked.skipped.map((s) => ({ path: s.path, error: { code: s.code, message: s.message } }));
   for (const path of walked.files) {
     try {
-      files.push(await loadImageFile(path, load));
+      files.push(await loadImageFile(path, load, roots));
     } catch (e) {
       errors.push({ path, error: toErrorInfo(e, 'IMAGE_DECODE_FAILED') });
     }

@@ -75,7 +75,7 @@ export function f1Threshold(normal: number[], abnormal: number[]): { value: numb
 }
 
 async function loadAll(paths: string[]): Promise<EngineImage[]> {
-  return Promise.all(paths.map(loadImage));
+  return Promise.all(paths.map((p) => loadImage(p)));
 }
 
 async function calibrateClassifier(pack: LoadedPack, opts: CalibrationOptions): Promise<Partial<ManifestInput>> {
