@@ -7,7 +7,8 @@
 import type Database from 'better-sqlite3';
 import { entryHash, GENESIS_HASH, type AuditSubject } from './hash';
 
-interface EntryRow {
+/** A row of `audit_log` as stored (read by the chain check here and by verify.ts). */
+export interface AuditLogRow {
   seq: number;
   at: number;
   actor: string;
@@ -58,7 +59,7 @@ export class AuditAppender {
  */
 export function chainHoldsFrom(db: Database.Database, anchor: ChainHead): boolean {
   let prev: ChainHead | null = null;
-  for (const e of db.prepare('SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq').iterate(anchor.seq) as IterableIterator<EntryRow>) {
+  for (const e of db.prepare('SELECT * FROM audit_log WHERE seq >= ? ORDER BY seq').iterate(anchor.seq) as IterableIterator<AuditLogRow>) {
     if (!prev) {
       if (e.seq !== anchor.seq || e.hash !== anchor.hash) return false;
     } else if (e.seq !== prev.seq + 1 || e.prev_hash !== prev.hash) return false;

@@ -4,7 +4,7 @@
  * logged, or a chain shorter than the anchor written beside the database.
  */
 import type Database from 'better-sqlite3';
-import type { ChainHead } from './audit';
+import type { AuditLogRow, ChainHead } from './audit';
 import type { BlobStore } from './blobs';
 import { verifyDerived, verifyBlobs } from './derived';
 import { entryHash, GENESIS_HASH, HASHED_COLUMNS, recordHash, RUN_ADDED_COLUMNS, runRecordHash, SEALED_WITH_RUN, type AuditEntity } from './hash';
@@ -51,18 +51,6 @@ export interface VerifyOptions {
   blobs?: BlobStore;
 }
 
-interface EntryRow {
-  seq: number;
-  at: number;
-  actor: string;
-  action: string;
-  entity: string;
-  entity_id: string;
-  record_hash: string;
-  prev_hash: string;
-  hash: string;
-}
-
 const isEntity = (e: string): e is AuditEntity => e in HASHED_COLUMNS;
 
 type StoredRow = Record<string, unknown>;
@@ -107,7 +95,7 @@ export function verifyAudit(db: Database.Database, anchor: ChainHead | null = nu
   let entries = 0;
   let anchorHashSeen: string | null = null;
 
-  for (const e of db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate() as IterableIterator<EntryRow>) {
+  for (const e of db.prepare('SELECT * FROM audit_log ORDER BY seq').iterate() as IterableIterator<AuditLogRow>) {
     entries++;
     const at = (code: BreakCode, message: string): AuditBreak => ({ code, seq: e.seq, message, entity: e.entity, entityId: e.entity_id });
     if (e.seq !== prev.seq + 1) {
