@@ -2,6 +2,7 @@
  * The viewer's plain-data model. Stores hold these records; konva only draws them. They mirror what
  * `images.open` / `inspect.run` return once fetched from the media store (typed arrays instead of ids).
  */
+import type { FrameHeader } from '../../../shared/contract';
 
 export type PixelDType = 'uint8' | 'int8' | 'uint16' | 'int16' | 'uint32' | 'int32' | 'float32' | 'float64';
 export type PixelArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
@@ -67,19 +68,8 @@ export interface FrameData {
   header?: FrameHeader;
 }
 
-/** Corner-annotation attributes (the host's `FrameHeader`). */
-export interface FrameHeader {
-  patientName?: string;
-  patientId?: string;
-  modality?: string;
-  studyDate?: string;
-  studyDescription?: string;
-  seriesDescription?: string;
-  seriesNumber?: string;
-  instanceNumber?: string;
-  sliceLocation?: number;
-  sliceThickness?: number;
-}
+/** Corner-annotation attributes: the IPC contract's `FrameHeader`, one definition for host and UI. */
+export type { FrameHeader };
 
 /** An image rectangle in image pixel coordinates (x right, y down, pixel (0,0) spans [0,1)²). */
 export interface Rect {
