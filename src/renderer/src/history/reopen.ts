@@ -61,7 +61,7 @@ export function caseFromRun(detail: RunDetail, image: RecordedImage): CaseRef {
     title: `${detail.case.key} · ${fileName(detail.image.sourcePath)}`,
     origin: 'history',
     runId: run.id,
-    frames: image.frames.map(frameRef),
+    frames: image.frames.map((f, i) => frameRef(f, { path: image.path, frame: i })),
     // The recorded raw map, drawn exactly as after the live inspection (same placement and scale).
     ...(heatmap ? { heatmaps: [heatmap] } : {}),
     boxes: run.regions.map((r, i) => boxOf(r, `${caseIdOfRun(run.id)}-region-${i}`, 'region', source)),

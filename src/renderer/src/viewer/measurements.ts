@@ -1,11 +1,12 @@
 /**
- * The reviewer's measurements (length lines and rectangle ROIs) per scene and frame: plain data in
+ * The reviewer's measurements (length lines, rectangle and ellipse ROIs) per scene and frame: plain data in
  * image pixel coordinates, drawn by MeasurementShapes; the numbers come from ./annotations.
  */
 import { create } from 'zustand';
 import type { Point } from './annotations';
 
-export type MeasurementKind = 'length' | 'roi';
+/** `roi` is the rectangle ROI (its tool's name since it came first), `ellipse` the inscribed-ellipse ROI. */
+export type MeasurementKind = 'length' | 'roi' | 'ellipse';
 
 export interface Measurement {
   id: string;
