@@ -41,8 +41,12 @@ export const DicomNodeState = z.object({
 export const Worklist = z.object({ node: DicomNodeState, studies: z.array(WorklistStudy) });
 
 export const StudyUidInput = z.object({ studyInstanceUid: z.string().regex(/^[0-9.]{1,64}$/) }).strict();
-/** The study's inbox folder, now granted: the renderer opens it as a folder of cases. */
-export const OpenedStudy = z.object({ folder: z.string(), study: WorklistStudy });
+/** The study's image series folders in the inbox, now granted: the renderer opens each as a folder of cases. */
+export const OpenedStudy = z.object({
+  folder: z.string(),
+  series: z.array(z.object({ seriesInstanceUid: z.string(), modality: z.string(), folder: z.string(), instances: z.number().int() })),
+  study: WorklistStudy,
+});
 
 export const TagRows = z.object({
   rows: z.array(z.object({ tag: z.string(), vr: z.string(), name: z.string(), value: z.string(), private: z.boolean(), depth: z.number().int() })),

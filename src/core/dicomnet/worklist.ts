@@ -100,3 +100,14 @@ export function worklist(db: Database.Database, opts: { limit?: number } = {}): 
     };
   });
 }
+
+/** Result objects and documents, not images: a worklist study opens without them. */
+const NOT_IMAGES = new Set(['SR', 'SEG', 'KO', 'PR', 'DOC', 'RWV', 'REG', 'PLAN']);
+
+/** The inbox folder of each image series of a study (`<inbox>/<study>/<series>`), by series UID. */
+export function studySeriesFolders(db: Database.Database, studyUid: string): { seriesInstanceUid: string; modality: string; folder: string; instances: number }[] {
+  const rows = db
+    .prepare('SELECT series_instance_uid, modality, min(path) AS first, count(*) AS n FROM dicom_instances WHERE study_instance_uid = ? GROUP BY series_instance_uid ORDER BY min(received_at)')
+    .all(studyUid) as { series_instance_uid: string; modality: string; first: string; n: number }[];
+  return rows.filter((r) => !NOT_IMAGES.has(r.modality)).map((r) => ({ seriesInstanceUid: r.series_instance_uid, modality: r.modality, folder: dirname(r.first), instances: r.n }));
+}

@@ -6,6 +6,7 @@ import { toErrorInfo, type ErrorInfo } from '../../../shared/errors';
 import { casesFromFolder } from '../review/sources';
 import { useReviewStore } from '../state/reviewStore';
 import { useNavStore } from '../history/navStore';
+import { useAppStore } from '../state/appStore';
 
 type Worklist = Output<'dicom.worklist'>;
 
@@ -32,12 +33,24 @@ export const useWorklistStore = create<WorklistState>((set) => ({
   },
   open: async (studyInstanceUid) => {
     try {
-      const { folder } = await call('dicom.openStudy', { studyInstanceUid });
-      const { cases } = await casesFromFolder(folder);
+      const { folder, series, study } = await call('dicom.openStudy', { studyInstanceUid });
+      // Titled by the study (patient id, description), not by the series folder's UID.
+      const label = [study.patientId, study.description].filter(Boolean).join(' ') || studyInstanceUid;
+      // One folder per series in the inbox; the cases are named under the study folder so the
+      // series strip shows the study's series side by side.
+      const cases = (await Promise.all(series.map((s) => casesFromFolder(s.folder)))).flatMap((r, i) =>
+        r.cases.map((c) =>
+          c.id.startsWith(`${series[i]!.folder}#`)
+            ? { ...c, id: `${folder}#${c.id.slice(series[i]!.folder.length + 1)}`, title: c.title.replace(series[i]!.seriesInstanceUid, label) }
+            : c,
+        ),
+      );
       useReviewStore.getState().setCases(cases, cases.length ? 0 : -1);
       useNavStore.getState().setView('review');
     } catch (e) {
+      // Shown in the room and in the app's error line (the review page may already be showing).
       set({ error: toErrorInfo(e) });
+      useAppStore.getState().setError(toErrorInfo(e));
     }
   },
 }));
