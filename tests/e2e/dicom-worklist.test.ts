@@ -66,6 +66,11 @@ describe.skipIf(!hasShared || !hasDcmtk || !hasPydicom)('DICOM worklist → view
     const { series } = await b.host.handlers['dicom.openStudy']({ studyInstanceUid: studies[0]!.studyInstanceUid });
     return (await b.host.handlers['images.openSeries']({ dir: series[0]!.folder })).series[0]!;
   };
+  /** No operator exists in this fresh history: the profile chooser opens over the page; "Later" closes it for the screenshots. */
+  const dismissOperatorChooser = async () => {
+    const later = b.page.getByTestId('operator-later');
+    if (await later.isVisible()) await later.click();
+  };
   afterAll(async () => {
     await b?.close();
     rmSync(userDataDir, { recursive: true, force: true });
@@ -104,6 +109,7 @@ describe.skipIf(!hasShared || !hasDcmtk || !hasPydicom)('DICOM worklist → view
     await waitAttr(b, 'worklist-row', 'data-ai', /^not-run$/, 15_000);
     expect(await b.page.getByTestId('worklist-ai').innerText()).toContain('not run');
     expect(await row.getAttribute('data-study')).toBe(header.studyUid);
+    await dismissOperatorChooser();
     await b.screenshot('dicom-worklist');
   }, 180_000);
 
@@ -159,6 +165,7 @@ describe.skipIf(!hasShared || !hasDcmtk || !hasPydicom)('DICOM worklist → view
     const pixel = browser.locator('[data-testid="tag-row"][data-tag="(7FE0,0010)"]');
     expect((await pixel.locator('td').last().innerText()).trim()).toBe(`<${512 * 512 * 2} bytes>`);
     await browser.getByTestId('tags-search').fill('InstanceNumber');
+    await dismissOperatorChooser();
     await b.screenshot('dicom-tag-browser');
     await browser.getByTestId('tags-close').click();
     await browser.waitFor({ state: 'detached' });
@@ -203,6 +210,7 @@ describe.skipIf(!hasShared || !hasDcmtk || !hasPydicom)('DICOM worklist → view
     const mm = Math.hypot((c!.x - a!.x) * ref.spacing[1], (c!.y - a!.y) * ref.spacing[0]);
     expect(await len.innerText()).toBe(`${mm.toFixed(1)} mm`);
     expect(mm).toBeGreaterThan(140);
+    await dismissOperatorChooser();
     await b.screenshot('dicom-ellipse-length');
   });
 });
