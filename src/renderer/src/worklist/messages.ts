@@ -1,7 +1,7 @@
 /** UI text of the worklist room and the viewer's DICOM conventions (series strip, tag browser, ellipse ROI). */
 export const dicomUiEn = {
   'nav.worklist': 'Worklist',
-  'shortcut.view.worklist': 'Show the DICOM worklist',
+  'shortcut.view.worklist': 'Go to the DICOM worklist',
   'worklist.title': 'DICOM worklist',
   'worklist.refresh': 'Refresh',
   'worklist.empty': 'No studies received or retrieved yet.',
@@ -36,7 +36,7 @@ export const dicomUiEn = {
 
 export const dicomUiKo: Record<keyof typeof dicomUiEn, string> = {
   'nav.worklist': '워크리스트',
-  'shortcut.view.worklist': 'DICOM 워크리스트 보기',
+  'shortcut.view.worklist': 'DICOM 워크리스트로 이동',
   'worklist.title': 'DICOM 워크리스트',
   'worklist.refresh': '새로 고침',
   'worklist.empty': '수신하거나 가져온 검사가 아직 없습니다.',
