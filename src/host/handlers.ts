@@ -18,7 +18,7 @@ import { runInspect } from './inspect';
 import { listSamples } from './samples';
 import { packCard } from './packCard';
 import type { DicomNodeService } from './dicomNode';
-import { studySeriesFolders, worklist } from '../core/dicomnet/worklist';
+import { studyRuns, studySeriesFolders, worklist } from '../core/dicomnet/worklist';
 import { listTags } from '../core/imaging/dicom/tags';
 import { readRegularFile } from '../core/files/read';
 import { InspectorError } from '../shared/errors';
@@ -110,7 +110,8 @@ export function createHandlers(ctx: HostContext): Handlers {
       if (!study || !study.folder) throw new InspectorError('DICOM_STUDY_NOT_FOUND', `The worklist has no study ${studyInstanceUid}.`, { studyInstanceUid });
       // Opening a worklist study is the user's choice of its inbox folder: that folder becomes readable.
       ctx.grants.grant(study.folder);
-      return { folder: study.folder, series: studySeriesFolders(ctx.history.get().db, studyInstanceUid), study };
+      const db = ctx.history.get().db;
+      return { folder: study.folder, series: studySeriesFolders(db, studyInstanceUid), study, runs: studyRuns(db, study.batchId) };
     },
     'images.tags': async ({ path }) => listTags(await readRegularFile(ctx.grants.check(path), ctx.grants.list())),
   };

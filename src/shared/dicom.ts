@@ -46,6 +46,8 @@ export const OpenedStudy = z.object({
   folder: z.string(),
   series: z.array(z.object({ seriesInstanceUid: z.string(), modality: z.string(), folder: z.string(), instances: z.number().int() })),
   study: WorklistStudy,
+  /** The study's auto-inspection runs and the file each inspected: those cases open with their results. */
+  runs: z.array(z.object({ runId: z.number().int(), path: z.string() })),
 });
 
 export const TagRows = z.object({

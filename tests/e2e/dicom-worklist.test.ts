@@ -7,14 +7,34 @@
  * same pixels, and a length reads its mm from Pixel Spacing (read by pydicom too).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBridge, type Bridge } from '../support/bridge';
-import { hasShared, sharedData } from '../support/paths';
-import { freePort, hasDcmtk } from '../integration/dicomnet/orthanc';
+import { hasShared, repoRoot, sharedData } from '../support/paths';
+import { buildResults } from '../../src/core/dicomnet/results';
+import { dcmjs } from '../../src/core/dicomnet/dimse';
 import { viewOf, waitAttr } from './viewer-helpers';
+
+const hasDcmtk = spawnSync('sh', ['-c', 'command -v storescu'], { encoding: 'utf8' }).status === 0;
+const hasDciodvfy = spawnSync('sh', ['-c', 'command -v dciodvfy'], { encoding: 'utf8' }).status === 0;
+function dciodvfy(path: string): { errors: string[]; output: string } {
+  const r = spawnSync('dciodvfy', [path], { encoding: 'utf8' });
+  const output = `${r.stdout}${r.stderr}`;
+  return { errors: output.split('\n').filter((l) => /^Error/.test(l)), output };
+}
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
 
 const SERIES = join(sharedData, 'dicom', 'ct-series-ge-head-tilted');
 const PYTHON = '/usr/bin/python3';
@@ -235,3 +255,87 @@ function pydicomHeader(file: string): { patientId: string; studyDate: string; st
   if (r.status !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout) as ReturnType<typeof pydicomHeader>;
 }
+
+const CR = join(repoRoot, 'resources', 'samples', 'chest-xray-pneumonia', 'dicom', 'RG1_J2KI.dcm');
+
+describe.skipIf(!hasDcmtk)('DICOM worklist: an auto-inspected study, reviewed with a measurement, into the SR (Chromium)', () => {
+  let b: Bridge;
+  let port: number;
+  const userDataDir = mkdtempSync(join(os.tmpdir(), 'inspector-e2e-worklist-cr-'));
+
+  beforeAll(async () => {
+    port = await freePort();
+    writeFileSync(
+      join(userDataDir, 'dicom.yaml'),
+      ['ae_title: INSPECTOR', `port: ${port}`, 'allow: [{ aet: MODALITY1, host: 127.0.0.1 }]', 'auto_inspect:', '  - when: { modality: CR }', '    pack: chest-xray-pneumonia', 'stable_seconds: 1'].join('\n'),
+    );
+    writeFileSync(join(userDataDir, 'settings.yaml'), 'dicom:\n  config: dicom.yaml\n');
+    b = await openBridge({ userDataDir });
+    await b.host.handlers['operator.create']({ id: 'lee.rt', name: 'Lee Radiographer', role: 'reviewer' });
+    await b.host.handlers['operator.select']({ id: 'lee.rt' });
+    await b.page.reload();
+  }, 120_000);
+  afterAll(async () => {
+    await b?.close();
+    rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  it('the AI status follows the auto-inspection; the study opens with its run; a length is saved with the decision and lands in the VERIFIED SR', async () => {
+    expect((await b.host.dicom.startFromSettings()).state).toBe('listening');
+    await b.page.getByTestId('view-worklist').click();
+    const sent = await storescu(['-aet', 'MODALITY1', '-aec', 'INSPECTOR', '-xw', '127.0.0.1', String(port), CR]);
+    expect(sent.status, sent.output).toBe(0);
+    // Inspected by the chest pack through the same batch code as the CLI; the room polls.
+    await waitAttr(b, 'worklist-row', 'data-ai', /^(findings|no-findings)$/, 120_000);
+    const { studies } = await b.host.handlers['dicom.worklist']({});
+    const run = b.host.history.get().db.prepare('SELECT id, verdict, score, threshold, thresholds FROM inference_runs WHERE batch_id = ?').get(studies[0]!.batchId) as { id: number; verdict: string; score: number; threshold: number; thresholds: string };
+    // Findings from the pack's uncertain band's lower edge up (a near-tie needs the reader).
+    const low = (JSON.parse(run.thresholds) as { low?: number }).low ?? run.threshold;
+    expect(await b.page.getByTestId('worklist-row').getAttribute('data-ai')).toBe(run.verdict === 'uncertain' || run.score >= low ? 'findings' : 'no-findings');
+    await b.screenshot('dicom-worklist-cr-inspected');
+
+    await b.page.getByTestId('worklist-open').click();
+    await waitAttr(b, 'viewer-pane-0', 'data-view', /"frame":0/, 60_000);
+    await b.page.evaluate(() => (globalThis as unknown as { __inspector: { ready(): Promise<void> } }).__inspector.ready());
+    const v = await viewOf(b);
+    const box = (await b.page.getByTestId('viewer-pane-0').boundingBox())!;
+    const at = (ix: number, iy: number) => ({ x: box.x + v.x + ix * v.scale, y: box.y + v.y + iy * v.scale });
+    await b.page.getByTestId('tool-length').click();
+    const p = at(500, 800);
+    const q = at(1300, 900);
+    await b.page.mouse.move(p.x, p.y);
+    await b.page.mouse.down();
+    await b.page.mouse.move(q.x, q.y, { steps: 8 });
+    await b.page.mouse.up();
+    const len = b.page.getByTestId('measurement-length');
+    await len.waitFor();
+    const shown = await len.innerText();
+    await b.page.getByTestId('review-accept').click();
+    await b.page.getByTestId('save-state').filter({ hasText: /Saved/ }).waitFor();
+
+    const detail = await b.host.handlers['history.run']({ runId: run.id });
+    const review = detail.reviews.at(-1)!;
+    expect(review).toMatchObject({ decision: 'accept', operatorId: 'lee.rt' });
+    expect(review.measurements).toHaveLength(1);
+    const m = review.measurements![0]!;
+    expect(m.kind).toBe('length');
+    expect(`${m.value['length']!.toFixed(1)} ${m.unit}`).toBe(shown);
+    expect(m.source?.sopInstanceUid).toBe('1.3.6.1.4.1.5962.1.1.9.1.3.20040826185059.5457');
+    const audit = b.host.history.get().db.prepare(`SELECT count(*) FROM audit_log WHERE entity = 'measurement' AND actor = 'lee.rt'`).pluck().get();
+    expect(audit).toBe(1);
+    expect((await b.host.handlers['audit.verify']({})).ok).toBe(true);
+
+    // The reviewed SR the node sends for this run: VERIFIED, with the decision and the length.
+    const [sr] = await buildResults(b.host.history.get(), run.id, ['sr'], { uidRoot: '2.25', softwareVersion: '0.0.0-test', outDir: join(userDataDir, 'sr') });
+    if (hasDciodvfy) {
+      const check = dciodvfy(sr!.path);
+      expect(check.errors, check.output).toEqual([]);
+    }
+    const ds = dcmjs.data.DicomMetaDictionary.naturalizeDataset(dcmjs.data.DicomMessage.readFile(new Uint8Array(readFileSync(sr!.path)).buffer).dict) as Record<string, unknown>;
+    expect(ds['VerificationFlag']).toBe('VERIFIED');
+    const text = JSON.stringify(ds);
+    expect(text).toContain('"410668003"');
+    expect(text).toContain(`"NumericValue":${Number(m.value['length']!.toPrecision(6))}`);
+    await b.screenshot('dicom-worklist-cr-reviewed');
+  }, 240_000);
+});

@@ -12,7 +12,7 @@ import { text } from '../imaging/dicom/attributes';
 import { dicomParser } from '../imaging/dicom/parse';
 import type { StudyStatus } from './records';
 
-/** not-run: no rule matched or not yet stable; findings: a run's defect score reached its threshold. */
+/** not-run: no rule matched or not yet stable; findings: see `hasFindings`. */
 export type AiStatus = 'not-run' | 'running' | 'findings' | 'no-findings' | 'failed';
 
 export interface WorklistStudy {
@@ -57,12 +57,35 @@ function headerText(path: string): { patientName: string; description: string } 
   }
 }
 
+/**
+ * A run needs the reader's attention when its defect score reaches the lower edge of the pack's
+ * uncertain band (or its threshold when it has none), or when it is uncertain (input guard): a
+ * near-tie is never reported as "no findings".
+ */
+export function hasFindings(r: { verdict: string; score: number; threshold: number | null; thresholds: string | null }): boolean {
+  if (r.verdict === 'uncertain') return true;
+  let low: number | undefined;
+  try {
+    const t = r.thresholds ? (JSON.parse(r.thresholds) as { low?: unknown }) : {};
+    if (typeof t.low === 'number') low = t.low;
+  } catch {
+    /* no band recorded */
+  }
+  return r.score >= (low ?? r.threshold ?? 0.5);
+}
+
 export function aiStatusOf(db: Database.Database, status: StudyStatus, batchId: number | null): { aiStatus: AiStatus; runIds: number[] } {
   if (status === 'inspecting') return { aiStatus: 'running', runIds: [] };
   if (status === 'failed') return { aiStatus: 'failed', runIds: [] };
   if (status !== 'inspected' || batchId === null) return { aiStatus: 'not-run', runIds: [] };
-  const runs = db.prepare('SELECT id, score, threshold FROM inference_runs WHERE batch_id = ? ORDER BY id').all(batchId) as { id: number; score: number; threshold: number | null }[];
-  const findings = runs.some((r) => r.score >= (r.threshold ?? 0.5));
+  const runs = db.prepare('SELECT id, verdict, score, threshold, thresholds FROM inference_runs WHERE batch_id = ? ORDER BY id').all(batchId) as {
+    id: number;
+    verdict: string;
+    score: number;
+    threshold: number | null;
+    thresholds: string | null;
+  }[];
+  const findings = runs.some((r) => hasFindings(r));
   return { aiStatus: findings ? 'findings' : 'no-findings', runIds: runs.map((r) => r.id) };
 }
 
@@ -110,4 +133,12 @@ export function studySeriesFolders(db: Database.Database, studyUid: string): { s
     .prepare('SELECT series_instance_uid, modality, min(path) AS first, count(*) AS n FROM dicom_instances WHERE study_instance_uid = ? GROUP BY series_instance_uid ORDER BY min(received_at)')
     .all(studyUid) as { series_instance_uid: string; modality: string; first: string; n: number }[];
   return rows.filter((r) => !NOT_IMAGES.has(r.modality)).map((r) => ({ seriesInstanceUid: r.series_instance_uid, modality: r.modality, folder: dirname(r.first), instances: r.n }));
+}
+
+/** The runs of a study's auto-inspection and the inbox file each inspected (to open them as reviewable cases). */
+export function studyRuns(db: Database.Database, batchId: number | null): { runId: number; path: string }[] {
+  if (batchId === null) return [];
+  return db
+    .prepare('SELECT r.id AS runId, i.source_path AS path FROM inference_runs r JOIN images i ON i.id = r.image_id WHERE r.batch_id = ? ORDER BY r.id')
+    .all(batchId) as { runId: number; path: string }[];
 }

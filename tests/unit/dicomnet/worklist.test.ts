@@ -56,7 +56,7 @@ describe.skipIf(!hasShared)('worklist', () => {
     expect(worklist(store.db)[0]).toMatchObject({ aiStatus: 'failed', errorCode: 'DICOM_INSPECT_FAILED' });
     setStudyStatus(store.db, ct.studyInstanceUid, 'no-rule');
 
-    // Inspected: findings when a run's defect score reached its threshold, else no findings.
+    // Inspected: findings when a run's defect score reached its threshold (or its band's low edge), else no findings.
     const batch = (score: number) => {
       const id = Number(store.db.prepare(`INSERT INTO batches(name, source, started_at) VALUES ('dicom', 'dicom', 1)`).run().lastInsertRowid);
       store.recordInference({ ...sampleRecord(score * 100), batchId: id, score, threshold: 0.5 } as never);
@@ -67,6 +67,11 @@ describe.skipIf(!hasShared)('worklist', () => {
     expect(list.find((s) => s.studyInstanceUid === cr.studyInstanceUid)).toMatchObject({ aiStatus: 'no-findings', runIds: [expect.any(Number)] });
     expect(list.find((s) => s.studyInstanceUid === ct.studyInstanceUid)!.aiStatus).toBe('not-run');
     setStudyStatus(store.db, cr.studyInstanceUid, 'inspected', { batchId: batch(0.9) });
+    expect(worklist(store.db).find((s) => s.studyInstanceUid === cr.studyInstanceUid)!.aiStatus).toBe('findings');
+    // Inside the pack's uncertain band (below its high threshold): needs the reader, not "no findings".
+    const near = Number(store.db.prepare(`INSERT INTO batches(name, source, started_at) VALUES ('dicom', 'dicom', 1)`).run().lastInsertRowid);
+    store.recordInference({ ...sampleRecord(45), batchId: near, score: 0.45, threshold: 0.5, thresholds: { low: 0.4, high: 0.5 } } as never);
+    setStudyStatus(store.db, cr.studyInstanceUid, 'inspected', { batchId: near });
     expect(worklist(store.db).find((s) => s.studyInstanceUid === cr.studyInstanceUid)!.aiStatus).toBe('findings');
     store.close();
   });

@@ -7,6 +7,7 @@ import { casesFromFolder } from '../review/sources';
 import { useReviewStore } from '../state/reviewStore';
 import { useNavStore } from '../history/navStore';
 import { useAppStore } from '../state/appStore';
+import { caseFromRun, caseIdOfRun, draftFromReview } from '../history/reopen';
 
 type Worklist = Output<'dicom.worklist'>;
 
@@ -33,7 +34,7 @@ export const useWorklistStore = create<WorklistState>((set) => ({
   },
   open: async (studyInstanceUid) => {
     try {
-      const { folder, series, study } = await call('dicom.openStudy', { studyInstanceUid });
+      const { folder, series, study, runs } = await call('dicom.openStudy', { studyInstanceUid });
       // Titled by the study (patient id, description), not by the series folder's UID.
       const label = [study.patientId, study.description].filter(Boolean).join(' ') || studyInstanceUid;
       // One folder per series in the inbox; the cases are named under the study folder so the
@@ -45,7 +46,19 @@ export const useWorklistStore = create<WorklistState>((set) => ({
             : c,
         ),
       );
-      useReviewStore.getState().setCases(cases, cases.length ? 0 : -1);
+      // An inspected image opens as its recorded run (findings, map, regions, latest review): a
+      // decision and the measurements taken then are recorded against that run, as from History.
+      const withRuns = await Promise.all(
+        cases.map(async (c) => {
+          const run = c.path ? runs.find((r) => r.path === c.path) : undefined;
+          if (!run) return c;
+          const [detail, image] = await Promise.all([call('history.run', { runId: run.runId }), call('images.openRun', { runId: run.runId })]);
+          const seed = draftFromReview(detail);
+          if (seed) useReviewStore.setState((s) => ({ drafts: { ...s.drafts, [caseIdOfRun(run.runId)]: seed } }));
+          return caseFromRun(detail, image);
+        }),
+      );
+      useReviewStore.getState().setCases(withRuns, withRuns.length ? 0 : -1);
       useNavStore.getState().setView('review');
     } catch (e) {
       // Shown in the room and in the app's error line (the review page may already be showing).
