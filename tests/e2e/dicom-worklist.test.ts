@@ -280,7 +280,7 @@ describe.skipIf(!hasDcmtk)('DICOM worklist: an auto-inspected study, reviewed wi
     rmSync(userDataDir, { recursive: true, force: true });
   });
 
-  it('the AI status follows the auto-inspection; the study opens with its run; a length is saved with the decision and lands in the VERIFIED SR', async () => {
+  it('the AI status follows the auto-inspection; the study opens with its run; a length is saved with the decision, lands in the VERIFIED SR and comes back on reopening', async () => {
     expect((await b.host.dicom.startFromSettings()).state).toBe('listening');
     await b.page.getByTestId('view-worklist').click();
     const sent = await storescu(['-aet', 'MODALITY1', '-aec', 'INSPECTOR', '-xw', '127.0.0.1', String(port), CR]);
@@ -337,5 +337,18 @@ describe.skipIf(!hasDcmtk)('DICOM worklist: an auto-inspected study, reviewed wi
     expect(text).toContain('"410668003"');
     expect(text).toContain(`"NumericValue":${Number(m.value['length']!.toPrecision(6))}`);
     await b.screenshot('dicom-worklist-cr-reviewed');
+
+    // A fresh renderer (the app restarted): opening the study again brings the recorded decision and length back.
+    const drawn = await len.getAttribute('data-points');
+    await b.page.reload();
+    await b.page.getByTestId('view-worklist').click();
+    await b.page.getByTestId('worklist-open').click();
+    const again = b.page.getByTestId('measurement-length');
+    await again.waitFor({ timeout: 60_000 });
+    expect(await again.innerText()).toBe(shown);
+    const [r0, r1] = JSON.parse((await again.getAttribute('data-points'))!) as { x: number; y: number }[];
+    const [d0, d1] = JSON.parse(drawn!) as { x: number; y: number }[];
+    expect([r0!.x, r0!.y, r1!.x, r1!.y]).toEqual([d0!.x, d0!.y, d1!.x, d1!.y]);
+    expect(await b.page.getByTestId('review-accept').getAttribute('aria-pressed')).toBe('true');
   }, 240_000);
 });

@@ -7,7 +7,8 @@ import { casesFromFolder } from '../review/sources';
 import { useReviewStore } from '../state/reviewStore';
 import { useNavStore } from '../history/navStore';
 import { useAppStore } from '../state/appStore';
-import { caseFromRun, caseIdOfRun, draftFromReview } from '../history/reopen';
+import { caseFromRun, caseIdOfRun, draftFromReview, effectiveReview } from '../history/reopen';
+import { recordedMeasurements, useMeasureStore } from '../viewer/measurements';
 
 type Worklist = Output<'dicom.worklist'>;
 
@@ -54,7 +55,11 @@ export const useWorklistStore = create<WorklistState>((set) => ({
           if (!run) return c;
           const [detail, image] = await Promise.all([call('history.run', { runId: run.runId }), call('images.openRun', { runId: run.runId })]);
           const seed = draftFromReview(detail);
-          if (seed) useReviewStore.setState((s) => ({ drafts: { ...s.drafts, [caseIdOfRun(run.runId)]: seed } }));
+          const id = caseIdOfRun(run.runId);
+          if (seed && !useReviewStore.getState().drafts[id]?.dirty) {
+            useReviewStore.setState((s) => ({ drafts: { ...s.drafts, [id]: seed } }));
+            useMeasureStore.getState().seed(id, recordedMeasurements(effectiveReview(detail)?.measurements ?? []));
+          }
           return caseFromRun(detail, image);
         }),
       );
