@@ -50,6 +50,17 @@ export function loadDicomSetting(dataDir: string): string | null {
   return r.data.dicom ? resolve(dataDir, r.data.dicom.config) : null;
 }
 
+/** Names the DICOM node configuration the app runs (kept as given: relative paths resolve against the data folder). */
+export function saveDicomSetting(dataDir: string, config: string): string {
+  const r = DicomSetting.safeParse({ config });
+  if (!r.success) throw new InspectorError('SETTINGS_BAD_VALUE', `dicom.config: ${r.error.issues.map((i) => i.message).join('; ')}`);
+  const file = stationFile(dataDir);
+  const prev = existsSync(file) ? (readSettingsYaml(file) as Record<string, unknown> | null) : null;
+  writeFileSync(`${file}.tmp`, `# Inspector workstation settings (docs/REPORTS.md)\n${stringify({ ...(prev ?? {}), dicom: r.data })}`);
+  renameSync(`${file}.tmp`, file);
+  return resolve(dataDir, r.data.config);
+}
+
 function readSettingsYaml(file: string): unknown {
   try {
     return parse(readFileSync(file, 'utf8'));

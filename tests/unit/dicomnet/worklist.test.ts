@@ -11,7 +11,7 @@ import { recordInstance, setStudyStatus } from '../../../src/core/dicomnet/recor
 import { studySeriesFolders, worklist } from '../../../src/core/dicomnet/worklist';
 import { HistoryStore } from '../../../src/core/history/index';
 import { listTags } from '../../../src/core/imaging/dicom/tags';
-import { loadDicomSetting, saveStation } from '../../../src/core/settings/index';
+import { loadDicomSetting, loadStation, saveDicomSetting, saveStation } from '../../../src/core/settings/index';
 import { DicomNodeService } from '../../../src/host/dicomNode';
 import { HistoryAccess } from '../../../src/host/history';
 import { appPaths } from '../../../src/host/paths';
@@ -95,6 +95,9 @@ describe.skipIf(!hasShared)('worklist', () => {
     const data = join(t.dir, 'data');
     mkdirSync(data, { recursive: true });
     expect(loadDicomSetting(data)).toBeNull();
+    saveStation(data, { id: 'RAD-00' });
+    expect(saveDicomSetting(data, 'dicom.yaml')).toBe(join(data, 'dicom.yaml'));
+    expect(loadStation(data)?.id).toBe('RAD-00');
     writeFileSync(join(data, 'settings.yaml'), 'dicom:\n  config: dicom.yaml\n');
     expect(loadDicomSetting(data)).toBe(join(data, 'dicom.yaml'));
     saveStation(data, { id: 'RAD-01' });
