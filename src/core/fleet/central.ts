@@ -8,6 +8,7 @@
  */
 import pg from 'pg';
 import { InspectorError } from '../../shared/errors';
+import { ROLLUP_MIGRATION } from './rollups';
 
 export interface CentralMigration {
   version: number;
@@ -39,6 +40,7 @@ CREATE TABLE approved_packs(
   name text NOT NULL, version text NOT NULL, hash text NOT NULL, signature text, approver text NOT NULL,
   approved_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (name, version));`,
   },
+  { version: 3, name: 'dashboard rollups', sql: ROLLUP_MIGRATION },
 ];
 
 export const CENTRAL_LATEST = CENTRAL_MIGRATIONS[CENTRAL_MIGRATIONS.length - 1]!.version;

@@ -4,3 +4,5 @@ export * from './stats';
 export * from './sync';
 export * from './verify';
 export * from './packs';
+export * from './drift';
+export * from './rollups';

@@ -9,6 +9,7 @@ import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import { InspectorError } from '../../shared/errors';
 import { ensurePartitions, partitionsCommitted, partitionsRolledBack } from './central';
+import { FRESH_TABLE, ROLLED_UP_TABLES } from './rollups';
 
 export interface SyncResult {
   station: string;
@@ -97,6 +98,7 @@ export async function syncStation(db: Database.Database, central: pg.Client, sta
   let prefetched: ReturnType<typeof readBatch> | null = null;
 
   await central.query('INSERT INTO stations(station_id) VALUES ($1) ON CONFLICT DO NOTHING', [station]);
+  await central.query(FRESH_TABLE);
   for (;;) {
     await central.query('BEGIN');
     try {
@@ -129,14 +131,19 @@ export async function syncStation(db: Database.Database, central: pg.Client, sta
       });
       await ensurePartitions(central, payload.map((p) => p.at));
       const top = entries[entries.length - 1]!.seq;
+      // Only the rows this insert really adds reach the dashboard rollups (rollups.ts), in this
+      // same transaction: a resent batch inserts, and so counts, nothing.
       const inserted = central.query(
-        `INSERT INTO records(station_id, tbl, rid, seq, at, row)
-         SELECT $1, x.tbl, x.rid, x.seq, to_timestamp(x.at / 1000.0), x.row FROM jsonb_to_recordset($2::jsonb) AS x(tbl text, rid text, seq bigint, at float8, row jsonb)
-         ON CONFLICT DO NOTHING`,
-        [station, JSON.stringify(payload)],
+        `WITH ins AS (
+           INSERT INTO records(station_id, tbl, rid, seq, at, row)
+           SELECT $1, x.tbl, x.rid, x.seq, to_timestamp(x.at / 1000.0), x.row FROM jsonb_to_recordset($2::jsonb) AS x(tbl text, rid text, seq bigint, at float8, row jsonb)
+           ON CONFLICT DO NOTHING RETURNING station_id, tbl, rid, row)
+         INSERT INTO fresh SELECT station_id, tbl, rid, row FROM ins WHERE tbl = ANY($3)`,
+        [station, JSON.stringify(payload), ROLLED_UP_TABLES],
       );
       if (opts.maxBatches === undefined || result.batches + 1 < opts.maxBatches) prefetched = readBatch(top);
       await inserted;
+      await central.query('SELECT fleet_rollup()');
       const head = auditHead as { seq: number; hash: string } | null;
       await central.query(
         `UPDATE stations SET last_seq = $2, synced_at = now(),
