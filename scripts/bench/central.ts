@@ -49,7 +49,7 @@ try {
   // Rows are shaped like the station's own (same columns the dashboard reads; long hashes as real).
   const chunk = (k0: number, k1: number) => `
 WITH k AS (
-  SELECT k, 'ST' || lpad((k % ${STATIONS})::text, 2, '0') AS st, ${t0}::float8 + k * (${DAYS * 86_400_000}::float8 / ${cases}) AS ms FROM generate_series(${k0}, ${k1 - 1}) k
+  SELECT k, 'ST' || lpad((k % ${STATIONS})::text, 2, '0') AS st, ${t0}::float8 + k * (${DAYS * 86_400_000}::float8 / ${cases}) AS ms FROM generate_series(${k0}::bigint, ${k1 - 1}::bigint) k
 ), src AS (
   SELECT st, 'cases' AS tbl, k::text AS rid, k * 6 AS seq, ms,
          jsonb_build_object('id', k, 'case_key', 'SN-' || k, 'kind', 'part', 'line', 'L' || (k % 3), 'station', st, 'created_at', ms::bigint) AS row

@@ -6,3 +6,4 @@ export * from './verify';
 export * from './packs';
 export * from './drift';
 export * from './rollups';
+export * from './background';
