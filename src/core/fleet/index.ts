@@ -7,3 +7,4 @@ export * from './packs';
 export * from './drift';
 export * from './rollups';
 export * from './background';
+export * from './queue';
