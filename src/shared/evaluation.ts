@@ -81,8 +81,9 @@ export const EvaluatedPack = z.object({
   rocAuc: z.number().nullable(),
   rocAucCi: Interval,
   averagePrecision: z.number().nullable(),
-  roc: z.object({ fpr: z.array(z.number()), tpr: z.array(z.number()), thresholds: z.array(z.number()) }).nullable(),
-  pr: z.object({ precision: z.array(z.number()), recall: z.array(z.number()), thresholds: z.array(z.number()) }).nullable(),
+  /** The curves' points (their thresholds stay in metrics.json: the first is +∞, which JSON cannot carry). */
+  roc: z.object({ fpr: z.array(z.number()), tpr: z.array(z.number()) }).nullable(),
+  pr: z.object({ precision: z.array(z.number()), recall: z.array(z.number()) }).nullable(),
   histogram: z.object({ normal: z.array(z.number()), defect: z.array(z.number()) }),
   histogramRange: z.tuple([z.number(), z.number()]),
   calibration: z.object({ meanPredicted: z.array(z.number()), fractionPositive: z.array(z.number()), counts: z.array(z.number()), ece: z.number() }).nullable(),
