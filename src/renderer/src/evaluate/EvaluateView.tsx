@@ -125,7 +125,7 @@ function PackResults({ p }: { p: EvaluatedPack }) {
   const t = useT();
   const threshold = useEvaluateStore((s) => s.threshold[p.name] ?? p.threshold);
   const live = countsAt(p.tradeoff, threshold);
-  const unit = p.scoreUnit;
+  const unit = t(p.scoreUnit === 'probability' ? 'eval.unitProbability' : 'eval.unitRaw');
   const [normalName, defectName] = [t('eval.normal'), t('eval.defect')];
   return (
     <>
@@ -261,7 +261,8 @@ export function EvaluateView() {
       {result && p && (
         <section aria-labelledby="eval-results-title" className="eval-results" data-testid="eval-results" data-evaluation={result.evaluationId ?? ''}>
           <h3 id="eval-results-title" className="card-title">
-            {t('eval.results')}: {p.name} {p.version} · {p.images} / {result.set.images} · {p.errors ? `${p.errors} errors` : ''}
+            {t('eval.results')}: {p.name} {p.version} · {p.images} / {result.set.images}
+            {p.errors ? ` · ${fill(t('eval.errors'), { n: p.errors })}` : ''}
           </h3>
           {result.packs.length > 1 && (
             <div role="tablist" className="tool-group">

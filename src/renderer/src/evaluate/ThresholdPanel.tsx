@@ -71,7 +71,7 @@ export function ThresholdPanel({ p }: { p: EvaluatedPack }) {
               <output data-testid="eval-threshold" data-value={threshold}>
                 {threshold.toPrecision(5)}
               </output>{' '}
-              <small>({p.scoreUnit})</small>
+              <small>({t(p.scoreUnit === 'probability' ? 'eval.unitProbability' : 'eval.unitRaw')})</small>
             </span>
             <input
               type="range"

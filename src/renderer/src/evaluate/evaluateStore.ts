@@ -144,9 +144,9 @@ export const useEvaluateStore = create<EvaluateState>((set, get) => {
       }
     },
     show: (pack) => set({ shown: pack, preset: 'manual', proposal: null, applied: null, applyError: null }),
-    setThreshold: (pack, t) => set((s) => ({ threshold: { ...s.threshold, [pack]: t }, preset: 'manual', proposal: null })),
+    setThreshold: (pack, t) => set((s) => ({ threshold: { ...s.threshold, [pack]: t }, preset: 'manual', proposal: null, applied: null, applyError: null })),
     choosePreset: async (kind, targets) => {
-      set((s) => ({ preset: kind, targets: { ...s.targets, ...targets } }));
+      set((s) => ({ preset: kind, targets: { ...s.targets, ...targets }, applied: null, applyError: null }));
       await propose(kind);
     },
     apply: async () => {

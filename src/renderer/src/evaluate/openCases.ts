@@ -15,7 +15,7 @@ export function casesOf(pack: EvaluatedPack, images: readonly TradeoffImage[], t
     const flagged = i.score >= threshold;
     return {
       id: `evaluation-${pack.name}-${i.runId ?? i.path}`,
-      title: `${i.label} → ${flagged ? 'defect' : 'pass'} · ${i.score.toFixed(3)} · ${baseName(i.path)}`,
+      title: `${baseName(i.path)} · ${i.label} → ${flagged ? 'defect' : 'pass'} ${i.score.toFixed(3)}`,
       origin: 'batch',
       frames: [],
       path: i.path,
@@ -32,7 +32,7 @@ export function casesOf(pack: EvaluatedPack, images: readonly TradeoffImage[], t
   });
 }
 
-/** Highest score first: the most confident mistakes are the ones to look at first. */
+/** In score order, highest first (the queue reads like the histogram, right to left). */
 export function openInViewer(pack: EvaluatedPack, images: readonly TradeoffImage[], threshold: number): void {
   if (!images.length) return;
   const sorted = [...images].sort((a, b) => b.score - a.score);

@@ -12,10 +12,19 @@ const PW = W - M.left - M.right;
 const PH = H - M.top - M.bottom;
 
 const ticks = (lo: number, hi: number, n = 5) => Array.from({ length: n + 1 }, (_, i) => lo + ((hi - lo) * i) / n);
+/** 0 … top in whole steps, at most 5 ticks. */
+const countTicks = (top: number) => {
+  const step = Math.max(1, Math.ceil(top / 4));
+  return Array.from({ length: Math.floor(top / step) + 1 }, (_, i) => i * step);
+};
 const fmtTick = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2));
 
 
 interface Frame {
+  /** Integer ticks on y (counts). */
+  counts?: boolean;
+  /** Has focusable parts (bars): a group, since an `img` hides its children from assistive technology. */
+  interactive?: boolean;
   xDomain: [number, number];
   yDomain: [number, number];
   xLabel: string;
@@ -25,11 +34,11 @@ interface Frame {
   testId: string;
 }
 
-function PlotFrame({ xDomain, yDomain, xLabel, yLabel, children, label, testId }: Frame) {
+function PlotFrame({ counts, interactive, xDomain, yDomain, xLabel, yLabel, children, label, testId }: Frame) {
   const sx = (v: number) => M.left + ((v - xDomain[0]) / (xDomain[1] - xDomain[0] || 1)) * PW;
   const sy = (v: number) => M.top + PH - ((v - yDomain[0]) / (yDomain[1] - yDomain[0] || 1)) * PH;
   return (
-    <svg viewBox={`0 0 ${W} ${H}`} className="eval-plot" role="img" aria-label={label} data-testid={testId}>
+    <svg viewBox={`0 0 ${W} ${H}`} className="eval-plot" role={interactive ? 'group' : 'img'} aria-label={label} data-testid={testId}>
       <rect x={M.left} y={M.top} width={PW} height={PH} className="plot-area" />
       {ticks(...xDomain).map((v) => (
         <g key={`x${v}`}>
@@ -39,11 +48,11 @@ function PlotFrame({ xDomain, yDomain, xLabel, yLabel, children, label, testId }
           </text>
         </g>
       ))}
-      {ticks(...yDomain, 4).map((v) => (
+      {(counts ? countTicks(yDomain[1]) : ticks(...yDomain, 4)).map((v) => (
         <g key={`y${v}`}>
           <line x1={M.left - 4} x2={M.left} y1={sy(v)} y2={sy(v)} className="tick" />
           <text x={M.left - 6} y={sy(v) + 4} textAnchor="end" className="tick-label">
-            {fmtTick(v)}
+            {counts ? String(v) : fmtTick(v)}
           </text>
         </g>
       ))}
@@ -118,7 +127,7 @@ export function Histogram({ normal, defect, range, threshold, xLabel, yLabel, la
   const clamped = Math.min(hi, Math.max(lo, threshold));
   return (
     <figure className="eval-figure">
-      <PlotFrame xDomain={range} yDomain={[0, top]} xLabel={xLabel} yLabel={yLabel} label={label} testId={testId}>
+      <PlotFrame counts interactive xDomain={range} yDomain={[0, top]} xLabel={xLabel} yLabel={yLabel} label={label} testId={testId}>
         {(sx, sy) => {
           const bw = (sx(edge(1)) - sx(edge(0))) / 2;
           return (
