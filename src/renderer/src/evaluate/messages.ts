@@ -67,7 +67,6 @@ export const evaluateEn = {
   'eval.applied': 'Threshold version {version} for {pack}: {objective}, low {low} high {high}, applied by {operator}.',
   'eval.cases': 'Integrated verdict per case',
   'eval.casesAccuracy': 'Case accuracy {acc} over {n} cases',
-  'eval.reviewTitle': '{truth} → {decision} · {score}',
 } as const;
 
 export const evaluateKo: Record<keyof typeof evaluateEn, string> = {
@@ -95,13 +94,13 @@ export const evaluateKo: Record<keyof typeof evaluateEn, string> = {
   'eval.unitProbability': '확률',
   'eval.unitRaw': '원시 이상 점수',
   'eval.headline': '팩 임계값 {t}에서',
-  'eval.f1': 'F1',
+  'eval.f1': 'F1 점수',
   'eval.precision': '정밀도',
   'eval.recall': '재현율',
   'eval.accuracy': '정확도',
-  'eval.rocAuc': 'ROC-AUC',
+  'eval.rocAuc': 'ROC-AUC(곡선 아래 면적)',
   'eval.ap': '평균 정밀도',
-  'eval.ece': 'ECE',
+  'eval.ece': 'ECE(기대 보정 오차)',
   'eval.roc': 'ROC 곡선',
   'eval.pr': '정밀도–재현율 곡선',
   'eval.reliability': '신뢰도 다이어그램',
@@ -138,7 +137,6 @@ export const evaluateKo: Record<keyof typeof evaluateEn, string> = {
   'eval.applied': '{pack}의 임계값 버전 {version}: {objective}, 하한 {low} 상한 {high}, 적용자 {operator}.',
   'eval.cases': '케이스별 통합 판정',
   'eval.casesAccuracy': '케이스 {n}개의 정확도 {acc}',
-  'eval.reviewTitle': '{truth} → {decision} · {score}',
 };
 
 /** `{name}` slots → values. */
