@@ -5,18 +5,20 @@
  */
 import { describe, expect, it } from 'vitest';
 import { operatingPoint } from '../../../src/core/evaluation/thresholds';
-import { cellOf, countsAt, stepOf, thresholdSteps } from '../../../src/renderer/src/evaluate/tradeoff';
+import { cellOf, countsAt, countsRanked, rank, stepOf, thresholdSteps } from '../../../src/renderer/src/evaluate/tradeoff';
 import { contract } from '../../../src/shared/contract';
 
 const images = Array.from({ length: 300 }, (_, i) => ({ truth: (i % 3 === 0 ? 1 : 0) as 0 | 1, score: Math.round(((Math.sin(i * 12.9898) + 1) / 2) * 1000) / 1000 }));
 
 describe('live trade-off counts', () => {
   const steps = thresholdSteps(images);
+  const ranked = rank(images);
   it('equal the core operating point at every step, and each step moves the counts', () => {
     let prev = '';
     for (const t of steps) {
       const live = countsAt(images, t);
       expect(live).toEqual(operatingPoint(images.map((i) => i.truth), images.map((i) => i.score), t));
+      expect(countsRanked(ranked, t)).toEqual(live);
       const key = `${live.tp},${live.fp}`;
       expect(key).not.toBe(prev);
       prev = key;

@@ -3,7 +3,7 @@
  * and a pack or station config, run it in the host with progress and cancel, then the results
  * with their plots and the live threshold trade-off (ThresholdPanel).
  */
-import { useEffect, useRef } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { useT } from '../i18n';
 import { formatPercent, formatScore } from '../history/format';
 import { useAppStore } from '../state/appStore';
@@ -11,7 +11,7 @@ import type { EvaluatedPack } from '../../../shared/evaluation';
 import { useEvaluateStore } from './evaluateStore';
 import { fill } from './messages';
 import { Curve, Histogram } from './plots';
-import { countsAt } from './tradeoff';
+import { countsRanked, rank } from './tradeoff';
 import { openInViewer } from './openCases';
 import { ThresholdPanel } from './ThresholdPanel';
 import './evaluate.css';
@@ -124,7 +124,8 @@ function Progress() {
 function PackResults({ p }: { p: EvaluatedPack }) {
   const t = useT();
   const threshold = useEvaluateStore((s) => s.threshold[p.name] ?? p.threshold);
-  const live = countsAt(p.tradeoff, threshold);
+  const ranked = useMemo(() => rank(p.tradeoff), [p.tradeoff]);
+  const live = countsRanked(ranked, threshold);
   const unit = t(p.scoreUnit === 'probability' ? 'eval.unitProbability' : 'eval.unitRaw');
   const [normalName, defectName] = [t('eval.normal'), t('eval.defect')];
   return (

@@ -12,7 +12,7 @@ import type { EvaluatedPack } from '../../../shared/evaluation';
 import { useEvaluateStore, type PresetKind } from './evaluateStore';
 import { fill } from './messages';
 import { ConfusionMatrix } from './plots';
-import { cellOf, countsAt, stepOf, thresholdSteps } from './tradeoff';
+import { cellOf, countsRanked, rank, stepOf, thresholdSteps } from './tradeoff';
 import { openInViewer } from './openCases';
 
 const PRESETS: PresetKind[] = ['f1', 'recall', 'false-alarm', 'sigma', 'band', 'manual'];
@@ -24,7 +24,8 @@ export function ThresholdPanel({ p }: { p: EvaluatedPack }) {
   const threshold = useEvaluateStore((s) => s.threshold[p.name] ?? p.threshold);
   const operator = useOperatorStore((s) => s.current);
   const steps = useMemo(() => thresholdSteps(p.tradeoff), [p.tradeoff]);
-  const live = countsAt(p.tradeoff, threshold);
+  const ranked = useMemo(() => rank(p.tradeoff), [p.tradeoff]);
+  const live = countsRanked(ranked, threshold);
   const classes: [string, string] = p.kind === 'anomaly' ? [p.labels[0]!, p.labels[1]!] : [p.normalLabels[0] ?? 'normal', p.labels.filter((l) => !p.normalLabels.includes(l)).join(' / ') || 'defect'];
   const presetLabel: Record<PresetKind, string> = {
     f1: t('eval.presetF1'),

@@ -1,8 +1,9 @@
 /**
  * Display math of the live trade-off, on the images the host sent with the evaluation: counts
  * at a threshold (score ≥ threshold is a defect, as the core counts them) and the slider's
- * steps. Counting is one pass over the images; at 100,000 images it stays under a frame (see
- * docs/EVALUATION.md), cheaper than a round trip to the host, so it is done here.
+ * steps. The scores of each true class are sorted once (`rank`); then a slider move is two
+ * binary searches, microseconds at any set size, where a host round trip costs more than that
+ * before Electron's process hop (`npm run bench -- tradeoff`), so it is done here.
  */
 import type { OperatingPoint, TradeoffImage } from '../../../shared/evaluation';
 
@@ -19,6 +20,42 @@ export function countsAt(images: readonly Pick<TradeoffImage, 'truth' | 'score'>
     } else if (flagged) fp++;
     else tn++;
   }
+  const precision = tp + fp ? tp / (tp + fp) : 0;
+  const recall = tp + fn ? tp / (tp + fn) : 0;
+  return { threshold, tp, fp, tn, fn, precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0, falseAlarmRate: fp + tn ? fp / (fp + tn) : 0 };
+}
+
+export interface Ranked {
+  /** Scores of truly defective images, ascending. */
+  pos: Float64Array;
+  /** Scores of truly normal images, ascending. */
+  neg: Float64Array;
+}
+
+export function rank(images: readonly Pick<TradeoffImage, 'truth' | 'score'>[]): Ranked {
+  const pos = Float64Array.from(images.filter((i) => i.truth).map((i) => i.score)).sort();
+  const neg = Float64Array.from(images.filter((i) => !i.truth).map((i) => i.score)).sort();
+  return { pos, neg };
+}
+
+/** How many of the ascending `a` are ≥ t. */
+function atOrAbove(a: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid]! >= t) hi = mid;
+    else lo = mid + 1;
+  }
+  return a.length - lo;
+}
+
+/** The same counts as `countsAt`, from the ranked scores. */
+export function countsRanked(r: Ranked, threshold: number): OperatingPoint {
+  const tp = atOrAbove(r.pos, threshold);
+  const fp = atOrAbove(r.neg, threshold);
+  const fn = r.pos.length - tp;
+  const tn = r.neg.length - fp;
   const precision = tp + fp ? tp / (tp + fp) : 0;
   const recall = tp + fn ? tp / (tp + fn) : 0;
   return { threshold, tp, fp, tn, fn, precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0, falseAlarmRate: fp + tn ? fp / (fp + tn) : 0 };
