@@ -52,7 +52,7 @@ describe('tradeoffImages', () => {
     const { labels, scores } = data(80, 3);
     const set: LabelledSet = {
       root: '/s',
-      format: 'folder',
+      format: 'folders',
       classes: ['normal', 'crack'],
       normalLabel: 'normal',
       identity: 'x',
