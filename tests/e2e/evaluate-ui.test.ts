@@ -143,6 +143,9 @@ describe('Evaluate room (Chromium, real host, worker and SQLite)', () => {
       await b.page.getByTestId('eval-preset-band').check();
       await b.page.getByTestId('eval-band').waitFor();
       expect(await b.page.getByTestId('eval-band').textContent()).toContain(`${(summary.band.humanShare * 100).toFixed(1)}%`);
+      // T1 and T2 both drawn on the histogram; the threshold in force is T2.
+      expect(Number(await b.page.getByTestId('eval-hist-low').getAttribute('data-threshold'))).toBe(summary.band.low);
+      expect(await shownThreshold()).toBe(summary.band.high);
     }
     await b.screenshot('evaluate-tradeoff');
   });

@@ -1,14 +1,23 @@
 /**
- * The Evaluate room's display math and IPC schemas: the live confusion is the core's count at
- * every slider step, one step is one image; the channels refuse a pack given as a path, a set
+ * The Evaluate room's display math and IPC schemas: the live confusion is the definition's count
+ * (score ≥ threshold is a defect; the E2E test compares it with the core's) at every slider step,
+ * one step is one image; the channels refuse a pack given as a path, a set
  * with both a pack and a config, and an objective target outside [0, 1].
  */
 import { describe, expect, it } from 'vitest';
-import { operatingPoint } from '../../../src/core/evaluation/thresholds';
 import { cellOf, countsAt, countsRanked, rank, stepOf, thresholdSteps } from '../../../src/renderer/src/evaluate/tradeoff';
 import { contract } from '../../../src/shared/contract';
 
 const images = Array.from({ length: 300 }, (_, i) => ({ truth: (i % 3 === 0 ? 1 : 0) as 0 | 1, score: Math.round(((Math.sin(i * 12.9898) + 1) / 2) * 1000) / 1000 }));
+
+/** The definition, written out: each image counted where its truth and decision put it. */
+function operatingPoint(truth: number[], scores: number[], t: number) {
+  const c = { tp: 0, fp: 0, tn: 0, fn: 0 };
+  truth.forEach((y, i) => void c[y ? (scores[i]! >= t ? 'tp' : 'fn') : scores[i]! >= t ? 'fp' : 'tn']++);
+  const precision = c.tp + c.fp ? c.tp / (c.tp + c.fp) : 0;
+  const recall = c.tp + c.fn ? c.tp / (c.tp + c.fn) : 0;
+  return { threshold: t, ...c, precision, recall, f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0, falseAlarmRate: c.fp + c.tn ? c.fp / (c.fp + c.tn) : 0 };
+}
 
 describe('live trade-off counts', () => {
   const steps = thresholdSteps(images);

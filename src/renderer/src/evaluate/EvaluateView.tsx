@@ -124,6 +124,7 @@ function Progress() {
 function PackResults({ p }: { p: EvaluatedPack }) {
   const t = useT();
   const threshold = useEvaluateStore((s) => s.threshold[p.name] ?? p.threshold);
+  const band = useEvaluateStore((s) => (s.proposal?.humanShare !== null && s.proposal?.humanShare !== undefined ? s.proposal : null));
   const ranked = useMemo(() => rank(p.tradeoff), [p.tradeoff]);
   const live = countsRanked(ranked, threshold);
   const unit = t(p.scoreUnit === 'probability' ? 'eval.unitProbability' : 'eval.unitRaw');
@@ -170,6 +171,7 @@ function PackResults({ p }: { p: EvaluatedPack }) {
             defect={p.histogram.defect}
             range={p.histogramRange}
             threshold={threshold}
+            {...(band ? { low: band.low } : {})}
             xLabel={fill(t('eval.score'), { unit })}
             yLabel={t('eval.count')}
             label={t('eval.histogram')}

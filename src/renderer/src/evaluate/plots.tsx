@@ -102,6 +102,8 @@ export interface HistogramProps {
   defect: number[];
   range: [number, number];
   threshold: number;
+  /** The uncertain band's T1 (the threshold is then T2): a second line. */
+  low?: number;
   xLabel: string;
   yLabel: string;
   label: string;
@@ -119,7 +121,7 @@ const activate = (fn: () => void) => (e: KeyboardEvent) => {
   }
 };
 
-export function Histogram({ normal, defect, range, threshold, xLabel, yLabel, label, seriesLabel, barName, onOpen, testId }: HistogramProps) {
+export function Histogram({ normal, defect, range, threshold, low, xLabel, yLabel, label, seriesLabel, barName, onOpen, testId }: HistogramProps) {
   const bins = normal.length;
   const top = Math.max(1, ...normal, ...defect);
   const [lo, hi] = range;
@@ -154,13 +156,17 @@ export function Histogram({ normal, defect, range, threshold, xLabel, yLabel, la
                 ),
               )}
               <line x1={sx(clamped)} x2={sx(clamped)} y1={M.top} y2={M.top + PH} className="threshold-line" data-testid={`${testId}-threshold`} data-threshold={threshold} />
+              {low !== undefined && (
+                <line x1={sx(Math.min(hi, Math.max(lo, low)))} x2={sx(Math.min(hi, Math.max(lo, low)))} y1={M.top} y2={M.top + PH} className="threshold-line band-low" data-testid={`${testId}-low`} data-threshold={low} />
+              )}
             </>
           );
         }}
       </PlotFrame>
       <figcaption className="legend-row">
         <span className="swatch bar-normal" aria-hidden="true" /> {seriesLabel[0]} <span className="swatch bar-defect" aria-hidden="true" /> {seriesLabel[1]}{' '}
-        <span className="swatch threshold-swatch" aria-hidden="true" /> {threshold.toPrecision(4)}
+        <span className="swatch threshold-swatch" aria-hidden="true" /> {low !== undefined ? `T1 ${low.toPrecision(4)} · T2 ` : ''}
+        {threshold.toPrecision(4)}
       </figcaption>
     </figure>
   );
