@@ -76,6 +76,33 @@ describe('evaluation channels (real host and worker)', () => {
     expect(verifyAudit(db).ok).toBe(true);
   });
 
+  it('evaluates a chosen station config: each pack on its side, the integrated verdict per case', async () => {
+    const line = realpathSync(mkdtempSync(join(os.tmpdir(), 'inspector-evaljobs-line-')));
+    const demo = join(paths.resourcesDir, 'samples', 'line-demo');
+    for (const f of readdirSync(demo)) copyFileSync(join(demo, f), join(line, f));
+    // Labels made up for the test: what is measured here is the plumbing, not the packs.
+    const truth: Record<string, string> = { 'cell-001_ct.png': 'normal', 'cell-002_ct.png': 'porosity', 'cell-003_ct.png': 'normal', 'cell-004_ct.png': 'porosity' };
+    for (const n of [1, 2, 3, 4]) truth[`cell-00${n}_surface.jpg`] = n % 2 ? 'pitting' : 'normal';
+    writeFileSync(join(line, 'labels.csv'), `path,label\n${Object.entries(truth).map(([f, l]) => `${f},${l}`).join('\n')}\n`);
+    await expect(h['evaluation.start']({ set: line, config: join(line, 'inspector.yaml') })).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    host.grants.grant(line);
+    const job = await h['evaluation.start']({ set: line, config: join(line, 'inspector.yaml') });
+    let p = job;
+    while (p.state === 'running') {
+      await new Promise((r) => setTimeout(r, 200));
+      p = await h['evaluation.progress']({ jobId: job.jobId });
+    }
+    expect(p.error).toBeNull();
+    const r = p.result!;
+    expect(r.packs.map((x) => x.name).sort()).toEqual(['battery-ct-porosity', 'surface-pitting-ae']);
+    const ct = r.packs.find((x) => x.name === 'battery-ct-porosity')!;
+    expect(ct.tradeoff.map((i) => [i.path.split('/').pop(), i.truth]).sort()).toEqual([['cell-001_ct.png', 0], ['cell-002_ct.png', 1], ['cell-003_ct.png', 0], ['cell-004_ct.png', 1]]);
+    const ae = r.packs.find((x) => x.name === 'surface-pitting-ae')!;
+    expect(ae.kind).toBe('anomaly');
+    expect(ae.tradeoff.map((i) => i.truth).reduce((a: number, b) => a + b, 0)).toBe(2);
+    expect(r.cases?.cases).toBe(4);
+  });
+
   it('cancel stops after the case in flight', async () => {
     const job = await h['evaluation.start']({ set, pack: PACK });
     const c = await h['evaluation.cancel']({ jobId: job.jobId });
