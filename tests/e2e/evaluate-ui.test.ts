@@ -44,6 +44,8 @@ describe('Evaluate room (Chromium, real host, worker and SQLite)', () => {
   /** Truth (from the folders the test made) and score (as recorded in SQLite) per image. */
   let recorded: { path: string; truth: 0 | 1; score: number }[];
   let evaluationId: number;
+  /** What the folder chooser answers (the native dialog's stand-in). */
+  let chosen = '';
 
   const cell = async (c: string) => Number(await b.page.getByTestId(`eval-cell-${c}`).textContent());
   const cells = async () => ({ tp: await cell('tp'), fp: await cell('fp'), tn: await cell('tn'), fn: await cell('fn') });
@@ -56,7 +58,8 @@ describe('Evaluate room (Chromium, real host, worker and SQLite)', () => {
   beforeAll(async () => {
     set = buildSet();
     userDataDir = mkdtempSync(join(os.tmpdir(), 'inspector-e2e-evaluate-'));
-    b = await openBridge({ userDataDir, choosePaths: (kind) => (kind === 'folder' ? [set.dir] : []) });
+    chosen = set.dir;
+    b = await openBridge({ userDataDir, choosePaths: (kind) => (kind === 'folder' ? [chosen] : []) });
     await b.host.handlers['operator.create']({ id: 'park.s', name: 'Park Supervisor', role: 'supervisor' });
     await b.host.handlers['operator.create']({ id: 'kim.o', name: 'Kim Operator', role: 'operator' });
     await b.host.handlers['operator.select']({ id: 'kim.o' });
@@ -221,6 +224,18 @@ describe('Evaluate room (Chromium, real host, worker and SQLite)', () => {
     expect(await b.page.getByTestId('eval-tradeoff').locator('h3').textContent()).toBe('임계값 트레이드오프');
     await b.screenshot('evaluate-ko');
     await b.page.getByTestId('lang-en').click();
+  });
+
+  it('a folder that is not a labelled set is refused with its code; nothing is recorded', async () => {
+    chosen = realpathSync(mkdtempSync(join(os.tmpdir(), 'inspector-eval-empty-')));
+    const batches = (db.prepare('SELECT count(*) AS n FROM batches').get() as { n: number }).n;
+    await b.page.getByTestId('eval-choose-set').click();
+    await b.page.getByTestId('eval-run').click();
+    await b.page.getByTestId('eval-error').waitFor();
+    expect(await b.page.getByTestId('eval-error').getAttribute('data-code')).toMatch(/^EVAL_SET_(EMPTY|NOT_FOUND)$/);
+    expect((db.prepare('SELECT count(*) AS n FROM batches').get() as { n: number }).n).toBe(batches);
+    chosen = set.dir;
+    await b.page.getByTestId('eval-choose-set').click();
   });
 
   it('Cancel stops after the case in flight; what finished is recorded', async () => {
