@@ -173,7 +173,7 @@ export function createEvaluationHandlers(ctx: HostContext): EvaluationHandlers {
     },
     'threshold.apply': async ({ evaluationId, pack, choice }) => {
       // The pack as installed now: its identity must be the one evaluated (EVAL_PACK_CHANGED otherwise).
-      const current = packFacts(loadPack(resolvePackDir(pack, packRoots(ctx))));
+      const current = packFacts(loadPack(resolvePackDir(pack, packRoots(ctx), { grants: ctx.grants.list() })));
       const p = heldPack(evaluationId, pack);
       return applyThresholdChoice(ctx.history.get(), {
         evaluationId,
