@@ -22,6 +22,7 @@ import { studyRuns, studySeriesFolders, worklist } from '../core/dicomnet/workli
 import { listTags } from '../core/imaging/dicom/tags';
 import { readRegularFile } from '../core/files/read';
 import { InspectorError } from '../shared/errors';
+import { createEvaluationHandlers } from './evaluationJobs';
 
 export interface HostContext {
   version: string;
@@ -114,5 +115,6 @@ export function createHandlers(ctx: HostContext): Handlers {
       return { folder: study.folder, series: studySeriesFolders(db, studyInstanceUid), study, runs: studyRuns(db, study.batchId) };
     },
     'images.tags': async ({ path }) => listTags(await readRegularFile(ctx.grants.check(path), ctx.grants.list())),
+    ...createEvaluationHandlers(ctx),
   };
 }

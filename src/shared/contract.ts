@@ -7,6 +7,7 @@ import type { Channel } from './channels';
 import { HeatmapRef, InspectRunInput, InspectRunResult } from './inspect';
 import * as H from './history';
 import * as D from './dicom';
+import { evaluationContract } from './evaluation';
 
 const Empty = z.object({}).strict();
 
@@ -237,6 +238,7 @@ export const contract = {
   'dicom.openStudy': { input: D.StudyUidInput, output: D.OpenedStudy },
   /** A granted DICOM file's data set for the tag browser (no pixel data). */
   'images.tags': { input: z.object({ path: z.string().min(1) }).strict(), output: D.TagRows },
+  ...evaluationContract,
 } satisfies Record<Channel, { input: z.ZodType; output: z.ZodType }>;
 
 export type Contract = typeof contract;

@@ -18,6 +18,7 @@ import { toErrorInfo } from '../../shared/errors';
 import { Dashboard } from './dashboard/Dashboard';
 import { HistoryView } from './history/HistoryView';
 import { WorklistRoom } from './worklist/WorklistRoom';
+import { EvaluateView } from './evaluate/EvaluateView';
 import { useNavStore } from './history/navStore';
 import './history/history.css';
 
@@ -141,6 +142,8 @@ export function App() {
         <HistoryView />
       ) : view === 'worklist' ? (
         <WorklistRoom />
+      ) : view === 'evaluate' ? (
+        <EvaluateView />
       ) : (
         <Dashboard />
       )}
