@@ -11,6 +11,7 @@ import { groupCases } from '../core/verdict/cases';
 import { loadConfig } from '../core/verdict/config';
 import { InspectorError } from '../shared/errors';
 import { acquireBatchLock } from '../core/history/batchLock';
+import { stationCalibration } from '../core/evaluation/validation';
 import type { HistoryAccess } from './history';
 import { providerWarnings } from './providerWarning';
 import { recordReport, recordSkipped } from './recordInspection';
@@ -139,6 +140,8 @@ export async function runBatch(
     if (todo.length === 0) continue;
     const report = await ctx.worker.call('inspect', {
       paths: todo,
+      // Read per case: a threshold applied while a long batch runs decides from the next case on.
+      calibration: stationCalibration(store.db),
       baseDir,
       ...(req.packs ? { packs: req.packs } : {}),
       ...(req.method ? { method: req.method } : {}),

@@ -191,7 +191,8 @@ export function evaluatePack(set: LabelledSet, runs: readonly RecordedRun[], pac
   if (!labelled.length) throw new InspectorError('EVAL_NO_RESULTS', `${pack.name} produced no result on any image of the set (see the recorded errors).`, { pack: pack.name });
   const boot = { rounds: opts.bootstrapRounds ?? BOOTSTRAP_DEFAULTS.rounds, seed: opts.seed ?? BOOTSTRAP_DEFAULTS.seed };
   const classification = classificationMetrics(labelled, pack.labels, { bootstrapRounds: boot.rounds, seed: boot.seed });
-  const threshold = raw ? pack.imageThreshold! : (runs[0]?.thresholds['high'] ?? runs[0]?.thresholds['normalised'] ?? 0.5);
+  // The raw threshold in force when the runs were taken (an applied version), else pack.yaml's.
+  const threshold = raw ? (runs[0]?.thresholds['imageThreshold'] ?? pack.imageThreshold!) : (runs[0]?.thresholds['high'] ?? runs[0]?.thresholds['normalised'] ?? 0.5);
   const range: [number, number] = raw ? [s.reduce((a, b) => Math.min(a, b), threshold), s.reduce((a, b) => Math.max(a, b), threshold)] : [0, 1];
   const rel = (v: number) => (range[1] > range[0] ? (v - range[0]) / (range[1] - range[0]) : 0);
   const point = (idx: ArrayLike<number>) => {

@@ -4,6 +4,10 @@
  * version for that identity (none: the pack's shipped thresholds).
  */
 import type Database from 'better-sqlite3';
+import { NOT_VALIDATED } from '../engine/calibration';
+import type { AppliedThreshold, StationCalibration } from '../engine/calibration';
+
+export { NOT_VALIDATED };
 
 export interface ThresholdVersion {
   id: number;
@@ -28,7 +32,6 @@ export interface ValidationStatus {
   notice: string | null;
 }
 
-export const NOT_VALIDATED = 'not validated on this station';
 
 export function validationStatus(db: Database.Database, packIdentity: string): ValidationStatus {
   const ev = db.prepare('SELECT max(evaluation_id) AS id FROM evaluation_packs WHERE pack_identity = ?').get(packIdentity) as { id: number | null };
@@ -67,4 +70,31 @@ export function getEvaluation(db: Database.Database, id: number): StoredEvaluati
     | undefined;
   if (!r) return null;
   return { id: r.id, createdAt: r.created_at, batchId: r.batch_id, setIdentity: r.set_identity, setSource: r.set_source, packs: JSON.parse(r.packs), summary: JSON.parse(r.summary), operatorId: r.operator_id };
+}
+
+/**
+ * What the engine needs from the history to run packs as this station validated them: the newest
+ * applied threshold version per pack identity and the newest evaluation per identity (and per
+ * pack name, to say a pack's files changed since). Small: one row per identity.
+ */
+export function stationCalibration(db: Database.Database): StationCalibration {
+  // A read-only history from before evaluations existed has nothing applied and nothing evaluated.
+  const has = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('threshold_versions', 'evaluation_packs')").get() as { n: number };
+  if (has.n < 2) return { applied: {}, evaluated: {}, lastEvaluatedByName: {} };
+  const applied: StationCalibration['applied'] = {};
+  const rows = db
+    .prepare(
+      `SELECT id, pack_identity AS identity, low, high, objective, evaluation_id AS evaluationId, operator_id AS operatorId FROM threshold_versions
+       WHERE id IN (SELECT max(id) FROM threshold_versions GROUP BY pack_identity)`,
+    )
+    .all() as (AppliedThreshold & { identity: string })[];
+  for (const { identity, ...t } of rows) applied[identity] = t;
+  const evaluated: StationCalibration['evaluated'] = {};
+  const lastEvaluatedByName: NonNullable<StationCalibration['lastEvaluatedByName']> = {};
+  const evs = db.prepare('SELECT pack_name AS name, pack_identity AS identity, evaluation_id AS id FROM evaluation_packs ORDER BY evaluation_id').all() as { name: string; identity: string; id: number }[];
+  for (const e of evs) {
+    evaluated[e.identity] = e.id;
+    lastEvaluatedByName[e.name] = { identity: e.identity, evaluationId: e.id };
+  }
+  return { applied, evaluated, lastEvaluatedByName };
 }
