@@ -103,6 +103,25 @@ describe('bootstrap by draw counts', () => {
     }
   });
 
+  it('two-class AUC intervals (one statistic shared by mirrored classes) equal the reference, mirrored or not', () => {
+    const r = seededRandom(17);
+    const base = Array.from({ length: 47 }, (_, i) => {
+      const bad = r() < 0.4;
+      const p = Math.round(Math.min(1, Math.max(0, (bad ? 0.6 : 0.4) + (r() - 0.5) * 0.7)) * 10) / 10;
+      return { path: `/t/${i}`, label: bad ? 'bad' : 'good', p };
+    });
+    // Mirrored: good = 1 − bad exactly in rank (ties alike). Not mirrored: good's ties broken by noise.
+    for (const mirrored of [true, false]) {
+      const two = base.map((b, i) => ({ path: b.path, label: b.label, predicted: b.p >= 0.5 ? 'bad' : 'good', scores: { bad: b.p, good: mirrored ? 1 - b.p : 1 - b.p + (i % 5) * 1e-3 } }));
+      const m = classificationMetrics(two, ['good', 'bad'], { bootstrapRounds: rounds, seed });
+      for (const c of m.perClass) {
+        const ref = reference(two.length, rounds, seed, (idx) => bruteAuc(idx.map((i) => (two[i]!.label === c.label ? 1 : 0)), idx.map((i) => two[i]!.scores[c.label as 'bad' | 'good'])));
+        expect(c.rocAucCi!.low).toBeCloseTo(ref!.low, 12);
+        expect(c.rocAucCi!.high).toBeCloseTo(ref!.high, 12);
+      }
+    }
+  });
+
   it('countAuc equals the index form and brute force on each resample; empty classes give null', () => {
     const y = preds.map((p) => (p.label === 'pit' ? 1 : 0));
     const s = preds.map((p) => p.scores['pit']!);
