@@ -217,13 +217,17 @@ export async function runEvaluation(
   const cases = caseRows.length ? evaluateCases(caseRows, req) : null;
 
   const operatorId = store.currentOperator()?.id ?? null;
+  // The full metrics (intervals, curves) go to the blob store by content hash; the audited record
+  // names that hash, so a report drawn later from it is provably drawn from these numbers.
+  const full = { set: setSummary(set), packs: results, cases };
+  const metricsBlob = store.putBlob('evaluation-metrics', Buffer.from(JSON.stringify(full), 'utf8')).hash;
   const evaluationId = store.recordEvaluation({
     batchId: batch.batchId,
     setIdentity: set.identity,
     setSource: set.root,
     packs: facts.map((f) => ({ name: f.name, version: f.version, identity: f.identity })),
     configHash: req.config ? loadConfig(req.config).sha256 : null,
-    summary: compact(results, cases),
+    summary: { ...(compact(results, cases) as object), metricsBlob },
     operatorId,
   });
   return { evaluationId, batch, set: setSummary(set), packs: results, cases, predictions };

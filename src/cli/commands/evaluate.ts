@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import type { PackEvaluation } from '../../core/evaluation/evaluate';
 import type { Interval } from '../../core/evaluation/metrics/bootstrap';
 import { writeEvaluationOutput } from '../../core/evaluation/output';
+import { formatEvaluationReport, writeEvaluationReport } from './evaluation';
 import type { BatchProgress } from '../../host/batch';
 import { runEvaluation } from '../../host/evaluate';
 import { HistoryAccess } from '../../host/history';
@@ -16,7 +17,7 @@ import { INSPECT_OPTIONS, inspectParams } from '../inspectOptions';
 const HELP = [
   'Usage: inspector evaluate --pack P|--config inspector.yaml --set DIR [--labels FILE] [--normal LABEL]',
   '                          [--json] [--out DIR] [--db FILE] [--propose] [--recall-target 0.99]',
-  '                          [--false-alarm-target 0.01] [--sigma 3] [--bootstrap 1000] [--name NAME] [--resume BATCH_ID]',
+  '                          [--false-alarm-target 0.01] [--sigma 3] [--bootstrap 1000] [--name NAME] [--resume BATCH_ID] [--pdf FILE]',
   '',
   'Runs a pack (or the packs of an inspector.yaml) over a labelled set through the same engine and',
   'records as `batch` does (progress, Ctrl-C stops after the current case, --resume continues), marked as',
@@ -33,6 +34,8 @@ const HELP = [
   '--propose prints thresholds by objective (F1-optimal, recall ≥ target, false-alarm ≤ target, mean + kσ',
   'of normals) and the uncertain band; apply one with `inspector threshold apply`.',
   '--out DIR writes metrics.json, predictions.csv and SVG plots.',
+  '--pdf FILE writes the validation record (as `inspector evaluation report ID --out FILE`), signed by the',
+  '  selected operator.',
   '',
   'Exit status: 0 done, 1 some image failed or stopped early, 2 usage.',
 ].join('\n');
@@ -93,6 +96,7 @@ export const evaluateCommand: Command = {
         bootstrap: { type: 'string' },
         name: { type: 'string' },
         resume: { type: 'string' },
+        pdf: { type: 'string' },
       },
     });
     if (!values.set) throw new InspectorError('USAGE', 'evaluate needs --set DIR (a labelled set)');
@@ -135,9 +139,11 @@ export const evaluateCommand: Command = {
       );
       if (tty) process.stderr.write('\n');
       const written = values.out && !result.batch.stopped ? writeEvaluationOutput(resolve(values.out), { ...result }) : [];
+      // The validation record, signed by the selected operator; the evaluation is recorded either way.
+      const pdf = values.pdf && result.evaluationId !== null ? await writeEvaluationReport(history.get(), result.evaluationId, resolve(values.pdf), undefined) : null;
       if (values.json) {
         const { predictions: _p, ...rest } = result;
-        process.stdout.write(JSON.stringify({ ...rest, database: history.file, ...(values.out ? { out: resolve(values.out), written } : {}) }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ ...rest, database: history.file, ...(values.out ? { out: resolve(values.out), written } : {}), ...(pdf ? { report: pdf } : {}) }, null, 2) + '\n');
       } else if (result.batch.stopped) {
         process.stdout.write(`Evaluation STOPPED after ${result.batch.inspected + result.batch.skipped} of ${result.batch.total} images; continue with: inspector evaluate … --resume ${result.batch.batchId}\n`);
       } else {
@@ -152,6 +158,7 @@ export const evaluateCommand: Command = {
           c.classes.forEach((k, i) => out.push(`    ${k.padEnd(16)} ${c.matrix[i]!.map((n) => String(n).padStart(6)).join('')}`));
         }
         if (written.length) out.push(`Wrote ${written.join(', ')} to ${resolve(values.out!)}`);
+        if (pdf) out.push(formatEvaluationReport(pdf).trimEnd());
         out.push(`Recorded in ${history.file} (evaluation runs are excluded from production statistics)`);
         process.stdout.write(out.join('\n') + '\n');
       }
