@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { PackEvaluation } from '../../core/evaluation/evaluate';
+import type { SideBySide } from '../../core/evaluation/sideBySide';
 import type { Interval } from '../../core/evaluation/metrics/bootstrap';
 import { writeEvaluationOutput } from '../../core/evaluation/output';
 import { formatEvaluationReport, writeEvaluationReport } from './evaluation';
@@ -69,6 +70,29 @@ export function proposalTable(p: PackEvaluation): string {
     lines.push(`    ${q.objective.padEnd(18)} ${o.threshold.toPrecision(5).padStart(10)}  F1 ${f3(o.f1)}  recall ${f3(o.recall)}  false alarms ${f3(o.falseAlarmRate)}  (TP ${o.tp} FP ${o.fp} TN ${o.tn} FN ${o.fn})${q.note ? `  ${q.note}` : ''}`);
   }
   if (p.band) lines.push(`    uncertain band     T1 ${p.band.low.toPrecision(5)} … T2 ${p.band.high.toPrecision(5)}: ${(p.band.humanShare * 100).toFixed(1)} % of images to a person`);
+  return lines.join('\n');
+}
+
+const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+
+/** Every system and the integrated verdict on the same set: one row each, then their agreement. */
+export function sideBySideTable(t: SideBySide): string {
+  const lines = [
+    'Side by side on the same set (image level on each pack\'s images; case level on the same cases, a system flags a case when it calls any image defect or uncertain):',
+    `  ${pad('system', 24)} ${pad('images', 7)} ${pad('F1 [95 % CI]', 22)} ${pad('precision', 10)} ${pad('recall', 8)} ${pad('ROC-AUC [95 % CI]', 22)} ${pad('cases', 6)} ${pad('case recall', 12)} ${pad('case false alarm', 17)} case accuracy`,
+  ];
+  for (const r of t.systems) {
+    lines.push(
+      `  ${pad(r.system, 24)} ${pad(String(r.images), 7)} ${pad(r.f1 === null ? '—' : f3(r.f1) + ci(r.f1Ci), 22)} ${pad(f3(r.precision), 10)} ${pad(f3(r.recall), 8)} ${pad(r.rocAuc === null ? '—' : f3(r.rocAuc) + ci(r.rocAucCi), 22)} ${pad(String(r.cases), 6)} ${pad(f3(r.caseRecall), 12)} ${pad(f3(r.caseFalseAlarm), 17)} ${f3(r.caseAccuracy)}`,
+    );
+  }
+  for (const a of t.agreement) {
+    lines.push(
+      a.images
+        ? `  agreement ${a.a} vs ${a.b}: ${a.images} common images, same call on ${f3(a.decisionAgreement)}, both with regions on ${a.bothWithRegions}, mean region IoU ${f3(a.meanIou)} (per image in metrics.json)`
+        : `  agreement ${a.a} vs ${a.b}: no image inspected by both (each sees its own side)`,
+    );
+  }
   return lines.join('\n');
 }
 
@@ -157,6 +181,7 @@ export const evaluateCommand: Command = {
           out.push(`  rows truth, columns verdict (${c.predictedClasses.join(', ')}):`);
           c.classes.forEach((k, i) => out.push(`    ${k.padEnd(16)} ${c.matrix[i]!.map((n) => String(n).padStart(6)).join('')}`));
         }
+        if (result.sideBySide) out.push(sideBySideTable(result.sideBySide));
         if (written.length) out.push(`Wrote ${written.join(', ')} to ${resolve(values.out!)}`);
         if (pdf) out.push(formatEvaluationReport(pdf).trimEnd());
         out.push(`Recorded in ${history.file} (evaluation runs are excluded from production statistics)`);

@@ -17,6 +17,7 @@ import type { Interval } from './metrics/bootstrap';
 import type { CaseEvaluation, PackEvaluation } from './evaluate';
 import { evaluationPlots } from './output';
 import { drawSvg } from './svgPdf';
+import type { SideBySide } from './sideBySide';
 import { getEvaluation, stationCalibration } from './validation';
 
 export interface EvaluationReportOptions {
@@ -36,6 +37,7 @@ interface FullMetrics {
   set: { root: string; format: string; identity: string; images: number; classes: string[]; normalLabel: string };
   packs: PackEvaluation[];
   cases: CaseEvaluation | null;
+  sideBySide?: SideBySide;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, 'Z');
@@ -127,6 +129,15 @@ export async function evaluationReport(store: HistoryStore, evaluationId: number
       heading('Integrated verdict per case');
       line(`${c.cases} cases, accuracy ${f3(c.accuracy)}${ci(c.accuracyCi)}, defective cases flagged ${f3(c.defectRecall)}, false pass ${f3(c.falsePassRate)}, false alarm ${f3(c.falseAlarmRate)}`);
       c.classes.forEach((k, i) => line(`${k}: ${c.matrix[i]!.join('  ')}  (columns: ${c.predictedClasses.join(', ')})`, { indent: 12 }));
+    }
+
+    if (metrics.sideBySide) {
+      keep(90);
+      heading('Side by side (same set; case level on the same cases)');
+      for (const r of metrics.sideBySide.systems) {
+        line(`${r.system} (${r.kind}), ${r.images} ${r.f1 === null ? 'cases' : 'images'}: ${r.f1 === null ? '' : `F1 ${f3(r.f1)}${ci(r.f1Ci)}  ROC-AUC ${f3(r.rocAuc)}${ci(r.rocAucCi)}  `}case recall ${f3(r.caseRecall)}  case false alarm ${f3(r.caseFalseAlarm)}  case accuracy ${f3(r.caseAccuracy)}`, { indent: 12 });
+      }
+      for (const a of metrics.sideBySide.agreement) line(`${a.a} vs ${a.b}: ${a.images ? `${a.images} common images, same call ${f3(a.decisionAgreement)}, mean region IoU ${f3(a.meanIou)}` : 'no image inspected by both'}`, { indent: 12 });
     }
 
     keep(90);
