@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 import { NOT_VALIDATED } from '../engine/calibration';
 import type { AppliedThreshold, StationCalibration } from '../engine/calibration';
+import { packIdentity } from './packIdentity';
 
 export { NOT_VALIDATED };
 
@@ -97,4 +98,25 @@ export function stationCalibration(db: Database.Database): StationCalibration {
     lastEvaluatedByName[e.name] = { identity: e.identity, evaluationId: e.id };
   }
   return { applied, evaluated, lastEvaluatedByName };
+}
+
+/**
+ * Per pack name, whether the files it last ran with were evaluated on this station: what the
+ * dashboard shows next to each pack ("not validated on this station" until an evaluation).
+ */
+export function validationByPack(db: Database.Database): Record<string, { validated: boolean; reason: string | null; packIdentity: string }> {
+  const cal = stationCalibration(db);
+  const rows = db.prepare('SELECT pack_name AS name, pack_hashes AS hashes FROM inference_runs WHERE id IN (SELECT max(id) FROM inference_runs GROUP BY pack_name)').all() as { name: string; hashes: string }[];
+  const out: Record<string, { validated: boolean; reason: string | null; packIdentity: string }> = {};
+  for (const r of rows) {
+    const identity = packIdentity(JSON.parse(r.hashes) as Record<string, string>);
+    const ev = cal.evaluated[identity];
+    const before = cal.lastEvaluatedByName?.[r.name];
+    out[r.name] = {
+      validated: ev !== undefined,
+      packIdentity: identity,
+      reason: ev !== undefined ? null : before ? `${NOT_VALIDATED}: the pack's model files changed since evaluation ${before.evaluationId}` : `${NOT_VALIDATED}: no evaluation of these pack files is recorded`,
+    };
+  }
+  return out;
 }
