@@ -48,7 +48,7 @@ export function packTable(p: PackEvaluation): string {
   const b = p.binary;
   const lines = [
     `${p.pack.name} ${p.pack.version} (${p.pack.kind}), pack identity ${p.pack.identity.slice(0, 12)}: ${p.images} images (${b.positives} defective), ${p.errors} errors`,
-    `  at the pack's threshold ${b.threshold.toPrecision(4)}: F1 ${f3(b.point.f1)}${ci(b.f1Ci)}  precision ${f3(b.point.precision)}${ci(b.precisionCi)}  recall ${f3(b.point.recall)}${ci(b.recallCi)}`,
+    `  at the threshold in force ${b.threshold.toPrecision(4)}: F1 ${f3(b.point.f1)}${ci(b.f1Ci)}  precision ${f3(b.point.precision)}${ci(b.precisionCi)}  recall ${f3(b.point.recall)}${ci(b.recallCi)}`,
     `  ROC-AUC ${f3(b.rocAuc)}${ci(b.rocAucCi)}  AP ${f3(b.averagePrecision)}  accuracy ${f3(p.classification.accuracy)}${ci(p.classification.accuracyCi)}  ECE ${f3(p.calibration?.ece)}  uncertain band ${(b.uncertainShare * 100).toFixed(1)} %`,
     `  confusion (rows truth, columns predicted: ${p.classification.predictedClasses.join(', ')}):`,
     ...p.classification.classes.map((c, i) => `    ${c.padEnd(12)} ${p.classification.matrix[i]!.map((n) => String(n).padStart(6)).join('')}`),

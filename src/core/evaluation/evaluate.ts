@@ -46,7 +46,7 @@ export interface BinaryMetrics {
   n: number;
   positives: number;
   threshold: number;
-  /** At the pack's shipped threshold (score ≥ high is a defect). */
+  /** At the threshold in force when the runs were taken — pack.yaml's or the station's applied version (score ≥ high is a defect). */
   point: OperatingPoint;
   precisionCi: Interval | null;
   recallCi: Interval | null;
