@@ -55,7 +55,7 @@ describe.skipIf(!hasPdftotext)('evaluation report (PDF)', () => {
     expect(t).toContain('battery-ct-porosity: confusion matrix');
     expect(t).toContain('integrated verdict per case');
     expect(t).toMatch(/page 1 of \d/);
-  });
+  }, 240_000);
 
   it('evaluation report after apply: the version, who applied it, the audit head; the PDF hash is in the chain', () => {
     const a = cli('threshold', 'apply', '--evaluation', String(evaluation.evaluationId), '--pack', 'battery-ct-porosity', '--objective', 'f1-optimal', '--db', db, '--json');
@@ -83,12 +83,12 @@ describe.skipIf(!hasPdftotext)('evaluation report (PDF)', () => {
     expect(createHash('sha256').update(readFileSync(out)).digest('hex')).toBe(res.sha256);
     const v = cli('audit', 'verify', '--db', db, '--json');
     expect(v.status, v.stdout).toBe(0);
-  });
+  }, 240_000);
 
   it('refuses without an operator and for an unknown evaluation, leaving no file', () => {
     const out = join(root, 'none.pdf');
     expect(cli('evaluation', 'report', '99', '--out', out, '--db', db).stderr).toMatch(/EVAL_NOT_FOUND/);
     expect(existsSync(out)).toBe(false);
     expect(cli('evaluation', 'report', 'x', '--out', out, '--db', db).status).toBe(2);
-  });
+  }, 240_000);
 });

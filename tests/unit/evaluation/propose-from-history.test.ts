@@ -90,7 +90,7 @@ describe('threshold propose --from-history', () => {
     const text = cli('threshold', 'propose', '--from-history', '--pack', 'battery-ct-porosity', '--db', db);
     expect(text.stdout).toMatch(/6 reviewed runs as labels \(\d defective, \d normal\) of 8 runs, 7 reviewed; not used: 1 reviewer marked uncertain/);
     expect(text.stdout).toMatch(/f1-optimal\s+[0-9.e-]+\s+F1 /);
-  });
+  }, 240_000);
 
   it('evaluation runs are no reviewed history; a period without reviews is a coded error', () => {
     // The evaluation above went to another database; one into this history adds runs, not labels.
@@ -102,5 +102,5 @@ describe('threshold propose --from-history', () => {
     expect(later.status).toBe(1);
     expect(later.stderr).toMatch(/EVAL_NO_REVIEWS/);
     expect(cli('threshold', 'propose', '--pack', 'battery-ct-porosity', '--db', db).stderr).toMatch(/--from-history/);
-  });
+  }, 240_000);
 });

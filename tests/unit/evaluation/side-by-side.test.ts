@@ -83,7 +83,7 @@ describe('side by side', () => {
     expect(text.stdout).toMatch(/Side by side on the same set/);
     expect(text.stdout).toMatch(/\n {2}integrated verdict {6}\s+4\s+—/);
     expect(text.stdout).toMatch(/no image inspected by both/);
-  });
+  }, 240_000);
 
   it('two systems on the same images: per-image calls and region IoU as recomputed from the recorded regions', () => {
     const copy = join(root, 'ct-gradcampp');
@@ -123,5 +123,5 @@ describe('side by side', () => {
     expect(withRegions).toBeGreaterThan(0);
     expect(a.decisionAgreement).toBe(1);
     expect(a.meanIou).toBeGreaterThan(0);
-  });
+  }, 240_000);
 });

@@ -60,7 +60,7 @@ describe('applied threshold versions in inspection', () => {
     const text = cli('inspect', join(set, files[0]!), '--pack', 'battery-ct-porosity', '--db', db);
     expect(text.stdout).toMatch(/threshold 0\.8677\d on probability: pack default \(pack\.yaml\)/);
     expect(text.stdout).toMatch(/NOT VALIDATED: not validated on this station/);
-  });
+  }, 240_000);
 
   it('an applied F1-optimal threshold decides from then on, exactly at its value, and is recorded', () => {
     const ev = cli('evaluate', '--pack', 'battery-ct-porosity', '--set', set, '--db', db, '--json', '--bootstrap', '50');
@@ -100,6 +100,8 @@ describe('applied threshold versions in inspection', () => {
     const b = cli('batch', set, '--pack', 'battery-ct-porosity', '--db', db, '--json');
     expect(b.status, b.stderr).toBe(0);
     const batchId = JSON.parse(b.stdout).batchId as number;
+    expect(JSON.parse(b.stdout).validation).toEqual({ 'battery-ct-porosity': { validated: true, reason: null, thresholdVersion: version } });
+    expect(cli('batch', set, '--pack', 'battery-ct-porosity', '--db', db).stdout).toContain(`Pack battery-ct-porosity: validated on this station; decided by threshold version ${version}`);
     const h2 = new Database(db, { readonly: true });
     const rows = h2.prepare('SELECT thresholds FROM inference_runs WHERE batch_id = ?').all(batchId) as { thresholds: string }[];
     h2.close();
@@ -108,7 +110,7 @@ describe('applied threshold versions in inspection', () => {
 
     const verify = cli('audit', 'verify', '--db', db, '--json');
     expect(verify.status, verify.stdout).toBe(0);
-  });
+  }, 240_000);
 
   it('a pack whose model file changed gets no applied version and is not validated', () => {
     const dir = join(root, 'changed-pack');
@@ -124,10 +126,12 @@ describe('applied threshold versions in inspection', () => {
       expect(r.validation.reason).toMatch(/model files changed since evaluation 1/);
     }
     expect(byName(rs, 'normal_2.png').decision).toBe('pass');
+    const bt = cli('batch', set, '--pack', dir, '--db', db);
+    expect(bt.stdout).toMatch(/Pack battery-ct-porosity: NOT VALIDATED: not validated on this station: the pack's model files changed since evaluation 1; its applied thresholds no longer apply; decided by pack\.yaml's thresholds/);
     const h = new Database(db, { readonly: true });
     const row = JSON.parse((h.prepare('SELECT thresholds FROM inference_runs WHERE id = ?').get(byName(rs, 'normal_2.png').runId!) as { thresholds: string }).thresholds);
     h.close();
     expect(row.validated).toBe(0);
     expect(row.thresholdVersion).toBeUndefined();
-  });
+  }, 240_000);
 });
