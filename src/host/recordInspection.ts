@@ -81,6 +81,12 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
           ? { box: r.grounding.boxThreshold, text: r.grounding.textThreshold }
           : { normalised: 0.5, ...(r.anomaly?.pixelThreshold !== undefined ? { pixel: r.anomaly.pixelThreshold } : {}) }),
       ...(r.guard?.statistic ? { guard: r.guard.statistic.threshold } : {}),
+      // Anomaly packs: the raw image threshold in force (and T1 of an applied band).
+      ...(r.anomaly && r.threshold ? { imageThreshold: r.threshold.high, ...(r.threshold.low < r.threshold.high ? { imageLow: r.threshold.low } : {}) } : {}),
+      // Which threshold decided: an applied version's id (absent: pack.yaml's), and whether the
+      // pack files were validated on this station (1) or not (0).
+      ...(r.threshold?.versionId != null ? { thresholdVersion: r.threshold.versionId } : {}),
+      ...(r.validation ? { validated: r.validation.validated ? 1 : 0 } : {}),
     },
     // Segmentation: regions per class; grounding: each region is a detection, labelled by its own prompt phrase.
     regions: r.segmentation

@@ -151,7 +151,18 @@ const Nullable = z.number().nullable();
 
 export const HistoryStats = z.object({
   daily: z.array(z.object({ day: z.string(), images: z.number(), runs: z.number(), verdicts: NumberMap, errors: z.number() })),
-  packs: z.array(z.object({ pack: z.string(), runs: z.number(), verdicts: NumberMap, histogram: z.array(z.number()), threshold: Nullable })),
+  packs: z.array(
+    z.object({
+      pack: z.string(),
+      runs: z.number(),
+      verdicts: NumberMap,
+      histogram: z.array(z.number()),
+      threshold: Nullable,
+      /** Whether the files this pack last ran with were evaluated on this station (absent: no run). */
+      validated: z.boolean().optional(),
+      validationReason: z.string().nullable().optional(),
+    }),
+  ),
   agreement: z.object({
     aiLabels: z.array(z.string()),
     humanLabels: z.array(z.string()),

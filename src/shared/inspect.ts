@@ -90,6 +90,12 @@ export const InspectImageResult = z
     guard: z
       .object({ outOfDistribution: z.boolean(), code: z.string().optional(), reasons: z.array(z.string()), statistic: z.object({ feature: z.string(), value: z.number(), threshold: z.number() }).optional() })
       .optional(),
+    /** The threshold that decided: pack.yaml's (`pack`) or the station's applied version (`applied`, its id). */
+    threshold: z
+      .object({ source: z.enum(['pack', 'applied']), versionId: z.number().nullable(), low: z.number(), high: z.number(), unit: z.string(), objective: z.string().optional(), evaluationId: z.number().optional() })
+      .optional(),
+    /** Whether these exact pack files were evaluated on this station; `reason` says why not ("not validated on this station"). */
+    validation: z.object({ validated: z.boolean(), packIdentity: z.string(), evaluationId: z.number().nullable(), reason: z.string().nullable() }).optional(),
     error: ErrorInfo.optional(),
     /** The history's id of this inference run (absent for failed images, recorded as errors). */
     runId: z.number().int().optional(),

@@ -8,6 +8,8 @@ import { npyFloat32 } from '../../core/explain/npy';
 import { resizeMap, type HeatMap } from '../../core/explain/scale';
 import { commonDir } from '../../core/engine/inspect';
 import { HistoryStore } from '../../core/history/index';
+import type { StationCalibration, ThresholdInForce } from '../../core/engine/calibration';
+import { stationCalibration } from '../../core/evaluation/validation';
 import { recordReport } from '../../host/recordInspection';
 import type { Command } from '../command';
 import { INSPECT_OPTIONS, inspectParams } from '../inspectOptions';
@@ -126,6 +128,8 @@ function formatReport(report: InspectReport): string {
       lines.push(`  anomaly (${a.format}) score ${a.score?.toFixed(3) ?? '-'}${a.rawScore !== undefined ? ` (raw ${a.rawScore.toPrecision(5)})` : ''} threshold 0.5`);
     }
     lines.push(`  decision ${r.decision.toUpperCase()}${r.drivingLabel ? ` (${r.drivingLabel})` : ''}${r.defectScore !== undefined ? `  defect score ${r.defectScore.toFixed(3)}` : ''}`);
+    if (r.threshold) lines.push(`  ${thresholdLine(r.threshold)}`);
+    if (r.validation && !r.validation.validated) lines.push(`  NOT VALIDATED: ${r.validation.reason ?? 'not validated on this station'}`);
     if (r.explanation) {
       const e = r.explanation;
       lines.push(`  explanation ${e.method}${e.method !== e.requested ? ` (requested ${e.requested}: ${e.fallbackReason ?? ''})` : ''} for ${e.targetLabel} on ${e.target}; scale ${e.map.scale.mode} [${e.map.scale.low.toPrecision(4)}, ${e.map.scale.high.toPrecision(4)}]${e.map.valid ? '' : ' INVALID MAP'}`);
@@ -151,6 +155,12 @@ function formatReport(report: InspectReport): string {
   return lines.join('\n') + '\n';
 }
 
+/** Which threshold decided, in the unit it is on: pack.yaml's, or the station's applied version. */
+export function thresholdLine(t: ThresholdInForce): string {
+  const v = t.low === t.high ? `${t.high.toPrecision(5)}` : `T1 ${t.low.toPrecision(5)} … T2 ${t.high.toPrecision(5)}`;
+  return `threshold ${v} on ${t.unit}: ${t.source === 'applied' ? `applied version ${t.versionId} (${t.objective}, evaluation ${t.evaluationId})` : 'pack default (pack.yaml)'}`;
+}
+
 const labelAt = (r: ImageResult, i: number): string => r.classification?.labels[i] ?? `#${i}`;
 
 export const inspectCommand: Command = {
@@ -172,24 +182,39 @@ export const inspectCommand: Command = {
     });
     if (positionals.length === 0) throw new InspectorError('USAGE', 'inspect needs at least one file or folder');
     if (values.db && values['no-record']) throw new InspectorError('USAGE', '--db and --no-record exclude each other');
+    // The station's applied thresholds and validated packs decide; --no-record still reads them
+    // from an existing history (read-only), and without one says the results were not checked.
+    const dbFile = historyDbPath(values.db);
+    const store = values['no-record'] ? null : HistoryStore.open(dbFile);
+    let calibration: StationCalibration | undefined;
+    try {
+      if (store) calibration = stationCalibration(store.db);
+      else if (existsSync(dbFile)) {
+        const ro = HistoryStore.open(dbFile, { readonly: true });
+        try {
+          calibration = stationCalibration(ro.db);
+        } finally {
+          ro.close();
+        }
+      }
+    } catch (e) {
+      store?.close();
+      throw e;
+    }
     const report = await withHost(async (host) => {
       const r = await host.worker.call('inspect', {
         paths: positionals.map((p) => resolve(p)),
         ...inspectParams(values),
+        ...(calibration ? { calibration } : {}),
       });
-      if (!values['no-record']) {
+      if (store) {
         // Like the app: every inspection lands in the history, with its maps and errors.
-        const store = HistoryStore.open(historyDbPath(values.db));
-        try {
-          const runIds = await recordReport(host.worker, store, r, { operatorId: store.currentOperator()?.id ?? null });
-          r.results.forEach((x, i) => runIds[i] !== undefined && Object.assign(x, { runId: runIds[i] }));
-          if (!values.json) process.stderr.write(`recorded ${runIds.filter((x) => x !== undefined).length} runs in ${store.file}\n`);
-        } finally {
-          store.close();
-        }
+        const runIds = await recordReport(host.worker, store, r, { operatorId: store.currentOperator()?.id ?? null });
+        r.results.forEach((x, i) => runIds[i] !== undefined && Object.assign(x, { runId: runIds[i] }));
+        if (!values.json) process.stderr.write(`recorded ${runIds.filter((x) => x !== undefined).length} runs in ${store.file}\n`);
       }
       return r;
-    });
+    }).finally(() => store?.close());
     for (const w of providerWarnings(report)) process.stderr.write(`${w}\n`);
     if (values['save-maps']) {
       const n = saveMaps(report, values['save-maps'], commonDir(positionals) ?? process.cwd());

@@ -7,6 +7,7 @@ import type { GroundingOptions } from '../grounding/inspect';
 import type { PackRoot } from '../packs/discover';
 import { resolvePacks } from '../packs/resolve';
 import { loadConfig } from '../verdict/config';
+import type { StationCalibration } from './calibration';
 import { Engine } from './engine';
 import { commonDir, inspect, type InspectReport } from './inspect';
 
@@ -32,6 +33,8 @@ export interface InspectParams {
    * inspector.yaml) must lie inside them; a pack name resolves only to an installed pack.
    */
   roots?: string[];
+  /** The station's applied threshold versions and evaluated packs, read from the history by the host. */
+  calibration?: StationCalibration;
 }
 
 // Re-exported: callers that only need the inputs' folder need not load the engine.
@@ -55,7 +58,7 @@ export class EngineService {
     const fromConfig = [sides.internal?.pack, sides.external?.pack].filter((x): x is string => !!x);
     const packs = resolvePacks(p.packs ?? [], this.roots, fromConfig, p.roots ? { grants: p.roots } : {});
     const baseDir = p.baseDir ?? commonDir(p.paths);
-    const report = await inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}), ...(baseDir ? { baseDir } : {}), ...(p.roots ? { roots: p.roots } : {}), ...(p.grounding ? { grounding: p.grounding } : {}) });
+    const report = await inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}), ...(baseDir ? { baseDir } : {}), ...(p.roots ? { roots: p.roots } : {}), ...(p.grounding ? { grounding: p.grounding } : {}), ...(p.calibration ? { calibration: p.calibration } : {}) });
     // Both, so a result says what was asked for and what it really ran on (a CUDA request on a
     // machine without CUDA ran on the CPU).
     const used = [...new Set(report.results.map((r) => r.provider).filter((x) => x))];

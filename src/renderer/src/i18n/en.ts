@@ -56,6 +56,8 @@ export const en = {
   'findings.integrated': 'Integrated verdict',
   'guard.title': 'Outside what this model knows',
   'guard.body': 'This image is unlike the images the model was built for; its answer is not evidence either way. Decision: uncertain.',
+  'validation.notValidated': 'Not validated on this station',
+  'validation.validated': 'Validated on this station',
   'findings.limitations': 'Limitations',
   'findings.model': 'Model card',
   'findings.noRegions': 'No regions.',

@@ -112,6 +112,7 @@ export function findingsOf(r: ImageResult, run: RunResult, card?: PackCard): Fin
     ...(r.runId !== undefined ? { runId: String(r.runId) } : {}),
     ...(r.decision === 'pass' || r.decision === 'defect' || r.decision === 'uncertain' ? { decision: r.decision } : {}),
     ...(cls ? { thresholds: cls.thresholds } : {}),
+    ...(r.validation ? { validation: { validated: r.validation.validated, reason: r.validation.reason } } : {}),
   };
 }
 

@@ -36,6 +36,8 @@ export interface Findings {
   thresholds?: { low: number; high: number };
   /** Warnings on the input, e.g. `INPUT_OUT_OF_DISTRIBUTION` (the decision is then uncertain). */
   flags?: { code: string; message?: string }[];
+  /** Whether the pack's exact files were evaluated on this station; `reason` when not. */
+  validation?: { validated: boolean; reason: string | null };
 }
 
 export interface Draft {
