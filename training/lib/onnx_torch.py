@@ -31,8 +31,9 @@ class OnnxTorch:
         vals = self.run(x)
         return [n.output[0] for n in self.nodes if n.output[0] in vals and vals[n.output[0]].dim() == 4]
 
-    def run(self, x, keep=()):
-        """Forward pass; tensors named in `keep` retain their gradient for a later backward()."""
+    def run(self, x, keep=(), replace=None):
+        """Forward pass; tensors named in `keep` retain their gradient for a later backward();
+        `replace` {name: tensor} substitutes a node's output (Ablation-CAM's ablated activation)."""
         v = dict(self.consts)
         if keep and not x.requires_grad:
             x = x.clone().requires_grad_(True)
@@ -91,6 +92,8 @@ class OnnxTorch:
             else:
                 raise NotImplementedError(op)
             name = n.output[0]
+            if replace and name in replace:
+                out = replace[name]
             if name in keep:
                 out.retain_grad()
             v[name] = out

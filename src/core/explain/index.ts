@@ -130,9 +130,9 @@ export async function explainBatch(b: ExplainBatch): Promise<RawExplanation[]> {
       target: [k, h, w],
     });
   const canRun = (m: Method) => (m !== 'scorecam' || (!!b.input && !!b.forward)) && (!needsHead(m) || (!b.plan.unsupported && !!b.plan.nodes?.length));
-  /** Forward-only fallbacks in preference order: the pack's, then the cheap activation-only ones. */
+  /** Forward-only fallbacks in preference order: the pack's, then EigenCAM, then Score-CAM (as before #15). */
   const fallbacks = (exclude: Method): Method[] =>
-    [...new Set<Method>([b.fallback ?? 'eigencam', 'eigencam', 'fem', 'scorecam'])].filter((m) => m !== exclude && canRun(m) && !needsHead(m));
+    [...new Set<Method>([b.fallback ?? 'eigencam', 'eigencam', 'scorecam'])].filter((m) => m !== exclude && canRun(m) && !needsHead(m));
 
   if (!withinBudget(cost(method), budget)) {
     if (isGradient(method)) throw overBudget(method, 'The explanation was not computed');
