@@ -7,7 +7,10 @@
  * The app computes the same maps from onnxruntime's activations and its own TypeScript replay of
  * the graph from that layer on (Conv, pooling, residual adds, concat, depthwise convs).
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { loadPack } from '../../../src/core/packs/load';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runClassifier } from '../../../src/core/engine/classifier';
 import { loadImage } from '../../../src/core/engine/image';
@@ -108,6 +111,18 @@ describe('layer choice', () => {
     expect(early.results[0]!.explanation!.map.width).toBe(16);
     // Same logits either way: only the explanation changed.
     expect(maxAbsDiff(last.results[0]!.logits, early.results[0]!.logits)).toBe(0);
+  });
+
+  it('a pack whose fused layers name no tensor of the graph is refused on load (PACK_UNKNOWN_TARGET)', async () => {
+    const pack = await classifierPack('resnet-mini');
+    const file = join(pack.dir, 'pack.yaml');
+    const doc = parse(readFileSync(file, 'utf8')) as { explanation: Record<string, unknown> };
+    doc.explanation['layers'] = ['/layer2/Relu_1_output_0'];
+    writeFileSync(file, stringify(doc));
+    expect(loadPack(pack.dir).manifest.explanation?.layers).toEqual(['/layer2/Relu_1_output_0']);
+    doc.explanation['layers'] = ['/layer2/NoSuchTensor'];
+    writeFileSync(file, stringify(doc));
+    expect(() => loadPack(pack.dir)).toThrow(expect.objectContaining({ code: 'PACK_UNKNOWN_TARGET' }));
   });
 
   it('the IPC contract lists the same methods as the core', () => {
