@@ -1,5 +1,5 @@
 // Explanation layers benchmark (issue #15): the battery-CT pack on its sample views, repeated to
-// BENCH_IMAGES (default 48), batch 8, CPU. In one run: Inspector without a map, with Grad-CAM at the
+// BENCH_IMAGES (default 48), CPU. In one run: Inspector without a map, with Grad-CAM at the
 // last stage (10×10: the head is one linear layer), with HiResCAM at features.2 (the new default:
 // the head replayed is two residual blocks, Conv forward + backward in TypeScript), and fused over
 // features.1–2; and PyTorch computing the same HiResCAM map (autograd on the same ONNX graph,
@@ -28,12 +28,12 @@ const settings = { providers: ['cpu'] };
 const images = await Promise.all(paths.map((p) => loadImage(p)));
 
 async function timed(label: string, p: typeof pack, method: Parameters<typeof runClassifier>[2]['method']) {
-  await runClassifier(p, images.slice(0, 8), { method, cache, settings }); // warm-up: session, weights
+  await runClassifier(p, images.slice(0, 1), { method, cache, settings }); // warm-up: session, weights
   const t0 = performance.now();
   let explainMs = 0;
   const maps: number[][] = [];
-  for (let i = 0; i < images.length; i += 8) {
-    const r = await runClassifier(p, images.slice(i, i + 8), { method, cache, settings });
+  for (let i = 0; i < images.length; i += 1) {
+    const r = await runClassifier(p, images.slice(i, i + 1), { method, cache, settings });
     explainMs += r.timings.explainMs;
     for (const x of r.results) if (x.explanation) maps.push(Array.from(x.explanation.map.data));
   }
@@ -84,7 +84,7 @@ const pearson = (a: number[], b: number[]) => {
   return sab / Math.sqrt(saa * sbb);
 };
 
-console.log(`${n} views of 160², batch 8, CPU (shared box: compare ratios, not seconds)`);
+console.log(`${n} views of 160², batch 1, CPU (shared box: compare ratios, not seconds)`);
 console.log('| run | wall s | of which explanation s | per image ms |');
 console.log('|---|---|---|---|');
 for (const r of runs) console.log(`| ${r.label} | ${r.seconds.toFixed(2)} | ${r.explain.toFixed(2)} | ${((1000 * r.seconds) / n).toFixed(1)} |`);

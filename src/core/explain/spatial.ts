@@ -71,43 +71,52 @@ export function conv(node: OnnxNode, [x0, w0, b0]: (Tensor | undefined)[]): OpRu
   const [m, cg, kh, kw] = wt.shape as [number, number, number, number];
   const groups = num(node.attrs['group'], 1);
   if (cg * groups !== c || m % groups !== 0) throw new Unsupported(`Conv weight [${wt.shape}] does not fit ${c} input channels in ${groups} groups`);
-  const win = windowOf(node, h, w, ints(node.attrs['kernel_shape'], [kh, kw]));
-  const { sh, sw, pt, pl, dh, dw, oh, ow } = win;
+  const { sh, sw, pt, pl, dh, dw, oh, ow } = windowOf(node, h, w, ints(node.attrs['kernel_shape'], [kh, kw]));
   const mg = m / groups;
-  const y = tensor([n, m, oh, ow]);
+  const P = oh * ow;
+  const Q = cg * kh * kw;
+  // im2col as an index map, shared by every image and group: for output position p and row
+  // q = (input channel in the group, ky, kx), the input offset inside the group's channels, or -1
+  // (padding); stored position-major, so each output value is one dot product of a weight row with
+  // a contiguous column (no store in the inner loop), and the backward pass skips the zeros ReLU
+  // leaves in the incoming gradient. That is what makes replaying residual blocks per image cheap.
+  const idx = new Int32Array(P * Q).fill(-1);
+  for (let oy = 0; oy < oh; oy++)
+    for (let ox = 0; ox < ow; ox++) {
+      const po = (oy * ow + ox) * Q;
+      for (let icg = 0; icg < cg; icg++)
+        for (let ky = 0; ky < kh; ky++) {
+          const iy = oy * sh - pt + ky * dh;
+          if (iy < 0 || iy >= h) continue;
+          for (let kx = 0; kx < kw; kx++) {
+            const ix = ox * sw - pl + kx * dw;
+            if (ix >= 0 && ix < w) idx[po + (icg * kh + ky) * kw + kx] = icg * h * w + iy * w + ix;
+          }
+        }
+    }
   const W = wt.data;
   const X = x.data;
+  const y = tensor([n, m, oh, ow]);
   const Y = y.data;
-  // For each kernel tap, the output columns whose input column is inside the image.
-  const colRange = (kx: number): [number, number] => {
-    const off = kx * dw - pl;
-    const lo = Math.max(0, Math.ceil(-off / sw));
-    const hi = Math.min(ow, Math.floor((w - 1 - off) / sw) + 1);
-    return [lo, hi];
-  };
-  const cols = Array.from({ length: kw }, (_, kx) => colRange(kx));
+  const col = new Float64Array(P * Q);
   for (let b = 0; b < n; b++)
-    for (let oc = 0; oc < m; oc++) {
-      const g = Math.floor(oc / mg);
-      const yo = (b * m + oc) * oh * ow;
-      if (b0) Y.fill(b0.data[oc]!, yo, yo + oh * ow);
-      for (let icg = 0; icg < cg; icg++) {
-        const ic = g * cg + icg;
-        const xo = (b * c + ic) * h * w;
-        for (let ky = 0; ky < kh; ky++)
-          for (let kx = 0; kx < kw; kx++) {
-            const wv = W[((oc * cg + icg) * kh + ky) * kw + kx]!;
-            if (wv === 0) continue;
-            const [lo, hi] = cols[kx]!;
-            const xoff = kx * dw - pl;
-            for (let oy = 0; oy < oh; oy++) {
-              const iy = oy * sh - pt + ky * dh;
-              if (iy < 0 || iy >= h) continue;
-              const row = xo + iy * w + xoff;
-              const orow = yo + oy * ow;
-              for (let ox = lo; ox < hi; ox++) Y[orow + ox]! += wv * X[row + ox * sw]!;
-            }
-          }
+    for (let g = 0; g < groups; g++) {
+      const xo = (b * c + g * cg) * h * w;
+      for (let j = 0; j < col.length; j++) {
+        const o = idx[j]!;
+        col[j] = o < 0 ? 0 : X[xo + o]!;
+      }
+      for (let om = 0; om < mg; om++) {
+        const oc = g * mg + om;
+        const yo = (b * m + oc) * P;
+        const wo = oc * Q;
+        const bias = b0 ? b0.data[oc]! : 0;
+        for (let p2 = 0; p2 < P; p2++) {
+          const co = p2 * Q;
+          let acc = bias;
+          for (let q = 0; q < Q; q++) acc += W[wo + q]! * col[co + q]!;
+          Y[yo + p2] = acc;
+        }
       }
     }
   return {
@@ -117,27 +126,26 @@ export function conv(node: OnnxNode, [x0, w0, b0]: (Tensor | undefined)[]): OpRu
       const gx = tensor([n, c, h, w]);
       const GX = gx.data;
       const G = gy.data;
+      const dcol = new Float64Array(P * Q);
       for (let b = 0; b < n; b++)
-        for (let oc = 0; oc < m; oc++) {
-          const g = Math.floor(oc / mg);
-          const yo = (b * m + oc) * oh * ow;
-          for (let icg = 0; icg < cg; icg++) {
-            const ic = g * cg + icg;
-            const xo = (b * c + ic) * h * w;
-            for (let ky = 0; ky < kh; ky++)
-              for (let kx = 0; kx < kw; kx++) {
-                const wv = W[((oc * cg + icg) * kh + ky) * kw + kx]!;
-                if (wv === 0) continue;
-                const [lo, hi] = cols[kx]!;
-                const xoff = kx * dw - pl;
-                for (let oy = 0; oy < oh; oy++) {
-                  const iy = oy * sh - pt + ky * dh;
-                  if (iy < 0 || iy >= h) continue;
-                  const row = xo + iy * w + xoff;
-                  const orow = yo + oy * ow;
-                  for (let ox = lo; ox < hi; ox++) GX[row + ox * sw]! += wv * G[orow + ox]!;
-                }
-              }
+        for (let g = 0; g < groups; g++) {
+          dcol.fill(0);
+          for (let om = 0; om < mg; om++) {
+            const oc = g * mg + om;
+            const go = (b * m + oc) * P;
+            const wo = oc * Q;
+            for (let p2 = 0; p2 < P; p2++) {
+              const gv = G[go + p2]!;
+              if (gv === 0) continue;
+              const co = p2 * Q;
+              for (let q = 0; q < Q; q++) dcol[co + q]! += gv * W[wo + q]!;
+            }
+          }
+          // col2im: every column entry goes back to the input pixel it was read from.
+          const xo = (b * c + g * cg) * h * w;
+          for (let j = 0; j < dcol.length; j++) {
+            const o = idx[j]!;
+            if (o >= 0) GX[xo + o]! += dcol[j]!;
           }
         }
       return [gx, undefined, undefined];
