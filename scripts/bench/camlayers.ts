@@ -30,6 +30,7 @@ const images = await Promise.all(paths.map((p) => loadImage(p)));
 async function timed(label: string, p: typeof pack, method: Parameters<typeof runClassifier>[2]['method']) {
   await runClassifier(p, images.slice(0, 1), { method, cache, settings }); // warm-up: session, weights
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   let explainMs = 0;
   const maps: number[][] = [];
   for (let i = 0; i < images.length; i += 1) {
@@ -37,7 +38,9 @@ async function timed(label: string, p: typeof pack, method: Parameters<typeof ru
     explainMs += r.timings.explainMs;
     for (const x of r.results) if (x.explanation) maps.push(Array.from(x.explanation.map.data));
   }
-  return { label, seconds: (performance.now() - t0) / 1000, explain: explainMs / 1000, maps };
+  const c = process.cpuUsage(c0);
+  // CPU time of this process (the session runs in it): steadier than wall time on a shared box.
+  return { label, seconds: (performance.now() - t0) / 1000, cpu: (c.user + c.system) / 1e6, explain: explainMs / 1000, maps };
 }
 
 const runs = [
@@ -66,11 +69,11 @@ def run():
         maps.append(torch.relu((v[L].grad * v[L].detach()).sum(1)).flatten(1))
     return torch.cat(maps)
 run()
-t0 = time.time(); m = run(); t = time.time() - t0
-print(json.dumps({"seconds": t, "maps": m[:4].tolist()}))
+t0 = time.time(); c0 = time.process_time(); m = run(); t = time.time() - t0; c = time.process_time() - c0
+print(json.dumps({"seconds": t, "cpu": c, "maps": m[:4].tolist()}))
 `], { cwd: root, input: JSON.stringify(paths), encoding: 'utf8', maxBuffer: 64 << 20 });
 if (py.status !== 0) throw new Error(py.stderr);
-const ref = JSON.parse(py.stdout.trim().split('\n').pop()!) as { seconds: number; maps: number[][] };
+const ref = JSON.parse(py.stdout.trim().split('\n').pop()!) as { seconds: number; cpu: number; maps: number[][] };
 
 const pearson = (a: number[], b: number[]) => {
   const ma = a.reduce((s, v) => s + v, 0) / a.length;
@@ -85,10 +88,10 @@ const pearson = (a: number[], b: number[]) => {
 };
 
 console.log(`${n} views of 160², batch 1, CPU (shared box: compare ratios, not seconds)`);
-console.log('| run | wall s | of which explanation s | per image ms |');
-console.log('|---|---|---|---|');
-for (const r of runs) console.log(`| ${r.label} | ${r.seconds.toFixed(2)} | ${r.explain.toFixed(2)} | ${((1000 * r.seconds) / n).toFixed(1)} |`);
-console.log(`| PyTorch HiResCAM @ features.2 (forward + autograd, 1 thread) | ${ref.seconds.toFixed(2)} | | ${((1000 * ref.seconds) / n).toFixed(1)} |`);
-const plain = runs[0]!.seconds;
-console.log(`ratio HiResCAM@features.2 / no map: ${(runs[2]!.seconds / plain).toFixed(2)}; / Grad-CAM@features.4: ${(runs[2]!.seconds / runs[1]!.seconds).toFixed(2)}; / PyTorch same map: ${(runs[2]!.seconds / ref.seconds).toFixed(2)}`);
+console.log('| run | wall s | CPU s | of which explanation (wall) s | CPU ms per image |');
+console.log('|---|---|---|---|---|');
+for (const r of runs) console.log(`| ${r.label} | ${r.seconds.toFixed(2)} | ${r.cpu.toFixed(2)} | ${r.explain.toFixed(2)} | ${((1000 * r.cpu) / n).toFixed(1)} |`);
+console.log(`| PyTorch HiResCAM @ features.2 (forward + autograd, 1 thread) | ${ref.seconds.toFixed(2)} | ${ref.cpu.toFixed(2)} | | ${((1000 * ref.cpu) / n).toFixed(1)} |`);
+const [plain, before, now] = [runs[0]!.cpu, runs[1]!.cpu, runs[2]!.cpu];
+console.log(`CPU ratios: HiResCAM@features.2 / no map ${(now / plain).toFixed(1)}; / Grad-CAM@features.4 ${(now / before).toFixed(1)}; / PyTorch same map ${(now / ref.cpu).toFixed(2)}`);
 console.log(`maps vs PyTorch (first 4 views): r = ${ref.maps.map((m, i) => pearson(runs[2]!.maps[i]!, m).toFixed(5)).join(', ')}`);

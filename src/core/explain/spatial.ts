@@ -106,7 +106,29 @@ export function conv(node: OnnxNode, [x0, w0, b0]: (Tensor | undefined)[]): OpRu
         const o = idx[j]!;
         col[j] = o < 0 ? 0 : X[xo + o]!;
       }
-      for (let om = 0; om < mg; om++) {
+      // Four output channels per pass over a column: each column value is read once for four.
+      let om = 0;
+      for (; om + 4 <= mg; om += 4) {
+        const oc = g * mg + om;
+        const [w0, w1, w2, w3] = [oc * Q, (oc + 1) * Q, (oc + 2) * Q, (oc + 3) * Q];
+        const yo = (b * m + oc) * P;
+        for (let p2 = 0; p2 < P; p2++) {
+          const co = p2 * Q;
+          let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+          for (let q = 0; q < Q; q++) {
+            const v = col[co + q]!;
+            a0 += W[w0 + q]! * v;
+            a1 += W[w1 + q]! * v;
+            a2 += W[w2 + q]! * v;
+            a3 += W[w3 + q]! * v;
+          }
+          Y[yo + p2] = a0 + (b0 ? b0.data[oc]! : 0);
+          Y[yo + P + p2] = a1 + (b0 ? b0.data[oc + 1]! : 0);
+          Y[yo + 2 * P + p2] = a2 + (b0 ? b0.data[oc + 2]! : 0);
+          Y[yo + 3 * P + p2] = a3 + (b0 ? b0.data[oc + 3]! : 0);
+        }
+      }
+      for (; om < mg; om++) {
         const oc = g * mg + om;
         const yo = (b * m + oc) * P;
         const wo = oc * Q;
@@ -130,7 +152,22 @@ export function conv(node: OnnxNode, [x0, w0, b0]: (Tensor | undefined)[]): OpRu
       for (let b = 0; b < n; b++)
         for (let g = 0; g < groups; g++) {
           dcol.fill(0);
-          for (let om = 0; om < mg; om++) {
+          let om = 0;
+          for (; om + 4 <= mg; om += 4) {
+            const oc = g * mg + om;
+            const go = (b * m + oc) * P;
+            const [w0, w1, w2, w3] = [oc * Q, (oc + 1) * Q, (oc + 2) * Q, (oc + 3) * Q];
+            for (let p2 = 0; p2 < P; p2++) {
+              const g0 = G[go + p2]!;
+              const g1 = G[go + P + p2]!;
+              const g2 = G[go + 2 * P + p2]!;
+              const g3 = G[go + 3 * P + p2]!;
+              if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0) continue;
+              const co = p2 * Q;
+              for (let q = 0; q < Q; q++) dcol[co + q]! += g0 * W[w0 + q]! + g1 * W[w1 + q]! + g2 * W[w2 + q]! + g3 * W[w3 + q]!;
+            }
+          }
+          for (; om < mg; om++) {
             const oc = g * mg + om;
             const go = (b * m + oc) * P;
             const wo = oc * Q;
