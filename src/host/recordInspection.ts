@@ -98,6 +98,9 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
           scale: { kind: map.scale.mode, low: map.scale.low, high: map.scale.high, source: map.scale.source, ...(map.scale.derivation ? { derivation: map.scale.derivation } : {}), width: map.width, height: map.height, valid: map.valid },
           blob,
           ...(r.explanation?.targetLabel ? { targetLabel: r.explanation.targetLabel } : {}),
+          // Which layer(s) the map was made of: the pack's choice or this run's --cam-layer / --cam-fuse.
+          ...(r.explanation?.target ? { target: r.explanation.target } : {}),
+          ...(r.explanation?.layers ? { layers: r.explanation.layers, fusion: r.explanation.fusion } : {}),
           inputSize: [r.pack.inputSize[0], r.pack.inputSize[1]],
         }
       : null,

@@ -28,6 +28,10 @@ const HELP = [
   'images; files in a folder that are not images are skipped, listed and recorded (docs/VERDICT.md).',
   '',
   `  --method      ${METHODS.join('|')} (default: the pack's)`,
+  '  --cam-layer L the map\'s target layer: any 4-D activation of the model (default: the pack\'s; an',
+  '                unknown name is refused with the list of candidates, EXPLAIN_LAYER_UNKNOWN)',
+  '  --cam-fuse A,B,…  fuse the maps of these layers into one (pytorch-grad-cam\'s multi-layer mean of',
+  '                min–max maps at the model input; docs/EXPLANATIONS.md); recorded with the result',
   '  --save-maps   writes each raw map as float32 .npy at the model input resolution, plus a .json with',
   '                its display scale, method and target, for checking by other tools; a map is named by',
   '                its image\'s path below the inputs given, extension kept (sub/x.png.PACK.METHOD.npy),',
@@ -91,7 +95,7 @@ function saveMaps(report: InspectReport, dir: string, base: string): number {
           source: r.source,
           pack: { name: r.pack.name, version: r.pack.version, manifestSha256: r.pack.manifestSha256 },
           method,
-          ...(r.explanation ? { target: r.explanation.target, targetClass: r.explanation.targetLabel, requested: r.explanation.requested, fallbackReason: r.explanation.fallbackReason } : {}),
+          ...(r.explanation ? { target: r.explanation.target, targetClass: r.explanation.targetLabel, requested: r.explanation.requested, fallbackReason: r.explanation.fallbackReason, ...(r.explanation.layers ? { layers: r.explanation.layers, fusion: r.explanation.fusion } : {}) } : {}),
           ...(r.anomaly?.pixelThreshold !== undefined ? { pixelThreshold: r.anomaly.pixelThreshold } : {}),
           shape: [h, w],
           nativeShape: [map.height, map.width],
@@ -132,7 +136,7 @@ function formatReport(report: InspectReport): string {
     if (r.validation && !r.validation.validated) lines.push(`  NOT VALIDATED: ${r.validation.reason ?? 'not validated on this station'}`);
     if (r.explanation) {
       const e = r.explanation;
-      lines.push(`  explanation ${e.method}${e.method !== e.requested ? ` (requested ${e.requested}: ${e.fallbackReason ?? ''})` : ''} for ${e.targetLabel} on ${e.target}; scale ${e.map.scale.mode} [${e.map.scale.low.toPrecision(4)}, ${e.map.scale.high.toPrecision(4)}]${e.map.valid ? '' : ' INVALID MAP'}`);
+      lines.push(`  explanation ${e.method}${e.method !== e.requested ? ` (requested ${e.requested}: ${e.fallbackReason ?? ''})` : ''} for ${e.targetLabel} on ${e.layers ? `${e.layers.join(' + ')} (${e.fusion})` : e.target}; scale ${e.map.scale.mode} [${e.map.scale.low.toPrecision(4)}, ${e.map.scale.high.toPrecision(4)}]${e.map.valid ? '' : ' INVALID MAP'}`);
     }
     lines.push(`  regions ${r.regions.length}${r.regions.slice(0, 3).map((g) => `  [${g.x},${g.y} ${g.width}×${g.height} area ${g.area} peak ${g.peak.toFixed(2)}]`).join('')}`);
     const t = r.timings;

@@ -56,6 +56,10 @@ export interface ExplanationRef {
   /** The class a CAM explains, and the pack's model input (width, height): what a reopened map is labelled and placed by. */
   targetLabel?: string;
   inputSize?: [number, number];
+  /** The CAM's target layer, and every layer of a fused map with how they were fused. */
+  target?: string;
+  layers?: string[];
+  fusion?: string;
 }
 
 export interface InferenceRecord {

@@ -26,6 +26,12 @@ const METHOD_NAMES: Record<string, string> = {
   layercam: 'LayerCAM',
   eigencam: 'EigenCAM',
   scorecam: 'Score-CAM',
+  gradcamelementwise: 'Grad-CAM element-wise',
+  eigengradcam: 'EigenGrad-CAM',
+  finercam: 'Finer-CAM',
+  ablationcam: 'Ablation-CAM',
+  kpcacam: 'KPCA-CAM',
+  fem: 'FEM',
 };
 
 type PublishedMap = NonNullable<ImageResult['heatmap']>;
