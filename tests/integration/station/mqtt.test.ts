@@ -82,10 +82,11 @@ describe.skipIf(!hasMosquitto)('station → MQTT (mosquitto on loopback)', () =>
     expect(v('SN-8')).toMatchObject({ verdict: 'INCOMPLETE', reasons: [{ code: 'STATION_SIDECAR_INVALID' }] });
     expect(v('SN-2')['evaluation']).toBe('NotOK');
     const sn4 = v('SN-4') as { images: { view: string; runId: number; pack: { name: string } }[]; packs: { name: string; version: string; manifestSha256: string }[]; runIds: number[] };
-    expect(sn4.images.map((i) => i.view).sort()).toEqual(['ct', 'surface']);
-    expect(sn4.packs.map((p) => p.name).sort()).toEqual(['battery-ct-porosity', 'surface-pitting-ae']);
+    // Each view: its side's pack, plus the line-demo's grounding pack for findings (inspector.yaml).
+    expect(sn4.images.map((i) => i.view).sort()).toEqual(['ct', 'ct', 'surface', 'surface']);
+    expect(sn4.packs.map((p) => p.name).sort()).toEqual(['battery-ct-porosity', 'pcb-defects-grounding', 'surface-pitting-ae']);
     for (const p of sn4.packs) expect(p.manifestSha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(sn4.runIds).toHaveLength(2);
+    expect(sn4.runIds).toHaveLength(4);
     expect(new Set(results.map((m) => m.json['resultId'])).size).toBe(8);
     // Queue depth is published: it rose while cases waited and is back to 0.
     const depths = mes.got.filter((m) => m.topic === 'inspector/ST01/queue').map((m) => Number(m.json['depth']));
