@@ -429,8 +429,16 @@ def sample_images(cfg, test):
         out.append((f"resources/samples/pcb-grounding/{Path(stem).name}_test.jpg", input_image(it, hw)))
     for dom in ("ct", "surface"):
         for it in [i for i in test[dom] if i["defective"]][:1]:
-            ext = "png" if dom == "ct" else "jpg"
-            out.append((f"resources/samples/grounding/{dom}/{Path(it['name']).name}.{ext}", input_image(it, hw)))
+            if dom == "ct":  # a shipped sample (resources/samples/grounding/ct, package.py writes it)
+                out.append((f"resources/samples/grounding/ct/{Path(it['name']).name}.png", input_image(it, hw)))
+            else:
+                # The surface photo already at input size, lossless: PyTorch and the app then get
+                # identical pixels (no JPEG decoder or resize in between) and the fixture compares
+                # the runtimes only. (The resize itself is preprocess.test.ts's.)
+                img = input_image(it, hw)
+                rel = "tests/unit/grounding/fixtures/surface_640.png"
+                cv2.imwrite(str(REPO / rel), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+                out.append((rel, img))
     return out
 
 
