@@ -107,10 +107,12 @@ describe.skipIf(!hasMosquitto)('station → MQTT (mosquitto on loopback)', () =>
     // The history holds every case under the station, with runs for each decoded image.
     const h = new Database(db, { readonly: true });
     const runs = h.prepare("SELECT count(*) AS n FROM inference_runs r JOIN cases c ON c.id = r.case_id WHERE c.station = 'ST01' AND c.line = 'L1'").get() as { n: number };
-    expect(runs.n).toBe(2 * 5 + 1 + 1 + 2); // SN-1..5 both views, SN-6 surface, SN-7 ct, SN-8 both
+    // SN-1..5 both views, SN-6 surface, SN-7 ct, SN-8 both; each view twice: its side's pack and the line-demo's grounding pack (findings)
+    expect(runs.n).toBe(2 * (2 * 5 + 1 + 1 + 2));
     expect((h.prepare('SELECT count(*) AS n FROM station_cases').get() as { n: number }).n).toBe(8);
     expect((h.prepare('SELECT count(*) AS n FROM station_outbox WHERE sent_at IS NULL').get() as { n: number }).n).toBe(0);
-    expect((h.prepare('SELECT count(*) AS n FROM errors').get() as { n: number }).n).toBe(1);
+    // The corrupt view, once per pack that tried it (its side's and the grounding pack).
+    expect((h.prepare('SELECT count(*) AS n FROM errors').get() as { n: number }).n).toBe(2);
     h.close();
 
     // A reviewer (another process: here this test, as the desktop app would) overrides SN-2's CT run:
