@@ -1,5 +1,7 @@
 /** English UI text. Every key here must exist in ko.ts (checked by the type below and a test). */
 import { historyEn } from '../history/messages';
+import { dicomUiEn } from '../worklist/messages';
+import { evaluateEn } from '../evaluate/messages';
 
 export const en = {
   'app.title': 'Inspector',
@@ -136,6 +138,8 @@ export const en = {
   'inspect.samplePack': 'Sample pack',
   'inspect.byConfig': 'Packs from inspector.yaml',
   ...historyEn,
+  ...dicomUiEn,
+  ...evaluateEn,
   'legend.hide': 'Show / hide the legend',
   'operator.none': '— choose your profile —',
   'inspect.pack': 'Model pack',

@@ -71,6 +71,8 @@ export interface FrameRef {
   /** A decimated copy of the stored values to paint first (large frames only). */
   preview?: { mediaId: string; step: number; width: number; height: number };
   pixelSpacing?: { row: number; column: number; source: string };
+  /** The file (and 0-based frame in it) the host decoded this frame from. */
+  source?: { path: string; frame: number };
   position?: [number, number, number];
   orientation?: [number, number, number, number, number, number];
   header?: FrameHeader;
