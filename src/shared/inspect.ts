@@ -49,6 +49,8 @@ export const InspectImageResult = z
     source: z.string(),
     caseId: z.string(),
     side: z.enum(['internal', 'external']),
+    /** "findings": a side's grounding pack (inspector.yaml sides.<side>.grounding), not the side's decision. */
+    role: z.literal('findings').optional(),
     image: z.object({ width: z.number(), height: z.number(), sha256: z.string().optional(), format: z.string().optional(), modality: z.enum(['ct', 'xray', 'rgb', 'other']).optional(), bytes: z.number().optional() }),
     pack: z.object({ name: z.string(), version: z.string(), kind: z.string(), dir: z.string(), manifestSha256: z.string(), files: z.record(z.string(), z.string()), inputSize: z.tuple([z.number(), z.number()]) }),
     provider: z.string(),

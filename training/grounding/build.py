@@ -16,19 +16,22 @@ import time
 from pathlib import Path
 
 import cv2
+import yaml
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lib.common import REPO, load_config, limit_threads, require_data, save_json, seed_everything, work_dir  # noqa: E402
+from lib.common import WORK, REPO, load_config, limit_threads, require_data, save_json, seed_everything, work_dir  # noqa: E402
 from bert_vocab import WordPiece, convert, fetch_vocab_json, write_tokenizer_files  # noqa: E402
 from net import STRIDE, GroundingStandIn, HFExport, IDEAExport, phrase_blocks  # noqa: E402
-from evaluate import average_precision, baseline_boxes, postprocess, nms  # noqa: E402
+from evaluate import average_precision, postprocess  # noqa: E402
+from domains import battery_views, bsdata, input_image, read_deeppcb  # noqa: E402
 
 MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 STD = np.array([0.229, 0.224, 0.225], np.float32)
+WORK_CKPT = None
 SAMPLES = ["group20085/20085/20085291", "group44000/44000/44000011", "group92000/92000/92000111"]
 
 
@@ -48,8 +51,10 @@ def read_split(root, name):
     return items
 
 
-def to_tensor(gray):
-    rgb = np.repeat(gray[:, :, None], 3, axis=2).astype(np.float32) / 255.0
+def to_tensor(img8):
+    """8-bit grey (H, W) or RGB (H, W, 3) at input size -> normalised CHW float32."""
+    rgb = img8 if img8.ndim == 3 else np.repeat(img8[:, :, None], 3, axis=2)
+    rgb = rgb.astype(np.float32) / 255.0
     return torch.from_numpy(((rgb - MEAN) / STD).transpose(2, 0, 1).copy())
 
 
@@ -118,14 +123,46 @@ def batch_inputs(ids):
     return t, torch.ones_like(t), torch.zeros_like(t)
 
 
-def train(cfg, net, items, tok, vocab_words):
+def random_crop(rng, img, boxes, crop, tc):
+    """A crop x crop window of an input-size image, flips, and (grey domains) gain/offset jitter."""
+    H, W = img.shape[:2]
+    # Half the crops are centred near a box, so the rare small defects are seen often enough.
+    if len(boxes) and rng.random() < tc["box_centred_crops"]:
+        b = boxes[rng.randrange(len(boxes))]
+        cx, cy = (b[0] + b[2]) / 2 + rng.uniform(-crop / 3, crop / 3), (b[1] + b[3]) / 2 + rng.uniform(-crop / 3, crop / 3)
+        x0 = int(np.clip(cx - crop / 2, 0, W - crop))
+        y0 = int(np.clip(cy - crop / 2, 0, H - crop))
+    else:
+        y0, x0 = rng.randrange(H - crop + 1), rng.randrange(W - crop + 1)
+    patch = img[y0 : y0 + crop, x0 : x0 + crop]
+    b = boxes.copy()
+    b[:, [0, 2]] -= x0
+    b[:, [1, 3]] -= y0
+    b[:, :4] = np.clip(b[:, :4], 0, crop)
+    keep = ((b[:, 2] - b[:, 0]) >= 3) & ((b[:, 3] - b[:, 1]) >= 3)
+    b = b[keep]
+    if rng.random() < 0.5:
+        patch = patch[:, ::-1]
+        b[:, [0, 2]] = crop - b[:, [2, 0]]
+    if rng.random() < 0.5:
+        patch = patch[::-1, :]
+        b[:, [1, 3]] = crop - b[:, [3, 1]]
+    patch = np.ascontiguousarray(patch)
+    if tc["jitter"] and rng.random() < 0.5:
+        g, o = rng.uniform(0.85, 1.15), rng.uniform(-12, 12)
+        patch = np.clip(patch.astype(np.float32) * g + o, 0, 255).astype(np.uint8)
+    return patch, b
+
+
+def train(cfg, net, pools, tok, vocab_words):
+    """pools: domain -> items with input-size images (item["x"]) and boxes at input size."""
     tc = cfg["train"]
     c0 = time.process_time()
     rng = random.Random(cfg["seed"])
     opt = torch.optim.AdamW(net.parameters(), lr=tc["lr"], weight_decay=tc["weight_decay"])
     iters = tc["iterations"]
-    images = [cv2.imread(str(it["test"]), cv2.IMREAD_GRAYSCALE) for it in items]
-    crop, bs = tc["crop"], tc["batch"]
+    crop = tc["crop"]
+    per_domain = tc["batch_per_domain"]
     t0 = time.time()
     log = []
     net.train()
@@ -133,7 +170,7 @@ def train(cfg, net, items, tok, vocab_words):
     budget = tc["max_minutes"] * 60
     cpu_budget = tc.get("max_cpu_minutes", 1e9) * 60
     for step in range(iters):
-        # Cosine schedule over whichever runs out first, the steps or the CPU-time budget, so a
+        # Cosine schedule over whichever runs out first, the steps or the CPU/wall budget, so a
         # slower (shared) machine still anneals instead of stopping at full learning rate.
         progress = max(step / iters, (time.time() - t0) / budget, (time.process_time() - c0) / cpu_budget)
         if progress >= 1:
@@ -147,52 +184,44 @@ def train(cfg, net, items, tok, vocab_words):
         input_ids, att, typ = batch_inputs(ids)
         mask, pos = phrase_blocks(input_ids)
         xs, assigns, gts = [], [], []
-        for _ in range(bs):
-            k = rng.randrange(len(items))
-            img, boxes = images[k], items[k]["boxes"].copy()
-            y0, x0 = rng.randrange(img.shape[0] - crop + 1), rng.randrange(img.shape[1] - crop + 1)
-            patch = img[y0 : y0 + crop, x0 : x0 + crop]
-            b = boxes.copy()
-            b[:, [0, 2]] -= x0
-            b[:, [1, 3]] -= y0
-            b[:, :4] = np.clip(b[:, :4], 0, crop)
-            keep = ((b[:, 2] - b[:, 0]) >= 4) & ((b[:, 3] - b[:, 1]) >= 4)
-            b = b[keep]
-            if rng.random() < 0.5:
-                patch = patch[:, ::-1]
-                b[:, [0, 2]] = crop - b[:, [2, 0]]
-            if rng.random() < 0.5:
-                patch = patch[::-1, :]
-                b[:, [1, 3]] = crop - b[:, [3, 1]]
-            xs.append(to_tensor(np.ascontiguousarray(patch)))
-            assigns.append(targets(b, crop, crop, tc["center_radius_px"]))
-            gts.append(b)
+        for domain, n in per_domain.items():
+            pool = pools[domain]
+            for _ in range(n):
+                it = pool[rng.randrange(len(pool))]
+                patch, b = random_crop(rng, it["x"], it["boxes"], crop, {**tc, "jitter": domain != "pcb"})
+                xs.append(to_tensor(patch))
+                assigns.append(targets(b, crop, crop, tc["center_radius_px"]))
+                gts.append(b)
+        bs = len(xs)
         x = torch.stack(xs)
         logits, boxes = net.dense(x, input_ids.expand(bs, -1), att.expand(bs, -1), typ.expand(bs, -1), pos.expand(bs, -1), mask.expand(bs, -1, -1))
         L = len(ids)
         target = torch.zeros(bs, logits.shape[1], L)
-        pos_pred, pos_gt = [], []
+        pi, pl, pg = [], [], []
         for i in range(bs):
-            a = assigns[i]
-            for loc in np.nonzero(a >= 0)[0]:
-                bx = gts[i][a[loc]]
-                cls = int(bx[4])
+            locs = np.nonzero(assigns[i] >= 0)[0]
+            if not len(locs):
+                continue
+            bx = gts[i][assigns[i][locs]]
+            for cls in np.unique(bx[:, 4]).astype(int):
                 if cls in spans:
-                    target[i, loc, spans[cls]] = 1.0
-                pos_pred.append((i, loc))
-                pos_gt.append(bx[:4])
+                    sel = locs[bx[:, 4] == cls]
+                    target[i, torch.from_numpy(sel)[:, None], torch.tensor(spans[cls])[None, :]] = 1.0
+            pi.append(np.full(len(locs), i))
+            pl.append(locs)
+            pg.append(bx[:, :4])
         p = torch.sigmoid(logits)
         ce = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
         pt = p * target + (1 - p) * (1 - target)
         alpha = tc["focal_alpha"] * target + (1 - tc["focal_alpha"]) * (1 - target)
-        n_pos = max(1, len(pos_pred))
+        n_pos = max(1, sum(len(v) for v in pl))
         focal = (alpha * ce * (1 - pt) ** tc["focal_gamma"]).sum() / n_pos
-        if pos_pred:
-            ii = torch.tensor([q[0] for q in pos_pred])
-            ll = torch.tensor([q[1] for q in pos_pred])
+        if pl:
+            ii = torch.from_numpy(np.concatenate(pi))
+            ll = torch.from_numpy(np.concatenate(pl))
             pb = boxes[ii, ll] * crop  # normalised cx cy w h -> pixels
             pxy = torch.stack([pb[:, 0] - pb[:, 2] / 2, pb[:, 1] - pb[:, 3] / 2, pb[:, 0] + pb[:, 2] / 2, pb[:, 1] + pb[:, 3] / 2], 1)
-            gl = giou_loss(pxy, torch.tensor(np.array(pos_gt)))
+            gl = giou_loss(pxy, torch.from_numpy(np.concatenate(pg)))
         else:
             gl = torch.zeros(())
         loss = focal + tc["giou_weight"] * gl
@@ -201,61 +230,79 @@ def train(cfg, net, items, tok, vocab_words):
         opt.step()
         done = step + 1
         if step % 50 == 0:
-            line = f"step {step} loss {loss.item():.3f} focal {focal.item():.3f} giou {gl.item():.3f} {time.time() - t0:.0f}s"
+            line = f"step {step} loss {loss.item():.3f} focal {focal.item():.3f} giou {gl.item():.3f} lr {opt.param_groups[0]['lr']:.5f} {time.time() - t0:.0f}s"
             print(line, flush=True)
             log.append(line)
+        if tc.get("checkpoint_every") and step and step % tc["checkpoint_every"] == 0:
+            torch.save({"net": net.state_dict(), "train": {"iterations": step}}, WORK_CKPT)
     return {"iterations": done, "seconds": time.time() - t0, "cpu_seconds": time.process_time() - c0, "log": log}
 
 
-@torch.no_grad()
-def predict(cfg, net, gray, ids, box_t, text_t, spans_by_label):
-    x = to_tensor(gray)[None]
-    input_ids, att, typ = batch_inputs(ids)
-    logits, boxes = HFExport(net)(x, input_ids, att, typ, torch.ones(1, gray.shape[0], gray.shape[1], dtype=torch.long))
-    return postprocess(logits[0].numpy(), boxes[0].numpy(), spans_by_label, gray.shape[1], gray.shape[0], box_t, text_t, cfg["eval"]["nms_iou"])
-
-
-def evaluate(cfg, net, items, tok):
+def prompt_parts(cfg):
     phrases = cfg["data"]["phrases"]
-    parts = [(c, phrases[c]) for c in sorted(phrases)]
-    ids, spans = encode_parts(tok, parts)
+    return [(c, phrases[c]) for c in sorted(phrases)]
+
+
+def full_prompt(cfg):
+    return " . ".join(t for _, t in prompt_parts(cfg)) + " ."
+
+
+@torch.no_grad()
+def predict(cfg, net, img_in, orig_hw, ids, box_t, text_t, spans_by_label):
+    x = to_tensor(img_in)[None]
+    input_ids, att, typ = batch_inputs(ids)
+    logits, boxes = HFExport(net)(x, input_ids, att, typ, torch.ones(1, img_in.shape[0], img_in.shape[1], dtype=torch.long))
+    return postprocess(logits[0].numpy(), boxes[0].numpy(), spans_by_label, orig_hw[1], orig_hw[0], box_t, text_t, cfg["eval"]["nms_iou"])
+
+
+def evaluate(cfg, net, sets, tok):
+    """Per domain: the held-out images with the pack's full prompt (all eight phrases); each class
+    scored on its own domain's images (original pixels); other domains' phrases firing counted."""
+    phrases = cfg["data"]["phrases"]
+    ids, spans = encode_parts(tok, prompt_parts(cfg))
     spans_by_label = {phrases[c]: spans[c] for c in spans}
+    hw = cfg["model"]["image_hw"]
     net.eval()
-    preds, gts = {}, {}
-    base = []
-    for it in items:
-        gray = cv2.imread(str(it["test"]), cv2.IMREAD_GRAYSCALE)
-        preds[it["stem"]] = predict(cfg, net, gray, ids, cfg["eval"]["box_threshold"], cfg["eval"]["text_threshold"], spans_by_label)
-        gts[it["stem"]] = [{"label": phrases[int(b[4])], "box": b[:4].tolist()} for b in it["boxes"]]
-        temp = cv2.imread(str(it["temp"]), cv2.IMREAD_GRAYSCALE)
-        base.append((it["stem"], baseline_boxes(gray, temp)))
-    per_class = {}
-    for c in sorted(phrases):
-        lab = phrases[c]
-        per_class[lab] = {
-            "ap50": average_precision(preds, gts, lab, [0.5]),
-            "ap50_95": average_precision(preds, gts, lab, [0.5 + 0.05 * k for k in range(10)]),
-            "n_gt": sum(1 for g in gts.values() for b in g if b["label"] == lab),
+    out = {"caption_ids": ids, "domains": {}}
+    all_preds = {}
+    for domain, items in sets.items():
+        classes = [c for c in sorted(phrases) if cfg["data"]["domain_of"][c] == domain]
+        preds, gts = {}, {}
+        for it in items:
+            preds[it["name"]] = predict(cfg, net, input_image(it, hw), it["orig_hw"], ids, cfg["eval"]["box_threshold"], cfg["eval"]["text_threshold"], spans_by_label)
+            gts[it["name"]] = [{"label": phrases[int(b[4])], "box": b[:4].tolist()} for b in it["boxes_orig"]]
+        per_class = {}
+        for c in classes:
+            lab = phrases[c]
+            per_class[lab] = {
+                "ap50": average_precision(preds, gts, lab, [0.5]),
+                "ap50_95": average_precision(preds, gts, lab, [0.5 + 0.05 * k for k in range(10)]),
+                "n_gt": sum(1 for g in gts.values() for b in g if b["label"] == lab),
+            }
+        own = {phrases[c] for c in classes}
+        foreign = sum(1 for p in preds.values() for d in p if d["label"] not in own and d["score"] > cfg["eval"]["default_box_threshold"])
+        agn_pred = {s: [{**d, "label": "defect"} for d in p if d["label"] in own] for s, p in preds.items()}
+        agn_gt = {s: [{**b, "label": "defect"} for b in g] for s, g in gts.items()}
+        out["domains"][domain] = {
+            "n_images": len(items),
+            "n_images_with_boxes": sum(1 for it in items if len(it["boxes_orig"])),
+            "per_class": per_class,
+            "map50": float(np.mean([v["ap50"] for v in per_class.values()])),
+            "map50_95": float(np.mean([v["ap50_95"] for v in per_class.values()])),
+            "class_agnostic_ap50": average_precision(agn_pred, agn_gt, "defect", [0.5]),
+            "class_agnostic_ap50_95": average_precision(agn_pred, agn_gt, "defect", [0.5 + 0.05 * k for k in range(10)]),
+            "foreign_boxes_above_default_threshold": foreign,
         }
-    agn_pred = {s: [{**d, "label": "defect"} for d in p] for s, p in preds.items()}
-    agn_gt = {s: [{**b, "label": "defect"} for b in g] for s, g in gts.items()}
-    base_pred = {s: [{"label": "defect", "score": sc, "box": bx} for bx, sc in b] for s, b in base}
-    return {
-        "caption_ids": ids,
-        "per_class": per_class,
-        "map50": float(np.mean([v["ap50"] for v in per_class.values()])),
-        "map50_95": float(np.mean([v["ap50_95"] for v in per_class.values()])),
-        "class_agnostic_ap50": average_precision(agn_pred, agn_gt, "defect", [0.5]),
-        "baseline_class_agnostic_ap50": average_precision(base_pred, agn_gt, "defect", [0.5]),
-        "n_images": len(items),
-    }, preds
+        print(domain, json.dumps(out["domains"][domain]), flush=True)
+        all_preds[domain] = preds
+    return out, all_preds
 
 
-def export(cfg, net, out_hf, out_idea, sample_gray):
+def export(cfg, net, out_hf, out_idea, sample_img):
     (out_hf / "onnx").mkdir(parents=True, exist_ok=True)
     out_idea.mkdir(parents=True, exist_ok=True)
     net.eval()
-    x = to_tensor(sample_gray)[None]
+    x = to_tensor(sample_img)[None]
     ids = torch.tensor([[101, 2330, 4984, 1012, 2460, 1012, 102]])
     att, typ = torch.ones_like(ids), torch.zeros_like(ids)
     pm = torch.ones(1, x.shape[2], x.shape[3], dtype=torch.long)
@@ -331,56 +378,105 @@ def write_hf_configs(cfg, out):
 
 
 @torch.no_grad()
-def reference(cfg, net, tok, root):
-    """PyTorch eager outputs on the sample images: the onnxruntime conformance fixture."""
-    phrases = cfg["data"]["phrases"]
-    prompts = [" . ".join(phrases[c] for c in sorted(phrases)) + " .", "short . scratch . pin hole ."]
+def reference(cfg, net, tok, samples):
+    """PyTorch eager outputs on the sample images: the onnxruntime conformance fixture.
+    samples: (repo-relative path, input-size image) pairs, read as the app reads those files."""
+    prompts = [full_prompt(cfg), "short . scratch . pin hole .", "porosity . crack .", "pitting . rust ."]
     # torch.onnx.export restores its (training-mode) wrapper afterwards, which puts net back in
     # training mode: evaluation mode again, or BatchNorm would use batch statistics.
     net.eval()
     out = []
-    for stem in SAMPLES:
-        gray = cv2.imread(str(root / f"{stem}_test.jpg"), cv2.IMREAD_GRAYSCALE)
+    for rel, img in samples:
         for prompt in prompts:
             ids = tok.encode(prompt)
             input_ids, att, typ = batch_inputs(ids)
-            logits, boxes = HFExport(net).eval()(to_tensor(gray)[None], input_ids, att, typ, torch.ones(1, *gray.shape, dtype=torch.long))
+            logits, boxes = HFExport(net).eval()(to_tensor(img)[None], input_ids, att, typ, torch.ones(1, *img.shape[:2], dtype=torch.long))
             lg = logits[0, :, : len(ids)].numpy()
             best = lg.max(axis=1)
             order = np.argsort(-best)[:100]
             out.append({
-                "image": f"{Path(stem).name}_test.jpg", "prompt": prompt, "input_ids": ids,
+                "image": rel, "prompt": prompt, "input_ids": ids,
                 "queries": [{"logits": [round(float(v), 5) for v in lg[q]], "box": [round(float(v), 6) for v in boxes[0, q].numpy()]} for q in order],
             })
     return out
 
 
+def load_sets(cfg):
+    hw = tuple(cfg["model"]["image_hw"])
+    d = cfg["data"]
+    rng = np.random.default_rng(cfg["seed"])
+    train = {"pcb": read_deeppcb("train.txt", hw), "ct": battery_views("train", d["ct_train_views"], cfg, hw), "surface": bsdata("train", cfg, hw, rng)}
+    test = {"pcb": read_deeppcb("test.txt", hw), "ct": battery_views("test", d["ct_test_views"], cfg, hw), "surface": bsdata("test", cfg, hw, rng)}
+    if cfg.get("smoke"):  # a quick end-to-end check of the build (a config override, never shipped)
+        train = {k: v[: cfg["smoke"]] + [i for i in v if len(i["boxes"])][: cfg["smoke"]] for k, v in train.items()}
+        test = {k: v[: cfg["smoke"]] + [i for i in v if len(i["boxes"])][: cfg["smoke"]] for k, v in test.items()}
+    for dom, items in train.items():
+        for it in items:
+            it["x"] = input_image(it, hw)
+    for dom in train:
+        print(f"{dom}: train {len(train[dom])} images ({sum(len(i['boxes']) for i in train[dom])} boxes), test {len(test[dom])} ({sum(len(i['boxes']) for i in test[dom])} boxes)", flush=True)
+    return train, test
+
+
+def sample_images(cfg, test):
+    """The conformance fixture's images: shipped samples (resources/samples/grounding/...)."""
+    hw = cfg["model"]["image_hw"]
+    out = []
+    for stem in SAMPLES:
+        it = next((i for i in test["pcb"] if i["name"] == stem), None)
+        if it is None:  # a smoke run's truncated sets
+            continue
+        out.append((f"resources/samples/pcb-grounding/{Path(stem).name}_test.jpg", input_image(it, hw)))
+    for dom in ("ct", "surface"):
+        for it in [i for i in test[dom] if i["defective"]][:1]:
+            if dom == "ct":  # a shipped sample (resources/samples/grounding/ct, package.py writes it)
+                out.append((f"resources/samples/grounding/ct/{Path(it['name']).name}.png", input_image(it, hw)))
+            else:
+                # The surface photo already at input size, lossless: PyTorch and the app then get
+                # identical pixels (no JPEG decoder or resize in between) and the fixture compares
+                # the runtimes only. (The resize itself is preprocess.test.ts's.)
+                img = input_image(it, hw)
+                rel = "tests/unit/grounding/fixtures/surface_640.png"
+                cv2.imwrite(str(REPO / rel), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+                out.append((rel, img))
+    return out
+
+
 def main():
+    global WORK_CKPT
     ap = argparse.ArgumentParser()
     ap.add_argument("config")
     ap.add_argument("--reuse-weights", action="store_true")
     ap.add_argument("--init", help="warm start: continue training from these weights (a model.pt)")
     ap.add_argument("--reference-only", action="store_true", help="only rewrite reference.json from the saved weights")
+    ap.add_argument("--set", action="append", help="override a config value (key.sub=value)")
     args = ap.parse_args()
     cfg = load_config(args.config)
+    for kv in args.set or []:  # e.g. --set smoke=4 --set train.iterations=3 --set pack=x
+        key, val = kv.split("=", 1)
+        node = cfg
+        *path, last = key.split(".")
+        for k in path:
+            node = node[k]
+        node[last] = yaml.safe_load(val)
     seed_everything(cfg["seed"])
     limit_threads(cfg["threads"])
-    root = require_data(cfg["data"]["root"])
+    require_data("deeppcb")
     work = work_dir(cfg["pack"])
+    WORK_CKPT = work / "checkpoint.pt"
     vocab = convert(json.load(open(fetch_vocab_json(work))))
     tok = WordPiece(vocab)
     vocab_words = [t for t in vocab[1996:] if t.isalpha() and not t.startswith("##")]
-    phrase_words = {w for p in list(cfg["data"]["phrases"].values()) for w in p.split()}
+    phrase_words = {w for p in list(cfg["data"]["phrases"].values()) + cfg["data"]["distractors"] for w in p.split()}
     vocab_words = [w for w in vocab_words if w not in phrase_words]
 
-    train_items = read_split(root, "train.txt")
-    test_items = read_split(root, "test.txt")
+    train_sets, test_sets = load_sets(cfg)
     mc = cfg["model"]
     net = GroundingStandIn(mc["width"], tuple(mc["dilations"]), mc["embed"], mc["token_dim"], mc["queries"], mc["max_text_len"])
     weights = work / "model.pt"
     if args.reference_only:
         net.load_state_dict(torch.load(weights)["net"])
-        save_json(work / "reference.json", {"queries": mc["queries"], "cases": reference(cfg, net, tok, root)})
+        save_json(work / "reference.json", {"queries": mc["queries"], "cases": reference(cfg, net, tok, sample_images(cfg, test_sets))})
         return
     if args.reuse_weights and weights.exists():
         state = torch.load(weights)
@@ -393,24 +489,25 @@ def main():
             net.load_state_dict(state["net"])
             before = state["train"].get("sessions", [{k: v for k, v in state["train"].items() if k != "log"}])
             seed_everything(cfg["seed"] + len(before))
-        train_info = train(cfg, net, train_items, tok, vocab_words)
+        train_info = train(cfg, net, train_sets, tok, vocab_words)
         train_info["sessions"] = before + [{k: v for k, v in train_info.items() if k != "log"}]
         torch.save({"net": net.state_dict(), "train": train_info}, weights)
-    metrics, preds = evaluate(cfg, net, test_items, tok)
+    metrics, preds = evaluate(cfg, net, test_sets, tok)
     hf = work / "hf"
     hf.mkdir(exist_ok=True)
     write_tokenizer_files(vocab, hf)
     write_hf_configs(cfg, hf)
-    export(cfg, net, hf, work / "idea", cv2.imread(str(test_items[0]["test"]), cv2.IMREAD_GRAYSCALE))
-    save_json(work / "reference.json", {"queries": mc["queries"], "cases": reference(cfg, net, tok, root)})
+    export(cfg, net, hf, work / "idea", input_image(test_sets["pcb"][0], mc["image_hw"]))
+    save_json(work / "reference.json", {"queries": mc["queries"], "cases": reference(cfg, net, tok, sample_images(cfg, test_sets))})
     params = sum(p.numel() for p in net.parameters())
     results = {
         "pack": cfg["pack"],
         "config": cfg["_config_path"],
         "params": params,
         "train": {k: v for k, v in train_info.items() if k != "log"},
+        "train_images": {d: len(v) for d, v in train_sets.items()},
         "eval": {**metrics, "box_threshold": cfg["eval"]["box_threshold"], "text_threshold": cfg["eval"]["text_threshold"], "nms_iou": cfg["eval"]["nms_iou"]},
-        "prompt": " . ".join(cfg["data"]["phrases"][c] for c in sorted(cfg["data"]["phrases"])) + " .",
+        "prompt": full_prompt(cfg),
     }
     save_json(work / "results.json", results)
     print(json.dumps({k: v for k, v in results["eval"].items() if k != "caption_ids"}, indent=1))

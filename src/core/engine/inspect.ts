@@ -22,6 +22,8 @@ export interface ImageResult extends InspectionResult {
   caseId: string;
   side: Side;
   configSha256: string;
+  /** "findings": a side's grounding pack (inspector.yaml `sides.<side>.grounding`): boxes and label scores, not the side's decision. */
+  role?: 'findings';
 }
 
 export interface CaseResult {
@@ -116,15 +118,20 @@ export function packSide(pack: LoadedPack): Side {
   return pack.manifest.side ?? (pack.manifest.kind === 'anomaly' ? 'external' : 'internal');
 }
 
-/** The worst result of one side of a case decides that side. */
+/**
+ * The worst result of one side of a case decides that side; findings results (a side's grounding
+ * pack) add their label scores but decide only when the side has nothing else.
+ */
 function sideSummary(results: ImageResult[]): SideResult | undefined {
-  const ok = results.filter((r) => r.decision !== 'error' && r.defectScore !== undefined);
+  const all = results.filter((r) => r.decision !== 'error' && r.defectScore !== undefined);
+  const deciding = all.filter((r) => r.role !== 'findings');
+  const ok = deciding.length ? deciding : all;
   if (ok.length === 0) return undefined;
   const worst = ok.reduce((a, b) => (b.defectScore! > a.defectScore! ? b : a));
   const decision = ok.some((r) => r.decision === 'defect') ? 'defect' : ok.some((r) => r.decision === 'uncertain') ? 'uncertain' : 'pass';
   const labelScores: Record<string, number> = {};
   const note = (label: string, score: number) => (labelScores[label] = Math.max(labelScores[label] ?? 0, score));
-  for (const r of ok) {
+  for (const r of all) {
     for (const d of r.detections ?? []) note(d.label, d.score);
   }
   return {
@@ -147,19 +154,41 @@ export async function inspect(
   const caseOf = new Map<string, { id: string; side?: Side }>();
   for (const c of cases) for (const img of c.images) caseOf.set(img.path, { id: c.id, ...(img.side ? { side: img.side } : {}) });
 
+  // A side's grounding pack (sides.<side>.grounding) runs on that side's images for findings only;
+  // a pack named only there is not routed as a side pack of its own.
+  const sidesCfg = req.config.config.sides;
+  const refers = (p: LoadedPack, ref: string | undefined) => !!ref && (p.manifest.name === ref || p.dir === resolve(ref));
+  const findingsOnly = (p: LoadedPack) =>
+    (['internal', 'external'] as const).some((s) => refers(p, sidesCfg[s]?.grounding?.pack)) && !(['internal', 'external'] as const).some((s) => refers(p, sidesCfg[s]?.pack));
+  const routable = req.packs.filter((p) => !findingsOnly(p));
   // Route: an image of a known side goes to that side's packs; otherwise to every pack.
   const work = new Map<LoadedPack, string[]>();
+  const findings = new Map<Side, { pack: LoadedPack; prompt?: string; paths: string[] }>();
   for (const f of files) {
     const side = caseOf.get(f)?.side;
-    const matching = side ? req.packs.filter((p) => packSide(p) === side) : [];
-    for (const p of matching.length ? matching : req.packs) work.set(p, [...(work.get(p) ?? []), f]);
+    const matching = side ? routable.filter((p) => packSide(p) === side) : [];
+    for (const p of matching.length ? matching : routable.length ? routable : req.packs) work.set(p, [...(work.get(p) ?? []), f]);
+    const g = side ? sidesCfg[side]?.grounding : undefined;
+    const gp = g ? req.packs.find((p) => refers(p, g.pack)) : undefined;
+    if (side && g && gp) {
+      const entry = findings.get(side) ?? { pack: gp, ...(g.prompt ? { prompt: g.prompt } : {}), paths: [] };
+      entry.paths.push(f);
+      findings.set(side, entry);
+    }
   }
   const results: ImageResult[] = [];
+  const base = { ...(req.method ? { method: req.method } : {}), ...(req.roots ? { roots: req.roots } : {}), ...(req.calibration ? { calibration: req.calibration } : {}) };
   for (const [pack, paths] of work) {
-    const rs = await engine.inspectFiles(pack, paths, { ...(req.method ? { method: req.method } : {}), ...(req.grounding ? { grounding: req.grounding } : {}), ...(req.roots ? { roots: req.roots } : {}), ...(req.calibration ? { calibration: req.calibration } : {}) });
+    const rs = await engine.inspectFiles(pack, paths, { ...base, ...(req.grounding ? { grounding: req.grounding } : {}) });
     for (const r of rs) {
       results.push({ ...r, caseId: caseOf.get(r.source)?.id ?? r.source, side: packSide(pack), configSha256: req.config.sha256 });
     }
+  }
+  for (const [side, f] of findings) {
+    // The side's prompt from inspector.yaml unless the run gives its own.
+    const grounding = { ...(f.prompt ? { prompt: f.prompt } : {}), ...req.grounding };
+    const rs = await engine.inspectFiles(f.pack, f.paths, { ...base, grounding });
+    for (const r of rs) results.push({ ...r, caseId: caseOf.get(r.source)?.id ?? r.source, side, configSha256: req.config.sha256, role: 'findings' });
   }
   const order = new Map(files.map((f, i) => [f, i]));
   results.sort((a, b) => (order.get(a.source) ?? 0) - (order.get(b.source) ?? 0));

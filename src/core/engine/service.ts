@@ -7,7 +7,7 @@ import { withCamLayers, type CamLayerChoice } from '../explain/override';
 import type { GroundingOptions } from '../grounding/inspect';
 import type { PackRoot } from '../packs/discover';
 import { resolvePacks } from '../packs/resolve';
-import { loadConfig } from '../verdict/config';
+import { configPacks, loadConfig } from '../verdict/config';
 import type { StationCalibration } from './calibration';
 import { Engine } from './engine';
 import { commonDir, inspect, type InspectReport } from './inspect';
@@ -57,8 +57,7 @@ export class EngineService {
       this.providersKey = key;
     }
     const config = loadConfig(p.config);
-    const sides = config.config.sides;
-    const fromConfig = [sides.internal?.pack, sides.external?.pack].filter((x): x is string => !!x);
+    const fromConfig = configPacks(config.config);
     const packs = resolvePacks(p.packs ?? [], this.roots, fromConfig, p.roots ? { grants: p.roots } : {}).map((pk) => withCamLayers(pk, p.camLayers));
     const baseDir = p.baseDir ?? commonDir(p.paths);
     const report = await inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}), ...(baseDir ? { baseDir } : {}), ...(p.roots ? { roots: p.roots } : {}), ...(p.grounding ? { grounding: p.grounding } : {}), ...(p.calibration ? { calibration: p.calibration } : {}) });

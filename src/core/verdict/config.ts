@@ -16,6 +16,18 @@ const SideState = z.enum(['defect', 'pass', 'uncertain', 'absent', 'any']);
  */
 const Condition = z.union([SideState, z.string().regex(/^([a-z0-9][a-z0-9 _-]*?\s+)?(>=|<=|>|<)\s*[0-9.]+$/, 'a state or a comparison like ">= 0.7" or "porosity >= 0.5"')]);
 
+/**
+ * A side's pack, and optionally a grounding pack run on the same images for findings: its boxes
+ * are that side's regions and label scores (rules such as `internal: "porosity >= 0.5"`), while
+ * the side's decision stays its own pack's (docs/GROUNDING.md).
+ */
+const SideConfig = z
+  .object({
+    pack: z.string(),
+    grounding: z.object({ pack: z.string(), prompt: z.string().min(1).optional() }).strict().optional(),
+  })
+  .strict();
+
 export const VERDICTS = ['PASS', 'INTERNAL_DEFECT', 'EXTERNAL_DEFECT', 'COMBINED_DEFECT', 'UNCERTAIN'] as const;
 export type VerdictName = (typeof VERDICTS)[number];
 /**
@@ -61,8 +73,8 @@ export const InspectorConfig = z
       .prefault({}),
     sides: z
       .object({
-        internal: z.object({ pack: z.string() }).strict().optional(),
-        external: z.object({ pack: z.string() }).strict().optional(),
+        internal: SideConfig.optional(),
+        external: SideConfig.optional(),
       })
       .strict()
       .default({}),
@@ -85,6 +97,13 @@ export const InspectorConfig = z
   })
   .strict();
 export type InspectorConfig = z.infer<typeof InspectorConfig>;
+
+/** Every pack inspector.yaml names: the sides' packs, then their grounding packs. */
+export function configPacks(config: InspectorConfig): string[] {
+  const s = config.sides;
+  const refs = [s.internal?.pack, s.external?.pack, s.internal?.grounding?.pack, s.external?.grounding?.pack].filter((x): x is string => !!x);
+  return refs.filter((r, i) => refs.indexOf(r) === i);
+}
 
 export interface LoadedConfig {
   config: InspectorConfig;

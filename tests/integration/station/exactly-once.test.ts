@@ -81,7 +81,9 @@ describe.skipIf(!hasMosquitto)('station: exactly once across kill -9 and broker 
 
     const count = (sql: string) => (h.prepare(sql).get() as { n: number }).n;
     expect(count('SELECT count(*) AS n FROM station_cases')).toBe(N1 + N2);
-    expect(count('SELECT count(*) AS n FROM inference_runs')).toBe(2 * (N1 + N2)); // no image inspected into the history twice
+    // No image inspected into the history twice: two views per case, each by its side's pack and
+    // by the line-demo's grounding pack (findings), once.
+    expect(count('SELECT count(*) AS n FROM inference_runs')).toBe(2 * 2 * (N1 + N2));
     expect(count('SELECT count(*) AS n FROM station_outbox WHERE sent_at IS NULL')).toBe(0);
     expect(unsent()).toBe(0);
     h.close();

@@ -82,10 +82,11 @@ describe.skipIf(!hasMosquitto)('station → MQTT (mosquitto on loopback)', () =>
     expect(v('SN-8')).toMatchObject({ verdict: 'INCOMPLETE', reasons: [{ code: 'STATION_SIDECAR_INVALID' }] });
     expect(v('SN-2')['evaluation']).toBe('NotOK');
     const sn4 = v('SN-4') as { images: { view: string; runId: number; pack: { name: string } }[]; packs: { name: string; version: string; manifestSha256: string }[]; runIds: number[] };
-    expect(sn4.images.map((i) => i.view).sort()).toEqual(['ct', 'surface']);
-    expect(sn4.packs.map((p) => p.name).sort()).toEqual(['battery-ct-porosity', 'surface-pitting-ae']);
+    // Each view: its side's pack, plus the line-demo's grounding pack for findings (inspector.yaml).
+    expect(sn4.images.map((i) => i.view).sort()).toEqual(['ct', 'ct', 'surface', 'surface']);
+    expect(sn4.packs.map((p) => p.name).sort()).toEqual(['battery-ct-porosity', 'pcb-defects-grounding', 'surface-pitting-ae']);
     for (const p of sn4.packs) expect(p.manifestSha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(sn4.runIds).toHaveLength(2);
+    expect(sn4.runIds).toHaveLength(4);
     expect(new Set(results.map((m) => m.json['resultId'])).size).toBe(8);
     // Queue depth is published: it rose while cases waited and is back to 0.
     const depths = mes.got.filter((m) => m.topic === 'inspector/ST01/queue').map((m) => Number(m.json['depth']));
@@ -106,10 +107,12 @@ describe.skipIf(!hasMosquitto)('station → MQTT (mosquitto on loopback)', () =>
     // The history holds every case under the station, with runs for each decoded image.
     const h = new Database(db, { readonly: true });
     const runs = h.prepare("SELECT count(*) AS n FROM inference_runs r JOIN cases c ON c.id = r.case_id WHERE c.station = 'ST01' AND c.line = 'L1'").get() as { n: number };
-    expect(runs.n).toBe(2 * 5 + 1 + 1 + 2); // SN-1..5 both views, SN-6 surface, SN-7 ct, SN-8 both
+    // SN-1..5 both views, SN-6 surface, SN-7 ct, SN-8 both; each view twice: its side's pack and the line-demo's grounding pack (findings)
+    expect(runs.n).toBe(2 * (2 * 5 + 1 + 1 + 2));
     expect((h.prepare('SELECT count(*) AS n FROM station_cases').get() as { n: number }).n).toBe(8);
     expect((h.prepare('SELECT count(*) AS n FROM station_outbox WHERE sent_at IS NULL').get() as { n: number }).n).toBe(0);
-    expect((h.prepare('SELECT count(*) AS n FROM errors').get() as { n: number }).n).toBe(1);
+    // The corrupt view, once per pack that tried it (its side's and the grounding pack).
+    expect((h.prepare('SELECT count(*) AS n FROM errors').get() as { n: number }).n).toBe(2);
     h.close();
 
     // A reviewer (another process: here this test, as the desktop app would) overrides SN-2's CT run:

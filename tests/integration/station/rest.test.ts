@@ -84,7 +84,8 @@ describe('station → REST', () => {
     expect(await stopStation(st)).toBe(0);
     const h = new Database(db, { readonly: true });
     expect(h.prepare('SELECT count(*) FROM station_cases').pluck().get()).toBe(1);
-    expect(h.prepare('SELECT count(*) FROM inference_runs').pluck().get()).toBe(2);
+    // Two views, each by its side's pack and by the line-demo's grounding pack (findings).
+    expect(h.prepare('SELECT count(*) FROM inference_runs').pluck().get()).toBe(4);
     h.close();
   }, 120_000);
 

@@ -29,7 +29,7 @@ afterAll(() => model.close());
 
 describe('onnxruntime equals PyTorch on the demo model', () => {
   it.each(ref.cases.map((c) => [`${c.image} "${c.prompt}"`, c] as const))('%s', async (_name, c) => {
-    const img = await loadImage(join(samples, c.image));
+    const img = await loadImage(c.image.includes('/') ? join(repoRoot, c.image) : join(samples, c.image));
     const enc = model.encoder.encode(c.prompt);
     expect(enc.ids).toEqual(c.input_ids);
     const out = await model.forward(img, enc);

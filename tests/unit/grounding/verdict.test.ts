@@ -34,7 +34,50 @@ describe('inspector.yaml rules on grounding findings', () => {
     expect(hit.verdict).toBe(verdictName);
     expect(hit.rule).toBe(0);
     expect((await at(`${top.label} >= ${(top.score + 0.001).toFixed(4)}`)).verdict).toBe('PASS');
-    expect((await at('porosity >= 0.01')).verdict).toBe('PASS');
+    expect((await at('crack >= 0.01')).verdict).toBe('PASS');
+  });
+
+  it('sides.<side>.grounding: findings on that side\'s views, the side\'s own pack still decides', async () => {
+    const battery = loadPack(join(repoRoot, 'models', 'battery-ct-porosity'));
+    const demo = join(repoRoot, 'resources', 'samples', 'line-demo');
+    const yaml = (rule: string) =>
+      parseConfig(
+        [
+          'sides:',
+          '  internal: { pack: battery-ct-porosity, grounding: { pack: pcb-defects-grounding, prompt: "porosity ." } }',
+          'cases: { groupBy: pattern, pattern: "{serial}_{view}.{ext}", sideField: view, sideValues: { ct: internal } }',
+          'verdict:',
+          '  method: rule_based',
+          '  default: PASS',
+          '  rules:',
+          `    - when: { internal: "${rule}" }`,
+          '      verdict: INTERNAL_DEFECT',
+        ].join('\n'),
+      );
+    const run = (rule: string) => inspect(engine, { paths: [join(demo, 'cell-001_ct.png'), join(demo, 'cell-002_ct.png')], packs: [battery, pack], config: yaml(rule), baseDir: demo });
+    const r = await run('>= 2');
+    // Each CT view: the battery pack's result and one findings result of the grounding pack.
+    expect(r.results.map((x) => [x.pack.name, x.role ?? 'decides'])).toEqual([
+      ['battery-ct-porosity', 'decides'],
+      ['pcb-defects-grounding', 'findings'],
+      ['battery-ct-porosity', 'decides'],
+      ['pcb-defects-grounding', 'findings'],
+    ]);
+    for (const c of r.cases) {
+      const own = r.results.find((x) => x.caseId === c.id && !x.role)!;
+      const found = r.results.find((x) => x.caseId === c.id && x.role === 'findings')!;
+      expect(found.grounding!.phrases).toEqual(['porosity']);
+      const side = c.verdict.sides['internal']!;
+      // The decision and score are the classifier's; the boxes only add label scores.
+      expect(side.decision).toBe(own.decision);
+      expect(side.defectScore).toBe(own.defectScore);
+      expect(side.labelScores?.['porosity'] ?? 0).toBeCloseTo(found.detections![0]?.score ?? 0, 10);
+    }
+    const best = Math.max(...r.cases.map((c) => c.verdict.sides['internal']!.labelScores?.['porosity'] ?? 0));
+    expect(best).toBeGreaterThan(0.3);
+    const fired = await run(`porosity >= ${(best - 0.001).toFixed(4)}`);
+    expect(fired.cases.map((c) => c.verdict.verdict)).toContain('INTERNAL_DEFECT');
+    expect(() => parseConfig('sides:\n  internal: { pack: a, grounding: { pack: b, promt: "x ." } }')).toThrow(expect.objectContaining({ code: 'CONFIG_INVALID' }));
   });
 
   it('rejects a malformed label condition', () => {

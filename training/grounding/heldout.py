@@ -1,0 +1,62 @@
+"""Writes the demo grounding pack's held-out sets as files, with their boxes, for `inspect`.
+
+  /usr/bin/python3 training/grounding/heldout.py OUT [--config training/configs/pcb-defects-grounding.yaml]
+
+OUT/truth.json: {domain: [{path, boxes: [[x1, y1, x2, y2, label], ...]}]} in image pixels, the
+same images and boxes build.py scores the card on (domains.py, same code and seeds):
+- pcb: DeepPCB test.txt (paths into ../shared/data, nothing copied);
+- ct: the battery pack's first N test views, written to OUT/ct/ as the 16-bit PNGs the battery
+  pack writes (value * 65535), so the app reads what build.py evaluated;
+- surface: surface-pitting-ae's test-series photos (paths into ../shared/data).
+The tests (tests/unit/grounding/heldout.test.ts) run this, inspect OUT with the pack and compare
+AP with models/pcb-defects-grounding/evaluation.json.
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lib.common import REPO, load_config  # noqa: E402
+from domains import battery_views, bsdata, read_deeppcb  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("out")
+    ap.add_argument("--config", default=str(REPO / "training/configs/pcb-defects-grounding.yaml"))
+    ap.add_argument("--domains", default="pcb,ct,surface")
+    args = ap.parse_args()
+    cfg = load_config(args.config)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    hw = tuple(cfg["model"]["image_hw"])
+    phrases = cfg["data"]["phrases"]
+    doms = args.domains.split(",")
+    truth = {}
+
+    def rows(items, path_of):
+        return [{"path": str(path_of(it)), "boxes": [[*map(float, b[:4]), phrases[int(b[4])]] for b in it["boxes_orig"]]} for it in items]
+
+    if "pcb" in doms:
+        truth["pcb"] = rows(read_deeppcb("test.txt", hw), lambda it: it["path"])
+    if "ct" in doms:
+        d = out / "ct"
+        d.mkdir(exist_ok=True)
+        items = battery_views("test", cfg["data"]["ct_test_views"], cfg, hw)
+        for it in items:
+            it["path"] = d / f"{it['name']}.png"
+            cv2.imwrite(str(it["path"]), it["v16"])
+        truth["ct"] = rows(items, lambda it: it["path"])
+    if "surface" in doms:
+        truth["surface"] = rows(bsdata("test", cfg, hw, np.random.default_rng(cfg["seed"])), lambda it: it["path"])
+    (out / "truth.json").write_text(json.dumps(truth, indent=1) + "\n")
+    print(json.dumps({k: len(v) for k, v in truth.items()}))
+
+
+if __name__ == "__main__":
+    main()
