@@ -17,6 +17,7 @@ import { recordedMap } from './historyMap';
 import { runInspect } from './inspect';
 import { listSamples } from './samples';
 import { packCard } from './packCard';
+import type { StationHost } from './stationHost';
 
 export interface HostContext {
   version: string;
@@ -31,6 +32,8 @@ export interface HostContext {
   choosePaths: ChoosePaths;
   /** The history database, opened on first use. */
   history: HistoryAccess;
+  /** The line station the app runs when settings name one (Line room). */
+  station: StationHost;
 }
 
 /**
@@ -97,5 +100,6 @@ export function createHandlers(ctx: HostContext): Handlers {
       return { ...opened, frames: opened.frames.map((f, i) => publishFrame(ctx.media, f, i === 0)), runId, sha256Matches, ...recordedMap(ctx.history, ctx.media, runId) };
     },
     'inspect.run': async (input) => runInspect(ctx, input),
+    'station.feed': async () => ctx.station.feed(),
   };
 }

@@ -17,7 +17,11 @@ const Id = z.string().trim().min(1).max(64).regex(/^[\p{L}\p{N}._@ -]+$/u, 'lett
 
 export const StationSchema = z.strictObject({ id: Id, line: Id.optional(), name: z.string().trim().min(1).max(120).optional() });
 export type StationFacts = z.infer<typeof StationSchema>;
-const SettingsSchema = z.strictObject({ station: StationSchema.optional() });
+/** The line service the desktop app runs while it is open: `station_service.config` is a station.yaml (docs/STATION.md). */
+export const StationServiceSchema = z.strictObject({ config: z.string().trim().min(1).max(4096) });
+export type StationServiceSettings = z.infer<typeof StationServiceSchema>;
+const SettingsSchema = z.strictObject({ station: StationSchema.optional(), station_service: StationServiceSchema.optional() });
+type Settings = z.infer<typeof SettingsSchema>;
 
 export const STATION_FILE = 'settings.yaml';
 export const stationFile = (dataDir: string) => join(dataDir, STATION_FILE);
@@ -26,6 +30,30 @@ export const stationDirOf = (databaseFile: string) => dirname(databaseFile);
 
 /** The station's facts, or null when the file does not exist. A malformed file is an error, never ignored. */
 export function loadStation(dataDir: string): StationFacts | null {
+  return loadSettings(dataDir)?.station ?? null;
+}
+
+/** The line service to run in the desktop app, or null when none is set. */
+export function loadStationService(dataDir: string): StationServiceSettings | null {
+  return loadSettings(dataDir)?.station_service ?? null;
+}
+
+/** Sets (or with null, clears) the line service; the station facts are kept. */
+export function saveStationService(dataDir: string, service: StationServiceSettings | null): StationServiceSettings | null {
+  const r = service ? StationServiceSchema.safeParse(service) : null;
+  if (r && !r.success) throw new InspectorError('SETTINGS_BAD_VALUE', `station_service.${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const current = loadSettings(dataDir) ?? {};
+  writeSettings(dataDir, { ...(current.station ? { station: current.station } : {}), ...(r?.data ? { station_service: r.data } : {}) });
+  return r?.data ?? null;
+}
+
+function writeSettings(dataDir: string, settings: Settings): void {
+  const file = stationFile(dataDir);
+  writeFileSync(`${file}.tmp`, `# Inspector workstation settings (docs/REPORTS.md)\n${stringify(settings)}`);
+  renameSync(`${file}.tmp`, file);
+}
+
+function loadSettings(dataDir: string): Settings | null {
   const file = stationFile(dataDir);
   if (!existsSync(file)) return null;
   let raw: unknown;
@@ -36,15 +64,14 @@ export function loadStation(dataDir: string): StationFacts | null {
   }
   const r = SettingsSchema.safeParse(raw ?? {});
   if (!r.success) throw new InspectorError('SETTINGS_BAD_FILE', `${file}: ${r.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`, { file });
-  return r.data.station ?? null;
+  return r.data;
 }
 
 /** Writes the station file (atomically: a temporary file renamed into place). */
 export function saveStation(dataDir: string, facts: StationFacts): StationFacts {
   const r = StationSchema.safeParse(facts);
   if (!r.success) throw new InspectorError('SETTINGS_BAD_VALUE', `station.${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const file = stationFile(dataDir);
-  writeFileSync(`${file}.tmp`, `# Inspector workstation settings (docs/REPORTS.md)\n${stringify({ station: r.data })}`);
-  renameSync(`${file}.tmp`, file);
+  const service = loadSettings(dataDir)?.station_service;
+  writeSettings(dataDir, { station: r.data, ...(service ? { station_service: service } : {}) });
   return r.data;
 }

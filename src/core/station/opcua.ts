@@ -45,6 +45,8 @@ function sameSecret(a: string, b: string): boolean {
 
 export interface OpcUaChannel {
   endpointUrl: string;
+  /** Client sessions open now (the desktop app's connection state). */
+  sessionCount(): number;
   close(): Promise<void>;
 }
 
@@ -227,6 +229,7 @@ export async function startOpcUaServer(station: Station, cfg: OpcUaConfig, dataD
   log(`opcua: listening on ${endpointUrl} (${cfg.security}, anonymous ${cfg.allow_anonymous ? 'on' : 'off'}); certificates in ${pki}`);
   return {
     endpointUrl,
+    sessionCount: () => server.currentSessionCount,
     async close() {
       station.off('result', onResult);
       station.off('correction', onCorrection);

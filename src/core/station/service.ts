@@ -11,7 +11,7 @@ import { Station, type StationDeps } from './station';
 
 export interface StationChannels {
   mqtt?: MqttPublisher;
-  opcua?: { endpointUrl: string; close(): Promise<void> };
+  opcua?: { endpointUrl: string; sessionCount(): number; close(): Promise<void> };
   rest?: { url: string; close(): Promise<void> };
 }
 
