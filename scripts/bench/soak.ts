@@ -124,6 +124,11 @@ async function main(): Promise<void> {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SOAK_OPCUA_PASSWORD: 'soak-secret-password', INSPECTOR_STATION_TOKEN: 'soak-token-0123456789abcdef' },
   });
+  // A failed run must not leave its station (and worker) running on a shared machine.
+  process.once('exit', () => {
+    if (st.exitCode === null) st.kill('SIGTERM');
+    broker.kill('SIGTERM');
+  });
   let stderr = '';
   st.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
   await new Promise<void>((r, j) => {

@@ -85,7 +85,7 @@ export class StationHost {
   private async doStart(): Promise<void> {
     if (this.service) return;
     const dataDir = dirname(this.deps.paths.defaultDatabase);
-    let configPath: string | null = null;
+    let configPath: string | null;
     try {
       configPath = loadStationService(dataDir)?.config ?? null;
     } catch (e) {

@@ -17,6 +17,7 @@ import { useViewerStore } from './state/viewerStore';
 import { toErrorInfo } from '../../shared/errors';
 import { Dashboard } from './dashboard/Dashboard';
 import { HistoryView } from './history/HistoryView';
+import { LineRoom } from './line/LineRoom';
 import { useNavStore } from './history/navStore';
 import './history/history.css';
 
@@ -138,6 +139,8 @@ export function App() {
         </>
       ) : view === 'history' ? (
         <HistoryView />
+      ) : view === 'line' ? (
+        <LineRoom />
       ) : (
         <Dashboard />
       )}

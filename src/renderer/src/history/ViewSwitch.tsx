@@ -2,10 +2,10 @@ import { useEffect } from 'react';
 import { useT } from '../i18n';
 import { useNavStore, VIEWS, type View } from './navStore';
 
-/** Alt+1/2/3 work from anywhere, including while typing in a filter (Alt never types text). */
+/** Alt+1…4 work from anywhere, including while typing in a filter (Alt never types text). */
 function onKey(e: KeyboardEvent) {
   if (!e.altKey || e.ctrlKey || e.metaKey) return;
-  const i = ['Digit1', 'Digit2', 'Digit3'].indexOf(e.code);
+  const i = VIEWS.map((_, n) => `Digit${n + 1}`).indexOf(e.code);
   if (i < 0) return;
   useNavStore.getState().setView(VIEWS[i]!);
   e.preventDefault();

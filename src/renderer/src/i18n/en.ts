@@ -1,5 +1,6 @@
 /** English UI text. Every key here must exist in ko.ts (checked by the type below and a test). */
 import { historyEn } from '../history/messages';
+import { lineEn } from '../line/messages';
 
 export const en = {
   'app.title': 'Inspector',
@@ -136,6 +137,7 @@ export const en = {
   'inspect.samplePack': 'Sample pack',
   'inspect.byConfig': 'Packs from inspector.yaml',
   ...historyEn,
+  ...lineEn,
   'legend.hide': 'Show / hide the legend',
   'operator.none': '— choose your profile —',
   'inspect.pack': 'Model pack',

@@ -1,5 +1,6 @@
 import type { MessageKey } from './en';
 import { historyKo } from '../history/messages';
+import { lineKo } from '../line/messages';
 
 /** Korean UI text. `Record<MessageKey, string>` makes a missing translation a type error. */
 export const ko: Record<MessageKey, string> = {
@@ -137,6 +138,7 @@ export const ko: Record<MessageKey, string> = {
   'inspect.samplePack': '샘플 전용 팩',
   'inspect.byConfig': 'inspector.yaml에 지정된 팩',
   ...historyKo,
+  ...lineKo,
   'legend.hide': '범례 보이기 / 숨기기',
   'operator.none': '— 프로필 선택 —',
   'inspect.pack': '모델 팩',
