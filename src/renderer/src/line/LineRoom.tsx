@@ -6,13 +6,19 @@
 import { useEffect } from 'react';
 import { useT } from '../i18n';
 import type { MessageKey } from '../i18n';
-import { formatTime } from '../history/format';
 import type { StationConnection, StationFeedCase } from '../../../shared/station';
 import { orderCases, useLineStore } from './lineStore';
 import './line.css';
 
 /** Connection states carry a glyph as well as a colour. */
 const CONN_GLYPH: Record<StationConnection['state'], string> = { connected: '●', listening: '●', disconnected: '✕', off: '○' };
+
+/** Local date and time to the second: on a live feed, minutes are too coarse. */
+function clock(iso: string): string {
+  const d = new Date(iso);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
 
 function Connection({ c }: { c: StationConnection }) {
   const t = useT();
@@ -39,7 +45,7 @@ function CaseRow({ c }: { c: StationFeedCase }) {
   const override = useLineStore((s) => s.override);
   const busy = useLineStore((s) => s.busy === c.resultId);
   return (
-    <tr className={c.flagged ? 'line-case flagged' : 'line-case'} data-testid="line-case" data-serial={c.serial} data-result-id={c.resultId} data-verdict={c.verdict}>
+    <tr className={c.flagged ? 'line-case line-flagged' : 'line-case'} data-testid="line-case" data-serial={c.serial} data-result-id={c.resultId} data-verdict={c.verdict}>
       <th scope="row">
         {c.serial}
         {c.flagged && <span className="line-flag"> ⚑ {t('line.flagged')}</span>}
@@ -58,7 +64,7 @@ function CaseRow({ c }: { c: StationFeedCase }) {
           </ul>
         )}
       </td>
-      <td className="num">{formatTime(Date.parse(c.createdAt))}</td>
+      <td className="num">{clock(c.createdAt)}</td>
       <td>
         <ul className="line-images">
           {c.images.map((im) => {
