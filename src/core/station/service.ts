@@ -52,7 +52,7 @@ export async function startStationService(loaded: LoadedStationConfig, deps: Sta
     }
     if (cfg.publish.rest) {
       const { startRestServer } = await import('./rest');
-      channels.rest = await startRestServer(station, cfg.publish.rest, log);
+      channels.rest = await startRestServer(station, cfg.publish.rest, log, opts.dataDir);
     }
   } catch (e) {
     await channels.opcua?.close();

@@ -372,13 +372,13 @@ export class Station extends EventEmitter {
   }
 
   /** Files given directly (REST): grouped by the first watch whose pattern names them. */
-  submitFiles(serial: string, files: CaseFile[], watch: WatchConfig, via: Trigger): Promise<StationResult> {
+  submitFiles(serial: string, files: CaseFile[], watch: WatchConfig, via: Trigger, lot: string | null = null): Promise<StationResult> {
     return new Promise((resolveResult) => {
       const list = this.waiters.get(serial) ?? [];
       list.push(resolveResult);
       this.waiters.set(serial, list);
       for (const f of files) this.folders.find((h) => h.watch === watch)?.markHandled(f.path);
-      this.enqueue({ watch, serial, lot: null, files, trigger: via, views: watch.views });
+      this.enqueue({ watch, serial, lot, files, trigger: via, views: watch.views });
     });
   }
 }
