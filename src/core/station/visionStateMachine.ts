@@ -18,7 +18,7 @@
  * is recorded and published as usual.
  */
 import { randomUUID } from 'node:crypto';
-import { DataType, promoteToStateMachine, StatusCodes, type AddressSpace, type UAMethod, type UAObject, type UAStateMachineEx, type Variant } from 'node-opcua';
+import { DataType, promoteToStateMachine, StatusCodes, type AddressSpace, type UAMethod, type UAObject, type UAStateMachineEx, type UATransitionEx, type Variant } from 'node-opcua';
 import type { Station } from './station';
 
 export const VISION_STATES = ['Preoperational', 'Halted', 'Error', 'Operational'] as const;
@@ -64,11 +64,21 @@ export function bindVisionStateMachine(
 
   const vision = () => (sm.getCurrentState()?.replace(/^\d+:/, '') ?? 'Preoperational') as VisionState;
   const automatic = () => (vision() === 'Operational' ? ((am.getCurrentState()?.replace(/^\d+:/, '') ?? 'Initialized') as AutomaticState) : null);
-  const set = (v: VisionState, a?: AutomaticState) => {
+  // OPC 40100 models a method-caused and an automatic (…Auto) transition between the same states;
+  // this picks the one that happened (node-opcua would warn and take the first).
+  let automaticTransition = false;
+  const pick = (ts: UATransitionEx[]) => {
+    const name = (t: UATransitionEx) => t.browseName.name ?? '';
+    return ts.find((t) => /Auto$/.test(name(t)) === automaticTransition && !/(Product|Recipe)$/.test(name(t))) ?? ts.find((t) => /Auto$/.test(name(t))) ?? ts[0] ?? null;
+  };
+  const set = (v: VisionState, a?: AutomaticState, auto = false) => {
     const before = `${vision()}/${automatic() ?? '-'}`;
-    sm.setState(v);
+    automaticTransition = auto;
+    sm.setState(v, pick);
     if (v === 'Operational') {
-      if (a) am.setState(a);
+      if (a) am.setState(a, pick);
+    } else if (am.getCurrentState() !== null) {
+      am.setState(null); // the automatic mode machine is inactive outside Operational
     }
     // The hot folder is read only in ContinuousExecution.
     station.setIntake(v === 'Operational' && automatic() === 'ContinuousExecution');
@@ -78,9 +88,9 @@ export function bindVisionStateMachine(
   // Start-up: Preoperational, then automatically Operational; Initialized → Ready (no recipe to
   // prepare) → ContinuousExecution: a hot-folder station runs as soon as it is up.
   sm.setState('Preoperational');
-  set('Operational', 'Initialized');
-  set('Operational', 'Ready');
-  set('Operational', 'ContinuousExecution');
+  set('Operational', 'Initialized', true);
+  set('Operational', 'Ready', true);
+  set('Operational', 'ContinuousExecution', true);
 
   const method = (parent: UAObject, name: string): UAMethod => {
     const m = parent.getMethodByName(name, mvIndex);
@@ -107,12 +117,13 @@ export function bindVisionStateMachine(
   method(smNode, 'SelectModeAutomatic').bindMethod(async (_inputs: Variant[], _context: unknown) => {
     if (vision() !== 'Preoperational') return refused('SelectModeAutomatic');
     set('Operational', 'Initialized');
-    set('Operational', 'Ready');
+    set('Operational', 'Ready', true);
     return ok();
   });
   method(smNode, 'ConfirmAll').bindMethod(async (_inputs: Variant[], _context: unknown) => {
     if (vision() !== 'Error') return refused('ConfirmAll');
-    set('Operational', 'Ready');
+    set('Operational', 'Initialized');
+    set('Operational', 'Ready', true);
     return ok();
   });
 
@@ -122,7 +133,7 @@ export function bindVisionStateMachine(
     singleJobs++;
     set('Operational', 'SingleExecution');
     return () => {
-      if (--singleJobs === 0 && automatic() === 'SingleExecution') set('Operational', 'Ready');
+      if (--singleJobs === 0 && automatic() === 'SingleExecution') set('Operational', 'Ready', true);
     };
   };
   const jobIdType = addressSpace.findDataType('JobIdDataType', mvIndex);
@@ -156,7 +167,7 @@ export function bindVisionStateMachine(
 
   // A case that cannot be recorded (disk full, database locked): Error, the folder is left alone.
   const onCaseError = () => {
-    if (vision() !== 'Error') set('Error');
+    if (vision() !== 'Error') set('Error', undefined, true);
   };
   station.on('error-case', onCaseError);
 

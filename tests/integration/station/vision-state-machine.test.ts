@@ -95,7 +95,7 @@ describe('station → OPC 40100 VisionStateMachine (client in another process)',
     expect(at('StartContinuous')).toMatchObject({ r: { status: 'Good' }, automatic: 'ContinuousExecution' });
     expect(at('StartContinuous again').r!.status).toBe('BadInvalidState');
     expect(at('after continuous')).toMatchObject({ automatic: 'ContinuousExecution', resultCount: 2, events: ['Q-1', 'Q-2'] });
-    expect(at('Halt')).toMatchObject({ r: { status: 'Good' }, vision: 'Halted' });
+    expect(at('Halt')).toMatchObject({ r: { status: 'Good' }, vision: 'Halted', automatic: null });
     expect(at('TriggerInspection while Halted').r!.status).toBe('BadInvalidState');
     expect(at('StartContinuous while Halted').r!.status).toBe('BadInvalidState');
     expect(at('SelectModeAutomatic while Halted').r!.status).toBe('BadInvalidState');
