@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AccessGrants } from './grants';
 import { createHandlers, type ChoosePaths, type Handlers, type HostContext } from './handlers';
+import { DicomNodeService } from './dicomNode';
 import { HistoryAccess } from './history';
 import { MediaStore } from './media';
 import type { AppPaths } from './paths';
@@ -30,11 +31,13 @@ export function createHost(paths: AppPaths, launcher: WorkerLauncher, mediaBase:
   const history = new HistoryAccess(paths.defaultDatabase);
   // Started by the desktop app (main) when settings name a station config; CLI hosts never start it.
   const station = new StationHost({ paths, history, launcher, version });
-  const ctx: HostContext = { version, paths, worker, media: new MediaStore(), grants, mediaBase, choosePaths, history, station };
+  const dicom = new DicomNodeService({ paths, worker, history, version });
+  const ctx: HostContext = { version, paths, worker, media: new MediaStore(), grants, mediaBase, choosePaths, history, dicom, station };
   return {
     ...ctx,
     handlers: createHandlers(ctx),
     close: () => {
+      void dicom.close();
       worker.stop();
       // A running station is stopped first (its case in flight finishes); then the history closes.
       if (station.running) void station.stop().finally(() => history.close());

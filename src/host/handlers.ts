@@ -18,6 +18,12 @@ import { runInspect } from './inspect';
 import { listSamples } from './samples';
 import { packCard } from './packCard';
 import type { StationHost } from './stationHost';
+import type { DicomNodeService } from './dicomNode';
+import { studyRuns, studySeriesFolders, worklist } from '../core/dicomnet/worklist';
+import { listTags } from '../core/imaging/dicom/tags';
+import { readRegularFile } from '../core/files/read';
+import { InspectorError } from '../shared/errors';
+import { createEvaluationHandlers } from './evaluationJobs';
 
 export interface HostContext {
   version: string;
@@ -34,6 +40,8 @@ export interface HostContext {
   history: HistoryAccess;
   /** The line station the app runs when settings name one (Line room). */
   station: StationHost;
+  /** The DICOM node main runs when settings.yaml names a configuration. */
+  dicom: DicomNodeService;
 }
 
 /**
@@ -101,5 +109,16 @@ export function createHandlers(ctx: HostContext): Handlers {
     },
     'inspect.run': async (input) => runInspect(ctx, input),
     'station.feed': async () => ctx.station.feed(),
+    'dicom.worklist': async () => ({ node: ctx.dicom.current(), studies: ctx.history.exists() ? worklist(ctx.history.get().db) : [] }),
+    'dicom.openStudy': async ({ studyInstanceUid }) => {
+      const study = ctx.history.exists() ? worklist(ctx.history.get().db).find((s) => s.studyInstanceUid === studyInstanceUid) : undefined;
+      if (!study || !study.folder) throw new InspectorError('DICOM_STUDY_NOT_FOUND', `The worklist has no study ${studyInstanceUid}.`, { studyInstanceUid });
+      // Opening a worklist study is the user's choice of its inbox folder: that folder becomes readable.
+      ctx.grants.grant(study.folder);
+      const db = ctx.history.get().db;
+      return { folder: study.folder, series: studySeriesFolders(db, studyInstanceUid), study, runs: studyRuns(db, study.batchId) };
+    },
+    'images.tags': async ({ path }) => listTags(await readRegularFile(ctx.grants.check(path), ctx.grants.list())),
+    ...createEvaluationHandlers(ctx),
   };
 }

@@ -29,6 +29,8 @@ void app.whenReady().then(() => {
   handleAppProtocol(join(mainDir, '..', 'renderer'), host.media);
   registerIpc(host.handlers);
   forwardEvents(host.station);
+  // The DICOM node runs when settings.yaml names its configuration; its state shows in the worklist.
+  void host.dicom.startFromSettings();
   installMenu();
   createMainWindow(preloadFile(mainDir));
   // The line station named in settings (if any); a bad config shows in the Line room.

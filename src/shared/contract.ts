@@ -7,6 +7,8 @@ import type { Channel } from './channels';
 import { HeatmapRef, InspectRunInput, InspectRunResult } from './inspect';
 import * as H from './history';
 import { StationFeed } from './station';
+import * as D from './dicom';
+import { evaluationContract } from './evaluation';
 
 const Empty = z.object({}).strict();
 
@@ -95,6 +97,10 @@ export const FrameHeader = z
     seriesDescription: z.string(),
     seriesNumber: z.string(),
     instanceNumber: z.string(),
+    /** Which instance the frame is (measurements name it in the SR). */
+    sopClassUid: z.string(),
+    sopInstanceUid: z.string(),
+    seriesInstanceUid: z.string(),
     sliceLocation: z.number(),
     sliceThickness: z.number(),
   })
@@ -229,6 +235,13 @@ export const contract = {
   'inspect.run': { input: InspectRunInput, output: InspectRunResult },
   /** The line station the app runs (settings `station.config`): last cases, queue, connections; changes arrive as `station.event`. */
   'station.feed': { input: Empty, output: StationFeed },
+  /** Studies the DICOM node received or retrieved, with their AI status, and the listener's state. */
+  'dicom.worklist': { input: Empty, output: D.Worklist },
+  /** Grants a worklist study's inbox folder and returns it, to open as cases. */
+  'dicom.openStudy': { input: D.StudyUidInput, output: D.OpenedStudy },
+  /** A granted DICOM file's data set for the tag browser (no pixel data). */
+  'images.tags': { input: z.object({ path: z.string().min(1) }).strict(), output: D.TagRows },
+  ...evaluationContract,
 } satisfies Record<Channel, { input: z.ZodType; output: z.ZodType }>;
 
 export type Contract = typeof contract;

@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadStation, loadStationService, saveStation, saveStationService, stationDirOf, stationFile, type StationFacts } from '../../core/settings/index';
+import { loadDicomConfig } from '../../core/dicomnet/config';
+import { loadDicomSetting, loadStation, loadStationService, saveDicomSetting, saveStation, saveStationService, stationDirOf, stationFile, type StationFacts } from '../../core/settings/index';
 import type { Command } from '../command';
 import { historyDbPath, usageError } from '../historyDb';
 
@@ -18,6 +19,7 @@ export const settingsCommand: Command = {
     'Usage: inspector settings show [--db FILE] [--json]',
     '       inspector settings set station.id|station.line|station.name VALUE [--db FILE]',
     '       inspector settings set station.config station.yaml|none [--db FILE]',
+    '       inspector settings set dicom.config dicom.yaml [--db FILE]   # the desktop app runs this DICOM node',
     '',
     'Kept in settings.yaml in the folder of the history database (the data folder by default).',
     'Runs recorded afterwards carry the station id and line (history exports: columns station, line);',
@@ -40,6 +42,8 @@ export const settingsCommand: Command = {
       say(loadStation(dir));
       const service = loadStationService(dir);
       if (service && !values.json) process.stdout.write(`station.config ${service.config}\n`);
+      const dicom = loadDicomSetting(dir);
+      if (dicom && !values.json) process.stdout.write(`dicom.config ${dicom}\n`);
       return 0;
     }
     if (sub !== 'set') throw usageError(`settings needs "show" or "set KEY VALUE"; got "${sub ?? ''}".`);
@@ -49,6 +53,13 @@ export const settingsCommand: Command = {
       mkdirSync(dirname(stationFile(dir)), { recursive: true });
       const saved = saveStationService(dir, value === 'none' ? null : { config: resolve(value) });
       process.stdout.write(saved ? `station.config ${saved.config}\n(${stationFile(dir)})\n` : `station.config cleared (${stationFile(dir)})\n`);
+      return 0;
+    }
+    if (key === 'dicom.config' && value !== undefined) {
+      mkdirSync(dir, { recursive: true });
+      // Checked now (coded DICOM_CONFIG_* errors), not first at the app's next start.
+      loadDicomConfig(resolve(dir, value));
+      process.stdout.write(`dicom.config ${saveDicomSetting(dir, value)}\n`);
       return 0;
     }
     if (!key || !(key in KEYS) || value === undefined) throw usageError(`settings set needs a key (${Object.keys(KEYS).join(', ')}) and a value.`);

@@ -8,7 +8,7 @@
  * docs/STATION.md, is a different file: its --config.)
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { InspectorError } from '../../shared/errors';
@@ -17,11 +17,12 @@ const Id = z.string().trim().min(1).max(64).regex(/^[\p{L}\p{N}._@ -]+$/u, 'lett
 
 export const StationSchema = z.strictObject({ id: Id, line: Id.optional(), name: z.string().trim().min(1).max(120).optional() });
 export type StationFacts = z.infer<typeof StationSchema>;
+/** `dicom: { config: dicom.yaml }`: the desktop app runs the DICOM node with that file (relative to the data folder). */
+const DicomSetting = z.strictObject({ config: z.string().trim().min(1) });
 /** The line service the desktop app runs while it is open: `station_service.config` is a station.yaml (docs/STATION.md). */
 export const StationServiceSchema = z.strictObject({ config: z.string().trim().min(1).max(4096) });
 export type StationServiceSettings = z.infer<typeof StationServiceSchema>;
-const SettingsSchema = z.strictObject({ station: StationSchema.optional(), station_service: StationServiceSchema.optional() });
-type Settings = z.infer<typeof SettingsSchema>;
+const SettingsSchema = z.strictObject({ station: StationSchema.optional(), dicom: DicomSetting.optional(), station_service: StationServiceSchema.optional() });
 
 export const STATION_FILE = 'settings.yaml';
 export const stationFile = (dataDir: string) => join(dataDir, STATION_FILE);
@@ -30,30 +31,6 @@ export const stationDirOf = (databaseFile: string) => dirname(databaseFile);
 
 /** The station's facts, or null when the file does not exist. A malformed file is an error, never ignored. */
 export function loadStation(dataDir: string): StationFacts | null {
-  return loadSettings(dataDir)?.station ?? null;
-}
-
-/** The line service to run in the desktop app, or null when none is set. */
-export function loadStationService(dataDir: string): StationServiceSettings | null {
-  return loadSettings(dataDir)?.station_service ?? null;
-}
-
-/** Sets (or with null, clears) the line service; the station facts are kept. */
-export function saveStationService(dataDir: string, service: StationServiceSettings | null): StationServiceSettings | null {
-  const r = service ? StationServiceSchema.safeParse(service) : null;
-  if (r && !r.success) throw new InspectorError('SETTINGS_BAD_VALUE', `station_service.${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const current = loadSettings(dataDir) ?? {};
-  writeSettings(dataDir, { ...(current.station ? { station: current.station } : {}), ...(r?.data ? { station_service: r.data } : {}) });
-  return r?.data ?? null;
-}
-
-function writeSettings(dataDir: string, settings: Settings): void {
-  const file = stationFile(dataDir);
-  writeFileSync(`${file}.tmp`, `# Inspector workstation settings (docs/REPORTS.md)\n${stringify(settings)}`);
-  renameSync(`${file}.tmp`, file);
-}
-
-function loadSettings(dataDir: string): Settings | null {
   const file = stationFile(dataDir);
   if (!existsSync(file)) return null;
   let raw: unknown;
@@ -64,14 +41,66 @@ function loadSettings(dataDir: string): Settings | null {
   }
   const r = SettingsSchema.safeParse(raw ?? {});
   if (!r.success) throw new InspectorError('SETTINGS_BAD_FILE', `${file}: ${r.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`, { file });
-  return r.data;
+  return r.data.station ?? null;
+}
+
+/** The DICOM node configuration file the app should run, resolved against the data folder; null when not set. */
+export function loadDicomSetting(dataDir: string): string | null {
+  const file = stationFile(dataDir);
+  if (!existsSync(file)) return null;
+  const r = SettingsSchema.safeParse(readSettingsYaml(file) ?? {});
+  if (!r.success) throw new InspectorError('SETTINGS_BAD_FILE', `${file}: ${r.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`, { file });
+  return r.data.dicom ? resolve(dataDir, r.data.dicom.config) : null;
+}
+
+/** Names the DICOM node configuration the app runs (kept as given: relative paths resolve against the data folder). */
+export function saveDicomSetting(dataDir: string, config: string): string {
+  const r = DicomSetting.safeParse({ config });
+  if (!r.success) throw new InspectorError('SETTINGS_BAD_VALUE', `dicom.config: ${r.error.issues.map((i) => i.message).join('; ')}`);
+  const file = stationFile(dataDir);
+  const prev = existsSync(file) ? (readSettingsYaml(file) as Record<string, unknown> | null) : null;
+  writeFileSync(`${file}.tmp`, `# Inspector workstation settings (docs/REPORTS.md)\n${stringify({ ...(prev ?? {}), dicom: r.data })}`);
+  renameSync(`${file}.tmp`, file);
+  return resolve(dataDir, r.data.config);
+}
+
+/** The line service to run in the desktop app, or null when none is set. */
+export function loadStationService(dataDir: string): StationServiceSettings | null {
+  const file = stationFile(dataDir);
+  if (!existsSync(file)) return null;
+  const r = SettingsSchema.safeParse(readSettingsYaml(file) ?? {});
+  if (!r.success) throw new InspectorError('SETTINGS_BAD_FILE', `${file}: ${r.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`, { file });
+  return r.data.station_service ?? null;
+}
+
+/** Sets (or with null, clears) the line service; the other settings are kept. */
+export function saveStationService(dataDir: string, service: StationServiceSettings | null): StationServiceSettings | null {
+  const r = service ? StationServiceSchema.safeParse(service) : null;
+  if (r && !r.success) throw new InspectorError('SETTINGS_BAD_VALUE', `station_service.${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const file = stationFile(dataDir);
+  const { station_service: _old, ...rest } = (existsSync(file) ? (readSettingsYaml(file) as Record<string, unknown> | null) : null) ?? {};
+  void _old;
+  writeFileSync(`${file}.tmp`, `# Inspector workstation settings (docs/REPORTS.md)\n${stringify({ ...rest, ...(r?.data ? { station_service: r.data } : {}) })}`);
+  renameSync(`${file}.tmp`, file);
+  return r?.data ?? null;
+}
+
+function readSettingsYaml(file: string): unknown {
+  try {
+    return parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new InspectorError('SETTINGS_BAD_FILE', `${file} is not valid YAML: ${(e as Error).message}`, { file });
+  }
 }
 
 /** Writes the station file (atomically: a temporary file renamed into place). */
 export function saveStation(dataDir: string, facts: StationFacts): StationFacts {
   const r = StationSchema.safeParse(facts);
   if (!r.success) throw new InspectorError('SETTINGS_BAD_VALUE', `station.${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const service = loadSettings(dataDir)?.station_service;
-  writeSettings(dataDir, { station: r.data, ...(service ? { station_service: service } : {}) });
+  const file = stationFile(dataDir);
+  // Other settings in the file (the DICOM node's) stay as they were.
+  const prev = existsSync(file) ? (readSettingsYaml(file) as Record<string, unknown> | null) : null;
+  writeFileSync(`${file}.tmp`, `# Inspector workstation settings (docs/REPORTS.md)\n${stringify({ ...(prev ?? {}), station: r.data })}`);
+  renameSync(`${file}.tmp`, file);
   return r.data;
 }

@@ -18,6 +18,8 @@ import { toErrorInfo } from '../../shared/errors';
 import { Dashboard } from './dashboard/Dashboard';
 import { HistoryView } from './history/HistoryView';
 import { LineRoom } from './line/LineRoom';
+import { WorklistRoom } from './worklist/WorklistRoom';
+import { EvaluateView } from './evaluate/EvaluateView';
 import { useNavStore } from './history/navStore';
 import './history/history.css';
 
@@ -141,6 +143,10 @@ export function App() {
         <HistoryView />
       ) : view === 'line' ? (
         <LineRoom />
+      ) : view === 'worklist' ? (
+        <WorklistRoom />
+      ) : view === 'evaluate' ? (
+        <EvaluateView />
       ) : (
         <Dashboard />
       )}

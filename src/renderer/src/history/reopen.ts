@@ -13,6 +13,7 @@ import { useReviewStore } from '../state/reviewStore';
 import type { BoxData } from '../viewer/types';
 import { fileName, formatTime } from './format';
 import { useNavStore } from './navStore';
+import { recordedMeasurements, useMeasureStore } from '../viewer/measurements';
 
 export type RunDetail = Output<'history.run'>;
 type RecordedImage = Output<'images.openRun'>;
@@ -61,7 +62,7 @@ export function caseFromRun(detail: RunDetail, image: RecordedImage): CaseRef {
     title: `${detail.case.key} · ${fileName(detail.image.sourcePath)}`,
     origin: 'history',
     runId: run.id,
-    frames: image.frames.map(frameRef),
+    frames: image.frames.map((f, i) => frameRef(f, { path: image.path, frame: i })),
     // The recorded raw map, drawn exactly as after the live inspection (same placement and scale).
     ...(heatmap ? { heatmaps: [heatmap] } : {}),
     boxes: run.regions.map((r, i) => boxOf(r, `${caseIdOfRun(run.id)}-region-${i}`, 'region', source)),
@@ -97,7 +98,10 @@ export async function reopenRun(runId: number): Promise<void> {
   const r = useReviewStore.getState();
   // Unsaved work on this case wins over the recorded review.
   const seed = draftFromReview(detail);
-  if (seed && !r.drafts[ref.id]?.dirty) useReviewStore.setState((s) => ({ drafts: { ...s.drafts, [ref.id]: seed } }));
+  if (seed && !r.drafts[ref.id]?.dirty) {
+    useReviewStore.setState((s) => ({ drafts: { ...s.drafts, [ref.id]: seed } }));
+    useMeasureStore.getState().seed(ref.id, recordedMeasurements(effectiveReview(detail)?.measurements ?? []));
+  }
   const at = r.cases.findIndex((c) => c.id === ref.id);
   if (at >= 0) r.setCases(r.cases.map((c, i) => (i === at ? ref : c)), at);
   else r.setCases([...r.cases, ref], r.cases.length);

@@ -9,7 +9,7 @@ import type { FrameData } from '../viewer/types';
 import type { Viewport } from '../viewer/viewport';
 import { COLORMAPS } from '../viewer/colormaps';
 
-export type Tool = 'wl' | 'pan' | 'box' | 'length' | 'roi';
+export type Tool = 'wl' | 'pan' | 'box' | 'length' | 'roi' | 'ellipse';
 
 export interface Pane {
   sceneId: string;
