@@ -177,6 +177,9 @@ async function main(): Promise<void> {
   console.log(`  station RssAnon:     ${base.anon.toFixed(0)} MB after ${base.images} images, ${end.anon.toFixed(0)} MB after ${end.images}: ratio ${(end.anon / base.anon).toFixed(3)}; RssFile ${base.file.toFixed(0)} → ${end.file.toFixed(0)} MB (mmapped database)`);
   console.log(`  worker process RSS:  ${base.worker.toFixed(0)} MB after ${base.images} images, ${end.worker.toFixed(0)} MB after ${end.images}: ratio ${(end.worker / base.worker).toFixed(3)}`);
   sub.end(true);
+  // bin/inspector.js may re-exec under the pinned Node and ignores SIGTERM itself: stop the station process.
+  const sp = stationPid();
+  if (sp && sp !== st.pid) process.kill(sp, 'SIGTERM');
   st.kill('SIGTERM');
   await new Promise((r) => st.once('exit', r));
   broker.kill('SIGTERM');
