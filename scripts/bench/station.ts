@@ -5,7 +5,9 @@
  * images, measured in this run. Real peers: Debian's mosquitto on a random loopback port, the
  * station as its own process, the shipped line-demo packs (CT classifier + surface autoencoder).
  *   npm run bench -- station
- * STATION_BENCH_SCALE=2 doubles every count; STATION_BENCH_SETTLE_MS (default 200) is the settle time.
+ * STATION_BENCH_SCALE=2 doubles every count; STATION_BENCH_SETTLE_MS (default 200) is the settle time;
+ * STATION_BENCH_RATES=1 measures only 1 image/s (comma list), STATION_BENCH_BURST=0 skips the throughput part.
+ * The load average is printed beside the figures: on a shared machine they mean little without it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -161,8 +163,11 @@ async function main(): Promise<void> {
   let n = 0;
   const rows: string[] = [];
   const latencies: Record<string, number[]> = {};
-  for (const rate of [1, 5, 20]) {
-    const images = Math.max(4, Math.round(rate * 4 * scale));
+  const rates = (process.env['STATION_BENCH_RATES'] ?? '1,5,20').split(',').map(Number).filter((r) => r > 0);
+  const loadBefore = os.loadavg();
+  for (const rate of rates) {
+    // At least 20 images (10 cases) so a p95 is more than the maximum of four.
+    const images = Math.max(20, Math.round(rate * 4 * scale));
     const cases = Math.ceil(images / 2);
     const written = new Map<string, number>();
     const t0 = Date.now();
@@ -186,7 +191,7 @@ async function main(): Promise<void> {
   }
 
   // Sustained throughput: a burst of cases written at once; first write → last verdict on MQTT.
-  const burst = Math.round(24 * scale);
+  const burst = process.env['STATION_BENCH_BURST'] === '0' ? 0 : Math.round(24 * scale);
   const tb = Date.now();
   const bs: string[] = [];
   for (let c = 0; c < burst; c++) {
@@ -196,6 +201,7 @@ async function main(): Promise<void> {
   }
   const endB = Date.now() + 300_000;
   while (bs.some((s) => !arrivals.has(s)) && Date.now() < endB) await sleep(20);
+  const loadAfter = os.loadavg();
   const stationSeconds = (Math.max(...bs.map((s) => arrivals.get(s) ?? Date.now())) - tb) / 1000;
   const stationRate = (2 * burst) / stationSeconds;
   const rssEnd = rssMb(st.pid!);
@@ -206,6 +212,17 @@ async function main(): Promise<void> {
   st.kill('SIGTERM');
   await new Promise((r) => st.once('exit', r));
 
+  const fmtLoad = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  if (burst === 0) {
+    console.log(`station: settle ${settleMs} ms, line-demo packs, ${os.cpus().length} CPU threads; load average (1/5/15 min) ${fmtLoad(loadBefore)} before, ${fmtLoad(loadAfter)} after`);
+    console.log('latency = last write of a case\'s files → its result on MQTT / its ResultReady event on OPC UA');
+    for (const row of rows) console.log(row);
+    console.log(`station process RSS: ${rssWarm.toFixed(0)} MB after warm-up, ${rssEnd.toFixed(0)} MB at the end`);
+    sub.end(true);
+    broker.kill('SIGTERM');
+    rmSync(tmp, { recursive: true, force: true });
+    return;
+  }
   // Reference in the same run: `inspector batch` over the same images (same packs, same config).
   const batchDir = join(tmp, 'batch');
   mkdirSync(batchDir);
@@ -216,7 +233,8 @@ async function main(): Promise<void> {
   const summary = JSON.parse(r.stdout) as { seconds: number; inspected: number };
   const batchRate = summary.inspected / summary.seconds;
 
-  console.log(`station: settle ${settleMs} ms, line-demo packs, ${os.cpus().length} CPU threads; latency = last write of a case's files → its result on MQTT / its ResultReady event on OPC UA`);
+  console.log(`station: settle ${settleMs} ms, line-demo packs, ${os.cpus().length} CPU threads; load average (1/5/15 min) ${fmtLoad(loadBefore)} before, ${fmtLoad(loadAfter)} after`);
+  console.log("latency = last write of a case's files → its result on MQTT / its ResultReady event on OPC UA");
   for (const row of rows) console.log(row);
   const caseMs = (1000 / batchRate) * 2;
   console.log(`  p95 budget (settle + one case's inspection in batch + 100 ms) = ${(settleMs + caseMs + 100).toFixed(0)} ms; above the machine's throughput the queue grows and so does latency`);

@@ -7,6 +7,7 @@ import { DicomNodeService } from './dicomNode';
 import { HistoryAccess } from './history';
 import { MediaStore } from './media';
 import type { AppPaths } from './paths';
+import { StationHost } from './stationHost';
 import { WorkerClient, type WorkerLauncher } from './workerClient';
 import { readAppVersion, workerConfig } from './workerConfig';
 
@@ -28,15 +29,19 @@ export function createHost(paths: AppPaths, launcher: WorkerLauncher, mediaBase:
   const samples = join(paths.resourcesDir, 'samples');
   if (existsSync(samples)) grants.grant(samples);
   const history = new HistoryAccess(paths.defaultDatabase);
+  // Started by the desktop app (main) when settings name a station config; CLI hosts never start it.
+  const station = new StationHost({ paths, history, launcher, version });
   const dicom = new DicomNodeService({ paths, worker, history, version });
-  const ctx: HostContext = { version, paths, worker, media: new MediaStore(), grants, mediaBase, choosePaths, history, dicom };
+  const ctx: HostContext = { version, paths, worker, media: new MediaStore(), grants, mediaBase, choosePaths, history, dicom, station };
   return {
     ...ctx,
     handlers: createHandlers(ctx),
     close: () => {
       void dicom.close();
       worker.stop();
-      history.close();
+      // A running station is stopped first (its case in flight finishes); then the history closes.
+      if (station.running) void station.stop().finally(() => history.close());
+      else history.close();
     },
   };
 }

@@ -17,6 +17,7 @@ import { recordedMap } from './historyMap';
 import { runInspect } from './inspect';
 import { listSamples } from './samples';
 import { packCard } from './packCard';
+import type { StationHost } from './stationHost';
 import type { DicomNodeService } from './dicomNode';
 import { studyRuns, studySeriesFolders, worklist } from '../core/dicomnet/worklist';
 import { listTags } from '../core/imaging/dicom/tags';
@@ -37,6 +38,8 @@ export interface HostContext {
   choosePaths: ChoosePaths;
   /** The history database, opened on first use. */
   history: HistoryAccess;
+  /** The line station the app runs when settings name one (Line room). */
+  station: StationHost;
   /** The DICOM node main runs when settings.yaml names a configuration. */
   dicom: DicomNodeService;
 }
@@ -105,6 +108,7 @@ export function createHandlers(ctx: HostContext): Handlers {
       return { ...opened, frames: opened.frames.map((f, i) => publishFrame(ctx.media, f, i === 0)), runId, sha256Matches, ...recordedMap(ctx.history, ctx.media, runId) };
     },
     'inspect.run': async (input) => runInspect(ctx, input),
+    'station.feed': async () => ctx.station.feed(),
     'dicom.worklist': async () => ({ node: ctx.dicom.current(), studies: ctx.history.exists() ? worklist(ctx.history.get().db) : [] }),
     'dicom.openStudy': async ({ studyInstanceUid }) => {
       const study = ctx.history.exists() ? worklist(ctx.history.get().db).find((s) => s.studyInstanceUid === studyInstanceUid) : undefined;

@@ -11,6 +11,7 @@ import { registerIpc } from './ipc';
 import { installMenu } from './menu';
 import { APP_ORIGIN, handleAppProtocol, registerSchemePrivileges } from './protocol';
 import { denyPermissions, hardenApp } from './security';
+import { forwardEvents } from './events';
 import { createMainWindow, preloadFile } from './window';
 import { utilityWorkerLauncher } from './workerProcess';
 
@@ -27,10 +28,23 @@ void app.whenReady().then(() => {
   const host = createHost(appPaths(appRoot, app.getPath('userData')), utilityWorkerLauncher(mainDir), `${APP_ORIGIN}/media`, electronChoosePaths);
   handleAppProtocol(join(mainDir, '..', 'renderer'), host.media);
   registerIpc(host.handlers);
+  forwardEvents(host.station);
   // The DICOM node runs when settings.yaml names its configuration; its state shows in the worklist.
   void host.dicom.startFromSettings();
   installMenu();
   createMainWindow(preloadFile(mainDir));
+  // The line station named in settings (if any); a bad config shows in the Line room.
+  void host.station.start();
+  let stationStopped = false;
+  app.on('before-quit', (e) => {
+    if (stationStopped || !host.station.running) return;
+    // Finish the case in flight and publish "offline" before quitting.
+    e.preventDefault();
+    void host.station.stop().finally(() => {
+      stationStopped = true;
+      app.quit();
+    });
+  });
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createMainWindow(preloadFile(mainDir));
   });

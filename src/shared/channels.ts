@@ -5,9 +5,17 @@
 export const CHANNELS = ['app.info', 'system.doctor', 'system.status', 'packs.list', 'files.choose', 'samples.list', 'images.open', 'images.openSeries',
   'history.search', 'history.run', 'history.stats', 'review.submit', 'operator.list', 'operator.create', 'operator.select', 'audit.verify', 'inspect.run',
   'images.openRun', 'packs.card', 'history.export', 'dicom.worklist', 'dicom.openStudy', 'images.tags',
-  'evaluation.start', 'evaluation.progress', 'evaluation.cancel', 'evaluation.propose', 'threshold.apply'] as const;
+  'evaluation.start', 'evaluation.progress', 'evaluation.cancel', 'evaluation.propose', 'threshold.apply', 'station.feed'] as const;
 
 export type Channel = (typeof CHANNELS)[number];
+
+/** Events main pushes to the page (payload schemas in shared/station.ts). */
+export const EVENT_NAMES = ['station.event'] as const;
+export type EventChannel = (typeof EVENT_NAMES)[number];
+
+export function isEventChannel(name: unknown): name is EventChannel {
+  return typeof name === 'string' && (EVENT_NAMES as readonly string[]).includes(name);
+}
 
 export function isChannel(name: unknown): name is Channel {
   return typeof name === 'string' && (CHANNELS as readonly string[]).includes(name);

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { Channel } from './channels';
 import { HeatmapRef, InspectRunInput, InspectRunResult } from './inspect';
 import * as H from './history';
+import { StationFeed } from './station';
 import * as D from './dicom';
 import { evaluationContract } from './evaluation';
 
@@ -232,6 +233,8 @@ export const contract = {
   'images.openRun': { input: z.object({ runId: z.number().int().positive() }).strict(), output: OpenedImage.extend({ runId: z.number(), sha256Matches: z.boolean(), heatmap: RecordedHeatmap.optional(), heatmapError: z.object({ code: z.string(), message: z.string() }).optional() }) },
   /** Inspect files with a model pack: per-image results (maps as media ids) and per-case verdicts. */
   'inspect.run': { input: InspectRunInput, output: InspectRunResult },
+  /** The line station the app runs (settings `station.config`): last cases, queue, connections; changes arrive as `station.event`. */
+  'station.feed': { input: Empty, output: StationFeed },
   /** Studies the DICOM node received or retrieved, with their AI status, and the listener's state. */
   'dicom.worklist': { input: Empty, output: D.Worklist },
   /** Grants a worklist study's inbox folder and returns it, to open as cases. */

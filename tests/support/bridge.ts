@@ -84,14 +84,28 @@ export async function openBridge(opts: BridgeOptions = {}): Promise<Bridge> {
     calls.push({ channel: String(channel), ok: result.ok });
     return result;
   });
-  // The same narrow surface the preload exposes: call(channel, input) → Result.
+  // The same narrow surface the preload exposes: call(channel, input) → Result, on(event, listener).
   await context.addInitScript(() => {
     const invoke = (globalThis as unknown as { __inspectorInvoke: (c: string, i: unknown) => Promise<unknown> }).__inspectorInvoke;
     // Asks the app for its test hook (globalThis.__inspector); the desktop app never sets this.
     Object.defineProperty(globalThis, '__INSPECTOR_E2E__', { value: true });
-    Object.defineProperty(globalThis, 'api', { value: Object.freeze({ call: (c: string, i: unknown) => invoke(c, i) }) });
+    const listeners = new Map<string, Set<(p: unknown) => void>>();
+    // Main's webContents.send stand-in: the test side pushes host events through this.
+    Object.defineProperty(globalThis, '__inspectorPush', { value: (name: string, payload: unknown) => listeners.get(name)?.forEach((l) => l(payload)) });
+    const on = (name: string, l: (p: unknown) => void) => {
+      if (name !== 'station.event') throw new Error(`No such event: ${name}`);
+      const set = listeners.get(name) ?? new Set();
+      set.add(l);
+      listeners.set(name, set);
+      return () => void set.delete(l);
+    };
+    Object.defineProperty(globalThis, 'api', { value: Object.freeze({ call: (c: string, i: unknown) => invoke(c, i), on }) });
   });
   const page = await context.newPage();
+  // Host events reach the page as main's forwardEvents sends them (already schema-checked by the host).
+  const offStation = host.station.onEvent((e) => {
+    void page.evaluate(([n, p]) => (globalThis as unknown as { __inspectorPush: (n: string, p: unknown) => void }).__inspectorPush(n, p), ['station.event', e] as const).catch(() => {});
+  });
   const consoleErrors: string[] = [];
   page.on('pageerror', (e) => consoleErrors.push(e.message));
   // A CSP violation means the app needs something its policy forbids: a test failure, not noise.
@@ -113,6 +127,8 @@ export async function openBridge(opts: BridgeOptions = {}): Promise<Bridge> {
       return file;
     },
     async close() {
+      offStation();
+      await host.station.stop();
       await browser.close();
       host.close();
       await new Promise<void>((r) => server?.close(() => r()));

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadDicomConfig } from '../../core/dicomnet/config';
-import { loadDicomSetting, loadStation, saveDicomSetting, saveStation, stationDirOf, stationFile, type StationFacts } from '../../core/settings/index';
+import { loadDicomSetting, loadStation, loadStationService, saveDicomSetting, saveStation, saveStationService, stationDirOf, stationFile, type StationFacts } from '../../core/settings/index';
 import type { Command } from '../command';
 import { historyDbPath, usageError } from '../historyDb';
 
@@ -18,11 +18,13 @@ export const settingsCommand: Command = {
   help: [
     'Usage: inspector settings show [--db FILE] [--json]',
     '       inspector settings set station.id|station.line|station.name VALUE [--db FILE]',
+    '       inspector settings set station.config station.yaml|none [--db FILE]',
     '       inspector settings set dicom.config dicom.yaml [--db FILE]   # the desktop app runs this DICOM node',
     '',
     'Kept in settings.yaml in the folder of the history database (the data folder by default).',
     'Runs recorded afterwards carry the station id and line (history exports: columns station, line);',
     'the PDF audit report names the exporting station. station.id is needed before line or name.',
+    'station.config: the line service (docs/STATION.md) the desktop app starts and shows in its Line room.',
   ].join('\n'),
   async run(args) {
     const [sub, ...rest] = args;
@@ -31,19 +33,28 @@ export const settingsCommand: Command = {
     const say = (s: StationFacts | null) =>
       process.stdout.write(
         values.json
-          ? JSON.stringify({ file: stationFile(dir), station: s }, null, 2) + '\n'
+          ? JSON.stringify({ file: stationFile(dir), station: s, stationService: loadStationService(dir) }, null, 2) + '\n'
           : s
             ? `station.id ${s.id}\n${s.line ? `station.line ${s.line}\n` : ''}${s.name ? `station.name ${s.name}\n` : ''}(${stationFile(dir)})\n`
             : `No station set (${stationFile(dir)}): inspector settings set station.id ID\n`,
       );
     if (sub === 'show') {
       say(loadStation(dir));
+      const service = loadStationService(dir);
+      if (service && !values.json) process.stdout.write(`station.config ${service.config}\n`);
       const dicom = loadDicomSetting(dir);
       if (dicom && !values.json) process.stdout.write(`dicom.config ${dicom}\n`);
       return 0;
     }
     if (sub !== 'set') throw usageError(`settings needs "show" or "set KEY VALUE"; got "${sub ?? ''}".`);
     const [key, value] = positionals;
+    if (key === 'station.config') {
+      if (!value) throw usageError('settings set station.config needs a station.yaml path (or none).');
+      mkdirSync(dirname(stationFile(dir)), { recursive: true });
+      const saved = saveStationService(dir, value === 'none' ? null : { config: resolve(value) });
+      process.stdout.write(saved ? `station.config ${saved.config}\n(${stationFile(dir)})\n` : `station.config cleared (${stationFile(dir)})\n`);
+      return 0;
+    }
     if (key === 'dicom.config' && value !== undefined) {
       mkdirSync(dir, { recursive: true });
       // Checked now (coded DICOM_CONFIG_* errors), not first at the app's next start.

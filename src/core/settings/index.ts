@@ -19,7 +19,10 @@ export const StationSchema = z.strictObject({ id: Id, line: Id.optional(), name:
 export type StationFacts = z.infer<typeof StationSchema>;
 /** `dicom: { config: dicom.yaml }`: the desktop app runs the DICOM node with that file (relative to the data folder). */
 const DicomSetting = z.strictObject({ config: z.string().trim().min(1) });
-const SettingsSchema = z.strictObject({ station: StationSchema.optional(), dicom: DicomSetting.optional() });
+/** The line service the desktop app runs while it is open: `station_service.config` is a station.yaml (docs/STATION.md). */
+export const StationServiceSchema = z.strictObject({ config: z.string().trim().min(1).max(4096) });
+export type StationServiceSettings = z.infer<typeof StationServiceSchema>;
+const SettingsSchema = z.strictObject({ station: StationSchema.optional(), dicom: DicomSetting.optional(), station_service: StationServiceSchema.optional() });
 
 export const STATION_FILE = 'settings.yaml';
 export const stationFile = (dataDir: string) => join(dataDir, STATION_FILE);
@@ -59,6 +62,27 @@ export function saveDicomSetting(dataDir: string, config: string): string {
   writeFileSync(`${file}.tmp`, `# Inspector workstation settings (docs/REPORTS.md)\n${stringify({ ...(prev ?? {}), dicom: r.data })}`);
   renameSync(`${file}.tmp`, file);
   return resolve(dataDir, r.data.config);
+}
+
+/** The line service to run in the desktop app, or null when none is set. */
+export function loadStationService(dataDir: string): StationServiceSettings | null {
+  const file = stationFile(dataDir);
+  if (!existsSync(file)) return null;
+  const r = SettingsSchema.safeParse(readSettingsYaml(file) ?? {});
+  if (!r.success) throw new InspectorError('SETTINGS_BAD_FILE', `${file}: ${r.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`, { file });
+  return r.data.station_service ?? null;
+}
+
+/** Sets (or with null, clears) the line service; the other settings are kept. */
+export function saveStationService(dataDir: string, service: StationServiceSettings | null): StationServiceSettings | null {
+  const r = service ? StationServiceSchema.safeParse(service) : null;
+  if (r && !r.success) throw new InspectorError('SETTINGS_BAD_VALUE', `station_service.${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const file = stationFile(dataDir);
+  const { station_service: _old, ...rest } = (existsSync(file) ? (readSettingsYaml(file) as Record<string, unknown> | null) : null) ?? {};
+  void _old;
+  writeFileSync(`${file}.tmp`, `# Inspector workstation settings (docs/REPORTS.md)\n${stringify({ ...rest, ...(r?.data ? { station_service: r.data } : {}) })}`);
+  renameSync(`${file}.tmp`, file);
+  return r?.data ?? null;
 }
 
 function readSettingsYaml(file: string): unknown {

@@ -61,6 +61,8 @@ const Rest = z
     host: z.string().default('127.0.0.1'),
     /** Name of the environment variable holding the bearer token (default INSPECTOR_STATION_TOKEN). */
     token_env: z.string().default('INSPECTOR_STATION_TOKEN'),
+    /** Largest image an upload to POST /inspections may carry (each file), MiB; larger is refused with 413. */
+    upload_max_mb: z.number().positive().max(1024).default(32),
   })
   .strict();
 

@@ -46,6 +46,8 @@ export class HotFolder {
   private readonly re: RegExp;
   private timer: NodeJS.Timeout | undefined;
   private paused = false;
+  /** Serials a trigger asked for: taken even while the folder is paused (OPC 40100 Ready + a single job). */
+  private readonly allowed = new Set<string>();
   /** Files in the folder that are already handled (recorded or being processed); skipped by scans. */
   private readonly handled = new Set<string>();
   /** Unusable entries already reported: a poll every few ms must not report the same FIFO each time. */
@@ -72,6 +74,11 @@ export class HotFolder {
 
   pause(paused: boolean): void {
     this.paused = paused;
+  }
+
+  allow(serial: string, on: boolean): void {
+    if (on) this.allowed.add(serial);
+    else this.allowed.delete(serial);
   }
 
   /** The station is done with this file (recorded, moved or deleted): forget it once it is gone. */
@@ -122,11 +129,12 @@ export class HotFolder {
         if (prev?.taken) this.handled.delete(path);
         continue;
       }
-      if (prev.taken || this.handled.has(path) || this.paused) continue;
-      if (now - prev.stableSince < this.watch.settle_ms) continue;
-      prev.taken = true;
+      if (prev.taken || this.handled.has(path)) continue;
       const m = this.re.exec(name);
       const fields = m?.groups ? { ...m.groups } : undefined;
+      if (this.paused && !(fields?.['serial'] && this.allowed.has(fields['serial']))) continue;
+      if (now - prev.stableSince < this.watch.settle_ms) continue;
+      prev.taken = true;
       if (!fields?.['serial'] || !fields['view']) {
         this.onRejected({ path, code: 'STATION_FILE_UNMATCHED', message: `${name} does not match the pattern ${this.watch.pattern}; left in place.` });
         continue;

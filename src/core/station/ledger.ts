@@ -149,6 +149,23 @@ export class StationLedger {
     return rows.map((r) => JSON.parse(r.message) as StationResult);
   }
 
+  /** The last `limit` cases of a station, newest first (the desktop app's live feed). */
+  recent(station: string, limit: number): StationResult[] {
+    const rows = this.store.sql('SELECT message FROM station_cases WHERE station = ? ORDER BY created_at DESC, rowid DESC LIMIT ?').all(station, limit) as { message: string }[];
+    return rows.map((r) => JSON.parse(r.message) as StationResult);
+  }
+
+  /** Reviews recorded on these runs, oldest first. */
+  reviewsOfRuns(runIds: readonly number[]): ReviewRow[] {
+    if (runIds.length === 0) return [];
+    return this.store
+      .sql(
+        `SELECT id, run_id AS runId, operator_id AS operatorId, decision, label, note, supersedes, created_at AS createdAt
+         FROM reviews WHERE run_id IN (${runIds.map(() => '?').join(',')}) ORDER BY id`,
+      )
+      .all(...runIds) as ReviewRow[];
+  }
+
   count(station: string): number {
     return (this.store.sql('SELECT count(*) AS n FROM station_cases WHERE station = ?').get(station) as { n: number }).n;
   }

@@ -9,6 +9,7 @@
  *   <topic>/queue   queue depth, retained, QoS 0
  *   <topic>/correction  a reviewer's decision on a published result (names its resultId), via the outbox
  */
+import { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { MqttConfig } from './config';
 import type { StationLedger } from './ledger';
@@ -20,7 +21,8 @@ export function mqttTopics(base: string) {
   return { result: `${base}/result`, last: `${base}/last`, state: `${base}/state`, queue: `${base}/queue`, correction: `${base}/correction` };
 }
 
-export class MqttPublisher {
+/** Emits `connection` (true | false) when the link to the broker comes up or goes down. */
+export class MqttPublisher extends EventEmitter {
   private client: MqttClient | undefined;
   private draining = false;
   private again = false;
@@ -34,6 +36,7 @@ export class MqttPublisher {
     private readonly ledger: StationLedger,
     private readonly log: (line: string) => void = () => {},
   ) {
+    super();
     this.topics = mqttTopics(cfg.topic);
   }
 
@@ -58,13 +61,17 @@ export class MqttPublisher {
     });
     this.client.on('connect', () => {
       this.connected = true;
+      this.emit('connection', true);
       this.log(`mqtt: connected to ${this.cfg.url}`);
       this.client!.publish(this.topics.state, this.stateMessage('online'), { qos: 1, retain: true });
       this.kick();
     });
     this.client.on('close', () => {
-      if (this.connected) this.log('mqtt: disconnected; results wait in the outbox');
-      this.connected = false;
+      if (this.connected) {
+        this.log('mqtt: disconnected; results wait in the outbox');
+        this.connected = false;
+        this.emit('connection', false);
+      }
     });
     this.client.on('error', (e) => this.log(`mqtt: ${e.message}`));
   }
@@ -90,6 +97,7 @@ export class MqttPublisher {
           // Resolves on PUBACK; survives a reconnect (mqtt.js keeps it in its outgoing store).
           await this.client.publishAsync(row.topic, row.payload, { qos: this.cfg.qos, retain: row.retain });
           this.ledger.markSent(row.id);
+          this.emit('sent', row.id);
           if (row.topic === this.topics.result) this.client.publish(this.topics.last, row.payload, { qos: 1, retain: true });
         }
       } while (this.again);

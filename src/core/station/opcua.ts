@@ -33,6 +33,7 @@ import { InspectorError } from '../../shared/errors';
 import type { OpcUaConfig } from './config';
 import { EVALUATION_CODE, type StationCorrection, type StationResult } from './result';
 import type { Station } from './station';
+import { bindVisionStateMachine, VISION_OPTIONALS } from './visionStateMachine';
 
 export const MACHINE_VISION_NS = 'http://opcfoundation.org/UA/MachineVision';
 export const INSPECTOR_NS = 'urn:inspector:station';
@@ -45,6 +46,8 @@ function sameSecret(a: string, b: string): boolean {
 
 export interface OpcUaChannel {
   endpointUrl: string;
+  /** Client sessions open now (the desktop app's connection state). */
+  sessionCount(): number;
   close(): Promise<void>;
 }
 
@@ -91,7 +94,11 @@ export async function startOpcUaServer(station: Station, cfg: OpcUaConfig, dataD
   const resultReady = addressSpace.findEventType('ResultReadyEventType', mvIndex);
   if (!resultReady) throw new InspectorError('STATION_OPCUA_MODEL', 'The Machine Vision nodeset has no ResultReadyEventType.');
 
-  const obj: UAObject = ns.addObject({ organizedBy: addressSpace.rootFolder.objects, browseName: id, nodeId: `s=${id}`, eventNotifier: 1 });
+  // The station object is an OPC 40100 VisionSystemType instance (with its VisionStateMachine).
+  const systemType = addressSpace.findObjectType('VisionSystemType', mvIndex);
+  if (!systemType) throw new InspectorError('STATION_OPCUA_MODEL', 'The Machine Vision nodeset has no VisionSystemType.');
+  const obj: UAObject = systemType.instantiate({ organizedBy: addressSpace.rootFolder.objects, browseName: id, nodeId: `s=${id}`, eventNotifier: 1, optionals: VISION_OPTIONALS }) as UAObject;
+  const machine = bindVisionStateMachine(addressSpace, obj, mvIndex, station, cfg.trigger_timeout_ms, log);
   const vars = new Map<string, UAVariable>();
   const variable = (name: string, dataType: DataType, value: unknown) => {
     const v = ns.addVariable({ componentOf: obj, browseName: name, nodeId: `s=${id}.${name}`, dataType: DataType[dataType], minimumSamplingInterval: 50 });
@@ -185,6 +192,9 @@ export async function startOpcUaServer(station: Station, cfg: OpcUaConfig, dataD
     const partId = String(inputs[0]?.value ?? '').trim();
     if (!partId) return { statusCode: StatusCodes.BadInvalidArgument };
     if (busy) return { statusCode: StatusCodes.BadInvalidState };
+    // Halted, Error or Preoperational: no inspections (OPC 40100 VisionStateMachine).
+    const done = machine.beginTrigger();
+    if (!done) return { statusCode: StatusCodes.BadInvalidState };
     busy = true;
     clearPending();
     set('Busy', DataType.Boolean, true);
@@ -206,6 +216,7 @@ export async function startOpcUaServer(station: Station, cfg: OpcUaConfig, dataD
       };
     } finally {
       busy = false;
+      done();
       set('Busy', DataType.Boolean, false);
     }
   });
@@ -227,7 +238,9 @@ export async function startOpcUaServer(station: Station, cfg: OpcUaConfig, dataD
   log(`opcua: listening on ${endpointUrl} (${cfg.security}, anonymous ${cfg.allow_anonymous ? 'on' : 'off'}); certificates in ${pki}`);
   return {
     endpointUrl,
+    sessionCount: () => server.currentSessionCount,
     async close() {
+      machine.close();
       station.off('result', onResult);
       station.off('correction', onCorrection);
       station.off('state', onState);

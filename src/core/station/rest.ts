@@ -4,17 +4,24 @@
  * token comes from an environment variable, never from station.yaml). POST /inspections takes files
  * the station may read (inside a watched folder) and honours `Idempotency-Key`: the same key with
  * the same body answers with the same result, with another body it is refused (409).
+ * It also takes an upload — multipart/form-data (one file part per view, named by the view, plus
+ * `serial` and optional `lot` fields) or one image as the raw body (?serial=&view=) — written into
+ * the station's spool in its data folder (upload.ts), never to a client-named path.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { realpathSync, statSync } from 'node:fs';
-import { basename, sep } from 'node:path';
+import { realpathSync, rmdirSync, statSync } from 'node:fs';
+import { basename, join, sep } from 'node:path';
+import { Readable } from 'node:stream';
+import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { InspectorError, toErrorInfo } from '../../shared/errors';
 import { patternRegex } from '../verdict/cases';
 import type { RestConfig, WatchConfig } from './config';
+import { caseUid } from './ledger';
 import type { CaseFile, StationResult } from './result';
 import { sha256File, type Station } from './station';
+import { RAW_TYPES, Spool, type SpooledCase, type UploadPart } from './upload';
 
 export interface RestChannel {
   url: string;
@@ -28,7 +35,7 @@ function inside(dir: string, path: string): boolean {
   return path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
 }
 
-export async function startRestServer(station: Station, cfg: RestConfig, log: (l: string) => void = () => {}): Promise<RestChannel> {
+export async function startRestServer(station: Station, cfg: RestConfig, log: (l: string) => void = () => {}, dataDir?: string): Promise<RestChannel> {
   const token = process.env[cfg.token_env];
   if (!token || token.length < 16) {
     throw new InspectorError('STATION_REST_NO_TOKEN', `REST needs a bearer token of at least 16 characters in the environment variable ${cfg.token_env}.`, { env: cfg.token_env });
@@ -43,6 +50,19 @@ export async function startRestServer(station: Station, cfg: RestConfig, log: (l
     },
   });
   const fail = (reply: FastifyReply, status: number, code: string, message: string) => reply.code(status).send({ code, message });
+  const maxBytes = Math.round(cfg.upload_max_mb * 1024 * 1024);
+  const uploadWatch = station.config.watch[0]!;
+  // Uploads: the station's own spool in its data folder (none without one: uploads are then refused).
+  const spool = dataDir ? new Spool(join(dataDir, 'spool', id), uploadWatch, maxBytes) : null;
+  await app.register(multipart, { limits: { fileSize: maxBytes, files: 32, fields: 16, fieldSize: 1024, parts: 48 }, throwFileSizeLimit: false });
+  app.addContentTypeParser(RAW_TYPES, { parseAs: 'buffer', bodyLimit: maxBytes }, (_req, body, done) => done(null, body));
+  app.setErrorHandler((e: { statusCode?: number; code?: string; message: string }, _req, reply) => {
+    if (e.statusCode === 413 || e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return fail(reply, 413, 'STATION_UPLOAD_TOO_LARGE', `The upload is larger than ${maxBytes} bytes (rest.upload_max_mb).`);
+    if (e.statusCode === 415) return fail(reply, 415, 'STATION_UNSUPPORTED_MEDIA_TYPE', `${e.message}; send JSON {paths}, multipart/form-data, or one of ${RAW_TYPES.join(', ')}.`);
+    if (e.statusCode && e.statusCode < 500) return fail(reply, e.statusCode, e.code ?? 'STATION_BAD_REQUEST', e.message);
+    log(`rest: ${e.message}`);
+    return fail(reply, 500, 'STATION_REST_FAILED', e.message);
+  });
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     if (req.url === '/health') return;
@@ -86,22 +106,102 @@ export async function startRestServer(station: Station, cfg: RestConfig, log: (l
   );
 
   const inflight = new Map<string, Promise<StationResult>>();
-  app.post<{ Body: { paths: string[]; serial?: string }; Headers: { 'idempotency-key'?: string } }>(
+
+  /** An upload: spooled, then the same idempotency and exactly-once rules as a path request. */
+  const inspectUpload = async (req: FastifyRequest, reply: FastifyReply, key: string | undefined, contentType: string) => {
+    if (!spool) return fail(reply, 501, 'STATION_UPLOAD_UNAVAILABLE', 'This station has no data folder for uploads.');
+    let spooled: SpooledCase;
+    try {
+      if (contentType === 'multipart/form-data') {
+        const fields: Record<string, string> = {};
+        const parts = (async function* (): AsyncGenerator<UploadPart> {
+          for await (const p of req.parts()) {
+            if (p.type === 'file') yield { view: p.fieldname, filename: p.filename, mimetype: p.mimetype, stream: p.file, truncated: () => p.file.truncated };
+            else fields[p.fieldname] = String(p.value);
+          }
+        })();
+        spooled = await spool.receive(parts, () => fields);
+      } else {
+        const q = req.query as Record<string, string | undefined>;
+        const view = q['view'] ?? (uploadWatch.views.length === 1 ? uploadWatch.views[0] : undefined);
+        if (!view) return fail(reply, 400, 'STATION_UPLOAD_INVALID', `A raw upload needs ?view= (one of ${uploadWatch.views.join(', ')}).`);
+        const fields: Record<string, string> = {};
+        for (const [k, v] of Object.entries(q)) if (v !== undefined && k !== 'view' && k !== 'ext') fields[k] = v;
+        spooled = await spool.receive([{ view, mimetype: contentType, stream: Readable.from([req.body as Buffer]) }], () => fields, contentType === 'application/octet-stream' ? q['ext'] : undefined);
+      }
+    } catch (e) {
+      const info = toErrorInfo(e);
+      return fail(reply, info.code === 'STATION_UPLOAD_TOO_LARGE' ? 413 : 400, info.code, info.message);
+    }
+    if (key) {
+      const seen = station.ledger.request(key);
+      if (seen && seen.requestHash !== spooled.requestHash) {
+        spooled.discard();
+        return fail(reply, 409, 'STATION_IDEMPOTENCY_MISMATCH', `Idempotency-Key ${key} was used with another request.`);
+      }
+      const done = seen?.caseUid ? station.ledger.result(seen.caseUid) : null;
+      const running = inflight.get(key);
+      if (done || running) {
+        spooled.discard();
+        return done ?? running;
+      }
+    }
+    // The same images for the same serial were inspected already (another key, or none): that result.
+    const existing = station.ledger.result(caseUid(id, spooled.serial, spooled.files));
+    if (existing) {
+      spooled.discard();
+      if (key) station.ledger.saveRequest(key, spooled.requestHash, existing.caseUid);
+      return existing;
+    }
+    if (key) station.ledger.saveRequest(key, spooled.requestHash, null);
+    const p = station.submitFiles(spooled.serial, spooled.files, { ...uploadWatch, dir: spooled.dir }, 'rest', spooled.lot);
+    if (key) inflight.set(key, p);
+    try {
+      const r = await p;
+      if (key) station.ledger.saveRequest(key, spooled.requestHash, r.caseUid);
+      return r;
+    } finally {
+      if (key) inflight.delete(key);
+      try {
+        rmdirSync(spooled.dir); // empty once `after` moved or deleted the files; kept otherwise
+      } catch {
+        /* not empty: after: keep */
+      }
+    }
+  };
+
+  app.post<{ Body: { paths: string[]; serial?: string }; Headers: { 'idempotency-key'?: string }; Querystring: Record<string, string> }>(
     '/inspections',
     {
       schema: {
+        description:
+          'Inspect a case. Body: JSON {paths} of files inside a watched folder; or multipart/form-data with one file part per view (the part name is the view) and fields serial, lot; ' +
+          `or one image as the raw body (${RAW_TYPES.join(', ')}) with ?serial=&view=. Uploads are size-limited (rest.upload_max_mb) and spooled in the station's data folder.`,
         headers: { type: 'object', properties: { 'idempotency-key': { type: 'string', minLength: 1, maxLength: 200 } } },
-        body: {
+        querystring: {
           type: 'object',
-          additionalProperties: false,
-          required: ['paths'],
-          properties: { paths: { type: 'array', minItems: 1, maxItems: 32, items: { type: 'string', minLength: 1 } }, serial: { type: 'string', minLength: 1 } },
+          properties: { serial: { type: 'string' }, lot: { type: 'string' }, view: { type: 'string' }, ext: { type: 'string' } },
+          description: 'Raw image uploads only: the serial, lot and view of the image in the body (ext for application/octet-stream).',
         },
-        response: { 200: resultBody, 400: errorBody, 403: errorBody, 409: errorBody },
+        body: {
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['paths'],
+                properties: { paths: { type: 'array', minItems: 1, maxItems: 32, items: { type: 'string', minLength: 1 } }, serial: { type: 'string', minLength: 1 } },
+              },
+            },
+          },
+        },
+        response: { 200: resultBody, 400: errorBody, 403: errorBody, 409: errorBody, 413: errorBody },
       },
     },
     async (req, reply) => {
       const key = req.headers['idempotency-key'];
+      const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      if (contentType !== 'application/json') return inspectUpload(req, reply, key, contentType);
       const bodyHash = createHash('sha256').update(JSON.stringify(req.body)).digest('hex');
       if (key) {
         const seen = station.ledger.request(key);

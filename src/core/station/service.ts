@@ -14,7 +14,7 @@ export interface StationChannels {
   mqtt?: MqttPublisher;
   /** Background sync to the fleet's central database (`sync:` in station.yaml). */
   sync?: BackgroundSync;
-  opcua?: { endpointUrl: string; close(): Promise<void> };
+  opcua?: { endpointUrl: string; sessionCount(): number; close(): Promise<void> };
   rest?: { url: string; close(): Promise<void> };
 }
 
@@ -55,7 +55,7 @@ export async function startStationService(loaded: LoadedStationConfig, deps: Sta
     }
     if (cfg.publish.rest) {
       const { startRestServer } = await import('./rest');
-      channels.rest = await startRestServer(station, cfg.publish.rest, log);
+      channels.rest = await startRestServer(station, cfg.publish.rest, log, opts.dataDir);
     }
   } catch (e) {
     await channels.opcua?.close();

@@ -94,6 +94,8 @@ export class Station extends EventEmitter {
   private outboxFactories: OutboxFactory[] = [];
   private correctionFactories: CorrectionOutboxFactory[] = [];
   private reviewTimer: NodeJS.Timeout | undefined;
+  /** Whether the hot folders are read (OPC 40100: ContinuousExecution); off, files wait on disk. */
+  private intake = true;
 
   constructor(
     readonly config: StationConfig,
@@ -227,9 +229,19 @@ export class Station extends EventEmitter {
     if (!this.running) this.idle = this.drain();
   }
 
+  /** Starts or stops reading the hot folders; triggered parts are still taken (see trigger). */
+  setIntake(on: boolean): void {
+    this.intake = on;
+    this.queueChanged();
+  }
+
+  get intakeOn(): boolean {
+    return this.intake;
+  }
+
   private queueChanged(): void {
     const full = this.queue.length >= this.config.queue.max;
-    for (const f of this.folders) f.pause(full);
+    for (const f of this.folders) f.pause(full || !this.intake);
     this.emit('queue', this.queue.length);
   }
 
@@ -326,6 +338,7 @@ export class Station extends EventEmitter {
     if (!list) return;
     this.waiters.delete(r.serial);
     this.triggerVia.delete(r.serial);
+    for (const f of this.folders) f.allow(r.serial, false);
     for (const w of list) w(r);
   }
 
@@ -355,7 +368,10 @@ export class Station extends EventEmitter {
       list.push(resolveResult);
       this.waiters.set(partId, list);
       this.triggerVia.set(partId, via);
-      for (const f of this.folders) f.scan();
+      for (const f of this.folders) {
+        f.allow(partId, true);
+        f.scan();
+      }
       const open = [...this.pending.values()].find((p) => p.serial === partId);
       if (open) {
         this.complete(open, via);
@@ -372,13 +388,13 @@ export class Station extends EventEmitter {
   }
 
   /** Files given directly (REST): grouped by the first watch whose pattern names them. */
-  submitFiles(serial: string, files: CaseFile[], watch: WatchConfig, via: Trigger): Promise<StationResult> {
+  submitFiles(serial: string, files: CaseFile[], watch: WatchConfig, via: Trigger, lot: string | null = null): Promise<StationResult> {
     return new Promise((resolveResult) => {
       const list = this.waiters.get(serial) ?? [];
       list.push(resolveResult);
       this.waiters.set(serial, list);
       for (const f of files) this.folders.find((h) => h.watch === watch)?.markHandled(f.path);
-      this.enqueue({ watch, serial, lot: null, files, trigger: via, views: watch.views });
+      this.enqueue({ watch, serial, lot, files, trigger: via, views: watch.views });
     });
   }
 }

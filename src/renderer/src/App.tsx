@@ -17,6 +17,7 @@ import { useViewerStore } from './state/viewerStore';
 import { toErrorInfo } from '../../shared/errors';
 import { Dashboard } from './dashboard/Dashboard';
 import { HistoryView } from './history/HistoryView';
+import { LineRoom } from './line/LineRoom';
 import { WorklistRoom } from './worklist/WorklistRoom';
 import { EvaluateView } from './evaluate/EvaluateView';
 import { useNavStore } from './history/navStore';
@@ -140,6 +141,8 @@ export function App() {
         </>
       ) : view === 'history' ? (
         <HistoryView />
+      ) : view === 'line' ? (
+        <LineRoom />
       ) : view === 'worklist' ? (
         <WorklistRoom />
       ) : view === 'evaluate' ? (

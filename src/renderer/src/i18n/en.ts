@@ -1,5 +1,6 @@
 /** English UI text. Every key here must exist in ko.ts (checked by the type below and a test). */
 import { historyEn } from '../history/messages';
+import { lineEn } from '../line/messages';
 import { dicomUiEn } from '../worklist/messages';
 import { evaluateEn } from '../evaluate/messages';
 
@@ -140,6 +141,7 @@ export const en = {
   'inspect.samplePack': 'Sample pack',
   'inspect.byConfig': 'Packs from inspector.yaml',
   ...historyEn,
+  ...lineEn,
   ...dicomUiEn,
   ...evaluateEn,
   'legend.hide': 'Show / hide the legend',

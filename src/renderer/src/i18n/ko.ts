@@ -1,5 +1,6 @@
 import type { MessageKey } from './en';
 import { historyKo } from '../history/messages';
+import { lineKo } from '../line/messages';
 import { dicomUiKo } from '../worklist/messages';
 import { evaluateKo } from '../evaluate/messages';
 
@@ -141,6 +142,7 @@ export const ko: Record<MessageKey, string> = {
   'inspect.samplePack': '샘플 전용 팩',
   'inspect.byConfig': 'inspector.yaml에 지정된 팩',
   ...historyKo,
+  ...lineKo,
   ...dicomUiKo,
   ...evaluateKo,
   'legend.hide': '범례 보이기 / 숨기기',

@@ -1,0 +1,205 @@
+/**
+ * The Line room: the live feed of the station this app runs — state, queue depth, connection
+ * states (MQTT / OPC UA / REST), the last cases with flagged ones first, and a reviewer's override
+ * per image, which the station publishes as a correction message naming the original result id.
+ */
+import { useEffect } from 'react';
+import { useT } from '../i18n';
+import type { MessageKey } from '../i18n';
+import type { StationConnection, StationFeedCase } from '../../../shared/station';
+import { orderCases, useLineStore } from './lineStore';
+import './line.css';
+
+/** Connection states carry a glyph as well as a colour. */
+const CONN_GLYPH: Record<StationConnection['state'], string> = { connected: '●', listening: '●', disconnected: '✕', off: '○' };
+
+/** Local date and time to the second: on a live feed, minutes are too coarse. */
+function clock(iso: string): string {
+  const d = new Date(iso);
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+function Connection({ c }: { c: StationConnection }) {
+  const t = useT();
+  return (
+    <li className={`line-conn conn-${c.state}`} data-testid={`line-conn-${c.channel}`} data-state={c.state}>
+      <span aria-hidden="true">{CONN_GLYPH[c.state]}</span> <strong>{c.channel === 'opcua' ? 'OPC UA' : c.channel.toUpperCase()}</strong> {t(`line.conn.${c.state}` as MessageKey)}
+      {c.url && <span className="line-url">{c.url}</span>}
+      {c.clients !== undefined && (
+        <span>
+          {c.clients} {t('line.conn.clients')}
+        </span>
+      )}
+      {c.unsent !== undefined && c.unsent > 0 && (
+        <span>
+          {c.unsent} {t('line.conn.unsent')}
+        </span>
+      )}
+    </li>
+  );
+}
+
+function CaseRow({ c }: { c: StationFeedCase }) {
+  const t = useT();
+  const override = useLineStore((s) => s.override);
+  const busy = useLineStore((s) => s.busy === c.resultId);
+  return (
+    <tr className={c.flagged ? 'line-case line-flagged' : 'line-case'} data-testid="line-case" data-serial={c.serial} data-result-id={c.resultId} data-verdict={c.verdict}>
+      <th scope="row">
+        {c.serial}
+        {c.flagged && <span className="line-flag"> ⚑ {t('line.flagged')}</span>}
+      </th>
+      <td>{c.lot ?? '—'}</td>
+      <td>
+        <span className={`verdict-chip v-${c.verdict}`}>{c.verdict}</span>
+        <span className="line-eval"> {c.evaluation}</span>
+        {c.reasons.length > 0 && (
+          <ul className="line-reasons">
+            {c.reasons.map((r, i) => (
+              <li key={i}>
+                <code>{r.code}</code> {r.message}
+              </li>
+            ))}
+          </ul>
+        )}
+      </td>
+      <td className="num">{clock(c.createdAt)}</td>
+      <td>
+        <ul className="line-images">
+          {c.images.map((im) => {
+            const corr = c.corrections.filter((x) => x.runId === im.runId).at(-1);
+            return (
+              <li key={`${im.file}`} data-testid="line-image" data-view={im.view ?? ''}>
+                <span className="line-view">{im.view ?? im.file}</span> {im.decision}
+                {im.label ? ` (${im.label})` : ''}
+                {im.defectScore !== null && <span className="num"> {im.defectScore.toFixed(3)}</span>}
+                {im.error && <span className="line-error"> {im.error}</span>}
+                {im.runId !== null && (
+                  <span className="line-actions">
+                    <button type="button" disabled={busy} title={t('line.confirmHint')} data-testid="line-confirm" onClick={() => void override(c, im.runId!, 'accept')}>
+                      {t('line.confirm')}
+                    </button>
+                    <button type="button" disabled={busy} title={t('line.rejectHint')} data-testid="line-reject" onClick={() => void override(c, im.runId!, 'reject')}>
+                      {t('line.reject')}
+                    </button>
+                  </span>
+                )}
+                {corr && (
+                  <span className="line-corrected" data-testid="line-corrected" data-decision={corr.decision}>
+                    {' '}
+                    ✎ {t('line.corrected')}: {corr.decision} {t('line.by')} {corr.reviewer}
+                  </span>
+                )}
+              </li>
+            );
+          })}
+        </ul>
+      </td>
+    </tr>
+  );
+}
+
+export function LineRoom() {
+  const t = useT();
+  const { feed, error, reviewError, load, apply } = useLineStore();
+  useEffect(() => {
+    void load();
+    const off = window.api.on?.('station.event', apply);
+    // Without push events (an older preload) the room still follows the station, by polling.
+    const poll = off ? undefined : setInterval(() => void load(), 2000);
+    return () => {
+      off?.();
+      if (poll) clearInterval(poll);
+    };
+  }, [load, apply]);
+
+  return (
+    <main className="pageview line-room" aria-labelledby="line-title" data-testid="line-room" data-service={feed?.service ?? ''}>
+      <header className="page-header">
+        <h2 id="line-title" className="panel-title">
+          {t('line.title')}
+          {feed?.station && ` ${feed.station.id} · ${feed.station.line}`}
+        </h2>
+        {feed?.config && <code className="line-url">{feed.config}</code>}
+      </header>
+      {error && (
+        <p role="alert" className="line-error">
+          {error.code}: {error.message}
+        </p>
+      )}
+      {feed && feed.service === 'off' && <p className="empty">{t('line.off')}</p>}
+      {feed?.service === 'starting' && <p className="empty">{t('line.starting')}</p>}
+      {feed?.service === 'stopped' && <p className="empty">{t('line.stopped')}</p>}
+      {feed?.service === 'failed' && feed.error && (
+        <p role="alert" className="line-error" data-testid="line-failed">
+          {t('line.failed')}: <code>{feed.error.code}</code> {feed.error.message}
+        </p>
+      )}
+      {feed && feed.service === 'running' && (
+        <>
+          <section className="line-status card" aria-label={t('line.state')}>
+            <div className="kpi">
+              <span className="kpi-label">{t('line.state')}</span>
+              <strong className="kpi-value" data-testid="line-state">
+                {feed.state}
+              </strong>
+            </div>
+            <div className="kpi">
+              <span className="kpi-label">{t('line.queue')}</span>
+              <strong className="kpi-value" data-testid="line-queue">
+                {feed.queueDepth} / {feed.queueMax}
+              </strong>
+            </div>
+            <div className="kpi">
+              <span className="kpi-label">{t('line.pending')}</span>
+              <strong className="kpi-value">{feed.pendingCases}</strong>
+            </div>
+            <div className="kpi">
+              <span className="kpi-label">{t('line.processed')}</span>
+              <strong className="kpi-value" data-testid="line-processed">
+                {feed.processed}
+              </strong>
+            </div>
+            <div className="line-connections">
+              <span className="kpi-label">{t('line.connections')}</span>
+              <ul>
+                {feed.connections.map((c) => (
+                  <Connection key={c.channel} c={c} />
+                ))}
+              </ul>
+            </div>
+          </section>
+          {reviewError && (
+            <p role="alert" className="line-error" data-testid="line-review-error">
+              {reviewError.code}: {reviewError.message}
+            </p>
+          )}
+          <h3 className="card-title">{t('line.cases')}</h3>
+          {feed.cases.length === 0 ? (
+            <p className="empty">{t('line.noCases')}</p>
+          ) : (
+            <div className="table-scroll">
+              <table className="data-table" data-testid="line-cases">
+                <thead>
+                  <tr>
+                    <th scope="col">{t('line.serial')}</th>
+                    <th scope="col">{t('line.lot')}</th>
+                    <th scope="col">{t('line.verdict')}</th>
+                    <th scope="col">{t('line.time')}</th>
+                    <th scope="col">{t('line.images')}</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {orderCases(feed.cases).map((c) => (
+                    <CaseRow key={c.resultId} c={c} />
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </>
+      )}
+    </main>
+  );
+}

@@ -1,0 +1,102 @@
+/**
+ * The Line room's IPC shapes: the live feed of the station service the desktop app runs (when
+ * settings.yaml names a station config). `station.feed` answers a snapshot; the main side pushes
+ * `station.event` messages, each validated against StationEvent before it is sent and again in
+ * the page, so a malformed event can never reach the renderer's state.
+ */
+import { z } from 'zod';
+
+export const StationConnection = z.object({
+  channel: z.enum(['mqtt', 'opcua', 'rest']),
+  /** off: not configured; connected/disconnected: MQTT's link to its broker; listening: a server channel is up. */
+  state: z.enum(['off', 'connected', 'disconnected', 'listening']),
+  /** Broker URL or endpoint URL. */
+  url: z.string().nullable(),
+  /** OPC UA: sessions open now. */
+  clients: z.number().int().nonnegative().optional(),
+  /** MQTT: messages in the outbox not yet acknowledged by the broker. */
+  unsent: z.number().int().nonnegative().optional(),
+});
+export type StationConnection = z.infer<typeof StationConnection>;
+
+export const StationFeedCorrection = z.object({
+  reviewId: z.number().int(),
+  runId: z.number().int(),
+  view: z.string().nullable(),
+  decision: z.string(),
+  label: z.string().nullable(),
+  reviewer: z.string(),
+  reviewedAt: z.string(),
+});
+export type StationFeedCorrection = z.infer<typeof StationFeedCorrection>;
+
+export const StationFeedCase = z.object({
+  resultId: z.string(),
+  caseUid: z.string(),
+  serial: z.string(),
+  partId: z.string(),
+  lot: z.string().nullable(),
+  verdict: z.string(),
+  evaluation: z.string(),
+  /** Anything but PASS: a reviewer should look (defects, UNCERTAIN, INCOMPLETE). */
+  flagged: z.boolean(),
+  trigger: z.string(),
+  createdAt: z.string(),
+  reasons: z.array(z.object({ code: z.string(), message: z.string() })),
+  images: z.array(
+    z.object({
+      view: z.string().nullable(),
+      file: z.string(),
+      runId: z.number().int().nullable(),
+      decision: z.string(),
+      label: z.string().nullable(),
+      defectScore: z.number().nullable(),
+      error: z.string().optional(),
+    }),
+  ),
+  corrections: z.array(StationFeedCorrection),
+});
+export type StationFeedCase = z.infer<typeof StationFeedCase>;
+
+export const StationFeed = z.object({
+  /** settings.yaml names a station config (`inspector settings set station.config FILE`). */
+  configured: z.boolean(),
+  config: z.string().nullable(),
+  /** Starting, running, stopped, or failed (then `error` says why). */
+  service: z.enum(['off', 'starting', 'running', 'failed', 'stopped']),
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  station: z.object({ id: z.string(), line: z.string() }).nullable(),
+  /** The station's own state (Ready / Busy / …) and, when modelled, the OPC 40100 state machine state. */
+  state: z.string(),
+  queueDepth: z.number().int().nonnegative(),
+  queueMax: z.number().int().nonnegative(),
+  pendingCases: z.number().int().nonnegative(),
+  processed: z.number().int().nonnegative(),
+  connections: z.array(StationConnection),
+  /** The last cases, newest first (the room sorts flagged ones first). */
+  cases: z.array(StationFeedCase),
+  /** Increases with every change; events carry it so the page can tell a stale snapshot. */
+  seq: z.number().int().nonnegative(),
+});
+export type StationFeed = z.infer<typeof StationFeed>;
+
+export const StationEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('case'), seq: z.number().int(), case: StationFeedCase }),
+  z.object({ type: z.literal('correction'), seq: z.number().int(), resultId: z.string(), correction: StationFeedCorrection }),
+  z.object({
+    type: z.literal('status'),
+    seq: z.number().int(),
+    service: StationFeed.shape.service,
+    error: StationFeed.shape.error,
+    state: z.string(),
+    queueDepth: z.number().int().nonnegative(),
+    pendingCases: z.number().int().nonnegative(),
+    processed: z.number().int().nonnegative(),
+    connections: z.array(StationConnection),
+  }),
+]);
+export type StationEvent = z.infer<typeof StationEvent>;
+
+/** Events main pushes to the page: name → payload schema. */
+export const events = { 'station.event': StationEvent } as const;
+export type EventName = keyof typeof events;

@@ -1,0 +1,109 @@
+/**
+ * The OPC 40100 VisionStateMachine of a running station, driven by a node-opcua client in a
+ * separate process (visionClient.ts): the station object is a VisionSystemType, it starts in
+ * Operational / ContinuousExecution; Stop → Ready and files dropped then are NOT inspected;
+ * StartSingleJob(PartId) inspects exactly that part (SingleExecution, then Ready again);
+ * StartContinuous reads the folder again; Halt stops everything (TriggerInspection refused);
+ * Reset → Preoperational, SelectModeAutomatic → Operational / Ready; transitions that do not apply
+ * answer BadInvalidState.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../../support/paths';
+import { dropCell, freePort, sleep, startStationProcess, stationYaml, stopStation, tempRoot } from './support';
+
+const cleanup: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const c of cleanup.reverse()) await c().catch(() => {});
+});
+
+interface Step {
+  step: string;
+  r?: { status: string; jobId?: unknown };
+  vision?: string;
+  automatic?: string;
+  resultCount?: number;
+  events?: string[];
+  log?: Step[];
+  [k: string]: unknown;
+}
+
+describe('station → OPC 40100 VisionStateMachine (client in another process)', () => {
+  it('maps Preoperational / Halted / Error / Operational and Ready / SingleExecution / ContinuousExecution onto the hot folder', async () => {
+    const root = tempRoot('station-vision-sm');
+    const watch = join(root, 'incoming');
+    mkdirSync(watch, { recursive: true });
+    const cfg = join(root, 'station.yaml');
+    writeFileSync(
+      cfg,
+      stationYaml({
+        watchDir: watch,
+        settleMs: 200,
+        caseTimeoutMs: 20_000,
+        // Commissioning mode for this test's client certificate; the trust dance is tested in opcua.test.ts.
+        extra: `  opcua: { port: ${await freePort()}, users: { plc: PLC_PASSWORD }, auto_accept_certificates: true, trigger_timeout_ms: 20000 }`,
+      }),
+    );
+    const st = startStationProcess(cfg, join(root, 'history.sqlite'), { PLC_PASSWORD: 'vision-secret' });
+    cleanup.push(() => stopStation(st));
+    const endpoint = String((await st.ready)['opcua']);
+    const go = join(root, 'go');
+    const p = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'visionClient.ts')], {
+      cwd: repoRoot,
+      env: { ...process.env, OPCUA_ENDPOINT: endpoint, OPCUA_PKI: join(root, 'plc-pki'), OPCUA_USER: 'plc', OPCUA_PASSWORD: 'vision-secret', OPCUA_STATION: 'ST01', OPCUA_GO: go },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const lines: Step[] = [];
+    let buf = '';
+    let stderr = '';
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const l = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        if (!l.startsWith('{')) continue;
+        const s = JSON.parse(l) as Step;
+        lines.push(s);
+        if (s.step === 'waiting-for-go') {
+          // Ready (folder not read): two parts arrive; wait well past settle_ms, then let the PLC go on.
+          dropCell(watch, 'cell-002', 'Q-1');
+          dropCell(watch, 'cell-003', 'Q-2');
+          void sleep(1500).then(() => writeFileSync(go, 'go'));
+        }
+      }
+    });
+    const code = await new Promise<number | null>((r) => p.once('exit', r));
+    const done = lines.find((l) => l.step === 'done');
+    expect(done, `client failed (${code}):\n${JSON.stringify(lines.filter((l) => l.step === 'error'))}\n${stderr.slice(-2000)}\n${st.stderr.slice(-2000)}`).toBeDefined();
+    const at = (name: string) => done!.log!.find((s) => s.step === name)!;
+
+    expect(at('start')).toMatchObject({ vision: 'Operational', automatic: 'ContinuousExecution', resultCount: 0 });
+    expect(at('Stop')).toMatchObject({ r: { status: 'Good' }, vision: 'Operational', automatic: 'Ready' });
+    expect(at('Stop again').r!.status).toBe('BadInvalidState');
+    // Ready: the dropped parts wait on disk.
+    expect(at('files dropped while Ready')).toMatchObject({ automatic: 'Ready', resultCount: 0, events: [] });
+    const single = at('StartSingleJob Q-1');
+    expect(single.r!.status).toBe('Good');
+    expect(String(single.r!.jobId)).toMatch(/^[0-9a-f-]{36}$/);
+    expect(single.automatic).toBe('SingleExecution');
+    // Exactly the triggered part, then Ready again; Q-2 still waits.
+    expect(at('after single job')).toMatchObject({ automatic: 'Ready', resultCount: 1, events: ['Q-1'] });
+    expect(at('StartContinuous')).toMatchObject({ r: { status: 'Good' }, automatic: 'ContinuousExecution' });
+    expect(at('StartContinuous again').r!.status).toBe('BadInvalidState');
+    expect(at('after continuous')).toMatchObject({ automatic: 'ContinuousExecution', resultCount: 2, events: ['Q-1', 'Q-2'] });
+    expect(at('Halt')).toMatchObject({ r: { status: 'Good' }, vision: 'Halted', automatic: null });
+    expect(at('TriggerInspection while Halted').r!.status).toBe('BadInvalidState');
+    expect(at('StartContinuous while Halted').r!.status).toBe('BadInvalidState');
+    expect(at('SelectModeAutomatic while Halted').r!.status).toBe('BadInvalidState');
+    expect(at('Reset')).toMatchObject({ r: { status: 'Good' }, vision: 'Preoperational' });
+    expect(at('SelectModeAutomatic')).toMatchObject({ r: { status: 'Good' }, vision: 'Operational', automatic: 'Ready' });
+    expect(at('Reset while Operational').r!.status).toBe('BadInvalidState');
+    expect(at('StartContinuous after reset')).toMatchObject({ r: { status: 'Good' }, automatic: 'ContinuousExecution', resultCount: 2 });
+    expect(code).toBe(0);
+    expect(await stopStation(st)).toBe(0);
+  }, 180_000);
+});

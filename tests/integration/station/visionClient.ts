@@ -1,0 +1,167 @@
+/**
+ * A PLC driving the OPC 40100 VisionStateMachine of a station, as a separate process (node-opcua
+ * client, SignAndEncrypt + Basic256Sha256, user name). It walks the transitions, reads CurrentState
+ * of VisionStateMachine and AutomaticModeStateMachine after each, and prints one JSON line per step.
+ * Between "Stop" and "StartSingleJob" it waits for the file $OPCUA_GO (the test drops images meanwhile).
+ * Env: OPCUA_ENDPOINT, OPCUA_PKI, OPCUA_USER, OPCUA_PASSWORD, OPCUA_STATION, OPCUA_GO.
+ */
+import { existsSync } from 'node:fs';
+import {
+  AttributeIds,
+  ClientMonitoredItem,
+  constructEventFilter,
+  DataType,
+  makeBrowsePath,
+  MessageSecurityMode,
+  OPCUACertificateManager,
+  OPCUAClient,
+  SecurityPolicy,
+  TimestampsToReturn,
+  UserTokenType,
+  type ClientSession,
+  type NodeId,
+  type Variant,
+} from 'node-opcua';
+
+const env = (k: string) => process.env[k] ?? '';
+const out = (o: Record<string, unknown>) => process.stdout.write(JSON.stringify(o) + '\n');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function resolvePath(session: ClientSession, start: string, path: string): Promise<NodeId> {
+  const r = await session.translateBrowsePath(makeBrowsePath(start, path));
+  const target = r.targets?.[0]?.targetId;
+  if (!target) throw new Error(`no node at ${start}${path}: ${r.statusCode.name}`);
+  return target as NodeId;
+}
+
+async function main(): Promise<void> {
+  const station = env('OPCUA_STATION');
+  const certificateManager = new OPCUACertificateManager({ rootFolder: env('OPCUA_PKI'), automaticallyAcceptUnknownCertificate: true });
+  await certificateManager.initialize();
+  const client = OPCUAClient.create({
+    applicationName: 'PLC vision state machine client',
+    applicationUri: 'urn:inspector:test:plc-vision',
+    securityMode: MessageSecurityMode.SignAndEncrypt,
+    securityPolicy: SecurityPolicy.Basic256Sha256,
+    endpointMustExist: false,
+    clientCertificateManager: certificateManager,
+    connectionStrategy: { maxRetry: 0, initialDelay: 100 },
+  });
+  await client.connect(env('OPCUA_ENDPOINT'));
+  const session = await client.createSession({ type: UserTokenType.UserName, userName: env('OPCUA_USER'), password: env('OPCUA_PASSWORD') });
+  const nsArray = (await session.readNamespaceArray()) as string[];
+  const mv = nsArray.indexOf('http://opcfoundation.org/UA/MachineVision');
+  const own = nsArray.indexOf(`urn:inspector:station:${station}`);
+  const obj = `ns=${own};s=${station}`;
+  const typeDef = await session.read({ nodeId: obj, attributeId: AttributeIds.BrowseName });
+  const sm = await resolvePath(session, obj, `/${mv}:VisionStateMachine`);
+  const am = await resolvePath(session, obj, `/${mv}:VisionStateMachine/${mv}:AutomaticModeStateMachine`);
+  const smState = await resolvePath(session, obj, `/${mv}:VisionStateMachine/CurrentState`);
+  const amState = await resolvePath(session, obj, `/${mv}:VisionStateMachine/${mv}:AutomaticModeStateMachine/CurrentState`);
+  const methodOf = (parent: string, name: string) => resolvePath(session, obj, `${parent}/${mv}:${name}`);
+  const smPath = `/${mv}:VisionStateMachine`;
+  const amPath = `${smPath}/${mv}:AutomaticModeStateMachine`;
+
+  const states = async () => {
+    const a = await session.read({ nodeId: smState, attributeId: AttributeIds.Value });
+    const b = await session.read({ nodeId: amState, attributeId: AttributeIds.Value });
+    return { vision: (a.value.value as { text?: string } | null)?.text ?? null, automatic: (b.value.value as { text?: string } | null)?.text ?? null };
+  };
+  const readVar = async (name: string) => (await session.read({ nodeId: `${obj}.${name}`, attributeId: AttributeIds.Value })).value.value as unknown;
+  const callOn = async (objectId: NodeId, parent: string, name: string, given?: { dataType: DataType; value: unknown }[]) => {
+    const inputArguments = given ?? (await argsOf(`${parent}/${mv}:${name}`));
+    const r = await session.call({ objectId, methodId: await methodOf(parent, name), inputArguments });
+    return { status: r.statusCode.name, outputs: (r.outputArguments ?? []).map((v) => v.value as unknown) };
+  };
+  // Arguments as the method declares them (InputArguments): PartId given, the rest neutral values.
+  const argsOf = async (methodPath: string, partId?: string) => {
+    const at = await resolvePath(session, obj, `${methodPath}/InputArguments`).catch(() => null); // no arguments
+    const decl = at ? ((await session.read({ nodeId: at, attributeId: AttributeIds.Value })).value.value as { name: string; dataType: NodeId }[]) : [];
+    return Promise.all(
+      decl.map(async (a) => {
+        const t = a.dataType.namespace === 0 ? Number(a.dataType.value) : -1;
+        if (t === DataType.Int32) return { dataType: DataType.Int32, value: 0 };
+        if (t === DataType.String) return { dataType: DataType.String, value: '' };
+        if (t === DataType.LocalizedText) return { dataType: DataType.LocalizedText, value: { text: 'test' } };
+        if (t === DataType.Boolean) return { dataType: DataType.Boolean, value: false };
+        if (t === 24) return { dataType: DataType.Null, value: null }; // BaseDataType: nothing to give
+        try {
+          return { dataType: DataType.ExtensionObject, value: await session.constructExtensionObject(a.dataType, a.name === 'PartId' && partId ? { id: partId } : {}) };
+        } catch (e) {
+          // An abstract structure (no value to give): null; a String subtype (MeasIdDataType…): a string.
+          return /abstract/i.test((e as Error).message) ? { dataType: DataType.ExtensionObject, value: null } : { dataType: DataType.String, value: '' };
+        }
+      }),
+    );
+  };
+  const causeArgs = () => argsOf(`${amPath}/${mv}:Stop`);
+
+  // ResultReady events (part ids), to see which parts were inspected when.
+  const sub = await session.createSubscription2({ requestedPublishingInterval: 50, publishingEnabled: true, requestedMaxKeepAliveCount: 20, requestedLifetimeCount: 600 });
+  const events: string[] = [];
+  const ev = ClientMonitoredItem.create(sub, { nodeId: obj, attributeId: AttributeIds.EventNotifier }, { queueSize: 100, filter: constructEventFilter([`${mv}:PartId`]), discardOldest: true }, TimestampsToReturn.Neither);
+  ev.on('changed', (values: unknown) => {
+    const v = (values as Variant[])[0]?.value as { id?: string } | string | undefined;
+    events.push(typeof v === 'string' ? v : (v?.id ?? ''));
+  });
+  await sleep(500);
+  const log: Record<string, unknown>[] = [];
+  const step = async (name: string, r?: unknown) => {
+    const s = { step: name, ...(r === undefined ? {} : { r }), ...(await states()), resultCount: await readVar('ResultCount'), events: [...events] };
+    log.push(s);
+    out(s);
+  };
+  const waitFor = async (what: () => boolean | Promise<boolean>, ms = 60_000) => {
+    const end = Date.now() + ms;
+    while (!(await what()) && Date.now() < end) await sleep(50);
+  };
+
+  out({ step: 'browse', browseName: typeDef.value.value?.toString() ?? null, sm: sm.toString(), am: am.toString() });
+  await step('start');
+  await step('Stop', await callOn(am, amPath, 'Stop', await causeArgs()));
+  await step('Stop again', await callOn(am, amPath, 'Stop', await causeArgs()));
+  out({ step: 'waiting-for-go' });
+  await waitFor(() => existsSync(env('OPCUA_GO')), 60_000);
+  await step('files dropped while Ready');
+
+  // StartSingleJob(MeasId, PartId, RecipeId, ProductId, Parameters) → (JobId, Error).
+  const startArgs = (partId: string) => argsOf(`${amPath}/${mv}:StartSingleJob`, partId);
+  const single = await callOn(am, amPath, 'StartSingleJob', await startArgs('Q-1'));
+  const jobId = (single.outputs[0] as { id?: string } | null)?.id ?? single.outputs[0];
+  await step('StartSingleJob Q-1', { status: single.status, jobId });
+  await waitFor(() => events.includes('Q-1'));
+  await waitFor(async () => (await states()).automatic === 'Ready', 10_000);
+  await sleep(1500);
+  await step('after single job');
+  await step('StartContinuous', await callOn(am, amPath, 'StartContinuous', await startArgs('')));
+  await step('StartContinuous again', await callOn(am, amPath, 'StartContinuous', await startArgs('')));
+  await waitFor(() => events.includes('Q-2'));
+  await step('after continuous');
+  await step('Halt', await callOn(sm, smPath, 'Halt'));
+  const trig = await session.call({ objectId: obj, methodId: `${obj}.TriggerInspection`, inputArguments: [{ dataType: DataType.String, value: 'Q-3' }] });
+  await step('TriggerInspection while Halted', { status: trig.statusCode.name });
+  await step('StartContinuous while Halted', await callOn(am, amPath, 'StartContinuous', await startArgs('')));
+  await step('SelectModeAutomatic while Halted', await callOn(sm, smPath, 'SelectModeAutomatic'));
+  await step('Reset', await callOn(sm, smPath, 'Reset'));
+  await step('SelectModeAutomatic', await callOn(sm, smPath, 'SelectModeAutomatic'));
+  await step('Reset while Operational', await callOn(sm, smPath, 'Reset'));
+  await step('StartContinuous after reset', await callOn(am, amPath, 'StartContinuous', await startArgs('')));
+  out({ step: 'done', log });
+  finished = true;
+  await sub.terminate();
+  await session.close();
+  await client.disconnect();
+  await certificateManager.dispose();
+}
+
+let finished = false;
+process.on('unhandledRejection', (e) => {
+  if (!finished) out({ step: 'error', message: String(e) });
+});
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    out({ step: 'error', message: (e as Error).message });
+    process.exit(1);
+  },
+);
