@@ -17,6 +17,7 @@ import { recordedMap } from './historyMap';
 import { runInspect } from './inspect';
 import { listSamples } from './samples';
 import { packCard } from './packCard';
+import { recordAgreementOf } from './agreement';
 
 export interface HostContext {
   version: string;
@@ -97,5 +98,6 @@ export function createHandlers(ctx: HostContext): Handlers {
       return { ...opened, frames: opened.frames.map((f, i) => publishFrame(ctx.media, f, i === 0)), runId, sha256Matches, ...recordedMap(ctx.history, ctx.media, runId) };
     },
     'inspect.run': async (input) => runInspect(ctx, input),
+    'agreement.record': async (input) => recordAgreementOf(ctx.history, input),
   };
 }

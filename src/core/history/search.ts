@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { InspectorError } from '../../shared/errors';
-import type { HistoryRow, ReviewDecision, ReviewRow, RunDetail } from './types';
+import type { HistoryRow, ReviewDecision, ReviewRow, RunDetail, BoxReviewRow } from './types';
 
 export type ReviewStatus = 'any' | 'unreviewed' | 'reviewed' | ReviewDecision;
 
@@ -173,6 +173,7 @@ export function getRun(db: Database.Database, runId: number): RunDetail {
       packHashes: parse(s('pack_hashes'), {}),
       provider: s('provider'),
       providersRequested: parse(r['providers_requested'] as string | null, null) as string[] | null,
+      groundingPrompt: (r['grounding_prompt'] as string | null | undefined) ?? null,
       verdict: s('verdict'),
       score: r['score'] as number,
       threshold: (r['threshold'] as number | null) ?? null,
@@ -206,5 +207,18 @@ export function getRun(db: Database.Database, runId: number): RunDetail {
       validation: parse(i['validation'] as string, { outcome: 'ok' as const }),
     },
     reviews: reviews.map((v) => ({ ...v, boxes: parse(v.boxes, []), supersededBy: supersededBy.get(v.id) ?? null })),
+    boxReviews: boxReviewsOf(db, runId),
   };
+}
+
+/** A run's per-box decisions, oldest first, with the operator's name. */
+export function boxReviewsOf(db: Database.Database, runId: number): BoxReviewRow[] {
+  const rows = db
+    .prepare(
+      `SELECT b.id, b.run_id AS runId, b.box_index AS boxIndex, b.box, b.label, b.decision, b.operator_id AS operatorId,
+         o.name AS operatorName, b.created_at AS createdAt
+       FROM box_reviews b LEFT JOIN operators o ON o.id = b.operator_id WHERE b.run_id = ? ORDER BY b.id`,
+    )
+    .all(runId) as (Omit<BoxReviewRow, 'box'> & { box: string })[];
+  return rows.map((b) => ({ ...b, box: parse(b.box, []) }));
 }
