@@ -35,8 +35,8 @@ describe('grounding prompt, per-box reviews and agreements in the history', () =
     store.selectOperator('lee');
     const byPack = await service.inspect({ paths: [IMAGE], packs: ['pcb-defects-grounding'] });
     const edited = await service.inspect({ paths: [IMAGE], packs: ['pcb-defects-grounding'], grounding: { prompt: 'short . spur .', boxThreshold: 0.2 } });
-    [packRun] = recordInspection(store, byPack, { operatorId: 'lee' });
-    [editedRun] = recordInspection(store, edited, { operatorId: 'lee' });
+    packRun = recordInspection(store, byPack, { operatorId: 'lee' })[0]!;
+    editedRun = recordInspection(store, edited, { operatorId: 'lee' })[0]!;
   }, 120_000);
   afterAll(async () => {
     store.close();
