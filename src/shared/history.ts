@@ -48,6 +48,8 @@ export const HistoryRow = z.object({
   score: z.number(),
   threshold: z.number().nullable(),
   review: z.object({ id: z.number(), decision: ReviewDecision, label: z.string().nullable(), operatorId: z.string(), at: z.number() }).nullable(),
+  groundingPrompt: z.string().optional(),
+  boxes: z.object({ accepted: z.number(), rejected: z.number() }).optional(),
 });
 
 export const HistoryPage = z.object({

@@ -141,6 +141,10 @@ export interface HistoryRow {
   threshold: number | null;
   /** Effective (latest, not superseded) review, if any. */
   review: { id: number; decision: ReviewDecision; label: string | null; operatorId: string; at: number } | null;
+  /** Grounding runs: the prompt used. */
+  groundingPrompt?: string;
+  /** Per-box reviews: boxes whose latest decision is accept / reject. */
+  boxes?: { accepted: number; rejected: number };
 }
 
 export interface RunDetail {

@@ -23,7 +23,7 @@ export interface ExportReview {
 }
 
 /** A history table row with what an export adds: image hash, pack file hashes, provider, every review. */
-export interface ExportRun extends Omit<HistoryRow, 'review'> {
+export interface ExportRun extends Omit<HistoryRow, 'review' | 'groundingPrompt' | 'boxes'> {
   imageSha256: string;
   packHashes: Record<string, string>;
   provider: string;

@@ -72,6 +72,7 @@ export function ViewerPane({ index }: { index: number }) {
   const scene = useViewerStore((s) => (pane ? s.scenes[pane.sceneId] : undefined));
   const layers = useViewerStore((s) => s.layers);
   const boxLayers = useViewerStore((s) => s.boxLayers);
+  const hiddenOrigins = useViewerStore((s) => s.hiddenOrigins);
   const tool = useViewerStore((s) => s.tool);
   const selected = useViewerStore((s) => s.selectedBox);
   const fitToken = useViewerStore((s) => s.fitToken);
@@ -172,8 +173,8 @@ export function ViewerPane({ index }: { index: number }) {
   );
   const boxes = useMemo(() => {
     const all = [...(scene?.boxes ?? []), ...reviewerBoxes];
-    return all.filter((b) => boxLayers[b.source]);
-  }, [scene, reviewerBoxes, boxLayers]);
+    return all.filter((b) => boxLayers[b.source] && !hiddenOrigins[b.origin]);
+  }, [scene, reviewerBoxes, boxLayers, hiddenOrigins]);
 
   const onSelect = useCallback((id: string | undefined) => useViewerStore.getState().selectBox(id), []);
   const onHover = useCallback((b: BoxData | undefined, at?: { x: number; y: number }) => setHover(b && at ? { box: b, ...at } : undefined), []);
