@@ -55,7 +55,7 @@ export function SystemsCard() {
                     </span>
                   ) : (
                     <span>
-                      {run.boxes} {t('systems.boxes')}
+                      {run.boxes} {t(run.boxes === 1 ? 'systems.box' : 'systems.boxes')}
                     </span>
                   )}
                   {run.guard && <span className="muted"> · {run.guard}: {t('systems.guard')}</span>}
@@ -82,21 +82,13 @@ export function SystemsCard() {
               · {t('systems.recorded')} #{a.agreementId}
             </span>
           </p>
-          <table className="agreement-pairs">
-            <tbody>
-              {a.pairs.map((p, i) => (
-                <tr key={`${p.a}-${p.b}`} data-testid={`agreement-pair-${i}`}>
-                  <th scope="row">
-                    {p.a} ↔ {p.b}
-                  </th>
-                  <td className="num">IoU {fmt(p.iou)}</td>
-                  <td className="num">
-                    {p.matched} {t('systems.matched')} {a.matchIou}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <ul className="agreement-pairs">
+            {a.pairs.map((p, i) => (
+              <li key={`${p.a}-${p.b}`} data-testid={`agreement-pair-${i}`}>
+                {p.a} ↔ {p.b}: IoU <span className="num">{fmt(p.iou)}</span> · {p.matched} {t('systems.matched')} {a.matchIou}
+              </li>
+            ))}
+          </ul>
           <ul className="agreement-boxes" data-testid="agreement-boxes">
             {a.boxes.map((b) => (
               <li key={`${b.system}-${b.index}`}>

@@ -63,7 +63,7 @@ function Row({ row }: { row: HistoryRow }) {
         )}
         {row.boxes && (
           <span className="muted" data-testid="cell-box-reviews">
-            {' '}· {t('findings.regions')} ✓{row.boxes.accepted} ✕{row.boxes.rejected}
+            {' '}· ✓{row.boxes.accepted} {t('box.accepted')} ✕{row.boxes.rejected} {t('box.rejected')}
           </span>
         )}
         {row.groundingPrompt && (

@@ -183,6 +183,7 @@ export const en = {
   'systems.run': 'Run the three systems',
   'systems.running': 'Running the systems…',
   'systems.boxes': 'boxes',
+  'systems.box': 'box',
   'systems.noBoxes': 'no boxes from',
   'systems.show': 'show',
   'systems.agreement': 'Agreement',

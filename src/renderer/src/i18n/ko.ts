@@ -184,6 +184,7 @@ export const ko: Record<MessageKey, string> = {
   'systems.run': '세 시스템 실행',
   'systems.running': '시스템 실행 중…',
   'systems.boxes': '상자',
+  'systems.box': '상자',
   'systems.noBoxes': '상자 없음:',
   'systems.show': '표시',
   'systems.agreement': '일치도',
