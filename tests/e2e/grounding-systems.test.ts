@@ -13,7 +13,7 @@ import { getRun } from '../../src/core/history/index';
 import { openBridge, type Bridge } from '../support/bridge';
 
 type Caption = { text: string; fontSize: number; x: number; y: number; width: number; height: number };
-const captions = (b: Bridge): Promise<Caption[]> => b.page.evaluate(() => (globalThis as unknown as { __inspector: { boxCaptions(): Caption[] } }).__inspector.boxCaptions());
+const captions = (b: Bridge, pane = 0): Promise<Caption[]> => b.page.evaluate((p) => (globalThis as unknown as { __inspector: { boxCaptions(pane: number): Caption[] } }).__inspector.boxCaptions(p), pane);
 const DEFAULT_PROMPT = 'open circuit . short . mouse bite . spur . spurious copper . pin hole .';
 
 describe('grounding review and three systems (Chromium, real host, shipped packs)', () => {
@@ -192,5 +192,18 @@ describe('grounding review and three systems (Chromium, real host, shipped packs
     await page.getByTestId('verdict').filter({ hasText: /porosity/i }).waitFor();
     expect(own.packName).toBe('battery-ct-porosity');
     await b.screenshot('systems-line-demo-cell-002');
+
+    // Compare (X): one system's map per pane, each with its own system's region boxes.
+    const gradcamBoxes = getRun(db(), systems[0]!.runId).run.regions.length;
+    const anomalyBoxes = getRun(db(), systems[1]!.runId).run.regions.length;
+    await page.locator('body').click({ position: { x: 5, y: 990 } });
+    await page.keyboard.press('x');
+    await page.getByTestId('viewer-pane-1').waitFor();
+    await page.waitForTimeout(300);
+    const reg = async (p: number) => (await captions(b, p)).filter((c) => c.text.startsWith('REG ')).length;
+    expect(await reg(0)).toBe(gradcamBoxes);
+    expect(await reg(1)).toBe(anomalyBoxes);
+    await b.screenshot('systems-line-demo-compare');
+    await page.keyboard.press('x');
   }, 300_000);
 });
