@@ -1,1 +1,2 @@
 export * from './agreement';
+export * from './record';

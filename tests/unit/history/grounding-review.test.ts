@@ -5,12 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { agreementCommand } from '../../../src/cli/commands/agreement';
 import { EngineService } from '../../../src/core/engine/service';
 import { getRun, HistoryStore, verifyAudit } from '../../../src/core/history/index';
 import { exportHistory } from '../../../src/core/reports/index';
-import { recordAgreementOf } from '../../../src/host/agreement';
-import { HistoryAccess } from '../../../src/host/history';
+import { recordRunsAgreement } from '../../../src/core/agreement/index';
 import { recordInspection } from '../../../src/host/recordInspection';
 import { InspectRunInput } from '../../../src/shared/inspect';
 import { repoRoot } from '../../support/paths';
@@ -94,11 +94,8 @@ describe('grounding prompt, per-box reviews and agreements in the history', () =
     expect(text).toContain('0:accept:spurious copper:lee;2:reject:spurious copper:lee');
   });
 
-  it('an agreement is computed from the recorded boxes and recorded; a run on another image is refused', () => {
-    const h = new HistoryAccess(t.file);
-    // Share the open store: HistoryAccess opens lazily, the test's handle is the same file.
-    (h as unknown as { store: HistoryStore }).store = store;
-    const a = recordAgreementOf(h, { runs: [{ system: 'Grounding', runId: packRun }, { system: 'Grounding (edited)', runId: editedRun }] });
+  it('an agreement is computed from the recorded boxes, recorded and sealed in the chain', () => {
+    const a = recordRunsAgreement(store, { runs: [{ system: 'Grounding', runId: packRun }, { system: 'Grounding (edited)', runId: editedRun }] });
     expect(a.systems.map((s) => s.boxes)).toEqual([4, 1]);
     const row = store.db.prepare('SELECT * FROM system_agreements WHERE id = ?').get(a.agreementId) as Record<string, unknown>;
     expect(row['case_key']).toBe(a.caseKey);
@@ -111,11 +108,33 @@ describe('grounding prompt, per-box reviews and agreements in the history', () =
     expect(verifyAudit(store.db).firstBreak).toMatchObject({ code: 'AUDIT_RECORD_ALTERED', entity: 'agreement' });
   });
 
+  it('the CLI computes and records the same figure (inspector agreement … --json)', async () => {
+    const out: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => (out.push(String(c)), true));
+    try {
+      const rc = await agreementCommand.run(['--db', t.file, '--systems', 'Pack prompt,Edited prompt', '--json', String(packRun), String(editedRun)]);
+      expect(rc).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    const a = JSON.parse(out.join('')) as { agreementId: number; systems: { system: string; boxes: number }[]; meanIou: number | null };
+    expect(a.systems.map((s) => [s.system, s.boxes])).toEqual([['Pack prompt', 4], ['Edited prompt', 1]]);
+    const row = store.db.prepare('SELECT mean_iou, operator_id FROM system_agreements WHERE id = ?').get(a.agreementId) as { mean_iou: number | null; operator_id: string };
+    expect(row).toEqual({ mean_iou: a.meanIou, operator_id: 'lee' });
+  });
+
+  it('runs on different images are refused with a coded error', async () => {
+    const other = await service.inspect({ paths: [join(repoRoot, 'resources/samples/pcb-grounding/20085291_test.jpg')], packs: ['pcb-defects-grounding'] });
+    const otherRun = recordInspection(store, other, { operatorId: 'lee' })[0]!;
+    expect(() => recordRunsAgreement(store, { runs: [{ system: 'A', runId: packRun }, { system: 'B', runId: otherRun }] })).toThrow(expect.objectContaining({ code: 'AGREEMENT_IMAGES_DIFFER' }));
+    expect(() => recordRunsAgreement(store, { runs: [{ system: 'A', runId: packRun }, { system: 'A', runId: editedRun }] })).toThrow(expect.objectContaining({ code: 'AGREEMENT_SYSTEM_TWICE' }));
+  }, 60_000);
+
   it('a box decision edited in SQLite breaks the chain', () => {
     dropGuards(store);
     store.db.prepare("UPDATE box_reviews SET decision = 'accept' WHERE id = 3").run();
-    const r = verifyAudit(store.db);
-    expect(r.ok).toBe(false);
+    // The box review's entry comes before the agreement's in the chain: it is the first break now.
+    expect(verifyAudit(store.db).firstBreak).toMatchObject({ code: 'AUDIT_RECORD_ALTERED', entity: 'box_review', entityId: '3' });
   });
 
   it('the IPC schema refuses a path, control characters or an overlong prompt, and thresholds outside [0, 1]', () => {
