@@ -48,6 +48,8 @@ function expectedCells(f: Fixture, runId: number): string[] {
     d.run.batchId === null || d.run.batchId === undefined ? '' : String(d.run.batchId),
     '',
     '',
+    text(d.run.groundingPrompt),
+    (d.boxReviews ?? []).length ? 'box decisions are checked in tests/unit/history/grounding-review.test.ts' : '',
   ];
 }
 
