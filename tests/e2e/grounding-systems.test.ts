@@ -126,7 +126,20 @@ describe('grounding review and three systems (Chromium, real host, shipped packs
     expect(await page.getByTestId(`history-row-${first.runId}`).getByTestId('cell-box-reviews').textContent()).toContain('✓1 accepted ✕1 rejected');
     expect(await page.getByTestId(`history-row-${second.runId}`).getByTestId('cell-prompt').textContent()).toContain('short . spur .');
     await b.screenshot('grounding-history');
-    await page.keyboard.press('Alt+1');
+    // Reopened from the history, the first run's boxes carry their decisions and its prompt.
+    await page.getByTestId(`history-open-${first.runId}`).click();
+    await page.getByTestId('grounding-prompt').filter({ hasText: DEFAULT_PROMPT }).waitFor({ timeout: 30_000 });
+    await page.waitForFunction(() => (globalThis as unknown as { __inspector: { boxCaptions(): { text: string }[] } }).__inspector.boxCaptions().length === 4);
+    caps = await captions(b);
+    expect(caps.filter((c) => c.text.endsWith(' ✓'))).toHaveLength(1);
+    expect(caps.filter((c) => c.text.endsWith(' ✕'))).toHaveLength(1);
+    expect(caps.every((c) => c.text.startsWith('DET '))).toBe(true);
+    await b.screenshot('grounding-reopened');
+    // Back to the sample case (it has a file to run on) for the next test.
+    const sets = await b.host.handlers['samples.list']({});
+    const idx = sets.find((x) => x.name === 'pcb-grounding')!.images.findIndex((p) => /92000111_test\.jpg$/.test(p));
+    await page.getByTestId(`case-${idx}`).click();
+    await page.getByTestId('grounding-prompt').filter({ hasText: 'short . spur .' }).waitFor();
   }, 300_000);
 
   /** Checks the card against the agreement recomputed from what SQLite holds for the recorded runs. */
