@@ -49,7 +49,13 @@ function expectedCells(f: Fixture, runId: number): string[] {
     '',
     '',
     text(d.run.groundingPrompt),
-    (d.boxReviews ?? []).length ? 'box decisions are checked in tests/unit/history/grounding-review.test.ts' : '',
+    // The latest decision per box, `index:decision:label:operator` (this fixture has none; grounding-review.test.ts has some).
+    text(
+      [...new Map((d.boxReviews ?? []).map((r) => [r.boxIndex, r])).values()]
+        .sort((a, b) => a.boxIndex - b.boxIndex)
+        .map((r) => `${r.boxIndex}:${r.decision}:${r.label}:${r.operatorId}`)
+        .join(';') || null,
+    ),
   ];
 }
 
