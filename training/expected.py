@@ -85,6 +85,31 @@ def autoencoder(pack, cfg, files):
     return out
 
 
+def cams_only():
+    """Refreshes only the CAM fields of expected.json from the shipped ONNX graphs (PyTorch ops,
+    training/lib/onnx_torch.py), with each pack's own explanation method and target layer: what a
+    re-packed explanation (training/battery_ct/repack_explanation.py) changes, without model.pt."""
+    from battery_ct.cam_layers import cam
+    from lib.onnx_torch import OnnxTorch
+    expected = json.loads(OUT.read_text())
+    for pack, cases in expected.items():
+        m = yaml.safe_load((REPO / "models" / pack / "pack.yaml").read_text())
+        if m["kind"] != "classifier":
+            continue
+        net = OnnxTorch(str(REPO / "models" / pack / m["model"]))
+        ex = m["explanation"]
+        for c in cases:
+            x = read(REPO / "resources" / "samples" / c["file"], 1, m["input"]["size"])
+            v = net.run(x, keep={ex["target"]})
+            v[net.output][0, 1].backward()
+            a = v[ex["target"]]
+            mp = cam(ex["method"], a.detach(), a.grad)[0].numpy()
+            c["defectCamPeak"] = [int(i) for i in np.unravel_index(int(np.argmax(mp)), mp.shape)]
+            c["camSize"] = list(mp.shape)
+        log(f"{pack}: {[(c['file'], c['defectCamPeak'], c['camSize']) for c in cases]}")
+    OUT.write_text(json.dumps(expected, indent=2) + "\n")
+
+
 def main():
     samples = REPO / "resources" / "samples"
     chest = sorted(p.name for p in (samples / "chest-xray-pneumonia").glob("*.jpg"))
@@ -106,4 +131,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    # --cams-only: the CAM peaks only (after an explanation re-pack; needs no training work dir).
+    cams_only() if "--cams-only" in sys.argv else main()

@@ -28,7 +28,7 @@ def _decision(m):
     return "\n".join([
         f"- `decision.high` = **{d['high']:.4f}** (defect probability): {high}.",
         f"- `decision.low` = **{d['low']:.4f}**: {low}. {band}",
-        f"- Grad-CAM display scale (`explanation.scale`): {scale}.",
+        f"- {m['explanation']['method']} display scale (`explanation.scale`): {scale}.",
     ])
 
 

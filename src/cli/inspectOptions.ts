@@ -7,6 +7,8 @@ import { InspectorError } from '../shared/errors';
 export const INSPECT_OPTIONS = {
   pack: { type: 'string', multiple: true },
   method: { type: 'string' },
+  'cam-layer': { type: 'string' },
+  'cam-fuse': { type: 'string' },
   config: { type: 'string' },
   providers: { type: 'string' },
   prompt: { type: 'string' },
@@ -17,6 +19,8 @@ export const INSPECT_OPTIONS = {
 interface InspectValues {
   pack?: string[];
   method?: string;
+  'cam-layer'?: string;
+  'cam-fuse'?: string;
   config?: string;
   providers?: string;
   prompt?: string;
@@ -39,6 +43,17 @@ function groundingParams(values: InspectValues): InspectParams['grounding'] | un
   return { ...(values.prompt !== undefined ? { prompt: values.prompt } : {}), ...(box !== undefined ? { boxThreshold: box } : {}), ...(text !== undefined ? { textThreshold: text } : {}) };
 }
 
+/** --cam-layer L (target layer), --cam-fuse A,B,… (layers fused into one map; docs/EXPLANATIONS.md). */
+function camLayers(values: InspectValues): Pick<InspectParams, 'camLayers'> {
+  const layer = values['cam-layer']?.trim();
+  const fuse = values['cam-fuse']?.split(',').map((s) => s.trim()).filter(Boolean);
+  if (values['cam-fuse'] !== undefined && (!fuse || fuse.length < 2) && !(layer && fuse?.length)) {
+    throw new InspectorError('USAGE', '--cam-fuse needs at least two layers (comma-separated), or one besides --cam-layer');
+  }
+  if (!layer && !fuse?.length) return {};
+  return { camLayers: { ...(layer ? { layer } : {}), ...(fuse?.length ? { fuse } : {}) } };
+}
+
 /** A pack argument with a path separator is a folder (resolved here); otherwise an installed pack's name. */
 /** A pack given by path resolves against the working folder; a bare name is an installed pack. */
 export const packRef = (p: string) => (/[\\/]/.test(p) || p === '.' ? resolve(p) : p);
@@ -50,6 +65,7 @@ export function inspectParams(values: InspectValues): Omit<InspectParams, 'paths
   return {
     ...(values.pack ? { packs: values.pack.map(packRef) } : {}),
     ...(values.method ? { method: values.method as ExplainMethod } : {}),
+    ...camLayers(values),
     ...(values.config ? { config: resolve(values.config) } : {}),
     ...(values.providers ? { providers: values.providers.split(',').map((s) => s.trim()) } : {}),
     ...(groundingParams(values) ? { grounding: groundingParams(values)! } : {}),

@@ -23,6 +23,7 @@ export const commands: readonly Entry[] = [
   { name: 'central', summary: 'the central PostgreSQL of many stations: verify every audit chain, fleet statistics, signed packs (verify|stats|migrate|approve-pack|pull-packs)', load: async () => (await import('./commands/central')).centralCommand },
   { name: 'db', summary: 'online backup of the history database and restore from one (backup|restore)', load: async () => (await import('./commands/db')).dbCommand },
   { name: 'evaluate', summary: 'measure a pack or a station setup on a labelled set; records an audited evaluation', load: async () => (await import('./commands/evaluate')).evaluateCommand },
+  { name: 'evaluation', summary: 'recorded evaluations: the PDF validation record (report)', load: async () => (await import('./commands/evaluation')).evaluationCommand },
   { name: 'threshold', summary: 'apply a threshold proposed by an evaluation (audited, role-checked); show validated status', load: async () => (await import('./commands/threshold')).thresholdCommand },
   { name: 'station', summary: 'line service: hot folder in, one verdict per case out on MQTT / OPC UA / REST, exactly once', load: async () => (await import('./commands/station')).stationCommand },
   { name: 'agreement', summary: "compare recorded runs' boxes on one image (IoU, who found what) and record the figure", load: async () => (await import('./commands/agreement')).agreementCommand },

@@ -11,6 +11,7 @@ import { groupCases } from '../core/verdict/cases';
 import { loadConfig } from '../core/verdict/config';
 import { InspectorError } from '../shared/errors';
 import { acquireBatchLock } from '../core/history/batchLock';
+import { stationCalibration } from '../core/evaluation/validation';
 import type { HistoryAccess } from './history';
 import { providerWarnings } from './providerWarning';
 import { recordReport, recordSkipped } from './recordInspection';
@@ -58,6 +59,11 @@ export interface BatchSummary {
   providers: { requested: string[] | null; used: string[] };
   /** A requested provider that could not be used, once per pack, naming the one that ran. */
   warnings: string[];
+  /**
+   * Per pack, as its last case ran: whether its files were validated on this station (the reason
+   * when not) and the applied threshold version that decided (null: pack.yaml's thresholds).
+   */
+  validation?: Record<string, { validated: boolean; reason: string | null; thresholdVersion: number | null }>;
 }
 
 /** Sources this batch already recorded, as runs or as errors. */
@@ -139,6 +145,8 @@ export async function runBatch(
     if (todo.length === 0) continue;
     const report = await ctx.worker.call('inspect', {
       paths: todo,
+      // Read per case: a threshold applied while a long batch runs decides from the next case on.
+      calibration: stationCalibration(store.db),
       baseDir,
       ...(req.packs ? { packs: req.packs } : {}),
       ...(req.method ? { method: req.method } : {}),
@@ -149,6 +157,10 @@ export async function runBatch(
     await recordReport(ctx.worker, store, report, { batchId, operatorId });
     for (const r of report.results) if (r.provider && !summary.providers.used.includes(r.provider)) summary.providers.used.push(r.provider);
     for (const w of providerWarnings({ ...report, providers: summary.providers })) if (!summary.warnings.includes(w)) summary.warnings.push(w);
+    for (const r of report.results) {
+      if (!r.validation) continue;
+      (summary.validation ??= {})[r.pack.name] = { validated: r.validation.validated, reason: r.validation.reason, thresholdVersion: r.threshold?.versionId ?? null };
+    }
     const failed = report.results.filter((r) => r.error).length;
     summary.inspected += report.results.length - failed;
     summary.errors += failed;

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AccessGrants } from './grants';
 import { createHandlers, type ChoosePaths, type Handlers, type HostContext } from './handlers';
+import { DicomNodeService } from './dicomNode';
 import { HistoryAccess } from './history';
 import { MediaStore } from './media';
 import type { AppPaths } from './paths';
@@ -27,11 +28,13 @@ export function createHost(paths: AppPaths, launcher: WorkerLauncher, mediaBase:
   const samples = join(paths.resourcesDir, 'samples');
   if (existsSync(samples)) grants.grant(samples);
   const history = new HistoryAccess(paths.defaultDatabase);
-  const ctx: HostContext = { version, paths, worker, media: new MediaStore(), grants, mediaBase, choosePaths, history };
+  const dicom = new DicomNodeService({ paths, worker, history, version });
+  const ctx: HostContext = { version, paths, worker, media: new MediaStore(), grants, mediaBase, choosePaths, history, dicom };
   return {
     ...ctx,
     handlers: createHandlers(ctx),
     close: () => {
+      void dicom.close();
       worker.stop();
       history.close();
     },

@@ -15,6 +15,7 @@ import type { PackRoot } from '../core/packs/discover';
 import type { LoadedPack } from '../core/packs/load';
 import { resolvePacks } from '../core/packs/resolve';
 import { loadConfig } from '../core/verdict/config';
+import { sideBySide, type SideBySide } from '../core/evaluation/sideBySide';
 import { runBatch, type BatchProgress, type BatchSummary } from './batch';
 import type { HistoryAccess } from './history';
 import type { WorkerClient } from './workerClient';
@@ -31,6 +32,8 @@ export interface EvaluationResult {
   set: { root: string; format: string; identity: string; images: number; classes: string[]; normalLabel: string };
   packs: PackEvaluation[];
   cases: CaseEvaluation | null;
+  /** With several packs: every system and the integrated verdict in one table, and their agreement. */
+  sideBySide?: SideBySide;
   predictions: Prediction[];
 }
 
@@ -215,16 +218,22 @@ export async function runEvaluation(
   const verdicts = store.db.prepare('SELECT case_key AS k, verdict AS v FROM evaluation_cases WHERE batch_id = ? ORDER BY case_key').all(batch.batchId) as { k: string; v: string }[];
   const caseRows = verdicts.filter((c) => imagesByCase.has(c.k)).map((c) => ({ id: c.k, truth: caseTruth(imagesByCase.get(c.k)!, normal, sideOf.values().next().value ?? 'internal'), verdict: c.v }));
   const cases = caseRows.length ? evaluateCases(caseRows, req) : null;
+  // Several systems: each, and the integrated verdict, on the same set in one table.
+  const compared = results.length > 1 ? sideBySide(results, runs, caseRows, cases) : null;
 
   const operatorId = store.currentOperator()?.id ?? null;
+  // The full metrics (intervals, curves) go to the blob store by content hash; the audited record
+  // names that hash, so a report drawn later from it is provably drawn from these numbers.
+  const full = { set: setSummary(set), packs: results, cases, ...(compared ? { sideBySide: compared } : {}) };
+  const metricsBlob = store.putBlob('evaluation-metrics', Buffer.from(JSON.stringify(full), 'utf8')).hash;
   const evaluationId = store.recordEvaluation({
     batchId: batch.batchId,
     setIdentity: set.identity,
     setSource: set.root,
     packs: facts.map((f) => ({ name: f.name, version: f.version, identity: f.identity })),
     configHash: req.config ? loadConfig(req.config).sha256 : null,
-    summary: compact(results, cases),
+    summary: { ...(compact(results, cases) as object), metricsBlob },
     operatorId,
   });
-  return { evaluationId, batch, set: setSummary(set), packs: results, cases, predictions };
+  return { evaluationId, batch, set: setSummary(set), packs: results, cases, ...(compared ? { sideBySide: compared } : {}), predictions };
 }

@@ -17,6 +17,12 @@ import { recordedMap } from './historyMap';
 import { runInspect } from './inspect';
 import { listSamples } from './samples';
 import { packCard } from './packCard';
+import type { DicomNodeService } from './dicomNode';
+import { studyRuns, studySeriesFolders, worklist } from '../core/dicomnet/worklist';
+import { listTags } from '../core/imaging/dicom/tags';
+import { readRegularFile } from '../core/files/read';
+import { InspectorError } from '../shared/errors';
+import { createEvaluationHandlers } from './evaluationJobs';
 import { recordAgreementOf } from './agreement';
 
 export interface HostContext {
@@ -32,6 +38,8 @@ export interface HostContext {
   choosePaths: ChoosePaths;
   /** The history database, opened on first use. */
   history: HistoryAccess;
+  /** The DICOM node main runs when settings.yaml names a configuration. */
+  dicom: DicomNodeService;
 }
 
 /**
@@ -98,6 +106,17 @@ export function createHandlers(ctx: HostContext): Handlers {
       return { ...opened, frames: opened.frames.map((f, i) => publishFrame(ctx.media, f, i === 0)), runId, sha256Matches, ...recordedMap(ctx.history, ctx.media, runId) };
     },
     'inspect.run': async (input) => runInspect(ctx, input),
+    'dicom.worklist': async () => ({ node: ctx.dicom.current(), studies: ctx.history.exists() ? worklist(ctx.history.get().db) : [] }),
+    'dicom.openStudy': async ({ studyInstanceUid }) => {
+      const study = ctx.history.exists() ? worklist(ctx.history.get().db).find((s) => s.studyInstanceUid === studyInstanceUid) : undefined;
+      if (!study || !study.folder) throw new InspectorError('DICOM_STUDY_NOT_FOUND', `The worklist has no study ${studyInstanceUid}.`, { studyInstanceUid });
+      // Opening a worklist study is the user's choice of its inbox folder: that folder becomes readable.
+      ctx.grants.grant(study.folder);
+      const db = ctx.history.get().db;
+      return { folder: study.folder, series: studySeriesFolders(db, studyInstanceUid), study, runs: studyRuns(db, study.batchId) };
+    },
+    'images.tags': async ({ path }) => listTags(await readRegularFile(ctx.grants.check(path), ctx.grants.list())),
+    ...createEvaluationHandlers(ctx),
     'agreement.record': async (input) => recordAgreementOf(ctx.history, input),
   };
 }

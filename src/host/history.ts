@@ -4,6 +4,8 @@
  * channels that read and write it. The selected operator profile signs every review.
  */
 import { existsSync } from 'node:fs';
+import type Database from 'better-sqlite3';
+import { validationByPack } from '../core/evaluation/validation';
 import {
   agreementStats,
   allPacksDrift,
@@ -56,6 +58,11 @@ export interface ExportDeps {
 
 const NO_SAVE_DIALOG: ExportDeps = { chooseSavePath: async () => null, version: '' };
 
+function withValidation<T extends { pack: string }>(db: Database.Database, packs: T[]): (T & { validated?: boolean; validationReason?: string | null })[] {
+  const v = validationByPack(db);
+  return packs.map((p) => (v[p.pack] ? { ...p, validated: v[p.pack]!.validated, validationReason: v[p.pack]!.reason } : p));
+}
+
 export function createHistoryHandlers(history: HistoryAccess, exportDeps: ExportDeps = NO_SAVE_DIALOG): HistoryHandlers {
   const db = () => history.get().db;
   return {
@@ -63,7 +70,8 @@ export function createHistoryHandlers(history: HistoryAccess, exportDeps: Export
     'history.run': async ({ runId }) => getRun(db(), runId),
     'history.stats': async ({ driftLimits, ...q }) => ({
       daily: dailyStats(db(), q),
-      packs: packStats(db(), q),
+      // Each pack with whether the files it last ran with were evaluated here (the dashboard's badge).
+      packs: withValidation(db(), packStats(db(), q)),
       agreement: agreementStats(db(), q),
       errors: errorStats(db(), q),
       drift: allPacksDrift(db(), { limits: driftLimits }).filter((d) => !q.pack || d.pack === q.pack),

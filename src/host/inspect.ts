@@ -8,6 +8,7 @@ import type { Input, Output } from '../shared/contract';
 import type { AccessGrants } from './grants';
 import type { HistoryAccess } from './history';
 import { recordReport } from './recordInspection';
+import { stationCalibration } from '../core/evaluation/validation';
 import type { MediaStore } from './media';
 import type { WorkerClient } from './workerClient';
 
@@ -43,7 +44,10 @@ export async function runInspect(
   input: Input<'inspect.run'>,
 ): Promise<Output<'inspect.run'>> {
   const looksLikePath = (p: string) => /[\\/]/.test(p);
+  const store = ctx.history.get();
   const report = await ctx.worker.call('inspect', {
+    // The station's applied threshold versions decide; results say whether the pack was validated here.
+    calibration: stationCalibration(store.db),
     paths: input.paths.map((p) => ctx.grants.check(p)),
     // A name (no slash, so also `..`) resolves only to an installed pack; a folder must be granted.
     ...(input.pack ? { packs: [looksLikePath(input.pack) ? ctx.grants.check(input.pack) : input.pack] } : {}),
@@ -54,7 +58,6 @@ export async function runInspect(
     ...(input.config ? { config: ctx.grants.check(input.config) } : {}),
   });
   // Every inspection is recorded before the renderer sees it: the run id is what a review refers to.
-  const store = ctx.history.get();
   const runIds = await recordReport(ctx.worker, store, report, { operatorId: store.currentOperator()?.id ?? null });
   return toRunResult(report, ctx.media, runIds);
 }

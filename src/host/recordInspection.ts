@@ -82,6 +82,12 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
           ? { box: r.grounding.boxThreshold, text: r.grounding.textThreshold }
           : { normalised: 0.5, ...(r.anomaly?.pixelThreshold !== undefined ? { pixel: r.anomaly.pixelThreshold } : {}) }),
       ...(r.guard?.statistic ? { guard: r.guard.statistic.threshold } : {}),
+      // Anomaly packs: the raw image threshold in force (and T1 of an applied band).
+      ...(r.anomaly && r.threshold ? { imageThreshold: r.threshold.high, ...(r.threshold.low < r.threshold.high ? { imageLow: r.threshold.low } : {}) } : {}),
+      // Which threshold decided: an applied version's id (absent: pack.yaml's), and whether the
+      // pack files were validated on this station (1) or not (0).
+      ...(r.threshold?.versionId != null ? { thresholdVersion: r.threshold.versionId } : {}),
+      ...(r.validation ? { validated: r.validation.validated ? 1 : 0 } : {}),
     },
     // Segmentation: regions per class; grounding: each region is a detection, labelled by its own prompt phrase.
     regions: r.segmentation
@@ -93,6 +99,9 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
           scale: { kind: map.scale.mode, low: map.scale.low, high: map.scale.high, source: map.scale.source, ...(map.scale.derivation ? { derivation: map.scale.derivation } : {}), width: map.width, height: map.height, valid: map.valid },
           blob,
           ...(r.explanation?.targetLabel ? { targetLabel: r.explanation.targetLabel } : {}),
+          // Which layer(s) the map was made of: the pack's choice or this run's --cam-layer / --cam-fuse.
+          ...(r.explanation?.target ? { target: r.explanation.target } : {}),
+          ...(r.explanation?.layers ? { layers: r.explanation.layers, fusion: r.explanation.fusion } : {}),
           inputSize: [r.pack.inputSize[0], r.pack.inputSize[1]],
         }
       : null,

@@ -7,6 +7,7 @@ import type { LoadedStationConfig } from '../core/station/config';
 import { startStationService, type StationService } from '../core/station/service';
 import type { HistoryAccess } from './history';
 import { recordInspection, recordPackReferences } from './recordInspection';
+import { stationCalibration } from '../core/evaluation/validation';
 import type { WorkerClient } from './workerClient';
 
 export async function startStation(
@@ -20,7 +21,7 @@ export async function startStation(
     loaded,
     {
       store,
-      inspect: (paths, baseDir) => ctx.worker.call('inspect', { paths, baseDir, config: cfg.inspection }),
+      inspect: (paths, baseDir) => ctx.worker.call('inspect', { paths, baseDir, config: cfg.inspection, calibration: stationCalibration(store.db) }),
       record: (report) => recordInspection(store, report, { line: cfg.station.line, station: cfg.station.id, operatorId: store.currentOperator()?.id ?? null }),
       afterRecord: (report) => recordPackReferences(ctx.worker, store, report),
     },

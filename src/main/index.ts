@@ -27,6 +27,8 @@ void app.whenReady().then(() => {
   const host = createHost(appPaths(appRoot, app.getPath('userData')), utilityWorkerLauncher(mainDir), `${APP_ORIGIN}/media`, electronChoosePaths);
   handleAppProtocol(join(mainDir, '..', 'renderer'), host.media);
   registerIpc(host.handlers);
+  // The DICOM node runs when settings.yaml names its configuration; its state shows in the worklist.
+  void host.dicom.startFromSettings();
   installMenu();
   createMainWindow(preloadFile(mainDir));
   app.on('activate', () => {

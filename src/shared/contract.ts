@@ -6,6 +6,8 @@ import { z } from 'zod';
 import type { Channel } from './channels';
 import { HeatmapRef, InspectRunInput, InspectRunResult } from './inspect';
 import * as H from './history';
+import * as D from './dicom';
+import { evaluationContract } from './evaluation';
 
 const Empty = z.object({}).strict();
 
@@ -94,6 +96,10 @@ export const FrameHeader = z
     seriesDescription: z.string(),
     seriesNumber: z.string(),
     instanceNumber: z.string(),
+    /** Which instance the frame is (measurements name it in the SR). */
+    sopClassUid: z.string(),
+    sopInstanceUid: z.string(),
+    seriesInstanceUid: z.string(),
     sliceLocation: z.number(),
     sliceThickness: z.number(),
   })
@@ -244,6 +250,13 @@ export const contract = {
   'images.openRun': { input: z.object({ runId: z.number().int().positive() }).strict(), output: OpenedImage.extend({ runId: z.number(), sha256Matches: z.boolean(), heatmap: RecordedHeatmap.optional(), heatmapError: z.object({ code: z.string(), message: z.string() }).optional() }) },
   /** Inspect files with a model pack: per-image results (maps as media ids) and per-case verdicts. */
   'inspect.run': { input: InspectRunInput, output: InspectRunResult },
+  /** Studies the DICOM node received or retrieved, with their AI status, and the listener's state. */
+  'dicom.worklist': { input: Empty, output: D.Worklist },
+  /** Grants a worklist study's inbox folder and returns it, to open as cases. */
+  'dicom.openStudy': { input: D.StudyUidInput, output: D.OpenedStudy },
+  /** A granted DICOM file's data set for the tag browser (no pixel data). */
+  'images.tags': { input: z.object({ path: z.string().min(1) }).strict(), output: D.TagRows },
+  ...evaluationContract,
   /** Accept or reject one box of a recorded run; signed by the selected operator, in the audit chain. */
   'review.box': { input: H.BoxReviewInput, output: H.BoxReviewed },
   /** The agreement of the systems' boxes on one image (recorded runs), computed in core and recorded. */

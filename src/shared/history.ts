@@ -11,6 +11,27 @@ const Region = z.object({
   score: z.number().optional(),
 });
 
+/**
+ * A reviewer's measurement kept with the review: a length (two points) or a rectangle/ellipse ROI
+ * (two opposite corners of its bounding box), in image pixel coordinates of the frame it was
+ * drawn on, with the numbers the viewer showed (mm / modality units). `source` names the DICOM
+ * instance (and frame) it was drawn on, so the SR can select it.
+ */
+const Pt = z.object({ x: z.number().finite(), y: z.number().finite() }).strict();
+export const ReviewMeasurement = z
+  .object({
+    kind: z.enum(['length', 'rectangle', 'ellipse']),
+    points: z.tuple([Pt, Pt]),
+    /** length: { length }; ROIs: { mean, sd, min, max, area, count }. */
+    value: z.record(z.string(), z.number().finite()),
+    /** Unit of the value(s): `mm` / `px` for a length, the modality unit (`HU`) or none for ROI statistics. */
+    unit: z.string().max(32).nullable().optional(),
+    frameNumber: z.number().int().positive().nullable().optional(),
+    source: z.object({ sopClassUid: z.string().max(64), sopInstanceUid: z.string().max(64), seriesInstanceUid: z.string().max(64).optional() }).strict().nullable().optional(),
+  })
+  .strict();
+export type ReviewMeasurement = z.infer<typeof ReviewMeasurement>;
+
 export const ReviewDecision = z.enum(['accept', 'reject', 'override', 'uncertain']);
 export const OperatorRole = z.enum(['operator', 'reviewer', 'supervisor', 'admin']);
 
@@ -68,6 +89,7 @@ const ReviewRow = z.object({
   decision: ReviewDecision,
   label: z.string().nullable(),
   boxes: z.array(Region),
+  measurements: z.array(ReviewMeasurement).optional(),
   note: z.string().nullable(),
   supersedes: z.number().nullable(),
   supersededBy: z.number().nullable(),
@@ -151,7 +173,18 @@ const Nullable = z.number().nullable();
 
 export const HistoryStats = z.object({
   daily: z.array(z.object({ day: z.string(), images: z.number(), runs: z.number(), verdicts: NumberMap, errors: z.number() })),
-  packs: z.array(z.object({ pack: z.string(), runs: z.number(), verdicts: NumberMap, histogram: z.array(z.number()), threshold: Nullable })),
+  packs: z.array(
+    z.object({
+      pack: z.string(),
+      runs: z.number(),
+      verdicts: NumberMap,
+      histogram: z.array(z.number()),
+      threshold: Nullable,
+      /** Whether the files this pack last ran with were evaluated on this station (absent: no run). */
+      validated: z.boolean().optional(),
+      validationReason: z.string().nullable().optional(),
+    }),
+  ),
   agreement: z.object({
     aiLabels: z.array(z.string()),
     humanLabels: z.array(z.string()),
@@ -190,6 +223,7 @@ export const ReviewSubmitInput = z
     decision: ReviewDecision,
     label: z.string().max(200).nullable().optional(),
     boxes: z.array(Region).max(500).optional(),
+    measurements: z.array(ReviewMeasurement).max(500).optional(),
     note: z.string().max(4000).nullable().optional(),
     /** The review this one corrects: required when the run already has one. */
     supersedes: z.number().int().positive().nullable().optional(),

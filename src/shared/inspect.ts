@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 
-export const EXPLAIN_METHODS = ['none', 'gradcam', 'gradcampp', 'xgradcam', 'hirescam', 'layercam', 'eigencam', 'scorecam'] as const;
+// The same list as src/core/explain/cams.ts METHODS (tests/unit/explain/methods.test.ts checks they agree).
+export const EXPLAIN_METHODS = ['none', 'gradcam', 'gradcampp', 'xgradcam', 'hirescam', 'layercam', 'gradcamelementwise', 'eigengradcam', 'finercam', 'eigencam', 'scorecam', 'ablationcam', 'kpcacam', 'fem'] as const;
 
 /**
  * A reviewer's prompt for a grounding pack: text only. Phrases are separated by "." or line breaks;
@@ -84,7 +85,7 @@ export const InspectImageResult = z
       .object({ labels: z.array(z.string()), probabilities: z.array(z.number()), logits: z.array(z.number()), topClass: z.number(), topLabel: z.string(), topProbability: z.number(), defectScore: z.number(), decision: z.string(), drivingLabel: z.string(), thresholds: z.object({ low: z.number(), high: z.number() }) })
       .optional(),
     explanation: z
-      .object({ method: z.string(), requested: z.string(), fallbackReason: z.string().optional(), target: z.string(), targetClass: z.number(), targetLabel: z.string(), headLogitError: z.number().optional(), channelsUsed: z.number().optional() })
+      .object({ method: z.string(), requested: z.string(), fallbackReason: z.string().optional(), target: z.string(), targetClass: z.number(), targetLabel: z.string(), headLogitError: z.number().optional(), channelsUsed: z.number().optional(), layers: z.array(z.string()).optional(), fusion: z.string().optional() })
       .optional(),
     anomaly: z
       .object({ format: z.string(), rawScore: z.number().optional(), score: z.number().optional(), anomalous: z.boolean().optional(), pixelThreshold: z.number().optional() })
@@ -115,6 +116,12 @@ export const InspectImageResult = z
     guard: z
       .object({ outOfDistribution: z.boolean(), code: z.string().optional(), reasons: z.array(z.string()), statistic: z.object({ feature: z.string(), value: z.number(), threshold: z.number() }).optional() })
       .optional(),
+    /** The threshold that decided: pack.yaml's (`pack`) or the station's applied version (`applied`, its id). */
+    threshold: z
+      .object({ source: z.enum(['pack', 'applied']), versionId: z.number().nullable(), low: z.number(), high: z.number(), unit: z.string(), objective: z.string().optional(), evaluationId: z.number().optional() })
+      .optional(),
+    /** Whether these exact pack files were evaluated on this station; `reason` says why not ("not validated on this station"). */
+    validation: z.object({ validated: z.boolean(), packIdentity: z.string(), evaluationId: z.number().nullable(), reason: z.string().nullable() }).optional(),
     error: ErrorInfo.optional(),
     /** The history's id of this inference run (absent for failed images, recorded as errors). */
     runId: z.number().int().optional(),

@@ -102,6 +102,7 @@ export const batchCommand: Command = {
             `Batch ${summary.batchId} ${summary.stopped ? 'STOPPED' : 'done'}: ${summary.inspected} inspected, ${summary.errors} errors, ${summary.skipped} already recorded, of ${summary.total} images`,
             ...(summary.notImages ? [`Skipped ${summary.notImages} files that are not images (recorded; see inspector history list --batch ${summary.batchId})`] : []),
             `Cases ${summary.cases}: ${v}`,
+            ...Object.entries(summary.validation ?? {}).map(([pack, x]) => `Pack ${pack}: ${x.validated ? 'validated on this station' : `NOT VALIDATED: ${x.reason ?? 'not validated on this station'}`}; decided by ${x.thresholdVersion !== null ? `threshold version ${x.thresholdVersion}` : "pack.yaml's thresholds"}`),
             `Time ${summary.seconds.toFixed(1)} s (${((summary.inspected + summary.errors) / Math.max(summary.seconds, 1e-9)).toFixed(1)} images/s)`,
             `Recorded in ${history.file}${summary.stopped ? `; continue with: inspector batch … --resume ${summary.batchId}` : ''}`,
           ].join('\n') + '\n',

@@ -1,8 +1,10 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { PackEvaluation } from '../../core/evaluation/evaluate';
+import type { SideBySide } from '../../core/evaluation/sideBySide';
 import type { Interval } from '../../core/evaluation/metrics/bootstrap';
 import { writeEvaluationOutput } from '../../core/evaluation/output';
+import { formatEvaluationReport, writeEvaluationReport } from './evaluation';
 import type { BatchProgress } from '../../host/batch';
 import { runEvaluation } from '../../host/evaluate';
 import { HistoryAccess } from '../../host/history';
@@ -16,7 +18,7 @@ import { INSPECT_OPTIONS, inspectParams } from '../inspectOptions';
 const HELP = [
   'Usage: inspector evaluate --pack P|--config inspector.yaml --set DIR [--labels FILE] [--normal LABEL]',
   '                          [--json] [--out DIR] [--db FILE] [--propose] [--recall-target 0.99]',
-  '                          [--false-alarm-target 0.01] [--sigma 3] [--bootstrap 1000] [--name NAME] [--resume BATCH_ID]',
+  '                          [--false-alarm-target 0.01] [--sigma 3] [--bootstrap 1000] [--name NAME] [--resume BATCH_ID] [--pdf FILE]',
   '',
   'Runs a pack (or the packs of an inspector.yaml) over a labelled set through the same engine and',
   'records as `batch` does (progress, Ctrl-C stops after the current case, --resume continues), marked as',
@@ -33,6 +35,8 @@ const HELP = [
   '--propose prints thresholds by objective (F1-optimal, recall ≥ target, false-alarm ≤ target, mean + kσ',
   'of normals) and the uncertain band; apply one with `inspector threshold apply`.',
   '--out DIR writes metrics.json, predictions.csv and SVG plots.',
+  '--pdf FILE writes the validation record (as `inspector evaluation report ID --out FILE`), signed by the',
+  '  selected operator.',
   '',
   'Exit status: 0 done, 1 some image failed or stopped early, 2 usage.',
 ].join('\n');
@@ -44,7 +48,7 @@ export function packTable(p: PackEvaluation): string {
   const b = p.binary;
   const lines = [
     `${p.pack.name} ${p.pack.version} (${p.pack.kind}), pack identity ${p.pack.identity.slice(0, 12)}: ${p.images} images (${b.positives} defective), ${p.errors} errors`,
-    `  at the pack's threshold ${b.threshold.toPrecision(4)}: F1 ${f3(b.point.f1)}${ci(b.f1Ci)}  precision ${f3(b.point.precision)}${ci(b.precisionCi)}  recall ${f3(b.point.recall)}${ci(b.recallCi)}`,
+    `  at the threshold in force ${b.threshold.toPrecision(4)}: F1 ${f3(b.point.f1)}${ci(b.f1Ci)}  precision ${f3(b.point.precision)}${ci(b.precisionCi)}  recall ${f3(b.point.recall)}${ci(b.recallCi)}`,
     `  ROC-AUC ${f3(b.rocAuc)}${ci(b.rocAucCi)}  AP ${f3(b.averagePrecision)}  accuracy ${f3(p.classification.accuracy)}${ci(p.classification.accuracyCi)}  ECE ${f3(p.calibration?.ece)}  uncertain band ${(b.uncertainShare * 100).toFixed(1)} %`,
     `  confusion (rows truth, columns predicted: ${p.classification.predictedClasses.join(', ')}):`,
     ...p.classification.classes.map((c, i) => `    ${c.padEnd(12)} ${p.classification.matrix[i]!.map((n) => String(n).padStart(6)).join('')}`),
@@ -66,6 +70,29 @@ export function proposalTable(p: PackEvaluation): string {
     lines.push(`    ${q.objective.padEnd(18)} ${o.threshold.toPrecision(5).padStart(10)}  F1 ${f3(o.f1)}  recall ${f3(o.recall)}  false alarms ${f3(o.falseAlarmRate)}  (TP ${o.tp} FP ${o.fp} TN ${o.tn} FN ${o.fn})${q.note ? `  ${q.note}` : ''}`);
   }
   if (p.band) lines.push(`    uncertain band     T1 ${p.band.low.toPrecision(5)} … T2 ${p.band.high.toPrecision(5)}: ${(p.band.humanShare * 100).toFixed(1)} % of images to a person`);
+  return lines.join('\n');
+}
+
+const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+
+/** Every system and the integrated verdict on the same set: one row each, then their agreement. */
+export function sideBySideTable(t: SideBySide): string {
+  const lines = [
+    'Side by side on the same set (image level on each pack\'s images; case level on the same cases, a system flags a case when it calls any image defect or uncertain):',
+    `  ${pad('system', 24)} ${pad('images', 7)} ${pad('F1 [95 % CI]', 22)} ${pad('precision', 10)} ${pad('recall', 8)} ${pad('ROC-AUC [95 % CI]', 22)} ${pad('cases', 6)} ${pad('case recall', 12)} ${pad('case false alarm', 17)} case accuracy`,
+  ];
+  for (const r of t.systems) {
+    lines.push(
+      `  ${pad(r.system, 24)} ${pad(String(r.images), 7)} ${pad(r.f1 === null ? '—' : f3(r.f1) + ci(r.f1Ci), 22)} ${pad(f3(r.precision), 10)} ${pad(f3(r.recall), 8)} ${pad(r.rocAuc === null ? '—' : f3(r.rocAuc) + ci(r.rocAucCi), 22)} ${pad(String(r.cases), 6)} ${pad(f3(r.caseRecall), 12)} ${pad(f3(r.caseFalseAlarm), 17)} ${f3(r.caseAccuracy)}`,
+    );
+  }
+  for (const a of t.agreement) {
+    lines.push(
+      a.images
+        ? `  agreement ${a.a} vs ${a.b}: ${a.images} common images, same call on ${f3(a.decisionAgreement)}, both with regions on ${a.bothWithRegions}, mean region IoU ${f3(a.meanIou)} (per image in metrics.json)`
+        : `  agreement ${a.a} vs ${a.b}: no image inspected by both (each sees its own side)`,
+    );
+  }
   return lines.join('\n');
 }
 
@@ -93,6 +120,7 @@ export const evaluateCommand: Command = {
         bootstrap: { type: 'string' },
         name: { type: 'string' },
         resume: { type: 'string' },
+        pdf: { type: 'string' },
       },
     });
     if (!values.set) throw new InspectorError('USAGE', 'evaluate needs --set DIR (a labelled set)');
@@ -135,9 +163,11 @@ export const evaluateCommand: Command = {
       );
       if (tty) process.stderr.write('\n');
       const written = values.out && !result.batch.stopped ? writeEvaluationOutput(resolve(values.out), { ...result }) : [];
+      // The validation record, signed by the selected operator; the evaluation is recorded either way.
+      const pdf = values.pdf && result.evaluationId !== null ? await writeEvaluationReport(history.get(), result.evaluationId, resolve(values.pdf), undefined) : null;
       if (values.json) {
         const { predictions: _p, ...rest } = result;
-        process.stdout.write(JSON.stringify({ ...rest, database: history.file, ...(values.out ? { out: resolve(values.out), written } : {}) }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ ...rest, database: history.file, ...(values.out ? { out: resolve(values.out), written } : {}), ...(pdf ? { report: pdf } : {}) }, null, 2) + '\n');
       } else if (result.batch.stopped) {
         process.stdout.write(`Evaluation STOPPED after ${result.batch.inspected + result.batch.skipped} of ${result.batch.total} images; continue with: inspector evaluate … --resume ${result.batch.batchId}\n`);
       } else {
@@ -151,7 +181,9 @@ export const evaluateCommand: Command = {
           out.push(`  rows truth, columns verdict (${c.predictedClasses.join(', ')}):`);
           c.classes.forEach((k, i) => out.push(`    ${k.padEnd(16)} ${c.matrix[i]!.map((n) => String(n).padStart(6)).join('')}`));
         }
+        if (result.sideBySide) out.push(sideBySideTable(result.sideBySide));
         if (written.length) out.push(`Wrote ${written.join(', ')} to ${resolve(values.out!)}`);
+        if (pdf) out.push(formatEvaluationReport(pdf).trimEnd());
         out.push(`Recorded in ${history.file} (evaluation runs are excluded from production statistics)`);
         process.stdout.write(out.join('\n') + '\n');
       }

@@ -8,6 +8,8 @@ import { npyFloat32 } from '../../core/explain/npy';
 import { resizeMap, type HeatMap } from '../../core/explain/scale';
 import { commonDir } from '../../core/engine/inspect';
 import { HistoryStore } from '../../core/history/index';
+import type { StationCalibration, ThresholdInForce } from '../../core/engine/calibration';
+import { stationCalibration } from '../../core/evaluation/validation';
 import { recordReport } from '../../host/recordInspection';
 import type { Command } from '../command';
 import { INSPECT_OPTIONS, inspectParams } from '../inspectOptions';
@@ -26,6 +28,10 @@ const HELP = [
   'images; files in a folder that are not images are skipped, listed and recorded (docs/VERDICT.md).',
   '',
   `  --method      ${METHODS.join('|')} (default: the pack's)`,
+  '  --cam-layer L the map\'s target layer: any 4-D activation of the model (default: the pack\'s; an',
+  '                unknown name is refused with the list of candidates, EXPLAIN_LAYER_UNKNOWN)',
+  '  --cam-fuse A,B,…  fuse the maps of these layers into one (pytorch-grad-cam\'s multi-layer mean of',
+  '                min–max maps at the model input; docs/EXPLANATIONS.md); recorded with the result',
   '  --save-maps   writes each raw map as float32 .npy at the model input resolution, plus a .json with',
   '                its display scale, method and target, for checking by other tools; a map is named by',
   '                its image\'s path below the inputs given, extension kept (sub/x.png.PACK.METHOD.npy),',
@@ -89,7 +95,7 @@ function saveMaps(report: InspectReport, dir: string, base: string): number {
           source: r.source,
           pack: { name: r.pack.name, version: r.pack.version, manifestSha256: r.pack.manifestSha256 },
           method,
-          ...(r.explanation ? { target: r.explanation.target, targetClass: r.explanation.targetLabel, requested: r.explanation.requested, fallbackReason: r.explanation.fallbackReason } : {}),
+          ...(r.explanation ? { target: r.explanation.target, targetClass: r.explanation.targetLabel, requested: r.explanation.requested, fallbackReason: r.explanation.fallbackReason, ...(r.explanation.layers ? { layers: r.explanation.layers, fusion: r.explanation.fusion } : {}) } : {}),
           ...(r.anomaly?.pixelThreshold !== undefined ? { pixelThreshold: r.anomaly.pixelThreshold } : {}),
           shape: [h, w],
           nativeShape: [map.height, map.width],
@@ -126,9 +132,11 @@ function formatReport(report: InspectReport): string {
       lines.push(`  anomaly (${a.format}) score ${a.score?.toFixed(3) ?? '-'}${a.rawScore !== undefined ? ` (raw ${a.rawScore.toPrecision(5)})` : ''} threshold 0.5`);
     }
     lines.push(`  decision ${r.decision.toUpperCase()}${r.drivingLabel ? ` (${r.drivingLabel})` : ''}${r.defectScore !== undefined ? `  defect score ${r.defectScore.toFixed(3)}` : ''}`);
+    if (r.threshold) lines.push(`  ${thresholdLine(r.threshold)}`);
+    if (r.validation && !r.validation.validated) lines.push(`  NOT VALIDATED: ${r.validation.reason ?? 'not validated on this station'}`);
     if (r.explanation) {
       const e = r.explanation;
-      lines.push(`  explanation ${e.method}${e.method !== e.requested ? ` (requested ${e.requested}: ${e.fallbackReason ?? ''})` : ''} for ${e.targetLabel} on ${e.target}; scale ${e.map.scale.mode} [${e.map.scale.low.toPrecision(4)}, ${e.map.scale.high.toPrecision(4)}]${e.map.valid ? '' : ' INVALID MAP'}`);
+      lines.push(`  explanation ${e.method}${e.method !== e.requested ? ` (requested ${e.requested}: ${e.fallbackReason ?? ''})` : ''} for ${e.targetLabel} on ${e.layers ? `${e.layers.join(' + ')} (${e.fusion})` : e.target}; scale ${e.map.scale.mode} [${e.map.scale.low.toPrecision(4)}, ${e.map.scale.high.toPrecision(4)}]${e.map.valid ? '' : ' INVALID MAP'}`);
     }
     lines.push(`  regions ${r.regions.length}${r.regions.slice(0, 3).map((g) => `  [${g.x},${g.y} ${g.width}×${g.height} area ${g.area} peak ${g.peak.toFixed(2)}]`).join('')}`);
     const t = r.timings;
@@ -149,6 +157,12 @@ function formatReport(report: InspectReport): string {
   }
   lines.push(`Total ${(report.totalMs / 1000).toFixed(2)} s`);
   return lines.join('\n') + '\n';
+}
+
+/** Which threshold decided, in the unit it is on: pack.yaml's, or the station's applied version. */
+export function thresholdLine(t: ThresholdInForce): string {
+  const v = t.low === t.high ? `${t.high.toPrecision(5)}` : `T1 ${t.low.toPrecision(5)} … T2 ${t.high.toPrecision(5)}`;
+  return `threshold ${v} on ${t.unit}: ${t.source === 'applied' ? `applied version ${t.versionId} (${t.objective}, evaluation ${t.evaluationId})` : 'pack default (pack.yaml)'}`;
 }
 
 const labelAt = (r: ImageResult, i: number): string => r.classification?.labels[i] ?? `#${i}`;
@@ -172,24 +186,39 @@ export const inspectCommand: Command = {
     });
     if (positionals.length === 0) throw new InspectorError('USAGE', 'inspect needs at least one file or folder');
     if (values.db && values['no-record']) throw new InspectorError('USAGE', '--db and --no-record exclude each other');
+    // The station's applied thresholds and validated packs decide; --no-record still reads them
+    // from an existing history (read-only), and without one says the results were not checked.
+    const dbFile = historyDbPath(values.db);
+    const store = values['no-record'] ? null : HistoryStore.open(dbFile);
+    let calibration: StationCalibration | undefined;
+    try {
+      if (store) calibration = stationCalibration(store.db);
+      else if (existsSync(dbFile)) {
+        const ro = HistoryStore.open(dbFile, { readonly: true });
+        try {
+          calibration = stationCalibration(ro.db);
+        } finally {
+          ro.close();
+        }
+      }
+    } catch (e) {
+      store?.close();
+      throw e;
+    }
     const report = await withHost(async (host) => {
       const r = await host.worker.call('inspect', {
         paths: positionals.map((p) => resolve(p)),
         ...inspectParams(values),
+        ...(calibration ? { calibration } : {}),
       });
-      if (!values['no-record']) {
+      if (store) {
         // Like the app: every inspection lands in the history, with its maps and errors.
-        const store = HistoryStore.open(historyDbPath(values.db));
-        try {
-          const runIds = await recordReport(host.worker, store, r, { operatorId: store.currentOperator()?.id ?? null });
-          r.results.forEach((x, i) => runIds[i] !== undefined && Object.assign(x, { runId: runIds[i] }));
-          if (!values.json) process.stderr.write(`recorded ${runIds.filter((x) => x !== undefined).length} runs in ${store.file}\n`);
-        } finally {
-          store.close();
-        }
+        const runIds = await recordReport(host.worker, store, r, { operatorId: store.currentOperator()?.id ?? null });
+        r.results.forEach((x, i) => runIds[i] !== undefined && Object.assign(x, { runId: runIds[i] }));
+        if (!values.json) process.stderr.write(`recorded ${runIds.filter((x) => x !== undefined).length} runs in ${store.file}\n`);
       }
       return r;
-    });
+    }).finally(() => store?.close());
     for (const w of providerWarnings(report)) process.stderr.write(`${w}\n`);
     if (values['save-maps']) {
       const n = saveMaps(report, values['save-maps'], commonDir(positionals) ?? process.cwd());

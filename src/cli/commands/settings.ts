@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadStation, saveStation, stationDirOf, stationFile, type StationFacts } from '../../core/settings/index';
+import { loadDicomConfig } from '../../core/dicomnet/config';
+import { loadDicomSetting, loadStation, saveDicomSetting, saveStation, stationDirOf, stationFile, type StationFacts } from '../../core/settings/index';
 import type { Command } from '../command';
 import { historyDbPath, usageError } from '../historyDb';
 
@@ -17,6 +18,7 @@ export const settingsCommand: Command = {
   help: [
     'Usage: inspector settings show [--db FILE] [--json]',
     '       inspector settings set station.id|station.line|station.name VALUE [--db FILE]',
+    '       inspector settings set dicom.config dicom.yaml [--db FILE]   # the desktop app runs this DICOM node',
     '',
     'Kept in settings.yaml in the folder of the history database (the data folder by default).',
     'Runs recorded afterwards carry the station id and line (history exports: columns station, line);',
@@ -36,10 +38,19 @@ export const settingsCommand: Command = {
       );
     if (sub === 'show') {
       say(loadStation(dir));
+      const dicom = loadDicomSetting(dir);
+      if (dicom && !values.json) process.stdout.write(`dicom.config ${dicom}\n`);
       return 0;
     }
     if (sub !== 'set') throw usageError(`settings needs "show" or "set KEY VALUE"; got "${sub ?? ''}".`);
     const [key, value] = positionals;
+    if (key === 'dicom.config' && value !== undefined) {
+      mkdirSync(dir, { recursive: true });
+      // Checked now (coded DICOM_CONFIG_* errors), not first at the app's next start.
+      loadDicomConfig(resolve(dir, value));
+      process.stdout.write(`dicom.config ${saveDicomSetting(dir, value)}\n`);
+      return 0;
+    }
     if (!key || !(key in KEYS) || value === undefined) throw usageError(`settings set needs a key (${Object.keys(KEYS).join(', ')}) and a value.`);
     const field = KEYS[key as keyof typeof KEYS];
     const current = loadStation(dir);

@@ -7,22 +7,46 @@ import { loadPack } from '../../core/packs/load';
 import { resolvePackDir } from '../../core/packs/resolve';
 import { InspectorError } from '../../shared/errors';
 import type { Command } from '../command';
-import { usageError, withStore } from '../historyDb';
+import { parseInstant, parseNumber, usageError, withStore } from '../historyDb';
+import { proposeFromHistory, type HistoryProposals } from '../../core/evaluation/fromHistory';
 
 const HELP = [
   'Usage: inspector threshold apply --evaluation ID --pack NAME|DIR (--objective OBJ | --band) [--db FILE] [--json]',
   '       inspector threshold status [--pack NAME|DIR] [--db FILE] [--json]',
+  '       inspector threshold propose --from-history [--pack NAME|DIR] [--since DATE] [--until DATE]',
+  '                                  [--recall-target 0.99] [--false-alarm-target 0.01] [--sigma 3] [--db FILE] [--json]',
   '',
   'apply: writes a new threshold version for the exact pack files that evaluation ID measured, from one',
   '  of its proposals: OBJ is f1-optimal, recall>=0.99, false-alarm<=0.01 or mean+3sigma (as printed by',
   '  `evaluate --propose`); --band applies the uncertain band T1/T2 (low, high). Recorded in the audit',
   '  chain with the evaluation id, the objective and the selected operator, who must be a supervisor or',
   '  admin. Refused when the installed pack files differ from those evaluated.',
+  'propose --from-history: reviewed production runs of the installed pack files as labels (accept: the',
+  "  AI's label is the truth; override: the reviewer's label; a reject without a class: the other side",
+  '  of a binary call) → thresholds by the same objectives as `evaluate --propose`, and the uncertain band.',
+  '  Evaluation runs are left out. Printed only: to apply one, evaluate a labelled set.',
   'status: per pack, whether its current files were evaluated on this station ("not validated on this',
   '  station" otherwise) and the threshold version in force.',
 ].join('\n');
 
 const APPLY_ROLES = ['supervisor', 'admin'];
+
+const f3 = (v: number) => v.toFixed(3);
+
+export function historyProposalText(h: HistoryProposals): string {
+  const skipped = Object.entries(h.skipped).map(([why, n]) => `${n} ${why}`).join('; ');
+  const lines = [
+    `${h.pack} (${h.packIdentity.slice(0, 12)}): ${h.labels.length} reviewed runs as labels (${h.defects} defective, ${h.normals} normal) of ${h.runs} runs, ${h.reviewed} reviewed${skipped ? `; not used: ${skipped}` : ''}`,
+    `  proposed thresholds on ${h.scoreUnit} (score ≥ threshold is a defect), reviewer decisions as truth:`,
+  ];
+  for (const q of h.proposals) {
+    const o = q.point;
+    lines.push(`    ${q.objective.padEnd(18)} ${o.threshold.toPrecision(5).padStart(10)}  F1 ${f3(o.f1)}  recall ${f3(o.recall)}  false alarms ${f3(o.falseAlarmRate)}  (TP ${o.tp} FP ${o.fp} TN ${o.tn} FN ${o.fn})${q.note ? `  ${q.note}` : ''}`);
+  }
+  if (!h.proposals.length) lines.push('    none: the reviewed runs need both defective and normal parts (mean + kσ needs two normal ones)');
+  if (h.band) lines.push(`    uncertain band     T1 ${h.band.low.toPrecision(5)} … T2 ${h.band.high.toPrecision(5)}: ${(h.band.humanShare * 100).toFixed(1)} % of these runs to a person`);
+  return lines.join('\n') + '\n';
+}
 
 function packRoots() {
   const p = appPaths();
@@ -41,7 +65,20 @@ export const thresholdCommand: Command = {
     const { values } = parseArgs({
       args: rest,
       strict: true,
-      options: { evaluation: { type: 'string' }, pack: { type: 'string' }, objective: { type: 'string' }, band: { type: 'boolean' }, db: { type: 'string' }, json: { type: 'boolean' } },
+      options: {
+        evaluation: { type: 'string' },
+        pack: { type: 'string' },
+        objective: { type: 'string' },
+        band: { type: 'boolean' },
+        db: { type: 'string' },
+        json: { type: 'boolean' },
+        'from-history': { type: 'boolean' },
+        since: { type: 'string' },
+        until: { type: 'string' },
+        'recall-target': { type: 'string' },
+        'false-alarm-target': { type: 'string' },
+        sigma: { type: 'string' },
+      },
     });
     const say = (obj: unknown, text: string) => process.stdout.write(values.json ? JSON.stringify(obj, null, 2) + '\n' : text);
     if (sub === 'status') {
@@ -60,7 +97,38 @@ export const thresholdCommand: Command = {
         return 0;
       });
     }
-    if (sub !== 'apply') throw usageError('threshold needs a subcommand: apply or status');
+    if (sub === 'propose') {
+      if (!values['from-history']) throw usageError('threshold propose needs --from-history (proposals from a labelled set come from `inspector evaluate --propose`)');
+      const dirs = values.pack ? [resolvePackDir(values.pack, packRoots())] : discoverPacks(packRoots()).filter((p) => !p.error).map((p) => p.dir);
+      const facts = dirs.map((d) => packFacts(loadPack(d)));
+      const opts = {
+        ...(values.since ? { since: parseInstant(values.since, '--since') } : {}),
+        ...(values.until ? { until: parseInstant(values.until, '--until') } : {}),
+        recallTarget: parseNumber(values['recall-target'], '--recall-target', 0.99),
+        falseAlarmTarget: parseNumber(values['false-alarm-target'], '--false-alarm-target', 0.01),
+        sigmaK: parseNumber(values.sigma, '--sigma', 3),
+      };
+      return withStore(values.db, (s) => {
+        // One pack named: its missing reviews are an error; all packs: those with reviews.
+        const rows = values.pack
+          ? [proposeFromHistory(s.db, facts[0]!, opts)]
+          : facts.flatMap((f) => {
+              try {
+                return [proposeFromHistory(s.db, f, opts)];
+              } catch (e) {
+                if ((e as { code?: string }).code === 'EVAL_NO_REVIEWS') return [];
+                throw e;
+              }
+            });
+        if (!rows.length) throw new InspectorError('EVAL_NO_REVIEWS', `No reviewed runs of any installed pack's current files in ${s.file}.`);
+        say(
+          rows.map(({ labels: _l, ...r }) => r),
+          rows.map(historyProposalText).join('\n'),
+        );
+        return 0;
+      });
+    }
+    if (sub !== 'apply') throw usageError('threshold needs a subcommand: apply, status or propose');
     const evalId = Number(values.evaluation);
     if (!Number.isInteger(evalId)) throw usageError('threshold apply needs --evaluation ID');
     if (!values.pack) throw usageError('threshold apply needs --pack NAME|DIR');

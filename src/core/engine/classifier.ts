@@ -25,6 +25,9 @@ export interface Explanation {
   map: HeatMap;
   headLogitError?: number;
   channelsUsed?: number;
+  /** Multi-layer map: every layer fused (target first) and how (src/core/explain/fuse.ts). */
+  layers?: string[];
+  fusion?: string;
 }
 
 export interface ClassifierOutput {
@@ -50,7 +53,7 @@ export function headPlan(pack: LoadedPack): HeadPlan {
   let p = plans.get(pack);
   if (!p) {
     const out = pack.manifest.outputs.find((o) => o.meaning === 'logits' || o.meaning === 'probabilities')!;
-    p = planHead(pack.graph, out.name, pack.manifest.explanation?.target);
+    p = planHead(pack.graph, out.name, pack.manifest.explanation?.target, pack.manifest.explanation?.layers);
     plans.set(pack, p);
   }
   return p;
@@ -58,7 +61,7 @@ export function headPlan(pack: LoadedPack): HeadPlan {
 
 /** Tensors the explanation needs besides the class output; the pre-softmax logits when the graph ends in softmax. */
 function explainOutputs(plan: HeadPlan): string[] {
-  return [plan.target, ...plan.sideInputs, ...(plan.logits !== plan.output ? [plan.logits] : [])];
+  return [plan.target, ...plan.layers, ...plan.sideInputs, ...(plan.logits !== plan.output ? [plan.logits] : [])];
 }
 
 /**
@@ -70,7 +73,7 @@ export async function classifierSession(pack: LoadedPack, cache: SessionCache, s
   const explainExtra = explain && plan.target ? explainOutputs(plan) : [];
   const graphOutputs = new Set(pack.graph.outputs.map((o) => o.name));
   const extra = [...new Set([...explainExtra, ...extraOutputs])].filter((t) => !graphOutputs.has(t));
-  const variant = `${explainExtra.length ? 'explain' : 'plain'}${extraOutputs.length ? `+${extraOutputs.join('+')}` : ''}`;
+  const variant = `${explainExtra.length ? `explain[${explainExtra.join(',')}]` : 'plain'}${extraOutputs.length ? `+${extraOutputs.join('+')}` : ''}`;
   const key = `${pack.manifestSha256}:${variant}:${(settings.providers ?? []).join(',')}`;
   return cache.get(key, () => createSession(withExtraOutputs(pack.model, extra), settings));
 }
@@ -136,6 +139,7 @@ export async function runClassifier(
         plan,
         method,
         activations: { data: a.data as Float32Array, dims: a.dims },
+        layerActivations: Object.fromEntries(plan.layers.filter((l) => out[l]).map((l) => [l, { data: out[l]!.data as Float32Array, dims: out[l]!.dims }])),
         side,
         logits: headLogits,
         classes: results.map((r) => explainedClass(r.scores, m)),
@@ -157,7 +161,7 @@ export async function runClassifier(
       const scale = m.explanation?.scale;
       raws.forEach((raw, i) => {
         // The pack's anchored scale was measured for its configured method; other methods use min–max.
-        const anchor = scale?.mode === 'anchored' && raw.method === m.explanation?.method
+        const anchor = scale?.mode === 'anchored' && raw.method === m.explanation?.method && !raw.fusion
           ? { low: scale.low!, high: scale.high!, ...(scale.derivation ? { derivation: scale.derivation.method } : {}) }
           : undefined;
         results[i]!.explanation = {
@@ -170,6 +174,7 @@ export async function runClassifier(
           map: makeHeatMap(raw.data, raw.width, raw.height, anchor),
           ...(raw.headLogitError !== undefined ? { headLogitError: raw.headLogitError } : {}),
           ...(raw.channelsUsed !== undefined ? { channelsUsed: raw.channelsUsed } : {}),
+          ...(raw.layers ? { layers: raw.layers, fusion: raw.fusion! } : {}),
         };
       });
     }

@@ -19,6 +19,7 @@ import { runClassifier, type ClassifierOutput, type Explanation } from './classi
 import type { ClassDecision, ClassScores } from './classify';
 import { imageInfo, loadImage, type EngineImage } from './image';
 import { SessionCache, type ProviderAttempt, type SessionSettings } from './session';
+import { calibratePack, validationOf, type StationCalibration, type ThresholdInForce, type ValidationInfo } from './calibration';
 
 export interface PackRef {
   name: string;
@@ -55,6 +56,10 @@ export interface InspectionResult {
   timings: { preprocessMs: number; inferenceMs: number; explainMs: number; totalMs: number; batchSize: number };
   /** The input guard's check (packs with a `guard`): out of distribution means decision `uncertain`. */
   guard?: GuardCheck;
+  /** The threshold that decided: pack.yaml's or the station's applied version (with its id). */
+  threshold?: ThresholdInForce;
+  /** Whether these exact pack files were evaluated on this station ("not validated on this station"). */
+  validation?: ValidationInfo;
   error?: ErrorInfo;
 }
 
@@ -68,6 +73,12 @@ export interface InspectOptions {
   grounding?: GroundingOptions;
   /** The grants every file must still be inside when it is read (the walk checked them once before). */
   roots?: readonly string[];
+  /**
+   * The station's applied threshold versions and evaluated pack identities (from the history):
+   * a version for these exact pack files replaces pack.yaml's thresholds. Absent: pack.yaml
+   * decides and every result says it was not checked against a station history.
+   */
+  calibration?: StationCalibration;
 }
 
 export interface EngineSettings extends SessionSettings {
@@ -89,7 +100,32 @@ function regionsOf(map: HeatMap, img: EngineImage, threshold: number, minArea: n
   });
 }
 
-/** Largest batch the model's input accepts (a fixed leading dimension caps it). */
+/** An image that produced no result (unreadable file, unsupported pack kind): the error and nothing else. */
+function failedResult(pack: LoadedPack, source: string, error: ErrorInfo, batchSize: number): InspectionResult {
+  return {
+    source,
+    image: { width: 0, height: 0 },
+    pack: packRef(pack),
+    provider: '',
+    providerAttempts: [],
+    decision: 'error',
+    regions: [],
+    timings: { preprocessMs: 0, inferenceMs: 0, explainMs: 0, totalMs: 0, batchSize },
+    error,
+  };
+}
+
+/**
+ * An applied band on an anomaly pack (T1 < T2, raw score): a raw score inside it goes to a person.
+ * The classifier's band is applied by its own decision rule (manifest `decision.low`).
+ */
+function uncertainInBand(r: InspectionResult, t: ThresholdInForce): void {
+  const raw = r.anomaly?.rawScore;
+  if (raw === undefined || !(t.low < t.high) || r.decision !== 'pass' || raw < t.low) return;
+  r.decision = 'uncertain';
+  r.drivingLabel = 'anomaly';
+}
+
 /** A graph exported with a fixed batch size takes exactly that many images per run. */
 export function maxBatch(pack: LoadedPack, wanted: number): number {
   const input = pack.graph.inputs.find((i) => i.name === pack.manifest.input.name);
@@ -102,10 +138,18 @@ export class Engine {
 
   constructor(readonly settings: EngineSettings = {}) {}
 
-  async inspectImages(pack: LoadedPack, images: readonly EngineImage[], opts: InspectOptions = {}): Promise<InspectionResult[]> {
+  async inspectImages(given: LoadedPack, images: readonly EngineImage[], opts: InspectOptions = {}): Promise<InspectionResult[]> {
+    const { pack, threshold, validation } = calibratePack(given, opts.calibration);
     const batch = maxBatch(pack, opts.batchSize ?? this.settings.batchSize ?? 8);
     const results: InspectionResult[] = [];
     for (let s = 0; s < images.length; s += batch) results.push(...(await this.inspectBatch(pack, images.slice(s, s + batch), opts)));
+    for (const r of results) {
+      if (threshold) {
+        r.threshold = threshold;
+        if (r.anomaly && !r.error) uncertainInBand(r, threshold);
+      }
+      r.validation = validation;
+    }
     return results;
   }
 
@@ -116,21 +160,8 @@ export class Engine {
     const ok = loaded.filter((x): x is EngineImage => 'data' in x);
     const done = await this.inspectImages(pack, ok, opts);
     let k = 0;
-    return loaded.map((x, i) =>
-      'data' in x
-        ? done[k++]!
-        : {
-            source: paths[i]!,
-            image: { width: 0, height: 0 },
-            pack: packRef(pack),
-            provider: '',
-            providerAttempts: [],
-            decision: 'error' as const,
-            regions: [],
-            timings: { preprocessMs: 0, inferenceMs: 0, explainMs: 0, totalMs: 0, batchSize: 0 },
-            error: x,
-          },
-    );
+    const validation = validationOf(pack, opts.calibration);
+    return loaded.map((x, i) => ('data' in x ? done[k++]! : { ...failedResult(pack, paths[i]!, x, 0), validation }));
   }
 
   /** Inspects, then guards: an image outside the pack's input envelope is flagged and UNCERTAIN. */
@@ -153,123 +184,109 @@ export class Engine {
     const m = pack.manifest;
     const ref = packRef(pack);
     const n = images.length;
+    // What every kind's result shares: the image, the pack, the provider that ran, per-image timings.
+    const common = (img: EngineImage, run: { provider: string; providerAttempts: ProviderAttempt[] }, t: { preprocessMs: number; inferenceMs: number; postMs: number }, perImage = true) => ({
+      source: img.source,
+      image: imageInfo(img),
+      pack: ref,
+      provider: run.provider,
+      providerAttempts: run.providerAttempts,
+      timings: {
+        preprocessMs: perImage ? t.preprocessMs / n : t.preprocessMs,
+        inferenceMs: perImage ? t.inferenceMs / n : t.inferenceMs,
+        explainMs: perImage ? t.postMs / n : t.postMs,
+        totalMs: (performance.now() - started) / n,
+        batchSize: perImage ? n : 1,
+      },
+    });
+    const withError = (res: InspectionResult, error: ErrorInfo | undefined): InspectionResult => (error ? { ...res, error } : res);
     if (m.kind === 'classifier') {
       const method = opts.method ?? m.explanation?.method ?? 'gradcam';
       const run = await runClassifier(pack, images, { method, cache: this.cache, settings: this.settings, extraOutputs });
-      const total = performance.now() - started;
+      const t = { preprocessMs: run.timings.preprocessMs, inferenceMs: run.timings.inferenceMs, postMs: run.timings.explainMs };
       const results = run.results.map((r: ClassifierOutput, i) => {
         const img = images[i]!;
-        const res: InspectionResult = {
-          source: img.source,
-          image: imageInfo(img),
-          pack: ref,
-          provider: run.provider,
-          providerAttempts: run.providerAttempts,
-          decision: r.error ? 'error' : r.scores.decision,
-          ...(r.error ? {} : { drivingLabel: r.scores.drivingLabel, defectScore: r.scores.defectScore }),
-          classification: { ...r.scores, logits: r.logits },
-          // Regions are defect locations: a map explaining a normal label (a good part's evidence) gives none.
-          regions:
-            r.explanation && !r.error && m.labels[r.explanation.targetClass]?.severity !== 'none'
-              ? regionsOf(r.explanation.map, img, opts.regionThreshold ?? 0.5, opts.minRegionArea)
-              : [],
-          timings: { preprocessMs: run.timings.preprocessMs / n, inferenceMs: run.timings.inferenceMs / n, explainMs: run.timings.explainMs / n, totalMs: total / n, batchSize: n },
-        };
-        if (r.explanation) res.explanation = r.explanation;
-        if (r.error) res.error = r.error;
-        return res;
+        return withError(
+          {
+            ...common(img, run, t),
+            decision: r.error ? 'error' : r.scores.decision,
+            ...(r.error ? {} : { drivingLabel: r.scores.drivingLabel, defectScore: r.scores.defectScore }),
+            classification: { ...r.scores, logits: r.logits },
+            // Regions are defect locations: a map explaining a normal label (a good part's evidence) gives none.
+            regions:
+              r.explanation && !r.error && m.labels[r.explanation.targetClass]?.severity !== 'none'
+                ? regionsOf(r.explanation.map, img, opts.regionThreshold ?? 0.5, opts.minRegionArea)
+                : [],
+            ...(r.explanation ? { explanation: r.explanation } : {}),
+          },
+          r.error,
+        );
       });
       return { results, fetched: run.fetched, input: run.input };
     }
     if (m.kind === 'anomaly') {
       const run = await runAnomaly(pack, images, { cache: this.cache, settings: this.settings, extraOutputs });
-      const total = performance.now() - started;
+      const t = { preprocessMs: run.timings.preprocessMs, inferenceMs: run.timings.inferenceMs, postMs: run.timings.postprocessMs };
       const results = run.results.map((r, i) => {
         const img = images[i]!;
         const decision: InspectionResult['decision'] = r.error ? 'error' : r.anomalous === undefined ? 'uncertain' : r.anomalous ? 'defect' : 'pass';
-        const res: InspectionResult = {
-          source: img.source,
-          image: imageInfo(img),
-          pack: ref,
-          provider: run.provider,
-          providerAttempts: run.providerAttempts,
-          decision,
-          ...(r.score !== undefined ? { defectScore: r.score } : {}),
-          ...(decision === 'defect' || decision === 'uncertain' ? { drivingLabel: 'anomaly' } : {}),
-          anomaly: r,
-          regions: r.error ? [] : regionsOf(r.map, img, 0.5, opts.minRegionArea),
-          timings: { preprocessMs: run.timings.preprocessMs / n, inferenceMs: run.timings.inferenceMs / n, explainMs: run.timings.postprocessMs / n, totalMs: total / n, batchSize: n },
-        };
-        if (r.error) res.error = r.error;
-        return res;
+        return withError(
+          {
+            ...common(img, run, t),
+            decision,
+            ...(r.score !== undefined ? { defectScore: r.score } : {}),
+            ...(decision === 'defect' || decision === 'uncertain' ? { drivingLabel: 'anomaly' } : {}),
+            anomaly: r,
+            regions: r.error ? [] : regionsOf(r.map, img, 0.5, opts.minRegionArea),
+          },
+          r.error,
+        );
       });
       return { results, fetched: run.fetched, input: run.input };
     }
     if (m.kind === 'grounding') {
       const run = await runGrounding(pack, images, opts.grounding ?? {}, this.cache, this.settings);
-      const total = performance.now() - started;
-      return { results: run.results.map((r, i) => {
-        const img = images[i]!;
+      const results = run.results.map((r, i) => {
         const g = r.run;
         const top = g?.detections[0];
+        // Grounding runs one image per model call: its own timings, not a batch's share.
+        const t = g ? { preprocessMs: g.timings.preprocessMs, inferenceMs: g.timings.inferenceMs, postMs: g.timings.postprocessMs } : { preprocessMs: 0, inferenceMs: 0, postMs: 0 };
         const res: InspectionResult = {
-          source: img.source,
-          image: imageInfo(img),
-          pack: ref,
-          provider: run.provider,
-          providerAttempts: run.providerAttempts,
+          ...common(images[i]!, run, t, false),
           decision: !g ? 'error' : top ? 'defect' : 'pass',
           ...(g ? { defectScore: top?.score ?? 0 } : {}),
           ...(top ? { drivingLabel: top.label } : {}),
           regions: g ? g.detections.map(detectionRegion) : [],
-          timings: g
-            ? { preprocessMs: g.timings.preprocessMs, inferenceMs: g.timings.inferenceMs, explainMs: g.timings.postprocessMs, totalMs: total / n, batchSize: 1 }
-            : { preprocessMs: 0, inferenceMs: 0, explainMs: 0, totalMs: total / n, batchSize: 1 },
         };
         if (g) {
           const { timings: _t, detections, ...rest } = g;
           res.detections = detections;
           res.grounding = rest;
         }
-        if (r.error) res.error = r.error;
-        return res;
-      }) };
+        return withError(res, r.error);
+      });
+      return { results };
     }
     if (m.kind === 'segmentation') {
       const run = await runSegmentation(pack, images, { cache: this.cache, settings: this.settings });
-      const total = performance.now() - started;
-      return { results: run.results.map((r, i) => {
-        const img = images[i]!;
-        const res: InspectionResult = {
-          source: img.source,
-          image: imageInfo(img),
-          pack: ref,
-          provider: run.provider,
-          providerAttempts: run.providerAttempts,
-          decision: r.error ? 'error' : r.decision,
-          ...(r.error ? {} : { defectScore: r.score }),
-          ...(r.drivingLabel ? { drivingLabel: r.drivingLabel } : {}),
-          segmentation: r,
-          regions: r.regions.map((g) => ({ x: g.box[0], y: g.box[1], width: g.box[2], height: g.box[3], area: g.areaPx, peak: g.score, mean: g.mean, peakX: g.box[0] + (g.box[2] >> 1), peakY: g.box[1] + (g.box[3] >> 1) })),
-          timings: { preprocessMs: run.timings.preprocessMs / n, inferenceMs: run.timings.inferenceMs / n, explainMs: run.timings.postprocessMs / n, totalMs: total / n, batchSize: n },
-        };
-        if (r.error) res.error = r.error;
-        return res;
-      }) };
+      const t = { preprocessMs: run.timings.preprocessMs, inferenceMs: run.timings.inferenceMs, postMs: run.timings.postprocessMs };
+      const results = run.results.map((r, i) =>
+        withError(
+          {
+            ...common(images[i]!, run, t),
+            decision: r.error ? 'error' : r.decision,
+            ...(r.error ? {} : { defectScore: r.score }),
+            ...(r.drivingLabel ? { drivingLabel: r.drivingLabel } : {}),
+            segmentation: r,
+            regions: r.regions.map((g) => ({ x: g.box[0], y: g.box[1], width: g.box[2], height: g.box[3], area: g.areaPx, peak: g.score, mean: g.mean, peakX: g.box[0] + (g.box[2] >> 1), peakY: g.box[1] + (g.box[3] >> 1) })),
+          },
+          r.error,
+        ),
+      );
+      return { results };
     }
     const error = { code: 'PACK_KIND_UNSUPPORTED', message: `Packs of kind ${m.kind} are not supported by this engine yet.` };
-    const results = images.map((img) => ({
-      source: img.source,
-      image: imageInfo(img),
-      pack: ref,
-      provider: '',
-      providerAttempts: [],
-      decision: 'error' as const,
-      regions: [],
-      timings: { preprocessMs: 0, inferenceMs: 0, explainMs: 0, totalMs: 0, batchSize: n },
-      error,
-    }));
-    return { results };
+    return { results: images.map((img) => ({ ...failedResult(pack, img.source, error, n), image: imageInfo(img) })) };
   }
 
   async close(): Promise<void> {

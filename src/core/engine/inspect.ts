@@ -13,6 +13,7 @@ import type { LoadedPack } from '../packs/load';
 import { groupCases } from '../verdict/cases';
 import type { LoadedConfig } from '../verdict/config';
 import { integrate, withFailures, type FailedImage, type Side, type SideResult, type Verdict } from '../verdict/verdict';
+import type { StationCalibration } from './calibration';
 import type { Engine, InspectionResult } from './engine';
 
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.dcm', '.dicom']);
@@ -137,7 +138,7 @@ function sideSummary(results: ImageResult[]): SideResult | undefined {
 
 export async function inspect(
   engine: Engine,
-  req: { paths: readonly string[]; packs: readonly LoadedPack[]; config: LoadedConfig; method?: ExplainMethod; baseDir?: string; roots?: readonly string[]; grounding?: GroundingOptions },
+  req: { paths: readonly string[]; packs: readonly LoadedPack[]; config: LoadedConfig; method?: ExplainMethod; baseDir?: string; roots?: readonly string[]; grounding?: GroundingOptions; calibration?: StationCalibration },
 ): Promise<InspectReport> {
   const t0 = performance.now();
   if (req.packs.length === 0) throw new InspectorError('NO_PACK', 'No model pack to inspect with: give --pack or configure sides in inspector.yaml.');
@@ -155,7 +156,7 @@ export async function inspect(
   }
   const results: ImageResult[] = [];
   for (const [pack, paths] of work) {
-    const rs = await engine.inspectFiles(pack, paths, { ...(req.method ? { method: req.method } : {}), ...(req.grounding ? { grounding: req.grounding } : {}), ...(req.roots ? { roots: req.roots } : {}) });
+    const rs = await engine.inspectFiles(pack, paths, { ...(req.method ? { method: req.method } : {}), ...(req.grounding ? { grounding: req.grounding } : {}), ...(req.roots ? { roots: req.roots } : {}), ...(req.calibration ? { calibration: req.calibration } : {}) });
     for (const r of rs) {
       results.push({ ...r, caseId: caseOf.get(r.source)?.id ?? r.source, side: packSide(pack), configSha256: req.config.sha256 });
     }

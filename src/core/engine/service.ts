@@ -3,10 +3,12 @@
  * the worker, requests resolved from paths and pack references to a full inspection report.
  */
 import type { ExplainMethod } from '../explain';
+import { withCamLayers, type CamLayerChoice } from '../explain/override';
 import type { GroundingOptions } from '../grounding/inspect';
 import type { PackRoot } from '../packs/discover';
 import { resolvePacks } from '../packs/resolve';
 import { loadConfig } from '../verdict/config';
+import type { StationCalibration } from './calibration';
 import { Engine } from './engine';
 import { commonDir, inspect, type InspectReport } from './inspect';
 
@@ -15,6 +17,8 @@ export interface InspectParams {
   /** Pack folders or names; empty: inspector.yaml's sides, or the only installed pack. */
   packs?: string[];
   method?: ExplainMethod;
+  /** This run's explanation layers (`--cam-layer`, `--cam-fuse`; src/core/explain/override.ts). */
+  camLayers?: CamLayerChoice;
   /** inspector.yaml path; defaults apply without one. */
   config?: string;
   providers?: string[];
@@ -32,6 +36,8 @@ export interface InspectParams {
    * inspector.yaml) must lie inside them; a pack name resolves only to an installed pack.
    */
   roots?: string[];
+  /** The station's applied threshold versions and evaluated packs, read from the history by the host. */
+  calibration?: StationCalibration;
 }
 
 // Re-exported: callers that only need the inputs' folder need not load the engine.
@@ -53,9 +59,9 @@ export class EngineService {
     const config = loadConfig(p.config);
     const sides = config.config.sides;
     const fromConfig = [sides.internal?.pack, sides.external?.pack].filter((x): x is string => !!x);
-    const packs = resolvePacks(p.packs ?? [], this.roots, fromConfig, p.roots ? { grants: p.roots } : {});
+    const packs = resolvePacks(p.packs ?? [], this.roots, fromConfig, p.roots ? { grants: p.roots } : {}).map((pk) => withCamLayers(pk, p.camLayers));
     const baseDir = p.baseDir ?? commonDir(p.paths);
-    const report = await inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}), ...(baseDir ? { baseDir } : {}), ...(p.roots ? { roots: p.roots } : {}), ...(p.grounding ? { grounding: p.grounding } : {}) });
+    const report = await inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}), ...(baseDir ? { baseDir } : {}), ...(p.roots ? { roots: p.roots } : {}), ...(p.grounding ? { grounding: p.grounding } : {}), ...(p.calibration ? { calibration: p.calibration } : {}) });
     // Both, so a result says what was asked for and what it really ran on (a CUDA request on a
     // machine without CUDA ran on the CPU).
     const used = [...new Set(report.results.map((r) => r.provider).filter((x) => x))];

@@ -4,10 +4,10 @@
  * bootstrap is seeded), so `evaluate` reproduces a model card.
  */
 import { InspectorError } from '../../shared/errors';
-import { BOOTSTRAP_DEFAULTS, bootstrapIntervals, perRound, type Interval } from './metrics/bootstrap';
+import { BOOTSTRAP_DEFAULTS, type CountStatistic, type Interval } from './metrics/bootstrap';
 import { reliability, type Reliability } from './metrics/calibration';
-import { classificationMetrics, histogram, type ClassificationMetrics, type LabelledPrediction } from './metrics/classification';
-import { averagePrecision, prCurve, resampledAuc, rocAuc, rocCurve, thinCurve } from './metrics/curves';
+import { classificationMetrics, classificationMetricsWith, histogram, type ClassificationMetrics, type LabelledPrediction } from './metrics/classification';
+import { averagePrecision, prCurve, rocAuc, rocCurve, thinCurve } from './metrics/curves';
 import { detectionMetrics, type DetectionMetrics, type Detection, type Truth } from './metrics/localisation';
 import { operatingPoint, propose, uncertainBand, type Band, type OperatingPoint, type Proposal } from './thresholds';
 import type { LabelledImage, LabelledSet } from './sets/types';
@@ -46,7 +46,7 @@ export interface BinaryMetrics {
   n: number;
   positives: number;
   threshold: number;
-  /** At the pack's shipped threshold (score ≥ high is a defect). */
+  /** At the threshold in force when the runs were taken — pack.yaml's or the station's applied version (score ≥ high is a defect). */
   point: OperatingPoint;
   precisionCi: Interval | null;
   recallCi: Interval | null;
@@ -190,33 +190,35 @@ export function evaluatePack(set: LabelledSet, runs: readonly RecordedRun[], pac
   }
   if (!labelled.length) throw new InspectorError('EVAL_NO_RESULTS', `${pack.name} produced no result on any image of the set (see the recorded errors).`, { pack: pack.name });
   const boot = { rounds: opts.bootstrapRounds ?? BOOTSTRAP_DEFAULTS.rounds, seed: opts.seed ?? BOOTSTRAP_DEFAULTS.seed };
-  const classification = classificationMetrics(labelled, pack.labels, { bootstrapRounds: boot.rounds, seed: boot.seed });
-  const threshold = raw ? pack.imageThreshold! : (runs[0]?.thresholds['high'] ?? runs[0]?.thresholds['normalised'] ?? 0.5);
+  // The raw threshold in force when the runs were taken (an applied version), else pack.yaml's.
+  const threshold = raw ? (runs[0]?.thresholds['imageThreshold'] ?? pack.imageThreshold!) : (runs[0]?.thresholds['high'] ?? runs[0]?.thresholds['normalised'] ?? 0.5);
   const range: [number, number] = raw ? [s.reduce((a, b) => Math.min(a, b), threshold), s.reduce((a, b) => Math.max(a, b), threshold)] : [0, 1];
   const rel = (v: number) => (range[1] > range[0] ? (v - range[0]) / (range[1] - range[0]) : 0);
-  const point = (idx: ArrayLike<number>) => {
+  // Per round, from the draw counts: TP / FP / FN at the threshold in one sequential pass.
+  const yy = Uint8Array.from(y);
+  const flagged = Uint8Array.from(s, (v) => (v >= threshold ? 1 : 0));
+  const point: CountStatistic = (w) => {
     let tp = 0, fp = 0, fn = 0;
-    for (let k = 0; k < idx.length; k++) {
-      const i = idx[k]!;
-      const p = s[i]! >= threshold;
-      if (y[i] && p) tp++;
-      else if (p) fp++;
-      else if (y[i]) fn++;
+    // Branch-free: truth and decision vary item to item, so branches would mispredict.
+    for (let i = 0; i < w.length; i++) {
+      const c = w[i]!;
+      const f = flagged[i]!;
+      const t = yy[i]!;
+      tp += c * (f & t);
+      fp += c * (f & (1 - t));
+      fn += c * ((1 - f) & t);
     }
     // Undefined statistics (no predicted / no true defect in a resample) are skipped, not zero.
     const precision = tp + fp ? tp / (tp + fp) : null;
     const recall = tp + fn ? tp / (tp + fn) : null;
     const f1 = recall === null ? null : precision === null || precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
-    return { precision, recall, f1 };
+    return [precision, recall, f1];
   };
   const auc = rocAuc(y, s);
-  const sub = resampledAuc(y, s);
-  const at = perRound(point);
-  const [precisionCi, recallCi, f1Ci, rocAucCi] = bootstrapIntervals(
-    y.length,
-    [(i, r) => at(i, r).precision, (i, r) => at(i, r).recall, (i, r) => at(i, r).f1, auc === null ? () => null : sub],
-    boot,
-  );
+  // The binary statistics ride on the classification's resamples (same items, same order).
+  const { metrics: classification, extra, extraAuc } = classificationMetricsWith(labelled, pack.labels, { bootstrapRounds: boot.rounds, seed: boot.seed }, [point], auc === null ? [] : [{ labels: y, scores: s }]);
+  const [precisionCi, recallCi, f1Ci] = extra[0]!;
+  const rocAucCi = auc === null ? null : extraAuc[0]!;
   const positives = y.filter(Boolean).length;
   const binary: BinaryMetrics = {
     n: y.length,

@@ -95,6 +95,22 @@ function confusionSvg(title: string, rows: string[], cols: string[], matrix: num
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11"><rect width="${W}" height="${H}" fill="white"/><text x="${W / 2}" y="18" text-anchor="middle" font-size="13">${esc(title)}</text><text x="${W / 2}" y="40" text-anchor="middle">predicted →  (rows: truth)</text>${body}</svg>\n`;
 }
 
+/** Every plot of an evaluation, by file name: the SVGs `--out` writes and the PDF report draws. */
+export function evaluationPlots(result: { packs: readonly PackEvaluation[]; cases: CaseEvaluation | null }): { name: string; title: string; svg: string }[] {
+  const out: { name: string; title: string; svg: string }[] = [];
+  const add = (name: string, title: string, svg: string | null) => svg !== null && out.push({ name, title, svg });
+  for (const p of result.packs) {
+    const n = p.pack.name;
+    add(`${n}.roc.svg`, `${n}: ROC`, rocSvg(p));
+    add(`${n}.pr.svg`, `${n}: precision-recall`, prSvg(p));
+    add(`${n}.histogram.svg`, `${n}: score histogram`, histogramSvg(p));
+    add(`${n}.reliability.svg`, `${n}: reliability`, reliabilitySvg(p));
+    add(`${n}.confusion.svg`, `${n}: confusion matrix`, confusionSvg(`${n}: confusion matrix`, p.classification.classes, p.classification.predictedClasses, p.classification.matrix));
+  }
+  if (result.cases) add('cases.confusion.svg', 'integrated verdict per case', confusionSvg('integrated verdict per case', result.cases.classes, result.cases.predictedClasses, result.cases.matrix));
+  return out;
+}
+
 export function writeEvaluationOutput(dir: string, result: { packs: PackEvaluation[]; cases: CaseEvaluation | null; predictions: Prediction[] } & Record<string, unknown>): string[] {
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
@@ -106,14 +122,6 @@ export function writeEvaluationOutput(dir: string, result: { packs: PackEvaluati
   const { predictions, ...metrics } = result;
   put('metrics.json', JSON.stringify(metrics, null, 2) + '\n');
   put('predictions.csv', predictionsCsv(predictions));
-  for (const p of result.packs) {
-    const n = p.pack.name;
-    put(`${n}.roc.svg`, rocSvg(p));
-    put(`${n}.pr.svg`, prSvg(p));
-    put(`${n}.histogram.svg`, histogramSvg(p));
-    put(`${n}.reliability.svg`, reliabilitySvg(p));
-    put(`${n}.confusion.svg`, confusionSvg(`${n}: confusion matrix`, p.classification.classes, p.classification.predictedClasses, p.classification.matrix));
-  }
-  if (result.cases) put('cases.confusion.svg', confusionSvg('integrated verdict per case', result.cases.classes, result.cases.predictedClasses, result.cases.matrix));
+  for (const plot of evaluationPlots(result)) put(plot.name, plot.svg);
   return written;
 }

@@ -4,6 +4,11 @@
  * version for that identity (none: the pack's shipped thresholds).
  */
 import type Database from 'better-sqlite3';
+import { NOT_VALIDATED } from '../engine/calibration';
+import type { AppliedThreshold, StationCalibration } from '../engine/calibration';
+import { packIdentity } from './packIdentity';
+
+export { NOT_VALIDATED };
 
 export interface ThresholdVersion {
   id: number;
@@ -28,7 +33,6 @@ export interface ValidationStatus {
   notice: string | null;
 }
 
-export const NOT_VALIDATED = 'not validated on this station';
 
 export function validationStatus(db: Database.Database, packIdentity: string): ValidationStatus {
   const ev = db.prepare('SELECT max(evaluation_id) AS id FROM evaluation_packs WHERE pack_identity = ?').get(packIdentity) as { id: number | null };
@@ -67,4 +71,52 @@ export function getEvaluation(db: Database.Database, id: number): StoredEvaluati
     | undefined;
   if (!r) return null;
   return { id: r.id, createdAt: r.created_at, batchId: r.batch_id, setIdentity: r.set_identity, setSource: r.set_source, packs: JSON.parse(r.packs), summary: JSON.parse(r.summary), operatorId: r.operator_id };
+}
+
+/**
+ * What the engine needs from the history to run packs as this station validated them: the newest
+ * applied threshold version per pack identity and the newest evaluation per identity (and per
+ * pack name, to say a pack's files changed since). Small: one row per identity.
+ */
+export function stationCalibration(db: Database.Database): StationCalibration {
+  // A read-only history from before evaluations existed has nothing applied and nothing evaluated.
+  const has = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('threshold_versions', 'evaluation_packs')").get() as { n: number };
+  if (has.n < 2) return { applied: {}, evaluated: {}, lastEvaluatedByName: {} };
+  const applied: StationCalibration['applied'] = {};
+  const rows = db
+    .prepare(
+      `SELECT id, pack_identity AS identity, low, high, objective, evaluation_id AS evaluationId, operator_id AS operatorId FROM threshold_versions
+       WHERE id IN (SELECT max(id) FROM threshold_versions GROUP BY pack_identity)`,
+    )
+    .all() as (AppliedThreshold & { identity: string })[];
+  for (const { identity, ...t } of rows) applied[identity] = t;
+  const evaluated: StationCalibration['evaluated'] = {};
+  const lastEvaluatedByName: NonNullable<StationCalibration['lastEvaluatedByName']> = {};
+  const evs = db.prepare('SELECT pack_name AS name, pack_identity AS identity, evaluation_id AS id FROM evaluation_packs ORDER BY evaluation_id').all() as { name: string; identity: string; id: number }[];
+  for (const e of evs) {
+    evaluated[e.identity] = e.id;
+    lastEvaluatedByName[e.name] = { identity: e.identity, evaluationId: e.id };
+  }
+  return { applied, evaluated, lastEvaluatedByName };
+}
+
+/**
+ * Per pack name, whether the files it last ran with were evaluated on this station: what the
+ * dashboard shows next to each pack ("not validated on this station" until an evaluation).
+ */
+export function validationByPack(db: Database.Database): Record<string, { validated: boolean; reason: string | null; packIdentity: string }> {
+  const cal = stationCalibration(db);
+  const rows = db.prepare('SELECT pack_name AS name, pack_hashes AS hashes FROM inference_runs WHERE id IN (SELECT max(id) FROM inference_runs GROUP BY pack_name)').all() as { name: string; hashes: string }[];
+  const out: Record<string, { validated: boolean; reason: string | null; packIdentity: string }> = {};
+  for (const r of rows) {
+    const identity = packIdentity(JSON.parse(r.hashes) as Record<string, string>);
+    const ev = cal.evaluated[identity];
+    const before = cal.lastEvaluatedByName?.[r.name];
+    out[r.name] = {
+      validated: ev !== undefined,
+      packIdentity: identity,
+      reason: ev !== undefined ? null : before ? `${NOT_VALIDATED}: the pack's model files changed since evaluation ${before.evaluationId}` : `${NOT_VALIDATED}: no evaluation of these pack files is recorded`,
+    };
+  }
+  return out;
 }

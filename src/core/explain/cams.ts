@@ -1,12 +1,14 @@
 /**
  * Class activation maps from one image's activation A and gradient G (both K×h×w), weighted as
- * pytorch-grad-cam 1.5.5 does (grad_cam.py, grad_cam_plusplus.py, xgrad_cam.py, hirescam.py,
- * layer_cam.py, eigen_cam.py), so a map here equals the PyTorch one on the same model and image.
- * Every map is returned raw (after the ReLU those methods apply), never rescaled: scaling is a
+ * pytorch-grad-cam does (grad_cam.py, grad_cam_plusplus.py, xgrad_cam.py, hirescam.py,
+ * layer_cam.py, grad_cam_elementwise.py, eigen_grad_cam.py, finer_cam.py, eigen_cam.py, fem.py,
+ * kpca_cam.py), so a map here equals the PyTorch one on the same model and image.
+ * Every map is returned raw (after the ReLU base_cam applies), never rescaled: scaling is a
  * display decision made in ./scale.ts.
  */
-export const GRADIENT_METHODS = ['gradcam', 'gradcampp', 'xgradcam', 'hirescam', 'layercam'] as const;
-export const FORWARD_METHODS = ['eigencam', 'scorecam'] as const;
+export const GRADIENT_METHODS = ['gradcam', 'gradcampp', 'xgradcam', 'hirescam', 'layercam', 'gradcamelementwise', 'eigengradcam', 'finercam'] as const;
+/** Ablation-CAM needs the head (it re-scores the ablated activation) but no gradient. */
+export const FORWARD_METHODS = ['eigencam', 'scorecam', 'ablationcam', 'kpcacam', 'fem'] as const;
 export const METHODS = ['none', ...GRADIENT_METHODS, ...FORWARD_METHODS] as const;
 export type GradientMethod = (typeof GRADIENT_METHODS)[number];
 export type ExplainMethod = (typeof METHODS)[number];
@@ -74,6 +76,24 @@ export function gradientCam(method: GradientMethod, a: Activation, g: ArrayLike<
         weights[k] = sumGA / (sumA + 1e-7);
       }
       return relu(weighted(a, weights));
+    case 'finercam':
+      // Finer-CAM's base method is Grad-CAM; the difference is the score differentiated (finerSeed in ./finer.ts).
+      return gradientCam('gradcam', a, g);
+    case 'eigengradcam': {
+      // get_2d_projection(grads * activations), sign-fixed like eigenCam.
+      const prod = new Float64Array(a.k * hw);
+      for (let i = 0; i < prod.length; i++) prod[i] = g[i]! * a.data[i]!;
+      return eigenCam({ k: a.k, h: a.h, w: a.w, data: prod });
+    }
+    case 'gradcamelementwise': {
+      const cam = new Float64Array(hw);
+      for (let k = 0; k < a.k; k++)
+        for (let i = 0; i < hw; i++) {
+          const v = g[k * hw + i]! * a.data[k * hw + i]!;
+          if (v > 0) cam[i]! += v;
+        }
+      return relu(cam);
+    }
     case 'hirescam':
     case 'layercam': {
       const cam = new Float64Array(hw);
@@ -157,14 +177,18 @@ export function eigenCam(a: Activation): Float64Array {
 /** Power-iteration cap: with it the work is bounded whatever the spectrum. */
 export const EIGEN_ITERATIONS = 1000;
 
-/** Top eigenvector of a symmetric n×n matrix (power iteration, at most EIGEN_ITERATIONS steps). */
-function topEigenvector(m: Float64Array, n: number): Float64Array {
+/**
+ * Top eigenvector of a symmetric n×n matrix (power iteration, at most EIGEN_ITERATIONS steps).
+ * `shift` iterates on M + shift·I: the same eigenvectors, all eigenvalues made positive, so the
+ * *largest* (not the largest in magnitude) is found for an indefinite matrix (a sigmoid kernel).
+ */
+export function topEigenvector(m: Float64Array, n: number, shift = 0): Float64Array {
   let u = new Float64Array(n).fill(1 / Math.sqrt(n));
   const next = new Float64Array(n);
   for (let it = 0; it < EIGEN_ITERATIONS; it++) {
     let norm = 0;
     for (let i = 0; i < n; i++) {
-      let s = 0;
+      let s = shift * u[i]!;
       const row = i * n;
       for (let j = 0; j < n; j++) s += m[row + j]! * u[j]!;
       next[i] = s;
@@ -182,4 +206,113 @@ function topEigenvector(m: Float64Array, n: number): Float64Array {
     if (delta < 1e-12) break;
   }
   return u;
+}
+
+/**
+ * FEM (fem.py, k = 2): per channel, the share of positions above mean + k·std (population std)
+ * weighs the channel; the map is Σ weight·A, ReLU'd as base_cam does.
+ */
+export function fem(a: Activation, kSigma = 2): Float64Array {
+  const hw = a.h * a.w;
+  const weights = new Float64Array(a.k);
+  for (let k = 0; k < a.k; k++) {
+    let mean = 0;
+    for (let i = 0; i < hw; i++) mean += a.data[k * hw + i]!;
+    mean /= hw;
+    let v = 0;
+    for (let i = 0; i < hw; i++) v += (a.data[k * hw + i]! - mean) ** 2;
+    const th = mean + kSigma * Math.sqrt(v / hw);
+    let above = 0;
+    for (let i = 0; i < hw; i++) if (a.data[k * hw + i]! > th) above++;
+    weights[k] = above / hw;
+  }
+  return relu(weighted(a, weights));
+}
+
+/**
+ * KPCA-CAM (kpca_cam.py: sklearn KernelPCA(n_components=1, kernel='sigmoid', gamma=None) on the
+ * centred (h·w)×K activation): kernel tanh(xᵢ·xⱼ / K + 1), double-centred as KernelCenterer, the
+ * projection is u₁·√λ₁ with sklearn's deterministic sign (the largest |u₁| component positive).
+ * The kernel is (h·w)² doubles — the one method whose memory grows with the square of the target
+ * size, so ./budget.ts refuses it on large targets before it runs.
+ */
+export function kpcaCam(a: Activation): Float64Array {
+  const hw = a.h * a.w;
+  const K = a.k;
+  const x = new Float64Array(hw * K);
+  for (let k = 0; k < K; k++) {
+    let mean = 0;
+    for (let i = 0; i < hw; i++) mean += a.data[k * hw + i]!;
+    mean /= hw;
+    for (let i = 0; i < hw; i++) x[i * K + k] = a.data[k * hw + i]! - mean;
+  }
+  const gamma = 1 / K;
+  const m = new Float64Array(hw * hw);
+  for (let i = 0; i < hw; i++)
+    for (let j = i; j < hw; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += x[i * K + k]! * x[j * K + k]!;
+      const v = Math.tanh(gamma * s + 1);
+      m[i * hw + j] = v;
+      m[j * hw + i] = v;
+    }
+  // Double centring: K - 1K - K1 + 1K1.
+  const rowMean = new Float64Array(hw);
+  let all = 0;
+  for (let i = 0; i < hw; i++) {
+    let s = 0;
+    for (let j = 0; j < hw; j++) s += m[i * hw + j]!;
+    rowMean[i] = s / hw;
+    all += s;
+  }
+  all /= hw * hw;
+  for (let i = 0; i < hw; i++) for (let j = 0; j < hw; j++) m[i * hw + j] = m[i * hw + j]! - rowMean[i]! - rowMean[j]! + all;
+  // Gershgorin bound: shifting by it makes every eigenvalue ≥ 0, so the top one is the largest.
+  let bound = 0;
+  for (let i = 0; i < hw; i++) {
+    let s = 0;
+    for (let j = 0; j < hw; j++) s += Math.abs(m[i * hw + j]!);
+    bound = Math.max(bound, s);
+  }
+  let u = topEigenvector(m, hw);
+  let lambda = rayleigh(m, u, hw);
+  if (lambda < 0) {
+    u = topEigenvector(m, hw, bound);
+    lambda = rayleigh(m, u, hw);
+  }
+  let big = 0;
+  for (let i = 0; i < hw; i++) if (Math.abs(u[i]!) > Math.abs(u[big]!)) big = i;
+  const sign = u[big]! < 0 ? -1 : 1;
+  const root = Math.sqrt(Math.max(0, lambda));
+  const out = new Float64Array(hw);
+  for (let i = 0; i < hw; i++) out[i] = sign * u[i]! * root;
+  return relu(out);
+}
+
+function rayleigh(m: Float64Array, u: Float64Array, n: number): number {
+  let lambda = 0;
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < n; j++) s += m[i * n + j]! * u[j]!;
+    lambda += s * u[i]!;
+  }
+  return lambda;
+}
+
+/**
+ * Ablation-CAM weights (ablation_cam.py, ablation_layer.py): channel k is set to 0 (or, when the
+ * activation's minimum is not 0, to that minimum − 1e7), the head re-scores the image, and
+ * w_k = (score − score_without_k) / score; the map is ReLU(Σ w_k A_k).
+ */
+export function ablationCam(a: Activation, score: number, ablatedScores: ArrayLike<number>): Float64Array {
+  const weights = new Float64Array(a.k);
+  for (let k = 0; k < a.k; k++) weights[k] = (score - ablatedScores[k]!) / score;
+  return relu(weighted(a, weights));
+}
+
+/** The value an ablated channel gets: 0 for ReLU-like activations, else far below the minimum. */
+export function ablationValue(a: Activation): number {
+  let min = Infinity;
+  for (let i = 0; i < a.data.length; i++) if (a.data[i]! < min) min = a.data[i]!;
+  return min === 0 ? 0 : min - 1e7;
 }

@@ -25,6 +25,11 @@ export interface HeadPlan {
   sideInputs: string[];
   /** Why the head cannot be differentiated here (undefined when it can). */
   unsupported: string | undefined;
+  /**
+   * Further layers fused with the target (multi-layer map), each computed by the head from the
+   * target, which is then the earliest of them; empty for a single-layer map.
+   */
+  layers: string[];
 }
 
 function isSpatialPool(node: OnnxNode, index: GraphIndex): boolean {
@@ -62,7 +67,18 @@ export function poolingTargets(graph: OnnxGraph, output: string): string[] {
     .filter((t, i, all) => all.indexOf(t) === i);
 }
 
-export function planHead(graph: OnnxGraph, output: string, target?: string): HeadPlan {
+export function planHead(graph: OnnxGraph, output: string, target?: string, fuse: readonly string[] = []): HeadPlan {
+  const all = [...new Set([...(target ? [target] : []), ...fuse])];
+  if (all.length > 1) {
+    // The earliest layer (in graph order) is the target; the head from it computes the others.
+    const order = new Map<string, number>();
+    graph.nodes.forEach((n, i) => n.outputs.forEach((o) => order.set(o, i)));
+    all.sort((a, b) => (order.get(a) ?? -1) - (order.get(b) ?? -1));
+    const plan = planHead(graph, output, all[0]);
+    const produced = new Set(plan.nodes.flatMap((n) => n.outputs));
+    const stray = all.slice(1).find((l) => !produced.has(l));
+    return { ...plan, layers: all.slice(1), ...(stray && !plan.unsupported ? { unsupported: `layer ${stray} is not computed from ${all[0]}` } : {}) };
+  }
   const index = new GraphIndex(graph);
   const outNode = index.producer.get(output);
   let logits = output;
@@ -71,9 +87,9 @@ export function planHead(graph: OnnxGraph, output: string, target?: string): Hea
     logits = outNode.inputs[0]!;
     outputActivation = outNode.opType.toLowerCase() as HeadPlan['outputActivation'];
   }
-  const chosen = target ?? poolingTargets(graph, logits)[0];
+  const chosen = target ?? all[0] ?? poolingTargets(graph, logits)[0];
   if (!chosen) {
-    return { target: '', logits, output, outputActivation, nodes: [], sideInputs: [], unsupported: 'no global pooling layer feeds the class output' };
+    return { target: '', logits, output, outputActivation, nodes: [], sideInputs: [], unsupported: 'no global pooling layer feeds the class output', layers: [] };
   }
   // Head = nodes downstream of the target and upstream of the logits, in graph (topological) order.
   const up = ancestors(index, logits);
@@ -89,7 +105,7 @@ export function planHead(graph: OnnxGraph, output: string, target?: string): Hea
   }
   const nodes = graph.nodes.filter((n) => down.has(n) && up.has(n));
   if (nodes.length === 0) {
-    return { target: chosen, logits, output, outputActivation, nodes, sideInputs: [], unsupported: `${chosen} does not feed ${logits}` };
+    return { target: chosen, logits, output, outputActivation, nodes, sideInputs: [], unsupported: `${chosen} does not feed ${logits}`, layers: [] };
   }
   const produced = new Set(nodes.flatMap((n) => n.outputs));
   const sideInputs: string[] = [];
@@ -101,7 +117,7 @@ export function planHead(graph: OnnxGraph, output: string, target?: string): Hea
       if (!sideInputs.includes(i)) sideInputs.push(i);
     }
   }
-  return { target: chosen, logits, output, outputActivation, nodes, sideInputs, unsupported };
+  return { target: chosen, logits, output, outputActivation, nodes, sideInputs, unsupported, layers: [] };
 }
 
 const graphCaches = new WeakMap<OnnxGraph, { index: GraphIndex; constants: Map<string, Tensor> }>();
@@ -119,6 +135,13 @@ export interface HeadPass {
   logits: Tensor;
   /** d logits[n, classes[n]] / d A, same shape as A. */
   gradient(classes: readonly number[]): Tensor;
+  /**
+   * d(Σ seed · logits) / d T for each named tensor T of the head (the target or any tensor the
+   * head computes from it): one backward pass serves every layer of a multi-layer map.
+   */
+  gradientsAt(names: readonly string[], seed: Tensor): Map<string, Tensor>;
+  /** A tensor the forward pass computed (an intermediate activation), or undefined. */
+  value(name: string): Tensor | undefined;
 }
 
 /** Runs the head forward from A (and side inputs), keeping what the backward pass needs. */
@@ -146,28 +169,84 @@ export function runHead(graph: OnnxGraph, plan: HeadPlan, a: Tensor, side: Recor
   }
   const logits = values.get(plan.logits);
   if (!logits) throw new UnsupportedHead(`the head did not produce ${plan.logits}`);
+  const backward = (seed: Tensor): Map<string, Tensor> => {
+    const grads = new Map<string, Tensor>();
+    grads.set(plan.logits, seed);
+    for (let i = tape.length - 1; i >= 0; i--) {
+      const { node, backward } = tape[i]!;
+      const g = grads.get(node.outputs[0]!);
+      if (!g) continue;
+      const gin = backward(g, node.inputs.map((name) => !!name && !index.constant(name)));
+      node.inputs.forEach((name, k) => {
+        const gi = gin[k];
+        if (!name || !gi || index.constant(name)) return;
+        const prev = grads.get(name);
+        if (!prev) grads.set(name, { shape: gi.shape, data: Float64Array.from(gi.data) });
+        else for (let j = 0; j < prev.data.length; j++) prev.data[j]! += gi.data[j]!;
+      });
+    }
+    return grads;
+  };
   return {
     logits,
     gradient(classes) {
-      const grads = new Map<string, Tensor>();
       const seed = tensor(logits.shape);
       const c = logits.shape[logits.shape.length - 1]!;
       classes.forEach((cls, n) => (seed.data[n * c + cls] = 1));
-      grads.set(plan.logits, seed);
-      for (let i = tape.length - 1; i >= 0; i--) {
-        const { node, backward } = tape[i]!;
-        const g = grads.get(node.outputs[0]!);
-        if (!g) continue;
-        const gin = backward(g, node.inputs.map((name) => !!name && !index.constant(name)));
-        node.inputs.forEach((name, k) => {
-          const gi = gin[k];
-          if (!name || !gi || index.constant(name)) return;
-          const prev = grads.get(name);
-          if (!prev) grads.set(name, { shape: gi.shape, data: Float64Array.from(gi.data) });
-          else for (let j = 0; j < prev.data.length; j++) prev.data[j]! += gi.data[j]!;
-        });
-      }
-      return grads.get(plan.target) ?? tensor(a.shape);
+      return backward(seed).get(plan.target) ?? tensor(a.shape);
     },
+    gradientsAt(names, seed) {
+      const grads = backward(seed);
+      return new Map(names.map((n) => [n, grads.get(n) ?? tensor(values.get(n)?.shape ?? a.shape)]));
+    },
+    value: (name) => values.get(name),
   };
+}
+
+/**
+ * Upper bound of the head's forward work and tape per image, from its weights and the target's
+ * size, before anything runs. A classifier's head never upsamples (Resize / ConvTranspose are not
+ * differentiable here), so no tensor after the target is larger spatially than h×w: a Conv costs
+ * at most |W|·h·w multiply-adds, and any tensor holds at most maxChannels·h·w values.
+ */
+export function headCost(graph: OnnxGraph, plan: HeadPlan, k: number, h: number, w: number): { macs: number; bytes: number } {
+  const index = new GraphIndex(graph);
+  const hw = h * w;
+  let macs = 0;
+  let maxC = k;
+  for (const n of plan.nodes) {
+    const weight = n.inputs[1] ? index.constant(n.inputs[1]) : undefined;
+    const wsize = weight ? weight.dims.reduce((a, b) => a * b, 1) : 0;
+    if (n.opType === 'Conv' && weight) {
+      macs += wsize * hw;
+      maxC = Math.max(maxC, weight.dims[0] ?? 0);
+    } else if ((n.opType === 'Gemm' || n.opType === 'MatMul') && weight) macs += wsize;
+  }
+  for (const n of plan.nodes) if (n.opType !== 'Conv' && n.opType !== 'Gemm' && n.opType !== 'MatMul') macs += maxC * hw;
+  return { macs, bytes: 8 * plan.nodes.length * maxC * hw };
+}
+
+const SPATIAL_PRODUCERS = new Set(['Conv', 'Relu', 'Clip', 'BatchNormalization', 'Add', 'Mul', 'MaxPool', 'AveragePool', 'Concat', 'Sigmoid', 'HardSwish', 'LeakyRelu', 'Elu', 'Tanh']);
+
+/**
+ * Every tensor a target layer may be chosen from: the outputs of spatial operators between the
+ * first convolution and the global pooling that feeds the class output, in graph order (earliest
+ * first). Which of them are 4-D is confirmed when the activation comes back from onnxruntime.
+ */
+export function layerCandidates(graph: OnnxGraph, output: string): string[] {
+  const index = new GraphIndex(graph);
+  const last = poolingTargets(graph, output)[0];
+  if (!last) return [];
+  const up = ancestors(index, last);
+  const afterConv = new Set<OnnxNode>();
+  for (const n of graph.nodes) {
+    const fromConv = n.opType === 'Conv' || n.inputs.some((i) => {
+      const p = index.producer.get(i);
+      return !!p && afterConv.has(p);
+    });
+    if (fromConv) afterConv.add(n);
+  }
+  const names = graph.nodes.filter((n) => (up.has(n) || n.outputs[0] === last) && afterConv.has(n) && SPATIAL_PRODUCERS.has(n.opType)).map((n) => n.outputs[0]!);
+  if (!names.includes(last)) names.push(last);
+  return names;
 }

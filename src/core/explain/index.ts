@@ -15,27 +15,43 @@
  *    evaluate differently from onnxruntime is detected and never yields a wrong map (it falls back
  *    to a forward-only method and says so).
  * Heads with an operator outside ./ops.ts fall back to EigenCAM or Score-CAM, named in the result.
+ *
+ * The target may be any 4-D activation (the pack's `explanation.target`), not only the one feeding
+ * global pooling: the head is then the rest of the backbone (Conv, pooling: ./spatial.ts), still
+ * replayed and checked against onnxruntime's logits. Several layers can be fused (pack
+ * `explanation.layers`): one backward pass from the earliest gives every layer's gradient, every
+ * layer's activation comes from onnxruntime, and the maps combine as pytorch-grad-cam's
+ * aggregate_multi_layers does (./fuse.ts).
  */
 import type { OnnxGraph } from '../engine/onnx/model';
-import { eigenCam, gradientCam, GRADIENT_METHODS, type Activation, type ExplainMethod, type GradientMethod } from './cams';
-import { runHead, type HeadPlan } from './head';
+import { ablationCam, ablationValue, eigenCam, fem, gradientCam, kpcaCam, GRADIENT_METHODS, type Activation, type ExplainMethod, type GradientMethod } from './cams';
+import { headCost, runHead, type HeadPass, type HeadPlan } from './head';
 import { scoreCam, type BatchForward } from './scorecam';
-import { tensor } from './tensor';
+import { tensor, type Tensor } from './tensor';
+import { finerSeed } from './finer';
+import { fuseMaps, FUSION } from './fuse';
 import { DEFAULT_EXPLAIN_BUDGET, describeCost, explainCost, withinBudget, type ExplainBudget } from './budget';
 import { InspectorError } from '../../shared/errors';
 
 export { METHODS, GRADIENT_METHODS, FORWARD_METHODS, type ExplainMethod } from './cams';
-export { planHead, poolingTargets, type HeadPlan } from './head';
+export { planHead, poolingTargets, layerCandidates, type HeadPlan } from './head';
 export { DEFAULT_EXPLAIN_BUDGET, explainCost, type ExplainBudget, type ExplainCost } from './budget';
+export { FUSION } from './fuse';
+
+type Method = Exclude<ExplainMethod, 'none'>;
 
 export interface RawExplanation {
   /** The method that produced the map (may differ from the one requested; see fallbackReason). */
-  method: Exclude<ExplainMethod, 'none'>;
+  method: Method;
   requested: ExplainMethod;
   fallbackReason?: string;
   targetClass: number;
   target: string;
-  /** Raw map at the activation's resolution. */
+  /** Every layer the map is made of, target first; present when more than one was fused. */
+  layers?: string[];
+  /** How the layers were combined (pytorch-grad-cam's aggregate_multi_layers). */
+  fusion?: typeof FUSION;
+  /** Raw map at the activation's resolution (fused: the model input's, values in [0, 1]). */
   width: number;
   height: number;
   data: Float64Array;
@@ -44,19 +60,23 @@ export interface RawExplanation {
   channelsUsed?: number;
 }
 
+type Dense = { data: Float32Array; dims: readonly number[] };
+
 export interface ExplainBatch {
   graph: OnnxGraph;
   plan: HeadPlan;
-  method: Exclude<ExplainMethod, 'none'>;
+  method: Method;
   /** A as onnxruntime returned it: (N, K, h, w). */
-  activations: { data: Float32Array; dims: readonly number[] };
-  side?: Record<string, { data: Float32Array; dims: readonly number[] }>;
+  activations: Dense;
+  /** The fused layers' activations (plan.layers), as onnxruntime returned them. */
+  layerActivations?: Record<string, Dense>;
+  side?: Record<string, Dense>;
   /** onnxruntime's logits (N, C), to check the replayed head against. */
   logits: Float32Array;
   classes: readonly number[];
   fallback?: 'eigencam' | 'scorecam';
   /** For Score-CAM: the batch's model input (N, C, H, W) and a forward function. */
-  input?: { data: Float32Array; dims: readonly number[] };
+  input?: Dense;
   forward?: BatchForward;
   scoreCamMaxChannels?: number;
   /** The input's fixed batch size, when the graph has one: Score-CAM feeds exactly that many. */
@@ -66,97 +86,174 @@ export interface ExplainBatch {
 }
 
 const isGradient = (m: string): m is GradientMethod => (GRADIENT_METHODS as readonly string[]).includes(m);
+/** Methods that need the replayed head: a gradient, or Ablation-CAM's re-scoring. */
+const needsHead = (m: Method) => isGradient(m) || m === 'ablationcam';
+/** Methods that make a map of one layer only (their cost is per channel forward passes). */
+const singleLayer = (m: Method) => m === 'scorecam' || m === 'ablationcam';
+
+function sliceBatch(t: Tensor, i: number): Tensor {
+  const per = t.data.length / t.shape[0]!;
+  return { shape: [1, ...t.shape.slice(1)], data: t.data.slice(i * per, (i + 1) * per) };
+}
 
 export async function explainBatch(b: ExplainBatch): Promise<RawExplanation[]> {
-  const [n, k, h, w] = b.activations.dims as [number, number, number, number];
   if (b.activations.dims.length !== 4) throw new Error(`target activation has rank ${b.activations.dims.length}, expected 4`);
+  const [n, k, h, w] = b.activations.dims as [number, number, number, number];
   const per = k * h * w;
   const act = (i: number): Activation => ({ k, h, w, data: b.activations.data.subarray(i * per, (i + 1) * per) });
-  let method: Exclude<ExplainMethod, 'none'> = b.method;
+  const layers = (b.plan.layers ?? []).filter((l) => b.layerActivations?.[l]);
+  for (const l of layers) if (b.layerActivations![l]!.dims.length !== 4) throw new Error(`layer ${l} has rank ${b.layerActivations![l]!.dims.length}, expected 4`);
+  const layerAct = (l: string, i: number): Activation => {
+    const t = b.layerActivations![l]!;
+    const [, lk, lh, lw] = t.dims as [number, number, number, number];
+    const lp = lk * lh * lw;
+    return { k: lk, h: lh, w: lw, data: t.data.subarray(i * lp, (i + 1) * lp) };
+  };
+  let method: Method = b.method;
   let fallbackReason: string | undefined;
-  let grad: Float64Array | undefined;
   let headLogitError: number | undefined;
   const budget = b.budget ?? DEFAULT_EXPLAIN_BUDGET;
   const inputElements = b.input ? b.input.dims.slice(1).reduce((x, y) => x * y, 1) : 0;
-  const cost = (m: Exclude<ExplainMethod, 'none'>) =>
-    explainCost(m, { n, k, h, w, inputElements, ...(b.scoreCamMaxChannels ? { scoreCamMaxChannels: b.scoreCamMaxChannels } : {}) });
-  const overBudget = (m: Exclude<ExplainMethod, 'none'>, why: string) =>
+  const head = b.plan.unsupported || !b.plan.nodes?.length ? { macs: 0, bytes: 0 } : headCost(b.graph, b.plan, k, h, w);
+  const extraLayerElements = layers.reduce((s, l) => s + b.layerActivations![l]!.dims.slice(1).reduce((x, y) => x * y, 1), 0);
+  const cost = (m: Method) =>
+    explainCost(m, {
+      n, k, h, w, inputElements,
+      headMacs: head.macs,
+      headBytes: head.bytes,
+      ...(layers.length && !singleLayer(m) ? { extraLayerElements } : {}),
+      ...(b.scoreCamMaxChannels ? { scoreCamMaxChannels: b.scoreCamMaxChannels } : {}),
+    });
+  const overBudget = (m: Method, why: string) =>
     new InspectorError('EXPLAIN_OVER_BUDGET', `${why}: ${m} on a ${k}×${h}×${w} target would need ${describeCost(cost(m))}, over the explanation bound.`, {
       method: m,
       target: [k, h, w],
     });
+  const canRun = (m: Method) => (m !== 'scorecam' || (!!b.input && !!b.forward)) && (!needsHead(m) || (!b.plan.unsupported && !!b.plan.nodes?.length));
+  /** Forward-only fallbacks in preference order: the pack's, then EigenCAM, then Score-CAM (as before #15). */
+  const fallbacks = (exclude: Method): Method[] =>
+    [...new Set<Method>([b.fallback ?? 'eigencam', 'eigencam', 'scorecam'])].filter((m) => m !== exclude && canRun(m) && !needsHead(m));
+
   if (!withinBudget(cost(method), budget)) {
     if (isGradient(method)) throw overBudget(method, 'The explanation was not computed');
-    // A forward method over its bound: the other forward method may fit.
-    const other = method === 'eigencam' ? 'scorecam' : 'eigencam';
-    if (other === 'scorecam' && !b.forward) throw overBudget(method, 'The explanation was not computed');
-    if (!withinBudget(cost(other), budget)) throw overBudget(method, 'The explanation was not computed');
+    // A forward method over its bound: another forward method may fit — never one over the bound.
+    const fits = fallbacks(method).find((m) => withinBudget(cost(m), budget));
+    if (!fits) throw overBudget(method, 'The explanation was not computed');
     fallbackReason = `${method} would exceed the explanation bound (${describeCost(cost(method))})`;
-    method = other;
+    method = fits;
   }
 
-  if (isGradient(method)) {
+  let pass: HeadPass | undefined;
+  let grads: Map<string, Tensor> | undefined;
+  const side = () => Object.fromEntries(Object.entries(b.side ?? {}).map(([name, t]) => [name, tensor([...t.dims], t.data)]));
+  if (needsHead(method)) {
     try {
       const a = tensor([n, k, h, w], b.activations.data);
-      const side = Object.fromEntries(Object.entries(b.side ?? {}).map(([name, t]) => [name, tensor([...t.dims], t.data)]));
-      const pass = runHead(b.graph, b.plan, a, side);
+      pass = runHead(b.graph, b.plan, a, side());
       headLogitError = 0;
       for (let i = 0; i < b.logits.length; i++) {
-        const ref = b.logits[i]!;
-        const err = Math.abs(pass.logits.data[i]! - ref);
+        const err = Math.abs(pass.logits.data[i]! - b.logits[i]!);
         if (err > headLogitError) headLogitError = err;
       }
       const scaleRef = Math.max(1, ...Array.from(b.logits, Math.abs));
       if (!(headLogitError <= 1e-3 * scaleRef)) {
         throw new Error(`the head replayed from the graph gives logits ${headLogitError.toExponential(2)} away from onnxruntime's`);
       }
-      grad = pass.gradient(b.classes).data;
+      if (isGradient(method)) {
+        const c = pass.logits.shape[pass.logits.shape.length - 1]!;
+        const seed = tensor(pass.logits.shape);
+        b.classes.forEach((cls, i) => {
+          if (method === 'finercam') seed.data.set(finerSeed(pass!.logits.data.subarray(i * c, (i + 1) * c), cls), i * c);
+          else seed.data[i * c + cls] = 1;
+        });
+        grads = pass.gradientsAt([b.plan.target, ...layers], seed);
+      }
     } catch (err) {
       fallbackReason = `head not differentiable here: ${(err as Error).message}`;
-      // The fallback must fit the bound too: the preferred one, else the other, else none.
-      const preferred = b.fallback ?? 'eigencam';
-      const candidates = [preferred, preferred === 'eigencam' ? 'scorecam' : 'eigencam'] as const;
-      const fits = candidates.find((m) => (m !== 'scorecam' || (b.input && b.forward)) && withinBudget(cost(m), budget));
-      if (!fits) throw overBudget(preferred, `${fallbackReason}; no fallback fits the bound`);
+      // The fallback must fit the bound too: the preferred one, else another, else none.
+      const fits = fallbacks(method).find((m) => withinBudget(cost(m), budget));
+      if (!fits) throw overBudget(b.fallback ?? 'eigencam', `${fallbackReason}; no fallback fits the bound`);
       method = fits;
+      pass = undefined;
     }
   }
+  const fuse = layers.length > 0 && !singleLayer(method);
+  if (layers.length && !fuse) fallbackReason = [fallbackReason, `${method} maps one layer: ${b.plan.target} only, not fused`].filter(Boolean).join('; ');
+
+  const mapOf = async (m: Method, name: string, a: Activation, i: number): Promise<{ data: Float64Array; channelsUsed?: number }> => {
+    if (isGradient(m)) {
+      const g = grads!.get(name)!;
+      const lp = a.k * a.h * a.w;
+      return { data: gradientCam(m, a, g.data.subarray(i * lp, (i + 1) * lp)) };
+    }
+    if (m === 'eigencam') return { data: eigenCam(a) };
+    if (m === 'fem') return { data: fem(a) };
+    if (m === 'kpcacam') return { data: kpcaCam(a) };
+    if (m === 'ablationcam') {
+      const cls = b.classes[i]!;
+      const c = pass!.logits.shape[pass!.logits.shape.length - 1]!;
+      const score = pass!.logits.data[i * c + cls]!;
+      const base = sliceBatch(tensor([n, k, h, w], b.activations.data), i);
+      const sides = Object.fromEntries(Object.entries(side()).map(([s, t]) => [s, sliceBatch(t, i)]));
+      const value = ablationValue(a);
+      const hw = h * w;
+      const ablated = new Float64Array(k);
+      for (let ch = 0; ch < k; ch++) {
+        const t = { shape: base.shape, data: Float64Array.from(base.data) };
+        t.data.fill(value, ch * hw, (ch + 1) * hw);
+        ablated[ch] = runHead(b.graph, b.plan, t, sides).logits.data[cls]!;
+      }
+      return { data: ablationCam(a, score, ablated) };
+    }
+    // scorecam
+    if (!b.input || !b.forward) throw new Error('Score-CAM needs the model input and a forward function');
+    const [, c, H, W] = b.input.dims as [number, number, number, number];
+    const r = await scoreCam({
+      a,
+      input: b.input.data.subarray(i * c * H * W, (i + 1) * c * H * W),
+      channels: c,
+      height: H,
+      width: W,
+      targetClass: b.classes[i]!,
+      numClasses: b.logits.length / n,
+      forward: b.forward,
+      maxChannels: b.scoreCamMaxChannels,
+      ...(b.fixedBatch ? { fixedBatch: b.fixedBatch } : {}),
+    });
+    return { data: r.map, channelsUsed: r.channelsUsed };
+  };
 
   const results: RawExplanation[] = [];
   for (let i = 0; i < n; i++) {
     const a = act(i);
-    let data: Float64Array;
-    let channelsUsed: number | undefined;
-    if (isGradient(method)) data = gradientCam(method, a, grad!.subarray(i * per, (i + 1) * per));
-    else if (method === 'scorecam') {
-      if (!b.input || !b.forward) throw new Error('Score-CAM needs the model input and a forward function');
-      const [, c, H, W] = b.input.dims as [number, number, number, number];
-      const r = await scoreCam({
-        a,
-        input: b.input.data.subarray(i * c * H * W, (i + 1) * c * H * W),
-        channels: c,
-        height: H,
-        width: W,
-        targetClass: b.classes[i]!,
-        numClasses: b.logits.length / n,
-        forward: b.forward,
-        maxChannels: b.scoreCamMaxChannels,
-        ...(b.fixedBatch ? { fixedBatch: b.fixedBatch } : {}),
-      });
-      data = r.map;
-      channelsUsed = r.channelsUsed;
-    } else data = eigenCam(a);
+    const first = await mapOf(method, b.plan.target, a, i);
+    let data = first.data;
+    let width = w;
+    let height = h;
+    if (fuse) {
+      if (!b.input) throw new Error('a fused map needs the model input size');
+      const [H, W] = b.input.dims.slice(2) as [number, number];
+      const maps = [{ data, width: w, height: h }];
+      for (const l of layers) {
+        const la = layerAct(l, i);
+        maps.push({ data: (await mapOf(method, l, la, i)).data, width: la.w, height: la.h });
+      }
+      data = fuseMaps(maps, W, H);
+      width = W;
+      height = H;
+    }
     results.push({
       method,
       requested: b.method,
       ...(fallbackReason ? { fallbackReason } : {}),
       targetClass: b.classes[i]!,
       target: b.plan.target,
-      width: w,
-      height: h,
+      ...(fuse ? { layers: [b.plan.target, ...layers], fusion: FUSION } : {}),
+      width,
+      height,
       data,
-      ...(headLogitError !== undefined && isGradient(method) ? { headLogitError } : {}),
-      ...(channelsUsed !== undefined ? { channelsUsed } : {}),
+      ...(headLogitError !== undefined && needsHead(method) ? { headLogitError } : {}),
+      ...(first.channelsUsed !== undefined ? { channelsUsed: first.channelsUsed } : {}),
     });
   }
   return results;

@@ -5,7 +5,8 @@
  * the forward-only methods, naming the operator; nothing is approximated.
  */
 import type { AttrValue, OnnxNode } from '../engine/onnx/model';
-import { broadcastIndex, broadcastShape, size, strides, tensor, type Tensor } from './tensor';
+import { broadcastIndex, broadcastShape, size, strides, tensor, UnsupportedHead, type Tensor } from './tensor';
+import { SPATIAL_OPS } from './spatial';
 
 export interface OpRun {
   outputs: Tensor[];
@@ -25,7 +26,7 @@ const req = (t: Tensor | undefined, what: string): Tensor => {
   return t;
 };
 
-export class UnsupportedHead extends Error {}
+export { UnsupportedHead };
 
 function reshaped(x: Tensor, shape: number[]): OpRun {
   return {
@@ -410,6 +411,8 @@ const gather: Impl = (node, [data0, idx0]) => {
 
 OPS['Shape'] = shapeOp;
 OPS['Gather'] = gather;
+// Conv / pooling: the head from an earlier target layer runs through the rest of the backbone.
+Object.assign(OPS, SPATIAL_OPS);
 
 export const DIFFERENTIABLE_OPS = new Set(Object.keys(OPS));
 

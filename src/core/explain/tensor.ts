@@ -3,6 +3,9 @@
  * (a pooled vector and a few matrix products), so float64 on the CPU costs microseconds and keeps
  * the gradient at least as precise as PyTorch's float32 autograd it is compared with.
  */
+/** An operator or shape the explainer cannot differentiate exactly: it falls back and says why. */
+export class UnsupportedHead extends Error {}
+
 export interface Tensor {
   shape: number[];
   data: Float64Array;

@@ -68,6 +68,11 @@ export const HASHED_COLUMNS = {
     key: 'id',
     columns: ['id', 'created_at', 'batch_id', 'set_identity', 'set_source', 'packs', 'config_hash', 'summary', 'operator_id'],
   },
+  measurement: {
+    table: 'review_measurements',
+    key: 'id',
+    columns: ['id', 'review_id', 'kind', 'points', 'frame_number', 'source', 'value', 'unit', 'created_at'],
+  },
   threshold: {
     table: 'threshold_versions',
     key: 'id',

@@ -242,6 +242,16 @@ ${[
   .join('')}
 `;
 
+const vReviewMeasurements = `
+CREATE TABLE review_measurements(
+  id INTEGER PRIMARY KEY, review_id INTEGER NOT NULL REFERENCES reviews(id), kind TEXT NOT NULL CHECK (kind IN ('length','rectangle','ellipse')),
+  points TEXT NOT NULL, frame_number INTEGER, source TEXT, value TEXT NOT NULL, unit TEXT, created_at INTEGER NOT NULL);
+CREATE INDEX review_measurements_review ON review_measurements(review_id, id);
+CREATE TRIGGER review_measurements_no_update BEFORE UPDATE ON review_measurements BEGIN SELECT RAISE(ABORT, 'HISTORY_APPEND_ONLY: review_measurements rows are never changed'); END;
+CREATE TRIGGER review_measurements_no_delete BEFORE DELETE ON review_measurements BEGIN SELECT RAISE(ABORT, 'HISTORY_APPEND_ONLY: review_measurements rows are never deleted'); END;
+${outboxTrigger('review_measurements', 'id')}
+`;
+
 const vGroundingReview = `
 ALTER TABLE inference_runs ADD COLUMN grounding_prompt TEXT;
 CREATE TABLE box_reviews(
@@ -330,6 +340,13 @@ export const MIGRATIONS: Migration[] = [
   },
   {
     version: 10,
+    name: 'reviewer measurements',
+    // Lengths and ROI statistics the reviewer took, each an audited, append-only row of its review
+    // (written in the review's transaction), so the reviewed SR can carry them (docs/DICOM-NODE.md).
+    up: (db) => db.exec(vReviewMeasurements),
+  },
+  {
+    version: 11,
     name: 'grounding prompt on runs, per-box reviews, system agreements',
     // The prompt a grounding run used (a reviewer may edit it and re-run); each box's accept/reject by
     // a reviewer; the agreement figure of the systems compared on one image. All audited, append-only, synced.

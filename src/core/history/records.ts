@@ -17,6 +17,7 @@ import {
   type InferenceRecord,
   type Operator,
   type OperatorRole,
+  type MeasurementInput,
   type ReviewInput,
   type BoxReviewInput,
 } from './types';
@@ -289,7 +290,7 @@ export function recordReview(tx: WriteTx, r: ReviewInput): number {
       { runId: r.runId, current: current?.review_id ?? null, supersedes },
     );
   }
-  return insertAudited(
+  const reviewId = insertAudited(
     tx,
     'review',
     'reviews',
@@ -305,6 +306,36 @@ export function recordReview(tx: WriteTx, r: ReviewInput): number {
     },
     r.operatorId,
     supersedes ? 'review.correct' : 'review.submit',
+  );
+  for (const m of r.measurements ?? []) recordMeasurement(tx, reviewId, m, r.operatorId);
+  return reviewId;
+}
+
+const MEASUREMENT_KINDS = new Set(['length', 'rectangle', 'ellipse']);
+
+/** One measurement of a review, in the review's transaction (a review's measurements are never edited). */
+function recordMeasurement(tx: WriteTx, reviewId: number, m: MeasurementInput, operatorId: string): void {
+  if (!MEASUREMENT_KINDS.has(m.kind)) throw new InspectorError('REVIEW_BAD_MEASUREMENT', `Unknown measurement kind "${m.kind}".`);
+  const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  if (m.points.length !== 2 || !m.points.every((p) => finite(p.x) && finite(p.y)) || !Object.values(m.value).every(finite)) {
+    throw new InspectorError('REVIEW_BAD_MEASUREMENT', `A ${m.kind} measurement needs two finite points and finite values.`);
+  }
+  insertAudited(
+    tx,
+    'measurement',
+    'review_measurements',
+    {
+      review_id: reviewId,
+      kind: m.kind,
+      points: JSON.stringify(m.points.map((p) => ({ x: p.x, y: p.y }))),
+      frame_number: m.frameNumber ?? null,
+      source: m.source ? JSON.stringify(m.source) : null,
+      value: JSON.stringify(m.value),
+      unit: m.unit ?? null,
+      created_at: tx.now(),
+    },
+    operatorId,
+    'measurement.record',
   );
 }
 

@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { InspectorError } from '../../shared/errors';
-import type { HistoryRow, ReviewDecision, ReviewRow, RunDetail, BoxReviewRow } from './types';
+import type { HistoryRow, MeasurementInput as ReviewMeasurement, ReviewDecision, ReviewRow, RunDetail, BoxReviewRow } from './types';
 
 export type ReviewStatus = 'any' | 'unreviewed' | 'reviewed' | ReviewDecision;
 
@@ -169,7 +169,7 @@ export function getRun(db: Database.Database, runId: number): RunDetail {
          v.supersedes, v.created_at AS createdAt
        FROM reviews v LEFT JOIN operators o ON o.id = v.operator_id WHERE v.run_id = ? ORDER BY v.id`,
     )
-    .all(runId) as (Omit<ReviewRow, 'boxes' | 'supersededBy'> & { boxes: string })[];
+    .all(runId) as (Omit<ReviewRow, 'boxes' | 'measurements' | 'supersededBy'> & { boxes: string })[];
   // A correction always names a review of the same run, so the run's own reviews say who superseded whom.
   const supersededBy = new Map(reviews.filter((v) => v.supersedes !== null).map((v) => [v.supersedes!, v.id]));
   const s = (k: string) => r[k] as string;
@@ -217,9 +217,30 @@ export function getRun(db: Database.Database, runId: number): RunDetail {
       bytes: (i['bytes'] as number | null) ?? null,
       validation: parse(i['validation'] as string, { outcome: 'ok' as const }),
     },
-    reviews: reviews.map((v) => ({ ...v, boxes: parse(v.boxes, []), supersededBy: supersededBy.get(v.id) ?? null })),
+    reviews: reviews.map((v) => ({ ...v, boxes: parse(v.boxes, []), measurements: reviewMeasurements(db, v.id), supersededBy: supersededBy.get(v.id) ?? null })),
     boxReviews: boxReviewsOf(db, runId),
   };
+}
+
+/** A review's measurements as recorded (none on a database from before they were kept). */
+function reviewMeasurements(db: Database.Database, reviewId: number): ReviewMeasurement[] {
+  if (!db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'review_measurements'`).get()) return [];
+  const rows = db.prepare('SELECT kind, points, frame_number, source, value, unit FROM review_measurements WHERE review_id = ? ORDER BY id').all(reviewId) as {
+    kind: ReviewMeasurement['kind'];
+    points: string;
+    frame_number: number | null;
+    source: string | null;
+    value: string;
+    unit: string | null;
+  }[];
+  return rows.map((m) => ({
+    kind: m.kind,
+    points: JSON.parse(m.points) as ReviewMeasurement['points'],
+    value: JSON.parse(m.value) as Record<string, number>,
+    unit: m.unit,
+    frameNumber: m.frame_number,
+    source: parse(m.source, null) as ReviewMeasurement['source'],
+  }));
 }
 
 /** A run's per-box decisions, oldest first, with the operator's name. */

@@ -29,6 +29,15 @@ export interface ImageInput {
   validation: { outcome: 'ok' | 'warning' | 'failed'; code?: string; message?: string };
 }
 
+export interface MeasurementInput {
+  kind: 'length' | 'rectangle' | 'ellipse';
+  points: [{ x: number; y: number }, { x: number; y: number }];
+  value: Record<string, number>;
+  unit?: string | null;
+  frameNumber?: number | null;
+  source?: { sopClassUid: string; sopInstanceUid: string; seriesInstanceUid?: string } | null;
+}
+
 export interface Region {
   /** Pixel box in the source image: x, y, width, height. */
   box: [number, number, number, number];
@@ -47,6 +56,10 @@ export interface ExplanationRef {
   /** The class a CAM explains, and the pack's model input (width, height): what a reopened map is labelled and placed by. */
   targetLabel?: string;
   inputSize?: [number, number];
+  /** The CAM's target layer, and every layer of a fused map with how they were fused. */
+  target?: string;
+  layers?: string[];
+  fusion?: string;
 }
 
 export interface InferenceRecord {
@@ -96,6 +109,8 @@ export interface ReviewInput {
   label?: string | null;
   /** Boxes the reviewer drew or edited; replaces the AI's regions in the reviewed view. */
   boxes?: Region[];
+  /** Lengths and ROI statistics the reviewer took (audited rows of this review). */
+  measurements?: MeasurementInput[];
   note?: string | null;
   /** A correction names the review it supersedes; the old one stays in the history. */
   supersedes?: number | null;
@@ -200,6 +215,7 @@ export interface ReviewRow {
   decision: ReviewDecision;
   label: string | null;
   boxes: Region[];
+  measurements: MeasurementInput[];
   note: string | null;
   supersedes: number | null;
   supersededBy: number | null;

@@ -89,6 +89,9 @@ export interface FrameHeader {
   seriesDescription?: string;
   seriesNumber?: string;
   instanceNumber?: string;
+  sopClassUid?: string;
+  sopInstanceUid?: string;
+  seriesInstanceUid?: string;
   sliceLocation?: number;
   sliceThickness?: number;
 }

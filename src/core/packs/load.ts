@@ -102,9 +102,12 @@ export function verifyGraph(manifest: Manifest, graph: OnnxGraph, dir: string): 
       throw new InspectorError('PACK_UNKNOWN_OUTPUT', `The model has no output "${o.name}" (it has ${[...names].join(', ')}).`, { dir, output: o.name });
     }
   }
-  const target = manifest.explanation?.target;
-  if (target && !new GraphIndex(graph).producer.has(target) && !graph.inputs.some((i) => i.name === target)) {
-    throw new InspectorError('PACK_UNKNOWN_TARGET', `The explanation target "${target}" is not a tensor of the model.`, { dir, target });
+  // The target and every fused layer (explanation.layers) must be tensors of the graph.
+  const index = new GraphIndex(graph);
+  for (const target of [manifest.explanation?.target, ...(manifest.explanation?.layers ?? [])]) {
+    if (target && !index.producer.has(target) && !graph.inputs.some((i) => i.name === target)) {
+      throw new InspectorError('PACK_UNKNOWN_TARGET', `The explanation target "${target}" is not a tensor of the model.`, { dir, target });
+    }
   }
 }
 

@@ -5,6 +5,7 @@
  * audit it later (provenance, SHA-256 of every file). Documented for pack authors in docs/PACKS.md.
  */
 import { z } from 'zod';
+import { METHODS } from '../explain/cams';
 
 export const PACK_FORMAT = 1;
 export const KINDS = ['classifier', 'anomaly', 'detector', 'segmentation', 'grounding'] as const;
@@ -86,11 +87,16 @@ export type DisplayScale = z.infer<typeof DisplayScale>;
 
 export const Explanation = z
   .object({
-    method: z.enum(['none', 'gradcam', 'gradcampp', 'xgradcam', 'hirescam', 'layercam', 'eigencam', 'scorecam']).default('gradcam'),
-    /** Tensor name of the target activation (N, K, h, w); detected by `pack create`. */
+    method: z.enum(METHODS).default('gradcam'),
+    /** Tensor name of the target activation (N, K, h, w): any 4-D activation; `pack create` detects the last. */
     target: z.string().optional(),
     /** How it was chosen, e.g. `auto: input of GlobalAveragePool /avgpool/GlobalAveragePool`. */
     targetReason: z.string().optional(),
+    /**
+     * Further layers fused with `target` into one map (pytorch-grad-cam's multi-layer
+     * aggregation, docs/EXPLANATIONS.md); absent: a single-layer map.
+     */
+    layers: z.array(z.string().min(1)).max(16).optional(),
     scale: DisplayScale.default({ mode: 'minmax' }),
     /**
      * Which class the map explains. `predicted`: the top class (pytorch-grad-cam's default).

@@ -8,7 +8,7 @@
  * docs/STATION.md, is a different file: its --config.)
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
 import { InspectorError } from '../../shared/errors';
@@ -17,7 +17,9 @@ const Id = z.string().trim().min(1).max(64).regex(/^[\p{L}\p{N}._@ -]+$/u, 'lett
 
 export const StationSchema = z.strictObject({ id: Id, line: Id.optional(), name: z.string().trim().min(1).max(120).optional() });
 export type StationFacts = z.infer<typeof StationSchema>;
-const SettingsSchema = z.strictObject({ station: StationSchema.optional() });
+/** `dicom: { config: dicom.yaml }`: the desktop app runs the DICOM node with that file (relative to the data folder). */
+const DicomSetting = z.strictObject({ config: z.string().trim().min(1) });
+const SettingsSchema = z.strictObject({ station: StationSchema.optional(), dicom: DicomSetting.optional() });
 
 export const STATION_FILE = 'settings.yaml';
 export const stationFile = (dataDir: string) => join(dataDir, STATION_FILE);
@@ -39,12 +41,42 @@ export function loadStation(dataDir: string): StationFacts | null {
   return r.data.station ?? null;
 }
 
+/** The DICOM node configuration file the app should run, resolved against the data folder; null when not set. */
+export function loadDicomSetting(dataDir: string): string | null {
+  const file = stationFile(dataDir);
+  if (!existsSync(file)) return null;
+  const r = SettingsSchema.safeParse(readSettingsYaml(file) ?? {});
+  if (!r.success) throw new InspectorError('SETTINGS_BAD_FILE', `${file}: ${r.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`, { file });
+  return r.data.dicom ? resolve(dataDir, r.data.dicom.config) : null;
+}
+
+/** Names the DICOM node configuration the app runs (kept as given: relative paths resolve against the data folder). */
+export function saveDicomSetting(dataDir: string, config: string): string {
+  const r = DicomSetting.safeParse({ config });
+  if (!r.success) throw new InspectorError('SETTINGS_BAD_VALUE', `dicom.config: ${r.error.issues.map((i) => i.message).join('; ')}`);
+  const file = stationFile(dataDir);
+  const prev = existsSync(file) ? (readSettingsYaml(file) as Record<string, unknown> | null) : null;
+  writeFileSync(`${file}.tmp`, `# Inspector workstation settings (docs/REPORTS.md)\n${stringify({ ...(prev ?? {}), dicom: r.data })}`);
+  renameSync(`${file}.tmp`, file);
+  return resolve(dataDir, r.data.config);
+}
+
+function readSettingsYaml(file: string): unknown {
+  try {
+    return parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new InspectorError('SETTINGS_BAD_FILE', `${file} is not valid YAML: ${(e as Error).message}`, { file });
+  }
+}
+
 /** Writes the station file (atomically: a temporary file renamed into place). */
 export function saveStation(dataDir: string, facts: StationFacts): StationFacts {
   const r = StationSchema.safeParse(facts);
   if (!r.success) throw new InspectorError('SETTINGS_BAD_VALUE', `station.${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const file = stationFile(dataDir);
-  writeFileSync(`${file}.tmp`, `# Inspector workstation settings (docs/REPORTS.md)\n${stringify({ station: r.data })}`);
+  // Other settings in the file (the DICOM node's) stay as they were.
+  const prev = existsSync(file) ? (readSettingsYaml(file) as Record<string, unknown> | null) : null;
+  writeFileSync(`${file}.tmp`, `# Inspector workstation settings (docs/REPORTS.md)\n${stringify({ ...(prev ?? {}), station: r.data })}`);
   renameSync(`${file}.tmp`, file);
   return r.data;
 }

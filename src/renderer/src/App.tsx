@@ -17,6 +17,8 @@ import { useViewerStore } from './state/viewerStore';
 import { toErrorInfo } from '../../shared/errors';
 import { Dashboard } from './dashboard/Dashboard';
 import { HistoryView } from './history/HistoryView';
+import { WorklistRoom } from './worklist/WorklistRoom';
+import { EvaluateView } from './evaluate/EvaluateView';
 import { useNavStore } from './history/navStore';
 import './history/history.css';
 
@@ -138,6 +140,10 @@ export function App() {
         </>
       ) : view === 'history' ? (
         <HistoryView />
+      ) : view === 'worklist' ? (
+        <WorklistRoom />
+      ) : view === 'evaluate' ? (
+        <EvaluateView />
       ) : (
         <Dashboard />
       )}

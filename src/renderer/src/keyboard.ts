@@ -53,6 +53,7 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: 'B', action: 'tool.box', group: 'boxes' },
   { keys: 'D', action: 'tool.length', group: 'image' },
   { keys: 'Q', action: 'tool.roi', group: 'image' },
+  { keys: 'C', action: 'tool.ellipse', group: 'image' },
   { keys: 'F2', action: 'shortcut.relabel', group: 'boxes' },
   { keys: 'Del', action: 'shortcut.deleteBox', group: 'boxes' },
   { keys: '←↑→↓', action: 'shortcut.moveBox', group: 'boxes' },
@@ -223,6 +224,9 @@ export function handleShortcut(e: KeyboardEvent, ui: { toggleSheet(): void; clos
     case 'q':
       v.setTool(v.tool === 'roi' ? 'wl' : 'roi');
       return true;
+    case 'c':
+      v.setTool(v.tool === 'ellipse' ? 'wl' : 'ellipse');
+      return true;
     case 'x':
       if (e.shiftKey) {
         // The next case of the queue beside this one (cycling); linked zoom/pan keeps them aligned.
@@ -289,7 +293,7 @@ export function handleShortcut(e: KeyboardEvent, ui: { toggleSheet(): void; clos
         v.selectBox(undefined);
         return true;
       }
-      if (v.tool === 'length' || v.tool === 'roi') {
+      if (v.tool === 'length' || v.tool === 'roi' || v.tool === 'ellipse') {
         // With a measuring tool on, Delete takes back the shown frame's last measurement.
         const pane = v.panes[v.activePane];
         const m = useMeasureStore.getState();

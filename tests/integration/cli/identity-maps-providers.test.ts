@@ -45,16 +45,16 @@ describe('--save-maps never overwrites', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toContain('saved 3 maps');
     const top = readdirSync(out).sort();
-    expect(top).toEqual(['sub', 'x.dcm.battery-ct-porosity.gradcam.json', 'x.dcm.battery-ct-porosity.gradcam.npy', 'x.png.battery-ct-porosity.gradcam.json', 'x.png.battery-ct-porosity.gradcam.npy']);
-    expect(readdirSync(join(out, 'sub')).sort()).toEqual(['x.png.battery-ct-porosity.gradcam.json', 'x.png.battery-ct-porosity.gradcam.npy']);
+    expect(top).toEqual(['sub', 'x.dcm.battery-ct-porosity.hirescam.json', 'x.dcm.battery-ct-porosity.hirescam.npy', 'x.png.battery-ct-porosity.hirescam.json', 'x.png.battery-ct-porosity.hirescam.npy']);
+    expect(readdirSync(join(out, 'sub')).sort()).toEqual(['x.png.battery-ct-porosity.hirescam.json', 'x.png.battery-ct-porosity.hirescam.npy']);
     // Each JSON names the image its map came from.
-    expect(JSON.parse(readFileSync(join(out, 'x.dcm.battery-ct-porosity.gradcam.json'), 'utf8')).source).toBe(join(input, 'x.dcm'));
-    expect(JSON.parse(readFileSync(join(out, 'x.png.battery-ct-porosity.gradcam.json'), 'utf8')).source).toBe(join(input, 'x.png'));
+    expect(JSON.parse(readFileSync(join(out, 'x.dcm.battery-ct-porosity.hirescam.json'), 'utf8')).source).toBe(join(input, 'x.dcm'));
+    expect(JSON.parse(readFileSync(join(out, 'x.png.battery-ct-porosity.hirescam.json'), 'utf8')).source).toBe(join(input, 'x.png'));
 
     // A second run into the same folder adds, never replaces.
     const again = cli(['inspect', join(input, 'x.png'), '--pack', 'battery-ct-porosity', '--save-maps', out, '--no-record'], { dataDir: root });
     expect(again.status).toBe(0);
-    expect(existsSync(join(out, 'x.png.battery-ct-porosity.gradcam-2.npy'))).toBe(true);
+    expect(existsSync(join(out, 'x.png.battery-ct-porosity.hirescam-2.npy'))).toBe(true);
     expect(readdirSync(out).filter((f) => f.endsWith('.npy'))).toHaveLength(3);
   });
 });

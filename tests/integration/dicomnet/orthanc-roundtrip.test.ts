@@ -224,7 +224,18 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy)('DICOM node ⇄ Orthanc', () => {
     const h = HistoryStore.open(db);
     const runId = h.db.prepare('SELECT max(id) FROM inference_runs').pluck().get() as number;
     h.createOperator({ id: 'park.s', name: 'Park Seoyeon', role: 'reviewer' });
-    h.recordReview({ runId, operatorId: 'park.s', decision: 'override', label: 'pneumonia', note: 'left lower zone' });
+    // The reviewer's measurements on the radiograph (no rescale to HU: ROI statistics carry no unit).
+    h.recordReview({
+      runId,
+      operatorId: 'park.s',
+      decision: 'override',
+      label: 'pneumonia',
+      note: 'left lower zone',
+      measurements: [
+        { kind: 'length', points: [{ x: 400, y: 900 }, { x: 700, y: 1100 }], value: { length: 51.8 }, unit: 'mm' },
+        { kind: 'ellipse', points: [{ x: 500, y: 1000 }, { x: 620, y: 1080 }], value: { mean: 2140.5, sd: 88.2, min: 1901, max: 2399, count: 7540, areaMm2: 203.6 }, unit: null },
+      ],
+    });
     h.close();
     const cli = (...args: string[]) =>
       spawnSync(process.execPath, [join(repoRoot, 'bin', 'inspector.js'), 'dicom', 'send', ...args, '--db', db, '--aet', 'INSPECTOR', '--json'], {
@@ -255,6 +266,15 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy)('DICOM node ⇄ Orthanc', () => {
       const decision = [...items(sr)].find((i) => i['ConceptNameCodeSequence']?.[0]?.['CodeValue'] === 'review')!;
       expect(decision['ConceptCodeSequence'][0]).toMatchObject({ CodeValue: 'overridden', CodingSchemeDesignator: '99INSPECTOR' });
       expect(decision['ContentSequence'][0]['ConceptCodeSequence'][0]['CodeValue']).toBe('pneumonia');
+      // The measurements, as Orthanc stored them: a length in mm inferred from a 2-point polyline, an ellipse ROI's mean.
+      const length = [...items(sr)].find((i) => i['ConceptNameCodeSequence']?.[0]?.['CodeValue'] === '410668003')!;
+      expect(length['MeasuredValueSequence'][0]).toMatchObject({ NumericValue: 51.8, MeasurementUnitsCodeSequence: [expect.objectContaining({ CodeValue: 'mm', CodingSchemeDesignator: 'UCUM' })] });
+      expect(length['ContentSequence'][0]).toMatchObject({ ValueType: 'SCOORD', GraphicType: 'POLYLINE', GraphicData: [400, 900, 700, 1100] });
+      expect(length['ContentSequence'][0]['ContentSequence'][0]['ReferencedSOPSequence'][0]['ReferencedSOPInstanceUID']).toBe(SOURCE_SOP);
+      const ellipse = [...items(sr)].find((i) => i['GraphicType'] === 'ELLIPSE')!;
+      expect(ellipse['GraphicData']).toEqual([500, 1040, 620, 1040, 560, 1000, 560, 1080]);
+      const mean = [...items(sr)].find((i) => i['ConceptNameCodeSequence']?.[0]?.['CodeValue'] === '373098007')!;
+      expect(mean['MeasuredValueSequence'][0]).toMatchObject({ NumericValue: 2140.5, MeasurementUnitsCodeSequence: [expect.objectContaining({ CodeValue: '1', CodingSchemeDesignator: 'UCUM' })] });
     }
 
     // Nobody listening: exit 1, the SR waits in the outbox with a coded error.

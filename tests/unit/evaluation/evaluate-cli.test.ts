@@ -84,7 +84,7 @@ describe('inspector evaluate', () => {
     const after = JSON.parse(cli('history', 'stats', '--db', db, '--json').stdout);
     expect(after.daily.reduce((a: number, d: { runs: number }) => a + d.runs, 0)).toBe(4);
     expect(after.packs.map((p: { pack: string; runs: number }) => [p.pack, p.runs])).toEqual([['battery-ct-porosity', 4]]);
-  });
+  }, 180_000);
 
   it('applies a proposed threshold only as a supervisor, for the evaluated pack files; audit verify holds and catches an edit', () => {
     const apply = (...extra: string[]) => cli('threshold', 'apply', '--evaluation', '1', '--pack', 'battery-ct-porosity', '--db', db, ...extra);
@@ -116,7 +116,7 @@ describe('inspector evaluate', () => {
     const broken = cli('audit', 'verify', '--db', db, '--json');
     expect(broken.status).not.toBe(0);
     expect(JSON.parse(broken.stdout).firstBreak).toMatchObject({ code: 'AUDIT_RECORD_ALTERED', entity: 'threshold', entityId: '1' });
-  });
+  }, 180_000);
 
   it('a pack whose model file changes is not validated on this station until evaluated again', () => {
     const dir = join(root, 'changed-pack');
@@ -136,5 +136,5 @@ describe('inspector evaluate', () => {
     const again = cli('evaluate', '--pack', dir, '--set', set, '--db', db2, '--json', '--bootstrap', '50');
     expect(again.status, again.stderr).toBe(0);
     expect(st()).toMatchObject({ validated: true, lastEvaluationId: 2, notice: null });
-  });
+  }, 180_000);
 });

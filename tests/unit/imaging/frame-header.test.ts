@@ -14,7 +14,9 @@ describe.skipIf(!hasShared)('frame header from the host (tilted CT head series)'
     const info = displayFrame(file.frames[0]!, 'HU').info;
     // pydicom: PatientName REMOVED, PatientID QMNx85rKkkg, SeriesNumber 2, InstanceNumber 2,
     // SliceThickness 4.0, SliceLocation -31.28, StudyDescription HEAD, empty StudyDate.
-    expect(info.header).toEqual({ patientName: 'REMOVED', patientId: 'QMNx85rKkkg', modality: 'CT', studyDescription: 'HEAD', seriesNumber: '2', instanceNumber: '2', sliceLocation: -31.28, sliceThickness: 4 });
+    expect(info.header).toEqual({ patientName: 'REMOVED', patientId: 'QMNx85rKkkg', modality: 'CT', studyDescription: 'HEAD', seriesNumber: '2', instanceNumber: '2', sliceLocation: -31.28, sliceThickness: 4,
+      // Which instance it is (dcmdump): measurements name it in the SR.
+      sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: '1.2.826.0.1.3680043.9.4245.6127377994274960727082086578984820875', seriesInstanceUid: '1.2.826.0.1.3680043.9.4245.3115138630835728997848661150714813892' });
     expect(info.position).toEqual([-125, -123.5404569, 10.0560586]);
     expect(info.orientation).toEqual([1, 0, 0, 0, 0.9483237, -0.3173047]);
     expect(info.pixelSpacing).toMatchObject({ row: 0.4882812, column: 0.4882812 });

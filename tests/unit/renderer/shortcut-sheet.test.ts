@@ -1,16 +1,16 @@
-/** The shortcut sheet lists the workspace switches (Alt+1/2/3) in the order ViewSwitch handles them, in both languages. */
+/** The shortcut sheet lists the workspace switches (Alt+1…n) in the order ViewSwitch handles them, in both languages. */
 import { describe, expect, it } from 'vitest';
 import { VIEWS } from '../../../src/renderer/src/history/navStore';
 import { translate } from '../../../src/renderer/src/i18n';
 import { SHORTCUTS } from '../../../src/renderer/src/keyboard';
 
 describe('shortcut sheet', () => {
-  it('has Alt+1 Review, Alt+2 History, Alt+3 Dashboard, in English and Korean', () => {
+  it('has Alt+1 Review, Alt+2 History, Alt+3 Dashboard, Alt+4 Evaluate, Alt+5 Worklist, in English and Korean', () => {
     const rows = SHORTCUTS.filter((s) => /^Alt\+\d$/.test(s.keys));
-    expect(rows.map((r) => r.keys)).toEqual(['Alt+1', 'Alt+2', 'Alt+3']);
-    expect(VIEWS).toEqual(['review', 'history', 'dashboard']);
-    expect(rows.map((r) => translate('en', r.action))).toEqual(['Go to Review', 'Go to History', 'Go to Dashboard']);
-    expect(rows.map((r) => translate('ko', r.action))).toEqual(['판독 화면으로 이동', '이력 화면으로 이동', '대시보드로 이동']);
+    expect(rows.map((r) => r.keys)).toEqual(['Alt+1', 'Alt+2', 'Alt+3', 'Alt+4', 'Alt+5']);
+    expect(VIEWS).toEqual(['review', 'history', 'dashboard', 'evaluate', 'worklist']);
+    expect(rows.map((r) => translate('en', r.action))).toEqual(['Go to Review', 'Go to History', 'Go to Dashboard', 'Go to Evaluate', 'Go to the DICOM worklist']);
+    expect(rows.map((r) => translate('ko', r.action))).toEqual(['판독 화면으로 이동', '이력 화면으로 이동', '대시보드로 이동', '평가 화면으로 이동', 'DICOM 워크리스트로 이동']);
     expect(rows.every((r) => r.group === 'app')).toBe(true);
   });
 

@@ -3,7 +3,7 @@
  * orientation letters, length in mm or px, ROI statistics in real values, corner texts.
  */
 import { describe, expect, it } from 'vitest';
-import { cornerTexts, directionLetters, formatDicomDate, formatPersonName, measureLength, orientationMarkers, roiStats, slicePosition } from '../../../src/renderer/src/viewer/annotations';
+import { cornerTexts, directionLetters, formatDicomDate, formatPersonName, measureLength, measurementRecord, orientationMarkers, roiStats, slicePosition } from '../../../src/renderer/src/viewer/annotations';
 import type { FrameData } from '../../../src/renderer/src/viewer/types';
 
 function frame(data: number[], width: number, extra: Partial<FrameData> = {}): FrameData {
@@ -46,6 +46,29 @@ describe('measurements', () => {
     expect(roiStats(f, { x: 0.6, y: 0, width: 1, height: 1 })!.count).toBe(1);
     expect(roiStats(f, { x: 0.6, y: 0, width: 1, height: 1 })!.mean).toBe(20 * 2 - 1000);
     expect(roiStats({ ...f, channels: 3 }, { x: 0, y: 0, width: 1, height: 1 })).toBeUndefined();
+  });
+
+  it('ellipse ROI: pixels whose centres lie in the inscribed ellipse, padding excluded, area π·rx·ry', () => {
+    // 5×5 values 0..24; the ellipse inscribed in the whole image (centre 2.5, radii 2.5) leaves out the 4 corners.
+    const f = frame(Array.from({ length: 25 }, (_, i) => i), 5, { pixelSpacing: { row: 0.5, column: 2, source: 'PixelSpacing' } });
+    const s = roiStats(f, { x: 0, y: 0, width: 5, height: 5 }, 'ellipse')!;
+    const inside = Array.from({ length: 25 }, (_, i) => i).filter((i) => ((i % 5) + 0.5 - 2.5) ** 2 + (Math.floor(i / 5) + 0.5 - 2.5) ** 2 <= 2.5 ** 2);
+    expect(inside).toHaveLength(21);
+    expect(s.count).toBe(21);
+    expect(s.mean).toBeCloseTo(inside.reduce((a, b) => a + b, 0) / 21, 10);
+    expect([s.min, s.max]).toEqual([1, 23]);
+    expect(s.area).toBeCloseTo(Math.PI * 2.5 * 2.5 * 0.5 * 2, 10);
+    expect(s.areaUnit).toBe('mm²');
+    // The rectangle over the same box counts all 25; padding is left out of the ellipse too.
+    expect(roiStats(f, { x: 0, y: 0, width: 5, height: 5 })!.count).toBe(25);
+    expect(roiStats({ ...f, padding: { from: 12, to: 12 } }, { x: 0, y: 0, width: 5, height: 5 }, 'ellipse')!.count).toBe(20);
+    expect(roiStats(f, { x: 1, y: 1, width: 0, height: 3 }, 'ellipse')).toBeUndefined();
+    // What the history and the SR get: the same numbers, keyed, with the frame's unit.
+    expect(measurementRecord({ ...f, unit: 'HU' }, 'ellipse', { x: 5, y: 5 }, { x: 0, y: 0 })).toEqual({
+      value: { mean: s.mean, sd: s.sd, min: 1, max: 23, count: 21, areaMm2: s.area },
+      unit: 'HU',
+    });
+    expect(measurementRecord(f, 'length', { x: 0, y: 0 }, { x: 3, y: 4 })).toEqual({ value: { length: Math.hypot(3 * 2, 4 * 0.5) }, unit: 'mm' });
   });
 
   it('formats DICOM dates and person names', () => {

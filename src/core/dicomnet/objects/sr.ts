@@ -53,6 +53,23 @@ const C = {
   noUnits: code('1', 'UCUM', 'no units'),
   reviewDecision: code('review', PRIVATE_SCHEME, 'Reviewer decision'),
   personObserver: code('121008', DCM, 'Person Observer Name'),
+  // The reviewer's measurements (TID 1410 planar ROI groups; TID 1501 for a length).
+  reviewerMeasurement: code('reviewer-meas', PRIVATE_SCHEME, 'Reviewer measurement'),
+  length: code('410668003', 'SCT', 'Length'),
+  mean: code('373098007', 'SCT', 'Mean'),
+  sd: code('386136009', 'SCT', 'Standard Deviation'),
+  min: code('255605001', 'SCT', 'Minimum'),
+  max: code('56851009', 'SCT', 'Maximum'),
+  area: code('42798000', 'SCT', 'Area'),
+};
+
+/** UCUM units of the measured values (HU is `[hnsf'U]`, PS3.16 CID 7181). */
+const UNITS: Record<string, Code> = {
+  mm: code('mm', 'UCUM', 'millimeter'),
+  px: code('{pixels}', 'UCUM', 'pixels'),
+  'mm²': code('mm2', 'UCUM', 'square millimeter'),
+  'px²': code('{pixels}', 'UCUM', 'pixels'),
+  HU: code("[hnsf'U]", 'UCUM', 'Hounsfield unit'),
 };
 
 const DECISION_CODES: Record<string, Code> = {
@@ -73,9 +90,9 @@ const item = (rel: string | null, type: string, concept: Code | null, value: Nat
 const text = (rel: string, concept: Code, v: string) => item(rel, 'TEXT', concept, { TextValue: v.slice(0, 1024) });
 const codeItem = (rel: string, concept: Code, v: Code, children?: Item[]) => item(rel, 'CODE', concept, { ConceptCodeSequence: [v], ...(children ? { ContentSequence: children } : {}) });
 const uidref = (rel: string, concept: Code, v: string) => item(rel, 'UIDREF', concept, { UID: v });
-const num = (rel: string, concept: Code, v: number, children?: Item[]) =>
+const num = (rel: string, concept: Code, v: number, children?: Item[], unit: Code = C.noUnits) =>
   item(rel, 'NUM', concept, {
-    MeasuredValueSequence: [{ MeasurementUnitsCodeSequence: [C.noUnits], NumericValue: Number(v.toPrecision(6)) }],
+    MeasuredValueSequence: [{ MeasurementUnitsCodeSequence: [unit], NumericValue: Number(v.toPrecision(6)) }],
     ...(children ? { ContentSequence: children } : {}),
   });
 const container = (rel: string | null, concept: Code, children: Item[], template?: string) =>
@@ -114,7 +131,86 @@ function algorithm(detail: RunDetail): Item[] {
   ];
 }
 
-const imageRef = (ref: SourceRef) => ({ ReferencedSOPSequence: [{ ReferencedSOPClassUID: ref.sopClassUid, ReferencedSOPInstanceUID: ref.sopInstanceUid }] });
+const imageRef = (ref: SourceRef, frame?: number) => ({
+  ReferencedSOPSequence: [{ ReferencedSOPClassUID: ref.sopClassUid, ReferencedSOPInstanceUID: ref.sopInstanceUid, ...(frame ? { ReferencedFrameNumber: frame } : {}) }],
+});
+
+type ReviewMeasurement = RunDetail['reviews'][number]['measurements'][number];
+
+/** The instance a measurement was drawn on: its own source when recorded, else the run's image. */
+function measuredRef(m: ReviewMeasurement, ref: SourceRef): SourceRef {
+  const s = m.source;
+  return s ? { sopClassUid: s.sopClassUid, sopInstanceUid: s.sopInstanceUid, seriesInstanceUid: s.seriesInstanceUid ?? ref.seriesInstanceUid, studyInstanceUid: ref.studyInstanceUid } : ref;
+}
+
+/**
+ * The SCOORD of a measurement in image pixel coordinates: a length as a 2-point POLYLINE, a
+ * rectangle as a closed POLYLINE, an ellipse as ELLIPSE (major axis end points, then minor axis
+ * end points; PS3.3 C.18.6.1.2).
+ */
+function measurementScoord(m: ReviewMeasurement, target: SourceRef): Item {
+  const [a, b] = m.points;
+  const selected = [item('SELECTED FROM', 'IMAGE', null, imageRef(target, m.frameNumber ?? undefined))];
+  if (m.kind === 'length') return item('INFERRED FROM', 'SCOORD', null, { GraphicType: 'POLYLINE', GraphicData: [a.x, a.y, b.x, b.y], ContentSequence: selected });
+  const x0 = Math.min(a.x, b.x), x1 = Math.max(a.x, b.x), y0 = Math.min(a.y, b.y), y1 = Math.max(a.y, b.y);
+  if (m.kind === 'rectangle') {
+    return item('CONTAINS', 'SCOORD', C.imageRegion, { GraphicType: 'POLYLINE', GraphicData: [x0, y0, x1, y0, x1, y1, x0, y1, x0, y0], ContentSequence: selected });
+  }
+  const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+  const horizontalMajor = x1 - x0 >= y1 - y0;
+  const major = horizontalMajor ? [x0, cy, x1, cy] : [cx, y0, cx, y1];
+  const minor = horizontalMajor ? [cx, y0, cx, y1] : [x0, cy, x1, cy];
+  return item('CONTAINS', 'SCOORD', C.imageRegion, { GraphicType: 'ELLIPSE', GraphicData: [...major, ...minor], ContentSequence: selected });
+}
+
+function measurementGroups(review: RunDetail['reviews'][number] | undefined, ref: SourceRef, uid: (k: string) => string, runId: number): Item[] {
+  if (!review) return [];
+  const observer = item('HAS OBS CONTEXT', 'PNAME', C.personObserver, { PersonName: review.operatorName ?? review.operatorId });
+  return review.measurements.map((m, i) => {
+    const target = measuredRef(m, ref);
+    const head = [
+      text('CONTAINS', C.trackingId, `run ${runId} review ${review.id} measurement ${i + 1}`),
+      uidref('CONTAINS', C.trackingUid, uid(`review${review.id}:m${i}`)),
+      codeItem('CONTAINS', C.finding, C.reviewerMeasurement),
+    ];
+    if (m.kind === 'length') {
+      const unit = UNITS[m.unit ?? 'px'] ?? UNITS['px']!;
+      return container('CONTAINS', C.group, [observer, ...head, num('CONTAINS', C.length, m.value['length'] ?? 0, [measurementScoord(m, target)], unit)]);
+    }
+    const unit = (m.unit && UNITS[m.unit]) || C.noUnits;
+    const stat = (k: string, concept: Code, u: Code = unit) => (m.value[k] !== undefined ? [num('CONTAINS', concept, m.value[k], undefined, u)] : []);
+    const areaUnit = UNITS[m.value['areaMm2'] !== undefined ? 'mm²' : 'px²']!;
+    return container('CONTAINS', C.group, [
+      observer,
+      ...head,
+      measurementScoord(m, target),
+      ...stat('mean', C.mean),
+      ...stat('sd', C.sd),
+      ...stat('min', C.min),
+      ...stat('max', C.max),
+      ...(m.value['areaMm2'] !== undefined ? [num('CONTAINS', C.area, m.value['areaMm2'], undefined, areaUnit)] : m.value['areaPx'] !== undefined ? [num('CONTAINS', C.area, m.value['areaPx'], undefined, areaUnit)] : []),
+    ]);
+  });
+}
+
+/** Every instance the document references, by series (the evidence sequence; PS3.3 C.17.2.3). */
+function evidence(refs: SourceRef[]): Naturalized[] {
+  const series = new Map<string, Map<string, string>>();
+  for (const r of refs) {
+    const s = series.get(r.seriesInstanceUid) ?? new Map<string, string>();
+    s.set(r.sopInstanceUid, r.sopClassUid);
+    series.set(r.seriesInstanceUid, s);
+  }
+  return [
+    {
+      StudyInstanceUID: refs[0]!.studyInstanceUid,
+      ReferencedSeriesSequence: [...series].map(([uid, sops]) => ({
+        SeriesInstanceUID: uid,
+        ReferencedSOPSequence: [...sops].map(([i, c]) => ({ ReferencedSOPClassUID: c, ReferencedSOPInstanceUID: i })),
+      })),
+    },
+  ];
+}
 
 export function buildSr(input: SrInput): Naturalized {
   const { detail, ref } = input;
@@ -154,6 +250,9 @@ export function buildSr(input: SrInput): Naturalized {
   });
 
   const review = detail.reviews.find((v) => v.supersededBy === null);
+  const measured = measurementGroups(review, ref, uid, run.id);
+  const measuredRefs = (review?.measurements ?? []).map((m) => measuredRef(m, ref));
+  const otherImages = [...new Map(measuredRefs.filter((r) => r.sopInstanceUid !== ref.sopInstanceUid).map((r) => [r.sopInstanceUid, r])).values()];
   const reviewItems = review
     ? [
         codeItem('CONTAINS', C.reviewDecision, DECISION_CODES[review.decision] ?? code(review.decision, PRIVATE_SCHEME, review.decision), [
@@ -174,8 +273,10 @@ export function buildSr(input: SrInput): Naturalized {
       text('HAS OBS CONTEXT', C.deviceMaker, 'Inspector'),
       text('HAS OBS CONTEXT', C.deviceModel, `${run.packName} ${run.packVersion}`),
       codeItem('HAS CONCEPT MOD', C.procedure, C.imagingProcedure),
-      container('CONTAINS', C.imageLibrary, [container('CONTAINS', C.imageLibraryGroup, [item('CONTAINS', 'IMAGE', null, imageRef(ref))])]),
-      container('CONTAINS', C.measurements, [imageLevel, ...regions]),
+      container('CONTAINS', C.imageLibrary, [
+        container('CONTAINS', C.imageLibraryGroup, [item('CONTAINS', 'IMAGE', null, imageRef(ref)), ...otherImages.map((r) => item('CONTAINS', 'IMAGE', null, imageRef(r)))]),
+      ]),
+      container('CONTAINS', C.measurements, [imageLevel, ...regions, ...measured]),
       ...reviewItems,
     ],
     '1500',
@@ -212,12 +313,7 @@ export function buildSr(input: SrInput): Naturalized {
           ],
         }
       : {}),
-    CurrentRequestedProcedureEvidenceSequence: [
-      {
-        StudyInstanceUID: ref.studyInstanceUid,
-        ReferencedSeriesSequence: [{ SeriesInstanceUID: ref.seriesInstanceUid, ReferencedSOPSequence: [{ ReferencedSOPClassUID: ref.sopClassUid, ReferencedSOPInstanceUID: ref.sopInstanceUid }] }],
-      },
-    ],
+    CurrentRequestedProcedureEvidenceSequence: evidence([ref, ...otherImages]),
     PerformedProcedureCodeSequence: [],
     ...content,
   };

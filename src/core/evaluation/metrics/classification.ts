@@ -3,8 +3,8 @@
  * F1 (scikit-learn's `zero_division=0`), accuracy, one-vs-rest ROC-AUC and average precision per
  * class with curves, score histograms per true class, all with bootstrap intervals over images.
  */
-import { bootstrapIntervals, perRound, type Interval } from './bootstrap';
-import { averagePrecision, prCurve, resampledAuc, rocAuc, rocCurve, thinCurve, type PrCurve, type RocCurve } from './curves';
+import { bootstrapCounts, type CountStatistic, type Interval } from './bootstrap';
+import { averagePrecision, countAuc, prCurve, rocAuc, rocCurve, thinCurve, type PrCurve, type RocCurve } from './curves';
 
 export interface LabelledPrediction {
   path: string;
@@ -79,7 +79,34 @@ export interface ClassificationOptions {
   curves?: boolean;
 }
 
+/** Each item's tie group in ascending score order (0 = lowest score). */
+function rankGroups(scores: Float64Array): Int32Array {
+  const order = Uint32Array.from(scores, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
+  const g = new Int32Array(scores.length);
+  let id = 0;
+  for (let k = 0; k < order.length; k++) {
+    if (k > 0 && scores[order[k]!] !== scores[order[k - 1]!]) id++;
+    g[order[k]!] = id;
+  }
+  return g;
+}
+
 export function classificationMetrics(preds: readonly LabelledPrediction[], classes: readonly string[], opts: ClassificationOptions = {}): ClassificationMetrics {
+  return classificationMetricsWith(preds, classes, opts, []).metrics;
+}
+
+/**
+ * The same, with more count statistics over the same items bootstrapped on the same resamples
+ * (one set of draws per round instead of two): their intervals come back in `extra`.
+ */
+export function classificationMetricsWith(
+  preds: readonly LabelledPrediction[],
+  classes: readonly string[],
+  opts: ClassificationOptions,
+  extraStatistics: readonly CountStatistic[],
+  /** More ROC-AUCs on the same resamples; one equal to a class's (same labels and scores) is computed once. */
+  extraAucs: readonly { labels: ArrayLike<number>; scores: ArrayLike<number> }[] = [],
+): { metrics: ClassificationMetrics; extra: (Interval | null)[][]; extraAuc: (Interval | null)[] } {
   const n = preds.length;
   const truth = preds.map((p) => p.label);
   const pred = preds.map((p) => p.predicted);
@@ -102,49 +129,78 @@ export function classificationMetrics(preds: readonly LabelledPrediction[], clas
   // Every interval from one set of resamples, and per round one pass over the integer-coded
   // truth and prediction builds the confusion counts all per-class statistics read.
   const K = predictedClasses.length;
-  const tCode = Int32Array.from(truth, (t) => row.get(t) ?? -1);
+  const tCode = Int32Array.from(truth, (t) => row.get(t) ?? K);
   const pCode = Int32Array.from(pred, (p) => col.get(p)!);
-  const confusion = perRound((idx) => {
-    const tp = new Float64Array(K);
-    const predicted = new Float64Array(K);
-    const actual = new Float64Array(K);
-    let ok = 0;
-    for (let k = 0; k < idx.length; k++) {
-      const i = idx[k]!;
+  // Per round one pass over the draw counts and the integer-coded truth and prediction gives the
+  // confusion counts every per-class statistic reads: accuracy, then P / R / F1 per class.
+  const tp = new Float64Array(K + 1);
+  const predicted = new Float64Array(K + 1);
+  const actual = new Float64Array(K + 1);
+  const tHit = Uint8Array.from(tCode, (t, i) => (t >= 0 && t === pCode[i] ? 1 : 0));
+  const confusion: CountStatistic = (w) => {
+    tp.fill(0);
+    predicted.fill(0);
+    actual.fill(0);
+    // Branch-free: a truth outside the classes counts in a spare last cell, read by nobody.
+    for (let i = 0; i < n; i++) {
+      const c = w[i]!;
       const t = tCode[i]!;
-      const q = pCode[i]!;
-      predicted[q]!++;
-      if (t >= 0) actual[t]!++;
-      if (t === q) {
-        tp[t]!++;
-        ok++;
-      }
+      predicted[pCode[i]!]! += c;
+      actual[t]! += c;
+      tp[t]! += tHit[i]! * c;
     }
-    return { tp, predicted, actual, accuracy: idx.length ? ok / idx.length : null };
-  });
-  const stats: ((idx: Uint32Array, round: number) => number | null)[] = [(idx, r) => confusion(idx, r).accuracy];
-  const bases: number[] = [];
-  const perClass: ClassMetrics[] = classes.map((label, c) => {
+    let ok = 0;
+    for (let c = 0; c < classes.length; c++) ok += tp[c]!;
+    const out: (number | null)[] = [n ? ok / n : null];
+    // A resample with no prediction of this class has no precision (not 0), one without the class
+    // no recall or F1: those resamples are skipped.
+    for (let c = 0; c < classes.length; c++) {
+      out.push(predicted[c] ? tp[c]! / predicted[c]! : null, actual[c] ? tp[c]! / actual[c]! : null, actual[c] ? (2 * tp[c]!) / (actual[c]! + predicted[c]!) : null);
+    }
+    return out;
+  };
+  const aucs: CountStatistic[] = [];
+  // Two-class packs ask for the same AUC up to three times: the defect class, defect vs normal
+  // (identical labels and scores), and the normal class — complementary labels ranked exactly in
+  // reverse (ties alike), which counts the same positive-above-negative pairs. Each distinct AUC
+  // is one statistic, computed once per round.
+  const known: { y: Float64Array; s: Float64Array; groups: Int32Array; stat: CountStatistic }[] = [];
+  const aucStatistic = (labels: ArrayLike<number>, scores: ArrayLike<number>): CountStatistic => {
+    const y = Float64Array.from(labels as ArrayLike<number>);
+    const sc = Float64Array.from(scores as ArrayLike<number>);
+    const groups = rankGroups(sc);
+    let G = 0;
+    for (const g of groups) if (g > G) G = g;
+    const same = known.find(
+      (k) =>
+        k.y.length === y.length &&
+        ((k.y.every((v, i) => v === y[i]) && k.s.every((v, i) => v === sc[i])) ||
+          (k.y.every((v, i) => v === 1 - y[i]!) && k.groups.every((g, i) => g === G - groups[i]!))),
+    );
+    if (same) return same.stat;
+    const f = countAuc(y, sc);
+    let lastRound = -1;
+    let value: number | null = null;
+    // Memoised by round: a shared statistic is asked twice per round, computed once.
+    const stat: CountStatistic = (w, round) => {
+      if (round !== lastRound) {
+        value = f(w);
+        lastRound = round;
+      }
+      return [value];
+    };
+    known.push({ y, s: sc, groups, stat });
+    return stat;
+  };
+  const perClass: ClassMetrics[] = classes.map((label) => {
     const m = prf(truth, pred, label, all);
     const hasScore = preds.every((p) => Number.isFinite(p.scores[label]));
     const y = Float64Array.from(truth, (t) => (t === label ? 1 : 0));
     const s = Float64Array.from(preds, (p) => p.scores[label] ?? NaN);
     const auc = hasScore ? rocAuc(y, s) : null;
-    bases.push(stats.length);
-    // A resample with no prediction of this class has no precision (not 0), one without the class
-    // no recall or F1: those resamples are skipped.
-    const precision = (idx: Uint32Array, r: number) => {
-      const m = confusion(idx, r);
-      return m.predicted[c] ? m.tp[c]! / m.predicted[c]! : null;
-    };
-    const recall = (idx: Uint32Array, r: number) => {
-      const m = confusion(idx, r);
-      return m.actual[c] ? m.tp[c]! / m.actual[c]! : null;
-    };
-    stats.push(precision, recall, (idx, r) => {
-      const m = confusion(idx, r);
-      return m.actual[c] ? (2 * m.tp[c]!) / (m.actual[c]! + m.predicted[c]!) : null;
-    }, auc !== null ? resampledAuc(y, s) : () => null);
+    if (auc !== null) {
+      aucs.push(aucStatistic(y, s));
+    } else aucs.push(() => [null]);
     return {
       label,
       support: m.support,
@@ -162,22 +218,24 @@ export function classificationMetrics(preds: readonly LabelledPrediction[], clas
       histogram: hasScore && curves ? Object.fromEntries(classes.map((c) => [c, histogram(preds.filter((p) => p.label === c).map((p) => p.scores[label]!))])) : null,
     };
   });
-  const cis = bootstrapIntervals(n, stats, boot);
+  const extraAucStats = extraAucs.map((a) => aucStatistic(a.labels, a.scores));
+  const [conf, ...rest] = bootstrapCounts(n, [confusion, ...aucs, ...extraStatistics, ...extraAucStats], boot);
+  const aucCis = rest.slice(0, aucs.length);
   perClass.forEach((c, k) => {
-    const b = bases[k]!;
-    c.precisionCi = cis[b]!;
-    c.recallCi = cis[b + 1]!;
-    c.f1Ci = cis[b + 2]!;
-    c.rocAucCi = c.rocAuc === null ? null : cis[b + 3]!;
+    c.precisionCi = conf![1 + 3 * k]!;
+    c.recallCi = conf![2 + 3 * k]!;
+    c.f1Ci = conf![3 + 3 * k]!;
+    c.rocAucCi = c.rocAuc === null ? null : aucCis[k]![0]!;
   });
-  return {
+  const metrics: ClassificationMetrics = {
     n,
     classes: [...classes],
     matrix,
     predictedClasses,
     accuracy: acc(all) ?? 0,
-    accuracyCi: cis[0]!,
+    accuracyCi: conf![0]!,
     perClass,
     macroF1: perClass.reduce((a, c) => a + c.f1, 0) / Math.max(1, perClass.length),
   };
+  return { metrics, extra: rest.slice(aucs.length, aucs.length + extraStatistics.length), extraAuc: rest.slice(aucs.length + extraStatistics.length).map((v) => v[0]!) };
 }

@@ -161,3 +161,44 @@ export function resampledAuc(labels: ArrayLike<number>, scores: ArrayLike<number
     return P && negBelow ? sum / (P * negBelow) : null;
   };
 }
+
+/**
+ * The same resampled ROC-AUC from draw counts (`w[i]` = times item i was drawn): items sorted once,
+ * their labels and tie-group ends laid out in that order, so a round is one sequential pass.
+ * Equal to `resampledAuc` on the indices that gave the counts.
+ */
+export function countAuc(labels: ArrayLike<number>, scores: ArrayLike<number>): (w: Uint32Array) => number | null {
+  const n = labels.length;
+  const s = Float64Array.from(scores as ArrayLike<number>);
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => s[a]! - s[b]!);
+  const positive = new Uint8Array(n);
+  const groupEnd = new Uint8Array(n);
+  for (let k = 0; k < n; k++) {
+    positive[k] = labels[order[k]!] ? 1 : 0;
+    groupEnd[k] = k === n - 1 || s[order[k + 1]!] !== s[order[k]!] ? 1 : 0;
+  }
+  return (w) => {
+    let negBelow = 0;
+    let sum = 0;
+    let P = 0;
+    let pw = 0;
+    let nw = 0;
+    for (let k = 0; k < n; k++) {
+      const c = w[order[k]!]!;
+      // Branch-free on the label (random per item: a branch would mispredict half the time).
+      const p = positive[k]!;
+      pw += c * p;
+      nw += c * (1 - p);
+      if (groupEnd[k]) {
+        sum += pw * (negBelow + nw / 2);
+        negBelow += nw;
+        P += pw;
+        pw = 0;
+        nw = 0;
+      }
+    }
+    return P && negBelow ? sum / (P * negBelow) : null;
+  };
+}

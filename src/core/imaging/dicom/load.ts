@@ -25,6 +25,9 @@ function frameHeader(ds: DataSet): FrameHeader {
     seriesDescription: text(ds, 'x0008103e'),
     seriesNumber: str(ds, 'x00200011'),
     instanceNumber: str(ds, 'x00200013'),
+    sopClassUid: str(ds, 'x00080016'),
+    sopInstanceUid: str(ds, 'x00080018'),
+    seriesInstanceUid: str(ds, 'x0020000e'),
     sliceLocation: num(ds, 'x00201041'),
     sliceThickness: num(ds, 'x00180050'),
   };

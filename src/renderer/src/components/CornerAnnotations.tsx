@@ -32,7 +32,7 @@ export function CornerAnnotations(props: { index: number; frame: FrameData; fram
       {props.measurements.length > 0 && (
         <ol className="measure-list" data-testid={`measurements-${index}`}>
           {props.measurements.map((m) => {
-            const text = m.kind === 'length' ? measureLength(frame, m.a, m.b).text : (() => { const s = roiStats(frame, rectOf(m)); return s ? roiText(s, frame.unit).join(' · ') : ''; })();
+            const text = m.kind === 'length' ? measureLength(frame, m.a, m.b).text : (() => { const s = roiStats(frame, rectOf(m), m.kind === 'ellipse' ? 'ellipse' : 'rectangle'); return s ? roiText(s, frame.unit).join(' · ') : ''; })();
             return (
               <li key={m.id} data-testid={`measurement-${m.kind}`} data-kind={m.kind} data-points={JSON.stringify([m.a, m.b])}>
                 {text}

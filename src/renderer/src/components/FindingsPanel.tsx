@@ -11,6 +11,7 @@ import { VerdictBanner } from './VerdictBanner';
 import { bannerOf } from '../review/banner';
 import { useBatchStore } from '../review/batch';
 import { GuardWarning } from './GuardWarning';
+import { ValidationBadge } from './ValidationBadge';
 import { SystemsCard } from './SystemsCard';
 import { decideBox } from '../review/grounding';
 import type { Locale } from '../i18n';
@@ -68,6 +69,7 @@ export function FindingsPanel() {
               {t('banner.model')}: {localText(findings.probabilities.find((p) => p.label === findings.verdict)?.displayName, locale, findings.verdict)}
             </p>
             {findings.guard && <GuardWarning guard={findings.guard} />}
+            {findings.validation && !findings.validation.validated && <ValidationBadge validated={false} reason={findings.validation.reason} testId="not-validated" />}
             <table className="probs">
               <caption className="sr-only">{t('findings.probabilities')}</caption>
               <tbody>

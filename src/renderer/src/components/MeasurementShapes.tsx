@@ -1,12 +1,12 @@
 import { Fragment } from 'react';
-import { Line, Rect, Text } from 'react-konva';
+import { Ellipse, Line, Rect, Text } from 'react-konva';
 import { measureLength, roiStats, roiText } from '../viewer/annotations';
 import { rectOf, type Measurement } from '../viewer/measurements';
 import type { FrameData } from '../viewer/types';
 
 const COLOUR = '#ffd400';
 
-/** Length lines and ROI rectangles with their numbers, inside the image-space group (scaled). */
+/** Length lines, ROI rectangles and ellipses with their numbers, inside the image-space group (scaled). */
 export function MeasurementShapes({ items, frame, scale }: { items: Pick<Measurement, 'id' | 'kind' | 'a' | 'b'>[]; frame: FrameData; scale: number }) {
   const font = 13 / scale;
   return (
@@ -22,10 +22,14 @@ export function MeasurementShapes({ items, frame, scale }: { items: Pick<Measure
           );
         }
         const r = rectOf(m);
-        const s = roiStats(frame, r);
+        const s = roiStats(frame, r, m.kind === 'ellipse' ? 'ellipse' : 'rectangle');
         return (
           <Fragment key={m.id}>
-            <Rect {...r} stroke={COLOUR} strokeWidth={2} strokeScaleEnabled={false} listening={false} />
+            {m.kind === 'ellipse' ? (
+              <Ellipse x={r.x + r.width / 2} y={r.y + r.height / 2} radiusX={r.width / 2} radiusY={r.height / 2} stroke={COLOUR} strokeWidth={2} strokeScaleEnabled={false} listening={false} />
+            ) : (
+              <Rect {...r} stroke={COLOUR} strokeWidth={2} strokeScaleEnabled={false} listening={false} />
+            )}
             {s && <Text x={r.x} y={r.y + r.height + 4 / scale} text={roiText(s, frame.unit).join('\n')} fontSize={font} lineHeight={1.2} fill={COLOUR} shadowColor="black" shadowBlur={2} listening={false} />}
           </Fragment>
         );

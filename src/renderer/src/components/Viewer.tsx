@@ -7,6 +7,9 @@ import { useViewerStore, type Tool } from '../state/viewerStore';
 import type { PresetId } from '../viewer/voi';
 import { Legend } from './Legend';
 import { ViewerPane } from './ViewerPane';
+import { SeriesStrip } from './SeriesStrip';
+import { TagBrowser } from './TagBrowser';
+import { useState } from 'react';
 
 const PRESETS: { id: PresetId; key: string }[] = [
   { id: 'soft', key: '⇧1' },
@@ -22,6 +25,7 @@ const TOOLS: { id: Tool; key: string }[] = [
   { id: 'box', key: 'B' },
   { id: 'length', key: 'D' },
   { id: 'roi', key: 'Q' },
+  { id: 'ellipse', key: 'C' },
 ];
 
 export function Viewer() {
@@ -34,6 +38,11 @@ export function Viewer() {
   const count = Math.max(1, panes.length);
   const cases = useReviewStore((s) => s.cases);
   const currentId = useReviewStore((s) => s.cases[s.current]?.id);
+  const [tagsOpen, setTagsOpen] = useState(false);
+  const shownPath = useViewerStore((s) => {
+    const p = s.panes[s.activePane];
+    return p ? s.scenes[p.sceneId]?.frames[p.frameIndex]?.source?.path : undefined;
+  });
   const second = panes[1];
   const compareValue = second && second.sceneId !== panes[0]?.sceneId ? second.sceneId : '';
   const pickCompare = (id: string) => {
@@ -64,6 +73,9 @@ export function Viewer() {
         <div className="tool-group">
           <button type="button" aria-pressed={active?.userInvert ?? false} onClick={() => v.toggleInvert()} disabled={!active} data-testid="invert">
             <kbd>I</kbd> {t('viewer.invert')}
+          </button>
+          <button type="button" aria-pressed={tagsOpen} onClick={() => setTagsOpen(!tagsOpen)} disabled={!active} data-testid="tags-open">
+            {t('tags.open')}
           </button>
           <button type="button" onClick={() => v.resetView()} disabled={!active} data-testid="reset">
             <kbd>Space</kbd> {t('shortcut.reset')}
@@ -98,7 +110,9 @@ export function Viewer() {
           <ViewerPane key={i} index={i} />
         ))}
         <Legend />
+        {tagsOpen && <TagBrowser path={shownPath} onClose={() => setTagsOpen(false)} />}
       </div>
+      <SeriesStrip />
     </main>
   );
 }

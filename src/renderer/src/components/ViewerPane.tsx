@@ -62,7 +62,7 @@ type Gesture =
   | { kind: 'pan'; x: number; y: number; start: Viewport }
   | { kind: 'zoom'; x: number; y: number; start: Viewport }
   | { kind: 'box'; ix: number; iy: number }
-  | { kind: 'measure'; tool: 'length' | 'roi'; ix: number; iy: number };
+  | { kind: 'measure'; tool: 'length' | 'roi' | 'ellipse'; ix: number; iy: number };
 
 /** One konva viewport: windowed frame, heatmap layers, box layers, and the gestures over them. */
 export function ViewerPane({ index }: { index: number }) {
@@ -203,7 +203,7 @@ export function ViewerPane({ index }: { index: number }) {
     else if (button === 0 && tool === 'box' && caseId && scene?.id === caseId) {
       const p = toImage(vp, x, y);
       gesture.current = { kind: 'box', ix: p.x, iy: p.y };
-    } else if (button === 0 && (tool === 'length' || tool === 'roi') && scene) {
+    } else if (button === 0 && (tool === 'length' || tool === 'roi' || tool === 'ellipse') && scene) {
       const p = toImage(vp, x, y);
       gesture.current = { kind: 'measure', tool, ix: p.x, iy: p.y };
     } else if (button === 0) gesture.current = { kind: 'wl', x, y, start: pane.window };

@@ -1,4 +1,5 @@
 import { useEffect, useRef, type ReactNode } from 'react';
+import { ValidationBadge } from '../components/ValidationBadge';
 import { useT, type MessageKey } from '../i18n';
 import { fileName, formatPercent, formatScore, formatTime } from '../history/format';
 import { binEdges, dailyOptions, dayToSeconds, histogramOptions } from './charts';
@@ -120,6 +121,7 @@ function HistogramCard({ stats, pack }: { stats: HistoryStats; pack: string }) {
         <figure key={p.pack} className="hist" data-testid={`histogram-${p.pack}`}>
           <figcaption>
             <strong>{p.pack}</strong> · {p.runs} {t('dash.runs')} · {p.threshold === null ? t('dash.noThreshold') : `${t('dash.threshold')} ${formatScore(p.threshold)}`}
+            {p.validated !== undefined && <ValidationBadge validated={p.validated} reason={p.validationReason ?? null} testId={`validation-${p.pack}`} />}
           </figcaption>
           <UPlotChart
             build={(w) => histogramOptions(w, p.threshold, { count: t('dash.count'), threshold: t('dash.threshold') })}

@@ -2,11 +2,11 @@ import { useEffect } from 'react';
 import { useT } from '../i18n';
 import { useNavStore, VIEWS, type View } from './navStore';
 
-/** Alt+1/2/3 work from anywhere, including while typing in a filter (Alt never types text). */
+/** Alt+1…n work from anywhere, including while typing in a filter (Alt never types text). */
 function onKey(e: KeyboardEvent) {
   if (!e.altKey || e.ctrlKey || e.metaKey) return;
-  const i = ['Digit1', 'Digit2', 'Digit3'].indexOf(e.code);
-  if (i < 0) return;
+  const i = /^Digit[1-9]$/.test(e.code) ? Number(e.code.slice(5)) - 1 : -1;
+  if (i < 0 || i >= VIEWS.length) return;
   useNavStore.getState().setView(VIEWS[i]!);
   e.preventDefault();
 }

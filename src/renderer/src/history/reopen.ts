@@ -13,6 +13,7 @@ import { useReviewStore } from '../state/reviewStore';
 import type { BoxData } from '../viewer/types';
 import { fileName, formatTime } from './format';
 import { useNavStore } from './navStore';
+import { recordedMeasurements, useMeasureStore } from '../viewer/measurements';
 import { useGroundingStore } from '../review/grounding';
 
 export type RunDetail = Output<'history.run'>;
@@ -62,7 +63,7 @@ export function caseFromRun(detail: RunDetail, image: RecordedImage): CaseRef {
     title: `${detail.case.key} · ${fileName(detail.image.sourcePath)}`,
     origin: 'history',
     runId: run.id,
-    frames: image.frames.map(frameRef),
+    frames: image.frames.map((f, i) => frameRef(f, { path: image.path, frame: i })),
     // The recorded raw map, drawn exactly as after the live inspection (same placement and scale).
     ...(heatmap ? { heatmaps: [heatmap] } : {}),
     // Grounding runs' boxes are detector boxes; every model box keeps its run and index, and its
@@ -117,7 +118,10 @@ export async function reopenRun(runId: number): Promise<void> {
   }
   // Unsaved work on this case wins over the recorded review.
   const seed = draftFromReview(detail);
-  if (seed && !r.drafts[ref.id]?.dirty) useReviewStore.setState((s) => ({ drafts: { ...s.drafts, [ref.id]: seed } }));
+  if (seed && !r.drafts[ref.id]?.dirty) {
+    useReviewStore.setState((s) => ({ drafts: { ...s.drafts, [ref.id]: seed } }));
+    useMeasureStore.getState().seed(ref.id, recordedMeasurements(effectiveReview(detail)?.measurements ?? []));
+  }
   const at = r.cases.findIndex((c) => c.id === ref.id);
   if (at >= 0) r.setCases(r.cases.map((c, i) => (i === at ? ref : c)), at);
   else r.setCases([...r.cases, ref], r.cases.length);

@@ -1,5 +1,7 @@
 /** English UI text. Every key here must exist in ko.ts (checked by the type below and a test). */
 import { historyEn } from '../history/messages';
+import { dicomUiEn } from '../worklist/messages';
+import { evaluateEn } from '../evaluate/messages';
 
 export const en = {
   'app.title': 'Inspector',
@@ -54,6 +56,8 @@ export const en = {
   'findings.integrated': 'Integrated verdict',
   'guard.title': 'Outside what this model knows',
   'guard.body': 'This image is unlike the images the model was built for; its answer is not evidence either way. Decision: uncertain.',
+  'validation.notValidated': 'Not validated on this station',
+  'validation.validated': 'Validated on this station',
   'findings.limitations': 'Limitations',
   'findings.model': 'Model card',
   'findings.noRegions': 'No regions.',
@@ -136,6 +140,8 @@ export const en = {
   'inspect.samplePack': 'Sample pack',
   'inspect.byConfig': 'Packs from inspector.yaml',
   ...historyEn,
+  ...dicomUiEn,
+  ...evaluateEn,
   'legend.hide': 'Show / hide the legend',
   'operator.none': '— choose your profile —',
   'inspect.pack': 'Model pack',

@@ -1,5 +1,7 @@
 import type { MessageKey } from './en';
 import { historyKo } from '../history/messages';
+import { dicomUiKo } from '../worklist/messages';
+import { evaluateKo } from '../evaluate/messages';
 
 /** Korean UI text. `Record<MessageKey, string>` makes a missing translation a type error. */
 export const ko: Record<MessageKey, string> = {
@@ -55,6 +57,8 @@ export const ko: Record<MessageKey, string> = {
   'findings.integrated': '통합 판정',
   'guard.title': '모델이 학습한 범위 밖의 영상',
   'guard.body': '이 영상은 모델이 만들어진 영상과 다릅니다. 모델의 답은 어느 쪽의 근거도 되지 않습니다. 판정: 불확실.',
+  'validation.notValidated': '이 스테이션에서 검증되지 않음',
+  'validation.validated': '이 스테이션에서 검증됨',
   'findings.limitations': '한계',
   'findings.model': '모델 카드',
   'findings.noRegions': '영역 없음.',
@@ -137,6 +141,8 @@ export const ko: Record<MessageKey, string> = {
   'inspect.samplePack': '샘플 전용 팩',
   'inspect.byConfig': 'inspector.yaml에 지정된 팩',
   ...historyKo,
+  ...dicomUiKo,
+  ...evaluateKo,
   'legend.hide': '범례 보이기 / 숨기기',
   'operator.none': '— 프로필 선택 —',
   'inspect.pack': '모델 팩',

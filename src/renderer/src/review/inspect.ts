@@ -27,6 +27,12 @@ const METHOD_NAMES: Record<string, string> = {
   layercam: 'LayerCAM',
   eigencam: 'EigenCAM',
   scorecam: 'Score-CAM',
+  gradcamelementwise: 'Grad-CAM element-wise',
+  eigengradcam: 'EigenGrad-CAM',
+  finercam: 'Finer-CAM',
+  ablationcam: 'Ablation-CAM',
+  kpcacam: 'KPCA-CAM',
+  fem: 'FEM',
 };
 
 type PublishedMap = NonNullable<ImageResult['heatmap']>;
@@ -113,6 +119,7 @@ export function findingsOf(r: ImageResult, run: RunResult, card?: PackCard): Fin
     ...(r.runId !== undefined ? { runId: String(r.runId) } : {}),
     ...(r.decision === 'pass' || r.decision === 'defect' || r.decision === 'uncertain' ? { decision: r.decision } : {}),
     ...(cls ? { thresholds: cls.thresholds } : {}),
+    ...(r.validation ? { validation: { validated: r.validation.validated, reason: r.validation.reason } } : {}),
   };
 }
 

@@ -35,6 +35,7 @@ export function frameDataOf(f: FrameRef, data: PixelArray): FrameData {
     ...(f.position ? { position: f.position } : {}),
     ...(f.orientation ? { orientation: f.orientation } : {}),
     ...(f.header ? { header: f.header } : {}),
+    ...(f.source ? { source: f.source } : {}),
   };
 }
 

@@ -8,8 +8,9 @@ const VOI_FUNCTIONS = new Set<string>(['LINEAR', 'LINEAR_EXACT', 'SIGMOID']);
 /** The file's window function; anything the standard does not define is drawn as LINEAR (as the core does). */
 const voiFunction = (fn: string): VoiFunction => (VOI_FUNCTIONS.has(fn) ? (fn as VoiFunction) : 'LINEAR');
 
-export function frameRef(f: ImageFrame): FrameRef {
+export function frameRef(f: ImageFrame, source?: { path: string; frame: number }): FrameRef {
   return {
+    ...(source ? { source } : {}),
     mediaId: f.mediaId,
     width: f.width,
     height: f.height,
@@ -63,13 +64,14 @@ export async function casesFromFolder(dir: string): Promise<{ cases: CaseRef[]; 
   const { series, errors } = await call('images.openSeries', { dir });
   const cases = series.flatMap((s): CaseRef[] =>
     s.grouping === 'stack'
-      ? s.frames.map((f, i) => ({ id: s.files[i]!, title: baseName(s.files[i]!), origin: 'folder', frames: [frameRef(f)], path: s.files[i]! }))
+      ? s.frames.map((f, i) => ({ id: s.files[i]!, title: baseName(s.files[i]!), origin: 'folder', frames: [frameRef(f, { path: s.files[i]!, frame: 0 })], path: s.files[i]! }))
       : [
           {
             id: `${dir}#${s.id}`,
             title: `${baseName(dir)} · ${s.description || s.modality || s.id} (${s.frames.length})`,
             origin: 'folder',
-            frames: s.frames.map(frameRef),
+            // One file per slice, or one multi-frame file holding them all.
+            frames: s.frames.map((f, i) => frameRef(f, s.files.length === s.frames.length ? { path: s.files[i]!, frame: 0 } : { path: s.files[0]!, frame: i })),
             // One file is one image to inspect; a multi-file DICOM series has no single path.
             ...(new Set(s.files).size === 1 ? { path: s.files[0]! } : {}),
           },
@@ -87,6 +89,7 @@ export async function casesFromFolder(dir: string): Promise<{ cases: CaseRef[]; 
 
 export async function framesOf(ref: CaseRef): Promise<FrameRef[]> {
   if (ref.frames.length || !ref.path) return ref.frames;
-  const opened = await call('images.open', { path: ref.path });
-  return opened.frames.map(frameRef);
+  const path = ref.path;
+  const opened = await call('images.open', { path });
+  return opened.frames.map((f, i) => frameRef(f, { path, frame: i }));
 }

@@ -36,6 +36,8 @@ export interface Findings {
   thresholds?: { low: number; high: number };
   /** Warnings on the input, e.g. `INPUT_OUT_OF_DISTRIBUTION` (the decision is then uncertain). */
   flags?: { code: string; message?: string }[];
+  /** Whether the pack's exact files were evaluated on this station; `reason` when not. */
+  validation?: { validated: boolean; reason: string | null };
 }
 
 export interface Draft {
@@ -71,6 +73,8 @@ export interface FrameRef {
   /** A decimated copy of the stored values to paint first (large frames only). */
   preview?: { mediaId: string; step: number; width: number; height: number };
   pixelSpacing?: { row: number; column: number; source: string };
+  /** The file (and 0-based frame in it) the host decoded this frame from. */
+  source?: { path: string; frame: number };
   position?: [number, number, number];
   orientation?: [number, number, number, number, number, number];
   header?: FrameHeader;

@@ -13,7 +13,7 @@ import type { BoxData } from '../viewer/types';
 /** Model boxes a new run of `origin` replaces: that pack's own; without an origin, region boxes (as before). */
 export const replacedBy = (origin: string | undefined) => (b: BoxData): boolean => b.source !== 'reviewer' && (origin === undefined ? b.source === 'region' : b.origin === origin);
 
-export type Tool = 'wl' | 'pan' | 'box' | 'length' | 'roi';
+export type Tool = 'wl' | 'pan' | 'box' | 'length' | 'roi' | 'ellipse';
 
 export interface Pane {
   sceneId: string;

@@ -126,8 +126,15 @@ export interface RoiStats {
  * Statistics of the real values (modality LUT applied: HU for CT) of the pixels whose centres lie
  * inside the rectangle, padding excluded. Population SD (n), as OHIF and RadiAnt report it.
  */
-export function roiStats(f: FrameData, r: Rect): RoiStats | undefined {
+export function roiStats(f: FrameData, r: Rect, shape: 'rectangle' | 'ellipse' = 'rectangle'): RoiStats | undefined {
   if (f.channels !== 1 || f.step) return undefined;
+  // Ellipse: the one inscribed in the rectangle; a pixel counts when its centre lies inside it.
+  const cx = r.x + r.width / 2;
+  const cy = r.y + r.height / 2;
+  const rx = r.width / 2;
+  const ry = r.height / 2;
+  const inside = shape === 'ellipse' ? (x: number, y: number) => ((x + 0.5 - cx) / rx) ** 2 + ((y + 0.5 - cy) / ry) ** 2 <= 1 : () => true;
+  if (shape === 'ellipse' && (rx <= 0 || ry <= 0)) return undefined;
   const x0 = Math.max(0, Math.ceil(r.x - 0.5));
   const y0 = Math.max(0, Math.ceil(r.y - 0.5));
   const x1 = Math.min(f.width - 1, Math.floor(r.x + r.width - 0.5));
@@ -140,6 +147,7 @@ export function roiStats(f: FrameData, r: Rect): RoiStats | undefined {
   let max = -Infinity;
   for (let y = y0; y <= y1; y++) {
     for (let x = x0; x <= x1; x++) {
+      if (!inside(x, y)) continue;
       const s = f.data[y * f.width + x]!;
       if (f.padding && s >= f.padding.from && s <= f.padding.to) continue;
       const v = real(s);
@@ -154,11 +162,24 @@ export function roiStats(f: FrameData, r: Rect): RoiStats | undefined {
   const mean = sum / n;
   const sd = Math.sqrt(Math.max(0, sum2 / n - mean * mean));
   const ps = f.pixelSpacing;
-  return { count: n, mean, sd, min, max, area: r.width * r.height * (ps ? ps.row * ps.column : 1), areaUnit: ps ? 'mm²' : 'px²' };
+  const area = (shape === 'ellipse' ? Math.PI * rx * ry : r.width * r.height) * (ps ? ps.row * ps.column : 1);
+  return { count: n, mean, sd, min, max, area, areaUnit: ps ? 'mm²' : 'px²' };
 }
 
 export function roiText(s: RoiStats, unit: string | undefined): string[] {
   const u = unit ? ` ${unit}` : '';
   const f = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
   return [`Mean ${f(s.mean)}${u} SD ${s.sd.toFixed(1)}`, `Min ${f(s.min)} Max ${f(s.max)}`, `Area ${s.area.toFixed(1)} ${s.areaUnit}`];
+}
+
+/** The numbers of one measurement as the history and the SR keep them (value keys, unit). */
+export function measurementRecord(f: FrameData, kind: 'length' | 'roi' | 'ellipse', a: Point, b: Point): { value: Record<string, number>; unit: string | null } | undefined {
+  if (kind === 'length') {
+    const l = measureLength(f, a, b);
+    return { value: { length: l.value }, unit: l.unit };
+  }
+  const r = { x: Math.min(a.x, b.x), y: Math.min(a.y, b.y), width: Math.abs(b.x - a.x), height: Math.abs(b.y - a.y) };
+  const s = roiStats(f, r, kind === 'ellipse' ? 'ellipse' : 'rectangle');
+  if (!s) return undefined;
+  return { value: { mean: s.mean, sd: s.sd, min: s.min, max: s.max, count: s.count, [s.areaUnit === 'mm²' ? 'areaMm2' : 'areaPx']: s.area }, unit: f.unit ?? null };
 }

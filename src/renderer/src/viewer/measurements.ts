@@ -1,11 +1,12 @@
 /**
- * The reviewer's measurements (length lines and rectangle ROIs) per scene and frame: plain data in
+ * The reviewer's measurements (length lines, rectangle and ellipse ROIs) per scene and frame: plain data in
  * image pixel coordinates, drawn by MeasurementShapes; the numbers come from ./annotations.
  */
 import { create } from 'zustand';
 import type { Point } from './annotations';
 
-export type MeasurementKind = 'length' | 'roi';
+/** `roi` is the rectangle ROI (its tool's name since it came first), `ellipse` the inscribed-ellipse ROI. */
+export type MeasurementKind = 'length' | 'roi' | 'ellipse';
 
 export interface Measurement {
   id: string;
@@ -22,6 +23,8 @@ interface MeasureState {
   add(m: Omit<Measurement, 'id'>): string;
   remove(id: string): void;
   clear(sceneId: string): void;
+  /** Replaces a scene's measurements (a reopened review brings back the ones it recorded). */
+  seed(sceneId: string, items: Omit<Measurement, 'id' | 'sceneId'>[]): void;
 }
 
 let next = 1;
@@ -35,7 +38,13 @@ export const useMeasureStore = create<MeasureState>((set) => ({
   },
   remove: (id) => set((s) => ({ items: s.items.filter((x) => x.id !== id) })),
   clear: (sceneId) => set((s) => ({ items: s.items.filter((x) => x.sceneId !== sceneId) })),
+  seed: (sceneId, items) => set((s) => ({ items: [...s.items.filter((x) => x.sceneId !== sceneId), ...items.map((m) => ({ ...m, sceneId, id: `m${next++}` }))] })),
 }));
+
+/** A recorded review's measurements as the viewer's (frame = the run image's frame number − 1). */
+export function recordedMeasurements(ms: { kind: 'length' | 'rectangle' | 'ellipse'; points: [Point, Point]; frameNumber?: number | null }[]): Omit<Measurement, 'id' | 'sceneId'>[] {
+  return ms.map((m) => ({ kind: m.kind === 'rectangle' ? 'roi' : m.kind, frameIndex: Math.max(0, (m.frameNumber ?? 1) - 1), a: m.points[0], b: m.points[1] }));
+}
 
 export function rectOf(m: Pick<Measurement, 'a' | 'b'>): { x: number; y: number; width: number; height: number } {
   return { x: Math.min(m.a.x, m.b.x), y: Math.min(m.a.y, m.b.y), width: Math.abs(m.b.x - m.a.x), height: Math.abs(m.b.y - m.a.y) };

@@ -59,6 +59,8 @@ export interface FrameData {
    * (⌈width/step⌉ per row), until the full frame replaces this record. Geometry stays the image's.
    */
   step?: number;
+  /** The file this frame came from and its 0-based frame in it (tag browser, measurements' source). */
+  source?: { path: string; frame: number };
   /** Pixel Spacing (row, column mm); absent: lengths are in px. */
   pixelSpacing?: { row: number; column: number; source: string };
   /** Image Position / Orientation (Patient) (DICOM). */

@@ -1,0 +1,95 @@
+/**
+ * The desktop app's DICOM node: when `settings.yaml` in the data folder names a node
+ * configuration (`dicom: { config: dicom.yaml }`), main starts the same `DicomNode` as
+ * `inspector dicom listen` (core/dicomnet), with the same batch code inspecting what arrives, on
+ * the app's own history. The worklist room shows its state; a configuration error is shown there
+ * (coded) instead of stopping the app.
+ */
+import { join, resolve } from 'node:path';
+import { loadDicomConfig } from '../core/dicomnet/config';
+import { DicomNode, type NodeEvent } from '../core/dicomnet/node';
+import { loadDicomSetting } from '../core/settings/index';
+import { toErrorInfo, type ErrorInfo } from '../shared/errors';
+import { runBatch } from './batch';
+import type { HistoryAccess } from './history';
+import type { AppPaths } from './paths';
+import type { WorkerClient } from './workerClient';
+
+export interface DicomNodeStatus {
+  state: 'off' | 'starting' | 'listening' | 'failed';
+  aeTitle?: string;
+  bind?: string;
+  port?: number;
+  config?: string;
+  inbox?: string;
+  error?: ErrorInfo;
+  /** The last few events (ids only, as the CLI logs them), newest last. */
+  events: NodeEvent[];
+}
+
+export class DicomNodeService {
+  private node: DicomNode | null = null;
+  private status: DicomNodeStatus = { state: 'off', events: [] };
+
+  constructor(private readonly deps: { paths: AppPaths; worker: WorkerClient; history: HistoryAccess; version: string }) {}
+
+  /** Starts the listener when the settings name a configuration; resolves with the resulting state. */
+  async startFromSettings(): Promise<DicomNodeStatus> {
+    if (this.node) return this.current();
+    let configFile: string | null;
+    try {
+      configFile = loadDicomSetting(this.deps.paths.userDataDir);
+    } catch (e) {
+      this.status = { state: 'failed', error: toErrorInfo(e), events: [] };
+      return this.current();
+    }
+    if (!configFile) return this.current();
+    this.status = { state: 'starting', config: configFile, events: [] };
+    try {
+      const config = loadDicomConfig(configFile);
+      const base = join(this.deps.paths.userDataDir, 'dicom');
+      const inbox = resolve(config.inbox ?? join(base, 'inbox'));
+      const history = this.deps.history;
+      const store = history.get();
+      const node = new DicomNode({
+        config,
+        store,
+        inbox,
+        outboxDir: join(base, 'outbox'),
+        softwareVersion: this.deps.version,
+        log: (e) => this.event(e),
+        inspect: async ({ studyInstanceUid, pack, paths }) => {
+          const summary = await runBatch({ worker: this.deps.worker, history }, { paths, packs: [pack], name: `dicom study ${studyInstanceUid}` });
+          const runIds = store.db.prepare('SELECT id FROM inference_runs WHERE batch_id = ? ORDER BY id').pluck().all(summary.batchId) as number[];
+          return { batchId: summary.batchId, runIds };
+        },
+      });
+      const port = await node.start();
+      this.node = node;
+      this.status = { ...this.status, state: 'listening', aeTitle: config.ae_title, bind: config.bind, port, inbox };
+    } catch (e) {
+      this.status = { ...this.status, state: 'failed', error: toErrorInfo(e, 'DICOM_LISTENER_FAILED') };
+    }
+    return this.current();
+  }
+
+  private event(e: NodeEvent): void {
+    this.status.events = [...this.status.events.slice(-19), e];
+  }
+
+  current(): DicomNodeStatus {
+    return { ...this.status, events: [...this.status.events] };
+  }
+
+  /** Resolves when every study that became stable so far is inspected (tests; the app never waits). */
+  async idle(): Promise<void> {
+    await this.node?.idle();
+  }
+
+  async close(): Promise<void> {
+    const n = this.node;
+    this.node = null;
+    if (n) await n.close();
+    this.status = { ...this.status, state: 'off' };
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The Evaluate room's channels: an evaluation of a granted labelled set runs here in the host (as
+ * `inspector evaluate` does: `runEvaluation`, the worker doing the inference) as a job the page
+ * polls and may cancel; its images stay held by the session for the live trade-off, proposals by
+ * other targets and thresholds applied from them. Domain rules are the core's: this file checks
+ * grants, keeps jobs and reshapes results for the page.
+ */
+import { randomUUID } from 'node:crypto';
+import type { PackEvaluation } from '../core/evaluation/evaluate';
+import { loadSet } from '../core/evaluation/sets/load';
+import { applyThresholdChoice } from '../core/evaluation/applyChoice';
+import { chooseThreshold, tradeoffImages, type ChosenThreshold } from '../core/evaluation/tradeoff';
+import type { PackRoot } from '../core/packs/discover';
+import { loadPack } from '../core/packs/load';
+import { resolvePackDir, resolvePacks } from '../core/packs/resolve';
+import { loadConfig } from '../core/verdict/config';
+import type { Input, Output } from '../shared/contract';
+import type { EvaluatedPack, EvaluationJob, EvaluationView } from '../shared/evaluation';
+import { InspectorError, toErrorInfo } from '../shared/errors';
+import type { HostContext } from './handlers';
+import { packFacts, runEvaluation, type EvaluationResult } from './evaluate';
+
+/** The objectives' targets the page's proposals start from (those of `inspector evaluate`). */
+export const DEFAULT_TARGETS = { recallTarget: 0.99, falseAlarmTarget: 0.01, sigmaK: 3 };
+
+type EvaluationChannel = 'evaluation.start' | 'evaluation.progress' | 'evaluation.cancel' | 'evaluation.propose' | 'threshold.apply';
+export type EvaluationHandlers = { [C in EvaluationChannel]: (input: Input<C>) => Promise<Output<C>> };
+
+interface Job extends EvaluationJob {
+  stop: boolean;
+}
+
+function packRoots(ctx: HostContext): PackRoot[] {
+  return [
+    { dir: ctx.paths.appModelsDir, source: 'app' },
+    { dir: ctx.paths.userModelsDir, source: 'user' },
+  ];
+}
+
+const proposal = (p: PackEvaluation['proposals'][number]): ChosenThreshold => ({
+  objective: p.objective,
+  low: p.point.threshold,
+  high: p.point.threshold,
+  humanShare: null,
+  point: p.point,
+  ...(p.note ? { note: p.note } : {}),
+});
+
+function view(ctx: HostContext, r: EvaluationResult): EvaluationView {
+  const runs = ctx.history
+    .get()
+    .db.prepare('SELECT r.id, r.pack_name AS pack, i.source_path AS path FROM inference_runs r JOIN images i ON i.id = r.image_id WHERE r.batch_id = ?')
+    .all(r.batch.batchId) as { id: number; pack: string; path: string }[];
+  const runOf = new Map(runs.map((x) => [`${x.pack}\n${x.path}`, x.id]));
+  const packs: EvaluatedPack[] = r.packs.map((p) => ({
+    name: p.pack.name,
+    version: p.pack.version,
+    kind: p.pack.kind,
+    identity: p.pack.identity,
+    labels: p.pack.labels,
+    normalLabels: p.pack.normalLabels,
+    images: p.images,
+    errors: p.errors,
+    classes: p.classification.classes,
+    predictedClasses: p.classification.predictedClasses,
+    matrix: p.classification.matrix,
+    accuracy: p.classification.accuracy,
+    accuracyCi: p.classification.accuracyCi,
+    threshold: p.binary.threshold,
+    scoreUnit: p.binary.scoreUnit,
+    point: p.binary.point,
+    f1Ci: p.binary.f1Ci,
+    precisionCi: p.binary.precisionCi,
+    recallCi: p.binary.recallCi,
+    rocAuc: p.binary.rocAuc,
+    rocAucCi: p.binary.rocAucCi,
+    averagePrecision: p.binary.averagePrecision,
+    roc: p.binary.roc && { fpr: p.binary.roc.fpr, tpr: p.binary.roc.tpr },
+    pr: p.binary.pr && { precision: p.binary.pr.precision, recall: p.binary.pr.recall },
+    histogram: p.binary.histogram,
+    histogramRange: p.binary.histogramRange,
+    calibration: p.calibration ? { meanPredicted: p.calibration.meanPredicted, fractionPositive: p.calibration.fractionPositive, counts: p.calibration.counts, ece: p.calibration.ece } : null,
+    proposals: p.proposals.map(proposal),
+    band: p.band ? { objective: 'band', low: p.band.low, high: p.band.high, humanShare: p.band.humanShare, point: p.band.atHigh, atLow: p.band.atLow } : null,
+    tradeoff: tradeoffImages(p, r.predictions, r.set.normalLabel, (path) => runOf.get(`${p.pack.name}\n${path}`) ?? null),
+  }));
+  const c = r.cases;
+  return {
+    evaluationId: r.evaluationId,
+    batchId: r.batch.batchId,
+    set: r.set,
+    packs,
+    cases: c ? { cases: c.cases, classes: c.classes, predictedClasses: c.predictedClasses, matrix: c.matrix, accuracy: c.accuracy } : null,
+    targets: DEFAULT_TARGETS,
+  };
+}
+
+const publicJob = ({ stop: _stop, ...j }: Job): EvaluationJob => ({ ...j });
+
+export function createEvaluationHandlers(ctx: HostContext): EvaluationHandlers {
+  const jobs = new Map<string, Job>();
+  /** Evaluations this session ran, by id: their images for proposals and applies. */
+  const held = new Map<number, EvaluationView>();
+  const jobOf = (jobId: string): Job => {
+    const j = jobs.get(jobId);
+    if (!j) throw new InspectorError('EVAL_JOB_NOT_FOUND', `There is no evaluation job ${jobId} in this session.`, { jobId });
+    return j;
+  };
+  const heldPack = (evaluationId: number, pack: string) => held.get(evaluationId)?.packs.find((p) => p.name === pack.split('@')[0]);
+
+  return {
+    'evaluation.start': async (input) => {
+      if ([...jobs.values()].some((j) => j.state === 'running')) throw new InspectorError('EVAL_BUSY', 'An evaluation is already running; wait for it or cancel it first.');
+      // Everything the evaluation reads must be inside what the user chose: the set folder, the
+      // config, the packs a config names by folder, and every image and mask a manifest lists.
+      const set = ctx.grants.check(input.set);
+      const config = input.config ? ctx.grants.check(input.config) : undefined;
+      const roots = ctx.grants.list();
+      if (config) {
+        const sides = loadConfig(config).config.sides;
+        resolvePacks([], packRoots(ctx), [sides.internal?.pack, sides.external?.pack].filter((x): x is string => !!x), { grants: roots });
+      }
+      const labelled = loadSet(set, input.normalLabel ? { normalLabel: input.normalLabel } : {});
+      for (const img of labelled.images) for (const p of [img.path, img.maskPath]) if (p) ctx.grants.check(p);
+
+      const job: Job = { jobId: randomUUID(), state: 'running', cancelling: false, batchId: null, done: 0, total: labelled.images.length, caseId: null, errors: 0, error: null, result: null, stop: false };
+      jobs.set(job.jobId, job);
+      void runEvaluation(
+        { worker: ctx.worker, history: ctx.history, packRoots: packRoots(ctx) },
+        {
+          set,
+          ...(input.pack ? { packs: [input.pack] } : {}),
+          ...(config ? { config } : {}),
+          ...(input.normalLabel ? { normalLabel: input.normalLabel } : {}),
+          recallTarget: DEFAULT_TARGETS.recallTarget,
+          falseAlarmTarget: DEFAULT_TARGETS.falseAlarmTarget,
+          sigmaK: DEFAULT_TARGETS.sigmaK,
+        },
+        (p) => Object.assign(job, { batchId: p.batchId, done: p.done, total: p.total, caseId: p.caseId, errors: p.errors }),
+        () => job.stop,
+      ).then(
+        (r) => {
+          job.batchId = r.batch.batchId;
+          if (r.batch.stopped || r.evaluationId === null) {
+            job.state = 'stopped';
+            return;
+          }
+          job.result = view(ctx, r);
+          held.set(r.evaluationId, job.result);
+          job.state = 'done';
+        },
+        (e: unknown) => {
+          const info = toErrorInfo(e);
+          job.error = { code: info.code, message: info.message };
+          job.state = 'failed';
+        },
+      );
+      return publicJob(job);
+    },
+    'evaluation.progress': async ({ jobId }) => publicJob(jobOf(jobId)),
+    'evaluation.cancel': async ({ jobId }) => {
+      const j = jobOf(jobId);
+      if (j.state === 'running') {
+        j.stop = true;
+        j.cancelling = true;
+      }
+      return publicJob(j);
+    },
+    'evaluation.propose': async ({ evaluationId, pack, choice }) => {
+      const p = heldPack(evaluationId, pack);
+      if (!p) throw new InspectorError('EVAL_PREDICTIONS_UNAVAILABLE', `Evaluation ${evaluationId} of ${pack} was not run in this session; run it again to choose thresholds from it.`, { evaluationId, pack });
+      return chooseThreshold(p.tradeoff.map((i) => i.truth), p.tradeoff.map((i) => i.score), choice);
+    },
+    'threshold.apply': async ({ evaluationId, pack, choice }) => {
+      // The pack as installed now: its identity must be the one evaluated (EVAL_PACK_CHANGED otherwise).
+      const current = packFacts(loadPack(resolvePackDir(pack, packRoots(ctx), { grants: ctx.grants.list() })));
+      const p = heldPack(evaluationId, pack);
+      return applyThresholdChoice(ctx.history.get(), {
+        evaluationId,
+        current,
+        choice,
+        // A held evaluation was run with the default targets, so its recorded band is theirs.
+        ...(p ? { images: p.tradeoff, recordedBandTargets: { recallTarget: DEFAULT_TARGETS.recallTarget, falseAlarmTarget: DEFAULT_TARGETS.falseAlarmTarget } } : {}),
+      });
+    },
+  };
+}
