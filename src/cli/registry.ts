@@ -26,6 +26,7 @@ export const commands: readonly Entry[] = [
   { name: 'evaluation', summary: 'recorded evaluations: the PDF validation record (report)', load: async () => (await import('./commands/evaluation')).evaluationCommand },
   { name: 'threshold', summary: 'apply a threshold proposed by an evaluation (audited, role-checked); show validated status', load: async () => (await import('./commands/threshold')).thresholdCommand },
   { name: 'station', summary: 'line service: hot folder in, one verdict per case out on MQTT / OPC UA / REST, exactly once', load: async () => (await import('./commands/station')).stationCommand },
+  { name: 'agreement', summary: "compare recorded runs' boxes on one image (IoU, who found what) and record the figure", load: async () => (await import('./commands/agreement')).agreementCommand },
   { name: 'dicom', summary: 'DICOM node: receive studies (C-STORE SCP), auto-inspect, send SR/SC back (C-STORE, STOW-RS)', load: async () => (await import('./commands/dicom')).dicomCommand },
 ];
 

@@ -24,6 +24,7 @@ import { listTags } from '../core/imaging/dicom/tags';
 import { readRegularFile } from '../core/files/read';
 import { InspectorError } from '../shared/errors';
 import { createEvaluationHandlers } from './evaluationJobs';
+import { recordAgreementOf } from './agreement';
 
 export interface HostContext {
   version: string;
@@ -120,5 +121,6 @@ export function createHandlers(ctx: HostContext): Handlers {
     },
     'images.tags': async ({ path }) => listTags(await readRegularFile(ctx.grants.check(path), ctx.grants.list())),
     ...createEvaluationHandlers(ctx),
+    'agreement.record': async (input) => recordAgreementOf(ctx.history, input),
   };
 }

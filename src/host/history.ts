@@ -9,6 +9,7 @@ import { validationByPack } from '../core/evaluation/validation';
 import {
   agreementStats,
   allPacksDrift,
+  boxReviewsOf,
   dailyStats,
   errorStats,
   getRun,
@@ -81,6 +82,13 @@ export function createHistoryHandlers(history: HistoryAccess, exportDeps: Export
       if (!operator) throw new InspectorError('OPERATOR_NOT_SELECTED', 'Choose your operator profile before reviewing.');
       const reviewId = store.recordReview({ ...r, operatorId: operator.id });
       return { reviewId, run: getRun(store.db, r.runId) };
+    },
+    'review.box': async (r) => {
+      const store = history.get();
+      const operator = store.currentOperator();
+      if (!operator) throw new InspectorError('OPERATOR_NOT_SELECTED', 'Choose your operator profile before reviewing.');
+      const boxReviewId = store.recordBoxReview({ ...r, operatorId: operator.id });
+      return { boxReviewId, boxReviews: boxReviewsOf(store.db, r.runId) };
     },
     'operator.list': async () => {
       const store = history.get();

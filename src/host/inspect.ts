@@ -54,6 +54,7 @@ export async function runInspect(
     // The worker re-checks every hop on real paths: folder entries, and packs named by inspector.yaml.
     roots: ctx.grants.list(),
     ...(input.method ? { method: input.method } : {}),
+    ...(input.grounding ? { grounding: input.grounding } : {}),
     ...(input.config ? { config: ctx.grants.check(input.config) } : {}),
   });
   // Every inspection is recorded before the renderer sees it: the run id is what a review refers to.

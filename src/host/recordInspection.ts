@@ -61,6 +61,7 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
     pack: { name: r.pack.name, version: r.pack.version, fileHashes: { ...r.pack.files, 'pack.yaml': r.pack.manifestSha256 } },
     provider: r.provider,
     ...(opts.providersRequested?.length ? { providersRequested: [...opts.providersRequested] } : {}),
+    ...(r.grounding ? { groundingPrompt: r.grounding.prompt } : {}),
     verdict: aiLabel(r),
     score: r.defectScore ?? 0,
     threshold: c ? c.thresholds.high : 0.5,

@@ -209,6 +209,24 @@ export const RecordedHeatmap = HeatmapRef.extend({
   pixelThreshold: z.number().optional(),
 });
 
+export const AgreementRecordInput = z
+  .object({
+    /** Recorded runs on the same image, each named by the system it stands for (Grad-CAM, Anomaly, Grounding…). */
+    runs: z.array(z.object({ system: z.string().min(1).max(40), runId: z.number().int().positive() }).strict()).min(2).max(6),
+    matchIou: z.number().gt(0).max(1).optional(),
+  })
+  .strict();
+export const AgreementRecorded = z.object({
+  agreementId: z.number(),
+  caseKey: z.string(),
+  matchIou: z.number(),
+  meanIou: z.number().nullable(),
+  systems: z.array(z.object({ system: z.string(), runId: z.number(), packName: z.string(), boxes: z.number() })),
+  pairs: z.array(z.object({ a: z.string(), b: z.string(), iou: z.number().nullable(), matched: z.number() })),
+  boxes: z.array(z.object({ system: z.string(), index: z.number(), label: z.string().optional(), foundBy: z.array(z.string()), bestIou: z.record(z.string(), z.number()) })),
+});
+export type AgreementRecorded = z.infer<typeof AgreementRecorded>;
+
 export const contract = {
   'app.info': { input: Empty, output: AppInfo },
   'system.doctor': { input: Empty, output: DoctorReport },
@@ -242,6 +260,10 @@ export const contract = {
   /** A granted DICOM file's data set for the tag browser (no pixel data). */
   'images.tags': { input: z.object({ path: z.string().min(1) }).strict(), output: D.TagRows },
   ...evaluationContract,
+  /** Accept or reject one box of a recorded run; signed by the selected operator, in the audit chain. */
+  'review.box': { input: H.BoxReviewInput, output: H.BoxReviewed },
+  /** The agreement of the systems' boxes on one image (recorded runs), computed in core and recorded. */
+  'agreement.record': { input: AgreementRecordInput, output: AgreementRecorded },
 } satisfies Record<Channel, { input: z.ZodType; output: z.ZodType }>;
 
 export type Contract = typeof contract;

@@ -69,6 +69,8 @@ export const HistoryRow = z.object({
   score: z.number(),
   threshold: z.number().nullable(),
   review: z.object({ id: z.number(), decision: ReviewDecision, label: z.string().nullable(), operatorId: z.string(), at: z.number() }).nullable(),
+  groundingPrompt: z.string().optional(),
+  boxes: z.object({ accepted: z.number(), rejected: z.number() }).optional(),
 });
 
 export const HistoryPage = z.object({
@@ -94,6 +96,22 @@ const ReviewRow = z.object({
   createdAt: z.number(),
 });
 
+const BoxReviewRow = z.object({
+  id: z.number(),
+  runId: z.number(),
+  boxIndex: z.number(),
+  box: z.array(z.number()),
+  label: z.string(),
+  decision: z.enum(['accept', 'reject']),
+  operatorId: z.string(),
+  operatorName: z.string().nullable(),
+  createdAt: z.number(),
+});
+
+/** `review.box`: accept or reject one box of a run (index into its regions); signed by the selected operator. */
+export const BoxReviewInput = z.object({ runId: z.number().int().positive(), boxIndex: z.number().int().min(0).max(10_000), decision: z.enum(['accept', 'reject']) }).strict();
+export const BoxReviewed = z.object({ boxReviewId: z.number(), boxReviews: z.array(BoxReviewRow) });
+
 const NumberMap = z.record(z.string(), z.number());
 
 export const RunDetail = z.object({
@@ -108,6 +126,8 @@ export const RunDetail = z.object({
     provider: z.string(),
     /** Execution providers asked for (null: the default order); `provider` is the one that ran. */
     providersRequested: z.array(z.string()).nullable().optional(),
+    /** Grounding runs: the prompt the run used (null for other packs). */
+    groundingPrompt: z.string().nullable().optional(),
     verdict: z.string(),
     score: z.number(),
     threshold: z.number().nullable(),
@@ -134,6 +154,8 @@ export const RunDetail = z.object({
     validation: z.object({ outcome: z.enum(['ok', 'warning', 'failed']), code: z.string().optional(), message: z.string().optional() }),
   }),
   reviews: z.array(ReviewRow),
+  /** Per-box accept/reject, oldest first; the latest per box is its state. */
+  boxReviews: z.array(BoxReviewRow).optional(),
 });
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);

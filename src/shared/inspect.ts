@@ -9,8 +9,33 @@ import { z } from 'zod';
 // The same list as src/core/explain/cams.ts METHODS (tests/unit/explain/methods.test.ts checks they agree).
 export const EXPLAIN_METHODS = ['none', 'gradcam', 'gradcampp', 'xgradcam', 'hirescam', 'layercam', 'gradcamelementwise', 'eigengradcam', 'finercam', 'eigencam', 'scorecam', 'ablationcam', 'kpcacam', 'fem'] as const;
 
+/**
+ * A reviewer's prompt for a grounding pack: text only. Phrases are separated by "." or line breaks;
+ * a path separator or a control character is refused (the prompt is never a file name), and the
+ * length is capped well above the model's 256 tokens (the engine names a longer one precisely).
+ */
+export const GroundingPrompt = z
+  .string()
+  .trim()
+  .min(1, 'The prompt needs at least one phrase.')
+  .max(1000, 'A prompt is at most 1000 characters.')
+  .refine((p) => !/[\\/]/.test(p), 'A prompt is text, not a path: "/" and "\\" are not allowed.')
+  // eslint-disable-next-line no-control-regex
+  .refine((p) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(p), 'A prompt holds no control characters.')
+  .refine((p) => /\p{L}/u.test(p), 'The prompt needs at least one word.');
+
+export const GroundingRunOptions = z
+  .object({
+    prompt: GroundingPrompt.optional(),
+    boxThreshold: z.number().min(0).max(1).optional(),
+    textThreshold: z.number().min(0).max(1).optional(),
+  })
+  .strict();
+
 export const InspectRunInput = z
   .object({
+    /** Grounding packs: this run's prompt and thresholds instead of the pack's (recorded with the run). */
+    grounding: GroundingRunOptions.optional(),
     paths: z.array(z.string().min(1)).min(1),
     /** A pack folder or an installed pack's name; omitted: inspector.yaml's sides or the only pack. */
     pack: z.string().min(1).optional(),

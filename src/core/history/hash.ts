@@ -78,6 +78,16 @@ export const HASHED_COLUMNS = {
     key: 'id',
     columns: ['id', 'created_at', 'pack_name', 'pack_identity', 'evaluation_id', 'objective', 'low', 'high', 'human_share', 'operator_id'],
   },
+  box_review: {
+    table: 'box_reviews',
+    key: 'id',
+    columns: ['id', 'run_id', 'box_index', 'box', 'label', 'decision', 'operator_id', 'created_at'],
+  },
+  agreement: {
+    table: 'system_agreements',
+    key: 'id',
+    columns: ['id', 'created_at', 'case_key', 'image_sha256', 'runs', 'match_iou', 'mean_iou', 'summary', 'operator_id'],
+  },
 } as const;
 
 export const SEALED_WITH_RUN = {
@@ -119,7 +129,7 @@ export function recordHash(entity: Exclude<AuditEntity, 'run'>, row: AnyRow): st
  * Run columns added after hash version 1. Each is sealed only when it holds a value, so every hash
  * already in the chain (written before the column existed, all null) still verifies.
  */
-export const RUN_ADDED_COLUMNS = ['providers_requested'] as const;
+export const RUN_ADDED_COLUMNS = ['providers_requested', 'grounding_prompt'] as const;
 
 export function runRecordHash(run: AnyRow, image: AnyRow, kase: AnyRow): string {
   const added = RUN_ADDED_COLUMNS.filter((c) => run[c] !== null && run[c] !== undefined)

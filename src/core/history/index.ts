@@ -6,7 +6,7 @@ export { offMachineAnchor, chainHoldsFrom } from './audit';
 export { verifyDerived, verifyBlobs } from './derived';
 export { acquireBatchLock, LEASE_MS, type BatchLease } from './batchLock';
 export { storageError } from './store';
-export { searchHistory, getRun, type HistoryQuery, type HistoryPage, type ReviewStatus } from './search';
+export { searchHistory, getRun, boxReviewsOf, type HistoryQuery, type HistoryPage, type ReviewStatus } from './search';
 export { listFailedImages, type FailedImageRow, type FailedImageQuery } from './failures';
 export { dailyStats, packStats, agreementStats, errorStats, type StatsQuery, type DailyStats, type PackStats, type AgreementStats, type ErrorStats } from './stats';
 export { packDrift, allPacksDrift, psi, ksStatistic, ksPValue, DEFAULT_DRIFT_LIMITS, type DriftReport, type DriftLimits } from './drift';

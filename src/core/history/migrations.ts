@@ -252,6 +252,28 @@ CREATE TRIGGER review_measurements_no_delete BEFORE DELETE ON review_measurement
 ${outboxTrigger('review_measurements', 'id')}
 `;
 
+const vGroundingReview = `
+ALTER TABLE inference_runs ADD COLUMN grounding_prompt TEXT;
+CREATE TABLE box_reviews(
+  id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES inference_runs(id), box_index INTEGER NOT NULL,
+  box TEXT NOT NULL, label TEXT NOT NULL, decision TEXT NOT NULL CHECK (decision IN ('accept', 'reject')),
+  operator_id TEXT NOT NULL REFERENCES operators(id), created_at INTEGER NOT NULL);
+CREATE INDEX box_reviews_run ON box_reviews(run_id, box_index, id);
+CREATE TABLE system_agreements(
+  id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, case_key TEXT NOT NULL, image_sha256 TEXT NOT NULL,
+  runs TEXT NOT NULL, match_iou REAL NOT NULL, mean_iou REAL, summary TEXT NOT NULL, operator_id TEXT);
+CREATE INDEX system_agreements_case ON system_agreements(case_key, id);
+${['box_reviews', 'system_agreements']
+  .map(
+    (t) => `
+CREATE TRIGGER ${t}_no_update BEFORE UPDATE ON ${t} BEGIN SELECT RAISE(ABORT, 'HISTORY_APPEND_ONLY: ${t} rows are never changed'); END;
+CREATE TRIGGER ${t}_no_delete BEFORE DELETE ON ${t} BEGIN SELECT RAISE(ABORT, 'HISTORY_APPEND_ONLY: ${t} rows are never deleted'); END;`,
+  )
+  .join('')}
+${outboxTrigger('box_reviews', 'id')}
+${outboxTrigger('system_agreements', 'id')}
+`;
+
 /** Order in which existing rows are logged when the audit chain is introduced over old data. */
 const BACKFILL_ORDER: AuditEntity[] = ['operator', 'batch', 'run', 'review', 'error'];
 
@@ -322,6 +344,13 @@ export const MIGRATIONS: Migration[] = [
     // Lengths and ROI statistics the reviewer took, each an audited, append-only row of its review
     // (written in the review's transaction), so the reviewed SR can carry them (docs/DICOM-NODE.md).
     up: (db) => db.exec(vReviewMeasurements),
+  },
+  {
+    version: 11,
+    name: 'grounding prompt on runs, per-box reviews, system agreements',
+    // The prompt a grounding run used (a reviewer may edit it and re-run); each box's accept/reject by
+    // a reviewer; the agreement figure of the systems compared on one image. All audited, append-only, synced.
+    up: (db) => db.exec(vGroundingReview),
   },
 ];
 

@@ -19,6 +19,7 @@ import {
   type OperatorRole,
   type MeasurementInput,
   type ReviewInput,
+  type BoxReviewInput,
 } from './types';
 
 export interface WriteTx {
@@ -242,6 +243,7 @@ export function recordInference(tx: WriteTx, rec: InferenceRecord): RecordedRun 
     pack_hashes: json(rec.pack.fileHashes, {}),
     provider: rec.provider,
     providers_requested: rec.providersRequested?.length ? JSON.stringify(rec.providersRequested) : null,
+    grounding_prompt: rec.groundingPrompt ?? null,
     verdict: rec.verdict,
     score: rec.score,
     threshold: rec.threshold ?? null,
@@ -334,6 +336,72 @@ function recordMeasurement(tx: WriteTx, reviewId: number, m: MeasurementInput, o
     },
     operatorId,
     'measurement.record',
+  );
+}
+
+/**
+ * A reviewer's accept or reject of one box of a run (by its index in the run's regions). Never
+ * edited: a later decision on the same box is a new row, and the latest one is the box's state.
+ */
+export function recordBoxReview(tx: WriteTx, r: BoxReviewInput): number {
+  if (r.decision !== 'accept' && r.decision !== 'reject') throw new InspectorError('REVIEW_BAD_DECISION', `A box is accepted or rejected; got "${String(r.decision)}".`);
+  if (!tx.sql('SELECT 1 FROM operators WHERE id = ?').get(r.operatorId)) {
+    throw new InspectorError('OPERATOR_UNKNOWN', `No operator "${r.operatorId}"; choose or create a profile first.`);
+  }
+  const run = tx.sql('SELECT regions FROM inference_runs WHERE id = ?').get(r.runId) as { regions: string } | undefined;
+  if (!run) throw new InspectorError('HISTORY_RUN_NOT_FOUND', `No inference run ${r.runId}.`);
+  const regions = JSON.parse(run.regions) as { box: number[]; label?: string }[];
+  const region = Number.isInteger(r.boxIndex) && r.boxIndex >= 0 ? regions[r.boxIndex] : undefined;
+  if (!region) {
+    throw new InspectorError('REVIEW_BOX_NOT_FOUND', `Run ${r.runId} has ${regions.length} box(es); there is no box ${r.boxIndex}.`, { runId: r.runId, boxIndex: r.boxIndex, boxes: regions.length });
+  }
+  return insertAudited(
+    tx,
+    'box_review',
+    'box_reviews',
+    {
+      run_id: r.runId,
+      box_index: r.boxIndex,
+      // The box as the run recorded it: the decision names what the reviewer saw, not only an index.
+      box: JSON.stringify(region.box),
+      label: region.label ?? 'region',
+      decision: r.decision,
+      operator_id: r.operatorId,
+      created_at: r.createdAt ?? tx.now(),
+    },
+    r.operatorId,
+    'box.review',
+  );
+}
+
+export interface AgreementInput {
+  caseKey: string;
+  imageSha256: string;
+  /** The runs compared, each with the system name it stood for. */
+  runs: { system: string; runId: number }[];
+  matchIou: number;
+  meanIou: number | null;
+  summary: unknown;
+  operatorId: string | null;
+}
+
+export function recordAgreement(tx: WriteTx, a: AgreementInput): number {
+  return insertAudited(
+    tx,
+    'agreement',
+    'system_agreements',
+    {
+      created_at: tx.now(),
+      case_key: a.caseKey,
+      image_sha256: a.imageSha256,
+      runs: JSON.stringify(a.runs),
+      match_iou: a.matchIou,
+      mean_iou: a.meanIou,
+      summary: JSON.stringify(a.summary),
+      operator_id: a.operatorId,
+    },
+    a.operatorId ?? 'system',
+    'agreement.record',
   );
 }
 

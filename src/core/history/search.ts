@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { InspectorError } from '../../shared/errors';
-import type { HistoryRow, MeasurementInput as ReviewMeasurement, ReviewDecision, ReviewRow, RunDetail } from './types';
+import type { HistoryRow, MeasurementInput as ReviewMeasurement, ReviewDecision, ReviewRow, RunDetail, BoxReviewRow } from './types';
 
 export type ReviewStatus = 'any' | 'unreviewed' | 'reviewed' | ReviewDecision;
 
@@ -75,7 +75,9 @@ export function whereClause(db: Database.Database, q: HistoryQuery): { sql: stri
 }
 
 /** A history row as SQL returns it: the review flattened into columns (see HistoryRow.review). */
-interface SearchRow extends Omit<HistoryRow, 'review'> {
+interface SearchRow extends Omit<HistoryRow, 'review' | 'groundingPrompt' | 'boxes'> {
+  groundingPrompt: string | null;
+  boxDecisions: string | null;
   reviewId: number | null;
   decision: ReviewDecision | null;
   label: string | null;
@@ -98,7 +100,8 @@ export function searchHistory(db: Database.Database, q: HistoryQuery = {}): Hist
     .prepare(
       `SELECT r.id AS runId, r.created_at AS createdAt, c.case_key AS caseKey, c.line, c.station, i.source_path AS sourcePath,
          i.modality, r.pack_name AS packName, r.pack_version AS packVersion, r.verdict, r.score, r.threshold,
-         rs.review_id AS reviewId, rs.decision, rs.label, rs.operator_id AS reviewer, rs.at AS reviewedAt
+         rs.review_id AS reviewId, rs.decision, rs.label, rs.operator_id AS reviewer, rs.at AS reviewedAt, r.grounding_prompt AS groundingPrompt,
+         (SELECT group_concat(b.decision) FROM box_reviews b WHERE b.id IN (SELECT max(id) FROM box_reviews WHERE run_id = r.id GROUP BY box_index)) AS boxDecisions
        FROM ${reviewed ? 'review_state rs JOIN inference_runs r ON r.id = rs.run_id' : 'inference_runs r LEFT JOIN review_state rs ON rs.run_id = r.id'}
        JOIN cases c ON c.id = r.case_id
        JOIN images i ON i.id = r.image_id
@@ -125,6 +128,9 @@ export function searchHistory(db: Database.Database, q: HistoryQuery = {}): Hist
         r.reviewId === null
           ? null
           : { id: r.reviewId, decision: r.decision!, label: r.label, operatorId: r.reviewer!, at: r.reviewedAt! },
+      // Grounding runs and per-box reviews only where there are some (other rows keep their shape).
+      ...(r.groundingPrompt ? { groundingPrompt: r.groundingPrompt } : {}),
+      ...(r.boxDecisions ? { boxes: boxCounts(r.boxDecisions) } : {}),
     })),
     offset,
     limit,
@@ -142,6 +148,11 @@ export function searchHistory(db: Database.Database, q: HistoryQuery = {}): Hist
     page.total = n;
   }
   return page;
+}
+
+function boxCounts(list: string): { accepted: number; rejected: number } {
+  const d = list.split(',');
+  return { accepted: d.filter((x) => x === 'accept').length, rejected: d.filter((x) => x === 'reject').length };
 }
 
 const parse = <T>(s: string | null, fallback: T): T => (s === null ? fallback : (JSON.parse(s) as T));
@@ -173,6 +184,7 @@ export function getRun(db: Database.Database, runId: number): RunDetail {
       packHashes: parse(s('pack_hashes'), {}),
       provider: s('provider'),
       providersRequested: parse(r['providers_requested'] as string | null, null) as string[] | null,
+      groundingPrompt: (r['grounding_prompt'] as string | null | undefined) ?? null,
       verdict: s('verdict'),
       score: r['score'] as number,
       threshold: (r['threshold'] as number | null) ?? null,
@@ -206,6 +218,7 @@ export function getRun(db: Database.Database, runId: number): RunDetail {
       validation: parse(i['validation'] as string, { outcome: 'ok' as const }),
     },
     reviews: reviews.map((v) => ({ ...v, boxes: parse(v.boxes, []), measurements: reviewMeasurements(db, v.id), supersededBy: supersededBy.get(v.id) ?? null })),
+    boxReviews: boxReviewsOf(db, runId),
   };
 }
 
@@ -228,4 +241,16 @@ function reviewMeasurements(db: Database.Database, reviewId: number): ReviewMeas
     frameNumber: m.frame_number,
     source: parse(m.source, null) as ReviewMeasurement['source'],
   }));
+}
+
+/** A run's per-box decisions, oldest first, with the operator's name. */
+export function boxReviewsOf(db: Database.Database, runId: number): BoxReviewRow[] {
+  const rows = db
+    .prepare(
+      `SELECT b.id, b.run_id AS runId, b.box_index AS boxIndex, b.box, b.label, b.decision, b.operator_id AS operatorId,
+         o.name AS operatorName, b.created_at AS createdAt
+       FROM box_reviews b LEFT JOIN operators o ON o.id = b.operator_id WHERE b.run_id = ? ORDER BY b.id`,
+    )
+    .all(runId) as (Omit<BoxReviewRow, 'box'> & { box: string })[];
+  return rows.map((b) => ({ ...b, box: parse(b.box, []) }));
 }

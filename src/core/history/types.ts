@@ -71,6 +71,8 @@ export interface InferenceRecord {
   provider: string;
   /** The providers asked for, in preference order; null or absent: the default order. */
   providersRequested?: string[] | null;
+  /** Grounding packs: the prompt (caption) the run used. */
+  groundingPrompt?: string | null;
   /** The AI's decision label: the predicted class, or e.g. `anomalous` / `normal`. */
   verdict: string;
   /** The pack's primary score, the one compared with `threshold` (0..1 for histograms). */
@@ -89,6 +91,15 @@ export interface InferenceRecord {
 
 export const REVIEW_DECISIONS = ['accept', 'reject', 'override', 'uncertain'] as const;
 export type ReviewDecision = (typeof REVIEW_DECISIONS)[number];
+
+/** One box of a run accepted or rejected by a reviewer (`boxIndex` into the run's regions). */
+export interface BoxReviewInput {
+  runId: number;
+  boxIndex: number;
+  decision: 'accept' | 'reject';
+  operatorId: string;
+  createdAt?: number;
+}
 
 export interface ReviewInput {
   runId: number;
@@ -145,6 +156,10 @@ export interface HistoryRow {
   threshold: number | null;
   /** Effective (latest, not superseded) review, if any. */
   review: { id: number; decision: ReviewDecision; label: string | null; operatorId: string; at: number } | null;
+  /** Grounding runs: the prompt used. */
+  groundingPrompt?: string;
+  /** Per-box reviews: boxes whose latest decision is accept / reject. */
+  boxes?: { accepted: number; rejected: number };
 }
 
 export interface RunDetail {
@@ -158,6 +173,8 @@ export interface RunDetail {
     packHashes: Record<string, string>;
     provider: string;
     providersRequested?: string[] | null;
+    /** Grounding runs: the prompt used (null for other packs). */
+    groundingPrompt?: string | null;
     verdict: string;
     score: number;
     threshold: number | null;
@@ -174,6 +191,20 @@ export interface RunDetail {
   image: { id: number; sourcePath: string; sha256: string; format: string; modality: string; width: number | null; height: number | null; frames: number | null; bytes: number | null; validation: ImageInput['validation'] };
   /** Every review of the run, oldest first, superseded ones included and marked. */
   reviews: ReviewRow[];
+  /** Per-box accept/reject decisions, oldest first; the latest per box is its state. */
+  boxReviews?: BoxReviewRow[];
+}
+
+export interface BoxReviewRow {
+  id: number;
+  runId: number;
+  boxIndex: number;
+  box: number[];
+  label: string;
+  decision: 'accept' | 'reject';
+  operatorId: string;
+  operatorName: string | null;
+  createdAt: number;
 }
 
 export interface ReviewRow {

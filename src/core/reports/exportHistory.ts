@@ -39,6 +39,9 @@ export const EXPORT_COLUMNS: readonly { name: string; value: (r: ExportRun) => C
   { name: 'batch_id', value: (r) => r.batchId },
   { name: 'error_code', value: () => null },
   { name: 'error_message', value: () => null },
+  { name: 'grounding_prompt', value: (r) => r.groundingPrompt },
+  // `index:decision:label:operator` per reviewed box, `;`-separated (JSON carries the same string).
+  { name: 'box_decisions', value: (r) => (r.boxDecisions.length ? r.boxDecisions.map((d) => `${d.boxIndex}:${d.decision}:${d.label}:${d.operatorId}`).join(';') : null) },
 ];
 
 /**

@@ -23,7 +23,7 @@ export interface ExportReview {
 }
 
 /** A history table row with what an export adds: image hash, pack file hashes, provider, every review. */
-export interface ExportRun extends Omit<HistoryRow, 'review'> {
+export interface ExportRun extends Omit<HistoryRow, 'review' | 'groundingPrompt' | 'boxes'> {
   imageSha256: string;
   packHashes: Record<string, string>;
   provider: string;
@@ -32,6 +32,18 @@ export interface ExportRun extends Omit<HistoryRow, 'review'> {
   regions: RegionBox[];
   /** Every review of the run, oldest first; the last one is the effective review. */
   reviews: ExportReview[];
+  /** Grounding runs: the prompt used. */
+  groundingPrompt: string | null;
+  /** The latest accept/reject per box (index into `regions`), with who decided. */
+  boxDecisions: ExportBoxDecision[];
+}
+
+export interface ExportBoxDecision {
+  boxIndex: number;
+  label: string;
+  decision: 'accept' | 'reject';
+  operatorId: string;
+  createdAt: number;
 }
 
 export interface RegionBox {
@@ -70,7 +82,7 @@ export function runScope(db: Database.Database, q: HistoryQuery): RunScope {
   return { from, where, params, key, id, dir, maxRunId };
 }
 
-interface RunRow extends Omit<ExportRun, 'packHashes' | 'reviews' | 'regions'> {
+interface RunRow extends Omit<ExportRun, 'packHashes' | 'reviews' | 'regions' | 'boxDecisions'> {
   packHashes: string;
   regions: string;
   k: number;
@@ -83,7 +95,7 @@ export function* runPages(db: Database.Database, scope: RunScope, pageSize = 100
     db.prepare(
       `SELECT r.id AS runId, r.created_at AS createdAt, c.case_key AS caseKey, c.line, c.station, i.source_path AS sourcePath,
          i.sha256 AS imageSha256, i.modality, r.pack_name AS packName, r.pack_version AS packVersion, r.pack_hashes AS packHashes,
-         r.provider, r.batch_id AS batchId, r.regions, r.verdict, r.score, r.threshold, ${scope.key} AS k
+         r.provider, r.batch_id AS batchId, r.regions, r.verdict, r.score, r.threshold, r.grounding_prompt AS groundingPrompt, ${scope.key} AS k
        FROM ${scope.from}
        ${scope.where} ${after ? `AND (${scope.key}, ${scope.id}) ${cmp} (?, ?)` : ''}
        ORDER BY ${scope.key} ${scope.dir}, ${scope.id} ${scope.dir}
@@ -96,15 +108,35 @@ export function* runPages(db: Database.Database, scope: RunScope, pageSize = 100
     const rows = (last ? next.all(...scope.params, last.k, last.runId, pageSize) : first.all(...scope.params, pageSize)) as RunRow[];
     if (!rows.length) return;
     const reviews = reviewsOf(db, rows.map((r) => r.runId));
+    const boxes = boxDecisionsOf(db, rows.map((r) => r.runId));
     yield rows.map(({ k: _k, packHashes, regions, ...r }) => ({
       ...r,
       packHashes: JSON.parse(packHashes) as Record<string, string>,
       regions: JSON.parse(regions) as RegionBox[],
       reviews: reviews.get(r.runId) ?? [],
+      boxDecisions: boxes.get(r.runId) ?? [],
     }));
     if (rows.length < pageSize) return;
     last = rows.at(-1);
   }
+}
+
+/** The latest decision per (run, box), box order. */
+function boxDecisionsOf(db: Database.Database, runIds: number[]): Map<number, ExportBoxDecision[]> {
+  const out = new Map<number, ExportBoxDecision[]>();
+  const rows = db
+    .prepare(
+      `SELECT b.run_id AS runId, b.box_index AS boxIndex, b.label, b.decision, b.operator_id AS operatorId, b.created_at AS createdAt
+       FROM box_reviews b WHERE b.id IN (SELECT max(id) FROM box_reviews WHERE run_id IN (${runIds.join(',')}) GROUP BY run_id, box_index)
+       ORDER BY b.run_id, b.box_index`,
+    )
+    .all() as (ExportBoxDecision & { runId: number })[];
+  for (const { runId, ...d } of rows) {
+    let list = out.get(runId);
+    if (!list) out.set(runId, (list = []));
+    list.push(d);
+  }
+  return out;
 }
 
 function reviewsOf(db: Database.Database, runIds: number[]): Map<number, ExportReview[]> {

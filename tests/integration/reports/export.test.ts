@@ -48,6 +48,14 @@ function expectedCells(f: Fixture, runId: number): string[] {
     d.run.batchId === null || d.run.batchId === undefined ? '' : String(d.run.batchId),
     '',
     '',
+    text(d.run.groundingPrompt),
+    // The latest decision per box, `index:decision:label:operator` (this fixture has none; grounding-review.test.ts has some).
+    text(
+      [...new Map((d.boxReviews ?? []).map((r) => [r.boxIndex, r])).values()]
+        .sort((a, b) => a.boxIndex - b.boxIndex)
+        .map((r) => `${r.boxIndex}:${r.decision}:${r.label}:${r.operatorId}`)
+        .join(';') || null,
+    ),
   ];
 }
 

@@ -49,7 +49,7 @@ describe('history view helpers', () => {
     const d = detail([review(3, 4, { note: 'old' }), review(4, null, { supersedes: 3, note: 'corrected' })]);
     const c = caseFromRun(d, image);
     expect(c).toMatchObject({ id: 'run-7', runId: 7, origin: 'history', title: 'SN-001 · img_1.png', status: 'overridden' });
-    expect(c.boxes).toEqual([{ id: 'run-7-region-0', source: 'region', label: 'opacity', score: 0.7, origin: 'chest@1.0.0', rect: { x: 10, y: 20, width: 30, height: 40 } }]);
+    expect(c.boxes).toEqual([{ id: 'run-7-region-0', source: 'region', label: 'opacity', score: 0.7, origin: 'chest@1.0.0', rect: { x: 10, y: 20, width: 30, height: 40 }, runId: 7, index: 0 }]);
     expect(c.findings?.probabilities.map((p) => p.label)).toEqual(['normal', 'pneumonia']);
     expect(effectiveReview(d)?.id).toBe(4);
     const draft = draftFromReview(d)!;

@@ -88,7 +88,7 @@ describe('inspect.run result → layers, boxes, findings', () => {
   });
 
   it('regions become region boxes; findings carry the integrated verdict and its drivers', () => {
-    expect(regionBoxes(result, 'case')).toEqual([{ id: 'case|region|0', source: 'region', label: 'dent', score: 0.8, origin: 'resnet-mini@0.1.0', rect: { x: 10, y: 12, width: 20, height: 22 } }]);
+    expect(regionBoxes(result, 'case')).toEqual([{ id: 'case|resnet-mini|0', source: 'region', label: 'dent', score: 0.8, origin: 'resnet-mini@0.1.0', rect: { x: 10, y: 12, width: 20, height: 22 }, index: 0, runId: 12 }]);
     const f = findingsOf(result, run);
     expect(f.verdict).toBe('dent');
     expect(f.probabilities).toEqual([

@@ -50,7 +50,9 @@ export function captionAt(b: BoxData, textWidth: number, textHeight: number, inv
 
 /** `nameOf` gives a class's name in the UI language (the pack's `ko` name); reviewer labels pass through. */
 export function boxCaption(b: BoxData, nameOf: (label: string) => string = (l) => l): string {
-  return `${BOX_STYLE[b.source].tag} ${b.source === 'reviewer' ? b.label : nameOf(b.label)}${b.score !== undefined ? ` ${b.score.toFixed(2)}` : ''}`;
+  // A reviewed model box says so in text (✓ accepted, ✕ rejected), never by colour alone.
+  const mark = b.decision === 'accept' ? ' ✓' : b.decision === 'reject' ? ' ✕' : '';
+  return `${BOX_STYLE[b.source].tag} ${b.source === 'reviewer' ? b.label : nameOf(b.label)}${b.score !== undefined ? ` ${b.score.toFixed(2)}` : ''}${mark}`;
 }
 
 interface Props {

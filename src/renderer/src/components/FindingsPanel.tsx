@@ -12,6 +12,8 @@ import { bannerOf } from '../review/banner';
 import { useBatchStore } from '../review/batch';
 import { GuardWarning } from './GuardWarning';
 import { ValidationBadge } from './ValidationBadge';
+import { SystemsCard } from './SystemsCard';
+import { decideBox } from '../review/grounding';
 import type { Locale } from '../i18n';
 
 export const localText = (x: LocalText | undefined, locale: Locale, fallback = ''): string => (x ? (locale === 'ko' && x.ko ? x.ko : x.en) : fallback);
@@ -113,6 +115,17 @@ export function FindingsPanel() {
                 <button type="button" className="link" onClick={() => zoomTo(b)} title={t('findings.zoomTo')}>
                   {boxCaption(b, (l) => className(findings, l, locale))}
                 </button>
+                {b.source !== 'reviewer' && b.runId !== undefined && b.index !== undefined && c && (
+                  // Per-box review of a model box: recorded at once against its run (review.box).
+                  <span className="region-edit box-decision" role="group" aria-label={boxCaption(b)}>
+                    <button type="button" aria-pressed={b.decision === 'accept'} aria-label={`${t('box.accept')}: ${boxCaption(b)}`} onClick={() => void decideBox(c.id, b, 'accept')} data-testid={`box-accept-${b.id}`}>
+                      ✓
+                    </button>
+                    <button type="button" aria-pressed={b.decision === 'reject'} aria-label={`${t('box.reject')}: ${boxCaption(b)}`} onClick={() => void decideBox(c.id, b, 'reject')} data-testid={`box-reject-${b.id}`}>
+                      ✕
+                    </button>
+                  </span>
+                )}
                 {b.source === 'reviewer' && c && (
                   <span className="region-edit">
                     <input
@@ -132,6 +145,7 @@ export function FindingsPanel() {
           </ul>
         )}
       </section>
+      <SystemsCard />
       <section className="card" aria-labelledby="review-title">
         <h3 id="review-title" className="card-title">
           {t('review.title')}

@@ -1,4 +1,5 @@
 import { useT } from '../i18n';
+import { GroundingPanel } from './GroundingPanel';
 import { layerKeys } from '../keyboard';
 import { DEFAULT_LAYER, useViewerStore } from '../state/viewerStore';
 import { COLORMAPS } from '../viewer/colormaps';
@@ -65,6 +66,7 @@ export function LayerPanel() {
           </label>
         );
       })}
+      <GroundingPanel />
     </section>
   );
 }

@@ -72,6 +72,7 @@ export function ViewerPane({ index }: { index: number }) {
   const scene = useViewerStore((s) => (pane ? s.scenes[pane.sceneId] : undefined));
   const layers = useViewerStore((s) => s.layers);
   const boxLayers = useViewerStore((s) => s.boxLayers);
+  const hiddenOrigins = useViewerStore((s) => s.hiddenOrigins);
   const tool = useViewerStore((s) => s.tool);
   const selected = useViewerStore((s) => s.selectedBox);
   const fitToken = useViewerStore((s) => s.fitToken);
@@ -172,8 +173,10 @@ export function ViewerPane({ index }: { index: number }) {
   );
   const boxes = useMemo(() => {
     const all = [...(scene?.boxes ?? []), ...reviewerBoxes];
-    return all.filter((b) => boxLayers[b.source]);
-  }, [scene, reviewerBoxes, boxLayers]);
+    // Comparing two systems' maps, each pane shows its own system's region boxes (one system per pane).
+    const only = pane?.onlyHeatmap ? scene?.heatmaps.find((h) => h.id === pane.onlyHeatmap)?.source : undefined;
+    return all.filter((b) => boxLayers[b.source] && !hiddenOrigins[b.origin] && (!only || b.source !== 'region' || b.origin === only));
+  }, [scene, reviewerBoxes, boxLayers, hiddenOrigins, pane?.onlyHeatmap]);
 
   const onSelect = useCallback((id: string | undefined) => useViewerStore.getState().selectBox(id), []);
   const onHover = useCallback((b: BoxData | undefined, at?: { x: number; y: number }) => setHover(b && at ? { box: b, ...at } : undefined), []);

@@ -61,6 +61,16 @@ function Row({ row }: { row: HistoryRow }) {
         ) : (
           <span className="muted">{t('history.unreviewed')}</span>
         )}
+        {row.boxes && (
+          <span className="muted" data-testid="cell-box-reviews">
+            {' '}· ✓{row.boxes.accepted} {t('box.accepted')} ✕{row.boxes.rejected} {t('box.rejected')}
+          </span>
+        )}
+        {row.groundingPrompt && (
+          <span className="muted history-prompt" title={row.groundingPrompt} data-testid="cell-prompt">
+            {' '}· “{row.groundingPrompt.length > 40 ? `${row.groundingPrompt.slice(0, 39)}…` : row.groundingPrompt}”
+          </span>
+        )}
       </td>
       <td data-testid="cell-reviewer">{r?.operatorId ?? ''}</td>
     </tr>

@@ -14,6 +14,7 @@ import type { BoxData } from '../viewer/types';
 import { fileName, formatTime } from './format';
 import { useNavStore } from './navStore';
 import { recordedMeasurements, useMeasureStore } from '../viewer/measurements';
+import { useGroundingStore } from '../review/grounding';
 
 export type RunDetail = Output<'history.run'>;
 type RecordedImage = Output<'images.openRun'>;
@@ -65,7 +66,12 @@ export function caseFromRun(detail: RunDetail, image: RecordedImage): CaseRef {
     frames: image.frames.map((f, i) => frameRef(f, { path: image.path, frame: i })),
     // The recorded raw map, drawn exactly as after the live inspection (same placement and scale).
     ...(heatmap ? { heatmaps: [heatmap] } : {}),
-    boxes: run.regions.map((r, i) => boxOf(r, `${caseIdOfRun(run.id)}-region-${i}`, 'region', source)),
+    // Grounding runs' boxes are detector boxes; every model box keeps its run and index, and its
+    // latest per-box review, so the reopened case shows (and can change) those decisions.
+    boxes: run.regions.map((r, i) => {
+      const decision = detail.boxReviews?.filter((b) => b.boxIndex === i).at(-1)?.decision;
+      return { ...boxOf(r, `${caseIdOfRun(run.id)}-region-${i}`, run.groundingPrompt ? 'detector' : 'region', source), runId: run.id, index: i, ...(decision ? { decision } : {}) };
+    }),
     findings: {
       verdict: run.verdict,
       probabilities: probabilities.map(([label, p]) => ({ label, p })),
@@ -96,6 +102,20 @@ export async function reopenRun(runId: number): Promise<void> {
   const [detail, image] = await Promise.all([call('history.run', { runId }), call('images.openRun', { runId })]);
   const ref = caseFromRun(detail, image);
   const r = useReviewStore.getState();
+  const p = detail.run.groundingPrompt;
+  if (p) {
+    const th = detail.run.thresholds;
+    useGroundingStore.getState().setInfo(ref.id, {
+      pack: detail.run.packName,
+      version: detail.run.packVersion,
+      prompt: p,
+      phrases: p.split(/[.\n]/).map((x) => x.trim()).filter(Boolean),
+      boxThreshold: th['box'] ?? 0,
+      textThreshold: th['text'] ?? 0,
+      runId: detail.run.id,
+      boxes: detail.run.regions.length,
+    });
+  }
   // Unsaved work on this case wins over the recorded review.
   const seed = draftFromReview(detail);
   if (seed && !r.drafts[ref.id]?.dirty) {

@@ -6,11 +6,12 @@
 import { call } from '../api';
 import { useAppStore } from '../state/appStore';
 import { useReviewStore } from '../state/reviewStore';
-import { useViewerStore } from '../state/viewerStore';
+import { replacedBy, useViewerStore } from '../state/viewerStore';
 import { fetchTyped } from '../viewer/media';
 import type { BoxData, Scene } from '../viewer/types';
 import { toHeatmap } from './loadCase';
 import { forgetCase } from './caseCache';
+import { useGroundingStore } from './grounding';
 import type { CaseRef, Findings, HeatmapRef } from './types';
 
 type RunResult = Awaited<ReturnType<typeof call<'inspect.run'>>>;
@@ -124,14 +125,35 @@ export function findingsOf(r: ImageResult, run: RunResult, card?: PackCard): Fin
 
 export function regionBoxes(r: ImageResult, caseId: string): BoxData[] {
   // A grounding pack's regions are its detections, in the same order: each box keeps its phrase.
+  // Ids are per pack, so several systems' boxes live side by side on one case.
   return r.regions.map((g, i) => ({
-    id: `${caseId}|region|${i}`,
+    id: `${caseId}|${r.pack.name}|${i}`,
     source: r.detections ? 'detector' : 'region',
     label: r.detections?.[i]?.label ?? r.drivingLabel ?? r.explanation?.targetLabel ?? 'region',
     score: g.peak,
     origin: `${r.pack.name}@${r.pack.version}`,
     rect: { x: g.x, y: g.y, width: g.width, height: g.height },
+    index: i,
+    ...(r.runId !== undefined ? { runId: r.runId } : {}),
   }));
+}
+
+/** What a grounding run used (shown with the DET layer, and the start of a prompt edit). */
+export interface GroundingInfo {
+  pack: string;
+  version: string;
+  prompt: string;
+  phrases: string[];
+  boxThreshold: number;
+  textThreshold: number;
+  runId?: number;
+  boxes: number;
+}
+
+export function groundingOf(r: ImageResult): GroundingInfo | undefined {
+  const g = r.grounding;
+  if (!g) return undefined;
+  return { pack: r.pack.name, version: r.pack.version, prompt: g.prompt, phrases: g.phrases, boxThreshold: g.boxThreshold, textThreshold: g.textThreshold, boxes: r.detections?.length ?? 0, ...(r.runId !== undefined ? { runId: r.runId } : {}) };
 }
 
 /** What one run found on one case: kept on the case so it shows whenever the case is opened. */
@@ -142,38 +164,65 @@ export interface CaseResults {
   /** The engine's decision on the image (pass / defect / uncertain) and the label that drove it. */
   decision: string;
   runId?: number;
+  /** The pack that ran (`name@version`): a new run replaces that pack's boxes only. */
+  origin: string;
+  pack: { name: string; kind: string };
+  grounding?: GroundingInfo;
+  guard?: string;
+}
+
+/** Extra inputs of one run: a grounding prompt and thresholds (a reviewer's edit). */
+export interface RunExtras {
+  grounding?: { prompt?: string; boxThreshold?: number; textThreshold?: number };
 }
 
 /** Runs the pack (or the case's config) on one case; a per-image failure throws with its code. */
-export async function runOnCase(c: CaseRef, pack?: string): Promise<CaseResults | undefined> {
+export async function runOnCase(c: CaseRef, pack?: string, extras: RunExtras = {}): Promise<CaseResults | undefined> {
   if (!c.path) return undefined;
   // A chosen pack wins; otherwise the case's config routes the image to its side's pack.
-  const run = await call('inspect.run', { paths: [c.path], ...(pack ? { pack } : c.config ? { config: c.config } : {}) });
+  const run = await call('inspect.run', { paths: [c.path], ...(pack ? { pack } : c.config ? { config: c.config } : {}), ...(extras.grounding ? { grounding: extras.grounding } : {}) });
   const r = run.results.find((x) => x.source === c.path) ?? run.results[0];
   if (!r) return undefined;
   if (r.error) throw Object.assign(new Error(r.error.message), { code: r.error.code });
   const card = await call('packs.card', { name: r.pack.name }).catch(() => undefined);
   const heatmap = heatmapRefOf(r, c.id);
-  return { ...(heatmap ? { heatmap } : {}), boxes: regionBoxes(r, c.id), findings: findingsOf(r, run, card), decision: r.decision, ...(r.runId !== undefined ? { runId: r.runId } : {}) };
+  const grounding = groundingOf(r);
+  return {
+    ...(heatmap ? { heatmap } : {}),
+    boxes: regionBoxes(r, c.id),
+    findings: findingsOf(r, run, card),
+    decision: r.decision,
+    ...(r.runId !== undefined ? { runId: r.runId } : {}),
+    origin: `${r.pack.name}@${r.pack.version}`,
+    pack: { name: r.pack.name, kind: r.pack.kind },
+    ...(grounding ? { grounding } : {}),
+    ...(r.guard?.outOfDistribution ? { guard: r.guard.code ?? 'INPUT_OUT_OF_DISTRIBUTION' } : {}),
+  };
 }
+
+
 
 /**
  * Adds a run's results to a case. The case record keeps them (a case not loaded yet builds its
  * layers from them, as a reopened history case does); a scene already loaded gets them at once,
  * without taking the active layer from the case on screen when it is another one.
  */
-export async function applyResults(c: CaseRef, res: CaseResults): Promise<void> {
+export async function applyResults(c: CaseRef, res: CaseResults, opts: { keepFindings?: boolean } = {}): Promise<void> {
   const review = useReviewStore.getState();
   const held = review.cases.find((x) => x.id === c.id) ?? c;
-  review.setFindings(c.id, res.findings);
-  review.setAi(c.id, { decision: res.decision, label: res.findings.verdict });
+  if (res.grounding) useGroundingStore.getState().setInfo(c.id, res.grounding);
+  // A side run (another system on the same image) adds its layer and boxes; the case's own findings
+  // and the run its decisions are recorded against stay.
+  if (!opts.keepFindings) {
+    review.setFindings(c.id, res.findings);
+    review.setAi(c.id, { decision: res.decision, label: res.findings.verdict });
+  }
   // The run is now in the history: decisions on this case are recorded against it.
   review.patchCase(c.id, {
-    status: 'inspected',
-    findings: res.findings,
+    ...(opts.keepFindings ? {} : { status: 'inspected' as const, findings: res.findings }),
     heatmaps: [...(held.heatmaps ?? []).filter((h) => h.id !== res.heatmap?.id), ...(res.heatmap ? [res.heatmap] : [])],
-    boxes: [...(held.boxes ?? []).filter((b) => b.source !== 'region'), ...res.boxes],
-    ...(res.runId !== undefined ? { runId: res.runId } : {}),
+    boxes: [...(held.boxes ?? []).filter((b) => !replacedBy(res.origin)(b)), ...res.boxes],
+    ...(res.runId !== undefined && !opts.keepFindings ? { runId: res.runId } : {}),
   });
   const scene = useViewerStore.getState().scenes[c.id] ?? (await loadingScene(c.id));
   if (!scene) return;
@@ -183,7 +232,7 @@ export async function applyResults(c: CaseRef, res: CaseResults): Promise<void> 
   const viewer = useViewerStore.getState();
   const onScreen = viewer.panes.some((p) => p.sceneId === c.id);
   const active = viewer.activeLayer;
-  viewer.addResults(c.id, heatmaps, res.boxes);
+  viewer.addResults(c.id, heatmaps, res.boxes, res.origin);
   if (!onScreen) useViewerStore.setState({ activeLayer: active });
 }
 

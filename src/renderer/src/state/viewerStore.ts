@@ -8,6 +8,10 @@ import { defaultWindow, frameStats, presetWindow, type FrameStats, type PresetId
 import type { FrameData } from '../viewer/types';
 import type { Viewport } from '../viewer/viewport';
 import { COLORMAPS } from '../viewer/colormaps';
+import type { BoxData } from '../viewer/types';
+
+/** Model boxes a new run of `origin` replaces: that pack's own; without an origin, region boxes (as before). */
+export const replacedBy = (origin: string | undefined) => (b: BoxData): boolean => b.source !== 'reviewer' && (origin === undefined ? b.source === 'region' : b.origin === origin);
 
 export type Tool = 'wl' | 'pan' | 'box' | 'length' | 'roi' | 'ellipse';
 
@@ -63,7 +67,12 @@ interface ViewerState {
   /** The full-resolution frames replace a scene's preview where it is shown; view and window stay. */
   replaceFrames(sceneId: string, frames: FrameData[]): void;
   /** Inspection results join a shown scene: new heatmap layers and region boxes. */
-  addResults(sceneId: string, heatmaps: Scene['heatmaps'], boxes: Scene['boxes']): void;
+  addResults(sceneId: string, heatmaps: Scene['heatmaps'], boxes: Scene['boxes'], origin?: string): void;
+  /** A model box's recorded accept/reject, shown on its caption. */
+  setBoxDecision(sceneId: string, boxId: string, decision: 'accept' | 'reject'): void;
+  /** Boxes of these origins (pack@version) are hidden: one system at a time on one canvas. */
+  hiddenOrigins: Record<string, boolean>;
+  toggleOrigin(origin: string): void;
   compareWith(scene: Scene | undefined): void;
   compareLayers(): void;
   closeCompare(): void;
@@ -144,14 +153,22 @@ export const useViewerStore = create<ViewerState>((set, get) => {
         });
         return { scenes: { ...s.scenes, [sceneId]: { ...scene, frames } }, panes };
       }),
-    addResults: (sceneId, heatmaps, boxes) =>
+    hiddenOrigins: {},
+    toggleOrigin: (origin) => set((s) => ({ hiddenOrigins: { ...s.hiddenOrigins, [origin]: !s.hiddenOrigins[origin] } })),
+    setBoxDecision: (sceneId, boxId, decision) =>
+      set((s) => {
+        const scene = s.scenes[sceneId];
+        if (!scene) return {};
+        return { scenes: { ...s.scenes, [sceneId]: { ...scene, boxes: scene.boxes.map((b) => (b.id === boxId ? { ...b, decision } : b)) } } };
+      }),
+    addResults: (sceneId, heatmaps, boxes, origin) =>
       set((s) => {
         const scene = s.scenes[sceneId];
         if (!scene) return {};
         const ids = new Set(heatmaps.map((h) => h.id));
         const layers = { ...s.layers };
         heatmaps.forEach((h) => (layers[h.id] ??= defaultLayer(h)));
-        const next = { ...scene, heatmaps: [...scene.heatmaps.filter((h) => !ids.has(h.id)), ...heatmaps], boxes: [...scene.boxes.filter((b) => b.source !== 'region'), ...boxes] };
+        const next = { ...scene, heatmaps: [...scene.heatmaps.filter((h) => !ids.has(h.id)), ...heatmaps], boxes: [...scene.boxes.filter((b) => !replacedBy(origin)(b)), ...boxes] };
         return { scenes: { ...s.scenes, [sceneId]: next }, layers, activeLayer: heatmaps[0]?.id ?? s.activeLayer };
       }),
     compareWith: (scene) =>

@@ -123,6 +123,11 @@ export interface BoxData {
   /** Model/pack or reviewer that made it. */
   origin: string;
   rect: Rect;
+  /** Model boxes: the recorded run and the box's index in its regions (what a per-box review names). */
+  runId?: number;
+  index?: number;
+  /** A reviewer's accept/reject of this model box, once recorded. */
+  decision?: 'accept' | 'reject';
 }
 
 export interface LayerSettings {
