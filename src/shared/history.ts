@@ -48,6 +48,8 @@ export const HistoryRow = z.object({
   score: z.number(),
   threshold: z.number().nullable(),
   review: z.object({ id: z.number(), decision: ReviewDecision, label: z.string().nullable(), operatorId: z.string(), at: z.number() }).nullable(),
+  /** The integrated verdict the run's case was given (stored), or a recomputation in older histories. */
+  caseVerdict: z.object({ verdict: z.string(), source: z.enum(['stored', 'recomputed']), policy: z.string().nullable(), failedImages: z.number() }).optional(),
 });
 
 export const HistoryPage = z.object({

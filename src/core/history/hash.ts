@@ -73,6 +73,14 @@ export const HASHED_COLUMNS = {
     key: 'id',
     columns: ['id', 'created_at', 'pack_name', 'pack_identity', 'evaluation_id', 'objective', 'low', 'high', 'human_share', 'operator_id'],
   },
+  case_verdict: {
+    table: 'case_verdicts',
+    key: 'id',
+    columns: [
+      'id', 'created_at', 'case_key', 'batch_id', 'verdict', 'inspected_verdict', 'method', 'rule', 'incomplete_policy', 'score',
+      'config_hash', 'images', 'failed_images', 'run_ids', 'operator_id',
+    ],
+  },
 } as const;
 
 export const SEALED_WITH_RUN = {

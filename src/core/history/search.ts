@@ -5,7 +5,8 @@
  */
 import type Database from 'better-sqlite3';
 import { InspectorError } from '../../shared/errors';
-import type { HistoryRow, ReviewDecision, ReviewRow, RunDetail } from './types';
+import type { HistoryRow, ReviewDecision, ReviewRow, RunDetail, StoredCaseVerdict } from './types';
+import { recomputeCase, verdictsForRuns } from './caseVerdicts';
 
 export type ReviewStatus = 'any' | 'unreviewed' | 'reviewed' | ReviewDecision;
 
@@ -130,6 +131,7 @@ export function searchHistory(db: Database.Database, q: HistoryQuery = {}): Hist
     limit,
     hasMore: rows.length > limit,
   };
+  withCaseVerdicts(db, page.rows);
   if (q.withTotal) {
     const needsReview = q.reviewer || (q.reviewStatus && q.reviewStatus !== 'any');
     const needsCase = where.includes('c.case_key');
@@ -142,6 +144,21 @@ export function searchHistory(db: Database.Database, q: HistoryQuery = {}): Hist
     page.total = n;
   }
   return page;
+}
+
+/** Each row gets its case's integrated verdict: the stored one that judged the run, else a recomputation (marked). */
+function withCaseVerdicts(db: Database.Database, rows: HistoryRow[]): void {
+  const stored = verdictsForRuns(db, rows);
+  const recomputed = new Map<string, StoredCaseVerdict>();
+  for (const r of rows) {
+    let v = stored.get(r.runId);
+    if (!v) {
+      v = recomputed.get(r.caseKey);
+      if (!v) recomputed.set(r.caseKey, (v = recomputeCase(db, r.caseKey)));
+    }
+    const policy = v.source === 'stored' ? [`${v.method}${v.rule !== null ? ` rule ${v.rule}` : ''}`, ...(v.incompletePolicy ? [`incomplete ${v.incompletePolicy}`] : [])].join('; ') : null;
+    r.caseVerdict = { verdict: v.verdict, source: v.source, policy, failedImages: v.failedImages };
+  }
 }
 
 const parse = <T>(s: string | null, fallback: T): T => (s === null ? fallback : (JSON.parse(s) as T));
