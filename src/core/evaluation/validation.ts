@@ -4,18 +4,12 @@
  * version for that identity (none: the pack's shipped thresholds).
  */
 import type Database from 'better-sqlite3';
+import type { ThresholdInput } from '../history/records';
 
-export interface ThresholdVersion {
+/** An applied threshold version as stored: what `recordThresholdVersion` was given, plus its id and time. */
+export interface ThresholdVersion extends ThresholdInput {
   id: number;
   createdAt: number;
-  packName: string;
-  packIdentity: string;
-  evaluationId: number;
-  objective: string;
-  low: number;
-  high: number;
-  humanShare: number | null;
-  operatorId: string;
 }
 
 export interface ValidationStatus {

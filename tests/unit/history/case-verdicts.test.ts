@@ -34,7 +34,7 @@ describe('case verdicts: stored rows, recomputed (and labelled) for older histor
       expect(schemaVersion(store.db)).toBe(LATEST_VERSION);
       store.createOperator({ id: 'lee.s', name: 'Lee Sora', role: 'supervisor' });
       const rec = sampleRecord(2, { case: { key: 'CELL-31', kind: 'part' }, verdict: 'normal', score: 0.1 });
-      const [{ runId }] = store.recordInferences([rec]);
+      const runId = store.recordInferences([rec])[0]!.runId;
       store.recordError({ stage: 'validation', code: 'IMAGE_TRUNCATED', message: 'cut', sourcePath: '/line/CELL-31/b.png', caseKey: 'CELL-31' });
 
       // No stored verdict: recomputed from the run and the failed image, and said so.
