@@ -13,6 +13,7 @@ import { APP_ORIGIN, handleAppProtocol, registerSchemePrivileges } from './proto
 import { denyPermissions, hardenApp } from './security';
 import { createMainWindow, preloadFile } from './window';
 import { utilityWorkerLauncher } from './workerProcess';
+import { workerLogPath } from '../host/workerLog';
 
 app.enableSandbox();
 registerSchemePrivileges();
@@ -24,7 +25,8 @@ const appRoot = app.isPackaged ? process.resourcesPath : join(mainDir, '..', '..
 
 void app.whenReady().then(() => {
   denyPermissions();
-  const host = createHost(appPaths(appRoot, app.getPath('userData')), utilityWorkerLauncher(mainDir), `${APP_ORIGIN}/media`, electronChoosePaths);
+  const paths = appPaths(appRoot, app.getPath('userData'));
+  const host = createHost(paths, utilityWorkerLauncher(mainDir, workerLogPath(paths.userDataDir)), `${APP_ORIGIN}/media`, electronChoosePaths);
   handleAppProtocol(join(mainDir, '..', 'renderer'), host.media);
   registerIpc(host.handlers);
   installMenu();
