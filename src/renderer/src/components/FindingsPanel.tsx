@@ -11,6 +11,7 @@ import { VerdictBanner } from './VerdictBanner';
 import { bannerOf } from '../review/banner';
 import { useBatchStore } from '../review/batch';
 import { GuardWarning } from './GuardWarning';
+import { SkippedNote } from './SkippedNote';
 import type { Locale } from '../i18n';
 
 export const localText = (x: LocalText | undefined, locale: Locale, fallback = ''): string => (x ? (locale === 'ko' && x.ko ? x.ko : x.en) : fallback);
@@ -58,6 +59,7 @@ export function FindingsPanel() {
         </h3>
         <InspectBar />
         <VerdictBanner />
+        <SkippedNote />
         {!findings ? (
           <p className="empty">{t('findings.empty')}</p>
         ) : (
