@@ -72,9 +72,13 @@ export function verdictsForRuns(db: Database.Database, runs: readonly { runId: n
 export function latestVerdicts(db: Database.Database, caseKeys: readonly string[], q: { from?: number; to?: number; maxId?: number } = {}): Map<string, StoredCaseVerdict> {
   const where: string[] = [];
   const params: unknown[] = [];
-  if (q.from !== undefined) where.push('AND created_at >= ?'), params.push(q.from);
-  if (q.to !== undefined) where.push('AND created_at < ?'), params.push(q.to);
-  if (q.maxId !== undefined) where.push('AND id <= ?'), params.push(q.maxId);
+  const add = (clause: string, value: number) => {
+    where.push(clause);
+    params.push(value);
+  };
+  if (q.from !== undefined) add('AND created_at >= ?', q.from);
+  if (q.to !== undefined) add('AND created_at < ?', q.to);
+  if (q.maxId !== undefined) add('AND id <= ?', q.maxId);
   const out = new Map<string, StoredCaseVerdict>();
   for (const row of rowsForCases(db, caseKeys, where.join(' '), params)) out.set(row.caseKey, toStored(row));
   return out;
@@ -118,7 +122,10 @@ export function recomputeCase(db: Database.Database, caseKey: string): StoredCas
   let uncertain = false;
   for (const r of runs) {
     if (/^uncertain$/i.test(r.verdict)) uncertain = true;
-    else if (!PASS_LABELS.test(r.verdict) && r.score > best) (defect = r.verdict), (best = r.score);
+    else if (!PASS_LABELS.test(r.verdict) && r.score > best) {
+      defect = r.verdict;
+      best = r.score;
+    }
   }
   return recomputeVerdict({ caseKey, failed, ...(defect !== undefined ? { defect } : {}), uncertain, runIds: runs.map((r) => r.id) });
 }

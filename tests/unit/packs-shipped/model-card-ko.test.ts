@@ -8,7 +8,6 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readManifest } from '../../../src/core/packs/load';
-import { intendedUse } from '../../../src/renderer/src/review/inspect';
 import { repoRoot } from '../../support/paths';
 
 const models = join(repoRoot, 'models');
@@ -30,7 +29,8 @@ describe('shipped Korean model cards', () => {
     expect(manifest.files['MODEL_CARD.ko.md']).toBe(createHash('sha256').update(readFileSync(join(dir, 'MODEL_CARD.ko.md'))).digest('hex'));
     for (const l of manifest.labels) expect(l.display.ko, l.id).toBeTruthy();
     expect(manifest.title?.ko).toBeTruthy();
-    expect(intendedUse(ko)).toMatch(/[가-힣]/);
+    // The heading the review panel reads the intended use from (renderer review/inspect.ts intendedUse).
+    expect(/(?:^|\n)##\s+사용 목적\s*\n([\s\S]*?)(?=\n##\s|$)/.exec(ko)?.[1]).toMatch(/[가-힣]/);
     const known = new Set([...figures(en), ...figures(readFileSync(join(dir, 'pack.yaml'), 'utf8'))]);
     // Sums the Korean card states (the foreign sets together) are checked against the English rows.
     const foreign = [...en.matchAll(/^\| (?!\*\*own)[a-z-]+ \| (\d+) \| (\d+) \|/gm)].reduce((s, m) => s + Number(m[1]), 0);
