@@ -34,6 +34,8 @@ export const HistorySearchInput = z
   })
   .strict();
 
+const CaseVerdictShown = z.object({ verdict: z.string(), source: z.enum(['stored', 'recomputed']), policy: z.string().nullable(), failedImages: z.number() });
+
 export const HistoryRow = z.object({
   runId: z.number(),
   createdAt: z.number(),
@@ -49,7 +51,7 @@ export const HistoryRow = z.object({
   threshold: z.number().nullable(),
   review: z.object({ id: z.number(), decision: ReviewDecision, label: z.string().nullable(), operatorId: z.string(), at: z.number() }).nullable(),
   /** The integrated verdict the run's case was given (stored), or a recomputation in older histories. */
-  caseVerdict: z.object({ verdict: z.string(), source: z.enum(['stored', 'recomputed']), policy: z.string().nullable(), failedImages: z.number() }).optional(),
+  caseVerdict: CaseVerdictShown.optional(),
 });
 
 export const HistoryPage = z.object({
@@ -114,6 +116,8 @@ export const RunDetail = z.object({
     validation: z.object({ outcome: z.enum(['ok', 'warning', 'failed']), code: z.string().optional(), message: z.string().optional() }),
   }),
   reviews: z.array(ReviewRow),
+  /** The integrated verdict the run's case was given (stored), or a recomputation in older histories. */
+  caseVerdict: CaseVerdictShown.optional(),
 });
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);

@@ -119,6 +119,15 @@ describe('shipped pack in Korean, stored case verdict, day filters', () => {
     const stored = b.host.history.get().db.prepare('SELECT verdict FROM case_verdicts').pluck().all();
     expect(stored).toEqual(['INTERNAL_DEFECT']);
     await b.screenshot('trust-history-case-verdict');
+    // Reopened from the history, the case shows the verdict stored with the run, not a recomputation.
+    const runId = (b.host.history.get().db.prepare('SELECT id FROM inference_runs').pluck().get() as number);
+    await page.getByTestId(`history-open-${runId}`).click();
+    await waitAttr(b, 'view-review', 'aria-current', /^page$/);
+    await waitAttr(b, 'case-1', 'aria-current', /^true$/);
+    const integrated = page.getByTestId('integrated');
+    await integrated.waitFor({ timeout: 30_000 });
+    expect(await integrated.textContent()).toMatch(/INTERNAL_DEFECT[\s\S]*stored: weighted_average/);
+    await page.keyboard.press('Alt+2');
   });
 
   it('day filters: YYYY-MM-DD text, no browser placeholder, impossible days refused', async () => {

@@ -146,7 +146,12 @@ export function searchHistory(db: Database.Database, q: HistoryQuery = {}): Hist
   return page;
 }
 
-/** Each row gets its case's integrated verdict: the stored one that judged the run, else a recomputation (marked). */
+/** The run's case verdict as rows show it: the stored one that judged the run, else a recomputation (marked). */
+function shownVerdict(v: StoredCaseVerdict): NonNullable<HistoryRow['caseVerdict']> {
+  const policy = v.source === 'stored' ? [`${v.method}${v.rule !== null ? ` rule ${v.rule}` : ''}`, ...(v.incompletePolicy ? [`incomplete ${v.incompletePolicy}`] : [])].join('; ') : null;
+  return { verdict: v.verdict, source: v.source, policy, failedImages: v.failedImages };
+}
+
 function withCaseVerdicts(db: Database.Database, rows: HistoryRow[]): void {
   const stored = verdictsForRuns(db, rows);
   const recomputed = new Map<string, StoredCaseVerdict>();
@@ -156,9 +161,12 @@ function withCaseVerdicts(db: Database.Database, rows: HistoryRow[]): void {
       v = recomputed.get(r.caseKey);
       if (!v) recomputed.set(r.caseKey, (v = recomputeCase(db, r.caseKey)));
     }
-    const policy = v.source === 'stored' ? [`${v.method}${v.rule !== null ? ` rule ${v.rule}` : ''}`, ...(v.incompletePolicy ? [`incomplete ${v.incompletePolicy}`] : [])].join('; ') : null;
-    r.caseVerdict = { verdict: v.verdict, source: v.source, policy, failedImages: v.failedImages };
+    r.caseVerdict = shownVerdict(v);
   }
+}
+
+function caseVerdictOfRun(db: Database.Database, runId: number, caseKey: string): NonNullable<HistoryRow['caseVerdict']> {
+  return shownVerdict(verdictsForRuns(db, [{ runId, caseKey }]).get(runId) ?? recomputeCase(db, caseKey));
 }
 
 const parse = <T>(s: string | null, fallback: T): T => (s === null ? fallback : (JSON.parse(s) as T));
@@ -223,5 +231,6 @@ export function getRun(db: Database.Database, runId: number): RunDetail {
       validation: parse(i['validation'] as string, { outcome: 'ok' as const }),
     },
     reviews: reviews.map((v) => ({ ...v, boxes: parse(v.boxes, []), supersededBy: supersededBy.get(v.id) ?? null })),
+    caseVerdict: caseVerdictOfRun(db, runId, c['case_key'] as string),
   };
 }

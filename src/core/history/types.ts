@@ -205,6 +205,8 @@ export interface RunDetail {
   image: { id: number; sourcePath: string; sha256: string; format: string; modality: string; width: number | null; height: number | null; frames: number | null; bytes: number | null; validation: ImageInput['validation'] };
   /** Every review of the run, oldest first, superseded ones included and marked. */
   reviews: ReviewRow[];
+  /** The integrated verdict the run's case was given (stored), or a recomputation in older histories. */
+  caseVerdict?: HistoryRow['caseVerdict'];
 }
 
 export interface ReviewRow {
