@@ -40,7 +40,8 @@ function groundingParams(values: InspectValues): InspectParams['grounding'] | un
 }
 
 /** A pack argument with a path separator is a folder (resolved here); otherwise an installed pack's name. */
-const packRef = (p: string) => (/[\\/]/.test(p) || p === '.' ? resolve(p) : p);
+/** A pack given by path resolves against the working folder; a bare name is an installed pack. */
+export const packRef = (p: string) => (/[\\/]/.test(p) || p === '.' ? resolve(p) : p);
 
 export function inspectParams(values: InspectValues): Omit<InspectParams, 'paths' | 'baseDir'> {
   if (values.method && !(METHODS as readonly string[]).includes(values.method)) {

@@ -19,6 +19,7 @@ export const commands: readonly Entry[] = [
   { name: 'settings', summary: 'workstation settings: station.id / station.line / station.name stamped on runs and reports (show|set)', load: async () => (await import('./commands/settings')).settingsCommand },
   { name: 'audit', summary: 'verify the tamper-evident audit chain; PDF audit reports (verify|report)', load: async () => (await import('./commands/audit')).auditCommand },
   { name: 'sync', summary: "send this station's history to the central PostgreSQL (outbox, exactly once; --once or background loop)", load: async () => (await import('./commands/sync')).syncCommand },
+  { name: 'queue', summary: 'a re-inspection work queue in the central PostgreSQL that idle stations pull from (push|work|status)', load: async () => (await import('./commands/queue')).queueCommand },
   { name: 'central', summary: 'the central PostgreSQL of many stations: verify every audit chain, fleet statistics, signed packs (verify|stats|migrate|approve-pack|pull-packs)', load: async () => (await import('./commands/central')).centralCommand },
   { name: 'db', summary: 'online backup of the history database and restore from one (backup|restore)', load: async () => (await import('./commands/db')).dbCommand },
   { name: 'evaluate', summary: 'measure a pack or a station setup on a labelled set; records an audited evaluation', load: async () => (await import('./commands/evaluate')).evaluateCommand },

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { approvePack, connectCentral, fleetStats, listStations, migrateCentral, pullPacks, verifyStation, type StationVerdict } from '../../core/fleet/index';
+import { approvePack, connectCentral, fleetDrift, fleetStats, listStations, migrateCentral, pullPacks, verifyStation, type StationVerdict } from '../../core/fleet/index';
 import { InspectorError } from '../../shared/errors';
 import type { Command } from '../command';
 import { parseInstant, usageError } from '../historyDb';
@@ -9,6 +9,7 @@ import { parseInstant, usageError } from '../historyDb';
 const HELP = [
   'Usage: inspector central verify --db postgres://… [--stations A,B] [--json]',
   '       inspector central stats  --db postgres://… [--stations A,B] [--from DATE] [--to DATE] [--json]',
+  '       inspector central drift  --db postgres://… [--stations A,B] [--from DATE] [--to DATE] [--baseline-days N] [--json]',
   '       inspector central migrate --db postgres://…',
   '       inspector central approve-pack DIR --db postgres://… --key ed25519-private.pem --approver NAME',
   '       inspector central pull-packs --db postgres://… --share DIR --into DIR --public-key ed25519-public.pem [--json]',
@@ -18,6 +19,8 @@ const HELP = [
   '        station, table and record id. Exit 0 all stations intact, 1 a break was found.',
   'stats   runs, verdicts, errors, error rate and AI-vs-reviewer agreement per day, line, station,',
   '        pack and pack version, for the stations chosen (default all).',
+  'drift   PSI of each pack version\'s score distribution in the window against its first N days (default 7)',
+  '        in production on those stations; status drift above PSI 0.2.',
   'migrate creates or upgrades the central schema (sync does this too).',
   'approve-pack  hashes a pack folder, signs name, version and hash with Ed25519 and records the approval.',
   'pull-packs    installs every approved pack found on the share as NAME-VERSION into --into, only when its',
@@ -46,9 +49,10 @@ export const centralCommand: Command = {
         share: { type: 'string' },
         into: { type: 'string' },
         'public-key': { type: 'string' },
+        'baseline-days': { type: 'string' },
       },
     });
-    if (!sub || !['verify', 'stats', 'migrate', 'approve-pack', 'pull-packs'].includes(sub)) throw usageError('central needs verify, stats, migrate, approve-pack or pull-packs');
+    if (!sub || !['verify', 'stats', 'drift', 'migrate', 'approve-pack', 'pull-packs'].includes(sub)) throw usageError('central needs verify, stats, drift, migrate, approve-pack or pull-packs');
     if (!values.db) throw usageError(`central ${sub} needs --db postgres://… (the central database)`);
     const stations = values.stations?.split(',').map((s) => s.trim()).filter(Boolean);
     const c = await connectCentral(values.db);
@@ -105,11 +109,25 @@ export const centralCommand: Command = {
         }
         return verdicts.every((v) => v.ok) ? 0 : 1;
       }
-      const rows = await fleetStats(c, {
+      const window = {
         ...(stations ? { stations } : {}),
         ...(values.from ? { from: parseInstant(values.from, '--from') } : {}),
         ...(values.to ? { to: parseInstant(values.to, '--to') } : {}),
-      });
+      };
+      if (sub === 'drift') {
+        const days = values['baseline-days'] === undefined ? 7 : Number(values['baseline-days']);
+        if (!Number.isInteger(days) || days < 1 || days > 366) throw usageError('--baseline-days must be a whole number of days, 1 to 366');
+        const drift = await fleetDrift(c, { ...window, baselineDays: days });
+        if (values.json) process.stdout.write(JSON.stringify(drift, null, 2) + '\n');
+        else {
+          process.stdout.write(['pack', 'version', 'baseline', 'baseline n', 'window n', 'PSI', 'status'].join('\t') + '\n');
+          for (const d of drift) {
+            process.stdout.write([d.pack, d.packVersion, `${d.baselineFrom}..${d.baselineTo}`, d.baselineN, d.windowN, d.psi === null ? '-' : d.psi.toFixed(3), d.status].join('\t') + '\n');
+          }
+        }
+        return drift.some((d) => d.status === 'drift') ? 1 : 0;
+      }
+      const rows = await fleetStats(c, window);
       if (values.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
       else {
         const pct = (x: number | null) => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);

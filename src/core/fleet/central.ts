@@ -8,6 +8,7 @@
  */
 import pg from 'pg';
 import { InspectorError } from '../../shared/errors';
+import { ROLLUP_MIGRATION } from './rollups';
 
 export interface CentralMigration {
   version: number;
@@ -39,18 +40,53 @@ CREATE TABLE approved_packs(
   name text NOT NULL, version text NOT NULL, hash text NOT NULL, signature text, approver text NOT NULL,
   approved_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (name, version));`,
   },
+  { version: 3, name: 'dashboard rollups', sql: ROLLUP_MIGRATION },
 ];
 
 export const CENTRAL_LATEST = CENTRAL_MIGRATIONS[CENTRAL_MIGRATIONS.length - 1]!.version;
 const MIGRATION_LOCK = 0x1e57_f1ee;
 
+/**
+ * TLS policy: the central database usually sits across the plant network, so a connection to a
+ * host that is not this machine must say how it is protected. `sslmode=verify-full` with
+ * `sslrootcert=FILE` (libpq's own URL parameters, read by the pg driver) checks the server's
+ * certificate and name; `sslmode=disable` is an explicit, visible choice of plaintext. Anything
+ * else off-machine is refused rather than silently sent in the clear.
+ */
+export function checkCentralTls(url: string): void {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new InspectorError('USAGE', `The central database URL is not a valid URL: "${redact(url)}".`);
+  }
+  const host = u.hostname.replace(/^\[|\]$/g, '') || u.searchParams.get('host') || 'localhost';
+  const local = host === 'localhost' || host === '::1' || /^127\./.test(host) || host.startsWith('/');
+  const mode = u.searchParams.get('sslmode');
+  if (!local && mode === null) {
+    throw new InspectorError(
+      'FLEET_TLS_REQUIRED',
+      `The central database ${host} is not on this machine: add sslmode=verify-full&sslrootcert=CA.pem to the URL (or sslmode=disable to send in plaintext on purpose).`,
+      { host },
+    );
+  }
+}
+
 export async function connectCentral(url: string): Promise<pg.Client> {
   if (!/^postgres(ql)?:\/\//.test(url)) throw new InspectorError('USAGE', `The central database must be a postgres:// URL; got "${url}".`);
+  checkCentralTls(url);
+  // A password is never put in a URL that lands in shell history or a config file: PGPASSWORD
+  // (read by the pg driver) or the station config's password_env carries it.
   const client = new pg.Client({ connectionString: url });
   try {
     await client.connect();
   } catch (e) {
-    throw new InspectorError('FLEET_CENTRAL_UNREACHABLE', `Cannot reach the central database: ${(e as Error).message}`, { url: redact(url) });
+    const err = e as Error & { code?: string };
+    // A certificate that does not verify is a configuration or security problem, not an outage.
+    if (/CERT|SELF_SIGNED|ALTNAME|UNABLE_TO_VERIFY/.test(err.code ?? '') || /does not support SSL/.test(err.message)) {
+      throw new InspectorError('FLEET_TLS_FAILED', `The central database's TLS could not be verified: ${err.message}`, { url: redact(url), code: err.code });
+    }
+    throw new InspectorError('FLEET_CENTRAL_UNREACHABLE', `Cannot reach the central database: ${err.message}`, { url: redact(url) });
   }
   return client;
 }

@@ -4,3 +4,7 @@ export * from './stats';
 export * from './sync';
 export * from './verify';
 export * from './packs';
+export * from './drift';
+export * from './rollups';
+export * from './background';
+export * from './queue';

@@ -1,9 +1,14 @@
 /**
- * Fleet statistics from the central records: per day, line, station, pack and pack version —
- * runs, verdicts, errors and error rate, and how often the reviewer agreed with the AI (the latest
- * review of a run counts: accept, or an override to the class the AI gave).
+ * Fleet statistics: per day, line, station, pack and pack version — runs, verdicts, errors and
+ * error rate, and how often the reviewer agreed with the AI (the latest review of a run counts:
+ * accept, or an override to the class the AI gave). Evaluation batches are not production traffic.
+ *
+ * `fleetStats` reads the rollups the sync maintains (rollups.ts): its cost depends on days ×
+ * stations × packs, not on how many runs central holds. `fleetStatsFromRecords` computes the same
+ * from the raw records; it is the reference the tests and the benchmark compare the rollups with.
  */
 import type pg from 'pg';
+import { localDay } from '../history/time';
 
 export interface FleetStatRow {
   day: string;
@@ -27,13 +32,14 @@ export interface StatsQuery {
   to?: number;
 }
 
-const SQL = `
+const RAW_SQL = `
 WITH runs AS (
   SELECT r.station_id, r.rid, r.row->>'day' AS day, r.row->>'pack_name' AS pack, r.row->>'pack_version' AS ver,
          r.row->>'verdict' AS verdict, coalesce(c.row->>'line', '') AS line
   FROM records r
   LEFT JOIN records c ON c.station_id = r.station_id AND c.tbl = 'cases' AND c.rid = r.row->>'case_id'
   WHERE r.tbl = 'inference_runs' AND ($1::text[] IS NULL OR r.station_id = ANY($1)) AND r.at BETWEEN $2 AND $3
+    AND NOT EXISTS (SELECT 1 FROM records b WHERE b.station_id = r.station_id AND b.tbl = 'evaluation_batches' AND b.rid = r.row->>'batch_id')
 ), latest AS (
   SELECT DISTINCT ON (station_id, row->>'run_id') station_id, row->>'run_id' AS run_id, row->>'decision' AS decision, row->>'label' AS label
   FROM records WHERE tbl = 'reviews' AND ($1::text[] IS NULL OR station_id = ANY($1))
@@ -52,6 +58,7 @@ WITH runs AS (
   FROM records e
   LEFT JOIN LATERAL (SELECT row FROM records c WHERE c.station_id = e.station_id AND c.tbl = 'cases' AND c.row->>'case_key' = e.row->>'case_key' LIMIT 1) c ON true
   WHERE e.tbl = 'errors' AND ($1::text[] IS NULL OR e.station_id = ANY($1)) AND e.at BETWEEN $2 AND $3
+    AND NOT EXISTS (SELECT 1 FROM records b WHERE b.station_id = e.station_id AND b.tbl = 'evaluation_batches' AND b.rid = e.row->>'batch_id')
   GROUP BY 1, 2, 3, 4
 )
 -- Keys are never null ('' for no line/pack): FULL JOIN needs plain equality.
@@ -64,23 +71,53 @@ LEFT JOIN verdicts v ON (v.day, v.line, v.station_id, v.pack, v.ver) IS NOT DIST
 FULL JOIN errs x ON x.day = g.day AND x.line = g.line AND x.station_id = g.station_id AND x.pack = g.pack
 ORDER BY 1, 2 NULLS FIRST, 3, 4 NULLS FIRST, 5 NULLS FIRST`;
 
+const ROLLUP_SQL = `
+WITH g AS (
+  SELECT day, line, station_id, pack, ver, sum(runs) AS runs, jsonb_object_agg(verdict, runs) AS verdicts
+  FROM stat_runs WHERE ($1::text[] IS NULL OR station_id = ANY($1)) AND day BETWEEN $2 AND $3 GROUP BY 1, 2, 3, 4, 5
+), rv AS (
+  SELECT day, line, station_id, pack, ver, reviewed, agreed
+  FROM stat_reviews WHERE ($1::text[] IS NULL OR station_id = ANY($1)) AND day BETWEEN $2 AND $3
+), x AS (
+  SELECT day, line, station_id, pack, errors
+  FROM stat_errors WHERE ($1::text[] IS NULL OR station_id = ANY($1)) AND day BETWEEN $2 AND $3
+)
+SELECT coalesce(g.day, x.day) AS day, nullif(coalesce(g.line, x.line), '') AS line, coalesce(g.station_id, x.station_id) AS station,
+       nullif(coalesce(g.pack, x.pack), '') AS pack, g.ver, coalesce(g.runs, 0) AS runs, coalesce(g.verdicts, '{}') AS verdicts,
+       coalesce(x.errors, 0) AS errors, coalesce(rv.reviewed, 0) AS reviewed, coalesce(rv.agreed, 0) AS agreed
+FROM g
+LEFT JOIN rv ON (rv.day, rv.line, rv.station_id, rv.pack, rv.ver) = (g.day, g.line, g.station_id, g.pack, g.ver)
+FULL JOIN x ON x.day = g.day AND x.line = g.line AND x.station_id = g.station_id AND x.pack = g.pack
+ORDER BY 1, 2 NULLS FIRST, 3, 4 NULLS FIRST, 5 NULLS FIRST`;
+
+/** From the rollups; `from`/`to` select whole station days (the rollups count per day). */
 export async function fleetStats(c: pg.Client, q: StatsQuery = {}): Promise<FleetStatRow[]> {
+  const from = q.from === undefined ? '0000-00-00' : localDay(q.from);
+  const to = q.to === undefined ? '9999-99-99' : localDay(q.to);
+  return toRows((await c.query(ROLLUP_SQL, [q.stations?.length ? q.stations : null, from, to])).rows);
+}
+
+/** The same from the raw records (reference; scans every run in the time range). */
+export async function fleetStatsFromRecords(c: pg.Client, q: StatsQuery = {}): Promise<FleetStatRow[]> {
   const from = new Date(q.from ?? 0).toISOString();
   const to = new Date(q.to ?? Date.UTC(9999, 0, 1)).toISOString();
-  const r = await c.query(SQL, [q.stations?.length ? q.stations : null, from, to]);
-  return r.rows.map((x) => {
-    const runs = Number(x.runs);
-    const errors = Number(x.errors);
-    const reviewed = Number(x.reviewed);
-    const agreed = Number(x.agreed);
+  return toRows((await c.query(RAW_SQL, [q.stations?.length ? q.stations : null, from, to])).rows);
+}
+
+function toRows(rows: Record<string, unknown>[]): FleetStatRow[] {
+  return rows.map((x) => {
+    const runs = Number(x['runs']);
+    const errors = Number(x['errors']);
+    const reviewed = Number(x['reviewed']);
+    const agreed = Number(x['agreed']);
     return {
-      day: x.day,
-      line: x.line,
-      station: x.station,
-      pack: x.pack,
-      packVersion: x.ver,
+      day: x['day'] as string,
+      line: x['line'] as string | null,
+      station: x['station'] as string,
+      pack: x['pack'] as string | null,
+      packVersion: x['ver'] as string | null,
       runs,
-      verdicts: Object.fromEntries(Object.entries(x.verdicts as Record<string, string>).map(([k, n]) => [k, Number(n)])),
+      verdicts: Object.fromEntries(Object.entries(x['verdicts'] as Record<string, string>).map(([k, n]) => [k, Number(n)])),
       errors,
       errorRate: runs + errors ? errors / (runs + errors) : null,
       reviewed,

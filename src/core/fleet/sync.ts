@@ -9,6 +9,7 @@ import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import { InspectorError } from '../../shared/errors';
 import { ensurePartitions, partitionsCommitted, partitionsRolledBack } from './central';
+import { FRESH_TABLE, ROLLED_UP_TABLES } from './rollups';
 
 export interface SyncResult {
   station: string;
@@ -66,6 +67,25 @@ function rowReader(db: Database.Database): (tbl: string, rid: string) => Record<
   };
 }
 
+/**
+ * Queues every row of every synced table again (recovery after FLEET_CENTRAL_BEHIND, or a new
+ * central database): central's upsert keeps one copy of each row, so nothing is counted twice.
+ * The synced tables and their keys are read from the outbox triggers themselves.
+ */
+export function requeueAll(db: Database.Database): number {
+  const triggers = db.prepare("SELECT tbl_name AS t, sql FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%\\_outbox' ESCAPE '\\' ORDER BY rowid").all() as { t: string; sql: string }[];
+  return db.transaction(() => {
+    let n = 0;
+    for (const { t, sql } of triggers) {
+      const key = /NEW\.(\w+)/.exec(sql)?.[1];
+      if (!key) continue;
+      n += db.prepare(`INSERT INTO sync_outbox(tbl, rid) SELECT ?, "${key}" FROM "${t}" ORDER BY rowid`).run(t).changes;
+    }
+    db.prepare("DELETE FROM settings WHERE key = 'fleet.acked_seq'").run();
+    return n;
+  })();
+}
+
 export function pendingCount(db: Database.Database): number {
   return db.prepare('SELECT count(*) FROM sync_outbox').pluck().get() as number;
 }
@@ -82,7 +102,12 @@ export async function syncStation(db: Database.Database, central: pg.Client, sta
   const batchSize = opts.batchSize ?? 5000;
   const read = rowReader(db);
   const nextEntries = db.prepare('SELECT seq, tbl, rid FROM sync_outbox WHERE seq > ? ORDER BY seq LIMIT ?');
-  const prune = db.prepare('DELETE FROM sync_outbox WHERE seq <= ?');
+  const pruneEntries = db.prepare('DELETE FROM sync_outbox WHERE seq <= ?');
+  const acked = db.prepare("INSERT INTO settings(key, value) VALUES ('fleet.acked_seq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value WHERE CAST(value AS INTEGER) < CAST(excluded.value AS INTEGER)");
+  // The entries central acknowledged are pruned, and the acknowledgement remembered with them: if
+  // central later stands below it, central lost committed records (see FLEET_CENTRAL_BEHIND).
+  const prune = { run: (upTo: number) => db.transaction(() => { pruneEntries.run(upTo); if (upTo > 0) acked.run(String(upTo)); })() };
+  const ackedSeq = () => Number((db.prepare("SELECT value FROM settings WHERE key = 'fleet.acked_seq'").pluck().get() as string | undefined) ?? 0);
   const localTop = () => (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'sync_outbox'").pluck().get() as number | undefined) ?? 0;
   const result: SyncResult = { station, sent: 0, batches: 0, lastSeq: 0, pending: 0 };
   const readBatch = (after: number) =>
@@ -97,6 +122,7 @@ export async function syncStation(db: Database.Database, central: pg.Client, sta
   let prefetched: ReturnType<typeof readBatch> | null = null;
 
   await central.query('INSERT INTO stations(station_id) VALUES ($1) ON CONFLICT DO NOTHING', [station]);
+  await central.query(FRESH_TABLE);
   for (;;) {
     await central.query('BEGIN');
     try {
@@ -109,6 +135,13 @@ export async function syncStation(db: Database.Database, central: pg.Client, sta
           'FLEET_STATION_BEHIND',
           `Central already holds station ${station}'s records up to ${lastSeq}, but this database has only written ${localTop()}: it was restored from an older copy or another station uses the id.`,
           { station, central: lastSeq, local: localTop() },
+        );
+      }
+      if (lastSeq < ackedSeq()) {
+        throw new InspectorError(
+          'FLEET_CENTRAL_BEHIND',
+          `Central holds station ${station}'s records only up to ${lastSeq}, but it had acknowledged up to ${ackedSeq()}: central lost committed records (restored from a backup, or run with synchronous_commit=off and crashed). The rows are still in this station's history: \`inspector sync --requeue-all\` queues every row again (central keeps one copy of each).`,
+          { station, central: lastSeq, acknowledged: ackedSeq() },
         );
       }
       const { entries, rows } = prefetched?.after === lastSeq ? prefetched : readBatch(lastSeq);
@@ -129,14 +162,19 @@ export async function syncStation(db: Database.Database, central: pg.Client, sta
       });
       await ensurePartitions(central, payload.map((p) => p.at));
       const top = entries[entries.length - 1]!.seq;
+      // Only the rows this insert really adds reach the dashboard rollups (rollups.ts), in this
+      // same transaction: a resent batch inserts, and so counts, nothing.
       const inserted = central.query(
-        `INSERT INTO records(station_id, tbl, rid, seq, at, row)
-         SELECT $1, x.tbl, x.rid, x.seq, to_timestamp(x.at / 1000.0), x.row FROM jsonb_to_recordset($2::jsonb) AS x(tbl text, rid text, seq bigint, at float8, row jsonb)
-         ON CONFLICT DO NOTHING`,
-        [station, JSON.stringify(payload)],
+        `WITH ins AS (
+           INSERT INTO records(station_id, tbl, rid, seq, at, row)
+           SELECT $1, x.tbl, x.rid, x.seq, to_timestamp(x.at / 1000.0), x.row FROM jsonb_to_recordset($2::jsonb) AS x(tbl text, rid text, seq bigint, at float8, row jsonb)
+           ON CONFLICT DO NOTHING RETURNING station_id, tbl, rid, row)
+         INSERT INTO fresh SELECT station_id, tbl, rid, row FROM ins WHERE tbl = ANY($3)`,
+        [station, JSON.stringify(payload), ROLLED_UP_TABLES],
       );
       if (opts.maxBatches === undefined || result.batches + 1 < opts.maxBatches) prefetched = readBatch(top);
       await inserted;
+      await central.query('SELECT fleet_rollup()');
       const head = auditHead as { seq: number; hash: string } | null;
       await central.query(
         `UPDATE stations SET last_seq = $2, synced_at = now(),

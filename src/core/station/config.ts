@@ -64,6 +64,16 @@ const Rest = z
   })
   .strict();
 
+/** Background sync of the station's history to the fleet's central PostgreSQL (docs/FLEET.md). */
+const Sync = z
+  .object({
+    to: z.string().regex(/^postgres(ql)?:\/\/.+/, 'a postgres:// URL'),
+    interval_s: z.number().min(1).max(86_400).default(10),
+    /** Name of the environment variable holding the database password (never in the file). */
+    password_env: z.string().default('PGPASSWORD'),
+  })
+  .strict();
+
 export const StationConfig = z
   .object({
     station: z.object({ id: z.string().min(1), line: z.string().min(1) }).strict(),
@@ -71,6 +81,7 @@ export const StationConfig = z
     watch: z.array(Watch).min(1),
     queue: z.object({ max: z.number().int().min(1).max(100_000).default(64) }).strict().prefault({}),
     publish: z.object({ mqtt: Mqtt.optional(), opcua: OpcUa.optional(), rest: Rest.optional() }).strict().prefault({}),
+    sync: Sync.optional(),
   })
   .strict();
 export type StationConfig = z.infer<typeof StationConfig>;
@@ -78,6 +89,7 @@ export type WatchConfig = z.infer<typeof Watch>;
 export type MqttConfig = z.infer<typeof Mqtt>;
 export type OpcUaConfig = z.infer<typeof OpcUa>;
 export type RestConfig = z.infer<typeof Rest>;
+export type SyncConfig = z.infer<typeof Sync>;
 
 export interface LoadedStationConfig {
   config: StationConfig;

@@ -6,11 +6,14 @@
 import { existsSync } from 'node:fs';
 import { InspectorError } from '../../shared/errors';
 import type { LoadedStationConfig } from './config';
+import { BackgroundSync } from '../fleet/background';
 import { MqttPublisher } from './mqtt';
 import { Station, type StationDeps } from './station';
 
 export interface StationChannels {
   mqtt?: MqttPublisher;
+  /** Background sync to the fleet's central database (`sync:` in station.yaml). */
+  sync?: BackgroundSync;
   opcua?: { endpointUrl: string; close(): Promise<void> };
   rest?: { url: string; close(): Promise<void> };
 }
@@ -58,13 +61,23 @@ export async function startStationService(loaded: LoadedStationConfig, deps: Sta
     await channels.opcua?.close();
     throw e;
   }
+  if (cfg.sync) {
+    // The URL carries no password; the driver reads PGPASSWORD, filled from the named variable.
+    const pw = process.env[cfg.sync.password_env];
+    if (pw !== undefined && cfg.sync.password_env !== 'PGPASSWORD') process.env['PGPASSWORD'] = pw;
+    const bg = new BackgroundSync(deps.store.db, { url: cfg.sync.to, station: cfg.station.id, intervalMs: cfg.sync.interval_s * 1000, log });
+    station.on('result', () => bg.kick());
+    channels.sync = bg;
+  }
   channels.mqtt?.start();
+  channels.sync?.start();
   station.start();
   return {
     station,
     channels,
     async close() {
       await station.stop();
+      await channels.sync?.stop();
       await channels.rest?.close();
       await channels.opcua?.close();
       await channels.mqtt?.close();
