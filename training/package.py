@@ -176,6 +176,10 @@ def main(cfg_path):
     for section, body in meta["card_sections"](res, m).items():
         write_section(card, section, body)
     m["files"]["MODEL_CARD.md"] = sha256(card)
+    # A translated card (hand-written, numbers copied from the English one) is hashed like it.
+    ko = out / "MODEL_CARD.ko.md"
+    if ko.exists():
+        m["files"]["MODEL_CARD.ko.md"] = sha256(ko)
     write_manifest(pack, out, m)
     # The baseline needs the finished pack (the AE's scores come from the app's engine with it).
     m["reference"] = drift_reference(pack, cfg, meta, res, out)

@@ -11,8 +11,9 @@
  * process groups (Windows) the worker ignores SIGINT itself (src/worker/index.ts).
  */
 import { fork } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { WorkerStderr } from './workerLog';
 import type { WorkerLauncher } from './workerClient';
 
 /**
@@ -38,36 +39,14 @@ export function nodeWorkerLauncher(appRoot: string, logFile?: string): WorkerLau
       detached: process.platform !== 'win32',
       windowsHide: true,
     });
-    const stderrTail: string[] = [];
-    let logOk = !!logFile;
-    if (logFile) {
-      try {
-        mkdirSync(dirname(logFile), { recursive: true });
-        // One previous generation kept: the log is for support, not an archive.
-        if ((statSync(logFile, { throwIfNoEntry: false })?.size ?? 0) > 4 * 1024 * 1024) renameSync(logFile, `${logFile}.1`);
-      } catch {
-        logOk = false;
-      }
-    }
-    child.stderr?.on('data', (chunk: Buffer) => {
-      const text = chunk.toString();
-      stderrTail.push(text);
-      if (stderrTail.length > 50) stderrTail.shift();
-      if (logOk) {
-        try {
-          // eslint-disable-next-line no-control-regex
-          appendFileSync(logFile!, text.replace(/\x1b\[[0-9;]*m/g, ''));
-        } catch {
-          logOk = false;
-        }
-      }
-    });
+    const stderr = new WorkerStderr(logFile);
+    child.stderr?.on('data', (chunk: Buffer) => stderr.write(chunk));
     return {
       postMessage: (m) => child.send(m as object),
       onMessage: (l) => child.on('message', l),
       onExit: (l) => child.on('exit', (code) => l(code)),
       kill: () => child.kill(),
-      recentStderr: () => stderrTail.join('').slice(-4000),
+      recentStderr: () => stderr.recent(),
     };
   };
 }

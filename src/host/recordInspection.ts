@@ -4,9 +4,9 @@
  * transaction per call, so a crash never leaves half a batch. The run ids go back to the caller:
  * reviews refer to them.
  */
-import type { ImageResult, InspectReport, SkippedInput } from '../core/engine/inspect';
+import type { CaseResult, ImageResult, InspectReport, SkippedInput } from '../core/engine/inspect';
 import type { HeatMap } from '../core/explain/scale';
-import type { ErrorInput, HistoryStore, InferenceRecord, Modality } from '../core/history/index';
+import type { CaseVerdictInput, ErrorInput, HistoryStore, InferenceRecord, Modality } from '../core/history/index';
 import { loadStation, stationDirOf } from '../core/settings/index';
 import type { WorkerClient } from './workerClient';
 
@@ -142,24 +142,50 @@ export function recordInspection(store: HistoryStore, report: InspectReport, giv
     const blob = map && map.valid ? store.putBlob('heatmap', map.data, { dtype: 'float32', shape: [map.height, map.width] }).hash : null;
     return toInferenceRecord(r, blob, { ...opts, providersRequested: opts.providersRequested ?? report.providers?.requested ?? null });
   });
-  const runs = store.recordInferences(records);
-  const runIdOf = new Map(ok.map((r, i) => [r, runs[i]!.runId]));
-  for (const r of report.results) {
-    if (!r.error) continue;
-    store.recordError({
-      stage: stageOf(r.error.code),
-      code: r.error.code,
-      message: r.error.message,
-      sourcePath: r.source,
-      sha256: r.image.sha256 ?? null,
-      packName: r.pack.name,
-      batchId: opts.batchId ?? null,
-      caseKey: r.caseId,
-      operatorId: opts.operatorId ?? null,
-    });
-  }
-  recordSkipped(store, report.skipped ?? [], opts);
-  return report.results.map((r) => runIdOf.get(r));
+  // Runs, failed images, skips and each case's integrated verdict commit together: a report never
+  // shows a verdict whose runs are missing, nor runs without the verdict the line was given.
+  return store.write(() => {
+    const runs = store.recordInferences(records);
+    const runIdOf = new Map(ok.map((r, i) => [r, runs[i]!.runId]));
+    for (const r of report.results) {
+      if (!r.error) continue;
+      store.recordError({
+        stage: stageOf(r.error.code),
+        code: r.error.code,
+        message: r.error.message,
+        sourcePath: r.source,
+        sha256: r.image.sha256 ?? null,
+        packName: r.pack.name,
+        batchId: opts.batchId ?? null,
+        caseKey: r.caseId,
+        operatorId: opts.operatorId ?? null,
+      });
+    }
+    recordSkipped(store, report.skipped ?? [], opts);
+    for (const k of report.cases) store.recordCaseVerdict(toCaseVerdictInput(k, report.results, runIdOf, opts));
+    return report.results.map((r) => runIdOf.get(r));
+  });
+}
+
+/** The case's integrated verdict exactly as the engine gave it, with the runs it judged. */
+export function toCaseVerdictInput(k: CaseResult, results: readonly ImageResult[], runIdOf: ReadonlyMap<ImageResult, number>, opts: RecordOptions = {}): CaseVerdictInput {
+  const mine = results.filter((r) => r.caseId === k.id);
+  const v = k.verdict;
+  return {
+    caseKey: k.id,
+    batchId: opts.batchId ?? null,
+    verdict: v.verdict,
+    inspectedVerdict: v.inspectedVerdict ?? null,
+    method: v.method,
+    rule: v.rule ?? null,
+    incompletePolicy: v.incompletePolicy ?? null,
+    score: Number.isFinite(v.score) ? v.score : 0,
+    configHash: v.configSha256 || null,
+    images: mine.length,
+    failedImages: v.failedImages?.length ?? mine.filter((r) => r.error).length,
+    runIds: mine.map((r) => runIdOf.get(r)).filter((id): id is number => id !== undefined),
+    operatorId: opts.operatorId ?? null,
+  };
 }
 
 /**

@@ -14,6 +14,7 @@ import { denyPermissions, hardenApp } from './security';
 import { forwardEvents } from './events';
 import { createMainWindow, preloadFile } from './window';
 import { utilityWorkerLauncher } from './workerProcess';
+import { workerLogPath } from '../host/workerLog';
 
 app.enableSandbox();
 registerSchemePrivileges();
@@ -25,7 +26,8 @@ const appRoot = app.isPackaged ? process.resourcesPath : join(mainDir, '..', '..
 
 void app.whenReady().then(() => {
   denyPermissions();
-  const host = createHost(appPaths(appRoot, app.getPath('userData')), utilityWorkerLauncher(mainDir), `${APP_ORIGIN}/media`, electronChoosePaths);
+  const paths = appPaths(appRoot, app.getPath('userData'));
+  const host = createHost(paths, utilityWorkerLauncher(mainDir, workerLogPath(paths.userDataDir)), `${APP_ORIGIN}/media`, electronChoosePaths);
   handleAppProtocol(join(mainDir, '..', 'renderer'), host.media);
   registerIpc(host.handlers);
   forwardEvents(host.station);

@@ -55,6 +55,8 @@ export const HistorySearchInput = z
   })
   .strict();
 
+const CaseVerdictShown = z.object({ verdict: z.string(), source: z.enum(['stored', 'recomputed']), policy: z.string().nullable(), failedImages: z.number() });
+
 export const HistoryRow = z.object({
   runId: z.number(),
   createdAt: z.number(),
@@ -71,6 +73,8 @@ export const HistoryRow = z.object({
   review: z.object({ id: z.number(), decision: ReviewDecision, label: z.string().nullable(), operatorId: z.string(), at: z.number() }).nullable(),
   groundingPrompt: z.string().optional(),
   boxes: z.object({ accepted: z.number(), rejected: z.number() }).optional(),
+  /** The integrated verdict the run's case was given (stored), or a recomputation in older histories. */
+  caseVerdict: CaseVerdictShown.optional(),
 });
 
 export const HistoryPage = z.object({
@@ -156,6 +160,8 @@ export const RunDetail = z.object({
   reviews: z.array(ReviewRow),
   /** Per-box accept/reject, oldest first; the latest per box is its state. */
   boxReviews: z.array(BoxReviewRow).optional(),
+  /** The integrated verdict the run's case was given (stored), or a recomputation in older histories. */
+  caseVerdict: CaseVerdictShown.optional(),
 });
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);

@@ -146,6 +146,8 @@ export const CaseVerdict = z.object({
     .optional(),
   /** With failed images: the verdict the inspected images alone give. */
   inspectedVerdict: z.enum(RULE_VERDICTS).optional(),
+  /** With failed images: the `verdict.incomplete` policy (INCOMPLETE or DEFECT) that gave this verdict. */
+  incompletePolicy: z.enum(['INCOMPLETE', 'DEFECT']).optional(),
 });
 
 export const InspectRunResult = z.object({

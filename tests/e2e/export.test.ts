@@ -104,8 +104,10 @@ describe('history exports from the toolbar (Chromium, real host)', () => {
     expect(asked.at(-1)).toMatchObject({ extensions: ['csv'] });
     const rows = parseCsv(readFileSync(csvFile, 'utf8').slice(1));
     const header = rows[0]!;
-    const byRun = new Map(rows.slice(1).map((r) => [Number(r[0]), Object.fromEntries(header.map((h, i) => [h, r[i]]))]));
+    // Run rows only: failed images and the closing off-machine anchor row are records of their own kind.
+    const byRun = new Map(rows.slice(1).filter((r) => r[header.indexOf('record')] === 'run').map((r) => [Number(r[0]), Object.fromEntries(header.map((h, i) => [h, r[i]]))]));
     expect(byRun.size).toBe(3);
+    expect(rows.at(-1)![header.indexOf('record')]).toBe('audit_anchor');
     expect(byRun.get(runId)).toMatchObject({ review_decision: 'accept', reviewer_id: 'han.y', reviewer_name: '한유진', review_note: 'checked, "edge" ok' });
     const sha = createHash('sha256').update(readFileSync(csvFile)).digest('hex');
     expect(lastEntry()).toMatchObject({ actor: 'han.y', action: 'export.csv', entity_id: 'history.csv', record_hash: sha });

@@ -50,7 +50,8 @@ export const auditCommand: Command = {
           ? `Blob files: ${report.blobsChecked} re-hashed, all match their signed digests.\n`
           : 'Blob files (heatmaps) were not re-hashed; run audit verify --blobs to check them too.\n',
       );
-      process.stdout.write(`Head to keep off this machine: #${report.head.seq} ${report.head.hash}\n`);
+      // The same line every export and audit report prints (offMachineAnchor), so copies compare as text.
+      process.stdout.write(`Head to keep off this machine: audit head #${report.head.seq} sha256 ${report.head.hash}\n`);
     } else {
       const b = report.firstBreak!;
       process.stdout.write(`BROKEN at entry #${b.seq}: ${b.code}\n  ${b.message}\n  ${report.entries} entries read; the chain holds up to #${Math.max(0, b.seq - 1)}.\n`);

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { agreementStats, allPacksDrift, dailyStats, errorStats, getRun, listFailedImages, packStats, searchHistory, type HistoryQuery, type ReviewStatus } from '../../core/history/index';
+import { agreementStats, allPacksDrift, dailyStats, errorStats, failedImageQuery, getRun, listFailedImages, packStats, searchHistory, type HistoryQuery, type ReviewStatus } from '../../core/history/index';
 import type { FailedImageRow, HistoryPage, RunDetail } from '../../core/history/index';
 import { exportDataset, exportHistory, type DatasetExportResult, type ExportResult } from '../../core/reports/index';
 import { readAppVersion } from '../../host/createHost';
@@ -97,7 +97,7 @@ export function formatDatasetExport(r: DatasetExportResult, operatorId: string):
 const ts = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 
 function formatList(p: HistoryPage): string {
-  const head = ['run', 'time (UTC)', 'case', 'pack', 'verdict', 'score', 'review'];
+  const head = ['run', 'time (UTC)', 'case', 'pack', 'verdict', 'score', 'case verdict', 'review'];
   const rows = p.rows.map((r) => [
     String(r.runId),
     ts(r.createdAt),
@@ -105,6 +105,7 @@ function formatList(p: HistoryPage): string {
     `${r.packName}@${r.packVersion}`,
     r.verdict,
     r.score.toFixed(3),
+    r.caseVerdict ? `${r.caseVerdict.verdict}${r.caseVerdict.source === 'recomputed' ? ' (recomputed)' : r.caseVerdict.policy?.includes('incomplete') ? ` (${r.caseVerdict.policy})` : ''}` : '-',
     r.review ? `${r.review.decision}${r.review.label ? `:${r.review.label}` : ''} by ${r.review.operatorId}` : '-',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -180,8 +181,8 @@ export const historyCommand: Command = {
       const limit = parseNumber(values.limit, '--limit', 50);
       const page = parseNumber(values.page, '--page', 1);
       const batchId = values.batch !== undefined ? parseNumber(values.batch, '--batch', 0) : undefined;
-      // Failed images have no verdict or review: a filter on those excludes them.
-      const failuresMatch = !query.verdicts?.length && !query.reviewer && (query.reviewStatus ?? 'any') === 'any';
+      // Failed images under the same filters as every export (failedImageQuery): a review filter, or a verdict filter without INCOMPLETE, excludes them.
+      const failedQuery = failedImageQuery({ ...query, order: values.asc ? 'asc' : 'desc' }, { ...(batchId !== undefined ? { batchId } : {}), limit, offset: (Math.max(1, page) - 1) * limit });
       const result = withStore(values.db, (s) => ({
         ...searchHistory(s.db, {
           ...query,
@@ -190,18 +191,7 @@ export const historyCommand: Command = {
           offset: (Math.max(1, page) - 1) * limit,
           withTotal: values.total ?? false,
         }),
-        failedImages: failuresMatch
-          ? listFailedImages(s.db, {
-              ...(query.from !== undefined ? { from: query.from } : {}),
-              ...(query.to !== undefined ? { to: query.to } : {}),
-              ...(query.pack ? { pack: query.pack } : {}),
-              ...(query.text ? { text: query.text } : {}),
-              ...(batchId !== undefined ? { batchId } : {}),
-              order: values.asc ? 'asc' : 'desc',
-              limit,
-              offset: (Math.max(1, page) - 1) * limit,
-            })
-          : { rows: [], total: 0 },
+        failedImages: failedQuery ? listFailedImages(s.db, failedQuery) : { rows: [], total: 0 },
       }));
       out(result, () => formatList(result) + formatFailed(result.failedImages));
       return 0;

@@ -9,18 +9,12 @@ import type { AppliedThreshold, StationCalibration } from '../engine/calibration
 import { packIdentity } from './packIdentity';
 
 export { NOT_VALIDATED };
+import type { ThresholdInput } from '../history/records';
 
-export interface ThresholdVersion {
+/** An applied threshold version as stored: what `recordThresholdVersion` was given, plus its id and time. */
+export interface ThresholdVersion extends ThresholdInput {
   id: number;
   createdAt: number;
-  packName: string;
-  packIdentity: string;
-  evaluationId: number;
-  objective: string;
-  low: number;
-  high: number;
-  humanShare: number | null;
-  operatorId: string;
 }
 
 export interface ValidationStatus {

@@ -81,3 +81,5 @@ export function offMachineAnchor(db: Database.Database, anchor: ChainHead | null
   const holds = !anchor || anchor.seq === 0 || chainHoldsFrom(db, anchor);
   return { head, anchor, holds, line: `audit head #${head.seq} sha256 ${head.hash}` };
 }
+
+export type OffMachineAnchor = ReturnType<typeof offMachineAnchor>;

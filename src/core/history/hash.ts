@@ -88,6 +88,14 @@ export const HASHED_COLUMNS = {
     key: 'id',
     columns: ['id', 'created_at', 'case_key', 'image_sha256', 'runs', 'match_iou', 'mean_iou', 'summary', 'operator_id'],
   },
+  case_verdict: {
+    table: 'case_verdicts',
+    key: 'id',
+    columns: [
+      'id', 'created_at', 'case_key', 'batch_id', 'verdict', 'inspected_verdict', 'method', 'rule', 'incomplete_policy', 'score',
+      'config_hash', 'images', 'failed_images', 'run_ids', 'operator_id',
+    ],
+  },
 } as const;
 
 export const SEALED_WITH_RUN = {

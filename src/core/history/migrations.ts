@@ -274,6 +274,26 @@ ${outboxTrigger('box_reviews', 'id')}
 ${outboxTrigger('system_agreements', 'id')}
 `;
 
+/**
+ * Case verdicts as rows (issue 11): the integrated verdict the engine or batch actually gave a case,
+ * with the policy that produced it (method, matched rule, `verdict.incomplete` when an image
+ * failed), the config hash and the failed-image count, written in the same transaction as the
+ * case's runs and errors. Reports read it instead of recomputing from runs (which cannot know that
+ * `verdict.incomplete: DEFECT` made the line NG). Audited (entity `case_verdict`) and synced.
+ * No foreign key to `cases`: a case whose every image failed has no case row, only errors.
+ */
+const vCaseVerdicts = `
+CREATE TABLE case_verdicts(
+  id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, case_key TEXT NOT NULL, batch_id INTEGER REFERENCES batches(id),
+  verdict TEXT NOT NULL, inspected_verdict TEXT, method TEXT NOT NULL, rule INTEGER, incomplete_policy TEXT, score REAL NOT NULL,
+  config_hash TEXT, images INTEGER NOT NULL, failed_images INTEGER NOT NULL, run_ids TEXT NOT NULL, operator_id TEXT);
+CREATE INDEX case_verdicts_case ON case_verdicts(case_key, id);
+CREATE INDEX case_verdicts_time ON case_verdicts(created_at);
+CREATE TRIGGER case_verdicts_no_update BEFORE UPDATE ON case_verdicts BEGIN SELECT RAISE(ABORT, 'HISTORY_APPEND_ONLY: case_verdicts rows are never changed'); END;
+CREATE TRIGGER case_verdicts_no_delete BEFORE DELETE ON case_verdicts BEGIN SELECT RAISE(ABORT, 'HISTORY_APPEND_ONLY: case_verdicts rows are never deleted'); END;
+${outboxTrigger('case_verdicts', 'id')}
+`;
+
 /** Order in which existing rows are logged when the audit chain is introduced over old data. */
 const BACKFILL_ORDER: AuditEntity[] = ['operator', 'batch', 'run', 'review', 'error'];
 
@@ -352,6 +372,7 @@ export const MIGRATIONS: Migration[] = [
     // a reviewer; the agreement figure of the systems compared on one image. All audited, append-only, synced.
     up: (db) => db.exec(vGroundingReview),
   },
+  { version: 12, name: 'case verdicts as rows', up: (db) => db.exec(vCaseVerdicts) },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

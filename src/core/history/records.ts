@@ -12,6 +12,7 @@ import { localDay } from './time';
 import {
   REVIEW_DECISIONS,
   type CaseInput,
+  type CaseVerdictInput,
   type ErrorInput,
   type ImageInput,
   type InferenceRecord,
@@ -261,6 +262,36 @@ export function recordInference(tx: WriteTx, rec: InferenceRecord): RecordedRun 
   tx.chain.append(tx.now(), actor, 'run.record', 'run', runId, runRecordHash(run, image, kase));
   if (production) tx.stats.addRun(day, rec.pack.name, rec.verdict, rec.score);
   return { runId, caseId: kase['id'] as number, imageId: image['id'] as number };
+}
+
+/** The integrated verdict given to a case, logged like the runs it judged (entity `case_verdict`). */
+export function recordCaseVerdict(tx: WriteTx, v: CaseVerdictInput): number {
+  const key = v.caseKey.trim();
+  if (!key) throw new InspectorError('CASE_BAD_KEY', 'A case verdict needs the case key it judges.');
+  if (!Number.isFinite(v.score)) throw new InspectorError('HISTORY_BAD_SCORE', `Score must be a finite number; got ${v.score}.`);
+  return insertAudited(
+    tx,
+    'case_verdict',
+    'case_verdicts',
+    {
+      created_at: v.createdAt ?? tx.now(),
+      case_key: key,
+      batch_id: v.batchId ?? null,
+      verdict: v.verdict,
+      inspected_verdict: v.inspectedVerdict ?? null,
+      method: v.method,
+      rule: v.rule ?? null,
+      incomplete_policy: v.incompletePolicy ?? null,
+      score: v.score,
+      config_hash: v.configHash,
+      images: v.images,
+      failed_images: v.failedImages,
+      run_ids: JSON.stringify(v.runIds),
+      operator_id: v.operatorId ?? null,
+    },
+    v.operatorId ?? 'system',
+    'case.verdict',
+  );
 }
 
 /**

@@ -5,7 +5,8 @@
  */
 import type Database from 'better-sqlite3';
 import { InspectorError } from '../../shared/errors';
-import type { HistoryRow, MeasurementInput as ReviewMeasurement, ReviewDecision, ReviewRow, RunDetail, BoxReviewRow } from './types';
+import type { HistoryRow, MeasurementInput as ReviewMeasurement, ReviewDecision, ReviewRow, RunDetail, BoxReviewRow, StoredCaseVerdict } from './types';
+import { recomputeCase, verdictsForRuns } from './caseVerdicts';
 
 export type ReviewStatus = 'any' | 'unreviewed' | 'reviewed' | ReviewDecision;
 
@@ -136,6 +137,7 @@ export function searchHistory(db: Database.Database, q: HistoryQuery = {}): Hist
     limit,
     hasMore: rows.length > limit,
   };
+  withCaseVerdicts(db, page.rows);
   if (q.withTotal) {
     const needsReview = q.reviewer || (q.reviewStatus && q.reviewStatus !== 'any');
     const needsCase = where.includes('c.case_key');
@@ -153,6 +155,29 @@ export function searchHistory(db: Database.Database, q: HistoryQuery = {}): Hist
 function boxCounts(list: string): { accepted: number; rejected: number } {
   const d = list.split(',');
   return { accepted: d.filter((x) => x === 'accept').length, rejected: d.filter((x) => x === 'reject').length };
+}
+
+/** The run's case verdict as rows show it: the stored one that judged the run, else a recomputation (marked). */
+function shownVerdict(v: StoredCaseVerdict): NonNullable<HistoryRow['caseVerdict']> {
+  const policy = v.source === 'stored' ? [`${v.method}${v.rule !== null ? ` rule ${v.rule}` : ''}`, ...(v.incompletePolicy ? [`incomplete ${v.incompletePolicy}`] : [])].join('; ') : null;
+  return { verdict: v.verdict, source: v.source, policy, failedImages: v.failedImages };
+}
+
+function withCaseVerdicts(db: Database.Database, rows: HistoryRow[]): void {
+  const stored = verdictsForRuns(db, rows);
+  const recomputed = new Map<string, StoredCaseVerdict>();
+  for (const r of rows) {
+    let v = stored.get(r.runId);
+    if (!v) {
+      v = recomputed.get(r.caseKey);
+      if (!v) recomputed.set(r.caseKey, (v = recomputeCase(db, r.caseKey)));
+    }
+    r.caseVerdict = shownVerdict(v);
+  }
+}
+
+function caseVerdictOfRun(db: Database.Database, runId: number, caseKey: string): NonNullable<HistoryRow['caseVerdict']> {
+  return shownVerdict(verdictsForRuns(db, [{ runId, caseKey }]).get(runId) ?? recomputeCase(db, caseKey));
 }
 
 const parse = <T>(s: string | null, fallback: T): T => (s === null ? fallback : (JSON.parse(s) as T));
@@ -219,6 +244,7 @@ export function getRun(db: Database.Database, runId: number): RunDetail {
     },
     reviews: reviews.map((v) => ({ ...v, boxes: parse(v.boxes, []), measurements: reviewMeasurements(db, v.id), supersededBy: supersededBy.get(v.id) ?? null })),
     boxReviews: boxReviewsOf(db, runId),
+    caseVerdict: caseVerdictOfRun(db, runId, c['case_key'] as string),
   };
 }
 

@@ -15,7 +15,7 @@ import { migrate } from './migrations';
 import { operatorSelectionHash, referenceHash } from './derived';
 import * as records from './records';
 import type { WriteTx } from './records';
-import type { ErrorInput, InferenceRecord, Operator, OperatorRole, ReviewInput, BoxReviewInput } from './types';
+import type { BoxReviewInput, CaseVerdictInput, ErrorInput, InferenceRecord, Operator, OperatorRole, ReviewInput } from './types';
 
 export interface OpenOptions {
   /** `FULL` (default) syncs the WAL on every commit: a committed review survives power loss too. */
@@ -217,6 +217,10 @@ export class HistoryStore {
 
   recordAgreement(a: records.AgreementInput): number {
     return this.write((tx) => records.recordAgreement(tx, a));
+  }
+
+  recordCaseVerdict(v: CaseVerdictInput): number {
+    return this.write((tx) => records.recordCaseVerdict(tx, v));
   }
 
   recordError(e: ErrorInput): number {

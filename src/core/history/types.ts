@@ -131,6 +131,50 @@ export interface ErrorInput {
   createdAt?: number;
 }
 
+/**
+ * The integrated verdict the engine or batch gave one case, as it was given: stored, never
+ * recomputed (a report cannot rebuild `verdict.incomplete: DEFECT` from runs and errors).
+ */
+export interface CaseVerdictInput {
+  caseKey: string;
+  batchId?: number | null;
+  /** PASS, INTERNAL_DEFECT, EXTERNAL_DEFECT, COMBINED_DEFECT, UNCERTAIN or INCOMPLETE. */
+  verdict: string;
+  /** With failed images: what the inspected images alone gave. */
+  inspectedVerdict?: string | null;
+  /** The policy that produced it: the verdict method, the rule that matched, and `verdict.incomplete` when an image failed. */
+  method: string;
+  rule?: number | null;
+  incompletePolicy?: string | null;
+  score: number;
+  configHash: string | null;
+  images: number;
+  failedImages: number;
+  /** The inference runs of the case that this verdict judged (recorded in the same transaction). */
+  runIds: number[];
+  operatorId?: string | null;
+  createdAt?: number;
+}
+
+/** A stored case verdict as readers get it; `source: 'recomputed'` for databases (or cases) from before it was stored. */
+export interface StoredCaseVerdict {
+  id: number | null;
+  createdAt: number | null;
+  caseKey: string;
+  batchId: number | null;
+  verdict: string;
+  inspectedVerdict: string | null;
+  method: string | null;
+  rule: number | null;
+  incompletePolicy: string | null;
+  score: number | null;
+  configHash: string | null;
+  images: number | null;
+  failedImages: number;
+  runIds: number[];
+  source: 'stored' | 'recomputed';
+}
+
 export type OperatorRole = 'operator' | 'reviewer' | 'supervisor' | 'admin';
 
 export interface Operator {
@@ -160,6 +204,8 @@ export interface HistoryRow {
   groundingPrompt?: string;
   /** Per-box reviews: boxes whose latest decision is accept / reject. */
   boxes?: { accepted: number; rejected: number };
+  /** The integrated verdict the run's case was given by that inspection (`source: 'recomputed'` in older histories). */
+  caseVerdict?: { verdict: string; source: 'stored' | 'recomputed'; policy: string | null; failedImages: number };
 }
 
 export interface RunDetail {
@@ -191,6 +237,8 @@ export interface RunDetail {
   image: { id: number; sourcePath: string; sha256: string; format: string; modality: string; width: number | null; height: number | null; frames: number | null; bytes: number | null; validation: ImageInput['validation'] };
   /** Every review of the run, oldest first, superseded ones included and marked. */
   reviews: ReviewRow[];
+  /** The integrated verdict the run's case was given (stored), or a recomputation in older histories. */
+  caseVerdict?: HistoryRow['caseVerdict'];
   /** Per-box accept/reject decisions, oldest first; the latest per box is its state. */
   boxReviews?: BoxReviewRow[];
 }

@@ -193,9 +193,10 @@ function findUnsealed(db: Database.Database, sealed: { case: Set<number>; image:
 }
 /** Rows without an entry: inserted behind the app's back, or their entries were cut off with the end. */
 function findUnlogged(db: Database.Database, seen: Record<string, number>, logged: Map<string, Set<string>>): AuditBreak | null {
+  const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);
   for (const [entity, spec] of Object.entries(HASHED_COLUMNS)) {
-    // A database from before the migration that added an entity's table has none of its rows.
-    if (!db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(spec.table)) continue;
+    // A database from before an entity's migration (checked by backup on old files) has no such rows.
+    if (!tables.has(spec.table)) continue;
     const { n } = db.prepare(`SELECT count(*) AS n FROM ${spec.table}`).get() as { n: number };
     if (n === (seen[entity] ?? 0)) continue;
     const ids = logged.get(entity) ?? new Set<string>();

@@ -10,7 +10,7 @@
 import { basename } from 'node:path';
 import PDFDocument from 'pdfkit';
 import { InspectorError } from '../../shared/errors';
-import { readAnchor, verifyAudit, type HistoryQuery, type HistoryStore, type Operator, type VerifyReport } from '../history/index';
+import { maxCaseVerdictId, offMachineAnchor, readAnchor, verifyAudit, type HistoryQuery, type HistoryStore, type OffMachineAnchor, type Operator, type VerifyReport } from '../history/index';
 import { chainHead, describeFilters, nextTurn, requireOperator, sealExport, type ExportOptions, type ExportResult } from './exportContext';
 import { findReportFont, type ReportFont } from './font';
 import { ExportFile } from './output';
@@ -278,10 +278,27 @@ function caseLines(w: ReportWriter, cases: CaseVerdict[]): void {
   if (!cases.length) return w.line('No case in the scope.', { color: GREY });
   for (const c of cases) {
     const color = c.verdict === 'PASS' ? GREEN : RED;
+    const v = c.stored;
+    const how =
+      v.source === 'stored'
+        ? `as given: ${v.method}${v.rule !== null ? ` rule ${v.rule}` : ''}${v.incompletePolicy ? `, verdict.incomplete ${v.incompletePolicy}` : ''}${v.inspectedVerdict && v.inspectedVerdict !== v.verdict ? `, inspected images ${v.inspectedVerdict}` : ''}${v.configHash ? `, config ${v.configHash.slice(0, 12)}` : ''}`
+        : 'RECOMPUTED from runs and failed images (no stored verdict in this history)';
     const detail = `${c.runs} run${c.runs === 1 ? '' : 's'}${c.failed ? `, ${c.failed} failed image${c.failed === 1 ? '' : 's'}` : ''}${c.reviews.length ? `; reviews: ${c.reviews.join(', ')}` : ''}`;
-    w.keep(14);
+    w.keep(24);
     w.field(c.caseKey, `${c.verdict}   (${detail})`, color);
+    w.line(how, { indent: 12, size: 8, color: v.source === 'stored' ? GREY : RED });
   }
+}
+
+/** The chain head as one line to copy off the station (docs/HISTORY.md, "What verify cannot detect"). */
+function anchorLines(w: ReportWriter, a: OffMachineAnchor): void {
+  w.field('Off-machine anchor', a.line);
+  w.line(
+    a.anchor
+      ? `Anchor beside the database: #${a.anchor.seq}${a.holds ? ', held by the chain' : ', NOT held by the chain (truncated or rewritten)'}. Keep a copy of the line above off this machine: a chain rewritten together with its anchor is caught only by comparing with such a copy.`
+      : 'No anchor beside the database. Keep a copy of the line above off this machine: a chain rewritten together with its anchor is caught only by comparing with such a copy.',
+    { size: 8, color: a.holds ? GREY : RED, indent: 12 },
+  );
 }
 
 /** Who exported the report, with room to sign: an auditor files a signed page. */
@@ -313,6 +330,8 @@ export async function auditReport(
   const scope = runScope(store.db, query);
   const summary = summarise(store.db, scope);
   const head = chainHead(store);
+  const anchor = offMachineAnchor(store.db, readAnchor(store.file));
+  const verdictsThrough = maxCaseVerdictId(store.db);
   const failed = failedImages(store.db, query, maxErrorId(store.db));
   const nSkipped = failed.filter((f) => f.skipped).length;
   const nFailed = failed.length - nSkipped;
@@ -348,11 +367,12 @@ export async function auditReport(
 
     w.heading('Audit chain');
     chainLines(w, chain);
+    anchorLines(w, anchor);
     w.line("This report's own SHA-256 is recorded in the audit log as the entry after the head above (action export.pdf).", { color: GREY, size: 8 });
 
     w.heading('Summary');
     summaryLines(w, summary);
-    w.field('Failed images', nFailed ? `${nFailed}: listed under "Failed images"; their cases are INCOMPLETE` : '0', nFailed ? RED : undefined);
+    w.field('Failed images', nFailed ? `${nFailed}: listed under "Failed images"; their cases are never PASS (INCOMPLETE, or a defect where verdict.incomplete is DEFECT)` : '0', nFailed ? RED : undefined);
     if (nSkipped) w.field('Skipped files', `${nSkipped} (not images; listed under "Failed images")`);
 
     w.heading('Runs');
@@ -371,15 +391,15 @@ export async function auditReport(
 
     w.heading('Failed images');
     if (!failed.length) w.line('None: every image in the scope was read and inspected.', { color: GREY });
-    else w.line('Images that could not be read or inspected. They have no AI verdict; their cases are INCOMPLETE, never PASS. Files skipped as not images are listed too; they do not make a case incomplete.', { color: GREY, size: 8 });
+    else w.line('Images that could not be read or inspected. They have no AI verdict; their cases are never PASS (see Case verdicts for what each was given). Files skipped as not images are listed too; they do not make a case incomplete.', { color: GREY, size: 8 });
     for (const f of failed) {
       cases.addFailed(f);
       failedBlock(w, f);
     }
 
     w.heading('Case verdicts');
-    w.line('Integrated per case: INCOMPLETE when any image failed, else the highest-scoring defect, else UNCERTAIN, else PASS.', { color: GREY, size: 8 });
-    caseLines(w, cases.list());
+    w.line('The integrated verdict each case was given when it was inspected (the newest in the period), with the policy that produced it. Cases from before verdicts were stored are recomputed (INCOMPLETE when any image failed, else the highest-scoring defect, else UNCERTAIN, else PASS) and marked RECOMPUTED.', { color: GREY, size: 8 });
+    caseLines(w, cases.list(store.db, { ...(query.from !== undefined ? { from: query.from } : {}), ...(query.to !== undefined ? { to: query.to } : {}), maxId: verdictsThrough }));
 
     signatureBlock(w, operator, exportedAt);
     w.endOfReport(runs, nFailed);

@@ -3,7 +3,7 @@
  * AI verdict and the effective review, as CSV or JSON. Streams page by page so a million runs
  * never sit in memory, and yields to the event loop between pages so the host stays responsive.
  */
-import type { HistoryQuery, HistoryStore } from '../history/index';
+import { latestVerdicts, maxCaseVerdictId, offMachineAnchor, readAnchor, type HistoryQuery, type HistoryStore, type OffMachineAnchor, type StoredCaseVerdict } from '../history/index';
 import { InspectorError } from '../../shared/errors';
 import { BOM, csvLine, type CsvCell } from './csv';
 import { chainHead, describeFilters, nextTurn, requireOperator, sealExport, type ExportOptions, type ExportResult } from './exportContext';
@@ -42,7 +42,27 @@ export const EXPORT_COLUMNS: readonly { name: string; value: (r: ExportRun) => C
   { name: 'grounding_prompt', value: (r) => r.groundingPrompt },
   // `index:decision:label:operator` per reviewed box, `;`-separated (JSON carries the same string).
   { name: 'box_decisions', value: (r) => (r.boxDecisions.length ? r.boxDecisions.map((d) => `${d.boxIndex}:${d.decision}:${d.label}:${d.operatorId}`).join(';') : null) },
+  // The integrated verdict the case was given (stored with its runs), the policy behind it, and
+  // whether it is that stored verdict or a recomputation (histories from before it was stored).
+  { name: 'case_verdict', value: (r) => r.caseVerdict.verdict },
+  { name: 'case_verdict_source', value: (r) => r.caseVerdict.source },
+  { name: 'case_verdict_policy', value: (r) => policyOf(r.caseVerdict) },
+  { name: 'case_config_hash', value: (r) => r.caseVerdict.configHash },
+  { name: 'case_failed_images', value: (r) => r.caseVerdict.failedImages },
+  // Filled only on the last row (`record` = `audit_anchor`): the chain head to keep off the machine.
+  { name: 'audit_anchor', value: () => null },
 ];
+
+/** `rule_based rule 2; incomplete DEFECT` — how the stored verdict was reached. */
+export function policyOf(v: StoredCaseVerdict): string | null {
+  if (v.source !== 'stored' || !v.method) return null;
+  return [`${v.method}${v.rule !== null ? ` rule ${v.rule}` : ''}`, ...(v.incompletePolicy ? [`incomplete ${v.incompletePolicy}`] : [])].join('; ');
+}
+
+/** The off-machine anchor as the CSV's last row and the JSON header's field (docs/HISTORY.md). */
+export function anchorText(a: OffMachineAnchor): string {
+  return `${a.line}${a.anchor ? `; anchor beside the database #${a.anchor.seq} ${a.holds ? 'held by the chain' : 'NOT held by the chain'}` : '; no anchor beside the database'}`;
+}
 
 /**
  * A failed image's row under the same columns: `record` = `failed_image` (or `skipped_file` for
@@ -60,7 +80,17 @@ const FAILED_CELLS: Record<string, (f: FailedImage) => CsvCell> = {
   error_code: (f) => f.code,
   error_message: (f) => f.message,
 };
-export const failedCells = (f: FailedImage): CsvCell[] => EXPORT_COLUMNS.map((c) => FAILED_CELLS[c.name]?.(f) ?? null);
+export const failedCells = (f: FailedImage, kase?: StoredCaseVerdict): CsvCell[] =>
+  EXPORT_COLUMNS.map((c) => {
+    const own = FAILED_CELLS[c.name];
+    if (own) return own(f);
+    // A failed image's case verdict (not for skipped files: they belong to no judgement).
+    if (!kase || f.skipped) return null;
+    if (c.name === 'case_verdict' || c.name === 'case_verdict_source' || c.name === 'case_verdict_policy' || c.name === 'case_config_hash' || c.name === 'case_failed_images') {
+      return c.value({ caseVerdict: kase } as ExportRun);
+    }
+    return null;
+  });
 
 export type TableFormat = 'csv' | 'json';
 
@@ -75,7 +105,10 @@ export async function exportHistory(
   if (format !== 'csv' && format !== 'json') throw new InspectorError('EXPORT_BAD_FORMAT', `Exports are csv or json; got "${String(format)}".`);
   const scope = runScope(store.db, query);
   const head = chainHead(store);
+  const anchor = offMachineAnchor(store.db, readAnchor(store.file));
+  const verdictsThrough = maxCaseVerdictId(store.db);
   const failed = failedImages(store.db, query, maxErrorId(store.db));
+  const failedCases = latestVerdicts(store.db, [...new Set(failed.flatMap((f) => (f.caseKey ? [f.caseKey] : [])))], { maxId: verdictsThrough });
   const file = new ExportFile(opts.out);
   let runs = 0;
   try {
@@ -92,6 +125,8 @@ export async function exportHistory(
         failed_images: failed.filter((f) => !f.skipped).length,
         skipped_files: failed.filter((f) => f.skipped).length,
         audit_head: { seq: head.seq, hash: head.hash },
+        // A copy of this line kept off the station catches a chain rewritten together with its anchor.
+        off_machine_anchor: { line: anchor.line, head: anchor.head, anchor: anchor.anchor, holds: anchor.holds, text: anchorText(anchor) },
         columns: EXPORT_COLUMNS.map((c) => c.name),
       };
       file.write(`{"header":${JSON.stringify(header, null, 2)},\n"rows":[`);
@@ -110,11 +145,13 @@ export async function exportHistory(
     // Failed images after the runs: rows of their own kind (`record`), never hidden in a count.
     let chunk = '';
     for (const [i, f] of failed.entries()) {
-      const cells = failedCells(f);
+      const cells = failedCells(f, f.caseKey ? failedCases.get(f.caseKey) : undefined);
       if (format === 'csv') chunk += csvLine(cells);
       else chunk += `${runs + i ? ',' : ''}\n${JSON.stringify(Object.fromEntries(EXPORT_COLUMNS.map((c, j) => [c.name, cells[j]])))}`;
     }
     file.write(chunk);
+    // CSV has no header block: the off-machine anchor is its last row, a record of its own kind.
+    if (format === 'csv') file.write(csvLine(EXPORT_COLUMNS.map((c) => (c.name === 'record' ? 'audit_anchor' : c.name === 'run_at' ? new Date().toISOString() : c.name === 'audit_anchor' ? anchorText(anchor) : null))));
     if (format === 'json') file.write(`\n]}\n`);
   } catch (e) {
     file.abort();

@@ -8,7 +8,9 @@
 import type Database from 'better-sqlite3';
 import { whereClause } from '../history/search';
 import type { HistoryQuery } from '../history/index';
-import type { HistoryRow, ReviewDecision } from '../history/types';
+import type { HistoryRow, ReviewDecision, StoredCaseVerdict } from '../history/types';
+import { failedImageQuery, listFailedImages, maxErrorId, type FailedImageRow } from '../history/failures';
+import { latestVerdicts, PASS_LABELS, recomputeCase, recomputeVerdict, verdictsForRuns } from '../history/caseVerdicts';
 import { InspectorError } from '../../shared/errors';
 
 export interface ExportReview {
@@ -23,7 +25,7 @@ export interface ExportReview {
 }
 
 /** A history table row with what an export adds: image hash, pack file hashes, provider, every review. */
-export interface ExportRun extends Omit<HistoryRow, 'review' | 'groundingPrompt' | 'boxes'> {
+export interface ExportRun extends Omit<HistoryRow, 'review' | 'groundingPrompt' | 'boxes' | 'caseVerdict'> {
   imageSha256: string;
   packHashes: Record<string, string>;
   provider: string;
@@ -32,6 +34,8 @@ export interface ExportRun extends Omit<HistoryRow, 'review' | 'groundingPrompt'
   regions: RegionBox[];
   /** Every review of the run, oldest first; the last one is the effective review. */
   reviews: ExportReview[];
+  /** The integrated verdict its case was given by the inspection that made this run (recomputed, and marked so, in older histories). */
+  caseVerdict: StoredCaseVerdict;
   /** Grounding runs: the prompt used. */
   groundingPrompt: string | null;
   /** The latest accept/reject per box (index into `regions`), with who decided. */
@@ -82,7 +86,7 @@ export function runScope(db: Database.Database, q: HistoryQuery): RunScope {
   return { from, where, params, key, id, dir, maxRunId };
 }
 
-interface RunRow extends Omit<ExportRun, 'packHashes' | 'reviews' | 'regions' | 'boxDecisions'> {
+interface RunRow extends Omit<ExportRun, 'packHashes' | 'reviews' | 'regions' | 'boxDecisions' | 'caseVerdict'> {
   packHashes: string;
   regions: string;
   k: number;
@@ -109,12 +113,23 @@ export function* runPages(db: Database.Database, scope: RunScope, pageSize = 100
     if (!rows.length) return;
     const reviews = reviewsOf(db, rows.map((r) => r.runId));
     const boxes = boxDecisionsOf(db, rows.map((r) => r.runId));
+    const verdicts = verdictsForRuns(db, rows);
+    // Runs from before verdicts were stored: their case recomputed once per page.
+    const recomputed = new Map<string, StoredCaseVerdict>();
+    const verdictOf = (r: { runId: number; caseKey: string }) => {
+      const v = verdicts.get(r.runId);
+      if (v) return v;
+      let c = recomputed.get(r.caseKey);
+      if (!c) recomputed.set(r.caseKey, (c = recomputeCase(db, r.caseKey)));
+      return c;
+    };
     yield rows.map(({ k: _k, packHashes, regions, ...r }) => ({
       ...r,
       packHashes: JSON.parse(packHashes) as Record<string, string>,
       regions: JSON.parse(regions) as RegionBox[],
       reviews: reviews.get(r.runId) ?? [],
       boxDecisions: boxes.get(r.runId) ?? [],
+      caseVerdict: verdictOf(r),
     }));
     if (rows.length < pageSize) return;
     last = rows.at(-1);
@@ -192,63 +207,22 @@ export function summarise(db: Database.Database, scope: RunScope): ScopeSummary 
   return s;
 }
 
-/**
- * An image that could not be read or inspected, from the `errors` table: a first-class row of
- * every export, so an auditor sees the file that was never judged next to the ones that were.
- */
-export interface FailedImage {
-  errorId: number;
-  createdAt: number;
-  stage: string;
-  code: string;
-  message: string;
-  sourcePath: string | null;
-  caseKey: string | null;
-  batchId: number | null;
-  packName: string | null;
-  /** A file skipped as not an image: reported and recorded, but it does not make its case incomplete. */
-  skipped: boolean;
+/** A failed (or skipped) image: the history's one failed-image row (`listFailedImages`). */
+export type FailedImage = FailedImageRow;
+
+/** The failed images an export covers: the history's failed-image query under the export's filters, frozen at `maxId`. */
+export function failedImages(db: Database.Database, q: HistoryQuery, maxId: number): FailedImage[] {
+  const fq = failedImageQuery(q, { maxId, limit: null });
+  return fq ? listFailedImages(db, fq).rows : [];
 }
 
-/**
- * The failed images a query covers (skipped files included, marked). Failed images have no verdict, score or review, so filters on
- * those (reviewer, review status, score order) leave them out, and a verdict filter keeps them
- * only when it asks for `INCOMPLETE` (the verdict a case with a failed image gets). Time, pack
- * and case-key filters apply as to runs; errors recorded after `maxErrorId` are left out.
- */
-export function failedImages(db: Database.Database, q: HistoryQuery, maxErrorId: number): FailedImage[] {
-  if (q.reviewer || (q.reviewStatus && q.reviewStatus !== 'any')) return [];
-  if (q.verdicts?.length && !q.verdicts.some((v) => v.toUpperCase() === 'INCOMPLETE')) return [];
-  const where = ['e.id <= ?', "e.stage IN ('validation', 'inference')"];
-  const params: unknown[] = [maxErrorId];
-  const add = (clause: string, value: unknown) => {
-    where.push(clause);
-    params.push(value);
-  };
-  if (q.from !== undefined) add('e.created_at >= ?', q.from);
-  if (q.to !== undefined) add('e.created_at < ?', q.to);
-  if (q.pack) add('e.pack_name = ?', q.pack);
-  if (q.text?.trim()) add("instr(lower(coalesce(e.case_key, '')), lower(?)) > 0", q.text.trim());
-  const dir = (q.order ?? 'asc') === 'asc' ? 'ASC' : 'DESC';
-  return db
-    .prepare(
-      `SELECT e.id AS errorId, e.created_at AS createdAt, e.stage, e.code, e.message, e.source_path AS sourcePath, e.case_key AS caseKey,
-         e.batch_id AS batchId, e.pack_name AS packName, json_extract(e.details, '$.skipped') IS 1 AS skipped
-       FROM errors e WHERE ${where.join(' AND ')} ORDER BY e.created_at ${dir}, e.id ${dir}`,
-    )
-    .all(...params)
-    .map((r) => ({ ...(r as FailedImage), skipped: (r as { skipped: number }).skipped === 1 }));
-}
-
-export const maxErrorId = (db: Database.Database): number => (db.prepare('SELECT coalesce(max(id), 0) FROM errors').pluck().get() as number) ?? 0;
-
-/** Verdicts that are not a pass: the model's labels for a good part vary by pack. */
-export const PASS_LABELS = /^(pass|ok|normal|good)$/i;
+export { maxErrorId, PASS_LABELS };
 
 export interface CaseVerdict {
   caseKey: string;
-  /** `INCOMPLETE` (a failed image), the worst defect label, `UNCERTAIN`, or `PASS`. */
+  /** The verdict the case was given (stored), or the recomputation for cases from before verdicts were stored. */
   verdict: string;
+  stored: StoredCaseVerdict;
   runs: number;
   failed: number;
   /** The effective reviews' decisions on the case's runs, e.g. `override -> dent`. */
@@ -256,9 +230,11 @@ export interface CaseVerdict {
 }
 
 /**
- * The integrated verdict per case as the report states it: a case with any image that could not be
- * read or inspected is INCOMPLETE (never PASS); otherwise any defect run makes it that defect,
- * any uncertain run makes it UNCERTAIN, and only all-pass runs make it PASS.
+ * The integrated verdict per case as the report states it: the verdict stored when the case was
+ * inspected (the newest in the report's period), so `verdict.incomplete: DEFECT` shows as the defect
+ * the line got. Cases without a stored verdict (older databases) are recomputed from the runs and
+ * failed images in scope — INCOMPLETE with any failed image, else the highest-scoring defect, else
+ * UNCERTAIN, else PASS — and labelled recomputed.
  */
 export class CaseVerdicts {
   private readonly cases = new Map<string, { runs: number; failed: number; defect?: string; defectScore: number; uncertain: boolean; reviews: string[] }>();
@@ -287,14 +263,13 @@ export class CaseVerdicts {
     this.get(f.caseKey ?? f.sourcePath ?? '(unknown case)').failed++;
   }
 
-  list(): CaseVerdict[] {
+  /** `db` and the period: where the stored verdicts are read (verdicts after `maxId` are left out). */
+  list(db: Database.Database, period: { from?: number; to?: number; maxId?: number } = {}): CaseVerdict[] {
+    const stored = latestVerdicts(db, [...this.cases.keys()], period);
     // By case key: an auditor looks a part up by its serial.
-    return [...this.cases.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([caseKey, c]) => ({
-      caseKey,
-      verdict: c.failed ? 'INCOMPLETE' : c.defect !== undefined ? c.defect : c.uncertain ? 'UNCERTAIN' : 'PASS',
-      runs: c.runs,
-      failed: c.failed,
-      reviews: c.reviews,
-    }));
+    return [...this.cases.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([caseKey, c]) => {
+      const v = stored.get(caseKey) ?? recomputeVerdict({ caseKey, failed: c.failed, ...(c.defect !== undefined ? { defect: c.defect } : {}), uncertain: c.uncertain });
+      return { caseKey, verdict: v.verdict, stored: v, runs: c.runs, failed: c.failed, reviews: c.reviews };
+    });
   }
 }

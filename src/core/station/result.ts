@@ -34,7 +34,13 @@ export interface ImageOutcome {
   file: string;
   sha256: string | null;
   side: string;
+  /**
+   * The image's own decision (pass / defect / uncertain / error). A findings run (a grounding pack
+   * run beside a side's pack, `role: "findings"`) never decides: its decision is `found` when it drew
+   * a box and `none` otherwise, so a MES reading per-image decisions cannot take it for a defect call.
+   */
   decision: string;
+  role?: 'findings';
   defectScore: number | null;
   label: string | null;
   pack: { name: string; version: string };
@@ -96,7 +102,7 @@ function outcome(r: ImageResult, files: CaseFile[], runId: number | undefined): 
     file: f?.name ?? r.source,
     sha256: r.image.sha256 ?? f?.sha256 ?? null,
     side: r.side,
-    decision: r.decision,
+    ...(r.role === 'findings' ? { decision: r.error ? 'error' : (r.regions?.length ?? 0) > 0 ? 'found' : 'none', role: 'findings' as const } : { decision: r.decision }),
     defectScore: r.defectScore ?? null,
     label: r.classification?.topLabel ?? (r.anomaly ? (r.decision === 'defect' ? 'anomalous' : 'normal') : null),
     pack: { name: r.pack.name, version: r.pack.version },

@@ -43,6 +43,8 @@ export interface Verdict {
   failedImages?: FailedImage[];
   /** With failed images: what the images that were inspected give on their own. */
   inspectedVerdict?: VerdictName;
+  /** With failed images: the `verdict.incomplete` policy that turned them into this verdict. */
+  incompletePolicy?: InspectorConfig['verdict']['incomplete'];
 }
 
 function defectVerdict(sides: Partial<Record<Side, SideResult>>, defective: Side[]): Pick<Verdict, 'verdict' | 'drivingSide' | 'drivingClass'> {
@@ -119,7 +121,7 @@ const isDefect = (v: CaseVerdictName) => v === 'INTERNAL_DEFECT' || v === 'EXTER
 export function withFailures(v: Verdict, failed: readonly FailedImage[], config: InspectorConfig): Verdict {
   if (failed.length === 0) return v;
   const inspectedVerdict = v.verdict as VerdictName;
-  const base: Verdict = { ...v, failedImages: [...failed], inspectedVerdict };
+  const base: Verdict = { ...v, failedImages: [...failed], inspectedVerdict, incompletePolicy: config.verdict.incomplete };
   if (config.verdict.incomplete === 'INCOMPLETE') {
     const { drivingSide: _s, drivingClass: _c, ...rest } = base;
     return { ...rest, verdict: 'INCOMPLETE' };

@@ -40,7 +40,9 @@ describe('inspector history export / audit report', () => {
     expect(r.code, r.err).toBe(0);
     const result = JSON.parse(r.out) as { runs: number; sha256: string; audit: { seq: number } };
     const rows = parseCsv(readFileSync(out, 'utf8').slice(1));
-    expect(rows).toHaveLength(2);
+    // Header, the one run, and the off-machine anchor as the last row (docs/HISTORY.md).
+    expect(rows).toHaveLength(3);
+    expect(rows[2]![rows[0]!.indexOf('record')]).toBe('audit_anchor');
     const row = Object.fromEntries(rows[0]!.map((k, i) => [k, rows[1]![i]]));
     expect(row).toMatchObject({ run_id: '4', review_decision: 'override', review_label: 'pneumonia', reviewer_id: 'park.m', reviewer_name: '박민준', review_note: '미세 음영' });
     const sha = createHash('sha256').update(readFileSync(out)).digest('hex');

@@ -56,8 +56,18 @@ function expectedCells(f: Fixture, runId: number): string[] {
         .map((r) => `${r.boxIndex}:${r.decision}:${r.label}:${r.operatorId}`)
         .join(';') || null,
     ),
+    // The case verdict (these fixtures predate stored verdicts: recomputed, no policy or config hash).
+    text(d.caseVerdict!.verdict),
+    d.caseVerdict!.source,
+    text(d.caseVerdict!.policy),
+    '',
+    String(d.caseVerdict!.failedImages),
+    '',
   ];
 }
+
+/** Data rows of a CSV export that are runs (failed images and the closing audit_anchor row are rows of their own kind). */
+const runRows = (rows: string[][]): string[][] => rows.slice(1).filter((r) => r[rows[0]!.indexOf('record')] === 'run');
 
 /** Every run `searchHistory` returns for a query, paged the way the UI pages. */
 function searchAll(f: Fixture, q: HistoryQuery): number[] {
@@ -83,12 +93,14 @@ describe('history export (CSV / JSON)', () => {
     expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
     const rows = parseCsv(bytes.toString('utf8').slice(1));
     expect(rows[0]).toEqual(EXPORT_COLUMNS.map((c) => c.name));
-    expect(rows).toHaveLength(131);
+    // 130 runs, then the off-machine anchor row.
+    expect(rows).toHaveLength(132);
+    expect(rows.at(-1)![rows[0]!.indexOf('record')]).toBe('audit_anchor');
     expect(res).toMatchObject({ runs: 130, format: 'csv', bytes: bytes.length, sha256: sha256(out) });
     // Oldest first, ties broken by run ID, across page boundaries (pageSize 7, repeated timestamps).
     const order = f.store.db.prepare('SELECT id FROM inference_runs ORDER BY created_at, id').pluck().all() as number[];
-    expect(rows.slice(1).map((r) => Number(r[0]))).toEqual(order);
-    for (const row of rows.slice(1)) expect(row).toEqual(expectedCells(f, Number(row[0])));
+    expect(runRows(rows).map((r) => Number(r[0]))).toEqual(order);
+    for (const row of runRows(rows)) expect(row).toEqual(expectedCells(f, Number(row[0])));
   });
 
   it('neutralises formula-like cells and keeps Korean text intact', async () => {
@@ -123,7 +135,7 @@ describe('history export (CSV / JSON)', () => {
     for (const [i, q] of queries.entries()) {
       const out = join(f.dir, `q${i}.csv`);
       const res = await exportHistory(f.store, q, 'csv', 'kim.j', { out, pageSize: 5 });
-      const ids = parseCsv(readFileSync(out, 'utf8').slice(1)).slice(1).map((r) => Number(r[0]));
+      const ids = runRows(parseCsv(readFileSync(out, 'utf8').slice(1))).map((r) => Number(r[0]));
       const expected = searchAll(f, { ...q, order: q.order ?? 'asc' });
       expect(ids, JSON.stringify(q)).toEqual(expected);
       expect(res.runs).toBe(expected.length);

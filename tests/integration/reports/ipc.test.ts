@@ -62,7 +62,9 @@ describe('history.export channel', () => {
     if (r.cancelled) throw new Error('unreachable');
     const rows = parseCsv(readFileSync(answer, 'utf8').slice(1));
     const verdictCol = rows[0]!.indexOf('ai_verdict');
-    expect(rows.slice(1).map((row) => row[verdictCol])).toEqual(Array(r.runs).fill('pneumonia'));
+    const recordCol = rows[0]!.indexOf('record');
+    expect(rows.slice(1).filter((row) => row[recordCol] === 'run').map((row) => row[verdictCol])).toEqual(Array(r.runs).fill('pneumonia'));
+    expect(rows.at(-1)![recordCol]).toBe('audit_anchor');
     expect(r.runs).toBe(access.get().db.prepare("SELECT count(*) FROM inference_runs WHERE verdict = 'pneumonia'").pluck().get());
     expect(r.sha256).toBe(createHash('sha256').update(readFileSync(answer)).digest('hex'));
     const entry = access.get().db.prepare('SELECT * FROM audit_log ORDER BY seq DESC LIMIT 1').get() as Record<string, unknown>;

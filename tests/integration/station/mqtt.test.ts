@@ -81,9 +81,17 @@ describe.skipIf(!hasMosquitto)('station → MQTT (mosquitto on loopback)', () =>
     // A malformed sidecar is a coded reason, never silently dropped traceability.
     expect(v('SN-8')).toMatchObject({ verdict: 'INCOMPLETE', reasons: [{ code: 'STATION_SIDECAR_INVALID' }] });
     expect(v('SN-2')['evaluation']).toBe('NotOK');
-    const sn4 = v('SN-4') as { images: { view: string; runId: number; pack: { name: string } }[]; packs: { name: string; version: string; manifestSha256: string }[]; runIds: number[] };
+    const sn4 = v('SN-4') as { images: { view: string; runId: number; decision: string; role?: string; pack: { name: string } }[]; packs: { name: string; version: string; manifestSha256: string }[]; runIds: number[] };
     // Each view: its side's pack, plus the line-demo's grounding pack for findings (inspector.yaml).
     expect(sn4.images.map((i) => i.view).sort()).toEqual(['ct', 'ct', 'surface', 'surface']);
+    // A findings run never reads as a defect call to the MES: role "findings", decision found / none.
+    const findings = sn4.images.filter((i) => i.pack.name === 'pcb-defects-grounding');
+    expect(findings).toHaveLength(2);
+    for (const f of findings) {
+      expect(f.role).toBe('findings');
+      expect(['found', 'none']).toContain(f.decision);
+    }
+    for (const i of sn4.images.filter((x) => x.pack.name !== 'pcb-defects-grounding')) expect(i.role).toBeUndefined();
     expect(sn4.packs.map((p) => p.name).sort()).toEqual(['battery-ct-porosity', 'pcb-defects-grounding', 'surface-pitting-ae']);
     for (const p of sn4.packs) expect(p.manifestSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(sn4.runIds).toHaveLength(4);
@@ -119,8 +127,8 @@ describe.skipIf(!hasMosquitto)('station → MQTT (mosquitto on loopback)', () =>
     // the station publishes one correction naming the original result; the result itself stays.
     const reviewer = HistoryStore.open(db);
     reviewer.createOperator({ id: 'lee.s', name: 'Lee Seo-yeon', role: 'reviewer' });
-    const sn2 = v('SN-2') as { resultId: string; images: { view: string; runId: number }[] };
-    const ctRun = sn2.images.find((i) => i.view === 'ct')!.runId;
+    const sn2 = v('SN-2') as { resultId: string; images: { view: string; runId: number; role?: string }[] };
+    const ctRun = sn2.images.find((i) => i.view === 'ct' && !i.role)!.runId;
     const reviewId = reviewer.recordReview({ runId: ctRun, operatorId: 'lee.s', decision: 'override', label: 'normal', note: 'void is a fixture artefact' });
     reviewer.close();
     const correction = await until('correction', () => mes.got.find((m) => m.topic === 'inspector/ST01/correction'), 30_000);

@@ -14,6 +14,7 @@ import { GuardWarning } from './GuardWarning';
 import { ValidationBadge } from './ValidationBadge';
 import { SystemsCard } from './SystemsCard';
 import { decideBox } from '../review/grounding';
+import { SkippedNote } from './SkippedNote';
 import type { Locale } from '../i18n';
 
 export const localText = (x: LocalText | undefined, locale: Locale, fallback = ''): string => (x ? (locale === 'ko' && x.ko ? x.ko : x.en) : fallback);
@@ -61,6 +62,7 @@ export function FindingsPanel() {
         </h3>
         <InspectBar />
         <VerdictBanner />
+        <SkippedNote />
         {!findings ? (
           <p className="empty">{t('findings.empty')}</p>
         ) : (

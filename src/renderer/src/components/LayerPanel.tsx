@@ -1,5 +1,8 @@
 import { useT } from '../i18n';
 import { GroundingPanel } from './GroundingPanel';
+import { useAppStore } from '../state/appStore';
+import { useReviewStore } from '../state/reviewStore';
+import { className } from './FindingsPanel';
 import { layerKeys } from '../keyboard';
 import { DEFAULT_LAYER, useViewerStore } from '../state/viewerStore';
 import { COLORMAPS } from '../viewer/colormaps';
@@ -13,6 +16,9 @@ export function LayerPanel() {
   const layers = useViewerStore((s) => s.layers);
   const boxLayers = useViewerStore((s) => s.boxLayers);
   const activeLayer = useViewerStore((s) => s.activeLayer);
+  const locale = useAppStore((s) => s.locale);
+  // The class a map explains, by the pack's display name (en/ko), never its raw id.
+  const findings = useReviewStore((s) => (pane ? s.findings[pane.sceneId] : undefined));
   const v = useViewerStore.getState();
   if (!scene) return null;
   const keys = layerKeys();
@@ -29,7 +35,7 @@ export function LayerPanel() {
             <legend>
               <label>
                 <input type="checkbox" checked={s.visible} onChange={() => v.toggleLayer(h.id)} data-testid={`layer-toggle-${h.id}`} /> <kbd>{digit}</kbd> {h.method}
-                {h.className ? ` · ${h.className}` : ''}
+                {h.className ? ` · ${className(findings, h.className, locale)}` : ''}
               </label>
             </legend>
             <label className="row">

@@ -1,5 +1,6 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 import { ValidationBadge } from '../components/ValidationBadge';
+import { DayInput } from '../components/DayInput';
 import { useT, type MessageKey } from '../i18n';
 import { fileName, formatPercent, formatScore, formatTime } from '../history/format';
 import { binEdges, dailyOptions, dayToSeconds, histogramOptions } from './charts';
@@ -343,11 +344,11 @@ export function Dashboard() {
         <div className="filters" role="group" aria-label={t('dash.range')}>
           <label>
             {t('history.from')}
-            <input type="date" value={fromDay} onChange={(e) => setQuery({ fromDay: e.target.value })} data-testid="dash-from" />
+            <DayInput value={fromDay} onChange={(d) => setQuery({ fromDay: d })} data-testid="dash-from" />
           </label>
           <label>
             {t('history.to')}
-            <input type="date" value={toDay} onChange={(e) => setQuery({ toDay: e.target.value })} data-testid="dash-to" />
+            <DayInput value={toDay} onChange={(d) => setQuery({ toDay: d })} data-testid="dash-to" />
           </label>
           <label>
             {t('history.pack')}

@@ -1,4 +1,5 @@
 import { BANNER_GLYPH, kindOfVerdict } from '../review/banner';
+import { DayInput } from '../components/DayInput';
 import { useEffect, useRef, useState } from 'react';
 import { useT, type MessageKey } from '../i18n';
 import { useAppStore } from '../state/appStore';
@@ -49,6 +50,14 @@ function Row({ row }: { row: HistoryRow }) {
       <td className={`verdict-cell kind-${kindOfVerdict(row.verdict)}`} data-kind={kindOfVerdict(row.verdict)}>
         <span aria-hidden="true">{BANNER_GLYPH[kindOfVerdict(row.verdict)]} </span>
         <span data-testid="cell-verdict">{row.verdict}</span>
+        {row.caseVerdict && (
+          // The integrated verdict the case was given (stored with its runs), with the policy behind it.
+          <div className={`case-verdict kind-${kindOfVerdict(row.caseVerdict.verdict)}`} data-testid="cell-case-verdict" data-source={row.caseVerdict.source} title={row.caseVerdict.policy ?? t('history.caseRecomputed')}>
+            {t('history.caseVerdict')}: <span aria-hidden="true">{BANNER_GLYPH[kindOfVerdict(row.caseVerdict.verdict)]} </span>
+            {row.caseVerdict.verdict}
+            {row.caseVerdict.source === 'recomputed' ? <em className="muted"> ({t('history.caseRecomputed')})</em> : row.caseVerdict.policy?.includes('incomplete') ? <span className="muted"> ({row.caseVerdict.policy})</span> : null}
+          </div>
+        )}
       </td>
       <td className="num">{formatScore(row.score)}</td>
       <td className="num">{formatScore(row.threshold)}</td>
@@ -114,11 +123,11 @@ export function HistoryView() {
           </label>
           <label>
             {t('history.from')}
-            <input type="date" value={filters.fromDay} onChange={(e) => setFilters({ fromDay: e.target.value })} data-testid="history-from" />
+            <DayInput value={filters.fromDay} onChange={(d) => setFilters({ fromDay: d })} data-testid="history-from" />
           </label>
           <label>
             {t('history.to')}
-            <input type="date" value={filters.toDay} onChange={(e) => setFilters({ toDay: e.target.value })} data-testid="history-to" />
+            <DayInput value={filters.toDay} onChange={(d) => setFilters({ toDay: d })} data-testid="history-to" />
           </label>
           <label>
             {t('history.verdict')}

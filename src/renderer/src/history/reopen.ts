@@ -78,6 +78,10 @@ export function caseFromRun(detail: RunDetail, image: RecordedImage): CaseRef {
       models: [{ pack: run.packName, version: run.packVersion, displayName: { en: run.packName }, task: `#${run.id} · ${run.provider}` }],
       runId: String(run.id),
       ...(guard ? { guard } : {}),
+      // The case verdict the line was given with this run, as stored (or recomputed, and said so).
+      ...(detail.caseVerdict
+        ? { integrated: { verdict: detail.caseVerdict.verdict, drivers: [detail.caseVerdict.source === 'stored' ? `stored: ${detail.caseVerdict.policy ?? ''}` : 'recomputed: no stored case verdict in this history'] } }
+        : {}),
     },
     status: review ? STATUS[review.decision] : 'inspected',
   };

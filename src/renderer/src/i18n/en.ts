@@ -23,6 +23,8 @@ export const en = {
   'banner.defect': 'DEFECT',
   'banner.uncertain': 'UNCERTAIN',
   'banner.incomplete': 'INCOMPLETE',
+  'skipped.title': 'Skipped, not inspected',
+  'skipped.why': 'These files were found with the case but not inspected: not images, or refused by the folder walk. They are recorded in the history.',
   'banner.failed': 'An image could not be read or inspected',
   'banner.nearTie': 'Near tie',
   'banner.ood': 'The image is outside what the pack was trained on',

@@ -24,6 +24,8 @@ export const ko: Record<MessageKey, string> = {
   'banner.defect': '불량',
   'banner.uncertain': '판정 보류',
   'banner.incomplete': '검사 미완료',
+  'skipped.title': '건너뜀 (검사하지 않음)',
+  'skipped.why': '이 파일들은 검사 건과 함께 있었지만 검사하지 않았습니다. 영상이 아니거나 폴더 탐색에서 거부되었습니다. 이력에 기록되어 있습니다.',
   'banner.failed': '읽거나 검사할 수 없는 영상이 있습니다',
   'banner.nearTie': '근소한 차이',
   'banner.ood': '팩이 학습한 범위를 벗어난 영상입니다',

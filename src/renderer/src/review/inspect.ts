@@ -181,6 +181,9 @@ export async function runOnCase(c: CaseRef, pack?: string, extras: RunExtras = {
   if (!c.path) return undefined;
   // A chosen pack wins; otherwise the case's config routes the image to its side's pack.
   const run = await call('inspect.run', { paths: [c.path], ...(pack ? { pack } : c.config ? { config: c.config } : {}), ...(extras.grounding ? { grounding: extras.grounding } : {}) });
+  // What the run skipped (not images, entries the walker refused) is shown on the case, never dropped,
+  // even when nothing in it was an image to inspect.
+  useReviewStore.getState().setSkipped(c.id, (run.skipped ?? []).map(({ path, code, message }) => ({ path, code, message })));
   const r = run.results.find((x) => x.source === c.path) ?? run.results[0];
   if (!r) return undefined;
   if (r.error) throw Object.assign(new Error(r.error.message), { code: r.error.code });

@@ -34,6 +34,8 @@ interface ReviewState {
   findings: Record<string, Findings>;
   /** The model's decision per case (pass / defect / uncertain), from the last inspection this session. */
   ai: Record<string, AiVerdict>;
+  /** Entries `inspect.run` skipped for a case (not images, or refused by the folder walker), from its last run. */
+  skipped: Record<string, SkippedEntry[]>;
   reviewer: string;
   saving: boolean;
   lastError?: string;
@@ -47,6 +49,7 @@ interface ReviewState {
   /** Changes one case's record in place; the selection stays where it is. */
   patchCase(caseId: string, patch: Partial<CaseRef>): void;
   setAi(caseId: string, verdict: AiVerdict): void;
+  setSkipped(caseId: string, entries: SkippedEntry[]): void;
   draftOf(caseId: string): Draft;
   editDraft(caseId: string, patch: Partial<Draft>): void;
   addBox(caseId: string, box: BoxData): void;
@@ -55,6 +58,13 @@ interface ReviewState {
   setReviewer(name: string): void;
   setSubmitter(fn: SubmitDecision): void;
   decide(decision: Decision, overrideClass?: string): Promise<void>;
+}
+
+/** A folder entry a run did not inspect: its path, code (INPUT_NOT_AN_IMAGE, WALK_*) and why. */
+export interface SkippedEntry {
+  path: string;
+  code: string;
+  message: string;
 }
 
 export interface AiVerdict {
@@ -79,6 +89,7 @@ export const useReviewStore = create<ReviewState>((set, get) => {
     drafts: loadDrafts(),
     findings: {},
     ai: {},
+    skipped: {},
     reviewer: globalThis.localStorage?.getItem(REVIEWER_KEY) ?? '',
     saving: false,
 
@@ -96,6 +107,7 @@ export const useReviewStore = create<ReviewState>((set, get) => {
     setStatus: (caseId, status) => set((s) => ({ cases: s.cases.map((x) => (x.id === caseId ? { ...x, status } : x)) })),
     patchCase: (caseId, patch) => set((s) => ({ cases: s.cases.map((x) => (x.id === caseId ? { ...x, ...patch } : x)) })),
     setAi: (caseId, verdict) => set((s) => ({ ai: { ...s.ai, [caseId]: verdict } })),
+    setSkipped: (caseId, entries) => set((s) => ({ skipped: { ...s.skipped, [caseId]: entries } })),
     draftOf: (caseId) => get().drafts[caseId] ?? emptyDraft(),
     editDraft: (caseId, patch) => patchDraft(caseId, (d) => ({ ...d, ...patch, dirty: true })),
     addBox: (caseId, box) => patchDraft(caseId, (d) => ({ ...d, boxes: [...d.boxes, box], dirty: true })),
