@@ -32,7 +32,8 @@ describe('station → REST uploads', () => {
     const auth = { authorization: `Bearer ${TOKEN}` };
     const spool = join(root, 'spool', 'ST01');
     const h = new Database(db, { readonly: true });
-    const runs = () => h.prepare('SELECT count(*) FROM inference_runs').pluck().get() as number;
+    // Runs of the packs that decide (the line-demo's grounding findings run beside each view as well).
+    const runs = () => h.prepare("SELECT count(*) FROM inference_runs WHERE pack_name != 'pcb-defects-grounding'").pluck().get() as number;
     const caseDirs = () => (existsSync(spool) ? readdirSync(spool) : []);
 
     const form = (cell: string, serial: string, lot?: string, ctName = `${cell}_ct.png`) => {
@@ -48,9 +49,11 @@ describe('station → REST uploads', () => {
     // Multipart: both views of cell-002, a lot, a client file name that tries to climb out.
     const first = await postForm(form('cell-002', 'U-1', 'LOT9', '../../escape.png'), 'up-1');
     expect(first.status, await first.clone().text()).toBe(200);
-    const r1 = (await first.json()) as { resultId: string; verdict: string; lot: string; trigger: string; serial: string; images: { view: string; file: string; sha256: string }[] };
+    const r1 = (await first.json()) as { resultId: string; verdict: string; lot: string; trigger: string; serial: string; images: { view: string; file: string; sha256: string; role?: string; decision: string }[] };
     expect(r1).toMatchObject({ serial: 'U-1', lot: 'LOT9', verdict: DEMO_VERDICTS['cell-002'], trigger: 'rest' });
-    expect(r1.images.map((i) => i.file).sort()).toEqual(['U-1_ct.png', 'U-1_surface.jpg']);
+    // One decision per view; the line-demo's grounding findings runs beside them never decide.
+    expect(r1.images.filter((i) => !i.role).map((i) => i.file).sort()).toEqual(['U-1_ct.png', 'U-1_surface.jpg']);
+    expect(r1.images.filter((i) => i.role === 'findings').every((i) => ['found', 'none'].includes(i.decision))).toBe(true);
     // In the spool, named by the watch pattern, byte for byte what was sent; nothing outside it.
     expect(caseDirs()).toHaveLength(1);
     const dir = join(spool, caseDirs()[0]!);
@@ -85,11 +88,11 @@ describe('station → REST uploads', () => {
     // Raw body: one image; the case misses its surface view, so INCOMPLETE (never PASS).
     const raw = await fetch(`${base}/inspections?serial=U-3&view=ct`, { method: 'POST', headers: { ...auth, 'content-type': 'image/png', 'idempotency-key': 'up-3' }, body: demo('cell-001', 'ct') });
     expect(raw.status).toBe(200);
-    const r3 = (await raw.json()) as { verdict: string; evaluation: string; reasons: { code: string }[]; images: { file: string }[] };
+    const r3 = (await raw.json()) as { verdict: string; evaluation: string; reasons: { code: string }[]; images: { file: string; role?: string }[] };
     expect(r3.verdict).toBe('INCOMPLETE');
     expect(r3.evaluation).toBe('NotDecidable');
     expect(r3.reasons.map((r) => r.code)).toContain('STATION_VIEW_MISSING');
-    expect(r3.images.map((i) => i.file)).toEqual(['U-3_ct.png']);
+    expect(r3.images.filter((i) => !i.role).map((i) => i.file)).toEqual(['U-3_ct.png']);
     expect(runs()).toBe(5);
 
     // Refused uploads, each with its code; none leaves a file in the spool.
