@@ -18,7 +18,7 @@ import { tempDir } from './support';
 
 const IMAGE = join(repoRoot, 'resources/samples/pcb-grounding/92000111_test.jpg');
 /** The pack's own prompt, as its pack.yaml states it (the demo pack is retrained from time to time). */
-const PACK_PROMPT = /^grounding:\n  prompt: (.+)$/m.exec(readFileSync(join(repoRoot, 'models/pcb-defects-grounding/pack.yaml'), 'utf8'))![1]!;
+const PACK_PROMPT = /^grounding:\n {2}prompt: (.+)$/m.exec(readFileSync(join(repoRoot, 'models/pcb-defects-grounding/pack.yaml'), 'utf8'))![1]!;
 
 function dropGuards(s: HistoryStore): void {
   for (const { name } of s.db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%_no_%'").all() as { name: string }[]) s.db.exec(`DROP TRIGGER ${name}`);
