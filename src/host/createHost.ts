@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { AccessGrants } from './grants';
 import { createHandlers, type ChoosePaths, type Handlers, type HostContext } from './handlers';
 import { DicomNodeService } from './dicomNode';
+import { FleetService } from './fleetService';
 import { HistoryAccess } from './history';
 import { MediaStore } from './media';
 import type { AppPaths } from './paths';
@@ -32,12 +33,15 @@ export function createHost(paths: AppPaths, launcher: WorkerLauncher, mediaBase:
   // Started by the desktop app (main) when settings name a station config; CLI hosts never start it.
   const station = new StationHost({ paths, history, launcher, version });
   const dicom = new DicomNodeService({ paths, worker, history, version });
-  const ctx: HostContext = { version, paths, worker, media: new MediaStore(), grants, mediaBase, choosePaths, history, dicom, station };
+  // Started by main when settings.yaml names fleet.central; the Fleet room shows its state.
+  const fleet = new FleetService({ paths, history });
+  const ctx: HostContext = { version, paths, worker, media: new MediaStore(), grants, mediaBase, choosePaths, history, dicom, station, fleet };
   return {
     ...ctx,
     handlers: createHandlers(ctx),
     close: () => {
       void dicom.close();
+      void fleet.close();
       worker.stop();
       // A running station is stopped first (its case in flight finishes); then the history closes.
       if (station.running) void station.stop().finally(() => history.close());

@@ -19,6 +19,7 @@ import { listSamples } from './samples';
 import { packCard } from './packCard';
 import type { StationHost } from './stationHost';
 import type { DicomNodeService } from './dicomNode';
+import type { FleetService } from './fleetService';
 import { studyRuns, studySeriesFolders, worklist } from '../core/dicomnet/worklist';
 import { listTags } from '../core/imaging/dicom/tags';
 import { readRegularFile } from '../core/files/read';
@@ -43,6 +44,8 @@ export interface HostContext {
   station: StationHost;
   /** The DICOM node main runs when settings.yaml names a configuration. */
   dicom: DicomNodeService;
+  /** Background sync to the fleet's central database and the Fleet room's read-only statistics. */
+  fleet: FleetService;
 }
 
 /**
@@ -110,6 +113,8 @@ export function createHandlers(ctx: HostContext): Handlers {
     },
     'inspect.run': async (input) => runInspect(ctx, input),
     'station.feed': async () => ctx.station.feed(),
+    'fleet.status': async () => ctx.fleet.status(),
+    'fleet.stats': async (q) => ctx.fleet.stats(q),
     'dicom.worklist': async () => ({ node: ctx.dicom.current(), studies: ctx.history.exists() ? worklist(ctx.history.get().db) : [] }),
     'dicom.openStudy': async ({ studyInstanceUid }) => {
       const study = ctx.history.exists() ? worklist(ctx.history.get().db).find((s) => s.studyInstanceUid === studyInstanceUid) : undefined;

@@ -33,6 +33,8 @@ void app.whenReady().then(() => {
   forwardEvents(host.station);
   // The DICOM node runs when settings.yaml names its configuration; its state shows in the worklist.
   void host.dicom.startFromSettings();
+  // Background sync of this history to the fleet's central database, when settings.yaml names one.
+  host.fleet.startFromSettings();
   installMenu();
   createMainWindow(preloadFile(mainDir));
   // The line station named in settings (if any); a bad config shows in the Line room.

@@ -9,6 +9,7 @@ import * as H from './history';
 import { StationFeed } from './station';
 import * as D from './dicom';
 import { evaluationContract } from './evaluation';
+import { fleetContract } from './fleet';
 
 const Empty = z.object({}).strict();
 
@@ -260,6 +261,7 @@ export const contract = {
   /** A granted DICOM file's data set for the tag browser (no pixel data). */
   'images.tags': { input: z.object({ path: z.string().min(1) }).strict(), output: D.TagRows },
   ...evaluationContract,
+  ...fleetContract,
   /** Accept or reject one box of a recorded run; signed by the selected operator, in the audit chain. */
   'review.box': { input: H.BoxReviewInput, output: H.BoxReviewed },
   /** The agreement of the systems' boxes on one image (recorded runs), computed in core and recorded. */

@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadDicomConfig } from '../../core/dicomnet/config';
-import { loadDicomSetting, loadStation, loadStationService, saveDicomSetting, saveStation, saveStationService, stationDirOf, stationFile, type StationFacts } from '../../core/settings/index';
+import { checkCentralTls } from '../../core/fleet/central';
+import { loadDicomSetting, loadFleetSetting, loadStation, loadStationService, saveDicomSetting, saveFleetSetting, saveStation, saveStationService, stationDirOf, stationFile, type StationFacts } from '../../core/settings/index';
 import type { Command } from '../command';
 import { historyDbPath, usageError } from '../historyDb';
 
@@ -20,11 +21,16 @@ export const settingsCommand: Command = {
     '       inspector settings set station.id|station.line|station.name VALUE [--db FILE]',
     '       inspector settings set station.config station.yaml|none [--db FILE]',
     '       inspector settings set dicom.config dicom.yaml [--db FILE]   # the desktop app runs this DICOM node',
+    '       inspector settings set fleet.central|fleet.dashboard postgres://…|none [--db FILE]',
+    '       inspector settings set fleet.interval_s SECONDS [--db FILE]',
     '',
     'Kept in settings.yaml in the folder of the history database (the data folder by default).',
     'Runs recorded afterwards carry the station id and line (history exports: columns station, line);',
     'the PDF audit report names the exporting station. station.id is needed before line or name.',
     'station.config: the line service (docs/STATION.md) the desktop app starts and shows in its Line room.',
+    'fleet.central: the desktop app syncs this history there in the background (docs/FLEET.md);',
+    'fleet.dashboard: a read-only connection (own credentials) for the Fleet room\'s statistics.',
+    'A URL to another host must state sslmode (FLEET_TLS_REQUIRED); passwords come from PGPASSWORD.',
   ].join('\n'),
   async run(args) {
     const [sub, ...rest] = args;
@@ -44,6 +50,8 @@ export const settingsCommand: Command = {
       if (service && !values.json) process.stdout.write(`station.config ${service.config}\n`);
       const dicom = loadDicomSetting(dir);
       if (dicom && !values.json) process.stdout.write(`dicom.config ${dicom}\n`);
+      const fleet = loadFleetSetting(dir);
+      if (fleet && !values.json) for (const [k, v] of Object.entries(fleet)) process.stdout.write(`fleet.${k} ${String(v).replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@')}\n`);
       return 0;
     }
     if (sub !== 'set') throw usageError(`settings needs "show" or "set KEY VALUE"; got "${sub ?? ''}".`);
@@ -60,6 +68,15 @@ export const settingsCommand: Command = {
       // Checked now (coded DICOM_CONFIG_* errors), not first at the app's next start.
       loadDicomConfig(resolve(dir, value));
       process.stdout.write(`dicom.config ${saveDicomSetting(dir, value)}\n`);
+      return 0;
+    }
+    if ((key === 'fleet.central' || key === 'fleet.dashboard' || key === 'fleet.interval_s') && value !== undefined) {
+      mkdirSync(dir, { recursive: true });
+      const field = key.slice('fleet.'.length) as 'central' | 'dashboard' | 'interval_s';
+      if (value !== 'none' && field !== 'interval_s') checkCentralTls(value); // refused now, not first at the app's next start
+      const v = value === 'none' ? null : field === 'interval_s' ? Number(value) : value;
+      const saved = saveFleetSetting(dir, { [field]: v });
+      process.stdout.write(v === null ? `${key} cleared (${stationFile(dir)})\n` : `${key} set (${stationFile(dir)}); fleet: ${Object.keys(saved ?? {}).join(', ')}\n`);
       return 0;
     }
     if (!key || !(key in KEYS) || value === undefined) throw usageError(`settings set needs a key (${Object.keys(KEYS).join(', ')}) and a value.`);

@@ -18,6 +18,7 @@ import { toErrorInfo } from '../../shared/errors';
 import { Dashboard } from './dashboard/Dashboard';
 import { HistoryView } from './history/HistoryView';
 import { LineRoom } from './line/LineRoom';
+import { FleetRoom } from './fleet/FleetRoom';
 import { WorklistRoom } from './worklist/WorklistRoom';
 import { EvaluateView } from './evaluate/EvaluateView';
 import { useNavStore } from './history/navStore';
@@ -143,6 +144,8 @@ export function App() {
         <HistoryView />
       ) : view === 'line' ? (
         <LineRoom />
+      ) : view === 'fleet' ? (
+        <FleetRoom />
       ) : view === 'worklist' ? (
         <WorklistRoom />
       ) : view === 'evaluate' ? (

@@ -5,12 +5,12 @@ import { translate } from '../../../src/renderer/src/i18n';
 import { SHORTCUTS } from '../../../src/renderer/src/keyboard';
 
 describe('shortcut sheet', () => {
-  it('has Alt+1 Review, Alt+2 History, Alt+3 Dashboard, Alt+4 Evaluate, Alt+5 Worklist, Alt+6 Line, in English and Korean', () => {
+  it('has Alt+1 Review, Alt+2 History, Alt+3 Dashboard, Alt+4 Evaluate, Alt+5 Worklist, Alt+6 Line, Alt+7 Fleet, in English and Korean', () => {
     const rows = SHORTCUTS.filter((s) => /^Alt\+\d$/.test(s.keys));
-    expect(rows.map((r) => r.keys)).toEqual(['Alt+1', 'Alt+2', 'Alt+3', 'Alt+4', 'Alt+5', 'Alt+6']);
-    expect(VIEWS).toEqual(['review', 'history', 'dashboard', 'evaluate', 'worklist', 'line']);
-    expect(rows.map((r) => translate('en', r.action))).toEqual(['Go to Review', 'Go to History', 'Go to Dashboard', 'Go to Evaluate', 'Go to the DICOM worklist', 'Go to Line']);
-    expect(rows.map((r) => translate('ko', r.action))).toEqual(['판독 화면으로 이동', '이력 화면으로 이동', '대시보드로 이동', '평가 화면으로 이동', 'DICOM 워크리스트로 이동', '라인 화면으로 이동']);
+    expect(rows.map((r) => r.keys)).toEqual(['Alt+1', 'Alt+2', 'Alt+3', 'Alt+4', 'Alt+5', 'Alt+6', 'Alt+7']);
+    expect(VIEWS).toEqual(['review', 'history', 'dashboard', 'evaluate', 'worklist', 'line', 'fleet']);
+    expect(rows.map((r) => translate('en', r.action))).toEqual(['Go to Review', 'Go to History', 'Go to Dashboard', 'Go to Evaluate', 'Go to the DICOM worklist', 'Go to Line', 'Go to the Fleet room']);
+    expect(rows.map((r) => translate('ko', r.action))).toEqual(['판독 화면으로 이동', '이력 화면으로 이동', '대시보드로 이동', '평가 화면으로 이동', 'DICOM 워크리스트로 이동', '라인 화면으로 이동', '플릿 화면으로 이동']);
     expect(rows.every((r) => r.group === 'app')).toBe(true);
   });
 

@@ -1,6 +1,7 @@
 /** English UI text. Every key here must exist in ko.ts (checked by the type below and a test). */
 import { historyEn } from '../history/messages';
 import { lineEn } from '../line/messages';
+import { fleetEn } from '../fleet/messages';
 import { dicomUiEn } from '../worklist/messages';
 import { evaluateEn } from '../evaluate/messages';
 
@@ -144,6 +145,7 @@ export const en = {
   'inspect.byConfig': 'Packs from inspector.yaml',
   ...historyEn,
   ...lineEn,
+  ...fleetEn,
   ...dicomUiEn,
   ...evaluateEn,
   'legend.hide': 'Show / hide the legend',

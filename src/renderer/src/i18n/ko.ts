@@ -1,6 +1,7 @@
 import type { MessageKey } from './en';
 import { historyKo } from '../history/messages';
 import { lineKo } from '../line/messages';
+import { fleetKo } from '../fleet/messages';
 import { dicomUiKo } from '../worklist/messages';
 import { evaluateKo } from '../evaluate/messages';
 
@@ -145,6 +146,7 @@ export const ko: Record<MessageKey, string> = {
   'inspect.byConfig': 'inspector.yaml에 지정된 팩',
   ...historyKo,
   ...lineKo,
+  ...fleetKo,
   ...dicomUiKo,
   ...evaluateKo,
   'legend.hide': '범례 보이기 / 숨기기',
