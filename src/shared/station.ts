@@ -51,6 +51,8 @@ export const StationFeedCase = z.object({
       decision: z.string(),
       label: z.string().nullable(),
       defectScore: z.number().nullable(),
+      /** A grounding run beside the view's pack: shown, never overridden (it decides nothing). */
+      role: z.literal('findings').optional(),
       error: z.string().optional(),
     }),
   ),

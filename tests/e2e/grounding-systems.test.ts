@@ -6,15 +6,18 @@
  * back from SQLite, in the audit chain, in the history view), and the three-systems card on the
  * pcb-grounding and line-demo samples with its agreement recomputed here from the recorded boxes.
  */
-import { basename } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agreement } from '../../src/core/agreement/index';
 import { getRun } from '../../src/core/history/index';
 import { openBridge, type Bridge } from '../support/bridge';
+import { repoRoot } from '../support/paths';
 
 type Caption = { text: string; fontSize: number; x: number; y: number; width: number; height: number };
 const captions = (b: Bridge, pane = 0): Promise<Caption[]> => b.page.evaluate((p) => (globalThis as unknown as { __inspector: { boxCaptions(pane: number): Caption[] } }).__inspector.boxCaptions(p), pane);
-const DEFAULT_PROMPT = 'open circuit . short . mouse bite . spur . spurious copper . pin hole .';
+/** The pack's own prompt, as its pack.yaml states it (the demo pack is retrained from time to time). */
+const DEFAULT_PROMPT = /^grounding:\n {2}prompt: (.+)$/m.exec(readFileSync(join(repoRoot, 'models/pcb-defects-grounding/pack.yaml'), 'utf8'))![1]!;
 
 describe('grounding review and three systems (Chromium, real host, shipped packs)', () => {
   let b: Bridge;
@@ -48,11 +51,12 @@ describe('grounding review and three systems (Chromium, real host, shipped packs
     await page.getByTestId('inspect-run').click();
     await page.getByTestId('grounding-panel').waitFor({ timeout: 120_000 });
     expect(await page.getByTestId('grounding-prompt').textContent()).toBe(`“${DEFAULT_PROMPT}”`);
-    expect(await page.getByTestId('grounding-thresholds').textContent()).toMatch(/Box threshold 0\.30 · Text threshold 0\.25 · 4 DET/);
     const first = (await b.host.handlers['history.search']({})).rows[0]!;
     const firstRun = getRun(db(), first.runId).run;
     expect(firstRun.groundingPrompt).toBe(DEFAULT_PROMPT);
-    expect(firstRun.regions).toHaveLength(4);
+    // Box 0 and box 1 are reviewed below; the count shown is the recorded one.
+    expect(firstRun.regions.length).toBeGreaterThanOrEqual(2);
+    expect(await page.getByTestId('grounding-thresholds').textContent()).toMatch(new RegExp(`Box threshold 0\\.30 · Text threshold 0\\.25 · ${firstRun.regions.length} DET`));
 
     // Each DET box is captioned with its phrase and score, inside the pane.
     const pane = (await page.getByTestId('viewer-pane-0').boundingBox())!;
@@ -129,7 +133,7 @@ describe('grounding review and three systems (Chromium, real host, shipped packs
     // Reopened from the history, the first run's boxes carry their decisions and its prompt.
     await page.getByTestId(`history-open-${first.runId}`).click();
     await page.getByTestId('grounding-prompt').filter({ hasText: DEFAULT_PROMPT }).waitFor({ timeout: 30_000 });
-    await page.waitForFunction(() => (globalThis as unknown as { __inspector: { boxCaptions(): { text: string }[] } }).__inspector.boxCaptions().length === 4);
+    await page.waitForFunction((n) => (globalThis as unknown as { __inspector: { boxCaptions(): { text: string }[] } }).__inspector.boxCaptions().length === n, firstRun.regions.length);
     caps = await captions(b);
     expect(caps.filter((c) => c.text.endsWith(' ✓'))).toHaveLength(1);
     expect(caps.filter((c) => c.text.endsWith(' ✕'))).toHaveLength(1);
@@ -197,7 +201,8 @@ describe('grounding review and three systems (Chromium, real host, shipped packs
     await page.locator('body').click({ position: { x: 5, y: 990 } });
     await page.keyboard.press('F5');
     await page.getByTestId('verdict').filter({ hasText: /porosity/i }).waitFor({ timeout: 120_000 });
-    const own = (await b.host.handlers['history.search']({})).rows[0]!;
+    // The case's deciding run (the line-demo also runs the grounding pack beside it, as findings).
+    const own = (await b.host.handlers['history.search']({})).rows.find((r) => basename(r.sourcePath) === 'cell-002_ct.png' && r.packName !== 'pcb-defects-grounding')!;
     await page.getByTestId('systems-run').click();
     const { systems } = await checkAgreement();
     expect(basename(getRun(db(), systems[0]!.runId).image.sourcePath)).toBe('cell-002_ct.png');

@@ -165,20 +165,20 @@ describe('exact DICOM VOI in the viewer (Chromium, real handlers)', () => {
     await expectCoreGrey(frame, { center: v.center, width: v.width, function: 'LINEAR' });
   });
 
-  it('the shortcut sheet lists Alt+1…4 (Review, History, Dashboard, Worklist) in English and Korean', async () => {
+  it('the shortcut sheet lists Alt+1…7 (Review, History, Dashboard, Evaluate, Worklist, Line, Fleet) in English and Korean', async () => {
     const { page } = b;
     await page.locator('body').click({ position: { x: 5, y: 990 } });
     await page.keyboard.press('?');
     const sheet = page.getByTestId('shortcut-sheet');
     await sheet.waitFor();
     const rows = async () => (await sheet.locator('.sheet-row').allTextContents()).filter((t) => /^Alt\+\d/.test(t));
-    expect(await rows()).toEqual(['Alt+1Go to Review', 'Alt+2Go to History', 'Alt+3Go to Dashboard', 'Alt+4Go to the DICOM worklist']);
+    expect(await rows()).toEqual(['Alt+1Go to Review', 'Alt+2Go to History', 'Alt+3Go to Dashboard', 'Alt+4Go to Evaluate', 'Alt+5Go to the DICOM worklist', 'Alt+6Go to Line', 'Alt+7Go to the Fleet room']);
     await b.screenshot('viewer-shortcut-sheet-views');
     await page.keyboard.press('Escape');
     await page.keyboard.press('Alt+KeyK');
     await page.keyboard.press('?');
     await sheet.waitFor();
-    expect(await rows()).toEqual(['Alt+1판독 화면으로 이동', 'Alt+2이력 화면으로 이동', 'Alt+3대시보드로 이동', 'Alt+4DICOM 워크리스트로 이동']);
+    expect(await rows()).toEqual(['Alt+1판독 화면으로 이동', 'Alt+2이력 화면으로 이동', 'Alt+3대시보드로 이동', 'Alt+4평가 화면으로 이동', 'Alt+5DICOM 워크리스트로 이동', 'Alt+6라인 화면으로 이동', 'Alt+7플릿 화면으로 이동']);
     await b.screenshot('viewer-shortcut-sheet-views-ko');
     await page.keyboard.press('Escape');
     await page.keyboard.press('Alt+KeyK');

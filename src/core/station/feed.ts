@@ -44,6 +44,7 @@ export function feedCase(r: StationResult, corrections: StationFeedCorrection[] 
       decision: i.decision,
       label: i.label,
       defectScore: i.defectScore,
+      ...(i.role ? { role: i.role } : {}),
       ...(i.error ? { error: `${i.error.code}: ${i.error.message}` } : {}),
     })),
     corrections,

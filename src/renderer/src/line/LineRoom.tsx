@@ -70,12 +70,12 @@ function CaseRow({ c }: { c: StationFeedCase }) {
           {c.images.map((im) => {
             const corr = c.corrections.filter((x) => x.runId === im.runId).at(-1);
             return (
-              <li key={`${im.file}`} data-testid="line-image" data-view={im.view ?? ''}>
-                <span className="line-view">{im.view ?? im.file}</span> {im.decision}
+              <li key={`${im.file}:${im.runId ?? ''}`} data-testid={im.role === 'findings' ? 'line-findings' : 'line-image'} data-view={im.view ?? ''}>
+                <span className="line-view">{im.view ?? im.file}</span> {im.role === 'findings' ? `${t('line.findings')}: ${im.decision}` : im.decision}
                 {im.label ? ` (${im.label})` : ''}
                 {im.defectScore !== null && <span className="num"> {im.defectScore.toFixed(3)}</span>}
                 {im.error && <span className="line-error"> {im.error}</span>}
-                {im.runId !== null && (
+                {im.runId !== null && im.role !== 'findings' && (
                   <span className="line-actions">
                     <button type="button" disabled={busy} title={t('line.confirmHint')} data-testid="line-confirm" onClick={() => void override(c, im.runId!, 'accept')}>
                       {t('line.confirm')}

@@ -32,6 +32,7 @@ export const lineEn = {
   'line.confirmHint': 'Confirm the finding on this image (published as a correction message)',
   'line.rejectHint': 'Overrule the finding on this image (published as a correction message)',
   'line.corrected': 'Corrected',
+  'line.findings': 'grounding findings',
   'line.by': 'by',
 } as const;
 
@@ -68,5 +69,6 @@ export const lineKo: Record<keyof typeof lineEn, string> = {
   'line.confirmHint': '이 이미지의 판정을 확인합니다 (정정 메시지로 게시)',
   'line.rejectHint': '이 이미지의 판정을 번복합니다 (정정 메시지로 게시)',
   'line.corrected': '정정됨',
+  'line.findings': '그라운딩 소견',
   'line.by': '검토자',
 };
