@@ -139,8 +139,14 @@ const knownPartitions = new Set<string>();
 /** Creates the month partitions a batch needs (inside the caller's transaction). */
 export async function ensurePartitions(c: pg.Client, times: Iterable<number>): Promise<void> {
   const months = new Map<string, ReturnType<typeof monthOf>>();
+  // A batch's times are mostly in one month: the bounds are worked out once per month, not per row.
+  let lo = Infinity;
+  let hi = -Infinity;
   for (const t of times) {
+    if (t >= lo && t < hi) continue;
     const m = monthOf(t);
+    lo = Date.parse(m.from);
+    hi = Date.parse(m.to);
     if (!knownPartitions.has(m.name)) months.set(m.name, m);
   }
   if (months.size === 0) return;
