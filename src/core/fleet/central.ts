@@ -41,6 +41,12 @@ CREATE TABLE approved_packs(
   approved_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (name, version));`,
   },
   { version: 3, name: 'dashboard rollups', sql: ROLLUP_MIGRATION },
+  {
+    version: 4,
+    name: 'records by station and outbox sequence',
+    // central verify reads a station's rows in outbox order, a page at a time (verify.ts).
+    sql: `CREATE INDEX records_station_seq ON records (station_id, seq);`,
+  },
 ];
 
 export const CENTRAL_LATEST = CENTRAL_MIGRATIONS[CENTRAL_MIGRATIONS.length - 1]!.version;

@@ -2,22 +2,25 @@
  * The sync prepares the next batch while PostgreSQL inserts the current one. A bad outbox entry in
  * the next batch (a row that is not in the database) must not roll back the good batch in flight:
  * central keeps everything before the bad batch, and the sync stops on the bad one with its code.
+ * Central verify reads a station's rows a page at a time into a scratch file: the verdict does not
+ * depend on the page size, and a row edited in a late page is still named.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateCentral, syncStation } from '../../../src/core/fleet/index';
+import { verifyStation } from '../../../src/core/fleet/verify';
 import { HistoryStore, type InferenceRecord } from '../../../src/core/history/index';
 import { recordInference } from '../../../src/core/history/records';
 import { postgresAvailable, skipReason, startPostgres, type TempPostgres } from './postgres';
 
 if (!postgresAvailable) console.warn(`fleet batch tests skipped: ${skipReason}`);
 
-function rec(i: number): InferenceRecord {
+function rec(i: number, station = 'SB1'): InferenceRecord {
   return {
-    case: { key: `SB-${i}`, kind: 'part', line: 'L1', station: 'SB1' },
+    case: { key: `${station}-${i}`, kind: 'part', line: 'L1', station },
     image: { sourcePath: `/data/${i}.png`, sha256: i.toString(16).padStart(64, '0'), format: 'png', modality: 'xray', width: 64, height: 64, validation: { outcome: 'ok' } },
     pack: { name: 'battery-ct-porosity', version: '1.0.0', fileHashes: { 'model.onnx': 'f'.repeat(64) } },
     provider: 'cpu',
@@ -72,5 +75,28 @@ describe.skipIf(!postgresAvailable)('sync batches prepared ahead', () => {
     } finally {
       store.close();
     }
+  });
+
+  it('central verify reads a station a page at a time: same verdict at any page size, a late edit named, no scratch left', async () => {
+    const store = HistoryStore.open(join(root, 'verify.sqlite'));
+    try {
+      for (let i = 0; i < 6; i++) store.write((tx) => void recordInference(tx, rec(i, 'SV1')));
+      await syncStation(store.db, central, 'SV1', { batchSize: 5 });
+    } finally {
+      store.close();
+    }
+    const scratchDir = join(root, 'scratch');
+    mkdirSync(scratchDir);
+    const whole = await verifyStation(central, 'SV1', { scratchDir });
+    expect(whole).toMatchObject({ ok: true, entries: 6, pending: 0, records: { run: 6 } });
+    for (const pageSize of [1, 3, 7]) expect(await verifyStation(central, 'SV1', { pageSize, scratchDir })).toEqual(whole);
+
+    // The last run's verdict edited in central: it lies in the last page of three rows.
+    const victim = (await central.query("SELECT rid FROM records WHERE station_id = 'SV1' AND tbl = 'inference_runs' ORDER BY seq DESC LIMIT 1")).rows[0].rid;
+    await central.query("UPDATE records SET row = jsonb_set(row, '{verdict}', '\"porosity\"') WHERE station_id = 'SV1' AND tbl = 'inference_runs' AND rid = $1", [victim]);
+    const bad = await verifyStation(central, 'SV1', { pageSize: 3, scratchDir });
+    expect(bad.ok).toBe(false);
+    expect(bad.break).toMatchObject({ table: 'inference_runs', recordId: String(victim) });
+    expect(readdirSync(scratchDir)).toEqual([]);
   });
 });
