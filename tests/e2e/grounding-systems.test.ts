@@ -17,7 +17,7 @@ import { repoRoot } from '../support/paths';
 type Caption = { text: string; fontSize: number; x: number; y: number; width: number; height: number };
 const captions = (b: Bridge, pane = 0): Promise<Caption[]> => b.page.evaluate((p) => (globalThis as unknown as { __inspector: { boxCaptions(pane: number): Caption[] } }).__inspector.boxCaptions(p), pane);
 /** The pack's own prompt, as its pack.yaml states it (the demo pack is retrained from time to time). */
-const DEFAULT_PROMPT = /^grounding:\n {2}prompt: (.+)$/m.exec(readFileSync(join(repoRoot, 'models/pcb-defects-grounding/pack.yaml'), 'utf8'))![1]!;
+const DEFAULT_PROMPT = /^grounding:\n {2}prompt: (.+)$/m.exec(readFileSync(join(repoRoot, 'models/defects-grounding/pack.yaml'), 'utf8'))![1]!;
 
 describe('grounding review and three systems (Chromium, real host, shipped packs)', () => {
   let b: Bridge;
@@ -47,7 +47,7 @@ describe('grounding review and three systems (Chromium, real host, shipped packs
   it('DET captions, prompt shown, per-box accept/reject, prompt edit re-run — all read back from SQLite', async () => {
     const { page } = b;
     await openSample('pcb-grounding', /92000111_test\.jpg$/);
-    await page.getByTestId('inspect-pack').selectOption('pcb-defects-grounding');
+    await page.getByTestId('inspect-pack').selectOption('defects-grounding');
     await page.getByTestId('inspect-run').click();
     await page.getByTestId('grounding-panel').waitFor({ timeout: 120_000 });
     expect(await page.getByTestId('grounding-prompt').textContent()).toBe(`“${DEFAULT_PROMPT}”`);
@@ -75,7 +75,7 @@ describe('grounding review and three systems (Chromium, real host, shipped packs
     // Per-box review: box 0 accepted from the keyboard, box 1 rejected with the mouse.
     const caseId = await page.evaluate(() => (globalThis as unknown as { __inspector: { state(): { review: { current: number; cases: { id: string }[] } } } }).__inspector.state().review);
     const cid = caseId.cases[caseId.current]!.id;
-    const boxId = (i: number) => `${cid}|pcb-defects-grounding|${i}`;
+    const boxId = (i: number) => `${cid}|defects-grounding|${i}`;
     await page.getByTestId(`box-accept-${boxId(0)}`).focus();
     await page.keyboard.press('Enter');
     await page.getByTestId(`box-accept-${boxId(0)}`).and(page.locator('[aria-pressed="true"]')).waitFor();
@@ -171,7 +171,7 @@ describe('grounding review and three systems (Chromium, real host, shipped packs
       expect(text).toMatch(s.boxes === 0 ? new RegExp(`no boxes from ${s.system}`) : new RegExp(`^${s.boxes} box${s.boxes === 1 ? '' : 'es'}`));
     }
     const pack = (id: number) => getRun(db(), id).run.packName;
-    expect(systems.map((s) => pack(s.runId))).toEqual(['battery-ct-porosity', 'surface-pitting-ae', 'pcb-defects-grounding']);
+    expect(systems.map((s) => pack(s.runId))).toEqual(['battery-ct-porosity', 'surface-pitting-ae', 'defects-grounding']);
     const audit = await b.host.handlers['audit.verify']({});
     expect(audit.ok).toBe(true);
     return { systems, meanIou: recomputed.meanIou };
@@ -202,7 +202,7 @@ describe('grounding review and three systems (Chromium, real host, shipped packs
     await page.keyboard.press('F5');
     await page.getByTestId('verdict').filter({ hasText: /porosity/i }).waitFor({ timeout: 120_000 });
     // The case's deciding run (the line-demo also runs the grounding pack beside it, as findings).
-    const own = (await b.host.handlers['history.search']({})).rows.find((r) => basename(r.sourcePath) === 'cell-002_ct.png' && r.packName !== 'pcb-defects-grounding')!;
+    const own = (await b.host.handlers['history.search']({})).rows.find((r) => basename(r.sourcePath) === 'cell-002_ct.png' && r.packName !== 'defects-grounding')!;
     await page.getByTestId('systems-run').click();
     const { systems } = await checkAgreement();
     expect(basename(getRun(db(), systems[0]!.runId).image.sourcePath)).toBe('cell-002_ct.png');

@@ -1,6 +1,6 @@
 """Writes the demo grounding pack's held-out sets as files, with their boxes, for `inspect`.
 
-  /usr/bin/python3 training/grounding/heldout.py OUT [--config training/configs/pcb-defects-grounding.yaml]
+  /usr/bin/python3 training/grounding/heldout.py OUT [--config training/configs/defects-grounding.yaml]
 
 OUT/truth.json: {domain: [{path, boxes: [[x1, y1, x2, y2, label], ...]}]} in image pixels, the
 same images and boxes build.py scores the card on (domains.py, same code and seeds):
@@ -9,7 +9,7 @@ same images and boxes build.py scores the card on (domains.py, same code and see
   pack writes (value * 65535), so the app reads what build.py evaluated;
 - surface: surface-pitting-ae's test-series photos (paths into ../shared/data).
 The tests (tests/unit/grounding/heldout.test.ts) run this, inspect OUT with the pack and compare
-AP with models/pcb-defects-grounding/evaluation.json.
+AP with models/defects-grounding/evaluation.json.
 """
 import argparse
 import json
@@ -28,7 +28,7 @@ from domains import battery_views, bsdata, read_deeppcb  # noqa: E402
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
-    ap.add_argument("--config", default=str(REPO / "training/configs/pcb-defects-grounding.yaml"))
+    ap.add_argument("--config", default=str(REPO / "training/configs/defects-grounding.yaml"))
     ap.add_argument("--domains", default="pcb,ct,surface")
     args = ap.parse_args()
     cfg = load_config(args.config)

@@ -16,7 +16,7 @@ import { averagePrecision, type LabelledBox, type ScoredBox } from '../../../src
 import { loadPack } from '../../../src/core/packs/load';
 import { repoRoot, sharedData } from '../../support/paths';
 
-const packDir = join(repoRoot, 'models', 'pcb-defects-grounding');
+const packDir = join(repoRoot, 'models', 'defects-grounding');
 const python = '/usr/bin/python3';
 const ready = existsSync(python) && existsSync(join(sharedData, 'battery-xct', 'slices')) && existsSync(join(sharedData, 'bsdata', 'labels'));
 if (!ready) console.warn('heldout.test.ts skipped: needs /usr/bin/python3 and ../shared/data (battery-xct, bsdata)');
