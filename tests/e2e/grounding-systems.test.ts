@@ -11,6 +11,7 @@ import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agreement } from '../../src/core/agreement/index';
 import { getRun } from '../../src/core/history/index';
+import { methodDisplayName } from '../../src/shared/methods';
 import { openBridge, type Bridge } from '../support/bridge';
 import { repoRoot } from '../support/paths';
 
@@ -153,7 +154,12 @@ describe('grounding review and three systems (Chromium, real host, shipped packs
     const row = db().prepare('SELECT * FROM system_agreements ORDER BY id DESC LIMIT 1').get() as Record<string, unknown>;
     expect(row, 'the agreement is recorded').toBeDefined();
     const systems = JSON.parse(row['runs'] as string) as { system: string; runId: number }[];
-    expect(systems.map((s) => s.system)).toEqual(['Grad-CAM', 'Anomaly', 'Grounding']);
+    // The classifier is named by the explanation method its run recorded (the battery pack: HiResCAM).
+    const method = getRun(db(), systems[0]!.runId).run.explanation!.method;
+    expect(method).toBe('hirescam');
+    expect(systems.map((s) => s.system)).toEqual([methodDisplayName(method), 'Anomaly', 'Grounding']);
+    expect(await page.getByTestId('system-label-classifier').textContent()).toBe('HiResCAM');
+    const kindOf = (name: string) => (['classifier', 'anomaly', 'grounding'] as const)[systems.findIndex((s) => s.system === name)]!;
     const recomputed = agreement(
       systems.map((s) => ({ system: s.system, boxes: getRun(db(), s.runId).run.regions.map((g) => ({ x: g.box[0], y: g.box[1], width: g.box[2], height: g.box[3] })) })),
       row['match_iou'] as number,
@@ -167,7 +173,7 @@ describe('grounding review and three systems (Chromium, real host, shipped packs
     }
     // Each system says how many boxes it found, or honestly that it found none.
     for (const s of recomputed.systems) {
-      const text = await page.getByTestId(`system-result-${s.system}`).textContent();
+      const text = await page.getByTestId(`system-result-${kindOf(s.system)}`).textContent();
       expect(text).toMatch(s.boxes === 0 ? new RegExp(`no boxes from ${s.system}`) : new RegExp(`^${s.boxes} box${s.boxes === 1 ? '' : 'es'}`));
     }
     const pack = (id: number) => getRun(db(), id).run.packName;
@@ -188,9 +194,9 @@ describe('grounding review and three systems (Chromium, real host, shipped packs
     expect(await det()).toBe(n);
     await b.screenshot('systems-pcb-all');
     if (n > 0) {
-      await page.getByTestId('system-toggle-Grounding').uncheck();
+      await page.getByTestId('system-toggle-grounding').uncheck();
       expect(await det()).toBe(0);
-      await page.getByTestId('system-toggle-Grounding').check();
+      await page.getByTestId('system-toggle-grounding').check();
       expect(await det()).toBe(n);
     }
   }, 300_000);

@@ -33,6 +33,6 @@ describe('grounding review in the viewer', () => {
 
   it('each system defaults to the first installed pack of its kind; a broken pack is never chosen', () => {
     const p = (name: string, kind: string, error = false) => ({ dir: `/m/${name}`, name, version: '1', kind, source: 'app' as const, ...(error ? { error: { code: 'PACK_INVALID', message: 'x' } } : {}) });
-    expect(defaultSystemPacks([p('bad-cls', 'classifier', true), p('battery', 'classifier'), p('ae', 'anomaly'), p('seg', 'segmentation')])).toEqual({ 'Grad-CAM': 'battery', Anomaly: 'ae', Grounding: undefined });
+    expect(defaultSystemPacks([p('bad-cls', 'classifier', true), p('battery', 'classifier'), p('ae', 'anomaly'), p('seg', 'segmentation')])).toEqual({ classifier: 'battery', anomaly: 'ae', grounding: undefined });
   });
 });
