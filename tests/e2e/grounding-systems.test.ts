@@ -73,13 +73,32 @@ describe('grounding review and three systems (Chromium, real host, shipped packs
     expect(det[0]!.fontSize).toBe(13);
     await b.screenshot('grounding-det-default');
 
-    // Per-box review: box 0 accepted from the keyboard, box 1 rejected with the mouse.
+    // Per-box review: box 0 accepted with one key (J focuses it, Y accepts), box 1 rejected with the mouse.
     const caseId = await page.evaluate(() => (globalThis as unknown as { __inspector: { state(): { review: { current: number; cases: { id: string }[] } } } }).__inspector.state().review);
     const cid = caseId.cases[caseId.current]!.id;
     const boxId = (i: number) => `${cid}|defects-grounding|${i}`;
-    await page.getByTestId(`box-accept-${boxId(0)}`).focus();
-    await page.keyboard.press('Enter');
+    const focusedRow = () => page.locator('[data-box-row][aria-current="true"]').getAttribute('data-box-row');
+    await page.locator('body').click({ position: { x: 5, y: 990 } });
+    await page.keyboard.press('j');
+    expect(await focusedRow()).toBe(boxId(0));
+    await page.keyboard.press('j');
+    expect(await focusedRow()).toBe(boxId(1));
+    await page.keyboard.press('k');
+    expect(await focusedRow()).toBe(boxId(0));
+    // K from the first box cycles to the last, J back to the first.
+    await page.keyboard.press('k');
+    expect(await focusedRow()).toBe(boxId(firstRun.regions.length - 1));
+    await page.keyboard.press('j');
+    expect(await focusedRow()).toBe(boxId(0));
+    await page.keyboard.press('y');
     await page.getByTestId(`box-accept-${boxId(0)}`).and(page.locator('[aria-pressed="true"]')).waitFor();
+    // Y is the box's, never the case's: no case review was written.
+    expect(db().prepare('SELECT count(*) FROM reviews').pluck().get()).toBe(0);
+    // The shortcut sheet lists the one-key box review.
+    await page.keyboard.press('?');
+    for (const text of ['Next / previous model box (to accept or reject)', 'Accept the focused model box', 'Reject the focused model box (false call)']) await page.getByText(text).waitFor();
+    await b.screenshot('grounding-shortcut-sheet');
+    await page.keyboard.press('Escape');
     await page.getByTestId(`box-reject-${boxId(1)}`).click();
     await page.getByTestId(`box-reject-${boxId(1)}`).and(page.locator('[aria-pressed="true"]')).waitFor();
     const rows = db().prepare('SELECT run_id, box_index, label, decision, operator_id, box FROM box_reviews ORDER BY id').all() as Record<string, unknown>[];

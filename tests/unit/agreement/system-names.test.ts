@@ -2,7 +2,7 @@
  * A system of the three-systems comparison is named by what its run recorded: the battery pack's
  * default explanation is HiResCAM, so its system is "HiResCAM", not "Grad-CAM"; the same pack run
  * with Grad-CAM is "Grad-CAM". The recorded agreement carries each run's method, the CLI names runs
- * by it when --systems is not given, and the card labels the systems from it in English and Korean.
+ * by it when --systems is not given (the card's labels: tests/unit/renderer/grounding-systems.test.ts).
  * Real engine, real packs, real SQLite.
  */
 import { join } from 'node:path';
@@ -13,7 +13,6 @@ import { EngineService } from '../../../src/core/engine/service';
 import { getRun, HistoryStore } from '../../../src/core/history/index';
 import { loadPack } from '../../../src/core/packs/load';
 import { recordInspection } from '../../../src/host/recordInspection';
-import { recordedSystemName, systemLabel } from '../../../src/renderer/src/review/systems';
 import { repoRoot } from '../../support/paths';
 import { tempDir } from '../history/support';
 
@@ -69,19 +68,5 @@ describe('systems named by the explanation method their runs recorded', () => {
     expect(a.systems.map((s) => s.system)).toEqual(['Grad-CAM', 'Anomaly', 'Grounding', 'HiResCAM']);
     expect(a.systems.map((s) => s.method)).toEqual(['gradcam', getRun(store.db, runs['anomaly']!).run.explanation!.method, null, 'hirescam']);
     expect(a.pairs[0]).toMatchObject({ a: 'Grad-CAM', b: 'Anomaly' });
-  });
-
-  it('the card labels the classifier by the method in English and Korean, never Grad-CAM for HiResCAM', () => {
-    expect(recordedSystemName('classifier', 'hirescam')).toBe('HiResCAM');
-    expect(recordedSystemName('classifier', 'gradcam')).toBe('Grad-CAM');
-    expect(recordedSystemName('anomaly', 'autoencoder')).toBe('Anomaly');
-    expect(recordedSystemName('grounding', undefined)).toBe('Grounding');
-    expect(systemLabel('en', 'classifier', 'hirescam')).toBe('HiResCAM');
-    expect(systemLabel('ko', 'classifier', 'hirescam')).toBe('HiResCAM');
-    expect(systemLabel('en', 'classifier', undefined)).toBe('Classifier CAM');
-    expect(systemLabel('ko', 'classifier', undefined)).toBe('분류기 CAM');
-    expect(systemLabel('en', 'anomaly', 'autoencoder')).toBe('Anomaly');
-    expect(systemLabel('ko', 'anomaly', 'autoencoder')).toBe('이상 영역');
-    expect(systemLabel('ko', 'grounding', null)).toBe('그라운딩');
   });
 });
