@@ -16,6 +16,8 @@ import { discoverPacks, findPack, type PackRoot } from '../../../src/core/packs/
 import { loadPack } from '../../../src/core/packs/load';
 import { packRefersTo, resolvePackDir, resolvePacks } from '../../../src/core/packs/resolve';
 import { parseConfig } from '../../../src/core/verdict/config';
+import { packCard } from '../../../src/host/packCard';
+import type { WorkerClient } from '../../../src/host/workerClient';
 import { recordInspection } from '../../../src/host/recordInspection';
 import { repoRoot } from '../../support/paths';
 import { tempDir } from '../history/support';
@@ -49,6 +51,15 @@ describe('pack aliases: defects-grounding answers to pcb-defects-grounding', () 
     expect(packRefersTo(a, 'battery-ct-porosity')).toBe(false);
     // Named twice (name and alias), the pack is loaded and run once.
     expect(resolvePacks(['defects-grounding', 'pcb-defects-grounding'], appRoots, []).map((p) => p.manifest.name)).toEqual(['defects-grounding']);
+  });
+
+  it("the app's pack card answers to the alias with the pack's true name", async () => {
+    // The worker's listPacks is discoverPacks over the model roots; here called in-process.
+    const worker = { call: async () => discoverPacks(appRoots) } as unknown as WorkerClient;
+    const card = await packCard(worker, 'pcb-defects-grounding');
+    expect(card).toMatchObject({ name: 'defects-grounding', version: '0.2.0', kind: 'grounding' });
+    expect(card.modelCard).toContain('# Model card: defects-grounding 0.2.0');
+    await expect(packCard(worker, 'no-such-pack')).rejects.toMatchObject({ code: 'PACK_NOT_FOUND' });
   });
 
   it("a pack whose own name is the alias shadows it; an alias equal to the name is refused", () => {
