@@ -222,7 +222,7 @@ export const AgreementRecorded = z.object({
   caseKey: z.string(),
   matchIou: z.number(),
   meanIou: z.number().nullable(),
-  systems: z.array(z.object({ system: z.string(), runId: z.number(), packName: z.string(), boxes: z.number() })),
+  systems: z.array(z.object({ system: z.string(), runId: z.number(), packName: z.string(), boxes: z.number(), method: z.string().nullable() })),
   pairs: z.array(z.object({ a: z.string(), b: z.string(), iou: z.number().nullable(), matched: z.number() })),
   boxes: z.array(z.object({ system: z.string(), index: z.number(), label: z.string().optional(), foundBy: z.array(z.string()), bestIou: z.record(z.string(), z.number()) })),
 });

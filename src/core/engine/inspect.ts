@@ -10,6 +10,7 @@ import { InspectorError } from '../../shared/errors';
 import type { ExplainMethod } from '../explain';
 import type { GroundingOptions } from '../grounding/inspect';
 import type { LoadedPack } from '../packs/load';
+import { packRefersTo } from '../packs/resolve';
 import { groupCases } from '../verdict/cases';
 import type { LoadedConfig } from '../verdict/config';
 import { integrate, withFailures, type FailedImage, type Side, type SideResult, type Verdict } from '../verdict/verdict';
@@ -157,7 +158,7 @@ export async function inspect(
   // A side's grounding pack (sides.<side>.grounding) runs on that side's images for findings only;
   // a pack named only there is not routed as a side pack of its own.
   const sidesCfg = req.config.config.sides;
-  const refers = (p: LoadedPack, ref: string | undefined) => !!ref && (p.manifest.name === ref || p.dir === resolve(ref));
+  const refers = packRefersTo;
   const findingsOnly = (p: LoadedPack) =>
     (['internal', 'external'] as const).some((s) => refers(p, sidesCfg[s]?.grounding?.pack)) && !(['internal', 'external'] as const).some((s) => refers(p, sidesCfg[s]?.pack));
   const routable = req.packs.filter((p) => !findingsOnly(p));

@@ -13,27 +13,12 @@ import { toHeatmap } from './loadCase';
 import { forgetCase } from './caseCache';
 import { useGroundingStore } from './grounding';
 import type { CaseRef, Findings, HeatmapRef } from './types';
+import { methodDisplayName } from '../../../shared/methods';
 
 type RunResult = Awaited<ReturnType<typeof call<'inspect.run'>>>;
 type PackCard = Awaited<ReturnType<typeof call<'packs.card'>>>;
 type ImageResult = RunResult['results'][number];
 
-/** How the CAM family is usually written (pytorch-grad-cam's names); anomaly methods pass through. */
-const METHOD_NAMES: Record<string, string> = {
-  gradcam: 'Grad-CAM',
-  gradcampp: 'Grad-CAM++',
-  xgradcam: 'XGrad-CAM',
-  hirescam: 'HiResCAM',
-  layercam: 'LayerCAM',
-  eigencam: 'EigenCAM',
-  scorecam: 'Score-CAM',
-  gradcamelementwise: 'Grad-CAM element-wise',
-  eigengradcam: 'EigenGrad-CAM',
-  finercam: 'Finer-CAM',
-  ablationcam: 'Ablation-CAM',
-  kpcacam: 'KPCA-CAM',
-  fem: 'FEM',
-};
 
 type PublishedMap = NonNullable<ImageResult['heatmap']>;
 
@@ -54,7 +39,7 @@ export function heatmapRef(
     mediaId: h.mediaId,
     id: `${caseId}|${pack.name}|${h.method}`,
     kind: h.kind === 'anomaly' ? 'anomaly' : 'gradcam',
-    method: METHOD_NAMES[h.method] ?? h.method,
+    method: methodDisplayName(h.method),
     source: `${pack.name}@${pack.version}`,
     ...(extra.targetLabel ? { className: extra.targetLabel } : {}),
     width: h.width,
@@ -167,6 +152,8 @@ export interface CaseResults {
   /** The pack that ran (`name@version`): a new run replaces that pack's boxes only. */
   origin: string;
   pack: { name: string; kind: string };
+  /** The explanation method the run used (after any fallback), as the history records it. */
+  method?: string;
   grounding?: GroundingInfo;
   guard?: string;
 }
@@ -198,6 +185,7 @@ export async function runOnCase(c: CaseRef, pack?: string, extras: RunExtras = {
     ...(r.runId !== undefined ? { runId: r.runId } : {}),
     origin: `${r.pack.name}@${r.pack.version}`,
     pack: { name: r.pack.name, kind: r.pack.kind },
+    ...(r.explanation?.method ? { method: r.explanation.method } : r.anomaly?.format ? { method: r.anomaly.format } : {}),
     ...(grounding ? { grounding } : {}),
     ...(r.guard?.outOfDistribution ? { guard: r.guard.code ?? 'INPUT_OUT_OF_DISTRIBUTION' } : {}),
   };
