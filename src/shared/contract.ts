@@ -169,7 +169,10 @@ export const OpenedSeries = z.object({
       frames: z.array(ImageFrame),
     }),
   ),
+  /** Image files that did not open: they stay in the queue as cases that show their code. */
   errors: z.array(z.object({ path: z.string(), error: z.object({ code: z.string(), message: z.string() }) })),
+  /** Entries not opened: not images (INPUT_NOT_AN_IMAGE) or refused by the walk (WALK_*), as `inspect.run` reports them. */
+  skipped: z.array(z.object({ path: z.string(), code: z.string(), message: z.string() })),
 });
 export type OpenedSeries = z.infer<typeof OpenedSeries>;
 

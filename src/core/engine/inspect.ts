@@ -6,6 +6,7 @@
 import { statSync } from 'node:fs';
 import { dirname, extname, resolve, sep } from 'node:path';
 import { walkFiles } from '../files/walk';
+import { IMAGE_EXT } from '../imaging/extensions';
 import { InspectorError } from '../../shared/errors';
 import type { ExplainMethod } from '../explain';
 import type { GroundingOptions } from '../grounding/inspect';
@@ -17,7 +18,6 @@ import { integrate, withFailures, type FailedImage, type Side, type SideResult, 
 import type { StationCalibration } from './calibration';
 import type { Engine, InspectionResult } from './engine';
 
-const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.dcm', '.dicom']);
 
 export interface ImageResult extends InspectionResult {
   caseId: string;
