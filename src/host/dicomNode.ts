@@ -8,6 +8,7 @@
 import { join, resolve } from 'node:path';
 import { loadDicomConfig } from '../core/dicomnet/config';
 import { DicomNode, type NodeEvent } from '../core/dicomnet/node';
+import { requeueUnsent } from '../core/dicomnet/outbox';
 import { loadDicomSetting } from '../core/settings/index';
 import { toErrorInfo, type ErrorInfo } from '../shared/errors';
 import { runBatch } from './batch';
@@ -79,6 +80,21 @@ export class DicomNodeService {
 
   current(): DicomNodeStatus {
     return { ...this.status, events: [...this.status.events] };
+  }
+
+  /**
+   * A review was recorded: the node sends the reviewed SR where `send_reviewed` says (it scans the
+   * history's reviews, so one recorded while the node was off goes out at its next start too).
+   */
+  reviewed(): Promise<number> {
+    return this.node ? this.node.scanReviews() : Promise.resolve(0);
+  }
+
+  /** Every unsent outbox entry due now, and a send attempt (the worklist's "Retry now"). */
+  async retryOutbox(): Promise<void> {
+    if (!this.node) return;
+    requeueUnsent(this.deps.history.get().db);
+    await this.node.flush();
   }
 
   /** Resolves when every study that became stable so far is inspected (tests; the app never waits). */

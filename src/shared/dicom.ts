@@ -23,6 +23,13 @@ export const WorklistStudy = z.object({
   runIds: z.array(z.number()),
   folder: z.string(),
   updatedAt: z.number(),
+  outbox: z.object({
+    pending: z.number().int(),
+    sent: z.number().int(),
+    failed: z.number().int(),
+    lastErrorCode: z.string().nullable(),
+    nextAttemptAt: z.number().nullable(),
+  }),
 });
 export type WorklistStudy = z.infer<typeof WorklistStudy>;
 

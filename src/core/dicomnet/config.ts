@@ -38,6 +38,20 @@ export const Destination = z.union([DimseDestination, WebDestination]);
 export type Destination = z.infer<typeof Destination>;
 export type DimseDestination = z.infer<typeof DimseDestination>;
 
+/**
+ * Where the reviewed SR goes by itself once a reviewer decides (the `VERIFIED` SR with the decision
+ * and the reviewer's measurements): the decisions that send it and the destinations. Only the SR
+ * is sent (SC/SEG do not change with a review). Absent = nothing is sent on review.
+ */
+export const ReviewDecisionName = z.enum(['accept', 'reject', 'override', 'uncertain']);
+const SendReviewed = z
+  .object({
+    on: z.array(ReviewDecisionName).min(1).default(['accept', 'reject', 'override']),
+    to: z.array(Destination).min(1),
+  })
+  .strict();
+export type SendReviewed = z.infer<typeof SendReviewed>;
+
 export const RuleCondition = z
   .object({
     modality: z.string().min(1).optional(),
@@ -58,6 +72,7 @@ export const DicomNodeConfig = z
     allow: z.array(z.object({ aet: AeTitle, host: z.string().min(1).optional() }).strict()).default([]),
     auto_inspect: z.array(z.object({ when: RuleCondition, pack: z.string().min(1) }).strict()).default([]),
     send_results: z.array(Destination).default([]),
+    send_reviewed: SendReviewed.optional(),
     /** A study counts as complete when no instance of it arrived for this long (Orthanc's StableAge). */
     stable_seconds: z.number().positive().max(3600).default(5),
     /** Root for the UIDs of objects we create; default 2.25 (UUID-derived, PS3.5 B.2). */
