@@ -15,6 +15,7 @@ import { destinationLabel, enqueue, flushOutbox } from './outbox';
 import { recordInstance, setStudyStatus, studyInstances, type ReceivedInstance } from './records';
 import { buildResults, type ResultFile } from './results';
 import { packFor } from './rules';
+import { loadTls, type TlsMaterial } from './tls';
 
 export interface InspectRequest {
   studyInstanceUid: string;
@@ -27,7 +28,7 @@ export type InspectHook = (req: InspectRequest) => Promise<{ batchId: number; ru
 
 export type NodeEvent =
   | { event: 'listening'; aet: string; bind: string; port: number; inbox: string }
-  | { event: 'rejected'; callingAet: string; calledAet: string; host: string; reason: Rejection['reason'] }
+  | { event: 'rejected'; callingAet: string; calledAet: string; host: string; reason: Rejection['reason']; detail?: string }
   | { event: 'stored'; callingAet: string; sopInstanceUid: string; studyInstanceUid: string; patientId: string; modality: string }
   | { event: 'store-failed'; code: string; message: string; sopInstanceUid: string }
   | { event: 'study-stable'; studyInstanceUid: string; instances: number }
@@ -70,15 +71,20 @@ export class DicomNode {
   private readonly log: (e: NodeEvent) => void;
   port = 0;
 
+  /** The node's TLS material when `tls` is configured (read once; a missing file fails the start). */
+  readonly tls: TlsMaterial | undefined;
+
   constructor(readonly opts: NodeOptions) {
     this.log = opts.log ?? (() => {});
     const c = opts.config;
+    this.tls = c.tls ? loadTls(c.tls) : undefined;
     this.listener = new DicomListener({
       aeTitle: c.ae_title,
       port: c.port,
       bind: c.bind,
       allow: c.allow,
       inbox: opts.inbox,
+      tls: this.tls,
       onStored: (r) => recordInstance(opts.store.db, r),
     });
     this.listener.on('stored', (r: ReceivedInstance) => this.arrived(r));
@@ -244,7 +250,7 @@ export class DicomNode {
   flush(): Promise<void> {
     this.flushing ??= (async () => {
       try {
-        const r = await flushOutbox(this.opts.store.db, { callingAet: this.opts.config.ae_title, timeoutSeconds: this.opts.config.timeout_seconds, retrySeconds: this.opts.config.retry_seconds });
+        const r = await flushOutbox(this.opts.store.db, { callingAet: this.opts.config.ae_title, timeoutSeconds: this.opts.config.timeout_seconds, retrySeconds: this.opts.config.retry_seconds, tls: this.tls });
         if (r.sent) this.log({ event: 'sent', count: r.sent });
         for (const f of r.failed) this.log({ event: 'send-failed', outboxId: f.id, code: f.error.code, message: f.error.message });
       } finally {

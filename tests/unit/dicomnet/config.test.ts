@@ -36,6 +36,28 @@ describe('dicom.yaml', () => {
     expect(c.send_results[1]).toEqual({ url: 'http://127.0.0.1:8042/dicom-web', objects: ['sr'] });
   });
 
+  it('send_reviewed, tls and query: defaults, relative certificate paths, tls destinations need a tls section', () => {
+    const dir = mkdtempSync(join(os.tmpdir(), 'inspector-dicomcfg-'));
+    const file = join(dir, 'dicom.yaml');
+    writeFileSync(
+      file,
+      [
+        'send_reviewed:',
+        '  to: [{ aet: PACS1, host: 10.0.0.5, port: 2762, tls: true }, { url: "https://pacs.example/dicom-web" }]',
+        'tls: { cert: certs/node.crt, key: certs/node.key, ca: /etc/plant/ca.crt }',
+        'query: { aet: PACS1, host: 10.0.0.5, port: 2762, tls: true }',
+      ].join('\n'),
+    );
+    const c = loadDicomConfig(file);
+    expect(c.send_reviewed!.on).toEqual(['accept', 'reject', 'override']);
+    expect(c.send_reviewed!.to[0]).toMatchObject({ aet: 'PACS1', tls: true });
+    expect(c.tls).toEqual({ cert: join(dir, 'certs/node.crt'), key: join(dir, 'certs/node.key'), ca: '/etc/plant/ca.crt', require_client_cert: true });
+    expect(c.query).toEqual({ aet: 'PACS1', host: '10.0.0.5', port: 2762, tls: true, retrieve: 'get' });
+    expect(codeOf(() => parseDicomConfig('send_results: [{ aet: P, host: h, port: 1, tls: true }]'))).toBe('DICOM_CONFIG_INVALID');
+    expect(codeOf(() => parseDicomConfig('send_reviewed: { on: [approve], to: [{ url: "http://x/dicom-web" }] }'))).toBe('DICOM_CONFIG_INVALID');
+    expect(codeOf(() => parseDicomConfig('send_reviewed: { to: [] }'))).toBe('DICOM_CONFIG_INVALID');
+  });
+
   it('names what is wrong with a coded error', () => {
     expect(codeOf(() => parseDicomConfig('ae_title: THIS-AE-TITLE-IS-TOO-LONG'))).toBe('DICOM_CONFIG_INVALID');
     expect(codeOf(() => parseDicomConfig('port: 70000'))).toBe('DICOM_CONFIG_INVALID');
