@@ -11,7 +11,7 @@
  * path keeps the peer's bytes as sent.
  */
 import { InspectorError, toErrorInfo } from '../../shared/errors';
-import type { DimseDestination } from './config';
+import type { DimsePeer } from './config';
 import { dimse, type CStoreRequest, type CStoreResponse } from './dimse';
 import { writeInstance } from './inbox';
 import { fileMetaHeader } from './p10';
@@ -39,7 +39,7 @@ export interface GetResult {
 }
 
 export async function getStudy(
-  dest: DimseDestination,
+  dest: DimsePeer,
   study: string,
   into: { inbox: string; onStored?: (r: ReceivedInstance) => void; onInstance?: (r: ReceivedInstance) => void },
   opts: AssociationOptions,

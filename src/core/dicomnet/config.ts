@@ -46,6 +46,8 @@ const WebDestination = z
 export const Destination = z.union([DimseDestination, WebDestination]);
 export type Destination = z.infer<typeof Destination>;
 export type DimseDestination = z.infer<typeof DimseDestination>;
+/** Whom an association goes to: what query, retrieve and C-ECHO need of a destination. */
+export type DimsePeer = Pick<DimseDestination, 'aet' | 'host' | 'port' | 'tls'> & Partial<Pick<DimseDestination, 'objects' | 'deidentify'>>;
 
 /**
  * Where the reviewed SR goes by itself once a reviewer decides (the `VERIFIED` SR with the decision

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { InspectorError, toErrorInfo, type ErrorInfo } from '../../shared/errors';
-import type { DimseDestination } from './config';
+import type { DimsePeer } from './config';
 import { clientOptions, type TlsMaterial } from './tls';
 import { dimse, type CEchoResponse, type CStoreRequest as StoreRequest, type CStoreResponse, type Client as DimseClient, type Dataset as DimseDataset, type DimseRequest } from './dimse';
 
@@ -62,7 +62,7 @@ function rejected(ev: { result: number; source: number; reason: number }, to: st
  * apply to every request that did not get a response.
  */
 export function runAssociation<R extends DimseRequest>(
-  dest: DimseDestination,
+  dest: DimsePeer,
   requests: R[],
   opts: AssociationOptions,
   extra?: (client: DimseClient) => void,
@@ -118,7 +118,7 @@ export function runAssociation<R extends DimseRequest>(
   });
 }
 
-export async function echo(dest: DimseDestination, opts: AssociationOptions): Promise<void> {
+export async function echo(dest: DimsePeer, opts: AssociationOptions): Promise<void> {
   const req = new CEchoRequest();
   let status: number | null = null;
   req.on('response', (r: CEchoResponse) => (status = r.getStatus()));
@@ -128,7 +128,7 @@ export async function echo(dest: DimseDestination, opts: AssociationOptions): Pr
 }
 
 /** C-STORE of Part 10 files over one association; one outcome per file, in order. */
-export async function storeFiles(dest: DimseDestination, paths: string[], opts: AssociationOptions): Promise<SendOutcome[]> {
+export async function storeFiles(dest: DimsePeer, paths: string[], opts: AssociationOptions): Promise<SendOutcome[]> {
   const to = `${dest.aet}@${dest.host}:${dest.port}`;
   const outcomes: SendOutcome[] = [];
   const requests: StoreRequest[] = [];
