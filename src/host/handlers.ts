@@ -133,6 +133,12 @@ export function createHandlers(ctx: HostContext): Handlers {
       const db = ctx.history.get().db;
       return { folder: study.folder, series: studySeriesFolders(db, studyInstanceUid), study, runs: studyRuns(db, study.batchId) };
     },
+    'dicom.query': async (q) => ({ matches: await ctx.dicom.query(q) }),
+    'dicom.retrieve': async ({ studyInstanceUid }) => ctx.dicom.retrieve(studyInstanceUid),
+    'dicom.retryOutbox': async () => {
+      await ctx.dicom.retryOutbox();
+      return {};
+    },
     'images.tags': async ({ path }) => listTags(await readRegularFile(ctx.grants.check(path), ctx.grants.list())),
     ...createEvaluationHandlers(ctx),
     'agreement.record': async (input) => recordAgreementOf(ctx.history, input),

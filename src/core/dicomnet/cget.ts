@@ -6,6 +6,11 @@
  * the study's C-FIND instance count) decides success: fewer → DICOM_GET_PARTIAL with the counts,
  * what arrived is kept and getting again completes it.
  *
+ * Storage contexts are proposed in Implicit/Explicit VR Little Endian (dcmjs-dimse's C-GET
+ * negotiation; its extra contexts carry no SCP role): a PACS holding JPEG 2000 or JPEG must
+ * decompress on the way, and one that cannot (Orthanc 1.10 for J2K) fails the sub-operation —
+ * DICOM_GET_FAILED / _PARTIAL, nothing half-stored; C-MOVE or WADO-RS bring such studies as held.
+ *
  * The library re-encodes a received dataset (dcmjs) before we see it, so C-GET files are
  * written from that encoding in the transfer syntax the sub-operation used; the listener's C-STORE
  * path keeps the peer's bytes as sent.

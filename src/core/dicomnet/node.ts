@@ -103,6 +103,16 @@ export class DicomNode {
     return this.port;
   }
 
+  /** An instance retrieved by C-GET or WADO-RS (already recorded): handled like one pushed to the listener. */
+  ingest(r: ReceivedInstance): void {
+    this.arrived(r);
+  }
+
+  /** Association options for this node's outgoing calls. */
+  get association(): { callingAet: string; timeoutSeconds: number; tls: TlsMaterial | undefined } {
+    return { callingAet: this.opts.config.ae_title, timeoutSeconds: this.opts.config.timeout_seconds, tls: this.tls };
+  }
+
   private arrived(r: ReceivedInstance): void {
     this.log({ event: 'stored', callingAet: r.callingAet, sopInstanceUid: r.sopInstanceUid, studyInstanceUid: r.studyInstanceUid, patientId: r.patientId, modality: r.modality });
     const study = r.studyInstanceUid;

@@ -116,7 +116,7 @@ export class Orthanc {
   }
 
   async post<T = unknown>(path: string, body: unknown, contentType = 'application/json'): Promise<T> {
-    const r = await fetch(`${this.url}${path}`, { method: 'POST', headers: { 'Content-Type': contentType }, body: body instanceof Uint8Array ? body : JSON.stringify(body) });
+    const r = await fetch(`${this.url}${path}`, { method: 'POST', headers: { 'Content-Type': contentType }, body: body instanceof Uint8Array ? new Uint8Array(body) : JSON.stringify(body) });
     const text = await r.text();
     if (!r.ok) throw new Error(`POST ${path}: HTTP ${r.status} ${text}`);
     return (text ? JSON.parse(text) : null) as T;
