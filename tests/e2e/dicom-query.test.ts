@@ -49,6 +49,7 @@ describe.skipIf(!hasShared || !hasOrthanc)('worklist room: search the PACS (C-FI
         `query: { aet: TESTPACS, host: 127.0.0.1, port: ${pacs.dicom} }`,
         'auto_inspect: [{ when: { modality: CR }, pack: chest-xray-pneumonia }]',
         `send_results: [{ aet: DOWNPACS, host: 127.0.0.1, port: ${dead}, objects: [sr] }]`,
+        `send_reviewed: { to: [{ aet: TESTPACS, host: 127.0.0.1, port: ${pacs.dicom} }] }`,
         'stable_seconds: 1',
         'retry_seconds: 600',
         'timeout_seconds: 5',
@@ -128,5 +129,24 @@ describe.skipIf(!hasShared || !hasOrthanc)('worklist room: search the PACS (C-FI
     await outbox.getByTestId('worklist-retry').click();
     await expect.poll(attempts, { timeout: 30_000 }).toBe(2);
     expect(await outbox.getAttribute('data-state')).toBe('pending');
+
+    // The radiographer accepts the AI result in the viewer: the VERIFIED SR goes to the PACS by itself (send_reviewed).
+    await b.host.handlers['operator.create']({ id: 'lee.rt', name: 'Lee Radiographer', role: 'reviewer' });
+    await b.host.handlers['operator.select']({ id: 'lee.rt' });
+    await b.page.reload();
+    await b.page.getByTestId('view-worklist').click();
+    await b.page.locator('[data-testid="worklist-row"][data-study="1.3.6.1.4.1.5962.1.2.9.20040826185059.5457"]').getByTestId('worklist-open').click();
+    await waitAttr(b, 'viewer-pane-0', 'data-view', /"frame":0/, 60_000);
+    await b.page.getByTestId('review-accept').click();
+    await b.page.getByTestId('save-state').filter({ hasText: /Saved/ }).waitFor();
+    const srInPacs = async () => (await pacs.post<string[]>('/tools/find', { Level: 'Instance', Query: { StudyInstanceUID: '1.3.6.1.4.1.5962.1.2.9.20040826185059.5457', Modality: 'SR' } })).length;
+    await expect.poll(srInPacs, { timeout: 30_000 }).toBe(1);
+    const [srId] = await pacs.post<string[]>('/tools/find', { Level: 'Instance', Query: { StudyInstanceUID: '1.3.6.1.4.1.5962.1.2.9.20040826185059.5457', Modality: 'SR' } });
+    const tags = await pacs.get<Record<string, string>>(`/instances/${srId}/simplified-tags`);
+    expect(tags['VerificationFlag']).toBe('VERIFIED');
+    await b.page.getByTestId('view-worklist').click();
+    const sent = b.page.locator('[data-testid="worklist-row"][data-study="1.3.6.1.4.1.5962.1.2.9.20040826185059.5457"]').getByTestId('worklist-outbox');
+    await expect.poll(async () => sent.getAttribute('data-sent'), { timeout: 10_000 }).toBe('1');
+    await b.screenshot('dicom-query-reviewed-sent');
   }, 240_000);
 });
