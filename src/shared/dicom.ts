@@ -63,7 +63,10 @@ export const TagRows = z.object({
 });
 
 /** The worklist's PACS search: at least one key (the host refuses an open query, DICOM_QUERY_EMPTY). */
-const Key = z.string().max(64).regex(/^[^\\\u0000-\u001f]*$/, 'no backslash or control characters');
+const Key = z
+  .string()
+  .max(64)
+  .refine((v) => ![...v].some((c) => c === '\\' || c.charCodeAt(0) < 0x20), 'no backslash or control characters');
 export const StudyQueryInput = z
   .object({
     patientId: Key.optional(),

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDicomConfig, parseAddress, parseDicomConfig } from '../../../src/core/dicomnet/config';
 import { packFor } from '../../../src/core/dicomnet/rules';
+import { StudyQueryInput } from '../../../src/shared/dicom';
+import { toStudyMatch } from '../../../src/core/dicomnet/queryRetrieve';
 import { checkUid, derivedUid, newUid } from '../../../src/core/dicomnet/uid';
 
 const codeOf = (fn: () => unknown) => {
@@ -56,6 +58,19 @@ describe('dicom.yaml', () => {
     expect(codeOf(() => parseDicomConfig('send_results: [{ aet: P, host: h, port: 1, tls: true }]'))).toBe('DICOM_CONFIG_INVALID');
     expect(codeOf(() => parseDicomConfig('send_reviewed: { on: [approve], to: [{ url: "http://x/dicom-web" }] }'))).toBe('DICOM_CONFIG_INVALID');
     expect(codeOf(() => parseDicomConfig('send_reviewed: { to: [] }'))).toBe('DICOM_CONFIG_INVALID');
+  });
+
+  it('the worklist search keys: wildcards pass, backslash (a DICOM value separator) and control characters do not; C-FIND and QIDO answers read alike', () => {
+    expect(StudyQueryInput.safeParse({ patientName: 'DOE*', studyDate: '20040801-', modality: 'CR' }).success).toBe(true);
+    expect(StudyQueryInput.safeParse({ patientId: 'A\\B' }).success).toBe(false);
+    expect(StudyQueryInput.safeParse({ accessionNumber: 'A\u0001' }).success).toBe(false);
+    expect(StudyQueryInput.safeParse({ studyDate: '2004-08-01' }).success).toBe(false);
+    expect(StudyQueryInput.safeParse({ modality: 'CR', extra: 1 }).success).toBe(false);
+    const fromFind = toStudyMatch({ StudyInstanceUID: '1.2.3', PatientID: 'P1', PatientName: 'Doe^J', StudyDate: '20040826', ModalitiesInStudy: 'CT\\SR', NumberOfStudyRelatedInstances: '28' });
+    const fromQido = toStudyMatch({ '0020000D': '1.2.3', '00100020': 'P1', '00100010': 'Doe^J', '00080020': '20040826', '00080061': 'CT\\SR', '00201208': '28' });
+    expect(fromFind).toEqual(fromQido);
+    expect(fromFind).toMatchObject({ modalities: ['CT', 'SR'], instances: 28, accessionNumber: '' });
+    expect(toStudyMatch({ StudyInstanceUID: '1.2.3' }).instances).toBeNull();
   });
 
   it('names what is wrong with a coded error', () => {
