@@ -44,8 +44,13 @@ CREATE TABLE approved_packs(
   {
     version: 4,
     name: 'records by station and outbox sequence',
-    // central verify reads a station's rows in outbox order, a page at a time (verify.ts).
-    sql: `CREATE INDEX records_station_seq ON records (station_id, seq);`,
+    // central verify reads a station's rows in outbox order, a page at a time (verify.ts). The case
+    // key index is led by the key: led by station_id, the planner took it for the rollup's lookup
+    // of a run's case *by id* on partitions without statistics yet and scanned every case of the
+    // station for each run — quadratic in a month's cases; the lookup by id belongs to the key.
+    sql: `CREATE INDEX records_station_seq ON records (station_id, seq);
+DROP INDEX records_case_key;
+CREATE INDEX records_case_key ON records ((row->>'case_key'), station_id) WHERE tbl = 'cases';`,
   },
   { version: 5, name: 'one-statement sync batches', sql: INGEST_MIGRATION },
 ];
