@@ -87,7 +87,7 @@ export const InspectImageResult = z
       .object({ labels: z.array(z.string()), probabilities: z.array(z.number()), logits: z.array(z.number()), topClass: z.number(), topLabel: z.string(), topProbability: z.number(), defectScore: z.number(), decision: z.string(), drivingLabel: z.string(), thresholds: z.object({ low: z.number(), high: z.number() }) })
       .optional(),
     explanation: z
-      .object({ method: z.string(), requested: z.string(), fallbackReason: z.string().optional(), target: z.string(), targetClass: z.number(), targetLabel: z.string(), headLogitError: z.number().optional(), channelsUsed: z.number().optional(), layers: z.array(z.string()).optional(), fusion: z.string().optional() })
+      .object({ method: z.string(), requested: z.string(), fallbackReason: z.string().optional(), target: z.string(), targetClass: z.number(), targetLabel: z.string(), headLogitError: z.number().optional(), gradientPath: z.enum(['onnxruntime', 'replay']).optional(), channelsUsed: z.number().optional(), layers: z.array(z.string()).optional(), fusion: z.string().optional() })
       .optional(),
     anomaly: z
       .object({ format: z.string(), rawScore: z.number().optional(), score: z.number().optional(), anomalous: z.boolean().optional(), pixelThreshold: z.number().optional() })
