@@ -103,6 +103,8 @@ export async function runClassifier(
     extraOutputs?: readonly string[];
     /** 'replay': gradients from the TypeScript replay only (the reference the gradient graph is checked against; benchmarks). */
     gradient?: 'auto' | 'replay';
+    /** Another runner for the gradient graph (tests: a faulty one must be caught by the check). */
+    gradientRunner?: GradientRunner;
   },
 ): Promise<ClassifierRun> {
   const m = pack.manifest;
@@ -161,7 +163,7 @@ export async function runClassifier(
         },
         scoreCamMaxChannels: m.explanation?.scoreCamMaxChannels,
         ...fixedBatchOf(pack),
-        ...(opts.gradient === 'replay' ? {} : { gradientRunner: gradientRunner(pack, opts.cache, opts.settings) }),
+        ...(opts.gradient === 'replay' ? {} : { gradientRunner: opts.gradientRunner ?? gradientRunnerFor(pack, opts.cache, opts.settings) }),
       });
       } catch (err) {
         // Over its memory/work bound: refused before it ran, said per image with its code.
@@ -208,7 +210,7 @@ function fixedBatchOf(pack: LoadedPack): { fixedBatch?: number } {
 }
 
 /** The gradient graph (src/core/explain/gradgraph.ts) runs in its own cached session beside the model's. */
-function gradientRunner(pack: LoadedPack, cache: SessionCache, settings: SessionSettings): GradientRunner {
+export function gradientRunnerFor(pack: LoadedPack, cache: SessionCache, settings: SessionSettings): GradientRunner {
   return {
     model: pack.model,
     key: pack.manifestSha256,
