@@ -40,6 +40,15 @@ export const InspectRunInput = z
     /** A pack folder or an installed pack's name; omitted: inspector.yaml's sides or the only pack. */
     pack: z.string().min(1).optional(),
     method: z.enum(EXPLAIN_METHODS).optional(),
+    /**
+     * Explanation target layer and fused layers for this run (the viewer's selector; the CLI's
+     * --cam-layer / --cam-fuse). Names are graph tensor names; the engine refuses one that is not a
+     * candidate layer of the pack (EXPLAIN_LAYER_UNKNOWN). Needs `pack`: it applies to one pack.
+     */
+    camLayers: z
+      .object({ layer: z.string().min(1).max(512).optional(), fuse: z.array(z.string().min(1).max(512)).max(8).optional() })
+      .strict()
+      .optional(),
     /** inspector.yaml (verdict rules, case grouping). */
     config: z.string().min(1).optional(),
   })
