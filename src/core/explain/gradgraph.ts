@@ -17,13 +17,13 @@
  * session and keeps the replay when they differ or an operator has no rule here.
  *
  * Rules (y = the node's output, g = its incoming gradient; weights are never differentiated):
- *   Relu: g·[y>0]   Sigmoid: g·y·(1−y)   Add/Sub: ±g (same shapes only)   Mul: g·other (same shape)
+ *   Relu: g·[y>0]   Clip: g·[min<x<max]   Sigmoid: g·y·(1−y)   Add/Sub: ±g (same shapes only)   Mul: g·other (same shape)
  *   Conv: ConvTranspose(g, W) with the Conv's strides/pads/dilations/groups and the output_padding
  *         that restores the input size   BatchNormalization (inference): g·γ/√(σ²+ε)
  *   GlobalAveragePool / ReduceMean over H,W: Expand(g)/(h·w)   Gemm/MatMul (constant B): g·Bᵀ
  *   Flatten/Reshape/Squeeze/Unsqueeze/Identity/Dropout/Cast: Reshape(g, Shape(x))
  *   Concat: Slice of g per input.
- * MaxPool, ReduceMax, Clip, HardSwish, … have no rule: such heads keep the TypeScript replay.
+ * MaxPool, ReduceMax, HardSwish, … have no rule: such heads keep the TypeScript replay.
  */
 import { readFields, concat, encodeBytesField, encodeString, encodeVarint, encodeVarintField, type Field } from '../engine/onnx/protobuf';
 import { DataType, GraphIndex, type AttrValue, type OnnxGraph, type OnnxNode } from '../engine/onnx/model';
@@ -183,6 +183,19 @@ export function buildGradientGraph(model: Uint8Array, graph: OnnxGraph, plan: He
       case 'Relu': {
         const zero = constant([0], []);
         contribute(x, add('Mul', [gy, add('Cast', [add('Greater', [y, zero])], [{ name: 'to', i: DataType.FLOAT }])]));
+        break;
+      }
+      case 'Clip': {
+        // PyTorch's hardtanh/ReLU6 passes the gradient strictly inside (min, max), as ./ops.ts.
+        const [, lo, hi] = n.inputs;
+        if (n.attrs['min'] !== undefined || n.attrs['max'] !== undefined) throw new UnsupportedHead('Clip with min/max attributes (opset < 11)');
+        const inside = [lo ? add('Greater', [x, lo]) : undefined, hi ? add('Less', [x, hi]) : undefined].filter((v): v is string => !!v);
+        if (!inside.length) {
+          contribute(x, gy);
+          break;
+        }
+        const mask = inside.length === 2 ? add('And', inside) : inside[0]!;
+        contribute(x, add('Mul', [gy, add('Cast', [mask], [{ name: 'to', i: DataType.FLOAT }])]));
         break;
       }
       case 'Sigmoid': {

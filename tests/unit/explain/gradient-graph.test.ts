@@ -67,3 +67,30 @@ describe('gradient graph in onnxruntime', () => {
     expect(!state.ok && state.reason).toMatch(/differs from the replay/);
   });
 });
+
+describe('which heads of the exported test CNNs the gradient graph covers', () => {
+  it('ResNet, MobileNetV2 (ReLU6 = Clip) and the MLP head run in onnxruntime; a MaxPool head keeps the replay, saying why', async () => {
+    const { classifierPack, imageDir, readRef } = await import('../engine/support');
+    const ref = readRef<{ images: string[]; layers: Record<string, string[]> }>('cam-methods.ref.json');
+    const image = await loadImage(join(imageDir, ref.images[0]!));
+    const paths: Record<string, string[]> = {};
+    const reasons: string[] = [];
+    for (const model of Object.keys(ref.layers)) {
+      const pack = await classifierPack(model);
+      for (const layer of ref.layers[model]!) {
+        const p = withCamLayers(pack, { layer });
+        await runClassifier(p, [image], { method: 'gradcam', cache, settings });
+        const second = await runClassifier(p, [image], { method: 'gradcam', cache, settings });
+        expect(second.results[0]!.explanation, `${model} ${layer}`).toBeDefined();
+        (paths[model] ??= []).push(second.results[0]!.explanation!.gradientPath!);
+      }
+      for (const s of gradientGraphState(pack.graph)?.values() ?? []) if (!s.ok) reasons.push(`${model}: ${s.reason}`);
+    }
+    expect(paths['resnet-mini']).toEqual(['onnxruntime', 'onnxruntime', 'onnxruntime']);
+    expect(paths['mobilenet-mini']).toEqual(['onnxruntime', 'onnxruntime', 'onnxruntime']);
+    expect(paths['mlp-head']).toEqual(['onnxruntime', 'onnxruntime', 'onnxruntime']);
+    // densenet-mini's stem feeds a MaxPool: that layer's map comes from the replay (exact, slower).
+    expect(paths['densenet-mini']![0]).toBe('replay');
+    expect(reasons.join('\n')).toMatch(/densenet-mini: operator MaxPool/);
+  });
+});
