@@ -189,6 +189,8 @@ export const PackCard = z.object({
   modelCard: z.string().optional(),
   /** MODEL_CARD.ko.md, when the pack has one. */
   modelCardKo: z.string().optional(),
+  /** Classifier packs: the pack's explanation and the layers a map can be made of (viewer selector). */
+  explanation: z.object({ method: z.string(), target: z.string(), layers: z.array(z.string()), candidates: z.array(z.string()) }).optional(),
 });
 export type PackCard = z.infer<typeof PackCard>;
 
