@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseYamlBounded, readTextFileSync } from '../files/yaml';
+import { MANIFEST_MAX_BYTES, parseYamlBounded, readTextFileSync } from '../files/yaml';
 
 export const MANIFEST_FILE = 'pack.yaml';
 
@@ -87,7 +87,7 @@ function quickHeader(text: string): { name: string; version: string; kind: strin
 function readHeader(dir: string, manifest: string, source: PackRoot['source']): DiscoveredPack {
   const fallbackName = dir.split(/[\\/]/).pop() ?? dir;
   try {
-    const text = readTextFileSync(manifest);
+    const text = readTextFileSync(manifest, MANIFEST_MAX_BYTES);
     const quick = quickHeader(text);
     if (quick) return { dir, ...quick, source };
     const doc = parseYamlBounded(text) as Record<string, unknown> | null;

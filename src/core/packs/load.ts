@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { parseYamlBounded, readTextFileSync } from '../files/yaml';
+import { MANIFEST_MAX_BYTES, parseYamlBounded, readTextFileSync } from '../files/yaml';
 import { InspectorError } from '../../shared/errors';
 import { GraphIndex, parseModel, type OnnxGraph } from '../engine/onnx/model';
 import { verifyGroundingPack } from '../grounding/folder';
@@ -34,7 +34,7 @@ export function readManifest(dir: string): { manifest: Manifest; text: string } 
   }
   let text: string;
   try {
-    text = readTextFileSync(path);
+    text = readTextFileSync(path, MANIFEST_MAX_BYTES);
   } catch (err) {
     // A FIFO named pack.yaml, an oversized one or an unreadable one: never blocks, always coded.
     throw new InspectorError('PACK_MANIFEST_UNREADABLE', `${MANIFEST_FILE} in ${dir} cannot be read: ${(err as Error).message}`, { dir, cause: (err as { code?: string }).code });
