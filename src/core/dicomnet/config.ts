@@ -3,11 +3,10 @@
  * accept studies from, which pack inspects what arrives, and where results go. Validated on load
  * with coded errors; keys are the ones issue #17 names (snake_case, as PACS admins write them).
  */
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parse } from 'yaml';
 import { z } from 'zod';
 import { InspectorError } from '../../shared/errors';
+import { parseYamlBounded, readTextFileSync } from '../files/yaml';
 
 /** PS3.5 §6.2: AE is up to 16 characters of the default repertoire, no backslash or control characters; leading/trailing spaces are not significant. */
 export const AeTitle = z
@@ -116,7 +115,7 @@ export type DicomNodeConfig = z.infer<typeof DicomNodeConfig>;
 export function parseDicomConfig(text: string, path?: string): DicomNodeConfig {
   let doc: unknown;
   try {
-    doc = parse(text) ?? {};
+    doc = parseYamlBounded(text) ?? {};
   } catch (err) {
     throw new InspectorError('DICOM_CONFIG_UNREADABLE', `${path ?? 'dicom.yaml'} is not valid YAML: ${(err as Error).message}`, { path });
   }
@@ -136,8 +135,10 @@ export function loadDicomConfig(path: string | undefined): DicomNodeConfig {
   if (!path) return parseDicomConfig('');
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch {
+    text = readTextFileSync(path);
+  } catch (e) {
+    // A FIFO or an oversized file is named as such (FILE_NOT_REGULAR / FILE_TOO_LARGE), not as missing.
+    if (e instanceof InspectorError) throw e;
     throw new InspectorError('DICOM_CONFIG_NOT_FOUND', `No such DICOM configuration file: ${path}`, { path });
   }
   const config = parseDicomConfig(text, path);
