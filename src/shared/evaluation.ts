@@ -163,7 +163,23 @@ export const ThresholdApplied = z.object({
   thresholdVersion: z.number(),
   pack: z.string(),
   packIdentity: z.string(),
-  evaluationId: z.number(),
+  /** Null for a version chosen from reviewed history (`source` says which runs). */
+  evaluationId: z.number().nullable(),
+  source: z
+    .object({
+      kind: z.literal('reviewed-history'),
+      since: z.number().nullable(),
+      until: z.number().nullable(),
+      runs: z.number(),
+      reviewed: z.number(),
+      labels: z.number(),
+      defects: z.number(),
+      normals: z.number(),
+      labelsSha256: z.string(),
+      firstRunId: z.number(),
+      lastRunId: z.number(),
+    })
+    .optional(),
   objective: z.string(),
   low: z.number(),
   high: z.number(),

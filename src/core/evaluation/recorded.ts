@@ -132,7 +132,7 @@ export interface Targets {
  * (`recall>=0.95`, `false-alarm<=0.02`, `mean+2sigma`: `objectiveName` writes them), which the
  * band was computed at too; `fallback` for any the record does not name.
  */
-export function recordedTargets(packs: readonly Pick<PackEvaluation, 'proposals'>[], fallback: Targets): Targets {
+export function recordedTargets(packs: readonly { proposals: readonly { objective: string }[] }[], fallback: Targets): Targets {
   const out = { ...fallback };
   for (const q of packs.flatMap((p) => p.proposals)) {
     const m = /^(recall>=|false-alarm<=|mean\+)(-?[\d.e+-]+?)(sigma)?$/.exec(q.objective);
