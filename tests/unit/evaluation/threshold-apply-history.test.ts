@@ -150,7 +150,7 @@ describe('migration: threshold versions from reviewed history', () => {
       const n0 = outbox();
       store.recordThresholdVersion({ packName: 'p', packIdentity: 'id', evaluationId: null, source: { kind: 'reviewed-history', labels: 3 }, objective: 'f1-optimal', low: 0.5, high: 0.5, humanShare: null, operatorId: 'park.s' });
       expect(outbox()).toBe(n0 + 1);
-      expect(() => store.recordThresholdVersion({ packName: 'p', packIdentity: 'id', evaluationId: null, objective: 'f1-optimal', low: 0.5, high: 0.5, humanShare: null, operatorId: 'park.s' })).toThrow(/THRESHOLD_SOURCE_MISSING/);
+      expect(() => store.recordThresholdVersion({ packName: 'p', packIdentity: 'id', evaluationId: null, objective: 'f1-optimal', low: 0.5, high: 0.5, humanShare: null, operatorId: 'park.s' })).toThrow(expect.objectContaining({ code: 'THRESHOLD_SOURCE_MISSING' }));
       const rep = verifyAudit(store.db);
       expect(rep.firstBreak).toBeNull();
       expect(rep.ok).toBe(true);
