@@ -37,7 +37,8 @@ export function validationStatus(db: Database.Database, packIdentity: string): V
     )
     .get(packIdentity) as (Omit<ThresholdVersion, 'source'> & { source: string | null }) | undefined;
   const validated = ev.id !== null;
-  const threshold: ThresholdVersion | null = t ? { ...t, source: t.source ? (JSON.parse(t.source) as Record<string, unknown>) : null } : null;
+  // `source` only where the version has one (reviewed history); evaluation-sourced versions read as recorded.
+  const threshold: ThresholdVersion | null = t ? (({ source, ...rest }) => ({ ...rest, ...(source ? { source: JSON.parse(source) as Record<string, unknown> } : {}) }))(t) : null;
   return { packIdentity, validated, lastEvaluationId: ev.id, threshold, notice: validated ? null : NOT_VALIDATED };
 }
 
