@@ -8,7 +8,7 @@
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import { InspectorError } from '../../shared/errors';
-import { ensurePartitions, partitionsCommitted, partitionsRolledBack } from './central';
+import { ensurePartitionsCommitted } from './central';
 import { FRESH_TABLE, ROLLED_UP_TABLES } from './rollups';
 
 export interface SyncResult {
@@ -18,6 +18,17 @@ export interface SyncResult {
   /** The central watermark after the run: the last outbox sequence number central holds. */
   lastSeq: number;
   pending: number;
+}
+
+interface PreparedBatch {
+  after: number;
+  count: number;
+  /** The last outbox sequence number in the batch (`after` when it is empty). */
+  top: number;
+  times: number[];
+  /** The rows as jsonb_to_recordset reads them. */
+  json: string;
+  auditHead: { seq: number; hash: string } | null;
 }
 
 interface OutboxEntry {
@@ -110,24 +121,43 @@ export async function syncStation(db: Database.Database, central: pg.Client, sta
   const ackedSeq = () => Number((db.prepare("SELECT value FROM settings WHERE key = 'fleet.acked_seq'").pluck().get() as string | undefined) ?? 0);
   const localTop = () => (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'sync_outbox'").pluck().get() as number | undefined) ?? 0;
   const result: SyncResult = { station, sent: 0, batches: 0, lastSeq: 0, pending: 0 };
-  const readBatch = (after: number) =>
+  // One batch, ready to send: the outbox entries after `after`, their rows serialised once. Read in
+  // one SQLite read transaction so the rows are those of one moment.
+  const readBatch = (after: number): PreparedBatch =>
     db
       .transaction(() => {
         const entries = nextEntries.all(after, batchSize) as OutboxEntry[];
-        return { after, entries, rows: entries.map((e) => read(e.tbl, e.rid)) };
+        const payload: { tbl: string; rid: string; seq: number; at: number; row: Record<string, unknown> }[] = [];
+        let auditHead: { seq: number; hash: string } | null = null;
+        for (const e of entries) {
+          const row = read(e.tbl, e.rid);
+          if (!row) throw new InspectorError('FLEET_ROW_MISSING', `Outbox entry ${e.seq} names ${e.tbl} ${e.rid}, which is not in the database.`, { ...e });
+          for (const k in row) if (row[k] instanceof Uint8Array) row[k] = { $base64: Buffer.from(row[k] as Uint8Array).toString('base64') };
+          payload.push({ tbl: e.tbl, rid: e.rid, seq: e.seq, at: recordTime(row), row });
+          if (e.tbl === 'audit_log') auditHead = { seq: row['seq'] as number, hash: row['hash'] as string };
+        }
+        const top = entries.length ? entries[entries.length - 1]!.seq : after;
+        return { after, count: entries.length, top, times: payload.map((p) => p.at), json: JSON.stringify(payload), auditHead };
       })
       .deferred();
-  // The next batch is read while PostgreSQL inserts this one; used only if central's watermark
-  // then stands where this batch ends.
-  let prefetched: ReturnType<typeof readBatch> | null = null;
+  // The next batch is read and serialised while PostgreSQL inserts this one (the two run on two
+  // cores); it is used only if central's watermark then stands where this batch ends.
+  let prefetched: { after: number; batch?: PreparedBatch; error?: unknown } | null = null;
 
   await central.query('INSERT INTO stations(station_id) VALUES ($1) ON CONFLICT DO NOTHING', [station]);
   await central.query(FRESH_TABLE);
-  for (;;) {
-    await central.query('BEGIN');
-    try {
-      const mark = await central.query('SELECT last_seq FROM stations WHERE station_id = $1 FOR UPDATE', [station]);
-      const lastSeq = Number(mark.rows[0].last_seq);
+  // Pruning is housekeeping, not truth (the central watermark is): done every few batches and at
+  // the end, so a batch costs one statement in PostgreSQL and no write in SQLite.
+  let unpruned = 0;
+  let prunedTo = 0;
+  const pruneUpTo = (seq: number) => {
+    if (seq > prunedTo) prune.run(seq);
+    prunedTo = Math.max(prunedTo, seq);
+    unpruned = 0;
+  };
+  let lastSeq = Number((await central.query('SELECT last_seq FROM stations WHERE station_id = $1', [station])).rows[0].last_seq);
+  try {
+    for (;;) {
       result.lastSeq = lastSeq;
       // A station restored from an old backup would reuse sequence numbers central already holds.
       if (lastSeq > localTop()) {
@@ -144,55 +174,45 @@ export async function syncStation(db: Database.Database, central: pg.Client, sta
           { station, central: lastSeq, acknowledged: ackedSeq() },
         );
       }
-      const { entries, rows } = prefetched?.after === lastSeq ? prefetched : readBatch(lastSeq);
+      const ready: { batch?: PreparedBatch; error?: unknown } | null = prefetched?.after === lastSeq ? prefetched : null;
       prefetched = null;
-      if (entries.length === 0 || (opts.maxBatches !== undefined && result.batches >= opts.maxBatches)) {
-        await central.query('COMMIT');
-        prune.run(lastSeq);
-        break;
+      if (ready?.error) throw ready.error;
+      const batch: PreparedBatch = ready?.batch ?? readBatch(lastSeq);
+      if (batch.count === 0 || (opts.maxBatches !== undefined && result.batches >= opts.maxBatches)) break;
+      await ensurePartitionsCommitted(central, batch.times);
+      // One statement, so one transaction: lock the watermark, insert (only rows really inserted
+      // reach the dashboard rollups — a resent batch counts nothing), roll up, move the watermark.
+      // If another sync moved the watermark meanwhile, nothing is written and its position returns.
+      const head = batch.auditHead;
+      const sent = central.query('SELECT applied, last_seq FROM fleet_ingest($1, $2, $3, $4::jsonb, $5, $6, $7)', [
+        station,
+        lastSeq,
+        batch.top,
+        batch.json,
+        ROLLED_UP_TABLES,
+        head?.seq ?? null,
+        head?.hash ?? null,
+      ]);
+      if (opts.maxBatches === undefined || result.batches + 1 < opts.maxBatches) {
+        // A bad row in the next batch must not stop this one: its error waits for its turn.
+        try {
+          prefetched = { after: batch.top, batch: readBatch(batch.top) };
+        } catch (error) {
+          prefetched = { after: batch.top, error };
+        }
       }
-      const payload: { tbl: string; rid: string; seq: number; at: number; row: Record<string, unknown> }[] = [];
-      let auditHead: { seq: number; hash: string } | null = null;
-      entries.forEach((e, i) => {
-        const row = rows[i];
-        if (!row) throw new InspectorError('FLEET_ROW_MISSING', `Outbox entry ${e.seq} names ${e.tbl} ${e.rid}, which is not in the database.`, { ...e });
-        for (const [k, v] of Object.entries(row)) if (v instanceof Uint8Array) row[k] = { $base64: Buffer.from(v).toString('base64') };
-        payload.push({ tbl: e.tbl, rid: e.rid, seq: e.seq, at: recordTime(row), row });
-        if (e.tbl === 'audit_log') auditHead = { seq: row['seq'] as number, hash: row['hash'] as string };
-      });
-      await ensurePartitions(central, payload.map((p) => p.at));
-      const top = entries[entries.length - 1]!.seq;
-      // Only the rows this insert really adds reach the dashboard rollups (rollups.ts), in this
-      // same transaction: a resent batch inserts, and so counts, nothing.
-      const inserted = central.query(
-        `WITH ins AS (
-           INSERT INTO records(station_id, tbl, rid, seq, at, row)
-           SELECT $1, x.tbl, x.rid, x.seq, to_timestamp(x.at / 1000.0), x.row FROM jsonb_to_recordset($2::jsonb) AS x(tbl text, rid text, seq bigint, at float8, row jsonb)
-           ON CONFLICT DO NOTHING RETURNING station_id, tbl, rid, row)
-         INSERT INTO fresh SELECT station_id, tbl, rid, row FROM ins WHERE tbl = ANY($3)`,
-        [station, JSON.stringify(payload), ROLLED_UP_TABLES],
-      );
-      if (opts.maxBatches === undefined || result.batches + 1 < opts.maxBatches) prefetched = readBatch(top);
-      await inserted;
-      await central.query('SELECT fleet_rollup()');
-      const head = auditHead as { seq: number; hash: string } | null;
-      await central.query(
-        `UPDATE stations SET last_seq = $2, synced_at = now(),
-           audit_seq = CASE WHEN $3::bigint IS NULL THEN audit_seq ELSE $3 END, audit_hash = coalesce($4, audit_hash) WHERE station_id = $1`,
-        [station, top, head?.seq ?? null, head?.hash ?? null],
-      );
-      await central.query('COMMIT');
-      partitionsCommitted();
-      prune.run(top);
-      result.sent += entries.length;
+      const got = (await sent).rows[0] as { applied: boolean; last_seq: string };
+      lastSeq = Number(got.last_seq);
+      if (!got.applied) continue;
+      result.sent += batch.count;
       result.batches++;
-      result.lastSeq = top;
-      opts.onBatch?.({ sent: entries.length, lastSeq: top });
-    } catch (e) {
-      partitionsRolledBack();
-      await central.query('ROLLBACK').catch(() => {});
-      throw e;
+      result.lastSeq = lastSeq;
+      if (++unpruned >= 8) pruneUpTo(lastSeq);
+      opts.onBatch?.({ sent: batch.count, lastSeq });
     }
+  } finally {
+    // What central acknowledged is pruned even when a later batch failed.
+    pruneUpTo(lastSeq);
   }
   result.pending = pendingCount(db);
   return result;

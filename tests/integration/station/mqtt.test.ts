@@ -85,14 +85,14 @@ describe.skipIf(!hasMosquitto)('station → MQTT (mosquitto on loopback)', () =>
     // Each view: its side's pack, plus the line-demo's grounding pack for findings (inspector.yaml).
     expect(sn4.images.map((i) => i.view).sort()).toEqual(['ct', 'ct', 'surface', 'surface']);
     // A findings run never reads as a defect call to the MES: role "findings", decision found / none.
-    const findings = sn4.images.filter((i) => i.pack.name === 'pcb-defects-grounding');
+    const findings = sn4.images.filter((i) => i.pack.name === 'defects-grounding');
     expect(findings).toHaveLength(2);
     for (const f of findings) {
       expect(f.role).toBe('findings');
       expect(['found', 'none']).toContain(f.decision);
     }
-    for (const i of sn4.images.filter((x) => x.pack.name !== 'pcb-defects-grounding')) expect(i.role).toBeUndefined();
-    expect(sn4.packs.map((p) => p.name).sort()).toEqual(['battery-ct-porosity', 'pcb-defects-grounding', 'surface-pitting-ae']);
+    for (const i of sn4.images.filter((x) => x.pack.name !== 'defects-grounding')) expect(i.role).toBeUndefined();
+    expect(sn4.packs.map((p) => p.name).sort()).toEqual(['battery-ct-porosity', 'defects-grounding', 'surface-pitting-ae']);
     for (const p of sn4.packs) expect(p.manifestSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(sn4.runIds).toHaveLength(4);
     expect(new Set(results.map((m) => m.json['resultId'])).size).toBe(8);
