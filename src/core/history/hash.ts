@@ -88,6 +88,9 @@ export const HASHED_COLUMNS = {
     key: 'id',
     columns: ['id', 'created_at', 'case_key', 'image_sha256', 'runs', 'match_iou', 'mean_iou', 'summary', 'operator_id'],
   },
+  // Which batches are evaluations decides which runs the production statistics leave out, so the
+  // mark is signed like the batch itself (migration "signed evaluation batches" logs older marks).
+  evaluation_batch: { table: 'evaluation_batches', key: 'batch_id', columns: ['batch_id', 'set_identity', 'created_at'] },
   case_verdict: {
     table: 'case_verdicts',
     key: 'id',

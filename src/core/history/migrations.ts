@@ -398,6 +398,21 @@ export const MIGRATIONS: Migration[] = [
   },
   { version: 12, name: 'case verdicts as rows', up: (db) => db.exec(vCaseVerdicts) },
   { version: 13, name: 'threshold versions from reviewed history', up: (db) => db.exec(vThresholdSources) },
+  {
+    version: 14,
+    name: 'signed evaluation batches',
+    // An evaluation batch's mark keeps its runs out of the production statistics, which verify
+    // recomputes through it: from now on the mark is signed when written (records.ts), and the marks
+    // already there are logged now, as the migration's entries. No existing hash changes.
+    up(db) {
+      const chain = new AuditAppender(db);
+      const read = storedRecordReader(db);
+      const at = Date.now();
+      for (const k of db.prepare('SELECT batch_id FROM evaluation_batches ORDER BY batch_id').pluck().all() as number[]) {
+        chain.append(at, 'migration', 'evaluation_batch.backfill', 'evaluation_batch', k, read('evaluation_batch', k)!.hash);
+      }
+    },
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -145,7 +145,10 @@ function isEvaluationBatch(tx: WriteTx, batchId: number | null): boolean {
 /** A batch over a labelled set: marked in the same transaction that starts it. */
 export function startEvaluationBatch(tx: WriteTx, b: { name: string; source?: string | null; operatorId?: string | null; setIdentity: string }): number {
   const id = startBatch(tx, b);
-  tx.sql('INSERT INTO evaluation_batches(batch_id, set_identity, created_at) VALUES (?,?,?)').run(id, b.setIdentity, tx.now());
+  const mark = { batch_id: id, set_identity: b.setIdentity, created_at: tx.now() };
+  tx.sql('INSERT INTO evaluation_batches(batch_id, set_identity, created_at) VALUES (?,?,?)').run(mark.batch_id, mark.set_identity, mark.created_at);
+  // Signed in the same transaction: the mark decides which runs the statistics leave out.
+  tx.chain.append(tx.now(), b.operatorId ?? 'system', 'evaluation_batch.start', 'evaluation_batch', id, recordHash('evaluation_batch', mark));
   return id;
 }
 

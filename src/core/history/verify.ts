@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import type { AuditLogRow, ChainHead } from './audit';
 import type { BlobStore } from './blobs';
 import { verifyDerived, verifyBlobs } from './derived';
+import { MIGRATIONS, schemaVersion } from './migrations';
 import { ADDED_COLUMNS, entryHash, GENESIS_HASH, HASHED_COLUMNS, recordHash, RUN_ADDED_COLUMNS, runRecordHash, SEALED_WITH_RUN, type AuditEntity } from './hash';
 
 export type BreakCode =
@@ -196,8 +197,9 @@ function findUnsealed(db: Database.Database, sealed: { case: Set<number>; image:
 function findUnlogged(db: Database.Database, seen: Record<string, number>, logged: Map<string, Set<string>>): AuditBreak | null {
   const tables = new Set(db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]);
   for (const [entity, spec] of Object.entries(HASHED_COLUMNS)) {
-    // A database from before an entity's migration (checked by backup on old files) has no such rows.
-    if (!tables.has(spec.table)) continue;
+    // A database from before an entity's migration (checked by backup on old files) has no such rows,
+    // or (an entity signed by a later migration than its table's) rows written before they were signed.
+    if (!tables.has(spec.table) || !signedIn(db, entity as AuditEntity)) continue;
     const { n } = db.prepare(`SELECT count(*) AS n FROM ${spec.table}`).get() as { n: number };
     if (n === (seen[entity] ?? 0)) continue;
     const ids = logged.get(entity) ?? new Set<string>();
@@ -215,6 +217,20 @@ function findUnlogged(db: Database.Database, seen: Record<string, number>, logge
     return { code: 'AUDIT_RECORD_UNLOGGED', seq: 0, entity, message: `${n} ${spec.table} rows but ${seen[entity] ?? 0} entries: a record is logged twice.` };
   }
   return null;
+}
+
+/**
+ * Entities whose table existed before its rows were signed: the migration that logs the rows
+ * already there (by name; the lead renumbers migrations at merge). Before it, the rows have no entries.
+ */
+const SIGNED_BY_MIGRATION: Partial<Record<AuditEntity, string>> = { evaluation_batch: 'signed evaluation batches' };
+
+function signedIn(db: Database.Database, entity: AuditEntity): boolean {
+  const name = SIGNED_BY_MIGRATION[entity];
+  if (!name) return true;
+  // Read at call time: migrations.ts imports this module for its record reader.
+  const m = MIGRATIONS.find((x) => x.name === name);
+  return !!m && schemaVersion(db) >= m.version;
 }
 
 /** The append-only triggers are the first line of defence; their absence is itself a finding. */
