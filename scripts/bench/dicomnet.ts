@@ -55,7 +55,7 @@ async function waitForEcho(port: number, aec: string): Promise<void> {
 
 const tmp = mkdtempSync(join(os.tmpdir(), 'inspector-bench-dicomnet-'));
 const store = HistoryStore.open(join(tmp, 'h.sqlite'));
-const listener = new DicomListener({ aeTitle: 'INSPECTOR', port: 0, bind: '127.0.0.1', allow: [{ aet: 'BENCHSCU' }], inbox: join(tmp, 'inbox'), onStored: (r) => recordInstance(store.db, r) });
+const listener = new DicomListener({ aeTitle: 'INSPECTOR', port: 0, bind: '127.0.0.1', allow: [{ aet: 'BENCHSCU' }], inbox: join(tmp, 'inbox'), onStored: (r) => recordInstance(store, r) });
 const ourPort = await listener.start();
 const refPort = await freePort();
 const ref = spawn('storescp', ['-aet', 'REFSCP', '-od', join(tmp, 'ref'), String(refPort)], { stdio: 'ignore' });

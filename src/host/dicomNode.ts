@@ -101,8 +101,8 @@ export class DicomNodeService {
   /** C-GET (or C-MOVE / WADO-RS) of a study into the inbox; it then shows in the worklist and is auto-inspected like a push. */
   async retrieve(studyInstanceUid: string): Promise<{ method: 'get' | 'move' | 'wado'; expected: number | null; arrived: number }> {
     const node = this.running();
-    const db = this.deps.history.get().db;
-    return retrieveFromPacs(node.opts.config.query, studyInstanceUid, { inbox: node.opts.inbox, record: (r) => recordInstance(db, r), arrived: (r) => node.ingest(r), listener: node.listener }, node.association);
+    const store = this.deps.history.get();
+    return retrieveFromPacs(node.opts.config.query, studyInstanceUid, { inbox: node.opts.inbox, record: (r) => recordInstance(store, r), arrived: (r) => node.ingest(r), listener: node.listener }, node.association);
   }
 
   private running(): DicomNode {

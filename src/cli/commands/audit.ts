@@ -47,8 +47,8 @@ export const auditCommand: Command = {
       if (report.derived) process.stdout.write(`Shown tables match the signed records: ${report.derived.join(', ')}.\n`);
       process.stdout.write(
         report.blobsChecked !== undefined
-          ? `Blob files: ${report.blobsChecked} re-hashed, all match their signed digests.\n`
-          : 'Blob files (heatmaps) were not re-hashed; run audit verify --blobs to check them too.\n',
+          ? `Blob files: ${report.blobsChecked} heatmap(s)${report.dicomFilesChecked !== undefined ? ` and ${report.dicomFilesChecked} received DICOM file(s)` : ''} re-hashed, all match their signed digests.\n`
+          : 'Blob files (heatmaps, received DICOM files) were not re-hashed; run audit verify --blobs to check them too.\n',
       );
       // The same line every export and audit report prints (offMachineAnchor), so copies compare as text.
       process.stdout.write(`Head to keep off this machine: audit head #${report.head.seq} sha256 ${report.head.hash}\n`);

@@ -268,7 +268,7 @@ async function retrieve(args: string[]): Promise<number> {
   const store = HistoryStore.open(historyDbPath(values.db));
   try {
     if (values.url) {
-      const got = await wadoStudy(values.url, values.study, dirs.inbox, (r) => recordInstance(store.db, r), config.timeout_seconds * 4);
+      const got = await wadoStudy(values.url, values.study, dirs.inbox, (r) => recordInstance(store, r), config.timeout_seconds * 4);
       process.stdout.write(`retrieved ${got.length} instances of ${values.study} into ${dirs.inbox}\n`);
       return 0;
     }
@@ -276,11 +276,11 @@ async function retrieve(args: string[]): Promise<number> {
     const assoc = { callingAet: config.ae_title, timeoutSeconds: config.timeout_seconds, tls };
     if (values.get) {
       // C-GET: the PACS sends the instances back on our own association — no listener, no move destination to register.
-      const r = await getStudy(peer(values.from!, values.tls), values.study, { inbox: dirs.inbox, onStored: (i) => recordInstance(store.db, i) }, assoc);
+      const r = await getStudy(peer(values.from!, values.tls), values.study, { inbox: dirs.inbox, onStored: (i) => recordInstance(store, i) }, assoc);
       process.stdout.write(`retrieved ${r.arrived} of ${r.expected} instances of ${values.study} into ${dirs.inbox} (C-GET)\n`);
       return 0;
     }
-    const listener = new DicomListener({ aeTitle: config.ae_title, port: config.port, bind: config.bind, allow: config.allow, inbox: dirs.inbox, tls, onStored: (r) => recordInstance(store.db, r) });
+    const listener = new DicomListener({ aeTitle: config.ae_title, port: config.port, bind: config.bind, allow: config.allow, inbox: dirs.inbox, tls, onStored: (r) => recordInstance(store, r) });
     await listener.start();
     try {
       const r = await retrieveStudy(peer(values.from!, values.tls), values.study, listener, assoc);

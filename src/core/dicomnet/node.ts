@@ -85,7 +85,7 @@ export class DicomNode {
       allow: c.allow,
       inbox: opts.inbox,
       tls: this.tls,
-      onStored: (r) => recordInstance(opts.store.db, r),
+      onStored: (r) => recordInstance(opts.store, r),
     });
     this.listener.on('stored', (r: ReceivedInstance) => this.arrived(r));
     this.listener.on('rejected', (r: Rejection) => this.log({ event: 'rejected', ...r }));
@@ -143,15 +143,15 @@ export class DicomNode {
       if (pack) byPack.set(pack, [...(byPack.get(pack) ?? []), i.path]);
     }
     if (byPack.size === 0) {
-      setStudyStatus(db, study, 'no-rule');
+      setStudyStatus(this.opts.store, study, 'no-rule');
       this.log({ event: 'no-rule', studyInstanceUid: study });
       return;
     }
     for (const [pack, paths] of byPack) {
-      setStudyStatus(db, study, 'inspecting');
+      setStudyStatus(this.opts.store, study, 'inspecting');
       try {
         const { batchId, runIds } = await this.opts.inspect({ studyInstanceUid: study, pack, paths });
-        setStudyStatus(db, study, runIds.length > 0 ? 'inspected' : 'failed', { batchId, ...(runIds.length ? {} : { errorCode: 'DICOM_INSPECT_NO_RUNS' }) });
+        setStudyStatus(this.opts.store, study, runIds.length > 0 ? 'inspected' : 'failed', { batchId, ...(runIds.length ? {} : { errorCode: 'DICOM_INSPECT_NO_RUNS' }) });
         this.log({ event: 'inspected', studyInstanceUid: study, pack, batchId, runs: runIds });
         // The SR is small and what PACS-side tools read: it goes out before the pictures are drawn.
         for (const runId of runIds) {
@@ -161,7 +161,7 @@ export class DicomNode {
         for (const runId of runIds) await this.queueResults(runId, this.opts.config.send_results, ['sc', 'seg']);
       } catch (e) {
         const info = toErrorInfo(e, 'DICOM_INSPECT_FAILED');
-        setStudyStatus(db, study, 'failed', { errorCode: info.code });
+        setStudyStatus(this.opts.store, study, 'failed', { errorCode: info.code });
         this.log({ event: 'inspect-failed', studyInstanceUid: study, pack, code: info.code, message: info.message });
       }
     }

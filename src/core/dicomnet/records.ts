@@ -1,9 +1,13 @@
 /**
  * The node's rows in the history database (migration "dicom node"): received instances, per-study
  * auto-inspection state and the outbox. Plain SQL on the store's connection; each call is one
- * statement or one transaction.
+ * statement or one transaction. Instance and study writes go through the store's write, so the
+ * rows' hashes enter the audit chain with them (history/derived.ts).
  */
 import type Database from 'better-sqlite3';
+import { DICOM_INSTANCE_COLUMNS, DICOM_STUDY_COLUMNS, dicomRowHash } from '../history/derived';
+import type { WriteTx } from '../history/records';
+import type { HistoryStore } from '../history/store';
 import type { InstanceHeader } from './p10';
 
 export interface ReceivedInstance extends InstanceHeader {
@@ -17,10 +21,15 @@ export interface ReceivedInstance extends InstanceHeader {
 
 export type StudyStatus = 'received' | 'inspecting' | 'inspected' | 'no-rule' | 'failed';
 
-export function recordInstance(db: Database.Database, r: ReceivedInstance): void {
-  db.transaction(() => {
+/**
+ * One received instance: its row, its study's row, and both rows' hashes logged in the audit chain
+ * in the same transaction (history/derived.ts: the worklist is chained, so `audit verify` catches a
+ * row edited, added or removed outside the app). The actor is the AE that sent it.
+ */
+export function recordInstance(store: HistoryStore, r: ReceivedInstance): void {
+  store.write((tx) => {
     // A peer re-sending an instance replaces it (same SOP Instance UID = same object, PS3.4 B.2.3).
-    db.prepare(
+    tx.sql(
       `INSERT OR REPLACE INTO dicom_instances(sop_instance_uid, sop_class_uid, study_instance_uid, series_instance_uid, patient_id,
          accession_number, study_date, modality, body_part, station_name, transfer_syntax, path, bytes, sha256, calling_aet, peer_host, received_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -28,11 +37,19 @@ export function recordInstance(db: Database.Database, r: ReceivedInstance): void
       r.sopInstanceUid, r.sopClassUid, r.studyInstanceUid, r.seriesInstanceUid, r.patientId, r.accessionNumber, r.studyDate,
       r.modality, r.bodyPart, r.stationName, r.transferSyntaxUid, r.path, r.bytes, r.sha256, r.callingAet, r.peerHost, r.receivedAt,
     );
-    db.prepare(
+    tx.sql(
       `INSERT INTO dicom_studies(study_instance_uid, patient_id, accession_number, study_date, status, updated_at) VALUES (?, ?, ?, ?, 'received', ?)
        ON CONFLICT(study_instance_uid) DO UPDATE SET status = 'received', updated_at = excluded.updated_at`,
     ).run(r.studyInstanceUid, r.patientId, r.accessionNumber, r.studyDate, r.receivedAt);
-  })();
+    const instance = tx.sql(`SELECT ${DICOM_INSTANCE_COLUMNS.join(',')} FROM dicom_instances WHERE sop_instance_uid = ?`).get(r.sopInstanceUid) as Record<string, unknown>;
+    tx.chain.append(tx.now(), r.callingAet, 'dicom.instance', 'event', r.sopInstanceUid, dicomRowHash('dicom.instance', instance));
+    logStudy(tx, r.studyInstanceUid, r.callingAet);
+  });
+}
+
+function logStudy(tx: WriteTx, studyUid: string, actor: string): void {
+  const study = tx.sql(`SELECT ${DICOM_STUDY_COLUMNS.join(',')} FROM dicom_studies WHERE study_instance_uid = ?`).get(studyUid) as Record<string, unknown> | undefined;
+  if (study) tx.chain.append(tx.now(), actor, 'dicom.study', 'event', studyUid, dicomRowHash('dicom.study', study));
 }
 
 export interface InstanceRow {
@@ -58,14 +75,18 @@ export function instanceByPath(db: Database.Database, path: string): InstanceRow
   return db.prepare('SELECT * FROM dicom_instances WHERE path = ?').get(path) as InstanceRow | undefined;
 }
 
-export function setStudyStatus(db: Database.Database, studyUid: string, status: StudyStatus, extra: { batchId?: number; errorCode?: string } = {}): void {
-  db.prepare('UPDATE dicom_studies SET status = ?, batch_id = coalesce(?, batch_id), error_code = ?, updated_at = ? WHERE study_instance_uid = ?').run(
-    status,
-    extra.batchId ?? null,
-    extra.errorCode ?? null,
-    Date.now(),
-    studyUid,
-  );
+/** A study's node status (the worklist's AI status with its batch's signed runs), chained like its receipt. */
+export function setStudyStatus(store: HistoryStore, studyUid: string, status: StudyStatus, extra: { batchId?: number; errorCode?: string } = {}): void {
+  store.write((tx) => {
+    tx.sql('UPDATE dicom_studies SET status = ?, batch_id = coalesce(?, batch_id), error_code = ?, updated_at = ? WHERE study_instance_uid = ?').run(
+      status,
+      extra.batchId ?? null,
+      extra.errorCode ?? null,
+      tx.now(),
+      studyUid,
+    );
+    logStudy(tx, studyUid, 'system');
+  });
 }
 
 export interface StudyRow {

@@ -14,6 +14,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
+import { recomputedStatistics } from '../history/derived';
 import { HASHED_COLUMNS } from '../history/hash';
 import { migrate } from '../history/migrations';
 import { verifyAudit, type AuditBreak, type BreakCode } from '../history/verify';
@@ -88,12 +89,12 @@ export async function verifyStation(c: pg.Client, station: string, opts: VerifyO
     mem.exec('DELETE FROM sync_outbox');
     // Caches the station's store keeps in code (not triggers) are not synced: rebuilt from the records.
     mem.exec(`
-INSERT INTO stat_daily(day, pack_name, verdict, n) SELECT day, pack_name, verdict, count(*) FROM inference_runs GROUP BY 1, 2, 3;
-INSERT INTO stat_images_daily(day, n) SELECT date(created_at / 1000, 'unixepoch', 'localtime'), count(*) FROM images GROUP BY 1;
-INSERT INTO stat_score_hist(pack_name, day, bin, n)
-  SELECT pack_name, day, max(0, min(99, CAST(score * 100 AS INTEGER))), count(*) FROM inference_runs GROUP BY 1, 2, 3;
+INSERT INTO stat_daily(day, pack_name, verdict, n) ${recomputedStatistics('stat_daily')};
+INSERT INTO stat_images_daily(day, n) ${recomputedStatistics('stat_images_daily')};
+INSERT INTO stat_score_hist(pack_name, day, bin, n) ${recomputedStatistics('stat_score_hist')};
 INSERT INTO cases_fts(cases_fts) VALUES ('rebuild');`);
-    const rep = verifyAudit(mem, anchor);
+    // Fleet sync does not carry the DICOM worklist: its chained events have no rows here.
+    const rep = verifyAudit(mem, anchor, { worklist: false });
     const b = rep.firstBreak;
     return {
       station,

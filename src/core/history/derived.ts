@@ -10,6 +10,7 @@
  * Blob files (heatmaps) are re-hashed against the digest their signed run names by `verifyBlobs`
  * (`audit verify --blobs`): slower, it reads every map.
  */
+import { readFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { canonicalJson, sha256Hex } from './hash';
 import type { BlobStore } from './blobs';
@@ -71,11 +72,51 @@ const RECOMPUTED: { table: string; shows: string; stored: string; recomputed: st
   },
 ];
 
+/**
+ * A statistics table as recomputed from the signed rows (evaluation batches left out): central
+ * verify rebuilds the station's caches with it, so both sides compare against one definition.
+ */
+export function recomputedStatistics(table: 'stat_daily' | 'stat_images_daily' | 'stat_score_hist'): string {
+  return RECOMPUTED.find((r) => r.table === table)!.recomputed;
+}
+
 /** The hash logged for a drift baseline when it is set (records.ts and migration backfill). */
 export const referenceHash = (scores: string) => sha256Hex(canonicalJson(JSON.parse(scores) as unknown));
 export const operatorSelectionHash = (id: string) => sha256Hex(`operator.current\u001f${id}`);
 
-export function verifyDerived(db: Database.Database): { checked: string[]; firstBreak: DerivedBreak | null } {
+/**
+ * The DICOM worklist (src/core/dicomnet/records.ts). Its rows change in place — a re-sent instance
+ * replaces its row (same SOP Instance UID), a study's node status moves received → inspecting →
+ * inspected — so they are chained like the baseline rather than signed as append-only records: each
+ * write logs the row's hash (`dicom.instance` / `dicom.study` events, keyed by UID) and every row must
+ * equal its latest logged value. Patient name and study description are not in the rows; the
+ * worklist reads them from the received file, whose SHA-256 the chained instance row holds and
+ * `--blobs` re-hashes (`verifyDicomFiles`).
+ */
+export const DICOM_INSTANCE_COLUMNS = [
+  'sop_instance_uid', 'sop_class_uid', 'study_instance_uid', 'series_instance_uid', 'patient_id', 'accession_number', 'study_date', 'modality',
+  'body_part', 'station_name', 'transfer_syntax', 'path', 'bytes', 'sha256', 'calling_aet', 'peer_host', 'received_at',
+] as const;
+export const DICOM_STUDY_COLUMNS = ['study_instance_uid', 'patient_id', 'accession_number', 'study_date', 'status', 'batch_id', 'error_code', 'updated_at'] as const;
+const DICOM_CHAINED = [
+  { table: 'dicom_instances', action: 'dicom.instance', key: 'sop_instance_uid', columns: DICOM_INSTANCE_COLUMNS, shows: 'the worklist series, modality, sending AE and file' },
+  { table: 'dicom_studies', action: 'dicom.study', key: 'study_instance_uid', columns: DICOM_STUDY_COLUMNS, shows: 'the worklist patient, date, accession and AI status' },
+] as const;
+
+export function dicomRowHash(kind: 'dicom.instance' | 'dicom.study', row: Record<string, unknown>): string {
+  const columns = kind === 'dicom.instance' ? DICOM_INSTANCE_COLUMNS : DICOM_STUDY_COLUMNS;
+  return sha256Hex(`${kind}\u001f${canonicalJson(Object.fromEntries(columns.map((c) => [c, row[c] ?? null])))}`);
+}
+
+export interface DerivedOptions {
+  /**
+   * Check the DICOM worklist against its chained values (default true). Off for a history from before
+   * the migration that chains it, and for central verify: fleet sync does not carry the worklist.
+   */
+  dicom?: boolean;
+}
+
+export function verifyDerived(db: Database.Database, options: DerivedOptions = {}): { checked: string[]; firstBreak: DerivedBreak | null } {
   const checked: string[] = [];
   const mismatch = (table: string, message: string, entityId?: string): DerivedBreak => ({
     code: 'AUDIT_DERIVED_MISMATCH',
@@ -114,6 +155,69 @@ export function verifyDerived(db: Database.Database): { checked: string[]; first
     return { checked, firstBreak: mismatch('settings', `The selected operator "${current}" is not the one logged in the audit chain: it was changed outside the app.`, current) };
   }
   checked.push('operator.current');
+  if (options.dicom !== false) {
+    const b = verifyDicomWorklist(db);
+    if (b) return { checked, firstBreak: b };
+    checked.push('dicom_instances', 'dicom_studies');
+  }
+  return { checked, firstBreak: null };
+}
+
+/** Each worklist row equals its latest chained value, and every chained UID still has its row (nothing hidden). */
+function verifyDicomWorklist(db: Database.Database): DerivedBreak | null {
+  for (const c of DICOM_CHAINED) {
+    // One pass over the chain's DICOM events (latest per UID), not one query per row: a node holds many instances.
+    const latest = new Map<string, string>();
+    for (const e of db
+      .prepare(`SELECT entity_id, record_hash FROM audit_log WHERE entity = 'event' AND action = ? ORDER BY seq`)
+      .iterate(c.action) as IterableIterator<{ entity_id: string; record_hash: string }>) {
+      latest.set(e.entity_id, e.record_hash);
+    }
+    let rows = 0;
+    for (const row of db.prepare(`SELECT ${c.columns.join(',')} FROM ${c.table}`).iterate() as IterableIterator<Record<string, unknown>>) {
+      rows++;
+      const id = String(row[c.key]);
+      const logged = latest.get(id);
+      if (logged !== dicomRowHash(c.action, row)) {
+        return {
+          code: 'AUDIT_DERIVED_MISMATCH',
+          seq: 0,
+          entity: c.table,
+          entityId: id,
+          message: logged
+            ? `${c.table} row ${id} (${c.shows}) is not the one logged in the audit chain: it was changed outside the app.`
+            : `${c.table} row ${id} (${c.shows}) was never logged in the audit chain: it was added outside the app.`,
+        };
+      }
+    }
+    if (rows !== latest.size) {
+      const present = new Set(db.prepare(`SELECT ${c.key} FROM ${c.table}`).pluck().all() as string[]);
+      const gone = [...latest.keys()].find((k) => !present.has(k));
+      return { code: 'AUDIT_DERIVED_MISMATCH', seq: 0, entity: c.table, ...(gone ? { entityId: gone } : {}), message: `${c.table} row ${gone} logged in the audit chain is gone: it was removed from the worklist outside the app.` };
+    }
+  }
+  return null;
+}
+
+/**
+ * Every received DICOM file re-hashed against the SHA-256 its chained instance row holds (`--blobs`):
+ * the worklist reads patient name and description from these files.
+ */
+export function verifyDicomFiles(db: Database.Database): { checked: number; firstBreak: DerivedBreak | null } {
+  let checked = 0;
+  for (const r of db.prepare('SELECT sop_instance_uid, path, bytes, sha256 FROM dicom_instances ORDER BY received_at, sop_instance_uid').iterate() as IterableIterator<{ sop_instance_uid: string; path: string; bytes: number; sha256: string }>) {
+    let why: string | null = null;
+    try {
+      const data = readFileSync(r.path);
+      if (data.length !== r.bytes || sha256Hex(data) !== r.sha256) why = `its ${data.length} bytes hash to ${sha256Hex(data).slice(0, 12)}…, the signed row says ${r.bytes} bytes, ${r.sha256.slice(0, 12)}…`;
+    } catch (e) {
+      why = `it cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+    }
+    if (why) {
+      return { checked, firstBreak: { code: 'AUDIT_BLOB_MISMATCH', seq: 0, entity: 'dicom_file', entityId: r.sop_instance_uid, message: `The received DICOM file ${r.path} does not match its signed digest: ${why}.` } };
+    }
+    checked++;
+  }
   return { checked, firstBreak: null };
 }
 

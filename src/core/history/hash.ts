@@ -101,6 +101,12 @@ export const HASHED_COLUMNS = {
   },
 } as const;
 
+/**
+ * The migration that signs `evaluation_batch` rows and chains the DICOM worklist (by name: the lead
+ * renumbers migrations at merge). Histories before it verify without those checks.
+ */
+export const SIGNING_MIGRATION = 'signed evaluation batches, chained DICOM worklist';
+
 export const SEALED_WITH_RUN = {
   case: { table: 'cases', columns: CASE_COLUMNS },
   image: { table: 'images', columns: IMAGE_COLUMNS },

@@ -5,9 +5,9 @@
  */
 import type Database from 'better-sqlite3';
 import { InspectorError } from '../../shared/errors';
-import { operatorSelectionHash, referenceHash } from './derived';
+import { DICOM_INSTANCE_COLUMNS, DICOM_STUDY_COLUMNS, dicomRowHash, operatorSelectionHash, referenceHash } from './derived';
 import { AuditAppender } from './audit';
-import { HASHED_COLUMNS, type AuditEntity } from './hash';
+import { HASHED_COLUMNS, SIGNING_MIGRATION, type AuditEntity } from './hash';
 import { storedRecordReader } from './verify';
 
 export interface Migration {
@@ -400,16 +400,24 @@ export const MIGRATIONS: Migration[] = [
   { version: 13, name: 'threshold versions from reviewed history', up: (db) => db.exec(vThresholdSources) },
   {
     version: 14,
-    name: 'signed evaluation batches',
+    name: SIGNING_MIGRATION,
     // An evaluation batch's mark keeps its runs out of the production statistics, which verify
-    // recomputes through it: from now on the mark is signed when written (records.ts), and the marks
-    // already there are logged now, as the migration's entries. No existing hash changes.
+    // recomputes through it: from now on the mark is signed when written (records.ts). The DICOM
+    // worklist rows change in place, so they are chained (derived.ts: each write logs the row's
+    // hash). The marks and worklist rows already there are logged now, as the migration's entries.
+    // No existing hash changes.
     up(db) {
       const chain = new AuditAppender(db);
       const read = storedRecordReader(db);
       const at = Date.now();
       for (const k of db.prepare('SELECT batch_id FROM evaluation_batches ORDER BY batch_id').pluck().all() as number[]) {
         chain.append(at, 'migration', 'evaluation_batch.backfill', 'evaluation_batch', k, read('evaluation_batch', k)!.hash);
+      }
+      for (const row of db.prepare(`SELECT ${DICOM_INSTANCE_COLUMNS.join(',')} FROM dicom_instances ORDER BY received_at, sop_instance_uid`).all() as Record<string, unknown>[]) {
+        chain.append(at, 'migration', 'dicom.instance', 'event', row['sop_instance_uid'] as string, dicomRowHash('dicom.instance', row));
+      }
+      for (const row of db.prepare(`SELECT ${DICOM_STUDY_COLUMNS.join(',')} FROM dicom_studies ORDER BY updated_at, study_instance_uid`).all() as Record<string, unknown>[]) {
+        chain.append(at, 'migration', 'dicom.study', 'event', row['study_instance_uid'] as string, dicomRowHash('dicom.study', row));
       }
     },
   },

@@ -6,9 +6,9 @@
 import type Database from 'better-sqlite3';
 import type { AuditLogRow, ChainHead } from './audit';
 import type { BlobStore } from './blobs';
-import { verifyDerived, verifyBlobs } from './derived';
+import { verifyDerived, verifyBlobs, verifyDicomFiles } from './derived';
 import { MIGRATIONS, schemaVersion } from './migrations';
-import { ADDED_COLUMNS, entryHash, GENESIS_HASH, HASHED_COLUMNS, recordHash, RUN_ADDED_COLUMNS, runRecordHash, SEALED_WITH_RUN, type AuditEntity } from './hash';
+import { SIGNING_MIGRATION, ADDED_COLUMNS, entryHash, GENESIS_HASH, HASHED_COLUMNS, recordHash, RUN_ADDED_COLUMNS, runRecordHash, SEALED_WITH_RUN, type AuditEntity } from './hash';
 
 export type BreakCode =
   | 'AUDIT_ENTRY_MISSING'
@@ -44,12 +44,16 @@ export interface VerifyReport {
   derived?: string[];
   /** Blob files re-hashed (only with `blobs`: `audit verify --blobs`). */
   blobsChecked?: number;
+  /** Received DICOM files re-hashed against their chained instance rows (with `blobs`). */
+  dicomFilesChecked?: number;
   ms: number;
 }
 
 export interface VerifyOptions {
   /** Re-hash every heatmap blob a signed run names (slower: reads every map). */
   blobs?: BlobStore;
+  /** Check the DICOM worklist (default true); central verify turns it off, fleet sync does not carry it. */
+  worklist?: boolean;
 }
 
 const isEntity = (e: string): e is AuditEntity => e in HASHED_COLUMNS;
@@ -154,8 +158,10 @@ export function verifyAudit(db: Database.Database, anchor: ChainHead | null = nu
   if (!firstBreak) firstBreak = findMissingGuard(db);
   let derived: string[] | undefined;
   let blobsChecked: number | undefined;
+  let dicomFilesChecked: number | undefined;
   if (!firstBreak && hasDerivedTables(db)) {
-    const d = verifyDerived(db);
+    // The DICOM worklist is chained from the signing migration on; central verify has no worklist rows.
+    const d = verifyDerived(db, { dicom: options.worklist !== false && migrated(db, SIGNING_MIGRATION) });
     derived = d.checked;
     firstBreak = d.firstBreak;
   }
@@ -163,6 +169,11 @@ export function verifyAudit(db: Database.Database, anchor: ChainHead | null = nu
     const b = verifyBlobs(db, options.blobs);
     blobsChecked = b.checked;
     firstBreak = b.firstBreak;
+    if (!firstBreak && derived?.includes('dicom_instances')) {
+      const f = verifyDicomFiles(db);
+      dicomFilesChecked = f.checked;
+      firstBreak = f.firstBreak;
+    }
   }
   seen['case'] = sealed.case.size;
   seen['image'] = sealed.image.size;
@@ -175,6 +186,7 @@ export function verifyAudit(db: Database.Database, anchor: ChainHead | null = nu
     records: seen,
     ...(derived ? { derived } : {}),
     ...(blobsChecked !== undefined ? { blobsChecked } : {}),
+    ...(dicomFilesChecked !== undefined ? { dicomFilesChecked } : {}),
     ms: performance.now() - t0,
   };
 }
@@ -223,14 +235,17 @@ function findUnlogged(db: Database.Database, seen: Record<string, number>, logge
  * Entities whose table existed before its rows were signed: the migration that logs the rows
  * already there (by name; the lead renumbers migrations at merge). Before it, the rows have no entries.
  */
-const SIGNED_BY_MIGRATION: Partial<Record<AuditEntity, string>> = { evaluation_batch: 'signed evaluation batches' };
+const SIGNED_BY_MIGRATION: Partial<Record<AuditEntity, string>> = { evaluation_batch: SIGNING_MIGRATION };
 
-function signedIn(db: Database.Database, entity: AuditEntity): boolean {
-  const name = SIGNED_BY_MIGRATION[entity];
-  if (!name) return true;
+function migrated(db: Database.Database, name: string): boolean {
   // Read at call time: migrations.ts imports this module for its record reader.
   const m = MIGRATIONS.find((x) => x.name === name);
   return !!m && schemaVersion(db) >= m.version;
+}
+
+function signedIn(db: Database.Database, entity: AuditEntity): boolean {
+  const name = SIGNED_BY_MIGRATION[entity];
+  return !name || migrated(db, name);
 }
 
 /** The append-only triggers are the first line of defence; their absence is itself a finding. */

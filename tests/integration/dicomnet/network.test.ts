@@ -44,7 +44,7 @@ async function listener(dir: string, port = 0, store?: HistoryStore): Promise<Di
     bind: '127.0.0.1',
     allow: [{ aet: 'STORESCU', host: '127.0.0.1' }, { aet: 'ECHOSCU' }, { aet: 'NODE_A' }],
     inbox: join(dir, 'inbox'),
-    ...(store ? { onStored: (r) => recordInstance(store.db, r) } : {}),
+    ...(store ? { onStored: (r) => recordInstance(store, r) } : {}),
   });
   await l.start();
   cleanups.push(() => l.close());

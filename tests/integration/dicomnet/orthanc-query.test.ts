@@ -50,7 +50,7 @@ describe.skipIf(!hasOrthanc || !hasShared)('query/retrieve against Orthanc', () 
       onStored: (r) => {
         // A storage fault on our side for chosen instances (as a full disk would give): the PACS sees the sub-operation fail.
         if (failArrival > 0 && --failArrival === 0) throw Object.assign(new Error('disk full (test)'), { code: 'DICOM_STORE_FAILED' });
-        recordInstance(store.db, r);
+        recordInstance(store, r);
       },
     });
     await listener.start();
@@ -121,7 +121,7 @@ describe.skipIf(!hasOrthanc || !hasShared)('query/retrieve against Orthanc', () 
     expect(found[0]!['00100020']).toBe('9RG1');
     const series = await qido(web, { level: 'SERIES', studyInstanceUid: ctStudy });
     expect(series.map((s) => s['00080060'])).toEqual(['CT']);
-    const got = await wadoStudy(web, CR_STUDY, join(tmp, 'wado'), (r) => recordInstance(store.db, r));
+    const got = await wadoStudy(web, CR_STUDY, join(tmp, 'wado'), (r) => recordInstance(store, r));
     expect(got).toHaveLength(1);
     expect(got[0]).toMatchObject({ sopInstanceUid: '1.3.6.1.4.1.5962.1.1.9.1.3.20040826185059.5457', patientId: '9RG1', callingAet: 'DICOMWEB', modality: 'CR' });
     // STOW-RS one CT slice back under a new study? Same file again is accepted (same UID replaces).

@@ -35,7 +35,7 @@ describe.skipIf(!hasShared)('worklist', () => {
     mkdirSync(dir, { recursive: true });
     const path = join(dir, `${h.sopInstanceUid}.dcm`);
     copyFileSync(file, path);
-    recordInstance(store.db, { ...h, path, bytes: bytes.length, sha256: 'a'.repeat(64), callingAet: 'MODALITY1', peerHost: '127.0.0.1', receivedAt: at });
+    recordInstance(store, { ...h, path, bytes: bytes.length, sha256: 'a'.repeat(64), callingAet: 'MODALITY1', peerHost: '127.0.0.1', receivedAt: at });
     return h;
   }
 
@@ -50,11 +50,11 @@ describe.skipIf(!hasShared)('worklist', () => {
     expect(head.folder).toBe(join(t.dir, 'inbox', ct.studyInstanceUid));
     expect(studySeriesFolders(store.db, ct.studyInstanceUid)).toEqual([{ seriesInstanceUid: ct.seriesInstanceUid, modality: 'CT', folder: join(head.folder, ct.seriesInstanceUid), instances: 3 }]);
 
-    setStudyStatus(store.db, cr.studyInstanceUid, 'inspecting');
+    setStudyStatus(store, cr.studyInstanceUid, 'inspecting');
     expect(worklist(store.db)[0]!.aiStatus).toBe('running');
-    setStudyStatus(store.db, cr.studyInstanceUid, 'failed', { errorCode: 'DICOM_INSPECT_FAILED' });
+    setStudyStatus(store, cr.studyInstanceUid, 'failed', { errorCode: 'DICOM_INSPECT_FAILED' });
     expect(worklist(store.db)[0]).toMatchObject({ aiStatus: 'failed', errorCode: 'DICOM_INSPECT_FAILED' });
-    setStudyStatus(store.db, ct.studyInstanceUid, 'no-rule');
+    setStudyStatus(store, ct.studyInstanceUid, 'no-rule');
 
     // Inspected: findings when a run's defect score reached its threshold (or its band's low edge), else no findings.
     const batch = (score: number) => {
@@ -62,16 +62,16 @@ describe.skipIf(!hasShared)('worklist', () => {
       store.recordInference({ ...sampleRecord(score * 100), batchId: id, score, threshold: 0.5 } as never);
       return id;
     };
-    setStudyStatus(store.db, cr.studyInstanceUid, 'inspected', { batchId: batch(0.2) });
+    setStudyStatus(store, cr.studyInstanceUid, 'inspected', { batchId: batch(0.2) });
     list = worklist(store.db);
     expect(list.find((s) => s.studyInstanceUid === cr.studyInstanceUid)).toMatchObject({ aiStatus: 'no-findings', runIds: [expect.any(Number)] });
     expect(list.find((s) => s.studyInstanceUid === ct.studyInstanceUid)!.aiStatus).toBe('not-run');
-    setStudyStatus(store.db, cr.studyInstanceUid, 'inspected', { batchId: batch(0.9) });
+    setStudyStatus(store, cr.studyInstanceUid, 'inspected', { batchId: batch(0.9) });
     expect(worklist(store.db).find((s) => s.studyInstanceUid === cr.studyInstanceUid)!.aiStatus).toBe('findings');
     // Inside the pack's uncertain band (below its high threshold): needs the reader, not "no findings".
     const near = Number(store.db.prepare(`INSERT INTO batches(name, source, started_at) VALUES ('dicom', 'dicom', 1)`).run().lastInsertRowid);
     store.recordInference({ ...sampleRecord(45), batchId: near, score: 0.45, threshold: 0.5, thresholds: { low: 0.4, high: 0.5 } } as never);
-    setStudyStatus(store.db, cr.studyInstanceUid, 'inspected', { batchId: near });
+    setStudyStatus(store, cr.studyInstanceUid, 'inspected', { batchId: near });
     expect(worklist(store.db).find((s) => s.studyInstanceUid === cr.studyInstanceUid)!.aiStatus).toBe('findings');
     store.close();
   });

@@ -7,7 +7,8 @@
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditAppender } from '../../../src/core/history/audit';
-import { recordHash } from '../../../src/core/history/hash';
+import { recordHash, SIGNING_MIGRATION } from '../../../src/core/history/hash';
+
 import { checkBackup, HistoryStore, migrate, MIGRATIONS, readAnchor, schemaVersion, verifyAudit } from '../../../src/core/history/index';
 import { sampleRecord, tempDir } from './support';
 
@@ -77,7 +78,7 @@ describe('audit verify covers the evaluation-batch marks', () => {
 });
 
 describe('histories written before the marks were signed', () => {
-  const signing = MIGRATIONS.find((m) => m.name === 'signed evaluation batches')!;
+  const signing = MIGRATIONS.find((m) => m.name === SIGNING_MIGRATION)!;
 
   /** A history at the schema just before the signing migration, with an unsigned mark written as the app did then. */
   function oldHistory(file: string): Database.Database {
