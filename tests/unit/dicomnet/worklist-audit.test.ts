@@ -101,7 +101,7 @@ describe('audit verify covers the DICOM worklist', () => {
   });
   it('a received file changed (the worklist reads patient name and description from it) fails --blobs only', () => {
     const bytes = readFileSync(first.path);
-    bytes[bytes.length - 1] ^= 0xff;
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 0xff;
     writeFileSync(first.path, bytes);
     expect(verify().firstBreak).toBeNull();
     expect(verify(true).firstBreak).toMatchObject({ code: 'AUDIT_BLOB_MISMATCH', entity: 'dicom_file' });
