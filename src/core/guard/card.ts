@@ -14,9 +14,9 @@ export function guardCardBody(study: Study): string {
   const g = study.guard;
   const a = g.accepts;
   const lines: string[] = [];
-  lines.push(`Statistic: **${study.chosen}**, threshold ${g.statistic?.threshold.toPrecision(4)} (${g.statistic?.derivation.method}).`);
+  lines.push(`Statistic: **${study.chosen}${study.chosenVariant ? ` (${study.chosenVariant} Gaussians)` : ''}**, threshold ${g.statistic?.threshold.toPrecision(4)} (${g.statistic?.derivation.method}).`);
   lines.push(`Envelope: ${a.colour} images, sides ${a.width.join('–')} × ${a.height.join('–')} px, DICOM modalities: ${a.dicomModalities.join(', ') || 'none'}.`);
-  lines.push(`Fitted on ${study.referenceCount} validation images.`);
+  lines.push(study.domains ? `Fitted on ${study.referenceCount} held-out images of its training domains (${study.domains.map((d) => `${d.name} ${d.n}`).join(', ')}), none of them trained on.` : `Fitted on ${study.referenceCount} validation images.`);
   lines.push('');
   lines.push('| set | images | flagged | share | by the statistic alone |');
   lines.push('|---|---|---|---|---|');
@@ -34,10 +34,11 @@ export function guardCardBody(study: Study): string {
   for (const c of study.candidates) {
     const f = c.sets.filter((s) => !s.own);
     const alone = f.reduce((x, s) => x + s.byStatistic, 0) / Math.max(1, f.reduce((x, s) => x + s.n, 0));
-    lines.push(`| ${c.feature}${c.feature === study.chosen ? ' (chosen)' : ''} | ${pct(c.falseAlarm)} | ${pct(c.detection)} | ${pct(alone)} |`);
+    const chosen = c.feature === study.chosen && c.variant === study.chosenVariant;
+    lines.push(`| ${c.feature}${c.variant ? ` (${c.variant})` : ''}${chosen ? ' (chosen)' : ''} | ${pct(c.falseAlarm)} | ${pct(c.detection)} | ${pct(alone)} |`);
   }
   lines.push('');
-  lines.push('Reproduce: `bash training/guard.sh --write` (held-out sets by `training/guard_sets.py`, then `inspector pack guard`).');
+  lines.push(`Reproduce: \`bash training/guard.sh --write\` (held-out sets by \`training/${study.domains ? 'grounding/' : ''}guard_sets.py\`, then \`inspector pack guard\`).`);
   return lines.join('\n');
 }
 
