@@ -93,7 +93,7 @@ export function envelopeOf(ref: ImageFeatures[], opts: GuardOptions, pack: Loade
  * PCB scans, CT slices and colour photos): sides span every domain's range; the colour rule is the
  * domains' common one — gray when every domain is gray, rgb when every one is colour, else any.
  */
-export function envelopeOfDomains(domains: { name: string; items: ImageFeatures[] }[], opts: GuardOptions, pack: LoadedPack): GuardSpec['accepts'] {
+export function envelopeOfDomains(domains: { name: string; items: ImageFeatures[] }[], opts: GuardOptions): GuardSpec['accepts'] {
   const margin = opts.sizeMargin ?? 4;
   const all = domains.flatMap((d) => d.items);
   // A domain is gray when its images carry (almost) no colour: JPEG chroma noise stays under 0.03.
@@ -102,7 +102,6 @@ export function envelopeOfDomains(domains: { name: string; items: ImageFeatures[
   const maxChroma = Math.max(...chroma);
   const minChroma = Math.min(...chroma);
   const colour = grayDomain.every(Boolean) ? 'gray' : grayDomain.some(Boolean) ? 'any' : 'rgb';
-  void pack;
   return {
     colour,
     ...(colour === 'gray' ? { chromaMax: Number(Math.max(0.03, 2 * maxChroma).toPrecision(4)) } : colour === 'rgb' ? { chromaMin: Number((minChroma / 2).toPrecision(4)) } : {}),

@@ -20,14 +20,14 @@ export function guardCardBody(study: Study): string {
   lines.push('');
   lines.push('| set | images | flagged | share | by the statistic alone |');
   lines.push('|---|---|---|---|---|');
-  for (const s of study.sets) lines.push(`| ${s.own ? '**own held-out (false alarms)**' : s.name} | ${s.n} | ${s.flagged} | ${pct(s.rate)} | ${s.byStatistic} |`);
+  for (const s of study.sets) lines.push(`| ${s.own ? `**${s.name === 'own held-out' ? 'own held-out' : s.name} (false alarms)**` : s.name} | ${s.n} | ${s.flagged} | ${pct(s.rate)} | ${s.byStatistic} |`);
   const own = study.sets.filter((s) => s.own);
   const foreign = study.sets.filter((s) => !s.own);
   const sum = (v: typeof own, k: 'n' | 'flagged' | 'byStatistic') => v.reduce((x, s) => x + s[k], 0);
   lines.push('');
   lines.push(`**False-alarm rate ${pct(sum(own, 'flagged') / Math.max(1, sum(own, 'n')))}** (target ≤ 2 %); **detection rate ${pct(sum(foreign, 'flagged') / Math.max(1, sum(foreign, 'n')))}** over all foreign images (target ≥ 95 %; the statistic alone: ${pct(sum(foreign, 'byStatistic') / Math.max(1, sum(foreign, 'n')))}).`);
   lines.push('');
-  lines.push('Candidates compared on the same images (each fitted on the validation split, threshold at its q99):');
+  lines.push(`Candidates compared on the same images (each fitted on the ${study.domains ? 'fit half of each domain' : 'validation split'}, threshold at its q99):`);
   lines.push('');
   lines.push('| statistic | false alarms | detection (with the envelope rules) | detection by the statistic alone |');
   lines.push('|---|---|---|---|');

@@ -153,7 +153,7 @@ async function studyDomains(pack: LoadedPack, input: StudyInput, opts: GuardOpti
       }
     }
     await foreignSets(pack, input, [], cache, sets);
-    const accepts = envelopeOfDomains(domains, opts, pack);
+    const accepts = envelopeOfDomains(domains, opts);
     // Covariance shrinkage is a candidate too: 136–300 images per domain in 32 bins leave the
     // per-domain covariances noisy, and how much to shrink them is measured, not assumed.
     const alphas = opts.shrinkage !== undefined ? [opts.shrinkage] : [0.1, 0.3, 0.5];

@@ -8,7 +8,6 @@
 import { describe, expect, it } from 'vitest';
 import { envelopeOfDomains, fitDomainHistogram, type ImageFeatures } from '../../../src/core/guard/calibrate';
 import { statisticFlags, statisticValue } from '../../../src/core/guard/guard';
-import type { LoadedPack } from '../../../src/core/packs/load';
 
 const D = 8;
 // Deterministic pseudo-noise in [-0.5, 0.5).
@@ -42,10 +41,10 @@ describe('union of per-domain envelopes', () => {
   });
 
   it('the envelope: colour any when one domain is gray and one colour; sides span both', () => {
-    const acc = envelopeOfDomains([domains[0]!, { name: 'big', items: [item(0.8, 9000, 0.1, 2000)] }], {}, {} as LoadedPack);
+    const acc = envelopeOfDomains([domains[0]!, { name: 'big', items: [item(0.8, 9000, 0.1, 2000)] }], {});
     expect(acc.colour).toBe('any');
     expect(acc.width).toEqual([160, 16000]);
-    const gray = envelopeOfDomains([domains[0]!], {}, {} as LoadedPack);
+    const gray = envelopeOfDomains([domains[0]!], {});
     expect(gray.colour).toBe('gray');
   });
 });
