@@ -7,6 +7,9 @@
  *   npm run bench -- station
  * STATION_BENCH_SCALE=2 doubles every count; STATION_BENCH_SETTLE_MS (default 200) is the settle time;
  * STATION_BENCH_RATES=1 measures only 1 image/s (comma list), STATION_BENCH_BURST=0 skips the throughput part.
+ * STATION_BENCH_FINDINGS=with_decision measures the station waiting for the grounding findings before
+ * it publishes (the behaviour before "decision first"); default after_publish (station.yaml `findings`).
+ * The station runs with INSPECTOR_STATION_TRACE=1: the bench prints where a case's time went (medians).
  * The load average is printed beside the figures: on a shared machine they mean little without it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -35,6 +38,7 @@ const demo = join(root, 'resources', 'samples', 'line-demo');
 const MOSQUITTO = '/usr/sbin/mosquitto';
 const scale = Number(process.env['STATION_BENCH_SCALE'] ?? 1);
 const settleMs = Number(process.env['STATION_BENCH_SETTLE_MS'] ?? 200);
+const findingsMode = process.env['STATION_BENCH_FINDINGS'] ?? 'after_publish';
 const cells = ['cell-001', 'cell-002', 'cell-003', 'cell-004'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -103,6 +107,7 @@ async function main(): Promise<void> {
       'watch:',
       `  - { dir: ${watch}, pattern: "{serial}_{view}.{ext}", views: [ct, surface], settle_ms: ${settleMs}, case_timeout_ms: 30000, after: delete }`,
       'queue: { max: 1000 }',
+      `findings: ${findingsMode}`,
       `publish:\n  mqtt: { url: "${url}", topic: "bench/ST01", qos: 1 }`,
       // Commissioning settings for the bench's own client only: its certificate is accepted unseen.
       `  opcua: { port: ${await freePort()}, users: { bench: BENCH_OPCUA_PASSWORD }, auto_accept_certificates: true }`,
@@ -113,10 +118,23 @@ async function main(): Promise<void> {
   const st: ChildProcess = spawn(process.execPath, [bin, 'station', '--config', cfg, '--db', db], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, BENCH_OPCUA_PASSWORD: 'bench-secret' },
+    env: { ...process.env, BENCH_OPCUA_PASSWORD: 'bench-secret', INSPECTOR_STATION_TRACE: '1' },
   });
   let stderr = '';
-  st.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const traces: { serial: string; arrivalMs: number; queueMs: number; inspectMs: number; recordMs: number; recordedAt: number; caseUid?: string; packs: Record<string, { explainMs: number; inferenceMs: number; preprocessMs: number }> }[] = [];
+  let partial = '';
+  st.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) {
+      const m = / trace (\{.*\})$/.exec(l);
+      if (m) {
+        const t = JSON.parse(m[1]!) as (typeof traces)[number];
+        traces.push(t);
+      }
+    }
+  });
   const ready = await new Promise<{ opcua: string }>((r, j) => {
     st.stdout!.on('data', (d: Buffer) => {
       const line = d.toString().split('\n').find((l) => l.includes('"ready"'));
@@ -213,10 +231,22 @@ async function main(): Promise<void> {
   await new Promise((r) => st.once('exit', r));
 
   const fmtLoad = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  // Where the time went, 1 img/s cases (the station's own trace): medians per stage.
+  const slow = traces.filter((t) => t.serial.startsWith('R1-'));
+  const med = (xs: number[]) => pct(xs, 50).toFixed(0);
+  const publishMs = slow.filter((t) => arrivals.has(t.serial)).map((t) => arrivals.get(t.serial)! - t.recordedAt);
+  const packNames = [...new Set(slow.flatMap((t) => Object.keys(t.packs)))];
+  const breakdown =
+    slow.length > 0
+      ? `  1 img/s, medians (findings: ${findingsMode}): settle+views ${med(slow.map((t) => t.arrivalMs))} ms, queue ${med(slow.map((t) => t.queueMs))} ms, worker decide call ${med(slow.map((t) => t.inspectMs))} ms [` +
+        packNames.map((p) => `${p}: pre ${med(slow.map((t) => t.packs[p]?.preprocessMs ?? 0))} / infer ${med(slow.map((t) => t.packs[p]?.inferenceMs ?? 0))} / explain|map ${med(slow.map((t) => t.packs[p]?.explainMs ?? 0))}`).join('; ') +
+        `], record ${med(slow.map((t) => t.recordMs))} ms, record → MES subscriber ${med(publishMs)} ms`
+      : '';
   if (burst === 0) {
     console.log(`station: settle ${settleMs} ms, line-demo packs, ${os.cpus().length} CPU threads; load average (1/5/15 min) ${fmtLoad(loadBefore)} before, ${fmtLoad(loadAfter)} after`);
     console.log('latency = last write of a case\'s files → its result on MQTT / its ResultReady event on OPC UA');
     for (const row of rows) console.log(row);
+    if (breakdown) console.log(breakdown);
     console.log(`station process RSS: ${rssWarm.toFixed(0)} MB after warm-up, ${rssEnd.toFixed(0)} MB at the end`);
     sub.end(true);
     broker.kill('SIGTERM');
@@ -236,6 +266,7 @@ async function main(): Promise<void> {
   console.log(`station: settle ${settleMs} ms, line-demo packs, ${os.cpus().length} CPU threads; load average (1/5/15 min) ${fmtLoad(loadBefore)} before, ${fmtLoad(loadAfter)} after`);
   console.log("latency = last write of a case's files → its result on MQTT / its ResultReady event on OPC UA");
   for (const row of rows) console.log(row);
+  if (breakdown) console.log(breakdown);
   const caseMs = (1000 / batchRate) * 2;
   console.log(`  p95 budget (settle + one case's inspection in batch + 100 ms) = ${(settleMs + caseMs + 100).toFixed(0)} ms; above the machine's throughput the queue grows and so does latency`);
   console.log(`throughput, ${2 * burst} images in a burst:`);

@@ -3,7 +3,8 @@
  * client, SignAndEncrypt + Basic256Sha256, user name). It walks the transitions, reads CurrentState
  * of VisionStateMachine and AutomaticModeStateMachine after each, and prints one JSON line per step.
  * Between "Stop" and "StartSingleJob" it waits for the file $OPCUA_GO (the test drops images meanwhile).
- * Env: OPCUA_ENDPOINT, OPCUA_PKI, OPCUA_USER, OPCUA_PASSWORD, OPCUA_STATION, OPCUA_GO.
+ * Env: OPCUA_ENDPOINT, OPCUA_PKI, OPCUA_USER, OPCUA_PASSWORD, OPCUA_STATION, OPCUA_GO;
+ * OPCUA_SCRIPT=error walks the Error path instead (a station whose pack fails to load).
  */
 import { existsSync } from 'node:fs';
 import {
@@ -118,6 +119,26 @@ async function main(): Promise<void> {
 
   out({ step: 'browse', browseName: typeDef.value.value?.toString() ?? null, sm: sm.toString(), am: am.toString() });
   await step('start');
+  if (env('OPCUA_SCRIPT') === 'error') {
+    // The station's pack cannot load: the first part it takes sends it to Error; Reset brings it back.
+    out({ step: 'waiting-for-go' });
+    await waitFor(async () => (await states()).vision === 'Error', 90_000);
+    out({ step: 'last result', partId: await readVar('LastPartId'), verdict: await readVar('LastVerdict'), evaluation: await readVar('LastEvaluationName') });
+    await step('after the failed part');
+    const trigErr = await session.call({ objectId: obj, methodId: `${obj}.TriggerInspection`, inputArguments: [{ dataType: DataType.String, value: 'E-2' }] });
+    await step('TriggerInspection in Error', { status: trigErr.statusCode.name });
+    await step('StartContinuous in Error', await callOn(am, amPath, 'StartContinuous', await argsOf(`${amPath}/${mv}:StartSingleJob`, '')));
+    await step('Reset', await callOn(sm, smPath, 'Reset'));
+    await step('SelectModeAutomatic', await callOn(sm, smPath, 'SelectModeAutomatic'));
+    await step('StartContinuous', await callOn(am, amPath, 'StartContinuous', await argsOf(`${amPath}/${mv}:StartSingleJob`, '')));
+    out({ step: 'done', log });
+    finished = true;
+    await sub.terminate();
+    await session.close();
+    await client.disconnect();
+    await certificateManager.dispose();
+    return;
+  }
   await step('Stop', await callOn(am, amPath, 'Stop', await causeArgs()));
   await step('Stop again', await callOn(am, amPath, 'Stop', await causeArgs()));
   out({ step: 'waiting-for-go' });
