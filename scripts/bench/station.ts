@@ -12,12 +12,10 @@
  * The station runs with INSPECTOR_STATION_TRACE=1: the bench prints where a case's time went (medians).
  * The load average is printed beside the figures: on a shared machine they mean little without it.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import mqtt from 'mqtt';
 import {
   AttributeIds,
@@ -31,30 +29,16 @@ import {
   UserTokenType,
   type Variant,
 } from 'node-opcua';
+import { bin, CELLS, demo, dropCase, freePort, MOSQUITTO, root, rssMb, sleep, startBroker, startStationProcess } from './stationRig';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = join(root, 'bin', 'inspector.js');
-const demo = join(root, 'resources', 'samples', 'line-demo');
-const MOSQUITTO = '/usr/sbin/mosquitto';
 const scale = Number(process.env['STATION_BENCH_SCALE'] ?? 1);
 const settleMs = Number(process.env['STATION_BENCH_SETTLE_MS'] ?? 200);
 const findingsMode = process.env['STATION_BENCH_FINDINGS'] ?? 'after_publish';
-const cells = ['cell-001', 'cell-002', 'cell-003', 'cell-004'];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const cells = CELLS;
 
 if (!existsSync(MOSQUITTO)) {
   console.log('station bench skipped: /usr/sbin/mosquitto is not installed (apt-get install mosquitto)');
   process.exit(0);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((r) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => r(p));
-    });
-  });
 }
 
 function pct(xs: number[], p: number): number {
@@ -62,34 +46,9 @@ function pct(xs: number[], p: number): number {
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
 }
 
-function rssMb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
-/** Copies a case's two views under `serial` (write beside + rename, as a camera's writer does). */
-function dropCase(dir: string, cell: string, serial: string): number {
-  let last = 0;
-  for (const [v, ext] of [['ct', 'png'], ['surface', 'jpg']] as const) {
-    const t = join(dir, `${serial}_${v}.${ext}`);
-    copyFileSync(join(demo, `${cell}_${v}.${ext}`), `${t}.part`);
-    renameSync(`${t}.part`, t);
-    last = Math.max(last, statSync(t).mtimeMs);
-  }
-  return last;
-}
-
 async function main(): Promise<void> {
   const tmp = mkdtempSync(join(os.tmpdir(), 'inspector-bench-station-'));
-  const port = await freePort();
-  writeFileSync(join(tmp, 'mosquitto.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\n`);
-  const broker = spawn(MOSQUITTO, ['-c', join(tmp, 'mosquitto.conf')], { stdio: 'ignore' });
-  await sleep(300);
-  const url = `mqtt://127.0.0.1:${port}`;
+  const { url, proc: broker } = await startBroker(tmp);
   const arrivals = new Map<string, number>();
   const sub = mqtt.connect(url, { clientId: 'bench-mes' });
   sub.on('message', (_t, payload) => arrivals.set(String((JSON.parse(payload.toString()) as { serial: string }).serial), Date.now()));
@@ -115,33 +74,14 @@ async function main(): Promise<void> {
     ].join('\n'),
   );
   const db = join(tmp, 'station.sqlite');
-  const st: ChildProcess = spawn(process.execPath, [bin, 'station', '--config', cfg, '--db', db], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, BENCH_OPCUA_PASSWORD: 'bench-secret', INSPECTOR_STATION_TRACE: '1' },
+  const run = startStationProcess(cfg, db, { BENCH_OPCUA_PASSWORD: 'bench-secret', INSPECTOR_STATION_TRACE: '1' });
+  const st = run.proc;
+  const traces: { serial: string; arrivalMs: number; queueMs: number; inspectMs: number; recordMs: number; recordedAt: number; packs: Record<string, { explainMs: number; inferenceMs: number; preprocessMs: number }> }[] = [];
+  run.onLine((l) => {
+    const m = / trace (\{.*\})$/.exec(l);
+    if (m) traces.push(JSON.parse(m[1]!) as (typeof traces)[number]);
   });
-  let stderr = '';
-  const traces: { serial: string; arrivalMs: number; queueMs: number; inspectMs: number; recordMs: number; recordedAt: number; caseUid?: string; packs: Record<string, { explainMs: number; inferenceMs: number; preprocessMs: number }> }[] = [];
-  let partial = '';
-  st.stderr!.on('data', (d: Buffer) => {
-    stderr += d.toString();
-    const lines = (partial + d.toString()).split('\n');
-    partial = lines.pop() ?? '';
-    for (const l of lines) {
-      const m = / trace (\{.*\})$/.exec(l);
-      if (m) {
-        const t = JSON.parse(m[1]!) as (typeof traces)[number];
-        traces.push(t);
-      }
-    }
-  });
-  const ready = await new Promise<{ opcua: string }>((r, j) => {
-    st.stdout!.on('data', (d: Buffer) => {
-      const line = d.toString().split('\n').find((l) => l.includes('"ready"'));
-      if (line) r(JSON.parse(line) as { opcua: string });
-    });
-    st.once('exit', () => j(new Error(`station did not start:\n${stderr}`)));
-  });
+  const ready = (await run.ready) as { opcua: string };
   // An OPC UA client (SignAndEncrypt, user name) subscribed to the ResultReady events.
   const opcArrivals = new Map<string, number>();
   const cm = new OPCUACertificateManager({ rootFolder: join(tmp, 'client-pki'), automaticallyAcceptUnknownCertificate: true });

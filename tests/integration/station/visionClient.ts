@@ -5,28 +5,11 @@
  * Between "Stop" and "StartSingleJob" it waits for the file $OPCUA_GO (the test drops images meanwhile).
  * Env: OPCUA_ENDPOINT, OPCUA_PKI, OPCUA_USER, OPCUA_PASSWORD, OPCUA_STATION, OPCUA_GO;
  * OPCUA_SCRIPT=error walks the Error path instead (a station whose pack fails to load).
+ * Connection and session: opcuaPeer.ts (shared with opcuaClient.ts).
  */
 import { existsSync } from 'node:fs';
-import {
-  AttributeIds,
-  ClientMonitoredItem,
-  constructEventFilter,
-  DataType,
-  makeBrowsePath,
-  MessageSecurityMode,
-  OPCUACertificateManager,
-  OPCUAClient,
-  SecurityPolicy,
-  TimestampsToReturn,
-  UserTokenType,
-  type ClientSession,
-  type NodeId,
-  type Variant,
-} from 'node-opcua';
-
-const env = (k: string) => process.env[k] ?? '';
-const out = (o: Record<string, unknown>) => process.stdout.write(JSON.stringify(o) + '\n');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { AttributeIds, ClientMonitoredItem, constructEventFilter, DataType, makeBrowsePath, TimestampsToReturn, type ClientSession, type NodeId, type Variant } from 'node-opcua';
+import { connectStation, env, out, sleep } from './opcuaPeer';
 
 async function resolvePath(session: ClientSession, start: string, path: string): Promise<NodeId> {
   const r = await session.translateBrowsePath(makeBrowsePath(start, path));
@@ -36,24 +19,8 @@ async function resolvePath(session: ClientSession, start: string, path: string):
 }
 
 async function main(): Promise<void> {
-  const station = env('OPCUA_STATION');
-  const certificateManager = new OPCUACertificateManager({ rootFolder: env('OPCUA_PKI'), automaticallyAcceptUnknownCertificate: true });
-  await certificateManager.initialize();
-  const client = OPCUAClient.create({
-    applicationName: 'PLC vision state machine client',
-    applicationUri: 'urn:inspector:test:plc-vision',
-    securityMode: MessageSecurityMode.SignAndEncrypt,
-    securityPolicy: SecurityPolicy.Basic256Sha256,
-    endpointMustExist: false,
-    clientCertificateManager: certificateManager,
-    connectionStrategy: { maxRetry: 0, initialDelay: 100 },
-  });
-  await client.connect(env('OPCUA_ENDPOINT'));
-  const session = await client.createSession({ type: UserTokenType.UserName, userName: env('OPCUA_USER'), password: env('OPCUA_PASSWORD') });
-  const nsArray = (await session.readNamespaceArray()) as string[];
-  const mv = nsArray.indexOf('http://opcfoundation.org/UA/MachineVision');
-  const own = nsArray.indexOf(`urn:inspector:station:${station}`);
-  const obj = `ns=${own};s=${station}`;
+  const peer = await connectStation({ applicationName: 'PLC vision state machine client', applicationUri: 'urn:inspector:test:plc-vision' });
+  const { session, mv, obj } = peer;
   const typeDef = await session.read({ nodeId: obj, attributeId: AttributeIds.BrowseName });
   const sm = await resolvePath(session, obj, `/${mv}:VisionStateMachine`);
   const am = await resolvePath(session, obj, `/${mv}:VisionStateMachine/${mv}:AutomaticModeStateMachine`);
@@ -134,9 +101,7 @@ async function main(): Promise<void> {
     out({ step: 'done', log });
     finished = true;
     await sub.terminate();
-    await session.close();
-    await client.disconnect();
-    await certificateManager.dispose();
+    await peer.close();
     return;
   }
   await step('Stop', await callOn(am, amPath, 'Stop', await causeArgs()));
@@ -170,9 +135,7 @@ async function main(): Promise<void> {
   out({ step: 'done', log });
   finished = true;
   await sub.terminate();
-  await session.close();
-  await client.disconnect();
-  await certificateManager.dispose();
+  await peer.close();
 }
 
 let finished = false;
