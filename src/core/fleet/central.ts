@@ -41,6 +41,12 @@ CREATE TABLE approved_packs(
   approved_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (name, version));`,
   },
   { version: 3, name: 'dashboard rollups', sql: ROLLUP_MIGRATION },
+  {
+    version: 4,
+    name: 'records by station and outbox sequence',
+    // central verify reads a station's rows in outbox order, a page at a time (verify.ts).
+    sql: `CREATE INDEX records_station_seq ON records (station_id, seq);`,
+  },
 ];
 
 export const CENTRAL_LATEST = CENTRAL_MIGRATIONS[CENTRAL_MIGRATIONS.length - 1]!.version;
@@ -139,8 +145,14 @@ const knownPartitions = new Set<string>();
 /** Creates the month partitions a batch needs (inside the caller's transaction). */
 export async function ensurePartitions(c: pg.Client, times: Iterable<number>): Promise<void> {
   const months = new Map<string, ReturnType<typeof monthOf>>();
+  // A batch's times are mostly in one month: the bounds are worked out once per month, not per row.
+  let lo = Infinity;
+  let hi = -Infinity;
   for (const t of times) {
+    if (t >= lo && t < hi) continue;
     const m = monthOf(t);
+    lo = Date.parse(m.from);
+    hi = Date.parse(m.to);
     if (!knownPartitions.has(m.name)) months.set(m.name, m);
   }
   if (months.size === 0) return;

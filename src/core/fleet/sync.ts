@@ -20,6 +20,17 @@ export interface SyncResult {
   pending: number;
 }
 
+interface PreparedBatch {
+  after: number;
+  count: number;
+  /** The last outbox sequence number in the batch (`after` when it is empty). */
+  top: number;
+  times: number[];
+  /** The rows as jsonb_to_recordset reads them. */
+  json: string;
+  auditHead: { seq: number; hash: string } | null;
+}
+
 interface OutboxEntry {
   seq: number;
   tbl: string;
@@ -110,16 +121,28 @@ export async function syncStation(db: Database.Database, central: pg.Client, sta
   const ackedSeq = () => Number((db.prepare("SELECT value FROM settings WHERE key = 'fleet.acked_seq'").pluck().get() as string | undefined) ?? 0);
   const localTop = () => (db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'sync_outbox'").pluck().get() as number | undefined) ?? 0;
   const result: SyncResult = { station, sent: 0, batches: 0, lastSeq: 0, pending: 0 };
-  const readBatch = (after: number) =>
+  // One batch, ready to send: the outbox entries after `after`, their rows serialised once. Read in
+  // one SQLite read transaction so the rows are those of one moment.
+  const readBatch = (after: number): PreparedBatch =>
     db
       .transaction(() => {
         const entries = nextEntries.all(after, batchSize) as OutboxEntry[];
-        return { after, entries, rows: entries.map((e) => read(e.tbl, e.rid)) };
+        const payload: { tbl: string; rid: string; seq: number; at: number; row: Record<string, unknown> }[] = [];
+        let auditHead: { seq: number; hash: string } | null = null;
+        for (const e of entries) {
+          const row = read(e.tbl, e.rid);
+          if (!row) throw new InspectorError('FLEET_ROW_MISSING', `Outbox entry ${e.seq} names ${e.tbl} ${e.rid}, which is not in the database.`, { ...e });
+          for (const k in row) if (row[k] instanceof Uint8Array) row[k] = { $base64: Buffer.from(row[k] as Uint8Array).toString('base64') };
+          payload.push({ tbl: e.tbl, rid: e.rid, seq: e.seq, at: recordTime(row), row });
+          if (e.tbl === 'audit_log') auditHead = { seq: row['seq'] as number, hash: row['hash'] as string };
+        }
+        const top = entries.length ? entries[entries.length - 1]!.seq : after;
+        return { after, count: entries.length, top, times: payload.map((p) => p.at), json: JSON.stringify(payload), auditHead };
       })
       .deferred();
-  // The next batch is read while PostgreSQL inserts this one; used only if central's watermark
-  // then stands where this batch ends.
-  let prefetched: ReturnType<typeof readBatch> | null = null;
+  // The next batch is read and serialised while PostgreSQL inserts this one (the two run on two
+  // cores); it is used only if central's watermark then stands where this batch ends.
+  let prefetched: { after: number; batch?: PreparedBatch; error?: unknown } | null = null;
 
   await central.query('INSERT INTO stations(station_id) VALUES ($1) ON CONFLICT DO NOTHING', [station]);
   await central.query(FRESH_TABLE);
@@ -144,24 +167,17 @@ export async function syncStation(db: Database.Database, central: pg.Client, sta
           { station, central: lastSeq, acknowledged: ackedSeq() },
         );
       }
-      const { entries, rows } = prefetched?.after === lastSeq ? prefetched : readBatch(lastSeq);
+      const ready: { batch?: PreparedBatch; error?: unknown } | null = prefetched?.after === lastSeq ? prefetched : null;
       prefetched = null;
-      if (entries.length === 0 || (opts.maxBatches !== undefined && result.batches >= opts.maxBatches)) {
+      if (ready?.error) throw ready.error;
+      const batch: PreparedBatch = ready?.batch ?? readBatch(lastSeq);
+      if (batch.count === 0 || (opts.maxBatches !== undefined && result.batches >= opts.maxBatches)) {
         await central.query('COMMIT');
         prune.run(lastSeq);
         break;
       }
-      const payload: { tbl: string; rid: string; seq: number; at: number; row: Record<string, unknown> }[] = [];
-      let auditHead: { seq: number; hash: string } | null = null;
-      entries.forEach((e, i) => {
-        const row = rows[i];
-        if (!row) throw new InspectorError('FLEET_ROW_MISSING', `Outbox entry ${e.seq} names ${e.tbl} ${e.rid}, which is not in the database.`, { ...e });
-        for (const [k, v] of Object.entries(row)) if (v instanceof Uint8Array) row[k] = { $base64: Buffer.from(v).toString('base64') };
-        payload.push({ tbl: e.tbl, rid: e.rid, seq: e.seq, at: recordTime(row), row });
-        if (e.tbl === 'audit_log') auditHead = { seq: row['seq'] as number, hash: row['hash'] as string };
-      });
-      await ensurePartitions(central, payload.map((p) => p.at));
-      const top = entries[entries.length - 1]!.seq;
+      await ensurePartitions(central, batch.times);
+      const top: number = batch.top;
       // Only the rows this insert really adds reach the dashboard rollups (rollups.ts), in this
       // same transaction: a resent batch inserts, and so counts, nothing.
       const inserted = central.query(
@@ -170,12 +186,19 @@ export async function syncStation(db: Database.Database, central: pg.Client, sta
            SELECT $1, x.tbl, x.rid, x.seq, to_timestamp(x.at / 1000.0), x.row FROM jsonb_to_recordset($2::jsonb) AS x(tbl text, rid text, seq bigint, at float8, row jsonb)
            ON CONFLICT DO NOTHING RETURNING station_id, tbl, rid, row)
          INSERT INTO fresh SELECT station_id, tbl, rid, row FROM ins WHERE tbl = ANY($3)`,
-        [station, JSON.stringify(payload), ROLLED_UP_TABLES],
+        [station, batch.json, ROLLED_UP_TABLES],
       );
-      if (opts.maxBatches === undefined || result.batches + 1 < opts.maxBatches) prefetched = readBatch(top);
+      if (opts.maxBatches === undefined || result.batches + 1 < opts.maxBatches) {
+        // A bad row in the next batch must not roll back this one: its error waits for its turn.
+        try {
+          prefetched = { after: top, batch: readBatch(top) };
+        } catch (error) {
+          prefetched = { after: top, error };
+        }
+      }
       await inserted;
       await central.query('SELECT fleet_rollup()');
-      const head = auditHead as { seq: number; hash: string } | null;
+      const head = batch.auditHead;
       await central.query(
         `UPDATE stations SET last_seq = $2, synced_at = now(),
            audit_seq = CASE WHEN $3::bigint IS NULL THEN audit_seq ELSE $3 END, audit_hash = coalesce($4, audit_hash) WHERE station_id = $1`,
@@ -184,10 +207,10 @@ export async function syncStation(db: Database.Database, central: pg.Client, sta
       await central.query('COMMIT');
       partitionsCommitted();
       prune.run(top);
-      result.sent += entries.length;
+      result.sent += batch.count;
       result.batches++;
       result.lastSeq = top;
-      opts.onBatch?.({ sent: entries.length, lastSeq: top });
+      opts.onBatch?.({ sent: batch.count, lastSeq: top });
     } catch (e) {
       partitionsRolledBack();
       await central.query('ROLLBACK').catch(() => {});

@@ -1,9 +1,17 @@
 /**
- * `central verify`: each station's rows are put back into an empty station database in memory
- * (same migrations) and its chain walked by the station's own `verifyAudit`, so central catches
- * exactly the tamper cases the local verify does. The chain head central recorded at sync time is
- * the anchor: trailing entries deleted centrally are caught too.
+ * `central verify`: each station's rows are put back into an empty station database (same
+ * migrations) and its chain walked by the station's own `verifyAudit`, so central catches exactly
+ * the tamper cases the local verify does. The chain head central recorded at sync time is the
+ * anchor: trailing entries deleted centrally are caught too.
+ *
+ * Years of a station's rows do not fit in memory: they are read from PostgreSQL a page at a time in
+ * outbox order (keyset on (station_id, seq), central migration 4) and rebuilt into a scratch SQLite
+ * file in the temporary folder, deleted afterwards; `verifyAudit` walks it with iterators. Memory
+ * stays at one page whatever the station's size.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type pg from 'pg';
 import { HASHED_COLUMNS } from '../history/hash';
@@ -27,23 +35,33 @@ export async function listStations(c: pg.Client, only?: string[]): Promise<strin
   return r.rows.map((x) => x.station_id as string);
 }
 
-export async function verifyStation(c: pg.Client, station: string): Promise<StationVerdict> {
+export interface VerifyOptions {
+  /** Rows read from central per page (default 20,000). */
+  pageSize?: number;
+  /** Folder for the scratch database (default: the system's temporary folder). */
+  scratchDir?: string;
+}
+
+export async function verifyStation(c: pg.Client, station: string, opts: VerifyOptions = {}): Promise<StationVerdict> {
+  const pageSize = opts.pageSize ?? 20_000;
   const st = await c.query('SELECT audit_seq, audit_hash FROM stations WHERE station_id = $1', [station]);
   const anchor = st.rows[0]?.audit_hash ? { seq: Number(st.rows[0].audit_seq), hash: st.rows[0].audit_hash as string } : null;
   // A record and its entry are written in one local transaction, the entry last: rows after the
   // last entry central holds may be a transaction cut in two by a batch boundary.
   const lastEntry = await c.query("SELECT coalesce(max(seq), 0) AS s FROM records WHERE station_id = $1 AND tbl = 'audit_log'", [station]);
   const cut = Number(lastEntry.rows[0].s);
-  const rows = await c.query('SELECT tbl, seq, row FROM records WHERE station_id = $1 ORDER BY seq', [station]);
-
-  const mem = new Database(':memory:');
+  const scratch = mkdtempSync(join(opts.scratchDir ?? os.tmpdir(), 'inspector-central-verify-'));
+  const mem = new Database(join(scratch, 'station.sqlite'));
   try {
+    // A scratch copy: losing it in a crash loses nothing, so no journal and no fsync.
+    mem.pragma('journal_mode = OFF');
+    mem.pragma('synchronous = OFF');
     migrate(mem);
     const columns = new Map<string, Set<string>>();
     const insert = new Map<string, Database.Statement>();
     let pending = 0;
-    mem.transaction(() => {
-      for (const r of rows.rows as { tbl: string; seq: string; row: Record<string, unknown> }[]) {
+    const load = mem.transaction((rows: { tbl: string; seq: string; row: Record<string, unknown> }[]) => {
+      for (const r of rows) {
         if (Number(r.seq) > cut) {
           pending++;
           continue;
@@ -58,7 +76,14 @@ export async function verifyStation(c: pg.Client, station: string): Promise<Stat
         if (!s) insert.set(sig, (s = mem.prepare(`INSERT INTO "${r.tbl}"(${keys.map((k) => `"${k}"`).join(',')}) VALUES (${keys.map(() => '?').join(',')})`)));
         s.run(keys.map((k) => toSqlite(r.row[k])));
       }
-    })();
+    });
+    for (let after = -1; ; ) {
+      const page = await c.query('SELECT tbl, seq, row FROM records WHERE station_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [station, after, pageSize]);
+      if (page.rows.length === 0) break;
+      load(page.rows);
+      after = Number(page.rows[page.rows.length - 1].seq);
+      if (page.rows.length < pageSize) break;
+    }
     // The outbox rows the triggers wrote while rebuilding are not the station's.
     mem.exec('DELETE FROM sync_outbox');
     // Caches the station's store keeps in code (not triggers) are not synced: rebuilt from the records.
@@ -81,6 +106,7 @@ INSERT INTO cases_fts(cases_fts) VALUES ('rebuild');`);
     };
   } finally {
     mem.close();
+    rmSync(scratch, { recursive: true, force: true });
   }
 }
 
