@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { CELLS, demo, dropCase, freePort, MOSQUITTO, rssMb, sleep, startBroker, startStationProcess } from './stationRig';
+import { CELLS, demo, dropCase, freePort, MOSQUITTO, rssMb, sleep, startBroker, startStationProcess } from './rig/station';
 
 const total = Number(process.env['SOAK_IMAGES'] ?? 10_000);
 const inflight = Number(process.env['SOAK_INFLIGHT'] ?? 4);

@@ -29,7 +29,7 @@ import {
   UserTokenType,
   type Variant,
 } from 'node-opcua';
-import { bin, CELLS, demo, dropCase, freePort, MOSQUITTO, root, rssMb, sleep, startBroker, startStationProcess } from './stationRig';
+import { bin, CELLS, demo, dropCase, freePort, MOSQUITTO, root, rssMb, sleep, startBroker, startStationProcess } from './rig/station';
 
 const scale = Number(process.env['STATION_BENCH_SCALE'] ?? 1);
 const settleMs = Number(process.env['STATION_BENCH_SETTLE_MS'] ?? 200);

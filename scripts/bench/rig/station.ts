@@ -1,5 +1,5 @@
 /**
- * The set-up the station benchmarks share (`npm run bench -- station` and `-- soak`): free loopback
+ * The set-up the station benchmarks share (in a subfolder: `npm run bench -- NAME` runs only top-level files) (`npm run bench -- station` and `-- soak`): free loopback
  * ports, Debian's mosquitto on one of them, the line-demo cells dropped as a camera's writer does
  * (write beside, then rename), a real `inspector station` process and its RSS from /proc.
  */
@@ -9,7 +9,7 @@ import net from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const bin = join(root, 'bin', 'inspector.js');
 export const demo = join(root, 'resources', 'samples', 'line-demo');
 export const MOSQUITTO = '/usr/sbin/mosquitto';
