@@ -224,10 +224,11 @@ export class Station extends EventEmitter {
     for (const f of this.folders) f.stop();
     for (const p of this.pending.values()) if (p.timer) clearTimeout(p.timer);
     this.queue.length = 0;
+    // Findings not run yet wait for the next start (their pending rows stay in the outbox, their files
+    // in the folder): a stop finishes only the call in flight. Never a second decision.
+    const left = this.details.splice(0);
+    if (left.length) this.log(`station: stopping with ${left.length} case(s)' findings still to run; they run at the next start`);
     await this.idle;
-    // Findings not yet run: their cases are recorded and published; their files stay where they are
-    // (a restart finds them recorded and finishes them without findings). Never a second decision.
-    for (const d of this.details.splice(0)) this.log(`STATION_FINDINGS_SKIPPED: ${d.result.serial}: stopped before its findings ran (result ${d.result.resultId} stands)`);
     this.setState('Stopped');
   }
 
