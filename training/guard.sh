@@ -1,5 +1,5 @@
 #!/bin/bash
-# The input guard of the three shipped packs (docs/PACKS.md "Input guard"): held-out sets, then
+# The input guard of the shipped classifier, anomaly and segmentation packs (docs/PACKS.md "Input guard"): held-out sets, then
 # `inspector pack guard` per pack — fit on the validation split, false alarms on the test split,
 # detection on the other packs' data and samples and on unrelated images — written into the pack
 # (pack.yaml `guard`, guard.json) with --write. Run after training/package.py:
@@ -23,3 +23,9 @@ for spec in battery-ct-porosity:ct chest-xray-pneumonia:xray surface-pitting-ae:
   nice -n 10 node bin/inspector.js pack guard "models/$P" --calibrate "$G/$P/val" --own "$G/$P/test" "${F[@]}" \
     --limit 150 --dicom-modality "$MOD" "$@"
 done
+# surface-pitting-seg: its own held-out sets by its build's selection (training/segmentation/guard_sets.py).
+nice -n 10 /usr/bin/python3 training/segmentation/guard_sets.py
+F=(--foreign "chest-xray=$D/chest-xray-nih" --foreign "battery-volume=$D/battery-xct/volume" --foreign "deeppcb=$D/deeppcb" --foreign "dicom=$D/dicom"
+   --foreign "samples-battery-ct-porosity=resources/samples/battery-ct-porosity" --foreign "samples-chest-xray-pneumonia=resources/samples/chest-xray-pneumonia")
+nice -n 10 node bin/inspector.js pack guard models/surface-pitting-seg --calibrate "$G/surface-pitting-seg/val" --own "$G/surface-pitting-seg/test" "${F[@]}" \
+  --limit 150 --dicom-modality rgb "$@"

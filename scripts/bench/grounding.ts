@@ -1,8 +1,8 @@
-// Grounding benchmark: the demo grounding pack (models/pcb-defects-grounding) on DeepPCB test
+// Grounding benchmark: the demo grounding pack (models/defects-grounding) on DeepPCB test
 // images, Inspector (onnxruntime-node, our pre/post-processing) against PyTorch eager on the same
 // weights, images and prompt, each as a whole process in the same run. Prints ms/image, the ratio
 // (target ≥ 1.5× faster) and the share of preprocessing + post-processing (target ≤ 25 %).
-// Needs training/work/pcb-defects-grounding/model.pt (training/grounding/build.py) for PyTorch.
+// Needs training/work/defects-grounding/model.pt (training/grounding/build.py) for PyTorch.
 // BENCH_IMAGES=n (default 40) images from ../shared/data/deeppcb, else the bundled samples.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const out = join(root, 'bench-output', 'grounding');
-const weights = join(root, 'training', 'work', 'pcb-defects-grounding', 'model.pt');
+const weights = join(root, 'training', 'work', 'defects-grounding', 'model.pt');
 const deeppcb = resolve(root, '..', 'shared', 'data', 'deeppcb');
 const n = Number(process.env['BENCH_IMAGES'] ?? 40);
 const prompt = 'open circuit . short . mouse bite . spur . spurious copper . pin hole .';

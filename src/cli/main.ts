@@ -47,11 +47,25 @@ async function main(argv: string[]): Promise<number> {
   return command.run(rest);
 }
 
+/**
+ * process.exit() drops what a pipe has not taken yet (stdout to a pipe is asynchronous on POSIX):
+ * a line script reading `--json` from a pipe got it cut at 64 KiB. Exit once both streams drained;
+ * each write's callback runs after the writes before it.
+ */
+function exitAfterFlush(code: number): void {
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitAfterFlush(code),
   (err: unknown) => {
     const e = err as { code?: string; message?: string };
     process.stderr.write(`inspector: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}\n`);
-    process.exit(e.code === 'USAGE' || e.code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1);
+    exitAfterFlush(e.code === 'USAGE' || e.code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1);
   },
 );

@@ -1,7 +1,9 @@
 /**
  * Batches: a folder (or many) inspected case by case, each case recorded the moment it is done.
  * A batch killed half-way keeps every case it finished; `resume` picks up the same batch and skips
- * images it already recorded (as a run or an error), so no image is inspected or counted twice.
+ * images it already recorded (as a run or an error), so no image is recorded or counted twice. A case
+ * with some images recorded and some not (new files in its folder, or more paths given on resume) is
+ * judged whole: its stored verdict covers the recorded runs and the new ones, never the new alone.
  */
 import { commonDir, listInputs, skippedWithCases } from '../core/engine/inspect';
 import type { InspectParams } from '../core/engine/service';
@@ -14,7 +16,8 @@ import { acquireBatchLock } from '../core/history/batchLock';
 import { stationCalibration } from '../core/evaluation/validation';
 import type { HistoryAccess } from './history';
 import { providerWarnings } from './providerWarning';
-import { recordReport, recordSkipped } from './recordInspection';
+import { recordReport, recordSkipped, type PriorRecords } from './recordInspection';
+import type { InspectReport } from '../core/engine/inspect';
 import type { WorkerClient } from './workerClient';
 
 export interface BatchRequest extends Omit<InspectParams, 'paths' | 'baseDir'> {
@@ -75,6 +78,41 @@ function recordedSources(store: HistoryStore, batchId: number): Set<string> {
     )
     .all(batchId, batchId) as { p: string }[];
   return new Set(rows.map((r) => r.p));
+}
+
+/**
+ * What this batch already recorded for these images: per source, its runs (pack → run id, score,
+ * label) or its error code. A resumed case's verdict refers to these runs instead of new ones.
+ */
+function priorRunsOf(store: HistoryStore, batchId: number, sources: readonly string[]): PriorRecords {
+  const prior = new Map<string, PriorRecords extends ReadonlyMap<string, infer V> ? V : never>();
+  const runs = store.db.prepare(
+    `SELECT r.id, r.pack_name AS pack, r.score, r.verdict, i.sha256 FROM inference_runs r JOIN images i ON i.id = r.image_id WHERE r.batch_id = ? AND i.source_path = ? ORDER BY r.id`,
+  );
+  const errors = store.db.prepare('SELECT code FROM errors WHERE batch_id = ? AND source_path = ? ORDER BY id DESC LIMIT 1');
+  for (const source of sources) {
+    const rows = runs.all(batchId, source) as { id: number; pack: string; score: number; verdict: string; sha256: string }[];
+    const error = errors.get(batchId, source) as { code: string } | undefined;
+    prior.set(source, { runs: new Map(rows.map((r) => [r.pack, { runId: r.id, score: r.score, verdict: r.verdict, sha256: r.sha256 }])), ...(error ? { errorCode: error.code } : {}) });
+  }
+  return prior;
+}
+
+/**
+ * The engine's fresh look at an already-recorded image should be the recorded run (same file, same
+ * pack, same thresholds). Where it is not — the file was replaced, or a threshold was applied in
+ * between — the case verdict follows the fresh judgement and the batch says so, naming the image.
+ */
+function priorMismatches(report: InspectReport, prior: PriorRecords): string[] {
+  const out: string[] = [];
+  for (const r of report.results) {
+    const p = prior.get(r.source);
+    if (!p) continue;
+    const run = p.runs.get(r.pack.name);
+    const same = r.error ? !run && p.errorCode === r.error.code : !!run && run.sha256 === r.image.sha256 && Math.abs(run.score - (r.defectScore ?? 0)) < 1e-6;
+    if (!same) out.push(`resumed case ${r.caseId}: ${r.source} now gives another result than recorded before the interruption (file or thresholds changed); the case verdict uses the new result`);
+  }
+  return out;
 }
 
 export async function runBatch(
@@ -141,10 +179,15 @@ export async function runBatch(
       summary.stopped = true;
       break;
     }
-    const todo = c.images.map((i) => i.path).filter((p) => !already.has(p));
+    const all = c.images.map((i) => i.path);
+    const todo = all.filter((p) => !already.has(p));
     if (todo.length === 0) continue;
+    // A half-done case (images recorded before the interruption, or added to its folder since):
+    // the engine judges the whole case so its verdict covers every image, but only the new images
+    // are recorded; the recorded ones are matched to their runs (see priorRunsOf).
+    const prior = todo.length < all.length ? priorRunsOf(store, batchId, all.filter((p) => already.has(p))) : undefined;
     const report = await ctx.worker.call('inspect', {
-      paths: todo,
+      paths: prior ? all : todo,
       // Read per case: a threshold applied while a long batch runs decides from the next case on.
       calibration: stationCalibration(store.db),
       baseDir,
@@ -154,7 +197,9 @@ export async function runBatch(
       ...(req.providers ? { providers: req.providers } : {}),
       ...(req.roots ? { roots: req.roots } : {}),
     });
-    await recordReport(ctx.worker, store, report, { batchId, operatorId });
+    if (prior) for (const w of priorMismatches(report, prior)) summary.warnings.push(w);
+    await recordReport(ctx.worker, store, report, { batchId, operatorId, ...(prior ? { recorded: prior } : {}) });
+    if (prior) report.results = report.results.filter((r) => !prior.has(r.source));
     for (const r of report.results) if (r.provider && !summary.providers.used.includes(r.provider)) summary.providers.used.push(r.provider);
     for (const w of providerWarnings({ ...report, providers: summary.providers })) if (!summary.warnings.includes(w)) summary.warnings.push(w);
     for (const r of report.results) {

@@ -101,8 +101,8 @@ export function createHandlers(ctx: HostContext): Handlers {
     },
     'images.openSeries': async ({ dir }) => {
       // The folder is granted; the worker re-checks each entry's real path, so a link out is skipped.
-      const { series, errors } = await ctx.worker.call('openSeries', { dir: ctx.grants.check(dir), roots: ctx.grants.list() });
-      return { series: series.map((s) => ({ ...s, frames: s.frames.map((f, i) => publishFrame(ctx.media, f, i === 0)) })), errors };
+      const { series, errors, skipped } = await ctx.worker.call('openSeries', { dir: ctx.grants.check(dir), roots: ctx.grants.list() });
+      return { series: series.map((s) => ({ ...s, frames: s.frames.map((f, i) => publishFrame(ctx.media, f, i === 0)) })), errors, skipped };
     },
     'images.openRun': async ({ runId }) => {
       // A recorded path is reopened only while it (its real path, now) is inside a grant: the file

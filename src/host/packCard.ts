@@ -7,6 +7,7 @@ import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { InspectorError } from '../shared/errors';
 import type { Output } from '../shared/contract';
+import { answersTo } from '../core/packs/discover';
 import { readManifest } from '../core/packs/load';
 import type { WorkerClient } from './workerClient';
 
@@ -18,7 +19,9 @@ const MAX_CARD = 20_000;
 export async function packCard(worker: WorkerClient, name: string): Promise<Output<'packs.card'>> {
   const packs = await worker.call('listPacks');
   // A user pack of the same name overrides the app's, as the engine resolves it.
-  const found = packs.filter((p) => p.name === name && !p.error).sort((a, b) => (a.source === 'user' ? -1 : b.source === 'user' ? 1 : 0))[0];
+  const userFirst = (a: { source: string }, b: { source: string }) => (a.source === 'user' ? -1 : b.source === 'user' ? 1 : 0);
+  // Its own name first; an old name kept as an alias (a renamed pack) otherwise, as --pack resolves it.
+  const found = packs.filter((p) => p.name === name && !p.error).sort(userFirst)[0] ?? packs.filter((p) => answersTo(p, name) && !p.error).sort(userFirst)[0];
   if (!found) throw new InspectorError('PACK_NOT_FOUND', `No installed pack is named ${name}.`, { name });
   const { manifest: m } = readManifest(found.dir);
   const cardPath = join(found.dir, CARD_FILE);

@@ -18,7 +18,15 @@ export interface RecordOptions {
   station?: string | null;
   /** The execution providers the run asked for (the report's `providers.requested`). */
   providersRequested?: readonly string[] | null;
+  /**
+   * Images of the report already recorded (a resumed batch's half-done case): not recorded again,
+   * but their recorded runs are the ones the case verdict refers to.
+   */
+  recorded?: PriorRecords;
 }
+
+/** Per source: the runs already recorded for it (pack name → run) or the code it failed with. */
+export type PriorRecords = ReadonlyMap<string, { runs: ReadonlyMap<string, { runId: number; score: number; verdict: string; sha256: string }>; errorCode?: string }>;
 
 /** Which failures are the input's fault (validation) and which the model's (inference). */
 function stageOf(code: string): ErrorInput['stage'] {
@@ -135,7 +143,8 @@ export function recordInspection(store: HistoryStore, report: InspectReport, giv
   // The station's id and line (station.yaml beside the database) unless the caller names them.
   const station = given.station === undefined || given.line === undefined ? loadStation(stationDirOf(store.file)) : null;
   const opts: RecordOptions = { ...given, station: given.station ?? station?.id ?? null, line: given.line ?? station?.line ?? null };
-  const ok = report.results.filter((r) => !r.error && r.image.sha256);
+  const recorded = given.recorded;
+  const ok = report.results.filter((r) => !r.error && r.image.sha256 && !recorded?.has(r.source));
   const records = ok.map((r) => {
     const map = mapOf(r);
     // Raw maps are kept (compressed, by content hash) so an audit can redraw exactly what was shown.
@@ -147,8 +156,13 @@ export function recordInspection(store: HistoryStore, report: InspectReport, giv
   return store.write(() => {
     const runs = store.recordInferences(records);
     const runIdOf = new Map(ok.map((r, i) => [r, runs[i]!.runId]));
+    // An image recorded before (resumed case): the case verdict names its recorded run.
     for (const r of report.results) {
-      if (!r.error) continue;
+      const prior = recorded?.get(r.source)?.runs.get(r.pack.name);
+      if (prior && !r.error) runIdOf.set(r, prior.runId);
+    }
+    for (const r of report.results) {
+      if (!r.error || recorded?.has(r.source)) continue;
       store.recordError({
         stage: stageOf(r.error.code),
         code: r.error.code,
@@ -163,7 +177,7 @@ export function recordInspection(store: HistoryStore, report: InspectReport, giv
     }
     recordSkipped(store, report.skipped ?? [], opts);
     for (const k of report.cases) store.recordCaseVerdict(toCaseVerdictInput(k, report.results, runIdOf, opts));
-    return report.results.map((r) => runIdOf.get(r));
+    return report.results.map((r) => (recorded?.has(r.source) ? undefined : runIdOf.get(r)));
   });
 }
 

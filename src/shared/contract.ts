@@ -169,7 +169,10 @@ export const OpenedSeries = z.object({
       frames: z.array(ImageFrame),
     }),
   ),
+  /** Image files that did not open: they stay in the queue as cases that show their code. */
   errors: z.array(z.object({ path: z.string(), error: z.object({ code: z.string(), message: z.string() }) })),
+  /** Entries not opened: not images (INPUT_NOT_AN_IMAGE) or refused by the walk (WALK_*), as `inspect.run` reports them. */
+  skipped: z.array(z.object({ path: z.string(), code: z.string(), message: z.string() })),
 });
 export type OpenedSeries = z.infer<typeof OpenedSeries>;
 
@@ -222,7 +225,7 @@ export const AgreementRecorded = z.object({
   caseKey: z.string(),
   matchIou: z.number(),
   meanIou: z.number().nullable(),
-  systems: z.array(z.object({ system: z.string(), runId: z.number(), packName: z.string(), boxes: z.number() })),
+  systems: z.array(z.object({ system: z.string(), runId: z.number(), packName: z.string(), boxes: z.number(), method: z.string().nullable() })),
   pairs: z.array(z.object({ a: z.string(), b: z.string(), iou: z.number().nullable(), matched: z.number() })),
   boxes: z.array(z.object({ system: z.string(), index: z.number(), label: z.string().optional(), foundBy: z.array(z.string()), bestIou: z.record(z.string(), z.number()) })),
 });

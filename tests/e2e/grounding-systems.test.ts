@@ -11,13 +11,14 @@ import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agreement } from '../../src/core/agreement/index';
 import { getRun } from '../../src/core/history/index';
+import { methodDisplayName } from '../../src/shared/methods';
 import { openBridge, type Bridge } from '../support/bridge';
 import { repoRoot } from '../support/paths';
 
 type Caption = { text: string; fontSize: number; x: number; y: number; width: number; height: number };
 const captions = (b: Bridge, pane = 0): Promise<Caption[]> => b.page.evaluate((p) => (globalThis as unknown as { __inspector: { boxCaptions(pane: number): Caption[] } }).__inspector.boxCaptions(p), pane);
 /** The pack's own prompt, as its pack.yaml states it (the demo pack is retrained from time to time). */
-const DEFAULT_PROMPT = /^grounding:\n {2}prompt: (.+)$/m.exec(readFileSync(join(repoRoot, 'models/pcb-defects-grounding/pack.yaml'), 'utf8'))![1]!;
+const DEFAULT_PROMPT = /^grounding:\n {2}prompt: (.+)$/m.exec(readFileSync(join(repoRoot, 'models/defects-grounding/pack.yaml'), 'utf8'))![1]!;
 
 describe('grounding review and three systems (Chromium, real host, shipped packs)', () => {
   let b: Bridge;
@@ -47,7 +48,7 @@ describe('grounding review and three systems (Chromium, real host, shipped packs
   it('DET captions, prompt shown, per-box accept/reject, prompt edit re-run — all read back from SQLite', async () => {
     const { page } = b;
     await openSample('pcb-grounding', /92000111_test\.jpg$/);
-    await page.getByTestId('inspect-pack').selectOption('pcb-defects-grounding');
+    await page.getByTestId('inspect-pack').selectOption('defects-grounding');
     await page.getByTestId('inspect-run').click();
     await page.getByTestId('grounding-panel').waitFor({ timeout: 120_000 });
     expect(await page.getByTestId('grounding-prompt').textContent()).toBe(`“${DEFAULT_PROMPT}”`);
@@ -72,13 +73,32 @@ describe('grounding review and three systems (Chromium, real host, shipped packs
     expect(det[0]!.fontSize).toBe(13);
     await b.screenshot('grounding-det-default');
 
-    // Per-box review: box 0 accepted from the keyboard, box 1 rejected with the mouse.
+    // Per-box review: box 0 accepted with one key (J focuses it, Y accepts), box 1 rejected with the mouse.
     const caseId = await page.evaluate(() => (globalThis as unknown as { __inspector: { state(): { review: { current: number; cases: { id: string }[] } } } }).__inspector.state().review);
     const cid = caseId.cases[caseId.current]!.id;
-    const boxId = (i: number) => `${cid}|pcb-defects-grounding|${i}`;
-    await page.getByTestId(`box-accept-${boxId(0)}`).focus();
-    await page.keyboard.press('Enter');
+    const boxId = (i: number) => `${cid}|defects-grounding|${i}`;
+    const focusedRow = () => page.locator('[data-box-row][aria-current="true"]').getAttribute('data-box-row');
+    await page.locator('body').click({ position: { x: 5, y: 990 } });
+    await page.keyboard.press('j');
+    expect(await focusedRow()).toBe(boxId(0));
+    await page.keyboard.press('j');
+    expect(await focusedRow()).toBe(boxId(1));
+    await page.keyboard.press('k');
+    expect(await focusedRow()).toBe(boxId(0));
+    // K from the first box cycles to the last, J back to the first.
+    await page.keyboard.press('k');
+    expect(await focusedRow()).toBe(boxId(firstRun.regions.length - 1));
+    await page.keyboard.press('j');
+    expect(await focusedRow()).toBe(boxId(0));
+    await page.keyboard.press('y');
     await page.getByTestId(`box-accept-${boxId(0)}`).and(page.locator('[aria-pressed="true"]')).waitFor();
+    // Y is the box's, never the case's: no case review was written.
+    expect(db().prepare('SELECT count(*) FROM reviews').pluck().get()).toBe(0);
+    // The shortcut sheet lists the one-key box review.
+    await page.keyboard.press('?');
+    for (const text of ['Next / previous model box (to accept or reject)', 'Accept the focused model box', 'Reject the focused model box (false call)']) await page.getByText(text).waitFor();
+    await b.screenshot('grounding-shortcut-sheet');
+    await page.keyboard.press('Escape');
     await page.getByTestId(`box-reject-${boxId(1)}`).click();
     await page.getByTestId(`box-reject-${boxId(1)}`).and(page.locator('[aria-pressed="true"]')).waitFor();
     const rows = db().prepare('SELECT run_id, box_index, label, decision, operator_id, box FROM box_reviews ORDER BY id').all() as Record<string, unknown>[];
@@ -153,7 +173,12 @@ describe('grounding review and three systems (Chromium, real host, shipped packs
     const row = db().prepare('SELECT * FROM system_agreements ORDER BY id DESC LIMIT 1').get() as Record<string, unknown>;
     expect(row, 'the agreement is recorded').toBeDefined();
     const systems = JSON.parse(row['runs'] as string) as { system: string; runId: number }[];
-    expect(systems.map((s) => s.system)).toEqual(['Grad-CAM', 'Anomaly', 'Grounding']);
+    // The classifier is named by the explanation method its run recorded (the battery pack: HiResCAM).
+    const method = getRun(db(), systems[0]!.runId).run.explanation!.method;
+    expect(method).toBe('hirescam');
+    expect(systems.map((s) => s.system)).toEqual([methodDisplayName(method), 'Anomaly', 'Grounding']);
+    expect(await page.getByTestId('system-label-classifier').textContent()).toBe('HiResCAM');
+    const kindOf = (name: string) => (['classifier', 'anomaly', 'grounding'] as const)[systems.findIndex((s) => s.system === name)]!;
     const recomputed = agreement(
       systems.map((s) => ({ system: s.system, boxes: getRun(db(), s.runId).run.regions.map((g) => ({ x: g.box[0], y: g.box[1], width: g.box[2], height: g.box[3] })) })),
       row['match_iou'] as number,
@@ -167,11 +192,11 @@ describe('grounding review and three systems (Chromium, real host, shipped packs
     }
     // Each system says how many boxes it found, or honestly that it found none.
     for (const s of recomputed.systems) {
-      const text = await page.getByTestId(`system-result-${s.system}`).textContent();
+      const text = await page.getByTestId(`system-result-${kindOf(s.system)}`).textContent();
       expect(text).toMatch(s.boxes === 0 ? new RegExp(`no boxes from ${s.system}`) : new RegExp(`^${s.boxes} box${s.boxes === 1 ? '' : 'es'}`));
     }
     const pack = (id: number) => getRun(db(), id).run.packName;
-    expect(systems.map((s) => pack(s.runId))).toEqual(['battery-ct-porosity', 'surface-pitting-ae', 'pcb-defects-grounding']);
+    expect(systems.map((s) => pack(s.runId))).toEqual(['battery-ct-porosity', 'surface-pitting-ae', 'defects-grounding']);
     const audit = await b.host.handlers['audit.verify']({});
     expect(audit.ok).toBe(true);
     return { systems, meanIou: recomputed.meanIou };
@@ -188,9 +213,9 @@ describe('grounding review and three systems (Chromium, real host, shipped packs
     expect(await det()).toBe(n);
     await b.screenshot('systems-pcb-all');
     if (n > 0) {
-      await page.getByTestId('system-toggle-Grounding').uncheck();
+      await page.getByTestId('system-toggle-grounding').uncheck();
       expect(await det()).toBe(0);
-      await page.getByTestId('system-toggle-Grounding').check();
+      await page.getByTestId('system-toggle-grounding').check();
       expect(await det()).toBe(n);
     }
   }, 300_000);
@@ -202,7 +227,7 @@ describe('grounding review and three systems (Chromium, real host, shipped packs
     await page.keyboard.press('F5');
     await page.getByTestId('verdict').filter({ hasText: /porosity/i }).waitFor({ timeout: 120_000 });
     // The case's deciding run (the line-demo also runs the grounding pack beside it, as findings).
-    const own = (await b.host.handlers['history.search']({})).rows.find((r) => basename(r.sourcePath) === 'cell-002_ct.png' && r.packName !== 'pcb-defects-grounding')!;
+    const own = (await b.host.handlers['history.search']({})).rows.find((r) => basename(r.sourcePath) === 'cell-002_ct.png' && r.packName !== 'defects-grounding')!;
     await page.getByTestId('systems-run').click();
     const { systems } = await checkAgreement();
     expect(basename(getRun(db(), systems[0]!.runId).image.sourcePath)).toBe('cell-002_ct.png');

@@ -63,6 +63,6 @@ describe('bundled samples (Chromium, real host, shipped packs)', () => {
     const { rows } = await b.host.handlers['history.search']({});
     // The side's pack decided; the config's grounding pack ran on the same view for findings.
     expect(rows.find((r) => r.packName === 'battery-ct-porosity')).toMatchObject({ caseKey: 'cell-002' });
-    expect(rows.find((r) => r.packName === 'pcb-defects-grounding')).toMatchObject({ caseKey: 'cell-002' });
+    expect(rows.find((r) => r.packName === 'defects-grounding')).toMatchObject({ caseKey: 'cell-002' });
   });
 });

@@ -1,6 +1,6 @@
 """The model card's baseline: template difference + connected components (class-agnostic).
 
-  /usr/bin/python3 training/grounding/baseline.py training/configs/pcb-defects-grounding.yaml
+  /usr/bin/python3 training/grounding/baseline.py training/configs/defects-grounding.yaml
 
 The defect-free template is given (DeepPCB's premise): |test - template| > 127, opened 3 x 3,
 grown by `grow` px to merge a defect's fragments, one box per component with >= 20 changed pixels,

@@ -1,6 +1,6 @@
 """The card's porosity and pitting baselines: the shipped packs' heatmap regions as boxes.
 
-  INSPECTOR_DATA_DIR=/tmp/x /usr/bin/python3 training/grounding/baseline_regions.py training/configs/pcb-defects-grounding.yaml
+  INSPECTOR_DATA_DIR=/tmp/x /usr/bin/python3 training/grounding/baseline_regions.py training/configs/defects-grounding.yaml
 
 On the same held-out sets as the grounding card (heldout.py), the app's own `inspect` runs
 battery-ct-porosity (Grad-CAM regions) on the CT views and surface-pitting-ae (anomaly-map

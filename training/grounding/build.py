@@ -1,7 +1,7 @@
 """Builds the demo grounding pack's public folder: trains the stand-in on DeepPCB, evaluates it
 against a template-difference baseline, exports both ONNX contracts, writes the HF layout.
 
-  nice -n 10 /usr/bin/python3 training/grounding/build.py training/configs/pcb-defects-grounding.yaml [--reuse-weights]
+  nice -n 10 /usr/bin/python3 training/grounding/build.py training/configs/defects-grounding.yaml [--reuse-weights]
 
 Output: training/work/<pack>/hf/ (config.json, preprocessor_config.json, tokenizer.json,
 tokenizer_config.json, vocab.txt, onnx/model.onnx, onnx/model_fp16.onnx), idea/model.onnx (the

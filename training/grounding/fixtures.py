@@ -40,7 +40,7 @@ PROMPTS = [
 
 
 def main():
-    vocab = convert(json.load(open(fetch_vocab_json(WORK / "pcb-defects-grounding"))))
+    vocab = convert(json.load(open(fetch_vocab_json(WORK / "defects-grounding"))))
     tok = WordPiece(vocab)
     OUT.mkdir(parents=True, exist_ok=True)
     cases = []
@@ -78,7 +78,7 @@ def main():
         blocks.append({"ids": ids, "mask": m[0].int().flatten().tolist(), "position_ids": p[0].tolist()})
     (OUT / "blocks.json").write_text(json.dumps({"source": "training/grounding/net.py phrase_blocks", "cases": blocks}) + "\n")
     # Post-processing by evaluate.py (numpy) on the PyTorch outputs of the demo model.
-    ref_path = WORK / "pcb-defects-grounding" / "reference.json"
+    ref_path = WORK / "defects-grounding" / "reference.json"
     if ref_path.exists():
         from evaluate import postprocess
 

@@ -1,6 +1,6 @@
 """Packages the demo grounding pack from build.py's output, through the app's own CLI.
 
-  /usr/bin/python3 training/grounding/package.py training/configs/pcb-defects-grounding.yaml
+  /usr/bin/python3 training/grounding/package.py training/configs/defects-grounding.yaml
 
 Writes MODEL_CARD.md's generated sections and evaluation.json into the export folder, runs
 `inspector pack create --hf … --kind grounding` into models/<pack>/, copies the sample images
@@ -107,7 +107,7 @@ def main():
         shutil.rmtree(out)
     ev = cfg["eval"]
     subprocess.run(
-        ["node", "bin/inspector.js", "pack", "create", "--hf", str(hf), "--kind", "grounding", "--out", str(out), "--name", pack, "--version", cfg.get("version", "0.2.0"),
+        ["node", "bin/inspector.js", "pack", "create", "--hf", str(hf), "--kind", "grounding", "--out", str(out), "--name", pack, *(["--alias", ",".join(cfg["aliases"])] if cfg.get("aliases") else []), "--version", cfg.get("version", "0.2.0"),
          "--prompt", r["prompt"], "--box-threshold", str(ev["default_box_threshold"]), "--text-threshold", str(ev["default_text_threshold"]),
          "--nms-iou", str(ev["nms_iou"]), "--side", "external", "--licence", "MIT; weights trained on DeepPCB (MIT), battery_xct_workflows (MIT) and BSData (CC BY-SA 4.0: attribution, share-alike may apply)",
          "--training-data", "DeepPCB train split; battery_xct_workflows slice 1 with inserted voids; BSData series other than surface-pitting-ae test series", "--extra-files", "MODEL_CARD.md,evaluation.json"],

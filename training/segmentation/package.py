@@ -53,6 +53,19 @@ of the photos is not published, so areas are in pixels unless a calibration is s
 photos ({', '.join(res['fixtures'])}) and compares with PyTorch's logits saved by the build
 (`tests/fixtures/segmentation/`).
 
+## Input guard (out of distribution)
+Images unlike the ball-screw photos the model was built for are flagged `INPUT_OUT_OF_DISTRIBUTION`
+and get the decision UNCERTAIN: the envelope in `pack.yaml` `guard` (colour, sides) and the
+Mahalanobis distance of the model's own encoder activations to those of reference photos
+(`guard.json`); see docs/PACKS.md "Input guard". The build holds out no validation split, so the
+guard is fitted on the 103 photos of the held-out test series; its false alarms are measured on
+the BSData normal photos the build never used (`training/segmentation/guard_sets.py`, then
+`inspector pack guard … --write`, as in training/guard.sh). Pitted photos are inside the envelope:
+the guard asks whether the image is a photo of this kind, not whether it is defect-free.
+
+<!-- BEGIN GENERATED: guard -->
+<!-- END GENERATED: guard -->
+
 Not for production use: a demonstration of the segmentation pack format.
 """
     (out / "MODEL_CARD.md").write_text(card, encoding="utf-8")

@@ -10,7 +10,7 @@ const root = resolve(import.meta.dirname, '..', '..', '..');
 const [imagesFile, prompt] = process.argv.slice(2) as [string, string];
 const paths = readFileSync(imagesFile, 'utf8').split('\n').filter(Boolean);
 const images = await Promise.all(paths.map((p) => loadImage(p)));
-const model = GroundingModel.open(join(root, 'models', 'pcb-defects-grounding'), 'onnx/model.onnx');
+const model = GroundingModel.open(join(root, 'models', 'defects-grounding'), 'onnx/model.onnx');
 let loop = 0;
 let pre = 0;
 let infer = 0;

@@ -1,5 +1,5 @@
 """PyTorch eager reference for scripts/bench/grounding.ts: the demo grounding model's own weights
-(training/work/pcb-defects-grounding/model.pt), same images, same prompt; prints one JSON line.
+(training/work/defects-grounding/model.pt), same images, same prompt; prints one JSON line.
 Timed per image: preprocessing (normalise, tokenize) + forward + post-processing; decoding excluded
 (as in the Inspector run)."""
 import json
@@ -25,13 +25,13 @@ import yaml  # noqa: E402
 def main():
     weights, images_file, prompt = sys.argv[1], sys.argv[2], sys.argv[3]
     torch.set_num_threads(os.cpu_count())
-    cfg = yaml.safe_load(open(ROOT / "training" / "configs" / "pcb-defects-grounding.yaml"))
+    cfg = yaml.safe_load(open(ROOT / "training" / "configs" / "defects-grounding.yaml"))
     mc = cfg["model"]
     net = GroundingStandIn(mc["width"], tuple(mc["dilations"]), mc["embed"], mc["token_dim"], mc["queries"], mc["max_text_len"])
     net.load_state_dict(torch.load(weights)["net"])
     net.eval()
     model = HFExport(net)
-    vocab = (ROOT / "models" / "pcb-defects-grounding" / "vocab.txt").read_text().split("\n")[:-1]
+    vocab = (ROOT / "models" / "defects-grounding" / "vocab.txt").read_text().split("\n")[:-1]
     tok = WordPiece(vocab)
     paths = [p for p in open(images_file).read().split("\n") if p]
     grays = [cv2.imread(p, cv2.IMREAD_GRAYSCALE) for p in paths]

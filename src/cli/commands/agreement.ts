@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { recordRunsAgreement } from '../../core/agreement/index';
+import { recordRunsAgreement, systemNameOf } from '../../core/agreement/index';
+import { getRun } from '../../core/history/index';
 import type { Command } from '../command';
 import { usageError, withStore } from '../historyDb';
 
-const DEFAULT_SYSTEMS = ['Grad-CAM', 'Anomaly', 'Grounding'];
 
 export const agreementCommand: Command = {
   name: 'agreement',
@@ -14,7 +14,8 @@ export const agreementCommand: Command = {
     'Reads the boxes of the recorded runs (all on the same image) from the history, computes per pair',
     'the IoU of the areas the systems cover and their one-to-one matches at IoU ≥ --match-iou, and per',
     'box which other systems found it; records the result (audited, as the app\'s three-systems card does).',
-    `--systems names the runs in order (default ${DEFAULT_SYSTEMS.join(',')}, then run N). See docs/GROUNDING.md.`,
+    '--systems names the runs in order; by default each run is named by what it recorded: its CAM method',
+    '(HiResCAM, Grad-CAM, …), Anomaly, or Grounding (a run with a prompt), else run N. See docs/GROUNDING.md.',
   ].join('\n'),
   async run(args) {
     const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { systems: { type: 'string' }, 'match-iou': { type: 'string' }, db: { type: 'string' }, json: { type: 'boolean' } } });
@@ -24,10 +25,13 @@ export const agreementCommand: Command = {
       return n;
     });
     if (ids.length < 2) throw usageError('agreement needs at least two run ids.');
-    const names = values.systems ? values.systems.split(',').map((s) => s.trim()) : ids.map((_, i) => DEFAULT_SYSTEMS[i] ?? `run ${i + 1}`);
-    if (names.length !== ids.length) throw usageError(`--systems names ${names.length} systems for ${ids.length} runs.`);
+    const given = values.systems ? values.systems.split(',').map((s) => s.trim()) : undefined;
+    if (given && given.length !== ids.length) throw usageError(`--systems names ${given.length} systems for ${ids.length} runs.`);
     const matchIou = values['match-iou'] !== undefined ? Number(values['match-iou']) : undefined;
-    const a = withStore(values.db, (s) => recordRunsAgreement(s, { runs: ids.map((runId, i) => ({ system: names[i]!, runId })), ...(matchIou !== undefined ? { matchIou } : {}) }));
+    const a = withStore(values.db, (s) => {
+      const names = given ?? defaultNames(ids.map((id) => systemNameOf(getRun(s.db, id))));
+      return recordRunsAgreement(s, { runs: ids.map((runId, i) => ({ system: names[i]!, runId })), ...(matchIou !== undefined ? { matchIou } : {}) });
+    });
     if (values.json) {
       process.stdout.write(JSON.stringify(a, null, 2) + '\n');
       return 0;
@@ -41,3 +45,8 @@ export const agreementCommand: Command = {
     return 0;
   },
 };
+
+/** Each run's recorded kind; a run of no known kind, or a second of the same, is `run N`. */
+function defaultNames(kinds: (string | undefined)[]): string[] {
+  return kinds.map((k, i) => (k && kinds.indexOf(k) === i ? k : `run ${i + 1}`));
+}

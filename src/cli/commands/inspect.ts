@@ -132,6 +132,8 @@ function formatReport(report: InspectReport): string {
       lines.push(`  anomaly (${a.format}) score ${a.score?.toFixed(3) ?? '-'}${a.rawScore !== undefined ? ` (raw ${a.rawScore.toPrecision(5)})` : ''} threshold 0.5`);
     }
     lines.push(`  decision ${r.decision.toUpperCase()}${r.drivingLabel ? ` (${r.drivingLabel})` : ''}${r.defectScore !== undefined ? `  defect score ${r.defectScore.toFixed(3)}` : ''}`);
+    // The input guard's flag is the reason the decision is UNCERTAIN: said in words, not only in --json.
+    if (r.guard?.outOfDistribution) lines.push(`  ${r.guard.code ?? 'INPUT_OUT_OF_DISTRIBUTION'}: ${r.guard.reasons.join('; ')}`);
     if (r.threshold) lines.push(`  ${thresholdLine(r.threshold)}`);
     if (r.validation && !r.validation.validated) lines.push(`  NOT VALIDATED: ${r.validation.reason ?? 'not validated on this station'}`);
     if (r.explanation) {

@@ -7,6 +7,7 @@ import { ResidualSpec } from '../../core/packs/manifest';
 import { checkPack } from '../../core/packs/check';
 import type { Command } from '../command';
 import { GUARD_HELP, guardCommand } from './packGuard';
+import { quietNativeProviderLog } from '../../core/runtime/providers';
 
 /** `ssim,luma,5` → { metric: 'ssim', channels: 'luma', window: 5 }. */
 function residual(text: string): ResidualSpec {
@@ -29,7 +30,7 @@ const HELP = [
   '                        [--cam-class predicted|defect]',
   '  inspector pack create --hf DIR --kind grounding --prompt "a . b ." --out DIR',
   '                        [--box-threshold 0.35] [--text-threshold 0.25] [--nms-iou 0.5]',
-  '                        [--dtype fp32|fp16|q8|int8|uint8|q4|q4f16] [--name N] [--version V] [--side internal|external]',
+  '                        [--dtype fp32|fp16|q8|int8|uint8|q4|q4f16] [--name N] [--alias OLD,…] [--version V] [--side internal|external]',
   '                        [--extra-files MODEL_CARD.md,…] [--licence L] [--training-data TEXT]',
   '  inspector pack check <dir> [--json]',
   ...GUARD_HELP,
@@ -100,6 +101,7 @@ async function create(args: string[]): Promise<number> {
       'nms-iou': { type: 'string' },
       dtype: { type: 'string' },
       'extra-files': { type: 'string' },
+      alias: { type: 'string' },
       json: { type: 'boolean' },
     },
   });
@@ -186,6 +188,7 @@ function createGrounding(v: Record<string, string | boolean | undefined>): numbe
     ...(nms !== undefined ? { nmsIou: nms } : {}),
     ...(dtype ? { dtype } : {}),
     ...(str('name') ? { name: str('name')! } : {}),
+    ...(str('alias') ? { aliases: str('alias')!.split(',').map((a) => a.trim()).filter((a) => a) } : {}),
     ...(str('version') ? { version: str('version')! } : {}),
     ...(str('side') ? { side: str('side') as 'internal' } : {}),
     ...(str('extra-files') ? { extraFiles: str('extra-files')!.split(',').map((f) => f.trim()) } : {}),
@@ -226,6 +229,8 @@ export const packCommand: Command = {
   help: HELP,
   async run(args) {
     const [sub, ...rest] = args;
+    // These run onnxruntime in this process: no red provider-load noise on the user's terminal.
+    if (sub === 'create' || sub === 'guard') quietNativeProviderLog();
     if (sub === 'create') return create(rest);
     if (sub === 'check') return check(rest);
     if (sub === 'guard') return guardCommand(rest);

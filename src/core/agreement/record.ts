@@ -4,7 +4,8 @@
  * app (`agreement.record`) and the CLI (`inspector agreement`).
  */
 import { InspectorError } from '../../shared/errors';
-import { getRun, type HistoryStore } from '../history/index';
+import { getRun, type HistoryStore, type RunDetail } from '../history/index';
+import { isCamMethod, methodDisplayName } from '../../shared/methods';
 import { agreement, type Agreement } from './agreement';
 
 export interface RunsAgreementInput {
@@ -15,7 +16,19 @@ export interface RunsAgreementInput {
 export interface RecordedAgreement extends Omit<Agreement, 'systems'> {
   agreementId: number;
   caseKey: string;
-  systems: { system: string; runId: number; packName: string; boxes: number }[];
+  /** `method`: the explanation method the run recorded (a CAM id, an anomaly format), null for none. */
+  systems: { system: string; runId: number; packName: string; boxes: number; method: string | null }[];
+}
+
+/**
+ * What a recorded run is, as a system of the comparison: a classifier's map by the CAM method it
+ * recorded (HiResCAM, Grad-CAM, …), an anomaly map, or grounding boxes (a run with a prompt).
+ */
+export function systemNameOf(detail: RunDetail): string | undefined {
+  if (detail.run.groundingPrompt) return 'Grounding';
+  const method = detail.run.explanation?.method;
+  if (isCamMethod(method)) return methodDisplayName(method!);
+  return method ? 'Anomaly' : undefined;
 }
 
 export function recordRunsAgreement(store: HistoryStore, input: RunsAgreementInput): RecordedAgreement {
@@ -54,7 +67,7 @@ export function recordRunsAgreement(store: HistoryStore, input: RunsAgreementInp
     caseKey,
     matchIou,
     meanIou: a.meanIou,
-    systems: runs.map((r, i) => ({ system: r.system, runId: r.runId, packName: r.detail.run.packName, boxes: a.systems[i]!.boxes })),
+    systems: runs.map((r, i) => ({ system: r.system, runId: r.runId, packName: r.detail.run.packName, boxes: a.systems[i]!.boxes, method: r.detail.run.explanation?.method ?? null })),
     pairs: a.pairs,
     boxes: a.boxes,
   };

@@ -6,17 +6,18 @@
 import { statSync } from 'node:fs';
 import { dirname, extname, resolve, sep } from 'node:path';
 import { walkFiles } from '../files/walk';
+import { IMAGE_EXT } from '../imaging/extensions';
 import { InspectorError } from '../../shared/errors';
 import type { ExplainMethod } from '../explain';
 import type { GroundingOptions } from '../grounding/inspect';
 import type { LoadedPack } from '../packs/load';
+import { packRefersTo } from '../packs/resolve';
 import { groupCases } from '../verdict/cases';
 import type { LoadedConfig } from '../verdict/config';
 import { integrate, withFailures, type FailedImage, type Side, type SideResult, type Verdict } from '../verdict/verdict';
 import type { StationCalibration } from './calibration';
 import type { Engine, InspectionResult } from './engine';
 
-const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.dcm', '.dicom']);
 
 export interface ImageResult extends InspectionResult {
   caseId: string;
@@ -174,7 +175,7 @@ export async function inspect(
   // A side's grounding pack (sides.<side>.grounding) runs on that side's images for findings only;
   // a pack named only there is not routed as a side pack of its own.
   const sidesCfg = req.config.config.sides;
-  const refers = (p: LoadedPack, ref: string | undefined) => !!ref && (p.manifest.name === ref || p.dir === resolve(ref));
+  const refers = packRefersTo;
   const findingsOnly = (p: LoadedPack) =>
     (['internal', 'external'] as const).some((s) => refers(p, sidesCfg[s]?.grounding?.pack)) && !(['internal', 'external'] as const).some((s) => refers(p, sidesCfg[s]?.pack));
   const routable = req.packs.filter((p) => !findingsOnly(p));

@@ -8,7 +8,7 @@
  */
 import pg from 'pg';
 import { InspectorError } from '../../shared/errors';
-import { ROLLUP_MIGRATION } from './rollups';
+import { INGEST_MIGRATION, ROLLUP_MIGRATION } from './rollups';
 
 export interface CentralMigration {
   version: number;
@@ -44,9 +44,15 @@ CREATE TABLE approved_packs(
   {
     version: 4,
     name: 'records by station and outbox sequence',
-    // central verify reads a station's rows in outbox order, a page at a time (verify.ts).
-    sql: `CREATE INDEX records_station_seq ON records (station_id, seq);`,
+    // central verify reads a station's rows in outbox order, a page at a time (verify.ts). The case
+    // key index is led by the key: led by station_id, the planner took it for the rollup's lookup
+    // of a run's case *by id* on partitions without statistics yet and scanned every case of the
+    // station for each run — quadratic in a month's cases; the lookup by id belongs to the key.
+    sql: `CREATE INDEX records_station_seq ON records (station_id, seq);
+DROP INDEX records_case_key;
+CREATE INDEX records_case_key ON records ((row->>'case_key'), station_id) WHERE tbl = 'cases';`,
   },
+  { version: 5, name: 'one-statement sync batches', sql: INGEST_MIGRATION },
 ];
 
 export const CENTRAL_LATEST = CENTRAL_MIGRATIONS[CENTRAL_MIGRATIONS.length - 1]!.version;
@@ -163,6 +169,35 @@ export async function ensurePartitions(c: pg.Client, times: Iterable<number>): P
   }
   // Remembered only once committed: a rolled-back batch may have created nothing.
   return void months.forEach((m) => pendingPartitions.add(m.name));
+}
+
+/**
+ * The month partitions a batch needs, created and committed in a short transaction of their own
+ * (none at all when every month is known): the sync's single-statement batches then insert into
+ * partitions that exist. A partition left empty by a failed batch is harmless.
+ */
+export async function ensurePartitionsCommitted(c: pg.Client, times: Iterable<number>): Promise<void> {
+  let lo = Infinity;
+  let hi = -Infinity;
+  let missing = false;
+  for (const t of times) {
+    if (t >= lo && t < hi) continue;
+    const m = monthOf(t);
+    lo = Date.parse(m.from);
+    hi = Date.parse(m.to);
+    if (!knownPartitions.has(m.name)) missing = true;
+  }
+  if (!missing) return;
+  await c.query('BEGIN');
+  try {
+    await ensurePartitions(c, times);
+    await c.query('COMMIT');
+    partitionsCommitted();
+  } catch (e) {
+    partitionsRolledBack();
+    await c.query('ROLLBACK').catch(() => {});
+    throw e;
+  }
 }
 
 const pendingPartitions = new Set<string>();

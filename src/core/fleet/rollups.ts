@@ -112,3 +112,34 @@ CREATE TEMP TABLE fresh ON COMMIT DROP AS
   SELECT station_id, tbl, rid, row FROM records WHERE tbl IN (${ROLLED_UP_TABLES.map((t) => `'${t}'`).join(', ')});
 SELECT fleet_rollup();
 DROP TABLE fresh;`;
+
+/**
+ * One sync batch as one statement (and so one transaction): lock the station's watermark; if it is
+ * not where the sender read from (another sync of the same station moved it), write nothing and
+ * say where it is; else insert the batch (ON CONFLICT DO NOTHING: a row central holds stays as it
+ * is), roll up the rows really inserted, and move the watermark and the chain head. One round trip
+ * per batch instead of six.
+ */
+export const INGEST_MIGRATION = `
+CREATE FUNCTION fleet_ingest(p_station text, p_after bigint, p_top bigint, p_rows jsonb, p_rolled text[],
+                             p_audit_seq bigint, p_audit_hash text, OUT applied boolean, OUT last_seq bigint)
+LANGUAGE plpgsql AS $fn$
+DECLARE cur bigint;
+BEGIN
+  SELECT s.last_seq INTO cur FROM stations s WHERE s.station_id = p_station FOR UPDATE;
+  IF cur IS DISTINCT FROM p_after THEN
+    applied := false; last_seq := cur; RETURN;
+  END IF;
+  CREATE TEMP TABLE IF NOT EXISTS fresh(station_id text, tbl text, rid text, row jsonb) ON COMMIT DELETE ROWS;
+  WITH ins AS (
+    INSERT INTO records(station_id, tbl, rid, seq, at, row)
+    SELECT p_station, x.tbl, x.rid, x.seq, to_timestamp(x.at / 1000.0), x.row
+    FROM jsonb_to_recordset(p_rows) AS x(tbl text, rid text, seq bigint, at float8, row jsonb)
+    ON CONFLICT DO NOTHING RETURNING records.station_id, records.tbl, records.rid, records.row)
+  INSERT INTO fresh SELECT i.station_id, i.tbl, i.rid, i.row FROM ins i WHERE i.tbl = ANY(p_rolled);
+  PERFORM fleet_rollup();
+  UPDATE stations s SET last_seq = p_top, synced_at = now(),
+    audit_seq = coalesce(p_audit_seq, s.audit_seq), audit_hash = coalesce(p_audit_hash, s.audit_hash)
+  WHERE s.station_id = p_station;
+  applied := true; last_seq := p_top;
+END $fn$;`;

@@ -8,7 +8,7 @@
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import { InspectorError } from '../../shared/errors';
-import { ensurePartitions, partitionsCommitted, partitionsRolledBack } from './central';
+import { ensurePartitionsCommitted } from './central';
 import { FRESH_TABLE, ROLLED_UP_TABLES } from './rollups';
 
 export interface SyncResult {
@@ -146,11 +146,18 @@ export async function syncStation(db: Database.Database, central: pg.Client, sta
 
   await central.query('INSERT INTO stations(station_id) VALUES ($1) ON CONFLICT DO NOTHING', [station]);
   await central.query(FRESH_TABLE);
-  for (;;) {
-    await central.query('BEGIN');
-    try {
-      const mark = await central.query('SELECT last_seq FROM stations WHERE station_id = $1 FOR UPDATE', [station]);
-      const lastSeq = Number(mark.rows[0].last_seq);
+  // Pruning is housekeeping, not truth (the central watermark is): done every few batches and at
+  // the end, so a batch costs one statement in PostgreSQL and no write in SQLite.
+  let unpruned = 0;
+  let prunedTo = 0;
+  const pruneUpTo = (seq: number) => {
+    if (seq > prunedTo) prune.run(seq);
+    prunedTo = Math.max(prunedTo, seq);
+    unpruned = 0;
+  };
+  let lastSeq = Number((await central.query('SELECT last_seq FROM stations WHERE station_id = $1', [station])).rows[0].last_seq);
+  try {
+    for (;;) {
       result.lastSeq = lastSeq;
       // A station restored from an old backup would reuse sequence numbers central already holds.
       if (lastSeq > localTop()) {
@@ -171,51 +178,41 @@ export async function syncStation(db: Database.Database, central: pg.Client, sta
       prefetched = null;
       if (ready?.error) throw ready.error;
       const batch: PreparedBatch = ready?.batch ?? readBatch(lastSeq);
-      if (batch.count === 0 || (opts.maxBatches !== undefined && result.batches >= opts.maxBatches)) {
-        await central.query('COMMIT');
-        prune.run(lastSeq);
-        break;
-      }
-      await ensurePartitions(central, batch.times);
-      const top: number = batch.top;
-      // Only the rows this insert really adds reach the dashboard rollups (rollups.ts), in this
-      // same transaction: a resent batch inserts, and so counts, nothing.
-      const inserted = central.query(
-        `WITH ins AS (
-           INSERT INTO records(station_id, tbl, rid, seq, at, row)
-           SELECT $1, x.tbl, x.rid, x.seq, to_timestamp(x.at / 1000.0), x.row FROM jsonb_to_recordset($2::jsonb) AS x(tbl text, rid text, seq bigint, at float8, row jsonb)
-           ON CONFLICT DO NOTHING RETURNING station_id, tbl, rid, row)
-         INSERT INTO fresh SELECT station_id, tbl, rid, row FROM ins WHERE tbl = ANY($3)`,
-        [station, batch.json, ROLLED_UP_TABLES],
-      );
+      if (batch.count === 0 || (opts.maxBatches !== undefined && result.batches >= opts.maxBatches)) break;
+      await ensurePartitionsCommitted(central, batch.times);
+      // One statement, so one transaction: lock the watermark, insert (only rows really inserted
+      // reach the dashboard rollups — a resent batch counts nothing), roll up, move the watermark.
+      // If another sync moved the watermark meanwhile, nothing is written and its position returns.
+      const head = batch.auditHead;
+      const sent = central.query('SELECT applied, last_seq FROM fleet_ingest($1, $2, $3, $4::jsonb, $5, $6, $7)', [
+        station,
+        lastSeq,
+        batch.top,
+        batch.json,
+        ROLLED_UP_TABLES,
+        head?.seq ?? null,
+        head?.hash ?? null,
+      ]);
       if (opts.maxBatches === undefined || result.batches + 1 < opts.maxBatches) {
-        // A bad row in the next batch must not roll back this one: its error waits for its turn.
+        // A bad row in the next batch must not stop this one: its error waits for its turn.
         try {
-          prefetched = { after: top, batch: readBatch(top) };
+          prefetched = { after: batch.top, batch: readBatch(batch.top) };
         } catch (error) {
-          prefetched = { after: top, error };
+          prefetched = { after: batch.top, error };
         }
       }
-      await inserted;
-      await central.query('SELECT fleet_rollup()');
-      const head = batch.auditHead;
-      await central.query(
-        `UPDATE stations SET last_seq = $2, synced_at = now(),
-           audit_seq = CASE WHEN $3::bigint IS NULL THEN audit_seq ELSE $3 END, audit_hash = coalesce($4, audit_hash) WHERE station_id = $1`,
-        [station, top, head?.seq ?? null, head?.hash ?? null],
-      );
-      await central.query('COMMIT');
-      partitionsCommitted();
-      prune.run(top);
+      const got = (await sent).rows[0] as { applied: boolean; last_seq: string };
+      lastSeq = Number(got.last_seq);
+      if (!got.applied) continue;
       result.sent += batch.count;
       result.batches++;
-      result.lastSeq = top;
-      opts.onBatch?.({ sent: batch.count, lastSeq: top });
-    } catch (e) {
-      partitionsRolledBack();
-      await central.query('ROLLBACK').catch(() => {});
-      throw e;
+      result.lastSeq = lastSeq;
+      if (++unpruned >= 8) pruneUpTo(lastSeq);
+      opts.onBatch?.({ sent: batch.count, lastSeq });
     }
+  } finally {
+    // What central acknowledged is pruned even when a later batch failed.
+    pruneUpTo(lastSeq);
   }
   result.pending = pendingCount(db);
   return result;

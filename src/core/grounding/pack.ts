@@ -24,6 +24,8 @@ export interface GroundingCreateOptions {
   nmsIou?: number;
   dtype?: GroundingDtype;
   name?: string;
+  /** Earlier names the pack keeps answering to (manifest `aliases`). */
+  aliases?: string[];
   version?: string;
   side?: 'internal' | 'external';
   provenance?: Record<string, string>;
@@ -67,6 +69,7 @@ export function createGroundingPack(o: GroundingCreateOptions): LoadedPack {
   const manifest: ManifestInput = {
     format: PACK_FORMAT,
     name,
+    ...(o.aliases?.length ? { aliases: o.aliases } : {}),
     version: o.version ?? '0.1.0',
     kind: 'grounding',
     ...(o.side ? { side: o.side } : {}),

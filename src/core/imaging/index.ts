@@ -5,7 +5,7 @@
  *
  *   loadImage(path, { frames? })      → Promise<ImageFile>     one file, any supported format
  *   loadImageBytes(bytes, path?)      → Promise<ImageFile>     same, from memory
- *   loadFolder(dir)                   → Promise<{ series, errors }>  files grouped into ImageSeries
+ *   loadFolder(dir)                   → Promise<{ series, errors, skipped }>  files grouped into ImageSeries; not-images and walk refusals in skipped
  *   groupSeries(files)                → ImageSeries[]          DICOM by Series Instance UID, sorted
  *                                                                along the slice normal; numbered
  *                                                                PNG/TIFF slices by folder + name stem

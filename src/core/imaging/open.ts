@@ -61,7 +61,10 @@ export function openedSeries(s: ImageSeries): OpenedSeries {
   };
 }
 
-export async function openFolder(dir: string, roots?: readonly string[]): Promise<{ series: OpenedSeries[]; errors: { path: string; error: ErrorInfo }[] }> {
-  const { series, errors } = await loadFolder(dir, roots ? { roots } : {});
-  return { series: series.map(openedSeries), errors };
+export async function openFolder(
+  dir: string,
+  roots?: readonly string[],
+): Promise<{ series: OpenedSeries[]; errors: { path: string; error: ErrorInfo }[]; skipped: { path: string; code: string; message: string }[] }> {
+  const { series, errors, skipped } = await loadFolder(dir, roots ? { roots } : {});
+  return { series: series.map(openedSeries), errors, skipped };
 }

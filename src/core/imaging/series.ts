@@ -10,6 +10,8 @@ import { walkFiles } from '../files/walk';
 import type { Frame, ImageFile, ImageSeries, SeriesGrouping } from './types';
 import { loadImageFile, type LoadOptions } from './load';
 import { toErrorInfo, type ErrorInfo } from '../../shared/errors';
+import { hasImageName } from './extensions';
+import { ImagingErrorCode } from './errors';
 
 function normal(o: Frame['orientation']): [number, number, number] | undefined {
   if (!o) return undefined;
@@ -91,26 +93,43 @@ function buildSeries(key: string, grouping: SeriesGrouping, list: ImageFile[]): 
 
 export interface FolderLoad {
   series: ImageSeries[];
-  /** Files that were not images or failed, each with its coded error. */
+  /** Image files that did not open (broken, truncated, unsupported), each with its coded error: they stay cases. */
   errors: { path: string; error: ErrorInfo }[];
+  /**
+   * Entries not opened at all, with their code, as `inspect.run` reports them: files that are not
+   * images (INPUT_NOT_AN_IMAGE: no image name and no image content) and entries the walker refused
+   * (WALK_NOT_REGULAR, WALK_LINK_DANGLING, WALK_OUTSIDE_ROOT, WALK_LOOP …). Never dropped silently.
+   */
+  skipped: { path: string; code: string; message: string }[];
 }
 
 /**
  * Every regular file directly inside `dir` (sorted naturally), grouped into series. The shared
  * walker lists them: FIFOs, dangling links, loops and (with `roots`) links out of the grant are
- * reported in `errors` with their code instead of blocking or aborting the folder.
+ * reported in `skipped` with their code instead of blocking or aborting the folder. A file is read
+ * by content (DICOM often has no extension); one that is no image by content nor by name is
+ * skipped as INPUT_NOT_AN_IMAGE, one named as an image that fails is a broken image (`errors`).
  */
 export async function loadFolder(dir: string, options: LoadOptions & { roots?: readonly string[] } = {}): Promise<FolderLoad> {
   const { roots, ...load } = options;
   const walked = walkFiles([dir], { recursive: false, includeHidden: true, compare: collator.compare, ...(roots ? { roots } : {}) });
   const files: ImageFile[] = [];
-  const errors: FolderLoad['errors'] = walked.skipped.map((s) => ({ path: s.path, error: { code: s.code, message: s.message } }));
+  const errors: FolderLoad['errors'] = [];
+  const skipped: FolderLoad['skipped'] = walked.skipped.map((s) => ({ path: s.path, code: s.code, message: s.message }));
   for (const path of walked.files) {
     try {
       files.push(await loadImageFile(path, load, roots));
     } catch (e) {
-      errors.push({ path, error: toErrorInfo(e, 'IMAGE_DECODE_FAILED') });
+      const error = toErrorInfo(e, 'IMAGE_DECODE_FAILED');
+      if (error.code === ImagingErrorCode.NOT_AN_IMAGE && !hasImageName(path)) {
+        skipped.push({ path, code: 'INPUT_NOT_AN_IMAGE', message: `Skipped ${basename(path)}: neither its content nor its name is an image format Inspector reads.` });
+      } else if (error.code === 'WALK_OUTSIDE_ROOT') {
+        // Swapped for a link out of the grant after the walk: refused like the walker's own finds.
+        skipped.push({ path, code: error.code, message: error.message });
+      } else {
+        errors.push({ path, error });
+      }
     }
   }
-  return { series: groupSeries(files), errors };
+  return { series: groupSeries(files), errors, skipped };
 }

@@ -40,6 +40,7 @@ export async function checkPack(dir: string, engine = new Engine()): Promise<Pac
     const pack = loadPack(dir);
     const m = pack.manifest;
     lines.push(`${m.name}@${m.version} [${m.kind}], format ${m.format}`);
+    if (m.aliases?.length) lines.push(`also answers to: ${m.aliases.join(', ')}`);
     lines.push(`files: ${Object.keys(m.files).length} verified (SHA-256)`);
     lines.push(`input ${m.input.name} ${m.input.layout} ${m.input.channels}×${m.input.size.join('×')} ${m.input.colour}`);
     lines.push(`outputs: ${m.outputs.map((o) => `${o.name} (${o.meaning})`).join(', ')}`);

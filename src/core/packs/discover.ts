@@ -14,6 +14,8 @@ export interface DiscoveredPack {
   name: string;
   version: string;
   kind: string;
+  /** Earlier names the pack answers to (manifest `aliases`). */
+  aliases?: string[];
   source: 'app' | 'user';
   error?: { code: string; message: string };
 }
@@ -40,13 +42,24 @@ export function discoverPacks(roots: readonly PackRoot[]): DiscoveredPack[] {
 }
 
 /**
+ * Whether a discovered pack is the one a reference names: its name, or one of its aliases (a pack
+ * renamed keeps its old name as an alias).
+ */
+export function answersTo(p: Pick<DiscoveredPack, 'name' | 'aliases'>, name: string): boolean {
+  return p.name === name || (p.aliases ?? []).includes(name);
+}
+
+/**
  * The pack `name` (and `version`) without reading every manifest: the folder named after the pack
  * in each root, user roots first (user packs shadow app packs), is read alone; only when no folder
  * of that name holds the pack is every manifest discovered. A CLI call that names its pack parses
  * one pack.yaml, not all of them (start-up time, issue 11).
+ *
+ * A pack's own name wins over another pack's alias (a user pack still called by a renamed pack's
+ * old name shadows the alias); only when no pack has the name is an alias followed.
  */
 export function findPack(roots: readonly PackRoot[], name: string, version?: string): DiscoveredPack | undefined {
-  const matches = (p: DiscoveredPack) => p.name === name && !p.error && (!version || p.version === version);
+  const usable = (p: DiscoveredPack) => !p.error && (!version || p.version === version);
   const ordered = [...roots.filter((r) => r.source === 'user'), ...roots.filter((r) => r.source !== 'user')];
   if (name && !/[\\/]/.test(name) && name !== '.' && name !== '..') {
     for (const root of ordered) {
@@ -54,11 +67,12 @@ export function findPack(roots: readonly PackRoot[], name: string, version?: str
       const manifest = join(dir, MANIFEST_FILE);
       if (!existsSync(manifest) || !statSync(dir).isDirectory()) continue;
       const p = readHeader(dir, manifest, root.source);
-      if (matches(p)) return p;
+      if (p.name === name && usable(p)) return p;
     }
   }
-  const found = discoverPacks(roots).filter(matches);
-  return found.find((p) => p.source === 'user') ?? found[0];
+  const found = discoverPacks(roots).filter(usable);
+  const pick = (ps: DiscoveredPack[]) => ps.find((p) => p.source === 'user') ?? ps[0];
+  return pick(found.filter((p) => p.name === name)) ?? pick(found.filter((p) => answersTo(p, name)));
 }
 
 const TOP_SCALAR = /^(name|version|kind):[ \t]+(.*)$/;
@@ -71,6 +85,8 @@ const TOP_SCALAR = /^(name|version|kind):[ \t]+(.*)$/;
 function quickHeader(text: string): { name: string; version: string; kind: string } | undefined {
   const got: Record<string, string> = {};
   for (const line of text.split(/\r?\n/)) {
+    // Aliases are a list: the YAML parser reads them.
+    if (/^aliases:/.test(line)) return undefined;
     const m = TOP_SCALAR.exec(line);
     if (!m) continue;
     if (got[m[1]!] !== undefined) return undefined;
@@ -95,6 +111,8 @@ function readHeader(dir: string, manifest: string, source: PackRoot['source']): 
     const name = str(doc?.['name']);
     const version = str(doc?.['version']);
     const kind = str(doc?.['kind']);
+    const aliasList = doc?.['aliases'];
+    const aliases = Array.isArray(aliasList) ? aliasList.filter((a): a is string => typeof a === 'string') : undefined;
     if (!name || !version || !kind) {
       return {
         dir,
@@ -105,7 +123,7 @@ function readHeader(dir: string, manifest: string, source: PackRoot['source']): 
         error: { code: 'PACK_MANIFEST_INVALID', message: `${MANIFEST_FILE} lacks name, version or kind` },
       };
     }
-    return { dir, name, version, kind, source };
+    return { dir, name, version, kind, ...(aliases?.length ? { aliases } : {}), source };
   } catch (err) {
     return {
       dir,

@@ -255,10 +255,18 @@ export const Provenance = z
   })
   .strict();
 
+const PackName = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, . _ -');
+
 export const Manifest = z
   .object({
     format: z.literal(PACK_FORMAT),
-    name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits, . _ -'),
+    name: PackName,
+    /**
+     * Earlier names the pack still answers to (`--pack`, inspector.yaml, station configs): a pack
+     * renamed to say what it is keeps working wherever its old name is written. Only a reference
+     * resolves through an alias; records, exports and approvals always carry `name` (docs/PACKS.md).
+     */
+    aliases: z.array(PackName).optional(),
     version: z.string().min(1),
     kind: z.enum(KINDS),
     title: z.object({ en: z.string(), ko: z.string().optional() }).strict().optional(),
@@ -301,6 +309,9 @@ export const Manifest = z
         if (!ids.has(c.label)) ctx.addIssue({ code: 'custom', path: ['segmentation', 'classes', i, 'label'], message: `no label "${c.label}" in labels` });
       });
     }
+    m.aliases?.forEach((a, i) => {
+      if (a === m.name || m.aliases!.indexOf(a) !== i) ctx.addIssue({ code: 'custom', path: ['aliases', i], message: `alias "${a}" repeats the name or another alias` });
+    });
     if (m.kind === 'grounding' && !m.grounding) ctx.addIssue({ code: 'custom', path: ['grounding'], message: 'a grounding pack needs a grounding section' });
     if (m.kind === 'anomaly' && !m.anomaly) ctx.addIssue({ code: 'custom', path: ['anomaly'], message: 'an anomaly pack needs an anomaly section' });
     const guardFile = m.guard?.statistic?.file;

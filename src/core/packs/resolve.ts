@@ -4,9 +4,9 @@
  */
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { insideRoots } from '../files/walk';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { InspectorError } from '../../shared/errors';
-import { discoverPacks, findPack, MANIFEST_FILE, type PackRoot } from './discover';
+import { answersTo, discoverPacks, findPack, MANIFEST_FILE, type PackRoot } from './discover';
 import { loadPack, type LoadedPack } from './load';
 
 export interface ResolveOptions {
@@ -39,8 +39,20 @@ export function resolvePackDir(ref: string, roots: readonly PackRoot[], options:
 
 export function resolvePacks(refs: readonly string[], roots: readonly PackRoot[], fromConfig: readonly string[], options: ResolveOptions = {}): LoadedPack[] {
   const wanted = refs.length ? refs : fromConfig;
-  if (wanted.length) return wanted.map((r) => loadPack(resolvePackDir(r, roots, options)));
+  // A pack named twice (by its name and by an alias, or in two places of inspector.yaml) runs once.
+  if (wanted.length) return [...new Set(wanted.map((r) => resolvePackDir(r, roots, options)))].map((dir) => loadPack(dir));
   const all = discoverPacks(roots).filter((p) => !p.error);
   if (all.length === 1) return [loadPack(all[0]!.dir)];
   throw new InspectorError('NO_PACK', all.length ? `${all.length} model packs are installed; choose one with --pack (${all.map((p) => p.name).join(', ')}).` : 'No model pack is installed; give --pack DIR.');
+}
+
+/**
+ * Whether a loaded pack is the one a reference (inspector.yaml `pack:`, `--pack`) names: its
+ * folder, its name or one of its aliases, optionally `@version`.
+ */
+export function packRefersTo(pack: LoadedPack, ref: string | undefined): boolean {
+  if (!ref) return false;
+  if (pack.dir === resolve(ref)) return true;
+  const [name, version] = ref.split('@');
+  return answersTo(pack.manifest, name ?? '') && (!version || pack.manifest.version === version);
 }

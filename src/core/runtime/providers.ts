@@ -11,6 +11,18 @@ import { DEFAULT_PROVIDER_ORDER } from './providerOrder';
 
 export { DEFAULT_PROVIDER_ORDER, firstAvailable, type ProviderName } from './providerOrder';
 
+/**
+ * For work that runs onnxruntime in the CLI's own process (pack create / guard): onnxruntime's
+ * native logger prints a provider library it cannot load (CUDA, TensorRT on a CPU machine) as red
+ * ERROR lines on stderr before falling back to CPU. The fallback is the expected path there, and
+ * the provider that failed is what `doctor` reports (from the thrown error, not the log), so the
+ * process-wide native log is set to fatal before the first session. The worker process needs no
+ * such call: its stderr goes to worker.log.
+ */
+export function quietNativeProviderLog(): void {
+  ort.env.logLevel = 'fatal';
+}
+
 export interface ProviderProbe {
   name: string;
   inBuild: boolean;

@@ -7,12 +7,13 @@ import { useAppStore } from './state/appStore';
 import { useReviewStore } from './state/reviewStore';
 import { useViewerStore } from './state/viewerStore';
 import { nudge } from './viewer/boxes';
-import type { BoxSource } from './viewer/types';
+import type { BoxData, BoxSource } from './viewer/types';
 import { fitViewport, zoomAt } from './viewer/viewport';
 import type { PresetId } from './viewer/voi';
 import { nextFlagged } from './review/batch';
 import { compareWithCase } from './review/caseCache';
 import { VIEWS } from './history/navStore';
+import { decideBox } from './review/grounding';
 import { useMeasureStore } from './viewer/measurements';
 
 export interface Shortcut {
@@ -58,6 +59,9 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: 'Del', action: 'shortcut.deleteBox', group: 'boxes' },
   { keys: '←↑→↓', action: 'shortcut.moveBox', group: 'boxes' },
   { keys: 'Alt+←↑→↓', action: 'shortcut.resizeBox', group: 'boxes' },
+  { keys: 'J / K', action: 'shortcut.focusBox', group: 'boxes' },
+  { keys: 'Y', action: 'shortcut.acceptBox', group: 'boxes' },
+  { keys: 'F', action: 'shortcut.rejectBox', group: 'boxes' },
   { keys: 'Esc', action: 'shortcut.escape', group: 'boxes' },
   { keys: '?', action: 'shortcut.sheet', group: 'app' },
   { keys: 'F6 / Shift+F6', action: 'shortcut.panels', group: 'app' },
@@ -77,6 +81,40 @@ export function layerKeys(): ({ kind: 'heatmap'; id: string } | { kind: 'boxes';
   const pane = v.panes[0];
   const maps = (pane && v.scenes[pane.sceneId]?.heatmaps) || [];
   return [...maps.map((h) => ({ kind: 'heatmap' as const, id: h.id })), ...BOX_SOURCES.map((source) => ({ kind: 'boxes' as const, source }))];
+}
+
+/**
+ * The model boxes of the shown case a reviewer can accept or reject one by one (recorded runs'
+ * boxes), in the order the findings panel lists them.
+ */
+export function reviewableBoxes(): BoxData[] {
+  const v = useViewerStore.getState();
+  const r = useReviewStore.getState();
+  const caseId = r.cases[r.current]?.id;
+  const scene = caseId ? v.scenes[caseId] : undefined;
+  return (scene?.boxes ?? []).filter((b) => b.source !== 'reviewer' && b.runId !== undefined && b.index !== undefined);
+}
+
+/** J / K: the next / previous reviewable box, cycling; shown in the findings panel. */
+function stepBoxFocus(step: 1 | -1): boolean {
+  const boxes = reviewableBoxes();
+  if (!boxes.length) return false;
+  const v = useViewerStore.getState();
+  const at = boxes.findIndex((b) => b.id === v.focusedBox);
+  const next = boxes[at < 0 ? (step > 0 ? 0 : boxes.length - 1) : (at + step + boxes.length) % boxes.length]!;
+  v.focusBox(next.id);
+  document.querySelector(`[data-box-row="${CSS.escape(next.id)}"]`)?.scrollIntoView({ block: 'nearest' });
+  return true;
+}
+
+/** Y / F: accept / reject the focused box (recorded against its run at once, as the ✓ / ✕ buttons do). */
+function decideFocused(decision: 'accept' | 'reject'): boolean {
+  const v = useViewerStore.getState();
+  const caseId = useReviewStore.getState().cases[useReviewStore.getState().current]?.id;
+  const b = reviewableBoxes().find((x) => x.id === v.focusedBox);
+  if (!b || !caseId) return false;
+  void decideBox(caseId, b, decision);
+  return true;
 }
 
 /** The workstation's regions in Tab order: F6 moves between them as in desktop applications. */
@@ -112,6 +150,7 @@ export function handleShortcut(e: KeyboardEvent, ui: { toggleSheet(): void; clos
       return true;
     }
     useViewerStore.getState().selectBox(undefined);
+    useViewerStore.getState().focusBox(undefined);
     return true;
   }
   if (e.key === 'F6') return cyclePanel(e.shiftKey);
@@ -205,6 +244,14 @@ export function handleShortcut(e: KeyboardEvent, ui: { toggleSheet(): void; clos
     case 'i':
       v.toggleInvert();
       return true;
+    case 'j':
+      return stepBoxFocus(1);
+    case 'k':
+      return stepBoxFocus(-1);
+    case 'y':
+      return decideFocused('accept');
+    case 'f':
+      return decideFocused('reject');
     case ' ':
     case 'Spacebar':
       v.resetView();

@@ -99,4 +99,27 @@ describe.skipIf(!postgresAvailable)('sync batches prepared ahead', () => {
     expect(bad.break).toMatchObject({ table: 'inference_runs', recordId: String(victim) });
     expect(readdirSync(scratchDir)).toEqual([]);
   });
+
+  it('two syncs of one station at once: each batch lands once, the loser of a race rereads the watermark', async () => {
+    const file = join(root, 'race.sqlite');
+    const seed = HistoryStore.open(file);
+    for (let i = 0; i < 10; i++) seed.write((tx) => void recordInference(tx, rec(i, 'SR1')));
+    const total = seed.db.prepare('SELECT count(*) FROM sync_outbox').pluck().get() as number;
+    seed.close();
+    const other = new pg.Client({ connectionString: pgs.url });
+    await other.connect();
+    const a = HistoryStore.open(file);
+    const b = HistoryStore.open(file);
+    try {
+      const [ra, rb] = await Promise.all([syncStation(a.db, central, 'SR1', { batchSize: 3 }), syncStation(b.db, other, 'SR1', { batchSize: 3 })]);
+      expect(ra.sent + rb.sent).toBe(total);
+      const n = await central.query("SELECT count(*)::int AS n, count(DISTINCT (tbl, rid))::int AS d, max(seq)::int AS top FROM records WHERE station_id = 'SR1'");
+      expect(n.rows[0]).toEqual({ n: total, d: total, top: total });
+      expect((await central.query("SELECT last_seq::int AS s FROM stations WHERE station_id = 'SR1'")).rows[0].s).toBe(total);
+    } finally {
+      a.close();
+      b.close();
+      await other.end();
+    }
+  });
 });

@@ -94,7 +94,7 @@ describe.skipIf(!hasMosquitto)('station → MQTT (mosquitto on loopback)', () =>
     const findings = (f4.json as { images: { view: string; role?: string; decision: string; runId: number; pack: { name: string } }[] }).images;
     expect(findings.map((i) => i.view).sort()).toEqual(['ct', 'surface']);
     for (const f of findings) {
-      expect(f.pack.name).toBe('pcb-defects-grounding');
+      expect(f.pack.name).toBe('defects-grounding');
       expect(f.role).toBe('findings');
       expect(['found', 'none']).toContain(f.decision);
       expect(sn4.runIds).not.toContain(f.runId);

@@ -33,7 +33,7 @@ describe('station → REST uploads', () => {
     const spool = join(root, 'spool', 'ST01');
     const h = new Database(db, { readonly: true });
     // Runs of the packs that decide (the line-demo's grounding findings run beside each view as well).
-    const runs = () => h.prepare("SELECT count(*) FROM inference_runs WHERE pack_name != 'pcb-defects-grounding'").pluck().get() as number;
+    const runs = () => h.prepare("SELECT count(*) FROM inference_runs WHERE pack_name != 'defects-grounding'").pluck().get() as number;
     const caseDirs = () => (existsSync(spool) ? readdirSync(spool) : []);
 
     const form = (cell: string, serial: string, lot?: string, ctName = `${cell}_ct.png`) => {

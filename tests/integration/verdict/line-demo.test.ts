@@ -26,7 +26,7 @@ describe('line demo: integrated verdict from inspector.yaml', () => {
       expect(r.error).toBeUndefined();
       expect(r.side).toBe(r.source.endsWith('_ct.png') ? 'internal' : 'external');
       if (r.role === 'findings') {
-        expect(r.pack.name).toBe('pcb-defects-grounding');
+        expect(r.pack.name).toBe('defects-grounding');
         expect(r.grounding!.phrases).toEqual([r.source.endsWith('_ct.png') ? 'porosity' : 'pitting']);
         for (const d of r.detections!) expect(d.label).toBe(r.grounding!.phrases[0]);
       } else expect(r.pack.name).toBe(r.source.endsWith('_ct.png') ? 'battery-ct-porosity' : 'surface-pitting-ae');

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { LAYOUT_FILES } from '../../../src/core/grounding/folder';
 import { repoRoot } from '../../support/paths';
 
-const shipped = join(repoRoot, 'models', 'pcb-defects-grounding');
+const shipped = join(repoRoot, 'models', 'defects-grounding');
 const samples = join(repoRoot, 'resources', 'samples', 'pcb-grounding');
 const tmp = mkdtempSync(join(tmpdir(), 'inspector-grounding-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -73,5 +73,17 @@ describe('inspector pack create/check and inspect with a grounding pack', () => 
     const r = cli('inspect', join(samples, '20085291_test.jpg'), '--pack', pack, '--box-threshold', '1.5', '--json', '--no-record');
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/box-threshold/);
+  });
+
+  it('pack create --alias keeps an old name; inspect --pack by the shipped alias runs and reports the true name', () => {
+    const renamed = join(tmp, 'renamed');
+    const c = cli('pack', 'create', '--hf', hf, '--kind', 'grounding', '--prompt', 'short .', '--name', 'board-grounding', '--alias', 'old-board, older-board', '--out', renamed, '--json');
+    expect(c.status, c.stderr).toBe(0);
+    expect(JSON.parse(c.stdout)).toMatchObject({ name: 'board-grounding', aliases: ['old-board', 'older-board'] });
+    const r = cli('inspect', join(samples, '20085291_test.jpg'), '--pack', 'pcb-defects-grounding', '--json', '--no-record');
+    expect(r.status, r.stderr).toBe(0);
+    const res = (JSON.parse(r.stdout) as { results: { pack: { name: string; dir: string } }[] }).results[0]!;
+    expect(res.pack.name).toBe('defects-grounding');
+    expect(res.pack.dir).toBe(shipped);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The demo grounding pack's model card, reproduced: the app's engine (the code `inspector inspect`
  * runs) on the whole DeepPCB test split, with the card's thresholds, gives the card's AP@0.5 per
- * class (models/pcb-defects-grounding/evaluation.json `domains.pcb`, computed in PyTorch by
+ * class (models/defects-grounding/evaluation.json `domains.pcb`, computed in PyTorch by
  * training/grounding/build.py) with the pack's full eight-phrase prompt. Needs ../shared/data/deeppcb.
  * The CT and surface domains: heldout.test.ts.
  */
@@ -13,7 +13,7 @@ import { averagePrecision, type LabelledBox, type ScoredBox } from '../../../src
 import { loadPack } from '../../../src/core/packs/load';
 import { repoRoot, sharedData } from '../../support/paths';
 
-const packDir = join(repoRoot, 'models', 'pcb-defects-grounding');
+const packDir = join(repoRoot, 'models', 'defects-grounding');
 const deeppcb = join(sharedData, 'deeppcb');
 interface Evaluation {
   prompt: string;

@@ -1,66 +1,50 @@
 /**
- * The demo grounding pack's card, reproduced for its other two domains: the held-out battery CT
- * views (inserted voids, "porosity") and BSData's held-out series ("pitting"), written by
- * training/grounding/heldout.py with the build's own code and seeds, inspected by the app's engine
- * (what `inspector inspect` runs) with the card's prompt and thresholds: AP@0.5 per class equals
- * evaluation.json's `domains.ct` / `domains.surface` within 0.01. Needs ../shared/data and the
- * Python references (/usr/bin/python3 with OpenCV and PIL); skipped with a message otherwise.
+ * The demo grounding pack on its CT and surface held-out sets, fast: every 3rd image of each set
+ * (67 of the 200 battery CT views with inserted voids, "porosity", 44 of its 130 voids; 91 of the
+ * 272 BSData held-out photos, "pitting", 40 of its 123 pits) — every 3rd, not every 4th: the CT
+ * views alternate void / no void, so an even step would keep no void at all — written by training/grounding/heldout.py with the build's own code and seeds,
+ * inspected by the app's engine with the card's prompt and thresholds in one session.
+ *
+ * What is pinned and why: the card's figures (evaluation.json, PyTorch at build time) are over the
+ * full sets; that reproduction (all 472 images, within 0.01) is `npm run bench -- heldout`, which
+ * took minutes under load as a unit test. Here the subset's images and boxes must be exactly the
+ * pinned ones (the data pipeline did not drift) and its AP@0.5 per class must equal the pinned
+ * figure within 0.01 — figures computed by the same helper the bench uses, whose full-set run
+ * reproduced the card exactly (porosity 0.6100, pitting 0.7263), and which the bench prints again
+ * when the pack is retrained. A subset far from the card would be unrepresentative: its AP must also
+ * lie within 0.1 of the card's full-set figure (subset: porosity 0.598, pitting 0.808).
+ * Needs ../shared/data and /usr/bin/python3 (OpenCV, PIL); skipped with a message otherwise.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../../src/core/engine/engine';
-import { averagePrecision, type LabelledBox, type ScoredBox } from '../../../src/core/grounding/ap';
-import { loadPack } from '../../../src/core/packs/load';
-import { repoRoot, sharedData } from '../../support/paths';
+import { heldoutAp, heldoutReady, readCard } from '../../support/groundingHeldout';
 
-const packDir = join(repoRoot, 'models', 'pcb-defects-grounding');
-const python = '/usr/bin/python3';
-const ready = existsSync(python) && existsSync(join(sharedData, 'battery-xct', 'slices')) && existsSync(join(sharedData, 'bsdata', 'labels'));
-if (!ready) console.warn('heldout.test.ts skipped: needs /usr/bin/python3 and ../shared/data (battery-xct, bsdata)');
+if (!heldoutReady) console.warn('heldout.test.ts skipped: needs /usr/bin/python3 and ../shared/data (battery-xct, bsdata)');
 
-interface Evaluation {
-  prompt: string;
-  box_threshold: number;
-  text_threshold: number;
-  domains: Record<string, { n_images: number; per_class: Record<string, { ap50: number; n_gt: number }> }>;
-}
+/** Every 3rd image: images, ground-truth boxes and AP@0.5 as `npm run bench -- heldout` prints them. */
+const PINNED = {
+  ct: { images: 67, porosity: { n_gt: 44, ap50: 0.5982799 } },
+  surface: { images: 91, pitting: { n_gt: 40, ap50: 0.8077396 } },
+} as const;
 
-describe.skipIf(!ready)('battery CT and BSData held-out sets reproduce the model card', () => {
+describe.skipIf(!heldoutReady)('battery CT and BSData held-out subsets (every 3rd image) keep the pinned figures', () => {
   const engine = new Engine();
-  const out = mkdtempSync(join(tmpdir(), 'grounding-heldout-'));
-  afterAll(async () => {
-    await engine.close();
-    rmSync(out, { recursive: true, force: true });
-  });
+  afterAll(() => engine.close());
 
-  it('AP@0.5 of porosity (CT) and pitting (surface) equal the card within 0.01', { timeout: 900_000 }, async () => {
-    const card = JSON.parse(readFileSync(join(packDir, 'evaluation.json'), 'utf8')) as Evaluation;
-    execFileSync(python, [join(repoRoot, 'training', 'grounding', 'heldout.py'), out, '--domains', 'ct,surface'], { cwd: repoRoot, stdio: 'pipe' });
-    const truthFile = JSON.parse(readFileSync(join(out, 'truth.json'), 'utf8')) as Record<string, { path: string; boxes: [number, number, number, number, string][] }[]>;
-    const pack = loadPack(packDir);
-    for (const domain of ['ct', 'surface']) {
-      const rows = truthFile[domain]!;
-      const want = card.domains[domain]!;
-      expect(rows).toHaveLength(want.n_images);
-      const truth = new Map<string, LabelledBox[]>(rows.map((r) => [r.path, r.boxes.map(([x1, y1, x2, y2, label]) => ({ label, x: x1, y: y1, width: x2 - x1, height: y2 - y1 }))]));
-      const results = await engine.inspectFiles(
-        pack,
-        rows.map((r) => r.path),
-        { grounding: { prompt: card.prompt, boxThreshold: card.box_threshold, textThreshold: card.text_threshold } },
-      );
-      const preds = new Map<string, ScoredBox[]>();
-      for (const r of results) {
-        expect(r.error).toBeUndefined();
-        preds.set(r.source, r.detections!);
-      }
-      for (const [label, c] of Object.entries(want.per_class)) {
-        expect([...truth.values()].flat().filter((b) => b.label === label)).toHaveLength(c.n_gt);
-        const ap = averagePrecision(preds, truth, label, [0.5]);
-        expect(Math.abs(ap - c.ap50), `${domain} ${label}: ours ${ap} card ${c.ap50}`).toBeLessThan(0.01);
-      }
+  it('same images and boxes; AP@0.5 of porosity and pitting as pinned, and near the card', { timeout: 600_000 }, async () => {
+    const card = readCard();
+    const got = await heldoutAp(engine, 3);
+    for (const [domain, label] of [['ct', 'porosity'], ['surface', 'pitting']] as const) {
+      const pin = PINNED[domain];
+      const ours = got[domain];
+      expect(ours.errors).toEqual([]);
+      expect(ours.n_images).toBe(pin.images);
+      // A third of the card's images (rounded up).
+      expect(ours.n_images).toBe(Math.ceil(card.domains[domain]!.n_images / 3));
+      const want = (pin as unknown as Record<string, { n_gt: number; ap50: number }>)[label]!;
+      expect(ours.per_class[label]!.n_gt).toBe(want.n_gt);
+      expect(Math.abs(ours.per_class[label]!.ap50 - want.ap50), `${domain} ${label}: ours ${ours.per_class[label]!.ap50}, pinned ${want.ap50}`).toBeLessThan(0.01);
+      expect(Math.abs(ours.per_class[label]!.ap50 - card.domains[domain]!.per_class[label]!.ap50)).toBeLessThan(0.1);
     }
   });
 });

@@ -24,7 +24,7 @@ interface RefCase {
 const fixture = <T>(name: string): T => JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8')) as T;
 const ref = fixture<{ queries: number; cases: RefCase[] }>('torch-reference.json');
 const samples = join(repoRoot, 'resources', 'samples', 'pcb-grounding');
-const model = GroundingModel.open(join(repoRoot, 'models', 'pcb-defects-grounding'), 'onnx/model.onnx');
+const model = GroundingModel.open(join(repoRoot, 'models', 'defects-grounding'), 'onnx/model.onnx');
 afterAll(() => model.close());
 
 describe('onnxruntime equals PyTorch on the demo model', () => {

@@ -16,8 +16,8 @@ import { checkPack } from '../../../src/core/packs/check';
 import { loadPack } from '../../../src/core/packs/load';
 import { repoRoot } from '../../support/paths';
 
-const shipped = join(repoRoot, 'models', 'pcb-defects-grounding');
-const work = join(repoRoot, 'training', 'work', 'pcb-defects-grounding');
+const shipped = join(repoRoot, 'models', 'defects-grounding');
+const work = join(repoRoot, 'training', 'work', 'defects-grounding');
 const sample = join(repoRoot, 'resources', 'samples', 'pcb-grounding', '20085291_test.jpg');
 const PROMPT = 'open circuit . short . mouse bite . spur . spurious copper . pin hole .';
 const tmp = mkdtempSync(join(tmpdir(), 'inspector-grounding-'));

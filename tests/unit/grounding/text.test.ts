@@ -13,7 +13,7 @@ import { readGroundingFolder } from '../../../src/core/grounding/folder';
 import { PromptEncoder, captionOf, parsePrompt, phraseBlocks } from '../../../src/core/grounding/text';
 import { repoRoot } from '../../support/paths';
 
-const packDir = join(repoRoot, 'models', 'pcb-defects-grounding');
+const packDir = join(repoRoot, 'models', 'defects-grounding');
 const folder = readGroundingFolder(packDir);
 const fixture = (name: string) => JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', name), 'utf8'));
 

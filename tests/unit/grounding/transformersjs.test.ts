@@ -21,7 +21,7 @@ import { GroundingModel } from '../../../src/core/grounding/model';
 import { postprocess } from '../../../src/core/grounding/postprocess';
 import { repoRoot } from '../../support/paths';
 
-const packName = 'pcb-defects-grounding';
+const packName = 'defects-grounding';
 const models = join(repoRoot, 'models');
 env.allowRemoteModels = false;
 env.localModelPath = `${models}/`;

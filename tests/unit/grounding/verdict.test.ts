@@ -11,7 +11,7 @@ import { loadPack } from '../../../src/core/packs/load';
 import { parseConfig } from '../../../src/core/verdict/config';
 import { repoRoot } from '../../support/paths';
 
-const pack = loadPack(join(repoRoot, 'models', 'pcb-defects-grounding'));
+const pack = loadPack(join(repoRoot, 'models', 'defects-grounding'));
 const image = join(repoRoot, 'resources', 'samples', 'pcb-grounding', '20085291_test.jpg');
 const engine = new Engine();
 afterAll(() => engine.close());
@@ -44,7 +44,7 @@ describe('inspector.yaml rules on grounding findings', () => {
       parseConfig(
         [
           'sides:',
-          '  internal: { pack: battery-ct-porosity, grounding: { pack: pcb-defects-grounding, prompt: "porosity ." } }',
+          '  internal: { pack: battery-ct-porosity, grounding: { pack: defects-grounding, prompt: "porosity ." } }',
           'cases: { groupBy: pattern, pattern: "{serial}_{view}.{ext}", sideField: view, sideValues: { ct: internal } }',
           'verdict:',
           '  method: rule_based',
@@ -59,9 +59,9 @@ describe('inspector.yaml rules on grounding findings', () => {
     // Each CT view: the battery pack's result and one findings result of the grounding pack.
     expect(r.results.map((x) => [x.pack.name, x.role ?? 'decides'])).toEqual([
       ['battery-ct-porosity', 'decides'],
-      ['pcb-defects-grounding', 'findings'],
+      ['defects-grounding', 'findings'],
       ['battery-ct-porosity', 'decides'],
-      ['pcb-defects-grounding', 'findings'],
+      ['defects-grounding', 'findings'],
     ]);
     for (const c of r.cases) {
       const own = r.results.find((x) => x.caseId === c.id && !x.role)!;

@@ -18,7 +18,7 @@ import { tempDir } from './support';
 
 const IMAGE = join(repoRoot, 'resources/samples/pcb-grounding/92000111_test.jpg');
 /** The pack's own prompt, as its pack.yaml states it (the demo pack is retrained from time to time). */
-const PACK_PROMPT = /^grounding:\n {2}prompt: (.+)$/m.exec(readFileSync(join(repoRoot, 'models/pcb-defects-grounding/pack.yaml'), 'utf8'))![1]!;
+const PACK_PROMPT = /^grounding:\n {2}prompt: (.+)$/m.exec(readFileSync(join(repoRoot, 'models/defects-grounding/pack.yaml'), 'utf8'))![1]!;
 
 function dropGuards(s: HistoryStore): void {
   for (const { name } of s.db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%_no_%'").all() as { name: string }[]) s.db.exec(`DROP TRIGGER ${name}`);
@@ -37,8 +37,8 @@ describe('grounding prompt, per-box reviews and agreements in the history', () =
     store = HistoryStore.open(t.file);
     store.createOperator({ id: 'lee', name: 'Lee', role: 'reviewer' });
     store.selectOperator('lee');
-    const byPack = await service.inspect({ paths: [IMAGE], packs: ['pcb-defects-grounding'] });
-    const edited = await service.inspect({ paths: [IMAGE], packs: ['pcb-defects-grounding'], grounding: { prompt: 'short . spur .', boxThreshold: 0.2 } });
+    const byPack = await service.inspect({ paths: [IMAGE], packs: ['defects-grounding'] });
+    const edited = await service.inspect({ paths: [IMAGE], packs: ['defects-grounding'], grounding: { prompt: 'short . spur .', boxThreshold: 0.2 } });
     packRun = recordInspection(store, byPack, { operatorId: 'lee' })[0]!;
     editedRun = recordInspection(store, edited, { operatorId: 'lee' })[0]!;
     packBoxes = getRun(store.db, packRun).run.regions.length;
@@ -130,7 +130,7 @@ describe('grounding prompt, per-box reviews and agreements in the history', () =
   });
 
   it('runs on different images are refused with a coded error', async () => {
-    const other = await service.inspect({ paths: [join(repoRoot, 'resources/samples/pcb-grounding/20085291_test.jpg')], packs: ['pcb-defects-grounding'] });
+    const other = await service.inspect({ paths: [join(repoRoot, 'resources/samples/pcb-grounding/20085291_test.jpg')], packs: ['defects-grounding'] });
     const otherRun = recordInspection(store, other, { operatorId: 'lee' })[0]!;
     expect(() => recordRunsAgreement(store, { runs: [{ system: 'A', runId: packRun }, { system: 'B', runId: otherRun }] })).toThrow(expect.objectContaining({ code: 'AGREEMENT_IMAGES_DIFFER' }));
     expect(() => recordRunsAgreement(store, { runs: [{ system: 'A', runId: packRun }, { system: 'A', runId: editedRun }] })).toThrow(expect.objectContaining({ code: 'AGREEMENT_SYSTEM_TWICE' }));

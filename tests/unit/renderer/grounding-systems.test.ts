@@ -1,7 +1,7 @@
 /** Renderer rules of the grounding review and the three systems, on plain records. */
 import { describe, expect, it } from 'vitest';
 import { boxCaption } from '../../../src/renderer/src/components/BoxShapes';
-import { defaultSystemPacks } from '../../../src/renderer/src/review/systems';
+import { defaultSystemPacks, recordedSystemName, systemLabel } from '../../../src/renderer/src/review/systems';
 import { replacedBy, useViewerStore } from '../../../src/renderer/src/state/viewerStore';
 import type { BoxData, Scene } from '../../../src/renderer/src/viewer/types';
 
@@ -33,6 +33,20 @@ describe('grounding review in the viewer', () => {
 
   it('each system defaults to the first installed pack of its kind; a broken pack is never chosen', () => {
     const p = (name: string, kind: string, error = false) => ({ dir: `/m/${name}`, name, version: '1', kind, source: 'app' as const, ...(error ? { error: { code: 'PACK_INVALID', message: 'x' } } : {}) });
-    expect(defaultSystemPacks([p('bad-cls', 'classifier', true), p('battery', 'classifier'), p('ae', 'anomaly'), p('seg', 'segmentation')])).toEqual({ 'Grad-CAM': 'battery', Anomaly: 'ae', Grounding: undefined });
+    expect(defaultSystemPacks([p('bad-cls', 'classifier', true), p('battery', 'classifier'), p('ae', 'anomaly'), p('seg', 'segmentation')])).toEqual({ classifier: 'battery', anomaly: 'ae', grounding: undefined });
+  });
+
+  it('the card labels the classifier by the method in English and Korean, never Grad-CAM for HiResCAM', () => {
+    expect(recordedSystemName('classifier', 'hirescam')).toBe('HiResCAM');
+    expect(recordedSystemName('classifier', 'gradcam')).toBe('Grad-CAM');
+    expect(recordedSystemName('anomaly', 'autoencoder')).toBe('Anomaly');
+    expect(recordedSystemName('grounding', undefined)).toBe('Grounding');
+    expect(systemLabel('en', 'classifier', 'hirescam')).toBe('HiResCAM');
+    expect(systemLabel('ko', 'classifier', 'hirescam')).toBe('HiResCAM');
+    expect(systemLabel('en', 'classifier', undefined)).toBe('Classifier CAM');
+    expect(systemLabel('ko', 'classifier', undefined)).toBe('분류기 CAM');
+    expect(systemLabel('en', 'anomaly', 'autoencoder')).toBe('Anomaly');
+    expect(systemLabel('ko', 'anomaly', 'autoencoder')).toBe('이상 영역');
+    expect(systemLabel('ko', 'grounding', null)).toBe('그라운딩');
   });
 });

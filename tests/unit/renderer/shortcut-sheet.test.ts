@@ -18,4 +18,17 @@ describe('shortcut sheet', () => {
     for (const s of SHORTCUTS) for (const l of ['en', 'ko'] as const) expect(translate(l, s.action), `${l} ${s.action}`).toBeTruthy();
     expect(new Set(SHORTCUTS.map((s) => s.keys)).size).toBe(SHORTCUTS.length);
   });
+
+  it('one-key box review: J / K step through model boxes, Y accepts and F rejects the focused one; no single key is listed twice', () => {
+    const row = (keys: string) => SHORTCUTS.find((s) => s.keys === keys);
+    expect(row('J / K')).toMatchObject({ action: 'shortcut.focusBox', group: 'boxes' });
+    expect(row('Y')).toMatchObject({ action: 'shortcut.acceptBox', group: 'boxes' });
+    expect(row('F')).toMatchObject({ action: 'shortcut.rejectBox', group: 'boxes' });
+    expect(translate('en', 'shortcut.acceptBox')).toBe('Accept the focused model box');
+    expect(translate('ko', 'shortcut.rejectBox')).toBe('선택한 모델 상자 거부 (오검출)');
+    // Every plain letter the sheet names (A, R, J, K, …) belongs to one row only: the case's A / R stay the case's.
+    const letters = SHORTCUTS.flatMap((s) => s.keys.split(/\s*\/\s*|\s+/).filter((k) => /^[A-Z]$/.test(k)));
+    expect(letters.length).toBe(new Set(letters).size);
+    expect(letters).toEqual(expect.arrayContaining(['A', 'R', 'J', 'K', 'Y', 'F']));
+  });
 });

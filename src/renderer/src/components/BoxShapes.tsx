@@ -61,6 +61,8 @@ interface Props {
   imageW: number;
   imageH: number;
   selected?: string;
+  /** The model box focused for a one-key review (J / K, Y / F): drawn thicker, no handles. */
+  focused?: string;
   highContrast: boolean;
   largeText?: boolean;
   view?: VisibleRect;
@@ -70,7 +72,7 @@ interface Props {
   onChange(id: string, rect: BoxData['rect']): void;
 }
 
-export const BoxShapes = memo(function BoxShapes({ boxes, scale, imageW, imageH, selected, highContrast, largeText = false, view, nameOf, onSelect, onHover, onChange }: Props) {
+export const BoxShapes = memo(function BoxShapes({ boxes, scale, imageW, imageH, selected, focused, highContrast, largeText = false, view, nameOf, onSelect, onHover, onChange }: Props) {
   const tr = useRef<Konva.Transformer>(null);
   const group = useRef<Konva.Group>(null);
   useEffect(() => {
@@ -101,7 +103,7 @@ export const BoxShapes = memo(function BoxShapes({ boxes, scale, imageW, imageH,
               stroke={stroke}
               // Transparent fill makes the whole box hoverable (and grabbable when editable).
               fill="rgba(0,0,0,0)"
-              strokeWidth={b.id === selected ? 3 : 2}
+              strokeWidth={b.id === selected || b.id === focused ? 3 : 2}
               strokeScaleEnabled={false}
               dash={st.dash}
               draggable={editable}

@@ -7,6 +7,7 @@ import { LayerPanel } from './LayerPanel';
 import { call } from '../api';
 import { casesFromFolder, casesFromPaths } from '../review/sources';
 import { SampleList } from './SampleList';
+import { OpenSkippedNote } from './SkippedNote';
 import { useBatchStore } from '../review/batch';
 import { toErrorInfo } from '../../../shared/errors';
 
@@ -14,8 +15,11 @@ async function open(kind: 'files' | 'folder') {
   try {
     const { paths } = await call('files.choose', { kind });
     if (!paths.length) return;
-    const cases = kind === 'files' ? casesFromPaths(paths) : (await Promise.all(paths.map(casesFromFolder))).flatMap((r) => r.cases);
+    const opened = kind === 'files' ? [{ cases: casesFromPaths(paths), skipped: [] }] : await Promise.all(paths.map(casesFromFolder));
+    const cases = opened.flatMap((r) => r.cases);
     useReviewStore.getState().setCases(cases, cases.length ? 0 : -1);
+    // What the folder held that is no image (or the walk refused) is named, never dropped silently.
+    useReviewStore.getState().setOpenSkipped(opened.flatMap((r) => r.skipped));
   } catch (e) {
     useAppStore.getState().setError(toErrorInfo(e));
   }
@@ -50,6 +54,7 @@ export function CaseList() {
           {t('cases.openFolder')}
         </button>
       </div>
+      <OpenSkippedNote />
       <SampleList />
       <input className="filter" type="search" placeholder={t('cases.filter')} aria-label={t('cases.filter')} value={filter} onChange={(e) => setFilter(e.target.value)} />
       {cases.length === 0 ? (

@@ -45,6 +45,7 @@ export function FindingsPanel() {
   const lastError = useReviewStore((s) => s.lastError);
   const scene = useViewerStore((s) => (c ? s.scenes[c.id] : undefined));
   const selected = useViewerStore((s) => s.selectedBox);
+  const focused = useViewerStore((s) => s.focusedBox);
   const r = useReviewStore.getState();
   const regions = [...(scene?.boxes ?? []), ...(draft?.boxes ?? [])];
   const classes = findings?.probabilities.map((p) => p.label) ?? [];
@@ -113,7 +114,7 @@ export function FindingsPanel() {
         ) : (
           <ul className="regions" data-testid="regions">
             {regions.map((b) => (
-              <li key={b.id} className={b.id === selected ? 'selected' : ''}>
+              <li key={b.id} className={b.id === selected || b.id === focused ? 'selected' : ''} data-box-row={b.id} aria-current={b.id === focused ? 'true' : undefined}>
                 <button type="button" className="link" onClick={() => zoomTo(b)} title={t('findings.zoomTo')}>
                   {boxCaption(b, (l) => className(findings, l, locale))}
                 </button>

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useT } from '../i18n';
-import { defaultSystemPacks, runSystems, SYSTEMS, SYSTEM_KIND, useSystemsStore, type SystemName } from '../review/systems';
+import { defaultSystemPacks, runSystems, systemLabel, SYSTEMS, SYSTEM_KIND, useSystemsStore, type SystemName } from '../review/systems';
 import { useAppStore } from '../state/appStore';
 import { useReviewStore } from '../state/reviewStore';
 import { useViewerStore } from '../state/viewerStore';
@@ -8,9 +8,10 @@ import { useViewerStore } from '../state/viewerStore';
 const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v.toFixed(3));
 
 /**
- * The seed's comparison in the findings panel: Grad-CAM regions, anomaly regions and grounding
- * boxes on this image, each system's boxes toggled on the canvas, and the agreement the host
- * computed from the recorded runs (and recorded): IoU per pair, and which system found what.
+ * The seed's comparison in the findings panel: a classifier's CAM regions (named by the method its
+ * run recorded — HiResCAM, Grad-CAM, …), anomaly regions and grounding boxes on this image, each
+ * system's boxes toggled on the canvas, and the agreement the host computed from the recorded runs
+ * (and recorded): IoU per pair, and which system found what.
  */
 export function SystemsCard() {
   const t = useT();
@@ -23,6 +24,18 @@ export function SystemsCard() {
   const [chosen, setChosen] = useState<Partial<Record<SystemName, string>>>({});
   const packOf = (s: SystemName) => chosen[s] ?? defaults[s];
   const a = result?.agreement;
+  const locale = useAppStore((s) => s.locale);
+  // The recorded agreement's method for a run wins (what the history holds); before it, the live run's.
+  const recorded = (runId: number | undefined) => (runId === undefined ? undefined : a?.systems.find((x) => x.runId === runId));
+  const labelOf = (s: SystemName) => {
+    const run = result?.runs.find((r) => r.system === s);
+    return systemLabel(locale, s, recorded(run?.runId)?.method ?? run?.method);
+  };
+  // Pair and box lines name systems as recorded; shown in the reader's language.
+  const shown = (name: string) => {
+    const run = result?.runs.find((r) => recorded(r.runId)?.system === name);
+    return run ? labelOf(run.system) : name;
+  };
   return (
     <section className="card systems" aria-labelledby="systems-title" data-testid="systems-card">
       <h3 id="systems-title" className="card-title">
@@ -35,8 +48,8 @@ export function SystemsCard() {
           return (
             <li key={s} data-testid={`system-${s}`}>
               <label>
-                <strong>{s}</strong>{' '}
-                <select value={packOf(s) ?? ''} onChange={(e) => setChosen({ ...chosen, [s]: e.target.value })} aria-label={`${s} pack`} data-testid={`system-pack-${s}`}>
+                <strong data-testid={`system-label-${s}`}>{labelOf(s)}</strong>{' '}
+                <select value={packOf(s) ?? ''} onChange={(e) => setChosen({ ...chosen, [s]: e.target.value })} aria-label={`${labelOf(s)} pack`} data-testid={`system-pack-${s}`}>
                   {options.length === 0 && <option value="">—</option>}
                   {options.map((p) => (
                     <option key={p.dir} value={p.name}>
@@ -51,7 +64,7 @@ export function SystemsCard() {
                     <span className="error-text">{run.error.code}</span>
                   ) : run.boxes === 0 ? (
                     <span>
-                      {t('systems.noBoxes')} {s}
+                      {t('systems.noBoxes')} {labelOf(s)}
                     </span>
                   ) : (
                     <span>
@@ -85,14 +98,14 @@ export function SystemsCard() {
           <ul className="agreement-pairs">
             {a.pairs.map((p, i) => (
               <li key={`${p.a}-${p.b}`} data-testid={`agreement-pair-${i}`}>
-                {p.a} ↔ {p.b}: IoU <span className="num">{fmt(p.iou)}</span> · {p.matched} {t('systems.matched')} {a.matchIou}
+                {shown(p.a)} ↔ {shown(p.b)}: IoU <span className="num">{fmt(p.iou)}</span> · {p.matched} {t('systems.matched')} {a.matchIou}
               </li>
             ))}
           </ul>
           <ul className="agreement-boxes" data-testid="agreement-boxes">
             {a.boxes.map((b) => (
               <li key={`${b.system}-${b.index}`}>
-                {b.system} #{b.index + 1} {b.label ?? ''}: {b.foundBy.length ? `${t('systems.foundBy')} ${b.foundBy.join(', ')}` : t('systems.foundByNone')}
+                {shown(b.system)} #{b.index + 1} {b.label ?? ''}: {b.foundBy.length ? `${t('systems.foundBy')} ${b.foundBy.map(shown).join(', ')}` : t('systems.foundByNone')}
               </li>
             ))}
           </ul>

@@ -24,6 +24,18 @@ export function VerdictBanner() {
       <span className="banner-text">
         <strong className="banner-headline">{headline}</strong>
         <span className="banner-detail">{detail(banner, t, name, run?.state === 'error' ? run.message : undefined, findings?.probabilities.find((x) => x.label === banner.label)?.p)}</span>
+        {banner.kind === 'incomplete' && findings?.failed?.length ? (
+          // Which images the verdict lacks, each with its code: INCOMPLETE is never a bare word.
+          <span className="banner-failed" data-testid="failed-images">
+            {t('banner.failedImages')} ({findings.failed.length}):{' '}
+            {findings.failed.map((f, i) => (
+              <span key={f.path} title={`${f.path}: ${f.message}`} data-testid="failed-image" data-code={f.code}>
+                {i > 0 && ', '}
+                <span className="failed-file">{f.path.split(/[\\/]/).pop()}</span> <code>{f.code}</code>
+              </span>
+            ))}
+          </span>
+        ) : null}
       </span>
     </div>
   );

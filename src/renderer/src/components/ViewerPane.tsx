@@ -75,6 +75,7 @@ export function ViewerPane({ index }: { index: number }) {
   const hiddenOrigins = useViewerStore((s) => s.hiddenOrigins);
   const tool = useViewerStore((s) => s.tool);
   const selected = useViewerStore((s) => s.selectedBox);
+  const focused = useViewerStore((s) => s.focusedBox);
   const fitToken = useViewerStore((s) => s.fitToken);
   const isActive = useViewerStore((s) => s.activePane === index);
   const paneCount = useViewerStore((s) => s.panes.length);
@@ -326,6 +327,7 @@ export function ViewerPane({ index }: { index: number }) {
                   imageW={frame.width}
                   imageH={frame.height}
                   selected={selected}
+                  focused={focused}
                   highContrast={highContrast}
                   largeText={largeText}
                   nameOf={nameOf}

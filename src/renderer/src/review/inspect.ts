@@ -12,28 +12,14 @@ import type { BoxData, Scene } from '../viewer/types';
 import { toHeatmap } from './loadCase';
 import { forgetCase } from './caseCache';
 import { useGroundingStore } from './grounding';
+import { casesFromFolder } from './sources';
 import type { CaseRef, Findings, HeatmapRef } from './types';
+import { methodDisplayName } from '../../../shared/methods';
 
 type RunResult = Awaited<ReturnType<typeof call<'inspect.run'>>>;
 type PackCard = Awaited<ReturnType<typeof call<'packs.card'>>>;
 type ImageResult = RunResult['results'][number];
 
-/** How the CAM family is usually written (pytorch-grad-cam's names); anomaly methods pass through. */
-const METHOD_NAMES: Record<string, string> = {
-  gradcam: 'Grad-CAM',
-  gradcampp: 'Grad-CAM++',
-  xgradcam: 'XGrad-CAM',
-  hirescam: 'HiResCAM',
-  layercam: 'LayerCAM',
-  eigencam: 'EigenCAM',
-  scorecam: 'Score-CAM',
-  gradcamelementwise: 'Grad-CAM element-wise',
-  eigengradcam: 'EigenGrad-CAM',
-  finercam: 'Finer-CAM',
-  ablationcam: 'Ablation-CAM',
-  kpcacam: 'KPCA-CAM',
-  fem: 'FEM',
-};
 
 type PublishedMap = NonNullable<ImageResult['heatmap']>;
 
@@ -54,7 +40,7 @@ export function heatmapRef(
     mediaId: h.mediaId,
     id: `${caseId}|${pack.name}|${h.method}`,
     kind: h.kind === 'anomaly' ? 'anomaly' : 'gradcam',
-    method: METHOD_NAMES[h.method] ?? h.method,
+    method: methodDisplayName(h.method),
     source: `${pack.name}@${pack.version}`,
     ...(extra.targetLabel ? { className: extra.targetLabel } : {}),
     width: h.width,
@@ -94,9 +80,11 @@ export function findingsOf(r: ImageResult, run: RunResult, card?: PackCard): Fin
       })
     : [{ label: r.anomaly?.anomalous ? 'anomalous' : 'normal', p: r.anomaly?.score ?? r.defectScore ?? 0 }];
   const c = run.cases.find((x) => x.images.includes(r.source)) ?? run.cases[0];
+  const failed = run.results.filter((x) => x.error && (!c || c.images.includes(x.source))).map((x) => ({ path: x.source, code: x.error!.code, message: x.error!.message }));
   return {
     verdict,
     probabilities,
+    ...(failed.length ? { failed } : {}),
     ...(c
       ? {
           integrated: {
@@ -167,6 +155,8 @@ export interface CaseResults {
   /** The pack that ran (`name@version`): a new run replaces that pack's boxes only. */
   origin: string;
   pack: { name: string; kind: string };
+  /** The explanation method the run used (after any fallback), as the history records it. */
+  method?: string;
   grounding?: GroundingInfo;
   guard?: string;
 }
@@ -184,7 +174,10 @@ export async function runOnCase(c: CaseRef, pack?: string, extras: RunExtras = {
   // What the run skipped (not images, entries the walker refused) is shown on the case, never dropped,
   // even when nothing in it was an image to inspect.
   useReviewStore.getState().setSkipped(c.id, (run.skipped ?? []).map(({ path, code, message }) => ({ path, code, message })));
-  const r = run.results.find((x) => x.source === c.path) ?? run.results[0];
+  // A file case has its own result; a folder case (Inspect folder…) shows the image on screen, or
+  // the first image that was inspected — the case verdict covers them all, failed ones included.
+  const shown = c.frames[0]?.source?.path;
+  const r = run.results.find((x) => x.source === c.path) ?? run.results.find((x) => x.source === shown && !x.error) ?? run.results.find((x) => !x.error) ?? run.results[0];
   if (!r) return undefined;
   if (r.error) throw Object.assign(new Error(r.error.message), { code: r.error.code });
   const card = await call('packs.card', { name: r.pack.name }).catch(() => undefined);
@@ -198,6 +191,7 @@ export async function runOnCase(c: CaseRef, pack?: string, extras: RunExtras = {
     ...(r.runId !== undefined ? { runId: r.runId } : {}),
     origin: `${r.pack.name}@${r.pack.version}`,
     pack: { name: r.pack.name, kind: r.pack.kind },
+    ...(r.explanation?.method ? { method: r.explanation.method } : r.anomaly?.format ? { method: r.anomaly.format } : {}),
     ...(grounding ? { grounding } : {}),
     ...(r.guard?.outOfDistribution ? { guard: r.guard.code ?? 'INPUT_OUT_OF_DISTRIBUTION' } : {}),
   };
@@ -218,7 +212,9 @@ export async function applyResults(c: CaseRef, res: CaseResults, opts: { keepFin
   // and the run its decisions are recorded against stay.
   if (!opts.keepFindings) {
     review.setFindings(c.id, res.findings);
-    review.setAi(c.id, { decision: res.decision, label: res.findings.verdict });
+    // The queue shows the case's verdict: a case with a failed image is INCOMPLETE, whatever the rest gave.
+    const incomplete = res.findings.integrated?.verdict === 'INCOMPLETE';
+    review.setAi(c.id, incomplete ? { decision: 'incomplete', label: 'INCOMPLETE' } : { decision: res.decision, label: res.findings.verdict });
   }
   // The run is now in the history: decisions on this case are recorded against it.
   review.patchCase(c.id, {
@@ -262,4 +258,24 @@ function loadingScene(caseId: string): Promise<Scene | undefined> {
 export async function inspectCase(c: CaseRef, pack?: string): Promise<void> {
   const res = await runOnCase(c, pack);
   if (res) await applyResults(c, res);
+}
+
+/**
+ * "Inspect folder…": the folder dialog in main (choosing is the grant), then `inspect.run` on the
+ * folder itself, as `inspector inspect DIR` does — one case over all its images, whose verdict is
+ * INCOMPLETE when any image failed, with what the walk skipped shown beside it. The case shows the
+ * folder's first image that opens; the folder's own entries stay out of the queue.
+ */
+export async function chooseFolderCase(): Promise<CaseRef | undefined> {
+  const { paths } = await call('files.choose', { kind: 'folder' });
+  const dir = paths[0];
+  if (!dir) return undefined;
+  const opened = await casesFromFolder(dir);
+  const first = opened.cases.find((x) => x.frames.length);
+  const name = dir.split(/[\\/]/).filter(Boolean).pop() ?? dir;
+  const folderCase: CaseRef = { id: dir, title: `${name}/ (${opened.cases.length})`, origin: 'folder', frames: first ? [first.frames[0]!] : [], path: dir };
+  const review = useReviewStore.getState();
+  const others = review.cases.filter((x) => x.id !== dir);
+  review.setCases([...others, folderCase], others.length);
+  return folderCase;
 }

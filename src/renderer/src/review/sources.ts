@@ -60,8 +60,8 @@ export function casesFromSample(sample: { name: string; dir: string; images: str
  * part_001.png, part_002.png … are grouped by name only, and on a line each is its own part to
  * inspect (F5, Inspect all need the file).
  */
-export async function casesFromFolder(dir: string): Promise<{ cases: CaseRef[]; errors: number }> {
-  const { series, errors } = await call('images.openSeries', { dir });
+export async function casesFromFolder(dir: string): Promise<{ cases: CaseRef[]; errors: number; skipped: { path: string; code: string; message: string }[] }> {
+  const { series, errors, skipped } = await call('images.openSeries', { dir });
   const cases = series.flatMap((s): CaseRef[] =>
     s.grouping === 'stack'
       ? s.frames.map((f, i) => ({ id: s.files[i]!, title: baseName(s.files[i]!), origin: 'folder', frames: [frameRef(f, { path: s.files[i]!, frame: 0 })], path: s.files[i]! }))
@@ -84,6 +84,8 @@ export async function casesFromFolder(dir: string): Promise<{ cases: CaseRef[]; 
       ...errors.map((e): CaseRef => ({ id: e.path, title: baseName(e.path), origin: 'folder', frames: [], path: e.path })),
     ],
     errors: errors.length,
+    // Entries that are no image at all (or refused by the walk) are not cases: the queue shows them as a note.
+    skipped,
   };
 }
 

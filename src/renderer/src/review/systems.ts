@@ -1,6 +1,7 @@
 /**
- * Three systems side by side on one image (the seed project's comparison): a classifier's Grad-CAM
- * regions, an anomaly pack's regions and a grounding pack's boxes. Each runs as an ordinary
+ * Three systems side by side on one image (the seed project's comparison): a classifier's CAM
+ * regions (named by the method its run used: HiResCAM for the battery pack, Grad-CAM, …), an
+ * anomaly pack's regions and a grounding pack's boxes. Each runs as an ordinary
  * recorded inspection; their layers and boxes join the case, and the host computes and records
  * the agreement from the recorded runs (`agreement.record`, core/agreement).
  */
@@ -9,16 +10,36 @@ import { call } from '../api';
 import { useReviewStore } from '../state/reviewStore';
 import type { AgreementRecorded, PackSummary } from '../../../shared/contract';
 import { toErrorInfo, type ErrorInfo } from '../../../shared/errors';
+import { methodDisplayName } from '../../../shared/methods';
+import { translate, type Locale } from '../i18n';
 import { applyResults, runOnCase } from './inspect';
 import type { CaseRef } from './types';
 
-export const SYSTEMS = ['Grad-CAM', 'Anomaly', 'Grounding'] as const;
+/** The systems by the pack kind each is (stable ids: test ids, the store); their names come from their runs. */
+export const SYSTEMS = ['classifier', 'anomaly', 'grounding'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
-/** The pack kind each system is. */
-export const SYSTEM_KIND: Record<SystemName, string> = { 'Grad-CAM': 'classifier', Anomaly: 'anomaly', Grounding: 'grounding' };
+export const SYSTEM_KIND: Record<SystemName, string> = { classifier: 'classifier', anomaly: 'anomaly', grounding: 'grounding' };
+
+/**
+ * The name an agreement records for a system's run: a classifier by the explanation method its run
+ * used (the history records the same), anomaly and grounding by what they are. Names in English, as
+ * the CLI's `inspector agreement` gives them, so a recorded agreement reads the same everywhere.
+ */
+export function recordedSystemName(system: SystemName, method: string | undefined): string {
+  if (system === 'classifier') return method ? methodDisplayName(method) : 'CAM';
+  return system === 'anomaly' ? 'Anomaly' : 'Grounding';
+}
+
+/** The system as the card shows it: the classifier by its run's method (none yet: "Classifier CAM"). */
+export function systemLabel(locale: Locale, system: SystemName, method: string | null | undefined): string {
+  if (system === 'classifier') return method ? methodDisplayName(method) : translate(locale, 'systems.classifier');
+  return translate(locale, system === 'anomaly' ? 'systems.anomaly' : 'systems.grounding');
+}
 
 export interface SystemRun {
   system: SystemName;
+  /** The explanation method the run used (after any fallback): what the classifier is named by. */
+  method?: string;
   pack?: string;
   /** `pack@version` of the run's boxes (the canvas toggle's key). */
   origin?: string;
@@ -67,7 +88,7 @@ export async function runSystems(c: CaseRef, packs: Record<SystemName, string | 
         // inspected takes the first system's.
         const keepFindings = !!useReviewStore.getState().findings[c.id];
         await applyResults(c, res, { keepFindings });
-        runs.push({ system, pack, origin: res.origin, boxes: res.boxes.length, ...(res.runId !== undefined ? { runId: res.runId } : {}), ...(res.guard ? { guard: res.guard } : {}) });
+        runs.push({ system, pack, origin: res.origin, boxes: res.boxes.length, ...(res.method ? { method: res.method } : {}), ...(res.runId !== undefined ? { runId: res.runId } : {}), ...(res.guard ? { guard: res.guard } : {}) });
       } catch (e) {
         runs.push({ system, pack, boxes: 0, error: toErrorInfo(e) });
       }
@@ -76,7 +97,7 @@ export async function runSystems(c: CaseRef, packs: Record<SystemName, string | 
     let result: CaseSystems = { runs };
     if (recorded.length >= 2) {
       try {
-        result = { runs, agreement: await call('agreement.record', { runs: recorded.map((r) => ({ system: r.system, runId: r.runId! })) }) };
+        result = { runs, agreement: await call('agreement.record', { runs: recorded.map((r) => ({ system: recordedSystemName(r.system, r.method), runId: r.runId! })) }) };
       } catch (e) {
         result = { runs, agreementError: toErrorInfo(e) };
       }

@@ -26,6 +26,8 @@ export interface Findings {
   probabilities: { label: string; displayName?: LocalText; p: number }[];
   /** The configured integrated verdict (pass / internal / external / combined) and what drove it. */
   integrated?: { verdict: string; displayName?: LocalText; drivers: string[] };
+  /** Images of the case that could not be read or inspected, with their codes (why it is INCOMPLETE). */
+  failed?: { path: string; code: string; message: string }[];
   /** The input guard flagged the image (INPUT_OUT_OF_DISTRIBUTION): why, one sentence per rule. */
   guard?: { code: string; reasons: string[] };
   models: ModelCard[];

@@ -36,6 +36,8 @@ interface ReviewState {
   ai: Record<string, AiVerdict>;
   /** Entries `inspect.run` skipped for a case (not images, or refused by the folder walker), from its last run. */
   skipped: Record<string, SkippedEntry[]>;
+  /** Entries the last folder open (`images.openSeries`) did not open: not images, or refused by the walk. */
+  openSkipped: SkippedEntry[];
   reviewer: string;
   saving: boolean;
   lastError?: string;
@@ -50,6 +52,7 @@ interface ReviewState {
   patchCase(caseId: string, patch: Partial<CaseRef>): void;
   setAi(caseId: string, verdict: AiVerdict): void;
   setSkipped(caseId: string, entries: SkippedEntry[]): void;
+  setOpenSkipped(entries: SkippedEntry[]): void;
   draftOf(caseId: string): Draft;
   editDraft(caseId: string, patch: Partial<Draft>): void;
   addBox(caseId: string, box: BoxData): void;
@@ -90,6 +93,7 @@ export const useReviewStore = create<ReviewState>((set, get) => {
     findings: {},
     ai: {},
     skipped: {},
+    openSkipped: [],
     reviewer: globalThis.localStorage?.getItem(REVIEWER_KEY) ?? '',
     saving: false,
 
@@ -108,6 +112,7 @@ export const useReviewStore = create<ReviewState>((set, get) => {
     patchCase: (caseId, patch) => set((s) => ({ cases: s.cases.map((x) => (x.id === caseId ? { ...x, ...patch } : x)) })),
     setAi: (caseId, verdict) => set((s) => ({ ai: { ...s.ai, [caseId]: verdict } })),
     setSkipped: (caseId, entries) => set((s) => ({ skipped: { ...s.skipped, [caseId]: entries } })),
+    setOpenSkipped: (openSkipped) => set({ openSkipped }),
     draftOf: (caseId) => get().drafts[caseId] ?? emptyDraft(),
     editDraft: (caseId, patch) => patchDraft(caseId, (d) => ({ ...d, ...patch, dirty: true })),
     addBox: (caseId, box) => patchDraft(caseId, (d) => ({ ...d, boxes: [...d.boxes, box], dirty: true })),

@@ -52,6 +52,11 @@ interface ViewerState {
   activeLayer?: string;
   tool: Tool;
   selectedBox?: string;
+  /**
+   * The model box a reviewer steps to with J / K and accepts (Y) or rejects (F) with one key. Kept
+   * apart from `selectedBox`: a model box is reviewed, never moved or resized, so it gets no handles.
+   */
+  focusedBox?: string;
   /** Bumped to ask panes to fit again (Space). */
   fitToken: number;
   /** The legend can be folded away so it never hides part of the image. */
@@ -90,6 +95,7 @@ interface ViewerState {
   cycleColormap(): void;
   setTool(t: Tool): void;
   selectBox(id: string | undefined): void;
+  focusBox(id: string | undefined): void;
   setLinked(l: boolean): void;
 }
 
@@ -127,7 +133,7 @@ export const useViewerStore = create<ViewerState>((set, get) => {
     setInteracting: (interacting) => set({ interacting }),
     toggleLegend: () => set((s) => ({ legendOpen: !s.legendOpen })),
 
-    clearView: () => set({ panes: [], activePane: 0, activeLayer: undefined, selectedBox: undefined }),
+    clearView: () => set({ panes: [], activePane: 0, activeLayer: undefined, selectedBox: undefined, focusedBox: undefined }),
     showScene: (scene) =>
       set((s) => {
         const layers = { ...s.layers };
@@ -139,6 +145,7 @@ export const useViewerStore = create<ViewerState>((set, get) => {
           layers,
           activeLayer: scene.heatmaps[0]?.id,
           selectedBox: undefined,
+          focusedBox: undefined,
         };
       }),
     replaceFrames: (sceneId, frames) =>
@@ -231,6 +238,7 @@ export const useViewerStore = create<ViewerState>((set, get) => {
     },
     setTool: (tool) => set({ tool }),
     selectBox: (selectedBox) => set({ selectedBox }),
+    focusBox: (focusedBox) => set({ focusedBox }),
     setLinked: (linked) => set({ linked }),
   };
 });
