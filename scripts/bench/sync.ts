@@ -105,7 +105,7 @@ try {
   console.log(`| inspector sync (read outbox + rows, partitioned upsert, watermark, prune) | ${(syncMs / 1000).toFixed(2)} s | ${rate(syncMs)} |`);
   console.log(`| reference: bare multi-row INSERT of pre-serialised rows, plain table | ${(refMs / 1000).toFixed(2)} s | ${rate(refMs)} |`);
   console.log(`| reference: the same bare INSERT into the partitioned, keyed records table | ${(keyedMs / 1000).toFixed(2)} s | ${rate(keyedMs)} |`);
-  console.log(`ratio sync / reference: ${(rate(syncMs) / rate(refMs)).toFixed(2)}  (target >= 20,000 records/s: ${rate(syncMs) >= 20_000 ? 'met' : 'NOT met'})`);
+  console.log(`ratio sync / plain reference: ${(rate(syncMs) / rate(refMs)).toFixed(2)}, sync / keyed reference: ${(rate(syncMs) / rate(keyedMs)).toFixed(2)}  (target >= 20,000 records/s: ${rate(syncMs) >= 20_000 ? 'met' : 'NOT met'})`);
 } finally {
   await c.end();
   store.close();

@@ -189,6 +189,8 @@ export const PackCard = z.object({
   modelCard: z.string().optional(),
   /** MODEL_CARD.ko.md, when the pack has one. */
   modelCardKo: z.string().optional(),
+  /** Classifier packs: the pack's explanation and the layers a map can be made of (viewer selector). */
+  explanation: z.object({ method: z.string(), target: z.string(), layers: z.array(z.string()), candidates: z.array(z.string()) }).optional(),
 });
 export type PackCard = z.infer<typeof PackCard>;
 
@@ -263,6 +265,12 @@ export const contract = {
   'dicom.worklist': { input: Empty, output: D.Worklist },
   /** Grants a worklist study's inbox folder and returns it, to open as cases. */
   'dicom.openStudy': { input: D.StudyUidInput, output: D.OpenedStudy },
+  /** C-FIND / QIDO-RS of studies at the node's configured PACS (dicom.yaml `query:`). */
+  'dicom.query': { input: D.StudyQueryInput, output: D.StudyMatches },
+  /** C-GET (or C-MOVE / WADO-RS) of one study into the inbox; it then appears in the worklist. */
+  'dicom.retrieve': { input: D.StudyUidInput, output: D.Retrieved },
+  /** Puts every unsent outbox entry back as due and tries to send now. */
+  'dicom.retryOutbox': { input: Empty, output: Empty },
   /** A granted DICOM file's data set for the tag browser (no pixel data). */
   'images.tags': { input: z.object({ path: z.string().min(1) }).strict(), output: D.TagRows },
   ...evaluationContract,
