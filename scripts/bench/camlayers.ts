@@ -2,10 +2,11 @@
 // BENCH_IMAGES (default 48), CPU. In one run: Inspector without a map, with Grad-CAM at the
 // last stage (10×10: the head is one linear layer), with HiResCAM at features.2 (the new default:
 // the head replayed is two residual blocks, Conv forward + backward in TypeScript), and fused over
-// features.1–2; and PyTorch computing the same HiResCAM map (autograd on the same ONNX graph,
+// features.1–2 — each with the gradient from the TypeScript replay (the previous implementation) and
+// from the gradient graph in onnxruntime (./src/core/explain/gradgraph.ts, the default); and PyTorch computing the same HiResCAM map (autograd on the same ONNX graph,
 // training/lib/onnx_torch.py) as the reference. Prints a table, the ratios, and the maps' agreement.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runClassifier } from '../../src/core/engine/classifier';
 import { loadImage } from '../../src/core/engine/image';
@@ -27,14 +28,16 @@ const cache = new SessionCache();
 const settings = { providers: ['cpu'] };
 const images = await Promise.all(paths.map((p) => loadImage(p)));
 
-async function timed(label: string, p: typeof pack, method: Parameters<typeof runClassifier>[2]['method']) {
-  await runClassifier(p, images.slice(0, 1), { method, cache, settings }); // warm-up: session, weights
+type Opts = Parameters<typeof runClassifier>[2];
+async function timed(label: string, p: typeof pack, method: Opts['method'], gradient: Opts['gradient'] = 'auto') {
+  // Warm-up: sessions, weights, and (auto) the gradient graph's one-time check against the replay.
+  await runClassifier(p, images.slice(0, 1), { method, cache, settings, gradient });
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   let explainMs = 0;
   const maps: number[][] = [];
   for (let i = 0; i < images.length; i += 1) {
-    const r = await runClassifier(p, images.slice(i, i + 1), { method, cache, settings });
+    const r = await runClassifier(p, images.slice(i, i + 1), { method, cache, settings, gradient });
     explainMs += r.timings.explainMs;
     for (const x of r.results) if (x.explanation) maps.push(Array.from(x.explanation.map.data));
   }
@@ -46,8 +49,10 @@ async function timed(label: string, p: typeof pack, method: Parameters<typeof ru
 const runs = [
   await timed('Inspector, no map', pack, 'none'),
   await timed('Inspector + Grad-CAM @ features.4 (before)', withCamLayers(pack, { layer: F4 }), 'gradcam'),
-  await timed('Inspector + HiResCAM @ features.2 (default)', pack, 'hirescam'),
-  await timed('Inspector + HiResCAM fused features.1–2', withCamLayers(pack, { fuse: [F1, F2] }), 'hirescam'),
+  await timed('Inspector + HiResCAM @ features.2, TypeScript replay (previous)', pack, 'hirescam', 'replay'),
+  await timed('Inspector + HiResCAM @ features.2, gradient graph in onnxruntime (default)', pack, 'hirescam'),
+  await timed('Inspector + HiResCAM fused features.1–2, replay (previous)', withCamLayers(pack, { fuse: [F1, F2] }), 'hirescam', 'replay'),
+  await timed('Inspector + HiResCAM fused features.1–2, gradient graph', withCamLayers(pack, { fuse: [F1, F2] }), 'hirescam'),
 ];
 cache.clear();
 
@@ -92,6 +97,12 @@ console.log('| run | wall s | CPU s | of which explanation (wall) s | CPU ms per
 console.log('|---|---|---|---|---|');
 for (const r of runs) console.log(`| ${r.label} | ${r.seconds.toFixed(2)} | ${r.cpu.toFixed(2)} | ${r.explain.toFixed(2)} | ${((1000 * r.cpu) / n).toFixed(1)} |`);
 console.log(`| PyTorch HiResCAM @ features.2 (forward + autograd, 1 thread) | ${ref.seconds.toFixed(2)} | ${ref.cpu.toFixed(2)} | | ${((1000 * ref.cpu) / n).toFixed(1)} |`);
-const [plain, before, now] = [runs[0]!.cpu, runs[1]!.cpu, runs[2]!.cpu];
-console.log(`CPU ratios: HiResCAM@features.2 / no map ${(now / plain).toFixed(1)}; / Grad-CAM@features.4 ${(now / before).toFixed(1)}; / PyTorch same map ${(now / ref.cpu).toFixed(2)}`);
-console.log(`maps vs PyTorch (first 4 views): r = ${ref.maps.map((m, i) => pearson(runs[2]!.maps[i]!, m).toFixed(5)).join(', ')}`);
+const [plain, before, replay, now, fusedReplay, fused] = runs.map((r) => r.cpu) as [number, number, number, number, number, number];
+const explainCpu = (x: number) => (1000 * (x - plain)) / n;
+console.log(`explanation CPU per image (run minus no-map run): replay ${explainCpu(replay).toFixed(1)} ms, gradient graph ${explainCpu(now).toFixed(1)} ms, Grad-CAM@features.4 ${explainCpu(before).toFixed(1)} ms`);
+console.log(`CPU ratios: replay / gradient graph ${(replay / now).toFixed(2)} (explanation part alone ${((replay - plain) / Math.max(now - plain, 1e-9)).toFixed(1)}); fused replay / fused graph ${(fusedReplay / fused).toFixed(2)}; gradient graph / no map ${(now / plain).toFixed(2)}; / Grad-CAM@features.4 ${(now / before).toFixed(2)}; / PyTorch same map ${(now / ref.cpu).toFixed(2)} (replay / PyTorch ${(replay / ref.cpu).toFixed(2)})`);
+console.log(`maps vs PyTorch (first 4 views): gradient graph r = ${ref.maps.map((m, i) => pearson(runs[3]!.maps[i]!, m).toFixed(5)).join(', ')}; replay r = ${ref.maps.map((m, i) => pearson(runs[2]!.maps[i]!, m).toFixed(5)).join(', ')}`);
+let worst = 0;
+runs[2]!.maps.forEach((m, i) => m.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - runs[3]!.maps[i]![j]!)))));
+console.log(`gradient graph vs replay: largest |Δ| over all ${n} maps ${worst.toExponential(2)}`);
+console.log(`load average: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);

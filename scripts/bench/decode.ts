@@ -89,3 +89,36 @@ for (const [i, r] of rows.entries()) {
   const refText = typeof p === 'number' ? `${num(p * 1000, 10)}  ${num((p * 1000) / r.ms, 6, 2)}×` : `${String(p ?? 'n/a').padStart(10)}  (pydicom cannot decode)`;
   console.log(`${pad(r.syntax, 28)} ${String(r.frames).padStart(6)} ${num(r.mb, 7, 2)} ${num(r.ms, 8)} ${num(r.mb / (r.ms / 1000), 8)} ${num(r.frames / (r.ms / 1000), 9)}  ${refText}`);
 }
+
+// The native path the lead asked about: sharp (libvips + its libjpeg build, SIMD) on the same 96
+// baseline frames, one call per frame, one by one and all in flight, with its samples compared to
+// ours. Kept in the bench so the reason the WASM codec stays is re-measurable (docs/DICOM-NODE.md).
+const baseline = CASES.findIndex((c) => c.syntax.startsWith('4.50'));
+if (baseline >= 0) {
+  const { default: sharp } = await import('sharp');
+  const { parseDicomBytes } = await import('../../src/core/imaging/dicom/parse');
+  const { readPixelModule } = await import('../../src/core/imaging/dicom/pixelModule');
+  const { encapsulatedFrames } = await import('../../src/core/imaging/dicom/frames');
+  const bytes = readFileSync(join(dicom, CASES[baseline]!.file));
+  const { dataSet } = parseDicomBytes(bytes);
+  const codestreams = encapsulatedFrames(dataSet, readPixelModule(dataSet), true);
+  const ours = (await loadImageBytes(bytes)).frames;
+  const viaSharp = (b: Uint8Array) => sharp(b).extractChannel(0).raw().toBuffer();
+  let sequential = Infinity;
+  let parallel = Infinity;
+  for (let k = 0; k < REPEAT + 1; k++) {
+    let t0 = performance.now();
+    for (const c of codestreams) await viaSharp(c);
+    if (k > 0) sequential = Math.min(sequential, performance.now() - t0);
+    t0 = performance.now();
+    await Promise.all(codestreams.map(viaSharp));
+    if (k > 0) parallel = Math.min(parallel, performance.now() - t0);
+  }
+  const decoded = await Promise.all(codestreams.map(viaSharp));
+  const differing = decoded.filter((d, i) => Buffer.compare(d, Buffer.from(ours[i]!.stored.buffer, ours[i]!.stored.byteOffset, ours[i]!.stored.byteLength)) !== 0).length;
+  const p = ref[join(dicom, CASES[baseline]!.file)];
+  const ratio = (ms: number) => (typeof p === 'number' ? `${((p * 1000) / ms).toFixed(2)}×` : 'n/a');
+  console.log(`\n4.50 via sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips}), same ${codestreams.length} codestreams, frames differing from ours: ${differing}`);
+  console.log(`  one by one ${sequential.toFixed(1)} ms (${ratio(sequential)} pydicom), all in flight ${parallel.toFixed(1)} ms (${ratio(parallel)}), ours ${rows[baseline]!.ms.toFixed(1)} ms (${ratio(rows[baseline]!.ms)})`);
+}
+console.log(`load average: ${readFileSync('/proc/loadavg', 'utf8').trim()}`);

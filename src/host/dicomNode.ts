@@ -8,8 +8,11 @@
 import { join, resolve } from 'node:path';
 import { loadDicomConfig } from '../core/dicomnet/config';
 import { DicomNode, type NodeEvent } from '../core/dicomnet/node';
+import { requeueUnsent } from '../core/dicomnet/outbox';
+import { findStudies, retrieveFromPacs, type StudyMatch, type StudyQuery } from '../core/dicomnet/queryRetrieve';
+import { recordInstance } from '../core/dicomnet/records';
 import { loadDicomSetting } from '../core/settings/index';
-import { toErrorInfo, type ErrorInfo } from '../shared/errors';
+import { InspectorError, toErrorInfo, type ErrorInfo } from '../shared/errors';
 import { runBatch } from './batch';
 import type { HistoryAccess } from './history';
 import type { AppPaths } from './paths';
@@ -79,6 +82,39 @@ export class DicomNodeService {
 
   current(): DicomNodeStatus {
     return { ...this.status, events: [...this.status.events] };
+  }
+
+  /**
+   * A review was recorded: the node sends the reviewed SR where `send_reviewed` says (it scans the
+   * history's reviews, so one recorded while the node was off goes out at its next start too).
+   */
+  reviewed(): Promise<number> {
+    return this.node ? this.node.scanReviews() : Promise.resolve(0);
+  }
+
+  /** C-FIND / QIDO-RS at the configured PACS (`query:` in dicom.yaml). */
+  async query(q: StudyQuery): Promise<StudyMatch[]> {
+    const node = this.running();
+    return findStudies(node.opts.config.query, q, node.association);
+  }
+
+  /** C-GET (or C-MOVE / WADO-RS) of a study into the inbox; it then shows in the worklist and is auto-inspected like a push. */
+  async retrieve(studyInstanceUid: string): Promise<{ method: 'get' | 'move' | 'wado'; expected: number | null; arrived: number }> {
+    const node = this.running();
+    const db = this.deps.history.get().db;
+    return retrieveFromPacs(node.opts.config.query, studyInstanceUid, { inbox: node.opts.inbox, record: (r) => recordInstance(db, r), arrived: (r) => node.ingest(r), listener: node.listener }, node.association);
+  }
+
+  private running(): DicomNode {
+    if (!this.node) throw new InspectorError('DICOM_LISTENER_OFF', `The DICOM node is ${this.status.state}: set dicom.config in settings.yaml (with a query: PACS) to search a PACS.`, { state: this.status.state });
+    return this.node;
+  }
+
+  /** Every unsent outbox entry due now, and a send attempt (the worklist's "Retry now"). */
+  async retryOutbox(): Promise<void> {
+    if (!this.node) return;
+    requeueUnsent(this.deps.history.get().db);
+    await this.node.flush();
   }
 
   /** Resolves when every study that became stable so far is inspected (tests; the app never waits). */

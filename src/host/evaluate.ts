@@ -157,17 +157,58 @@ function compact(packs: PackEvaluation[], cases: CaseEvaluation | null): unknown
   };
 }
 
+/** What decides file access when the user, not a command line, named the set (the app's grants). */
+export interface EvaluationGrants {
+  /** The real path when inside a grant; ACCESS_DENIED (or FILE_NOT_FOUND) otherwise. */
+  check(path: string): string;
+  list(): string[];
+}
+
+/** A labelled set read once, with its packs resolved: what `runPreparedEvaluation` runs. */
+export interface PreparedEvaluation {
+  set: LabelledSet;
+  packs: LoadedPack[];
+  facts: PackFacts[];
+  config: ReturnType<typeof loadConfig>;
+}
+
+/**
+ * Reads and hashes the set once and resolves its packs. With `grants` every file it will read must
+ * be inside them — the set folder, a labels file, the config, the packs the config names by
+ * folder and every image and mask a manifest lists (by real path, so a link cannot lead out) —
+ * checked before anything runs, so a refusal loses nothing and records nothing.
+ */
+export function prepareEvaluation(ctx: { packRoots: readonly PackRoot[]; grants?: EvaluationGrants }, req: EvaluateRequest): PreparedEvaluation {
+  const g = ctx.grants;
+  const dir = g ? g.check(req.set) : req.set;
+  const labels = req.labels ? (g ? g.check(req.labels) : req.labels) : undefined;
+  const configFile = req.config ? (g ? g.check(req.config) : req.config) : undefined;
+  const config = loadConfig(configFile);
+  const sides = config.config.sides;
+  const packs = resolvePacks(req.packs ?? [], ctx.packRoots, [sides.internal?.pack, sides.external?.pack].filter((x): x is string => !!x), g ? { grants: g.list() } : {});
+  const set = loadSet(dir, { ...(labels ? { labels } : {}), ...(req.normalLabel ? { normalLabel: req.normalLabel } : {}) });
+  if (g) for (const img of set.images) for (const p of [img.path, img.maskPath]) if (p) g.check(p);
+  return { set, packs, facts: packs.map(packFacts), config };
+}
+
 export async function runEvaluation(
-  ctx: { worker: WorkerClient; history: HistoryAccess; packRoots: readonly PackRoot[] },
+  ctx: { worker: WorkerClient; history: HistoryAccess; packRoots: readonly PackRoot[]; grants?: EvaluationGrants },
   req: EvaluateRequest,
   onProgress: (p: BatchProgress) => void = () => {},
   shouldStop: () => boolean = () => false,
 ): Promise<EvaluationResult> {
-  const set = loadSet(req.set, { ...(req.labels ? { labels: req.labels } : {}), ...(req.normalLabel ? { normalLabel: req.normalLabel } : {}) });
-  const config = loadConfig(req.config);
-  const sides = config.config.sides;
-  const packs = resolvePacks(req.packs ?? [], ctx.packRoots, [sides.internal?.pack, sides.external?.pack].filter((x): x is string => !!x));
-  const facts = packs.map(packFacts);
+  return runPreparedEvaluation(ctx, prepareEvaluation(ctx, req), req, onProgress, shouldStop);
+}
+
+export async function runPreparedEvaluation(
+  ctx: { worker: WorkerClient; history: HistoryAccess },
+  prepared: PreparedEvaluation,
+  req: EvaluateRequest,
+  onProgress: (p: BatchProgress) => void = () => {},
+  shouldStop: () => boolean = () => false,
+): Promise<EvaluationResult> {
+  const { set, packs, facts, config } = prepared;
+  const configFile = config.path;
   const paths = set.images.map((i) => i.path);
   const batch = await runBatch(
     ctx,
@@ -175,7 +216,7 @@ export async function runEvaluation(
       paths,
       packs: packs.map((p) => p.dir),
       ...(req.method ? { method: req.method } : {}),
-      ...(req.config ? { config: req.config } : {}),
+      ...(configFile ? { config: configFile } : {}),
       ...(req.providers ? { providers: req.providers } : {}),
       name: req.name ?? `evaluation ${new Date().toISOString()}`,
       source: `evaluation of ${set.root} (${set.format}, ${set.images.length} images, set ${set.identity.slice(0, 12)})`,
@@ -226,13 +267,15 @@ export async function runEvaluation(
   // names that hash, so a report drawn later from it is provably drawn from these numbers.
   const full = { set: setSummary(set), packs: results, cases, ...(compared ? { sideBySide: compared } : {}) };
   const metricsBlob = store.putBlob('evaluation-metrics', Buffer.from(JSON.stringify(full), 'utf8')).hash;
+  // Each image's truth and score too, so a reopened evaluation has its live trade-off.
+  const predictionsBlob = store.putBlob('evaluation-predictions', Buffer.from(JSON.stringify(predictions), 'utf8')).hash;
   const evaluationId = store.recordEvaluation({
     batchId: batch.batchId,
     setIdentity: set.identity,
     setSource: set.root,
     packs: facts.map((f) => ({ name: f.name, version: f.version, identity: f.identity })),
-    configHash: req.config ? loadConfig(req.config).sha256 : null,
-    summary: { ...(compact(results, cases) as object), metricsBlob },
+    configHash: configFile ? config.sha256 : null,
+    summary: { ...(compact(results, cases) as object), metricsBlob, predictionsBlob },
     operatorId,
   });
   return { evaluationId, batch, set: setSummary(set), packs: results, cases, ...(compared ? { sideBySide: compared } : {}), predictions };

@@ -7,23 +7,23 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PackEvaluation } from '../core/evaluation/evaluate';
-import { loadSet } from '../core/evaluation/sets/load';
 import { applyThresholdChoice } from '../core/evaluation/applyChoice';
+import { listEvaluations, readRecordedEvaluation, recordedTargets } from '../core/evaluation/recorded';
+import { getEvaluation } from '../core/evaluation/validation';
 import { chooseThreshold, tradeoffImages, type ChosenThreshold } from '../core/evaluation/tradeoff';
 import type { PackRoot } from '../core/packs/discover';
 import { loadPack } from '../core/packs/load';
-import { resolvePackDir, resolvePacks } from '../core/packs/resolve';
-import { loadConfig } from '../core/verdict/config';
+import { resolvePackDir } from '../core/packs/resolve';
 import type { Input, Output } from '../shared/contract';
 import type { EvaluatedPack, EvaluationJob, EvaluationView } from '../shared/evaluation';
 import { InspectorError, toErrorInfo } from '../shared/errors';
 import type { HostContext } from './handlers';
-import { packFacts, runEvaluation, type EvaluationResult } from './evaluate';
+import { packFacts, prepareEvaluation, runPreparedEvaluation, type EvaluationResult } from './evaluate';
 
 /** The objectives' targets the page's proposals start from (those of `inspector evaluate`). */
 export const DEFAULT_TARGETS = { recallTarget: 0.99, falseAlarmTarget: 0.01, sigmaK: 3 };
 
-type EvaluationChannel = 'evaluation.start' | 'evaluation.progress' | 'evaluation.cancel' | 'evaluation.propose' | 'threshold.apply';
+type EvaluationChannel = 'evaluation.start' | 'evaluation.progress' | 'evaluation.cancel' | 'evaluation.propose' | 'threshold.apply' | 'evaluation.list' | 'evaluation.open';
 export type EvaluationHandlers = { [C in EvaluationChannel]: (input: Input<C>) => Promise<Output<C>> };
 
 interface Job extends EvaluationJob {
@@ -46,11 +46,14 @@ const proposal = (p: PackEvaluation['proposals'][number]): ChosenThreshold => ({
   ...(p.note ? { note: p.note } : {}),
 });
 
-function view(ctx: HostContext, r: EvaluationResult): EvaluationView {
+/** What a view is made from: a result just computed, or one read back from the history. */
+type Measured = Pick<EvaluationResult, 'evaluationId' | 'set' | 'packs' | 'cases' | 'predictions'> & { batchId: number };
+
+function view(ctx: HostContext, r: Measured, extra: Pick<EvaluationView, 'targets' | 'recordedAt' | 'recordedBy' | 'applied' | 'predictionsKept'>): EvaluationView {
   const runs = ctx.history
     .get()
     .db.prepare('SELECT r.id, r.pack_name AS pack, i.source_path AS path FROM inference_runs r JOIN images i ON i.id = r.image_id WHERE r.batch_id = ?')
-    .all(r.batch.batchId) as { id: number; pack: string; path: string }[];
+    .all(r.batchId) as { id: number; pack: string; path: string }[];
   const runOf = new Map(runs.map((x) => [`${x.pack}\n${x.path}`, x.id]));
   const packs: EvaluatedPack[] = r.packs.map((p) => ({
     name: p.pack.name,
@@ -87,11 +90,11 @@ function view(ctx: HostContext, r: EvaluationResult): EvaluationView {
   const c = r.cases;
   return {
     evaluationId: r.evaluationId,
-    batchId: r.batch.batchId,
+    batchId: r.batchId,
     set: r.set,
     packs,
     cases: c ? { cases: c.cases, classes: c.classes, predictedClasses: c.predictedClasses, matrix: c.matrix, accuracy: c.accuracy } : null,
-    targets: DEFAULT_TARGETS,
+    ...extra,
   };
 }
 
@@ -99,43 +102,50 @@ const publicJob = ({ stop: _stop, ...j }: Job): EvaluationJob => ({ ...j });
 
 export function createEvaluationHandlers(ctx: HostContext): EvaluationHandlers {
   const jobs = new Map<string, Job>();
-  /** Evaluations this session ran, by id: their images for proposals and applies. */
-  const held = new Map<number, EvaluationView>();
+  /** Evaluations this session ran or reopened, by id: their images for proposals and applies. */
+  const held = new Map<number, { view: EvaluationView; bandTargets: { recallTarget: number; falseAlarmTarget: number } }>();
   const jobOf = (jobId: string): Job => {
     const j = jobs.get(jobId);
     if (!j) throw new InspectorError('EVAL_JOB_NOT_FOUND', `There is no evaluation job ${jobId} in this session.`, { jobId });
     return j;
   };
-  const heldPack = (evaluationId: number, pack: string) => held.get(evaluationId)?.packs.find((p) => p.name === pack.split('@')[0]);
+  const heldPack = (evaluationId: number, pack: string) => held.get(evaluationId)?.view.packs.find((p) => p.name === pack.split('@')[0] && p.tradeoff.length > 0);
+  /** A recorded evaluation as the page shows it; held so its images give proposals and applies. */
+  const reopen = (evaluationId: number): EvaluationView => {
+    const store = ctx.history.get();
+    const { record, metrics, predictions, applied } = readRecordedEvaluation(store, evaluationId);
+    const targets = recordedTargets(metrics.packs, DEFAULT_TARGETS);
+    const v = view(
+      ctx,
+      { evaluationId, batchId: record.batchId, set: metrics.set, packs: metrics.packs, cases: metrics.cases, predictions },
+      { targets, recordedAt: record.createdAt, recordedBy: record.operatorId, applied, predictionsKept: predictions.length > 0 },
+    );
+    if (predictions.length) held.set(evaluationId, { view: v, bandTargets: targets });
+    return v;
+  };
 
   return {
     'evaluation.start': async (input) => {
       if ([...jobs.values()].some((j) => j.state === 'running')) throw new InspectorError('EVAL_BUSY', 'An evaluation is already running; wait for it or cancel it first.');
-      // Everything the evaluation reads must be inside what the user chose: the set folder, the
-      // config, the packs a config names by folder, and every image and mask a manifest lists.
-      const set = ctx.grants.check(input.set);
-      const config = input.config ? ctx.grants.check(input.config) : undefined;
-      const roots = ctx.grants.list();
-      if (config) {
-        const sides = loadConfig(config).config.sides;
-        resolvePacks([], packRoots(ctx), [sides.internal?.pack, sides.external?.pack].filter((x): x is string => !!x), { grants: roots });
-      }
-      const labelled = loadSet(set, input.normalLabel ? { normalLabel: input.normalLabel } : {});
-      for (const img of labelled.images) for (const p of [img.path, img.maskPath]) if (p) ctx.grants.check(p);
-
-      const job: Job = { jobId: randomUUID(), state: 'running', cancelling: false, batchId: null, done: 0, total: labelled.images.length, caseId: null, errors: 0, error: null, result: null, stop: false };
+      const req = {
+        set: input.set,
+        ...(input.pack ? { packs: [input.pack] } : {}),
+        ...(input.config ? { config: input.config } : {}),
+        ...(input.normalLabel ? { normalLabel: input.normalLabel } : {}),
+        recallTarget: DEFAULT_TARGETS.recallTarget,
+        falseAlarmTarget: DEFAULT_TARGETS.falseAlarmTarget,
+        sigmaK: DEFAULT_TARGETS.sigmaK,
+      };
+      // The set is read (and hashed) once, here: everything the evaluation reads must be inside
+      // what the user chose — the set folder, the config, the packs a config names by folder and
+      // every image and mask a manifest lists — checked by prepareEvaluation before anything runs.
+      const prepared = prepareEvaluation({ packRoots: packRoots(ctx), grants: ctx.grants }, req);
+      const job: Job = { jobId: randomUUID(), state: 'running', cancelling: false, batchId: null, done: 0, total: prepared.set.images.length, caseId: null, errors: 0, error: null, result: null, stop: false };
       jobs.set(job.jobId, job);
-      void runEvaluation(
-        { worker: ctx.worker, history: ctx.history, packRoots: packRoots(ctx) },
-        {
-          set,
-          ...(input.pack ? { packs: [input.pack] } : {}),
-          ...(config ? { config } : {}),
-          ...(input.normalLabel ? { normalLabel: input.normalLabel } : {}),
-          recallTarget: DEFAULT_TARGETS.recallTarget,
-          falseAlarmTarget: DEFAULT_TARGETS.falseAlarmTarget,
-          sigmaK: DEFAULT_TARGETS.sigmaK,
-        },
+      void runPreparedEvaluation(
+        { worker: ctx.worker, history: ctx.history },
+        prepared,
+        req,
         (p) => Object.assign(job, { batchId: p.batchId, done: p.done, total: p.total, caseId: p.caseId, errors: p.errors }),
         () => job.stop,
       ).then(
@@ -145,8 +155,10 @@ export function createEvaluationHandlers(ctx: HostContext): EvaluationHandlers {
             job.state = 'stopped';
             return;
           }
-          job.result = view(ctx, r);
-          held.set(r.evaluationId, job.result);
+          const store = ctx.history.get();
+          const rec = getEvaluation(store.db, r.evaluationId);
+          job.result = view(ctx, { ...r, batchId: r.batch.batchId }, { targets: DEFAULT_TARGETS, recordedAt: rec?.createdAt ?? null, recordedBy: rec?.operatorId ?? null, applied: [], predictionsKept: true });
+          held.set(r.evaluationId, { view: job.result, bandTargets: DEFAULT_TARGETS });
           job.state = 'done';
         },
         (e: unknown) => {
@@ -158,6 +170,8 @@ export function createEvaluationHandlers(ctx: HostContext): EvaluationHandlers {
       return publicJob(job);
     },
     'evaluation.progress': async ({ jobId }) => publicJob(jobOf(jobId)),
+    'evaluation.list': async () => (ctx.history.exists() ? listEvaluations(ctx.history.get().db) : []),
+    'evaluation.open': async ({ evaluationId }) => reopen(evaluationId),
     'evaluation.cancel': async ({ jobId }) => {
       const j = jobOf(jobId);
       if (j.state === 'running') {
@@ -168,19 +182,20 @@ export function createEvaluationHandlers(ctx: HostContext): EvaluationHandlers {
     },
     'evaluation.propose': async ({ evaluationId, pack, choice }) => {
       const p = heldPack(evaluationId, pack);
-      if (!p) throw new InspectorError('EVAL_PREDICTIONS_UNAVAILABLE', `Evaluation ${evaluationId} of ${pack} was not run in this session; run it again to choose thresholds from it.`, { evaluationId, pack });
+      if (!p) throw new InspectorError('EVAL_PREDICTIONS_UNAVAILABLE', `Evaluation ${evaluationId} of ${pack} is not open with its images (run or reopen it first; one recorded before images were kept must be run again).`, { evaluationId, pack });
       return chooseThreshold(p.tradeoff.map((i) => i.truth), p.tradeoff.map((i) => i.score), choice);
     },
     'threshold.apply': async ({ evaluationId, pack, choice }) => {
       // The pack as installed now: its identity must be the one evaluated (EVAL_PACK_CHANGED otherwise).
       const current = packFacts(loadPack(resolvePackDir(pack, packRoots(ctx), { grants: ctx.grants.list() })));
       const p = heldPack(evaluationId, pack);
+      const t = held.get(evaluationId)?.bandTargets;
       return applyThresholdChoice(ctx.history.get(), {
         evaluationId,
         current,
         choice,
-        // A held evaluation was run with the default targets, so its recorded band is theirs.
-        ...(p ? { images: p.tradeoff, recordedBandTargets: { recallTarget: DEFAULT_TARGETS.recallTarget, falseAlarmTarget: DEFAULT_TARGETS.falseAlarmTarget } } : {}),
+        // The recorded band is the one computed at the targets the evaluation used.
+        ...(p && t ? { images: p.tradeoff, recordedBandTargets: { recallTarget: t.recallTarget, falseAlarmTarget: t.falseAlarmTarget } } : {}),
       });
     },
   };

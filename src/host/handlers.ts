@@ -64,12 +64,14 @@ export function createHandlers(ctx: HostContext): Handlers {
     throw e;
   }));
 
+  const historyHandlers = createHistoryHandlers(ctx.history, {
+    // The save dialog's answer is the only file an export writes; the renderer never names one.
+    chooseSavePath: async (save) => (await ctx.choosePaths('save', save))[0] ?? null,
+    version: ctx.version,
+  });
+
   return {
-    ...createHistoryHandlers(ctx.history, {
-      // The save dialog's answer is the only file an export writes; the renderer never names one.
-      chooseSavePath: async (save) => (await ctx.choosePaths('save', save))[0] ?? null,
-      version: ctx.version,
-    }),
+    ...historyHandlers,
     'app.info': async () => ({
       version: ctx.version,
       platform: process.platform,
@@ -113,8 +115,16 @@ export function createHandlers(ctx: HostContext): Handlers {
     },
     'inspect.run': async (input) => runInspect(ctx, input),
     'station.feed': async () => ctx.station.feed(),
+    'station.control': async ({ action }) => ctx.station.control(action),
     'fleet.status': async () => ctx.fleet.status(),
     'fleet.stats': async (q) => ctx.fleet.stats(q),
+    'review.submit': async (r) => {
+      const out = await historyHandlers['review.submit'](r);
+      // The DICOM node sends the reviewed SR when its configuration asks for it; the review is
+      // saved whatever the send does (the outbox keeps and retries it, the worklist shows it).
+      void ctx.dicom.reviewed();
+      return out;
+    },
     'dicom.worklist': async () => ({ node: ctx.dicom.current(), studies: ctx.history.exists() ? worklist(ctx.history.get().db) : [] }),
     'dicom.openStudy': async ({ studyInstanceUid }) => {
       const study = ctx.history.exists() ? worklist(ctx.history.get().db).find((s) => s.studyInstanceUid === studyInstanceUid) : undefined;
@@ -123,6 +133,12 @@ export function createHandlers(ctx: HostContext): Handlers {
       ctx.grants.grant(study.folder);
       const db = ctx.history.get().db;
       return { folder: study.folder, series: studySeriesFolders(db, studyInstanceUid), study, runs: studyRuns(db, study.batchId) };
+    },
+    'dicom.query': async (q) => ({ matches: await ctx.dicom.query(q) }),
+    'dicom.retrieve': async ({ studyInstanceUid }) => ctx.dicom.retrieve(studyInstanceUid),
+    'dicom.retryOutbox': async () => {
+      await ctx.dicom.retryOutbox();
+      return {};
     },
     'images.tags': async ({ path }) => listTags(await readRegularFile(ctx.grants.check(path), ctx.grants.list())),
     ...createEvaluationHandlers(ctx),

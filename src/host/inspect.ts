@@ -54,6 +54,7 @@ export async function runInspect(
     // The worker re-checks every hop on real paths: folder entries, and packs named by inspector.yaml.
     roots: ctx.grants.list(),
     ...(input.method ? { method: input.method } : {}),
+    ...(input.camLayers && input.pack ? { camLayers: input.camLayers } : {}),
     ...(input.grounding ? { grounding: input.grounding } : {}),
     ...(input.config ? { config: ctx.grants.check(input.config) } : {}),
   });

@@ -30,7 +30,9 @@ export async function packCard(worker: WorkerClient, name: string): Promise<Outp
   const card = contained(cardPath) ? readFileSync(cardPath, 'utf8').slice(0, MAX_CARD) : undefined;
   const koPath = join(found.dir, CARD_FILE_KO);
   const cardKo = contained(koPath) ? readFileSync(koPath, 'utf8').slice(0, MAX_CARD) : undefined;
+  const explanation = m.kind === 'classifier' ? await worker.call('explainLayers', { dir: found.dir }).catch(() => null) : null;
   return {
+    ...(explanation ? { explanation } : {}),
     name: m.name,
     version: m.version,
     kind: m.kind,

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Channel } from './channels';
 import { HeatmapRef, InspectRunInput, InspectRunResult } from './inspect';
 import * as H from './history';
-import { StationFeed } from './station';
+import { StationControl, StationFeed } from './station';
 import * as D from './dicom';
 import { evaluationContract } from './evaluation';
 import { fleetContract } from './fleet';
@@ -189,6 +189,8 @@ export const PackCard = z.object({
   modelCard: z.string().optional(),
   /** MODEL_CARD.ko.md, when the pack has one. */
   modelCardKo: z.string().optional(),
+  /** Classifier packs: the pack's explanation and the layers a map can be made of (viewer selector). */
+  explanation: z.object({ method: z.string(), target: z.string(), layers: z.array(z.string()), candidates: z.array(z.string()) }).optional(),
 });
 export type PackCard = z.infer<typeof PackCard>;
 
@@ -257,10 +259,18 @@ export const contract = {
   'inspect.run': { input: InspectRunInput, output: InspectRunResult },
   /** The line station the app runs (settings `station.config`): last cases, queue, connections; changes arrive as `station.event`. */
   'station.feed': { input: Empty, output: StationFeed },
+  /** Start / stop the station, Halt / Reset its OPC 40100 state machine; operator role checked, audited. */
+  'station.control': { input: StationControl, output: StationFeed },
   /** Studies the DICOM node received or retrieved, with their AI status, and the listener's state. */
   'dicom.worklist': { input: Empty, output: D.Worklist },
   /** Grants a worklist study's inbox folder and returns it, to open as cases. */
   'dicom.openStudy': { input: D.StudyUidInput, output: D.OpenedStudy },
+  /** C-FIND / QIDO-RS of studies at the node's configured PACS (dicom.yaml `query:`). */
+  'dicom.query': { input: D.StudyQueryInput, output: D.StudyMatches },
+  /** C-GET (or C-MOVE / WADO-RS) of one study into the inbox; it then appears in the worklist. */
+  'dicom.retrieve': { input: D.StudyUidInput, output: D.Retrieved },
+  /** Puts every unsent outbox entry back as due and tries to send now. */
+  'dicom.retryOutbox': { input: Empty, output: Empty },
   /** A granted DICOM file's data set for the tag browser (no pixel data). */
   'images.tags': { input: z.object({ path: z.string().min(1) }).strict(), output: D.TagRows },
   ...evaluationContract,

@@ -23,6 +23,13 @@ export const WorklistStudy = z.object({
   runIds: z.array(z.number()),
   folder: z.string(),
   updatedAt: z.number(),
+  outbox: z.object({
+    pending: z.number().int(),
+    sent: z.number().int(),
+    failed: z.number().int(),
+    lastErrorCode: z.string().nullable(),
+    nextAttemptAt: z.number().nullable(),
+  }),
 });
 export type WorklistStudy = z.infer<typeof WorklistStudy>;
 
@@ -54,3 +61,30 @@ export const TagRows = z.object({
   rows: z.array(z.object({ tag: z.string(), vr: z.string(), name: z.string(), value: z.string(), private: z.boolean(), depth: z.number().int() })),
   truncated: z.boolean(),
 });
+
+/** The worklist's PACS search: at least one key (the host refuses an open query, DICOM_QUERY_EMPTY). */
+const Key = z
+  .string()
+  .max(64)
+  .refine((v) => ![...v].some((c) => c === '\\' || c.charCodeAt(0) < 0x20), 'no backslash or control characters');
+export const StudyQueryInput = z
+  .object({
+    patientId: Key.optional(),
+    patientName: Key.optional(),
+    studyDate: z.string().regex(/^(\d{8})?(-(\d{8})?)?$/, 'YYYYMMDD or YYYYMMDD-YYYYMMDD').optional(),
+    modality: z.string().regex(/^[A-Z]{0,16}$/).optional(),
+    accessionNumber: Key.optional(),
+  })
+  .strict();
+export const StudyMatch = z.object({
+  studyInstanceUid: z.string(),
+  patientId: z.string(),
+  patientName: z.string(),
+  studyDate: z.string(),
+  accessionNumber: z.string(),
+  description: z.string(),
+  modalities: z.array(z.string()),
+  instances: z.number().nullable(),
+});
+export const StudyMatches = z.object({ matches: z.array(StudyMatch) });
+export const Retrieved = z.object({ method: z.enum(['get', 'move', 'wado']), expected: z.number().nullable(), arrived: z.number().int() });

@@ -58,6 +58,21 @@ export const TradeoffImage = z.object({
 });
 export type TradeoffImage = z.infer<typeof TradeoffImage>;
 
+export const AppliedVersion = z.object({
+  id: z.number(),
+  createdAt: z.number(),
+  pack: z.string(),
+  packIdentity: z.string(),
+  objective: z.string(),
+  low: z.number(),
+  high: z.number(),
+  humanShare: z.number().nullable(),
+  operatorId: z.string(),
+  operatorName: z.string().nullable(),
+  operatorRole: z.string().nullable(),
+});
+export type AppliedVersion = z.infer<typeof AppliedVersion>;
+
 export const EvaluatedPack = z.object({
   name: z.string(),
   version: z.string(),
@@ -102,8 +117,29 @@ export const EvaluationView = z.object({
   cases: z.object({ cases: z.number(), classes: z.array(z.string()), predictedClasses: z.array(z.string()), matrix: z.array(z.array(z.number())), accuracy: z.number() }).nullable(),
   /** The objectives' targets the proposals were computed with. */
   targets: z.object({ recallTarget: z.number(), falseAlarmTarget: z.number(), sigmaK: z.number() }),
+  /** When and by whom the evaluation was recorded (the audited record). */
+  recordedAt: z.number().nullable(),
+  recordedBy: z.string().nullable(),
+  /** Every threshold version applied from this evaluation, oldest first. */
+  applied: z.array(AppliedVersion),
+  /** False for an evaluation recorded before per-image predictions were kept: no live trade-off. */
+  predictionsKept: z.boolean(),
 });
 export type EvaluationView = z.infer<typeof EvaluationView>;
+
+export const EvaluationListItem = z.object({
+  id: z.number(),
+  createdAt: z.number(),
+  batchId: z.number(),
+  setSource: z.string(),
+  setIdentity: z.string(),
+  operatorId: z.string().nullable(),
+  packs: z.array(z.object({ name: z.string(), version: z.string(), identity: z.string(), images: z.number().nullable(), f1: z.number().nullable(), rocAuc: z.number().nullable() })),
+  applied: z.number(),
+  metrics: z.boolean(),
+  predictions: z.boolean(),
+});
+export type EvaluationListItem = z.infer<typeof EvaluationListItem>;
 
 export const EvaluationJob = z.object({
   jobId: z.string(),
@@ -127,7 +163,23 @@ export const ThresholdApplied = z.object({
   thresholdVersion: z.number(),
   pack: z.string(),
   packIdentity: z.string(),
-  evaluationId: z.number(),
+  /** Null for a version chosen from reviewed history (`source` says which runs). */
+  evaluationId: z.number().nullable(),
+  source: z
+    .object({
+      kind: z.literal('reviewed-history'),
+      since: z.number().nullable(),
+      until: z.number().nullable(),
+      runs: z.number(),
+      reviewed: z.number(),
+      labels: z.number(),
+      defects: z.number(),
+      normals: z.number(),
+      labelsSha256: z.string(),
+      firstRunId: z.number(),
+      lastRunId: z.number(),
+    })
+    .optional(),
   objective: z.string(),
   low: z.number(),
   high: z.number(),
@@ -142,7 +194,11 @@ export const evaluationContract = {
   'evaluation.progress': { input: JobRef, output: EvaluationJob },
   /** Stops after the case in flight (what finished stays recorded; the batch can be resumed from the CLI). */
   'evaluation.cancel': { input: JobRef, output: EvaluationJob },
-  /** A threshold by objective from an evaluation this session ran (core thresholds, on its images). */
+  /** Recorded evaluations in the history, newest first. */
+  'evaluation.list': { input: z.object({}).strict(), output: z.array(EvaluationListItem) },
+  /** A recorded evaluation reopened from the history: its metrics, plots, images and applied versions. */
+  'evaluation.open': { input: z.object({ evaluationId: z.number().int().positive() }).strict(), output: EvaluationView },
+  /** A threshold by objective from an evaluation's images (run in this session or reopened; core thresholds). */
   'evaluation.propose': { input: EvaluationProposeInput, output: ChosenThreshold },
   /** A new threshold version for the evaluated pack files; supervisor/admin; audited. */
   'threshold.apply': { input: ThresholdApplyInput, output: ThresholdApplied },

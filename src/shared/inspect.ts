@@ -40,6 +40,15 @@ export const InspectRunInput = z
     /** A pack folder or an installed pack's name; omitted: inspector.yaml's sides or the only pack. */
     pack: z.string().min(1).optional(),
     method: z.enum(EXPLAIN_METHODS).optional(),
+    /**
+     * Explanation target layer and fused layers for this run (the viewer's selector; the CLI's
+     * --cam-layer / --cam-fuse). Names are graph tensor names; the engine refuses one that is not a
+     * candidate layer of the pack (EXPLAIN_LAYER_UNKNOWN). Needs `pack`: it applies to one pack.
+     */
+    camLayers: z
+      .object({ layer: z.string().min(1).max(512).optional(), fuse: z.array(z.string().min(1).max(512)).max(8).optional() })
+      .strict()
+      .optional(),
     /** inspector.yaml (verdict rules, case grouping). */
     config: z.string().min(1).optional(),
   })
@@ -87,7 +96,7 @@ export const InspectImageResult = z
       .object({ labels: z.array(z.string()), probabilities: z.array(z.number()), logits: z.array(z.number()), topClass: z.number(), topLabel: z.string(), topProbability: z.number(), defectScore: z.number(), decision: z.string(), drivingLabel: z.string(), thresholds: z.object({ low: z.number(), high: z.number() }) })
       .optional(),
     explanation: z
-      .object({ method: z.string(), requested: z.string(), fallbackReason: z.string().optional(), target: z.string(), targetClass: z.number(), targetLabel: z.string(), headLogitError: z.number().optional(), channelsUsed: z.number().optional(), layers: z.array(z.string()).optional(), fusion: z.string().optional() })
+      .object({ method: z.string(), requested: z.string(), fallbackReason: z.string().optional(), target: z.string(), targetClass: z.number(), targetLabel: z.string(), headLogitError: z.number().optional(), gradientPath: z.enum(['onnxruntime', 'replay']).optional(), channelsUsed: z.number().optional(), layers: z.array(z.string()).optional(), fusion: z.string().optional() })
       .optional(),
     anomaly: z
       .object({ format: z.string(), rawScore: z.number().optional(), score: z.number().optional(), anomalous: z.boolean().optional(), pixelThreshold: z.number().optional() })

@@ -10,6 +10,7 @@ import { probeFile } from '../core/imaging/probe';
 import { openFolder, openImage } from '../core/imaging/open';
 import { EngineService, type InspectParams } from '../core/engine/service';
 import type { WorkerConfig } from './protocol';
+import { explainLayers } from '../core/explain/override';
 
 export type WorkerMethods = ReturnType<typeof createMethods>;
 
@@ -35,5 +36,7 @@ export function createMethods(config: WorkerConfig) {
     inspect: async (p: InspectParams) => engine.inspect(p),
     /** The pack's validation score distribution (drift baseline), when its manifest has one. */
     packReference: async (p: { dir: string }) => loadPack(p.dir).manifest.reference?.scores ?? null,
+    /** A classifier pack's explanation choice and every layer a map can be made of (the viewer's selector). */
+    explainLayers: async (p: { dir: string }) => explainLayers(loadPack(p.dir)),
   };
 }

@@ -13,8 +13,10 @@ import { listStudies } from '../../core/dicomnet/records';
 import { qido, wadoStudy } from '../../core/dicomnet/dicomweb';
 import { DicomListener } from '../../core/dicomnet/listener';
 import { cFind, retrieveStudy, type FindQuery } from '../../core/dicomnet/query';
+import { getStudy } from '../../core/dicomnet/cget';
 import { recordInstance } from '../../core/dicomnet/records';
 import { echo } from '../../core/dicomnet/send';
+import { loadTls, type TlsMaterial } from '../../core/dicomnet/tls';
 import { HistoryStore } from '../../core/history/index';
 import { runBatch } from '../../host/batch';
 import { readAppVersion } from '../../host/createHost';
@@ -31,11 +33,12 @@ const HELP = [
   '       inspector dicom send (--run ID | --case ID)... (--to AET@host:port | --url DICOMWEB_URL)',
   '                            [--objects sr,sc,seg] [--deidentify] [--config dicom.yaml] [--db FILE] [--json]',
   '       inspector dicom send --retry [--config dicom.yaml] [--db FILE]',
-  '       inspector dicom echo AET@host:port [--aet INSPECTOR]',
+  '       inspector dicom echo AET@host:port [--aet INSPECTOR] [--tls --config dicom.yaml]',
   '       inspector dicom find (--from AET@host:port | --url DICOMWEB_URL) [--level study|series] [--patient ID]',
   '                            [--name PATTERN] [--date YYYYMMDD[-YYYYMMDD]] [--modality M] [--accession A] [--study UID] [--json]',
-  '       inspector dicom retrieve (--from AET@host:port | --url DICOMWEB_URL) --study UID [--config dicom.yaml]',
+  '       inspector dicom retrieve (--from AET@host:port [--get] | --url DICOMWEB_URL) --study UID [--config dicom.yaml]',
   '                                [--inbox DIR] [--db FILE]',
+  '       (--tls on send/echo/find/retrieve: reach the peer over DICOM TLS with the config\'s tls cert/key/ca)',
   '       inspector dicom outbox [--db FILE] [--json]',
   '       inspector dicom studies [--db FILE] [--json]',
   '',
@@ -43,13 +46,15 @@ const HELP = [
   '         instances go to <data>/dicom/inbox/<study>/<series>/ and into the history. When a study has been',
   '         quiet for stable_seconds, auto_inspect rules pick a pack; each run\'s SR/SC go to send_results.',
   'find     C-FIND (or QIDO-RS) at study or series level.',
-  'retrieve C-MOVE to our own AE title (a listener runs on the configured port meanwhile; the PACS must know',
+  'retrieve --get: C-GET (the PACS sends on our association; nothing to register). Otherwise',
+  '         C-MOVE to our own AE title (a listener runs on the configured port meanwhile; the PACS must know',
   '         it) or WADO-RS, into the inbox, recorded like a push. A partial move exits 1 (DICOM_MOVE_PARTIAL).',
   'send     Builds SR (TID 1500) / SC for recorded runs and sends them by C-STORE or STOW-RS. A failed',
   '         send stays in the outbox (exit 1) and is retried by `listen` or by `send --retry`.',
   '',
   'Config (dicom.yaml): ae_title, port, bind, allow[{aet,host}], auto_inspect[{when:{modality|body_part|',
   'sop_class|station_name}, pack}], send_results[{aet,host,port,objects} | {url,objects}], stable_seconds,',
+  'send_reviewed{on,to}, tls{cert,key,ca,require_client_cert}, query{aet,host,port,retrieve} | {url},',
   'uid_root, inbox, retry_seconds, timeout_seconds. See docs/DICOM-NODE.md.',
 ].join('\n');
 
@@ -70,6 +75,16 @@ function logger(json: boolean): (e: NodeEvent) => void {
       .join(' ');
     process.stdout.write(`${new Date().toISOString()} ${event} ${fields}\n`);
   };
+}
+
+/** The node's TLS material when the config has a `tls` section (read now: a missing file is a coded error). */
+function tlsOf(config: DicomNodeConfig): TlsMaterial | undefined {
+  return config.tls ? loadTls(config.tls) : undefined;
+}
+
+/** `--to`/`--from` AET@host:port, over TLS with `--tls`. */
+function peer(address: string, tls: boolean | undefined) {
+  return { ...parseAddress(address), ...(tls ? { tls: true } : {}) };
 }
 
 function configWith(values: { config?: string | undefined; aet?: string | undefined; port?: string | undefined; bind?: string | undefined }): DicomNodeConfig {
@@ -145,6 +160,7 @@ async function send(args: string[]): Promise<number> {
       objects: { type: 'string' },
       retry: { type: 'boolean' },
       deidentify: { type: 'boolean' },
+      tls: { type: 'boolean' },
       config: { type: 'string' },
       aet: { type: 'string' },
       db: { type: 'string' },
@@ -157,7 +173,7 @@ async function send(args: string[]): Promise<number> {
   if (values.retry) {
     return withStore(values.db, async (store) => {
       requeueUnsent(store.db);
-      const r = await flushOutbox(store.db, { callingAet: config.ae_title, timeoutSeconds: config.timeout_seconds, retrySeconds: config.retry_seconds });
+      const r = await flushOutbox(store.db, { callingAet: config.ae_title, timeoutSeconds: config.timeout_seconds, retrySeconds: config.retry_seconds, tls: tlsOf(config) });
       process.stdout.write(`sent ${r.sent}, failed ${r.failed.length}${r.failed.map((f) => `\n  outbox ${f.id}: ${f.error.code}: ${f.error.message}`).join('')}\n`);
       return r.failed.length ? 1 : 0;
     });
@@ -172,7 +188,7 @@ async function send(args: string[]): Promise<number> {
     return r.data;
   });
   const deid = values.deidentify ? { deidentify: true } : {};
-  const destination: Destination = values.to ? { ...parseAddress(values.to), objects, ...deid } : { url: values.url!, objects, ...deid };
+  const destination: Destination = values.to ? { ...peer(values.to, values.tls), objects, ...deid } : { url: values.url!, objects, ...deid };
   const store = HistoryStore.open(file);
   try {
     for (const c of cases) {
@@ -213,6 +229,8 @@ const FIND_OPTIONS = {
   modality: { type: 'string' },
   accession: { type: 'string' },
   study: { type: 'string' },
+  tls: { type: 'boolean' },
+  get: { type: 'boolean' },
   config: { type: 'string' },
   aet: { type: 'string' },
   inbox: { type: 'string' },
@@ -235,7 +253,7 @@ async function find(args: string[]): Promise<number> {
     ...(values.study ? { studyInstanceUid: values.study } : {}),
   };
   const config = configWith(values);
-  const matches = values.from ? await cFind(parseAddress(values.from), q, { callingAet: config.ae_title, timeoutSeconds: config.timeout_seconds }) : await qido(values.url!, q, config.timeout_seconds);
+  const matches = values.from ? await cFind(peer(values.from, values.tls), q, { callingAet: config.ae_title, timeoutSeconds: config.timeout_seconds, tls: tlsOf(config) }) : await qido(values.url!, q, config.timeout_seconds);
   if (values.json) process.stdout.write(JSON.stringify(matches, null, 2) + '\n');
   else for (const m of matches) process.stdout.write(Object.entries(m).filter(([k]) => k !== 'PatientName' && k !== '00100010').map(([k, v]) => `${k}=${v}`).join('  ') + '\n');
   return 0;
@@ -254,10 +272,18 @@ async function retrieve(args: string[]): Promise<number> {
       process.stdout.write(`retrieved ${got.length} instances of ${values.study} into ${dirs.inbox}\n`);
       return 0;
     }
-    const listener = new DicomListener({ aeTitle: config.ae_title, port: config.port, bind: config.bind, allow: config.allow, inbox: dirs.inbox, onStored: (r) => recordInstance(store.db, r) });
+    const tls = tlsOf(config);
+    const assoc = { callingAet: config.ae_title, timeoutSeconds: config.timeout_seconds, tls };
+    if (values.get) {
+      // C-GET: the PACS sends the instances back on our own association — no listener, no move destination to register.
+      const r = await getStudy(peer(values.from!, values.tls), values.study, { inbox: dirs.inbox, onStored: (i) => recordInstance(store.db, i) }, assoc);
+      process.stdout.write(`retrieved ${r.arrived} of ${r.expected} instances of ${values.study} into ${dirs.inbox} (C-GET)\n`);
+      return 0;
+    }
+    const listener = new DicomListener({ aeTitle: config.ae_title, port: config.port, bind: config.bind, allow: config.allow, inbox: dirs.inbox, tls, onStored: (r) => recordInstance(store.db, r) });
     await listener.start();
     try {
-      const r = await retrieveStudy(parseAddress(values.from!), values.study, listener, { callingAet: config.ae_title, timeoutSeconds: config.timeout_seconds });
+      const r = await retrieveStudy(peer(values.from!, values.tls), values.study, listener, assoc);
       process.stdout.write(`retrieved ${r.arrived} of ${r.expected} instances of ${values.study} into ${dirs.inbox}\n`);
       return 0;
     } finally {
@@ -284,10 +310,10 @@ export const dicomCommand: Command = {
       case 'retrieve':
         return retrieve(rest);
       case 'echo': {
-        const { values, positionals } = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { aet: { type: 'string' }, config: { type: 'string' } } });
+        const { values, positionals } = parseArgs({ args: rest, strict: true, allowPositionals: true, options: { aet: { type: 'string' }, config: { type: 'string' }, tls: { type: 'boolean' } } });
         if (positionals.length !== 1) throw new InspectorError('USAGE', 'dicom echo needs one AET@host:port');
         const config = configWith(values);
-        await echo(parseAddress(positionals[0]!), { callingAet: config.ae_title, timeoutSeconds: config.timeout_seconds });
+        await echo(peer(positionals[0]!, values.tls), { callingAet: config.ae_title, timeoutSeconds: config.timeout_seconds, tls: tlsOf(config) });
         process.stdout.write(`C-ECHO ${positionals[0]} ok\n`);
         return 0;
       }

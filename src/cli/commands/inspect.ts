@@ -164,7 +164,7 @@ function formatReport(report: InspectReport): string {
 /** Which threshold decided, in the unit it is on: pack.yaml's, or the station's applied version. */
 export function thresholdLine(t: ThresholdInForce): string {
   const v = t.low === t.high ? `${t.high.toPrecision(5)}` : `T1 ${t.low.toPrecision(5)} … T2 ${t.high.toPrecision(5)}`;
-  return `threshold ${v} on ${t.unit}: ${t.source === 'applied' ? `applied version ${t.versionId} (${t.objective}, evaluation ${t.evaluationId})` : 'pack default (pack.yaml)'}`;
+  return `threshold ${v} on ${t.unit}: ${t.source === 'applied' ? `applied version ${t.versionId} (${t.objective}, ${t.evaluationId !== undefined ? `evaluation ${t.evaluationId}` : 'reviewed history'})` : 'pack default (pack.yaml)'}`;
 }
 
 const labelAt = (r: ImageResult, i: number): string => r.classification?.labels[i] ?? `#${i}`;

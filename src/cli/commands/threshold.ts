@@ -9,27 +9,47 @@ import { InspectorError } from '../../shared/errors';
 import type { Command } from '../command';
 import { parseInstant, parseNumber, usageError, withStore } from '../historyDb';
 import { proposeFromHistory, type HistoryProposals } from '../../core/evaluation/fromHistory';
+import { applyThresholdChoice, applyThresholdFromHistory, type AppliedThreshold } from '../../core/evaluation/applyChoice';
+import { recordedTargets } from '../../core/evaluation/recorded';
+import type { ThresholdChoice } from '../../core/evaluation/tradeoff';
 
 const HELP = [
   'Usage: inspector threshold apply --evaluation ID --pack NAME|DIR (--objective OBJ | --band) [--db FILE] [--json]',
+  '       inspector threshold apply --from-history --pack NAME|DIR (--objective OBJ | --band) [--since DATE] [--until DATE]',
+  '                                [--recall-target 0.99] [--false-alarm-target 0.01] [--sigma 3] [--db FILE] [--json]',
   '       inspector threshold status [--pack NAME|DIR] [--db FILE] [--json]',
   '       inspector threshold propose --from-history [--pack NAME|DIR] [--since DATE] [--until DATE]',
   '                                  [--recall-target 0.99] [--false-alarm-target 0.01] [--sigma 3] [--db FILE] [--json]',
   '',
-  'apply: writes a new threshold version for the exact pack files that evaluation ID measured, from one',
-  '  of its proposals: OBJ is f1-optimal, recall>=0.99, false-alarm<=0.01 or mean+3sigma (as printed by',
-  '  `evaluate --propose`); --band applies the uncertain band T1/T2 (low, high). Recorded in the audit',
-  '  chain with the evaluation id, the objective and the selected operator, who must be a supervisor or',
-  '  admin. Refused when the installed pack files differ from those evaluated.',
+  'apply: writes a new threshold version for the exact pack files that evaluation ID measured: OBJ is',
+  '  f1-optimal, recall>=T, false-alarm<=T, mean+Ksigma or manual=T (a proposal the evaluation recorded',
+  '  is taken from it; another target is computed from the per-image scores it kept); --band applies',
+  '  the uncertain band T1/T2 (low, high). --from-history instead takes reviewed runs of the installed',
+  "  pack files as labels (as `propose --from-history`); no evaluation, the label set is the version's",
+  '  recorded source. Recorded in the audit chain with the evaluation id or source, the objective and',
+  '  the selected operator, who must be a supervisor or admin. Refused when the installed pack files',
+  '  differ from those measured.',
   'propose --from-history: reviewed production runs of the installed pack files as labels (accept: the',
   "  AI's label is the truth; override: the reviewer's label; a reject without a class: the other side",
   '  of a binary call) → thresholds by the same objectives as `evaluate --propose`, and the uncertain band.',
-  '  Evaluation runs are left out. Printed only: to apply one, evaluate a labelled set.',
+  '  Evaluation runs are left out. To apply one: threshold apply --from-history.',
   'status: per pack, whether its current files were evaluated on this station ("not validated on this',
   '  station" otherwise) and the threshold version in force.',
 ].join('\n');
 
-const APPLY_ROLES = ['supervisor', 'admin'];
+/** `f1-optimal`, `recall>=0.99`, `false-alarm<=0.01`, `mean+3sigma` (as `evaluate --propose` prints them), or `manual=T`. */
+export function parseChoice(text: string): ThresholdChoice {
+  if (text === 'f1-optimal' || text === 'f1') return { kind: 'f1' };
+  const m = /^(recall>=|false-alarm<=|mean\+|manual=)(-?\d+(?:\.\d+)?(?:e-?\d+)?)(sigma)?$/.exec(text);
+  const v = m ? Number(m[2]) : NaN;
+  if (m && Number.isFinite(v)) {
+    if (m[1] === 'recall>=' && !m[3] && v >= 0 && v <= 1) return { kind: 'recall', target: v };
+    if (m[1] === 'false-alarm<=' && !m[3] && v >= 0 && v <= 1) return { kind: 'false-alarm', target: v };
+    if (m[1] === 'mean+' && m[3]) return { kind: 'sigma', k: v };
+    if (m[1] === 'manual=' && !m[3]) return { kind: 'manual', threshold: v };
+  }
+  throw new InspectorError('EVAL_BAD_OBJECTIVE', `Unknown threshold objective "${text}": use f1-optimal, recall>=0.99, false-alarm<=0.01, mean+3sigma or manual=T.`);
+}
 
 const f3 = (v: number) => v.toFixed(3);
 
@@ -91,7 +111,7 @@ export const thresholdCommand: Command = {
         say(
           rows,
           rows
-            .map((r) => `${r.pack} ${r.version} (${r.packIdentity.slice(0, 12)}): ${r.validated ? `validated by evaluation ${r.lastEvaluationId}` : r.notice}; threshold ${r.threshold ? `version ${r.threshold.id}: low ${r.threshold.low.toPrecision(5)} high ${r.threshold.high.toPrecision(5)} (${r.threshold.objective}, evaluation ${r.threshold.evaluationId}, by ${r.threshold.operatorId})` : "the pack's shipped one"}\n`)
+            .map((r) => `${r.pack} ${r.version} (${r.packIdentity.slice(0, 12)}): ${r.validated ? `validated by evaluation ${r.lastEvaluationId}` : r.notice}; threshold ${r.threshold ? `version ${r.threshold.id}: low ${r.threshold.low.toPrecision(5)} high ${r.threshold.high.toPrecision(5)} (${r.threshold.objective}, ${r.threshold.evaluationId !== null ? `evaluation ${r.threshold.evaluationId}` : 'reviewed history'}, by ${r.threshold.operatorId})` : "the pack's shipped one"}\n`)
             .join(''),
         );
         return 0;
@@ -129,45 +149,41 @@ export const thresholdCommand: Command = {
       });
     }
     if (sub !== 'apply') throw usageError('threshold needs a subcommand: apply, status or propose');
+    const fromHistory = !!values['from-history'];
     const evalId = Number(values.evaluation);
-    if (!Number.isInteger(evalId)) throw usageError('threshold apply needs --evaluation ID');
+    if (fromHistory === (values.evaluation !== undefined)) throw usageError('threshold apply needs --evaluation ID or --from-history (one of them)');
+    if (!fromHistory && !Number.isInteger(evalId)) throw usageError('threshold apply needs --evaluation ID');
     if (!values.pack) throw usageError('threshold apply needs --pack NAME|DIR');
     if (!values.objective && !values.band) throw usageError('threshold apply needs --objective OBJ or --band');
     const current = packFacts(loadPack(resolvePackDir(values.pack, packRoots())));
+    const window = {
+      ...(values.since ? { since: parseInstant(values.since, '--since') } : {}),
+      ...(values.until ? { until: parseInstant(values.until, '--until') } : {}),
+    };
     return withStore(values.db, (s) => {
-      const op = s.currentOperator();
-      if (!op) throw new InspectorError('OPERATOR_NOT_SELECTED', 'Select your operator profile first (inspector operator select ID).');
-      if (!APPLY_ROLES.includes(op.role)) {
-        throw new InspectorError('THRESHOLD_ROLE_REQUIRED', `Applying a threshold needs a supervisor or admin; ${op.id} is ${op.role}.`, { operator: op.id, role: op.role });
-      }
-      const ev = getEvaluation(s.db, evalId);
-      if (!ev) throw new InspectorError('EVAL_NOT_FOUND', `There is no evaluation ${evalId} in ${s.file}.`);
-      const entry = ev.summary.packs.find((p) => p.pack === current.name);
-      if (!entry) throw new InspectorError('EVAL_PACK_NOT_EVALUATED', `Evaluation ${evalId} did not evaluate ${current.name}.`);
-      if (entry.identity !== current.identity) {
-        throw new InspectorError('EVAL_PACK_CHANGED', `The installed ${current.name} files differ from those evaluation ${evalId} measured; evaluate it again before applying a threshold.`, {
-          evaluated: entry.identity,
-          installed: current.identity,
-        });
-      }
-      let low: number;
-      let high: number;
-      let objective: string;
-      let humanShare: number | null = null;
-      if (values.band) {
-        if (!entry.band) throw new InspectorError('EVAL_NO_BAND', `Evaluation ${evalId} has no uncertain band for ${current.name} (the set needs normal and defective images).`);
-        ({ low, high, humanShare } = entry.band);
-        objective = 'band';
+      // The rules (role, same pack files, recorded or recomputed threshold, audit) are the core's,
+      // shared with the app's Evaluate room.
+      let applied: AppliedThreshold;
+      if (fromHistory) {
+        const targets = {
+          recallTarget: parseNumber(values['recall-target'], '--recall-target', 0.99),
+          falseAlarmTarget: parseNumber(values['false-alarm-target'], '--false-alarm-target', 0.01),
+          sigmaK: parseNumber(values.sigma, '--sigma', 3),
+        };
+        const choice: ThresholdChoice = values.band ? { kind: 'band', recallTarget: targets.recallTarget, falseAlarmTarget: targets.falseAlarmTarget } : parseChoice(values.objective!);
+        const history = proposeFromHistory(s.db, current, { ...window, ...targets });
+        applied = applyThresholdFromHistory(s, { current, choice, history, window });
       } else {
-        const q = entry.proposals.find((p) => p.objective === values.objective);
-        if (!q) throw new InspectorError('EVAL_BAD_OBJECTIVE', `Evaluation ${evalId} has no proposal "${values.objective}" for ${current.name}; it has ${entry.proposals.map((p) => p.objective).join(', ')}.`);
-        low = high = q.threshold;
-        objective = q.objective;
+        const ev = getEvaluation(s.db, evalId);
+        const entry = ev?.summary.packs.find((p) => p.pack === current.name);
+        const t = recordedTargets(entry ? [entry] : [], { recallTarget: 0.99, falseAlarmTarget: 0.01, sigmaK: 3 });
+        const choice: ThresholdChoice = values.band ? { kind: 'band', recallTarget: t.recallTarget, falseAlarmTarget: t.falseAlarmTarget } : parseChoice(values.objective!);
+        applied = applyThresholdChoice(s, { evaluationId: evalId, current, choice });
       }
-      const id = s.recordThresholdVersion({ packName: current.name, packIdentity: current.identity, evaluationId: evalId, objective, low, high, humanShare, operatorId: op.id });
+      const from = applied.evaluationId !== null ? `evaluation ${applied.evaluationId}` : `reviewed history (${applied.source!.labels} reviewed runs as labels: ${applied.source!.defects} defective, ${applied.source!.normals} normal)`;
       say(
-        { thresholdVersion: id, pack: current.name, packIdentity: current.identity, evaluationId: evalId, objective, low, high, humanShare, operator: op.id },
-        `Threshold version ${id} for ${current.name} (${current.identity.slice(0, 12)}): low ${low.toPrecision(5)} high ${high.toPrecision(5)} by ${objective} from evaluation ${evalId}, applied by ${op.id}; recorded in the audit chain.\n`,
+        applied,
+        `Threshold version ${applied.thresholdVersion} for ${current.name} (${current.identity.slice(0, 12)}): low ${applied.low.toPrecision(5)} high ${applied.high.toPrecision(5)} by ${applied.objective} from ${from}, applied by ${applied.operator}; recorded in the audit chain.\n`,
       );
       return 0;
     });

@@ -3,10 +3,10 @@
  * accept studies from, which pack inspects what arrives, and where results go. Validated on load
  * with coded errors; keys are the ones issue #17 names (snake_case, as PACS admins write them).
  */
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { InspectorError } from '../../shared/errors';
+import { parseYamlBounded, readTextFileSync } from '../files/yaml';
 
 /** PS3.5 §6.2: AE is up to 16 characters of the default repertoire, no backslash or control characters; leading/trailing spaces are not significant. */
 export const AeTitle = z
@@ -29,7 +29,15 @@ export type ResultObject = z.infer<typeof ResultObject>;
 
 /** `deidentify: true`: what goes there is de-identified first (PS3.15 basic profile; see deid.ts). */
 const DimseDestination = z
-  .object({ aet: AeTitle, host: z.string().min(1), port: Port, objects: z.array(ResultObject).min(1).default(['sr', 'sc']), deidentify: z.boolean().optional() })
+  .object({
+    aet: AeTitle,
+    host: z.string().min(1),
+    port: Port,
+    objects: z.array(ResultObject).min(1).default(['sr', 'sc']),
+    deidentify: z.boolean().optional(),
+    /** Reach this peer over DICOM TLS with the node's `tls` certificate (the config must have one). */
+    tls: z.boolean().optional(),
+  })
   .strict();
 const WebDestination = z
   .object({ url: z.url({ protocol: /^https?$/ }), objects: z.array(ResultObject).min(1).default(['sr', 'sc']), deidentify: z.boolean().optional() })
@@ -37,6 +45,22 @@ const WebDestination = z
 export const Destination = z.union([DimseDestination, WebDestination]);
 export type Destination = z.infer<typeof Destination>;
 export type DimseDestination = z.infer<typeof DimseDestination>;
+/** Whom an association goes to: what query, retrieve and C-ECHO need of a destination. */
+export type DimsePeer = Pick<DimseDestination, 'aet' | 'host' | 'port' | 'tls'> & Partial<Pick<DimseDestination, 'objects' | 'deidentify'>>;
+
+/**
+ * Where the reviewed SR goes by itself once a reviewer decides (the `VERIFIED` SR with the decision
+ * and the reviewer's measurements): the decisions that send it and the destinations. Only the SR
+ * is sent (SC/SEG do not change with a review). Absent = nothing is sent on review.
+ */
+export const ReviewDecisionName = z.enum(['accept', 'reject', 'override', 'uncertain']);
+const SendReviewed = z
+  .object({
+    on: z.array(ReviewDecisionName).min(1).default(['accept', 'reject', 'override']),
+    to: z.array(Destination).min(1),
+  })
+  .strict();
+export type SendReviewed = z.infer<typeof SendReviewed>;
 
 export const RuleCondition = z
   .object({
@@ -48,6 +72,18 @@ export const RuleCondition = z
   .strict()
   .refine((w) => Object.values(w).some((v) => v !== undefined), 'a rule needs at least one of modality, body_part, sop_class, station_name');
 
+/** DICOM TLS: our certificate and key, the CA peers must chain to (PEM; relative to the config file). See tls.ts. */
+const TlsSection = z
+  .object({ cert: z.string().min(1), key: z.string().min(1), ca: z.string().min(1), require_client_cert: z.boolean().default(true) })
+  .strict();
+
+/** The PACS the worklist's query/retrieve form asks (C-FIND, then C-GET or C-MOVE to us; or QIDO/WADO). */
+const QueryPacs = z.union([
+  z.object({ aet: AeTitle, host: z.string().min(1), port: Port, retrieve: z.enum(['get', 'move']).default('get'), tls: z.boolean().optional() }).strict(),
+  z.object({ url: z.url({ protocol: /^https?$/ }) }).strict(),
+]);
+export type QueryPacs = z.infer<typeof QueryPacs>;
+
 export const DicomNodeConfig = z
   .object({
     ae_title: AeTitle.default('INSPECTOR'),
@@ -58,6 +94,10 @@ export const DicomNodeConfig = z
     allow: z.array(z.object({ aet: AeTitle, host: z.string().min(1).optional() }).strict()).default([]),
     auto_inspect: z.array(z.object({ when: RuleCondition, pack: z.string().min(1) }).strict()).default([]),
     send_results: z.array(Destination).default([]),
+    send_reviewed: SendReviewed.optional(),
+    /** With it, the listener accepts DICOM TLS only; destinations with `tls: true` are sent to over TLS. */
+    tls: TlsSection.optional(),
+    query: QueryPacs.optional(),
     /** A study counts as complete when no instance of it arrived for this long (Orthanc's StableAge). */
     stable_seconds: z.number().positive().max(3600).default(5),
     /** Root for the UIDs of objects we create; default 2.25 (UUID-derived, PS3.5 B.2). */
@@ -75,7 +115,7 @@ export type DicomNodeConfig = z.infer<typeof DicomNodeConfig>;
 export function parseDicomConfig(text: string, path?: string): DicomNodeConfig {
   let doc: unknown;
   try {
-    doc = parse(text) ?? {};
+    doc = parseYamlBounded(text) ?? {};
   } catch (err) {
     throw new InspectorError('DICOM_CONFIG_UNREADABLE', `${path ?? 'dicom.yaml'} is not valid YAML: ${(err as Error).message}`, { path });
   }
@@ -84,6 +124,10 @@ export function parseDicomConfig(text: string, path?: string): DicomNodeConfig {
     const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new InspectorError('DICOM_CONFIG_INVALID', `${path ?? 'dicom.yaml'} is invalid: ${issues.join('; ')}`, { path, issues });
   }
+  const tlsPeers = [...r.data.send_results, ...(r.data.send_reviewed?.to ?? []), ...(r.data.query ? [r.data.query] : [])].filter((d) => 'tls' in d && d.tls);
+  if (tlsPeers.length && !r.data.tls) {
+    throw new InspectorError('DICOM_CONFIG_INVALID', `${path ?? 'dicom.yaml'} is invalid: a destination asks for tls but the file has no tls section (cert, key, ca)`, { path, issues: ['tls: required by a tls: true destination'] });
+  }
   return r.data;
 }
 
@@ -91,11 +135,19 @@ export function loadDicomConfig(path: string | undefined): DicomNodeConfig {
   if (!path) return parseDicomConfig('');
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch {
+    text = readTextFileSync(path);
+  } catch (e) {
+    // A FIFO or an oversized file is named as such (FILE_NOT_REGULAR / FILE_TOO_LARGE), not as missing.
+    if (e instanceof InspectorError) throw e;
     throw new InspectorError('DICOM_CONFIG_NOT_FOUND', `No such DICOM configuration file: ${path}`, { path });
   }
-  return parseDicomConfig(text, path);
+  const config = parseDicomConfig(text, path);
+  // Certificate paths are written relative to the file that names them.
+  if (config.tls) {
+    const base = dirname(resolve(path));
+    for (const k of ['cert', 'key', 'ca'] as const) config.tls[k] = resolve(base, config.tls[k]);
+  }
+  return config;
 }
 
 /** `AET@host:port`, as `inspector dicom send --to` takes it. */

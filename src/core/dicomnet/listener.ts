@@ -10,6 +10,7 @@
 import { EventEmitter } from 'node:events';
 import { rm } from 'node:fs/promises';
 import net from 'node:net';
+import tls from 'node:tls';
 import { Writable } from 'node:stream';
 import { decodableTransferSyntaxes } from '../imaging/dicom/transferSyntax';
 import { InspectorError, toErrorInfo, type ErrorInfo } from '../../shared/errors';
@@ -17,6 +18,7 @@ import { dimse, type Association, type CEchoRequest, type CEchoResponse, type CS
 import { writeInstance } from './inbox';
 import { fileMetaHeader } from './p10';
 import type { ReceivedInstance } from './records';
+import { serverOptions, type TlsMaterial } from './tls';
 
 const { Scp, Dataset } = dimse;
 const { CEchoResponse, CStoreResponse } = dimse.responses;
@@ -36,6 +38,8 @@ export interface ListenerOptions {
   inbox: string;
   /** Called once per stored instance, before the C-STORE response goes out; a throw fails the store. */
   onStored?: (r: ReceivedInstance) => void;
+  /** DICOM TLS: with it, only TLS connections are accepted (see tls.ts). */
+  tls?: TlsMaterial | undefined;
   /** Seconds an association may sit idle before it is dropped. */
   idleSeconds?: number;
 }
@@ -44,7 +48,9 @@ export interface Rejection {
   callingAet: string;
   calledAet: string;
   host: string;
-  reason: 'called-ae-not-recognized' | 'calling-ae-not-recognized';
+  reason: 'called-ae-not-recognized' | 'calling-ae-not-recognized' | 'tls-required' | 'tls-handshake-failed';
+  /** For TLS refusals: what the handshake said (e.g. no certificate, unknown CA, not TLS at all). */
+  detail?: string;
 }
 
 /** Storage SOP classes live under 1.2.840.10008.5.1.4.1.1 (PS3.4 Annex B); also accepted: private ones from modalities. */
@@ -187,7 +193,7 @@ export class DicomListener extends EventEmitter {
       }
     }
 
-    this.server = net.createServer((socket) => {
+    const serve = (socket: net.Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
       const scp = new InspectorScp(socket);
@@ -195,7 +201,26 @@ export class DicomListener extends EventEmitter {
         socket.destroy();
         this.emit('networkError', e);
       });
-    });
+    };
+    if (this.opts.tls) {
+      const secure = tls.createServer(serverOptions(this.opts.tls), serve);
+      // A peer that speaks plain DICOM (or brings no / a foreign certificate) never gets an
+      // association: the handshake fails before any PDU is read.
+      secure.on('tlsClientError', (e: NodeJS.ErrnoException, socket: tls.TLSSocket) => {
+        const plain = /wrong version number|http request|unknown protocol|packet length too long/i.test(e.message);
+        this.emit('rejected', {
+          callingAet: '',
+          calledAet: this.opts.aeTitle,
+          host: normaliseHost(socket.remoteAddress),
+          reason: plain ? 'tls-required' : 'tls-handshake-failed',
+          detail: e.code ?? e.message,
+        } satisfies Rejection);
+        socket.destroy();
+      });
+      this.server = secure;
+    } else {
+      this.server = net.createServer(serve);
+    }
     const server = this.server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) =>

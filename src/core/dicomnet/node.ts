@@ -15,6 +15,7 @@ import { destinationLabel, enqueue, flushOutbox } from './outbox';
 import { recordInstance, setStudyStatus, studyInstances, type ReceivedInstance } from './records';
 import { buildResults, type ResultFile } from './results';
 import { packFor } from './rules';
+import { loadTls, type TlsMaterial } from './tls';
 
 export interface InspectRequest {
   studyInstanceUid: string;
@@ -27,7 +28,7 @@ export type InspectHook = (req: InspectRequest) => Promise<{ batchId: number; ru
 
 export type NodeEvent =
   | { event: 'listening'; aet: string; bind: string; port: number; inbox: string }
-  | { event: 'rejected'; callingAet: string; calledAet: string; host: string; reason: Rejection['reason'] }
+  | { event: 'rejected'; callingAet: string; calledAet: string; host: string; reason: Rejection['reason']; detail?: string }
   | { event: 'stored'; callingAet: string; sopInstanceUid: string; studyInstanceUid: string; patientId: string; modality: string }
   | { event: 'store-failed'; code: string; message: string; sopInstanceUid: string }
   | { event: 'study-stable'; studyInstanceUid: string; instances: number }
@@ -35,6 +36,8 @@ export type NodeEvent =
   | { event: 'inspect-failed'; studyInstanceUid: string; pack: string; code: string; message: string }
   | { event: 'no-rule'; studyInstanceUid: string }
   | { event: 'queued'; kind: string; sopInstanceUid: string; runId: number; to: string }
+  | { event: 'review-queued'; runId: number; reviewId: number; decision: string; objects: number }
+  | { event: 'review-send-failed'; runId: number; reviewId: number; code: string; message: string }
   | { event: 'sent'; count: number }
   | { event: 'send-failed'; outboxId: number; code: string; message: string };
 
@@ -63,19 +66,25 @@ export class DicomNode {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private work: Promise<void> = Promise.resolve();
   private flushing: Promise<void> | null = null;
+  private reviewScan: Promise<number> = Promise.resolve(0);
   private retryTimer: NodeJS.Timeout | null = null;
   private readonly log: (e: NodeEvent) => void;
   port = 0;
 
+  /** The node's TLS material when `tls` is configured (read once; a missing file fails the start). */
+  readonly tls: TlsMaterial | undefined;
+
   constructor(readonly opts: NodeOptions) {
     this.log = opts.log ?? (() => {});
     const c = opts.config;
+    this.tls = c.tls ? loadTls(c.tls) : undefined;
     this.listener = new DicomListener({
       aeTitle: c.ae_title,
       port: c.port,
       bind: c.bind,
       allow: c.allow,
       inbox: opts.inbox,
+      tls: this.tls,
       onStored: (r) => recordInstance(opts.store.db, r),
     });
     this.listener.on('stored', (r: ReceivedInstance) => this.arrived(r));
@@ -89,9 +98,19 @@ export class DicomNode {
     this.port = await this.listener.start();
     this.log({ event: 'listening', aet: this.opts.config.ae_title, bind: this.opts.config.bind, port: this.port, inbox: this.opts.inbox });
     const every = Math.min(this.opts.config.retry_seconds, 10) * 1000;
-    this.retryTimer = setInterval(() => void this.flush(), every);
-    void this.flush(); // whatever a previous run left in the outbox
+    this.retryTimer = setInterval(() => void this.scanReviews().then(() => this.flush()), every);
+    void this.scanReviews().then(() => this.flush()); // reviews and whatever a previous run left in the outbox
     return this.port;
+  }
+
+  /** An instance retrieved by C-GET or WADO-RS (already recorded): handled like one pushed to the listener. */
+  ingest(r: ReceivedInstance): void {
+    this.arrived(r);
+  }
+
+  /** Association options for this node's outgoing calls. */
+  get association(): { callingAet: string; timeoutSeconds: number; tls: TlsMaterial | undefined } {
+    return { callingAet: this.opts.config.ae_title, timeoutSeconds: this.opts.config.timeout_seconds, tls: this.tls };
   }
 
   private arrived(r: ReceivedInstance): void {
@@ -110,6 +129,7 @@ export class DicomNode {
   /** Resolves when every study that became stable so far has been inspected and its results queued. */
   async idle(): Promise<void> {
     await this.work;
+    await this.reviewScan;
     await this.flushing;
   }
 
@@ -170,6 +190,61 @@ export class DicomNode {
     return queued;
   }
 
+  /**
+   * Reviews recorded since the last scan (by this process — the app's review handler calls this
+   * at once — or by another one on the same history, or while the node was off): when
+   * `send_reviewed` names the decision, the VERIFIED SR (decision, reviewer, measurements) goes
+   * into the outbox for its destinations and is sent; a peer that is down keeps it queued for the
+   * retry timer. The mark (`dicom.reviews_sent_upto` in the history's settings) moves past each
+   * review once its SR is queued, so a restart neither loses nor repeats one (a crash between the
+   * two re-queues it: at least once). The first start marks what exists as seen: turning the
+   * setting on does not resend old reviews. Runs of non-DICOM images and other decisions send
+   * nothing. Never throws: the review is already recorded.
+   */
+  scanReviews(): Promise<number> {
+    this.reviewScan = this.reviewScan.then(() => this.scanReviewsNow());
+    return this.reviewScan;
+  }
+
+  private async scanReviewsNow(): Promise<number> {
+    const rule = this.opts.config.send_reviewed;
+    if (!rule) return 0;
+    const db = this.opts.store.db;
+    const MARK = 'dicom.reviews_sent_upto';
+    const setMark = db.prepare('INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+    const mark = db.prepare('SELECT value FROM settings WHERE key = ?').pluck().get(MARK) as string | undefined;
+    if (mark === undefined) {
+      setMark.run(MARK, String((db.prepare('SELECT coalesce(max(id), 0) FROM reviews').pluck().get() as number) ?? 0));
+      return 0;
+    }
+    const reviews = db
+      .prepare(
+        `SELECT v.id, v.run_id AS runId, v.decision, i.format FROM reviews v JOIN inference_runs r ON r.id = v.run_id JOIN images i ON i.id = r.image_id
+         WHERE v.id > ? ORDER BY v.id`,
+      )
+      .all(Number(mark)) as { id: number; runId: number; decision: string; format: string }[];
+    let queued = 0;
+    for (const v of reviews) {
+      if (v.format === 'dicom' && (rule.on as string[]).includes(v.decision)) {
+        try {
+          const n = await this.queueResults(
+            v.runId,
+            rule.to.map((d) => ({ ...d, objects: ['sr' as const] })),
+            ['sr'],
+          );
+          queued += n;
+          this.log({ event: 'review-queued', runId: v.runId, reviewId: v.id, decision: v.decision, objects: n });
+        } catch (e) {
+          const info = toErrorInfo(e, 'DICOM_REVIEW_SEND_FAILED');
+          this.log({ event: 'review-send-failed', runId: v.runId, reviewId: v.id, code: info.code, message: info.message });
+        }
+      }
+      setMark.run(MARK, String(v.id));
+    }
+    if (queued) await this.flush();
+    return queued;
+  }
+
   private enqueueFiles(runId: number, destinations: Destination[], files: ResultFile[]): number {
     let queued = 0;
     for (const d of destinations) {
@@ -185,7 +260,7 @@ export class DicomNode {
   flush(): Promise<void> {
     this.flushing ??= (async () => {
       try {
-        const r = await flushOutbox(this.opts.store.db, { callingAet: this.opts.config.ae_title, timeoutSeconds: this.opts.config.timeout_seconds, retrySeconds: this.opts.config.retry_seconds });
+        const r = await flushOutbox(this.opts.store.db, { callingAet: this.opts.config.ae_title, timeoutSeconds: this.opts.config.timeout_seconds, retrySeconds: this.opts.config.retry_seconds, tls: this.tls });
         if (r.sent) this.log({ event: 'sent', count: r.sent });
         for (const f of r.failed) this.log({ event: 'send-failed', outboxId: f.id, code: f.error.code, message: f.error.message });
       } finally {
@@ -201,6 +276,7 @@ export class DicomNode {
     if (this.retryTimer) clearInterval(this.retryTimer);
     await this.listener.close();
     await this.work;
+    await this.reviewScan;
     await this.flushing;
   }
 }

@@ -8,6 +8,7 @@
 import type Database from 'better-sqlite3';
 import type { ErrorInfo } from '../../shared/errors';
 import type { Destination } from './config';
+import type { TlsMaterial } from './tls';
 import { storeFiles, stowFiles, type SendOutcome } from './send';
 
 export const MAX_ATTEMPTS = 12;
@@ -103,6 +104,7 @@ export interface FlushOptions {
   callingAet: string;
   timeoutSeconds: number;
   retrySeconds: number;
+  tls?: TlsMaterial | undefined;
   now?: () => number;
 }
 
@@ -127,7 +129,7 @@ export async function flushOutbox(db: Database.Database, opts: FlushOptions): Pr
     const d = entries[0]!.destination;
     const paths = entries.map((e) => e.path);
     const outcomes: SendOutcome[] =
-      'url' in d ? await stowFiles(d.url, paths, opts.timeoutSeconds) : await storeFiles({ ...d, objects: [] }, paths, { callingAet: opts.callingAet, timeoutSeconds: opts.timeoutSeconds });
+      'url' in d ? await stowFiles(d.url, paths, opts.timeoutSeconds) : await storeFiles({ ...d, objects: [] }, paths, { callingAet: opts.callingAet, timeoutSeconds: opts.timeoutSeconds, tls: opts.tls });
     db.transaction(() => {
       outcomes.forEach((o, i) => {
         const e = entries[i]!;

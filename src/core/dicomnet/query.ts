@@ -6,7 +6,7 @@
  * (DICOM_MOVE_PARTIAL, with the counts); what did arrive is kept, and moving again fills the rest.
  */
 import { InspectorError } from '../../shared/errors';
-import type { DimseDestination } from './config';
+import type { DimsePeer } from './config';
 import { dimse, type CFindResponse, type CMoveResponse } from './dimse';
 import { runAssociation, type AssociationOptions } from './send';
 
@@ -47,7 +47,7 @@ const flat = (v: unknown): string => {
   return String(v);
 };
 
-export async function cFind(dest: DimseDestination, q: FindQuery, opts: AssociationOptions): Promise<FindMatch[]> {
+export async function cFind(dest: DimsePeer, q: FindQuery, opts: AssociationOptions): Promise<FindMatch[]> {
   const k = keys(q);
   const req = q.level === 'STUDY' ? CFindRequest.createStudyFindRequest(k) : CFindRequest.createSeriesFindRequest({ ...k, PatientID: k['PatientID'] ?? '' });
   const matches: FindMatch[] = [];
@@ -72,7 +72,7 @@ export interface MoveResult {
   warnings: number;
 }
 
-export async function cMove(dest: DimseDestination, target: { study: string; series?: string }, moveDestination: string, opts: AssociationOptions): Promise<MoveResult> {
+export async function cMove(dest: DimsePeer, target: { study: string; series?: string }, moveDestination: string, opts: AssociationOptions): Promise<MoveResult> {
   const req = target.series ? CMoveRequest.createSeriesMoveRequest(moveDestination, target.study, target.series) : CMoveRequest.createStudyMoveRequest(moveDestination, target.study);
   let last: { status: number; completed: number; failed: number; warnings: number } | null = null;
   // Some PACS (Orthanc) stop at the first failed sub-operation and send a bare failure: the pending
@@ -102,7 +102,7 @@ export async function cMove(dest: DimseDestination, target: { study: string; ser
  * what came. Fewer → DICOM_MOVE_PARTIAL (what arrived stays in the inbox; moving again completes it).
  */
 export async function retrieveStudy(
-  dest: DimseDestination,
+  dest: DimsePeer,
   study: string,
   listener: { aeTitle: string; on(e: 'stored', f: (r: { studyInstanceUid: string }) => void): unknown; off(e: 'stored', f: (r: { studyInstanceUid: string }) => void): unknown },
   opts: AssociationOptions,

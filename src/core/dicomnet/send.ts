@@ -6,7 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { InspectorError, toErrorInfo, type ErrorInfo } from '../../shared/errors';
-import type { DimseDestination } from './config';
+import type { DimsePeer } from './config';
+import { clientOptions, type TlsMaterial } from './tls';
 import { dimse, type CEchoResponse, type CStoreRequest as StoreRequest, type CStoreResponse, type Client as DimseClient, type Dataset as DimseDataset, type DimseRequest } from './dimse';
 
 const { Client, Dataset } = dimse;
@@ -33,6 +34,10 @@ const REJECT_REASONS: Record<number, string> = {
 export function networkError(e: unknown, to: string): InspectorError {
   const err = e as NodeJS.ErrnoException;
   const msg = err?.message ?? String(e);
+  // A failed handshake: a certificate not from our CA, a wrong host name, a peer that speaks no TLS.
+  if (/^ERR_(TLS|SSL)_|^(UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|CERT_|ERR_TLS_CERT)/.test(err?.code ?? '') || /certificate|handshake|\bSSL\b|\bTLS\b|wrong version number|alert/i.test(msg)) {
+    return new InspectorError('DICOM_TLS_FAILED', `TLS with ${to} failed: ${msg}`, { to, ...(err?.code ? { reason: err.code } : {}) });
+  }
   // The library re-wraps socket errors, keeping only the message: look for the errno name there too.
   const errno = err?.code ?? /\b(ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|ECONNRESET)\b/.exec(msg)?.[1];
   if (errno && errno !== 'ECONNRESET') return new InspectorError('DICOM_PEER_UNREACHABLE', `${to} does not answer (${errno}).`, { to, errno });
@@ -43,6 +48,8 @@ export function networkError(e: unknown, to: string): InspectorError {
 export interface AssociationOptions {
   callingAet: string;
   timeoutSeconds: number;
+  /** The node's TLS material; used for destinations marked `tls: true`. */
+  tls?: TlsMaterial | undefined;
 }
 
 function rejected(ev: { result: number; source: number; reason: number }, to: string): InspectorError {
@@ -55,7 +62,7 @@ function rejected(ev: { result: number; source: number; reason: number }, to: st
  * apply to every request that did not get a response.
  */
 export function runAssociation<R extends DimseRequest>(
-  dest: DimseDestination,
+  dest: DimsePeer,
   requests: R[],
   opts: AssociationOptions,
   extra?: (client: DimseClient) => void,
@@ -92,8 +99,18 @@ export function runAssociation<R extends DimseRequest>(
       finish();
     });
     client.on('closed', finish);
+    if (dest.tls && !opts.tls) {
+      failure = new InspectorError('DICOM_TLS_NOT_CONFIGURED', `${to} is to be reached over TLS, but no tls certificate is configured (dicom.yaml tls: cert, key, ca).`, { to });
+      finish();
+      return;
+    }
     try {
-      client.send(dest.host, dest.port, opts.callingAet, dest.aet, { connectTimeout: ms, associationTimeout: ms, pduTimeout: ms });
+      client.send(dest.host, dest.port, opts.callingAet, dest.aet, {
+        connectTimeout: ms,
+        associationTimeout: ms,
+        pduTimeout: ms,
+        ...(dest.tls && opts.tls ? { securityOptions: clientOptions(opts.tls) } : {}),
+      });
     } catch (e) {
       failure = networkError(e, to);
       finish();
@@ -101,7 +118,7 @@ export function runAssociation<R extends DimseRequest>(
   });
 }
 
-export async function echo(dest: DimseDestination, opts: AssociationOptions): Promise<void> {
+export async function echo(dest: DimsePeer, opts: AssociationOptions): Promise<void> {
   const req = new CEchoRequest();
   let status: number | null = null;
   req.on('response', (r: CEchoResponse) => (status = r.getStatus()));
@@ -111,7 +128,7 @@ export async function echo(dest: DimseDestination, opts: AssociationOptions): Pr
 }
 
 /** C-STORE of Part 10 files over one association; one outcome per file, in order. */
-export async function storeFiles(dest: DimseDestination, paths: string[], opts: AssociationOptions): Promise<SendOutcome[]> {
+export async function storeFiles(dest: DimsePeer, paths: string[], opts: AssociationOptions): Promise<SendOutcome[]> {
   const to = `${dest.aet}@${dest.host}:${dest.port}`;
   const outcomes: SendOutcome[] = [];
   const requests: StoreRequest[] = [];

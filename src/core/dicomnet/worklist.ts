@@ -36,6 +36,17 @@ export interface WorklistStudy {
   /** The study's inbox folder (`<inbox>/<Study UID>`): opened as the case's folder. */
   folder: string;
   updatedAt: number;
+  /** What the node sent back for this study (its runs' SR/SC/SEG, reviewed SRs): the outbox rows by state. */
+  outbox: OutboxSummary;
+}
+
+export interface OutboxSummary {
+  pending: number;
+  sent: number;
+  failed: number;
+  /** The latest failure of an entry not yet sent: its code and when the next attempt is due. */
+  lastErrorCode: string | null;
+  nextAttemptAt: number | null;
 }
 
 /** A header is at most this much of a file here; reading the whole of a 100 MB multi-frame object for a name is waste. */
@@ -97,6 +108,22 @@ export function worklist(db: Database.Database, opts: { limit?: number } = {}): 
     `SELECT count(*) AS instances, count(DISTINCT series_instance_uid) AS series, group_concat(DISTINCT modality) AS modalities,
        group_concat(DISTINCT calling_aet) AS from_aets, min(path) AS first FROM dicom_instances WHERE study_instance_uid = ?`,
   );
+  // De-identified copies carry another Study UID: rows of the study's runs count too.
+  const outboxOf = (study: string, runIds: number[]): OutboxSummary => {
+    const rows = db
+      .prepare(
+        `SELECT status, last_error_code, next_attempt_at FROM dicom_outbox
+         WHERE study_instance_uid = ? OR run_id IN (SELECT value FROM json_each(?)) ORDER BY id`,
+      )
+      .all(study, JSON.stringify(runIds)) as { status: 'pending' | 'sent' | 'failed'; last_error_code: string | null; next_attempt_at: number }[];
+    const out: OutboxSummary = { pending: 0, sent: 0, failed: 0, lastErrorCode: null, nextAttemptAt: null };
+    for (const r of rows) {
+      out[r.status]++;
+      if (r.status !== 'sent' && r.last_error_code) out.lastErrorCode = r.last_error_code;
+      if (r.status === 'pending') out.nextAttemptAt = Math.min(out.nextAttemptAt ?? Infinity, r.next_attempt_at);
+    }
+    return out;
+  };
   return studies.map((s) => {
     const i = perStudy.get(s.study_instance_uid) as { instances: number; series: number; modalities: string | null; from_aets: string | null; first: string | null };
     const head = i.first ? headerText(i.first) : { patientName: '', description: '' };
@@ -120,6 +147,7 @@ export function worklist(db: Database.Database, opts: { limit?: number } = {}): 
       // <inbox>/<study>/<series>/<sop>.dcm
       folder: i.first ? dirname(dirname(i.first)) : '',
       updatedAt: s.updated_at,
+      outbox: outboxOf(s.study_instance_uid, runIds),
     };
   });
 }

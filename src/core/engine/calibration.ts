@@ -14,7 +14,8 @@ export interface AppliedThreshold {
   low: number;
   high: number;
   objective: string;
-  evaluationId: number;
+  /** Null for a version chosen from reviewed history rather than an evaluation. */
+  evaluationId: number | null;
   operatorId: string;
 }
 
@@ -105,13 +106,13 @@ export function calibratePack(pack: LoadedPack, cal: StationCalibration | undefi
           ...m,
           anomaly: {
             ...m.anomaly!,
-            imageThreshold: { value: applied.high, derivation: { method: `threshold version ${applied.id} (${applied.objective}, evaluation ${applied.evaluationId})` } },
+            imageThreshold: { value: applied.high, derivation: { method: `threshold version ${applied.id} (${applied.objective}, ${applied.evaluationId !== null ? `evaluation ${applied.evaluationId}` : 'reviewed history'})` } },
             pixelThreshold: m.anomaly!.pixelThreshold ?? m.anomaly!.imageThreshold,
           },
         };
   const value: CalibratedPack = {
     pack: { ...pack, manifest: manifest as typeof m },
-    threshold: { source: 'applied', versionId: applied.id, low: applied.low, high: applied.high, unit: base.unit, objective: applied.objective, evaluationId: applied.evaluationId },
+    threshold: { source: 'applied', versionId: applied.id, low: applied.low, high: applied.high, unit: base.unit, objective: applied.objective, ...(applied.evaluationId !== null ? { evaluationId: applied.evaluationId } : {}) },
     validation,
   };
   copies.set(pack, { key, value });

@@ -4,7 +4,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { InspectorError } from '../../shared/errors';
-import { explainBatch, planHead, type ExplainMethod, type HeadPlan } from '../explain';
+import { explainBatch, planHead, type ExplainMethod, type GradientRunner, type HeadPlan } from '../explain';
 import { makeHeatMap, type HeatMap } from '../explain/scale';
 import type { LoadedPack } from '../packs/load';
 import { scoreClasses, type ClassScores } from './classify';
@@ -24,6 +24,8 @@ export interface Explanation {
   /** Raw map at the activation's resolution with its display scale. */
   map: HeatMap;
   headLogitError?: number;
+  /** Where the gradient came from (onnxruntime's gradient graph or the TypeScript replay). */
+  gradientPath?: 'onnxruntime' | 'replay';
   channelsUsed?: number;
   /** Multi-layer map: every layer fused (target first) and how (src/core/explain/fuse.ts). */
   layers?: string[];
@@ -94,7 +96,16 @@ function checkFinite(data: Float32Array, from: number, to: number): boolean {
 export async function runClassifier(
   pack: LoadedPack,
   images: readonly EngineImage[],
-  opts: { method: ExplainMethod; cache: SessionCache; settings: SessionSettings; extraOutputs?: readonly string[] },
+  opts: {
+    method: ExplainMethod;
+    cache: SessionCache;
+    settings: SessionSettings;
+    extraOutputs?: readonly string[];
+    /** 'replay': gradients from the TypeScript replay only (the reference the gradient graph is checked against; benchmarks). */
+    gradient?: 'auto' | 'replay';
+    /** Another runner for the gradient graph (tests: a faulty one must be caught by the check). */
+    gradientRunner?: GradientRunner;
+  },
 ): Promise<ClassifierRun> {
   const m = pack.manifest;
   const plan = headPlan(pack);
@@ -152,6 +163,7 @@ export async function runClassifier(
         },
         scoreCamMaxChannels: m.explanation?.scoreCamMaxChannels,
         ...fixedBatchOf(pack),
+        ...(opts.gradient === 'replay' ? {} : { gradientRunner: opts.gradientRunner ?? gradientRunnerFor(pack, opts.cache, opts.settings) }),
       });
       } catch (err) {
         // Over its memory/work bound: refused before it ran, said per image with its code.
@@ -173,6 +185,7 @@ export async function runClassifier(
           targetLabel: m.labels[raw.targetClass]?.id ?? String(raw.targetClass),
           map: makeHeatMap(raw.data, raw.width, raw.height, anchor),
           ...(raw.headLogitError !== undefined ? { headLogitError: raw.headLogitError } : {}),
+          ...(raw.gradientPath ? { gradientPath: raw.gradientPath } : {}),
           ...(raw.channelsUsed !== undefined ? { channelsUsed: raw.channelsUsed } : {}),
           ...(raw.layers ? { layers: raw.layers, fusion: raw.fusion! } : {}),
         };
@@ -194,4 +207,17 @@ export async function runClassifier(
 function fixedBatchOf(pack: LoadedPack): { fixedBatch?: number } {
   const lead = pack.graph.inputs.find((i) => i.name === pack.manifest.input.name)?.shape?.[0];
   return typeof lead === 'number' && lead > 0 ? { fixedBatch: lead } : {};
+}
+
+/** The gradient graph (src/core/explain/gradgraph.ts) runs in its own cached session beside the model's. */
+export function gradientRunnerFor(pack: LoadedPack, cache: SessionCache, settings: SessionSettings): GradientRunner {
+  return {
+    model: pack.model,
+    key: pack.manifestSha256,
+    run: async (g, key, feeds, outputs) => {
+      const es = await cache.get(`${key}:${(settings.providers ?? []).join(',')}`, () => createSession(g.model, settings));
+      const out = await es.session.run(Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, new ort.Tensor('float32', t.data, t.dims)])), [...outputs]);
+      return Object.fromEntries(outputs.map((o) => [o, { data: out[o]!.data as Float32Array, dims: out[o]!.dims }]));
+    },
+  };
 }

@@ -146,9 +146,26 @@ function sideSummary(results: ImageResult[]): SideResult | undefined {
   };
 }
 
+export type FindingsPart = 'with' | 'skip' | 'only';
+
 export async function inspect(
   engine: Engine,
-  req: { paths: readonly string[]; packs: readonly LoadedPack[]; config: LoadedConfig; method?: ExplainMethod; baseDir?: string; roots?: readonly string[]; grounding?: GroundingOptions; calibration?: StationCalibration },
+  req: {
+    paths: readonly string[];
+    packs: readonly LoadedPack[];
+    config: LoadedConfig;
+    method?: ExplainMethod;
+    baseDir?: string;
+    roots?: readonly string[];
+    grounding?: GroundingOptions;
+    calibration?: StationCalibration;
+    /**
+     * A side's grounding findings (never deciding): `with` (default) runs them beside the side's
+     * pack; `skip` leaves them out (the station's decision, published without waiting for them);
+     * `only` runs just them (the station's detail step after the decision is published).
+     */
+    findings?: FindingsPart;
+  },
 ): Promise<InspectReport> {
   const t0 = performance.now();
   if (req.packs.length === 0) throw new InspectorError('NO_PACK', 'No model pack to inspect with: give --pack or configure sides in inspector.yaml.');
@@ -179,6 +196,9 @@ export async function inspect(
       findings.set(side, entry);
     }
   }
+  const part = req.findings ?? 'with';
+  if (part === 'skip') findings.clear();
+  if (part === 'only') work.clear();
   const results: ImageResult[] = [];
   const base = { ...(req.method ? { method: req.method } : {}), ...(req.roots ? { roots: req.roots } : {}), ...(req.calibration ? { calibration: req.calibration } : {}) };
   for (const [pack, paths] of work) {

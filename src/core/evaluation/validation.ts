@@ -33,11 +33,13 @@ export function validationStatus(db: Database.Database, packIdentity: string): V
   const t = db
     .prepare(
       `SELECT id, created_at AS createdAt, pack_name AS packName, pack_identity AS packIdentity, evaluation_id AS evaluationId, objective, low, high,
-              human_share AS humanShare, operator_id AS operatorId FROM threshold_versions WHERE pack_identity = ? ORDER BY id DESC LIMIT 1`,
+              human_share AS humanShare, operator_id AS operatorId, source FROM threshold_versions WHERE pack_identity = ? ORDER BY id DESC LIMIT 1`,
     )
-    .get(packIdentity) as ThresholdVersion | undefined;
+    .get(packIdentity) as (Omit<ThresholdVersion, 'source'> & { source: string | null }) | undefined;
   const validated = ev.id !== null;
-  return { packIdentity, validated, lastEvaluationId: ev.id, threshold: t ?? null, notice: validated ? null : NOT_VALIDATED };
+  // `source` only where the version has one (reviewed history); evaluation-sourced versions read as recorded.
+  const threshold: ThresholdVersion | null = t ? (({ source, ...rest }) => ({ ...rest, ...(source ? { source: JSON.parse(source) as Record<string, unknown> } : {}) }))(t) : null;
+  return { packIdentity, validated, lastEvaluationId: ev.id, threshold, notice: validated ? null : NOT_VALIDATED };
 }
 
 export interface StoredEvaluation {

@@ -32,11 +32,24 @@ import { finerSeed } from './finer';
 import { fuseMaps, FUSION } from './fuse';
 import { DEFAULT_EXPLAIN_BUDGET, describeCost, explainCost, withinBudget, type ExplainBudget } from './budget';
 import { InspectorError } from '../../shared/errors';
+import { buildGradientGraph, SEED_INPUT, type GradientGraph } from './gradgraph';
 
 export { METHODS, GRADIENT_METHODS, FORWARD_METHODS, type ExplainMethod } from './cams';
 export { planHead, poolingTargets, layerCandidates, type HeadPlan } from './head';
 export { DEFAULT_EXPLAIN_BUDGET, explainCost, type ExplainBudget, type ExplainCost } from './budget';
 export { FUSION } from './fuse';
+export type { GradientGraph } from './gradgraph';
+
+/**
+ * Runs a gradient graph (./gradgraph.ts) in onnxruntime: the engine supplies it with the pack's
+ * model bytes and its own session cache. Absent, every gradient comes from the TypeScript replay.
+ */
+export interface GradientRunner {
+  model: Uint8Array;
+  /** A stable key of the model (its hash), for the session cache. */
+  key: string;
+  run(g: GradientGraph, key: string, feeds: Record<string, Dense>, outputs: readonly string[]): Promise<Record<string, Dense>>;
+}
 
 type Method = Exclude<ExplainMethod, 'none'>;
 
@@ -57,10 +70,12 @@ export interface RawExplanation {
   data: Float64Array;
   /** Largest |TS head logit − onnxruntime logit| (gradient methods), the exactness self-check. */
   headLogitError?: number;
+  /** Where the gradient came from: onnxruntime's gradient graph, or the TypeScript replay. */
+  gradientPath?: GradientPath;
   channelsUsed?: number;
 }
 
-type Dense = { data: Float32Array; dims: readonly number[] };
+export type Dense = { data: Float32Array; dims: readonly number[] };
 
 export interface ExplainBatch {
   graph: OnnxGraph;
@@ -83,6 +98,34 @@ export interface ExplainBatch {
   fixedBatch?: number;
   /** Memory/work bound; a method (requested or fallback) whose cost exceeds it is not started. */
   budget?: ExplainBudget;
+  /** onnxruntime for the gradient (./gradgraph.ts), checked against the replay before it is trusted. */
+  gradientRunner?: GradientRunner;
+}
+
+/**
+ * Per model and head (target, layers, activation size): the gradient graph once it matched the
+ * TypeScript replay, or why it is not used. Kept for the graph's lifetime (the loaded pack's).
+ */
+type GraphState = { ok: true; graph: GradientGraph; key: string } | { ok: false; reason: string };
+const gradientGraphs = new WeakMap<OnnxGraph, Map<string, GraphState>>();
+
+/** How a batch's gradients were computed: said in the result, so a user (and a test) can tell. */
+export type GradientPath = 'onnxruntime' | 'replay';
+
+const GRAD_TOLERANCE = 1e-3;
+
+function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
+  return m;
+}
+
+/** Largest |a − b| relative to the largest |b|: the gradient graph's agreement with the replay. */
+export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m / Math.max(maxAbs(b), 1e-12);
 }
 
 const isGradient = (m: string): m is GradientMethod => (GRADIENT_METHODS as readonly string[]).includes(m);
@@ -144,9 +187,46 @@ export async function explainBatch(b: ExplainBatch): Promise<RawExplanation[]> {
   }
 
   let pass: HeadPass | undefined;
-  let grads: Map<string, Tensor> | undefined;
+  let grads: Map<string, { data: Float64Array | Float32Array }> | undefined;
+  let gradientPath: GradientPath | undefined;
   const side = () => Object.fromEntries(Object.entries(b.side ?? {}).map(([name, t]) => [name, tensor([...t.dims], t.data)]));
-  if (needsHead(method)) {
+  const wanted = [b.plan.target, ...layers];
+  const runner = isGradient(method) && !b.plan.unsupported && b.plan.nodes?.length ? b.gradientRunner : undefined;
+  const stateKey = `${wanted.join('|')}:${b.activations.dims.slice(1).join('x')}`;
+  const states = runner ? (gradientGraphs.get(b.graph) ?? gradientGraphs.set(b.graph, new Map()).get(b.graph)!) : undefined;
+  const seedOf = (logits: ArrayLike<number>, c: number) => {
+    const seed = new Float32Array(n * c);
+    b.classes.forEach((cls, i) => {
+      if (method === 'finercam') seed.set(finerSeed(Array.from(logits).slice(i * c, (i + 1) * c), cls), i * c);
+      else seed[i * c + cls] = 1;
+    });
+    return seed;
+  };
+  const viaOnnxruntime = async (g: GradientGraph, key: string): Promise<{ grads: Map<string, { data: Float32Array }>; logitError: number }> => {
+    const c = b.logits.length / n;
+    const feeds: Record<string, Dense> = { [b.plan.target]: b.activations, ...(b.side ?? {}), [SEED_INPUT]: { data: seedOf(b.logits, c), dims: [n, c] } };
+    const out = await runner!.run(g, key, feeds, [g.logits, ...Object.values(g.gradients)]);
+    return {
+      grads: new Map(wanted.map((t) => [t, { data: out[g.gradients[t]!]!.data }])),
+      logitError: maxAbs(Array.from(out[g.logits]!.data, (v, i) => v - b.logits[i]!)),
+    };
+  };
+  const known = states?.get(stateKey);
+  if (known?.ok) {
+    try {
+      const r = await viaOnnxruntime(known.graph, known.key);
+      const scaleRef = Math.max(1, ...Array.from(b.logits, Math.abs));
+      if (r.logitError <= 1e-3 * scaleRef) {
+        grads = r.grads;
+        headLogitError = r.logitError;
+        gradientPath = 'onnxruntime';
+      }
+    } catch {
+      // A failing run of the checked graph: this batch (and the next) take the replay.
+      states!.set(stateKey, { ok: false, reason: 'the gradient graph failed to run' });
+    }
+  }
+  if (needsHead(method) && !grads) {
     try {
       const a = tensor([n, k, h, w], b.activations.data);
       pass = runHead(b.graph, b.plan, a, side());
@@ -167,6 +247,8 @@ export async function explainBatch(b: ExplainBatch): Promise<RawExplanation[]> {
           else seed.data[i * c + cls] = 1;
         });
         grads = pass.gradientsAt([b.plan.target, ...layers], seed);
+        gradientPath = 'replay';
+        if (runner && !known) await checkGradientGraph(runner, b, pass, grads as Map<string, Tensor>, wanted, stateKey, states!, viaOnnxruntime);
       }
     } catch (err) {
       fallbackReason = `head not differentiable here: ${(err as Error).message}`;
@@ -253,8 +335,47 @@ export async function explainBatch(b: ExplainBatch): Promise<RawExplanation[]> {
       height,
       data,
       ...(headLogitError !== undefined && needsHead(method) ? { headLogitError } : {}),
+      ...(gradientPath && isGradient(method) ? { gradientPath } : {}),
       ...(first.channelsUsed !== undefined ? { channelsUsed: first.channelsUsed } : {}),
     });
   }
   return results;
+}
+
+/**
+ * First batch of a head: builds the gradient graph from the replay's tensor shapes, runs it on the
+ * same batch and keeps it only if every gradient equals the replay's (relative error ≤ 1e-3; the
+ * replay is float64, onnxruntime float32). Otherwise the reason is kept and the replay stays.
+ */
+async function checkGradientGraph(
+  runner: GradientRunner,
+  b: ExplainBatch,
+  pass: HeadPass,
+  replay: Map<string, Tensor>,
+  wanted: string[],
+  stateKey: string,
+  states: Map<string, GraphState>,
+  run: (g: GradientGraph, key: string) => Promise<{ grads: Map<string, { data: Float32Array }>; logitError: number }>,
+): Promise<void> {
+  let state: GraphState;
+  try {
+    const shapes = new Map<string, readonly number[]>();
+    for (const node of b.plan.nodes) for (const name of [...node.inputs, ...node.outputs]) {
+      const v = name ? pass.value(name) : undefined;
+      if (v) shapes.set(name, v.shape);
+    }
+    const graph = buildGradientGraph(runner.model, b.graph, b.plan, shapes, wanted);
+    const key = `${runner.key}:grad:${stateKey}`;
+    const r = await run(graph, key);
+    const worst = Math.max(...wanted.map((t) => relativeError(r.grads.get(t)!.data, replay.get(t)!.data)));
+    state = worst <= GRAD_TOLERANCE ? { ok: true, graph, key } : { ok: false, reason: `the gradient graph differs from the replay (${worst.toExponential(2)})` };
+  } catch (err) {
+    state = { ok: false, reason: (err as Error).message };
+  }
+  states.set(stateKey, state);
+}
+
+/** Why a head's gradient graph is not used (undefined: used, or not tried yet). For docs and tests. */
+export function gradientGraphState(graph: OnnxGraph): ReadonlyMap<string, GraphState> | undefined {
+  return gradientGraphs.get(graph);
 }

@@ -8,13 +8,23 @@
  */
 import { InspectorError } from '../../shared/errors';
 import type { LoadedPack } from '../packs/load';
-import { layerCandidates } from './head';
+import { layerCandidates, planHead } from './head';
 
 export interface CamLayerChoice {
   /** The target layer (any candidate 4-D activation). */
   layer?: string;
   /** Layers fused with it (multi-layer map); may include the target. */
   fuse?: string[];
+}
+
+/** The pack's explanation (method, target, fused layers) and the candidate layers, for a UI selector. */
+export function explainLayers(pack: LoadedPack): { method: string; target: string; layers: string[]; candidates: string[] } | null {
+  if (pack.manifest.kind !== 'classifier') return null;
+  const out = pack.manifest.outputs.find((o) => o.meaning === 'logits' || o.meaning === 'probabilities');
+  if (!out) return null;
+  const e = pack.manifest.explanation;
+  const plan = planHead(pack.graph, out.name, e?.target, e?.layers);
+  return { method: e?.method ?? 'gradcam', target: plan.target, layers: plan.layers, candidates: layerCandidates(pack.graph, out.name) };
 }
 
 export function withCamLayers(pack: LoadedPack, choice: CamLayerChoice | undefined): LoadedPack {

@@ -129,8 +129,18 @@ function rowText(columns: readonly string[], row: AnyRow): string {
   return out;
 }
 
+/**
+ * Columns added to other audited tables after hash version 1, sealed (like `RUN_ADDED_COLUMNS`)
+ * only when they hold a value: a threshold version's `source` (reviewed history as labels).
+ */
+export const ADDED_COLUMNS: Partial<Record<Exclude<AuditEntity, 'run'>, readonly string[]>> = { threshold: ['source'] };
+
 export function recordHash(entity: Exclude<AuditEntity, 'run'>, row: AnyRow): string {
-  return sha256Hex(`${entity}:v1|${rowText(HASHED_COLUMNS[entity].columns, row)}`);
+  const added = (ADDED_COLUMNS[entity] ?? [])
+    .filter((c) => row[c] !== null && row[c] !== undefined)
+    .map((c) => `|+${c}|${rowText([c], row)}`)
+    .join('');
+  return sha256Hex(`${entity}:v1|${rowText(HASHED_COLUMNS[entity].columns, row)}${added}`);
 }
 
 /**

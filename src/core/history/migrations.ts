@@ -294,6 +294,30 @@ CREATE TRIGGER case_verdicts_no_delete BEFORE DELETE ON case_verdicts BEGIN SELE
 ${outboxTrigger('case_verdicts', 'id')}
 `;
 
+/**
+ * Threshold versions from reviewed history (issue 13): a version may come from reviewer decisions
+ * used as labels instead of an evaluation, so `evaluation_id` may be null when `source` (JSON: what
+ * the labels were — kind, date window, counts, a hash of the run ids and truths) says where it came
+ * from. SQLite cannot drop a NOT NULL in place: the table is rebuilt with every row and id kept,
+ * its index, append-only triggers and outbox trigger recreated (nothing re-queued: the rows are
+ * unchanged). `source` is sealed in the audit hash only when set, so every earlier hash verifies.
+ */
+const vThresholdSources = `
+CREATE TABLE threshold_versions_next(
+  id INTEGER PRIMARY KEY, created_at INTEGER NOT NULL, pack_name TEXT NOT NULL, pack_identity TEXT NOT NULL,
+  evaluation_id INTEGER REFERENCES evaluations(id), objective TEXT NOT NULL, low REAL NOT NULL, high REAL NOT NULL,
+  human_share REAL, operator_id TEXT NOT NULL, source TEXT,
+  CHECK (evaluation_id IS NOT NULL OR source IS NOT NULL));
+INSERT INTO threshold_versions_next(id, created_at, pack_name, pack_identity, evaluation_id, objective, low, high, human_share, operator_id)
+  SELECT id, created_at, pack_name, pack_identity, evaluation_id, objective, low, high, human_share, operator_id FROM threshold_versions ORDER BY id;
+DROP TABLE threshold_versions;
+ALTER TABLE threshold_versions_next RENAME TO threshold_versions;
+CREATE INDEX threshold_versions_pack ON threshold_versions(pack_identity, id);
+CREATE TRIGGER threshold_versions_no_update BEFORE UPDATE ON threshold_versions BEGIN SELECT RAISE(ABORT, 'HISTORY_APPEND_ONLY: threshold_versions rows are never changed'); END;
+CREATE TRIGGER threshold_versions_no_delete BEFORE DELETE ON threshold_versions BEGIN SELECT RAISE(ABORT, 'HISTORY_APPEND_ONLY: threshold_versions rows are never deleted'); END;
+CREATE TRIGGER threshold_versions_outbox AFTER INSERT ON threshold_versions BEGIN INSERT INTO sync_outbox(tbl, rid) VALUES ('threshold_versions', NEW.id); END;
+`;
+
 /** Order in which existing rows are logged when the audit chain is introduced over old data. */
 const BACKFILL_ORDER: AuditEntity[] = ['operator', 'batch', 'run', 'review', 'error'];
 
@@ -373,6 +397,7 @@ export const MIGRATIONS: Migration[] = [
     up: (db) => db.exec(vGroundingReview),
   },
   { version: 12, name: 'case verdicts as rows', up: (db) => db.exec(vCaseVerdicts) },
+  { version: 13, name: 'threshold versions from reviewed history', up: (db) => db.exec(vThresholdSources) },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

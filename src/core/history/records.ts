@@ -188,7 +188,10 @@ export function recordEvaluation(tx: WriteTx, e: EvaluationInput): number {
 export interface ThresholdInput {
   packName: string;
   packIdentity: string;
-  evaluationId: number;
+  /** The evaluation it was chosen from; null when chosen from reviewed history (then `source` says what). */
+  evaluationId: number | null;
+  /** Where the labels came from when not an evaluation (stored as JSON, sealed in the audit hash). */
+  source?: Record<string, unknown> | null;
   objective: string;
   low: number;
   high: number;
@@ -197,6 +200,7 @@ export interface ThresholdInput {
 }
 
 export function recordThresholdVersion(tx: WriteTx, t: ThresholdInput): number {
+  if (t.evaluationId === null && !t.source) throw new InspectorError('THRESHOLD_SOURCE_MISSING', 'A threshold version needs an evaluation or a recorded source of its labels.');
   return insertAudited(
     tx,
     'threshold',
@@ -211,6 +215,7 @@ export function recordThresholdVersion(tx: WriteTx, t: ThresholdInput): number {
       high: t.high,
       human_share: t.humanShare,
       operator_id: t.operatorId,
+      ...(t.source ? { source: JSON.stringify(t.source) } : {}),
     },
     t.operatorId,
     'threshold.apply',

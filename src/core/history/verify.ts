@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import type { AuditLogRow, ChainHead } from './audit';
 import type { BlobStore } from './blobs';
 import { verifyDerived, verifyBlobs } from './derived';
-import { entryHash, GENESIS_HASH, HASHED_COLUMNS, recordHash, RUN_ADDED_COLUMNS, runRecordHash, SEALED_WITH_RUN, type AuditEntity } from './hash';
+import { ADDED_COLUMNS, entryHash, GENESIS_HASH, HASHED_COLUMNS, recordHash, RUN_ADDED_COLUMNS, runRecordHash, SEALED_WITH_RUN, type AuditEntity } from './hash';
 
 export type BreakCode =
   | 'AUDIT_ENTRY_MISSING'
@@ -65,8 +65,9 @@ export function storedRecordReader(db: Database.Database): (entity: AuditEntity,
     if (!s) {
       const spec = HASHED_COLUMNS[entity];
       // Added run columns only where the schema has them (the audit-chain migration reads runs before they exist).
-      const present = entity === 'run' ? new Set((db.prepare(`PRAGMA table_info(${spec.table})`).all() as { name: string }[]).map((c) => c.name)) : new Set<string>();
-      const columns: readonly string[] = entity === 'run' ? [...spec.columns, ...RUN_ADDED_COLUMNS.filter((c) => present.has(c))] : spec.columns;
+      const added: readonly string[] = entity === 'run' ? RUN_ADDED_COLUMNS : (ADDED_COLUMNS[entity] ?? []);
+      const present = added.length ? new Set((db.prepare(`PRAGMA table_info(${spec.table})`).all() as { name: string }[]).map((c) => c.name)) : new Set<string>();
+      const columns: readonly string[] = [...spec.columns, ...added.filter((c) => present.has(c))];
       lookups.set(entity, (s = db.prepare(`SELECT ${columns.join(',')} FROM ${spec.table} WHERE ${spec.key} = ?`)));
     }
     return s;

@@ -3,9 +3,9 @@
  * user's own models folder. Discovery only reads the header (name, version, kind); full validation
  * (file hashes, graph inputs/outputs) happens when a pack is loaded.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { MANIFEST_MAX_BYTES, parseYamlBounded, readTextFileSync } from '../files/yaml';
 
 export const MANIFEST_FILE = 'pack.yaml';
 
@@ -103,10 +103,10 @@ function quickHeader(text: string): { name: string; version: string; kind: strin
 function readHeader(dir: string, manifest: string, source: PackRoot['source']): DiscoveredPack {
   const fallbackName = dir.split(/[\\/]/).pop() ?? dir;
   try {
-    const text = readFileSync(manifest, 'utf8');
+    const text = readTextFileSync(manifest, MANIFEST_MAX_BYTES);
     const quick = quickHeader(text);
     if (quick) return { dir, ...quick, source };
-    const doc = parse(text) as Record<string, unknown> | null;
+    const doc = parseYamlBounded(text) as Record<string, unknown> | null;
     const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
     const name = str(doc?.['name']);
     const version = str(doc?.['version']);

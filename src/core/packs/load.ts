@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
-import { parse } from 'yaml';
+import { MANIFEST_MAX_BYTES, parseYamlBounded, readTextFileSync } from '../files/yaml';
 import { InspectorError } from '../../shared/errors';
 import { GraphIndex, parseModel, type OnnxGraph } from '../engine/onnx/model';
 import { verifyGroundingPack } from '../grounding/folder';
@@ -27,10 +27,21 @@ export const sha256 = (bytes: Uint8Array | string): string => createHash('sha256
 export function readManifest(dir: string): { manifest: Manifest; text: string } {
   const path = join(dir, MANIFEST_FILE);
   if (!existsSync(path)) throw new InspectorError('PACK_MANIFEST_MISSING', `No ${MANIFEST_FILE} in ${dir}.`, { dir });
-  const text = readFileSync(path, 'utf8');
+  // The manifest is held to the pack like its files: a pack.yaml linked from elsewhere is refused.
+  const real = realpathSync(path);
+  if (!real.startsWith(realpathSync(dir) + sep)) {
+    throw new InspectorError('PACK_FILE_OUTSIDE', `${MANIFEST_FILE} in ${dir} is a link to a file outside the pack folder (${real}); a pack must hold its own files.`, { dir, file: MANIFEST_FILE });
+  }
+  let text: string;
+  try {
+    text = readTextFileSync(path, MANIFEST_MAX_BYTES);
+  } catch (err) {
+    // A FIFO named pack.yaml, an oversized one or an unreadable one: never blocks, always coded.
+    throw new InspectorError('PACK_MANIFEST_UNREADABLE', `${MANIFEST_FILE} in ${dir} cannot be read: ${(err as Error).message}`, { dir, cause: (err as { code?: string }).code });
+  }
   let doc: unknown;
   try {
-    doc = parse(text);
+    doc = parseYamlBounded(text);
   } catch (err) {
     throw new InspectorError('PACK_MANIFEST_UNREADABLE', `${MANIFEST_FILE} in ${dir} is not valid YAML: ${(err as Error).message}`, { dir });
   }

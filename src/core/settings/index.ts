@@ -11,11 +11,12 @@
  * One reader and one writer serve every section: a section is replaced as a whole and every other
  * section is kept exactly as it was; a malformed file is an error, never ignored or overwritten.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { z } from 'zod';
 import { InspectorError } from '../../shared/errors';
+import { parseYamlBounded, readTextFileSync } from '../files/yaml';
 
 const Id = z.string().trim().min(1).max(64).regex(/^[\p{L}\p{N}._@ -]+$/u, 'letters, digits, spaces or . _ @ -');
 
@@ -50,7 +51,7 @@ export const stationDirOf = (databaseFile: string) => dirname(databaseFile);
 
 function readSettingsYaml(file: string): unknown {
   try {
-    return parse(readFileSync(file, 'utf8'));
+    return parseYamlBounded(readTextFileSync(file));
   } catch (e) {
     throw new InspectorError('SETTINGS_BAD_FILE', `${file} is not valid YAML: ${(e as Error).message}`, { file });
   }

@@ -4,11 +4,10 @@
  * typo on a line PC is found at start, not at the first part.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { parse } from 'yaml';
 import { z } from 'zod';
 import { InspectorError } from '../../shared/errors';
+import { parseYamlBounded, readTextFileSync } from '../files/yaml';
 
 const After = z.union([z.literal('keep'), z.literal('delete'), z.string().regex(/^move:.+/, 'keep, delete or move:DIR')]);
 
@@ -82,6 +81,9 @@ export const StationConfig = z
     inspection: z.string().min(1),
     watch: z.array(Watch).min(1),
     queue: z.object({ max: z.number().int().min(1).max(100_000).default(64) }).strict().prefault({}),
+    // Non-deciding work (a side's grounding findings): after_publish (default) publishes the OK/NG as
+    // soon as it is recorded and records/publishes the findings after it; with_decision waits for them.
+    findings: z.enum(['after_publish', 'with_decision']).default('after_publish'),
     publish: z.object({ mqtt: Mqtt.optional(), opcua: OpcUa.optional(), rest: Rest.optional() }).strict().prefault({}),
     sync: Sync.optional(),
   })
@@ -104,7 +106,7 @@ export function parseStationConfig(text: string, path?: string, baseDir = path ?
   const name = path ?? 'station.yaml';
   let doc: unknown;
   try {
-    doc = parse(text) ?? {};
+    doc = parseYamlBounded(text) ?? {};
   } catch (err) {
     throw new InspectorError('STATION_CONFIG_UNREADABLE', `${name} is not valid YAML: ${(err as Error).message}`, { path });
   }
@@ -130,8 +132,10 @@ export function parseStationConfig(text: string, path?: string, baseDir = path ?
 export function loadStationConfig(path: string): LoadedStationConfig {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch {
+    text = readTextFileSync(path);
+  } catch (e) {
+    // A FIFO or an oversized file is named as such (FILE_NOT_REGULAR / FILE_TOO_LARGE), not as missing.
+    if (e instanceof InspectorError) throw e;
     throw new InspectorError('STATION_CONFIG_NOT_FOUND', `No such station configuration file: ${path}`, { path });
   }
   return parseStationConfig(text, resolve(path));

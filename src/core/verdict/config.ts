@@ -4,10 +4,9 @@
  * every verdict so a result can always be traced to the exact settings that produced it.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { z } from 'zod';
 import { InspectorError } from '../../shared/errors';
+import { parseYamlBounded, readTextFileSync } from '../files/yaml';
 
 const SideState = z.enum(['defect', 'pass', 'uncertain', 'absent', 'any']);
 /**
@@ -126,7 +125,7 @@ function refuseLenientIncomplete(doc: unknown, path: string | undefined): void {
 export function parseConfig(text: string, path?: string): LoadedConfig {
   let doc: unknown;
   try {
-    doc = parse(text) ?? {};
+    doc = parseYamlBounded(text) ?? {};
   } catch (err) {
     throw new InspectorError('CONFIG_UNREADABLE', `${path ?? 'inspector.yaml'} is not valid YAML: ${(err as Error).message}`, { path });
   }
@@ -143,8 +142,10 @@ export function loadConfig(path: string | undefined): LoadedConfig {
   if (!path) return parseConfig('');
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch {
+    text = readTextFileSync(path);
+  } catch (e) {
+    // A FIFO or an oversized file is named as such (FILE_NOT_REGULAR / FILE_TOO_LARGE), not as missing.
+    if (e instanceof InspectorError) throw e;
     throw new InspectorError('CONFIG_NOT_FOUND', `No such configuration file: ${path}`, { path });
   }
   return parseConfig(text, path);

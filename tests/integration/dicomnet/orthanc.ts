@@ -3,7 +3,7 @@
  * ports with a fresh temporary storage, our node registered as modality "inspector". Started and
  * stopped by the test; `hasOrthanc` is false when the binary is absent (the tests then skip).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -14,6 +14,24 @@ const DICOMWEB = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
 export const hasOrthanc = BIN !== undefined && existsSync(DICOMWEB);
 export const hasDciodvfy = spawnSync('sh', ['-c', 'command -v dciodvfy']).status === 0;
 export const hasDcmtk = spawnSync('sh', ['-c', 'command -v storescp']).status === 0;
+
+/**
+ * A CA and leaf certificates signed by it (openssl), each for localhost / 127.0.0.1 with both
+ * server and client use: one per party of a DICOM TLS test.
+ */
+export function makeCa(dir: string, name: string, leaves: string[]): { ca: string; leaf: Record<string, { cert: string; key: string }> } {
+  const f = (x: string) => join(dir, `${name}-${x}`);
+  const ssl = (...a: string[]) => execFileSync('openssl', a, { stdio: 'pipe' });
+  ssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${name} test CA`, '-keyout', f('ca.key'), '-out', f('ca.crt'));
+  writeFileSync(f('ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth,clientAuth\n');
+  const leaf: Record<string, { cert: string; key: string }> = {};
+  for (const l of leaves) {
+    ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${l}`, '-keyout', f(`${l}.key`), '-out', f(`${l}.csr`));
+    ssl('x509', '-req', '-in', f(`${l}.csr`), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-days', '2', '-extfile', f('ext'), '-out', f(`${l}.crt`));
+    leaf[l] = { cert: f(`${l}.crt`), key: f(`${l}.key`) };
+  }
+  return { ca: f('ca.crt'), leaf };
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -42,7 +60,8 @@ export class Orthanc {
     readonly log: string,
   ) {}
 
-  static async start(modalities: Record<string, Modality>, aet = 'TESTPACS'): Promise<Orthanc> {
+  /** `extra` is merged into Orthanc's configuration (e.g. DICOM TLS keys); a modality may be Orthanc's object form. */
+  static async start(modalities: Record<string, Modality | Record<string, unknown>>, aet = 'TESTPACS', extra: Record<string, unknown> = {}): Promise<Orthanc> {
     if (!BIN) throw new Error('Orthanc is not installed');
     const dir = mkdtempSync(join(os.tmpdir(), 'inspector-orthanc-'));
     const http = await freePort();
@@ -61,10 +80,11 @@ export class Orthanc {
       DicomAlwaysAllowStore: false,
       DicomCheckModalityHost: true,
       DicomScuTimeout: 10,
-      DicomModalities: Object.fromEntries(Object.entries(modalities).map(([k, m]) => [k, [m.aet, m.host, m.port]])),
+      DicomModalities: Object.fromEntries(Object.entries(modalities).map(([k, m]) => [k, 'aet' in m ? [m.aet, m.host, m.port] : m])),
       Plugins: [DICOMWEB],
       DicomWeb: { Enable: true, Root: '/dicom-web/' },
       StableAge: 1,
+      ...extra,
     };
     const file = join(dir, 'orthanc.json');
     writeFileSync(file, JSON.stringify(config));
@@ -96,7 +116,7 @@ export class Orthanc {
   }
 
   async post<T = unknown>(path: string, body: unknown, contentType = 'application/json'): Promise<T> {
-    const r = await fetch(`${this.url}${path}`, { method: 'POST', headers: { 'Content-Type': contentType }, body: body instanceof Uint8Array ? body : JSON.stringify(body) });
+    const r = await fetch(`${this.url}${path}`, { method: 'POST', headers: { 'Content-Type': contentType }, body: body instanceof Uint8Array ? new Uint8Array(body) : JSON.stringify(body) });
     const text = await r.text();
     if (!r.ok) throw new Error(`POST ${path}: HTTP ${r.status} ${text}`);
     return (text ? JSON.parse(text) : null) as T;

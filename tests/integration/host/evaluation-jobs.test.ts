@@ -4,13 +4,15 @@
  * the bundled battery CT samples runs as a polled job; proposals by other targets and applies by
  * role go through the core and land in the audit chain.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { propose } from '../../../src/core/evaluation/thresholds';
 import { verifyAudit } from '../../../src/core/history/index';
 import { createHost } from '../../../src/host/createHost';
+import { prepareEvaluation, runEvaluation } from '../../../src/host/evaluate';
+import { AccessGrants } from '../../../src/host/grants';
 import { nodeWorkerLauncher } from '../../../src/host/nodeWorker';
 import { appPaths } from '../../../src/host/paths';
 
@@ -39,6 +41,27 @@ describe('evaluation channels (real host and worker)', () => {
     host.grants.grant(outside);
     await expect(h['evaluation.start']({ set: outside, pack: PACK })).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
     expect((host.history.get().db.prepare('SELECT count(*) AS n FROM batches').get() as { n: number }).n).toBe(0);
+  });
+
+  it('runEvaluation checks the grants itself, by real path: a link in the chosen set that leads out is refused before anything runs', async () => {
+    const linked = realpathSync(mkdtempSync(join(os.tmpdir(), 'inspector-evaljobs-link-')));
+    const away = realpathSync(mkdtempSync(join(os.tmpdir(), 'inspector-evaljobs-away-')));
+    for (const cls of ['normal', 'porosity']) mkdirSync(join(linked, cls));
+    const [n, q] = [readdirSync(samples).find((f) => f.includes('_normal_'))!, readdirSync(samples).find((f) => f.includes('_porosity_'))!];
+    copyFileSync(join(samples, n), join(linked, 'normal', n));
+    copyFileSync(join(samples, q), join(away, q));
+    symlinkSync(join(away, q), join(linked, 'porosity', q));
+    const grants = new AccessGrants();
+    grants.grant(linked);
+    const before = (host.history.get().db.prepare('SELECT count(*) AS n FROM batches').get() as { n: number }).n;
+    const ctx = { worker: host.worker, history: host.history, packRoots: [{ dir: paths.appModelsDir, source: 'app' as const }], grants };
+    await expect(runEvaluation(ctx, { set: linked, packs: [PACK] })).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    // Nothing recorded; the same set with the linked file's folder granted too is read and runs.
+    expect((host.history.get().db.prepare('SELECT count(*) AS n FROM batches').get() as { n: number }).n).toBe(before);
+    expect(() => prepareEvaluation(ctx, { set: away, packs: [PACK] })).toThrow(expect.objectContaining({ code: 'ACCESS_DENIED' }));
+    grants.grant(away);
+    const prepared = prepareEvaluation(ctx, { set: linked, packs: [PACK] });
+    expect(prepared.set.images.map((i) => i.label).sort()).toEqual(['normal', 'porosity']);
   });
 
   it('runs as a polled job, one at a time; its images give the proposals the core gives; applying is by role and audited', async () => {

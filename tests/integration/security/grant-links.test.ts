@@ -96,6 +96,9 @@ describe('a granted folder with links out: nothing outside is returned or publis
       'nested/loop': 'WALK_LINK_LOOP',
     });
     noOutside({ results: out.results, cases: out.cases });
+    // Every media id the answer names (image, heatmap): published, and none holds the outside pixels.
+    const ids = [...new Set(JSON.stringify(out).match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g) ?? [])].filter((id) => host.media.get(id));
+    nothingPublishedIsSecret(ids);
   }, 60_000);
 
   it('inspect.run on a link named directly is refused (real path checked)', async () => {
@@ -148,6 +151,20 @@ describe('a granted folder with links out: nothing outside is returned or publis
     const card = await host.handlers['packs.card']({ name: 'card-link' });
     expect(card.modelCard).toBeUndefined();
     expect(JSON.stringify(card)).not.toContain('SECRET');
+  });
+
+  it('pack and config names from the renderer: an ungranted pack folder, a link in the grant to one, a config linked out, a NUL', async () => {
+    const other = await classifierPack('mobilenet-mini');
+    const good = [join(granted, 'good.png')];
+    await expect(host.handlers['inspect.run']({ paths: good, pack: other.dir })).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    symlinkSync(other.dir, join(granted, 'pack-link'));
+    await expect(host.handlers['inspect.run']({ paths: good, pack: join(granted, 'pack-link') })).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    await expect(host.handlers['inspect.run']({ paths: good, pack: 'resnet-mini\0' })).rejects.toMatchObject({ code: expect.stringMatching(/^(PACK_NOT_FOUND|IPC_INVALID|ACCESS_DENIED)$/) });
+    writeFileSync(join(outside, 'inspector.yaml'), `version: 1\nsides:\n  internal: { pack: ${JSON.stringify(pack.dir)} }\n`);
+    symlinkSync(join(outside, 'inspector.yaml'), join(granted, 'linked-config.yaml'));
+    await expect(host.handlers['inspect.run']({ paths: good, pack: pack.dir, config: join(granted, 'linked-config.yaml') })).rejects.toMatchObject({ code: 'ACCESS_DENIED' });
+    rmSync(join(granted, 'pack-link'));
+    rmSync(join(granted, 'linked-config.yaml'));
   });
 
   it('pack ".." is a name, never the worker\'s parent folder', async () => {

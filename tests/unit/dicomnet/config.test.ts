@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDicomConfig, parseAddress, parseDicomConfig } from '../../../src/core/dicomnet/config';
 import { packFor } from '../../../src/core/dicomnet/rules';
+import { StudyQueryInput } from '../../../src/shared/dicom';
+import { toStudyMatch } from '../../../src/core/dicomnet/queryRetrieve';
 import { checkUid, derivedUid, newUid } from '../../../src/core/dicomnet/uid';
 
 const codeOf = (fn: () => unknown) => {
@@ -34,6 +36,41 @@ describe('dicom.yaml', () => {
     expect(c.allow).toEqual([{ aet: 'PACS1', host: '127.0.0.1' }]);
     expect(c.auto_inspect[0]).toEqual({ when: { modality: 'CR' }, pack: 'chest-xray-pneumonia' });
     expect(c.send_results[1]).toEqual({ url: 'http://127.0.0.1:8042/dicom-web', objects: ['sr'] });
+  });
+
+  it('send_reviewed, tls and query: defaults, relative certificate paths, tls destinations need a tls section', () => {
+    const dir = mkdtempSync(join(os.tmpdir(), 'inspector-dicomcfg-'));
+    const file = join(dir, 'dicom.yaml');
+    writeFileSync(
+      file,
+      [
+        'send_reviewed:',
+        '  to: [{ aet: PACS1, host: 10.0.0.5, port: 2762, tls: true }, { url: "https://pacs.example/dicom-web" }]',
+        'tls: { cert: certs/node.crt, key: certs/node.key, ca: /etc/plant/ca.crt }',
+        'query: { aet: PACS1, host: 10.0.0.5, port: 2762, tls: true }',
+      ].join('\n'),
+    );
+    const c = loadDicomConfig(file);
+    expect(c.send_reviewed!.on).toEqual(['accept', 'reject', 'override']);
+    expect(c.send_reviewed!.to[0]).toMatchObject({ aet: 'PACS1', tls: true });
+    expect(c.tls).toEqual({ cert: join(dir, 'certs/node.crt'), key: join(dir, 'certs/node.key'), ca: '/etc/plant/ca.crt', require_client_cert: true });
+    expect(c.query).toEqual({ aet: 'PACS1', host: '10.0.0.5', port: 2762, tls: true, retrieve: 'get' });
+    expect(codeOf(() => parseDicomConfig('send_results: [{ aet: P, host: h, port: 1, tls: true }]'))).toBe('DICOM_CONFIG_INVALID');
+    expect(codeOf(() => parseDicomConfig('send_reviewed: { on: [approve], to: [{ url: "http://x/dicom-web" }] }'))).toBe('DICOM_CONFIG_INVALID');
+    expect(codeOf(() => parseDicomConfig('send_reviewed: { to: [] }'))).toBe('DICOM_CONFIG_INVALID');
+  });
+
+  it('the worklist search keys: wildcards pass, backslash (a DICOM value separator) and control characters do not; C-FIND and QIDO answers read alike', () => {
+    expect(StudyQueryInput.safeParse({ patientName: 'DOE*', studyDate: '20040801-', modality: 'CR' }).success).toBe(true);
+    expect(StudyQueryInput.safeParse({ patientId: 'A\\B' }).success).toBe(false);
+    expect(StudyQueryInput.safeParse({ accessionNumber: 'A\u0001' }).success).toBe(false);
+    expect(StudyQueryInput.safeParse({ studyDate: '2004-08-01' }).success).toBe(false);
+    expect(StudyQueryInput.safeParse({ modality: 'CR', extra: 1 }).success).toBe(false);
+    const fromFind = toStudyMatch({ StudyInstanceUID: '1.2.3', PatientID: 'P1', PatientName: 'Doe^J', StudyDate: '20040826', ModalitiesInStudy: 'CT\\SR', NumberOfStudyRelatedInstances: '28' });
+    const fromQido = toStudyMatch({ '0020000D': '1.2.3', '00100020': 'P1', '00100010': 'Doe^J', '00080020': '20040826', '00080061': 'CT\\SR', '00201208': '28' });
+    expect(fromFind).toEqual(fromQido);
+    expect(fromFind).toMatchObject({ modalities: ['CT', 'SR'], instances: 28, accessionNumber: '' });
+    expect(toStudyMatch({ StudyInstanceUID: '1.2.3' }).instances).toBeNull();
   });
 
   it('names what is wrong with a coded error', () => {

@@ -94,7 +94,8 @@ describe('walkFiles fuzz: random trees of files, folders, links and FIFOs', () =
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 
-  it('120 random trees: every walk ends within 2 s and accounts for every entry', () => {
+  // Deadlines (a hang fails) are enforced by tests/unit/hostile/, which runs walks in a child process.
+  it('120 random trees: every walk accounts for every entry', () => {
     for (let seed = 1; seed <= 120; seed++) {
       const r = rng(seed);
       const root = join(base, `fuzz-${seed}`);
@@ -119,9 +120,7 @@ describe('walkFiles fuzz: random trees of files, folders, links and FIFOs', () =
         }
         entries.push(name);
       }
-      const t0 = performance.now();
       const result = walkFiles([root], { roots: [root] });
-      expect(performance.now() - t0).toBeLessThan(2000);
       for (const f of result.files) expect(realpathSync(f).startsWith(root + '/') || realpathSync(f) === root).toBe(true);
       for (const s of result.skipped) expect(s.code).toMatch(/^WALK_[A-Z_]+$|^FILE_NOT_FOUND$/);
       expect(new Set(result.files).size).toBe(result.files.length);

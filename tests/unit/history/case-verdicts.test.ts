@@ -1,6 +1,6 @@
 /**
  * Stored case verdicts and their fallback: a history written before the case-verdicts migration
- * (schema LATEST_VERSION - 1, real SQLite file) still lists, exports and reports a case verdict,
+ * (the schema before the case-verdicts migration, real SQLite file) still lists, exports and reports a case verdict,
  * recomputed from its runs and failed images and labelled so; once a verdict is stored (here, a
  * DEFECT policy for a case with a failed image) every reader shows the stored one instead.
  */
@@ -18,14 +18,15 @@ describe('case verdicts: stored rows, recomputed (and labelled) for older histor
   afterAll(() => t.cleanup());
 
   it('a history from before the migration: recomputed, labelled; then a stored verdict wins everywhere', async () => {
-    expect(MIGRATIONS.at(-1)!.name).toBe('case verdicts as rows');
+    // Found by name: later migrations may follow it.
+    const before = MIGRATIONS.find((m) => m.name === 'case verdicts as rows')!.version - 1;
     // Build the old file with the previous schema's own records (HistoryStore would migrate it first).
     const raw = new Database(t.file);
-    migrate(raw, LATEST_VERSION - 1);
+    migrate(raw, before);
     raw.close();
     {
       const old = new Database(t.file);
-      expect(schemaVersion(old)).toBe(LATEST_VERSION - 1);
+      expect(schemaVersion(old)).toBe(before);
       expect(old.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'case_verdicts'`).get()).toBeUndefined();
       old.close();
     }

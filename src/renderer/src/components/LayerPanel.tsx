@@ -1,5 +1,6 @@
 import { useT } from '../i18n';
 import { GroundingPanel } from './GroundingPanel';
+import { ExplainPanel } from './ExplainPanel';
 import { useAppStore } from '../state/appStore';
 import { useReviewStore } from '../state/reviewStore';
 import { className } from './FindingsPanel';
@@ -73,6 +74,7 @@ export function LayerPanel() {
         );
       })}
       <GroundingPanel />
+      <ExplainPanel />
     </section>
   );
 }

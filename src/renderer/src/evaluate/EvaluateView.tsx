@@ -5,7 +5,7 @@
  */
 import { useEffect, useMemo, useRef } from 'react';
 import { useT } from '../i18n';
-import { formatPercent, formatScore } from '../history/format';
+import { formatPercent, formatScore, formatTime } from '../history/format';
 import { useAppStore } from '../state/appStore';
 import type { EvaluatedPack } from '../../../shared/evaluation';
 import { useEvaluateStore } from './evaluateStore';
@@ -14,6 +14,7 @@ import { Curve, Histogram } from './plots';
 import { countsRanked, rank } from './tradeoff';
 import { openInViewer } from './openCases';
 import { ThresholdPanel } from './ThresholdPanel';
+import { AppliedVersions, RecordedEvaluations } from './RecordedEvaluations';
 import './evaluate.css';
 
 const ci = (i: { low: number; high: number } | null) => (i ? ` [${i.low.toFixed(3)}, ${i.high.toFixed(3)}]` : '');
@@ -140,7 +141,13 @@ function PackResults({ p }: { p: EvaluatedPack }) {
         <Kpi label={t('eval.ap')} value={formatScore(p.averagePrecision)} testId="eval-ap" />
         <Kpi label={t('eval.ece')} value={formatScore(p.calibration?.ece)} testId="eval-ece" />
       </div>
-      <ThresholdPanel p={p} />
+      {p.tradeoff.length ? (
+        <ThresholdPanel p={p} />
+      ) : (
+        <p className="hint" data-testid="eval-no-images">
+          {t('eval.noImages')}
+        </p>
+      )}
       <div className="dash-grid eval-plots">
         <section className="card dash-card" aria-labelledby="eval-roc-title">
           <h3 id="eval-roc-title" className="card-title">
@@ -207,7 +214,7 @@ function PackResults({ p }: { p: EvaluatedPack }) {
 
 function Cases() {
   const t = useT();
-  const cases = useEvaluateStore((s) => s.job?.result?.cases);
+  const cases = useEvaluateStore((s) => s.result?.cases);
   if (!cases) return null;
   return (
     <section className="card" aria-labelledby="eval-cases-title">
@@ -247,7 +254,7 @@ function Cases() {
 
 export function EvaluateView() {
   const t = useT();
-  const result = useEvaluateStore((s) => s.job?.result);
+  const result = useEvaluateStore((s) => s.result);
   const shown = useEvaluateStore((s) => s.shown);
   const show = useEvaluateStore((s) => s.show);
   const heading = useRef<HTMLHeadingElement>(null);
@@ -261,12 +268,18 @@ export function EvaluateView() {
         </h2>
       </header>
       <Setup />
+      <RecordedEvaluations />
       {result && p && (
         <section aria-labelledby="eval-results-title" className="eval-results" data-testid="eval-results" data-evaluation={result.evaluationId ?? ''}>
           <h3 id="eval-results-title" className="card-title">
             {t('eval.results')}: {p.name} {p.version} · {p.images} / {result.set.images}
             {p.errors ? ` · ${fill(t('eval.errors'), { n: p.errors })}` : ''}
           </h3>
+          {result.recordedAt !== null && (
+            <p data-testid="eval-recorded-at">
+              {fill(t('eval.recordedAt'), { id: result.evaluationId ?? '—', when: formatTime(result.recordedAt), who: result.recordedBy ?? t('eval.nobody'), set: result.set.identity.slice(0, 12) })}
+            </p>
+          )}
           {result.packs.length > 1 && (
             <div role="tablist" className="tool-group">
               {result.packs.map((x) => (
@@ -277,6 +290,7 @@ export function EvaluateView() {
             </div>
           )}
           <PackResults p={p} />
+          <AppliedVersions />
           <Cases />
         </section>
       )}

@@ -129,7 +129,7 @@ export function ThresholdPanel({ p }: { p: EvaluatedPack }) {
           </dl>
         </div>
         <div className="eval-apply">
-          <button type="button" className="primary" onClick={() => void apply()} disabled={!p || !useEvaluateStore.getState().job?.result?.evaluationId} aria-describedby="eval-apply-hint" data-testid="eval-apply">
+          <button type="button" className="primary" onClick={() => void apply()} disabled={!p || !useEvaluateStore.getState().result?.evaluationId} aria-describedby="eval-apply-hint" data-testid="eval-apply">
             {t('eval.apply')}
           </button>
           <p id="eval-apply-hint" className="hint">

@@ -5,7 +5,7 @@
  */
 import { create } from 'zustand';
 import { call } from '../api';
-import type { ChosenThreshold, EvaluationJob, ThresholdApplied, ThresholdChoice } from '../../../shared/evaluation';
+import type { ChosenThreshold, EvaluationJob, EvaluationListItem, EvaluationView, ThresholdApplied, ThresholdChoice } from '../../../shared/evaluation';
 import { toErrorInfo, type ErrorInfo } from '../../../shared/errors';
 
 export type PresetKind = ThresholdChoice['kind'];
@@ -21,6 +21,10 @@ interface EvaluateState {
   config: string | null;
   pack: string;
   job: EvaluationJob | null;
+  /** The evaluation shown: the one just run, or one reopened from the history. */
+  result: EvaluationView | null;
+  /** Recorded evaluations in the history (newest first), for reopening. */
+  recorded: EvaluationListItem[];
   error: ErrorInfo | null;
   /** The pack whose results are shown. */
   shown: string | null;
@@ -38,6 +42,8 @@ interface EvaluateState {
   clearConfig(): void;
   setPack(pack: string): void;
   start(): Promise<void>;
+  loadRecorded(): Promise<void>;
+  open(evaluationId: number): Promise<void>;
   cancel(): Promise<void>;
   show(pack: string): void;
   setThreshold(pack: string, t: number): void;
@@ -71,17 +77,31 @@ export const useEvaluateStore = create<EvaluateState>((set, get) => {
       set({ job });
       if (job.state === 'running') return void setTimeout(() => void poll(jobId), POLL_MS);
       if (job.state === 'done' && job.result) {
-        const first = job.result.packs[0];
-        // Each pack starts at the threshold it was evaluated with (its shipped one).
-        set({ shown: first?.name ?? null, threshold: Object.fromEntries(job.result.packs.map((p) => [p.name, p.threshold])), preset: 'manual', proposal: null, applied: null, applyError: null });
+        showResult(job.result);
+        void get().loadRecorded();
       }
     } catch (e) {
       set({ error: toErrorInfo(e) });
     }
   };
+  const showResult = (result: EvaluationView) => {
+    const first = result.packs[0];
+    const t = result.targets;
+    // Each pack starts at the threshold it was evaluated with; the targets are the evaluation's.
+    set({
+      result,
+      shown: first?.name ?? null,
+      threshold: Object.fromEntries(result.packs.map((p) => [p.name, p.threshold])),
+      targets: { recall: t.recallTarget, falseAlarm: t.falseAlarmTarget, sigma: t.sigmaK },
+      preset: 'manual',
+      proposal: null,
+      applied: null,
+      applyError: null,
+    });
+  };
   const propose = async (kind: PresetKind) => {
-    const { job, shown, targets, threshold } = get();
-    const ev = job?.result?.evaluationId;
+    const { result, shown, targets, threshold } = get();
+    const ev = result?.evaluationId;
     if (!ev || !shown) return;
     if (kind === 'manual') return set({ proposal: null });
     try {
@@ -96,6 +116,8 @@ export const useEvaluateStore = create<EvaluateState>((set, get) => {
     config: null,
     pack: '',
     job: null,
+    result: null,
+    recorded: [],
     error: null,
     shown: null,
     threshold: {},
@@ -125,11 +147,27 @@ export const useEvaluateStore = create<EvaluateState>((set, get) => {
     start: async () => {
       const { setDir, pack, config, job } = get();
       if (!setDir || job?.state === 'running') return;
-      set({ error: null, job: null, applied: null, applyError: null, proposal: null });
+      set({ error: null, job: null, result: null, applied: null, applyError: null, proposal: null });
       try {
         const started = await call('evaluation.start', { set: setDir, ...(config ? { config } : { pack }) });
         set({ job: started });
         void poll(started.jobId);
+      } catch (e) {
+        set({ error: toErrorInfo(e) });
+      }
+    },
+    loadRecorded: async () => {
+      try {
+        set({ recorded: await call('evaluation.list', {}) });
+      } catch (e) {
+        set({ error: toErrorInfo(e) });
+      }
+    },
+    open: async (evaluationId) => {
+      if (get().job?.state === 'running') return;
+      try {
+        set({ error: null });
+        showResult(await call('evaluation.open', { evaluationId }));
       } catch (e) {
         set({ error: toErrorInfo(e) });
       }
@@ -150,12 +188,16 @@ export const useEvaluateStore = create<EvaluateState>((set, get) => {
       await propose(kind);
     },
     apply: async () => {
-      const { job, shown, preset, targets, threshold } = get();
-      const ev = job?.result?.evaluationId;
+      const { result, shown, preset, targets, threshold } = get();
+      const ev = result?.evaluationId;
       if (!ev || !shown) return;
       try {
         const applied = await call('threshold.apply', { evaluationId: ev, pack: shown, choice: choiceOf(preset, targets, threshold[shown] ?? 0.5) });
         set({ applied, applyError: null });
+        // The applied versions as the history now has them (with who applied each).
+        const again = await call('evaluation.open', { evaluationId: ev });
+        set((s) => (s.result?.evaluationId === ev ? { result: { ...s.result, applied: again.applied } } : {}));
+        void get().loadRecorded();
       } catch (e) {
         set({ applied: null, applyError: toErrorInfo(e) });
       }

@@ -20,6 +20,9 @@ export type RunDetail = Output<'history.run'>;
 type RecordedImage = Output<'images.openRun'>;
 type Region = RunDetail['run']['regions'][number];
 
+/** The badge's reason on a reopened run (the live result names the cause; the run records only the flag). */
+export const NOT_VALIDATED_WHEN_INSPECTED = 'not validated on this station when inspected: no evaluation of these pack files was recorded then';
+
 export const caseIdOfRun = (runId: number) => `run-${runId}`;
 
 const STATUS: Record<RunDetail['reviews'][number]['decision'], CaseStatus> = { accept: 'accepted', reject: 'rejected', uncertain: 'uncertain', override: 'overridden' };
@@ -78,6 +81,9 @@ export function caseFromRun(detail: RunDetail, image: RecordedImage): CaseRef {
       models: [{ pack: run.packName, version: run.packVersion, displayName: { en: run.packName }, task: `#${run.id} · ${run.provider}` }],
       runId: String(run.id),
       ...(guard ? { guard } : {}),
+      // Validated status as recorded with the run (audited in its thresholds): a run of pack files
+      // never evaluated on this station stays marked when reopened, as it was when inspected.
+      ...(run.thresholds['validated'] === 0 ? { validation: { validated: false, reason: NOT_VALIDATED_WHEN_INSPECTED } } : {}),
       // The case verdict the line was given with this run, as stored (or recomputed, and said so).
       ...(detail.caseVerdict
         ? { integrated: { verdict: detail.caseVerdict.verdict, drivers: [detail.caseVerdict.source === 'stored' ? `stored: ${detail.caseVerdict.policy ?? ''}` : 'recomputed: no stored case verdict in this history'] } }

@@ -4,6 +4,7 @@
  * regions as boxes, and the findings card.
  */
 import { call } from '../api';
+import type { EXPLAIN_METHODS } from '../../../shared/inspect';
 import { useAppStore } from '../state/appStore';
 import { useReviewStore } from '../state/reviewStore';
 import { replacedBy, useViewerStore } from '../state/viewerStore';
@@ -12,6 +13,7 @@ import type { BoxData, Scene } from '../viewer/types';
 import { toHeatmap } from './loadCase';
 import { forgetCase } from './caseCache';
 import { useGroundingStore } from './grounding';
+import { useExplainStore, type ExplainInfo } from './explainChoice';
 import { casesFromFolder } from './sources';
 import type { CaseRef, Findings, HeatmapRef } from './types';
 import { methodDisplayName } from '../../../shared/methods';
@@ -158,19 +160,27 @@ export interface CaseResults {
   /** The explanation method the run used (after any fallback), as the history records it. */
   method?: string;
   grounding?: GroundingInfo;
+  /** The map's method and layers, and the pack's candidate layers (the explanation selector). */
+  explain?: ExplainInfo;
   guard?: string;
 }
 
 /** Extra inputs of one run: a grounding prompt and thresholds (a reviewer's edit). */
 export interface RunExtras {
   grounding?: { prompt?: string; boxThreshold?: number; textThreshold?: number };
+  /** The reviewer's explanation method and layers (explanation selector). */
+  method?: string;
+  camLayers?: { layer?: string; fuse?: string[] };
 }
 
 /** Runs the pack (or the case's config) on one case; a per-image failure throws with its code. */
 export async function runOnCase(c: CaseRef, pack?: string, extras: RunExtras = {}): Promise<CaseResults | undefined> {
   if (!c.path) return undefined;
   // A chosen pack wins; otherwise the case's config routes the image to its side's pack.
-  const run = await call('inspect.run', { paths: [c.path], ...(pack ? { pack } : c.config ? { config: c.config } : {}), ...(extras.grounding ? { grounding: extras.grounding } : {}) });
+  const run = await call('inspect.run', { paths: [c.path], ...(pack ? { pack } : c.config ? { config: c.config } : {}), ...(extras.grounding ? { grounding: extras.grounding } : {}),
+    ...(extras.method ? { method: extras.method as (typeof EXPLAIN_METHODS)[number] } : {}),
+    ...(extras.camLayers && pack ? { camLayers: extras.camLayers } : {}),
+  });
   // What the run skipped (not images, entries the walker refused) is shown on the case, never dropped,
   // even when nothing in it was an image to inspect.
   useReviewStore.getState().setSkipped(c.id, (run.skipped ?? []).map(({ path, code, message }) => ({ path, code, message })));
@@ -183,7 +193,12 @@ export async function runOnCase(c: CaseRef, pack?: string, extras: RunExtras = {
   const card = await call('packs.card', { name: r.pack.name }).catch(() => undefined);
   const heatmap = heatmapRefOf(r, c.id);
   const grounding = groundingOf(r);
+  const ex = r.explanation;
+  const explain: ExplainInfo | undefined = ex && card?.explanation
+    ? { pack: r.pack.name, method: ex.method, target: ex.target, layers: ex.layers ?? [ex.target], candidates: card.explanation.candidates, ...(ex.fallbackReason ? { fallbackReason: ex.fallbackReason } : {}) }
+    : undefined;
   return {
+    ...(explain ? { explain } : {}),
     ...(heatmap ? { heatmap } : {}),
     boxes: regionBoxes(r, c.id),
     findings: findingsOf(r, run, card),
@@ -204,10 +219,13 @@ export async function runOnCase(c: CaseRef, pack?: string, extras: RunExtras = {
  * layers from them, as a reopened history case does); a scene already loaded gets them at once,
  * without taking the active layer from the case on screen when it is another one.
  */
-export async function applyResults(c: CaseRef, res: CaseResults, opts: { keepFindings?: boolean } = {}): Promise<void> {
+/** `replaceExplanation`: the run re-made the pack's map with another method/layer: the old map goes. */
+export async function applyResults(c: CaseRef, res: CaseResults, opts: { keepFindings?: boolean; replaceExplanation?: boolean } = {}): Promise<void> {
+  const replaceMaps = opts.replaceExplanation && res.heatmap?.kind === 'gradcam' ? (id: string) => id.startsWith(`${c.id}|${res.pack.name}|`) : undefined;
   const review = useReviewStore.getState();
   const held = review.cases.find((x) => x.id === c.id) ?? c;
   if (res.grounding) useGroundingStore.getState().setInfo(c.id, res.grounding);
+  if (res.explain) useExplainStore.getState().setInfo(c.id, res.explain);
   // A side run (another system on the same image) adds its layer and boxes; the case's own findings
   // and the run its decisions are recorded against stay.
   if (!opts.keepFindings) {
@@ -219,7 +237,7 @@ export async function applyResults(c: CaseRef, res: CaseResults, opts: { keepFin
   // The run is now in the history: decisions on this case are recorded against it.
   review.patchCase(c.id, {
     ...(opts.keepFindings ? {} : { status: 'inspected' as const, findings: res.findings }),
-    heatmaps: [...(held.heatmaps ?? []).filter((h) => h.id !== res.heatmap?.id), ...(res.heatmap ? [res.heatmap] : [])],
+    heatmaps: [...(held.heatmaps ?? []).filter((h) => h.id !== res.heatmap?.id && !replaceMaps?.(h.id)), ...(res.heatmap ? [res.heatmap] : [])],
     boxes: [...(held.boxes ?? []).filter((b) => !replacedBy(res.origin)(b)), ...res.boxes],
     ...(res.runId !== undefined && !opts.keepFindings ? { runId: res.runId } : {}),
   });
@@ -231,7 +249,7 @@ export async function applyResults(c: CaseRef, res: CaseResults, opts: { keepFin
   const viewer = useViewerStore.getState();
   const onScreen = viewer.panes.some((p) => p.sceneId === c.id);
   const active = viewer.activeLayer;
-  viewer.addResults(c.id, heatmaps, res.boxes, res.origin);
+  viewer.addResults(c.id, heatmaps, res.boxes, res.origin, replaceMaps);
   if (!onScreen) useViewerStore.setState({ activeLayer: active });
 }
 

@@ -72,7 +72,8 @@ interface ViewerState {
   /** The full-resolution frames replace a scene's preview where it is shown; view and window stay. */
   replaceFrames(sceneId: string, frames: FrameData[]): void;
   /** Inspection results join a shown scene: new heatmap layers and region boxes. */
-  addResults(sceneId: string, heatmaps: Scene['heatmaps'], boxes: Scene['boxes'], origin?: string): void;
+  /** `replaceMaps`: ids of maps the new ones replace (an explanation re-run replaces its pack's map). */
+  addResults(sceneId: string, heatmaps: Scene['heatmaps'], boxes: Scene['boxes'], origin?: string, replaceMaps?: (id: string) => boolean): void;
   /** A model box's recorded accept/reject, shown on its caption. */
   setBoxDecision(sceneId: string, boxId: string, decision: 'accept' | 'reject'): void;
   /** Boxes of these origins (pack@version) are hidden: one system at a time on one canvas. */
@@ -168,14 +169,14 @@ export const useViewerStore = create<ViewerState>((set, get) => {
         if (!scene) return {};
         return { scenes: { ...s.scenes, [sceneId]: { ...scene, boxes: scene.boxes.map((b) => (b.id === boxId ? { ...b, decision } : b)) } } };
       }),
-    addResults: (sceneId, heatmaps, boxes, origin) =>
+    addResults: (sceneId, heatmaps, boxes, origin, replaceMaps) =>
       set((s) => {
         const scene = s.scenes[sceneId];
         if (!scene) return {};
         const ids = new Set(heatmaps.map((h) => h.id));
         const layers = { ...s.layers };
         heatmaps.forEach((h) => (layers[h.id] ??= defaultLayer(h)));
-        const next = { ...scene, heatmaps: [...scene.heatmaps.filter((h) => !ids.has(h.id)), ...heatmaps], boxes: [...scene.boxes.filter((b) => !replacedBy(origin)(b)), ...boxes] };
+        const next = { ...scene, heatmaps: [...scene.heatmaps.filter((h) => !ids.has(h.id) && !replaceMaps?.(h.id)), ...heatmaps], boxes: [...scene.boxes.filter((b) => !replacedBy(origin)(b)), ...boxes] };
         return { scenes: { ...s.scenes, [sceneId]: next }, layers, activeLayer: heatmaps[0]?.id ?? s.activeLayer };
       }),
     compareWith: (scene) =>

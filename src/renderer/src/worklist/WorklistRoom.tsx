@@ -2,6 +2,36 @@ import { useEffect } from 'react';
 import { useT, type MessageKey } from '../i18n';
 import { formatDicomDate, formatPersonName } from '../viewer/annotations';
 import { useWorklistStore } from './worklistStore';
+import { PacsQuery } from './PacsQuery';
+import { call } from '../api';
+import type { Output } from '../../../shared/contract';
+
+type Outbox = Output<'dicom.worklist'>['studies'][number]['outbox'];
+
+/** What the node sent back for a study: counts by state, the last error and the next try, in words and glyphs. */
+function SentCell({ o }: { o: Outbox }) {
+  const t = useT();
+  const state = o.failed ? 'failed' : o.pending ? 'pending' : o.sent ? 'sent' : 'none';
+  return (
+    <td className={`outbox-state outbox-${state}`} data-testid="worklist-outbox" data-state={state} data-sent={o.sent} data-pending={o.pending} data-failed={o.failed}>
+      {state === 'none' && t('worklist.sent.none')}
+      {o.sent > 0 && <div>✔ {o.sent} {t('worklist.sent.sent')}</div>}
+      {o.pending > 0 && <div>◐ {o.pending} {t('worklist.sent.pending')}</div>}
+      {o.failed > 0 && <div>⊘ {o.failed} {t('worklist.sent.failed')}</div>}
+      {o.lastErrorCode && <div className="muted">{o.lastErrorCode}</div>}
+      {o.nextAttemptAt !== null && (
+        <div className="muted">
+          {t('worklist.sent.next')} {new Date(o.nextAttemptAt).toLocaleTimeString()}
+        </div>
+      )}
+      {(o.pending > 0 || o.failed > 0) && (
+        <button type="button" onClick={() => void call('dicom.retryOutbox', {}).then(() => useWorklistStore.getState().refresh())} data-testid="worklist-retry">
+          {t('worklist.sent.retry')}
+        </button>
+      )}
+    </td>
+  );
+}
 import './worklist.css';
 
 /** Glyphs beside the words, so the AI status never relies on colour. */
@@ -33,6 +63,7 @@ export function WorklistRoom() {
           {t('worklist.refresh')}
         </button>
       </div>
+      {node?.state === 'listening' && <PacsQuery />}
       {error && (
         <p className="export-status error" role="alert" data-testid="worklist-error">
           {error.code}: {error.message}
@@ -56,6 +87,7 @@ export function WorklistRoom() {
                 </th>
                 <th scope="col">{t('worklist.from')}</th>
                 <th scope="col">{t('worklist.ai')}</th>
+                <th scope="col">{t('worklist.sent')}</th>
                 <th scope="col" />
               </tr>
             </thead>
@@ -77,6 +109,7 @@ export function WorklistRoom() {
                     <span aria-hidden="true">{AI_GLYPH[s.aiStatus]}</span> {t(`worklist.ai.${s.aiStatus}` as MessageKey)}
                     {s.errorCode && <div className="muted">{s.errorCode}</div>}
                   </td>
+                  <SentCell o={s.outbox} />
                   <td>
                     <button type="button" onClick={() => void open(s.studyInstanceUid)} data-testid="worklist-open">
                       {t('worklist.open')}

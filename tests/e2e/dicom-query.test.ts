@@ -1,0 +1,152 @@
+/**
+ * Query/retrieve from the worklist room in real Chromium with the real handlers, against a real
+ * Orthanc: the radiographer searches the configured PACS by patient id (C-FIND), sees the study
+ * with the PACS's own counts, retrieves it (C-GET: all 28 slices of the shared CT series arrive
+ * in the inbox and the study becomes a worklist row), filters by modality for a CR, retrieves it,
+ * retrieving it by C-GET fails with its code (Orthanc 1.10 cannot transcode its J2K), Orthanc pushes
+ * it instead, the node auto-inspects it and its SR waits in the outbox for a PACS that is down — the room
+ * shows the waiting entry with its code, and "Retry now" tries again (one more attempt recorded).
+ * An empty search is refused with its code, not sent as an open query.
+ */
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBridge, type Bridge } from '../support/bridge';
+import { hasShared, repoRoot, sharedData } from '../support/paths';
+import { freePort, hasOrthanc, Orthanc } from '../integration/dicomnet/orthanc';
+import { waitAttr } from './viewer-helpers';
+
+const SERIES = join(sharedData, 'dicom', 'ct-series-ge-head-tilted');
+const CR = join(repoRoot, 'resources', 'samples', 'chest-xray-pneumonia', 'dicom', 'RG1_J2KI.dcm');
+
+describe.skipIf(!hasShared || !hasOrthanc)('worklist room: search the PACS (C-FIND), retrieve (C-GET), outbox state (Chromium, Orthanc)', () => {
+  let b: Bridge;
+  let pacs: Orthanc;
+  let ct: { uid: string; patientId: string; instances: number; description: string };
+  const userDataDir = mkdtempSync(join(os.tmpdir(), 'inspector-e2e-query-'));
+
+  beforeAll(async () => {
+    const port = await freePort();
+    const dead = await freePort();
+    pacs = await Orthanc.start({ inspector: { aet: 'INSPECTOR', host: '127.0.0.1', port } });
+    let studyId = '';
+    for (const f of readdirSync(SERIES).filter((n) => n.endsWith('.dcm'))) studyId = (await pacs.upload(join(SERIES, f))).ParentStudy;
+    await pacs.upload(CR);
+    const s = await pacs.get<{ MainDicomTags: Record<string, string>; PatientMainDicomTags: Record<string, string> }>(`/studies/${studyId}`);
+    ct = {
+      uid: s.MainDicomTags['StudyInstanceUID']!,
+      patientId: s.PatientMainDicomTags['PatientID']!,
+      description: s.MainDicomTags['StudyDescription'] ?? '',
+      instances: (await pacs.get<unknown[]>(`/studies/${studyId}/instances`)).length,
+    };
+    writeFileSync(
+      join(userDataDir, 'dicom.yaml'),
+      [
+        'ae_title: INSPECTOR',
+        `port: ${port}`,
+        'allow: [{ aet: TESTPACS, host: 127.0.0.1 }]',
+        `query: { aet: TESTPACS, host: 127.0.0.1, port: ${pacs.dicom} }`,
+        'auto_inspect: [{ when: { modality: CR }, pack: chest-xray-pneumonia }]',
+        `send_results: [{ aet: DOWNPACS, host: 127.0.0.1, port: ${dead}, objects: [sr] }]`,
+        `send_reviewed: { to: [{ aet: TESTPACS, host: 127.0.0.1, port: ${pacs.dicom} }] }`,
+        'stable_seconds: 1',
+        'retry_seconds: 600',
+        'timeout_seconds: 5',
+      ].join('\n'),
+    );
+    writeFileSync(join(userDataDir, 'settings.yaml'), 'dicom:\n  config: dicom.yaml\n');
+    b = await openBridge({ userDataDir });
+  }, 120_000);
+
+  afterAll(async () => {
+    await b?.close();
+    await pacs?.stop();
+    rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  it('an empty search is refused; a patient search lists the study as the PACS has it; Retrieve brings all its slices by C-GET into the worklist', async () => {
+    expect((await b.host.dicom.startFromSettings()).state).toBe('listening');
+    await b.page.getByTestId('view-worklist').click();
+    const later = b.page.getByTestId('operator-later');
+    if (await later.isVisible()) await later.click();
+    await b.page.getByTestId('pacs-query').waitFor();
+
+    await b.page.getByTestId('pacs-search').click();
+    await waitAttr(b, 'pacs-error', 'data-code', /^DICOM_QUERY_EMPTY$/);
+
+    await b.page.getByTestId('pacs-q-patientId').fill(ct.patientId);
+    await b.page.getByTestId('pacs-search').click();
+    const row = b.page.getByTestId('pacs-row');
+    await row.first().waitFor();
+    expect(await row.count()).toBe(1);
+    expect(await row.getAttribute('data-study')).toBe(ct.uid);
+    const cells = await row.locator('td').allInnerTexts();
+    expect(cells[2]).toBe(ct.description);
+    expect(cells[4]).toBe(String(ct.instances));
+    expect(await b.page.getByTestId('pacs-error').count()).toBe(0);
+    await b.screenshot('dicom-query-results');
+
+    await b.page.getByTestId('pacs-retrieve').click();
+    await waitAttr(b, 'pacs-retrieved', 'data-arrived', new RegExp(`^${ct.instances}$`), 120_000);
+    expect(await b.page.getByTestId('pacs-retrieved').innerText()).toContain('C-GET');
+    // The study is a worklist row now, with the same counts, as any pushed study.
+    const wl = b.page.locator(`[data-testid="worklist-row"][data-study="${ct.uid}"]`);
+    await wl.waitFor();
+    expect((await wl.locator('td').nth(3).innerText()).trim()).toBe(`1 / ${ct.instances}`);
+    expect(await wl.locator('td').nth(4).innerText()).toBe('TESTPACS');
+    const { studies } = await b.host.handlers['dicom.worklist']({});
+    const study = studies.find((s) => s.studyInstanceUid === ct.uid)!;
+    expect(study).toMatchObject({ instances: ct.instances, series: 1, patientId: ct.patientId, aiStatus: 'not-run', nodeStatus: 'received' });
+    expect(readdirSync(join(study.folder, readdirSync(study.folder)[0]!))).toHaveLength(ct.instances);
+    await b.screenshot('dicom-query-retrieved');
+  }, 240_000);
+
+  it('a CR found by modality (its C-GET refused, coded), pushed, inspected, and its SR waits for a down PACS: the room shows it and Retry now tries again', async () => {
+    await b.page.getByTestId('pacs-q-patientId').fill('');
+    await b.page.getByTestId('pacs-q-modality').fill('cr');
+    await b.page.getByTestId('pacs-search').click();
+    const row = b.page.locator('[data-testid="pacs-row"]');
+    await b.page.locator('[data-testid="pacs-row"][data-study="1.3.6.1.4.1.5962.1.2.9.20040826185059.5457"]').waitFor();
+    expect(await row.count()).toBe(1);
+    // Orthanc 1.10 cannot transcode this J2K to the syntaxes a C-GET proposes: the room says so, coded.
+    await b.page.getByTestId('pacs-retrieve').click();
+    await waitAttr(b, 'pacs-error', 'data-code', /^DICOM_GET_FAILED$/, 60_000);
+    // The PACS pushes it instead (C-STORE, as held), like any modality.
+    const [orthancId] = await pacs.post<string[]>('/tools/find', { Level: 'Study', Query: { StudyInstanceUID: '1.3.6.1.4.1.5962.1.2.9.20040826185059.5457' } });
+    await pacs.post('/modalities/inspector/store', { Resources: [orthancId], Synchronous: true });
+
+    const cr = b.page.locator('[data-testid="worklist-row"][data-study="1.3.6.1.4.1.5962.1.2.9.20040826185059.5457"]');
+    await cr.waitFor();
+    // Auto-inspected (chest pack) and its SR queued for DOWNPACS, which does not answer.
+    const outbox = cr.getByTestId('worklist-outbox');
+    await expect.poll(async () => outbox.getAttribute('data-state'), { timeout: 120_000 }).toBe('pending');
+    expect(await outbox.innerText()).toContain('DICOM_PEER_UNREACHABLE');
+    const db = b.host.history.get().db;
+    const attempts = () => db.prepare(`SELECT attempts FROM dicom_outbox WHERE destination LIKE '%DOWNPACS%'`).pluck().get() as number;
+    expect(attempts()).toBe(1);
+    await b.screenshot('dicom-query-outbox-pending');
+    await outbox.getByTestId('worklist-retry').click();
+    await expect.poll(attempts, { timeout: 30_000 }).toBe(2);
+    expect(await outbox.getAttribute('data-state')).toBe('pending');
+
+    // The radiographer accepts the AI result in the viewer: the VERIFIED SR goes to the PACS by itself (send_reviewed).
+    await b.host.handlers['operator.create']({ id: 'lee.rt', name: 'Lee Radiographer', role: 'reviewer' });
+    await b.host.handlers['operator.select']({ id: 'lee.rt' });
+    await b.page.reload();
+    await b.page.getByTestId('view-worklist').click();
+    await b.page.locator('[data-testid="worklist-row"][data-study="1.3.6.1.4.1.5962.1.2.9.20040826185059.5457"]').getByTestId('worklist-open').click();
+    await waitAttr(b, 'viewer-pane-0', 'data-view', /"frame":0/, 60_000);
+    await b.page.getByTestId('review-accept').click();
+    await b.page.getByTestId('save-state').filter({ hasText: /Saved/ }).waitFor();
+    const srInPacs = async () => (await pacs.post<string[]>('/tools/find', { Level: 'Instance', Query: { StudyInstanceUID: '1.3.6.1.4.1.5962.1.2.9.20040826185059.5457', Modality: 'SR' } })).length;
+    await expect.poll(srInPacs, { timeout: 30_000 }).toBe(1);
+    const [srId] = await pacs.post<string[]>('/tools/find', { Level: 'Instance', Query: { StudyInstanceUID: '1.3.6.1.4.1.5962.1.2.9.20040826185059.5457', Modality: 'SR' } });
+    const tags = await pacs.get<Record<string, string>>(`/instances/${srId}/simplified-tags`);
+    expect(tags['VerificationFlag']).toBe('VERIFIED');
+    await b.page.getByTestId('view-worklist').click();
+    const sent = b.page.locator('[data-testid="worklist-row"][data-study="1.3.6.1.4.1.5962.1.2.9.20040826185059.5457"]').getByTestId('worklist-outbox');
+    await expect.poll(async () => sent.getAttribute('data-sent'), { timeout: 10_000 }).toBe('1');
+    await b.screenshot('dicom-query-reviewed-sent');
+  }, 240_000);
+});
