@@ -5,6 +5,7 @@ import { rawAt } from '../viewer/heatmap';
 import { BOX_STYLE, boxStroke } from './BoxShapes';
 import { useAppStore } from '../state/appStore';
 import type { BoxSource } from '../viewer/types';
+import { MaskLegend } from '../mask/MaskPanel';
 
 const fmt = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : Math.abs(v) >= 0.01 ? v.toPrecision(3) : v.toExponential(2));
 
@@ -68,6 +69,7 @@ export function Legend() {
           </div>
         );
       })}
+      <MaskLegend />
       {sources.length > 0 && (
         <ul className="legend-boxes">
           {sources.map((src) => (
