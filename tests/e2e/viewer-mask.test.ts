@@ -128,7 +128,7 @@ describe.skipIf(!hasShared)('segmentation mask layer on a real BSData photo (Chr
       const got = outline.at(p.x, p.y);
       const base = off.at(p.x, p.y);
       const w = blend(base);
-      const isBlend = got.every((c, i) => Math.abs(c - w[i]!) <= 3) && got.some((c, i) => Math.abs(c - base[i]) > 10);
+      const isBlend = got.every((c, i) => Math.abs(c - w[i]!) <= 3) && got.some((c, i) => Math.abs(c - base[i]!) > 10);
       if (!isBlend) continue;
       if (p.edge) painted++;
       else stray++;
@@ -152,5 +152,22 @@ describe.skipIf(!hasShared)('segmentation mask layer on a real BSData photo (Chr
     const full = near.filter((p) => p.edge && hc.at(p.x, p.y).every((c, i) => Math.abs(c - colour[i]!) <= 3)).length;
     expect(full).toBeGreaterThan(20);
     await page.getByTestId('high-contrast').click();
+  });
+
+  it('a reopened segmentation run says its mask was not recorded, and draws none', async () => {
+    const { page } = b;
+    // Two runs: the one F5 recorded and the test's own comparison run; reopen the first.
+    const { rows } = await b.host.handlers['history.search']({ sort: 'time', order: 'asc' });
+    expect(rows.length).toBeGreaterThanOrEqual(1);
+    const runId = rows[0]!.runId;
+    await page.keyboard.press('Alt+2');
+    await page.getByTestId(`history-open-${runId}`).click();
+    await waitAttr(b, 'view-review', 'aria-current', /^page$/);
+    await waitAttr(b, 'case-1', 'aria-current', /^true$/);
+    const note = page.getByTestId('mask-unrecorded');
+    await note.waitFor();
+    expect(await note.textContent()).toContain(`${PACK}@`);
+    expect(await page.getByTestId('mask-toggle').count()).toBe(0);
+    await b.screenshot('viewer-mask-reopened');
   });
 });

@@ -76,6 +76,7 @@ export const en = {
   'mask.title': 'Mask',
   'mask.outline': 'Outline',
   'mask.classes': 'Classes',
+  'mask.notRecorded': 'Mask not recorded with this run (the history keeps its areas and regions): inspect again (F5) to draw it.',
   'layer.opacity': 'Opacity',
   'layer.threshold': 'Threshold',
   'layers.title': 'Layers',

@@ -77,6 +77,7 @@ export const ko: Record<MessageKey, string> = {
   'mask.title': '마스크',
   'mask.outline': '윤곽선',
   'mask.classes': '클래스',
+  'mask.notRecorded': '이 실행에는 마스크가 기록되지 않았습니다(면적과 영역만 기록됨). 다시 검사(F5)하면 표시됩니다.',
   'layer.opacity': '불투명도',
   'layer.threshold': '임계값',
   'layers.title': '레이어',

@@ -14,7 +14,13 @@ export function MaskPanel() {
   const masks = useMaskStore((s) => (pane ? s.masks[pane.sceneId] : undefined));
   const settings = useMaskStore((s) => s.settings);
   const locale = useAppStore((s) => s.locale);
-  if (!masks?.length) return null;
+  const unrecorded = useMaskStore((s) => (pane ? s.unrecorded[pane.sceneId] : undefined));
+  if (!masks?.length)
+    return unrecorded ? (
+      <p className="muted mask-unrecorded" data-testid="mask-unrecorded">
+        {t('mask.notRecorded')} <span className="muted">{unrecorded}</span>
+      </p>
+    ) : null;
   const keys = layerKeys();
   const m = useMaskStore.getState();
   return (

@@ -8,6 +8,9 @@ import { DEFAULT_MASK, type MaskData, type MaskSettings } from './types';
 interface MaskState {
   masks: Record<string, MaskData[]>;
   settings: Record<string, MaskSettings>;
+  /** Scenes of reopened segmentation runs: the history keeps areas and regions, not the mask (pack `name@version`). */
+  unrecorded: Record<string, string>;
+  markUnrecorded(sceneId: string, source: string): void;
   /** A run's mask joins a scene, replacing that pack's earlier mask there. */
   addMask(sceneId: string, mask: MaskData): void;
   set(id: string, patch: Partial<MaskSettings>): void;
@@ -18,6 +21,8 @@ interface MaskState {
 export const useMaskStore = create<MaskState>()((set) => ({
   masks: {},
   settings: {},
+  unrecorded: {},
+  markUnrecorded: (sceneId, source) => set((s) => ({ unrecorded: { ...s.unrecorded, [sceneId]: source } })),
   addMask: (sceneId, mask) =>
     set((s) => ({
       masks: { ...s.masks, [sceneId]: [...(s.masks[sceneId] ?? []).filter((m) => m.id !== mask.id), mask] },
