@@ -9,47 +9,20 @@
  * queue is not mistaken for a leak; files are deleted after their case is recorded (`after: delete`).
  * Named "soak", not "station…", so `npm run bench -- station` does not start a long run.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import mqtt from 'mqtt';
+import { CELLS, demo, dropCase, freePort, MOSQUITTO, rssMb, sleep, startBroker, startStationProcess } from './rig/station';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = join(root, 'bin', 'inspector.js');
-const demo = join(root, 'resources', 'samples', 'line-demo');
-const MOSQUITTO = '/usr/sbin/mosquitto';
 const total = Number(process.env['SOAK_IMAGES'] ?? 10_000);
 const inflight = Number(process.env['SOAK_INFLIGHT'] ?? 4);
 const baselineAt = Math.min(1000, total);
-const cells = ['cell-001', 'cell-002', 'cell-003', 'cell-004'];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const cells = CELLS;
 
 if (!existsSync(MOSQUITTO)) {
   console.log('soak bench skipped: /usr/sbin/mosquitto is not installed (apt-get install mosquitto)');
   process.exit(0);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((r) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => r(p));
-    });
-  });
-}
-
-function rssMb(pid: number | undefined, field = 'VmRSS'): number {
-  if (!pid) return NaN;
-  try {
-    const m = new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
 }
 
 /** Direct children of a process (Linux /proc), to find the station's inspection worker. */
@@ -81,21 +54,9 @@ function cmdline(pid: number): string {
   }
 }
 
-function dropCase(dir: string, cell: string, serial: string): void {
-  for (const [v, ext] of [['ct', 'png'], ['surface', 'jpg']] as const) {
-    const t = join(dir, `${serial}_${v}.${ext}`);
-    copyFileSync(join(demo, `${cell}_${v}.${ext}`), `${t}.part`);
-    renameSync(`${t}.part`, t);
-  }
-}
-
 async function main(): Promise<void> {
   const tmp = mkdtempSync(join(os.tmpdir(), 'inspector-bench-soak-'));
-  const port = await freePort();
-  writeFileSync(join(tmp, 'mosquitto.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\n`);
-  const broker = spawn(MOSQUITTO, ['-c', join(tmp, 'mosquitto.conf')], { stdio: 'ignore' });
-  await sleep(300);
-  const url = `mqtt://127.0.0.1:${port}`;
+  const { url, proc: broker } = await startBroker(tmp);
   const published = new Set<string>();
   const sub = mqtt.connect(url, { clientId: 'soak-mes' });
   sub.on('message', (_t, payload) => published.add(String((JSON.parse(payload.toString()) as { serial: string }).serial)));
@@ -119,24 +80,14 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
-  const st: ChildProcess = spawn(process.execPath, [bin, 'station', '--config', cfg, '--db', join(tmp, 'station.sqlite')], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SOAK_OPCUA_PASSWORD: 'soak-secret-password', INSPECTOR_STATION_TOKEN: 'soak-token-0123456789abcdef' },
-  });
+  const run = startStationProcess(cfg, join(tmp, 'station.sqlite'), { SOAK_OPCUA_PASSWORD: 'soak-secret-password', INSPECTOR_STATION_TOKEN: 'soak-token-0123456789abcdef' });
+  const st = run.proc;
   // A failed run must not leave its station (and worker) running on a shared machine.
   process.once('exit', () => {
     if (st.exitCode === null) st.kill('SIGTERM');
     broker.kill('SIGTERM');
   });
-  let stderr = '';
-  st.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-20_000)));
-  await new Promise<void>((r, j) => {
-    st.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('"ready"')) r();
-    });
-    st.once('exit', () => j(new Error(`station did not start:\n${stderr}`)));
-  });
+  await run.ready;
 
   // The station is the node process running `station` (bin/inspector.js may re-exec under the pinned
   // Node); its worker is the node process below it that is not a launcher.
@@ -166,7 +117,7 @@ async function main(): Promise<void> {
       );
     }
     if (done >= total && nextSample.length === 0) break;
-    if (st.exitCode !== null) throw new Error(`station exited:\n${stderr}`);
+    if (st.exitCode !== null) throw new Error(`station exited:\n${run.stderr()}`);
     await sleep(20);
   }
   const seconds = (Date.now() - t0) / 1000;

@@ -7,14 +7,15 @@
  *   npm run bench -- station
  * STATION_BENCH_SCALE=2 doubles every count; STATION_BENCH_SETTLE_MS (default 200) is the settle time;
  * STATION_BENCH_RATES=1 measures only 1 image/s (comma list), STATION_BENCH_BURST=0 skips the throughput part.
+ * STATION_BENCH_FINDINGS=with_decision measures the station waiting for the grounding findings before
+ * it publishes (the behaviour before "decision first"); default after_publish (station.yaml `findings`).
+ * The station runs with INSPECTOR_STATION_TRACE=1: the bench prints where a case's time went (medians).
  * The load average is printed beside the figures: on a shared machine they mean little without it.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import mqtt from 'mqtt';
 import {
   AttributeIds,
@@ -28,29 +29,16 @@ import {
   UserTokenType,
   type Variant,
 } from 'node-opcua';
+import { bin, CELLS, demo, dropCase, freePort, MOSQUITTO, root, rssMb, sleep, startBroker, startStationProcess } from './rig/station';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const bin = join(root, 'bin', 'inspector.js');
-const demo = join(root, 'resources', 'samples', 'line-demo');
-const MOSQUITTO = '/usr/sbin/mosquitto';
 const scale = Number(process.env['STATION_BENCH_SCALE'] ?? 1);
 const settleMs = Number(process.env['STATION_BENCH_SETTLE_MS'] ?? 200);
-const cells = ['cell-001', 'cell-002', 'cell-003', 'cell-004'];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const findingsMode = process.env['STATION_BENCH_FINDINGS'] ?? 'after_publish';
+const cells = CELLS;
 
 if (!existsSync(MOSQUITTO)) {
   console.log('station bench skipped: /usr/sbin/mosquitto is not installed (apt-get install mosquitto)');
   process.exit(0);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((r) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => r(p));
-    });
-  });
 }
 
 function pct(xs: number[], p: number): number {
@@ -58,39 +46,17 @@ function pct(xs: number[], p: number): number {
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
 }
 
-function rssMb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
-/** Copies a case's two views under `serial` (write beside + rename, as a camera's writer does). */
-function dropCase(dir: string, cell: string, serial: string): number {
-  let last = 0;
-  for (const [v, ext] of [['ct', 'png'], ['surface', 'jpg']] as const) {
-    const t = join(dir, `${serial}_${v}.${ext}`);
-    copyFileSync(join(demo, `${cell}_${v}.${ext}`), `${t}.part`);
-    renameSync(`${t}.part`, t);
-    last = Math.max(last, statSync(t).mtimeMs);
-  }
-  return last;
-}
-
 async function main(): Promise<void> {
   const tmp = mkdtempSync(join(os.tmpdir(), 'inspector-bench-station-'));
-  const port = await freePort();
-  writeFileSync(join(tmp, 'mosquitto.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\n`);
-  const broker = spawn(MOSQUITTO, ['-c', join(tmp, 'mosquitto.conf')], { stdio: 'ignore' });
-  await sleep(300);
-  const url = `mqtt://127.0.0.1:${port}`;
+  const { url, proc: broker } = await startBroker(tmp);
   const arrivals = new Map<string, number>();
   const sub = mqtt.connect(url, { clientId: 'bench-mes' });
-  sub.on('message', (_t, payload) => arrivals.set(String((JSON.parse(payload.toString()) as { serial: string }).serial), Date.now()));
+  // Results, and (decision first) each case's findings after its result: the burst's full work is done
+  // when the last findings message is in.
+  const findingsAt = new Map<string, number>();
+  sub.on('message', (t, payload) => (t.endsWith('/findings') ? findingsAt : arrivals).set(String((JSON.parse(payload.toString()) as { serial: string }).serial), Date.now()));
   await new Promise((r) => sub.once('connect', r));
-  await sub.subscribeAsync('bench/ST01/result', { qos: 1 });
+  await sub.subscribeAsync(['bench/ST01/result', 'bench/ST01/findings'], { qos: 1 });
 
   const watch = join(tmp, 'incoming');
   mkdirSync(watch);
@@ -103,6 +69,7 @@ async function main(): Promise<void> {
       'watch:',
       `  - { dir: ${watch}, pattern: "{serial}_{view}.{ext}", views: [ct, surface], settle_ms: ${settleMs}, case_timeout_ms: 30000, after: delete }`,
       'queue: { max: 1000 }',
+      `findings: ${findingsMode}`,
       `publish:\n  mqtt: { url: "${url}", topic: "bench/ST01", qos: 1 }`,
       // Commissioning settings for the bench's own client only: its certificate is accepted unseen.
       `  opcua: { port: ${await freePort()}, users: { bench: BENCH_OPCUA_PASSWORD }, auto_accept_certificates: true }`,
@@ -110,20 +77,14 @@ async function main(): Promise<void> {
     ].join('\n'),
   );
   const db = join(tmp, 'station.sqlite');
-  const st: ChildProcess = spawn(process.execPath, [bin, 'station', '--config', cfg, '--db', db], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, BENCH_OPCUA_PASSWORD: 'bench-secret' },
+  const run = startStationProcess(cfg, db, { BENCH_OPCUA_PASSWORD: 'bench-secret', INSPECTOR_STATION_TRACE: '1' });
+  const st = run.proc;
+  const traces: { serial: string; arrivalMs: number; queueMs: number; inspectMs: number; recordMs: number; recordedAt: number; packs: Record<string, { explainMs: number; inferenceMs: number; preprocessMs: number }> }[] = [];
+  run.onLine((l) => {
+    const m = / trace (\{.*\})$/.exec(l);
+    if (m) traces.push(JSON.parse(m[1]!) as (typeof traces)[number]);
   });
-  let stderr = '';
-  st.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const ready = await new Promise<{ opcua: string }>((r, j) => {
-    st.stdout!.on('data', (d: Buffer) => {
-      const line = d.toString().split('\n').find((l) => l.includes('"ready"'));
-      if (line) r(JSON.parse(line) as { opcua: string });
-    });
-    st.once('exit', () => j(new Error(`station did not start:\n${stderr}`)));
-  });
+  const ready = (await run.ready) as { opcua: string };
   // An OPC UA client (SignAndEncrypt, user name) subscribed to the ResultReady events.
   const opcArrivals = new Map<string, number>();
   const cm = new OPCUACertificateManager({ rootFolder: join(tmp, 'client-pki'), automaticallyAcceptUnknownCertificate: true });
@@ -204,6 +165,11 @@ async function main(): Promise<void> {
   const loadAfter = os.loadavg();
   const stationSeconds = (Math.max(...bs.map((s) => arrivals.get(s) ?? Date.now())) - tb) / 1000;
   const stationRate = (2 * burst) / stationSeconds;
+  // The same work as batch (findings included): until the last case's findings are published.
+  const endF = Date.now() + (findingsMode === 'after_publish' ? 300_000 : 0);
+  while (findingsMode === 'after_publish' && bs.some((s) => !findingsAt.has(s)) && Date.now() < endF) await sleep(20);
+  const allSeconds = findingsMode === 'after_publish' ? (Math.max(...bs.map((s) => findingsAt.get(s) ?? Date.now())) - tb) / 1000 : stationSeconds;
+  const allRate = (2 * burst) / allSeconds;
   const rssEnd = rssMb(st.pid!);
   await subscription.terminate();
   await session.close();
@@ -213,10 +179,22 @@ async function main(): Promise<void> {
   await new Promise((r) => st.once('exit', r));
 
   const fmtLoad = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  // Where the time went, 1 img/s cases (the station's own trace): medians per stage.
+  const slow = traces.filter((t) => t.serial.startsWith('R1-'));
+  const med = (xs: number[]) => pct(xs, 50).toFixed(0);
+  const publishMs = slow.filter((t) => arrivals.has(t.serial)).map((t) => arrivals.get(t.serial)! - t.recordedAt);
+  const packNames = [...new Set(slow.flatMap((t) => Object.keys(t.packs)))];
+  const breakdown =
+    slow.length > 0
+      ? `  1 img/s, medians (findings: ${findingsMode}): settle+views ${med(slow.map((t) => t.arrivalMs))} ms, queue ${med(slow.map((t) => t.queueMs))} ms, worker decide call ${med(slow.map((t) => t.inspectMs))} ms [` +
+        packNames.map((p) => `${p}: pre ${med(slow.map((t) => t.packs[p]?.preprocessMs ?? 0))} / infer ${med(slow.map((t) => t.packs[p]?.inferenceMs ?? 0))} / explain|map ${med(slow.map((t) => t.packs[p]?.explainMs ?? 0))}`).join('; ') +
+        `], record ${med(slow.map((t) => t.recordMs))} ms, record → MES subscriber ${med(publishMs)} ms`
+      : '';
   if (burst === 0) {
     console.log(`station: settle ${settleMs} ms, line-demo packs, ${os.cpus().length} CPU threads; load average (1/5/15 min) ${fmtLoad(loadBefore)} before, ${fmtLoad(loadAfter)} after`);
     console.log('latency = last write of a case\'s files → its result on MQTT / its ResultReady event on OPC UA');
     for (const row of rows) console.log(row);
+    if (breakdown) console.log(breakdown);
     console.log(`station process RSS: ${rssWarm.toFixed(0)} MB after warm-up, ${rssEnd.toFixed(0)} MB at the end`);
     sub.end(true);
     broker.kill('SIGTERM');
@@ -231,17 +209,20 @@ async function main(): Promise<void> {
   const r = spawnSync(process.execPath, [bin, 'batch', batchDir, '--config', join(demo, 'inspector.yaml'), '--db', join(tmp, 'batch.sqlite'), '--json'], { cwd: root, encoding: 'utf8' });
   const batchWall = (Date.now() - tr) / 1000;
   const summary = JSON.parse(r.stdout) as { seconds: number; inspected: number };
-  const batchRate = summary.inspected / summary.seconds;
+  // Images, not runs: `inspected` counts every run, a view's grounding findings run included.
+  const batchRate = (2 * burst) / summary.seconds;
 
   console.log(`station: settle ${settleMs} ms, line-demo packs, ${os.cpus().length} CPU threads; load average (1/5/15 min) ${fmtLoad(loadBefore)} before, ${fmtLoad(loadAfter)} after`);
   console.log("latency = last write of a case's files → its result on MQTT / its ResultReady event on OPC UA");
   for (const row of rows) console.log(row);
+  if (breakdown) console.log(breakdown);
   const caseMs = (1000 / batchRate) * 2;
   console.log(`  p95 budget (settle + one case's inspection in batch + 100 ms) = ${(settleMs + caseMs + 100).toFixed(0)} ms; above the machine's throughput the queue grows and so does latency`);
   console.log(`throughput, ${2 * burst} images in a burst:`);
   console.log(`  station  ${stationRate.toFixed(2)} images/s (${stationSeconds.toFixed(1)} s first write → last verdict on MQTT, settle included)`);
   console.log(`  batch    ${batchRate.toFixed(2)} images/s (${summary.seconds.toFixed(1)} s in runBatch, its first case loading both packs; ${batchWall.toFixed(1)} s wall with worker start)`);
-  console.log(`  ratio station/batch = ${(stationRate / batchRate).toFixed(2)} (target >= 0.90)`);
+  if (findingsMode === 'after_publish') console.log(`  station  ${allRate.toFixed(2)} images/s with every case's findings published too (${allSeconds.toFixed(1)} s) — the same work as batch`);
+  console.log(`  ratio station/batch = ${(allRate / batchRate).toFixed(2)} (same work; target >= 0.90); decisions alone ${(stationRate / batchRate).toFixed(2)}`);
   console.log(`station process RSS: ${rssWarm.toFixed(0)} MB after warm-up, ${rssEnd.toFixed(0)} MB after ${n * 2 + 2 * burst + 4} images (worker process not included)`);
   sub.end(true);
   broker.kill('SIGTERM');

@@ -115,6 +115,7 @@ export function createHandlers(ctx: HostContext): Handlers {
     },
     'inspect.run': async (input) => runInspect(ctx, input),
     'station.feed': async () => ctx.station.feed(),
+    'station.control': async ({ action }) => ctx.station.control(action),
     'fleet.status': async () => ctx.fleet.status(),
     'fleet.stats': async (q) => ctx.fleet.stats(q),
     'review.submit': async (r) => {

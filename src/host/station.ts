@@ -21,7 +21,8 @@ export async function startStation(
     loaded,
     {
       store,
-      inspect: (paths, baseDir) => ctx.worker.call('inspect', { paths, baseDir, config: cfg.inspection, calibration: stationCalibration(store.db) }),
+      inspect: (paths, baseDir, part = 'all') =>
+        ctx.worker.call('inspect', { paths, baseDir, config: cfg.inspection, calibration: stationCalibration(store.db), findings: part === 'decide' ? 'skip' : part === 'detail' ? 'only' : 'with' }),
       record: (report) => recordInspection(store, report, { line: cfg.station.line, station: cfg.station.id, operatorId: store.currentOperator()?.id ?? null }),
       afterRecord: (report) => recordPackReferences(ctx.worker, store, report),
     },

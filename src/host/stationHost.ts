@@ -16,7 +16,13 @@ import { loadStationConfig } from '../core/station/config';
 import { StationFeedModel } from '../core/station/feed';
 import type { StationService } from '../core/station/service';
 import { toErrorInfo } from '../shared/errors';
-import { StationEvent, type StationFeed } from '../shared/station';
+import { StationEvent, type StationControl, type StationFeed } from '../shared/station';
+import { InspectorError } from '../shared/errors';
+import { recordEvent } from '../core/history/records';
+import { canonicalJson, sha256Hex } from '../core/history/hash';
+
+/** Who may start, stop, halt or reset the line from the app. */
+const CONTROL_ROLES: readonly string[] = ['operator', 'supervisor', 'admin'];
 import type { HistoryAccess } from './history';
 import type { AppPaths } from './paths';
 import { startStation } from './station';
@@ -70,6 +76,7 @@ export class StationHost {
       service: s,
       error,
       state: c?.state ?? (s === 'running' ? 'Ready' : 'Stopped'),
+      vision: c?.vision ?? null,
       queueDepth: c?.queueDepth ?? 0,
       pendingCases: c?.pendingCases ?? 0,
       processed: c?.processed ?? 0,
@@ -125,6 +132,7 @@ export class StationHost {
       error: this.error,
       station: cfg ? { id: cfg.station.id, line: cfg.station.line } : null,
       state: c?.state ?? 'Stopped',
+      vision: c?.vision ?? null,
       queueDepth: c?.queueDepth ?? 0,
       queueMax: c?.queueMax ?? 0,
       pendingCases: c?.pendingCases ?? 0,
@@ -133,6 +141,45 @@ export class StationHost {
       cases: m?.recentCases() ?? [],
       seq: this.seq,
     };
+  }
+
+  /**
+   * An operator's action from the Line room. The selected operator must be a line operator,
+   * supervisor or admin (a reviewer reviews, an anonymous app changes nothing on the line); the
+   * action is written to the audit chain first, so even a refused transition's request is not
+   * lost and every change of the line's state has a name beside it.
+   */
+  async control(action: StationControl['action']): Promise<StationFeed> {
+    const store = this.deps.history.get();
+    const op = store.currentOperator();
+    if (!op) throw new InspectorError('STATION_OPERATOR_REQUIRED', 'Select an operator before starting, stopping, halting or resetting the line station.');
+    if (!CONTROL_ROLES.includes(op.role)) {
+      throw new InspectorError('STATION_ROLE_REQUIRED', `Controlling the line station needs an operator, supervisor or admin; ${op.id} is ${op.role}.`, { operator: op.id, role: op.role });
+    }
+    const stationId = this.service?.station.config.station.id ?? this.configPath ?? 'station';
+    const before = this.feed();
+    const m = this.service?.channels.opcua?.machine;
+    const refuse = (why: string) => new InspectorError('STATION_INVALID_STATE', `${action} is not possible now: ${why}.`, { action, service: before.service, vision: before.vision ?? null });
+    // Check first, then audit, then act: an action that cannot apply is refused and changes nothing.
+    if (action === 'start' && this.service) throw refuse('the station is running');
+    if ((action === 'stop' || action === 'halt' || action === 'reset') && !this.service) throw refuse('the station is not running');
+    if (action === 'halt' && m && m.vision() === 'Halted') throw refuse('it is Halted already');
+    if (action === 'reset' && m && m.vision() !== 'Halted' && m.vision() !== 'Error') throw refuse(`it is ${m.vision()}, not Halted or Error`);
+    if (action === 'reset' && !m && this.service?.station.intakeOn) throw refuse('it is reading its hot folder');
+    store.write((tx) =>
+      recordEvent(tx, op.id, `station.${action}`, stationId, sha256Hex(canonicalJson({ action, station: stationId, service: before.service, vision: before.vision ?? null, state: before.state }))),
+    );
+    this.deps.log?.(`station ${stationId}: ${action} by ${op.id} (${op.role})`);
+    if (action === 'start') await this.start();
+    else if (action === 'stop') await this.stop();
+    else if (action === 'halt') {
+      // Without OPC UA there is no state machine: halting stops reading the hot folder, as Halted does.
+      if (m) m.halt();
+      else this.service!.station.setIntake(false);
+    } else if (m) m.resetToContinuous();
+    else this.service!.station.setIntake(true);
+    this.feedModel?.status();
+    return this.feed();
   }
 
   /** The running service (tests and the app's quit path). */

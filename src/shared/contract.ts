@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Channel } from './channels';
 import { HeatmapRef, InspectRunInput, InspectRunResult } from './inspect';
 import * as H from './history';
-import { StationFeed } from './station';
+import { StationControl, StationFeed } from './station';
 import * as D from './dicom';
 import { evaluationContract } from './evaluation';
 import { fleetContract } from './fleet';
@@ -259,6 +259,8 @@ export const contract = {
   'inspect.run': { input: InspectRunInput, output: InspectRunResult },
   /** The line station the app runs (settings `station.config`): last cases, queue, connections; changes arrive as `station.event`. */
   'station.feed': { input: Empty, output: StationFeed },
+  /** Start / stop the station, Halt / Reset its OPC 40100 state machine; operator role checked, audited. */
+  'station.control': { input: StationControl, output: StationFeed },
   /** Studies the DICOM node received or retrieved, with their AI status, and the listener's state. */
   'dicom.worklist': { input: Empty, output: D.Worklist },
   /** Grants a worklist study's inbox folder and returns it, to open as cases. */

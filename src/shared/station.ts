@@ -70,6 +70,8 @@ export const StationFeed = z.object({
   station: z.object({ id: z.string(), line: z.string() }).nullable(),
   /** The station's own state (Ready / Busy / …) and, when modelled, the OPC 40100 state machine state. */
   state: z.string(),
+  /** OPC 40100 VisionStateMachine / AutomaticModeStateMachine (e.g. "Operational/ContinuousExecution", "Halted"); null without OPC UA. */
+  vision: z.string().nullable().optional(),
   queueDepth: z.number().int().nonnegative(),
   queueMax: z.number().int().nonnegative(),
   pendingCases: z.number().int().nonnegative(),
@@ -82,6 +84,13 @@ export const StationFeed = z.object({
 });
 export type StationFeed = z.infer<typeof StationFeed>;
 
+/**
+ * What an operator may do to the app's station from the Line room (role operator, supervisor or
+ * admin; each action audited): start / stop the service, Halt / Reset its OPC 40100 state machine.
+ */
+export const StationControl = z.object({ action: z.enum(['start', 'stop', 'halt', 'reset']) }).strict();
+export type StationControl = z.infer<typeof StationControl>;
+
 export const StationEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('case'), seq: z.number().int(), case: StationFeedCase }),
   z.object({ type: z.literal('correction'), seq: z.number().int(), resultId: z.string(), correction: StationFeedCorrection }),
@@ -91,6 +100,7 @@ export const StationEvent = z.discriminatedUnion('type', [
     service: StationFeed.shape.service,
     error: StationFeed.shape.error,
     state: z.string(),
+    vision: z.string().nullable().optional(),
     queueDepth: z.number().int().nonnegative(),
     pendingCases: z.number().int().nonnegative(),
     processed: z.number().int().nonnegative(),

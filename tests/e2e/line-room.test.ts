@@ -3,9 +3,12 @@
  * station config, the host starts the same station service as `inspector station` (own worker,
  * the app's history, Debian's mosquitto started here, OPC UA and REST on), files dropped into the
  * hot folder appear live in the room (flagged first), and a reviewer's "Not a defect" on a
- * flagged image is published on the broker as a correction naming the original result id.
+ * flagged image is published on the broker as a correction naming the original result id. The
+ * room's controls (station.control) halt, reset, stop and start the station — refused for a
+ * reviewer, allowed for a line operator, each action in the audit chain.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { saveStationService } from '../../src/core/settings/index';
@@ -20,6 +23,7 @@ describe.skipIf(!hasMosquitto)('Line room: the station the app runs, live', () =
   let bridge: Bridge;
   let mes: Awaited<ReturnType<typeof subscriber>>;
   let watch: string;
+  let userDataDir: string;
 
   beforeAll(async () => {
     root = tempRoot('line-room');
@@ -27,7 +31,7 @@ describe.skipIf(!hasMosquitto)('Line room: the station the app runs, live', () =
     mes = await subscriber(broker.url, 'inspector/ST01/#');
     watch = join(root, 'incoming');
     mkdirSync(watch);
-    const userDataDir = join(root, 'userdata');
+    userDataDir = join(root, 'userdata');
     mkdirSync(userDataDir);
     const cfg = join(root, 'station.yaml');
     process.env['LINE_ROOM_PLC_PASSWORD'] = 'plc-secret-password';
@@ -117,4 +121,55 @@ describe.skipIf(!hasMosquitto)('Line room: the station the app runs, live', () =
     expect(mes.got.filter((m) => m.topic === 'inspector/ST01/correction')).toHaveLength(1);
     await bridge.screenshot('line-room-corrected');
   }, 120_000);
+  it('halts, resets, stops and starts the station from the room: operator role checked, every action audited', async () => {
+    const { page } = bridge;
+    await page.locator('[data-testid="line-vision"][data-vision="Operational/ContinuousExecution"]').waitFor({ timeout: 15_000 });
+    // A reviewer (rev1 is selected) reviews; the line is not theirs to halt.
+    await page.getByTestId('line-halt').click();
+    await page.locator('[data-testid="line-control-error"][data-code="STATION_ROLE_REQUIRED"]').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('line-vision').getAttribute('data-vision')).toBe('Operational/ContinuousExecution');
+    // The channel's input is validated: an unknown action never reaches the host.
+    const bad = (await page.evaluate(() => (window as unknown as { api: { call(c: string, i: unknown): Promise<unknown> } }).api.call('station.control', { action: 'explode' }))) as { ok: boolean; error?: { code: string } };
+    expect(bad.ok).toBe(false);
+    expect(bad.error?.code).toMatch(/^IPC_/);
+
+    await bridge.host.handlers['operator.create']({ id: 'op1', name: 'Line Operator', role: 'operator' });
+    await bridge.host.handlers['operator.select']({ id: 'op1' });
+    await page.getByTestId('line-halt').click();
+    await page.locator('[data-testid="line-vision"][data-vision="Halted"]').waitFor({ timeout: 10_000 });
+    // Halted: a part dropped now waits on disk (not inspected, not published).
+    const before = mes.results().length;
+    dropCell(watch, 'cell-001', 'P-halted');
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(mes.results().length).toBe(before);
+    expect(await page.locator('[data-testid="line-case"][data-serial="P-halted"]').count()).toBe(0);
+    await bridge.screenshot('line-room-halted');
+
+    // Reset (OPC 40100 Reset, then automatic mode and continuous execution): the waiting part is taken.
+    await page.getByTestId('line-reset').click();
+    await page.locator('[data-testid="line-vision"][data-vision="Operational/ContinuousExecution"]').waitFor({ timeout: 10_000 });
+    await page.locator('[data-testid="line-case"][data-serial="P-halted"]').waitFor({ timeout: 60_000 });
+    await until('P-halted on MQTT', () => mes.results().find((m) => m.json['serial'] === 'P-halted'), 30_000);
+
+    // Stop and start the service itself.
+    await page.getByTestId('line-stop').click();
+    await page.locator('[data-testid="line-room"][data-service="stopped"]').waitFor({ timeout: 30_000 });
+    await page.getByTestId('line-start').click();
+    await page.locator('[data-testid="line-room"][data-service="running"]').waitFor({ timeout: 60_000 });
+    await page.locator('[data-testid="line-conn-mqtt"][data-state="connected"]').waitFor({ timeout: 30_000 });
+    await bridge.screenshot('line-room-restarted');
+
+    // The audit chain names who did what, in order; the refused reviewer changed nothing.
+    const db = new Database(join(userDataDir, 'inspector.sqlite'), { readonly: true });
+    const rows = db.prepare("SELECT actor, action FROM audit_log WHERE action LIKE 'station.%' ORDER BY seq").all() as { actor: string; action: string }[];
+    db.close();
+    expect(rows).toEqual([
+      { actor: 'op1', action: 'station.halt' },
+      { actor: 'op1', action: 'station.reset' },
+      { actor: 'op1', action: 'station.stop' },
+      { actor: 'op1', action: 'station.start' },
+    ]);
+    const verify = await bridge.host.handlers['audit.verify']({});
+    expect(verify.ok).toBe(true);
+  }, 240_000);
 });

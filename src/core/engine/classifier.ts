@@ -209,13 +209,16 @@ function fixedBatchOf(pack: LoadedPack): { fixedBatch?: number } {
   return typeof lead === 'number' && lead > 0 ? { fixedBatch: lead } : {};
 }
 
+/** Session-cache keys of gradient graphs start with this: they are not a second pass of the model. */
+export const GRADIENT_GRAPH_KEY = 'gradient-graph:';
+
 /** The gradient graph (src/core/explain/gradgraph.ts) runs in its own cached session beside the model's. */
 export function gradientRunnerFor(pack: LoadedPack, cache: SessionCache, settings: SessionSettings): GradientRunner {
   return {
     model: pack.model,
     key: pack.manifestSha256,
     run: async (g, key, feeds, outputs) => {
-      const es = await cache.get(`${key}:${(settings.providers ?? []).join(',')}`, () => createSession(g.model, settings));
+      const es = await cache.get(`${GRADIENT_GRAPH_KEY}${key}:${(settings.providers ?? []).join(',')}`, () => createSession(g.model, settings));
       const out = await es.session.run(Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, new ort.Tensor('float32', t.data, t.dims)])), [...outputs]);
       return Object.fromEntries(outputs.map((o) => [o, { data: out[o]!.data as Float32Array, dims: out[o]!.dims }]));
     },

@@ -32,7 +32,7 @@ export interface CaseResult {
   images: string[];
   verdict: Verdict;
   /** Images of the case outside their pack's input envelope (INPUT_OUT_OF_DISTRIBUTION). */
-  flags?: { code: string; source: string; pack: string; reasons: string[] }[];
+  flags?: { code: string; source: string; pack: string; reasons: string[]; role?: 'findings' }[];
 }
 
 /**
@@ -133,6 +133,8 @@ function sideSummary(results: ImageResult[]): SideResult | undefined {
   const labelScores: Record<string, number> = {};
   const note = (label: string, score: number) => (labelScores[label] = Math.max(labelScores[label] ?? 0, score));
   for (const r of all) {
+    // Boxes on an image outside its pack's envelope are no evidence: the image's flag says so.
+    if (r.guard?.outOfDistribution) continue;
     for (const d of r.detections ?? []) note(d.label, d.score);
   }
   return {
@@ -144,9 +146,26 @@ function sideSummary(results: ImageResult[]): SideResult | undefined {
   };
 }
 
+export type FindingsPart = 'with' | 'skip' | 'only';
+
 export async function inspect(
   engine: Engine,
-  req: { paths: readonly string[]; packs: readonly LoadedPack[]; config: LoadedConfig; method?: ExplainMethod; baseDir?: string; roots?: readonly string[]; grounding?: GroundingOptions; calibration?: StationCalibration },
+  req: {
+    paths: readonly string[];
+    packs: readonly LoadedPack[];
+    config: LoadedConfig;
+    method?: ExplainMethod;
+    baseDir?: string;
+    roots?: readonly string[];
+    grounding?: GroundingOptions;
+    calibration?: StationCalibration;
+    /**
+     * A side's grounding findings (never deciding): `with` (default) runs them beside the side's
+     * pack; `skip` leaves them out (the station's decision, published without waiting for them);
+     * `only` runs just them (the station's detail step after the decision is published).
+     */
+    findings?: FindingsPart;
+  },
 ): Promise<InspectReport> {
   const t0 = performance.now();
   if (req.packs.length === 0) throw new InspectorError('NO_PACK', 'No model pack to inspect with: give --pack or configure sides in inspector.yaml.');
@@ -177,6 +196,9 @@ export async function inspect(
       findings.set(side, entry);
     }
   }
+  const part = req.findings ?? 'with';
+  if (part === 'skip') findings.clear();
+  if (part === 'only') work.clear();
   const results: ImageResult[] = [];
   const base = { ...(req.method ? { method: req.method } : {}), ...(req.roots ? { roots: req.roots } : {}), ...(req.calibration ? { calibration: req.calibration } : {}) };
   for (const [pack, paths] of work) {
@@ -206,11 +228,15 @@ export async function inspect(
     };
     let verdict = verdictOf(mine);
     const ood = mine.filter((r) => r.guard?.outOfDistribution);
-    const flags = ood.map((r) => ({ code: r.guard!.code ?? 'INPUT_OUT_OF_DISTRIBUTION', source: r.source, pack: r.pack.name, reasons: r.guard!.reasons }));
-    if (ood.length) {
+    const flags = ood.map((r) => ({ code: r.guard!.code ?? 'INPUT_OUT_OF_DISTRIBUTION', source: r.source, pack: r.pack.name, reasons: r.guard!.reasons, ...(r.role ? { role: r.role } : {}) }));
+    // Findings (a side's grounding pack) never decide: their flag is listed on the case, and it
+    // weighs on the verdict only where the side has no deciding result of its own.
+    const deciding = new Set(mine.filter((r) => r.role !== 'findings' && !r.error).map((r) => r.side));
+    const weighing = ood.filter((r) => r.role !== 'findings' || !deciding.has(r.side));
+    if (weighing.length) {
       // An out-of-distribution image is no evidence either way: the case keeps a defect only when the
       // images inside their packs' envelopes show it; otherwise it is UNCERTAIN, never PASS.
-      const trusted = verdictOf(mine.filter((r) => !r.guard?.outOfDistribution));
+      const trusted = verdictOf(mine.filter((r) => !weighing.includes(r)));
       verdict = trusted.verdict.endsWith('_DEFECT') ? trusted : { ...verdict, verdict: 'UNCERTAIN' };
     }
     // No verdict without evidence: any image of the case that failed makes it INCOMPLETE (or stricter).

@@ -10,7 +10,7 @@ import { resolvePacks } from '../packs/resolve';
 import { configPacks, loadConfig } from '../verdict/config';
 import type { StationCalibration } from './calibration';
 import { Engine } from './engine';
-import { commonDir, inspect, type InspectReport } from './inspect';
+import { commonDir, inspect, type FindingsPart, type InspectReport } from './inspect';
 
 export interface InspectParams {
   paths: string[];
@@ -38,6 +38,8 @@ export interface InspectParams {
   roots?: string[];
   /** The station's applied threshold versions and evaluated packs, read from the history by the host. */
   calibration?: StationCalibration;
+  /** Grounding findings beside the deciding packs: with (default), skip, or only them (see core inspect). */
+  findings?: FindingsPart;
 }
 
 // Re-exported: callers that only need the inputs' folder need not load the engine.
@@ -60,7 +62,7 @@ export class EngineService {
     const fromConfig = configPacks(config.config);
     const packs = resolvePacks(p.packs ?? [], this.roots, fromConfig, p.roots ? { grants: p.roots } : {}).map((pk) => withCamLayers(pk, p.camLayers));
     const baseDir = p.baseDir ?? commonDir(p.paths);
-    const report = await inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}), ...(baseDir ? { baseDir } : {}), ...(p.roots ? { roots: p.roots } : {}), ...(p.grounding ? { grounding: p.grounding } : {}), ...(p.calibration ? { calibration: p.calibration } : {}) });
+    const report = await inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}), ...(baseDir ? { baseDir } : {}), ...(p.roots ? { roots: p.roots } : {}), ...(p.grounding ? { grounding: p.grounding } : {}), ...(p.calibration ? { calibration: p.calibration } : {}), ...(p.findings ? { findings: p.findings } : {}) });
     // Both, so a result says what was asked for and what it really ran on (a CUDA request on a
     // machine without CUDA ran on the CPU).
     const used = [...new Set(report.results.map((r) => r.provider).filter((x) => x))];

@@ -122,4 +122,8 @@ export class SessionCache {
   get size(): number {
     return this.sessions.size;
   }
+
+  keys(): string[] {
+    return [...this.sessions.keys()];
+  }
 }

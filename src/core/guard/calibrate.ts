@@ -14,9 +14,9 @@ import type { SessionCache } from '../engine/session';
 import { MANIFEST_FILE } from '../packs/discover';
 import { loadPack, sha256, type LoadedPack } from '../packs/load';
 import { Manifest, type GuardSpec } from '../packs/manifest';
-import { embeddingTensor, extractFeatures, type GuardFeatures } from './features';
+import { embeddingTensor, extractFeatures, inputFeatures, type GuardFeatures } from './features';
 import { judge, statisticFlags, statisticValue, type GuardFile } from './guard';
-import { crossFittedDistances, fitGaussian, quantile } from './stats';
+import { crossFittedDistances, fitGaussian, mahalanobis, quantile } from './stats';
 
 export const GUARD_FILE = 'guard.json';
 export type Feature = NonNullable<GuardSpec['statistic']>['feature'];
@@ -56,7 +56,9 @@ export async function featurise(pack: LoadedPack, paths: readonly string[], tens
       }
     }
     if (imgs.length === 0) continue;
-    const feats = await extractFeatures(pack, imgs, tensors, { cache, withLogits: true });
+    // No internal tensors (a grounding pack: its graph needs the prompt's tokens too): the
+    // image statistics alone, without a model run.
+    const feats = tensors.length ? await extractFeatures(pack, imgs, tensors, { cache, withLogits: true }) : imgs.map((img) => inputFeatures(pack, img));
     imgs.forEach((img, i) => items.push({ source: img.source, image: { ...img, data: new Float32Array(0) }, features: feats[i]! }));
   }
   return { items, failed };
@@ -83,6 +85,64 @@ export function envelopeOf(ref: ImageFeatures[], opts: GuardOptions, pack: Loade
       method: `sides: [min / ${margin}, max × ${2 * margin}] of the reference images; chroma: ${gray ? '2 × max (≥ 0.03)' : 'min / 2'} of theirs`,
       stats: { n: ref.length, chromaMin: minChroma, chromaMax: maxChroma },
     },
+  };
+}
+
+/**
+ * The union of per-domain envelopes (a pack trained on several kinds of image: a grounding pack's
+ * PCB scans, CT slices and colour photos): sides span every domain's range; the colour rule is the
+ * domains' common one — gray when every domain is gray, rgb when every one is colour, else any.
+ */
+export function envelopeOfDomains(domains: { name: string; items: ImageFeatures[] }[], opts: GuardOptions): GuardSpec['accepts'] {
+  const margin = opts.sizeMargin ?? 4;
+  const all = domains.flatMap((d) => d.items);
+  // A domain is gray when its images carry (almost) no colour: JPEG chroma noise stays under 0.03.
+  const grayDomain = domains.map((d) => Math.max(...d.items.map((r) => r.features.chroma)) <= 0.03);
+  const chroma = all.map((r) => r.features.chroma);
+  const maxChroma = Math.max(...chroma);
+  const minChroma = Math.min(...chroma);
+  const colour = grayDomain.every(Boolean) ? 'gray' : grayDomain.some(Boolean) ? 'any' : 'rgb';
+  return {
+    colour,
+    ...(colour === 'gray' ? { chromaMax: Number(Math.max(0.03, 2 * maxChroma).toPrecision(4)) } : colour === 'rgb' ? { chromaMin: Number((minChroma / 2).toPrecision(4)) } : {}),
+    dicomModalities: opts.dicomModalities ?? [],
+    width: sideRange(all.map((r) => r.image.width), margin, 2 * margin),
+    height: sideRange(all.map((r) => r.image.height), margin, 2 * margin),
+    derivation: {
+      method: `union of ${domains.length} domains (${domains.map((d, i) => `${d.name}: ${grayDomain[i] ? 'gray' : 'colour'}`).join(', ')}): sides [min / ${margin}, max × ${2 * margin}] of all reference images; colour: ${colour}`,
+      stats: { n: all.length, chromaMin: minChroma, chromaMax: maxChroma },
+    },
+  };
+}
+
+/**
+ * The histogram statistic as a union of per-domain Gaussians: an image's value is its distance to
+ * the nearest domain, in that domain's typical distance. One Gaussian pooled over dissimilar domains
+ * (bimodal PCB scans, dark CT slices, bright photos) is so broad that foreign images fall inside it;
+ * `pooled` fits that one Gaussian instead, the comparison the study measures.
+ */
+export function fitDomainHistogram(domains: { name: string; items: ImageFeatures[] }[], opts: GuardOptions, pooled = false): { spec: NonNullable<GuardSpec['statistic']>; file: GuardFile } {
+  const q = opts.quantile ?? 0.99;
+  const shrinkage = opts.shrinkage ?? 0.1;
+  const groups = pooled ? [{ name: 'pooled', items: domains.flatMap((d) => d.items) }] : domains;
+  const rows = groups.map((d) => d.items.map((r) => r.features.histogram));
+  const gaussians = rows.map((r) => fitGaussian(r, shrinkage));
+  const cross = rows.map((r) => crossFittedDistances(r, 5, shrinkage));
+  const scales = cross.map((c) => quantile(c, 0.5));
+  // Each reference image: cross-fitted to its own domain, plain distance to the others (it was not in their fit).
+  const combined = rows.flatMap((r, d) => r.map((x, i) => Math.min(cross[d]![i]! / scales[d]!, ...gaussians.map((g, k) => (k === d ? Infinity : mahalanobis(g, x) / scales[k]!)))));
+  const threshold = quantile(combined, q);
+  return {
+    spec: {
+      feature: 'histogram',
+      file: GUARD_FILE,
+      threshold,
+      derivation: {
+        method: `q${q * 100} over the reference images of the 5-fold cross-fitted Mahalanobis distance of the 32-bin sqrt histogram of the model view ${pooled ? 'to one Gaussian pooled over' : 'to the nearest of the per-domain Gaussians of'} ${domains.map((d) => d.name).join(', ')}, in units of that Gaussian's median (covariance shrunk by α = ${shrinkage})`,
+        stats: { n: combined.length, dims: rows[0]![0]!.length, p50: quantile(combined, 0.5), p99: quantile(combined, 0.99), max: Math.max(...combined) },
+      },
+    },
+    file: { feature: 'histogram', gaussians, scales, domains: groups.map((d) => d.name) },
   };
 }
 

@@ -14,30 +14,31 @@ export function guardCardBody(study: Study): string {
   const g = study.guard;
   const a = g.accepts;
   const lines: string[] = [];
-  lines.push(`Statistic: **${study.chosen}**, threshold ${g.statistic?.threshold.toPrecision(4)} (${g.statistic?.derivation.method}).`);
+  lines.push(`Statistic: **${study.chosen}${study.chosenVariant ? ` (${study.chosenVariant} Gaussians)` : ''}**, threshold ${g.statistic?.threshold.toPrecision(4)} (${g.statistic?.derivation.method}).`);
   lines.push(`Envelope: ${a.colour} images, sides ${a.width.join('–')} × ${a.height.join('–')} px, DICOM modalities: ${a.dicomModalities.join(', ') || 'none'}.`);
-  lines.push(`Fitted on ${study.referenceCount} validation images.`);
+  lines.push(study.domains ? `Fitted on ${study.referenceCount} held-out images of its training domains (${study.domains.map((d) => `${d.name} ${d.n}`).join(', ')}), none of them trained on.` : `Fitted on ${study.referenceCount} validation images.`);
   lines.push('');
   lines.push('| set | images | flagged | share | by the statistic alone |');
   lines.push('|---|---|---|---|---|');
-  for (const s of study.sets) lines.push(`| ${s.own ? '**own held-out (false alarms)**' : s.name} | ${s.n} | ${s.flagged} | ${pct(s.rate)} | ${s.byStatistic} |`);
+  for (const s of study.sets) lines.push(`| ${s.own ? `**${s.name === 'own held-out' ? 'own held-out' : s.name} (false alarms)**` : s.name} | ${s.n} | ${s.flagged} | ${pct(s.rate)} | ${s.byStatistic} |`);
   const own = study.sets.filter((s) => s.own);
   const foreign = study.sets.filter((s) => !s.own);
   const sum = (v: typeof own, k: 'n' | 'flagged' | 'byStatistic') => v.reduce((x, s) => x + s[k], 0);
   lines.push('');
   lines.push(`**False-alarm rate ${pct(sum(own, 'flagged') / Math.max(1, sum(own, 'n')))}** (target ≤ 2 %); **detection rate ${pct(sum(foreign, 'flagged') / Math.max(1, sum(foreign, 'n')))}** over all foreign images (target ≥ 95 %; the statistic alone: ${pct(sum(foreign, 'byStatistic') / Math.max(1, sum(foreign, 'n')))}).`);
   lines.push('');
-  lines.push('Candidates compared on the same images (each fitted on the validation split, threshold at its q99):');
+  lines.push(`Candidates compared on the same images (each fitted on the ${study.domains ? 'fit half of each domain' : 'validation split'}, threshold at its q99):`);
   lines.push('');
   lines.push('| statistic | false alarms | detection (with the envelope rules) | detection by the statistic alone |');
   lines.push('|---|---|---|---|');
   for (const c of study.candidates) {
     const f = c.sets.filter((s) => !s.own);
     const alone = f.reduce((x, s) => x + s.byStatistic, 0) / Math.max(1, f.reduce((x, s) => x + s.n, 0));
-    lines.push(`| ${c.feature}${c.feature === study.chosen ? ' (chosen)' : ''} | ${pct(c.falseAlarm)} | ${pct(c.detection)} | ${pct(alone)} |`);
+    const chosen = c.feature === study.chosen && c.variant === study.chosenVariant;
+    lines.push(`| ${c.feature}${c.variant ? ` (${c.variant})` : ''}${chosen ? ' (chosen)' : ''} | ${pct(c.falseAlarm)} | ${pct(c.detection)} | ${pct(alone)} |`);
   }
   lines.push('');
-  lines.push('Reproduce: `bash training/guard.sh --write` (held-out sets by `training/guard_sets.py`, then `inspector pack guard`).');
+  lines.push(`Reproduce: \`bash training/guard.sh --write\` (held-out sets by \`training/${study.domains ? 'grounding/' : ''}guard_sets.py\`, then \`inspector pack guard\`).`);
   return lines.join('\n');
 }
 

@@ -38,6 +38,11 @@ export interface GuardFile {
   tensors?: string[];
   gaussians: Gaussian[];
   scales: number[];
+  /**
+   * histogram of a multi-domain pack: gaussians[k] / scales[k] belong to domain k, and the value is
+   * the distance to the nearest domain (the union of the per-domain envelopes).
+   */
+  domains?: string[];
 }
 
 const models = new WeakMap<LoadedPack, GuardFile>();
@@ -87,7 +92,7 @@ export function statisticValue(spec: NonNullable<GuardSpec['statistic']>, f: Gua
       // By name: the features may hold more tensors than the guard uses (calibration extracts them all).
       return Math.max(...model!.gaussians.map((g, l) => mahalanobis(g, f.embedding[f.tensors.indexOf(model!.tensors![l]!)]!) / model!.scales[l]!));
     case 'histogram':
-      return mahalanobis(model!.gaussians[0]!, f.histogram) / model!.scales[0]!;
+      return Math.min(...model!.gaussians.map((g, k) => mahalanobis(g, f.histogram) / model!.scales[k]!));
     case 'max-probability':
       return f.maxProbability ?? NaN;
     case 'energy':

@@ -81,6 +81,9 @@ export const StationConfig = z
     inspection: z.string().min(1),
     watch: z.array(Watch).min(1),
     queue: z.object({ max: z.number().int().min(1).max(100_000).default(64) }).strict().prefault({}),
+    // Non-deciding work (a side's grounding findings): after_publish (default) publishes the OK/NG as
+    // soon as it is recorded and records/publishes the findings after it; with_decision waits for them.
+    findings: z.enum(['after_publish', 'with_decision']).default('after_publish'),
     publish: z.object({ mqtt: Mqtt.optional(), opcua: OpcUa.optional(), rest: Rest.optional() }).strict().prefault({}),
     sync: Sync.optional(),
   })

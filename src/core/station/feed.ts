@@ -7,7 +7,7 @@
  */
 import type { StationConnection, StationEvent, StationFeedCase, StationFeedCorrection } from '../../shared/station';
 import type { ReviewRow } from './ledger';
-import type { StationCorrection, StationResult } from './result';
+import type { StationCorrection, StationFindings, StationResult } from './result';
 import type { StationService } from './service';
 
 export const FEED_LIMIT = 50;
@@ -24,7 +24,10 @@ function correctionOf(r: StationResult, review: Pick<ReviewRow, 'id' | 'runId' |
   };
 }
 
-export function feedCase(r: StationResult, corrections: StationFeedCorrection[] = []): StationFeedCase {
+type FeedImageSource = Pick<StationResult['images'][number], 'view' | 'file' | 'runId' | 'decision' | 'label' | 'defectScore' | 'role' | 'error'>;
+
+/** A case as the Line room shows it; `findings` are its non-deciding runs, recorded after the result. */
+export function feedCase(r: StationResult, corrections: StationFeedCorrection[] = [], findings: readonly FeedImageSource[] = []): StationFeedCase {
   return {
     resultId: r.resultId,
     caseUid: r.caseUid,
@@ -37,7 +40,7 @@ export function feedCase(r: StationResult, corrections: StationFeedCorrection[] 
     trigger: r.trigger,
     createdAt: r.createdAt,
     reasons: r.reasons.map((x) => ({ code: x.code, message: x.message })),
-    images: r.images.map((i) => ({
+    images: [...r.images, ...findings.filter((f) => !r.images.some((i) => i.runId !== null && i.runId === f.runId))].map((i: FeedImageSource) => ({
       view: i.view,
       file: i.file,
       runId: i.runId,
@@ -58,6 +61,7 @@ export interface FeedStatus {
   pendingCases: number;
   processed: number;
   connections: StationConnection[];
+  vision: string | null;
 }
 
 export class StationFeedModel {
@@ -77,6 +81,7 @@ export class StationFeedModel {
       feedCase(
         r,
         ledger.reviewsOfRuns(r.runIds).map((rv) => correctionOf(r, rv)),
+        ledger.findingsOf(r),
       ),
     );
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter listeners take any arguments
@@ -89,6 +94,15 @@ export class StationFeedModel {
       this.cases = [c, ...this.cases.filter((x) => x.resultId !== r.resultId)].slice(0, this.limit);
       this.onEvent({ type: 'case', seq: ++this.seqNo, case: c });
       this.status();
+    });
+    on(station, 'findings', (f: StationFindings) => {
+      const i = this.cases.findIndex((x) => x.resultId === f.resultId);
+      if (i < 0) return;
+      const r = station.ledger.result(f.resultId);
+      if (!r) return;
+      const c = feedCase(r, this.cases[i]!.corrections, f.images);
+      this.cases[i] = c;
+      this.onEvent({ type: 'case', seq: ++this.seqNo, case: c });
     });
     on(station, 'correction', (c: StationCorrection) => {
       const fc: StationFeedCorrection = { reviewId: c.reviewId, runId: c.runId, view: c.view, decision: c.decision, label: c.label, reviewer: c.reviewer, reviewedAt: c.reviewedAt };
@@ -129,7 +143,9 @@ export class StationFeedModel {
 
   current(): FeedStatus {
     const s = this.service.station.status();
-    return { state: s.state, queueDepth: s.queueDepth, queueMax: s.queueMax, pendingCases: s.pendingCases, processed: s.processed, connections: this.connections() };
+    const m = this.service.channels.opcua?.machine;
+    const vision = m ? `${m.vision()}${m.automatic() ? `/${m.automatic()}` : ''}` : null;
+    return { state: s.state, vision, queueDepth: s.queueDepth, queueMax: s.queueMax, pendingCases: s.pendingCases, processed: s.processed, connections: this.connections() };
   }
 
   /**
@@ -153,6 +169,7 @@ export class StationFeedModel {
       service: 'running',
       error: null,
       state: c.state,
+      vision: c.vision,
       queueDepth: c.queueDepth,
       pendingCases: c.pendingCases,
       processed: c.processed,

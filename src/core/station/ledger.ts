@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { HistoryStore } from '../history/index';
-import type { CaseFile, StationResult } from './result';
+import type { CaseFile, ImageOutcome, StationFindings, StationResult } from './result';
 
 export interface ReviewRow {
   id: number;
@@ -26,6 +26,16 @@ export interface OutboxRow {
   topic: string;
   payload: string;
   retain: boolean;
+}
+
+/** The station's own outbox channel: a recorded case whose findings have not run yet. */
+export const FINDINGS_CHANNEL = 'findings';
+
+/** What a pending findings row holds: the case's files (path + hash) and the files to finish after. */
+export interface FindingsWork {
+  watchDir: string | null;
+  files: CaseFile[];
+  finish: CaseFile[];
 }
 
 /** A case's identity: station, serial and the content of every file (not their names or times). */
@@ -76,6 +86,46 @@ export class StationLedger {
     for (const id of result.runIds) run.run(id, result.caseUid);
     const out = this.store.sql('INSERT INTO station_outbox(case_uid, channel, topic, payload, retain, created_at) VALUES (?,?,?,?,?,?)');
     for (const m of outbox) out.run(result.caseUid, m.channel, m.topic, m.payload, m.retain ? 1 : 0, now);
+  }
+
+  /** The findings of a recorded case: runs linked to the case, their message in the outbox (one transaction with the runs). */
+  insertFindings(f: StationFindings, outbox: { channel: string; topic: string; payload: string; retain?: boolean }[]): void {
+    const now = Date.now();
+    const run = this.store.sql('INSERT OR IGNORE INTO station_runs(run_id, case_uid) VALUES (?,?)');
+    for (const id of f.runIds) run.run(id, f.caseUid);
+    const out = this.store.sql('INSERT INTO station_outbox(case_uid, channel, topic, payload, retain, created_at) VALUES (?,?,?,?,?,?)');
+    for (const m of outbox) out.run(f.caseUid, m.channel, m.topic, m.payload, m.retain ? 1 : 0, now);
+  }
+
+  /** Cases recorded with their findings still to run, oldest first. */
+  pendingFindings(): { caseUid: string; work: FindingsWork }[] {
+    const rows = this.store.sql('SELECT case_uid AS caseUid, payload FROM station_outbox WHERE channel = ? AND sent_at IS NULL ORDER BY id').all(FINDINGS_CHANNEL) as { caseUid: string; payload: string }[];
+    return rows.map((r) => ({ caseUid: r.caseUid, work: JSON.parse(r.payload) as FindingsWork }));
+  }
+
+  findingsDone(caseUid: string): void {
+    this.store.sql('UPDATE station_outbox SET sent_at = ?, attempts = attempts + 1 WHERE case_uid = ? AND channel = ? AND sent_at IS NULL').run(Date.now(), caseUid, FINDINGS_CHANNEL);
+  }
+
+  /**
+   * A case's findings as the feed shows them, read back from the signed runs linked to it (those
+   * not among its result's deciding runs): after a restart the Line room still shows them.
+   */
+  findingsOf(r: StationResult): Pick<ImageOutcome, 'view' | 'file' | 'runId' | 'decision' | 'label' | 'defectScore' | 'role'>[] {
+    const rows = this.store
+      .sql(
+        `SELECT ir.id, ir.score, ir.regions, i.source_path AS path FROM station_runs s JOIN inference_runs ir ON ir.id = s.run_id JOIN images i ON i.id = ir.image_id
+         WHERE s.case_uid = ? ORDER BY ir.id`,
+      )
+      .all(r.caseUid) as { id: number; score: number; regions: string; path: string }[];
+    const deciding = new Set(r.runIds);
+    return rows
+      .filter((x) => !deciding.has(x.id))
+      .map((x) => {
+        const file = x.path.split(/[\\/]/).at(-1) ?? x.path;
+        const boxes = (JSON.parse(x.regions) as unknown[]).length;
+        return { view: r.images.find((i) => i.file === file)?.view ?? null, file, runId: x.id, decision: boxes > 0 ? 'found' : 'none', label: null, defectScore: x.score, role: 'findings' as const };
+      });
   }
 
   /**

@@ -8,17 +8,18 @@
  *   <topic>/state   birth "online" / last will "offline", retained
  *   <topic>/queue   queue depth, retained, QoS 0
  *   <topic>/correction  a reviewer's decision on a published result (names its resultId), via the outbox
+ *   <topic>/findings    a case's non-deciding findings (grounding boxes), after its result, via the outbox
  */
 import { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { MqttConfig } from './config';
 import type { StationLedger } from './ledger';
-import type { StationCorrection, StationResult } from './result';
+import type { StationCorrection, StationFindings, StationResult } from './result';
 
 export const MQTT_CHANNEL = 'mqtt';
 
 export function mqttTopics(base: string) {
-  return { result: `${base}/result`, last: `${base}/last`, state: `${base}/state`, queue: `${base}/queue`, correction: `${base}/correction` };
+  return { result: `${base}/result`, last: `${base}/last`, state: `${base}/state`, queue: `${base}/queue`, correction: `${base}/correction`, findings: `${base}/findings` };
 }
 
 /** Emits `connection` (true | false) when the link to the broker comes up or goes down. */
@@ -43,6 +44,7 @@ export class MqttPublisher extends EventEmitter {
   /** The outbox rows a recorded case adds for this channel. */
   outbox = (r: StationResult) => [{ channel: MQTT_CHANNEL, topic: this.topics.result, payload: JSON.stringify(r) }];
   correctionOutbox = (c: StationCorrection) => [{ channel: MQTT_CHANNEL, topic: this.topics.correction, payload: JSON.stringify(c) }];
+  findingsOutbox = (f: StationFindings) => [{ channel: MQTT_CHANNEL, topic: this.topics.findings, payload: JSON.stringify(f) }];
 
   private stateMessage(state: 'online' | 'offline'): string {
     return JSON.stringify({ station: this.station.id, line: this.station.line, state, at: new Date().toISOString() });
@@ -97,7 +99,7 @@ export class MqttPublisher extends EventEmitter {
           // Resolves on PUBACK; survives a reconnect (mqtt.js keeps it in its outgoing store).
           await this.client.publishAsync(row.topic, row.payload, { qos: this.cfg.qos, retain: row.retain });
           this.ledger.markSent(row.id);
-          this.emit('sent', row.id);
+          this.emit('sent', row.id, row.topic, row.caseUid);
           if (row.topic === this.topics.result) this.client.publish(this.topics.last, row.payload, { qos: 1, retain: true });
         }
       } while (this.again);

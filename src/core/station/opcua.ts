@@ -33,7 +33,7 @@ import { InspectorError } from '../../shared/errors';
 import type { OpcUaConfig } from './config';
 import { EVALUATION_CODE, type StationCorrection, type StationResult } from './result';
 import type { Station } from './station';
-import { bindVisionStateMachine, VISION_OPTIONALS } from './visionStateMachine';
+import { bindVisionStateMachine, VISION_OPTIONALS, type VisionMachine } from './visionStateMachine';
 
 export const MACHINE_VISION_NS = 'http://opcfoundation.org/UA/MachineVision';
 export const INSPECTOR_NS = 'urn:inspector:station';
@@ -48,6 +48,8 @@ export interface OpcUaChannel {
   endpointUrl: string;
   /** Client sessions open now (the desktop app's connection state). */
   sessionCount(): number;
+  /** The OPC 40100 state machine, for the app's Halt / Reset (the same transitions as the methods). */
+  machine: VisionMachine;
   close(): Promise<void>;
 }
 
@@ -238,6 +240,7 @@ export async function startOpcUaServer(station: Station, cfg: OpcUaConfig, dataD
   log(`opcua: listening on ${endpointUrl} (${cfg.security}, anonymous ${cfg.allow_anonymous ? 'on' : 'off'}); certificates in ${pki}`);
   return {
     endpointUrl,
+    machine,
     sessionCount: () => server.currentSessionCount,
     async close() {
       machine.close();

@@ -227,3 +227,43 @@ export function buildCorrection(
     reviewedAt: new Date(review.createdAt).toISOString(),
   };
 }
+
+/**
+ * A case's non-deciding findings (a side's grounding pack), recorded and published after its
+ * result so the OK/NG never waits for them. It names the result it belongs to; it never changes
+ * the verdict (findings never decide — docs/STATION.md, "Decision first").
+ */
+export interface StationFindings {
+  schema: 'inspector.station.findings/1';
+  resultId: string;
+  caseUid: string;
+  station: string;
+  line: string;
+  serial: string;
+  partId: string;
+  lot: string | null;
+  verdict: StationVerdict;
+  images: ImageOutcome[];
+  runIds: number[];
+  /** Decision recorded → findings recorded (the detail step's own time, off the decision's path). */
+  detailMs: number;
+  createdAt: string;
+}
+
+export function buildFindings(r: StationResult, report: InspectReport, files: CaseFile[], runIds: (number | undefined)[], detailMs: number, now: number): StationFindings {
+  return {
+    schema: 'inspector.station.findings/1',
+    resultId: r.resultId,
+    caseUid: r.caseUid,
+    station: r.station,
+    line: r.line,
+    serial: r.serial,
+    partId: r.partId,
+    lot: r.lot,
+    verdict: r.verdict,
+    images: report.results.map((x, i) => outcome(x, files, runIds[i])),
+    runIds: runIds.filter((x): x is number => x !== undefined),
+    detailMs,
+    createdAt: new Date(now).toISOString(),
+  };
+}

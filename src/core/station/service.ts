@@ -8,13 +8,14 @@ import { InspectorError } from '../../shared/errors';
 import type { LoadedStationConfig } from './config';
 import { BackgroundSync } from '../fleet/background';
 import { MqttPublisher } from './mqtt';
-import { Station, type StationDeps } from './station';
+import type { VisionMachine } from './visionStateMachine';
+import { Station, type CaseTrace, type StationDeps } from './station';
 
 export interface StationChannels {
   mqtt?: MqttPublisher;
   /** Background sync to the fleet's central database (`sync:` in station.yaml). */
   sync?: BackgroundSync;
-  opcua?: { endpointUrl: string; sessionCount(): number; close(): Promise<void> };
+  opcua?: { endpointUrl: string; sessionCount(): number; close(): Promise<void>; machine?: VisionMachine };
   rest?: { url: string; close(): Promise<void> };
 }
 
@@ -37,14 +38,19 @@ export async function startStationService(loaded: LoadedStationConfig, deps: Sta
     throw new InspectorError('STATION_INSPECTION_NOT_FOUND', `The inspection configuration ${cfg.inspection} (station.yaml "inspection") does not exist.`, { path: cfg.inspection });
   }
   const station = new Station(cfg, { ...deps, log });
+  // Where a case's time went (docs/STATION.md, "Latency"): one line per case, on request.
+  if (process.env['INSPECTOR_STATION_TRACE'] === '1') station.on('trace', (t: CaseTrace) => log(`trace ${JSON.stringify(t)}`));
   const channels: StationChannels = {};
   if (cfg.publish.mqtt) {
     const m = new MqttPublisher(cfg.publish.mqtt, cfg.station, station.ledger, log);
     station.addOutbox(m.outbox);
     station.addCorrectionOutbox(m.correctionOutbox);
+    station.addFindingsOutbox(m.findingsOutbox);
     station.on('result', () => m.kick());
+    station.on('findings', () => m.kick());
     station.on('correction', () => m.kick());
     station.on('queue', (d: number) => m.queueDepth(d));
+    if (process.env['INSPECTOR_STATION_TRACE'] === '1') m.on('sent', (_id: number, topic: string, uid: string) => log(`trace-sent ${JSON.stringify({ topic, caseUid: uid, at: Date.now() })}`));
     channels.mqtt = m;
   }
   try {

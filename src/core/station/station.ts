@@ -15,13 +15,19 @@ import type { HistoryStore } from '../history/index';
 import { toErrorInfo } from '../../shared/errors';
 import type { StationConfig, WatchConfig } from './config';
 import { HotFolder, type ReadyFile, type RejectedFile } from './hotFolder';
-import { caseUid, StationLedger } from './ledger';
-import { buildCorrection, buildResult, type CaseFile, type StationCorrection, type StationResult, type Trigger } from './result';
+import { caseUid, FINDINGS_CHANNEL, StationLedger, type FindingsWork } from './ledger';
+import { buildCorrection, buildFindings, buildResult, type CaseFile, type StationCorrection, type StationFindings, type StationResult, type Trigger } from './result';
+
+/**
+ * What one worker call inspects: `decide` the packs that decide (no findings), `detail` only the
+ * non-deciding findings, `all` both at once (station.yaml `findings: with_decision`).
+ */
+export type InspectPart = 'decide' | 'detail' | 'all';
 
 export interface StationDeps {
   store: HistoryStore;
   /** The batch inspection core (worker `inspect`): these files, case ids relative to baseDir. */
-  inspect(paths: string[], baseDir: string): Promise<InspectReport>;
+  inspect(paths: string[], baseDir: string, part?: InspectPart): Promise<InspectReport>;
   /** Records the report's runs and errors; runs inside the station's transaction. Returns run ids. */
   record(report: InspectReport): (number | undefined)[];
   /** Work after the commit that may be slow (pack reference distributions). */
@@ -32,6 +38,39 @@ export interface StationDeps {
 /** Messages each recorded case puts in the outbox (one per channel that needs acknowledgement). */
 export type OutboxFactory = (r: StationResult) => { channel: string; topic: string; payload: string; retain?: boolean }[];
 export type CorrectionOutboxFactory = (c: StationCorrection) => { channel: string; topic: string; payload: string; retain?: boolean }[];
+export type FindingsOutboxFactory = (f: StationFindings) => { channel: string; topic: string; payload: string; retain?: boolean }[];
+
+/**
+ * Recorded cases whose findings are still to run. Decisions go first; past this many waiting, the
+ * station runs findings before the next decision so the backlog (and files kept for it) stays bounded.
+ */
+const DETAIL_BACKLOG = 8;
+
+interface DetailJob {
+  watch: WatchConfig | null;
+  result: StationResult;
+  files: CaseFile[];
+  /** Files to finish (keep/move/delete) once the findings have read them: the case's and its sidecar. */
+  finish: CaseFile[];
+  recordedAt: number;
+}
+
+/** Where the time of one case went (ms), for the log (INSPECTOR_STATION_TRACE=1) and the bench. */
+export interface CaseTrace {
+  serial: string;
+  resultId: string;
+  /** Last write of the case's files → the case was complete (settle + waiting for the other views). */
+  arrivalMs: number;
+  /** Complete → taken from the queue. */
+  queueMs: number;
+  /** The worker's decide call (decode, inference, explanation of the deciding packs). */
+  inspectMs: number;
+  /** The worker's own time per pack (preprocess / inference / explanation or map), summed over images. */
+  packs: Record<string, { preprocessMs: number; inferenceMs: number; explainMs: number }>;
+  /** The record transaction (runs, case, outbox). */
+  recordMs: number;
+  recordedAt: number;
+}
 
 /** How often reviews recorded by other processes (the desktop app) are looked for. */
 const REVIEW_POLL_MS = 1000;
@@ -54,6 +93,8 @@ interface Job {
   files: CaseFile[];
   trigger: Trigger;
   views: string[];
+  /** When the case was complete (queued). */
+  completedAt?: number;
 }
 
 export interface StationStatus {
@@ -93,6 +134,10 @@ export class Station extends EventEmitter {
   private idle: Promise<void> = Promise.resolve();
   private outboxFactories: OutboxFactory[] = [];
   private correctionFactories: CorrectionOutboxFactory[] = [];
+  private findingsFactories: FindingsOutboxFactory[] = [];
+  private readonly details: DetailJob[] = [];
+  /** Files a recorded case's findings still have to read: not finished (moved/deleted) before. */
+  private readonly detailPaths = new Set<string>();
   private reviewTimer: NodeJS.Timeout | undefined;
   /** Whether the hot folders are read (OPC 40100: ContinuousExecution); off, files wait on disk. */
   private intake = true;
@@ -122,11 +167,37 @@ export class Station extends EventEmitter {
     this.correctionFactories.push(f);
   }
 
+  addFindingsOutbox(f: FindingsOutboxFactory): void {
+    this.findingsFactories.push(f);
+  }
+
   start(): void {
     for (const w of this.config.watch) mkdirSync(w.dir, { recursive: true });
+    this.resumeFindings();
     this.setState('Ready');
     for (const f of this.folders) f.start();
     this.reviewTimer = setInterval(() => this.pollReviews(), REVIEW_POLL_MS);
+  }
+
+  /**
+   * Findings a previous run recorded as pending (killed or stopped between a case's decision and its
+   * findings): run now, on the same files if they are still there unchanged; otherwise skipped with
+   * a logged reason. The decision itself is never repeated.
+   */
+  private resumeFindings(): void {
+    for (const p of this.ledger.pendingFindings()) {
+      const result = this.ledger.result(p.caseUid);
+      const watch = this.config.watch.find((w) => w.dir === p.work.watchDir) ?? null;
+      const intact = p.work.files.every((f) => sha256File(f.path)?.sha256 === f.sha256);
+      if (!result || !intact) {
+        this.deps.store.write(() => this.ledger.findingsDone(p.caseUid));
+        this.log(`STATION_FINDINGS_SKIPPED: ${result?.serial ?? p.caseUid.slice(0, 12)}: its files changed or are gone since its decision (result ${result?.resultId ?? '?'} stands)`);
+        continue;
+      }
+      for (const f of p.work.finish) this.detailPaths.add(f.path);
+      this.details.push({ watch, result, files: p.work.files, finish: p.work.finish, recordedAt: Date.now() });
+    }
+    if (this.details.length > 0 && !this.running) this.idle = this.drain();
   }
 
   /**
@@ -153,6 +224,10 @@ export class Station extends EventEmitter {
     for (const f of this.folders) f.stop();
     for (const p of this.pending.values()) if (p.timer) clearTimeout(p.timer);
     this.queue.length = 0;
+    // Findings not run yet wait for the next start (their pending rows stay in the outbox, their files
+    // in the folder): a stop finishes only the call in flight. Never a second decision.
+    const left = this.details.splice(0);
+    if (left.length) this.log(`station: stopping with ${left.length} case(s)' findings still to run; they run at the next start`);
     await this.idle;
     this.setState('Stopped');
   }
@@ -193,6 +268,7 @@ export class Station extends EventEmitter {
     }
     const file: CaseFile = { view: f.view, path: f.path, name: f.name, sha256: hashed.sha256, size: hashed.size, lastWriteMs: f.lastWriteMs };
     const done = this.ledger.fileCase(f.name, hashed.sha256);
+    if (done && this.detailPaths.has(f.path)) return; // its case's findings still read it (resumeFindings)
     if (done) {
       // Consumed before a restart (or a second copy of the same bytes): never inspected twice.
       this.log(`${f.name}: already recorded in case ${done.slice(0, 12)}; not inspected again`);
@@ -224,6 +300,7 @@ export class Station extends EventEmitter {
   }
 
   private enqueue(job: Job): void {
+    job.completedAt = Date.now();
     this.queue.push(job);
     this.queueChanged();
     if (!this.running) this.idle = this.drain();
@@ -249,7 +326,11 @@ export class Station extends EventEmitter {
     this.running = true;
     this.setState('Busy');
     try {
-      while (this.queue.length > 0) {
+      while (this.queue.length > 0 || this.details.length > 0) {
+        if (this.details.length > 0 && (this.queue.length === 0 || this.details.length >= DETAIL_BACKLOG)) {
+          await this.detail(this.details.shift()!);
+          continue;
+        }
         const job = this.queue.shift()!;
         this.queueChanged();
         this.current = job.serial;
@@ -282,6 +363,7 @@ export class Station extends EventEmitter {
     }
     const sidecar = job.watch ? readSidecar(join(job.watch.dir, `${job.serial}.json`)) : null;
     const inspectStart = Date.now();
+    const withFindings = this.config.findings === 'with_decision';
     let report: InspectReport | null = null;
     let failure: { code: string; message: string } | undefined;
     if (job.files.length > 0) {
@@ -290,6 +372,7 @@ export class Station extends EventEmitter {
           report = await this.deps.inspect(
             job.files.map((f) => f.path),
             job.watch?.dir ?? process.cwd(),
+            withFindings ? 'all' : 'decide',
           );
           failure = undefined;
         } catch (e) {
@@ -298,6 +381,7 @@ export class Station extends EventEmitter {
         }
       }
     }
+    const inspected = Date.now();
     const resultId = randomUUID();
     // store.write, not a bare transaction: the nested run records become savepoints and the audit
     // anchor is written once, after this commit.
@@ -321,16 +405,72 @@ export class Station extends EventEmitter {
           inspectStart,
           now: Date.now(),
         });
-        this.ledger.insertCase(r, job.files, this.outboxFactories.flatMap((f) => f(r)));
+        const deferred = !withFindings && report !== null && job.files.length > 0;
+        // The findings still to run are an outbox row of their own (channel "findings", drained by
+        // the station itself): a kill before they ran is resumed at the next start, never lost.
+        const findingsWork = deferred ? [findingsRow({ watchDir: job.watch?.dir ?? null, files: job.files, finish: sidecar ? [...job.files, sidecar.file] : job.files })] : [];
+        this.ledger.insertCase(r, job.files, [...this.outboxFactories.flatMap((f) => f(r)), ...findingsWork]);
         return r;
       });
+    const recordedAt = Date.now();
     this.processed++;
     this.lastResultId = result.resultId;
     this.log(`${result.serial}: ${result.verdict} (${result.evaluation}) result ${result.resultId}`);
+    // Published from here: the outbox row committed with the record above.
     this.emit('result', result);
+    this.emit('trace', traceOf(job, result, report, inspectStart, inspected, recordedAt));
+    // The inspection itself could not run (a pack that fails to load, a worker that crashed twice):
+    // the case is recorded and published INCOMPLETE as always, and the station says it cannot
+    // operate (OPC 40100 Error) until an operator resets it.
+    if (failure) this.emit('inspection-failed', { serial: job.serial, resultId: result.resultId, error: failure });
     this.resolveWaiters(result);
-    this.finishFiles(job.watch, sidecar ? [...job.files, sidecar.file] : job.files);
+    const finish = sidecar ? [...job.files, sidecar.file] : job.files;
+    if (!withFindings && report && job.files.length > 0) {
+      for (const f of finish) this.detailPaths.add(f.path);
+      this.details.push({ watch: job.watch, result, files: job.files, finish, recordedAt });
+    }
+    else this.finishFiles(job.watch, finish);
     if (report && this.deps.afterRecord) await this.deps.afterRecord(report).catch((e: unknown) => this.log(`pack reference: ${toErrorInfo(e).message}`));
+  }
+
+  /**
+   * The findings of a recorded, published case: inspected, recorded (runs linked to the case, the
+   * findings message in the outbox) in one transaction, then published. A failure here is logged
+   * and changes nothing already published.
+   */
+  private async detail(d: DetailJob): Promise<void> {
+    this.current = d.result.serial;
+    try {
+      const report = await this.deps.inspect(
+        d.files.map((f) => f.path),
+        d.watch?.dir ?? process.cwd(),
+        'detail',
+      );
+      if (report.results.length > 0) {
+        const findings = this.deps.store.write(() => {
+          // Runs and error rows only: the case's verdict was recorded with its decision.
+          const runIds = this.deps.record({ ...report, cases: [], skipped: [] });
+          const now = Date.now();
+          const f = buildFindings(d.result, report, d.files, runIds, now - d.recordedAt, now);
+          this.ledger.insertFindings(f, this.findingsFactories.flatMap((x) => x(f)));
+          this.ledger.findingsDone(d.result.caseUid);
+          return f;
+        });
+        this.emit('findings', findings);
+      } else this.deps.store.write(() => this.ledger.findingsDone(d.result.caseUid));
+    } catch (e) {
+      const info = toErrorInfo(e);
+      this.log(`STATION_FINDINGS_FAILED: ${d.result.serial}: ${info.code}: ${info.message} (result ${d.result.resultId} stands)`);
+      try {
+        this.deps.store.write(() => this.ledger.findingsDone(d.result.caseUid));
+      } catch {
+        /* the database is failing: the row stays pending and the next start retries */
+      }
+    } finally {
+      this.current = null;
+    }
+    for (const f of d.finish) this.detailPaths.delete(f.path);
+    this.finishFiles(d.watch, d.finish);
   }
 
   private resolveWaiters(r: StationResult): void {
@@ -418,6 +558,32 @@ function readSidecar(path: string): { lot?: string; partId?: string; error?: { c
   } catch (e) {
     return { error: { code: 'STATION_SIDECAR_INVALID', message: `${basename(path)}: ${(e as Error).message}`, file: basename(path) }, file };
   }
+}
+
+function findingsRow(work: FindingsWork): { channel: string; topic: string; payload: string } {
+  return { channel: FINDINGS_CHANNEL, topic: 'findings', payload: JSON.stringify(work) };
+}
+
+function traceOf(job: Job, r: StationResult, report: InspectReport | null, inspectStart: number, inspected: number, recordedAt: number): CaseTrace {
+  const lastWrite = Math.max(0, ...job.files.map((f) => f.lastWriteMs));
+  const packs: CaseTrace['packs'] = {};
+  for (const x of report?.results ?? []) {
+    const p = (packs[x.pack.name] ??= { preprocessMs: 0, inferenceMs: 0, explainMs: 0 });
+    p.preprocessMs += x.timings.preprocessMs;
+    p.inferenceMs += x.timings.inferenceMs;
+    p.explainMs += x.timings.explainMs;
+  }
+  const completed = job.completedAt ?? inspectStart;
+  return {
+    serial: r.serial,
+    resultId: r.resultId,
+    arrivalMs: lastWrite ? Math.max(0, completed - lastWrite) : 0,
+    queueMs: Math.max(0, inspectStart - completed),
+    inspectMs: inspected - inspectStart,
+    packs,
+    recordMs: recordedAt - inspected,
+    recordedAt,
+  };
 }
 
 function moveFile(path: string, dir: string): void {

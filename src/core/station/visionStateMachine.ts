@@ -5,6 +5,8 @@
  *   Preoperational ── SelectModeAutomatic ──▶ Operational ── Halt ──▶ Halted ── Reset ──▶ Preoperational
  *         ▲                                      │  (a case cannot be recorded)
  *         └──────────── Reset ──── Error ◀───────┘        ConfirmAll: Error ──▶ Operational
+ *                     (a case cannot be recorded, or its inspection cannot run: a pack that fails
+ *                      to load, a worker that crashed twice — that case is still published INCOMPLETE)
  *
  *   Operational / AutomaticModeStateMachine:
  *     Initialized ─auto─▶ Ready ── StartContinuous ──▶ ContinuousExecution (the hot folder is read)
@@ -45,6 +47,13 @@ export interface VisionMachine {
    * execution. Call the returned function when its result is in.
    */
   beginTrigger(): (() => void) | null;
+  /** Halt, as the OPC UA method (false: refused in this state). */
+  halt(): boolean;
+  /**
+   * The app's Reset: Reset (Halted | Error → Preoperational), then SelectModeAutomatic and
+   * StartContinuous — back to reading the hot folder in one operator action. False: refused.
+   */
+  resetToContinuous(): boolean;
   close(): void;
 }
 
@@ -170,6 +179,8 @@ export function bindVisionStateMachine(
     if (vision() !== 'Error') set('Error', undefined, true);
   };
   station.on('error-case', onCaseError);
+  // An inspection that could not run at all (pack fails to load, worker crashed twice): Error too.
+  station.on('inspection-failed', onCaseError);
 
   return {
     vision,
@@ -178,8 +189,22 @@ export function bindVisionStateMachine(
       if (vision() !== 'Operational') return null;
       return automatic() === 'Ready' || automatic() === 'SingleExecution' ? single() : () => {};
     },
+    halt() {
+      if (vision() === 'Halted') return false;
+      set('Halted');
+      return true;
+    },
+    resetToContinuous() {
+      if (vision() !== 'Halted' && vision() !== 'Error') return false;
+      set('Preoperational');
+      set('Operational', 'Initialized');
+      set('Operational', 'Ready', true);
+      set('Operational', 'ContinuousExecution');
+      return true;
+    },
     close() {
       station.off('error-case', onCaseError);
+      station.off('inspection-failed', onCaseError);
     },
   };
 }

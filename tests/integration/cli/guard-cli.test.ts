@@ -66,3 +66,36 @@ describe('inspect: the chest sample through the battery pack', () => {
     for (const x of own) expect(x.guard?.outOfDistribution, x.source).toBe(false);
   });
 });
+
+describe('inspect: the grounding pack has a guard (union of its three training domains)', () => {
+  it('the chest sample is flagged, UNCERTAIN, its boxes withheld, recorded; the pack\'s own PCB, CT and surface samples are not', () => {
+    const root = scratchDir('guard-grounding');
+    const own = [join(samples, 'pcb-grounding'), join(samples, 'grounding', 'ct'), join(samples, 'grounding', 'surface')];
+    const r = cli(['inspect', CHEST, ...own, '--pack', 'defects-grounding', '--json'], { dataDir: root });
+    expect(r.status, r.stderr).toBe(0);
+    type Out = {
+      results: { source: string; decision: string; regions: unknown[]; guard?: { outOfDistribution: boolean; code?: string; reasons: string[]; statistic?: { feature: string } } }[];
+      cases: { id: string; images: string[]; verdict: { verdict: string; sides: Record<string, { labelScores?: Record<string, number> }> }; flags?: { code: string; pack: string }[] }[];
+    };
+    const out = JSON.parse(r.stdout) as Out;
+    const chest = out.results.find((x) => x.source === CHEST)!;
+    expect(chest.guard).toMatchObject({ outOfDistribution: true, code: 'INPUT_OUT_OF_DISTRIBUTION', statistic: { feature: 'histogram' } });
+    expect(chest.guard!.reasons.join(' ')).toMatch(/intensity histogram is unlike the reference images .*\d+\.\d+ > \d+\.\d+/);
+    // Findings never decide: no PASS, no defect, no boxes as regions or label scores.
+    expect(chest.decision).toBe('uncertain');
+    expect(chest.regions).toEqual([]);
+    const chestCase = out.cases.find((c) => c.images.includes(CHEST))!;
+    expect(chestCase.verdict.verdict).toBe('UNCERTAIN');
+    expect(chestCase.flags).toEqual([expect.objectContaining({ code: 'INPUT_OUT_OF_DISTRIBUTION', pack: 'defects-grounding' })]);
+    expect(Object.values(chestCase.verdict.sides).every((s) => !s.labelScores)).toBe(true);
+    const mine = out.results.filter((x) => x.source !== CHEST);
+    expect(mine).toHaveLength(9);
+    for (const x of mine) expect(x.guard, x.source).toMatchObject({ outOfDistribution: false, reasons: [] });
+    // The PCB samples keep their boxes and their defect decision.
+    expect(mine.filter((x) => x.source.includes('pcb-grounding')).every((x) => x.decision === 'defect' && x.regions.length > 0)).toBe(true);
+    const db = new Database(join(root, 'inspector.sqlite'), { readonly: true });
+    const row = db.prepare(`SELECT r.verdict, json_extract(i.validation, '$.code') AS code, json_extract(r.scores, '$.outOfDistribution') AS ood FROM inference_runs r JOIN images i ON i.id = r.image_id WHERE i.source_path = ?`).get(CHEST);
+    db.close();
+    expect(row).toEqual({ verdict: 'uncertain', code: 'INPUT_OUT_OF_DISTRIBUTION', ood: 1 });
+  });
+});

@@ -81,20 +81,28 @@ describe.skipIf(!hasMosquitto)('station → MQTT (mosquitto on loopback)', () =>
     // A malformed sidecar is a coded reason, never silently dropped traceability.
     expect(v('SN-8')).toMatchObject({ verdict: 'INCOMPLETE', reasons: [{ code: 'STATION_SIDECAR_INVALID' }] });
     expect(v('SN-2')['evaluation']).toBe('NotOK');
-    const sn4 = v('SN-4') as { images: { view: string; runId: number; decision: string; role?: string; pack: { name: string } }[]; packs: { name: string; version: string; manifestSha256: string }[]; runIds: number[] };
-    // Each view: its side's pack, plus the line-demo's grounding pack for findings (inspector.yaml).
-    expect(sn4.images.map((i) => i.view).sort()).toEqual(['ct', 'ct', 'surface', 'surface']);
-    // A findings run never reads as a defect call to the MES: role "findings", decision found / none.
-    const findings = sn4.images.filter((i) => i.pack.name === 'defects-grounding');
-    expect(findings).toHaveLength(2);
+    const sn4 = v('SN-4') as { resultId: string; images: { view: string; runId: number; decision: string; role?: string; pack: { name: string } }[]; packs: { name: string; version: string; manifestSha256: string }[]; runIds: number[] };
+    // Decision first: the result carries the runs that decide, one per view (its side's pack)…
+    expect(sn4.images.map((i) => i.view).sort()).toEqual(['ct', 'surface']);
+    for (const i of sn4.images) expect(i.role).toBeUndefined();
+    expect(sn4.packs.map((p) => p.name).sort()).toEqual(['battery-ct-porosity', 'surface-pitting-ae']);
+    for (const p of sn4.packs) expect(p.manifestSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(sn4.runIds).toHaveLength(2);
+    // …and the line-demo's grounding findings follow on <topic>/findings, naming the result. A
+    // findings run never reads as a defect call to the MES: role "findings", decision found / none.
+    const f4 = await until('SN-4 findings', () => mes.got.find((m) => m.topic === 'inspector/ST01/findings' && m.json['resultId'] === sn4.resultId));
+    const findings = (f4.json as { images: { view: string; role?: string; decision: string; runId: number; pack: { name: string } }[] }).images;
+    expect(findings.map((i) => i.view).sort()).toEqual(['ct', 'surface']);
     for (const f of findings) {
+      expect(f.pack.name).toBe('defects-grounding');
       expect(f.role).toBe('findings');
       expect(['found', 'none']).toContain(f.decision);
+      expect(sn4.runIds).not.toContain(f.runId);
     }
-    for (const i of sn4.images.filter((x) => x.pack.name !== 'defects-grounding')) expect(i.role).toBeUndefined();
-    expect(sn4.packs.map((p) => p.name).sort()).toEqual(['battery-ct-porosity', 'defects-grounding', 'surface-pitting-ae']);
-    for (const p of sn4.packs) expect(p.manifestSha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(sn4.runIds).toHaveLength(4);
+    expect(f4.json).toMatchObject({ schema: 'inspector.station.findings/1', serial: 'SN-4', verdict: DEMO_VERDICTS['cell-004'] });
+    // One findings message per case with images (SN-1..8), each once.
+    await until('8 findings messages', () => mes.got.filter((m) => m.topic === 'inspector/ST01/findings').length >= 8, 90_000);
+    expect(new Set(mes.got.filter((m) => m.topic === 'inspector/ST01/findings').map((m) => m.json['resultId'])).size).toBe(8);
     expect(new Set(results.map((m) => m.json['resultId'])).size).toBe(8);
     // Queue depth is published: it rose while cases waited and is back to 0.
     const depths = mes.got.filter((m) => m.topic === 'inspector/ST01/queue').map((m) => Number(m.json['depth']));

@@ -3,57 +3,16 @@
  * user name, subscribing to the station's ResultReady events and LastVerdict, calling
  * TriggerInspection(PartId) and acknowledging the result. Prints one JSON line per step on stdout.
  * Usage (env): OPCUA_ENDPOINT, OPCUA_PKI, OPCUA_USER/OPCUA_PASSWORD (absent: anonymous),
- * OPCUA_STATION, OPCUA_PART.
+ * OPCUA_STATION, OPCUA_PART. Connection and session: opcuaPeer.ts (shared with visionClient.ts).
  */
-import {
-  AttributeIds,
-  ClientMonitoredItem,
-  constructEventFilter,
-  DataType,
-  MessageSecurityMode,
-  OPCUACertificateManager,
-  OPCUAClient,
-  SecurityPolicy,
-  TimestampsToReturn,
-  UserTokenType,
-  type UserIdentityInfo,
-  type Variant,
-} from 'node-opcua';
-
-const env = (k: string) => process.env[k] ?? '';
-const out = (o: Record<string, unknown>) => process.stdout.write(JSON.stringify(o) + '\n');
+import { AttributeIds, ClientMonitoredItem, constructEventFilter, DataType, TimestampsToReturn, type Variant } from 'node-opcua';
+import { connectStation, env, out } from './opcuaPeer';
 
 let t0 = Date.now();
 
 async function main(): Promise<void> {
-  const station = env('OPCUA_STATION');
-  const certificateManager = new OPCUACertificateManager({ rootFolder: env('OPCUA_PKI'), automaticallyAcceptUnknownCertificate: true });
-  await certificateManager.initialize();
-  const client = OPCUAClient.create({
-    applicationName: 'PLC test client',
-    applicationUri: 'urn:inspector:test:plc',
-    securityMode: MessageSecurityMode.SignAndEncrypt,
-    securityPolicy: SecurityPolicy.Basic256Sha256,
-    endpointMustExist: false,
-    clientCertificateManager: certificateManager,
-    connectionStrategy: { maxRetry: 0, initialDelay: 100 },
-    requestedSessionTimeout: 60_000,
-  });
-  await client.connect(env('OPCUA_ENDPOINT'));
-  out({ step: 'connected' });
-  const identity: UserIdentityInfo = env('OPCUA_USER') ? { type: UserTokenType.UserName, userName: env('OPCUA_USER'), password: env('OPCUA_PASSWORD') } : { type: UserTokenType.Anonymous };
-  const session = await client.createSession(identity);
-  out({ step: 'session' });
-  const nsArray = (await session.readNamespaceArray()) as string[];
-  const mv = nsArray.indexOf('http://opcfoundation.org/UA/MachineVision');
-  // The station's own namespace: the one where `<station>.StationId` reads back the station id.
-  let own = -1;
-  for (let i = 1; i < nsArray.length && own < 0; i++) {
-    const dv = await session.read({ nodeId: `ns=${i};s=${station}.StationId`, attributeId: AttributeIds.Value });
-    if (dv.value.value === station) own = i;
-  }
-  if (own < 0) throw new Error(`no station object ${station} in ${nsArray.join(', ')}`);
-  const obj = `ns=${own};s=${station}`;
+  const peer = await connectStation({ applicationName: 'PLC test client', applicationUri: 'urn:inspector:test:plc' }, (step) => out({ step }));
+  const { session, mv, own, nsArray, obj } = peer;
   out({ step: 'namespaces', own: nsArray[own], mv });
   const sub = await session.createSubscription2({ requestedPublishingInterval: 50, publishingEnabled: true, requestedMaxKeepAliveCount: 20, requestedLifetimeCount: 600 });
   const fields = ['EventType', 'SourceName', `${mv}:ResultId`, `${mv}:PartId`, `${mv}:ResultState`, `${mv}:CreationTime`, `${mv}:ProcessingTimes`, `${mv}:ResultContent`];
@@ -100,9 +59,7 @@ async function main(): Promise<void> {
   out({ step: 'done', before, wrongAck: wrongAck.statusCode.name, ack: ack.statusCode.name, after, last, verdicts, events: events.length });
   finished = true;
   await sub.terminate();
-  await session.close();
-  await client.disconnect();
-  await certificateManager.dispose();
+  await peer.close();
 }
 
 let finished = false;

@@ -66,7 +66,21 @@ export class Broker {
     const conf = join(this.dir, 'mosquitto.conf');
     writeFileSync(
       conf,
-      [`listener ${this.port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${this.dir}/`, 'autosave_interval 1', 'log_dest stderr', 'log_type error', 'log_type warning', ''].join('\n'),
+      [
+        `listener ${this.port} 127.0.0.1`,
+        'allow_anonymous true',
+        'persistence true',
+        `persistence_location ${this.dir}/`,
+        // Started as root (CI), mosquitto drops to the `mosquitto` user, which cannot write into the
+        // test's private temp folder: persistence then fails ("Error saving in-memory database") and
+        // a restart forgets every session — a MES subscriber's subscription included. Stay root here.
+        ...(process.getuid?.() === 0 ? ['user root'] : []),
+        'autosave_interval 1',
+        'log_dest stderr',
+        'log_type error',
+        'log_type warning',
+        '',
+      ].join('\n'),
     );
     this.proc = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc.stderr!.on('data', (d: Buffer) => (this.log += d.toString()));
@@ -106,6 +120,10 @@ export interface Received {
 export async function subscriber(url: string, filter: string, clientId = `mes-${process.pid}-${Math.random().toString(16).slice(2, 8)}`) {
   const got: Received[] = [];
   const client: MqttClient = mqtt.connect(url, { clientId, clean: false, reconnectPeriod: 200 });
+  // CONNACK's session-present flag of every connection: after a broker restart a persistent
+  // session must still be there (otherwise mqtt.js resubscribes, racing the publishers' resends).
+  const sessionPresent: boolean[] = [];
+  client.on('connect', (ack) => sessionPresent.push(ack.sessionPresent));
   client.on('message', (topic, payload, packet) => {
     const text = payload.toString();
     let json: Record<string, unknown> = {};
@@ -119,7 +137,7 @@ export async function subscriber(url: string, filter: string, clientId = `mes-${
   client.on('error', () => {});
   await new Promise<void>((r) => client.once('connect', () => r()));
   await client.subscribeAsync(filter, { qos: 1 });
-  return { client, got, results: () => got.filter((m) => m.topic.endsWith('/result')) };
+  return { client, got, sessionPresent, results: () => got.filter((m) => m.topic.endsWith('/result')) };
 }
 
 export interface StationProc {
@@ -179,10 +197,12 @@ export function stationYaml(o: {
   after?: string;
   extra?: string;
   id?: string;
+  /** inspector.yaml to inspect with (default: the line-demo's). */
+  inspection?: string;
 }): string {
   return [
     `station: { id: ${o.id ?? 'ST01'}, line: L1 }`,
-    `inspection: ${join(lineDemo, 'inspector.yaml')}`,
+    `inspection: ${o.inspection ?? join(lineDemo, 'inspector.yaml')}`,
     'watch:',
     `  - dir: ${o.watchDir}`,
     '    pattern: "{serial}_{view}.{ext}"',

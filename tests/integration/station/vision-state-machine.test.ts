@@ -5,10 +5,12 @@
  * StartSingleJob(PartId) inspects exactly that part (SingleExecution, then Ready again);
  * StartContinuous reads the folder again; Halt stops everything (TriggerInspection refused);
  * Reset → Preoperational, SelectModeAutomatic → Operational / Ready; transitions that do not apply
- * answer BadInvalidState.
+ * answer BadInvalidState. A station whose pack cannot load goes to Error after publishing that part
+ * INCOMPLETE; Reset → Preoperational, SelectModeAutomatic → Operational again.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../support/paths';
@@ -30,6 +32,35 @@ interface Step {
   [k: string]: unknown;
 }
 
+
+/** Runs visionClient.ts in its own process against the station; `onGo` when it waits for the test. */
+async function driveClient(root: string, endpoint: string, script: string, onGo: (goFile: string) => void): Promise<{ lines: Step[]; code: number | null; stderr: string }> {
+  const go = join(root, 'go');
+  const p = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'visionClient.ts')], {
+    cwd: repoRoot,
+    env: { ...process.env, OPCUA_ENDPOINT: endpoint, OPCUA_PKI: join(root, 'plc-pki'), OPCUA_USER: 'plc', OPCUA_PASSWORD: 'vision-secret', OPCUA_STATION: 'ST01', OPCUA_GO: go, OPCUA_SCRIPT: script },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Step[] = [];
+  let buf = '';
+  let stderr = '';
+  p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  p.stdout.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const l = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      if (!l.startsWith('{')) continue;
+      const s = JSON.parse(l) as Step;
+      lines.push(s);
+      if (s.step === 'waiting-for-go') onGo(go);
+    }
+  });
+  const code = await new Promise<number | null>((r) => p.once('exit', r));
+  return { lines, code, stderr };
+}
+
 describe('station → OPC 40100 VisionStateMachine (client in another process)', () => {
   it('maps Preoperational / Halted / Error / Operational and Ready / SingleExecution / ContinuousExecution onto the hot folder', async () => {
     const root = tempRoot('station-vision-sm');
@@ -49,34 +80,12 @@ describe('station → OPC 40100 VisionStateMachine (client in another process)',
     const st = startStationProcess(cfg, join(root, 'history.sqlite'), { PLC_PASSWORD: 'vision-secret' });
     cleanup.push(() => stopStation(st));
     const endpoint = String((await st.ready)['opcua']);
-    const go = join(root, 'go');
-    const p = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'visionClient.ts')], {
-      cwd: repoRoot,
-      env: { ...process.env, OPCUA_ENDPOINT: endpoint, OPCUA_PKI: join(root, 'plc-pki'), OPCUA_USER: 'plc', OPCUA_PASSWORD: 'vision-secret', OPCUA_STATION: 'ST01', OPCUA_GO: go },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const { lines, code, stderr } = await driveClient(root, endpoint, '', (go) => {
+      // Ready (folder not read): two parts arrive; wait well past settle_ms, then let the PLC go on.
+      dropCell(watch, 'cell-002', 'Q-1');
+      dropCell(watch, 'cell-003', 'Q-2');
+      void sleep(1500).then(() => writeFileSync(go, 'go'));
     });
-    const lines: Step[] = [];
-    let buf = '';
-    let stderr = '';
-    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const l = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        if (!l.startsWith('{')) continue;
-        const s = JSON.parse(l) as Step;
-        lines.push(s);
-        if (s.step === 'waiting-for-go') {
-          // Ready (folder not read): two parts arrive; wait well past settle_ms, then let the PLC go on.
-          dropCell(watch, 'cell-002', 'Q-1');
-          dropCell(watch, 'cell-003', 'Q-2');
-          void sleep(1500).then(() => writeFileSync(go, 'go'));
-        }
-      }
-    });
-    const code = await new Promise<number | null>((r) => p.once('exit', r));
     const done = lines.find((l) => l.step === 'done');
     expect(done, `client failed (${code}):\n${JSON.stringify(lines.filter((l) => l.step === 'error'))}\n${stderr.slice(-2000)}\n${st.stderr.slice(-2000)}`).toBeDefined();
     const at = (name: string) => done!.log!.find((s) => s.step === name)!;
@@ -105,5 +114,60 @@ describe('station → OPC 40100 VisionStateMachine (client in another process)',
     expect(at('StartContinuous after reset')).toMatchObject({ r: { status: 'Good' }, automatic: 'ContinuousExecution', resultCount: 2 });
     expect(code).toBe(0);
     expect(await stopStation(st)).toBe(0);
+  }, 180_000);
+  it('goes to Error when its pack cannot load (the part is still published INCOMPLETE) and comes back with Reset', async () => {
+    const root = tempRoot('station-vision-error');
+    const watch = join(root, 'incoming');
+    mkdirSync(watch, { recursive: true });
+    // A copy of the CT pack whose model.onnx is damaged after packing: it fails to load (PACK_HASH_MISMATCH).
+    const pack = join(root, 'broken-pack');
+    cpSync(join(repoRoot, 'models', 'battery-ct-porosity'), pack, { recursive: true });
+    writeFileSync(join(pack, 'model.onnx'), Buffer.alloc(4096, 7));
+    const inspection = join(root, 'inspector.yaml');
+    writeFileSync(
+      inspection,
+      readFileSync(join(repoRoot, 'resources', 'samples', 'line-demo', 'inspector.yaml'), 'utf8')
+        .replace('pack: battery-ct-porosity', `pack: ${pack}`)
+        .split('\n')
+        .filter((l) => !l.includes('grounding:'))
+        .join('\n'),
+    );
+    const cfg = join(root, 'station.yaml');
+    writeFileSync(
+      cfg,
+      stationYaml({
+        watchDir: watch,
+        settleMs: 200,
+        caseTimeoutMs: 20_000,
+        inspection,
+        extra: `  opcua: { port: ${await freePort()}, users: { plc: PLC_PASSWORD }, auto_accept_certificates: true, trigger_timeout_ms: 2000 }`,
+      }),
+    );
+    const db = join(root, 'history.sqlite');
+    const st = startStationProcess(cfg, db, { PLC_PASSWORD: 'vision-secret' });
+    cleanup.push(() => stopStation(st));
+    const endpoint = String((await st.ready)['opcua']);
+    const { lines, code, stderr } = await driveClient(root, endpoint, 'error', () => dropCell(watch, 'cell-001', 'E-1'));
+    const done = lines.find((l) => l.step === 'done');
+    expect(done, `client failed (${code}):\n${JSON.stringify(lines.filter((l) => l.step === 'error'))}\n${stderr.slice(-2000)}\n${st.stderr.slice(-2000)}`).toBeDefined();
+    const at = (name: string) => done!.log!.find((s) => s.step === name)!;
+    expect(at('start')).toMatchObject({ vision: 'Operational', automatic: 'ContinuousExecution', resultCount: 0 });
+    // The part is published (last-result variables, counted) NotDecidable, then the station reports it cannot operate.
+    expect(lines.find((l) => l.step === 'last result')).toMatchObject({ partId: 'E-1', verdict: 'INCOMPLETE', evaluation: 'NotDecidable' });
+    expect(at('after the failed part')).toMatchObject({ vision: 'Error', automatic: null, resultCount: 1 });
+    expect(at('TriggerInspection in Error').r!.status).toBe('BadInvalidState');
+    expect(at('StartContinuous in Error').r!.status).toBe('BadInvalidState');
+    expect(at('Reset')).toMatchObject({ r: { status: 'Good' }, vision: 'Preoperational' });
+    expect(at('SelectModeAutomatic')).toMatchObject({ r: { status: 'Good' }, vision: 'Operational', automatic: 'Ready' });
+    expect(at('StartContinuous')).toMatchObject({ r: { status: 'Good' }, vision: 'Operational', automatic: 'ContinuousExecution' });
+    expect(code).toBe(0);
+    expect(await stopStation(st)).toBe(0);
+    // Recorded, never a silent skip: INCOMPLETE with the pack's own code.
+    const h = new Database(db, { readonly: true });
+    const row = h.prepare("SELECT verdict, message FROM station_cases WHERE serial = 'E-1'").get() as { verdict: string; message: string };
+    h.close();
+    expect(row.verdict).toBe('INCOMPLETE');
+    expect((JSON.parse(row.message) as { reasons: { code: string }[] }).reasons.map((r) => r.code)).toContain('PACK_HASH_MISMATCH');
+    expect(st.stderr).toMatch(/VisionStateMachine Operational\/ContinuousExecution → Error\/-/);
   }, 180_000);
 });

@@ -3,29 +3,13 @@
  * client, SignAndEncrypt + Basic256Sha256, user name). It walks the transitions, reads CurrentState
  * of VisionStateMachine and AutomaticModeStateMachine after each, and prints one JSON line per step.
  * Between "Stop" and "StartSingleJob" it waits for the file $OPCUA_GO (the test drops images meanwhile).
- * Env: OPCUA_ENDPOINT, OPCUA_PKI, OPCUA_USER, OPCUA_PASSWORD, OPCUA_STATION, OPCUA_GO.
+ * Env: OPCUA_ENDPOINT, OPCUA_PKI, OPCUA_USER, OPCUA_PASSWORD, OPCUA_STATION, OPCUA_GO;
+ * OPCUA_SCRIPT=error walks the Error path instead (a station whose pack fails to load).
+ * Connection and session: opcuaPeer.ts (shared with opcuaClient.ts).
  */
 import { existsSync } from 'node:fs';
-import {
-  AttributeIds,
-  ClientMonitoredItem,
-  constructEventFilter,
-  DataType,
-  makeBrowsePath,
-  MessageSecurityMode,
-  OPCUACertificateManager,
-  OPCUAClient,
-  SecurityPolicy,
-  TimestampsToReturn,
-  UserTokenType,
-  type ClientSession,
-  type NodeId,
-  type Variant,
-} from 'node-opcua';
-
-const env = (k: string) => process.env[k] ?? '';
-const out = (o: Record<string, unknown>) => process.stdout.write(JSON.stringify(o) + '\n');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { AttributeIds, ClientMonitoredItem, constructEventFilter, DataType, makeBrowsePath, TimestampsToReturn, type ClientSession, type NodeId, type Variant } from 'node-opcua';
+import { connectStation, env, out, sleep } from './opcuaPeer';
 
 async function resolvePath(session: ClientSession, start: string, path: string): Promise<NodeId> {
   const r = await session.translateBrowsePath(makeBrowsePath(start, path));
@@ -35,24 +19,8 @@ async function resolvePath(session: ClientSession, start: string, path: string):
 }
 
 async function main(): Promise<void> {
-  const station = env('OPCUA_STATION');
-  const certificateManager = new OPCUACertificateManager({ rootFolder: env('OPCUA_PKI'), automaticallyAcceptUnknownCertificate: true });
-  await certificateManager.initialize();
-  const client = OPCUAClient.create({
-    applicationName: 'PLC vision state machine client',
-    applicationUri: 'urn:inspector:test:plc-vision',
-    securityMode: MessageSecurityMode.SignAndEncrypt,
-    securityPolicy: SecurityPolicy.Basic256Sha256,
-    endpointMustExist: false,
-    clientCertificateManager: certificateManager,
-    connectionStrategy: { maxRetry: 0, initialDelay: 100 },
-  });
-  await client.connect(env('OPCUA_ENDPOINT'));
-  const session = await client.createSession({ type: UserTokenType.UserName, userName: env('OPCUA_USER'), password: env('OPCUA_PASSWORD') });
-  const nsArray = (await session.readNamespaceArray()) as string[];
-  const mv = nsArray.indexOf('http://opcfoundation.org/UA/MachineVision');
-  const own = nsArray.indexOf(`urn:inspector:station:${station}`);
-  const obj = `ns=${own};s=${station}`;
+  const peer = await connectStation({ applicationName: 'PLC vision state machine client', applicationUri: 'urn:inspector:test:plc-vision' });
+  const { session, mv, obj } = peer;
   const typeDef = await session.read({ nodeId: obj, attributeId: AttributeIds.BrowseName });
   const sm = await resolvePath(session, obj, `/${mv}:VisionStateMachine`);
   const am = await resolvePath(session, obj, `/${mv}:VisionStateMachine/${mv}:AutomaticModeStateMachine`);
@@ -118,6 +86,24 @@ async function main(): Promise<void> {
 
   out({ step: 'browse', browseName: typeDef.value.value?.toString() ?? null, sm: sm.toString(), am: am.toString() });
   await step('start');
+  if (env('OPCUA_SCRIPT') === 'error') {
+    // The station's pack cannot load: the first part it takes sends it to Error; Reset brings it back.
+    out({ step: 'waiting-for-go' });
+    await waitFor(async () => (await states()).vision === 'Error', 90_000);
+    out({ step: 'last result', partId: await readVar('LastPartId'), verdict: await readVar('LastVerdict'), evaluation: await readVar('LastEvaluationName') });
+    await step('after the failed part');
+    const trigErr = await session.call({ objectId: obj, methodId: `${obj}.TriggerInspection`, inputArguments: [{ dataType: DataType.String, value: 'E-2' }] });
+    await step('TriggerInspection in Error', { status: trigErr.statusCode.name });
+    await step('StartContinuous in Error', await callOn(am, amPath, 'StartContinuous', await argsOf(`${amPath}/${mv}:StartSingleJob`, '')));
+    await step('Reset', await callOn(sm, smPath, 'Reset'));
+    await step('SelectModeAutomatic', await callOn(sm, smPath, 'SelectModeAutomatic'));
+    await step('StartContinuous', await callOn(am, amPath, 'StartContinuous', await argsOf(`${amPath}/${mv}:StartSingleJob`, '')));
+    out({ step: 'done', log });
+    finished = true;
+    await sub.terminate();
+    await peer.close();
+    return;
+  }
   await step('Stop', await callOn(am, amPath, 'Stop', await causeArgs()));
   await step('Stop again', await callOn(am, amPath, 'Stop', await causeArgs()));
   out({ step: 'waiting-for-go' });
@@ -149,9 +135,7 @@ async function main(): Promise<void> {
   out({ step: 'done', log });
   finished = true;
   await sub.terminate();
-  await session.close();
-  await client.disconnect();
-  await certificateManager.dispose();
+  await peer.close();
 }
 
 let finished = false;

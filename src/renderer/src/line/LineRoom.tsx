@@ -102,7 +102,10 @@ function CaseRow({ c }: { c: StationFeedCase }) {
 
 export function LineRoom() {
   const t = useT();
-  const { feed, error, reviewError, load, apply } = useLineStore();
+  const { feed, error, reviewError, load, apply, control, controlError, controlBusy } = useLineStore();
+  const running = feed?.service === 'running';
+  const vision = feed?.vision ?? null;
+  const halted = vision ? /^(Halted|Error)/.test(vision) : false;
   useEffect(() => {
     void load();
     const off = window.api.on?.('station.event', apply);
@@ -128,6 +131,28 @@ export function LineRoom() {
           {error.code}: {error.message}
         </p>
       )}
+      {feed?.configured && (
+        <section className="line-controls" aria-label={t('line.controls')} data-testid="line-controls">
+          <button type="button" data-testid="line-start" disabled={controlBusy || running || feed.service === 'starting'} onClick={() => void control('start')}>
+            {t('line.start')}
+          </button>
+          <button type="button" data-testid="line-stop" disabled={controlBusy || !running} onClick={() => void control('stop')}>
+            {t('line.stop')}
+          </button>
+          <button type="button" data-testid="line-halt" title={t('line.haltHint')} disabled={controlBusy || !running || vision === 'Halted'} onClick={() => void control('halt')}>
+            {t('line.halt')}
+          </button>
+          <button type="button" data-testid="line-reset" title={t('line.resetHint')} disabled={controlBusy || !running || (vision !== null && !halted)} onClick={() => void control('reset')}>
+            {t('line.reset')}
+          </button>
+          <span className="line-note">{t('line.controlNote')}</span>
+          {controlError && (
+            <p role="alert" className="line-error" data-testid="line-control-error" data-code={controlError.code}>
+              <code>{controlError.code}</code> {controlError.message}
+            </p>
+          )}
+        </section>
+      )}
       {feed && feed.service === 'off' && <p className="empty">{t('line.off')}</p>}
       {feed?.service === 'starting' && <p className="empty">{t('line.starting')}</p>}
       {feed?.service === 'stopped' && <p className="empty">{t('line.stopped')}</p>}
@@ -145,6 +170,14 @@ export function LineRoom() {
                 {feed.state}
               </strong>
             </div>
+            {vision && (
+              <div className="kpi">
+                <span className="kpi-label">{t('line.vision')}</span>
+                <strong className="kpi-value" data-testid="line-vision" data-vision={vision}>
+                  {vision}
+                </strong>
+              </div>
+            )}
             <div className="kpi">
               <span className="kpi-label">{t('line.queue')}</span>
               <strong className="kpi-value" data-testid="line-queue">

@@ -17,6 +17,10 @@ interface LineState {
   load(): Promise<void>;
   apply(raw: unknown): void;
   override(c: StationFeedCase, runId: number, decision: 'accept' | 'reject', note?: string): Promise<void>;
+  /** Start / stop / Halt / Reset (station.control); a refusal (role, state) is shown, never thrown. */
+  control(action: 'start' | 'stop' | 'halt' | 'reset'): Promise<void>;
+  controlError: ErrorInfo | null;
+  controlBusy: boolean;
 }
 
 export const useLineStore = create<LineState>((set, get) => ({
@@ -24,6 +28,17 @@ export const useLineStore = create<LineState>((set, get) => ({
   error: null,
   busy: null,
   reviewError: null,
+  controlError: null,
+  controlBusy: false,
+  async control(action) {
+    set({ controlBusy: true, controlError: null });
+    try {
+      const feed = await call('station.control', { action });
+      set({ feed, controlBusy: false });
+    } catch (e) {
+      set({ controlBusy: false, controlError: toErrorInfo(e) });
+    }
+  },
   async load() {
     try {
       set({ feed: await call('station.feed', {}), error: null });
@@ -42,7 +57,10 @@ export const useLineStore = create<LineState>((set, get) => ({
     if (!feed) return void get().load();
     if (e.seq <= feed.seq) return;
     if (e.type === 'case') {
-      set({ feed: { ...feed, seq: e.seq, cases: [e.case, ...feed.cases.filter((c) => c.resultId !== e.case.resultId)].slice(0, 50) } });
+      // A known case is updated in place (its findings arrive after its result); a new one goes on top.
+      const known = feed.cases.some((c) => c.resultId === e.case.resultId);
+      const cases = known ? feed.cases.map((c) => (c.resultId === e.case.resultId ? e.case : c)) : [e.case, ...feed.cases].slice(0, 50);
+      set({ feed: { ...feed, seq: e.seq, cases } });
     } else if (e.type === 'correction') {
       set({
         feed: {
@@ -53,7 +71,7 @@ export const useLineStore = create<LineState>((set, get) => ({
       });
     } else {
       const restarted = e.service !== feed.service;
-      set({ feed: { ...feed, seq: e.seq, service: e.service, error: e.error, state: e.state, queueDepth: e.queueDepth, pendingCases: e.pendingCases, processed: e.processed, connections: e.connections } });
+      set({ feed: { ...feed, seq: e.seq, service: e.service, error: e.error, state: e.state, vision: e.vision ?? null, queueDepth: e.queueDepth, pendingCases: e.pendingCases, processed: e.processed, connections: e.connections } });
       // Started or stopped: station id, config and recent cases come with the snapshot.
       if (restarted) void get().load();
     }
