@@ -4,6 +4,7 @@
  */
 import type { InspectReport } from '../core/engine/inspect';
 import type { HeatMap } from '../core/explain/scale';
+import type { SegmentationResult } from '../core/segmentation/run';
 import type { Input, Output } from '../shared/contract';
 import type { AccessGrants } from './grants';
 import type { HistoryAccess } from './history';
@@ -18,11 +19,19 @@ function publish(media: MediaStore, map: HeatMap, kind: 'explanation' | 'anomaly
   return { mediaId, kind, method, width: map.width, height: map.height, scale: map.scale, valid: map.valid, ...(map.invalidReason ? { invalidReason: map.invalidReason } : {}) };
 }
 
+/** A segmentation result's class mask goes to the media store (uint8 per model pixel), never into JSON. */
+function publishMask(media: MediaStore, s: SegmentationResult) {
+  const { mask, ...rest } = s;
+  if (s.error || !mask.length) return rest;
+  const mediaId = media.publish({ contentType: 'application/octet-stream', bytes: mask });
+  return { ...rest, mask: { mediaId, width: s.width, height: s.height } };
+}
+
 export function toRunResult(report: InspectReport, media: MediaStore, runIds: readonly (number | undefined)[] = []): Output<'inspect.run'> {
   return {
     ...report,
     results: report.results.map((r, i) => {
-      const { explanation, anomaly, ...rest } = r;
+      const { explanation, anomaly, segmentation, ...rest } = r;
       const heatmap = explanation
         ? publish(media, explanation.map, 'explanation', explanation.method)
         : anomaly
@@ -33,6 +42,7 @@ export function toRunResult(report: InspectReport, media: MediaStore, runIds: re
         ...(explanation ? { explanation: { ...explanation, map: undefined } } : {}),
         ...(anomaly ? { anomaly: { ...anomaly, map: undefined } } : {}),
         ...(heatmap ? { heatmap } : {}),
+        ...(segmentation ? { segmentation: publishMask(media, segmentation) } : {}),
         ...(runIds[i] !== undefined ? { runId: runIds[i] } : {}),
       };
     }),

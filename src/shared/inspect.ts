@@ -101,7 +101,11 @@ export const InspectImageResult = z
     anomaly: z
       .object({ format: z.string(), rawScore: z.number().optional(), score: z.number().optional(), anomalous: z.boolean().optional(), pixelThreshold: z.number().optional() })
       .optional(),
-    /** Segmentation packs: areas per class and regions in source pixels (the mask itself stays main-side for now). */
+    /**
+     * Segmentation packs: areas per class and regions in source pixels. `mask` is the class map at
+     * model resolution, published as media (`inspector://app/media/<id>`: uint8 per pixel, the class's
+     * channel index, 255 = none), placed on the image like a heatmap (the preprocessing's stretch undone).
+     */
     segmentation: z
       .object({
         width: z.number(),
@@ -112,6 +116,7 @@ export const InspectImageResult = z
         areas: z.record(z.string(), z.object({ fraction: z.number(), areaPx: z.number(), areaMm2: z.number().nullable() })),
         regions: z.array(z.object({ label: z.string(), box: z.tuple([z.number(), z.number(), z.number(), z.number()]), areaPx: z.number(), areaMm2: z.number().nullable(), score: z.number(), mean: z.number() })),
         classes: z.array(z.object({ label: z.string(), colour: z.string(), background: z.boolean() })),
+        mask: z.object({ mediaId: z.string(), width: z.number().int(), height: z.number().int() }).optional(),
       })
       .optional(),
     heatmap: HeatmapRef.optional(),

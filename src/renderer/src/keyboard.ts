@@ -15,6 +15,7 @@ import { compareWithCase } from './review/caseCache';
 import { VIEWS } from './history/navStore';
 import { decideBox } from './review/grounding';
 import { useMeasureStore } from './viewer/measurements';
+import { useMaskStore } from './mask/maskStore';
 
 export interface Shortcut {
   keys: string;
@@ -76,11 +77,12 @@ const PRESET_BY_DIGIT: Record<string, PresetId> = { Digit1: 'soft', Digit2: 'lun
 const BOX_SOURCES: BoxSource[] = ['region', 'detector', 'reviewer'];
 
 /** Toggleable layers in key order: heatmaps of the shown scene, then the box layers. */
-export function layerKeys(): ({ kind: 'heatmap'; id: string } | { kind: 'boxes'; source: BoxSource })[] {
+export function layerKeys(): ({ kind: 'heatmap'; id: string } | { kind: 'mask'; id: string } | { kind: 'boxes'; source: BoxSource })[] {
   const v = useViewerStore.getState();
   const pane = v.panes[0];
   const maps = (pane && v.scenes[pane.sceneId]?.heatmaps) || [];
-  return [...maps.map((h) => ({ kind: 'heatmap' as const, id: h.id })), ...BOX_SOURCES.map((source) => ({ kind: 'boxes' as const, source }))];
+  const masks = (pane && useMaskStore.getState().masks[pane.sceneId]) || [];
+  return [...maps.map((h) => ({ kind: 'heatmap' as const, id: h.id })), ...masks.map((m) => ({ kind: 'mask' as const, id: m.id })), ...BOX_SOURCES.map((source) => ({ kind: 'boxes' as const, source }))];
 }
 
 /**
@@ -211,6 +213,7 @@ export function handleShortcut(e: KeyboardEvent, ui: { toggleSheet(): void; clos
     const layer = layerKeys()[Number(e.key) - 1];
     if (!layer) return false;
     if (layer.kind === 'heatmap') v.toggleLayer(layer.id);
+    else if (layer.kind === 'mask') useMaskStore.getState().toggle(layer.id);
     else v.toggleBoxLayer(layer.source);
     return true;
   }

@@ -1,6 +1,7 @@
 import { useT } from '../i18n';
 import { GroundingPanel } from './GroundingPanel';
 import { ExplainPanel } from './ExplainPanel';
+import { MaskPanel } from '../mask/MaskPanel';
 import { useAppStore } from '../state/appStore';
 import { useReviewStore } from '../state/reviewStore';
 import { className } from './FindingsPanel';
@@ -65,6 +66,7 @@ export function LayerPanel() {
           </fieldset>
         );
       })}
+      <MaskPanel />
       {(['region', 'detector', 'reviewer'] as const).map((src) => {
         const digit = keys.findIndex((k) => k.kind === 'boxes' && k.source === src) + 1;
         return (

@@ -5,6 +5,8 @@ import { rawAt } from '../viewer/heatmap';
 import { BOX_STYLE, boxStroke } from './BoxShapes';
 import { useAppStore } from '../state/appStore';
 import type { BoxSource } from '../viewer/types';
+import { MaskLegend } from '../mask/MaskPanel';
+import { useMaskStore } from '../mask/maskStore';
 
 const fmt = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : Math.abs(v) >= 0.01 ? v.toPrecision(3) : v.toExponential(2));
 
@@ -23,6 +25,7 @@ export function Legend() {
   const boxLayers = useViewerStore((s) => s.boxLayers);
   const open = useViewerStore((s) => s.legendOpen);
   const highContrast = useAppStore((s) => s.highContrast);
+  const masksOn = useMaskStore((s) => (pane ? (s.masks[pane.sceneId] ?? []).some((m) => s.settings[m.id]?.visible ?? true) : false));
   if (!scene) return null;
   if (!open)
     return (
@@ -40,7 +43,7 @@ export function Legend() {
           <kbd>G</kbd> ✕
         </button>
       </h3>
-      {maps.length === 0 && <p className="muted">{t('legend.noHeatmaps')}</p>}
+      {maps.length === 0 && !masksOn && <p className="muted">{t('legend.noHeatmaps')}</p>}
       {maps.map((h) => {
         const s = layers[h.id]!;
         return (
@@ -68,6 +71,7 @@ export function Legend() {
           </div>
         );
       })}
+      <MaskLegend />
       {sources.length > 0 && (
         <ul className="legend-boxes">
           {sources.map((src) => (

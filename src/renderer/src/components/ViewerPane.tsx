@@ -13,6 +13,9 @@ import { fitViewport, panBy, toImage, zoomAt, type Viewport } from '../viewer/vi
 import { dragWindow, voiFunctionOf } from '../viewer/voi';
 import { BoxShapes, boxCaption } from './BoxShapes';
 import { HeatmapShape } from './HeatmapShape';
+import { MaskShape } from '../mask/MaskShape';
+import { useMaskStore } from '../mask/maskStore';
+import { DEFAULT_MASK } from '../mask/types';
 import { CornerAnnotations } from './CornerAnnotations';
 import { MeasurementShapes } from './MeasurementShapes';
 import { useMeasureStore, type Measurement } from '../viewer/measurements';
@@ -172,6 +175,10 @@ export function ViewerPane({ index }: { index: number }) {
     () => (scene?.heatmaps ?? []).filter((h) => (pane?.onlyHeatmap ? pane.onlyHeatmap === h.id : layers[h.id]?.visible)),
     [scene, layers, pane?.onlyHeatmap],
   );
+  const sceneMasks = useMaskStore((s) => (pane ? s.masks[pane.sceneId] : undefined));
+  const maskSettings = useMaskStore((s) => s.settings);
+  // Comparing two maps side by side shows those maps only.
+  const visibleMasks = pane?.onlyHeatmap ? [] : (sceneMasks ?? []).filter((m) => (maskSettings[m.id] ?? DEFAULT_MASK).visible);
   const boxes = useMemo(() => {
     const all = [...(scene?.boxes ?? []), ...reviewerBoxes];
     // Comparing two systems' maps, each pane shows its own system's region boxes (one system per pane).
@@ -316,6 +323,9 @@ export function ViewerPane({ index }: { index: number }) {
               <Group x={vp.x} y={vp.y} scaleX={vp.scale} scaleY={vp.scale} clipX={0} clipY={0} clipWidth={frame.width} clipHeight={frame.height} listening={false} name="heatmaps">
                 {visibleMaps.map((h) => (
                   <HeatmapShape key={h.id} map={h} settings={layers[h.id]!} />
+                ))}
+                {visibleMasks.map((m) => (
+                  <MaskShape key={m.id} mask={m} settings={maskSettings[m.id] ?? DEFAULT_MASK} highContrast={highContrast} />
                 ))}
               </Group>
             )}

@@ -3,6 +3,7 @@
  * needed), the model's verdict and regions as findings, and the latest review as the starting
  * draft, so a correction begins from what was decided last.
  */
+import { useMaskStore } from '../mask/maskStore';
 import { call } from '../api';
 import type { Output } from '../../../shared/contract';
 import { heatmapRef } from '../review/inspect';
@@ -135,6 +136,8 @@ export async function reopenRun(runId: number): Promise<void> {
   const at = r.cases.findIndex((c) => c.id === ref.id);
   if (at >= 0) r.setCases(r.cases.map((c, i) => (i === at ? ref : c)), at);
   else r.setCases([...r.cases, ref], r.cases.length);
+  // Segmentation runs record areas and regions, not the mask: the layer panel says so.
+  if (Object.keys(detail.run.scores).some((k) => k.startsWith('areaPx.'))) useMaskStore.getState().markUnrecorded(ref.id, `${detail.run.packName}@${detail.run.packVersion}`);
   if (image.heatmapError) useAppStore.getState().setError(image.heatmapError);
   if (!image.sha256Matches) {
     useAppStore.getState().setError({ code: 'HISTORY_IMAGE_CHANGED', message: `The file ${image.path} changed since run ${runId} was recorded.` });

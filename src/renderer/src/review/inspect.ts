@@ -17,6 +17,9 @@ import { useExplainStore, type ExplainInfo } from './explainChoice';
 import { casesFromFolder } from './sources';
 import type { CaseRef, Findings, HeatmapRef } from './types';
 import { methodDisplayName } from '../../../shared/methods';
+import { inputCoverRect } from '../viewer/heatmap';
+import { useMaskStore } from '../mask/maskStore';
+import type { MaskRef } from '../mask/types';
 
 type RunResult = Awaited<ReturnType<typeof call<'inspect.run'>>>;
 type PackCard = Awaited<ReturnType<typeof call<'packs.card'>>>;
@@ -59,6 +62,21 @@ export function heatmapRef(
 
 export function heatmapRefOf(r: ImageResult, caseId: string): HeatmapRef | undefined {
   return r.heatmap ? heatmapRef(r.heatmap, r.pack, caseId, { targetLabel: r.explanation?.targetLabel, pixelThreshold: r.anomaly?.pixelThreshold }) : undefined;
+}
+
+/** A segmentation result's published class mask → the mask layer's record, with the pack's class names. */
+export function maskRefOf(r: ImageResult, caseId: string, card?: PackCard): MaskRef | undefined {
+  const s = r.segmentation;
+  if (!s?.mask) return undefined;
+  const display = (id: string) => card?.labels.find((l) => l.id === id)?.display;
+  return {
+    id: `${caseId}|${r.pack.name}|mask`,
+    mediaId: s.mask.mediaId,
+    source: `${r.pack.name}@${r.pack.version}`,
+    width: s.mask.width,
+    height: s.mask.height,
+    classes: s.classes.map((c) => ({ ...c, ...(display(c.label) ? { display: display(c.label)! } : {}) })),
+  };
 }
 
 /** The "Intended use" section of a model card, as plain text (first paragraph or list). */
@@ -149,6 +167,8 @@ export function groundingOf(r: ImageResult): GroundingInfo | undefined {
 /** What one run found on one case: kept on the case so it shows whenever the case is opened. */
 export interface CaseResults {
   heatmap?: HeatmapRef;
+  /** Segmentation packs: the class mask layer. */
+  mask?: MaskRef;
   boxes: BoxData[];
   findings: Findings;
   /** The engine's decision on the image (pass / defect / uncertain) and the label that drove it. */
@@ -192,6 +212,7 @@ export async function runOnCase(c: CaseRef, pack?: string, extras: RunExtras = {
   if (r.error) throw Object.assign(new Error(r.error.message), { code: r.error.code });
   const card = await call('packs.card', { name: r.pack.name }).catch(() => undefined);
   const heatmap = heatmapRefOf(r, c.id);
+  const mask = maskRefOf(r, c.id, card);
   const grounding = groundingOf(r);
   const ex = r.explanation;
   const explain: ExplainInfo | undefined = ex && card?.explanation
@@ -200,6 +221,7 @@ export async function runOnCase(c: CaseRef, pack?: string, extras: RunExtras = {
   return {
     ...(explain ? { explain } : {}),
     ...(heatmap ? { heatmap } : {}),
+    ...(mask ? { mask } : {}),
     boxes: regionBoxes(r, c.id),
     findings: findingsOf(r, run, card),
     decision: r.decision,
@@ -243,6 +265,7 @@ export async function applyResults(c: CaseRef, res: CaseResults, opts: { keepFin
   });
   const scene = useViewerStore.getState().scenes[c.id] ?? (await loadingScene(c.id));
   if (!scene) return;
+  if (res.mask) await addMask(c.id, res.mask, scene.frames[0]);
   const ref = res.heatmap;
   const base = ref && (useAppStore.getState().info?.mediaBase ?? (await call('app.info', {})).mediaBase);
   const heatmaps = ref && base ? [toHeatmap(ref, (await fetchTyped(base, ref.mediaId, 'float32')) as Float32Array, scene.frames[0])] : [];
@@ -251,6 +274,18 @@ export async function applyResults(c: CaseRef, res: CaseResults, opts: { keepFin
   const active = viewer.activeLayer;
   viewer.addResults(c.id, heatmaps, res.boxes, res.origin, replaceMaps);
   if (!onScreen) useViewerStore.setState({ activeLayer: active });
+}
+
+/**
+ * Fetches a published mask and places it like a heatmap: the engine stretches the image to the
+ * model input, so the mask grid covers the whole frame (`inputCoverRect`, the heatmaps' mapping).
+ */
+async function addMask(sceneId: string, ref: MaskRef, frame: { width: number; height: number } | undefined): Promise<void> {
+  const base = useAppStore.getState().info?.mediaBase ?? (await call('app.info', {})).mediaBase;
+  const values = (await fetchTyped(base, ref.mediaId, 'uint8')) as Uint8Array;
+  const covers = frame ? inputCoverRect({ kind: 'stretch', inputWidth: ref.width, inputHeight: ref.height }, frame.width, frame.height) : { x: 0, y: 0, width: ref.width, height: ref.height };
+  const { mediaId: _m, ...rest } = ref;
+  useMaskStore.getState().addMask(sceneId, { ...rest, values, covers });
 }
 
 /**
