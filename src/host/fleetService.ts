@@ -6,7 +6,7 @@
  * never writes central data except through the sync. A bad setting shows in the room, coded,
  * instead of stopping the app.
  */
-import { BackgroundSync, connectCentral, fleetDrift, fleetStats, type BackgroundSyncState } from '../core/fleet/index';
+import { BackgroundSync, connectCentral, fleetDrift, fleetStats, listStations, type BackgroundSyncState } from '../core/fleet/index';
 import { localDay } from '../core/history/time';
 import { loadFleetSetting, loadStation } from '../core/settings/index';
 import { InspectorError, toErrorInfo, type ErrorInfo } from '../shared/errors';
@@ -67,10 +67,15 @@ export class FleetService {
     try {
       // Belt and braces beside the read-only role: nothing this connection runs can write.
       await c.query('SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY');
-      const window = { ...(q.from ? { from: Date.parse(`${q.from}T12:00:00`) } : {}), ...(q.to ? { to: Date.parse(`${q.to}T12:00:00`) } : {}) };
+      const chosen = q.stations ?? [];
+      const window = {
+        ...(q.from ? { from: Date.parse(`${q.from}T12:00:00`) } : {}),
+        ...(q.to ? { to: Date.parse(`${q.to}T12:00:00`) } : {}),
+        ...(chosen.length ? { stations: chosen } : {}),
+      };
       const rows = await fleetStats(c, window);
       const drift = await fleetDrift(c, window);
-      return { rows, drift, from: q.from ?? null, to: q.to ?? null, at: localDay(Date.now()) };
+      return { rows, drift, from: q.from ?? null, to: q.to ?? null, chosen, stations: await listStations(c), at: localDay(Date.now()) };
     } finally {
       await c.end().catch(() => {});
     }

@@ -23,7 +23,10 @@ export const FleetStatus = z.object({
 });
 export type FleetStatus = z.infer<typeof FleetStatus>;
 
-export const FleetStatsInput = z.object({ from: Day.optional(), to: Day.optional() }).strict();
+/** A station id as the sync writes it (core/fleet/sync.ts stationId). */
+const StationId = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/);
+/** `stations`: the chosen set (none or empty: every station). */
+export const FleetStatsInput = z.object({ from: Day.optional(), to: Day.optional(), stations: z.array(StationId).max(500).optional() }).strict();
 export type FleetStatsInput = z.infer<typeof FleetStatsInput>;
 
 export const FleetStatsResult = z.object({
@@ -57,6 +60,9 @@ export const FleetStatsResult = z.object({
   ),
   from: z.string().nullable(),
   to: z.string().nullable(),
+  /** The chosen stations (empty: all), and every station central holds, to choose from. */
+  chosen: z.array(z.string()),
+  stations: z.array(z.string()),
   at: z.string(),
 });
 export type FleetStatsResult = z.infer<typeof FleetStatsResult>;

@@ -12,6 +12,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBridge, type Bridge } from '../support/bridge';
 import { repoRoot } from '../support/paths';
+import { migrateCentral, syncStation } from '../../src/core/fleet/index';
+import { HistoryStore, type InferenceRecord } from '../../src/core/history/index';
+import { recordInference } from '../../src/core/history/records';
 import { postgresAvailable, skipReason, startPostgres, type TempPostgres } from '../integration/fleet/postgres';
 
 if (!postgresAvailable) console.warn(`fleet room E2E skipped: ${skipReason}`);
@@ -69,6 +72,48 @@ describe.skipIf(!postgresAvailable)('Fleet room', () => {
     expect(await rows.first().innerText()).toContain('L2');
     await b.screenshot('fleet-room');
   }, 180_000);
+
+  it('a chosen set of stations: the room offers every station central holds and shows only the ticked ones', async () => {
+    // A second station on another line, synced into the same central database by the real sync.
+    const other = HistoryStore.open(join(userDataDir, 'st2.sqlite'));
+    const c = new pg.Client({ connectionString: pgs.url });
+    await c.connect();
+    try {
+      await migrateCentral(c);
+      for (let i = 0; i < 3; i++) {
+        const r = {
+          case: { key: `ST2-${i}`, kind: 'part', line: 'L7', station: 'ST-2' },
+          image: { sourcePath: `/line7/${i}.png`, sha256: (i + 7).toString(16).padStart(64, '0'), format: 'png', modality: 'xray', width: 64, height: 64, validation: { outcome: 'ok' } },
+          pack: { name: 'battery-ct-porosity', version: '1.0.0', fileHashes: { 'model.onnx': 'f'.repeat(64) } },
+          provider: 'cpu', verdict: 'normal', score: 0.1, threshold: 0.5, probabilities: { normal: 0.9, porosity: 0.1 }, regions: [], explanation: null,
+          timings: { inferenceMs: 1 }, configHash: null,
+        } as InferenceRecord;
+        other.write((tx) => void recordInference(tx, r));
+      }
+      await syncStation(other.db, c, 'ST-2');
+    } finally {
+      await c.end();
+      other.close();
+    }
+    const page = b.page;
+    await page.getByTestId('fleet-load').click();
+    const stationsOf = async () => new Set(await page.getByTestId('fleet-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-station'))));
+    await page.getByTestId('fleet-choose-ST-2').waitFor();
+    expect(await stationsOf()).toEqual(new Set(['APP-1', 'ST-2']));
+    await page.getByTestId('fleet-choose-ST-2').check();
+    await page.getByTestId('fleet-load').click();
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="fleet-row"]')].every((e) => e.getAttribute('data-station') === 'ST-2'));
+    const rows = page.getByTestId('fleet-row');
+    const runs = await rows.evaluateAll((els) => els.reduce((a, e) => a + Number(e.getAttribute('data-runs')), 0));
+    expect(runs).toBe(3);
+    expect(await rows.first().innerText()).toContain('L7');
+    // The request the room sent is what the host answered for: ST-2 only, both stations offered.
+    const direct = await b.host.handlers['fleet.stats']({ stations: ['ST-2'] });
+    expect(direct.chosen).toEqual(['ST-2']);
+    expect(direct.stations).toEqual(['APP-1', 'ST-2']);
+    expect(direct.rows.every((r: { station: string }) => r.station === 'ST-2')).toBe(true);
+    await b.screenshot('fleet-room-stations');
+  }, 120_000);
 
   it('the dashboard connection is read-only: a write through it is refused by PostgreSQL', async () => {
     const c = new pg.Client({ connectionString: pgs.url.replace('//postgres@', '//dashboard@') });

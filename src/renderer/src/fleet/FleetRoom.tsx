@@ -24,6 +24,8 @@ export function FleetRoom() {
   const [loading, setLoading] = useState(false);
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
+  // The stations chosen (none: all); the choices come from central with the first load.
+  const [chosen, setChosen] = useState<string[]>([]);
 
   useEffect(() => {
     const poll = () => call('fleet.status', {}).then(setStatus, (e) => setError(toErrorInfo(e)));
@@ -37,13 +39,13 @@ export function FleetRoom() {
     setLoading(true);
     setError(null);
     try {
-      setStats(await call('fleet.stats', { ...(from ? { from } : {}), ...(to ? { to } : {}) }));
+      setStats(await call('fleet.stats', { ...(from ? { from } : {}), ...(to ? { to } : {}), ...(chosen.length ? { stations: chosen } : {}) }));
     } catch (e) {
       setError(toErrorInfo(e));
     } finally {
       setLoading(false);
     }
-  }, [from, to]);
+  }, [from, to, chosen]);
 
   const s = status?.sync ?? null;
   const state = s?.status ?? 'off';
@@ -90,6 +92,23 @@ export function FleetRoom() {
             <label>
               {t('fleet.to')} <DayInput value={to} onChange={setTo} data-testid="fleet-to" />
             </label>
+            {stats && stats.stations.length > 1 && (
+              <fieldset className="fleet-stations" data-testid="fleet-stations">
+                <legend>{t('fleet.stations')}</legend>
+                {stats.stations.map((id) => (
+                  <label key={id}>
+                    <input
+                      type="checkbox"
+                      checked={chosen.includes(id)}
+                      onChange={(e) => setChosen((c) => (e.target.checked ? [...c, id].sort() : c.filter((x) => x !== id)))}
+                      data-testid={`fleet-choose-${id}`}
+                    />{' '}
+                    {id}
+                  </label>
+                ))}
+                <span className="muted">{chosen.length ? `${chosen.length} ${t('fleet.stations.some')}` : t('fleet.stations.all')}</span>
+              </fieldset>
+            )}
             <button type="button" onClick={() => void load()} disabled={loading} data-testid="fleet-load">
               {t('fleet.load')}
             </button>
