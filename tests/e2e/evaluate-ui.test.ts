@@ -18,8 +18,11 @@ import { waitAttr } from './viewer-helpers';
 
 const PACK = 'chest-xray-pneumonia';
 
-/** 7 + 7 radiographs from ../shared/data when it is there, else the 2 + 2 bundled samples. */
-function buildSet(): { dir: string; truth: Map<string, 0 | 1> } {
+/**
+ * 7 + 7 radiographs from ../shared/data when it is there, else the 2 + 2 bundled samples; `copies`
+ * repeats each file under new names (a longer first case, so a cancel lands while it runs).
+ */
+function buildSet(copies = 1): { dir: string; truth: Map<string, 0 | 1> } {
   const dir = realpathSync(mkdtempSync(join(os.tmpdir(), 'inspector-eval-set-')));
   const truth = new Map<string, 0 | 1>();
   for (const cls of ['normal', 'pneumonia'] as const) {
@@ -28,9 +31,11 @@ function buildSet(): { dir: string; truth: Map<string, 0 | 1> } {
       ? readdirSync(join(sharedData, 'chest-xray-nih', cls)).sort().slice(-7).map((f) => join(sharedData, 'chest-xray-nih', cls, f))
       : readdirSync(join(repoRoot, 'resources', 'samples', PACK)).filter((f) => f.startsWith(cls)).map((f) => join(repoRoot, 'resources', 'samples', PACK, f));
     for (const f of files) {
-      const to = join(dir, cls, basename(f));
-      copyFileSync(f, to);
-      truth.set(to, cls === 'normal' ? 0 : 1);
+      for (let k = 0; k < copies; k++) {
+        const to = join(dir, cls, k ? `${k}-${basename(f)}` : basename(f));
+        copyFileSync(f, to);
+        truth.set(to, cls === 'normal' ? 0 : 1);
+      }
     }
   }
   return { dir, truth };
@@ -239,13 +244,18 @@ describe('Evaluate room (Chromium, real host, worker and SQLite)', () => {
   });
 
   it('Cancel stops after the case in flight; what finished is recorded', async () => {
+    // Two cases (a folder per class) of 6 copies each: with the faster explanations a two-case set of
+    // 7 + 7 could finish before the click on Cancel reached the host.
+    const big = buildSet(6);
+    chosen = big.dir;
+    await b.page.getByTestId('eval-choose-set').click();
     await b.page.getByTestId('eval-run').click();
     await b.page.getByTestId('eval-cancel').click();
     await waitAttr(b, 'eval-progress', 'data-state', /^(stopped|done)$/, 240_000);
     // The set is two cases (a folder per class): the first is in flight when Cancel lands.
     expect(await b.page.getByTestId('eval-progress').getAttribute('data-state')).toBe('stopped');
     const done = Number(await b.page.getByTestId('eval-progress').getAttribute('data-done'));
-    expect(done).toBeLessThan(set.truth.size);
+    expect(done).toBeLessThan(big.truth.size);
     expect(await b.page.getByTestId('eval-status').textContent()).toMatch(/^Cancelled after \d+ of \d+ images/);
     const batch = db.prepare('SELECT max(batch_id) AS id FROM evaluation_batches').get() as { id: number };
     expect((db.prepare('SELECT count(*) AS n FROM inference_runs WHERE batch_id = ?').get(batch.id) as { n: number }).n).toBe(done);
