@@ -13,9 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBridge, type Bridge } from '../support/bridge';
 import { repoRoot } from '../support/paths';
 import { migrateCentral, syncStation } from '../../src/core/fleet/index';
-import { HistoryStore, type InferenceRecord } from '../../src/core/history/index';
+import { HistoryStore } from '../../src/core/history/index';
 import { recordInference } from '../../src/core/history/records';
 import { postgresAvailable, skipReason, startPostgres, type TempPostgres } from '../integration/fleet/postgres';
+import { syntheticRun } from '../integration/fleet/records';
 
 if (!postgresAvailable) console.warn(`fleet room E2E skipped: ${skipReason}`);
 
@@ -81,13 +82,7 @@ describe.skipIf(!postgresAvailable)('Fleet room', () => {
     try {
       await migrateCentral(c);
       for (let i = 0; i < 3; i++) {
-        const r = {
-          case: { key: `ST2-${i}`, kind: 'part', line: 'L7', station: 'ST-2' },
-          image: { sourcePath: `/line7/${i}.png`, sha256: (i + 7).toString(16).padStart(64, '0'), format: 'png', modality: 'xray', width: 64, height: 64, validation: { outcome: 'ok' } },
-          pack: { name: 'battery-ct-porosity', version: '1.0.0', fileHashes: { 'model.onnx': 'f'.repeat(64) } },
-          provider: 'cpu', verdict: 'normal', score: 0.1, threshold: 0.5, probabilities: { normal: 0.9, porosity: 0.1 }, regions: [], explanation: null,
-          timings: { inferenceMs: 1 }, configHash: null,
-        } as InferenceRecord;
+        const r = syntheticRun(i, { station: 'ST-2', key: `ST2-${i}`, line: 'L7' });
         other.write((tx) => void recordInference(tx, r));
       }
       await syncStation(other.db, c, 'ST-2');

@@ -13,8 +13,11 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackgroundSync, checkCentralTls, connectCentral, migrateCentral, requeueAll, syncStation, type BackgroundSyncState } from '../../../src/core/fleet/index';
-import { HistoryStore, type InferenceRecord } from '../../../src/core/history/index';
+import { HistoryStore } from '../../../src/core/history/index';
 import { postgresAvailable, skipReason, startPostgres, type TempPostgres } from './postgres';
+import { syntheticRun } from './records';
+
+const rec = (i: number) => syntheticRun(i, { station: 'BG1', key: `BG-${i}` });
 
 if (!postgresAvailable) console.warn(`fleet background sync tests skipped: ${skipReason}`);
 
@@ -29,22 +32,6 @@ function makeCa(dir: string, name: string): { ca: string; cert: string; key: str
   return { ca: f('ca.crt'), cert: readFileSync(f('server.crt'), 'utf8'), key: readFileSync(f('server.key'), 'utf8') };
 }
 
-function rec(i: number): InferenceRecord {
-  return {
-    case: { key: `BG-${i}`, kind: 'part', line: 'L1', station: 'BG1' },
-    image: { sourcePath: `/data/${i}.png`, sha256: i.toString(16).padStart(64, '0'), format: 'png', modality: 'xray', width: 64, height: 64, validation: { outcome: 'ok' } },
-    pack: { name: 'battery-ct-porosity', version: '1.0.0', fileHashes: { 'model.onnx': 'f'.repeat(64) } },
-    provider: 'cpu',
-    verdict: 'normal',
-    score: 0.1,
-    threshold: 0.5,
-    probabilities: { normal: 0.9, porosity: 0.1 },
-    regions: [],
-    explanation: null,
-    timings: { inferenceMs: 1 },
-    configHash: null,
-  } as InferenceRecord;
-}
 
 async function until(what: string, f: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
   const end = Date.now() + ms;

@@ -12,29 +12,15 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateCentral, syncStation } from '../../../src/core/fleet/index';
 import { verifyStation } from '../../../src/core/fleet/verify';
-import { HistoryStore, type InferenceRecord } from '../../../src/core/history/index';
+import { HistoryStore } from '../../../src/core/history/index';
 import { recordInference } from '../../../src/core/history/records';
 import { postgresAvailable, skipReason, startPostgres, type TempPostgres } from './postgres';
+import { syntheticRun } from './records';
+
+const rec = (i: number, station = 'SB1') => syntheticRun(i, { station, createdAt: Date.UTC(2026, 10, 3, 8, i) });
 
 if (!postgresAvailable) console.warn(`fleet batch tests skipped: ${skipReason}`);
 
-function rec(i: number, station = 'SB1'): InferenceRecord {
-  return {
-    case: { key: `${station}-${i}`, kind: 'part', line: 'L1', station },
-    image: { sourcePath: `/data/${i}.png`, sha256: i.toString(16).padStart(64, '0'), format: 'png', modality: 'xray', width: 64, height: 64, validation: { outcome: 'ok' } },
-    pack: { name: 'battery-ct-porosity', version: '1.0.0', fileHashes: { 'model.onnx': 'f'.repeat(64) } },
-    provider: 'cpu',
-    verdict: 'normal',
-    score: 0.1,
-    threshold: 0.5,
-    probabilities: { normal: 0.9, porosity: 0.1 },
-    regions: [],
-    explanation: null,
-    timings: { inferenceMs: 1 },
-    configHash: null,
-    createdAt: Date.UTC(2026, 10, 3, 8, i),
-  } as InferenceRecord;
-}
 
 describe.skipIf(!postgresAvailable)('sync batches prepared ahead', () => {
   let pgs: TempPostgres;
