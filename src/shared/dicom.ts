@@ -5,7 +5,8 @@ const ErrorInfo = z.object({ code: z.string(), message: z.string(), details: z.r
 
 export const AiStatus = z.enum(['not-run', 'running', 'findings', 'no-findings', 'failed']);
 
-export const WorklistStudy = z.object({
+/** What identifies a study to a radiographer, as the inbox and a PACS's C-FIND both give it. */
+export const StudyIdentity = z.object({
   studyInstanceUid: z.string(),
   patientId: z.string(),
   patientName: z.string(),
@@ -13,6 +14,10 @@ export const WorklistStudy = z.object({
   accessionNumber: z.string(),
   description: z.string(),
   modalities: z.array(z.string()),
+});
+export type StudyIdentity = z.infer<typeof StudyIdentity>;
+
+export const WorklistStudy = StudyIdentity.extend({
   series: z.number().int(),
   instances: z.number().int(),
   from: z.array(z.string()),
@@ -76,15 +81,6 @@ export const StudyQueryInput = z
     accessionNumber: Key.optional(),
   })
   .strict();
-export const StudyMatch = z.object({
-  studyInstanceUid: z.string(),
-  patientId: z.string(),
-  patientName: z.string(),
-  studyDate: z.string(),
-  accessionNumber: z.string(),
-  description: z.string(),
-  modalities: z.array(z.string()),
-  instances: z.number().nullable(),
-});
+export const StudyMatch = StudyIdentity.extend({ instances: z.number().nullable() });
 export const StudyMatches = z.object({ matches: z.array(StudyMatch) });
 export const Retrieved = z.object({ method: z.enum(['get', 'move', 'wado']), expected: z.number().nullable(), arrived: z.number().int() });

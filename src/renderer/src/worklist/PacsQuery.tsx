@@ -3,7 +3,7 @@ import { call } from '../api';
 import type { Output } from '../../../shared/contract';
 import { toErrorInfo, type ErrorInfo } from '../../../shared/errors';
 import { useT } from '../i18n';
-import { formatDicomDate, formatPersonName } from '../viewer/annotations';
+import { StudyCells, StudyHeadCells } from './StudyColumns';
 import { useWorklistStore } from './worklistStore';
 
 type Match = Output<'dicom.query'>['matches'][number];
@@ -96,10 +96,7 @@ export function PacsQuery() {
           <table className="data-table">
             <thead>
               <tr>
-                <th scope="col">{t('worklist.patient')}</th>
-                <th scope="col">{t('worklist.date')}</th>
-                <th scope="col">{t('worklist.modality')}</th>
-                <th scope="col">{t('worklist.description')}</th>
+                <StudyHeadCells />
                 <th scope="col">{t('worklist.q.accession')}</th>
                 <th scope="col" className="num">
                   {t('worklist.q.instances')}
@@ -112,13 +109,7 @@ export function PacsQuery() {
                 const r = done[m.studyInstanceUid];
                 return (
                   <tr key={m.studyInstanceUid} data-testid="pacs-row" data-study={m.studyInstanceUid}>
-                    <th scope="row">
-                      {formatPersonName(m.patientName) || '—'}
-                      <div className="muted">ID {m.patientId || '—'}</div>
-                    </th>
-                    <td>{formatDicomDate(m.studyDate)}</td>
-                    <td>{m.modalities.join(', ')}</td>
-                    <td>{m.description}</td>
+                    <StudyCells s={m} />
                     <td>{m.accessionNumber}</td>
                     <td className="num">{m.instances ?? '—'}</td>
                     <td>

@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { useT, type MessageKey } from '../i18n';
-import { formatDicomDate, formatPersonName } from '../viewer/annotations';
+import { StudyCells, StudyHeadCells } from './StudyColumns';
 import { useWorklistStore } from './worklistStore';
 import { PacsQuery } from './PacsQuery';
 import { call } from '../api';
@@ -78,10 +78,7 @@ export function WorklistRoom() {
           <table className="data-table">
             <thead>
               <tr>
-                <th scope="col">{t('worklist.patient')}</th>
-                <th scope="col">{t('worklist.date')}</th>
-                <th scope="col">{t('worklist.modality')}</th>
-                <th scope="col">{t('worklist.description')}</th>
+                <StudyHeadCells />
                 <th scope="col" className="num">
                   {t('worklist.images')}
                 </th>
@@ -94,13 +91,7 @@ export function WorklistRoom() {
             <tbody>
               {(data?.studies ?? []).map((s) => (
                 <tr key={s.studyInstanceUid} className="history-row" data-testid="worklist-row" data-study={s.studyInstanceUid} data-ai={s.aiStatus} onDoubleClick={() => void open(s.studyInstanceUid)}>
-                  <th scope="row">
-                    {formatPersonName(s.patientName) || '—'}
-                    <div className="muted">ID {s.patientId || '—'}</div>
-                  </th>
-                  <td>{formatDicomDate(s.studyDate)}</td>
-                  <td>{s.modalities.join(', ')}</td>
-                  <td>{s.description}</td>
+                  <StudyCells s={s} />
                   <td className="num">
                     {s.series} / {s.instances}
                   </td>
