@@ -4,7 +4,7 @@
  * gives a live map, so a reopened case draws the same layer as right after the inspection.
  */
 import { getRun } from '../core/history/index';
-import { EXPLAIN_METHODS } from '../shared/inspect';
+import { EXPLAIN_METHODS, TrustFigure } from '../shared/inspect';
 import type { Output } from '../shared/contract';
 import { toErrorInfo } from '../shared/errors';
 import type { HistoryAccess } from './history';
@@ -13,6 +13,12 @@ import type { MediaStore } from './media';
 type Recorded = Pick<Output<'images.openRun'>, 'heatmap' | 'heatmapError'>;
 
 const CAM_METHODS = new Set<string>(EXPLAIN_METHODS);
+
+/** The trust figure as the run recorded it; anything that does not parse is left out, never guessed. */
+const recordedTrust = (v: unknown) => {
+  const p = TrustFigure.safeParse(v);
+  return p.success ? p.data : undefined;
+};
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
@@ -58,6 +64,7 @@ export function recordedMap(history: HistoryAccess, media: MediaStore, runId: nu
       ...(inputSize ? { inputSize } : {}),
       ...(typeof e.targetLabel === 'string' ? { targetLabel: e.targetLabel } : {}),
       ...(kind === 'anomaly' && pixelThreshold !== undefined ? { pixelThreshold } : {}),
+      ...(recordedTrust(ex.trust) ? { trust: recordedTrust(ex.trust)! } : {}),
     },
   };
 }

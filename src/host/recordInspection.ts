@@ -110,6 +110,7 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
           // Which layer(s) the map was made of: the pack's choice or this run's --cam-layer / --cam-fuse.
           ...(r.explanation?.target ? { target: r.explanation.target } : {}),
           ...(r.explanation?.layers ? { layers: r.explanation.layers, fusion: r.explanation.fusion } : {}),
+          ...(r.explanation?.trust ? { trust: { ...r.explanation.trust } } : {}),
           inputSize: [r.pack.inputSize[0], r.pack.inputSize[1]],
         }
       : null,

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { Channel } from './channels';
-import { HeatmapRef, InspectRunInput, InspectRunResult } from './inspect';
+import { HeatmapRef, InspectRunInput, InspectRunResult, TrustFigure } from './inspect';
 import * as H from './history';
 import { StationControl, StationFeed } from './station';
 import * as D from './dicom';
@@ -213,6 +213,8 @@ export const RecordedHeatmap = HeatmapRef.extend({
   inputSize: z.tuple([z.number(), z.number()]).optional(),
   targetLabel: z.string().optional(),
   pixelThreshold: z.number().optional(),
+  /** The map's trust figure as recorded with the run (explanation maps). */
+  trust: TrustFigure.optional(),
 });
 
 export const AgreementRecordInput = z

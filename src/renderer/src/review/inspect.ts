@@ -9,7 +9,7 @@ import { useAppStore } from '../state/appStore';
 import { useReviewStore } from '../state/reviewStore';
 import { replacedBy, useViewerStore } from '../state/viewerStore';
 import { fetchTyped } from '../viewer/media';
-import type { BoxData, Scene } from '../viewer/types';
+import type { BoxData, Scene, TrustInfo } from '../viewer/types';
 import { toHeatmap } from './loadCase';
 import { forgetCase } from './caseCache';
 import { useGroundingStore } from './grounding';
@@ -37,7 +37,7 @@ export function heatmapRef(
   h: PublishedMap,
   pack: { name: string; version: string; inputSize?: readonly [number, number] | undefined },
   caseId: string,
-  extra: { targetLabel?: string | undefined; pixelThreshold?: number | undefined } = {},
+  extra: { targetLabel?: string | undefined; pixelThreshold?: number | undefined; trust?: TrustInfo | undefined } = {},
 ): HeatmapRef | undefined {
   if (!h.valid) return undefined;
   const [inputWidth, inputHeight] = pack.inputSize ?? [h.width, h.height];
@@ -48,6 +48,7 @@ export function heatmapRef(
     method: methodDisplayName(h.method),
     source: `${pack.name}@${pack.version}`,
     ...(extra.targetLabel ? { className: extra.targetLabel } : {}),
+    ...(extra.trust ? { trust: trustInfo(extra.trust) } : {}),
     width: h.width,
     height: h.height,
     mapping: { kind: 'stretch', inputWidth, inputHeight },
@@ -61,8 +62,11 @@ export function heatmapRef(
 }
 
 export function heatmapRefOf(r: ImageResult, caseId: string): HeatmapRef | undefined {
-  return r.heatmap ? heatmapRef(r.heatmap, r.pack, caseId, { targetLabel: r.explanation?.targetLabel, pixelThreshold: r.anomaly?.pixelThreshold }) : undefined;
+  return r.heatmap ? heatmapRef(r.heatmap, r.pack, caseId, { targetLabel: r.explanation?.targetLabel, pixelThreshold: r.anomaly?.pixelThreshold, trust: r.explanation?.trust }) : undefined;
 }
+
+/** The legend's part of a recorded or live trust figure. */
+const trustInfo = (t: TrustInfo): TrustInfo => ({ verdict: t.verdict, figure: t.figure, topPercent: t.topPercent, ...(t.reason ? { reason: t.reason } : {}) });
 
 /** A segmentation result's published class mask → the mask layer's record, with the pack's class names. */
 export function maskRefOf(r: ImageResult, caseId: string, card?: PackCard): MaskRef | undefined {
