@@ -217,6 +217,14 @@ export const RecordedHeatmap = HeatmapRef.extend({
   trust: TrustFigure.optional(),
 });
 
+/** A segmentation run's recorded class mask, republished from the blob store (uint8 per model pixel, 255 = none). */
+export const RecordedMask = z.object({
+  mediaId: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  classes: z.array(z.object({ label: z.string(), colour: z.string(), background: z.boolean() })),
+});
+
 export const AgreementRecordInput = z
   .object({
     /** Recorded runs on the same image, each named by the system it stands for (Grad-CAM, Anomaly, Grounding…). */
@@ -256,7 +264,7 @@ export const contract = {
   /** CSV/JSON of the filtered history or the PDF audit report, to a path the user picks in a save dialog; logged in the audit chain. */
   'history.export': { input: H.HistoryExportInput, output: H.HistoryExportResult },
   /** The recorded run's image, opened from the path in the database; `sha256Matches` false when the file changed since. */
-  'images.openRun': { input: z.object({ runId: z.number().int().positive() }).strict(), output: OpenedImage.extend({ runId: z.number(), sha256Matches: z.boolean(), heatmap: RecordedHeatmap.optional(), heatmapError: z.object({ code: z.string(), message: z.string() }).optional() }) },
+  'images.openRun': { input: z.object({ runId: z.number().int().positive() }).strict(), output: OpenedImage.extend({ runId: z.number(), sha256Matches: z.boolean(), heatmap: RecordedHeatmap.optional(), heatmapError: z.object({ code: z.string(), message: z.string() }).optional(), mask: RecordedMask.optional() }) },
   /** Inspect files with a model pack: per-image results (maps as media ids) and per-case verdicts. */
   'inspect.run': { input: InspectRunInput, output: InspectRunResult },
   /** The line station the app runs (settings `station.config`): last cases, queue, connections; changes arrive as `station.event`. */

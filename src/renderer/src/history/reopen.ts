@@ -4,6 +4,8 @@
  * draft, so a correction begins from what was decided last.
  */
 import { useMaskStore } from '../mask/maskStore';
+import { recordedSegmentationFindings } from '../mask/findings';
+import { addMask } from '../mask/load';
 import { call } from '../api';
 import type { Output } from '../../../shared/contract';
 import { heatmapRef } from '../review/inspect';
@@ -61,6 +63,7 @@ export function caseFromRun(detail: RunDetail, image: RecordedImage): CaseRef {
   const review = effectiveReview(detail);
   const h = image.heatmap;
   const guard = recordedGuard(detail);
+  const seg = recordedSegmentationFindings(run, { width: detail.image.width ?? image.frames[0]?.width ?? 0, height: detail.image.height ?? image.frames[0]?.height ?? 0 });
   const heatmap = h && heatmapRef(h, { name: run.packName, version: run.packVersion, inputSize: h.inputSize }, caseIdOfRun(run.id), h);
   return {
     id: caseIdOfRun(run.id),
@@ -78,7 +81,8 @@ export function caseFromRun(detail: RunDetail, image: RecordedImage): CaseRef {
     }),
     findings: {
       verdict: run.verdict,
-      probabilities: probabilities.map(([label, p]) => ({ label, p })),
+      probabilities: seg ? [] : probabilities.map(([label, p]) => ({ label, p })),
+      ...(seg ? { segmentation: seg } : {}),
       models: [{ pack: run.packName, version: run.packVersion, displayName: { en: run.packName }, task: `#${run.id} · ${run.provider}` }],
       runId: String(run.id),
       ...(guard ? { guard } : {}),
@@ -136,8 +140,15 @@ export async function reopenRun(runId: number): Promise<void> {
   const at = r.cases.findIndex((c) => c.id === ref.id);
   if (at >= 0) r.setCases(r.cases.map((c, i) => (i === at ? ref : c)), at);
   else r.setCases([...r.cases, ref], r.cases.length);
-  // Segmentation runs record areas and regions, not the mask: the layer panel says so.
-  if (Object.keys(detail.run.scores).some((k) => k.startsWith('areaPx.'))) useMaskStore.getState().markUnrecorded(ref.id, `${detail.run.packName}@${detail.run.packVersion}`);
+  // Segmentation runs: the mask recorded with the run is drawn again; runs recorded before masks
+  // were kept (areas and regions only) say so in the layer panel.
+  const source = `${detail.run.packName}@${detail.run.packVersion}`;
+  if (image.mask) {
+    const card = await call('packs.card', { name: detail.run.packName }).catch(() => undefined);
+    const display = (id: string) => card?.labels.find((l) => l.id === id)?.display;
+    const classes = image.mask.classes.map((c) => ({ ...c, ...(display(c.label) ? { display: display(c.label)! } : {}) }));
+    await addMask(ref.id, { id: `${ref.id}|${detail.run.packName}|mask`, mediaId: image.mask.mediaId, source, width: image.mask.width, height: image.mask.height, classes }, image.frames[0]);
+  } else if (Object.keys(detail.run.scores).some((k) => k.startsWith('areaPx.'))) useMaskStore.getState().markUnrecorded(ref.id, source);
   if (image.heatmapError) useAppStore.getState().setError(image.heatmapError);
   if (!image.sha256Matches) {
     useAppStore.getState().setError({ code: 'HISTORY_IMAGE_CHANGED', message: `The file ${image.path} changed since run ${runId} was recorded.` });

@@ -17,9 +17,9 @@ import { useExplainStore, type ExplainInfo } from './explainChoice';
 import { casesFromFolder } from './sources';
 import type { CaseRef, Findings, HeatmapRef } from './types';
 import { methodDisplayName } from '../../../shared/methods';
-import { inputCoverRect } from '../viewer/heatmap';
-import { useMaskStore } from '../mask/maskStore';
 import type { MaskRef } from '../mask/types';
+import { segmentationFindings } from '../mask/findings';
+import { addMask } from '../mask/load';
 
 type RunResult = Awaited<ReturnType<typeof call<'inspect.run'>>>;
 type PackCard = Awaited<ReturnType<typeof call<'packs.card'>>>;
@@ -103,11 +103,14 @@ export function findingsOf(r: ImageResult, run: RunResult, card?: PackCard): Fin
         return { label, p, ...(d ? { displayName: d } : {}) };
       })
     : [{ label: r.anomaly?.anomalous ? 'anomalous' : 'normal', p: r.anomaly?.score ?? r.defectScore ?? 0 }];
+  const seg = r.segmentation ? segmentationFindings(r.segmentation, display) : undefined;
   const c = run.cases.find((x) => x.images.includes(r.source)) ?? run.cases[0];
   const failed = run.results.filter((x) => x.error && (!c || c.images.includes(x.source))).map((x) => ({ path: x.source, code: x.error!.code, message: x.error!.message }));
   return {
     verdict,
-    probabilities,
+    // A segmentation model gives areas per class, not class probabilities (the card says what it found).
+    probabilities: seg ? [] : probabilities,
+    ...(seg ? { segmentation: seg } : {}),
     ...(failed.length ? { failed } : {}),
     ...(c
       ? {
@@ -280,17 +283,6 @@ export async function applyResults(c: CaseRef, res: CaseResults, opts: { keepFin
   if (!onScreen) useViewerStore.setState({ activeLayer: active });
 }
 
-/**
- * Fetches a published mask and places it like a heatmap: the engine stretches the image to the
- * model input, so the mask grid covers the whole frame (`inputCoverRect`, the heatmaps' mapping).
- */
-async function addMask(sceneId: string, ref: MaskRef, frame: { width: number; height: number } | undefined): Promise<void> {
-  const base = useAppStore.getState().info?.mediaBase ?? (await call('app.info', {})).mediaBase;
-  const values = (await fetchTyped(base, ref.mediaId, 'uint8')) as Uint8Array;
-  const covers = frame ? inputCoverRect({ kind: 'stretch', inputWidth: ref.width, inputHeight: ref.height }, frame.width, frame.height) : { x: 0, y: 0, width: ref.width, height: ref.height };
-  const { mediaId: _m, ...rest } = ref;
-  useMaskStore.getState().addMask(sceneId, { ...rest, values, covers });
-}
 
 /**
  * The scene of a case with no scene yet. A load begun before the run would show the case without
