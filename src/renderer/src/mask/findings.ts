@@ -44,13 +44,14 @@ export function segmentationFindings(
 export function recordedSegmentationFindings(
   run: { verdict: string; score: number; scores: Record<string, number>; regions: readonly { label?: string | undefined }[] },
   image: { width: number; height: number },
+  display: (label: string) => LocalText | undefined = () => undefined,
 ): SegmentationFindings | undefined {
   const labels = Object.keys(run.scores).filter((k) => k.startsWith('areaPx.')).map((k) => k.slice('areaPx.'.length));
   if (!labels.length) return undefined;
   const px = image.width * image.height;
   const areas: Areas = Object.fromEntries(labels.map((l) => [l, { areaPx: run.scores[`areaPx.${l}`]!, fraction: px ? run.scores[`areaPx.${l}`]! / px : 0, areaMm2: run.scores[`areaMm2.${l}`] ?? null }]));
   const found = labels.some((l) => run.regions.some((r) => r.label === l));
-  return segmentationFindings({ decision: found ? 'defect' : 'pass', score: run.score, areas, regions: run.regions.map((r) => ({ label: r.label ?? '' })) }, () => undefined);
+  return segmentationFindings({ decision: found ? 'defect' : 'pass', score: run.score, areas, regions: run.regions.map((r) => ({ label: r.label ?? '' })) }, display);
 }
 
 const name = (c: SegmentationClassFinding, locale: Locale) => (c.displayName ? (locale === 'ko' && c.displayName.ko ? c.displayName.ko : c.displayName.en) : c.label);
