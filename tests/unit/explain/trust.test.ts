@@ -87,7 +87,7 @@ describe('trust figure per heatmap', () => {
     const W = 20;
     const H = 10;
     const map = Float64Array.from({ length: W * H }, (_, i) => (i % W >= 15 ? 1 : 0));
-    const removed = topPixels(map, 50, new Float64Array(W * H));
+    const removed = topPixels(map, 50, () => 0);
     expect(removed.reduce((a, b) => a + b, 0)).toBe(50);
     for (let i = 0; i < W * H; i++) if (removed[i]) expect(i % W).toBeGreaterThanOrEqual(15);
     const image = Float32Array.from({ length: 2 * W * H }, (_, i) => (i < W * H ? 0.25 : 0.75));
