@@ -32,6 +32,14 @@ export interface OutboxRow {
   retain: boolean;
 }
 
+/** A message to queue: its channel (mqtt, findings, …), topic and payload. */
+export interface OutboxMessage {
+  channel: string;
+  topic: string;
+  payload: string;
+  retain?: boolean;
+}
+
 /** The station's own outbox channel: a recorded case whose findings have not run yet. */
 export const FINDINGS_CHANNEL = 'findings';
 
@@ -62,11 +70,11 @@ export class StationLedger {
   }
 
   /** Called inside the transaction that records the case's runs (a nested write: a savepoint there). */
-  insertCase(result: StationResult, files: readonly CaseFile[], outbox: { channel: string; topic: string; payload: string; retain?: boolean }[]): void {
+  insertCase(result: StationResult, files: readonly CaseFile[], outbox: OutboxMessage[]): void {
     this.store.write((tx) => this.insertCaseRows(tx, result, files, outbox));
   }
 
-  private insertCaseRows(tx: WriteTx, result: StationResult, files: readonly CaseFile[], outbox: { channel: string; topic: string; payload: string; retain?: boolean }[]): void {
+  private insertCaseRows(tx: WriteTx, result: StationResult, files: readonly CaseFile[], outbox: OutboxMessage[]): void {
     const now = Date.now();
     const actor = result.station;
     tx
@@ -101,13 +109,13 @@ export class StationLedger {
     for (const id of runIds) if (run.run(id, caseUid).changes) logChainedRow(tx, actor, 'station.run', [id]);
   }
 
-  private enqueueRows(tx: WriteTx, actor: string, caseUid: string, outbox: { channel: string; topic: string; payload: string; retain?: boolean }[], now: number): void {
+  private enqueueRows(tx: WriteTx, actor: string, caseUid: string, outbox: OutboxMessage[], now: number): void {
     const out = tx.sql('INSERT INTO station_outbox(case_uid, channel, topic, payload, retain, created_at) VALUES (?,?,?,?,?,?)');
     for (const m of outbox) logChainedRow(tx, actor, 'station.outbox', [Number(out.run(caseUid, m.channel, m.topic, m.payload, m.retain ? 1 : 0, now).lastInsertRowid)]);
   }
 
   /** The findings of a recorded case: runs linked to the case, their message in the outbox (one transaction with the runs). */
-  insertFindings(f: StationFindings, outbox: { channel: string; topic: string; payload: string; retain?: boolean }[]): void {
+  insertFindings(f: StationFindings, outbox: OutboxMessage[]): void {
     this.store.write((tx) => {
       this.linkRuns(tx, f.station, f.caseUid, f.runIds);
       this.enqueueRows(tx, f.station, f.caseUid, outbox, Date.now());
@@ -174,7 +182,7 @@ export class StationLedger {
     return 0;
   }
 
-  enqueueCorrection(station: string, reviewId: number, caseUid: string, outbox: { channel: string; topic: string; payload: string; retain?: boolean }[]): void {
+  enqueueCorrection(station: string, reviewId: number, caseUid: string, outbox: OutboxMessage[]): void {
     this.store.write((tx) => {
       this.enqueueRows(tx, station, caseUid, outbox, Date.now());
       tx.sql('INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(`station.${station}.reviewCursor`, String(reviewId));
