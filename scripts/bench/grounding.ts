@@ -8,7 +8,8 @@
 // checkpoint; tests/unit/grounding/onnx-weights.test.ts checks it equals onnxruntime's outputs.
 // Fairness: PyTorch gets exactly onnxruntime's intra-op thread count (BENCH_THREADS, default all
 // cores, as the engine's sessions use).
-// BENCH_IMAGES=n (default 40) images from ../shared/data/deeppcb, else the bundled samples.
+// BENCH_IMAGES=n (default 40) images from ../shared/data/deeppcb, else the bundled samples;
+// BENCH_PYTHON the interpreter of the PyTorch half (default /usr/bin/python3).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -18,7 +19,7 @@ const root = resolve(import.meta.dirname, '..', '..');
 const out = join(root, 'bench-output', 'grounding');
 const onnxModel = join(root, 'models', 'defects-grounding', 'onnx', 'model.onnx');
 const deeppcb = resolve(root, '..', 'shared', 'data', 'deeppcb');
-const python = '/usr/bin/python3';
+const python = process.env['BENCH_PYTHON'] ?? '/usr/bin/python3'; // Debian's, with torch and onnx
 const n = Number(process.env['BENCH_IMAGES'] ?? 40);
 const threads = Number(process.env['BENCH_THREADS'] ?? availableParallelism());
 const prompt = 'open circuit . short . mouse bite . spur . spurious copper . pin hole .';
