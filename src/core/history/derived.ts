@@ -144,10 +144,10 @@ interface ChainedTable {
 export const CHAINED = {
   'dicom.instance': { table: 'dicom_instances', key: ['sop_instance_uid'], columns: DICOM_INSTANCE_COLUMNS, shows: 'the worklist series, modality, sending AE and file', scope: 'dicom' },
   'dicom.study': { table: 'dicom_studies', key: ['study_instance_uid'], columns: DICOM_STUDY_COLUMNS, shows: 'the worklist patient, date, accession and AI status', scope: 'dicom' },
-  'station.case': { table: 'station_cases', key: ['uid'], columns: STATION_CASE_COLUMNS, shows: 'the Line room case and the result message sent to the line', scope: 'ledger' },
-  'station.file': { table: 'station_files', key: ['sha256', 'name'], columns: ['name', 'sha256', 'case_uid'], shows: 'which case consumed the file: a consumed file is never inspected again', scope: 'ledger' },
-  'station.run': { table: 'station_runs', key: ['run_id'], columns: ['run_id', 'case_uid'], shows: "the runs the Line room shows as a case's findings", scope: 'ledger' },
-  'station.outbox': { table: 'station_outbox', key: ['id'], columns: STATION_OUTBOX_COLUMNS, shows: "a message to the line and the Line room's unsent count", scope: 'ledger' },
+  'ledger.case': { table: 'station_cases', key: ['uid'], columns: STATION_CASE_COLUMNS, shows: 'the Line room case and the result message sent to the line', scope: 'ledger' },
+  'ledger.file': { table: 'station_files', key: ['sha256', 'name'], columns: ['name', 'sha256', 'case_uid'], shows: 'which case consumed the file: a consumed file is never inspected again', scope: 'ledger' },
+  'ledger.run': { table: 'station_runs', key: ['run_id'], columns: ['run_id', 'case_uid'], shows: "the runs the Line room shows as a case's findings", scope: 'ledger' },
+  'ledger.outbox': { table: 'station_outbox', key: ['id'], columns: STATION_OUTBOX_COLUMNS, shows: "a message to the line and the Line room's unsent count", scope: 'ledger' },
   'dicom.outbox': { table: 'dicom_outbox', key: ['id'], columns: DICOM_OUTBOX_COLUMNS, shows: "the worklist's Results sent cell", scope: 'ledger' },
 } as const satisfies Record<string, ChainedTable>;
 export type ChainedAction = keyof typeof CHAINED;

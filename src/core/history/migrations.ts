@@ -431,7 +431,7 @@ export const MIGRATIONS: Migration[] = [
     up(db) {
       const chain = new AuditAppender(db);
       const at = Date.now();
-      for (const action of ['station.case', 'station.file', 'station.run', 'station.outbox', 'dicom.outbox'] as const) {
+      for (const action of ['ledger.case', 'ledger.file', 'ledger.run', 'ledger.outbox', 'dicom.outbox'] as const) {
         for (const r of chainedRows(db, action)) chain.append(at, 'migration', action, 'event', r.id, r.hash);
       }
     },

@@ -97,21 +97,21 @@ export class StationLedger {
         JSON.stringify(result),
         now,
       );
-    logChainedRow(tx, actor, 'station.case', [result.caseUid]);
+    logChainedRow(tx, actor, 'ledger.case', [result.caseUid]);
     const fileRow = tx.sql('INSERT OR IGNORE INTO station_files(name, sha256, case_uid) VALUES (?,?,?)');
-    for (const f of files) if (fileRow.run(f.name, f.sha256, result.caseUid).changes) logChainedRow(tx, actor, 'station.file', [f.sha256, f.name]);
+    for (const f of files) if (fileRow.run(f.name, f.sha256, result.caseUid).changes) logChainedRow(tx, actor, 'ledger.file', [f.sha256, f.name]);
     this.linkRuns(tx, actor, result.caseUid, result.runIds);
     this.enqueueRows(tx, actor, result.caseUid, outbox, now);
   }
 
   private linkRuns(tx: WriteTx, actor: string, caseUid: string, runIds: readonly number[]): void {
     const run = tx.sql('INSERT OR IGNORE INTO station_runs(run_id, case_uid) VALUES (?,?)');
-    for (const id of runIds) if (run.run(id, caseUid).changes) logChainedRow(tx, actor, 'station.run', [id]);
+    for (const id of runIds) if (run.run(id, caseUid).changes) logChainedRow(tx, actor, 'ledger.run', [id]);
   }
 
   private enqueueRows(tx: WriteTx, actor: string, caseUid: string, outbox: OutboxMessage[], now: number): void {
     const out = tx.sql('INSERT INTO station_outbox(case_uid, channel, topic, payload, retain, created_at) VALUES (?,?,?,?,?,?)');
-    for (const m of outbox) logChainedRow(tx, actor, 'station.outbox', [Number(out.run(caseUid, m.channel, m.topic, m.payload, m.retain ? 1 : 0, now).lastInsertRowid)]);
+    for (const m of outbox) logChainedRow(tx, actor, 'ledger.outbox', [Number(out.run(caseUid, m.channel, m.topic, m.payload, m.retain ? 1 : 0, now).lastInsertRowid)]);
   }
 
   /** The findings of a recorded case: runs linked to the case, their message in the outbox (one transaction with the runs). */
@@ -134,7 +134,7 @@ export class StationLedger {
         .sql('UPDATE station_outbox SET sent_at = ?, attempts = attempts + 1 WHERE case_uid = ? AND channel = ? AND sent_at IS NULL RETURNING id')
         .pluck()
         .all(Date.now(), caseUid, FINDINGS_CHANNEL) as number[];
-      for (const id of ids) logChainedRow(tx, 'system', 'station.outbox', [id]);
+      for (const id of ids) logChainedRow(tx, 'system', 'ledger.outbox', [id]);
     });
   }
 
@@ -203,7 +203,7 @@ export class StationLedger {
   markSent(id: number): void {
     this.store.write((tx) => {
       tx.sql('UPDATE station_outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ?').run(Date.now(), id);
-      logChainedRow(tx, 'system', 'station.outbox', [id]);
+      logChainedRow(tx, 'system', 'ledger.outbox', [id]);
     });
   }
 

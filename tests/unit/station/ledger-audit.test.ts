@@ -89,6 +89,8 @@ describe('audit verify covers the station ledger', () => {
     expect(r.derived).toEqual(expect.arrayContaining(['station_cases', 'station_files', 'station_runs', 'station_outbox', 'dicom_outbox']));
     expect(ledger.unsentCount('mqtt')).toBe(3); // SN-2's result, SN-1's findings message and its correction
     expect(ledger.recent('ST01', 10).map((x) => x.serial)).toEqual(['SN-2', 'SN-1']);
+    // The ledger's entries keep out of `station.*`, the operator's halt/reset/stop/start actions.
+    expect(s.db.prepare(`SELECT count(*) FROM audit_log WHERE action LIKE 'station.%'`).pluck().get()).toBe(0);
   });
 
   it("a case's result message edited (the Line room and REST show another verdict)", () => {
@@ -164,11 +166,11 @@ describe('station ledgers written before the ledger was chained', () => {
       expect(r.firstBreak).toBeNull();
       expect(r.derived).toEqual(expect.arrayContaining(['station_cases', 'station_files', 'station_outbox', 'dicom_outbox']));
       expect(s.db.prepare('SELECT seq, hash FROM audit_log WHERE seq <= ? ORDER BY seq').all(before.length)).toEqual(before);
-      const logged = s.db.prepare(`SELECT action, entity_id FROM audit_log WHERE actor = 'migration' AND action IN ('station.case', 'station.file', 'station.outbox', 'dicom.outbox') ORDER BY seq`).all();
+      const logged = s.db.prepare(`SELECT action, entity_id FROM audit_log WHERE actor = 'migration' AND action IN ('ledger.case', 'ledger.file', 'ledger.outbox', 'dicom.outbox') ORDER BY seq`).all();
       expect(logged).toEqual([
-        { action: 'station.case', entity_id: 'old-uid' },
-        { action: 'station.file', entity_id: `${'a'.repeat(64)}:OLD-1_ct.png` },
-        { action: 'station.outbox', entity_id: '1' },
+        { action: 'ledger.case', entity_id: 'old-uid' },
+        { action: 'ledger.file', entity_id: `${'a'.repeat(64)}:OLD-1_ct.png` },
+        { action: 'ledger.outbox', entity_id: '1' },
         { action: 'dicom.outbox', entity_id: '1' },
       ]);
       // The app keeps working on the old rows: acknowledging the old message still verifies …
