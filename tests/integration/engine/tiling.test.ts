@@ -1,0 +1,99 @@
+/**
+ * Tiled inference on a real image: the held-out 576² battery-CT slice with an inserted void
+ * (tests/fixtures/tiling, training/battery_ct/tiled_slice.py) through a tiled variant of the shipped
+ * porosity pack (same model.onnx, hash-checked). The void is found, the map's peak and a region land
+ * on it in full-image pixels, each tile's score is exactly the engine's on that tile alone, and the
+ * CLI records the tiling with the run.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Engine, type InspectionResult } from '../../../src/core/engine/engine';
+import { loadImage, type EngineImage } from '../../../src/core/engine/image';
+import { cropTile } from '../../../src/core/engine/tiling-run';
+import { loadPack, type LoadedPack } from '../../../src/core/packs/load';
+import { hasShared, sharedData } from '../../support/paths';
+import { batteryPackDir, makeTiledPack, tilingFixture } from '../../support/tiledPack';
+import { cli, scratchDir } from '../cli/support';
+
+const meta = JSON.parse(readFileSync(join(tilingFixture, 'slice2-void.json'), 'utf8')) as { voidBox: [number, number, number, number] };
+const [vx, vy, vw, vh] = meta.voidBox;
+const voidPng = join(tilingFixture, 'slice2-void.png');
+const TILING = { tile: 256, overlap: 64, stitch: 'linear', score: 'max' };
+
+function peakOf(r: InspectionResult, img: EngineImage): [number, number] {
+  const m = r.explanation!.map;
+  let best = 0;
+  for (let i = 1; i < m.data.length; i++) if (m.data[i]! > m.data[best]!) best = i;
+  // Grid pixel centre → image pixels (the grid spans the image).
+  return [((best % m.width) + 0.5) * (img.width / m.width), (Math.floor(best / m.width) + 0.5) * (img.height / m.height)];
+}
+
+describe.skipIf(!hasShared)('tiled inference on a full 576² CT slice', () => {
+  const engine = new Engine();
+  let tiled: LoadedPack;
+  let plain: LoadedPack;
+  let img: EngineImage;
+  beforeAll(async () => {
+    tiled = loadPack(makeTiledPack(TILING));
+    plain = loadPack(batteryPackDir);
+    img = await loadImage(voidPng);
+  });
+  afterAll(() => engine.close());
+
+  it('finds the void: DEFECT, map peak and a region on it, in full-image pixels', async () => {
+    const [r] = await engine.inspectImages(tiled, [img]);
+    expect(r!.error).toBeUndefined();
+    expect(r!.decision).toBe('defect');
+    expect(r!.image).toMatchObject({ width: 576, height: 576 });
+    expect(r!.tiling).toMatchObject({ tile: [256, 256], overlap: [64, 64], stitch: 'linear', score: 'max', grid: [45, 45] });
+    // HiResCAM at features.2 is 20² for the 160² input; 256-px tiles → 20/256 grid px per image px.
+    expect(r!.tiling!.tiles.map((t) => [t.x, t.y])).toEqual([0, 160, 320].flatMap((y) => [0, 160, 320].map((x) => [x, y])));
+    expect(r!.defectScore).toBe(Math.max(...r!.tiling!.tiles.map((t) => t.defectScore!)));
+    const [px, py] = peakOf(r!, img);
+    const margin = 8;
+    expect(px).toBeGreaterThanOrEqual(vx - margin);
+    expect(px).toBeLessThanOrEqual(vx + vw + margin);
+    expect(py).toBeGreaterThanOrEqual(vy - margin);
+    expect(py).toBeLessThanOrEqual(vy + vh + margin);
+    const cx = vx + vw / 2, cy = vy + vh / 2;
+    const hit = r!.regions.find((g) => g.x <= cx && cx <= g.x + g.width && g.y <= cy && cy <= g.y + g.height);
+    expect(hit, JSON.stringify(r!.regions)).toBeDefined();
+    // The region is about the void, not the cell: far smaller than the slice.
+    expect(hit!.width * hit!.height).toBeLessThan(0.05 * 576 * 576);
+  });
+
+  it('the same slice without the void passes: the tiles are not all defect', async () => {
+    const clean = await loadImage(join(sharedData, 'battery-xct', 'slices', 'im_2.png'));
+    const [r] = await engine.inspectImages(tiled, [clean]);
+    expect(r!.decision).toBe('pass');
+    expect(r!.defectScore!).toBeLessThan(r!.classification!.thresholds.high);
+  });
+
+  it('each tile runs exactly like that crop inspected as a whole image by the untiled pack', async () => {
+    const [r] = await engine.inspectImages(tiled, [img]);
+    const tiles = r!.tiling!.tiles;
+    const alone = await engine.inspectImages(plain, tiles.map((t) => cropTile(img, t)));
+    alone.forEach((a, i) => expect(a.defectScore!).toBeCloseTo(tiles[i]!.defectScore!, 5));
+  });
+
+  it('the CLI records the run with its tiling, and shows it', () => {
+    const root = scratchDir('tiling');
+    const pack = makeTiledPack(TILING, { dir: scratchDir('tiled-pack') });
+    const db = join(root, 'h.sqlite');
+    const r = cli(['inspect', voidPng, '--pack', pack, '--db', db, '--json'], { dataDir: root });
+    expect(r.stdout, r.stderr).not.toBe('');
+    const report = JSON.parse(r.stdout);
+    expect(report.results[0].decision).toBe('defect');
+    expect(report.results[0].tiling.tiles).toHaveLength(9);
+    const list = JSON.parse(cli(['history', 'list', '--db', db, '--json'], { dataDir: root }).stdout);
+    const id = list.rows[0].runId;
+    expect(list.rows[0]).toMatchObject({ verdict: 'porosity' });
+    const show = cli(['history', 'show', String(id), '--db', db, '--json'], { dataDir: root });
+    expect(show.status, show.stderr).toBe(0);
+    const run = JSON.parse(show.stdout);
+    const text = JSON.stringify(run);
+    expect(text).toContain('"tiling"');
+    expect(text).toMatch(/"tiles":9\b/);
+  });
+});
