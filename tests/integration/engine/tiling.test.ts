@@ -81,11 +81,15 @@ describe.skipIf(!hasShared)('tiled inference on a full 576² CT slice', () => {
     const root = scratchDir('tiling');
     const pack = makeTiledPack(TILING, { dir: scratchDir('tiled-pack') });
     const db = join(root, 'h.sqlite');
-    const r = cli(['inspect', voidPng, '--pack', pack, '--db', db, '--json'], { dataDir: root });
+    const maps = join(root, 'maps');
+    const r = cli(['inspect', voidPng, '--pack', pack, '--db', db, '--json', '--save-maps', maps], { dataDir: root });
     expect(r.stdout, r.stderr).not.toBe('');
     const report = JSON.parse(r.stdout);
     expect(report.results[0].decision).toBe('defect');
     expect(report.results[0].tiling.tiles).toHaveLength(9);
+    // The saved map spans the full image: written at the image's size, with the tiling named.
+    const saved = JSON.parse(readFileSync(join(maps, 'slice2-void.png.battery-ct-porosity.hirescam.json'), 'utf8'));
+    expect(saved).toMatchObject({ shape: [576, 576], nativeShape: [45, 45], tiling: { tile: [256, 256], overlap: [64, 64], tiles: 9 } });
     const list = JSON.parse(cli(['history', 'list', '--db', db, '--json'], { dataDir: root }).stdout);
     const id = list.rows[0].runId;
     expect(list.rows[0]).toMatchObject({ verdict: 'porosity' });
