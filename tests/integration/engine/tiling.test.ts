@@ -101,3 +101,38 @@ describe.skipIf(!hasShared)('tiled inference on a full 576² CT slice', () => {
     expect(text).toMatch(/"tiles":9\b/);
   });
 });
+
+describe.skipIf(!hasShared)('tiled anomaly pack on a real 800 × 326 BSData photo', () => {
+  const engine = new Engine();
+  afterAll(() => engine.close());
+
+  it('stitches the anomaly map over the full photo; the score is the worst tile’s, each tile as its crop alone', async () => {
+    const aeDir = join(batteryPackDir, '..', 'surface-pitting-ae');
+    const tiled = loadPack(makeTiledPack({ tile: 320, overlap: 0.25, stitch: 'max' }, { base: aeDir }));
+    const plain = loadPack(aeDir);
+    const photo = await loadImage(join(sharedData, 'bsdata', 'images', '01_200907090403_462500_045_crop_2.jpg'));
+    const [r] = await engine.inspectImages(tiled, [photo]);
+    expect(r!.error).toBeUndefined();
+    const t = r!.tiling!;
+    // 326 rows: two 320-px rows at 0 and 6; 800 columns: three at 0, 240, 480.
+    expect(t.tiles.map((x) => [x.x, x.y])).toEqual([0, 6].flatMap((y) => [0, 240, 480].map((x) => [x, y])));
+    expect(t.overlap).toEqual([80, 80]);
+    const alone = await engine.inspectImages(plain, t.tiles.map((x) => cropTile(photo, x)));
+    alone.forEach((a, i) => expect(a.defectScore!).toBeCloseTo(t.tiles[i]!.defectScore!, 5));
+    expect(r!.defectScore).toBeCloseTo(Math.max(...alone.map((a) => a.defectScore!)), 9);
+    const worst = alone.reduce((a, b) => (b.defectScore! > a.defectScore! ? b : a));
+    expect(r!.anomaly!.rawScore).toBeCloseTo(worst.anomaly!.rawScore!, 5);
+    // The stitched map (max rule) at a pixel seen by one tile only is that tile's own map there.
+    const m = r!.anomaly!.map;
+    expect(m.valid).toBe(true);
+    expect([m.width, m.height]).toEqual([t.grid[1], t.grid[0]]);
+    const a0 = alone[0]!.anomaly!.map; // tile (0, 0), 320² on its own map grid
+    const gx = Math.floor((10 / 800) * m.width), gy = Math.floor((3 / 326) * m.height);
+    const ix = ((gx + 0.5) * 800) / m.width, iy = ((gy + 0.5) * 326) / m.height;
+    const u = Math.max(0, Math.min(a0.width - 1, (ix / 320) * a0.width - 0.5)), v = Math.max(0, Math.min(a0.height - 1, (iy / 320) * a0.height - 0.5));
+    const x0 = Math.floor(u), y0 = Math.floor(v), x1 = Math.min(a0.width - 1, x0 + 1), y1 = Math.min(a0.height - 1, y0 + 1), fx = u - x0, fy = v - y0;
+    const d = a0.data, W = a0.width;
+    const want = (d[y0 * W + x0]! * (1 - fx) + d[y0 * W + x1]! * fx) * (1 - fy) + (d[y1 * W + x0]! * (1 - fx) + d[y1 * W + x1]! * fx) * fy;
+    expect(m.data[gy * m.width + gx]!).toBeCloseTo(want, 5);
+  });
+});
