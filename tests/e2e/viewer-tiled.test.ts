@@ -23,8 +23,13 @@ const PACK = 'battery-ct-tiled';
 const meta = JSON.parse(readFileSync(join(tilingFixture, 'slice2-void.json'), 'utf8')) as { voidBox: [number, number, number, number] };
 const [vx, vy, vw, vh] = meta.voidBox;
 
+type Grab = Awaited<ReturnType<typeof grabPane>>;
+
 describe.skipIf(!hasShared)('tiled pack: a void in a full 576² slice, map and region on it (Chromium, real worker)', () => {
   let b: Bridge;
+  /** Flat cells checked on the live map, and the peak cell: the reopened run must draw the same. */
+  const flatCells: { gx: number; gy: number; want: [number, number, number] }[] = [];
+  const grid = { width: 0, height: 0 };
   beforeAll(async () => {
     const userDataDir = mkdtempSync(join(os.tmpdir(), 'inspector-e2e-tiled-'));
     mkdirSync(join(userDataDir, 'models', PACK), { recursive: true });
@@ -58,6 +63,7 @@ describe.skipIf(!hasShared)('tiled pack: a void in a full 576² slice, map and r
     const bytes = b.host.media.get(h.mediaId)!.bytes;
     const map = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     expect(map.length).toBe(h.width * h.height);
+    Object.assign(grid, { width: h.width, height: h.height });
     const cellW = 576 / h.width;
     const cellH = 576 / h.height;
     let peak = 0;
@@ -100,6 +106,7 @@ describe.skipIf(!hasShared)('tiled pack: a void in a full 576² slice, map and r
         const c = cellAt(gx, gy);
         if (!flat(gx, gy) || covered(c.p.x, c.p.y)) continue;
         expectNear(img.at(c.p.x, c.p.y), c.want, 4);
+        flatCells.push({ gx, gy, want: c.want });
         checked++;
         if (nAt(gx, gy) >= 0.99) hot++;
       }
@@ -141,5 +148,42 @@ describe.skipIf(!hasShared)('tiled pack: a void in a full 576² slice, map and r
     const ringFree = ring.filter((p) => !covered(p.x, p.y) && !inOther(p));
     expect(ringFree.length).toBeGreaterThan(10);
     expect(ringFree.filter(differs).length).toBe(0);
+  });
+
+  it('reopened from History, the recorded stitched map lands on the full image the same way', async () => {
+    const { page } = b;
+    expect(flatCells.length).toBeGreaterThan(60);
+    const { rows } = await b.host.handlers['history.search']({ sort: 'time', order: 'asc' });
+    const runId = rows[0]!.runId;
+    await page.keyboard.press('Alt+2');
+    await page.getByTestId(`history-open-${runId}`).click();
+    await waitAttr(b, 'view-review', 'aria-current', /^page$/);
+    const opacity = page.locator('[data-testid^="layer-opacity-"]').first();
+    await opacity.waitFor({ timeout: 60_000 });
+    const id = (await opacity.getAttribute('data-testid'))!.replace('layer-opacity-', '');
+    await page.getByTestId('boxes-toggle-region').uncheck();
+    await page.getByTestId(`layer-opacity-${id}`).fill('1');
+    await page.getByTestId(`layer-threshold-${id}`).fill('0');
+    await page.getByTestId(`layer-colormap-${id}`).selectOption('jet');
+    await page.keyboard.press('g'); // fold the legend, as in the live case
+    const v = await viewOf(b);
+    const at = (c: { gx: number; gy: number }) => screenOf(v, ((c.gx + 0.5) * 576) / grid.width, ((c.gy + 0.5) * 576) / grid.height);
+    const first = { p: at(flatCells[0]!), want: flatCells[0]!.want };
+    let img: Grab = await grabPane(b);
+    for (let i = 0; i < 30 && !first.want.every((c, k) => Math.abs(c - img.at(first.p.x, first.p.y)[k]!) <= 4); i++) {
+      await page.waitForTimeout(100);
+      img = await grabPane(b);
+    }
+    await b.screenshot('viewer-tiled-reopened');
+    const overlays = await paneOverlays(b);
+    const covered = (x: number, y: number) => overlays.some(([ox, oy, ow, oh]) => x >= ox - 2 && x <= ow + 2 && y >= oy - 2 && y <= oh + 2);
+    let checked = 0;
+    for (const c of flatCells) {
+      const p = at(c);
+      if (covered(p.x, p.y)) continue;
+      expectNear(img.at(p.x, p.y), c.want, 4);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(60);
   });
 });
