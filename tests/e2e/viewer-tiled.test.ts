@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBridge, type Bridge } from '../support/bridge';
 import { hasShared } from '../support/paths';
 import { makeTiledPack, tilingFixture } from '../support/tiledPack';
-import { expectNear, grabPane, paneOverlays, screenOf, viewOf, waitAttr } from './viewer-helpers';
+import { expectNear, grabPane, openChosenAndInspect, paneOverlays, screenOf, viewOf, waitAttr } from './viewer-helpers';
 import { colourAt } from './viewer-oracle';
 
 const SLICE = join(tilingFixture, 'slice2-void.png');
@@ -24,6 +24,16 @@ const meta = JSON.parse(readFileSync(join(tilingFixture, 'slice2-void.json'), 'u
 const [vx, vy, vw, vh] = meta.voidBox;
 
 type Grab = Awaited<ReturnType<typeof grabPane>>;
+
+/** The layer controls each re-render it: read the pane once the probe shows its final colour. */
+async function grabWhenDrawn(b: Bridge, probe: { p: { x: number; y: number }; want: number[] }): Promise<Grab> {
+  let img = await grabPane(b);
+  for (let i = 0; i < 30 && !probe.want.every((c, k) => Math.abs(c - img.at(probe.p.x, probe.p.y)[k]!) <= 4); i++) {
+    await b.page.waitForTimeout(100);
+    img = await grabPane(b);
+  }
+  return img;
+}
 
 describe.skipIf(!hasShared)('tiled pack: a void in a full 576² slice, map and region on it (Chromium, real worker)', () => {
   let b: Bridge;
@@ -42,14 +52,9 @@ describe.skipIf(!hasShared)('tiled pack: a void in a full 576² slice, map and r
 
   it('the void is found and its map peak and region land on it on screen', async () => {
     const { page } = b;
-    await page.getByTestId('pack-list').waitFor({ timeout: 60_000 });
     // The profile chooser opens over the viewer at start: dismiss it, as a user would.
     await page.getByTestId('operator-later').click();
-    await page.getByTestId('open-files').click();
-    await waitAttr(b, 'viewer-pane-0', 'data-view', /./);
-    await page.getByTestId('inspect-pack').selectOption(PACK);
-    await page.locator('body').click({ position: { x: 5, y: 990 } });
-    await page.keyboard.press('F5');
+    await openChosenAndInspect(b, PACK);
     const opacity = page.locator('[data-testid^="layer-opacity-"]').first();
     await opacity.waitFor({ timeout: 120_000 });
     expect(await page.getByTestId('verdict-card').textContent()).toMatch(/Porosity/);
@@ -87,11 +92,7 @@ describe.skipIf(!hasShared)('tiled pack: a void in a full 576² slice, map and r
     const norm = (x: number) => Math.max(0, Math.min(1, (x - h.scale.low) / (h.scale.high - h.scale.low)));
     const cellAt = (gx: number, gy: number) => ({ p: screenOf(v, (gx + 0.5) * cellW, (gy + 0.5) * cellH), want: colourAt('jet', norm(map[gy * h.width + gx]!)) });
     const pc = cellAt(peak % h.width, Math.floor(peak / h.width));
-    let img = await grabPane(b);
-    for (let i = 0; i < 30 && !pc.want.every((c, k) => Math.abs(c - img.at(pc.p.x, pc.p.y)[k]!) <= 3); i++) {
-      await page.waitForTimeout(100);
-      img = await grabPane(b);
-    }
+    const img = await grabWhenDrawn(b, pc);
     await b.screenshot('viewer-tiled-map');
     const overlays = await paneOverlays(b);
     const covered = (x: number, y: number) => overlays.some(([ox, oy, ow, oh]) => x >= ox - 2 && x <= ow + 2 && y >= oy - 2 && y <= oh + 2);
@@ -169,11 +170,7 @@ describe.skipIf(!hasShared)('tiled pack: a void in a full 576² slice, map and r
     const v = await viewOf(b);
     const at = (c: { gx: number; gy: number }) => screenOf(v, ((c.gx + 0.5) * 576) / grid.width, ((c.gy + 0.5) * 576) / grid.height);
     const first = { p: at(flatCells[0]!), want: flatCells[0]!.want };
-    let img: Grab = await grabPane(b);
-    for (let i = 0; i < 30 && !first.want.every((c, k) => Math.abs(c - img.at(first.p.x, first.p.y)[k]!) <= 4); i++) {
-      await page.waitForTimeout(100);
-      img = await grabPane(b);
-    }
+    const img = await grabWhenDrawn(b, first);
     await b.screenshot('viewer-tiled-reopened');
     const overlays = await paneOverlays(b);
     const covered = (x: number, y: number) => overlays.some(([ox, oy, ow, oh]) => x >= ox - 2 && x <= ow + 2 && y >= oy - 2 && y <= oh + 2);
