@@ -90,7 +90,7 @@ export async function inspectTiled(pack: LoadedPack, img: EngineImage, runner: T
     ...base,
     source: img.source,
     image: { ...base.image, width: img.width, height: img.height, ...(img.sha256 ? { sha256: img.sha256 } : {}), ...(img.bytes !== undefined ? { bytes: img.bytes } : {}) },
-    timings: { preprocessMs: sum('preprocessMs'), inferenceMs: sum('inferenceMs'), explainMs: sum('explainMs'), totalMs, batchSize: results[0]?.timings.batchSize ?? 1 },
+    timings: { preprocessMs: sum('preprocessMs'), inferenceMs: sum('inferenceMs'), explainMs: sum('explainMs'), totalMs, batchSize: Math.max(1, ...results.map((r) => r.timings.batchSize)) },
     regions: [],
     tiling: record,
   };

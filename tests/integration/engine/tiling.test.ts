@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, type InspectionResult } from '../../../src/core/engine/engine';
 import { loadImage, type EngineImage } from '../../../src/core/engine/image';
 import { cropTile } from '../../../src/core/engine/tiling-run';
+import { withCamLayers } from '../../../src/core/explain/override';
 import { loadPack, type LoadedPack } from '../../../src/core/packs/load';
 import { hasShared, sharedData } from '../../support/paths';
 import { batteryPackDir, makeTiledPack, tilingFixture } from '../../support/tiledPack';
@@ -77,6 +78,16 @@ describe.skipIf(!hasShared)('tiled inference on a full 576² CT slice', () => {
     alone.forEach((a, i) => expect(a.defectScore!).toBeCloseTo(tiles[i]!.defectScore!, 5));
   });
 
+  it('a re-run with another target layer (the explanation selector) stays tiled, its map stitched', async () => {
+    const layer = '/features/features.3/act/Relu_output_0';
+    const [r] = await engine.inspectImages(withCamLayers(tiled, { layer }), [img]);
+    expect(r!.explanation!.target).toBe(layer);
+    expect(r!.tiling!.tiles).toHaveLength(9);
+    // features.3 is 10² per 160² input: 10/256 grid px per image px.
+    expect(r!.tiling!.grid).toEqual([23, 23]);
+    expect(r!.decision).toBe('defect');
+  });
+
   it('the CLI records the run with its tiling, and shows it', () => {
     const root = scratchDir('tiling');
     const pack = makeTiledPack(TILING, { dir: scratchDir('tiled-pack') });
@@ -99,6 +110,8 @@ describe.skipIf(!hasShared)('tiled inference on a full 576² CT slice', () => {
     const text = JSON.stringify(run);
     expect(text).toContain('"tiling"');
     expect(text).toMatch(/"tiles":9\b/);
+    const human = cli(['history', 'show', String(id), '--db', db], { dataDir: root }).stdout;
+    expect(human).toMatch(/tiling +9 tiles of 256x256 \(overlap 64x64 px\), maps stitched by linear, score max; worst tile \[(0|160|320),(0|160|320),256,256\] 1\.0000/);
   });
 });
 
