@@ -78,6 +78,22 @@ describe.skipIf(!hasShared)('tiled inference on a full 576² CT slice', () => {
     alone.forEach((a, i) => expect(a.defectScore!).toBeCloseTo(tiles[i]!.defectScore!, 5));
   });
 
+  it('an image smaller than a tile is one pass on the image itself: the untiled result, same map', async () => {
+    const small = cropTile(img, { x: 300, y: 120, width: 200, height: 150 });
+    const [t] = await engine.inspectImages(tiled, [small]);
+    const [u] = await engine.inspectImages(plain, [small]);
+    expect(t!.tiling!.tiles).toEqual([expect.objectContaining({ x: 0, y: 0, width: 200, height: 150 })]);
+    expect(t!.defectScore).toBeCloseTo(u!.defectScore!, 6);
+    expect(t!.decision).toBe(u!.decision);
+    // The stitched grid is at the tile map's resolution over the image, which here is the tile: the map's own size.
+    expect([t!.explanation!.map.width, t!.explanation!.map.height]).toEqual([u!.explanation!.map.width, u!.explanation!.map.height]);
+    const a = t!.explanation!.map.data, b = u!.explanation!.map.data;
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!));
+    expect(worst).toBeLessThan(1e-5);
+    expect(t!.regions.map((g) => [g.x, g.y, g.width, g.height])).toEqual(u!.regions.map((g) => [g.x, g.y, g.width, g.height]));
+  });
+
   it('a re-run with another target layer (the explanation selector) stays tiled, its map stitched', async () => {
     const layer = '/features/features.3/act/Relu_output_0';
     const [r] = await engine.inspectImages(withCamLayers(tiled, { layer }), [img]);
