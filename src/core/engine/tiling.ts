@@ -6,6 +6,7 @@
  * Hand-written: the rule is a few lines of arithmetic, and the viewer, the regions and the record
  * must all agree on it exactly (docs/PACKS.md "Tiling" states it).
  */
+import { bilinearAt } from '../../shared/bilinear';
 import { InspectorError } from '../../shared/errors';
 import type { Manifest, TilingSpec } from '../packs/manifest';
 
@@ -102,20 +103,9 @@ export function stitchGrid(imageWidth: number, imageHeight: number, maps: readon
   return { width: Math.max(1, Math.round(imageWidth * sx)), height: Math.max(1, Math.round(imageHeight * sy)) };
 }
 
-/** Bilinear sample of a tile map at map coordinates (pixel centres at i + 0.5, cv2.INTER_LINEAR's convention). */
+/** Bilinear sample of a tile map at map coordinates (pixel centres at i + 0.5, as the viewer samples). */
 function sample(m: TileMap, u: number, v: number): number {
-  const x = Math.max(0, Math.min(m.width - 1, u - 0.5));
-  const y = Math.max(0, Math.min(m.height - 1, v - 0.5));
-  const x0 = Math.floor(x);
-  const y0 = Math.floor(y);
-  const x1 = Math.min(m.width - 1, x0 + 1);
-  const y1 = Math.min(m.height - 1, y0 + 1);
-  const fx = x - x0;
-  const fy = y - y0;
-  const d = m.data;
-  const top = d[y0 * m.width + x0]! * (1 - fx) + d[y0 * m.width + x1]! * fx;
-  const bottom = d[y1 * m.width + x0]! * (1 - fx) + d[y1 * m.width + x1]! * fx;
-  return top * (1 - fy) + bottom * fy;
+  return bilinearAt(m.data, m.width, m.height, u, v);
 }
 
 /** Linear (tent) weight of relative position t ∈ (0, 1) in a tile: 1 at the centre, → 0 at its edges. */
