@@ -58,6 +58,8 @@ describe.skipIf(!hasShared)('tiled pack: a void in a full 576² slice, map and r
     const opacity = page.locator('[data-testid^="layer-opacity-"]').first();
     await opacity.waitFor({ timeout: 120_000 });
     expect(await page.getByTestId('verdict-card').textContent()).toMatch(/Porosity/);
+    // The reviewer is told the map and score come from tiles.
+    expect(await page.getByTestId('tiling').textContent()).toBe('Tiled inference: 9 × 256×256 px · overlap 64 px · image score: tiles pooled by max');
 
     // The oracle map: the engine is deterministic, so the same handler run gives the map the UI drew.
     const run = await b.host.handlers['inspect.run']({ paths: [SLICE], pack: PACK });
@@ -166,6 +168,7 @@ describe.skipIf(!hasShared)('tiled pack: a void in a full 576² slice, map and r
     await page.getByTestId(`layer-opacity-${id}`).fill('1');
     await page.getByTestId(`layer-threshold-${id}`).fill('0');
     await page.getByTestId(`layer-colormap-${id}`).selectOption('jet');
+    expect(await page.getByTestId('tiling').textContent()).toBe('Tiled inference: 9 × tiles');
     await page.keyboard.press('g'); // fold the legend, as in the live case
     const v = await viewOf(b);
     const at = (c: { gx: number; gy: number }) => screenOf(v, ((c.gx + 0.5) * 576) / grid.width, ((c.gy + 0.5) * 576) / grid.height);

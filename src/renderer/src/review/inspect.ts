@@ -143,6 +143,7 @@ export function findingsOf(r: ImageResult, run: RunResult, card?: PackCard): Fin
     ...(r.decision === 'pass' || r.decision === 'defect' || r.decision === 'uncertain' ? { decision: r.decision } : {}),
     ...(cls ? { thresholds: cls.thresholds } : {}),
     ...(r.validation ? { validation: { validated: r.validation.validated, reason: r.validation.reason } } : {}),
+    ...(r.tiling ? { tiling: { tiles: r.tiling.tiles.length, tile: r.tiling.tile, overlap: r.tiling.overlap, score: r.tiling.score } } : {}),
   };
 }
 
