@@ -168,7 +168,7 @@ describe.skipIf(!hasShared)('tiled pack: a void in a full 576² slice, map and r
     await page.getByTestId(`layer-opacity-${id}`).fill('1');
     await page.getByTestId(`layer-threshold-${id}`).fill('0');
     await page.getByTestId(`layer-colormap-${id}`).selectOption('jet');
-    expect(await page.getByTestId('tiling').textContent()).toBe('Tiled inference: 9 × tiles');
+    expect(await page.getByTestId('tiling').textContent()).toBe('Tiled inference: 9 tiles');
     await page.keyboard.press('g'); // fold the legend, as in the live case
     const v = await viewOf(b);
     const at = (c: { gx: number; gy: number }) => screenOf(v, ((c.gx + 0.5) * 576) / grid.width, ((c.gy + 0.5) * 576) / grid.height);

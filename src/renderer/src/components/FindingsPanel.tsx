@@ -73,7 +73,7 @@ export function FindingsPanel() {
             </p>
             {findings.tiling && (
               <p className="tiling" data-testid="tiling">
-                {t('findings.tiled')}: {findings.tiling.tiles} × {findings.tiling.tile ? `${findings.tiling.tile[1]}×${findings.tiling.tile[0]} px` : t('findings.tiles')}
+                {t('findings.tiled')}: {findings.tiling.tile ? `${findings.tiling.tiles} × ${findings.tiling.tile[1]}×${findings.tiling.tile[0]} px` : `${findings.tiling.tiles} ${t('findings.tiles')}`}
                 {findings.tiling.overlap ? ` · ${t('findings.overlap')} ${findings.tiling.overlap[1]} px` : ''}
                 {findings.tiling.score ? ` · ${t('findings.tileScore')} ${findings.tiling.score}` : ''}
               </p>
