@@ -78,6 +78,33 @@ describe.skipIf(!hasShared)('tiled inference on a full 576² CT slice', () => {
     alone.forEach((a, i) => expect(a.defectScore!).toBeCloseTo(tiles[i]!.defectScore!, 5));
   });
 
+  it('score: mean averages the tiles’ probabilities; a defect tile keeps a pooled pass UNCERTAIN, never PASS', async () => {
+    const meanPack = loadPack(makeTiledPack({ ...TILING, score: 'mean' }));
+    const [r] = await engine.inspectImages(meanPack, [img]);
+    const tiles = r!.tiling!.tiles;
+    const mean = tiles.reduce((a, t) => a + t.defectScore!, 0) / tiles.length;
+    expect(r!.defectScore).toBeCloseTo(mean, 9);
+    expect(tiles.some((t) => t.decision === 'defect')).toBe(true);
+    // The void covers a small part of the slice: the mean is below the pack's threshold …
+    expect(mean).toBeLessThan(r!.classification!.thresholds.high);
+    // … but a tile alone is a defect, so the image goes to a person.
+    expect(r!.decision).toBe('uncertain');
+  });
+
+  it('a tile outside the guard’s envelope (air-only corners at 192 px) makes the image UNCERTAIN without regions', async () => {
+    const small = loadPack(makeTiledPack({ tile: 192, overlap: 48 }));
+    const [r] = await engine.inspectImages(small, [img]);
+    const flagged = r!.tiling!.tiles.filter((t) => t.outOfDistribution);
+    expect(flagged.length).toBeGreaterThan(0);
+    expect(r!.tiling!.tiles.some((t) => t.decision === 'defect')).toBe(true);
+    expect(r!.guard?.outOfDistribution).toBe(true);
+    expect(r!.guard!.reasons[0]).toContain(`${flagged.length} of 16 tiles`);
+    expect(r!.decision).toBe('uncertain');
+    expect(r!.regions).toEqual([]);
+    // The map stays, so the reviewer still sees what the model looked at.
+    expect(r!.explanation!.map.valid).toBe(true);
+  });
+
   it('an image smaller than a tile is one pass on the image itself: the untiled result, same map', async () => {
     const small = cropTile(img, { x: 300, y: 120, width: 200, height: 150 });
     const [t] = await engine.inspectImages(tiled, [small]);
