@@ -105,6 +105,18 @@ describe.skipIf(!hasShared)('tiled inference on a full 576² CT slice', () => {
     expect(r!.explanation!.map.valid).toBe(true);
   });
 
+  it('a tile that fails fails the image with its code (part of it was not inspected: never a PASS)', async () => {
+    // The real slice with a corner patch the model turns into NaN scores (only tile 0,0 sees it).
+    const data = Float32Array.from(img.data);
+    for (let y = 0; y < 40; y++) for (let x = 0; x < 40; x++) data[y * img.width + x] = NaN;
+    const [r] = await engine.inspectImages(tiled, [{ ...img, data, source: 'nan-corner.png' }]);
+    expect(r!.tiling!.tiles[0]!.decision).toBe('error');
+    expect(r!.tiling!.tiles.slice(1).every((t) => t.decision !== 'error')).toBe(true);
+    expect(r!.decision).toBe('error');
+    expect(r!.error?.code).toBe('MODEL_OUTPUT_NOT_FINITE');
+    expect(r!.regions).toEqual([]);
+  });
+
   it('an image smaller than a tile is one pass on the image itself: the untiled result, same map', async () => {
     const small = cropTile(img, { x: 300, y: 120, width: 200, height: 150 });
     const [t] = await engine.inspectImages(tiled, [small]);
