@@ -118,10 +118,11 @@ export async function inspectTiled(pack: LoadedPack, img: EngineImage, runner: T
   if (base.explanation) {
     // Tiles whose map explains a normal label carry no defect evidence: they enter the stitch at the
     // scale's bottom, so a good tile's "normal" evidence never becomes a defect region.
-    const maps = ok.map((r, i) => {
-      const e = r.explanation!;
+    const maps = ok.flatMap((r) => {
+      const e = r.explanation;
+      if (!e) return [];
       const normal = m.labels[e.targetClass]?.severity === 'none';
-      return { rect: rects[results.indexOf(r)]!, map: normal ? { ...e.map, data: new Float32Array(e.map.data.length).fill(e.map.scale.low) } : e.map, i };
+      return [{ rect: rects[results.indexOf(r)]!, map: normal ? { ...e.map, data: new Float32Array(e.map.data.length).fill(e.map.scale.low) } : e.map }];
     });
     const map = stitchedHeatMap(maps, img, g.stitch);
     record.grid = [map.height, map.width];

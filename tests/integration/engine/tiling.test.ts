@@ -117,6 +117,21 @@ describe.skipIf(!hasShared)('tiled inference on a full 576² CT slice', () => {
     expect(r!.regions).toEqual([]);
   });
 
+  it('targetClass predicted: a tile explaining the normal label enters the stitch at the scale’s bottom', async () => {
+    const predicted = loadPack(makeTiledPack(TILING, { patch: (d) => ((d['explanation'] as Record<string, unknown>)['targetClass'] = 'predicted') }));
+    const [r] = await engine.inspectImages(predicted, [img]);
+    const t0 = r!.tiling!.tiles[0]!;
+    expect([t0.x, t0.y, t0.decision]).toEqual([0, 0, 'pass']);
+    const m = r!.explanation!.map;
+    expect(m.scale.mode).toBe('anchored');
+    // Grid pixels seen only by tile (0, 0) (x, y < 160 image px), whose map explains "normal".
+    const only = Math.floor((150 / 576) * m.width);
+    for (let gy = 0; gy < only; gy++) for (let gx = 0; gx < only; gx++) expect(m.data[gy * m.width + gx]).toBe(m.scale.low);
+    // The void's tiles explain porosity: the region is still on it.
+    const cx = vx + vw / 2, cy = vy + vh / 2;
+    expect(r!.regions.some((g) => g.x <= cx && cx <= g.x + g.width && g.y <= cy && cy <= g.y + g.height)).toBe(true);
+  });
+
   it('an image smaller than a tile is one pass on the image itself: the untiled result, same map', async () => {
     const small = cropTile(img, { x: 300, y: 120, width: 200, height: 150 });
     const [t] = await engine.inspectImages(tiled, [small]);
