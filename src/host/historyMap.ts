@@ -66,6 +66,7 @@ export function recordedMap(history: HistoryAccess, media: MediaStore, runId: nu
       ...(typeof e.targetLabel === 'string' ? { targetLabel: e.targetLabel } : {}),
       ...(kind === 'anomaly' && pixelThreshold !== undefined ? { pixelThreshold } : {}),
       ...(recordedTrust(ex.trust) ? { trust: recordedTrust(ex.trust)! } : {}),
+      ...((ex as { tiling?: unknown }).tiling ? { tiled: true } : {}),
     },
   };
 }

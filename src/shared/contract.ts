@@ -215,6 +215,8 @@ export const RecordedHeatmap = HeatmapRef.extend({
   pixelThreshold: z.number().optional(),
   /** The map's trust figure as recorded with the run (explanation maps). */
   trust: TrustFigure.optional(),
+  /** The run was tiled: the map spans the full image (recorded `explanation.tiling`). */
+  tiled: z.boolean().optional(),
 });
 
 /** A segmentation run's recorded class mask, republished from the blob store (uint8 per model pixel, 255 = none). */

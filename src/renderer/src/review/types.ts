@@ -43,6 +43,8 @@ export interface Findings {
   validation?: { validated: boolean; reason: string | null };
   /** Segmentation packs: classes found with their regions and areas (no class probabilities). */
   segmentation?: SegmentationFindings;
+  /** A tiled run (pack.yaml `tiling`): how many tiles, and (live) their size, overlap and score pooling. */
+  tiling?: { tiles: number; tile?: [number, number]; overlap?: [number, number]; score?: string };
 }
 
 export interface Draft {
