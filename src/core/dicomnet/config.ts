@@ -24,7 +24,7 @@ export const UidRoot = z
 
 const Port = z.number().int().min(1).max(65535);
 
-export const ResultObject = z.enum(['sr', 'sc', 'seg']);
+export const ResultObject = z.enum(['sr', 'sc', 'seg', 'pmap']);
 export type ResultObject = z.infer<typeof ResultObject>;
 
 /** `deidentify: true`: what goes there is de-identified first (PS3.15 basic profile; see deid.ts). */

@@ -158,7 +158,7 @@ export class DicomNode {
           await this.queueResults(runId, this.opts.config.send_results, ['sr']);
           await this.flush();
         }
-        for (const runId of runIds) await this.queueResults(runId, this.opts.config.send_results, ['sc', 'seg']);
+        for (const runId of runIds) await this.queueResults(runId, this.opts.config.send_results, ['sc', 'seg', 'pmap']);
       } catch (e) {
         const info = toErrorInfo(e, 'DICOM_INSPECT_FAILED');
         setStudyStatus(this.opts.store, study, 'failed', { errorCode: info.code });
