@@ -10,6 +10,7 @@ import { nativeFrameBytes } from './frames';
 import type { TransferSyntax } from './transferSyntax';
 import { decodeRle } from './codecs/rle';
 import { decodeWasm, type DecodedCodestream } from './codecs/wasm';
+import { decodeGreyNative } from './codecs/turbojpeg';
 import { decodeJpegLossless } from './codecs/jpegLossless';
 import { decodeJpeg12 } from './codecs/jpeg12';
 import { adobeTransform, withoutColourTransform } from './codecs/jpegColour';
@@ -244,6 +245,11 @@ export async function decodeFrame(raw: Uint8Array, bitOffset: number, pm: PixelM
       if (pm.samplesPerPixel === 3 && !(pm.photometric === 'RGB' && adobeTransform(raw) === 1)) {
         const d = await decodeWasm('jpeg', withoutColourTransform(raw));
         return fromCodec(d, pm, pm.photometric === 'RGB' ? 'RGB' : 'YBR_FULL');
+      }
+      if (pm.samplesPerPixel === 1) {
+        // Native SIMD libjpeg-turbo, bit-identical to the WASM build; absent or refusing → WASM.
+        const native = await decodeGreyNative(raw, pm.columns, pm.rows);
+        if (native) return fromCodec({ data: native, width: pm.columns, height: pm.rows, components: 1 }, pm, codecPhotometric(pm, true));
       }
       const d = await decodeWasm('jpeg', raw);
       return fromCodec(d, pm, codecPhotometric(pm, true));

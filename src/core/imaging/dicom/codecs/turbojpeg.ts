@@ -1,0 +1,119 @@
+/**
+ * Native libjpeg-turbo (SIMD) for 8-bit greyscale JPEG frames, called through its TurboJPEG API
+ * with koffi (a maintained FFI) — off the JS thread, several frames at once.
+ *
+ * Why this shape: pydicom decodes baseline JPEG with native SIMD libjpeg-turbo, and the WASM build
+ * (scalar IDCT) runs at ~0.4× its speed; sharp's libvips carries the same decoder but costs
+ * ~2 ms of pipeline set-up per 512² frame. The npm bindings that call TurboJPEG directly
+ * (@julusian/jpeg-turbo, jpeg-turbo) hard-code TJFLAG_FASTDCT, whose samples differ from the
+ * reference by up to 3 — so we call the library those bindings ship ourselves, with
+ * TJFLAG_ACCURATEDCT (the islow IDCT the WASM build and pydicom use): bit-identical samples
+ * (checked on every frame of the conformance files and the 96-frame XA bench file).
+ *
+ * Where the library is not available (the binding ships libturbojpeg as a separate file on Linux
+ * only; on macOS/Windows it is linked into the binding), or when TurboJPEG refuses a stream (it
+ * also refuses on warnings the WASM decoder passes over), the caller falls back to the WASM
+ * decoder, so behaviour on odd files is unchanged.
+ */
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+
+const requireNative = createRequire(import.meta.url);
+
+const TJPF_GRAY = 6;
+const TJFLAG_ACCURATEDCT = 4096;
+
+interface AsyncFn {
+  (...args: unknown[]): number;
+  async(...args: unknown[]): void;
+}
+
+interface Turbo {
+  init: () => unknown;
+  header: AsyncFn;
+  decompress: AsyncFn;
+}
+
+let turbo: Turbo | null | undefined;
+
+function libraryPath(): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const pkg = dirname(requireNative.resolve('@julusian/jpeg-turbo'));
+  const musl = process.report?.getReport && !(process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
+  const file = join(pkg, 'prebuilds', `jpeg-turbo-linux-${process.arch}${musl ? '-musl' : ''}`, 'libturbojpeg.so.0');
+  return existsSync(file) ? file : undefined;
+}
+
+function load(): Turbo | null {
+  if (turbo !== undefined) return turbo;
+  try {
+    const path = process.env['INSPECTOR_NO_NATIVE_JPEG'] ? undefined : libraryPath();
+    if (!path) return (turbo = null);
+    const koffi = requireNative('koffi') as { load(path: string): { func(sig: string): AsyncFn } };
+    const lib = koffi.load(path);
+    turbo = {
+      init: lib.func('void* tjInitDecompress()') as unknown as () => unknown,
+      header: lib.func('int tjDecompressHeader3(void*, const uint8_t*, unsigned long, _Out_ int*, _Out_ int*, _Out_ int*, _Out_ int*)'),
+      decompress: lib.func('int tjDecompress2(void*, const uint8_t*, unsigned long, uint8_t*, int, int, int, int, int)'),
+    };
+  } catch {
+    turbo = null;
+  }
+  return turbo;
+}
+
+/** Whether the native decoder is there (the bench and tests report which path ran). */
+export function hasNativeJpeg(): boolean {
+  return load() !== null;
+}
+
+// A TurboJPEG handle is not thread-safe: one per call in flight, kept for reuse. In-flight calls
+// are bounded so a 1,000-frame file does not queue 1,000 handles.
+const idle: unknown[] = [];
+const waiting: (() => void)[] = [];
+let inFlight = 0;
+const LIMIT = Math.max(2, Math.min(8, availableParallelism()));
+
+async function acquire(t: Turbo): Promise<unknown> {
+  while (inFlight >= LIMIT) await new Promise<void>((r) => waiting.push(r));
+  inFlight++;
+  return idle.pop() ?? t.init();
+}
+
+function release(handle: unknown): void {
+  inFlight--;
+  if (handle) idle.push(handle);
+  waiting.shift()?.();
+}
+
+/**
+ * One 8-bit greyscale JPEG codestream → `width × height` samples, or undefined when the native
+ * decoder is absent or refuses the stream (the caller then uses the WASM decoder).
+ */
+export async function decodeGreyNative(codestream: Uint8Array, width: number, height: number): Promise<Uint8Array | undefined> {
+  const t = load();
+  if (!t) return undefined;
+  const handle = await acquire(t);
+  if (!handle) {
+    release(handle);
+    return undefined;
+  }
+  try {
+    const w = [0];
+    const h = [0];
+    const sub = [0];
+    const space = [0];
+    if (t.header(handle, codestream, codestream.length, w, h, sub, space) !== 0 || w[0] !== width || h[0] !== height) return undefined;
+    const out = new Uint8Array(width * height);
+    const rc = await new Promise<number>((resolve, reject) =>
+      t.decompress.async(handle, codestream, codestream.length, out, width, 0, height, TJPF_GRAY, TJFLAG_ACCURATEDCT, (e: Error | null, r: number) => (e ? reject(e) : resolve(r))),
+    );
+    return rc === 0 ? out : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    release(handle);
+  }
+}
