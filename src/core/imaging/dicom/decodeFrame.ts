@@ -11,6 +11,7 @@ import type { TransferSyntax } from './transferSyntax';
 import { decodeRle } from './codecs/rle';
 import { decodeWasm, type DecodedCodestream } from './codecs/wasm';
 import { decodeGreyNative } from './codecs/turbojpeg';
+import { decodeJ2kNative } from './codecs/openjpeg';
 import { decodeJpegLossless } from './codecs/jpegLossless';
 import { decodeJpeg12 } from './codecs/jpeg12';
 import { adobeTransform, withoutColourTransform } from './codecs/jpegColour';
@@ -268,6 +269,13 @@ export async function decodeFrame(raw: Uint8Array, bitOffset: number, pm: PixelM
     case 'j2k':
     case 'htj2k': {
       checkHeader(peekJ2k(raw), pm);
+      // Native OpenJPEG with its threads for J2K (same library as the WASM build; samples equal); absent or refusing → WASM.
+      const native = ts.codec === 'j2k' ? decodeJ2kNative(raw) : undefined;
+      if (native) {
+        const data = native.precision > 8 ? new Uint16Array(native.samples.length) : new Uint8Array(native.samples.length);
+        data.set(native.samples); // modulo 2^16 / 2^8: the same bits the WASM decoder hands back
+        return fromCodec({ data, width: native.width, height: native.height, components: native.components }, pm, codecPhotometric(pm, false));
+      }
       const d = await decodeWasm(ts.codec, raw);
       return fromCodec(d, pm, codecPhotometric(pm, false));
     }
