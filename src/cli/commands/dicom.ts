@@ -54,7 +54,7 @@ const HELP = [
   '',
   'Config (dicom.yaml): ae_title, port, bind, allow[{aet,host}], auto_inspect[{when:{modality|body_part|',
   'sop_class|station_name}, pack}], send_results[{aet,host,port,objects} | {url,objects}], stable_seconds,',
-  'send_reviewed{on,to}, tls{cert,key,ca,require_client_cert}, query{aet,host,port,retrieve} | {url},',
+  'send_reviewed{on,to}, tls{cert,key,ca,require_client_cert}, query{aet,host,port,retrieve} | {url}, answer_find,',
   'uid_root, inbox, retry_seconds, timeout_seconds. See docs/DICOM-NODE.md.',
 ].join('\n');
 
