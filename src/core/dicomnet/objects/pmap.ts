@@ -166,7 +166,8 @@ export function buildPmap(input: PmapInput): Naturalized {
         ],
         FrameAnatomySequence: [{ AnatomicRegionSequence: [region], FrameLaterality: laterality }],
         ParametricMapFrameTypeSequence: [{ FrameType: imageType }],
-        FrameVOILUTSequence: [{ WindowCenter: ds((low + high) / 2), WindowWidth: ds(high - low), WindowCenterWidthExplanation: 'map scale' }],
+        // LINEAR_EXACT: a map's scale is often far below 1 (a width < 1 needs it, PS3.3 C.11.2.1.3.2).
+        FrameVOILUTSequence: [{ WindowCenter: ds((low + high) / 2), WindowWidth: ds(high - low), WindowCenterWidthExplanation: 'map scale', VOILUTFunction: 'LINEAR_EXACT' }],
         // Float pixels carry no rescale, but the IOD wants it said (Identity Pixel Value Transformation).
         PixelValueTransformationSequence: [{ RescaleIntercept: 0, RescaleSlope: 1, RescaleType: 'US' }],
         RealWorldValueMappingSequence: [
