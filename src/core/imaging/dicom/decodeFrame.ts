@@ -249,7 +249,7 @@ export async function decodeFrame(raw: Uint8Array, bitOffset: number, pm: PixelM
       }
       if (pm.samplesPerPixel === 1) {
         // Native SIMD libjpeg-turbo, bit-identical to the WASM build; absent or refusing → WASM.
-        const native = await decodeGreyNative(raw, pm.columns, pm.rows);
+        const native = await decodeGreyNative(raw, pm.columns, pm.rows, !!h && h.height === pm.rows && h.width === pm.columns && h.components === 1);
         if (native) return fromCodec({ data: native, width: pm.columns, height: pm.rows, components: 1 }, pm, codecPhotometric(pm, true));
       }
       const d = await decodeWasm('jpeg', raw);

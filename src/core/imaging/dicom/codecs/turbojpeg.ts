@@ -90,9 +90,10 @@ function release(handle: unknown): void {
 
 /**
  * One 8-bit greyscale JPEG codestream → `width × height` samples, or undefined when the native
- * decoder is absent or refuses the stream (the caller then uses the WASM decoder).
+ * decoder is absent or refuses the stream (the caller then uses the WASM decoder). `headerChecked`:
+ * the caller has read the SOF's size and components and compared them with the data set.
  */
-export async function decodeGreyNative(codestream: Uint8Array, width: number, height: number): Promise<Uint8Array | undefined> {
+export async function decodeGreyNative(codestream: Uint8Array, width: number, height: number, headerChecked = false): Promise<Uint8Array | undefined> {
   const t = load();
   if (!t) return undefined;
   const handle = await acquire(t);
@@ -105,7 +106,9 @@ export async function decodeGreyNative(codestream: Uint8Array, width: number, he
     const h = [0];
     const sub = [0];
     const space = [0];
-    if (t.header(handle, codestream, codestream.length, w, h, sub, space) !== 0 || w[0] !== width || h[0] !== height) return undefined;
+    // TurboJPEG would scale a larger image down to the size asked for: the size must be the stream's.
+    // `headerChecked`: the caller already read it from the SOF (peekJpeg) and compared it with the data set.
+    if (!headerChecked && (t.header(handle, codestream, codestream.length, w, h, sub, space) !== 0 || w[0] !== width || h[0] !== height)) return undefined;
     const out = new Uint8Array(width * height);
     const rc = await new Promise<number>((resolve, reject) =>
       t.decompress.async(handle, codestream, codestream.length, out, width, 0, height, TJPF_GRAY, TJFLAG_ACCURATEDCT, (e: Error | null, r: number) => (e ? reject(e) : resolve(r))),
