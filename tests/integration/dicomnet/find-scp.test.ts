@@ -15,10 +15,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDicomConfig } from '../../../src/core/dicomnet/config';
-import { dcmjs } from '../../../src/core/dicomnet/dimse';
 import { DicomNode, type NodeEvent } from '../../../src/core/dicomnet/node';
 import { HistoryStore } from '../../../src/core/history/index';
 import { hasShared, repoRoot, sharedData } from '../../support/paths';
+import { naturalize } from './naturalize';
 import { hasDcmtk } from './orthanc';
 
 const run = promisify(execFile);
@@ -26,10 +26,7 @@ const CT = join(sharedData, 'dicom', 'ct-series-ge-head-tilted');
 const CR = join(repoRoot, 'resources', 'samples', 'chest-xray-pneumonia', 'dicom', 'RG1_J2KI.dcm');
 const CR_STUDY = '1.3.6.1.4.1.5962.1.2.9.20040826185059.5457';
 
-const naturalize = (path: string): Record<string, any> => {
-  const b = readFileSync(path);
-  return dcmjs.data.DicomMetaDictionary.naturalizeDataset(dcmjs.data.DicomMessage.readFile(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer).dict);
-};
+const naturalizeFile = (path: string): Record<string, any> => naturalize(readFileSync(path));
 
 describe.skipIf(!hasDcmtk || !hasShared)('C-FIND SCP: the node answers queries about what it holds', () => {
   const tmp = mkdtempSync(join(os.tmpdir(), 'inspector-find-scp-'));
@@ -37,7 +34,7 @@ describe.skipIf(!hasDcmtk || !hasShared)('C-FIND SCP: the node answers queries a
   const nodes: DicomNode[] = [];
   const stores: HistoryStore[] = [];
   let port = 0;
-  const ct = naturalize(join(CT, '01.dcm'));
+  const ct = naturalizeFile(join(CT, '01.dcm'));
 
   async function startNode(name: string, answerFind: boolean): Promise<number> {
     const store = HistoryStore.open(join(tmp, `${name}.sqlite`));
@@ -63,7 +60,7 @@ describe.skipIf(!hasDcmtk || !hasShared)('C-FIND SCP: the node answers queries a
     const { mkdirSync } = await import('node:fs');
     mkdirSync(opts.dir, { recursive: true });
     const r = await run('findscu', args).catch((e: { stdout: string; stderr: string }) => ({ stdout: e.stdout, stderr: e.stderr }));
-    const rows = readdirSync(opts.dir).filter((f) => f.startsWith('rsp')).sort().map((f) => naturalize(join(opts.dir, f)));
+    const rows = readdirSync(opts.dir).filter((f) => f.startsWith('rsp')).sort().map((f) => naturalizeFile(join(opts.dir, f)));
     return { rows, log: `${r.stdout}${r.stderr}` };
   }
 

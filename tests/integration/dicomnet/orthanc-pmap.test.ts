@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- naturalized DICOM is untyped JSON; the assertions check its shape */
+ 
 /**
  * The Parametric Map through a real PACS: a run on a real CT slice (shared GE head series) with a
  * recorded heatmap is sent by `inspector dicom send --objects pmap`, by C-STORE and by STOW-RS, to
@@ -10,18 +10,13 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dcmjs } from '../../../src/core/dicomnet/dimse';
 import { HistoryStore } from '../../../src/core/history/index';
 import { hasShared, repoRoot, sharedData } from '../../support/paths';
 import { sampleRecord, tempDir } from '../../unit/history/support';
 import { dciodvfy, freePort, hasDciodvfy, hasOrthanc, Orthanc } from './orthanc';
+import { naturalize } from './naturalize';
 
 const SLICE = join(sharedData, 'dicom', 'ct-series-ge-head-tilted', '01.dcm');
-
-function naturalize(bytes: Buffer): Record<string, any> {
-  const dict = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
-  return dcmjs.data.DicomMetaDictionary.naturalizeDataset(dict.dict);
-}
 
 describe.skipIf(!hasOrthanc || !hasDciodvfy || !hasShared)('Parametric Map ⇄ Orthanc', () => {
   const t = tempDir('inspector-pmap-orthanc-');

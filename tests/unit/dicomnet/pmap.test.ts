@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- naturalized DICOM is untyped JSON; the assertions check its shape */
+ 
 /**
  * The Parametric Map built from a recorded run's heatmap (the same `buildResults` the node sends):
  * on a real CT slice (shared GE head series) its geometry is the slice's — frame of reference,
@@ -10,22 +10,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dcmjs } from '../../../src/core/dicomnet/dimse';
 import { resampleHeatmap } from '../../../src/core/dicomnet/objects/heatmap';
 import { buildResults } from '../../../src/core/dicomnet/results';
 import { HistoryStore } from '../../../src/core/history/index';
 import { dciodvfy, hasDciodvfy } from '../../integration/dicomnet/orthanc';
 import { hasShared, repoRoot, sharedData } from '../../support/paths';
 import { sampleRecord, tempDir } from '../history/support';
+import { naturalize } from '../../integration/dicomnet/naturalize';
 
 const SLICE = join(sharedData, 'dicom', 'ct-series-ge-head-tilted', '01.dcm');
 const CR = join(repoRoot, 'resources', 'samples', 'chest-xray-pneumonia', 'dicom', 'RG1_J2KI.dcm');
 const ROOT = '1.2.826.0.1.3680043.10.1234';
-
-function naturalize(bytes: Buffer): Record<string, any> {
-  const dict = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
-  return dcmjs.data.DicomMetaDictionary.naturalizeDataset(dict.dict);
-}
 
 /** A 16 × 12 map with a hot blob off-centre, in a raw score scale (not 0..1). */
 function heatmap(): { width: number; height: number; values: Float32Array; low: number; high: number } {
