@@ -74,7 +74,10 @@ export function hasNativeJpeg(): boolean {
 const idle: unknown[] = [];
 const waiting: (() => void)[] = [];
 let inFlight = 0;
-const LIMIT = Math.max(2, Math.min(8, availableParallelism()));
+// At least 4 even on 2 cores: the hop to koffi's thread and back is latency worth overlapping
+// (96 frames, load 5: 2 in flight 32 ms, 4 in flight 25 ms, one by one 40 ms).
+const LIMIT = Math.min(8, Math.max(4, availableParallelism()));
+const MIN_NATIVE_BYTES = 1024;
 
 async function acquire(t: Turbo): Promise<unknown> {
   while (inFlight >= LIMIT) await new Promise<void>((r) => waiting.push(r));
@@ -96,6 +99,10 @@ function release(handle: unknown): void {
 export async function decodeGreyNative(codestream: Uint8Array, width: number, height: number, headerChecked = false): Promise<Uint8Array | undefined> {
   const t = load();
   if (!t) return undefined;
+  // koffi hands the native call pointers into these arrays while it runs on another thread. V8
+  // keeps very small typed arrays inside its heap, where the collector may move them: tiny streams
+  // and images go to the WASM decoder instead, and the caller holds both arrays until it resolves.
+  if (codestream.byteLength < MIN_NATIVE_BYTES || width * height < MIN_NATIVE_BYTES) return undefined;
   const handle = await acquire(t);
   if (!handle) {
     release(handle);
