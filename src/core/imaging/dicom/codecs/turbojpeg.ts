@@ -10,15 +10,15 @@
  * TJFLAG_ACCURATEDCT (the islow IDCT the WASM build and pydicom use): bit-identical samples
  * (checked on every frame of the conformance files and the 96-frame XA bench file).
  *
- * Where the library is not available (the binding ships libturbojpeg as a separate file on Linux
- * only; on macOS/Windows it is linked into the binding), or when TurboJPEG refuses a stream (it
- * also refuses on warnings the WASM decoder passes over), the caller falls back to the WASM
- * decoder, so behaviour on odd files is unchanged.
- */
+ * The library is the system's TurboJPEG (Debian/Ubuntu `libturbojpeg0`, the same SIMD build the
+ * distribution's libvips and Pillow use), loaded by its soname as the OpenJPEG decoder beside this
+ * file is — not an npm binding's copy: the bindings on npm hard-code the fast DCT above and pull in
+ * their own build tool chain. Where the library is not installed (other platforms until a package
+ * ships it beside the app), or when TurboJPEG refuses a stream (it also refuses on warnings the WASM
+ * decoder passes over), the caller falls back to the WASM decoder, so behaviour on odd files is
+ * unchanged. */
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { existsSync } from 'node:fs';
 
 const requireNative = createRequire(import.meta.url);
 
@@ -38,21 +38,15 @@ interface Turbo {
 
 let turbo: Turbo | null | undefined;
 
-function libraryPath(): string | undefined {
-  if (process.platform !== 'linux') return undefined;
-  const pkg = dirname(requireNative.resolve('@julusian/jpeg-turbo'));
-  const musl = process.report?.getReport && !(process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
-  const file = join(pkg, 'prebuilds', `jpeg-turbo-linux-${process.arch}${musl ? '-musl' : ''}`, 'libturbojpeg.so.0');
-  return existsSync(file) ? file : undefined;
-}
+// The sonames of TurboJPEG's API 2.x/3.x runtime (tjDecompress2 and tjDecompressHeader3 are in both).
+const LIBRARY_NAMES = process.platform === 'linux' ? ['libturbojpeg.so.0'] : [];
 
 function load(): Turbo | null {
   if (turbo !== undefined) return turbo;
   try {
-    const path = process.env['INSPECTOR_NO_NATIVE_JPEG'] ? undefined : libraryPath();
-    if (!path) return (turbo = null);
+    if (process.env['INSPECTOR_NO_NATIVE_JPEG'] || LIBRARY_NAMES.length === 0) return (turbo = null);
     const koffi = requireNative('koffi') as { load(path: string): { func(sig: string): AsyncFn } };
-    const lib = koffi.load(path);
+    const lib = koffi.load(LIBRARY_NAMES[0]!);
     turbo = {
       init: lib.func('void* tjInitDecompress()') as unknown as () => unknown,
       header: lib.func('int tjDecompressHeader3(void*, const uint8_t*, unsigned long, _Out_ int*, _Out_ int*, _Out_ int*, _Out_ int*)'),
