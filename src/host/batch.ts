@@ -196,6 +196,8 @@ export async function runBatch(
       ...(req.config ? { config: req.config } : {}),
       ...(req.providers ? { providers: req.providers } : {}),
       ...(req.roots ? { roots: req.roots } : {}),
+      // --prompt / --box-threshold / --text-threshold of a grounding pack (evaluate reproduces its card with them).
+      ...(req.grounding ? { grounding: req.grounding } : {}),
     });
     if (prior) for (const w of priorMismatches(report, prior)) summary.warnings.push(w);
     await recordReport(ctx.worker, store, report, { batchId, operatorId, ...(prior ? { recorded: prior } : {}) });
