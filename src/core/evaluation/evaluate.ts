@@ -138,9 +138,16 @@ function truthFor(img: LabelledImage, set: LabelledSet, pack: PackFacts): string
 }
 
 /** The decision at the pack's thresholds: ≥ high a defect (the most probable defect class), else normal. */
+/** A grounding run's call: it kept a box (best box score > 0 and ≥ the box threshold it ran with). */
+export function groundingFlags(run: Pick<RecordedRun, 'score' | 'thresholds'>): boolean {
+  return run.score > 0 && run.score >= (run.thresholds['box'] ?? 0);
+}
+
 function predictedFor(run: RecordedRun, pack: PackFacts): string {
-  // A detector calls an image defective when it kept a box (the engine's own decision).
-  if (pack.kind === 'grounding') return run.regions.length ? pack.labels[1]! : pack.labels[0]!;
+  // A detector calls an image defective when it kept a box: its best box score is > 0 and at the box
+  // threshold. By score, as for classifiers, so an image the input guard flagged (recorded without
+  // boxes, decision uncertain) still counts by what the model found.
+  if (pack.kind === 'grounding') return groundingFlags(run) ? pack.labels[1]! : pack.labels[0]!;
   const high = run.thresholds['high'] ?? run.thresholds['normalised'] ?? 0.5;
   if (run.score < high) return pack.kind === 'anomaly' ? pack.labels[0]! : (pack.normalLabels[0] ?? pack.labels[0]!);
   if (pack.kind === 'anomaly') return pack.labels[1]!;

@@ -7,7 +7,7 @@
  * IoU of their regions (union of each system's boxes, on the image's pixel grid).
  */
 import type { Interval } from './metrics/bootstrap';
-import type { CaseEvaluation, PackEvaluation, RecordedRun } from './evaluate';
+import { groundingFlags, type CaseEvaluation, type PackEvaluation, type RecordedRun } from './evaluate';
 
 export interface SystemRow {
   system: string;
@@ -68,7 +68,7 @@ type Run = RecordedRun & { width?: number | null; height?: number | null };
 export function flagged(r: RecordedRun): boolean {
   const t = r.thresholds;
   // A grounding detector calls a defect when it kept a box (its thresholds are box and text).
-  if (t['box'] !== undefined && t['text'] !== undefined) return r.regions.length > 0;
+  if (t['box'] !== undefined && t['text'] !== undefined) return groundingFlags(r);
   if (t['imageThreshold'] !== undefined && r.rawScore !== undefined) return r.rawScore >= (t['imageLow'] ?? t['imageThreshold']);
   const low = t['low'] ?? t['high'] ?? t['normalised'] ?? 0.5;
   return r.score >= low;
