@@ -100,7 +100,12 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
     // Segmentation: regions per class; grounding: each region is a detection, labelled by its own prompt phrase.
     regions: r.segmentation
       ? r.segmentation.regions.map((g) => ({ box: g.box, label: g.label, score: g.score }))
-      : r.regions.map((g, i) => ({ box: [g.x, g.y, g.width, g.height], label: r.detections?.[i]?.label ?? regionLabel, score: g.peak })),
+      : r.regions.map((g, i) => {
+          // A detector's box as the model gave it (sub-pixel), not the display's whole pixels: a void
+          // a few pixels wide moves across IoU 0.5 when rounded, and evaluations measure what is recorded.
+          const d = r.detections?.[i];
+          return { box: d ? [d.x, d.y, d.width, d.height] : [g.x, g.y, g.width, g.height], label: d?.label ?? regionLabel, score: g.peak };
+        }),
     explanation: map
       ? {
           method: r.explanation?.method ?? r.anomaly?.format ?? 'map',
