@@ -22,6 +22,8 @@ import type { WorkerClient } from './workerClient';
 
 export interface EvaluateRequest extends Omit<InspectParams, 'paths' | 'baseDir'>, LoadSetOptions, EvaluateOptions {
   set: string;
+  /** A grounding detector's boxes on images the input guard flagged are recorded and measured (the model card's view). */
+  keepGuardedBoxes?: boolean;
   name?: string;
   resume?: number;
 }
@@ -90,6 +92,7 @@ function recordedRuns(history: HistoryAccess, batchId: number): Run[] {
     verdict: r.verdict,
     regions: JSON.parse(r.regions),
     explanation: r.explanation ? JSON.parse(r.explanation) : null,
+    ...((JSON.parse(r.scores) as Record<string, number>)['outOfDistribution'] === 1 ? { outOfEnvelope: true } : {}),
     ...((JSON.parse(r.scores) as Record<string, number>)['anomalyRaw'] !== undefined ? { rawScore: (JSON.parse(r.scores) as Record<string, number>)['anomalyRaw']! } : {}),
     width: r.width,
     height: r.height,
@@ -227,7 +230,7 @@ export async function runPreparedEvaluation(
       ...(req.grounding ? { grounding: req.grounding } : {}),
       name: req.name ?? `evaluation ${new Date().toISOString()}`,
       source: `evaluation of ${set.root} (${set.format}, ${set.images.length} images, set ${set.identity.slice(0, 12)})`,
-      evaluation: { setIdentity: set.identity },
+      evaluation: { setIdentity: set.identity, ...(req.keepGuardedBoxes ? { keepGuardedBoxes: true } : {}) },
       ...(req.resume !== undefined ? { resume: req.resume } : {}),
     },
     onProgress,

@@ -171,10 +171,14 @@ export function evaluateCli(args: string[], out: string): { metrics: Metrics; st
   return { metrics: JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as Metrics, stdout: r.stdout };
 }
 
-/** The grounding card's own thresholds and prompt (its AP is over the whole curve, not pack.yaml's cut-off). */
+/**
+ * The grounding card's own thresholds and prompt (its AP is over the whole curve, not pack.yaml's
+ * cut-off), and its boxes on every image: the card measures the model, so the boxes on images the
+ * input guard flags (the station withholds those: ~10 of DeepPCB's 300) are kept and measured.
+ */
 export function groundingCardArgs(): string[] {
   const c = readGroundingCard();
-  return ['--prompt', c.prompt, '--box-threshold', String(c.box_threshold), '--text-threshold', String(c.text_threshold)];
+  return ['--prompt', c.prompt, '--box-threshold', String(c.box_threshold), '--text-threshold', String(c.text_threshold), '--with-guarded-boxes'];
 }
 
 export function checkTable(checks: Check[]): string {

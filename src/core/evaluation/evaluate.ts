@@ -42,6 +42,8 @@ export interface RecordedRun {
   thresholds: Record<string, number>;
   verdict: string;
   regions: { box: [number, number, number, number]; label: string; score: number }[];
+  /** The input guard flagged the image (a grounding run then has no boxes unless they were kept). */
+  outOfEnvelope?: boolean;
 }
 
 export interface BinaryMetrics {
@@ -84,6 +86,11 @@ export interface PackEvaluation {
   localisation: DetectionMetrics | null;
   proposals: Proposal[];
   band: Band | null;
+  /**
+   * Images the input guard flagged, and of those whose boxes were withheld as the station withholds
+   * them (grounding; `evaluate --with-guarded-boxes` keeps them, as a model card measures).
+   */
+  outOfEnvelope?: { images: number; boxesWithheld: number };
   /** Anomaly maps against masks/polygons (filled by the host, which reads the recorded maps). */
   pixel?: PixelMetrics | null;
   /** Pointing game and energy in mask of the recorded maps (defective images with a region). */
@@ -287,6 +294,7 @@ export function evaluatePack(set: LabelledSet, runs: readonly RecordedRun[], pac
     // Only probabilities have a calibration; an anomaly score is a distance.
     calibration: pack.kind === 'classifier' ? reliability(y, s) : null,
     localisation: truths.length ? detectionMetrics(dets, truths, { allPoint: grounding }) : null,
+    outOfEnvelope: { images: runs.filter((r) => r.outOfEnvelope).length, boxesWithheld: grounding ? runs.filter((r) => r.outOfEnvelope && r.thresholds['guardedBoxesKept'] !== 1).length : 0 },
     proposals,
     band,
   };
