@@ -159,6 +159,8 @@ function compact(packs: PackEvaluation[], cases: CaseEvaluation | null): unknown
       aupro: p.pixel?.aupro ?? null,
       pointingGame: p.maps?.pointingGame ?? null,
       energyInMask: p.maps?.energyInMask ?? null,
+      // Box level (a grounding detector, or regions against boxes): COCO AP@0.5, AP@[.5:.95], F1@IoU 0.5.
+      ...(p.localisation ? { boxAp50: p.localisation.ap50, boxAp: p.localisation.ap, boxF1At50: p.localisation.f1At50 } : {}),
       proposals: p.proposals.map((q) => ({ objective: q.objective, threshold: q.point.threshold, f1: q.point.f1, recall: q.point.recall, falseAlarmRate: q.point.falseAlarmRate })),
       band: p.band ? { low: p.band.low, high: p.band.high, humanShare: p.band.humanShare } : null,
     })),

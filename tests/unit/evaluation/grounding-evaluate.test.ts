@@ -88,7 +88,10 @@ describe.skipIf(!ready)('grounding detectors in evaluate: COCO box AP against an
     const config = join(root, 'inspector.yaml');
     writeFileSync(config, 'version: 1\nsides:\n  external:\n    pack: surface-pitting-ae\n    grounding:\n      pack: pcb-defects-grounding\n');
     const out = join(root, 'surface-out');
-    const r = cli('evaluate', '--config', config, '--set', set, '--db', join(root, 'surface.sqlite'), '--out', out, '--bootstrap', '50', ...CARD_THRESHOLDS);
+    const db = join(root, 'surface.sqlite');
+    expect(cli('operator', 'create', 'park.s', '--name', 'Park Seo', '--role', 'supervisor', '--select', '--db', db).status).toBe(0);
+    const pdf = join(root, 'surface.pdf');
+    const r = cli('evaluate', '--config', config, '--set', set, '--db', db, '--out', out, '--bootstrap', '50', '--pdf', pdf, ...CARD_THRESHOLDS);
     expect(r.status, r.stderr + r.stdout).toBe(0);
     const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
     const systems = metrics.sideBySide.systems as { system: string; kind: string; ap50: number | null; images: number }[];
@@ -114,5 +117,13 @@ describe.skipIf(!ready)('grounding detectors in evaluate: COCO box AP against an
     // An image with detector boxes has an IoU (0 when the anomaly pack drew no region there).
     for (const x of withBoxes) expect(x.iou).not.toBeNull();
     expect(regionIou([], boxes.slice(0, 1).map((b) => b.bbox), 100, 100)).toBe(0);
+    // The validation record (PDF) carries the detector's row and its per-class boxes.
+    const pdfText = spawnSync('pdftotext', ['-enc', 'UTF-8', pdf, '-'], { encoding: 'utf8' });
+    if (pdfText.status === 0) {
+      const gl = metrics.packs[1].localisation;
+      expect(pdfText.stdout).toContain(`box AP@0.5 ${g.ap50!.toFixed(3)}`);
+      const pitting = gl.perClass.find((c: ClassRow) => c.label === 'pitting');
+      expect(pdfText.stdout).toContain(`pitting: ${pitting.truths} boxes, ${pitting.detections} kept; AP@0.5 ${pitting.ap50.toFixed(3)}`);
+    } else console.warn('pdftotext absent: the PDF check is skipped');
   });
 });
