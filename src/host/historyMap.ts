@@ -58,6 +58,7 @@ export function recordedMap(history: HistoryAccess, media: MediaStore, runId: nu
       ...(inputSize ? { inputSize } : {}),
       ...(typeof e.targetLabel === 'string' ? { targetLabel: e.targetLabel } : {}),
       ...(kind === 'anomaly' && pixelThreshold !== undefined ? { pixelThreshold } : {}),
+      ...((ex as { tiling?: unknown }).tiling ? { tiled: true } : {}),
     },
   };
 }

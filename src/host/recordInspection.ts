@@ -85,6 +85,8 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
     scores: {
       ...(r.defectScore !== undefined ? { defect: r.defectScore } : {}),
       ...(r.anomaly?.rawScore !== undefined ? { anomalyRaw: r.anomaly.rawScore } : {}),
+      // Tiled packs: how many tiles were pooled into the score (the tiling itself is in `explanation`).
+      ...(r.tiling ? { tiles: r.tiling.tiles.length } : {}),
       // Segmentation: the area of each defect class, in source px² and, when spacing is known, mm².
       ...(r.segmentation
         ? Object.fromEntries(Object.entries(r.segmentation.areas).flatMap(([l, a]) => [[`areaPx.${l}`, a.areaPx], ...(a.areaMm2 !== null ? [[`areaMm2.${l}`, a.areaMm2]] : [])]))
@@ -127,6 +129,8 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
           ...(r.explanation?.target ? { target: r.explanation.target } : {}),
           ...(r.explanation?.layers ? { layers: r.explanation.layers, fusion: r.explanation.fusion } : {}),
           inputSize: [r.pack.inputSize[0], r.pack.inputSize[1]],
+          // Tiled packs: the tiling used; the map's grid spans the full image.
+          ...(r.tiling ? { tiling: r.tiling } : {}),
         }
       : null,
     timings: { ...r.timings },

@@ -213,6 +213,8 @@ export const RecordedHeatmap = HeatmapRef.extend({
   inputSize: z.tuple([z.number(), z.number()]).optional(),
   targetLabel: z.string().optional(),
   pixelThreshold: z.number().optional(),
+  /** The run was tiled: the map spans the full image (recorded `explanation.tiling`). */
+  tiled: z.boolean().optional(),
 });
 
 export const AgreementRecordInput = z

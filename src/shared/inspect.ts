@@ -138,6 +138,17 @@ export const InspectImageResult = z
       .optional(),
     /** Whether these exact pack files were evaluated on this station; `reason` says why not ("not validated on this station"). */
     validation: z.object({ validated: z.boolean(), packIdentity: z.string(), evaluationId: z.number().nullable(), reason: z.string().nullable() }).optional(),
+    /** Tiled packs: the tiling used and each tile's score; the map and regions are on the full image (docs/PACKS.md "Tiling"). */
+    tiling: z
+      .object({
+        tile: z.tuple([z.number(), z.number()]),
+        overlap: z.tuple([z.number(), z.number()]),
+        stitch: z.enum(['linear', 'mean', 'max']),
+        score: z.enum(['max', 'mean']),
+        grid: z.tuple([z.number(), z.number()]),
+        tiles: z.array(z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number(), defectScore: z.number().optional(), decision: z.string(), outOfDistribution: z.boolean().optional() })),
+      })
+      .optional(),
     error: ErrorInfo.optional(),
     /** The history's id of this inference run (absent for failed images, recorded as errors). */
     runId: z.number().int().optional(),

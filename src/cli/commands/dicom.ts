@@ -172,8 +172,8 @@ async function send(args: string[]): Promise<number> {
   const file = historyDbPath(values.db);
   if (values.retry) {
     return withStore(values.db, async (store) => {
-      requeueUnsent(store.db);
-      const r = await flushOutbox(store.db, { callingAet: config.ae_title, timeoutSeconds: config.timeout_seconds, retrySeconds: config.retry_seconds, tls: tlsOf(config) });
+      requeueUnsent(store);
+      const r = await flushOutbox(store, { callingAet: config.ae_title, timeoutSeconds: config.timeout_seconds, retrySeconds: config.retry_seconds, tls: tlsOf(config) });
       process.stdout.write(`sent ${r.sent}, failed ${r.failed.length}${r.failed.map((f) => `\n  outbox ${f.id}: ${f.error.code}: ${f.error.message}`).join('')}\n`);
       return r.failed.length ? 1 : 0;
     });

@@ -82,7 +82,8 @@ function saveMaps(report: InspectReport, dir: string, base: string): number {
   for (const r of report.results) {
     const map = mapOf(r);
     if (!map) continue;
-    const [h, w] = r.pack.inputSize;
+    // A tiled pack's map is stitched onto the full image: saved at the image's size, not the input's.
+    const [h, w] = r.tiling ? [r.image.height, r.image.width] : r.pack.inputSize;
     const full = resizeMap(map, w, h);
     const method = r.explanation?.method ?? r.anomaly?.format ?? 'map';
     const stem = mapStem(r.source, base, r.pack.name, method, taken, dir);
@@ -97,6 +98,7 @@ function saveMaps(report: InspectReport, dir: string, base: string): number {
           method,
           ...(r.explanation ? { target: r.explanation.target, targetClass: r.explanation.targetLabel, requested: r.explanation.requested, fallbackReason: r.explanation.fallbackReason, ...(r.explanation.layers ? { layers: r.explanation.layers, fusion: r.explanation.fusion } : {}) } : {}),
           ...(r.anomaly?.pixelThreshold !== undefined ? { pixelThreshold: r.anomaly.pixelThreshold } : {}),
+          ...(r.tiling ? { tiling: { tile: r.tiling.tile, overlap: r.tiling.overlap, stitch: r.tiling.stitch, score: r.tiling.score, tiles: r.tiling.tiles.length } } : {}),
           shape: [h, w],
           nativeShape: [map.height, map.width],
           resize: map.width === w && map.height === h ? 'none' : 'bilinear (cv2.INTER_LINEAR), raw values',

@@ -249,7 +249,7 @@ export class DicomNode {
     let queued = 0;
     for (const d of destinations) {
       for (const f of files.filter((x) => d.objects.includes(x.kind))) {
-        enqueue(this.opts.store.db, { destination: d, kind: f.kind, sopClassUid: f.sopClassUid, sopInstanceUid: f.sopInstanceUid, studyInstanceUid: f.studyInstanceUid, runId, path: f.path });
+        enqueue(this.opts.store, { destination: d, kind: f.kind, sopClassUid: f.sopClassUid, sopInstanceUid: f.sopInstanceUid, studyInstanceUid: f.studyInstanceUid, runId, path: f.path });
         this.log({ event: 'queued', kind: f.kind, sopInstanceUid: f.sopInstanceUid, runId, to: destinationLabel(d) });
         queued++;
       }
@@ -260,7 +260,7 @@ export class DicomNode {
   flush(): Promise<void> {
     this.flushing ??= (async () => {
       try {
-        const r = await flushOutbox(this.opts.store.db, { callingAet: this.opts.config.ae_title, timeoutSeconds: this.opts.config.timeout_seconds, retrySeconds: this.opts.config.retry_seconds, tls: this.tls });
+        const r = await flushOutbox(this.opts.store, { callingAet: this.opts.config.ae_title, timeoutSeconds: this.opts.config.timeout_seconds, retrySeconds: this.opts.config.retry_seconds, tls: this.tls });
         if (r.sent) this.log({ event: 'sent', count: r.sent });
         for (const f of r.failed) this.log({ event: 'send-failed', outboxId: f.id, code: f.error.code, message: f.error.message });
       } finally {

@@ -53,9 +53,11 @@ export interface ExplanationRef {
   scale: { kind: string; [k: string]: unknown };
   /** Content hash of the raw map in the blob store, when kept. */
   blob?: string | null;
-  /** The class a CAM explains, and the pack's model input (width, height): what a reopened map is labelled and placed by. */
+  /** The class a CAM explains, and the pack's model input [height, width]: what a reopened map is labelled and placed by. */
   targetLabel?: string;
   inputSize?: [number, number];
+  /** Tiled packs: the tiling used (tile, overlap, stitch, score, grid, every tile's score); the map spans the full image. */
+  tiling?: unknown;
   /** The CAM's target layer, and every layer of a fused map with how they were fused. */
   target?: string;
   layers?: string[];

@@ -71,6 +71,13 @@ export function FindingsPanel() {
             <p className="verdict" data-testid="verdict">
               {t('banner.model')}: {localText(findings.probabilities.find((p) => p.label === findings.verdict)?.displayName, locale, findings.verdict)}
             </p>
+            {findings.tiling && (
+              <p className="tiling" data-testid="tiling">
+                {t('findings.tiled')}: {findings.tiling.tile ? `${findings.tiling.tiles} × ${findings.tiling.tile[1]}×${findings.tiling.tile[0]} px` : `${findings.tiling.tiles} ${t('findings.tiles')}`}
+                {findings.tiling.overlap ? ` · ${t('findings.overlap')} ${findings.tiling.overlap[1]} px` : ''}
+                {findings.tiling.score ? ` · ${t('findings.tileScore')} ${findings.tiling.score}` : ''}
+              </p>
+            )}
             {findings.guard && <GuardWarning guard={findings.guard} />}
             {findings.validation && !findings.validation.validated && <ValidationBadge validated={false} reason={findings.validation.reason} testId="not-validated" />}
             <table className="probs">

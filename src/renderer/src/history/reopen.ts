@@ -82,6 +82,8 @@ export function caseFromRun(detail: RunDetail, image: RecordedImage): CaseRef {
       models: [{ pack: run.packName, version: run.packVersion, displayName: { en: run.packName }, task: `#${run.id} · ${run.provider}` }],
       runId: String(run.id),
       ...(guard ? { guard } : {}),
+      // A tiled run: the tile count recorded with its scores (the map spans the full image).
+      ...(run.scores['tiles'] !== undefined ? { tiling: { tiles: run.scores['tiles'] } } : {}),
       // Validated status as recorded with the run (audited in its thresholds): a run of pack files
       // never evaluated on this station stays marked when reopened, as it was when inspected.
       ...(run.thresholds['validated'] === 0 ? { validation: { validated: false, reason: NOT_VALIDATED_WHEN_INSPECTED } } : {}),

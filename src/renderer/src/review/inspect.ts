@@ -17,7 +17,7 @@ import { useExplainStore, type ExplainInfo } from './explainChoice';
 import { casesFromFolder } from './sources';
 import type { CaseRef, Findings, HeatmapRef } from './types';
 import { methodDisplayName } from '../../../shared/methods';
-import { inputCoverRect } from '../viewer/heatmap';
+import { inputCoverRect, type InputMapping } from '../viewer/heatmap';
 import { useMaskStore } from '../mask/maskStore';
 import type { MaskRef } from '../mask/types';
 
@@ -28,6 +28,22 @@ type ImageResult = RunResult['results'][number];
 
 type PublishedMap = NonNullable<ImageResult['heatmap']>;
 
+export type MapResize = InputMapping['kind'];
+
+/**
+ * Where a map lies on its image. `inputSize` is the engine's [height, width] of the model input
+ * (PackRef.inputSize, recorded the same way). A tiled pack's map is already stitched onto the full
+ * image (src/core/engine/tiling.ts): its grid spans the image, so it is stretched over it whatever
+ * the pack's resize. Otherwise the pack's preprocessing is undone: stretch, centre crop (shorter
+ * side resized to the input's shorter side) or letterbox.
+ */
+export function mapPlacement(inputSize: readonly [number, number] | undefined, map: { width: number; height: number }, resize: MapResize, tiled: boolean): InputMapping {
+  if (tiled) return { kind: 'stretch', inputWidth: map.width, inputHeight: map.height };
+  const [inputHeight, inputWidth] = inputSize ?? [map.height, map.width];
+  if (resize === 'center-crop') return { kind: 'center-crop', inputWidth, inputHeight, resize: Math.min(inputWidth, inputHeight) };
+  return { kind: resize, inputWidth, inputHeight };
+}
+
 /**
  * A published map (live from `inspect.run`, or a recorded one from `images.openRun`) → the viewer's
  * layer record: placed by the pack's input, which the engine stretches the image to, so both paths
@@ -37,10 +53,9 @@ export function heatmapRef(
   h: PublishedMap,
   pack: { name: string; version: string; inputSize?: readonly [number, number] | undefined },
   caseId: string,
-  extra: { targetLabel?: string | undefined; pixelThreshold?: number | undefined } = {},
+  extra: { targetLabel?: string | undefined; pixelThreshold?: number | undefined; resize?: MapResize | undefined; tiled?: boolean | undefined } = {},
 ): HeatmapRef | undefined {
   if (!h.valid) return undefined;
-  const [inputWidth, inputHeight] = pack.inputSize ?? [h.width, h.height];
   return {
     mediaId: h.mediaId,
     id: `${caseId}|${pack.name}|${h.method}`,
@@ -50,7 +65,7 @@ export function heatmapRef(
     ...(extra.targetLabel ? { className: extra.targetLabel } : {}),
     width: h.width,
     height: h.height,
-    mapping: { kind: 'stretch', inputWidth, inputHeight },
+    mapping: mapPlacement(pack.inputSize, h, extra.resize ?? 'stretch', extra.tiled === true),
     scale: {
       min: h.scale.low,
       max: h.scale.high,
@@ -61,7 +76,7 @@ export function heatmapRef(
 }
 
 export function heatmapRefOf(r: ImageResult, caseId: string): HeatmapRef | undefined {
-  return r.heatmap ? heatmapRef(r.heatmap, r.pack, caseId, { targetLabel: r.explanation?.targetLabel, pixelThreshold: r.anomaly?.pixelThreshold }) : undefined;
+  return r.heatmap ? heatmapRef(r.heatmap, r.pack, caseId, { targetLabel: r.explanation?.targetLabel, pixelThreshold: r.anomaly?.pixelThreshold, tiled: r.tiling !== undefined }) : undefined;
 }
 
 /** A segmentation result's published class mask → the mask layer's record, with the pack's class names. */
@@ -128,6 +143,7 @@ export function findingsOf(r: ImageResult, run: RunResult, card?: PackCard): Fin
     ...(r.decision === 'pass' || r.decision === 'defect' || r.decision === 'uncertain' ? { decision: r.decision } : {}),
     ...(cls ? { thresholds: cls.thresholds } : {}),
     ...(r.validation ? { validation: { validated: r.validation.validated, reason: r.validation.reason } } : {}),
+    ...(r.tiling ? { tiling: { tiles: r.tiling.tiles.length, tile: r.tiling.tile, overlap: r.tiling.overlap, score: r.tiling.score } } : {}),
   };
 }
 

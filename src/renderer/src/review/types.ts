@@ -40,6 +40,8 @@ export interface Findings {
   flags?: { code: string; message?: string }[];
   /** Whether the pack's exact files were evaluated on this station; `reason` when not. */
   validation?: { validated: boolean; reason: string | null };
+  /** A tiled run (pack.yaml `tiling`): how many tiles, and (live) their size, overlap and score pooling. */
+  tiling?: { tiles: number; tile?: [number, number]; overlap?: [number, number]; score?: string };
 }
 
 export interface Draft {
