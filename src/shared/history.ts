@@ -140,6 +140,8 @@ export const RunDetail = z.object({
     thresholds: NumberMap,
     regions: z.array(Region),
     explanation: z.object({ method: z.string(), scale: z.looseObject({ kind: z.string() }), blob: z.string().nullable().optional() }).nullable(),
+    /** The map came from a later explanation record (run_explanations id): a station run, decision first. */
+    explanationRecord: z.number().optional(),
     timings: NumberMap,
     configHash: z.string().nullable(),
     operatorId: z.string().nullable(),

@@ -40,6 +40,18 @@ export async function startStationService(loaded: LoadedStationConfig, deps: Sta
   const station = new Station(cfg, { ...deps, log });
   // Where a case's time went (docs/STATION.md, "Latency"): one line per case, on request.
   if (process.env['INSPECTOR_STATION_TRACE'] === '1') station.on('trace', (t: CaseTrace) => log(`trace ${JSON.stringify(t)}`));
+  // Memory per N cases (INSPECTOR_STATION_MEMLOG=N; the soak reads it to find where RSS grows). With
+  // node --expose-gc a full collection runs first, so a heap that only waits for the GC does not count.
+  const memEvery = Number(process.env['INSPECTOR_STATION_MEMLOG'] ?? 0);
+  if (memEvery > 0) {
+    let n = 0;
+    station.on('result', () => {
+      if (++n % memEvery !== 0) return;
+      (globalThis as { gc?: () => void }).gc?.();
+      const m = process.memoryUsage();
+      log(`memory ${JSON.stringify({ cases: n, rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, listeners: station.listenerCount('result') })}`);
+    });
+  }
   const channels: StationChannels = {};
   if (cfg.publish.mqtt) {
     const m = new MqttPublisher(cfg.publish.mqtt, cfg.station, station.ledger, log);
