@@ -23,6 +23,7 @@ import { buildCorrection, buildFindings, buildResult, type CaseFile, type Statio
  * non-deciding findings, `all` both at once (station.yaml `findings: with_decision`).
  */
 export type InspectPart = 'decide' | 'detail' | 'all';
+export type MapPart = 'with' | 'none' | 'only';
 
 /** A deciding run that the after-publish step explains: the run and the pack/file it came from. */
 export interface ExplainedRun {
@@ -34,8 +35,12 @@ export interface ExplainedRun {
 export interface StationDeps {
   store: HistoryStore;
   /** The batch inspection core (worker `inspect`): these files, case ids relative to baseDir. */
-  /** `explain` false: the deciding packs give scores only, no map (the station's decision, station.yaml `explanation`). */
-  inspect(paths: string[], baseDir: string, part?: InspectPart, explain?: boolean): Promise<InspectReport>;
+  /**
+   * `maps`: `with` (default) the deciding packs draw their explanation maps as in `batch`; `none` scores
+   * only (the station's decision, station.yaml `explanation: after_publish`); `only` just the deciding
+   * packs that draw a map (classifiers), with it — the map drawn after the publish.
+   */
+  inspect(paths: string[], baseDir: string, part?: InspectPart, maps?: MapPart): Promise<InspectReport>;
   /** Records the report's runs and errors; runs inside the station's transaction. Returns run ids. */
   record(report: InspectReport): (number | undefined)[];
   /**
@@ -393,7 +398,7 @@ export class Station extends EventEmitter {
             job.files.map((f) => f.path),
             job.watch?.dir ?? process.cwd(),
             withFindings ? 'all' : 'decide',
-            explainNow,
+            explainNow ? 'with' : 'none',
           );
           failure = undefined;
         } catch (e) {
@@ -473,7 +478,7 @@ export class Station extends EventEmitter {
         d.files.map((f) => f.path),
         d.watch?.dir ?? process.cwd(),
         part,
-        d.explain,
+        d.explain ? 'only' : 'none',
       );
       const findingsReport = { ...report, results: report.results.filter((r) => r.role === 'findings') };
       const explained = d.explain ? { ...report, results: report.results.filter((r) => r.role !== 'findings' && !r.error) } : null;
