@@ -11,7 +11,7 @@ import os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBridge, type Bridge } from '../support/bridge';
 import { repoRoot } from '../support/paths';
-import { waitAttr } from './viewer-helpers';
+import { openChosenAndInspect } from './viewer-helpers';
 
 const VIEW = join(repoRoot, 'resources', 'samples', 'battery-ct-porosity', 'ct_slice2_porosity_1.png');
 
@@ -26,13 +26,7 @@ describe('explanation method / layer / fusion selector (Chromium, real worker, s
 
   it('re-runs the map with another method, layer and fusion; every run recorded', async () => {
     const { page } = b;
-    await page.getByTestId('pack-list').waitFor({ timeout: 60_000 });
-    await page.getByTestId('open-files').click();
-    await page.getByTestId('case-0').waitFor();
-    await waitAttr(b, 'viewer-pane-0', 'data-view', /./);
-    await page.getByTestId('inspect-pack').selectOption('battery-ct-porosity');
-    await page.locator('body').click({ position: { x: 5, y: 990 } });
-    await page.keyboard.press('F5');
+    await openChosenAndInspect(b, 'battery-ct-porosity');
     const used = page.getByTestId('explain-used');
     await used.waitFor({ timeout: 90_000 });
     expect(await used.textContent()).toBe('hirescam · features.2/act · Relu');

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBridge, type Bridge } from '../support/bridge';
 import { repoRoot } from '../support/paths';
-import { waitAttr } from './viewer-helpers';
+import { openChosenAndInspect, waitAttr } from './viewer-helpers';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 
@@ -24,13 +24,7 @@ describe('input guard warning on the case (Chromium, real worker, shipped pack)'
 
   it('chest sample through the battery pack: warning with code and reason, integrated verdict UNCERTAIN', async () => {
     const { page } = b;
-    await page.getByTestId('pack-list').waitFor({ timeout: 60_000 });
-    await page.getByTestId('open-files').click();
-    await page.getByTestId('case-0').waitFor();
-    await waitAttr(b, 'viewer-pane-0', 'data-view', /./);
-    await page.getByTestId('inspect-pack').selectOption('battery-ct-porosity');
-    await page.locator('body').click({ position: { x: 5, y: 990 } });
-    await page.keyboard.press('F5');
+    await openChosenAndInspect(b, 'battery-ct-porosity');
     const warning = page.getByTestId('guard-warning');
     await warning.waitFor({ timeout: 90_000 });
     expect(await warning.getAttribute('data-code')).toBe('INPUT_OUT_OF_DISTRIBUTION');

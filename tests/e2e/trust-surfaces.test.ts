@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBridge, type Bridge } from '../support/bridge';
 import { repoRoot } from '../support/paths';
 import { reviewCases } from './review-fixtures';
-import { openCases, openWithTestPack, waitAttr } from './viewer-helpers';
+import { inspectWith, openCases, openChosenAndInspect, openWithTestPack, waitAttr } from './viewer-helpers';
 
 const images = join(repoRoot, 'tests', 'fixtures', 'packs', 'images');
 const POROSITY = join(repoRoot, 'resources', 'samples', 'battery-ct-porosity', 'ct_slice2_porosity_1.png');
@@ -45,9 +45,7 @@ describe('skipped entries of a real inspect.run are shown on the case', () => {
     const [fixture] = reviewCases(b);
     // A case whose input is the granted folder itself: inspect.run walks it, as the CLI's inspect does.
     await openCases(b, [{ ...fixture!, id: dir, title: 'Folder', path: dir, findings: undefined, heatmaps: [], boxes: [] } as never]);
-    await b.page.getByTestId('inspect-pack').selectOption('resnet-mini');
-    await b.page.locator('body').click({ position: { x: 5, y: 990 } });
-    await b.page.keyboard.press('F5');
+    await inspectWith(b, 'resnet-mini');
     const note = b.page.getByTestId('skipped-note');
     await note.waitFor({ timeout: 90_000 });
     expect(await note.isVisible()).toBe(true);
@@ -73,13 +71,7 @@ describe('shipped pack in Korean, stored case verdict, day filters', () => {
   beforeAll(async () => {
     b = await openBridge({ userDataDir: mkdtempSync(join(os.tmpdir(), 'inspector-e2e-ko-')), choosePaths: () => [POROSITY], viewport: { width: 1600, height: 1000 } });
     const { page } = b;
-    await page.getByTestId('pack-list').waitFor({ timeout: 60_000 });
-    await page.getByTestId('open-files').click();
-    await page.getByTestId('case-0').waitFor();
-    await waitAttr(b, 'viewer-pane-0', 'data-view', /./);
-    await page.getByTestId('inspect-pack').selectOption('battery-ct-porosity');
-    await page.locator('body').click({ position: { x: 5, y: 990 } });
-    await page.keyboard.press('F5');
+    await openChosenAndInspect(b, 'battery-ct-porosity');
     await page.getByTestId('model-card').waitFor({ timeout: 90_000 });
     await page.locator('[data-testid^="layer-toggle-"]').first().waitFor({ timeout: 30_000 });
     const later = page.getByRole('button', { name: /Later/ });

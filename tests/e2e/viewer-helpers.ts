@@ -117,15 +117,30 @@ export async function openWithTestPack(prefix: string, chosen: string): Promise<
  * own packs too) and inspects from the keyboard (F5); resolves when the heatmap layer is listed.
  */
 export async function openAndInspect(b: Bridge): Promise<void> {
+  await openChosenAndInspect(b, 'resnet-mini');
+  await b.page.locator('[data-testid^="layer-opacity-"]').first().waitFor({ timeout: 90_000 });
+}
+
+/**
+ * As a user does it: waits for the pack list, opens the chosen files ("Open files…", the bridge's
+ * dialog answer), waits for the first view, picks `pack` in the inspect bar and presses F5 (focus
+ * moved off the select first, so the key reaches the app). Resolves once the inspection is asked
+ * for; the caller waits for what it checks.
+ */
+export async function openChosenAndInspect(b: Bridge, pack: string): Promise<void> {
   const { page } = b;
   await page.getByTestId('pack-list').waitFor({ timeout: 60_000 });
   await page.getByTestId('open-files').click();
   await page.getByTestId('case-0').waitFor();
   await waitAttr(b, 'viewer-pane-0', 'data-view', /./);
-  await page.getByTestId('inspect-pack').selectOption('resnet-mini');
-  await page.locator('body').click({ position: { x: 5, y: 990 } });
-  await page.keyboard.press('F5');
-  await page.locator('[data-testid^="layer-opacity-"]').first().waitFor({ timeout: 90_000 });
+  await inspectWith(b, pack);
+}
+
+/** Picks `pack` in the inspect bar and presses F5 on the open case. */
+export async function inspectWith(b: Bridge, pack: string): Promise<void> {
+  await b.page.getByTestId('inspect-pack').selectOption(pack);
+  await b.page.locator('body').click({ position: { x: 5, y: 990 } });
+  await b.page.keyboard.press('F5');
 }
 
 /**

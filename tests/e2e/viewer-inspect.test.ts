@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBridge, type Bridge } from '../support/bridge';
 import { hasShared, repoRoot, sharedData } from '../support/paths';
-import { grabPane, openAndInspect, openWithTestPack, screenOf, viewOf, waitAttr } from './viewer-helpers';
+import { grabPane, inspectWith, openAndInspect, openWithTestPack, screenOf, viewOf, waitAttr } from './viewer-helpers';
 import { colourAt } from './viewer-oracle';
 
 const fixtures = join(repoRoot, 'tests', 'fixtures', 'packs');
@@ -129,9 +129,7 @@ describe.skipIf(!hasShared)('a shipped pack on a real 16-bit CT slice (Chromium,
     const card = await b.host.handlers['packs.card']({ name: PACK });
     await page.getByTestId('open-files').click();
     await waitAttr(b, 'viewer-pane-0', 'data-view', /./);
-    await page.getByTestId('inspect-pack').selectOption(PACK);
-    await page.locator('body').click({ position: { x: 5, y: 990 } });
-    await page.keyboard.press('F5');
+    await inspectWith(b, PACK);
     await page.locator('[data-testid^="layer-opacity-"]').first().waitFor({ timeout: 90_000 });
     expect(await page.getByTestId('legend').textContent()).toContain(`${PACK}@${card.version}`);
     const verdictText = await page.getByTestId('verdict-card').textContent();
