@@ -9,6 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadImageBytes } from '../../src/core/imaging';
+import { hasNativeJ2k } from '../../src/core/imaging/dicom/codecs/openjpeg';
+import { hasNativeJpeg } from '../../src/core/imaging/dicom/codecs/turbojpeg';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const dicom = resolve(root, '..', 'shared', 'data', 'dicom');
@@ -83,6 +85,7 @@ for (let round = 0; round < ROUNDS; round++) {
 const pad = (s: string, n: number) => s.padEnd(n);
 const num = (v: number, n: number, d = 1) => v.toFixed(d).padStart(n);
 console.log(`decode throughput, best of ${REPEAT} × ${ROUNDS} alternating rounds (after one warm-up each), Node ${process.versions.node}`);
+console.log(`8-bit greyscale JPEG: ${hasNativeJpeg() ? 'native libjpeg-turbo (TurboJPEG, accurate DCT), frames in parallel' : 'WASM libjpeg-turbo (native absent or INSPECTOR_NO_NATIVE_JPEG set)'}; J2K: ${hasNativeJ2k() ? 'native OpenJPEG, its own threads' : 'WASM OpenJPEG'}`);
 console.log(`${pad('transfer syntax', 28)} ${'frames'.padStart(6)} ${'MB'.padStart(7)} ${'ms'.padStart(8)} ${'MB/s'.padStart(8)} ${'frames/s'.padStart(9)}  ${'pydicom ms'.padStart(10)}  ratio (pydicom time / ours)`);
 for (const [i, r] of rows.entries()) {
   const p = ref[join(dicom, CASES[i]!.file)];

@@ -113,7 +113,7 @@ export class DicomNodeService {
   /** Every unsent outbox entry due now, and a send attempt (the worklist's "Retry now"). */
   async retryOutbox(): Promise<void> {
     if (!this.node) return;
-    requeueUnsent(this.deps.history.get().db);
+    requeueUnsent(this.deps.history.get());
     await this.node.flush();
   }
 

@@ -46,7 +46,24 @@ function mapOf(r: ImageResult): HeatMap | undefined {
   return r.explanation?.map ?? r.anomaly?.map;
 }
 
-export function toInferenceRecord(r: ImageResult, blob: string | null, opts: RecordOptions = {}): InferenceRecord {
+/**
+ * Segmentation runs: the class mask (uint8 per model pixel, 255 = none) is kept in the blob store
+ * like a heatmap, and named in the run's explanation record — hashed into the signed run — so a
+ * reopened run draws the same mask layer and `audit verify` re-hashes its file.
+ */
+function maskRecord(r: ImageResult, maskBlob: string | null): InferenceRecord['explanation'] {
+  const s = r.segmentation;
+  if (!s || !maskBlob) return null;
+  return {
+    method: 'segmentation',
+    scale: { kind: 'classes', width: s.width, height: s.height, valid: true },
+    blob: null,
+    mask: { blob: maskBlob, width: s.width, height: s.height, classes: s.classes.map((c) => ({ label: c.label, colour: c.colour, background: c.background })) },
+    inputSize: [r.pack.inputSize[0], r.pack.inputSize[1]],
+  };
+}
+
+export function toInferenceRecord(r: ImageResult, blob: string | null, opts: RecordOptions = {}, maskBlob: string | null = null): InferenceRecord {
   const c = r.classification;
   const map = mapOf(r);
   const regionLabel = r.drivingLabel ?? (c ? c.drivingLabel : 'anomaly');
@@ -77,6 +94,8 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
     scores: {
       ...(r.defectScore !== undefined ? { defect: r.defectScore } : {}),
       ...(r.anomaly?.rawScore !== undefined ? { anomalyRaw: r.anomaly.rawScore } : {}),
+      // Tiled packs: how many tiles were pooled into the score (the tiling itself is in `explanation`).
+      ...(r.tiling ? { tiles: r.tiling.tiles.length } : {}),
       // Segmentation: the area of each defect class, in source px² and, when spacing is known, mm².
       ...(r.segmentation
         ? Object.fromEntries(Object.entries(r.segmentation.areas).flatMap(([l, a]) => [[`areaPx.${l}`, a.areaPx], ...(a.areaMm2 !== null ? [[`areaMm2.${l}`, a.areaMm2]] : [])]))
@@ -110,9 +129,12 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
           // Which layer(s) the map was made of: the pack's choice or this run's --cam-layer / --cam-fuse.
           ...(r.explanation?.target ? { target: r.explanation.target } : {}),
           ...(r.explanation?.layers ? { layers: r.explanation.layers, fusion: r.explanation.fusion } : {}),
+          ...(r.explanation?.trust ? { trust: { ...r.explanation.trust } } : {}),
           inputSize: [r.pack.inputSize[0], r.pack.inputSize[1]],
+          // Tiled packs: the tiling used; the map's grid spans the full image.
+          ...(r.tiling ? { tiling: r.tiling } : {}),
         }
-      : null,
+      : maskRecord(r, maskBlob),
     timings: { ...r.timings },
     configHash: r.configSha256,
     operatorId: opts.operatorId ?? null,
@@ -149,7 +171,9 @@ export function recordInspection(store: HistoryStore, report: InspectReport, giv
     const map = mapOf(r);
     // Raw maps are kept (compressed, by content hash) so an audit can redraw exactly what was shown.
     const blob = map && map.valid ? store.putBlob('heatmap', map.data, { dtype: 'float32', shape: [map.height, map.width] }).hash : null;
-    return toInferenceRecord(r, blob, { ...opts, providersRequested: opts.providersRequested ?? report.providers?.requested ?? null });
+    const s = r.segmentation;
+    const maskBlob = s && !s.error && s.mask.length === s.width * s.height && s.mask.length > 0 ? store.putBlob('mask', s.mask, { dtype: 'uint8', shape: [s.height, s.width] }).hash : null;
+    return toInferenceRecord(r, blob, { ...opts, providersRequested: opts.providersRequested ?? report.providers?.requested ?? null }, maskBlob);
   });
   // Runs, failed images, skips and each case's integrated verdict commit together: a report never
   // shows a verdict whose runs are missing, nor runs without the verdict the line was given.

@@ -167,15 +167,22 @@ def train(cfg, net, pools, tok, vocab_words):
     log = []
     net.train()
     done = 0
-    budget = tc["max_minutes"] * 60
+    # train.max_minutes null (or absent) = step-bounded: the cosine schedule depends on the step
+    # count only, so the same config gives the same weights on a loaded or a quiet machine, and
+    # train.abort_after_minutes only aborts a run that cannot finish (no weights written). With
+    # max_minutes set (0.2's recipe) the schedule ends at whichever of steps / wall / CPU runs out
+    # first, so a busier machine trains fewer steps.
+    step_bounded = tc.get("max_minutes") is None
+    budget = (tc.get("max_minutes") or 1e9) * 60
     cpu_budget = tc.get("max_cpu_minutes", 1e9) * 60
+    abort_after = tc.get("abort_after_minutes", 1e9) * 60
     for step in range(iters):
-        # Cosine schedule over whichever runs out first, the steps or the CPU/wall budget, so a
-        # slower (shared) machine still anneals instead of stopping at full learning rate.
         progress = max(step / iters, (time.time() - t0) / budget, (time.process_time() - c0) / cpu_budget)
         if progress >= 1:
             print(f"budget reached at step {step}", flush=True)
             break
+        if step_bounded and time.time() - t0 > abort_after:
+            raise SystemExit(f"aborted at step {step}: over train.abort_after_minutes ({tc['abort_after_minutes']} min); no weights written")
         warm = min(1.0, (step + 1) / 100)
         for g in opt.param_groups:
             g["lr"] = tc["lr"] * warm * 0.5 * (1 + np.cos(np.pi * progress))

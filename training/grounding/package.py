@@ -63,7 +63,9 @@ def card_tables(cfg, r, base, regions):
         + f" (batches of " + " + ".join(f"{n} {d}" for d, n in tc["batch_per_domain"].items()) + f" crops of {tc['crop']}² at input scale); wall "
         + " + ".join(f"{s['seconds'] / 60:.1f}" for s in sessions) + " min"
         + (", CPU " + " + ".join(f"{s['cpu_seconds'] / 60:.1f}" for s in sessions) + " min" if all("cpu_seconds" in s for s in sessions) else "")
-        + f" on the shared 2-core box (one thread, nice 10; the cosine schedule ends at {tc['max_minutes']} min wall or {tc['iterations']} steps, whichever first)",
+        + " on the shared 2-core box (one thread, nice 10; "
+        + (f"the cosine schedule ends at {tc['max_minutes']} min wall or {tc['iterations']} steps, whichever first)" if tc.get("max_minutes") is not None
+           else f"step-bounded: the cosine schedule runs over exactly {tc['iterations']} steps on any machine)"),
     ]
     return "\n".join(rows), "\n".join(train)
 

@@ -1,16 +1,20 @@
-"""PyTorch eager reference for scripts/bench/grounding.ts: the demo grounding model's own weights
-(training/work/defects-grounding/model.pt), same images, same prompt; prints one JSON line.
+"""PyTorch eager reference for scripts/bench/grounding.ts: the demo grounding model — the module of
+training/grounding/net.py with the weights of the shipped models/defects-grounding/onnx/model.onnx
+(training/grounding/onnx_weights.py; no training checkpoint needed) — on the same images and
+prompt, with the same thread count as the onnxruntime session; prints one JSON line.
 Timed per image: preprocessing (normalise, tokenize) + forward + post-processing; decoding excluded
-(as in the Inspector run)."""
+(as in the Inspector run).
+
+  /usr/bin/python3 scripts/bench/grounding/reference.py MODEL.onnx IMAGES.txt PROMPT THREADS
+"""
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
 import cv2
-import numpy as np
 import torch
+import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(ROOT / "training"))
@@ -18,19 +22,15 @@ sys.path.insert(0, str(ROOT / "training" / "grounding"))
 from bert_vocab import WordPiece  # noqa: E402
 from build import to_tensor  # noqa: E402
 from evaluate import postprocess  # noqa: E402
-from net import GroundingStandIn, HFExport  # noqa: E402
-import yaml  # noqa: E402
+from net import HFExport  # noqa: E402
+from onnx_weights import load_from_onnx  # noqa: E402
 
 
 def main():
-    weights, images_file, prompt = sys.argv[1], sys.argv[2], sys.argv[3]
-    torch.set_num_threads(os.cpu_count())
+    model_path, images_file, prompt, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    torch.set_num_threads(threads)
     cfg = yaml.safe_load(open(ROOT / "training" / "configs" / "defects-grounding.yaml"))
-    mc = cfg["model"]
-    net = GroundingStandIn(mc["width"], tuple(mc["dilations"]), mc["embed"], mc["token_dim"], mc["queries"], mc["max_text_len"])
-    net.load_state_dict(torch.load(weights)["net"])
-    net.eval()
-    model = HFExport(net)
+    model = HFExport(load_from_onnx(model_path, cfg["model"])).eval()
     vocab = (ROOT / "models" / "defects-grounding" / "vocab.txt").read_text().split("\n")[:-1]
     tok = WordPiece(vocab)
     paths = [p for p in open(images_file).read().split("\n") if p]
@@ -43,6 +43,7 @@ def main():
             t_all = time.perf_counter()
             pre = post = 0.0
             n_det = 0
+            boxes_out = []
             for g in grays:
                 t0 = time.perf_counter()
                 ids = tok.encode(" . ".join(phrases) + " .")
@@ -64,8 +65,9 @@ def main():
                 pre += t1 - t0
                 post += t3 - t2
                 n_det += len(dets)
+                boxes_out.append(dets)
             loop = time.perf_counter() - t_all
-    print(json.dumps({"loopSeconds": loop, "preSeconds": pre, "postSeconds": post, "images": len(grays), "detections": n_det, "threads": torch.get_num_threads()}))
+    print(json.dumps({"loopSeconds": loop, "preSeconds": pre, "postSeconds": post, "images": len(grays), "detections": n_det, "threads": torch.get_num_threads(), "boxes": boxes_out}))
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ const HELP = [
   'Usage: inspector dicom listen [--config dicom.yaml] [--aet INSPECTOR] [--port 11112] [--bind 127.0.0.1]',
   '                              [--inbox DIR] [--db FILE] [--json]',
   '       inspector dicom send (--run ID | --case ID)... (--to AET@host:port | --url DICOMWEB_URL)',
-  '                            [--objects sr,sc,seg] [--deidentify] [--config dicom.yaml] [--db FILE] [--json]',
+  '                            [--objects sr,sc,seg,pmap] [--deidentify] [--config dicom.yaml] [--db FILE] [--json]',
   '       inspector dicom send --retry [--config dicom.yaml] [--db FILE]',
   '       inspector dicom echo AET@host:port [--aet INSPECTOR] [--tls --config dicom.yaml]',
   '       inspector dicom find (--from AET@host:port | --url DICOMWEB_URL) [--level study|series] [--patient ID]',
@@ -49,12 +49,12 @@ const HELP = [
   'retrieve --get: C-GET (the PACS sends on our association; nothing to register). Otherwise',
   '         C-MOVE to our own AE title (a listener runs on the configured port meanwhile; the PACS must know',
   '         it) or WADO-RS, into the inbox, recorded like a push. A partial move exits 1 (DICOM_MOVE_PARTIAL).',
-  'send     Builds SR (TID 1500) / SC for recorded runs and sends them by C-STORE or STOW-RS. A failed',
+  'send     Builds SR (TID 1500) / SC / SEG / Parametric Map for recorded runs and sends them by C-STORE or STOW-RS. A failed',
   '         send stays in the outbox (exit 1) and is retried by `listen` or by `send --retry`.',
   '',
   'Config (dicom.yaml): ae_title, port, bind, allow[{aet,host}], auto_inspect[{when:{modality|body_part|',
   'sop_class|station_name}, pack}], send_results[{aet,host,port,objects} | {url,objects}], stable_seconds,',
-  'send_reviewed{on,to}, tls{cert,key,ca,require_client_cert}, query{aet,host,port,retrieve} | {url},',
+  'send_reviewed{on,to}, tls{cert,key,ca,require_client_cert}, query{aet,host,port,retrieve} | {url}, answer_find,',
   'uid_root, inbox, retry_seconds, timeout_seconds. See docs/DICOM-NODE.md.',
 ].join('\n');
 
@@ -172,8 +172,8 @@ async function send(args: string[]): Promise<number> {
   const file = historyDbPath(values.db);
   if (values.retry) {
     return withStore(values.db, async (store) => {
-      requeueUnsent(store.db);
-      const r = await flushOutbox(store.db, { callingAet: config.ae_title, timeoutSeconds: config.timeout_seconds, retrySeconds: config.retry_seconds, tls: tlsOf(config) });
+      requeueUnsent(store);
+      const r = await flushOutbox(store, { callingAet: config.ae_title, timeoutSeconds: config.timeout_seconds, retrySeconds: config.retry_seconds, tls: tlsOf(config) });
       process.stdout.write(`sent ${r.sent}, failed ${r.failed.length}${r.failed.map((f) => `\n  outbox ${f.id}: ${f.error.code}: ${f.error.message}`).join('')}\n`);
       return r.failed.length ? 1 : 0;
     });
@@ -184,7 +184,7 @@ async function send(args: string[]): Promise<number> {
   if (!values.to === !values.url) throw new InspectorError('USAGE', 'dicom send needs exactly one of --to AET@host:port or --url DICOMWEB_URL');
   const objects = (values.objects ?? 'sr,sc').split(',').map((s) => {
     const r = ResultObject.safeParse(s.trim());
-    if (!r.success) throw new InspectorError('USAGE', `--objects takes sr, sc, seg; got "${s}".`);
+    if (!r.success) throw new InspectorError('USAGE', `--objects takes sr, sc, seg, pmap; got "${s}".`);
     return r.data;
   });
   const deid = values.deidentify ? { deidentify: true } : {};

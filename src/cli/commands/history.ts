@@ -123,6 +123,14 @@ function formatFailed(f: { rows: FailedImageRow[]; total: number }): string {
   return ['', `Failed or skipped images (${f.total}; not inspected, never PASS)`, line(head), ...rows.map(line), `${f.rows.length} of ${f.total}`].join('\n') + '\n';
 }
 
+/** A tiled run (docs/PACKS.md "Tiling"): how the image was cut and pooled, and the worst tile. */
+function tilingLine(ex: RunDetail['run']['explanation']): string[] {
+  const t = (ex as { tiling?: { tile: number[]; overlap: number[]; stitch: string; score: string; tiles: { x: number; y: number; width: number; height: number; defectScore?: number }[] } } | null)?.tiling;
+  if (!t) return [];
+  const worst = t.tiles.reduce((a, b) => ((b.defectScore ?? -1) > (a.defectScore ?? -1) ? b : a));
+  return [`  tiling    ${t.tiles.length} tiles of ${t.tile[1]}x${t.tile[0]} (overlap ${t.overlap[1]}x${t.overlap[0]} px), maps stitched by ${t.stitch}, score ${t.score}; worst tile [${worst.x},${worst.y},${worst.width},${worst.height}] ${worst.defectScore?.toFixed(4) ?? '-'}`];
+}
+
 function formatRun(d: RunDetail): string {
   const r = d.run;
   const lines = [
@@ -136,6 +144,7 @@ function formatRun(d: RunDetail): string {
     `  probs     ${Object.entries(r.probabilities).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ') || '-'}`,
     `  regions   ${r.regions.length ? r.regions.map((g) => `${g.label} [${g.box.join(',')}]`).join('; ') : '-'}`,
     `  explain   ${r.explanation ? `${r.explanation.method} (${r.explanation.scale.kind})${r.explanation.blob ? ` map ${r.explanation.blob.slice(0, 12)}…` : ''}${r.explanationRecord ? ` (drawn after the decision: explanation record ${r.explanationRecord})` : ''}` : '-'}`,
+    ...tilingLine(r.explanation),
     `  timings   ${Object.entries(r.timings).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}`,
     `Reviews (${d.reviews.length})`,
     ...d.reviews.map(

@@ -24,7 +24,7 @@ export const UidRoot = z
 
 const Port = z.number().int().min(1).max(65535);
 
-export const ResultObject = z.enum(['sr', 'sc', 'seg']);
+export const ResultObject = z.enum(['sr', 'sc', 'seg', 'pmap']);
 export type ResultObject = z.infer<typeof ResultObject>;
 
 /** `deidentify: true`: what goes there is de-identified first (PS3.15 basic profile; see deid.ts). */
@@ -98,6 +98,8 @@ export const DicomNodeConfig = z
     /** With it, the listener accepts DICOM TLS only; destinations with `tls: true` are sent to over TLS. */
     tls: TlsSection.optional(),
     query: QueryPacs.optional(),
+    /** C-FIND SCP: answer allow-listed peers' study/series queries about what the inbox holds (off unless set: it tells patient ids). */
+    answer_find: z.boolean().default(false),
     /** A study counts as complete when no instance of it arrived for this long (Orthanc's StableAge). */
     stable_seconds: z.number().positive().max(3600).default(5),
     /** Root for the UIDs of objects we create; default 2.25 (UUID-derived, PS3.5 B.2). */

@@ -14,14 +14,15 @@ import tls from 'node:tls';
 import { Writable } from 'node:stream';
 import { decodableTransferSyntaxes } from '../imaging/dicom/transferSyntax';
 import { InspectorError, toErrorInfo, type ErrorInfo } from '../../shared/errors';
-import { dimse, type Association, type CEchoRequest, type CEchoResponse, type CStoreRequest, type CStoreResponse as DimseResponse, type Dataset as DimseDataset, type PresentationContext } from './dimse';
+import { dimse, type Association, type CEchoRequest, type CEchoResponse, type CFindRequest, type CFindResponse, type CStoreRequest, type CStoreResponse as DimseResponse, type Dataset as DimseDataset, type PresentationContext } from './dimse';
+import { PATIENT_ROOT_FIND, STUDY_ROOT_FIND } from './findScp';
 import { writeInstance } from './inbox';
 import { fileMetaHeader } from './p10';
 import type { ReceivedInstance } from './records';
 import { serverOptions, type TlsMaterial } from './tls';
 
 const { Scp, Dataset } = dimse;
-const { CEchoResponse, CStoreResponse } = dimse.responses;
+const { CEchoResponse, CFindResponse, CStoreResponse } = dimse.responses;
 const { Status, PresentationContextResult, RejectResult, RejectSource, RejectReason, SopClass } = dimse.constants;
 
 
@@ -40,6 +41,11 @@ export interface ListenerOptions {
   onStored?: (r: ReceivedInstance) => void;
   /** DICOM TLS: with it, only TLS connections are accepted (see tls.ts). */
   tls?: TlsMaterial | undefined;
+  /**
+   * C-FIND SCP: answers a query (naturalized identifier) with the matching identifiers; a throw
+   * answers with a failure status. Without it, query contexts are refused as before.
+   */
+  onFind?: (query: Record<string, unknown>) => Record<string, unknown>[];
   /** Seconds an association may sit idle before it is dropped. */
   idleSeconds?: number;
 }
@@ -125,6 +131,13 @@ export class DicomListener extends EventEmitter {
         for (const c of association.getPresentationContexts()) {
           const ctx = association.getPresentationContext(c.id);
           const abstract = ctx.getAbstractSyntaxUid();
+          const find = abstract === STUDY_ROOT_FIND || abstract === PATIENT_ROOT_FIND;
+          if (find && node.opts.onFind) {
+            const ts = ctx.getTransferSyntaxUids().find((t) => t === '1.2.840.10008.1.2.1' || t === '1.2.840.10008.1.2');
+            if (ts) ctx.setResult(PresentationContextResult.Accept, ts);
+            else ctx.setResult(PresentationContextResult.RejectTransferSyntaxesNotSupported);
+            continue;
+          }
           if (abstract !== SopClass.Verification && !isStorage(abstract)) {
             ctx.setResult(PresentationContextResult.RejectAbstractSyntaxNotSupported);
             continue;
@@ -145,6 +158,31 @@ export class DicomListener extends EventEmitter {
         const response = CEchoResponse.fromRequest(request);
         response.setStatus(Status.Success);
         callback(response);
+      }
+
+      override cFindRequest(request: CFindRequest, callback: (r: CFindResponse[]) => void): void {
+        const final = CFindResponse.fromRequest(request);
+        const calling = this.association?.getCallingAeTitle().trim() ?? '';
+        try {
+          const query = (request.getDataset() as DimseDataset | undefined)?.getElements() ?? {};
+          const rows = node.opts.onFind!(query as Record<string, unknown>);
+          const pending = rows.map((row) => {
+            const r = CFindResponse.fromRequest(request);
+            r.setDataset(new Dataset(row));
+            r.setStatus(Status.Pending);
+            return r;
+          });
+          final.setStatus(Status.Success);
+          node.emit('found', { callingAet: calling, level: query['QueryRetrieveLevel'], matches: rows.length });
+          callback([...pending, final]);
+        } catch (e) {
+          const info = toErrorInfo(e, 'DICOM_FIND_FAILED');
+          node.emit('findFailed', { ...info, callingAet: calling });
+          // 0xC000 "unable to process" (PS3.4 C.4.1.1.4): the peer sees a failure, never an empty success.
+          final.setStatus(0xc000);
+          final.setErrorComment?.(info.message.slice(0, 64));
+          callback([final]);
+        }
       }
 
       override createStoreWritableStream(): Writable {

@@ -10,6 +10,7 @@ import { toErrorInfo } from '../../shared/errors';
 import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import type { Destination, DicomNodeConfig, ResultObject } from './config';
+import { findHeld } from './findScp';
 import { DicomListener, type Rejection } from './listener';
 import { destinationLabel, enqueue, flushOutbox } from './outbox';
 import { recordInstance, setStudyStatus, studyInstances, type ReceivedInstance } from './records';
@@ -38,6 +39,8 @@ export type NodeEvent =
   | { event: 'queued'; kind: string; sopInstanceUid: string; runId: number; to: string }
   | { event: 'review-queued'; runId: number; reviewId: number; decision: string; objects: number }
   | { event: 'review-send-failed'; runId: number; reviewId: number; code: string; message: string }
+  | { event: 'find-answered'; callingAet: string; level: string; matches: number }
+  | { event: 'find-failed'; callingAet: string; code: string; message: string }
   | { event: 'sent'; count: number }
   | { event: 'send-failed'; outboxId: number; code: string; message: string };
 
@@ -86,7 +89,10 @@ export class DicomNode {
       inbox: opts.inbox,
       tls: this.tls,
       onStored: (r) => recordInstance(opts.store, r),
+      ...(c.answer_find ? { onFind: (q: Record<string, unknown>) => findHeld(opts.store.db, q) } : {}),
     });
+    this.listener.on('found', (f: { callingAet: string; level: string; matches: number }) => this.log({ event: 'find-answered', ...f }));
+    this.listener.on('findFailed', (e: { code: string; message: string; callingAet: string }) => this.log({ event: 'find-failed', ...e }));
     this.listener.on('stored', (r: ReceivedInstance) => this.arrived(r));
     this.listener.on('rejected', (r: Rejection) => this.log({ event: 'rejected', ...r }));
     this.listener.on('storeFailed', (e: { code: string; message: string; sopInstanceUid: string }) =>
@@ -158,7 +164,7 @@ export class DicomNode {
           await this.queueResults(runId, this.opts.config.send_results, ['sr']);
           await this.flush();
         }
-        for (const runId of runIds) await this.queueResults(runId, this.opts.config.send_results, ['sc', 'seg']);
+        for (const runId of runIds) await this.queueResults(runId, this.opts.config.send_results, ['sc', 'seg', 'pmap']);
       } catch (e) {
         const info = toErrorInfo(e, 'DICOM_INSPECT_FAILED');
         setStudyStatus(this.opts.store, study, 'failed', { errorCode: info.code });
@@ -249,7 +255,7 @@ export class DicomNode {
     let queued = 0;
     for (const d of destinations) {
       for (const f of files.filter((x) => d.objects.includes(x.kind))) {
-        enqueue(this.opts.store.db, { destination: d, kind: f.kind, sopClassUid: f.sopClassUid, sopInstanceUid: f.sopInstanceUid, studyInstanceUid: f.studyInstanceUid, runId, path: f.path });
+        enqueue(this.opts.store, { destination: d, kind: f.kind, sopClassUid: f.sopClassUid, sopInstanceUid: f.sopInstanceUid, studyInstanceUid: f.studyInstanceUid, runId, path: f.path });
         this.log({ event: 'queued', kind: f.kind, sopInstanceUid: f.sopInstanceUid, runId, to: destinationLabel(d) });
         queued++;
       }
@@ -260,7 +266,7 @@ export class DicomNode {
   flush(): Promise<void> {
     this.flushing ??= (async () => {
       try {
-        const r = await flushOutbox(this.opts.store.db, { callingAet: this.opts.config.ae_title, timeoutSeconds: this.opts.config.timeout_seconds, retrySeconds: this.opts.config.retry_seconds, tls: this.tls });
+        const r = await flushOutbox(this.opts.store, { callingAet: this.opts.config.ae_title, timeoutSeconds: this.opts.config.timeout_seconds, retrySeconds: this.opts.config.retry_seconds, tls: this.tls });
         if (r.sent) this.log({ event: 'sent', count: r.sent });
         for (const f of r.failed) this.log({ event: 'send-failed', outboxId: f.id, code: f.error.code, message: f.error.message });
       } finally {

@@ -1,5 +1,5 @@
 /**
- * One recorded inference run → the DICOM objects asked for (SR, SC), written as Part 10 files
+ * One recorded inference run → the DICOM objects asked for (SR, SC, SEG, Parametric Map), written as Part 10 files
  * into the outbox folder. The run must come from a DICOM instance: its patient, study and
  * references come from that file.
  */
@@ -11,6 +11,7 @@ import type { ResultObject } from './config';
 import { deidentify, type DeidOptions } from './deid';
 import { readSource, writePart10, type Naturalized } from './objects/common';
 import { buildSc, type HeatmapInput } from './objects/sc';
+import { buildPmap } from './objects/pmap';
 import { buildSeg } from './objects/seg';
 import { buildSr, type SourceRef } from './objects/sr';
 
@@ -68,6 +69,7 @@ export async function buildResults(store: HistoryStore, runId: number, kinds: Re
     if (kind === 'sr') ds = buildSr({ detail, source, ref, uidRoot: opts.uidRoot, softwareVersion: opts.softwareVersion, ...(opts.labelNames ? { labelNames: opts.labelNames } : {}) });
     else if (kind === 'sc')
       ds = await buildSc({ detail, source, sourcePath: detail.image.sourcePath, ref, heatmap: heatmapOf(store, detail.run.explanation as never), uidRoot: opts.uidRoot, softwareVersion: opts.softwareVersion });
+    else if (kind === 'pmap') ds = buildPmap({ detail, source, ref, heatmap: heatmapOf(store, detail.run.explanation as never), uidRoot: opts.uidRoot, softwareVersion: opts.softwareVersion });
     else ds = buildSeg({ detail, source, ref, heatmap: heatmapOf(store, detail.run.explanation as never), uidRoot: opts.uidRoot, softwareVersion: opts.softwareVersion });
     if (opts.deidentify) ds = deidentify(ds, opts.deidentify, source);
     const path = write(opts.outDir, ds);

@@ -19,6 +19,7 @@ import { runClassifier, type ClassifierOutput, type Explanation } from './classi
 import type { ClassDecision, ClassScores } from './classify';
 import { imageInfo, loadImage, type EngineImage } from './image';
 import { SessionCache, type ProviderAttempt, type SessionSettings } from './session';
+import { inspectTiled, type TilingRecord } from './tiling-run';
 import { calibratePack, validationOf, type StationCalibration, type ThresholdInForce, type ValidationInfo } from './calibration';
 
 export interface PackRef {
@@ -61,6 +62,8 @@ export interface InspectionResult {
   /** Whether these exact pack files were evaluated on this station ("not validated on this station"). */
   validation?: ValidationInfo;
   error?: ErrorInfo;
+  /** Tiled packs (pack.yaml `tiling`): the tiling used and each tile's score; maps and regions are on the full image. */
+  tiling?: TilingRecord;
 }
 
 export interface InspectOptions {
@@ -142,7 +145,16 @@ export class Engine {
     const { pack, threshold, validation } = calibratePack(given, opts.calibration);
     const batch = maxBatch(pack, opts.batchSize ?? this.settings.batchSize ?? 8);
     const results: InspectionResult[] = [];
-    for (let s = 0; s < images.length; s += batch) results.push(...(await this.inspectBatch(pack, images.slice(s, s + batch), opts)));
+    const inBatches = async (imgs: readonly EngineImage[]) => {
+      const out: InspectionResult[] = [];
+      for (let s = 0; s < imgs.length; s += batch) out.push(...(await this.inspectBatch(pack, imgs.slice(s, s + batch), opts)));
+      return out;
+    };
+    if (pack.manifest.tiling) {
+      // Each image's tiles run batched like images; the result is stitched onto the full image.
+      const runner = { run: inBatches, regions: (map: HeatMap, img: EngineImage, kind: 'explanation' | 'anomaly') => regionsOf(map, img, kind === 'anomaly' ? 0.5 : (opts.regionThreshold ?? 0.5), opts.minRegionArea) };
+      for (const img of images) results.push(await inspectTiled(pack, img, runner));
+    } else results.push(...(await inBatches(images)));
     for (const r of results) {
       if (threshold) {
         r.threshold = threshold;

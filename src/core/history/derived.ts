@@ -4,9 +4,10 @@
  *   review of each run), the dashboard's daily counts, score histogram, error counts and
  *   AI-vs-reviewer agreement, and the case search index (FTS5's own integrity check against the
  *   signed case rows);
- * - chained: values that are not derivable from rows — the drift baseline (`pack_reference`) and
- *   the selected operator (`settings.operator.current`) — are logged in the audit chain when set,
- *   and must equal their latest logged value.
+ * - chained: values that are not derivable from rows — the drift baseline (`pack_reference`), the
+ *   selected operator (`settings.operator.current`), and tables whose rows change in place (the
+ *   DICOM worklist, the station ledger, the result outboxes: `CHAINED`) — are logged in the audit
+ *   chain when written, and must equal their latest logged value.
  * Blob files (heatmaps) are re-hashed against the digest their signed run names by `verifyBlobs`
  * (`audit verify --blobs`): slower, it reads every map.
  */
@@ -14,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { canonicalJson, sha256Hex } from './hash';
 import type { BlobStore } from './blobs';
+import type { WriteTx } from './records';
 
 export interface DerivedBreak {
   code: 'AUDIT_DERIVED_MISMATCH' | 'AUDIT_BLOB_MISMATCH';
@@ -70,6 +72,13 @@ const RECOMPUTED: { table: string; shows: string; stored: string; recomputed: st
       FROM reviews v JOIN inference_runs r ON r.id = v.run_id WHERE v.id = (SELECT max(id) FROM reviews w WHERE w.run_id = v.run_id)
       GROUP BY 1, 2, 3, 4 HAVING human IS NOT NULL`,
   },
+  {
+    table: 'evaluation_packs',
+    shows: 'whether a pack is validated (the notice every result and the dashboard show)',
+    stored: 'SELECT evaluation_id, pack_name, pack_identity FROM evaluation_packs',
+    // The packs a signed evaluation names (records.ts writes one row per pack of its `packs` list).
+    recomputed: `SELECT e.id, json_extract(p.value, '$.name'), json_extract(p.value, '$.identity') FROM evaluations e, json_each(e.packs) p`,
+  },
 ];
 
 /**
@@ -98,14 +107,83 @@ export const DICOM_INSTANCE_COLUMNS = [
   'body_part', 'station_name', 'transfer_syntax', 'path', 'bytes', 'sha256', 'calling_aet', 'peer_host', 'received_at',
 ] as const;
 export const DICOM_STUDY_COLUMNS = ['study_instance_uid', 'patient_id', 'accession_number', 'study_date', 'status', 'batch_id', 'error_code', 'updated_at'] as const;
-const DICOM_CHAINED = [
-  { table: 'dicom_instances', action: 'dicom.instance', key: 'sop_instance_uid', columns: DICOM_INSTANCE_COLUMNS, shows: 'the worklist series, modality, sending AE and file' },
-  { table: 'dicom_studies', action: 'dicom.study', key: 'study_instance_uid', columns: DICOM_STUDY_COLUMNS, shows: 'the worklist patient, date, accession and AI status' },
+
+/**
+ * The same pattern for the station ledger and both result outboxes (src/core/station/ledger.ts,
+ * src/core/dicomnet/outbox.ts): the Line room lists `station_cases` (verdict, serial, lot, runs and
+ * the result message sent to the line), shows a case's findings through `station_runs` and the
+ * unsent count from `station_outbox`, whose payloads are what the line receives; `station_files`
+ * decides that a file was consumed (a forged row would silently skip a part). The worklist's
+ * "Results sent" cell reads `dicom_outbox`. Every column is chained, the attempt counters too: they
+ * change only together with a logged transition (sent, failed, retry scheduled, re-queued), so
+ * including them costs no extra entry, and `dicom outbox` prints them.
+ */
+const STATION_CASE_COLUMNS = ['uid', 'result_id', 'station', 'line', 'serial', 'lot', 'verdict', 'evaluation', 'trigger', 'files', 'run_ids', 'message', 'created_at'] as const;
+const STATION_OUTBOX_COLUMNS = ['id', 'case_uid', 'channel', 'topic', 'payload', 'retain', 'created_at', 'sent_at', 'attempts'] as const;
+const DICOM_OUTBOX_COLUMNS = [
+  'id', 'created_at', 'destination', 'kind', 'sop_class_uid', 'sop_instance_uid', 'study_instance_uid', 'run_id', 'path', 'status', 'attempts',
+  'next_attempt_at', 'last_error_code', 'last_error', 'sent_at',
 ] as const;
 
+/**
+ * The migration that chains the station ledger and the outboxes and logs the rows already there
+ * (found by name: the lead renumbers migrations at merge). Histories before it verify without them.
+ */
+export const LEDGER_CHAIN_MIGRATION = 'chained station ledger and result outboxes';
+
+interface ChainedTable {
+  table: string;
+  /** Key columns; the event's entity id is their values joined by ':' (station_files: sha256 first, fixed length). */
+  key: readonly string[];
+  columns: readonly string[];
+  shows: string;
+  /** `dicom`: the worklist (signing migration on); `ledger`: the station ledger and outboxes (LEDGER_CHAIN_MIGRATION on). */
+  scope: 'dicom' | 'ledger';
+}
+
+export const CHAINED = {
+  'dicom.instance': { table: 'dicom_instances', key: ['sop_instance_uid'], columns: DICOM_INSTANCE_COLUMNS, shows: 'the worklist series, modality, sending AE and file', scope: 'dicom' },
+  'dicom.study': { table: 'dicom_studies', key: ['study_instance_uid'], columns: DICOM_STUDY_COLUMNS, shows: 'the worklist patient, date, accession and AI status', scope: 'dicom' },
+  'ledger.case': { table: 'station_cases', key: ['uid'], columns: STATION_CASE_COLUMNS, shows: 'the Line room case and the result message sent to the line', scope: 'ledger' },
+  'ledger.file': { table: 'station_files', key: ['sha256', 'name'], columns: ['name', 'sha256', 'case_uid'], shows: 'which case consumed the file: a consumed file is never inspected again', scope: 'ledger' },
+  'ledger.run': { table: 'station_runs', key: ['run_id'], columns: ['run_id', 'case_uid'], shows: "the runs the Line room shows as a case's findings", scope: 'ledger' },
+  'ledger.outbox': { table: 'station_outbox', key: ['id'], columns: STATION_OUTBOX_COLUMNS, shows: "a message to the line and the Line room's unsent count", scope: 'ledger' },
+  'dicom.outbox': { table: 'dicom_outbox', key: ['id'], columns: DICOM_OUTBOX_COLUMNS, shows: "the worklist's Results sent cell", scope: 'ledger' },
+} as const satisfies Record<string, ChainedTable>;
+export type ChainedAction = keyof typeof CHAINED;
+
+export function chainedRowHash(action: ChainedAction, row: Record<string, unknown>): string {
+  return sha256Hex(`${action}\u001f${canonicalJson(Object.fromEntries(CHAINED[action].columns.map((c) => [c, row[c] ?? null])))}`);
+}
 export function dicomRowHash(kind: 'dicom.instance' | 'dicom.study', row: Record<string, unknown>): string {
-  const columns = kind === 'dicom.instance' ? DICOM_INSTANCE_COLUMNS : DICOM_STUDY_COLUMNS;
-  return sha256Hex(`${kind}\u001f${canonicalJson(Object.fromEntries(columns.map((c) => [c, row[c] ?? null])))}`);
+  return chainedRowHash(kind, row);
+}
+const chainedId = (c: ChainedTable, row: Record<string, unknown>) => c.key.map((k) => String(row[k])).join(':');
+
+/**
+ * Logs a chained row's current value inside the write that changed it (read back by its key, so the
+ * hash is of the row exactly as stored). Called after every insert and update of a chained row.
+ */
+export function logChainedRow(tx: WriteTx, actor: string, action: ChainedAction, key: readonly (string | number)[]): void {
+  const c: ChainedTable = CHAINED[action];
+  const row = tx.sql(`SELECT ${c.columns.join(',')} FROM ${c.table} WHERE ${c.key.map((k) => `${k} = ?`).join(' AND ')}`).get(...key) as Record<string, unknown> | undefined;
+  if (row) tx.chain.append(tx.now(), actor, action, 'event', chainedId(c, row), chainedRowHash(action, row));
+}
+
+/**
+ * Every row of a chained table with its hash, in rowid order (the migration that chains a table logs
+ * the rows already there). Paged, not iterated: the caller appends to the chain between pages, which
+ * SQLite's connection does not allow while a statement is still stepping.
+ */
+export function* chainedRows(db: Database.Database, action: ChainedAction, pageSize = 1000): Generator<{ id: string; hash: string }> {
+  const c: ChainedTable = CHAINED[action];
+  const page = db.prepare(`SELECT rowid AS _rowid, ${c.columns.join(',')} FROM ${c.table} WHERE rowid > ? ORDER BY rowid LIMIT ?`);
+  for (let after = 0; ; ) {
+    const rows = page.all(after, pageSize) as (Record<string, unknown> & { _rowid: number })[];
+    for (const row of rows) yield { id: chainedId(c, row), hash: chainedRowHash(action, row) };
+    if (rows.length < pageSize) return;
+    after = rows[rows.length - 1]!._rowid;
+  }
 }
 
 export interface DerivedOptions {
@@ -114,6 +192,8 @@ export interface DerivedOptions {
    * the migration that chains it, and for central verify: fleet sync does not carry the worklist.
    */
   dicom?: boolean;
+  /** Check the station ledger and the result outboxes (default true); off before LEDGER_CHAIN_MIGRATION and for central verify. */
+  ledger?: boolean;
 }
 
 export function verifyDerived(db: Database.Database, options: DerivedOptions = {}): { checked: string[]; firstBreak: DerivedBreak | null } {
@@ -155,45 +235,47 @@ export function verifyDerived(db: Database.Database, options: DerivedOptions = {
     return { checked, firstBreak: mismatch('settings', `The selected operator "${current}" is not the one logged in the audit chain: it was changed outside the app.`, current) };
   }
   checked.push('operator.current');
-  if (options.dicom !== false) {
-    const b = verifyDicomWorklist(db);
-    if (b) return { checked, firstBreak: b };
-    checked.push('dicom_instances', 'dicom_studies');
-  }
+  const scopes = new Set([...(options.dicom !== false ? ['dicom'] : []), ...(options.ledger !== false ? ['ledger'] : [])]);
+  const tables = (Object.keys(CHAINED) as ChainedAction[]).filter((a) => scopes.has(CHAINED[a].scope));
+  const b = verifyChained(db, tables);
+  if (b) return { checked, firstBreak: b };
+  checked.push(...tables.map((a) => CHAINED[a].table));
   return { checked, firstBreak: null };
 }
 
-/** Each worklist row equals its latest chained value, and every chained UID still has its row (nothing hidden). */
-function verifyDicomWorklist(db: Database.Database): DerivedBreak | null {
-  for (const c of DICOM_CHAINED) {
-    // One pass over the chain's DICOM events (latest per UID), not one query per row: a node holds many instances.
-    const latest = new Map<string, string>();
-    for (const e of db
-      .prepare(`SELECT entity_id, record_hash FROM audit_log WHERE entity = 'event' AND action = ? ORDER BY seq`)
-      .iterate(c.action) as IterableIterator<{ entity_id: string; record_hash: string }>) {
-      latest.set(e.entity_id, e.record_hash);
-    }
+/** Each chained row equals its latest logged value, and every logged id still has its row (nothing hidden). */
+function verifyChained(db: Database.Database, actions: readonly ChainedAction[]): DerivedBreak | null {
+  if (actions.length === 0) return null;
+  // One pass over the chain's events of these tables (latest per id), not one query per row: a node
+  // holds many instances, a station many cases.
+  const latest = new Map<string, Map<string, string>>(actions.map((a) => [a, new Map()]));
+  for (const e of db
+    .prepare(`SELECT action, entity_id, record_hash FROM audit_log WHERE entity = 'event' AND action IN (${actions.map(() => '?').join(',')}) ORDER BY seq`)
+    .iterate(...actions) as IterableIterator<{ action: string; entity_id: string; record_hash: string }>) {
+    latest.get(e.action)!.set(e.entity_id, e.record_hash);
+  }
+  for (const action of actions) {
+    const c: ChainedTable = CHAINED[action];
+    const logged = latest.get(action)!;
+    const at = (entityId: string | undefined, message: string): DerivedBreak => ({ code: 'AUDIT_DERIVED_MISMATCH', seq: 0, entity: c.table, ...(entityId ? { entityId } : {}), message });
     let rows = 0;
     for (const row of db.prepare(`SELECT ${c.columns.join(',')} FROM ${c.table}`).iterate() as IterableIterator<Record<string, unknown>>) {
       rows++;
-      const id = String(row[c.key]);
-      const logged = latest.get(id);
-      if (logged !== dicomRowHash(c.action, row)) {
-        return {
-          code: 'AUDIT_DERIVED_MISMATCH',
-          seq: 0,
-          entity: c.table,
-          entityId: id,
-          message: logged
+      const id = chainedId(c, row);
+      const hash = logged.get(id);
+      if (hash !== chainedRowHash(action, row)) {
+        return at(
+          id,
+          hash
             ? `${c.table} row ${id} (${c.shows}) is not the one logged in the audit chain: it was changed outside the app.`
             : `${c.table} row ${id} (${c.shows}) was never logged in the audit chain: it was added outside the app.`,
-        };
+        );
       }
     }
-    if (rows !== latest.size) {
-      const present = new Set(db.prepare(`SELECT ${c.key} FROM ${c.table}`).pluck().all() as string[]);
-      const gone = [...latest.keys()].find((k) => !present.has(k));
-      return { code: 'AUDIT_DERIVED_MISMATCH', seq: 0, entity: c.table, ...(gone ? { entityId: gone } : {}), message: `${c.table} row ${gone} logged in the audit chain is gone: it was removed from the worklist outside the app.` };
+    if (rows !== logged.size) {
+      const present = new Set((db.prepare(`SELECT ${c.key.join(',')} FROM ${c.table}`).all() as Record<string, unknown>[]).map((r) => chainedId(c, r)));
+      const gone = [...logged.keys()].find((k) => !present.has(k));
+      return at(gone, `${c.table} row ${gone} (${c.shows}) logged in the audit chain is gone: it was removed outside the app.`);
     }
   }
   return null;
@@ -225,13 +307,14 @@ export function verifyDicomFiles(db: Database.Database): { checked: number; firs
 export function verifyBlobs(db: Database.Database, blobs: BlobStore): { checked: number; firstBreak: DerivedBreak | null } {
   let checked = 0;
   const seen = new Set<string>();
-  // Maps drawn after their run (run_explanations, the station's decision first) name their run too.
+  // Heatmaps ($.blob) and segmentation masks ($.mask.blob): both are named by the signed run; maps
+  // drawn after their run (run_explanations, the station's decision first) name their run too.
   const later = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'run_explanations'`).get()
     ? ` UNION ALL SELECT run_id AS id, blob_sha256 AS blob FROM run_explanations WHERE blob_sha256 IS NOT NULL`
     : '';
-  for (const row of db
-    .prepare(`SELECT id, json_extract(explanation, '$.blob') AS blob FROM inference_runs WHERE json_extract(explanation, '$.blob') IS NOT NULL${later} ORDER BY id`)
-    .iterate() as IterableIterator<{ id: number; blob: string }>) {
+  const named = `SELECT id, json_extract(explanation, '$.blob') AS blob FROM inference_runs WHERE json_extract(explanation, '$.blob') IS NOT NULL
+    UNION ALL SELECT id, json_extract(explanation, '$.mask.blob') AS blob FROM inference_runs WHERE json_extract(explanation, '$.mask.blob') IS NOT NULL${later} ORDER BY id`;
+  for (const row of db.prepare(named).iterate() as IterableIterator<{ id: number; blob: string }>) {
     if (seen.has(row.blob)) continue;
     seen.add(row.blob);
     try {

@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { InspectorError } from '../../shared/errors';
-import { DICOM_INSTANCE_COLUMNS, DICOM_STUDY_COLUMNS, dicomRowHash, operatorSelectionHash, referenceHash } from './derived';
+import { chainedRows, DICOM_INSTANCE_COLUMNS, DICOM_STUDY_COLUMNS, dicomRowHash, LEDGER_CHAIN_MIGRATION, operatorSelectionHash, referenceHash } from './derived';
 import { AuditAppender } from './audit';
 import { HASHED_COLUMNS, RUN_EXPLANATIONS_MIGRATION, SIGNING_MIGRATION, type AuditEntity } from './hash';
 import { storedRecordReader } from './verify';
@@ -438,7 +438,22 @@ export const MIGRATIONS: Migration[] = [
       }
     },
   },
-  { version: 15, name: RUN_EXPLANATIONS_MIGRATION, up: (db) => db.exec(vRunExplanations) },
+  {
+    version: 15,
+    name: LEDGER_CHAIN_MIGRATION,
+    // The station ledger (the Line room's cases, their files, runs and messages to the line) and the
+    // DICOM outbox (the worklist's "Results sent") change in place, so they are chained like the
+    // worklist (derived.ts): from now on every write logs the row's hash. The rows already there are
+    // logged now, as the migration's entries, so old histories and backups still verify. No existing hash changes.
+    up(db) {
+      const chain = new AuditAppender(db);
+      const at = Date.now();
+      for (const action of ['ledger.case', 'ledger.file', 'ledger.run', 'ledger.outbox', 'dicom.outbox'] as const) {
+        for (const r of chainedRows(db, action)) chain.append(at, 'migration', action, 'event', r.id, r.hash);
+      }
+    },
+  },
+  { version: 16, name: RUN_EXPLANATIONS_MIGRATION, up: (db) => db.exec(vRunExplanations) },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -53,13 +53,19 @@ export interface ExplanationRef {
   scale: { kind: string; [k: string]: unknown };
   /** Content hash of the raw map in the blob store, when kept. */
   blob?: string | null;
-  /** The class a CAM explains, and the pack's model input (width, height): what a reopened map is labelled and placed by. */
+  /** The class a CAM explains, and the pack's model input [height, width]: what a reopened map is labelled and placed by. */
   targetLabel?: string;
   inputSize?: [number, number];
+  /** Tiled packs: the tiling used (tile, overlap, stitch, score, grid, every tile's score); the map spans the full image. */
+  tiling?: unknown;
   /** The CAM's target layer, and every layer of a fused map with how they were fused. */
   target?: string;
   layers?: string[];
   fusion?: string;
+  /** The map's trust figure (src/core/explain/faithfulness.ts), signed with the run like the rest. */
+  trust?: { verdict: string; figure: number | null; [k: string]: unknown };
+  /** Segmentation runs: the class mask (uint8 per model pixel, 255 = none) in the blob store. */
+  mask?: { blob: string; width: number; height: number; classes?: { label: string; colour: string; background: boolean }[] };
 }
 
 export interface InferenceRecord {

@@ -6,7 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { AuditLogRow, ChainHead } from './audit';
 import type { BlobStore } from './blobs';
-import { verifyDerived, verifyBlobs, verifyDicomFiles } from './derived';
+import { LEDGER_CHAIN_MIGRATION, verifyDerived, verifyBlobs, verifyDicomFiles } from './derived';
 import { MIGRATIONS, schemaVersion } from './migrations';
 import { SIGNING_MIGRATION, ADDED_COLUMNS, entryHash, GENESIS_HASH, HASHED_COLUMNS, recordHash, RUN_ADDED_COLUMNS, runRecordHash, SEALED_WITH_RUN, type AuditEntity } from './hash';
 
@@ -52,7 +52,10 @@ export interface VerifyReport {
 export interface VerifyOptions {
   /** Re-hash every heatmap blob a signed run names (slower: reads every map). */
   blobs?: BlobStore;
-  /** Check the DICOM worklist (default true); central verify turns it off, fleet sync does not carry it. */
+  /**
+   * Check the tables chained on this machine — the DICOM worklist, the station ledger and the result
+   * outboxes (default true). Central verify turns it off: fleet sync does not carry their rows.
+   */
   worklist?: boolean;
 }
 
@@ -160,8 +163,10 @@ export function verifyAudit(db: Database.Database, anchor: ChainHead | null = nu
   let blobsChecked: number | undefined;
   let dicomFilesChecked: number | undefined;
   if (!firstBreak && hasDerivedTables(db)) {
-    // The DICOM worklist is chained from the signing migration on; central verify has no worklist rows.
-    const d = verifyDerived(db, { dicom: options.worklist !== false && migrated(db, SIGNING_MIGRATION) });
+    // The DICOM worklist is chained from the signing migration on, the station ledger and outboxes from
+    // theirs; central verify has none of their rows.
+    const local = options.worklist !== false;
+    const d = verifyDerived(db, { dicom: local && migrated(db, SIGNING_MIGRATION), ledger: local && migrated(db, LEDGER_CHAIN_MIGRATION) });
     derived = d.checked;
     firstBreak = d.firstBreak;
   }

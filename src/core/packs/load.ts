@@ -8,6 +8,7 @@ import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { MANIFEST_MAX_BYTES, parseYamlBounded, readTextFileSync } from '../files/yaml';
 import { InspectorError } from '../../shared/errors';
+import { verifyTiling } from '../engine/tiling';
 import { GraphIndex, parseModel, type OnnxGraph } from '../engine/onnx/model';
 import { verifyGroundingPack } from '../grounding/folder';
 import { MANIFEST_FILE } from './discover';
@@ -48,8 +49,11 @@ export function readManifest(dir: string): { manifest: Manifest; text: string } 
   const parsed = Manifest.safeParse(doc);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new InspectorError('PACK_MANIFEST_INVALID', `${MANIFEST_FILE} in ${dir} is invalid: ${issues.join('; ')}`, { dir, issues });
+    // A bad tiling section has its own code: the pack is fine except for how it cuts large images.
+    const code = parsed.error.issues.every((i) => i.path[0] === 'tiling') ? 'PACK_TILING_INVALID' : 'PACK_MANIFEST_INVALID';
+    throw new InspectorError(code, `${MANIFEST_FILE} in ${dir} is invalid: ${issues.join('; ')}`, { dir, issues });
   }
+  verifyTiling(parsed.data, dir);
   return { manifest: parsed.data, text };
 }
 

@@ -242,6 +242,22 @@ export const GuardSpec = z
   .strict();
 export type GuardSpec = z.infer<typeof GuardSpec>;
 
+/**
+ * Tiled inference for images much larger than the input (src/core/engine/tiling.ts, docs/PACKS.md
+ * "Tiling"): the image is cut into `tile`-sized pieces (source pixels; a number is a square) that
+ * overlap by `overlap` (pixels when ≥ 1, a fraction of the tile when < 1), each piece runs like a
+ * whole image, maps are stitched onto the full image by `stitch` and the image score pools the tiles'.
+ */
+export const TilingSpec = z
+  .object({
+    tile: z.union([z.number().int().positive(), z.tuple([z.number().int().positive(), z.number().int().positive()])]),
+    overlap: z.number().nonnegative().default(0),
+    stitch: z.enum(['linear', 'mean', 'max']).default('linear'),
+    score: z.enum(['max', 'mean']).default('max'),
+  })
+  .strict();
+export type TilingSpec = z.infer<typeof TilingSpec>;
+
 export const Provenance = z
   .object({
     trainingData: z.string().optional(),
@@ -290,6 +306,8 @@ export const Manifest = z
     reference: z.object({ scores: z.array(z.number()).min(10), derivation: Derivation }).strict().optional(),
     /** What inputs the pack accepts (input guard); absent: every decodable image is inspected. */
     guard: GuardSpec.optional(),
+    /** Tiled inference (absent: the whole image is resized to the input in one pass). */
+    tiling: TilingSpec.optional(),
     /** SHA-256 of every file of the pack except pack.yaml itself. */
     files: z.record(z.string(), Sha256),
   })

@@ -3,9 +3,13 @@
  * files), which files they consumed, and the outbox of messages a peer has not acknowledged yet.
  * The history is the source of truth: after a kill -9 the station re-reads the folder, finds every
  * file it already consumed here, and resends only what the outbox still holds.
+ * Every row written or updated here is chained in the audit chain in the same write
+ * (history/derived.ts `logChainedRow`): the Line room shows these rows, so `audit verify` checks them.
  */
 import { createHash } from 'node:crypto';
+import { logChainedRow } from '../history/derived';
 import type { HistoryStore } from '../history/index';
+import type { WriteTx } from '../history/records';
 import type { CaseFile, ImageOutcome, StationFindings, StationResult } from './result';
 
 export interface ReviewRow {
@@ -26,6 +30,14 @@ export interface OutboxRow {
   topic: string;
   payload: string;
   retain: boolean;
+}
+
+/** A message to queue: its channel (mqtt, findings, …), topic and payload. */
+export interface OutboxMessage {
+  channel: string;
+  topic: string;
+  payload: string;
+  retain?: boolean;
 }
 
 /** The station's own outbox channel: a recorded case whose findings have not run yet. */
@@ -60,10 +72,15 @@ export class StationLedger {
     return this.store.sql('SELECT 1 FROM station_cases WHERE uid = ?').get(uid) !== undefined;
   }
 
-  /** Called inside the transaction that records the case's runs. */
-  insertCase(result: StationResult, files: readonly CaseFile[], outbox: { channel: string; topic: string; payload: string; retain?: boolean }[]): void {
+  /** Called inside the transaction that records the case's runs (a nested write: a savepoint there). */
+  insertCase(result: StationResult, files: readonly CaseFile[], outbox: OutboxMessage[]): void {
+    this.store.write((tx) => this.insertCaseRows(tx, result, files, outbox));
+  }
+
+  private insertCaseRows(tx: WriteTx, result: StationResult, files: readonly CaseFile[], outbox: OutboxMessage[]): void {
     const now = Date.now();
-    this.store
+    const actor = result.station;
+    tx
       .sql(
         `INSERT INTO station_cases(uid, result_id, station, line, serial, lot, verdict, evaluation, trigger, files, run_ids, message, created_at)
          VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
@@ -83,21 +100,29 @@ export class StationLedger {
         JSON.stringify(result),
         now,
       );
-    const fileRow = this.store.sql('INSERT OR IGNORE INTO station_files(name, sha256, case_uid) VALUES (?,?,?)');
-    for (const f of files) fileRow.run(f.name, f.sha256, result.caseUid);
-    const run = this.store.sql('INSERT OR IGNORE INTO station_runs(run_id, case_uid) VALUES (?,?)');
-    for (const id of result.runIds) run.run(id, result.caseUid);
-    const out = this.store.sql('INSERT INTO station_outbox(case_uid, channel, topic, payload, retain, created_at) VALUES (?,?,?,?,?,?)');
-    for (const m of outbox) out.run(result.caseUid, m.channel, m.topic, m.payload, m.retain ? 1 : 0, now);
+    logChainedRow(tx, actor, 'ledger.case', [result.caseUid]);
+    const fileRow = tx.sql('INSERT OR IGNORE INTO station_files(name, sha256, case_uid) VALUES (?,?,?)');
+    for (const f of files) if (fileRow.run(f.name, f.sha256, result.caseUid).changes) logChainedRow(tx, actor, 'ledger.file', [f.sha256, f.name]);
+    this.linkRuns(tx, actor, result.caseUid, result.runIds);
+    this.enqueueRows(tx, actor, result.caseUid, outbox, now);
+  }
+
+  private linkRuns(tx: WriteTx, actor: string, caseUid: string, runIds: readonly number[]): void {
+    const run = tx.sql('INSERT OR IGNORE INTO station_runs(run_id, case_uid) VALUES (?,?)');
+    for (const id of runIds) if (run.run(id, caseUid).changes) logChainedRow(tx, actor, 'ledger.run', [id]);
+  }
+
+  private enqueueRows(tx: WriteTx, actor: string, caseUid: string, outbox: OutboxMessage[], now: number): void {
+    const out = tx.sql('INSERT INTO station_outbox(case_uid, channel, topic, payload, retain, created_at) VALUES (?,?,?,?,?,?)');
+    for (const m of outbox) logChainedRow(tx, actor, 'ledger.outbox', [Number(out.run(caseUid, m.channel, m.topic, m.payload, m.retain ? 1 : 0, now).lastInsertRowid)]);
   }
 
   /** The findings of a recorded case: runs linked to the case, their message in the outbox (one transaction with the runs). */
-  insertFindings(f: StationFindings, outbox: { channel: string; topic: string; payload: string; retain?: boolean }[]): void {
-    const now = Date.now();
-    const run = this.store.sql('INSERT OR IGNORE INTO station_runs(run_id, case_uid) VALUES (?,?)');
-    for (const id of f.runIds) run.run(id, f.caseUid);
-    const out = this.store.sql('INSERT INTO station_outbox(case_uid, channel, topic, payload, retain, created_at) VALUES (?,?,?,?,?,?)');
-    for (const m of outbox) out.run(f.caseUid, m.channel, m.topic, m.payload, m.retain ? 1 : 0, now);
+  insertFindings(f: StationFindings, outbox: OutboxMessage[]): void {
+    this.store.write((tx) => {
+      this.linkRuns(tx, f.station, f.caseUid, f.runIds);
+      this.enqueueRows(tx, f.station, f.caseUid, outbox, Date.now());
+    });
   }
 
   /** Cases recorded with their findings still to run, oldest first. */
@@ -107,7 +132,13 @@ export class StationLedger {
   }
 
   findingsDone(caseUid: string): void {
-    this.store.sql('UPDATE station_outbox SET sent_at = ?, attempts = attempts + 1 WHERE case_uid = ? AND channel = ? AND sent_at IS NULL').run(Date.now(), caseUid, FINDINGS_CHANNEL);
+    this.store.write((tx) => {
+      const ids = tx
+        .sql('UPDATE station_outbox SET sent_at = ?, attempts = attempts + 1 WHERE case_uid = ? AND channel = ? AND sent_at IS NULL RETURNING id')
+        .pluck()
+        .all(Date.now(), caseUid, FINDINGS_CHANNEL) as number[];
+      for (const id of ids) logChainedRow(tx, 'system', 'ledger.outbox', [id]);
+    });
   }
 
   /**
@@ -154,12 +185,11 @@ export class StationLedger {
     return 0;
   }
 
-  enqueueCorrection(station: string, reviewId: number, caseUid: string, outbox: { channel: string; topic: string; payload: string; retain?: boolean }[]): void {
-    const out = this.store.sql('INSERT INTO station_outbox(case_uid, channel, topic, payload, retain, created_at) VALUES (?,?,?,?,?,?)');
-    for (const m of outbox) out.run(caseUid, m.channel, m.topic, m.payload, m.retain ? 1 : 0, Date.now());
-    this.store
-      .sql('INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
-      .run(`station.${station}.reviewCursor`, String(reviewId));
+  enqueueCorrection(station: string, reviewId: number, caseUid: string, outbox: OutboxMessage[]): void {
+    this.store.write((tx) => {
+      this.enqueueRows(tx, station, caseUid, outbox, Date.now());
+      tx.sql('INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(`station.${station}.reviewCursor`, String(reviewId));
+    });
   }
 
   nextUnsent(channel: string, afterId = 0): OutboxRow | null {
@@ -174,7 +204,10 @@ export class StationLedger {
   }
 
   markSent(id: number): void {
-    this.store.sql('UPDATE station_outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ?').run(Date.now(), id);
+    this.store.write((tx) => {
+      tx.sql('UPDATE station_outbox SET sent_at = ?, attempts = attempts + 1 WHERE id = ?').run(Date.now(), id);
+      logChainedRow(tx, 'system', 'ledger.outbox', [id]);
+    });
   }
 
   result(resultIdOrUid: string): StationResult | null {

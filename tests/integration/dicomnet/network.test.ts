@@ -169,22 +169,22 @@ describe('sending', () => {
     const port = await freePort();
     const dest = { aet: 'INSPECTOR', host: '127.0.0.1', port, objects: ['sr' as const] };
     let store = HistoryStore.open(db);
-    enqueue(store.db, { destination: dest, kind: 'sr', sopClassUid: '1.2.840.10008.5.1.4.1.1.9.1.3', sopInstanceUid: SOURCE_SOP, studyInstanceUid: '1.2', runId: null, path: SOURCE });
-    const first = await flushOutbox(store.db, { callingAet: 'NODE_A', timeoutSeconds: 2, retrySeconds: 60 });
+    enqueue(store, { destination: dest, kind: 'sr', sopClassUid: '1.2.840.10008.5.1.4.1.1.9.1.3', sopInstanceUid: SOURCE_SOP, studyInstanceUid: '1.2', runId: null, path: SOURCE });
+    const first = await flushOutbox(store, { callingAet: 'NODE_A', timeoutSeconds: 2, retrySeconds: 60 });
     expect(first.sent).toBe(0);
     expect(first.failed[0]!.error.code).toBe('DICOM_PEER_UNREACHABLE');
     let [e] = listOutbox(store.db);
     expect(e).toMatchObject({ status: 'pending', attempts: 1, lastErrorCode: 'DICOM_PEER_UNREACHABLE' });
     expect(e!.nextAttemptAt).toBeGreaterThan(Date.now() + 50_000);
     // Not due yet: a flush sends nothing.
-    expect((await flushOutbox(store.db, { callingAet: 'NODE_A', timeoutSeconds: 2, retrySeconds: 60 })).failed).toHaveLength(0);
+    expect((await flushOutbox(store, { callingAet: 'NODE_A', timeoutSeconds: 2, retrySeconds: 60 })).failed).toHaveLength(0);
     store.close(); // "restart"
 
     const peer = await listener(join(dir, 'peer'), port);
     store = HistoryStore.open(db);
     cleanups.push(() => store.close());
-    expect(requeueUnsent(store.db)).toBe(1);
-    const second = await flushOutbox(store.db, { callingAet: 'NODE_A', timeoutSeconds: 5, retrySeconds: 60 });
+    expect(requeueUnsent(store)).toBe(1);
+    const second = await flushOutbox(store, { callingAet: 'NODE_A', timeoutSeconds: 5, retrySeconds: 60 });
     expect(second).toEqual({ sent: 1, failed: [] });
     [e] = listOutbox(store.db);
     expect(e).toMatchObject({ status: 'sent', attempts: 2, lastErrorCode: null });

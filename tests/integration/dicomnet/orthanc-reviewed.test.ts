@@ -1,4 +1,4 @@
-/* eslint-disable @typescript-eslint/no-explicit-any -- naturalized DICOM is untyped JSON; the assertions check its shape */
+ 
 /**
  * The reviewed SR goes back by itself (`send_reviewed` in dicom.yaml): Orthanc pushes a CR to the
  * headless `inspector dicom listen`, the chest pack inspects it, a reviewer's decision is recorded
@@ -14,26 +14,16 @@ import os from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dcmjs } from '../../../src/core/dicomnet/dimse';
 import { worklist } from '../../../src/core/dicomnet/worklist';
 import { HistoryStore } from '../../../src/core/history/index';
 import { repoRoot } from '../../support/paths';
 import { dciodvfy, freePort, hasDciodvfy, hasDcmtk, hasOrthanc, Orthanc } from './orthanc';
+import { naturalize, items } from './naturalize';
 
 const SOURCE = join(repoRoot, 'resources', 'samples', 'chest-xray-pneumonia', 'dicom', 'RG1_J2KI.dcm');
 const SOURCE_SOP = '1.3.6.1.4.1.5962.1.1.9.1.3.20040826185059.5457';
 const STUDY = '1.3.6.1.4.1.5962.1.2.9.20040826185059.5457';
 
-function naturalize(bytes: Buffer): Record<string, any> {
-  const dict = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
-  return dcmjs.data.DicomMetaDictionary.naturalizeDataset(dict.dict);
-}
-function* items(node: Record<string, any>): Generator<Record<string, any>> {
-  for (const c of (node['ContentSequence'] ?? []) as Record<string, any>[]) {
-    yield c;
-    yield* items(c);
-  }
-}
 const until = async <T,>(f: () => T | undefined | false, ms: number, what: string): Promise<T> => {
   const end = Date.now() + ms;
   for (;;) {

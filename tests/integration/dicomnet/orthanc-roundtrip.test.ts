@@ -2,8 +2,8 @@
 /**
  * The DICOM node against a real PACS: Orthanc pushes a CR chest study to `inspector dicom listen`
  * (C-STORE from Orthanc's REST /modalities/…/store), the node inspects it with the chest pack by
- * its auto_inspect rule and sends an SR (TID 1500), a burned-in SC and a SEG back by C-STORE. The test
- * reads both back from Orthanc and checks who sent them, what they reference, their codes and
+ * its auto_inspect rule and sends an SR (TID 1500), a burned-in SC, a SEG and a Parametric Map back by C-STORE. The test
+ * reads them back from Orthanc and checks who sent them, what they reference, their codes and
  * regions against the recorded run, and that dciodvfy finds no errors in any of them.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -12,29 +12,16 @@ import os from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dcmjs } from '../../../src/core/dicomnet/dimse';
 import { HistoryStore } from '../../../src/core/history/index';
 import { repoRoot } from '../../support/paths';
 import { dciodvfy, freePort, hasDciodvfy, hasOrthanc, Orthanc } from './orthanc';
+import { naturalize, items } from './naturalize';
 
 const SOURCE = join(repoRoot, 'resources', 'samples', 'chest-xray-pneumonia', 'dicom', 'RG1_J2KI.dcm');
 const SOURCE_SOP = '1.3.6.1.4.1.5962.1.1.9.1.3.20040826185059.5457';
 const STUDY = '1.3.6.1.4.1.5962.1.2.9.20040826185059.5457';
 
 type Events = Record<string, unknown>[];
-
-function naturalize(bytes: Buffer): Record<string, any> {
-  const dict = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
-  return dcmjs.data.DicomMetaDictionary.naturalizeDataset(dict.dict);
-}
-
-/** Depth-first walk of an SR content tree. */
-function* items(node: Record<string, any>): Generator<Record<string, any>> {
-  for (const c of (node['ContentSequence'] ?? []) as Record<string, any>[]) {
-    yield c;
-    yield* items(c);
-  }
-}
 
 describe.skipIf(!hasOrthanc || !hasDciodvfy)('DICOM node ⇄ Orthanc', () => {
   let pacs: Orthanc;
@@ -69,7 +56,7 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy)('DICOM node ⇄ Orthanc', () => {
         '  - when: { modality: CR }',
         '    pack: chest-xray-pneumonia',
         'send_results:',
-        `  - { aet: TESTPACS, host: 127.0.0.1, port: ${pacs.dicom}, objects: [sr, sc, seg] }`,
+        `  - { aet: TESTPACS, host: 127.0.0.1, port: ${pacs.dicom}, objects: [sr, sc, seg, pmap] }`,
         'stable_seconds: 1',
         'uid_root: 1.2.826.0.1.3680043.10.1234',
       ].join('\n'),
@@ -104,7 +91,7 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy)('DICOM node ⇄ Orthanc', () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('receives a pushed study, inspects it and stores SR + SC + SEG back in the same study', async () => {
+  it('receives a pushed study, inspects it and stores SR + SC + SEG + Parametric Map back in the same study', async () => {
     const up = await pacs.upload(SOURCE);
     const push = await pacs.post<{ InstancesCount: number; FailedInstancesCount: number }>('/modalities/inspector/store', { Resources: [up.ParentStudy], Synchronous: true });
     expect(push).toMatchObject({ InstancesCount: 1, FailedInstancesCount: 0 });
@@ -113,9 +100,9 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy)('DICOM node ⇄ Orthanc', () => {
     expect(stored).toMatchObject({ callingAet: 'TESTPACS', sopInstanceUid: SOURCE_SOP, studyInstanceUid: STUDY, patientId: '9RG1', modality: 'CR' });
     const inspected = await waitFor((e) => e['event'] === 'inspected');
     expect(inspected).toMatchObject({ pack: 'chest-xray-pneumonia', studyInstanceUid: STUDY });
-    // The SR goes out alone first, then the SC and the SEG.
+    // The SR goes out alone first, then the SC, the SEG and the Parametric Map.
     await waitFor((e) => e['event'] === 'sent' && e['count'] === 1);
-    await waitFor((e) => e['event'] === 'sent' && e['count'] === 2);
+    await waitFor((e) => e['event'] === 'sent' && e['count'] === 3);
     // Logs carry ids, never the patient's name.
     expect(stdout).not.toMatch(/CompressedSamples/);
 
@@ -129,21 +116,22 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy)('DICOM node ⇄ Orthanc', () => {
     const run = h.prepare('SELECT * FROM inference_runs WHERE batch_id = ?').get(study.batch_id) as Record<string, any>;
     expect(run['pack_name']).toBe('chest-xray-pneumonia');
     const outbox = h.prepare('SELECT kind, status, sop_instance_uid FROM dicom_outbox ORDER BY kind').all() as { kind: string; status: string; sop_instance_uid: string }[];
-    expect(outbox.map((o) => [o.kind, o.status])).toEqual([['sc', 'sent'], ['seg', 'sent'], ['sr', 'sent']]);
+    expect(outbox.map((o) => [o.kind, o.status])).toEqual([['pmap', 'sent'], ['sc', 'sent'], ['seg', 'sent'], ['sr', 'sent']]);
     h.close();
     const regions = JSON.parse(run['regions'] as string) as { box: number[]; label: string }[];
     const probabilities = JSON.parse(run['probabilities'] as string) as Record<string, number>;
     expect(regions.length).toBeGreaterThan(0);
 
-    // Orthanc now holds the source and our two objects, in the same study, sent by INSPECTOR.
+    // Orthanc now holds the source and our four objects, in the same study, sent by INSPECTOR.
     const ids = await pacs.instancesOfStudy(STUDY);
-    expect(ids).toHaveLength(4);
+    expect(ids).toHaveLength(5);
     const byUid = new Map<string, string>();
     for (const id of ids) byUid.set((await pacs.get<Record<string, string>>(`/instances/${id}/simplified-tags`))['SOPInstanceUID']!, id);
     const srId = byUid.get(outbox.find((o) => o.kind === 'sr')!.sop_instance_uid)!;
     const scId = byUid.get(outbox.find((o) => o.kind === 'sc')!.sop_instance_uid)!;
     const segId = byUid.get(outbox.find((o) => o.kind === 'seg')!.sop_instance_uid)!;
-    expect(srId && scId && segId).toBeTruthy();
+    const pmapId = byUid.get(outbox.find((o) => o.kind === 'pmap')!.sop_instance_uid)!;
+    expect(srId && scId && segId && pmapId).toBeTruthy();
     const meta = await pacs.get<Record<string, string>>(`/instances/${srId}/metadata?expand`);
     expect(meta['RemoteAET']).toBe('INSPECTOR');
 
@@ -151,7 +139,8 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy)('DICOM node ⇄ Orthanc', () => {
     const srBytes = await fetchFile(srId);
     const scBytes = await fetchFile(scId);
     const segBytes = await fetchFile(segId);
-    for (const [name, bytes] of [['sr.dcm', srBytes], ['sc.dcm', scBytes], ['seg.dcm', segBytes]] as const) {
+    const pmapBytes = await fetchFile(pmapId);
+    for (const [name, bytes] of [['sr.dcm', srBytes], ['sc.dcm', scBytes], ['seg.dcm', segBytes], ['pmap.dcm', pmapBytes]] as const) {
       const f = join(tmp, name);
       writeFileSync(f, bytes);
       const v = dciodvfy(f);
@@ -218,6 +207,17 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy)('DICOM node ⇄ Orthanc', () => {
     }
     expect(set).toBeGreaterThan(10_000);
     expect(inside / set).toBeGreaterThan(0.97);
+
+    // Parametric Map: the run's heatmap as floats on the radiograph's grid, a frame of its own (a CR has
+    // no patient geometry), derived from the source; exactly the SEG's mask at half the map's scale.
+    const pmap = naturalize(pmapBytes);
+    expect(pmap).toMatchObject({ SOPClassUID: '1.2.840.10008.5.1.4.1.1.30', Rows: 1955, Columns: 1841, BitsAllocated: 32, StudyInstanceUID: STUDY, Modality: 'CR' });
+    expect(pmap['SharedFunctionalGroupsSequence'][0]['DerivationImageSequence'][0]['SourceImageSequence'][0]['ReferencedSOPInstanceUID']).toBe(SOURCE_SOP);
+    const scale = JSON.parse(run['explanation'] as string)['scale'] as { low: number; high: number };
+    const floats = new Float32Array(pmap['FloatPixelData'][0] as ArrayBuffer);
+    let disagree = 0;
+    for (let i = 0; i < floats.length; i++) if (((((bits[i >> 3]! >> (i & 7)) & 1) === 1) !== (floats[i]! - scale.low) / (scale.high - scale.low) >= 0.5)) disagree++;
+    expect(disagree).toBe(0);
   });
 
   it('after a review, `dicom send --run` puts the decision into a VERIFIED SR, by C-STORE and by STOW-RS; a down peer keeps it queued', async () => {
@@ -284,23 +284,23 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy)('DICOM node ⇄ Orthanc', () => {
     expect(queued).toMatchObject({ status: 'pending', lastErrorCode: 'DICOM_PEER_UNREACHABLE' });
   });
 
-  it('`dicom send --deidentify` sends SR, SC and SEG under a pseudonym with consistently remapped UIDs', async () => {
+  it('`dicom send --deidentify` sends SR, SC, SEG and Parametric Map under a pseudonym with consistently remapped UIDs', async () => {
     const h = new Database(db, { readonly: true });
     const runId = h.prepare('SELECT max(id) FROM inference_runs').pluck().get() as number;
     h.close();
     const r = spawnSync(
       process.execPath,
-      [join(repoRoot, 'bin', 'inspector.js'), 'dicom', 'send', '--run', String(runId), '--to', `${pacs.aet}@127.0.0.1:${pacs.dicom}`, '--objects', 'sr,sc,seg', '--deidentify', '--db', db, '--aet', 'INSPECTOR', '--json'],
+      [join(repoRoot, 'bin', 'inspector.js'), 'dicom', 'send', '--run', String(runId), '--to', `${pacs.aet}@127.0.0.1:${pacs.dicom}`, '--objects', 'sr,sc,seg,pmap', '--deidentify', '--db', db, '--aet', 'INSPECTOR', '--json'],
       { cwd: repoRoot, env: { ...process.env, INSPECTOR_DATA_DIR: join(tmp, 'data') }, encoding: 'utf8' },
     );
     expect(r.status, r.stderr).toBe(0);
     const sent = JSON.parse(r.stdout) as { sopInstanceUid: string; studyInstanceUid: string; kind: string; status: string }[];
-    expect(sent.map((s) => [s.kind, s.status]).sort()).toEqual([['sc', 'sent'], ['seg', 'sent'], ['sr', 'sent']]);
+    expect(sent.map((s) => [s.kind, s.status]).sort()).toEqual([['pmap', 'sent'], ['sc', 'sent'], ['seg', 'sent'], ['sr', 'sent']]);
     const anonStudy = sent[0]!.studyInstanceUid;
     expect(anonStudy).not.toBe(STUDY);
     expect(sent.every((s) => s.studyInstanceUid === anonStudy)).toBe(true);
     const ids = await pacs.instancesOfStudy(anonStudy);
-    expect(ids).toHaveLength(3);
+    expect(ids).toHaveLength(4);
     let srcRef: string | null = null;
     for (const id of ids) {
       const bytes = Buffer.from(await (await fetch(`${pacs.url}/instances/${id}/file`)).arrayBuffer());

@@ -10,25 +10,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { dcmjs } from '../../../src/core/dicomnet/dimse';
 import { buildResults } from '../../../src/core/dicomnet/results';
 import { getRun, HistoryStore, verifyAudit } from '../../../src/core/history/index';
 import { dciodvfy, hasDciodvfy } from '../../integration/dicomnet/orthanc';
 import { hasShared, sharedData } from '../../support/paths';
 import { sampleRecord, tempDir } from '../history/support';
+import { naturalize, items } from '../../integration/dicomnet/naturalize';
 
 const SLICE = join(sharedData, 'dicom', 'ct-series-ge-head-tilted', '01.dcm');
 
-function naturalize(bytes: Buffer): Record<string, any> {
-  const dict = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
-  return dcmjs.data.DicomMetaDictionary.naturalizeDataset(dict.dict);
-}
-function* items(node: Record<string, any>): Generator<Record<string, any>> {
-  for (const c of (node['ContentSequence'] ?? []) as Record<string, any>[]) {
-    yield c;
-    yield* items(c);
-  }
-}
 const conceptOf = (i: Record<string, any>) => i['ConceptNameCodeSequence']?.[0]?.['CodeValue'] as string | undefined;
 
 describe.skipIf(!hasShared)('reviewer measurements → history → SR', () => {

@@ -58,7 +58,10 @@ describe('audit verify covers the derived tables, baselines, operator, search in
   it('an untouched history verifies and names every shown table it checked', () => {
     const r = verify(true);
     expect(r.ok).toBe(true);
-    expect(r.derived).toEqual(['review_state', 'stat_daily', 'stat_images_daily', 'stat_score_hist', 'stat_errors_daily', 'stat_agreement', 'cases_fts', 'pack_reference', 'operator.current', 'dicom_instances', 'dicom_studies']);
+    expect(r.derived).toEqual([
+      'review_state', 'stat_daily', 'stat_images_daily', 'stat_score_hist', 'stat_errors_daily', 'stat_agreement', 'evaluation_packs', 'cases_fts', 'pack_reference', 'operator.current',
+      'dicom_instances', 'dicom_studies', 'station_cases', 'station_files', 'station_runs', 'station_outbox', 'dicom_outbox',
+    ]);
     expect(r.blobsChecked).toBe(1);
   });
 

@@ -8,6 +8,7 @@ import type { RunDetail } from '../../history/index';
 import { InspectorError } from '../../../shared/errors';
 import { newUid } from '../uid';
 import { code, dicomDate, dicomTime, equipment, labelCode, patientAndStudy, type Naturalized } from './common';
+import { resampleHeatmap } from './heatmap';
 import type { HeatmapInput } from './sc';
 import type { SourceRef } from './sr';
 
@@ -25,24 +26,10 @@ export interface SegInput {
 
 /** The map over the whole image (stretch), thresholded at `t` of its scale; row-major 0/1. */
 export function heatmapMask(h: HeatmapInput, width: number, height: number, t = 0.5): Uint8Array {
+  const values = resampleHeatmap(h, width, height);
   const out = new Uint8Array(width * height);
   const span = h.high - h.low;
-  const at = (x: number, y: number) => h.values[y * h.width + x]!;
-  for (let y = 0; y < height; y++) {
-    const v = Math.max(0, Math.min(h.height - 1, ((y + 0.5) * h.height) / height - 0.5));
-    const y0 = Math.floor(v);
-    const y1 = Math.min(h.height - 1, y0 + 1);
-    const fy = v - y0;
-    for (let x = 0; x < width; x++) {
-      const u = Math.max(0, Math.min(h.width - 1, ((x + 0.5) * h.width) / width - 0.5));
-      const x0 = Math.floor(u);
-      const x1 = Math.min(h.width - 1, x0 + 1);
-      const fx = u - x0;
-      const value = (at(x0, y0) * (1 - fx) + at(x1, y0) * fx) * (1 - fy) + (at(x0, y1) * (1 - fx) + at(x1, y1) * fx) * fy;
-      const n = span > 0 ? (value - h.low) / span : 0;
-      out[y * width + x] = n >= t ? 1 : 0;
-    }
-  }
+  for (let i = 0; i < values.length; i++) out[i] = span > 0 && (values[i]! - h.low) / span >= t ? 1 : 0;
   return out;
 }
 

@@ -10,6 +10,8 @@ import { nativeFrameBytes } from './frames';
 import type { TransferSyntax } from './transferSyntax';
 import { decodeRle } from './codecs/rle';
 import { decodeWasm, type DecodedCodestream } from './codecs/wasm';
+import { decodeGreyNative } from './codecs/turbojpeg';
+import { decodeJ2kNative } from './codecs/openjpeg';
 import { decodeJpegLossless } from './codecs/jpegLossless';
 import { decodeJpeg12 } from './codecs/jpeg12';
 import { adobeTransform, withoutColourTransform } from './codecs/jpegColour';
@@ -245,6 +247,11 @@ export async function decodeFrame(raw: Uint8Array, bitOffset: number, pm: PixelM
         const d = await decodeWasm('jpeg', withoutColourTransform(raw));
         return fromCodec(d, pm, pm.photometric === 'RGB' ? 'RGB' : 'YBR_FULL');
       }
+      if (pm.samplesPerPixel === 1) {
+        // Native SIMD libjpeg-turbo, bit-identical to the WASM build; absent or refusing → WASM.
+        const native = await decodeGreyNative(raw, pm.columns, pm.rows, !!h && h.height === pm.rows && h.width === pm.columns && h.components === 1);
+        if (native) return fromCodec({ data: native, width: pm.columns, height: pm.rows, components: 1 }, pm, codecPhotometric(pm, true));
+      }
       const d = await decodeWasm('jpeg', raw);
       return fromCodec(d, pm, codecPhotometric(pm, true));
     }
@@ -262,6 +269,13 @@ export async function decodeFrame(raw: Uint8Array, bitOffset: number, pm: PixelM
     case 'j2k':
     case 'htj2k': {
       checkHeader(peekJ2k(raw), pm);
+      // Native OpenJPEG with its threads for J2K (same library as the WASM build; samples equal); absent or refusing → WASM.
+      const native = ts.codec === 'j2k' ? decodeJ2kNative(raw) : undefined;
+      if (native) {
+        const data = native.precision > 8 ? new Uint16Array(native.samples.length) : new Uint8Array(native.samples.length);
+        data.set(native.samples); // modulo 2^16 / 2^8: the same bits the WASM decoder hands back
+        return fromCodec({ data, width: native.width, height: native.height, components: native.components }, pm, codecPhotometric(pm, false));
+      }
       const d = await decodeWasm(ts.codec, raw);
       return fromCodec(d, pm, codecPhotometric(pm, false));
     }

@@ -132,9 +132,13 @@ export async function loadDicom(bytes: Uint8Array, path?: string, options: Dicom
   const header = frameHeader(ds);
   const frames: Frame[] = [];
   for (const index of wanted) {
-    const r = raw[index];
-    if (!r) throw imagingError(ImagingErrorCode.DICOM_INVALID_ATTRIBUTE, `Frame ${index + 1} does not exist; the file has ${raw.length}.`, { frame: index });
-    const decoded = await decodeFrame(r.bytes, r.bitOffset, pm, ts);
+    if (!raw[index]) throw imagingError(ImagingErrorCode.DICOM_INVALID_ATTRIBUTE, `Frame ${index + 1} does not exist; the file has ${raw.length}.`, { frame: index });
+  }
+  // All frames at once: codecs that run off the JS thread (native JPEG) decode several in
+  // parallel; the WASM ones run one after another as before. Results keep the frames' order.
+  const decodedFrames = await Promise.all(wanted.map((index) => decodeFrame(raw[index]!.bytes, raw[index]!.bitOffset, pm, ts)));
+  for (const [k, index] of wanted.entries()) {
+    const decoded = decodedFrames[k]!;
     const spacing = pixelSpacing(ds, index);
     const frame: Frame = {
       index,

@@ -4,6 +4,7 @@
  * own grid (e.g. 224²), so a colour-map or threshold change is cheap; opacity is a canvas alpha and
  * costs nothing.
  */
+import { bilinearAt } from '../../../shared/bilinear';
 import { colormapTable } from './colormaps';
 import type { ColormapName, HeatmapData, HeatmapScale, Rect } from './types';
 
@@ -67,20 +68,7 @@ export function recolour(map: HeatmapData, colormap: ColormapName, threshold: nu
 
 /** Bilinear sample of the map at map-grid coordinates (pixel centres at i + 0.5). */
 function sample(map: HeatmapData, u: number, v: number): number {
-  const x = Math.max(0, Math.min(map.width - 1, u - 0.5));
-  const y = Math.max(0, Math.min(map.height - 1, v - 0.5));
-  const x0 = Math.floor(x);
-  const y0 = Math.floor(y);
-  const x1 = Math.min(map.width - 1, x0 + 1);
-  const y1 = Math.min(map.height - 1, y0 + 1);
-  const fx = x - x0;
-  const fy = y - y0;
-  const w = map.width;
-  const a = map.values[y0 * w + x0]!;
-  const b = map.values[y0 * w + x1]!;
-  const c = map.values[y1 * w + x0]!;
-  const d = map.values[y1 * w + x1]!;
-  return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy;
+  return bilinearAt(map.values, map.width, map.height, u, v);
 }
 
 /**

@@ -1,0 +1,198 @@
+/**
+ * Parametric Map (PS3.3 A.75) of the run's heatmap: the map's own values as 32-bit floats (Float
+ * Pixel Data) on the source's grid (the same stretch the SEG thresholds), so a viewer can show or
+ * threshold it itself. The Real World Value Mapping says what a value means (the pack's map, no
+ * unit; identity mapping from its low to its high end); one frame, derived from the source.
+ *
+ * Geometry is copied from the source so the map overlays it in any viewer: Frame of Reference,
+ * Image Position/Orientation (Patient) and Pixel Spacing — from the top level of a classic image,
+ * or the functional groups of an enhanced one. A projection image (CR, DX) has no patient
+ * geometry; the IOD still requires a Frame of Reference and a plane, so the map gets a frame of
+ * its own (a fresh UID no other object shares — nothing is registered to it by mistake), the
+ * image plane at its origin, and the detector's Imager Pixel Spacing.
+ */
+import type { RunDetail } from '../../history/index';
+import { InspectorError } from '../../../shared/errors';
+import { newUid } from '../uid';
+import { code, dicomDate, dicomTime, equipment, labelCode, patientAndStudy, type Naturalized } from './common';
+import { resampleHeatmap } from './heatmap';
+import type { HeatmapInput } from './sc';
+import type { SourceRef } from './sr';
+
+export const PARAMETRIC_MAP = '1.2.840.10008.5.1.4.1.1.30';
+
+export interface PmapInput {
+  detail: RunDetail;
+  source: Naturalized;
+  ref: SourceRef;
+  heatmap: HeatmapInput | undefined;
+  uidRoot: string;
+  softwareVersion: string;
+  now?: Date;
+}
+
+export interface PlaneGeometry {
+  frameOfReferenceUid: string;
+  /** True when the source carries patient geometry; false when the map got a frame of its own. */
+  fromSource: boolean;
+  position: number[];
+  orientation: number[];
+  pixelSpacing: number[];
+  sliceThickness: number | undefined;
+}
+
+const numbers = (v: unknown, n: number): number[] | undefined => {
+  const a = (Array.isArray(v) ? v : v === undefined || v === null || v === '' ? [] : [v]).map(Number);
+  return a.length === n && a.every(Number.isFinite) ? a : undefined;
+};
+
+/** A functional-group attribute of an enhanced source: per-frame (first frame) before shared. */
+function group(src: Naturalized, seq: string): Naturalized | undefined {
+  for (const fg of [src['PerFrameFunctionalGroupsSequence'], src['SharedFunctionalGroupsSequence']]) {
+    const item = (fg as Naturalized[] | undefined)?.[0]?.[seq] as Naturalized[] | undefined;
+    if (item?.[0]) return item[0];
+  }
+  return undefined;
+}
+
+export function sourceGeometry(src: Naturalized, uidRoot: string): PlaneGeometry {
+  const position = numbers(src['ImagePositionPatient'], 3) ?? numbers(group(src, 'PlanePositionSequence')?.['ImagePositionPatient'], 3);
+  const orientation = numbers(src['ImageOrientationPatient'], 6) ?? numbers(group(src, 'PlaneOrientationSequence')?.['ImageOrientationPatient'], 6);
+  const measures = group(src, 'PixelMeasuresSequence');
+  // A spacing of 0 (some CRs write "0\\0") is no spacing.
+  const positive = (a: number[] | undefined) => (a?.every((n) => n > 0) ? a : undefined);
+  const spacing = positive(numbers(src['PixelSpacing'], 2)) ?? positive(numbers(measures?.['PixelSpacing'], 2)) ?? positive(numbers(src['ImagerPixelSpacing'], 2)) ?? [1, 1];
+  const thickness = numbers(src['SliceThickness'], 1) ?? numbers(measures?.['SliceThickness'], 1);
+  const frame = typeof src['FrameOfReferenceUID'] === 'string' && src['FrameOfReferenceUID'] ? (src['FrameOfReferenceUID'] as string) : undefined;
+  if (frame && position && orientation) {
+    return { frameOfReferenceUid: frame, fromSource: true, position, orientation, pixelSpacing: spacing, sliceThickness: thickness?.[0] };
+  }
+  return { frameOfReferenceUid: newUid(uidRoot), fromSource: false, position: [0, 0, 0], orientation: [1, 0, 0, 0, 1, 0], pixelSpacing: spacing, sliceThickness: thickness?.[0] };
+}
+
+/** Body Part Examined → the SNOMED region Frame Anatomy needs (PS3.16 CID 4031); others: entire body. */
+const REGIONS: Record<string, ReturnType<typeof code>> = {
+  CHEST: code('51185008', 'SCT', 'Thorax'),
+  HEAD: code('69536005', 'SCT', 'Head'),
+  ABDOMEN: code('818981001', 'SCT', 'Abdomen'),
+  PELVIS: code('816092008', 'SCT', 'Pelvis'),
+};
+
+/** DS values: dcmjs writes numbers as given; keep them inside the 16-character DS limit. */
+const ds = (n: number) => Number(n.toPrecision(10));
+
+export function buildPmap(input: PmapInput): Naturalized {
+  const { detail, source: src, ref } = input;
+  const run = detail.run;
+  const h = input.heatmap;
+  if (!h) throw new InspectorError('DICOM_PMAP_NO_MAP', `Run ${run.id} has no heatmap for a Parametric Map.`, { runId: run.id });
+  const rows = src['Rows'] as number;
+  const columns = src['Columns'] as number;
+  if (!rows || !columns) throw new InspectorError('DICOM_SOURCE_UNREADABLE', 'The source instance has no Rows/Columns.');
+  const now = input.now ?? new Date();
+  const label = run.regions[0]?.label ?? run.verdict;
+  const values = resampleHeatmap(h, columns, rows);
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const geometry = sourceGeometry(src, input.uidRoot);
+  const dimensionOrganization = newUid(input.uidRoot);
+  const imageType = ['DERIVED', 'PRIMARY', geometry.fromSource ? 'VOLUME' : 'PROJECTION', 'QUANTITY'];
+  const low = Math.min(h.low, h.high);
+  const high = Math.max(h.low, h.high) > low ? Math.max(h.low, h.high) : low + 1;
+  const region = REGIONS[String(src['BodyPartExamined'] ?? '').toUpperCase()] ?? code('38266002', 'SCT', 'Entire body');
+  const laterality = ['R', 'L', 'B'].includes(String(src['Laterality'] ?? src['ImageLaterality'] ?? '')) ? String(src['Laterality'] ?? src['ImageLaterality']) : 'U';
+  return {
+    ...patientAndStudy(src),
+    SOPClassUID: PARAMETRIC_MAP,
+    SOPInstanceUID: newUid(input.uidRoot),
+    InstanceCreationDate: dicomDate(now),
+    InstanceCreationTime: dicomTime(now),
+    Modality: (src['Modality'] as string | undefined) || 'OT',
+    SeriesInstanceUID: newUid(input.uidRoot),
+    SeriesNumber: 9904,
+    SeriesDescription: `AI map ${run.packName} - not for diagnostic use`.slice(0, 64),
+    ...(src['BodyPartExamined'] ? { BodyPartExamined: src['BodyPartExamined'] } : {}),
+    FrameOfReferenceUID: geometry.frameOfReferenceUid,
+    PositionReferenceIndicator: geometry.fromSource ? ((src['PositionReferenceIndicator'] as string | undefined) ?? '') : '',
+    ...equipment(input.softwareVersion),
+    DeviceSerialNumber: run.packHashes['pack.yaml']?.slice(0, 16) ?? 'unknown',
+    InstanceNumber: 1,
+    ContentDate: dicomDate(now),
+    ContentTime: dicomTime(now),
+    ImageType: imageType,
+    ContentQualification: 'RESEARCH',
+    ContentLabel: 'HEATMAP',
+    ContentDescription: `${run.packName} ${run.packVersion} ${run.explanation?.method ?? 'map'}`.slice(0, 64),
+    ContentCreatorName: '',
+    SamplesPerPixel: 1,
+    PhotometricInterpretation: 'MONOCHROME2',
+    BitsAllocated: 32,
+    Rows: rows,
+    Columns: columns,
+    NumberOfFrames: 1,
+    PresentationLUTShape: 'IDENTITY',
+    LossyImageCompression: '00',
+    BurnedInAnnotation: 'NO',
+    RecognizableVisualFeatures: 'NO',
+    AcquisitionContextSequence: [],
+    DimensionOrganizationSequence: [{ DimensionOrganizationUID: dimensionOrganization }],
+    DimensionIndexSequence: [
+      {
+        DimensionOrganizationUID: dimensionOrganization,
+        DimensionIndexPointer: 0x00200032,
+        FunctionalGroupPointer: 0x00209113,
+        DimensionDescriptionLabel: 'Image Position (Patient)',
+      },
+    ],
+    SharedFunctionalGroupsSequence: [
+      {
+        PixelMeasuresSequence: [{ PixelSpacing: geometry.pixelSpacing.map(ds), ...(geometry.sliceThickness !== undefined ? { SliceThickness: ds(geometry.sliceThickness) } : { SliceThickness: 1 }) }],
+        PlaneOrientationSequence: [{ ImageOrientationPatient: geometry.orientation.map(ds) }],
+        DerivationImageSequence: [
+          {
+            SourceImageSequence: [
+              {
+                ReferencedSOPClassUID: ref.sopClassUid,
+                ReferencedSOPInstanceUID: ref.sopInstanceUid,
+                PurposeOfReferenceCodeSequence: [code('121322', 'DCM', 'Source image for image processing operation')],
+              },
+            ],
+            DerivationCodeSequence: [code('113073', 'DCM', 'Quantitative analysis')],
+          },
+        ],
+        FrameAnatomySequence: [{ AnatomicRegionSequence: [region], FrameLaterality: laterality }],
+        ParametricMapFrameTypeSequence: [{ FrameType: imageType }],
+        // LINEAR_EXACT: a map's scale is often far below 1 (a width < 1 needs it, PS3.3 C.11.2.1.3.2).
+        FrameVOILUTSequence: [{ WindowCenter: ds((low + high) / 2), WindowWidth: ds(high - low), WindowCenterWidthExplanation: 'map scale', VOILUTFunction: 'LINEAR_EXACT' }],
+        // Float pixels carry no rescale, but the IOD wants it said (Identity Pixel Value Transformation).
+        PixelValueTransformationSequence: [{ RescaleIntercept: 0, RescaleSlope: 1, RescaleType: 'US' }],
+        RealWorldValueMappingSequence: [
+          {
+            DoubleFloatRealWorldValueFirstValueMapped: Math.min(min, low),
+            DoubleFloatRealWorldValueLastValueMapped: Math.max(max, high),
+            RealWorldValueIntercept: 0,
+            RealWorldValueSlope: 1,
+            LUTExplanation: `${run.packName} heatmap; ${label}`.slice(0, 64),
+            LUTLabel: 'HEATMAP',
+            MeasurementUnitsCodeSequence: [code('1', 'UCUM', 'no units')],
+            QuantityDefinitionSequence: [
+              {
+                ValueType: 'CODE',
+                ConceptNameCodeSequence: [code('246205007', 'SCT', 'Quantity')],
+                ConceptCodeSequence: [labelCode(label)],
+              },
+            ],
+          },
+        ],
+      },
+    ],
+    PerFrameFunctionalGroupsSequence: [{ FrameContentSequence: [{ DimensionIndexValues: [1] }], PlanePositionSequence: [{ ImagePositionPatient: geometry.position.map(ds) }] }],
+    ReferencedSeriesSequence: [{ SeriesInstanceUID: ref.seriesInstanceUid, ReferencedInstanceSequence: [{ ReferencedSOPClassUID: ref.sopClassUid, ReferencedSOPInstanceUID: ref.sopInstanceUid }] }],
+    FloatPixelData: [values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)],
+    _vrMap: {},
+  };
+}
