@@ -23,6 +23,13 @@ export interface RecordOptions {
    * but their recorded runs are the ones the case verdict refers to.
    */
   recorded?: PriorRecords;
+  /**
+   * Evaluation batches only, on request (`evaluate --with-guarded-boxes`): a grounding run the input
+   * guard flagged keeps the model's boxes as its regions (its decision stays uncertain; the run says
+   * `guardedBoxesKept: 1`), so the detector is measured on every image as its model card is. Never
+   * for production: there an out-of-envelope image shows no defect locations.
+   */
+  keepGuardedBoxes?: boolean;
 }
 
 /** Per source: the runs already recorded for it (pack name → run) or the code it failed with. */
@@ -67,6 +74,7 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
   const c = r.classification;
   const map = mapOf(r);
   const regionLabel = r.drivingLabel ?? (c ? c.drivingLabel : 'anomaly');
+  const keptGuarded = !!opts.keepGuardedBoxes && !!r.grounding && !!r.guard?.outOfDistribution && !!r.detections?.length;
   return {
     case: { key: r.caseId, kind: r.image.format === 'dicom' ? 'study' : 'part', line: opts.line ?? null, station: opts.station ?? null },
     image: {
@@ -115,11 +123,19 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
       // pack files were validated on this station (1) or not (0).
       ...(r.threshold?.versionId != null ? { thresholdVersion: r.threshold.versionId } : {}),
       ...(r.validation ? { validated: r.validation.validated ? 1 : 0 } : {}),
+      ...(keptGuarded ? { guardedBoxesKept: 1 } : {}),
     },
     // Segmentation: regions per class; grounding: each region is a detection, labelled by its own prompt phrase.
     regions: r.segmentation
       ? r.segmentation.regions.map((g) => ({ box: g.box, label: g.label, score: g.score }))
-      : r.regions.map((g, i) => ({ box: [g.x, g.y, g.width, g.height], label: r.detections?.[i]?.label ?? regionLabel, score: g.peak })),
+      : keptGuarded
+        ? r.detections!.map((d) => ({ box: [d.x, d.y, d.width, d.height] as [number, number, number, number], label: d.label, score: d.score }))
+        : r.regions.map((g, i) => {
+            // A detector's box as the model gave it (sub-pixel), not the display's whole pixels: a void
+            // a few pixels wide moves across IoU 0.5 when rounded, and evaluations measure what is recorded.
+            const d = r.detections?.[i];
+            return { box: d ? [d.x, d.y, d.width, d.height] : [g.x, g.y, g.width, g.height], label: d?.label ?? regionLabel, score: g.peak };
+          }),
     explanation: map
       ? {
           method: r.explanation?.method ?? r.anomaly?.format ?? 'map',
