@@ -51,7 +51,7 @@ export const InspectorConfig = z
       .object({
         method: z.enum(['weighted_average', 'voting', 'rule_based']).default('weighted_average'),
         weights: z.object({ internal: z.number().nonnegative().default(0.5), external: z.number().nonnegative().default(0.5) }).strict().prefault({}),
-        /** weighted_average: combined score < pass → PASS; ≥ defect → a defect verdict; between → UNCERTAIN. */
+        /** weighted_average: combined score < pass → PASS (only if every side passed, else UNCERTAIN); ≥ defect → a defect verdict; between → UNCERTAIN. */
         thresholds: z.object({ pass: z.number().min(0).max(1).default(0.4), defect: z.number().min(0).max(1).default(0.6) }).strict().prefault({}),
         /** voting: a defect verdict needs at least this many sides voting defect. */
         minDefectVotes: z.number().int().min(1).max(2).default(1),

@@ -102,8 +102,17 @@ export function integrate(sides: Partial<Record<Side, SideResult>>, config: Insp
   // weighted_average over the sides present (weights renormalised when one is missing).
   const wsum = present.reduce((s, side) => s + v.weights[side], 0);
   const score = wsum > 0 ? present.reduce((s, side) => s + v.weights[side] * sides[side]!.defectScore, 0) / wsum : maxScore;
-  if (score < v.thresholds.pass) return { ...base, verdict: 'PASS', score };
   const lead = present.reduce((a, b) => (v.weights[b] * sides[b]!.defectScore > v.weights[a] * sides[a]!.defectScore ? b : a));
+  // A low combined score never outvotes a side's own decision into PASS: each side was decided by
+  // its pack's thresholds (possibly validated on this station and applied by the quality lead),
+  // which the case thresholds here know nothing about. A side that said defect or uncertain makes
+  // the case UNCERTAIN at least — a person decides — as the voting method does.
+  const unsure = present.filter((s) => sides[s]!.decision !== 'pass');
+  if (score < v.thresholds.pass) {
+    if (unsure.length === 0) return { ...base, verdict: 'PASS', score };
+    const first = unsure.reduce((a, b) => (sides[b]!.defectScore > sides[a]!.defectScore ? b : a));
+    return { ...base, verdict: 'UNCERTAIN', score, drivingSide: first, ...(sides[first]!.drivingLabel ? { drivingClass: sides[first]!.drivingLabel } : {}) };
+  }
   if (score < v.thresholds.defect) {
     return { ...base, verdict: 'UNCERTAIN', score, drivingSide: lead, ...(sides[lead]!.drivingLabel ? { drivingClass: sides[lead]!.drivingLabel } : {}) };
   }

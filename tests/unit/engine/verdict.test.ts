@@ -39,6 +39,17 @@ describe('integrated verdict', () => {
     expect(integrate({}, wa.config, wa.sha256).verdict).toBe('UNCERTAIN');
   });
 
+  it('weighted_average: a low combined score never turns a side that said defect or uncertain into PASS', () => {
+    // The shipped chest sample: the pack's own band calls 0.320 uncertain; the case threshold 0.4 would have said PASS.
+    const d = parseConfig('');
+    expect(integrate({ internal: unsure(0.32, 'pneumonia') }, d.config, d.sha256)).toMatchObject({ verdict: 'UNCERTAIN', drivingSide: 'internal', drivingClass: 'pneumonia' });
+    // A side decided defect by an applied (lower) pack threshold, outweighed by a clean other side.
+    expect(integrate({ internal: defect(0.25), external: pass(0.05) }, wa.config, wa.sha256)).toMatchObject({ verdict: 'UNCERTAIN', drivingSide: 'internal', drivingClass: 'porosity' });
+    expect(integrate({ internal: pass(0.2), external: unsure(0.35) }, wa.config, wa.sha256)).toMatchObject({ verdict: 'UNCERTAIN', drivingSide: 'external' });
+    // Every side passed: PASS as before.
+    expect(integrate({ internal: pass(0.2), external: pass(0.35) }, wa.config, wa.sha256)).toMatchObject({ verdict: 'PASS' });
+  });
+
   it('voting: any defect vote (minDefectVotes 1), or both (2); uncertain otherwise', () => {
     const v1 = parseConfig('verdict:\n  method: voting\n');
     expect(integrate({ internal: pass(0.1), external: defect(0.7, 'anomaly') }, v1.config, v1.sha256).verdict).toBe('EXTERNAL_DEFECT');
