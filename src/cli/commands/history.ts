@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { agreementStats, allPacksDrift, dailyStats, errorStats, failedImageQuery, getRun, listFailedImages, packStats, searchHistory, type HistoryQuery, type ReviewStatus } from '../../core/history/index';
 import type { FailedImageRow, HistoryPage, RunDetail } from '../../core/history/index';
-import { exportDataset, exportHistory, type DatasetExportResult, type ExportResult } from '../../core/reports/index';
+import { configLabel, DEFAULTS_CONFIG_SHA256, exportDataset, exportHistory, type DatasetExportResult, type ExportResult } from '../../core/reports/index';
 import { readAppVersion } from '../../host/createHost';
 import { findAppRoot } from '../../host/paths';
 import type { Command } from '../command';
@@ -131,13 +131,23 @@ function tilingLine(ex: RunDetail['run']['explanation']): string[] {
   return [`  tiling    ${t.tiles.length} tiles of ${t.tile[1]}x${t.tile[0]} (overlap ${t.overlap[1]}x${t.overlap[0]} px), maps stitched by ${t.stitch}, score ${t.score}; worst tile [${worst.x},${worst.y},${worst.width},${worst.height}] ${worst.defectScore?.toFixed(4) ?? '-'}`];
 }
 
+/** Stored timings as a person reads them: `pre 14.4 ms, infer 6.6 ms, …, batch 1` (stored unrounded). */
+export function timingsLine(t: Record<string, unknown>): string {
+  const cells = Object.entries(t).map(([k, v]) => {
+    if (typeof v !== 'number') return `${k} ${String(v)}`;
+    const ms = /Ms$/.exec(k);
+    return ms ? `${k.slice(0, -2)} ${v.toFixed(1)} ms` : `${k} ${Number.isInteger(v) ? v : v.toPrecision(4)}`;
+  });
+  return cells.join(', ') || '-';
+}
+
 function formatRun(d: RunDetail): string {
   const r = d.run;
   const lines = [
     `Run ${r.id}  ${ts(r.createdAt)} UTC  (day ${r.day})`,
     `  case      ${d.case.key} [${d.case.kind}]${d.case.line ? ` line ${d.case.line}` : ''}${d.case.station ? ` station ${d.case.station}` : ''}`,
     `  image     ${d.image.sourcePath}  ${d.image.format}/${d.image.modality}  ${d.image.width ?? '?'}x${d.image.height ?? '?'}  sha256 ${d.image.sha256.slice(0, 16)}…  validation ${d.image.validation.outcome}`,
-    `  pack      ${r.packName}@${r.packVersion} on ${r.provider}${r.configHash ? `  config ${r.configHash.slice(0, 12)}…` : ''}`,
+    `  pack      ${r.packName}@${r.packVersion} on ${r.provider}${r.configHash ? `  ${configLabel(r.configHash)}${r.configHash === DEFAULTS_CONFIG_SHA256 ? '' : '…'}` : ''}`,
     `  verdict   ${r.verdict}  score ${r.score.toFixed(4)}${r.threshold !== null ? `  threshold ${r.threshold}` : ''}`,
     // Which threshold decided (an applied version, else pack.yaml's) and whether the pack was validated here.
     `  decided   by ${r.thresholds['thresholdVersion'] !== undefined ? `threshold version ${r.thresholds['thresholdVersion']}` : "the pack's own thresholds"}${r.thresholds['validated'] === 0 ? '; NOT VALIDATED on this station when inspected' : r.thresholds['validated'] === 1 ? '; validated on this station' : ''}`,
@@ -145,7 +155,7 @@ function formatRun(d: RunDetail): string {
     `  regions   ${r.regions.length ? r.regions.map((g) => `${g.label} [${g.box.join(',')}]`).join('; ') : '-'}`,
     `  explain   ${r.explanation ? `${r.explanation.method} (${r.explanation.scale.kind})${r.explanation.blob ? ` map ${r.explanation.blob.slice(0, 12)}…` : ''}` : '-'}`,
     ...tilingLine(r.explanation),
-    `  timings   ${Object.entries(r.timings).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}`,
+    `  timings   ${timingsLine(r.timings)}`,
     `Reviews (${d.reviews.length})`,
     ...d.reviews.map(
       (v) =>

@@ -16,9 +16,11 @@ import { INSPECT_OPTIONS, inspectParams } from '../inspectOptions';
 import { historyDbPath } from '../historyDb';
 import { withHost } from '../host';
 import { providerWarnings } from '../../host/providerWarning';
+import { configLabel } from '../../core/reports/configHash';
 
 const HELP = [
   'Usage: inspector inspect <files|dirs>... [--pack DIR|NAME]... [--method M] [--config inspector.yaml]',
+  '                         [--cam-layer L] [--cam-fuse A,B,…] [--prompt "a . b ."] [--box-threshold T] [--text-threshold T]',
   '                         [--providers cuda,cpu] [--json] [--save-maps DIR] [--db FILE | --no-record]',
   '',
   'Runs model packs on images (folders are walked) in the inference worker and prints, per image, the',
@@ -32,6 +34,8 @@ const HELP = [
   '                unknown name is refused with the list of candidates, EXPLAIN_LAYER_UNKNOWN)',
   '  --cam-fuse A,B,…  fuse the maps of these layers into one (pytorch-grad-cam\'s multi-layer mean of',
   '                min–max maps at the model input; docs/EXPLANATIONS.md); recorded with the result',
+  '  --prompt P    grounding packs: the text prompt, phrases ending in " ." (default: the pack\'s; docs/GROUNDING.md)',
+  '  --box-threshold T, --text-threshold T  grounding packs: box and phrase score cut-offs in [0, 1] (default: the pack\'s)',
   '  --save-maps   writes each raw map as float32 .npy at the model input resolution, plus a .json with',
   '                its display scale, method and target, for checking by other tools; a map is named by',
   '                its image\'s path below the inputs given, extension kept (sub/x.png.PACK.METHOD.npy),',
@@ -150,7 +154,7 @@ function formatReport(report: InspectReport): string {
     lines.push('', `Skipped ${report.skipped.length} files that are not images (recorded):`);
     for (const s of report.skipped) lines.push(`  ${s.path}  ${s.code}`);
   }
-  lines.push('', `Cases (${report.cases.length}), config ${report.configSha256.slice(0, 12)}`);
+  lines.push('', `Cases (${report.cases.length}), ${configLabel(report.configSha256)}`);
   for (const c of report.cases) {
     const v = c.verdict;
     lines.push(`  ${c.id}: ${v.verdict}${v.drivingClass ? ` (${v.drivingSide}: ${v.drivingClass})` : ''}  ${v.method} score ${v.score.toFixed(3)}  images ${c.images.length}`);

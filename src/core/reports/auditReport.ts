@@ -14,6 +14,7 @@ import { maxCaseVerdictId, offMachineAnchor, readAnchor, verifyAudit, type Histo
 import { chainHead, describeFilters, nextTurn, requireOperator, sealExport, type ExportOptions, type ExportResult } from './exportContext';
 import { findReportFont, type ReportFont } from './font';
 import { ExportFile } from './output';
+import { configLabel } from './configHash';
 import { CaseVerdicts, PASS_LABELS, failedImages, maxErrorId, runPages, runScope, summarise, type CaseVerdict, type ExportRun, type FailedImage, type ScopeSummary } from './rows';
 import type { StationFacts } from '../settings/index';
 import { thumbnailOf, type Thumbnail } from './thumbnail';
@@ -281,7 +282,7 @@ function caseLines(w: ReportWriter, cases: CaseVerdict[]): void {
     const v = c.stored;
     const how =
       v.source === 'stored'
-        ? `as given: ${v.method}${v.rule !== null ? ` rule ${v.rule}` : ''}${v.incompletePolicy ? `, verdict.incomplete ${v.incompletePolicy}` : ''}${v.inspectedVerdict && v.inspectedVerdict !== v.verdict ? `, inspected images ${v.inspectedVerdict}` : ''}${v.configHash ? `, config ${v.configHash.slice(0, 12)}` : ''}`
+        ? `as given: ${v.method}${v.rule !== null ? ` rule ${v.rule}` : ''}${v.incompletePolicy ? `, verdict.incomplete ${v.incompletePolicy}` : ''}${v.inspectedVerdict && v.inspectedVerdict !== v.verdict ? `, inspected images ${v.inspectedVerdict}` : ''}${v.configHash ? `, ${configLabel(v.configHash)}` : ''}`
         : 'RECOMPUTED from runs and failed images (no stored verdict in this history)';
     const detail = `${c.runs} run${c.runs === 1 ? '' : 's'}${c.failed ? `, ${c.failed} failed image${c.failed === 1 ? '' : 's'}` : ''}${c.reviews.length ? `; reviews: ${c.reviews.join(', ')}` : ''}`;
     w.keep(24);

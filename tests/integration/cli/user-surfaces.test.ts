@@ -1,0 +1,79 @@
+/**
+ * What a line inspector reads from the CLI, walked as README.md says on a fresh data folder (the QA
+ * pass): the batch summary counts images in the unit its start line and progress use (line-demo runs
+ * two packs per view, so runs ≠ images); flags batch would drop are refused by name; `history show`
+ * prints timings a person can read; a run without inspector.yaml says "defaults" instead of the
+ * bare hash of empty text; and `inspect --help` names the grounding flags README shows.
+ */
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { pdfText } from '../reports/support/pdfText';
+import { cli, ctPng, samples, scratchDir } from './support';
+
+const EMPTY_SHA = 'e3b0c44298fc';
+
+describe('the CLI as its user reads it', () => {
+  const root = scratchDir('user-surfaces');
+  const line = join(root, 'line');
+  const demo = join(samples, 'line-demo');
+  mkdirSync(line, { recursive: true });
+  for (const f of ['cell-002_ct.png', 'cell-002_surface.jpg']) copyFileSync(join(demo, f), join(line, f));
+  const db = join(root, 'history.sqlite');
+  const run = (args: string[]) => cli([...args, '--db', db], { dataDir: root });
+
+  it('batch with two packs per view: the summary counts 2 images (and 4 pack runs), not "4 inspected … of 2 images"', () => {
+    const r = run(['batch', line, '--config', join(demo, 'inspector.yaml')]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('started: 2 images');
+    expect(r.stdout).toContain('done: 2 of 2 images finished now, 0 already recorded; 4 pack runs recorded, 0 failed');
+    expect(r.stdout).not.toMatch(/4 inspected/);
+    // The rate is images over seconds: 2 / s, never the runs' 4 / s (apart by 2 / s ≥ 0.1 below 20 s;
+    // both printed to 0.1, so 0.06 covers their rounding).
+    const [, secs, rate] = /Time ([\d.]+) s \(([\d.]+) images\/s\)/.exec(r.stdout)!;
+    expect(Number(secs)).toBeLessThan(20);
+    expect(Math.abs(Number(rate) - 2 / Number(secs))).toBeLessThan(0.06);
+  });
+
+  it('batch refuses --prompt / --cam-layer (it would not pass them to its cases) with a usage error, recording nothing', () => {
+    const other = join(root, 'other.sqlite');
+    for (const flags of [['--prompt', 'porosity .'], ['--cam-layer', 'NOPE'], ['--cam-fuse', 'a,b'], ['--box-threshold', '0.2']]) {
+      const r = cli(['batch', ctPng, '--pack', 'battery-ct-porosity', ...flags, '--db', other], { dataDir: root });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`USAGE: batch does not apply ${flags[0]}`);
+    }
+    expect(existsSync(other)).toBe(false);
+  });
+
+  it('history show prints timings rounded with their unit, not raw doubles', () => {
+    const r = run(['history', 'show', '1']);
+    expect(r.status, r.stderr).toBe(0);
+    const timings = r.stdout.split('\n').find((l) => l.trimStart().startsWith('timings'))!;
+    expect(timings).toMatch(/preprocess \d+\.\d ms, inference \d+\.\d ms, explain \d+\.\d ms, total \d+\.\d ms, batchSize \d+/);
+    expect(timings).not.toMatch(/\d\.\d{4,}/);
+  });
+
+  it('inspect without --config says its verdict used the defaults; with one, the file\'s hash; so does the PDF', async () => {
+    const bare = run(['inspect', ctPng, '--pack', 'battery-ct-porosity']);
+    expect(bare.status, bare.stderr).toBe(0);
+    expect(bare.stdout).toContain('Cases (1), config defaults (no inspector.yaml)');
+    expect(bare.stdout).not.toContain(EMPTY_SHA);
+    const withFile = cli(['inspect', join(line, 'cell-002_ct.png'), '--config', join(demo, 'inspector.yaml'), '--no-record'], { dataDir: root });
+    expect(withFile.status, withFile.stderr).toBe(0);
+    expect(withFile.stdout).toMatch(/Cases \(1\), config [0-9a-f]{12}\n/);
+    const show = run(['history', 'show', '5']);
+    expect(show.stdout).toContain('config defaults (no inspector.yaml)');
+    expect(run(['operator', 'create', 'kim.j', '--name', 'Kim Jiwoo', '--select']).status).toBe(0);
+    const pdf = join(root, 'audit.pdf');
+    expect(run(['audit', 'report', '--out', pdf]).status).toBe(0);
+    const text = (await pdfText(readFileSync(pdf))).join('\n');
+    expect(text).toContain('as given: weighted_average, config defaults (no inspector.yaml)');
+    expect(text).toMatch(/as given: rule_based rule \d, config [0-9a-f]{12}/);
+    expect(text).not.toContain(EMPTY_SHA);
+  });
+
+  it('inspect --help names the grounding flags README uses (--prompt) and the CAM layer flags', () => {
+    const help = cli(['inspect', '--help'], { dataDir: root }).stdout;
+    for (const flag of ['--prompt', '--box-threshold', '--text-threshold', '--cam-layer', '--cam-fuse']) expect(help).toContain(flag);
+  });
+});
