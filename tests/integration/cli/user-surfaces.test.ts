@@ -76,4 +76,16 @@ describe('the CLI as its user reads it', () => {
     const help = cli(['inspect', '--help'], { dataDir: root }).stdout;
     for (const flag of ['--prompt', '--box-threshold', '--text-threshold', '--cam-layer', '--cam-fuse']) expect(help).toContain(flag);
   });
+
+  it('the command list names every subcommand each command\'s own --help shows (central drift, threshold propose, …)', () => {
+    const top = cli(['--help'], { dataDir: root }).stdout;
+    const listed = [...top.matchAll(/^ {2}(\S+) {2,}.*\(([a-z|-]+)\)$/gm)].map((m) => ({ cmd: m[1]!, subs: m[2]!.split('|') }));
+    expect(listed.map((l) => l.cmd)).toEqual(expect.arrayContaining(['history', 'audit', 'central', 'threshold', 'settings', 'db', 'operator']));
+    for (const { cmd, subs } of listed) {
+      const help = cli([cmd, '--help'], { dataDir: root }).stdout;
+      const shown = [...new Set([...help.matchAll(new RegExp(`inspector ${cmd} ([a-z][a-z-]+)`, 'g'))].map((m) => m[1]!))];
+      expect(shown.length, cmd).toBeGreaterThan(0);
+      for (const sub of shown) expect(subs, `${cmd} ${sub} missing from the command list`).toContain(sub);
+    }
+  });
 });
