@@ -135,7 +135,9 @@ function formatReport(report: InspectReport): string {
     }
     if (r.anomaly && !r.error) {
       const a = r.anomaly;
-      lines.push(`  anomaly (${a.format}) score ${a.score?.toFixed(3) ?? '-'}${a.rawScore !== undefined ? ` (raw ${a.rawScore.toPrecision(5)})` : ''} threshold 0.5`);
+      // The normalised score puts the threshold in force at 0.5; said so, since the next line gives
+      // the same threshold in raw units (printed bare, two "threshold"s on one image read as a conflict).
+      lines.push(`  anomaly (${a.format}) score ${a.score?.toFixed(3) ?? '-'} normalised, threshold at 0.5${a.rawScore !== undefined ? `  (raw score ${a.rawScore.toPrecision(5)})` : ''}`);
     }
     lines.push(`  decision ${r.decision.toUpperCase()}${r.drivingLabel ? ` (${r.drivingLabel})` : ''}${r.defectScore !== undefined ? `  defect score ${r.defectScore.toFixed(3)}` : ''}`);
     // The input guard's flag is the reason the decision is UNCERTAIN: said in words, not only in --json.

@@ -88,4 +88,11 @@ describe('the CLI as its user reads it', () => {
       for (const sub of shown) expect(subs, `${cmd} ${sub} missing from the command list`).toContain(sub);
     }
   });
+
+  it('an anomaly run says its score is normalised (threshold at 0.5) beside the raw threshold, not two bare thresholds', () => {
+    const img = join(samples, 'surface-pitting-ae', '01_200916071012_277500_315_crop_1.jpg');
+    const out = cli(['inspect', img, '--pack', 'surface-pitting-ae', '--no-record'], { dataDir: root }).stdout;
+    expect(out).toMatch(/anomaly \(autoencoder\) score 0\.\d{3} normalised, threshold at 0\.5 {2}\(raw score [\d.]+\)\n/);
+    expect(out).toMatch(/threshold [\d.]+ on raw anomaly score: pack default/);
+  });
 });
