@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { agreementStats, allPacksDrift, dailyStats, errorStats, failedImageQuery, getRun, listFailedImages, packStats, searchHistory, type HistoryQuery, type ReviewStatus } from '../../core/history/index';
-import type { FailedImageRow, HistoryPage, RunDetail } from '../../core/history/index';
+import type { FailedImageRow, HistoryPage, HistoryStore, RunDetail } from '../../core/history/index';
 import { configLabel, DEFAULTS_CONFIG_SHA256, exportDataset, exportHistory, type DatasetExportResult, type ExportResult } from '../../core/reports/index';
 import { readAppVersion } from '../../host/createHost';
 import { findAppRoot } from '../../host/paths';
@@ -114,6 +114,26 @@ function formatList(p: HistoryPage): string {
   return [line(head), ...rows.map(line), footer].join('\n') + '\n';
 }
 
+/**
+ * --verdict values no run carries. A run's verdict is the AI's class (normal, porosity, anomalous,
+ * uncertain…); a quality lead asking for `--verdict PASS` (a case verdict) got "0 rows" and no hint
+ * that the word, not the history, was the problem.
+ */
+export function unknownVerdicts(db: HistoryStore['db'], asked: readonly string[] | undefined): { unknownVerdicts?: string[]; recordedVerdicts?: string[] } {
+  if (!asked?.length) return {};
+  const recorded = db.prepare('SELECT DISTINCT verdict FROM inference_runs ORDER BY verdict').pluck().all() as string[];
+  // INCOMPLETE selects the failed images (failedImageQuery), which are listed, not runs.
+  const unknown = asked.filter((v) => !recorded.includes(v) && v.toUpperCase() !== 'INCOMPLETE');
+  return unknown.length ? { unknownVerdicts: unknown, recordedVerdicts: recorded } : {};
+}
+
+export function unknownVerdictNote(unknown: readonly string[], recorded: readonly string[] = []): string {
+  return (
+    `note: no run has the AI verdict ${unknown.join(', ')}; the AI verdicts recorded here are ${recorded.join(', ') || 'none'}` +
+    ` (PASS, INTERNAL_DEFECT, … are case verdicts: the "case verdict" column)\n`
+  );
+}
+
 function formatFailed(f: { rows: FailedImageRow[]; total: number }): string {
   if (f.total === 0) return '';
   const head = ['error', 'time (UTC)', 'case', 'file', 'code', 'batch'];
@@ -211,7 +231,9 @@ export const historyCommand: Command = {
           withTotal: values.total ?? false,
         }),
         failedImages: failedQuery ? listFailedImages(s.db, failedQuery) : { rows: [], total: 0 },
+        ...unknownVerdicts(s.db, query.verdicts),
       }));
+      if (result.unknownVerdicts) process.stderr.write(unknownVerdictNote(result.unknownVerdicts, result.recordedVerdicts));
       out(result, () => formatList(result) + formatFailed(result.failedImages));
       return 0;
     }

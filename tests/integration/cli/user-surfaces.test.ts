@@ -95,4 +95,15 @@ describe('the CLI as its user reads it', () => {
     expect(out).toMatch(/anomaly \(autoencoder\) score 0\.\d{3} normalised, threshold at 0\.5 {2}\(raw score [\d.]+\)\n/);
     expect(out).toMatch(/threshold [\d.]+ on raw anomaly score: pack default/);
   });
+
+  it('history list --verdict PASS (a case verdict, not a run\'s) finds nothing and says which verdicts runs carry', () => {
+    const r = run(['history', 'list', '--verdict', 'PASS']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('0 rows');
+    expect(r.stderr).toMatch(/note: no run has the AI verdict PASS; the AI verdicts recorded here are [a-z, ]*normal[a-z, ]*\(PASS, INTERNAL_DEFECT, … are case verdicts/);
+    const known = run(['history', 'list', '--verdict', 'normal']);
+    expect(known.stdout).not.toContain('0 rows');
+    expect(known.stderr).not.toContain('note:');
+    expect(run(['history', 'list', '--verdict', 'INCOMPLETE']).stderr).not.toContain('note:');
+  });
 });
