@@ -62,6 +62,10 @@ export interface ExplanationRef {
   target?: string;
   layers?: string[];
   fusion?: string;
+  /** The map's trust figure (src/core/explain/faithfulness.ts), signed with the run like the rest. */
+  trust?: { verdict: string; figure: number | null; [k: string]: unknown };
+  /** Segmentation runs: the class mask (uint8 per model pixel, 255 = none) in the blob store. */
+  mask?: { blob: string; width: number; height: number; classes?: { label: string; colour: string; background: boolean }[] };
 }
 
 export interface InferenceRecord {
