@@ -241,7 +241,10 @@ function summaryLines(w: ReportWriter, s: ScopeSummary): void {
 export const needsThumbnail = (r: ExportRun): boolean => (!PASS_LABELS.test(r.verdict) && !/^uncertain$/i.test(r.verdict)) || r.reviews.some((v) => v.decision === 'override');
 
 function runBlock(w: ReportWriter, r: ExportRun, thumb?: Thumbnail | string): void {
-  w.keep(70);
+  // Title, pack, image and AI lines, the thumbnail and the first review line on one page: keeping
+  // only the title's 70 pt let the thumbnail fill the page and push "Not reviewed" onto the next,
+  // where it heads a page without the run it belongs to.
+  w.keep(70 + (thumb && typeof thumb !== 'string' ? thumb.height + 8 : 0));
   w.doc.moveDown(0.5);
   w.line(`${r.caseKey}   ·   run ${r.runId}   ·   ${iso(r.createdAt)}`, { bold: true, size: 10 });
   const hashes = Object.entries(r.packHashes)

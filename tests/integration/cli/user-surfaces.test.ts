@@ -106,4 +106,20 @@ describe('the CLI as its user reads it', () => {
     expect(known.stderr).not.toContain('note:');
     expect(run(['history', 'list', '--verdict', 'INCOMPLETE']).stderr).not.toContain('note:');
   });
+
+  it('the PDF audit report never starts a page with a run\'s review line cut off from its run (thumbnail blocks kept whole)', async () => {
+    const data = scratchDir('user-surfaces-pdf');
+    const own = (args: string[]) => cli(args, { dataDir: data });
+    // The battery folder's 8 runs, 4 of them defects with thumbnails: before, page 3 began "Not reviewed".
+    expect(own(['inspect', join(samples, 'battery-ct-porosity'), '--pack', 'battery-ct-porosity']).status).toBe(0);
+    expect(own(['operator', 'create', 'kim.j', '--name', 'Kim Jiwoo', '--select']).status).toBe(0);
+    const pdf = join(data, 'audit.pdf');
+    expect(own(['audit', 'report', '--out', pdf]).status).toBe(0);
+    const pages = await pdfText(readFileSync(pdf));
+    expect(pages.length).toBeGreaterThan(1);
+    for (const [i, page] of pages.entries()) {
+      const first = page.split('\n').map((l) => l.trim()).find(Boolean) ?? '';
+      expect(first, `page ${i + 1}`).not.toMatch(/^(Not reviewed|Review #)/);
+    }
+  });
 });
