@@ -221,6 +221,32 @@ export function recordInspection(store: HistoryStore, report: InspectReport, giv
   });
 }
 
+/**
+ * Maps drawn after their runs were recorded (the station decides from the scores, publishes, then
+ * explains): each deciding result's map goes to the blob store and into an explanation record of the
+ * run recorded for the same file and pack (`runs`), with the same explanation fields and regions a
+ * run recorded with its map holds. Call inside the caller's write transaction. Returns record ids.
+ */
+export function recordExplanations(
+  store: HistoryStore,
+  report: InspectReport,
+  runs: readonly { runId: number; file: string; pack: string }[],
+  opts: RecordOptions = {},
+): number[] {
+  const ids: number[] = [];
+  for (const r of report.results) {
+    if (r.error || r.role === 'findings' || !r.explanation) continue;
+    const file = r.source.split(/[\\/]/).at(-1) ?? r.source;
+    const run = runs.find((x) => x.pack === r.pack.name && x.file === file);
+    if (!run) continue;
+    const map = r.explanation.map;
+    const blob = map.valid ? store.putBlob('heatmap', map.data, { dtype: 'float32', shape: [map.height, map.width] }).hash : null;
+    const rec = toInferenceRecord(r, blob, opts);
+    ids.push(store.recordExplanation({ runId: run.runId, explanation: rec.explanation!, regions: rec.regions ?? [], score: r.defectScore ?? null, timings: { ...r.timings }, operatorId: opts.operatorId ?? null }));
+  }
+  return ids;
+}
+
 /** The case's integrated verdict exactly as the engine gave it, with the runs it judged. */
 export function toCaseVerdictInput(k: CaseResult, results: readonly ImageResult[], runIdOf: ReadonlyMap<ImageResult, number>, opts: RecordOptions = {}): CaseVerdictInput {
   const mine = results.filter((r) => r.caseId === k.id);

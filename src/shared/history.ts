@@ -149,6 +149,8 @@ export const RunDetail = z.object({
         mask: z.object({ blob: z.string(), width: z.number(), height: z.number() }).optional(),
       })
       .nullable(),
+    /** The map came from a later explanation record (run_explanations id): a station run, decision first. */
+    explanationRecord: z.number().optional(),
     timings: NumberMap,
     configHash: z.string().nullable(),
     operatorId: z.string().nullable(),

@@ -235,6 +235,8 @@ export interface RunDetail {
     thresholds: Record<string, number>;
     regions: Region[];
     explanation: ExplanationRef | null;
+    /** Set when the map (and its regions) came from a later explanation record (run_explanations id), not the run. */
+    explanationRecord?: number;
     timings: Record<string, number>;
     configHash: string | null;
     operatorId: string | null;

@@ -148,7 +148,7 @@ describe('trust figure per heatmap, chest X-ray pack', () => {
   it.skipIf(!ready)('separates the chest pack from its randomly initialised twin on pneumonia test images', async () => {
     const run = async (pack: LoadedPack) => {
       const out: TrustFigure[] = [];
-      for (const f of images) out.push((await runClassifier(pack, [await loadImage(f)], { cache, settings })).results[0]!.explanation!.trust!);
+      for (const f of images) out.push((await runClassifier(pack, [await loadImage(f)], { method: pack.manifest.explanation?.method ?? 'gradcam', cache, settings })).results[0]!.explanation!.trust!);
       return out;
     };
     const ours = await run(chest);
