@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runBatch, type BatchProgress } from '../../host/batch';
+import { runBatch, type BatchProgress, type BatchSummary } from '../../host/batch';
 import { parseShard } from '../../core/fleet/shard';
 import { HistoryStore } from '../../core/history/index';
 import { InspectorError } from '../../shared/errors';
@@ -27,6 +27,35 @@ const HELP = [
   '130 stopped by Ctrl-C/SIGTERM.',
 ].join('\n');
 
+/**
+ * The closing count in images, as the progress lines and the start line count them. A config that
+ * runs several packs per image (line-demo: a classifier or anomaly pack plus grounding on each view)
+ * records several runs per image; before, "16 inspected, … of 8 images" mixed the two units.
+ */
+export function batchTotals(s: Pick<BatchSummary, 'batchId' | 'stopped' | 'inspected' | 'errors' | 'skipped' | 'total'>, imagesDone: number): string {
+  const images = Math.max(0, imagesDone - s.skipped);
+  return (
+    `Batch ${s.batchId} ${s.stopped ? 'STOPPED' : 'done'}: ${images} of ${s.total} images finished now, ${s.skipped} already recorded; ` +
+    `${s.inspected} pack runs recorded, ${s.errors} failed`
+  );
+}
+
+/**
+ * Flags `inspect` takes that a batch does not pass on to its cases (runBatch sends packs, method,
+ * config and providers only): refused by name, never accepted and silently dropped — a reviewer
+ * would otherwise believe the batch's maps or boxes came from the layer or prompt they asked for.
+ */
+const NOT_APPLIED_BY_BATCH = ['cam-layer', 'cam-fuse', 'prompt', 'box-threshold', 'text-threshold'] as const;
+
+export function refuseUnappliedFlags(values: Partial<Record<(typeof NOT_APPLIED_BY_BATCH)[number], unknown>>): void {
+  const given = NOT_APPLIED_BY_BATCH.filter((f) => values[f] !== undefined);
+  if (!given.length) return;
+  throw new InspectorError(
+    'USAGE',
+    `batch does not apply ${given.map((f) => `--${f}`).join(', ')}: use inspect for them, or for grounding set sides.<side>.grounding (prompt) in inspector.yaml (--config)`,
+  );
+}
+
 export const batchCommand: Command = {
   name: 'batch',
   summary: 'inspect folders case by case with progress; every case recorded at once; resumable',
@@ -49,6 +78,7 @@ export const batchCommand: Command = {
     const resume = values.resume !== undefined ? Number(values.resume) : undefined;
     if (resume !== undefined && !Number.isInteger(resume)) throw new InspectorError('USAGE', '--resume expects a batch id (a whole number)');
     const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
+    refuseUnappliedFlags(values);
 
     // A shell's Ctrl-C goes to the whole process group; the worker is in a group of its own (see
     // nodeWorker.ts), so only we hear it: finish the case in flight, record it, then stop.
@@ -65,7 +95,10 @@ export const batchCommand: Command = {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     const tty = process.stderr.isTTY;
+    // Images finished so far (resumed ones included): the summary counts images, not pack runs.
+    let imagesDone = 0;
     const progress = (p: BatchProgress) => {
+      imagesDone = p.done;
       const line = `batch ${p.batchId}: ${p.done}/${p.total} images  case ${p.caseId} ${p.verdict}${p.errors ? `  errors ${p.errors}` : ''}`;
       process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
     };
@@ -99,11 +132,11 @@ export const batchCommand: Command = {
         const v = Object.entries(summary.verdicts).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
         process.stdout.write(
           [
-            `Batch ${summary.batchId} ${summary.stopped ? 'STOPPED' : 'done'}: ${summary.inspected} inspected, ${summary.errors} errors, ${summary.skipped} already recorded, of ${summary.total} images`,
+            batchTotals(summary, imagesDone),
             ...(summary.notImages ? [`Skipped ${summary.notImages} files that are not images (recorded; see inspector history list --batch ${summary.batchId})`] : []),
             `Cases ${summary.cases}: ${v}`,
             ...Object.entries(summary.validation ?? {}).map(([pack, x]) => `Pack ${pack}: ${x.validated ? 'validated on this station' : `NOT VALIDATED: ${x.reason ?? 'not validated on this station'}`}; decided by ${x.thresholdVersion !== null ? `threshold version ${x.thresholdVersion}` : "pack.yaml's thresholds"}`),
-            `Time ${summary.seconds.toFixed(1)} s (${((summary.inspected + summary.errors) / Math.max(summary.seconds, 1e-9)).toFixed(1)} images/s)`,
+            `Time ${summary.seconds.toFixed(1)} s (${(Math.max(0, imagesDone - summary.skipped) / Math.max(summary.seconds, 1e-9)).toFixed(1)} images/s)`,
             `Recorded in ${history.file}${summary.stopped ? `; continue with: inspector batch … --resume ${summary.batchId}` : ''}`,
           ].join('\n') + '\n',
         );

@@ -30,7 +30,7 @@ const HELP = [
 
 export const centralCommand: Command = {
   name: 'central',
-  summary: 'the central PostgreSQL of many stations: verify every audit chain, fleet statistics, signed packs (verify|stats|migrate|approve-pack|pull-packs)',
+  summary: 'the central PostgreSQL of many stations: verify every audit chain, fleet statistics and drift, signed packs (verify|stats|drift|migrate|approve-pack|pull-packs)',
   help: HELP,
   async run(args) {
     const [sub, ...rest] = args;

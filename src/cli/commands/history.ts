@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { agreementStats, allPacksDrift, dailyStats, errorStats, failedImageQuery, getRun, listFailedImages, packStats, searchHistory, type HistoryQuery, type ReviewStatus } from '../../core/history/index';
-import type { FailedImageRow, HistoryPage, RunDetail } from '../../core/history/index';
-import { exportDataset, exportHistory, type DatasetExportResult, type ExportResult } from '../../core/reports/index';
+import type { FailedImageRow, HistoryPage, HistoryStore, RunDetail } from '../../core/history/index';
+import { configLabel, DEFAULTS_CONFIG_SHA256, exportDataset, exportHistory, type DatasetExportResult, type ExportResult } from '../../core/reports/index';
 import { readAppVersion } from '../../host/createHost';
 import { findAppRoot } from '../../host/paths';
 import type { Command } from '../command';
@@ -114,6 +114,26 @@ function formatList(p: HistoryPage): string {
   return [line(head), ...rows.map(line), footer].join('\n') + '\n';
 }
 
+/**
+ * --verdict values no run carries. A run's verdict is the AI's class (normal, porosity, anomalous,
+ * uncertain…); a quality lead asking for `--verdict PASS` (a case verdict) got "0 rows" and no hint
+ * that the word, not the history, was the problem.
+ */
+export function unknownVerdicts(db: HistoryStore['db'], asked: readonly string[] | undefined): { unknownVerdicts?: string[]; recordedVerdicts?: string[] } {
+  if (!asked?.length) return {};
+  const recorded = db.prepare('SELECT DISTINCT verdict FROM inference_runs ORDER BY verdict').pluck().all() as string[];
+  // INCOMPLETE selects the failed images (failedImageQuery), which are listed, not runs.
+  const unknown = asked.filter((v) => !recorded.includes(v) && v.toUpperCase() !== 'INCOMPLETE');
+  return unknown.length ? { unknownVerdicts: unknown, recordedVerdicts: recorded } : {};
+}
+
+export function unknownVerdictNote(unknown: readonly string[], recorded: readonly string[] = []): string {
+  return (
+    `note: no run has the AI verdict ${unknown.join(', ')}; the AI verdicts recorded here are ${recorded.join(', ') || 'none'}` +
+    ` (PASS, INTERNAL_DEFECT, … are case verdicts: the "case verdict" column)\n`
+  );
+}
+
 function formatFailed(f: { rows: FailedImageRow[]; total: number }): string {
   if (f.total === 0) return '';
   const head = ['error', 'time (UTC)', 'case', 'file', 'code', 'batch'];
@@ -131,13 +151,23 @@ function tilingLine(ex: RunDetail['run']['explanation']): string[] {
   return [`  tiling    ${t.tiles.length} tiles of ${t.tile[1]}x${t.tile[0]} (overlap ${t.overlap[1]}x${t.overlap[0]} px), maps stitched by ${t.stitch}, score ${t.score}; worst tile [${worst.x},${worst.y},${worst.width},${worst.height}] ${worst.defectScore?.toFixed(4) ?? '-'}`];
 }
 
+/** Stored timings as a person reads them: `pre 14.4 ms, infer 6.6 ms, …, batch 1` (stored unrounded). */
+export function timingsLine(t: Record<string, unknown>): string {
+  const cells = Object.entries(t).map(([k, v]) => {
+    if (typeof v !== 'number') return `${k} ${String(v)}`;
+    const ms = /Ms$/.exec(k);
+    return ms ? `${k.slice(0, -2)} ${v.toFixed(1)} ms` : `${k} ${Number.isInteger(v) ? v : v.toPrecision(4)}`;
+  });
+  return cells.join(', ') || '-';
+}
+
 function formatRun(d: RunDetail): string {
   const r = d.run;
   const lines = [
     `Run ${r.id}  ${ts(r.createdAt)} UTC  (day ${r.day})`,
     `  case      ${d.case.key} [${d.case.kind}]${d.case.line ? ` line ${d.case.line}` : ''}${d.case.station ? ` station ${d.case.station}` : ''}`,
     `  image     ${d.image.sourcePath}  ${d.image.format}/${d.image.modality}  ${d.image.width ?? '?'}x${d.image.height ?? '?'}  sha256 ${d.image.sha256.slice(0, 16)}…  validation ${d.image.validation.outcome}`,
-    `  pack      ${r.packName}@${r.packVersion} on ${r.provider}${r.configHash ? `  config ${r.configHash.slice(0, 12)}…` : ''}`,
+    `  pack      ${r.packName}@${r.packVersion} on ${r.provider}${r.configHash ? `  ${configLabel(r.configHash)}${r.configHash === DEFAULTS_CONFIG_SHA256 ? '' : '…'}` : ''}`,
     `  verdict   ${r.verdict}  score ${r.score.toFixed(4)}${r.threshold !== null ? `  threshold ${r.threshold}` : ''}`,
     // Which threshold decided (an applied version, else pack.yaml's) and whether the pack was validated here.
     `  decided   by ${r.thresholds['thresholdVersion'] !== undefined ? `threshold version ${r.thresholds['thresholdVersion']}` : "the pack's own thresholds"}${r.thresholds['validated'] === 0 ? '; NOT VALIDATED on this station when inspected' : r.thresholds['validated'] === 1 ? '; validated on this station' : ''}`,
@@ -145,7 +175,7 @@ function formatRun(d: RunDetail): string {
     `  regions   ${r.regions.length ? r.regions.map((g) => `${g.label} [${g.box.join(',')}]`).join('; ') : '-'}`,
     `  explain   ${r.explanation ? `${r.explanation.method} (${r.explanation.scale.kind})${r.explanation.blob ? ` map ${r.explanation.blob.slice(0, 12)}…` : ''}${r.explanationRecord ? ` (drawn after the decision: explanation record ${r.explanationRecord})` : ''}` : '-'}`,
     ...tilingLine(r.explanation),
-    `  timings   ${Object.entries(r.timings).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}`,
+    `  timings   ${timingsLine(r.timings)}`,
     `Reviews (${d.reviews.length})`,
     ...d.reviews.map(
       (v) =>
@@ -201,7 +231,9 @@ export const historyCommand: Command = {
           withTotal: values.total ?? false,
         }),
         failedImages: failedQuery ? listFailedImages(s.db, failedQuery) : { rows: [], total: 0 },
+        ...unknownVerdicts(s.db, query.verdicts),
       }));
+      if (result.unknownVerdicts) process.stderr.write(unknownVerdictNote(result.unknownVerdicts, result.recordedVerdicts));
       out(result, () => formatList(result) + formatFailed(result.failedImages));
       return 0;
     }

@@ -16,9 +16,11 @@ import { INSPECT_OPTIONS, inspectParams } from '../inspectOptions';
 import { historyDbPath } from '../historyDb';
 import { withHost } from '../host';
 import { providerWarnings } from '../../host/providerWarning';
+import { configLabel } from '../../core/reports/configHash';
 
 const HELP = [
   'Usage: inspector inspect <files|dirs>... [--pack DIR|NAME]... [--method M] [--config inspector.yaml]',
+  '                         [--cam-layer L] [--cam-fuse A,B,…] [--prompt "a . b ."] [--box-threshold T] [--text-threshold T]',
   '                         [--providers cuda,cpu] [--json] [--save-maps DIR] [--db FILE | --no-record]',
   '',
   'Runs model packs on images (folders are walked) in the inference worker and prints, per image, the',
@@ -32,6 +34,8 @@ const HELP = [
   '                unknown name is refused with the list of candidates, EXPLAIN_LAYER_UNKNOWN)',
   '  --cam-fuse A,B,…  fuse the maps of these layers into one (pytorch-grad-cam\'s multi-layer mean of',
   '                min–max maps at the model input; docs/EXPLANATIONS.md); recorded with the result',
+  '  --prompt P    grounding packs: the text prompt, phrases ending in " ." (default: the pack\'s; docs/GROUNDING.md)',
+  '  --box-threshold T, --text-threshold T  grounding packs: box and phrase score cut-offs in [0, 1] (default: the pack\'s)',
   '  --save-maps   writes each raw map as float32 .npy at the model input resolution, plus a .json with',
   '                its display scale, method and target, for checking by other tools; a map is named by',
   '                its image\'s path below the inputs given, extension kept (sub/x.png.PACK.METHOD.npy),',
@@ -131,7 +135,9 @@ function formatReport(report: InspectReport): string {
     }
     if (r.anomaly && !r.error) {
       const a = r.anomaly;
-      lines.push(`  anomaly (${a.format}) score ${a.score?.toFixed(3) ?? '-'}${a.rawScore !== undefined ? ` (raw ${a.rawScore.toPrecision(5)})` : ''} threshold 0.5`);
+      // The normalised score puts the threshold in force at 0.5; said so, since the next line gives
+      // the same threshold in raw units (printed bare, two "threshold"s on one image read as a conflict).
+      lines.push(`  anomaly (${a.format}) score ${a.score?.toFixed(3) ?? '-'} normalised, threshold at 0.5${a.rawScore !== undefined ? `  (raw score ${a.rawScore.toPrecision(5)})` : ''}`);
     }
     lines.push(`  decision ${r.decision.toUpperCase()}${r.drivingLabel ? ` (${r.drivingLabel})` : ''}${r.defectScore !== undefined ? `  defect score ${r.defectScore.toFixed(3)}` : ''}`);
     // The input guard's flag is the reason the decision is UNCERTAIN: said in words, not only in --json.
@@ -151,7 +157,7 @@ function formatReport(report: InspectReport): string {
     lines.push('', `Skipped ${report.skipped.length} files that are not images (recorded):`);
     for (const s of report.skipped) lines.push(`  ${s.path}  ${s.code}`);
   }
-  lines.push('', `Cases (${report.cases.length}), config ${report.configSha256.slice(0, 12)}`);
+  lines.push('', `Cases (${report.cases.length}), ${configLabel(report.configSha256)}`);
   for (const c of report.cases) {
     const v = c.verdict;
     lines.push(`  ${c.id}: ${v.verdict}${v.drivingClass ? ` (${v.drivingSide}: ${v.drivingClass})` : ''}  ${v.method} score ${v.score.toFixed(3)}  images ${c.images.length}`);

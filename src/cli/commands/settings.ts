@@ -15,7 +15,7 @@ const KEYS = { 'station.id': 'id', 'station.line': 'line', 'station.name': 'name
  */
 export const settingsCommand: Command = {
   name: 'settings',
-  summary: 'workstation settings: station.id / station.line / station.name stamped on runs and reports (show|set)',
+  summary: 'workstation settings: station id/line/name stamped on runs and reports, station/DICOM/fleet configs (show|set)',
   help: [
     'Usage: inspector settings show [--db FILE] [--json]',
     '       inspector settings set station.id|station.line|station.name VALUE [--db FILE]',

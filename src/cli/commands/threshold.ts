@@ -78,7 +78,7 @@ function packRoots() {
 
 export const thresholdCommand: Command = {
   name: 'threshold',
-  summary: 'apply a threshold proposed by an evaluation (audited, role-checked); show validated status',
+  summary: 'apply a threshold from an evaluation or reviewed history (audited, role-checked); propose from history; show validated status (apply|propose|status)',
   help: HELP,
   async run(args) {
     const [sub, ...rest] = args;

@@ -14,6 +14,7 @@ import { maxCaseVerdictId, offMachineAnchor, readAnchor, verifyAudit, type Histo
 import { chainHead, describeFilters, nextTurn, requireOperator, sealExport, type ExportOptions, type ExportResult } from './exportContext';
 import { findReportFont, type ReportFont } from './font';
 import { ExportFile } from './output';
+import { configLabel } from './configHash';
 import { CaseVerdicts, PASS_LABELS, failedImages, maxErrorId, runPages, runScope, summarise, type CaseVerdict, type ExportRun, type FailedImage, type ScopeSummary } from './rows';
 import type { StationFacts } from '../settings/index';
 import { thumbnailOf, type Thumbnail } from './thumbnail';
@@ -240,7 +241,10 @@ function summaryLines(w: ReportWriter, s: ScopeSummary): void {
 export const needsThumbnail = (r: ExportRun): boolean => (!PASS_LABELS.test(r.verdict) && !/^uncertain$/i.test(r.verdict)) || r.reviews.some((v) => v.decision === 'override');
 
 function runBlock(w: ReportWriter, r: ExportRun, thumb?: Thumbnail | string): void {
-  w.keep(70);
+  // Title, pack, image and AI lines, the thumbnail and the first review line on one page: keeping
+  // only the title's 70 pt let the thumbnail fill the page and push "Not reviewed" onto the next,
+  // where it heads a page without the run it belongs to.
+  w.keep(70 + (thumb && typeof thumb !== 'string' ? thumb.height + 8 : 0));
   w.doc.moveDown(0.5);
   w.line(`${r.caseKey}   ·   run ${r.runId}   ·   ${iso(r.createdAt)}`, { bold: true, size: 10 });
   const hashes = Object.entries(r.packHashes)
@@ -281,7 +285,7 @@ function caseLines(w: ReportWriter, cases: CaseVerdict[]): void {
     const v = c.stored;
     const how =
       v.source === 'stored'
-        ? `as given: ${v.method}${v.rule !== null ? ` rule ${v.rule}` : ''}${v.incompletePolicy ? `, verdict.incomplete ${v.incompletePolicy}` : ''}${v.inspectedVerdict && v.inspectedVerdict !== v.verdict ? `, inspected images ${v.inspectedVerdict}` : ''}${v.configHash ? `, config ${v.configHash.slice(0, 12)}` : ''}`
+        ? `as given: ${v.method}${v.rule !== null ? ` rule ${v.rule}` : ''}${v.incompletePolicy ? `, verdict.incomplete ${v.incompletePolicy}` : ''}${v.inspectedVerdict && v.inspectedVerdict !== v.verdict ? `, inspected images ${v.inspectedVerdict}` : ''}${v.configHash ? `, ${configLabel(v.configHash)}` : ''}`
         : 'RECOMPUTED from runs and failed images (no stored verdict in this history)';
     const detail = `${c.runs} run${c.runs === 1 ? '' : 's'}${c.failed ? `, ${c.failed} failed image${c.failed === 1 ? '' : 's'}` : ''}${c.reviews.length ? `; reviews: ${c.reviews.join(', ')}` : ''}`;
     w.keep(24);

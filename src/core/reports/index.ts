@@ -5,3 +5,4 @@ export { findReportFont, type ReportFont } from './font';
 export { requireOperator, type ExportFormat, type ExportOptions, type ExportResult } from './exportContext';
 export { guardText, csvLine, BOM } from './csv';
 export { exportDataset, reviewedLabel, pathSegment, polygonArea, MANIFEST_COLUMNS, DATASET_FORMAT, type DatasetExportResult, type SkipReason } from './exportDataset';
+export { configLabel, DEFAULTS_CONFIG_SHA256 } from './configHash';
