@@ -11,13 +11,13 @@ import { EventEmitter } from 'node:events';
 import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import tls from 'node:tls';
-import { Writable } from 'node:stream';
 import { decodableTransferSyntaxes } from '../imaging/dicom/transferSyntax';
 import { InspectorError, toErrorInfo, type ErrorInfo } from '../../shared/errors';
-import { dimse, type Association, type CEchoRequest, type CEchoResponse, type CFindRequest, type CFindResponse, type CStoreRequest, type CStoreResponse as DimseResponse, type Dataset as DimseDataset, type PresentationContext } from './dimse';
+import { dimse, type Association, type CEchoRequest, type CEchoResponse, type CFindRequest, type CFindResponse, type CStoreRequest, type CStoreResponse as DimseResponse, type Dataset as DimseDataset } from './dimse';
 import { PATIENT_ROOT_FIND, STUDY_ROOT_FIND } from './findScp';
 import { writeInstance } from './inbox';
 import { fileMetaHeader } from './p10';
+import { RawStoreCapture } from './rawStore';
 import type { ReceivedInstance } from './records';
 import { serverOptions, type TlsMaterial } from './tls';
 
@@ -75,15 +75,6 @@ export function allowed(allow: AllowEntry[], callingAet: string, host: string): 
   return allow.some((a) => a.aet.trim() === callingAet.trim() && (a.host === undefined || normaliseHost(a.host) === host));
 }
 
-/** Collects a C-STORE's dataset fragments; the library awaits 'drain' when write() returns false. */
-class Chunks extends Writable {
-  readonly parts: Buffer[] = [];
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
-    this.parts.push(chunk);
-    cb();
-  }
-}
-
 export class DicomListener extends EventEmitter {
   private server: net.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
@@ -102,7 +93,7 @@ export class DicomListener extends EventEmitter {
   async start(): Promise<number> {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the library instantiates the SCP class; it reaches the node through this closure
     const node = this;
-    const pending = new WeakMap<object, { bytes: Buffer; ts: string; sopClass: string }>();
+    const raw = new RawStoreCapture();
 
     class InspectorScp extends Scp {
       private association: Association | undefined;
@@ -185,20 +176,17 @@ export class DicomListener extends EventEmitter {
         }
       }
 
-      override createStoreWritableStream(): Writable {
-        return new Chunks();
+      // Keep the bytes as sent (rawStore.ts); the library only needs some Dataset object to pass along.
+      override createStoreWritableStream(): ReturnType<RawStoreCapture['createStoreWritableStream']> {
+        return raw.createStoreWritableStream();
       }
 
-      override createDatasetFromStoreWritableStream(writable: Writable, context: PresentationContext, callback: (d: DimseDataset) => void): void {
-        // Keep the bytes as sent; the library only needs some Dataset object to pass along.
-        const ts = context.getAcceptedTransferSyntaxUid() ?? '';
-        const marker = new Dataset({}, ts);
-        pending.set(marker, { bytes: Buffer.concat((writable as Chunks).parts), ts, sopClass: context.getAbstractSyntaxUid() ?? '' });
-        callback(marker);
+      override createDatasetFromStoreWritableStream(...args: Parameters<RawStoreCapture['createDatasetFromStoreWritableStream']>): void {
+        raw.createDatasetFromStoreWritableStream(...args);
       }
 
       override cStoreRequest(request: CStoreRequest, callback: (r: DimseResponse) => void): void {
-        const got = pending.get(request.getDataset() as object);
+        const got = raw.take(request.getDataset());
         const response = CStoreResponse.fromRequest(request);
         const calling = this.association?.getCallingAeTitle().trim() ?? '';
         if (!got) {

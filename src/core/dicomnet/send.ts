@@ -66,6 +66,8 @@ export function runAssociation<R extends DimseRequest>(
   requests: R[],
   opts: AssociationOptions,
   extra?: (client: DimseClient) => void,
+  /** Runs right after the connection is started, before any PDU: the client's network layer exists now (see cget.ts). */
+  onSent?: (client: DimseClient) => void,
 ): Promise<{ failure: InspectorError | null }> {
   const to = `${dest.aet}@${dest.host}:${dest.port}`;
   return new Promise((resolve) => {
@@ -111,6 +113,7 @@ export function runAssociation<R extends DimseRequest>(
         pduTimeout: ms,
         ...(dest.tls && opts.tls ? { securityOptions: clientOptions(opts.tls) } : {}),
       });
+      onSent?.(client);
     } catch (e) {
       failure = networkError(e, to);
       finish();
