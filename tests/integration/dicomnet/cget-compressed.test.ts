@@ -11,10 +11,10 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getStudy } from '../../../src/core/dicomnet/cget';
-import { dcmjs } from '../../../src/core/dicomnet/dimse';
 import type { ReceivedInstance } from '../../../src/core/dicomnet/records';
 import { loadDicom } from '../../../src/core/imaging/dicom/load';
 import { repoRoot } from '../../support/paths';
+import { heldOf, type HeldBytes } from './naturalize';
 import { hasOrthanc, Orthanc } from './orthanc';
 
 const PYD = join(repoRoot, '..', 'shared', 'data', 'dicom', 'pydicom-test-files');
@@ -27,30 +27,9 @@ const FILES = [
   join(PYD, 'JPGExtended.dcm'), // SC, JPEG extended
 ];
 
-interface Held {
-  study: string;
-  sop: string;
-  ts: string;
-  pixelData: Buffer;
-  file: Buffer;
-}
-
-function describeFile(bytes: Buffer): Held {
-  const d = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer, { untilTag: undefined });
-  const el = (tag: string) => (d.dict[tag] as { Value: unknown[] } | undefined)?.Value ?? [];
-  const frames = el('7FE00010') as ArrayBuffer[];
-  return {
-    study: String(el('0020000D')[0]),
-    sop: String(el('00080018')[0]),
-    ts: String((d.meta['00020010'] as { Value: unknown[] }).Value[0]),
-    pixelData: Buffer.concat(frames.map((f) => Buffer.from(f))),
-    file: bytes,
-  };
-}
-
 describe.skipIf(!hasOrthanc)('C-GET of compressed studies Orthanc holds and cannot transcode', () => {
   let pacs: Orthanc;
-  const held = new Map<string, Held>();
+  const held = new Map<string, HeldBytes>();
   const tmp = mkdtempSync(join(os.tmpdir(), 'inspector-cget-'));
   beforeAll(async () => {
     pacs = await Orthanc.start({ inspector: { aet: 'INSPECTOR', host: '127.0.0.1', port: 104 } });
@@ -58,7 +37,7 @@ describe.skipIf(!hasOrthanc)('C-GET of compressed studies Orthanc holds and cann
       const { ID } = await pacs.upload(f);
       // What Orthanc holds (its stored file), to compare against what C-GET brings.
       const r = await fetch(`${pacs.url}/instances/${ID}/file`);
-      const h = describeFile(Buffer.from(await r.arrayBuffer()));
+      const h = heldOf(Buffer.from(await r.arrayBuffer()));
       held.set(h.sop, h);
     }
   }, 60_000);
@@ -81,7 +60,7 @@ describe.skipIf(!hasOrthanc)('C-GET of compressed studies Orthanc holds and cann
     }
     expect(got.map((g) => g.sopInstanceUid).sort()).toEqual([...held.keys()].sort());
     for (const rec of got) {
-      const mine = describeFile(readFileSync(rec.path));
+      const mine = heldOf(readFileSync(rec.path));
       const theirs = held.get(mine.sop)!;
       expect(mine.ts, mine.sop).toBe(theirs.ts);
       expect(mine.pixelData.equals(theirs.pixelData), `${mine.sop}: pixel data bytes`).toBe(true);
