@@ -164,6 +164,7 @@ describe.skipIf(!hasDcmtk || !hasShared)('C-MOVE / C-GET SCP: peers retrieve wha
     mkdirSync(plain, { recursive: true });
     const logPlain = await dcmtk('getscu', ['-d', '-S', '-aet', 'RETRIEVER', '-aec', 'INSPECTOR', '-od', plain, '-k', 'QueryRetrieveLevel=STUDY', '-k', `StudyInstanceUID=${CR_STUDY}`, '127.0.0.1', String(port)]);
     expect(counts(logPlain)).toMatchObject({ completed: 0, failed: 1, status: '0xa702' });
+    expect(logPlain).toMatch(/\(0000,0902\) LO \[DICOM_GET_NO_CONTEXT: /); // the Error Comment says why: no transcoding
     expect(dir(plain)).toEqual([]);
   }, 60_000);
 
