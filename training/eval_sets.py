@@ -11,6 +11,14 @@ training or threshold-choice image is in a test set:
 - chest-xray-pneumonia/labels.csv: the patient-grouped test split (157 images).
 - surface-pitting-ae/labels.csv: the test series' photos (173 normal, 99 pitted), with a mask column:
   the labelme pitting polygons rasterised at the photo's resolution.
+- defects-grounding-{pcb,ct,surface}/annotations.json: COCO JSON of the grounding pack's held-out
+  domains — DeepPCB test.txt (its `x1 y1 x2 y2 type` boxes), the battery CT views with inserted voids,
+  the BSData test photos — written by training/grounding/heldout.py (the build's code and seeds),
+  category names = the prompt's phrases, so `evaluate` scores each box class as the card does.
+
+  /usr/bin/python3 training/eval_sets.py OUT [--only chest,surface,battery,grounding] [--every K]
+      [--grounding-domains pcb,ct,surface]
+  (--every K keeps every K-th image of each grounding domain: the fast test's subset.)
 """
 import csv
 import sys
@@ -89,9 +97,47 @@ def surface(out):
     print(f"surface-pitting-ae: {n[0]} normal + {n[1]} pitted test photos in {d / 'labels.csv'}")
 
 
+def grounding(out, every=1, domains="pcb,ct,surface"):
+    import json
+    import os
+    import subprocess
+    raw = out / "defects-grounding-heldout"
+    subprocess.run([sys.executable, str(Path(__file__).resolve().parent / "grounding" / "heldout.py"), str(raw), "--every", str(every), "--domains", domains], check=True, stdout=subprocess.DEVNULL)
+    truth = json.loads((raw / "truth.json").read_text())
+    phrases = json.loads((Path(__file__).resolve().parents[1] / "models/defects-grounding/evaluation.json").read_text())["phrases"]
+    names = [phrases[k] for k in sorted(phrases, key=int)]
+    for domain, rows in truth.items():
+        d = out / f"defects-grounding-{domain}"
+        d.mkdir(parents=True, exist_ok=True)
+        images, anns = [], []
+        for i, r in enumerate(rows, start=1):
+            h, w = cv2.imread(r["path"], cv2.IMREAD_UNCHANGED).shape[:2]
+            # Relative to the annotations file: COCO file_name is a relative path.
+            images.append({"id": i, "file_name": os.path.relpath(r["path"], d), "width": w, "height": h})
+            for x1, y1, x2, y2, label in r["boxes"]:
+                anns.append({"id": len(anns) + 1, "image_id": i, "category_id": names.index(label) + 1,
+                             "bbox": [x1, y1, x2 - x1, y2 - y1], "area": (x2 - x1) * (y2 - y1), "iscrowd": 0})
+        doc = {"images": images, "annotations": anns, "categories": [{"id": k + 1, "name": n} for k, n in enumerate(names)]}
+        (d / "annotations.json").write_text(json.dumps(doc) + "\n")
+        print(f"defects-grounding-{domain}: {len(images)} images, {len(anns)} boxes in {d / 'annotations.json'}")
+
+
 if __name__ == "__main__":
-    out = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/inspector-eval-sets")
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("out", nargs="?", default="/tmp/inspector-eval-sets")
+    ap.add_argument("--only", default="chest,surface,battery,grounding")
+    ap.add_argument("--every", type=int, default=1)
+    ap.add_argument("--grounding-domains", default="pcb,ct,surface")
+    args = ap.parse_args()
+    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    chest(out)
-    surface(out)
-    battery(out)
+    only = args.only.split(",")
+    if "chest" in only:
+        chest(out)
+    if "surface" in only:
+        surface(out)
+    if "battery" in only:
+        battery(out)
+    if "grounding" in only:
+        grounding(out, args.every, args.grounding_domains)

@@ -80,7 +80,22 @@ async function main(): Promise<void> {
       '',
     ].join('\n'),
   );
-  const run = startStationProcess(cfg, join(tmp, 'station.sqlite'), { SOAK_OPCUA_PASSWORD: 'soak-secret-password', INSPECTOR_STATION_TOKEN: 'soak-token-0123456789abcdef' });
+  // The station logs its own heap after a forced GC every SOAK_MEMLOG cases (service.ts): whether RSS
+  // growth is the JS heap, external buffers or native memory (SQLite, libuv) shows in these lines.
+  const memEvery = process.env['SOAK_MEMLOG'] ?? '250';
+  const run = startStationProcess(cfg, join(tmp, 'station.sqlite'), {
+    SOAK_OPCUA_PASSWORD: 'soak-secret-password',
+    INSPECTOR_STATION_TOKEN: 'soak-token-0123456789abcdef',
+    INSPECTOR_STATION_MEMLOG: memEvery,
+    NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --expose-gc`.trim(),
+  });
+  const mb = (b: number) => (b / 2 ** 20).toFixed(1);
+  run.onLine((l) => {
+    const m = /memory (\{.*\})/.exec(l);
+    if (!m) return;
+    const x = JSON.parse(m[1]!) as { cases: number; rss: number; heapUsed: number; external: number; arrayBuffers: number };
+    process.stdout.write(`  memory after ${x.cases * 2} images: rss ${mb(x.rss)} MB, heapUsed ${mb(x.heapUsed)}, external ${mb(x.external)}, arrayBuffers ${mb(x.arrayBuffers)} (after gc)\n`);
+  });
   const st = run.proc;
   // A failed run must not leave its station (and worker) running on a shared machine.
   process.once('exit', () => {

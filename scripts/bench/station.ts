@@ -9,6 +9,9 @@
  * STATION_BENCH_RATES=1 measures only 1 image/s (comma list), STATION_BENCH_BURST=0 skips the throughput part.
  * STATION_BENCH_FINDINGS=with_decision measures the station waiting for the grounding findings before
  * it publishes (the behaviour before "decision first"); default after_publish (station.yaml `findings`).
+ * STATION_BENCH_EXPLANATION=with_decision draws the battery pack's map inside the decision (as before the map
+ * moved after the publish); default after_publish (station.yaml `explanation`): the findings message then
+ * follows the map's record, so "every case's findings published" is the whole work, maps included.
  * The station runs with INSPECTOR_STATION_TRACE=1: the bench prints where a case's time went (medians).
  * The load average is printed beside the figures: on a shared machine they mean little without it.
  */
@@ -34,6 +37,7 @@ import { bin, CELLS, demo, dropCase, freePort, MOSQUITTO, root, rssMb, sleep, st
 const scale = Number(process.env['STATION_BENCH_SCALE'] ?? 1);
 const settleMs = Number(process.env['STATION_BENCH_SETTLE_MS'] ?? 200);
 const findingsMode = process.env['STATION_BENCH_FINDINGS'] ?? 'after_publish';
+const explanationMode = process.env['STATION_BENCH_EXPLANATION'] ?? 'after_publish';
 const cells = CELLS;
 
 if (!existsSync(MOSQUITTO)) {
@@ -70,6 +74,7 @@ async function main(): Promise<void> {
       `  - { dir: ${watch}, pattern: "{serial}_{view}.{ext}", views: [ct, surface], settle_ms: ${settleMs}, case_timeout_ms: 30000, after: delete }`,
       'queue: { max: 1000 }',
       `findings: ${findingsMode}`,
+      `explanation: ${explanationMode}`,
       `publish:\n  mqtt: { url: "${url}", topic: "bench/ST01", qos: 1 }`,
       // Commissioning settings for the bench's own client only: its certificate is accepted unseen.
       `  opcua: { port: ${await freePort()}, users: { bench: BENCH_OPCUA_PASSWORD }, auto_accept_certificates: true }`,
@@ -186,7 +191,7 @@ async function main(): Promise<void> {
   const packNames = [...new Set(slow.flatMap((t) => Object.keys(t.packs)))];
   const breakdown =
     slow.length > 0
-      ? `  1 img/s, medians (findings: ${findingsMode}): settle+views ${med(slow.map((t) => t.arrivalMs))} ms, queue ${med(slow.map((t) => t.queueMs))} ms, worker decide call ${med(slow.map((t) => t.inspectMs))} ms [` +
+      ? `  1 img/s, medians (findings: ${findingsMode}, explanation: ${explanationMode}): settle+views ${med(slow.map((t) => t.arrivalMs))} ms, queue ${med(slow.map((t) => t.queueMs))} ms, worker decide call ${med(slow.map((t) => t.inspectMs))} ms [` +
         packNames.map((p) => `${p}: pre ${med(slow.map((t) => t.packs[p]?.preprocessMs ?? 0))} / infer ${med(slow.map((t) => t.packs[p]?.inferenceMs ?? 0))} / explain|map ${med(slow.map((t) => t.packs[p]?.explainMs ?? 0))}`).join('; ') +
         `], record ${med(slow.map((t) => t.recordMs))} ms, record → MES subscriber ${med(publishMs)} ms`
       : '';
@@ -221,7 +226,7 @@ async function main(): Promise<void> {
   console.log(`throughput, ${2 * burst} images in a burst:`);
   console.log(`  station  ${stationRate.toFixed(2)} images/s (${stationSeconds.toFixed(1)} s first write → last verdict on MQTT, settle included)`);
   console.log(`  batch    ${batchRate.toFixed(2)} images/s (${summary.seconds.toFixed(1)} s in runBatch, its first case loading both packs; ${batchWall.toFixed(1)} s wall with worker start)`);
-  if (findingsMode === 'after_publish') console.log(`  station  ${allRate.toFixed(2)} images/s with every case's findings published too (${allSeconds.toFixed(1)} s) — the same work as batch`);
+  if (findingsMode === 'after_publish') console.log(`  station  ${allRate.toFixed(2)} images/s with every case's findings (and maps) recorded and published too (${allSeconds.toFixed(1)} s) — the same work as batch`);
   console.log(`  ratio station/batch = ${(allRate / batchRate).toFixed(2)} (same work; target >= 0.90); decisions alone ${(stationRate / batchRate).toFixed(2)}`);
   console.log(`station process RSS: ${rssWarm.toFixed(0)} MB after warm-up, ${rssEnd.toFixed(0)} MB after ${n * 2 + 2 * burst + 4} images (worker process not included)`);
   sub.end(true);

@@ -31,7 +31,7 @@ export interface BatchRequest extends Omit<InspectParams, 'paths' | 'baseDir'> {
    * An evaluation on a labelled set: the batch is marked as one (its runs stay out of production
    * statistics) and each case's integrated verdict is kept for the evaluation's case metrics.
    */
-  evaluation?: { setIdentity: string };
+  evaluation?: { setIdentity: string; keepGuardedBoxes?: boolean };
   /** Inspect only this stable 1/N of the cases (by case id hash); the batch records its tag. */
   shard?: Shard;
 }
@@ -196,9 +196,11 @@ export async function runBatch(
       ...(req.config ? { config: req.config } : {}),
       ...(req.providers ? { providers: req.providers } : {}),
       ...(req.roots ? { roots: req.roots } : {}),
+      // --prompt / --box-threshold / --text-threshold of a grounding pack (evaluate reproduces its card with them).
+      ...(req.grounding ? { grounding: req.grounding } : {}),
     });
     if (prior) for (const w of priorMismatches(report, prior)) summary.warnings.push(w);
-    await recordReport(ctx.worker, store, report, { batchId, operatorId, ...(prior ? { recorded: prior } : {}) });
+    await recordReport(ctx.worker, store, report, { batchId, operatorId, ...(prior ? { recorded: prior } : {}), ...(req.evaluation?.keepGuardedBoxes ? { keepGuardedBoxes: true } : {}) });
     if (prior) report.results = report.results.filter((r) => !prior.has(r.source));
     for (const r of report.results) if (r.provider && !summary.providers.used.includes(r.provider)) summary.providers.used.push(r.provider);
     for (const w of providerWarnings({ ...report, providers: summary.providers })) if (!summary.warnings.includes(w)) summary.warnings.push(w);

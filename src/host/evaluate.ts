@@ -14,7 +14,7 @@ import type { InspectParams } from '../core/engine/service';
 import type { PackRoot } from '../core/packs/discover';
 import type { LoadedPack } from '../core/packs/load';
 import { resolvePacks } from '../core/packs/resolve';
-import { loadConfig } from '../core/verdict/config';
+import { configPacks, loadConfig } from '../core/verdict/config';
 import { sideBySide, type SideBySide } from '../core/evaluation/sideBySide';
 import { runBatch, type BatchProgress, type BatchSummary } from './batch';
 import type { HistoryAccess } from './history';
@@ -22,6 +22,8 @@ import type { WorkerClient } from './workerClient';
 
 export interface EvaluateRequest extends Omit<InspectParams, 'paths' | 'baseDir'>, LoadSetOptions, EvaluateOptions {
   set: string;
+  /** A grounding detector's boxes on images the input guard flagged are recorded and measured (the model card's view). */
+  keepGuardedBoxes?: boolean;
   name?: string;
   resume?: number;
 }
@@ -40,6 +42,12 @@ export interface EvaluationResult {
 export function packFacts(p: LoadedPack): PackFacts {
   const m = p.manifest;
   const files = Object.fromEntries(Object.entries(m.files ?? {}));
+  if (m.kind === 'grounding') {
+    // A detector as a system of its own: image level "did it keep a box", box level per phrase.
+    const prompt = m.grounding?.prompt ?? '';
+    const phrases = prompt.split('.').map((x) => x.trim()).filter(Boolean);
+    return { name: m.name, version: m.version, kind: 'grounding', labels: ['normal', 'defect'], normalLabels: ['normal'], identity: packIdentity(files), phrases };
+  }
   if (m.kind === 'anomaly') {
     const t = m.anomaly?.imageThreshold?.value;
     return { name: m.name, version: m.version, kind: 'anomaly', labels: ['normal', 'anomalous'], normalLabels: ['normal'], identity: packIdentity(files), ...(t !== undefined ? { imageThreshold: t } : {}) };
@@ -84,6 +92,7 @@ function recordedRuns(history: HistoryAccess, batchId: number): Run[] {
     verdict: r.verdict,
     regions: JSON.parse(r.regions),
     explanation: r.explanation ? JSON.parse(r.explanation) : null,
+    ...((JSON.parse(r.scores) as Record<string, number>)['outOfDistribution'] === 1 ? { outOfEnvelope: true } : {}),
     ...((JSON.parse(r.scores) as Record<string, number>)['anomalyRaw'] !== undefined ? { rawScore: (JSON.parse(r.scores) as Record<string, number>)['anomalyRaw']! } : {}),
     width: r.width,
     height: r.height,
@@ -150,6 +159,8 @@ function compact(packs: PackEvaluation[], cases: CaseEvaluation | null): unknown
       aupro: p.pixel?.aupro ?? null,
       pointingGame: p.maps?.pointingGame ?? null,
       energyInMask: p.maps?.energyInMask ?? null,
+      // Box level (a grounding detector, or regions against boxes): COCO AP@0.5, AP@[.5:.95], F1@IoU 0.5.
+      ...(p.localisation ? { boxAp50: p.localisation.ap50, boxAp: p.localisation.ap, boxF1At50: p.localisation.f1At50 } : {}),
       proposals: p.proposals.map((q) => ({ objective: q.objective, threshold: q.point.threshold, f1: q.point.f1, recall: q.point.recall, falseAlarmRate: q.point.falseAlarmRate })),
       band: p.band ? { low: p.band.low, high: p.band.high, humanShare: p.band.humanShare } : null,
     })),
@@ -184,8 +195,8 @@ export function prepareEvaluation(ctx: { packRoots: readonly PackRoot[]; grants?
   const labels = req.labels ? (g ? g.check(req.labels) : req.labels) : undefined;
   const configFile = req.config ? (g ? g.check(req.config) : req.config) : undefined;
   const config = loadConfig(configFile);
-  const sides = config.config.sides;
-  const packs = resolvePacks(req.packs ?? [], ctx.packRoots, [sides.internal?.pack, sides.external?.pack].filter((x): x is string => !!x), g ? { grants: g.list() } : {});
+  // The sides' packs and their grounding packs: each is a system of the side-by-side table.
+  const packs = resolvePacks(req.packs ?? [], ctx.packRoots, configPacks(config.config), g ? { grants: g.list() } : {});
   const set = loadSet(dir, { ...(labels ? { labels } : {}), ...(req.normalLabel ? { normalLabel: req.normalLabel } : {}) });
   if (g) for (const img of set.images) for (const p of [img.path, img.maskPath]) if (p) g.check(p);
   return { set, packs, facts: packs.map(packFacts), config };
@@ -218,9 +229,10 @@ export async function runPreparedEvaluation(
       ...(req.method ? { method: req.method } : {}),
       ...(configFile ? { config: configFile } : {}),
       ...(req.providers ? { providers: req.providers } : {}),
+      ...(req.grounding ? { grounding: req.grounding } : {}),
       name: req.name ?? `evaluation ${new Date().toISOString()}`,
       source: `evaluation of ${set.root} (${set.format}, ${set.images.length} images, set ${set.identity.slice(0, 12)})`,
-      evaluation: { setIdentity: set.identity },
+      evaluation: { setIdentity: set.identity, ...(req.keepGuardedBoxes ? { keepGuardedBoxes: true } : {}) },
       ...(req.resume !== undefined ? { resume: req.resume } : {}),
     },
     onProgress,

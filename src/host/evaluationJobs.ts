@@ -47,7 +47,7 @@ const proposal = (p: PackEvaluation['proposals'][number]): ChosenThreshold => ({
 });
 
 /** What a view is made from: a result just computed, or one read back from the history. */
-type Measured = Pick<EvaluationResult, 'evaluationId' | 'set' | 'packs' | 'cases' | 'predictions'> & { batchId: number };
+type Measured = Pick<EvaluationResult, 'evaluationId' | 'set' | 'packs' | 'cases' | 'predictions' | 'sideBySide'> & { batchId: number };
 
 function view(ctx: HostContext, r: Measured, extra: Pick<EvaluationView, 'targets' | 'recordedAt' | 'recordedBy' | 'applied' | 'predictionsKept'>): EvaluationView {
   const runs = ctx.history
@@ -86,13 +86,26 @@ function view(ctx: HostContext, r: Measured, extra: Pick<EvaluationView, 'target
     proposals: p.proposals.map(proposal),
     band: p.band ? { objective: 'band', low: p.band.low, high: p.band.high, humanShare: p.band.humanShare, point: p.band.atHigh, atLow: p.band.atLow } : null,
     tradeoff: tradeoffImages(p, r.predictions, r.set.normalLabel, (path) => runOf.get(`${p.pack.name}\n${path}`) ?? null),
+    localisation: p.localisation
+      ? {
+          ap50: p.localisation.ap50,
+          ap: p.localisation.ap,
+          f1At50: p.localisation.f1At50,
+          meanIou: p.localisation.meanIou,
+          // An evaluation recorded before per-class F1 existed has none: shown as —, not as 0.
+          perClass: p.localisation.perClass.map((c) => ({ label: c.label, ap50: c.ap50, ap: c.ap, f1At50: c.f1At50 ?? null, truths: c.truths, detections: c.detections })),
+        }
+      : null,
   }));
+  const sbs = r.sideBySide;
   const c = r.cases;
   return {
     evaluationId: r.evaluationId,
     batchId: r.batchId,
     set: r.set,
     packs,
+    systems: sbs ? sbs.systems.map((x) => ({ system: x.system, kind: x.kind, images: x.images, f1: x.f1, recall: x.recall, rocAuc: x.rocAuc, ap50: x.ap50 ?? null, ap: x.ap ?? null, f1At50: x.f1At50 ?? null, cases: x.cases, caseRecall: x.caseRecall, caseFalseAlarm: x.caseFalseAlarm })) : null,
+    agreement: sbs ? sbs.agreement.map((a) => ({ a: a.a, b: a.b, images: a.images, decisionAgreement: a.decisionAgreement, meanIou: a.meanIou })) : [],
     cases: c ? { cases: c.cases, classes: c.classes, predictedClasses: c.predictedClasses, matrix: c.matrix, accuracy: c.accuracy } : null,
     ...extra,
   };
@@ -117,7 +130,7 @@ export function createEvaluationHandlers(ctx: HostContext): EvaluationHandlers {
     const targets = recordedTargets(metrics.packs, DEFAULT_TARGETS);
     const v = view(
       ctx,
-      { evaluationId, batchId: record.batchId, set: metrics.set, packs: metrics.packs, cases: metrics.cases, predictions },
+      { evaluationId, batchId: record.batchId, set: metrics.set, packs: metrics.packs, cases: metrics.cases, predictions, ...(metrics.sideBySide ? { sideBySide: metrics.sideBySide } : {}) },
       { targets, recordedAt: record.createdAt, recordedBy: record.operatorId, applied, predictionsKept: predictions.length > 0 },
     );
     if (predictions.length) held.set(evaluationId, { view: v, bandTargets: targets });

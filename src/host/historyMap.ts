@@ -4,15 +4,21 @@
  * gives a live map, so a reopened case draws the same layer as right after the inspection.
  */
 import { getRun } from '../core/history/index';
-import { EXPLAIN_METHODS } from '../shared/inspect';
+import { EXPLAIN_METHODS, TrustFigure } from '../shared/inspect';
 import type { Output } from '../shared/contract';
 import { toErrorInfo } from '../shared/errors';
 import type { HistoryAccess } from './history';
 import type { MediaStore } from './media';
 
-type Recorded = Pick<Output<'images.openRun'>, 'heatmap' | 'heatmapError'>;
+type Recorded = Pick<Output<'images.openRun'>, 'heatmap' | 'heatmapError' | 'mask'>;
 
 const CAM_METHODS = new Set<string>(EXPLAIN_METHODS);
+
+/** The trust figure as the run recorded it; anything that does not parse is left out, never guessed. */
+const recordedTrust = (v: unknown) => {
+  const p = TrustFigure.safeParse(v);
+  return p.success ? p.data : undefined;
+};
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
@@ -20,6 +26,7 @@ export function recordedMap(history: HistoryAccess, media: MediaStore, runId: nu
   const store = history.get();
   const { run } = getRun(store.db, runId);
   const ex = run.explanation;
+  if (ex?.mask) return recordedMask(store, media, ex.mask);
   if (!ex?.blob) return {};
   const s = ex.scale as Record<string, unknown>;
   const width = num(s['width']);
@@ -58,7 +65,21 @@ export function recordedMap(history: HistoryAccess, media: MediaStore, runId: nu
       ...(inputSize ? { inputSize } : {}),
       ...(typeof e.targetLabel === 'string' ? { targetLabel: e.targetLabel } : {}),
       ...(kind === 'anomaly' && pixelThreshold !== undefined ? { pixelThreshold } : {}),
+      ...(recordedTrust(ex.trust) ? { trust: recordedTrust(ex.trust)! } : {}),
       ...((ex as { tiling?: unknown }).tiling ? { tiled: true } : {}),
     },
   };
+}
+
+/** A segmentation run's mask, back from the blob store (checked against its hash on read). */
+function recordedMask(store: ReturnType<HistoryAccess['get']>, media: MediaStore, m: NonNullable<NonNullable<ReturnType<typeof getRun>['run']['explanation']>['mask']>): Recorded {
+  let bytes: Buffer;
+  try {
+    bytes = store.blobs.get(m.blob);
+  } catch (e) {
+    return { heatmapError: toErrorInfo(e) };
+  }
+  if (bytes.byteLength !== m.width * m.height) return { heatmapError: { code: 'BLOB_CORRUPT', message: `The mask of this run has ${bytes.byteLength} bytes, not ${m.width} × ${m.height}.` } };
+  const mediaId = media.publish({ contentType: 'application/octet-stream', bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) });
+  return { mask: { mediaId, width: m.width, height: m.height, classes: m.classes ?? [] } };
 }

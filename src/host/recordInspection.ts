@@ -23,6 +23,13 @@ export interface RecordOptions {
    * but their recorded runs are the ones the case verdict refers to.
    */
   recorded?: PriorRecords;
+  /**
+   * Evaluation batches only, on request (`evaluate --with-guarded-boxes`): a grounding run the input
+   * guard flagged keeps the model's boxes as its regions (its decision stays uncertain; the run says
+   * `guardedBoxesKept: 1`), so the detector is measured on every image as its model card is. Never
+   * for production: there an out-of-envelope image shows no defect locations.
+   */
+  keepGuardedBoxes?: boolean;
 }
 
 /** Per source: the runs already recorded for it (pack name → run) or the code it failed with. */
@@ -46,10 +53,28 @@ function mapOf(r: ImageResult): HeatMap | undefined {
   return r.explanation?.map ?? r.anomaly?.map;
 }
 
-export function toInferenceRecord(r: ImageResult, blob: string | null, opts: RecordOptions = {}): InferenceRecord {
+/**
+ * Segmentation runs: the class mask (uint8 per model pixel, 255 = none) is kept in the blob store
+ * like a heatmap, and named in the run's explanation record — hashed into the signed run — so a
+ * reopened run draws the same mask layer and `audit verify` re-hashes its file.
+ */
+function maskRecord(r: ImageResult, maskBlob: string | null): InferenceRecord['explanation'] {
+  const s = r.segmentation;
+  if (!s || !maskBlob) return null;
+  return {
+    method: 'segmentation',
+    scale: { kind: 'classes', width: s.width, height: s.height, valid: true },
+    blob: null,
+    mask: { blob: maskBlob, width: s.width, height: s.height, classes: s.classes.map((c) => ({ label: c.label, colour: c.colour, background: c.background })) },
+    inputSize: [r.pack.inputSize[0], r.pack.inputSize[1]],
+  };
+}
+
+export function toInferenceRecord(r: ImageResult, blob: string | null, opts: RecordOptions = {}, maskBlob: string | null = null): InferenceRecord {
   const c = r.classification;
   const map = mapOf(r);
   const regionLabel = r.drivingLabel ?? (c ? c.drivingLabel : 'anomaly');
+  const keptGuarded = !!opts.keepGuardedBoxes && !!r.grounding && !!r.guard?.outOfDistribution && !!r.detections?.length;
   return {
     case: { key: r.caseId, kind: r.image.format === 'dicom' ? 'study' : 'part', line: opts.line ?? null, station: opts.station ?? null },
     image: {
@@ -98,11 +123,19 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
       // pack files were validated on this station (1) or not (0).
       ...(r.threshold?.versionId != null ? { thresholdVersion: r.threshold.versionId } : {}),
       ...(r.validation ? { validated: r.validation.validated ? 1 : 0 } : {}),
+      ...(keptGuarded ? { guardedBoxesKept: 1 } : {}),
     },
     // Segmentation: regions per class; grounding: each region is a detection, labelled by its own prompt phrase.
     regions: r.segmentation
       ? r.segmentation.regions.map((g) => ({ box: g.box, label: g.label, score: g.score }))
-      : r.regions.map((g, i) => ({ box: [g.x, g.y, g.width, g.height], label: r.detections?.[i]?.label ?? regionLabel, score: g.peak })),
+      : keptGuarded
+        ? r.detections!.map((d) => ({ box: [d.x, d.y, d.width, d.height] as [number, number, number, number], label: d.label, score: d.score }))
+        : r.regions.map((g, i) => {
+            // A detector's box as the model gave it (sub-pixel), not the display's whole pixels: a void
+            // a few pixels wide moves across IoU 0.5 when rounded, and evaluations measure what is recorded.
+            const d = r.detections?.[i];
+            return { box: d ? [d.x, d.y, d.width, d.height] : [g.x, g.y, g.width, g.height], label: d?.label ?? regionLabel, score: g.peak };
+          }),
     explanation: map
       ? {
           method: r.explanation?.method ?? r.anomaly?.format ?? 'map',
@@ -112,11 +145,12 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
           // Which layer(s) the map was made of: the pack's choice or this run's --cam-layer / --cam-fuse.
           ...(r.explanation?.target ? { target: r.explanation.target } : {}),
           ...(r.explanation?.layers ? { layers: r.explanation.layers, fusion: r.explanation.fusion } : {}),
+          ...(r.explanation?.trust ? { trust: { ...r.explanation.trust } } : {}),
           inputSize: [r.pack.inputSize[0], r.pack.inputSize[1]],
           // Tiled packs: the tiling used; the map's grid spans the full image.
           ...(r.tiling ? { tiling: r.tiling } : {}),
         }
-      : null,
+      : maskRecord(r, maskBlob),
     timings: { ...r.timings },
     configHash: r.configSha256,
     operatorId: opts.operatorId ?? null,
@@ -153,7 +187,9 @@ export function recordInspection(store: HistoryStore, report: InspectReport, giv
     const map = mapOf(r);
     // Raw maps are kept (compressed, by content hash) so an audit can redraw exactly what was shown.
     const blob = map && map.valid ? store.putBlob('heatmap', map.data, { dtype: 'float32', shape: [map.height, map.width] }).hash : null;
-    return toInferenceRecord(r, blob, { ...opts, providersRequested: opts.providersRequested ?? report.providers?.requested ?? null });
+    const s = r.segmentation;
+    const maskBlob = s && !s.error && s.mask.length === s.width * s.height && s.mask.length > 0 ? store.putBlob('mask', s.mask, { dtype: 'uint8', shape: [s.height, s.width] }).hash : null;
+    return toInferenceRecord(r, blob, { ...opts, providersRequested: opts.providersRequested ?? report.providers?.requested ?? null }, maskBlob);
   });
   // Runs, failed images, skips and each case's integrated verdict commit together: a report never
   // shows a verdict whose runs are missing, nor runs without the verdict the line was given.
@@ -183,6 +219,32 @@ export function recordInspection(store: HistoryStore, report: InspectReport, giv
     for (const k of report.cases) store.recordCaseVerdict(toCaseVerdictInput(k, report.results, runIdOf, opts));
     return report.results.map((r) => (recorded?.has(r.source) ? undefined : runIdOf.get(r)));
   });
+}
+
+/**
+ * Maps drawn after their runs were recorded (the station decides from the scores, publishes, then
+ * explains): each deciding result's map goes to the blob store and into an explanation record of the
+ * run recorded for the same file and pack (`runs`), with the same explanation fields and regions a
+ * run recorded with its map holds. Call inside the caller's write transaction. Returns record ids.
+ */
+export function recordExplanations(
+  store: HistoryStore,
+  report: InspectReport,
+  runs: readonly { runId: number; file: string; pack: string }[],
+  opts: RecordOptions = {},
+): number[] {
+  const ids: number[] = [];
+  for (const r of report.results) {
+    if (r.error || r.role === 'findings' || !r.explanation) continue;
+    const file = r.source.split(/[\\/]/).at(-1) ?? r.source;
+    const run = runs.find((x) => x.pack === r.pack.name && x.file === file);
+    if (!run) continue;
+    const map = r.explanation.map;
+    const blob = map.valid ? store.putBlob('heatmap', map.data, { dtype: 'float32', shape: [map.height, map.width] }).hash : null;
+    const rec = toInferenceRecord(r, blob, opts);
+    ids.push(store.recordExplanation({ runId: run.runId, explanation: rec.explanation!, regions: rec.regions ?? [], score: r.defectScore ?? null, timings: { ...r.timings }, operatorId: opts.operatorId ?? null }));
+  }
+  return ids;
 }
 
 /** The case's integrated verdict exactly as the engine gave it, with the runs it judged. */

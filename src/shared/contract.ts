@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { Channel } from './channels';
-import { HeatmapRef, InspectRunInput, InspectRunResult } from './inspect';
+import { HeatmapRef, InspectRunInput, InspectRunResult, TrustFigure } from './inspect';
 import * as H from './history';
 import { StationControl, StationFeed } from './station';
 import * as D from './dicom';
@@ -213,8 +213,18 @@ export const RecordedHeatmap = HeatmapRef.extend({
   inputSize: z.tuple([z.number(), z.number()]).optional(),
   targetLabel: z.string().optional(),
   pixelThreshold: z.number().optional(),
+  /** The map's trust figure as recorded with the run (explanation maps). */
+  trust: TrustFigure.optional(),
   /** The run was tiled: the map spans the full image (recorded `explanation.tiling`). */
   tiled: z.boolean().optional(),
+});
+
+/** A segmentation run's recorded class mask, republished from the blob store (uint8 per model pixel, 255 = none). */
+export const RecordedMask = z.object({
+  mediaId: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  classes: z.array(z.object({ label: z.string(), colour: z.string(), background: z.boolean() })),
 });
 
 export const AgreementRecordInput = z
@@ -256,7 +266,7 @@ export const contract = {
   /** CSV/JSON of the filtered history or the PDF audit report, to a path the user picks in a save dialog; logged in the audit chain. */
   'history.export': { input: H.HistoryExportInput, output: H.HistoryExportResult },
   /** The recorded run's image, opened from the path in the database; `sha256Matches` false when the file changed since. */
-  'images.openRun': { input: z.object({ runId: z.number().int().positive() }).strict(), output: OpenedImage.extend({ runId: z.number(), sha256Matches: z.boolean(), heatmap: RecordedHeatmap.optional(), heatmapError: z.object({ code: z.string(), message: z.string() }).optional() }) },
+  'images.openRun': { input: z.object({ runId: z.number().int().positive() }).strict(), output: OpenedImage.extend({ runId: z.number(), sha256Matches: z.boolean(), heatmap: RecordedHeatmap.optional(), heatmapError: z.object({ code: z.string(), message: z.string() }).optional(), mask: RecordedMask.optional() }) },
   /** Inspect files with a model pack: per-image results (maps as media ids) and per-case verdicts. */
   'inspect.run': { input: InspectRunInput, output: InspectRunResult },
   /** The line station the app runs (settings `station.config`): last cases, queue, connections; changes arrive as `station.event`. */

@@ -73,10 +73,37 @@ export const AppliedVersion = z.object({
 });
 export type AppliedVersion = z.infer<typeof AppliedVersion>;
 
+const Num = z.number().nullable();
+export const Localisation = z.object({
+  ap50: Num,
+  ap: Num,
+  f1At50: z.number(),
+  meanIou: Num,
+  perClass: z.array(z.object({ label: z.string(), ap50: Num, ap: Num, f1At50: Num, truths: z.number(), detections: z.number() })),
+});
+export type Localisation = z.infer<typeof Localisation>;
+
+/** One row of the side-by-side table: a pack, or the integrated verdict (kind "rules"). */
+export const SystemRow = z.object({
+  system: z.string(),
+  kind: z.string(),
+  images: z.number(),
+  f1: Num,
+  recall: Num,
+  rocAuc: Num,
+  ap50: Num,
+  ap: Num,
+  f1At50: Num,
+  cases: z.number(),
+  caseRecall: Num,
+  caseFalseAlarm: Num,
+});
+export type SystemRow = z.infer<typeof SystemRow>;
+
 export const EvaluatedPack = z.object({
   name: z.string(),
   version: z.string(),
-  kind: z.enum(['classifier', 'anomaly']),
+  kind: z.enum(['classifier', 'anomaly', 'grounding']),
   identity: z.string(),
   labels: z.array(z.string()),
   normalLabels: z.array(z.string()),
@@ -106,6 +133,8 @@ export const EvaluatedPack = z.object({
   band: ChosenThreshold.nullable(),
   /** Every evaluated image, for the live trade-off and the click-through to the viewer. */
   tradeoff: z.array(TradeoffImage),
+  /** Boxes against the set's boxes (COCO AP, F1 at IoU 0.5), per class for a grounding detector; null without boxes. */
+  localisation: Localisation.nullable(),
 });
 export type EvaluatedPack = z.infer<typeof EvaluatedPack>;
 
@@ -114,6 +143,10 @@ export const EvaluationView = z.object({
   batchId: z.number(),
   set: z.object({ root: z.string(), format: z.string(), identity: z.string(), images: z.number(), classes: z.array(z.string()), normalLabel: z.string() }),
   packs: z.array(EvaluatedPack),
+  /** Several systems on the same set: one row each and the integrated verdict's (null with one pack). */
+  systems: z.array(SystemRow).nullable(),
+  /** Per pair of systems on common images: same call and mean IoU of their regions (grounding boxes included). */
+  agreement: z.array(z.object({ a: z.string(), b: z.string(), images: z.number(), decisionAgreement: Num, meanIou: Num })),
   cases: z.object({ cases: z.number(), classes: z.array(z.string()), predictedClasses: z.array(z.string()), matrix: z.array(z.array(z.number())), accuracy: z.number() }).nullable(),
   /** The objectives' targets the proposals were computed with. */
   targets: z.object({ recallTarget: z.number(), falseAlarmTarget: z.number(), sigmaK: z.number() }),

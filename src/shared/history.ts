@@ -139,7 +139,18 @@ export const RunDetail = z.object({
     scores: NumberMap,
     thresholds: NumberMap,
     regions: z.array(Region),
-    explanation: z.object({ method: z.string(), scale: z.looseObject({ kind: z.string() }), blob: z.string().nullable().optional() }).nullable(),
+    explanation: z
+      .object({
+        method: z.string(),
+        scale: z.looseObject({ kind: z.string() }),
+        blob: z.string().nullable().optional(),
+        // The map's trust figure and a segmentation run's mask blob, as the signed run records them.
+        trust: z.looseObject({ verdict: z.string(), figure: z.number().nullable() }).optional(),
+        mask: z.object({ blob: z.string(), width: z.number(), height: z.number() }).optional(),
+      })
+      .nullable(),
+    /** The map came from a later explanation record (run_explanations id): a station run, decision first. */
+    explanationRecord: z.number().optional(),
     timings: NumberMap,
     configHash: z.string().nullable(),
     operatorId: z.string().nullable(),

@@ -62,6 +62,21 @@ export const MapScale = z.object({
   derivation: z.string().optional(),
 });
 
+/** Does the map explain the decision? Its top region removed vs the same region moved (src/core/explain/faithfulness.ts). */
+export const TrustFigure = z.object({
+  metric: z.string(),
+  topPercent: z.number(),
+  randomMasks: z.number(),
+  score: z.number(),
+  logOdds: z.number(),
+  mapDrop: z.number(),
+  randomDrop: z.number(),
+  figure: z.number().nullable(),
+  verdict: z.enum(['strong', 'weak', 'not-applicable']),
+  reason: z.string().optional(),
+});
+export type TrustFigure = z.infer<typeof TrustFigure>;
+
 export const HeatmapRef = z.object({
   /** `inspector://app/media/<id>`: raw float32 bytes, width × height. */
   mediaId: z.string(),
@@ -96,7 +111,7 @@ export const InspectImageResult = z
       .object({ labels: z.array(z.string()), probabilities: z.array(z.number()), logits: z.array(z.number()), topClass: z.number(), topLabel: z.string(), topProbability: z.number(), defectScore: z.number(), decision: z.string(), drivingLabel: z.string(), thresholds: z.object({ low: z.number(), high: z.number() }) })
       .optional(),
     explanation: z
-      .object({ method: z.string(), requested: z.string(), fallbackReason: z.string().optional(), target: z.string(), targetClass: z.number(), targetLabel: z.string(), headLogitError: z.number().optional(), gradientPath: z.enum(['onnxruntime', 'replay']).optional(), channelsUsed: z.number().optional(), layers: z.array(z.string()).optional(), fusion: z.string().optional() })
+      .object({ method: z.string(), requested: z.string(), fallbackReason: z.string().optional(), target: z.string(), targetClass: z.number(), targetLabel: z.string(), headLogitError: z.number().optional(), gradientPath: z.enum(['onnxruntime', 'replay']).optional(), channelsUsed: z.number().optional(), layers: z.array(z.string()).optional(), fusion: z.string().optional(), trust: TrustFigure.optional() })
       .optional(),
     anomaly: z
       .object({ format: z.string(), rawScore: z.number().optional(), score: z.number().optional(), anomalous: z.boolean().optional(), pixelThreshold: z.number().optional() })

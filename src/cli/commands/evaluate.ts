@@ -19,6 +19,7 @@ const HELP = [
   'Usage: inspector evaluate --pack P|--config inspector.yaml --set DIR [--labels FILE] [--normal LABEL]',
   '                          [--json] [--out DIR] [--db FILE] [--propose] [--recall-target 0.99]',
   '                          [--false-alarm-target 0.01] [--sigma 3] [--bootstrap 1000] [--name NAME] [--resume BATCH_ID] [--pdf FILE]',
+  '                          [--prompt P] [--box-threshold T] [--text-threshold T] [--with-guarded-boxes]',
   '',
   'Runs a pack (or the packs of an inspector.yaml) over a labelled set through the same engine and',
   'records as `batch` does (progress, Ctrl-C stops after the current case, --resume continues), marked as',
@@ -34,7 +35,11 @@ const HELP = [
   '',
   '--propose prints thresholds by objective (F1-optimal, recall ≥ target, false-alarm ≤ target, mean + kσ',
   'of normals) and the uncertain band; apply one with `inspector threshold apply`.',
-  '--out DIR writes metrics.json, predictions.csv and SVG plots.',
+  '--out DIR writes metrics.json, predictions.csv and SVG plots (and detections.json for a grounding detector).',
+  'A grounding pack (or a side\'s grounding pack in the config) is measured by its boxes per class against',
+  '  the set\'s boxes; --prompt/--box-threshold/--text-threshold as for inspect. --with-guarded-boxes: its',
+  '  boxes on images the input guard flags are recorded and measured (the model card\'s view; the station',
+  '  withholds them, and by default so does the evaluation).',
   '--pdf FILE writes the validation record (as `inspector evaluation report ID --out FILE`), signed by the',
   '  selected operator.',
   '',
@@ -56,7 +61,18 @@ export function packTable(p: PackEvaluation): string {
   ];
   if (p.localisation) {
     const l = p.localisation;
-    lines.push(`  localisation (regions vs boxes): AP@0.5 ${f3(l.ap50)}  AP@[.5:.95] ${f3(l.ap)}  F1@IoU0.5 ${f3(l.f1At50)}  mean IoU of matches ${f3(l.meanIou)}`);
+    lines.push(`  localisation (${p.pack.kind === 'grounding' ? 'boxes per phrase' : 'regions'} vs boxes, COCO): AP@0.5 ${f3(l.ap50)}  AP@[.5:.95] ${f3(l.ap)}  F1@IoU0.5 ${f3(l.f1At50)}  mean IoU of matches ${f3(l.meanIou)}`);
+    // A detector names its boxes: per class, and the card's VOC all-point figures beside COCO's.
+    if (p.pack.kind === 'grounding') {
+      lines.push(`    ${pad('class', 18)} ${pad('boxes', 6)} ${pad('kept', 6)} ${pad('AP@0.5', 7)} ${pad('AP@[.5:.95]', 12)} ${pad('F1@IoU0.5', 10)} all-point AP@0.5 / @[.5:.95] (model card's definition)`);
+      for (const c of l.perClass) {
+        lines.push(`    ${pad(c.label, 18)} ${pad(String(c.truths), 6)} ${pad(String(c.detections), 6)} ${pad(f3(c.ap50), 7)} ${pad(f3(c.ap), 12)} ${pad(f3(c.f1At50), 10)} ${f3(c.ap50AllPoint)} / ${f3(c.apAllPoint)}`);
+      }
+    }
+  }
+  if (p.outOfEnvelope?.images) {
+    const o = p.outOfEnvelope;
+    lines.push(`  input guard: ${o.images} image(s) outside the pack's envelope${p.pack.kind === 'grounding' ? (o.boxesWithheld ? `; their boxes withheld as the station withholds them (${o.boxesWithheld}), counted as missed — --with-guarded-boxes measures them as the model card does` : '; their boxes kept (--with-guarded-boxes)') : ''}`);
   }
   if (p.pixel) lines.push(`  pixel level (${p.pixel.images} maps, ${p.pixel.regions} defect regions): pixel AUROC ${f3(p.pixel.pixelAuroc)} (defective images only ${f3(p.pixel.pixelAurocDefectOnly)})  AUPRO@0.3 ${f3(p.pixel.aupro)}`);
   if (p.maps) lines.push(`  map vs truth on ${p.maps.images} defective images: pointing game (±${p.maps.pointingTolerance} px) ${f3(p.maps.pointingGame)}${ci(p.maps.pointingGameCi)}  energy in mask ${f3(p.maps.energyInMask)}${ci(p.maps.energyInMaskCi)}`);
@@ -79,11 +95,11 @@ const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.
 export function sideBySideTable(t: SideBySide): string {
   const lines = [
     'Side by side on the same set (image level on each pack\'s images; case level on the same cases, a system flags a case when it calls any image defect or uncertain):',
-    `  ${pad('system', 24)} ${pad('images', 7)} ${pad('F1 [95 % CI]', 22)} ${pad('precision', 10)} ${pad('recall', 8)} ${pad('ROC-AUC [95 % CI]', 22)} ${pad('cases', 6)} ${pad('case recall', 12)} ${pad('case false alarm', 17)} case accuracy`,
+    `  ${pad('system', 24)} ${pad('images', 7)} ${pad('F1 [95 % CI]', 22)} ${pad('precision', 10)} ${pad('recall', 8)} ${pad('ROC-AUC [95 % CI]', 22)} ${pad('box AP@0.5', 11)} ${pad('AP@[.5:.95]', 12)} ${pad('F1@IoU0.5', 10)} ${pad('cases', 6)} ${pad('case recall', 12)} ${pad('case false alarm', 17)} case accuracy`,
   ];
   for (const r of t.systems) {
     lines.push(
-      `  ${pad(r.system, 24)} ${pad(String(r.images), 7)} ${pad(r.f1 === null ? '—' : f3(r.f1) + ci(r.f1Ci), 22)} ${pad(f3(r.precision), 10)} ${pad(f3(r.recall), 8)} ${pad(r.rocAuc === null ? '—' : f3(r.rocAuc) + ci(r.rocAucCi), 22)} ${pad(String(r.cases), 6)} ${pad(f3(r.caseRecall), 12)} ${pad(f3(r.caseFalseAlarm), 17)} ${f3(r.caseAccuracy)}`,
+      `  ${pad(r.system, 24)} ${pad(String(r.images), 7)} ${pad(r.f1 === null ? '—' : f3(r.f1) + ci(r.f1Ci), 22)} ${pad(f3(r.precision), 10)} ${pad(f3(r.recall), 8)} ${pad(r.rocAuc === null ? '—' : f3(r.rocAuc) + ci(r.rocAucCi), 22)} ${pad(f3(r.ap50), 11)} ${pad(f3(r.ap), 12)} ${pad(f3(r.f1At50), 10)} ${pad(String(r.cases), 6)} ${pad(f3(r.caseRecall), 12)} ${pad(f3(r.caseFalseAlarm), 17)} ${f3(r.caseAccuracy)}`,
     );
   }
   for (const a of t.agreement) {
@@ -121,6 +137,7 @@ export const evaluateCommand: Command = {
         name: { type: 'string' },
         resume: { type: 'string' },
         pdf: { type: 'string' },
+        'with-guarded-boxes': { type: 'boolean' },
       },
     });
     if (!values.set) throw new InspectorError('USAGE', 'evaluate needs --set DIR (a labelled set)');
@@ -152,6 +169,7 @@ export const evaluateCommand: Command = {
             ...inspectParams(values),
             ...(values.name ? { name: values.name } : {}),
             ...(resume !== undefined ? { resume } : {}),
+            ...(values['with-guarded-boxes'] ? { keepGuardedBoxes: true } : {}),
             recallTarget: parseNumber(values['recall-target'], '--recall-target', 0.99),
             falseAlarmTarget: parseNumber(values['false-alarm-target'], '--false-alarm-target', 0.01),
             sigmaK: parseNumber(values.sigma, '--sigma', 3),

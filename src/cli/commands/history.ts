@@ -143,7 +143,7 @@ function formatRun(d: RunDetail): string {
     `  decided   by ${r.thresholds['thresholdVersion'] !== undefined ? `threshold version ${r.thresholds['thresholdVersion']}` : "the pack's own thresholds"}${r.thresholds['validated'] === 0 ? '; NOT VALIDATED on this station when inspected' : r.thresholds['validated'] === 1 ? '; validated on this station' : ''}`,
     `  probs     ${Object.entries(r.probabilities).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ') || '-'}`,
     `  regions   ${r.regions.length ? r.regions.map((g) => `${g.label} [${g.box.join(',')}]`).join('; ') : '-'}`,
-    `  explain   ${r.explanation ? `${r.explanation.method} (${r.explanation.scale.kind})${r.explanation.blob ? ` map ${r.explanation.blob.slice(0, 12)}…` : ''}` : '-'}`,
+    `  explain   ${r.explanation ? `${r.explanation.method} (${r.explanation.scale.kind})${r.explanation.blob ? ` map ${r.explanation.blob.slice(0, 12)}…` : ''}${r.explanationRecord ? ` (drawn after the decision: explanation record ${r.explanationRecord})` : ''}` : '-'}`,
     ...tilingLine(r.explanation),
     `  timings   ${Object.entries(r.timings).map(([k, v]) => `${k} ${v}`).join(', ') || '-'}`,
     `Reviews (${d.reviews.length})`,

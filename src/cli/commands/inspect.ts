@@ -96,7 +96,7 @@ function saveMaps(report: InspectReport, dir: string, base: string): number {
           source: r.source,
           pack: { name: r.pack.name, version: r.pack.version, manifestSha256: r.pack.manifestSha256 },
           method,
-          ...(r.explanation ? { target: r.explanation.target, targetClass: r.explanation.targetLabel, requested: r.explanation.requested, fallbackReason: r.explanation.fallbackReason, ...(r.explanation.layers ? { layers: r.explanation.layers, fusion: r.explanation.fusion } : {}) } : {}),
+          ...(r.explanation ? { target: r.explanation.target, targetClass: r.explanation.targetLabel, requested: r.explanation.requested, fallbackReason: r.explanation.fallbackReason, ...(r.explanation.layers ? { layers: r.explanation.layers, fusion: r.explanation.fusion } : {}), ...(r.explanation.trust ? { trust: r.explanation.trust } : {}) } : {}),
           ...(r.anomaly?.pixelThreshold !== undefined ? { pixelThreshold: r.anomaly.pixelThreshold } : {}),
           ...(r.tiling ? { tiling: { tile: r.tiling.tile, overlap: r.tiling.overlap, stitch: r.tiling.stitch, score: r.tiling.score, tiles: r.tiling.tiles.length } } : {}),
           shape: [h, w],
@@ -141,6 +141,7 @@ function formatReport(report: InspectReport): string {
     if (r.explanation) {
       const e = r.explanation;
       lines.push(`  explanation ${e.method}${e.method !== e.requested ? ` (requested ${e.requested}: ${e.fallbackReason ?? ''})` : ''} for ${e.targetLabel} on ${e.layers ? `${e.layers.join(' + ')} (${e.fusion})` : e.target}; scale ${e.map.scale.mode} [${e.map.scale.low.toPrecision(4)}, ${e.map.scale.high.toPrecision(4)}]${e.map.valid ? '' : ' INVALID MAP'}`);
+      if (e.trust) lines.push(`  trust ${e.trust.verdict}${e.trust.figure !== null ? ` (figure ${e.trust.figure.toFixed(2)}: top ${e.trust.topPercent} % removed, log-odds drop ${e.trust.mapDrop.toFixed(2)} vs ${e.trust.randomDrop.toFixed(2)} for the same region moved)` : `: ${e.trust.reason ?? ''}`}`);
     }
     lines.push(`  regions ${r.regions.length}${r.regions.slice(0, 3).map((g) => `  [${g.x},${g.y} ${g.width}×${g.height} area ${g.area} peak ${g.peak.toFixed(2)}]`).join('')}`);
     const t = r.timings;

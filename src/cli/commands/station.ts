@@ -1,6 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadStationConfig } from '../../core/station/config';
+import { boundStationHistoryMemory } from '../../core/station/service';
 import { HistoryAccess } from '../../host/history';
 import { appPaths } from '../../host/paths';
 import { startStation } from '../../host/station';
@@ -40,6 +41,8 @@ export const stationCommand: Command = {
     const dbFile = historyDbPath(values.db);
     const dataDir = values['data-dir'] ? resolve(values['data-dir']) : values.db ? dirname(dbFile) : appPaths().userDataDir;
     const history = new HistoryAccess(dbFile);
+    // A long-running station keeps SQLite's memory small (its caches would otherwise grow with the file).
+    boundStationHistoryMemory(history.get().db);
     const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
     try {
       return await withHost(async (host) => {

@@ -6,6 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { InspectorError } from '../../shared/errors';
 import { explainBatch, planHead, type ExplainMethod, type GradientRunner, type HeadPlan } from '../explain';
 import { makeHeatMap, type HeatMap } from '../explain/scale';
+import { trustFigures, type TrustFigure } from '../explain/faithfulness';
 import type { LoadedPack } from '../packs/load';
 import { scoreClasses, type ClassScores } from './classify';
 import type { EngineImage } from './image';
@@ -30,6 +31,8 @@ export interface Explanation {
   /** Multi-layer map: every layer fused (target first) and how (src/core/explain/fuse.ts). */
   layers?: string[];
   fusion?: string;
+  /** Faithfulness of the map (src/core/explain/faithfulness.ts): its top region removed vs random ones. */
+  trust?: TrustFigure;
 }
 
 export interface ClassifierOutput {
@@ -105,6 +108,8 @@ export async function runClassifier(
     gradient?: 'auto' | 'replay';
     /** Another runner for the gradient graph (tests: a faulty one must be caught by the check). */
     gradientRunner?: GradientRunner;
+    /** false: no trust figure (a few extra forward passes per image; benchmarks compare both). */
+    trust?: boolean;
   },
 ): Promise<ClassifierRun> {
   const m = pack.manifest;
@@ -144,6 +149,16 @@ export async function runClassifier(
     } else {
       const side = Object.fromEntries(plan.sideInputs.map((s) => [s, { data: out[s]!.data as Float32Array, dims: out[s]!.dims }]));
       let raws: Awaited<ReturnType<typeof explainBatch>> = [];
+      const forward = async (batch: Float32Array, bn: number) => {
+        const plain = await classifierSession(pack, opts.cache, opts.settings, false);
+        const r = await plain.session.run({ [m.input.name]: new ort.Tensor('float32', batch, [bn, ...dims.slice(1)]) }, [plan.output]);
+        return r[plan.output]!.data as Float32Array;
+      };
+      // The trust figure re-scores on the run's own session (its class output only): no second session.
+      const rescore = async (batch: Float32Array, bn: number) => {
+        const r = await es.session.run({ [m.input.name]: new ort.Tensor('float32', batch, [bn, ...dims.slice(1)]) }, [plan.output]);
+        return r[plan.output]!.data as Float32Array;
+      };
       try {
       raws = await explainBatch({
         graph: pack.graph,
@@ -156,11 +171,7 @@ export async function runClassifier(
         classes: results.map((r) => explainedClass(r.scores, m)),
         fallback: m.explanation?.method === 'scorecam' ? 'scorecam' : 'eigencam',
         input: { data, dims },
-        forward: async (batch, bn) => {
-          const plain = await classifierSession(pack, opts.cache, opts.settings, false);
-          const r = await plain.session.run({ [m.input.name]: new ort.Tensor('float32', batch, [bn, ...dims.slice(1)]) }, [plan.output]);
-          return r[plan.output]!.data as Float32Array;
-        },
+        forward,
         scoreCamMaxChannels: m.explanation?.scoreCamMaxChannels,
         ...fixedBatchOf(pack),
         ...(opts.gradient === 'replay' ? {} : { gradientRunner: opts.gradientRunner ?? gradientRunnerFor(pack, opts.cache, opts.settings) }),
@@ -170,6 +181,19 @@ export async function runClassifier(
         if (!(err instanceof InspectorError) || err.code !== 'EXPLAIN_OVER_BUDGET') throw err;
         for (const r of results) r.error ??= err.toInfo();
       }
+      // The trust figure of every valid map, all perturbed inputs of the batch in few forward passes.
+      const trusted = raws.map((raw, i) => ({ raw, i })).filter(({ raw, i }) => !results[i]!.error && raw.data.every(Number.isFinite));
+      const trust = opts.trust === false || trusted.length === 0
+        ? []
+        : await trustFigures({
+            input: data,
+            dims,
+            items: trusted.map(({ raw, i }) => ({ map: raw.data, mapWidth: raw.width, mapHeight: raw.height, targetClass: raw.targetClass, score: results[i]!.scores.probabilities[raw.targetClass] ?? 0, output: results[i]!.logits })),
+            forward: rescore,
+            output: outputIsProbability || m.decision?.activation === 'none' ? 'probabilities' : (m.decision?.activation ?? 'softmax'),
+            ...fixedBatchOf(pack),
+          });
+      const trustOf = new Map(trusted.map(({ i }, k) => [i, trust[k]]));
       const scale = m.explanation?.scale;
       raws.forEach((raw, i) => {
         // The pack's anchored scale was measured for its configured method; other methods use min–max.
@@ -188,6 +212,7 @@ export async function runClassifier(
           ...(raw.gradientPath ? { gradientPath: raw.gradientPath } : {}),
           ...(raw.channelsUsed !== undefined ? { channelsUsed: raw.channelsUsed } : {}),
           ...(raw.layers ? { layers: raw.layers, fusion: raw.fusion! } : {}),
+          ...(trustOf.get(i) ? { trust: trustOf.get(i)! } : {}),
         };
       });
     }

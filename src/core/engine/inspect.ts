@@ -165,6 +165,11 @@ export async function inspect(
      * `only` runs just them (the station's detail step after the decision is published).
      */
     findings?: FindingsPart;
+    /**
+     * Which deciding packs run: `all` (default), or `explained` — only those that draw an explanation
+     * map (classifiers), for the station's map drawn after the decision was published.
+     */
+    deciding?: 'all' | 'explained';
   },
 ): Promise<InspectReport> {
   const t0 = performance.now();
@@ -199,6 +204,7 @@ export async function inspect(
   const part = req.findings ?? 'with';
   if (part === 'skip') findings.clear();
   if (part === 'only') work.clear();
+  if (req.deciding === 'explained') for (const p of [...work.keys()]) if (p.manifest.kind !== 'classifier') work.delete(p);
   const results: ImageResult[] = [];
   const base = { ...(req.method ? { method: req.method } : {}), ...(req.roots ? { roots: req.roots } : {}), ...(req.calibration ? { calibration: req.calibration } : {}) };
   for (const [pack, paths] of work) {

@@ -40,6 +40,8 @@ export interface InspectParams {
   calibration?: StationCalibration;
   /** Grounding findings beside the deciding packs: with (default), skip, or only them (see core inspect). */
   findings?: FindingsPart;
+  /** `explained`: only the deciding packs that draw a map (the station's map after its decision; see core inspect). */
+  deciding?: 'all' | 'explained';
 }
 
 // Re-exported: callers that only need the inputs' folder need not load the engine.
@@ -62,7 +64,7 @@ export class EngineService {
     const fromConfig = configPacks(config.config);
     const packs = resolvePacks(p.packs ?? [], this.roots, fromConfig, p.roots ? { grants: p.roots } : {}).map((pk) => withCamLayers(pk, p.camLayers));
     const baseDir = p.baseDir ?? commonDir(p.paths);
-    const report = await inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}), ...(baseDir ? { baseDir } : {}), ...(p.roots ? { roots: p.roots } : {}), ...(p.grounding ? { grounding: p.grounding } : {}), ...(p.calibration ? { calibration: p.calibration } : {}), ...(p.findings ? { findings: p.findings } : {}) });
+    const report = await inspect(this.engine, { paths: p.paths, packs, config, ...(p.method ? { method: p.method } : {}), ...(baseDir ? { baseDir } : {}), ...(p.roots ? { roots: p.roots } : {}), ...(p.grounding ? { grounding: p.grounding } : {}), ...(p.calibration ? { calibration: p.calibration } : {}), ...(p.findings ? { findings: p.findings } : {}), ...(p.deciding ? { deciding: p.deciding } : {}) });
     // Both, so a result says what was asked for and what it really ran on (a CUDA request on a
     // machine without CUDA ran on the CPU).
     const used = [...new Set(report.results.map((r) => r.provider).filter((x) => x))];

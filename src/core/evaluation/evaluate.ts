@@ -16,14 +16,16 @@ import type { MapLocalisation, PixelMetrics } from './maps';
 export interface PackFacts {
   name: string;
   version: string;
-  kind: 'classifier' | 'anomaly';
-  /** Classifier labels in output order; anomaly packs: [normal, anomalous]. */
+  kind: 'classifier' | 'anomaly' | 'grounding';
+  /** Classifier labels in output order; anomaly packs: [normal, anomalous]; grounding packs: [normal, defect]. */
   labels: string[];
   /** Labels with severity none. */
   normalLabels: string[];
   identity: string;
   /** Anomaly packs: the raw image-score threshold (pack.yaml anomaly.imageThreshold). */
   imageThreshold?: number;
+  /** Grounding packs: the prompt's phrases, the classes its boxes are named by. */
+  phrases?: string[];
 }
 
 /** One recorded run, as the evaluation reads it back from the history. */
@@ -40,6 +42,8 @@ export interface RecordedRun {
   thresholds: Record<string, number>;
   verdict: string;
   regions: { box: [number, number, number, number]; label: string; score: number }[];
+  /** The input guard flagged the image (a grounding run then has no boxes unless they were kept). */
+  outOfEnvelope?: boolean;
 }
 
 export interface BinaryMetrics {
@@ -74,10 +78,19 @@ export interface PackEvaluation {
   binary: BinaryMetrics;
   /** Of the defect probability (classifiers) or the normalised score clipped to [0, 1] (anomaly). */
   calibration: Reliability | null;
-  /** Recorded regions against ground-truth boxes (boxes, polygons' bounds), defective images only. */
+  /**
+   * Recorded regions against ground-truth boxes (boxes, polygons' bounds): defective images only and
+   * one class "defect" for maps' regions; for a grounding detector every image (a box on a good
+   * image is a false positive) and per class, its boxes' phrases against the set's box labels.
+   */
   localisation: DetectionMetrics | null;
   proposals: Proposal[];
   band: Band | null;
+  /**
+   * Images the input guard flagged, and of those whose boxes were withheld as the station withholds
+   * them (grounding; `evaluate --with-guarded-boxes` keeps them, as a model card measures).
+   */
+  outOfEnvelope?: { images: number; boxesWithheld: number };
   /** Anomaly maps against masks/polygons (filled by the host, which reads the recorded maps). */
   pixel?: PixelMetrics | null;
   /** Pointing game and energy in mask of the recorded maps (defective images with a region). */
@@ -107,6 +120,8 @@ export interface Prediction {
   predicted: string;
   scores: Record<string, number>;
   defectScore: number;
+  /** Grounding packs: the boxes it kept ([x, y, w, h] image px), for detections.json and an independent AP. */
+  boxes?: { label: string; box: [number, number, number, number]; score: number }[];
 }
 
 function isNormalTruth(label: string, set: LabelledSet, pack: PackFacts): boolean {
@@ -116,7 +131,7 @@ function isNormalTruth(label: string, set: LabelledSet, pack: PackFacts): boolea
 /** The truth in the pack's vocabulary: anomaly packs see normal/anomalous, classifiers their classes. */
 function truthFor(img: LabelledImage, set: LabelledSet, pack: PackFacts): string {
   const normal = isNormalTruth(img.label, set, pack);
-  if (pack.kind === 'anomaly') return normal ? pack.labels[0]! : pack.labels[1]!;
+  if (pack.kind !== 'classifier') return normal ? pack.labels[0]! : pack.labels[1]!;
   if (normal) return pack.normalLabels[0] ?? img.label;
   if (pack.labels.includes(img.label)) return img.label;
   // A two-class pack (normal + one defect class) reads every defect label as its defect class.
@@ -130,7 +145,16 @@ function truthFor(img: LabelledImage, set: LabelledSet, pack: PackFacts): string
 }
 
 /** The decision at the pack's thresholds: ≥ high a defect (the most probable defect class), else normal. */
+/** A grounding run's call: it kept a box (best box score > 0 and ≥ the box threshold it ran with). */
+export function groundingFlags(run: Pick<RecordedRun, 'score' | 'thresholds'>): boolean {
+  return run.score > 0 && run.score >= (run.thresholds['box'] ?? 0);
+}
+
 function predictedFor(run: RecordedRun, pack: PackFacts): string {
+  // A detector calls an image defective when it kept a box: its best box score is > 0 and at the box
+  // threshold. By score, as for classifiers, so an image the input guard flagged (recorded without
+  // boxes, decision uncertain) still counts by what the model found.
+  if (pack.kind === 'grounding') return groundingFlags(run) ? pack.labels[1]! : pack.labels[0]!;
   const high = run.thresholds['high'] ?? run.thresholds['normalised'] ?? 0.5;
   if (run.score < high) return pack.kind === 'anomaly' ? pack.labels[0]! : (pack.normalLabels[0] ?? pack.labels[0]!);
   if (pack.kind === 'anomaly') return pack.labels[1]!;
@@ -138,13 +162,14 @@ function predictedFor(run: RecordedRun, pack: PackFacts): string {
   return defects.reduce((a, b) => ((run.probabilities[b] ?? 0) > (run.probabilities[a] ?? 0) ? b : a), defects[0]!);
 }
 
-function boxesOf(img: LabelledImage): Truth[] {
+/** Ground-truth boxes of an image; `named`: each with its own label (else all "defect"). */
+function boxesOf(img: LabelledImage, named = false): Truth[] {
   const scale = img.boxesNormalised && img.width && img.height ? [img.width, img.height] : [1, 1];
-  const out: Truth[] = img.boxes.map((b) => ({ image: img.path, label: 'defect', box: [b.box[0] * scale[0]!, b.box[1] * scale[1]!, b.box[2] * scale[0]!, b.box[3] * scale[1]!] }));
+  const out: Truth[] = img.boxes.map((b) => ({ image: img.path, label: named ? b.label : 'defect', box: [b.box[0] * scale[0]!, b.box[1] * scale[1]!, b.box[2] * scale[0]!, b.box[3] * scale[1]!] }));
   for (const p of img.polygons) {
     const xs = p.points.map((q) => q[0]);
     const ys = p.points.map((q) => q[1]);
-    out.push({ image: img.path, label: 'defect', box: [Math.min(...xs), Math.min(...ys), Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)] });
+    out.push({ image: img.path, label: named ? p.label : 'defect', box: [Math.min(...xs), Math.min(...ys), Math.max(...xs) - Math.min(...xs), Math.max(...ys) - Math.min(...ys)] });
   }
   return out;
 }
@@ -169,6 +194,7 @@ export function evaluatePack(set: LabelledSet, runs: readonly RecordedRun[], pac
   let uncertain = 0;
   // Anomaly packs are ranked and thresholded on the raw score, in the unit of pack.yaml's
   // imageThreshold; the decision itself is the engine's (normalised ≥ 0.5 ⇔ raw ≥ imageThreshold).
+  const grounding = pack.kind === 'grounding';
   const raw = pack.kind === 'anomaly' && pack.imageThreshold !== undefined && runs.every((r) => r.rawScore !== undefined);
   for (const r of runs) {
     const img = byPath.get(r.path);
@@ -176,22 +202,32 @@ export function evaluatePack(set: LabelledSet, runs: readonly RecordedRun[], pac
     const label = truthFor(img, set, pack);
     const predicted = predictedFor(r, pack);
     const score = raw ? r.rawScore! : r.score;
-    const scores = pack.kind === 'anomaly' ? { [pack.labels[1]!]: score } : { ...r.probabilities };
+    const scores = pack.kind !== 'classifier' ? { [pack.labels[1]!]: score } : { ...r.probabilities };
     labelled.push({ path: r.path, label, predicted, scores });
-    preds.push({ path: r.path, pack: pack.name, label: img.label, predicted, scores, defectScore: score });
+    preds.push({ path: r.path, pack: pack.name, label: img.label, predicted, scores, defectScore: score, ...(grounding ? { boxes: r.regions.map((g) => ({ label: g.label, box: g.box, score: g.score })) } : {}) });
     const positive = isNormalTruth(img.label, set, pack) ? 0 : 1;
     y.push(positive);
     s.push(score);
     const low = r.thresholds['low'];
     const high = r.thresholds['high'];
     if (low !== undefined && high !== undefined && r.score >= low && r.score < high) uncertain++;
-    if (positive) truths.push(...boxesOf(img));
-    if (positive) for (const g of r.regions) dets.push({ image: r.path, label: 'defect', box: g.box, score: g.score });
+    if (grounding) {
+      truths.push(...boxesOf(img, true));
+      for (const g of r.regions) dets.push({ image: r.path, label: g.label, box: g.box, score: g.score });
+    } else if (positive) {
+      truths.push(...boxesOf(img));
+      for (const g of r.regions) dets.push({ image: r.path, label: 'defect', box: g.box, score: g.score });
+    }
   }
   if (!labelled.length) throw new InspectorError('EVAL_NO_RESULTS', `${pack.name} produced no result on any image of the set (see the recorded errors).`, { pack: pack.name });
   const boot = { rounds: opts.bootstrapRounds ?? BOOTSTRAP_DEFAULTS.rounds, seed: opts.seed ?? BOOTSTRAP_DEFAULTS.seed };
   // The raw threshold in force when the runs were taken (an applied version), else pack.yaml's.
-  const threshold = raw ? (runs[0]?.thresholds['imageThreshold'] ?? pack.imageThreshold!) : (runs[0]?.thresholds['high'] ?? runs[0]?.thresholds['normalised'] ?? 0.5);
+  // A detector's image score is its best kept box; it calls a defect at its box threshold.
+  const threshold = raw
+    ? (runs[0]?.thresholds['imageThreshold'] ?? pack.imageThreshold!)
+    : grounding
+      ? (runs[0]?.thresholds['box'] ?? 0.5)
+      : (runs[0]?.thresholds['high'] ?? runs[0]?.thresholds['normalised'] ?? 0.5);
   const range: [number, number] = raw ? [s.reduce((a, b) => Math.min(a, b), threshold), s.reduce((a, b) => Math.max(a, b), threshold)] : [0, 1];
   const rel = (v: number) => (range[1] > range[0] ? (v - range[0]) / (range[1] - range[0]) : 0);
   // Per round, from the draw counts: TP / FP / FN at the threshold in one sequential pass.
@@ -236,17 +272,19 @@ export function evaluatePack(set: LabelledSet, runs: readonly RecordedRun[], pac
     pr: auc === null ? null : thinCurve(prCurve(y, s) as unknown as Record<string, number[]>) as unknown as BinaryMetrics['pr'],
     histogram: { normal: histogram(s.filter((_, i) => !y[i]).map(rel)), defect: histogram(s.filter((_, i) => y[i]).map(rel)) },
     histogramRange: range,
-    scoreUnit: raw ? 'raw anomaly score' : 'probability',
+    scoreUnit: raw ? 'raw anomaly score' : grounding ? 'best box score' : 'probability',
   };
   const proposals: Proposal[] = [];
   let band: Band | null = null;
-  if (positives && positives < y.length) {
+  // No proposals for a detector: its threshold is the box threshold of the prompt's boxes, not an
+  // image cut-off a threshold version could apply (the engine keeps boxes ≥ boxThreshold).
+  if (!grounding && positives && positives < y.length) {
     proposals.push(propose(y, s, { kind: 'f1' }));
     proposals.push(propose(y, s, { kind: 'recall', target: opts.recallTarget ?? 0.99 }));
     proposals.push(propose(y, s, { kind: 'false-alarm', target: opts.falseAlarmTarget ?? 0.01 }));
     band = uncertainBand(y, s, opts.recallTarget ?? 0.99, opts.falseAlarmTarget ?? 0.01);
   }
-  if (y.length - positives >= 2) proposals.push(propose(y, s, { kind: 'sigma', k: opts.sigmaK ?? 3 }));
+  if (!grounding && y.length - positives >= 2) proposals.push(propose(y, s, { kind: 'sigma', k: opts.sigmaK ?? 3 }));
   const evaluation: PackEvaluation = {
     pack,
     images: labelled.length,
@@ -255,7 +293,8 @@ export function evaluatePack(set: LabelledSet, runs: readonly RecordedRun[], pac
     binary,
     // Only probabilities have a calibration; an anomaly score is a distance.
     calibration: pack.kind === 'classifier' ? reliability(y, s) : null,
-    localisation: truths.length ? detectionMetrics(dets, truths) : null,
+    localisation: truths.length ? detectionMetrics(dets, truths, { allPoint: grounding }) : null,
+    outOfEnvelope: { images: runs.filter((r) => r.outOfEnvelope).length, boxesWithheld: grounding ? runs.filter((r) => r.outOfEnvelope && r.thresholds['guardedBoxesKept'] !== 1).length : 0 },
     proposals,
     band,
   };

@@ -1,7 +1,8 @@
 /**
  * `evaluate --out DIR`: metrics.json (everything, curves included), predictions.csv (one row per
  * image and pack: path, label = the truth, predicted, score_<class> per class) and SVG plots per
- * pack (ROC, PR, confusion matrix, score histograms with the threshold line, reliability).
+ * pack (ROC, PR, confusion matrix, score histograms with the threshold line, reliability); with a
+ * grounding detector also detections.json (its boxes, COCO results format).
  * Written to temporary names and renamed, so a reader never sees half a file.
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,16 @@ export function predictionsCsv(preds: readonly Prediction[]): string {
   const header = ['path', 'label', 'predicted', ...classes.map((c) => `score_${c}`), 'defect_score', ...(multi ? ['pack'] : [])];
   const rows = preds.map((p) => [p.path, p.label, p.predicted, ...classes.map((c) => p.scores[c] ?? NaN), p.defectScore, ...(multi ? [p.pack] : [])].map(csvCell).join(','));
   return [header.join(','), ...rows].join('\n') + '\n';
+}
+
+/**
+ * A grounding detector's boxes, one entry per box as COCO's results format lists them (image,
+ * category name, bbox [x, y, w, h] in image pixels, score), so AP can be recomputed from the set's
+ * own annotations by another tool (tests/unit/evaluation/reference.py does). Null without a detector.
+ */
+export function detectionsJson(preds: readonly Prediction[]): string | null {
+  const rows = preds.filter((p) => p.boxes).flatMap((p) => p.boxes!.map((b) => ({ pack: p.pack, image: p.path, category: b.label, bbox: b.box, score: b.score })));
+  return preds.some((p) => p.boxes) ? JSON.stringify(rows) + '\n' : null;
 }
 
 const W = 360;
@@ -122,6 +133,7 @@ export function writeEvaluationOutput(dir: string, result: { packs: PackEvaluati
   const { predictions, ...metrics } = result;
   put('metrics.json', JSON.stringify(metrics, null, 2) + '\n');
   put('predictions.csv', predictionsCsv(predictions));
+  put('detections.json', detectionsJson(predictions));
   for (const plot of evaluationPlots(result)) put(plot.name, plot.svg);
   return written;
 }

@@ -116,7 +116,10 @@ export async function evaluationReport(store: HistoryStore, evaluationId: number
       line(`Confusion (rows truth, columns predicted: ${p.classification.predictedClasses.join(', ')}; TP ${b.point.tp} FP ${b.point.fp} TN ${b.point.tn} FN ${b.point.fn})`);
       p.classification.classes.forEach((c, i) => line(`${c}: ${p.classification.matrix[i]!.join('  ')}`, { indent: 12 }));
       for (const c of p.classification.perClass) line(`${c.label}: precision ${f3(c.precision)}${ci(c.precisionCi)}  recall ${f3(c.recall)}${ci(c.recallCi)}  F1 ${f3(c.f1)}${ci(c.f1Ci)}  n ${c.support}`, { indent: 12 });
-      if (p.localisation) line(`Localisation: AP@0.5 ${f3(p.localisation.ap50)}  AP@[.5:.95] ${f3(p.localisation.ap)}  F1@IoU0.5 ${f3(p.localisation.f1At50)}  mean IoU ${f3(p.localisation.meanIou)}`);
+      if (p.localisation) line(`Localisation (COCO, 101-point): AP@0.5 ${f3(p.localisation.ap50)}  AP@[.5:.95] ${f3(p.localisation.ap)}  F1@IoU0.5 ${f3(p.localisation.f1At50)}  mean IoU ${f3(p.localisation.meanIou)}`);
+      if (p.localisation && p.pack.kind === 'grounding') {
+        for (const c of p.localisation.perClass) line(`${c.label}: ${c.truths} boxes, ${c.detections} kept; AP@0.5 ${f3(c.ap50)}  AP@[.5:.95] ${f3(c.ap)}  F1@IoU0.5 ${f3(c.f1At50)}  (all-point AP@0.5 ${f3(c.ap50AllPoint)})`, { indent: 12 });
+      }
       if (p.pixel) line(`Pixel level: AUROC ${f3(p.pixel.pixelAuroc)}  AUPRO@0.3 ${f3(p.pixel.aupro)} (${p.pixel.images} maps)`);
       if (p.maps) line(`Maps: pointing game ${f3(p.maps.pointingGame)}${ci(p.maps.pointingGameCi)}  energy in mask ${f3(p.maps.energyInMask)}${ci(p.maps.energyInMaskCi)}`);
       line('Proposed thresholds (score ≥ threshold is a defect):', { bold: true });
@@ -135,7 +138,7 @@ export async function evaluationReport(store: HistoryStore, evaluationId: number
       keep(90);
       heading('Side by side (same set; case level on the same cases)');
       for (const r of metrics.sideBySide.systems) {
-        line(`${r.system} (${r.kind}), ${r.images} ${r.f1 === null ? 'cases' : 'images'}: ${r.f1 === null ? '' : `F1 ${f3(r.f1)}${ci(r.f1Ci)}  ROC-AUC ${f3(r.rocAuc)}${ci(r.rocAucCi)}  `}case recall ${f3(r.caseRecall)}  case false alarm ${f3(r.caseFalseAlarm)}  case accuracy ${f3(r.caseAccuracy)}`, { indent: 12 });
+        line(`${r.system} (${r.kind}), ${r.images} ${r.f1 === null ? 'cases' : 'images'}: ${r.f1 === null ? '' : `F1 ${f3(r.f1)}${ci(r.f1Ci)}  ROC-AUC ${f3(r.rocAuc)}${ci(r.rocAucCi)}  `}${r.ap50 === null || r.ap50 === undefined ? '' : `box AP@0.5 ${f3(r.ap50)}  AP@[.5:.95] ${f3(r.ap)}  F1@IoU0.5 ${f3(r.f1At50)}  `}case recall ${f3(r.caseRecall)}  case false alarm ${f3(r.caseFalseAlarm)}  case accuracy ${f3(r.caseAccuracy)}`, { indent: 12 });
       }
       for (const a of metrics.sideBySide.agreement) line(`${a.a} vs ${a.b}: ${a.images ? `${a.images} common images, same call ${f3(a.decisionAgreement)}, mean region IoU ${f3(a.meanIou)}` : 'no image inspected by both'}`, { indent: 12 });
     }

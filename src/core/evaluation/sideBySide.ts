@@ -7,7 +7,7 @@
  * IoU of their regions (union of each system's boxes, on the image's pixel grid).
  */
 import type { Interval } from './metrics/bootstrap';
-import type { CaseEvaluation, PackEvaluation, RecordedRun } from './evaluate';
+import { groundingFlags, type CaseEvaluation, type PackEvaluation, type RecordedRun } from './evaluate';
 
 export interface SystemRow {
   system: string;
@@ -20,6 +20,10 @@ export interface SystemRow {
   recall: number | null;
   rocAuc: number | null;
   rocAucCi: Interval | null;
+  /** Box level against the set's boxes (COCO AP@0.5, AP@[.5:.95], F1 at IoU 0.5); null without boxes. */
+  ap50: number | null;
+  ap: number | null;
+  f1At50: number | null;
   cases: number;
   /** Defective cases flagged (a defect or UNCERTAIN), good cases flagged, and binary case accuracy. */
   caseRecall: number | null;
@@ -63,6 +67,8 @@ type Run = RecordedRun & { width?: number | null; height?: number | null };
 /** The pack's call on one run: flagged (defect or uncertain band) by the thresholds it ran with. */
 export function flagged(r: RecordedRun): boolean {
   const t = r.thresholds;
+  // A grounding detector calls a defect when it kept a box (its thresholds are box and text).
+  if (t['box'] !== undefined && t['text'] !== undefined) return groundingFlags(r);
   if (t['imageThreshold'] !== undefined && r.rawScore !== undefined) return r.rawScore >= (t['imageLow'] ?? t['imageThreshold']);
   const low = t['low'] ?? t['high'] ?? t['normalised'] ?? 0.5;
   return r.score >= low;
@@ -128,12 +134,15 @@ export function sideBySide(packs: readonly PackEvaluation[], runs: readonly Run[
       recall: p.binary.point.recall,
       rocAuc: p.binary.rocAuc,
       rocAucCi: p.binary.rocAucCi,
+      ap50: p.localisation?.ap50 ?? null,
+      ap: p.localisation?.ap ?? null,
+      f1At50: p.localisation ? p.localisation.f1At50 : null,
       ...caseFigures(calls),
     };
   });
   if (cases) {
     const calls = new Map(caseRows.map((c) => [c.id, c.verdict !== 'PASS']));
-    systems.push({ system: 'integrated verdict', kind: 'rules', images: cases.cases, f1: null, f1Ci: null, precision: null, recall: null, rocAuc: null, rocAucCi: null, ...caseFigures(calls) });
+    systems.push({ system: 'integrated verdict', kind: 'rules', images: cases.cases, f1: null, f1Ci: null, precision: null, recall: null, rocAuc: null, rocAucCi: null, ap50: null, ap: null, f1At50: null, ...caseFigures(calls) });
   }
   const agreement: Agreement[] = [];
   for (let i = 0; i < packs.length; i++) {

@@ -307,7 +307,14 @@ export function verifyDicomFiles(db: Database.Database): { checked: number; firs
 export function verifyBlobs(db: Database.Database, blobs: BlobStore): { checked: number; firstBreak: DerivedBreak | null } {
   let checked = 0;
   const seen = new Set<string>();
-  for (const row of db.prepare(`SELECT id, json_extract(explanation, '$.blob') AS blob FROM inference_runs WHERE json_extract(explanation, '$.blob') IS NOT NULL ORDER BY id`).iterate() as IterableIterator<{ id: number; blob: string }>) {
+  // Heatmaps ($.blob) and segmentation masks ($.mask.blob): both are named by the signed run; maps
+  // drawn after their run (run_explanations, the station's decision first) name their run too.
+  const later = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'run_explanations'`).get()
+    ? ` UNION ALL SELECT run_id AS id, blob_sha256 AS blob FROM run_explanations WHERE blob_sha256 IS NOT NULL`
+    : '';
+  const named = `SELECT id, json_extract(explanation, '$.blob') AS blob FROM inference_runs WHERE json_extract(explanation, '$.blob') IS NOT NULL
+    UNION ALL SELECT id, json_extract(explanation, '$.mask.blob') AS blob FROM inference_runs WHERE json_extract(explanation, '$.mask.blob') IS NOT NULL${later} ORDER BY id`;
+  for (const row of db.prepare(named).iterate() as IterableIterator<{ id: number; blob: string }>) {
     if (seen.has(row.blob)) continue;
     seen.add(row.blob);
     try {

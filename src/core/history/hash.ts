@@ -99,7 +99,17 @@ export const HASHED_COLUMNS = {
       'config_hash', 'images', 'failed_images', 'run_ids', 'operator_id',
     ],
   },
+  // A map drawn after the run was recorded and published (the station's decision first): the run it
+  // explains, the map blob's SHA-256 and the regions read off it (migration "run explanations …").
+  explanation: {
+    table: 'run_explanations',
+    key: 'id',
+    columns: ['id', 'run_id', 'created_at', 'method', 'explanation', 'blob_sha256', 'regions', 'score', 'timings', 'operator_id'],
+  },
 } as const;
+
+/** The migration that adds `run_explanations` (by name: the lead renumbers migrations at merge). */
+export const RUN_EXPLANATIONS_MIGRATION = 'run explanations recorded after the decision';
 
 /**
  * The migration that signs `evaluation_batch` rows and chains the DICOM worklist (by name: the lead

@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { InspectorError } from '../../shared/errors';
 import { chainedRows, DICOM_INSTANCE_COLUMNS, DICOM_STUDY_COLUMNS, dicomRowHash, LEDGER_CHAIN_MIGRATION, operatorSelectionHash, referenceHash } from './derived';
 import { AuditAppender } from './audit';
-import { HASHED_COLUMNS, SIGNING_MIGRATION, type AuditEntity } from './hash';
+import { HASHED_COLUMNS, RUN_EXPLANATIONS_MIGRATION, SIGNING_MIGRATION, type AuditEntity } from './hash';
 import { storedRecordReader } from './verify';
 
 export interface Migration {
@@ -318,6 +318,23 @@ CREATE TRIGGER threshold_versions_no_delete BEFORE DELETE ON threshold_versions 
 CREATE TRIGGER threshold_versions_outbox AFTER INSERT ON threshold_versions BEGIN INSERT INTO sync_outbox(tbl, rid) VALUES ('threshold_versions', NEW.id); END;
 `;
 
+/**
+ * Explanations recorded after the decision (issue 14): the station publishes a case's OK/NG from its
+ * scores and only then draws the map (HiResCAM of the battery pack); the map is not in the signed run
+ * but in a record of its own that names the run, the map blob's SHA-256 and the regions read off it.
+ * Audited (entity `explanation`), append-only, synced. Runs recorded with their map keep it as before.
+ */
+const vRunExplanations = `
+CREATE TABLE run_explanations(
+  id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES inference_runs(id), created_at INTEGER NOT NULL,
+  method TEXT NOT NULL, explanation TEXT NOT NULL, blob_sha256 TEXT, regions TEXT NOT NULL, score REAL, timings TEXT NOT NULL,
+  operator_id TEXT);
+CREATE INDEX run_explanations_run ON run_explanations(run_id, id);
+CREATE TRIGGER run_explanations_no_update BEFORE UPDATE ON run_explanations BEGIN SELECT RAISE(ABORT, 'HISTORY_APPEND_ONLY: run_explanations rows are never changed'); END;
+CREATE TRIGGER run_explanations_no_delete BEFORE DELETE ON run_explanations BEGIN SELECT RAISE(ABORT, 'HISTORY_APPEND_ONLY: run_explanations rows are never deleted'); END;
+${outboxTrigger('run_explanations', 'id')}
+`;
+
 /** Order in which existing rows are logged when the audit chain is introduced over old data. */
 const BACKFILL_ORDER: AuditEntity[] = ['operator', 'batch', 'run', 'review', 'error'];
 
@@ -436,6 +453,7 @@ export const MIGRATIONS: Migration[] = [
       }
     },
   },
+  { version: 16, name: RUN_EXPLANATIONS_MIGRATION, up: (db) => db.exec(vRunExplanations) },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

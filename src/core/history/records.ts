@@ -21,6 +21,8 @@ import {
   type MeasurementInput,
   type ReviewInput,
   type BoxReviewInput,
+  type ExplanationRef,
+  type Region,
 } from './types';
 
 export interface WriteTx {
@@ -441,6 +443,39 @@ export function recordAgreement(tx: WriteTx, a: AgreementInput): number {
     },
     a.operatorId ?? 'system',
     'agreement.record',
+  );
+}
+
+/** A run's map drawn after the run was recorded (the station publishes the decision first). */
+export interface ExplanationInput {
+  runId: number;
+  explanation: ExplanationRef;
+  regions: Region[];
+  /** The score of the forward pass that drew the map (equal to the run's on unchanged files and pack). */
+  score: number | null;
+  timings: Record<string, number>;
+  operatorId: string | null;
+}
+
+export function recordExplanation(tx: WriteTx, x: ExplanationInput): number {
+  if (!tx.sql('SELECT 1 FROM inference_runs WHERE id = ?').get(x.runId)) throw new InspectorError('HISTORY_RUN_NOT_FOUND', `No inference run ${x.runId}.`);
+  return insertAudited(
+    tx,
+    'explanation',
+    'run_explanations',
+    {
+      run_id: x.runId,
+      created_at: tx.now(),
+      method: x.explanation.method,
+      explanation: JSON.stringify(x.explanation),
+      blob_sha256: x.explanation.blob ?? null,
+      regions: JSON.stringify(x.regions),
+      score: x.score !== null && Number.isFinite(x.score) ? x.score : null,
+      timings: JSON.stringify(x.timings),
+      operator_id: x.operatorId,
+    },
+    x.operatorId ?? 'system',
+    'explanation.record',
   );
 }
 

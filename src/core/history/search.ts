@@ -198,6 +198,7 @@ export function getRun(db: Database.Database, runId: number): RunDetail {
   // A correction always names a review of the same run, so the run's own reviews say who superseded whom.
   const supersededBy = new Map(reviews.filter((v) => v.supersedes !== null).map((v) => [v.supersedes!, v.id]));
   const s = (k: string) => r[k] as string;
+  const later = r['explanation'] === null ? laterExplanation(db, runId) : null;
   return {
     run: {
       id: r['id'] as number,
@@ -216,8 +217,9 @@ export function getRun(db: Database.Database, runId: number): RunDetail {
       probabilities: parse(s('probabilities'), {}),
       scores: parse(s('scores'), {}),
       thresholds: parse(s('thresholds'), {}),
-      regions: parse(s('regions'), []),
-      explanation: parse(r['explanation'] as string | null, null),
+      regions: later && s('regions') === '[]' ? later.regions : parse(s('regions'), []),
+      explanation: later ? later.explanation : parse(r['explanation'] as string | null, null),
+      ...(later ? { explanationRecord: later.id } : {}),
       timings: parse(s('timings'), {}),
       configHash: (r['config_hash'] as string | null) ?? null,
       operatorId: (r['operator_id'] as string | null) ?? null,
@@ -246,6 +248,16 @@ export function getRun(db: Database.Database, runId: number): RunDetail {
     boxReviews: boxReviewsOf(db, runId),
     caseVerdict: caseVerdictOfRun(db, runId, c['case_key'] as string),
   };
+}
+
+/**
+ * The map of a run recorded without one and drawn afterwards (run_explanations: the station publishes
+ * its decision first): the latest such record, or null (none yet, or a database from before them).
+ */
+function laterExplanation(db: Database.Database, runId: number): { id: number; explanation: RunDetail['run']['explanation']; regions: RunDetail['run']['regions'] } | null {
+  if (!db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'run_explanations'`).get()) return null;
+  const x = db.prepare('SELECT id, explanation, regions FROM run_explanations WHERE run_id = ? ORDER BY id DESC LIMIT 1').get(runId) as { id: number; explanation: string; regions: string } | undefined;
+  return x ? { id: x.id, explanation: JSON.parse(x.explanation) as RunDetail['run']['explanation'], regions: JSON.parse(x.regions) as RunDetail['run']['regions'] } : null;
 }
 
 /** A review's measurements as recorded (none on a database from before they were kept). */

@@ -219,6 +219,10 @@ export class HistoryStore {
     return this.write((tx) => records.recordAgreement(tx, a));
   }
 
+  recordExplanation(x: records.ExplanationInput): number {
+    return this.write((tx) => records.recordExplanation(tx, x));
+  }
+
   recordCaseVerdict(v: CaseVerdictInput): number {
     return this.write((tx) => records.recordCaseVerdict(tx, v));
   }

@@ -62,6 +62,10 @@ export interface ExplanationRef {
   target?: string;
   layers?: string[];
   fusion?: string;
+  /** The map's trust figure (src/core/explain/faithfulness.ts), signed with the run like the rest. */
+  trust?: { verdict: string; figure: number | null; [k: string]: unknown };
+  /** Segmentation runs: the class mask (uint8 per model pixel, 255 = none) in the blob store. */
+  mask?: { blob: string; width: number; height: number; classes?: { label: string; colour: string; background: boolean }[] };
 }
 
 export interface InferenceRecord {
@@ -231,6 +235,8 @@ export interface RunDetail {
     thresholds: Record<string, number>;
     regions: Region[];
     explanation: ExplanationRef | null;
+    /** Set when the map (and its regions) came from a later explanation record (run_explanations id), not the run. */
+    explanationRecord?: number;
     timings: Record<string, number>;
     configHash: string | null;
     operatorId: string | null;

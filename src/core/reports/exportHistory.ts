@@ -49,6 +49,11 @@ export const EXPORT_COLUMNS: readonly { name: string; value: (r: ExportRun) => C
   { name: 'case_verdict_policy', value: (r) => policyOf(r.caseVerdict) },
   { name: 'case_config_hash', value: (r) => r.caseVerdict.configHash },
   { name: 'case_failed_images', value: (r) => r.caseVerdict.failedImages },
+  // The explanation map's method and whether it explains the decision (trust figure: strong / weak /
+  // not-applicable, and the figure itself), as recorded with the run; empty for runs without a map.
+  { name: 'explanation_method', value: (r) => r.explanationMethod },
+  { name: 'explanation_trust', value: (r) => r.trustVerdict },
+  { name: 'explanation_trust_figure', value: (r) => r.trustFigure },
   // Filled only on the last row (`record` = `audit_anchor`): the chain head to keep off the machine.
   { name: 'audit_anchor', value: () => null },
 ];

@@ -40,6 +40,10 @@ export interface ExportRun extends Omit<HistoryRow, 'review' | 'groundingPrompt'
   groundingPrompt: string | null;
   /** The latest accept/reject per box (index into `regions`), with who decided. */
   boxDecisions: ExportBoxDecision[];
+  /** The map's method and its trust figure (src/core/explain/faithfulness.ts) as the signed run records them. */
+  explanationMethod: string | null;
+  trustVerdict: string | null;
+  trustFigure: number | null;
 }
 
 export interface ExportBoxDecision {
@@ -99,7 +103,9 @@ export function* runPages(db: Database.Database, scope: RunScope, pageSize = 100
     db.prepare(
       `SELECT r.id AS runId, r.created_at AS createdAt, c.case_key AS caseKey, c.line, c.station, i.source_path AS sourcePath,
          i.sha256 AS imageSha256, i.modality, r.pack_name AS packName, r.pack_version AS packVersion, r.pack_hashes AS packHashes,
-         r.provider, r.batch_id AS batchId, r.regions, r.verdict, r.score, r.threshold, r.grounding_prompt AS groundingPrompt, ${scope.key} AS k
+         r.provider, r.batch_id AS batchId, r.regions, r.verdict, r.score, r.threshold, r.grounding_prompt AS groundingPrompt,
+         json_extract(r.explanation, '$.method') AS explanationMethod, json_extract(r.explanation, '$.trust.verdict') AS trustVerdict,
+         json_extract(r.explanation, '$.trust.figure') AS trustFigure, ${scope.key} AS k
        FROM ${scope.from}
        ${scope.where} ${after ? `AND (${scope.key}, ${scope.id}) ${cmp} (?, ?)` : ''}
        ORDER BY ${scope.key} ${scope.dir}, ${scope.id} ${scope.dir}

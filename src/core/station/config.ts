@@ -84,6 +84,10 @@ export const StationConfig = z
     // Non-deciding work (a side's grounding findings): after_publish (default) publishes the OK/NG as
     // soon as it is recorded and records/publishes the findings after it; with_decision waits for them.
     findings: z.enum(['after_publish', 'with_decision']).default('after_publish'),
+    // The deciding packs' explanation (e.g. the battery pack's HiResCAM): after_publish (default) decides
+    // from the scores alone, publishes, then draws the map and records it as its own audited record
+    // (run_explanations); with_decision draws it inside the decision and the signed run, as `batch` does.
+    explanation: z.enum(['after_publish', 'with_decision']).default('after_publish'),
     publish: z.object({ mqtt: Mqtt.optional(), opcua: OpcUa.optional(), rest: Rest.optional() }).strict().prefault({}),
     sync: Sync.optional(),
   })

@@ -48,6 +48,9 @@ export interface FindingsWork {
   watchDir: string | null;
   files: CaseFile[];
   finish: CaseFile[];
+  /** What is still to run: the findings, the deciding packs' maps. Absent (older rows): findings only. */
+  findings?: boolean;
+  explain?: boolean;
 }
 
 /** A case's identity: station, serial and the content of every file (not their names or times). */

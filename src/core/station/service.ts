@@ -3,7 +3,7 @@
  * started in order and closed in reverse. The shells (CLI, desktop app) build StationDeps from their
  * inspection worker and history and call startStationService.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { InspectorError } from '../../shared/errors';
 import type { LoadedStationConfig } from './config';
 import { BackgroundSync } from '../fleet/background';
@@ -31,6 +31,21 @@ export interface ServiceOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * A station process's SQLite memory, bounded small (the CLI's `inspector station` calls this on its
+ * own history). The history's defaults suit the desktop app's History room over a million runs — a
+ * 64 MiB page cache and a 256 MiB memory map — but in a long-running station both fill with the
+ * database as it grows, and that is most of its RSS growth over a soak (docs/STATION.md, "Soak"):
+ * bounded, yet thousands of images before they are full. The station's own queries read the newest
+ * rows by index; the OS page cache (not counted in the process's RSS) serves the rest.
+ */
+export const STATION_SQLITE = { cacheKiB: 8192, mmapBytes: 0 } as const;
+
+export function boundStationHistoryMemory(db: { pragma(source: string): unknown }): void {
+  db.pragma(`cache_size = -${STATION_SQLITE.cacheKiB}`);
+  db.pragma(`mmap_size = ${STATION_SQLITE.mmapBytes}`);
+}
+
 export async function startStationService(loaded: LoadedStationConfig, deps: StationDeps, opts: ServiceOptions): Promise<StationService> {
   const cfg = loaded.config;
   const log = opts.log ?? (() => {});
@@ -40,6 +55,18 @@ export async function startStationService(loaded: LoadedStationConfig, deps: Sta
   const station = new Station(cfg, { ...deps, log });
   // Where a case's time went (docs/STATION.md, "Latency"): one line per case, on request.
   if (process.env['INSPECTOR_STATION_TRACE'] === '1') station.on('trace', (t: CaseTrace) => log(`trace ${JSON.stringify(t)}`));
+  // Memory per N cases (INSPECTOR_STATION_MEMLOG=N; the soak reads it to find where RSS grows). With
+  // node --expose-gc a full collection runs first, so a heap that only waits for the GC does not count.
+  const memEvery = Number(process.env['INSPECTOR_STATION_MEMLOG'] ?? 0);
+  if (memEvery > 0) {
+    let n = 0;
+    station.on('result', () => {
+      if (++n % memEvery !== 0) return;
+      (globalThis as { gc?: () => void }).gc?.();
+      const m = process.memoryUsage();
+      log(`memory ${JSON.stringify({ cases: n, rss: m.rss, ...procStatus(), heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, listeners: station.listenerCount('result') })}`);
+    });
+  }
   const channels: StationChannels = {};
   if (cfg.publish.mqtt) {
     const m = new MqttPublisher(cfg.publish.mqtt, cfg.station, station.ledger, log);
@@ -89,4 +116,15 @@ export async function startStationService(loaded: LoadedStationConfig, deps: Sta
       await channels.mqtt?.close();
     },
   };
+}
+
+/** RssAnon / RssFile of this process in bytes (Linux /proc; empty elsewhere), for the memory log. */
+function procStatus(): { rssAnon?: number; rssFile?: number } {
+  try {
+    const text = readFileSync('/proc/self/status', 'utf8');
+    const kb = (f: string) => Number(new RegExp(`${f}:\\s+(\\d+)`).exec(text)?.[1] ?? NaN) * 1024;
+    return { rssAnon: kb('RssAnon'), rssFile: kb('RssFile') };
+  } catch {
+    return {};
+  }
 }

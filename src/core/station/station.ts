@@ -23,13 +23,32 @@ import { buildCorrection, buildFindings, buildResult, type CaseFile, type Statio
  * non-deciding findings, `all` both at once (station.yaml `findings: with_decision`).
  */
 export type InspectPart = 'decide' | 'detail' | 'all';
+export type MapPart = 'with' | 'none' | 'only';
+
+/** A deciding run that the after-publish step explains: the run and the pack/file it came from. */
+export interface ExplainedRun {
+  runId: number;
+  file: string;
+  pack: string;
+}
 
 export interface StationDeps {
   store: HistoryStore;
   /** The batch inspection core (worker `inspect`): these files, case ids relative to baseDir. */
-  inspect(paths: string[], baseDir: string, part?: InspectPart): Promise<InspectReport>;
+  /**
+   * `maps`: `with` (default) the deciding packs draw their explanation maps as in `batch`; `none` scores
+   * only (the station's decision, station.yaml `explanation: after_publish`); `only` just the deciding
+   * packs that draw a map (classifiers), with it — the map drawn after the publish.
+   */
+  inspect(paths: string[], baseDir: string, part?: InspectPart, maps?: MapPart): Promise<InspectReport>;
   /** Records the report's runs and errors; runs inside the station's transaction. Returns run ids. */
   record(report: InspectReport): (number | undefined)[];
+  /**
+   * Records the maps of `report`'s deciding results as explanation records of the runs already
+   * recorded for them (`runs`, matched by file name and pack); inside the station's transaction.
+   * Returns the record ids. Absent: maps drawn after the decision are not kept.
+   */
+  recordExplanations?(report: InspectReport, runs: readonly ExplainedRun[]): number[];
   /** Work after the commit that may be slow (pack reference distributions). */
   afterRecord?(report: InspectReport): Promise<void>;
   log?(line: string): void;
@@ -53,6 +72,10 @@ interface DetailJob {
   /** Files to finish (keep/move/delete) once the findings have read them: the case's and its sidecar. */
   finish: CaseFile[];
   recordedAt: number;
+  /** Run the side's grounding findings (`findings: after_publish`). */
+  findings: boolean;
+  /** Draw the deciding packs' maps and record them as explanation records (`explanation: after_publish`). */
+  explain: boolean;
 }
 
 /** Where the time of one case went (ms), for the log (INSPECTOR_STATION_TRACE=1) and the bench. */
@@ -63,7 +86,7 @@ export interface CaseTrace {
   arrivalMs: number;
   /** Complete → taken from the queue. */
   queueMs: number;
-  /** The worker's decide call (decode, inference, explanation of the deciding packs). */
+  /** The worker's decide call (decode, inference; the deciding packs' map only with `explanation: with_decision`). */
   inspectMs: number;
   /** The worker's own time per pack (preprocess / inference / explanation or map), summed over images. */
   packs: Record<string, { preprocessMs: number; inferenceMs: number; explainMs: number }>;
@@ -195,7 +218,8 @@ export class Station extends EventEmitter {
         continue;
       }
       for (const f of p.work.finish) this.detailPaths.add(f.path);
-      this.details.push({ watch, result, files: p.work.files, finish: p.work.finish, recordedAt: Date.now() });
+      // Rows from before maps were drawn after the publish carry neither flag: findings only.
+      this.details.push({ watch, result, files: p.work.files, finish: p.work.finish, recordedAt: Date.now(), findings: p.work.findings ?? true, explain: p.work.explain ?? false });
     }
     if (this.details.length > 0 && !this.running) this.idle = this.drain();
   }
@@ -364,6 +388,7 @@ export class Station extends EventEmitter {
     const sidecar = job.watch ? readSidecar(join(job.watch.dir, `${job.serial}.json`)) : null;
     const inspectStart = Date.now();
     const withFindings = this.config.findings === 'with_decision';
+    const explainNow = this.config.explanation === 'with_decision';
     let report: InspectReport | null = null;
     let failure: { code: string; message: string } | undefined;
     if (job.files.length > 0) {
@@ -373,6 +398,7 @@ export class Station extends EventEmitter {
             job.files.map((f) => f.path),
             job.watch?.dir ?? process.cwd(),
             withFindings ? 'all' : 'decide',
+            explainNow ? 'with' : 'none',
           );
           failure = undefined;
         } catch (e) {
@@ -405,10 +431,13 @@ export class Station extends EventEmitter {
           inspectStart,
           now: Date.now(),
         });
-        const deferred = !withFindings && report !== null && job.files.length > 0;
-        // The findings still to run are an outbox row of their own (channel "findings", drained by
-        // the station itself): a kill before they ran is resumed at the next start, never lost.
-        const findingsWork = deferred ? [findingsRow({ watchDir: job.watch?.dir ?? null, files: job.files, finish: sidecar ? [...job.files, sidecar.file] : job.files })] : [];
+        const deferred = (!withFindings || !explainNow) && report !== null && job.files.length > 0;
+        // The work still to run after the publish (findings, the deciding packs' map) is an outbox row
+        // of its own (channel "findings", drained by the station itself): a kill before it ran is
+        // resumed at the next start, never lost.
+        const findingsWork = deferred
+          ? [findingsRow({ watchDir: job.watch?.dir ?? null, files: job.files, finish: sidecar ? [...job.files, sidecar.file] : job.files, findings: !withFindings, explain: !explainNow })]
+          : [];
         this.ledger.insertCase(r, job.files, [...this.outboxFactories.flatMap((f) => f(r)), ...findingsWork]);
         return r;
       });
@@ -425,39 +454,56 @@ export class Station extends EventEmitter {
     if (failure) this.emit('inspection-failed', { serial: job.serial, resultId: result.resultId, error: failure });
     this.resolveWaiters(result);
     const finish = sidecar ? [...job.files, sidecar.file] : job.files;
-    if (!withFindings && report && job.files.length > 0) {
+    if ((!withFindings || !explainNow) && report && job.files.length > 0) {
       for (const f of finish) this.detailPaths.add(f.path);
-      this.details.push({ watch: job.watch, result, files: job.files, finish, recordedAt });
+      this.details.push({ watch: job.watch, result, files: job.files, finish, recordedAt, findings: !withFindings, explain: !explainNow });
     }
     else this.finishFiles(job.watch, finish);
     if (report && this.deps.afterRecord) await this.deps.afterRecord(report).catch((e: unknown) => this.log(`pack reference: ${toErrorInfo(e).message}`));
   }
 
   /**
-   * The findings of a recorded, published case: inspected, recorded (runs linked to the case, the
-   * findings message in the outbox) in one transaction, then published. A failure here is logged
-   * and changes nothing already published.
+   * The after-publish work of a recorded, published case: its findings (a side's grounding pack) and
+   * the deciding packs' maps, from one worker call. Findings are recorded (runs linked to the case,
+   * the findings message in the outbox) and each map as an explanation record of the run it explains
+   * (run_explanations) in one transaction, then published. A failure here is logged and changes
+   * nothing already published.
    */
   private async detail(d: DetailJob): Promise<void> {
     this.current = d.result.serial;
     try {
+      // Findings only, the deciding packs again (their map), or both.
+      const part: InspectPart = d.findings && d.explain ? 'all' : d.explain ? 'decide' : 'detail';
       const report = await this.deps.inspect(
         d.files.map((f) => f.path),
         d.watch?.dir ?? process.cwd(),
-        'detail',
+        part,
+        d.explain ? 'only' : 'none',
       );
-      if (report.results.length > 0) {
-        const findings = this.deps.store.write(() => {
+      const findingsReport = { ...report, results: report.results.filter((r) => r.role === 'findings') };
+      const explained = d.explain ? { ...report, results: report.results.filter((r) => r.role !== 'findings' && !r.error) } : null;
+      const runs: ExplainedRun[] = d.result.images
+        .filter((i) => i.runId !== null && i.role !== 'findings')
+        .map((i) => ({ runId: i.runId!, file: i.file, pack: i.pack.name }));
+      if (explained) this.checkScores(d, explained, runs);
+      const out = this.deps.store.write(() => {
+        let findings: StationFindings | null = null;
+        if (findingsReport.results.length > 0) {
           // Runs and error rows only: the case's verdict was recorded with its decision.
-          const runIds = this.deps.record({ ...report, cases: [], skipped: [] });
+          const runIds = this.deps.record({ ...findingsReport, cases: [], skipped: [] });
           const now = Date.now();
-          const f = buildFindings(d.result, report, d.files, runIds, now - d.recordedAt, now);
-          this.ledger.insertFindings(f, this.findingsFactories.flatMap((x) => x(f)));
-          this.ledger.findingsDone(d.result.caseUid);
-          return f;
-        });
-        this.emit('findings', findings);
-      } else this.deps.store.write(() => this.ledger.findingsDone(d.result.caseUid));
+          findings = buildFindings(d.result, findingsReport, d.files, runIds, now - d.recordedAt, now);
+          this.ledger.insertFindings(findings, this.findingsFactories.flatMap((x) => x(findings!)));
+        }
+        const explanations = explained && this.deps.recordExplanations ? this.deps.recordExplanations(explained, runs) : [];
+        this.ledger.findingsDone(d.result.caseUid);
+        return { findings, explanations };
+      });
+      if (out.findings) this.emit('findings', out.findings);
+      if (out.explanations.length) {
+        this.log(`${d.result.serial}: ${out.explanations.length} map(s) recorded after result ${d.result.resultId} (explanation records ${out.explanations.join(', ')})`);
+        this.emit('explanations', { resultId: d.result.resultId, caseUid: d.result.caseUid, ids: out.explanations, afterMs: Date.now() - d.recordedAt });
+      }
     } catch (e) {
       const info = toErrorInfo(e);
       this.log(`STATION_FINDINGS_FAILED: ${d.result.serial}: ${info.code}: ${info.message} (result ${d.result.resultId} stands)`);
@@ -471,6 +517,22 @@ export class Station extends EventEmitter {
     }
     for (const f of d.finish) this.detailPaths.delete(f.path);
     this.finishFiles(d.watch, d.finish);
+  }
+
+  /**
+   * The pass that draws the map must be the pass that decided: same files (hash-checked before a
+   * resume), same pack, so the same score. A difference is logged with both scores; the map is still
+   * recorded with its own score, and the published decision stands.
+   */
+  private checkScores(d: DetailJob, report: InspectReport, runs: readonly ExplainedRun[]): void {
+    for (const r of report.results) {
+      const file = d.files.find((f) => f.path === r.source)?.name;
+      const decided = d.result.images.find((i) => i.file === file && i.pack.name === r.pack.name && i.role !== 'findings');
+      if (!decided || !runs.some((x) => x.runId === decided.runId)) continue;
+      if (decided.defectScore !== null && r.defectScore !== undefined && Math.abs(decided.defectScore - r.defectScore) > 1e-6) {
+        this.log(`STATION_EXPLANATION_SCORE_DIFFERS: ${d.result.serial} ${file} ${r.pack.name}: decided at ${decided.defectScore}, the map's pass scored ${r.defectScore} (result ${d.result.resultId} stands)`);
+      }
+    }
   }
 
   private resolveWaiters(r: StationResult): void {

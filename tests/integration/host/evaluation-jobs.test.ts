@@ -117,7 +117,10 @@ describe('evaluation channels (real host and worker)', () => {
     }
     expect(p.error).toBeNull();
     const r = p.result!;
-    expect(r.packs.map((x) => x.name).sort()).toEqual(['battery-ct-porosity', 'surface-pitting-ae']);
+    // The sides' packs and their grounding pack (line-demo names defects-grounding on both sides).
+    expect(r.packs.map((x) => x.name).sort()).toEqual(['battery-ct-porosity', 'defects-grounding', 'surface-pitting-ae']);
+    expect(r.systems?.map((x) => x.system)).toEqual(['battery-ct-porosity', 'surface-pitting-ae', 'defects-grounding', 'integrated verdict']);
+    expect(r.packs.find((x) => x.name === 'defects-grounding')!.kind).toBe('grounding');
     const ct = r.packs.find((x) => x.name === 'battery-ct-porosity')!;
     expect(ct.tradeoff.map((i) => [i.path.split('/').pop(), i.truth]).sort()).toEqual([['cell-001_ct.png', 0], ['cell-002_ct.png', 1], ['cell-003_ct.png', 0], ['cell-004_ct.png', 1]]);
     const ae = r.packs.find((x) => x.name === 'surface-pitting-ae')!;

@@ -1,7 +1,9 @@
 /**
  * A segmentation pack through the whole host (worker, engine, history): the held-out BSData photo
  * with pitting (the parity fixture, written as a PNG) is recorded as a run whose regions carry
- * the class label and whose scores carry the pitting area, equal to what the engine returned.
+ * the class label and whose scores carry the pitting area, equal to what the engine returned;
+ * the class mask is stored with the run (issue #15): reopened from History it is the live mask,
+ * byte for byte, and `audit verify`'s blob check re-hashes it.
  */
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -13,6 +15,9 @@ import { nodeWorkerLauncher } from '../../../src/host/nodeWorker';
 import { appPaths } from '../../../src/host/paths';
 import { repoRoot } from '../../support/paths';
 import { readNpy } from '../../unit/segmentation/npy';
+import { verifyBlobs } from '../../../src/core/history/index';
+import { writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 
 describe('inspect.run records a segmentation pack', () => {
   const dataDir = mkdtempSync(join(os.tmpdir(), 'inspector-record-seg-'));
@@ -20,7 +25,8 @@ describe('inspect.run records a segmentation pack', () => {
   const host = createHost(paths, nodeWorkerLauncher(paths.appRoot), 'media:');
   afterAll(() => host.close());
 
-  it('records regions labelled by class and the class area', async () => {
+  /** The held-out BSData photo with pitting, as a PNG in a granted folder; inspected through the host. */
+  async function inspectPitting() {
     const input = readNpy(join(repoRoot, 'tests', 'fixtures', 'segmentation', 'input.npy'));
     const [, c, h, w] = input.shape as [number, number, number, number];
     const rgb = Buffer.alloc(h * w * 3);
@@ -32,7 +38,11 @@ describe('inspect.run records a segmentation pack', () => {
     host.grants.grant(folder);
     host.grants.grant(pack);
 
-    const out = await host.handlers['inspect.run']({ paths: [folder], pack, method: 'gradcam' });
+    return host.handlers['inspect.run']({ paths: [folder], pack, method: 'gradcam' });
+  }
+
+  it('records regions labelled by class and the class area', async () => {
+    const out = await inspectPitting();
     expect(out.results).toHaveLength(1);
     const r = out.results[0]!;
     expect(r.error).toBeUndefined();
@@ -45,5 +55,33 @@ describe('inspect.run records a segmentation pack', () => {
     expect(run.run.regions).toEqual(seg.regions.map((g) => ({ box: g.box, label: 'pitting', score: g.score })));
     expect(run.run.scores['areaPx.pitting']).toBeCloseTo(seg.areas['pitting']!.areaPx, 6);
     expect(run.run.score).toBeCloseTo(seg.score, 6);
+  });
+
+  it('stores the mask with the run: reopened, it equals the live mask; a changed mask file fails the blob check', async () => {
+    const out = await inspectPitting();
+    const live = out.results[0]!;
+    const liveMask = Buffer.from(host.media.get(live.segmentation!.mask!.mediaId)!.bytes);
+    expect(liveMask.some((v) => v !== 255)).toBe(true); // the photo has pitting: the mask is not empty
+
+    const reopened = await host.handlers['images.openRun']({ runId: live.runId! });
+    expect(reopened.heatmapError).toBeUndefined();
+    const m = reopened.mask!;
+    expect(m).toMatchObject({ width: live.segmentation!.mask!.width, height: live.segmentation!.mask!.height, classes: live.segmentation!.classes });
+    expect(m.mediaId).not.toBe(live.segmentation!.mask!.mediaId);
+    expect(Buffer.from(host.media.get(m.mediaId)!.bytes).equals(liveMask)).toBe(true);
+
+    // The signed run names the mask's hash; the blob check re-reads and re-hashes its file.
+    const store = host.history.get();
+    const hash = (await host.handlers['history.run']({ runId: live.runId! })).run.explanation!.mask!.blob;
+    expect(verifyBlobs(store.db, store.blobs).firstBreak).toBeNull();
+    const changed = Buffer.from(liveMask);
+    changed[0] = changed[0] === 0 ? 255 : 0;
+    writeFileSync(store.blobs.pathOf(hash), gzipSync(changed));
+    const broken = verifyBlobs(store.db, store.blobs).firstBreak;
+    expect(broken?.code).toBe('AUDIT_BLOB_MISMATCH');
+    expect(broken?.entityId).toBe(hash);
+    const after = await host.handlers['images.openRun']({ runId: live.runId! });
+    expect(after.mask).toBeUndefined();
+    expect(after.heatmapError?.code).toBe('BLOB_CORRUPT');
   });
 });

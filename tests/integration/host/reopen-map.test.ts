@@ -41,7 +41,10 @@ describe('images.openRun republishes the recorded map', () => {
       valid: true,
       inputSize: live.pack.inputSize,
       targetLabel: live.explanation!.targetLabel,
+      // The trust figure (issue #15 §3) is recorded with the run and comes back with its map.
+      trust: live.explanation!.trust,
     });
+    expect(live.explanation!.trust?.metric).toBe('deletion-vs-random');
     expect(h.mediaId).not.toBe(live.heatmap!.mediaId);
     const bytes = (id: string) => Buffer.from(host.media.get(id)!.bytes);
     expect(bytes(h.mediaId).equals(bytes(live.heatmap!.mediaId))).toBe(true);

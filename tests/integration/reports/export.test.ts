@@ -62,6 +62,10 @@ function expectedCells(f: Fixture, runId: number): string[] {
     text(d.caseVerdict!.policy),
     '',
     String(d.caseVerdict!.failedImages),
+    // The map's method and trust figure (strong / weak and the figure), as the run recorded them.
+    text(d.run.explanation?.method),
+    text(d.run.explanation?.trust?.verdict),
+    d.run.explanation?.trust?.figure === undefined || d.run.explanation.trust.figure === null ? '' : String(d.run.explanation.trust.figure),
     '',
   ];
 }
@@ -101,6 +105,8 @@ describe('history export (CSV / JSON)', () => {
     const order = f.store.db.prepare('SELECT id FROM inference_runs ORDER BY created_at, id').pluck().all() as number[];
     expect(runRows(rows).map((r) => Number(r[0]))).toEqual(order);
     for (const row of runRows(rows)) expect(row).toEqual(expectedCells(f, Number(row[0])));
+    const trust = runRows(rows).map((r) => r[rows[0]!.indexOf('explanation_trust')]).filter(Boolean);
+    expect(trust.sort()).toEqual(['strong', 'weak']);
   });
 
   it('neutralises formula-like cells and keeps Korean text intact', async () => {

@@ -21,6 +21,8 @@ export function buildHistory(n = 130): Fixture {
   const recs: InferenceRecord[] = Array.from({ length: n }, (_, i) => {
     if (i === 5) return sampleRecord(i, { case: { key: KOREAN_CASE, kind: 'cell', line: '라인 2', station: '-ST9' } });
     if (i === 6) return sampleRecord(i, { case: { key: FORMULA_CASE } });
+    // Two maps with their trust figure (issue #15 §3), as the engine records them with the run.
+    if (i === 7 || i === 8) return sampleRecord(i, { explanation: { method: 'hirescam', scale: { kind: 'anchored' }, trust: { verdict: i === 7 ? 'strong' : 'weak', figure: i === 7 ? 0.83 : 0.01, metric: 'deletion-vs-random' } } });
     return sampleRecord(i);
   });
   const runIds = store.recordInferences(recs).map((r) => r.runId);

@@ -89,6 +89,9 @@ describe.skipIf(!hasMosquitto)('station: exactly once across kill -9 and broker 
     // No image inspected into the history twice: two views per case, each by its side's pack and
     // by the line-demo's grounding pack (findings), once — none lost to the kill either.
     expect(count('SELECT count(*) AS n FROM inference_runs')).toBe(2 * 2 * (N1 + N2));
+    // The battery pack's map of each case's CT run, drawn after the publish: once per run, none lost.
+    expect(count('SELECT count(*) AS n FROM run_explanations')).toBe(N1 + N2);
+    expect(count('SELECT count(DISTINCT run_id) AS n FROM run_explanations')).toBe(N1 + N2);
     expect(count('SELECT count(*) AS n FROM station_outbox WHERE sent_at IS NULL')).toBe(0);
     expect(unsent()).toBe(0);
     h.close();

@@ -153,8 +153,12 @@ describe('station → OPC 40100 VisionStateMachine (client in another process)',
     const at = (name: string) => done!.log!.find((s) => s.step === name)!;
     expect(at('start')).toMatchObject({ vision: 'Operational', automatic: 'ContinuousExecution', resultCount: 0 });
     // The part is published (last-result variables, counted) NotDecidable, then the station reports it cannot operate.
-    expect(lines.find((l) => l.step === 'last result')).toMatchObject({ partId: 'E-1', verdict: 'INCOMPLETE', evaluation: 'NotDecidable' });
-    expect(at('after the failed part')).toMatchObject({ vision: 'Error', automatic: null, resultCount: 1 });
+    const lastResult = lines.find((l) => l.step === 'last result')!;
+    expect(lastResult).toMatchObject({ partId: 'E-1', verdict: 'INCOMPLETE', evaluation: 'NotDecidable' });
+    // …and raised as OPC 40100 ResultReadyEventType, received by the client: the same result id and content.
+    const events = lines.find((l) => l.step === 'result events')!.events as unknown as { partId: string; resultId: string; verdict?: string; evaluation?: string }[];
+    expect(events).toEqual([{ partId: 'E-1', resultId: lastResult['resultId'], verdict: 'INCOMPLETE', evaluation: 'NotDecidable' }]);
+    expect(at('after the failed part')).toMatchObject({ vision: 'Error', automatic: null, resultCount: 1, events: ['E-1'] });
     expect(at('TriggerInspection in Error').r!.status).toBe('BadInvalidState');
     expect(at('StartContinuous in Error').r!.status).toBe('BadInvalidState');
     expect(at('Reset')).toMatchObject({ r: { status: 'Good' }, vision: 'Preoperational' });

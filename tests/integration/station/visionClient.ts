@@ -67,10 +67,29 @@ async function main(): Promise<void> {
   // ResultReady events (part ids), to see which parts were inspected when.
   const sub = await session.createSubscription2({ requestedPublishingInterval: 50, publishingEnabled: true, requestedMaxKeepAliveCount: 20, requestedLifetimeCount: 600 });
   const events: string[] = [];
-  const ev = ClientMonitoredItem.create(sub, { nodeId: obj, attributeId: AttributeIds.EventNotifier }, { queueSize: 100, filter: constructEventFilter([`${mv}:PartId`]), discardOldest: true }, TimestampsToReturn.Neither);
+  // What each event carried besides its PartId: ResultId and the result content (the published JSON).
+  const eventResults: { partId: string; resultId: string; verdict?: string; evaluation?: string }[] = [];
+  const ev = ClientMonitoredItem.create(
+    sub,
+    { nodeId: obj, attributeId: AttributeIds.EventNotifier },
+    { queueSize: 100, filter: constructEventFilter([`${mv}:PartId`, `${mv}:ResultId`, `${mv}:ResultContent`]), discardOldest: true },
+    TimestampsToReturn.Neither,
+  );
   ev.on('changed', (values: unknown) => {
-    const v = (values as Variant[])[0]?.value as { id?: string } | string | undefined;
-    events.push(typeof v === 'string' ? v : (v?.id ?? ''));
+    const [p, r, c] = values as Variant[];
+    const id = (v: Variant | undefined) => {
+      const x = v?.value as { id?: string } | string | undefined;
+      return typeof x === 'string' ? x : (x?.id ?? '');
+    };
+    events.push(id(p));
+    const content = Array.isArray(c?.value) ? String(c.value[0] ?? '') : '';
+    let parsed: { verdict?: string; evaluation?: string } = {};
+    try {
+      parsed = JSON.parse(content) as { verdict?: string; evaluation?: string };
+    } catch {
+      /* no content: the fields stay absent and the test says so */
+    }
+    eventResults.push({ partId: id(p), resultId: id(r), ...(parsed.verdict ? { verdict: parsed.verdict } : {}), ...(parsed.evaluation ? { evaluation: parsed.evaluation } : {}) });
   });
   await sleep(500);
   const log: Record<string, unknown>[] = [];
@@ -90,7 +109,11 @@ async function main(): Promise<void> {
     // The station's pack cannot load: the first part it takes sends it to Error; Reset brings it back.
     out({ step: 'waiting-for-go' });
     await waitFor(async () => (await states()).vision === 'Error', 90_000);
-    out({ step: 'last result', partId: await readVar('LastPartId'), verdict: await readVar('LastVerdict'), evaluation: await readVar('LastEvaluationName') });
+    // The INCOMPLETE result is raised as a ResultReady event before the Error transition; its
+    // notification may come in the next Publish response, after the state read above.
+    await waitFor(() => events.length > 0, 10_000);
+    out({ step: 'last result', partId: await readVar('LastPartId'), verdict: await readVar('LastVerdict'), evaluation: await readVar('LastEvaluationName'), resultId: await readVar('LastResultId') });
+    out({ step: 'result events', events: [...eventResults] });
     await step('after the failed part');
     const trigErr = await session.call({ objectId: obj, methodId: `${obj}.TriggerInspection`, inputArguments: [{ dataType: DataType.String, value: 'E-2' }] });
     await step('TriggerInspection in Error', { status: trigErr.statusCode.name });

@@ -95,6 +95,7 @@ def coco(d):
     cats = sorted({g["label"] for g in d["truths"]})
     images = sorted({g["image"] for g in d["truths"]} | {x["image"] for x in d["dets"]})
     ap = np.zeros((len(thrs), len(cats)))
+    f1 = np.zeros(len(cats))
     for ci, c in enumerate(cats):
         dt_scores, dt_matched, npig = [], [], 0
         for img in images:
@@ -126,6 +127,11 @@ def coco(d):
         scores = np.array(dt_scores)
         inds = np.argsort(-scores, kind="mergesort")
         dtm = np.concatenate(dt_matched, axis=1)[:, inds] if dt_matched else np.zeros((len(thrs), 0))
+        # F1 at IoU 0.5 over every kept detection of the class (matched = true positive).
+        tp50 = float(np.sum(dtm[0] == 1)) if dtm.shape[1] else 0.0
+        prec50 = tp50 / dtm.shape[1] if dtm.shape[1] else 0.0
+        rec50 = tp50 / npig
+        f1[ci] = 2 * prec50 * rec50 / (prec50 + rec50) if prec50 + rec50 else 0.0
         tps = np.cumsum(dtm == 1, axis=1).astype(float)
         fps = np.cumsum(dtm == 0, axis=1).astype(float)
         for ti in range(len(thrs)):
@@ -141,7 +147,21 @@ def coco(d):
                 if pi < len(pr):
                     q[ri] = pr[pi]
             ap[ti, ci] = np.mean(q)
-    return {"ap50": float(np.mean(ap[0])), "ap": float(np.mean(ap))}
+    per_class = {c: {"ap50": float(ap[0, ci]), "ap": float(np.mean(ap[:, ci])), "f1_50": float(f1[ci])} for ci, c in enumerate(cats)}
+    return {"ap50": float(np.mean(ap[0])), "ap": float(np.mean(ap)), "per_class": per_class}
+
+
+def coco_files(d):
+    """AP from files, read here: a COCO annotations file (file_name relative to it) and the
+    detections.json `evaluate --out` writes (image path, category name, bbox, score)."""
+    import os
+    doc = json.load(open(d["annotations"]))
+    base = os.path.dirname(os.path.abspath(d["annotations"]))
+    names = {c["id"]: c["name"] for c in doc["categories"]}
+    paths = {im["id"]: os.path.normpath(os.path.join(base, im["file_name"])) for im in doc["images"]}
+    truths = [{"image": paths[a["image_id"]], "label": names[a["category_id"]], "box": a["bbox"]} for a in doc["annotations"]]
+    dets = [{"image": x["image"], "label": x["category"], "box": x["bbox"], "score": x["score"]} for x in json.load(open(d["detections"]))]
+    return coco({"truths": truths, "dets": dets})
 
 
 def thresholds(d):

@@ -51,12 +51,13 @@ describe('side by side', () => {
     expect(r.status, r.stderr).toBe(0);
     const ev = JSON.parse(r.stdout);
     const t = ev.sideBySide;
-    expect(t.systems.map((s: { system: string }) => s.system)).toEqual(['battery-ct-porosity', 'surface-pitting-ae', 'integrated verdict']);
+    // The sides' grounding pack (inspector.yaml `sides.*.grounding`) is a system of its own.
+    expect(t.systems.map((s: { system: string }) => s.system)).toEqual(['battery-ct-porosity', 'surface-pitting-ae', 'defects-grounding', 'integrated verdict']);
     ev.packs.forEach((p: { pack: { name: string }; images: number; binary: { point: { f1: number }; rocAuc: number; f1Ci: unknown } }, i: number) => {
       expect(t.systems[i]).toMatchObject({ system: p.pack.name, images: p.images, f1: p.binary.point.f1, rocAuc: p.binary.rocAuc, f1Ci: p.binary.f1Ci, cases: 4 });
     });
     // The integrated row is the case evaluation, binary: flagged = any verdict but PASS.
-    expect(t.systems[2]).toMatchObject({ caseRecall: ev.cases.defectRecall, caseFalseAlarm: ev.cases.falseAlarmRate });
+    expect(t.systems[3]).toMatchObject({ caseRecall: ev.cases.defectRecall, caseFalseAlarm: ev.cases.falseAlarmRate, ap50: null });
     // Per pack, case calls recomputed from the history: any image of the case at or above its threshold.
     const h = new Database(db, { readonly: true });
     const runs = h.prepare('SELECT r.pack_name AS pack, c.case_key AS k, r.score, r.thresholds, r.scores FROM inference_runs r JOIN cases c ON c.id = r.case_id WHERE r.batch_id = ?').all(ev.batch.batchId) as { pack: string; k: string; score: number; thresholds: string; scores: string }[];
@@ -76,7 +77,13 @@ describe('side by side', () => {
       expect(t.systems[i].caseRecall).toBeCloseTo(flaggedDefective / 3, 12);
       expect(t.systems[i].caseAccuracy).toBeCloseTo(accuracy, 12);
     }
-    expect(t.agreement).toEqual([expect.objectContaining({ a: 'battery-ct-porosity', b: 'surface-pitting-ae', images: 0, decisionAgreement: null })]);
+    // The two sides share no image; the detector ran on both sides' images, so each side's pack has
+    // 4 common images with it (its boxes in the region IoU).
+    expect(t.agreement).toEqual([
+      expect.objectContaining({ a: 'battery-ct-porosity', b: 'surface-pitting-ae', images: 0, decisionAgreement: null }),
+      expect.objectContaining({ a: 'battery-ct-porosity', b: 'defects-grounding', images: 4 }),
+      expect.objectContaining({ a: 'surface-pitting-ae', b: 'defects-grounding', images: 4 }),
+    ]);
     const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
     expect(m.sideBySide).toEqual(t);
     const text = cli('evaluate', '--config', join(demo, 'inspector.yaml'), '--set', set, '--db', db, '--bootstrap', '50');

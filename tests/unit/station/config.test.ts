@@ -43,6 +43,11 @@ describe('station config', () => {
     expect(config.publish.opcua).toMatchObject({ port: 4840, host: '127.0.0.1', security: 'sign-and-encrypt', allow_anonymous: false, auto_accept_certificates: false });
     expect(config.publish.rest).toMatchObject({ port: 8080, host: '127.0.0.1', token_env: 'INSPECTOR_STATION_TOKEN' });
     expect(config.queue.max).toBe(64);
+    // Decision first: findings and the deciding packs' map after the publish unless asked otherwise.
+    expect(config.findings).toBe('after_publish');
+    expect(config.explanation).toBe('after_publish');
+    expect(parseStationConfig(`${EXAMPLE}explanation: with_decision\n`).config.explanation).toBe('with_decision');
+    expect(codeOf(() => parseStationConfig(`${EXAMPLE}explanation: later\n`)).message).toMatch(/explanation/);
     expect(sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 

@@ -9,6 +9,8 @@
  * right and sampled at the 101 recall points 0, 0.01, …, 1; classes averaged.
  */
 
+import { averagePrecision as allPointAp } from '../../grounding/ap';
+
 /** [x, y, width, height] in image pixels. */
 export type Box = [number, number, number, number];
 
@@ -116,10 +118,36 @@ export interface DetectionMetrics {
   /** IoU of each detection matched at 0.5. */
   matchedIou: number[];
   meanIou: number | null;
-  perClass: { label: string; ap50: number | null; ap: number | null; truths: number; detections: number }[];
+  perClass: ClassDetection[];
 }
 
-export function detectionMetrics(dets: readonly Detection[], truths: readonly Truth[]): DetectionMetrics {
+export interface ClassDetection {
+  label: string;
+  /** COCO: 101-point interpolated AP at IoU 0.5, and averaged over 0.50:0.05:0.95. */
+  ap50: number | null;
+  ap: number | null;
+  truths: number;
+  detections: number;
+  /** F1 at IoU ≥ 0.5 of this class's detections (greedy score order, as COCO matches). */
+  f1At50: number;
+  /**
+   * VOC all-point AP at 0.5 and over 0.50:0.05:0.95 — the grounding model cards' definition
+   * (core/grounding/ap.ts, build.py), so `evaluate` can be compared with a card figure for figure.
+   */
+  ap50AllPoint?: number;
+  apAllPoint?: number;
+}
+
+/** The IoU thresholds build.py averages its ap50_95 over (0.5 + 0.05 k). */
+const CARD_IOU_THRESHOLDS = Array.from({ length: 10 }, (_, k) => 0.5 + 0.05 * k);
+
+function groupByImage<T>(items: { image: string; b: T }[]): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const { image, b } of items) m.set(image, [...(m.get(image) ?? []), b]);
+  return m;
+}
+
+export function detectionMetrics(dets: readonly Detection[], truths: readonly Truth[], opts: { allPoint?: boolean } = {}): DetectionMetrics {
   const labels = [...new Set([...truths.map((t) => t.label), ...dets.map((d) => d.label)])].sort();
   // As numpy's linspace(0.5, 0.95, 10) builds COCO's iouThrs (i · step + start, last = stop).
   const step = (0.95 - 0.5) / 9;
@@ -129,7 +157,18 @@ export function detectionMetrics(dets: readonly Detection[], truths: readonly Tr
     const t = truths.filter((x) => x.label === label);
     const aps = thresholds.map((th) => apOf(matchClass(d, t, th)));
     const ap = aps.some((a) => a === null) ? null : aps.reduce((a, b) => a! + b!, 0)! / aps.length;
-    return { label, ap50: aps[0]!, ap, truths: t.length, detections: d.length };
+    const m50 = matchClass(d, t, 0.5);
+    const tp = m50.matchIou.filter((v) => v >= 0).length;
+    const p = m50.matchIou.length ? tp / m50.matchIou.length : 0;
+    const r = t.length ? tp / t.length : 0;
+    const row: ClassDetection = { label, ap50: aps[0]!, ap, truths: t.length, detections: d.length, f1At50: p + r ? (2 * p * r) / (p + r) : 0 };
+    if (opts.allPoint) {
+      const preds = groupByImage(d.map((x) => ({ image: x.image, b: { label, x: x.box[0], y: x.box[1], width: x.box[2], height: x.box[3], score: x.score } })));
+      const truth = groupByImage(t.map((x) => ({ image: x.image, b: { label, x: x.box[0], y: x.box[1], width: x.box[2], height: x.box[3] } })));
+      row.ap50AllPoint = allPointAp(preds, truth, label, [0.5]);
+      row.apAllPoint = allPointAp(preds, truth, label, CARD_IOU_THRESHOLDS);
+    }
+    return row;
   });
   const withTruth = perClass.filter((c) => c.truths > 0);
   const mean = (xs: (number | null)[]) => (xs.length ? xs.reduce((a: number, b) => a + (b ?? 0), 0) / xs.length : null);

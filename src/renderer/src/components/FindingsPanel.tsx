@@ -16,11 +16,13 @@ import { SystemsCard } from './SystemsCard';
 import { decideBox } from '../review/grounding';
 import { SkippedNote } from './SkippedNote';
 import type { Locale } from '../i18n';
+import { SegmentationFindingsCard } from '../mask/SegmentationFindingsCard';
 
 export const localText = (x: LocalText | undefined, locale: Locale, fallback = ''): string => (x ? (locale === 'ko' && x.ko ? x.ko : x.en) : fallback);
 
 /** A class id's name in the UI language, from the pack's display names in the findings. */
-export const className = (f: Findings | undefined, label: string, locale: Locale): string => localText(f?.probabilities.find((p) => p.label === label)?.displayName, locale, label);
+export const className = (f: Findings | undefined, label: string, locale: Locale): string =>
+  localText(f?.probabilities.find((p) => p.label === label)?.displayName ?? f?.segmentation?.classes.find((c) => c.label === label)?.displayName, locale, label);
 
 
 function zoomTo(b: BoxData) {
@@ -48,7 +50,7 @@ export function FindingsPanel() {
   const focused = useViewerStore((s) => s.focusedBox);
   const r = useReviewStore.getState();
   const regions = [...(scene?.boxes ?? []), ...(draft?.boxes ?? [])];
-  const classes = findings?.probabilities.map((p) => p.label) ?? [];
+  const classes = findings?.segmentation ? findings.segmentation.classes.map((c) => c.label) : (findings?.probabilities.map((p) => p.label) ?? []);
   const disabled = !c;
   const run = useBatchStore((s) => (c ? s.perCase[c.id] : undefined));
   const banner = bannerOf(findings, run?.state === 'error' ? { code: run.code } : undefined);
@@ -68,9 +70,13 @@ export function FindingsPanel() {
           <p className="empty">{t('findings.empty')}</p>
         ) : (
           <>
-            <p className="verdict" data-testid="verdict">
-              {t('banner.model')}: {localText(findings.probabilities.find((p) => p.label === findings.verdict)?.displayName, locale, findings.verdict)}
-            </p>
+            {findings.segmentation ? (
+              <SegmentationFindingsCard findings={findings.segmentation} />
+            ) : (
+              <p className="verdict" data-testid="verdict">
+                {t('banner.model')}: {localText(findings.probabilities.find((p) => p.label === findings.verdict)?.displayName, locale, findings.verdict)}
+              </p>
+            )}
             {findings.tiling && (
               <p className="tiling" data-testid="tiling">
                 {t('findings.tiled')}: {findings.tiling.tile ? `${findings.tiling.tiles} × ${findings.tiling.tile[1]}×${findings.tiling.tile[0]} px` : `${findings.tiling.tiles} ${t('findings.tiles')}`}
@@ -189,9 +195,9 @@ export function FindingsPanel() {
             data-testid="override-class"
           >
             <option value="">—</option>
-            {findings?.probabilities.map((p) => (
-              <option key={p.label} value={p.label}>
-                {localText(p.displayName, locale, p.label)}
+            {classes.map((label) => (
+              <option key={label} value={label}>
+                {className(findings, label, locale)}
               </option>
             ))}
           </select>

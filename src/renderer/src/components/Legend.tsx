@@ -7,6 +7,7 @@ import { useAppStore } from '../state/appStore';
 import type { BoxSource } from '../viewer/types';
 import { MaskLegend } from '../mask/MaskPanel';
 import { useMaskStore } from '../mask/maskStore';
+import { TrustLine } from './TrustLine';
 
 const fmt = (v: number) => (v === 0 ? '0' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : Math.abs(v) >= 0.01 ? v.toPrecision(3) : v.toExponential(2));
 
@@ -68,6 +69,7 @@ export function Legend() {
               {COLOUR_BLIND_SAFE.has(s.colormap) ? ` (${t('legend.cbSafe')})` : ''} · {s.contour ? t('layer.contour') : t('layer.fill')} ·{' '}
               {Math.round(s.opacity * 100)}%
             </div>
+            {h.trust && <TrustLine trust={h.trust} />}
           </div>
         );
       })}

@@ -14,6 +14,7 @@ import { Curve, Histogram } from './plots';
 import { countsRanked, rank } from './tradeoff';
 import { openInViewer } from './openCases';
 import { ThresholdPanel } from './ThresholdPanel';
+import { BoxResults, SystemsTable } from './SystemsTable';
 import { AppliedVersions, RecordedEvaluations } from './RecordedEvaluations';
 import './evaluate.css';
 
@@ -128,7 +129,7 @@ function PackResults({ p }: { p: EvaluatedPack }) {
   const band = useEvaluateStore((s) => (s.proposal?.humanShare !== null && s.proposal?.humanShare !== undefined ? s.proposal : null));
   const ranked = useMemo(() => rank(p.tradeoff), [p.tradeoff]);
   const live = countsRanked(ranked, threshold);
-  const unit = t(p.scoreUnit === 'probability' ? 'eval.unitProbability' : 'eval.unitRaw');
+  const unit = t(p.scoreUnit === 'probability' ? 'eval.unitProbability' : p.kind === 'grounding' ? 'eval.unitBox' : 'eval.unitRaw');
   const [normalName, defectName] = [t('eval.normal'), t('eval.defect')];
   return (
     <>
@@ -141,7 +142,9 @@ function PackResults({ p }: { p: EvaluatedPack }) {
         <Kpi label={t('eval.ap')} value={formatScore(p.averagePrecision)} testId="eval-ap" />
         <Kpi label={t('eval.ece')} value={formatScore(p.calibration?.ece)} testId="eval-ece" />
       </div>
-      {p.tradeoff.length ? (
+      <BoxResults p={p} />
+      {/* A detector's cut-off is its box threshold, not an image threshold version: nothing to apply. */}
+      {p.kind === 'grounding' ? null : p.tradeoff.length ? (
         <ThresholdPanel p={p} />
       ) : (
         <p className="hint" data-testid="eval-no-images">
@@ -289,6 +292,7 @@ export function EvaluateView() {
               ))}
             </div>
           )}
+          <SystemsTable view={result} />
           <PackResults p={p} />
           <AppliedVersions />
           <Cases />

@@ -4,11 +4,13 @@
  * draft, so a correction begins from what was decided last.
  */
 import { useMaskStore } from '../mask/maskStore';
+import { recordedSegmentationFindings } from '../mask/findings';
+import { addMask } from '../mask/load';
 import { call } from '../api';
 import type { Output } from '../../../shared/contract';
 import { heatmapRef } from '../review/inspect';
 import { frameRef } from '../review/sources';
-import type { CaseRef, CaseStatus, Draft } from '../review/types';
+import type { CaseRef, CaseStatus, Draft, LocalText } from '../review/types';
 import { useAppStore } from '../state/appStore';
 import { useReviewStore } from '../state/reviewStore';
 import type { BoxData } from '../viewer/types';
@@ -54,13 +56,15 @@ export function recordedGuard(detail: RunDetail): { code: string; reasons: strin
   return { code: 'INPUT_OUT_OF_DISTRIBUTION', reasons };
 }
 
-export function caseFromRun(detail: RunDetail, image: RecordedImage): CaseRef {
+/** `display`: the pack's class names (its card), for a segmentation run's findings. */
+export function caseFromRun(detail: RunDetail, image: RecordedImage, display?: (label: string) => LocalText | undefined): CaseRef {
   const { run } = detail;
   const source = `${run.packName}@${run.packVersion}`;
   const probabilities = Object.entries(run.probabilities).sort((a, b) => b[1] - a[1]);
   const review = effectiveReview(detail);
   const h = image.heatmap;
   const guard = recordedGuard(detail);
+  const seg = recordedSegmentationFindings(run, { width: detail.image.width ?? image.frames[0]?.width ?? 0, height: detail.image.height ?? image.frames[0]?.height ?? 0 }, display);
   const heatmap = h && heatmapRef(h, { name: run.packName, version: run.packVersion, inputSize: h.inputSize }, caseIdOfRun(run.id), h);
   return {
     id: caseIdOfRun(run.id),
@@ -78,7 +82,8 @@ export function caseFromRun(detail: RunDetail, image: RecordedImage): CaseRef {
     }),
     findings: {
       verdict: run.verdict,
-      probabilities: probabilities.map(([label, p]) => ({ label, p })),
+      probabilities: seg ? [] : probabilities.map(([label, p]) => ({ label, p })),
+      ...(seg ? { segmentation: seg } : {}),
       models: [{ pack: run.packName, version: run.packVersion, displayName: { en: run.packName }, task: `#${run.id} · ${run.provider}` }],
       runId: String(run.id),
       ...(guard ? { guard } : {}),
@@ -113,7 +118,11 @@ export function draftFromReview(detail: RunDetail): Draft | undefined {
 
 export async function reopenRun(runId: number): Promise<void> {
   const [detail, image] = await Promise.all([call('history.run', { runId }), call('images.openRun', { runId })]);
-  const ref = caseFromRun(detail, image);
+  // Segmentation runs: the pack's class names and colours for the findings card and the mask layer.
+  const segmentation = Object.keys(detail.run.scores).some((k) => k.startsWith('areaPx.'));
+  const card = segmentation ? await call('packs.card', { name: detail.run.packName }).catch(() => undefined) : undefined;
+  const display = (id: string) => card?.labels.find((l) => l.id === id)?.display;
+  const ref = caseFromRun(detail, image, display);
   const r = useReviewStore.getState();
   const p = detail.run.groundingPrompt;
   if (p) {
@@ -138,8 +147,13 @@ export async function reopenRun(runId: number): Promise<void> {
   const at = r.cases.findIndex((c) => c.id === ref.id);
   if (at >= 0) r.setCases(r.cases.map((c, i) => (i === at ? ref : c)), at);
   else r.setCases([...r.cases, ref], r.cases.length);
-  // Segmentation runs record areas and regions, not the mask: the layer panel says so.
-  if (Object.keys(detail.run.scores).some((k) => k.startsWith('areaPx.'))) useMaskStore.getState().markUnrecorded(ref.id, `${detail.run.packName}@${detail.run.packVersion}`);
+  // Segmentation runs: the mask recorded with the run is drawn again; runs recorded before masks
+  // were kept (areas and regions only) say so in the layer panel.
+  const source = `${detail.run.packName}@${detail.run.packVersion}`;
+  if (image.mask) {
+    const classes = image.mask.classes.map((c) => ({ ...c, ...(display(c.label) ? { display: display(c.label)! } : {}) }));
+    await addMask(ref.id, { id: `${ref.id}|${detail.run.packName}|mask`, mediaId: image.mask.mediaId, source, width: image.mask.width, height: image.mask.height, classes }, image.frames[0]);
+  } else if (segmentation) useMaskStore.getState().markUnrecorded(ref.id, source);
   if (image.heatmapError) useAppStore.getState().setError(image.heatmapError);
   if (!image.sha256Matches) {
     useAppStore.getState().setError({ code: 'HISTORY_IMAGE_CHANGED', message: `The file ${image.path} changed since run ${runId} was recorded.` });

@@ -9,7 +9,7 @@ import { useAppStore } from '../state/appStore';
 import { useReviewStore } from '../state/reviewStore';
 import { replacedBy, useViewerStore } from '../state/viewerStore';
 import { fetchTyped } from '../viewer/media';
-import type { BoxData, Scene } from '../viewer/types';
+import type { BoxData, Scene, TrustInfo } from '../viewer/types';
 import { toHeatmap } from './loadCase';
 import { forgetCase } from './caseCache';
 import { useGroundingStore } from './grounding';
@@ -17,9 +17,10 @@ import { useExplainStore, type ExplainInfo } from './explainChoice';
 import { casesFromFolder } from './sources';
 import type { CaseRef, Findings, HeatmapRef } from './types';
 import { methodDisplayName } from '../../../shared/methods';
-import { inputCoverRect, type InputMapping } from '../viewer/heatmap';
-import { useMaskStore } from '../mask/maskStore';
+import type { InputMapping } from '../viewer/heatmap';
 import type { MaskRef } from '../mask/types';
+import { segmentationFindings } from '../mask/findings';
+import { addMask } from '../mask/load';
 
 type RunResult = Awaited<ReturnType<typeof call<'inspect.run'>>>;
 type PackCard = Awaited<ReturnType<typeof call<'packs.card'>>>;
@@ -53,7 +54,7 @@ export function heatmapRef(
   h: PublishedMap,
   pack: { name: string; version: string; inputSize?: readonly [number, number] | undefined },
   caseId: string,
-  extra: { targetLabel?: string | undefined; pixelThreshold?: number | undefined; resize?: MapResize | undefined; tiled?: boolean | undefined } = {},
+  extra: { targetLabel?: string | undefined; pixelThreshold?: number | undefined; resize?: MapResize | undefined; tiled?: boolean | undefined; trust?: TrustInfo | undefined } = {},
 ): HeatmapRef | undefined {
   if (!h.valid) return undefined;
   return {
@@ -63,6 +64,7 @@ export function heatmapRef(
     method: methodDisplayName(h.method),
     source: `${pack.name}@${pack.version}`,
     ...(extra.targetLabel ? { className: extra.targetLabel } : {}),
+    ...(extra.trust ? { trust: trustInfo(extra.trust) } : {}),
     width: h.width,
     height: h.height,
     mapping: mapPlacement(pack.inputSize, h, extra.resize ?? 'stretch', extra.tiled === true),
@@ -76,8 +78,11 @@ export function heatmapRef(
 }
 
 export function heatmapRefOf(r: ImageResult, caseId: string): HeatmapRef | undefined {
-  return r.heatmap ? heatmapRef(r.heatmap, r.pack, caseId, { targetLabel: r.explanation?.targetLabel, pixelThreshold: r.anomaly?.pixelThreshold, tiled: r.tiling !== undefined }) : undefined;
+  return r.heatmap ? heatmapRef(r.heatmap, r.pack, caseId, { targetLabel: r.explanation?.targetLabel, pixelThreshold: r.anomaly?.pixelThreshold, tiled: r.tiling !== undefined, trust: r.explanation?.trust }) : undefined;
 }
+
+/** The legend's part of a recorded or live trust figure. */
+const trustInfo = (t: TrustInfo): TrustInfo => ({ verdict: t.verdict, figure: t.figure, topPercent: t.topPercent, ...(t.reason ? { reason: t.reason } : {}) });
 
 /** A segmentation result's published class mask → the mask layer's record, with the pack's class names. */
 export function maskRefOf(r: ImageResult, caseId: string, card?: PackCard): MaskRef | undefined {
@@ -114,11 +119,14 @@ export function findingsOf(r: ImageResult, run: RunResult, card?: PackCard): Fin
         return { label, p, ...(d ? { displayName: d } : {}) };
       })
     : [{ label: r.anomaly?.anomalous ? 'anomalous' : 'normal', p: r.anomaly?.score ?? r.defectScore ?? 0 }];
+  const seg = r.segmentation ? segmentationFindings(r.segmentation, display) : undefined;
   const c = run.cases.find((x) => x.images.includes(r.source)) ?? run.cases[0];
   const failed = run.results.filter((x) => x.error && (!c || c.images.includes(x.source))).map((x) => ({ path: x.source, code: x.error!.code, message: x.error!.message }));
   return {
     verdict,
-    probabilities,
+    // A segmentation model gives areas per class, not class probabilities (the card says what it found).
+    probabilities: seg ? [] : probabilities,
+    ...(seg ? { segmentation: seg } : {}),
     ...(failed.length ? { failed } : {}),
     ...(c
       ? {
@@ -292,17 +300,6 @@ export async function applyResults(c: CaseRef, res: CaseResults, opts: { keepFin
   if (!onScreen) useViewerStore.setState({ activeLayer: active });
 }
 
-/**
- * Fetches a published mask and places it like a heatmap: the engine stretches the image to the
- * model input, so the mask grid covers the whole frame (`inputCoverRect`, the heatmaps' mapping).
- */
-async function addMask(sceneId: string, ref: MaskRef, frame: { width: number; height: number } | undefined): Promise<void> {
-  const base = useAppStore.getState().info?.mediaBase ?? (await call('app.info', {})).mediaBase;
-  const values = (await fetchTyped(base, ref.mediaId, 'uint8')) as Uint8Array;
-  const covers = frame ? inputCoverRect({ kind: 'stretch', inputWidth: ref.width, inputHeight: ref.height }, frame.width, frame.height) : { x: 0, y: 0, width: ref.width, height: ref.height };
-  const { mediaId: _m, ...rest } = ref;
-  useMaskStore.getState().addMask(sceneId, { ...rest, values, covers });
-}
 
 /**
  * The scene of a case with no scene yet. A load begun before the run would show the case without

@@ -108,6 +108,7 @@ export function toHeatmap(h: HeatmapRef, values: Float32Array, frame: { width: n
     method: h.method,
     source: h.source,
     ...(h.className ? { className: h.className } : {}),
+    ...(h.trust ? { trust: h.trust } : {}),
     width: h.width,
     height: h.height,
     values,

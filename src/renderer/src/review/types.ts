@@ -1,4 +1,5 @@
 /** The review flow's plain records: what a case is, what the model found, what the reviewer decided. */
+import type { SegmentationFindings } from '../mask/findings';
 import type { BoxData, FrameHeader, HeatmapInfo, HeatmapScale, LookupTable, PixelDType, Rect, Scene, VoiFunction } from '../viewer/types';
 import type { InputMapping } from '../viewer/heatmap';
 
@@ -40,6 +41,8 @@ export interface Findings {
   flags?: { code: string; message?: string }[];
   /** Whether the pack's exact files were evaluated on this station; `reason` when not. */
   validation?: { validated: boolean; reason: string | null };
+  /** Segmentation packs: classes found with their regions and areas (no class probabilities). */
+  segmentation?: SegmentationFindings;
   /** A tiled run (pack.yaml `tiling`): how many tiles, and (live) their size, overlap and score pooling. */
   tiling?: { tiles: number; tile?: [number, number]; overlap?: [number, number]; score?: string };
 }

@@ -104,6 +104,16 @@ export interface HeatmapInfo {
   className?: string;
   width: number;
   height: number;
+  /** Explanation maps: does the map explain the decision (src/core/explain/faithfulness.ts)? Shown beside the legend. */
+  trust?: TrustInfo;
+}
+
+/** The trust figure as the legend shows it. */
+export interface TrustInfo {
+  verdict: 'strong' | 'weak' | 'not-applicable';
+  figure: number | null;
+  topPercent: number;
+  reason?: string;
 }
 
 export interface HeatmapData extends HeatmapInfo {
