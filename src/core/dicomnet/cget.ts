@@ -13,7 +13,7 @@
  */
 import { InspectorError, toErrorInfo } from '../../shared/errors';
 import type { DimsePeer } from './config';
-import { dimse, type Association, type CFindResponse, type CStoreRequest, type CStoreResponse, type Client as DimseClient } from './dimse';
+import { dimse, type Association, type CStoreRequest, type CStoreResponse, type Client as DimseClient } from './dimse';
 import { writeInstance } from './inbox';
 import { fileMetaHeader } from './p10';
 import { addStorageContexts, COMMON_IMAGE_CLASSES, storageProposals } from './getContexts';
@@ -22,7 +22,7 @@ import { RawStoreCapture } from './rawStore';
 import type { ReceivedInstance } from './records';
 import { runAssociation, type AssociationOptions } from './send';
 
-const { CGetRequest, CFindRequest } = dimse.requests;
+const { CGetRequest } = dimse.requests;
 const { CStoreResponse: StoreResponse } = dimse.responses;
 const { Status } = dimse.constants;
 
@@ -46,19 +46,9 @@ export interface GetResult {
  * UID). A PACS that refuses it gets our common image classes proposed instead.
  */
 export async function sopClassesOfStudy(dest: DimsePeer, study: string, opts: AssociationOptions): Promise<string[]> {
-  const req = CFindRequest.createImageFindRequest({ StudyInstanceUID: study, SeriesInstanceUID: '', SOPInstanceUID: '', SOPClassUID: '' });
-  const classes = new Set<string>();
-  let final: number | null = null;
-  req.on('response', (r: CFindResponse) => {
-    const s = r.getStatus();
-    if ((s === Status.Pending || s === 0xff01) && r.hasDataset()) {
-      const uid = r.getDataset()!.getElements()['SOPClassUID'];
-      if (typeof uid === 'string' && uid) classes.add(uid);
-    } else if (s !== Status.Pending && s !== 0xff01) final = s;
-  });
-  const { failure } = await runAssociation(dest, [req], opts);
-  if (failure || final !== Status.Success || classes.size === 0) return COMMON_IMAGE_CLASSES;
-  return [...classes];
+  const rows = await cFind(dest, { level: 'IMAGE', studyInstanceUid: study }, opts).catch(() => []);
+  const classes = [...new Set(rows.map((r) => r['SOPClassUID'] ?? '').filter(Boolean))];
+  return classes.length ? classes : COMMON_IMAGE_CLASSES;
 }
 
 /** Our storage contexts go into the library's association just before the A-ASSOCIATE-RQ is written (why: getContexts.ts). */

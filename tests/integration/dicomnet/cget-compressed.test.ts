@@ -10,13 +10,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getStudy } from '../../../src/core/dicomnet/cget';
+import { getStudy, sopClassesOfStudy } from '../../../src/core/dicomnet/cget';
 import type { ReceivedInstance } from '../../../src/core/dicomnet/records';
 import { loadDicom } from '../../../src/core/imaging/dicom/load';
 import { repoRoot } from '../../support/paths';
 import { heldOf, type HeldBytes } from './naturalize';
 import { hasOrthanc, Orthanc } from './orthanc';
 
+const CR_STUDY = '1.3.6.1.4.1.5962.1.2.9.20040826185059.5457';
 const PYD = join(repoRoot, '..', 'shared', 'data', 'dicom', 'pydicom-test-files');
 const FILES = [
   join(repoRoot, 'resources', 'samples', 'chest-xray-pneumonia', 'dicom', 'RG1_J2KI.dcm'), // CR, J2K
@@ -59,6 +60,8 @@ describe.skipIf(!hasOrthanc)('C-GET of compressed studies Orthanc holds and cann
       expect(r).toMatchObject({ completed: n, failed: 0, expected: n, arrived: n });
     }
     expect(got.map((g) => g.sopInstanceUid).sort()).toEqual([...held.keys()].sort());
+    // The contexts were proposed for the SOP classes Orthanc named (not the fallback list).
+    expect(await sopClassesOfStudy({ aet: 'TESTPACS', host: '127.0.0.1', port: pacs.dicom }, CR_STUDY, { callingAet: 'INSPECTOR', timeoutSeconds: 20 })).toEqual(['1.2.840.10008.5.1.4.1.1.1']);
     for (const rec of got) {
       const mine = heldOf(readFileSync(rec.path));
       const theirs = held.get(mine.sop)!;
