@@ -25,7 +25,7 @@ describe('run explanations', () => {
     expect(verifyAudit(old).ok).toBe(true);
     const before = old.prepare('SELECT seq, hash FROM audit_log ORDER BY seq').all();
     old.close();
-    let s = HistoryStore.open(t.file);
+    const s = HistoryStore.open(t.file);
     expect(schemaVersion(s.db)).toBeGreaterThanOrEqual(migration.version);
     expect(verifyAudit(s.db).ok).toBe(true);
     const [run] = s.recordInferences([sampleRecord(1, { explanation: null, regions: [] })]);
