@@ -2,9 +2,9 @@
  * Query/retrieve from the worklist room in real Chromium with the real handlers, against a real
  * Orthanc: the radiographer searches the configured PACS by patient id (C-FIND), sees the study
  * with the PACS's own counts, retrieves it (C-GET: all 28 slices of the shared CT series arrive
- * in the inbox and the study becomes a worklist row), filters by modality for a CR, retrieves it,
- * retrieving it by C-GET fails with its code (Orthanc 1.10 cannot transcode its J2K), Orthanc pushes
- * it instead, the node auto-inspects it and its SR waits in the outbox for a PACS that is down — the room
+ * in the inbox and the study becomes a worklist row), filters by modality for a CR and retrieves it
+ * by C-GET too — in its JPEG 2000, as Orthanc holds it (Orthanc 1.10 cannot transcode J2K; our C-GET
+ * proposes it) —, the node auto-inspects it and its SR waits in the outbox for a PACS that is down — the room
  * shows the waiting entry with its code, and "Retry now" tries again (one more attempt recorded).
  * An empty search is refused with its code, not sent as an open query.
  */
@@ -102,19 +102,17 @@ describe.skipIf(!hasShared || !hasOrthanc)('worklist room: search the PACS (C-FI
     await b.screenshot('dicom-query-retrieved');
   }, 240_000);
 
-  it('a CR found by modality (its C-GET refused, coded), pushed, inspected, and its SR waits for a down PACS: the room shows it and Retry now tries again', async () => {
+  it('a CR found by modality, retrieved by C-GET in its JPEG 2000, inspected, and its SR waits for a down PACS: the room shows it and Retry now tries again', async () => {
     await b.page.getByTestId('pacs-q-patientId').fill('');
     await b.page.getByTestId('pacs-q-modality').fill('cr');
     await b.page.getByTestId('pacs-search').click();
     const row = b.page.locator('[data-testid="pacs-row"]');
     await b.page.locator('[data-testid="pacs-row"][data-study="1.3.6.1.4.1.5962.1.2.9.20040826185059.5457"]').waitFor();
     expect(await row.count()).toBe(1);
-    // Orthanc 1.10 cannot transcode this J2K to the syntaxes a C-GET proposes: the room says so, coded.
+    // Orthanc 1.10 cannot transcode this J2K; our C-GET proposes J2K, so it comes as held.
     await b.page.getByTestId('pacs-retrieve').click();
-    await waitAttr(b, 'pacs-error', 'data-code', /^DICOM_GET_FAILED$/, 60_000);
-    // The PACS pushes it instead (C-STORE, as held), like any modality.
-    const [orthancId] = await pacs.post<string[]>('/tools/find', { Level: 'Study', Query: { StudyInstanceUID: '1.3.6.1.4.1.5962.1.2.9.20040826185059.5457' } });
-    await pacs.post('/modalities/inspector/store', { Resources: [orthancId], Synchronous: true });
+    await waitAttr(b, 'pacs-retrieved', 'data-arrived', /^1$/, 60_000);
+    expect(await b.page.getByTestId('pacs-error').count()).toBe(0);
 
     const cr = b.page.locator('[data-testid="worklist-row"][data-study="1.3.6.1.4.1.5962.1.2.9.20040826185059.5457"]');
     await cr.waitFor();

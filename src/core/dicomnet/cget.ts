@@ -6,21 +6,19 @@
  * the study's C-FIND instance count) decides success: fewer → DICOM_GET_PARTIAL with the counts,
  * what arrived is kept and getting again completes it.
  *
- * Storage contexts are proposed in Implicit/Explicit VR Little Endian (dcmjs-dimse's C-GET
- * negotiation; its extra contexts carry no SCP role): a PACS holding JPEG 2000 or JPEG must
- * decompress on the way, and one that cannot (Orthanc 1.10 for J2K) fails the sub-operation —
- * DICOM_GET_FAILED / _PARTIAL, nothing half-stored; C-MOVE or WADO-RS bring such studies as held.
- *
- * The library re-encodes a received dataset (dcmjs) before we see it, so C-GET files are
- * written from that encoding in the transfer syntax the sub-operation used; the listener's C-STORE
- * path keeps the peer's bytes as sent.
+ * Storage contexts: per SOP class of the study (asked first by an image-level C-FIND), one
+ * uncompressed context and one per compressed syntax our decoders read (getContexts.ts), so a PACS
+ * holding JPEG 2000 / JPEG / RLE / JPEG-LS sends the instances as held; we accept whichever the
+ * PACS chooses and write the bytes as they came (rawStore.ts), no transcoding either side.
  */
 import { InspectorError, toErrorInfo } from '../../shared/errors';
 import type { DimsePeer } from './config';
-import { dimse, type CStoreRequest, type CStoreResponse } from './dimse';
+import { dimse, type Association, type CStoreRequest, type CStoreResponse, type Client as DimseClient } from './dimse';
 import { writeInstance } from './inbox';
 import { fileMetaHeader } from './p10';
+import { addStorageContexts, COMMON_IMAGE_CLASSES, storageProposals } from './getContexts';
 import { cFind } from './query';
+import { RawStoreCapture } from './rawStore';
 import type { ReceivedInstance } from './records';
 import { runAssociation, type AssociationOptions } from './send';
 
@@ -43,6 +41,29 @@ export interface GetResult {
   arrived: number;
 }
 
+/**
+ * The SOP classes the study holds, by an image-level C-FIND (Study Root, relational on the study
+ * UID). A PACS that refuses it gets our common image classes proposed instead.
+ */
+export async function sopClassesOfStudy(dest: DimsePeer, study: string, opts: AssociationOptions): Promise<string[]> {
+  const rows = await cFind(dest, { level: 'IMAGE', studyInstanceUid: study }, opts).catch(() => []);
+  const classes = [...new Set(rows.map((r) => r['SOPClassUID'] ?? '').filter(Boolean))];
+  return classes.length ? classes : COMMON_IMAGE_CLASSES;
+}
+
+/** Our storage contexts go into the library's association just before the A-ASSOCIATE-RQ is written (why: getContexts.ts). */
+function proposeStorage(client: DimseClient, sopClasses: string[], raw: RawStoreCapture): void {
+  const network = (client as unknown as { network?: Record<string, unknown> }).network;
+  if (!network || typeof network['sendAssociationRequest'] !== 'function') throw new InspectorError('DICOM_GET_FAILED', 'dcmjs-dimse changed: its client has no network layer to propose storage contexts on.');
+  const send = (network['sendAssociationRequest'] as (a: Association) => void).bind(network);
+  network['sendAssociationRequest'] = (association: Association) => {
+    addStorageContexts(association, storageProposals(sopClasses));
+    send(association);
+  };
+  network['createStoreWritableStream'] = raw.createStoreWritableStream.bind(raw);
+  network['createDatasetFromStoreWritableStream'] = raw.createDatasetFromStoreWritableStream.bind(raw);
+}
+
 export async function getStudy(
   dest: DimsePeer,
   study: string,
@@ -52,7 +73,10 @@ export async function getStudy(
   const [match] = await cFind(dest, { level: 'STUDY', studyInstanceUid: study }, opts);
   if (!match) throw new InspectorError('DICOM_STUDY_NOT_FOUND', `${dest.aet} has no study ${study}.`, { study });
   const expected = Number(match['NumberOfStudyRelatedInstances'] || NaN);
+  const sopClasses = await sopClassesOfStudy(dest, study, opts);
   const req = CGetRequest.createStudyGetRequest(study);
+  req.setAddStorageSopClassesToAssociation(false);
+  const raw = new RawStoreCapture();
   let last: { status: number; completed: number; failed: number; warnings: number } | null = null;
   req.on('response', (r: GetResponseLike) => {
     if (r.getStatus() !== Status.Pending) last = { status: r.getStatus(), completed: r.getCompleted() ?? 0, failed: r.getFailures() ?? 0, warnings: r.getWarnings() ?? 0 };
@@ -63,14 +87,14 @@ export async function getStudy(
   const { failure } = await runAssociation(dest, [req], opts, (client) => {
     client.on('cStoreRequest', (request: CStoreRequest, callback: (r: CStoreResponse) => void) => {
       const response = StoreResponse.fromRequest(request);
-      const ds = request.getDataset();
+      const got = raw.take(request.getDataset());
       const done = (async () => {
         try {
-          if (!ds) throw new InspectorError('DICOM_STORE_FAILED', 'a C-GET sub-operation carried no dataset');
-          const ts = ds.getTransferSyntaxUid();
+          if (!got) throw new InspectorError('DICOM_STORE_FAILED', 'a C-GET sub-operation carried no dataset');
+          // The meta header names the syntax of the context it came on; the dataset bytes are the PACS's.
           const p10 = Buffer.concat([
-            fileMetaHeader({ sopClassUid: request.getAffectedSopClassUid(), sopInstanceUid: request.getAffectedSopInstanceUid(), transferSyntaxUid: ts, sourceAeTitle: dest.aet }),
-            ds.getDenaturalizedDataset(),
+            fileMetaHeader({ sopClassUid: request.getAffectedSopClassUid() || got.sopClass, sopInstanceUid: request.getAffectedSopInstanceUid(), transferSyntaxUid: got.ts, sourceAeTitle: dest.aet }),
+            got.bytes,
           ]);
           const rec = await writeInstance(into.inbox, p10, { callingAet: dest.aet, peerHost: dest.host, expectSopInstanceUid: request.getAffectedSopInstanceUid(), sopClassUid: request.getAffectedSopClassUid() });
           into.onStored?.(rec);
@@ -85,7 +109,7 @@ export async function getStudy(
       })();
       writes.push(done);
     });
-  });
+  }, (client) => proposeStorage(client, sopClasses, raw));
   await Promise.all(writes);
   if (failure) throw Object.assign(failure, { details: { ...failure.details, expected, arrived } });
   const end = last as { status: number; completed: number; failed: number; warnings: number } | null;

@@ -91,7 +91,14 @@ export const DicomNodeConfig = z
     /** Loopback unless an administrator opens it on purpose. */
     bind: z.string().min(1).default('127.0.0.1'),
     /** Peers we accept associations from; an empty list accepts nobody. `host` omitted = any host for that AE title. */
-    allow: z.array(z.object({ aet: AeTitle, host: z.string().min(1).optional() }).strict()).default([]),
+    allow: z
+      .array(
+        z
+          .object({ aet: AeTitle, host: z.string().min(1).optional(), /** Makes the entry a C-MOVE destination (with host). */ port: Port.optional() })
+          .strict()
+          .refine((a) => a.port === undefined || a.host !== undefined, { message: 'an allow entry with a port (a C-MOVE destination) needs its host: Inspector never sends to an address a peer names' }),
+      )
+      .default([]),
     auto_inspect: z.array(z.object({ when: RuleCondition, pack: z.string().min(1) }).strict()).default([]),
     send_results: z.array(Destination).default([]),
     send_reviewed: SendReviewed.optional(),
@@ -100,6 +107,8 @@ export const DicomNodeConfig = z
     query: QueryPacs.optional(),
     /** C-FIND SCP: answer allow-listed peers' study/series queries about what the inbox holds (off unless set: it tells patient ids). */
     answer_find: z.boolean().default(false),
+    /** C-MOVE and C-GET SCP for what the inbox holds, to allow-listed peers; C-MOVE only to allow entries with host and port (retrieveScp.ts). */
+    answer_retrieve: z.boolean().default(false),
     /** A study counts as complete when no instance of it arrived for this long (Orthanc's StableAge). */
     stable_seconds: z.number().positive().max(3600).default(5),
     /** Root for the UIDs of objects we create; default 2.25 (UUID-derived, PS3.5 B.2). */
@@ -129,6 +138,9 @@ export function parseDicomConfig(text: string, path?: string): DicomNodeConfig {
   const tlsPeers = [...r.data.send_results, ...(r.data.send_reviewed?.to ?? []), ...(r.data.query ? [r.data.query] : [])].filter((d) => 'tls' in d && d.tls);
   if (tlsPeers.length && !r.data.tls) {
     throw new InspectorError('DICOM_CONFIG_INVALID', `${path ?? 'dicom.yaml'} is invalid: a destination asks for tls but the file has no tls section (cert, key, ca)`, { path, issues: ['tls: required by a tls: true destination'] });
+  }
+  if (r.data.answer_retrieve && r.data.allow.length === 0) {
+    throw new InspectorError('DICOM_CONFIG_INVALID', `${path ?? 'dicom.yaml'} is invalid: answer_retrieve is on but the allow-list is empty, so no peer could retrieve`, { path, issues: ['answer_retrieve: needs allow entries'] });
   }
   return r.data;
 }

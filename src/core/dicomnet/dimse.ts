@@ -45,5 +45,7 @@ export type CStoreResponse = responses.CStoreResponse;
 export type CEchoResponse = responses.CEchoResponse;
 export type CFindResponse = responses.CFindResponse;
 export type CMoveResponse = responses.CMoveResponse;
+export type CGetRequest = requests.CGetRequest;
+export type CGetResponse = responses.CGetResponse;
 export type Client = DimseClient;
 export type Dataset = DimseDataset;

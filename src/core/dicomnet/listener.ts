@@ -11,13 +11,14 @@ import { EventEmitter } from 'node:events';
 import { rm } from 'node:fs/promises';
 import net from 'node:net';
 import tls from 'node:tls';
-import { Writable } from 'node:stream';
 import { decodableTransferSyntaxes } from '../imaging/dicom/transferSyntax';
 import { InspectorError, toErrorInfo, type ErrorInfo } from '../../shared/errors';
-import { dimse, type Association, type CEchoRequest, type CEchoResponse, type CFindRequest, type CFindResponse, type CStoreRequest, type CStoreResponse as DimseResponse, type Dataset as DimseDataset, type PresentationContext } from './dimse';
+import { dimse, type Association, type CEchoRequest, type CEchoResponse, type CFindRequest, type CFindResponse, type CGetRequest, type CMoveRequest, type DimseRequest, type CStoreRequest, type CStoreResponse as DimseResponse, type Dataset as DimseDataset } from './dimse';
 import { PATIENT_ROOT_FIND, STUDY_ROOT_FIND } from './findScp';
 import { writeInstance } from './inbox';
 import { fileMetaHeader } from './p10';
+import { RawStoreCapture } from './rawStore';
+import { answerGet, answerMove, RETRIEVE_SOP_CLASSES, type RetrieveOutcome, type RetrieveService } from './retrieveScp';
 import type { ReceivedInstance } from './records';
 import { serverOptions, type TlsMaterial } from './tls';
 
@@ -29,6 +30,8 @@ const { Status, PresentationContextResult, RejectResult, RejectSource, RejectRea
 export interface AllowEntry {
   aet: string;
   host?: string | undefined;
+  /** Only for C-MOVE destinations (retrieveScp.ts): where that AE listens. */
+  port?: number | undefined;
 }
 
 export interface ListenerOptions {
@@ -46,6 +49,8 @@ export interface ListenerOptions {
    * answers with a failure status. Without it, query contexts are refused as before.
    */
   onFind?: (query: Record<string, unknown>) => Record<string, unknown>[];
+  /** C-MOVE / C-GET SCP (retrieveScp.ts); without it, retrieve contexts are refused. */
+  onRetrieve?: RetrieveService;
   /** Seconds an association may sit idle before it is dropped. */
   idleSeconds?: number;
 }
@@ -75,15 +80,6 @@ export function allowed(allow: AllowEntry[], callingAet: string, host: string): 
   return allow.some((a) => a.aet.trim() === callingAet.trim() && (a.host === undefined || normaliseHost(a.host) === host));
 }
 
-/** Collects a C-STORE's dataset fragments; the library awaits 'drain' when write() returns false. */
-class Chunks extends Writable {
-  readonly parts: Buffer[] = [];
-  override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
-    this.parts.push(chunk);
-    cb();
-  }
-}
-
 export class DicomListener extends EventEmitter {
   private server: net.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
@@ -102,7 +98,7 @@ export class DicomListener extends EventEmitter {
   async start(): Promise<number> {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the library instantiates the SCP class; it reaches the node through this closure
     const node = this;
-    const pending = new WeakMap<object, { bytes: Buffer; ts: string; sopClass: string }>();
+    const raw = new RawStoreCapture();
 
     class InspectorScp extends Scp {
       private association: Association | undefined;
@@ -132,7 +128,7 @@ export class DicomListener extends EventEmitter {
           const ctx = association.getPresentationContext(c.id);
           const abstract = ctx.getAbstractSyntaxUid();
           const find = abstract === STUDY_ROOT_FIND || abstract === PATIENT_ROOT_FIND;
-          if (find && node.opts.onFind) {
+          if ((find && node.opts.onFind) || (RETRIEVE_SOP_CLASSES.has(abstract) && node.opts.onRetrieve)) {
             const ts = ctx.getTransferSyntaxUids().find((t) => t === '1.2.840.10008.1.2.1' || t === '1.2.840.10008.1.2');
             if (ts) ctx.setResult(PresentationContextResult.Accept, ts);
             else ctx.setResult(PresentationContextResult.RejectTransferSyntaxesNotSupported);
@@ -185,20 +181,39 @@ export class DicomListener extends EventEmitter {
         }
       }
 
-      override createStoreWritableStream(): Writable {
-        return new Chunks();
+      // The library's callback may be called once only (its event emitter), so the pending
+      // responses that come while sub-operations run go out through sendResponse instead.
+      override cMoveRequest(request: CMoveRequest): void {
+        this.retrieve(answerMove(request, (rs) => rs.forEach((r) => this.sendResponse(request, r)), node.opts.onRetrieve!, this.calling()));
       }
 
-      override createDatasetFromStoreWritableStream(writable: Writable, context: PresentationContext, callback: (d: DimseDataset) => void): void {
-        // Keep the bytes as sent; the library only needs some Dataset object to pass along.
-        const ts = context.getAcceptedTransferSyntaxUid() ?? '';
-        const marker = new Dataset({}, ts);
-        pending.set(marker, { bytes: Buffer.concat((writable as Chunks).parts), ts, sopClass: context.getAbstractSyntaxUid() ?? '' });
-        callback(marker);
+      override cGetRequest(request: CGetRequest): void {
+        const scp = { association: this.association!, sendRequests: (r: DimseRequest[]) => this.sendRequests(r) };
+        this.retrieve(answerGet(request, (rs) => rs.forEach((r) => this.sendResponse(request, r)), scp, node.opts.onRetrieve!, this.calling()));
+      }
+
+      private calling(): string {
+        return this.association?.getCallingAeTitle().trim() ?? '';
+      }
+
+      private retrieve(run: Promise<RetrieveOutcome>): void {
+        run.then(
+          (o) => node.emit('retrieved', o),
+          (e: unknown) => node.emit('retrieveFailed', { ...toErrorInfo(e, 'DICOM_RETRIEVE_FAILED'), ...(e as { outcome?: RetrieveOutcome }).outcome }),
+        );
+      }
+
+      // Keep the bytes as sent (rawStore.ts); the library only needs some Dataset object to pass along.
+      override createStoreWritableStream(): ReturnType<RawStoreCapture['createStoreWritableStream']> {
+        return raw.createStoreWritableStream();
+      }
+
+      override createDatasetFromStoreWritableStream(...args: Parameters<RawStoreCapture['createDatasetFromStoreWritableStream']>): void {
+        raw.createDatasetFromStoreWritableStream(...args);
       }
 
       override cStoreRequest(request: CStoreRequest, callback: (r: DimseResponse) => void): void {
-        const got = pending.get(request.getDataset() as object);
+        const got = raw.take(request.getDataset());
         const response = CStoreResponse.fromRequest(request);
         const calling = this.association?.getCallingAeTitle().trim() ?? '';
         if (!got) {

@@ -11,6 +11,7 @@ import type Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
 import type { Destination, DicomNodeConfig, ResultObject } from './config';
 import { findHeld } from './findScp';
+import { moveDestination, selectHeld, type RetrieveOutcome } from './retrieveScp';
 import { DicomListener, type Rejection } from './listener';
 import { destinationLabel, enqueue, flushOutbox } from './outbox';
 import { recordInstance, setStudyStatus, studyInstances, type ReceivedInstance } from './records';
@@ -41,6 +42,8 @@ export type NodeEvent =
   | { event: 'review-send-failed'; runId: number; reviewId: number; code: string; message: string }
   | { event: 'find-answered'; callingAet: string; level: string; matches: number }
   | { event: 'find-failed'; callingAet: string; code: string; message: string }
+  | ({ event: 'retrieve-answered' } & RetrieveOutcome)
+  | ({ event: 'retrieve-failed'; code: string; message: string } & Partial<RetrieveOutcome>)
   | { event: 'sent'; count: number }
   | { event: 'send-failed'; outboxId: number; code: string; message: string };
 
@@ -90,7 +93,18 @@ export class DicomNode {
       tls: this.tls,
       onStored: (r) => recordInstance(opts.store, r),
       ...(c.answer_find ? { onFind: (q: Record<string, unknown>) => findHeld(opts.store.db, q) } : {}),
+      ...(c.answer_retrieve
+        ? {
+            onRetrieve: {
+              select: (q: Record<string, unknown>) => selectHeld(opts.store.db, q),
+              destination: (aet: string) => moveDestination(c.allow, aet),
+              association: { callingAet: c.ae_title, timeoutSeconds: c.timeout_seconds },
+            },
+          }
+        : {}),
     });
+    this.listener.on('retrieved', (o: RetrieveOutcome) => this.log({ event: 'retrieve-answered', ...o }));
+    this.listener.on('retrieveFailed', (e: { code: string; message: string } & Partial<RetrieveOutcome>) => this.log({ event: 'retrieve-failed', ...e }));
     this.listener.on('found', (f: { callingAet: string; level: string; matches: number }) => this.log({ event: 'find-answered', ...f }));
     this.listener.on('findFailed', (e: { code: string; message: string; callingAet: string }) => this.log({ event: 'find-failed', ...e }));
     this.listener.on('stored', (r: ReceivedInstance) => this.arrived(r));

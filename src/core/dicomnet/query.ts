@@ -14,7 +14,8 @@ const { CFindRequest, CMoveRequest } = dimse.requests;
 const { Status } = dimse.constants;
 
 export interface FindQuery {
-  level: 'STUDY' | 'SERIES';
+  /** IMAGE: instance rows with their SOP Class UID (used by C-GET to know what to propose). */
+  level: 'STUDY' | 'SERIES' | 'IMAGE';
   patientId?: string;
   patientName?: string;
   /** YYYYMMDD or a range YYYYMMDD-YYYYMMDD (either end may be open). */
@@ -49,7 +50,12 @@ const flat = (v: unknown): string => {
 
 export async function cFind(dest: DimsePeer, q: FindQuery, opts: AssociationOptions): Promise<FindMatch[]> {
   const k = keys(q);
-  const req = q.level === 'STUDY' ? CFindRequest.createStudyFindRequest(k) : CFindRequest.createSeriesFindRequest({ ...k, PatientID: k['PatientID'] ?? '' });
+  const req =
+    q.level === 'STUDY'
+      ? CFindRequest.createStudyFindRequest(k)
+      : q.level === 'SERIES'
+        ? CFindRequest.createSeriesFindRequest({ ...k, PatientID: k['PatientID'] ?? '' })
+        : CFindRequest.createImageFindRequest({ SeriesInstanceUID: '', SOPInstanceUID: '', SOPClassUID: '', ...k });
   const matches: FindMatch[] = [];
   let final: number | null = null;
   req.on('response', (r: CFindResponse) => {

@@ -66,6 +66,8 @@ export function runAssociation<R extends DimseRequest>(
   requests: R[],
   opts: AssociationOptions,
   extra?: (client: DimseClient) => void,
+  /** Runs right after the connection is started, before any PDU: the client's network layer exists now (see cget.ts). */
+  onSent?: (client: DimseClient) => void,
 ): Promise<{ failure: InspectorError | null }> {
   const to = `${dest.aet}@${dest.host}:${dest.port}`;
   return new Promise((resolve) => {
@@ -111,6 +113,7 @@ export function runAssociation<R extends DimseRequest>(
         pduTimeout: ms,
         ...(dest.tls && opts.tls ? { securityOptions: clientOptions(opts.tls) } : {}),
       });
+      onSent?.(client);
     } catch (e) {
       failure = networkError(e, to);
       finish();
@@ -127,21 +130,26 @@ export async function echo(dest: DimsePeer, opts: AssociationOptions): Promise<v
   if (status !== Status.Success) throw new InspectorError('DICOM_ECHO_FAILED', `C-ECHO to ${dest.aet}@${dest.host}:${dest.port} returned status ${status ?? 'none'}.`);
 }
 
-/** C-STORE of Part 10 files over one association; one outcome per file, in order. */
-export async function storeFiles(dest: DimsePeer, paths: string[], opts: AssociationOptions): Promise<SendOutcome[]> {
+/** A Part 10 file as the library's Dataset (read now, not lazily inside its socket handlers, where a throw would be uncaught). */
+export async function readDataset(path: string): Promise<DimseDataset> {
+  const ds = await new Promise<DimseDataset>((resolve, reject) => Dataset.fromFile(path, (err, d) => (err || !d ? reject(err ?? new Error('empty file')) : resolve(d))));
+  if (!ds.getTransferSyntaxUid()) throw new Error('no transfer syntax in the file meta information');
+  return ds;
+}
+
+/** C-STORE of Part 10 files over one association; one outcome per file, in order. `onStatus` hears each C-STORE response as it comes. */
+export async function storeFiles(dest: DimsePeer, paths: string[], opts: AssociationOptions, onStatus?: (index: number, status: number) => void): Promise<SendOutcome[]> {
   const to = `${dest.aet}@${dest.host}:${dest.port}`;
   const outcomes: SendOutcome[] = [];
   const requests: StoreRequest[] = [];
   const statuses = new Map<number, number>();
   for (const [i, path] of paths.entries()) {
     try {
-      // Read now (not lazily inside the library's socket handlers, where a throw would be uncaught).
-      const ds = await new Promise<DimseDataset>((resolve, reject) =>
-        Dataset.fromFile(path, (err, d) => (err || !d ? reject(err ?? new Error('empty file')) : resolve(d))),
-      );
-      if (!ds.getTransferSyntaxUid()) throw new Error('no transfer syntax in the file meta information');
-      const req = new CStoreRequest(ds);
-      req.on('response', (r: CStoreResponse) => statuses.set(i, r.getStatus()));
+      const req = new CStoreRequest(await readDataset(path));
+      req.on('response', (r: CStoreResponse) => {
+        statuses.set(i, r.getStatus());
+        onStatus?.(i, r.getStatus());
+      });
       requests.push(req);
       outcomes.push({ path, ok: false });
     } catch (e) {
