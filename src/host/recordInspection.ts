@@ -40,11 +40,20 @@ function stageOf(code: string): ErrorInput['stage'] {
   return /^(IMAGE_|DICOM_|FILE_|ACCESS_|INPUT_)/.test(code) ? 'validation' : 'inference';
 }
 
-/** The AI's label: the class for classifiers (so it can be compared with a reviewer's class). */
+/**
+ * The AI's label: the class for classifiers (so it can be compared with a reviewer's class) — the
+ * class the decision stands on, not merely the most probable one: an image the pack's band calls
+ * uncertain is recorded `uncertain` (its top class is no answer, as outside the guard's envelope),
+ * and a defect decided by a threshold below 0.5 is recorded as that defect class, not as `normal`.
+ */
 function aiLabel(r: ImageResult): string {
   // Outside the pack's envelope the model's class is no answer: the run says so (input guard).
   if (r.guard?.outOfDistribution) return 'uncertain';
-  if (r.classification) return r.classification.topLabel;
+  if (r.classification) {
+    if (r.decision === 'uncertain') return 'uncertain';
+    // drivingLabel: the defect class behind a defect decision, the top (normal) class on a pass.
+    return r.decision === 'defect' ? r.classification.drivingLabel : r.classification.topLabel;
+  }
   if (r.decision === 'defect') return 'anomalous';
   return r.decision === 'pass' ? 'normal' : r.decision;
 }

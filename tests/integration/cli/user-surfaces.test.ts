@@ -122,4 +122,19 @@ describe('the CLI as its user reads it', () => {
       expect(first, `page ${i + 1}`).not.toMatch(/^(Not reviewed|Review #)/);
     }
   });
+
+  it('a chest image its pack calls uncertain is recorded uncertain (not its top class "normal") and its case is UNCERTAIN, never PASS', () => {
+    const data = scratchDir('user-surfaces-chest');
+    const own = (args: string[]) => cli(args, { dataDir: data });
+    const img = join(samples, 'chest-xray-pneumonia', 'pneumonia_00000506_013.jpg');
+    const r = own(['inspect', img, '--pack', 'chest-xray-pneumonia']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/decision UNCERTAIN \(pneumonia\)/);
+    expect(r.stdout).toMatch(/: UNCERTAIN \(internal: pneumonia\)\s+weighted_average/);
+    expect(r.stdout).not.toMatch(/: PASS /);
+    const listed = JSON.parse(own(['history', 'list', '--json']).stdout) as { rows: { verdict: string; caseVerdict?: { verdict: string } }[] };
+    expect(listed.rows).toHaveLength(1);
+    expect(listed.rows[0]!.verdict).toBe('uncertain');
+    expect(listed.rows[0]!.caseVerdict?.verdict).toBe('UNCERTAIN');
+  });
 });
