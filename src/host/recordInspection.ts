@@ -106,7 +106,9 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
     ...(r.grounding ? { groundingPrompt: r.grounding.prompt } : {}),
     verdict: aiLabel(r),
     score: r.defectScore ?? 0,
-    threshold: c ? c.thresholds.high : 0.5,
+    // The threshold the decision was taken at: the classifier's high threshold, a grounding pack's box
+    // threshold (its score is the best kept box's), else the anomaly score's normalised 0.5.
+    threshold: c ? c.thresholds.high : r.grounding ? r.grounding.boxThreshold : 0.5,
     probabilities: c ? Object.fromEntries(c.labels.map((l, i) => [l, c.probabilities[i] ?? 0])) : {},
     scores: {
       ...(r.defectScore !== undefined ? { defect: r.defectScore } : {}),

@@ -137,4 +137,18 @@ describe('the CLI as its user reads it', () => {
     expect(listed.rows[0]!.verdict).toBe('uncertain');
     expect(listed.rows[0]!.caseVerdict?.verdict).toBe('UNCERTAIN');
   });
+
+  it('a grounding run records the box threshold it decided at (the pack\'s 0.3), not a fixed 0.5', () => {
+    const data = scratchDir('user-surfaces-grounding');
+    const own = (args: string[]) => cli(args, { dataDir: data });
+    const r = own(['inspect', join(samples, 'pcb-grounding'), '--pack', 'defects-grounding', '--prompt', 'short . spur .']);
+    expect(r.status, r.stderr).toBe(0);
+    const listed = JSON.parse(own(['history', 'list', '--json']).stdout) as { rows: { threshold: number; score: number; verdict: string }[] };
+    expect(listed.rows.length).toBeGreaterThan(0);
+    for (const row of listed.rows) {
+      expect(row.threshold).toBe(0.3);
+      // A defect is never recorded below the threshold it states.
+      if (row.verdict !== 'normal') expect(row.score).toBeGreaterThanOrEqual(row.threshold);
+    }
+  });
 });
