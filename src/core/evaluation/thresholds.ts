@@ -92,7 +92,31 @@ function sweep(labels: ArrayLike<number>, scores: ArrayLike<number>): { t: numbe
   return out;
 }
 
+/**
+ * Below this many images of a class, a proposed threshold is fitted to a handful of scores (on a
+ * cleanly separated 2 + 2 set the F1-optimal threshold lands on the lowest defect score, e.g.
+ * 0.99999, and would pass a porosity view at 0.9999): the proposal says so wherever it is shown.
+ * 30 per class: the usual floor for a first estimate of a rate with a usable interval.
+ */
+export const MIN_IMAGES_PER_CLASS = 30;
+
+function smallSetNote(positives: number, negatives: number, objective: Objective): string | undefined {
+  const short = objective.kind === 'sigma' ? negatives < MIN_IMAGES_PER_CLASS : positives < MIN_IMAGES_PER_CLASS || negatives < MIN_IMAGES_PER_CLASS;
+  if (!short) return undefined;
+  return `only ${positives} defect and ${negatives} normal images: too few for this threshold to hold on new parts (at least ${MIN_IMAGES_PER_CLASS} of each recommended); evaluate on more images before applying`;
+}
+
+function withNote(p: Proposal, extra: string | undefined): Proposal {
+  if (!extra) return p;
+  return { ...p, note: p.note ? `${p.note}; ${extra}` : extra };
+}
+
 export function propose(labels: ArrayLike<number>, scores: ArrayLike<number>, objective: Objective): Proposal {
+  const positives = Array.from(labels).filter(Boolean).length;
+  return withNote(proposeOn(labels, scores, objective), smallSetNote(positives, labels.length - positives, objective));
+}
+
+function proposeOn(labels: ArrayLike<number>, scores: ArrayLike<number>, objective: Objective): Proposal {
   const name = objectiveName(objective);
   const positives = Array.from(labels).filter(Boolean).length;
   const negatives = labels.length - positives;
