@@ -82,7 +82,9 @@ function maskRecord(r: ImageResult, maskBlob: string | null): InferenceRecord['e
 export function toInferenceRecord(r: ImageResult, blob: string | null, opts: RecordOptions = {}, maskBlob: string | null = null): InferenceRecord {
   const c = r.classification;
   const map = mapOf(r);
-  const regionLabel = r.drivingLabel ?? (c ? c.drivingLabel : 'anomaly');
+  // A classifier's regions come from its map, which explains the map's target class (porosity on a
+  // passed image too): they carry that class, not the decision's 'normal'.
+  const regionLabel = (c && r.explanation?.targetLabel) || (r.drivingLabel ?? (c ? c.drivingLabel : 'anomaly'));
   const keptGuarded = !!opts.keepGuardedBoxes && !!r.grounding && !!r.guard?.outOfDistribution && !!r.detections?.length;
   return {
     case: { key: r.caseId, kind: r.image.format === 'dicom' ? 'study' : 'part', line: opts.line ?? null, station: opts.station ?? null },

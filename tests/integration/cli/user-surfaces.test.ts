@@ -151,4 +151,22 @@ describe('the CLI as its user reads it', () => {
       if (row.verdict !== 'normal') expect(row.score).toBeGreaterThanOrEqual(row.threshold);
     }
   });
+
+  it('regions of a passed CT view carry the class its map explains (porosity), not the decision\'s "normal"', () => {
+    const data = scratchDir('user-surfaces-regions');
+    const own = (args: string[]) => cli(args, { dataDir: data });
+    expect(own(['inspect', join(samples, 'battery-ct-porosity'), '--pack', 'battery-ct-porosity']).status).toBe(0);
+    const listed = JSON.parse(own(['history', 'list', '--json']).stdout) as { rows: { runId: number; verdict: string }[] };
+    const passed = listed.rows.filter((r) => r.verdict === 'normal');
+    expect(passed.length).toBeGreaterThan(0);
+    let withRegions = 0;
+    for (const row of passed) {
+      const line = own(['history', 'show', String(row.runId)]).stdout.split('\n').find((l) => l.trimStart().startsWith('regions'))!;
+      if (line.trim() === 'regions   -') continue;
+      withRegions++;
+      expect(line).toMatch(/porosity \[/);
+      expect(line).not.toMatch(/normal \[/);
+    }
+    expect(withRegions).toBeGreaterThan(0);
+  });
 });
