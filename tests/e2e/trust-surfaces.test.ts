@@ -94,6 +94,9 @@ describe('shipped pack in Korean, stored case verdict, day filters', () => {
     const probs = (await page.locator('table.probs').textContent())!;
     expect(probs).toContain('기공');
     expect(probs).toContain('정상');
+    // The integrated verdict's side line is translated too (side, decision and class), not "internal: defect … (porosity)".
+    const sides = (await page.getByTestId('integrated').locator('li').first().textContent())!;
+    expect(sides).toMatch(/^내부: 결함 \d\.\d{3} \(기공\)$/);
     await page.getByTestId('model-card').scrollIntoViewIfNeeded();
     await b.screenshot('trust-ko-card-and-class-names');
     await page.getByTestId('layer-panel').scrollIntoViewIfNeeded();

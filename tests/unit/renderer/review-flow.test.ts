@@ -110,6 +110,6 @@ describe('inspect.run result → layers, boxes, findings', () => {
     expect(g.probabilities[2]).toEqual({ label: 'dent', p: 0.7, displayName: { en: 'Dent', ko: '찍힘' } });
     expect(g.models[0]).toMatchObject({ displayName: { en: 'Surface check', ko: '표면 검사' }, intendedUse: { en: 'Input: one RGB photo. Output: classes.' }, metrics: [{ name: 'auroc', value: 0.91 }] });
     expect(intendedUse(undefined)).toBeUndefined();
-    expect(f.integrated).toEqual({ verdict: 'INTERNAL_DEFECT', drivers: ['internal: defect 0.900 (dent)'] });
+    expect(f.integrated).toEqual({ verdict: 'INTERNAL_DEFECT', drivers: [{ side: 'internal', decision: 'defect', score: 0.9, label: 'dent' }] });
   });
 });

@@ -84,7 +84,7 @@ export function CaseList() {
                   )}
                   {verdict && (
                     <span className={`ai-verdict ai-${verdict.decision}`} title={`${t('batch.aiVerdict')}: ${verdict.decision}`}>
-                      {AI_GLYPH[verdict.decision] ?? '•'} {verdict.label}
+                      {AI_GLYPH[verdict.decision] ?? '•'} {verdict.label === 'uncertain' ? t('decision.uncertain') : verdict.label}
                     </span>
                   )}
                   {drafts[c.id]?.dirty && <span className="badge" title={t('review.unsaved')}>● {t('review.unsaved')}</span>}

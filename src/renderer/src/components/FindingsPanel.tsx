@@ -2,7 +2,7 @@ import { useT } from '../i18n';
 import { useAppStore } from '../state/appStore';
 import { useReviewStore } from '../state/reviewStore';
 import { useViewerStore } from '../state/viewerStore';
-import type { Findings, LocalText } from '../review/types';
+import type { Findings, LocalText, SideDriver } from '../review/types';
 import type { BoxData } from '../viewer/types';
 import { boxCaption } from './BoxShapes';
 import { useOperatorStore } from '../history/operatorStore';
@@ -24,6 +24,10 @@ export const localText = (x: LocalText | undefined, locale: Locale, fallback = '
 export const className = (f: Findings | undefined, label: string, locale: Locale): string =>
   localText(f?.probabilities.find((p) => p.label === label)?.displayName ?? f?.segmentation?.classes.find((c) => c.label === label)?.displayName, locale, label);
 
+/** "internal: uncertain 0.983 (porosity)" in the UI language (side, decision and class translated). */
+export function sideDriverText(d: SideDriver, t: ReturnType<typeof useT>, name: (label: string) => string): string {
+  return `${t(`side.${d.side}`)}: ${t(`decision.${d.decision}`)} ${d.score.toFixed(3)}${d.label ? ` (${name(d.label)})` : ''}`;
+}
 
 function zoomTo(b: BoxData) {
   const v = useViewerStore.getState();
@@ -74,7 +78,7 @@ export function FindingsPanel() {
               <SegmentationFindingsCard findings={findings.segmentation} />
             ) : (
               <p className="verdict" data-testid="verdict">
-                {t('banner.model')}: {localText(findings.probabilities.find((p) => p.label === findings.verdict)?.displayName, locale, findings.verdict)}
+                {t('banner.model')}: {findings.verdict === 'uncertain' ? t('decision.uncertain') : className(findings, findings.verdict, locale)}
               </p>
             )}
             {findings.tiling && (
@@ -109,8 +113,8 @@ export function FindingsPanel() {
                   {t('findings.integrated')}: {localText(findings.integrated.displayName, locale, findings.integrated.verdict)}
                 </strong>
                 <ul>
-                  {findings.integrated.drivers.map((d) => (
-                    <li key={d}>{d}</li>
+                  {findings.integrated.drivers.map((d, i) => (
+                    <li key={i}>{typeof d === 'string' ? d : sideDriverText(d, t, (l) => className(findings, l, locale))}</li>
                   ))}
                 </ul>
               </div>

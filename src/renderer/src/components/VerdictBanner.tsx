@@ -14,7 +14,7 @@ export function VerdictBanner() {
   const run = useBatchStore((s) => (c ? s.perCase[c.id] : undefined));
   const banner = bannerOf(findings, run?.state === 'error' ? { code: run.code } : undefined);
   if (!banner) return null;
-  const name = (label: string) => localText(findings?.probabilities.find((p) => p.label === label)?.displayName, locale, label);
+  const name = (label: string) => (label === 'uncertain' ? t('decision.uncertain') : localText(findings?.probabilities.find((p) => p.label === label)?.displayName, locale, label));
   const headline = banner.kind === 'defect' ? name(banner.label) : t(`banner.${banner.kind}`);
   return (
     <div className={`verdict-banner banner-${banner.kind}`} role="status" data-testid="verdict-banner" data-kind={banner.kind} data-reason={banner.reason}>

@@ -15,7 +15,7 @@ import { forgetCase } from './caseCache';
 import { useGroundingStore } from './grounding';
 import { useExplainStore, type ExplainInfo } from './explainChoice';
 import { casesFromFolder } from './sources';
-import type { CaseRef, Findings, HeatmapRef } from './types';
+import type { CaseRef, Findings, HeatmapRef, SideDriver } from './types';
 import { methodDisplayName } from '../../../shared/methods';
 import type { InputMapping } from '../viewer/heatmap';
 import type { MaskRef } from '../mask/types';
@@ -132,7 +132,7 @@ export function findingsOf(r: ImageResult, run: RunResult, card?: PackCard): Fin
       ? {
           integrated: {
             verdict: c.verdict.verdict,
-            drivers: Object.entries(c.verdict.sides).map(([side, s]) => `${side}: ${s.decision} ${s.defectScore.toFixed(3)}${s.drivingLabel ? ` (${s.drivingLabel})` : ''}`),
+            drivers: Object.entries(c.verdict.sides).map(([side, s]) => ({ side: side as SideDriver['side'], decision: s.decision as SideDriver['decision'], score: s.defectScore, ...(s.drivingLabel ? { label: s.drivingLabel } : {}) })),
           },
         }
       : {}),

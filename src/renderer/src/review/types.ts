@@ -21,12 +21,20 @@ export interface ModelCard {
   metrics?: { name: string; value: number }[];
 }
 
+/** What one side (internal CT/X-ray, external RGB) contributed to the integrated verdict; shown translated. */
+export interface SideDriver {
+  side: 'internal' | 'external';
+  decision: 'pass' | 'defect' | 'uncertain';
+  score: number;
+  label?: string;
+}
+
 export interface Findings {
   /** Class the model chose. */
   verdict: string;
   probabilities: { label: string; displayName?: LocalText; p: number }[];
   /** The configured integrated verdict (pass / internal / external / combined) and what drove it. */
-  integrated?: { verdict: string; displayName?: LocalText; drivers: string[] };
+  integrated?: { verdict: string; displayName?: LocalText; drivers: (string | SideDriver)[] };
   /** Images of the case that could not be read or inspected, with their codes (why it is INCOMPLETE). */
   failed?: { path: string; code: string; message: string }[];
   /** The input guard flagged the image (INPUT_OUT_OF_DISTRIBUTION): why, one sentence per rule. */
