@@ -322,7 +322,8 @@ function formatStats(s: Stats): string {
     a.aiLabels.forEach((l, i) => lines.push(`  ${l.padEnd(w)}  ${a.matrix[i]!.map((n) => String(n).padStart(w)).join('  ')}`));
     for (const c of a.perClass) lines.push(`  ${c.label}: precision ${pct(c.precision)}  recall ${pct(c.recall)}  F1 ${pct(c.f1)}  (n=${c.support})`);
   }
-  lines.push('', `Errors: ${s.errors.total} (${pct(s.errors.rate)} of attempts)`);
+  const failed = s.errors.total - s.errors.skipped;
+  lines.push('', `Errors: ${failed} failed images (${pct(s.errors.rate)} of attempts)${s.errors.skipped ? `; ${s.errors.skipped} non-image files skipped (not counted as attempts)` : ''}`);
   for (const e of s.errors.byCode.slice(0, 10)) lines.push(`  ${e.stage.padEnd(10)} ${e.code.padEnd(32)} ${e.n}`);
   lines.push('', 'Drift (recent scores vs the pack\'s validation scores)');
   for (const d of s.drift) {

@@ -53,7 +53,9 @@ export interface AgreementStats {
 
 export interface ErrorStats {
   total: number;
-  /** Errors / (errors + runs) over the range. */
+  /** Of `total`, files skipped because their name is not an image's (INPUT_NOT_AN_IMAGE): reported, not failures. */
+  skipped: number;
+  /** Failed images / (failed images + runs) over the range; skipped non-image files are not attempts. */
   rate: number;
   byCode: { stage: string; code: string; n: number }[];
   /** The latest failed images of the range, newest first: the file, its code and case. */
@@ -177,5 +179,7 @@ export function errorStats(db: Database.Database, q: StatsQuery = {}): ErrorStat
        FROM errors ${days.sql} ORDER BY created_at DESC, id DESC LIMIT ${RECENT_ERRORS}`,
     )
     .all(...days.params) as ErrorStats['recent'];
-  return { total, rate: total + n ? total / (total + n) : 0, byCode, recent };
+  const skipped = byCode.filter((r) => r.code === 'INPUT_NOT_AN_IMAGE').reduce((a, r) => a + r.n, 0);
+  const failed = total - skipped;
+  return { total, skipped, rate: failed + n ? failed / (failed + n) : 0, byCode, recent };
 }

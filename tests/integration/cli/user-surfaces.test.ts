@@ -5,7 +5,7 @@
  * prints timings a person can read; a run without inspector.yaml says "defaults" instead of the
  * bare hash of empty text; and `inspect --help` names the grounding flags README shows.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pdfText } from '../reports/support/pdfText';
@@ -168,5 +168,17 @@ describe('the CLI as its user reads it', () => {
       expect(line).not.toMatch(/normal \[/);
     }
     expect(withRegions).toBeGreaterThan(0);
+  });
+
+  it('history stats does not count a skipped non-image file as a failed attempt', () => {
+    const data = scratchDir('user-surfaces-stats');
+    const folder = join(data, 'parts');
+    mkdirSync(folder, { recursive: true });
+    copyFileSync(ctPng, join(folder, 'cell_ct.png'));
+    writeFileSync(join(folder, 'notes.txt'), 'operator notes, not an image');
+    const own = (args: string[]) => cli(args, { dataDir: data });
+    expect(own(['inspect', folder, '--pack', 'battery-ct-porosity']).status).toBe(0);
+    const out = own(['history', 'stats']).stdout;
+    expect(out).toContain('Errors: 0 failed images (0.0% of attempts); 1 non-image files skipped (not counted as attempts)');
   });
 });
