@@ -32,6 +32,7 @@
  * a fixed-seed generator, so the figure is reproducible from the recorded run.
  */
 import { resizeBilinear } from '../evaluation/maps';
+import { seededRandom } from '../../shared/random';
 import type { BatchForward } from './scorecam';
 
 export const TRUST_METRIC = 'deletion-vs-random';
@@ -105,18 +106,6 @@ export function logOdds(row: ArrayLike<number>, c: number, output: TrustBatch['o
   let s = 0;
   for (let j = 0; j < row.length; j++) if (j !== c) s += Math.exp(row[j]! - max);
   return row[c]! - (max + Math.log(s));
-}
-
-/** mulberry32: a tiny seeded generator — reproducible random maps, no dependency needed for 32 bits of noise. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -228,11 +217,11 @@ export async function trustFigures(b: TrustBatch): Promise<TrustFigure[]> {
   const regions = b.items.map((it, i) => {
     if (!applicable[i]) return undefined;
     // Tie-break keys from a hash of the pixel index and the item: reproducible, no per-pixel stream.
-    return topPixels(resizeBilinear(it.map, it.mapWidth, it.mapHeight, W, H), count, (p) => rng(SEED + i * 1_000_003 + p)());
+    return topPixels(resizeBilinear(it.map, it.mapWidth, it.mapHeight, W, H), count, (p) => seededRandom(SEED + i * 1_000_003 + p)());
   });
   jobs.forEach((job, j) => {
     const region = regions[job.item]!;
-    const next = rng(SEED + job.item * 7919 + job.variant);
+    const next = seededRandom(SEED + job.item * 7919 + job.variant);
     const removed = job.variant === 0 ? region : shifted(region, W, H, next);
     removePixels(b.input.subarray(job.item * per, (job.item + 1) * per), C, H, W, removed, perturbed, j * per);
   });

@@ -109,3 +109,22 @@ export function labelCode(label: string, meaning?: string): Code {
 export const CODING_SCHEME_IDENTIFICATION = [
   { CodingSchemeDesignator: PRIVATE_SCHEME, CodingSchemeName: 'Inspector pack labels', CodingSchemeResponsibleOrganization: 'Inspector' },
 ];
+
+/**
+ * The Derivation Image Sequence item of an object computed from one source image (SEG,
+ * Parametric Map): the source as "Source image for image processing operation", and how it was
+ * derived (`derivation`: e.g. 113076 Segmentation, 113073 Quantitative analysis).
+ */
+export function derivedFrom(ref: { sopClassUid: string; sopInstanceUid: string }, derivation: Code): Naturalized {
+  return {
+    SourceImageSequence: [
+      {
+        ReferencedSOPClassUID: ref.sopClassUid,
+        ReferencedSOPInstanceUID: ref.sopInstanceUid,
+        PurposeOfReferenceCodeSequence: [code('121322', 'DCM', 'Source image for image processing operation')],
+      },
+    ],
+    DerivationCodeSequence: [derivation],
+  };
+}
+

@@ -14,7 +14,7 @@
 import type { RunDetail } from '../../history/index';
 import { InspectorError } from '../../../shared/errors';
 import { newUid } from '../uid';
-import { code, dicomDate, dicomTime, equipment, labelCode, patientAndStudy, type Naturalized } from './common';
+import { code, derivedFrom, dicomDate, dicomTime, equipment, labelCode, patientAndStudy, type Naturalized } from './common';
 import { resampleHeatmap } from './heatmap';
 import type { HeatmapInput } from './sc';
 import type { SourceRef } from './sr';
@@ -152,18 +152,7 @@ export function buildPmap(input: PmapInput): Naturalized {
       {
         PixelMeasuresSequence: [{ PixelSpacing: geometry.pixelSpacing.map(ds), ...(geometry.sliceThickness !== undefined ? { SliceThickness: ds(geometry.sliceThickness) } : { SliceThickness: 1 }) }],
         PlaneOrientationSequence: [{ ImageOrientationPatient: geometry.orientation.map(ds) }],
-        DerivationImageSequence: [
-          {
-            SourceImageSequence: [
-              {
-                ReferencedSOPClassUID: ref.sopClassUid,
-                ReferencedSOPInstanceUID: ref.sopInstanceUid,
-                PurposeOfReferenceCodeSequence: [code('121322', 'DCM', 'Source image for image processing operation')],
-              },
-            ],
-            DerivationCodeSequence: [code('113073', 'DCM', 'Quantitative analysis')],
-          },
-        ],
+        DerivationImageSequence: [derivedFrom(ref, code('113073', 'DCM', 'Quantitative analysis'))],
         FrameAnatomySequence: [{ AnatomicRegionSequence: [region], FrameLaterality: laterality }],
         ParametricMapFrameTypeSequence: [{ FrameType: imageType }],
         // LINEAR_EXACT: a map's scale is often far below 1 (a width < 1 needs it, PS3.3 C.11.2.1.3.2).

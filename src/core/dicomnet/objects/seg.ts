@@ -7,7 +7,7 @@
 import type { RunDetail } from '../../history/index';
 import { InspectorError } from '../../../shared/errors';
 import { newUid } from '../uid';
-import { code, dicomDate, dicomTime, equipment, labelCode, patientAndStudy, type Naturalized } from './common';
+import { code, derivedFrom, dicomDate, dicomTime, equipment, labelCode, patientAndStudy, type Naturalized } from './common';
 import { resampleHeatmap } from './heatmap';
 import type { HeatmapInput } from './sc';
 import type { SourceRef } from './sr';
@@ -101,18 +101,7 @@ export function buildSeg(input: SegInput): Naturalized {
     ],
     SharedFunctionalGroupsSequence: [
       {
-        DerivationImageSequence: [
-          {
-            SourceImageSequence: [
-              {
-                ReferencedSOPClassUID: ref.sopClassUid,
-                ReferencedSOPInstanceUID: ref.sopInstanceUid,
-                PurposeOfReferenceCodeSequence: [code('121322', 'DCM', 'Source image for image processing operation')],
-              },
-            ],
-            DerivationCodeSequence: [code('113076', 'DCM', 'Segmentation')],
-          },
-        ],
+        DerivationImageSequence: [derivedFrom(ref, code('113076', 'DCM', 'Segmentation'))],
       },
     ],
     PerFrameFunctionalGroupsSequence: [{ FrameContentSequence: [{ DimensionIndexValues: [1] }], SegmentIdentificationSequence: [{ ReferencedSegmentNumber: 1 }] }],

@@ -3,17 +3,9 @@
  * same predictions always give the same interval — a model card's numbers must be reproducible.
  */
 
-/** mulberry32: small, fast, seedable; statistical quality is ample for resampling indices. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// One seeded generator for every reproducible draw (bootstrap here, the trust figure's random regions).
+export { seededRandom } from '../../../shared/random';
+import { seededRandom } from '../../../shared/random';
 
 export interface Interval {
   low: number;
