@@ -42,17 +42,18 @@ export function batchTotals(s: Pick<BatchSummary, 'batchId' | 'stopped' | 'inspe
 
 /**
  * Flags `inspect` takes that a batch does not pass on to its cases (runBatch sends packs, method,
- * config and providers only): refused by name, never accepted and silently dropped — a reviewer
- * would otherwise believe the batch's maps or boxes came from the layer or prompt they asked for.
+ * config, providers and a grounding pack's prompt and thresholds, not the CAM layer choice): refused
+ * by name, never accepted and silently dropped — a reviewer would otherwise believe the batch's maps
+ * came from the layer they asked for.
  */
-const NOT_APPLIED_BY_BATCH = ['cam-layer', 'cam-fuse', 'prompt', 'box-threshold', 'text-threshold'] as const;
+const NOT_APPLIED_BY_BATCH = ['cam-layer', 'cam-fuse'] as const;
 
 export function refuseUnappliedFlags(values: Partial<Record<(typeof NOT_APPLIED_BY_BATCH)[number], unknown>>): void {
   const given = NOT_APPLIED_BY_BATCH.filter((f) => values[f] !== undefined);
   if (!given.length) return;
   throw new InspectorError(
     'USAGE',
-    `batch does not apply ${given.map((f) => `--${f}`).join(', ')}: use inspect for them, or for grounding set sides.<side>.grounding (prompt) in inspector.yaml (--config)`,
+    `batch does not apply ${given.map((f) => `--${f}`).join(', ')}: use inspect for them (or the explanation settings of the pack)`,
   );
 }
 

@@ -168,11 +168,12 @@ function formatRun(d: RunDetail): string {
     `  case      ${d.case.key} [${d.case.kind}]${d.case.line ? ` line ${d.case.line}` : ''}${d.case.station ? ` station ${d.case.station}` : ''}`,
     `  image     ${d.image.sourcePath}  ${d.image.format}/${d.image.modality}  ${d.image.width ?? '?'}x${d.image.height ?? '?'}  sha256 ${d.image.sha256.slice(0, 16)}…  validation ${d.image.validation.outcome}`,
     `  pack      ${r.packName}@${r.packVersion} on ${r.provider}${r.configHash ? `  ${configLabel(r.configHash)}${r.configHash === DEFAULTS_CONFIG_SHA256 ? '' : '…'}` : ''}`,
+    ...(r.groundingPrompt ? [`  prompt    ${r.groundingPrompt}`] : []),
     `  verdict   ${r.verdict}  score ${r.score.toFixed(4)}${r.threshold !== null ? `  threshold ${r.threshold}` : ''}`,
     // Which threshold decided (an applied version, else pack.yaml's) and whether the pack was validated here.
     `  decided   by ${r.thresholds['thresholdVersion'] !== undefined ? `threshold version ${r.thresholds['thresholdVersion']}` : "the pack's own thresholds"}${r.thresholds['validated'] === 0 ? '; NOT VALIDATED on this station when inspected' : r.thresholds['validated'] === 1 ? '; validated on this station' : ''}`,
     `  probs     ${Object.entries(r.probabilities).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ') || '-'}`,
-    `  regions   ${r.regions.length ? r.regions.map((g) => `${g.label} [${g.box.join(',')}]`).join('; ') : '-'}`,
+    `  regions   ${r.regions.length ? r.regions.map((g) => `${g.label} [${g.box.map((v) => +v.toFixed(1)).join(',')}]`).join('; ') : '-'}`,
     `  explain   ${r.explanation ? `${r.explanation.method} (${r.explanation.scale.kind})${r.explanation.blob ? ` map ${r.explanation.blob.slice(0, 12)}…` : ''}${r.explanationRecord ? ` (drawn after the decision: explanation record ${r.explanationRecord})` : ''}` : '-'}`,
     ...tilingLine(r.explanation),
     `  timings   ${timingsLine(r.timings)}`,

@@ -35,14 +35,27 @@ describe('the CLI as its user reads it', () => {
     expect(Math.abs(Number(rate) - 2 / Number(secs))).toBeLessThan(0.06);
   });
 
-  it('batch refuses --prompt / --cam-layer (it would not pass them to its cases) with a usage error, recording nothing', () => {
+  it('batch refuses --cam-layer / --cam-fuse (it would not pass them to its cases) with a usage error, recording nothing', () => {
     const other = join(root, 'other.sqlite');
-    for (const flags of [['--prompt', 'porosity .'], ['--cam-layer', 'NOPE'], ['--cam-fuse', 'a,b'], ['--box-threshold', '0.2']]) {
+    for (const flags of [['--cam-layer', 'NOPE'], ['--cam-fuse', 'a,b']]) {
       const r = cli(['batch', ctPng, '--pack', 'battery-ct-porosity', ...flags, '--db', other], { dataDir: root });
       expect(r.status).toBe(2);
       expect(r.stderr).toContain(`USAGE: batch does not apply ${flags[0]}`);
     }
     expect(existsSync(other)).toBe(false);
+  });
+
+  it('batch applies a grounding pack\'s --prompt and --box-threshold to its cases (recorded with each run)', () => {
+    const data = scratchDir('user-surfaces-batch-prompt');
+    const own = (args: string[]) => cli(args, { dataDir: data });
+    const r = own(['batch', join(samples, 'pcb-grounding'), '--pack', 'defects-grounding', '--prompt', 'short . spur .', '--box-threshold', '0.4']);
+    expect(r.status, r.stderr).toBe(0);
+    const listed = JSON.parse(own(['history', 'list', '--json']).stdout) as { rows: { runId: number; threshold: number }[] };
+    expect(listed.rows.length).toBeGreaterThan(0);
+    for (const row of listed.rows) {
+      expect(row.threshold).toBe(0.4);
+      expect(own(['history', 'show', String(row.runId)]).stdout).toMatch(/short \. spur \./);
+    }
   });
 
   it('history show prints timings rounded with their unit, not raw doubles', () => {
