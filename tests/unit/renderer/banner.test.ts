@@ -29,6 +29,9 @@ describe('verdict banner', () => {
     expect(bannerOf(f([['ok', 0.05], ['dent', 0.95]], { decision: 'defect', flags: [{ code: 'INPUT_OUT_OF_DISTRIBUTION' }] }))).toMatchObject({ kind: 'uncertain', reason: 'out-of-distribution' });
     expect(bannerOf(f([['ok', 0.3], ['dent', 0.7]], { decision: 'uncertain' }))?.reason).toBe('band');
     expect(bannerOf(f([['ok', 0.05], ['dent', 0.95]], { decision: 'defect' }))).toMatchObject({ kind: 'defect', label: 'dent' });
+    // A near-tie does not soften a decided defect into UNCERTAIN beside an integrated INTERNAL_DEFECT (QA walk).
+    expect(bannerOf(f([['dent', 0.47], ['scratch', 0.45], ['ok', 0.08]], { decision: 'defect' }))).toMatchObject({ kind: 'defect', reason: 'near-tie', label: 'dent', tie: [{ label: 'dent' }, { label: 'scratch' }] });
+    expect(bannerOf(f([['dent', 0.47], ['scratch', 0.45], ['ok', 0.08]], { integrated: { verdict: 'INTERNAL_DEFECT', drivers: [] } }))?.kind).toBe('defect');
     expect(bannerOf(f([['normal', 0.97], ['pneumonia', 0.03]]))?.kind).toBe('pass');
     expect(bannerOf(undefined)).toBeUndefined();
   });

@@ -2,7 +2,9 @@
  * The verdict banner of a case: one of PASS, a defect class, UNCERTAIN or INCOMPLETE, decided
  * here from the findings so the banner, the probability bars and the case list agree. A near-tie
  * (the two most likely classes within the pack's uncertain band) is UNCERTAIN even when the top
- * class is "pass": a coin flip is not a pass. Pure (unit-tested without a DOM).
+ * class is "pass": a coin flip is not a pass. A near-tie never softens a defect the pack or the
+ * integrated verdict decided (the line got NG): that banner stays the defect and names the tie.
+ * Pure (unit-tested without a DOM).
  */
 import type { Findings } from './types';
 
@@ -37,8 +39,10 @@ export function bannerOf(f: Findings | undefined, failure?: { code: string }): B
   if (f.decision === 'uncertain' || /^uncertain$/i.test(f.integrated?.verdict ?? '') || /^uncertain$/i.test(label)) return { kind: 'uncertain', reason: 'band', label };
   const sorted = [...f.probabilities].sort((a, b) => b.p - a.p);
   const band = Math.max(NEAR_TIE_MIN, f.thresholds ? f.thresholds.high - f.thresholds.low : 0);
+  const decidedDefect = f.decision === 'defect' || /_DEFECT$/.test(f.integrated?.verdict ?? '');
   if (sorted.length >= 2 && sorted[0]!.p - sorted[1]!.p <= band) {
-    return { kind: 'uncertain', reason: 'near-tie', label, tie: [{ label: sorted[0]!.label, p: sorted[0]!.p }, { label: sorted[1]!.label, p: sorted[1]!.p }] };
+    const tie: Banner['tie'] = [{ label: sorted[0]!.label, p: sorted[0]!.p }, { label: sorted[1]!.label, p: sorted[1]!.p }];
+    return { kind: decidedDefect ? 'defect' : 'uncertain', reason: 'near-tie', label, tie };
   }
   const pass = f.decision ? f.decision === 'pass' : f.integrated ? /^pass$/i.test(f.integrated.verdict) : PASS_LABEL.test(label);
   return { kind: pass ? 'pass' : 'defect', reason: 'model', label };
