@@ -11,25 +11,15 @@
  * its own (a fresh UID no other object shares — nothing is registered to it by mistake), the
  * image plane at its origin, and the detector's Imager Pixel Spacing.
  */
-import type { RunDetail } from '../../history/index';
 import { InspectorError } from '../../../shared/errors';
 import { newUid } from '../uid';
 import { code, derivedFrom, dicomDate, dicomTime, equipment, labelCode, patientAndStudy, type Naturalized } from './common';
 import { resampleHeatmap } from './heatmap';
-import type { HeatmapInput } from './sc';
-import type { SourceRef } from './sr';
+import type { DerivedObjectInput } from './seg';
 
 export const PARAMETRIC_MAP = '1.2.840.10008.5.1.4.1.1.30';
 
-export interface PmapInput {
-  detail: RunDetail;
-  source: Naturalized;
-  ref: SourceRef;
-  heatmap: HeatmapInput | undefined;
-  uidRoot: string;
-  softwareVersion: string;
-  now?: Date;
-}
+export type PmapInput = DerivedObjectInput;
 
 export interface PlaneGeometry {
   frameOfReferenceUid: string;

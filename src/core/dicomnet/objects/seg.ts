@@ -14,7 +14,8 @@ import type { SourceRef } from './sr';
 
 export const SEGMENTATION = '1.2.840.10008.5.1.4.1.1.66.4';
 
-export interface SegInput {
+/** What a derived object (SEG, Parametric Map) is built from: the run, its source image and map. */
+export interface DerivedObjectInput {
   detail: RunDetail;
   source: Naturalized;
   ref: SourceRef;
@@ -23,6 +24,8 @@ export interface SegInput {
   softwareVersion: string;
   now?: Date;
 }
+
+export type SegInput = DerivedObjectInput;
 
 /** The map over the whole image (stretch), thresholded at `t` of its scale; row-major 0/1. */
 export function heatmapMask(h: HeatmapInput, width: number, height: number, t = 0.5): Uint8Array {
