@@ -117,7 +117,8 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   function report(note = ''): void {
     const seconds = (Date.now() - t0) / 1000;
-    const base = samples.find((s) => s.images >= baselineAt);
+    // A run stopped before 1,000 images compares with its first sample instead.
+    const base = samples.find((s) => s.images >= baselineAt) ?? samples[0];
     const end = samples.at(-1);
     if (!base || !end) return console.log(`station soak ${note}: no sample after ${baselineAt} images yet`);
     const malloc = Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_') || k.startsWith('GLIBC_TUNABLES')).map(([k, v]) => `${k}=${v}`);
