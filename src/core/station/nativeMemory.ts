@@ -42,6 +42,11 @@ export function tuneChildAllocator(env: NodeJS.ProcessEnv = process.env): void {
   if (process.platform === 'linux' && env['MALLOC_ARENA_MAX'] === undefined) env['MALLOC_ARENA_MAX'] = STATION_MALLOC_ARENA_MAX;
 }
 
+/** Whether glibc's malloc_trim is reachable here (Linux with glibc). */
+export function nativeTrimAvailable(): boolean {
+  return loadTrim() !== null;
+}
+
 /** Returns freed malloc memory to the kernel; true when glibc did so (false: nothing to release or not glibc). */
 export function releaseFreedNativeMemory(): boolean {
   const f = loadTrim();
