@@ -9,7 +9,7 @@ import type { LoadedStationConfig } from './config';
 import { BackgroundSync } from '../fleet/background';
 import { MqttPublisher } from './mqtt';
 import type { VisionMachine } from './visionStateMachine';
-import { releaseFreedNativeMemory, TRIM_EVERY, tuneChildAllocator } from './nativeMemory';
+import { limitOwnArenas, releaseFreedNativeMemory, TRIM_EVERY, tuneChildAllocator } from './nativeMemory';
 import { Station, type CaseTrace, type StationDeps } from './station';
 
 export interface StationChannels {
@@ -54,7 +54,9 @@ export async function startStationService(loaded: LoadedStationConfig, deps: Sta
     throw new InspectorError('STATION_INSPECTION_NOT_FOUND', `The inspection configuration ${cfg.inspection} (station.yaml "inspection") does not exist.`, { path: cfg.inspection });
   }
   // Native memory (nativeMemory.ts): fewer malloc arenas in the worker spawned below, freed pages
-  // returned every TRIM_EVERY cases.
+  // returned every TRIM_EVERY cases. The own-arena limit comes first: it must precede tuneChildAllocator,
+  // which sets MALLOC_ARENA_MAX in this process's environment for its children.
+  limitOwnArenas();
   tuneChildAllocator();
   const station = new Station(cfg, { ...deps, log });
   let decided = 0;
