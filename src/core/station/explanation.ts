@@ -239,6 +239,6 @@ export async function explanationPng(store: HistoryStore, r: StationResult, runI
   const values = onImage(map, x.width, x.height);
   const grey = Buffer.alloc(values.length);
   for (let i = 0; i < values.length; i++) grey[i] = Math.round(values[i]! * 255);
-  const png = await sharp(grey, { raw: { width: x.width, height: x.height, channels: 1 } }).png().toBuffer();
+  const png = await sharp(grey, { raw: { width: x.width, height: x.height, channels: 1 } }).toColourspace('b-w').png().toBuffer();
   return { png, sha256: x.blob_sha256! };
 }
