@@ -59,6 +59,8 @@ describe.skipIf(!hasMosquitto)('Line room: a station case with its explanation m
     writeFileSync(cfg, stationYaml({ watchDir: watch, mqttUrl: broker.url, settleMs: 200, caseTimeoutMs: 5000 }));
     saveStationService(userDataDir, { config: cfg });
     bridge = await openBridge({ userDataDir, viewport: { width: 1400, height: 1000 } });
+    await bridge.host.handlers['operator.create']({ id: 'insp1', name: 'Line Inspector', role: 'reviewer' });
+    await bridge.host.handlers['operator.select']({ id: 'insp1' });
     await bridge.host.station.start();
   }, 120_000);
 
