@@ -169,6 +169,13 @@ function segmentationLine(r: RunDetail['run']): string[] {
   return [`  pixels    ${cuts.length ? `class where probability ${cuts.join(', ')}` : 'arg-max class'}; regions ≥ ${r.thresholds['minAreaModelPx']} model px; area ${areas.join(', ') || '-'}`];
 }
 
+/** The layer(s) a map was made of, when the run records them (the pack's choice or --cam-layer / --cam-fuse). */
+function explainLayers(e: NonNullable<RunDetail['run']['explanation']>): string {
+  // A fused map records every layer it fused in `layers` (the target among them).
+  if (e.layers?.length) return ` layers ${e.layers.join(', ')} fused (${e.fusion ?? 'mean'})`;
+  return e.target ? ` layer ${e.target}` : '';
+}
+
 function formatRun(d: RunDetail): string {
   const r = d.run;
   const lines = [
@@ -183,7 +190,7 @@ function formatRun(d: RunDetail): string {
     ...segmentationLine(r),
     `  probs     ${Object.entries(r.probabilities).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ') || '-'}`,
     `  regions   ${r.regions.length ? r.regions.map((g) => `${g.label} [${g.box.map((v) => +v.toFixed(1)).join(',')}]`).join('; ') : '-'}`,
-    `  explain   ${r.explanation ? `${r.explanation.method} (${r.explanation.scale.kind})${r.explanation.blob ? ` map ${r.explanation.blob.slice(0, 12)}…` : ''}${r.explanationRecord ? ` (drawn after the decision: explanation record ${r.explanationRecord})` : ''}` : '-'}`,
+    `  explain   ${r.explanation ? `${r.explanation.method} (${r.explanation.scale.kind})${explainLayers(r.explanation)}${r.explanation.blob ? ` map ${r.explanation.blob.slice(0, 12)}…` : ''}${r.explanationRecord ? ` (drawn after the decision: explanation record ${r.explanationRecord})` : ''}` : '-'}`,
     ...tilingLine(r.explanation),
     `  timings   ${timingsLine(r.timings)}`,
     `Reviews (${d.reviews.length})`,
