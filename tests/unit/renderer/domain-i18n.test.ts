@@ -10,7 +10,8 @@ import { envelopeReasons, judge, type GuardFile } from '../../../src/core/guard/
 import type { EngineImage } from '../../../src/core/engine/image';
 import type { GuardFeatures } from '../../../src/core/guard/features';
 import type { GuardSpec } from '../../../src/core/packs/manifest';
-import { classNamer, guardReasonText, isKnownGuardReason } from '../../../src/renderer/src/i18n/domain';
+import { propose } from '../../../src/core/evaluation/thresholds';
+import { classNamer, guardReasonText, isKnownGuardReason, proposalNoteText } from '../../../src/renderer/src/i18n/domain';
 
 const img = (over: Partial<EngineImage>): EngineImage => ({ width: 4000, height: 10, channels: 3, data: new Float32Array(0), source: 'x.dcm', format: 'dicom', modality: 'MR', ...over });
 const accepts = (over: Partial<GuardSpec['accepts']>): GuardSpec['accepts'] => ({ colour: 'gray', chromaMax: 0.01, dicomModalities: ['CT'], width: [100, 800], height: [100, 800], ...over }) as GuardSpec['accepts'];
@@ -55,5 +56,18 @@ describe('guard reasons and class names in Korean', () => {
     expect(ko('porosity / crack')).toBe('기공 / crack');
     const en = classNamer('en', labels);
     expect(['normal', 'porosity', 'PASS'].map(en)).toEqual(['normal', 'porosity', 'PASS']);
+  });
+
+  it('the threshold proposal\'s notes (the core\'s own, from a real 7 + 7 set) read in Korean', () => {
+    const labels = [0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1];
+    const scores = [0.1, 0.12, 0.2, 0.25, 0.3, 0.33, 0.5, 0.4, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95];
+    for (const objective of [{ kind: 'f1' }, { kind: 'sigma', k: 3 }, { kind: 'false-alarm', maxRate: 0 }] as const) {
+      const note = propose(labels, scores, objective as Parameters<typeof propose>[2]).note!;
+      expect(note, objective.kind).toBeTruthy();
+      const ko = proposalNoteText('ko', note);
+      expect(ko, note).not.toMatch(/[a-z]{4,}/);
+      for (const n of note.match(/\d+(?:\.\d+)?/g) ?? []) expect(ko, note).toContain(n);
+      expect(proposalNoteText('en', note)).toBe(note);
+    }
   });
 });

@@ -6,7 +6,7 @@
  */
 import { useMemo } from 'react';
 import { useT } from '../i18n';
-import { classNamer } from '../i18n/domain';
+import { classNamer, proposalNoteText } from '../i18n/domain';
 import { usePackLabels } from '../i18n/usePackLabels';
 import { useAppStore } from '../state/appStore';
 import { formatPercent, formatScore } from '../history/format';
@@ -111,7 +111,7 @@ export function ThresholdPanel({ p }: { p: EvaluatedPack }) {
               {fill(t('eval.bandShare'), { share: formatPercent(proposal.humanShare), low: proposal.low.toPrecision(4), high: proposal.high.toPrecision(4) })}
             </p>
           )}
-          {proposal?.note && <p className="hint">{proposal.note}</p>}
+          {proposal?.note && <p className="hint">{proposalNoteText(locale, proposal.note)}</p>}
         </div>
         <div>
           <ConfusionMatrix

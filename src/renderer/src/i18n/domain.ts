@@ -85,3 +85,19 @@ export function classNamer(locale: Locale, labels: readonly LabelDisplay[] = [])
   };
   return (id) => (id.includes(' / ') ? id.split(' / ').map(one).join(' / ') : one(id));
 }
+
+/** The threshold proposal's notes (src/core/evaluation/thresholds.ts), joined with "; " there. */
+const NOTE_RULES: { re: RegExp; ko: (...m: string[]) => string }[] = [
+  {
+    re: /only (\d+) defect and (\d+) normal images: too few for this threshold to hold on new parts \(at least (\d+) of each recommended\); evaluate on more images before applying/g,
+    ko: (_, p, n, min) => `결함 ${p}장, 정상 ${n}장뿐입니다: 새 부품에서도 이 임계값이 유지된다고 보기엔 너무 적습니다(클래스마다 ${min}장 이상 권장). 적용하기 전에 더 많은 영상으로 평가하세요`,
+  },
+  { re: /mean (\S+), σ (\S+) \(population\) of (\d+) normal images/g, ko: (_, mean, sd, n) => `정상 영상 ${n}장의 평균 ${mean}, σ ${sd}(모집단)` },
+  { re: /no score keeps the false-alarm rate that low; threshold above every score/g, ko: () => '그만큼 낮은 오경보율을 지키는 점수가 없어 임계값을 모든 점수 위에 둡니다' },
+];
+
+/** A proposal note in the UI's language; parts no rule knows stay as the core wrote them. */
+export function proposalNoteText(locale: Locale, note: string): string {
+  if (locale === 'en') return note;
+  return NOTE_RULES.reduce((s, r) => s.replace(r.re, (...m: string[]) => r.ko(...m)), note);
+}
