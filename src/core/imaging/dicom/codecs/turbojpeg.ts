@@ -77,7 +77,13 @@ const waiting: (() => void)[] = [];
 let inFlight = 0;
 // At least 4 even on 2 cores: the hop to koffi's thread and back is latency worth overlapping
 // (96 frames, load 5: 2 in flight 32 ms, 4 in flight 25 ms, one by one 40 ms).
-const LIMIT = Math.min(8, Math.max(4, availableParallelism()));
+const DEFAULT_LIMIT = Math.min(8, Math.max(4, availableParallelism()));
+let LIMIT = DEFAULT_LIMIT;
+
+/** Frames in flight at once; the bench sets 1 to show what frame parallelism brings. */
+export function setJpegInFlight(n?: number): void {
+  LIMIT = n === undefined ? DEFAULT_LIMIT : Math.max(1, Math.floor(n));
+}
 const MIN_NATIVE_BYTES = 1024;
 
 async function acquire(t: Turbo): Promise<unknown> {
