@@ -11,6 +11,7 @@
  * Each native path is also called directly on every frame, so a silent fallback to WASM fails.
  */
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -198,4 +199,45 @@ describe.skipIf(!hasShared || process.platform !== 'linux')('native JPEG and JPE
     const ours = Uint8Array.from(decodeJ2kNative(lossy!)!.samples);
     expect(createHash('sha256').update(ours).digest('hex')).toBe(py.stdout.trim());
   }, 60_000);
+
+  it('16-bit signed HTJ2K (made here by OpenJPH\'s encoder from the shared CT): native OpenJPEG lossless = source, lossy within ±1 of OpenJPH', async () => {
+    // The shared HTJ2K files are 8-bit RGB only; CT/CR archives hold 16-bit greyscale.
+    const ct = (await loadImageBytes(readFileSync(join(sharedData, 'dicom', 'cornerstone-testimages/CTImage.dcm_LittleEndianExplicitTransferSyntax_1.2.840.10008.1.2.1.dcm')))).frames[0]!;
+    expect(ct.dtype).toBe('int16');
+    const factory = createRequire(join(repoRoot, 'package.json'))('@cornerstonejs/codec-openjph/wasmjs') as (o: object) => Promise<Record<string, new () => HtEncoder>>;
+    const openjph = await factory({ print: () => {}, printErr: () => {} });
+    for (const lossless of [true, false]) {
+      const encoder = new openjph['HTJ2KEncoder']!();
+      encoder.getDecodedBuffer({ width: ct.width, height: ct.height, bitsPerSample: 16, componentCount: 1, isSigned: true, isUsingColorTransform: false }).set(bytesOf(ct.stored));
+      encoder.setQuality(lossless, lossless ? 0 : 0.001);
+      encoder.encode();
+      const codestream = encoder.getEncodedBuffer().slice();
+      encoder.delete();
+      const native = decodeJ2kNative(codestream);
+      expect(native, `lossless ${lossless}: fell back`).toBeDefined();
+      const ours = new Int16Array(native!.samples.buffer, native!.samples.byteOffset, native!.samples.length);
+      const reference = (await decodeWasm('htj2k', codestream)).bytes;
+      const theirs = new Int16Array(reference.buffer, reference.byteOffset, reference.byteLength / 2);
+      const src = ct.stored as Int16Array;
+      let vsSource = 0;
+      let vsOpenjph = 0;
+      for (let i = 0; i < src.length; i++) {
+        vsSource = Math.max(vsSource, Math.abs(ours[i]! - src[i]!));
+        vsOpenjph = Math.max(vsOpenjph, Math.abs(ours[i]! - theirs[i]!));
+      }
+      if (lossless) expect([vsSource, vsOpenjph]).toEqual([0, 0]);
+      else {
+        expect(vsSource).toBeGreaterThan(0); // really lossy
+        expect(vsOpenjph).toBeLessThanOrEqual(1);
+      }
+    }
+  }, 60_000);
 });
+
+interface HtEncoder {
+  getDecodedBuffer(info: { width: number; height: number; bitsPerSample: number; componentCount: number; isSigned: boolean; isUsingColorTransform: boolean }): Uint8Array;
+  setQuality(lossless: boolean, quantizationStep: number): void;
+  encode(): void;
+  getEncodedBuffer(): Uint8Array;
+  delete(): void;
+}
