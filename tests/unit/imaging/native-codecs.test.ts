@@ -99,6 +99,9 @@ function codestreams(f: string): { frames: Uint8Array[]; photometric: string } {
   return { frames: encapsulatedFrames(dataSet, pm, true), photometric: pm.photometric };
 }
 
+const hasPillow = spawnSync('/usr/bin/python3', ['-c', 'import PIL'], { encoding: 'utf8' }).status === 0;
+if (!hasPillow) console.warn('native-codecs: /usr/bin/python3 with Pillow is absent; the HTJ2K lossy reference check is skipped');
+
 const bytesOf = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 /** Each frame's samples as a SHA-256, per file. */
@@ -181,7 +184,7 @@ describe.skipIf(!hasShared || process.platform !== 'linux')('native JPEG and JPE
     }
   });
 
-  it('HTJ2K lossless equals OpenJPH; HTJ2K lossy equals Pillow (OpenJPEG), OpenJPH within ±1', async () => {
+  it('HTJ2K lossless equals OpenJPH; HTJ2K lossy within ±1 of OpenJPH', async () => {
     for (const f of [HTJ2K_LOSSLESS, HTJ2K_LOSSY]) {
       const [raw] = codestreams(f).frames;
       const native = decodeJ2kNative(raw!)!;
@@ -192,7 +195,10 @@ describe.skipIf(!hasShared || process.platform !== 'linux')('native JPEG and JPE
       const loaded = (await loadImageBytes(readFileSync(join(sharedData, 'dicom', f)))).frames[0]!;
       expect(bytesOf(loaded.stored).equals(Buffer.from(ours)), `${f}: the loader's samples`).toBe(true);
     }
-    // The independent reference for the lossy one: Debian's Pillow decoding the same codestream.
+  }, 60_000);
+
+  // The reference for HTJ2K lossy: Debian's Pillow (its OpenJPEG) decoding the same codestream.
+  it.skipIf(!hasPillow)('HTJ2K lossy equals Pillow on every sample', () => {
     const [lossy] = codestreams(HTJ2K_LOSSY).frames;
     const py = spawnSync('/usr/bin/python3', ['-c', 'import sys,io,hashlib;from PIL import Image;im=Image.open(io.BytesIO(sys.stdin.buffer.read()));print(hashlib.sha256(im.tobytes()).hexdigest())'], { input: lossy, encoding: 'utf8' });
     expect(py.status, py.stderr).toBe(0);
