@@ -150,6 +150,14 @@ describe.skipIf(!hasShared || process.platform !== 'linux')('native JPEG and JPE
     expect(await decodeGreyNative(new Uint8Array([0xff, 0xd8, 0xff, 0xd9]), 512, 512)).toBeUndefined();
   });
 
+  it('reads the Adobe transform only from a full APP14 (12 data bytes), as libjpeg does', () => {
+    const adobe = [0xff, 0xee, 0x00, 0x0e, 0x41, 0x64, 0x6f, 0x62, 0x65, 0x00, 0x64, 0x00, 0x00, 0x00, 0x00, 0x01];
+    expect(adobeTransform(Uint8Array.from([0xff, 0xd8, ...adobe, 0xff, 0xd9]))).toBe(1);
+    // pydicom's SC_rgb_jpeg.dcm has a 10-byte one; the byte after it belongs to the next marker.
+    const short = [0xff, 0xee, 0x00, 0x0c, 0x41, 0x64, 0x6f, 0x62, 0x65, 0x00, 0x64, 0x00, 0x00, 0x00];
+    expect(adobeTransform(Uint8Array.from([0xff, 0xd8, ...short, 0xff, 0x01, 0xff, 0xd9]))).toBeUndefined();
+  });
+
   it('colour JPEG goes through native libjpeg-turbo on every frame (no fallback), samples as loaded', async () => {
     const present = COLOUR_JPEG.filter((f) => existsSync(join(sharedData, 'dicom', f)));
     expect(present.length).toBeGreaterThanOrEqual(10);
