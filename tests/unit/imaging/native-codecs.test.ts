@@ -158,6 +158,23 @@ describe.skipIf(!hasShared || process.platform !== 'linux')('native JPEG and JPE
     expect(adobeTransform(Uint8Array.from([0xff, 0xd8, ...short, 0xff, 0x01, 0xff, 0xd9]))).toBeUndefined();
   });
 
+  it('RGB that the encoder transformed (Adobe transform 1): libjpeg-turbo converts YCbCr → RGB natively, equal to WASM', async () => {
+    // No shared file says transform 1, so one is made from a YCbCr stream: its marker set to 1.
+    for (const f of ['cornerstone-testimages/TestPattern_JPEG-Baseline_YBR422.dcm', 'cornerstone-testimages/TestPattern_JPEG-Baseline_YBRFull.dcm']) {
+      const [raw] = codestreams(f).frames;
+      const untransformed = withoutColourTransform(raw!);
+      const transformed = untransformed.slice();
+      transformed[17] = 1; // SOI (2) + the Adobe segment's 16 bytes: its last one is the transform flag
+      expect(adobeTransform(transformed)).toBe(1);
+      const { width, height } = (await loadImageBytes(readFileSync(join(sharedData, 'dicom', f)))).frames[0]!;
+      const native = await decodeJpegNative(transformed, width, height, 3);
+      expect(native, f).toBeDefined();
+      const wasm = (await decodeWasm('jpeg', transformed)).bytes;
+      expect(bytesOf(native!).equals(bytesOf(wasm)), f).toBe(true);
+      expect(bytesOf(native!).equals(bytesOf((await decodeJpegNative(untransformed, width, height, 3))!)), `${f}: converted`).toBe(false);
+    }
+  });
+
   it('colour JPEG goes through native libjpeg-turbo on every frame (no fallback), samples as loaded', async () => {
     const present = COLOUR_JPEG.filter((f) => existsSync(join(sharedData, 'dicom', f)));
     expect(present.length).toBeGreaterThanOrEqual(10);
