@@ -32,6 +32,8 @@ export interface AllowEntry {
   host?: string | undefined;
   /** Only for C-MOVE destinations (retrieveScp.ts): where that AE listens. */
   port?: number | undefined;
+  /** A C-MOVE destination reached over DICOM TLS. */
+  tls?: boolean | undefined;
 }
 
 export interface ListenerOptions {

@@ -98,7 +98,8 @@ export class DicomNode {
             onRetrieve: {
               select: (q: Record<string, unknown>) => selectHeld(opts.store.db, q),
               destination: (aet: string) => moveDestination(c.allow, aet),
-              association: { callingAet: c.ae_title, timeoutSeconds: c.timeout_seconds },
+              // The node's certificate, for destinations whose allow entry says `tls: true`.
+              association: { callingAet: c.ae_title, timeoutSeconds: c.timeout_seconds, tls: this.tls },
             },
           }
         : {}),

@@ -76,7 +76,7 @@ export function selectHeld(db: Database.Database, identifier: Record<string, unk
 export function moveDestination(allow: AllowEntry[], aet: string): DimsePeer {
   const hit = allow.find((a) => a.aet.trim() === aet.trim() && a.host !== undefined && a.port !== undefined);
   if (!hit) throw new InspectorError('DICOM_MOVE_DESTINATION_UNKNOWN', `Move destination "${aet.trim()}" is not on the allow-list with a host and port.`, { destination: aet.trim() });
-  return { aet: hit.aet, host: hit.host!, port: hit.port! };
+  return { aet: hit.aet, host: hit.host!, port: hit.port!, ...(hit.tls ? { tls: true } : {}) };
 }
 
 export interface RetrieveService {
