@@ -8,6 +8,7 @@
  * storescp the sub-association reaches.
  * The same destination without `tls` in its entry fails every sub-operation (the TLS storescp
  * does not speak plain DICOM), and the node says why — so the TLS path is what made the first work.
+ * The outbox (send_results, `dicom send`) to a `tls: true` destination is checked on the same storescp.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDicomConfig } from '../../../src/core/dicomnet/config';
+import { enqueue, flushOutbox, listOutbox } from '../../../src/core/dicomnet/outbox';
 import { cMove } from '../../../src/core/dicomnet/query';
 import { loadTls } from '../../../src/core/dicomnet/tls';
 import { DicomNode, type NodeEvent } from '../../../src/core/dicomnet/node';
@@ -45,9 +47,10 @@ describe.skipIf(!hasDcmtk || !hasShared)('C-MOVE SCP to a TLS destination (allow
   let store: HistoryStore;
   let port = 0;
   let study = '';
+  let destPort = 0;
 
   beforeAll(async () => {
-    const destPort = await freePort();
+    destPort = await freePort();
     mkdirSync(destDir, { recursive: true });
     storescp = spawn('storescp', [...tlsArgs('archive'), '-aet', 'ARCHIVE', '-od', destDir, String(destPort)], { stdio: 'ignore' });
     store = HistoryStore.open(join(tmp, 'history.sqlite'));
@@ -111,6 +114,23 @@ describe.skipIf(!hasDcmtk || !hasShared)('C-MOVE SCP to a TLS destination (allow
     const failed = events.find((e) => e.event === 'retrieve-answered' && e['destination'] === 'ARCHPLAIN');
     expect(failed).toMatchObject({ completed: 0, failed: files.length });
     expect(dir(destDir).length).toBe(before);
+  }, 60_000);
+
+  it('send_results / the outbox to a tls: true destination: stored in storescp +tls; without the certificate it stays queued, coded', async () => {
+    const destination = { aet: 'ARCHIVE', host: '127.0.0.1', port: destPort, objects: ['sr' as const], tls: true };
+    const file = files[0]!;
+    const sop = heldOf(readFileSync(file)).sop;
+    const ours = loadTls({ cert: pki.leaf['inspector']!.cert, key: pki.leaf['inspector']!.key, ca: pki.ca, require_client_cert: true });
+    const id = enqueue(store, { destination, kind: 'sr', sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: sop, studyInstanceUid: study, runId: null, path: file });
+    const without = await flushOutbox(store, { callingAet: 'INSPECTOR', timeoutSeconds: 5, retrySeconds: 0.001 });
+    expect(without.failed).toEqual([{ id, error: expect.objectContaining({ code: 'DICOM_TLS_NOT_CONFIGURED' }) }]);
+    const plain = enqueue(store, { destination: { ...destination, tls: false }, kind: 'sr', sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: sop, studyInstanceUid: study, runId: null, path: file });
+    await new Promise((r) => setTimeout(r, 20));
+    const second = await flushOutbox(store, { callingAet: 'INSPECTOR', timeoutSeconds: 5, retrySeconds: 60, tls: ours });
+    expect(second.sent).toBe(1);
+    expect(second.failed).toEqual([{ id: plain, error: expect.objectContaining({ code: expect.stringMatching(/^DICOM_(NETWORK_ERROR|TIMEOUT|PEER_UNREACHABLE)$/) }) }]);
+    expect(listOutbox(store.db).find((e) => e.id === id)).toMatchObject({ status: 'sent' });
+    expect(listOutbox(store.db).find((e) => e.id === plain)).toMatchObject({ status: 'pending' });
   }, 60_000);
 
   it('config: tls on an allow entry needs the node tls section and a host and port (it is a move destination)', () => {
