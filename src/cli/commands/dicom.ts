@@ -31,7 +31,8 @@ const HELP = [
   'Usage: inspector dicom listen [--config dicom.yaml] [--aet INSPECTOR] [--port 11112] [--bind 127.0.0.1]',
   '                              [--inbox DIR] [--db FILE] [--json]',
   '       inspector dicom send (--run ID | --case ID)... (--to AET@host:port | --url DICOMWEB_URL)',
-  '                            [--objects sr,sc,seg,pmap] [--deidentify] [--config dicom.yaml] [--db FILE] [--json]',
+  '                            [--objects sr,sc,seg,pmap] [--deidentify] [--volume] [--config dicom.yaml] [--db FILE] [--json]',
+  '       (--volume: the runs are slices of one series; their maps go as ONE multi-frame Parametric Map, a frame per slice)',
   '       inspector dicom send --retry [--config dicom.yaml] [--db FILE]',
   '       inspector dicom echo AET@host:port [--aet INSPECTOR] [--tls --config dicom.yaml]',
   '       inspector dicom find (--from AET@host:port | --url DICOMWEB_URL) [--level study|series] [--patient ID]',
@@ -163,6 +164,7 @@ async function send(args: string[]): Promise<number> {
       objects: { type: 'string' },
       retry: { type: 'boolean' },
       deidentify: { type: 'boolean' },
+      volume: { type: 'boolean' },
       tls: { type: 'boolean' },
       config: { type: 'string' },
       aet: { type: 'string' },
@@ -208,7 +210,13 @@ async function send(args: string[]): Promise<number> {
       inspect: () => Promise.reject(new Error('not used')),
     });
     const before = new Set(listOutbox(store.db).map((e) => e.id));
-    for (const id of runs) await node.queueResults(id);
+    if (values.volume) {
+      // One multi-frame Parametric Map of all the runs (a series' slices); the other objects per run.
+      if (!objects.includes('pmap')) throw new InspectorError('USAGE', '--volume builds one multi-frame Parametric Map: give --objects with pmap.');
+      await node.queueVolumePmap(runs);
+      const rest = objects.filter((o) => o !== 'pmap');
+      if (rest.length) for (const id of runs) await node.queueResults(id, [{ ...destination, objects: rest }]);
+    } else for (const id of runs) await node.queueResults(id);
     await node.flush();
     const mine = listOutbox(store.db).filter((e) => !before.has(e.id));
     if (values.json) process.stdout.write(JSON.stringify(mine, null, 2) + '\n');
