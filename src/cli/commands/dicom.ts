@@ -32,7 +32,7 @@ const HELP = [
   '                              [--inbox DIR] [--db FILE] [--json]',
   '       inspector dicom send (--run ID | --case ID)... (--to AET@host:port | --url DICOMWEB_URL)',
   '                            [--objects sr,sc,seg,pmap] [--deidentify] [--volume] [--config dicom.yaml] [--db FILE] [--json]',
-  '       (--volume: the runs are slices of one series; their maps go as ONE multi-frame Parametric Map, a frame per slice)',
+  '       (--volume: the runs are slices of one series; their maps go as ONE multi-frame Parametric Map / SEG, a frame per slice)',
   '       inspector dicom send --retry [--config dicom.yaml] [--db FILE]',
   '       inspector dicom echo AET@host:port [--aet INSPECTOR] [--tls --config dicom.yaml]',
   '       inspector dicom find (--from AET@host:port | --url DICOMWEB_URL) [--level study|series] [--patient ID]',
@@ -211,10 +211,11 @@ async function send(args: string[]): Promise<number> {
     });
     const before = new Set(listOutbox(store.db).map((e) => e.id));
     if (values.volume) {
-      // One multi-frame Parametric Map of all the runs (a series' slices); the other objects per run.
-      if (!objects.includes('pmap')) throw new InspectorError('USAGE', '--volume builds one multi-frame Parametric Map: give --objects with pmap.');
-      await node.queueVolumePmap(runs);
-      const rest = objects.filter((o) => o !== 'pmap');
+      // One multi-frame Parametric Map / SEG of all the runs (a series' slices); SR and SC per run.
+      const volumeKinds = objects.filter((o): o is 'pmap' | 'seg' => o === 'pmap' || o === 'seg');
+      if (volumeKinds.length === 0) throw new InspectorError('USAGE', '--volume builds one multi-frame Parametric Map / SEG: give --objects with pmap or seg.');
+      await node.queueVolume(runs, volumeKinds);
+      const rest = objects.filter((o) => o !== 'pmap' && o !== 'seg');
       if (rest.length) for (const id of runs) await node.queueResults(id, [{ ...destination, objects: rest }]);
     } else for (const id of runs) await node.queueResults(id);
     await node.flush();

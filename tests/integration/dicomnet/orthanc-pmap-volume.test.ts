@@ -6,13 +6,15 @@
  * Read back from Orthanc: dciodvfy finds no errors; 28 frames ordered along the slice normal, each
  * with the plane position of its slice and a Derivation Image naming that slice; every frame's
  * floats byte-equal to that slice's map stretched over 512×512. Slices that do not form a volume
- * (a CR among them) are refused with DICOM_PMAP_VOLUME_MISMATCH and nothing is sent.
+ * (a CR among them) are refused with DICOM_VOLUME_MISMATCH and nothing is sent. The volume SEG
+ * (`--objects seg`) likewise: 28 frames, each the thresholded map of its slice, dciodvfy clean.
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resampleHeatmap } from '../../../src/core/dicomnet/objects/heatmap';
+import { heatmapMask, packBits } from '../../../src/core/dicomnet/objects/seg';
 import { HistoryStore } from '../../../src/core/history/index';
 import { hasShared, repoRoot, sharedData } from '../../support/paths';
 import { sampleRecord, tempDir } from '../../unit/history/support';
@@ -35,7 +37,7 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy || !hasShared)('multi-frame Parametr
     pacs = await Orthanc.start({ inspector: { aet: 'INSPECTOR', host: '127.0.0.1', port: await freePort() } });
     for (const s of slices) await pacs.upload(s);
     const store = HistoryStore.open(t.file);
-    const record = (i: number, path: string, map: Float32Array, modality: string, size: number) => {
+    const record = (i: number, path: string, map: Float32Array, modality: 'ct' | 'xray', size: number) => {
       const blob = store.putBlob('heatmap', map, { dtype: 'float32', shape: [H, W] });
       return store.recordInference(
         sampleRecord(i, {
@@ -58,8 +60,8 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy || !hasShared)('multi-frame Parametr
     t.cleanup();
   });
 
-  const send = (runIds: number[]) =>
-    spawnSync(process.execPath, [join(repoRoot, 'bin', 'inspector.js'), 'dicom', 'send', ...runIds.flatMap((r) => ['--run', String(r)]), '--volume', '--objects', 'pmap', '--to', `${pacs.aet}@127.0.0.1:${pacs.dicom}`, '--db', t.file, '--aet', 'INSPECTOR', '--json'], {
+  const send = (runIds: number[], objects = 'pmap') =>
+    spawnSync(process.execPath, [join(repoRoot, 'bin', 'inspector.js'), 'dicom', 'send', ...runIds.flatMap((r) => ['--run', String(r)]), '--volume', '--objects', objects, '--to', `${pacs.aet}@127.0.0.1:${pacs.dicom}`, '--db', t.file, '--aet', 'INSPECTOR', '--json'], {
       cwd: repoRoot,
       env: { ...process.env, INSPECTOR_DATA_DIR: join(t.dir, 'data') },
       encoding: 'utf8',
@@ -110,11 +112,39 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy || !hasShared)('multi-frame Parametr
     expect(ds['ReferencedSeriesSequence'][0]['ReferencedInstanceSequence']).toHaveLength(28);
   }, 180_000);
 
-  it('a CR among the slices: DICOM_PMAP_VOLUME_MISMATCH, nothing sent', async () => {
+  it('the SEG of the volume likewise: 28 frames in Orthanc, dciodvfy clean, each frame the mask of its slice', async () => {
+    const r = send(runs.map((x) => x.runId), 'seg');
+    expect(r.status, r.stderr).toBe(0);
+    const sent = JSON.parse(r.stdout) as { kind: string; status: string; sopInstanceUid: string }[];
+    expect(sent.map((s) => [s.kind, s.status])).toEqual([['seg', 'sent']]);
+    const [id] = await pacs.post<string[]>('/tools/find', { Level: 'Instance', Query: { SOPInstanceUID: sent[0]!.sopInstanceUid } });
+    const bytes = Buffer.from(await (await fetch(`${pacs.url}/instances/${id}/file`)).arrayBuffer());
+    const file = join(t.dir, 'volume-seg.dcm');
+    writeFileSync(file, bytes);
+    const v = dciodvfy(file);
+    expect(v.errors, v.output).toEqual([]);
+    const ds = naturalize(bytes);
+    expect(ds).toMatchObject({ SOPClassUID: '1.2.840.10008.5.1.4.1.1.66.4', NumberOfFrames: 28, Rows: 512, Columns: 512, SegmentationType: 'BINARY' });
+    const bits = Buffer.concat((ds['PixelData'] as ArrayBuffer[]).map((x) => Buffer.from(x)));
+    const perFrame = (512 * 512) / 8;
+    const bySop = new Map(runs.map((x) => [naturalize(readFileSync(x.slice))['SOPInstanceUID'] as string, x]));
+    let ones = 0;
+    (ds['PerFrameFunctionalGroupsSequence'] as Record<string, any>[]).forEach((fg, k) => {
+      const run = bySop.get(fg['DerivationImageSequence'][0]['SourceImageSequence'][0]['ReferencedSOPInstanceUID'] as string)!;
+      const src = naturalize(readFileSync(run.slice));
+      (fg['PlanePositionSequence'][0]['ImagePositionPatient'] as number[]).forEach((p, i) => expect(Number(p)).toBeCloseTo(Number((src['ImagePositionPatient'] as number[])[i]), 4));
+      const mask = heatmapMask({ width: W, height: H, values: run.map, low: 0, high: 1 }, 512, 512);
+      ones += mask.reduce((n, x) => n + x, 0);
+      expect(bits.subarray(k * perFrame, (k + 1) * perFrame).equals(Buffer.from(packBits(mask))), `frame ${k + 1}`).toBe(true);
+    });
+    expect(ones).toBeGreaterThan(0);
+  }, 180_000);
+
+  it('a CR among the slices: DICOM_VOLUME_MISMATCH, nothing sent', async () => {
     const before = (await pacs.get<string[]>('/instances')).length;
     const r = send([runs[0]!.runId, crRun]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/DICOM_PMAP_VOLUME_MISMATCH/);
+    expect(r.stderr).toMatch(/DICOM_VOLUME_MISMATCH/);
     expect((await pacs.get<string[]>('/instances')).length).toBe(before);
   }, 60_000);
 });

@@ -14,7 +14,7 @@
  * A volume (`buildPmapVolume`): the runs of a series' slices, one map each, become one multi-frame
  * map — one frame per slice, ordered along the slice normal, each with its own Plane Position and
  * Derivation Image (the slice it came from) in the per-frame functional groups; the slices must
- * share size, frame of reference, orientation and spacing (else DICOM_PMAP_VOLUME_MISMATCH), and
+ * share size, frame of reference, orientation and spacing (else DICOM_VOLUME_MISMATCH), and
  * the Real World Value Mapping / window cover every frame's values.
  */
 import { InspectorError } from '../../../shared/errors';
@@ -77,7 +77,7 @@ const REGIONS: Record<string, ReturnType<typeof code>> = {
 const DERIVATION = code('113073', 'DCM', 'Quantitative analysis');
 
 /** The source instances by series, each once (Common Instance Reference module, PS3.3 C.12.2). */
-function referencedSeries(refs: DerivedObjectInput['ref'][]): Naturalized[] {
+export function referencedSeries(refs: DerivedObjectInput['ref'][]): Naturalized[] {
   const bySeries = new Map<string, Map<string, string>>();
   for (const r of refs) bySeries.set(r.seriesInstanceUid, (bySeries.get(r.seriesInstanceUid) ?? new Map()).set(r.sopInstanceUid, r.sopClassUid));
   return [...bySeries].map(([series, instances]) => ({
@@ -87,7 +87,7 @@ function referencedSeries(refs: DerivedObjectInput['ref'][]): Naturalized[] {
 }
 
 /** DS values: dcmjs writes numbers as given; keep them inside the 16-character DS limit. */
-const ds = (n: number) => Number(n.toPrecision(10));
+export const ds = (n: number) => Number(n.toPrecision(10));
 
 /** One slice of a volume: its source instance, reference and the run's map on it. */
 export interface PmapFrame {
@@ -102,7 +102,7 @@ export function buildPmap(input: PmapInput): Naturalized {
 }
 
 const mismatch = (what: string, details: Record<string, unknown>) =>
-  new InspectorError('DICOM_PMAP_VOLUME_MISMATCH', `The slices of a volume Parametric Map must share ${what}.`, details);
+  new InspectorError('DICOM_VOLUME_MISMATCH', `The slices of a volume (Parametric Map, SEG) must share ${what}.`, details);
 
 /** Distance along the slice normal (row × column direction cosines): the order of a stack. */
 function along(orientation: number[], position: number[]): number {
@@ -111,19 +111,17 @@ function along(orientation: number[], position: number[]): number {
   return n[0]! * position[0]! + n[1]! * position[1]! + n[2]! * position[2]!;
 }
 
-/** `input` gives the run (pack, labels) the map is named after; `frames` the slices, in any order. */
-export function buildPmapVolume(input: Omit<PmapInput, 'source' | 'ref' | 'heatmap'>, slices: PmapFrame[]): Naturalized {
-  const { detail } = input;
-  const run = detail.run;
-  if (slices.length === 0) throw new InspectorError('DICOM_PMAP_NO_MAP', 'A volume Parametric Map needs at least one slice.');
-  for (const f of slices) if (!f.heatmap) throw new InspectorError('DICOM_PMAP_NO_MAP', `Run ${f.runId} has no heatmap for a Parametric Map.`, { runId: f.runId });
+/**
+ * The slices of a volume with their geometry, checked to be one stack (same size, frame of
+ * reference, study, orientation, spacing; patient geometry present) and ordered along the slice
+ * normal. Not a volume: the one slice as it is. Shared by the Parametric Map and the SEG.
+ */
+export function volumeFrames(slices: PmapFrame[], uidRoot: string, volume: boolean): { frames: (PmapFrame & { geometry: PlaneGeometry })[]; geometry: PlaneGeometry } {
   const src = slices[0]!.source;
   const rows = src['Rows'] as number;
   const columns = src['Columns'] as number;
-  if (!rows || !columns) throw new InspectorError('DICOM_SOURCE_UNREADABLE', 'The source instance has no Rows/Columns.');
-  const geometry = sourceGeometry(src, input.uidRoot);
-  const volume = slices.length > 1;
-  const frames = slices.map((f) => ({ ...f, geometry: volume ? sourceGeometry(f.source, input.uidRoot) : geometry }));
+  const geometry = sourceGeometry(src, uidRoot);
+  const frames = slices.map((f) => ({ ...f, geometry: volume ? sourceGeometry(f.source, uidRoot) : geometry }));
   if (volume) {
     for (const f of frames) {
       const g = f.geometry;
@@ -136,6 +134,21 @@ export function buildPmapVolume(input: Omit<PmapInput, 'source' | 'ref' | 'heatm
     }
     frames.sort((p, q) => along(geometry.orientation, p.geometry.position) - along(geometry.orientation, q.geometry.position));
   }
+  return { frames, geometry };
+}
+
+/** `input` gives the run (pack, labels) the map is named after; `frames` the slices, in any order. */
+export function buildPmapVolume(input: Omit<PmapInput, 'source' | 'ref' | 'heatmap'>, slices: PmapFrame[]): Naturalized {
+  const { detail } = input;
+  const run = detail.run;
+  if (slices.length === 0) throw new InspectorError('DICOM_PMAP_NO_MAP', 'A volume Parametric Map needs at least one slice.');
+  for (const f of slices) if (!f.heatmap) throw new InspectorError('DICOM_PMAP_NO_MAP', `Run ${f.runId} has no heatmap for a Parametric Map.`, { runId: f.runId });
+  const src = slices[0]!.source;
+  const rows = src['Rows'] as number;
+  const columns = src['Columns'] as number;
+  if (!rows || !columns) throw new InspectorError('DICOM_SOURCE_UNREADABLE', 'The source instance has no Rows/Columns.');
+  const volume = slices.length > 1;
+  const { frames, geometry } = volumeFrames(slices, input.uidRoot, volume);
   const now = input.now ?? new Date();
   const label = run.regions[0]?.label ?? run.verdict;
   const values = frames.map((f) => resampleHeatmap(f.heatmap!, columns, rows));
