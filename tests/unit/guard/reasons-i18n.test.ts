@@ -11,9 +11,9 @@ import type { EngineImage } from '../../../src/core/engine/image';
 import type { GuardFeatures } from '../../../src/core/guard/features';
 import type { GuardSpec } from '../../../src/core/packs/manifest';
 import { propose } from '../../../src/core/evaluation/thresholds';
-import { classNamer, guardReasonText, isKnownGuardReason, proposalNoteText } from '../../../src/renderer/src/i18n/domain';
+import { classNamer, guardReasonText, isKnownGuardReason, proposalNoteText } from '../../../src/shared/coreWords';
 
-const img = (over: Partial<EngineImage>): EngineImage => ({ width: 4000, height: 10, channels: 3, data: new Float32Array(0), source: 'x.dcm', format: 'dicom', modality: 'MR', ...over });
+const img = (over: Partial<EngineImage>): EngineImage => ({ width: 4000, height: 10, channels: 3, data: new Float32Array(0), source: 'x.dcm', format: 'dicom', modality: 'xray', ...over });
 const accepts = (over: Partial<GuardSpec['accepts']>): GuardSpec['accepts'] => ({ colour: 'gray', chromaMax: 0.01, dicomModalities: ['CT'], width: [100, 800], height: [100, 800], ...over }) as GuardSpec['accepts'];
 const features: GuardFeatures = { embedding: [Float64Array.of(9)], tensors: ['t0'], histogram: Float64Array.of(9), maxProbability: 0.2, energy: 7, chroma: 0.3 };
 const gauss: GuardFile = { feature: 'layers', tensors: ['t0'], gaussians: [{ mean: [0], precision: [1], shrinkage: 0 }], scales: [1] };
@@ -22,7 +22,7 @@ const gauss: GuardFile = { feature: 'layers', tensors: ['t0'], gaussians: [{ mea
 function coreReasons(): string[] {
   const out = [...envelopeReasons(accepts({}), img({}), 0.3), ...envelopeReasons(accepts({ colour: 'rgb', chromaMin: 0.5 }), img({ format: 'png' }), 0.1)];
   for (const feature of ['embedding', 'layers', 'histogram', 'max-probability', 'energy'] as const) {
-    const spec = { accepts: accepts({ colour: 'rgb', chromaMax: undefined, dicomModalities: ['MR'], width: [1, 9000], height: [1, 9000] }), statistic: { feature, threshold: feature === 'max-probability' ? 0.9 : 2.5 } } as unknown as GuardSpec;
+    const spec = { accepts: accepts({ colour: 'rgb', chromaMax: undefined, dicomModalities: ['xray'], width: [1, 9000], height: [1, 9000] }), statistic: { feature, threshold: feature === 'max-probability' ? 0.9 : 2.5 } } as unknown as GuardSpec;
     out.push(...judge(spec, img({}), features, { ...gauss, feature: feature === 'histogram' ? 'histogram' : 'layers' }).reasons);
   }
   return out;
