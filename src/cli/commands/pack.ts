@@ -7,7 +7,6 @@ import { ResidualSpec } from '../../core/packs/manifest';
 import { checkPack } from '../../core/packs/check';
 import type { Command } from '../command';
 import { GUARD_HELP, guardCommand } from './packGuard';
-import { quietNativeProviderLog } from '../../core/runtime/providers';
 
 /** `ssim,luma,5` → { metric: 'ssim', channels: 'luma', window: 5 }. */
 function residual(text: string): ResidualSpec {
@@ -229,8 +228,6 @@ export const packCommand: Command = {
   help: HELP,
   async run(args) {
     const [sub, ...rest] = args;
-    // These run onnxruntime in this process: no red provider-load noise on the user's terminal.
-    if (sub === 'create' || sub === 'guard') quietNativeProviderLog();
     if (sub === 'create') return create(rest);
     if (sub === 'check') return check(rest);
     if (sub === 'guard') return guardCommand(rest);

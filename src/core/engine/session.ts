@@ -11,7 +11,7 @@
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { ENGINE_PROVIDER_ORDER } from '../runtime/providerOrder';
-import { providersInBuild, summariseOrtError } from '../runtime/providers';
+import { providersInBuild, quietNativeProviderLog, summariseOrtError } from '../runtime/providers';
 
 export interface ProviderAttempt {
   provider: string;
@@ -71,6 +71,7 @@ export async function createSession(model: Uint8Array, settings: SessionSettings
   const inBuild = new Set(providersInBuild());
   const attempts: ProviderAttempt[] = [];
   const log = settings.log ?? (() => {});
+  quietNativeProviderLog();
   for (const provider of resolveProviderOrder(settings.providers)) {
     const known = failed.get(provider);
     if (known) {

@@ -12,12 +12,13 @@ import { DEFAULT_PROVIDER_ORDER } from './providerOrder';
 export { DEFAULT_PROVIDER_ORDER, firstAvailable, type ProviderName } from './providerOrder';
 
 /**
- * For work that runs onnxruntime in the CLI's own process (pack create / guard): onnxruntime's
- * native logger prints a provider library it cannot load (CUDA, TensorRT on a CPU machine) as red
- * ERROR lines on stderr before falling back to CPU. The fallback is the expected path there, and
- * the provider that failed is what `doctor` reports (from the thrown error, not the log), so the
- * process-wide native log is set to fatal before the first session. The worker process needs no
- * such call: its stderr goes to worker.log.
+ * onnxruntime's native logger prints a provider library it cannot load (CUDA, TensorRT on a CPU
+ * machine) as red ERROR lines on stderr before the caller falls back to CPU — in the CLI's own
+ * process, in the inspection worker's log and in every in-process engine (tests, services). The
+ * fallback is the expected path, and the provider that failed is reported from the thrown error
+ * (engine attempts, `doctor`), not from the log, so the process-wide native log is set to fatal.
+ * It must happen before the first session of the process (onnxruntime reads it once, at init);
+ * every path that creates a session calls this first.
  */
 export function quietNativeProviderLog(): void {
   ort.env.logLevel = 'fatal';
@@ -54,6 +55,7 @@ export async function probeProvider(name: string, probeModel: Uint8Array): Promi
     return { name, inBuild, available: false, reason: 'not compiled into this onnxruntime-node build' };
   }
   const started = performance.now();
+  quietNativeProviderLog();
   try {
     const session = await ort.InferenceSession.create(probeModel, {
       executionProviders: [name],
