@@ -133,6 +133,12 @@ export async function runBatch(
   const tag = req.shard ? ` [${shardTag(req.shard)}]` : '';
   const shardFiles = req.shard ? new Set(cases.flatMap((c) => c.images.map((i) => i.path))) : null;
   const mine = shardFiles ? files.filter((f) => shardFiles.has(f)) : files;
+  // --cam-layer / --cam-fuse name layers of the pack's graph: checked (EXPLAIN_LAYER_UNKNOWN, as
+  // inspect refuses them) by resolving the packs on no images before a batch is recorded, so a typo
+  // leaves no empty batch behind.
+  if (req.camLayers) {
+    await ctx.worker.call('inspect', { paths: [], baseDir, camLayers: req.camLayers, ...(req.packs ? { packs: req.packs } : {}), ...(req.config ? { config: req.config } : {}), ...(req.roots ? { roots: req.roots } : {}) });
+  }
   const store = ctx.history.get();
   const operatorId = store.currentOperator()?.id ?? null;
 
@@ -198,6 +204,8 @@ export async function runBatch(
       ...(req.roots ? { roots: req.roots } : {}),
       // --prompt / --box-threshold / --text-threshold of a grounding pack (evaluate reproduces its card with them).
       ...(req.grounding ? { grounding: req.grounding } : {}),
+      // --cam-layer / --cam-fuse: the classifier's map from the layer(s) asked for, as `inspect` makes it.
+      ...(req.camLayers ? { camLayers: req.camLayers } : {}),
     });
     if (prior) for (const w of priorMismatches(report, prior)) summary.warnings.push(w);
     await recordReport(ctx.worker, store, report, { batchId, operatorId, ...(prior ? { recorded: prior } : {}), ...(req.evaluation?.keepGuardedBoxes ? { keepGuardedBoxes: true } : {}) });

@@ -109,13 +109,17 @@ export function createHandlers(ctx: HostContext): Handlers {
     'images.openRun': async ({ runId }) => {
       // A recorded path is reopened only while it (its real path, now) is inside a grant: the file
       // may have been swapped for a link since, and a database can be copied in from elsewhere.
-      const { path, sha256Matches } = await recordedImage(ctx.history, runId, (p) => ctx.grants.check(p));
-      const opened = await ctx.worker.call('openImage', { path });
-      return { ...opened, frames: opened.frames.map((f, i) => publishFrame(ctx.media, f, i === 0)), runId, sha256Matches, ...recordedMap(ctx.history, ctx.media, runId) };
+      return openRecordedRun(ctx, runId, (p) => ctx.grants.check(p));
     },
     'inspect.run': async (input) => runInspect(ctx, input),
     'station.feed': async () => ctx.station.feed(),
     'station.control': async ({ action }) => ctx.station.control(action),
+    'station.explanation': async ({ resultId }) => ctx.station.explanation(resultId),
+    'station.openRun': async ({ resultId, runId }) => {
+      // As images.openRun, but the folders allowed are the station's own, and only for a run of that case.
+      const access = ctx.station.caseRunAccess(resultId, runId);
+      return openRecordedRun(ctx, runId, (p) => access.check(p));
+    },
     'fleet.status': async () => ctx.fleet.status(),
     'fleet.stats': async (q) => ctx.fleet.stats(q),
     'review.submit': async (r) => {
@@ -144,4 +148,11 @@ export function createHandlers(ctx: HostContext): Handlers {
     ...createEvaluationHandlers(ctx),
     'agreement.record': async (input) => recordAgreementOf(ctx.history, input),
   };
+}
+
+/** A recorded run's image (path checked by `check`) with its recorded map, published to the page. */
+async function openRecordedRun(ctx: HostContext, runId: number, check: (path: string) => string): Promise<Output<'images.openRun'>> {
+  const { path, sha256Matches } = await recordedImage(ctx.history, runId, check);
+  const opened = await ctx.worker.call('openImage', { path });
+  return { ...opened, frames: opened.frames.map((f, i) => publishFrame(ctx.media, f, i === 0)), runId, sha256Matches, ...recordedMap(ctx.history, ctx.media, runId) };
 }

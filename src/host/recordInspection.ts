@@ -54,8 +54,30 @@ function aiLabel(r: ImageResult): string {
     // drivingLabel: the defect class behind a defect decision, the top (normal) class on a pass.
     return r.decision === 'defect' ? r.classification.drivingLabel : r.classification.topLabel;
   }
+  // Segmentation: the class whose regions decided (largest area), as a classifier's defect class.
+  if (r.segmentation && r.decision === 'defect' && r.drivingLabel) return r.drivingLabel;
   if (r.decision === 'defect') return 'anomalous';
   return r.decision === 'pass' ? 'normal' : r.decision;
+}
+
+/**
+ * A segmentation run's threshold: the pixel probability cut of the class that decided (or, on a pass,
+ * the lowest cut of its defect classes — the one a pixel had to reach). Exclusive (arg-max) heads have
+ * no cut: 0 is recorded beside `thresholds.argmax = 1`, never an invented 0.5.
+ */
+function segmentationThreshold(r: ImageResult): number {
+  const d = r.segmentation?.decidedBy;
+  if (!d || d.rule === 'argmax') return 0;
+  const cut = r.drivingLabel !== undefined ? d.pixelThresholds[r.drivingLabel] : undefined;
+  const cuts = Object.values(d.pixelThresholds);
+  return cut ?? (cuts.length ? Math.min(...cuts) : 0);
+}
+
+/** Each defect class's pixel cut (`pixel.<class>`) and the smallest counted region in model pixels. */
+function segmentationThresholds(r: ImageResult): Record<string, number> {
+  const d = r.segmentation?.decidedBy;
+  if (!d) return {};
+  return { ...Object.fromEntries(Object.entries(d.pixelThresholds).map(([l, t]) => [`pixel.${l}`, t])), ...(d.rule === 'argmax' ? { argmax: 1 } : {}), minAreaModelPx: d.minArea };
 }
 
 function mapOf(r: ImageResult): HeatMap | undefined {
@@ -109,8 +131,9 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
     verdict: aiLabel(r),
     score: r.defectScore ?? 0,
     // The threshold the decision was taken at: the classifier's high threshold, a grounding pack's box
-    // threshold (its score is the best kept box's), else the anomaly score's normalised 0.5.
-    threshold: c ? c.thresholds.high : r.grounding ? r.grounding.boxThreshold : 0.5,
+    // threshold (its score is the best kept box's), a segmentation pack's pixel cut, else the anomaly
+    // score's normalised 0.5.
+    threshold: c ? c.thresholds.high : r.grounding ? r.grounding.boxThreshold : r.segmentation ? segmentationThreshold(r) : 0.5,
     probabilities: c ? Object.fromEntries(c.labels.map((l, i) => [l, c.probabilities[i] ?? 0])) : {},
     scores: {
       ...(r.defectScore !== undefined ? { defect: r.defectScore } : {}),
@@ -128,7 +151,9 @@ export function toInferenceRecord(r: ImageResult, blob: string | null, opts: Rec
         ? { low: c.thresholds.low, high: c.thresholds.high }
         : r.grounding
           ? { box: r.grounding.boxThreshold, text: r.grounding.textThreshold }
-          : { normalised: 0.5, ...(r.anomaly?.pixelThreshold !== undefined ? { pixel: r.anomaly.pixelThreshold } : {}) }),
+          : r.segmentation
+            ? segmentationThresholds(r)
+            : { normalised: 0.5, ...(r.anomaly?.pixelThreshold !== undefined ? { pixel: r.anomaly.pixelThreshold } : {}) }),
       ...(r.guard?.statistic ? { guard: r.guard.statistic.threshold } : {}),
       // Anomaly packs: the raw image threshold in force (and T1 of an applied band).
       ...(r.anomaly && r.threshold ? { imageThreshold: r.threshold.high, ...(r.threshold.low < r.threshold.high ? { imageLow: r.threshold.low } : {}) } : {}),

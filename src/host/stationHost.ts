@@ -14,9 +14,12 @@ import { dirname } from 'node:path';
 import { loadStationService } from '../core/settings/index';
 import { loadStationConfig } from '../core/station/config';
 import { StationFeedModel } from '../core/station/feed';
+import { buildExplanation, explanationState } from '../core/station/explanation';
+import { StationLedger } from '../core/station/ledger';
+import { AccessGrants } from './grants';
 import type { StationService } from '../core/station/service';
 import { toErrorInfo } from '../shared/errors';
-import { StationEvent, type StationControl, type StationFeed } from '../shared/station';
+import { StationEvent, type StationControl, type StationExplanationView, type StationFeed } from '../shared/station';
 import { InspectorError } from '../shared/errors';
 import { recordEvent } from '../core/history/records';
 import { canonicalJson, sha256Hex } from '../core/history/hash';
@@ -180,6 +183,37 @@ export class StationHost {
     else this.service!.station.setIntake(true);
     this.feedModel?.status();
     return this.feed();
+  }
+
+  /** A station case's explanation for the Line room: its recorded maps, or pending / none. */
+  explanation(resultId: string): StationExplanationView {
+    const ledger = this.service?.station.ledger ?? new StationLedger(this.deps.history.get());
+    const r = ledger.result(resultId);
+    if (!r) throw new InspectorError('STATION_RESULT_NOT_FOUND', `No station result ${resultId}.`, { resultId });
+    const x = buildExplanation(ledger.store, r);
+    return { state: x ? 'recorded' : explanationState(ledger.store, r), resultId, maps: x?.maps ?? [], afterResultMs: x?.afterResultMs ?? null };
+  }
+
+  /**
+   * Where the Line room may read a station case's image from: the running station's own folders
+   * (watch dirs and move targets — chosen when its config was set), and only for a run of that case.
+   */
+  caseRunAccess(resultId: string, runId: number): AccessGrants {
+    const s = this.service?.station;
+    if (!s) throw new InspectorError('STATION_NOT_RUNNING', 'The line station is not running.');
+    const r = s.ledger.result(resultId);
+    if (!r || !r.runIds.includes(runId)) throw new InspectorError('STATION_RUN_NOT_OF_CASE', `Run ${runId} is not a deciding run of station result ${resultId}.`, { resultId, runId });
+    const g = new AccessGrants();
+    for (const w of s.config.watch) {
+      for (const dir of [w.dir, ...(w.after.startsWith('move:') ? [w.after.slice(5)] : [])]) {
+        try {
+          g.grant(dir);
+        } catch {
+          /* a move target not created yet */
+        }
+      }
+    }
+    return g;
   }
 
   /** The running service (tests and the app's quit path). */

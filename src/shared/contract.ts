@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Channel } from './channels';
 import { HeatmapRef, InspectRunInput, InspectRunResult, TrustFigure } from './inspect';
 import * as H from './history';
-import { StationControl, StationFeed } from './station';
+import { StationControl, StationExplanationView, StationFeed, StationRunRef } from './station';
 import * as D from './dicom';
 import { evaluationContract } from './evaluation';
 import { fleetContract } from './fleet';
@@ -273,6 +273,10 @@ export const contract = {
   'station.feed': { input: Empty, output: StationFeed },
   /** Start / stop the station, Halt / Reset its OPC 40100 state machine; operator role checked, audited. */
   'station.control': { input: StationControl, output: StationFeed },
+  /** A station case's explanation (the maps recorded after its result), or that it is pending / none. */
+  'station.explanation': { input: z.object({ resultId: z.string().min(1).max(100) }).strict(), output: StationExplanationView },
+  /** A station case's recorded run with its image and map, opened from the station's own folders (no grant needed; the page names ids, never a path). */
+  'station.openRun': { input: StationRunRef, output: OpenedImage.extend({ runId: z.number(), sha256Matches: z.boolean(), heatmap: RecordedHeatmap.optional(), heatmapError: z.object({ code: z.string(), message: z.string() }).optional(), mask: RecordedMask.optional() }) },
   /** Studies the DICOM node received or retrieved, with their AI status, and the listener's state. */
   'dicom.worklist': { input: Empty, output: D.Worklist },
   /** Grants a worklist study's inbox folder and returns it, to open as cases. */

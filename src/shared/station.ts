@@ -57,6 +57,8 @@ export const StationFeedCase = z.object({
     }),
   ),
   corrections: z.array(StationFeedCorrection),
+  /** The deciding packs' maps, recorded after the result: recorded, still to come, or none for this case. */
+  explanation: z.enum(['recorded', 'pending', 'none']).optional(),
 });
 export type StationFeedCase = z.infer<typeof StationFeedCase>;
 
@@ -83,6 +85,30 @@ export const StationFeed = z.object({
   seq: z.number().int().nonnegative(),
 });
 export type StationFeed = z.infer<typeof StationFeed>;
+
+/** A case's explanation message (core/station/explanation.ts), the fields the Line room shows. */
+export const StationExplanationMap = z.object({
+  recordId: z.number().int(),
+  runId: z.number().int(),
+  view: z.string().nullable(),
+  file: z.string(),
+  method: z.string(),
+  explainedClass: z.string().nullable(),
+  image: z.object({ width: z.number(), height: z.number() }),
+  map: z.object({ sha256: z.string().nullable(), width: z.number(), height: z.number(), valid: z.boolean() }),
+  regions: z.array(z.object({ box: z.tuple([z.number(), z.number(), z.number(), z.number()]), label: z.string(), peak: z.number().nullable(), share: z.number() })),
+  recordedAt: z.string(),
+});
+export const StationExplanationView = z.object({
+  state: z.enum(['recorded', 'pending', 'none']),
+  resultId: z.string(),
+  /** Present once recorded. */
+  maps: z.array(StationExplanationMap),
+  afterResultMs: z.number().nullable(),
+});
+export type StationExplanationView = z.infer<typeof StationExplanationView>;
+/** A station case's run, named by result and run id (never a path): the host resolves and checks the file. */
+export const StationRunRef = z.object({ resultId: z.string().min(1).max(100), runId: z.number().int().positive() }).strict();
 
 /**
  * What an operator may do to the app's station from the Line room (role operator, supervisor or

@@ -227,6 +227,16 @@ describe('Evaluate room (Chromium, real host, worker and SQLite)', () => {
     await b.page.getByTestId('lang-ko').click();
     expect(await b.page.getByTestId('eval-run').textContent()).toBe('평가 실행');
     expect(await b.page.getByTestId('eval-tradeoff').locator('h3').textContent()).toBe('임계값 트레이드오프');
+    // The matrices name their classes in Korean: the pack's display names (정상, 폐렴 (데모)) and the
+    // case verdicts' shared words — not the ids normal / pneumonia / PASS.
+    const heads = async (id: string) => (await b.page.getByTestId(id).locator('th').allTextContents()).map((s) => s.trim());
+    await b.page.waitForFunction(() => document.querySelector('[data-testid="eval-confusion"] thead')?.textContent?.includes('폐렴'));
+    const confusion = await heads('eval-confusion');
+    expect(confusion).toEqual(expect.arrayContaining(['정상', '폐렴 (데모)']));
+    expect(confusion).not.toContain('pneumonia');
+    const cases = await heads('eval-cases');
+    expect(cases.some((h) => h === '합격' || h === '판단 보류' || h === '내부 결함')).toBe(true);
+    expect(cases).not.toContain('PASS');
     await b.screenshot('evaluate-ko');
     await b.page.getByTestId('lang-en').click();
   });

@@ -60,6 +60,19 @@ describe('input guard warning on the case (Chromium, real worker, shipped pack)'
     await b.screenshot('guard-warning-reopened-from-history');
   });
 
+  it('in Korean the warning\'s reasons read in Korean, numbers kept', async () => {
+    const { page } = b;
+    const en = (await page.getByTestId('guard-warning').locator('li').allTextContents()).join('\n');
+    await page.getByTestId('lang-ko').click();
+    const ko = (await page.getByTestId('guard-warning').locator('li').allTextContents()).join('\n');
+    expect(ko).toMatch(/마할라노비스/);
+    expect(ko).not.toMatch(/Mahalanobis|reference images/);
+    for (const n of en.match(/\d+\.\d+/g) ?? []) expect(ko).toContain(n);
+    await page.getByTestId('guard-warning').scrollIntoViewIfNeeded();
+    await b.screenshot('guard-warning-ko');
+    await page.getByTestId('lang-en').click();
+  });
+
   it('a battery CT view through its own pack shows no warning', async () => {
     const run = await b.host.handlers['inspect.run']({ paths: [join(repoRoot, 'resources/samples/battery-ct-porosity/ct_slice2_normal_1.png')], pack: 'battery-ct-porosity' });
     expect(run.results[0]!.guard?.outOfDistribution).toBe(false);

@@ -12,7 +12,8 @@ import { INSPECT_OPTIONS, inspectParams } from '../inspectOptions';
 const HELP = [
   'Usage: inspector batch <files|dirs>... [--pack DIR|NAME]... [--method M] [--config inspector.yaml]',
   '                       [--name NAME] [--resume BATCH_ID] [--db FILE] [--providers cuda,cpu] [--json]',
-  '                       [--shard I/N]',
+  '                       [--shard I/N] [--cam-layer L] [--cam-fuse A,B,…] [--prompt "a . b ."]',
+  '                       [--box-threshold T] [--text-threshold T]',
   '',
   'Inspects many images case by case in the inference worker and records each case in the history as',
   'soon as it is done, printing progress and the batch id (at the start and at the end). Ctrl-C or',
@@ -22,6 +23,8 @@ const HELP = [
   '--shard I/N inspects only the cases whose case-id hash falls in shard I of N (0 <= I < N): N processes',
   'over the same folder (e.g. a Kubernetes Indexed Job, --shard $(JOB_COMPLETION_INDEX)/N) inspect each',
   'case exactly once between them. The batch records its shard tag; resume it with the same --shard.',
+  '--cam-layer / --cam-fuse (classifier maps) and --prompt / --box-threshold / --text-threshold',
+  '(grounding packs) apply to every case as in inspect (see inspect --help); each run records them.',
   '',
   'Exit status: 0 every image inspected, 1 some image failed (recorded as errors), 2 usage,',
   '130 stopped by Ctrl-C/SIGTERM.',
@@ -33,29 +36,18 @@ const HELP = [
  * records several runs per image; before, "16 inspected, … of 8 images" mixed the two units.
  */
 export function batchTotals(s: Pick<BatchSummary, 'batchId' | 'stopped' | 'inspected' | 'errors' | 'skipped' | 'total'>, imagesDone: number): string {
-  const images = Math.max(0, imagesDone - s.skipped);
+  const images = imagesFinishedNow(s, imagesDone);
   return (
     `Batch ${s.batchId} ${s.stopped ? 'STOPPED' : 'done'}: ${images} of ${s.total} images finished now, ${s.skipped} already recorded; ` +
     `${s.inspected} pack runs recorded, ${s.errors} failed`
   );
 }
 
-/**
- * Flags `inspect` takes that a batch does not pass on to its cases (runBatch sends packs, method,
- * config, providers and a grounding pack's prompt and thresholds, not the CAM layer choice): refused
- * by name, never accepted and silently dropped — a reviewer would otherwise believe the batch's maps
- * came from the layer they asked for.
- */
-const NOT_APPLIED_BY_BATCH = ['cam-layer', 'cam-fuse'] as const;
+/** Images this run finished (resumed ones excluded): the unit of the summary and of its images/s. */
+export const imagesFinishedNow = (s: Pick<BatchSummary, 'skipped'>, imagesDone: number): number => Math.max(0, imagesDone - s.skipped);
 
-export function refuseUnappliedFlags(values: Partial<Record<(typeof NOT_APPLIED_BY_BATCH)[number], unknown>>): void {
-  const given = NOT_APPLIED_BY_BATCH.filter((f) => values[f] !== undefined);
-  if (!given.length) return;
-  throw new InspectorError(
-    'USAGE',
-    `batch does not apply ${given.map((f) => `--${f}`).join(', ')}: use inspect for them (or the explanation settings of the pack)`,
-  );
-}
+/** Images per second of this run, as the text summary prints it and `--json` gives it (`imagesPerSecond`). */
+export const imagesPerSecond = (images: number, seconds: number): number => images / Math.max(seconds, 1e-9);
 
 export const batchCommand: Command = {
   name: 'batch',
@@ -79,7 +71,6 @@ export const batchCommand: Command = {
     const resume = values.resume !== undefined ? Number(values.resume) : undefined;
     if (resume !== undefined && !Number.isInteger(resume)) throw new InspectorError('USAGE', '--resume expects a batch id (a whole number)');
     const shard = values.shard !== undefined ? parseShard(values.shard) : undefined;
-    refuseUnappliedFlags(values);
 
     // A shell's Ctrl-C goes to the whole process group; the worker is in a group of its own (see
     // nodeWorker.ts), so only we hear it: finish the case in flight, record it, then stop.
@@ -128,7 +119,10 @@ export const batchCommand: Command = {
       );
       if (tty) process.stderr.write('\n');
       for (const w of summary.warnings) process.stderr.write(`${w}\n`);
-      if (values.json) process.stdout.write(JSON.stringify({ ...summary, database: history.file }, null, 2) + '\n');
+      const images = imagesFinishedNow(summary, imagesDone);
+      // `images` (finished now) and `imagesPerSecond` beside the raw counts: a reader checks the rate
+      // against them instead of trusting a printed figure.
+      if (values.json) process.stdout.write(JSON.stringify({ ...summary, images, imagesPerSecond: imagesPerSecond(images, summary.seconds), database: history.file }, null, 2) + '\n');
       else {
         const v = Object.entries(summary.verdicts).map(([k, n]) => `${k} ${n}`).join(', ') || 'none';
         process.stdout.write(
@@ -137,7 +131,7 @@ export const batchCommand: Command = {
             ...(summary.notImages ? [`Skipped ${summary.notImages} files that are not images (recorded; see inspector history list --batch ${summary.batchId})`] : []),
             `Cases ${summary.cases}: ${v}`,
             ...Object.entries(summary.validation ?? {}).map(([pack, x]) => `Pack ${pack}: ${x.validated ? 'validated on this station' : `NOT VALIDATED: ${x.reason ?? 'not validated on this station'}`}; decided by ${x.thresholdVersion !== null ? `threshold version ${x.thresholdVersion}` : "pack.yaml's thresholds"}`),
-            `Time ${summary.seconds.toFixed(1)} s (${(Math.max(0, imagesDone - summary.skipped) / Math.max(summary.seconds, 1e-9)).toFixed(1)} images/s)`,
+            `Time ${summary.seconds.toFixed(1)} s (${imagesPerSecond(images, summary.seconds).toFixed(1)} images/s)`,
             `Recorded in ${history.file}${summary.stopped ? `; continue with: inspector batch … --resume ${summary.batchId}` : ''}`,
           ].join('\n') + '\n',
         );

@@ -31,13 +31,15 @@ const HELP = [
   'Usage: inspector dicom listen [--config dicom.yaml] [--aet INSPECTOR] [--port 11112] [--bind 127.0.0.1]',
   '                              [--inbox DIR] [--db FILE] [--json]',
   '       inspector dicom send (--run ID | --case ID)... (--to AET@host:port | --url DICOMWEB_URL)',
-  '                            [--objects sr,sc,seg,pmap] [--deidentify] [--config dicom.yaml] [--db FILE] [--json]',
+  '                            [--objects sr,sc,seg,pmap] [--deidentify] [--volume] [--config dicom.yaml] [--db FILE] [--json]',
+  '       (--volume: the runs are slices of one series; their maps go as ONE multi-frame Parametric Map / SEG, a frame per slice)',
   '       inspector dicom send --retry [--config dicom.yaml] [--db FILE]',
   '       inspector dicom echo AET@host:port [--aet INSPECTOR] [--tls --config dicom.yaml]',
   '       inspector dicom find (--from AET@host:port | --url DICOMWEB_URL) [--level study|series] [--patient ID]',
   '                            [--name PATTERN] [--date YYYYMMDD[-YYYYMMDD]] [--modality M] [--accession A] [--study UID] [--json]',
   '       inspector dicom retrieve (--from AET@host:port [--get] | --url DICOMWEB_URL) --study UID [--config dicom.yaml]',
   '                                [--inbox DIR] [--db FILE]',
+  '       (Ctrl-C during find/retrieve: C-CANCEL to the peer; exits DICOM_CANCELLED, what arrived is kept)',
   '       (--tls on send/echo/find/retrieve: reach the peer over DICOM TLS with the config\'s tls cert/key/ca)',
   '       inspector dicom outbox [--db FILE] [--json]',
   '       inspector dicom studies [--db FILE] [--json]',
@@ -162,6 +164,7 @@ async function send(args: string[]): Promise<number> {
       objects: { type: 'string' },
       retry: { type: 'boolean' },
       deidentify: { type: 'boolean' },
+      volume: { type: 'boolean' },
       tls: { type: 'boolean' },
       config: { type: 'string' },
       aet: { type: 'string' },
@@ -207,7 +210,14 @@ async function send(args: string[]): Promise<number> {
       inspect: () => Promise.reject(new Error('not used')),
     });
     const before = new Set(listOutbox(store.db).map((e) => e.id));
-    for (const id of runs) await node.queueResults(id);
+    if (values.volume) {
+      // One multi-frame Parametric Map / SEG of all the runs (a series' slices); SR and SC per run.
+      const volumeKinds = objects.filter((o): o is 'pmap' | 'seg' => o === 'pmap' || o === 'seg');
+      if (volumeKinds.length === 0) throw new InspectorError('USAGE', '--volume builds one multi-frame Parametric Map / SEG: give --objects with pmap or seg.');
+      await node.queueVolume(runs, volumeKinds);
+      const rest = objects.filter((o) => o !== 'pmap' && o !== 'seg');
+      if (rest.length) for (const id of runs) await node.queueResults(id, [{ ...destination, objects: rest }]);
+    } else for (const id of runs) await node.queueResults(id);
     await node.flush();
     const mine = listOutbox(store.db).filter((e) => !before.has(e.id));
     if (values.json) process.stdout.write(JSON.stringify(mine, null, 2) + '\n');
@@ -240,6 +250,21 @@ const FIND_OPTIONS = {
   json: { type: 'boolean' },
 } as const;
 
+/**
+ * Ctrl-C (SIGINT) during a query or retrieve cancels it: C-CANCEL to the peer, which ends the
+ * request with Cancel; the command then fails DICOM_CANCELLED, keeping what arrived (matches
+ * printed so far, instances in the inbox and the history).
+ */
+function cancelOnSigint(): { signal: AbortSignal; dispose: () => void } {
+  const ctl = new AbortController();
+  const onSigint = () => {
+    process.stderr.write('inspector: cancelling (C-CANCEL sent to the peer)\n');
+    ctl.abort();
+  };
+  process.once('SIGINT', onSigint);
+  return { signal: ctl.signal, dispose: () => process.off('SIGINT', onSigint) };
+}
+
 async function find(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, strict: true, options: FIND_OPTIONS });
   if (!values.from === !values.url) throw new InspectorError('USAGE', 'dicom find needs exactly one of --from AET@host:port or --url DICOMWEB_URL');
@@ -255,9 +280,25 @@ async function find(args: string[]): Promise<number> {
     ...(values.study ? { studyInstanceUid: values.study } : {}),
   };
   const config = configWith(values);
-  const matches = values.from ? await cFind(peer(values.from, values.tls), q, { callingAet: config.ae_title, timeoutSeconds: config.timeout_seconds, tls: tlsOf(config) }) : await qido(values.url!, q, config.timeout_seconds);
-  if (values.json) process.stdout.write(JSON.stringify(matches, null, 2) + '\n');
-  else for (const m of matches) process.stdout.write(Object.entries(m).filter(([k]) => k !== 'PatientName' && k !== '00100010').map(([k, v]) => `${k}=${v}`).join('  ') + '\n');
+  const line = (m: Record<string, string>) => process.stdout.write(Object.entries(m).filter(([k]) => k !== 'PatientName' && k !== '00100010').map(([k, v]) => `${k}=${v}`).join('  ') + '\n');
+  if (!values.from) {
+    const matches = await qido(values.url!, q, config.timeout_seconds);
+    if (values.json) process.stdout.write(JSON.stringify(matches, null, 2) + '\n');
+    else matches.forEach(line);
+    return 0;
+  }
+  // C-FIND: lines are printed as the matches come, so a cancelled query has shown what it got (JSON: printed from the error).
+  const cancel = cancelOnSigint();
+  try {
+    const matches = await cFind(peer(values.from, values.tls), q, { callingAet: config.ae_title, timeoutSeconds: config.timeout_seconds, tls: tlsOf(config), signal: cancel.signal }, values.json ? undefined : line);
+    if (values.json) process.stdout.write(JSON.stringify(matches, null, 2) + '\n');
+  } catch (e) {
+    const partial = (e as { matches?: unknown[] }).matches;
+    if (values.json && partial) process.stdout.write(JSON.stringify(partial, null, 2) + '\n');
+    throw e;
+  } finally {
+    cancel.dispose();
+  }
   return 0;
 }
 
@@ -268,14 +309,16 @@ async function retrieve(args: string[]): Promise<number> {
   const config = configWith(values);
   const dirs = dataDirs(config, values.inbox);
   const store = HistoryStore.open(historyDbPath(values.db));
+  const cancel = cancelOnSigint();
   try {
     if (values.url) {
+      cancel.dispose(); // WADO-RS has no cancel: Ctrl-C stops it as before
       const got = await wadoStudy(values.url, values.study, dirs.inbox, (r) => recordInstance(store, r), config.timeout_seconds * 4);
       process.stdout.write(`retrieved ${got.length} instances of ${values.study} into ${dirs.inbox}\n`);
       return 0;
     }
     const tls = tlsOf(config);
-    const assoc = { callingAet: config.ae_title, timeoutSeconds: config.timeout_seconds, tls };
+    const assoc = { callingAet: config.ae_title, timeoutSeconds: config.timeout_seconds, tls, signal: cancel.signal };
     if (values.get) {
       // C-GET: the PACS sends the instances back on our own association — no listener, no move destination to register.
       const r = await getStudy(peer(values.from!, values.tls), values.study, { inbox: dirs.inbox, onStored: (i) => recordInstance(store, i) }, assoc);
@@ -291,7 +334,12 @@ async function retrieve(args: string[]): Promise<number> {
     } finally {
       await listener.close();
     }
+  } catch (e) {
+    const d = (e as InspectorError).details as { arrived?: number; expected?: number } | undefined;
+    if ((e as InspectorError).code === 'DICOM_CANCELLED' && d?.arrived !== undefined) process.stdout.write(`cancelled: ${d.arrived} of ${d.expected ?? '?'} instances of ${values.study} kept in ${dirs.inbox}\n`);
+    throw e;
   } finally {
+    cancel.dispose();
     store.close();
   }
 }

@@ -161,6 +161,21 @@ export function timingsLine(t: Record<string, unknown>): string {
   return cells.join(', ') || '-';
 }
 
+/** Segmentation runs: the pixel cut(s) and smallest region that decided, and each class's area in whole source pixels. */
+function segmentationLine(r: RunDetail['run']): string[] {
+  if (r.thresholds['minAreaModelPx'] === undefined) return [];
+  const cuts = Object.entries(r.thresholds).filter(([k]) => k.startsWith('pixel.')).map(([k, v]) => `${k.slice(6)} ≥ ${v}`);
+  const areas = Object.entries(r.scores).filter(([k]) => k.startsWith('areaPx.')).map(([k, v]) => `${k.slice(7)} ${Math.round(v).toLocaleString('en-US')} px${r.scores[`areaMm2.${k.slice(7)}`] !== undefined ? ` (${r.scores[`areaMm2.${k.slice(7)}`]!.toFixed(2)} mm²)` : ''}`);
+  return [`  pixels    ${cuts.length ? `class where probability ${cuts.join(', ')}` : 'arg-max class'}; regions ≥ ${r.thresholds['minAreaModelPx']} model px; area ${areas.join(', ') || '-'}`];
+}
+
+/** The layer(s) a map was made of, when the run records them (the pack's choice or --cam-layer / --cam-fuse). */
+function explainLayers(e: NonNullable<RunDetail['run']['explanation']>): string {
+  // A fused map records every layer it fused in `layers` (the target among them).
+  if (e.layers?.length) return ` layers ${e.layers.join(', ')} fused (${e.fusion ?? 'mean'})`;
+  return e.target ? ` layer ${e.target}` : '';
+}
+
 function formatRun(d: RunDetail): string {
   const r = d.run;
   const lines = [
@@ -172,9 +187,10 @@ function formatRun(d: RunDetail): string {
     `  verdict   ${r.verdict}  score ${r.score.toFixed(4)}${r.threshold !== null ? `  threshold ${r.threshold}` : ''}`,
     // Which threshold decided (an applied version, else pack.yaml's) and whether the pack was validated here.
     `  decided   by ${r.thresholds['thresholdVersion'] !== undefined ? `threshold version ${r.thresholds['thresholdVersion']}` : "the pack's own thresholds"}${r.thresholds['validated'] === 0 ? '; NOT VALIDATED on this station when inspected' : r.thresholds['validated'] === 1 ? '; validated on this station' : ''}`,
+    ...segmentationLine(r),
     `  probs     ${Object.entries(r.probabilities).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(', ') || '-'}`,
     `  regions   ${r.regions.length ? r.regions.map((g) => `${g.label} [${g.box.map((v) => +v.toFixed(1)).join(',')}]`).join('; ') : '-'}`,
-    `  explain   ${r.explanation ? `${r.explanation.method} (${r.explanation.scale.kind})${r.explanation.blob ? ` map ${r.explanation.blob.slice(0, 12)}…` : ''}${r.explanationRecord ? ` (drawn after the decision: explanation record ${r.explanationRecord})` : ''}` : '-'}`,
+    `  explain   ${r.explanation ? `${r.explanation.method} (${r.explanation.scale.kind})${explainLayers(r.explanation)}${r.explanation.blob ? ` map ${r.explanation.blob.slice(0, 12)}…` : ''}${r.explanationRecord ? ` (drawn after the decision: explanation record ${r.explanationRecord})` : ''}` : '-'}`,
     ...tilingLine(r.explanation),
     `  timings   ${timingsLine(r.timings)}`,
     `Reviews (${d.reviews.length})`,

@@ -20,7 +20,7 @@ import { addStorageContexts, COMMON_IMAGE_CLASSES, storageProposals } from './ge
 import { cFind } from './query';
 import { RawStoreCapture } from './rawStore';
 import type { ReceivedInstance } from './records';
-import { runAssociation, type AssociationOptions } from './send';
+import { cancelledError, runAssociation, type AssociationOptions } from './send';
 
 const { CGetRequest } = dimse.requests;
 const { CStoreResponse: StoreResponse } = dimse.responses;
@@ -117,6 +117,8 @@ export async function getStudy(
   const counts = { completed: end.completed, failed: end.failed, warnings: end.warnings, expected, arrived };
   const short = Number.isFinite(expected) && arrived < expected;
   if (end.status === Status.Success && end.failed === 0 && !short) return counts;
+  // Cancelled: what arrived stays in the inbox and the history; getting again completes it.
+  if (end.status === Status.Cancel) throw cancelledError(`${dest.aet}@${dest.host}:${dest.port}`, { ...counts, status: end.status });
   if (arrived > 0 || end.status === 0xb000) {
     throw new InspectorError('DICOM_GET_PARTIAL', `${dest.aet} sent ${arrived} of ${Number.isFinite(expected) ? expected : '?'} instances by C-GET${end.failed ? `, ${end.failed} failed` : ''}${storeFailures.length ? ` (we could not store: ${[...new Set(storeFailures)].join(', ')})` : ''}.`, { ...counts, status: end.status });
   }

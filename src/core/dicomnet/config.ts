@@ -94,9 +94,17 @@ export const DicomNodeConfig = z
     allow: z
       .array(
         z
-          .object({ aet: AeTitle, host: z.string().min(1).optional(), /** Makes the entry a C-MOVE destination (with host). */ port: Port.optional() })
+          .object({
+            aet: AeTitle,
+            host: z.string().min(1).optional(),
+            /** Makes the entry a C-MOVE destination (with host). */
+            port: Port.optional(),
+            /** The C-MOVE sub-association to this destination goes over DICOM TLS with the node's `tls` certificate (as `tls: true` on a send destination). */
+            tls: z.boolean().optional(),
+          })
           .strict()
-          .refine((a) => a.port === undefined || a.host !== undefined, { message: 'an allow entry with a port (a C-MOVE destination) needs its host: Inspector never sends to an address a peer names' }),
+          .refine((a) => a.port === undefined || a.host !== undefined, { message: 'an allow entry with a port (a C-MOVE destination) needs its host: Inspector never sends to an address a peer names' })
+          .refine((a) => !a.tls || a.port !== undefined, { message: 'tls on an allow entry is for C-MOVE destinations: give it host and port' }),
       )
       .default([]),
     auto_inspect: z.array(z.object({ when: RuleCondition, pack: z.string().min(1) }).strict()).default([]),
@@ -135,7 +143,7 @@ export function parseDicomConfig(text: string, path?: string): DicomNodeConfig {
     const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new InspectorError('DICOM_CONFIG_INVALID', `${path ?? 'dicom.yaml'} is invalid: ${issues.join('; ')}`, { path, issues });
   }
-  const tlsPeers = [...r.data.send_results, ...(r.data.send_reviewed?.to ?? []), ...(r.data.query ? [r.data.query] : [])].filter((d) => 'tls' in d && d.tls);
+  const tlsPeers = [...r.data.send_results, ...(r.data.send_reviewed?.to ?? []), ...(r.data.query ? [r.data.query] : []), ...r.data.allow].filter((d) => 'tls' in d && d.tls);
   if (tlsPeers.length && !r.data.tls) {
     throw new InspectorError('DICOM_CONFIG_INVALID', `${path ?? 'dicom.yaml'} is invalid: a destination asks for tls but the file has no tls section (cert, key, ca)`, { path, issues: ['tls: required by a tls: true destination'] });
   }

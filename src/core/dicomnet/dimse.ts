@@ -46,6 +46,7 @@ export type CEchoResponse = responses.CEchoResponse;
 export type CFindResponse = responses.CFindResponse;
 export type CMoveResponse = responses.CMoveResponse;
 export type CGetRequest = requests.CGetRequest;
+export type CCancelRequest = requests.CCancelRequest;
 export type CGetResponse = responses.CGetResponse;
 export type Client = DimseClient;
 export type Dataset = DimseDataset;

@@ -13,7 +13,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { decodableTransferSyntaxes } from '../imaging/dicom/transferSyntax';
 import { InspectorError, toErrorInfo, type ErrorInfo } from '../../shared/errors';
-import { dimse, type Association, type CEchoRequest, type CEchoResponse, type CFindRequest, type CFindResponse, type CGetRequest, type CMoveRequest, type DimseRequest, type CStoreRequest, type CStoreResponse as DimseResponse, type Dataset as DimseDataset } from './dimse';
+import { dimse, type Association, type CCancelRequest, type CEchoRequest, type CEchoResponse, type CFindRequest, type CFindResponse, type CGetRequest, type CMoveRequest, type DimseRequest, type CStoreRequest, type CStoreResponse as DimseResponse, type Dataset as DimseDataset } from './dimse';
 import { PATIENT_ROOT_FIND, STUDY_ROOT_FIND } from './findScp';
 import { writeInstance } from './inbox';
 import { fileMetaHeader } from './p10';
@@ -32,6 +32,8 @@ export interface AllowEntry {
   host?: string | undefined;
   /** Only for C-MOVE destinations (retrieveScp.ts): where that AE listens. */
   port?: number | undefined;
+  /** A C-MOVE destination reached over DICOM TLS. */
+  tls?: boolean | undefined;
 }
 
 export interface ListenerOptions {
@@ -156,21 +158,46 @@ export class DicomListener extends EventEmitter {
         callback(response);
       }
 
+      /** Running C-FIND / C-MOVE / C-GET requests by message id, for the peer's C-CANCEL. */
+      private readonly running = new Map<number, AbortController>();
+
+      private track(request: DimseRequest): AbortSignal {
+        const ctl = new AbortController();
+        this.running.set(request.getMessageId(), ctl);
+        return ctl.signal;
+      }
+
+      override cCancelRequest(request: CCancelRequest): void {
+        // A cancel for a request already answered (or never made) is ignored (PS3.7 §9.3.2.3).
+        this.running.get(request.getMessageIdBeingRespondedTo())?.abort();
+      }
+
+      // The matches go out one by one, with a turn of the event loop between them, so that a
+      // C-CANCEL the peer sends after the first ones is read and stops the rest (final: Cancel).
       override cFindRequest(request: CFindRequest, callback: (r: CFindResponse[]) => void): void {
         const final = CFindResponse.fromRequest(request);
         const calling = this.association?.getCallingAeTitle().trim() ?? '';
         try {
           const query = (request.getDataset() as DimseDataset | undefined)?.getElements() ?? {};
           const rows = node.opts.onFind!(query as Record<string, unknown>);
-          const pending = rows.map((row) => {
-            const r = CFindResponse.fromRequest(request);
-            r.setDataset(new Dataset(row));
-            r.setStatus(Status.Pending);
-            return r;
-          });
-          final.setStatus(Status.Success);
-          node.emit('found', { callingAet: calling, level: query['QueryRetrieveLevel'], matches: rows.length });
-          callback([...pending, final]);
+          const signal = this.track(request);
+          void (async () => {
+            let sent = 0;
+            for (const row of rows) {
+              if (signal.aborted) break;
+              const r = CFindResponse.fromRequest(request);
+              r.setDataset(new Dataset(row));
+              r.setStatus(Status.Pending);
+              this.sendResponse(request, r);
+              sent++;
+              await new Promise((next) => setImmediate(next));
+            }
+            this.running.delete(request.getMessageId());
+            const cancelled = signal.aborted && sent < rows.length;
+            final.setStatus(cancelled ? Status.Cancel : Status.Success);
+            this.sendResponse(request, final);
+            node.emit('found', { callingAet: calling, level: query['QueryRetrieveLevel'], matches: rows.length, sent, ...(cancelled ? { cancelled: true } : {}) });
+          })();
         } catch (e) {
           const info = toErrorInfo(e, 'DICOM_FIND_FAILED');
           node.emit('findFailed', { ...info, callingAet: calling });
@@ -184,22 +211,29 @@ export class DicomListener extends EventEmitter {
       // The library's callback may be called once only (its event emitter), so the pending
       // responses that come while sub-operations run go out through sendResponse instead.
       override cMoveRequest(request: CMoveRequest): void {
-        this.retrieve(answerMove(request, (rs) => rs.forEach((r) => this.sendResponse(request, r)), node.opts.onRetrieve!, this.calling()));
+        this.retrieve(request, answerMove(request, (rs) => rs.forEach((r) => this.sendResponse(request, r)), node.opts.onRetrieve!, this.calling(), this.track(request)));
       }
 
       override cGetRequest(request: CGetRequest): void {
         const scp = { association: this.association!, sendRequests: (r: DimseRequest[]) => this.sendRequests(r) };
-        this.retrieve(answerGet(request, (rs) => rs.forEach((r) => this.sendResponse(request, r)), scp, node.opts.onRetrieve!, this.calling()));
+        this.retrieve(request, answerGet(request, (rs) => rs.forEach((r) => this.sendResponse(request, r)), scp, node.opts.onRetrieve!, this.calling(), this.track(request)));
       }
 
       private calling(): string {
         return this.association?.getCallingAeTitle().trim() ?? '';
       }
 
-      private retrieve(run: Promise<RetrieveOutcome>): void {
+      private retrieve(request: DimseRequest, run: Promise<RetrieveOutcome>): void {
+        const done = () => this.running.delete(request.getMessageId());
         run.then(
-          (o) => node.emit('retrieved', o),
-          (e: unknown) => node.emit('retrieveFailed', { ...toErrorInfo(e, 'DICOM_RETRIEVE_FAILED'), ...(e as { outcome?: RetrieveOutcome }).outcome }),
+          (o) => {
+            done();
+            node.emit('retrieved', o);
+          },
+          (e: unknown) => {
+            done();
+            node.emit('retrieveFailed', { ...toErrorInfo(e, 'DICOM_RETRIEVE_FAILED'), ...(e as { outcome?: RetrieveOutcome }).outcome });
+          },
         );
       }
 

@@ -15,7 +15,7 @@ import { moveDestination, selectHeld, type RetrieveOutcome } from './retrieveScp
 import { DicomListener, type Rejection } from './listener';
 import { destinationLabel, enqueue, flushOutbox } from './outbox';
 import { recordInstance, setStudyStatus, studyInstances, type ReceivedInstance } from './records';
-import { buildResults, type ResultFile } from './results';
+import { buildResults, buildVolume, type ResultFile } from './results';
 import { packFor } from './rules';
 import { loadTls, type TlsMaterial } from './tls';
 
@@ -98,7 +98,8 @@ export class DicomNode {
             onRetrieve: {
               select: (q: Record<string, unknown>) => selectHeld(opts.store.db, q),
               destination: (aet: string) => moveDestination(c.allow, aet),
-              association: { callingAet: c.ae_title, timeoutSeconds: c.timeout_seconds },
+              // The node's certificate, for destinations whose allow entry says `tls: true`.
+              association: { callingAet: c.ae_title, timeoutSeconds: c.timeout_seconds, tls: this.tls },
             },
           }
         : {}),
@@ -206,6 +207,30 @@ export class DicomNode {
         ...(deid ? { deidentify: { uidRoot: this.opts.config.uid_root, key: deidKey(this.opts.store.db) } } : {}),
       });
       queued += this.enqueueFiles(runId, group, files);
+    }
+    return queued;
+  }
+
+  /**
+   * One multi-frame Parametric Map / SEG (`kinds`) of several runs (a series' slices) for the
+   * destinations that ask for it, queued under the first run; identified and de-identified copies apart.
+   */
+  async queueVolume(runIds: number[], kinds: ('pmap' | 'seg')[], destinations = this.opts.config.send_results): Promise<number> {
+    let queued = 0;
+    for (const deid of [false, true]) {
+      const group = destinations.filter((d) => (d.deidentify ?? false) === deid);
+      const files: ResultFile[] = [];
+      for (const kind of kinds.filter((k) => group.some((d) => d.objects.includes(k)))) {
+        files.push(
+          await buildVolume(this.opts.store, kind, runIds, {
+            uidRoot: this.opts.config.uid_root,
+            softwareVersion: this.opts.softwareVersion,
+            outDir: join(this.opts.outboxDir, `volume-${runIds[0]}`, deid ? 'deidentified' : 'identified'),
+            ...(deid ? { deidentify: { uidRoot: this.opts.config.uid_root, key: deidKey(this.opts.store.db) } } : {}),
+          }),
+        );
+      }
+      if (files.length) queued += this.enqueueFiles(runIds[0]!, group, files);
     }
     return queued;
   }

@@ -8,7 +8,7 @@
 import { InspectorError } from '../../shared/errors';
 import type { DimsePeer } from './config';
 import { dimse, type CFindResponse, type CMoveResponse } from './dimse';
-import { runAssociation, type AssociationOptions } from './send';
+import { cancelledError, runAssociation, type AssociationOptions } from './send';
 
 const { CFindRequest, CMoveRequest } = dimse.requests;
 const { Status } = dimse.constants;
@@ -48,7 +48,8 @@ const flat = (v: unknown): string => {
   return String(v);
 };
 
-export async function cFind(dest: DimsePeer, q: FindQuery, opts: AssociationOptions): Promise<FindMatch[]> {
+/** `onMatch` hears each match as it comes (the CLI prints them then, so a cancelled query has shown what it got). */
+export async function cFind(dest: DimsePeer, q: FindQuery, opts: AssociationOptions, onMatch?: (m: FindMatch) => void): Promise<FindMatch[]> {
   const k = keys(q);
   const req =
     q.level === 'STUDY'
@@ -62,10 +63,17 @@ export async function cFind(dest: DimsePeer, q: FindQuery, opts: AssociationOpti
     const s = r.getStatus();
     if ((s === Status.Pending || s === 0xff01) && r.hasDataset()) {
       const el = r.getDataset()!.getElements();
-      matches.push(Object.fromEntries(Object.entries(el).filter(([name]) => name !== 'QueryRetrieveLevel' && name !== 'SpecificCharacterSet').map(([name, v]) => [name, flat(v)])));
+      const m = Object.fromEntries(Object.entries(el).filter(([name]) => name !== 'QueryRetrieveLevel' && name !== 'SpecificCharacterSet').map(([name, v]) => [name, flat(v)]));
+      matches.push(m);
+      onMatch?.(m);
     } else if (s !== Status.Pending && s !== 0xff01) final = s;
   });
   const { failure } = await runAssociation(dest, [req], opts);
+  const to = `${dest.aet}@${dest.host}:${dest.port}`;
+  // Cancelled (0xFE00, or the peer ignored the C-CANCEL and was aborted): the matches that came are kept on the error.
+  if (final === Status.Cancel || failure?.code === 'DICOM_CANCELLED') {
+    throw Object.assign(failure?.code === 'DICOM_CANCELLED' ? failure : cancelledError(to, { status: Status.Cancel }), { matches });
+  }
   if (failure) throw failure;
   if (final === null) throw new InspectorError('DICOM_FIND_FAILED', `${dest.aet} sent no final C-FIND response (no accepted presentation context?).`);
   if (final !== Status.Success) throw new InspectorError('DICOM_FIND_FAILED', `${dest.aet} ended the C-FIND with status 0x${(final as number).toString(16)}.`, { status: final });
@@ -89,11 +97,12 @@ export async function cMove(dest: DimsePeer, target: { study: string; series?: s
     if (r.getStatus() !== Status.Pending) last = { status: r.getStatus(), completed: Math.max(seen, r.getCompleted() ?? 0), failed: r.getFailures() ?? 0, warnings: r.getWarnings() ?? 0 };
   });
   const { failure } = await runAssociation(dest, [req], opts);
-  if (failure) throw failure;
+  if (failure) throw Object.assign(failure, { details: { ...failure.details, completed: seen } });
   const end = last as { status: number; completed: number; failed: number; warnings: number } | null;
   if (!end) throw new InspectorError('DICOM_MOVE_FAILED', `${dest.aet} sent no final C-MOVE response.`);
   const counts = { completed: end.completed, failed: end.failed, warnings: end.warnings };
   if (end.status === Status.Success && end.failed === 0) return counts;
+  if (end.status === Status.Cancel) throw cancelledError(`${dest.aet}@${dest.host}:${dest.port}`, { ...counts, status: end.status });
   // 0xB000: some sub-operations failed; 0xA801: move destination unknown; 0xA7xx out of resources; 0xC000 unable to process.
   if (end.status === 0xb000 || end.completed > 0) {
     throw new InspectorError('DICOM_MOVE_PARTIAL', `${dest.aet} moved ${end.completed} instances to ${moveDestination}, ${end.failed} failed.`, { ...counts, status: end.status });

@@ -11,8 +11,8 @@ import type { ResultObject } from './config';
 import { deidentify, type DeidOptions } from './deid';
 import { readSource, writePart10, type Naturalized } from './objects/common';
 import { buildSc, type HeatmapInput } from './objects/sc';
-import { buildPmap } from './objects/pmap';
-import { buildSeg } from './objects/seg';
+import { buildPmap, buildPmapVolume, type PmapFrame } from './objects/pmap';
+import { buildSeg, buildSegVolume } from './objects/seg';
 import { buildSr, type SourceRef } from './objects/sr';
 
 export interface ResultFile {
@@ -43,6 +43,15 @@ function heatmapOf(store: HistoryStore, ex: { blob?: string | null; scale?: Reco
   return { width, height, values, low, high };
 }
 
+function refOf(source: Naturalized): SourceRef {
+  return {
+    sopClassUid: source['SOPClassUID'] as string,
+    sopInstanceUid: source['SOPInstanceUID'] as string,
+    seriesInstanceUid: source['SeriesInstanceUID'] as string,
+    studyInstanceUid: source['StudyInstanceUID'] as string,
+  };
+}
+
 function write(dir: string, ds: Naturalized): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${ds['SOPInstanceUID'] as string}.dcm`);
@@ -57,12 +66,7 @@ export async function buildResults(store: HistoryStore, runId: number, kinds: Re
     throw new InspectorError('DICOM_RUN_NOT_DICOM', `Run ${runId} inspected a ${detail.image.format} image; DICOM results need a DICOM source.`, { runId });
   }
   const source = readSource(detail.image.sourcePath);
-  const ref: SourceRef = {
-    sopClassUid: source['SOPClassUID'] as string,
-    sopInstanceUid: source['SOPInstanceUID'] as string,
-    seriesInstanceUid: source['SeriesInstanceUID'] as string,
-    studyInstanceUid: source['StudyInstanceUID'] as string,
-  };
+  const ref = refOf(source);
   const out: ResultFile[] = [];
   for (const kind of new Set(kinds)) {
     let ds: Naturalized;
@@ -76,4 +80,29 @@ export async function buildResults(store: HistoryStore, runId: number, kinds: Re
     out.push({ kind, path, sopClassUid: ds['SOPClassUID'] as string, sopInstanceUid: ds['SOPInstanceUID'] as string, studyInstanceUid: ds['StudyInstanceUID'] as string, runId });
   }
   return out;
+}
+
+/**
+ * One multi-frame Parametric Map or SEG of several runs — the slices of a CT/MR series inspected
+ * one by one — a frame per slice (objects/pmap.ts `volumeFrames`). Named after the first run; every
+ * run must come from a DICOM instance of the same study, with a map, and of the same pack.
+ */
+export async function buildVolume(store: HistoryStore, kind: 'pmap' | 'seg', runIds: number[], opts: ResultOptions): Promise<ResultFile> {
+  if (runIds.length === 0) throw new InspectorError('USAGE', 'A volume object needs runs.');
+  const details = runIds.map((id) => getRun(store.db, id));
+  const frames: PmapFrame[] = details.map((detail) => {
+    if (detail.image.format !== 'dicom') {
+      throw new InspectorError('DICOM_RUN_NOT_DICOM', `Run ${detail.run.id} inspected a ${detail.image.format} image; DICOM results need a DICOM source.`, { runId: detail.run.id });
+    }
+    if (detail.run.packName !== details[0]!.run.packName || detail.run.packVersion !== details[0]!.run.packVersion) {
+      throw new InspectorError('DICOM_VOLUME_MISMATCH', `Run ${detail.run.id} used ${detail.run.packName} ${detail.run.packVersion}; a volume is of one pack.`, { runId: detail.run.id });
+    }
+    const source = readSource(detail.image.sourcePath);
+    return { source, ref: refOf(source), heatmap: heatmapOf(store, detail.run.explanation as never), runId: detail.run.id };
+  });
+  const base = { detail: details[0]!, uidRoot: opts.uidRoot, softwareVersion: opts.softwareVersion };
+  let ds = kind === 'pmap' ? buildPmapVolume(base, frames) : buildSegVolume(base, frames);
+  if (opts.deidentify) ds = deidentify(ds, opts.deidentify, frames[0]!.source);
+  const path = write(opts.outDir, ds);
+  return { kind, path, sopClassUid: ds['SOPClassUID'] as string, sopInstanceUid: ds['SOPInstanceUID'] as string, studyInstanceUid: ds['StudyInstanceUID'] as string, runId: runIds[0]! };
 }

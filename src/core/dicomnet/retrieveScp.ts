@@ -14,6 +14,10 @@
  * DICOM_MOVE_DESTINATION_UNKNOWN (0xA801), DICOM_RETRIEVE_NO_MATCH and
  * DICOM_RETRIEVE_BAD_IDENTIFIER (0xC000, unable to process). Every response carries the
  * remaining / completed / failed / warning sub-operation counts.
+ *
+ * A C-CANCEL from the requester (the listener turns it into `signal`) stops the sub-operations:
+ * the one in flight finishes, no further one starts, and the final response is Cancel (0xFE00)
+ * with the counts so far and the remaining ones (PS3.4 C.4.2.1.6 allows them in a Cancel).
  */
 import type Database from 'better-sqlite3';
 import { InspectorError, toErrorInfo } from '../../shared/errors';
@@ -76,7 +80,7 @@ export function selectHeld(db: Database.Database, identifier: Record<string, unk
 export function moveDestination(allow: AllowEntry[], aet: string): DimsePeer {
   const hit = allow.find((a) => a.aet.trim() === aet.trim() && a.host !== undefined && a.port !== undefined);
   if (!hit) throw new InspectorError('DICOM_MOVE_DESTINATION_UNKNOWN', `Move destination "${aet.trim()}" is not on the allow-list with a host and port.`, { destination: aet.trim() });
-  return { aet: hit.aet, host: hit.host!, port: hit.port! };
+  return { aet: hit.aet, host: hit.host!, port: hit.port!, ...(hit.tls ? { tls: true } : {}) };
 }
 
 export interface RetrieveService {
@@ -94,6 +98,9 @@ export type RetrieveOutcome = {
   completed: number;
   failed: number;
   warnings: number;
+  /** Ended by the requester's C-CANCEL, with this many sub-operations not done. */
+  cancelled?: true;
+  remaining?: number;
 };
 
 interface Counts {
@@ -108,8 +115,8 @@ export type RetrieveResponse = InstanceType<typeof CMoveResponse> | InstanceType
 function respond(make: () => RetrieveResponse, status: number, c: Counts, comment?: string): RetrieveResponse {
   const r = make();
   r.setStatus(status);
-  // Remaining goes in pending responses only (PS3.4 C.4.2.1.6).
-  if (status === Status.Pending) r.setRemaining(c.remaining);
+  // Remaining goes in pending responses, and in a Cancel (PS3.4 C.4.2.1.6).
+  if (status === Status.Pending || status === Status.Cancel) r.setRemaining(c.remaining);
   r.setCompleted(c.completed);
   r.setFailures(c.failed);
   r.setWarnings(c.warnings);
@@ -141,6 +148,7 @@ export async function answerMove(
   send: (r: RetrieveResponse[]) => void,
   svc: RetrieveService,
   callingAet: string,
+  signal?: AbortSignal,
 ): Promise<RetrieveOutcome> {
   const make = () => CMoveResponse.fromRequest(request as never);
   const destinationAet = text(request.getCommandDataset().getElement('MoveDestination'));
@@ -150,12 +158,18 @@ export async function answerMove(
     const held = svc.select(request.getDataset()?.getElements() ?? {});
     c.remaining = held.length;
     send([respond(make, Status.Pending, c)]);
-    const outcomes = await storeFiles(dest, held.map((h) => h.path), svc.association, (_i, status) => {
+    // Cancelled: storeFiles drops the C-STOREs not yet sent and releases the sub-association.
+    const outcomes = await storeFiles(dest, held.map((h) => h.path), { ...svc.association, signal }, (_i, status) => {
       tally(c, status);
-      if (c.remaining > 0) send([respond(make, Status.Pending, c)]);
+      if (c.remaining > 0 && !signal?.aborted) send([respond(make, Status.Pending, c)]);
     });
-    // Files that got no response at all (unreadable, association refused): failed sub-operations.
     const answered = c.completed + c.failed + c.warnings;
+    if (signal?.aborted) {
+      c.remaining = held.length - answered;
+      send([respond(make, Status.Cancel, c)]);
+      return { kind: 'move', callingAet, destination: destinationAet, completed: c.completed, failed: c.failed, warnings: c.warnings, cancelled: true, remaining: c.remaining };
+    }
+    // Files that got no response at all (unreadable, association refused): failed sub-operations.
     c.failed += held.length - answered;
     c.remaining = 0;
     const firstError = outcomes.find((o) => o.error)?.error;
@@ -190,6 +204,7 @@ export async function answerGet(
   scp: { association: Association; sendRequests(r: DimseRequest[]): void },
   svc: RetrieveService,
   callingAet: string,
+  signal?: AbortSignal,
 ): Promise<RetrieveOutcome> {
   const make = () => CGetResponse.fromRequest(request as never);
   const c: Counts = { remaining: 0, completed: 0, failed: 0, warnings: 0 };
@@ -199,6 +214,10 @@ export async function answerGet(
     c.remaining = held.length;
     send([respond(make, Status.Pending, c)]);
     for (const h of held) {
+      if (signal?.aborted) {
+        send([respond(make, Status.Cancel, c)]);
+        return { kind: 'get', callingAet, completed: c.completed, failed: c.failed, warnings: c.warnings, cancelled: true, remaining: c.remaining };
+      }
       let status: number | undefined;
       try {
         if (!canSendAsHeld(scp.association, h)) throw new InspectorError('DICOM_GET_NO_CONTEXT', `${callingAet} accepted no context for ${h.sopClassUid} in ${h.transferSyntax}; Inspector does not transcode.`);

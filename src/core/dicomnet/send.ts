@@ -50,6 +50,41 @@ export interface AssociationOptions {
   timeoutSeconds: number;
   /** The node's TLS material; used for destinations marked `tls: true`. */
   tls?: TlsMaterial | undefined;
+  /**
+   * Cancels the exchange (Ctrl-C in the CLI, C-CANCEL from our own requester): running C-FIND /
+   * C-MOVE / C-GET requests get a C-CANCEL-RQ and the peer's Cancel (0xFE00) final response ends
+   * them; requests not yet sent are dropped. A peer that does not end the request within the
+   * timeout is aborted (DICOM_CANCELLED). What already arrived is kept by the callers.
+   */
+  signal?: AbortSignal | undefined;
+}
+
+export function cancelledError(to: string, details?: Record<string, unknown>): InspectorError {
+  return new InspectorError('DICOM_CANCELLED', `The exchange with ${to} was cancelled; what arrived before is kept.`, { to, ...details });
+}
+
+const { CFindRequest: FindRq, CMoveRequest: MoveRq, CGetRequest: GetRq } = dimse.requests;
+const cancellable = (r: DimseRequest) => r instanceof FindRq || r instanceof MoveRq || r instanceof GetRq;
+
+/**
+ * Cancel as PS3.7 §9.3.2.3 / C.4.2.3 have it, through the library's `Client.cancel` (it writes
+ * the C-CANCEL-RQ). The library has no call to drop requests it has queued but not sent, so the
+ * queue of its network layer is emptied here (its `requests` array, read by `_sendNextRequests`);
+ * the request in flight still gets its response, then the library releases the association.
+ */
+function cancelExchange(client: DimseClient, requests: DimseRequest[], finished: Set<DimseRequest>, accepted: boolean): void {
+  client.clearRequests();
+  const queue = (client as unknown as { network?: { requests?: unknown[] } }).network?.requests;
+  if (Array.isArray(queue)) queue.length = 0;
+  if (!accepted) return;
+  for (const r of requests) {
+    if (!cancellable(r) || finished.has(r)) continue;
+    try {
+      client.cancel(r as never);
+    } catch {
+      /* the network is gone already: nothing to cancel */
+    }
+  }
 }
 
 function rejected(ev: { result: number; source: number; reason: number }, to: string): InspectorError {
@@ -101,6 +136,40 @@ export function runAssociation<R extends DimseRequest>(
       finish();
     });
     client.on('closed', finish);
+    // Cancelling: see cancelExchange. Before the association is accepted there is nothing to
+    // cancel, so the association is aborted as soon as it is (nothing was asked yet).
+    const finished = new Set<DimseRequest>();
+    for (const r of requests) r.on('done', () => finished.add(r));
+    let accepted = false;
+    const signal = opts.signal;
+    const onCancel = () => {
+      cancelExchange(client, requests, finished, accepted);
+      const grace = setTimeout(() => {
+        failure ??= cancelledError(to, { reason: 'the peer did not end the cancelled request in time; association aborted' });
+        try {
+          client.abort();
+        } catch {
+          /* no association */
+        }
+        finish();
+      }, ms);
+      client.on('closed', () => clearTimeout(grace));
+    };
+    client.on('associationAccepted', () => {
+      accepted = true;
+      if (signal?.aborted) {
+        failure ??= cancelledError(to);
+        client.clearRequests();
+        client.abort();
+      }
+    });
+    if (signal?.aborted) {
+      failure = cancelledError(to);
+      finish();
+      return;
+    }
+    signal?.addEventListener('abort', onCancel, { once: true });
+    client.on('closed', () => signal?.removeEventListener('abort', onCancel));
     if (dest.tls && !opts.tls) {
       failure = new InspectorError('DICOM_TLS_NOT_CONFIGURED', `${to} is to be reached over TLS, but no tls certificate is configured (dicom.yaml tls: cert, key, ca).`, { to });
       finish();

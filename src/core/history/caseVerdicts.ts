@@ -70,6 +70,15 @@ export function verdictsForRuns(db: Database.Database, runs: readonly { runId: n
  * ms) and at or before `maxId` (verdicts recorded after an export began are left out).
  */
 export function latestVerdicts(db: Database.Database, caseKeys: readonly string[], q: { from?: number; to?: number; maxId?: number } = {}): Map<string, StoredCaseVerdict> {
+  return new Map([...verdictsInPeriod(db, caseKeys, q)].map(([k, vs]) => [k, vs.at(-1)!]));
+}
+
+/**
+ * Every verdict each case was given within a period, oldest first: a case key inspected more than
+ * once (a folder inspected image by image, a part re-inspected) has one per inspection, and a
+ * report that showed only the newest would hide an earlier defect behind a later PASS.
+ */
+export function verdictsInPeriod(db: Database.Database, caseKeys: readonly string[], q: { from?: number; to?: number; maxId?: number } = {}): Map<string, StoredCaseVerdict[]> {
   const where: string[] = [];
   const params: unknown[] = [];
   const add = (clause: string, value: number) => {
@@ -79,8 +88,12 @@ export function latestVerdicts(db: Database.Database, caseKeys: readonly string[
   if (q.from !== undefined) add('AND created_at >= ?', q.from);
   if (q.to !== undefined) add('AND created_at < ?', q.to);
   if (q.maxId !== undefined) add('AND id <= ?', q.maxId);
-  const out = new Map<string, StoredCaseVerdict>();
-  for (const row of rowsForCases(db, caseKeys, where.join(' '), params)) out.set(row.caseKey, toStored(row));
+  const out = new Map<string, StoredCaseVerdict[]>();
+  for (const row of rowsForCases(db, caseKeys, where.join(' '), params)) {
+    const list = out.get(row.caseKey) ?? [];
+    list.push(toStored(row));
+    out.set(row.caseKey, list);
+  }
   return out;
 }
 

@@ -16,4 +16,4 @@ export { HIST_BINS } from './histogram';
 export { localDay } from './time';
 export { OPERATOR_ROLES } from './records';
 export type * from './types';
-export { verdictsForRuns, latestVerdicts, recomputeCase, recomputeVerdict, describeVerdict, hasCaseVerdicts, maxCaseVerdictId, PASS_LABELS } from './caseVerdicts';
+export { verdictsForRuns, latestVerdicts, verdictsInPeriod, recomputeCase, recomputeVerdict, describeVerdict, hasCaseVerdicts, maxCaseVerdictId, PASS_LABELS } from './caseVerdicts';

@@ -15,7 +15,7 @@ import { chainHead, describeFilters, nextTurn, requireOperator, sealExport, type
 import { findReportFont, type ReportFont } from './font';
 import { ExportFile } from './output';
 import { configLabel } from './configHash';
-import { CaseVerdicts, PASS_LABELS, failedImages, maxErrorId, runPages, runScope, summarise, type CaseVerdict, type ExportRun, type FailedImage, type ScopeSummary } from './rows';
+import { CaseVerdicts, PASS_LABELS, failedImages, maxErrorId, runPages, runScope, segmentationAreasText, summarise, type CaseVerdict, type ExportRun, type FailedImage, type ScopeSummary, type SegmentationFacts } from './rows';
 import type { StationFacts } from '../settings/index';
 import { thumbnailOf, type Thumbnail } from './thumbnail';
 
@@ -253,6 +253,7 @@ function runBlock(w: ReportWriter, r: ExportRun, thumb?: Thumbnail | string): vo
   w.line(`Pack ${r.packName}@${r.packVersion}${hashes ? ` (${hashes})` : ''} on ${r.provider}`, { indent: 12 });
   w.line(`Image ${r.sourcePath}  sha256 ${r.imageSha256.slice(0, 16)}`, { indent: 12, color: GREY });
   w.line(`AI: ${r.verdict}   score ${r.score.toFixed(4)}${r.threshold !== null ? `   threshold ${r.threshold}` : ''}`, { indent: 12 });
+  if (r.segmentation) w.line(segmentationLine(r.segmentation), { indent: 12 });
   if (typeof thumb === 'string') w.line(`Thumbnail unavailable: ${thumb}`, { indent: 12, color: GREY });
   else if (thumb) w.thumbnail(thumb, 12);
   if (!r.reviews.length) return w.line('Not reviewed', { indent: 12, color: GREY });
@@ -268,6 +269,15 @@ function runBlock(w: ReportWriter, r: ExportRun, thumb?: Thumbnail | string): vo
   }
 }
 
+/** What a segmentation run measured and the cut it used: the score alone does not say what decided. */
+function segmentationLine(f: SegmentationFacts): string {
+  // '>=' rather than '≥': the report's Latin font has no '≥', and a fallback font for one sign changes the whole line's face.
+  const cuts = Object.entries(f.pixelThresholds).map(([l, t]) => `${l} >= ${t}`);
+  const rule = cuts.length ? `pixels where probability ${cuts.join(', ')}` : Number.isNaN(f.minAreaModelPx) ? 'pixel cut not recorded' : 'pixels by arg-max class';
+  const min = Number.isNaN(f.minAreaModelPx) ? '' : `, regions of >= ${f.minAreaModelPx} model px`;
+  return `Area: ${segmentationAreasText(f, true)}   (${rule}${min})`;
+}
+
 function failedBlock(w: ReportWriter, f: FailedImage): void {
   w.keep(40);
   w.doc.moveDown(0.3);
@@ -278,19 +288,39 @@ function failedBlock(w: ReportWriter, f: FailedImage): void {
   w.line(f.message, { indent: 12 });
 }
 
+/** How a stored verdict was reached, as one grey line (or that it was recomputed, in red). */
+function howGiven(v: CaseVerdict['stored']): string {
+  return v.source === 'stored'
+    ? `as given: ${v.method}${v.rule !== null ? ` rule ${v.rule}` : ''}${v.incompletePolicy ? `, verdict.incomplete ${v.incompletePolicy}` : ''}${v.inspectedVerdict && v.inspectedVerdict !== v.verdict ? `, inspected images ${v.inspectedVerdict}` : ''}${v.configHash ? `, ${configLabel(v.configHash)}` : ''}`
+    : 'RECOMPUTED from runs and failed images (no stored verdict in this history)';
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** Run ids as a person scans them: `runs 3, 4` or, for many, `12 runs (3 … 40)`. */
+const runIdsText = (ids: readonly number[]) => (ids.length <= 6 ? `${ids.length === 1 ? 'run' : 'runs'} ${ids.join(', ') || '-'}` : `${ids.length} runs (${ids[0]} … ${ids.at(-1)})`);
+
 function caseLines(w: ReportWriter, cases: CaseVerdict[]): void {
   if (!cases.length) return w.line('No case in the scope.', { color: GREY });
   for (const c of cases) {
     const color = c.verdict === 'PASS' ? GREEN : RED;
     const v = c.stored;
-    const how =
-      v.source === 'stored'
-        ? `as given: ${v.method}${v.rule !== null ? ` rule ${v.rule}` : ''}${v.incompletePolicy ? `, verdict.incomplete ${v.incompletePolicy}` : ''}${v.inspectedVerdict && v.inspectedVerdict !== v.verdict ? `, inspected images ${v.inspectedVerdict}` : ''}${v.configHash ? `, ${configLabel(v.configHash)}` : ''}`
-        : 'RECOMPUTED from runs and failed images (no stored verdict in this history)';
-    const detail = `${c.runs} run${c.runs === 1 ? '' : 's'}${c.failed ? `, ${c.failed} failed image${c.failed === 1 ? '' : 's'}` : ''}${c.reviews.length ? `; reviews: ${c.reviews.join(', ')}` : ''}`;
+    const detail = `${plural(c.runs, 'run')}${c.failed ? `, ${plural(c.failed, 'failed image')}` : ''}${c.reviews.length ? `; reviews: ${c.reviews.join(', ')}` : ''}`;
     w.keep(24);
-    w.field(c.caseKey, `${c.verdict}   (${detail})`, color);
-    w.line(how, { indent: 12, size: 8, color: v.source === 'stored' ? GREY : RED });
+    if (c.inspections.length <= 1) {
+      w.field(c.caseKey, `${c.verdict}   (${detail})`, color);
+      w.line(howGiven(v), { indent: 12, size: 8, color: v.source === 'stored' ? GREY : RED });
+      continue;
+    }
+    // Inspected more than once in the period (a folder inspected image by image, a re-inspected
+    // part): every verdict the line was given, oldest first — the newest alone could hide a defect.
+    const defects = c.inspections.filter((x) => x.verdict !== 'PASS').length;
+    w.field(c.caseKey, `${plural(c.inspections.length, 'inspection')}: ${defects ? `${defects} not PASS` : 'all PASS'}, newest ${c.verdict}   (${detail})`, defects ? RED : GREEN);
+    for (const x of c.inspections) {
+      w.keep(12);
+      const when = x.createdAt !== null ? iso(x.createdAt) : '-';
+      w.line(`${x.verdict}   ${when}${x.batchId !== null ? ` · batch ${x.batchId}` : ''} · ${runIdsText(x.runIds)}${x.failedImages ? ` · ${plural(x.failedImages, 'failed image')}` : ''} · ${howGiven(x)}`, { indent: 12, size: 8, color: x.verdict === 'PASS' ? GREEN : RED });
+    }
   }
 }
 
@@ -402,7 +432,7 @@ export async function auditReport(
     }
 
     w.heading('Case verdicts');
-    w.line('The integrated verdict each case was given when it was inspected (the newest in the period), with the policy that produced it. Cases from before verdicts were stored are recomputed (INCOMPLETE when any image failed, else the highest-scoring defect, else UNCERTAIN, else PASS) and marked RECOMPUTED.', { color: GREY, size: 8 });
+    w.line('The integrated verdict each case was given when it was inspected, with the policy that produced it; a case inspected more than once in the period lists every verdict it was given, oldest first. Cases from before verdicts were stored are recomputed (INCOMPLETE when any image failed, else the highest-scoring defect, else UNCERTAIN, else PASS) and marked RECOMPUTED.', { color: GREY, size: 8 });
     caseLines(w, cases.list(store.db, { ...(query.from !== undefined ? { from: query.from } : {}), ...(query.to !== undefined ? { to: query.to } : {}), maxId: verdictsThrough }));
 
     signatureBlock(w, operator, exportedAt);

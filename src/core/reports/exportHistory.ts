@@ -8,7 +8,7 @@ import { InspectorError } from '../../shared/errors';
 import { BOM, csvLine, type CsvCell } from './csv';
 import { chainHead, describeFilters, nextTurn, requireOperator, sealExport, type ExportOptions, type ExportResult } from './exportContext';
 import { ExportFile } from './output';
-import { effectiveReview, failedImages, maxErrorId, runPages, runScope, type ExportRun, type FailedImage } from './rows';
+import { effectiveReview, failedImages, maxErrorId, runPages, runScope, segmentationAreasText, type ExportRun, type FailedImage } from './rows';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -54,6 +54,8 @@ export const EXPORT_COLUMNS: readonly { name: string; value: (r: ExportRun) => C
   { name: 'explanation_method', value: (r) => r.explanationMethod },
   { name: 'explanation_trust', value: (r) => r.trustVerdict },
   { name: 'explanation_trust_figure', value: (r) => r.trustFigure },
+  // Segmentation runs: each defect class's area in whole source pixels (and mm² when the spacing was known).
+  { name: 'segmentation_areas', value: (r) => (r.segmentation ? segmentationAreasText(r.segmentation) : null) },
   // Filled only on the last row (`record` = `audit_anchor`): the chain head to keep off the machine.
   { name: 'audit_anchor', value: () => null },
 ];

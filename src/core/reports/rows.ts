@@ -10,7 +10,7 @@ import { whereClause } from '../history/search';
 import type { HistoryQuery } from '../history/index';
 import type { HistoryRow, ReviewDecision, StoredCaseVerdict } from '../history/types';
 import { failedImageQuery, listFailedImages, maxErrorId, type FailedImageRow } from '../history/failures';
-import { latestVerdicts, PASS_LABELS, recomputeCase, recomputeVerdict, verdictsForRuns } from '../history/caseVerdicts';
+import { verdictsInPeriod, PASS_LABELS, recomputeCase, recomputeVerdict, verdictsForRuns } from '../history/caseVerdicts';
 import { InspectorError } from '../../shared/errors';
 
 export interface ExportReview {
@@ -44,6 +44,32 @@ export interface ExportRun extends Omit<HistoryRow, 'review' | 'groundingPrompt'
   explanationMethod: string | null;
   trustVerdict: string | null;
   trustFigure: number | null;
+  /** Segmentation runs: each defect class's area (whole source px, mm² when the spacing was known) and the pixel cut that decided. */
+  segmentation: SegmentationFacts | null;
+}
+
+export interface SegmentationFacts {
+  areas: { label: string; areaPx: number; areaMm2: number | null }[];
+  /** Per defect class: the pixel probability cut (absent for arg-max heads); the smallest counted region in model pixels. */
+  pixelThresholds: Record<string, number>;
+  minAreaModelPx: number;
+}
+
+/** A run's segmentation facts from its signed `scores` (`areaPx.<class>`, `areaMm2.<class>`) and `thresholds` (`pixel.<class>`, `minAreaModelPx`). */
+export function segmentationFacts(scores: Record<string, number>, thresholds: Record<string, number>): SegmentationFacts | null {
+  const labels = Object.keys(scores).filter((k) => k.startsWith('areaPx.')).map((k) => k.slice('areaPx.'.length));
+  if (!labels.length) return null;
+  return {
+    areas: labels.map((label) => ({ label, areaPx: Math.round(scores[`areaPx.${label}`]!), areaMm2: scores[`areaMm2.${label}`] ?? null })),
+    pixelThresholds: Object.fromEntries(Object.entries(thresholds).filter(([k]) => k.startsWith('pixel.')).map(([k, v]) => [k.slice('pixel.'.length), v])),
+    // Runs recorded before the cut was stored have none: NaN says "not recorded" to the readers.
+    minAreaModelPx: thresholds['minAreaModelPx'] ?? Number.NaN,
+  };
+}
+
+/** `pitting 3700 px (1.23 mm²)` per class (`grouped`: `3,700` for the PDF's reader); the CSV and the PDF say the same. */
+export function segmentationAreasText(f: SegmentationFacts, grouped = false): string {
+  return f.areas.map((a) => `${a.label} ${grouped ? a.areaPx.toLocaleString('en-US') : a.areaPx} px${a.areaMm2 !== null ? ` (${a.areaMm2.toFixed(2)} mm²)` : ''}`).join('; ');
 }
 
 export interface ExportBoxDecision {
@@ -90,9 +116,11 @@ export function runScope(db: Database.Database, q: HistoryQuery): RunScope {
   return { from, where, params, key, id, dir, maxRunId };
 }
 
-interface RunRow extends Omit<ExportRun, 'packHashes' | 'reviews' | 'regions' | 'boxDecisions' | 'caseVerdict'> {
+interface RunRow extends Omit<ExportRun, 'packHashes' | 'reviews' | 'regions' | 'boxDecisions' | 'caseVerdict' | 'segmentation'> {
   packHashes: string;
   regions: string;
+  scores: string;
+  thresholds: string;
   k: number;
 }
 
@@ -103,7 +131,7 @@ export function* runPages(db: Database.Database, scope: RunScope, pageSize = 100
     db.prepare(
       `SELECT r.id AS runId, r.created_at AS createdAt, c.case_key AS caseKey, c.line, c.station, i.source_path AS sourcePath,
          i.sha256 AS imageSha256, i.modality, r.pack_name AS packName, r.pack_version AS packVersion, r.pack_hashes AS packHashes,
-         r.provider, r.batch_id AS batchId, r.regions, r.verdict, r.score, r.threshold, r.grounding_prompt AS groundingPrompt,
+         r.provider, r.batch_id AS batchId, r.regions, r.scores, r.thresholds, r.verdict, r.score, r.threshold, r.grounding_prompt AS groundingPrompt,
          json_extract(r.explanation, '$.method') AS explanationMethod, json_extract(r.explanation, '$.trust.verdict') AS trustVerdict,
          json_extract(r.explanation, '$.trust.figure') AS trustFigure, ${scope.key} AS k
        FROM ${scope.from}
@@ -129,8 +157,9 @@ export function* runPages(db: Database.Database, scope: RunScope, pageSize = 100
       if (!c) recomputed.set(r.caseKey, (c = recomputeCase(db, r.caseKey)));
       return c;
     };
-    yield rows.map(({ k: _k, packHashes, regions, ...r }) => ({
+    yield rows.map(({ k: _k, packHashes, regions, scores, thresholds, ...r }) => ({
       ...r,
+      segmentation: segmentationFacts(JSON.parse(scores) as Record<string, number>, JSON.parse(thresholds) as Record<string, number>),
       packHashes: JSON.parse(packHashes) as Record<string, string>,
       regions: JSON.parse(regions) as RegionBox[],
       reviews: reviews.get(r.runId) ?? [],
@@ -226,9 +255,11 @@ export { maxErrorId, PASS_LABELS };
 
 export interface CaseVerdict {
   caseKey: string;
-  /** The verdict the case was given (stored), or the recomputation for cases from before verdicts were stored. */
+  /** The newest verdict the case was given (stored), or the recomputation for cases from before verdicts were stored. */
   verdict: string;
   stored: StoredCaseVerdict;
+  /** Every stored verdict of the case in the period, oldest first (one per inspection; empty when recomputed). */
+  inspections: StoredCaseVerdict[];
   runs: number;
   failed: number;
   /** The effective reviews' decisions on the case's runs, e.g. `override -> dent`. */
@@ -271,11 +302,12 @@ export class CaseVerdicts {
 
   /** `db` and the period: where the stored verdicts are read (verdicts after `maxId` are left out). */
   list(db: Database.Database, period: { from?: number; to?: number; maxId?: number } = {}): CaseVerdict[] {
-    const stored = latestVerdicts(db, [...this.cases.keys()], period);
+    const stored = verdictsInPeriod(db, [...this.cases.keys()], period);
     // By case key: an auditor looks a part up by its serial.
     return [...this.cases.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([caseKey, c]) => {
-      const v = stored.get(caseKey) ?? recomputeVerdict({ caseKey, failed: c.failed, ...(c.defect !== undefined ? { defect: c.defect } : {}), uncertain: c.uncertain });
-      return { caseKey, verdict: v.verdict, stored: v, runs: c.runs, failed: c.failed, reviews: c.reviews };
+      const inspections = stored.get(caseKey) ?? [];
+      const v = inspections.at(-1) ?? recomputeVerdict({ caseKey, failed: c.failed, ...(c.defect !== undefined ? { defect: c.defect } : {}), uncertain: c.uncertain });
+      return { caseKey, verdict: v.verdict, stored: v, inspections, runs: c.runs, failed: c.failed, reviews: c.reviews };
     });
   }
 }

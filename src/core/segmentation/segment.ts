@@ -38,7 +38,11 @@ export interface SegRegion {
   label: string;
   /** Box in source pixels: x, y, width, height. */
   box: [number, number, number, number];
-  /** Area in source pixels² (model pixels × scale), and in mm² when the spacing is known. */
+  /**
+   * Area in whole source pixels (model pixels × the model-to-source scale, rounded: the mask is
+   * measured at model resolution, so a fraction of a source pixel is no information), and in mm²
+   * when the spacing is known (from the same rounded pixel count).
+   */
   areaPx: number;
   areaMm2: number | null;
   /** Peak and mean class probability inside the component. */
@@ -53,7 +57,7 @@ export interface SegmentationOutput {
   height: number;
   /** Per class: probability map at model resolution (exclusive heads: the softmax value). */
   probabilities: Float32Array[];
-  /** Per defect class: covered fraction of the image, area in source px² and mm². */
+  /** Per defect class: covered fraction of the image, area in whole source px and mm². */
   areas: Record<string, { fraction: number; areaPx: number; areaMm2: number | null }>;
   regions: SegRegion[];
   /** Highest defect-class probability over the image: the pack's image score. */
@@ -70,6 +74,11 @@ export interface SegmentOptions {
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
+/** Whether a pixel is its arg-max class (exclusive channels) rather than every class over its cut. */
+export function isExclusive(spec: Pick<SegmentationSpec, 'activation' | 'exclusive' | 'classes'>): boolean {
+  return spec.activation === 'softmax' || (spec.activation === 'none' && (spec.exclusive ?? spec.classes.length > 1));
+}
+
 /** Decodes one image's (1, C, h, w) output. */
 export function segment(data: Float32Array, dims: readonly number[], spec: SegmentationSpec, opts: SegmentOptions): SegmentationOutput {
   if (dims.length !== 4 || dims[0] !== 1) {
@@ -80,7 +89,7 @@ export function segment(data: Float32Array, dims: readonly number[], spec: Segme
     throw new InspectorError('SEGMENTATION_BAD_OUTPUT', `The model gives ${c} class channels but the pack names ${spec.classes.length} classes.`, { channels: c, classes: spec.classes.length });
   }
   const n = h * w;
-  const exclusive = spec.activation === 'softmax' || (spec.activation === 'none' && (spec.exclusive ?? c > 1));
+  const exclusive = isExclusive(spec);
   const probs = Array.from({ length: c }, () => new Float32Array(n));
   for (let p = 0; p < n; p++) {
     if (spec.activation === 'softmax') {
@@ -129,7 +138,7 @@ export function segment(data: Float32Array, dims: readonly number[], spec: Segme
     if (cls.background) return;
     let count = 0;
     for (let p = 0; p < n; p++) count += member[k]![p]!;
-    const areaPx = count * sx * sy;
+    const areaPx = Math.round(count * sx * sy);
     areas[cls.label] = { fraction: count / n, areaPx, areaMm2: mm2 === null ? null : areaPx * mm2 };
     const found = findRegions(member[k]!, w, h, { threshold: 1, minArea: spec.minArea, ...(opts.maxRegions ? { maxRegions: opts.maxRegions } : {}) });
     for (const r of found) {
@@ -145,7 +154,7 @@ export function segment(data: Float32Array, dims: readonly number[], spec: Segme
             sum += v;
             cnt++;
           }
-      const a = r.area * sx * sy;
+      const a = Math.round(r.area * sx * sy);
       regions.push({
         label: cls.label,
         box: [Math.floor(r.x * sx), Math.floor(r.y * sy), Math.ceil(r.width * sx), Math.ceil(r.height * sy)],

@@ -6,6 +6,7 @@
  * change (a new case, a correction, a status change) with an increasing `seq`.
  */
 import type { StationConnection, StationEvent, StationFeedCase, StationFeedCorrection } from '../../shared/station';
+import { explanationState, type ExplanationState, type StationExplanation } from './explanation';
 import type { ReviewRow } from './ledger';
 import type { StationCorrection, StationFindings, StationResult } from './result';
 import type { StationService } from './service';
@@ -27,7 +28,7 @@ function correctionOf(r: StationResult, review: Pick<ReviewRow, 'id' | 'runId' |
 type FeedImageSource = Pick<StationResult['images'][number], 'view' | 'file' | 'runId' | 'decision' | 'label' | 'defectScore' | 'role' | 'error'>;
 
 /** A case as the Line room shows it; `findings` are its non-deciding runs, recorded after the result. */
-export function feedCase(r: StationResult, corrections: StationFeedCorrection[] = [], findings: readonly FeedImageSource[] = []): StationFeedCase {
+export function feedCase(r: StationResult, corrections: StationFeedCorrection[] = [], findings: readonly FeedImageSource[] = [], explanation?: ExplanationState): StationFeedCase {
   return {
     resultId: r.resultId,
     caseUid: r.caseUid,
@@ -51,6 +52,7 @@ export function feedCase(r: StationResult, corrections: StationFeedCorrection[] 
       ...(i.error ? { error: `${i.error.code}: ${i.error.message}` } : {}),
     })),
     corrections,
+    ...(explanation ? { explanation } : {}),
   };
 }
 
@@ -82,6 +84,7 @@ export class StationFeedModel {
         r,
         ledger.reviewsOfRuns(r.runIds).map((rv) => correctionOf(r, rv)),
         ledger.findingsOf(r),
+        explanationState(ledger.store, r),
       ),
     );
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- EventEmitter listeners take any arguments
@@ -90,7 +93,7 @@ export class StationFeedModel {
       this.off.push(() => emitter.off(name, fn));
     };
     on(station, 'result', (r: StationResult) => {
-      const c = feedCase(r);
+      const c = feedCase(r, [], [], explanationState(ledger.store, r));
       this.cases = [c, ...this.cases.filter((x) => x.resultId !== r.resultId)].slice(0, this.limit);
       this.onEvent({ type: 'case', seq: ++this.seqNo, case: c });
       this.status();
@@ -100,9 +103,16 @@ export class StationFeedModel {
       if (i < 0) return;
       const r = station.ledger.result(f.resultId);
       if (!r) return;
-      const c = feedCase(r, this.cases[i]!.corrections, f.images);
+      const c = feedCase(r, this.cases[i]!.corrections, f.images, this.cases[i]!.explanation);
       this.cases[i] = c;
       this.onEvent({ type: 'case', seq: ++this.seqNo, case: c });
+    });
+    // The map recorded after the result: the room can now show it over the image.
+    on(station, 'explanation', (x: StationExplanation) => {
+      const i = this.cases.findIndex((y) => y.resultId === x.resultId);
+      if (i < 0) return;
+      this.cases[i] = { ...this.cases[i]!, explanation: 'recorded' };
+      this.onEvent({ type: 'case', seq: ++this.seqNo, case: this.cases[i]! });
     });
     on(station, 'correction', (c: StationCorrection) => {
       const fc: StationFeedCorrection = { reviewId: c.reviewId, runId: c.runId, view: c.view, decision: c.decision, label: c.label, reviewer: c.reviewer, reviewedAt: c.reviewedAt };

@@ -60,7 +60,8 @@ export function caseUid(station: string, serial: string, files: readonly Pick<Ca
 }
 
 export class StationLedger {
-  constructor(private readonly store: HistoryStore) {}
+  /** The history the ledger lives in (the channels read explanation records and maps from it). */
+  constructor(readonly store: HistoryStore) {}
 
   /** The case that consumed this exact file (same name, same bytes), if any. */
   fileCase(name: string, sha256: string): string | null {
@@ -123,6 +124,11 @@ export class StationLedger {
       this.linkRuns(tx, f.station, f.caseUid, f.runIds);
       this.enqueueRows(tx, f.station, f.caseUid, outbox, Date.now());
     });
+  }
+
+  /** A case's explanation message in the outbox (same transaction as its explanation records). */
+  insertExplanation(station: string, caseUid: string, outbox: OutboxMessage[]): void {
+    this.store.write((tx) => this.enqueueRows(tx, station, caseUid, outbox, Date.now()));
   }
 
   /** Cases recorded with their findings still to run, oldest first. */

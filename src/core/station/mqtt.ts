@@ -9,17 +9,19 @@
  *   <topic>/queue   queue depth, retained, QoS 0
  *   <topic>/correction  a reviewer's decision on a published result (names its resultId), via the outbox
  *   <topic>/findings    a case's non-deciding findings (grounding boxes), after its result, via the outbox
+ *   <topic>/explanation a case's recorded explanation maps (method, class, regions, map SHA-256), after its result, via the outbox
  */
 import { EventEmitter } from 'node:events';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { MqttConfig } from './config';
 import type { StationLedger } from './ledger';
+import type { StationExplanation } from './explanation';
 import type { StationCorrection, StationFindings, StationResult } from './result';
 
 export const MQTT_CHANNEL = 'mqtt';
 
 export function mqttTopics(base: string) {
-  return { result: `${base}/result`, last: `${base}/last`, state: `${base}/state`, queue: `${base}/queue`, correction: `${base}/correction`, findings: `${base}/findings` };
+  return { result: `${base}/result`, last: `${base}/last`, state: `${base}/state`, queue: `${base}/queue`, correction: `${base}/correction`, findings: `${base}/findings`, explanation: `${base}/explanation` };
 }
 
 /** Emits `connection` (true | false) when the link to the broker comes up or goes down. */
@@ -45,6 +47,7 @@ export class MqttPublisher extends EventEmitter {
   outbox = (r: StationResult) => [{ channel: MQTT_CHANNEL, topic: this.topics.result, payload: JSON.stringify(r) }];
   correctionOutbox = (c: StationCorrection) => [{ channel: MQTT_CHANNEL, topic: this.topics.correction, payload: JSON.stringify(c) }];
   findingsOutbox = (f: StationFindings) => [{ channel: MQTT_CHANNEL, topic: this.topics.findings, payload: JSON.stringify(f) }];
+  explanationOutbox = (x: StationExplanation) => [{ channel: MQTT_CHANNEL, topic: this.topics.explanation, payload: JSON.stringify(x) }];
 
   private stateMessage(state: 'online' | 'offline'): string {
     return JSON.stringify({ station: this.station.id, line: this.station.line, state, at: new Date().toISOString() });

@@ -10,6 +10,11 @@
  * Every result raises the Machine Vision ResultReadyEventType on the station object with ResultId,
  * PartId, ResultState (1 = Completed; the verdict is NOT in ResultState), CreationTime,
  * ProcessingTimes and ResultContent (the JSON result).
+ * A case's explanation (the deciding packs' maps, recorded after its result) raises this server's
+ * ExplanationReadyEventType (urn:inspector:station; a BaseEventType) on the station object with
+ * ResultId, PartId, RunIds, MapSha256 (one per map) and ExplanationContent (the JSON message, as on
+ * MQTT), and sets LastExplanation, LastExplanationResultId, LastExplanationMapSha256 — never the
+ * verdict variables: an explanation does not change a published result.
  * Security: SignAndEncrypt with Basic256Sha256 only by default, certificates in <dataDir>/pki
  * (unknown client certificates land in pki/rejected until an admin moves them to pki/trusted/certs),
  * anonymous off unless configured, users checked against passwords held in environment variables.
@@ -31,6 +36,7 @@ import {
 } from 'node-opcua';
 import { InspectorError } from '../../shared/errors';
 import type { OpcUaConfig } from './config';
+import { buildExplanation, type StationExplanation } from './explanation';
 import { EVALUATION_CODE, type StationCorrection, type StationResult } from './result';
 import type { Station } from './station';
 import { bindVisionStateMachine, VISION_OPTIONALS, type VisionMachine } from './visionStateMachine';
@@ -126,6 +132,19 @@ export async function startOpcUaServer(station: Station, cfg: OpcUaConfig, dataD
   variable('LastCreationTime', DataType.DateTime, last ? new Date(last.createdAt) : null);
   variable('LastResult', DataType.String, last ? JSON.stringify(last) : '');
   variable('LastCorrection', DataType.String, '');
+  // The last explanation recorded (after a restart too: rebuilt from the records of the last result that has one).
+  const lastExplained = lastExplanation(station);
+  variable('LastExplanationResultId', DataType.String, lastExplained?.resultId ?? '');
+  variable('LastExplanationMapSha256', DataType.String, lastExplained?.maps.map((m) => m.map.sha256 ?? '').join(',') ?? '');
+  variable('LastExplanation', DataType.String, lastExplained ? JSON.stringify(lastExplained) : '');
+  const explanationReady = ns.addEventType({ browseName: 'ExplanationReadyEventType', subtypeOf: 'BaseEventType', isAbstract: false });
+  const eventField = (name: string, dataType: DataType, valueRank = -1) =>
+    ns.addVariable({ propertyOf: explanationReady, browseName: name, dataType: DataType[dataType], valueRank, modellingRule: 'Mandatory' });
+  eventField('ResultId', DataType.String);
+  eventField('PartId', DataType.String);
+  eventField('RunIds', DataType.UInt32, 1);
+  eventField('MapSha256', DataType.String, 1);
+  eventField('ExplanationContent', DataType.String);
 
   const structure = (name: string, fields: Record<string, unknown>) => {
     const dt = addressSpace.findDataType(name, mvIndex);
@@ -167,6 +186,23 @@ export async function startOpcUaServer(station: Station, cfg: OpcUaConfig, dataD
   station.on('result', onResult);
   const onCorrection = (c: StationCorrection) => set('LastCorrection', DataType.String, JSON.stringify(c));
   station.on('correction', onCorrection);
+  const onExplanation = (x: StationExplanation) => {
+    const content = JSON.stringify(x);
+    set('LastExplanationResultId', DataType.String, x.resultId);
+    set('LastExplanationMapSha256', DataType.String, x.maps.map((m) => m.map.sha256 ?? '').join(','));
+    set('LastExplanation', DataType.String, content);
+    obj.raiseEvent(explanationReady, {
+      sourceName: { dataType: DataType.String, value: id },
+      message: { dataType: DataType.LocalizedText, value: { text: `${x.partId}: explanation of ${x.resultId} (${x.maps.map((m) => `${m.method} ${m.explainedClass ?? ''}`.trim()).join(', ')})` } },
+      severity: { dataType: DataType.UInt16, value: 100 },
+      resultId: { dataType: DataType.String, value: x.resultId },
+      partId: { dataType: DataType.String, value: x.partId },
+      runIds: new Variant({ dataType: DataType.UInt32, arrayType: VariantArrayType.Array, value: x.runIds }),
+      mapSha256: new Variant({ dataType: DataType.String, arrayType: VariantArrayType.Array, value: x.maps.map((m) => m.map.sha256 ?? '') }),
+      explanationContent: { dataType: DataType.String, value: content },
+    });
+  };
+  station.on('explanation', onExplanation);
   const onState = (s: string) => set('State', DataType.String, s);
   const onQueue = (d: number) => set('QueueDepth', DataType.UInt32, d);
   station.on('state', onState);
@@ -246,6 +282,7 @@ export async function startOpcUaServer(station: Station, cfg: OpcUaConfig, dataD
       machine.close();
       station.off('result', onResult);
       station.off('correction', onCorrection);
+      station.off('explanation', onExplanation);
       station.off('state', onState);
       station.off('queue', onQueue);
       if (ackTimer) clearTimeout(ackTimer);
@@ -253,4 +290,13 @@ export async function startOpcUaServer(station: Station, cfg: OpcUaConfig, dataD
       await certificateManager.dispose();
     },
   };
+}
+
+/** The newest of the station's recent results that has a recorded explanation (server start). */
+function lastExplanation(station: Station): StationExplanation | null {
+  for (const r of station.ledger.recent(station.config.station.id, 20)) {
+    const x = buildExplanation(station.ledger.store, r);
+    if (x) return x;
+  }
+  return null;
 }

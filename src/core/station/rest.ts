@@ -18,6 +18,7 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { InspectorError, toErrorInfo } from '../../shared/errors';
 import { patternRegex } from '../verdict/cases';
 import type { RestConfig, WatchConfig } from './config';
+import { buildExplanation, explanationPng, explanationState } from './explanation';
 import { caseUid } from './ledger';
 import type { CaseFile, StationResult } from './result';
 import { sha256File, type Station } from './station';
@@ -102,6 +103,59 @@ export async function startRestServer(station: Station, cfg: RestConfig, log: (l
       const since = s === undefined ? 0 : /^\d+$/.test(s) ? Number(s) : Date.parse(s);
       if (!Number.isFinite(since)) return fail(reply, 400, 'STATION_BAD_SINCE', `since must be an ISO time or epoch ms; got "${s}".`);
       return { cases: station.ledger.since(id, since, req.query.limit ?? 100) };
+    },
+  );
+
+  // A case's explanation, published after its result (docs/STATION.md, "Explanation message"): the
+  // same message as on MQTT, rebuilt from the audited records; 404 with a code until it exists.
+  const explanationOf = (reply: FastifyReply, resultId: string) => {
+    const r = station.ledger.result(resultId);
+    if (!r) return { reply: fail(reply, 404, 'STATION_RESULT_NOT_FOUND', `No result ${resultId}.`) };
+    const state = explanationState(station.ledger.store, r);
+    if (state === 'pending') return { reply: fail(reply.header('retry-after', '1'), 404, 'STATION_EXPLANATION_PENDING', `The explanation of result ${resultId} is not recorded yet; it is published on MQTT when it is.`) };
+    if (state === 'none') return { reply: fail(reply, 404, 'STATION_EXPLANATION_NONE', `Result ${resultId} has no explanation map (no deciding pack draws one, or the station draws it with the decision).`) };
+    return { r };
+  };
+  const explanationParams = { type: 'object', properties: { id: { type: 'string', description: 'resultId (or caseUid)' } }, required: ['id'] } as const;
+
+  app.get<{ Params: { id: string } }>(
+    '/inspections/:id/explanation',
+    {
+      schema: {
+        description: 'The explanation of a published result: method, explained class, regions (boxes in source-image pixels with their share of the map) and each map\'s SHA-256, as published on <topic>/explanation.',
+        params: explanationParams,
+        response: { 200: { type: 'object', additionalProperties: true, description: 'StationExplanation (docs/STATION.md)' }, 404: errorBody },
+      },
+    },
+    async (req, reply) => {
+      const e = explanationOf(reply, req.params.id);
+      return e.r ? buildExplanation(station.ledger.store, e.r) : e.reply;
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { runId?: number } }>(
+    '/inspections/:id/explanation/map.png',
+    {
+      schema: {
+        description: "One recorded map as an 8-bit greyscale PNG on the source image's grid (0 = the scale's low, 255 = its high). X-Map-SHA256 names the raw map it was drawn from.",
+        params: explanationParams,
+        querystring: { type: 'object', properties: { runId: { type: 'integer', minimum: 1, description: 'The run whose map (needed when the case has several)' } } },
+        response: { 200: { type: 'string', format: 'binary', description: 'image/png' }, 400: errorBody, 404: errorBody },
+      },
+    },
+    async (req, reply) => {
+      const e = explanationOf(reply, req.params.id);
+      if (!e.r) return e.reply;
+      const msg = buildExplanation(station.ledger.store, e.r)!;
+      const runId = req.query.runId ?? (msg.maps.length === 1 ? msg.maps[0]!.runId : undefined);
+      if (runId === undefined) return fail(reply, 400, 'STATION_EXPLANATION_RUN_REQUIRED', `Result ${e.r.resultId} has ${msg.maps.length} maps: give ?runId= (${msg.runIds.join(', ')}).`);
+      try {
+        const { png, sha256 } = await explanationPng(station.ledger.store, e.r, runId);
+        return reply.header('content-type', 'image/png').header('x-map-sha256', sha256).send(png);
+      } catch (err) {
+        const info = toErrorInfo(err);
+        return fail(reply, info.code === 'STATION_EXPLANATION_NOT_FOUND' ? 404 : 500, info.code, info.message);
+      }
     },
   );
 

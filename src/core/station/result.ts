@@ -104,7 +104,9 @@ function outcome(r: ImageResult, files: CaseFile[], runId: number | undefined): 
     side: r.side,
     ...(r.role === 'findings' ? { decision: r.error ? 'error' : (r.regions?.length ?? 0) > 0 ? 'found' : 'none', role: 'findings' as const } : { decision: r.decision }),
     defectScore: r.defectScore ?? null,
-    label: r.classification?.topLabel ?? (r.anomaly ? (r.decision === 'defect' ? 'anomalous' : 'normal') : null),
+    // A classifier names its top class; an anomaly pack says anomalous/normal; a segmentation pack has
+    // no classification block, its label is the class with the largest region (drivingLabel).
+    label: r.classification?.topLabel ?? (r.anomaly ? (r.decision === 'defect' ? 'anomalous' : 'normal') : (r.drivingLabel ?? null)),
     pack: { name: r.pack.name, version: r.pack.version },
     provider: r.provider,
     runId: runId ?? null,

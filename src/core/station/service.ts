@@ -83,8 +83,10 @@ export async function startStationService(loaded: LoadedStationConfig, deps: Sta
     station.addOutbox(m.outbox);
     station.addCorrectionOutbox(m.correctionOutbox);
     station.addFindingsOutbox(m.findingsOutbox);
+    station.addExplanationOutbox(m.explanationOutbox);
     station.on('result', () => m.kick());
     station.on('findings', () => m.kick());
+    station.on('explanation', () => m.kick());
     station.on('correction', () => m.kick());
     station.on('queue', (d: number) => m.queueDepth(d));
     if (process.env['INSPECTOR_STATION_TRACE'] === '1') m.on('sent', (_id: number, topic: string, uid: string) => log(`trace-sent ${JSON.stringify({ topic, caseUid: uid, at: Date.now() })}`));

@@ -15,6 +15,7 @@ import type { HistoryStore } from '../history/index';
 import { toErrorInfo } from '../../shared/errors';
 import type { StationConfig, WatchConfig } from './config';
 import { HotFolder, type ReadyFile, type RejectedFile } from './hotFolder';
+import { buildExplanation, type StationExplanation } from './explanation';
 import { caseUid, FINDINGS_CHANNEL, StationLedger, type FindingsWork } from './ledger';
 import { buildCorrection, buildFindings, buildResult, type CaseFile, type StationCorrection, type StationFindings, type StationResult, type Trigger } from './result';
 
@@ -58,6 +59,7 @@ export interface StationDeps {
 export type OutboxFactory = (r: StationResult) => { channel: string; topic: string; payload: string; retain?: boolean }[];
 export type CorrectionOutboxFactory = (c: StationCorrection) => { channel: string; topic: string; payload: string; retain?: boolean }[];
 export type FindingsOutboxFactory = (f: StationFindings) => { channel: string; topic: string; payload: string; retain?: boolean }[];
+export type ExplanationOutboxFactory = (x: StationExplanation) => { channel: string; topic: string; payload: string; retain?: boolean }[];
 
 /**
  * Recorded cases whose findings are still to run. Decisions go first; past this many waiting, the
@@ -158,6 +160,7 @@ export class Station extends EventEmitter {
   private outboxFactories: OutboxFactory[] = [];
   private correctionFactories: CorrectionOutboxFactory[] = [];
   private findingsFactories: FindingsOutboxFactory[] = [];
+  private explanationFactories: ExplanationOutboxFactory[] = [];
   private readonly details: DetailJob[] = [];
   /** Files a recorded case's findings still have to read: not finished (moved/deleted) before. */
   private readonly detailPaths = new Set<string>();
@@ -192,6 +195,10 @@ export class Station extends EventEmitter {
 
   addFindingsOutbox(f: FindingsOutboxFactory): void {
     this.findingsFactories.push(f);
+  }
+
+  addExplanationOutbox(f: ExplanationOutboxFactory): void {
+    this.explanationFactories.push(f);
   }
 
   start(): void {
@@ -496,14 +503,18 @@ export class Station extends EventEmitter {
           this.ledger.insertFindings(findings, this.findingsFactories.flatMap((x) => x(findings!)));
         }
         const explanations = explained && this.deps.recordExplanations ? this.deps.recordExplanations(explained, runs) : [];
+        // The explanation message goes into the outbox with the records it is built from (exactly once).
+        const message = explanations.length ? buildExplanation(this.deps.store, d.result) : null;
+        if (message) this.ledger.insertExplanation(d.result.station, d.result.caseUid, this.explanationFactories.flatMap((x) => x(message)));
         this.ledger.findingsDone(d.result.caseUid);
-        return { findings, explanations };
+        return { findings, explanations, message };
       });
       if (out.findings) this.emit('findings', out.findings);
       if (out.explanations.length) {
         this.log(`${d.result.serial}: ${out.explanations.length} map(s) recorded after result ${d.result.resultId} (explanation records ${out.explanations.join(', ')})`);
         this.emit('explanations', { resultId: d.result.resultId, caseUid: d.result.caseUid, ids: out.explanations, afterMs: Date.now() - d.recordedAt });
       }
+      if (out.message) this.emit('explanation', out.message);
     } catch (e) {
       const info = toErrorInfo(e);
       this.log(`STATION_FINDINGS_FAILED: ${d.result.serial}: ${info.code}: ${info.message} (result ${d.result.resultId} stands)`);

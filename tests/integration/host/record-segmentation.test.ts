@@ -51,9 +51,15 @@ describe('inspect.run records a segmentation pack', () => {
     expect(seg.regions.length).toBeGreaterThan(0);
 
     const run = await host.handlers['history.run']({ runId: r.runId! });
-    expect(run.run.verdict).toBe('anomalous');
+    // The class that decided and the pixel cut it used (pack.yaml: pitting at 0.7), as for a classifier.
+    expect(run.run.verdict).toBe('pitting');
+    expect(run.run.threshold).toBe(0.7);
+    expect(run.run.thresholds).toMatchObject({ 'pixel.pitting': 0.7, minAreaModelPx: 2 });
     expect(run.run.regions).toEqual(seg.regions.map((g) => ({ box: g.box, label: 'pitting', score: g.score })));
-    expect(run.run.scores['areaPx.pitting']).toBeCloseTo(seg.areas['pitting']!.areaPx, 6);
+    expect(run.run.scores['areaPx.pitting']).toBe(seg.areas['pitting']!.areaPx);
+    // Whole source pixels: the mask is measured at model resolution, a fraction of a pixel says nothing.
+    expect(Number.isInteger(seg.areas['pitting']!.areaPx)).toBe(true);
+    for (const g of seg.regions) expect(Number.isInteger(g.areaPx)).toBe(true);
     expect(run.run.score).toBeCloseTo(seg.score, 6);
   });
 

@@ -66,6 +66,8 @@ function expectedCells(f: Fixture, runId: number): string[] {
     text(d.run.explanation?.method),
     text(d.run.explanation?.trust?.verdict),
     d.run.explanation?.trust?.figure === undefined || d.run.explanation.trust.figure === null ? '' : String(d.run.explanation.trust.figure),
+    // Segmentation areas: none of these fixtures is a segmentation run.
+    '',
     '',
   ];
 }

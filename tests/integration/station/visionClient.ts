@@ -8,7 +8,7 @@
  * Connection and session: opcuaPeer.ts (shared with opcuaClient.ts).
  */
 import { existsSync } from 'node:fs';
-import { AttributeIds, ClientMonitoredItem, constructEventFilter, DataType, makeBrowsePath, TimestampsToReturn, type ClientSession, type NodeId, type Variant } from 'node-opcua';
+import { AttributeIds, ClientMonitoredItem, constructEventFilter, DataType, makeBrowsePath, ofType, TimestampsToReturn, type ClientSession, type NodeId, type Variant } from 'node-opcua';
 import { connectStation, env, out, sleep } from './opcuaPeer';
 
 async function resolvePath(session: ClientSession, start: string, path: string): Promise<NodeId> {
@@ -64,7 +64,8 @@ async function main(): Promise<void> {
   };
   const causeArgs = () => argsOf(`${amPath}/${mv}:Stop`);
 
-  // ResultReady events (part ids), to see which parts were inspected when.
+  // ResultReady events (part ids), to see which parts were inspected when. Only that type (i=1024 in the
+  // Machine Vision nodeset), as a MES would filter: the station also raises ExplanationReady events.
   const sub = await session.createSubscription2({ requestedPublishingInterval: 50, publishingEnabled: true, requestedMaxKeepAliveCount: 20, requestedLifetimeCount: 600 });
   const events: string[] = [];
   // What each event carried besides its PartId: ResultId and the result content (the published JSON).
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
   const ev = ClientMonitoredItem.create(
     sub,
     { nodeId: obj, attributeId: AttributeIds.EventNotifier },
-    { queueSize: 100, filter: constructEventFilter([`${mv}:PartId`, `${mv}:ResultId`, `${mv}:ResultContent`]), discardOldest: true },
+    { queueSize: 100, filter: constructEventFilter([`${mv}:PartId`, `${mv}:ResultId`, `${mv}:ResultContent`], ofType(`ns=${mv};i=1024`)), discardOldest: true },
     TimestampsToReturn.Neither,
   );
   ev.on('changed', (values: unknown) => {

@@ -10,6 +10,12 @@
  * geometry; the IOD still requires a Frame of Reference and a plane, so the map gets a frame of
  * its own (a fresh UID no other object shares — nothing is registered to it by mistake), the
  * image plane at its origin, and the detector's Imager Pixel Spacing.
+ *
+ * A volume (`buildPmapVolume`): the runs of a series' slices, one map each, become one multi-frame
+ * map — one frame per slice, ordered along the slice normal, each with its own Plane Position and
+ * Derivation Image (the slice it came from) in the per-frame functional groups; the slices must
+ * share size, frame of reference, orientation and spacing (else DICOM_VOLUME_MISMATCH), and
+ * the Real World Value Mapping / window cover every frame's values.
  */
 import { InspectorError } from '../../../shared/errors';
 import { newUid } from '../uid';
@@ -68,31 +74,99 @@ const REGIONS: Record<string, ReturnType<typeof code>> = {
   PELVIS: code('816092008', 'SCT', 'Pelvis'),
 };
 
+const DERIVATION = code('113073', 'DCM', 'Quantitative analysis');
+
+/** The source instances by series, each once (Common Instance Reference module, PS3.3 C.12.2). */
+export function referencedSeries(refs: DerivedObjectInput['ref'][]): Naturalized[] {
+  const bySeries = new Map<string, Map<string, string>>();
+  for (const r of refs) bySeries.set(r.seriesInstanceUid, (bySeries.get(r.seriesInstanceUid) ?? new Map()).set(r.sopInstanceUid, r.sopClassUid));
+  return [...bySeries].map(([series, instances]) => ({
+    SeriesInstanceUID: series,
+    ReferencedInstanceSequence: [...instances].map(([sop, cls]) => ({ ReferencedSOPClassUID: cls, ReferencedSOPInstanceUID: sop })),
+  }));
+}
+
 /** DS values: dcmjs writes numbers as given; keep them inside the 16-character DS limit. */
-const ds = (n: number) => Number(n.toPrecision(10));
+export const ds = (n: number) => Number(n.toPrecision(10));
+
+/** One slice of a volume: its source instance, reference and the run's map on it. */
+export interface PmapFrame {
+  source: Naturalized;
+  ref: DerivedObjectInput['ref'];
+  heatmap: DerivedObjectInput['heatmap'];
+  runId: number;
+}
 
 export function buildPmap(input: PmapInput): Naturalized {
-  const { detail, source: src, ref } = input;
+  return buildPmapVolume(input, [{ source: input.source, ref: input.ref, heatmap: input.heatmap, runId: input.detail.run.id }]);
+}
+
+const mismatch = (what: string, details: Record<string, unknown>) =>
+  new InspectorError('DICOM_VOLUME_MISMATCH', `The slices of a volume (Parametric Map, SEG) must share ${what}.`, details);
+
+/** Distance along the slice normal (row × column direction cosines): the order of a stack. */
+function along(orientation: number[], position: number[]): number {
+  const [a, b, c, d, e, f] = orientation as [number, number, number, number, number, number];
+  const n = [b * f - c * e, c * d - a * f, a * e - b * d];
+  return n[0]! * position[0]! + n[1]! * position[1]! + n[2]! * position[2]!;
+}
+
+/**
+ * The slices of a volume with their geometry, checked to be one stack (same size, frame of
+ * reference, study, orientation, spacing; patient geometry present) and ordered along the slice
+ * normal. Not a volume: the one slice as it is. Shared by the Parametric Map and the SEG.
+ */
+export function volumeFrames(slices: PmapFrame[], uidRoot: string, volume: boolean): { frames: (PmapFrame & { geometry: PlaneGeometry })[]; geometry: PlaneGeometry } {
+  const src = slices[0]!.source;
+  const rows = src['Rows'] as number;
+  const columns = src['Columns'] as number;
+  const geometry = sourceGeometry(src, uidRoot);
+  const frames = slices.map((f) => ({ ...f, geometry: volume ? sourceGeometry(f.source, uidRoot) : geometry }));
+  if (volume) {
+    for (const f of frames) {
+      const g = f.geometry;
+      const at = { runId: f.runId, sopInstanceUid: f.ref.sopInstanceUid };
+      if (f.source['Rows'] !== rows || f.source['Columns'] !== columns) throw mismatch('rows and columns', at);
+      if (!g.fromSource) throw mismatch('patient geometry (a projection image has none)', at);
+      if (g.frameOfReferenceUid !== geometry.frameOfReferenceUid || f.source['StudyInstanceUID'] !== src['StudyInstanceUID']) throw mismatch('study and frame of reference', at);
+      if (g.orientation.some((v, k) => Math.abs(v - geometry.orientation[k]!) > 1e-4)) throw mismatch('image orientation', at);
+      if (g.pixelSpacing.some((v, k) => Math.abs(v - geometry.pixelSpacing[k]!) > 1e-4)) throw mismatch('pixel spacing', at);
+    }
+    frames.sort((p, q) => along(geometry.orientation, p.geometry.position) - along(geometry.orientation, q.geometry.position));
+  }
+  return { frames, geometry };
+}
+
+/** `input` gives the run (pack, labels) the map is named after; `frames` the slices, in any order. */
+export function buildPmapVolume(input: Omit<PmapInput, 'source' | 'ref' | 'heatmap'>, slices: PmapFrame[]): Naturalized {
+  const { detail } = input;
   const run = detail.run;
-  const h = input.heatmap;
-  if (!h) throw new InspectorError('DICOM_PMAP_NO_MAP', `Run ${run.id} has no heatmap for a Parametric Map.`, { runId: run.id });
+  if (slices.length === 0) throw new InspectorError('DICOM_PMAP_NO_MAP', 'A volume Parametric Map needs at least one slice.');
+  for (const f of slices) if (!f.heatmap) throw new InspectorError('DICOM_PMAP_NO_MAP', `Run ${f.runId} has no heatmap for a Parametric Map.`, { runId: f.runId });
+  const src = slices[0]!.source;
   const rows = src['Rows'] as number;
   const columns = src['Columns'] as number;
   if (!rows || !columns) throw new InspectorError('DICOM_SOURCE_UNREADABLE', 'The source instance has no Rows/Columns.');
+  const volume = slices.length > 1;
+  const { frames, geometry } = volumeFrames(slices, input.uidRoot, volume);
   const now = input.now ?? new Date();
   const label = run.regions[0]?.label ?? run.verdict;
-  const values = resampleHeatmap(h, columns, rows);
+  const values = frames.map((f) => resampleHeatmap(f.heatmap!, columns, rows));
   let min = Infinity;
   let max = -Infinity;
-  for (const v of values) {
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  const geometry = sourceGeometry(src, input.uidRoot);
+  for (const frame of values)
+    for (const v of frame) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  const pixels = new Float32Array(rows * columns * frames.length);
+  values.forEach((v, k) => pixels.set(v, k * rows * columns));
   const dimensionOrganization = newUid(input.uidRoot);
   const imageType = ['DERIVED', 'PRIMARY', geometry.fromSource ? 'VOLUME' : 'PROJECTION', 'QUANTITY'];
-  const low = Math.min(h.low, h.high);
-  const high = Math.max(h.low, h.high) > low ? Math.max(h.low, h.high) : low + 1;
+  // The window spans every frame's map scale.
+  const low = Math.min(...frames.map((f) => Math.min(f.heatmap!.low, f.heatmap!.high)));
+  const top = Math.max(...frames.map((f) => Math.max(f.heatmap!.low, f.heatmap!.high)));
+  const high = top > low ? top : low + 1;
   const region = REGIONS[String(src['BodyPartExamined'] ?? '').toUpperCase()] ?? code('38266002', 'SCT', 'Entire body');
   const laterality = ['R', 'L', 'B'].includes(String(src['Laterality'] ?? src['ImageLaterality'] ?? '')) ? String(src['Laterality'] ?? src['ImageLaterality']) : 'U';
   return {
@@ -123,7 +197,7 @@ export function buildPmap(input: PmapInput): Naturalized {
     BitsAllocated: 32,
     Rows: rows,
     Columns: columns,
-    NumberOfFrames: 1,
+    NumberOfFrames: frames.length,
     PresentationLUTShape: 'IDENTITY',
     LossyImageCompression: '00',
     BurnedInAnnotation: 'NO',
@@ -142,7 +216,7 @@ export function buildPmap(input: PmapInput): Naturalized {
       {
         PixelMeasuresSequence: [{ PixelSpacing: geometry.pixelSpacing.map(ds), ...(geometry.sliceThickness !== undefined ? { SliceThickness: ds(geometry.sliceThickness) } : { SliceThickness: 1 }) }],
         PlaneOrientationSequence: [{ ImageOrientationPatient: geometry.orientation.map(ds) }],
-        DerivationImageSequence: [derivedFrom(ref, code('113073', 'DCM', 'Quantitative analysis'))],
+        ...(volume ? {} : { DerivationImageSequence: [derivedFrom(frames[0]!.ref, DERIVATION)] }),
         FrameAnatomySequence: [{ AnatomicRegionSequence: [region], FrameLaterality: laterality }],
         ParametricMapFrameTypeSequence: [{ FrameType: imageType }],
         // LINEAR_EXACT: a map's scale is often far below 1 (a width < 1 needs it, PS3.3 C.11.2.1.3.2).
@@ -169,9 +243,14 @@ export function buildPmap(input: PmapInput): Naturalized {
         ],
       },
     ],
-    PerFrameFunctionalGroupsSequence: [{ FrameContentSequence: [{ DimensionIndexValues: [1] }], PlanePositionSequence: [{ ImagePositionPatient: geometry.position.map(ds) }] }],
-    ReferencedSeriesSequence: [{ SeriesInstanceUID: ref.seriesInstanceUid, ReferencedInstanceSequence: [{ ReferencedSOPClassUID: ref.sopClassUid, ReferencedSOPInstanceUID: ref.sopInstanceUid }] }],
-    FloatPixelData: [values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)],
+    // Per frame: its place in the stack and, in a volume, the slice it was derived from.
+    PerFrameFunctionalGroupsSequence: frames.map((f, k) => ({
+      FrameContentSequence: [{ DimensionIndexValues: [k + 1] }],
+      PlanePositionSequence: [{ ImagePositionPatient: f.geometry.position.map(ds) }],
+      ...(volume ? { DerivationImageSequence: [derivedFrom(f.ref, DERIVATION)] } : {}),
+    })),
+    ReferencedSeriesSequence: referencedSeries(frames.map((f) => f.ref)),
+    FloatPixelData: [pixels.buffer],
     _vrMap: {},
   };
 }

@@ -3,6 +3,8 @@
  * stretched back over the source image as packs resize (bilinear), thresholded at 0.5 of its
  * scale — the threshold the region finder uses — and packed one bit per pixel. One segment named
  * after the driving label, AUTOMATIC, with the pack as algorithm; one frame derived from the source.
+ * A volume (`buildSegVolume`): a frame per slice of a series, in the Parametric Map's order and
+ * geometry checks (pmap.ts `volumeFrames`), each with its plane position and derivation image.
  */
 import type { RunDetail } from '../../history/index';
 import { InspectorError } from '../../../shared/errors';
@@ -10,6 +12,7 @@ import { newUid } from '../uid';
 import { code, derivedFrom, dicomDate, dicomTime, equipment, labelCode, patientAndStudy, type Naturalized } from './common';
 import { resampleHeatmap } from './heatmap';
 import type { HeatmapInput } from './sc';
+import { ds, referencedSeries, volumeFrames, type PmapFrame } from './pmap';
 import type { SourceRef } from './sr';
 
 export const SEGMENTATION = '1.2.840.10008.5.1.4.1.1.66.4';
@@ -44,17 +47,33 @@ export function packBits(mask: Uint8Array): Uint8Array {
 }
 
 export function buildSeg(input: SegInput): Naturalized {
-  const { detail, source: src, ref } = input;
+  if (!input.heatmap) throw new InspectorError('DICOM_SEG_NO_MAP', `Run ${input.detail.run.id} has no heatmap to segment.`, { runId: input.detail.run.id });
+  return segOf(input, [{ source: input.source, ref: input.ref, heatmap: input.heatmap, runId: input.detail.run.id }], false);
+}
+
+/** One BINARY SEG of a series' slices, a frame per slice with its plane position and source slice. */
+export function buildSegVolume(input: Omit<SegInput, 'source' | 'ref' | 'heatmap'>, slices: PmapFrame[]): Naturalized {
+  for (const f of slices) if (!f.heatmap) throw new InspectorError('DICOM_SEG_NO_MAP', `Run ${f.runId} has no heatmap to segment.`, { runId: f.runId });
+  return segOf(input, slices, true);
+}
+
+function segOf(input: Omit<SegInput, 'source' | 'ref' | 'heatmap'>, slices: PmapFrame[], volume: boolean): Naturalized {
+  const { detail } = input;
   const run = detail.run;
-  if (!input.heatmap) throw new InspectorError('DICOM_SEG_NO_MAP', `Run ${run.id} has no heatmap to segment.`, { runId: run.id });
+  const src = slices[0]!.source;
+  const ref = slices[0]!.ref;
   const rows = src['Rows'] as number;
   const columns = src['Columns'] as number;
   if (!rows || !columns) throw new InspectorError('DICOM_SOURCE_UNREADABLE', 'The source instance has no Rows/Columns.');
+  const { frames, geometry } = volumeFrames(slices, input.uidRoot, volume);
   const now = input.now ?? new Date();
   const label = run.regions[0]?.label ?? run.verdict;
-  const mask = heatmapMask(input.heatmap, columns, rows);
+  // Frames are not padded between each other (PS3.5 §8.1.1): the masks are packed as one bit run.
+  const mask = new Uint8Array(rows * columns * frames.length);
+  frames.forEach((f, k) => mask.set(heatmapMask(f.heatmap!, columns, rows), k * rows * columns));
   const bits = packBits(mask);
   const dimensionOrganization = newUid(input.uidRoot);
+  const derivation = code('113076', 'DCM', 'Segmentation');
   return {
     ...patientAndStudy(src),
     SOPClassUID: SEGMENTATION,
@@ -67,6 +86,8 @@ export function buildSeg(input: SegInput): Naturalized {
     SeriesDescription: `AI heatmap ${run.packName} - not for diagnostic use`.slice(0, 64),
     ...(src['Laterality'] ? { Laterality: src['Laterality'] } : src['BodyPartExamined'] ? {} : { Laterality: '' }),
     ...(src['BodyPartExamined'] ? { BodyPartExamined: src['BodyPartExamined'] } : {}),
+    // A volume lies in the slices' frame of reference: its frames carry patient positions.
+    ...(volume ? { FrameOfReferenceUID: geometry.frameOfReferenceUid, PositionReferenceIndicator: (src['PositionReferenceIndicator'] as string | undefined) ?? '' } : {}),
     ...equipment(input.softwareVersion),
     DeviceSerialNumber: run.packHashes['pack.yaml']?.slice(0, 16) ?? 'unknown',
     InstanceNumber: 1,
@@ -86,8 +107,8 @@ export function buildSeg(input: SegInput): Naturalized {
     SegmentationType: 'BINARY',
     Rows: rows,
     Columns: columns,
-    NumberOfFrames: 1,
-    ...(src['PatientOrientation'] ? { PatientOrientation: src['PatientOrientation'] } : {}),
+    NumberOfFrames: frames.length,
+    ...(src['PatientOrientation'] && !volume ? { PatientOrientation: src['PatientOrientation'] } : {}),
     SegmentSequence: [
       {
         SegmentNumber: 1,
@@ -101,14 +122,27 @@ export function buildSeg(input: SegInput): Naturalized {
     DimensionOrganizationSequence: [{ DimensionOrganizationUID: dimensionOrganization }],
     DimensionIndexSequence: [
       { DimensionOrganizationUID: dimensionOrganization, DimensionIndexPointer: 0x0062000b, FunctionalGroupPointer: 0x0062000a, DimensionDescriptionLabel: 'Segment' },
+      ...(volume ? [{ DimensionOrganizationUID: dimensionOrganization, DimensionIndexPointer: 0x00200032, FunctionalGroupPointer: 0x00209113, DimensionDescriptionLabel: 'Image Position (Patient)' }] : []),
     ],
     SharedFunctionalGroupsSequence: [
-      {
-        DerivationImageSequence: [derivedFrom(ref, code('113076', 'DCM', 'Segmentation'))],
-      },
+      volume
+        ? {
+            PixelMeasuresSequence: [{ PixelSpacing: geometry.pixelSpacing.map(ds), SliceThickness: ds(geometry.sliceThickness ?? 1) }],
+            PlaneOrientationSequence: [{ ImageOrientationPatient: geometry.orientation.map(ds) }],
+          }
+        : { DerivationImageSequence: [derivedFrom(ref, derivation)] },
     ],
-    PerFrameFunctionalGroupsSequence: [{ FrameContentSequence: [{ DimensionIndexValues: [1] }], SegmentIdentificationSequence: [{ ReferencedSegmentNumber: 1 }] }],
-    ReferencedSeriesSequence: [{ SeriesInstanceUID: ref.seriesInstanceUid, ReferencedInstanceSequence: [{ ReferencedSOPClassUID: ref.sopClassUid, ReferencedSOPInstanceUID: ref.sopInstanceUid }] }],
+    PerFrameFunctionalGroupsSequence: frames.map((f, k) =>
+      volume
+        ? {
+            FrameContentSequence: [{ DimensionIndexValues: [1, k + 1] }],
+            PlanePositionSequence: [{ ImagePositionPatient: f.geometry.position.map(ds) }],
+            DerivationImageSequence: [derivedFrom(f.ref, derivation)],
+            SegmentIdentificationSequence: [{ ReferencedSegmentNumber: 1 }],
+          }
+        : { FrameContentSequence: [{ DimensionIndexValues: [1] }], SegmentIdentificationSequence: [{ ReferencedSegmentNumber: 1 }] },
+    ),
+    ReferencedSeriesSequence: referencedSeries(frames.map((f) => f.ref)),
     PixelData: [bits.buffer.slice(bits.byteOffset, bits.byteOffset + bits.byteLength)],
     _vrMap: { PixelData: 'OB' },
   };

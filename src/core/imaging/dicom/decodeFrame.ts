@@ -10,7 +10,7 @@ import { nativeFrameBytes } from './frames';
 import type { TransferSyntax } from './transferSyntax';
 import { decodeRle } from './codecs/rle';
 import { decodeWasm, type DecodedCodestream } from './codecs/wasm';
-import { decodeGreyNative } from './codecs/turbojpeg';
+import { decodeJpegNative } from './codecs/turbojpeg';
 import { decodeJ2kNative } from './codecs/openjpeg';
 import { decodeJpegLossless } from './codecs/jpegLossless';
 import { decodeJpeg12 } from './codecs/jpeg12';
@@ -164,7 +164,11 @@ function adoptCodecBuffer(source: Uint8Array | Uint16Array, dtype: PixelDType, c
   }
 }
 
-function fromCodec(d: DecodedCodestream | { data: Uint8Array | Uint16Array; width: number; height: number; components: number }, pm: PixelModule, photometric: Photometric): StoredFrame {
+/**
+ * `inRange`: the codec says its samples are unsigned and no wider than Bits Stored, so masking
+ * would change nothing — skipped (a JS pass of ~10 ms over a 1955×1841 CR).
+ */
+function fromCodec(d: DecodedCodestream | { data: Uint8Array | Uint16Array; width: number; height: number; components: number }, pm: PixelModule, photometric: Photometric, inRange = false): StoredFrame {
   checkDecoded(d, pm);
   const signed = pm.pixelRepresentation === 1;
   // 1-bit images (segmentations) come out of J2K as 8-bit samples holding 0/1.
@@ -181,7 +185,7 @@ function fromCodec(d: DecodedCodestream | { data: Uint8Array | Uint16Array; widt
   // copy (TypedArray#set converts like assignment); sign extension from Bits Stored then recovers
   // negative values codecs return as unsigned.
   if (out.buffer !== source.buffer) out.set(source.subarray(0, count));
-  maskAndSign(out, Math.min(pm.bitsStored, source.BYTES_PER_ELEMENT * 8), 0, signed, container);
+  if (!inRange || signed) maskAndSign(out, Math.min(pm.bitsStored, source.BYTES_PER_ELEMENT * 8), 0, signed, container);
   return { stored: out, dtype, channels: pm.samplesPerPixel === 3 ? 3 : 1, photometric };
 }
 
@@ -243,14 +247,21 @@ export async function decodeFrame(raw: Uint8Array, bitOffset: number, pm: PixelM
         const d = decodeJpeg12(raw, pm.photometric);
         return fromCodec(d, pm, codecPhotometric(pm, false));
       }
+      const sizeChecked = !!h && h.height === pm.rows && h.width === pm.columns && h.components === pm.samplesPerPixel;
       if (pm.samplesPerPixel === 3 && !(pm.photometric === 'RGB' && adobeTransform(raw) === 1)) {
-        const d = await decodeWasm('jpeg', withoutColourTransform(raw));
-        return fromCodec(d, pm, pm.photometric === 'RGB' ? 'RGB' : 'YBR_FULL');
+        // Stored colour samples as the data set names them (YBR stays YBR, PS3.5 §8.2.1): libjpeg is
+        // told the stream was not transformed. Native SIMD libjpeg-turbo first, bit-identical to WASM.
+        const untransformed = withoutColourTransform(raw);
+        const photometric: Photometric = pm.photometric === 'RGB' ? 'RGB' : 'YBR_FULL';
+        const native = await decodeJpegNative(untransformed, pm.columns, pm.rows, 3, sizeChecked);
+        if (native) return fromCodec({ data: native, width: pm.columns, height: pm.rows, components: 3 }, pm, photometric);
+        return fromCodec(await decodeWasm('jpeg', untransformed), pm, photometric);
       }
-      if (pm.samplesPerPixel === 1) {
+      if (pm.samplesPerPixel === 1 || pm.samplesPerPixel === 3) {
+        // Greyscale, or RGB that the encoder transformed to YCbCr (libjpeg converts it back).
         // Native SIMD libjpeg-turbo, bit-identical to the WASM build; absent or refusing → WASM.
-        const native = await decodeGreyNative(raw, pm.columns, pm.rows, !!h && h.height === pm.rows && h.width === pm.columns && h.components === 1);
-        if (native) return fromCodec({ data: native, width: pm.columns, height: pm.rows, components: 1 }, pm, codecPhotometric(pm, true));
+        const native = await decodeJpegNative(raw, pm.columns, pm.rows, channels, sizeChecked);
+        if (native) return fromCodec({ data: native, width: pm.columns, height: pm.rows, components: pm.samplesPerPixel }, pm, codecPhotometric(pm, true));
       }
       const d = await decodeWasm('jpeg', raw);
       return fromCodec(d, pm, codecPhotometric(pm, true));
@@ -269,12 +280,13 @@ export async function decodeFrame(raw: Uint8Array, bitOffset: number, pm: PixelM
     case 'j2k':
     case 'htj2k': {
       checkHeader(peekJ2k(raw), pm);
-      // Native OpenJPEG with its threads for J2K (same library as the WASM build; samples equal); absent or refusing → WASM.
-      const native = ts.codec === 'j2k' ? decodeJ2kNative(raw) : undefined;
+      // Native OpenJPEG (2.5 decodes HTJ2K too) with its threads; absent or refusing → WASM. J2K and
+      // HTJ2K lossless: samples equal to the WASM builds. HTJ2K lossy: OpenJPH's 9/7 rounds ±1 on a few
+      // samples; OpenJPEG is the reference there (Pillow's and pydicom's decoder, our J2K path).
+      const native = decodeJ2kNative(raw);
       if (native) {
-        const data = native.precision > 8 ? new Uint16Array(native.samples.length) : new Uint8Array(native.samples.length);
-        data.set(native.samples); // modulo 2^16 / 2^8: the same bits the WASM decoder hands back
-        return fromCodec({ data, width: native.width, height: native.height, components: native.components }, pm, codecPhotometric(pm, false));
+        const inRange = !native.signed && native.precision <= pm.bitsStored;
+        return fromCodec({ data: native.samples, width: native.width, height: native.height, components: native.components }, pm, codecPhotometric(pm, false), inRange);
       }
       const d = await decodeWasm(ts.codec, raw);
       return fromCodec(d, pm, codecPhotometric(pm, false));

@@ -4,9 +4,12 @@
  * the verdict banner can change without touching it; glyph and words, never colour alone.
  */
 import { useT } from '../i18n';
+import { guardReasonText } from '../i18n/domain';
+import { useAppStore } from '../state/appStore';
 
 export function GuardWarning({ guard }: { guard: { code: string; reasons: string[] } }) {
   const t = useT();
+  const locale = useAppStore((s) => s.locale);
   return (
     <div className="guard-warning" role="alert" data-testid="guard-warning" data-code={guard.code}>
       <strong>
@@ -15,7 +18,7 @@ export function GuardWarning({ guard }: { guard: { code: string; reasons: string
       <p>{t('guard.body')}</p>
       <ul>
         {guard.reasons.map((r) => (
-          <li key={r}>{r}</li>
+          <li key={r}>{guardReasonText(locale, r)}</li>
         ))}
       </ul>
       <code className="muted">{guard.code}</code>

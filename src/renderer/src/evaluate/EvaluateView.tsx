@@ -5,6 +5,8 @@
  */
 import { useEffect, useMemo, useRef } from 'react';
 import { useT } from '../i18n';
+import { classNamer } from '../i18n/domain';
+import { usePackLabels } from '../i18n/usePackLabels';
 import { formatPercent, formatScore, formatTime } from '../history/format';
 import { useAppStore } from '../state/appStore';
 import type { EvaluatedPack } from '../../../shared/evaluation';
@@ -218,6 +220,9 @@ function PackResults({ p }: { p: EvaluatedPack }) {
 function Cases() {
   const t = useT();
   const cases = useEvaluateStore((s) => s.result?.cases);
+  const packs = useEvaluateStore((s) => s.result?.packs);
+  const locale = useAppStore((s) => s.locale);
+  const name = classNamer(locale, usePackLabels(...(packs ?? []).map((p) => p.name)));
   if (!cases) return null;
   return (
     <section className="card" aria-labelledby="eval-cases-title">
@@ -233,7 +238,7 @@ function Cases() {
             </th>
             {cases.predictedClasses.map((c) => (
               <th key={c} scope="col">
-                {c}
+                {name(c)}
               </th>
             ))}
           </tr>
@@ -241,7 +246,7 @@ function Cases() {
         <tbody>
           {cases.classes.map((c, r) => (
             <tr key={c}>
-              <th scope="row">{c}</th>
+              <th scope="row">{name(c)}</th>
               {cases.matrix[r]!.map((n, k) => (
                 <td key={k} className={`num${cases.predictedClasses[k] === c ? ' diagonal' : ''}${n === 0 ? ' zero' : ''}`}>
                   {n}

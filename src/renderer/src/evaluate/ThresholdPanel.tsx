@@ -6,6 +6,9 @@
  */
 import { useMemo } from 'react';
 import { useT } from '../i18n';
+import { classNamer, proposalNoteText } from '../i18n/domain';
+import { usePackLabels } from '../i18n/usePackLabels';
+import { useAppStore } from '../state/appStore';
 import { formatPercent, formatScore } from '../history/format';
 import { useOperatorStore } from '../history/operatorStore';
 import type { EvaluatedPack } from '../../../shared/evaluation';
@@ -26,7 +29,10 @@ export function ThresholdPanel({ p }: { p: EvaluatedPack }) {
   const steps = useMemo(() => thresholdSteps(p.tradeoff), [p.tradeoff]);
   const ranked = useMemo(() => rank(p.tradeoff), [p.tradeoff]);
   const live = countsRanked(ranked, threshold);
-  const classes: [string, string] = p.kind === 'anomaly' ? [p.labels[0]!, p.labels[1]!] : [p.normalLabels[0] ?? 'normal', p.labels.filter((l) => !p.normalLabels.includes(l)).join(' / ') || 'defect'];
+  const locale = useAppStore((s) => s.locale);
+  const name = classNamer(locale, usePackLabels(p.name));
+  const ids: [string, string] = p.kind === 'anomaly' ? [p.labels[0]!, p.labels[1]!] : [p.normalLabels[0] ?? 'normal', p.labels.filter((l) => !p.normalLabels.includes(l)).join(' / ') || 'defect'];
+  const classes: [string, string] = [name(ids[0]), name(ids[1])];
   const presetLabel: Record<PresetKind, string> = {
     f1: t('eval.presetF1'),
     recall: t('eval.presetRecall'),
@@ -105,7 +111,7 @@ export function ThresholdPanel({ p }: { p: EvaluatedPack }) {
               {fill(t('eval.bandShare'), { share: formatPercent(proposal.humanShare), low: proposal.low.toPrecision(4), high: proposal.high.toPrecision(4) })}
             </p>
           )}
-          {proposal?.note && <p className="hint">{proposal.note}</p>}
+          {proposal?.note && <p className="hint">{proposalNoteText(locale, proposal.note)}</p>}
         </div>
         <div>
           <ConfusionMatrix

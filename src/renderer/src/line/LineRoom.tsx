@@ -2,12 +2,15 @@
  * The Line room: the live feed of the station this app runs — state, queue depth, connection
  * states (MQTT / OPC UA / REST), the last cases with flagged ones first, and a reviewer's override
  * per image, which the station publishes as a correction message naming the original result id.
+ * Selecting a case shows its image with the explanation map over it (LineCaseView).
  */
 import { useEffect } from 'react';
 import { useT } from '../i18n';
 import type { MessageKey } from '../i18n';
 import type { StationConnection, StationFeedCase } from '../../../shared/station';
 import { orderCases, useLineStore } from './lineStore';
+import { useLineCase } from './lineCase';
+import { LineCaseView } from './LineCaseView';
 import './line.css';
 
 /** Connection states carry a glyph as well as a colour. */
@@ -44,11 +47,24 @@ function CaseRow({ c }: { c: StationFeedCase }) {
   const t = useT();
   const override = useLineStore((s) => s.override);
   const busy = useLineStore((s) => s.busy === c.resultId);
+  const selected = useLineCase((s) => s.resultId === c.resultId);
+  const select = useLineCase((s) => s.select);
   return (
-    <tr className={c.flagged ? 'line-case line-flagged' : 'line-case'} data-testid="line-case" data-serial={c.serial} data-result-id={c.resultId} data-verdict={c.verdict}>
+    <tr
+      className={`${c.flagged ? 'line-case line-flagged' : 'line-case'}${selected ? ' line-selected' : ''}`}
+      data-testid="line-case"
+      data-serial={c.serial}
+      data-result-id={c.resultId}
+      data-verdict={c.verdict}
+      data-explanation={c.explanation ?? ''}
+      aria-selected={selected}
+    >
       <th scope="row">
-        {c.serial}
+        <button type="button" className="line-show" data-testid="line-show" aria-pressed={selected} title={t('line.showHint')} onClick={() => void select(selected ? null : c.resultId)}>
+          {c.serial}
+        </button>
         {c.flagged && <span className="line-flag"> ⚑ {t('line.flagged')}</span>}
+        {c.explanation === 'pending' && <span className="line-eval"> · {t('line.explanationPendingShort')}</span>}
       </th>
       <td>{c.lot ?? '—'}</td>
       <td>
@@ -106,6 +122,8 @@ export function LineRoom() {
   const running = feed?.service === 'running';
   const vision = feed?.vision ?? null;
   const halted = vision ? /^(Halted|Error)/.test(vision) : false;
+  const selectedId = useLineCase((s) => s.resultId);
+  const selectedCase = feed?.cases.find((c) => c.resultId === selectedId);
   useEffect(() => {
     void load();
     const off = window.api.on?.('station.event', apply);
@@ -231,6 +249,7 @@ export function LineRoom() {
               </table>
             </div>
           )}
+          {selectedCase && <LineCaseView c={selectedCase} />}
         </>
       )}
     </main>

@@ -13,7 +13,9 @@ export function adobeTransform(b: Uint8Array): number | undefined {
   while (i + 4 < b.length && b[i] === 0xff) {
     const marker = b[i + 1]!;
     const length = (b[i + 2]! << 8) | b[i + 3]!;
-    if (marker === 0xee && length >= 12 && String.fromCharCode(...b.subarray(i + 4, i + 9)) === 'Adobe') return b[i + 15];
+    // libjpeg reads an Adobe marker only with its 12 data bytes (length ≥ 14); a shorter one it
+    // ignores, and so do we — its "transform" byte would be the next segment's.
+    if (marker === 0xee && length >= 14 && String.fromCharCode(...b.subarray(i + 4, i + 9)) === 'Adobe') return b[i + 15];
     if (marker === 0xda || (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc)) return undefined;
     i += 2 + length;
   }

@@ -38,7 +38,13 @@ interface OpenJpeg {
 }
 
 let lib: OpenJpeg | null | undefined;
-const THREADS = Math.max(1, Math.min(8, availableParallelism()));
+const DEFAULT_THREADS = Math.max(1, Math.min(8, availableParallelism()));
+let THREADS = DEFAULT_THREADS;
+
+/** OpenJPEG threads per frame (one per core, at most 8); the bench sets 1 to show the scaling. */
+export function setJ2kThreads(n?: number): void {
+  THREADS = n === undefined ? DEFAULT_THREADS : Math.max(1, Math.min(64, Math.floor(n)));
+}
 
 function load(): OpenJpeg | null {
   if (lib !== undefined) return lib;
@@ -75,13 +81,20 @@ function load(): OpenJpeg | null {
   return lib;
 }
 
+let decoded = 0;
+/** Frames decoded natively so far in this process: the bench reports it, tests see a fallback by it. */
+export function nativeJ2kFrames(): number {
+  return decoded;
+}
+
 export function hasNativeJ2k(): boolean {
   return load() !== null;
 }
 
 export interface J2kFrame {
-  /** Samples of each component interleaved, as 32-bit integers (OpenJPEG's own layout). */
-  samples: Int32Array;
+  /** Samples of each component interleaved, in 8 bits up to precision 8, else 16 (modulo 2^16:
+   * the same bits the WASM decoder hands back; sign comes back from Bits Stored later). */
+  samples: Uint8Array | Uint16Array;
   width: number;
   height: number;
   components: number;
@@ -133,7 +146,9 @@ export function decodeJ2kNative(codestream: Uint8Array): J2kFrame | undefined {
     f['threads']!(codec, THREADS);
     if (!f['readHeader']!(stream, codec, image) || !image[0]) return undefined;
     if (!f['decode']!(codec, stream, image[0]) || !f['end']!(codec, stream)) return undefined;
-    return readImage(koffi, image[0]);
+    const frame = readImage(koffi, image[0]);
+    if (frame) decoded++;
+    return frame;
   } catch {
     return undefined;
   } finally {
@@ -175,10 +190,10 @@ function readImage(koffi: Koffi, image: unknown): J2kFrame | undefined {
     if (!data) return undefined;
     planes.push(new Int32Array(koffi.view(data, width * height * 4)));
   }
-  let samples: Int32Array;
-  if (components === 1) samples = planes[0]!.slice();
+  // Narrowed straight out of OpenJPEG's 32-bit planes: one pass, no intermediate Int32 copy.
+  const samples = precision > 8 ? new Uint16Array(width * height * components) : new Uint8Array(width * height * components);
+  if (components === 1) samples.set(planes[0]!);
   else {
-    samples = new Int32Array(width * height * components);
     for (let c = 0; c < components; c++) {
       const p = planes[c]!;
       for (let i = 0; i < p.length; i++) samples[i * components + c] = p[i]!;

@@ -1,5 +1,5 @@
 /**
- * Native libjpeg-turbo (SIMD) for 8-bit greyscale JPEG frames, called through its TurboJPEG API
+ * Native libjpeg-turbo (SIMD) for 8-bit JPEG frames, greyscale and colour, called through its TurboJPEG API
  * with koffi (a maintained FFI) — off the JS thread, several frames at once.
  *
  * Why this shape: pydicom decodes baseline JPEG with native SIMD libjpeg-turbo, and the WASM build
@@ -22,6 +22,7 @@ import { createRequire } from 'node:module';
 
 const requireNative = createRequire(import.meta.url);
 
+const TJPF_RGB = 0;
 const TJPF_GRAY = 6;
 const TJFLAG_ACCURATEDCT = 4096;
 
@@ -58,6 +59,12 @@ function load(): Turbo | null {
   return turbo;
 }
 
+let decoded = 0;
+/** Frames decoded natively so far in this process: the bench reports it, tests see a fallback by it. */
+export function nativeJpegFrames(): number {
+  return decoded;
+}
+
 /** Whether the native decoder is there (the bench and tests report which path ran). */
 export function hasNativeJpeg(): boolean {
   return load() !== null;
@@ -70,7 +77,13 @@ const waiting: (() => void)[] = [];
 let inFlight = 0;
 // At least 4 even on 2 cores: the hop to koffi's thread and back is latency worth overlapping
 // (96 frames, load 5: 2 in flight 32 ms, 4 in flight 25 ms, one by one 40 ms).
-const LIMIT = Math.min(8, Math.max(4, availableParallelism()));
+const DEFAULT_LIMIT = Math.min(8, Math.max(4, availableParallelism()));
+let LIMIT = DEFAULT_LIMIT;
+
+/** Frames in flight at once; the bench sets 1 to show what frame parallelism brings. */
+export function setJpegInFlight(n?: number): void {
+  LIMIT = n === undefined ? DEFAULT_LIMIT : Math.max(1, Math.floor(n));
+}
 const MIN_NATIVE_BYTES = 1024;
 
 async function acquire(t: Turbo): Promise<unknown> {
@@ -86,11 +99,18 @@ function release(handle: unknown): void {
 }
 
 /**
- * One 8-bit greyscale JPEG codestream → `width × height` samples, or undefined when the native
- * decoder is absent or refuses the stream (the caller then uses the WASM decoder). `headerChecked`:
- * the caller has read the SOF's size and components and compared them with the data set.
+ * One 8-bit JPEG codestream → `width × height × components` interleaved samples (components 1 or
+ * 3), or undefined when the native decoder is absent or refuses the stream (the caller then uses
+ * the WASM decoder). `headerChecked`: the caller has read the SOF's size and components and
+ * compared them with the data set.
+ *
+ * Colour comes out as TJPF_RGB, which in libjpeg means "no conversion" when the stream's colour
+ * space is RGB: the caller hands over streams whose JFIF/Adobe markers were replaced by "Adobe,
+ * transform 0" (jpegColour.ts) to keep YBR samples as stored, and only streams that say they were
+ * transformed (RGB-labelled, Adobe transform 1) to have libjpeg convert YCbCr → RGB. Chroma
+ * upsampling is libjpeg's default "fancy" (triangular) one, as in the WASM build.
  */
-export async function decodeGreyNative(codestream: Uint8Array, width: number, height: number, headerChecked = false): Promise<Uint8Array | undefined> {
+export async function decodeJpegNative(codestream: Uint8Array, width: number, height: number, components: 1 | 3, headerChecked = false): Promise<Uint8Array | undefined> {
   const t = load();
   if (!t) return undefined;
   // koffi hands the native call pointers into these arrays while it runs on another thread. V8
@@ -110,14 +130,23 @@ export async function decodeGreyNative(codestream: Uint8Array, width: number, he
     // TurboJPEG would scale a larger image down to the size asked for: the size must be the stream's.
     // `headerChecked`: the caller already read it from the SOF (peekJpeg) and compared it with the data set.
     if (!headerChecked && (t.header(handle, codestream, codestream.length, w, h, sub, space) !== 0 || w[0] !== width || h[0] !== height)) return undefined;
-    const out = new Uint8Array(width * height);
+    // Decoded straight into the frame's array (pitch 0 = width × pixel size): no copy after.
+    const out = new Uint8Array(width * height * components);
+    const format = components === 1 ? TJPF_GRAY : TJPF_RGB;
     const rc = await new Promise<number>((resolve, reject) =>
-      t.decompress.async(handle, codestream, codestream.length, out, width, 0, height, TJPF_GRAY, TJFLAG_ACCURATEDCT, (e: Error | null, r: number) => (e ? reject(e) : resolve(r))),
+      t.decompress.async(handle, codestream, codestream.length, out, width, 0, height, format, TJFLAG_ACCURATEDCT, (e: Error | null, r: number) => (e ? reject(e) : resolve(r))),
     );
-    return rc === 0 ? out : undefined;
+    if (rc !== 0) return undefined;
+    decoded++;
+    return out;
   } catch {
     return undefined;
   } finally {
     release(handle);
   }
+}
+
+/** 8-bit greyscale: `decodeJpegNative` with one component. */
+export function decodeGreyNative(codestream: Uint8Array, width: number, height: number, headerChecked = false): Promise<Uint8Array | undefined> {
+  return decodeJpegNative(codestream, width, height, 1, headerChecked);
 }

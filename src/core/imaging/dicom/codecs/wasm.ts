@@ -4,11 +4,9 @@
  * dropped and re-created, because an aborted Emscripten instance stays broken. Their stdout chatter
  * (OpenJPEG's `[INFO]` lines) is silenced so `--json` output stays clean.
  *
- * 8-bit JPEG stays on libjpeg-turbo WASM although sharp (native mozjpeg, SIMD) is linked anyway:
- * sharp gave bit-identical samples on every baseline conformance frame (greyscale via
- * extractChannel(0), colour with the Adobe no-transform marker), but on 512² frames its per-call
- * pipeline cost outweighs SIMD: 96 XA frames took longer one by one and no less with all 96 in
- * flight on 2 cores. What is left against pydicom (~0.4×) is this codec's scalar WASM IDCT.
+ * On Linux, 8-bit JPEG and J2K/HTJ2K go to the system's native libjpeg-turbo and OpenJPEG first
+ * (turbojpeg.ts, openjpeg.ts; same samples) and these builds are the fallback; CharLS (JPEG-LS)
+ * stays here everywhere.
  */
 import { createRequire } from 'node:module';
 import { ImagingErrorCode, imagingError } from '../../errors';

@@ -85,7 +85,8 @@ export function decodeDct(b: Uint8Array): DctImage {
         frame = readFrameHeader(b, at, marker);
         break;
       case 0xee:
-        if (length >= 12 && String.fromCharCode(...b.subarray(at, at + 5)) === 'Adobe') adobeTransform = b[at + 11];
+        // 12 data bytes as libjpeg requires (a shorter marker is ignored, as libjpeg does).
+        if (length >= 14 && String.fromCharCode(...b.subarray(at, at + 5)) === 'Adobe') adobeTransform = b[at + 11];
         break;
       case 0xda: {
         if (!frame) throw dctError('a scan starts before the frame header');
