@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
+import { formatBreakdown, smapsBreakdown } from './rig/smaps';
 import { CELLS, demo, dropCase, freePort, MOSQUITTO, rssMb, sleep, startBroker, startStationProcess } from './rig/station';
 
 const total = Number(process.env['SOAK_IMAGES'] ?? 10_000);
@@ -114,8 +115,31 @@ async function main(): Promise<void> {
   // with the database file, bounded, and is not a leak. RssAnon is the heap (JS, SQLite page cache).
   const samples: { images: number; station: number; anon: number; file: number; worker: number; at: number }[] = [];
   const t0 = Date.now();
+  function report(note = ''): void {
+    const seconds = (Date.now() - t0) / 1000;
+    // A run stopped before 1,000 images compares with its first sample instead.
+    const base = samples.find((s) => s.images >= baselineAt) ?? samples[0];
+    const end = samples.at(-1);
+    if (!base || !end) return console.log(`station soak ${note}: no sample after ${baselineAt} images yet`);
+    const malloc = Object.entries(process.env).filter(([k]) => k.startsWith('MALLOC_') || k.startsWith('GLIBC_TUNABLES')).map(([k, v]) => `${k}=${v}`);
+    console.log(`station soak${note ? ` (${note} after ${end.images} images)` : ''}: ${end.images} of ${total} images (line-demo packs, MQTT + OPC UA + REST on) in ${seconds.toFixed(0)} s = ${(end.images / seconds).toFixed(2)} images/s; ${os.cpus().length} CPU threads, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}; allocator env: ${malloc.join(' ') || 'as the station sets it'}`);
+    console.log(`  station process RSS: ${base.station.toFixed(0)} MB after ${base.images} images, ${end.station.toFixed(0)} MB after ${end.images}: ratio ${(end.station / base.station).toFixed(3)} (target <= 1.10)`);
+    console.log(`  station RssAnon:     ${base.anon.toFixed(0)} MB after ${base.images} images, ${end.anon.toFixed(0)} MB after ${end.images}: ratio ${(end.anon / base.anon).toFixed(3)}; RssFile ${base.file.toFixed(0)} → ${end.file.toFixed(0)} MB (mmapped database)`);
+    console.log(`  worker process RSS:  ${base.worker.toFixed(0)} MB after ${base.images} images, ${end.worker.toFixed(0)} MB after ${end.images}: ratio ${(end.worker / base.worker).toFixed(3)}`);
+  }
+  // A bounded run (`timeout 3000 npm run bench -- soak`) ends with SIGTERM: print the curve so far
+  // and stop the station (the re-exec launcher ignores SIGTERM, so the station process itself).
+  for (const sig of ['SIGTERM', 'SIGINT'] as const)
+    process.once(sig, () => {
+      report('stopped early');
+      const sp = stationPid();
+      if (sp && sp !== st.pid) process.kill(sp, 'SIGTERM');
+      process.exit(1);
+    });
   let sent = 0;
-  const nextSample = [baselineAt, ...Array.from({ length: 10 }, (_, i) => Math.round(((i + 1) * total) / 10))].filter((v, i, a) => a.indexOf(v) === i).sort((a, b) => a - b);
+  // The RSS curve: every SOAK_SAMPLE images (default total / 20), plus the 1,000-image baseline.
+  const every = Number(process.env['SOAK_SAMPLE'] ?? Math.max(100, Math.round(total / 20)));
+  const nextSample = [baselineAt, ...Array.from({ length: Math.ceil(total / every) }, (_, i) => Math.min(total, (i + 1) * every))].filter((v, i, a) => a.indexOf(v) === i).sort((a, b) => a - b);
   for (;;) {
     while (sent * 2 < total && sent - published.size < inflight) {
       dropCase(watch, cells[sent % cells.length]!, `S${sent}`);
@@ -128,20 +152,15 @@ async function main(): Promise<void> {
       samples.push({ images: done, station: rssMb(sp), anon: rssMb(sp, 'RssAnon'), file: rssMb(sp, 'RssFile'), worker: rssMb(workerPid()), at: (Date.now() - t0) / 1000 });
       const s = samples.at(-1)!;
       process.stdout.write(
-        `  ${String(done).padStart(6)} images  station RSS ${s.station.toFixed(0)} MB (anon ${s.anon.toFixed(0)}, file ${s.file.toFixed(0)})  worker RSS ${s.worker.toFixed(0)} MB  ${s.at.toFixed(0)} s  load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,
+        `  ${String(done).padStart(6)} images  station RSS ${s.station.toFixed(0)} MB (anon ${s.anon.toFixed(0)}, file ${s.file.toFixed(0)})  worker RSS ${s.worker.toFixed(0)} MB  ${s.at.toFixed(0)} s  load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}\n` +
+          `          station: ${formatBreakdown(smapsBreakdown(sp))}; worker: ${formatBreakdown(smapsBreakdown(workerPid()))}\n`,
       );
     }
     if (done >= total && nextSample.length === 0) break;
     if (st.exitCode !== null) throw new Error(`station exited:\n${run.stderr()}`);
     await sleep(20);
   }
-  const seconds = (Date.now() - t0) / 1000;
-  const base = samples.find((s) => s.images >= baselineAt)!;
-  const end = samples.at(-1)!;
-  console.log(`station soak: ${total} images (${total / 2} cases, line-demo packs, MQTT + OPC UA + REST on) in ${seconds.toFixed(0)} s = ${(total / seconds).toFixed(2)} images/s; ${os.cpus().length} CPU threads, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  console.log(`  station process RSS: ${base.station.toFixed(0)} MB after ${base.images} images, ${end.station.toFixed(0)} MB after ${end.images}: ratio ${(end.station / base.station).toFixed(3)} (target <= 1.10)`);
-  console.log(`  station RssAnon:     ${base.anon.toFixed(0)} MB after ${base.images} images, ${end.anon.toFixed(0)} MB after ${end.images}: ratio ${(end.anon / base.anon).toFixed(3)}; RssFile ${base.file.toFixed(0)} → ${end.file.toFixed(0)} MB (mmapped database)`);
-  console.log(`  worker process RSS:  ${base.worker.toFixed(0)} MB after ${base.images} images, ${end.worker.toFixed(0)} MB after ${end.images}: ratio ${(end.worker / base.worker).toFixed(3)}`);
+  report();
   sub.end(true);
   // bin/inspector.js may re-exec under the pinned Node and ignores SIGTERM itself: stop the station process.
   const sp = stationPid();

@@ -127,7 +127,8 @@ async function main(): Promise<void> {
   const rssWarm = rssMb(st.pid!);
 
   let n = 0;
-  const rows: string[] = [];
+  // Each rate's line is printed at the end, beside the measured capacity (the burst below).
+  const rows: { rate: number; text: string }[] = [];
   const latencies: Record<string, number[]> = {};
   const rates = (process.env['STATION_BENCH_RATES'] ?? '1,5,20').split(',').map(Number).filter((r) => r > 0);
   const loadBefore = os.loadavg();
@@ -150,10 +151,11 @@ async function main(): Promise<void> {
     const lat = [...written].filter(([s]) => arrivals.has(s)).map(([s, w]) => arrivals.get(s)! - w);
     const olat = [...written].filter(([s]) => opcArrivals.has(s)).map(([s, w]) => opcArrivals.get(s)! - w);
     latencies[rate] = lat;
-    rows.push(
-      `  ${String(rate).padStart(3)} img/s  ${String(cases).padStart(4)} cases  MQTT p50 ${pct(lat, 50).toFixed(0).padStart(6)} ms  p95 ${pct(lat, 95).toFixed(0).padStart(6)} ms (${lat.length}/${cases})` +
-        `   OPC UA p50 ${pct(olat, 50).toFixed(0).padStart(6)} ms  p95 ${pct(olat, 95).toFixed(0).padStart(6)} ms (${olat.length}/${cases})`,
-    );
+    rows.push({
+      rate,
+      text: `  ${String(rate).padStart(3)} img/s  ${String(cases).padStart(4)} cases  MQTT p50 ${pct(lat, 50).toFixed(0).padStart(6)} ms  p95 ${pct(lat, 95).toFixed(0).padStart(6)} ms (${lat.length}/${cases})` +
+        `   OPC UA p50 ${pct(olat, 50).toFixed(0).padStart(6)} ms  p95 ${pct(olat, 95).toFixed(0).padStart(6)} ms (${olat.length}/${cases})  load ${os.loadavg()[0]!.toFixed(2)}`,
+    });
   }
 
   // Sustained throughput: a burst of cases written at once; first write → last verdict on MQTT.
@@ -184,6 +186,12 @@ async function main(): Promise<void> {
   await new Promise((r) => st.once('exit', r));
 
   const fmtLoad = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  // Capacity: the images/s this station sustains with all its work (decision, map, findings), from
+  // the burst. A rate above it queues without bound: its latency is waiting, not a slow pipeline.
+  const capacity = burst > 0 ? allRate : undefined;
+  const rateLines = rows.map((r) =>
+    capacity === undefined ? r.text : `${r.text}  ${r.rate <= capacity ? 'within capacity' : `ABOVE capacity (${capacity.toFixed(2)} img/s): queueing`}`,
+  );
   // Where the time went, 1 img/s cases (the station's own trace): medians per stage.
   const slow = traces.filter((t) => t.serial.startsWith('R1-'));
   const med = (xs: number[]) => pct(xs, 50).toFixed(0);
@@ -198,7 +206,8 @@ async function main(): Promise<void> {
   if (burst === 0) {
     console.log(`station: settle ${settleMs} ms, line-demo packs, ${os.cpus().length} CPU threads; load average (1/5/15 min) ${fmtLoad(loadBefore)} before, ${fmtLoad(loadAfter)} after`);
     console.log('latency = last write of a case\'s files → its result on MQTT / its ResultReady event on OPC UA');
-    for (const row of rows) console.log(row);
+    for (const row of rateLines) console.log(row);
+    console.log('capacity not measured (STATION_BENCH_BURST=0): a rate\'s latency may be queueing');
     if (breakdown) console.log(breakdown);
     console.log(`station process RSS: ${rssWarm.toFixed(0)} MB after warm-up, ${rssEnd.toFixed(0)} MB at the end`);
     sub.end(true);
@@ -219,7 +228,7 @@ async function main(): Promise<void> {
 
   console.log(`station: settle ${settleMs} ms, line-demo packs, ${os.cpus().length} CPU threads; load average (1/5/15 min) ${fmtLoad(loadBefore)} before, ${fmtLoad(loadAfter)} after`);
   console.log("latency = last write of a case's files → its result on MQTT / its ResultReady event on OPC UA");
-  for (const row of rows) console.log(row);
+  for (const row of rateLines) console.log(row);
   if (breakdown) console.log(breakdown);
   const caseMs = (1000 / batchRate) * 2;
   console.log(`  p95 budget (settle + one case's inspection in batch + 100 ms) = ${(settleMs + caseMs + 100).toFixed(0)} ms; above the machine's throughput the queue grows and so does latency`);
@@ -228,6 +237,7 @@ async function main(): Promise<void> {
   console.log(`  batch    ${batchRate.toFixed(2)} images/s (${summary.seconds.toFixed(1)} s in runBatch, its first case loading both packs; ${batchWall.toFixed(1)} s wall with worker start)`);
   if (findingsMode === 'after_publish') console.log(`  station  ${allRate.toFixed(2)} images/s with every case's findings (and maps) recorded and published too (${allSeconds.toFixed(1)} s) — the same work as batch`);
   console.log(`  ratio station/batch = ${(allRate / batchRate).toFixed(2)} (same work; target >= 0.90); decisions alone ${(stationRate / batchRate).toFixed(2)}`);
+  console.log(`capacity: ${allRate.toFixed(2)} images/s sustained with all the work (${stationRate.toFixed(2)} images/s of decisions while the maps and findings wait); rates above it are queueing, see each rate's line`);
   console.log(`station process RSS: ${rssWarm.toFixed(0)} MB after warm-up, ${rssEnd.toFixed(0)} MB after ${n * 2 + 2 * burst + 4} images (worker process not included)`);
   sub.end(true);
   broker.kill('SIGTERM');

@@ -7,34 +7,19 @@
  * Maths mirrored in training/lib/nets.py (`residual_map`), which the packs are built and tested with.
  */
 import type { ResidualSpec } from '../packs/manifest';
-import { reflect } from './gaussian';
+import { separableFilter } from './gaussian';
 
 /** BT.601 luma weights, as OpenCV and PIL convert RGB to grey. */
-const LUMA = [0.299, 0.587, 0.114] as const;
+export const LUMA = [0.299, 0.587, 0.114] as const;
 /** SSIM stabilisers for data in 0..1 (Wang et al. 2004: K1 = 0.01, K2 = 0.03, L = 1). */
-const C1 = 0.01 ** 2;
-const C2 = 0.03 ** 2;
+export const SSIM_C1 = 0.01 ** 2;
+export const SSIM_C2 = 0.03 ** 2;
 
 export const DEFAULT_RESIDUAL: Required<ResidualSpec> = { metric: 'l2', channels: 'mean', window: 7 };
 
 /** Mean over a window × window neighbourhood, reflect padding (mirror without repeating the edge). */
 export function boxMean(src: ArrayLike<number>, width: number, height: number, window: number): Float64Array {
-  const half = Math.floor(window / 2);
-  const tmp = new Float64Array(width * height);
-  const out = new Float64Array(width * height);
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) {
-      let s = 0;
-      for (let t = -half; t <= half; t++) s += src[y * width + reflect(x + t, width)]!;
-      tmp[y * width + x] = s / window;
-    }
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) {
-      let s = 0;
-      for (let t = -half; t <= half; t++) s += tmp[reflect(y + t, height) * width + x]!;
-      out[y * width + x] = s / window;
-    }
-  return out;
+  return separableFilter(src, width, height, new Float64Array(window).fill(1), window);
 }
 
 /** 1 − SSIM per pixel over a uniform window, population (co)variances. */
@@ -60,7 +45,7 @@ export function dissimilarity(a: ArrayLike<number>, b: ArrayLike<number>, width:
     const vx = maa[p]! - mx * mx;
     const vy = mbb[p]! - my * my;
     const cov = mab[p]! - mx * my;
-    out[p] = 1 - ((2 * mx * my + C1) * (2 * cov + C2)) / ((mx * mx + my * my + C1) * (vx + vy + C2));
+    out[p] = 1 - ((2 * mx * my + SSIM_C1) * (2 * cov + SSIM_C2)) / ((mx * mx + my * my + SSIM_C1) * (vx + vy + SSIM_C2));
   }
   return out;
 }

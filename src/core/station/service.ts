@@ -9,6 +9,7 @@ import type { LoadedStationConfig } from './config';
 import { BackgroundSync } from '../fleet/background';
 import { MqttPublisher } from './mqtt';
 import type { VisionMachine } from './visionStateMachine';
+import { limitOwnArenas, releaseFreedNativeMemory, TRIM_EVERY, tuneChildAllocator } from './nativeMemory';
 import { Station, type CaseTrace, type StationDeps } from './station';
 
 export interface StationChannels {
@@ -52,7 +53,16 @@ export async function startStationService(loaded: LoadedStationConfig, deps: Sta
   if (!existsSync(cfg.inspection)) {
     throw new InspectorError('STATION_INSPECTION_NOT_FOUND', `The inspection configuration ${cfg.inspection} (station.yaml "inspection") does not exist.`, { path: cfg.inspection });
   }
+  // Native memory (nativeMemory.ts): fewer malloc arenas in the worker spawned below, freed pages
+  // returned every TRIM_EVERY cases. The own-arena limit comes first: it must precede tuneChildAllocator,
+  // which sets MALLOC_ARENA_MAX in this process's environment for its children.
+  limitOwnArenas();
+  tuneChildAllocator();
   const station = new Station(cfg, { ...deps, log });
+  let decided = 0;
+  station.on('result', () => {
+    if (++decided % TRIM_EVERY === 0) releaseFreedNativeMemory();
+  });
   // Where a case's time went (docs/STATION.md, "Latency"): one line per case, on request.
   if (process.env['INSPECTOR_STATION_TRACE'] === '1') station.on('trace', (t: CaseTrace) => log(`trace ${JSON.stringify(t)}`));
   // Memory per N cases (INSPECTOR_STATION_MEMLOG=N; the soak reads it to find where RSS grows). With
