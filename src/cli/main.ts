@@ -3,6 +3,7 @@
  * desktop shell. Each command is a module in ./commands; this file only routes.
  */
 import { commands, loadCommand } from './registry';
+import { isParseArgsError, usageErrorFor } from './usageErrors';
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -44,7 +45,13 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(command.help + '\n');
     return 0;
   }
-  return command.run(rest);
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    // A mistyped flag: the CLI's USAGE error naming the command, the flag and its nearest neighbour.
+    if (isParseArgsError(e)) throw usageErrorFor(e, name, command.help);
+    throw e;
+  }
 }
 
 /**
@@ -66,6 +73,6 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     const e = err as { code?: string; message?: string };
     process.stderr.write(`inspector: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}\n`);
-    exitAfterFlush(e.code === 'USAGE' || e.code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1);
+    exitAfterFlush(e.code === 'USAGE' ? 2 : 1);
   },
 );
