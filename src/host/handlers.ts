@@ -24,6 +24,7 @@ import { studyRuns, studySeriesFolders, worklist } from '../core/dicomnet/workli
 import { listTags } from '../core/imaging/dicom/tags';
 import { readRegularFile } from '../core/files/read';
 import { InspectorError } from '../shared/errors';
+import { getRun } from '../core/history/index';
 import { createEvaluationHandlers } from './evaluationJobs';
 import { recordAgreementOf } from './agreement';
 
@@ -119,6 +120,15 @@ export function createHandlers(ctx: HostContext): Handlers {
       // As images.openRun, but the folders allowed are the station's own, and only for a run of that case.
       const access = ctx.station.caseRunAccess(resultId, runId);
       return openRecordedRun(ctx, runId, (p) => access.check(p));
+    },
+    'station.thumbnail': async ({ resultId, runId }) => {
+      // Same rule as station.openRun: only a deciding run of that case, only inside the station's folders.
+      const access = ctx.station.caseRunAccess(resultId, runId);
+      const { image, run } = getRun(ctx.history.get().db, runId);
+      const t = await ctx.worker.call('thumbnail', { path: access.check(image.sourcePath), sha256: image.sha256, regions: run.regions.map((r) => ({ box: r.box })) });
+      if (typeof t === 'string') throw new InspectorError('STATION_THUMBNAIL_FAILED', `No thumbnail for run ${runId}: ${t}`, { resultId, runId });
+      const { png, ...rest } = t;
+      return { ...rest, mediaId: ctx.media.publish({ contentType: 'image/png', bytes: png }) };
     },
     'fleet.status': async () => ctx.fleet.status(),
     'fleet.stats': async (q) => ctx.fleet.stats(q),

@@ -7,7 +7,7 @@ export const CHANNELS = ['app.info', 'system.doctor', 'system.status', 'packs.li
   'images.openRun', 'packs.card', 'history.export', 'dicom.worklist', 'dicom.openStudy', 'dicom.query', 'dicom.retrieve', 'dicom.retryOutbox', 'images.tags',
   'evaluation.start', 'evaluation.progress', 'evaluation.cancel', 'evaluation.propose', 'threshold.apply', 'evaluation.list', 'evaluation.open', 'station.feed',
   'review.box', 'agreement.record', 'fleet.status', 'fleet.stats', 'station.control',
-  'station.explanation', 'station.openRun'] as const;
+  'station.explanation', 'station.openRun', 'station.thumbnail'] as const;
 
 export type Channel = (typeof CHANNELS)[number];
 

@@ -73,6 +73,17 @@ export const SystemStatus = z.object({
 });
 export type SystemStatus = z.infer<typeof SystemStatus>;
 
+/** A thumbnail's bytes are fetched from `mediaBase/<mediaId>` (image/png); regions are in image pixels. */
+export const StationThumbnail = z.object({
+  mediaId: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+  imageWidth: z.number().int(),
+  imageHeight: z.number().int(),
+  regions: z.array(z.object({ x: z.number(), y: z.number(), width: z.number(), height: z.number() })),
+});
+export type StationThumbnail = z.infer<typeof StationThumbnail>;
+
 export const ChooseFilesInput = z.object({
   /** `folder`: one folder (a case, a series, a batch); `files`: one or more image files. */
   kind: z.enum(['folder', 'files']),
@@ -277,6 +288,8 @@ export const contract = {
   'station.explanation': { input: z.object({ resultId: z.string().min(1).max(100) }).strict(), output: StationExplanationView },
   /** A station case's recorded run with its image and map, opened from the station's own folders (no grant needed; the page names ids, never a path). */
   'station.openRun': { input: StationRunRef, output: OpenedImage.extend({ runId: z.number(), sha256Matches: z.boolean(), heatmap: RecordedHeatmap.optional(), heatmapError: z.object({ code: z.string(), message: z.string() }).optional(), mask: RecordedMask.optional() }) },
+  /** A small PNG (at most 140 px) of a station case's run, with the flagged regions to outline: the Line room's feed shows each image. */
+  'station.thumbnail': { input: StationRunRef, output: StationThumbnail },
   /** Studies the DICOM node received or retrieved, with their AI status, and the listener's state. */
   'dicom.worklist': { input: Empty, output: D.Worklist },
   /** Grants a worklist study's inbox folder and returns it, to open as cases. */

@@ -11,6 +11,7 @@ import { openFolder, openImage } from '../core/imaging/open';
 import { EngineService, type InspectParams } from '../core/engine/service';
 import type { WorkerConfig } from './protocol';
 import { explainLayers } from '../core/explain/override';
+import { thumbnailOf } from '../core/reports/thumbnail';
 
 export type WorkerMethods = ReturnType<typeof createMethods>;
 
@@ -38,5 +39,7 @@ export function createMethods(config: WorkerConfig) {
     packReference: async (p: { dir: string }) => loadPack(p.dir).manifest.reference?.scores ?? null,
     /** A classifier pack's explanation choice and every layer a map can be made of (the viewer's selector). */
     explainLayers: async (p: { dir: string }) => explainLayers(loadPack(p.dir)),
+    /** A small PNG of a recorded image's first frame (the Line room's feed), or why there is none; the hash is re-checked. */
+    thumbnail: async (p: { path: string; sha256?: string; regions?: { box: number[] }[] }) => thumbnailOf(p.path, (p.regions ?? []).map((r) => ({ box: r.box })), p.sha256),
   };
 }

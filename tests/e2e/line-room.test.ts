@@ -93,6 +93,44 @@ describe.skipIf(!hasMosquitto)('Line room: the station the app runs, live', () =
     await bridge.screenshot('line-room-cases');
   }, 240_000);
 
+  it('shows a thumbnail of every image in the feed, with the flagged regions outlined; a run of another case is refused', async () => {
+    const { page } = bridge;
+    const images = page.locator('[data-testid="line-image"]');
+    const n = await images.count();
+    expect(n).toBeGreaterThanOrEqual(4);
+    await page.waitForFunction((k) => document.querySelectorAll('[data-testid="line-image"] [data-testid="line-thumb"][data-state="ready"]').length === k, n, { timeout: 60_000 });
+    const feed = await bridge.host.handlers['station.feed']({});
+    const db = new Database(join(userDataDir, 'inspector.sqlite'), { readonly: true });
+    try {
+      for (const c of feed.cases) {
+        for (const im of c.images.filter((i) => i.runId !== null && i.role !== 'findings')) {
+          const li = page.locator(`[data-testid="line-case"][data-result-id="${c.resultId}"] [data-testid="line-image"][data-view="${im.view ?? ''}"]`);
+          const shown = await li.locator('[data-testid="line-thumb"] img').evaluate((el: HTMLImageElement) => ({ w: el.naturalWidth, h: el.naturalHeight, complete: el.complete }));
+          // The browser decoded a real PNG of the recorded image: same aspect as the file the model saw.
+          const rec = db.prepare('SELECT i.width AS w, i.height AS h, r.regions AS regions FROM inference_runs r JOIN images i ON i.id = r.image_id WHERE r.id = ?').get(im.runId) as { w: number; h: number; regions: string };
+          expect(shown.complete).toBe(true);
+          expect(Math.max(shown.w, shown.h)).toBe(Math.min(140, Math.max(rec.w, rec.h)));
+          expect(Math.abs(shown.w / shown.h - rec.w / rec.h)).toBeLessThan(0.05);
+          const boxes = (JSON.parse(rec.regions) as unknown[]).length;
+          expect(Number(await li.getByTestId('line-thumb').getAttribute('data-regions'))).toBe(boxes);
+          expect(await li.locator('[data-testid="line-thumb"] rect').count()).toBe(boxes);
+        }
+      }
+    } finally {
+      db.close();
+    }
+    // Only a deciding run of the named case: a run id of another case is refused by main.
+    const [a, b] = feed.cases;
+    const otherRun = b!.images.find((i) => i.runId !== null)!.runId!;
+    const refused = (await page.evaluate(([rid, run]) => (window as unknown as { api: { call(c: string, i: unknown): Promise<unknown> } }).api.call('station.thumbnail', { resultId: rid, runId: run }), [a!.resultId, otherRun] as const)) as { ok: boolean; error?: { code: string } };
+    expect(refused.ok).toBe(false);
+    expect(refused.error?.code).toBe('STATION_RUN_NOT_OF_CASE');
+    const bad = (await page.evaluate(() => (window as unknown as { api: { call(c: string, i: unknown): Promise<unknown> } }).api.call('station.thumbnail', { path: '/etc/passwd' }))) as { ok: boolean; error?: { code: string } };
+    expect(bad.ok).toBe(false);
+    expect(bad.error?.code).toMatch(/^IPC_/);
+    await bridge.screenshot('line-room-thumbnails');
+  }, 120_000);
+
   it("publishes a reviewer's override from the room as a correction naming the original result id", async () => {
     const { page } = bridge;
     const row = page.locator('[data-testid="line-case"][data-serial="P-cell-002"]');

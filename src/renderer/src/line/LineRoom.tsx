@@ -11,6 +11,7 @@ import type { StationConnection, StationFeedCase } from '../../../shared/station
 import { orderCases, useLineStore } from './lineStore';
 import { useLineCase } from './lineCase';
 import { LineCaseView } from './LineCaseView';
+import { LineThumb } from './LineThumb';
 import './line.css';
 
 /** Connection states carry a glyph as well as a colour. */
@@ -87,6 +88,7 @@ function CaseRow({ c }: { c: StationFeedCase }) {
             const corr = c.corrections.filter((x) => x.runId === im.runId).at(-1);
             return (
               <li key={`${im.file}:${im.runId ?? ''}`} data-testid={im.role === 'findings' ? 'line-findings' : 'line-image'} data-view={im.view ?? ''}>
+                {im.runId !== null && im.role !== 'findings' && <LineThumb resultId={c.resultId} runId={im.runId} label={`${c.serial} ${im.view ?? im.file}`} />}
                 <span className="line-view">{im.view ?? im.file}</span> {im.role === 'findings' ? `${t('line.findings')}: ${im.decision}` : im.decision}
                 {im.label ? ` (${im.label})` : ''}
                 {im.defectScore !== null && <span className="num"> {im.defectScore.toFixed(3)}</span>}
