@@ -27,6 +27,13 @@ const Port = z.number().int().min(1).max(65535);
 export const ResultObject = z.enum(['sr', 'sc', 'seg', 'pmap']);
 export type ResultObject = z.infer<typeof ResultObject>;
 
+/**
+ * `volume` (default true): the auto-inspected maps (pmap, seg) of a CT/MR/PT series go to this
+ * destination as ONE multi-frame object per series (autoVolume.ts); false sends one per slice.
+ * Optional rather than `.default(true)` so destinations built in code (CLI `--to`, tests) stay valid.
+ */
+const Volume = z.boolean().optional();
+
 /** `deidentify: true`: what goes there is de-identified first (PS3.15 basic profile; see deid.ts). */
 const DimseDestination = z
   .object({
@@ -37,10 +44,11 @@ const DimseDestination = z
     deidentify: z.boolean().optional(),
     /** Reach this peer over DICOM TLS with the node's `tls` certificate (the config must have one). */
     tls: z.boolean().optional(),
+    volume: Volume,
   })
   .strict();
 const WebDestination = z
-  .object({ url: z.url({ protocol: /^https?$/ }), objects: z.array(ResultObject).min(1).default(['sr', 'sc']), deidentify: z.boolean().optional() })
+  .object({ url: z.url({ protocol: /^https?$/ }), objects: z.array(ResultObject).min(1).default(['sr', 'sc']), deidentify: z.boolean().optional(), volume: Volume })
   .strict();
 export const Destination = z.union([DimseDestination, WebDestination]);
 export type Destination = z.infer<typeof Destination>;
