@@ -27,6 +27,13 @@ const Port = z.number().int().min(1).max(65535);
 export const ResultObject = z.enum(['sr', 'sc', 'seg', 'pmap']);
 export type ResultObject = z.infer<typeof ResultObject>;
 
+/**
+ * `volume` (default true): the auto-inspected maps (pmap, seg) of a CT/MR/PT series go to this
+ * destination as ONE multi-frame object per series (autoVolume.ts); false sends one per slice.
+ * Optional rather than `.default(true)` so destinations built in code (CLI `--to`, tests) stay valid.
+ */
+const Volume = z.boolean().optional();
+
 /** `deidentify: true`: what goes there is de-identified first (PS3.15 basic profile; see deid.ts). */
 const DimseDestination = z
   .object({
@@ -37,10 +44,11 @@ const DimseDestination = z
     deidentify: z.boolean().optional(),
     /** Reach this peer over DICOM TLS with the node's `tls` certificate (the config must have one). */
     tls: z.boolean().optional(),
+    volume: Volume,
   })
   .strict();
 const WebDestination = z
-  .object({ url: z.url({ protocol: /^https?$/ }), objects: z.array(ResultObject).min(1).default(['sr', 'sc']), deidentify: z.boolean().optional() })
+  .object({ url: z.url({ protocol: /^https?$/ }), objects: z.array(ResultObject).min(1).default(['sr', 'sc']), deidentify: z.boolean().optional(), volume: Volume })
   .strict();
 export const Destination = z.union([DimseDestination, WebDestination]);
 export type Destination = z.infer<typeof Destination>;
@@ -131,6 +139,18 @@ export const DicomNodeConfig = z
   .strict();
 export type DicomNodeConfig = z.infer<typeof DicomNodeConfig>;
 
+/**
+ * A destination is a union (DIMSE or DICOMweb), whose own issue only says "Invalid input": report
+ * the issues of the form it is closest to (fewest issues), with their full paths, so
+ * `volume: "no"` reads `send_results.0.volume: Invalid input: expected boolean`.
+ */
+function closestIssues(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  const best = issue.errors.reduce((a, b) => (b.length < a.length ? b : a));
+  if (best.length === 0) return [issue];
+  return best.flatMap((i) => closestIssues({ ...i, path: [...issue.path, ...i.path] } as z.core.$ZodIssue));
+}
+
 export function parseDicomConfig(text: string, path?: string): DicomNodeConfig {
   let doc: unknown;
   try {
@@ -140,7 +160,7 @@ export function parseDicomConfig(text: string, path?: string): DicomNodeConfig {
   }
   const r = DicomNodeConfig.safeParse(doc);
   if (!r.success) {
-    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    const issues = r.error.issues.flatMap(closestIssues).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new InspectorError('DICOM_CONFIG_INVALID', `${path ?? 'dicom.yaml'} is invalid: ${issues.join('; ')}`, { path, issues });
   }
   const tlsPeers = [...r.data.send_results, ...(r.data.send_reviewed?.to ?? []), ...(r.data.query ? [r.data.query] : []), ...r.data.allow].filter((d) => 'tls' in d && d.tls);

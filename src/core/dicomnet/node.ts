@@ -1,6 +1,7 @@
 /**
  * The DICOM node: listener → inbox → (study stable) → auto-inspect rules → inspection (through
- * the caller's hook, i.e. the same batch code as `inspector batch`) → SR/SC per run → outbox →
+ * the caller's hook, i.e. the same batch code as `inspector batch`) → SR/SC per run, SEG/Parametric
+ * Map per run or one per CT/MR/PT series (autoVolume.ts) → outbox →
  * destinations, with the outbox retried on a timer. Everything it logs names ids (AE titles, UIDs,
  * patient ids as the sender has them, run ids), never patient names.
  */
@@ -15,6 +16,7 @@ import { moveDestination, selectHeld, type RetrieveOutcome } from './retrieveScp
 import { DicomListener, type Rejection } from './listener';
 import { destinationLabel, enqueue, flushOutbox } from './outbox';
 import { recordInstance, setStudyStatus, studyInstances, type ReceivedInstance } from './records';
+import { planVolumes, splitByVolume } from './autoVolume';
 import { buildResults, buildVolume, type ResultFile } from './results';
 import { packFor } from './rules';
 import { loadTls, type TlsMaterial } from './tls';
@@ -38,6 +40,8 @@ export type NodeEvent =
   | { event: 'inspect-failed'; studyInstanceUid: string; pack: string; code: string; message: string }
   | { event: 'no-rule'; studyInstanceUid: string }
   | { event: 'queued'; kind: string; sopInstanceUid: string; runId: number; to: string }
+  | { event: 'volume-queued'; studyInstanceUid: string; seriesInstanceUid: string; modality: string; runs: number[]; objects: number }
+  | { event: 'volume-refused'; studyInstanceUid: string; seriesInstanceUid: string; runs: number[]; code: string; message: string }
   | { event: 'review-queued'; runId: number; reviewId: number; decision: string; objects: number }
   | { event: 'review-send-failed'; runId: number; reviewId: number; code: string; message: string }
   | { event: 'find-answered'; callingAet: string; level: string; matches: number }
@@ -179,7 +183,7 @@ export class DicomNode {
           await this.queueResults(runId, this.opts.config.send_results, ['sr']);
           await this.flush();
         }
-        for (const runId of runIds) await this.queueResults(runId, this.opts.config.send_results, ['sc', 'seg', 'pmap']);
+        await this.queueMaps(study, runIds);
       } catch (e) {
         const info = toErrorInfo(e, 'DICOM_INSPECT_FAILED');
         setStudyStatus(this.opts.store, study, 'failed', { errorCode: info.code });
@@ -187,6 +191,37 @@ export class DicomNode {
       }
     }
     await this.flush();
+  }
+
+  /**
+   * The SC, SEG and Parametric Map of a study's runs: per run, except that the maps of a CT/MR/PT
+   * series of several slices go as ONE multi-frame object per series to destinations with
+   * `volume` (the default; autoVolume.ts). When buildVolume refuses the series (slices that do
+   * not form one stack: DICOM_VOLUME_MISMATCH, or any other refusal) its maps go per slice
+   * instead, with a `volume-refused` event naming why — the results are never dropped.
+   */
+  private async queueMaps(study: string, runIds: number[]): Promise<void> {
+    const all = this.opts.config.send_results;
+    const { volume, perSlice } = splitByVolume(all);
+    const plan = volume.some((d) => d.objects.includes('pmap') || d.objects.includes('seg')) ? planVolumes(this.opts.store.db, runIds) : { volumes: [], single: runIds };
+    const inVolume = new Set<number>();
+    for (const series of plan.volumes) {
+      try {
+        const n = await this.queueVolume(series.runIds, ['pmap', 'seg'], volume);
+        for (const id of series.runIds) inVolume.add(id);
+        this.log({ event: 'volume-queued', studyInstanceUid: study, seriesInstanceUid: series.seriesInstanceUid, modality: series.modality, runs: series.runIds, objects: n });
+      } catch (e) {
+        const info = toErrorInfo(e, 'DICOM_VOLUME_FAILED');
+        this.log({ event: 'volume-refused', studyInstanceUid: study, seriesInstanceUid: series.seriesInstanceUid, runs: series.runIds, code: info.code, message: info.message });
+      }
+    }
+    for (const runId of runIds) {
+      if (!inVolume.has(runId)) await this.queueResults(runId, all, ['sc', 'seg', 'pmap']);
+      else {
+        await this.queueResults(runId, all, ['sc']);
+        if (perSlice.length) await this.queueResults(runId, perSlice, ['seg', 'pmap']);
+      }
+    }
   }
 
   /** Builds what each configured destination asks for and puts it in the outbox. */
@@ -216,7 +251,9 @@ export class DicomNode {
    * destinations that ask for it, queued under the first run; identified and de-identified copies apart.
    */
   async queueVolume(runIds: number[], kinds: ('pmap' | 'seg')[], destinations = this.opts.config.send_results): Promise<number> {
-    let queued = 0;
+    // Everything is built before anything is queued: a refusal (DICOM_VOLUME_MISMATCH) leaves the
+    // outbox as it was, so a caller falling back to per-slice objects sends nothing twice.
+    const built: { group: Destination[]; files: ResultFile[] }[] = [];
     for (const deid of [false, true]) {
       const group = destinations.filter((d) => (d.deidentify ?? false) === deid);
       const files: ResultFile[] = [];
@@ -230,8 +267,10 @@ export class DicomNode {
           }),
         );
       }
-      if (files.length) queued += this.enqueueFiles(runIds[0]!, group, files);
+      if (files.length) built.push({ group, files });
     }
+    let queued = 0;
+    for (const { group, files } of built) queued += this.enqueueFiles(runIds[0]!, group, files);
     return queued;
   }
 

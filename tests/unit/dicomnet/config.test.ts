@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadDicomConfig, parseAddress, parseDicomConfig } from '../../../src/core/dicomnet/config';
 import { packFor } from '../../../src/core/dicomnet/rules';
+import { splitByVolume } from '../../../src/core/dicomnet/autoVolume';
+import { destinationLabel } from '../../../src/core/dicomnet/outbox';
 import { StudyQueryInput } from '../../../src/shared/dicom';
 import { toStudyMatch } from '../../../src/core/dicomnet/queryRetrieve';
 import { checkUid, derivedUid, newUid } from '../../../src/core/dicomnet/uid';
@@ -71,6 +73,29 @@ describe('dicom.yaml', () => {
     expect(fromFind).toEqual(fromQido);
     expect(fromFind).toMatchObject({ modalities: ['CT', 'SR'], instances: 28, accessionNumber: '' });
     expect(toStudyMatch({ StudyInstanceUID: '1.2.3' }).instances).toBeNull();
+  });
+
+  it('send_results volume: absent means one multi-frame map per series, false means per slice, anything else is refused', () => {
+    const c = parseDicomConfig(
+      [
+        'send_results:',
+        '  - { aet: PACS1, host: 127.0.0.1, port: 4242, objects: [sr, pmap] }',
+        '  - { aet: PACS2, host: 127.0.0.1, port: 4243, objects: [pmap, seg], volume: false }',
+        '  - { url: "http://127.0.0.1:8042/dicom-web", objects: [seg], volume: true }',
+      ].join('\n'),
+    );
+    expect(c.send_results.map((d) => d.volume)).toEqual([undefined, false, true]);
+    const { volume, perSlice } = splitByVolume(c.send_results);
+    expect(volume.map(destinationLabel)).toEqual(['PACS1@127.0.0.1:4242', 'http://127.0.0.1:8042/dicom-web']);
+    expect(perSlice.map(destinationLabel)).toEqual(['PACS2@127.0.0.1:4243']);
+    let err: { code?: string; details?: { issues?: string[] } } = {};
+    try {
+      parseDicomConfig('send_results: [{ aet: P, host: h, port: 1, objects: [pmap], volume: "no" }]');
+    } catch (e) {
+      err = e as typeof err;
+    }
+    expect(err.code).toBe('DICOM_CONFIG_INVALID');
+    expect(err.details?.issues?.[0]).toMatch(/^send_results\.0\.volume: .*expected boolean/);
   });
 
   it('names what is wrong with a coded error', () => {
