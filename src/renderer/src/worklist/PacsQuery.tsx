@@ -10,7 +10,7 @@ type Match = Output<'dicom.query'>['matches'][number];
 type Retrieved = Output<'dicom.retrieve'>;
 /** A retrieve the radiographer cancelled: how many instances had arrived (they stay in the inbox). */
 interface Cancelled {
-  arrived: number | null;
+  arrived: number;
 }
 
 /** The instance count of a detail (C-GET says `arrived`, C-MOVE `completed`), when the error carries one. */
@@ -168,8 +168,8 @@ export function PacsQuery() {
                       ) : (
                         <span className="pacs-retrieve-state">
                           {cancelled[m.studyInstanceUid] && (
-                            <span data-testid="pacs-cancelled" data-arrived={cancelled[m.studyInstanceUid]!.arrived ?? ''}>
-                              ⊘ {t('worklist.q.cancelled')} {cancelled[m.studyInstanceUid]!.arrived ?? '?'}
+                            <span data-testid="pacs-cancelled" data-arrived={cancelled[m.studyInstanceUid]!.arrived}>
+                              ⊘ {t('worklist.q.cancelled')} {cancelled[m.studyInstanceUid]!.arrived}
                               {m.instances !== null ? ` / ${m.instances}` : ''}
                             </span>
                           )}

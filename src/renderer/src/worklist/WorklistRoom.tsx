@@ -96,7 +96,6 @@ function FilterBar({ shown, total }: { shown: number; total: number }) {
   );
 }
 
-
 /** Glyphs beside the words, so the AI status never relies on colour. */
 const AI_GLYPH: Record<string, string> = { 'not-run': '○', running: '◐', findings: '⚠', 'no-findings': '✔', failed: '⊘' };
 
