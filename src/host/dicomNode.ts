@@ -33,6 +33,9 @@ export interface DicomNodeStatus {
 export class DicomNodeService {
   private node: DicomNode | null = null;
   private status: DicomNodeStatus = { state: 'off', events: [] };
+  /** Running retrieves by Study UID: the worklist's Cancel aborts one (C-CANCEL to the PACS). */
+  private readonly retrieving = new Map<string, AbortController>();
+  private readonly listeners = new Set<(e: NodeEvent) => void>();
 
   constructor(private readonly deps: { paths: AppPaths; worker: WorkerClient; history: HistoryAccess; version: string }) {}
 
@@ -78,6 +81,13 @@ export class DicomNodeService {
 
   private event(e: NodeEvent): void {
     this.status.events = [...this.status.events.slice(-19), e];
+    for (const f of this.listeners) f(e);
+  }
+
+  /** Hears each node event as it happens (the status keeps only the last few); returns the unsubscribe. */
+  subscribe(f: (e: NodeEvent) => void): () => void {
+    this.listeners.add(f);
+    return () => this.listeners.delete(f);
   }
 
   current(): DicomNodeStatus {
@@ -102,7 +112,38 @@ export class DicomNodeService {
   async retrieve(studyInstanceUid: string): Promise<{ method: 'get' | 'move' | 'wado'; expected: number | null; arrived: number }> {
     const node = this.running();
     const store = this.deps.history.get();
-    return retrieveFromPacs(node.opts.config.query, studyInstanceUid, { inbox: node.opts.inbox, record: (r) => recordInstance(store, r), arrived: (r) => node.ingest(r), listener: node.listener }, node.association);
+    if (this.retrieving.has(studyInstanceUid)) {
+      throw new InspectorError('DICOM_RETRIEVE_RUNNING', `Study ${studyInstanceUid} is being retrieved already: wait for it or cancel it.`, { studyInstanceUid });
+    }
+    const ctl = new AbortController();
+    this.retrieving.set(studyInstanceUid, ctl);
+    try {
+      return await retrieveFromPacs(
+        node.opts.config.query,
+        studyInstanceUid,
+        { inbox: node.opts.inbox, record: (r) => recordInstance(store, r), arrived: (r) => node.ingest(r), listener: node.listener },
+        { ...node.association, signal: ctl.signal },
+      );
+    } finally {
+      this.retrieving.delete(studyInstanceUid);
+    }
+  }
+
+  /**
+   * Cancels the study's running C-GET / C-MOVE (C-CANCEL-RQ; the association is aborted if the
+   * PACS does not end it in time): `retrieve` then fails DICOM_CANCELLED, and what arrived stays
+   * in the inbox, the history and the worklist. False when none is running. A DICOMweb PACS
+   * (WADO-RS) has no cancel in the core yet: refused with its code rather than pretending.
+   */
+  cancelRetrieve(studyInstanceUid: string): boolean {
+    const ctl = this.retrieving.get(studyInstanceUid);
+    if (!ctl) return false;
+    const pacs = this.node?.opts.config.query;
+    if (pacs && 'url' in pacs) {
+      throw new InspectorError('DICOM_CANCEL_UNSUPPORTED', 'A WADO-RS retrieve cannot be cancelled; it ends by itself (what arrived is kept).', { studyInstanceUid });
+    }
+    ctl.abort();
+    return true;
   }
 
   private running(): DicomNode {
@@ -125,6 +166,8 @@ export class DicomNodeService {
   async close(): Promise<void> {
     const n = this.node;
     this.node = null;
+    // A retrieve still running would hold the association open past the node.
+    for (const ctl of this.retrieving.values()) ctl.abort();
     if (n) await n.close();
     this.status = { ...this.status, state: 'off' };
   }

@@ -150,6 +150,7 @@ export function createHandlers(ctx: HostContext): Handlers {
     },
     'dicom.query': async (q) => ({ matches: await ctx.dicom.query(q) }),
     'dicom.retrieve': async ({ studyInstanceUid }) => ctx.dicom.retrieve(studyInstanceUid),
+    'dicom.cancelRetrieve': async ({ studyInstanceUid }) => ({ cancelled: ctx.dicom.cancelRetrieve(studyInstanceUid) }),
     'dicom.retryOutbox': async () => {
       await ctx.dicom.retryOutbox();
       return {};

@@ -84,3 +84,5 @@ export const StudyQueryInput = z
 export const StudyMatch = StudyIdentity.extend({ instances: z.number().nullable() });
 export const StudyMatches = z.object({ matches: z.array(StudyMatch) });
 export const Retrieved = z.object({ method: z.enum(['get', 'move', 'wado']), expected: z.number().nullable(), arrived: z.number().int() });
+/** cancelled: false when no retrieve of that study was running (it had ended already). */
+export const RetrieveCancel = z.object({ cancelled: z.boolean() });

@@ -6,7 +6,8 @@
  * by C-GET too — in its JPEG 2000, as Orthanc holds it (Orthanc 1.10 cannot transcode J2K; our C-GET
  * proposes it) —, the node auto-inspects it and its SR waits in the outbox for a PACS that is down — the room
  * shows the waiting entry with its code, and "Retry now" tries again (one more attempt recorded).
- * An empty search is refused with its code, not sent as an open query.
+ * An empty search is refused with its code, not sent as an open query. Cancel on a running C-GET
+ * sends C-CANCEL: the row says cancelled, the slices that came stay; Retrieve again completes it.
  */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -65,13 +66,44 @@ describe.skipIf(!hasShared || !hasOrthanc)('worklist room: search the PACS (C-FI
     rmSync(userDataDir, { recursive: true, force: true });
   });
 
-  it('an empty search is refused; a patient search lists the study as the PACS has it; Retrieve brings all its slices by C-GET into the worklist', async () => {
+  it('Cancel stops a running C-GET (C-CANCEL): the row says cancelled with the slices kept, which the inbox, history and worklist hold', async () => {
     expect((await b.host.dicom.startFromSettings()).state).toBe('listening');
     await b.page.getByTestId('view-worklist').click();
     const later = b.page.getByTestId('operator-later');
     if (await later.isVisible()) await later.click();
     await b.page.getByTestId('pacs-query').waitFor();
+    await b.page.getByTestId('pacs-q-patientId').fill(ct.patientId);
+    await b.page.getByTestId('pacs-search').click();
+    await b.page.getByTestId('pacs-row').first().waitFor();
+    // The radiographer presses Cancel as soon as the first slice is in (the node's own event says when).
+    let clicked: Promise<void> | undefined;
+    const off = b.host.dicom.subscribe((e) => {
+      if (e.event === 'stored' && e.studyInstanceUid === ct.uid && !clicked) clicked = b.page.getByTestId('pacs-cancel').click();
+    });
+    await b.page.getByTestId('pacs-retrieve').click();
+    const cancelled = b.page.getByTestId('pacs-cancelled');
+    await cancelled.waitFor({ timeout: 60_000 });
+    off();
+    await clicked;
+    expect(b.calls.filter((c) => c.channel === 'dicom.cancelRetrieve')).toEqual([{ channel: 'dicom.cancelRetrieve', ok: true }]);
+    const kept = Number(await cancelled.getAttribute('data-arrived'));
+    expect(kept).toBeGreaterThanOrEqual(1);
+    expect(kept).toBeLessThan(ct.instances);
+    expect(await cancelled.innerText()).toContain(`cancelled — kept ${kept} / ${ct.instances}`);
+    // Not an error, and Retrieve is offered again (it completes the study: next test).
+    expect(await b.page.getByTestId('pacs-error').count()).toBe(0);
+    expect(await b.page.getByTestId('pacs-retrieve').isEnabled()).toBe(true);
+    expect(b.host.history.get().db.prepare('SELECT count(*) FROM dicom_instances WHERE study_instance_uid = ?').pluck().get(ct.uid)).toBe(kept);
+    const wl = b.page.locator(`[data-testid="worklist-row"][data-study="${ct.uid}"]`);
+    await expect.poll(async () => (await wl.locator('td').nth(3).innerText()).trim(), { timeout: 10_000 }).toBe(`1 / ${kept}`);
+    const { studies } = await b.host.handlers['dicom.worklist']({});
+    const study = studies.find((s) => s.studyInstanceUid === ct.uid)!;
+    expect(readdirSync(join(study.folder, readdirSync(study.folder)[0]!))).toHaveLength(kept);
+    await b.screenshot('dicom-query-cancelled');
+  }, 240_000);
 
+  it('an empty search is refused; a patient search lists the study as the PACS has it; Retrieve brings all its slices by C-GET into the worklist', async () => {
+    await b.page.getByTestId('pacs-q-patientId').fill('');
     await b.page.getByTestId('pacs-search').click();
     await waitAttr(b, 'pacs-error', 'data-code', /^DICOM_QUERY_EMPTY$/);
 

@@ -352,3 +352,170 @@ describe.skipIf(!hasDcmtk)('DICOM worklist: an auto-inspected study, reviewed wi
     expect(await b.page.getByTestId('review-accept').getAttribute('aria-pressed')).toBe('true');
   }, 240_000);
 });
+
+/** A valid one-instance Secondary Capture study (4×4 pixels) with the worklist's identity fields. */
+function scStudy(dir: string, i: number, id: { patientName: string; patientId: string; studyDate: string; modality: string; description: string; accession: string }): { uid: string; file: string } {
+  const root = '2.25.90817';
+  const SC = '1.2.840.10008.5.1.4.1.1.7';
+  const sop = `${root}.3.${i}`;
+  const ds = {
+    SOPClassUID: SC,
+    SOPInstanceUID: sop,
+    StudyInstanceUID: `${root}.1.${i}`,
+    SeriesInstanceUID: `${root}.2.${i}`,
+    PatientID: id.patientId,
+    PatientName: id.patientName,
+    StudyDate: id.studyDate,
+    StudyDescription: id.description,
+    AccessionNumber: id.accession,
+    Modality: id.modality,
+    ConversionType: 'WSD',
+    InstanceNumber: 1,
+    SamplesPerPixel: 1,
+    PhotometricInterpretation: 'MONOCHROME2',
+    Rows: 4,
+    Columns: 4,
+    BitsAllocated: 8,
+    BitsStored: 8,
+    HighBit: 7,
+    PixelRepresentation: 0,
+    PixelData: [new Uint8Array(16).fill(i * 40).buffer],
+    _vrMap: { PixelData: 'OB' },
+  };
+  const meta = { FileMetaInformationVersion: new Uint8Array([0, 1]).buffer, MediaStorageSOPClassUID: SC, MediaStorageSOPInstanceUID: sop, TransferSyntaxUID: '1.2.840.10008.1.2.1', ImplementationClassUID: `${root}.9` };
+  const dict = new dcmjs.data.DicomDict(dcmjs.data.DicomMetaDictionary.denaturalizeDataset(meta));
+  dict.dict = dcmjs.data.DicomMetaDictionary.denaturalizeDataset(ds);
+  const file = join(dir, `sc-${i}.dcm`);
+  writeFileSync(file, Buffer.from(dict.write()));
+  return { uid: ds.StudyInstanceUID, file };
+}
+
+/** The local calendar day `daysAgo` before now as DICOM DA (the site's day, as the filter reads it). */
+function da(daysAgo: number): string {
+  const d = new Date(Date.now() - daysAgo * 86_400_000);
+  return `${d.getFullYear()}${String(d.getMonth() + 1).padStart(2, '0')}${String(d.getDate()).padStart(2, '0')}`;
+}
+
+describe.skipIf(!hasDcmtk)('DICOM worklist: sort by column, filter by text / modality / AI status / date, clear (Chromium)', () => {
+  let b: Bridge;
+  let port: number;
+  const userDataDir = mkdtempSync(join(os.tmpdir(), 'inspector-e2e-worklist-sort-'));
+  const files = mkdtempSync(join(os.tmpdir(), 'inspector-e2e-worklist-sc-'));
+  // Four studies pushed by the modality, and the chest CR the node auto-inspects (its AI status differs).
+  const A = scStudy(files, 1, { patientName: 'Zeta^Anna', patientId: 'P-003', studyDate: da(0), modality: 'OT', description: 'KNEE LEFT', accession: 'ACC-300' });
+  const B = scStudy(files, 2, { patientName: 'Alpha^Ben', patientId: 'P-001', studyDate: '20240315', modality: 'MR', description: 'HEAD ROUTINE', accession: 'ACC-100' });
+  const C = scStudy(files, 3, { patientName: 'Mid^Cara', patientId: 'P-002', studyDate: da(3), modality: 'OT', description: 'CHEST PA', accession: 'ACC-200' });
+  const D = scStudy(files, 4, { patientName: 'Beta^Dan', patientId: 'P-004', studyDate: '', modality: 'OT', description: 'HAND', accession: 'ACC-400' });
+  // RG1_J2KI.dcm: CompressedSamples^RG1, 9RG1, 2004-08-26, CR, THORAX.
+  const E = { uid: '1.3.6.1.4.1.5962.1.2.9.20040826185059.5457', file: CR };
+
+  beforeAll(async () => {
+    port = await freePort();
+    writeFileSync(
+      join(userDataDir, 'dicom.yaml'),
+      ['ae_title: INSPECTOR', `port: ${port}`, 'allow: [{ aet: MODALITY1, host: 127.0.0.1 }]', 'auto_inspect:', '  - when: { modality: CR }', '    pack: chest-xray-pneumonia', 'stable_seconds: 1'].join('\n'),
+    );
+    writeFileSync(join(userDataDir, 'settings.yaml'), 'dicom:\n  config: dicom.yaml\n');
+    b = await openBridge({ userDataDir });
+  }, 120_000);
+  afterAll(async () => {
+    await b?.close();
+    rmSync(userDataDir, { recursive: true, force: true });
+    rmSync(files, { recursive: true, force: true });
+  });
+
+  const rows = () => b.page.locator('[data-testid="worklist-row"]').evaluateAll((trs) => trs.map((tr) => (tr as HTMLElement).dataset['study']));
+  const count = async () => ({ shown: await b.page.getByTestId('worklist-count').getAttribute('data-shown'), total: await b.page.getByTestId('worklist-count').getAttribute('data-total'), text: await b.page.getByTestId('worklist-count').innerText() });
+
+  it('five studies arrive; a column header sorts them (aria-sort, asc then desc), by patient and by study date with the undated study last', async () => {
+    expect((await b.host.dicom.startFromSettings()).state).toBe('listening');
+    await b.page.getByTestId('view-worklist').click();
+    const later = b.page.getByTestId('operator-later');
+    if (await later.isVisible()) await later.click();
+    const sent = await storescu(['-aet', 'MODALITY1', '-aec', 'INSPECTOR', '-xw', '127.0.0.1', String(port), A.file, B.file, C.file, D.file, E.file]);
+    expect(sent.status, sent.output).toBe(0);
+    await expect.poll(async () => (await rows()).length, { timeout: 30_000 }).toBe(5);
+    // The CR is auto-inspected (chest pack); the room polls.
+    await expect.poll(() => b.page.locator(`[data-testid="worklist-row"][data-study="${E.uid}"]`).getAttribute('data-ai'), { timeout: 120_000 }).toMatch(/^(findings|no-findings)$/);
+    expect(await count()).toEqual({ shown: '5', total: '5', text: '5 of 5 studies' });
+
+    const patient = b.page.getByTestId('sort-patient');
+    expect(await patient.getAttribute('aria-sort')).toBe('none');
+    await patient.getByRole('button').click();
+    expect(await patient.getAttribute('aria-sort')).toBe('ascending');
+    // Alpha, Beta, CompressedSamples, Mid, Zeta.
+    expect(await rows()).toEqual([B.uid, D.uid, E.uid, C.uid, A.uid]);
+    await patient.getByRole('button').click();
+    expect(await patient.getAttribute('aria-sort')).toBe('descending');
+    expect(await rows()).toEqual([A.uid, C.uid, E.uid, D.uid, B.uid]);
+
+    const date = b.page.getByTestId('sort-date');
+    await date.getByRole('button').click();
+    expect(await date.getAttribute('aria-sort')).toBe('ascending');
+    expect(await patient.getAttribute('aria-sort')).toBe('none');
+    // 2004 (the CR), 2024, three days ago, today; the study without a date last.
+    expect(await rows()).toEqual([E.uid, B.uid, C.uid, A.uid, D.uid]);
+    await date.getByRole('button').click();
+    expect(await rows()).toEqual([A.uid, C.uid, B.uid, E.uid, D.uid]);
+    // The room's poll re-renders the rows; the order holds.
+    await b.page.waitForTimeout(3500);
+    expect(await rows()).toEqual([A.uid, C.uid, B.uid, E.uid, D.uid]);
+  }, 240_000);
+
+  it('the text, modality, AI status and date filters narrow the rows and combine; "No studies match" offers Clear, which restores them all', async () => {
+    const text = b.page.getByTestId('worklist-filter-text');
+    await text.fill('acc-200');
+    await expect.poll(rows).toEqual([C.uid]);
+    expect(await count()).toEqual({ shown: '1', total: '5', text: '1 of 5 studies' });
+    await text.fill('head');
+    await expect.poll(rows).toEqual([B.uid]);
+    await text.fill('zeta, anna');
+    await expect.poll(rows).toEqual([A.uid]);
+    await text.fill('');
+    await expect.poll(async () => (await rows()).length).toBe(5);
+
+    const modality = b.page.getByTestId('worklist-filter-modality');
+    expect(await modality.locator('option').allInnerTexts()).toEqual(['All', 'CR', 'MR', 'OT']);
+    await modality.selectOption('OT');
+    // Still sorted by date, newest first; the undated one last.
+    await expect.poll(rows).toEqual([A.uid, C.uid, D.uid]);
+    await modality.selectOption('MR');
+    await expect.poll(rows).toEqual([B.uid]);
+    await modality.selectOption('');
+
+    const ai = b.page.getByTestId('worklist-filter-ai');
+    const crStatus = (await b.page.locator(`[data-testid="worklist-row"][data-study="${E.uid}"]`).getAttribute('data-ai'))!;
+    const { studies } = await b.host.handlers['dicom.worklist']({});
+    expect(studies.find((s) => s.studyInstanceUid === E.uid)!.aiStatus).toBe(crStatus);
+    await ai.selectOption(crStatus);
+    await expect.poll(rows).toEqual([E.uid]);
+    await ai.selectOption('not-run');
+    await expect.poll(rows).toEqual([A.uid, C.uid, B.uid, D.uid]);
+    await ai.selectOption('all');
+
+    const dates = b.page.getByTestId('worklist-filter-date');
+    await dates.selectOption('today');
+    await expect.poll(rows).toEqual([A.uid]);
+    await dates.selectOption('week');
+    await expect.poll(rows).toEqual([A.uid, C.uid]);
+    // AND: OT in the last 7 days, with a word only Cara's study has.
+    await modality.selectOption('OT');
+    await text.fill('chest');
+    await expect.poll(rows).toEqual([C.uid]);
+    await b.page.screenshot({ path: '/tmp/worklist.png' });
+    await b.screenshot('dicom-worklist-filtered');
+
+    await text.fill('nobody-here');
+    await b.page.getByTestId('worklist-no-match').waitFor();
+    expect(await b.page.getByTestId('worklist-no-match').innerText()).toContain('No studies match the filter.');
+    expect(await count()).toEqual({ shown: '0', total: '5', text: '0 of 5 studies' });
+    await b.page.getByTestId('worklist-no-match-clear').click();
+    await expect.poll(rows).toEqual([A.uid, C.uid, B.uid, E.uid, D.uid]);
+    expect(await text.inputValue()).toBe('');
+    expect(await modality.inputValue()).toBe('');
+    expect(await ai.inputValue()).toBe('all');
+    expect(await dates.inputValue()).toBe('all');
+    expect(await b.page.getByTestId('worklist-filter-clear').count()).toBe(0);
+    expect(await count()).toEqual({ shown: '5', total: '5', text: '5 of 5 studies' });
+  }, 120_000);
+});

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { call } from '../api';
 import type { Output } from '../../../shared/contract';
 import { toErrorInfo, type ErrorInfo } from '../../../shared/errors';
@@ -8,6 +8,16 @@ import { useWorklistStore } from './worklistStore';
 
 type Match = Output<'dicom.query'>['matches'][number];
 type Retrieved = Output<'dicom.retrieve'>;
+/** A retrieve the radiographer cancelled: how many instances had arrived (they stay in the inbox). */
+interface Cancelled {
+  arrived: number;
+}
+
+/** The instance count of a detail (C-GET says `arrived`, C-MOVE `completed`), when the error carries one. */
+function countOf(details: Record<string, unknown> | undefined): number | null {
+  const n = details?.['arrived'] ?? details?.['completed'];
+  return typeof n === 'number' && Number.isFinite(n) ? n : null;
+}
 
 const FIELDS = [
   ['patientId', 'worklist.q.patientId'],
@@ -29,6 +39,15 @@ export function PacsQuery() {
   const [busy, setBusy] = useState<string | null>(null);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [done, setDone] = useState<Record<string, Retrieved>>({});
+  const [cancelled, setCancelled] = useState<Record<string, Cancelled>>({});
+  const [cancelling, setCancelling] = useState(false);
+  // Progress: what has arrived so far is the study's worklist row; poll it faster while retrieving.
+  const arrivedNow = useWorklistStore((s) => (busy && busy !== 'search' ? s.data?.studies.find((x) => x.studyInstanceUid === busy)?.instances ?? 0 : 0));
+  useEffect(() => {
+    if (!busy || busy === 'search') return;
+    const timer = setInterval(() => void useWorklistStore.getState().refresh(), 700);
+    return () => clearInterval(timer);
+  }, [busy]);
 
   const search = async (e: FormEvent) => {
     e.preventDefault();
@@ -48,14 +67,34 @@ export function PacsQuery() {
   const retrieve = async (uid: string) => {
     setBusy(uid);
     setError(null);
+    setCancelled(({ [uid]: _, ...rest }) => rest);
     try {
       const r = await call('dicom.retrieve', { studyInstanceUid: uid });
       setDone((d) => ({ ...d, [uid]: r }));
-      await useWorklistStore.getState().refresh();
     } catch (err) {
-      setError(toErrorInfo(err));
+      const e = toErrorInfo(err);
+      // Cancelled by the radiographer: not an error; what arrived is kept and Retrieve can complete it.
+      if (e.code !== 'DICOM_CANCELLED') setError(e);
+      else {
+        // Cancelled before the C-GET began (during its C-FINDs) carries no count: the worklist row has it.
+        await useWorklistStore.getState().refresh();
+        const row = useWorklistStore.getState().data?.studies.find((x) => x.studyInstanceUid === uid);
+        setCancelled((c) => ({ ...c, [uid]: { arrived: countOf(e.details) ?? row?.instances ?? 0 } }));
+      }
     } finally {
       setBusy(null);
+      setCancelling(false);
+      await useWorklistStore.getState().refresh();
+    }
+  };
+
+  const cancel = async (uid: string) => {
+    setCancelling(true);
+    try {
+      await call('dicom.cancelRetrieve', { studyInstanceUid: uid });
+    } catch (err) {
+      setError(toErrorInfo(err));
+      setCancelling(false);
     }
   };
 
@@ -113,15 +152,31 @@ export function PacsQuery() {
                     <td>{m.accessionNumber}</td>
                     <td className="num">{m.instances ?? '—'}</td>
                     <td>
-                      {r ? (
+                      {busy === m.studyInstanceUid ? (
+                        <span className="pacs-retrieve-state" data-testid="pacs-retrieving" data-arrived={arrivedNow}>
+                          {t('worklist.q.retrieving')} {arrivedNow}
+                          {m.instances !== null ? ` / ${m.instances}` : ''} {t('worklist.q.arrived')}
+                          <button type="button" disabled={cancelling} onClick={() => void cancel(m.studyInstanceUid)} data-testid="pacs-cancel">
+                            {cancelling ? t('worklist.q.cancelling') : t('worklist.q.cancel')}
+                          </button>
+                        </span>
+                      ) : r ? (
                         <span data-testid="pacs-retrieved" data-arrived={r.arrived}>
                           ✔ {t('worklist.q.retrieved')} {r.arrived}
                           {r.expected !== null ? ` / ${r.expected}` : ''} ({r.method === 'get' ? 'C-GET' : r.method === 'move' ? 'C-MOVE' : 'WADO-RS'})
                         </span>
                       ) : (
-                        <button type="button" disabled={busy !== null} onClick={() => void retrieve(m.studyInstanceUid)} data-testid="pacs-retrieve">
-                          {busy === m.studyInstanceUid ? t('worklist.q.retrieving') : t('worklist.q.retrieve')}
-                        </button>
+                        <span className="pacs-retrieve-state">
+                          {cancelled[m.studyInstanceUid] && (
+                            <span data-testid="pacs-cancelled" data-arrived={cancelled[m.studyInstanceUid]!.arrived}>
+                              ⊘ {t('worklist.q.cancelled')} {cancelled[m.studyInstanceUid]!.arrived}
+                              {m.instances !== null ? ` / ${m.instances}` : ''}
+                            </span>
+                          )}
+                          <button type="button" disabled={busy !== null} onClick={() => void retrieve(m.studyInstanceUid)} data-testid="pacs-retrieve">
+                            {t('worklist.q.retrieve')}
+                          </button>
+                        </span>
                       )}
                     </td>
                   </tr>

@@ -1,18 +1,49 @@
-import { useT } from '../i18n';
+import type { ReactNode } from 'react';
+import { useT, type MessageKey } from '../i18n';
 import { formatDicomDate, formatPersonName } from '../viewer/annotations';
 import type { StudyIdentity } from '../../../shared/dicom';
+import type { SortKey, WorklistSort } from './worklistView';
 
 /* Both worklist tables (received studies, PACS matches) show a study in the same first columns. */
 
-/** The header cells of the study columns; the caller's table adds its own columns after them. */
-export function StudyHeadCells() {
+/** Column sorting for a table that offers it: the current sort and the header click. */
+export interface Sorting {
+  sort: WorklistSort | null;
+  onSort(key: SortKey): void;
+}
+
+/**
+ * A column header; with `sorting` it is a button (keyboard and screen reader reach it) and the
+ * cell carries aria-sort, with an arrow beside the word so the direction never relies on colour.
+ */
+export function SortHeader({ k, label, sorting, className }: { k: SortKey; label: MessageKey; sorting?: Sorting | undefined; className?: string }) {
   const t = useT();
+  if (!sorting) {
+    return (
+      <th scope="col" className={className}>
+        {t(label)}
+      </th>
+    );
+  }
+  const dir = sorting.sort?.key === k ? sorting.sort.dir : null;
+  const arrow: ReactNode = dir === 'asc' ? '▲' : dir === 'desc' ? '▼' : '↕';
+  return (
+    <th scope="col" className={className} aria-sort={dir === 'asc' ? 'ascending' : dir === 'desc' ? 'descending' : 'none'} data-testid={`sort-${k}`}>
+      <button type="button" className={`sort-header${dir ? ' sorted' : ''}`} onClick={() => sorting.onSort(k)} title={t('worklist.sort.by')}>
+        {t(label)} <span aria-hidden="true" className="sort-arrow">{arrow}</span>
+      </button>
+    </th>
+  );
+}
+
+/** The header cells of the study columns; the caller's table adds its own columns after them. */
+export function StudyHeadCells({ sorting }: { sorting?: Sorting }) {
   return (
     <>
-      <th scope="col">{t('worklist.patient')}</th>
-      <th scope="col">{t('worklist.date')}</th>
-      <th scope="col">{t('worklist.modality')}</th>
-      <th scope="col">{t('worklist.description')}</th>
+      <SortHeader k="patient" label="worklist.patient" sorting={sorting} />
+      <SortHeader k="date" label="worklist.date" sorting={sorting} />
+      <SortHeader k="modality" label="worklist.modality" sorting={sorting} />
+      <SortHeader k="description" label="worklist.description" sorting={sorting} />
     </>
   );
 }

@@ -1,10 +1,12 @@
-import { useEffect } from 'react';
+import { useEffect, useMemo } from 'react';
 import { useT, type MessageKey } from '../i18n';
-import { StudyCells, StudyHeadCells } from './StudyColumns';
+import { SortHeader, StudyCells, StudyHeadCells, type Sorting } from './StudyColumns';
+import { AI_FILTERS, DATE_RANGES, isFiltered, modalitiesOf, worklistView } from './worklistView';
 import { useWorklistStore } from './worklistStore';
 import { PacsQuery } from './PacsQuery';
 import { call } from '../api';
 import type { Output } from '../../../shared/contract';
+import './worklist.css';
 
 type Outbox = Output<'dicom.worklist'>['studies'][number]['outbox'];
 
@@ -32,7 +34,67 @@ function SentCell({ o }: { o: Outbox }) {
     </td>
   );
 }
-import './worklist.css';
+/** Text, modality, AI status and study date filters, and how many of the node's studies they leave. */
+function FilterBar({ shown, total }: { shown: number; total: number }) {
+  const t = useT();
+  const { filter, setFilter, clearFilter, data } = useWorklistStore();
+  const modalities = useMemo(() => {
+    const m = modalitiesOf(data?.studies ?? []);
+    // A chosen modality stays choosable after its last study went.
+    return filter.modality && !m.includes(filter.modality) ? [...m, filter.modality].sort() : m;
+  }, [data, filter.modality]);
+  return (
+    <div className="worklist-filters" role="search" aria-label={t('worklist.filter.label')} data-testid="worklist-filters">
+      <input
+        type="search"
+        value={filter.text}
+        placeholder={t('worklist.filter.text')}
+        aria-label={t('worklist.filter.text')}
+        onChange={(e) => setFilter({ text: e.target.value })}
+        data-testid="worklist-filter-text"
+      />
+      <label>
+        {t('worklist.modality')}
+        <select value={filter.modality} onChange={(e) => setFilter({ modality: e.target.value })} data-testid="worklist-filter-modality">
+          <option value="">{t('worklist.filter.any')}</option>
+          {modalities.map((m) => (
+            <option key={m} value={m}>
+              {m}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t('worklist.ai')}
+        <select value={filter.ai} onChange={(e) => setFilter({ ai: e.target.value as (typeof AI_FILTERS)[number] })} data-testid="worklist-filter-ai">
+          {AI_FILTERS.map((a) => (
+            <option key={a} value={a}>
+              {a === 'all' ? t('worklist.filter.any') : t(`worklist.ai.${a}` as MessageKey)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        {t('worklist.date')}
+        <select value={filter.date} onChange={(e) => setFilter({ date: e.target.value as (typeof DATE_RANGES)[number] })} data-testid="worklist-filter-date">
+          {DATE_RANGES.map((d) => (
+            <option key={d} value={d}>
+              {t(`worklist.filter.date.${d}` as MessageKey)}
+            </option>
+          ))}
+        </select>
+      </label>
+      {isFiltered(filter) && (
+        <button type="button" onClick={clearFilter} data-testid="worklist-filter-clear">
+          {t('worklist.filter.clear')}
+        </button>
+      )}
+      <span className="muted worklist-count" aria-live="polite" data-testid="worklist-count" data-shown={shown} data-total={total}>
+        {t('worklist.filter.count').replace('{shown}', String(shown)).replace('{total}', String(total))}
+      </span>
+    </div>
+  );
+}
 
 /** Glyphs beside the words, so the AI status never relies on colour. */
 const AI_GLYPH: Record<string, string> = { 'not-run': '○', running: '◐', findings: '⚠', 'no-findings': '✔', failed: '⊘' };
@@ -40,7 +102,7 @@ const AI_GLYPH: Record<string, string> = { 'not-run': '○', running: '◐', fin
 /** Studies the DICOM node received or retrieved; a row opens the study as cases in the viewer. */
 export function WorklistRoom() {
   const t = useT();
-  const { data, error, loading, refresh, open } = useWorklistStore();
+  const { data, error, loading, refresh, open, sort, filter, sortBy, clearFilter } = useWorklistStore();
   useEffect(() => {
     void refresh();
     // Studies arrive while the room is open: poll gently (a local SQLite query).
@@ -48,6 +110,9 @@ export function WorklistRoom() {
     return () => clearInterval(timer);
   }, [refresh]);
   const node = data?.node;
+  // Recomputed on each poll too: "today" and "last 7 days" follow the clock.
+  const view = useMemo(() => worklistView(data?.studies ?? [], filter, sort, new Date()), [data, filter, sort]);
+  const sorting: Sorting = { sort, onSort: sortBy };
   return (
     <section className="pageview worklist" aria-labelledby="worklist-title" data-testid="worklist">
       <div className="page-header">
@@ -69,27 +134,33 @@ export function WorklistRoom() {
           {error.code}: {error.message}
         </p>
       )}
+      {data && data.studies.length > 0 && <FilterBar shown={view.rows.length} total={view.total} />}
       {data && data.studies.length === 0 ? (
         <p className="muted" data-testid="worklist-empty">
           {t('worklist.empty')}
+        </p>
+      ) : data && view.rows.length === 0 ? (
+        <p className="muted" data-testid="worklist-no-match">
+          {t('worklist.filter.none')}{' '}
+          <button type="button" onClick={clearFilter} data-testid="worklist-no-match-clear">
+            {t('worklist.filter.clear')}
+          </button>
         </p>
       ) : (
         <div className="table-scroll">
           <table className="data-table">
             <thead>
               <tr>
-                <StudyHeadCells />
-                <th scope="col" className="num">
-                  {t('worklist.images')}
-                </th>
+                <StudyHeadCells sorting={sorting} />
+                <SortHeader k="images" label="worklist.images" sorting={sorting} className="num" />
                 <th scope="col">{t('worklist.from')}</th>
-                <th scope="col">{t('worklist.ai')}</th>
+                <SortHeader k="ai" label="worklist.ai" sorting={sorting} />
                 <th scope="col">{t('worklist.sent')}</th>
                 <th scope="col" />
               </tr>
             </thead>
             <tbody>
-              {(data?.studies ?? []).map((s) => (
+              {view.rows.map((s) => (
                 <tr key={s.studyInstanceUid} className="history-row" data-testid="worklist-row" data-study={s.studyInstanceUid} data-ai={s.aiStatus} onDoubleClick={() => void open(s.studyInstanceUid)}>
                   <StudyCells s={s} />
                   <td className="num">

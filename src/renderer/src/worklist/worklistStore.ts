@@ -9,6 +9,7 @@ import { useNavStore } from '../history/navStore';
 import { useAppStore } from '../state/appStore';
 import { caseFromRun, caseIdOfRun, draftFromReview, effectiveReview } from '../history/reopen';
 import { recordedMeasurements, useMeasureStore } from '../viewer/measurements';
+import { NO_FILTER, nextSort, type SortKey, type WorklistFilter, type WorklistSort } from './worklistView';
 
 type Worklist = Output<'dicom.worklist'>;
 
@@ -16,6 +17,13 @@ interface WorklistState {
   data: Worklist | null;
   error: ErrorInfo | null;
   loading: boolean;
+  /** The chosen column sort; null keeps the node's order (newest received first). */
+  sort: WorklistSort | null;
+  filter: WorklistFilter;
+  /** A header click: sorts by that column ascending, or flips it when it is already the sort. */
+  sortBy(key: SortKey): void;
+  setFilter(f: Partial<WorklistFilter>): void;
+  clearFilter(): void;
   refresh(): Promise<void>;
   /** Grants the study's inbox folder, opens its series as cases and shows the review page. */
   open(studyInstanceUid: string): Promise<void>;
@@ -25,6 +33,11 @@ export const useWorklistStore = create<WorklistState>((set) => ({
   data: null,
   error: null,
   loading: false,
+  sort: null,
+  filter: NO_FILTER,
+  sortBy: (key) => set((s) => ({ sort: nextSort(s.sort, key) })),
+  setFilter: (f) => set((s) => ({ filter: { ...s.filter, ...f } })),
+  clearFilter: () => set({ filter: NO_FILTER }),
   refresh: async () => {
     set({ loading: true });
     try {
