@@ -4,7 +4,7 @@
  * with the operator profile selected at start. Refused before the dialog when none is selected.
  */
 import { basename } from 'node:path';
-import { auditReport, exportHistory } from '../core/reports/index';
+import { auditReport, configuredUidRoot, exportHistory } from '../core/reports/index';
 import { loadStation, stationDirOf } from '../core/settings/index';
 import type { Input, Output } from '../shared/contract';
 import { InspectorError } from '../shared/errors';
@@ -24,18 +24,20 @@ export async function exportToChosenFile(
   history: HistoryAccess,
   chooseSavePath: ChooseSavePath,
   appVersion: string,
-  { format, filters }: Input<'history.export'>,
+  { format, filters, deidentify }: Input<'history.export'>,
 ): Promise<Output<'history.export'>> {
   const store = history.get();
   const operator = store.currentOperator();
   if (!operator) throw new InspectorError('OPERATOR_REQUIRED', 'Choose your operator profile before exporting: every export is signed by it.');
   const out = await chooseSavePath({ defaultName: defaultName(format), extensions: [format] });
   if (!out) return { cancelled: true };
-  const opts = { out, appVersion };
+  // The DICOM node's uid_root from the settings beside the history, so UIDs match what it sends.
+  const opts = { out, appVersion, ...(deidentify ? { deidentify: { uidRoot: configuredUidRoot(stationDirOf(store.file)) } } : {}) };
+  const marked = deidentify ? { deidentified: true } : {};
   if (format === 'pdf') {
     const r = await auditReport(store, filters, operator.id, { ...opts, station: loadStation(stationDirOf(store.file)) });
-    return { cancelled: false, format, file: r.file, fileName: basename(r.file), runs: r.runs, bytes: r.bytes, sha256: r.sha256, auditSeq: r.audit.seq, chainOk: r.chain.ok };
+    return { cancelled: false, format, file: r.file, fileName: basename(r.file), runs: r.runs, bytes: r.bytes, sha256: r.sha256, auditSeq: r.audit.seq, chainOk: r.chain.ok, ...marked };
   }
   const r = await exportHistory(store, filters, format, operator.id, opts);
-  return { cancelled: false, format, file: r.file, fileName: basename(r.file), runs: r.runs, bytes: r.bytes, sha256: r.sha256, auditSeq: r.audit.seq };
+  return { cancelled: false, format, file: r.file, fileName: basename(r.file), runs: r.runs, bytes: r.bytes, sha256: r.sha256, auditSeq: r.audit.seq, ...marked };
 }

@@ -272,6 +272,8 @@ export const HistoryExportInput = z
   .object({
     format: z.enum(['csv', 'json', 'pdf']),
     filters: HistorySearchInput.omit({ limit: true, offset: true, withTotal: true }),
+    /** De-identify what leaves the app (docs/PRIVACY.md); absent = a full export, as before. */
+    deidentify: z.boolean().optional(),
   })
   .strict();
 
@@ -289,5 +291,7 @@ export const HistoryExportResult = z.discriminatedUnion('cancelled', [
     auditSeq: z.number(),
     /** PDF only: whether the chain verified when the report was made. */
     chainOk: z.boolean().optional(),
+    /** True when the file was de-identified. */
+    deidentified: z.boolean().optional(),
   }),
 ]);

@@ -3,7 +3,8 @@
  * inspected through `inspect.run`, one reviewed in the viewer by the operator chosen at start,
  * then "Export CSV", "Export JSON" and "Audit report (PDF)" clicked or pressed in the history
  * toolbar. The save dialog's stand-in answers with a path; the files are read back and the audit
- * log checked. Without an operator the export is refused with a message; a cancelled dialog writes nothing.
+ * log checked. Without an operator the export is refused with a message; a cancelled dialog writes nothing;
+ * the De-identify box gives a file without paths, reviewer names or notes.
  */
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -153,5 +154,26 @@ describe('history exports from the toolbar (Chromium, real host)', () => {
     await page.getByTestId('export-status').filter({ hasText: 'cancelled' }).waitFor();
     expect(lastEntry()['seq']).toBe(before);
     expect(existsSync(join(work, 'history (1).csv'))).toBe(false);
+  });
+
+  it('the De-identify box exports without paths, folders, reviewer names or notes, and the status says so', async () => {
+    const { page } = b;
+    const box = page.getByTestId('export-deidentify');
+    expect(await box.isChecked()).toBe(false);
+    await box.check();
+    const csvFile = join(work, 'deid.csv');
+    answers.push(csvFile);
+    await page.getByTestId('export-csv').click();
+    await page.getByTestId('export-status').filter({ hasText: 'deid.csv' }).waitFor();
+    expect(await page.getByTestId('export-status').textContent()).toContain('(de-identified)');
+    const text = readFileSync(csvFile, 'utf8');
+    for (const s of [work, '한유진', 'checked, "edge" ok', 'normal_1.png']) expect(text, s).not.toContain(s);
+    const rows = parseCsv(text.slice(1));
+    const header = rows[0]!;
+    const row = Object.fromEntries(header.map((h, i) => [h, rows.slice(1).find((r) => r[0] === String(runId))![i]]));
+    expect(row).toMatchObject({ review_decision: 'accept', reviewer_id: 'han.y', reviewer_name: '', review_note: '[removed]', deidentified: 'PS3.15 basic profile' });
+    expect(row['image_path']).toMatch(/^IMG-[0-9A-F]{12}\.png$/);
+    expect(lastEntry()).toMatchObject({ actor: 'han.y', action: 'export.csv', entity_id: 'deid.csv' });
+    await b.screenshot('export-deidentified');
   });
 });

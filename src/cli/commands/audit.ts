@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { readAnchor, verifyAudit } from '../../core/history/index';
-import { auditReport } from '../../core/reports/index';
+import { auditReport, configuredUidRoot } from '../../core/reports/index';
 import { readAppVersion } from '../../host/createHost';
 import { findAppRoot } from '../../host/paths';
 import { loadStation, stationDirOf } from '../../core/settings/index';
@@ -13,7 +13,7 @@ export const auditCommand: Command = {
   summary: 'verify the tamper-evident audit chain; PDF audit reports (verify|report)',
   help: [
     'Usage: inspector audit verify [--db FILE] [--blobs] [--json]',
-    '       inspector audit report --out FILE.pdf [--operator ID] [--db FILE] [history filters: see history --help] [--desc] [--pdfa]',
+    '       inspector audit report --out FILE.pdf [--operator ID] [--db FILE] [history filters: see history --help] [--desc] [--pdfa] [--deidentify]',
     '',
     'Walks the audit chain from its first entry, rehashing every entry and the record it describes,',
     'and checks it against the head written beside the database. Reports the first broken link:',
@@ -34,6 +34,10 @@ export const auditCommand: Command = {
     'It also lists failed images, the integrated verdict per case (INCOMPLETE when an image failed),',
     'the station (inspector settings set station.id), thumbnails of defect and override decisions and a signature',
     'block. --pdfa writes PDF/A-2b (every font embedded; slower, see docs/REPORTS.md).',
+    '--deidentify writes what may leave the app (PS3.15 basic profile, docs/PRIVACY.md): patient ids as the',
+    "DICOM node's pseudonyms, UIDs derived under its uid_root, paths and non-UID case keys hashed, reviewer",
+    'names and notes removed, no DICOM thumbnail unless the image says Burned In Annotation NO; a line at',
+    'the top and every footer say it is de-identified.',
   ].join('\n'),
   async run(args) {
     const [sub, ...rest] = args;
@@ -67,7 +71,7 @@ async function writeReport(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     strict: true,
-    options: { ...FILTER_OPTIONS, out: { type: 'string' }, operator: { type: 'string' }, desc: { type: 'boolean' }, json: { type: 'boolean' }, pdfa: { type: 'boolean' } },
+    options: { ...FILTER_OPTIONS, out: { type: 'string' }, operator: { type: 'string' }, desc: { type: 'boolean' }, json: { type: 'boolean' }, pdfa: { type: 'boolean' }, deidentify: { type: 'boolean' } },
   });
   if (!values.out) throw usageError('audit report needs --out FILE.pdf.');
   const store = openExisting(values.db);
@@ -78,6 +82,8 @@ async function writeReport(args: string[]): Promise<number> {
       appVersion: readAppVersion(findAppRoot()),
       station: loadStation(stationDirOf(store.file)),
       pdfa: values.pdfa === true,
+      // The DICOM node's uid_root from this data folder's settings, so UIDs match what it sends.
+      ...(values.deidentify ? { deidentify: { uidRoot: configuredUidRoot(stationDirOf(store.file)) } } : {}),
     });
     if (values.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
     else {

@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
 import { agreementStats, allPacksDrift, dailyStats, errorStats, failedImageQuery, getRun, listFailedImages, packStats, searchHistory, type HistoryQuery, type ReviewStatus } from '../../core/history/index';
 import type { FailedImageRow, HistoryPage, HistoryStore, RunDetail } from '../../core/history/index';
-import { configLabel, DEFAULTS_CONFIG_SHA256, exportDataset, exportHistory, type DatasetExportResult, type ExportResult } from '../../core/reports/index';
+import { configLabel, configuredUidRoot, DEFAULTS_CONFIG_SHA256, exportDataset, exportHistory, type DatasetExportResult, type ExportResult } from '../../core/reports/index';
 import { readAppVersion } from '../../host/createHost';
 import { findAppRoot } from '../../host/paths';
+import { stationDirOf } from '../../core/settings/index';
 import type { Command } from '../command';
 import { openExisting, parseInstant, parseNumber, usageError, withStore } from '../historyDb';
 
@@ -12,7 +13,10 @@ const DAY_MS = 86_400_000;
 
 const help = [
   'Usage: inspector history list  [--db FILE] [filters] [--json]',
-  '       inspector history export --format csv|json --out FILE [--operator ID] [--db FILE] [filters] [--desc]',
+  '       inspector history export --format csv|json --out FILE [--operator ID] [--db FILE] [filters] [--desc] [--deidentify]',
+  '         --deidentify: what leaves the app de-identified (PS3.15 basic profile): patient ids as the DICOM',
+  '         node\'s pseudonyms, UIDs derived under its uid_root, paths and non-UID case keys hashed, reviewer',
+  '         names, notes and prompts removed; every row marked (column deidentified). See docs/PRIVACY.md',
   '       inspector history export --format dataset --out DIR [--operator ID] [--db FILE] [filters]',
   '         reviewed cases as a training set: ImageFolder images/<label>/, COCO annotations/coco.json,',
   '         manifest.csv (reviewer, decision, run per item), dataset.json (hashes); see docs/DATASET_EXPORT.md',
@@ -79,6 +83,7 @@ export function filterQuery(values: FilterValues): HistoryQuery {
 export function formatExport(r: ExportResult, operatorId: string): string {
   return (
     `Exported ${r.runs} run${r.runs === 1 ? '' : 's'} to ${r.file} (${r.format}, ${r.bytes} bytes)\n` +
+    (r.deidentified ? '  de-identified (PS3.15 basic profile, docs/PRIVACY.md)\n' : '') +
     `  sha256 ${r.sha256}\n  ${r.logged === false ? `NOT logged: the database is read-only (chain head #${r.audit.seq})` : `logged as audit entry #${r.audit.seq} (export.${r.format} by ${operatorId})`}\n`
   );
 }
@@ -228,9 +233,12 @@ export const historyCommand: Command = {
         'psi-limit': { type: 'string' },
         'ks-limit': { type: 'string' },
         batch: { type: 'string' },
+        deidentify: { type: 'boolean' },
       },
     });
     const out = (v: unknown, text: () => string) => process.stdout.write(values.json ? JSON.stringify(v, null, 2) + '\n' : text());
+    // Only exports leave the app; elsewhere the flag would be a silent no-op.
+    if (values.deidentify && sub !== 'export') throw usageError(`--deidentify is for history export (and audit report), not history ${sub ?? ''}.`);
 
     if (sub === 'list') {
       const query = filterQuery(values);
@@ -257,6 +265,7 @@ export const historyCommand: Command = {
     if (sub === 'export') {
       const format = values.format;
       if (format === 'dataset') {
+        if (values.deidentify) throw usageError('history export --deidentify is for --format csv or json (and audit report): a dataset export copies the images themselves, which cannot be de-identified here.');
         if (!values.out) throw usageError('history export --format dataset needs --out DIR.');
         const store = openExisting(values.db);
         try {
@@ -275,7 +284,12 @@ export const historyCommand: Command = {
       try {
         // Signed by --operator, else by the profile selected (in the app or `inspector operator select`).
         const operator = values.operator ?? store.currentOperator()?.id;
-        const result = await exportHistory(store, query, format, operator, { out: values.out, appVersion: readAppVersion(findAppRoot()) });
+        const result = await exportHistory(store, query, format, operator, {
+          out: values.out,
+          appVersion: readAppVersion(findAppRoot()),
+          // The DICOM node's uid_root from this data folder's settings, so UIDs match what it sends.
+          ...(values.deidentify ? { deidentify: { uidRoot: configuredUidRoot(stationDirOf(store.file)) } } : {}),
+        });
         out(result, () => formatExport(result, operator!));
       } finally {
         store.close();

@@ -18,6 +18,10 @@ import { configLabel } from './configHash';
 import { CaseVerdicts, PASS_LABELS, failedImages, maxErrorId, runPages, runScope, segmentationAreasText, summarise, type CaseVerdict, type ExportRun, type FailedImage, type ScopeSummary, type SegmentationFacts } from './rows';
 import type { StationFacts } from '../settings/index';
 import { thumbnailOf, type Thumbnail } from './thumbnail';
+import { DEID_STATEMENT, Deidentifier } from './deidentify';
+import { DicomIdReader, type DicomIds } from './dicomIds';
+
+const OMITTED_BURNED_IN = 'omitted in a de-identified report (a DICOM image without Burned In Annotation NO may show patient text)';
 
 export interface AuditReportOptions extends ExportOptions {
   /** Font choice; default `findReportFont()`. */
@@ -240,6 +244,19 @@ function summaryLines(w: ReportWriter, s: ScopeSummary): void {
 /** Defect and override decisions get a thumbnail: the evidence an auditor checks by eye. */
 export const needsThumbnail = (r: ExportRun): boolean => (!PASS_LABELS.test(r.verdict) && !/^uncertain$/i.test(r.verdict)) || r.reviews.some((v) => v.decision === 'override');
 
+/** A DICOM image's patient and instance, as the export's `dicom_*` columns give them. */
+function dicomLine(d: DicomIds): string {
+  return `DICOM patient ${d.patientId ?? '-'}   study ${d.studyUid ?? '-'}   series ${d.seriesUid ?? '-'}   SOP ${d.sopUid ?? '-'}`;
+}
+
+/**
+ * A de-identified report shows no DICOM pixels unless the file says it has no burned-in annotation:
+ * names and dates burned into the image cannot be removed from a thumbnail (docs/PRIVACY.md).
+ */
+export function burnedInRisk(r: ExportRun): boolean {
+  return r.imageFormat === 'dicom' && r.dicom?.burnedIn !== 'NO';
+}
+
 function runBlock(w: ReportWriter, r: ExportRun, thumb?: Thumbnail | string): void {
   // Title, pack, image and AI lines, the thumbnail and the first review line on one page: keeping
   // only the title's 70 pt let the thumbnail fill the page and push "Not reviewed" onto the next,
@@ -252,6 +269,7 @@ function runBlock(w: ReportWriter, r: ExportRun, thumb?: Thumbnail | string): vo
     .join(', ');
   w.line(`Pack ${r.packName}@${r.packVersion}${hashes ? ` (${hashes})` : ''} on ${r.provider}`, { indent: 12 });
   w.line(`Image ${r.sourcePath}  sha256 ${r.imageSha256.slice(0, 16)}`, { indent: 12, color: GREY });
+  if (r.dicom) w.line(dicomLine(r.dicom), { indent: 12, color: GREY, size: 7.5 });
   w.line(`AI: ${r.verdict}   score ${r.score.toFixed(4)}${r.threshold !== null ? `   threshold ${r.threshold}` : ''}`, { indent: 12 });
   if (r.segmentation) w.line(segmentationLine(r.segmentation), { indent: 12 });
   if (typeof thumb === 'string') w.line(`Thumbnail unavailable: ${thumb}`, { indent: 12, color: GREY });
@@ -261,7 +279,7 @@ function runBlock(w: ReportWriter, r: ExportRun, thumb?: Thumbnail | string): vo
   for (const v of r.reviews) {
     const by = supersededBy.get(v.id);
     w.line(
-      `Review #${v.id}  ${iso(v.createdAt)}  ${v.operatorName ?? '?'} (${v.operatorId}): ${v.decision}${v.label ? ` -> ${v.label}` : ''}` +
+      `Review #${v.id}  ${iso(v.createdAt)}  ${r.deidentified ? v.operatorId : `${v.operatorName ?? '?'} (${v.operatorId})`}: ${v.decision}${v.label ? ` -> ${v.label}` : ''}` +
         `${v.supersedes !== null ? `  [corrects #${v.supersedes}]` : ''}${by !== undefined ? `  [superseded by #${by}]` : '  [effective]'}`,
       { indent: 12, color: by !== undefined ? GREY : 'black' },
     );
@@ -300,8 +318,10 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 /** Run ids as a person scans them: `runs 3, 4` or, for many, `12 runs (3 … 40)`. */
 const runIdsText = (ids: readonly number[]) => (ids.length <= 6 ? `${ids.length === 1 ? 'run' : 'runs'} ${ids.join(', ') || '-'}` : `${ids.length} runs (${ids[0]} … ${ids.at(-1)})`);
 
-function caseLines(w: ReportWriter, cases: CaseVerdict[]): void {
-  if (!cases.length) return w.line('No case in the scope.', { color: GREY });
+function caseLines(w: ReportWriter, list: CaseVerdict[], deid: Deidentifier | null): void {
+  if (!list.length) return w.line('No case in the scope.', { color: GREY });
+  // Stored verdicts are looked up by the real keys; only what is drawn is de-identified.
+  const cases = deid ? list.map((c) => ({ ...c, caseKey: deid.caseKey(c.caseKey), reviews: c.reviews.map((v) => deid.reviewText(v)) })) : list;
   for (const c of cases) {
     const color = c.verdict === 'PASS' ? GREEN : RED;
     const v = c.stored;
@@ -371,10 +391,13 @@ export async function auditReport(
   const nFailed = failed.length - nSkipped;
   const buffered = summary.runs <= (opts.bufferPagesUpTo ?? BUFFER_PAGES_UP_TO);
   const cases = new CaseVerdicts();
+  // Opened before the file: a bad uid_root or a read-only history without a key writes nothing.
+  const deid = opts.deidentify ? Deidentifier.open(store, opts.deidentify) : null;
+  const dicomIds = new DicomIdReader();
   const file = new ExportFile(opts.out);
   let runs = 0;
   try {
-    const w = new ReportWriter(font, `Inspector audit report  ·  exported by ${operator.name} (${operator.id})  ·  ${iso(exportedAt)}`, {
+    const w = new ReportWriter(font, `Inspector audit report  ·  exported by ${operator.name} (${operator.id})  ·  ${iso(exportedAt)}${deid ? '  ·  de-identified (PS3.15 basic profile)' : ''}`, {
       Title: 'Inspector audit report',
       Author: `${operator.name} (${operator.id})`,
       Subject: `Audit report through run ${scope.maxRunId}, chain head #${head.seq}`,
@@ -389,12 +412,16 @@ export async function auditReport(
 
     w.line('Inspector audit report', { bold: true, size: 18 });
     doc.moveDown(0.4);
+    if (deid) {
+      w.line(DEID_STATEMENT, { bold: true, size: 9, color: RED });
+      doc.moveDown(0.3);
+    }
     w.field('Exported by', `${operator.name} (${operator.id}, ${operator.role})`);
     w.field('Exported at', iso(exportedAt));
     if (opts.appVersion) w.field('Inspector version', opts.appVersion);
     const st = opts.station;
     w.field('Station', st?.id ? `${st.id}${st.name ? ` (${st.name})` : ''}${st.line ? `, line ${st.line}` : ''}` : 'not set (inspector settings set station.id ID)', st?.id ? undefined : GREY);
-    const filters = describeFilters(query);
+    const filters = deid ? deid.filters(describeFilters(query)) : describeFilters(query);
     w.field('Filters', Object.keys(filters).length ? Object.entries(filters).map(([k, v]) => `${k} = ${Array.isArray(v) ? v.join(', ') : v}`).join('; ') : 'none (every run)');
     w.field('Runs covered', `recorded up to run ${scope.maxRunId}, ordered by ${query.sort ?? 'time'} ${query.order ?? 'asc'}`);
     if (!font.regular) w.line('No CJK font was found on this station: characters outside Latin-1 are shown as "?". Set INSPECTOR_REPORT_FONT.', { color: RED });
@@ -414,8 +441,10 @@ export async function auditReport(
     for (const page of runPages(store.db, scope, opts.pageSize)) {
       for (const r of page) {
         cases.addRun(r);
-        const thumb = opts.thumbnails !== false && needsThumbnail(r) ? await thumbnailOf(r.sourcePath, r.regions, r.imageSha256) : undefined;
-        runBlock(w, r, thumb);
+        r.dicom = await dicomIds.of(r);
+        const wanted = opts.thumbnails !== false && needsThumbnail(r);
+        const thumb = !wanted ? undefined : deid && burnedInRisk(r) ? OMITTED_BURNED_IN : await thumbnailOf(r.sourcePath, r.regions, r.imageSha256);
+        runBlock(w, deid ? deid.run(r) : r, thumb);
       }
       runs += page.length;
       opts.onProgress?.(runs);
@@ -428,12 +457,12 @@ export async function auditReport(
     else w.line('Images that could not be read or inspected. They have no AI verdict; their cases are never PASS (see Case verdicts for what each was given). Files skipped as not images are listed too; they do not make a case incomplete.', { color: GREY, size: 8 });
     for (const f of failed) {
       cases.addFailed(f);
-      failedBlock(w, f);
+      failedBlock(w, deid ? deid.failed(f) : f);
     }
 
     w.heading('Case verdicts');
     w.line('The integrated verdict each case was given when it was inspected, with the policy that produced it; a case inspected more than once in the period lists every verdict it was given, oldest first. Cases from before verdicts were stored are recomputed (INCOMPLETE when any image failed, else the highest-scoring defect, else UNCERTAIN, else PASS) and marked RECOMPUTED.', { color: GREY, size: 8 });
-    caseLines(w, cases.list(store.db, { ...(query.from !== undefined ? { from: query.from } : {}), ...(query.to !== undefined ? { to: query.to } : {}), maxId: verdictsThrough }));
+    caseLines(w, cases.list(store.db, { ...(query.from !== undefined ? { from: query.from } : {}), ...(query.to !== undefined ? { to: query.to } : {}), maxId: verdictsThrough }), deid);
 
     signatureBlock(w, operator, exportedAt);
     w.endOfReport(runs, nFailed);
@@ -444,5 +473,5 @@ export async function auditReport(
     file.abort();
     throw e;
   }
-  return { ...sealExport(store, file, 'pdf', operator, runs), chain, failedImages: nFailed, skippedFiles: nSkipped };
+  return { ...sealExport(store, file, 'pdf', operator, runs), chain, failedImages: nFailed, skippedFiles: nSkipped, ...(deid ? { deidentified: true } : {}) };
 }

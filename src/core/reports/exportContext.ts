@@ -9,6 +9,7 @@ import { readHead, type ChainHead } from '../history/audit';
 import type { HistoryQuery, HistoryStore, Operator } from '../history/index';
 import { recordEvent } from '../history/records';
 import { InspectorError } from '../../shared/errors';
+import type { DeidSettings } from './deidentify';
 import type { ExportFile } from './output';
 
 export type ExportFormat = 'csv' | 'json' | 'pdf';
@@ -22,6 +23,8 @@ export interface ExportOptions {
   pageSize?: number;
   /** Called after each page with the runs written so far. */
   onProgress?: (runs: number) => void;
+  /** De-identify what leaves the app (deidentify.ts, docs/PRIVACY.md) under the DICOM node's UID root. */
+  deidentify?: DeidSettings;
 }
 
 export interface ExportResult {
@@ -34,6 +37,8 @@ export interface ExportResult {
   audit: ChainHead;
   /** False when the database is read-only (archive media): the export could not be logged in the chain. */
   logged?: boolean;
+  /** True when the file was de-identified (docs/PRIVACY.md). */
+  deidentified?: boolean;
 }
 
 export function requireOperator(store: HistoryStore, operatorId: string | null | undefined): Operator {

@@ -7,6 +7,8 @@ import { latestVerdicts, maxCaseVerdictId, offMachineAnchor, readAnchor, type Hi
 import { InspectorError } from '../../shared/errors';
 import { BOM, csvLine, type CsvCell } from './csv';
 import { chainHead, describeFilters, nextTurn, requireOperator, sealExport, type ExportOptions, type ExportResult } from './exportContext';
+import { DEID_PROFILE, Deidentifier } from './deidentify';
+import { DicomIdReader } from './dicomIds';
 import { ExportFile } from './output';
 import { effectiveReview, failedImages, maxErrorId, runPages, runScope, segmentationAreasText, type ExportRun, type FailedImage } from './rows';
 
@@ -58,6 +60,14 @@ export const EXPORT_COLUMNS: readonly { name: string; value: (r: ExportRun) => C
   { name: 'segmentation_areas', value: (r) => (r.segmentation ? segmentationAreasText(r.segmentation) : null) },
   // Filled only on the last row (`record` = `audit_anchor`): the chain head to keep off the machine.
   { name: 'audit_anchor', value: () => null },
+  // DICOM images: the identifiers from the file's header (hash-checked; empty when the file moved or
+  // changed). De-identified exports give the pseudonym and derived UIDs the DICOM node sends.
+  { name: 'dicom_patient_id', value: (r) => r.dicom?.patientId ?? null },
+  { name: 'dicom_study_uid', value: (r) => r.dicom?.studyUid ?? null },
+  { name: 'dicom_series_uid', value: (r) => r.dicom?.seriesUid ?? null },
+  { name: 'dicom_sop_uid', value: (r) => r.dicom?.sopUid ?? null },
+  // `PS3.15 basic profile` on every row of a de-identified export (docs/PRIVACY.md), so rows copied out keep the mark.
+  { name: 'deidentified', value: (r) => r.deidentified ?? null },
 ];
 
 /** `rule_based rule 2; incomplete DEFECT` — how the stored verdict was reached. */
@@ -87,8 +97,9 @@ const FAILED_CELLS: Record<string, (f: FailedImage) => CsvCell> = {
   error_code: (f) => f.code,
   error_message: (f) => f.message,
 };
-export const failedCells = (f: FailedImage, kase?: StoredCaseVerdict): CsvCell[] =>
+export const failedCells = (f: FailedImage, kase?: StoredCaseVerdict, deidentified?: string): CsvCell[] =>
   EXPORT_COLUMNS.map((c) => {
+    if (c.name === 'deidentified') return deidentified ?? null;
     const own = FAILED_CELLS[c.name];
     if (own) return own(f);
     // A failed image's case verdict (not for skipped files: they belong to no judgement).
@@ -116,6 +127,9 @@ export async function exportHistory(
   const verdictsThrough = maxCaseVerdictId(store.db);
   const failed = failedImages(store.db, query, maxErrorId(store.db));
   const failedCases = latestVerdicts(store.db, [...new Set(failed.flatMap((f) => (f.caseKey ? [f.caseKey] : [])))], { maxId: verdictsThrough });
+  // Opened before the file: a bad uid_root or a read-only history without a key writes nothing.
+  const deid = opts.deidentify ? Deidentifier.open(store, opts.deidentify) : null;
+  const dicomIds = new DicomIdReader();
   const file = new ExportFile(opts.out);
   let runs = 0;
   try {
@@ -126,7 +140,9 @@ export async function exportHistory(
         exported_at: new Date().toISOString(),
         exported_by: { id: operator.id, name: operator.name, role: operator.role },
         app_version: opts.appVersion ?? null,
-        filters: describeFilters(query),
+        filters: deid ? deid.filters(describeFilters(query)) : describeFilters(query),
+        // What left the app de-identified, and how (docs/PRIVACY.md); false for a full export.
+        deidentified: deid ? deid.describe() : false,
         order: { by: query.sort ?? 'time', direction: query.order ?? 'asc' },
         through_run_id: scope.maxRunId,
         failed_images: failed.filter((f) => !f.skipped).length,
@@ -140,7 +156,9 @@ export async function exportHistory(
     }
     for (const page of runPages(store.db, scope, opts.pageSize)) {
       let chunk = '';
-      for (const r of page) {
+      for (const raw of page) {
+        raw.dicom = await dicomIds.of(raw);
+        const r = deid ? deid.run(raw) : raw;
         if (format === 'csv') chunk += csvLine(EXPORT_COLUMNS.map((c) => c.value(r)));
         else chunk += `${runs ? ',' : ''}\n${JSON.stringify(Object.fromEntries(EXPORT_COLUMNS.map((c) => [c.name, c.value(r)])))}`;
         runs++;
@@ -152,17 +170,17 @@ export async function exportHistory(
     // Failed images after the runs: rows of their own kind (`record`), never hidden in a count.
     let chunk = '';
     for (const [i, f] of failed.entries()) {
-      const cells = failedCells(f, f.caseKey ? failedCases.get(f.caseKey) : undefined);
+      const cells = failedCells(deid ? deid.failed(f) : f, f.caseKey ? failedCases.get(f.caseKey) : undefined, deid ? DEID_PROFILE : undefined);
       if (format === 'csv') chunk += csvLine(cells);
       else chunk += `${runs + i ? ',' : ''}\n${JSON.stringify(Object.fromEntries(EXPORT_COLUMNS.map((c, j) => [c.name, cells[j]])))}`;
     }
     file.write(chunk);
     // CSV has no header block: the off-machine anchor is its last row, a record of its own kind.
-    if (format === 'csv') file.write(csvLine(EXPORT_COLUMNS.map((c) => (c.name === 'record' ? 'audit_anchor' : c.name === 'run_at' ? new Date().toISOString() : c.name === 'audit_anchor' ? anchorText(anchor) : null))));
+    if (format === 'csv') file.write(csvLine(EXPORT_COLUMNS.map((c) => (c.name === 'record' ? 'audit_anchor' : c.name === 'run_at' ? new Date().toISOString() : c.name === 'audit_anchor' ? anchorText(anchor) : c.name === 'deidentified' && deid ? DEID_PROFILE : null))));
     if (format === 'json') file.write(`\n]}\n`);
   } catch (e) {
     file.abort();
     throw e;
   }
-  return { ...sealExport(store, file, format, operator, runs), failedImages: failed.filter((f) => !f.skipped).length };
+  return { ...sealExport(store, file, format, operator, runs), failedImages: failed.filter((f) => !f.skipped).length, ...(deid ? { deidentified: true } : {}) };
 }

@@ -6,3 +6,5 @@ export { requireOperator, type ExportFormat, type ExportOptions, type ExportResu
 export { guardText, csvLine, BOM } from './csv';
 export { exportDataset, reviewedLabel, pathSegment, polygonArea, MANIFEST_COLUMNS, DATASET_FORMAT, type DatasetExportResult, type SkipReason } from './exportDataset';
 export { configLabel, DEFAULTS_CONFIG_SHA256 } from './configHash';
+export { Deidentifier, configuredUidRoot, DEID_PROFILE, DEID_STATEMENT, REMOVED, type DeidSettings } from './deidentify';
+export { DicomIdReader, dicomIdsOf, type DicomIds } from './dicomIds';

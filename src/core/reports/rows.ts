@@ -12,6 +12,7 @@ import type { HistoryRow, ReviewDecision, StoredCaseVerdict } from '../history/t
 import { failedImageQuery, listFailedImages, maxErrorId, type FailedImageRow } from '../history/failures';
 import { verdictsInPeriod, PASS_LABELS, recomputeCase, recomputeVerdict, verdictsForRuns } from '../history/caseVerdicts';
 import { InspectorError } from '../../shared/errors';
+import type { DicomIds } from './dicomIds';
 
 export interface ExportReview {
   id: number;
@@ -46,6 +47,12 @@ export interface ExportRun extends Omit<HistoryRow, 'review' | 'groundingPrompt'
   trustFigure: number | null;
   /** Segmentation runs: each defect class's area (whole source px, mm² when the spacing was known) and the pixel cut that decided. */
   segmentation: SegmentationFacts | null;
+  /** The image's format as recorded (`dicom`, `png`, …). */
+  imageFormat: string;
+  /** DICOM images: the identifiers from the file's header (exports fill it; see dicomIds.ts). */
+  dicom?: DicomIds | null;
+  /** Set on a run that was de-identified (deidentify.ts): the profile it went through. */
+  deidentified?: string;
 }
 
 export interface SegmentationFacts {
@@ -130,7 +137,7 @@ export function* runPages(db: Database.Database, scope: RunScope, pageSize = 100
   const select = (after: boolean) =>
     db.prepare(
       `SELECT r.id AS runId, r.created_at AS createdAt, c.case_key AS caseKey, c.line, c.station, i.source_path AS sourcePath,
-         i.sha256 AS imageSha256, i.modality, r.pack_name AS packName, r.pack_version AS packVersion, r.pack_hashes AS packHashes,
+         i.sha256 AS imageSha256, i.format AS imageFormat, i.modality, r.pack_name AS packName, r.pack_version AS packVersion, r.pack_hashes AS packHashes,
          r.provider, r.batch_id AS batchId, r.regions, r.scores, r.thresholds, r.verdict, r.score, r.threshold, r.grounding_prompt AS groundingPrompt,
          json_extract(r.explanation, '$.method') AS explanationMethod, json_extract(r.explanation, '$.trust.verdict') AS trustVerdict,
          json_extract(r.explanation, '$.trust.figure') AS trustFigure, ${scope.key} AS k

@@ -1,10 +1,14 @@
 /** `inspector history export` and `inspector audit report` as a user runs them (bin/inspector.js, real files). */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HistoryStore } from '../../../src/core/history/index';
+import { deidentify } from '../../../src/core/dicomnet/deid';
+import { deidKey } from '../../../src/core/dicomnet/node';
+import { readSource } from '../../../src/core/dicomnet/objects/common';
+import { saveDicomSetting } from '../../../src/core/settings/index';
 import { repoRoot } from '../../support/paths';
 import { sampleRecord, tempDir } from '../../unit/history/support';
 import { parseCsv } from './support/csv';
@@ -109,5 +113,70 @@ describe('inspector history export / audit report', () => {
     expect(text).toContain('Station: ST01, line L2');
     const fonts = spawnSync('pdffonts', [out], { encoding: 'utf8' }).stdout.trim().split('\n').slice(2);
     expect(fonts.every((row) => row.split(/\s+/).at(-5) === 'yes')).toBe(true);
+  });
+});
+
+describe('--deidentify on history export and audit report (bin/inspector.js)', () => {
+  const d = tempDir('inspector-cli-deid-');
+  const run = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [join(repoRoot, 'bin', 'inspector.js'), ...args], { encoding: 'utf8', env: { ...process.env, INSPECTOR_DATA_DIR: d.dir } });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+  const ROOT = '1.2.826.0.1.3680043.10.543';
+  const PATIENT_DIR = join(d.dir, 'Doe^Jane');
+  const source = join(repoRoot, 'tests', 'fixtures', 'imaging', 'voi', 'ct_small_voilut.dcm');
+  const study = '1.3.6.1.4.1.5962.1.2.1.20040119072730.12322';
+  let node: Record<string, string>;
+  beforeAll(() => {
+    mkdirSync(PATIENT_DIR);
+    const file = join(PATIENT_DIR, 'IM0001.dcm');
+    copyFileSync(source, file);
+    // The DICOM node's configuration names the organisation root the UIDs are derived under.
+    writeFileSync(join(d.dir, 'dicom.yaml'), `uid_root: "${ROOT}"\n`);
+    saveDicomSetting(d.dir, 'dicom.yaml');
+    const s = HistoryStore.open(d.file);
+    s.createOperator({ id: 'park.m', name: '박민준', role: 'supervisor' });
+    const sha = createHash('sha256').update(readFileSync(file)).digest('hex');
+    s.recordInferences([sampleRecord(1, { case: { key: study, kind: 'study' }, image: { sourcePath: file, sha256: sha, format: 'dicom', modality: 'ct', width: 128, height: 128, validation: { outcome: 'ok' } } })]);
+    node = deidentify(readSource(file), { uidRoot: ROOT, key: deidKey(s.db) }) as Record<string, string>;
+    s.close();
+  });
+  afterAll(() => d.cleanup());
+
+  it('history export --deidentify: the node\'s pseudonym and UIDs under dicom.yaml\'s uid_root, no patient folder or id; the flag is in --help', () => {
+    const out = join(d.dir, 'deid.csv');
+    const r = run('history', 'export', '--format', 'csv', '--out', out, '--operator', 'park.m', '--db', d.file, '--deidentify');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('de-identified (PS3.15 basic profile');
+    const text = readFileSync(out, 'utf8');
+    for (const s of ['Doe^Jane', '1CT1', study, 'IM0001']) expect(text, s).not.toContain(s);
+    const rows = parseCsv(text.slice(1));
+    const row = Object.fromEntries(rows[0]!.map((k, i) => [k, rows[1]![i]]));
+    expect(row).toMatchObject({ dicom_patient_id: node['PatientID'], case_key: node['StudyInstanceUID'], dicom_sop_uid: node['SOPInstanceUID'], deidentified: 'PS3.15 basic profile' });
+    expect(row['case_key']!.startsWith(`${ROOT}.`)).toBe(true);
+    // Without the flag the same export names the patient's folder and id.
+    const full = join(d.dir, 'full.csv');
+    expect(run('history', 'export', '--format', 'csv', '--out', full, '--operator', 'park.m', '--db', d.file).code).toBe(0);
+    expect(readFileSync(full, 'utf8')).toContain('Doe^Jane');
+    expect(readFileSync(full, 'utf8')).toContain(',1CT1,');
+    expect(run('history', '--help').out).toContain('--deidentify');
+    expect(run('audit', '--help').out).toContain('--deidentify');
+  });
+
+  it('audit report --deidentify says so on the page; --deidentify is refused where it would do nothing', async () => {
+    const out = join(d.dir, 'deid.pdf');
+    const r = run('audit', 'report', '--out', out, '--operator', 'park.m', '--db', d.file, '--deidentify');
+    expect(r.code, r.err).toBe(0);
+    const text = (await pdfText(readFileSync(out))).join('\n').replace(/\s+/g, ' ');
+    expect(text).toContain('De-identified (PS3.15 basic profile):');
+    expect(text).toContain(`DICOM patient ${node['PatientID']}`);
+    for (const s of ['Doe^Jane', '1CT1', study]) expect(text, s).not.toContain(s);
+    const dataset = run('history', 'export', '--format', 'dataset', '--out', join(d.dir, 'ds'), '--operator', 'park.m', '--db', d.file, '--deidentify');
+    expect(dataset.code).toBe(2);
+    expect(dataset.err).toContain('--deidentify is for --format csv or json');
+    expect(existsSync(join(d.dir, 'ds'))).toBe(false);
+    const list = run('history', 'list', '--db', d.file, '--deidentify');
+    expect(list.code).toBe(2);
+    expect(list.err).toContain('--deidentify is for history export');
   });
 });

@@ -35,6 +35,10 @@ describe('history.export channel', () => {
     expect(input.safeParse({ format: 'csv', filters: {}, out: '/etc/passwd' }).success).toBe(false);
     expect(input.safeParse({ format: 'csv', filters: { out: '/tmp/x' } }).success).toBe(false);
     expect(input.safeParse({ format: 'xlsx', filters: {} }).success).toBe(false);
+    // De-identification is a yes/no the host acts on; nothing else rides along with it.
+    expect(input.safeParse({ format: 'pdf', filters: {}, deidentify: true }).success).toBe(true);
+    expect(input.safeParse({ format: 'pdf', filters: {}, deidentify: 'yes' }).success).toBe(false);
+    expect(input.safeParse({ format: 'pdf', filters: {}, deidentify: { uidRoot: '1.2' } }).success).toBe(false);
   });
 
   it('refuses before asking for a path when no operator profile is selected', async () => {
@@ -80,5 +84,25 @@ describe('history.export channel', () => {
     const r = await call({ format: 'pdf', filters: {} });
     expect(r).toMatchObject({ cancelled: false, chainOk: true, runs: 8 });
     expect(existsSync(answer)).toBe(true);
+  });
+
+  it('deidentify: true gives a marked, de-identified file and says so in the result', async () => {
+    answer = join(t.dir, 'deid.json');
+    const r = await call({ format: 'json', filters: {}, deidentify: true });
+    expect(r).toMatchObject({ cancelled: false, format: 'json', deidentified: true });
+    const doc = JSON.parse(readFileSync(answer, 'utf8')) as { header: { deidentified: { profile: string; uid_root: string } }; rows: Record<string, unknown>[] };
+    // No dicom.yaml in this data folder: the node's default root.
+    expect(doc.header.deidentified).toMatchObject({ profile: 'PS3.15 basic profile', uid_root: '2.25' });
+    const runs = doc.rows.filter((row) => row['record'] === 'run');
+    expect(runs).toHaveLength(8);
+    for (const row of runs) {
+      expect(row['image_path']).toMatch(/^IMG-[0-9A-F]{12}\.png$/);
+      expect(row['case_key']).toMatch(/^CASE-[0-9A-F]{12}$/);
+      expect(row['deidentified']).toBe('PS3.15 basic profile');
+    }
+    expect(readFileSync(answer, 'utf8')).not.toContain('/samples/');
+    answer = join(t.dir, 'full-again.json');
+    expect(await call({ format: 'json', filters: {} })).not.toHaveProperty('deidentified');
+    expect(readFileSync(answer, 'utf8')).toContain('/samples/');
   });
 });

@@ -10,23 +10,26 @@ type Status = { kind: 'ok' | 'info' | 'error'; text: string } | null;
 
 /**
  * Exports what the filters select. The host asks where to save and signs the export with the
- * operator profile; this bar only names the format and reports the outcome.
+ * operator profile; this bar only names the format (and whether to de-identify) and reports the outcome.
  */
 export function ExportBar() {
   const t = useT();
   const filters = useHistoryStore((s) => s.filters);
   const [busy, setBusy] = useState<Format | null>(null);
   const [status, setStatus] = useState<Status>(null);
+  // Off by default: a file kept on the station is the full record; one that leaves it is de-identified.
+  const [deidentify, setDeidentify] = useState(false);
 
   async function run(format: Format) {
     setBusy(format);
     setStatus({ kind: 'info', text: t('export.working') });
     try {
-      const r = await call('history.export', { format, filters: exportFilters(filters) });
+      const r = await call('history.export', { format, filters: exportFilters(filters), ...(deidentify ? { deidentify: true } : {}) });
       if (r.cancelled) setStatus({ kind: 'info', text: t('export.cancelled') });
       else {
         const broken = r.chainOk === false ? ` ${t('export.chainBroken')}` : '';
-        setStatus({ kind: broken ? 'error' : 'ok', text: `${t('export.saved')}: ${r.fileName} — ${r.runs} ${t('export.runs')}; ${t('export.logged')} #${r.auditSeq}.${broken}` });
+        const deid = r.deidentified ? ` (${t('export.deidentified')})` : '';
+        setStatus({ kind: broken ? 'error' : 'ok', text: `${t('export.saved')}: ${r.fileName}${deid} — ${r.runs} ${t('export.runs')}; ${t('export.logged')} #${r.auditSeq}.${broken}` });
       }
     } catch (e) {
       const info = toErrorInfo(e);
@@ -46,6 +49,10 @@ export function ExportBar() {
       {button('csv')}
       {button('json')}
       {button('pdf')}
+      <label className="export-deidentify" title={t('export.deidentifyHint')}>
+        <input type="checkbox" checked={deidentify} onChange={(e) => setDeidentify(e.target.checked)} disabled={busy !== null} data-testid="export-deidentify" />
+        {t('export.deidentify')}
+      </label>
       <span role="status" className={`export-status ${status?.kind ?? ''}`} data-testid="export-status" data-kind={status?.kind ?? ''}>
         {status?.text}
       </span>
