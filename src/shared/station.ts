@@ -27,6 +27,9 @@ export const StationFeedCorrection = z.object({
   label: z.string().nullable(),
   reviewer: z.string(),
   reviewedAt: z.string(),
+  /** The case verdict with the reviews so far (the correction message's `correctedVerdict`); absent from older hosts. */
+  correctedVerdict: z.string().optional(),
+  verdictChanged: z.boolean().optional(),
 });
 export type StationFeedCorrection = z.infer<typeof StationFeedCorrection>;
 

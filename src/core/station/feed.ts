@@ -7,21 +7,23 @@
  */
 import type { StationConnection, StationEvent, StationFeedCase, StationFeedCorrection } from '../../shared/station';
 import { explanationState, type ExplanationState, type StationExplanation } from './explanation';
-import type { ReviewRow } from './ledger';
 import type { StationCorrection, StationFindings, StationResult } from './result';
 import type { StationService } from './service';
 
 export const FEED_LIMIT = 50;
 
-function correctionOf(r: StationResult, review: Pick<ReviewRow, 'id' | 'runId' | 'decision' | 'label' | 'operatorId' | 'createdAt'>): StationFeedCorrection {
+/** A published correction as the Line room shows it: the reviewer's decision and what the case verdict became. */
+function feedCorrection(c: StationCorrection): StationFeedCorrection {
   return {
-    reviewId: review.id,
-    runId: review.runId,
-    view: r.images.find((i) => i.runId === review.runId)?.view ?? null,
-    decision: review.decision,
-    label: review.label,
-    reviewer: review.operatorId,
-    reviewedAt: new Date(review.createdAt).toISOString(),
+    reviewId: c.reviewId,
+    runId: c.runId,
+    view: c.view,
+    decision: c.decision,
+    label: c.label,
+    reviewer: c.reviewer,
+    reviewedAt: c.reviewedAt,
+    correctedVerdict: c.correctedVerdict,
+    verdictChanged: c.verdictChanged,
   };
 }
 
@@ -82,7 +84,7 @@ export class StationFeedModel {
     this.cases = ledger.recent(station.config.station.id, limit).map((r) =>
       feedCase(
         r,
-        ledger.reviewsOfRuns(r.runIds).map((rv) => correctionOf(r, rv)),
+        ledger.reviewsOfRuns(r.runIds).map((rv) => feedCorrection(station.correctionOf(r, rv))),
         ledger.findingsOf(r),
         explanationState(ledger.store, r),
       ),
@@ -115,7 +117,7 @@ export class StationFeedModel {
       this.onEvent({ type: 'case', seq: ++this.seqNo, case: this.cases[i]! });
     });
     on(station, 'correction', (c: StationCorrection) => {
-      const fc: StationFeedCorrection = { reviewId: c.reviewId, runId: c.runId, view: c.view, decision: c.decision, label: c.label, reviewer: c.reviewer, reviewedAt: c.reviewedAt };
+      const fc = feedCorrection(c);
       const kase = this.cases.find((x) => x.resultId === c.resultId);
       if (kase && !kase.corrections.some((x) => x.reviewId === fc.reviewId)) kase.corrections = [...kase.corrections, fc];
       this.onEvent({ type: 'correction', seq: ++this.seqNo, resultId: c.resultId, correction: fc });

@@ -183,6 +183,33 @@ export class StationLedger {
     return rows.map(({ message, ...review }) => ({ review, result: JSON.parse(message) as StationResult }));
   }
 
+  /**
+   * The reviews of one case's runs (deciding and findings, via station_runs) already turned into
+   * corrections (id at or below the station's review cursor), oldest first, with the case.
+   */
+  publishedReviewsOf(station: string, caseUid: string): ReviewRow[] {
+    return this.store
+      .sql(
+        `SELECT r.id, r.run_id AS runId, r.operator_id AS operatorId, r.decision, r.label, r.note, r.supersedes, r.created_at AS createdAt
+         FROM reviews r JOIN station_runs s ON s.run_id = r.run_id WHERE s.case_uid = ? AND r.id <= ? ORDER BY r.id`,
+      )
+      .all(caseUid, this.reviewCursor(station)) as ReviewRow[];
+  }
+
+  /** The newest review of this station's cases already turned into a correction, with its case (OPC UA LastCorrection after a restart). */
+  lastPublishedReview(station: string): { review: ReviewRow; result: StationResult } | null {
+    const row = this.store
+      .sql(
+        `SELECT r.id, r.run_id AS runId, r.operator_id AS operatorId, r.decision, r.label, r.note, r.supersedes, r.created_at AS createdAt, c.message
+         FROM reviews r JOIN station_runs s ON s.run_id = r.run_id JOIN station_cases c ON c.uid = s.case_uid
+         WHERE r.id <= ? AND c.station = ? ORDER BY r.id DESC LIMIT 1`,
+      )
+      .get(this.reviewCursor(station), station) as (ReviewRow & { message: string }) | undefined;
+    if (!row) return null;
+    const { message, ...review } = row;
+    return { review, result: JSON.parse(message) as StationResult };
+  }
+
   /** The last review id turned into corrections (kept in settings, written with the outbox row). */
   reviewCursor(station: string): number {
     const r = this.store.sql('SELECT value FROM settings WHERE key = ?').get(`station.${station}.reviewCursor`) as { value: string } | undefined;

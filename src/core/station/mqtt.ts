@@ -7,7 +7,7 @@
  *   <topic>/last    the last result, retained (a new subscriber learns the current part at once)
  *   <topic>/state   birth "online" / last will "offline", retained
  *   <topic>/queue   queue depth, retained, QoS 0
- *   <topic>/correction  a reviewer's decision on a published result (names its resultId), via the outbox
+ *   <topic>/correction  a reviewer's decision on a published result (names its resultId) and the case verdict it leaves (correctedVerdict), via the outbox
  *   <topic>/findings    a case's non-deciding findings (grounding boxes), after its result, via the outbox
  *   <topic>/explanation a case's recorded explanation maps (method, class, regions, map SHA-256), after its result, via the outbox
  */

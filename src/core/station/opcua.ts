@@ -4,7 +4,8 @@
  *   State (Initialized / Ready / Busy / Stopped), QueueDepth, ResultCount,
  *   LastResultId, LastPartId, LastLot, LastVerdict, LastEvaluation (OPC 40001-101
  *   ResultEvaluationEnum: 1 OK, 2 NotOK, 3 NotDecidable), LastEvaluationName, LastCreationTime,
- *   LastResult (the full JSON result, as on MQTT), LastCorrection (a reviewer's correction, JSON),
+ *   LastResult (the full JSON result, as on MQTT), LastCorrection (the last correction, JSON; after
+ *   a restart rebuilt from the history),
  *   handshake: Busy, ResultReady, PendingResultId;
  *   methods TriggerInspection(PartId) → (ResultId, Verdict, Evaluation) and AcknowledgeResult(ResultId).
  * Every result raises the Machine Vision ResultReadyEventType on the station object with ResultId,
@@ -15,6 +16,10 @@
  * ResultId, PartId, RunIds, MapSha256 (one per map) and ExplanationContent (the JSON message, as on
  * MQTT), and sets LastExplanation, LastExplanationResultId, LastExplanationMapSha256 — never the
  * verdict variables: an explanation does not change a published result.
+ * A reviewer's correction raises this server's CorrectionEventType (a BaseEventType) on the station
+ * object with ResultId (the original), CorrectionId, PartId, OriginalVerdict, CorrectedVerdict,
+ * CorrectedEvaluation (ResultEvaluationEnum code), VerdictChanged, Reviewer, ReviewedAt and
+ * CorrectionContent (the JSON message, as on MQTT); the Last* result variables do not change.
  * Security: SignAndEncrypt with Basic256Sha256 only by default, certificates in <dataDir>/pki
  * (unknown client certificates land in pki/rejected until an admin moves them to pki/trusted/certs),
  * anonymous off unless configured, users checked against passwords held in environment variables.
@@ -131,7 +136,9 @@ export async function startOpcUaServer(station: Station, cfg: OpcUaConfig, dataD
   variable('LastEvaluationName', DataType.String, last?.evaluation ?? 'Undefined');
   variable('LastCreationTime', DataType.DateTime, last ? new Date(last.createdAt) : null);
   variable('LastResult', DataType.String, last ? JSON.stringify(last) : '');
-  variable('LastCorrection', DataType.String, '');
+  // The last correction published (after a restart too: rebuilt from the history as it was sent).
+  const lastCorrected = station.lastCorrection();
+  variable('LastCorrection', DataType.String, lastCorrected ? JSON.stringify(lastCorrected) : '');
   // The last explanation recorded (after a restart too: rebuilt from the records of the last result that has one).
   const lastExplained = lastExplanation(station);
   variable('LastExplanationResultId', DataType.String, lastExplained?.resultId ?? '');
@@ -145,6 +152,21 @@ export async function startOpcUaServer(station: Station, cfg: OpcUaConfig, dataD
   eventField('RunIds', DataType.UInt32, 1);
   eventField('MapSha256', DataType.String, 1);
   eventField('ExplanationContent', DataType.String);
+  // A reviewer's correction of a published result: its own event type (the result was not produced
+  // again, so not a second ResultReady), carrying the corrected case verdict.
+  const correctionType = ns.addEventType({ browseName: 'CorrectionEventType', subtypeOf: 'BaseEventType', isAbstract: false });
+  const correctionField = (name: string, dataType: DataType) =>
+    ns.addVariable({ propertyOf: correctionType, browseName: name, dataType: DataType[dataType], modellingRule: 'Mandatory' });
+  correctionField('ResultId', DataType.String);
+  correctionField('CorrectionId', DataType.String);
+  correctionField('PartId', DataType.String);
+  correctionField('OriginalVerdict', DataType.String);
+  correctionField('CorrectedVerdict', DataType.String);
+  correctionField('CorrectedEvaluation', DataType.Int32);
+  correctionField('VerdictChanged', DataType.Boolean);
+  correctionField('Reviewer', DataType.String);
+  correctionField('ReviewedAt', DataType.DateTime);
+  correctionField('CorrectionContent', DataType.String);
 
   const structure = (name: string, fields: Record<string, unknown>) => {
     const dt = addressSpace.findDataType(name, mvIndex);
@@ -184,7 +206,28 @@ export async function startOpcUaServer(station: Station, cfg: OpcUaConfig, dataD
     });
   };
   station.on('result', onResult);
-  const onCorrection = (c: StationCorrection) => set('LastCorrection', DataType.String, JSON.stringify(c));
+  const onCorrection = (c: StationCorrection) => {
+    const content = JSON.stringify(c);
+    set('LastCorrection', DataType.String, content);
+    obj.raiseEvent(correctionType, {
+      sourceName: { dataType: DataType.String, value: id },
+      message: {
+        dataType: DataType.LocalizedText,
+        value: { text: `${c.partId}: review ${c.reviewId} (${c.decision}${c.label ? ` ${c.label}` : ''}) of ${c.resultId}: ${c.verdictChanged ? `${c.originalVerdict} → ${c.correctedVerdict}` : `stays ${c.correctedVerdict}`}` },
+      },
+      severity: { dataType: DataType.UInt16, value: c.verdictChanged ? 500 : 100 },
+      resultId: { dataType: DataType.String, value: c.resultId },
+      correctionId: { dataType: DataType.String, value: c.correctionId },
+      partId: { dataType: DataType.String, value: c.partId },
+      originalVerdict: { dataType: DataType.String, value: c.originalVerdict },
+      correctedVerdict: { dataType: DataType.String, value: c.correctedVerdict },
+      correctedEvaluation: { dataType: DataType.Int32, value: EVALUATION_CODE[c.correctedEvaluation] },
+      verdictChanged: { dataType: DataType.Boolean, value: c.verdictChanged },
+      reviewer: { dataType: DataType.String, value: c.reviewer },
+      reviewedAt: { dataType: DataType.DateTime, value: new Date(c.reviewedAt) },
+      correctionContent: { dataType: DataType.String, value: content },
+    });
+  };
   station.on('correction', onCorrection);
   const onExplanation = (x: StationExplanation) => {
     const content = JSON.stringify(x);

@@ -7,6 +7,8 @@
  * It also takes an upload — multipart/form-data (one file part per view, named by the view, plus
  * `serial` and optional `lot` fields) or one image as the raw body (?serial=&view=) — written into
  * the station's spool in its data folder (upload.ts), never to a client-named path.
+ * GET /inspections/:id/corrections lists the corrections published for a result (the same messages
+ * as on MQTT, rebuilt from the history) with the case's current verdict.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { realpathSync, rmdirSync, statSync } from 'node:fs';
@@ -31,6 +33,42 @@ export interface RestChannel {
 
 const errorBody = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } as const;
 const resultBody = { type: 'object', additionalProperties: true, description: 'StationResult (docs/STATION.md), as published on MQTT' } as const;
+
+const str = { type: 'string' } as const;
+const strOrNull = { type: ['string', 'null'] } as const;
+const verdictEnum = ['PASS', 'INTERNAL_DEFECT', 'EXTERNAL_DEFECT', 'COMBINED_DEFECT', 'UNCERTAIN', 'INCOMPLETE'];
+/** StationCorrection (result.ts), as published on <topic>/correction and in OPC UA CorrectionEventType. */
+const correctionBody = {
+  type: 'object',
+  description: 'A reviewer correction of a published result (inspector.station.correction/1), as published on MQTT <topic>/correction',
+  properties: {
+    schema: { type: 'string', enum: ['inspector.station.correction/1'] },
+    correctionId: str,
+    resultId: { type: 'string', description: 'The published result this corrects' },
+    station: str,
+    line: str,
+    serial: str,
+    partId: str,
+    lot: strOrNull,
+    originalVerdict: { type: 'string', enum: verdictEnum },
+    reviewId: { type: 'integer' },
+    supersedesReviewId: { type: ['integer', 'null'] },
+    runId: { type: 'integer' },
+    view: strOrNull,
+    file: strOrNull,
+    decision: { type: 'string', description: 'accept | reject | override | uncertain' },
+    label: strOrNull,
+    note: strOrNull,
+    reviewer: str,
+    reviewedAt: { type: 'string', format: 'date-time' },
+    correctedVerdict: { type: 'string', enum: verdictEnum, description: 'The case verdict with this review and the earlier ones on its runs' },
+    correctedEvaluation: { type: 'string', enum: ['OK', 'NotOK', 'NotDecidable'] },
+    verdictChanged: { type: 'boolean', description: 'correctedVerdict differs from originalVerdict' },
+    correctionBasis: { type: 'string', enum: ['unchanged', 'reviewed', 'incomplete'] },
+    appliedReviewIds: { type: 'array', items: { type: 'integer' } },
+  },
+  required: ['schema', 'correctionId', 'resultId', 'originalVerdict', 'reviewId', 'runId', 'decision', 'reviewer', 'reviewedAt', 'correctedVerdict', 'correctedEvaluation', 'verdictChanged'],
+} as const;
 
 function inside(dir: string, path: string): boolean {
   return path === dir || path.startsWith(dir.endsWith(sep) ? dir : dir + sep);
@@ -87,6 +125,35 @@ export async function startRestServer(station: Station, cfg: RestConfig, log: (l
     async (req, reply) => {
       const r = station.ledger.result(req.params.id);
       return r ?? fail(reply, 404, 'STATION_RESULT_NOT_FOUND', `No result ${req.params.id}.`);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/inspections/:id/corrections',
+    {
+      schema: {
+        description: "The corrections published for a result, oldest first: each reviewer's decision and the case verdict it leaves (the last one is the case's current verdict). Empty when nobody reviewed it.",
+        params: { type: 'object', properties: { id: { type: 'string', description: 'resultId (or caseUid)' } }, required: ['id'] },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              resultId: str,
+              originalVerdict: { type: 'string', enum: verdictEnum, description: 'The published verdict (never rewritten)' },
+              currentVerdict: { type: 'string', enum: verdictEnum, description: 'The last correction\'s correctedVerdict; the published verdict when there is none' },
+              corrections: { type: 'array', items: correctionBody },
+            },
+            required: ['resultId', 'originalVerdict', 'currentVerdict', 'corrections'],
+          },
+          404: errorBody,
+        },
+      },
+    },
+    async (req, reply) => {
+      const r = station.ledger.result(req.params.id);
+      if (!r) return fail(reply, 404, 'STATION_RESULT_NOT_FOUND', `No result ${req.params.id}.`);
+      const corrections = station.corrections(r);
+      return { resultId: r.resultId, originalVerdict: r.verdict, currentVerdict: corrections.at(-1)?.correctedVerdict ?? r.verdict, corrections };
     },
   );
 

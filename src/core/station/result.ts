@@ -4,6 +4,7 @@
  * disagree about a part.
  */
 import type { CaseResult, ImageResult, InspectReport } from '../engine/inspect';
+import type { CorrectedVerdict } from './correctedVerdict';
 
 /** Case verdicts on the line: the integrated ones plus INCOMPLETE (a view missing or unreadable). */
 export type StationVerdict = 'PASS' | 'INTERNAL_DEFECT' | 'EXTERNAL_DEFECT' | 'COMBINED_DEFECT' | 'UNCERTAIN' | 'INCOMPLETE';
@@ -177,7 +178,9 @@ function files(b: BuildInput, source: string): string {
 
 /**
  * A reviewer's decision on a published case, published as its own message: the original result is
- * never rewritten; consumers apply the correction to the result it names.
+ * never rewritten; consumers apply the correction to the result it names. Besides the per-image
+ * decision it carries what the case verdict becomes with every review so far (`correctedVerdict`,
+ * correctedVerdict.ts), so a PLC or MES need not re-derive the case.
  */
 export interface StationCorrection {
   schema: 'inspector.station.correction/1';
@@ -200,11 +203,22 @@ export interface StationCorrection {
   note: string | null;
   reviewer: string;
   reviewedAt: string;
+  /** The case's integrated verdict after this review and the earlier ones on its runs (same vocabulary as the result's `verdict`). */
+  correctedVerdict: StationVerdict;
+  /** OPC 40001-101 name of `correctedVerdict` (OK / NotOK / NotDecidable), as the result's `evaluation`. */
+  correctedEvaluation: Evaluation;
+  /** `correctedVerdict` differs from `originalVerdict` (false for an accept, or reviews whose calls give the same verdict). */
+  verdictChanged: boolean;
+  /** How it was reached: `unchanged` (only accepts), `reviewed` (recomputed with the reviewers' own calls), `incomplete` (missing or failed images: the verdict stands). */
+  correctionBasis: CorrectedVerdict['basis'];
+  /** The effective review of each deciding run `correctedVerdict` rests on (this one included when it is on a deciding run). */
+  appliedReviewIds: number[];
 }
 
 export function buildCorrection(
   r: StationResult,
   review: { id: number; runId: number; operatorId: string; decision: string; label: string | null; note: string | null; supersedes: number | null; createdAt: number },
+  corrected: CorrectedVerdict,
 ): StationCorrection {
   const img = r.images.find((i) => i.runId === review.runId);
   return {
@@ -227,6 +241,11 @@ export function buildCorrection(
     note: review.note,
     reviewer: review.operatorId,
     reviewedAt: new Date(review.createdAt).toISOString(),
+    correctedVerdict: corrected.verdict,
+    correctedEvaluation: corrected.evaluation,
+    verdictChanged: corrected.changed,
+    correctionBasis: corrected.basis,
+    appliedReviewIds: corrected.reviewIds,
   };
 }
 

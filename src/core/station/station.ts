@@ -15,8 +15,9 @@ import type { HistoryStore } from '../history/index';
 import { toErrorInfo } from '../../shared/errors';
 import type { StationConfig, WatchConfig } from './config';
 import { HotFolder, type ReadyFile, type RejectedFile } from './hotFolder';
+import { correctedVerdict } from './correctedVerdict';
 import { buildExplanation, type StationExplanation } from './explanation';
-import { caseUid, FINDINGS_CHANNEL, StationLedger, type FindingsWork } from './ledger';
+import { caseUid, FINDINGS_CHANNEL, StationLedger, type FindingsWork, type ReviewRow } from './ledger';
 import { buildCorrection, buildFindings, buildResult, type CaseFile, type StationCorrection, type StationFindings, type StationResult, type Trigger } from './result';
 
 /**
@@ -240,14 +241,36 @@ export class Station extends EventEmitter {
     try {
       for (const { review, result } of this.ledger.reviewsAfter(this.ledger.reviewCursor(id))) {
         if (result.station !== id) continue;
-        const c = buildCorrection(result, review);
+        const c = this.correctionOf(result, review);
         this.deps.store.write(() => this.ledger.enqueueCorrection(id, review.id, result.caseUid, this.correctionFactories.flatMap((f) => f(c))));
-        this.log(`${c.serial}: review ${review.id} (${review.decision}${review.label ? ` ${review.label}` : ''}) published as a correction of ${c.resultId}`);
+        const verdict = c.verdictChanged ? `case ${c.originalVerdict} → ${c.correctedVerdict}` : `case stays ${c.correctedVerdict}`;
+        this.log(`${c.serial}: review ${review.id} (${review.decision}${review.label ? ` ${review.label}` : ''}) published as a correction of ${c.resultId}; ${verdict}`);
         this.emit('correction', c);
       }
     } catch (e) {
       this.log(`STATION_REVIEW_POLL_FAILED: ${toErrorInfo(e).message}`); // database busy: next poll retries
     }
+  }
+
+  /**
+   * The correction a review of a published case is published as: the reviewer's decision and the
+   * case verdict with every review of its runs up to this one. Built from the history alone, so
+   * the message rebuilt after a restart (OPC UA LastCorrection, REST) is the one that was sent.
+   */
+  correctionOf(result: StationResult, review: ReviewRow): StationCorrection {
+    const upToThis = this.ledger.reviewsOfRuns(result.runIds).filter((x) => x.id <= review.id);
+    return buildCorrection(result, review, correctedVerdict(result, upToThis));
+  }
+
+  /** The corrections already published for a case, oldest first (REST). */
+  corrections(result: StationResult): StationCorrection[] {
+    return this.ledger.publishedReviewsOf(this.config.station.id, result.caseUid).map((rv) => this.correctionOf(result, rv));
+  }
+
+  /** The last correction this station published (null before its first). */
+  lastCorrection(): StationCorrection | null {
+    const last = this.ledger.lastPublishedReview(this.config.station.id);
+    return last ? this.correctionOf(last.result, last.review) : null;
   }
 
   async stop(): Promise<void> {

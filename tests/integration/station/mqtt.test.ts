@@ -4,7 +4,7 @@
  * Debian's mosquitto, with the verdicts `inspector batch` gives for the same images, INCOMPLETE where
  * a view is missing or unreadable, retained last verdict and birth/LWT state, and every case in the
  * history under the station's id with a verifying audit chain; a reviewer's override is published
- * once as a correction naming the original result.
+ * once as a correction naming the original result, with the case verdict it leaves.
  */
 import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
@@ -151,6 +151,11 @@ describe.skipIf(!hasMosquitto)('station → MQTT (mosquitto on loopback)', () =>
       decision: 'override',
       label: 'normal',
       reviewer: 'lee.s',
+      // The CT overruled, SN-2's surface view (a pass) decides: the case is PASS after the review.
+      correctedVerdict: 'PASS',
+      correctedEvaluation: 'OK',
+      verdictChanged: true,
+      appliedReviewIds: [reviewId],
     });
     await sleep(2500);
     expect(mes.got.filter((m) => m.topic === 'inspector/ST01/correction')).toHaveLength(1);

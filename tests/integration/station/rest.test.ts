@@ -47,7 +47,7 @@ describe('station → REST', () => {
 
     const spec = (await (await fetch(`${base}/openapi.json`, { headers: auth })).json()) as { openapi: string; paths: Record<string, unknown> };
     expect(spec.openapi).toMatch(/^3\./);
-    expect(Object.keys(spec.paths).sort()).toEqual(['/cases', '/health', '/inspections', '/inspections/{id}', '/inspections/{id}/explanation', '/inspections/{id}/explanation/map.png']);
+    expect(Object.keys(spec.paths).sort()).toEqual(['/cases', '/health', '/inspections', '/inspections/{id}', '/inspections/{id}/corrections', '/inspections/{id}/explanation', '/inspections/{id}/explanation/map.png']);
 
     const files = dropCell(watch, 'cell-004', 'R-1');
     const post = (body: unknown, key?: string) =>
