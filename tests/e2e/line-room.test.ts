@@ -153,6 +153,12 @@ describe.skipIf(!hasMosquitto)('Line room: the station the app runs, live', () =
     // The room shows it too (the station's correction event), on that image only.
     await ct.locator('[data-testid="line-corrected"][data-decision="reject"]').waitFor({ timeout: 15_000 });
     expect(await page.locator('[data-testid="line-corrected"]').count()).toBe(1);
+    // "Not a defect" on the only defective view: the case is PASS now, shown beside the published verdict.
+    expect(correction.json['correctedVerdict']).toBe('PASS');
+    expect(correction.json['verdictChanged']).toBe(true);
+    await row.locator('[data-testid="line-corrected-verdict"][data-verdict="PASS"][data-changed="yes"]').waitFor({ timeout: 15_000 });
+    expect(await row.locator('.verdict-chip').first().textContent()).toBe('INTERNAL_DEFECT');
+    expect(await page.locator('[data-testid="line-corrected-verdict"]').count()).toBe(1);
     // The original result is not rewritten.
     const feed = await bridge.host.handlers['station.feed']({});
     expect(feed.cases.find((c) => c.resultId === resultId)?.verdict).toBe('INTERNAL_DEFECT');

@@ -44,12 +44,20 @@ function Connection({ c }: { c: StationConnection }) {
   );
 }
 
+/** The newest correction that carries a case verdict, when the reviews changed what was published. */
+function latestChange(c: StationFeedCase): { correctedVerdict: string; verdictChanged: boolean } | null {
+  const last = [...c.corrections].sort((a, b) => a.reviewId - b.reviewId).findLast((x) => x.correctedVerdict !== undefined);
+  return last?.correctedVerdict !== undefined && last.verdictChanged ? { correctedVerdict: last.correctedVerdict, verdictChanged: true } : null;
+}
+
 function CaseRow({ c }: { c: StationFeedCase }) {
   const t = useT();
   const override = useLineStore((s) => s.override);
   const busy = useLineStore((s) => s.busy === c.resultId);
   const selected = useLineCase((s) => s.resultId === c.resultId);
   const select = useLineCase((s) => s.select);
+  // The published verdict stays as sent; what the reviews made of the case is shown beside it.
+  const corrected = latestChange(c);
   return (
     <tr
       className={`${c.flagged ? 'line-case line-flagged' : 'line-case'}${selected ? ' line-selected' : ''}`}
@@ -71,6 +79,12 @@ function CaseRow({ c }: { c: StationFeedCase }) {
       <td>
         <span className={`verdict-chip v-${c.verdict}`}>{c.verdict}</span>
         <span className="line-eval"> {c.evaluation}</span>
+        {corrected && (
+          <span className="line-corrected-verdict" data-testid="line-corrected-verdict" data-verdict={corrected.correctedVerdict} data-changed={corrected.verdictChanged ? 'yes' : 'no'} title={t('line.correctedVerdictHint')}>
+            {' '}
+            → <span className={`verdict-chip v-${corrected.correctedVerdict}`}>{corrected.correctedVerdict}</span> {t('line.corrected').toLowerCase()}
+          </span>
+        )}
         {c.reasons.length > 0 && (
           <ul className="line-reasons">
             {c.reasons.map((r, i) => (
