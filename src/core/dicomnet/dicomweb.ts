@@ -189,7 +189,9 @@ export async function wadoStudy(base: string, studyUid: string, inbox: string, r
       try {
         chunk = await reader.read();
       } catch (e) {
-        throw fetchError(e, url, signal, { arrived: out.length });
+        const err = e as Error & { cause?: Error };
+        if (signal?.aborted || err.name === 'TimeoutError') throw fetchError(e, url, signal, { arrived: out.length, expected: null });
+        throw new InspectorError('DICOM_NETWORK_ERROR', `The download from ${url} broke off (${err.cause?.message ?? err.message}); the ${out.length} instance(s) that came whole are kept.`, { url, arrived: out.length });
       }
       if (chunk.done) break;
       for (const p of splitter.push(chunk.value)) {
