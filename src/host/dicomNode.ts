@@ -33,7 +33,7 @@ export interface DicomNodeStatus {
 export class DicomNodeService {
   private node: DicomNode | null = null;
   private status: DicomNodeStatus = { state: 'off', events: [] };
-  /** Running retrieves by Study UID: the worklist's Cancel aborts one (C-CANCEL to the PACS). */
+  /** Running retrieves by Study UID: the worklist's Cancel aborts one (C-CANCEL to the PACS, or the WADO-RS download). */
   private readonly retrieving = new Map<string, AbortController>();
   private readonly listeners = new Set<(e: NodeEvent) => void>();
 
@@ -130,18 +130,14 @@ export class DicomNodeService {
   }
 
   /**
-   * Cancels the study's running C-GET / C-MOVE (C-CANCEL-RQ; the association is aborted if the
-   * PACS does not end it in time): `retrieve` then fails DICOM_CANCELLED, and what arrived stays
-   * in the inbox, the history and the worklist. False when none is running. A DICOMweb PACS
-   * (WADO-RS) has no cancel in the core yet: refused with its code rather than pretending.
+   * Cancels the study's running retrieve: a C-GET / C-MOVE gets its C-CANCEL-RQ (the association
+   * is aborted if the PACS does not end it in time), a WADO-RS download is aborted between parts
+   * (the part still arriving is dropped). `retrieve` then fails DICOM_CANCELLED, and what arrived
+   * whole stays in the inbox, the history and the worklist. False when none is running.
    */
   cancelRetrieve(studyInstanceUid: string): boolean {
     const ctl = this.retrieving.get(studyInstanceUid);
     if (!ctl) return false;
-    const pacs = this.node?.opts.config.query;
-    if (pacs && 'url' in pacs) {
-      throw new InspectorError('DICOM_CANCEL_UNSUPPORTED', 'A WADO-RS retrieve cannot be cancelled; it ends by itself (what arrived is kept).', { studyInstanceUid });
-    }
     ctl.abort();
     return true;
   }

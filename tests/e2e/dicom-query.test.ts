@@ -8,6 +8,7 @@
  * shows the waiting entry with its code, and "Retry now" tries again (one more attempt recorded).
  * An empty search is refused with its code, not sent as an open query. Cancel on a running C-GET
  * sends C-CANCEL: the row says cancelled, the slices that came stay; Retrieve again completes it.
+ * The results table sorts by a clicked column header (aria-sort), and a second click reverses it.
  */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -179,4 +180,36 @@ describe.skipIf(!hasShared || !hasOrthanc)('worklist room: search the PACS (C-FI
     await expect.poll(async () => sent.getAttribute('data-sent'), { timeout: 10_000 }).toBe('1');
     await b.screenshot('dicom-query-reviewed-sent');
   }, 240_000);
+
+  it('the PACS results sort by a clicked header: images ascending, then descending (aria-sort), patient too', async () => {
+    await b.page.getByTestId('view-worklist').click();
+    await b.page.getByTestId('pacs-q-patientName').fill('*');
+    await b.page.getByTestId('pacs-search').click();
+    const rows = b.page.getByTestId('pacs-row');
+    await expect.poll(async () => rows.count(), { timeout: 30_000 }).toBe(2);
+    // The PACS's own counts: the CT's 28 and the CR study's (its image and the SR sent back above).
+    const crUid = '1.3.6.1.4.1.5962.1.2.9.20040826185059.5457';
+    const crCount = (await pacs.instancesOfStudy(crUid)).length;
+    expect(crCount).toBeLessThan(ct.instances);
+    const order = async () => Promise.all((await rows.all()).map((r) => r.getAttribute('data-study')));
+    const images = b.page.getByTestId('pacs-sort-images');
+    expect(await images.getAttribute('aria-sort')).toBe('none');
+    await images.getByRole('button').click();
+    expect(await images.getAttribute('aria-sort')).toBe('ascending');
+    expect(await order()).toEqual([crUid, ct.uid]);
+    expect(await rows.first().locator('td').nth(4).innerText()).toBe(String(crCount));
+    await images.getByRole('button').click();
+    expect(await images.getAttribute('aria-sort')).toBe('descending');
+    expect(await order()).toEqual([ct.uid, crUid]);
+    expect(await rows.first().locator('td').nth(4).innerText()).toBe(String(ct.instances));
+    // Another column takes over the sort: the images header is back to none.
+    const patient = b.page.getByTestId('pacs-sort-patient');
+    await patient.getByRole('button').click();
+    expect(await patient.getAttribute('aria-sort')).toBe('ascending');
+    expect(await images.getAttribute('aria-sort')).toBe('none');
+    const names = await rows.locator('th').allInnerTexts();
+    await patient.getByRole('button').click();
+    expect(await rows.locator('th').allInnerTexts()).toEqual([...names].reverse());
+    await b.screenshot('dicom-query-sorted');
+  }, 120_000);
 });

@@ -71,8 +71,11 @@ export interface RetrieveInto {
 export async function retrieveFromPacs(pacs: QueryPacs | undefined, study: string, into: RetrieveInto, opts: AssociationOptions): Promise<{ method: 'get' | 'move' | 'wado'; expected: number | null; arrived: number }> {
   if (!pacs) notConfigured();
   if ('url' in pacs) {
-    const got = await wadoStudy(pacs.url, study, into.inbox, into.record, opts.timeoutSeconds * 4);
-    for (const r of got) into.arrived(r);
+    // Each instance is announced as it is stored (as C-GET does), so a cancel keeps what came announced too.
+    const got = await wadoStudy(pacs.url, study, into.inbox, (r) => {
+        into.record(r);
+        into.arrived(r);
+      }, { timeoutSeconds: opts.timeoutSeconds * 4, signal: opts.signal });
     return { method: 'wado', expected: null, arrived: got.length };
   }
   if (pacs.retrieve === 'move') {

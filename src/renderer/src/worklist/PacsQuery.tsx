@@ -1,12 +1,13 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { call } from '../api';
 import type { Output } from '../../../shared/contract';
 import { toErrorInfo, type ErrorInfo } from '../../../shared/errors';
 import { useT } from '../i18n';
-import { StudyCells, StudyHeadCells } from './StudyColumns';
+import { sortMatches, type PacsSort, type PacsSortKey, type StudyMatch as Match } from './pacsView';
+import { SortHeader, StudyCells, StudyHeadCells, type Sorting } from './StudyColumns';
+import { nextSort } from './worklistView';
 import { useWorklistStore } from './worklistStore';
 
-type Match = Output<'dicom.query'>['matches'][number];
 type Retrieved = Output<'dicom.retrieve'>;
 /** A retrieve the radiographer cancelled: how many instances had arrived (they stay in the inbox). */
 interface Cancelled {
@@ -41,6 +42,10 @@ export function PacsQuery() {
   const [done, setDone] = useState<Record<string, Retrieved>>({});
   const [cancelled, setCancelled] = useState<Record<string, Cancelled>>({});
   const [cancelling, setCancelling] = useState(false);
+  // The results' column sort (null: the PACS's own order); kept across searches, like the worklist's.
+  const [sort, setSort] = useState<PacsSort | null>(null);
+  const rows = useMemo(() => (matches ? sortMatches(matches, sort) : []), [matches, sort]);
+  const sorting: Sorting<PacsSortKey> = { sort, onSort: (k) => setSort((s) => nextSort(s, k)), testIdPrefix: 'pacs-sort-' };
   // Progress: what has arrived so far is the study's worklist row; poll it faster while retrieving.
   const arrivedNow = useWorklistStore((s) => (busy && busy !== 'search' ? s.data?.studies.find((x) => x.studyInstanceUid === busy)?.instances ?? 0 : 0));
   useEffect(() => {
@@ -135,16 +140,14 @@ export function PacsQuery() {
           <table className="data-table">
             <thead>
               <tr>
-                <StudyHeadCells />
-                <th scope="col">{t('worklist.q.accession')}</th>
-                <th scope="col" className="num">
-                  {t('worklist.q.instances')}
-                </th>
+                <StudyHeadCells sorting={sorting} />
+                <SortHeader k="accession" label="worklist.q.accession" sorting={sorting} />
+                <SortHeader k="images" label="worklist.q.instances" sorting={sorting} className="num" />
                 <th scope="col" />
               </tr>
             </thead>
             <tbody>
-              {matches.map((m) => {
+              {rows.map((m) => {
                 const r = done[m.studyInstanceUid];
                 return (
                   <tr key={m.studyInstanceUid} data-testid="pacs-row" data-study={m.studyInstanceUid}>

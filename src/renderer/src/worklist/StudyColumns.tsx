@@ -2,21 +2,23 @@ import type { ReactNode } from 'react';
 import { useT, type MessageKey } from '../i18n';
 import { formatDicomDate, formatPersonName } from '../viewer/annotations';
 import type { StudyIdentity } from '../../../shared/dicom';
-import type { SortKey, WorklistSort } from './worklistView';
+import type { SortDir, StudyColumnKey } from './worklistView';
 
 /* Both worklist tables (received studies, PACS matches) show a study in the same first columns. */
 
-/** Column sorting for a table that offers it: the current sort and the header click. */
-export interface Sorting {
-  sort: WorklistSort | null;
-  onSort(key: SortKey): void;
+/** Column sorting for a table that offers it (its own column keys `K`): the current sort and the header click. */
+export interface Sorting<K extends string = string> {
+  sort: { key: string; dir: SortDir } | null;
+  onSort(key: K): void;
+  /** Prefix of the headers' test ids (`sort-` by default): two sortable tables can share a page. */
+  testIdPrefix?: string;
 }
 
 /**
  * A column header; with `sorting` it is a button (keyboard and screen reader reach it) and the
  * cell carries aria-sort, with an arrow beside the word so the direction never relies on colour.
  */
-export function SortHeader({ k, label, sorting, className }: { k: SortKey; label: MessageKey; sorting?: Sorting | undefined; className?: string }) {
+export function SortHeader<K extends string>({ k, label, sorting, className }: { k: K; label: MessageKey; sorting?: Sorting<K> | undefined; className?: string }) {
   const t = useT();
   if (!sorting) {
     return (
@@ -28,7 +30,7 @@ export function SortHeader({ k, label, sorting, className }: { k: SortKey; label
   const dir = sorting.sort?.key === k ? sorting.sort.dir : null;
   const arrow: ReactNode = dir === 'asc' ? '▲' : dir === 'desc' ? '▼' : '↕';
   return (
-    <th scope="col" className={className} aria-sort={dir === 'asc' ? 'ascending' : dir === 'desc' ? 'descending' : 'none'} data-testid={`sort-${k}`}>
+    <th scope="col" className={className} aria-sort={dir === 'asc' ? 'ascending' : dir === 'desc' ? 'descending' : 'none'} data-testid={`${sorting.testIdPrefix ?? 'sort-'}${k}`}>
       <button type="button" className={`sort-header${dir ? ' sorted' : ''}`} onClick={() => sorting.onSort(k)} title={t('worklist.sort.by')}>
         {t(label)} <span aria-hidden="true" className="sort-arrow">{arrow}</span>
       </button>
@@ -37,7 +39,7 @@ export function SortHeader({ k, label, sorting, className }: { k: SortKey; label
 }
 
 /** The header cells of the study columns; the caller's table adds its own columns after them. */
-export function StudyHeadCells({ sorting }: { sorting?: Sorting }) {
+export function StudyHeadCells({ sorting }: { sorting?: Sorting<StudyColumnKey> }) {
   return (
     <>
       <SortHeader k="patient" label="worklist.patient" sorting={sorting} />

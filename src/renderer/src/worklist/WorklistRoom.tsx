@@ -1,7 +1,7 @@
 import { useEffect, useMemo } from 'react';
 import { useT, type MessageKey } from '../i18n';
 import { SortHeader, StudyCells, StudyHeadCells, type Sorting } from './StudyColumns';
-import { AI_FILTERS, DATE_RANGES, isFiltered, modalitiesOf, worklistView } from './worklistView';
+import { AI_FILTERS, DATE_RANGES, isFiltered, modalitiesOf, studyCountKey, worklistView, type SortKey } from './worklistView';
 import { useWorklistStore } from './worklistStore';
 import { PacsQuery } from './PacsQuery';
 import { call } from '../api';
@@ -34,7 +34,7 @@ function SentCell({ o }: { o: Outbox }) {
     </td>
   );
 }
-/** Text, modality, AI status and study date filters, and how many of the node's studies they leave. */
+/** Text, modality, AI status and study date filters, and how many of the node's studies they leave (the noun agrees with the total: "1 of 1 study", "0 of 1 study", "1 of 5 studies"). */
 function FilterBar({ shown, total }: { shown: number; total: number }) {
   const t = useT();
   const { filter, setFilter, clearFilter, data } = useWorklistStore();
@@ -90,7 +90,7 @@ function FilterBar({ shown, total }: { shown: number; total: number }) {
         </button>
       )}
       <span className="muted worklist-count" aria-live="polite" data-testid="worklist-count" data-shown={shown} data-total={total}>
-        {t('worklist.filter.count').replace('{shown}', String(shown)).replace('{total}', String(total))}
+        {t(studyCountKey(total)).replace('{shown}', String(shown)).replace('{total}', String(total))}
       </span>
     </div>
   );
@@ -112,7 +112,7 @@ export function WorklistRoom() {
   const node = data?.node;
   // Recomputed on each poll too: "today" and "last 7 days" follow the clock.
   const view = useMemo(() => worklistView(data?.studies ?? [], filter, sort, new Date()), [data, filter, sort]);
-  const sorting: Sorting = { sort, onSort: sortBy };
+  const sorting: Sorting<SortKey> = { sort, onSort: sortBy };
   return (
     <section className="pageview worklist" aria-labelledby="worklist-title" data-testid="worklist">
       <div className="page-header">

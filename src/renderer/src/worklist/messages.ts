@@ -44,6 +44,7 @@ export const dicomUiEn = {
   'worklist.filter.date.week': 'Last 7 days',
   'worklist.filter.clear': 'Clear filter',
   'worklist.filter.count': '{shown} of {total} studies',
+  'worklist.filter.count.one': '{shown} of {total} study',
   'worklist.filter.none': 'No studies match the filter.',
   'worklist.q.cancel': 'Cancel',
   'worklist.q.cancelling': 'Cancelling…',
@@ -113,6 +114,8 @@ export const dicomUiKo: Record<keyof typeof dicomUiEn, string> = {
   'worklist.filter.date.week': '최근 7일',
   'worklist.filter.clear': '필터 지우기',
   'worklist.filter.count': '검사 {total}건 중 {shown}건',
+  // Korean counts take no plural: the same words for one study.
+  'worklist.filter.count.one': '검사 {total}건 중 {shown}건',
   'worklist.filter.none': '필터에 맞는 검사가 없습니다.',
   'worklist.q.cancel': '취소',
   'worklist.q.cancelling': '취소 중…',

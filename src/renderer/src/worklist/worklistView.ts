@@ -6,9 +6,10 @@
  * Sorting is stable (equal keys keep the node's order: newest received first), compares study
  * dates as calendar dates and numbers as numbers, and always puts a missing value (no name, no
  * study date, no modality) after the present ones, whichever the direction: a blank never heads
- * the list.
+ * the list. The same rules order the PACS search results (pacsView.ts), through `sortRows` and
+ * `studyKey`.
  */
-import type { WorklistStudy } from '../../../shared/dicom';
+import type { StudyIdentity, WorklistStudy } from '../../../shared/dicom';
 import { formatPersonName } from '../viewer/annotations';
 
 type AiStatus = WorklistStudy['aiStatus'];
@@ -43,7 +44,7 @@ export function isFiltered(f: WorklistFilter): boolean {
 }
 
 /** The first click on a column sorts it ascending, the next flips it. */
-export function nextSort(current: WorklistSort | null, key: SortKey): WorklistSort {
+export function nextSort<K extends string>(current: { key: K; dir: SortDir } | null, key: K): { key: K; dir: SortDir } {
   return current?.key === key ? { key, dir: current.dir === 'asc' ? 'desc' : 'asc' } : { key, dir: 'asc' };
 }
 
@@ -93,39 +94,54 @@ export function matchesFilter(s: WorklistStudy, f: WorklistFilter, now: Date): b
 /** Reading order of the AI column: what needs the reader first (findings, then failures), clean studies last. */
 const AI_RANK: Record<AiStatus, number> = { findings: 0, failed: 1, running: 2, 'not-run': 3, 'no-findings': 4 };
 
-type Key = string | number | null;
+/** A row's value in the sorted column: text (collated), a number, or null when missing. */
+export type SortValue = string | number | null;
 
-function keyOf(s: WorklistStudy, key: SortKey): Key {
+/** The columns every study table has (StudyColumns.tsx). */
+export type StudyColumnKey = 'patient' | 'date' | 'modality' | 'description';
+
+const orNull = (v: string): string | null => (v.trim() === '' ? null : v.trim());
+
+/** The sort value of a study column, for the worklist rows and the PACS matches alike. */
+export function studyKey(s: StudyIdentity, key: StudyColumnKey): SortValue {
   switch (key) {
-    case 'patient': {
+    case 'patient':
       // By the name as shown; a study without a name sorts by its patient ID among the named ones.
-      const name = formatPersonName(s.patientName).trim() || s.patientId.trim();
-      return name === '' ? null : name;
-    }
+      return orNull(formatPersonName(s.patientName)) ?? orNull(s.patientId);
     case 'date':
       return studyDay(s.studyDate);
     case 'modality':
       return s.modalities.length ? s.modalities.join(', ') : null;
     case 'description':
-      return s.description.trim() === '' ? null : s.description.trim();
+      return orNull(s.description);
+  }
+}
+
+/** A text column's value: trimmed, null when blank. */
+export const textKey = orNull;
+
+function keyOf(s: WorklistStudy, key: SortKey): SortValue {
+  switch (key) {
     case 'images':
       return s.instances;
     case 'ai':
       return AI_RANK[s.aiStatus];
+    default:
+      return studyKey(s, key);
   }
 }
 
 const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
 
-function compareKeys(a: Exclude<Key, null>, b: Exclude<Key, null>): number {
+function compareKeys(a: Exclude<SortValue, null>, b: Exclude<SortValue, null>): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   return collator.compare(String(a), String(b));
 }
 
-export function sortStudies(rows: readonly WorklistStudy[], sort: WorklistSort | null): WorklistStudy[] {
-  if (!sort) return [...rows];
-  const sign = sort.dir === 'asc' ? 1 : -1;
-  const keyed = rows.map((s, i) => ({ s, i, k: keyOf(s, sort.key) }));
+/** Rows ordered by `value` in `dir`: stable, missing values last in both directions. */
+export function sortRows<T>(rows: readonly T[], value: (row: T) => SortValue, dir: SortDir): T[] {
+  const sign = dir === 'asc' ? 1 : -1;
+  const keyed = rows.map((s, i) => ({ s, i, k: value(s) }));
   keyed.sort((x, y) => {
     // Missing last in both directions; ties keep the incoming order (explicitly, not by reversing).
     if (x.k === null || y.k === null) return x.k === y.k ? x.i - y.i : x.k === null ? 1 : -1;
@@ -134,9 +150,18 @@ export function sortStudies(rows: readonly WorklistStudy[], sort: WorklistSort |
   return keyed.map((k) => k.s);
 }
 
+export function sortStudies(rows: readonly WorklistStudy[], sort: WorklistSort | null): WorklistStudy[] {
+  return sort ? sortRows(rows, (s) => keyOf(s, sort.key), sort.dir) : [...rows];
+}
+
 /** The rows to show and how many the node has: "N of M studies". */
 export function worklistView(rows: readonly WorklistStudy[], filter: WorklistFilter, sort: WorklistSort | null, now: Date): { rows: WorklistStudy[]; total: number } {
   return { rows: sortStudies(rows.filter((s) => matchesFilter(s, filter, now)), sort), total: rows.length };
+}
+
+/** The message of "N of M studies": singular when the node has exactly one study ("1 of 1 study", "0 of 1 study"). */
+export function studyCountKey(total: number): 'worklist.filter.count' | 'worklist.filter.count.one' {
+  return total === 1 ? 'worklist.filter.count.one' : 'worklist.filter.count';
 }
 
 /** The modalities present, for the modality filter's choices (sorted). */
