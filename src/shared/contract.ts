@@ -298,7 +298,7 @@ export const contract = {
   'dicom.query': { input: D.StudyQueryInput, output: D.StudyMatches },
   /** C-GET (or C-MOVE / WADO-RS) of one study into the inbox; it then appears in the worklist. */
   'dicom.retrieve': { input: D.StudyUidInput, output: D.Retrieved },
-  /** C-CANCEL of that study's running C-GET / C-MOVE: the retrieve then fails DICOM_CANCELLED, keeping what arrived. */
+  /** Cancels that study's running retrieve (C-CANCEL of a C-GET / C-MOVE, an aborted WADO-RS download): it then fails DICOM_CANCELLED, keeping what fully arrived. */
   'dicom.cancelRetrieve': { input: D.StudyUidInput, output: D.RetrieveCancel },
   /** Puts every unsent outbox entry back as due and tries to send now. */
   'dicom.retryOutbox': { input: Empty, output: Empty },

@@ -258,7 +258,7 @@ const FIND_OPTIONS = {
 function cancelOnSigint(): { signal: AbortSignal; dispose: () => void } {
   const ctl = new AbortController();
   const onSigint = () => {
-    process.stderr.write('inspector: cancelling (C-CANCEL sent to the peer)\n');
+    process.stderr.write('inspector: cancelling (C-CANCEL sent to the peer; a WADO-RS download is aborted)\n');
     ctl.abort();
   };
   process.once('SIGINT', onSigint);
@@ -312,8 +312,8 @@ async function retrieve(args: string[]): Promise<number> {
   const cancel = cancelOnSigint();
   try {
     if (values.url) {
-      cancel.dispose(); // WADO-RS has no cancel: Ctrl-C stops it as before
-      const got = await wadoStudy(values.url, values.study, dirs.inbox, (r) => recordInstance(store, r), config.timeout_seconds * 4);
+      // WADO-RS: Ctrl-C aborts the download; the instances whose parts fully arrived are kept.
+      const got = await wadoStudy(values.url, values.study, dirs.inbox, (r) => recordInstance(store, r), { timeoutSeconds: config.timeout_seconds * 4, signal: cancel.signal });
       process.stdout.write(`retrieved ${got.length} instances of ${values.study} into ${dirs.inbox}\n`);
       return 0;
     }

@@ -79,4 +79,32 @@ describe.skipIf(!hasOrthanc || !hasShared)('Ctrl-C in the CLI cancels a retrieve
       store.close();
     }
   }, 90_000);
+
+  it('dicom retrieve --url (WADO-RS): SIGINT after the first instance aborts the download → DICOM_CANCELLED, whole instances kept, none truncated', async () => {
+    const inbox = join(tmp, 'inbox-wado');
+    const db = join(tmp, 'h-wado.sqlite');
+    const r = await cli(['dicom', 'retrieve', '--url', `${pacs.url}/dicom-web`, '--study', study, '--inbox', inbox, '--db', db], join(tmp, 'data'), () => walk(inbox).some((f) => f.endsWith('.dcm')));
+    expect(r.interrupted).toBe(true);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/inspector: DICOM_CANCELLED: /);
+    const m = /cancelled: (\d+) of \? instances/.exec(r.stdout);
+    expect(m, r.stdout).not.toBeNull();
+    const kept = walk(inbox).filter((f) => f.endsWith('.dcm'));
+    expect(kept.length).toBe(Number(m![1]));
+    expect(kept.length).toBeGreaterThanOrEqual(1);
+    expect(kept.length).toBeLessThan(files.length);
+    // Every kept file is a whole instance: byte-identical to one of the study's files.
+    const originals = new Set(files.map((f) => readFileSync(f).toString('base64')));
+    for (const k of kept) expect(originals.has(readFileSync(k).toString('base64'))).toBe(true);
+    const store = HistoryStore.open(db);
+    try {
+      expect(store.db.prepare('SELECT count(*) FROM dicom_instances').pluck().get()).toBe(kept.length);
+    } finally {
+      store.close();
+    }
+    // Without the signal the same command retrieves the whole study.
+    const full = await cli(['dicom', 'retrieve', '--url', `${pacs.url}/dicom-web`, '--study', study, '--inbox', join(tmp, 'inbox-wado-full'), '--db', join(tmp, 'h-wado-full.sqlite')], join(tmp, 'data'), () => false);
+    expect(full.code, full.stderr).toBe(0);
+    expect(full.stdout).toMatch(new RegExp(`retrieved ${files.length} instances`));
+  }, 90_000);
 });
