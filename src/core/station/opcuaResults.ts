@@ -10,14 +10,13 @@
  *   GetResultComponentsById(ResultId, Timeout) → the same fields as separate outputs
  *   GetResultListFiltered(ResultState, MeasId, PartId, …, MaxResults, StartIndex, Timeout)
  *     → (IsComplete, ResultCount, ResultHandle, ResultList: ResultDataType[], Error)
- *   ReleaseResultHandle(ResultHandle) → (Error)
  *
  * Result.ResultContent is [the result JSON exactly as published (MQTT, the ResultReady event),
  * the corrections JSON {resultId, originalVerdict, currentVerdict, corrections} as REST's
  * GET /inspections/:id/corrections answers]. List entries carry the metadata only (no
  * ResultContent): a page stays small, the MES calls GetResultById for the ones it wants.
- * Nothing is held per client (results are immutable rows), so ResultHandle is always 0 and
- * ReleaseResultHandle has nothing to release.
+ * Nothing is held per client (results are immutable rows): ResultHandle is always 0 and the
+ * optional ReleaseResultHandle is not instantiated (a server without it returns handle 0).
  */
 import { DataType, StatusCodes, Variant, VariantArrayType, type AddressSpace, type UAMethod, type UAObject } from 'node-opcua';
 import { resultPage } from './resultQueries';
@@ -162,7 +161,4 @@ export function bindResultManagement(addressSpace: AddressSpace, system: UAObjec
       ],
     };
   });
-
-  // Nothing is held for a client: any handle is released at once.
-  method('ReleaseResultHandle').bindMethod(async (_inputs: Variant[], _context: unknown) => ({ statusCode: StatusCodes.Good, outputArguments: [int32(RESULT_ERROR.ok)] }));
 }
