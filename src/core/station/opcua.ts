@@ -20,6 +20,8 @@
  * object with ResultId (the original), CorrectionId, PartId, OriginalVerdict, CorrectedVerdict,
  * CorrectedEvaluation (ResultEvaluationEnum code), VerdictChanged, Reviewer, ReviewedAt and
  * CorrectionContent (the JSON message, as on MQTT); the Last* result variables do not change.
+ * The OPC 40100 ResultManagement object (opcuaResults.ts) answers GetResultById /
+ * GetResultListFiltered from the history, so an MES fetches the results it missed while offline.
  * Security: SignAndEncrypt with Basic256Sha256 only by default, certificates in <dataDir>/pki
  * (unknown client certificates land in pki/rejected until an admin moves them to pki/trusted/certs),
  * anonymous off unless configured, users checked against passwords held in environment variables.
@@ -42,6 +44,7 @@ import {
 import { InspectorError } from '../../shared/errors';
 import type { OpcUaConfig } from './config';
 import { buildExplanation, type StationExplanation } from './explanation';
+import { bindResultManagement } from './opcuaResults';
 import { EVALUATION_CODE, type StationCorrection, type StationResult } from './result';
 import type { Station } from './station';
 import { bindVisionStateMachine, VISION_OPTIONALS, type VisionMachine } from './visionStateMachine';
@@ -110,8 +113,9 @@ export async function startOpcUaServer(station: Station, cfg: OpcUaConfig, dataD
   // The station object is an OPC 40100 VisionSystemType instance (with its VisionStateMachine).
   const systemType = addressSpace.findObjectType('VisionSystemType', mvIndex);
   if (!systemType) throw new InspectorError('STATION_OPCUA_MODEL', 'The Machine Vision nodeset has no VisionSystemType.');
-  const obj: UAObject = systemType.instantiate({ organizedBy: addressSpace.rootFolder.objects, browseName: id, nodeId: `s=${id}`, eventNotifier: 1, optionals: VISION_OPTIONALS }) as UAObject;
+  const obj: UAObject = systemType.instantiate({ organizedBy: addressSpace.rootFolder.objects, browseName: id, nodeId: `s=${id}`, eventNotifier: 1, optionals: [...VISION_OPTIONALS, 'ResultManagement'] }) as UAObject;
   const machine = bindVisionStateMachine(addressSpace, obj, mvIndex, station, cfg.trigger_timeout_ms, log);
+  bindResultManagement(addressSpace, obj, mvIndex, station, log);
   const vars = new Map<string, UAVariable>();
   const variable = (name: string, dataType: DataType, value: unknown) => {
     const v = ns.addVariable({ componentOf: obj, browseName: name, nodeId: `s=${id}.${name}`, dataType: DataType[dataType], minimumSamplingInterval: 50 });
