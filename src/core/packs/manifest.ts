@@ -48,8 +48,9 @@ const noSeparator = (v: string) => ![...v].some((ch) => ch === '\\' || ch.charCo
 export const CodedConcept = z
   .object({
     scheme: z.string().regex(/^[A-Z0-9_]{1,16}$/, 'a coding scheme designator: 1-16 upper-case letters, digits or _ (SCT, DCM, or a private 99… one)'),
+    // YAML reads an unquoted 233604007 as a number, and a long SNOMED id would lose digits as one.
     value: z
-      .string()
+      .string({ error: "a code value is a quoted string, e.g. value: '233604007'" })
       .regex(/\S/, 'a code value must not be empty')
       .max(16, 'a code value holds at most 16 characters (DICOM SH)')
       .refine(noSeparator, 'a code value must not hold a backslash or a control character')
