@@ -98,7 +98,8 @@ function segOf(input: Omit<SegInput, 'source' | 'ref' | 'heatmap'>, slices: Pmap
     SeriesInstanceUID: newUid(input.uidRoot),
     SeriesNumber: 9903,
     SeriesDescription: `AI heatmap ${run.packName} - not for diagnostic use`.slice(0, 64),
-    ...(src['Laterality'] ? { Laterality: src['Laterality'] } : src['BodyPartExamined'] ? {} : { Laterality: '' }),
+    // Laterality (2C) only when the source has one: dciodvfy refuses an empty one beside no paired body part.
+    ...(src['Laterality'] ? { Laterality: src['Laterality'] } : {}),
     ...(src['BodyPartExamined'] ? { BodyPartExamined: src['BodyPartExamined'] } : {}),
     // A volume lies in the slices' frame of reference: its frames carry patient positions.
     ...(volume ? { FrameOfReferenceUID: geometry.frameOfReferenceUid, PositionReferenceIndicator: (src['PositionReferenceIndicator'] as string | undefined) ?? '' } : {}),
@@ -122,7 +123,8 @@ function segOf(input: Omit<SegInput, 'source' | 'ref' | 'heatmap'>, slices: Pmap
     Rows: rows,
     Columns: columns,
     NumberOfFrames: frames.length,
-    ...(src['PatientOrientation'] && !volume ? { PatientOrientation: src['PatientOrientation'] } : {}),
+    // A single frame has no plane position: Patient Orientation (2C) is then required, empty when the source has none (a CT slice).
+    ...(!volume ? { PatientOrientation: src['PatientOrientation'] ?? '' } : {}),
     SegmentSequence: [segment],
     // A segment coded in our private scheme (a label without a standard code) declares it.
     ...codingSchemeIdentification(segment),
