@@ -77,7 +77,7 @@ function segOf(input: Omit<SegInput, 'source' | 'ref' | 'heatmap'>, slices: Pmap
   const segment = {
     SegmentNumber: 1,
     SegmentLabel: label.slice(0, 64),
-    SegmentedPropertyCategoryCodeSequence: [coding?.category ? { ...coding.category } : ABNORMAL_STRUCTURE],
+    SegmentedPropertyCategoryCodeSequence: [{ ...(coding?.category ?? ABNORMAL_STRUCTURE) }],
     SegmentedPropertyTypeCodeSequence: [labelCode(label, undefined, coding?.code)],
     SegmentAlgorithmType: 'AUTOMATIC',
     SegmentAlgorithmName: `${run.packName} ${run.packVersion}`.slice(0, 64),
