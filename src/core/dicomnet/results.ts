@@ -9,7 +9,7 @@ import { getRun, type HistoryStore } from '../history/index';
 import { InspectorError } from '../../shared/errors';
 import type { ResultObject } from './config';
 import { deidentify, type DeidOptions } from './deid';
-import { readSource, writePart10, type Naturalized } from './objects/common';
+import { readSource, writePart10, type LabelCodings, type Naturalized } from './objects/common';
 import { buildSc, type HeatmapInput } from './objects/sc';
 import { buildPmap, buildPmapVolume, type PmapFrame } from './objects/pmap';
 import { buildSeg, buildSegVolume } from './objects/seg';
@@ -29,6 +29,8 @@ export interface ResultOptions {
   softwareVersion: string;
   outDir: string;
   labelNames?: Record<string, string>;
+  /** The pack's standard label codes for the SR findings and SEG segments (objects/common.ts `labelCodings`). */
+  labelCodings?: LabelCodings;
   /** De-identify every object before it is written. */
   deidentify?: DeidOptions;
 }
@@ -68,13 +70,14 @@ export async function buildResults(store: HistoryStore, runId: number, kinds: Re
   const source = readSource(detail.image.sourcePath);
   const ref = refOf(source);
   const out: ResultFile[] = [];
+  const codings = opts.labelCodings ? { labelCodings: opts.labelCodings } : {};
   for (const kind of new Set(kinds)) {
     let ds: Naturalized;
-    if (kind === 'sr') ds = buildSr({ detail, source, ref, uidRoot: opts.uidRoot, softwareVersion: opts.softwareVersion, ...(opts.labelNames ? { labelNames: opts.labelNames } : {}) });
+    if (kind === 'sr') ds = buildSr({ detail, source, ref, uidRoot: opts.uidRoot, softwareVersion: opts.softwareVersion, ...(opts.labelNames ? { labelNames: opts.labelNames } : {}), ...codings });
     else if (kind === 'sc')
       ds = await buildSc({ detail, source, sourcePath: detail.image.sourcePath, ref, heatmap: heatmapOf(store, detail.run.explanation as never), uidRoot: opts.uidRoot, softwareVersion: opts.softwareVersion });
     else if (kind === 'pmap') ds = buildPmap({ detail, source, ref, heatmap: heatmapOf(store, detail.run.explanation as never), uidRoot: opts.uidRoot, softwareVersion: opts.softwareVersion });
-    else ds = buildSeg({ detail, source, ref, heatmap: heatmapOf(store, detail.run.explanation as never), uidRoot: opts.uidRoot, softwareVersion: opts.softwareVersion });
+    else ds = buildSeg({ detail, source, ref, heatmap: heatmapOf(store, detail.run.explanation as never), uidRoot: opts.uidRoot, softwareVersion: opts.softwareVersion, ...codings });
     if (opts.deidentify) ds = deidentify(ds, opts.deidentify, source);
     const path = write(opts.outDir, ds);
     out.push({ kind, path, sopClassUid: ds['SOPClassUID'] as string, sopInstanceUid: ds['SOPInstanceUID'] as string, studyInstanceUid: ds['StudyInstanceUID'] as string, runId });
@@ -100,7 +103,7 @@ export async function buildVolume(store: HistoryStore, kind: 'pmap' | 'seg', run
     const source = readSource(detail.image.sourcePath);
     return { source, ref: refOf(source), heatmap: heatmapOf(store, detail.run.explanation as never), runId: detail.run.id };
   });
-  const base = { detail: details[0]!, uidRoot: opts.uidRoot, softwareVersion: opts.softwareVersion };
+  const base = { detail: details[0]!, uidRoot: opts.uidRoot, softwareVersion: opts.softwareVersion, ...(opts.labelCodings ? { labelCodings: opts.labelCodings } : {}) };
   let ds = kind === 'pmap' ? buildPmapVolume(base, frames) : buildSegVolume(base, frames);
   if (opts.deidentify) ds = deidentify(ds, opts.deidentify, frames[0]!.source);
   const path = write(opts.outDir, ds);

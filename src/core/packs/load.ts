@@ -50,7 +50,13 @@ export function readManifest(dir: string): { manifest: Manifest; text: string } 
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
     // A bad tiling section has its own code: the pack is fine except for how it cuts large images.
-    const code = parsed.error.issues.every((i) => i.path[0] === 'tiling') ? 'PACK_TILING_INVALID' : 'PACK_MANIFEST_INVALID';
+    // So has a bad label code: the pack is fine except for how its findings are coded in DICOM.
+    const all = (test: (path: PropertyKey[]) => boolean) => parsed.error.issues.every((i) => test(i.path));
+    const code = all((p) => p[0] === 'tiling')
+      ? 'PACK_TILING_INVALID'
+      : all((p) => p[0] === 'labels' && (p[2] === 'code' || p[2] === 'category'))
+        ? 'PACK_LABEL_CODE_INVALID'
+        : 'PACK_MANIFEST_INVALID';
     throw new InspectorError(code, `${MANIFEST_FILE} in ${dir} is invalid: ${issues.join('; ')}`, { dir, issues });
   }
   verifyTiling(parsed.data, dir);

@@ -37,12 +37,47 @@ export const OutputSpec = z
   })
   .strict();
 
+/**
+ * A coded concept (PS3.3 §8.8 Code Sequence macro): coding scheme designator, code value and code
+ * meaning, held to what the DICOM objects can carry — SH (16 characters) for the designator and
+ * value, LO (64) for the meaning, none with a backslash (the DICOM value separator) or a control
+ * character. The designator is an upper-case PS3.16 Table 8-1 designator (`SCT`, `DCM`, `LN`…)
+ * or a private one (`99…`, PS3.16 §8.2); Inspector does not check the value against the scheme.
+ */
+const noSeparator = (v: string) => ![...v].some((ch) => ch === '\\' || ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f);
+export const CodedConcept = z
+  .object({
+    scheme: z.string().regex(/^[A-Z0-9_]{1,16}$/, 'a coding scheme designator: 1-16 upper-case letters, digits or _ (SCT, DCM, or a private 99… one)'),
+    // YAML reads an unquoted 233604007 as a number, and a long SNOMED id would lose digits as one.
+    value: z
+      .string({ error: "a code value is a quoted string, e.g. value: '233604007'" })
+      .regex(/\S/, 'a code value must not be empty')
+      .max(16, 'a code value holds at most 16 characters (DICOM SH)')
+      .refine(noSeparator, 'a code value must not hold a backslash or a control character')
+      .refine((v) => v === v.trim(), 'a code value must not start or end with spaces'),
+    meaning: z
+      .string()
+      .regex(/\S/, 'a code meaning must not be empty')
+      .max(64, 'a code meaning holds at most 64 characters (DICOM LO)')
+      .refine(noSeparator, 'a code meaning must not hold a backslash or a control character'),
+  })
+  .strict();
+export type CodedConcept = z.infer<typeof CodedConcept>;
+
 export const Label = z
   .object({
     id: z.string().min(1),
     display: z.object({ en: z.string(), ko: z.string().optional() }).strict(),
     /** `none` marks the good/normal class(es); any other severity counts as a defect. */
     severity: z.enum(SEVERITIES).default('medium'),
+    /**
+     * The standard concept the label is (e.g. SCT 233604007 "Pneumonia"): the finding code of the
+     * DICOM SR and the segmented property type of the SEG. Absent: Inspector's private code
+     * (99INSPECTOR, the label id), which a PACS or viewer cannot recognise (docs/DICOM-NODE.md).
+     */
+    code: CodedConcept.optional(),
+    /** SEG segmented property category of the label; absent: SCT 49755003 "Morphologically Abnormal Structure". */
+    category: CodedConcept.optional(),
   })
   .strict();
 export type Label = z.infer<typeof Label>;

@@ -100,15 +100,68 @@ export const code = (value: string, scheme: string, meaning: string): Code => ({
 /** Our private coding scheme for pack labels that carry no standard code (PS3.16 §8.2: "99" prefix). */
 export const PRIVATE_SCHEME = '99INSPECTOR';
 
-export function labelCode(label: string, meaning?: string): Code {
+/**
+ * How a pack codes one label in DICOM (pack.yaml `labels[].code` and `category`), by label id: a
+ * standard concept (SNOMED CT, DCM…) a PACS or viewer recognises. A label without one gets our
+ * private code.
+ */
+export interface LabelCoding {
+  code?: Code;
+  category?: Code;
+}
+export type LabelCodings = Record<string, LabelCoding>;
+
+type ManifestConcept = { scheme: string; value: string; meaning: string };
+const fromManifest = (c: ManifestConcept): Code => code(c.value, c.scheme, c.meaning);
+
+/** The codings a pack's labels declare (manifest labels); labels with neither field are left out. */
+export function labelCodings(labels: readonly { id: string; code?: ManifestConcept | undefined; category?: ManifestConcept | undefined }[]): LabelCodings {
+  const out: LabelCodings = {};
+  for (const l of labels) {
+    if (!l.code && !l.category) continue;
+    out[l.id] = { ...(l.code ? { code: fromManifest(l.code) } : {}), ...(l.category ? { category: fromManifest(l.category) } : {}) };
+  }
+  return out;
+}
+
+/** The label's standard code when the pack gives one (`standard`), else our private code of its id. */
+export function labelCode(label: string, meaning?: string, standard?: Code): Code {
+  if (standard) return { ...standard };
   // SH holds 16 characters; longer label ids keep a stable, distinct short form.
   const value = label.length <= 16 ? label : `${label.slice(0, 9)}~${Buffer.from(label).toString('base64url').slice(-6)}`;
   return code(value, PRIVATE_SCHEME, (meaning ?? label).slice(0, 64));
 }
 
-export const CODING_SCHEME_IDENTIFICATION = [
+export const CODING_SCHEME_IDENTIFICATION: Naturalized[] = [
   { CodingSchemeDesignator: PRIVATE_SCHEME, CodingSchemeName: 'Inspector pack labels', CodingSchemeResponsibleOrganization: 'Inspector' },
 ];
+
+/** Every code item anywhere in a naturalized dataset (sequences walked; pixel data skipped). */
+export function codesIn(ds: unknown, out: Code[] = []): Code[] {
+  if (Array.isArray(ds)) for (const v of ds) codesIn(v, out);
+  else if (ds && typeof ds === 'object' && !(ds instanceof ArrayBuffer) && !ArrayBuffer.isView(ds)) {
+    const o = ds as Record<string, unknown>;
+    if (typeof o['CodingSchemeDesignator'] === 'string' && typeof o['CodeValue'] === 'string') out.push(o as unknown as Code);
+    for (const v of Object.values(o)) if (typeof v === 'object') codesIn(v, out);
+  }
+  return out;
+}
+
+/**
+ * The Coding Scheme Identification Sequence for the codes an object uses: each private ("99…")
+ * scheme among them — ours, or one a pack's label codes use — is declared; a standard scheme of
+ * PS3.16 Table 8-1 (SCT, DCM, UCUM…) needs no entry.
+ */
+export function codingSchemesFor(codes: readonly Code[]): Naturalized[] {
+  const privateSchemes = [...new Set(codes.map((c) => c.CodingSchemeDesignator).filter((d) => d.startsWith('99')))].sort();
+  return privateSchemes.map((d) => (d === PRIVATE_SCHEME ? CODING_SCHEME_IDENTIFICATION[0]! : { CodingSchemeDesignator: d, CodingSchemeName: 'Private scheme of a model pack' }));
+}
+
+/** The Coding Scheme Identification Sequence attribute for the codes of `ds`; nothing when none needs declaring. */
+export function codingSchemeIdentification(ds: unknown): Naturalized {
+  const declared = codingSchemesFor(codesIn(ds));
+  return declared.length ? { CodingSchemeIdentificationSequence: declared } : {};
+}
 
 /**
  * The Derivation Image Sequence item of an object computed from one source image (SEG,
@@ -127,4 +180,3 @@ export function derivedFrom(ref: { sopClassUid: string; sopInstanceUid: string }
     DerivationCodeSequence: [derivation],
   };
 }
-

@@ -9,7 +9,7 @@
 import type { RunDetail } from '../../history/index';
 import { InspectorError } from '../../../shared/errors';
 import { newUid } from '../uid';
-import { code, derivedFrom, dicomDate, dicomTime, equipment, labelCode, patientAndStudy, type Naturalized } from './common';
+import { code, codingSchemeIdentification, derivedFrom, dicomDate, dicomTime, equipment, labelCode, patientAndStudy, type LabelCodings, type Naturalized } from './common';
 import { resampleHeatmap } from './heatmap';
 import type { HeatmapInput } from './sc';
 import { ds, referencedSeries, volumeFrames, type PmapFrame } from './pmap';
@@ -26,7 +26,12 @@ export interface DerivedObjectInput {
   uidRoot: string;
   softwareVersion: string;
   now?: Date;
+  /** The pack's standard label codes (pack.yaml `labels[].code`, `category`); a label without one is coded privately. */
+  labelCodings?: LabelCodings;
 }
+
+/** SEG segmented property category of a finding without its own (PS3.16 CID 7150). */
+export const ABNORMAL_STRUCTURE = code('49755003', 'SCT', 'Morphologically Abnormal Structure');
 
 export type SegInput = DerivedObjectInput;
 
@@ -68,6 +73,15 @@ function segOf(input: Omit<SegInput, 'source' | 'ref' | 'heatmap'>, slices: Pmap
   const { frames, geometry } = volumeFrames(slices, input.uidRoot, volume);
   const now = input.now ?? new Date();
   const label = run.regions[0]?.label ?? run.verdict;
+  const coding = input.labelCodings?.[label];
+  const segment = {
+    SegmentNumber: 1,
+    SegmentLabel: label.slice(0, 64),
+    SegmentedPropertyCategoryCodeSequence: [{ ...(coding?.category ?? ABNORMAL_STRUCTURE) }],
+    SegmentedPropertyTypeCodeSequence: [labelCode(label, undefined, coding?.code)],
+    SegmentAlgorithmType: 'AUTOMATIC',
+    SegmentAlgorithmName: `${run.packName} ${run.packVersion}`.slice(0, 64),
+  };
   // Frames are not padded between each other (PS3.5 §8.1.1): the masks are packed as one bit run.
   const mask = new Uint8Array(rows * columns * frames.length);
   frames.forEach((f, k) => mask.set(heatmapMask(f.heatmap!, columns, rows), k * rows * columns));
@@ -84,7 +98,8 @@ function segOf(input: Omit<SegInput, 'source' | 'ref' | 'heatmap'>, slices: Pmap
     SeriesInstanceUID: newUid(input.uidRoot),
     SeriesNumber: 9903,
     SeriesDescription: `AI heatmap ${run.packName} - not for diagnostic use`.slice(0, 64),
-    ...(src['Laterality'] ? { Laterality: src['Laterality'] } : src['BodyPartExamined'] ? {} : { Laterality: '' }),
+    // Laterality (2C) only when the source has one: dciodvfy refuses an empty one beside no paired body part.
+    ...(src['Laterality'] ? { Laterality: src['Laterality'] } : {}),
     ...(src['BodyPartExamined'] ? { BodyPartExamined: src['BodyPartExamined'] } : {}),
     // A volume lies in the slices' frame of reference: its frames carry patient positions.
     ...(volume ? { FrameOfReferenceUID: geometry.frameOfReferenceUid, PositionReferenceIndicator: (src['PositionReferenceIndicator'] as string | undefined) ?? '' } : {}),
@@ -108,17 +123,11 @@ function segOf(input: Omit<SegInput, 'source' | 'ref' | 'heatmap'>, slices: Pmap
     Rows: rows,
     Columns: columns,
     NumberOfFrames: frames.length,
-    ...(src['PatientOrientation'] && !volume ? { PatientOrientation: src['PatientOrientation'] } : {}),
-    SegmentSequence: [
-      {
-        SegmentNumber: 1,
-        SegmentLabel: label.slice(0, 64),
-        SegmentedPropertyCategoryCodeSequence: [code('49755003', 'SCT', 'Morphologically Abnormal Structure')],
-        SegmentedPropertyTypeCodeSequence: [labelCode(label)],
-        SegmentAlgorithmType: 'AUTOMATIC',
-        SegmentAlgorithmName: `${run.packName} ${run.packVersion}`.slice(0, 64),
-      },
-    ],
+    // A single frame has no plane position: Patient Orientation (2C) is then required, empty when the source has none (a CT slice).
+    ...(!volume ? { PatientOrientation: src['PatientOrientation'] ?? '' } : {}),
+    SegmentSequence: [segment],
+    // A segment coded in our private scheme (a label without a standard code) declares it.
+    ...codingSchemeIdentification(segment),
     DimensionOrganizationSequence: [{ DimensionOrganizationUID: dimensionOrganization }],
     DimensionIndexSequence: [
       { DimensionOrganizationUID: dimensionOrganization, DimensionIndexPointer: 0x0062000b, FunctionalGroupPointer: 0x0062000a, DimensionDescriptionLabel: 'Segment' },

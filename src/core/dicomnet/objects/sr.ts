@@ -10,11 +10,12 @@ import type { RunDetail } from '../../history/index';
 import { derivedUid, newUid } from '../uid';
 import {
   code,
-  CODING_SCHEME_IDENTIFICATION,
+  codingSchemeIdentification,
   dicomDate,
   dicomTime,
   equipment,
   labelCode,
+  type LabelCodings,
   patientAndStudy,
   PRIVATE_SCHEME,
   type Code,
@@ -116,6 +117,8 @@ export interface SrInput {
   ref: SourceRef;
   /** Display names of labels, from the pack when known. */
   labelNames?: Record<string, string>;
+  /** The pack's standard label codes (pack.yaml `labels[].code`); a label without one is coded privately. */
+  labelCodings?: LabelCodings;
   uidRoot: string;
   softwareVersion: string;
   now?: Date;
@@ -217,16 +220,18 @@ export function buildSr(input: SrInput): Naturalized {
   const now = input.now ?? new Date();
   const run = detail.run;
   const name = (l: string) => input.labelNames?.[l] ?? l;
+  // A finding is the pack's standard concept for the label when it gives one (SCT 233604007 "Pneumonia").
+  const finding = (l: string) => labelCode(l, name(l), input.labelCodings?.[l]?.code);
   const uid = (k: string) => derivedUid(input.uidRoot, `${run.id}:${run.createdAt}:${k}`);
   const manifest = run.packHashes['pack.yaml'] ?? `${run.packName}@${run.packVersion}`;
 
   const imageLevel = container('CONTAINS', C.group, [
     text('CONTAINS', C.trackingId, `run ${run.id} image classification`),
     uidref('CONTAINS', C.trackingUid, uid('image')),
-    codeItem('CONTAINS', C.finding, labelCode(run.verdict, name(run.verdict))),
+    codeItem('CONTAINS', C.finding, finding(run.verdict)),
     item('CONTAINS', 'IMAGE', C.source, imageRef(ref)),
     ...Object.entries(run.probabilities).map(([label, p]) =>
-      num('CONTAINS', C.probability, p, [codeItem('HAS CONCEPT MOD', C.finding, labelCode(label, name(label))), ...algorithm(detail)]),
+      num('CONTAINS', C.probability, p, [codeItem('HAS CONCEPT MOD', C.finding, finding(label)), ...algorithm(detail)]),
     ),
   ]);
 
@@ -238,7 +243,7 @@ export function buildSr(input: SrInput): Naturalized {
     return container('CONTAINS', C.group, [
       text('CONTAINS', C.trackingId, `run ${run.id} region ${i + 1}`),
       uidref('CONTAINS', C.trackingUid, uid(`region${i}`)),
-      codeItem('CONTAINS', C.finding, labelCode(g.label, name(g.label))),
+      codeItem('CONTAINS', C.finding, finding(g.label)),
       item('CONTAINS', 'SCOORD', C.imageRegion, {
         GraphicType: 'POLYLINE',
         GraphicData: points,
@@ -256,7 +261,7 @@ export function buildSr(input: SrInput): Naturalized {
   const reviewItems = review
     ? [
         codeItem('CONTAINS', C.reviewDecision, DECISION_CODES[review.decision] ?? code(review.decision, PRIVATE_SCHEME, review.decision), [
-          ...(review.label ? [codeItem('HAS CONCEPT MOD', C.finding, labelCode(review.label, name(review.label)))] : []),
+          ...(review.label ? [codeItem('HAS CONCEPT MOD', C.finding, finding(review.label))] : []),
           item('HAS OBS CONTEXT', 'PNAME', C.personObserver, { PersonName: review.operatorName ?? review.operatorId }),
         ]),
       ]
@@ -289,7 +294,8 @@ export function buildSr(input: SrInput): Naturalized {
     SOPInstanceUID: newUid(input.uidRoot),
     InstanceCreationDate: dicomDate(now),
     InstanceCreationTime: dicomTime(now),
-    CodingSchemeIdentificationSequence: CODING_SCHEME_IDENTIFICATION,
+    // Our private scheme is declared while the document uses it (probabilities, reviewer items, uncoded labels).
+    ...codingSchemeIdentification(content),
     Modality: 'SR',
     SeriesInstanceUID: input.seriesInstanceUid ?? newUid(input.uidRoot),
     SeriesNumber: 9901,
