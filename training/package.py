@@ -147,6 +147,9 @@ def main(cfg_path):
     for label in m.get("labels", []):
         label["display"] = meta["labels"][label["id"]]["display"]
         label["severity"] = meta["labels"][label["id"]]["severity"]
+        for key in ("code", "category"):
+            if key in meta["labels"][label["id"]]:
+                label[key] = meta["labels"][label["id"]][key]
     if meta["kind"] == "classifier":
         thr = res["threshold"]
         low = min(thr, recall_floor(res, meta["uncertain_recall"]))

@@ -211,8 +211,11 @@ PACKS = {
         "title": {"en": "Chest X-ray pneumonia (DEMO - not for clinical use)", "ko": "흉부 X선 폐렴 (데모 - 임상 사용 불가)"},
         "description": "DEMO ONLY, NOT FOR CLINICAL USE. Normal vs pneumonia on frontal chest radiographs, trained "
                        "from scratch on 700 NIH images with noisy text-mined labels; see MODEL_CARD.md.",
-        "labels": {"normal": {"display": {"en": "Normal", "ko": "정상"}, "severity": "none"},
-                   "pneumonia": {"display": {"en": "Pneumonia (demo)", "ko": "폐렴 (데모)"}, "severity": "medium"}},
+        # code: the SNOMED CT concept the SR/SEG name the label by (docs/PACKS.md, "Label codes").
+        "labels": {"normal": {"display": {"en": "Normal", "ko": "정상"}, "severity": "none",
+                              "code": {"scheme": "SCT", "value": "17621005", "meaning": "Normal"}},
+                   "pneumonia": {"display": {"en": "Pneumonia (demo)", "ko": "폐렴 (데모)"}, "severity": "medium",
+                                 "code": {"scheme": "SCT", "value": "233604007", "meaning": "Pneumonia"}}},
         "uncertain_recall": 0.95,
         "provenance": {"dataLicence": "NIH Clinical Center ChestX-ray14: use unrestricted, with citation of Wang et al. "
                                       "CVPR 2017 and acknowledgement of the NIH Clinical Center"},

@@ -17,6 +17,8 @@ import { runBatch } from './batch';
 import type { HistoryAccess } from './history';
 import type { AppPaths } from './paths';
 import type { WorkerClient } from './workerClient';
+import { packLabelCodings } from '../core/dicomnet/packLabels';
+import { workerConfig } from './workerConfig';
 
 export interface DicomNodeStatus {
   state: 'off' | 'starting' | 'listening' | 'failed';
@@ -63,6 +65,7 @@ export class DicomNodeService {
         inbox,
         outboxDir: join(base, 'outbox'),
         softwareVersion: this.deps.version,
+        labelCodings: packLabelCodings(workerConfig(this.deps.paths, this.deps.version).modelDirs),
         log: (e) => this.event(e),
         inspect: async ({ studyInstanceUid, pack, paths }) => {
           const summary = await runBatch({ worker: this.deps.worker, history }, { paths, packs: [pack], name: `dicom study ${studyInstanceUid}` });

@@ -20,12 +20,14 @@ import { loadTls, type TlsMaterial } from '../../core/dicomnet/tls';
 import { HistoryStore } from '../../core/history/index';
 import { runBatch } from '../../host/batch';
 import { readAppVersion } from '../../host/createHost';
+import { workerConfig } from '../../host/workerConfig';
 import { HistoryAccess } from '../../host/history';
 import { appPaths } from '../../host/paths';
 import { InspectorError } from '../../shared/errors';
 import type { Command } from '../command';
 import { withHost } from '../host';
 import { historyDbPath, withStore } from '../historyDb';
+import { packLabelCodings } from '../../core/dicomnet/packLabels';
 
 const HELP = [
   'Usage: inspector dicom listen [--config dicom.yaml] [--aet INSPECTOR] [--port 11112] [--bind 127.0.0.1]',
@@ -121,6 +123,7 @@ async function listen(args: string[]): Promise<number> {
       inbox: dirs.inbox,
       outboxDir: dirs.outbox,
       softwareVersion: readAppVersion(appPaths().appRoot),
+      labelCodings: packLabelCodings(workerConfig(appPaths()).modelDirs),
       log,
       inspect: async ({ studyInstanceUid, pack, paths }) => {
         const summary = await runBatch({ worker: host.worker, history }, { paths, packs: [pack], name: `dicom study ${studyInstanceUid}` });
@@ -207,6 +210,7 @@ async function send(args: string[]): Promise<number> {
       inbox: dirs.inbox,
       outboxDir: dirs.outbox,
       softwareVersion: readAppVersion(appPaths().appRoot),
+      labelCodings: packLabelCodings(workerConfig(appPaths()).modelDirs),
       inspect: () => Promise.reject(new Error('not used')),
     });
     const before = new Set(listOutbox(store.db).map((e) => e.id));

@@ -17,7 +17,8 @@ import { DicomListener, type Rejection } from './listener';
 import { destinationLabel, enqueue, flushOutbox } from './outbox';
 import { recordInstance, setStudyStatus, studyInstances, type ReceivedInstance } from './records';
 import { planVolumes, splitByVolume } from './autoVolume';
-import { buildResults, buildVolume, type ResultFile } from './results';
+import { buildResults, buildVolume, type ResultFile, type ResultOptions } from './results';
+import type { LabelCodingsOf } from './packLabels';
 import { packFor } from './rules';
 import { loadTls, type TlsMaterial } from './tls';
 
@@ -60,6 +61,8 @@ export interface NodeOptions {
   softwareVersion: string;
   log?: (e: NodeEvent) => void;
   labelNames?: (pack: string) => Record<string, string> | undefined;
+  /** The standard codes of a run's pack labels (packLabels.ts); without it, labels keep the private scheme. */
+  labelCodings?: LabelCodingsOf;
 }
 
 /** This installation's de-identification key, made once and kept in the history's settings. */
@@ -224,11 +227,19 @@ export class DicomNode {
     }
   }
 
+  /** The display names and standard codes of the labels of the pack that made `runId` (what the caller wired). */
+  private labelsOf(runId: number): Pick<ResultOptions, 'labelNames' | 'labelCodings'> {
+    const run = this.opts.store.db.prepare('SELECT pack_name AS pack, pack_version AS version FROM inference_runs WHERE id = ?').get(runId) as { pack: string; version: string } | undefined;
+    if (!run) return {};
+    const labelNames = this.opts.labelNames?.(run.pack);
+    const labelCodings = this.opts.labelCodings?.(run.pack, run.version);
+    return { ...(labelNames ? { labelNames } : {}), ...(labelCodings ? { labelCodings } : {}) };
+  }
+
   /** Builds what each configured destination asks for and puts it in the outbox. */
   async queueResults(runId: number, destinations = this.opts.config.send_results, only?: ResultObject[]): Promise<number> {
     let queued = 0;
-    const pack = this.opts.store.db.prepare('SELECT pack_name FROM inference_runs WHERE id = ?').pluck().get(runId) as string | undefined;
-    const labelNames = pack ? this.opts.labelNames?.(pack) : undefined;
+    const labels = this.labelsOf(runId);
     // Identified and de-identified destinations get their own copies, built once per group.
     for (const deid of [false, true]) {
       const group = destinations.filter((d) => (d.deidentify ?? false) === deid);
@@ -238,7 +249,7 @@ export class DicomNode {
         uidRoot: this.opts.config.uid_root,
         softwareVersion: this.opts.softwareVersion,
         outDir: join(this.opts.outboxDir, String(runId), deid ? 'deidentified' : 'identified'),
-        ...(labelNames ? { labelNames } : {}),
+        ...labels,
         ...(deid ? { deidentify: { uidRoot: this.opts.config.uid_root, key: deidKey(this.opts.store.db) } } : {}),
       });
       queued += this.enqueueFiles(runId, group, files);
@@ -254,6 +265,8 @@ export class DicomNode {
     // Everything is built before anything is queued: a refusal (DICOM_VOLUME_MISMATCH) leaves the
     // outbox as it was, so a caller falling back to per-slice objects sends nothing twice.
     const built: { group: Destination[]; files: ResultFile[] }[] = [];
+    // buildVolume refuses runs of different packs: the first run's labels are every run's.
+    const labels = this.labelsOf(runIds[0]!);
     for (const deid of [false, true]) {
       const group = destinations.filter((d) => (d.deidentify ?? false) === deid);
       const files: ResultFile[] = [];
@@ -263,6 +276,7 @@ export class DicomNode {
             uidRoot: this.opts.config.uid_root,
             softwareVersion: this.opts.softwareVersion,
             outDir: join(this.opts.outboxDir, `volume-${runIds[0]}`, deid ? 'deidentified' : 'identified'),
+            ...labels,
             ...(deid ? { deidentify: { uidRoot: this.opts.config.uid_root, key: deidKey(this.opts.store.db) } } : {}),
           }),
         );

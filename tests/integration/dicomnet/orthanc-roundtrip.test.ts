@@ -16,6 +16,11 @@ import { HistoryStore } from '../../../src/core/history/index';
 import { repoRoot } from '../../support/paths';
 import { dciodvfy, freePort, hasDciodvfy, hasOrthanc, Orthanc } from './orthanc';
 import { naturalize, items } from './naturalize';
+import { readManifest } from '../../../src/core/packs/load';
+
+// The shipped chest pack codes its labels in SNOMED CT (pack.yaml labels[].code): the SR's findings
+// carry those codes, not the private label ids — what a viewer can recognise.
+const CHEST_CODES = Object.fromEntries(readManifest(join(repoRoot, 'models', 'chest-xray-pneumonia')).manifest.labels.map((l) => [l.id, l.code]));
 
 const SOURCE = join(repoRoot, 'resources', 'samples', 'chest-xray-pneumonia', 'dicom', 'RG1_J2KI.dcm');
 const SOURCE_SOP = '1.3.6.1.4.1.5962.1.1.9.1.3.20040826185059.5457';
@@ -172,10 +177,17 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy)('DICOM node ⇄ Orthanc', () => {
       expect(s['ContentSequence'][0]['ReferencedSOPSequence'][0]['ReferencedSOPInstanceUID']).toBe(SOURCE_SOP);
     });
     const probs = all.filter((i) => i['ValueType'] === 'NUM' && i['ConceptNameCodeSequence'][0]['CodeValue'] === 'probability' && i['ContentSequence'][0]['ConceptNameCodeSequence'][0]['CodeValue'] === '121071');
-    const stated = Object.fromEntries(probs.map((p) => [p['ContentSequence'][0]['ConceptCodeSequence'][0]['CodeValue'], Number(p['MeasuredValueSequence'][0]['NumericValue'])]));
-    for (const [label, p] of Object.entries(probabilities)) expect(stated[label]).toBeCloseTo(p, 5);
-    const findings = all.filter((i) => i['ValueType'] === 'CODE' && i['ConceptNameCodeSequence'][0]['CodeValue'] === '121071').map((i) => i['ConceptCodeSequence'][0]['CodeValue']);
-    expect(findings).toContain(run['verdict']);
+    const stated = Object.fromEntries(probs.map((p) => [`${p['ContentSequence'][0]['ConceptCodeSequence'][0]['CodingSchemeDesignator']}:${p['ContentSequence'][0]['ConceptCodeSequence'][0]['CodeValue']}`, Number(p['MeasuredValueSequence'][0]['NumericValue'])]));
+    for (const [label, p] of Object.entries(probabilities)) {
+      const c = CHEST_CODES[label];
+      expect(c, `pack.yaml codes ${label}`).toBeDefined();
+      expect(stated[`${c!.scheme}:${c!.value}`]).toBeCloseTo(p, 5);
+    }
+    const findings = all.filter((i) => i['ValueType'] === 'CODE' && i['ConceptNameCodeSequence'][0]['CodeValue'] === '121071').map((i) => i['ConceptCodeSequence'][0]);
+    // A label verdict is its SNOMED code; a verdict that is no label (uncertain: the guard, the margin) stays private.
+    const verdictCode = CHEST_CODES[run['verdict'] as string];
+    if (verdictCode) expect(findings).toContainEqual(expect.objectContaining({ CodeValue: verdictCode.value, CodingSchemeDesignator: 'SCT', CodeMeaning: verdictCode.meaning }));
+    else expect(findings).toContainEqual(expect.objectContaining({ CodeValue: run['verdict'], CodingSchemeDesignator: '99INSPECTOR' }));
 
     // SC: same geometry as the source, burned in, pointing at its source, in the same study.
     const sc = naturalize(scBytes);
@@ -194,6 +206,9 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy)('DICOM node ⇄ Orthanc', () => {
     const seg = naturalize(segBytes);
     expect(seg).toMatchObject({ SOPClassUID: '1.2.840.10008.5.1.4.1.1.66.4', SegmentationType: 'BINARY', Rows: 1955, Columns: 1841, StudyInstanceUID: STUDY });
     expect(seg['SegmentSequence'][0]).toMatchObject({ SegmentNumber: 1, SegmentAlgorithmType: 'AUTOMATIC', SegmentAlgorithmName: 'chest-xray-pneumonia 1.0.0' });
+    // The segment is the pack's abnormal class, in SNOMED CT (Segmented Property Category / Type).
+    expect(seg['SegmentSequence'][0]['SegmentedPropertyTypeCodeSequence'][0]).toMatchObject({ CodeValue: CHEST_CODES['pneumonia']!.value, CodingSchemeDesignator: 'SCT' });
+    expect(seg['SegmentSequence'][0]['SegmentedPropertyCategoryCodeSequence'][0]).toMatchObject({ CodeValue: '49755003', CodingSchemeDesignator: 'SCT' });
     expect(seg['SharedFunctionalGroupsSequence'][0]['DerivationImageSequence'][0]['SourceImageSequence'][0]['ReferencedSOPInstanceUID']).toBe(SOURCE_SOP);
     const bits = new Uint8Array(seg['PixelData'][0] as ArrayBuffer);
     let set = 0;
@@ -265,7 +280,8 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy)('DICOM node ⇄ Orthanc', () => {
       expect(sr['VerifyingObserverSequence'][0]['VerifyingObserverName']).toEqual([{ Alphabetic: 'Park Seoyeon' }]);
       const decision = [...items(sr)].find((i) => i['ConceptNameCodeSequence']?.[0]?.['CodeValue'] === 'review')!;
       expect(decision['ConceptCodeSequence'][0]).toMatchObject({ CodeValue: 'overridden', CodingSchemeDesignator: '99INSPECTOR' });
-      expect(decision['ContentSequence'][0]['ConceptCodeSequence'][0]['CodeValue']).toBe('pneumonia');
+      // The reviewer's class, in the pack's SNOMED CT code.
+      expect(decision['ContentSequence'][0]['ConceptCodeSequence'][0]).toMatchObject({ CodeValue: CHEST_CODES['pneumonia']!.value, CodingSchemeDesignator: 'SCT', CodeMeaning: 'Pneumonia' });
       // The measurements, as Orthanc stored them: a length in mm inferred from a 2-point polyline, an ellipse ROI's mean.
       const length = [...items(sr)].find((i) => i['ConceptNameCodeSequence']?.[0]?.['CodeValue'] === '410668003')!;
       expect(length['MeasuredValueSequence'][0]).toMatchObject({ NumericValue: 51.8, MeasurementUnitsCodeSequence: [expect.objectContaining({ CodeValue: 'mm', CodingSchemeDesignator: 'UCUM' })] });
