@@ -45,8 +45,18 @@ function refuse(reason: string, message: string): never {
   throw new InspectorError('DICOM_TLS_RELOAD_FAILED', message, { reason });
 }
 
+/** Node writes a distinguished name one RDN a line; a log line wants it on one. */
+const oneLine = (dn: string) => dn.split('\n').join(', ');
+
 function identity(c: X509Certificate): CertificateIdentity {
-  return { fingerprint256: c.fingerprint256, serialNumber: c.serialNumber, subject: c.subject, issuer: c.issuer, validFrom: new Date(c.validFrom).toISOString(), validTo: new Date(c.validTo).toISOString() };
+  return {
+    fingerprint256: c.fingerprint256,
+    serialNumber: c.serialNumber,
+    subject: oneLine(c.subject),
+    issuer: oneLine(c.issuer),
+    validFrom: new Date(c.validFrom).toISOString(),
+    validTo: new Date(c.validTo).toISOString(),
+  };
 }
 
 /**
@@ -66,9 +76,18 @@ export function validateTls(m: TlsMaterial, now: Date = new Date()): Certificate
   } catch (e) {
     refuse('key-invalid', `The TLS key does not parse: ${toErrorInfo(e).message}`);
   }
-  if (!cert.checkPrivateKey(key)) refuse('key-mismatch', `The TLS key is not the key of certificate ${cert.fingerprint256} (${cert.subject.replace(/\n/g, ', ')}).`);
-  if (new Date(cert.validTo).getTime() < now.getTime()) refuse('expired', `The TLS certificate ${cert.fingerprint256} expired on ${new Date(cert.validTo).toISOString()}.`);
-  if (new Date(cert.validFrom).getTime() > now.getTime()) refuse('not-yet-valid', `The TLS certificate ${cert.fingerprint256} is not valid before ${new Date(cert.validFrom).toISOString()}.`);
+  if (!cert.checkPrivateKey(key))
+    refuse(
+      'key-mismatch',
+      `The TLS key is not the key of certificate ${cert.fingerprint256} (${oneLine(cert.subject)}).`,
+    );
+  if (new Date(cert.validTo).getTime() < now.getTime())
+    refuse('expired', `The TLS certificate ${cert.fingerprint256} expired on ${new Date(cert.validTo).toISOString()}.`);
+  if (new Date(cert.validFrom).getTime() > now.getTime())
+    refuse(
+      'not-yet-valid',
+      `The TLS certificate ${cert.fingerprint256} is not valid before ${new Date(cert.validFrom).toISOString()}.`,
+    );
   const blocks = m.ca.toString('latin1').match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
   if (blocks.length === 0) refuse('ca-invalid', 'The TLS CA file holds no certificate.');
   for (const [i, b] of blocks.entries()) {
@@ -156,7 +175,8 @@ export class TlsReloader extends EventEmitter {
         refuse(info.code === 'DICOM_TLS_FILE_NOT_FOUND' ? 'file-not-found' : 'file-invalid', info.message);
       }
       // Touched but not changed (a renewal job that rewrites the same files): nothing to do.
-      if (next.cert.equals(this.current.cert) && next.key.equals(this.current.key) && next.ca.equals(this.current.ca)) return false;
+      if (next.cert.equals(this.current.cert) && next.key.equals(this.current.key) && next.ca.equals(this.current.ca))
+        return false;
       const id = validateTls(next);
       try {
         this.opts.apply(next);
@@ -170,8 +190,13 @@ export class TlsReloader extends EventEmitter {
       return true;
     } catch (e) {
       const info = toErrorInfo(e, 'DICOM_TLS_RELOAD_FAILED');
-      const reason = e instanceof InspectorError && typeof e.details?.['reason'] === 'string' ? e.details['reason'] : 'unknown';
-      this.emit('failed', { code: 'DICOM_TLS_RELOAD_FAILED', message: info.message, reason } satisfies TlsReloadFailure);
+      const reason =
+        e instanceof InspectorError && typeof e.details?.['reason'] === 'string' ? e.details['reason'] : 'unknown';
+      this.emit('failed', {
+        code: 'DICOM_TLS_RELOAD_FAILED',
+        message: info.message,
+        reason,
+      } satisfies TlsReloadFailure);
       return false;
     }
   }

@@ -13,7 +13,16 @@
  */
 import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -58,7 +67,12 @@ describe('DICOM TLS certificates are reloaded without a restart', () => {
   const files = { cert: join(live, 'node.crt'), key: join(live, 'node.key'), ca: join(live, 'ca.crt') };
   const A = fingerprintOf(pki.leaf['nodeA']!.cert);
   const B = fingerprintOf(pki.leaf['nodeB']!.cert);
-  const modality = loadTls({ cert: pki.leaf['modality']!.cert, key: pki.leaf['modality']!.key, ca: pki.ca, require_client_cert: true });
+  const modality = loadTls({
+    cert: pki.leaf['modality']!.cert,
+    key: pki.leaf['modality']!.key,
+    ca: pki.ca,
+    require_client_cert: true,
+  });
   const stores: HistoryStore[] = [];
   const nodes: DicomNode[] = [];
 
@@ -68,7 +82,11 @@ describe('DICOM TLS certificates are reloaded without a restart', () => {
     rmSync(tmp, { recursive: true, force: true });
   });
 
-  async function startNode(name: string, reloadSeconds: number, f: typeof files): Promise<{ node: DicomNode; port: number; events: NodeEvent[] }> {
+  async function startNode(
+    name: string,
+    reloadSeconds: number,
+    f: typeof files,
+  ): Promise<{ node: DicomNode; port: number; events: NodeEvent[] }> {
     const config = parseDicomConfig(
       [
         'ae_title: INSPECTOR',
@@ -104,7 +122,8 @@ describe('DICOM TLS certificates are reloaded without a restart', () => {
       s.once('error', reject);
     });
 
-  const echoTo = (port: number, client = modality, callingAet = 'MODALITY') => echo({ aet: 'INSPECTOR', host: '127.0.0.1', port, tls: true }, { callingAet, timeoutSeconds: 5, tls: client });
+  const echoTo = (port: number, client = modality, callingAet = 'MODALITY') =>
+    echo({ aet: 'INSPECTOR', host: '127.0.0.1', port, tls: true }, { callingAet, timeoutSeconds: 5, tls: client });
 
   it('the new certificate reaches new associations, the old association keeps its own, bad sets are refused and the old one stays', async () => {
     copyFileSync(pki.leaf['nodeA']!.cert, files.cert);
@@ -126,18 +145,32 @@ describe('DICOM TLS certificates are reloaded without a restart', () => {
     const first = new dimse.requests.CEchoRequest();
     first.on('response', (r: CEchoResponse) => heldEchoes.push(r.getStatus()));
     held.addRequest(first);
-    held.send('127.0.0.1', port, 'MODALITY', 'INSPECTOR', { associationLingerTimeout: 4000, connectTimeout: 5000, associationTimeout: 5000, pduTimeout: 10_000, securityOptions: clientOptions(modality) });
+    held.send('127.0.0.1', port, 'MODALITY', 'INSPECTOR', {
+      associationLingerTimeout: 4000,
+      connectTimeout: 5000,
+      associationTimeout: 5000,
+      pduTimeout: 10_000,
+      securityOptions: clientOptions(modality),
+    });
     await waitFor('the first C-ECHO on the held association', () => (heldEchoes.length ? true : undefined));
     // The library keeps its open association here; reaching it is the only way to send on it again.
-    const network = (held as unknown as { network: { socket: tls.TLSSocket; sendRequests(r: unknown[]): void } }).network;
+    const network = (held as unknown as { network: { socket: tls.TLSSocket; sendRequests(r: unknown[]): void } })
+      .network;
     expect(network.socket.getPeerCertificate().fingerprint256).toBe(A);
 
     // Renewal: B goes in by write + rename, key and certificate together.
     replace(files.key, readFileSync(pki.leaf['nodeB']!.key));
     replace(files.cert, readFileSync(pki.leaf['nodeB']!.cert));
     const r1 = await waitFor('tls-reloaded', () => reloaded()[0]);
-    expect(r1).toMatchObject({ fingerprint256: B, previousFingerprint256: A, subject: 'CN=nodeB', issuer: 'CN=plant test CA' });
-    expect(new Date((r1 as { validTo: string }).validTo).getTime()).toBe(new Date(new X509Certificate(readFileSync(pki.leaf['nodeB']!.cert)).validTo).getTime());
+    expect(r1).toMatchObject({
+      fingerprint256: B,
+      previousFingerprint256: A,
+      subject: 'CN=nodeB',
+      issuer: 'CN=plant test CA',
+    });
+    expect(new Date((r1 as { validTo: string }).validTo).getTime()).toBe(
+      new Date(new X509Certificate(readFileSync(pki.leaf['nodeB']!.cert)).validTo).getTime(),
+    );
     expect(JSON.stringify(r1)).not.toMatch(/PRIVATE KEY|BEGIN/);
     expect(failed()).toEqual([]);
     expect(await peerFingerprint(port)).toBe(B);
@@ -197,7 +230,19 @@ describe('DICOM TLS certificates are reloaded without a restart', () => {
 
     // dcmtk's SCU over TLS after the rotation.
     if (hasDcmtk) {
-      const r = await exec('echoscu', ['+tls', pki.leaf['modality']!.key, pki.leaf['modality']!.cert, '+cf', pki.ca, '-aet', 'MODALITY', '-aec', 'INSPECTOR', '127.0.0.1', String(port)]).then(
+      const r = await exec('echoscu', [
+        '+tls',
+        pki.leaf['modality']!.key,
+        pki.leaf['modality']!.cert,
+        '+cf',
+        pki.ca,
+        '-aet',
+        'MODALITY',
+        '-aec',
+        'INSPECTOR',
+        '127.0.0.1',
+        String(port),
+      ]).then(
         () => ({ ok: true, log: '' }),
         (e: { stdout: string; stderr: string }) => ({ ok: false, log: `${e.stdout}${e.stderr}` }),
       );
@@ -205,10 +250,19 @@ describe('DICOM TLS certificates are reloaded without a restart', () => {
     }
 
     // A renewed CA bundle: a modality whose certificate comes from a second CA gets in only after it.
-    const lab = loadTls({ cert: other.leaf['labmodality']!.cert, key: other.leaf['labmodality']!.key, ca: pki.ca, require_client_cert: true });
+    const lab = loadTls({
+      cert: other.leaf['labmodality']!.cert,
+      key: other.leaf['labmodality']!.key,
+      ca: pki.ca,
+      require_client_cert: true,
+    });
     // (Under TLS 1.3 the client may finish its side before the server refuses its certificate: then it sees the connection drop.)
-    await expect(echoTo(port, lab, 'LABMOD')).rejects.toMatchObject({ code: expect.stringMatching(/^DICOM_(TLS_FAILED|NETWORK_ERROR|ECHO_FAILED)$/) });
-    await waitFor('the lab modality refused', () => (events.some((e) => e.event === 'rejected' && e.reason === 'tls-handshake-failed') ? true : undefined));
+    await expect(echoTo(port, lab, 'LABMOD')).rejects.toMatchObject({
+      code: expect.stringMatching(/^DICOM_(TLS_FAILED|NETWORK_ERROR|ECHO_FAILED)$/),
+    });
+    await waitFor('the lab modality refused', () =>
+      events.some((e) => e.event === 'rejected' && e.reason === 'tls-handshake-failed') ? true : undefined,
+    );
     replace(files.ca, Buffer.concat([readFileSync(pki.ca), readFileSync(other.ca)]));
     const r3 = await waitFor('the CA reload', () => reloaded()[2]);
     expect(r3).toMatchObject({ fingerprint256: A, previousFingerprint256: A });
@@ -230,7 +284,12 @@ describe('DICOM TLS certificates are reloaded without a restart', () => {
   });
 
   it('validateTls refuses a certificate outside its validity and names its identity when good', () => {
-    const m = loadTls({ cert: pki.leaf['nodeB']!.cert, key: pki.leaf['nodeB']!.key, ca: pki.ca, require_client_cert: true });
+    const m = loadTls({
+      cert: pki.leaf['nodeB']!.cert,
+      key: pki.leaf['nodeB']!.key,
+      ca: pki.ca,
+      require_client_cert: true,
+    });
     const id = validateTls(m);
     expect(id).toMatchObject({ fingerprint256: B, subject: 'CN=nodeB' });
     // makeCa's certificates are valid for two days from now.
@@ -246,6 +305,8 @@ describe('DICOM TLS certificates are reloaded without a restart', () => {
     };
     expect(reasonAt(later)).toBe('DICOM_TLS_RELOAD_FAILED:expired');
     expect(reasonAt(earlier)).toBe('DICOM_TLS_RELOAD_FAILED:not-yet-valid');
-    expect(() => validateTls({ ...m, ca: Buffer.from('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n') })).toThrow(/CA certificate 1 of 1/);
+    expect(() =>
+      validateTls({ ...m, ca: Buffer.from('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n') }),
+    ).toThrow(/CA certificate 1 of 1/);
   });
 });
