@@ -60,7 +60,7 @@ const HELP = [
   '',
   'Config (dicom.yaml): ae_title, port, bind, allow[{aet,host,port}], auto_inspect[{when:{modality|body_part|',
   'sop_class|station_name}, pack}], send_results[{aet,host,port,objects} | {url,objects}], stable_seconds,',
-  'send_reviewed{on,to}, tls{cert,key,ca,require_client_cert}, query{aet,host,port,retrieve} | {url}, answer_find, answer_retrieve,',
+  'send_reviewed{on,to}, tls{cert,key,ca,require_client_cert,reload_seconds}, query{aet,host,port,retrieve} | {url}, answer_find, answer_retrieve,',
   'uid_root, inbox, retry_seconds, timeout_seconds. See docs/DICOM-NODE.md.',
 ].join('\n');
 

@@ -80,9 +80,18 @@ export const RuleCondition = z
   .strict()
   .refine((w) => Object.values(w).some((v) => v !== undefined), 'a rule needs at least one of modality, body_part, sop_class, station_name');
 
-/** DICOM TLS: our certificate and key, the CA peers must chain to (PEM; relative to the config file). See tls.ts. */
+/**
+ * DICOM TLS: our certificate and key, the CA peers must chain to (PEM; relative to the config file). See tls.ts.
+ * `reload_seconds`: how often the files are checked for a renewed set, put into service without a restart (tlsReload.ts); 0 = off.
+ */
 const TlsSection = z
-  .object({ cert: z.string().min(1), key: z.string().min(1), ca: z.string().min(1), require_client_cert: z.boolean().default(true) })
+  .object({
+    cert: z.string().min(1),
+    key: z.string().min(1),
+    ca: z.string().min(1),
+    require_client_cert: z.boolean().default(true),
+    reload_seconds: z.number().nonnegative().max(86400).default(60),
+  })
   .strict();
 
 /** The PACS the worklist's query/retrieve form asks (C-FIND, then C-GET or C-MOVE to us; or QIDO/WADO). */

@@ -340,6 +340,15 @@ export class DicomListener extends EventEmitter {
     return rec;
   }
 
+  /**
+   * Puts a renewed certificate/key/CA into service (tlsReload.ts): TLS sessions started from now
+   * on use it; those already up keep theirs. Throws when the listener is not a TLS one.
+   */
+  setTls(m: TlsMaterial): void {
+    if (!(this.server instanceof tls.Server)) throw new InspectorError('DICOM_TLS_NOT_CONFIGURED', 'The listener was not started with TLS: there is no certificate to replace.');
+    this.server.setSecureContext(serverOptions(m));
+  }
+
   async close(): Promise<void> {
     const s = this.server;
     this.server = null;

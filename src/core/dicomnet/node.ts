@@ -21,6 +21,7 @@ import { buildResults, buildVolume, type ResultFile, type ResultOptions } from '
 import type { LabelCodingsOf } from './packLabels';
 import { packFor } from './rules';
 import { loadTls, type TlsMaterial } from './tls';
+import { TlsReloader, type TlsReloaded, type TlsReloadFailure } from './tlsReload';
 
 export interface InspectRequest {
   studyInstanceUid: string;
@@ -50,7 +51,9 @@ export type NodeEvent =
   | ({ event: 'retrieve-answered' } & RetrieveOutcome)
   | ({ event: 'retrieve-failed'; code: string; message: string } & Partial<RetrieveOutcome>)
   | { event: 'sent'; count: number }
-  | { event: 'send-failed'; outboxId: number; code: string; message: string };
+  | { event: 'send-failed'; outboxId: number; code: string; message: string }
+  | ({ event: 'tls-reloaded' } & TlsReloaded)
+  | ({ event: 'tls-reload-failed' } & TlsReloadFailure);
 
 export interface NodeOptions {
   config: DicomNodeConfig;
@@ -84,13 +87,24 @@ export class DicomNode {
   private readonly log: (e: NodeEvent) => void;
   port = 0;
 
-  /** The node's TLS material when `tls` is configured (read once; a missing file fails the start). */
-  readonly tls: TlsMaterial | undefined;
+  /** Watches the `tls` files and swaps a renewed set in (tlsReload.ts); absent without `tls`. */
+  private readonly tlsReloader: TlsReloader | undefined;
+
+  /** The node's TLS material in service (a missing file fails the start; renewed files replace it, see tlsReload.ts). */
+  get tls(): TlsMaterial | undefined {
+    return this.tlsReloader?.current;
+  }
 
   constructor(readonly opts: NodeOptions) {
     this.log = opts.log ?? (() => {});
     const c = opts.config;
-    this.tls = c.tls ? loadTls(c.tls) : undefined;
+    if (c.tls) {
+      this.tlsReloader = new TlsReloader(c.tls, loadTls(c.tls), { reloadSeconds: c.tls.reload_seconds ?? 0, apply: (m) => this.listener.setTls(m) });
+      this.tlsReloader.on('reloaded', (r: TlsReloaded) => this.log({ event: 'tls-reloaded', ...r }));
+      this.tlsReloader.on('failed', (f: TlsReloadFailure) => this.log({ event: 'tls-reload-failed', ...f }));
+    }
+    // The retrieve service reads the TLS material in service at each C-MOVE, not the one of the start.
+    const tlsInService = () => this.tls;
     this.listener = new DicomListener({
       aeTitle: c.ae_title,
       port: c.port,
@@ -106,7 +120,13 @@ export class DicomNode {
               select: (q: Record<string, unknown>) => selectHeld(opts.store.db, q),
               destination: (aet: string) => moveDestination(c.allow, aet),
               // The node's certificate, for destinations whose allow entry says `tls: true`.
-              association: { callingAet: c.ae_title, timeoutSeconds: c.timeout_seconds, tls: this.tls },
+              association: {
+                callingAet: c.ae_title,
+                timeoutSeconds: c.timeout_seconds,
+                get tls() {
+                  return tlsInService();
+                },
+              },
             },
           }
         : {}),
@@ -124,6 +144,7 @@ export class DicomNode {
 
   async start(): Promise<number> {
     this.port = await this.listener.start();
+    this.tlsReloader?.start();
     this.log({ event: 'listening', aet: this.opts.config.ae_title, bind: this.opts.config.bind, port: this.port, inbox: this.opts.inbox });
     const every = Math.min(this.opts.config.retry_seconds, 10) * 1000;
     this.retryTimer = setInterval(() => void this.scanReviews().then(() => this.flush()), every);
@@ -372,6 +393,7 @@ export class DicomNode {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     if (this.retryTimer) clearInterval(this.retryTimer);
+    this.tlsReloader?.stop();
     await this.listener.close();
     await this.work;
     await this.reviewScan;

@@ -17,6 +17,8 @@ export interface TlsConfig {
   key: string;
   ca: string;
   require_client_cert: boolean;
+  /** Seconds between checks of the files for a renewed set (tlsReload.ts); 0 = never. */
+  reload_seconds?: number | undefined;
 }
 
 export interface TlsMaterial {

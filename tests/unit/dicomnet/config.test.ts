@@ -55,11 +55,23 @@ describe('dicom.yaml', () => {
     const c = loadDicomConfig(file);
     expect(c.send_reviewed!.on).toEqual(['accept', 'reject', 'override']);
     expect(c.send_reviewed!.to[0]).toMatchObject({ aet: 'PACS1', tls: true });
-    expect(c.tls).toEqual({ cert: join(dir, 'certs/node.crt'), key: join(dir, 'certs/node.key'), ca: '/etc/plant/ca.crt', require_client_cert: true });
+    expect(c.tls).toEqual({ cert: join(dir, 'certs/node.crt'), key: join(dir, 'certs/node.key'), ca: '/etc/plant/ca.crt', require_client_cert: true, reload_seconds: 60 });
     expect(c.query).toEqual({ aet: 'PACS1', host: '10.0.0.5', port: 2762, tls: true, retrieve: 'get' });
     expect(codeOf(() => parseDicomConfig('send_results: [{ aet: P, host: h, port: 1, tls: true }]'))).toBe('DICOM_CONFIG_INVALID');
     expect(codeOf(() => parseDicomConfig('send_reviewed: { on: [approve], to: [{ url: "http://x/dicom-web" }] }'))).toBe('DICOM_CONFIG_INVALID');
     expect(codeOf(() => parseDicomConfig('send_reviewed: { to: [] }'))).toBe('DICOM_CONFIG_INVALID');
+  });
+
+  it('tls.reload_seconds: 60 by default, 0 turns the reload off, fractions allowed; negative, over a day or not a number is refused', () => {
+    const tls = (extra: string) => parseDicomConfig(`tls: { cert: a.crt, key: a.key, ca: ca.crt${extra} }`).tls!.reload_seconds;
+    expect(tls('')).toBe(60);
+    expect(tls(', reload_seconds: 0')).toBe(0);
+    expect(tls(', reload_seconds: 0.2')).toBe(0.2);
+    expect(tls(', reload_seconds: 86400')).toBe(86400);
+    expect(codeOf(() => tls(', reload_seconds: -1'))).toBe('DICOM_CONFIG_INVALID');
+    expect(codeOf(() => tls(', reload_seconds: 86401'))).toBe('DICOM_CONFIG_INVALID');
+    expect(codeOf(() => tls(', reload_seconds: soon'))).toBe('DICOM_CONFIG_INVALID');
+    expect(codeOf(() => tls(', reload_secs: 5'))).toBe('DICOM_CONFIG_INVALID');
   });
 
   it('the worklist search keys: wildcards pass, backslash (a DICOM value separator) and control characters do not; C-FIND and QIDO answers read alike', () => {
