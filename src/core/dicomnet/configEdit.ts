@@ -8,7 +8,7 @@
  */
 import { copyFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
-import { parseDocument } from 'yaml';
+import { isScalar, parseDocument } from 'yaml';
 import { InspectorError } from '../../shared/errors';
 import { readTextFileSync } from '../files/yaml';
 import { sha256Hex } from '../history/hash';
@@ -79,7 +79,12 @@ export function applyDicomEdit(file: DicomConfigFile, edit: DicomSettingsEdit): 
     send_results: [...edit.send_results.map(withoutBlank), ...web],
   };
   const changed = EDITABLE_FIELDS.filter((k) => !isDeepStrictEqual(next[k], old[k]));
-  for (const k of changed) doc.set(k, doc.createNode(next[k]));
+  for (const k of changed) {
+    const node = doc.get(k, true);
+    // A scalar keeps its node, so `port: 104 # the modality room knows this` keeps its comment.
+    if (isScalar(node) && (typeof next[k] !== 'object' || next[k] === null)) node.value = next[k];
+    else doc.set(k, doc.createNode(next[k]));
+  }
   const text = doc.toString();
   return { text, config: parseDicomConfig(text, file.path), changed };
 }

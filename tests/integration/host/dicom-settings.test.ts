@@ -121,6 +121,7 @@ describe('dicom.settings / dicom.saveSettings (host handlers, real file, real li
     expect(text).toContain('# Radiology node — managed by the imaging lead');
     expect(text).toContain('# chest films go to the CXR pack');
     expect(text).toContain('stable_seconds: 2');
+    expect(text).toContain(`port: ${newPort} # the modality room is told this port`);
     const y = parse(text) as Record<string, unknown>;
     expect(y).toMatchObject({ ae_title: 'RAD_NODE', port: newPort, allow: [{ aet: 'MODALITY1', host: '127.0.0.1' }, { aet: 'ECHOER', host: '127.0.0.1' }], auto_inspect: [{ when: { modality: 'CR' }, pack: 'cxr-demo' }] });
     expect(y['send_results']).toEqual([{ aet: 'PACS1', host: '127.0.0.1', port: 4242, objects: ['sr'] }, { url: 'http://127.0.0.1:8042/dicom-web', objects: ['sr'] }]);
