@@ -51,6 +51,7 @@ describe('dicom.settings / dicom.saveSettings (host handlers, real file, real li
     if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
     return r.value;
   };
+  const issuesOf = (r: Reply): string[] => (r.ok ? [] : ((r.error.details?.['issues'] as string[] | undefined) ?? []));
   const settings = async () => ok(await call('dicom.settings', {})) as { path: string; config: Record<string, unknown>; sha256: string; canEdit: boolean; operator: { role: string } | null };
   const echoAs = (aet: string, p: number, callingAet = 'ECHOER') => echo({ aet, host: '127.0.0.1', port: p }, { callingAet, timeoutSeconds: 3 });
   const editOf = (config: Record<string, unknown>) => ({
@@ -100,9 +101,9 @@ describe('dicom.settings / dicom.saveSettings (host handlers, real file, real li
     expect(big.error.details?.['issues']).toEqual([expect.stringMatching(/^port: Too big/)]);
     const blank = await call('dicom.saveSettings', { ...editOf(s.config), ae_title: '   ' });
     expect(blank).toMatchObject({ ok: false, error: { code: 'DICOM_CONFIG_INVALID' } });
-    expect((blank as { error: { details: { issues: string[] } } }).error.details.issues[0]).toMatch(/^ae_title: /);
+    expect(issuesOf(blank)[0]).toMatch(/^ae_title: /);
     const badAllow = await call('dicom.saveSettings', { ...editOf(s.config), allow: [{ aet: 'A\\B', host: '127.0.0.1' }] });
-    expect((badAllow as { error: { details: { issues: string[] } } }).error.details.issues[0]).toMatch(/^allow\.0\.aet: /);
+    expect(issuesOf(badAllow)[0]).toMatch(/^allow\.0\.aet: /);
     expect(readFileSync(file, 'utf8')).toBe(ORIGINAL(port));
     expect(host.dicom.current()).toMatchObject({ state: 'listening', port });
   });
