@@ -79,13 +79,16 @@ export function applyDicomEdit(file: DicomConfigFile, edit: DicomSettingsEdit): 
     send_results: [...edit.send_results.map(withoutBlank), ...web],
   };
   const changed = EDITABLE_FIELDS.filter((k) => !isDeepStrictEqual(next[k], old[k]));
+  // Nothing to change: the file's own bytes (re-stringifying would re-space its flow collections).
+  if (changed.length === 0) return { text: file.text, config: old, changed };
   for (const k of changed) {
     const node = doc.get(k, true);
     // A scalar keeps its node, so `port: 104 # the modality room knows this` keeps its comment.
     if (isScalar(node) && (typeof next[k] !== 'object' || next[k] === null)) node.value = next[k];
     else doc.set(k, doc.createNode(next[k]));
   }
-  const text = doc.toString();
+  // lineWidth 0: a long flow entry stays on its line instead of being folded over several.
+  const text = doc.toString({ lineWidth: 0 });
   return { text, config: parseDicomConfig(text, file.path), changed };
 }
 
