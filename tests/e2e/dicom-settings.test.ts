@@ -64,10 +64,14 @@ describe('Node settings panel (worklist room, Chromium, real handlers and listen
   });
 
   it('an admin edits AE title and port: 70000 is refused next to the port field; a free port is saved, the node restarts there', async () => {
-    await b.host.handlers['operator.select']({ id: 'park.a' });
     const before = readFileSync(file, 'utf8');
     const { page } = b;
     await page.getByTestId('ns-toggle').click();
+    await page.getByTestId('ns-admin-only').waitFor();
+    // The admin takes over in the header's operator chooser: the open panel follows with Edit.
+    await page.getByTestId('operator-chip').click();
+    await page.getByTestId('operator-pick').selectOption('park.a');
+    await page.getByTestId('operator-use').click();
     await page.getByTestId('ns-edit').click();
     await page.getByLabel('AE title', { exact: true }).fill('CT2_NODE');
     await page.getByTestId('ns-port').fill('70000');

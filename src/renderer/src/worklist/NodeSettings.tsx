@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { useT, type MessageKey } from '../i18n';
+import { useOperatorStore } from '../history/operatorStore';
 import { issuesByField, RESULT_OBJECTS, useNodeSettingsStore, type NodeSettingsDraft } from './nodeSettingsStore';
 
 type Entry = Record<string, unknown>;
@@ -62,7 +63,7 @@ function ReadView({ config }: { config: Entry }) {
   );
 }
 
-function EditForm({ draft, issues }: { draft: NodeSettingsDraft; issues: Issues }) {
+function EditForm({ draft, issues, web }: { draft: NodeSettingsDraft; issues: Issues; web: Entry[] }) {
   const t = useT();
   const { change, save, cancel, saving } = useNodeSettingsStore();
   const setRow = <K extends 'allow' | 'send_results'>(k: K, i: number, v: Partial<NodeSettingsDraft[K][number]>) =>
@@ -156,6 +157,11 @@ function EditForm({ draft, issues }: { draft: NodeSettingsDraft; issues: Issues 
         <button type="button" onClick={() => change((d) => ({ ...d, send_results: [...d.send_results, { aet: '', host: '', port: '104', objects: ['sr', 'sc'], extra: {} }] }))} data-testid="ns-dest-add">
           {t('worklist.ns.addDestination')}
         </button>
+        {web.map((d, i) => (
+          <p key={i} className="muted" data-testid="ns-dest-web">
+            {String(d['url'])} · {t('worklist.ns.readOnly')}
+          </p>
+        ))}
       </fieldset>
       <div className="ns-actions">
         <button type="submit" className="primary" disabled={saving} data-testid="ns-save">
@@ -176,10 +182,14 @@ function EditForm({ draft, issues }: { draft: NodeSettingsDraft; issues: Issues 
 export function NodeSettings() {
   const t = useT();
   const [open, setOpen] = useState(false);
-  const { view, loadError, draft, saved, saveError, load, edit } = useNodeSettingsStore();
+  const { view, loadError, draft, saved, saveError, load, edit, cancel } = useNodeSettingsStore();
+  // Who may edit follows the operator chosen in the header: another operator drops a draft and re-asks.
+  const operatorId = useOperatorStore((s) => s.current?.id ?? null);
   useEffect(() => {
-    if (open) void load();
-  }, [open, load]);
+    if (!open) return;
+    cancel();
+    void load();
+  }, [open, load, cancel, operatorId]);
   const issues = issuesByField(saveError);
   const role = view?.operator ? t(`worklist.ns.youAre` as MessageKey).replace('{id}', view.operator.id).replace('{role}', view.operator.role) : t('worklist.ns.noOperator');
   return (
@@ -219,7 +229,7 @@ export function NodeSettings() {
           )}
           {issues[''] && <FieldIssue issues={issues} path="" />}
           {draft ? (
-            <EditForm draft={draft} issues={issues} />
+            <EditForm draft={draft} issues={issues} web={((view?.config?.['send_results'] as Entry[] | undefined) ?? []).filter((d) => 'url' in d)} />
           ) : (
             view?.config && (
               <>
