@@ -32,7 +32,7 @@ describe('Node settings panel (worklist room, Chromium, real handlers and listen
 
   beforeAll(async () => {
     port = await freePort();
-    writeFileSync(file, ['# the node of CT room 2', 'ae_title: INSPECTOR', `port: ${port}`, 'allow: [{ aet: MODALITY1, host: 127.0.0.1 }, { aet: ECHOER }]', 'auto_inspect:', '  - when: { modality: CR }', '    pack: cxr-demo', 'stable_seconds: 1', ''].join('\n'));
+    writeFileSync(file, ['# the node of CT room 2', 'ae_title: INSPECTOR', `port: ${port}`, 'allow: [{ aet: MODALITY1, host: 127.0.0.1 }, { aet: ECHOER }]', 'send_results: [{ url: "http://127.0.0.1:9/dicom-web", objects: [sr] }]', 'auto_inspect:', '  - when: { modality: CR }', '    pack: cxr-demo', 'stable_seconds: 1', ''].join('\n'));
     writeFileSync(join(userDataDir, 'settings.yaml'), 'dicom:\n  config: dicom.yaml\n');
     b = await openBridge({ userDataDir });
     await b.host.handlers['operator.create']({ id: 'kim.r', name: 'Kim Reviewer', role: 'reviewer' });
@@ -58,6 +58,7 @@ describe('Node settings panel (worklist room, Chromium, real handlers and listen
     expect(await b.page.getByTestId('ns-read-port').textContent()).toContain(String(port));
     expect(await b.page.getByTestId('ns-read-allow').textContent()).toBe('MODALITY1 @ 127.0.0.1, ECHOER');
     expect(await b.page.getByTestId('ns-read-rules').textContent()).toContain('modality=CR → cxr-demo');
+    expect(await b.page.getByTestId('ns-read-dests').textContent()).toContain('http://127.0.0.1:9/dicom-web');
     expect(await b.page.getByTestId('ns-edit').count()).toBe(0);
     expect(await b.page.getByTestId('ns-admin-only').textContent()).toContain('kim.r (reviewer)');
     await b.page.getByTestId('ns-toggle').click();
@@ -73,6 +74,8 @@ describe('Node settings panel (worklist room, Chromium, real handlers and listen
     await page.getByTestId('operator-pick').selectOption('park.a');
     await page.getByTestId('operator-use').click();
     await page.getByTestId('ns-edit').click();
+    // The DICOMweb destination is not editable here: listed, and kept by the save.
+    expect(await page.getByTestId('ns-dest-web').textContent()).toContain('http://127.0.0.1:9/dicom-web');
     await page.getByLabel('AE title', { exact: true }).fill('CT2_NODE');
     await page.getByTestId('ns-port').fill('70000');
     await page.getByTestId('ns-save').click();
@@ -106,6 +109,7 @@ describe('Node settings panel (worklist room, Chromium, real handlers and listen
     expect(text).toContain('# the node of CT room 2');
     expect(text).toContain('ae_title: CT2_NODE');
     expect(text).toContain(`port: ${newPort}`);
+    expect(text).toContain('url: "http://127.0.0.1:9/dicom-web"');
     expect(readFileSync(`${file}.bak`, 'utf8')).toBe(before);
     await echo({ aet: 'CT2_NODE', host: '127.0.0.1', port: newPort }, { callingAet: 'ECHOER', timeoutSeconds: 3 });
 
