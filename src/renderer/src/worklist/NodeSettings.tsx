@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
 import { useT, type MessageKey } from '../i18n';
 import { useOperatorStore } from '../history/operatorStore';
-import { issuesByField, RESULT_OBJECTS, useNodeSettingsStore, type NodeSettingsDraft } from './nodeSettingsStore';
+import { useNodeSettingsStore } from './nodeSettingsStore';
+import { issuesByField, RESULT_OBJECTS, type NodeSettingsDraft } from './nodeSettingsView';
 
 type Entry = Record<string, unknown>;
 type Issues = Record<string, string[]>;
