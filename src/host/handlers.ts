@@ -151,6 +151,8 @@ export function createHandlers(ctx: HostContext): Handlers {
     'dicom.query': async (q) => ({ matches: await ctx.dicom.query(q) }),
     'dicom.retrieve': async ({ studyInstanceUid }) => ctx.dicom.retrieve(studyInstanceUid),
     'dicom.cancelRetrieve': async ({ studyInstanceUid }) => ({ cancelled: ctx.dicom.cancelRetrieve(studyInstanceUid) }),
+    'dicom.settings': async () => ctx.dicom.settings(),
+    'dicom.saveSettings': async (edit) => ctx.dicom.saveSettings({ ae_title: edit.ae_title, port: edit.port, allow: edit.allow, send_results: edit.send_results }),
     'dicom.retryOutbox': async () => {
       await ctx.dicom.retryOutbox();
       return {};

@@ -4,7 +4,7 @@
  */
 export const CHANNELS = ['app.info', 'system.doctor', 'system.status', 'packs.list', 'files.choose', 'samples.list', 'images.open', 'images.openSeries',
   'history.search', 'history.run', 'history.stats', 'review.submit', 'operator.list', 'operator.create', 'operator.select', 'audit.verify', 'inspect.run',
-  'images.openRun', 'packs.card', 'history.export', 'dicom.worklist', 'dicom.openStudy', 'dicom.query', 'dicom.retrieve', 'dicom.cancelRetrieve', 'dicom.retryOutbox', 'images.tags',
+  'images.openRun', 'packs.card', 'history.export', 'dicom.worklist', 'dicom.openStudy', 'dicom.query', 'dicom.retrieve', 'dicom.cancelRetrieve', 'dicom.retryOutbox', 'dicom.settings', 'dicom.saveSettings', 'images.tags',
   'evaluation.start', 'evaluation.progress', 'evaluation.cancel', 'evaluation.propose', 'threshold.apply', 'evaluation.list', 'evaluation.open', 'station.feed',
   'review.box', 'agreement.record', 'fleet.status', 'fleet.stats', 'station.control',
   'station.explanation', 'station.openRun', 'station.thumbnail'] as const;

@@ -256,6 +256,35 @@ export const AgreementRecorded = z.object({
 });
 export type AgreementRecorded = z.infer<typeof AgreementRecorded>;
 
+/**
+ * The worklist's Node settings panel. The config travels as the loader's parsed object (its schema
+ * lives in core, so here it is a record); the edit is loose on purpose: a port typed as 70000 or
+ * an empty AE title reaches the host, whose config schema names the field (`port: Too big…`).
+ */
+const DicomSettingsView = z.object({
+  path: z.string().nullable(),
+  config: z.record(z.string(), z.unknown()).nullable(),
+  sha256: z.string().nullable(),
+  error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }).optional(),
+  operator: z.object({ id: z.string(), role: z.string() }).nullable(),
+  canEdit: z.boolean(),
+});
+const DicomSettingsEdit = z
+  .object({
+    ae_title: z.unknown(),
+    port: z.unknown(),
+    allow: z.array(z.record(z.string(), z.unknown())).max(1000),
+    send_results: z.array(z.record(z.string(), z.unknown())).max(1000),
+  })
+  .strict();
+const DicomSettingsSaved = z.object({
+  path: z.string(),
+  changed: z.array(z.string()),
+  oldSha256: z.string(),
+  newSha256: z.string(),
+  node: D.DicomNodeState,
+});
+
 export const contract = {
   'app.info': { input: Empty, output: AppInfo },
   'system.doctor': { input: Empty, output: DoctorReport },
@@ -302,6 +331,10 @@ export const contract = {
   'dicom.cancelRetrieve': { input: D.StudyUidInput, output: D.RetrieveCancel },
   /** Puts every unsent outbox entry back as due and tries to send now. */
   'dicom.retryOutbox': { input: Empty, output: Empty },
+  /** The node's dicom.yaml as parsed, its path, and whether the selected operator (an admin) may edit it. */
+  'dicom.settings': { input: Empty, output: DicomSettingsView },
+  /** An admin's edit of ae_title, port, allow, DIMSE send_results: validated, written with a .bak, audited, node restarted (or the old file restored). */
+  'dicom.saveSettings': { input: DicomSettingsEdit, output: DicomSettingsSaved },
   /** A granted DICOM file's data set for the tag browser (no pixel data). */
   'images.tags': { input: z.object({ path: z.string().min(1) }).strict(), output: D.TagRows },
   ...evaluationContract,

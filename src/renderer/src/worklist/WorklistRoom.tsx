@@ -4,6 +4,7 @@ import { SortHeader, StudyCells, StudyHeadCells, type Sorting } from './StudyCol
 import { AI_FILTERS, DATE_RANGES, isFiltered, modalitiesOf, studyCountKey, worklistView, type SortKey } from './worklistView';
 import { useWorklistStore } from './worklistStore';
 import { PacsQuery } from './PacsQuery';
+import { NodeSettings } from './NodeSettings';
 import { call } from '../api';
 import type { Output } from '../../../shared/contract';
 import './worklist.css';
@@ -128,6 +129,7 @@ export function WorklistRoom() {
           {t('worklist.refresh')}
         </button>
       </div>
+      <NodeSettings />
       {node?.state === 'listening' && <PacsQuery />}
       {error && (
         <p className="export-status error" role="alert" data-testid="worklist-error">
