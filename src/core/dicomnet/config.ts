@@ -34,6 +34,15 @@ export type ResultObject = z.infer<typeof ResultObject>;
  */
 const Volume = z.boolean().optional();
 
+/**
+ * `sr`: how the auto-inspected SR goes to this destination — `per_run` (absent: one SR per run,
+ * i.e. per image/slice, what existing deployments receive) or `per_study` (ONE TID 1500 SR per
+ * study with a measurement group per run; objects/sr.ts `buildStudySr`). Optional, like `volume`.
+ */
+export const SrGrouping = z.enum(['per_run', 'per_study']);
+export type SrGrouping = z.infer<typeof SrGrouping>;
+const Sr = SrGrouping.optional();
+
 /** `deidentify: true`: what goes there is de-identified first (PS3.15 basic profile; see deid.ts). */
 const DimseDestination = z
   .object({
@@ -45,10 +54,11 @@ const DimseDestination = z
     /** Reach this peer over DICOM TLS with the node's `tls` certificate (the config must have one). */
     tls: z.boolean().optional(),
     volume: Volume,
+    sr: Sr,
   })
   .strict();
 const WebDestination = z
-  .object({ url: z.url({ protocol: /^https?$/ }), objects: z.array(ResultObject).min(1).default(['sr', 'sc']), deidentify: z.boolean().optional(), volume: Volume })
+  .object({ url: z.url({ protocol: /^https?$/ }), objects: z.array(ResultObject).min(1).default(['sr', 'sc']), deidentify: z.boolean().optional(), volume: Volume, sr: Sr })
   .strict();
 export const Destination = z.union([DimseDestination, WebDestination]);
 export type Destination = z.infer<typeof Destination>;
@@ -67,7 +77,9 @@ const SendReviewed = z
     on: z.array(ReviewDecisionName).min(1).default(['accept', 'reject', 'override']),
     to: z.array(Destination).min(1),
   })
-  .strict();
+  .strict()
+  // A review decides one run: its VERIFIED SR is that run's, so asking for a study SR here is a mistake, not a wish to ignore.
+  .refine((r) => r.to.every((d) => d.sr !== 'per_study'), { message: 'the reviewed SR is one per run: sr: per_study is for send_results destinations', path: ['to'] });
 export type SendReviewed = z.infer<typeof SendReviewed>;
 
 export const RuleCondition = z

@@ -1,7 +1,8 @@
 /**
  * The DICOM node: listener → inbox → (study stable) → auto-inspect rules → inspection (through
- * the caller's hook, i.e. the same batch code as `inspector batch`) → SR/SC per run, SEG/Parametric
- * Map per run or one per CT/MR/PT series (autoVolume.ts) → outbox →
+ * the caller's hook, i.e. the same batch code as `inspector batch`) → SR per run or one per study
+ * (destination `sr`), SC per run, SEG/Parametric Map per run or one per CT/MR/PT series
+ * (autoVolume.ts) → outbox →
  * destinations, with the outbox retried on a timer. Everything it logs names ids (AE titles, UIDs,
  * patient ids as the sender has them, run ids), never patient names.
  */
@@ -17,7 +18,7 @@ import { DicomListener, type Rejection } from './listener';
 import { destinationLabel, enqueue, flushOutbox } from './outbox';
 import { recordInstance, setStudyStatus, studyInstances, type ReceivedInstance } from './records';
 import { planVolumes, splitByVolume } from './autoVolume';
-import { buildResults, buildVolume, type ResultFile, type ResultOptions } from './results';
+import { buildResults, buildStudyReport, buildVolume, type ResultFile, type ResultOptions } from './results';
 import type { LabelCodingsOf } from './packLabels';
 import { packFor } from './rules';
 import { loadTls, type TlsMaterial } from './tls';
@@ -44,6 +45,8 @@ export type NodeEvent =
   | { event: 'queued'; kind: string; sopInstanceUid: string; runId: number; to: string }
   | { event: 'volume-queued'; studyInstanceUid: string; seriesInstanceUid: string; modality: string; runs: number[]; objects: number }
   | { event: 'volume-refused'; studyInstanceUid: string; seriesInstanceUid: string; runs: number[]; code: string; message: string }
+  | { event: 'study-sr-queued'; studyInstanceUid: string; runs: number[]; objects: number }
+  | { event: 'study-sr-refused'; studyInstanceUid: string; runs: number[]; code: string; message: string }
   | { event: 'review-queued'; runId: number; reviewId: number; decision: string; objects: number }
   | { event: 'review-send-failed'; runId: number; reviewId: number; code: string; message: string }
   | { event: 'find-answered'; callingAet: string; level: string; matches: number }
@@ -66,6 +69,11 @@ export interface NodeOptions {
   labelNames?: (pack: string) => Record<string, string> | undefined;
   /** The standard codes of a run's pack labels (packLabels.ts); without it, labels keep the private scheme. */
   labelCodings?: LabelCodingsOf;
+}
+
+/** Destinations that take a study's auto-inspected SR as one document (`sr: per_study`) and those that want one per run (absent or `per_run`). */
+export function splitBySr(destinations: Destination[]): { perStudy: Destination[]; perRun: Destination[] } {
+  return { perStudy: destinations.filter((d) => d.sr === 'per_study'), perRun: destinations.filter((d) => d.sr !== 'per_study') };
 }
 
 /** This installation's de-identification key, made once and kept in the history's settings. */
@@ -203,10 +211,7 @@ export class DicomNode {
         setStudyStatus(this.opts.store, study, runIds.length > 0 ? 'inspected' : 'failed', { batchId, ...(runIds.length ? {} : { errorCode: 'DICOM_INSPECT_NO_RUNS' }) });
         this.log({ event: 'inspected', studyInstanceUid: study, pack, batchId, runs: runIds });
         // The SR is small and what PACS-side tools read: it goes out before the pictures are drawn.
-        for (const runId of runIds) {
-          await this.queueResults(runId, this.opts.config.send_results, ['sr']);
-          await this.flush();
-        }
+        await this.queueSrs(study, runIds);
         await this.queueMaps(study, runIds);
       } catch (e) {
         const info = toErrorInfo(e, 'DICOM_INSPECT_FAILED');
@@ -215,6 +220,61 @@ export class DicomNode {
       }
     }
     await this.flush();
+  }
+
+  /**
+   * The auto-inspected SRs of a study's runs: ONE study SR (`queueStudySr`) for destinations with
+   * `sr: per_study`, one per run for the others (`per_run`, the default). When the study SR is
+   * refused (a run without its DICOM source, or any other refusal) nothing of it is queued, the node
+   * logs `study-sr-refused` with the code and message and those destinations get per-run SRs
+   * instead (which fail as they would anyway if the source is gone): no result is lost.
+   */
+  private async queueSrs(study: string, runIds: number[]): Promise<void> {
+    const all = this.opts.config.send_results;
+    const { perStudy, perRun } = splitBySr(all);
+    let eachRun = perRun;
+    if (perStudy.some((d) => d.objects.includes('sr')) && runIds.length > 0) {
+      try {
+        const n = await this.queueStudySr(runIds, perStudy);
+        this.log({ event: 'study-sr-queued', studyInstanceUid: study, runs: runIds, objects: n });
+        await this.flush();
+      } catch (e) {
+        const info = toErrorInfo(e, 'DICOM_STUDY_SR_FAILED');
+        this.log({ event: 'study-sr-refused', studyInstanceUid: study, runs: runIds, code: info.code, message: info.message });
+        eachRun = all;
+      }
+    }
+    if (!eachRun.some((d) => d.objects.includes('sr'))) return;
+    for (const runId of runIds) {
+      await this.queueResults(runId, eachRun, ['sr']);
+      await this.flush();
+    }
+  }
+
+  /**
+   * One SR over several runs of one study (results.ts `buildStudyReport`) for the destinations that
+   * ask for `sr`, queued under the first run; identified and de-identified copies apart. As
+   * `queueVolume`: every copy is built before any is queued, so a refusal queues nothing.
+   */
+  async queueStudySr(runIds: number[], destinations = this.opts.config.send_results): Promise<number> {
+    // The node inspects a study once per pack, so the first run's labels are every run's (buildStudyReport refuses another pack).
+    const labels = this.labelsOf(runIds[0]!);
+    const built: { group: Destination[]; files: ResultFile[] }[] = [];
+    for (const deid of [false, true]) {
+      const group = destinations.filter((d) => (d.deidentify ?? false) === deid && d.objects.includes('sr'));
+      if (group.length === 0) continue;
+      const file = buildStudyReport(this.opts.store, runIds, {
+        uidRoot: this.opts.config.uid_root,
+        softwareVersion: this.opts.softwareVersion,
+        outDir: join(this.opts.outboxDir, `study-${runIds[0]}`, deid ? 'deidentified' : 'identified'),
+        ...labels,
+        ...(deid ? { deidentify: { uidRoot: this.opts.config.uid_root, key: deidKey(this.opts.store.db) } } : {}),
+      });
+      built.push({ group, files: [file] });
+    }
+    let queued = 0;
+    for (const { group, files } of built) queued += this.enqueueFiles(runIds[0]!, group, files);
+    return queued;
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
  * One recorded inference run → the DICOM objects asked for (SR, SC, SEG, Parametric Map), written as Part 10 files
- * into the outbox folder. The run must come from a DICOM instance: its patient, study and
+ * into the outbox folder; or several runs → one multi-frame map/SEG (`buildVolume`) or one study SR (`buildStudyReport`). The run must come from a DICOM instance: its patient, study and
  * references come from that file.
  */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { readSource, writePart10, type LabelCodings, type Naturalized } from './
 import { buildSc, type HeatmapInput } from './objects/sc';
 import { buildPmap, buildPmapVolume, type PmapFrame } from './objects/pmap';
 import { buildSeg, buildSegVolume } from './objects/seg';
-import { buildSr, type SourceRef } from './objects/sr';
+import { buildSr, buildStudySr, type SourceRef } from './objects/sr';
 
 export interface ResultFile {
   kind: ResultObject;
@@ -108,4 +108,31 @@ export async function buildVolume(store: HistoryStore, kind: 'pmap' | 'seg', run
   if (opts.deidentify) ds = deidentify(ds, opts.deidentify, frames[0]!.source);
   const path = write(opts.outDir, ds);
   return { kind, path, sopClassUid: ds['SOPClassUID'] as string, sopInstanceUid: ds['SOPInstanceUID'] as string, studyInstanceUid: ds['StudyInstanceUID'] as string, runId: runIds[0]! };
+}
+
+/**
+ * One TID 1500 SR over several runs of one study (objects/sr.ts `buildStudySr`), named after the
+ * first run. Every run must come from a DICOM instance (DICOM_RUN_NOT_DICOM), of the same study
+ * (DICOM_SR_STUDY_MISMATCH) and pack (DICOM_SR_PACK_MISMATCH); nothing is written otherwise.
+ */
+export function buildStudyReport(store: HistoryStore, runIds: number[], opts: ResultOptions): ResultFile {
+  if (runIds.length === 0) throw new InspectorError('USAGE', 'A study report needs runs.');
+  const runs = runIds.map((id) => {
+    const detail = getRun(store.db, id);
+    if (detail.image.format !== 'dicom') {
+      throw new InspectorError('DICOM_RUN_NOT_DICOM', `Run ${id} inspected a ${detail.image.format} image; DICOM results need a DICOM source.`, { runId: id });
+    }
+    const source = readSource(detail.image.sourcePath);
+    return { detail, source, ref: refOf(source) };
+  });
+  let ds = buildStudySr({
+    runs,
+    uidRoot: opts.uidRoot,
+    softwareVersion: opts.softwareVersion,
+    ...(opts.labelNames ? { labelNames: opts.labelNames } : {}),
+    ...(opts.labelCodings ? { labelCodings: opts.labelCodings } : {}),
+  });
+  if (opts.deidentify) ds = deidentify(ds, opts.deidentify, runs[0]!.source);
+  const path = write(opts.outDir, ds);
+  return { kind: 'sr', path, sopClassUid: ds['SOPClassUID'] as string, sopInstanceUid: ds['SOPInstanceUID'] as string, studyInstanceUid: ds['StudyInstanceUID'] as string, runId: runIds[0]! };
 }

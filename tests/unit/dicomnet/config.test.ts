@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { loadDicomConfig, parseAddress, parseDicomConfig } from '../../../src/core/dicomnet/config';
 import { packFor } from '../../../src/core/dicomnet/rules';
 import { splitByVolume } from '../../../src/core/dicomnet/autoVolume';
+import { splitBySr } from '../../../src/core/dicomnet/node';
 import { destinationLabel } from '../../../src/core/dicomnet/outbox';
 import { StudyQueryInput } from '../../../src/shared/dicom';
 import { toStudyMatch } from '../../../src/core/dicomnet/queryRetrieve';
@@ -108,6 +109,35 @@ describe('dicom.yaml', () => {
     }
     expect(err.code).toBe('DICOM_CONFIG_INVALID');
     expect(err.details?.issues?.[0]).toMatch(/^send_results\.0\.volume: .*expected boolean/);
+  });
+
+  it('send_results sr: absent means one SR per run, per_study one per study, anything else (and per_study for reviewed SRs) is refused', () => {
+    const c = parseDicomConfig(
+      [
+        'send_results:',
+        '  - { aet: PACS1, host: 127.0.0.1, port: 4242, objects: [sr, sc] }',
+        '  - { aet: PACS2, host: 127.0.0.1, port: 4243, objects: [sr], sr: per_study, deidentify: true }',
+        '  - { url: "http://127.0.0.1:8042/dicom-web", objects: [sr], sr: per_run }',
+        'send_reviewed: { to: [{ aet: PACS1, host: 127.0.0.1, port: 4242, sr: per_run }] }',
+      ].join('\n'),
+    );
+    expect(c.send_results.map((d) => d.sr)).toEqual([undefined, 'per_study', 'per_run']);
+    const { perStudy, perRun } = splitBySr(c.send_results);
+    expect(perStudy.map(destinationLabel)).toEqual(['PACS2@127.0.0.1:4243']);
+    expect(perRun.map(destinationLabel)).toEqual(['PACS1@127.0.0.1:4242', 'http://127.0.0.1:8042/dicom-web']);
+    const issuesOf = (text: string) => {
+      try {
+        parseDicomConfig(text);
+      } catch (e) {
+        return [(e as { code: string }).code, ...((e as { details: { issues: string[] } }).details.issues ?? [])];
+      }
+      return ['no error'];
+    };
+    const bad = issuesOf('send_results: [{ aet: P, host: h, port: 1, objects: [sr], sr: per_series }]');
+    expect(bad[0]).toBe('DICOM_CONFIG_INVALID');
+    expect(bad[1]).toMatch(/^send_results\.0\.sr: .*per_run.*per_study/);
+    const reviewed = issuesOf('send_reviewed: { to: [{ url: "http://x/dicom-web", sr: per_study }] }');
+    expect(reviewed).toEqual(['DICOM_CONFIG_INVALID', 'send_reviewed.to: the reviewed SR is one per run: sr: per_study is for send_results destinations']);
   });
 
   it('names what is wrong with a coded error', () => {

@@ -7,6 +7,7 @@
  * (Verifying Observer = the operator) and is stated as a coded item.
  */
 import type { RunDetail } from '../../history/index';
+import { InspectorError } from '../../../shared/errors';
 import { derivedUid, newUid } from '../uid';
 import {
   code,
@@ -215,15 +216,35 @@ function evidence(refs: SourceRef[]): Naturalized[] {
   ];
 }
 
-export function buildSr(input: SrInput): Naturalized {
-  const { detail, ref } = input;
-  const now = input.now ?? new Date();
+/** One run as it goes into a report: the run, its source instance and how its labels are named and coded. */
+interface RunPart {
+  detail: RunDetail;
+  ref: SourceRef;
+  labelNames?: Record<string, string> | undefined;
+  labelCodings?: LabelCodings | undefined;
+  uidRoot: string;
+}
+
+type Review = RunDetail['reviews'][number];
+
+/** What one run contributes to a measurement report, whether the report is of that run or of a study. */
+interface RunContent {
+  /** TID 1501 image-level group, a TID 1410 planar ROI group per region, the reviewer's measurement groups. */
+  groups: Item[];
+  /** The coded reviewer decision (with the reviewer's class and name); empty without a current review. */
+  decision: Item[];
+  /** The instances the run's content references: its source first, then any other image a measurement was drawn on. */
+  images: SourceRef[];
+  review: Review | undefined;
+}
+
+function runContent(part: RunPart): RunContent {
+  const { detail, ref } = part;
   const run = detail.run;
-  const name = (l: string) => input.labelNames?.[l] ?? l;
+  const name = (l: string) => part.labelNames?.[l] ?? l;
   // A finding is the pack's standard concept for the label when it gives one (SCT 233604007 "Pneumonia").
-  const finding = (l: string) => labelCode(l, name(l), input.labelCodings?.[l]?.code);
-  const uid = (k: string) => derivedUid(input.uidRoot, `${run.id}:${run.createdAt}:${k}`);
-  const manifest = run.packHashes['pack.yaml'] ?? `${run.packName}@${run.packVersion}`;
+  const finding = (l: string) => labelCode(l, name(l), part.labelCodings?.[l]?.code);
+  const uid = (k: string) => derivedUid(part.uidRoot, `${run.id}:${run.createdAt}:${k}`);
 
   const imageLevel = container('CONTAINS', C.group, [
     text('CONTAINS', C.trackingId, `run ${run.id} image classification`),
@@ -258,7 +279,7 @@ export function buildSr(input: SrInput): Naturalized {
   const measured = measurementGroups(review, ref, uid, run.id);
   const measuredRefs = (review?.measurements ?? []).map((m) => measuredRef(m, ref));
   const otherImages = [...new Map(measuredRefs.filter((r) => r.sopInstanceUid !== ref.sopInstanceUid).map((r) => [r.sopInstanceUid, r])).values()];
-  const reviewItems = review
+  const decision = review
     ? [
         codeItem('CONTAINS', C.reviewDecision, DECISION_CODES[review.decision] ?? code(review.decision, PRIVATE_SCHEME, review.decision), [
           ...(review.label ? [codeItem('HAS CONCEPT MOD', C.finding, finding(review.label))] : []),
@@ -266,6 +287,32 @@ export function buildSr(input: SrInput): Naturalized {
         ]),
       ]
     : [];
+  return { groups: [imageLevel, ...regions, ...measured], decision, images: [ref, ...otherImages], review };
+}
+
+/** Whatever the report covers, its document: observation context of the pack, image library, evidence, verification. */
+interface ReportDoc {
+  /** The run whose pack is the device observer (every run of a report is of that pack). */
+  detail: RunDetail;
+  source: Naturalized;
+  uidRoot: string;
+  softwareVersion: string;
+  now?: Date | undefined;
+  seriesInstanceUid?: string | undefined;
+  measurements: Item[];
+  /** Root-level items after Imaging Measurements (the per-run report's reviewer decision). */
+  trailing: Item[];
+  images: SourceRef[];
+  /** Current reviews: the document is VERIFIED when `verified`, each reviewer a Verifying Observer. */
+  reviews: Review[];
+  verified: boolean;
+}
+
+function reportDocument(doc: ReportDoc): Naturalized {
+  const now = doc.now ?? new Date();
+  const run = doc.detail.run;
+  const manifest = run.packHashes['pack.yaml'] ?? `${run.packName}@${run.packVersion}`;
+  const images = [...new Map(doc.images.map((r) => [r.sopInstanceUid, r])).values()];
 
   const content = container(
     null,
@@ -273,54 +320,133 @@ export function buildSr(input: SrInput): Naturalized {
     [
       codeItem('HAS CONCEPT MOD', C.language, C.english),
       codeItem('HAS OBS CONTEXT', C.observerType, C.device),
-      uidref('HAS OBS CONTEXT', C.deviceUid, derivedUid(input.uidRoot, `device:${manifest}`)),
+      uidref('HAS OBS CONTEXT', C.deviceUid, derivedUid(doc.uidRoot, `device:${manifest}`)),
       text('HAS OBS CONTEXT', C.deviceName, `Inspector ${run.packName}`),
       text('HAS OBS CONTEXT', C.deviceMaker, 'Inspector'),
       text('HAS OBS CONTEXT', C.deviceModel, `${run.packName} ${run.packVersion}`),
       codeItem('HAS CONCEPT MOD', C.procedure, C.imagingProcedure),
-      container('CONTAINS', C.imageLibrary, [
-        container('CONTAINS', C.imageLibraryGroup, [item('CONTAINS', 'IMAGE', null, imageRef(ref)), ...otherImages.map((r) => item('CONTAINS', 'IMAGE', null, imageRef(r)))]),
-      ]),
-      container('CONTAINS', C.measurements, [imageLevel, ...regions, ...measured]),
-      ...reviewItems,
+      container('CONTAINS', C.imageLibrary, [container('CONTAINS', C.imageLibraryGroup, images.map((r) => item('CONTAINS', 'IMAGE', null, imageRef(r))))]),
+      container('CONTAINS', C.measurements, doc.measurements),
+      ...doc.trailing,
     ],
     '1500',
   );
 
-  const reviewedAt = review ? new Date(review.createdAt) : null;
   return {
-    ...patientAndStudy(input.source),
+    ...patientAndStudy(doc.source),
     SOPClassUID: COMPREHENSIVE_SR,
-    SOPInstanceUID: newUid(input.uidRoot),
+    SOPInstanceUID: newUid(doc.uidRoot),
     InstanceCreationDate: dicomDate(now),
     InstanceCreationTime: dicomTime(now),
     // Our private scheme is declared while the document uses it (probabilities, reviewer items, uncoded labels).
     ...codingSchemeIdentification(content),
     Modality: 'SR',
-    SeriesInstanceUID: input.seriesInstanceUid ?? newUid(input.uidRoot),
+    SeriesInstanceUID: doc.seriesInstanceUid ?? newUid(doc.uidRoot),
     SeriesNumber: 9901,
     SeriesDescription: `AI results ${run.packName} ${run.packVersion} - not for diagnostic use`.slice(0, 64),
     ReferencedPerformedProcedureStepSequence: [],
-    ...equipment(input.softwareVersion),
+    ...equipment(doc.softwareVersion),
     InstanceNumber: 1,
     ContentDate: dicomDate(now),
     ContentTime: dicomTime(now),
     CompletionFlag: 'COMPLETE',
-    VerificationFlag: review ? 'VERIFIED' : 'UNVERIFIED',
-    ...(review && reviewedAt
+    VerificationFlag: doc.verified ? 'VERIFIED' : 'UNVERIFIED',
+    ...(doc.verified
       ? {
-          VerifyingObserverSequence: [
-            {
+          VerifyingObserverSequence: doc.reviews.map((review) => {
+            const reviewedAt = new Date(review.createdAt);
+            return {
               VerifyingObserverName: review.operatorName ?? review.operatorId,
               VerifyingObserverIdentificationCodeSequence: [],
               VerifyingOrganization: 'Inspector',
               VerificationDateTime: `${dicomDate(reviewedAt)}${dicomTime(reviewedAt)}`,
-            },
-          ],
+            };
+          }),
         }
       : {}),
-    CurrentRequestedProcedureEvidenceSequence: evidence([ref, ...otherImages]),
+    CurrentRequestedProcedureEvidenceSequence: evidence(images),
     PerformedProcedureCodeSequence: [],
     ...content,
   };
+}
+
+export function buildSr(input: SrInput): Naturalized {
+  const c = runContent(input);
+  return reportDocument({
+    ...input,
+    measurements: c.groups,
+    trailing: c.decision,
+    images: c.images,
+    reviews: c.review ? [c.review] : [],
+    verified: c.review !== undefined,
+  });
+}
+
+export interface StudySrRun {
+  detail: RunDetail;
+  /** The run's source instance, naturalized. */
+  source: Naturalized;
+  ref: SourceRef;
+}
+
+export interface StudySrInput {
+  /** The runs of one study and one pack, in the order their groups are written. */
+  runs: StudySrRun[];
+  labelNames?: Record<string, string>;
+  labelCodings?: LabelCodings;
+  uidRoot: string;
+  softwareVersion: string;
+  now?: Date;
+  seriesInstanceUid?: string;
+}
+
+/**
+ * ONE measurement report for several runs of one study (the slices of an auto-inspected CT, the
+ * images of a CR study): each run's content as in its own report (`runContent`: its image-level
+ * group, a planar ROI group per region, the reviewer's groups — every SCOORD selected from that
+ * run's instance); a run's reviewer decision goes inside its image-level group, since the root
+ * would not say which run it decides. The image library and the evidence list every referenced
+ * instance. VERIFIED only when every run has a current review. Patient/study are the first run's;
+ * runs of another study → DICOM_SR_STUDY_MISMATCH, of another pack → DICOM_SR_PACK_MISMATCH
+ * (the device observer is one pack).
+ */
+export function buildStudySr(input: StudySrInput): Naturalized {
+  const first = input.runs[0];
+  if (!first) throw new InspectorError('USAGE', 'A study report needs at least one run.');
+  for (const r of input.runs) {
+    if (r.ref.studyInstanceUid !== first.ref.studyInstanceUid) {
+      throw new InspectorError(
+        'DICOM_SR_STUDY_MISMATCH',
+        `Run ${r.detail.run.id} inspected an instance of study ${r.ref.studyInstanceUid}, run ${first.detail.run.id} one of ${first.ref.studyInstanceUid}; a study report is of one study.`,
+        { runId: r.detail.run.id, studyInstanceUid: r.ref.studyInstanceUid, expected: first.ref.studyInstanceUid },
+      );
+    }
+    if (r.detail.run.packName !== first.detail.run.packName || r.detail.run.packVersion !== first.detail.run.packVersion) {
+      throw new InspectorError(
+        'DICOM_SR_PACK_MISMATCH',
+        `Run ${r.detail.run.id} used ${r.detail.run.packName} ${r.detail.run.packVersion}, run ${first.detail.run.id} ${first.detail.run.packName} ${first.detail.run.packVersion}; a study report is of one pack.`,
+        { runId: r.detail.run.id },
+      );
+    }
+  }
+  const contents = input.runs.map((r) => runContent({ ...r, labelNames: input.labelNames, labelCodings: input.labelCodings, uidRoot: input.uidRoot }));
+  const measurements = contents.flatMap((c) => {
+    const [imageLevel, ...rest] = c.groups;
+    const withDecision = { ...imageLevel!, ContentSequence: [...(imageLevel!['ContentSequence'] as Item[]), ...c.decision] };
+    return [withDecision, ...rest];
+  });
+  const reviews = contents.flatMap((c) => (c.review ? [c.review] : []));
+  return reportDocument({
+    detail: first.detail,
+    source: first.source,
+    uidRoot: input.uidRoot,
+    softwareVersion: input.softwareVersion,
+    now: input.now,
+    seriesInstanceUid: input.seriesInstanceUid,
+    measurements,
+    trailing: [],
+    images: contents.flatMap((c) => c.images),
+    reviews,
+    verified: reviews.length === contents.length,
+  });
 }
