@@ -194,17 +194,19 @@ export function parseDicomConfig(text: string, path?: string): DicomNodeConfig {
   return r.data;
 }
 
-export function loadDicomConfig(path: string | undefined): DicomNodeConfig {
-  if (!path) return parseDicomConfig('');
-  let text: string;
+/** The text of a dicom.yaml: missing is DICOM_CONFIG_NOT_FOUND; a FIFO or an oversized file is named as such (FILE_NOT_REGULAR / FILE_TOO_LARGE). */
+export function readDicomConfigText(path: string): string {
   try {
-    text = readTextFileSync(path);
+    return readTextFileSync(path);
   } catch (e) {
-    // A FIFO or an oversized file is named as such (FILE_NOT_REGULAR / FILE_TOO_LARGE), not as missing.
     if (e instanceof InspectorError) throw e;
     throw new InspectorError('DICOM_CONFIG_NOT_FOUND', `No such DICOM configuration file: ${path}`, { path });
   }
-  const config = parseDicomConfig(text, path);
+}
+
+export function loadDicomConfig(path: string | undefined): DicomNodeConfig {
+  if (!path) return parseDicomConfig('');
+  const config = parseDicomConfig(readDicomConfigText(path), path);
   // Certificate paths are written relative to the file that names them.
   if (config.tls) {
     const base = dirname(resolve(path));

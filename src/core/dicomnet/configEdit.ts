@@ -10,9 +10,8 @@ import { copyFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { isScalar, parseDocument } from 'yaml';
 import { InspectorError } from '../../shared/errors';
-import { readTextFileSync } from '../files/yaml';
 import { sha256Hex } from '../history/hash';
-import { parseDicomConfig, type DicomNodeConfig } from './config';
+import { parseDicomConfig, readDicomConfigText, type DicomNodeConfig } from './config';
 
 /** The top-level keys the app edits; everything else in the file is shown read-only and kept. */
 export const EDITABLE_FIELDS = ['ae_title', 'port', 'allow', 'send_results'] as const;
@@ -38,13 +37,7 @@ export interface DicomConfigFile {
 }
 
 export function readDicomConfigFile(path: string): DicomConfigFile {
-  let text: string;
-  try {
-    text = readTextFileSync(path);
-  } catch (e) {
-    if (e instanceof InspectorError) throw e;
-    throw new InspectorError('DICOM_CONFIG_NOT_FOUND', `No such DICOM configuration file: ${path}`, { path });
-  }
+  const text = readDicomConfigText(path);
   return { path, text, sha256: sha256Hex(text), config: parseDicomConfig(text, path) };
 }
 
