@@ -32,7 +32,8 @@ export function createHost(paths: AppPaths, launcher: WorkerLauncher, mediaBase:
   const history = new HistoryAccess(paths.defaultDatabase);
   // Started by the desktop app (main) when settings name a station config; CLI hosts never start it.
   const station = new StationHost({ paths, history, launcher, version });
-  const dicom = new DicomNodeService({ paths, worker, history, version });
+  // A node settings change is logged on main's stderr too (the audit chain holds the record).
+  const dicom = new DicomNodeService({ paths, worker, history, version, log: (line) => process.stderr.write(`inspector: ${line}\n`) });
   // Started by main when settings.yaml names fleet.central; the Fleet room shows its state.
   const fleet = new FleetService({ paths, history });
   const ctx: HostContext = { version, paths, worker, media: new MediaStore(), grants, mediaBase, choosePaths, history, dicom, station, fleet };
