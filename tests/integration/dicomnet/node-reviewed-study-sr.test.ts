@@ -6,8 +6,12 @@
  * each review re-issues the study SR to STUDYPACS — a new instance in the SAME series, its
  * Predecessor Documents Sequence naming the version it replaces — and the per_run reviewed
  * destination (RUNPACS) gets that run's VERIFIED SR. The last study SR holds both decisions, each
- * in its own run's group, is VERIFIED (every run reviewed) and dciodvfy-clean.
+ * in its own run's group, is VERIFIED (every run reviewed) and dciodvfy-clean. Then the CLI
+ * (`inspector dicom send --case … --per-study`, the bundle in out/cli: rebuild with
+ * `node scripts/build-cli.js`) sends the two cases as ONE study SR, the next version of the same
+ * report; `--per-study` without sr in --objects is a usage error that sends nothing.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -15,13 +19,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DicomNode, NodeEvent } from '../../../src/core/dicomnet/node';
 import { listOutbox } from '../../../src/core/dicomnet/outbox';
 import { HistoryAccess } from '../../../src/host/history';
-import { hasShared, sharedData } from '../../support/paths';
+import { promisify } from 'node:util';
+import { hasShared, repoRoot, sharedData } from '../../support/paths';
 import { naturalize } from './naturalize';
 import { dciodvfy, freePort, hasDciodvfy, hasDcmtk, hasOrthanc, Orthanc } from './orthanc';
 import { inspectWithNode } from './studyNode';
 
 const SERIES = join(sharedData, 'dicom', 'ct-series-ge-head-tilted');
 const SR = '1.2.840.10008.5.1.4.1.1.88.33';
+const exec = promisify(execFile);
+const cli = (args: string[], dataDir: string) =>
+  exec(process.execPath, [join(repoRoot, 'bin', 'inspector.js'), ...args], { env: { ...process.env, INSPECTOR_DATA_DIR: dataDir } }).then(
+    (r) => ({ code: 0, ...r }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
 
 const conceptOf = (i: Record<string, any>) => i['ConceptNameCodeSequence']?.[0]?.['CodeValue'] as string | undefined;
 const children = (i: Record<string, any>) => (i['ContentSequence'] ?? []) as Record<string, any>[];
@@ -152,4 +163,32 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy || !hasDcmtk || !hasShared)('send_re
       [[runIds[1]], 'rejected'],
     ]);
   }, 120_000);
+
+  it('dicom send --case … --per-study: the cases\' runs go as ONE study SR (the report\'s next version); without sr in --objects it refuses', async () => {
+    await node!.close();
+    node = undefined;
+    const db = join(tmp, 'history.sqlite');
+    const cases = history.get().db.prepare('SELECT DISTINCT case_id FROM inference_runs ORDER BY case_id').pluck().all() as number[];
+    expect(cases.length).toBeGreaterThan(0);
+    const caseArgs = cases.flatMap((c) => ['--case', String(c)]);
+    const to = `STUDYPACS@127.0.0.1:${studyPacs.dicom}`;
+
+    const bad = await cli(['dicom', 'send', ...caseArgs, '--to', to, '--objects', 'sc', '--per-study', '--db', db], join(tmp, 'data'));
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('--per-study builds one study SR');
+
+    const r = await cli(['dicom', 'send', ...caseArgs, '--to', to, '--objects', 'sr', '--per-study', '--db', db, '--json'], join(tmp, 'data'));
+    expect(r.code, r.stderr).toBe(0);
+    const sent = JSON.parse(r.stdout) as { kind: string; status: string; runId: number; sopInstanceUid: string }[];
+    expect(sent.map((e) => [e.kind, e.status, e.runId])).toEqual([['sr', 'sent', runIds[0]]]);
+
+    const versions = await srsOf(studyPacs);
+    expect(versions.map((v) => v.ds['InstanceNumber'])).toEqual([1, 2, 3, 4]);
+    const cliSr = versions[3]!.ds;
+    expect(cliSr['SOPInstanceUID']).toBe(sent[0]!.sopInstanceUid);
+    expect(cliSr['SeriesInstanceUID']).toBe(versions[2]!.ds['SeriesInstanceUID']);
+    expect(predecessorOf(cliSr)?.sop).toBe(versions[2]!.ds['SOPInstanceUID']);
+    expect(decisionsOf(cliSr)).toEqual({ [runIds[0]!]: 'accepted', [runIds[1]!]: 'rejected' });
+    expect(cliSr['VerificationFlag']).toBe('VERIFIED');
+  }, 60_000);
 });
