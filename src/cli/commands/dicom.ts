@@ -33,8 +33,9 @@ const HELP = [
   'Usage: inspector dicom listen [--config dicom.yaml] [--aet INSPECTOR] [--port 11112] [--bind 127.0.0.1]',
   '                              [--inbox DIR] [--db FILE] [--json]',
   '       inspector dicom send (--run ID | --case ID)... (--to AET@host:port | --url DICOMWEB_URL)',
-  '                            [--objects sr,sc,seg,pmap] [--deidentify] [--volume] [--config dicom.yaml] [--db FILE] [--json]',
+  '                            [--objects sr,sc,seg,pmap] [--deidentify] [--volume] [--per-study] [--config dicom.yaml] [--db FILE] [--json]',
   '       (--volume: the runs are slices of one series; their maps go as ONE multi-frame Parametric Map / SEG, a frame per slice)',
+  '       (--per-study: the runs are of one study and pack; their SR goes as ONE study SR, a measurement group per run)',
   '       inspector dicom send --retry [--config dicom.yaml] [--db FILE]',
   '       inspector dicom echo AET@host:port [--aet INSPECTOR] [--tls --config dicom.yaml]',
   '       inspector dicom find (--from AET@host:port | --url DICOMWEB_URL) [--level study|series] [--patient ID]',
@@ -168,6 +169,7 @@ async function send(args: string[]): Promise<number> {
       retry: { type: 'boolean' },
       deidentify: { type: 'boolean' },
       volume: { type: 'boolean' },
+      'per-study': { type: 'boolean' },
       tls: { type: 'boolean' },
       config: { type: 'string' },
       aet: { type: 'string' },
@@ -214,14 +216,23 @@ async function send(args: string[]): Promise<number> {
       inspect: () => Promise.reject(new Error('not used')),
     });
     const before = new Set(listOutbox(store.db).map((e) => e.id));
+    if (values['per-study'] && !objects.includes('sr')) throw new InspectorError('USAGE', '--per-study builds one study SR: give --objects with sr.');
+    if (values.volume && !objects.some((o) => o === 'pmap' || o === 'seg')) throw new InspectorError('USAGE', '--volume builds one multi-frame Parametric Map / SEG: give --objects with pmap or seg.');
+    let rest = objects;
+    if (values['per-study']) {
+      // ONE study SR of all the runs, built (or refused: DICOM_SR_STUDY_MISMATCH / DICOM_SR_PACK_MISMATCH) before anything is queued.
+      await node.queueStudySr([...new Set(runs)], [{ ...destination, objects: ['sr'] }]);
+      rest = rest.filter((o) => o !== 'sr');
+    }
     if (values.volume) {
-      // One multi-frame Parametric Map / SEG of all the runs (a series' slices); SR and SC per run.
-      const volumeKinds = objects.filter((o): o is 'pmap' | 'seg' => o === 'pmap' || o === 'seg');
-      if (volumeKinds.length === 0) throw new InspectorError('USAGE', '--volume builds one multi-frame Parametric Map / SEG: give --objects with pmap or seg.');
-      await node.queueVolume(runs, volumeKinds);
-      const rest = objects.filter((o) => o !== 'pmap' && o !== 'seg');
-      if (rest.length) for (const id of runs) await node.queueResults(id, [{ ...destination, objects: rest }]);
-    } else for (const id of runs) await node.queueResults(id);
+      // One multi-frame Parametric Map / SEG of all the runs (a series' slices); the other objects per run.
+      await node.queueVolume(
+        runs,
+        objects.filter((o): o is 'pmap' | 'seg' => o === 'pmap' || o === 'seg'),
+      );
+      rest = rest.filter((o) => o !== 'pmap' && o !== 'seg');
+    }
+    if (rest.length) for (const id of runs) await node.queueResults(id, [{ ...destination, objects: rest }]);
     await node.flush();
     const mine = listOutbox(store.db).filter((e) => !before.has(e.id));
     if (values.json) process.stdout.write(JSON.stringify(mine, null, 2) + '\n');

@@ -77,9 +77,8 @@ const SendReviewed = z
     on: z.array(ReviewDecisionName).min(1).default(['accept', 'reject', 'override']),
     to: z.array(Destination).min(1),
   })
-  .strict()
-  // A review decides one run: its VERIFIED SR is that run's, so asking for a study SR here is a mistake, not a wish to ignore.
-  .refine((r) => r.to.every((d) => d.sr !== 'per_study'), { message: 'the reviewed SR is one per run: sr: per_study is for send_results destinations', path: ['to'] });
+  // `sr: per_study` in `to`: each review re-issues the study report (every review so far; node.ts `queueReviewSrs`).
+  .strict();
 export type SendReviewed = z.infer<typeof SendReviewed>;
 
 export const RuleCondition = z

@@ -20,6 +20,7 @@ import { recordInstance, setStudyStatus, studyInstances, type ReceivedInstance }
 import { planVolumes, splitByVolume } from './autoVolume';
 import { buildResults, buildStudyReport, buildVolume, type ResultFile, type ResultOptions } from './results';
 import type { LabelCodingsOf } from './packLabels';
+import type { StudySrPredecessor } from './objects/sr';
 import { packFor } from './rules';
 import { loadTls, type TlsMaterial } from './tls';
 import { TlsReloader, type TlsReloaded, type TlsReloadFailure } from './tlsReload';
@@ -69,6 +70,12 @@ export interface NodeOptions {
   labelNames?: (pack: string) => Record<string, string> | undefined;
   /** The standard codes of a run's pack labels (packLabels.ts); without it, labels keep the private scheme. */
   labelCodings?: LabelCodingsOf;
+}
+
+/** The study the node inspected as the batch of `runId` ('' for a run the node did not auto-inspect): what the study-SR events name. */
+function studyOfRun(db: Database.Database, runId: number): string {
+  const uid = db.prepare('SELECT s.study_instance_uid FROM dicom_studies s JOIN inference_runs r ON r.batch_id = s.batch_id WHERE r.id = ?').pluck().get(runId) as string | undefined;
+  return uid ?? '';
 }
 
 /** Destinations that take a study's auto-inspected SR as one document (`sr: per_study`) and those that want one per run (absent or `per_run`). */
@@ -259,21 +266,70 @@ export class DicomNode {
   async queueStudySr(runIds: number[], destinations = this.opts.config.send_results): Promise<number> {
     // The node inspects a study once per pack, so the first run's labels are every run's (buildStudyReport refuses another pack).
     const labels = this.labelsOf(runIds[0]!);
-    const built: { group: Destination[]; files: ResultFile[] }[] = [];
+    const db = this.opts.store.db;
+    const built: { group: Destination[]; files: ResultFile[]; chainKey: string; issued: StudySrPredecessor }[] = [];
     for (const deid of [false, true]) {
       const group = destinations.filter((d) => (d.deidentify ?? false) === deid && d.objects.includes('sr'));
       if (group.length === 0) continue;
+      // Every version of one study report (auto-inspected, then re-issued after each review) is one
+      // chain per copy: the last issued one is remembered in the history's settings, and the next
+      // names it as its predecessor and goes in its series.
+      const chainKey = `dicom.study_sr.${runIds[0]}.${deid ? 'deidentified' : 'identified'}`;
+      const last = db.prepare('SELECT value FROM settings WHERE key = ?').pluck().get(chainKey) as string | undefined;
       const file = buildStudyReport(this.opts.store, runIds, {
         uidRoot: this.opts.config.uid_root,
         softwareVersion: this.opts.softwareVersion,
         outDir: join(this.opts.outboxDir, `study-${runIds[0]}`, deid ? 'deidentified' : 'identified'),
         ...labels,
         ...(deid ? { deidentify: { uidRoot: this.opts.config.uid_root, key: deidKey(this.opts.store.db) } } : {}),
+        ...(last ? { predecessor: JSON.parse(last) as StudySrPredecessor } : {}),
       });
-      built.push({ group, files: [file] });
+      built.push({ group, files: [file], chainKey, issued: file.issued });
     }
     let queued = 0;
-    for (const { group, files } of built) queued += this.enqueueFiles(runIds[0]!, group, files);
+    const setChain = db.prepare('INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+    for (const { group, files, chainKey, issued } of built) {
+      queued += this.enqueueFiles(runIds[0]!, group, files);
+      setChain.run(chainKey, JSON.stringify(issued));
+    }
+    return queued;
+  }
+
+  /**
+   * The runs one study report covers, found from one of them: the runs of its batch (the node
+   * inspects a study per pack as one batch, so these are the runs `queueSrs` reported together);
+   * a run outside any batch is a report of its own.
+   */
+  private studyRunsOf(runId: number): number[] {
+    const db = this.opts.store.db;
+    const batch = db.prepare('SELECT batch_id FROM inference_runs WHERE id = ?').pluck().get(runId) as number | null | undefined;
+    if (batch === null || batch === undefined) return [runId];
+    return db.prepare('SELECT id FROM inference_runs WHERE batch_id = ? ORDER BY id').pluck().all(batch) as number[];
+  }
+
+  /**
+   * A review's SRs: the study report re-issued (every review so far, the previous version as its
+   * predecessor) for `sr: per_study` destinations, the run's own SR for the others. A study report
+   * that is refused (say, a batch of several studies: DICOM_SR_STUDY_MISMATCH) is logged as
+   * `study-sr-refused` and those destinations get the run's SR instead: the review is not lost.
+   */
+  private async queueReviewSrs(runId: number, destinations: Destination[]): Promise<number> {
+    const { perStudy, perRun } = splitBySr(destinations);
+    let eachRun = perRun;
+    let queued = 0;
+    if (perStudy.length) {
+      const runIds = this.studyRunsOf(runId);
+      try {
+        const n = await this.queueStudySr(runIds, perStudy);
+        queued += n;
+        this.log({ event: 'study-sr-queued', studyInstanceUid: studyOfRun(this.opts.store.db, runId), runs: runIds, objects: n });
+      } catch (e) {
+        const info = toErrorInfo(e, 'DICOM_STUDY_SR_FAILED');
+        this.log({ event: 'study-sr-refused', studyInstanceUid: studyOfRun(this.opts.store.db, runId), runs: runIds, code: info.code, message: info.message });
+        eachRun = destinations;
+      }
+    }
+    if (eachRun.length) queued += await this.queueResults(runId, eachRun, ['sr']);
     return queued;
   }
 
@@ -406,10 +462,9 @@ export class DicomNode {
     for (const v of reviews) {
       if (v.format === 'dicom' && (rule.on as string[]).includes(v.decision)) {
         try {
-          const n = await this.queueResults(
+          const n = await this.queueReviewSrs(
             v.runId,
             rule.to.map((d) => ({ ...d, objects: ['sr' as const] })),
-            ['sr'],
           );
           queued += n;
           this.log({ event: 'review-queued', runId: v.runId, reviewId: v.id, decision: v.decision, objects: n });

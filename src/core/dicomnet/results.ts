@@ -13,7 +13,7 @@ import { readSource, writePart10, type LabelCodings, type Naturalized } from './
 import { buildSc, type HeatmapInput } from './objects/sc';
 import { buildPmap, buildPmapVolume, type PmapFrame } from './objects/pmap';
 import { buildSeg, buildSegVolume } from './objects/seg';
-import { buildSr, buildStudySr, type SourceRef } from './objects/sr';
+import { buildSr, buildStudySr, type SourceRef, type StudySrPredecessor } from './objects/sr';
 
 export interface ResultFile {
   kind: ResultObject;
@@ -115,7 +115,11 @@ export async function buildVolume(store: HistoryStore, kind: 'pmap' | 'seg', run
  * first run. Every run must come from a DICOM instance (DICOM_RUN_NOT_DICOM), of the same study
  * (DICOM_SR_STUDY_MISMATCH) and pack (DICOM_SR_PACK_MISMATCH); nothing is written otherwise.
  */
-export function buildStudyReport(store: HistoryStore, runIds: number[], opts: ResultOptions): ResultFile {
+export function buildStudyReport(
+  store: HistoryStore,
+  runIds: number[],
+  opts: ResultOptions & { predecessor?: StudySrPredecessor },
+): ResultFile & { issued: StudySrPredecessor } {
   if (runIds.length === 0) throw new InspectorError('USAGE', 'A study report needs runs.');
   const runs = runIds.map((id) => {
     const detail = getRun(store.db, id);
@@ -131,8 +135,11 @@ export function buildStudyReport(store: HistoryStore, runIds: number[], opts: Re
     softwareVersion: opts.softwareVersion,
     ...(opts.labelNames ? { labelNames: opts.labelNames } : {}),
     ...(opts.labelCodings ? { labelCodings: opts.labelCodings } : {}),
+    ...(opts.predecessor ? { predecessor: opts.predecessor } : {}),
   });
+  // What a re-issue names, before de-identification: deidentify maps these UIDs (and the re-issue's predecessor) the same way every time.
+  const issued = { studyInstanceUid: ds['StudyInstanceUID'] as string, seriesInstanceUid: ds['SeriesInstanceUID'] as string, sopInstanceUid: ds['SOPInstanceUID'] as string, instanceNumber: ds['InstanceNumber'] as number };
   if (opts.deidentify) ds = deidentify(ds, opts.deidentify, runs[0]!.source);
   const path = write(opts.outDir, ds);
-  return { kind: 'sr', path, sopClassUid: ds['SOPClassUID'] as string, sopInstanceUid: ds['SOPInstanceUID'] as string, studyInstanceUid: ds['StudyInstanceUID'] as string, runId: runIds[0]! };
+  return { issued, kind: 'sr', path, sopClassUid: ds['SOPClassUID'] as string, sopInstanceUid: ds['SOPInstanceUID'] as string, studyInstanceUid: ds['StudyInstanceUID'] as string, runId: runIds[0]! };
 }

@@ -398,6 +398,16 @@ export interface StudySrInput {
   softwareVersion: string;
   now?: Date;
   seriesInstanceUid?: string;
+  /** The study report this one re-issues (after a review): named in the Predecessor Documents Sequence, its series reused, its instance number + 1. */
+  predecessor?: StudySrPredecessor;
+}
+
+/** A study report that was issued: what its re-issue names (PS3.3 C.17.2 Predecessor Documents Sequence). */
+export interface StudySrPredecessor {
+  studyInstanceUid: string;
+  seriesInstanceUid: string;
+  sopInstanceUid: string;
+  instanceNumber: number;
 }
 
 /**
@@ -436,17 +446,30 @@ export function buildStudySr(input: StudySrInput): Naturalized {
     return [withDecision, ...rest];
   });
   const reviews = contents.flatMap((c) => (c.review ? [c.review] : []));
-  return reportDocument({
+  const prev = input.predecessor;
+  const doc = reportDocument({
     detail: first.detail,
     source: first.source,
     uidRoot: input.uidRoot,
     softwareVersion: input.softwareVersion,
     now: input.now,
-    seriesInstanceUid: input.seriesInstanceUid,
+    seriesInstanceUid: input.seriesInstanceUid ?? prev?.seriesInstanceUid,
     measurements,
     trailing: [],
     images: contents.flatMap((c) => c.images),
     reviews,
     verified: reviews.length === contents.length,
   });
+  if (!prev) return doc;
+  // A re-issue: a new instance in the same series (one report, several versions), naming the version it replaces.
+  return {
+    ...doc,
+    InstanceNumber: prev.instanceNumber + 1,
+    PredecessorDocumentsSequence: [
+      {
+        StudyInstanceUID: prev.studyInstanceUid,
+        ReferencedSeriesSequence: [{ SeriesInstanceUID: prev.seriesInstanceUid, ReferencedSOPSequence: [{ ReferencedSOPClassUID: COMPREHENSIVE_SR, ReferencedSOPInstanceUID: prev.sopInstanceUid }] }],
+      },
+    ],
+  };
 }
