@@ -182,27 +182,53 @@ export async function wadoStudy(base: string, studyUid: string, inbox: string, r
     throw e;
   }
   const reader = res.body?.getReader();
+  // Complete parts are written (in order) while the next bytes arrive: the download never waits on
+  // the disk. Every exit first lets the writes in flight finish, so `arrived` counts what is stored.
+  let writes: Promise<void> = Promise.resolve();
+  let queued = 0;
+  let writeFailed: { error: unknown } | undefined;
+  const settled = async () => {
+    await writes;
+    if (writeFailed) throw writeFailed.error;
+  };
   try {
     while (reader) {
       if (signal?.aborted) throw cancelled();
+      if (writeFailed) break;
       let chunk: Awaited<ReturnType<typeof reader.read>>;
       try {
         chunk = await reader.read();
       } catch (e) {
+        await settled();
         const err = e as Error & { cause?: Error };
         if (signal?.aborted || err.name === 'TimeoutError') throw fetchError(e, url, signal, { arrived: out.length, expected: null });
         throw new InspectorError('DICOM_NETWORK_ERROR', `The download from ${url} broke off (${err.cause?.message ?? err.message}); the ${out.length} instance(s) that came whole are kept.`, { url, arrived: out.length });
       }
       if (chunk.done) break;
       for (const p of splitter.push(chunk.value)) {
-        // Checked between instances too: parts already buffered are not stored once cancelled.
-        if (signal?.aborted) throw cancelled();
-        const rec = await writeInstance(inbox, p, { callingAet: 'DICOMWEB', peerHost: host });
-        record(rec);
-        out.push(rec);
+        queued++;
+        writes = writes.then(async () => {
+          // Checked between instances too: parts already buffered are not stored once cancelled.
+          if (writeFailed || signal?.aborted) return;
+          try {
+            const rec = await writeInstance(inbox, p, { callingAet: 'DICOMWEB', peerHost: host });
+            record(rec);
+            out.push(rec);
+          } catch (e) {
+            writeFailed = { error: e };
+          }
+        });
       }
       if (splitter.closed) break;
     }
+    await settled();
+    // Cancelled after the last byte came but before every part was stored: not a whole study.
+    if (out.length < queued) throw cancelled();
+  } catch (e) {
+    await writes;
+    // A cancel's count is taken once the writes in flight are done.
+    if (signal?.aborted && (e as InspectorError).code === 'DICOM_CANCELLED') throw cancelled();
+    throw e;
   } finally {
     // Ends the download if we stopped early (cancel, bad part); a no-op once it is done.
     await reader?.cancel().catch(() => undefined);

@@ -96,6 +96,29 @@ describe.skipIf(!hasShared)('wadoStudy streams: a cancel or a cut mid-part keeps
     onlyTheFirst(recorded, inbox);
   });
 
+  it('cancelled after the whole response came but before every part was stored: DICOM_CANCELLED, never a partial success', async () => {
+    // The whole (two-slice) study in one write; the cancel lands while slice 1 is being recorded,
+    // i.e. after the closing delimiter may already be parsed but before slice 2 is written.
+    server = http.createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': `multipart/related; type="application/dicom"; boundary=${BOUNDARY}` });
+      res.end(Buffer.concat([Buffer.from(head), first, Buffer.from(`\r\n${head}`), second, Buffer.from(`\r\n--${BOUNDARY}--\r\n`)]));
+    });
+    await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dicom-web`;
+    const inbox = join(tmp, 'inbox-late');
+    const recorded: ReceivedInstance[] = [];
+    const ctl = new AbortController();
+    const err = await wadoStudy(url, '1.2.3', inbox, (r) => {
+      recorded.push(r);
+      ctl.abort();
+    }, { timeoutSeconds: 20, signal: ctl.signal }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: 'DICOM_CANCELLED', details: { arrived: 1 } });
+    onlyTheFirst(recorded, inbox);
+  });
+
   it('a signal already aborted: DICOM_CANCELLED before anything is stored', async () => {
     const { url } = await serve('end');
     const inbox = join(tmp, 'inbox-pre');
