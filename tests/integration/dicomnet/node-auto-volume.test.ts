@@ -16,13 +16,12 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDicomConfig } from '../../../src/core/dicomnet/config';
 import type { NodeEvent } from '../../../src/core/dicomnet/node';
 import { listOutbox } from '../../../src/core/dicomnet/outbox';
 import { listStudies } from '../../../src/core/dicomnet/records';
 import { HistoryAccess } from '../../../src/host/history';
 import { hasShared, sharedData } from '../../support/paths';
-import { held, inspectPushedStudies, uidsOfFiles } from './nodeSupport';
+import { autoInspectCtConfig, held, inspectPushedStudies, uidsOfFiles } from './nodeSupport';
 import { dciodvfy, freePort, hasDciodvfy, hasDcmtk, hasOrthanc, Orthanc } from './orthanc';
 
 const run = promisify(execFile);
@@ -73,20 +72,10 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy || !hasDcmtk || !hasShared)('DICOM n
     volumePacs = await Orthanc.start(inspector, 'VOLPACS');
     slicePacs = await Orthanc.start(inspector, 'SLICEPACS');
     history = new HistoryAccess(join(tmp, 'history.sqlite'));
-    const config = parseDicomConfig(
-      [
-        'ae_title: INSPECTOR',
-        `port: ${nodePort}`,
-        'allow: [{ aet: STORESCU, host: 127.0.0.1 }]',
-        'auto_inspect: [{ when: { modality: CT }, pack: battery-ct-porosity }]',
-        'send_results:',
-        `  - { aet: VOLPACS, host: 127.0.0.1, port: ${volumePacs.dicom}, objects: [sr, sc, seg, pmap] }`,
-        `  - { aet: SLICEPACS, host: 127.0.0.1, port: ${slicePacs.dicom}, objects: [pmap], volume: false }`,
-        'stable_seconds: 1',
-        'timeout_seconds: 20',
-        'uid_root: 1.2.826.0.1.3680043.10.1234',
-      ].join('\n'),
-    );
+    const config = autoInspectCtConfig(nodePort, [
+      `{ aet: VOLPACS, host: 127.0.0.1, port: ${volumePacs.dicom}, objects: [sr, sc, seg, pmap] }`,
+      `{ aet: SLICEPACS, host: 127.0.0.1, port: ${slicePacs.dicom}, objects: [pmap], volume: false }`,
+    ]);
     await inspectPushedStudies({ config, history, tmp, port: nodePort, events, pushes: [slices, tilted], studies: 2 });
   }, 300_000);
 

@@ -16,14 +16,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDicomConfig } from '../../../src/core/dicomnet/config';
 import type { NodeEvent } from '../../../src/core/dicomnet/node';
 import { listOutbox } from '../../../src/core/dicomnet/outbox';
 import { getRun } from '../../../src/core/history/index';
 import { HistoryAccess } from '../../../src/host/history';
 import { hasShared, sharedData } from '../../support/paths';
 import { items, naturalize } from './naturalize';
-import { held, inspectPushedStudies, uidsOfFiles } from './nodeSupport';
+import { autoInspectCtConfig, held, inspectPushedStudies, uidsOfFiles } from './nodeSupport';
 import { dciodvfy, freePort, hasDciodvfy, hasDcmtk, hasOrthanc, Orthanc } from './orthanc';
 
 const SERIES = join(sharedData, 'dicom', 'ct-series-ge-head-tilted');
@@ -60,21 +59,11 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy || !hasDcmtk || !hasShared)('DICOM n
     runPacs = await Orthanc.start(inspector, 'RUNPACS');
     history = new HistoryAccess(join(tmp, 'history.sqlite'));
     const store = history.get();
-    const config = parseDicomConfig(
-      [
-        'ae_title: INSPECTOR',
-        `port: ${nodePort}`,
-        'allow: [{ aet: STORESCU, host: 127.0.0.1 }]',
-        'auto_inspect: [{ when: { modality: CT }, pack: battery-ct-porosity }]',
-        'send_results:',
-        `  - { aet: STUDYPACS, host: 127.0.0.1, port: ${studyPacs.dicom}, objects: [sr, seg, pmap], sr: per_study }`,
-        `  - { aet: RUNPACS, host: 127.0.0.1, port: ${runPacs.dicom}, objects: [sr] }`,
-        `  - { aet: RUNPACS, host: 127.0.0.1, port: ${runPacs.dicom}, objects: [sr], sr: per_study, deidentify: true }`,
-        'stable_seconds: 1',
-        'timeout_seconds: 20',
-        'uid_root: 1.2.826.0.1.3680043.10.1234',
-      ].join('\n'),
-    );
+    const config = autoInspectCtConfig(nodePort, [
+      `{ aet: STUDYPACS, host: 127.0.0.1, port: ${studyPacs.dicom}, objects: [sr, seg, pmap], sr: per_study }`,
+      `{ aet: RUNPACS, host: 127.0.0.1, port: ${runPacs.dicom}, objects: [sr] }`,
+      `{ aet: RUNPACS, host: 127.0.0.1, port: ${runPacs.dicom}, objects: [sr], sr: per_study, deidentify: true }`,
+    ]);
     await inspectPushedStudies({ config, history, tmp, port: nodePort, events, pushes: [slices], studies: 1 });
     runIds = store.db.prepare('SELECT id FROM inference_runs ORDER BY id').pluck().all() as number[];
     for (const id of runIds) {

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { withHost } from '../../../src/cli/host';
-import type { DicomNodeConfig } from '../../../src/core/dicomnet/config';
+import { parseDicomConfig, type DicomNodeConfig } from '../../../src/core/dicomnet/config';
 import { DicomNode, type NodeEvent } from '../../../src/core/dicomnet/node';
 import { runBatch } from '../../../src/host/batch';
 import type { HistoryAccess } from '../../../src/host/history';
@@ -28,6 +28,23 @@ export function uidsOfFiles(files: string[]): { study: string; sops: Set<string>
     sops.add(ds['SOPInstanceUID']);
   }
   return { study, sops };
+}
+
+/** The node's config for these tests: INSPECTOR on `port`, STORESCU allowed, CT auto-inspected with battery-ct-porosity, results sent to the given `send_results` entries (YAML flow maps). */
+export function autoInspectCtConfig(port: number, sendResults: string[]): DicomNodeConfig {
+  return parseDicomConfig(
+    [
+      'ae_title: INSPECTOR',
+      `port: ${port}`,
+      'allow: [{ aet: STORESCU, host: 127.0.0.1 }]',
+      'auto_inspect: [{ when: { modality: CT }, pack: battery-ct-porosity }]',
+      'send_results:',
+      ...sendResults.map((d) => `  - ${d}`),
+      'stable_seconds: 1',
+      'timeout_seconds: 20',
+      'uid_root: 1.2.826.0.1.3680043.10.1234',
+    ].join('\n'),
+  );
 }
 
 /** Every instance Orthanc holds for a study, naturalized, with its bytes. */
