@@ -16,6 +16,7 @@ import { openBridge, type Bridge } from '../support/bridge';
 import { hasShared, repoRoot, sharedData } from '../support/paths';
 import { buildResults } from '../../src/core/dicomnet/results';
 import { dcmjs } from '../../src/core/dicomnet/dimse';
+import { writeTinySc } from '../integration/dicomnet/tiny';
 import { viewOf, waitAttr } from './viewer-helpers';
 
 const hasDcmtk = spawnSync('sh', ['-c', 'command -v storescu'], { encoding: 'utf8' }).status === 0;
@@ -355,39 +356,9 @@ describe.skipIf(!hasDcmtk)('DICOM worklist: an auto-inspected study, reviewed wi
 
 /** A valid one-instance Secondary Capture study (4×4 pixels) with the worklist's identity fields. */
 function scStudy(dir: string, i: number, id: { patientName: string; patientId: string; studyDate: string; modality: string; description: string; accession: string }): { uid: string; file: string } {
-  const root = '2.25.90817';
-  const SC = '1.2.840.10008.5.1.4.1.1.7';
-  const sop = `${root}.3.${i}`;
-  const ds = {
-    SOPClassUID: SC,
-    SOPInstanceUID: sop,
-    StudyInstanceUID: `${root}.1.${i}`,
-    SeriesInstanceUID: `${root}.2.${i}`,
-    PatientID: id.patientId,
-    PatientName: id.patientName,
-    StudyDate: id.studyDate,
-    StudyDescription: id.description,
-    AccessionNumber: id.accession,
-    Modality: id.modality,
-    ConversionType: 'WSD',
-    InstanceNumber: 1,
-    SamplesPerPixel: 1,
-    PhotometricInterpretation: 'MONOCHROME2',
-    Rows: 4,
-    Columns: 4,
-    BitsAllocated: 8,
-    BitsStored: 8,
-    HighBit: 7,
-    PixelRepresentation: 0,
-    PixelData: [new Uint8Array(16).fill(i * 40).buffer],
-    _vrMap: { PixelData: 'OB' },
-  };
-  const meta = { FileMetaInformationVersion: new Uint8Array([0, 1]).buffer, MediaStorageSOPClassUID: SC, MediaStorageSOPInstanceUID: sop, TransferSyntaxUID: '1.2.840.10008.1.2.1', ImplementationClassUID: `${root}.9` };
-  const dict = new dcmjs.data.DicomDict(dcmjs.data.DicomMetaDictionary.denaturalizeDataset(meta));
-  dict.dict = dcmjs.data.DicomMetaDictionary.denaturalizeDataset(ds);
   const file = join(dir, `sc-${i}.dcm`);
-  writeFileSync(file, Buffer.from(dict.write()));
-  return { uid: ds.StudyInstanceUID, file };
+  const identity = { PatientID: id.patientId, PatientName: id.patientName, StudyDate: id.studyDate, StudyDescription: id.description, AccessionNumber: id.accession, Modality: id.modality };
+  return { uid: writeTinySc(file, '2.25.90817', i, identity, i * 40), file };
 }
 
 /** The local calendar day `daysAgo` before now as DICOM DA (the site's day, as the filter reads it). */

@@ -11,20 +11,17 @@
  * errors in the volume map, the volume SEG and a per-slice map.
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withHost } from '../../../src/cli/host';
-import { parseDicomConfig } from '../../../src/core/dicomnet/config';
-import { DicomNode, type NodeEvent } from '../../../src/core/dicomnet/node';
+import type { NodeEvent } from '../../../src/core/dicomnet/node';
 import { listOutbox } from '../../../src/core/dicomnet/outbox';
 import { listStudies } from '../../../src/core/dicomnet/records';
-import { runBatch } from '../../../src/host/batch';
 import { HistoryAccess } from '../../../src/host/history';
 import { hasShared, sharedData } from '../../support/paths';
-import { naturalize } from './naturalize';
+import { autoInspectCtConfig, held, inspectPushedStudies, uidsOfFiles } from './nodeSupport';
 import { dciodvfy, freePort, hasDciodvfy, hasDcmtk, hasOrthanc, Orthanc } from './orthanc';
 
 const run = promisify(execFile);
@@ -45,18 +42,8 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy || !hasDcmtk || !hasShared)('DICOM n
   let slicePacs: Orthanc;
   let history: HistoryAccess;
   let ctStudy = '';
-  const ctSops = new Set<string>();
+  let ctSops = new Set<string>();
   const tiltedSops = new Set<string>();
-
-  /** Every instance Orthanc holds for a study, naturalized, with its bytes. */
-  async function held(pacs: Orthanc, study: string): Promise<{ ds: Record<string, any>; bytes: Buffer }[]> {
-    const out = [];
-    for (const id of await pacs.instancesOfStudy(study)) {
-      const bytes = Buffer.from(await (await fetch(`${pacs.url}/instances/${id}/file`)).arrayBuffer());
-      out.push({ ds: naturalize(bytes), bytes });
-    }
-    return out;
-  }
 
   const verify = (bytes: Buffer, name: string) => {
     const file = join(tmp, name);
@@ -65,11 +52,7 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy || !hasDcmtk || !hasShared)('DICOM n
   };
 
   beforeAll(async () => {
-    for (const s of slices) {
-      const ds = naturalize(readFileSync(s));
-      ctStudy = ds['StudyInstanceUID'];
-      ctSops.add(ds['SOPInstanceUID']);
-    }
+    ({ study: ctStudy, sops: ctSops } = uidsOfFiles(slices));
     // Three slices as their own study; the middle one tilted, so the three are no single stack.
     const tiltedDir = join(tmp, 'tilted');
     mkdirSync(tiltedDir);
@@ -89,43 +72,11 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy || !hasDcmtk || !hasShared)('DICOM n
     volumePacs = await Orthanc.start(inspector, 'VOLPACS');
     slicePacs = await Orthanc.start(inspector, 'SLICEPACS');
     history = new HistoryAccess(join(tmp, 'history.sqlite'));
-    const store = history.get();
-    const config = parseDicomConfig(
-      [
-        'ae_title: INSPECTOR',
-        `port: ${nodePort}`,
-        'allow: [{ aet: STORESCU, host: 127.0.0.1 }]',
-        'auto_inspect: [{ when: { modality: CT }, pack: battery-ct-porosity }]',
-        'send_results:',
-        `  - { aet: VOLPACS, host: 127.0.0.1, port: ${volumePacs.dicom}, objects: [sr, sc, seg, pmap] }`,
-        `  - { aet: SLICEPACS, host: 127.0.0.1, port: ${slicePacs.dicom}, objects: [pmap], volume: false }`,
-        'stable_seconds: 1',
-        'timeout_seconds: 20',
-        'uid_root: 1.2.826.0.1.3680043.10.1234',
-      ].join('\n'),
-    );
-    await withHost(async (host) => {
-      const node = new DicomNode({
-        config,
-        store,
-        inbox: join(tmp, 'inbox'),
-        outboxDir: join(tmp, 'outbox'),
-        softwareVersion: 'test',
-        log: (e) => events.push(e),
-        inspect: async ({ pack, paths }) => {
-          const s = await runBatch({ worker: host.worker, history }, { paths, packs: [pack] });
-          return { batchId: s.batchId, runIds: store.db.prepare('SELECT id FROM inference_runs WHERE batch_id = ? ORDER BY id').pluck().all(s.batchId) as number[] };
-        },
-      });
-      await node.start();
-      await run('storescu', ['-aet', 'STORESCU', '-aec', 'INSPECTOR', '127.0.0.1', String(nodePort), ...slices]);
-      await run('storescu', ['-aet', 'STORESCU', '-aec', 'INSPECTOR', '127.0.0.1', String(nodePort), ...tilted]);
-      const until = Date.now() + 240_000;
-      const done = () => events.filter((e) => e.event === 'inspected' || e.event === 'inspect-failed' || e.event === 'no-rule').length;
-      while (done() < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
-      await node.idle();
-      await node.close();
-    });
+    const config = autoInspectCtConfig(nodePort, [
+      `{ aet: VOLPACS, host: 127.0.0.1, port: ${volumePacs.dicom}, objects: [sr, sc, seg, pmap] }`,
+      `{ aet: SLICEPACS, host: 127.0.0.1, port: ${slicePacs.dicom}, objects: [pmap], volume: false }`,
+    ]);
+    await inspectPushedStudies({ config, history, tmp, port: nodePort, events, pushes: [slices, tilted], studies: 2 });
   }, 300_000);
 
   afterAll(async () => {

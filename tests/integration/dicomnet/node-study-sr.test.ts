@@ -12,24 +12,19 @@
  * on each run's slice are checked in tests/unit/dicomnet/study-sr.test.ts.) Mutation-checked: with
  * the node ignoring `sr: per_study`, all three tests fail.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { withHost } from '../../../src/cli/host';
-import { parseDicomConfig } from '../../../src/core/dicomnet/config';
-import { DicomNode, type NodeEvent } from '../../../src/core/dicomnet/node';
+import type { NodeEvent } from '../../../src/core/dicomnet/node';
 import { listOutbox } from '../../../src/core/dicomnet/outbox';
 import { getRun } from '../../../src/core/history/index';
-import { runBatch } from '../../../src/host/batch';
 import { HistoryAccess } from '../../../src/host/history';
 import { hasShared, sharedData } from '../../support/paths';
 import { items, naturalize } from './naturalize';
+import { autoInspectCtConfig, held, inspectPushedStudies, uidsOfFiles } from './nodeSupport';
 import { dciodvfy, freePort, hasDciodvfy, hasDcmtk, hasOrthanc, Orthanc } from './orthanc';
 
-const run = promisify(execFile);
 const SERIES = join(sharedData, 'dicom', 'ct-series-ge-head-tilted');
 const PMAP = '1.2.840.10008.5.1.4.1.1.30';
 const SEG = '1.2.840.10008.5.1.4.1.1.66.4';
@@ -50,69 +45,26 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy || !hasDcmtk || !hasShared)('DICOM n
   let runPacs: Orthanc;
   let history: HistoryAccess;
   let ctStudy = '';
-  const ctSops = new Set<string>();
+  let ctSops = new Set<string>();
   let runIds: number[] = [];
   /** Each run's slice (SOP Instance UID of the file it inspected) and its region count, from the history. */
   const sliceOf = new Map<number, string>();
   let regions = 0;
 
-  async function held(pacs: Orthanc, study: string): Promise<{ ds: Record<string, any>; bytes: Buffer }[]> {
-    const out = [];
-    for (const id of await pacs.instancesOfStudy(study)) {
-      const bytes = Buffer.from(await (await fetch(`${pacs.url}/instances/${id}/file`)).arrayBuffer());
-      out.push({ ds: naturalize(bytes), bytes });
-    }
-    return out;
-  }
-
   beforeAll(async () => {
-    for (const s of slices) {
-      const ds = naturalize(readFileSync(s));
-      ctStudy = ds['StudyInstanceUID'];
-      ctSops.add(ds['SOPInstanceUID']);
-    }
+    ({ study: ctStudy, sops: ctSops } = uidsOfFiles(slices));
     const nodePort = await freePort();
     const inspector = { inspector: { aet: 'INSPECTOR', host: '127.0.0.1', port: nodePort } };
     studyPacs = await Orthanc.start(inspector, 'STUDYPACS');
     runPacs = await Orthanc.start(inspector, 'RUNPACS');
     history = new HistoryAccess(join(tmp, 'history.sqlite'));
     const store = history.get();
-    const config = parseDicomConfig(
-      [
-        'ae_title: INSPECTOR',
-        `port: ${nodePort}`,
-        'allow: [{ aet: STORESCU, host: 127.0.0.1 }]',
-        'auto_inspect: [{ when: { modality: CT }, pack: battery-ct-porosity }]',
-        'send_results:',
-        `  - { aet: STUDYPACS, host: 127.0.0.1, port: ${studyPacs.dicom}, objects: [sr, seg, pmap], sr: per_study }`,
-        `  - { aet: RUNPACS, host: 127.0.0.1, port: ${runPacs.dicom}, objects: [sr] }`,
-        `  - { aet: RUNPACS, host: 127.0.0.1, port: ${runPacs.dicom}, objects: [sr], sr: per_study, deidentify: true }`,
-        'stable_seconds: 1',
-        'timeout_seconds: 20',
-        'uid_root: 1.2.826.0.1.3680043.10.1234',
-      ].join('\n'),
-    );
-    await withHost(async (host) => {
-      const node = new DicomNode({
-        config,
-        store,
-        inbox: join(tmp, 'inbox'),
-        outboxDir: join(tmp, 'outbox'),
-        softwareVersion: 'test',
-        log: (e) => events.push(e),
-        inspect: async ({ pack, paths }) => {
-          const s = await runBatch({ worker: host.worker, history }, { paths, packs: [pack] });
-          return { batchId: s.batchId, runIds: store.db.prepare('SELECT id FROM inference_runs WHERE batch_id = ? ORDER BY id').pluck().all(s.batchId) as number[] };
-        },
-      });
-      await node.start();
-      await run('storescu', ['-aet', 'STORESCU', '-aec', 'INSPECTOR', '127.0.0.1', String(nodePort), ...slices]);
-      const until = Date.now() + 240_000;
-      const done = () => events.filter((e) => e.event === 'inspected' || e.event === 'inspect-failed' || e.event === 'no-rule').length;
-      while (done() < 1 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
-      await node.idle();
-      await node.close();
-    });
+    const config = autoInspectCtConfig(nodePort, [
+      `{ aet: STUDYPACS, host: 127.0.0.1, port: ${studyPacs.dicom}, objects: [sr, seg, pmap], sr: per_study }`,
+      `{ aet: RUNPACS, host: 127.0.0.1, port: ${runPacs.dicom}, objects: [sr] }`,
+      `{ aet: RUNPACS, host: 127.0.0.1, port: ${runPacs.dicom}, objects: [sr], sr: per_study, deidentify: true }`,
+    ]);
+    await inspectPushedStudies({ config, history, tmp, port: nodePort, events, pushes: [slices], studies: 1 });
     runIds = store.db.prepare('SELECT id FROM inference_runs ORDER BY id').pluck().all() as number[];
     for (const id of runIds) {
       const d = getRun(store.db, id);

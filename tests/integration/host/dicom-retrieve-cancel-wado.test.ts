@@ -7,19 +7,16 @@
  * retrieving again completes the study.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHost, type Host } from '../../../src/host/createHost';
+import type { Host } from '../../../src/host/createHost';
 import { dispatch } from '../../../src/host/dispatch';
-import { nodeWorkerLauncher } from '../../../src/host/nodeWorker';
-import { appPaths } from '../../../src/host/paths';
-import { hasShared, repoRoot, sharedData } from '../../support/paths';
+import { hasShared } from '../../support/paths';
 import { freePort, hasOrthanc, Orthanc } from '../dicomnet/orthanc';
+import { cancelAtFirstSlice, closeHostAndPacs, CT_SERIES, startHostWithDicom, uploadStudy, walk } from './retrieveSupport';
 
-const SERIES = join(sharedData, 'dicom', 'ct-series-ge-head-tilted');
-const walk = (p: string): string[] => readdirSync(p, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(join(p, d.name)) : [join(p, d.name)]));
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe.skipIf(!hasShared || !hasOrthanc)('dicom.cancelRetrieve: a WADO-RS retrieve cancelled from the worklist keeps what arrived whole (host handlers, Orthanc DICOMweb)', () => {
@@ -34,39 +31,23 @@ describe.skipIf(!hasShared || !hasOrthanc)('dicom.cancelRetrieve: a WADO-RS retr
   beforeAll(async () => {
     const port = await freePort();
     pacs = await Orthanc.start({ inspector: { aet: 'INSPECTOR', host: '127.0.0.1', port } });
-    let studyId = '';
-    for (const f of readdirSync(SERIES).filter((n) => n.endsWith('.dcm'))) studyId = (await pacs.upload(join(SERIES, f))).ParentStudy;
-    const s = await pacs.get<{ MainDicomTags: Record<string, string> }>(`/studies/${studyId}`);
-    study = s.MainDicomTags['StudyInstanceUID']!;
-    slices = (await pacs.get<unknown[]>(`/studies/${studyId}/instances`)).length;
-    writeFileSync(
-      join(dir, 'dicom.yaml'),
-      ['ae_title: INSPECTOR', `port: ${port}`, 'allow: [{ aet: TESTPACS, host: 127.0.0.1 }]', `query: { url: "${pacs.url}/dicom-web" }`, 'stable_seconds: 1', 'timeout_seconds: 10'].join('\n'),
-    );
-    writeFileSync(join(dir, 'settings.yaml'), 'dicom:\n  config: dicom.yaml\n');
-    host = createHost(appPaths(repoRoot, dir), nodeWorkerLauncher(repoRoot), 'media:');
-    const status = await host.dicom.startFromSettings();
+    ({ study, slices } = await uploadStudy(pacs, CT_SERIES));
+    const started = await startHostWithDicom(dir, port, `{ url: "${pacs.url}/dicom-web" }`);
+    host = started.host;
+    const status = started.status;
     expect(status.state).toBe('listening');
     inbox = status.inbox!;
   }, 120_000);
 
-  afterAll(async () => {
-    await host?.dicom.close();
-    host?.close();
-    await pacs?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => closeHostAndPacs(host, pacs, dir));
 
   it('cancelled after the first slice: DICOM_CANCELLED with the count; exactly those slices, whole, in the inbox, history and worklist; no partial file', async () => {
     expect(slices).toBe(28);
-    let cancel: Promise<unknown> | undefined;
-    const off = host.dicom.subscribe((e) => {
-      if (e.event === 'stored' && e.studyInstanceUid === study && !cancel) cancel = call('dicom.cancelRetrieve', { studyInstanceUid: study });
-    });
+    const { off, cancel } = cancelAtFirstSlice(host, study, call);
     const r = (await call('dicom.retrieve', { studyInstanceUid: study })) as { ok: boolean; error?: { code: string; details: Record<string, number> } };
     off();
     // Before the abort was wired, the cancel was refused and the retrieve brought all 28.
-    expect(await cancel).toEqual({ ok: true, value: { cancelled: true } });
+    expect(await cancel()).toEqual({ ok: true, value: { cancelled: true } });
     expect(r.ok).toBe(false);
     expect(r.error!.code).toBe('DICOM_CANCELLED');
     const arrived = r.error!.details['arrived']!;

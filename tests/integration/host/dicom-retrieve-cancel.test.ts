@@ -6,19 +6,15 @@
  * study. A cancel with nothing running says so; a bad UID is refused by the contract; a second
  * retrieve of a study already being retrieved is refused with its code.
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHost, type Host } from '../../../src/host/createHost';
+import type { Host } from '../../../src/host/createHost';
 import { dispatch } from '../../../src/host/dispatch';
-import { nodeWorkerLauncher } from '../../../src/host/nodeWorker';
-import { appPaths } from '../../../src/host/paths';
-import { hasShared, repoRoot, sharedData } from '../../support/paths';
+import { hasShared } from '../../support/paths';
 import { freePort, hasOrthanc, Orthanc } from '../dicomnet/orthanc';
-
-const SERIES = join(sharedData, 'dicom', 'ct-series-ge-head-tilted');
-const walk = (p: string): string[] => readdirSync(p, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(join(p, d.name)) : [join(p, d.name)]));
+import { cancelAtFirstSlice, closeHostAndPacs, CT_SERIES, startHostWithDicom, uploadStudy, walk } from './retrieveSupport';
 
 describe.skipIf(!hasShared || !hasOrthanc)('dicom.cancelRetrieve: a C-GET cancelled from the worklist keeps what arrived (host handlers, Orthanc)', () => {
   const dir = mkdtempSync(join(os.tmpdir(), 'inspector-retrieve-cancel-'));
@@ -31,26 +27,14 @@ describe.skipIf(!hasShared || !hasOrthanc)('dicom.cancelRetrieve: a C-GET cancel
   beforeAll(async () => {
     const port = await freePort();
     pacs = await Orthanc.start({ inspector: { aet: 'INSPECTOR', host: '127.0.0.1', port } });
-    let studyId = '';
-    for (const f of readdirSync(SERIES).filter((n) => n.endsWith('.dcm'))) studyId = (await pacs.upload(join(SERIES, f))).ParentStudy;
-    const s = await pacs.get<{ MainDicomTags: Record<string, string> }>(`/studies/${studyId}`);
-    study = s.MainDicomTags['StudyInstanceUID']!;
-    slices = (await pacs.get<unknown[]>(`/studies/${studyId}/instances`)).length;
-    writeFileSync(
-      join(dir, 'dicom.yaml'),
-      ['ae_title: INSPECTOR', `port: ${port}`, 'allow: [{ aet: TESTPACS, host: 127.0.0.1 }]', `query: { aet: TESTPACS, host: 127.0.0.1, port: ${pacs.dicom} }`, 'stable_seconds: 1', 'timeout_seconds: 10'].join('\n'),
-    );
-    writeFileSync(join(dir, 'settings.yaml'), 'dicom:\n  config: dicom.yaml\n');
-    host = createHost(appPaths(repoRoot, dir), nodeWorkerLauncher(repoRoot), 'media:');
-    expect((await host.dicom.startFromSettings()).state).toBe('listening');
+    ({ study, slices } = await uploadStudy(pacs, CT_SERIES));
+    const started = await startHostWithDicom(dir, port, `{ aet: TESTPACS, host: 127.0.0.1, port: ${pacs.dicom} }`);
+    host = started.host;
+    const status = started.status;
+    expect(status.state).toBe('listening');
   }, 120_000);
 
-  afterAll(async () => {
-    await host?.dicom.close();
-    host?.close();
-    await pacs?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => closeHostAndPacs(host, pacs, dir));
 
   it('nothing running: cancelled false; a UID that is not one is refused by the contract', async () => {
     expect(await call('dicom.cancelRetrieve', { studyInstanceUid: study })).toEqual({ ok: true, value: { cancelled: false } });
@@ -61,16 +45,13 @@ describe.skipIf(!hasShared || !hasOrthanc)('dicom.cancelRetrieve: a C-GET cancel
 
   it('cancelled after the first slice: DICOM_CANCELLED with the count, and those slices are kept in the inbox, history and worklist; a second retrieve meanwhile is refused', async () => {
     expect(slices).toBe(28);
-    let cancel: Promise<unknown> | undefined;
-    const off = host.dicom.subscribe((e) => {
-      if (e.event === 'stored' && e.studyInstanceUid === study && !cancel) cancel = call('dicom.cancelRetrieve', { studyInstanceUid: study });
-    });
+    const { off, cancel } = cancelAtFirstSlice(host, study, call);
     const running = call('dicom.retrieve', { studyInstanceUid: study });
     // The same study again while it runs: refused, the first one goes on.
     expect(await call('dicom.retrieve', { studyInstanceUid: study })).toMatchObject({ ok: false, error: { code: 'DICOM_RETRIEVE_RUNNING' } });
     const r = (await running) as { ok: false; error: { code: string; details: Record<string, number> } };
     off();
-    expect(await cancel).toEqual({ ok: true, value: { cancelled: true } });
+    expect(await cancel()).toEqual({ ok: true, value: { cancelled: true } });
     expect(r.ok).toBe(false);
     expect(r.error.code).toBe('DICOM_CANCELLED');
     const arrived = r.error.details['arrived']!;

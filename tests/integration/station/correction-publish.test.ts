@@ -7,13 +7,12 @@
  * MQTT, OPC UA and REST carry the same message; after a SIGKILL the last correction is still on
  * OPC UA and a review recorded while the station was down is published once after its restart.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HistoryStore } from '../../../src/core/history/index';
 import { repoRoot } from '../../support/paths';
-import { bin, Broker, DEMO_VERDICTS, dropCell, freePort, hasMosquitto, sleep, startStationProcess, stationYaml, stopStation, subscriber, tempRoot, until, type Received } from './support';
+import { bin, DEMO_VERDICTS, dropCell, hasMosquitto, sleep, startClientProcess, startStationProcess, stationWithMesPeers, stopStation, tempRoot, until, type Received } from './support';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
@@ -22,32 +21,11 @@ afterAll(async () => {
 
 const TOKEN = 'correction-token-0123456789';
 
-interface Line {
-  step: string;
-  [k: string]: unknown;
-}
-
 /** The out-of-process OPC UA MES (correctionClient.ts), its JSON lines as they come. */
 function startClient(env: Record<string, string>) {
-  const p = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'correctionClient.ts')], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: Line[] = [];
-  let buf = '';
-  let stderr = '';
-  p.stdout.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const l = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      if (l.startsWith('{')) lines.push(JSON.parse(l) as Line);
-    }
-  });
-  p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
-  cleanup.push(async () => {
-    if (p.exitCode === null) p.kill('SIGKILL');
-  });
-  return { lines, exited, stderr: () => stderr };
+  const c = startClientProcess('correctionClient.ts', env);
+  cleanup.push(c.kill);
+  return { lines: c.lines, exited: c.exited, stderr: c.stderr };
 }
 
 type Image = { view: string; runId: number; role?: string; decision: string };
@@ -55,28 +33,7 @@ type Image = { view: string; runId: number; role?: string; decision: string };
 describe.skipIf(!hasMosquitto)('station: a reviewer correction carries the corrected case verdict on MQTT, OPC UA and REST', () => {
   it('override PASS → defect, accept unchanged, supersede back; the same message everywhere, once, across a SIGKILL', { timeout: 600_000 }, async () => {
     const root = tempRoot('station-correction');
-    const broker = await Broker.start(root);
-    cleanup.push(() => broker.down());
-    const watch = join(root, 'incoming');
-    mkdirSync(watch, { recursive: true });
-    const cfg = join(root, 'station.yaml');
-    const opcPort = await freePort();
-    const restPort = await freePort();
-    writeFileSync(
-      cfg,
-      stationYaml({
-        watchDir: watch,
-        mqttUrl: broker.url,
-        settleMs: 200,
-        caseTimeoutMs: 5000,
-        extra: [`  opcua: { port: ${opcPort}, users: { mes: MES_PASSWORD }, auto_accept_certificates: true }`, `  rest: { port: ${restPort} }`].join('\n'),
-      }),
-    );
-    const env = { MES_PASSWORD: 'mes-secret-password', INSPECTOR_STATION_TOKEN: TOKEN };
-    const mes = await subscriber(broker.url, 'inspector/ST01/#', 'mes-correction-pub');
-    cleanup.push(() => mes.client.endAsync());
-    const db = join(root, 'data', 'history.sqlite');
-    mkdirSync(dirname(db), { recursive: true });
+    const { watch, cfg, restPort, env, mes, db } = await stationWithMesPeers({ root, cleanup, mesClientId: 'mes-correction-pub', mesPassword: 'mes-secret-password', token: TOKEN });
     const result = (serial: string) => mes.results().find((m: Received) => m.json['serial'] === serial);
     const corrections = () => mes.got.filter((m) => m.topic === 'inspector/ST01/correction').map((m) => m.json);
     const rest = (path: string, auth = true) => fetch(`http://127.0.0.1:${restPort}${path}`, auth ? { headers: { authorization: `Bearer ${TOKEN}` } } : {});

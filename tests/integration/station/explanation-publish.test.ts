@@ -7,16 +7,15 @@
  * a SIGKILL between the result's publish and the map: the explanation arrives once after the
  * restart; the hash published is the stored blob's; an edit of the record is caught by audit verify.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BlobStore } from '../../../src/core/history/index';
 import { repoRoot } from '../../support/paths';
-import { bin, Broker, dropCell, freePort, hasMosquitto, startStationProcess, stationYaml, stopStation, subscriber, tempRoot, until, type Received } from './support';
+import { bin, dropCell, hasMosquitto, startClientProcess, startStationProcess, stationWithMesPeers, stopStation, tempRoot, until, type Received } from './support';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
@@ -26,32 +25,11 @@ afterAll(async () => {
 const TOKEN = 'explanation-token-0123456789';
 const audit = (db: string, ...args: string[]) => spawnSync(process.execPath, [bin, 'audit', 'verify', '--db', db, ...args], { cwd: repoRoot, encoding: 'utf8' });
 
-interface Line {
-  step: string;
-  [k: string]: unknown;
-}
-
 /** The out-of-process OPC UA MES (explanationClient.ts), its JSON lines as they come. */
 function startClient(env: Record<string, string>) {
-  const p = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'explanationClient.ts')], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: Line[] = [];
-  let buf = '';
-  let stderr = '';
-  p.stdout.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const l = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      if (l.startsWith('{')) lines.push(JSON.parse(l) as Line);
-    }
-  });
-  p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
-  cleanup.push(async () => {
-    if (p.exitCode === null) p.kill('SIGKILL');
-  });
-  return { lines, exited, stderr: () => stderr };
+  const c = startClientProcess('explanationClient.ts', env);
+  cleanup.push(c.kill);
+  return { lines: c.lines, exited: c.exited, stderr: c.stderr };
 }
 
 interface Explanation {
@@ -77,28 +55,7 @@ interface Explanation {
 describe.skipIf(!hasMosquitto)('station: the explanation record is published after the result, exactly once', () => {
   it('MQTT, OPC UA and REST carry the same explanation, once per case, after the result; a kill before it does not lose or repeat it', { timeout: 600_000 }, async () => {
     const root = tempRoot('station-explain-pub');
-    const broker = await Broker.start(root);
-    cleanup.push(() => broker.down());
-    const watch = join(root, 'incoming');
-    mkdirSync(watch, { recursive: true });
-    const cfg = join(root, 'station.yaml');
-    const opcPort = await freePort();
-    const restPort = await freePort();
-    writeFileSync(
-      cfg,
-      stationYaml({
-        watchDir: watch,
-        mqttUrl: broker.url,
-        settleMs: 200,
-        caseTimeoutMs: 5000,
-        extra: [`  opcua: { port: ${opcPort}, users: { mes: MES_PASSWORD }, auto_accept_certificates: true }`, `  rest: { port: ${restPort} }`].join('\n'),
-      }),
-    );
-    const env = { MES_PASSWORD: 'mes-secret-password', INSPECTOR_STATION_TOKEN: TOKEN };
-    const mes = await subscriber(broker.url, 'inspector/ST01/#', 'mes-explanation-pub');
-    cleanup.push(() => mes.client.endAsync());
-    const db = join(root, 'data', 'history.sqlite');
-    mkdirSync(dirname(db), { recursive: true });
+    const { watch, cfg, restPort, env, mes, db } = await stationWithMesPeers({ root, cleanup, mesClientId: 'mes-explanation-pub', mesPassword: 'mes-secret-password', token: TOKEN });
     const result = (serial: string) => mes.results().find((m: Received) => m.json['serial'] === serial);
     const explanationsOf = (serial: string) => mes.got.filter((m) => m.topic === 'inspector/ST01/explanation' && m.json['serial'] === serial);
     const rest = (path: string, auth = true) => fetch(`http://127.0.0.1:${restPort}${path}`, auth ? { headers: { authorization: `Bearer ${TOKEN}` } } : {});

@@ -6,16 +6,13 @@
  * lists; after a SIGKILL and restart the old results still answer; an unknown id is BadNotFound
  * with Error -1; MaxResults is capped at 100; an anonymous session is refused.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { HistoryStore } from '../../../src/core/history/index';
 import { StationLedger } from '../../../src/core/station/ledger';
 import type { StationResult } from '../../../src/core/station/result';
-import { repoRoot } from '../../support/paths';
-import { Broker, DEMO_VERDICTS, dropCell, freePort, hasMosquitto, startStationProcess, stationYaml, stopStation, subscriber, tempRoot, until, type Received } from './support';
+import { DEMO_VERDICTS, dropCell, hasMosquitto, runClientProcess, startStationProcess, stationWithMesPeers, stopStation, tempRoot, until, type Received } from './support';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
@@ -24,31 +21,8 @@ afterAll(async () => {
 
 const TOKEN = 'results-token-0123456789';
 
-interface Line {
-  step: string;
-  [k: string]: unknown;
-}
-
-function runClient(env: Record<string, string>): Promise<{ code: number | null; lines: Line[]; stderr: string }> {
-  const p = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'resultsClient.ts')], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  cleanup.push(async () => {
-    if (p.exitCode === null) p.kill('SIGKILL');
-  });
-  const lines: Line[] = [];
-  let buf = '';
-  let stderr = '';
-  p.stdout.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const l = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      if (l.startsWith('{')) lines.push(JSON.parse(l) as Line);
-    }
-  });
-  p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((r) => p.once('exit', (code) => r({ code, lines, stderr })));
-}
+/** The out-of-process OPC UA MES (resultsClient.ts), run to its exit. */
+const runClient = (env: Record<string, string>) => runClientProcess('resultsClient.ts', env, undefined, cleanup);
 
 interface Page {
   status: string;
@@ -71,28 +45,7 @@ type Image = { view: string; runId: number; role?: string };
 describe.skipIf(!hasMosquitto)('station → OPC UA ResultManagement (node-opcua MES in another process)', () => {
   it('lists and fetches every published result with its corrections, across a SIGKILL; unknown ids, the MaxResults cap, no anonymous session', { timeout: 600_000 }, async () => {
     const root = tempRoot('station-opcua-results');
-    const broker = await Broker.start(root);
-    cleanup.push(() => broker.down());
-    const watch = join(root, 'incoming');
-    mkdirSync(watch, { recursive: true });
-    const cfg = join(root, 'station.yaml');
-    const opcPort = await freePort();
-    const restPort = await freePort();
-    writeFileSync(
-      cfg,
-      stationYaml({
-        watchDir: watch,
-        mqttUrl: broker.url,
-        settleMs: 200,
-        caseTimeoutMs: 5000,
-        extra: [`  opcua: { port: ${opcPort}, users: { mes: MES_PASSWORD }, auto_accept_certificates: true }`, `  rest: { port: ${restPort} }`].join('\n'),
-      }),
-    );
-    const env = { MES_PASSWORD: 'mes-results-password', INSPECTOR_STATION_TOKEN: TOKEN };
-    const mes = await subscriber(broker.url, 'inspector/ST01/#', 'mes-results');
-    cleanup.push(() => mes.client.endAsync());
-    const db = join(root, 'data', 'history.sqlite');
-    mkdirSync(dirname(db), { recursive: true });
+    const { watch, cfg, restPort, env, mes, db } = await stationWithMesPeers({ root, cleanup, mesClientId: 'mes-results', mesPassword: 'mes-results-password', token: TOKEN });
     const published = (serial: string) => mes.results().find((m: Received) => m.json['serial'] === serial);
     const corrections = () => mes.got.filter((m) => m.topic === 'inspector/ST01/correction').map((m) => m.json);
     const rest = async (path: string) => (await fetch(`http://127.0.0.1:${restPort}${path}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json() as Promise<unknown>;

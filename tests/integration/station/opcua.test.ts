@@ -5,43 +5,18 @@
  * handshake, the Machine Vision ResultReady event with the result content, and the last-result
  * variables; the same case goes out exactly once on MQTT too.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../../support/paths';
-import { Broker, dropCell, freePort, hasMosquitto, sleep, startStationProcess, stationYaml, stopStation, subscriber, tempRoot, until } from './support';
+import { Broker, type ClientLine, dropCell, freePort, hasMosquitto, sleep, startStationProcess, stationYaml, runClientProcess, stopStation, subscriber, tempRoot, until } from './support';
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
   for (const c of cleanup.reverse()) await c().catch(() => {});
 });
 
-interface Line {
-  step: string;
-  [k: string]: unknown;
-}
-
-function runClient(env: Record<string, string>, onLine: (l: Line) => void = () => {}): Promise<{ code: number | null; lines: Line[]; stderr: string }> {
-  const p = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'opcuaClient.ts')], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const lines: Line[] = [];
-  let buf = '';
-  let stderr = '';
-  p.stdout.on('data', (d: Buffer) => {
-    buf += d.toString();
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const l = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      if (!l.startsWith('{')) continue;
-      const j = JSON.parse(l) as Line;
-      lines.push(j);
-      onLine(j);
-    }
-  });
-  p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((r) => p.once('exit', (code) => r({ code, lines, stderr })));
-}
+/** The out-of-process PLC/MES (opcuaClient.ts), run to its exit. */
+const runClient = (env: Record<string, string>, onLine?: (l: ClientLine) => void) => runClientProcess('opcuaClient.ts', env, onLine);
 
 describe.skipIf(!hasMosquitto)('station → OPC UA (node-opcua client in another process)', () => {
   it('secure by default; trigger, ResultReady event, last result, acknowledgement', async () => {

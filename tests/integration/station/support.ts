@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { repoRoot } from '../../support/paths';
 
@@ -215,4 +215,77 @@ export function stationYaml(o: {
     ...(o.extra ? [o.extra] : []),
     '',
   ].join('\n');
+}
+
+/** One JSON line an out-of-process OPC UA client (opcuaClient.ts, resultsClient.ts, …) printed. */
+export interface ClientLine {
+  step: string;
+  [k: string]: unknown;
+}
+
+/** Starts a node-opcua client script beside these tests in its own process and collects its JSON lines as they come. */
+export function startClientProcess(script: string, env: Record<string, string>, onLine: (l: ClientLine) => void = () => {}) {
+  const p = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, script)], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: ClientLine[] = [];
+  let buf = '';
+  let stderr = '';
+  p.stdout.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const l = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      if (!l.startsWith('{')) continue;
+      const j = JSON.parse(l) as ClientLine;
+      lines.push(j);
+      onLine(j);
+    }
+  });
+  p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((r) => p.once('exit', (code) => r(code)));
+  // For a test's cleanup list: a client still running when the test ends is SIGKILLed.
+  const kill = async () => {
+    if (p.exitCode === null) p.kill('SIGKILL');
+  };
+  return { proc: p, lines, exited, stderr: () => stderr, kill };
+}
+
+/** Runs a client script (startClientProcess) to its exit: its exit code, JSON lines and stderr. */
+export async function runClientProcess(script: string, env: Record<string, string>, onLine?: (l: ClientLine) => void, cleanup?: (() => Promise<unknown>)[]) {
+  const c = startClientProcess(script, env, onLine);
+  cleanup?.push(c.kill);
+  const code = await c.exited;
+  return { code, lines: c.lines, stderr: c.stderr() };
+}
+
+/**
+ * Sets up a station with MQTT, OPC UA (user `mes`, password from MES_PASSWORD) and REST (bearer token):
+ * a real mosquitto, the watch folder, station.yaml, a persistent MES subscriber on inspector/ST01/#
+ * and the history database's folder. The broker and the subscriber are added to `cleanup`.
+ */
+export async function stationWithMesPeers(o: { root: string; cleanup: (() => Promise<unknown>)[]; mesClientId: string; mesPassword: string; token: string }) {
+  const { root, cleanup } = o;
+  const broker = await Broker.start(root);
+  cleanup.push(() => broker.down());
+  const watch = join(root, 'incoming');
+  mkdirSync(watch, { recursive: true });
+  const cfg = join(root, 'station.yaml');
+  const opcPort = await freePort();
+  const restPort = await freePort();
+  writeFileSync(
+    cfg,
+    stationYaml({
+      watchDir: watch,
+      mqttUrl: broker.url,
+      settleMs: 200,
+      caseTimeoutMs: 5000,
+      extra: [`  opcua: { port: ${opcPort}, users: { mes: MES_PASSWORD }, auto_accept_certificates: true }`, `  rest: { port: ${restPort} }`].join('\n'),
+    }),
+  );
+  const env = { MES_PASSWORD: o.mesPassword, INSPECTOR_STATION_TOKEN: o.token };
+  const mes = await subscriber(broker.url, 'inspector/ST01/#', o.mesClientId);
+  cleanup.push(() => mes.client.endAsync());
+  const db = join(root, 'data', 'history.sqlite');
+  mkdirSync(dirname(db), { recursive: true });
+  return { broker, watch, cfg, opcPort, restPort, env, mes, db };
 }
