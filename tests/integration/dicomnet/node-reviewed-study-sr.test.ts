@@ -23,7 +23,8 @@ import { promisify } from 'node:util';
 import { hasShared, repoRoot, sharedData } from '../../support/paths';
 import { naturalize } from './naturalize';
 import { dciodvfy, freePort, hasDciodvfy, hasDcmtk, hasOrthanc, Orthanc } from './orthanc';
-import { inspectWithNode } from './studyNode';
+import { pushAndInspect } from './nodeSupport';
+import { parseDicomConfig } from '../../../src/core/dicomnet/config';
 
 const SERIES = join(sharedData, 'dicom', 'ct-series-ge-head-tilted');
 const SR = '1.2.840.10008.5.1.4.1.1.88.33';
@@ -93,9 +94,8 @@ describe.skipIf(!hasOrthanc || !hasDciodvfy || !hasDcmtk || !hasShared)('send_re
       'timeout_seconds: 20',
       'uid_root: 1.2.826.0.1.3680043.10.1234',
     ].join('\n');
-    const r = await inspectWithNode({ tmp, history, configText, files: slices, nodePort });
-    node = r.node;
-    events = r.events;
+    events = [];
+    node = await pushAndInspect({ config: parseDicomConfig(configText), history, tmp, port: nodePort, events, pushes: [slices], studies: 1 });
     runIds = history.get().db.prepare('SELECT id FROM inference_runs ORDER BY id').pluck().all() as number[];
   }, 300_000);
 

@@ -60,12 +60,13 @@ export async function held(pacs: Orthanc, study: string): Promise<{ ds: Record<s
 /**
  * Runs a DicomNode (inbox and outbox under `tmp`, inspecting with runBatch on a real host worker),
  * pushes each file list with storescu as AE STORESCU, waits up to 240 s for `studies` studies to be
- * inspected (or fail, or match no rule), lets the node finish sending and closes it.
+ * inspected (or fail, or match no rule) and lets the node finish sending. The node is returned
+ * still open (reviews need no worker: the host's is stopped); `inspectPushedStudies` closes it.
  */
-export async function inspectPushedStudies(o: { config: DicomNodeConfig; history: HistoryAccess; tmp: string; port: number; events: NodeEvent[]; pushes: string[][]; studies: number }): Promise<void> {
+export async function pushAndInspect(o: { config: DicomNodeConfig; history: HistoryAccess; tmp: string; port: number; events: NodeEvent[]; pushes: string[][]; studies: number }): Promise<DicomNode> {
   const { history, events } = o;
   const store = history.get();
-  await withHost(async (host) => {
+  return withHost(async (host) => {
     const node = new DicomNode({
       config: o.config,
       store,
@@ -84,6 +85,12 @@ export async function inspectPushedStudies(o: { config: DicomNodeConfig; history
     const done = () => events.filter((e) => e.event === 'inspected' || e.event === 'inspect-failed' || e.event === 'no-rule').length;
     while (done() < o.studies && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     await node.idle();
-    await node.close();
+    return node;
   });
+}
+
+/** `pushAndInspect`, then the node closed. */
+export async function inspectPushedStudies(o: Parameters<typeof pushAndInspect>[0]): Promise<void> {
+  const node = await pushAndInspect(o);
+  await node.close();
 }
