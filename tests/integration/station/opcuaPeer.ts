@@ -20,6 +20,24 @@ export const env = (k: string) => process.env[k] ?? '';
 export const out = (o: Record<string, unknown>) => process.stdout.write(JSON.stringify(o) + '\n');
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * A client script's entry: runs `main`, printing `{step: 'error'}` for its failure (exit 1) or for a
+ * stray rejection before `main` calls `finished` (node-opcua's teardown may reject after that).
+ */
+export function runClient(main: (finished: () => void) => Promise<void>): void {
+  let done = false;
+  process.on('unhandledRejection', (e) => {
+    if (!done) out({ step: 'error', message: String(e) });
+  });
+  main(() => (done = true)).then(
+    () => process.exit(0),
+    (e: unknown) => {
+      out({ step: 'error', message: (e as Error).message });
+      process.exit(1);
+    },
+  );
+}
+
 export interface StationPeer {
   client: OPCUAClient;
   session: ClientSession;

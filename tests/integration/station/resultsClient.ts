@@ -8,7 +8,7 @@
  * RESULTS_PART (a PartId to filter on).
  */
 import { AttributeIds, DataType, makeBrowsePath, type ClientSession, type NodeId, type Variant } from 'node-opcua';
-import { connectStation, env, out } from './opcuaPeer';
+import { connectStation, env, out, runClient } from './opcuaPeer';
 
 interface Decl {
   name: string;
@@ -36,7 +36,7 @@ function plain(v: unknown): unknown {
   return v;
 }
 
-async function main(): Promise<void> {
+async function main(finished: () => void): Promise<void> {
   const peer = await connectStation({ applicationName: 'MES result catch-up client', applicationUri: 'urn:inspector:test:mes-results' }, (step) => out({ step }));
   const { session, mv, obj } = peer;
   const rmPath = `/${mv}:ResultManagement`;
@@ -117,18 +117,8 @@ async function main(): Promise<void> {
   const release = await session.translateBrowsePath(makeBrowsePath(obj, `${rmPath}/${mv}:ReleaseResultHandle`));
   out({ step: 'release', found: (release.targets?.length ?? 0) > 0 });
   out({ step: 'done' });
-  finished = true;
+  finished();
   await peer.close();
 }
 
-let finished = false;
-process.on('unhandledRejection', (e) => {
-  if (!finished) out({ step: 'error', message: String(e) });
-});
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    out({ step: 'error', message: (e as Error).message });
-    process.exit(1);
-  },
-);
+runClient(main);

@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { AttributeIds, ClientMonitoredItem, constructEventFilter, DataType, makeBrowsePath, ofType, TimestampsToReturn, type ClientSession, type NodeId, type Variant } from 'node-opcua';
-import { connectStation, env, out, sleep } from './opcuaPeer';
+import { connectStation, env, out, sleep, runClient } from './opcuaPeer';
 
 async function resolvePath(session: ClientSession, start: string, path: string): Promise<NodeId> {
   const r = await session.translateBrowsePath(makeBrowsePath(start, path));
@@ -18,7 +18,7 @@ async function resolvePath(session: ClientSession, start: string, path: string):
   return target as NodeId;
 }
 
-async function main(): Promise<void> {
+async function main(finished: () => void): Promise<void> {
   const peer = await connectStation({ applicationName: 'PLC vision state machine client', applicationUri: 'urn:inspector:test:plc-vision' });
   const { session, mv, obj } = peer;
   const typeDef = await session.read({ nodeId: obj, attributeId: AttributeIds.BrowseName });
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     await step('SelectModeAutomatic', await callOn(sm, smPath, 'SelectModeAutomatic'));
     await step('StartContinuous', await callOn(am, amPath, 'StartContinuous', await argsOf(`${amPath}/${mv}:StartSingleJob`, '')));
     out({ step: 'done', log });
-    finished = true;
+    finished();
     await sub.terminate();
     await peer.close();
     return;
@@ -157,19 +157,9 @@ async function main(): Promise<void> {
   await step('Reset while Operational', await callOn(sm, smPath, 'Reset'));
   await step('StartContinuous after reset', await callOn(am, amPath, 'StartContinuous', await startArgs('')));
   out({ step: 'done', log });
-  finished = true;
+  finished();
   await sub.terminate();
   await peer.close();
 }
 
-let finished = false;
-process.on('unhandledRejection', (e) => {
-  if (!finished) out({ step: 'error', message: String(e) });
-});
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    out({ step: 'error', message: (e as Error).message });
-    process.exit(1);
-  },
-);
+runClient(main);
